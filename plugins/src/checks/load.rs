@@ -1,0 +1,396 @@
+//! check_load: the 1, 5 and 15 minute load averages against thresholds, optionally per
+//! CPU. Options follow monitoring-plugins' check_load.
+
+use super::processes::{snapshot, ProcessInfo, UserNames};
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+};
+use clap::Parser;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Three ranges for the 1, 5 and 15 minute load: `L1[,L5[,L15]]`, missing values
+/// filled from the last one given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadLevels(pub [Range; 3]);
+
+impl FromStr for LoadLevels {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split(',').collect();
+        if parts.len() > 3 {
+            return Err(format!("'{s}': at most three values (1, 5 and 15 minutes)"));
+        }
+        let mut ranges = Vec::with_capacity(3);
+        for p in &parts {
+            ranges.push(p.parse::<Range>().map_err(|e| e.to_string())?);
+        }
+        while ranges.len() < 3 {
+            ranges.push(*ranges.last().expect("split yields one part"));
+        }
+        Ok(LoadLevels([ranges[0], ranges[1], ranges[2]]))
+    }
+}
+
+/// Command line of check_load.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_load",
+    version,
+    about = "Checks the system load average.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Warning ranges for the 1, 5 and 15 minute load (e.g. 15,10,5)
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "WLOAD1[,WLOAD5[,WLOAD15]]"
+    )]
+    pub warning: Option<LoadLevels>,
+
+    /// Critical ranges for the 1, 5 and 15 minute load (e.g. 30,25,20)
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "CLOAD1[,CLOAD5[,CLOAD15]]"
+    )]
+    pub critical: Option<LoadLevels>,
+
+    /// Divide the load averages by the number of CPUs before comparing
+    #[arg(short = 'r', long = "percpu")]
+    pub per_cpu: bool,
+
+    /// On a problem, name the N processes using the most CPU
+    #[arg(
+        short = 'n',
+        long = "procs-to-show",
+        value_name = "N",
+        default_value_t = 0
+    )]
+    pub procs_to_show: usize,
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct LoadCheck {
+    /// Thresholds for each of the three averages.
+    pub thresholds: [Thresholds; 3],
+    pub per_cpu: bool,
+    pub procs_to_show: usize,
+    pub proc_root: PathBuf,
+}
+
+/// What was read from the machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadFacts {
+    pub load: [f64; 3],
+    pub cpus: usize,
+    /// The busiest processes, most CPU first (only read on a problem with `-n`).
+    pub top: Vec<(ProcessInfo, String)>,
+}
+
+/// A plain upper bound `N` or `0:N` (the monitoring-plugins form) and its value.
+fn simple_upper(r: &Range) -> Option<f64> {
+    (!r.is_inside() && r.start().is_none_or(|s| s <= 0.0))
+        .then_some(r.end())
+        .flatten()
+}
+
+impl Check for LoadCheck {
+    type Args = Args;
+    const LABEL: &'static str = "LOAD";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        let mut thresholds = [Thresholds::default(); 3];
+        for (i, t) in thresholds.iter_mut().enumerate() {
+            t.warning = args.warning.map(|l| l.0[i]);
+            t.critical = args.critical.map(|l| l.0[i]);
+            if let (Some(w), Some(c)) = (
+                t.warning.as_ref().and_then(simple_upper),
+                t.critical.as_ref().and_then(simple_upper),
+            ) {
+                if w > c {
+                    return Err(UsageError(format!(
+                        "the {}-minute warning load {w} is greater than the critical load {c}",
+                        [1, 5, 15][i]
+                    )));
+                }
+            }
+        }
+        Ok(LoadCheck {
+            thresholds,
+            per_cpu: args.per_cpu,
+            procs_to_show: args.procs_to_show,
+            proc_root: PathBuf::from("/proc"),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || match self.fetch() {
+            Ok(facts) => {
+                let first = evaluate(&facts, self);
+                if first.state() == State::Ok || self.procs_to_show == 0 {
+                    return first;
+                }
+                let facts = LoadFacts {
+                    top: self.top_processes(),
+                    ..facts
+                };
+                evaluate(&facts, self)
+            }
+            Err(e) => CheckResult::unknown(e),
+        }))
+    }
+}
+
+/// Online CPUs, as monitoring-plugins counts them.
+pub fn online_cpus() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
+    if n > 0 {
+        n as usize
+    } else {
+        1
+    }
+}
+
+/// Parses `/proc/loadavg` text.
+pub fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
+    let mut it = text.split_whitespace().map(str::parse::<f64>);
+    let mut load = [0.0; 3];
+    for slot in &mut load {
+        *slot = it
+            .next()
+            .and_then(Result::ok)
+            .ok_or_else(|| format!("cannot read the load average from '{}'", text.trim()))?;
+    }
+    Ok(load)
+}
+
+impl LoadCheck {
+    /// Reads the load averages and the CPU count.
+    pub fn fetch(&self) -> Result<LoadFacts, String> {
+        let path = self.proc_root.join("loadavg");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Ok(LoadFacts {
+            load: parse_loadavg(&text)?,
+            cpus: online_cpus(),
+            top: Vec::new(),
+        })
+    }
+
+    fn top_processes(&self) -> Vec<(ProcessInfo, String)> {
+        let mut procs = snapshot(&self.proc_root, true).unwrap_or_default();
+        procs.sort_by(|a, b| b.pcpu().total_cmp(&a.pcpu()));
+        procs.truncate(self.procs_to_show);
+        let mut names = UserNames::default();
+        procs
+            .into_iter()
+            .map(|p| {
+                let user = names.name(p.uid).to_string();
+                (p, user)
+            })
+            .collect()
+    }
+}
+
+/// Turns the facts into the result (pure).
+pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
+    let cpus = facts.cpus.max(1) as f64;
+    let compared: Vec<f64> = facts
+        .load
+        .iter()
+        .map(|l| if check.per_cpu { l / cpus } else { *l })
+        .collect();
+    let state = State::worst_of((0..3).map(|i| check.thresholds[i].state(compared[i])));
+    let shown = |v: &[f64]| {
+        v.iter()
+            .map(|l| format!("{l:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let summary = if check.per_cpu {
+        format!(
+            "load average per CPU: {} ({} CPUs; total {})",
+            shown(&compared),
+            facts.cpus,
+            shown(&facts.load)
+        )
+    } else {
+        format!("load average: {}", shown(&facts.load))
+    };
+    let mut result = CheckResult::new(state, summary);
+    for (i, name) in ["load1", "load5", "load15"].iter().enumerate() {
+        // perfdata carries the raw load; per-CPU thresholds are scaled to match it
+        let t = if check.per_cpu {
+            check.thresholds[i].scaled(cpus)
+        } else {
+            check.thresholds[i]
+        };
+        result.push_perf(PerfData::new(*name, facts.load[i]).thresholds(&t).min(0));
+    }
+    if state != State::Ok {
+        for (p, user) in &facts.top {
+            let what = if p.args.is_empty() {
+                &p.command
+            } else {
+                &p.args
+            };
+            result.push_line(format!(
+                "{:.1}% CPU pid {} user {}: {}",
+                p.pcpu(),
+                p.pid,
+                user,
+                what
+            ));
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::runner::parse_args;
+
+    fn check(argv: &[&str]) -> Result<LoadCheck, UsageError> {
+        let args =
+            parse_args::<LoadCheck>(std::iter::once("check_load").chain(argv.iter().copied()))?
+                .unwrap();
+        LoadCheck::new(args)
+    }
+
+    fn facts(l: [f64; 3], cpus: usize) -> LoadFacts {
+        LoadFacts {
+            load: l,
+            cpus,
+            top: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_proc_loadavg() {
+        assert_eq!(
+            parse_loadavg("0.52 0.58 0.59 2/345 12345\n").unwrap(),
+            [0.52, 0.58, 0.59]
+        );
+        assert!(parse_loadavg("garbage").is_err());
+    }
+
+    #[test]
+    fn thresholds_fill_from_the_last_value() {
+        let c = check(&["-w", "5", "-c", "10,8"]).unwrap();
+        assert_eq!(c.thresholds[2].warning.unwrap().to_string(), "5");
+        assert_eq!(c.thresholds[2].critical.unwrap().to_string(), "8");
+    }
+
+    #[test]
+    fn states_at_and_around_thresholds() {
+        let c = check(&["-w", "15,10,5", "-c", "30,25,20"]).unwrap();
+        assert_eq!(
+            evaluate(&facts([15.0, 10.0, 5.0], 2), &c).state(),
+            State::Ok
+        );
+        assert_eq!(
+            evaluate(&facts([15.01, 1.0, 1.0], 2), &c).state(),
+            State::Warning
+        );
+        assert_eq!(
+            evaluate(&facts([1.0, 1.0, 5.5], 2), &c).state(),
+            State::Warning
+        );
+        assert_eq!(
+            evaluate(&facts([1.0, 25.5, 1.0], 2), &c).state(),
+            State::Critical
+        );
+    }
+
+    #[test]
+    fn per_cpu_divides() {
+        let c = check(&["-r", "-w", "1", "-c", "2"]).unwrap();
+        let r = evaluate(&facts([3.0, 3.0, 3.0], 4), &c);
+        assert_eq!(r.state(), State::Ok);
+        assert_eq!(
+            crate::plugin::output::render_text("LOAD", &r),
+            "LOAD OK - load average per CPU: 0.75, 0.75, 0.75 (4 CPUs; total 3.00, 3.00, 3.00) | load1=3;4;8;0 load5=3;4;8;0 load15=3;4;8;0\n"
+        );
+        assert_eq!(
+            evaluate(&facts([9.0, 3.0, 3.0], 4), &c).state(),
+            State::Critical
+        );
+    }
+
+    #[test]
+    fn output_line() {
+        let c = check(&["-w", "15,10,5", "-c", "30,25,20"]).unwrap();
+        let r = evaluate(&facts([0.52, 0.58, 0.59], 2), &c);
+        assert_eq!(
+            crate::plugin::output::render_text("LOAD", &r),
+            "LOAD OK - load average: 0.52, 0.58, 0.59 | load1=0.52;15;30;0 load5=0.58;10;25;0 load15=0.59;5;20;0\n"
+        );
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        assert_eq!(
+            check(&["-w", "10", "-c", "5"]).unwrap_err().0,
+            "the 1-minute warning load 10 is greater than the critical load 5"
+        );
+        assert!(check(&["-w", "1,2,3,4"])
+            .unwrap_err()
+            .0
+            .contains("at most three"));
+        assert!(check(&["-w", "x"])
+            .unwrap_err()
+            .0
+            .contains("invalid range 'x'"));
+        assert!(check(&["-c", "5:1"])
+            .unwrap_err()
+            .0
+            .contains("start is greater than end"));
+        assert!(check(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn top_processes_named_on_alert() {
+        let c = check(&["-w", "0", "-c", "100", "-n", "2"]).unwrap();
+        let p = ProcessInfo {
+            pid: 42,
+            ppid: 1,
+            uid: 1000,
+            state: 'R',
+            command: "burn".into(),
+            args: "burn --hard".into(),
+            rss: 1,
+            vsz: 1,
+            cpu_seconds: 50.0,
+            elapsed_seconds: 100.0,
+            kernel_thread: false,
+        };
+        let f = LoadFacts {
+            top: vec![(p, "alice".into())],
+            ..facts([1.0, 1.0, 1.0], 1)
+        };
+        let r = evaluate(&f, &c);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.details[0].text,
+            "50.0% CPU pid 42 user alice: burn --hard"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! One module per check. Each exposes a type implementing [`crate::plugin::Check`].
+
+use crate::plugin::runner::{prepare, DynCheck, UsageError};
+use std::sync::Arc;
+
+pub mod load;
+pub mod processes;
+
+/// Builds a validated check from its arguments.
+pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
+
+/// The built-in checks by plugin name (`check_load`) for the scheduler.
+pub const BUILTINS: &[(&str, Builder)] = &[("check_load", prepare::<load::LoadCheck>)];
+
+/// Finds a built-in check by its plugin name, with or without the `check_` prefix.
+pub fn builtin(name: &str) -> Option<Builder> {
+    let name = name.rsplit('/').next().unwrap_or(name);
+    BUILTINS
+        .iter()
+        .find(|(n, _)| *n == name || n.strip_prefix("check_") == Some(name))
+        .map(|(_, b)| *b)
+}

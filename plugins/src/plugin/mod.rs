@@ -1,0 +1,20 @@
+//! The plugin contract: states and exit codes, threshold ranges, perfdata, the result
+//! type and its rendering, the shared options, and the runner.
+
+pub mod options;
+pub mod output;
+pub mod perfdata;
+pub mod range;
+pub mod result;
+pub mod runner;
+pub mod state;
+pub mod thresholds;
+pub mod units;
+
+pub use options::{CommonArgs, OutputFormat, TimeoutSpec};
+pub use perfdata::{PerfData, Uom, Value};
+pub use range::Range;
+pub use result::{CheckResult, Detail};
+pub use runner::{Check, DynCheck, UsageError, Work};
+pub use state::State;
+pub use thresholds::Thresholds;

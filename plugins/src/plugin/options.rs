@@ -1,0 +1,108 @@
+//! Options every check shares: `-v`, `-t SECONDS[:STATE]`, `--output-format`.
+//! (`-h`/`--help` and `-V`/`--version` come from clap and exit 0.)
+
+use super::state::State;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The `-t` value: how long the check may take and the state it reports when it does not
+/// finish in time (CRITICAL unless given, as in monitoring-plugins).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeoutSpec {
+    pub duration: Duration,
+    pub state: State,
+}
+
+impl Default for TimeoutSpec {
+    fn default() -> Self {
+        TimeoutSpec {
+            duration: Duration::from_secs(10),
+            state: State::Critical,
+        }
+    }
+}
+
+impl FromStr for TimeoutSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (secs, state) = match s.split_once(':') {
+            Some((secs, state)) => (secs, state.parse::<State>()?),
+            None => (s, State::Critical),
+        };
+        let v: f64 = secs
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{secs}' is not a number of seconds"))?;
+        if !(v > 0.0 && v <= 86_400.0) {
+            return Err(format!(
+                "timeout {secs} must be more than 0 and at most 86400 seconds"
+            ));
+        }
+        Ok(TimeoutSpec {
+            duration: Duration::from_secs_f64(v),
+            state,
+        })
+    }
+}
+
+/// How the result is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Nagios plugin text
+    #[default]
+    Nagios,
+    /// one JSON object
+    Json,
+}
+
+/// The options shared by every check; flattened into each check's arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CommonArgs {
+    /// More detail in the output; repeat for debugging output on stderr
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Give up after SECONDS and report STATE (default CRITICAL)
+    #[arg(
+        short = 't',
+        long = "timeout",
+        value_name = "SECONDS[:STATE]",
+        default_value = "10"
+    )]
+    pub timeout: TimeoutSpec,
+
+    /// Print the result as Nagios plugin text or as one JSON object
+    #[arg(long = "output-format", value_enum, default_value_t = OutputFormat::Nagios)]
+    pub output_format: OutputFormat,
+}
+
+impl Default for CommonArgs {
+    fn default() -> Self {
+        CommonArgs {
+            verbose: 0,
+            timeout: TimeoutSpec::default(),
+            output_format: OutputFormat::Nagios,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_forms() {
+        let t: TimeoutSpec = "5".parse().unwrap();
+        assert_eq!(t.duration, Duration::from_secs(5));
+        assert_eq!(t.state, State::Critical);
+        let t: TimeoutSpec = "2.5:UNKNOWN".parse().unwrap();
+        assert_eq!(t.duration, Duration::from_millis(2500));
+        assert_eq!(t.state, State::Unknown);
+        let t: TimeoutSpec = "30:warning".parse().unwrap();
+        assert_eq!(t.state, State::Warning);
+        for bad in ["", "0", "-1", "x", "5:maybe", "1e9", "nan"] {
+            assert!(bad.parse::<TimeoutSpec>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The one result type every check returns: a state, a summary, sub-results and
+//! perfdata. Only [`super::output`] turns it into text.
+
+use super::perfdata::PerfData;
+use super::state::State;
+use serde::Serialize;
+
+/// One line of long output. With a state it is a sub-result (one vhost, one slave,
+/// one disk) and takes part in the overall state; without one it is plain text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detail {
+    pub state: Option<State>,
+    pub text: String,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// The check's own state, before sub-results are taken into account.
+    own_state: State,
+    /// The first-line summary.
+    pub summary: String,
+    /// Long output lines and sub-results, in the order the check gave them.
+    pub details: Vec<Detail>,
+    /// Performance data, in order.
+    pub perfdata: Vec<PerfData>,
+}
+
+impl CheckResult {
+    /// A result with a state and a summary.
+    pub fn new(state: State, summary: impl Into<String>) -> Self {
+        CheckResult {
+            own_state: state,
+            summary: summary.into(),
+            details: Vec::new(),
+            perfdata: Vec::new(),
+        }
+    }
+
+    /// An UNKNOWN result: the check could not determine the state.
+    pub fn unknown(summary: impl Into<String>) -> Self {
+        Self::new(State::Unknown, summary)
+    }
+
+    /// The overall state: the worst of the check's own state and every sub-result.
+    pub fn state(&self) -> State {
+        State::worst_of(
+            std::iter::once(self.own_state).chain(self.details.iter().filter_map(|d| d.state)),
+        )
+    }
+
+    /// Raises the check's own state to at least `state`.
+    pub fn raise(&mut self, state: State) {
+        self.own_state = self.own_state.worst(state);
+    }
+
+    /// Appends a sub-result.
+    pub fn push_sub(&mut self, state: State, text: impl Into<String>) {
+        self.details.push(Detail {
+            state: Some(state),
+            text: text.into(),
+        });
+    }
+
+    /// Appends a plain long-output line.
+    pub fn push_line(&mut self, text: impl Into<String>) {
+        self.details.push(Detail {
+            state: None,
+            text: text.into(),
+        });
+    }
+
+    /// Appends a perfdata item.
+    pub fn push_perf(&mut self, p: PerfData) {
+        self.perfdata.push(p);
+    }
+
+    /// Builder form of [`CheckResult::push_perf`].
+    pub fn with_perf(mut self, p: PerfData) -> Self {
+        self.perfdata.push(p);
+        self
+    }
+
+    /// Sub-results in a given state.
+    pub fn subs_in(&self, state: State) -> impl Iterator<Item = &Detail> {
+        self.details.iter().filter(move |d| d.state == Some(state))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_sub_result_wins() {
+        let mut r = CheckResult::new(State::Ok, "3 disks");
+        r.push_sub(State::Ok, "/");
+        r.push_line("plain text does not count");
+        assert_eq!(r.state(), State::Ok);
+        r.push_sub(State::Warning, "/var");
+        assert_eq!(r.state(), State::Warning);
+        r.push_sub(State::Critical, "/home");
+        r.push_sub(State::Unknown, "/afs");
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(r.subs_in(State::Warning).count(), 1);
+    }
+
+    #[test]
+    fn own_state_counts_too() {
+        let mut r = CheckResult::new(State::Ok, "x");
+        r.push_sub(State::Warning, "a");
+        r.raise(State::Unknown);
+        assert_eq!(r.state(), State::Unknown);
+        r.raise(State::Ok);
+        assert_eq!(r.state(), State::Unknown);
+    }
+}

@@ -1,0 +1,305 @@
+//! Runs a check: as a plugin process ([`main`]) or in-process for the scheduler
+//! ([`prepare`] then [`run_in_process`]). The one place that maps results, usage
+//! errors, timeouts and panics to output and exit codes.
+
+use super::options::{CommonArgs, OutputFormat, TimeoutSpec};
+use super::output::{render_json, render_text};
+use super::result::CheckResult;
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+/// A problem with the command line or thresholds: reported as UNKNOWN, exit 3, before
+/// any I/O.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+impl UsageError {
+    /// A usage error with a message.
+    pub fn new(msg: impl Into<String>) -> Self {
+        UsageError(msg.into())
+    }
+}
+
+/// The work a check does once its arguments are validated.
+pub enum Work<'a> {
+    /// Reads local files or calls (`/proc`, `statvfs`): runs without an async runtime.
+    Local(Box<dyn FnOnce() -> CheckResult + Send + 'a>),
+    /// Talks to the network: run on a current-thread tokio runtime.
+    Remote(Pin<Box<dyn Future<Output = CheckResult> + Send + 'a>>),
+}
+
+/// A check: its command line, how it is validated, and the work it does.
+pub trait Check: Sized + Send + Sync + 'static {
+    /// The command line as the user typed it (a clap parser).
+    type Args: clap::Parser + Send;
+    /// The label that starts the output line (`LOAD`, `DISK`, ...).
+    const LABEL: &'static str;
+    /// The shared options inside `Args`.
+    fn common(args: &Self::Args) -> &CommonArgs;
+    /// Validates the arguments into the check's resolved configuration.
+    fn new(args: Self::Args) -> Result<Self, UsageError>;
+    /// The check's work.
+    fn run(&self) -> Work<'_>;
+}
+
+/// What a finished plugin prints and its exit code.
+pub fn render(label: &str, result: &CheckResult, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Nagios => render_text(label, result),
+        OutputFormat::Json => render_json(label, result),
+    }
+}
+
+/// The result reported when a check runs out of time.
+pub fn timeout_result(spec: &TimeoutSpec) -> CheckResult {
+    CheckResult::new(
+        spec.state,
+        format!("check timed out after {}", humanize(spec.duration)),
+    )
+}
+
+fn humanize(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Writes straight to fd 1 (async-signal-safe, and free of the stdout lock).
+fn write_stdout_raw(bytes: &[u8]) {
+    let mut off = 0;
+    while off < bytes.len() {
+        // SAFETY: writing an owned byte buffer to fd 1.
+        let n = unsafe { libc::write(1, bytes[off..].as_ptr().cast(), bytes.len() - off) };
+        if n <= 0 {
+            break;
+        }
+        off += n as usize;
+    }
+}
+
+/// The label, output format and timeout text a dying plugin needs.
+struct Exit {
+    label: &'static str,
+    format: OutputFormat,
+    timeout_text: Vec<u8>,
+    timeout_code: i32,
+}
+
+static EXIT: OnceLock<Exit> = OnceLock::new();
+
+/// Makes any panic print `LABEL UNKNOWN - internal error: ...` and exit 3 (never 101).
+pub fn install_panic_hook(label: &'static str) {
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_string());
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let format = EXIT.get().map_or(OutputFormat::Nagios, |e| e.format);
+        let r = CheckResult::unknown(format!("internal error: {msg}{place}"));
+        write_stdout_raw(render(label, &r, format).as_bytes());
+        // SAFETY: ends the process at once, from any thread, without unwinding.
+        unsafe { libc::_exit(3) }
+    }));
+}
+
+extern "C" fn on_alarm(_: libc::c_int) {
+    if let Some(e) = EXIT.get() {
+        write_stdout_raw(&e.timeout_text);
+        // SAFETY: async-signal-safe exit.
+        unsafe { libc::_exit(e.timeout_code) }
+    }
+    // SAFETY: as above.
+    unsafe { libc::_exit(3) }
+}
+
+/// Arms SIGALRM to print the timeout result and exit after `after`: a hard limit that
+/// holds even if the check blocks in a system call.
+fn arm_alarm(after: std::time::Duration) {
+    // SAFETY: installs a handler that only calls write(2) and _exit(2), then a one-shot
+    // real-time interval timer.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_alarm as *const () as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGALRM, &sa, std::ptr::null_mut());
+        let it = libc::itimerval {
+            it_interval: libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            it_value: libc::timeval {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_usec: after.subsec_micros() as libc::suseconds_t,
+            },
+        };
+        libc::setitimer(libc::ITIMER_REAL, &it, std::ptr::null_mut());
+    }
+}
+
+fn finish(label: &str, result: &CheckResult, format: OutputFormat) -> ! {
+    let text = render(label, result, format);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    std::process::exit(result.state().exit_code())
+}
+
+/// The first line of a clap error, without clap's `error: ` prefix.
+fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
+    line.trim_start_matches("error: ").trim().to_string()
+}
+
+/// Parses arguments from an argument list; help and version are `Ok(Err(text))`.
+pub fn parse_args<C: Check>(
+    argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> Result<Result<C::Args, String>, UsageError> {
+    use clap::error::ErrorKind;
+    match <C::Args as clap::Parser>::try_parse_from(argv) {
+        Ok(a) => Ok(Ok(a)),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            Ok(Err(e.render().to_string()))
+        }
+        Err(e) => Err(UsageError(clap_error_line(&e))),
+    }
+}
+
+/// The whole life of a plugin process: parse, validate, run within the timeout, print,
+/// exit with the state's code. `--help` and `--version` exit 0; bad usage exits 3.
+pub fn main<C: Check>() -> ! {
+    install_panic_hook(C::LABEL);
+    let usage =
+        |e: UsageError| -> ! { finish(C::LABEL, &CheckResult::unknown(e.0), OutputFormat::Nagios) };
+    let args = match parse_args::<C>(std::env::args_os()) {
+        Ok(Ok(a)) => a,
+        Ok(Err(text)) => {
+            print!("{text}");
+            std::process::exit(0)
+        }
+        Err(e) => usage(e),
+    };
+    let common = C::common(&args).clone();
+    let format = common.output_format;
+    let check = match C::new(args) {
+        Ok(c) => c,
+        Err(e) => finish(C::LABEL, &CheckResult::unknown(e.0), format),
+    };
+    let spec = common.timeout;
+    let _ = EXIT.set(Exit {
+        label: C::LABEL,
+        format,
+        timeout_text: render(C::LABEL, &timeout_result(&spec), format).into_bytes(),
+        timeout_code: spec.state.exit_code(),
+    });
+    let result = match check.run() {
+        Work::Local(f) => {
+            arm_alarm(spec.duration);
+            f()
+        }
+        Work::Remote(fut) => {
+            // the runtime's own timeout answers first; the alarm is the backstop for a
+            // thread stuck in a blocking call
+            arm_alarm(spec.duration + std::time::Duration::from_millis(500));
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => finish(
+                    C::LABEL,
+                    &CheckResult::unknown(format!("cannot start runtime: {e}")),
+                    format,
+                ),
+            };
+            rt.block_on(async {
+                tokio::time::timeout(spec.duration, fut)
+                    .await
+                    .unwrap_or_else(|_| timeout_result(&spec))
+            })
+        }
+    };
+    finish(EXIT.get().map_or(C::LABEL, |e| e.label), &result, format)
+}
+
+/// A validated check held by the scheduler, independent of its concrete type.
+pub trait DynCheck: Send + Sync {
+    /// The output label.
+    fn label(&self) -> &'static str;
+    /// The timeout and its state.
+    fn timeout(&self) -> TimeoutSpec;
+    /// The check's work.
+    fn run(&self) -> Work<'_>;
+}
+
+struct Prepared<C: Check> {
+    check: C,
+    timeout: TimeoutSpec,
+}
+
+impl<C: Check> DynCheck for Prepared<C> {
+    fn label(&self) -> &'static str {
+        C::LABEL
+    }
+    fn timeout(&self) -> TimeoutSpec {
+        self.timeout
+    }
+    fn run(&self) -> Work<'_> {
+        self.check.run()
+    }
+}
+
+/// Validates a check's arguments (without the program name) for in-process runs.
+pub fn prepare<C: Check>(args: &[String]) -> Result<Arc<dyn DynCheck>, UsageError> {
+    let argv = std::iter::once(C::LABEL.to_ascii_lowercase()).chain(args.iter().cloned());
+    let parsed = match parse_args::<C>(argv)? {
+        Ok(a) => a,
+        Err(_) => return Err(UsageError::new("--help and --version do not run a check")),
+    };
+    let timeout = C::common(&parsed).timeout;
+    Ok(Arc::new(Prepared {
+        check: C::new(parsed)?,
+        timeout,
+    }))
+}
+
+/// Runs a prepared check inside a tokio runtime, within its timeout. Local work runs on
+/// the blocking pool so it never stalls other checks; a panic becomes UNKNOWN.
+pub async fn run_in_process(check: Arc<dyn DynCheck>) -> CheckResult {
+    let spec = check.timeout();
+    let mut task = tokio::spawn(async move {
+        let local = match check.run() {
+            Work::Remote(fut) => return fut.await,
+            Work::Local(_) => check.clone(),
+        };
+        tokio::task::spawn_blocking(move || match local.run() {
+            Work::Local(f) => f(),
+            Work::Remote(_) => CheckResult::unknown("check changed its kind of work"),
+        })
+        .await
+        .unwrap_or_else(|e| CheckResult::unknown(format!("internal error: {e}")))
+    });
+    match tokio::time::timeout(spec.duration, &mut task).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => CheckResult::unknown(format!("internal error: {e}")),
+        Err(_) => {
+            task.abort();
+            timeout_result(&spec)
+        }
+    }
+}
