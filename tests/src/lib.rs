@@ -1,1 +1,167 @@
-//! Test harness.
+//! Harness for the end-to-end tests: finds our plugin binaries and Debian's peers, runs
+//! them, and keeps the real servers it starts as children that die with the test.
+//!
+//! # Layout
+//! - this file: running plugins, requiring programs (with the Debian package to
+//!   install), free loopback ports, child processes killed on drop.
+//!
+//! The plugin binaries must be built first (`cargo build --workspace --bins`, which
+//! `tests/run.sh` does).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+
+/// Where the workspace's binaries are: next to the `deps/` folder holding this test.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// Path of one of our binaries; fails with a clear message if it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let p = target_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first (tests/run.sh does)",
+        p.display()
+    );
+    p
+}
+
+/// Fails the test, naming the Debian package, when `program` is missing.
+pub fn require(program: &str, debian_package: &str) -> PathBuf {
+    let p = PathBuf::from(program);
+    let found = if p.is_absolute() {
+        p.exists().then_some(p)
+    } else {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(program))
+                .find(|c| c.exists())
+        })
+    };
+    found.unwrap_or_else(|| {
+        panic!("{program} is missing: install the Debian package {debian_package} (tests/run.sh installs it)")
+    })
+}
+
+/// Path of one of Debian's monitoring-plugins.
+pub fn debian_plugin(name: &str) -> PathBuf {
+    let package = match name {
+        "check_nrpe" => "nagios-nrpe-plugin",
+        "check_dig" | "check_dns" | "check_http" | "check_curl" | "check_pgsql" | "check_mysql"
+        | "check_smtp" | "check_imap" => "monitoring-plugins-standard",
+        _ => "monitoring-plugins-basic",
+    };
+    require(&format!("/usr/lib/nagios/plugins/{name}"), package)
+}
+
+/// What a plugin run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The first output line.
+    pub fn first_line(&self) -> &str {
+        self.stdout.lines().next().unwrap_or("")
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs a program with arguments and waits for it.
+pub fn run(program: &Path, args: &[&str]) -> Run {
+    Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
+        .into()
+}
+
+/// Runs one of our plugins.
+pub fn plugin(name: &str, args: &[&str]) -> Run {
+    run(&bin(name), args)
+}
+
+/// Runs one of our plugins with `--output-format json` and returns the object; the exit
+/// code must agree with the reported state.
+pub fn plugin_json(name: &str, args: &[&str]) -> serde_json::Value {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--output-format", "json"]);
+    let r = plugin(name, &all);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim())
+        .unwrap_or_else(|e| panic!("{name} {args:?}: not JSON ({e}): {}", r.stdout));
+    assert_eq!(
+        v["exit_code"], r.code,
+        "{name} {args:?}: exit code vs JSON: {}",
+        r.stdout
+    );
+    v
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// A child process killed (and reaped) when dropped.
+pub struct Guard(pub Child);
+
+impl Guard {
+    /// Starts a command as a guarded child.
+    pub fn spawn(cmd: &mut Command) -> Guard {
+        Guard(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
+        )
+    }
+
+    /// The child's pid.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// True when running as root (most real servers need it to start).
+pub fn is_root() -> bool {
+    // SAFETY: getuid has no preconditions.
+    unsafe { libc::getuid() == 0 }
+}
+
+/// Polls `f` every 20 ms until it returns true or `secs` pass.
+pub fn wait_until(secs: f64, mut f: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    while std::time::Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    f()
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test of hcoop-monitor: installs the Debian packages the tests need when
+# they are missing (as root), builds the binaries, then runs formatting, lint and the
+# whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=$(sed -e 's/#.*//' tests/debian-packages.txt | tr -s ' \n' '\n' | sed '/^$/d' | sort -u)
+missing=()
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "missing Debian packages: ${missing[*]} (run as root to install them)" >&2
+    exit 1
+  fi
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo build --workspace --bins --quiet
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast
+  cargo test --workspace --doc --quiet
+else
+  cargo test --workspace --no-fail-fast
+fi
