@@ -1,0 +1,328 @@
+//! Running one service check: built-in checks in-process, external plugins as a child
+//! in its own process group, killed with the whole group on timeout.
+
+use crate::config::{CheckSpec, Service};
+use hcoop_plugins::checks::builtin;
+use hcoop_plugins::plugin::output::render_text;
+use hcoop_plugins::plugin::perfdata::parse_perfdata;
+use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
+use hcoop_plugins::plugin::{PerfData, State};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+/// Plugin output beyond this many bytes is cut (Nagios keeps less).
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+/// Characters that make a command line need a shell (Nagios's rule).
+const SHELL_METACHARS: &[char] = &[
+    '!', '$', '^', '&', '*', '(', ')', '~', '[', ']', '\\', '|', '{', '}', ';', '<', '>', '?', '`',
+    '"', '\'',
+];
+
+/// The outcome of one check run, the same for built-in and external checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub state: State,
+    /// The plugin text: first line, long output, perfdata as the plugin printed it.
+    pub output: String,
+    pub perfdata: Vec<PerfData>,
+    pub duration: Duration,
+}
+
+impl Outcome {
+    /// The first line without its perfdata.
+    pub fn summary(&self) -> &str {
+        let first = self.output.lines().next().unwrap_or("");
+        first.split('|').next().unwrap_or("").trim_end()
+    }
+}
+
+/// Resource limits applied to external plugins (setrlimit in the child).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub nproc: Option<u64>,
+    pub address_space: Option<u64>,
+    pub cpu_seconds: Option<u64>,
+}
+
+/// A service made ready to run: built-in checks are validated once.
+#[derive(Clone)]
+pub enum Runnable {
+    Builtin(Arc<dyn DynCheck>),
+    External {
+        command: String,
+        timeout: Duration,
+        limits: Limits,
+    },
+}
+
+impl Runnable {
+    /// Prepares a service; a built-in check's bad arguments are an error here.
+    pub fn prepare(service: &Service, limits: Limits) -> Result<Runnable, String> {
+        match &service.check {
+            CheckSpec::Builtin { name, args } => {
+                let build =
+                    builtin(name).ok_or_else(|| format!("no built-in check named '{name}'"))?;
+                build(args).map(Runnable::Builtin).map_err(|e| e.0)
+            }
+            CheckSpec::External { command } => Ok(Runnable::External {
+                command: command.clone(),
+                timeout: service.timeout,
+                limits,
+            }),
+        }
+    }
+
+    /// Runs the check once.
+    pub async fn run(&self) -> Outcome {
+        let start = Instant::now();
+        match self {
+            Runnable::Builtin(check) => {
+                let label = check.label();
+                let result = run_in_process(check.clone()).await;
+                Outcome {
+                    state: result.state(),
+                    output: render_text(label, &result),
+                    perfdata: result.perfdata,
+                    duration: start.elapsed(),
+                }
+            }
+            Runnable::External {
+                command,
+                timeout,
+                limits,
+            } => {
+                let (state, output) = run_external(command, *timeout, *limits).await;
+                let perfdata = perfdata_of(&output);
+                Outcome {
+                    state,
+                    output,
+                    perfdata,
+                    duration: start.elapsed(),
+                }
+            }
+        }
+    }
+}
+
+/// Perfdata of a plugin's text: after `|` on the first line, and on every line from
+/// the first `|` in the long output on.
+pub fn perfdata_of(output: &str) -> Vec<PerfData> {
+    let mut lines = output.lines();
+    let mut texts = Vec::new();
+    if let Some((_, p)) = lines.next().and_then(|l| l.split_once('|')) {
+        texts.push(p.to_string());
+    }
+    let mut in_perf = false;
+    for l in lines {
+        if in_perf {
+            texts.push(l.to_string());
+        } else if let Some((_, p)) = l.split_once('|') {
+            texts.push(p.to_string());
+            in_perf = true;
+        }
+    }
+    texts
+        .iter()
+        .flat_map(|t| parse_perfdata(t))
+        .filter_map(Result::ok)
+        .collect()
+}
+
+/// Splits a command line into argv when it needs no shell.
+fn argv_of(command: &str) -> Vec<String> {
+    if command.contains(SHELL_METACHARS) {
+        vec!["/bin/sh".into(), "-c".into(), command.into()]
+    } else {
+        command.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+/// Runs an external plugin; returns its state and output (cut at [`OUTPUT_CAP`]).
+pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (State, String) {
+    let argv = argv_of(command);
+    let Some((program, args)) = argv.split_first() else {
+        return (State::Unknown, "empty command line\n".into());
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true);
+    // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let set = |res, v: Option<u64>| {
+                if let Some(v) = v {
+                    let lim = libc::rlimit {
+                        rlim_cur: v,
+                        rlim_max: v,
+                    };
+                    libc::setrlimit(res, &lim);
+                }
+            };
+            set(libc::RLIMIT_NPROC, limits.nproc);
+            set(libc::RLIMIT_AS, limits.address_space);
+            set(libc::RLIMIT_CPU, limits.cpu_seconds);
+            Ok(())
+        });
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return (State::Unknown, format!("cannot run {program}: {e}\n")),
+    };
+    let pgid = child.id().map(|p| p as i32);
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let work = async {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 8192];
+        loop {
+            match stdout.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let room = OUTPUT_CAP.saturating_sub(buf.len());
+                    buf.extend_from_slice(&chunk[..n.min(room)]);
+                }
+            }
+        }
+        let status = child.wait().await;
+        (buf, status)
+    };
+    let kill_group = || {
+        if let Some(pg) = pgid {
+            // SAFETY: signals the child's own process group only.
+            unsafe { libc::killpg(pg, libc::SIGKILL) };
+        }
+    };
+    match tokio::time::timeout(timeout, work).await {
+        Err(_) => {
+            kill_group();
+            (
+                State::Critical,
+                format!(
+                    "CRITICAL - plugin timed out after {}\n",
+                    humantime::format_duration(timeout)
+                ),
+            )
+        }
+        Ok((buf, status)) => {
+            // grandchildren left behind die with the group
+            kill_group();
+            let mut text = String::from_utf8_lossy(&buf).into_owned();
+            if text.trim().is_empty() {
+                text = "(no output from plugin)\n".into();
+            }
+            let state = match status
+                .ok()
+                .map(|s| (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)))
+            {
+                Some((Some(code), _)) if (0..=3).contains(&code) => State::from_exit_code(code),
+                Some((Some(code), _)) => {
+                    text = format!("plugin exited with code {code}: {text}");
+                    State::Unknown
+                }
+                Some((None, Some(sig))) => {
+                    text = format!("plugin killed by signal {sig}: {text}");
+                    State::Unknown
+                }
+                _ => State::Unknown,
+            };
+            (state, text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn no_shell_unless_needed() {
+        assert_eq!(argv_of("/bin/echo a  b"), vec!["/bin/echo", "a", "b"]);
+        assert_eq!(argv_of("echo a | cat")[0], "/bin/sh");
+        assert_eq!(argv_of("echo 'x y'")[0], "/bin/sh");
+    }
+
+    #[test]
+    fn exit_codes_and_output() {
+        let rt = rt();
+        let (s, out) = rt.block_on(run_external(
+            "/bin/sh -c 'echo \"W - x|a=1;2;3\"; exit 1'",
+            Duration::from_secs(5),
+            Limits::default(),
+        ));
+        assert_eq!(s, State::Warning);
+        assert_eq!(out, "W - x|a=1;2;3\n");
+        assert_eq!(perfdata_of(&out)[0].label, "a");
+        let (s, out) = rt.block_on(run_external(
+            "/bin/sh -c 'exit 7'",
+            Duration::from_secs(5),
+            Limits::default(),
+        ));
+        assert_eq!(s, State::Unknown);
+        assert!(out.starts_with("plugin exited with code 7"), "{out}");
+        let (s, out) = rt.block_on(run_external(
+            "/nonexistent/plugin",
+            Duration::from_secs(5),
+            Limits::default(),
+        ));
+        assert_eq!(s, State::Unknown);
+        assert!(out.starts_with("cannot run /nonexistent/plugin"), "{out}");
+    }
+
+    #[test]
+    fn timeout_kills_the_whole_group() {
+        let rt = rt();
+        let marker = format!("sleep {}", 900_000 + std::process::id() % 10_000);
+        let cmd = format!("{marker} & {marker}");
+        let t = Instant::now();
+        let (s, out) = rt.block_on(run_external(
+            &cmd,
+            Duration::from_millis(300),
+            Limits::default(),
+        ));
+        assert!(t.elapsed() < Duration::from_secs(3));
+        assert_eq!(s, State::Critical);
+        assert!(out.contains("timed out after 300ms"), "{out}");
+        std::thread::sleep(Duration::from_millis(200));
+        let ps = std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap();
+        assert!(
+            ps.stdout.is_empty(),
+            "left behind: {}",
+            String::from_utf8_lossy(&ps.stdout)
+        );
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let rt = rt();
+        let (s, out) = rt.block_on(run_external(
+            "head -c 10000000 /dev/zero | tr '\\0' x",
+            Duration::from_secs(10),
+            Limits::default(),
+        ));
+        assert_eq!(s, State::Ok);
+        assert_eq!(out.len(), OUTPUT_CAP);
+    }
+
+    #[test]
+    fn long_output_perfdata() {
+        let out = "OK - a | x=1\nline\nmore | y=2\nz=3\n";
+        let labels: Vec<_> = perfdata_of(out).into_iter().map(|p| p.label).collect();
+        assert_eq!(labels, ["x", "y", "z"]);
+    }
+}
