@@ -154,6 +154,30 @@ pub fn is_root() -> bool {
     unsafe { libc::getuid() == 0 }
 }
 
+/// Runs `program` in a private mount namespace in which each `(fixture, target)` file
+/// is bind-mounted over `target` (e.g. a made-up `/proc/loadavg`), so our plugin and
+/// Debian's read the very same numbers. Needs root and `unshare` (util-linux).
+pub fn run_with_files(binds: &[(&Path, &str)], program: &Path, args: &[&str]) -> Run {
+    assert!(is_root(), "bind-mounting fixture files needs root");
+    require("unshare", "util-linux");
+    let mut script = String::from("set -e; ");
+    for (i, _) in binds.iter().enumerate() {
+        script.push_str(&format!(
+            "mount --bind \"${{{}}}\" \"${{{}}}\"; ",
+            2 * i + 1,
+            2 * i + 2
+        ));
+    }
+    script.push_str(&format!("shift {}; exec \"$@\"", 2 * binds.len()));
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "--propagation", "private", "sh", "-c", &script, "sh"]);
+    for (fixture, target) in binds {
+        cmd.arg(fixture).arg(target);
+    }
+    cmd.arg(program).args(args);
+    cmd.output().expect("run unshare").into()
+}
+
 /// Polls `f` every 20 ms until it returns true or `secs` pass.
 pub fn wait_until(secs: f64, mut f: impl FnMut() -> bool) -> bool {
     let end = std::time::Instant::now() + std::time::Duration::from_secs_f64(secs);

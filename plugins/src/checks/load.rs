@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(
         short = 'w',
         long = "warning",
-        value_name = "WLOAD1[,WLOAD5[,WLOAD15]]"
+        value_name = "WLOAD1[,WLOAD5[,WLOAD15]]",
+        allow_hyphen_values = true
     )]
     pub warning: Option<LoadLevels>,
 
@@ -56,7 +57,8 @@ pub struct Args {
     #[arg(
         short = 'c',
         long = "critical",
-        value_name = "CLOAD1[,CLOAD5[,CLOAD15]]"
+        value_name = "CLOAD1[,CLOAD5[,CLOAD15]]",
+        allow_hyphen_values = true
     )]
     pub critical: Option<LoadLevels>,
 
@@ -230,13 +232,22 @@ pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
     };
     let mut result = CheckResult::new(state, summary);
     for (i, name) in ["load1", "load5", "load15"].iter().enumerate() {
-        // perfdata carries the raw load; per-CPU thresholds are scaled to match it
+        // the raw load carries thresholds in its own unit: per-CPU ones scaled up
         let t = if check.per_cpu {
             check.thresholds[i].scaled(cpus)
         } else {
             check.thresholds[i]
         };
         result.push_perf(PerfData::new(*name, facts.load[i]).thresholds(&t).min(0));
+        if check.per_cpu {
+            // the label monitoring-plugins uses for the per-CPU value
+            let scaled = (compared[i] * 1000.0).round() / 1000.0;
+            result.push_perf(
+                PerfData::new(format!("scaled_{name}"), scaled)
+                    .thresholds(&check.thresholds[i])
+                    .min(0),
+            );
+        }
     }
     if state != State::Ok {
         for (p, user) in &facts.top {
@@ -327,7 +338,7 @@ mod tests {
         assert_eq!(r.state(), State::Ok);
         assert_eq!(
             crate::plugin::output::render_text("LOAD", &r),
-            "LOAD OK - load average per CPU: 0.75, 0.75, 0.75 (4 CPUs; total 3.00, 3.00, 3.00) | load1=3;4;8;0 load5=3;4;8;0 load15=3;4;8;0\n"
+            "LOAD OK - load average per CPU: 0.75, 0.75, 0.75 (4 CPUs; total 3.00, 3.00, 3.00) | load1=3;4;8;0 scaled_load1=0.75;1;2;0 load5=3;4;8;0 scaled_load5=0.75;1;2;0 load15=3;4;8;0 scaled_load15=0.75;1;2;0\n"
         );
         assert_eq!(
             evaluate(&facts([9.0, 3.0, 3.0], 4), &c).state(),
@@ -364,6 +375,8 @@ mod tests {
             .0
             .contains("start is greater than end"));
         assert!(check(&["--bogus"]).is_err());
+        // negative numbers are values, not options
+        assert!(check(&["-w", "-5:-1"]).is_ok());
     }
 
     #[test]
@@ -381,6 +394,7 @@ mod tests {
             cpu_seconds: 50.0,
             elapsed_seconds: 100.0,
             kernel_thread: false,
+            ..Default::default()
         };
         let f = LoadFacts {
             top: vec![(p, "alice".into())],

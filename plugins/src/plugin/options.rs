@@ -68,7 +68,8 @@ pub struct CommonArgs {
         short = 't',
         long = "timeout",
         value_name = "SECONDS[:STATE]",
-        default_value = "10"
+        default_value = "10",
+        allow_hyphen_values = true
     )]
     pub timeout: TimeoutSpec,
 
