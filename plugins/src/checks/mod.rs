@@ -4,13 +4,19 @@ use crate::plugin::runner::{prepare, DynCheck, UsageError};
 use std::sync::Arc;
 
 pub mod load;
+pub mod mem;
 pub mod processes;
+pub mod swap;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
 
 /// The built-in checks by plugin name (`check_load`) for the scheduler.
-pub const BUILTINS: &[(&str, Builder)] = &[("check_load", prepare::<load::LoadCheck>)];
+pub const BUILTINS: &[(&str, Builder)] = &[
+    ("check_load", prepare::<load::LoadCheck>),
+    ("check_mem", prepare::<mem::MemCheck>),
+    ("check_swap", prepare::<swap::SwapCheck>),
+];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
 pub fn builtin(name: &str) -> Option<Builder> {

@@ -1,0 +1,760 @@
+//! check_mem: used memory (MemTotal - MemAvailable) and used swap against thresholds,
+//! optionally a cgroup v2's memory use, its OOM kills and memory pressure (PSI).
+//!
+//! Thresholds on amounts are [`Level`]s: `80%` is a percentage of the total, a number
+//! with a unit (`3G`, `512M`) or a bare number (bytes) is an amount; both take the Nagios
+//! range forms (`@1G:2G`, `80:%`). A bare `-w 80` therefore means 80 *bytes*: write `80%`.
+//! The /proc/meminfo parser here is shared with check_swap.
+
+use crate::plugin::range::format_number;
+use crate::plugin::units::{human_bytes, Level};
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+
+/// Command line of check_mem.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_mem",
+    version,
+    about = "Checks used memory (MemTotal - MemAvailable), used swap, and optionally a cgroup v2's memory use, OOM kills and memory pressure.\n\nAmounts: 80% (of the total), 3G, 512M, or a bare number of bytes; Nagios ranges work (@1G:2G). Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, unreadable files). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Warning level for used memory (e.g. 80% or 3G)
+    #[arg(short = 'w', long = "warning", value_name = "AMOUNT")]
+    pub warning: Option<Level>,
+
+    /// Critical level for used memory (e.g. 90% or 3.5G)
+    #[arg(short = 'c', long = "critical", value_name = "AMOUNT")]
+    pub critical: Option<Level>,
+
+    /// Warning level for used swap (percent of the swap total, or an amount)
+    #[arg(long = "swap-warning", value_name = "AMOUNT")]
+    pub swap_warning: Option<Level>,
+
+    /// Critical level for used swap (percent of the swap total, or an amount)
+    #[arg(long = "swap-critical", value_name = "AMOUNT")]
+    pub swap_critical: Option<Level>,
+
+    /// Also check this cgroup v2 (absolute, or relative to /sys/fs/cgroup): memory.current
+    /// against memory.max, and the oom_kill count of memory.events
+    #[arg(long = "cgroup", value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+
+    /// Warning level for the cgroup's memory.current (percent of memory.max, or of
+    /// MemTotal when unlimited; or an amount)
+    #[arg(long = "cgroup-warning", value_name = "AMOUNT")]
+    pub cgroup_warning: Option<Level>,
+
+    /// Critical level for the cgroup's memory.current
+    #[arg(long = "cgroup-critical", value_name = "AMOUNT")]
+    pub cgroup_critical: Option<Level>,
+
+    /// Warning range for the cgroup's OOM kill count (e.g. 0 = any kill warns)
+    #[arg(long = "oom-warning", value_name = "RANGE")]
+    pub oom_warning: Option<Range>,
+
+    /// Critical range for the cgroup's OOM kill count
+    #[arg(long = "oom-critical", value_name = "RANGE")]
+    pub oom_critical: Option<Range>,
+
+    /// Warning range for memory pressure, PSI "some avg10" in percent (from the cgroup's
+    /// memory.pressure with --cgroup, else /proc/pressure/memory)
+    #[arg(long = "pressure-warning", value_name = "RANGE")]
+    pub pressure_warning: Option<Range>,
+
+    /// Critical range for memory pressure, PSI "some avg10" in percent
+    #[arg(long = "pressure-critical", value_name = "RANGE")]
+    pub pressure_critical: Option<Range>,
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct MemCheck {
+    pub used: [Option<Level>; 2],
+    pub swap: [Option<Level>; 2],
+    /// The cgroup directory, resolved against `cgroup_root` when relative.
+    pub cgroup: Option<PathBuf>,
+    pub cgroup_used: [Option<Level>; 2],
+    pub oom: Thresholds,
+    pub pressure: Thresholds,
+    /// Where /proc is (a fixture directory in tests).
+    pub proc_root: PathBuf,
+    /// Where relative `--cgroup` paths start (a fixture directory in tests).
+    pub cgroup_root: PathBuf,
+}
+
+/// The /proc/meminfo fields the memory checks use, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Meminfo {
+    pub mem_total: u64,
+    pub mem_available: u64,
+    pub swap_total: u64,
+    pub swap_free: u64,
+    /// Swapped-out pages also in RAM (0 when the line is absent).
+    pub swap_cached: u64,
+}
+
+/// Parses /proc/meminfo text (`Key:   123 kB` lines) into bytes. `source` names the file
+/// in errors.
+pub fn parse_meminfo(text: &str, source: &Path) -> Result<Meminfo, String> {
+    let mut found: [Option<u64>; 5] = [None; 5];
+    const KEYS: [&str; 5] = [
+        "MemTotal",
+        "MemAvailable",
+        "SwapTotal",
+        "SwapFree",
+        "SwapCached",
+    ];
+    for line in text.lines() {
+        let Some((key, rest)) = line.split_once(':') else {
+            continue;
+        };
+        let Some(i) = KEYS.iter().position(|k| *k == key.trim()) else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let value = words.next().and_then(|v| v.parse::<u64>().ok());
+        let factor = match words.next() {
+            None => 1,
+            Some("kB") => 1024,
+            Some(_) => 0,
+        };
+        match value {
+            Some(v) if factor > 0 => found[i] = Some(v.saturating_mul(factor)),
+            _ => {
+                return Err(format!(
+                    "cannot read {key} in {}: '{}'",
+                    source.display(),
+                    line.trim()
+                ))
+            }
+        }
+    }
+    let need =
+        |i: usize| found[i].ok_or_else(|| format!("no {} line in {}", KEYS[i], source.display()));
+    Ok(Meminfo {
+        mem_total: need(0)?,
+        mem_available: need(1)?,
+        swap_total: need(2)?,
+        swap_free: need(3)?,
+        swap_cached: found[4].unwrap_or(0),
+    })
+}
+
+/// Reads a file to a string; the error names the file.
+pub fn read_file(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Reads and parses `<proc_root>/meminfo`.
+pub fn read_meminfo(proc_root: &Path) -> Result<Meminfo, String> {
+    let path = proc_root.join("meminfo");
+    parse_meminfo(&read_file(&path)?, &path)
+}
+
+/// What was read from a cgroup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CgroupFacts {
+    pub path: PathBuf,
+    /// memory.current in bytes.
+    pub current: u64,
+    /// memory.max in bytes; `None` when it is `max` (no limit).
+    pub max: Option<u64>,
+    /// The oom_kill count of memory.events.
+    pub oom_kills: u64,
+}
+
+/// What was read from the machine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemFacts {
+    pub meminfo: Meminfo,
+    pub cgroup: Option<CgroupFacts>,
+    /// PSI "some avg10" in percent, read only when pressure thresholds are set.
+    pub pressure: Option<f64>,
+}
+
+/// Reads one number (or `max`, as `None`) from a cgroup file.
+fn parse_cgroup_value(text: &str, path: &Path) -> Result<Option<u64>, String> {
+    match text.trim() {
+        "max" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("cannot read a number from {}: '{t}'", path.display())),
+    }
+}
+
+/// The value of `key` in a flat-keyed file such as memory.events (`oom_kill 3`).
+fn parse_keyed(text: &str, key: &str, path: &Path) -> Result<u64, String> {
+    text.lines()
+        .filter_map(|l| l.split_once(' '))
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .ok_or_else(|| format!("no {key} count in {}", path.display()))
+}
+
+/// The `some avg10` percentage of a PSI file (/proc/pressure/memory, memory.pressure).
+pub fn parse_psi_some_avg10(text: &str, path: &Path) -> Result<f64, String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("some "))
+        .and_then(|rest| {
+            rest.split_whitespace()
+                .find_map(|kv| kv.strip_prefix("avg10="))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .ok_or_else(|| format!("no 'some avg10=' value in {}", path.display()))
+}
+
+impl Check for MemCheck {
+    type Args = Args;
+    const LABEL: &'static str = "MEM";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        let cgroup_only = [
+            ("--cgroup-warning", args.cgroup_warning.is_some()),
+            ("--cgroup-critical", args.cgroup_critical.is_some()),
+            ("--oom-warning", args.oom_warning.is_some()),
+            ("--oom-critical", args.oom_critical.is_some()),
+        ];
+        if args.cgroup.is_none() {
+            if let Some((name, _)) = cgroup_only.iter().find(|(_, set)| *set) {
+                return Err(UsageError(format!("{name} needs --cgroup PATH")));
+            }
+        }
+        if args
+            .cgroup
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(UsageError::new("--cgroup: empty path"));
+        }
+        Ok(MemCheck {
+            used: [args.warning, args.critical],
+            swap: [args.swap_warning, args.swap_critical],
+            cgroup: args.cgroup,
+            cgroup_used: [args.cgroup_warning, args.cgroup_critical],
+            oom: Thresholds::new(args.oom_warning, args.oom_critical),
+            pressure: Thresholds::new(args.pressure_warning, args.pressure_critical),
+            proc_root: PathBuf::from("/proc"),
+            cgroup_root: PathBuf::from("/sys/fs/cgroup"),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || match self.fetch() {
+            Ok(facts) => evaluate(&facts, self),
+            Err(e) => CheckResult::unknown(e),
+        }))
+    }
+}
+
+impl MemCheck {
+    /// The cgroup directory, when one was given.
+    pub fn cgroup_dir(&self) -> Option<PathBuf> {
+        self.cgroup.as_ref().map(|p| {
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                self.cgroup_root.join(p)
+            }
+        })
+    }
+
+    /// Reads /proc/meminfo, the cgroup files and the PSI file as needed.
+    pub fn fetch(&self) -> Result<MemFacts, String> {
+        let meminfo = read_meminfo(&self.proc_root)?;
+        let dir = self.cgroup_dir();
+        let cgroup = match &dir {
+            None => None,
+            Some(dir) => {
+                let file = |name: &str| {
+                    let p = dir.join(name);
+                    read_file(&p).map(|t| (t, p))
+                };
+                let (t, p) = file("memory.current")?;
+                let current = parse_cgroup_value(&t, &p)?
+                    .ok_or_else(|| format!("{} says 'max', not a number", p.display()))?;
+                let (t, p) = file("memory.max")?;
+                let max = parse_cgroup_value(&t, &p)?;
+                let (t, p) = file("memory.events")?;
+                let oom_kills = parse_keyed(&t, "oom_kill", &p)?;
+                Some(CgroupFacts {
+                    path: dir.clone(),
+                    current,
+                    max,
+                    oom_kills,
+                })
+            }
+        };
+        let pressure = if self.pressure.is_empty() {
+            None
+        } else {
+            let p = match &dir {
+                Some(d) => d.join("memory.pressure"),
+                None => self.proc_root.join("pressure/memory"),
+            };
+            Some(parse_psi_some_avg10(&read_file(&p)?, &p)?)
+        };
+        Ok(MemFacts {
+            meminfo,
+            cgroup,
+            pressure,
+        })
+    }
+}
+
+/// A range over bytes with whole-byte ends: the start rounded up and the end rounded
+/// down, which alerts on exactly the same whole numbers as the fractional range.
+fn whole_bytes(r: Range) -> Range {
+    let text = format!(
+        "{}{}:{}",
+        if r.is_inside() { "@" } else { "" },
+        r.start()
+            .map_or("~".to_string(), |s| format_number(s.ceil())),
+        r.end().map_or(String::new(), |e| format_number(e.floor()))
+    );
+    text.parse().unwrap_or(r)
+}
+
+/// Turns a pair of [`Level`]s into byte thresholds over `total` bytes (percent levels
+/// are scaled to whole bytes, so the state and the perfdata use the same numbers).
+pub fn byte_thresholds(levels: &[Option<Level>; 2], total: u64) -> Thresholds {
+    let bytes = |l: &Option<Level>| {
+        l.map(|l| match l {
+            Level::Percent(r) => whole_bytes(r.scaled(total as f64 / 100.0)),
+            Level::Bytes(r) => r,
+        })
+    };
+    Thresholds::new(bytes(&levels[0]), bytes(&levels[1]))
+}
+
+/// `used` as a percentage of `total` (0 when the total is 0).
+fn percent(used: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        used as f64 * 100.0 / total as f64
+    }
+}
+
+/// "3.2 GiB of 23.5 GiB used (13.6%)".
+fn usage_text(used: u64, total: u64) -> String {
+    format!(
+        "{} of {} used ({:.1}%)",
+        human_bytes(used),
+        human_bytes(total),
+        percent(used, total)
+    )
+}
+
+/// One measured part: its state and text, as a sub-result.
+struct Part {
+    state: State,
+    text: String,
+}
+
+/// Turns the facts into the result (pure).
+pub fn evaluate(facts: &MemFacts, check: &MemCheck) -> CheckResult {
+    let m = &facts.meminfo;
+    let mut parts = Vec::new();
+    let mut perf = Vec::new();
+
+    let used = m.mem_total.saturating_sub(m.mem_available);
+    let t = byte_thresholds(&check.used, m.mem_total);
+    parts.push(Part {
+        state: t.state(used as f64),
+        text: format!("memory {}", usage_text(used, m.mem_total)),
+    });
+    perf.push(
+        PerfData::new("mem_used", used)
+            .uom(Uom::Bytes)
+            .thresholds(&t)
+            .min(0)
+            .max(m.mem_total),
+    );
+
+    let swap_used = m.swap_total.saturating_sub(m.swap_free);
+    let t = byte_thresholds(&check.swap, m.swap_total);
+    parts.push(Part {
+        state: t.state(swap_used as f64),
+        text: format!("swap {}", usage_text(swap_used, m.swap_total)),
+    });
+    perf.push(
+        PerfData::new("swap_used", swap_used)
+            .uom(Uom::Bytes)
+            .thresholds(&t)
+            .min(0)
+            .max(m.swap_total),
+    );
+
+    if let Some(cg) = &facts.cgroup {
+        let limit = cg.max.unwrap_or(m.mem_total);
+        let t = byte_thresholds(&check.cgroup_used, limit);
+        let limit_text = if cg.max.is_some() {
+            ""
+        } else {
+            " (no memory.max; percent of MemTotal)"
+        };
+        parts.push(Part {
+            state: t.state(cg.current as f64),
+            text: format!(
+                "cgroup {} {}{limit_text}",
+                cg.path.display(),
+                usage_text(cg.current, limit)
+            ),
+        });
+        let mut p = PerfData::new("cgroup_used", cg.current)
+            .uom(Uom::Bytes)
+            .thresholds(&t)
+            .min(0);
+        if let Some(max) = cg.max {
+            p = p.max(max);
+        }
+        perf.push(p);
+        parts.push(Part {
+            state: check.oom.state(cg.oom_kills as f64),
+            text: format!("cgroup OOM kills: {}", cg.oom_kills),
+        });
+        perf.push(
+            PerfData::new("oom_kill", cg.oom_kills)
+                .uom(Uom::Counter)
+                .thresholds(&check.oom)
+                .min(0),
+        );
+    }
+
+    if let Some(avg10) = facts.pressure {
+        let whose = if facts.cgroup.is_some() {
+            "cgroup "
+        } else {
+            ""
+        };
+        parts.push(Part {
+            state: check.pressure.state(avg10),
+            text: format!("{whose}memory pressure: some avg10 {avg10:.2}%"),
+        });
+        perf.push(
+            PerfData::new("pressure_some_avg10", avg10)
+                .uom(Uom::Percent)
+                .thresholds(&check.pressure)
+                .min(0)
+                .max(100),
+        );
+    }
+
+    let state = State::worst_of(parts.iter().map(|p| p.state));
+    let shown: Vec<&str> = parts
+        .iter()
+        .filter(|p| state == State::Ok || p.state != State::Ok)
+        .map(|p| p.text.as_str())
+        .collect();
+    let mut result = CheckResult::new(State::Ok, shown.join(", "));
+    if parts.len() > 2 || state != State::Ok {
+        for p in &parts {
+            result.push_sub(p.state, &p.text);
+        }
+    } else {
+        result.raise(state);
+    }
+    for p in perf {
+        result.push_perf(p);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+
+    const MEMINFO: &str = "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:          1000000 kB\nSwapCached:         1000 kB\nSwapTotal:       1000000 kB\nSwapFree:         750000 kB\nHugePages_Total:       0\n";
+
+    fn check(argv: &[&str]) -> Result<MemCheck, UsageError> {
+        let args =
+            parse_args::<MemCheck>(std::iter::once("check_mem").chain(argv.iter().copied()))?
+                .unwrap();
+        MemCheck::new(args)
+    }
+
+    fn meminfo() -> Meminfo {
+        parse_meminfo(MEMINFO, Path::new("/proc/meminfo")).unwrap()
+    }
+
+    fn facts() -> MemFacts {
+        MemFacts {
+            meminfo: meminfo(),
+            cgroup: None,
+            pressure: None,
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_meminfo() {
+        assert_eq!(
+            meminfo(),
+            Meminfo {
+                mem_total: 8_000_000 * 1024,
+                mem_available: 2_000_000 * 1024,
+                swap_total: 1_000_000 * 1024,
+                swap_free: 750_000 * 1024,
+                swap_cached: 1000 * 1024,
+            }
+        );
+        let e = parse_meminfo("MemTotal: 5 kB\n", Path::new("/x/meminfo")).unwrap_err();
+        assert_eq!(e, "no MemAvailable line in /x/meminfo");
+        let e = parse_meminfo("MemTotal: five kB\n", Path::new("/x/meminfo")).unwrap_err();
+        assert_eq!(e, "cannot read MemTotal in /x/meminfo: 'MemTotal: five kB'");
+    }
+
+    #[test]
+    fn used_memory_percent_thresholds() {
+        // used = 8000000 - 2000000 kB = 75%
+        let r = evaluate(&facts(), &check(&["-w", "80%", "-c", "90%"]).unwrap());
+        assert_eq!(r.state(), State::Ok);
+        assert_eq!(
+            render_text("MEM", &r),
+            "MEM OK - memory 5.7 GiB of 7.6 GiB used (75.0%), swap 244 MiB of 977 MiB used (25.0%) | mem_used=6144000000B;6553600000;7372800000;0;8192000000 swap_used=256000000B;;;0;1024000000\n"
+        );
+        let r = evaluate(&facts(), &check(&["-w", "75%", "-c", "90%"]).unwrap());
+        assert_eq!(r.state(), State::Ok, "the endpoint is inclusive");
+        let r = evaluate(&facts(), &check(&["-w", "70%", "-c", "90%"]).unwrap());
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary, "memory 5.7 GiB of 7.6 GiB used (75.0%)",
+            "the summary names the part in trouble"
+        );
+        assert_eq!(r.details[0].state, Some(State::Warning));
+        assert_eq!(r.details[1].state, Some(State::Ok));
+        let r = evaluate(&facts(), &check(&["-w", "50%", "-c", "74%"]).unwrap());
+        assert_eq!(r.state(), State::Critical);
+    }
+
+    #[test]
+    fn used_memory_absolute_thresholds() {
+        // used = 6144000000 bytes
+        let c = check(&["-w", "5G", "-c", "6G"]).unwrap();
+        assert_eq!(evaluate(&facts(), &c).state(), State::Warning);
+        let c = check(&["-w", "6144000000", "-c", "7G"]).unwrap();
+        assert_eq!(evaluate(&facts(), &c).state(), State::Ok);
+        let c = check(&["-c", "5.5G"]).unwrap();
+        assert_eq!(evaluate(&facts(), &c).state(), State::Critical);
+    }
+
+    #[test]
+    fn swap_thresholds() {
+        let c = check(&["--swap-warning", "20%", "--swap-critical", "50%"]).unwrap();
+        let r = evaluate(&facts(), &c);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.summary, "swap 244 MiB of 977 MiB used (25.0%)");
+        // no swap at all: 0 of 0 is never above a percentage
+        let mut f = facts();
+        f.meminfo.swap_total = 0;
+        f.meminfo.swap_free = 0;
+        assert_eq!(evaluate(&f, &c).state(), State::Ok);
+    }
+
+    fn cgroup_facts(max: Option<u64>, oom: u64) -> MemFacts {
+        MemFacts {
+            cgroup: Some(CgroupFacts {
+                path: PathBuf::from("/sys/fs/cgroup/members/alice"),
+                current: 150 << 20,
+                max,
+                oom_kills: oom,
+            }),
+            ..facts()
+        }
+    }
+
+    #[test]
+    fn cgroup_usage_and_oom_kills() {
+        let c = check(&[
+            "--cgroup",
+            "members/alice",
+            "--cgroup-warning",
+            "70%",
+            "--cgroup-critical",
+            "90%",
+            "--oom-critical",
+            "0",
+        ])
+        .unwrap();
+        let r = evaluate(&cgroup_facts(Some(200 << 20), 0), &c);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            render_text("MEM", &r),
+            "MEM WARNING - cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%) | mem_used=6144000000B;;;0;8192000000 swap_used=256000000B;;;0;1024000000 cgroup_used=157286400B;146800640;188743680;0;209715200 oom_kill=0c;;0;0\n[OK] memory 5.7 GiB of 7.6 GiB used (75.0%)\n[OK] swap 244 MiB of 977 MiB used (25.0%)\n[WARNING] cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%)\n[OK] cgroup OOM kills: 0\n"
+        );
+        let r = evaluate(&cgroup_facts(Some(200 << 20), 2), &c);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%), cgroup OOM kills: 2"
+        );
+        // unlimited: percent of MemTotal
+        let r = evaluate(&cgroup_facts(None, 0), &c);
+        assert_eq!(r.state(), State::Ok);
+        assert!(r.summary.contains("(no memory.max; percent of MemTotal)"));
+    }
+
+    #[test]
+    fn percent_levels_become_whole_bytes() {
+        let t = byte_thresholds(
+            &[
+                Some("80%".parse().unwrap()),
+                Some("@10:20.5%".parse().unwrap()),
+            ],
+            1001,
+        );
+        assert_eq!(t.warning.unwrap().to_string(), "800");
+        assert_eq!(t.critical.unwrap().to_string(), "@101:205");
+        assert_eq!(t.state(800.0), State::Ok);
+        assert_eq!(t.state(801.0), State::Warning);
+        assert_eq!(t.state(101.0), State::Critical);
+        assert_eq!(t.state(100.0), State::Ok);
+    }
+
+    #[test]
+    fn pressure_thresholds() {
+        let c = check(&["--pressure-warning", "10", "--pressure-critical", "40"]).unwrap();
+        for (avg10, want) in [
+            (0.0, State::Ok),
+            (10.0, State::Ok),
+            (10.5, State::Warning),
+            (40.01, State::Critical),
+        ] {
+            let f = MemFacts {
+                pressure: Some(avg10),
+                ..facts()
+            };
+            assert_eq!(evaluate(&f, &c).state(), want, "avg10 {avg10}");
+        }
+        let f = MemFacts {
+            pressure: Some(12.5),
+            ..facts()
+        };
+        let r = evaluate(&f, &c);
+        assert_eq!(r.summary, "memory pressure: some avg10 12.50%");
+        assert_eq!(
+            r.perfdata[2].to_string(),
+            "pressure_some_avg10=12.5%;10;40;0;100"
+        );
+    }
+
+    #[test]
+    fn parses_psi_and_cgroup_files() {
+        let p = Path::new("/proc/pressure/memory");
+        assert_eq!(
+            parse_psi_some_avg10(
+                "some avg10=1.25 avg60=0.00 avg300=0.00 total=12\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=3\n",
+                p
+            ),
+            Ok(1.25)
+        );
+        assert_eq!(
+            parse_psi_some_avg10("full avg10=1.00\n", p),
+            Err("no 'some avg10=' value in /proc/pressure/memory".into())
+        );
+        let q = Path::new("memory.max");
+        assert_eq!(parse_cgroup_value("max\n", q), Ok(None));
+        assert_eq!(parse_cgroup_value("1048576\n", q), Ok(Some(1048576)));
+        assert!(parse_cgroup_value("lots\n", q).is_err());
+        let e = Path::new("memory.events");
+        let events = "low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\noom_group_kill 0\n";
+        assert_eq!(parse_keyed(events, "oom_kill", e), Ok(1));
+        assert_eq!(
+            parse_keyed("oom 2\n", "oom_kill", e),
+            Err("no oom_kill count in memory.events".into())
+        );
+    }
+
+    /// Fetch against fixture directories: the /proc and cgroup roots are config fields.
+    #[test]
+    fn fetch_reads_fixture_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let proc_root = dir.path().join("proc");
+        let cg = dir.path().join("cg/members/alice");
+        std::fs::create_dir_all(proc_root.join("pressure")).unwrap();
+        std::fs::create_dir_all(&cg).unwrap();
+        std::fs::write(proc_root.join("meminfo"), MEMINFO).unwrap();
+        std::fs::write(
+            proc_root.join("pressure/memory"),
+            "some avg10=3.00 avg60=0 avg300=0 total=1\n",
+        )
+        .unwrap();
+        std::fs::write(cg.join("memory.current"), "157286400\n").unwrap();
+        std::fs::write(cg.join("memory.max"), "max\n").unwrap();
+        std::fs::write(cg.join("memory.events"), "oom 1\noom_kill 1\n").unwrap();
+        std::fs::write(
+            cg.join("memory.pressure"),
+            "some avg10=7.50 avg60=0 avg300=0 total=1\n",
+        )
+        .unwrap();
+        let mut c = check(&["--cgroup", "members/alice", "--pressure-warning", "5"]).unwrap();
+        c.proc_root = proc_root.clone();
+        c.cgroup_root = dir.path().join("cg");
+        let f = c.fetch().unwrap();
+        assert_eq!(
+            f.cgroup,
+            Some(CgroupFacts {
+                path: cg.clone(),
+                current: 157286400,
+                max: None,
+                oom_kills: 1
+            })
+        );
+        assert_eq!(f.pressure, Some(7.5), "the cgroup's own PSI file");
+        let mut sys = check(&["--pressure-warning", "5"]).unwrap();
+        sys.proc_root = proc_root.clone();
+        assert_eq!(sys.fetch().unwrap().pressure, Some(3.0));
+        // a missing file is named
+        std::fs::remove_file(cg.join("memory.events")).unwrap();
+        let e = c.fetch().unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "cannot read {}: No such file or directory (os error 2)",
+                cg.join("memory.events").display()
+            )
+        );
+        std::fs::remove_file(proc_root.join("pressure/memory")).unwrap();
+        assert!(sys.fetch().unwrap_err().contains("pressure/memory"));
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        assert_eq!(
+            check(&["--oom-critical", "0"]).unwrap_err().0,
+            "--oom-critical needs --cgroup PATH"
+        );
+        assert_eq!(
+            check(&["--cgroup-warning", "80%"]).unwrap_err().0,
+            "--cgroup-warning needs --cgroup PATH"
+        );
+        assert!(check(&["-w", "80X"]).unwrap_err().0.contains("'80X'"));
+        assert!(check(&["-c", "90:80%"])
+            .unwrap_err()
+            .0
+            .contains("start is greater than end"));
+        assert!(check(&["--pressure-warning", "lots"])
+            .unwrap_err()
+            .0
+            .contains("'lots'"));
+    }
+}
