@@ -3,6 +3,8 @@
 use crate::plugin::runner::{prepare, DynCheck, UsageError};
 use std::sync::Arc;
 
+pub mod dns;
+pub mod dnsclient;
 pub mod load;
 pub mod mem;
 pub mod processes;
@@ -16,6 +18,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_load", prepare::<load::LoadCheck>),
     ("check_mem", prepare::<mem::MemCheck>),
     ("check_swap", prepare::<swap::SwapCheck>),
+    ("check_dns", prepare::<dns::DnsCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
