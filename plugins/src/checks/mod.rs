@@ -3,6 +3,7 @@
 use crate::plugin::runner::{prepare, DynCheck, UsageError};
 use std::sync::Arc;
 
+pub mod disk;
 pub mod dns;
 pub mod dnsclient;
 pub mod load;
@@ -16,6 +17,7 @@ pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
 /// The built-in checks by plugin name (`check_load`) for the scheduler.
 pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_load", prepare::<load::LoadCheck>),
+    ("check_disk", prepare::<disk::DiskCheck>),
     ("check_mem", prepare::<mem::MemCheck>),
     ("check_swap", prepare::<swap::SwapCheck>),
     ("check_dns", prepare::<dns::DnsCheck>),

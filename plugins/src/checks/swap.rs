@@ -9,6 +9,7 @@
 //! `-w` also takes a unit (`512M`), and `-a` reads /proc/swaps (monitoring-plugins
 //! ignores it on Linux) to check each device as well as the total.
 
+use super::disk::unescape;
 use super::mem::{read_file, read_meminfo};
 use crate::plugin::units::{human_bytes, parse_size};
 use crate::plugin::{
@@ -126,29 +127,6 @@ pub struct SwapFacts {
     pub free: u64,
     /// Each device (read only with `-a`).
     pub devices: Vec<SwapDevice>,
-}
-
-/// Undoes the octal escapes (`\040` for a space) the kernel writes in /proc/swaps.
-fn unescape(name: &str) -> String {
-    let b = name.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Parses /proc/swaps text (sizes in KiB) into devices.

@@ -1,0 +1,1235 @@
+//! check_disk: free space and free inodes of mounted file systems, read with statvfs(3)
+//! from the mount list in /proc/self/mountinfo. Options follow monitoring-plugins'
+//! check_disk (2.3), and so do its state rules:
+//!
+//! - `-w 10%` / `-c 5%`: alert when the whole percent free is at or below the level
+//!   (monitoring-plugins turns `10%` into the range `@10`; ranges such as `@5:10%` work
+//!   too). Percent free is `100 - ceil(used * 100 / (used + available))`, as df rounds:
+//!   used = blocks - bfree, available = bavail (space for users, without root's reserve).
+//! - `-w 500` / `-c 100`: alert when the free space in units (`-u`, MiB unless `-k`,
+//!   `-m` or `-u` say otherwise; kB/MB/GB are binary, as in monitoring-plugins 2.3) is at
+//!   or below the level; free units are rounded down.
+//! - `-W 10%` / `-K 5%`: the same rule for the whole percent of free inodes.
+//!
+//! Selection: every mounted file system by default; `-p` (mount point, device, or any
+//! path: it stands for the file system holding it), `-r`/`-R` (regular expressions on the
+//! mount point or device) and `-A` (all) select instead; `-i`/`-I`, `-x`, `-X`, `-N` and
+//! `-l` narrow the selection. Pseudo file systems ([`PSEUDO_TYPES`]) are left out unless
+//! `-A`, `-N` or `-p` ask for them; file systems with no blocks are skipped. A mount point
+//! mounted over several times counts once (the visible, last mount).
+//!
+//! Perfdata per file system, as monitoring-plugins writes it: the label is the mount
+//! point (the device with `-M`), the value used bytes, warn/crit the used bytes at which
+//! the levels alert, min 0, max the size (without root's reserve with `-f`). Bytes are
+//! exact here, where monitoring-plugins rounds them down to whole units.
+
+use crate::plugin::units::{human_bytes, unit_factor};
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+};
+use clap::Parser;
+use regex::{Regex, RegexBuilder};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// File system types left out unless asked for: kernel interfaces without disk space.
+pub const PSEUDO_TYPES: &[&str] = &[
+    "autofs",
+    "binfmt_misc",
+    "bpf",
+    "cgroup",
+    "cgroup2",
+    "configfs",
+    "debugfs",
+    "devpts",
+    "efivarfs",
+    "fusectl",
+    "hugetlbfs",
+    "mqueue",
+    "nsfs",
+    "proc",
+    "pstore",
+    "rootfs",
+    "rpc_pipefs",
+    "securityfs",
+    "selinuxfs",
+    "sysfs",
+    "tracefs",
+];
+
+/// File system types on another machine, left out by `-l`.
+pub const REMOTE_TYPES: &[&str] = &[
+    "9p",
+    "afs",
+    "ceph",
+    "cifs",
+    "coda",
+    "davfs",
+    "fuse.glusterfs",
+    "fuse.s3fs",
+    "fuse.sshfs",
+    "glusterfs",
+    "gpfs",
+    "lustre",
+    "ncpfs",
+    "nfs",
+    "nfs4",
+    "ocfs2",
+    "smb3",
+    "smbfs",
+];
+
+/// A free-space level: whole percent free (`10%`) or units free (`500`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpaceLevel {
+    Percent(Range),
+    Units(Range),
+}
+
+/// Reads a monitoring-plugins level: a bare `N` means the range `@N` (alert from 0 to N
+/// inclusive); a text starting with `@` is taken as it is.
+fn free_range(text: &str) -> Result<Range, String> {
+    let t = text.trim();
+    let with_at = if t.starts_with('@') {
+        t.to_string()
+    } else {
+        format!("@{t}")
+    };
+    with_at.parse::<Range>().map_err(|e| e.to_string())
+}
+
+impl FromStr for SpaceLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().strip_suffix('%') {
+            Some(p) => free_range(p).map(SpaceLevel::Percent),
+            None => free_range(s).map(SpaceLevel::Units),
+        }
+    }
+}
+
+/// A free-inode level: whole percent, the `%` optional.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InodeLevel(pub Range);
+
+impl FromStr for InodeLevel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        free_range(t.strip_suffix('%').unwrap_or(t)).map(InodeLevel)
+    }
+}
+
+/// The unit of `-u`: its factor in bytes and its display name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Units {
+    pub factor: u64,
+    pub name: &'static str,
+}
+
+impl FromStr for Units {
+    type Err = String;
+
+    /// `bytes`, `kB`/`KiB`, `MB`/`MiB`, `GB`/`GiB`, `TB`/`TiB`, `PB`/`PiB` (any case;
+    /// all binary, as monitoring-plugins 2.3 counts them).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let lower = t.to_ascii_lowercase();
+        let factor = match lower.as_str() {
+            "bytes" => Some(1.0),
+            "" => None,
+            l if l.ends_with('b') => unit_factor(l),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            format!("unknown unit '{s}' (use bytes, kB, MB, GB, TB or PB; KiB etc. also work)")
+        })?;
+        let name = match factor as u64 {
+            1 => "B",
+            0x400 => "KiB",
+            0x10_0000 => "MiB",
+            0x4000_0000 => "GiB",
+            0x100_0000_0000 => "TiB",
+            _ => "PiB",
+        };
+        Ok(Units {
+            factor: factor as u64,
+            name,
+        })
+    }
+}
+
+/// Command line of check_disk.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_disk",
+    version,
+    about = "Checks free space and free inodes of mounted file systems.\n\nLevels alert at or below the value: -w 10% (percent free), -w 500 (units free, MiB unless -u/-k/-m), -W 10% (percent of inodes free). Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// WARNING when free space is at or below PERCENT% or UNITS (may be given twice:
+    /// once in percent, once in units)
+    #[arg(short = 'w', long = "warning", value_name = "PERCENT%|UNITS")]
+    pub warning: Vec<SpaceLevel>,
+
+    /// CRITICAL when free space is at or below PERCENT% or UNITS
+    #[arg(short = 'c', long = "critical", value_name = "PERCENT%|UNITS")]
+    pub critical: Vec<SpaceLevel>,
+
+    /// WARNING when free inodes are at or below PERCENT%
+    #[arg(short = 'W', long = "iwarning", value_name = "PERCENT%")]
+    pub iwarning: Option<InodeLevel>,
+
+    /// CRITICAL when free inodes are at or below PERCENT%
+    #[arg(short = 'K', long = "icritical", value_name = "PERCENT%")]
+    pub icritical: Option<InodeLevel>,
+
+    /// Check the file system mounted at PATH, holding PATH, or on device PATH (repeatable)
+    #[arg(
+        short = 'p',
+        long = "path",
+        visible_alias = "partition",
+        value_name = "PATH"
+    )]
+    pub paths: Vec<String>,
+
+    /// Leave out this device or mount point (repeatable)
+    #[arg(
+        short = 'x',
+        long = "exclude_device",
+        visible_alias = "exclude-device",
+        value_name = "PATH"
+    )]
+    pub exclude_device: Vec<String>,
+
+    /// Leave out file systems of this type (repeatable)
+    #[arg(short = 'X', long = "exclude-type", value_name = "TYPE")]
+    pub exclude_type: Vec<String>,
+
+    /// Check only file systems of this type (repeatable)
+    #[arg(short = 'N', long = "include-type", value_name = "TYPE")]
+    pub include_type: Vec<String>,
+
+    /// Select all file systems, pseudo ones included (like -R '.*')
+    #[arg(short = 'A', long = "all")]
+    pub all: bool,
+
+    /// Select mount points or devices matching this regular expression (repeatable)
+    #[arg(
+        short = 'r',
+        long = "ereg-path",
+        visible_alias = "ereg-partition",
+        value_name = "REGEX"
+    )]
+    pub ereg: Vec<String>,
+
+    /// Like -r, ignoring case
+    #[arg(
+        short = 'R',
+        long = "eregi-path",
+        visible_alias = "eregi-partition",
+        value_name = "REGEX"
+    )]
+    pub eregi: Vec<String>,
+
+    /// Leave out selected mount points or devices matching this regular expression
+    #[arg(
+        short = 'i',
+        long = "ignore-ereg-path",
+        visible_alias = "ignore-ereg-partition",
+        value_name = "REGEX"
+    )]
+    pub ignore_ereg: Vec<String>,
+
+    /// Like -i, ignoring case
+    #[arg(
+        short = 'I',
+        long = "ignore-eregi-path",
+        visible_alias = "ignore-eregi-partition",
+        value_name = "REGEX"
+    )]
+    pub ignore_eregi: Vec<String>,
+
+    /// Only local file systems (leave out NFS, CIFS, AFS, ...)
+    #[arg(short = 'l', long = "local")]
+    pub local: bool,
+
+    /// Show only file systems in a problem state
+    #[arg(short = 'e', long = "errors-only")]
+    pub errors_only: bool,
+
+    /// -p names must be mount points exactly
+    #[arg(short = 'E', long = "exact-match")]
+    pub exact_match: bool,
+
+    /// Name file systems by device instead of mount point
+    #[arg(short = 'M', long = "mountpoint")]
+    pub show_device: bool,
+
+    /// Leave root's reserved blocks out of the size in perfdata
+    #[arg(short = 'f', long = "freespace-ignore-reserved")]
+    pub ignore_reserved: bool,
+
+    /// Add used inodes to the perfdata
+    #[arg(short = 'P', long = "iperfdata")]
+    pub inode_perfdata: bool,
+
+    /// Units for -w/-c amounts: bytes, kB, MB, GB, TB, PB (default MB = MiB)
+    #[arg(short = 'u', long = "units", value_name = "UNIT")]
+    pub units: Option<Units>,
+
+    /// Same as --units kB
+    #[arg(short = 'k', long = "kilobytes", conflicts_with_all = ["units", "megabytes"])]
+    pub kilobytes: bool,
+
+    /// Same as --units MB
+    #[arg(short = 'm', long = "megabytes", conflicts_with = "units")]
+    pub megabytes: bool,
+
+    /// A -p path or -r expression that matches nothing is not an error
+    #[arg(long = "ignore-missing")]
+    pub ignore_missing: bool,
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct DiskCheck {
+    pub percent: Thresholds,
+    pub units_levels: Thresholds,
+    pub inodes: Thresholds,
+    pub units: Units,
+    pub paths: Vec<String>,
+    /// Selecting expressions (`-r`, `-R`) with their text.
+    pub select: Vec<(String, Regex)>,
+    pub ignore: Vec<Regex>,
+    pub all: bool,
+    pub exclude_device: Vec<String>,
+    pub exclude_type: Vec<String>,
+    pub include_type: Vec<String>,
+    pub local: bool,
+    pub errors_only: bool,
+    pub exact_match: bool,
+    pub show_device: bool,
+    pub ignore_reserved: bool,
+    pub inode_perfdata: bool,
+    pub ignore_missing: bool,
+    /// Where /proc is (a fixture directory in tests).
+    pub proc_root: PathBuf,
+}
+
+/// One line of /proc/self/mountinfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub device: String,
+    pub mount_point: String,
+    pub fs_type: String,
+}
+
+/// The statvfs numbers of one file system (blocks in `frsize` units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FsStats {
+    pub frsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+}
+
+/// A selected file system and what statvfs said about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub mount: Mount,
+    pub stats: Result<FsStats, String>,
+}
+
+/// A requested path or expression that could not be checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub state: State,
+    pub text: String,
+}
+
+/// What was read from the machine.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DiskFacts {
+    pub entries: Vec<Entry>,
+    pub problems: Vec<Problem>,
+}
+
+/// Undoes the octal escapes (`\040` for a space) the kernel writes in mount tables.
+pub fn unescape(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match (b[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses /proc/self/mountinfo text, in mount order.
+pub fn parse_mountinfo(text: &str, source: &Path) -> Result<Vec<Mount>, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let sep = f.iter().position(|x| *x == "-");
+            match (f.get(4), sep.and_then(|s| f.get(s + 1).zip(f.get(s + 2)))) {
+                (Some(mp), Some((ty, dev))) if sep.is_some_and(|s| s >= 6) => Ok(Mount {
+                    device: unescape(dev),
+                    mount_point: unescape(mp),
+                    fs_type: unescape(ty),
+                }),
+                _ => Err(format!("cannot read {}: '{line}'", source.display())),
+            }
+        })
+        .collect()
+}
+
+/// statvfs(3) of a path.
+pub fn statvfs(path: &str) -> Result<FsStats, String> {
+    let c = std::ffi::CString::new(path).map_err(|_| format!("{path}: NUL in path"))?;
+    // SAFETY: a zeroed statvfs is a valid out-parameter; the path is NUL-terminated.
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+        return Err(std::io::Error::last_os_error().to_string());
+    }
+    Ok(FsStats {
+        frsize: if s.f_frsize > 0 {
+            s.f_frsize as u64
+        } else {
+            s.f_bsize as u64
+        },
+        blocks: s.f_blocks as u64,
+        bfree: s.f_bfree as u64,
+        bavail: s.f_bavail as u64,
+        files: s.f_files as u64,
+        ffree: s.f_ffree as u64,
+    })
+}
+
+fn is_remote(m: &Mount) -> bool {
+    REMOTE_TYPES.contains(&m.fs_type.as_str())
+        || m.device.contains(':')
+        || (m.device.starts_with("//") && m.fs_type.starts_with("smb"))
+}
+
+/// True when `path` is `mount_point` or inside it (by whole path components).
+fn within(path: &str, mount_point: &str) -> bool {
+    mount_point == "/"
+        || path == mount_point
+        || path
+            .strip_prefix(mount_point)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// How a `-p` name was resolved by the fetch: the name and its canonical path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requested {
+    pub name: String,
+    pub canonical: Result<String, String>,
+}
+
+/// Which mounts to check, and the requests that matched none (pure).
+pub fn select(
+    mounts: &[Mount],
+    requested: &[Requested],
+    check: &DiskCheck,
+) -> (Vec<Mount>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    // (index into mounts, chosen explicitly by -p)
+    let mut chosen: Vec<(usize, bool)> = Vec::new();
+    let explicit = !requested.is_empty() || !check.select.is_empty() || check.all;
+    for r in requested {
+        let found = if let Some(i) = mounts.iter().rposition(|m| m.device == r.name) {
+            Some(i)
+        } else {
+            match &r.canonical {
+                Err(e) => {
+                    if !check.ignore_missing {
+                        problems.push(Problem {
+                            state: State::Critical,
+                            text: format!("{} is not accessible: {e}", r.name),
+                        });
+                    }
+                    continue;
+                }
+                Ok(path) => mounts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| {
+                        if check.exact_match {
+                            m.mount_point == *path
+                        } else {
+                            within(path, &m.mount_point)
+                        }
+                    })
+                    // longest mount point; the last mount of equals (the visible one)
+                    .max_by_key(|(i, m)| (m.mount_point.len(), *i))
+                    .map(|(i, _)| i),
+            }
+        };
+        match found {
+            Some(i) => chosen.push((i, true)),
+            None if check.ignore_missing => {}
+            None => problems.push(Problem {
+                state: State::Critical,
+                text: if check.exact_match {
+                    format!("{} is not a mount point (-E)", r.name)
+                } else {
+                    format!("{} is on no mounted file system", r.name)
+                },
+            }),
+        }
+    }
+    for (text, re) in &check.select {
+        let before = chosen.len();
+        chosen.extend(
+            mounts
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| re.is_match(&m.mount_point) || re.is_match(&m.device))
+                .map(|(i, _)| (i, false)),
+        );
+        if chosen.len() == before && !check.ignore_missing {
+            problems.push(Problem {
+                state: State::Unknown,
+                text: format!("regular expression '{text}' matches no mount point or device"),
+            });
+        }
+    }
+    if check.all || !explicit {
+        chosen.extend((0..mounts.len()).map(|i| (i, false)));
+    }
+    let keep = |m: &Mount, by_path: bool| {
+        let ty = m.fs_type.as_str();
+        !(check
+            .ignore
+            .iter()
+            .any(|re| re.is_match(&m.mount_point) || re.is_match(&m.device))
+            || check
+                .exclude_device
+                .iter()
+                .any(|x| *x == m.device || *x == m.mount_point)
+            || check.exclude_type.iter().any(|x| x == ty)
+            || (!check.include_type.is_empty() && !check.include_type.iter().any(|x| x == ty))
+            || (check.local && is_remote(m))
+            || (PSEUDO_TYPES.contains(&ty)
+                && !check.all
+                && !by_path
+                && !check.include_type.iter().any(|x| x == ty)))
+    };
+    // one entry per mount point, at its first place, for the last (visible) mount
+    let mut out: Vec<Mount> = Vec::new();
+    for (i, by_path) in chosen {
+        let m = &mounts[i];
+        let visible = if by_path {
+            m
+        } else {
+            mounts
+                .iter()
+                .rev()
+                .find(|x| x.mount_point == m.mount_point)
+                .unwrap_or(m)
+        };
+        if out.iter().any(|o| o.mount_point == m.mount_point) || !keep(visible, by_path) {
+            continue;
+        }
+        out.push(visible.clone());
+    }
+    (out, problems)
+}
+
+/// df's percentage: `ceil(value * 100 / total)`, 0 for a value of 0.
+pub fn ceil_percent(value: u64, total: u64) -> u64 {
+    if value == 0 || total == 0 {
+        return 0;
+    }
+    let v = u128::from(value) * 100;
+    let t = u128::from(total);
+    (v.div_ceil(t)) as u64
+}
+
+/// The numbers of one file system that the levels look at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Usage {
+    pub used_bytes: u64,
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+    pub free_percent: u64,
+    pub free_units: u64,
+    /// Whole percent of free inodes; `None` when the file system has no inode count.
+    pub free_inode_percent: Option<u64>,
+    pub inodes_used: u64,
+    pub inodes_total: u64,
+}
+
+/// Computes a file system's usage from its statvfs numbers.
+pub fn usage(s: &FsStats, check: &DiskCheck) -> Usage {
+    let used = s.blocks.saturating_sub(s.bfree);
+    let avail = s.bavail;
+    let free_percent = if used.saturating_add(avail) == 0 {
+        0
+    } else {
+        100 - ceil_percent(used, used + avail)
+    };
+    let total_blocks = if check.ignore_reserved {
+        used.saturating_add(avail)
+    } else {
+        s.blocks
+    };
+    let bytes = |blocks: u64| blocks.saturating_mul(s.frsize);
+    let inodes_used = s.files.saturating_sub(s.ffree);
+    Usage {
+        used_bytes: bytes(used),
+        free_bytes: bytes(avail),
+        total_bytes: bytes(total_blocks),
+        free_percent,
+        free_units: bytes(avail) / check.units.factor.max(1),
+        free_inode_percent: (s.files > 0).then(|| 100 - ceil_percent(inodes_used, s.files)),
+        inodes_used,
+        inodes_total: s.files,
+    }
+}
+
+impl DiskCheck {
+    /// The state of one file system: the worst of the percent, units and inode levels.
+    pub fn state(&self, u: &Usage) -> State {
+        let mut s = self
+            .percent
+            .state(u.free_percent as f64)
+            .worst(self.units_levels.state(u.free_units as f64));
+        if let Some(i) = u.free_inode_percent {
+            s = s.worst(self.inodes.state(i as f64));
+        }
+        s
+    }
+
+    /// The used amount (of `total`) at which a warning (0) or critical (1) level alerts,
+    /// as monitoring-plugins puts it in perfdata: the lowest of the units and percent
+    /// levels' upper ends.
+    fn high_tide(&self, which: usize, total: u64, units_factor: u64) -> Option<u64> {
+        let pick = |t: &Thresholds| if which == 0 { t.warning } else { t.critical };
+        let from_units = pick(&self.units_levels)
+            .and_then(|r| r.end())
+            .map(|e| total.saturating_sub((e.max(0.0) * units_factor as f64) as u64));
+        let from_percent = pick(&self.percent)
+            .and_then(|r| r.end())
+            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64);
+        match (from_units, from_percent) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn inode_high_tide(&self, which: usize, total: u64) -> Option<u64> {
+        let r = if which == 0 {
+            self.inodes.warning
+        } else {
+            self.inodes.critical
+        };
+        r.and_then(|r| r.end())
+            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64)
+    }
+}
+
+/// An upper bound `N` (alert above N) for perfdata.
+fn upper(v: Option<u64>) -> Option<Range> {
+    v.and_then(|v| v.to_string().parse().ok())
+}
+
+impl Check for DiskCheck {
+    type Args = Args;
+    const LABEL: &'static str = "DISK";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        let split = |levels: &[SpaceLevel]| {
+            let mut pct = None;
+            let mut units = None;
+            for l in levels {
+                match *l {
+                    SpaceLevel::Percent(r) => pct = Some(r),
+                    SpaceLevel::Units(r) => units = Some(r),
+                }
+            }
+            (pct, units)
+        };
+        let (wp, wu) = split(&args.warning);
+        let (cp, cu) = split(&args.critical);
+        let regex = |text: &String, icase: bool, opt: &str| {
+            RegexBuilder::new(text)
+                .case_insensitive(icase)
+                .build()
+                .map_err(|e| {
+                    let why = e.to_string();
+                    let last = why.lines().last().unwrap_or("invalid").trim().to_string();
+                    UsageError(format!("{opt} '{text}': not a regular expression: {last}"))
+                })
+        };
+        let mut select = Vec::new();
+        for t in &args.ereg {
+            select.push((t.clone(), regex(t, false, "-r")?));
+        }
+        for t in &args.eregi {
+            select.push((t.clone(), regex(t, true, "-R")?));
+        }
+        let mut ignore = Vec::new();
+        for t in &args.ignore_ereg {
+            ignore.push(regex(t, false, "-i")?);
+        }
+        for t in &args.ignore_eregi {
+            ignore.push(regex(t, true, "-I")?);
+        }
+        if !ignore.is_empty() && args.paths.is_empty() && select.is_empty() && !args.all {
+            return Err(UsageError::new(
+                "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first",
+            ));
+        }
+        if let Some(p) = args.paths.iter().find(|p| p.is_empty()) {
+            return Err(UsageError(format!("-p '{p}': empty path")));
+        }
+        let units = if args.kilobytes {
+            "kB".parse()
+        } else {
+            Ok(args.units.unwrap_or(Units {
+                factor: 1 << 20,
+                name: "MiB",
+            }))
+        }
+        .map_err(UsageError)?;
+        Ok(DiskCheck {
+            percent: Thresholds::new(wp, cp),
+            units_levels: Thresholds::new(wu, cu),
+            inodes: Thresholds::new(args.iwarning.map(|l| l.0), args.icritical.map(|l| l.0)),
+            units,
+            paths: args.paths,
+            select,
+            ignore,
+            all: args.all,
+            exclude_device: args.exclude_device,
+            exclude_type: args.exclude_type,
+            include_type: args.include_type,
+            local: args.local,
+            errors_only: args.errors_only,
+            exact_match: args.exact_match,
+            show_device: args.show_device,
+            ignore_reserved: args.ignore_reserved,
+            inode_perfdata: args.inode_perfdata,
+            ignore_missing: args.ignore_missing,
+            proc_root: PathBuf::from("/proc"),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || match self.fetch() {
+            Ok(facts) => evaluate(&facts, self),
+            Err(e) => CheckResult::unknown(e),
+        }))
+    }
+}
+
+impl DiskCheck {
+    /// Reads the mount list, resolves `-p` names, and calls statvfs on each selected
+    /// file system.
+    pub fn fetch(&self) -> Result<DiskFacts, String> {
+        let path = self.proc_root.join("self/mountinfo");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let mounts = parse_mountinfo(&text, &path)?;
+        let requested: Vec<Requested> = self
+            .paths
+            .iter()
+            .map(|p| Requested {
+                name: p.clone(),
+                canonical: std::fs::canonicalize(p)
+                    .map(|c| c.to_string_lossy().into_owned())
+                    .map_err(|e| {
+                        let e = e.to_string();
+                        e.split(" (os error").next().unwrap_or(&e).to_string()
+                    }),
+            })
+            .collect();
+        let (chosen, problems) = select(&mounts, &requested, self);
+        let entries = chosen
+            .into_iter()
+            .map(|m| Entry {
+                stats: statvfs(&m.mount_point),
+                mount: m,
+            })
+            .collect();
+        Ok(DiskFacts { entries, problems })
+    }
+}
+
+/// "/var 12% free (1.2 GiB), inodes 97% free".
+fn short_text(name: &str, u: &Usage) -> String {
+    let inodes = u
+        .free_inode_percent
+        .map_or(String::new(), |i| format!(", inodes {i}% free"));
+    format!(
+        "{name} {}% free ({}){inodes}",
+        u.free_percent,
+        human_bytes(u.free_bytes)
+    )
+}
+
+/// Turns the facts into the result (pure).
+pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
+    let mut result = CheckResult::new(State::Ok, "");
+    // (state, free percent, short text) for the summary
+    let mut seen: Vec<(State, u64, String)> = Vec::new();
+    for p in &facts.problems {
+        result.push_sub(p.state, &p.text);
+        seen.push((p.state, 0, p.text.clone()));
+    }
+    for e in &facts.entries {
+        let name = if check.show_device {
+            &e.mount.device
+        } else {
+            &e.mount.mount_point
+        };
+        let s = match &e.stats {
+            Err(err) => {
+                let text = format!("{name} is not accessible: {err}");
+                result.push_sub(State::Critical, &text);
+                seen.push((State::Critical, 0, text));
+                continue;
+            }
+            Ok(s) if s.blocks == 0 => continue,
+            Ok(s) => s,
+        };
+        let u = usage(s, check);
+        let state = check.state(&u);
+        let short = short_text(name, &u);
+        if !(check.errors_only && state == State::Ok) {
+            result.push_sub(
+                state,
+                format!(
+                    "{short}: {} of {} used, {} {} free",
+                    human_bytes(u.used_bytes),
+                    human_bytes(u.total_bytes),
+                    u.free_units,
+                    check.units.name
+                ),
+            );
+        }
+        seen.push((state, u.free_percent, short));
+        result.push_perf(
+            PerfData::new(name.as_str(), u.used_bytes)
+                .uom(Uom::Bytes)
+                .thresholds(&Thresholds::new(
+                    upper(check.high_tide(0, u.total_bytes, check.units.factor)),
+                    upper(check.high_tide(1, u.total_bytes, check.units.factor)),
+                ))
+                .min(0)
+                .max(u.total_bytes),
+        );
+        if check.inode_perfdata {
+            result.push_perf(
+                PerfData::new(format!("{name} (inodes)"), u.inodes_used)
+                    .thresholds(&Thresholds::new(
+                        upper(check.inode_high_tide(0, u.inodes_total)),
+                        upper(check.inode_high_tide(1, u.inodes_total)),
+                    ))
+                    .min(0)
+                    .max(u.inodes_total),
+            );
+        }
+    }
+    // worst first, then least free
+    seen.sort_by(|a, b| b.0.severity().cmp(&a.0.severity()).then(a.1.cmp(&b.1)));
+    let bad: Vec<&str> = seen
+        .iter()
+        .filter(|s| s.0 != State::Ok)
+        .map(|s| s.2.as_str())
+        .collect();
+    let ok = seen.len() - bad.len();
+    result.summary = if seen.is_empty() {
+        result.raise(if check.ignore_missing {
+            State::Ok
+        } else {
+            State::Unknown
+        });
+        "no file system to check (none selected, all left out, or none with blocks)".into()
+    } else if bad.is_empty() && ok == 1 {
+        seen[0].2.clone()
+    } else if bad.is_empty() {
+        format!("{ok} file systems OK; least free: {}", seen[0].2)
+    } else if ok > 0 {
+        format!("{}; {ok} more OK", bad.join(", "))
+    } else {
+        bad.join(", ")
+    };
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+
+    const MOUNTINFO: &str = "\
+22 27 0:21 / /proc rw,relatime - proc proc rw
+23 27 0:22 / /sys rw,relatime - sysfs sysfs rw
+24 27 0:6 / /dev rw,relatime - devtmpfs devtmpfs rw,size=12334460k,mode=755
+25 24 0:23 / /dev/shm rw,relatime - tmpfs tmpfs rw,size=24684084k
+27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw,discard
+30 24 0:27 / /dev/shm rw,relatime - tmpfs shm2 rw,size=1024k
+31 23 0:28 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw
+40 27 254:16 / /srv/member\\040data rw,relatime shared:7 master:2 - xfs /dev/vdb rw
+41 27 0:40 / /afs rw,relatime - afs AFS rw
+42 27 0:41 / /mnt/backup rw,relatime - nfs4 backup.example.org:/vol rw
+";
+
+    fn mounts() -> Vec<Mount> {
+        parse_mountinfo(MOUNTINFO, Path::new("/proc/self/mountinfo")).unwrap()
+    }
+
+    fn check(argv: &[&str]) -> Result<DiskCheck, UsageError> {
+        let args =
+            parse_args::<DiskCheck>(std::iter::once("check_disk").chain(argv.iter().copied()))?
+                .unwrap();
+        DiskCheck::new(args)
+    }
+
+    fn names(argv: &[&str], requested: &[(&str, Result<&str, &str>)]) -> Vec<String> {
+        let c = check(argv).unwrap();
+        let req: Vec<Requested> = requested
+            .iter()
+            .map(|(n, r)| Requested {
+                name: n.to_string(),
+                canonical: r.map(str::to_string).map_err(str::to_string),
+            })
+            .collect();
+        let (m, p) = select(&mounts(), &req, &c);
+        assert!(p.is_empty(), "{p:?}");
+        m.into_iter().map(|m| m.mount_point).collect()
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_mountinfo() {
+        let m = mounts();
+        assert_eq!(m.len(), 10);
+        assert_eq!(
+            m[7],
+            Mount {
+                device: "/dev/vdb".into(),
+                mount_point: "/srv/member data".into(),
+                fs_type: "xfs".into()
+            }
+        );
+        assert!(parse_mountinfo("1 2 3\n", Path::new("/m"))
+            .unwrap_err()
+            .contains("cannot read /m"));
+    }
+
+    #[test]
+    fn default_selection_leaves_out_pseudo_and_repeats() {
+        assert_eq!(
+            names(&["-w", "10%"], &[]),
+            [
+                "/dev",
+                "/dev/shm",
+                "/",
+                "/srv/member data",
+                "/afs",
+                "/mnt/backup"
+            ]
+        );
+        let c = check(&[]).unwrap();
+        let (m, _) = select(&mounts(), &[], &c);
+        assert_eq!(m[1].device, "shm2", "the visible mount of /dev/shm");
+        assert_eq!(
+            names(&["-l"], &[]),
+            ["/dev", "/dev/shm", "/", "/srv/member data"]
+        );
+        assert_eq!(
+            names(&["-A"], &[]),
+            [
+                "/proc",
+                "/sys",
+                "/dev",
+                "/dev/shm",
+                "/",
+                "/sys/fs/cgroup",
+                "/srv/member data",
+                "/afs",
+                "/mnt/backup"
+            ]
+        );
+        assert_eq!(
+            names(&["-X", "tmpfs", "-X", "devtmpfs", "-l"], &[]),
+            ["/", "/srv/member data"]
+        );
+        assert_eq!(
+            names(&["-N", "xfs", "-N", "cgroup2"], &[]),
+            ["/sys/fs/cgroup", "/srv/member data"]
+        );
+        assert_eq!(
+            names(&["-x", "/dev/vdb", "-x", "/afs", "-l", "-x", "/dev"], &[]),
+            ["/dev/shm", "/"]
+        );
+    }
+
+    #[test]
+    fn regular_expressions() {
+        // the device counts too: /dev/vda and /dev/vdb match
+        assert_eq!(
+            names(&["-r", "^/dev"], &[]),
+            ["/dev", "/dev/shm", "/", "/srv/member data"]
+        );
+        assert_eq!(names(&["-r", "^/dev(/shm)?$"], &[]), ["/dev", "/dev/shm"]);
+        assert_eq!(names(&["-R", "^/DEV/vd"], &[]), ["/", "/srv/member data"]);
+        assert_eq!(
+            names(&["-A", "-i", "^/(proc|sys)", "-I", "AFS|backup"], &[]),
+            ["/dev", "/dev/shm", "/", "/srv/member data"]
+        );
+        let c = check(&["-r", "^/DEV/vd"]).unwrap();
+        assert_eq!(
+            select(&mounts(), &[], &c).1[0].state,
+            State::Unknown,
+            "-r keeps case"
+        );
+        let c = check(&["-r", "^/nowhere"]).unwrap();
+        let (_, p) = select(&mounts(), &[], &c);
+        assert_eq!(
+            p,
+            vec![Problem {
+                state: State::Unknown,
+                text: "regular expression '^/nowhere' matches no mount point or device".into()
+            }]
+        );
+        let c = check(&["-r", "^/nowhere", "--ignore-missing"]).unwrap();
+        assert!(select(&mounts(), &[], &c).1.is_empty());
+    }
+
+    #[test]
+    fn paths_resolve_to_their_file_system() {
+        let req = [
+            ("/srv/member data/alice", Ok("/srv/member data/alice")),
+            ("/devious", Ok("/devious")),
+            ("/dev/vdb", Err("No such file or directory")),
+            ("/proc", Ok("/proc")),
+        ];
+        assert_eq!(names(&[], &req), ["/srv/member data", "/", "/proc"]);
+        let c = check(&["-E"]).unwrap();
+        let req = [Requested {
+            name: "/srv/member data/alice".into(),
+            canonical: Ok("/srv/member data/alice".into()),
+        }];
+        assert_eq!(
+            select(&mounts(), &req, &c).1,
+            vec![Problem {
+                state: State::Critical,
+                text: "/srv/member data/alice is not a mount point (-E)".into()
+            }]
+        );
+        let req = [Requested {
+            name: "/gone".into(),
+            canonical: Err("No such file or directory".into()),
+        }];
+        let c = check(&[]).unwrap();
+        assert_eq!(
+            select(&mounts(), &req, &c).1[0].text,
+            "/gone is not accessible: No such file or directory"
+        );
+        let c = check(&["--ignore-missing"]).unwrap();
+        assert!(select(&mounts(), &req, &c).1.is_empty());
+    }
+
+    fn stats(blocks: u64, bfree: u64, bavail: u64) -> FsStats {
+        FsStats {
+            frsize: 4096,
+            blocks,
+            bfree,
+            bavail,
+            files: 1000,
+            ffree: 900,
+        }
+    }
+
+    fn facts(s: FsStats) -> DiskFacts {
+        DiskFacts {
+            entries: vec![Entry {
+                mount: mounts()[4].clone(),
+                stats: Ok(s),
+            }],
+            problems: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn df_percentages() {
+        assert_eq!(ceil_percent(0, 10), 0);
+        assert_eq!(ceil_percent(1, 1000), 1);
+        assert_eq!(ceil_percent(300, 1000), 30);
+        assert_eq!(ceil_percent(3001, 10000), 31);
+        let c = check(&[]).unwrap();
+        // the numbers of a 10 MiB tmpfs with 3000 KiB written
+        let u = usage(&stats(2560, 1810, 1810), &c);
+        assert_eq!(u.free_percent, 70);
+        assert_eq!(u.free_units, 7);
+        assert_eq!(u.used_bytes, 3_072_000);
+        assert_eq!(u.free_inode_percent, Some(90));
+        // root's reserve: percent over used + available; size with or without it
+        let s = FsStats {
+            frsize: 4096,
+            blocks: 66053021,
+            bfree: 62951880,
+            bavail: 20720331,
+            files: 0,
+            ffree: 0,
+        };
+        let u = usage(&s, &c);
+        assert_eq!(u.free_percent, 86);
+        assert_eq!(u.free_inode_percent, None);
+        assert_eq!(u.total_bytes, 66053021 * 4096);
+        let f = check(&["-f"]).unwrap();
+        assert_eq!(usage(&s, &f).total_bytes, (3101141 + 20720331) * 4096);
+    }
+
+    /// Levels alert at or below the value, as monitoring-plugins' `@N` ranges do.
+    #[test]
+    fn state_table() {
+        let s = stats(2560, 1810, 1810); // 70% free, 7 MiB, 7240 KiB, inodes 90%
+        let rows: &[(&[&str], State)] = &[
+            (&["-w", "69%"], State::Ok),
+            (&["-w", "70%"], State::Warning),
+            (&["-w", "80%", "-c", "70%"], State::Critical),
+            (&["-w", "8"], State::Warning),
+            (&["-w", "6"], State::Ok),
+            (&["-w", "7"], State::Warning),
+            (&["-w", "7239", "-k"], State::Ok),
+            (&["-w", "7240", "-u", "KiB"], State::Warning),
+            (&["-w", "7413760", "-u", "bytes"], State::Warning),
+            (&["-c", "7413759", "-u", "bytes"], State::Ok),
+            (&["-w", "10%", "-w", "8"], State::Warning),
+            (&["-W", "89"], State::Ok),
+            (&["-W", "90%"], State::Warning),
+            (&["-K", "95%", "-w", "10%"], State::Critical),
+            (&["-w", "@50:60%"], State::Ok),
+            (&["-w", "@65:75%"], State::Warning),
+        ];
+        for (argv, want) in rows {
+            let c = check(argv).unwrap();
+            assert_eq!(evaluate(&facts(s), &c).state(), *want, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn output_and_perfdata() {
+        let c = check(&["-w", "10%", "-c", "5%", "-w", "500"]).unwrap();
+        let s = stats(2560, 1810, 1810);
+        assert_eq!(
+            render_text("DISK", &evaluate(&facts(s), &c)),
+            "DISK WARNING - / 70% free (7.1 MiB), inodes 90% free | /=3072000B;0;9961472;0;10485760\n[WARNING] / 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
+        );
+        let c = check(&["-w", "70%", "-c", "50%", "-W", "20", "-P", "-M"]).unwrap();
+        assert_eq!(
+            render_text("DISK", &evaluate(&facts(s), &c)),
+            "DISK WARNING - /dev/vda 70% free (7.1 MiB), inodes 90% free | /dev/vda=3072000B;3145728;5242880;0;10485760 '/dev/vda (inodes)'=100;800;;0;1000\n[WARNING] /dev/vda 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
+        );
+    }
+
+    #[test]
+    fn summary_names_the_worst() {
+        let c = check(&["-w", "20%", "-c", "10%", "-e"]).unwrap();
+        let m = mounts();
+        let entry = |i: usize, s: Result<FsStats, String>| Entry {
+            mount: m[i].clone(),
+            stats: s,
+        };
+        let f = DiskFacts {
+            entries: vec![
+                entry(2, Ok(stats(1000, 150, 150))), // 15% free
+                entry(3, Ok(stats(1000, 500, 500))), // 50%
+                entry(4, Ok(stats(1000, 50, 50))),   // 5%
+                entry(0, Ok(stats(0, 0, 0))),        // no blocks: skipped
+                entry(8, Err("Stale file handle".into())),
+                entry(7, Ok(stats(1000, 180, 180))), // 18%
+            ],
+            problems: vec![],
+        };
+        let r = evaluate(&f, &c);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "/afs is not accessible: Stale file handle, / 5% free (200 KiB), inodes 90% free, /dev 15% free (600 KiB), inodes 90% free, /srv/member data 18% free (720 KiB), inodes 90% free; 1 more OK"
+        );
+        assert_eq!(r.details.len(), 4, "errors only: no line for the OK one");
+        assert_eq!(r.perfdata.len(), 4);
+        let all_ok = check(&["-w", "1%"]).unwrap();
+        let r = evaluate(&f, &all_ok);
+        assert_eq!(r.state(), State::Critical, "the stale mount");
+        let empty = evaluate(&DiskFacts::default(), &all_ok);
+        assert_eq!(empty.state(), State::Unknown);
+        let f2 = DiskFacts {
+            entries: vec![
+                entry(2, Ok(stats(1000, 150, 150))),
+                entry(3, Ok(stats(1000, 500, 500))),
+            ],
+            problems: vec![],
+        };
+        assert_eq!(
+            evaluate(&f2, &all_ok).summary,
+            "2 file systems OK; least free: /dev 15% free (600 KiB), inodes 90% free"
+        );
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!("kB".parse::<Units>().unwrap().factor, 1024);
+        assert_eq!("MB".parse::<Units>().unwrap().name, "MiB");
+        assert_eq!("GiB".parse::<Units>().unwrap().factor, 1 << 30);
+        assert_eq!("Bytes".parse::<Units>().unwrap().factor, 1);
+        assert!("xx".parse::<Units>().is_err());
+        assert!("k".parse::<Units>().is_err());
+        assert_eq!(check(&["-m"]).unwrap().units.factor, 1 << 20);
+        assert_eq!(check(&[]).unwrap().units.name, "MiB");
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        let err = |argv: &[&str]| check(argv).unwrap_err().0;
+        assert!(err(&["-w", "x%"]).contains("invalid range '@x'"));
+        assert!(err(&["-c", "20:10"]).contains("start is greater than end"));
+        assert!(err(&["-u", "parsecs"]).contains("unknown unit 'parsecs'"));
+        assert!(err(&["-r", "("]).starts_with("-r '(': not a regular expression"));
+        assert!(err(&["-W", "ten"]).contains("'@ten'"));
+        assert_eq!(
+            err(&["-i", "^/boot"]),
+            "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first"
+        );
+        assert!(err(&["-k", "-u", "GB"]).contains("cannot be used with"));
+    }
+}
