@@ -9,6 +9,7 @@ pub mod dnsclient;
 pub mod load;
 pub mod mem;
 pub mod processes;
+pub mod procs;
 pub mod swap;
 
 /// Builds a validated check from its arguments.
@@ -21,6 +22,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_mem", prepare::<mem::MemCheck>),
     ("check_swap", prepare::<swap::SwapCheck>),
     ("check_dns", prepare::<dns::DnsCheck>),
+    ("check_procs", prepare::<procs::ProcsCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
