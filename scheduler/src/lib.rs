@@ -4,7 +4,10 @@
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
 //! - [`exec`]: running one check, built-in in-process or as an external plugin.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
+//! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
+//!   notification decisions), pure, with the clock passed in.
 
 pub mod checkall;
 pub mod config;
 pub mod exec;
+pub mod state;
