@@ -94,11 +94,12 @@ pub enum QueryError {
 /// A duration as seconds for messages: `2s`, `0.5s`.
 pub fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}s")
+    let s = if s >= 1.0 {
+        (s * 10.0).round() / 10.0
     } else {
-        format!("{}s", (s * 1000.0).round() / 1000.0)
-    }
+        (s * 1000.0).round() / 1000.0
+    };
+    format!("{s}s")
 }
 
 /// A fresh message id from the standard library's per-process random keys.
@@ -442,5 +443,7 @@ mod tests {
         assert!(parse_name("a..b").is_err());
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5s");
         assert_eq!(seconds(Duration::from_secs(3)), "3s");
+        assert_eq!(seconds(Duration::from_millis(1790)), "1.8s");
+        assert_eq!(seconds(Duration::from_millis(250)), "0.25s");
     }
 }

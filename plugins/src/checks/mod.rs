@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 pub mod disk;
 pub mod dns;
+pub mod dns_serial;
 pub mod dnsclient;
 pub mod load;
 pub mod mem;
@@ -23,6 +24,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_swap", prepare::<swap::SwapCheck>),
     ("check_dns", prepare::<dns::DnsCheck>),
     ("check_procs", prepare::<procs::ProcsCheck>),
+    ("check_dns_serial", prepare::<dns_serial::DnsSerialCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
