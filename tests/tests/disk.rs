@@ -1,0 +1,211 @@
+//! check_disk end to end on a real tmpfs mounted by the test, and its parity with
+//! Debian's monitoring-plugins check_disk on the same file system at the same time.
+
+use hcoop_tests::hostfs::Tmpfs;
+use hcoop_tests::{bin, debian_plugin, plugin, run};
+
+/// A 10 MiB tmpfs (2560 blocks of 4 KiB) with 3000 KiB written: 1810 blocks free, so
+/// 70% free, 7 MiB (7240 KiB) free, 3072000 bytes used, inodes 99% free.
+fn tmpfs_70_percent_free() -> Tmpfs {
+    let fs = Tmpfs::mount("10m");
+    fs.write("a", 3000);
+    let s = fs.stat();
+    assert_eq!(
+        (s.frsize, s.blocks, s.bfree, s.bavail),
+        (4096, 2560, 1810, 1810)
+    );
+    fs
+}
+
+#[test]
+fn states_as_the_tmpfs_fills() {
+    let fs = tmpfs_70_percent_free();
+    let p = fs.arg();
+    let args = ["-w", "40%", "-c", "20%", "-p", p];
+    let r = plugin("check_disk", &args);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "DISK OK - {p} 70% free (7.1 MiB), inodes 99% free | {p}=3072000B;6291456;8388608;0;10485760\n\
+             [OK] {p} 70% free (7.1 MiB), inodes 99% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
+        )
+    );
+    // 1750 blocks used: 100 - ceil(68.4) = 31% free
+    fs.write("b", 4000);
+    let r = plugin("check_disk", &args);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.first_line(),
+        format!(
+            "DISK WARNING - {p} 31% free (3.2 MiB), inodes 99% free | {p}=7168000B;6291456;8388608;0;10485760"
+        )
+    );
+    // 2250 blocks used: 12% free
+    fs.write("c", 2000);
+    let r = plugin("check_disk", &args);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.first_line()
+            .starts_with(&format!("DISK CRITICAL - {p} 12% free (1.2 MiB)")),
+        "{}",
+        r.stdout
+    );
+    // a path inside the file system stands for it; levels in units and inodes too
+    let sub = fs.path.join("dir");
+    std::fs::create_dir(&sub).unwrap();
+    let r = plugin(
+        "check_disk",
+        &[
+            "-w",
+            "2",
+            "-c",
+            "0",
+            "-W",
+            "50%",
+            "-p",
+            sub.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r
+        .first_line()
+        .starts_with(&format!("DISK WARNING - {p} 12% free")));
+}
+
+#[test]
+fn selection_by_expression_and_type() {
+    let fs = tmpfs_70_percent_free();
+    let p = fs.arg();
+    let exact = format!("^{}$", p.replace('.', "\\."));
+    let r = plugin("check_disk", &["-w", "80%", "-r", &exact]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 2, "only the tmpfs: {}", r.stdout);
+    // every tmpfs but ours: ours is left out by -x
+    let r = plugin("check_disk", &["-w", "1%", "-N", "tmpfs", "-x", p, "-e"]);
+    assert!(!r.stdout.contains(p), "{}", r.stdout);
+    // errors only: the OK file system has no line, but keeps its perfdata
+    let r = plugin("check_disk", &["-w", "50%", "-e", "-p", p]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.contains(&format!("| {p}=3072000B")));
+    let r = plugin("check_disk", &["-w", "50%", "-E", "-p", &format!("{p}/a")]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.first_line(),
+        format!("DISK CRITICAL - {p}/a is not a mount point (-E)")
+    );
+    let r = plugin("check_disk", &["-w", "50%", "-p", "/nonexistent/x"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(
+        r.first_line(),
+        "DISK CRITICAL - /nonexistent/x is not accessible: No such file or directory"
+    );
+    let r = plugin(
+        "check_disk",
+        &[
+            "-w",
+            "50%",
+            "--ignore-missing",
+            "-p",
+            "/nonexistent/x",
+            "-p",
+            p,
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+}
+
+/// Same state as Debian's check_disk, for a table of levels around the tmpfs's actual
+/// free space (70%, 7 MiB, 7240 KiB, 7413760 bytes, inodes 99%), equal edges included:
+/// both alert at or below a level.
+#[test]
+fn same_state_as_monitoring_plugins() {
+    let theirs = debian_plugin("check_disk");
+    let ours = bin("check_disk");
+    let fs = tmpfs_70_percent_free();
+    let p = fs.arg().to_string();
+    let sub = format!("{p}/a");
+    let missing = format!("{p}/missing");
+    let exact = format!("^{}$", p.replace('.', "\\."));
+    let exact_upper = exact.to_uppercase();
+    // thresholds first: monitoring-plugins wants them before -p and -r
+    let table: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["-w", "60%", "-c", "50%", "-p", &p], 0),
+        (vec!["-w", "70%", "-c", "50%", "-p", &p], 1),
+        (vec!["-w", "71%", "-c", "69%", "-p", &p], 1),
+        (vec!["-w", "80%", "-c", "70%", "-p", &p], 2),
+        (vec!["-w", "90%", "-c", "75%", "-p", &p], 2),
+        (vec!["-w", "8", "-c", "5", "-p", &p], 1),
+        (vec!["-w", "7", "-c", "5", "-p", &p], 1),
+        (vec!["-w", "6", "-c", "3", "-p", &p], 0),
+        (vec!["-w", "10", "-c", "7", "-p", &p], 2),
+        (vec!["-u", "kB", "-w", "7241", "-c", "7239", "-p", &p], 1),
+        (vec!["-u", "kB", "-w", "7000", "-c", "6000", "-p", &p], 0),
+        (vec!["-k", "-w", "7300", "-c", "7240", "-p", &p], 2),
+        (vec!["-m", "-w", "6", "-c", "5", "-p", &p], 0),
+        (
+            vec!["-u", "bytes", "-w", "7413760", "-c", "1000", "-p", &p],
+            1,
+        ),
+        (
+            vec!["-u", "bytes", "-w", "7413759", "-c", "1000", "-p", &p],
+            0,
+        ),
+        (vec!["-u", "GB", "-w", "1", "-c", "0", "-p", &p], 2),
+        (vec!["-W", "99%", "-K", "50%", "-p", &p], 1),
+        (vec!["-W", "98%", "-K", "50%", "-p", &p], 0),
+        (vec!["-W", "100", "-K", "99", "-p", &p], 2),
+        (vec!["-w", "10%", "-w", "8", "-c", "5%", "-p", &p], 1),
+        (vec!["-w", "@50:60%", "-c", "@0:10%", "-p", &p], 0),
+        (vec!["-w", "@65:75%", "-p", &p], 1),
+        (vec!["-f", "-w", "70%", "-p", &p], 1),
+        (vec!["-M", "-w", "71%", "-c", "10%", "-p", &p], 1),
+        (vec!["-w", "71%", "-c", "10%", "-p", &sub], 1),
+        (vec!["-w", "69%", "-c", "10%", "-p", &sub], 0),
+        (vec!["-w", "10%", "-E", "-p", &sub], 2),
+        (vec!["-w", "10%", "-p", &missing], 2),
+        (vec!["-w", "71%", "-c", "10%", "-r", &exact], 1),
+        (vec!["-w", "75%", "-c", "70%", "-R", &exact_upper], 2),
+    ];
+    let mut differ = Vec::new();
+    for (args, want) in &table {
+        let a = run(&ours, args);
+        let b = run(&theirs, args);
+        assert_eq!(a.code, *want, "ours {args:?}: {}", a.stdout);
+        if a.code != b.code {
+            differ.push(format!(
+                "{args:?}\n  ours:   {}  theirs: {}",
+                a.stdout, b.stdout
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "states differ:\n{}", differ.join("\n"));
+}
+
+/// Every malformed option or level: exit 3 and one line naming it.
+#[test]
+fn bad_input_is_one_unknown_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-w", "x%"], "'@x'"),
+        (&["-c", "20:10%"], "start is greater than end"),
+        (&["-u", "parsecs"], "unknown unit 'parsecs'"),
+        (&["-r", "("], "-r '(': not a regular expression"),
+        (&["-W", "ten"], "'@ten'"),
+        (&["-i", "^/boot"], "-i/-I leave out paths"),
+        (&["--bogus"], "--bogus"),
+        (&["-t", "0"], "timeout"),
+        (&["-k", "-u", "GB"], "--units"),
+    ];
+    for (args, needle) in cases {
+        let r = plugin("check_disk", args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.starts_with("DISK UNKNOWN - ") && r.stdout.contains(needle),
+            "{args:?}: {}",
+            r.stdout
+        );
+        assert_eq!(r.stderr, "", "{args:?}");
+    }
+}
