@@ -4,15 +4,12 @@
 //! # Layout
 //! - this file: running plugins, requiring programs (with the Debian package to
 //!   install), free loopback ports, child processes killed on drop.
-//! - [`procs`]: real processes (tagged sleepers, a zombie, another user's) for
-//!   check_procs.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //!
 //! The plugin binaries must be built first (`cargo build --workspace --bins`, which
 //! `tests/run.sh` does).
 
 pub mod hostfs;
-pub mod procs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
