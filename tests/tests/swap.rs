@@ -1,0 +1,209 @@
+//! check_swap end to end: on this machine as it is, and against Debian's monitoring-plugins
+//! check_swap on the same synthetic /proc/meminfo (bind-mounted in a private mount
+//! namespace), for a table of levels in bytes and percent.
+
+use hcoop_tests::{bin, debian_plugin, plugin, run, run_with_files};
+use std::io::Write;
+
+/// A /proc/meminfo with the given swap numbers (KiB) and this machine's other lines.
+fn meminfo(total_kib: u64, free_kib: u64, cached_kib: u64) -> tempfile::NamedTempFile {
+    let real = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    for line in real.lines().filter(|l| !l.starts_with("Swap")) {
+        writeln!(f, "{line}").unwrap();
+    }
+    writeln!(f, "SwapCached:     {cached_kib} kB").unwrap();
+    writeln!(f, "SwapTotal:      {total_kib} kB").unwrap();
+    writeln!(f, "SwapFree:       {free_kib} kB").unwrap();
+    f
+}
+
+const GIB_KIB: u64 = 1 << 20;
+
+/// Whole MiB amounts, so that monitoring-plugins' rounding down to MiB changes nothing
+/// and equal edges can be compared too.
+#[test]
+fn same_state_as_monitoring_plugins() {
+    let theirs = debian_plugin("check_swap");
+    let ours = bin("check_swap");
+    // ((total, free, cached) in KiB, args, expected state)
+    type Row = ((u64, u64, u64), &'static [&'static str], i32);
+    let table: &[Row] = &[
+        ((2 * GIB_KIB, GIB_KIB, 0), &["-w", "50%", "-c", "10%"], 1),
+        ((2 * GIB_KIB, GIB_KIB, 0), &["-w", "49%", "-c", "10%"], 0),
+        ((2 * GIB_KIB, GIB_KIB, 0), &["-w", "60%", "-c", "50%"], 2),
+        (
+            (2 * GIB_KIB, GIB_KIB, 0),
+            &["-w", "1073741824", "-c", "1"],
+            1,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB, 0),
+            &["-w", "1073741823", "-c", "1"],
+            0,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB, 0),
+            &["-w", "1073741825", "-c", "10%"],
+            1,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB, 0),
+            &["-w", "2000000000", "-c", "1073741824"],
+            2,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB, 0),
+            &["-w", "20%", "-c", "1073741824"],
+            2,
+        ),
+        // SwapCached counts as free: 512 MiB free + 512 MiB cached
+        (
+            (2 * GIB_KIB, GIB_KIB / 2, GIB_KIB / 2),
+            &["-w", "50%", "-c", "10%"],
+            1,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB / 2, GIB_KIB / 2),
+            &["-w", "30%", "-c", "10%"],
+            0,
+        ),
+        (
+            (2 * GIB_KIB, GIB_KIB / 2, GIB_KIB / 2),
+            &["-w", "1073741823", "-c", "536870912"],
+            0,
+        ),
+        ((GIB_KIB, 0, 0), &["-w", "10%", "-c", "5%"], 2),
+        ((GIB_KIB, 0, 0), &["-w", "10%", "-c", "0"], 2),
+        ((GIB_KIB, 102_400, 0), &["-w", "10%", "-c", "5%"], 1),
+        ((GIB_KIB, 105_472, 0), &["-w", "10%", "-c", "5%"], 0),
+        (
+            (4 * GIB_KIB, 4 * GIB_KIB, 0),
+            &["-w", "99%", "-c", "98%"],
+            0,
+        ),
+        (
+            (4 * GIB_KIB, 4 * GIB_KIB, 0),
+            &["-w", "100%", "-c", "99%"],
+            1,
+        ),
+        ((4 * GIB_KIB, 4 * GIB_KIB, 0), &["-w", "100000000"], 0),
+        ((0, 0, 0), &["-w", "10%", "-c", "5%"], 2),
+        ((0, 0, 0), &["-w", "10%", "-c", "5%", "-n", "ok"], 0),
+        ((0, 0, 0), &["-w", "10%", "-n", "warning"], 1),
+        ((0, 0, 0), &["-w", "10%", "--no-swap=unknown"], 3),
+    ];
+    let mut differ = Vec::new();
+    for ((total, free, cached), args, want) in table {
+        let f = meminfo(*total, *free, *cached);
+        let binds = [(f.path(), "/proc/meminfo")];
+        let a = run_with_files(&binds, &ours, args);
+        let b = run_with_files(&binds, &theirs, args);
+        assert_eq!(
+            a.code, *want,
+            "ours, swap {total}/{free}/{cached} KiB {args:?}: {}",
+            a.stdout
+        );
+        if a.code != b.code {
+            differ.push(format!(
+                "swap {total}/{free}/{cached} KiB {args:?}\n  ours:   {}  theirs: {}",
+                a.stdout, b.stdout
+            ));
+        }
+    }
+    assert!(differ.is_empty(), "states differ:\n{}", differ.join("\n"));
+}
+
+#[test]
+fn output_lines() {
+    let f = meminfo(2 * GIB_KIB, GIB_KIB / 2, GIB_KIB / 2);
+    let binds = [(f.path(), "/proc/meminfo")];
+    let r = run_with_files(&binds, &bin("check_swap"), &["-w", "60%", "-c", "10%"]);
+    assert_eq!(r.code, 1);
+    assert_eq!(
+        r.stdout,
+        "SWAP WARNING - 50% free (1.0 GiB of 2.0 GiB) | swap=1073741824B;1288490188:;214748364:;0;2147483648\n"
+    );
+}
+
+/// `-a` checks each device of /proc/swaps as well as the total.
+#[test]
+fn each_device_with_allswaps() {
+    let f = meminfo(3 * GIB_KIB, 2 * GIB_KIB + 100 * 1024, 0);
+    let mut swaps = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        swaps,
+        "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n\
+         /dev/vdb2                               partition\t{}\t\t{}\t\t-2\n\
+         /var/swap\\040file                       file\t\t{}\t\t0\t\t-3\n",
+        GIB_KIB,
+        GIB_KIB - 100 * 1024,
+        2 * GIB_KIB
+    )
+    .unwrap();
+    let binds = [(f.path(), "/proc/meminfo"), (swaps.path(), "/proc/swaps")];
+    let r = run_with_files(
+        &binds,
+        &bin("check_swap"),
+        &["-a", "-w", "20%", "-c", "10%"],
+    );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "SWAP CRITICAL - 70% free (2.1 GiB of 3.0 GiB); /dev/vdb2: 10% free (100 MiB of 1.0 GiB) | swap=2252341248B;644245094:;322122547:;0;3221225472 'swap /dev/vdb2'=104857600B;214748364:;107374182:;0;1073741824 'swap /var/swap file'=2147483648B;429496729:;214748364:;0;2147483648\n\
+         [CRITICAL] /dev/vdb2: 10% free (100 MiB of 1.0 GiB)\n\
+         [OK] /var/swap file: 100% free (2.0 GiB of 2.0 GiB)\n"
+    );
+}
+
+/// This machine as it is: the same state as Debian's plugin; with no swap, the no-swap
+/// state and line.
+#[test]
+fn this_machine() {
+    let args = ["-w", "20%", "-c", "10%"];
+    let a = plugin("check_swap", &args);
+    let b = run(&debian_plugin("check_swap"), &args);
+    assert_eq!(a.code, b.code, "ours: {}theirs: {}", a.stdout, b.stdout);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let no_swap = meminfo
+        .lines()
+        .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["SwapTotal:", "0", "kB"]);
+    if no_swap {
+        assert_eq!(a.code, 2);
+        assert_eq!(
+            a.stdout,
+            "SWAP CRITICAL - no swap space (swap is disabled or of zero size) | swap=0B;0:;0:;0;0\n"
+        );
+        assert_eq!(plugin("check_swap", &["-n", "ok", "-w", "20%"]).code, 0);
+    }
+}
+
+/// Every malformed option or level: exit 3 and one line naming it.
+#[test]
+fn bad_input_is_one_unknown_line() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-w", "101%"], "'101%'"),
+        (&["-w", "5.5%"], "'5.5%'"),
+        (&["-c", "lots"], "'lots'"),
+        (
+            &["-w", "10%", "-c", "20%"],
+            "warning level must be at least",
+        ),
+        (
+            &["-w", "100", "-c", "200"],
+            "warning level must be at least",
+        ),
+        (&["-n", "maybe"], "'maybe'"),
+        (&["--bogus"], "--bogus"),
+    ];
+    for (args, needle) in cases {
+        let r = plugin("check_swap", args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.starts_with("SWAP UNKNOWN - ") && r.stdout.contains(needle),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+}
