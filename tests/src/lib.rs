@@ -4,11 +4,13 @@
 //! # Layout
 //! - this file: running plugins, requiring programs (with the Debian package to
 //!   install), free loopback ports, child processes killed on drop.
+//! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //!
 //! The plugin binaries must be built first (`cargo build --workspace --bins`, which
 //! `tests/run.sh` does).
 
+pub mod bind;
 pub mod hostfs;
 
 use std::net::TcpListener;
