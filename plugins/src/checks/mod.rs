@@ -12,6 +12,7 @@ pub mod mem;
 pub mod processes;
 pub mod procs;
 pub mod swap;
+pub mod tcp;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -23,6 +24,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_mem", prepare::<mem::MemCheck>),
     ("check_swap", prepare::<swap::SwapCheck>),
     ("check_dns", prepare::<dns::DnsCheck>),
+    ("check_tcp", prepare::<tcp::TcpCheck>),
     ("check_procs", prepare::<procs::ProcsCheck>),
     ("check_dns_serial", prepare::<dns_serial::DnsSerialCheck>),
 ];
