@@ -313,3 +313,26 @@ fn bad_input_is_one_line_exit_3() {
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert!(r.stdout.starts_with("DNS UNKNOWN - "), "{}", r.stdout);
 }
+
+#[test]
+fn system_resolver_from_resolv_conf() {
+    let n = server();
+    let unshare = hcoop_tests::require("unshare", "util-linux");
+    let conf = n.dir.path().join("resolv.conf");
+    std::fs::write(&conf, format!("# test\nnameserver {MASTER_IP}\n")).unwrap();
+    let ours = hcoop_tests::bin("check_dns");
+    // a private mount namespace in which /etc/resolv.conf names the test server
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec {} -H www.example.test -p {} -a 192.0.2.1",
+        conf.display(),
+        ours.display(),
+        n.port
+    );
+    let r = hcoop_tests::run(&unshare, &["-m", "sh", "-c", &script]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    assert!(
+        summary(&r).ends_with(&format!("(from {MASTER_IP}:{}, authoritative)", n.port)),
+        "{}",
+        r.stdout
+    );
+}
