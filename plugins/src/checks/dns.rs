@@ -122,7 +122,7 @@ pub struct Args {
     #[arg(short = '6', long = "use-ipv6")]
     pub ipv6: bool,
 
-    /// Require a DNSSEC-validated answer (the resolver's AD bit and an RRSIG; see above)
+    /// Require a DNSSEC-validated answer (the resolver's AD bit and an RRSIG; see --help)
     #[arg(long = "dnssec")]
     pub dnssec: bool,
 }
