@@ -28,7 +28,7 @@ use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
 use clap::Parser;
-use regex::{Regex, RegexBuilder};
+use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -78,6 +78,65 @@ pub const REMOTE_TYPES: &[&str] = &[
     "smb3",
     "smbfs",
 ];
+
+/// A POSIX extended regular expression, compiled by regcomp(3) as monitoring-plugins
+/// compiles `-r`/`-R`/`-i`/`-I`, so expressions match exactly as they do there.
+pub struct PosixRegex {
+    /// Boxed: a compiled regex_t must not move.
+    re: Box<libc::regex_t>,
+    text: String,
+}
+
+// SAFETY: a compiled regex_t is only read by regexec(3), which POSIX makes thread-safe;
+// regfree runs once, in Drop, with exclusive access.
+unsafe impl Send for PosixRegex {}
+// SAFETY: as above.
+unsafe impl Sync for PosixRegex {}
+
+impl PosixRegex {
+    /// Compiles `pattern` (extended syntax; `icase` ignores case).
+    pub fn new(pattern: &str, icase: bool) -> Result<Self, String> {
+        let c = CString::new(pattern).map_err(|_| "NUL byte in expression".to_string())?;
+        // SAFETY: a zeroed regex_t is a valid out-parameter for regcomp.
+        let mut re: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
+        let flags = libc::REG_EXTENDED | libc::REG_NOSUB | if icase { libc::REG_ICASE } else { 0 };
+        // SAFETY: valid pointers to the regex_t and a NUL-terminated pattern.
+        let rc = unsafe { libc::regcomp(&mut *re, c.as_ptr(), flags) };
+        if rc != 0 {
+            let mut buf = [0u8; 256];
+            // SAFETY: regerror writes at most buf.len() bytes, NUL-terminated.
+            unsafe { libc::regerror(rc, &*re, buf.as_mut_ptr().cast(), buf.len()) };
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            return Err(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+        Ok(PosixRegex {
+            re,
+            text: pattern.to_string(),
+        })
+    }
+
+    /// True when the expression matches anywhere in `s`.
+    pub fn is_match(&self, s: &str) -> bool {
+        let Ok(c) = CString::new(s) else {
+            return false;
+        };
+        // SAFETY: a compiled regex and a NUL-terminated subject; no match array.
+        unsafe { libc::regexec(&*self.re, c.as_ptr(), 0, std::ptr::null_mut(), 0) == 0 }
+    }
+}
+
+impl Drop for PosixRegex {
+    fn drop(&mut self) {
+        // SAFETY: compiled by regcomp in new(), freed once.
+        unsafe { libc::regfree(&mut *self.re) }
+    }
+}
+
+impl std::fmt::Debug for PosixRegex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PosixRegex({:?})", self.text)
+    }
+}
 
 /// A free-space level: whole percent free (`10%`) or units free (`500`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -304,9 +363,9 @@ pub struct DiskCheck {
     pub inodes: Thresholds,
     pub units: Units,
     pub paths: Vec<String>,
-    /// Selecting expressions (`-r`, `-R`) with their text.
-    pub select: Vec<(String, Regex)>,
-    pub ignore: Vec<Regex>,
+    /// Selecting expressions (`-r`, `-R`).
+    pub select: Vec<PosixRegex>,
+    pub ignore: Vec<PosixRegex>,
     pub all: bool,
     pub exclude_device: Vec<String>,
     pub exclude_type: Vec<String>,
@@ -501,7 +560,7 @@ pub fn select(
             }),
         }
     }
-    for (text, re) in &check.select {
+    for re in &check.select {
         let before = chosen.len();
         chosen.extend(
             mounts
@@ -513,7 +572,10 @@ pub fn select(
         if chosen.len() == before && !check.ignore_missing {
             problems.push(Problem {
                 state: State::Unknown,
-                text: format!("regular expression '{text}' matches no mount point or device"),
+                text: format!(
+                    "regular expression '{}' matches no mount point or device",
+                    re.text
+                ),
             });
         }
     }
@@ -680,21 +742,15 @@ impl Check for DiskCheck {
         let (wp, wu) = split(&args.warning);
         let (cp, cu) = split(&args.critical);
         let regex = |text: &String, icase: bool, opt: &str| {
-            RegexBuilder::new(text)
-                .case_insensitive(icase)
-                .build()
-                .map_err(|e| {
-                    let why = e.to_string();
-                    let last = why.lines().last().unwrap_or("invalid").trim().to_string();
-                    UsageError(format!("{opt} '{text}': not a regular expression: {last}"))
-                })
+            PosixRegex::new(text, icase)
+                .map_err(|e| UsageError(format!("{opt} '{text}': not a regular expression: {e}")))
         };
         let mut select = Vec::new();
         for t in &args.ereg {
-            select.push((t.clone(), regex(t, false, "-r")?));
+            select.push(regex(t, false, "-r")?);
         }
         for t in &args.eregi {
-            select.push((t.clone(), regex(t, true, "-R")?));
+            select.push(regex(t, true, "-R")?);
         }
         let mut ignore = Vec::new();
         for t in &args.ignore_ereg {
