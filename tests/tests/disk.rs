@@ -166,6 +166,17 @@ fn same_state_as_monitoring_plugins() {
         (vec!["-w", "10%", "-E", "-p", &sub], 2),
         (vec!["-w", "10%", "-p", &missing], 2),
         (vec!["-w", "71%", "-c", "10%", "-r", &exact], 1),
+        // levels apply to the selections after them; -C clears them; a -C before any
+        // selection selects every mount (here with no levels, so they are all OK)
+        (vec!["-C", "-w", "80%", "-c", "70%", "-p", &p], 2),
+        (vec!["-C", "-w", "80%", "-c", "70%", "-p", &sub], 0),
+        (vec!["-w", "80%", "-C", "-w", "10", "-c", "7", "-p", &p], 2),
+        (vec!["-w", "60%", "-p", &p, "-C", "-w", "80%", "-p", &p], 1),
+        (
+            // the first selection of a mount point keeps it
+            vec!["-w", "80%", "-p", &p, "-C", "-w", "60%", "-p", &sub],
+            1,
+        ),
         (vec!["-w", "75%", "-c", "70%", "-R", &exact_upper], 2),
     ];
     let mut differ = Vec::new();

@@ -14,7 +14,9 @@
 //! Selection: every mounted file system by default; `-p` (mount point, device, or any
 //! path: it stands for the file system holding it), `-r`/`-R` (regular expressions on the
 //! mount point or device) and `-A` (all) select instead; `-i`/`-I`, `-x`, `-X`, `-N` and
-//! `-l` narrow the selection. Pseudo file systems ([`PSEUDO_TYPES`]) are left out unless
+//! `-l` narrow the selection. Levels apply to the `-p`, `-r` and `-R` that follow them
+//! and `-C` clears them, as in monitoring-plugins (`-w 10% -p /tmp -C -w 5% -p /`); file
+//! systems not named that way get the levels given last. Pseudo file systems ([`PSEUDO_TYPES`]) are left out unless
 //! `-A`, `-N` or `-p` ask for them; file systems with no blocks are skipped. A mount point
 //! mounted over several times counts once (the visible, last mount).
 //!
@@ -228,6 +230,10 @@ impl FromStr for Units {
     about = "Checks free space and free inodes of mounted file systems.\n\nLevels alert at or below the value: -w 10% (percent free), -w 500 (units free, MiB unless -u/-k/-m), -W 10% (percent of inodes free). Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options). --help and --version exit 0."
 )]
 pub struct Args {
+    /// First: it reads the positions before the other fields take their values out.
+    #[command(flatten)]
+    pub order: ArgOrder,
+
     #[command(flatten)]
     pub common: CommonArgs,
 
@@ -242,11 +248,22 @@ pub struct Args {
 
     /// WARNING when free inodes are at or below PERCENT%
     #[arg(short = 'W', long = "iwarning", value_name = "PERCENT%")]
-    pub iwarning: Option<InodeLevel>,
+    pub iwarning: Vec<InodeLevel>,
 
     /// CRITICAL when free inodes are at or below PERCENT%
     #[arg(short = 'K', long = "icritical", value_name = "PERCENT%")]
-    pub icritical: Option<InodeLevel>,
+    pub icritical: Vec<InodeLevel>,
+
+    /// Clear the levels given so far: the -p, -r and -R after it get the levels given
+    /// after it (levels apply to the selections that follow them)
+    #[arg(
+        short = 'C',
+        long = "clear",
+        action = clap::ArgAction::Append,
+        num_args = 0,
+        default_missing_value = "true"
+    )]
+    pub clear: Vec<bool>,
 
     /// Check the file system mounted at PATH, holding PATH, or on device PATH (repeatable)
     #[arg(
@@ -355,16 +372,128 @@ pub struct Args {
     pub ignore_missing: bool,
 }
 
+/// The options whose order matters, as they stood on the command line: (position,
+/// argument id, index among that argument's values).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArgOrder(pub Vec<(usize, &'static str, usize)>);
+
+/// The ids of the ordered options (the field names of [`Args`]).
+const ORDERED: [&str; 9] = [
+    "all",
+    "warning",
+    "critical",
+    "iwarning",
+    "icritical",
+    "clear",
+    "paths",
+    "ereg",
+    "eregi",
+];
+
+impl clap::FromArgMatches for ArgOrder {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut order = Vec::new();
+        for id in ORDERED {
+            // a default value (-A's false) has a position too: skip those
+            if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+                continue;
+            }
+            if let Some(ix) = m.indices_of(id) {
+                order.extend(ix.enumerate().map(|(n, i)| (i, id, n)));
+            }
+        }
+        order.sort_unstable();
+        Ok(ArgOrder(order))
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ArgOrder {
+    /// Adds no arguments: it only reads where the others stood.
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+}
+
+/// The levels one file system is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Levels {
+    /// Whole percent of free space.
+    pub percent: Thresholds,
+    /// Free space in units.
+    pub units: Thresholds,
+    /// Whole percent of free inodes.
+    pub inodes: Thresholds,
+}
+
+impl Levels {
+    /// Sets a warning (`warning`) or critical space level.
+    fn set_space(&mut self, warning: bool, level: SpaceLevel) {
+        let (t, r) = match level {
+            SpaceLevel::Percent(r) => (&mut self.percent, r),
+            SpaceLevel::Units(r) => (&mut self.units, r),
+        };
+        if warning {
+            t.warning = Some(r);
+        } else {
+            t.critical = Some(r);
+        }
+    }
+
+    /// The state of one file system: the worst of the percent, units and inode levels.
+    pub fn state(&self, u: &Usage) -> State {
+        let mut s = self
+            .percent
+            .state(u.free_percent as f64)
+            .worst(self.units.state(u.free_units as f64));
+        if let Some(i) = u.free_inode_percent {
+            s = s.worst(self.inodes.state(i as f64));
+        }
+        s
+    }
+
+    /// The used amount (of `total`) at which a warning (0) or critical (1) level alerts,
+    /// as monitoring-plugins puts it in perfdata: the lowest of the units and percent
+    /// levels' upper ends.
+    fn high_tide(&self, which: usize, total: u64, units_factor: u64) -> Option<u64> {
+        let pick = |t: &Thresholds| if which == 0 { t.warning } else { t.critical };
+        let from_units = pick(&self.units)
+            .and_then(|r| r.end())
+            .map(|e| total.saturating_sub((e.max(0.0) * units_factor as f64) as u64));
+        let from_percent = pick(&self.percent)
+            .and_then(|r| r.end())
+            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64);
+        match (from_units, from_percent) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn inode_high_tide(&self, which: usize, total: u64) -> Option<u64> {
+        let r = if which == 0 {
+            self.inodes.warning
+        } else {
+            self.inodes.critical
+        };
+        r.and_then(|r| r.end())
+            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64)
+    }
+}
+
 /// The validated check.
 #[derive(Debug)]
 pub struct DiskCheck {
-    pub percent: Thresholds,
-    pub units_levels: Thresholds,
-    pub inodes: Thresholds,
     pub units: Units,
-    pub paths: Vec<String>,
-    /// Selecting expressions (`-r`, `-R`).
-    pub select: Vec<PosixRegex>,
+    /// What to check, in command-line order.
+    pub selections: Vec<Selection>,
     pub ignore: Vec<PosixRegex>,
     pub all: bool,
     pub exclude_device: Vec<String>,
@@ -404,6 +533,7 @@ pub struct FsStats {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     pub mount: Mount,
+    pub levels: Levels,
     pub stats: Result<FsStats, String>,
 }
 
@@ -508,79 +638,107 @@ pub struct Requested {
     pub canonical: Result<String, String>,
 }
 
-/// Which mounts to check, and the requests that matched none (pure).
+/// One selection, in command-line order, with the levels in force where it stood.
+#[derive(Debug)]
+pub enum Selection {
+    /// `-p NAME`.
+    Path(String, Levels),
+    /// `-r` or `-R`.
+    Regex(PosixRegex, Levels),
+    /// Every mount: `-A`, a `-C` before any other selection, or no selection at all.
+    All(Levels),
+}
+
+/// A candidate: its name (the `-p` text, else the mount point), the index of its mount,
+/// whether `-p` named it, and its levels.
+type Candidate = (String, usize, bool, Levels);
+
+/// Adds a candidate; a name already there takes the new mount and levels instead (as
+/// monitoring-plugins overwrites the levels of a path named again).
+fn add_candidate(list: &mut Vec<Candidate>, c: Candidate) {
+    match list.iter_mut().find(|e| e.0 == c.0) {
+        Some(e) => *e = c,
+        None => list.push(c),
+    }
+}
+
+/// The mount a `-p` request stands for: a device name, else the mount point holding
+/// (or, with `-E`, equal to) its canonical path; or the problem to report.
+fn resolve(mounts: &[Mount], r: &Requested, check: &DiskCheck) -> Result<usize, Problem> {
+    if let Some(i) = mounts.iter().rposition(|m| m.device == r.name) {
+        return Ok(i);
+    }
+    let path = r.canonical.as_ref().map_err(|e| Problem {
+        state: State::Critical,
+        text: format!("{} is not accessible: {e}", r.name),
+    })?;
+    mounts
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| {
+            if check.exact_match {
+                m.mount_point == *path
+            } else {
+                within(path, &m.mount_point)
+            }
+        })
+        // longest mount point; the last mount of equals (the visible one)
+        .max_by_key(|(i, m)| (m.mount_point.len(), *i))
+        .map(|(i, _)| i)
+        .ok_or_else(|| Problem {
+            state: State::Critical,
+            text: if check.exact_match {
+                format!("{} is not a mount point (-E)", r.name)
+            } else {
+                format!("{} is on no mounted file system", r.name)
+            },
+        })
+}
+
+/// Which mounts to check with which levels, and the requests that matched none (pure).
+/// `requested` holds the fetch's resolution of each `-p`, in order.
 pub fn select(
     mounts: &[Mount],
     requested: &[Requested],
     check: &DiskCheck,
-) -> (Vec<Mount>, Vec<Problem>) {
+) -> (Vec<(Mount, Levels)>, Vec<Problem>) {
     let mut problems = Vec::new();
-    // (index into mounts, chosen explicitly by -p)
-    let mut chosen: Vec<(usize, bool)> = Vec::new();
-    let explicit = !requested.is_empty() || !check.select.is_empty() || check.all;
-    for r in requested {
-        let found = if let Some(i) = mounts.iter().rposition(|m| m.device == r.name) {
-            Some(i)
-        } else {
-            match &r.canonical {
-                Err(e) => {
-                    if !check.ignore_missing {
-                        problems.push(Problem {
-                            state: State::Critical,
-                            text: format!("{} is not accessible: {e}", r.name),
-                        });
-                    }
-                    continue;
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut requested = requested.iter();
+    for sel in &check.selections {
+        match sel {
+            Selection::Path(_, levels) => {
+                let Some(r) = requested.next() else { continue };
+                match resolve(mounts, r, check) {
+                    Ok(i) => add_candidate(&mut candidates, (r.name.clone(), i, true, *levels)),
+                    Err(_) if check.ignore_missing => {}
+                    Err(p) => problems.push(p),
                 }
-                Ok(path) => mounts
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| {
-                        if check.exact_match {
-                            m.mount_point == *path
-                        } else {
-                            within(path, &m.mount_point)
-                        }
-                    })
-                    // longest mount point; the last mount of equals (the visible one)
-                    .max_by_key(|(i, m)| (m.mount_point.len(), *i))
-                    .map(|(i, _)| i),
             }
-        };
-        match found {
-            Some(i) => chosen.push((i, true)),
-            None if check.ignore_missing => {}
-            None => problems.push(Problem {
-                state: State::Critical,
-                text: if check.exact_match {
-                    format!("{} is not a mount point (-E)", r.name)
-                } else {
-                    format!("{} is on no mounted file system", r.name)
-                },
-            }),
+            Selection::Regex(re, levels) => {
+                let mut found = false;
+                for (i, m) in mounts.iter().enumerate() {
+                    if re.is_match(&m.mount_point) || re.is_match(&m.device) {
+                        found = true;
+                        add_candidate(&mut candidates, (m.mount_point.clone(), i, false, *levels));
+                    }
+                }
+                if !found && !check.ignore_missing {
+                    problems.push(Problem {
+                        state: State::Unknown,
+                        text: format!(
+                            "regular expression '{}' matches no mount point or device",
+                            re.text
+                        ),
+                    });
+                }
+            }
+            Selection::All(levels) => {
+                for (i, m) in mounts.iter().enumerate() {
+                    add_candidate(&mut candidates, (m.mount_point.clone(), i, false, *levels));
+                }
+            }
         }
-    }
-    for re in &check.select {
-        let before = chosen.len();
-        chosen.extend(
-            mounts
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| re.is_match(&m.mount_point) || re.is_match(&m.device))
-                .map(|(i, _)| (i, false)),
-        );
-        if chosen.len() == before && !check.ignore_missing {
-            problems.push(Problem {
-                state: State::Unknown,
-                text: format!(
-                    "regular expression '{}' matches no mount point or device",
-                    re.text
-                ),
-            });
-        }
-    }
-    if check.all || !explicit {
-        chosen.extend((0..mounts.len()).map(|i| (i, false)));
     }
     let keep = |m: &Mount, by_path: bool| {
         let ty = m.fs_type.as_str();
@@ -600,23 +758,15 @@ pub fn select(
                 && !by_path
                 && !check.include_type.iter().any(|x| x == ty)))
     };
-    // one entry per mount point, at its first place, for the last (visible) mount
-    let mut out: Vec<Mount> = Vec::new();
-    for (i, by_path) in chosen {
+    // one entry per mount point: the first candidate for it (as monitoring-plugins skips
+    // a mount point already seen), for the last (visible) mount there
+    let mut out: Vec<(Mount, Levels)> = Vec::new();
+    for (_, i, by_path, levels) in candidates {
         let m = &mounts[i];
-        let visible = if by_path {
-            m
-        } else {
-            mounts
-                .iter()
-                .rev()
-                .find(|x| x.mount_point == m.mount_point)
-                .unwrap_or(m)
-        };
-        if out.iter().any(|o| o.mount_point == m.mount_point) || !keep(visible, by_path) {
+        if out.iter().any(|o| o.0.mount_point == m.mount_point) || !keep(m, by_path) {
             continue;
         }
-        out.push(visible.clone());
+        out.push((m.clone(), levels));
     }
     (out, problems)
 }
@@ -673,47 +823,6 @@ pub fn usage(s: &FsStats, check: &DiskCheck) -> Usage {
     }
 }
 
-impl DiskCheck {
-    /// The state of one file system: the worst of the percent, units and inode levels.
-    pub fn state(&self, u: &Usage) -> State {
-        let mut s = self
-            .percent
-            .state(u.free_percent as f64)
-            .worst(self.units_levels.state(u.free_units as f64));
-        if let Some(i) = u.free_inode_percent {
-            s = s.worst(self.inodes.state(i as f64));
-        }
-        s
-    }
-
-    /// The used amount (of `total`) at which a warning (0) or critical (1) level alerts,
-    /// as monitoring-plugins puts it in perfdata: the lowest of the units and percent
-    /// levels' upper ends.
-    fn high_tide(&self, which: usize, total: u64, units_factor: u64) -> Option<u64> {
-        let pick = |t: &Thresholds| if which == 0 { t.warning } else { t.critical };
-        let from_units = pick(&self.units_levels)
-            .and_then(|r| r.end())
-            .map(|e| total.saturating_sub((e.max(0.0) * units_factor as f64) as u64));
-        let from_percent = pick(&self.percent)
-            .and_then(|r| r.end())
-            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64);
-        match (from_units, from_percent) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    fn inode_high_tide(&self, which: usize, total: u64) -> Option<u64> {
-        let r = if which == 0 {
-            self.inodes.warning
-        } else {
-            self.inodes.critical
-        };
-        r.and_then(|r| r.end())
-            .map(|e| ((1.0 - e / 100.0).max(0.0) * total as f64) as u64)
-    }
-}
-
 /// An upper bound `N` (alert above N) for perfdata.
 fn upper(v: Option<u64>) -> Option<Range> {
     v.and_then(|v| v.to_string().parse().ok())
@@ -728,29 +837,41 @@ impl Check for DiskCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        let split = |levels: &[SpaceLevel]| {
-            let mut pct = None;
-            let mut units = None;
-            for l in levels {
-                match *l {
-                    SpaceLevel::Percent(r) => pct = Some(r),
-                    SpaceLevel::Units(r) => units = Some(r),
-                }
-            }
-            (pct, units)
-        };
-        let (wp, wu) = split(&args.warning);
-        let (cp, cu) = split(&args.critical);
         let regex = |text: &String, icase: bool, opt: &str| {
             PosixRegex::new(text, icase)
                 .map_err(|e| UsageError(format!("{opt} '{text}': not a regular expression: {e}")))
         };
-        let mut select = Vec::new();
-        for t in &args.ereg {
-            select.push(regex(t, false, "-r")?);
+        // replay the ordered options: each selection takes the levels in force there
+        let mut cur = Levels::default();
+        let mut selections = Vec::new();
+        for &(_, id, n) in &args.order.0 {
+            match id {
+                // -C before any selection selects every mount with the levels so far
+                "clear" => {
+                    if selections.is_empty() {
+                        selections.push(Selection::All(cur));
+                    }
+                    cur = Levels::default();
+                }
+                "all" => selections.push(Selection::All(cur)),
+                "warning" => cur.set_space(true, args.warning[n]),
+                "critical" => cur.set_space(false, args.critical[n]),
+                "iwarning" => cur.inodes.warning = Some(args.iwarning[n].0),
+                "icritical" => cur.inodes.critical = Some(args.icritical[n].0),
+                "paths" => selections.push(Selection::Path(args.paths[n].clone(), cur)),
+                "ereg" => {
+                    selections.push(Selection::Regex(regex(&args.ereg[n], false, "-r")?, cur))
+                }
+                "eregi" => {
+                    selections.push(Selection::Regex(regex(&args.eregi[n], true, "-R")?, cur))
+                }
+                _ => {}
+            }
         }
-        for t in &args.eregi {
-            select.push(regex(t, true, "-R")?);
+        let named =
+            args.all || !(args.paths.is_empty() && args.ereg.is_empty() && args.eregi.is_empty());
+        if selections.is_empty() {
+            selections.push(Selection::All(cur));
         }
         let mut ignore = Vec::new();
         for t in &args.ignore_ereg {
@@ -759,7 +880,7 @@ impl Check for DiskCheck {
         for t in &args.ignore_eregi {
             ignore.push(regex(t, true, "-I")?);
         }
-        if !ignore.is_empty() && args.paths.is_empty() && select.is_empty() && !args.all {
+        if !ignore.is_empty() && !named {
             return Err(UsageError::new(
                 "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first",
             ));
@@ -777,12 +898,8 @@ impl Check for DiskCheck {
         }
         .map_err(UsageError)?;
         Ok(DiskCheck {
-            percent: Thresholds::new(wp, cp),
-            units_levels: Thresholds::new(wu, cu),
-            inodes: Thresholds::new(args.iwarning.map(|l| l.0), args.icritical.map(|l| l.0)),
             units,
-            paths: args.paths,
-            select,
+            selections,
             ignore,
             all: args.all,
             exclude_device: args.exclude_device,
@@ -816,8 +933,12 @@ impl DiskCheck {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let mounts = parse_mountinfo(&text, &path)?;
         let requested: Vec<Requested> = self
-            .paths
+            .selections
             .iter()
+            .filter_map(|s| match s {
+                Selection::Path(p, _) => Some(p),
+                _ => None,
+            })
             .map(|p| Requested {
                 name: p.clone(),
                 canonical: std::fs::canonicalize(p)
@@ -831,9 +952,10 @@ impl DiskCheck {
         let (chosen, problems) = select(&mounts, &requested, self);
         let entries = chosen
             .into_iter()
-            .map(|m| Entry {
+            .map(|(m, levels)| Entry {
                 stats: statvfs(&m.mount_point),
                 mount: m,
+                levels,
             })
             .collect();
         Ok(DiskFacts { entries, problems })
@@ -878,7 +1000,7 @@ pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
             Ok(s) => s,
         };
         let u = usage(s, check);
-        let state = check.state(&u);
+        let state = e.levels.state(&u);
         let short = short_text(name, &u);
         if !(check.errors_only && state == State::Ok) {
             result.push_sub(
@@ -897,8 +1019,8 @@ pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
             PerfData::new(name.as_str(), u.used_bytes)
                 .uom(Uom::Bytes)
                 .thresholds(&Thresholds::new(
-                    upper(check.high_tide(0, u.total_bytes, check.units.factor)),
-                    upper(check.high_tide(1, u.total_bytes, check.units.factor)),
+                    upper(e.levels.high_tide(0, u.total_bytes, check.units.factor)),
+                    upper(e.levels.high_tide(1, u.total_bytes, check.units.factor)),
                 ))
                 .min(0)
                 .max(u.total_bytes),
@@ -907,8 +1029,8 @@ pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
             result.push_perf(
                 PerfData::new(format!("{name} (inodes)"), u.inodes_used)
                     .thresholds(&Thresholds::new(
-                        upper(check.inode_high_tide(0, u.inodes_total)),
-                        upper(check.inode_high_tide(1, u.inodes_total)),
+                        upper(e.levels.inode_high_tide(0, u.inodes_total)),
+                        upper(e.levels.inode_high_tide(1, u.inodes_total)),
                     ))
                     .min(0)
                     .max(u.inodes_total),
@@ -972,8 +1094,21 @@ mod tests {
         DiskCheck::new(args)
     }
 
+    /// The levels of the last selection (those of file systems not named).
+    fn levels_of(c: &DiskCheck) -> Levels {
+        match c.selections.last() {
+            Some(Selection::All(l) | Selection::Path(_, l) | Selection::Regex(_, l)) => *l,
+            None => Levels::default(),
+        }
+    }
+
+    /// The mount points selected by `argv` plus a `-p` for each request.
     fn names(argv: &[&str], requested: &[(&str, Result<&str, &str>)]) -> Vec<String> {
-        let c = check(argv).unwrap();
+        let mut all: Vec<&str> = argv.to_vec();
+        for (n, _) in requested {
+            all.extend(["-p", n]);
+        }
+        let c = check(&all).unwrap();
         let req: Vec<Requested> = requested
             .iter()
             .map(|(n, r)| Requested {
@@ -983,7 +1118,7 @@ mod tests {
             .collect();
         let (m, p) = select(&mounts(), &req, &c);
         assert!(p.is_empty(), "{p:?}");
-        m.into_iter().map(|m| m.mount_point).collect()
+        m.into_iter().map(|m| m.0.mount_point).collect()
     }
 
     #[test]
@@ -1024,7 +1159,7 @@ mod tests {
         );
         let c = check(&[]).unwrap();
         let (m, _) = select(&mounts(), &[], &c);
-        assert_eq!(m[1].device, "shm2", "the visible mount of /dev/shm");
+        assert_eq!(m[1].0.device, "shm2", "the visible mount of /dev/shm");
         assert_eq!(
             names(&["-l"], &[]),
             ["/dev", "/dev/shm", "/", "/srv/member data"]
@@ -1098,7 +1233,7 @@ mod tests {
             ("/proc", Ok("/proc")),
         ];
         assert_eq!(names(&[], &req), ["/srv/member data", "/", "/proc"]);
-        let c = check(&["-E"]).unwrap();
+        let c = check(&["-E", "-p", "/srv/member data/alice"]).unwrap();
         let req = [Requested {
             name: "/srv/member data/alice".into(),
             canonical: Ok("/srv/member data/alice".into()),
@@ -1114,12 +1249,12 @@ mod tests {
             name: "/gone".into(),
             canonical: Err("No such file or directory".into()),
         }];
-        let c = check(&[]).unwrap();
+        let c = check(&["-p", "/gone"]).unwrap();
         assert_eq!(
             select(&mounts(), &req, &c).1[0].text,
             "/gone is not accessible: No such file or directory"
         );
-        let c = check(&["--ignore-missing"]).unwrap();
+        let c = check(&["--ignore-missing", "-p", "/gone"]).unwrap();
         assert!(select(&mounts(), &req, &c).1.is_empty());
     }
 
@@ -1134,10 +1269,11 @@ mod tests {
         }
     }
 
-    fn facts(s: FsStats) -> DiskFacts {
+    fn facts(s: FsStats, c: &DiskCheck) -> DiskFacts {
         DiskFacts {
             entries: vec![Entry {
                 mount: mounts()[4].clone(),
+                levels: levels_of(c),
                 stats: Ok(s),
             }],
             problems: Vec::new(),
@@ -1198,7 +1334,7 @@ mod tests {
         ];
         for (argv, want) in rows {
             let c = check(argv).unwrap();
-            assert_eq!(evaluate(&facts(s), &c).state(), *want, "{argv:?}");
+            assert_eq!(evaluate(&facts(s, &c), &c).state(), *want, "{argv:?}");
         }
     }
 
@@ -1207,12 +1343,12 @@ mod tests {
         let c = check(&["-w", "10%", "-c", "5%", "-w", "500"]).unwrap();
         let s = stats(2560, 1810, 1810);
         assert_eq!(
-            render_text("DISK", &evaluate(&facts(s), &c)),
+            render_text("DISK", &evaluate(&facts(s, &c), &c)),
             "DISK WARNING - / 70% free (7.1 MiB), inodes 90% free | /=3072000B;0;9961472;0;10485760\n[WARNING] / 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
         );
         let c = check(&["-w", "70%", "-c", "50%", "-W", "20", "-P", "-M"]).unwrap();
         assert_eq!(
-            render_text("DISK", &evaluate(&facts(s), &c)),
+            render_text("DISK", &evaluate(&facts(s, &c), &c)),
             "DISK WARNING - /dev/vda 70% free (7.1 MiB), inodes 90% free | /dev/vda=3072000B;3145728;5242880;0;10485760 '/dev/vda (inodes)'=100;800;;0;1000\n[WARNING] /dev/vda 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
         );
     }
@@ -1223,6 +1359,7 @@ mod tests {
         let m = mounts();
         let entry = |i: usize, s: Result<FsStats, String>| Entry {
             mount: m[i].clone(),
+            levels: levels_of(&c),
             stats: s,
         };
         let f = DiskFacts {
@@ -1250,16 +1387,89 @@ mod tests {
         let empty = evaluate(&DiskFacts::default(), &all_ok);
         assert_eq!(empty.state(), State::Unknown);
         let f2 = DiskFacts {
-            entries: vec![
-                entry(2, Ok(stats(1000, 150, 150))),
-                entry(3, Ok(stats(1000, 500, 500))),
-            ],
+            entries: f.entries[..2]
+                .iter()
+                .map(|e| Entry {
+                    levels: levels_of(&all_ok),
+                    ..e.clone()
+                })
+                .collect(),
             problems: vec![],
         };
         assert_eq!(
             evaluate(&f2, &all_ok).summary,
             "2 file systems OK; least free: /dev 15% free (600 KiB), inodes 90% free"
         );
+    }
+
+    /// Levels apply to the -p, -r and -R after them; -C clears them; the last ones
+    /// apply to file systems not named.
+    #[test]
+    fn levels_follow_the_command_line_order() {
+        let c = check(&[
+            "-w", "100", "-c", "50", "-C", "-w", "1000", "-c", "500", "-p", "/foo", "-C", "-w",
+            "5%", "-c", "3%", "-p", "/bar", "-r", "^/srv", "-W", "20",
+        ])
+        .unwrap();
+        let units = |w: &str, c: &str| Levels {
+            units: Thresholds::new(free_range(w).ok(), free_range(c).ok()),
+            ..Levels::default()
+        };
+        let pct = Levels {
+            percent: Thresholds::new(free_range("5").ok(), free_range("3").ok()),
+            ..Levels::default()
+        };
+        let shown: Vec<String> = c
+            .selections
+            .iter()
+            .map(|s| match s {
+                Selection::All(l) => format!("all {l:?}"),
+                Selection::Path(p, l) => format!("{p} {l:?}"),
+                Selection::Regex(r, l) => format!("{} {l:?}", r.text),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                format!("all {:?}", units("100", "50")),
+                format!("/foo {:?}", units("1000", "500")),
+                format!("/bar {pct:?}"),
+                format!("^/srv {pct:?}"),
+            ]
+        );
+        // -W after the last selection applies to none
+        assert_eq!(levels_of(&c), pct);
+        // without -C, levels add up
+        let c = check(&["-w", "10%", "-p", "/a", "-w", "100", "-p", "/b"]).unwrap();
+        let Selection::Path(_, b) = &c.selections[1] else {
+            panic!("{:?}", c.selections)
+        };
+        assert_eq!(b.percent.warning, free_range("10").ok());
+        assert_eq!(b.units.warning, free_range("100").ok());
+        // -C before any selection selects every mount with the levels so far; a mount
+        // point named again by -p gets the new levels, a path inside it does not
+        let req = |n: &str| Requested {
+            name: n.into(),
+            canonical: Ok(n.into()),
+        };
+        let c = check(&[
+            "-w",
+            "50%",
+            "-C",
+            "-w",
+            "10%",
+            "-p",
+            "/dev",
+            "-p",
+            "/srv/member data/x",
+        ])
+        .unwrap();
+        let (m, _) = select(&mounts(), &[req("/dev"), req("/srv/member data/x")], &c);
+        let w = |i: usize| m[i].1.percent.warning.unwrap().to_string();
+        assert_eq!(m[0].0.mount_point, "/dev");
+        assert_eq!(w(0), "@0:10");
+        assert_eq!(m[3].0.mount_point, "/srv/member data");
+        assert_eq!(w(3), "@0:50");
     }
 
     #[test]
