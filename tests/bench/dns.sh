@@ -44,7 +44,7 @@ options() { # dir ip extra
   printf 'options {\n directory "%s";\n pid-file "%s/named.pid";\n session-keyfile "%s/session.key";\n managed-keys-directory "%s";\n listen-on port 53 { %s; };\n listen-on-v6 { none; };\n recursion no;\n notify no;\n allow-transfer { any; };\n dnssec-validation no;\n%s};\ncontrols { };\n' "$1" "$1" "$1" "$1" "$2" "$3"
 }
 mkdir -p "$work/m" "$work/s"
-options "$work/m" $master "" >"$work/m/named.conf"
+options "$work/m" $master $' transfers-out 1000;\n tcp-clients 1000;\n' >"$work/m/named.conf"
 options "$work/s" $slave $' serial-query-rate 1000;\n transfers-in 200;\n transfers-per-ns 200;\n' >"$work/s/named.conf"
 zone_file bench.test 1 "ns1 IN A $master\nns2 IN A $slave\n" >"$work/m/bench.test.db"
 echo "zone \"bench.test\" { type master; file \"$work/m/bench.test.db\"; };" >>"$work/m/named.conf"

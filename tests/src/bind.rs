@@ -130,7 +130,13 @@ impl Named {
         let mut all = vec![ZoneSpec::new(NS_ZONE, 1)
             .records(&format!("ns1 IN A {MASTER_IP}\nns2 IN A {SLAVE_IP}\n"))];
         all.extend(zones.iter().cloned());
-        let mut conf = options(dir.path(), MASTER_IP, port, "");
+        // many slaves' transfers at once (500 zones start together)
+        let mut conf = options(
+            dir.path(),
+            MASTER_IP,
+            port,
+            "  transfers-out 1000;\n  tcp-clients 1000;\n",
+        );
         for z in &all {
             let file = dir.path().join(format!("{}.db", z.name));
             std::fs::write(&file, zone_text(&z.name, z.serial, &z.records)).expect("zone file");
