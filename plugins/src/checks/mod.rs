@@ -13,6 +13,9 @@ pub mod processes;
 pub mod procs;
 pub mod swap;
 pub mod tcp;
+pub mod netio;
+pub mod services;
+pub mod tls;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -27,6 +30,10 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_tcp", prepare::<tcp::TcpCheck>),
     ("check_procs", prepare::<procs::ProcsCheck>),
     ("check_dns_serial", prepare::<dns_serial::DnsSerialCheck>),
+("check_ssh", prepare::<services::SshCheck>),
+    ("check_ftp", prepare::<services::FtpCheck>),
+    ("check_jabber", prepare::<services::JabberCheck>),
+    ("check_spamd", prepare::<services::SpamdCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

@@ -1,0 +1,251 @@
+//! Connections the network checks share: name resolution with an address family,
+//! timed connects, a stream that is plain TCP or TLS, and reading until a reply is
+//! complete.
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+/// Which addresses of a name to try (`-4`, `-6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    #[default]
+    Any,
+    V4,
+    V6,
+}
+
+impl Family {
+    /// From the `-4`/`-6` flags.
+    pub fn from_flags(v4: bool, v6: bool) -> Family {
+        match (v4, v6) {
+            (true, false) => Family::V4,
+            (false, true) => Family::V6,
+            _ => Family::Any,
+        }
+    }
+
+    fn admits(self, a: &SocketAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => a.is_ipv4(),
+            Family::V6 => a.is_ipv6(),
+        }
+    }
+}
+
+/// Why a connection could not be made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectError {
+    /// The name did not resolve (or not to an address of the asked family).
+    Resolve(String),
+    /// The server answered with a reset: nothing listens on the port.
+    Refused(SocketAddr),
+    /// Another connect error (unreachable, timed out).
+    Other(SocketAddr, String),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectError::Resolve(e) => f.write_str(e),
+            ConnectError::Refused(a) => write!(
+                f,
+                "connect to address {} and port {}: Connection refused",
+                a.ip(),
+                a.port()
+            ),
+            ConnectError::Other(a, e) => {
+                write!(
+                    f,
+                    "connect to address {} and port {}: {e}",
+                    a.ip(),
+                    a.port()
+                )
+            }
+        }
+    }
+}
+
+/// Resolves `host` (a name or an address, IPv6 possibly in brackets).
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    family: Family,
+) -> Result<Vec<SocketAddr>, ConnectError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|e| ConnectError::Resolve(format!("cannot resolve {host}: {e}")))?
+            .collect(),
+    };
+    let addrs: Vec<SocketAddr> = addrs.into_iter().filter(|a| family.admits(a)).collect();
+    if addrs.is_empty() {
+        return Err(ConnectError::Resolve(format!(
+            "{host} has no {}address",
+            match family {
+                Family::Any => "",
+                Family::V4 => "IPv4 ",
+                Family::V6 => "IPv6 ",
+            }
+        )));
+    }
+    Ok(addrs)
+}
+
+/// An open connection and how long the connect took.
+#[derive(Debug)]
+pub struct Connected {
+    pub stream: TcpStream,
+    pub addr: SocketAddr,
+    pub time: Duration,
+}
+
+/// Connects to the first address of `host` that accepts.
+pub async fn connect(host: &str, port: u16, family: Family) -> Result<Connected, ConnectError> {
+    let mut last = None;
+    for addr in resolve(host, port, family).await? {
+        let start = Instant::now();
+        match TcpStream::connect(addr).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(Connected {
+                    stream,
+                    addr,
+                    time: start.elapsed(),
+                });
+            }
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                last = Some(ConnectError::Refused(addr))
+            }
+            Err(e) => last = Some(ConnectError::Other(addr, e.to_string())),
+        }
+    }
+    Err(last.unwrap_or_else(|| ConnectError::Resolve(format!("{host} has no address"))))
+}
+
+/// A connection that is plain TCP or TLS over TCP.
+pub enum Conn {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_flush(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// How a read loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadEnd {
+    /// `done` said the data is complete.
+    Complete,
+    /// The peer closed the connection.
+    Closed,
+    /// The byte limit was reached.
+    Limit,
+    /// Nothing complete arrived before the deadline.
+    TimedOut,
+    /// A read failed (reset).
+    Error(String),
+}
+
+/// Appends to `buf` until `done(buf)` holds, the peer closes, `limit` bytes are held,
+/// or `wait` passes.
+pub async fn read_until<R, F>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    limit: usize,
+    wait: Duration,
+    mut done: F,
+) -> ReadEnd
+where
+    R: AsyncRead + Unpin,
+    F: FnMut(&[u8]) -> bool,
+{
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut chunk = [0u8; 8192];
+    loop {
+        if done(buf) {
+            return ReadEnd::Complete;
+        }
+        if buf.len() >= limit {
+            return ReadEnd::Limit;
+        }
+        let room = chunk.len().min(limit - buf.len());
+        match tokio::time::timeout_at(deadline, r.read(&mut chunk[..room])).await {
+            Err(_) => return ReadEnd::TimedOut,
+            Ok(Ok(0)) => {
+                return if done(buf) {
+                    ReadEnd::Complete
+                } else {
+                    ReadEnd::Closed
+                }
+            }
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Ok(Err(e)) => return ReadEnd::Error(e.to_string()),
+        }
+    }
+}
+
+/// Text of received bytes for output: lossy UTF-8, control characters shown as spaces,
+/// cut at `max` characters.
+pub fn printable(bytes: &[u8], max: usize) -> String {
+    let mapped: String = String::from_utf8_lossy(bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let text = mapped.trim();
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        out.push_str("...");
+    }
+    out
+}
+
+/// Seconds with microsecond precision, for perfdata.
+pub fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e6
+}

@@ -1,0 +1,515 @@
+//! check_ssh, check_ftp, check_jabber and check_spamd: the TCP dialogue of
+//! [`super::tcp`] with each protocol's port, greeting, quit command, TLS upgrade and a
+//! look at the reply. Options follow monitoring-plugins' checks of the same names.
+
+use super::tcp::{self, contains, evaluate_service, Service, ServiceArgs, ServiceFacts, StartTls};
+use super::tls;
+use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
+use clap::Parser;
+
+/// Runs a service's dialogue and hands the facts to the check's evaluation.
+fn remote<'a>(
+    svc: &'a Service,
+    eval: impl FnOnce(&ServiceFacts, i64) -> CheckResult + Send + 'a,
+) -> Work<'a> {
+    Work::Remote(Box::pin(async move {
+        let facts = svc.fetch().await;
+        eval(&facts, tls::unix_now())
+    }))
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+
+// ---------------------------------------------------------------- check_ssh
+
+/// Command line of check_ssh.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_ssh",
+    version,
+    about = "Reads an SSH server's identification and checks its version.",
+    after_help = EXIT_CODES
+)]
+pub struct SshArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// The software version the server must announce (e.g. "OpenSSH_9.2p1 Debian-2+deb12u3")
+    #[arg(short = 'r', long = "remote-version", value_name = "VERSION")]
+    pub remote_version: Option<String>,
+
+    /// The protocol version the server must announce (e.g. 2.0)
+    #[arg(short = 'P', long = "remote-protocol", value_name = "VERSION")]
+    pub remote_protocol: Option<String>,
+}
+
+/// The validated check_ssh.
+#[derive(Debug)]
+pub struct SshCheck {
+    pub service: Service,
+    pub remote_version: Option<String>,
+    pub remote_protocol: Option<String>,
+}
+
+/// The identification line of an SSH server: `SSH-proto-software comments`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SshIdent {
+    pub protocol: String,
+    /// The software version and comments, as announced.
+    pub software: String,
+}
+
+/// Finds the identification line (servers may send other lines before it).
+pub fn parse_ssh_ident(received: &[u8]) -> Option<SshIdent> {
+    let text = String::from_utf8_lossy(received);
+    let line = text.lines().find(|l| l.starts_with("SSH-"))?;
+    let rest = line.trim_end().strip_prefix("SSH-")?;
+    let (protocol, software) = rest.split_once('-')?;
+    Some(SshIdent {
+        protocol: protocol.to_string(),
+        software: software.to_string(),
+    })
+}
+
+impl Check for SshCheck {
+    type Args = SshArgs;
+    const LABEL: &'static str = "SSH";
+
+    fn common(args: &SshArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: SshArgs) -> Result<Self, UsageError> {
+        if args.service.ssl || args.service.cert_days.is_some() {
+            return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
+        }
+        let mut s = Service::from_args(&args.service, &args.common, 22, 22)?;
+        s.expect = vec![b"SSH-".to_vec()];
+        s.complete = |b| parse_ssh_ident(b).is_some() && b.ends_with(b"\n");
+        s.mismatch = State::Critical;
+        s.quit = Some(
+            format!(
+                "SSH-2.0-check_ssh_{}\r\n",
+                env!("CARGO_PKG_VERSION").replace('.', "_")
+            )
+            .into_bytes(),
+        );
+        Ok(SshCheck {
+            service: s,
+            remote_version: args.remote_version,
+            remote_protocol: args.remote_protocol,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        remote(&self.service, move |f, now| evaluate_ssh(f, self, now))
+    }
+}
+
+/// check_ssh's verdict (pure).
+pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckResult {
+    let base = evaluate_service(facts, &check.service, now);
+    let Some(ident) = parse_ssh_ident(&facts.received) else {
+        return base;
+    };
+    let mut r = CheckResult::new(
+        base.state(),
+        format!("{} (protocol {})", ident.software, ident.protocol),
+    );
+    r.perfdata = base.perfdata;
+    if let Some(want) = &check.remote_version {
+        if &ident.software != want {
+            r.raise(State::Critical);
+            r.summary = format!(
+                "{} (protocol {}) version mismatch, expected '{want}'",
+                ident.software, ident.protocol
+            );
+        }
+    }
+    if let Some(want) = &check.remote_protocol {
+        if &ident.protocol != want {
+            r.raise(State::Critical);
+            r.summary = format!(
+                "{} (protocol {}) protocol version mismatch, expected '{want}'",
+                ident.software, ident.protocol
+            );
+        }
+    }
+    r
+}
+
+// ---------------------------------------------------------------- check_ftp
+
+/// Command line of check_ftp.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_ftp",
+    version,
+    about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS and checks the certificate.",
+    after_help = EXIT_CODES
+)]
+pub struct FtpArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// Upgrade the connection with AUTH TLS after the greeting
+    #[arg(long = "starttls", conflicts_with = "ssl")]
+    pub starttls: bool,
+}
+
+/// The validated check_ftp.
+#[derive(Debug)]
+pub struct FtpCheck {
+    pub service: Service,
+}
+
+/// An FTP reply is complete on its last line: `NNN text` (not the `NNN-` of a
+/// multi-line reply).
+pub fn ftp_reply_complete(buf: &[u8]) -> bool {
+    if !buf.ends_with(b"\n") {
+        return false;
+    }
+    let text = String::from_utf8_lossy(buf);
+    let last = text.trim_end().lines().last().unwrap_or("");
+    last.len() >= 4
+        && last.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+        && last.as_bytes()[3] == b' '
+}
+
+impl Check for FtpCheck {
+    type Args = FtpArgs;
+    const LABEL: &'static str = "FTP";
+
+    fn common(args: &FtpArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: FtpArgs) -> Result<Self, UsageError> {
+        if args.service.cert_days.is_some() && !(args.service.ssl || args.starttls) {
+            return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
+        }
+        let mut s = Service::from_args(&args.service, &args.common, 21, 990)?;
+        s.expect = vec![b"220 ".to_vec()];
+        s.complete = ftp_reply_complete;
+        s.quit = Some(b"QUIT\r\n".to_vec());
+        if args.starttls {
+            s.starttls = Some(StartTls {
+                command: b"AUTH TLS\r\n".to_vec(),
+                complete: ftp_reply_complete,
+                accepted: |b| b.starts_with(b"234"),
+            });
+        }
+        Ok(FtpCheck { service: s })
+    }
+
+    fn run(&self) -> Work<'_> {
+        remote(&self.service, move |f, now| {
+            evaluate_service(f, &self.service, now)
+        })
+    }
+}
+
+// ---------------------------------------------------------------- check_jabber
+
+/// Command line of check_jabber.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_jabber",
+    version,
+    about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate.",
+    after_help = EXIT_CODES
+)]
+pub struct JabberArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+
+    /// The XMPP domain to open the stream to (default: the host name)
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    pub domain: Option<String>,
+
+    /// State when the server does not offer STARTTLS: ok, warn, crit
+    #[arg(long = "no-starttls", value_name = "STATE", value_parser = tcp::parse_state_word, default_value = "crit")]
+    pub no_starttls: State,
+}
+
+/// The validated check_jabber.
+#[derive(Debug)]
+pub struct JabberCheck {
+    pub service: Service,
+    pub domain: String,
+    pub no_starttls: State,
+}
+
+const XMPP_TLS_NS: &[u8] = b"urn:ietf:params:xml:ns:xmpp-tls";
+
+/// The stream header and features have arrived, or the stream ended.
+pub fn xmpp_features_complete(buf: &[u8]) -> bool {
+    contains(buf, b"</stream:features>")
+        || contains(buf, b"</stream:stream>")
+        || contains(buf, b"<stream:error")
+}
+
+impl Check for JabberCheck {
+    type Args = JabberArgs;
+    const LABEL: &'static str = "JABBER";
+
+    fn common(args: &JabberArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: JabberArgs) -> Result<Self, UsageError> {
+        let mut s = Service::from_args(&args.service, &args.common, 5222, 5223)?;
+        let domain = args.domain.unwrap_or_else(|| args.service.hostname.clone());
+        if domain.contains(['\'', '"', '<', '>', '&']) {
+            return Err(UsageError(format!("'{domain}' is not an XMPP domain")));
+        }
+        if args.service.sni.is_none() {
+            s.sni = domain.clone();
+        }
+        s.send = Some(
+            format!(
+                "<?xml version='1.0'?><stream:stream to='{domain}' xmlns='jabber:client' \
+xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+            )
+            .into_bytes(),
+        );
+        s.expect = vec![b"</stream:features>".to_vec()];
+        s.complete = xmpp_features_complete;
+        s.mismatch = State::Critical;
+        s.quit = Some(b"</stream:stream>".to_vec());
+        if args.service.cert_days.is_some() && !args.service.ssl {
+            s.starttls = Some(StartTls {
+                command: b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>".to_vec(),
+                complete: |b| {
+                    contains(b, b"<proceed")
+                        || contains(b, b"<failure")
+                        || contains(b, b"</stream:stream>")
+                },
+                accepted: |b| contains(b, b"<proceed"),
+            });
+        }
+        Ok(JabberCheck {
+            service: s,
+            domain,
+            no_starttls: args.no_starttls,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        remote(&self.service, move |f, now| evaluate_jabber(f, self, now))
+    }
+}
+
+/// check_jabber's verdict (pure).
+pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> CheckResult {
+    let mut r = evaluate_service(facts, &check.service, now);
+    if facts.failure.is_some() || facts.tls_error.is_some() || facts.received.is_empty() {
+        return r;
+    }
+    let secs = facts.total.as_secs_f64();
+    let cert = tcp::cert_verdict(facts, &check.service, now).map(|(_, t)| t);
+    let offers = contains(&facts.received, XMPP_TLS_NS);
+    if contains(&facts.received, b"<stream:error") {
+        r.raise(State::Critical);
+        r.summary = format!(
+            "stream error from {} for domain {}: {}",
+            check.service.host,
+            check.domain,
+            crate::checks::netio::printable(&facts.received, 300)
+        );
+        return r;
+    }
+    if r.state() == State::Ok || cert.is_some() {
+        r.summary = format!(
+            "{secs:.3} second response time on {} port {}, domain {}, STARTTLS {}",
+            check.service.host,
+            check.service.port,
+            check.domain,
+            if check.service.implicit_tls {
+                "not needed (TLS)"
+            } else if offers {
+                "offered"
+            } else {
+                "not offered"
+            }
+        );
+        if let Some(c) = cert {
+            r.summary = format!("{}; {c}", r.summary);
+        }
+    }
+    if !offers && !check.service.implicit_tls {
+        r.raise(check.no_starttls);
+    }
+    r
+}
+
+// ---------------------------------------------------------------- check_spamd
+
+/// Command line of check_spamd.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_spamd",
+    version,
+    about = "Sends a SpamAssassin spamd PING and expects PONG.",
+    after_help = EXIT_CODES
+)]
+pub struct SpamdArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub service: ServiceArgs,
+}
+
+/// The validated check_spamd.
+#[derive(Debug)]
+pub struct SpamdCheck {
+    pub service: Service,
+}
+
+impl Check for SpamdCheck {
+    type Args = SpamdArgs;
+    const LABEL: &'static str = "SPAMD";
+
+    fn common(args: &SpamdArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: SpamdArgs) -> Result<Self, UsageError> {
+        if args.service.cert_days.is_some() && !args.service.ssl {
+            return Err(UsageError::new("-D needs TLS (-S)"));
+        }
+        let mut s = Service::from_args(&args.service, &args.common, 783, 783)?;
+        s.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
+        s.expect = vec![b" 0 PONG".to_vec()];
+        s.mismatch = State::Critical;
+        Ok(SpamdCheck { service: s })
+    }
+
+    fn run(&self) -> Work<'_> {
+        remote(&self.service, move |f, now| {
+            evaluate_service(f, &self.service, now)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::netio::ReadEnd;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+    use std::time::Duration;
+
+    fn parse<C: Check>(name: &str, argv: &[&str]) -> Result<C, UsageError> {
+        let args = parse_args::<C>(std::iter::once(name).chain(argv.iter().copied()))?.unwrap();
+        C::new(args)
+    }
+
+    fn facts(received: &[u8]) -> ServiceFacts {
+        ServiceFacts {
+            connect: Some(Ok((
+                "127.0.0.1:22".parse().unwrap(),
+                Duration::from_millis(1),
+            ))),
+            received: received.to_vec(),
+            end: Some(ReadEnd::Complete),
+            total: Duration::from_millis(3),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn clis_are_well_formed() {
+        use clap::CommandFactory;
+        SshArgs::command().debug_assert();
+        FtpArgs::command().debug_assert();
+        JabberArgs::command().debug_assert();
+        SpamdArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn ssh_ident() {
+        let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
+        let f = facts(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+        assert_eq!(
+            render_text("SSH", &evaluate_ssh(&f, &c, 0)),
+            "SSH OK - OpenSSH_9.2p1 Debian-2+deb12u3 (protocol 2.0) | time=0.003s;;;0;10\n"
+        );
+        let c: SshCheck = parse("check_ssh", &["-H", "h", "-r", "OpenSSH_8.4"]).unwrap();
+        assert_eq!(
+            render_text("SSH", &evaluate_ssh(&f, &c, 0)),
+            "SSH CRITICAL - OpenSSH_9.2p1 Debian-2+deb12u3 (protocol 2.0) version mismatch, expected 'OpenSSH_8.4' | time=0.003s;;;0;10\n"
+        );
+        let c: SshCheck = parse("check_ssh", &["-H", "h", "-P", "1.99"]).unwrap();
+        assert_eq!(evaluate_ssh(&f, &c, 0).state(), State::Critical);
+        let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
+        let g = facts(b"HTTP/1.0 400 Bad\r\n");
+        assert_eq!(
+            render_text("SSH", &evaluate_ssh(&g, &c, 0)),
+            "SSH CRITICAL - unexpected response from h port 22: HTTP/1.0 400 Bad | time=0.003s;;;0;10\n"
+        );
+        assert!(parse::<SshCheck>("check_ssh", &["-H", "h", "-S"]).is_err());
+    }
+
+    #[test]
+    fn ftp_replies() {
+        assert!(ftp_reply_complete(b"220 ready\r\n"));
+        assert!(!ftp_reply_complete(b"220-welcome\r\n"));
+        assert!(ftp_reply_complete(b"220-welcome\r\n220 ready\r\n"));
+        assert!(!ftp_reply_complete(b"220 rea"));
+        let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
+        assert_eq!(c.service.port, 21);
+        let c: FtpCheck = parse("check_ftp", &["-H", "h", "-S"]).unwrap();
+        assert_eq!(c.service.port, 990);
+        assert!(parse::<FtpCheck>("check_ftp", &["-H", "h", "-D", "30"]).is_err());
+        let c: FtpCheck = parse("check_ftp", &["-H", "h", "--starttls", "-D", "30"]).unwrap();
+        assert!(c.service.starttls.is_some());
+    }
+
+    #[test]
+    fn jabber_features() {
+        let c: JabberCheck = parse(
+            "check_jabber",
+            &["-H", "127.0.0.1", "--domain", "example.org"],
+        )
+        .unwrap();
+        let with = facts(b"<?xml version='1.0'?><stream:stream from='example.org'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>");
+        assert_eq!(
+            render_text("JABBER", &evaluate_jabber(&with, &c, 0)),
+            "JABBER OK - 0.003 second response time on 127.0.0.1 port 5222, domain example.org, STARTTLS offered | time=0.003s;;;0;10\n"
+        );
+        let without = facts(
+            b"<?xml version='1.0'?><stream:stream><stream:features><mechanisms/></stream:features>",
+        );
+        assert_eq!(evaluate_jabber(&without, &c, 0).state(), State::Critical);
+        let err =
+            facts(b"<stream:stream><stream:error><host-unknown/></stream:error></stream:stream>");
+        assert!(evaluate_jabber(&err, &c, 0)
+            .summary
+            .starts_with("stream error from 127.0.0.1 for domain example.org"));
+        assert!(parse::<JabberCheck>("check_jabber", &["-H", "a'b"]).is_err());
+    }
+
+    #[test]
+    fn spamd_pong() {
+        let c: SpamdCheck = parse("check_spamd", &["-H", "h"]).unwrap();
+        assert_eq!(
+            evaluate_service(&facts(b"SPAMD/1.5 0 PONG\r\n"), &c.service, 0).state(),
+            State::Ok
+        );
+        assert_eq!(
+            evaluate_service(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), &c.service, 0).state(),
+            State::Critical
+        );
+    }
+}

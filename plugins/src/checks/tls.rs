@@ -1,0 +1,490 @@
+//! The TLS client every TLS check shares (HTTP, SMTP, IMAP, FTP, XMPP): rustls with the
+//! ring provider, the Mozilla roots (or `--ca-cert FILE`), verification on unless
+//! `--insecure`. The handshake records the server's chain and the verification error
+//! even when verification fails, so a certificate's expiry date can be reported when it
+//! has already expired or names another host. Works on a fresh connection or on one
+//! upgraded with STARTTLS.
+
+use crate::plugin::{State, UsageError};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::client::TlsStream;
+
+/// TLS options shared by the TLS checks.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TlsArgs {
+    /// Do not verify the server's certificate chain and name
+    #[arg(long = "insecure")]
+    pub insecure: bool,
+
+    /// Trust the CA certificates in FILE (PEM) instead of the built-in Mozilla roots
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
+}
+
+/// Days left on the certificate that make the result WARNING and CRITICAL:
+/// `WARN[,CRIT]` (CRIT defaults to 0: only an expired certificate is CRITICAL).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CertDays {
+    pub warn: u32,
+    pub crit: u32,
+}
+
+impl FromStr for CertDays {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let num = |t: &str| {
+            t.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("'{t}' is not a number of days"))
+        };
+        let (warn, crit) = match s.split_once(',') {
+            Some((w, c)) => (num(w)?, num(c)?),
+            None => (num(s)?, 0),
+        };
+        if crit > warn {
+            return Err(format!(
+                "certificate critical days {crit} are more than the warning days {warn}"
+            ));
+        }
+        Ok(CertDays { warn, crit })
+    }
+}
+
+/// What the verifier saw: the chain, and why verification failed.
+#[derive(Debug, Default)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    error: Option<String>,
+}
+
+/// Verifies with webpki (or not at all, for `--insecure`), recording what it saw.
+#[derive(Debug)]
+struct CapturingVerifier {
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl ServerCertVerifier for CapturingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.chain = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|c| c.clone().into_owned())
+            .collect();
+        let Some(inner) = &self.inner else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let r =
+            inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
+        if let Err(e) = &r {
+            seen.error = Some(describe_error(e));
+        }
+        r
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A short reason for a verification error.
+fn describe_error(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => "certificate has expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => "certificate is not valid yet".into(),
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "certificate does not match the host name".into()
+            }
+            C::UnknownIssuer => "certificate issuer is not trusted".into(),
+            C::BadSignature => "certificate has a bad signature".into(),
+            C::Revoked => "certificate is revoked".into(),
+            other => format!("invalid certificate: {other:?}"),
+        },
+        other => other.to_string(),
+    }
+}
+
+/// The trust settings, built once per check and shared by every connection.
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    verifier: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl TlsSettings {
+    /// Reads `--ca-cert` (if given) and builds the verifier; a bad file is a usage error.
+    pub fn new(args: &TlsArgs) -> Result<Self, UsageError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        if args.insecure {
+            return Ok(TlsSettings {
+                verifier: None,
+                provider,
+            });
+        }
+        let mut roots = RootCertStore::empty();
+        match &args.ca_cert {
+            Some(path) => load_ca_file(&mut roots, path)?,
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        let verifier =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .build()
+                .map_err(|e| UsageError(format!("cannot build the TLS verifier: {e}")))?;
+        Ok(TlsSettings {
+            verifier: Some(verifier),
+            provider,
+        })
+    }
+
+    /// True when certificates are verified.
+    pub fn verifies(&self) -> bool {
+        self.verifier.is_some()
+    }
+
+    /// Runs a TLS handshake over `stream` for the server name `sni`.
+    pub async fn handshake<S>(&self, stream: S, sni: &str) -> Handshake<S>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let verifier = Arc::new(CapturingVerifier {
+            inner: self.verifier.clone(),
+            provider: self.provider.clone(),
+            seen: seen.clone(),
+        });
+        let start = Instant::now();
+        let config = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .map(|b| {
+                b.dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth()
+            });
+        let stream = match (config, server_name(sni)) {
+            (Ok(config), Ok(name)) => tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, stream)
+                .await
+                .map_err(|e| format!("TLS handshake failed: {}", short_io_error(&e))),
+            (Err(e), _) => Err(format!("TLS configuration: {e}")),
+            (_, Err(e)) => Err(e),
+        };
+        let elapsed = start.elapsed();
+        let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|e| e.into_inner()));
+        Handshake {
+            stream,
+            chain: seen.chain,
+            verify_error: seen.error,
+            elapsed,
+        }
+    }
+}
+
+fn server_name(sni: &str) -> Result<ServerName<'static>, String> {
+    let bare = sni.trim_start_matches('[').trim_end_matches(']');
+    ServerName::try_from(bare.to_string()).map_err(|_| format!("'{sni}' is not a valid TLS name"))
+}
+
+/// The message of an I/O error from rustls without the error kind noise.
+fn short_io_error(e: &std::io::Error) -> String {
+    match e.get_ref() {
+        Some(inner) => match inner.downcast_ref::<rustls::Error>() {
+            Some(r) => describe_error(r),
+            None => inner.to_string(),
+        },
+        None => e.to_string(),
+    }
+}
+
+fn load_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), UsageError> {
+    let bad = |e: String| UsageError(format!("--ca-cert {}: {e}", path.display()));
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| bad(e.to_string()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate in the file".into()));
+    }
+    let (_, rejected) = roots.add_parsable_certificates(certs);
+    if rejected > 0 {
+        return Err(bad(format!(
+            "{rejected} certificate(s) could not be parsed"
+        )));
+    }
+    Ok(())
+}
+
+/// The outcome of a handshake: the stream (or why there is none), the server's chain
+/// and the verification error, both recorded even when the handshake failed.
+pub struct Handshake<S> {
+    pub stream: Result<TlsStream<S>, String>,
+    pub chain: Vec<CertificateDer<'static>>,
+    pub verify_error: Option<String>,
+    pub elapsed: Duration,
+}
+
+impl<S> Handshake<S> {
+    /// The facts about the server certificate, for [`cert_state`].
+    pub fn cert_facts(&self) -> CertFacts {
+        CertFacts {
+            leaf: self.chain.first().map(|c| cert_info(c)),
+            verify_error: self.verify_error.clone(),
+        }
+    }
+}
+
+/// What the leaf certificate says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertInfo {
+    /// The subject's common name (or the whole subject when it has none).
+    pub subject: String,
+    pub issuer: String,
+    /// The end of validity, seconds since the epoch.
+    pub not_after: i64,
+    /// DNS names in the subject alternative name extension.
+    pub dns_names: Vec<String>,
+}
+
+/// The leaf certificate and the verification result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CertFacts {
+    pub leaf: Option<Result<CertInfo, String>>,
+    pub verify_error: Option<String>,
+}
+
+/// Parses the parts of a certificate the checks report.
+pub fn cert_info(der: &[u8]) -> Result<CertInfo, String> {
+    use x509_parser::prelude::*;
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|e| format!("cannot parse certificate: {e}"))?;
+    let cn = |name: &X509Name| {
+        name.iter_common_name()
+            .next()
+            .and_then(|a| a.as_str().ok())
+            .map(str::to_string)
+            .unwrap_or_else(|| name.to_string())
+    };
+    let dns_names = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|g| match g {
+                    GeneralName::DNSName(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CertInfo {
+        subject: cn(cert.subject()),
+        issuer: cn(cert.issuer()),
+        not_after: cert.validity().not_after.timestamp(),
+        dns_names,
+    })
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` for seconds since the epoch.
+pub fn format_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // civil-from-days (proleptic Gregorian), after H. Hinnant
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The state and text for a server certificate: CRITICAL when verification failed
+/// (with the expiry date and the reason), or by the days left against `days`.
+pub fn cert_state(facts: &CertFacts, days: Option<CertDays>, now: i64) -> (State, String) {
+    let info = match &facts.leaf {
+        None => {
+            return (
+                State::Critical,
+                "the server sent no certificate".to_string(),
+            )
+        }
+        Some(Err(e)) => return (State::Critical, e.clone()),
+        Some(Ok(i)) => i,
+    };
+    let left = info.not_after - now;
+    let days_left = left.div_euclid(86_400);
+    let when = format_utc(info.not_after);
+    if left < 0 {
+        return (
+            State::Critical,
+            format!("certificate '{}' expired on {when}", info.subject),
+        );
+    }
+    if let Some(e) = &facts.verify_error {
+        return (
+            State::Critical,
+            format!(
+                "certificate '{}' (expires {when}) failed verification: {e}",
+                info.subject
+            ),
+        );
+    }
+    let state = match days {
+        Some(d) if days_left < i64::from(d.crit) => State::Critical,
+        Some(d) if days_left < i64::from(d.warn) => State::Warning,
+        _ => State::Ok,
+    };
+    (
+        state,
+        format!(
+            "certificate '{}' will expire on {when} ({days_left} days)",
+            info.subject
+        ),
+    )
+}
+
+/// Seconds since the epoch now.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(not_after: i64, err: Option<&str>) -> CertFacts {
+        CertFacts {
+            leaf: Some(Ok(CertInfo {
+                subject: "www.example.org".into(),
+                issuer: "Test CA".into(),
+                not_after,
+                dns_names: vec![],
+            })),
+            verify_error: err.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
+    }
+
+    #[test]
+    fn cert_days_parse() {
+        assert_eq!(
+            "30,7".parse::<CertDays>().unwrap(),
+            CertDays { warn: 30, crit: 7 }
+        );
+        assert_eq!(
+            "14".parse::<CertDays>().unwrap(),
+            CertDays { warn: 14, crit: 0 }
+        );
+        assert!("7,30".parse::<CertDays>().is_err());
+        assert!("x".parse::<CertDays>().is_err());
+    }
+
+    #[test]
+    fn states() {
+        let now = 1_700_000_000;
+        let d = Some(CertDays { warn: 30, crit: 7 });
+        let (s, t) = cert_state(&facts(now + 40 * 86_400, None), d, now);
+        assert_eq!(s, State::Ok);
+        assert_eq!(
+            t,
+            "certificate 'www.example.org' will expire on 2023-12-24 22:13:20 UTC (40 days)"
+        );
+        assert_eq!(
+            cert_state(&facts(now + 20 * 86_400, None), d, now).0,
+            State::Warning
+        );
+        assert_eq!(
+            cert_state(&facts(now + 3 * 86_400, None), d, now).0,
+            State::Critical
+        );
+        let (s, t) = cert_state(
+            &facts(now - 86_400, Some("certificate has expired")),
+            d,
+            now,
+        );
+        assert_eq!(s, State::Critical);
+        assert_eq!(
+            t,
+            "certificate 'www.example.org' expired on 2023-11-13 22:13:20 UTC"
+        );
+        let (s, t) = cert_state(
+            &facts(
+                now + 40 * 86_400,
+                Some("certificate does not match the host name"),
+            ),
+            None,
+            now,
+        );
+        assert_eq!(s, State::Critical);
+        assert_eq!(t, "certificate 'www.example.org' (expires 2023-12-24 22:13:20 UTC) failed verification: certificate does not match the host name");
+    }
+}
