@@ -25,15 +25,16 @@ pub async fn run_all(config: &Config, concurrency: usize) -> Vec<Row> {
             let s: Service = s.clone();
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let outcome = match Runnable::prepare(&s, Limits::default()) {
-                    Ok(r) => r.run().await,
-                    Err(e) => Outcome {
-                        state: State::Unknown,
-                        output: format!("UNKNOWN - {e}\n"),
-                        perfdata: Vec::new(),
-                        duration: Default::default(),
-                    },
-                };
+                let outcome =
+                    match Runnable::prepare(&s.check, s.schedule.timeout, Limits::default()) {
+                        Ok(r) => r.run().await,
+                        Err(e) => Outcome {
+                            state: State::Unknown,
+                            output: format!("UNKNOWN - {e}\n"),
+                            perfdata: Vec::new(),
+                            duration: Default::default(),
+                        },
+                    };
                 Row {
                     host: s.host,
                     service: s.name,

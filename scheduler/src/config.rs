@@ -27,6 +27,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::Spanned;
 
 /// The embedded default: the local machine.
 pub const DEFAULT_CONFIG: &str = include_str!("../../checks.d/default.toml");
@@ -43,6 +44,42 @@ pub struct Defaults {
     pub max_check_attempts: u32,
     #[serde(default = "default_timeout", with = "humantime_serde_compat")]
     pub timeout: Duration,
+    /// Re-notify a problem this often; "0s" notifies once.
+    #[serde(
+        default = "default_notification_interval",
+        with = "humantime_serde_compat"
+    )]
+    pub notification_interval: Duration,
+    /// Wait this long into a hard problem before the first notification.
+    #[serde(default = "zero", with = "humantime_serde_compat")]
+    pub first_notification_delay: Duration,
+    /// Contacts notified unless a host or service names its own.
+    #[serde(default)]
+    pub contacts: Vec<String>,
+    #[serde(default = "yes")]
+    pub notifications_enabled: bool,
+    #[serde(default = "yes")]
+    pub flap_detection: bool,
+    #[serde(default = "default_low_flap")]
+    pub low_flap_threshold: f64,
+    #[serde(default = "default_high_flap")]
+    pub high_flap_threshold: f64,
+}
+
+fn default_notification_interval() -> Duration {
+    Duration::from_secs(1800)
+}
+fn zero() -> Duration {
+    Duration::ZERO
+}
+fn yes() -> bool {
+    true
+}
+fn default_low_flap() -> f64 {
+    5.0
+}
+fn default_high_flap() -> f64 {
+    20.0
 }
 
 fn default_check_interval() -> Duration {
@@ -65,6 +102,13 @@ impl Default for Defaults {
             retry_interval: default_retry_interval(),
             max_check_attempts: default_attempts(),
             timeout: default_timeout(),
+            notification_interval: default_notification_interval(),
+            first_notification_delay: zero(),
+            contacts: Vec::new(),
+            notifications_enabled: true,
+            flap_detection: true,
+            low_flap_threshold: default_low_flap(),
+            high_flap_threshold: default_high_flap(),
         }
     }
 }
@@ -80,29 +124,10 @@ mod humantime_serde_compat {
     }
 }
 
-/// A monitored host.
-#[derive(Debug, Clone, Deserialize)]
+/// Settings a host or service may set for itself (unset: the defaults).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Host {
-    pub name: String,
-    pub address: String,
-    #[serde(default)]
-    pub parents: Vec<String>,
-}
-
-/// One service as written in a file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceFile {
-    pub host: String,
-    pub name: String,
-    /// A built-in check by plugin name.
-    pub check: Option<String>,
-    /// Arguments of the built-in check.
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// An external plugin command line.
-    pub command: Option<String>,
+pub struct Overrides {
     #[serde(default, with = "opt_duration")]
     pub check_interval: Option<Duration>,
     #[serde(default, with = "opt_duration")]
@@ -110,6 +135,245 @@ pub struct ServiceFile {
     pub max_check_attempts: Option<u32>,
     #[serde(default, with = "opt_duration")]
     pub timeout: Option<Duration>,
+    #[serde(default, with = "opt_duration")]
+    pub notification_interval: Option<Duration>,
+    #[serde(default, with = "opt_duration")]
+    pub first_notification_delay: Option<Duration>,
+    pub contacts: Option<Vec<String>>,
+    pub notifications_enabled: Option<bool>,
+    pub flap_detection: Option<bool>,
+}
+
+/// A host as written in a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HostFile {
+    name: Spanned<String>,
+    address: String,
+    #[serde(default)]
+    parents: Vec<String>,
+    /// A built-in host check (e.g. check_tcp); none: the host is always UP.
+    check: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    /// An external host check command line.
+    command: Option<String>,
+    #[serde(flatten)]
+    settings: Overrides,
+}
+
+/// The schedule and notification settings of a host or service, defaults applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub check_interval: Duration,
+    pub retry_interval: Duration,
+    pub max_check_attempts: u32,
+    pub timeout: Duration,
+    pub notification_interval: Duration,
+    pub first_notification_delay: Duration,
+    pub contacts: Vec<String>,
+    pub notifications_enabled: bool,
+    pub flap_detection: bool,
+    pub low_flap_threshold: f64,
+    pub high_flap_threshold: f64,
+}
+
+impl Schedule {
+    fn new(d: &Defaults, o: &Overrides) -> Schedule {
+        Schedule {
+            check_interval: o.check_interval.unwrap_or(d.check_interval),
+            retry_interval: o.retry_interval.unwrap_or(d.retry_interval),
+            max_check_attempts: o.max_check_attempts.unwrap_or(d.max_check_attempts),
+            timeout: o.timeout.unwrap_or(d.timeout),
+            notification_interval: o.notification_interval.unwrap_or(d.notification_interval),
+            first_notification_delay: o
+                .first_notification_delay
+                .unwrap_or(d.first_notification_delay),
+            contacts: o.contacts.clone().unwrap_or_else(|| d.contacts.clone()),
+            notifications_enabled: o.notifications_enabled.unwrap_or(d.notifications_enabled),
+            flap_detection: o.flap_detection.unwrap_or(d.flap_detection),
+            low_flap_threshold: d.low_flap_threshold,
+            high_flap_threshold: d.high_flap_threshold,
+        }
+    }
+
+    /// The state rules' view of these settings.
+    pub fn policy(&self) -> crate::state::Policy {
+        crate::state::Policy {
+            max_check_attempts: self.max_check_attempts,
+            first_notification_delay: self.first_notification_delay.as_secs(),
+            notification_interval: self.notification_interval.as_secs(),
+            notifications_enabled: self.notifications_enabled,
+            flap_detection: self.flap_detection,
+            low_flap_threshold: self.low_flap_threshold,
+            high_flap_threshold: self.high_flap_threshold,
+        }
+    }
+}
+
+/// A monitored host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    pub name: String,
+    pub address: String,
+    pub parents: Vec<String>,
+    /// The host check; `None`: always UP.
+    pub check: Option<CheckSpec>,
+    pub schedule: Schedule,
+}
+
+/// Whom to notify and how.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: String,
+    /// Address for notification emails.
+    pub email: Option<String>,
+    /// A command run for each notification, facts in `NAGIOS_*` environment variables.
+    pub command: Option<String>,
+    /// Service notification options: w,u,c,r,f,s (or "n" for none).
+    #[serde(default = "all_service_options")]
+    pub service_options: String,
+    /// Host notification options: d,u,r,f,s (or "n" for none).
+    #[serde(default = "all_host_options")]
+    pub host_options: String,
+}
+
+fn all_service_options() -> String {
+    "w,u,c,r,f,s".into()
+}
+fn all_host_options() -> String {
+    "d,u,r,f,s".into()
+}
+
+impl Contact {
+    /// Whether this contact takes a notification with option letter `option` (`None`:
+    /// acknowledgements, always taken).
+    pub fn wants(&self, service: bool, option: Option<char>) -> bool {
+        let opts = if service {
+            &self.service_options
+        } else {
+            &self.host_options
+        };
+        option.is_none_or(|o| opts.split(',').any(|x| x.trim().starts_with(o)))
+    }
+}
+
+/// How notification emails leave.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    /// The relay host.
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// "starttls" (required), "tls" (implicit TLS) or "none".
+    #[serde(default = "default_tls")]
+    pub tls: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The From: address.
+    #[serde(default = "default_from")]
+    pub from: String,
+    #[serde(default = "default_smtp_timeout", with = "humantime_serde_compat")]
+    pub timeout: Duration,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+fn default_tls() -> String {
+    "starttls".into()
+}
+fn default_from() -> String {
+    "hcoop-monitor@localhost".into()
+}
+fn default_smtp_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// The daemon's own settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Daemon {
+    /// Status HTTP listener.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Where states are saved.
+    #[serde(default = "default_state_file")]
+    pub state_file: PathBuf,
+    /// How often states are saved.
+    #[serde(
+        default = "default_retention_interval",
+        with = "humantime_serde_compat"
+    )]
+    pub retention_interval: Duration,
+    /// How many checks may run at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// The user external plugins run as when the daemon runs as root.
+    #[serde(default = "default_plugin_user")]
+    pub plugin_user: String,
+    /// Per-plugin limit on processes of the plugin user (RLIMIT_NPROC).
+    #[serde(default = "default_nproc")]
+    pub plugin_nproc: u64,
+    /// Per-plugin address space limit in MiB (RLIMIT_AS).
+    #[serde(default = "default_as_mib")]
+    pub plugin_address_space_mib: u64,
+    /// Per-plugin CPU time limit in seconds (RLIMIT_CPU).
+    #[serde(default = "default_cpu")]
+    pub plugin_cpu_seconds: u64,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:9667".into()
+}
+fn default_state_file() -> PathBuf {
+    PathBuf::from("/var/lib/hcoop-monitor/state.json")
+}
+fn default_retention_interval() -> Duration {
+    Duration::from_secs(10)
+}
+fn default_concurrency() -> usize {
+    64
+}
+fn default_plugin_user() -> String {
+    "nobody".into()
+}
+fn default_nproc() -> u64 {
+    512
+}
+fn default_as_mib() -> u64 {
+    1024
+}
+fn default_cpu() -> u64 {
+    60
+}
+
+impl Default for Daemon {
+    fn default() -> Self {
+        toml::from_str("").expect("every daemon setting has a default")
+    }
+}
+
+/// One service as written in a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceFile {
+    pub host: String,
+    pub name: Spanned<String>,
+    /// A built-in check by plugin name.
+    pub check: Option<String>,
+    /// Arguments of the built-in check.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// An external plugin command line.
+    pub command: Option<String>,
+    /// A `[template.NAME]` whose settings apply under this service's own.
+    #[serde(rename = "use")]
+    pub template: Option<String>,
+    #[serde(flatten)]
+    pub settings: Overrides,
 }
 
 mod opt_duration {
@@ -131,8 +395,14 @@ mod opt_duration {
 #[serde(deny_unknown_fields)]
 struct File {
     defaults: Option<Defaults>,
+    daemon: Option<Daemon>,
+    smtp: Option<Smtp>,
     #[serde(default)]
-    host: Vec<Host>,
+    template: std::collections::BTreeMap<String, Overrides>,
+    #[serde(default)]
+    contact: Vec<Contact>,
+    #[serde(default)]
+    host: Vec<HostFile>,
     #[serde(default)]
     service: Vec<ServiceFile>,
 }
@@ -147,22 +417,22 @@ pub enum CheckSpec {
 }
 
 /// A service with its defaults applied and macros expanded.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub host: String,
     pub name: String,
     pub check: CheckSpec,
-    pub check_interval: Duration,
-    pub retry_interval: Duration,
-    pub max_check_attempts: u32,
-    pub timeout: Duration,
+    pub schedule: Schedule,
 }
 
 /// The whole validated configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub hosts: Vec<Host>,
     pub services: Vec<Service>,
+    pub contacts: Vec<Contact>,
+    pub smtp: Option<Smtp>,
+    pub daemon: Daemon,
 }
 
 /// Where a configuration came from, for error messages.
@@ -216,88 +486,243 @@ impl Config {
     pub fn from_files(files: Vec<(Option<PathBuf>, String)>) -> Result<Config> {
         let mut errors = Vec::new();
         let mut defaults = Defaults::default();
-        let mut hosts: Vec<Host> = Vec::new();
+        let mut config = Config::default();
+        let mut templates = std::collections::BTreeMap::new();
+        let mut raw_hosts = Vec::new();
         let mut raw = Vec::new();
         for (path, text) in &files {
+            let at = |span: std::ops::Range<usize>| {
+                format!("{}:{}", origin(path.as_deref()), line_of(text, span.start))
+            };
             match parse_file(text, path.as_deref()) {
                 Ok(f) => {
                     if let Some(d) = f.defaults {
                         defaults = d;
                     }
-                    hosts.extend(f.host);
-                    raw.extend(f.service.into_iter().map(|s| (path.clone(), s)));
+                    if let Some(d) = f.daemon {
+                        config.daemon = d;
+                    }
+                    if f.smtp.is_some() {
+                        config.smtp = f.smtp;
+                    }
+                    templates.extend(f.template);
+                    config.contacts.extend(f.contact);
+                    raw_hosts.extend(f.host.into_iter().map(|h| (at(h.name.span()), h)));
+                    raw.extend(f.service.into_iter().map(|s| (at(s.name.span()), s)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
         }
-        let mut services = Vec::new();
-        for (path, s) in raw {
-            let at = format!(
-                "{}: service '{}' on '{}'",
-                origin(path.as_deref()),
-                s.name,
-                s.host
-            );
-            let Some(host) = hosts.iter().find(|h| h.name == s.host) else {
+        for (at, h) in &raw_hosts {
+            let name = h.name.get_ref();
+            let at = format!("{at}: host '{name}'");
+            if config.hosts.iter().any(|o| &o.name == name) {
+                errors.push(format!("{at}: defined twice"));
+                continue;
+            }
+            for p in &h.parents {
+                if !raw_hosts.iter().any(|(_, o)| o.name.get_ref() == p) {
+                    errors.push(format!("{at}: parent '{p}' is not a host"));
+                }
+            }
+            let check = if h.check.is_none() && h.command.is_none() && h.args.is_empty() {
+                None
+            } else {
+                match check_spec(&h.check, &h.args, &h.command, &h.address, name) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        errors.push(format!("{at}: {e}"));
+                        continue;
+                    }
+                }
+            };
+            config.hosts.push(Host {
+                name: name.clone(),
+                address: h.address.clone(),
+                parents: h.parents.clone(),
+                check,
+                schedule: Schedule::new(&defaults, &h.settings),
+            });
+        }
+        for (at, s) in raw {
+            let name = s.name.into_inner();
+            let at = format!("{at}: service '{name}' on '{}'", s.host);
+            let Some(host) = config.hosts.iter().find(|h| h.name == s.host) else {
                 errors.push(format!("{at}: no host named '{}'", s.host));
                 continue;
             };
-            let check = match (&s.check, &s.command) {
-                (Some(name), None) => {
-                    if hcoop_plugins::checks::builtin(name).is_none() {
-                        errors.push(format!("{at}: no built-in check named '{name}'"));
-                        continue;
-                    }
-                    CheckSpec::Builtin {
-                        name: name.clone(),
-                        args: s.args.iter().map(|a| expand(a, host)).collect(),
-                    }
-                }
-                (None, Some(cmd)) if s.args.is_empty() => CheckSpec::External {
-                    command: expand(cmd, host),
-                },
-                (None, Some(_)) => {
-                    errors.push(format!(
-                        "{at}: 'args' goes with 'check'; put arguments into 'command'"
-                    ));
-                    continue;
-                }
-                _ => {
-                    errors.push(format!(
-                        "{at}: expected exactly one of 'check' or 'command'"
-                    ));
+            let check = match check_spec(&s.check, &s.args, &s.command, &host.address, &host.name) {
+                Ok(Some(c)) => c,
+                Ok(None) => unreachable!("check_spec returns a spec or an error"),
+                Err(e) => {
+                    errors.push(format!("{at}: {e}"));
                     continue;
                 }
             };
-            if services
+            if config
+                .services
                 .iter()
-                .any(|o: &Service| o.host == s.host && o.name == s.name)
+                .any(|o: &Service| o.host == s.host && o.name == name)
             {
                 errors.push(format!("{at}: defined twice"));
                 continue;
             }
-            services.push(Service {
+            let settings = match &s.template {
+                None => s.settings,
+                Some(t) => match templates.get(t) {
+                    Some(base) => merge(&s.settings, base),
+                    None => {
+                        errors.push(format!("{at}: no [template.{t}]"));
+                        continue;
+                    }
+                },
+            };
+            config.services.push(Service {
                 host: s.host,
-                name: s.name,
+                name,
                 check,
-                check_interval: s.check_interval.unwrap_or(defaults.check_interval),
-                retry_interval: s.retry_interval.unwrap_or(defaults.retry_interval),
-                max_check_attempts: s.max_check_attempts.unwrap_or(defaults.max_check_attempts),
-                timeout: s.timeout.unwrap_or(defaults.timeout),
+                schedule: Schedule::new(&defaults, &settings),
             });
         }
+        let mut contact_names = std::collections::BTreeSet::new();
+        for c in &config.contacts {
+            if !contact_names.insert(c.name.as_str()) {
+                errors.push(format!("contact '{}': defined twice", c.name));
+            }
+            if c.email.is_none() && c.command.is_none() {
+                errors.push(format!(
+                    "contact '{}': expected 'email' or 'command' (or both)",
+                    c.name
+                ));
+            }
+            if c.email.is_some() && config.smtp.is_none() {
+                errors.push(format!(
+                    "contact '{}': has an email address but there is no [smtp] section",
+                    c.name
+                ));
+            }
+            for (opts, allowed) in [(&c.service_options, "wucrfsn"), (&c.host_options, "durfsn")] {
+                for o in opts.split(',').map(str::trim) {
+                    if o.len() != 1 || !allowed.contains(o) {
+                        errors.push(format!(
+                            "contact '{}': option '{o}' is not one of {}",
+                            c.name,
+                            allowed
+                                .chars()
+                                .map(String::from)
+                                .collect::<Vec<_>>()
+                                .join(",")
+                        ));
+                    }
+                }
+            }
+        }
+        let named = config
+            .hosts
+            .iter()
+            .map(|h| (format!("host '{}'", h.name), &h.schedule))
+            .chain(
+                config
+                    .services
+                    .iter()
+                    .map(|s| (format!("service '{}' on '{}'", s.name, s.host), &s.schedule)),
+            );
+        for (what, sched) in named {
+            for c in &sched.contacts {
+                if !contact_names.contains(c.as_str()) {
+                    errors.push(format!("{what}: no contact named '{c}'"));
+                }
+            }
+            if sched.check_interval.is_zero() || sched.retry_interval.is_zero() {
+                errors.push(format!("{what}: intervals must be longer than 0s"));
+            }
+        }
+        if let Some(smtp) = &config.smtp {
+            if !["starttls", "tls", "none"].contains(&smtp.tls.as_str()) {
+                errors.push(format!(
+                    "[smtp] tls = '{}': expected 'starttls', 'tls' or 'none'",
+                    smtp.tls
+                ));
+            }
+        }
+        if config
+            .daemon
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .is_err()
+        {
+            errors.push(format!(
+                "[daemon] listen = '{}': expected ADDRESS:PORT",
+                config.daemon.listen
+            ));
+        }
         if errors.is_empty() {
-            Ok(Config { hosts, services })
+            Ok(config)
         } else {
             bail!("{}", errors.join("\n"))
         }
     }
+
+    /// Finds a host by name.
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+}
+
+/// A service's own settings over its template's.
+fn merge(own: &Overrides, base: &Overrides) -> Overrides {
+    Overrides {
+        check_interval: own.check_interval.or(base.check_interval),
+        retry_interval: own.retry_interval.or(base.retry_interval),
+        max_check_attempts: own.max_check_attempts.or(base.max_check_attempts),
+        timeout: own.timeout.or(base.timeout),
+        notification_interval: own.notification_interval.or(base.notification_interval),
+        first_notification_delay: own
+            .first_notification_delay
+            .or(base.first_notification_delay),
+        contacts: own.contacts.clone().or_else(|| base.contacts.clone()),
+        notifications_enabled: own.notifications_enabled.or(base.notifications_enabled),
+        flap_detection: own.flap_detection.or(base.flap_detection),
+    }
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> String {
+    let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+    format!("line {line}")
+}
+
+/// The check of a host or service: a built-in check with args, or a command line.
+fn check_spec(
+    check: &Option<String>,
+    args: &[String],
+    command: &Option<String>,
+    address: &str,
+    host: &str,
+) -> Result<Option<CheckSpec>, String> {
+    let expand = |t: &str| expand(t, host, address);
+    match (check, command) {
+        (Some(name), None) => {
+            if hcoop_plugins::checks::builtin(name).is_none() {
+                return Err(format!("no built-in check named '{name}'"));
+            }
+            Ok(Some(CheckSpec::Builtin {
+                name: name.clone(),
+                args: args.iter().map(|a| expand(a)).collect(),
+            }))
+        }
+        (None, Some(cmd)) if args.is_empty() => Ok(Some(CheckSpec::External {
+            command: expand(cmd),
+        })),
+        (None, Some(_)) => Err("'args' goes with 'check'; put arguments into 'command'".into()),
+        _ => Err("expected exactly one of 'check' or 'command'".into()),
+    }
 }
 
 /// Expands `$HOSTNAME$` and `$HOSTADDRESS$`.
-fn expand(text: &str, host: &Host) -> String {
-    text.replace("$HOSTADDRESS$", &host.address)
-        .replace("$HOSTNAME$", &host.name)
+fn expand(text: &str, host: &str, address: &str) -> String {
+    text.replace("$HOSTADDRESS$", address)
+        .replace("$HOSTNAME$", host)
 }
 
 #[cfg(test)]
@@ -339,11 +764,13 @@ name = "c"
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("x.toml: service 'a' on 'h': no built-in check named 'check_nonexistent'"),
+            e.contains(
+                "x.toml:line 8: service 'a' on 'h': no built-in check named 'check_nonexistent'"
+            ),
             "{e}"
         );
         assert!(
-            e.contains("x.toml: service 'b' on 'nohost': no host named 'nohost'"),
+            e.contains("x.toml:line 13: service 'b' on 'nohost': no host named 'nohost'"),
             "{e}"
         );
         assert!(
@@ -387,13 +814,88 @@ retry_interval = "5s"
 "#;
         let c = Config::from_files(vec![(None, text.into())]).unwrap();
         let s = &c.services[0];
-        assert_eq!(s.check_interval, Duration::from_secs(30));
-        assert_eq!(s.retry_interval, Duration::from_secs(5));
+        assert_eq!(s.schedule.check_interval, Duration::from_secs(30));
+        assert_eq!(s.schedule.retry_interval, Duration::from_secs(5));
         assert_eq!(
             s.check,
             CheckSpec::External {
                 command: "/bin/echo web 127.0.0.9".into()
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_templates_contacts() {
+        let text = r#"
+[smtp]
+host = "127.0.0.1"
+tls = "none"
+
+[template.fast]
+check_interval = "5s"
+max_check_attempts = 1
+
+[[contact]]
+name = "admins"
+email = "root@localhost"
+service_options = "w,c,x"
+
+[[host]]
+name = "h"
+address = "127.0.0.1"
+parents = ["ghost"]
+
+[[service]]
+host = "h"
+name = "t"
+use = "fast"
+command = "/bin/true"
+retry_interval = "2s"
+contacts = ["admins", "nobody"]
+
+[[service]]
+host = "h"
+name = "typo"
+command = "/bin/true"
+chek_interval = "5s"
+"#;
+        let e = Config::from_files(vec![(Some("y.toml".into()), text.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("chek_interval"), "{e}");
+        let ok = text.replace("chek_interval", "check_interval");
+        let e = Config::from_files(vec![(Some("y.toml".into()), ok.clone())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("y.toml:line 16: host 'h': parent 'ghost' is not a host"),
+            "{e}"
+        );
+        assert!(
+            e.contains("contact 'admins': option 'x' is not one of"),
+            "{e}"
+        );
+        assert!(
+            e.contains("service 't' on 'h': no contact named 'nobody'"),
+            "{e}"
+        );
+        let ok = ok
+            .replace("parents = [\"ghost\"]", "")
+            .replace(",x", "")
+            .replace(", \"nobody\"", "");
+        let c = Config::from_files(vec![(None, ok)]).unwrap();
+        let t = &c.services[0].schedule;
+        assert_eq!(t.check_interval, Duration::from_secs(5));
+        assert_eq!(t.retry_interval, Duration::from_secs(2));
+        assert_eq!(t.max_check_attempts, 1);
+        assert_eq!(t.contacts, ["admins"]);
+        assert!(c.contacts[0].wants(true, Some('w')));
+        assert!(!c.contacts[0].wants(true, Some('u')));
+        assert!(c.contacts[0].wants(true, None));
     }
 }

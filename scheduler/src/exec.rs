@@ -1,7 +1,7 @@
 //! Running one service check: built-in checks in-process, external plugins as a child
 //! in its own process group, killed with the whole group on timeout.
 
-use crate::config::{CheckSpec, Service};
+use crate::config::CheckSpec;
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::perfdata::parse_perfdata;
@@ -39,12 +39,49 @@ impl Outcome {
     }
 }
 
-/// Resource limits applied to external plugins (setrlimit in the child).
+/// Resource limits applied to external plugins (setrlimit in the child), and the
+/// unprivileged user and group they run as (RLIMIT_NPROC counts every process of the
+/// user and does not bind root, so a root daemon must switch users for it to hold).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Limits {
     pub nproc: Option<u64>,
     pub address_space: Option<u64>,
     pub cpu_seconds: Option<u64>,
+    /// (uid, gid) to switch to before running the plugin.
+    pub run_as: Option<(u32, u32)>,
+}
+
+impl Limits {
+    /// The limits of a daemon configuration; `run_as` is resolved from the plugin
+    /// user when this process runs as root.
+    pub fn from_config(d: &crate::config::Daemon) -> Result<Limits, String> {
+        // SAFETY: getuid has no preconditions.
+        let root = unsafe { libc::getuid() } == 0;
+        let run_as = if root {
+            Some(lookup_user(&d.plugin_user)?)
+        } else {
+            None
+        };
+        Ok(Limits {
+            nproc: Some(d.plugin_nproc),
+            address_space: Some(d.plugin_address_space_mib * 1024 * 1024),
+            cpu_seconds: Some(d.plugin_cpu_seconds),
+            run_as,
+        })
+    }
+}
+
+/// The uid and primary gid of a user name.
+pub fn lookup_user(name: &str) -> Result<(u32, u32), String> {
+    let c = std::ffi::CString::new(name).map_err(|_| format!("bad user name '{name}'"))?;
+    // SAFETY: getpwnam returns NULL or a pointer to a static record we copy at once;
+    // it is called before any plugin runs.
+    let pw = unsafe { libc::getpwnam(c.as_ptr()) };
+    if pw.is_null() {
+        return Err(format!("no user named '{name}' to run plugins as"));
+    }
+    // SAFETY: pw is non-null and points to a valid passwd record.
+    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
 }
 
 /// A service made ready to run: built-in checks are validated once.
@@ -59,9 +96,13 @@ pub enum Runnable {
 }
 
 impl Runnable {
-    /// Prepares a service; a built-in check's bad arguments are an error here.
-    pub fn prepare(service: &Service, limits: Limits) -> Result<Runnable, String> {
-        match &service.check {
+    /// Prepares a check; a built-in check's bad arguments are an error here.
+    pub fn prepare(
+        check: &CheckSpec,
+        timeout: Duration,
+        limits: Limits,
+    ) -> Result<Runnable, String> {
+        match check {
             CheckSpec::Builtin { name, args } => {
                 let build =
                     builtin(name).ok_or_else(|| format!("no built-in check named '{name}'"))?;
@@ -69,7 +110,7 @@ impl Runnable {
             }
             CheckSpec::External { command } => Ok(Runnable::External {
                 command: command.clone(),
-                timeout: service.timeout,
+                timeout,
                 limits,
             }),
         }
@@ -140,19 +181,87 @@ fn argv_of(command: &str) -> Vec<String> {
     }
 }
 
+/// How an external plugin run ended, before any reading of its exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginEnd {
+    /// It could not be started.
+    NotStarted(String),
+    /// It ran past the timeout; its whole process group was killed.
+    TimedOut,
+    /// It ended with an exit code or a signal; its output cut at [`OUTPUT_CAP`].
+    Ended {
+        code: Option<i32>,
+        signal: Option<i32>,
+        output: String,
+    },
+}
+
 /// Runs an external plugin; returns its state and output (cut at [`OUTPUT_CAP`]).
 pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (State, String) {
+    match run_plugin(command, timeout, limits).await {
+        PluginEnd::NotStarted(text) => (State::Unknown, text),
+        PluginEnd::TimedOut => (
+            State::Critical,
+            format!(
+                "CRITICAL - plugin timed out after {}\n",
+                humantime::format_duration(timeout)
+            ),
+        ),
+        PluginEnd::Ended {
+            code,
+            signal,
+            output,
+        } => {
+            let mut text = output;
+            if text.trim().is_empty() {
+                text = "(no output from plugin)\n".into();
+            }
+            let state = match (code, signal) {
+                (Some(code), _) if (0..=3).contains(&code) => State::from_exit_code(code),
+                (Some(code), _) => {
+                    text = format!("plugin exited with code {code}: {text}");
+                    State::Unknown
+                }
+                (None, Some(sig)) => {
+                    text = format!("plugin killed by signal {sig}: {text}");
+                    State::Unknown
+                }
+                _ => State::Unknown,
+            };
+            (state, text)
+        }
+    }
+}
+
+/// Runs an external plugin as a child in its own process group, the whole group killed
+/// on timeout, and tells how it ended.
+pub async fn run_plugin(command: &str, timeout: Duration, limits: Limits) -> PluginEnd {
+    run_plugin_env(command, &[], timeout, limits).await
+}
+
+/// [`run_plugin`] with extra environment variables (notification commands).
+pub async fn run_plugin_env(
+    command: &str,
+    env: &[(String, String)],
+    timeout: Duration,
+    limits: Limits,
+) -> PluginEnd {
     let argv = argv_of(command);
     let Some((program, args)) = argv.split_first() else {
-        return (State::Unknown, "empty command line\n".into());
+        return PluginEnd::NotStarted("empty command line\n".into());
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some((uid, gid)) = limits.run_as {
+        // the standard library also drops supplementary groups when switching from root
+        cmd.uid(uid).gid(gid);
+    }
     // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
     unsafe {
         cmd.pre_exec(move || {
@@ -173,7 +282,7 @@ pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return (State::Unknown, format!("cannot run {program}: {e}\n")),
+        Err(e) => return PluginEnd::NotStarted(format!("cannot run {program}: {e}\n")),
     };
     let pgid = child.id().map(|p| p as i32);
     let mut stdout = child.stdout.take().expect("piped stdout");
@@ -201,37 +310,17 @@ pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (
     match tokio::time::timeout(timeout, work).await {
         Err(_) => {
             kill_group();
-            (
-                State::Critical,
-                format!(
-                    "CRITICAL - plugin timed out after {}\n",
-                    humantime::format_duration(timeout)
-                ),
-            )
+            PluginEnd::TimedOut
         }
         Ok((buf, status)) => {
             // grandchildren left behind die with the group
             kill_group();
-            let mut text = String::from_utf8_lossy(&buf).into_owned();
-            if text.trim().is_empty() {
-                text = "(no output from plugin)\n".into();
+            let status = status.ok();
+            PluginEnd::Ended {
+                code: status.and_then(|s| s.code()),
+                signal: status.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
+                output: String::from_utf8_lossy(&buf).into_owned(),
             }
-            let state = match status
-                .ok()
-                .map(|s| (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)))
-            {
-                Some((Some(code), _)) if (0..=3).contains(&code) => State::from_exit_code(code),
-                Some((Some(code), _)) => {
-                    text = format!("plugin exited with code {code}: {text}");
-                    State::Unknown
-                }
-                Some((None, Some(sig))) => {
-                    text = format!("plugin killed by signal {sig}: {text}");
-                    State::Unknown
-                }
-                _ => State::Unknown,
-            };
-            (state, text)
         }
     }
 }

@@ -4,10 +4,20 @@
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
 //! - [`exec`]: running one check, built-in in-process or as an external plugin.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
+//! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
+//! - [`retention`]: states saved atomically and restored on start.
+//! - [`notify`]: notifications by email (SMTP) and by command.
+//! - [`http`]: the status listener (JSON API, Prometheus metrics, status page).
+//! - [`client`]: the `status`, `ack` and `downtime` commands, talking to the API.
 //! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
 //!   notification decisions), pure, with the clock passed in.
 
 pub mod checkall;
+pub mod client;
 pub mod config;
+pub mod daemon;
 pub mod exec;
+pub mod http;
+pub mod notify;
+pub mod retention;
 pub mod state;

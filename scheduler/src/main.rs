@@ -1,6 +1,6 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use hcoop_monitor::{checkall, config::Config};
+use hcoop_monitor::{checkall, client, config::Config, daemon};
 use std::path::PathBuf;
 
 /// hcoop-monitor: Nagios-compatible checks and scheduler for the hcoop servers.
@@ -28,6 +28,64 @@ enum Command {
     Check { name: String },
     /// Check the configuration and report every error
     Validate,
+    /// Run the daemon: schedule every check, keep state, notify, serve the status API
+    /// (the default when no command is given)
+    Run,
+    /// Show the running daemon's hosts and services, problems first
+    Status {
+        /// Only problems
+        #[arg(short = 'p', long)]
+        problems: bool,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Acknowledge a problem of the running daemon (HOST or HOST/SERVICE)
+    Ack {
+        target: String,
+        /// Comment
+        #[arg(short = 'm', long, default_value = "acknowledged")]
+        comment: String,
+        /// Keep the acknowledgement until recovery, across problem state changes
+        #[arg(long)]
+        sticky: bool,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Schedule a downtime in the running daemon (HOST or HOST/SERVICE)
+    Downtime {
+        target: String,
+        /// How long, e.g. 30m or 2h
+        #[arg(short = 'd', long)]
+        duration: String,
+        /// Comment
+        #[arg(short = 'm', long, default_value = "scheduled downtime")]
+        comment: String,
+        #[command(flatten)]
+        api: Api,
+    },
+}
+
+/// Where the running daemon's API is.
+#[derive(clap::Args, Debug)]
+struct Api {
+    /// The daemon's status address (default: `listen` of the configuration)
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    api: Option<String>,
+}
+
+impl Api {
+    fn address(&self, config: &Config) -> String {
+        self.api
+            .clone()
+            .unwrap_or_else(|| config.daemon.listen.clone())
+    }
+}
+
+/// Who asks, for acknowledgements and downtimes.
+fn author() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "hcoop-monitor".into())
 }
 
 fn load(path: &Option<PathBuf>) -> Result<Config> {
@@ -57,7 +115,59 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32> {
     let config = load(&cli.config)?;
-    match cli.command.unwrap_or(Command::CheckAll { concurrency: 32 }) {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info".into()),
+                )
+                .init();
+            runtime()?.block_on(daemon::run(daemon::Options {
+                config_path: cli.config.clone(),
+                config,
+            }))?;
+            Ok(0)
+        }
+        Command::Status { problems, api } => {
+            let (table, code) = client::status(&api.address(&config), problems)?;
+            print!("{table}");
+            Ok(code)
+        }
+        Command::Ack {
+            target,
+            comment,
+            sticky,
+            api,
+        } => {
+            let req = hcoop_monitor::http::AckRequest {
+                target: target.clone(),
+                author: author(),
+                comment,
+                sticky,
+            };
+            client::ack(&api.address(&config), &req)?;
+            println!("acknowledged {target}");
+            Ok(0)
+        }
+        Command::Downtime {
+            target,
+            duration,
+            comment,
+            api,
+        } => {
+            let req = hcoop_monitor::http::DowntimeRequest {
+                target: target.clone(),
+                start: None,
+                duration: duration.clone(),
+                author: author(),
+                comment,
+            };
+            let id = client::downtime(&api.address(&config), &req)?;
+            println!("downtime {id} for {target}, {duration}");
+            Ok(0)
+        }
         Command::CheckAll { concurrency } => {
             let rows = runtime()?.block_on(checkall::run_all(&config, concurrency));
             print!("{}", checkall::render_table(&rows));
@@ -80,8 +190,8 @@ fn run(cli: Cli) -> Result<i32> {
                 _ => anyhow::bail!("'{name}' is on several hosts: give HOST/SERVICE"),
             };
             let one = Config {
-                hosts: config.hosts.clone(),
                 services: vec![service],
+                ..config.clone()
             };
             let rows = runtime()?.block_on(checkall::run_all(&one, 1));
             let row = &rows[0];

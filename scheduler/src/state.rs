@@ -450,7 +450,10 @@ impl<C: Condition> Record<C> {
         policy: &Policy,
     ) -> Result<Vec<NotificationType>, String> {
         if self.state.is_good() {
-            return Err(format!("state is {}: nothing to acknowledge", self.state.name()));
+            return Err(format!(
+                "state is {}: nothing to acknowledge",
+                self.state.name()
+            ));
         }
         let now = ack.time;
         self.ack = Some(ack);
@@ -540,7 +543,14 @@ mod tests {
         let got = run(
             &mut r,
             &pol(3),
-            &[(0, Ok), (10, Critical), (20, Critical), (30, Critical), (40, Critical), (50, Ok)],
+            &[
+                (0, Ok),
+                (10, Critical),
+                (20, Critical),
+                (30, Critical),
+                (40, Critical),
+                (50, Ok),
+            ],
         );
         assert_eq!(
             got,
@@ -570,14 +580,23 @@ mod tests {
         let got = run(&mut r, &pol(3), &[(0, Ok), (1, Critical), (2, Ok), (3, Ok)]);
         assert_eq!(
             got,
-            vec![(H, 1, vec![]), (S, 1, vec![]), (H, 1, vec![]), (H, 1, vec![])]
+            vec![
+                (H, 1, vec![]),
+                (S, 1, vec![]),
+                (H, 1, vec![]),
+                (H, 1, vec![])
+            ]
         );
     }
 
     #[test]
     fn hard_state_change_between_problems_notifies() {
         let mut r = Record::default();
-        let got = run(&mut r, &pol(1), &[(0, Warning), (1, Critical), (2, Critical)]);
+        let got = run(
+            &mut r,
+            &pol(1),
+            &[(0, Warning), (1, Critical), (2, Critical)],
+        );
         assert_eq!(
             got,
             vec![(H, 1, vec![Problem]), (H, 1, vec![Problem]), (H, 1, vec![])]
@@ -588,10 +607,19 @@ mod tests {
     #[test]
     fn soft_state_change_between_problems_counts_attempts() {
         let mut r = Record::default();
-        let got = run(&mut r, &pol(3), &[(0, Ok), (1, Warning), (2, Critical), (3, Unknown)]);
+        let got = run(
+            &mut r,
+            &pol(3),
+            &[(0, Ok), (1, Warning), (2, Critical), (3, Unknown)],
+        );
         assert_eq!(
             got,
-            vec![(H, 1, vec![]), (S, 1, vec![]), (S, 2, vec![]), (H, 3, vec![Problem])]
+            vec![
+                (H, 1, vec![]),
+                (S, 1, vec![]),
+                (S, 2, vec![]),
+                (H, 3, vec![Problem])
+            ]
         );
     }
 
@@ -600,10 +628,19 @@ mod tests {
         let mut r = Record::default();
         let mut p = pol(1);
         p.first_notification_delay = 100;
-        let got = run(&mut r, &p, &[(0, Ok), (10, Critical), (20, Critical), (30, Ok)]);
+        let got = run(
+            &mut r,
+            &p,
+            &[(0, Ok), (10, Critical), (20, Critical), (30, Ok)],
+        );
         assert_eq!(
             got,
-            vec![(H, 1, vec![]), (H, 1, vec![]), (H, 1, vec![]), (H, 1, vec![])]
+            vec![
+                (H, 1, vec![]),
+                (H, 1, vec![]),
+                (H, 1, vec![]),
+                (H, 1, vec![])
+            ]
         );
     }
 
@@ -612,7 +649,11 @@ mod tests {
         let mut r = Record::default();
         let mut p = pol(1);
         p.first_notification_delay = 60;
-        let got = run(&mut r, &p, &[(0, Ok), (100, Critical), (130, Critical), (160, Critical)]);
+        let got = run(
+            &mut r,
+            &p,
+            &[(0, Ok), (100, Critical), (130, Critical), (160, Critical)],
+        );
         assert_eq!(got[3].2, vec![Problem]);
         assert!(got[1].2.is_empty() && got[2].2.is_empty());
     }
@@ -625,7 +666,14 @@ mod tests {
         let got = run(
             &mut r,
             &p,
-            &[(0, Critical), (30, Critical), (59, Critical), (60, Critical), (100, Critical), (120, Critical)],
+            &[
+                (0, Critical),
+                (30, Critical),
+                (59, Critical),
+                (60, Critical),
+                (100, Critical),
+                (120, Critical),
+            ],
         );
         let n: Vec<_> = got.iter().map(|g| g.2.len()).collect();
         assert_eq!(n, vec![1, 0, 0, 1, 0, 1]);
@@ -661,7 +709,10 @@ mod tests {
             sticky: false,
             time: 5,
         };
-        assert_eq!(r.acknowledge(ack.clone(), &p).unwrap(), vec![Acknowledgement]);
+        assert_eq!(
+            r.acknowledge(ack.clone(), &p).unwrap(),
+            vec![Acknowledgement]
+        );
         assert!(r.apply(Critical, "", 20, &p, true).notify.is_empty());
         // a plain ack ends with a state change, which notifies again
         assert_eq!(r.apply(Warning, "", 30, &p, true).notify, vec![Problem]);
@@ -703,7 +754,7 @@ mod tests {
         assert!(r.downtimes.is_empty());
         // still critical after the downtime: the problem was never notified
         assert_eq!(r.apply(Critical, "", 21, &p, true).notify, vec![Problem]);
-        assert!(r.cancel_downtime(9) == false);
+        assert!(!r.cancel_downtime(9));
     }
 
     #[test]
@@ -717,7 +768,9 @@ mod tests {
         h.extend(std::iter::repeat_n(Critical, 20));
         assert!((percent_state_change(&h) - 3.75).abs() < 1e-9);
         // alternating: every position changes: 20 changes averaging 1.0 = 100 %
-        let h: VecDeque<State> = (0..21).map(|i| if i % 2 == 0 { Ok } else { Critical }).collect();
+        let h: VecDeque<State> = (0..21)
+            .map(|i| if i % 2 == 0 { Ok } else { Critical })
+            .collect();
         assert!((percent_state_change(&h) - 100.0).abs() < 1e-9);
     }
 
@@ -740,8 +793,14 @@ mod tests {
         assert_eq!(events[2], vec![Recovery]);
         assert!(events.iter().flatten().any(|n| *n == FlappingStart));
         assert!(r.flapping);
-        let start = events.iter().position(|e| e.contains(&FlappingStart)).unwrap();
-        assert!(events[start..].iter().flatten().all(|n| *n == FlappingStart));
+        let start = events
+            .iter()
+            .position(|e| e.contains(&FlappingStart))
+            .unwrap();
+        assert!(events[start..]
+            .iter()
+            .flatten()
+            .all(|n| *n == FlappingStart));
         let mut stop = Vec::new();
         for _ in 0..30 {
             t += 1;

@@ -4,6 +4,8 @@
 //! # Layout
 //! - this file: running plugins, requiring programs (with the Debian package to
 //!   install), free loopback ports, child processes killed on drop.
+//! - [`daemon`]: a real Exim receiving notification mail, and the hcoop-monitor daemon
+//!   on a temp-dir configuration (API, SIGHUP, SIGKILL, restart).
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //!
@@ -11,6 +13,7 @@
 //! `tests/run.sh` does).
 
 pub mod bind;
+pub mod daemon;
 pub mod hostfs;
 
 use std::net::TcpListener;

@@ -1,0 +1,294 @@
+//! Harness for the daemon tests: a real Exim receiving notification mail into a
+//! maildir, and an `hcoop-monitor` daemon on a configuration in a temp dir, with its
+//! status API, SIGHUP, SIGKILL and restarts.
+
+use crate::{bin, free_port, require, wait_until, Guard};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tempfile::TempDir;
+
+/// A received mail: its envelope recipient and subject.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+}
+
+/// Exim listening on 127.0.0.1, delivering every message to one maildir.
+pub struct Exim {
+    pub port: u16,
+    dir: TempDir,
+    _child: Guard,
+}
+
+impl Exim {
+    /// Starts Exim (Debian's exim4-daemon-light) in a temp dir; waits until it answers.
+    pub fn start() -> Exim {
+        let exim = require("exim4", "exim4-daemon-light");
+        assert!(
+            crate::is_root(),
+            "Exim needs root to start with its own configuration"
+        );
+        let dir = tempfile::Builder::new().prefix("exim").tempdir().unwrap();
+        let d = dir.path();
+        chmod(d, 0o755);
+        for sub in ["spool", "log", "mail"] {
+            std::fs::create_dir(d.join(sub)).unwrap();
+            let ok = Command::new("chown")
+                .arg("Debian-exim:Debian-exim")
+                .arg(d.join(sub))
+                .status()
+                .unwrap()
+                .success();
+            assert!(
+                ok,
+                "chown Debian-exim failed (exim4-daemon-light installed?)"
+            );
+        }
+        let port = free_port();
+        let conf = d.join("exim.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "primary_hostname = monitor.test\n\
+                 domainlist local_domains = *\n\
+                 keep_environment =\n\
+                 tls_advertise_hosts =\n\
+                 spool_directory = {d}/spool\n\
+                 log_file_path = {d}/log/%slog\n\
+                 daemon_smtp_ports = {port}\n\
+                 local_interfaces = 127.0.0.1\n\
+                 acl_smtp_rcpt = acl_check_rcpt\n\
+                 begin acl\nacl_check_rcpt:\n  accept\n\
+                 begin routers\ncatchall:\n  driver = accept\n  transport = maildir\n\
+                 begin transports\nmaildir:\n  driver = appendfile\n  directory = {d}/mail\n\
+                 \x20 maildir_format\n  create_directory\n  envelope_to_add\n\
+                 \x20 user = Debian-exim\n  group = Debian-exim\n",
+                d = d.display()
+            ),
+        )
+        .unwrap();
+        chmod(&conf, 0o644);
+        // exim keeps root (needed to deliver as Debian-exim) only for listed configs
+        let trusted = Path::new("/etc/exim4/trusted_configs");
+        let listed = std::fs::read_to_string(trusted).unwrap_or_default();
+        let line = conf.display().to_string();
+        if !listed.lines().any(|l| l == line) {
+            std::fs::write(trusted, format!("{listed}{line}\n")).unwrap();
+        }
+        let child = Guard::spawn(
+            Command::new(exim)
+                .arg("-C")
+                .arg(&conf)
+                .arg("-bdf")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        assert!(
+            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()),
+            "exim did not start listening"
+        );
+        Exim {
+            port,
+            dir,
+            _child: child,
+        }
+    }
+
+    /// Every mail delivered so far.
+    pub fn mails(&self) -> Vec<Mail> {
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(self.dir.path().join("mail/new")) else {
+            return out;
+        };
+        for e in entries.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            let header = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or("")
+                    .trim()
+                    .to_string()
+            };
+            out.push(Mail {
+                to: header("Envelope-to:"),
+                subject: header("Subject:"),
+            });
+        }
+        out.sort_by(|a, b| (&a.subject, &a.to).cmp(&(&b.subject, &b.to)));
+        out
+    }
+
+    /// Waits until at least `n` mails arrived; returns them.
+    pub fn wait_mails(&self, n: usize, secs: f64) -> Vec<Mail> {
+        wait_until(secs, || self.mails().len() >= n);
+        self.mails()
+    }
+}
+
+fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A running `hcoop-monitor` daemon on its own configuration directory.
+pub struct Daemon {
+    pub dir: TempDir,
+    pub port: u16,
+    child: Option<Guard>,
+}
+
+impl Daemon {
+    /// Writes `config` (TOML without a `[daemon]` section: it is added, with the status
+    /// port and state file in the temp dir) and starts the daemon.
+    pub fn start(config: &str) -> Daemon {
+        let dir = tempfile::Builder::new().prefix("daemon").tempdir().unwrap();
+        chmod(dir.path(), 0o755);
+        std::fs::create_dir(dir.path().join("checks.d")).unwrap();
+        let port = free_port();
+        let mut d = Daemon {
+            dir,
+            port,
+            child: None,
+        };
+        d.write_config(config);
+        d.spawn();
+        d
+    }
+
+    /// Replaces the configuration (takes effect on [`Daemon::hup`]).
+    pub fn write_config(&self, config: &str) {
+        let daemon = format!(
+            "[daemon]\nlisten = \"127.0.0.1:{}\"\nstate_file = \"{}\"\nretention_interval = \"1s\"\n\n",
+            self.port,
+            self.state_file().display()
+        );
+        std::fs::write(
+            self.config_dir().join("a.toml"),
+            format!("{daemon}{config}"),
+        )
+        .unwrap();
+    }
+
+    /// The configuration directory.
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("checks.d")
+    }
+
+    /// The saved-state file.
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.path().join("state.json")
+    }
+
+    /// Starts (again) and waits for the status API.
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.path().join("daemon.log"))
+            .unwrap();
+        self.child = Some(Guard::spawn(
+            Command::new(bin("hcoop-monitor"))
+                .arg("-c")
+                .arg(self.config_dir())
+                .arg("run")
+                .env("RUST_LOG", "info")
+                .env("NO_COLOR", "1")
+                .stdout(Stdio::null())
+                .stderr(log),
+        ));
+        let port = self.port;
+        assert!(
+            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()),
+            "daemon did not start: {}",
+            self.log()
+        );
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// The API address.
+    pub fn api(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// GET a JSON API path.
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        hcoop_monitor::client::request(&self.api(), "GET", path, None)
+            .unwrap_or_else(|e| panic!("GET {path}: {e:#}\n{}", self.log()))
+    }
+
+    /// POST a JSON body; the answer or its error text.
+    pub fn post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
+        hcoop_monitor::client::request(&self.api(), "POST", path, Some(body.to_string()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// One service's view ("host/service"), if the daemon has it.
+    pub fn find_service(&self, name: &str) -> Option<serde_json::Value> {
+        let all = self.get("/api/services");
+        all.as_array()?
+            .iter()
+            .find(|v| {
+                let host = v["host"].as_str().unwrap_or("");
+                let service = v["service"].as_str().unwrap_or("");
+                format!("{host}/{service}") == name
+            })
+            .cloned()
+    }
+
+    /// One service's view ("host/service").
+    pub fn service(&self, name: &str) -> serde_json::Value {
+        self.find_service(name)
+            .unwrap_or_else(|| panic!("no service {name}: {}", self.get("/api/services")))
+    }
+
+    /// Waits until `f` holds for a service's view.
+    pub fn wait_service(
+        &self,
+        name: &str,
+        secs: f64,
+        f: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let ok = wait_until(secs, || self.find_service(name).is_some_and(|v| f(&v)));
+        let v = self.service(name);
+        assert!(ok, "{name} never got there: {v}\n{}", self.log());
+        v
+    }
+
+    /// The daemon's pid.
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().expect("running").pid() as i32
+    }
+
+    /// Sends a signal.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// SIGHUP: reload.
+    pub fn hup(&self) {
+        self.signal(libc::SIGHUP);
+    }
+
+    /// SIGKILL and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut g) = self.child.take() {
+            g.0.kill().unwrap();
+            g.0.wait().unwrap();
+        }
+    }
+
+    /// Whether the daemon process still runs.
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|g| g.0.try_wait().ok().flatten().is_none())
+    }
+}
