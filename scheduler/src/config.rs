@@ -703,12 +703,14 @@ fn check_spec(
     let expand = |t: &str| expand(t, host, address);
     match (check, command) {
         (Some(name), None) => {
-            if hcoop_plugins::checks::builtin(name).is_none() {
-                return Err(format!("no built-in check named '{name}'"));
-            }
+            let build = hcoop_plugins::checks::builtin(name)
+                .ok_or_else(|| format!("no built-in check named '{name}'"))?;
+            let args: Vec<String> = args.iter().map(|a| expand(a)).collect();
+            // the check's own argument validation, as at run time
+            build(&args).map_err(|e| format!("{name}: {}", e.0))?;
             Ok(Some(CheckSpec::Builtin {
                 name: name.clone(),
-                args: args.iter().map(|a| expand(a)).collect(),
+                args,
             }))
         }
         (None, Some(cmd)) if args.is_empty() => Ok(Some(CheckSpec::External {
@@ -828,6 +830,39 @@ retry_interval = "5s"
 #[cfg(test)]
 mod more_tests {
     use super::*;
+
+    #[test]
+    fn the_example_is_valid() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checks.d/example");
+        let c = Config::load(&dir).unwrap_or_else(|e| panic!("{e:#}"));
+        let names: Vec<_> = c.hosts.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["dynamic", "main", "shell"]);
+        assert!(c.services.len() >= 20, "{}", c.services.len());
+        assert_eq!(c.host("shell").unwrap().parents, ["main"]);
+        let ssh = c
+            .services
+            .iter()
+            .find(|s| s.host == "shell" && s.name == "ssh")
+            .unwrap();
+        assert_eq!(ssh.schedule.check_interval, Duration::from_secs(60));
+        assert_eq!(
+            ssh.schedule.first_notification_delay,
+            Duration::from_secs(120)
+        );
+        assert_eq!(c.contacts.len(), 2);
+    }
+
+    #[test]
+    fn builtin_arguments_are_validated() {
+        let text = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n[[service]]\nhost = \"h\"\nname = \"l\"\ncheck = \"check_load\"\nargs = [\"-w\", \"5:2\"]\n";
+        let e = Config::from_files(vec![(Some("z.toml".into()), text.into())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("z.toml:line 7: service 'l' on 'h': check_load: "),
+            "{e}"
+        );
+    }
 
     #[test]
     fn unknown_keys_templates_contacts() {
