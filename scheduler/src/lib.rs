@@ -2,6 +2,8 @@
 //!
 //! # Layout
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
+//! - [`nrpe`]: the NRPE agent (`hcoop-monitor nrpe`): serves an nrpe.cfg to
+//!   Nagios's check_nrpe over TLS or plain TCP.
 //! - [`exec`]: running one check, built-in in-process or as an external plugin.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
 //! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
@@ -19,5 +21,6 @@ pub mod daemon;
 pub mod exec;
 pub mod http;
 pub mod notify;
+pub mod nrpe;
 pub mod retention;
 pub mod state;

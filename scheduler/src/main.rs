@@ -63,6 +63,8 @@ enum Command {
         #[command(flatten)]
         api: Api,
     },
+    /// Serve an nrpe.cfg (given with -c) to Nagios's check_nrpe, as nrpe does
+    Nrpe(hcoop_monitor::nrpe::NrpeArgs),
 }
 
 /// Where the running daemon's API is.
@@ -114,6 +116,9 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
+    if let Some(Command::Nrpe(args)) = &cli.command {
+        return hcoop_monitor::nrpe::main(cli.config.as_deref(), args);
+    }
     let config = load(&cli.config)?;
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
@@ -198,6 +203,7 @@ fn run(cli: Cli) -> Result<i32> {
             print!("{}", row.outcome.output);
             Ok(row.outcome.state.exit_code())
         }
+        Command::Nrpe(_) => unreachable!("handled before the configuration is loaded"),
         Command::Validate => {
             println!(
                 "configuration OK: {} hosts, {} services",

@@ -254,8 +254,8 @@ pub struct Args {
     #[arg(short = 'K', long = "icritical", value_name = "PERCENT%")]
     pub icritical: Vec<InodeLevel>,
 
-    /// Clear the levels given so far: the -p, -r and -R after it get the levels given
-    /// after it (levels apply to the selections that follow them)
+    /// Clear the levels given so far. Levels apply to the -p, -r and -R after them; a -C
+    /// before any of those first selects every file system with the levels so far
     #[arg(
         short = 'C',
         long = "clear",

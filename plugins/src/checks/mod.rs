@@ -9,6 +9,7 @@ pub mod dns_serial;
 pub mod dnsclient;
 pub mod load;
 pub mod mem;
+pub mod nrpe_client;
 pub mod processes;
 pub mod procs;
 pub mod swap;
@@ -25,6 +26,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_load", prepare::<load::LoadCheck>),
     ("check_disk", prepare::<disk::DiskCheck>),
     ("check_mem", prepare::<mem::MemCheck>),
+    ("check_nrpe_client", prepare::<nrpe_client::NrpeClientCheck>),
     ("check_swap", prepare::<swap::SwapCheck>),
     ("check_dns", prepare::<dns::DnsCheck>),
     ("check_tcp", prepare::<tcp::TcpCheck>),

@@ -17,7 +17,15 @@ fn clean(text: &str) -> String {
 
 /// The Nagios plugin text: `LABEL STATE - summary | perfdata`, then one line per detail
 /// (sub-results as `[STATE] text`), then any perfdata that did not fit on line one.
+/// A relayed result ([`CheckResult::relayed`]) prints its text unchanged.
 pub fn render_text(label: &str, result: &CheckResult) -> String {
+    if let Some(text) = &result.relayed {
+        let mut out = text.clone();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        return out;
+    }
     let mut first = format!("{} {} - {}", label, result.state(), clean(&result.summary));
     let mut items = result.perfdata.iter().map(PerfData::to_string).peekable();
     if items.peek().is_some() {
@@ -95,6 +103,12 @@ mod tests {
             render_text("LOAD", &r),
             "LOAD OK - load average: 0.5, 0.4, 0.3 | load1=0.5;;;0 load5=0.4;;;0\n"
         );
+    }
+
+    #[test]
+    fn relayed_text_is_unchanged() {
+        let r = CheckResult::relayed(State::Critical, "remote | x=1\nline two");
+        assert_eq!(render_text("NRPE", &r), "remote | x=1\nline two\n");
     }
 
     #[test]

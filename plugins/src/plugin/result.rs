@@ -24,6 +24,10 @@ pub struct CheckResult {
     pub details: Vec<Detail>,
     /// Performance data, in order.
     pub perfdata: Vec<PerfData>,
+    /// Text relayed as it is from a remote plugin (NRPE): printed instead of
+    /// `LABEL STATE - summary`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relayed: Option<String>,
 }
 
 impl CheckResult {
@@ -34,7 +38,19 @@ impl CheckResult {
             summary: summary.into(),
             details: Vec::new(),
             perfdata: Vec::new(),
+            relayed: None,
         }
+    }
+
+    /// A remote plugin's state and output, printed unchanged; the summary is its first
+    /// line without perfdata.
+    pub fn relayed(state: State, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let first = text.lines().next().unwrap_or("");
+        let summary = first.split('|').next().unwrap_or("").trim_end();
+        let mut r = Self::new(state, summary);
+        r.relayed = Some(text);
+        r
     }
 
     /// An UNKNOWN result: the check could not determine the state.
@@ -103,6 +119,14 @@ mod tests {
         r.push_sub(State::Unknown, "/afs");
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.subs_in(State::Warning).count(), 1);
+    }
+
+    #[test]
+    fn relayed_keeps_the_text() {
+        let r = CheckResult::relayed(State::Warning, "DISK WARNING - 9% | a=1\nmore");
+        assert_eq!(r.summary, "DISK WARNING - 9%");
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.relayed.as_deref(), Some("DISK WARNING - 9% | a=1\nmore"));
     }
 
     #[test]

@@ -1,0 +1,779 @@
+//! check_nrpe_client: asks an NRPE daemon (Debian's nrpe or `hcoop-monitor nrpe`) to run
+//! a command and relays the remote plugin's output and state unchanged. Options and error
+//! texts follow nrpe's own `check_nrpe`, so existing Nagios command definitions keep
+//! working; the binary has another name so both can be installed side by side.
+//!
+//! TLS works as in `check_nrpe`: on by default (`-n` for plain TCP), the server is not
+//! verified unless `-A CA_FILE` is given (then its chain is verified, not its name, as
+//! `check_nrpe` does), `-C`/`-K` present a client certificate. A stock nrpe daemon
+//! without a certificate only speaks anonymous Diffie-Hellman; rustls cannot, so a build
+//! with the `adh` cargo feature of hcoop-plugins makes the TLS connection through
+//! OpenSSL with `check_nrpe`'s cipher list (`-d 0` then keeps rustls).
+//!
+//! Version 4 packets are sent first; when the daemon closes the connection or answers
+//! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
+//! version 3 only).
+
+use crate::nrpe::{self, Packet, ReadError, Version};
+use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
+use clap::Parser;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Command line of check_nrpe_client (the options of nrpe's check_nrpe).
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_nrpe_client",
+    version,
+    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached or times out (3 with -u), 3 (UNKNOWN) for bad options and broken replies. --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// The address of the host running the NRPE daemon
+    #[arg(short = 'H', long = "host")]
+    pub host: String,
+
+    /// The port the daemon listens on
+    #[arg(short = 'p', long = "port", default_value_t = nrpe::DEFAULT_PORT)]
+    pub port: u16,
+
+    /// The command the remote daemon should run (default: ask for its version)
+    #[arg(short = 'c', long = "command")]
+    pub command: Option<String>,
+
+    /// Arguments for the command; must come last on the command line
+    #[arg(short = 'a', long = "args", num_args = 1.., allow_hyphen_values = true)]
+    pub args: Vec<String>,
+
+    /// Plain TCP instead of TLS
+    #[arg(short = 'n', long = "no-ssl")]
+    pub no_ssl: bool,
+
+    /// Only use version 2 packets
+    #[arg(short = '2', long = "v2-packets-only", conflicts_with = "v3")]
+    pub v2: bool,
+
+    /// Only use version 3 packets, not version 4
+    #[arg(short = '3', long = "v3-packets-only")]
+    pub v3: bool,
+
+    /// Connect over IPv4 only
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Connect over IPv6 only
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
+
+    /// Make connection problems and timeouts UNKNOWN instead of CRITICAL
+    #[arg(short = 'u', long = "unknown-timeout")]
+    pub unknown_timeout: bool,
+
+    /// Anonymous Diffie-Hellman: 0 never, 1 allow (default), 2 only (needs the adh build)
+    #[arg(short = 'd', long = "use-adh", value_name = "DHOPT", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(0..=2))]
+    pub use_adh: u8,
+
+    /// CA certificate (PEM) that the daemon's certificate must chain to
+    #[arg(short = 'A', long = "ca-cert-file", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Client certificate (PEM) to present
+    #[arg(
+        short = 'C',
+        long = "client-cert",
+        value_name = "FILE",
+        requires = "key"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of the client certificate
+    #[arg(
+        short = 'K',
+        long = "key-file",
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub key: Option<PathBuf>,
+}
+
+/// How the connection is made.
+#[derive(Clone)]
+pub enum Transport {
+    /// Plain TCP (`-n`).
+    Plain,
+    /// TLS through rustls.
+    Rustls(Arc<rustls::ClientConfig>),
+    /// TLS through OpenSSL, which can also do anonymous Diffie-Hellman.
+    #[cfg(feature = "adh")]
+    OpenSsl(Arc<openssl::ssl::SslConnector>),
+}
+
+/// TLS options shared by the transports.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    pub ca_cert: Option<PathBuf>,
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+    /// check_nrpe's `-d`: 0 no anonymous DH, 1 allowed, 2 only.
+    pub use_adh: u8,
+}
+
+/// The validated check.
+pub struct NrpeClientCheck {
+    pub host: String,
+    pub port: u16,
+    pub query: String,
+    /// Versions to try, in order.
+    pub versions: Vec<Version>,
+    pub transport: Transport,
+    pub family: Option<Family>,
+    /// The state for connection problems and timeouts.
+    pub trouble: State,
+    pub timeout: Duration,
+}
+
+/// An address family restriction (`-4`, `-6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+/// Why one exchange with the daemon failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error("connect: {0}")]
+    Connect(std::io::Error),
+    #[error("handshake: {0}")]
+    Handshake(String),
+    #[error("send: {0}")]
+    Send(std::io::Error),
+    #[error("{0}")]
+    Read(#[from] ReadError),
+}
+
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError::new(msg)
+}
+
+/// A certificate verifier that accepts any server certificate (check_nrpe without `-A`);
+/// the handshake signatures are still checked.
+#[derive(Debug)]
+struct AnyServer(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyServer {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Verifies the server's chain against the `-A` CA but not its name (check_nrpe's rule:
+/// `-H` is often an address the certificate does not name).
+#[derive(Debug)]
+struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// Every certificate in a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("could not use certificate file '{}': {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "could not use certificate file '{}': no certificate in it",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// The private key in a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    PrivateKeyDer::from_pem_file(path)
+        .map_err(|e| format!("could not use private key file '{}': {e}", path.display()))
+}
+
+/// A rustls client configuration with check_nrpe's verification rules.
+pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let builder = match &opts.ca_cert {
+        None => builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyServer(provider))),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in load_certs(ca)? {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("could not use CA certificate '{}': {e}", ca.display()))?;
+            }
+            let webpki =
+                rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .map_err(|e| e.to_string())?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+        }
+    };
+    match &opts.client_cert {
+        None => Ok(builder.with_no_client_auth()),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
+            .map_err(|e| format!("could not use private key file '{}': {e}", key.display())),
+    }
+}
+
+/// An OpenSSL connector with check_nrpe's cipher list and verification rules.
+#[cfg(feature = "adh")]
+pub fn openssl_connector(opts: &TlsOptions) -> Result<openssl::ssl::SslConnector, String> {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode, SslVersion};
+    let err = |e: openssl::error::ErrorStack| e.to_string();
+    let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(err)?;
+    let ciphers = match opts.use_adh {
+        0 => "ALL:!MD5:!aNULL:@STRENGTH:@SECLEVEL=0",
+        2 => "ADH:@SECLEVEL=0",
+        _ => "ALL:!MD5:@STRENGTH:@SECLEVEL=0",
+    };
+    b.set_cipher_list(ciphers)
+        .map_err(|e| format!("could not set SSL/TLS cipher list: {e}"))?;
+    if opts.use_adh == 2 {
+        // anonymous ciphers exist only up to TLS 1.2
+        b.set_max_proto_version(Some(SslVersion::TLS1_2))
+            .map_err(err)?;
+    }
+    match &opts.ca_cert {
+        Some(ca) => {
+            b.set_ca_file(ca)
+                .map_err(|e| format!("could not use CA certificate '{}': {e}", ca.display()))?;
+            b.set_verify(SslVerifyMode::PEER);
+        }
+        None => b.set_verify(SslVerifyMode::NONE),
+    }
+    if let Some((cert, key)) = &opts.client_cert {
+        b.set_certificate_chain_file(cert)
+            .map_err(|e| format!("could not use certificate file '{}': {e}", cert.display()))?;
+        b.set_private_key_file(key, SslFiletype::PEM)
+            .map_err(|e| format!("could not use private key file '{}': {e}", key.display()))?;
+    }
+    Ok(b.build())
+}
+
+impl Transport {
+    /// The transport for the options: plain, rustls, or (in an `adh` build, unless
+    /// `use_adh` is 0) OpenSSL.
+    pub fn new(tls: Option<&TlsOptions>) -> Result<Transport, String> {
+        let Some(opts) = tls else {
+            return Ok(Transport::Plain);
+        };
+        #[cfg(feature = "adh")]
+        if opts.use_adh != 0 {
+            return Ok(Transport::OpenSsl(Arc::new(openssl_connector(opts)?)));
+        }
+        if opts.use_adh == 2 {
+            return Err(
+                "-d 2 (anonymous Diffie-Hellman only) needs check_nrpe_client built with the adh feature"
+                    .into(),
+            );
+        }
+        Ok(Transport::Rustls(Arc::new(rustls_config(opts)?)))
+    }
+}
+
+/// A byte stream to the daemon, whatever the transport.
+pub trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
+
+/// Opens a connection (and its TLS session) to one address; `host` is the name sent
+/// for SNI.
+pub async fn connect(
+    transport: &Transport,
+    host: &str,
+    addr: SocketAddr,
+) -> Result<Box<dyn Conn>, ExchangeError> {
+    let tcp = TcpStream::connect(addr)
+        .await
+        .map_err(ExchangeError::Connect)?;
+    let _ = tcp.set_nodelay(true);
+    match transport {
+        Transport::Plain => Ok(Box::new(tcp)),
+        Transport::Rustls(config) => {
+            let name = ServerName::try_from(host.to_string())
+                .unwrap_or_else(|_| ServerName::from(addr.ip()));
+            let tls = tokio_rustls::TlsConnector::from(config.clone())
+                .connect(name, tcp)
+                .await
+                .map_err(|e| ExchangeError::Handshake(e.to_string()))?;
+            Ok(Box::new(tls))
+        }
+        #[cfg(feature = "adh")]
+        Transport::OpenSsl(connector) => {
+            let ssl = connector
+                .configure()
+                .and_then(|c| {
+                    c.verify_hostname(false)
+                        .use_server_name_indication(false)
+                        .into_ssl(host)
+                })
+                .map_err(|e| ExchangeError::Handshake(e.to_string()))?;
+            let mut s = tokio_openssl::SslStream::new(ssl, tcp)
+                .map_err(|e| ExchangeError::Handshake(e.to_string()))?;
+            std::pin::Pin::new(&mut s)
+                .connect()
+                .await
+                .map_err(|e| ExchangeError::Handshake(e.to_string()))?;
+            Ok(Box::new(s))
+        }
+    }
+}
+
+/// One query and its response over a new connection.
+pub async fn exchange(
+    transport: &Transport,
+    host: &str,
+    addr: SocketAddr,
+    query: &Packet,
+) -> Result<Packet, ExchangeError> {
+    let mut conn = connect(transport, host, addr).await?;
+    conn.write_all(&query.encode())
+        .await
+        .map_err(ExchangeError::Send)?;
+    conn.flush().await.map_err(ExchangeError::Send)?;
+    let reply = nrpe::read_packet(&mut conn, nrpe::MAX_BUFFER_LEN).await?;
+    let _ = conn.shutdown().await;
+    Ok(reply)
+}
+
+/// Resolves the host to socket addresses, restricted to a family.
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    family: Option<Family>,
+) -> Result<Vec<SocketAddr>, String> {
+    let addrs = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| format!("connect to host {host} port {port}: {e}"))?;
+    let addrs: Vec<_> = addrs
+        .filter(|a| match family {
+            Some(Family::V4) => a.is_ipv4(),
+            Some(Family::V6) => a.is_ipv6(),
+            None => true,
+        })
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!(
+            "connect to host {host} port {port}: no address of the requested family"
+        ));
+    }
+    Ok(addrs)
+}
+
+/// What happened, as facts for [`evaluate`].
+#[derive(Debug)]
+pub enum Facts {
+    /// The daemon answered.
+    Reply(Packet),
+    /// The host name did not resolve, or had no usable address.
+    Resolve(String),
+    /// Every exchange failed; the last error.
+    Failed(ExchangeError),
+    /// Out of time.
+    TimedOut,
+}
+
+/// Turns what happened into check_nrpe's output and state.
+pub fn evaluate(facts: &Facts, check: &NrpeClientCheck) -> CheckResult {
+    let host = &check.host;
+    let unknown = |t: String| CheckResult::relayed(State::Unknown, t);
+    let trouble = |t: String| CheckResult::relayed(check.trouble, t);
+    match facts {
+        Facts::Reply(p) => {
+            let state = State::from_exit_code(i32::from(p.result_code));
+            if p.text.is_empty() {
+                CheckResult::relayed(state, "CHECK_NRPE: No output returned from daemon.")
+            } else {
+                CheckResult::relayed(state, String::from_utf8_lossy(&p.text).into_owned())
+            }
+        }
+        Facts::Resolve(e) => trouble(e.clone()),
+        Facts::TimedOut => trouble(format!(
+            "CHECK_NRPE STATE {}: Socket timeout after {} seconds.",
+            check.trouble,
+            check.timeout.as_secs_f64()
+        )),
+        Facts::Failed(e) => match e {
+            ExchangeError::Connect(e) => trouble(format!(
+                "connect to address {host} port {}: {}",
+                check.port,
+                io_text(e)
+            )),
+            ExchangeError::Handshake(e) => trouble(format!(
+                "CHECK_NRPE: Error - Could not complete SSL handshake with {host}: {e}"
+            )),
+            ExchangeError::Send(_) => unknown("CHECK_NRPE: Error sending query to host.".into()),
+            ExchangeError::Read(r) => unknown(read_error_text(r)),
+        },
+    }
+}
+
+/// An I/O error without Rust's `(os error N)` suffix.
+fn io_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// check_nrpe's text for a broken reply.
+fn read_error_text(e: &ReadError) -> String {
+    use nrpe::DecodeError as D;
+    match e {
+        ReadError::Closed { got: 0, .. } => {
+            "CHECK_NRPE: Received 0 bytes from daemon.  Check the remote server logs for error messages.".into()
+        }
+        ReadError::Closed { got, need } if *need <= nrpe::V3_HEADER_LEN => format!(
+            "CHECK_NRPE: Receive header underflow - only {got} bytes received ({need} expected)."
+        ),
+        ReadError::Closed { got, need } => format!(
+            "CHECK_NRPE: Receive underflow - only {got} bytes received ({need} expected)."
+        ),
+        ReadError::Io(e) => format!("CHECK_NRPE: Error receiving data from daemon: {}", io_text(e)),
+        ReadError::Decode(D::BadCrc) => "CHECK_NRPE: Response packet had invalid CRC32.".into(),
+        ReadError::Decode(D::BadVersion(_)) => {
+            "CHECK_NRPE: Invalid packet version received from server.".into()
+        }
+        ReadError::Decode(D::BadType(_)) => {
+            "CHECK_NRPE: Invalid packet type received from server.".into()
+        }
+        ReadError::Decode(D::BadLength(_)) => {
+            "CHECK_NRPE: Response packet had invalid buffer size.".into()
+        }
+        ReadError::Decode(e) => format!("CHECK_NRPE: {e}."),
+    }
+}
+
+impl NrpeClientCheck {
+    /// Tries each address, then each packet version (a daemon that closes on a v4
+    /// query gets the query again as v2).
+    async fn fetch(&self) -> Facts {
+        let addrs = match resolve(&self.host, self.port, self.family).await {
+            Ok(a) => a,
+            Err(e) => return Facts::Resolve(e),
+        };
+        let mut last = None;
+        for &version in &self.versions {
+            for &addr in &addrs {
+                let q = Packet::query(version, self.query.as_bytes());
+                match exchange(&self.transport, &self.host, addr, &q).await {
+                    Ok(p) => return Facts::Reply(p),
+                    Err(e @ ExchangeError::Connect(_)) => last = Some(e),
+                    Err(e) => {
+                        last = Some(e);
+                        break;
+                    }
+                }
+            }
+            if matches!(last, Some(ExchangeError::Connect(_)))
+                || matches!(last, Some(ExchangeError::Handshake(_)))
+            {
+                break;
+            }
+        }
+        Facts::Failed(last.expect("at least one version and one address were tried"))
+    }
+}
+
+impl Check for NrpeClientCheck {
+    type Args = Args;
+    const LABEL: &'static str = "NRPE";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        let command = args
+            .command
+            .clone()
+            .unwrap_or_else(|| nrpe::HELLO_COMMAND.to_string());
+        if command.is_empty() {
+            return Err(usage("-c needs a command name"));
+        }
+        if args.args.len() > nrpe::MAX_ARGS {
+            return Err(usage(format!(
+                "at most {} arguments (-a), got {}",
+                nrpe::MAX_ARGS,
+                args.args.len()
+            )));
+        }
+        let query = nrpe::query_text(&command, &args.args);
+        if query.contains('\0') {
+            return Err(usage("the command and its arguments may not contain NUL"));
+        }
+        let versions = if args.v2 {
+            vec![Version::V2]
+        } else if args.v3 {
+            vec![Version::V3]
+        } else {
+            vec![Version::V4, Version::V2]
+        };
+        if query.len() > versions[0].max_text() {
+            return Err(usage(format!(
+                "the query is {} bytes; at most {} fit in a version {} packet",
+                query.len(),
+                versions[0].max_text(),
+                versions[0].number()
+            )));
+        }
+        let tls = TlsOptions {
+            ca_cert: args.ca_cert.clone(),
+            client_cert: args.client_cert.clone().zip(args.key.clone()),
+            use_adh: args.use_adh,
+        };
+        let transport = Transport::new((!args.no_ssl).then_some(&tls)).map_err(usage)?;
+        let timeout = args.common.timeout;
+        Ok(NrpeClientCheck {
+            host: args.host,
+            port: args.port,
+            query,
+            versions,
+            transport,
+            family: if args.ipv4 {
+                Some(Family::V4)
+            } else if args.ipv6 {
+                Some(Family::V6)
+            } else {
+                None
+            },
+            trouble: if args.unknown_timeout {
+                State::Unknown
+            } else {
+                timeout.state
+            },
+            timeout: timeout.duration,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Remote(Box::pin(async move {
+            // answer just before the runner's own limit, with check_nrpe's text
+            let limit = self.timeout.saturating_sub(Duration::from_millis(50));
+            let facts = tokio::time::timeout(limit, self.fetch())
+                .await
+                .unwrap_or(Facts::TimedOut);
+            evaluate(&facts, self)
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Args::command().debug_assert();
+    }
+
+    fn check(argv: &[&str]) -> Result<NrpeClientCheck, UsageError> {
+        let args =
+            Args::try_parse_from(std::iter::once("check_nrpe_client").chain(argv.iter().copied()))
+                .map_err(|e| usage(e.to_string()))?;
+        NrpeClientCheck::new(args)
+    }
+
+    #[test]
+    fn options() {
+        let c = check(&["-H", "h", "-c", "load", "-a", "1", "-x", "b"]).unwrap();
+        assert_eq!(c.query, "load!1!-x!b");
+        assert_eq!(c.versions, [Version::V4, Version::V2]);
+        assert_eq!(c.trouble, State::Critical);
+        let c = check(&["-H", "h", "-2", "-u", "-t", "5:WARNING"]).unwrap();
+        assert_eq!(c.query, "_NRPE_CHECK");
+        assert_eq!(c.versions, [Version::V2]);
+        assert_eq!(c.trouble, State::Unknown);
+        let c = check(&["-H", "h", "-t", "5:WARNING", "-n"]).unwrap();
+        assert_eq!(c.trouble, State::Warning);
+        assert!(matches!(c.transport, Transport::Plain));
+        assert!(check(&["-H", "h", "-C", "/x"]).is_err());
+        assert!(check(&["-H", "h", "-2", "-3"]).is_err());
+        assert!(check(&["-H", "h", "-d", "3"]).is_err());
+        let e = check(&["-H", "h", "-A", "/nonexistent.pem"]).err().unwrap();
+        assert!(
+            e.0.contains("could not use certificate file '/nonexistent.pem'"),
+            "{e}"
+        );
+        let many: Vec<String> = (0..17).map(|i| i.to_string()).collect();
+        let mut argv = vec!["-H", "h", "-a"];
+        argv.extend(many.iter().map(String::as_str));
+        assert!(check(&argv)
+            .err()
+            .unwrap()
+            .0
+            .contains("at most 16 arguments"));
+    }
+
+    #[test]
+    fn relays_output_and_state() {
+        let c = check(&["-H", "h", "-n"]).unwrap();
+        let r = evaluate(
+            &Facts::Reply(Packet::response(
+                Version::V4,
+                1,
+                "DISK WARNING - x | a=1\nmore",
+            )),
+            &c,
+        );
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            crate::plugin::output::render_text("NRPE", &r),
+            "DISK WARNING - x | a=1\nmore\n"
+        );
+        let r = evaluate(&Facts::Reply(Packet::response(Version::V2, 7, "odd")), &c);
+        assert_eq!(r.state(), State::Unknown);
+        let r = evaluate(&Facts::Reply(Packet::response(Version::V2, 0, "")), &c);
+        assert_eq!(
+            r.relayed.as_deref(),
+            Some("CHECK_NRPE: No output returned from daemon.")
+        );
+    }
+
+    #[test]
+    fn error_texts() {
+        let c = check(&["-H", "127.0.0.1", "-p", "9", "-n", "-t", "3"]).unwrap();
+        let text = |f: Facts| {
+            let r = evaluate(&f, &c);
+            (r.state(), r.relayed.unwrap())
+        };
+        assert_eq!(
+            text(Facts::TimedOut),
+            (
+                State::Critical,
+                "CHECK_NRPE STATE CRITICAL: Socket timeout after 3 seconds.".into()
+            )
+        );
+        let refused = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(
+            text(Facts::Failed(ExchangeError::Connect(refused))),
+            (
+                State::Critical,
+                "connect to address 127.0.0.1 port 9: Connection refused".into()
+            )
+        );
+        assert_eq!(
+            text(Facts::Failed(ReadError::Closed { got: 0, need: 10 }.into())),
+            (State::Unknown, "CHECK_NRPE: Received 0 bytes from daemon.  Check the remote server logs for error messages.".into())
+        );
+        assert_eq!(
+            text(Facts::Failed(
+                ReadError::Decode(nrpe::DecodeError::BadCrc).into()
+            ))
+            .1,
+            "CHECK_NRPE: Response packet had invalid CRC32."
+        );
+        let u = check(&["-H", "h", "-u", "-t", "2"]).unwrap();
+        let r = evaluate(&Facts::TimedOut, &u);
+        assert_eq!(r.state(), State::Unknown);
+        assert_eq!(
+            r.relayed.unwrap(),
+            "CHECK_NRPE STATE UNKNOWN: Socket timeout after 2 seconds."
+        );
+    }
+}
