@@ -17,6 +17,9 @@ pub mod tcp;
 pub mod netio;
 pub mod services;
 pub mod tls;
+pub mod http;
+pub mod httpclient;
+pub mod vhosts;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -36,6 +39,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_ftp", prepare::<services::FtpCheck>),
     ("check_jabber", prepare::<services::JabberCheck>),
     ("check_spamd", prepare::<services::SpamdCheck>),
+    ("check_http", prepare::<http::HttpCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

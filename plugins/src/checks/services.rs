@@ -90,6 +90,7 @@ impl Check for SshCheck {
         s.expect = vec![b"SSH-".to_vec()];
         s.complete = |b| parse_ssh_ident(b).is_some() && b.ends_with(b"\n");
         s.mismatch = State::Critical;
+        s.stop_on_match = false;
         s.quit = Some(
             format!(
                 "SSH-2.0-check_ssh_{}\r\n",

@@ -138,6 +138,9 @@ pub struct Service {
     pub delay: Duration,
     /// When a reply is complete (default: a whole line).
     pub complete: fn(&[u8]) -> bool,
+    /// A reply is complete as soon as the expected strings appear (else only when
+    /// `complete` says so).
+    pub stop_on_match: bool,
     /// The whole check's time limit.
     pub timeout: Duration,
 }
@@ -181,6 +184,7 @@ impl Service {
             mismatch: State::Warning,
             delay: Duration::ZERO,
             complete: line_complete,
+            stop_on_match: true,
             timeout: common.timeout.duration,
         })
     }
@@ -285,7 +289,7 @@ impl Service {
             self.max_bytes,
             self.read_wait(start),
             |b| {
-                if expect_given {
+                if expect_given && self.stop_on_match {
                     self.matched(b) || complete(b)
                 } else {
                     complete(b)
@@ -404,6 +408,16 @@ pub fn evaluate_service(facts: &ServiceFacts, svc: &Service, now: i64) -> CheckR
             return CheckResult::new(
                 State::Critical,
                 format!("connection to {place} failed: {e}"),
+            )
+        }
+        Some(ReadEnd::TimedOut) if !svc.stop_on_match && svc.matched(received) => {
+            return CheckResult::new(
+                State::Critical,
+                format!(
+                    "incomplete response from {place} within {:.1} seconds: {}",
+                    facts.total.as_secs_f64(),
+                    netio::printable(received, 200)
+                ),
             )
         }
         _ => {}

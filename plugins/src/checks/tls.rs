@@ -149,6 +149,9 @@ fn describe_error(e: &rustls::Error) -> String {
             C::UnknownIssuer => "certificate issuer is not trusted".into(),
             C::BadSignature => "certificate has a bad signature".into(),
             C::Revoked => "certificate is revoked".into(),
+            other if format!("{other:?}").contains("CaUsedAsEndEntity") => {
+                "the server's certificate is a CA certificate".into()
+            }
             other => format!("invalid certificate: {other:?}"),
         },
         other => other.to_string(),
@@ -160,6 +163,7 @@ fn describe_error(e: &rustls::Error) -> String {
 pub struct TlsSettings {
     verifier: Option<Arc<WebPkiServerVerifier>>,
     provider: Arc<CryptoProvider>,
+    versions: Vec<&'static rustls::SupportedProtocolVersion>,
 }
 
 impl TlsSettings {
@@ -170,6 +174,7 @@ impl TlsSettings {
             return Ok(TlsSettings {
                 verifier: None,
                 provider,
+                versions: rustls::DEFAULT_VERSIONS.to_vec(),
             });
         }
         let mut roots = RootCertStore::empty();
@@ -184,7 +189,17 @@ impl TlsSettings {
         Ok(TlsSettings {
             verifier: Some(verifier),
             provider,
+            versions: rustls::DEFAULT_VERSIONS.to_vec(),
         })
+    }
+
+    /// Offers only these protocol versions.
+    pub fn with_versions(
+        mut self,
+        versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    ) -> Self {
+        self.versions = versions;
+        self
     }
 
     /// True when certificates are verified.
@@ -205,7 +220,7 @@ impl TlsSettings {
         });
         let start = Instant::now();
         let config = ClientConfig::builder_with_provider(self.provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(&self.versions)
             .map(|b| {
                 b.dangerous()
                     .with_custom_certificate_verifier(verifier)
