@@ -3,10 +3,12 @@
 use crate::plugin::runner::{prepare, DynCheck, UsageError};
 use std::sync::Arc;
 
+pub mod afs;
 pub mod disk;
 pub mod dns;
 pub mod dns_serial;
 pub mod dnsclient;
+pub mod krb5;
 pub mod load;
 pub mod mem;
 pub mod nrpe_client;
@@ -39,6 +41,8 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_ftp", prepare::<services::FtpCheck>),
     ("check_jabber", prepare::<services::JabberCheck>),
     ("check_spamd", prepare::<services::SpamdCheck>),
+    ("check_afs", prepare::<afs::AfsCheck>),
+    ("check_krb5", prepare::<krb5::Krb5Check>),
     ("check_http", prepare::<http::HttpCheck>),
 ];
 
