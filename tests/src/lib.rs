@@ -4,6 +4,8 @@
 //! # Layout
 //! - this file: running plugins, requiring programs (with the Debian package to
 //!   install), free loopback ports, child processes killed on drop.
+//! - [`procs`]: real processes (tagged sleepers, a zombie, another user's) for
+//!   check_procs.
 //! - [`daemon`]: a real Exim receiving notification mail, and the hcoop-monitor daemon
 //!   on a temp-dir configuration (API, SIGHUP, SIGKILL, restart).
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
@@ -15,6 +17,7 @@
 pub mod bind;
 pub mod daemon;
 pub mod hostfs;
+pub mod procs;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,394 @@
+//! check_procs end to end on real processes (tagged sleepers, a zombie, another user's
+//! processes under an nproc limit), and its parity with Debian's monitoring-plugins
+//! check_procs on the same processes at the same time.
+
+use hcoop_tests::procs::Procs;
+use hcoop_tests::{bin, debian_plugin, plugin, plugin_json, run};
+use serde_json::Value;
+
+/// The perfdata item `label` of a JSON result.
+fn perf<'a>(v: &'a Value, label: &str) -> &'a Value {
+    v["perfdata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["label"] == label)
+        .unwrap_or_else(|| panic!("no perfdata {label}: {v}"))
+}
+
+#[test]
+fn counts_tagged_sleepers_exactly() {
+    let mut p = Procs::new();
+    p.sleepers(3);
+    let tag = p.tag.as_str();
+    let v = plugin_json("check_procs", &["-a", tag, "-w", "2", "-c", "3"]);
+    assert_eq!(v["state"], "WARNING");
+    assert_eq!(v["exit_code"], 1);
+    assert_eq!(v["summary"], format!("3 processes with args '{tag}'"));
+    let procs = perf(&v, "procs");
+    assert_eq!(procs["value"], 3);
+    assert_eq!(procs["warn"], "2");
+    assert_eq!(procs["crit"], "3");
+    assert_eq!(procs["min"], 0);
+    assert_eq!(
+        v["text"],
+        format!("PROCS WARNING - 3 processes with args '{tag}' | procs=3;2;3;0\n")
+    );
+    // the endpoints are inclusive
+    assert_eq!(
+        plugin_json("check_procs", &["-a", tag, "-w", "3", "-c", "3"])["state"],
+        "OK"
+    );
+    assert_eq!(
+        plugin_json("check_procs", &["-a", tag, "-w", "1:2", "-c", "2:"])["state"],
+        "WARNING"
+    );
+    assert_eq!(
+        plugin_json("check_procs", &["-a", tag, "-c", "@3:3"])["state"],
+        "CRITICAL"
+    );
+    // the unique command name, the state and the user
+    let comm = p.comm.as_str();
+    let v = plugin_json("check_procs", &["-C", comm, "-s", "S", "-u", "root"]);
+    assert_eq!(
+        v["summary"],
+        format!("3 processes with STATE = S, UID = 0 (root), command name '{comm}'")
+    );
+    assert_eq!(perf(&v, "procs")["value"], 3);
+    let v = plugin_json("check_procs", &["-C", comm, "-s", "R", "-c", "1:"]);
+    assert_eq!(v["state"], "CRITICAL");
+    assert_eq!(perf(&v, "procs")["value"], 0);
+    let v = plugin_json("check_procs", &["-a", tag, "-X", comm]);
+    assert_eq!(perf(&v, "procs")["value"], 0);
+    let v = plugin_json(
+        "check_procs",
+        &["--ereg-argument-array", &format!("^{tag} 300$"), "-k"],
+    );
+    assert_eq!(perf(&v, "procs")["value"], 3);
+}
+
+#[test]
+fn never_counts_itself_or_its_parent() {
+    let tag = hcoop_tests::procs::unique_tag();
+    // our own arguments carry the tag
+    let v = plugin_json("check_procs", &["-a", &tag, "-c", "0"]);
+    assert_eq!(v["state"], "OK", "{v}");
+    // so do those of the shell that runs us (it stays our parent: a command follows)
+    let script = format!("{} -a {tag} -c 0; exit $?", bin("check_procs").display());
+    let r = run(std::path::Path::new("/bin/sh"), &["-c", &script]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        format!("PROCS OK - 0 processes with args '{tag}' | procs=0;;0;0\n")
+    );
+}
+
+#[test]
+fn children_of_a_parent() {
+    let mut p = Procs::new();
+    let parent = p.family(4);
+    let v = plugin_json(
+        "check_procs",
+        &["-p", &parent.to_string(), "-w", "4", "-c", "5"],
+    );
+    assert_eq!(v["state"], "OK");
+    assert_eq!(v["summary"], format!("4 processes with PPID = {parent}"));
+    assert_eq!(perf(&v, "procs")["value"], 4);
+}
+
+#[test]
+fn finds_a_zombie() {
+    let mut p = Procs::new();
+    let parent = p.zombie_parent().to_string();
+    let v = plugin_json("check_procs", &["-s", "Z", "-p", &parent, "-c", "0"]);
+    assert_eq!(v["state"], "CRITICAL");
+    assert_eq!(v["exit_code"], 2);
+    assert_eq!(
+        v["summary"],
+        format!("1 process with STATE = Z, PPID = {parent}")
+    );
+    // a zombie's arguments read "[comm] <defunct>", as ps shows them
+    let v = plugin_json("check_procs", &["-p", &parent, "-a", "[sleep] <defunct>"]);
+    assert_eq!(perf(&v, "procs")["value"], 1);
+    // per user: root has one zombie among the processes of the tag's parent
+    let v = plugin_json(
+        "check_procs",
+        &["--per-user", "-p", &parent, "--zombies-warning", "0"],
+    );
+    assert_eq!(v["state"], "WARNING");
+    assert_eq!(
+        v["summary"],
+        format!("1 of 1 users over their limits (processes with PPID = {parent}): root (1 zombie)")
+    );
+    assert_eq!(perf(&v, "zombies")["value"], 1);
+    assert_eq!(perf(&v, "offenders")["value"], 1);
+}
+
+#[test]
+fn another_users_processes_against_their_enforced_nproc_limit() {
+    let mut p = Procs::new();
+    p.as_nobody(2, 8).sleepers(1);
+    let tag = p.tag.as_str();
+    let v = plugin_json("check_procs", &["-a", tag, "-u", "nobody"]);
+    assert_eq!(
+        v["summary"],
+        format!("2 processes with UID = 65534 (nobody), args '{tag}'")
+    );
+    assert_eq!(
+        perf(
+            &plugin_json("check_procs", &["-a", tag, "-u", "65534"]),
+            "procs"
+        )["value"],
+        2
+    );
+    assert_eq!(
+        perf(
+            &plugin_json("check_procs", &["-a", tag, "-u", "root"]),
+            "procs"
+        )["value"],
+        1
+    );
+    // nobody: 2 tasks of the enforced limit 8 (from /proc/PID/limits) = 25%; root is
+    // exempt from nproc
+    let v = plugin_json(
+        "check_procs",
+        &[
+            "--per-user",
+            "-a",
+            tag,
+            "--nproc-warning",
+            "20",
+            "--nproc-critical",
+            "30%",
+        ],
+    );
+    assert_eq!(v["state"], "WARNING", "{v}");
+    assert_eq!(
+        v["summary"],
+        format!(
+            "1 of 2 users over their limits (processes with args '{tag}'): nobody (nproc 25.0% (2 of 8 tasks))"
+        )
+    );
+    assert_eq!(v["details"].as_array().unwrap().len(), 1);
+    assert_eq!(v["details"][0]["state"], "WARNING");
+    let line = v["details"][0]["text"].as_str().unwrap();
+    assert!(
+        line.starts_with(
+            "nobody (uid 65534): nproc 25.0% (2 of 8 tasks); 2 processes, 2 tasks, 25.0% of nproc 8, RSS "
+        ),
+        "{line}"
+    );
+    assert_eq!(perf(&v, "users")["value"], 2);
+    assert_eq!(perf(&v, "offenders")["value"], 1);
+    assert_eq!(perf(&v, "procs")["value"], 3);
+    let pct = perf(&v, "max_nproc_percent");
+    assert_eq!(pct["value"], 25.0);
+    assert_eq!(pct["uom"], "%");
+    assert_eq!(pct["warn"], "20");
+    assert_eq!(pct["crit"], "30");
+    // a given limit wins; excluded users and low uids are left out
+    let v = plugin_json(
+        "check_procs",
+        &[
+            "--per-user",
+            "-a",
+            tag,
+            "--nproc-limit",
+            "2",
+            "--nproc-critical",
+            "99",
+            "--exclude-user",
+            "root",
+        ],
+    );
+    assert_eq!(v["state"], "CRITICAL");
+    assert_eq!(perf(&v, "users")["value"], 1);
+    let v = plugin_json(
+        "check_procs",
+        &[
+            "--per-user",
+            "-a",
+            tag,
+            "--min-uid",
+            "70000",
+            "--nproc-limit",
+            "1",
+            "-c",
+            "0",
+        ],
+    );
+    assert_eq!(v["state"], "OK");
+    assert_eq!(perf(&v, "users")["value"], 0);
+    // memory and CPU time per user
+    let v = plugin_json(
+        "check_procs",
+        &[
+            "--per-user",
+            "-a",
+            tag,
+            "-u",
+            "nobody",
+            "--user-rss-warning",
+            "1K",
+            "--user-vsz-critical",
+            "10T",
+            "--cputime-critical",
+            "@0:0",
+        ],
+    );
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    let why = v["summary"].as_str().unwrap();
+    assert!(
+        why.contains("2 processes over the CPU time limit") && why.contains(", RSS "),
+        "{why}"
+    );
+}
+
+#[test]
+fn per_process_metrics() {
+    let mut p = Procs::new();
+    p.sleepers(2);
+    let tag = p.tag.as_str();
+    let v = plugin_json(
+        "check_procs",
+        &["-a", tag, "-m", "RSS", "-w", "1", "-c", "10000000"],
+    );
+    assert_eq!(v["state"], "WARNING");
+    assert!(
+        v["summary"].as_str().unwrap().starts_with(&format!(
+            "RSS: 2 warn out of 2 processes with args '{tag}'; highest "
+        )),
+        "{v}"
+    );
+    assert_eq!(perf(&v, "procs_warn")["value"], 2);
+    assert_eq!(perf(&v, "procs_crit")["value"], 0);
+    assert_eq!(perf(&v, "rss_max")["uom"], "KB");
+    assert_eq!(v["details"].as_array().unwrap().len(), 2);
+    let v = plugin_json("check_procs", &["-a", tag, "-m", "vsz", "-c", "1"]);
+    assert_eq!(v["state"], "CRITICAL");
+    assert_eq!(perf(&v, "procs_crit")["value"], 2);
+    for metric in ["ELAPSED", "CPUTIME", "CPU"] {
+        let v = plugin_json("check_procs", &["-a", tag, "-m", metric, "-w", "3600"]);
+        assert_eq!(v["state"], "OK", "{metric}: {v}");
+    }
+    let v = plugin_json(
+        "check_procs",
+        &["-a", tag, "-m", "ELAPSED", "-c", "@0:3600"],
+    );
+    assert_eq!(v["state"], "CRITICAL");
+}
+
+#[test]
+fn bad_input_is_one_line_and_unknown() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["-w", "5:1"], "invalid range '5:1'"),
+        (&["-c", "ten"], "invalid range 'ten'"),
+        (&["-m", "FOO"], "invalid value 'FOO' for '--metric"),
+        (&["-r", "big"], "--rss"),
+        (&["-z", "-1"], "--vsz"),
+        (&["-p", "x"], "--ppid"),
+        (&["-P", "lots"], "--pcpu"),
+        (
+            &["-u", "no-such-user-here"],
+            "-u/--user: user 'no-such-user-here' was not found",
+        ),
+        (
+            &["--ereg-argument-array", "(("],
+            "--ereg-argument-array: invalid regular expression",
+        ),
+        (&["-X", ","], "-X/--exclude-process"),
+        (
+            &["--nproc-warning", "80"],
+            "--nproc-warning needs --per-user",
+        ),
+        (
+            &["--per-user", "--user-rss-warning", "2Z"],
+            "--user-rss-warning",
+        ),
+        (&["--per-user", "-m", "VSZ"], "-m VSZ"),
+        (&["--bogus"], "--bogus"),
+        (&["-t", "0"], "--timeout"),
+    ];
+    for (args, needle) in cases {
+        let r = plugin("check_procs", args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stdout.starts_with("PROCS UNKNOWN - ") && r.stdout.contains(needle),
+            "{args:?}: {}",
+            r.stdout
+        );
+        assert!(r.stderr.is_empty(), "{args:?}: {}", r.stderr);
+    }
+}
+
+/// The process count in a first line: ours `PROCS OK - 3 processes ...` or
+/// monitoring-plugins' `RSS OK: 3 processes ...`/`3 warn out of 3 processes`.
+fn count_in(line: &str) -> u64 {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "process" || *w == "processes")
+        .unwrap_or_else(|| panic!("no count in {line}"));
+    words[at - 1].parse().unwrap()
+}
+
+#[test]
+fn same_state_and_count_as_monitoring_plugins() {
+    let theirs = debian_plugin("check_procs");
+    let ours = bin("check_procs");
+    let mut p = Procs::new();
+    p.sleepers(3).as_nobody(2, 100);
+    let parent = p.family(2).to_string();
+    let zparent = p.zombie_parent().to_string();
+    let tag = p.tag.clone();
+    let comm = p.comm.clone();
+    let t = tag.as_str();
+    let c = comm.as_str();
+    let ereg = format!("{t} 30+$");
+    let table: Vec<Vec<&str>> = vec![
+        vec!["-a", t],
+        vec!["-a", t, "-w", "7", "-c", "8"],
+        vec!["-a", t, "-w", "6", "-c", "8"],
+        vec!["-a", t, "-w", "5", "-c", "6"],
+        vec!["-a", t, "-w", "10:", "-c", "20:"],
+        vec!["-a", t, "-c", "@8"],
+        vec!["-C", c, "-w", "2"],
+        vec!["-C", c, "-c", "8:"],
+        vec!["-C", c, "-u", "nobody", "-w", "1"],
+        vec!["-C", c, "-u", "65534", "-c", "2"],
+        vec!["-C", c, "-u", "root"],
+        vec!["-C", c, "-s", "S"],
+        vec!["-C", c, "-s", "R", "-c", "1:"],
+        vec!["-C", c, "-s", "Z"],
+        vec!["-p", &zparent, "-s", "Z", "-c", "0"],
+        vec!["-p", &zparent],
+        vec!["-p", &parent, "-w", "1", "-c", "2"],
+        vec!["-a", t, "-r", "1"],
+        vec!["-a", t, "-r", "999999999"],
+        vec!["-a", t, "-z", "1000"],
+        vec!["-a", t, "-P", "0"],
+        vec!["-a", t, "-P", "50"],
+        vec!["--ereg-argument-array", &ereg],
+        vec!["-a", t, "-k"],
+        vec!["-a", t, "-m", "RSS", "-w", "1", "-c", "100000000"],
+        vec!["-a", t, "-m", "RSS", "-c", "1"],
+        vec!["-a", t, "-m", "RSS", "-w", "100000000"],
+        vec!["-a", t, "-m", "VSZ", "-w", "100", "-c", "100000000"],
+        vec!["-C", c, "-m", "VSZ", "-c", "1:"],
+        vec!["-a", t, "-m", "ELAPSED", "-w", "3600", "-c", "7200"],
+        vec!["-a", t, "-m", "ELAPSED", "-w", "@0:3600"],
+        vec!["-a", t, "-m", "CPU", "-w", "50", "-c", "90"],
+    ];
+    for args in &table {
+        let a = run(&ours, args);
+        let b = run(&theirs, args);
+        assert_eq!(
+            (a.code, count_in(a.first_line())),
+            (b.code, count_in(b.first_line())),
+            "{args:?}\nours:   {}theirs: {}",
+            a.stdout,
+            b.stdout
+        );
+    }
+}
