@@ -10,12 +10,14 @@
 //!   on a temp-dir configuration (API, SIGHUP, SIGKILL, restart).
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
+//! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
 //!
 //! The plugin binaries must be built first (`cargo build --workspace --bins`, which
 //! `tests/run.sh` does).
 
 pub mod bind;
 pub mod daemon;
+pub mod exim;
 pub mod hostfs;
 pub mod procs;
 

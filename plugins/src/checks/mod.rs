@@ -8,12 +8,17 @@ pub mod disk;
 pub mod dns;
 pub mod dns_serial;
 pub mod dnsclient;
+pub mod file_age;
 pub mod krb5;
 pub mod load;
+pub mod logwatch;
+pub mod mailq;
 pub mod mem;
 pub mod nrpe_client;
 pub mod processes;
 pub mod procs;
+pub mod statefile;
+pub mod subprocess;
 pub mod swap;
 pub mod tcp;
 pub mod netio;
@@ -44,6 +49,9 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_afs", prepare::<afs::AfsCheck>),
     ("check_krb5", prepare::<krb5::Krb5Check>),
     ("check_http", prepare::<http::HttpCheck>),
+    ("check_file_age", prepare::<file_age::FileAgeCheck>),
+    ("check_mailq", prepare::<mailq::MailqCheck>),
+    ("check_log", prepare::<logwatch::LogCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

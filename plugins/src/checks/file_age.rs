@@ -1,0 +1,423 @@
+//! check_file_age: the age, size and number of files matching paths or globs — backup
+//! freshness, stuck spool directories. Options follow monitoring-plugins' check_file_age
+//! (`-f`, `-w`/`-c` age in seconds, `-W`/`-C` minimum size, `-i`).
+
+use crate::plugin::units::parse_size;
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+};
+use clap::Parser;
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Which matched files are held against the age and size thresholds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Select {
+    /// The most recently modified file (backups: is the latest one fresh and whole?).
+    Newest,
+    /// The least recently modified file (spools: is anything stuck?).
+    Oldest,
+    /// Every file, each named when it is out of bounds.
+    Every,
+}
+
+/// Command line of check_file_age.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_file_age",
+    version,
+    about = "Checks the age, size and number of files matching paths or globs.\n\nA bare age N alerts above N seconds; a size SIZE (units K, M, G) alerts below SIZE bytes. No matching file is CRITICAL unless -i.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// File, or glob (`*`, `?`, `[...]`), to check; repeatable
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub files: Vec<String>,
+
+    /// Warning age range in seconds (default 240)
+    #[arg(
+        short = 'w',
+        long = "warning-age",
+        value_name = "SECONDS",
+        default_value = "240",
+        allow_hyphen_values = true
+    )]
+    pub warning_age: Range,
+
+    /// Critical age range in seconds (default 600)
+    #[arg(
+        short = 'c',
+        long = "critical-age",
+        value_name = "SECONDS",
+        default_value = "600",
+        allow_hyphen_values = true
+    )]
+    pub critical_age: Range,
+
+    /// Warning when a file is smaller than SIZE bytes
+    #[arg(short = 'W', long = "warning-size", value_name = "SIZE")]
+    pub warning_size: Option<String>,
+
+    /// Critical when a file is smaller than SIZE bytes
+    #[arg(short = 'C', long = "critical-size", value_name = "SIZE")]
+    pub critical_size: Option<String>,
+
+    /// OK (instead of CRITICAL) when nothing matches
+    #[arg(short = 'i', long = "ignore-missing")]
+    pub ignore_missing: bool,
+
+    /// Which files the age and size thresholds apply to
+    #[arg(long = "select", value_enum, default_value_t = Select::Newest)]
+    pub select: Select,
+
+    /// Warning range on the number of matching files (e.g. 100 for a spool)
+    #[arg(
+        long = "count-warning",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub count_warning: Option<Range>,
+
+    /// Critical range on the number of matching files
+    #[arg(
+        long = "count-critical",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub count_critical: Option<Range>,
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct FileAgeCheck {
+    pub patterns: Vec<String>,
+    pub age: Thresholds,
+    /// Size thresholds over bytes (`SIZE:` ranges: alert below).
+    pub size: Thresholds,
+    pub ignore_missing: bool,
+    pub select: Select,
+    pub count: Thresholds,
+}
+
+/// One matching file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileInfo {
+    pub path: String,
+    pub mtime: SystemTime,
+    pub size: u64,
+}
+
+/// What was found on disk.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileFacts {
+    /// Regular files (and symlinks to them) matching any pattern, without duplicates.
+    pub files: Vec<FileInfo>,
+}
+
+fn min_size(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageError> {
+    text.as_deref()
+        .map(|t| {
+            parse_size(t)
+                .map(|b| Range::below(b as f64))
+                .map_err(|e| UsageError(format!("{which} size: {e}")))
+        })
+        .transpose()
+}
+
+impl Check for FileAgeCheck {
+    type Args = Args;
+    const LABEL: &'static str = "FILE_AGE";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        if args.files.is_empty() {
+            return Err(UsageError::new(
+                "no file to check: give -f PATH (a path or glob)",
+            ));
+        }
+        for p in &args.files {
+            if p.is_empty() {
+                return Err(UsageError::new("-f needs a path"));
+            }
+            glob::Pattern::new(p).map_err(|e| UsageError(format!("bad glob '{p}': {e}")))?;
+        }
+        Ok(FileAgeCheck {
+            patterns: args.files,
+            age: Thresholds::new(Some(args.warning_age), Some(args.critical_age)),
+            size: Thresholds::new(
+                min_size(&args.warning_size, "warning")?,
+                min_size(&args.critical_size, "critical")?,
+            ),
+            ignore_missing: args.ignore_missing,
+            select: args.select,
+            count: Thresholds::new(args.count_warning, args.count_critical),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || match self.fetch() {
+            Ok(f) => evaluate(&f, self, SystemTime::now()),
+            Err(e) => CheckResult::unknown(e),
+        }))
+    }
+}
+
+impl FileAgeCheck {
+    /// Expands the patterns and reads each file's metadata.
+    pub fn fetch(&self) -> Result<FileFacts, String> {
+        let mut files: Vec<FileInfo> = Vec::new();
+        for p in &self.patterns {
+            let paths = glob::glob(p).map_err(|e| format!("bad glob '{p}': {e}"))?;
+            for entry in paths {
+                let path: PathBuf = entry.map_err(|e| format!("cannot read {e}"))?;
+                let meta = std::fs::metadata(&path)
+                    .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+                if !meta.is_file() {
+                    continue;
+                }
+                let path = path.display().to_string();
+                if files.iter().any(|f| f.path == path) {
+                    continue;
+                }
+                files.push(FileInfo {
+                    path,
+                    mtime: meta
+                        .modified()
+                        .map_err(|e| format!("no mtime for {}: {e}", p))?,
+                    size: meta.len(),
+                });
+            }
+        }
+        Ok(FileFacts { files })
+    }
+}
+
+fn age_secs(f: &FileInfo, now: SystemTime) -> i64 {
+    match now.duration_since(f.mtime) {
+        Ok(d) => d.as_secs() as i64,
+        // modified in the future: a negative age, as monitoring-plugins shows it
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// Turns the facts into the result (pure).
+pub fn evaluate(facts: &FileFacts, check: &FileAgeCheck, now: SystemTime) -> CheckResult {
+    let what = check.patterns.join(", ");
+    let count = facts.files.len();
+    let count_perf = PerfData::new("count", count)
+        .thresholds(&check.count)
+        .min(0);
+    if facts.files.is_empty() {
+        let state = if check.ignore_missing {
+            State::Ok
+        } else {
+            State::Critical
+        };
+        let mut r = CheckResult::new(state, format!("{what}: no such file"));
+        r.raise(check.count.state(0.0));
+        return r.with_perf(count_perf);
+    }
+    let mut sorted: Vec<&FileInfo> = facts.files.iter().collect();
+    sorted.sort_by(|a, b| b.mtime.cmp(&a.mtime).then(a.path.cmp(&b.path)));
+    let chosen: Vec<&FileInfo> = match check.select {
+        Select::Newest => vec![sorted[0]],
+        Select::Oldest => vec![sorted[sorted.len() - 1]],
+        Select::Every => sorted.clone(),
+    };
+    let judge = |f: &FileInfo| {
+        let age = age_secs(f, now);
+        check
+            .age
+            .state(age as f64)
+            .worst(check.size.state(f.size as f64))
+    };
+    let describe = |f: &FileInfo| {
+        format!(
+            "{} is {} seconds old and {} bytes",
+            f.path,
+            age_secs(f, now),
+            f.size
+        )
+    };
+    let count_state = check.count.state(count as f64);
+    let mut r = match check.select {
+        Select::Newest | Select::Oldest => {
+            let f = chosen[0];
+            let mut summary = describe(f);
+            if count > 1 {
+                let which = if check.select == Select::Newest {
+                    "newest"
+                } else {
+                    "oldest"
+                };
+                summary = format!("{which} of {count} files: {summary}");
+            }
+            let mut r = CheckResult::new(judge(f), summary);
+            r.push_perf(
+                PerfData::new("age", age_secs(f, now))
+                    .uom(Uom::Seconds)
+                    .thresholds(&check.age),
+            );
+            r.push_perf(
+                PerfData::new("size", f.size)
+                    .uom(Uom::Bytes)
+                    .thresholds(&check.size)
+                    .min(0),
+            );
+            r
+        }
+        Select::Every => {
+            let bad: Vec<(&FileInfo, State)> = chosen
+                .iter()
+                .map(|f| (*f, judge(f)))
+                .filter(|(_, s)| *s != State::Ok)
+                .collect();
+            let summary = if bad.is_empty() {
+                format!("{count} files within bounds")
+            } else {
+                format!("{} of {count} files out of bounds", bad.len())
+            };
+            let mut r = CheckResult::new(State::Ok, summary);
+            let mut bad = bad;
+            bad.sort_by_key(|(_, s)| std::cmp::Reverse(s.severity()));
+            for (f, s) in bad {
+                r.push_sub(s, describe(f));
+            }
+            let oldest = sorted[sorted.len() - 1];
+            r.push_perf(
+                PerfData::new("oldest_age", age_secs(oldest, now))
+                    .uom(Uom::Seconds)
+                    .thresholds(&check.age),
+            );
+            r
+        }
+    };
+    if count_state != State::Ok {
+        r.summary.push_str(&format!(" ({count} files)"));
+    }
+    r.raise(count_state);
+    r.with_perf(count_perf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+    use std::time::Duration;
+
+    fn check(argv: &[&str]) -> Result<FileAgeCheck, UsageError> {
+        let args = parse_args::<FileAgeCheck>(
+            std::iter::once("check_file_age").chain(argv.iter().copied()),
+        )?
+        .unwrap();
+        FileAgeCheck::new(args)
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    fn file(path: &str, mtime: u64, size: u64) -> FileInfo {
+        FileInfo {
+            path: path.into(),
+            mtime: at(mtime),
+            size,
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn newest_file_age_and_size() {
+        let c = check(&["-f", "/b/*", "-w", "3600", "-c", "7200", "-W", "1K"]).unwrap();
+        let facts = FileFacts {
+            files: vec![file("/b/old", 1000, 5000), file("/b/new", 5000, 2000)],
+        };
+        let r = evaluate(&facts, &c, at(8600));
+        assert_eq!(
+            render_text("FILE_AGE", &r),
+            "FILE_AGE OK - newest of 2 files: /b/new is 3600 seconds old and 2000 bytes | age=3600s;3600;7200 size=2000B;1024:;;0 count=2;;;0\n"
+        );
+        assert_eq!(evaluate(&facts, &c, at(8601)).state(), State::Warning);
+        assert_eq!(evaluate(&facts, &c, at(12201)).state(), State::Critical);
+        let small = FileFacts {
+            files: vec![file("/b/new", 5000, 1023)],
+        };
+        assert_eq!(evaluate(&small, &c, at(5000)).state(), State::Warning);
+    }
+
+    #[test]
+    fn every_file_names_the_stuck_ones() {
+        let c = check(&["-f", "/s/*", "--select", "every", "-w", "60", "-c", "600"]).unwrap();
+        let facts = FileFacts {
+            files: vec![
+                file("/s/a", 990, 1),
+                file("/s/b", 100, 1),
+                file("/s/c", 700, 1),
+            ],
+        };
+        let r = evaluate(&facts, &c, at(1000));
+        assert_eq!(
+            render_text("FILE_AGE", &r),
+            "FILE_AGE CRITICAL - 2 of 3 files out of bounds | oldest_age=900s;60;600 count=3;;;0\n[CRITICAL] /s/b is 900 seconds old and 1 bytes\n[WARNING] /s/c is 300 seconds old and 1 bytes\n"
+        );
+    }
+
+    #[test]
+    fn count_thresholds_and_missing_files() {
+        let c = check(&["-f", "/s/*", "--select", "oldest", "--count-warning", "1"]).unwrap();
+        let facts = FileFacts {
+            files: vec![file("/s/a", 990, 1), file("/s/b", 995, 1)],
+        };
+        let r = evaluate(&facts, &c, at(1000));
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "oldest of 2 files: /s/a is 10 seconds old and 1 bytes (2 files)"
+        );
+        let none = FileFacts::default();
+        assert_eq!(evaluate(&none, &c, at(0)).state(), State::Critical);
+        assert_eq!(evaluate(&none, &c, at(0)).summary, "/s/*: no such file");
+        let c = check(&["-f", "/x", "-i"]).unwrap();
+        assert_eq!(evaluate(&none, &c, at(0)).state(), State::Ok);
+    }
+
+    #[test]
+    fn future_mtime_is_a_negative_age() {
+        let c = check(&["-f", "/x"]).unwrap();
+        let facts = FileFacts {
+            files: vec![file("/x", 1010, 0)],
+        };
+        assert_eq!(
+            evaluate(&facts, &c, at(1000)).summary,
+            "/x is -10 seconds old and 0 bytes"
+        );
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        assert_eq!(
+            check(&["-f", "/x", "-W", "12 parsecs"]).unwrap_err().0,
+            "warning size: '12 parsecs': unknown size unit 'parsecs'"
+        );
+        assert!(check(&["-f", "/x", "-w", "10:5"])
+            .unwrap_err()
+            .0
+            .contains("start is greater than end"));
+        assert!(check(&["-f", "/x/[a"])
+            .unwrap_err()
+            .0
+            .starts_with("bad glob '/x/[a'"));
+        assert!(check(&[]).is_err());
+    }
+}
