@@ -544,6 +544,7 @@ impl Config {
                 schedule: Schedule::new(&defaults, &h.settings),
             });
         }
+        let mut seen = std::collections::HashSet::new();
         for (at, s) in raw {
             let name = s.name.into_inner();
             let at = format!("{at}: service '{name}' on '{}'", s.host);
@@ -559,11 +560,7 @@ impl Config {
                     continue;
                 }
             };
-            if config
-                .services
-                .iter()
-                .any(|o: &Service| o.host == s.host && o.name == name)
-            {
+            if !seen.insert((s.host.clone(), name.clone())) {
                 errors.push(format!("{at}: defined twice"));
                 continue;
             }
