@@ -19,6 +19,7 @@ pub mod bind;
 pub mod daemon;
 pub mod exim;
 pub mod hostfs;
+pub mod web;
 pub mod procs;
 
 use std::net::TcpListener;

@@ -88,7 +88,8 @@ impl Check for SshCheck {
         }
         let mut s = Service::from_args(&args.service, &args.common, 22, 22)?;
         s.expect = vec![b"SSH-".to_vec()];
-        s.complete = |b| parse_ssh_ident(b).is_some() && b.ends_with(b"\n");
+        // the first whole line: the identification, or what the server says instead
+        s.complete = tcp::line_complete;
         s.mismatch = State::Critical;
         s.stop_on_match = false;
         s.quit = Some(

@@ -1,0 +1,506 @@
+//! Web and TCP service fixtures: a test CA made with openssl (valid, expired, wrong-name
+//! and self-signed certificates), nginx with name-based virtual hosts over HTTP and
+//! HTTPS, sshd, vsftpd, prosody and spamd on loopback ports in a temp dir, and fake
+//! servers for the faults real servers do not make (hang, garbage, trickle, reset).
+
+use crate::{free_port, require, wait_until, Guard};
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn sh(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(path: &Path, text: &str) {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).expect("create dir");
+    }
+    std::fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+}
+
+/// A certificate and its key.
+#[derive(Debug, Clone)]
+pub struct CertPair {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// A test certificate authority run with `openssl ca` (which can back-date).
+pub struct Pki {
+    dir: PathBuf,
+    /// The CA certificate, for `--ca-cert`.
+    pub ca_cert: PathBuf,
+}
+
+impl Pki {
+    /// Makes a CA in `dir/pki`.
+    pub fn new(dir: &Path) -> Pki {
+        let openssl = require("openssl", "openssl");
+        let d = dir.join("pki");
+        std::fs::create_dir_all(d.join("newcerts")).unwrap();
+        write(&d.join("index.txt"), "");
+        write(&d.join("serial"), "1000\n");
+        write(
+            &d.join("ca.cnf"),
+            &format!(
+                "[ca]\ndefault_ca = CA_default\n[CA_default]\ndir = {0}\ndatabase = {0}/index.txt\n\
+new_certs_dir = {0}/newcerts\nserial = {0}/serial\ncertificate = {0}/ca.crt\n\
+private_key = {0}/ca.key\ndefault_md = sha256\ndefault_days = 365\npolicy = policy_any\n\
+copy_extensions = copy\nunique_subject = no\n[policy_any]\ncommonName = supplied\n",
+                d.display()
+            ),
+        );
+        sh(Command::new(&openssl)
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "3650",
+                "-subj",
+                "/CN=hcoop test CA",
+            ])
+            .args([
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ])
+            .arg("-keyout")
+            .arg(d.join("ca.key"))
+            .arg("-out")
+            .arg(d.join("ca.crt")));
+        Pki {
+            ca_cert: d.join("ca.crt"),
+            dir: d,
+        }
+    }
+
+    /// A certificate for `name` (and `sans`) signed by the CA; `dates` back-dates it as
+    /// `(start, end)` in `YYYYMMDDHHMMSSZ`.
+    pub fn issue(&self, name: &str, sans: &[&str], dates: Option<(&str, &str)>) -> CertPair {
+        let openssl = require("openssl", "openssl");
+        let key = self.dir.join(format!("{name}.key"));
+        let csr = self.dir.join(format!("{name}.csr"));
+        let cert = self.dir.join(format!("{name}.crt"));
+        let san: Vec<String> = std::iter::once(name)
+            .chain(sans.iter().copied())
+            .map(|n| format!("DNS:{n}"))
+            .collect();
+        sh(Command::new(&openssl)
+            .args([
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+            ])
+            .args([
+                "-subj",
+                &format!("/CN={name}"),
+                "-addext",
+                &format!("subjectAltName={}", san.join(",")),
+            ])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr));
+        let mut ca = Command::new(&openssl);
+        ca.args(["ca", "-batch", "-notext", "-config"])
+            .arg(self.dir.join("ca.cnf"))
+            .arg("-in")
+            .arg(&csr)
+            .arg("-out")
+            .arg(&cert);
+        match dates {
+            Some((start, end)) => ca.args(["-startdate", start, "-enddate", end]),
+            None => ca.args(["-days", "200"]),
+        };
+        sh(&mut ca);
+        CertPair { cert, key }
+    }
+
+    /// A self-signed certificate for `name`.
+    pub fn self_signed(&self, name: &str) -> CertPair {
+        let openssl = require("openssl", "openssl");
+        let key = self.dir.join(format!("{name}.self.key"));
+        let cert = self.dir.join(format!("{name}.self.crt"));
+        sh(Command::new(&openssl)
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-days",
+                "100",
+            ])
+            .args([
+                "-subj",
+                &format!("/CN={name}"),
+                "-addext",
+                &format!("subjectAltName=DNS:{name}"),
+            ])
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert));
+        CertPair { cert, key }
+    }
+}
+
+/// Waits until something accepts on 127.0.0.1:`port`.
+pub fn wait_port(port: u16, secs: f64) -> bool {
+    wait_until(secs, || TcpStream::connect(("127.0.0.1", port)).is_ok())
+}
+
+/// nginx serving the test virtual hosts.
+pub struct Nginx {
+    _guard: Guard,
+    pub http_port: u16,
+    pub https_port: u16,
+    pub pki: Pki,
+    pub dir: PathBuf,
+}
+
+/// The body of a.test's index page.
+pub const A_INDEX: &str = "<html><body>Welcome to a.test</body></html>\n";
+
+/// Starts nginx in `dir` with these virtual hosts:
+/// HTTP: a.test (index, /missing 404, /broken 500, /redirect1 301 -> /redirect2 302 ->
+/// b.test, /loop 301 to itself, /slow/ at 1000 bytes/s, /private basic auth), b.test,
+/// and v1.test ... vN.test (any `vDIGITS.test`); HTTPS: a.test (valid), expired.test,
+/// wrong.test (a certificate for other.test), self.test (self-signed); TLS 1.2 only.
+pub fn start_nginx(dir: &Path) -> Nginx {
+    let nginx = require("/usr/sbin/nginx", "nginx");
+    let pki = Pki::new(dir);
+    let a = pki.issue("a.test", &["www.a.test"], None);
+    let expired = pki.issue(
+        "expired.test",
+        &[],
+        Some(("20200101000000Z", "20200201000000Z")),
+    );
+    let wrong = pki.issue("other.test", &[], None);
+    let selfs = pki.self_signed("self.test");
+    let (hp, sp) = (free_port(), free_port());
+    let www = dir.join("www");
+    write(&www.join("a/index.html"), A_INDEX);
+    write(&www.join("a/slow/big.html"), &"x".repeat(2500));
+    write(&www.join("a/private/index.html"), "secret\n");
+    write(&www.join("b/index.html"), "b.test here\n");
+    // user:password, apr1 hash made by openssl
+    let hash = Command::new(require("openssl", "openssl"))
+        .args(["passwd", "-apr1", "s3cret"])
+        .output()
+        .expect("openssl passwd");
+    write(
+        &dir.join("htpasswd"),
+        &format!("member:{}", String::from_utf8_lossy(&hash.stdout)),
+    );
+    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
+    }
+    let d = dir.display();
+    let tls = |c: &CertPair| {
+        format!(
+            "ssl_certificate {}; ssl_certificate_key {};",
+            c.cert.display(),
+            c.key.display()
+        )
+    };
+    let conf = format!(
+        r#"user root root;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  default_type text/html;
+  keepalive_requests 100000;
+  ssl_protocols TLSv1.2;
+  server {{
+    listen 127.0.0.1:{hp} default_server;
+    server_name a.test;
+    root {d}/www/a;
+    add_header X-Member a;
+    location = /missing {{ return 404; }}
+    location = /broken {{ return 500; }}
+    location = /redirect1 {{ return 301 /redirect2; }}
+    location = /redirect2 {{ return 302 http://b.test:{hp}/; }}
+    location = /loop {{ return 301 /loop; }}
+    location /slow/ {{ limit_rate 1000; }}
+    location /private/ {{ auth_basic "members"; auth_basic_user_file {d}/htpasswd; }}
+  }}
+  server {{ listen 127.0.0.1:{hp}; server_name b.test; root {d}/www/b; }}
+  server {{ listen 127.0.0.1:{hp}; server_name ~^v\d+\.test$; location / {{ return 200 "vhost $host\n"; }} }}
+  server {{ listen 127.0.0.1:{sp} ssl default_server; server_name a.test www.a.test; {ta} root {d}/www/a; }}
+  server {{ listen 127.0.0.1:{sp} ssl; server_name expired.test; {te} root {d}/www/a; }}
+  server {{ listen 127.0.0.1:{sp} ssl; server_name wrong.test; {tw} root {d}/www/a; }}
+  server {{ listen 127.0.0.1:{sp} ssl; server_name self.test; {ts} root {d}/www/a; }}
+}}
+"#,
+        ta = tls(&a),
+        te = tls(&expired),
+        tw = tls(&wrong),
+        ts = tls(&selfs),
+    );
+    let conf_path = dir.join("nginx.conf");
+    write(&conf_path, &conf);
+    let guard = Guard::spawn(
+        Command::new(nginx)
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(
+        wait_port(hp, 10.0) && wait_port(sp, 10.0),
+        "nginx did not start: {}",
+        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+    );
+    Nginx {
+        _guard: guard,
+        http_port: hp,
+        https_port: sp,
+        pki,
+        dir: dir.to_path_buf(),
+    }
+}
+
+/// What a fake server does with each connection.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Accepts and never answers.
+    Hang,
+    /// Sends these bytes, then waits.
+    Garbage(Vec<u8>),
+    /// Sends one byte of this text every 300 ms.
+    Trickle(Vec<u8>),
+    /// Resets the connection at once.
+    Reset,
+}
+
+/// Starts a fake server on 127.0.0.1; returns its port. It lives as long as the test.
+pub fn fake_server(fault: Fault) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            let fault = fault.clone();
+            match fault {
+                Fault::Hang => held.push(s),
+                Fault::Garbage(b) => {
+                    let mut s = s;
+                    let _ = s.write_all(&b);
+                    held.push(s);
+                }
+                Fault::Trickle(b) => {
+                    std::thread::spawn(move || {
+                        let mut s = s;
+                        for c in b.iter().cycle() {
+                            if s.write_all(&[*c]).is_err() {
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(300));
+                        }
+                    });
+                }
+                Fault::Reset => {
+                    let _ = socket_linger_zero(&s);
+                    drop(s);
+                }
+            }
+        }
+    });
+    port
+}
+
+/// SO_LINGER 0, so closing sends a reset.
+fn socket_linger_zero(s: &TcpStream) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt on an owned socket with a correctly sized value.
+    let r = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&l as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// A started daemon and its port.
+pub struct Daemon {
+    _guard: Guard,
+    pub port: u16,
+}
+
+/// sshd on a loopback port with its own host key and configuration.
+pub fn start_sshd(dir: &Path) -> Daemon {
+    let sshd = require("/usr/sbin/sshd", "openssh-server");
+    let keygen = require("ssh-keygen", "openssh-client");
+    std::fs::create_dir_all("/run/sshd").expect("privilege separation dir");
+    let key = dir.join("ssh_host_ed25519_key");
+    sh(Command::new(keygen)
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&key));
+    let port = free_port();
+    let conf = dir.join("sshd_config");
+    write(
+        &conf,
+        &format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}/sshd.pid\nUsePAM no\n",
+            key.display(),
+            dir.display()
+        ),
+    );
+    let guard = Guard::spawn(
+        Command::new(sshd)
+            .arg("-D")
+            .arg("-f")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(wait_port(port, 10.0), "sshd did not start");
+    Daemon {
+        _guard: guard,
+        port,
+    }
+}
+
+/// vsftpd on a loopback port, offering AUTH TLS with `cert`.
+pub fn start_vsftpd(dir: &Path, cert: &CertPair) -> Daemon {
+    let vsftpd = require("/usr/sbin/vsftpd", "vsftpd");
+    let empty = dir.join("ftp-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let port = free_port();
+    let conf = dir.join("vsftpd.conf");
+    write(
+        &conf,
+        &format!(
+            "listen=YES\nlisten_address=127.0.0.1\nlisten_port={port}\nbackground=NO\n\
+anonymous_enable=NO\nlocal_enable=YES\nsecure_chroot_dir={}\nftpd_banner=hcoop test FTP\n\
+ssl_enable=YES\nrsa_cert_file={}\nrsa_private_key_file={}\nallow_anon_ssl=NO\n\
+require_ssl_reuse=NO\nseccomp_sandbox=NO\nxferlog_enable=NO\nvsftpd_log_file={}/vsftpd.log\n",
+            empty.display(),
+            cert.cert.display(),
+            cert.key.display(),
+            dir.display()
+        ),
+    );
+    let guard = Guard::spawn(
+        Command::new(vsftpd)
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(wait_port(port, 10.0), "vsftpd did not start");
+    Daemon {
+        _guard: guard,
+        port,
+    }
+}
+
+/// spamd on a loopback port (loading its rules takes a few seconds).
+pub fn start_spamd(dir: &Path) -> Daemon {
+    let spamd = require("/usr/sbin/spamd", "spamd");
+    let port = free_port();
+    let guard = Guard::spawn(
+        Command::new(spamd)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["-u", "nobody", "--max-children", "1", "--pidfile"])
+            .arg(dir.join("spamd.pid"))
+            .args(["--syslog", "stderr"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(wait_port(port, 60.0), "spamd did not start");
+    Daemon {
+        _guard: guard,
+        port,
+    }
+}
+
+/// prosody on a loopback port serving the XMPP domain `domain` with `cert`.
+pub fn start_prosody(dir: &Path, domain: &str, cert: &CertPair) -> Daemon {
+    let prosody = require("/usr/bin/prosody", "prosody");
+    let data = dir.join("prosody-data");
+    std::fs::create_dir_all(&data).unwrap();
+    // prosody drops to its own user: it must read the key and write its data
+    let port = free_port();
+    let conf = dir.join("prosody.cfg.lua");
+    let certs = dir.join("prosody-certs");
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(&cert.cert, certs.join(format!("{domain}.crt"))).unwrap();
+    std::fs::copy(&cert.key, certs.join(format!("{domain}.key"))).unwrap();
+    write(
+        &conf,
+        &format!(
+            "data_path = \"{data}\"\npidfile = \"{d}/prosody.pid\"\ndaemonize = false\n\
+run_as_root = true\nlog = {{ {{ levels = {{ min = \"error\" }}, to = \"file\", filename = \"{d}/prosody.log\" }} }}\n\
+c2s_ports = {{ {port} }}\nc2s_interfaces = {{ \"127.0.0.1\" }}\ns2s_ports = {{ }}\n\
+modules_enabled = {{ \"tls\", \"saslauth\", \"disco\" }}\nmodules_disabled = {{ \"s2s\", \"posix\" }}\n\
+c2s_require_encryption = true\nauthentication = \"internal_hashed\"\n\
+certificates = \"{certs}\"\nVirtualHost \"{domain}\"\n  ssl = {{ certificate = \"{certs}/{domain}.crt\", key = \"{certs}/{domain}.key\" }}\n",
+            data = data.display(),
+            d = dir.display(),
+            certs = certs.display(),
+        ),
+    );
+    let guard = Guard::spawn(
+        Command::new(prosody)
+            .arg("--config")
+            .arg(&conf)
+            .arg("-F")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    assert!(
+        wait_port(port, 15.0),
+        "prosody did not start: {}",
+        std::fs::read_to_string(dir.join("prosody.log")).unwrap_or_default()
+    );
+    Daemon {
+        _guard: guard,
+        port,
+    }
+}

@@ -1,0 +1,531 @@
+//! check_http against a real nginx with name-based virtual hosts over HTTP and HTTPS
+//! (certificates from a test CA: valid, expired, wrong name, self-signed), against
+//! Debian's check_http on the same pages, and against fake servers that hang, send
+//! garbage, trickle or reset.
+
+use hcoop_tests::web::{fake_server, start_nginx, Fault, Nginx, A_INDEX};
+use hcoop_tests::{debian_plugin, plugin, plugin_json, run, Run};
+use regex::Regex;
+use std::time::Instant;
+
+fn http(n: &Nginx, vhost: &str, extra: &[&str]) -> Run {
+    let port = n.http_port.to_string();
+    let mut args = vec!["-H", vhost, "-I", "127.0.0.1", "-p", &port];
+    args.extend_from_slice(extra);
+    plugin("check_http", &args)
+}
+
+fn https(n: &Nginx, vhost: &str, extra: &[&str]) -> Run {
+    let port = n.https_port.to_string();
+    let ca = n.pki.ca_cert.to_string_lossy().to_string();
+    let mut args = vec![
+        "-S",
+        "-H",
+        vhost,
+        "-I",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--ca-cert",
+        &ca,
+    ];
+    args.extend_from_slice(extra);
+    plugin("check_http", &args)
+}
+
+fn assert_line(r: &Run, code: i32, pattern: &str) {
+    let re = Regex::new(pattern).unwrap();
+    assert!(
+        r.code == code && re.is_match(r.first_line()),
+        "expected exit {code} and /{pattern}/, got exit {}: {}{}",
+        r.code,
+        r.stdout,
+        r.stderr
+    );
+}
+
+#[test]
+fn vhosts_status_content_redirects_and_auth() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start_nginx(dir.path());
+    let hp = n.http_port;
+    // the status line and headers vary in length with the date; the body is known
+    let page = A_INDEX.len();
+    let r = http(&n, "a.test", &[]);
+    assert_line(
+        &r,
+        0,
+        r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time \| time=[0-9.]+s;;;0;10 size=\d+B;;;0$",
+    );
+    let size: usize = Regex::new(r"size=(\d+)B")
+        .unwrap()
+        .captures(&r.stdout)
+        .unwrap()[1]
+        .parse()
+        .unwrap();
+    assert!(size > page && size < page + 400, "{size}");
+
+    // the name selects the virtual host
+    assert_eq!(http(&n, "a.test", &["-s", "Welcome to a.test"]).code, 0);
+    assert_eq!(http(&n, "b.test", &["-s", "b.test here"]).code, 0);
+    assert_line(
+        &http(&n, "b.test", &["-s", "Welcome"]),
+        2,
+        &format!(
+            r"^HTTP CRITICAL - string 'Welcome' not found on http://b\.test:{hp}/ - HTTP/1\.1 200 OK - "
+        ),
+    );
+    assert_eq!(http(&n, "a.test", &["-r", "Welcome.*a\\.test"]).code, 0);
+    assert_eq!(http(&n, "a.test", &["-R", "WELCOME"]).code, 0);
+    assert_line(
+        &http(&n, "a.test", &["-r", "Welcome", "--invert-regex"]),
+        2,
+        r"^HTTP CRITICAL - pattern 'Welcome' found on ",
+    );
+    assert_eq!(http(&n, "a.test", &["-d", "X-Member: a"]).code, 0);
+    assert_line(
+        &http(&n, "a.test", &["-d", "X-Member: b"]),
+        2,
+        r"^HTTP CRITICAL - header 'X-Member: b' not found on ",
+    );
+    assert_line(
+        &http(&n, "a.test", &["-m", "100000"]),
+        1,
+        r"^HTTP WARNING - page size \d+ too small - ",
+    );
+
+    // status classes and -e
+    assert_line(
+        &http(&n, "a.test", &["-u", "/missing"]),
+        1,
+        &format!(
+            r"^HTTP WARNING - status 404 on http://a\.test:{hp}/missing - HTTP/1\.1 404 Not Found - "
+        ),
+    );
+    assert_line(
+        &http(&n, "a.test", &["-u", "/broken"]),
+        2,
+        r"^HTTP CRITICAL - status 500 on ",
+    );
+    assert_eq!(
+        http(&n, "a.test", &["-u", "/missing", "-e", "404,410"]).code,
+        0
+    );
+    assert_line(
+        &http(&n, "a.test", &["-e", "301"]),
+        2,
+        r"^HTTP CRITICAL - unexpected status 200 on ",
+    );
+
+    // redirects
+    assert_eq!(http(&n, "a.test", &["-u", "/redirect1"]).code, 0);
+    assert_line(
+        &http(&n, "a.test", &["-u", "/redirect1", "-f", "critical"]),
+        2,
+        r"status 301 on ",
+    );
+    let r = http(
+        &n,
+        "a.test",
+        &["-u", "/redirect1", "-f", "sticky", "-s", "b.test here"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let lines: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert_eq!(
+        lines,
+        [
+            format!("redirect 301 -> http://a.test:{hp}/redirect2"),
+            format!("redirect 302 -> http://b.test:{hp}/"),
+        ]
+    );
+    // plain follow resolves the new name, which only the test's nginx knows
+    assert_line(
+        &http(&n, "a.test", &["-u", "/redirect1", "-f", "follow"]),
+        2,
+        r"^HTTP CRITICAL - cannot resolve b\.test",
+    );
+    assert_line(
+        &http(&n, "a.test", &["-u", "/loop", "-f", "follow"]),
+        2,
+        &format!(r"^HTTP CRITICAL - redirect loop at http://a\.test:{hp}/loop - HTTP/1\.1 301"),
+    );
+    assert_line(
+        &http(
+            &n,
+            "a.test",
+            &["-u", "/redirect1", "-f", "sticky", "--max-redirs", "1"],
+        ),
+        2,
+        r"^HTTP CRITICAL - more than 1 redirects \(--max-redirs\)",
+    );
+
+    // basic authentication, the password inline or from a file
+    assert_line(
+        &http(&n, "a.test", &["-u", "/private/"]),
+        1,
+        r"status 401 on ",
+    );
+    assert_eq!(
+        http(
+            &n,
+            "a.test",
+            &["-u", "/private/", "-a", "member:s3cret", "-s", "secret"]
+        )
+        .code,
+        0
+    );
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    let pw = pw.to_string_lossy().to_string();
+    assert_eq!(
+        http(
+            &n,
+            "a.test",
+            &["-u", "/private/", "-a", "member", "--password-file", &pw]
+        )
+        .code,
+        0
+    );
+    assert_line(
+        &http(&n, "a.test", &["-u", "/private/", "-a", "member:wrong"]),
+        1,
+        r"status 401 on ",
+    );
+
+    // method and body: nginx answers POST to a static file with 405
+    assert_line(&http(&n, "a.test", &["-P", "a=1"]), 1, r"status 405 on ");
+    assert_eq!(http(&n, "a.test", &["-j", "HEAD", "-e", "200"]).code, 0);
+
+    // extended perfdata names each phase
+    let v = plugin_json(
+        "check_http",
+        &[
+            "-H",
+            "a.test",
+            "-I",
+            "127.0.0.1",
+            "-p",
+            &hp.to_string(),
+            "-E",
+        ],
+    );
+    let labels: Vec<&str> = v["perfdata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "time",
+            "size",
+            "time_connect",
+            "time_ssl",
+            "time_headers",
+            "time_firstbyte",
+            "time_transfer"
+        ]
+    );
+
+    // Debian's check_http agrees on the states
+    let debian = debian_plugin("check_http");
+    for (uri, code) in [("/", 0), ("/missing", 1), ("/broken", 2), ("/redirect1", 0)] {
+        let theirs = run(
+            &debian,
+            &[
+                "-H",
+                "a.test",
+                "-I",
+                "127.0.0.1",
+                "-p",
+                &hp.to_string(),
+                "-u",
+                uri,
+            ],
+        );
+        let ours = http(&n, "a.test", &["-u", uri]);
+        assert_eq!(
+            (ours.code, theirs.code),
+            (code, code),
+            "{uri}: {} / {}",
+            ours.stdout,
+            theirs.stdout
+        );
+    }
+
+    // bad usage is one line and exit 3
+    let r = http(&n, "a.test", &["-f", "sideways"]);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stdout,
+        "HTTP UNKNOWN - -f 'sideways': use ok, warning, critical, follow, sticky or stickyport\n"
+    );
+}
+
+#[test]
+fn tls_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start_nginx(dir.path());
+    let sp = n.https_port;
+    assert_line(
+        &https(&n, "a.test", &["-s", "Welcome"]),
+        0,
+        r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in ",
+    );
+    assert_eq!(https(&n, "www.a.test", &[]).code, 0, "the SAN name");
+    // days left: issued for 200 days
+    assert_line(
+        &https(&n, "a.test", &["-C", "30,7"]),
+        0,
+        r"^HTTP OK - certificate 'a\.test' will expire on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((199|200) days\)$",
+    );
+    assert_line(
+        &https(&n, "a.test", &["-C", "250,7"]),
+        1,
+        r"^HTTP WARNING - certificate 'a\.test' will expire on ",
+    );
+    assert_line(
+        &https(&n, "a.test", &["-C", "250,220"]),
+        2,
+        r"^HTTP CRITICAL - certificate 'a\.test' will expire on ",
+    );
+    assert_line(
+        &https(
+            &n,
+            "a.test",
+            &["-C", "30,7", "--continue-after-certificate", "-s", "nope"],
+        ),
+        2,
+        r"^HTTP CRITICAL - string 'nope' not found on .*, certificate 'a\.test' will expire on ",
+    );
+    // an expired certificate is reported with its date, with or without -C
+    for extra in [&[][..], &["-C", "30,7"][..]] {
+        assert_line(
+            &https(&n, "expired.test", extra),
+            2,
+            &format!(
+                r"^HTTP CRITICAL - TLS handshake failed: certificate has expired: certificate 'expired\.test' expired on 2020-02-01 00:00:00 UTC \(https://expired\.test:{sp}/\)$"
+            ),
+        );
+    }
+    assert_line(
+        &https(&n, "wrong.test", &[]),
+        2,
+        r"^HTTP CRITICAL - TLS handshake failed: certificate does not match the host name: certificate 'other\.test' \(expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) failed verification: certificate does not match the host name ",
+    );
+    assert_line(
+        &https(&n, "self.test", &[]),
+        2,
+        r"^HTTP CRITICAL - TLS handshake failed: certificate issuer is not trusted: certificate 'self\.test' ",
+    );
+    assert_eq!(https(&n, "self.test", &["--insecure"]).code, 0);
+    // without the test CA, the Mozilla roots do not trust it
+    let r = plugin(
+        "check_http",
+        &[
+            "-S",
+            "-H",
+            "a.test",
+            "-I",
+            "127.0.0.1",
+            "-p",
+            &sp.to_string(),
+        ],
+    );
+    assert_line(&r, 2, r"certificate issuer is not trusted");
+    let ca = n.pki.ca_cert.to_string_lossy().to_string();
+    // the server speaks TLS 1.2 only
+    for (pin, code) in [("--ssl=1.2", 0), ("--ssl=1.3", 2)] {
+        let r = plugin(
+            "check_http",
+            &[
+                pin,
+                "-H",
+                "a.test",
+                "-I",
+                "127.0.0.1",
+                "-p",
+                &sp.to_string(),
+                "--ca-cert",
+                &ca,
+            ],
+        );
+        assert_eq!(r.code, code, "{pin}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn slow_pages_and_faulty_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start_nginx(dir.path());
+    // 2500 bytes at 1000 bytes/s
+    assert_line(
+        &http(
+            &n,
+            "a.test",
+            &["-u", "/slow/big.html", "-w", "1", "-c", "20"],
+        ),
+        1,
+        r"^HTTP WARNING - response time [12]\.\d{3}s - HTTP/1\.1 200 OK - ",
+    );
+    let start = Instant::now();
+    let r = http(&n, "a.test", &["-u", "/slow/big.html", "-t", "1"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (2, "HTTP CRITICAL - check timed out after 1s\n")
+    );
+    assert!(start.elapsed().as_secs_f64() < 1.9);
+
+    let fake = |f: Fault, t: &str| {
+        let port = fake_server(f).to_string();
+        let start = Instant::now();
+        let r = plugin(
+            "check_http",
+            &["-H", "x.test", "-I", "127.0.0.1", "-p", &port, "-t", t],
+        );
+        (r, start.elapsed().as_secs_f64(), port)
+    };
+    let (r, secs, _) = fake(Fault::Hang, "2");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (2, "HTTP CRITICAL - check timed out after 2s\n")
+    );
+    assert!(secs < 2.9);
+    let (r, _, port) = fake(Fault::Garbage(b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec()), "5");
+    assert_eq!(
+        r.stdout,
+        format!("HTTP CRITICAL - invalid HTTP response: 'SSH-2.0-OpenSSH_9.2' (http://x.test:{port}/)\n")
+    );
+    let (r, secs, _) = fake(Fault::Trickle(b"HTTP/1.1 200 OK\r\n".to_vec()), "2");
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (2, "HTTP CRITICAL - check timed out after 2s\n")
+    );
+    assert!(secs < 2.9);
+    let (r, _, _) = fake(Fault::Reset, "5");
+    assert_line(
+        &r,
+        2,
+        r"^HTTP CRITICAL - (connection failed while reading the response|cannot send the request|the server closed the connection without a response|connect to address 127\.0\.0\.1 and port \d+: Connection reset)",
+    );
+    // nothing listening
+    let port = hcoop_tests::free_port().to_string();
+    let r = plugin(
+        "check_http",
+        &["-H", "x.test", "-I", "127.0.0.1", "-p", &port],
+    );
+    assert_eq!(
+        r.stdout,
+        format!(
+            "HTTP CRITICAL - connect to address 127.0.0.1 and port {port}: Connection refused\n"
+        )
+    );
+}
+
+#[test]
+fn many_vhosts_from_a_list_and_an_apache_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start_nginx(dir.path());
+    let (hp, sp) = (n.http_port, n.https_port);
+    let ca = n.pki.ca_cert.to_string_lossy().to_string();
+    let mut list = String::from("# members' sites\n");
+    for i in 1..=40 {
+        list.push_str(&format!("v{i}.test\n"));
+    }
+    list.push_str(&format!("a.test /missing\nb.test /missing 404\nhttps://a.test:{sp}\nhttps://expired.test:{sp}\nhttps://wrong.test:{sp} /\n"));
+    let file = dir.path().join("vhosts.txt");
+    std::fs::write(&file, list).unwrap();
+    let file = file.to_string_lossy().to_string();
+    let args = |extra: &[&str]| -> Vec<String> {
+        let mut a: Vec<String> = [
+            "--vhosts-from",
+            &file,
+            "-I",
+            "127.0.0.1",
+            "-p",
+            &hp.to_string(),
+            "--ca-cert",
+            &ca,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let a = args(&[]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = plugin("check_http", &a);
+    assert_line(
+        &r,
+        2,
+        r"^HTTP CRITICAL - 45 vhosts checked in \d+\.\d{3}s: 42 OK, 1 WARNING, 2 CRITICAL, 0 UNKNOWN; failing: a\.test, expired\.test, wrong\.test \| vhosts=45;;;0 failing=3;;;0;45 ",
+    );
+    let long: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert_eq!(long.len(), 3, "{}", r.stdout);
+    assert!(long[0].starts_with(&format!("[WARNING] http://a.test:{hp}/missing: status 404 on http://a.test:{hp}/missing - HTTP/1.1 404 Not Found")), "{}", long[0]);
+    assert_eq!(
+        long[1],
+        format!("[CRITICAL] https://expired.test:{sp}/: TLS handshake failed: certificate has expired: certificate 'expired.test' expired on 2020-02-01 00:00:00 UTC (https://expired.test:{sp}/)")
+    );
+    assert!(long[2].starts_with(&format!("[CRITICAL] https://wrong.test:{sp}/: TLS handshake failed: certificate does not match the host name")));
+    // thresholds on the failing vhosts
+    let a = args(&["-w", "2", "-c", "10%"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_eq!(
+        plugin("check_http", &a)
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .split(" - ")
+            .next(),
+        Some("HTTP UNKNOWN")
+    );
+    let a = args(&["-w", "2", "-c", "10"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let r = plugin("check_http", &a);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("\n[CRITICAL] https://expired.test"));
+    let a = args(&["-w", "5%", "-c", "10%"]);
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    assert_eq!(plugin("check_http", &a).code, 1);
+
+    // an Apache-style configuration naming the same sites
+    let conf = dir.path().join("apache2");
+    std::fs::create_dir_all(conf.join("sites-enabled")).unwrap();
+    std::fs::write(
+        conf.join("apache2.conf"),
+        "IncludeOptional sites-enabled/*.conf\n",
+    )
+    .unwrap();
+    std::fs::write(
+        conf.join("sites-enabled/members.conf"),
+        format!(
+            "<VirtualHost 127.0.0.1:{hp}>\n ServerName a.test\n ServerAlias v1.test v2.test\n</VirtualHost>\n\
+<VirtualHost 127.0.0.1:{hp}>\n ServerName b.test\n</VirtualHost>\n\
+<VirtualHost 127.0.0.1:{sp}>\n ServerName a.test\n SSLEngine on\n</VirtualHost>\n\
+<VirtualHost 127.0.0.1:{sp}>\n ServerName expired.test\n SSLEngine on\n</VirtualHost>\n"
+        ),
+    )
+    .unwrap();
+    let conf = conf.to_string_lossy().to_string();
+    let r = plugin(
+        "check_http",
+        &["--apache-config", &conf, "--with-aliases", "--ca-cert", &ca],
+    );
+    assert_line(
+        &r,
+        2,
+        r"^HTTP CRITICAL - 6 vhosts checked in \d+\.\d{3}s: 5 OK, 0 WARNING, 1 CRITICAL, 0 UNKNOWN; failing: expired\.test \|",
+    );
+    let r = plugin("check_http", &["--apache-config", "/nonexistent"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            3,
+            "HTTP UNKNOWN - --apache-config /nonexistent: no such file or directory\n"
+        )
+    );
+}
