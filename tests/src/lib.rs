@@ -9,6 +9,8 @@
 //! - [`daemon`]: a real Exim receiving notification mail, and the hcoop-monitor daemon
 //!   on a temp-dir configuration (API, SIGHUP, SIGKILL, restart).
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
+//! - [`nrpe`]: our NRPE agent and Debian's nrpe with their nrpe.cfg, check_nrpe, and a
+//!   test CA with server and client certificates.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
 //!
@@ -19,6 +21,7 @@ pub mod bind;
 pub mod daemon;
 pub mod exim;
 pub mod hostfs;
+pub mod nrpe;
 pub mod web;
 pub mod procs;
 

@@ -315,7 +315,13 @@ pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> 
         None => Ok(builder.with_no_client_auth()),
         Some((cert, key)) => builder
             .with_client_auth_cert(load_certs(cert)?, load_key(key)?)
-            .map_err(|e| format!("could not use private key file '{}': {e}", key.display())),
+            .map_err(|e| {
+                format!(
+                    "could not use certificate file '{}' with private key file '{}': {e}",
+                    cert.display(),
+                    key.display()
+                )
+            }),
     }
 }
 

@@ -1,0 +1,224 @@
+//! NRPE peers for the end-to-end tests: our agent (`hcoop-monitor nrpe`) and Debian's
+//! nrpe daemon, each with its own nrpe.cfg in a temp dir on a loopback port; Debian's
+//! check_nrpe; a test CA with server and client certificates made by openssl.
+
+use crate::{bin, free_port, require, run, wait_until, Guard, Run};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// Debian's nrpe daemon.
+pub fn debian_nrpe() -> PathBuf {
+    require("/usr/sbin/nrpe", "nagios-nrpe-server")
+}
+
+/// Runs Debian's check_nrpe.
+pub fn check_nrpe(args: &[&str]) -> Run {
+    run(&crate::debian_plugin("check_nrpe"), args)
+}
+
+/// Runs our check_nrpe_client.
+pub fn client(args: &[&str]) -> Run {
+    crate::plugin("check_nrpe_client", args)
+}
+
+/// A CA, a server certificate (for 127.0.0.1 and localhost) and a client certificate
+/// signed by it, as PEM files.
+pub struct Certs {
+    pub ca: PathBuf,
+    pub server_cert: PathBuf,
+    pub server_key: PathBuf,
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A client certificate from another CA.
+    pub stranger_cert: PathBuf,
+    pub stranger_key: PathBuf,
+}
+
+impl Certs {
+    /// Makes the certificates in `dir` with openssl.
+    pub fn make(dir: &Path) -> Certs {
+        let openssl = require("openssl", "openssl");
+        let sh = |args: &[&str]| {
+            let out = Command::new(&openssl)
+                .args(args)
+                .current_dir(dir)
+                .output()
+                .expect("run openssl");
+            assert!(
+                out.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ca = |name: &str| {
+            sh(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                &format!("/CN={name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.pem"),
+            ]);
+        };
+        ca("ca");
+        ca("otherca");
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
+        let leaf = |name: &str, signer: &str, ext: &str| {
+            sh(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                &format!("/CN={name}"),
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+            ]);
+            let mut args = vec![
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-days",
+                "2",
+                "-CA",
+                &format!("{signer}.pem"),
+                "-CAkey",
+                &format!("{signer}.key"),
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.pem"),
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+            // an extension file makes a v3 certificate, which TLS libraries require
+            args.extend(["-extfile".into(), ext.into()]);
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            sh(&args);
+        };
+        leaf("server", "ca", "server.ext");
+        leaf("client", "ca", "client.ext");
+        leaf("stranger", "otherca", "client.ext");
+        // the nagios user must read them when Debian's nrpe drops privileges
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let _ =
+                std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        }
+        let p = |n: &str| dir.join(n);
+        Certs {
+            ca: p("ca.pem"),
+            server_cert: p("server.pem"),
+            server_key: p("server.key"),
+            client_cert: p("client.pem"),
+            client_key: p("client.key"),
+            stranger_cert: p("stranger.pem"),
+            stranger_key: p("stranger.key"),
+        }
+    }
+}
+
+/// Waits until something accepts connections on 127.0.0.1:port.
+pub fn wait_listening(port: u16) {
+    assert!(
+        wait_until(10.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()),
+        "nothing listens on 127.0.0.1:{port}"
+    );
+}
+
+/// A running NRPE server (ours or Debian's) with its temp dir and port.
+pub struct Server {
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    _child: Guard,
+}
+
+impl Server {
+    /// Port as text, for command lines.
+    pub fn port_arg(&self) -> String {
+        self.port.to_string()
+    }
+
+    /// Our agent serving `body` (nrpe.cfg lines; the port and address are added).
+    /// `plain` starts it with `-n`.
+    pub fn agent(body: &str, plain: bool) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let cfg = dir.path().join("nrpe.cfg");
+        std::fs::write(
+            &cfg,
+            format!("server_port={port}\nserver_address=127.0.0.1\n{body}\n"),
+        )
+        .unwrap();
+        let mut cmd = Command::new(bin("hcoop-monitor"));
+        cmd.arg("nrpe")
+            .arg("-c")
+            .arg(&cfg)
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if plain {
+            cmd.arg("-n");
+        }
+        let child = Guard::spawn(&mut cmd);
+        wait_listening(port);
+        Server {
+            port,
+            dir,
+            _child: child,
+        }
+    }
+
+    /// Debian's nrpe serving `body`, in the foreground as user nagios; `plain` starts
+    /// it with `-n`.
+    pub fn debian(body: &str, plain: bool) -> Server {
+        let nrpe = debian_nrpe();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        let port = free_port();
+        let cfg = dir.path().join("nrpe.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "server_port={port}\nserver_address=127.0.0.1\nnrpe_user=nagios\nnrpe_group=nagios\n\
+                 pid_file={}\nallowed_hosts=127.0.0.1\n{body}\n",
+                dir.path().join("nrpe.pid").display()
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new(nrpe);
+        cmd.arg("-c").arg(&cfg).arg("-f");
+        if plain {
+            cmd.arg("-n");
+        }
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        let child = Guard::spawn(&mut cmd);
+        wait_listening(port);
+        Server {
+            port,
+            dir,
+            _child: child,
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! NRPE end to end: Debian's check_nrpe against our agent, our check_nrpe_client against
+//! Debian's nrpe daemon, and refusals of bad clients while the agent keeps serving.
+
+use hcoop_plugins::nrpe::{Packet, Version};
+use hcoop_tests::nrpe::{check_nrpe, client, Certs, Server};
+use hcoop_tests::{debian_plugin, wait_until};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+fn dummy() -> String {
+    debian_plugin("check_dummy").display().to_string()
+}
+
+/// A configuration with a few commands around check_dummy.
+fn commands(extra: &str) -> String {
+    let d = dummy();
+    format!(
+        "allowed_hosts=127.0.0.1\ncommand_timeout=2\nconnection_timeout=2\n\
+         command[ok]={d} 0 hello\ncommand[warn]={d} 1 careful\n\
+         command[arg]={d} $ARG1$ $ARG2$\ncommand[load]=builtin:check_load -w 900 -c 1000\n\
+         command[big]=/usr/bin/head -c 70000 /dev/zero | tr '\\0' x\n{extra}"
+    )
+}
+
+fn ours(r: &hcoop_tests::Run) -> (i32, &str) {
+    (r.code, r.stdout.as_str())
+}
+
+#[test]
+fn check_nrpe_against_agent_default_tls() {
+    let a = Server::agent(&commands("dont_blame_nrpe=1\n"), false);
+    let p = a.port_arg();
+    let base = ["-H", "127.0.0.1", "-p", p.as_str()];
+    let cn = |more: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend(more);
+        check_nrpe(&args)
+    };
+    assert_eq!(ours(&cn(&[])), (0, "NRPE v4.1.0 (hcoop-monitor 0.1.0)\n"));
+    assert_eq!(ours(&cn(&["-c", "ok"])), (0, "OK: hello\n"));
+    assert_eq!(ours(&cn(&["-2", "-c", "warn"])), (1, "WARNING: careful\n"));
+    assert_eq!(
+        ours(&cn(&["-c", "arg", "-a", "2", "down"])),
+        (2, "CRITICAL: down\n")
+    );
+    assert_eq!(
+        ours(&cn(&["-c", "nope"])),
+        (3, "NRPE: Command 'nope' not defined\n")
+    );
+    let load = cn(&["-c", "load"]);
+    assert_eq!(load.code, 0, "{}", load.stdout);
+    assert!(
+        load.stdout.starts_with("LOAD OK - load average: "),
+        "{}",
+        load.stdout
+    );
+    // output cut at 65535 bytes (v4) and 1023 bytes (v2)
+    let big = cn(&["-c", "big"]);
+    assert_eq!(big.stdout.len(), 65_536);
+    assert_eq!(big.stdout, format!("{}\n", "x".repeat(65_535)));
+    assert_eq!(cn(&["-2", "-c", "big"]).stdout.len(), 1024);
+    // a self-signed certificate was made and kept
+    assert!(a.dir.path().join("state/nrpe-cert.pem").exists());
+}
+
+#[test]
+fn check_nrpe_against_agent_plain() {
+    let a = Server::agent(&commands(""), true);
+    let p = a.port_arg();
+    for v in [&["-n"][..], &["-n", "-2"]] {
+        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str(), "-c", "ok"];
+        args.extend(v);
+        assert_eq!(ours(&check_nrpe(&args)), (0, "OK: hello\n"));
+    }
+    // arguments are refused when dont_blame_nrpe is off: the connection is closed
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-n",
+        "-c",
+        "arg",
+        "-a",
+        "0",
+        "x",
+    ]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
+        "{}",
+        r.stdout
+    );
+    // and $ARGn$ is empty: check_dummy without a state is an error of check_dummy
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn command_timeout_kills_the_group() {
+    let marker = format!("sleep {}", 800_000 + std::process::id() % 10_000);
+    let a = Server::agent(
+        &commands(&format!("command[slow]=/bin/sh -c '{marker} & {marker}'\n")),
+        true,
+    );
+    let t = Instant::now();
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "slow"]);
+    assert_eq!(ours(&r), (3, "NRPE: Command timed out after 2 seconds\n"));
+    assert!(t.elapsed() < Duration::from_secs(5));
+    let gone = wait_until(2.0, || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty()
+    });
+    assert!(gone, "the command's processes survived the timeout");
+}
+
+#[test]
+fn client_certificates_required() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Certs::make(dir.path());
+    let a = Server::agent(
+        &commands(&format!(
+            "ssl_cert_file={}\nssl_privatekey_file={}\nssl_cacert_file={}\nssl_client_certs=2\n",
+            c.server_cert.display(),
+            c.server_key.display(),
+            c.ca.display()
+        )),
+        false,
+    );
+    let p = a.port_arg();
+    let (ca, cert, key) = (
+        c.ca.to_str().unwrap(),
+        c.client_cert.to_str().unwrap(),
+        c.client_key.to_str().unwrap(),
+    );
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-A",
+        ca,
+        "-C",
+        cert,
+        "-K",
+        key,
+        "-c",
+        "ok",
+    ]);
+    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    // our client with the same files
+    let r = client(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-A",
+        ca,
+        "-C",
+        cert,
+        "-K",
+        key,
+        "-c",
+        "ok",
+    ]);
+    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    // no client certificate, or one from another CA: no answer
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-c", "ok"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    let (sc, sk) = (
+        c.stranger_cert.to_str().unwrap(),
+        c.stranger_key.to_str().unwrap(),
+    );
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-C", sc, "-K", sk, "-c", "ok"]);
+    assert_ne!(r.code, 0, "{}", r.stdout);
+    let r = client(&["-H", "127.0.0.1", "-p", &p, "-d", "0", "-c", "ok"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1"),
+        "{}",
+        r.stdout
+    );
+    // a server certificate from another CA fails -A
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-A",
+        sc,
+        "-C",
+        cert,
+        "-K",
+        key,
+        "-c",
+        "ok",
+    ]);
+    assert_ne!(r.code, 0);
+}
+
+#[test]
+fn client_against_debian_nrpe_plain() {
+    let n = Server::debian(&commands(""), true);
+    let p = n.port_arg();
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n"])),
+        (0, "NRPE v4.1.0\n")
+    );
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "warn"])),
+        (1, "WARNING: careful\n")
+    );
+    assert_eq!(
+        ours(&client(&[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-n",
+            "-2",
+            "-c",
+            "ok"
+        ])),
+        (0, "OK: hello\n")
+    );
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "nope"])),
+        (3, "NRPE: Command 'nope' not defined\n")
+    );
+    // Debian's nrpe has no command arguments: it closes, v4 then v2
+    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok", "-a", "x"]);
+    assert_eq!(
+        ours(&r),
+        (3, "CHECK_NRPE: Received 0 bytes from daemon.  Check the remote server logs for error messages.\n")
+    );
+}
+
+#[test]
+fn client_against_debian_nrpe_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = Certs::make(dir.path());
+    let n = Server::debian(
+        &commands(&format!(
+            "ssl_cert_file={}\nssl_privatekey_file={}\nssl_cacert_file={}\nssl_client_certs=2\n",
+            c.server_cert.display(),
+            c.server_key.display(),
+            c.ca.display()
+        )),
+        false,
+    );
+    let p = n.port_arg();
+    let (ca, cert, key) = (
+        c.ca.to_str().unwrap(),
+        c.client_cert.to_str().unwrap(),
+        c.client_key.to_str().unwrap(),
+    );
+    for adh in ["0", "1"] {
+        let r = client(&[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-d",
+            adh,
+            "-A",
+            ca,
+            "-C",
+            cert,
+            "-K",
+            key,
+            "-c",
+            "ok",
+        ]);
+        assert_eq!(ours(&r), (0, "OK: hello\n"), "-d {adh}");
+    }
+}
+
+/// Debian's nrpe without a certificate speaks only anonymous DH: reached through
+/// OpenSSL in an `adh` build of check_nrpe_client, refused with a clear line otherwise.
+#[test]
+fn client_against_debian_nrpe_default_adh() {
+    let n = Server::debian(&commands(""), false);
+    let p = n.port_arg();
+    let r = client(&["-H", "127.0.0.1", "-p", &p, "-c", "ok"]);
+    if cfg!(feature = "adh") {
+        assert_eq!(ours(&r), (0, "OK: hello\n"));
+        let r = client(&["-H", "127.0.0.1", "-p", &p, "-d", "2", "-2", "-c", "warn"]);
+        assert_eq!(ours(&r), (1, "WARNING: careful\n"));
+    } else {
+        assert_eq!(r.code, 2, "{}", r.stdout);
+        assert!(
+            r.stdout.starts_with(
+                "CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1: "
+            ),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn client_errors() {
+    let port = hcoop_tests::free_port().to_string();
+    let r = client(&["-H", "127.0.0.1", "-p", &port, "-c", "ok"]);
+    assert_eq!(
+        ours(&r),
+        (
+            2,
+            format!("connect to address 127.0.0.1 port {port}: Connection refused\n").as_str()
+        )
+    );
+    assert_eq!(client(&["-H", "127.0.0.1", "-p", &port, "-u"]).code, 3);
+    // a server that accepts and never answers
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let p = l.local_addr().unwrap().port().to_string();
+    let t = Instant::now();
+    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-t", "1"]);
+    assert_eq!(
+        ours(&r),
+        (
+            2,
+            "CHECK_NRPE STATE CRITICAL: Socket timeout after 1 seconds.\n"
+        )
+    );
+    assert!(t.elapsed() < Duration::from_secs(3));
+    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-t", "1:UNKNOWN"]);
+    assert_eq!(r.code, 3);
+    assert_eq!(ours(&client(&["-H", "h", "-C", "/x"])).0, 3);
+}
+
+/// Sends raw bytes on a plain connection; returns what came back before the close.
+fn raw(port: u16, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+#[test]
+fn refusals_while_serving_others() {
+    let a = Server::agent(&commands("dont_blame_nrpe=1\n"), true);
+    let port = a.port;
+    let p = a.port_arg();
+    let good = || {
+        let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
+        assert_eq!(ours(&r), (0, "OK: hello\n"));
+    };
+    // idle clients hold connections open; the agent serves others meanwhile
+    let idle: Vec<TcpStream> = (0..5)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    good();
+    // a well-formed raw query works
+    let reply = raw(port, &Packet::query(Version::V4, "ok").encode());
+    let reply = hcoop_plugins::nrpe::decode(&reply).unwrap();
+    assert_eq!(reply.text, b"OK: hello");
+    // bad CRC, truncated, oversized, garbage, metachars, newline: closed unanswered
+    let mut bad_crc = Packet::query(Version::V2, "ok").encode();
+    bad_crc[100] ^= 0x20;
+    let full = Packet::query(Version::V4, "ok").encode();
+    let mut oversized = full.clone();
+    oversized[12..16].copy_from_slice(&70_000i32.to_be_bytes());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("bad CRC", bad_crc),
+        ("truncated", full[..full.len() - 2].to_vec()),
+        ("oversized", oversized),
+        ("garbage", b"GET / HTTP/1.0\r\n\r\n".to_vec()),
+        (
+            "metachars",
+            Packet::query(Version::V4, "arg!0!a;reboot").encode(),
+        ),
+        ("newline", Packet::query(Version::V2, "arg!0!a\nb").encode()),
+        (
+            "substitution",
+            Packet::query(Version::V4, "arg!0!$(id)").encode(),
+        ),
+        (
+            "empty argument",
+            Packet::query(Version::V4, "arg!!x").encode(),
+        ),
+    ];
+    for (what, bytes) in cases {
+        assert_eq!(raw(port, &bytes), b"", "{what} was answered");
+        good();
+    }
+    // arguments and metachars through check_nrpe
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-n",
+        "-c",
+        "arg",
+        "-a",
+        "1",
+        "x|y",
+    ]);
+    assert_eq!(r.code, 3);
+    assert!(
+        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
+        "{}",
+        r.stdout
+    );
+    good();
+    // idle clients are closed after connection_timeout (2 s)
+    let t = Instant::now();
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_secs(6))).unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!(s.read(&mut buf).unwrap_or(0), 0);
+    }
+    assert!(t.elapsed() < Duration::from_secs(4), "{:?}", t.elapsed());
+    good();
+}
+
+#[test]
+fn hosts_outside_allowed_hosts_are_refused() {
+    let a = Server::agent(&commands(""), true);
+    let p = a.port_arg();
+    // check_nrpe -b picks the source address; 127.0.0.2 is not allowed
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-n",
+        "-b",
+        "127.0.0.2",
+        "-c",
+        "ok",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
+        "{}",
+        r.stdout
+    );
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
+    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    // a network and a name
+    let b = Server::agent(
+        &commands("").replace(
+            "allowed_hosts=127.0.0.1",
+            "allowed_hosts=127.0.0.0/30,localhost",
+        ),
+        true,
+    );
+    let p = b.port_arg();
+    for src in ["127.0.0.2", "127.0.0.3"] {
+        let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-b", src, "-c", "ok"]);
+        assert_eq!(ours(&r), (0, "OK: hello\n"), "from {src}");
+    }
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-n",
+        "-b",
+        "127.0.0.4",
+        "-c",
+        "ok",
+    ]);
+    assert_eq!(r.code, 3);
+}
