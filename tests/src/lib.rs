@@ -21,6 +21,7 @@ pub mod bind;
 pub mod daemon;
 pub mod exim;
 pub mod hostfs;
+pub mod krb5;
 pub mod nrpe;
 pub mod web;
 pub mod procs;
