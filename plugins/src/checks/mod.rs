@@ -14,6 +14,7 @@ pub mod load;
 pub mod logwatch;
 pub mod mailq;
 pub mod mem;
+pub mod net;
 pub mod nrpe_client;
 pub mod processes;
 pub mod procs;
@@ -52,6 +53,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_file_age", prepare::<file_age::FileAgeCheck>),
     ("check_mailq", prepare::<mailq::MailqCheck>),
     ("check_log", prepare::<logwatch::LogCheck>),
+    ("check_net", prepare::<net::NetCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
