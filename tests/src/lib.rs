@@ -13,6 +13,8 @@
 //!   test CA with server and client certificates.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
+//! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
+//!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
 //!
 //! The plugin binaries must be built first (`cargo build --workspace --bins`, which
 //! `tests/run.sh` does).
@@ -22,7 +24,9 @@ pub mod daemon;
 pub mod exim;
 pub mod hostfs;
 pub mod krb5;
+pub mod mysql;
 pub mod nrpe;
+pub mod pgsql;
 pub mod web;
 pub mod procs;
 

@@ -14,10 +14,13 @@ pub mod load;
 pub mod logwatch;
 pub mod mailq;
 pub mod mem;
+pub mod mysql;
 pub mod net;
 pub mod nrpe_client;
+pub mod pgsql;
 pub mod processes;
 pub mod procs;
+pub mod sql;
 pub mod statefile;
 pub mod subprocess;
 pub mod swap;
@@ -54,6 +57,8 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_mailq", prepare::<mailq::MailqCheck>),
     ("check_log", prepare::<logwatch::LogCheck>),
     ("check_net", prepare::<net::NetCheck>),
+    ("check_pgsql", prepare::<pgsql::PgsqlCheck>),
+    ("check_mysql", prepare::<mysql::MysqlCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
