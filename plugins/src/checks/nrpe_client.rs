@@ -440,7 +440,13 @@ pub async fn exchange(
         .await
         .map_err(ExchangeError::Send)?;
     conn.flush().await.map_err(ExchangeError::Send)?;
-    let reply = nrpe::read_packet(&mut conn, nrpe::MAX_BUFFER_LEN).await?;
+    let reply = match nrpe::read_packet(&mut conn, nrpe::MAX_BUFFER_LEN).await {
+        // with TLS 1.3 a refused client certificate is only learnt when reading
+        Err(ReadError::Io(e)) if e.get_ref().is_some_and(|i| i.is::<rustls::Error>()) => {
+            return Err(ExchangeError::Handshake(e.to_string()))
+        }
+        r => r?,
+    };
     let _ = conn.shutdown().await;
     Ok(reply)
 }
