@@ -1,6 +1,6 @@
 //! Web and TCP service fixtures: a test CA made with openssl (valid, expired, wrong-name
 //! and self-signed certificates), nginx with name-based virtual hosts over HTTP and
-//! HTTPS, sshd, vsftpd, prosody and spamd on loopback ports in a temp dir, and fake
+//! HTTPS, sshd, vsftpd, prosody, spamd and kamailio on loopback ports in a temp dir, and fake
 //! servers for the faults real servers do not make (hang, garbage, trickle, reset).
 
 use crate::{free_port, require, wait_until, Guard};
@@ -503,4 +503,50 @@ certificates = \"{certs}\"\nVirtualHost \"{domain}\"\n  ssl = {{ certificate = \
         _guard: guard,
         port,
     }
+}
+
+/// A process group killed as a whole when dropped (for daemons that fork workers).
+pub struct GroupGuard(std::process::Child);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        // SAFETY: signals the process group this guard started.
+        unsafe {
+            libc::kill(-(self.0.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.0.wait();
+    }
+}
+
+/// kamailio on a loopback port (UDP and TCP) answering OPTIONS with 200 and anything
+/// else with 403.
+pub fn start_kamailio(dir: &Path) -> (GroupGuard, u16) {
+    use std::os::unix::process::CommandExt;
+    let kamailio = require("/usr/sbin/kamailio", "kamailio");
+    let port = free_port();
+    let conf = dir.join("kamailio.cfg");
+    write(
+        &conf,
+        &format!(
+            "#!KAMAILIO\ndebug=1\nlog_stderror=yes\nfork=yes\nchildren=1\n\
+listen=udp:127.0.0.1:{port}\nlisten=tcp:127.0.0.1:{port}\n\
+mpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\nloadmodule \"sl.so\"\n\
+request_route {{\n  if (method==\"OPTIONS\") {{ sl_send_reply(\"200\", \"OK\"); exit; }}\n  sl_send_reply(\"403\", \"Forbidden\");\n}}\n"
+        ),
+    );
+    let child = Command::new(kamailio)
+        .arg("-f")
+        .arg(&conf)
+        .args(["-DD", "-E", "-w"])
+        .arg(dir)
+        .arg("-P")
+        .arg(dir.join("kamailio.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start kamailio");
+    let guard = GroupGuard(child);
+    assert!(wait_port(port, 10.0), "kamailio did not start");
+    (guard, port)
 }

@@ -389,3 +389,57 @@ fn check_jabber_against_prosody() {
         r"^JABBER CRITICAL - stream error from 127\.0\.0\.1 for domain nobody\.test",
     );
 }
+
+#[test]
+fn check_sip_against_kamailio() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_k, port) = hcoop_tests::web::start_kamailio(dir.path());
+    let port = port.to_string();
+    for transport in [&[][..], &["--tcp"][..]] {
+        let mut args = vec!["-H", "127.0.0.1", "-p", &port];
+        args.extend_from_slice(transport);
+        assert_line(
+            &plugin("check_sip", &args),
+            0,
+            &format!(
+                r"^SIP OK - SIP/2\.0 200 OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {port} \| time="
+            ),
+        );
+        args.extend_from_slice(&["-e", "404"]);
+        assert_line(
+            &plugin("check_sip", &args),
+            2,
+            &format!(
+                r"^SIP CRITICAL - unexpected status SIP/2\.0 200 OK from 127\.0\.0\.1 port {port} \(expected 404\)"
+            ),
+        );
+    }
+    // a UDP port that says nothing: retransmissions, then CRITICAL before the timeout
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sport = silent.local_addr().unwrap().port().to_string();
+    let start = Instant::now();
+    let r = plugin("check_sip", &["-H", "127.0.0.1", "-p", &sport, "-t", "2"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            2,
+            format!(
+                "SIP CRITICAL - no final response from 127.0.0.1 port {sport} within 1.8 seconds\n"
+            )
+            .as_str()
+        )
+    );
+    assert!(start.elapsed().as_secs_f64() < 2.5);
+    assert!(
+        silent.recv(&mut [0u8; 2048]).is_ok(),
+        "the request was sent"
+    );
+    drop(silent);
+    let r = plugin("check_sip", &["-H", "127.0.0.1", "-p", &sport, "-t", "2"]);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "SIP CRITICAL - connect to address 127.0.0.1 and port {sport}: Connection refused\n"
+        )
+    );
+}

@@ -31,6 +31,7 @@ pub mod tls;
 pub mod http;
 pub mod httpclient;
 pub mod vhosts;
+pub mod sip;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -59,6 +60,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_net", prepare::<net::NetCheck>),
     ("check_pgsql", prepare::<pgsql::PgsqlCheck>),
     ("check_mysql", prepare::<mysql::MysqlCheck>),
+    ("check_sip", prepare::<sip::SipCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
