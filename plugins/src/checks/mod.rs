@@ -10,6 +10,7 @@ pub mod dns_serial;
 pub mod dnsclient;
 pub mod file_age;
 pub mod krb5;
+pub mod listen;
 pub mod load;
 pub mod logwatch;
 pub mod mailq;
@@ -61,6 +62,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_pgsql", prepare::<pgsql::PgsqlCheck>),
     ("check_mysql", prepare::<mysql::MysqlCheck>),
     ("check_sip", prepare::<sip::SipCheck>),
+    ("check_listen", prepare::<listen::ListenCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

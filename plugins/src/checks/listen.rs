@@ -1,0 +1,650 @@
+//! check_listen: the listening TCP and UDP sockets (from /proc/net/{tcp,tcp6,udp,udp6},
+//! owners found through /proc/PID/fd socket inodes) held against a policy file saying
+//! which user or program may listen on which address and port. Anything else — a
+//! member's daemon on a port it should not hold, a service bound to every address
+//! instead of loopback — is named with its user, pid and program; expected listeners
+//! that are missing are reported too.
+//!
+//! Policy (TOML):
+//! ```toml
+//! unexpected = "critical"      # state of a listener no rule allows (default critical)
+//! [[allow]]                    # every given key must match; omitted keys match anything
+//! proto = "tcp"                # tcp or udp
+//! port = 5432                  # or ports = "1024-65535"
+//! address = "loopback"         # "any" (0.0.0.0 / ::), "loopback", or one address
+//! user = "postgres"
+//! program = "postgres"
+//! [[expect]]                   # must be listening
+//! proto = "tcp"
+//! port = 22
+//! program = "sshd"
+//! state = "critical"           # when missing (default critical)
+//! ```
+
+use super::processes::UserNames;
+use crate::plugin::{Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
+use clap::Parser;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+
+/// Command line of check_listen.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_listen",
+    version,
+    about = "Checks listening TCP and UDP sockets against a policy: who may listen on which address and port, and what must be listening.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options or policy, /proc unreadable, internal error). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// The policy file (TOML; see the module documentation or the README)
+    #[arg(short = 'P', long = "policy", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// A transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+/// Which local addresses a rule covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrRule {
+    /// Bound to every address (0.0.0.0 or ::).
+    Any,
+    /// 127.0.0.0/8 or ::1.
+    Loopback,
+    /// Exactly this address.
+    Exact(IpAddr),
+}
+
+impl AddrRule {
+    fn parse(text: &str) -> Result<AddrRule, String> {
+        match text {
+            "any" => Ok(AddrRule::Any),
+            "loopback" => Ok(AddrRule::Loopback),
+            a => a
+                .parse()
+                .map(AddrRule::Exact)
+                .map_err(|_| format!("address '{a}' is not any, loopback or an IP address")),
+        }
+    }
+
+    fn matches(&self, a: IpAddr) -> bool {
+        match self {
+            AddrRule::Any => a.is_unspecified(),
+            AddrRule::Loopback => a.is_loopback(),
+            AddrRule::Exact(e) => *e == a,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RuleConfig {
+    proto: Option<Proto>,
+    port: Option<u16>,
+    ports: Option<String>,
+    address: Option<String>,
+    user: Option<String>,
+    program: Option<String>,
+    state: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyConfig {
+    unexpected: Option<String>,
+    #[serde(default)]
+    allow: Vec<RuleConfig>,
+    #[serde(default)]
+    expect: Vec<RuleConfig>,
+}
+
+/// One rule: every `Some` field must match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub proto: Option<Proto>,
+    pub ports: Option<(u16, u16)>,
+    pub address: Option<AddrRule>,
+    pub user: Option<String>,
+    pub program: Option<String>,
+    /// For an expected listener: the state when it is missing.
+    pub state: State,
+}
+
+impl Rule {
+    fn matches(&self, l: &Listener) -> bool {
+        self.proto.is_none_or(|p| p == l.proto)
+            && self.ports.is_none_or(|(a, b)| (a..=b).contains(&l.port))
+            && self.address.is_none_or(|a| a.matches(l.address))
+            && self.user.as_ref().is_none_or(|u| *u == l.user)
+            && self
+                .program
+                .as_ref()
+                .is_none_or(|p| l.owners.iter().any(|o| o.program == *p))
+    }
+
+    fn describe(&self) -> String {
+        let mut s = self.proto.map_or("tcp/udp", Proto::as_str).to_string();
+        match self.ports {
+            Some((a, b)) if a == b => s.push_str(&format!(" port {a}")),
+            Some((a, b)) => s.push_str(&format!(" ports {a}-{b}")),
+            None => s.push_str(" any port"),
+        }
+        match self.address {
+            Some(AddrRule::Any) => s.push_str(" on all addresses"),
+            Some(AddrRule::Loopback) => s.push_str(" on loopback"),
+            Some(AddrRule::Exact(a)) => s.push_str(&format!(" on {a}")),
+            None => {}
+        }
+        if let Some(p) = &self.program {
+            s.push_str(&format!(" by {p}"));
+        }
+        if let Some(u) = &self.user {
+            s.push_str(&format!(" as {u}"));
+        }
+        s
+    }
+}
+
+impl RuleConfig {
+    fn build(self, what: &str, i: usize) -> Result<Rule, String> {
+        let at = format!("{what} rule {}", i + 1);
+        let ports = match (self.port, self.ports) {
+            (Some(_), Some(_)) => return Err(format!("{at}: give port or ports, not both")),
+            (Some(p), None) => Some((p, p)),
+            (None, Some(r)) => {
+                let (a, b) = r.split_once('-').unwrap_or((&r, &r));
+                let a: u16 = a
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{at}: bad ports '{r}'"))?;
+                let b: u16 = b
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{at}: bad ports '{r}'"))?;
+                if a > b {
+                    return Err(format!("{at}: ports '{r}' run backwards"));
+                }
+                Some((a, b))
+            }
+            (None, None) => None,
+        };
+        Ok(Rule {
+            proto: self.proto,
+            ports,
+            address: self
+                .address
+                .map(|a| AddrRule::parse(&a))
+                .transpose()
+                .map_err(|e| format!("{at}: {e}"))?,
+            user: self.user,
+            program: self.program,
+            state: match self.state {
+                Some(s) => s.parse().map_err(|e| format!("{at}: {e}"))?,
+                None => State::Critical,
+            },
+        })
+    }
+}
+
+/// The parsed policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub unexpected: State,
+    pub allow: Vec<Rule>,
+    pub expect: Vec<Rule>,
+}
+
+impl Policy {
+    /// Reads a policy from TOML text.
+    pub fn parse(text: &str) -> Result<Policy, String> {
+        let c: PolicyConfig = toml::from_str(text).map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid TOML")
+                .to_string()
+        })?;
+        Ok(Policy {
+            unexpected: match c.unexpected {
+                Some(s) => s.parse()?,
+                None => State::Critical,
+            },
+            allow: c
+                .allow
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| r.build("allow", i))
+                .collect::<Result<_, _>>()?,
+            expect: c
+                .expect
+                .into_iter()
+                .enumerate()
+                .map(|(i, r)| r.build("expect", i))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct ListenCheck {
+    pub policy: Policy,
+    pub proc_root: PathBuf,
+}
+
+/// A process holding a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    pub pid: u32,
+    pub program: String,
+}
+
+/// One listening socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    pub proto: Proto,
+    pub address: IpAddr,
+    pub port: u16,
+    pub user: String,
+    pub inode: u64,
+    /// Processes holding it (none when they could not be seen).
+    pub owners: Vec<Owner>,
+}
+
+impl Listener {
+    fn describe(&self) -> String {
+        let addr = match self.address {
+            IpAddr::V6(a) => format!("[{a}]"),
+            IpAddr::V4(a) => a.to_string(),
+        };
+        let owners = if self.owners.is_empty() {
+            "no visible process".to_string()
+        } else {
+            self.owners
+                .iter()
+                .map(|o| format!("pid {} ({})", o.pid, o.program))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "{} {addr}:{} user {} {owners}",
+            self.proto.as_str(),
+            self.port,
+            self.user
+        )
+    }
+}
+
+impl Check for ListenCheck {
+    type Args = Args;
+    const LABEL: &'static str = "LISTEN";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        let path = args
+            .policy
+            .ok_or_else(|| UsageError::new("no policy: give -P FILE"))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+        let policy =
+            Policy::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        Ok(ListenCheck {
+            policy,
+            proc_root: PathBuf::from("/proc"),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || match listeners(&self.proc_root) {
+            Ok(l) => evaluate(&l, &self.policy),
+            Err(e) => CheckResult::unknown(e),
+        }))
+    }
+}
+
+/// Reads an address of /proc/net/{tcp,udp}[6]: `0100007F:0016` (IPv4) or 32 hex digits
+/// (IPv6), each 32-bit word in host (little-endian) order.
+pub fn parse_addr(text: &str) -> Option<(IpAddr, u16)> {
+    let (a, p) = text.split_once(':')?;
+    let port = u16::from_str_radix(p, 16).ok()?;
+    let words: Vec<u32> = (0..a.len() / 8)
+        .map(|i| u32::from_str_radix(&a[i * 8..i * 8 + 8], 16))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let ip = match (a.len(), words.as_slice()) {
+        (8, [w]) => IpAddr::V4(Ipv4Addr::from(w.swap_bytes())),
+        (32, ws) => {
+            let mut b = [0u8; 16];
+            for (i, w) in ws.iter().enumerate() {
+                b[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+            }
+            let v6 = Ipv6Addr::from(b);
+            // a v4-mapped listener is the v4 address
+            v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
+        }
+        _ => return None,
+    };
+    Some((ip, port))
+}
+
+/// Parses one /proc/net table into listening sockets (TCP state 0A; UDP sockets with no
+/// remote end) as (address, port, uid, inode).
+pub fn parse_net_table(text: &str, proto: Proto) -> Vec<(IpAddr, u16, u32, u64)> {
+    let mut out = Vec::new();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 10 {
+            continue;
+        }
+        let listening = match proto {
+            Proto::Tcp => f[3] == "0A",
+            Proto::Udp => f[2].split_once(':').is_some_and(|(_, p)| p == "0000"),
+        };
+        if !listening {
+            continue;
+        }
+        if let (Some((ip, port)), Ok(uid), Ok(inode)) =
+            (parse_addr(f[1]), f[7].parse(), f[9].parse())
+        {
+            out.push((ip, port, uid, inode));
+        }
+    }
+    out
+}
+
+/// Socket inode → processes holding it, from /proc/PID/fd.
+fn socket_owners(proc_root: &Path) -> HashMap<u64, Vec<Owner>> {
+    let mut out: HashMap<u64, Vec<Owner>> = HashMap::new();
+    let Ok(dir) = std::fs::read_dir(proc_root) else {
+        return out;
+    };
+    for e in dir.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
+            continue;
+        };
+        let mut program = None;
+        for fd in fds.flatten() {
+            let Ok(target) = std::fs::read_link(fd.path()) else {
+                continue;
+            };
+            let t = target.to_string_lossy();
+            let Some(inode) = t
+                .strip_prefix("socket:[")
+                .and_then(|r| r.strip_suffix(']'))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            let program = program
+                .get_or_insert_with(|| {
+                    std::fs::read_to_string(e.path().join("comm"))
+                        .map(|c| c.trim().to_string())
+                        .unwrap_or_else(|_| "?".into())
+                })
+                .clone();
+            let owners = out.entry(inode).or_default();
+            if !owners.iter().any(|o| o.pid == pid) {
+                owners.push(Owner { pid, program });
+            }
+        }
+    }
+    out
+}
+
+/// Every listening socket with its owners.
+pub fn listeners(proc_root: &Path) -> Result<Vec<Listener>, String> {
+    let mut raw = Vec::new();
+    for (file, proto) in [
+        ("tcp", Proto::Tcp),
+        ("tcp6", Proto::Tcp),
+        ("udp", Proto::Udp),
+        ("udp6", Proto::Udp),
+    ] {
+        let path = proc_root.join("net").join(file);
+        match std::fs::read_to_string(&path) {
+            Ok(t) => raw.extend(parse_net_table(&t, proto).into_iter().map(|r| (proto, r))),
+            // no IPv6 in this kernel or namespace
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.ends_with('6') => {}
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    let mut owners = socket_owners(proc_root);
+    let mut names = UserNames::default();
+    let mut out: Vec<Listener> = raw
+        .into_iter()
+        .map(|(proto, (address, port, uid, inode))| Listener {
+            proto,
+            address,
+            port,
+            user: names.name(uid).to_string(),
+            inode,
+            owners: owners.remove(&inode).unwrap_or_default(),
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (a.proto.as_str(), a.port, a.address).cmp(&(b.proto.as_str(), b.port, b.address))
+    });
+    Ok(out)
+}
+
+/// Holds the listeners against the policy (pure).
+pub fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
+    let unexpected: Vec<&Listener> = listeners
+        .iter()
+        .filter(|l| !policy.allow.iter().any(|r| r.matches(l)))
+        .collect();
+    let missing: Vec<&Rule> = policy
+        .expect
+        .iter()
+        .filter(|r| !listeners.iter().any(|l| r.matches(l)))
+        .collect();
+    let mut r = CheckResult::new(State::Ok, "");
+    for l in &unexpected {
+        r.push_sub(policy.unexpected, format!("not allowed: {}", l.describe()));
+    }
+    for m in &missing {
+        r.push_sub(m.state, format!("missing: {}", m.describe()));
+    }
+    r.summary = if unexpected.is_empty() && missing.is_empty() {
+        format!(
+            "{} listening socket{} allowed, {} expected present",
+            listeners.len(),
+            if listeners.len() == 1 { "" } else { "s" },
+            policy.expect.len()
+        )
+    } else {
+        let mut parts = Vec::new();
+        if !unexpected.is_empty() {
+            parts.push(format!(
+                "{} not allowed: {}",
+                unexpected.len(),
+                unexpected
+                    .iter()
+                    .map(|l| l.describe())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        if !missing.is_empty() {
+            parts.push(format!(
+                "{} missing: {}",
+                missing.len(),
+                missing
+                    .iter()
+                    .map(|m| m.describe())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        parts.join("; ")
+    };
+    r.push_perf(PerfData::new("listeners", listeners.len()).min(0));
+    r.push_perf(PerfData::new("unexpected", unexpected.len()).min(0));
+    r.push_perf(PerfData::new("missing", missing.len()).min(0));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+
+    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   106        0 1234 1 0000000000000000 100 0 0 10 0
+   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5678 1 0000000000000000 100 0 0 10 0
+   2: 0100007F:1538 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000   106        0 9999 1 0000000000000000 20 4 0 10 -1
+";
+    const TCP6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4321 1 0000000000000000 100 0 0 10 0
+   1: 0000000000000000FFFF00000100007F:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 8765 1 0000000000000000 100 0 0 10 0
+";
+
+    fn listener(proto: Proto, addr: &str, port: u16, user: &str, program: &str) -> Listener {
+        Listener {
+            proto,
+            address: addr.parse().unwrap(),
+            port,
+            user: user.into(),
+            inode: 1,
+            owners: vec![Owner {
+                pid: 42,
+                program: program.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_proc_net_tables() {
+        let t = parse_net_table(TCP, Proto::Tcp);
+        assert_eq!(
+            t,
+            [
+                ("127.0.0.1".parse().unwrap(), 5432, 106, 1234),
+                ("0.0.0.0".parse().unwrap(), 22, 0, 5678)
+            ]
+        );
+        let t6 = parse_net_table(TCP6, Proto::Tcp);
+        assert_eq!(t6[0].0, "::1".parse::<IpAddr>().unwrap());
+        assert_eq!(t6[0].1, 22);
+        assert_eq!(t6[1].0, "127.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(t6[1].1, 8080);
+        assert_eq!(parse_addr("zz:1"), None);
+    }
+
+    const POLICY: &str = r#"
+unexpected = "warning"
+[[allow]]
+proto = "tcp"
+port = 22
+program = "sshd"
+[[allow]]
+port = 5432
+address = "loopback"
+user = "postgres"
+[[allow]]
+ports = "30000-40000"
+[[expect]]
+proto = "tcp"
+port = 22
+[[expect]]
+proto = "tcp"
+port = 25
+state = "warning"
+"#;
+
+    #[test]
+    fn policy_against_listeners() {
+        let p = Policy::parse(POLICY).unwrap();
+        let ok = [
+            listener(Proto::Tcp, "0.0.0.0", 22, "root", "sshd"),
+            listener(Proto::Tcp, "127.0.0.1", 5432, "postgres", "postgres"),
+            listener(Proto::Udp, "10.0.0.1", 31000, "alice", "game"),
+        ];
+        let r = evaluate(&ok, &p);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            render_text("LISTEN", &r),
+            "LISTEN WARNING - 1 missing: tcp port 25 | listeners=3;;;0 unexpected=0;;;0 missing=1;;;0\n[WARNING] missing: tcp port 25\n"
+        );
+        let mut bad = ok.to_vec();
+        bad.push(listener(
+            Proto::Tcp,
+            "0.0.0.0",
+            5432,
+            "postgres",
+            "postgres",
+        ));
+        bad.push(listener(Proto::Tcp, "::", 8080, "alice", "python3"));
+        bad.push(listener(Proto::Tcp, "0.0.0.0", 25, "root", "exim4"));
+        let r = evaluate(&bad, &p);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "3 not allowed: tcp 0.0.0.0:5432 user postgres pid 42 (postgres); tcp [::]:8080 user alice pid 42 (python3); tcp 0.0.0.0:25 user root pid 42 (exim4)"
+        );
+        let strict = Policy::parse("[[allow]]\nport = 22\n").unwrap();
+        assert_eq!(evaluate(&bad, &strict).state(), State::Critical);
+    }
+
+    #[test]
+    fn bad_policies() {
+        for (text, want) in [
+            (
+                "[[allow]]\nport = 1\nports = \"1-2\"\n",
+                "allow rule 1: give port or ports, not both",
+            ),
+            (
+                "[[allow]]\nports = \"9-1\"\n",
+                "allow rule 1: ports '9-1' run backwards",
+            ),
+            (
+                "[[allow]]\naddress = \"everywhere\"\n",
+                "allow rule 1: address 'everywhere' is not any, loopback or an IP address",
+            ),
+            (
+                "[[expect]]\nport = 1\nstate = \"bad\"\n",
+                "expect rule 1: 'bad' is not a state (expected ok, warning, critical or unknown)",
+            ),
+            (
+                "unexpected = \"meh\"\n",
+                "'meh' is not a state (expected ok, warning, critical or unknown)",
+            ),
+        ] {
+            assert_eq!(Policy::parse(text).unwrap_err(), want, "{text}");
+        }
+        assert!(Policy::parse("[[allow]]\nprot = \"tcp\"\n")
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(Policy::parse("[[allow]]\nproto = \"sctp\"\n").is_err());
+    }
+}
