@@ -45,7 +45,7 @@ mariadbd --no-defaults --user=mysql --datadir="$tmp/my/data" --port="$myport" --
   --socket="$tmp/my/sock" --pid-file="$tmp/my/pid" --log-error="$tmp/my/err" --skip-name-resolve &
 for _ in $(seq 100); do [ -S "$tmp/my/sock" ] && break; sleep 0.1; done
 mariadb --no-defaults -uroot --socket="$tmp/my/sock" -e \
-  "CREATE USER 'root'@'127.0.0.1' IDENTIFIED BY 'benchpw'; GRANT ALL ON *.* TO 'root'@'127.0.0.1'"
+  "CREATE OR REPLACE USER 'root'@'127.0.0.1' IDENTIFIED BY 'benchpw'; GRANT ALL ON *.* TO 'root'@'127.0.0.1'"
 
 pg="-H 127.0.0.1 -P $pgport -l postgres -p benchpw -d postgres"
 my="-H 127.0.0.1 -P $myport -u root -p benchpw"
