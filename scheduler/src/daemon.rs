@@ -1,5 +1,6 @@
 //! The daemon: the running hosts and services with their states, the scheduler loop,
-//! reload on SIGHUP, periodic saving, and shutdown.
+//! reload on SIGHUP, periodic saving, and shutdown (which kills the process groups of
+//! the plugins still running).
 //!
 //! [`Core`] holds everything the status API reads and changes, behind one mutex; the
 //! scheduler loop owns the timing (a heap of due checks) and a concurrency gate.
@@ -620,13 +621,17 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             }
         }
     }
-    tracing::info!("stopping: saving states");
+    // plugins still running die with their process groups; checks that start from
+    // now on (already handed to a task) are killed as they start
+    let killed = crate::exec::CHECK_GROUPS.kill_all();
+    tracing::info!("stopping: killed {killed} running plugins, saving states");
     save(&shared, &state_file).await;
     http.abort();
     drop(notice_tx);
     shared.lock().expect("core lock").notices = mpsc::unbounded_channel().0;
     // let queued notifications go out, for a short while
     let _ = tokio::time::timeout(Duration::from_secs(10), notifier_task).await;
+    crate::exec::COMMAND_GROUPS.kill_all();
     Ok(())
 }
 

@@ -2,12 +2,12 @@
 //! in its own process group, killed with the whole group on timeout.
 
 use crate::config::CheckSpec;
+use crate::spawn::{spawn, Groups};
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::perfdata::parse_perfdata;
 use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
 use hcoop_plugins::plugin::{PerfData, State};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -135,7 +135,8 @@ impl Runnable {
                 timeout,
                 limits,
             } => {
-                let (state, output) = run_external(command, *timeout, *limits).await;
+                let end = run_in_group(command, &[], *timeout, *limits, &CHECK_GROUPS).await;
+                let (state, output) = interpret(end, *timeout);
                 let perfdata = perfdata_of(&output);
                 Outcome {
                     state,
@@ -198,7 +199,12 @@ pub enum PluginEnd {
 
 /// Runs an external plugin; returns its state and output (cut at [`OUTPUT_CAP`]).
 pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (State, String) {
-    match run_plugin(command, timeout, limits).await {
+    interpret(run_plugin(command, timeout, limits).await, timeout)
+}
+
+/// The state and output of an ended plugin run.
+fn interpret(end: PluginEnd, timeout: Duration) -> (State, String) {
+    match end {
         PluginEnd::NotStarted(text) => (State::Unknown, text),
         PluginEnd::TimedOut => (
             State::Critical,
@@ -233,6 +239,12 @@ pub async fn run_external(command: &str, timeout: Duration, limits: Limits) -> (
     }
 }
 
+/// The process groups of running service and host checks, killed when the daemon stops.
+pub static CHECK_GROUPS: Groups = Groups::new();
+
+/// The process groups of other running commands (notifications, NRPE commands).
+pub static COMMAND_GROUPS: Groups = Groups::new();
+
 /// Runs an external plugin as a child in its own process group, the whole group killed
 /// on timeout, and tells how it ended.
 pub async fn run_plugin(command: &str, timeout: Duration, limits: Limits) -> PluginEnd {
@@ -246,47 +258,29 @@ pub async fn run_plugin_env(
     timeout: Duration,
     limits: Limits,
 ) -> PluginEnd {
+    run_in_group(command, env, timeout, limits, &COMMAND_GROUPS).await
+}
+
+/// Runs an external plugin (see [`spawn`](crate::spawn)), its process group recorded
+/// in `groups` while it runs.
+pub async fn run_in_group(
+    command: &str,
+    env: &[(String, String)],
+    timeout: Duration,
+    limits: Limits,
+    groups: &Groups,
+) -> PluginEnd {
     let argv = argv_of(command);
-    let Some((program, args)) = argv.split_first() else {
+    let Some(program) = argv.first() else {
         return PluginEnd::NotStarted("empty command line\n".into());
     };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .kill_on_drop(true);
-    if let Some((uid, gid)) = limits.run_as {
-        // the standard library also drops supplementary groups when switching from root
-        cmd.uid(uid).gid(gid);
-    }
-    // SAFETY: the closure only calls setrlimit, which is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            let set = |res, v: Option<u64>| {
-                if let Some(v) = v {
-                    let lim = libc::rlimit {
-                        rlim_cur: v,
-                        rlim_max: v,
-                    };
-                    libc::setrlimit(res, &lim);
-                }
-            };
-            set(libc::RLIMIT_NPROC, limits.nproc);
-            set(libc::RLIMIT_AS, limits.address_space);
-            set(libc::RLIMIT_CPU, limits.cpu_seconds);
-            Ok(())
-        });
-    }
-    let mut child = match cmd.spawn() {
+    let (mut child, stdout) = match spawn(&argv, env, limits) {
         Ok(c) => c,
         Err(e) => return PluginEnd::NotStarted(format!("cannot run {program}: {e}\n")),
     };
-    let pgid = child.id().map(|p| p as i32);
-    let mut stdout = child.stdout.take().expect("piped stdout");
+    let _tracked = groups.track(&child);
     let work = async {
+        let mut stdout = tokio::net::unix::pipe::Receiver::from_owned_fd_unchecked(stdout)?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
@@ -298,30 +292,22 @@ pub async fn run_plugin_env(
                 }
             }
         }
-        let status = child.wait().await;
-        (buf, status)
+        drop(stdout);
+        let status = child.wait().await?;
+        Ok::<_, std::io::Error>((buf, status))
     };
-    let kill_group = || {
-        if let Some(pg) = pgid {
-            // SAFETY: signals the child's own process group only.
-            unsafe { libc::killpg(pg, libc::SIGKILL) };
-        }
-    };
-    match tokio::time::timeout(timeout, work).await {
-        Err(_) => {
-            kill_group();
-            PluginEnd::TimedOut
-        }
-        Ok((buf, status)) => {
-            // grandchildren left behind die with the group
-            kill_group();
-            let status = status.ok();
-            PluginEnd::Ended {
-                code: status.and_then(|s| s.code()),
-                signal: status.and_then(|s| std::os::unix::process::ExitStatusExt::signal(&s)),
-                output: String::from_utf8_lossy(&buf).into_owned(),
-            }
-        }
+    let end = tokio::time::timeout(timeout, work).await;
+    // on timeout the whole group dies; after a normal end, grandchildren left behind
+    // die with it
+    child.kill_group();
+    match end {
+        Err(_) => PluginEnd::TimedOut,
+        Ok(Err(e)) => PluginEnd::NotStarted(format!("cannot run {program}: {e}\n")),
+        Ok(Ok((buf, status))) => PluginEnd::Ended {
+            code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+            signal: libc::WIFSIGNALED(status).then(|| libc::WTERMSIG(status)),
+            output: String::from_utf8_lossy(&buf).into_owned(),
+        },
     }
 }
 

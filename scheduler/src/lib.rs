@@ -5,6 +5,8 @@
 //! - [`nrpe`]: the NRPE agent (`hcoop-monitor nrpe`): serves an nrpe.cfg to
 //!   Nagios's check_nrpe over TLS or plain TCP.
 //! - [`exec`]: running one check, built-in in-process or as an external plugin.
+//! - [`spawn`]: starting an external plugin (cloned without copying the daemon's
+//!   memory, limits and user set before the exec) and its process group registry.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
 //! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
 //! - [`retention`]: states saved atomically and restored on start.
@@ -23,4 +25,5 @@ pub mod http;
 pub mod notify;
 pub mod nrpe;
 pub mod retention;
+pub mod spawn;
 pub mod state;

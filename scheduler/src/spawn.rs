@@ -1,0 +1,477 @@
+//! Starting external plugins quickly and within their limits.
+//!
+//! A plugin is started the way `posix_spawn` starts a program: a child cloned with
+//! `CLONE_VM | CLONE_VFORK` shares the daemon's memory until it executes the plugin, so
+//! no page tables are copied and the daemon's pages are not made copy-on-write (a
+//! `fork` of a daemon running thousands of services costs far more than the plugin).
+//! Unlike `posix_spawn`, the child also sets the resource limits and switches to the
+//! plugin user before it executes the plugin, so the limits hold from the plugin's
+//! first instruction. The child joins a new process group of its own, so a timeout or
+//! shutdown kills the plugin with everything it started.
+//!
+//! The child runs on a stack of its own but in the daemon's memory: between the clone
+//! and the exec it only makes system calls on data prepared beforehand (no allocation,
+//! no locks), as `posix_spawn` does.
+
+use crate::exec::Limits;
+use std::ffi::{CString, OsStr, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use tokio::io::unix::AsyncFd;
+
+/// Stack of the cloned child until it executes the plugin.
+const CHILD_STACK: usize = 64 * 1024;
+
+/// The steps of the child before the plugin runs, to name the one that failed.
+const STEP_NAMES: [&str; 6] = [
+    "",
+    "setpgid",
+    "redirecting standard streams",
+    "setrlimit",
+    "switching user",
+    "exec",
+];
+
+/// Everything the child needs, prepared by the parent.
+struct ChildPlan {
+    program: CString,
+    argv: Vec<*const libc::c_char>,
+    envp: Vec<*const libc::c_char>,
+    stdin: libc::c_int,
+    stdout: libc::c_int,
+    stderr: libc::c_int,
+    rlimits: [(libc::__rlimit_resource_t, libc::rlim_t); 3],
+    rlimit_count: usize,
+    run_as: Option<(u32, u32)>,
+    /// Written by the child when a step fails: (step, errno).
+    failure: (libc::c_int, libc::c_int),
+}
+
+/// A started plugin, killed with its process group if dropped before it was reaped.
+pub struct Child {
+    pid: libc::pid_t,
+    reaped: bool,
+}
+
+/// Children killed before they were waited for, reaped on later starts.
+static ORPHANS: Mutex<Vec<libc::pid_t>> = Mutex::new(Vec::new());
+
+impl Child {
+    /// The plugin's pid, which is also its process group id.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Kills the plugin's whole process group.
+    pub fn kill_group(&self) {
+        // SAFETY: signals the child's own process group only.
+        unsafe { libc::killpg(self.pid, libc::SIGKILL) };
+    }
+
+    /// Waits for the plugin to end; returns its wait status.
+    pub async fn wait(&mut self) -> io::Result<libc::c_int> {
+        match pidfd_open(self.pid) {
+            Ok(fd) => {
+                // SAFETY: the OwnedFd is moved into the AsyncFd and stays open with it.
+                let fd =
+                    unsafe { AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+                        .map_err(|e| io::Error::other(e.to_string()))?;
+                loop {
+                    if let Some(status) = self.try_wait()? {
+                        return Ok(status);
+                    }
+                    fd.readable().await?.clear_ready();
+                }
+            }
+            // kernels without pidfd_open: wait on a blocking thread
+            Err(_) => {
+                let pid = self.pid;
+                let status = tokio::task::spawn_blocking(move || waitpid(pid, 0))
+                    .await
+                    .map_err(io::Error::other)??;
+                self.reaped = true;
+                Ok(status.unwrap_or(0))
+            }
+        }
+    }
+
+    fn try_wait(&mut self) -> io::Result<Option<libc::c_int>> {
+        let r = waitpid(self.pid, libc::WNOHANG)?;
+        if r.is_some() {
+            self.reaped = true;
+        }
+        Ok(r)
+    }
+}
+
+impl Drop for Child {
+    /// A plugin given up on (its task dropped) is killed with its group and reaped.
+    fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
+        self.kill_group();
+        if !matches!(self.try_wait(), Ok(Some(_))) {
+            ORPHANS.lock().expect("orphans lock").push(self.pid);
+        }
+    }
+}
+
+/// `waitpid` for one child: `Some(status)` once it ended.
+fn waitpid(pid: libc::pid_t, flags: libc::c_int) -> io::Result<Option<libc::c_int>> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child; status is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, flags) };
+        if r == pid {
+            return Ok(Some(status));
+        }
+        if r == 0 {
+            return Ok(None);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as libc::c_int) })
+}
+
+fn reap_orphans() {
+    let mut orphans = ORPHANS.lock().expect("orphans lock");
+    orphans.retain(|&pid| matches!(waitpid(pid, libc::WNOHANG), Ok(None)));
+}
+
+fn cvt(r: libc::c_int) -> io::Result<libc::c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// A pipe whose ends are both close-on-exec: (read, write).
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two descriptors.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) })?;
+    // SAFETY: pipe2 returned two new descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// /dev/null, close-on-exec.
+fn dev_null() -> io::Result<OwnedFd> {
+    // SAFETY: the path is a valid C string; the result is a new descriptor or -1.
+    let fd = cvt(unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) })?;
+    // SAFETY: fd is a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The descriptor moved above 0, 1 and 2 if it is one of them (a daemon started with
+/// closed standard streams), so that the child's dup2 calls cannot overwrite it.
+fn above_std(fd: OwnedFd) -> io::Result<OwnedFd> {
+    if fd.as_raw_fd() > 2 {
+        return Ok(fd);
+    }
+    // SAFETY: duplicates a descriptor we own to a new one we own.
+    let new = cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 3) })?;
+    // SAFETY: new is a new descriptor we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// The path of a program: as given when it has a slash, else found on PATH.
+fn resolve(program: &str) -> io::Result<PathBuf> {
+    if program.contains('/') {
+        return Ok(PathBuf::from(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| executable(p))
+        .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
+}
+
+fn executable(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+fn cstring(s: &OsStr) -> io::Result<CString> {
+    CString::new(s.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+}
+
+/// The environment of the plugin: the daemon's, with `extra` added or replaced.
+fn environment(extra: &[(String, String)]) -> io::Result<Vec<CString>> {
+    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+        .filter(|(k, _)| !extra.iter().any(|(e, _)| OsStr::new(e) == k))
+        .collect();
+    vars.extend(extra.iter().map(|(k, v)| (k.into(), v.into())));
+    vars.into_iter()
+        .map(|(mut k, v)| {
+            k.push("=");
+            k.push(v);
+            CString::new(k.into_vec()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+        })
+        .collect()
+}
+
+/// A limit no higher than the daemon's own hard limit (which only root may raise).
+fn clamp_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlim_t {
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: cur is a valid out pointer.
+    let ok = unsafe { libc::getrlimit(resource, &mut cur) } == 0;
+    // SAFETY: geteuid has no preconditions.
+    if ok && unsafe { libc::geteuid() } != 0 {
+        value.min(cur.rlim_max)
+    } else {
+        value
+    }
+}
+
+/// Starts `argv` (program and arguments) with `env` added to the daemon's environment,
+/// stdin and stderr on /dev/null, in a new process group, with `limits`. Returns the
+/// child and the read end of its stdout (non-blocking).
+pub fn spawn(
+    argv: &[String],
+    env: &[(String, String)],
+    limits: Limits,
+) -> io::Result<(Child, OwnedFd)> {
+    reap_orphans();
+    let Some((program, _)) = argv.split_first() else {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    };
+    let program = cstring(resolve(program)?.as_os_str())?;
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| cstring(OsStr::new(a)))
+        .collect::<io::Result<_>>()?;
+    let envs = environment(env)?;
+    let null = above_std(dev_null()?)?;
+    let (read, write) = pipe()?;
+    let write = above_std(write)?;
+    let mut rlimits = [(0, 0); 3];
+    let mut rlimit_count = 0;
+    for (resource, value) in [
+        (libc::RLIMIT_NPROC, limits.nproc),
+        (libc::RLIMIT_AS, limits.address_space),
+        (libc::RLIMIT_CPU, limits.cpu_seconds),
+    ] {
+        if let Some(v) = value {
+            rlimits[rlimit_count] = (resource, clamp_limit(resource, v));
+            rlimit_count += 1;
+        }
+    }
+    let with_null = |v: &[CString]| {
+        v.iter()
+            .map(|c| c.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect::<Vec<_>>()
+    };
+    let mut plan = ChildPlan {
+        argv: with_null(&args),
+        envp: with_null(&envs),
+        program,
+        stdin: null.as_raw_fd(),
+        stdout: write.as_raw_fd(),
+        stderr: null.as_raw_fd(),
+        rlimits,
+        rlimit_count,
+        run_as: limits.run_as,
+        failure: (0, 0),
+    };
+    let mut stack: Vec<u8> = Vec::with_capacity(CHILD_STACK);
+    // the stack grows down from its 16-byte aligned top
+    let top = (stack.as_mut_ptr() as usize + CHILD_STACK) & !15;
+    let pid = {
+        let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+        let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid signal sets; no signal handler may run in the child while it
+        // shares our memory, so every signal is blocked around the clone (the child
+        // restores its dispositions and unblocks them itself).
+        unsafe {
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        }
+        // SAFETY: the child runs `child_main` on its own stack with a pointer to `plan`,
+        // which outlives it: CLONE_VFORK suspends this thread until the child has
+        // executed the plugin or exited.
+        let pid = unsafe {
+            libc::clone(
+                child_main,
+                top as *mut libc::c_void,
+                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                (&mut plan as *mut ChildPlan).cast(),
+            )
+        };
+        let err = io::Error::last_os_error();
+        // SAFETY: restores this thread's mask saved above.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+        if pid < 0 {
+            return Err(err);
+        }
+        pid
+    };
+    drop(stack);
+    drop(write);
+    let mut child = Child { pid, reaped: false };
+    let (step, errno) = plan.failure;
+    if step != 0 {
+        let _ = child.try_wait();
+        if !child.reaped {
+            // it exits at once after a failed step
+            let _ = waitpid(pid, 0);
+            child.reaped = true;
+        }
+        let e = io::Error::from_raw_os_error(errno);
+        return Err(if step as usize == STEP_NAMES.len() - 1 {
+            e
+        } else {
+            io::Error::new(e.kind(), format!("{}: {e}", STEP_NAMES[step as usize]))
+        });
+    }
+    // SAFETY: read is a pipe descriptor we own.
+    cvt(unsafe { libc::fcntl(read.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) })?;
+    Ok((child, read))
+}
+
+/// The cloned child: system calls only, on the data of the plan, then exec.
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: arg is the parent's plan, alive and not touched by the parent until
+    // this child has executed or exited (CLONE_VFORK).
+    let plan = unsafe { &mut *arg.cast::<ChildPlan>() };
+    let fail = |plan: &mut ChildPlan, step: libc::c_int| -> libc::c_int {
+        // SAFETY: reads this thread's errno; _exit ends the child only.
+        plan.failure = (step, unsafe { *libc::__errno_location() });
+        unsafe { libc::_exit(127) }
+    };
+    // SAFETY: system calls on descriptors, ids and pointers prepared by the parent.
+    unsafe {
+        // default dispositions for every handled signal (and SIGPIPE, which the daemon
+        // ignores), then no signal blocked
+        for sig in 1..=libc::SIGRTMAX() {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut act) == 0
+                && (act.sa_sigaction != libc::SIG_IGN || sig == libc::SIGPIPE)
+                && act.sa_sigaction != libc::SIG_DFL
+            {
+                act.sa_sigaction = libc::SIG_DFL;
+                act.sa_flags = 0;
+                libc::sigaction(sig, &act, std::ptr::null_mut());
+            }
+        }
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        if libc::setpgid(0, 0) != 0 {
+            return fail(plan, 1);
+        }
+        for (from, to) in [(plan.stdin, 0), (plan.stdout, 1), (plan.stderr, 2)] {
+            if libc::dup2(from, to) < 0 {
+                return fail(plan, 2);
+            }
+        }
+        let (rlimits, count) = (plan.rlimits, plan.rlimit_count);
+        for &(resource, value) in &rlimits[..count] {
+            let lim = libc::rlimit {
+                rlim_cur: value,
+                rlim_max: value,
+            };
+            if libc::setrlimit(resource, &lim) != 0 {
+                return fail(plan, 3);
+            }
+        }
+        if let Some((uid, gid)) = plan.run_as {
+            // raw system calls: the C library's wrappers would change every thread of
+            // the daemon, whose memory this child shares
+            if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+                || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
+                || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0
+            {
+                return fail(plan, 4);
+            }
+        }
+        libc::execve(
+            plan.program.as_ptr(),
+            plan.argv.as_ptr(),
+            plan.envp.as_ptr(),
+        );
+        fail(plan, 5)
+    }
+}
+
+/// The process groups of running plugins, so that the daemon can kill them all when it
+/// stops. Once closed, a plugin that starts is killed at once.
+pub struct Groups {
+    inner: Mutex<(bool, Vec<libc::pid_t>)>,
+}
+
+/// A plugin's place in [`Groups`], left when dropped.
+pub struct Tracked<'a> {
+    groups: &'a Groups,
+    pgid: libc::pid_t,
+}
+
+impl Groups {
+    /// No groups, open.
+    pub const fn new() -> Groups {
+        Groups {
+            inner: Mutex::new((false, Vec::new())),
+        }
+    }
+
+    /// Records a running plugin's group; kills it at once if the groups are closed.
+    pub fn track(&self, child: &Child) -> Tracked<'_> {
+        let mut g = self.inner.lock().expect("groups lock");
+        if g.0 {
+            child.kill_group();
+        } else {
+            g.1.push(child.pid);
+        }
+        Tracked {
+            groups: self,
+            pgid: child.pid,
+        }
+    }
+
+    /// Kills every recorded group and closes: plugins started from now on are killed at
+    /// once. Returns how many groups were killed.
+    pub fn kill_all(&self) -> usize {
+        let mut g = self.inner.lock().expect("groups lock");
+        g.0 = true;
+        for &pg in &g.1 {
+            // SAFETY: signals the process group of a plugin we started.
+            unsafe { libc::killpg(pg, libc::SIGKILL) };
+        }
+        g.1.len()
+    }
+}
+
+impl Default for Groups {
+    fn default() -> Self {
+        Groups::new()
+    }
+}
+
+impl Drop for Tracked<'_> {
+    fn drop(&mut self) {
+        let mut g = self.groups.inner.lock().expect("groups lock");
+        if let Some(i) = g.1.iter().position(|&p| p == self.pgid) {
+            g.1.swap_remove(i);
+        }
+    }
+}
