@@ -12,6 +12,8 @@
 //! - [`nrpe`]: our NRPE agent and Debian's nrpe with their nrpe.cfg, check_nrpe, and a
 //!   test CA with server and client certificates.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
+//! - [`mail`]: a real Exim delivering into a system user's Maildir and a real Dovecot
+//!   serving it (STARTTLS, IMAPS, SMTP AUTH) for the mail checks.
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
@@ -24,6 +26,7 @@ pub mod daemon;
 pub mod exim;
 pub mod hostfs;
 pub mod krb5;
+pub mod mail;
 pub mod mysql;
 pub mod nrpe;
 pub mod pgsql;

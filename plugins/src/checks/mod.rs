@@ -9,18 +9,23 @@ pub mod dns;
 pub mod dns_serial;
 pub mod dnsclient;
 pub mod file_age;
+pub mod imap;
 pub mod krb5;
 pub mod listen;
 pub mod load;
 pub mod logwatch;
+pub mod mail_roundtrip;
+pub mod mailproto;
 pub mod mailq;
 pub mod mem;
+pub mod mx;
 pub mod mysql;
 pub mod net;
 pub mod nrpe_client;
 pub mod pgsql;
 pub mod processes;
 pub mod procs;
+pub mod smtp;
 pub mod sql;
 pub mod statefile;
 pub mod subprocess;
@@ -63,6 +68,10 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_mysql", prepare::<mysql::MysqlCheck>),
     ("check_sip", prepare::<sip::SipCheck>),
     ("check_listen", prepare::<listen::ListenCheck>),
+    ("check_smtp", prepare::<smtp::SmtpCheck>),
+    ("check_imap", prepare::<imap::ImapCheck>),
+    ("check_mx", prepare::<mx::MxCheck>),
+    ("check_mail_roundtrip", prepare::<mail_roundtrip::RoundtripCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

@@ -1,0 +1,707 @@
+//! check_imap: IMAP on 143 with STARTTLS or IMAPS on 993 — greeting, CAPABILITY,
+//! STARTTLS and the certificate, an optional LOGIN (password from a file or the
+//! environment) and EXAMINE/SELECT of a mailbox with its message counts, each step
+//! timed. The session part ([`ImapDialogue`]) is shared with check_mail_roundtrip.
+
+use super::mailproto::{self, imap_quote, ImapResponse, Session, Step, Steps, Target, TlsMode};
+use super::netio::{self, Family};
+use super::smtp::read_secret_file;
+use super::tcp::seconds_threshold;
+use super::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+};
+use clap::Parser;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+
+/// The options of an IMAP login, shared by check_imap and check_mail_roundtrip.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ImapLoginArgs {
+    /// User to log in as
+    #[arg(short = 'U', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Read the password from the first line of FILE
+    #[arg(long = "password-file", value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Read the password from the environment variable VAR
+    #[arg(
+        long = "password-env",
+        value_name = "VAR",
+        conflicts_with = "password_file"
+    )]
+    pub password_env: Option<String>,
+}
+
+impl ImapLoginArgs {
+    /// The user and password, when a user is given; a user without a password is a
+    /// usage error.
+    pub fn credentials(&self) -> Result<Option<(String, String)>, UsageError> {
+        let password = match &self.password_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| {
+                UsageError(format!("--password-env: the variable {var} is not set"))
+            })?),
+            None => read_secret_file(self.password_file.as_deref(), "--password-file")?,
+        };
+        match (&self.user, password) {
+            (None, None) => Ok(None),
+            (Some(u), Some(p)) => {
+                imap_quote(u).map_err(|e| UsageError(format!("-U: {e}")))?;
+                imap_quote(&p).map_err(|e| UsageError(format!("the password: {e}")))?;
+                Ok(Some((u.clone(), p)))
+            }
+            (Some(_), None) => Err(UsageError::new(
+                "-U needs a password (--password-file or --password-env)",
+            )),
+            (None, Some(_)) => Err(UsageError::new("a password needs a user (-U)")),
+        }
+    }
+}
+
+/// Command line of check_imap.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_imap",
+    version,
+    about = "Talks IMAP: greeting, CAPABILITY, STARTTLS (or IMAPS) and its certificate, LOGIN, and the message counts of a mailbox; reports each step's time.",
+    after_help = EXIT_CODES
+)]
+pub struct ImapArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Host name or address of the IMAP server
+    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    pub hostname: String,
+
+    /// Port (default 143, 993 with -S)
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Use IPv4 only
+    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only
+    #[arg(short = '6', long = "use-ipv6")]
+    pub ipv6: bool,
+
+    /// Speak TLS from the start of the connection (IMAPS)
+    #[arg(short = 'S', long = "ssl")]
+    pub ssl: bool,
+
+    /// Upgrade the connection with STARTTLS (CRITICAL when the server does not offer it)
+    #[arg(long = "starttls", conflicts_with = "ssl")]
+    pub starttls: bool,
+
+    /// Server name sent in the TLS handshake and checked in the certificate (default: -H)
+    #[arg(long = "sni", value_name = "NAME")]
+    pub sni: Option<String>,
+
+    /// Days the certificate must still be valid: WARNING below WARN, CRITICAL below CRIT
+    #[arg(short = 'D', long = "certificate", value_name = "WARN[,CRIT]")]
+    pub cert_days: Option<CertDays>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    #[command(flatten)]
+    pub login: ImapLoginArgs,
+
+    /// Mailbox to open after LOGIN (EXAMINE, read-only) and count
+    #[arg(
+        short = 'm',
+        long = "mailbox",
+        value_name = "MAILBOX",
+        requires = "user"
+    )]
+    pub mailbox: Option<String>,
+
+    /// Open the mailbox with SELECT instead of EXAMINE
+    #[arg(long = "select", requires = "mailbox")]
+    pub select: bool,
+
+    /// Range of the mailbox's message count that makes the result WARNING
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "RANGE",
+        requires = "mailbox"
+    )]
+    pub warning: Option<Range>,
+
+    /// Range of the mailbox's message count that makes the result CRITICAL
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "RANGE",
+        requires = "mailbox"
+    )]
+    pub critical: Option<Range>,
+
+    /// Total response time in seconds that makes the result WARNING
+    #[arg(long = "time-warning", value_name = "SECONDS")]
+    pub time_warning: Option<f64>,
+
+    /// Total response time in seconds that makes the result CRITICAL
+    #[arg(long = "time-critical", value_name = "SECONDS")]
+    pub time_critical: Option<f64>,
+}
+
+/// The resolved IMAP session: how to connect, upgrade and log in.
+#[derive(Debug, Clone)]
+pub struct ImapDialogue {
+    pub tls: TlsMode,
+    pub settings: TlsSettings,
+    pub sni: String,
+    pub cert_days: Option<CertDays>,
+    pub login: Option<(String, String)>,
+    /// How long reads may wait in all.
+    pub budget: Duration,
+    pub timeout: Duration,
+}
+
+/// The step that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImapStage {
+    Connect,
+    Tls,
+    Greeting,
+    Capability,
+    NoStartTls,
+    StartTls,
+    Login,
+    Mailbox,
+    Command,
+    Logout,
+}
+
+/// The counts of an opened mailbox.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Counts {
+    pub messages: u64,
+    pub recent: u64,
+    pub unseen: Option<u64>,
+}
+
+/// What the IMAP session found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImapFacts {
+    pub addr: Option<SocketAddr>,
+    pub steps: Vec<Step>,
+    pub greeting: Option<String>,
+    pub capabilities: Vec<String>,
+    pub cert: Option<CertFacts>,
+    pub counts: Option<Counts>,
+    pub failure: Option<(ImapStage, String)>,
+    pub total: Duration,
+}
+
+/// An open IMAP connection with its tag counter.
+pub struct Imap {
+    pub session: Session,
+    tag: u32,
+}
+
+impl Imap {
+    /// Runs one tagged command.
+    pub async fn command(&mut self, command: &str, what: &str) -> Result<ImapResponse, String> {
+        self.tag += 1;
+        let tag = format!("h{}", self.tag);
+        self.session.imap_command(&tag, command, what).await
+    }
+
+    /// Runs a command that must answer OK.
+    pub async fn command_ok(&mut self, command: &str, what: &str) -> Result<ImapResponse, String> {
+        let r = self.command(command, what).await?;
+        if !r.ok() {
+            return Err(format!("{what} failed: {} {}", r.status, r.text));
+        }
+        Ok(r)
+    }
+
+    /// Asks for the server's CAPABILITY list.
+    pub async fn capabilities(&mut self) -> Result<Vec<String>, (ImapStage, String)> {
+        self.command_ok("CAPABILITY", "CAPABILITY")
+            .await
+            .map(|r| capabilities(&r.untagged))
+            .map_err(|e| (ImapStage::Capability, e))
+    }
+
+    /// LOGOUT and close.
+    pub async fn logout(mut self) -> Result<(), String> {
+        let r = self.command("LOGOUT", "LOGOUT").await;
+        self.session.close(b"").await;
+        r.map(|_| ())
+    }
+}
+
+/// The words of a CAPABILITY list (from an untagged `CAPABILITY ...` line or a
+/// `[CAPABILITY ...]` response code).
+pub fn capabilities(lines: &[String]) -> Vec<String> {
+    for l in lines {
+        let l = l
+            .strip_prefix("OK [")
+            .or_else(|| l.strip_prefix("PREAUTH ["))
+            .unwrap_or(l);
+        if let Some(rest) = l.strip_prefix("CAPABILITY ") {
+            let rest = rest.split(']').next().unwrap_or(rest);
+            return rest
+                .split_whitespace()
+                .map(str::to_ascii_uppercase)
+                .collect();
+        }
+    }
+    Vec::new()
+}
+
+/// The counts in the untagged replies to EXAMINE/SELECT (and STATUS).
+pub fn parse_counts(lines: &[String]) -> Counts {
+    let mut c = Counts::default();
+    for l in lines {
+        let mut w = l.split_whitespace();
+        match (w.next(), w.next()) {
+            (Some(n), Some(k)) if k.eq_ignore_ascii_case("EXISTS") => {
+                c.messages = n.parse().unwrap_or(0)
+            }
+            (Some(n), Some(k)) if k.eq_ignore_ascii_case("RECENT") => {
+                c.recent = n.parse().unwrap_or(0)
+            }
+            (Some(k), _) if k.eq_ignore_ascii_case("STATUS") => {
+                let inner = l.rsplit('(').next().unwrap_or("").trim_end_matches(')');
+                let words: Vec<&str> = inner.split_whitespace().collect();
+                for pair in words.chunks(2) {
+                    if let [k, v] = pair {
+                        if k.eq_ignore_ascii_case("UNSEEN") {
+                            c.unseen = v.parse().ok();
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    c
+}
+
+impl ImapDialogue {
+    /// Connects, upgrades and logs in (when a login is configured), recording the steps
+    /// in `facts`.
+    pub async fn open(
+        &self,
+        target: &Target,
+        facts: &mut ImapFacts,
+        steps: &mut Steps,
+    ) -> Result<Imap, (ImapStage, String)> {
+        let (session, t) = Session::open(target, self.budget)
+            .await
+            .map_err(|e| (ImapStage::Connect, e))?;
+        steps.steps.push(Step {
+            name: "connect",
+            time: t,
+        });
+        facts.addr = Some(session.addr);
+        let mut imap = Imap { session, tag: 0 };
+        let r = self.begin(&mut imap, facts, steps).await;
+        facts.cert = imap.session.cert.clone();
+        match r {
+            Ok(()) => Ok(imap),
+            Err(e) => {
+                imap.session.close(b"h0 LOGOUT\r\n").await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn begin(
+        &self,
+        imap: &mut Imap,
+        facts: &mut ImapFacts,
+        steps: &mut Steps,
+    ) -> Result<(), (ImapStage, String)> {
+        let mut t = Instant::now();
+        if self.tls == TlsMode::Implicit {
+            imap.session
+                .start_tls(&self.settings, &self.sni)
+                .await
+                .map_err(|e| (ImapStage::Tls, e))?;
+            t = steps.done("tls", t);
+        }
+        let greeting = imap
+            .session
+            .imap_greeting()
+            .await
+            .map_err(|e| (ImapStage::Greeting, e))?;
+        t = steps.done("greeting", t);
+        facts.greeting = Some(greeting.clone());
+        let word = greeting.split_whitespace().next().unwrap_or("");
+        if !word.eq_ignore_ascii_case("OK") && !word.eq_ignore_ascii_case("PREAUTH") {
+            return Err((
+                ImapStage::Greeting,
+                format!(
+                    "the server refuses: '* {}'",
+                    netio::printable(greeting.as_bytes(), 200)
+                ),
+            ));
+        }
+        facts.capabilities = imap.capabilities().await?;
+        t = steps.done("capability", t);
+        if self.tls == TlsMode::StartTls {
+            if !facts.capabilities.iter().any(|c| c == "STARTTLS") {
+                return Err((ImapStage::NoStartTls, "STARTTLS not offered".into()));
+            }
+            imap.command_ok("STARTTLS", "STARTTLS")
+                .await
+                .map_err(|e| (ImapStage::StartTls, e))?;
+            imap.session
+                .start_tls(&self.settings, &self.sni)
+                .await
+                .map_err(|e| (ImapStage::Tls, e))?;
+            t = steps.done("starttls", t);
+            facts.capabilities = imap.capabilities().await?;
+            t = steps.done("capability_tls", t);
+        }
+        if let Some((user, password)) = &self.login {
+            if facts.capabilities.iter().any(|c| c == "LOGINDISABLED") {
+                return Err((
+                    ImapStage::Login,
+                    "the server refuses LOGIN on this connection (LOGINDISABLED)".into(),
+                ));
+            }
+            let cmd = format!(
+                "LOGIN {} {}",
+                imap_quote(user).map_err(|e| (ImapStage::Login, e))?,
+                imap_quote(password).map_err(|e| (ImapStage::Login, e))?
+            );
+            let r = imap
+                .command(&cmd, "LOGIN")
+                .await
+                .map_err(|e| (ImapStage::Login, e))?;
+            if !r.ok() {
+                return Err((
+                    ImapStage::Login,
+                    format!("login as {user} failed: {} {}", r.status, r.text),
+                ));
+            }
+            steps.done("login", t);
+        }
+        Ok(())
+    }
+
+    /// Opens `mailbox` (SELECT or EXAMINE) and reads its counts.
+    pub async fn open_mailbox(
+        imap: &mut Imap,
+        mailbox: &str,
+        select: bool,
+    ) -> Result<Counts, (ImapStage, String)> {
+        let name = imap_quote(mailbox).map_err(|e| (ImapStage::Mailbox, e))?;
+        let verb = if select { "SELECT" } else { "EXAMINE" };
+        let r = imap
+            .command_ok(&format!("{verb} {name}"), &format!("{verb} {mailbox}"))
+            .await
+            .map_err(|e| (ImapStage::Mailbox, e))?;
+        let mut counts = parse_counts(&r.untagged);
+        let s = imap
+            .command_ok(&format!("STATUS {name} (UNSEEN)"), "STATUS")
+            .await
+            .map_err(|e| (ImapStage::Mailbox, e))?;
+        counts.unseen = parse_counts(&s.untagged).unseen;
+        Ok(counts)
+    }
+}
+
+/// The validated check_imap.
+#[derive(Debug)]
+pub struct ImapCheck {
+    pub host: String,
+    pub port: u16,
+    pub family: Family,
+    pub dialogue: ImapDialogue,
+    pub mailbox: Option<String>,
+    pub select: bool,
+    /// Thresholds on the message count.
+    pub messages: Thresholds,
+    /// Thresholds on the total time.
+    pub time: Thresholds,
+}
+
+impl Check for ImapCheck {
+    type Args = ImapArgs;
+    const LABEL: &'static str = "IMAP";
+
+    fn common(args: &ImapArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: ImapArgs) -> Result<Self, UsageError> {
+        if args.hostname.trim().is_empty() {
+            return Err(UsageError::new("the host name (-H) is empty"));
+        }
+        let port = args.port.unwrap_or(if args.ssl { 993 } else { 143 });
+        if port == 0 {
+            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
+        }
+        let tls = if args.ssl {
+            TlsMode::Implicit
+        } else if args.starttls {
+            TlsMode::StartTls
+        } else {
+            TlsMode::Plain
+        };
+        if args.cert_days.is_some() && tls == TlsMode::Plain {
+            return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
+        }
+        if let Some(m) = &args.mailbox {
+            imap_quote(m).map_err(|e| UsageError(format!("-m: {e}")))?;
+        }
+        Ok(ImapCheck {
+            dialogue: ImapDialogue {
+                tls,
+                settings: TlsSettings::new(&args.tls)?,
+                sni: args.sni.unwrap_or_else(|| args.hostname.clone()),
+                cert_days: args.cert_days,
+                login: args.login.credentials()?,
+                budget: args.common.timeout.duration.mul_f64(0.9),
+                timeout: args.common.timeout.duration,
+            },
+            host: args.hostname,
+            port,
+            family: Family::from_flags(args.ipv4, args.ipv6),
+            mailbox: args.mailbox,
+            select: args.select,
+            messages: Thresholds::new(args.warning, args.critical),
+            time: Thresholds::new(
+                seconds_threshold(args.time_warning, "warning")?,
+                seconds_threshold(args.time_critical, "critical")?,
+            ),
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Remote(Box::pin(async move {
+            let facts = self.fetch().await;
+            evaluate_imap(&facts, self, tls::unix_now())
+        }))
+    }
+}
+
+impl ImapCheck {
+    /// Runs the session.
+    pub async fn fetch(&self) -> ImapFacts {
+        let start = Instant::now();
+        let mut facts = ImapFacts::default();
+        let mut steps = Steps::default();
+        let target = Target::Host(self.host.clone(), self.port, self.family);
+        match self.dialogue.open(&target, &mut facts, &mut steps).await {
+            Err(f) => facts.failure = Some(f),
+            Ok(mut imap) => {
+                let mut t = Instant::now();
+                if let Some(m) = &self.mailbox {
+                    match ImapDialogue::open_mailbox(&mut imap, m, self.select).await {
+                        Ok(c) => facts.counts = Some(c),
+                        Err(f) => facts.failure = Some(f),
+                    }
+                    t = steps.done("mailbox", t);
+                }
+                if let Err(e) = imap.logout().await {
+                    facts.failure.get_or_insert((ImapStage::Logout, e));
+                }
+                steps.done("logout", t);
+            }
+        }
+        facts.steps = steps.steps;
+        facts.total = start.elapsed();
+        facts
+    }
+}
+
+/// check_imap's verdict (pure).
+pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckResult {
+    let place = format!("{} port {}", check.host, check.port);
+    let secs = facts.total.as_secs_f64();
+    let d = &check.dialogue;
+    let mut r = match &facts.failure {
+        Some((ImapStage::Connect, e)) => return CheckResult::new(State::Critical, e.clone()),
+        Some((stage, e)) => CheckResult::new(
+            if *stage == ImapStage::Logout {
+                State::Warning
+            } else {
+                State::Critical
+            },
+            format!("{e} ({place})"),
+        ),
+        None => {
+            let greeting = facts.greeting.as_deref().unwrap_or("");
+            let mut text = format!(
+                "{secs:.3} seconds response time on {place} [* {}]",
+                netio::printable(greeting.as_bytes(), 120)
+            );
+            if d.tls == TlsMode::StartTls {
+                text.push_str(", STARTTLS");
+            }
+            if let Some((u, _)) = &d.login {
+                text.push_str(&format!(", logged in as {u}"));
+            }
+            let mut r = CheckResult::new(check.time.state(secs), text);
+            if let (Some(c), Some(m)) = (&facts.counts, &check.mailbox) {
+                r.raise(check.messages.state(c.messages as f64));
+                r.summary.push_str(&format!(
+                    ", {m}: {} messages ({} unseen, {} recent)",
+                    c.messages,
+                    c.unseen.map_or("?".to_string(), |u| u.to_string()),
+                    c.recent
+                ));
+            }
+            r
+        }
+    };
+    if let Some((s, text)) = mailproto::cert_verdict(facts.cert.as_ref(), d.cert_days, now) {
+        r.raise(s);
+        r.summary = format!("{}; {text}", r.summary);
+    }
+    r.push_perf(
+        PerfData::new("time", netio::secs(facts.total))
+            .uom(Uom::Seconds)
+            .thresholds(&check.time)
+            .min(0.0)
+            .max(d.timeout.as_secs_f64()),
+    );
+    if let Some(c) = &facts.counts {
+        r.push_perf(
+            PerfData::new("messages", c.messages)
+                .thresholds(&check.messages)
+                .min(0.0),
+        );
+        if let Some(u) = c.unseen {
+            r.push_perf(PerfData::new("unseen", u).min(0.0));
+        }
+        r.push_perf(PerfData::new("recent", c.recent).min(0.0));
+    }
+    for p in mailproto::step_perfdata(&facts.steps) {
+        r.push_perf(p);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+
+    fn parse(argv: &[&str]) -> Result<ImapCheck, UsageError> {
+        let args =
+            parse_args::<ImapCheck>(std::iter::once("check_imap").chain(argv.iter().copied()))?
+                .unwrap();
+        ImapCheck::new(args)
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        ImapArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn options() {
+        let c = parse(&["-H", "imap"]).unwrap();
+        assert_eq!((c.port, c.dialogue.tls), (143, TlsMode::Plain));
+        let c = parse(&["-H", "imap", "-S"]).unwrap();
+        assert_eq!((c.port, c.dialogue.tls), (993, TlsMode::Implicit));
+        assert!(parse(&["-H", "imap", "-D", "30"]).is_err());
+        assert!(parse(&["-H", "imap", "-U", "u"]).is_err());
+        assert!(parse(&[
+            "-H",
+            "imap",
+            "-U",
+            "u",
+            "--password-env",
+            "HCOOP_NO_SUCH_VAR"
+        ])
+        .is_err());
+        assert!(parse(&["-H", "imap", "-m", "INBOX"]).is_err());
+        assert!(parse(&["-H", "imap", "--password-file", "/nonexistent/pw"]).is_err());
+    }
+
+    #[test]
+    fn parsing() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            capabilities(&l(&["CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED"])),
+            vec!["IMAP4REV1", "SASL-IR", "STARTTLS", "LOGINDISABLED"]
+        );
+        assert_eq!(
+            capabilities(&l(&["OK [CAPABILITY IMAP4rev1 STARTTLS] Dovecot ready."])),
+            vec!["IMAP4REV1", "STARTTLS"]
+        );
+        let c = parse_counts(&l(&[
+            "FLAGS (\\Seen)",
+            "12 EXISTS",
+            "2 RECENT",
+            "STATUS \"INBOX\" (UNSEEN 5)",
+        ]));
+        assert_eq!(
+            c,
+            Counts {
+                messages: 12,
+                recent: 2,
+                unseen: Some(5)
+            }
+        );
+    }
+
+    #[test]
+    fn verdicts() {
+        std::env::set_var("HCOOP_IMAP_TEST_PW", "pw");
+        let c = parse(&[
+            "-H",
+            "imap",
+            "-U",
+            "u",
+            "--password-env",
+            "HCOOP_IMAP_TEST_PW",
+            "-m",
+            "INBOX",
+            "-w",
+            "10",
+            "-c",
+            "20",
+        ])
+        .unwrap();
+        let mut f = ImapFacts {
+            greeting: Some("OK Dovecot ready.".into()),
+            counts: Some(Counts {
+                messages: 3,
+                recent: 1,
+                unseen: Some(2),
+            }),
+            steps: vec![Step {
+                name: "connect",
+                time: Duration::from_millis(1),
+            }],
+            total: Duration::from_millis(4),
+            ..Default::default()
+        };
+        assert_eq!(
+            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            "IMAP OK - 0.004 seconds response time on imap port 143 [* OK Dovecot ready.], logged in as u, INBOX: 3 messages (2 unseen, 1 recent) | time=0.004s;;;0;10 messages=3;10;20;0 unseen=2;;;0 recent=1;;;0 connect_time=0.001s;;;0\n"
+        );
+        f.counts.as_mut().unwrap().messages = 15;
+        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Warning);
+        f.failure = Some((
+            ImapStage::Login,
+            "login as u failed: NO [AUTHENTICATIONFAILED] Authentication failed.".into(),
+        ));
+        let r = evaluate_imap(&f, &c, 0);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "login as u failed: NO [AUTHENTICATIONFAILED] Authentication failed. (imap port 143)"
+        );
+    }
+}

@@ -1,0 +1,445 @@
+//! check_mx: every mail exchanger of a domain. Resolves the MX records (the system
+//! resolver's servers or `-s`), each MX host's A and AAAA addresses, and runs the SMTP
+//! dialogue of [`super::smtp`] on every address: 220 banner, EHLO, STARTTLS offered
+//! and a certificate valid for the MX name with its days left. `--min-ok` working MX
+//! hosts are required; one line per MX host and address.
+
+use super::dnsclient::{self, parse_name, query_budget, rcode_name, show_name, Request, Transport};
+use super::mailproto::{Target, TlsMode};
+use super::netio::Family;
+use super::smtp::{evaluate_smtp, SmtpDialogue};
+use super::tcp::seconds_threshold;
+use super::tls::{self, CertDays, TlsArgs};
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
+};
+use clap::Parser;
+use futures_util::future::join_all;
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{RData, RecordType};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+
+/// Command line of check_mx.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_mx",
+    version,
+    about = "Checks every mail exchanger of a domain: MX records, each MX host's addresses, and on each address the SMTP banner, EHLO, STARTTLS and the certificate.",
+    after_help = EXIT_CODES
+)]
+pub struct MxArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// The mail domain whose MX records are checked
+    #[arg(short = 'd', long = "domain", value_name = "DOMAIN")]
+    pub domain: String,
+
+    /// DNS server to ask (default: the system resolver's servers from /etc/resolv.conf)
+    #[arg(short = 's', long = "server", value_name = "HOST")]
+    pub server: Option<String>,
+
+    /// Port of the DNS server
+    #[arg(long = "dns-port", value_name = "PORT", default_value_t = 53)]
+    pub dns_port: u16,
+
+    /// SMTP port of the mail exchangers
+    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 25)]
+    pub port: u16,
+
+    /// MX hosts that must work (default: all of them); fewer is CRITICAL, some broken
+    /// but enough working is WARNING
+    #[arg(long = "min-ok", value_name = "N")]
+    pub min_ok: Option<usize>,
+
+    /// Name sent with EHLO (default: this machine's host name)
+    #[arg(short = 'F', long = "fqdn", value_name = "NAME")]
+    pub fqdn: Option<String>,
+
+    /// Days the certificates must still be valid: WARNING below WARN, CRITICAL below CRIT
+    #[arg(short = 'D', long = "certificate", value_name = "WARN[,CRIT]")]
+    pub cert_days: Option<CertDays>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// Use IPv4 addresses only
+    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 addresses only
+    #[arg(short = '6', long = "use-ipv6")]
+    pub ipv6: bool,
+
+    /// Response time of one address in seconds that makes it WARNING
+    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
+    pub warning: Option<f64>,
+
+    /// Response time of one address in seconds that makes it CRITICAL
+    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
+    pub critical: Option<f64>,
+}
+
+/// The validated check_mx.
+#[derive(Debug)]
+pub struct MxCheck {
+    pub domain: String,
+    pub server: Option<String>,
+    pub dns_port: u16,
+    pub port: u16,
+    pub min_ok: Option<usize>,
+    pub family: Family,
+    /// The SMTP dialogue; its TLS name is set to each MX host.
+    pub dialogue: SmtpDialogue,
+    pub timeout: Duration,
+}
+
+/// One address of an MX host and what its SMTP dialogue gave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressResult {
+    pub addr: SocketAddr,
+    pub result: CheckResult,
+}
+
+/// One MX host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MxHost {
+    pub preference: u16,
+    pub name: String,
+    /// The addresses, or why there are none.
+    pub addresses: Result<Vec<AddressResult>, String>,
+}
+
+/// What the check found: the MX hosts, or why there are none.
+pub type MxFacts = Result<Vec<MxHost>, String>;
+
+impl Check for MxCheck {
+    type Args = MxArgs;
+    const LABEL: &'static str = "MX";
+
+    fn common(args: &MxArgs) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: MxArgs) -> Result<Self, UsageError> {
+        let name = parse_name(&args.domain).map_err(|e| UsageError(format!("-d: {e}")))?;
+        if args.port == 0 || args.dns_port == 0 {
+            return Err(UsageError::new("ports must be between 1 and 65535"));
+        }
+        if args.min_ok == Some(0) {
+            return Err(UsageError::new("--min-ok must be at least 1"));
+        }
+        let mut d = SmtpDialogue::new(
+            args.fqdn,
+            TlsMode::StartTls,
+            &args.tls,
+            String::new(),
+            args.cert_days,
+            &args.common,
+        )?;
+        d.time = Thresholds::new(
+            seconds_threshold(args.warning, "warning")?,
+            seconds_threshold(args.critical, "critical")?,
+        );
+        Ok(MxCheck {
+            domain: show_name(&name),
+            server: args.server,
+            dns_port: args.dns_port,
+            port: args.port,
+            min_ok: args.min_ok,
+            family: Family::from_flags(args.ipv4, args.ipv6),
+            dialogue: d,
+            timeout: args.common.timeout.duration,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Remote(Box::pin(async move {
+            let facts = self.fetch().await;
+            evaluate_mx(&facts, self)
+        }))
+    }
+}
+
+impl MxCheck {
+    async fn dns_servers(&self) -> Result<Vec<SocketAddr>, String> {
+        match &self.server {
+            Some(s) => dnsclient::resolve_host(s, self.dns_port, dnsclient::Family::Any).await,
+            None => Ok(dnsclient::system_nameservers()
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, self.dns_port))
+                .collect()),
+        }
+    }
+
+    /// Asks the servers in turn for `name`/`rtype`; the answer's records.
+    async fn lookup(
+        &self,
+        servers: &[SocketAddr],
+        name: &str,
+        rtype: RecordType,
+    ) -> Result<Vec<RData>, String> {
+        let req = Request {
+            name: parse_name(name)?,
+            rtype,
+            recursion: true,
+            dnssec: false,
+            transport: Transport::UdpThenTcp,
+            timeout: query_budget(self.timeout) / 4,
+        };
+        let mut last = format!("no DNS server to ask for {name}");
+        for s in servers {
+            match dnsclient::query(*s, &req).await {
+                Ok(r) => {
+                    let rc = r.message.response_code();
+                    if rc == ResponseCode::NoError {
+                        return Ok(r
+                            .message
+                            .answers()
+                            .iter()
+                            .map(|a| a.data().clone())
+                            .collect());
+                    }
+                    last = format!("{name} {rtype}: {} from {s}", rcode_name(rc));
+                    if rc == ResponseCode::NXDomain {
+                        break;
+                    }
+                }
+                Err(e) => last = format!("{name} {rtype}: {e} from {s}"),
+            }
+        }
+        Err(last)
+    }
+
+    /// Resolves and probes every MX host.
+    pub async fn fetch(&self) -> MxFacts {
+        let servers = self.dns_servers().await?;
+        let mut mxes: Vec<(u16, String)> = self
+            .lookup(&servers, &self.domain, RecordType::MX)
+            .await?
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::MX(mx) => Some((mx.preference(), show_name(mx.exchange()))),
+                _ => None,
+            })
+            .collect();
+        if mxes.is_empty() {
+            return Err(format!("{} has no MX record", self.domain));
+        }
+        mxes.sort();
+        let hosts = mxes.into_iter().map(|(preference, name)| {
+            let servers = &servers;
+            async move {
+                let addresses = self.probe_host(servers, &name).await;
+                MxHost {
+                    preference,
+                    name,
+                    addresses,
+                }
+            }
+        });
+        Ok(join_all(hosts).await)
+    }
+
+    async fn probe_host(
+        &self,
+        servers: &[SocketAddr],
+        name: &str,
+    ) -> Result<Vec<AddressResult>, String> {
+        let mut ips: Vec<IpAddr> = Vec::new();
+        let mut errors = Vec::new();
+        let types = [RecordType::A, RecordType::AAAA];
+        let answers = join_all(types.iter().map(|t| self.lookup(servers, name, *t))).await;
+        for a in answers {
+            match a {
+                Ok(records) => ips.extend(records.into_iter().filter_map(|d| match d {
+                    RData::A(a) => Some(IpAddr::V4(a.0)),
+                    RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                    _ => None,
+                })),
+                Err(e) => errors.push(e),
+            }
+        }
+        ips.retain(|ip| match self.family {
+            Family::Any => true,
+            Family::V4 => ip.is_ipv4(),
+            Family::V6 => ip.is_ipv6(),
+        });
+        if ips.is_empty() {
+            return Err(if errors.is_empty() {
+                "no address".to_string()
+            } else {
+                errors.join("; ")
+            });
+        }
+        let mut dialogue = self.dialogue.clone();
+        dialogue.sni = name.to_string();
+        let dialogue = &dialogue;
+        let probes = ips.into_iter().map(|ip| async move {
+            let addr = SocketAddr::new(ip, self.port);
+            let facts = dialogue.run(&Target::Addr(addr)).await;
+            let place = format!("{} port {}", ip, self.port);
+            AddressResult {
+                addr,
+                result: evaluate_smtp(&facts, dialogue, &place, tls::unix_now()),
+            }
+        });
+        Ok(join_all(probes).await)
+    }
+}
+
+/// True when every address of the host works (OK or WARNING).
+fn host_works(h: &MxHost) -> bool {
+    match &h.addresses {
+        Ok(a) => a
+            .iter()
+            .all(|r| matches!(r.result.state(), State::Ok | State::Warning)),
+        Err(_) => false,
+    }
+}
+
+/// check_mx's verdict (pure). A broken MX host is CRITICAL when fewer than `--min-ok`
+/// hosts work, and WARNING when enough others do.
+pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
+    let hosts = match facts {
+        Err(e) => return CheckResult::new(State::Critical, e.clone()),
+        Ok(h) => h,
+    };
+    let total = hosts.len();
+    let need = check.min_ok.unwrap_or(total);
+    let working = hosts.iter().filter(|h| host_works(h)).count();
+    let enough = working >= need;
+    let cap = |s: State| {
+        if enough && s != State::Ok && s != State::Warning {
+            State::Warning
+        } else {
+            s
+        }
+    };
+    let mut r = CheckResult::new(
+        if enough { State::Ok } else { State::Critical },
+        String::new(),
+    );
+    let mut broken = Vec::new();
+    for h in hosts {
+        let who = format!("{} (preference {})", h.name, h.preference);
+        match &h.addresses {
+            Err(e) => {
+                r.push_sub(cap(State::Critical), format!("{who}: {e}"));
+                broken.push(format!("{} ({e})", h.name));
+            }
+            Ok(addrs) => {
+                for a in addrs {
+                    let s = a.result.state();
+                    r.push_sub(
+                        cap(s),
+                        format!("{who} {}: {}", a.addr.ip(), a.result.summary),
+                    );
+                    if let Some(t) = a.result.perfdata.first() {
+                        let mut p = t.clone();
+                        p.label = format!("{} {}", h.name, a.addr.ip());
+                        r.push_perf(p);
+                    }
+                }
+                if !host_works(h) {
+                    let bad: Vec<String> = addrs
+                        .iter()
+                        .filter(|a| !matches!(a.result.state(), State::Ok | State::Warning))
+                        .map(|a| a.addr.ip().to_string())
+                        .collect();
+                    broken.push(format!("{} ({})", h.name, bad.join(", ")));
+                }
+            }
+        }
+    }
+    r.summary = format!(
+        "{working} of {total} MX hosts of {} work{}",
+        check.domain,
+        if need < total {
+            format!(" ({need} needed)")
+        } else {
+            String::new()
+        }
+    );
+    if broken.is_empty() {
+        let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+        r.summary.push_str(&format!(": {}", names.join(", ")));
+    } else {
+        r.summary
+            .push_str(&format!("; broken: {}", broken.join(", ")));
+    }
+    r.perfdata.insert(
+        0,
+        PerfData::new("working", working)
+            .thresholds(&Thresholds::new(None, format!("{need}:").parse().ok()))
+            .min(0.0)
+            .max(total as f64),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+    use crate::plugin::Uom;
+
+    fn parse(argv: &[&str]) -> Result<MxCheck, UsageError> {
+        let args = parse_args::<MxCheck>(std::iter::once("check_mx").chain(argv.iter().copied()))?
+            .unwrap();
+        MxCheck::new(args)
+    }
+
+    fn addr(ip: &str, state: State, text: &str) -> AddressResult {
+        AddressResult {
+            addr: SocketAddr::new(ip.parse().unwrap(), 25),
+            result: CheckResult::new(state, text)
+                .with_perf(PerfData::new("time", 0.01).uom(Uom::Seconds).min(0.0)),
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        MxArgs::command().debug_assert();
+    }
+
+    #[test]
+    fn options() {
+        assert!(parse(&["-d", "coop.test", "-F", "m"]).is_ok());
+        assert!(parse(&["-d", "a..b"]).is_err());
+        assert!(parse(&["-d", "coop.test", "--min-ok", "0"]).is_err());
+    }
+
+    #[test]
+    fn min_ok() {
+        let c = parse(&["-d", "coop.test", "-F", "m", "--min-ok", "1"]).unwrap();
+        let facts: MxFacts = Ok(vec![
+            MxHost {
+                preference: 10,
+                name: "mx1.coop.test".into(),
+                addresses: Ok(vec![addr("127.0.0.31", State::Ok, "fine")]),
+            },
+            MxHost {
+                preference: 20,
+                name: "mx2.coop.test".into(),
+                addresses: Ok(vec![addr("127.0.0.32", State::Critical, "refused")]),
+            },
+        ]);
+        assert_eq!(
+            render_text("MX", &evaluate_mx(&facts, &c)),
+            "MX WARNING - 1 of 2 MX hosts of coop.test work (1 needed); broken: mx2.coop.test (127.0.0.32) | working=1;;1:;0;2 'mx1.coop.test 127.0.0.31'=0.01s;;;0 'mx2.coop.test 127.0.0.32'=0.01s;;;0\n[OK] mx1.coop.test (preference 10) 127.0.0.31: fine\n[WARNING] mx2.coop.test (preference 20) 127.0.0.32: refused\n"
+        );
+        let all = parse(&["-d", "coop.test", "-F", "m"]).unwrap();
+        assert_eq!(evaluate_mx(&facts, &all).state(), State::Critical);
+        let none: MxFacts = Err("coop.test has no MX record".into());
+        assert_eq!(
+            render_text("MX", &evaluate_mx(&none, &all)),
+            "MX CRITICAL - coop.test has no MX record\n"
+        );
+    }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): check_smtp and check_imap against Debian's monitoring-plugins
+# check_smtp and check_imap, side by side in one run (hyperfine -N), on the same freshly
+# started Exim and Dovecot (temp dir, loopback ports, a certificate from a throwaway CA).
+# Prints mean wall time per run and the ratio ours/theirs (lower is better).
+#
+#   tests/bench/mail.sh [RUNS]
+#
+# Ours verifies the certificate against the CA (--ca-cert); Debian's does not verify.
+# Needs root, hyperfine, exim4-daemon-light, dovecot-imapd, openssl,
+# monitoring-plugins-standard (tests/run.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+runs=${1:-200}
+cargo build --release --quiet -p hcoop-plugins --bin check_smtp --bin check_imap
+ours=${CARGO_TARGET_DIR:-target}/release
+theirs=/usr/lib/nagios/plugins
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+smtp=$(port)
+imap=$(port)
+imaps=$(port)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sed -i "\|^$tmp/exim.conf\$|d" /etc/exim4/trusted_configs 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# a CA and a certificate for mail.bench.test
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -subj /CN=bench-ca -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=mail.bench.test \
+  -addext subjectAltName=DNS:mail.bench.test -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
+openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+  -days 30 -copy_extensions copy -out "$tmp/server.crt" 2>/dev/null
+chmod 644 "$tmp/server.key"
+
+# Exim with STARTTLS
+mkdir "$tmp/spool" "$tmp/log" && chown Debian-exim:Debian-exim "$tmp/spool" "$tmp/log"
+cat >"$tmp/exim.conf" <<CONF
+primary_hostname = mail.bench.test
+keep_environment =
+spool_directory = $tmp/spool
+log_file_path = $tmp/log/%slog
+daemon_smtp_ports = $smtp
+local_interfaces = 127.0.0.1
+tls_advertise_hosts = *
+tls_certificate = $tmp/server.crt
+tls_privatekey = $tmp/server.key
+CONF
+echo "$tmp/exim.conf" >>/etc/exim4/trusted_configs
+/usr/sbin/exim4 -C "$tmp/exim.conf" -bdf >/dev/null 2>&1 &
+pids+=($!)
+
+# Dovecot with STARTTLS and IMAPS
+cat >"$tmp/dovecot.conf" <<CONF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $tmp/dovecot-run
+state_dir = $tmp/dovecot-state
+log_path = $tmp/dovecot.log
+ssl = yes
+ssl_cert = <$tmp/server.crt
+ssl_key = <$tmp/server.key
+passdb {
+  driver = static
+  args = nopassword=y
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$tmp/home
+}
+service imap-login {
+  inet_listener imap {
+    port = $imap
+  }
+  inet_listener imaps {
+    port = $imaps
+    ssl = yes
+  }
+}
+CONF
+/usr/sbin/dovecot -F -c "$tmp/dovecot.conf" >/dev/null 2>&1 &
+pids+=($!)
+for p in $smtp $imap $imaps; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
+done
+
+tlsname="--sni mail.bench.test --ca-cert $tmp/ca.crt"
+# label | our command | their command (same server)
+cases=(
+  "smtp banner|$ours/check_smtp -H 127.0.0.1 -p $smtp -F bench.test|$theirs/check_smtp -H 127.0.0.1 -p $smtp -F bench.test"
+  "smtp starttls|$ours/check_smtp -H 127.0.0.1 -p $smtp -F bench.test -S -D 10 $tlsname|$theirs/check_smtp -H 127.0.0.1 -p $smtp -F bench.test -S -D 10"
+  "imap greeting|$ours/check_imap -H 127.0.0.1 -p $imap|$theirs/check_imap -H 127.0.0.1 -p $imap"
+  "imaps|$ours/check_imap -H 127.0.0.1 -p $imaps -S -D 10 $tlsname|$theirs/check_imap -H 127.0.0.1 -p $imaps -S -D 10"
+)
+
+printf '%-16s %12s %12s %8s\n' case "ours (ms)" "theirs (ms)" ratio
+for c in "${cases[@]}"; do
+  label=${c%%|*}
+  rest=${c#*|}
+  a=${rest%%|*}
+  b=${rest#*|}
+  # both must work before they are timed
+  for cmd in "$a" "$b"; do
+    if ! out=$(eval "$cmd"); then
+      echo "$label: '$cmd' failed: $out" >&2
+      exit 1
+    fi
+  done
+  hyperfine -N --warmup 10 --runs "$runs" --style none --export-json "$tmp/r.json" "$a" "$b" >/dev/null 2>&1
+  python3 - "$tmp/r.json" "$label" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+a, b = r[0]["mean"] * 1000, r[1]["mean"] * 1000
+print(f"{sys.argv[2]:<16} {a:12.2f} {b:12.2f} {a / b:8.2f}")
+PY
+done
