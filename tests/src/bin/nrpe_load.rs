@@ -1,11 +1,12 @@
 //! Load generator for NRPE servers (benchmarks only): N concurrent clients each send one
 //! query per connection, back to back, for a fixed time, then stop by themselves. Prints
-//! one line: requests, errors, requests per second, p50 and p99 latency.
+//! one line: requests, errors, requests per second, p50 and p99 latency. TLS sessions
+//! are not resumed: each query pays a full handshake, as from a new check_nrpe process.
 //!
 //! nrpe_load --port PORT [--host 127.0.0.1] [--clients 8] [--seconds 5] [--plain] [--v2]
 //!           [--command NAME]
 
-use hcoop_plugins::checks::nrpe_client::{exchange, TlsOptions, Transport};
+use hcoop_plugins::checks::nrpe_client::{exchange, rustls_config, TlsOptions, Transport};
 use hcoop_plugins::nrpe::{Packet, Version};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -66,7 +67,10 @@ fn main() {
             use_adh: 0,
             ..TlsOptions::default()
         };
-        Transport::new(Some(&opts)).expect("TLS client configuration")
+        let mut config = rustls_config(&opts).expect("TLS client configuration");
+        // every query a full handshake, as from a new check_nrpe process
+        config.resumption = rustls::client::Resumption::disabled();
+        Transport::Rustls(std::sync::Arc::new(config))
     };
     let addr: SocketAddr = format!("{}:{}", o.host, o.port)
         .parse()
