@@ -24,10 +24,12 @@ cargo build --release --quiet -p hcoop-tests --bin nrpe_load
 bin=${CARGO_TARGET_DIR:-target}/release
 work=$(mktemp -d)
 chmod 755 "$work"
-pids=()
+# servers are started inside $(...): their pids go to a file the cleanup reads
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -f "$work/pids" ]; then
+    while read -r p; do kill "$p" 2>/dev/null || true; done <"$work/pids"
+    sleep 0.5
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -64,7 +66,7 @@ start() {
   else
     "$bin/hcoop-monitor" nrpe -c "$dir/nrpe.cfg" --state-dir "$dir/state" "${flag[@]}" >/dev/null 2>&1 &
   fi
-  pids+=($!)
+  echo $! >>"$work/pids"
   wait_port "$port"
   echo "$port"
 }
