@@ -1,6 +1,7 @@
 //! End-to-end tests of the hcoop-monitor daemon: notification mail through a real Exim
 //! (none on soft states, in downtime, when acknowledged), state kept across kill -9,
-//! SIGHUP with a broken configuration, and plugins that hang, fork-bomb or flood.
+//! SIGHUP with a broken configuration, plugins that hang, fork-bomb or flood, and
+//! plugins still running killed with their process groups when the daemon stops.
 
 use hcoop_tests::daemon::{Daemon, Exim, Mail};
 use serde_json::json;
@@ -393,5 +394,69 @@ args = ["-w", "1000", "-c", "2000"]
         hcoop_tests::wait_until(8.0, || left(&bomb_path).is_empty()),
         "fork bomb processes left: {}",
         left(&bomb_path)
+    );
+}
+
+#[test]
+fn stopping_kills_running_plugins_with_their_groups() {
+    let mut d = Daemon::start("");
+    let dir = d.dir.path().to_path_buf();
+    // a plugin that starts a grandchild in its group and never ends by itself
+    std::fs::write(dir.join("slow.sh"), "sleep 900 &\nsleep 900\n").unwrap();
+    let config = format!(
+        r#"
+[defaults]
+check_interval = "1s"
+max_check_attempts = 1
+timeout = "600s"
+
+[[host]]
+name = "shell"
+address = "127.0.0.1"
+
+[[service]]
+host = "shell"
+name = "slow"
+command = "/bin/sh {dir}/slow.sh"
+"#,
+        dir = dir.display()
+    );
+    d.write_config(&config);
+    d.kill9();
+    d.spawn();
+    let slow = dir.join("slow.sh").display().to_string();
+    // the plugin's shell leads its own group: itself and its two sleeps
+    let members = |group: &str| {
+        let out = std::process::Command::new("pgrep")
+            .args(["-g", group])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        hcoop_tests::wait_until(15.0, || {
+            let g = left(&slow);
+            g.lines().count() == 1 && members(g.trim()).lines().count() == 3
+        }),
+        "the plugin did not start: {}",
+        d.log()
+    );
+    let group = left(&slow).trim().to_string();
+    d.signal(libc::SIGTERM);
+    assert!(
+        hcoop_tests::wait_until(15.0, || !d.running()),
+        "the daemon did not stop: {}",
+        d.log()
+    );
+    assert!(
+        d.log().contains("stopping: killed 1 running plugins"),
+        "{}",
+        d.log()
+    );
+    // SIGKILL is delivered at once; the processes may take a moment to go
+    assert!(
+        hcoop_tests::wait_until(5.0, || members(&group).is_empty()),
+        "processes of the plugin's group left after the daemon stopped: {}",
+        members(&group)
     );
 }
