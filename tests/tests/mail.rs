@@ -505,7 +505,7 @@ fn mx_both_exchangers_and_one_down() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", r.stdout);
     assert!(
-        lines[1].starts_with(&format!("[OK] mx1.coop.test (preference 10) 127.0.0.31: ")),
+        lines[1].starts_with("[OK] mx1.coop.test (preference 10) 127.0.0.31: "),
         "{}",
         lines[1]
     );
