@@ -25,6 +25,7 @@ pub mod nrpe_client;
 pub mod pgsql;
 pub mod processes;
 pub mod procs;
+pub mod quota;
 pub mod smtp;
 pub mod sql;
 pub mod statefile;
@@ -72,6 +73,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_imap", prepare::<imap::ImapCheck>),
     ("check_mx", prepare::<mx::MxCheck>),
     ("check_mail_roundtrip", prepare::<mail_roundtrip::RoundtripCheck>),
+    ("check_quota", prepare::<quota::QuotaCheck>),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

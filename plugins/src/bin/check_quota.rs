@@ -1,0 +1,3 @@
+fn main() {
+    hcoop_plugins::plugin::runner::main::<hcoop_plugins::checks::quota::QuotaCheck>()
+}

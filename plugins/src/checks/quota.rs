@@ -1,0 +1,757 @@
+//! check_quota: Linux disk quotas, user and group, on one or every quota-enabled file
+//! system: who is over the soft limit (in grace, or with the grace run out), who is near
+//! or at the hard limit (percent thresholds), for blocks and inodes; the worst offenders
+//! named. Read through quotactl(2) (Q_GETINFO, then Q_GETNEXTQUOTA over the ids), or
+//! from `repquota -p` output (Debian's quota package) with `--method repquota`.
+
+use super::disk::{parse_mountinfo, Mount};
+use super::processes::UserNames;
+use super::subprocess;
+use crate::plugin::{
+    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+};
+use clap::Parser;
+use std::time::Duration;
+
+/// How quotas are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    /// The quotactl system call.
+    Quotactl,
+    /// `repquota -p` output.
+    Repquota,
+}
+
+/// User quotas, group quotas, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kinds {
+    User,
+    Group,
+    Both,
+}
+
+/// Command line of check_quota.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_quota",
+    version,
+    about = "Checks Linux disk quotas (user and group, blocks and inodes): over the soft limit is WARNING, the grace time run out is CRITICAL, and the percent of the hard limit is held against -w/-c.\n\nA file system without quotas is UNKNOWN.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, no quotas, internal error). --help and --version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Mount point to check (repeatable; default every file system with quotas on)
+    #[arg(short = 'p', long = "path", value_name = "MOUNT")]
+    pub paths: Vec<String>,
+
+    /// Which quotas to read
+    #[arg(long = "type", value_enum, default_value_t = Kinds::Both)]
+    pub kinds: Kinds,
+
+    /// Warning range on the percent of the hard limit used
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "PERCENT",
+        default_value = "90",
+        allow_hyphen_values = true
+    )]
+    pub warning: Range,
+
+    /// Critical range on the percent of the hard limit used
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "PERCENT",
+        default_value = "99",
+        allow_hyphen_values = true
+    )]
+    pub critical: Range,
+
+    /// How many offenders to name
+    #[arg(long = "offenders", value_name = "N", default_value_t = 5)]
+    pub offenders: usize,
+
+    /// How quotas are read
+    #[arg(long = "method", value_enum, default_value_t = Method::Quotactl)]
+    pub method: Method,
+
+    /// The repquota binary (with --method repquota)
+    #[arg(long = "repquota", value_name = "PATH", default_value = "repquota")]
+    pub repquota: String,
+}
+
+/// The validated check.
+#[derive(Debug)]
+pub struct QuotaCheck {
+    pub paths: Vec<String>,
+    pub kinds: Vec<Kind>,
+    pub percent: Thresholds,
+    pub offenders: usize,
+    pub method: Method,
+    pub repquota: String,
+    pub timeout: Duration,
+}
+
+/// User or group quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+        }
+    }
+}
+
+/// Usage and limits of one id; blocks in KiB, grace ends as Unix times (0: none).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub name: String,
+    pub blocks: u64,
+    pub block_soft: u64,
+    pub block_hard: u64,
+    pub block_grace: u64,
+    pub inodes: u64,
+    pub inode_soft: u64,
+    pub inode_hard: u64,
+    pub inode_grace: u64,
+}
+
+/// The quotas of one kind on one file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub mount: String,
+    pub kind: Kind,
+    pub usages: Vec<Usage>,
+}
+
+/// What was read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuotaFacts {
+    pub reports: Vec<Report>,
+    /// Requested mount points that have no quotas (or are not mount points).
+    pub without: Vec<String>,
+}
+
+impl Check for QuotaCheck {
+    type Args = Args;
+    const LABEL: &'static str = "QUOTA";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        for p in &args.paths {
+            if !p.starts_with('/') {
+                return Err(UsageError(format!("'{p}' is not an absolute mount point")));
+            }
+        }
+        Ok(QuotaCheck {
+            paths: args.paths,
+            kinds: match args.kinds {
+                Kinds::User => vec![Kind::User],
+                Kinds::Group => vec![Kind::Group],
+                Kinds::Both => vec![Kind::User, Kind::Group],
+            },
+            percent: Thresholds::new(Some(args.warning), Some(args.critical)),
+            offenders: args.offenders,
+            method: args.method,
+            repquota: args.repquota,
+            timeout: args.common.timeout.duration,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        Work::Local(Box::new(move || {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            match self.fetch() {
+                Ok(f) => evaluate(&f, self, now),
+                Err(e) => CheckResult::unknown(e),
+            }
+        }))
+    }
+}
+
+fn mounts() -> Result<Vec<Mount>, String> {
+    let p = std::path::Path::new("/proc/self/mountinfo");
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+    parse_mountinfo(&text, p)
+}
+
+/// quotactl(2) through the generic interface (works for ext4 and XFS alike).
+mod sys {
+    use super::{Kind, Usage};
+
+    const Q_GETINFO: i32 = 0x80_0005;
+    const Q_GETNEXTQUOTA: i32 = 0x80_0009;
+
+    #[repr(C)]
+    #[derive(Default)]
+    struct IfDqinfo {
+        bgrace: u64,
+        igrace: u64,
+        flags: u32,
+        valid: u32,
+    }
+
+    #[repr(C)]
+    #[derive(Default)]
+    struct IfNextdqblk {
+        bhardlimit: u64,
+        bsoftlimit: u64,
+        curspace: u64,
+        ihardlimit: u64,
+        isoftlimit: u64,
+        curinodes: u64,
+        btime: u64,
+        itime: u64,
+        valid: u32,
+        id: u32,
+    }
+
+    fn qcmd(cmd: i32, kind: Kind) -> i32 {
+        let t = match kind {
+            Kind::User => 0,
+            Kind::Group => 1,
+        };
+        (cmd << 8) | t
+    }
+
+    /// `Ok(None)` when the file system has no quotas of this kind turned on.
+    pub fn read(device: &str, kind: Kind) -> Result<Option<Vec<(u32, Usage)>>, String> {
+        let dev = std::ffi::CString::new(device).map_err(|_| format!("{device}: NUL in name"))?;
+        let mut info = IfDqinfo::default();
+        // SAFETY: Q_GETINFO writes one if_dqinfo into our struct.
+        let rc = unsafe {
+            libc::quotactl(
+                qcmd(Q_GETINFO, kind),
+                dev.as_ptr(),
+                0,
+                (&mut info as *mut IfDqinfo).cast(),
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(
+                    libc::ESRCH
+                    | libc::ENOSYS
+                    | libc::ENOTSUP
+                    | libc::EINVAL
+                    | libc::ENOENT
+                    | libc::ENOTBLK
+                    | libc::ENODEV,
+                ) => Ok(None),
+                _ => Err(format!("quotactl on {device}: {e}")),
+            };
+        }
+        let mut out = Vec::new();
+        let mut id: u32 = 0;
+        loop {
+            let mut q = IfNextdqblk::default();
+            // SAFETY: Q_GETNEXTQUOTA writes one if_nextdqblk into our struct.
+            let rc = unsafe {
+                libc::quotactl(
+                    qcmd(Q_GETNEXTQUOTA, kind),
+                    dev.as_ptr(),
+                    id as i32,
+                    (&mut q as *mut IfNextdqblk).cast(),
+                )
+            };
+            if rc != 0 {
+                let e = std::io::Error::last_os_error();
+                if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::ESRCH)) {
+                    break;
+                }
+                return Err(format!("quotactl on {device}: {e}"));
+            }
+            out.push((
+                q.id,
+                Usage {
+                    name: String::new(),
+                    blocks: q.curspace.div_ceil(1024),
+                    block_soft: q.bsoftlimit,
+                    block_hard: q.bhardlimit,
+                    block_grace: q.btime,
+                    inodes: q.curinodes,
+                    inode_soft: q.isoftlimit,
+                    inode_hard: q.ihardlimit,
+                    inode_grace: q.itime,
+                },
+            ));
+            match q.id.checked_add(1) {
+                Some(n) => id = n,
+                None => break,
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+fn group_name(gid: u32) -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: getgrgid_r writes into our group and buffer; gr_name is read on success.
+    unsafe {
+        let mut grp: libc::group = std::mem::zeroed();
+        let mut res: *mut libc::group = std::ptr::null_mut();
+        let rc = libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut res);
+        if rc != 0 || res.is_null() {
+            return None;
+        }
+        Some(
+            std::ffi::CStr::from_ptr(grp.gr_name)
+                .to_string_lossy()
+                .into_owned(),
+        )
+    }
+}
+
+/// Parses `repquota -p` output: for each `*** Report for user|group quotas on device
+/// DEV` a table of `name flags bused bsoft bhard bgrace iused isoft ihard igrace`
+/// (blocks in KiB, grace as a Unix time, 0 when none). Returns (device, kind, usages).
+pub fn parse_repquota(text: &str) -> Result<Vec<(String, Kind, Vec<Usage>)>, String> {
+    let mut out: Vec<(String, Kind, Vec<Usage>)> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("*** Report for ") {
+            let kind = if rest.starts_with("user") {
+                Kind::User
+            } else if rest.starts_with("group") {
+                Kind::Group
+            } else {
+                return Err(format!("repquota: unknown report '{line}'"));
+            };
+            let dev = rest.rsplit(' ').next().unwrap_or("").to_string();
+            out.push((dev, kind, Vec::new()));
+            continue;
+        }
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let is_row = f.len() == 10
+            && f[1].len() == 2
+            && f[1].chars().all(|c| c == '-' || c == '+')
+            && f[2..].iter().all(|n| n.parse::<u64>().is_ok());
+        if !is_row {
+            continue;
+        }
+        let n = |i: usize| f[i].parse::<u64>().unwrap_or(0);
+        let Some(last) = out.last_mut() else {
+            return Err(format!("repquota: a row before any report: '{line}'"));
+        };
+        last.2.push(Usage {
+            name: f[0].to_string(),
+            blocks: n(2),
+            block_soft: n(3),
+            block_hard: n(4),
+            block_grace: n(5),
+            inodes: n(6),
+            inode_soft: n(7),
+            inode_hard: n(8),
+            inode_grace: n(9),
+        });
+    }
+    Ok(out)
+}
+
+impl QuotaCheck {
+    /// Reads the quotas of the requested (or every) file system.
+    pub fn fetch(&self) -> Result<QuotaFacts, String> {
+        let all = mounts()?;
+        let mut facts = QuotaFacts::default();
+        match self.method {
+            Method::Quotactl => {
+                let mut seen = Vec::new();
+                let wanted: Vec<Mount> = if self.paths.is_empty() {
+                    all.into_iter()
+                        .filter(|m| m.device.starts_with('/'))
+                        .collect()
+                } else {
+                    let mut v = Vec::new();
+                    for p in &self.paths {
+                        match all.iter().rev().find(|m| &m.mount_point == p) {
+                            Some(m) => v.push(m.clone()),
+                            None => facts.without.push(format!("{p} is not a mount point")),
+                        }
+                    }
+                    v
+                };
+                let mut users = UserNames::default();
+                for m in wanted {
+                    if seen.contains(&m.device) {
+                        continue;
+                    }
+                    seen.push(m.device.clone());
+                    let mut any = false;
+                    for &kind in &self.kinds {
+                        let Some(ids) = sys::read(&m.device, kind)? else {
+                            continue;
+                        };
+                        any = true;
+                        let usages = ids
+                            .into_iter()
+                            .map(|(id, mut u)| {
+                                u.name = match kind {
+                                    Kind::User => users.name(id).to_string(),
+                                    Kind::Group => group_name(id).unwrap_or_else(|| id.to_string()),
+                                };
+                                u
+                            })
+                            .collect();
+                        facts.reports.push(Report {
+                            mount: m.mount_point.clone(),
+                            kind,
+                            usages,
+                        });
+                    }
+                    if !any && !self.paths.is_empty() {
+                        facts.without.push(format!(
+                            "{} has no {} quotas",
+                            m.mount_point,
+                            self.kinds_text()
+                        ));
+                    }
+                }
+            }
+            Method::Repquota => {
+                let mut args = vec!["-p".to_string()];
+                for k in &self.kinds {
+                    args.push(if *k == Kind::User { "-u" } else { "-g" }.into());
+                }
+                if self.paths.is_empty() {
+                    args.push("-a".into());
+                } else {
+                    args.extend(self.paths.iter().cloned());
+                }
+                let out = subprocess::run(&self.repquota, &args, self.timeout)?;
+                let parsed = parse_repquota(&out.stdout)?;
+                if !out.success && parsed.is_empty() {
+                    return Err(format!("{} failed: {}", self.repquota, out.complaint()));
+                }
+                for (dev, kind, usages) in parsed {
+                    let mount = all
+                        .iter()
+                        .find(|m| m.device == dev)
+                        .map_or(dev.clone(), |m| m.mount_point.clone());
+                    facts.reports.push(Report {
+                        mount,
+                        kind,
+                        usages,
+                    });
+                }
+                for p in &self.paths {
+                    if !facts.reports.iter().any(|r| &r.mount == p) {
+                        facts
+                            .without
+                            .push(format!("{p} has no {} quotas", self.kinds_text()));
+                    }
+                }
+            }
+        }
+        Ok(facts)
+    }
+
+    fn kinds_text(&self) -> &'static str {
+        match self.kinds.as_slice() {
+            [Kind::User] => "user",
+            [Kind::Group] => "group",
+            _ => "user or group",
+        }
+    }
+}
+
+/// Hours or days left (or past) for a grace time.
+fn grace_text(end: u64, now: u64) -> String {
+    if end <= now {
+        return "grace expired".to_string();
+    }
+    let left = end - now;
+    if left >= 86_400 {
+        format!("grace {}d left", left / 86_400)
+    } else {
+        format!("grace {}h left", left.div_ceil(3600))
+    }
+}
+
+/// The state and description of one resource (blocks or inodes) of one id.
+fn judge(
+    what: &str,
+    used: u64,
+    soft: u64,
+    hard: u64,
+    grace: u64,
+    now: u64,
+    t: &Thresholds,
+) -> (State, Option<String>, f64) {
+    let pct = if hard > 0 {
+        used as f64 * 100.0 / hard as f64
+    } else {
+        0.0
+    };
+    let hard_state = if hard > 0 { t.state(pct) } else { State::Ok };
+    let mut state = hard_state;
+    let mut text = Vec::new();
+    if soft > 0 && used > soft {
+        let expired = grace != 0 && grace <= now;
+        state = state.worst(if expired {
+            State::Critical
+        } else {
+            State::Warning
+        });
+        text.push(format!(
+            "{what} over soft limit ({used}/{soft}, {})",
+            if grace == 0 {
+                "no grace set".to_string()
+            } else {
+                grace_text(grace, now)
+            }
+        ));
+    }
+    if hard_state != State::Ok {
+        text.push(format!("{what} {pct:.0}% of hard limit {hard}"));
+    }
+    (state, (!text.is_empty()).then(|| text.join(", ")), pct)
+}
+
+/// Turns the facts into the result (pure).
+pub fn evaluate(facts: &QuotaFacts, check: &QuotaCheck, now: u64) -> CheckResult {
+    if facts.reports.is_empty() {
+        let text = if facts.without.is_empty() {
+            "no file system has quotas turned on".to_string()
+        } else {
+            facts.without.join("; ")
+        };
+        return CheckResult::unknown(text);
+    }
+    let mut offenders: Vec<(State, f64, String)> = Vec::new();
+    let mut r = CheckResult::new(State::Ok, "");
+    for rep in &facts.reports {
+        let (mut over_soft, mut expired, mut near_hard) = (0u64, 0u64, 0u64);
+        for u in &rep.usages {
+            let b = judge(
+                "blocks",
+                u.blocks,
+                u.block_soft,
+                u.block_hard,
+                u.block_grace,
+                now,
+                &check.percent,
+            );
+            let i = judge(
+                "inodes",
+                u.inodes,
+                u.inode_soft,
+                u.inode_hard,
+                u.inode_grace,
+                now,
+                &check.percent,
+            );
+            let soft = (u.block_soft > 0 && u.blocks > u.block_soft)
+                || (u.inode_soft > 0 && u.inodes > u.inode_soft);
+            let exp = (u.block_soft > 0
+                && u.blocks > u.block_soft
+                && u.block_grace != 0
+                && u.block_grace <= now)
+                || (u.inode_soft > 0
+                    && u.inodes > u.inode_soft
+                    && u.inode_grace != 0
+                    && u.inode_grace <= now);
+            over_soft += u64::from(soft);
+            expired += u64::from(exp);
+            let state = b.0.worst(i.0);
+            if check.percent.state(b.2.max(i.2)) != State::Ok {
+                near_hard += 1;
+            }
+            if state != State::Ok {
+                let what: Vec<String> = [b.1, i.1].into_iter().flatten().collect();
+                offenders.push((
+                    state,
+                    b.2.max(i.2),
+                    format!(
+                        "{} {} on {}: {}",
+                        rep.kind.as_str(),
+                        u.name,
+                        rep.mount,
+                        what.join("; ")
+                    ),
+                ));
+            }
+        }
+        let label = |what: &str| format!("{} {} {what}", rep.mount, rep.kind.as_str());
+        r.push_perf(PerfData::new(label("ids"), rep.usages.len()).min(0));
+        r.push_perf(PerfData::new(label("over soft"), over_soft).min(0));
+        r.push_perf(PerfData::new(label("grace expired"), expired).min(0));
+        r.push_perf(PerfData::new(label("near hard"), near_hard).min(0));
+    }
+    offenders.sort_by(|a, b| {
+        b.0.severity()
+            .cmp(&a.0.severity())
+            .then(b.1.total_cmp(&a.1))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut mounts: Vec<&str> = facts.reports.iter().map(|r| r.mount.as_str()).collect();
+    mounts.dedup();
+    r.summary = if offenders.is_empty() {
+        format!("no user or group over quota on {}", mounts.join(", "))
+    } else {
+        let names: Vec<&str> = offenders
+            .iter()
+            .take(check.offenders.max(1))
+            .map(|o| o.2.as_str())
+            .collect();
+        format!(
+            "{} over quota: {}{}",
+            offenders.len(),
+            names.join("; "),
+            if offenders.len() > names.len() {
+                "; ..."
+            } else {
+                ""
+            }
+        )
+    };
+    for (s, _, text) in offenders.iter().take(check.offenders) {
+        r.push_sub(*s, text.clone());
+    }
+    // offenders beyond the named ones still set the state
+    r.raise(State::worst_of(offenders.iter().map(|o| o.0)));
+    for w in &facts.without {
+        r.push_sub(State::Unknown, w.clone());
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+
+    fn check(argv: &[&str]) -> Result<QuotaCheck, UsageError> {
+        let args =
+            parse_args::<QuotaCheck>(std::iter::once("check_quota").chain(argv.iter().copied()))?
+                .unwrap();
+        QuotaCheck::new(args)
+    }
+
+    /// `repquota -p -u -g` in the layout of quota-tools 4.06.
+    pub const REPQUOTA: &str = "\
+*** Report for user quotas on device /dev/loop0
+Block grace time: 7days; Inode grace time: 7days
+                        Block limits                File limits
+User            used    soft    hard  grace    used  soft  hard  grace
+----------------------------------------------------------------------
+root      --      20       0       0      0       2     0     0      0
+alice     +-     150     100     200 1700086400       1    10    20      0
+bob       ++     120     100     200 1699990000      12    10    20 1700086400
+carol     --     190       0     200      0       3     0     0      0
+#1234     --       4       0       0      0       1     0     0      0
+
+*** Report for group quotas on device /dev/loop0
+Block grace time: 7days; Inode grace time: 7days
+                        Block limits                File limits
+Group           used    soft    hard  grace    used  soft  hard  grace
+----------------------------------------------------------------------
+root      --      20       0       0      0       2     0     0      0
+members   --     300       0    1000      0      16     0     0      0
+";
+
+    fn facts() -> QuotaFacts {
+        QuotaFacts {
+            reports: parse_repquota(REPQUOTA)
+                .unwrap()
+                .into_iter()
+                .map(|(_, kind, usages)| Report {
+                    mount: "/home".into(),
+                    kind,
+                    usages,
+                })
+                .collect(),
+            without: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn parses_repquota() {
+        let p = parse_repquota(REPQUOTA).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].0, "/dev/loop0");
+        assert_eq!(p[0].1, Kind::User);
+        assert_eq!(p[0].2.len(), 5);
+        assert_eq!(
+            p[0].2[1],
+            Usage {
+                name: "alice".into(),
+                blocks: 150,
+                block_soft: 100,
+                block_hard: 200,
+                block_grace: 1_700_086_400,
+                inodes: 1,
+                inode_soft: 10,
+                inode_hard: 20,
+                inode_grace: 0
+            }
+        );
+        assert_eq!(p[1].1, Kind::Group);
+        assert_eq!(p[1].2[1].block_hard, 1000);
+        assert_eq!(p[0].2[4].name, "#1234");
+    }
+
+    #[test]
+    fn offenders_named_worst_first() {
+        let c = check(&[]).unwrap();
+        let r = evaluate(&facts(), &c, 1_700_000_000);
+        assert_eq!(
+            render_text("QUOTA", &r),
+            "QUOTA CRITICAL - 3 over quota: user bob on /home: blocks over soft limit (120/100, grace expired); inodes over soft limit (12/10, grace 1d left); user carol on /home: blocks 95% of hard limit 200; user alice on /home: blocks over soft limit (150/100, grace 1d left) | '/home user ids'=5;;;0 '/home user over soft'=2;;;0 '/home user grace expired'=1;;;0 '/home user near hard'=1;;;0 '/home group ids'=2;;;0 '/home group over soft'=0;;;0 '/home group grace expired'=0;;;0 '/home group near hard'=0;;;0\n[CRITICAL] user bob on /home: blocks over soft limit (120/100, grace expired); inodes over soft limit (12/10, grace 1d left)\n[WARNING] user carol on /home: blocks 95% of hard limit 200\n[WARNING] user alice on /home: blocks over soft limit (150/100, grace 1d left)\n"
+        );
+        let c = check(&["-w", "96", "--offenders", "1"]).unwrap();
+        let r = evaluate(&facts(), &c, 1_600_000_000);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.details.len(), 1);
+        assert!(r.summary.ends_with("; ..."), "{}", r.summary);
+    }
+
+    #[test]
+    fn no_quotas_is_unknown() {
+        let c = check(&["-p", "/srv"]).unwrap();
+        let f = QuotaFacts {
+            reports: vec![],
+            without: vec!["/srv has no user or group quotas".into()],
+        };
+        let r = evaluate(&f, &c, 0);
+        assert_eq!(
+            render_text("QUOTA", &r),
+            "QUOTA UNKNOWN - /srv has no user or group quotas\n"
+        );
+        let r = evaluate(&QuotaFacts::default(), &c, 0);
+        assert_eq!(r.summary, "no file system has quotas turned on");
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        assert!(check(&["-p", "home"])
+            .unwrap_err()
+            .0
+            .contains("not an absolute mount point"));
+        assert!(check(&["-w", "9:1"])
+            .unwrap_err()
+            .0
+            .contains("start is greater than end"));
+        assert!(check(&["--type", "project"]).is_err());
+    }
+}
