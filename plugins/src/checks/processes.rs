@@ -1,10 +1,9 @@
 //! A snapshot of the process table read straight from `/proc` (never `ps`), shared by
 //! check_procs and check_load's top-CPU list.
 
-use procfs::process::{Process, Stat};
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What the checks need to know of one process. Fields a snapshot was not asked to
 /// read (see [`Fields`]) keep their default value.
@@ -46,32 +45,45 @@ pub struct ProcessInfo {
 }
 
 /// The kernel's flag for kernel threads in `/proc/PID/stat`.
-const PF_KTHREAD: u32 = 0x0020_0000;
+const PF_KTHREAD: u64 = 0x0020_0000;
 
 impl ProcessInfo {
-    /// Builds the record from a parsed `/proc/PID/stat`, given the clock tick rate, the
-    /// page size in bytes and the system uptime in seconds.
-    pub fn from_stat(stat: &Stat, uid: u32, ticks: f64, page: u64, uptime: f64) -> ProcessInfo {
-        let start = stat.starttime as f64 / ticks;
-        ProcessInfo {
-            pid: stat.pid,
-            ppid: stat.ppid,
-            uid,
-            state: stat.state,
-            command: stat.comm.clone(),
-            args: String::new(),
-            rss: stat.rss * page,
-            vsz: stat.vsize,
-            cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
-            elapsed_seconds: (uptime - start).max(0.0),
-            kernel_thread: stat.flags & PF_KTHREAD != 0,
-            nice: stat.nice,
-            session: stat.session,
-            pgrp: stat.pgrp,
-            tpgid: stat.tpgid,
-            threads: stat.num_threads,
-            locked: false,
+    /// Builds the record from the text of `/proc/PID/stat`, given the clock tick rate,
+    /// the page size in bytes and the system uptime in seconds. `None` if the text is
+    /// not a stat line.
+    pub fn from_stat(text: &str, uid: u32, ticks: f64, page: u64, uptime: f64) -> Option<Self> {
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        let open = text.find(" (")?;
+        let close = text.rfind(')')?;
+        let pid = text[..open].parse().ok()?;
+        let command = text.get(open + 2..close)?.to_string();
+        // fields after the command, numbered as in proc(5) minus 3
+        let f: Vec<&str> = text.get(close + 2..)?.split_ascii_whitespace().collect();
+        if f.len() < 22 {
+            return None;
         }
+        let num = |i: usize| f[i].parse::<i64>().ok();
+        let unum = |i: usize| f[i].parse::<u64>().ok();
+        let start = unum(19)? as f64 / ticks;
+        Some(ProcessInfo {
+            pid,
+            ppid: num(1)? as i32,
+            uid,
+            state: f[0].chars().next()?,
+            command,
+            args: String::new(),
+            rss: unum(21)? * page,
+            vsz: unum(20)?,
+            cpu_seconds: (unum(11)? + unum(12)?) as f64 / ticks,
+            elapsed_seconds: (uptime - start).max(0.0),
+            kernel_thread: unum(6)? & PF_KTHREAD != 0,
+            nice: num(16)?,
+            session: num(3)? as i32,
+            pgrp: num(2)? as i32,
+            tpgid: num(5)? as i32,
+            threads: num(17)?,
+            locked: false,
+        })
     }
 
     /// Lifetime CPU use in percent, as `ps` computes `%CPU`.
@@ -155,78 +167,137 @@ pub fn snapshot(proc_root: &Path, with_args: bool) -> std::io::Result<Vec<Proces
             args: with_args,
             ..Fields::LISTING
         },
+        &|_| true,
     )
 }
 
-/// Reads the chosen [`Fields`] of every process below `proc_root`. Processes that exit
-/// while being read are skipped.
-pub fn snapshot_with(proc_root: &Path, fields: Fields) -> std::io::Result<Vec<ProcessInfo>> {
+/// Reads the chosen [`Fields`] of every process below `proc_root`, keeping those for
+/// which `keep` (called once `stat` and the uid are read) returns true; `cmdline` and
+/// `status` are read only for the processes kept. Processes that exit while being
+/// read are skipped.
+///
+/// Each file is read with one `open`, usually one `read` (a read shorter than the
+/// buffer is the whole of these one-record files) and one `close`; `stat` is parsed
+/// by [`ProcessInfo::from_stat`].
+pub fn snapshot_with(
+    proc_root: &Path,
+    fields: Fields,
+    keep: &dyn Fn(&ProcessInfo) -> bool,
+) -> std::io::Result<Vec<ProcessInfo>> {
     let ticks = procfs::ticks_per_second() as f64;
     let page = procfs::page_size();
+    let mut buf = Vec::with_capacity(4096);
     let uptime = if fields.stat {
-        std::fs::read_to_string(proc_root.join("uptime"))?
-            .split_whitespace()
-            .next()
+        read_into(&proc_root.join("uptime"), &mut buf)?;
+        std::str::from_utf8(&buf)
+            .ok()
+            .and_then(|t| t.split_whitespace().next())
             .and_then(|s| s.parse::<f64>().ok())
             .unwrap_or(0.0)
     } else {
         0.0
     };
-    let all = procfs::process::all_processes_with_root(proc_root)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut out = Vec::new();
-    for p in all.flatten() {
-        if let Some(info) = read_one(&p, fields, ticks, page, uptime) {
-            out.push(info);
-        }
+    let mut path = proc_root.to_path_buf();
+    for entry in std::fs::read_dir(proc_root)? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        path.push(&name);
+        let info = read_one(&mut path, pid, fields, ticks, page, uptime, &mut buf, keep);
+        path.pop();
+        out.extend(info);
     }
     Ok(out)
 }
 
+/// Reads one process; `dir` is its `/proc/PID` and is left as it was given.
+#[allow(clippy::too_many_arguments)]
 fn read_one(
-    p: &Process,
+    dir: &mut PathBuf,
+    pid: i32,
     fields: Fields,
     ticks: f64,
     page: u64,
     uptime: f64,
+    buf: &mut Vec<u8>,
+    keep: &dyn Fn(&ProcessInfo) -> bool,
 ) -> Option<ProcessInfo> {
-    let uid = if fields.uid { p.uid().ok()? } else { 0 };
+    use std::os::unix::fs::MetadataExt;
+    let uid = if fields.uid {
+        std::fs::metadata(&*dir).ok()?.uid()
+    } else {
+        0
+    };
     let mut info = if fields.stat {
-        ProcessInfo::from_stat(&p.stat().ok()?, uid, ticks, page, uptime)
+        dir.push("stat");
+        let read = read_into(dir, buf);
+        dir.pop();
+        read.ok()?;
+        let text = std::str::from_utf8(buf).ok()?;
+        ProcessInfo::from_stat(text, uid, ticks, page, uptime)?
     } else {
         ProcessInfo {
-            pid: p.pid(),
+            pid,
             uid,
             ..ProcessInfo::default()
         }
     };
+    if !keep(&info) {
+        return None;
+    }
     if fields.args {
-        info.args = read_cmdline(p).unwrap_or_default();
+        dir.push("cmdline");
+        if read_into(dir, buf).is_ok() {
+            info.args = join_args(buf);
+        }
+        dir.pop();
     }
     if fields.locked {
-        info.locked = p
-            .status()
-            .ok()
-            .and_then(|s| s.vmlck)
-            .is_some_and(|kb| kb > 0);
+        dir.push("status");
+        if read_into(dir, buf).is_ok() {
+            info.locked = status_has_locked_memory(buf);
+        }
+        dir.pop();
     }
     Some(info)
 }
 
-/// The argument list joined by spaces, invalid UTF-8 replaced, as `ps` shows it.
-fn read_cmdline(p: &Process) -> Option<String> {
-    let mut raw = Vec::new();
-    p.open_relative("cmdline")
-        .ok()?
-        .read_to_end(&mut raw)
-        .ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    Some(
-        text.trim_end_matches('\0')
-            .split('\0')
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+/// Reads a whole `/proc` file into `buf` (replacing its contents).
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    buf.clear();
+    let mut f = std::fs::File::open(path)?;
+    loop {
+        if buf.capacity() - buf.len() < 1024 {
+            buf.reserve(buf.capacity().max(4096));
+        }
+        let len = buf.len();
+        let room = buf.capacity() - len;
+        buf.resize(len + room, 0);
+        let n = f.read(&mut buf[len..])?;
+        buf.truncate(len + n);
+        if n < room {
+            return Ok(());
+        }
+    }
+}
+
+/// `cmdline` text: arguments joined by spaces, invalid UTF-8 replaced, as `ps` shows
+/// them.
+fn join_args(raw: &[u8]) -> String {
+    let raw = raw.strip_suffix(b"\0").unwrap_or(raw);
+    String::from_utf8_lossy(raw).replace('\0', " ")
+}
+
+/// True when a `status` text shows locked memory (`VmLck:` above 0 kB).
+fn status_has_locked_memory(status: &[u8]) -> bool {
+    String::from_utf8_lossy(status)
+        .lines()
+        .find_map(|l| l.strip_prefix("VmLck:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .is_some_and(|kb| kb > 0)
 }
 
 /// User names by uid, looked up once each through the system's user database.
@@ -305,5 +376,61 @@ mod tests {
         assert_eq!(lookup_uid("root"), Some(0));
         assert_eq!(lookup_uid("1234"), Some(1234));
         assert_eq!(lookup_uid("no-such-user-here"), None);
+    }
+
+    #[test]
+    fn reads_only_what_is_asked_and_kept() {
+        let me = std::process::id() as i32;
+        let bare = snapshot_with(Path::new("/proc"), Fields::default(), &|_| true).unwrap();
+        let mine = bare.iter().find(|p| p.pid == me).unwrap();
+        assert_eq!(mine.command, "");
+        assert_eq!(mine.rss, 0);
+        let kept = snapshot_with(
+            Path::new("/proc"),
+            Fields {
+                stat: true,
+                args: true,
+                ..Fields::default()
+            },
+            &|p| p.pid == me,
+        )
+        .unwrap();
+        assert_eq!(kept.len(), 1);
+        assert!(kept[0].rss > 0 && !kept[0].args.is_empty());
+    }
+
+    #[test]
+    fn stat_lines() {
+        let line = "77 (a (b) c) R 1 77 70 34816 77 4194560 5 0 0 0 250 50 0 0 20 -5 2 0 12345 8192000 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        let p = ProcessInfo::from_stat(line, 1000, 100.0, 4096, 1000.0).unwrap();
+        assert_eq!(
+            (
+                p.pid,
+                p.command.as_str(),
+                p.state,
+                p.ppid,
+                p.pgrp,
+                p.session
+            ),
+            (77, "a (b) c", 'R', 1, 77, 70)
+        );
+        assert_eq!((p.tpgid, p.nice, p.threads), (77, -5, 2));
+        assert_eq!((p.rss, p.vsz, p.cpu_seconds), (300 * 4096, 8192000, 3.0));
+        assert!((p.elapsed_seconds - 876.55).abs() < 1e-9);
+        assert!(!p.kernel_thread);
+        assert_eq!(p.ps_stat(), "R<l+");
+        assert!(ProcessInfo::from_stat("garbage", 0, 100.0, 4096, 1.0).is_none());
+        assert!(ProcessInfo::from_stat("1 (x) S 0 1", 0, 100.0, 4096, 1.0).is_none());
+    }
+
+    #[test]
+    fn cmdline_and_status_texts() {
+        assert_eq!(join_args(b"sleep\x00300\x00"), "sleep 300");
+        assert_eq!(join_args(b"sshd: alice@pts/0"), "sshd: alice@pts/0");
+        assert_eq!(join_args(b"a\0\0b\0"), "a  b");
+        assert_eq!(join_args(b"\xffx\0"), "\u{fffd}x");
+        assert!(status_has_locked_memory(b"Name:\tx\nVmLck:\t      4 kB\n"));
+        assert!(!status_has_locked_memory(b"Name:\tx\nVmLck:\t      0 kB\n"));
+        assert!(!status_has_locked_memory(b"Name:\tkthreadd\n"));
     }
 }

@@ -366,21 +366,11 @@ pub struct Filters {
 impl Filters {
     /// True when the process passes every filter.
     pub fn matches(&self, p: &ProcessInfo) -> bool {
-        if self.exclude.contains(&p.command) {
-            return false;
-        }
-        if self.no_kthreads && p.kernel_thread {
-            return false;
-        }
-        let kib = |b: u64| b / 1024;
-        self.state
-            .as_ref()
-            .is_none_or(|s| p.ps_stat().contains(s.as_str()))
-            && self.ppid.is_none_or(|pp| p.ppid == pp)
-            && self.vsz_kib.is_none_or(|v| kib(p.vsz) >= v)
-            && self.rss_kib.is_none_or(|v| kib(p.rss) >= v)
-            && self.pcpu.is_none_or(|v| ps_pcpu(p) >= v)
-            && self.user.as_ref().is_none_or(|(uid, _)| p.uid == *uid)
+        self.matches_early(p)
+            && self
+                .state
+                .as_ref()
+                .is_none_or(|s| p.ps_stat().contains(s.as_str()))
             && self
                 .args
                 .as_ref()
@@ -389,6 +379,23 @@ impl Filters {
                 .ereg
                 .as_ref()
                 .is_none_or(|re| re.is_match(&p.ps_args()))
+    }
+
+    /// The filters that need neither the arguments nor `status`: applied while the
+    /// snapshot is read, so those files are read only for processes that pass.
+    pub fn matches_early(&self, p: &ProcessInfo) -> bool {
+        if self.exclude.contains(&p.command) {
+            return false;
+        }
+        if self.no_kthreads && p.kernel_thread {
+            return false;
+        }
+        let kib = |b: u64| b / 1024;
+        self.ppid.is_none_or(|pp| p.ppid == pp)
+            && self.vsz_kib.is_none_or(|v| kib(p.vsz) >= v)
+            && self.rss_kib.is_none_or(|v| kib(p.rss) >= v)
+            && self.pcpu.is_none_or(|v| ps_pcpu(p) >= v)
+            && self.user.as_ref().is_none_or(|(uid, _)| p.uid == *uid)
             && self.command.as_ref().is_none_or(|c| *c == p.command)
     }
 
@@ -496,7 +503,8 @@ pub struct ProcsCheck {
 /// What was read from the machine.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProcsFacts {
-    /// Every process but this plugin and its parent.
+    /// Every process but this plugin and its parent (the snapshot may already leave
+    /// out processes that fail the filters).
     pub procs: Vec<ProcessInfo>,
     /// User names by uid (per-user mode).
     pub names: HashMap<u32, String>,
@@ -665,11 +673,13 @@ impl ProcsCheck {
 
     /// Reads the processes (and in per-user mode the users' names and nproc limits).
     pub fn fetch(&self) -> Result<ProcsFacts, String> {
-        let mut procs = snapshot_with(&self.proc_root, self.fields())
-            .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
         let me = std::process::id() as i32;
         let parent = std::os::unix::process::parent_id() as i32;
-        procs.retain(|p| p.pid != me && (p.pid != parent || parent == 1));
+        let keep = |p: &ProcessInfo| {
+            p.pid != me && (p.pid != parent || parent == 1) && self.filters.matches_early(p)
+        };
+        let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
+            .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
         let mut facts = ProcsFacts {
             procs,
             ..ProcsFacts::default()
@@ -1118,7 +1128,6 @@ mod tests {
     use super::*;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
-    use procfs::FromRead;
 
     fn check(argv: &[&str]) -> Result<ProcsCheck, UsageError> {
         let args =
@@ -1129,8 +1138,7 @@ mod tests {
 
     /// A process from a `/proc/PID/stat` line (100 ticks/s, 4 KiB pages, uptime 1000 s).
     fn from_stat(line: &str, uid: u32, args: &str) -> ProcessInfo {
-        let stat = procfs::process::Stat::from_read(line.as_bytes()).unwrap();
-        let mut p = ProcessInfo::from_stat(&stat, uid, 100.0, 4096, 1000.0);
+        let mut p = ProcessInfo::from_stat(line, uid, 100.0, 4096, 1000.0).unwrap();
         p.args = args.to_string();
         p
     }
