@@ -12,6 +12,8 @@
 //! - [`nrpe`]: our NRPE agent and Debian's nrpe with their nrpe.cfg, check_nrpe, and a
 //!   test CA with server and client certificates.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
+//! - [`afs`]: OpenAFS database servers and a file server in a network namespace of
+//!   their own for check_afs.
 //! - [`mail`]: a real Exim delivering into a system user's Maildir and a real Dovecot
 //!   serving it (STARTTLS, IMAPS, SMTP AUTH) for the mail checks.
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
@@ -26,6 +28,7 @@ pub mod daemon;
 pub mod exim;
 pub mod hostfs;
 pub mod krb5;
+pub mod afs;
 pub mod mail;
 pub mod mysql;
 pub mod nrpe;

@@ -1,10 +1,9 @@
 //! Readers of `vos` and `bos` output (`vos listvol -format`, `vos examine -format`,
 //! `vos partinfo`, `bos status -long`) and the running of those tools.
 
-use std::io::Read;
+use crate::checks::subprocess;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// One volume as `vos ... -format` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,65 +178,25 @@ pub enum ToolError {
 /// Runs an OpenAFS client tool (from the Debian package openafs-client) and returns its
 /// standard output.
 pub fn run_tool(program: &str, args: &[String], limit: Duration) -> Result<String, ToolError> {
-    let path = find_program(program).ok_or_else(|| {
+    find_program(program).ok_or_else(|| {
         ToolError::Missing(format!(
             "{program} not found: install the Debian package openafs-client"
         ))
     })?;
-    run_limited(&path, args, limit)
+    run_limited(program, args, limit)
 }
 
-/// Runs a program with no stdin, killing it if it is not done within `limit`; its
-/// stdout, or the first line it complained with.
-fn run_limited(path: &Path, args: &[String], limit: Duration) -> Result<String, ToolError> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    let mut child = Command::new(path)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| ToolError::Failed(format!("cannot run {name}: {e}")))?;
-    let reader = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().expect("piped stdout")));
-    let err = reader(Box::new(child.stderr.take().expect("piped stderr")));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ToolError::Failed(format!(
-                    "{name} did not finish within {:.1}s",
-                    limit.as_secs_f64()
-                )));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(ToolError::Failed(format!("cannot wait for {name}: {e}"))),
-        }
-    };
-    let stdout = out.join().unwrap_or_default();
-    let stderr = err.join().unwrap_or_default();
-    if !status.success() {
-        let complaint = stderr
-            .lines()
-            .chain(stdout.lines())
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("no output");
-        return Err(ToolError::Failed(format!("{name}: {complaint}")));
+/// Runs a program with no stdin through the shared runner, killing it if it is not done
+/// within `limit`; its stdout, or the first line it complained with.
+fn run_limited(program: &str, args: &[String], limit: Duration) -> Result<String, ToolError> {
+    let out = subprocess::run(program, args, limit).map_err(ToolError::Failed)?;
+    if !out.success {
+        let name = Path::new(program)
+            .file_name()
+            .map_or_else(|| program.into(), |n| n.to_string_lossy());
+        return Err(ToolError::Failed(format!("{name}: {}", out.complaint())));
     }
-    Ok(stdout)
+    Ok(out.stdout)
 }
 
 #[cfg(test)]
@@ -319,9 +278,7 @@ mod tests {
 
     #[test]
     fn tool_failures() {
-        let sh = |script: &str, limit| {
-            run_limited(Path::new("/bin/sh"), &["-c".into(), script.into()], limit)
-        };
+        let sh = |script: &str, limit| run_limited("/bin/sh", &["-c".into(), script.into()], limit);
         assert_eq!(sh("echo out", Duration::from_secs(5)), Ok("out\n".into()));
         assert_eq!(
             sh(
@@ -332,7 +289,9 @@ mod tests {
         );
         assert_eq!(
             sh("sleep 5", Duration::from_millis(100)),
-            Err(ToolError::Failed("sh did not finish within 0.1s".into()))
+            Err(ToolError::Failed(
+                "/bin/sh did not finish within 0.1s".into()
+            ))
         );
     }
 
