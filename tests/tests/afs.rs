@@ -3,7 +3,9 @@
 //! it, a silent and a stopped server, a database set without quorum, and volume quotas,
 //! partitions and bosserver instances of a real file server.
 
-use hcoop_tests::afs::{Cell, PTSERVER_PORT, SERVER, VLSERVER_PORT};
+use hcoop_tests::afs::{
+    Cell, BOSSERVER_PORT, FILESERVER_PORT, PTSERVER_PORT, SERVER, VLSERVER_PORT, VOLSERVER_PORT,
+};
 use hcoop_tests::wait_until;
 use serde_json::Value;
 use std::time::Instant;
@@ -215,7 +217,7 @@ fn file_server() {
     cell.create_volume("user.full", 2);
 
     // the file server, volserver and bosserver answer Rx as rxdebug sees them
-    assert_rx_versions(&cell, &[7000, 7005, 7007]);
+    assert_rx_versions(&cell, &[FILESERVER_PORT, VOLSERVER_PORT, BOSSERVER_PORT]);
 
     // quotas: vos says 2 KB used of each fresh volume
     let examined = cell.tool("vos", &["examine", "user.full", "-format", "-noauth"]);
