@@ -23,18 +23,18 @@
 //! The plugin binaries must be built first (`cargo build --workspace --bins`, which
 //! `tests/run.sh` does).
 
+pub mod afs;
 pub mod bind;
 pub mod daemon;
 pub mod exim;
 pub mod hostfs;
 pub mod krb5;
-pub mod afs;
 pub mod mail;
 pub mod mysql;
 pub mod nrpe;
 pub mod pgsql;
-pub mod web;
 pub mod procs;
+pub mod web;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,8 @@ pub mod dns;
 pub mod dns_serial;
 pub mod dnsclient;
 pub mod file_age;
+pub mod http;
+pub mod httpclient;
 pub mod imap;
 pub mod krb5;
 pub mod listen;
@@ -21,24 +23,22 @@ pub mod mem;
 pub mod mx;
 pub mod mysql;
 pub mod net;
+pub mod netio;
 pub mod nrpe_client;
 pub mod pgsql;
 pub mod processes;
 pub mod procs;
 pub mod quota;
+pub mod services;
+pub mod sip;
 pub mod smtp;
 pub mod sql;
 pub mod statefile;
 pub mod subprocess;
 pub mod swap;
 pub mod tcp;
-pub mod netio;
-pub mod services;
 pub mod tls;
-pub mod http;
-pub mod httpclient;
 pub mod vhosts;
-pub mod sip;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -54,7 +54,7 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_tcp", prepare::<tcp::TcpCheck>),
     ("check_procs", prepare::<procs::ProcsCheck>),
     ("check_dns_serial", prepare::<dns_serial::DnsSerialCheck>),
-("check_ssh", prepare::<services::SshCheck>),
+    ("check_ssh", prepare::<services::SshCheck>),
     ("check_ftp", prepare::<services::FtpCheck>),
     ("check_jabber", prepare::<services::JabberCheck>),
     ("check_spamd", prepare::<services::SpamdCheck>),
@@ -72,7 +72,10 @@ pub const BUILTINS: &[(&str, Builder)] = &[
     ("check_smtp", prepare::<smtp::SmtpCheck>),
     ("check_imap", prepare::<imap::ImapCheck>),
     ("check_mx", prepare::<mx::MxCheck>),
-    ("check_mail_roundtrip", prepare::<mail_roundtrip::RoundtripCheck>),
+    (
+        "check_mail_roundtrip",
+        prepare::<mail_roundtrip::RoundtripCheck>,
+    ),
     ("check_quota", prepare::<quota::QuotaCheck>),
 ];
 
