@@ -142,7 +142,8 @@ pub struct Fields {
     pub stat: bool,
     /// The owner of the `/proc/PID` directory (one `fstat`).
     pub uid: bool,
-    /// `cmdline`.
+    /// `cmdline` (and `stat` for processes without arguments, when `stat` is not read
+    /// anyway, so that [`ProcessInfo::ps_args`] can name them).
     pub args: bool,
     /// `status` (for `VmLck`).
     pub locked: bool,
@@ -187,7 +188,7 @@ pub fn snapshot_with(
     let ticks = procfs::ticks_per_second() as f64;
     let page = procfs::page_size();
     let mut buf = Vec::with_capacity(4096);
-    let uptime = if fields.stat {
+    let uptime = if fields.stat || fields.args {
         read_into(&proc_root.join("uptime"), &mut buf)?;
         std::str::from_utf8(&buf)
             .ok()
@@ -254,6 +255,18 @@ fn read_one(
             info.args = join_args(buf);
         }
         dir.pop();
+        // without arguments (kernel threads, zombies) `ps_args` shows the command name
+        if info.args.is_empty() && !fields.stat {
+            dir.push("stat");
+            let read = read_into(dir, buf);
+            dir.pop();
+            let text = read.ok().and_then(|_| std::str::from_utf8(buf).ok());
+            if let Some(stat) =
+                text.and_then(|t| ProcessInfo::from_stat(t, uid, ticks, page, uptime))
+            {
+                info = stat;
+            }
+        }
     }
     if fields.locked {
         dir.push("status");

@@ -445,8 +445,6 @@ impl Filters {
             || self.vsz_kib.is_some()
             || self.rss_kib.is_some()
             || self.pcpu.is_some()
-            || self.args.is_some()
-            || self.ereg.is_some()
             || self.command.is_some()
             || self.no_kthreads
             || !self.exclude.is_empty();
@@ -1439,7 +1437,9 @@ mod tests {
             }
         );
         let f = fields(&["-a", "x"]);
-        assert!(f.stat && f.args && !f.uid && !f.locked);
+        assert!(!f.stat && f.args && !f.uid && !f.locked);
+        let f = fields(&["-a", "x", "-C", "y"]);
+        assert!(f.stat && f.args);
         assert!(fields(&["-s", "L"]).locked);
         let f = fields(&["--per-user"]);
         assert!(f.stat && f.uid && !f.args);
