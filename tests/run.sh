@@ -25,10 +25,12 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --workspace --bins --quiet
 if command -v cargo-nextest >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast
+  # one test at a time: the end-to-end tests start real servers on shared loopback
+  # addresses, network namespaces and system files (exim's trusted_configs, /vicepa)
+  cargo nextest run --workspace --no-fail-fast --test-threads 1
   cargo test --workspace --doc --quiet
 else
-  cargo test --workspace --no-fail-fast
+  cargo test --workspace --no-fail-fast -- --test-threads 1
 fi
 # check_nrpe_client built with anonymous DH (OpenSSL), against Debian's nrpe
 cargo build -p hcoop-plugins --features adh --bin check_nrpe_client --quiet
