@@ -530,13 +530,18 @@ mod tests {
             check(&["-W", "5"]).err().unwrap().0,
             "query ranges need --query"
         );
-        assert!(
-            check(&["--tls", "verify-full", "--ca-cert", "/nonexistent"])
-                .err()
-                .unwrap()
-                .0
-                .starts_with("--ca-cert /nonexistent: ")
-        );
+        assert!(check(&[
+            "-H",
+            "127.0.0.1",
+            "--tls",
+            "verify-full",
+            "--ca-cert",
+            "/nonexistent"
+        ])
+        .err()
+        .unwrap()
+        .0
+        .starts_with("--ca-cert /nonexistent: "));
         assert!(check(&["-H", "/tmp", "-q", "select 1", "-W", "1", "-C", "2"]).is_ok());
     }
 }
