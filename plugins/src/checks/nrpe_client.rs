@@ -14,11 +14,11 @@
 //! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
 //! version 3 only).
 
+use super::tls;
 use crate::nrpe::{self, Packet, ReadError, Version};
 use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
 use clap::Parser;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
@@ -167,56 +167,6 @@ fn usage(msg: impl Into<String>) -> UsageError {
     UsageError::new(msg)
 }
 
-/// A certificate verifier that accepts any server certificate (check_nrpe without `-A`);
-/// the handshake signatures are still checked.
-#[derive(Debug)]
-struct AnyServer(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyServer {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
 /// Verifies the server's chain against the `-A` CA but not its name (check_nrpe's rule:
 /// `-H` is often an address the certificate does not name).
 #[derive(Debug)]
@@ -294,7 +244,7 @@ pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> 
     let builder = match &opts.ca_cert {
         None => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyServer(provider))),
+            .with_custom_certificate_verifier(Arc::new(tls::AcceptAnyCert(provider))),
         Some(ca) => {
             let mut roots = rustls::RootCertStore::empty();
             for c in load_certs(ca)? {
