@@ -376,7 +376,8 @@ pub struct ServiceFile {
     pub settings: Overrides,
 }
 
-mod opt_duration {
+/// `Option<Duration>` from a humantime string (`"30s"`).
+pub(crate) mod opt_duration {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
@@ -397,6 +398,7 @@ struct File {
     defaults: Option<Defaults>,
     daemon: Option<Daemon>,
     smtp: Option<Smtp>,
+    nrpe: Option<crate::nrpe::NrpeSection>,
     #[serde(default)]
     template: std::collections::BTreeMap<String, Overrides>,
     #[serde(default)]
@@ -433,6 +435,8 @@ pub struct Config {
     pub contacts: Vec<Contact>,
     pub smtp: Option<Smtp>,
     pub daemon: Daemon,
+    /// The NRPE agent served by the daemon (`[nrpe]`), if enabled.
+    pub nrpe: Option<crate::nrpe::NrpeSection>,
 }
 
 /// Where a configuration came from, for error messages.
@@ -504,6 +508,12 @@ impl Config {
                     }
                     if f.smtp.is_some() {
                         config.smtp = f.smtp;
+                    }
+                    if let Some(n) = f.nrpe {
+                        if let Err(e) = n.resolve() {
+                            errors.push(format!("{}: [nrpe] {e}", origin(path.as_deref())));
+                        }
+                        config.nrpe = Some(n);
                     }
                     templates.extend(f.template);
                     config.contacts.extend(f.contact);

@@ -8,6 +8,7 @@
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
 use crate::notify::{Notice, Notifier};
+use crate::nrpe::Served;
 use crate::retention;
 use crate::state::{
     Ack, Condition, Downtime, HostState, Next, NotificationType, Policy, Record, Time,
@@ -494,6 +495,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     tracing::info!("status on http://{}", listener.local_addr()?);
     let http = tokio::spawn(crate::http::serve(listener, shared.clone()));
+    let state_dir = state_file
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let nrpe_section = shared.lock().expect("core lock").config.nrpe.clone();
+    let mut nrpe = match nrpe_section {
+        Some(section) => Some(Served::start(&section, &state_dir, limits).await?),
+        None => None,
+    };
 
     let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -565,7 +575,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             schedule_all(&core, &mut heap, &mut spread);
                             notifier.reconfigure(core.config.smtp.clone());
                             tracing::info!("reloaded: {} hosts, {} services", core.hosts.len(), core.services.len());
+                            let nrpe_section = core.config.nrpe.clone();
                             drop(core);
+                            nrpe = Served::reload(nrpe.take(), nrpe_section.as_ref(), &state_dir, new_limits).await;
                             save_timer = tokio::time::interval_at(
                                 tokio::time::Instant::now() + retention_every,
                                 retention_every,
@@ -623,6 +635,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     // plugins still running die with their process groups; checks that start from
     // now on (already handed to a task) are killed as they start
+    if let Some(agent) = nrpe.take() {
+        agent.stop().await;
+    }
     let killed = crate::exec::CHECK_GROUPS.kill_all();
     tracing::info!("stopping: killed {killed} running plugins, saving states");
     save(&shared, &state_file).await;

@@ -473,3 +473,100 @@ fn hosts_outside_allowed_hosts_are_refused() {
     ]);
     assert_eq!(r.code, 3);
 }
+
+/// The daemon's `[nrpe]` section: built-in and external commands served next to the
+/// scheduler, over TLS with a self-signed certificate kept in the state directory;
+/// changed on SIGHUP without closing the port; a broken section on reload keeps the
+/// agent running; the port closes when the daemon stops.
+#[test]
+fn daemon_serves_nrpe_from_its_config() {
+    let port = hcoop_tests::free_port();
+    let files = tempfile::tempdir().unwrap();
+    let spaced = files.path().join("two words");
+    std::fs::create_dir(&spaced).unwrap();
+    std::fs::write(spaced.join("f.txt"), "x").unwrap();
+    let section = |commands: &str| {
+        format!(
+            "[nrpe]\nserver_port = {port}\nserver_address = \"127.0.0.1\"\n\
+             allowed_hosts = [\"127.0.0.1\"]\ndont_blame_nrpe = true\n{commands}"
+        )
+    };
+    let first = format!(
+        "[nrpe.command.ok]\ncommand = \"{} 0 hello\"\n\
+         [nrpe.command.load]\ncheck = \"check_load\"\nargs = [\"-w\", \"900\", \"-c\", \"1000\"]\n\
+         [nrpe.command.age]\ncheck = \"check_file_age\"\nargs = [\"-f\", \"$ARG1$\", \"-w\", \"600\", \"-c\", \"900\"]\n",
+        dummy()
+    );
+    let mut d = hcoop_tests::daemon::Daemon::start(&section(&first));
+    hcoop_tests::nrpe::wait_listening(port);
+    let p = port.to_string();
+    let cn = |more: &[&str]| {
+        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str()];
+        args.extend(more);
+        check_nrpe(&args)
+    };
+    assert_eq!(ours(&cn(&["-c", "ok"])), (0, "OK: hello\n"));
+    let load = cn(&["-c", "load"]);
+    assert_eq!(load.code, 0, "{}", load.stdout);
+    assert!(
+        load.stdout.starts_with("LOAD OK - load average: "),
+        "{}",
+        load.stdout
+    );
+    // an argument with a space stays one argument of the built-in check
+    let file = spaced.join("f.txt").display().to_string();
+    let age = cn(&["-c", "age", "-a", &file]);
+    assert_eq!(age.code, 0, "{}", age.stdout);
+    assert!(age.stdout.starts_with("FILE_AGE OK - "), "{}", age.stdout);
+    assert!(age.stdout.contains(&file), "{}", age.stdout);
+    // the certificate check_nrpe's default mode needs was made beside the state file
+    assert!(d.dir.path().join("nrpe-cert.pem").exists());
+
+    // reload with other commands: the port stays open, the new set is served
+    d.write_config(&section(&format!(
+        "[nrpe.command.hello2]\ncommand = \"{} 1 careful\"\n",
+        dummy()
+    )));
+    d.hup();
+    assert!(
+        wait_until(10.0, || cn(&["-c", "hello2"]).code == 1),
+        "reload did not take: {}",
+        d.log()
+    );
+    assert_eq!(
+        ours(&cn(&["-c", "ok"])),
+        (3, "NRPE: Command 'ok' not defined\n")
+    );
+    assert!(
+        d.log().contains("nrpe: reloaded, 1 commands"),
+        "{}",
+        d.log()
+    );
+
+    // a broken [nrpe] section is refused and the running agent keeps serving
+    d.write_config(&section(
+        "[nrpe.command.bad]\ncheck = \"check_load\"\nargs = [\"-w\", \"abc\"]\n",
+    ));
+    let validate = hcoop_tests::run(
+        &hcoop_tests::bin("hcoop-monitor"),
+        &["-c", d.config_dir().to_str().unwrap(), "validate"],
+    );
+    assert_eq!(validate.code, 3, "{}", validate.stdout);
+    assert!(
+        validate.stderr.contains("[nrpe] command[bad]: "),
+        "{}",
+        validate.stderr
+    );
+    d.hup();
+    assert!(
+        wait_until(10.0, || d.log().contains("keeping the running one")),
+        "{}",
+        d.log()
+    );
+    assert_eq!(ours(&cn(&["-c", "hello2"])), (1, "WARNING: careful\n"));
+
+    // the agent stops with the daemon
+    d.signal(libc::SIGTERM);
+    assert!(wait_until(10.0, || !d.running()), "{}", d.log());
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}

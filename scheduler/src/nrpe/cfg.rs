@@ -15,6 +15,27 @@ pub const DEFAULT_NASTY_METACHARS: &str = "|`&><'\\[]{};\r\n";
 /// `command[load]=builtin:check_load -w 5 -c 10`.
 pub const BUILTIN_PREFIX: &str = "builtin:";
 
+/// What a configured command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandLine {
+    /// An external command line, run by the shell (with `command_prefix`).
+    External(String),
+    /// A built-in check run in-process: its plugin name, then its arguments, each of
+    /// which may hold `$ARGn$`.
+    Builtin(Vec<String>),
+}
+
+impl CommandLine {
+    /// Reads a `command[]` value: `builtin:NAME ARGS...` (split on white space) or an
+    /// external command line.
+    pub fn parse(value: &str) -> CommandLine {
+        match value.strip_prefix(BUILTIN_PREFIX) {
+            Some(rest) => CommandLine::Builtin(rest.split_whitespace().map(String::from).collect()),
+            None => CommandLine::External(value.to_string()),
+        }
+    }
+}
+
 /// `ssl_client_certs`: whether a client certificate is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClientCerts {
@@ -48,7 +69,7 @@ pub struct NrpeConfig {
     pub command_prefix: Option<String>,
     pub command_timeout: Duration,
     pub connection_timeout: Duration,
-    pub commands: BTreeMap<String, String>,
+    pub commands: BTreeMap<String, CommandLine>,
     pub ssl_cert_file: Option<PathBuf>,
     pub ssl_privatekey_file: Option<PathBuf>,
     pub ssl_cacert_file: Option<PathBuf>,
@@ -207,7 +228,8 @@ impl NrpeConfig {
                 if name.is_empty() || value.is_empty() {
                     return Err(format!("{at}: empty command name or command line"));
                 }
-                self.commands.insert(name.to_string(), value.to_string());
+                self.commands
+                    .insert(name.to_string(), CommandLine::parse(value));
                 continue;
             }
             match key {

@@ -16,16 +16,22 @@
 //! `command_prefix` does not apply).
 
 pub mod cfg;
+pub mod section;
 pub mod server;
 pub mod tls;
 
 pub use cfg::NrpeConfig;
+pub use section::NrpeSection;
 pub use server::{serve, Agent, AgentOptions};
 
+use crate::exec::Limits;
 use anyhow::{bail, Context, Result};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Options of `hcoop-monitor nrpe` (the nrpe.cfg file is the global `-c`).
 #[derive(Debug, Clone, clap::Args)]
@@ -118,7 +124,140 @@ pub fn main(config: Option<&Path>, args: &NrpeArgs) -> Result<i32> {
                 _ => std::future::pending::<()>().await,
             }
         };
-        serve(Arc::new(agent), listener, shutdown).await?;
+        let served = serve(Arc::new(agent), &listener, shutdown).await;
+        // commands still running die with their process groups, as nrpe's children do
+        crate::exec::COMMAND_GROUPS.kill_all();
+        served?;
         Ok(0)
     })
+}
+
+/// The agent the daemon serves for its `[nrpe]` section: the listener is kept across
+/// reloads that leave the address alone, so check_nrpe never sees the port closed.
+pub struct Served {
+    section: NrpeSection,
+    address: (Option<String>, u16),
+    listener: Arc<TcpListener>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Served {
+    /// Builds the agent of a section and starts serving it (the self-signed
+    /// certificate, when one is needed, is kept in `state_dir`).
+    pub async fn start(section: &NrpeSection, state_dir: &Path, limits: Limits) -> Result<Served> {
+        let (cfg, agent) = build_agent(section, state_dir, limits)?;
+        let listener = Arc::new(bind(&cfg).await?);
+        tracing::info!(
+            "nrpe: serving {} commands on {}",
+            cfg.commands.len(),
+            listener.local_addr()?
+        );
+        Ok(Served::spawn(section, &cfg, listener, agent))
+    }
+
+    fn spawn(
+        section: &NrpeSection,
+        cfg: &NrpeConfig,
+        listener: Arc<TcpListener>,
+        agent: Agent,
+    ) -> Served {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let l = listener.clone();
+        let task = tokio::spawn(async move {
+            if let Err(e) = serve(Arc::new(agent), &l, async {
+                let _ = stopped.await;
+            })
+            .await
+            {
+                tracing::error!("nrpe: {e}");
+            }
+        });
+        Served {
+            section: section.clone(),
+            address: (cfg.server_address.clone(), cfg.server_port),
+            listener,
+            stop,
+            task,
+        }
+    }
+
+    /// Stops accepting connections (requests being answered finish on their own).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+
+    /// Applies a reloaded configuration's `[nrpe]`: unchanged keeps the running agent;
+    /// a section that cannot be served keeps the old agent running and logs why.
+    pub async fn reload(
+        running: Option<Served>,
+        section: Option<&NrpeSection>,
+        state_dir: &Path,
+        limits: Limits,
+    ) -> Option<Served> {
+        match (running, section) {
+            (None, None) => None,
+            (Some(old), None) => {
+                old.stop().await;
+                tracing::info!("nrpe: stopped (no [nrpe] section any more)");
+                None
+            }
+            (Some(old), Some(new)) if old.section == *new => Some(old),
+            (None, Some(new)) => match Served::start(new, state_dir, limits).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::error!("nrpe: cannot start: {e:#}");
+                    None
+                }
+            },
+            (Some(old), Some(new)) => {
+                let (cfg, agent) = match build_agent(new, state_dir, limits) {
+                    Ok(built) => built,
+                    Err(e) => {
+                        tracing::error!("nrpe: {e:#}; keeping the running agent");
+                        return Some(old);
+                    }
+                };
+                let same_address = old.address == (cfg.server_address.clone(), cfg.server_port);
+                let listener = old.listener.clone();
+                old.stop().await;
+                let listener = if same_address {
+                    listener
+                } else {
+                    drop(listener);
+                    match bind(&cfg).await {
+                        Ok(l) => Arc::new(l),
+                        Err(e) => {
+                            tracing::error!("nrpe: {e:#}; agent stopped");
+                            return None;
+                        }
+                    }
+                };
+                tracing::info!("nrpe: reloaded, {} commands", cfg.commands.len());
+                Some(Served::spawn(new, &cfg, listener, agent))
+            }
+        }
+    }
+}
+
+fn build_agent(
+    section: &NrpeSection,
+    state_dir: &Path,
+    limits: Limits,
+) -> Result<(NrpeConfig, Agent)> {
+    let cfg = section
+        .resolve()
+        .map_err(|e| anyhow::anyhow!("[nrpe] {e}"))?;
+    for w in &cfg.warnings {
+        tracing::warn!("nrpe: {w}");
+    }
+    let opts = AgentOptions {
+        no_tls: !section.tls,
+        max_connections: section.max_connections,
+        state_dir: state_dir.to_path_buf(),
+        limits,
+    };
+    let agent = Agent::new(&cfg, &opts).map_err(|e| anyhow::anyhow!("[nrpe] {e}"))?;
+    Ok((cfg, agent))
 }

@@ -3,7 +3,7 @@
 //! Every connection is bounded: a limit on concurrent connections, the connection
 //! timeout over handshake and request, the command timeout, the request size.
 
-use super::cfg::{AllowedHost, NrpeConfig, BUILTIN_PREFIX};
+use super::cfg::{AllowedHost, CommandLine, NrpeConfig};
 use crate::exec::{run_plugin, Limits, PluginEnd};
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
@@ -45,9 +45,10 @@ pub struct AgentOptions {
 enum Command {
     /// Run as an external program (with `command_prefix`).
     External(String),
-    /// A built-in check run in-process; prepared once unless it uses `$ARGn$`.
+    /// A built-in check run in-process (plugin name and arguments); prepared once
+    /// unless it uses `$ARGn$`.
     Builtin {
-        line: String,
+        words: Vec<String>,
         prepared: Option<Arc<dyn DynCheck>>,
     },
 }
@@ -252,32 +253,11 @@ impl Agent {
                 Some(nets)
             }
         };
-        let mut commands = HashMap::new();
-        for (name, line) in &cfg.commands {
-            let cmd = match line.strip_prefix(BUILTIN_PREFIX) {
-                Some(rest) => {
-                    let rest = rest.trim().to_string();
-                    let prog = rest.split_whitespace().next().unwrap_or("");
-                    if builtin(prog).is_none() {
-                        return Err(format!("command[{name}]: no built-in check named '{prog}'"));
-                    }
-                    let prepared = if rest.contains('$') {
-                        None
-                    } else {
-                        Some(prepare_builtin(&rest).map_err(|e| format!("command[{name}]: {e}"))?)
-                    };
-                    Command::Builtin {
-                        line: rest,
-                        prepared,
-                    }
-                }
-                None => Command::External(match &cfg.command_prefix {
-                    Some(p) => format!("{p} {line}"),
-                    None => line.clone(),
-                }),
-            };
-            commands.insert(name.clone(), cmd);
-        }
+        let commands = cfg
+            .commands
+            .iter()
+            .map(|(name, line)| Ok((name.clone(), prepare_command(cfg, name, line)?)))
+            .collect::<Result<HashMap<_, _>, String>>()?;
         let tls = if opts.no_tls {
             None
         } else {
@@ -322,10 +302,15 @@ impl Agent {
                 let end = run_plugin(&line, self.command_timeout, self.limits).await;
                 nrpe_result(end, self.command_timeout)
             }
-            Command::Builtin { line, prepared } => {
+            Command::Builtin { words, prepared } => {
                 let check = match prepared {
                     Some(c) => Ok(c.clone()),
-                    None => prepare_builtin(&substitute(line, &req.args)),
+                    None => prepare_builtin(
+                        &words
+                            .iter()
+                            .map(|w| substitute(w, &req.args))
+                            .collect::<Vec<_>>(),
+                    ),
                 };
                 match check {
                     Err(e) => (3, format!("NRPE: {e}")),
@@ -395,19 +380,54 @@ fn log(msg: &str) {
     eprintln!("nrpe: {msg}");
 }
 
-fn prepare_builtin(line: &str) -> Result<Arc<dyn DynCheck>, String> {
-    let mut words = line.split_whitespace();
-    let prog = words.next().unwrap_or("");
+/// A configured command made ready: built-in checks without `$ARGn$` are built once.
+fn prepare_command(cfg: &NrpeConfig, name: &str, line: &CommandLine) -> Result<Command, String> {
+    Ok(match line {
+        CommandLine::Builtin(words) => {
+            let prepared = if words.iter().any(|w| w.contains('$')) {
+                let prog = words.first().map_or("", String::as_str);
+                if builtin(prog).is_none() {
+                    return Err(format!("command[{name}]: no built-in check named '{prog}'"));
+                }
+                None
+            } else {
+                Some(prepare_builtin(words).map_err(|e| format!("command[{name}]: {e}"))?)
+            };
+            Command::Builtin {
+                words: words.clone(),
+                prepared,
+            }
+        }
+        CommandLine::External(line) => Command::External(match &cfg.command_prefix {
+            Some(p) => format!("{p} {line}"),
+            None => line.clone(),
+        }),
+    })
+}
+
+/// Checks every command of a configuration as the agent would prepare it, without
+/// starting anything.
+pub fn check_commands(cfg: &NrpeConfig) -> Result<(), String> {
+    for (name, line) in &cfg.commands {
+        prepare_command(cfg, name, line)?;
+    }
+    Ok(())
+}
+
+/// Builds a built-in check from its plugin name and arguments.
+fn prepare_builtin(words: &[String]) -> Result<Arc<dyn DynCheck>, String> {
+    let (prog, args) = words
+        .split_first()
+        .ok_or_else(|| "a built-in command needs a check name".to_string())?;
     let build = builtin(prog).ok_or_else(|| format!("no built-in check named '{prog}'"))?;
-    let args: Vec<String> = words.map(str::to_string).collect();
-    build(&args).map_err(|e| e.0)
+    build(args).map_err(|e| e.0)
 }
 
 /// Serves connections from `listener` until `shutdown` completes. Hosts outside
 /// allowed_hosts and connections beyond the limit are closed at once.
 pub async fn serve(
     agent: Arc<Agent>,
-    listener: TcpListener,
+    listener: &TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(agent.max_connections));
