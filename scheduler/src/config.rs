@@ -399,6 +399,7 @@ struct File {
     daemon: Option<Daemon>,
     smtp: Option<Smtp>,
     nrpe: Option<crate::nrpe::NrpeSection>,
+    forward: Option<crate::forward::Forward>,
     #[serde(default)]
     template: std::collections::BTreeMap<String, Overrides>,
     #[serde(default)]
@@ -437,6 +438,8 @@ pub struct Config {
     pub daemon: Daemon,
     /// The NRPE agent served by the daemon (`[nrpe]`), if enabled.
     pub nrpe: Option<crate::nrpe::NrpeSection>,
+    /// Where results are forwarded (`[forward]`): Nagios, ...
+    pub forward: crate::forward::Forward,
 }
 
 /// Where a configuration came from, for error messages.
@@ -508,6 +511,9 @@ impl Config {
                     }
                     if f.smtp.is_some() {
                         config.smtp = f.smtp;
+                    }
+                    if let Some(fw) = f.forward {
+                        config.forward = fw;
                     }
                     if let Some(n) = f.nrpe {
                         if let Err(e) = n.resolve() {
@@ -663,6 +669,7 @@ impl Config {
                 config.daemon.listen
             ));
         }
+        errors.extend(config.forward.validate(&config));
         if errors.is_empty() {
             Ok(config)
         } else {

@@ -96,6 +96,8 @@ pub struct Core {
     pub checks_run: u64,
     pub started: Time,
     notices: mpsc::UnboundedSender<Notice>,
+    /// The sinks every result is forwarded to (none until [`run`] starts them).
+    pub forward: crate::forward::Forwarder,
 }
 
 impl Core {
@@ -151,6 +153,7 @@ impl Core {
             checks_run: 0,
             started: unix_now(),
             notices,
+            forward: Default::default(),
         }
     }
 
@@ -212,6 +215,7 @@ impl Core {
                     .map(|h| h.record.state)
                     .collect();
                 let state = HostState::from_check(outcome.state, &parents);
+                self.forward_result(target, Some(state), outcome);
                 let e = &mut self.hosts[i];
                 let tr = e.record.apply(state, &outcome.output, now, &e.policy, true);
                 record_run(e, outcome, latency);
@@ -220,6 +224,7 @@ impl Core {
                 interval
             }
             Target::Service(i) => {
+                self.forward_result(target, None, outcome);
                 let up = self.host_up(self.services[i].host);
                 let e = &mut self.services[i];
                 let tr = e
@@ -480,6 +485,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         saved.services,
     );
     core.next_downtime_id = saved.next_downtime_id.max(1);
+    core.forward = crate::forward::Forwarder::start(&core.config.forward);
     tracing::info!(
         "starting: {} hosts, {} services, state file {}",
         core.hosts.len(),
@@ -569,6 +575,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             fresh.next_downtime_id = next_id;
                             fresh.checks_run = core.checks_run;
                             fresh.started = core.started;
+                            fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
                             retention_every = fresh.config.daemon.retention_interval;
                             *core = fresh;
                             generation += 1;

@@ -328,6 +328,7 @@ pub fn render_metrics(core: &Core) -> String {
         "Checks run since the daemon started.",
     );
     let _ = writeln!(out, "hcoop_checks_total {}", core.checks_run);
+    core.forward.render_metrics(&mut out);
     out
 }
 

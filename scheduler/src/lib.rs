@@ -11,6 +11,8 @@
 //! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
 //! - [`retention`]: states saved atomically and restored on start.
 //! - [`notify`]: notifications by email (SMTP) and by command.
+//! - [`forward`]: passive results handed to Nagios (external command file) and
+//!   other peers through bounded queues.
 //! - [`http`]: the status listener (JSON API, Prometheus metrics, status page).
 //! - [`client`]: the `status`, `ack` and `downtime` commands, talking to the API.
 //! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
@@ -21,6 +23,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod exec;
+pub mod forward;
 pub mod http;
 pub mod notify;
 pub mod nrpe;
