@@ -1,6 +1,7 @@
 //! hcoop-monitor: runs the hcoop-plugins checks for a set of hosts and services.
 //!
 //! # Layout
+//! - [`cli`]: the command line of `hcoop-monitor`.
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
 //! - [`nrpe`]: the NRPE agent (`hcoop-monitor nrpe`): serves an nrpe.cfg to
 //!   Nagios's check_nrpe over TLS or plain TCP.
@@ -19,6 +20,7 @@
 //!   notification decisions), pure, with the clock passed in.
 
 pub mod checkall;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;

@@ -1,87 +1,8 @@
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::Parser;
+use hcoop_monitor::cli::{Cli, Command};
 use hcoop_monitor::{checkall, client, config::Config, daemon};
 use std::path::PathBuf;
-
-/// hcoop-monitor: Nagios-compatible checks and scheduler for the hcoop servers.
-#[derive(Parser, Debug)]
-#[command(name = "hcoop-monitor", version)]
-struct Cli {
-    /// Configuration file or directory of *.toml files (default: the embedded
-    /// configuration, which checks the local machine)
-    #[arg(short = 'c', long = "config", global = true)]
-    config: Option<PathBuf>,
-
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Run every configured check once, concurrently, and print a table
-    CheckAll {
-        /// How many checks may run at once
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-    },
-    /// Run one service now and print its plugin output (HOST/SERVICE or SERVICE)
-    Check { name: String },
-    /// Check the configuration and report every error
-    Validate,
-    /// Run the daemon: schedule every check, keep state, notify, serve the status API
-    /// (the default when no command is given)
-    Run,
-    /// Show the running daemon's hosts and services, problems first
-    Status {
-        /// Only problems
-        #[arg(short = 'p', long)]
-        problems: bool,
-        #[command(flatten)]
-        api: Api,
-    },
-    /// Acknowledge a problem of the running daemon (HOST or HOST/SERVICE)
-    Ack {
-        target: String,
-        /// Comment
-        #[arg(short = 'm', long, default_value = "acknowledged")]
-        comment: String,
-        /// Keep the acknowledgement until recovery, across problem state changes
-        #[arg(long)]
-        sticky: bool,
-        #[command(flatten)]
-        api: Api,
-    },
-    /// Schedule a downtime in the running daemon (HOST or HOST/SERVICE)
-    Downtime {
-        target: String,
-        /// How long, e.g. 30m or 2h
-        #[arg(short = 'd', long)]
-        duration: String,
-        /// Comment
-        #[arg(short = 'm', long, default_value = "scheduled downtime")]
-        comment: String,
-        #[command(flatten)]
-        api: Api,
-    },
-    /// Serve an nrpe.cfg (given with -c) to Nagios's check_nrpe, as nrpe does
-    Nrpe(hcoop_monitor::nrpe::NrpeArgs),
-}
-
-/// Where the running daemon's API is.
-#[derive(clap::Args, Debug)]
-struct Api {
-    /// The daemon's status address (default: `listen` of the configuration)
-    #[arg(long, value_name = "ADDRESS:PORT")]
-    api: Option<String>,
-}
-
-impl Api {
-    fn address(&self, config: &Config) -> String {
-        self.api
-            .clone()
-            .unwrap_or_else(|| config.daemon.listen.clone())
-    }
-}
 
 /// Who asks, for acknowledgements and downtimes.
 fn author() -> String {

@@ -8,6 +8,8 @@
 //!   check_procs.
 //! - [`daemon`]: a real Exim receiving notification mail, and the hcoop-monitor daemon
 //!   on a temp-dir configuration (API, SIGHUP, SIGKILL, restart).
+//! - [`dist`]: the generator of dist/ (Nagios and Icinga 2 commands, man pages,
+//!   completions) and the installed Debian package.
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
 //! - [`nrpe`]: our NRPE agent and Debian's nrpe with their nrpe.cfg, check_nrpe, and a
 //!   test CA with server and client certificates.
@@ -26,6 +28,7 @@
 pub mod afs;
 pub mod bind;
 pub mod daemon;
+pub mod dist;
 pub mod exim;
 pub mod hostfs;
 pub mod krb5;

@@ -1,6 +1,6 @@
 //! One module per check. Each exposes a type implementing [`crate::plugin::Check`].
 
-use crate::plugin::runner::{prepare, DynCheck, UsageError};
+use crate::plugin::runner::{prepare, Check, DynCheck, UsageError};
 use std::sync::Arc;
 
 pub mod afs;
@@ -43,40 +43,65 @@ pub mod vhosts;
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
 
-/// The built-in checks by plugin name (`check_load`) for the scheduler.
-pub const BUILTINS: &[(&str, Builder)] = &[
-    ("check_load", prepare::<load::LoadCheck>),
-    ("check_disk", prepare::<disk::DiskCheck>),
-    ("check_mem", prepare::<mem::MemCheck>),
-    ("check_nrpe_client", prepare::<nrpe_client::NrpeClientCheck>),
-    ("check_swap", prepare::<swap::SwapCheck>),
-    ("check_dns", prepare::<dns::DnsCheck>),
-    ("check_tcp", prepare::<tcp::TcpCheck>),
-    ("check_procs", prepare::<procs::ProcsCheck>),
-    ("check_dns_serial", prepare::<dns_serial::DnsSerialCheck>),
-    ("check_ssh", prepare::<services::SshCheck>),
-    ("check_ftp", prepare::<services::FtpCheck>),
-    ("check_jabber", prepare::<services::JabberCheck>),
-    ("check_spamd", prepare::<services::SpamdCheck>),
-    ("check_afs", prepare::<afs::AfsCheck>),
-    ("check_krb5", prepare::<krb5::Krb5Check>),
-    ("check_http", prepare::<http::HttpCheck>),
-    ("check_file_age", prepare::<file_age::FileAgeCheck>),
-    ("check_mailq", prepare::<mailq::MailqCheck>),
-    ("check_log", prepare::<logwatch::LogCheck>),
-    ("check_net", prepare::<net::NetCheck>),
-    ("check_pgsql", prepare::<pgsql::PgsqlCheck>),
-    ("check_mysql", prepare::<mysql::MysqlCheck>),
-    ("check_sip", prepare::<sip::SipCheck>),
-    ("check_listen", prepare::<listen::ListenCheck>),
-    ("check_smtp", prepare::<smtp::SmtpCheck>),
-    ("check_imap", prepare::<imap::ImapCheck>),
-    ("check_mx", prepare::<mx::MxCheck>),
-    (
-        "check_mail_roundtrip",
-        prepare::<mail_roundtrip::RoundtripCheck>,
-    ),
-    ("check_quota", prepare::<quota::QuotaCheck>),
+/// A built-in check: its plugin name (`check_load`, also the name of its binary in
+/// `src/bin`), how it is built from arguments, and its clap command line definition
+/// (for man pages, completions and the Nagios and Icinga 2 command definitions).
+#[derive(Clone, Copy)]
+pub struct Builtin {
+    /// The plugin name, `check_load`.
+    pub name: &'static str,
+    /// Validates arguments (without the program name) into a runnable check.
+    pub build: Builder,
+    /// The check's command line definition.
+    pub command: fn() -> clap::Command,
+}
+
+/// The clap command of a check's arguments.
+fn command<C: Check>() -> clap::Command {
+    <C::Args as clap::CommandFactory>::command()
+}
+
+/// The [`Builtin`] entry of check `C` named `name`.
+const fn entry<C: Check>(name: &'static str) -> Builtin {
+    Builtin {
+        name,
+        build: prepare::<C>,
+        command: command::<C>,
+    }
+}
+
+/// The built-in checks by plugin name (`check_load`) for the scheduler; every binary in
+/// `src/bin` is one of them.
+pub const BUILTINS: &[Builtin] = &[
+    entry::<load::LoadCheck>("check_load"),
+    entry::<disk::DiskCheck>("check_disk"),
+    entry::<mem::MemCheck>("check_mem"),
+    entry::<nrpe_client::NrpeClientCheck>("check_nrpe_client"),
+    entry::<swap::SwapCheck>("check_swap"),
+    entry::<dns::DnsCheck>("check_dns"),
+    entry::<tcp::TcpCheck>("check_tcp"),
+    entry::<procs::ProcsCheck>("check_procs"),
+    entry::<dns_serial::DnsSerialCheck>("check_dns_serial"),
+    entry::<services::SshCheck>("check_ssh"),
+    entry::<services::FtpCheck>("check_ftp"),
+    entry::<services::JabberCheck>("check_jabber"),
+    entry::<services::SpamdCheck>("check_spamd"),
+    entry::<afs::AfsCheck>("check_afs"),
+    entry::<krb5::Krb5Check>("check_krb5"),
+    entry::<http::HttpCheck>("check_http"),
+    entry::<file_age::FileAgeCheck>("check_file_age"),
+    entry::<mailq::MailqCheck>("check_mailq"),
+    entry::<logwatch::LogCheck>("check_log"),
+    entry::<net::NetCheck>("check_net"),
+    entry::<pgsql::PgsqlCheck>("check_pgsql"),
+    entry::<mysql::MysqlCheck>("check_mysql"),
+    entry::<sip::SipCheck>("check_sip"),
+    entry::<listen::ListenCheck>("check_listen"),
+    entry::<smtp::SmtpCheck>("check_smtp"),
+    entry::<imap::ImapCheck>("check_imap"),
+    entry::<mx::MxCheck>("check_mx"),
+    entry::<mail_roundtrip::RoundtripCheck>("check_mail_roundtrip"),
+    entry::<quota::QuotaCheck>("check_quota"),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
@@ -84,6 +109,6 @@ pub fn builtin(name: &str) -> Option<Builder> {
     let name = name.rsplit('/').next().unwrap_or(name);
     BUILTINS
         .iter()
-        .find(|(n, _)| *n == name || n.strip_prefix("check_") == Some(name))
-        .map(|(_, b)| *b)
+        .find(|b| b.name == name || b.name.strip_prefix("check_") == Some(name))
+        .map(|b| b.build)
 }
