@@ -13,6 +13,8 @@
 //! - [`bind`]: a real BIND master and slave on loopback addresses for the DNS checks.
 //! - [`nrpe`]: our NRPE agent and Debian's nrpe with their nrpe.cfg, check_nrpe, and a
 //!   test CA with server and client certificates.
+//! - [`icinga2`]: a real Icinga 2 in a temp prefix (certificates by `icinga2 pki`,
+//!   REST API on a loopback port) with our CheckCommands, read through its API.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //! - [`afs`]: OpenAFS database servers and a file server in a network namespace of
 //!   their own for check_afs.
@@ -31,6 +33,7 @@ pub mod daemon;
 pub mod dist;
 pub mod exim;
 pub mod hostfs;
+pub mod icinga2;
 pub mod krb5;
 pub mod mail;
 pub mod mysql;
