@@ -2,6 +2,7 @@
 //! in its own process group, killed with the whole group on timeout.
 
 use crate::config::CheckSpec;
+use crate::forward::PluginText;
 use crate::spawn::{spawn, Groups};
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::plugin::output::render_text;
@@ -150,23 +151,10 @@ impl Runnable {
 }
 
 /// Perfdata of a plugin's text: after `|` on the first line, and on every line from
-/// the first `|` in the long output on.
+/// the first `|` in the long output on (the split of [`PluginText`]).
 pub fn perfdata_of(output: &str) -> Vec<PerfData> {
-    let mut lines = output.lines();
-    let mut texts = Vec::new();
-    if let Some((_, p)) = lines.next().and_then(|l| l.split_once('|')) {
-        texts.push(p.to_string());
-    }
-    let mut in_perf = false;
-    for l in lines {
-        if in_perf {
-            texts.push(l.to_string());
-        } else if let Some((_, p)) = l.split_once('|') {
-            texts.push(p.to_string());
-            in_perf = true;
-        }
-    }
-    texts
+    PluginText::parse(output)
+        .perfdata
         .iter()
         .flat_map(|t| parse_perfdata(t))
         .filter_map(Result::ok)

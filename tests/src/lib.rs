@@ -15,6 +15,8 @@
 //!   test CA with server and client certificates.
 //! - [`icinga2`]: a real Icinga 2 in a temp prefix (certificates by `icinga2 pki`,
 //!   REST API on a loopback port) with our CheckCommands, read through its API.
+//! - [`nagios`]: a real Nagios 4 in a temp dir running our plugins (dist/nagios/
+//!   command definitions) and taking passive results; its status.dat read back.
 //! - [`hostfs`]: a size-limited tmpfs and a cgroup v2 directory for the host checks.
 //! - [`afs`]: OpenAFS database servers and a file server in a network namespace of
 //!   their own for check_afs.
@@ -37,6 +39,7 @@ pub mod icinga2;
 pub mod krb5;
 pub mod mail;
 pub mod mysql;
+pub mod nagios;
 pub mod nrpe;
 pub mod pgsql;
 pub mod procs;

@@ -692,6 +692,33 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_reload_keeps_an_unchanged_sink_and_its_counters() {
+        let nagios = |file: &str| Forward {
+            nagios: Some(nagios::NagiosConfig {
+                command_file: file.into(),
+                settings: SinkSettings::default(),
+            }),
+        };
+        let f = Forwarder::start(&nagios("/nonexistent/a.cmd"));
+        let first = f.sinks[0].task.id();
+        f.stats("nagios").unwrap().sent.store(7, Ordering::SeqCst);
+        let f = f.reconfigure(&nagios("/nonexistent/a.cmd"));
+        assert_eq!(f.sinks[0].task.id(), first);
+        let f = f.reconfigure(&nagios("/nonexistent/b.cmd"));
+        assert_ne!(f.sinks[0].task.id(), first);
+        assert_eq!(f.stats("nagios").unwrap().sent.load(Ordering::SeqCst), 7);
+        let f = f.reconfigure(&Forward::default());
+        assert!(f.is_empty());
+        let mut m = String::new();
+        f.render_metrics(&mut m);
+        assert!(
+            m.contains("hcoop_forward_sent_total{sink=\"nagios\"} 7\n"),
+            "{m}"
+        );
+        assert!(!m.contains("hcoop_forward_queued{"), "{m}");
+    }
+
     const RETRY: Duration = Duration::from_millis(30);
 
     fn passive(host: &str, service: &str, code: i32) -> Passive {
