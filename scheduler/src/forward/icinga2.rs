@@ -1,23 +1,42 @@
-//! The Icinga 2 sink: every result becomes a passive check result posted to the
+//! `[forward.icinga2]`: every result becomes a passive check result posted to the
 //! Icinga 2 REST API (`POST /v1/actions/process-check-result`, HTTPS, port 5665).
 //!
-//! The server is verified against a configured CA (Icinga's own CA,
-//! `/var/lib/icinga2/certs/ca.crt` by default) under a configurable name, because
-//! Icinga names its certificates after the node rather than the address it listens on.
-//! The sink authenticates with basic auth (the password read from a file, never from
-//! the main configuration) or a client certificate. One TLS connection is kept open
-//! and reused for every result (HTTP/1.1 keep-alive), so a steady stream of results
-//! costs no handshake each; a reused connection the server has closed in the meantime
-//! is replaced once, transparently.
+//! ```toml
+//! [forward.icinga2]
+//! host = "icinga.example.org"
+//! server_name = "icinga-master"        # optional: the name in Icinga's certificate
+//! ca_file = "/var/lib/icinga2/certs/ca.crt"
+//! username = "hcoop-monitor"           # an ApiUser with actions/process-check-result
+//! password_file = "/etc/hcoop-monitor/icinga2.password"
+//! # or: client_cert = "...crt", client_key = "...key" (an ApiUser with client_cn)
+//! ttl = "10m"                          # optional: UNKNOWN in Icinga without a newer result
+//! ```
+//!
+//! The server is verified against `ca_file` (Icinga's own CA by default) under
+//! `server_name`, because Icinga names its certificates after the node rather than
+//! the address it listens on. The sink authenticates with basic auth (the password
+//! read from a file, never from the main configuration) or a client certificate. One
+//! TLS connection is kept open and reused for every result (HTTP/1.1 keep-alive), so
+//! a steady stream of results costs no handshake each; a kept connection Icinga
+//! closed while idle (after 10 s) is replaced once, transparently.
 //!
 //! Host and service names go to Icinga as `filter_vars`, never spliced into the
 //! filter expression, so a name with quotes or operators cannot change the filter.
+//! The object must exist in Icinga (with passive checks accepted).
+//!
+//! Failures: an unreachable Icinga, a failed handshake, no answer within `timeout`,
+//! a refused login (401, 403) and 503 keep the result for a later attempt (the
+//! credentials and certificates are read again before it, so a corrected password
+//! file is picked up); any other reply that is not a 2xx with every object processed
+//! (an unknown host or service, a result Icinga rejects) drops that result. Every
+//! failure quotes Icinga's reply.
 
+use super::{Failure, Passive, PluginText, Sink, SinkConfig, SinkSettings};
+use crate::config::Config;
 use base64::Engine;
 use hcoop_plugins::checks::httpclient::{exchange, Request, Response};
 use hcoop_plugins::checks::netio::{connect, printable, Conn, Family};
 use hcoop_plugins::checks::nrpe_client::{load_certs, load_key};
-use hcoop_plugins::plugin::{PerfData, State};
 use rustls_pki_types::ServerName;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -29,11 +48,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const DEFAULT_PORT: u16 = 5665;
 /// Where an Icinga 2 node keeps its CA certificate.
 pub const DEFAULT_CA_FILE: &str = "/var/lib/icinga2/certs/ca.crt";
-/// How long one submission may take (connect, TLS, request and answer).
+/// How long one delivery may take (connect, TLS, request and answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The API path of passive results.
 pub const PATH: &str = "/v1/actions/process-check-result";
-/// The most of a reply body quoted in an error message.
+/// The most of a reply body quoted in a log line.
 const BODY_QUOTE: usize = 500;
 /// The most of a reply body read.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -75,46 +94,76 @@ pub struct Icinga2Config {
     pub ttl: Option<Duration>,
     /// The `check_source` Icinga shows (default: this machine's host name).
     pub check_source: Option<String>,
-    /// How long one submission may take (default 10 s).
+    /// How long one delivery may take (default 10 s).
     #[serde(default, with = "crate::config::opt_duration")]
     pub timeout: Option<Duration>,
+    #[serde(flatten)]
+    pub settings: SinkSettings,
 }
 
-/// One result to submit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Passive<'a> {
-    /// The Icinga host name.
-    pub host: &'a str,
-    /// The Icinga service name; `None` for a host check result.
-    pub service: Option<&'a str>,
-    pub state: State,
-    /// The plugin text as printed (first line, long output, perfdata).
-    pub output: &'a str,
-    pub perfdata: &'a [PerfData],
-    /// When the check started and ended.
-    pub start: SystemTime,
-    pub end: SystemTime,
-}
+impl SinkConfig for Icinga2Config {
+    type Sink = Icinga2;
+    const NAME: &'static str = "icinga2";
 
-/// The plugin text without its perfdata: the first line up to `|`, then the long
-/// output up to the first `|` on a later line (after which everything is perfdata).
-pub fn text_without_perfdata(output: &str) -> String {
-    let mut lines = output.lines();
-    let mut out = String::new();
-    if let Some(first) = lines.next() {
-        out.push_str(first.split('|').next().unwrap_or("").trim_end());
+    fn settings(&self) -> &SinkSettings {
+        &self.settings
     }
-    for line in lines {
-        out.push('\n');
-        match line.split_once('|') {
-            Some((before, _)) => {
-                out.push_str(before.trim_end());
-                break;
-            }
-            None => out.push_str(line),
+
+    fn problems(&self, _config: &Config) -> Vec<String> {
+        // Icinga takes any name through filter_vars; what can be wrong is the
+        // connection settings and the files they name
+        let mut out = Vec::new();
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            out.push("timeout must be longer than 0s".into());
+        }
+        if self.ttl.is_some_and(|t| t.as_secs() == 0) {
+            out.push("ttl must be at least 1s".into());
+        }
+        if let Err(e) = Session::new(self) {
+            out.push(e);
+        }
+        out
+    }
+
+    fn sink(&self) -> Icinga2 {
+        Icinga2 {
+            config: self.clone(),
+            session: None,
         }
     }
-    out.trim_end().to_string()
+}
+
+/// The Icinga 2 sink: the settings, and the session built from them on first use.
+pub struct Icinga2 {
+    config: Icinga2Config,
+    session: Option<Session>,
+}
+
+impl Sink for Icinga2 {
+    async fn deliver(&mut self, result: &Passive) -> Result<(), Failure> {
+        let session = match &mut self.session {
+            Some(s) => s,
+            None => self
+                .session
+                .insert(Session::new(&self.config).map_err(Failure::Retry)?),
+        };
+        let delivered = session.deliver(result).await;
+        if let Err(Failure::Retry(_)) = delivered {
+            // read the password, keys and CA again before the next attempt
+            self.session = None;
+        }
+        delivered
+    }
+}
+
+/// The host or service state as Icinga's `exit_status`: a service's plugin code, and
+/// for a host 0 UP and 1 DOWN (Icinga takes no other host code; it works out
+/// unreachability itself from its own parents).
+fn exit_status(result: &Passive) -> i32 {
+    match result.service {
+        Some(_) => result.code,
+        None => i32::from(result.code != 0),
+    }
 }
 
 fn unix_secs(t: SystemTime) -> f64 {
@@ -123,8 +172,8 @@ fn unix_secs(t: SystemTime) -> f64 {
 }
 
 /// The JSON body of `process-check-result` for one result.
-pub fn request_body(r: &Passive<'_>, check_source: &str, ttl: Option<Duration>) -> Value {
-    let (kind, filter, vars) = match r.service {
+pub fn request_body(r: &Passive, check_source: &str, ttl: Option<Duration>) -> Value {
+    let (kind, filter, vars) = match &r.service {
         Some(service) => (
             "Service",
             "host.name == hcoop_host && service.name == hcoop_service",
@@ -136,19 +185,24 @@ pub fn request_body(r: &Passive<'_>, check_source: &str, ttl: Option<Duration>) 
             json!({ "hcoop_host": r.host }),
         ),
     };
+    let text = PluginText::parse(&r.output);
+    let output = std::iter::once(text.summary)
+        .chain(text.long.iter().copied())
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut body = json!({
         "type": kind,
         "filter": filter,
         "filter_vars": vars,
-        "exit_status": r.state.exit_code(),
-        "plugin_output": text_without_perfdata(r.output),
-        "performance_data": r.perfdata.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "exit_status": exit_status(r),
+        "plugin_output": output,
+        "performance_data": text.perfdata_items(),
         "check_source": check_source,
         "execution_start": unix_secs(r.start),
         "execution_end": unix_secs(r.end),
     });
     if let Some(ttl) = ttl {
-        body["ttl"] = json!(ttl.as_secs().max(1));
+        body["ttl"] = json!(ttl.as_secs());
     }
     body
 }
@@ -159,31 +213,34 @@ fn quote_body(body: &[u8]) -> String {
     printable(text.trim().as_bytes(), BODY_QUOTE)
 }
 
-/// Whether Icinga accepted the result: a 2xx reply whose `results` are all 2xx.
-/// Anything else is an error that quotes the reply body.
-pub fn check_reply(status: u16, body: &[u8]) -> Result<(), String> {
+/// Whether Icinga took the result: a 2xx reply whose `results` are all 2xx. A refused
+/// login (401, 403) or an Icinga not ready (503) is worth another attempt; any other
+/// answer rejects this result. Errors quote the reply.
+pub fn check_reply(status: u16, body: &[u8]) -> Result<(), Failure> {
     if !(200..300).contains(&status) {
-        return Err(format!("HTTP {status}: {}", quote_body(body)));
+        let e = format!("HTTP {status}: {}", quote_body(body));
+        return Err(match status {
+            401 | 403 | 503 => Failure::Retry(e),
+            _ => Failure::Reject(e),
+        });
     }
-    let parsed: Value = serde_json::from_slice(body).map_err(|_| {
-        format!(
-            "HTTP {status} with a reply that is not JSON: {}",
-            quote_body(body)
-        )
-    })?;
+    let reject =
+        |what: &str| Failure::Reject(format!("HTTP {status} {what}: {}", quote_body(body)));
+    let parsed: Value =
+        serde_json::from_slice(body).map_err(|_| reject("with a reply that is not JSON"))?;
     let results = parsed["results"]
         .as_array()
-        .ok_or_else(|| format!("HTTP {status} without results: {}", quote_body(body)))?;
+        .ok_or_else(|| reject("without results"))?;
     if results.is_empty() {
-        return Err(format!("no objects found: {}", quote_body(body)));
+        return Err(reject("but no object found"));
     }
     for r in results {
         let code = r["code"].as_f64().unwrap_or(0.0);
         if !(200.0..300.0).contains(&code) {
-            return Err(format!(
+            return Err(Failure::Reject(format!(
                 "code {code}: {}",
                 r["status"].as_str().unwrap_or("")
-            ));
+            )));
         }
     }
     Ok(())
@@ -230,13 +287,13 @@ fn tls_config(cfg: &Icinga2Config) -> Result<rustls::ClientConfig, String> {
                 )
             }),
         (None, None) => Ok(builder.with_no_client_auth()),
-        _ => Err("client_cert and client_key go together".into()),
+        (Some(_), None) => Err("client_cert needs client_key".into()),
+        (None, Some(_)) => Err("client_key needs client_cert".into()),
     }
 }
 
-/// A ready sink: settings checked, files read, and the connection kept between
-/// submissions.
-pub struct Icinga2Sink {
+/// Settings checked, files read, and the connection kept between deliveries.
+struct Session {
     host: String,
     port: u16,
     server_name: ServerName<'static>,
@@ -248,20 +305,9 @@ pub struct Icinga2Sink {
     conn: Option<Conn>,
 }
 
-impl std::fmt::Debug for Icinga2Sink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Icinga2Sink")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("server_name", &self.server_name)
-            .field("connected", &self.conn.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Icinga2Sink {
+impl Session {
     /// Checks the settings and reads the password, CA and client certificate files.
-    pub fn new(cfg: &Icinga2Config) -> Result<Icinga2Sink, String> {
+    fn new(cfg: &Icinga2Config) -> Result<Session, String> {
         let authorization = match (&cfg.username, &cfg.password_file) {
             (Some(user), Some(file)) => Some(basic_auth(user, &read_password(file)?)),
             (None, None) => None,
@@ -281,7 +327,7 @@ impl Icinga2Sink {
             .check_source
             .clone()
             .unwrap_or_else(hcoop_plugins::checks::smtp::local_hostname);
-        Ok(Icinga2Sink {
+        Ok(Session {
             host: cfg.host.clone(),
             port: cfg.port,
             server_name,
@@ -294,31 +340,24 @@ impl Icinga2Sink {
         })
     }
 
-    /// Posts one result; an error says what failed (quoting Icinga's reply).
-    pub async fn submit(&mut self, r: &Passive<'_>) -> Result<(), String> {
+    /// Posts one result within the timeout.
+    async fn deliver(&mut self, r: &Passive) -> Result<(), Failure> {
         let body = request_body(r, &self.check_source, self.ttl).to_string();
-        let what = match r.service {
-            Some(s) => format!("{}/{s}", r.host),
-            None => r.host.to_string(),
-        };
         let outcome = match tokio::time::timeout(self.timeout, self.post(body.into_bytes())).await {
             Ok(Ok(reply)) => check_reply(reply.status, &reply.body),
-            Ok(Err(e)) => Err(e),
+            Ok(Err(e)) => Err(Failure::Retry(e)),
             Err(_) => {
                 self.conn = None;
-                Err(format!(
-                    "no answer from {}:{} within {}s",
-                    self.host,
-                    self.port,
+                Err(Failure::Retry(format!(
+                    "no answer within {}s",
                     self.timeout.as_secs_f64()
-                ))
+                )))
             }
         };
-        outcome.map_err(|e| {
-            format!(
-                "Icinga 2 at {}:{}: result of {what} not accepted: {e}",
-                self.host, self.port
-            )
+        let place = format!("Icinga 2 at {}:{}", self.host, self.port);
+        outcome.map_err(|f| match f {
+            Failure::Retry(e) => Failure::Retry(format!("{place}: {e}")),
+            Failure::Reject(e) => Failure::Reject(format!("{place}: {e}")),
         })
     }
 
@@ -345,18 +384,14 @@ impl Icinga2Sink {
             body: Some(body),
         };
         let reused = self.conn.is_some();
-        let reply = match self.exchange(&req).await {
+        match self.exchange(&req).await {
             Err(_) if reused => self.exchange(&req).await,
             other => other,
-        };
-        if reply.is_err() {
-            self.conn = None;
         }
-        reply
     }
 
     /// One exchange on the kept connection (opened if there is none); the connection
-    /// is dropped after an error or when the server closes it.
+    /// is kept only after a complete reply that does not close it.
     async fn exchange(&mut self, req: &Request) -> Result<Response, String> {
         let mut conn = match self.conn.take() {
             Some(c) => c,
@@ -387,32 +422,14 @@ impl Icinga2Sink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hcoop_plugins::plugin::perfdata::Uom;
 
-    #[test]
-    fn perfdata_is_cut_from_the_text() {
-        assert_eq!(
-            text_without_perfdata("LOAD OK - load 0.1 | load1=0.1;2;4\n"),
-            "LOAD OK - load 0.1"
-        );
-        assert_eq!(
-            text_without_perfdata("DISK OK | a=1\n/ 10%\n/var 20% | b=2\nc=3\n"),
-            "DISK OK\n/ 10%\n/var 20%"
-        );
-        assert_eq!(
-            text_without_perfdata("X CRITICAL - down"),
-            "X CRITICAL - down"
-        );
-        assert_eq!(text_without_perfdata(""), "");
-    }
-
-    fn sample<'a>(service: Option<&'a str>, perf: &'a [PerfData]) -> Passive<'a> {
+    fn sample(service: Option<&str>, code: i32) -> Passive {
         Passive {
-            host: "web\"1",
-            service,
-            state: State::Warning,
-            output: "LOAD WARNING - load average: 3.00 | load1=3;2;4;0\nline 2\n",
-            perfdata: perf,
+            host: "web\"1".into(),
+            service: service.map(str::to_string),
+            code,
+            output: "LOAD WARNING - load average: 3.00 | load1=3;2;4;0 'a b'=5ms\nline 2\n".into(),
+            perfdata: Vec::new(),
             start: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
             end: UNIX_EPOCH + Duration::from_millis(1_700_000_001_500),
         }
@@ -420,12 +437,8 @@ mod tests {
 
     #[test]
     fn service_body() {
-        let perf = [
-            PerfData::new("load1", 3).min(0),
-            PerfData::new("a b", 5).uom(Uom::Millis),
-        ];
         let body = request_body(
-            &sample(Some("load && 1"), &perf),
+            &sample(Some("load && 1"), 1),
             "mon1",
             Some(Duration::from_secs(300)),
         );
@@ -437,7 +450,7 @@ mod tests {
                 "filter_vars": {"hcoop_host": "web\"1", "hcoop_service": "load && 1"},
                 "exit_status": 1,
                 "plugin_output": "LOAD WARNING - load average: 3.00\nline 2",
-                "performance_data": ["load1=3;;;0", "'a b'=5ms"],
+                "performance_data": ["load1=3;2;4;0", "'a b'=5ms"],
                 "check_source": "mon1",
                 "execution_start": 1_700_000_000.25,
                 "execution_end": 1_700_000_001.5,
@@ -448,12 +461,20 @@ mod tests {
 
     #[test]
     fn host_body_without_ttl() {
-        let body = request_body(&sample(None, &[]), "mon1", None);
+        let body = request_body(&sample(None, 0), "mon1", None);
         assert_eq!(body["type"], "Host");
         assert_eq!(body["filter"], "host.name == hcoop_host");
         assert_eq!(body["filter_vars"], json!({"hcoop_host": "web\"1"}));
-        assert_eq!(body["performance_data"], json!([]));
+        assert_eq!(body["exit_status"], 0);
         assert!(body.get("ttl").is_none());
+        // DOWN and UNREACHABLE are both DOWN to Icinga
+        assert_eq!(request_body(&sample(None, 1), "m", None)["exit_status"], 1);
+        assert_eq!(request_body(&sample(None, 2), "m", None)["exit_status"], 1);
+        // a service keeps its code
+        assert_eq!(
+            request_body(&sample(Some("s"), 3), "m", None)["exit_status"],
+            3
+        );
     }
 
     #[test]
@@ -462,36 +483,47 @@ mod tests {
         assert_eq!(check_reply(200, ok), Ok(()));
         assert_eq!(
             check_reply(404, br#"{"error":404,"status":"No objects found."}"#),
-            Err(r#"HTTP 404: {"error":404,"status":"No objects found."}"#.into())
+            Err(Failure::Reject(
+                r#"HTTP 404: {"error":404,"status":"No objects found."}"#.into()
+            ))
         );
         assert_eq!(
             check_reply(
                 401,
                 br#"{"error":401,"status":"Unauthorized. Please check your user credentials."}"#
             ),
-            Err(
+            Err(Failure::Retry(
                 r#"HTTP 401: {"error":401,"status":"Unauthorized. Please check your user credentials."}"#
                     .into()
-            )
+            ))
         );
+        assert!(matches!(check_reply(403, b"{}"), Err(Failure::Retry(_))));
+        assert!(matches!(check_reply(503, b""), Err(Failure::Retry(_))));
+        // Icinga 2.13 answers a filter matching nothing this way
         assert_eq!(
             check_reply(500, br#"{"results":[]}"#),
-            Err(r#"HTTP 500: {"results":[]}"#.into())
+            Err(Failure::Reject(r#"HTTP 500: {"results":[]}"#.into()))
         );
         assert_eq!(
             check_reply(200, br#"{"results":[]}"#),
-            Err(r#"no objects found: {"results":[]}"#.into())
+            Err(Failure::Reject(
+                r#"HTTP 200 but no object found: {"results":[]}"#.into()
+            ))
         );
         assert_eq!(
             check_reply(
                 200,
                 br#"{"results":[{"code":400,"status":"Attribute 'exit_status' must be set."}]}"#
             ),
-            Err("code 400: Attribute 'exit_status' must be set.".into())
+            Err(Failure::Reject(
+                "code 400: Attribute 'exit_status' must be set.".into()
+            ))
         );
         assert_eq!(
             check_reply(200, b"<html>"),
-            Err("HTTP 200 with a reply that is not JSON: <html>".into())
+            Err(Failure::Reject(
+                "HTTP 200 with a reply that is not JSON: <html>".into()
+            ))
         );
     }
 
@@ -505,10 +537,11 @@ mod tests {
         assert_eq!(c.port, 5665);
         assert_eq!(c.ca_file, PathBuf::from(DEFAULT_CA_FILE));
         assert_eq!(c.ttl, None);
-        let c = config("ttl = \"5m\"\ntimeout = \"3s\"\nport = 15665").unwrap();
+        let c = config("ttl = \"5m\"\ntimeout = \"3s\"\nport = 15665\nqueue_size = 10").unwrap();
         assert_eq!(c.ttl, Some(Duration::from_secs(300)));
         assert_eq!(c.timeout, Some(Duration::from_secs(3)));
         assert_eq!(c.port, 15665);
+        assert_eq!(c.settings.queue_size, Some(10));
         assert!(config("password = \"x\"").is_err());
     }
 
@@ -517,7 +550,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty");
         std::fs::write(&empty, "\n").unwrap();
-        let err = |extra: String| Icinga2Sink::new(&config(&extra).unwrap()).unwrap_err();
+        let err = |extra: String| Session::new(&config(&extra).unwrap()).err().unwrap();
         assert_eq!(
             err(String::new()),
             "no authentication: set username and password_file, or client_cert and client_key"
@@ -539,6 +572,17 @@ mod tests {
             missing.display()
         ))
         .starts_with(&format!("password_file {}: ", missing.display())));
+        assert_eq!(
+            err(format!(
+                "username = \"u\"\npassword_file = \"{}\"\nclient_key = \"{}\"",
+                missing.display(),
+                missing.display()
+            )),
+            format!(
+                "password_file {}: No such file or directory (os error 2)",
+                missing.display()
+            )
+        );
     }
 
     #[test]

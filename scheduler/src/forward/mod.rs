@@ -8,6 +8,7 @@
 //!   split as Nagios splits it ([`PluginText`]), the [`Sink`] trait a peer implements,
 //!   and the [`Forwarder`]: one queue and one task per sink, counters for the metrics.
 //! - [`nagios`]: `[forward.nagios]`, Nagios's external command file.
+//! - [`icinga2`]: `[forward.icinga2]`, the Icinga 2 REST API.
 //!
 //! # Queues and failures
 //! [`Forwarder::submit`] never waits: when a sink's queue is full the result is
@@ -23,6 +24,7 @@
 //! [`SinkConfig`]) and its [`Sink`]; an `Option` field in [`Forward`]; one line in
 //! [`Forward::validate`] and one in [`Forwarder::reconfigure`].
 
+pub mod icinga2;
 pub mod nagios;
 
 use crate::config::Config;
@@ -50,6 +52,8 @@ pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 pub struct Forward {
     /// `[forward.nagios]`: results written to Nagios's external command file.
     pub nagios: Option<nagios::NagiosConfig>,
+    /// `[forward.icinga2]`: results posted to the Icinga 2 REST API.
+    pub icinga2: Option<icinga2::Icinga2Config>,
 }
 
 impl Forward {
@@ -58,6 +62,7 @@ impl Forward {
     pub fn validate(&self, config: &Config) -> Vec<String> {
         let mut errors = Vec::new();
         validate_sink(self.nagios.as_ref(), config, &mut errors);
+        validate_sink(self.icinga2.as_ref(), config, &mut errors);
         errors
     }
 }
@@ -381,6 +386,7 @@ impl Forwarder {
     pub fn reconfigure(mut self, config: &Forward) -> Forwarder {
         let mut next = Vec::new();
         self.carry(config.nagios.as_ref(), &mut next);
+        self.carry(config.icinga2.as_ref(), &mut next);
         for old in self.sinks.drain(..) {
             old.stop("removed from the configuration");
         }
@@ -699,6 +705,7 @@ mod tests {
                 command_file: file.into(),
                 settings: SinkSettings::default(),
             }),
+            icinga2: None,
         };
         let f = Forwarder::start(&nagios("/nonexistent/a.cmd"));
         let first = f.sinks[0].task.id();
