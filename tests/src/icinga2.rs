@@ -60,6 +60,18 @@ pub fn dist_includes() -> String {
         .collect()
 }
 
+/// A name percent-encoded for a URL path.
+fn escape(name: &str) -> String {
+    name.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'!' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A temporary Icinga 2 prefix with its certificates.
 pub struct Prefix {
     pub dir: TempDir,
@@ -301,7 +313,7 @@ impl Icinga {
 
     /// The attributes of one object (`services`, `h!s`).
     pub fn object(&self, kind: &str, name: &str) -> Value {
-        let v = self.request("GET", &format!("/v1/objects/{kind}/{name}"), None);
+        let v = self.request("GET", &format!("/v1/objects/{kind}/{}", escape(name)), None);
         v["results"][0]["attrs"].clone()
     }
 

@@ -235,3 +235,228 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
         format!("LOAD OK - load average: {} ", values.join(", "))
     );
 }
+
+/// Passive objects in Icinga for our daemon's results: host `web` and its services.
+fn passive_objects(services: &[&str]) -> String {
+    let mut out =
+        "object Host \"web\" {\n  check_command = \"dummy\"\n  enable_active_checks = false\n}\n"
+            .to_string();
+    for s in services {
+        out.push_str(&format!(
+            "object Service \"{s}\" {{\n  host_name = \"web\"\n  check_command = \"dummy\"\n  \
+             enable_active_checks = false\n}}\n"
+        ));
+    }
+    out
+}
+
+/// Our daemon's configuration: every result forwarded to `icinga` with `auth` (the
+/// credential lines of `[forward.icinga2]`), host `web` checked against a closed port
+/// (DOWN), services checking the tagged sleepers OK, WARNING and CRITICAL, one with
+/// long output and perfdata on two lines, and one Icinga does not have.
+fn forwarding_config(icinga: &Icinga, auth: &str, tag: &str, closed: u16, script: &str) -> String {
+    format!(
+        r#"[defaults]
+check_interval = "1s"
+retry_interval = "1s"
+max_check_attempts = 1
+
+[forward.icinga2]
+host = "127.0.0.1"
+port = {port}
+server_name = "{node}"
+ca_file = "{ca}"
+{auth}
+ttl = "5m"
+check_source = "hcoop-test-monitor"
+retry_interval = "1s"
+
+[[host]]
+name = "web"
+address = "127.0.0.1"
+check = "check_tcp"
+args = ["-H", "127.0.0.1", "-p", "{closed}"]
+
+[[service]]
+host = "web"
+name = "procs ok"
+check = "check_procs"
+args = ["-a", "{tag}", "-w", "5", "-c", "10"]
+
+[[service]]
+host = "web"
+name = "procs warn"
+check = "check_procs"
+args = ["-a", "{tag}", "-w", "2", "-c", "10"]
+
+[[service]]
+host = "web"
+name = "procs crit"
+check = "check_procs"
+args = ["-a", "{tag}", "-w", "1", "-c", "2"]
+
+[[service]]
+host = "web"
+name = "long"
+command = "/bin/sh {script}"
+
+[[service]]
+host = "web"
+name = "not in icinga"
+check = "check_procs"
+args = ["-a", "{tag}"]
+"#,
+        port = icinga.port,
+        node = hcoop_tests::icinga2::NODE,
+        ca = icinga.prefix.ca_file().display(),
+    )
+}
+
+/// A plugin script with long output and perfdata on the first and a later line.
+fn long_output_script(dir: &std::path::Path) -> String {
+    let script = dir.join("long.sh");
+    std::fs::write(
+        &script,
+        "printf 'DISK WARNING - /var nearly full | root=1MB;2;3\\n/ 10%%\\n/var 95%% | var=95%%;80;90;0;100\\nspool=2s\\n'\nexit 1\n",
+    )
+    .unwrap();
+    script.display().to_string()
+}
+
+/// Waits for a passive result from our daemon in Icinga.
+fn forwarded(icinga: &Icinga, service: &str) -> Value {
+    icinga.wait_result("web", service, 30.0, |r| {
+        r["check_source"] == "hcoop-test-monitor"
+    })
+}
+
+#[test]
+fn passive_results_from_our_daemon_appear_in_icinga() {
+    let mut procs = hcoop_tests::procs::Procs::new();
+    procs.sleepers(3);
+    let tag = procs.tag.clone();
+    let closed = free_port();
+    let icinga = Icinga::start(&format!(
+        "{}{}",
+        dist_includes(),
+        passive_objects(&["procs ok", "procs warn", "procs crit", "long"])
+    ));
+    let scripts = tempfile::tempdir().unwrap();
+    let auth = format!(
+        "username = \"{}\"\npassword_file = \"{}\"",
+        hcoop_tests::icinga2::USER,
+        icinga.prefix.password_file().display()
+    );
+    let daemon = hcoop_tests::daemon::Daemon::start(&forwarding_config(
+        &icinga,
+        &auth,
+        &tag,
+        closed,
+        &long_output_script(scripts.path()),
+    ));
+
+    for (service, state, word, warn, crit) in [
+        ("procs ok", 0.0, "OK", 5, 10),
+        ("procs warn", 1.0, "WARNING", 2, 10),
+        ("procs crit", 2.0, "CRITICAL", 1, 2),
+    ] {
+        let r = forwarded(&icinga, service);
+        assert_eq!(r["state"], state, "{service}: {r}");
+        assert_eq!(r["active"], false, "{service}: {r}");
+        assert_eq!(r["ttl"], 300.0, "{service}: {r}");
+        assert_eq!(
+            r["output"],
+            format!("PROCS {word} - 3 processes with args '{tag}'"),
+            "{service}"
+        );
+        assert_eq!(
+            r["performance_data"],
+            json!([format!("procs=3;{warn};{crit};0")]),
+            "{service}"
+        );
+        assert_eq!(
+            icinga.parsed_perfdata("web", service),
+            json!([perf(
+                "procs",
+                json!(3),
+                "",
+                json!(warn),
+                json!(crit),
+                json!(0),
+                Value::Null
+            )]),
+            "{service}"
+        );
+        let attrs = icinga.object("services", &format!("web!{service}"));
+        assert_eq!(attrs["state"], state, "{service}: {attrs}");
+    }
+
+    let long = forwarded(&icinga, "long");
+    assert_eq!(long["state"], 1.0, "{long}");
+    assert_eq!(
+        long["output"],
+        "DISK WARNING - /var nearly full\n/ 10%\n/var 95%"
+    );
+    assert_eq!(
+        long["performance_data"],
+        json!(["root=1MB;2;3", "var=95%;80;90;0;100", "spool=2s"])
+    );
+    // Icinga 2.13 counts a MB as 1000 * 1000 bytes
+    assert_eq!(
+        icinga.parsed_perfdata("web", "long"),
+        json!([
+            perf(
+                "root",
+                json!(1000000),
+                "bytes",
+                json!(2000000),
+                json!(3000000),
+                Value::Null,
+                Value::Null
+            ),
+            perf(
+                "var",
+                json!(95),
+                "percent",
+                json!(80),
+                json!(90),
+                json!(0),
+                json!(100)
+            ),
+            perf(
+                "spool",
+                json!(2),
+                "seconds",
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null
+            ),
+        ])
+    );
+
+    // the host check against a closed port: DOWN in Icinga
+    let mut host = Value::Null;
+    hcoop_tests::wait_until(30.0, || {
+        host = icinga.object("hosts", "web");
+        host["last_check_result"]["check_source"] == "hcoop-test-monitor"
+    });
+    assert_eq!(host["state"], 1.0, "{host}");
+    assert_eq!(
+        host["last_check_result"]["output"],
+        format!(
+            "TCP CRITICAL - connect to address 127.0.0.1 and port {closed}: Connection refused"
+        )
+    );
+
+    // a service Icinga does not have: the result is dropped and logged with the reply
+    let port = icinga.port;
+    assert!(
+        hcoop_tests::wait_until(10.0, || daemon.log().contains(&format!(
+            "forward to icinga2: web/not in icinga refused: Icinga 2 at 127.0.0.1:{port}: \
+             HTTP 500: {{\"results\":[]}}"
+        ))),
+        "{}",
+        daemon.log()
+    );
+}
