@@ -460,3 +460,119 @@ fn passive_results_from_our_daemon_appear_in_icinga() {
         daemon.log()
     );
 }
+
+/// Icinga with the passive objects and our daemon forwarding to it with `auth`.
+fn forwarding_pair(
+    auth: impl Fn(&Icinga) -> String,
+) -> (
+    Icinga,
+    hcoop_tests::daemon::Daemon,
+    hcoop_tests::procs::Procs,
+    tempfile::TempDir,
+) {
+    let mut procs = hcoop_tests::procs::Procs::new();
+    procs.sleepers(3);
+    let icinga = Icinga::start(&format!(
+        "{}{}",
+        dist_includes(),
+        passive_objects(&[
+            "procs ok",
+            "procs warn",
+            "procs crit",
+            "long",
+            "not in icinga"
+        ])
+    ));
+    let scripts = tempfile::tempdir().unwrap();
+    let daemon = hcoop_tests::daemon::Daemon::start(&forwarding_config(
+        &icinga,
+        &auth(&icinga),
+        &procs.tag,
+        free_port(),
+        &long_output_script(scripts.path()),
+    ));
+    (icinga, daemon, procs, scripts)
+}
+
+#[test]
+fn a_wrong_password_is_logged_stalls_nothing_and_a_corrected_file_is_read_again() {
+    let secrets = tempfile::tempdir().unwrap();
+    let password_file = secrets.path().join("password");
+    std::fs::write(&password_file, "not-the-password\n").unwrap();
+    let (icinga, daemon, procs, _scripts) = forwarding_pair(|_| {
+        format!(
+            "username = \"{}\"\npassword_file = \"{}\"",
+            hcoop_tests::icinga2::USER,
+            password_file.display()
+        )
+    });
+    let port = icinga.port;
+    let refused = format!(
+        "forward to icinga2: Icinga 2 at 127.0.0.1:{port}: HTTP 401: \
+         {{\"error\":401,\"status\":\"Unauthorized. Please check your user credentials.\"}}; \
+         trying again every 1s"
+    );
+    assert!(
+        hcoop_tests::wait_until(15.0, || daemon.log().contains(&refused)),
+        "{}",
+        daemon.log()
+    );
+    // one line for the outage, not one per attempt
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        daemon.log().matches(&refused).count(),
+        1,
+        "{}",
+        daemon.log()
+    );
+    // the checks go on
+    let since = daemon.service("web/procs warn")["last_check"]
+        .as_u64()
+        .unwrap();
+    daemon.wait_service("web/procs warn", 10.0, |v| {
+        v["last_check"].as_u64().unwrap_or(0) >= since + 2
+    });
+    assert!(
+        icinga.object("services", "web!procs warn")["last_check_result"].is_null(),
+        "a result went through with a wrong password"
+    );
+
+    // the right password in the file: picked up at the next attempt
+    std::fs::write(
+        &password_file,
+        format!("{}\n", hcoop_tests::icinga2::PASSWORD),
+    )
+    .unwrap();
+    let r = forwarded(&icinga, "procs warn");
+    assert_eq!(r["state"], 1.0, "{r}");
+    assert_eq!(
+        r["output"],
+        format!("PROCS WARNING - 3 processes with args '{}'", procs.tag)
+    );
+    assert!(
+        hcoop_tests::wait_until(5.0, || daemon
+            .log()
+            .contains("forward to icinga2: delivering again after")),
+        "{}",
+        daemon.log()
+    );
+}
+
+#[test]
+fn a_client_certificate_authenticates_the_daemon() {
+    let (icinga, _daemon, procs, _scripts) = forwarding_pair(|icinga| {
+        let (cert, key) = icinga.prefix.client_cert();
+        format!(
+            "client_cert = \"{}\"\nclient_key = \"{}\"",
+            cert.display(),
+            key.display()
+        )
+    });
+    let r = forwarded(&icinga, "procs crit");
+    assert_eq!(r["state"], 2.0, "{r}");
+    assert_eq!(
+        r["output"],
+        format!("PROCS CRITICAL - 3 processes with args '{}'", procs.tag)
+    );
+    assert_eq!(r["performance_data"], json!(["procs=3;1;2;0"]));
+}
