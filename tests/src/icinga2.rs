@@ -7,6 +7,7 @@
 
 use crate::{free_port, require, target_dir, wait_until, Guard, Run};
 use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
@@ -215,11 +216,21 @@ impl Default for Prefix {
     }
 }
 
-/// A running Icinga 2 with its REST API on 127.0.0.1.
+/// A running Icinga 2 with its REST API on 127.0.0.1; its whole process group is
+/// killed on drop.
 pub struct Icinga {
     pub prefix: Prefix,
     pub port: u16,
-    _child: Guard,
+    child: Guard,
+}
+
+impl Drop for Icinga {
+    fn drop(&mut self) {
+        // SAFETY: kill has no memory preconditions; the group is the one Icinga leads
+        unsafe {
+            libc::kill(-(self.child.pid() as libc::pid_t), libc::SIGKILL);
+        }
+    }
 }
 
 impl Icinga {
@@ -236,6 +247,8 @@ impl Icinga {
                 .args(["daemon", "-c"])
                 .arg(file)
                 .args(prefix.defines())
+                // Icinga forks its daemon and a process spawner: all go with the group
+                .process_group(0)
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log),
@@ -243,7 +256,7 @@ impl Icinga {
         let icinga = Icinga {
             prefix,
             port,
-            _child: child,
+            child,
         };
         assert!(
             wait_until(30.0, || icinga
@@ -347,5 +360,51 @@ impl Icinga {
             "get_service({host}, {service}).last_check_result.performance_data\
              .map(p => typeof(p) == String ? parse_performance_data(p) : p)"
         ))
+    }
+}
+
+/// A loopback TCP port that refuses connections for as long as this lives: a socket
+/// bound to it without listening, so no other server (or `free_port`) can take it.
+pub struct ClosedPort {
+    fd: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    /// Binds 127.0.0.1:0 without listening.
+    pub fn new() -> ClosedPort {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // SAFETY: plain socket calls on a descriptor we own; the address structs are
+        // zero-initialised and sized as the calls expect.
+        unsafe {
+            let raw = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(raw >= 0, "socket: {}", std::io::Error::last_os_error());
+            let fd = std::os::fd::OwnedFd::from_raw_fd(raw);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let rc = libc::bind(fd.as_raw_fd(), (&raw const addr).cast(), len);
+            assert_eq!(rc, 0, "bind: {}", std::io::Error::last_os_error());
+            let mut got = len;
+            let rc = libc::getsockname(fd.as_raw_fd(), (&raw mut addr).cast(), &mut got);
+            assert_eq!(rc, 0, "getsockname: {}", std::io::Error::last_os_error());
+            ClosedPort {
+                fd,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+}
+
+impl Default for ClosedPort {
+    fn default() -> Self {
+        ClosedPort::new()
+    }
+}
+
+impl std::fmt::Debug for ClosedPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClosedPort({}, fd {:?})", self.port, self.fd)
     }
 }

@@ -2,7 +2,7 @@
 //! CheckCommand of `dist/icinga2`, runs our plugins through them and parses their
 //! perfdata, and takes the passive results our daemon forwards through its REST API.
 
-use hcoop_tests::icinga2::{dist_files, dist_includes, Icinga, Prefix};
+use hcoop_tests::icinga2::{dist_files, dist_includes, ClosedPort, Icinga, Prefix};
 use hcoop_tests::{free_port, target_dir};
 use serde_json::{json, Value};
 
@@ -93,7 +93,8 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
     let mut procs = hcoop_tests::procs::Procs::new();
     procs.sleepers(3);
     let tag = procs.tag.clone();
-    let closed = free_port();
+    let closed_port = ClosedPort::new();
+    let closed = closed_port.port;
     let objects = format!(
         "{}object Host \"localhost\" {{\n  check_command = \"dummy\"\n  enable_active_checks = false\n}}\n{}{}{}{}",
         dist_includes(),
@@ -335,12 +336,13 @@ fn passive_results_from_our_daemon_appear_in_icinga() {
     let mut procs = hcoop_tests::procs::Procs::new();
     procs.sleepers(3);
     let tag = procs.tag.clone();
-    let closed = free_port();
     let icinga = Icinga::start(&format!(
         "{}{}",
         dist_includes(),
         passive_objects(&["procs ok", "procs warn", "procs crit", "long"])
     ));
+    let closed_port = ClosedPort::new();
+    let closed = closed_port.port;
     let scripts = tempfile::tempdir().unwrap();
     let auth = format!(
         "username = \"{}\"\npassword_file = \"{}\"",
