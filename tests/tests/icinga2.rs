@@ -578,3 +578,116 @@ fn a_client_certificate_authenticates_the_daemon() {
     );
     assert_eq!(r["performance_data"], json!(["procs=3;1;2;0"]));
 }
+
+/// Our daemon forwarding one service's results to 127.0.0.1:`port` with `timeout`.
+fn daemon_forwarding_to(prefix: &Prefix, port: u16, timeout: &str) -> hcoop_tests::daemon::Daemon {
+    hcoop_tests::daemon::Daemon::start(&format!(
+        r#"[defaults]
+check_interval = "1s"
+retry_interval = "1s"
+
+[forward.icinga2]
+host = "127.0.0.1"
+port = {port}
+server_name = "{node}"
+ca_file = "{ca}"
+username = "{user}"
+password_file = "{password}"
+timeout = "{timeout}"
+retry_interval = "1s"
+
+[[host]]
+name = "web"
+address = "127.0.0.1"
+
+[[service]]
+host = "web"
+name = "procs"
+check = "check_procs"
+args = ["-C", "hcoop-nothing"]
+"#,
+        node = hcoop_tests::icinga2::NODE,
+        ca = prefix.ca_file().display(),
+        user = hcoop_tests::icinga2::USER,
+        password = prefix.password_file().display(),
+    ))
+}
+
+/// A fake peer for what a real Icinga does not do on demand: accepts and then, for
+/// each connection, sends `reply` (nothing: hangs) and keeps it open.
+fn fake_peer(reply: &'static [u8]) -> u16 {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            let _ = conn.write_all(reply);
+            held.push(conn);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_hanging_or_garbling_peer_is_reported_within_the_timeout_and_stalls_nothing() {
+    let prefix = Prefix::new();
+    for (reply, what) in [
+        (&b""[..], "no answer within 1s".to_string()),
+        (
+            &b"HTTP/1.1 200 OK\r\n\r\n"[..],
+            "TLS handshake failed: received corrupt message of type InvalidContentType".to_string(),
+        ),
+    ] {
+        let port = fake_peer(reply);
+        let daemon = daemon_forwarding_to(&prefix, port, "1s");
+        let line = format!(
+            "forward to icinga2: Icinga 2 at 127.0.0.1:{port}: {what}; trying again every 1s"
+        );
+        assert!(
+            hcoop_tests::wait_until(10.0, || daemon.log().contains(&line)),
+            "{line}\n{}",
+            daemon.log()
+        );
+        let since = daemon.service("web/procs")["last_check"].as_u64().unwrap();
+        daemon.wait_service("web/procs", 10.0, |v| {
+            v["last_check"].as_u64().unwrap_or(0) >= since + 2
+        });
+    }
+}
+
+#[test]
+fn bad_forwarding_settings_are_one_line_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing-password");
+    let cases = [
+        (
+            format!(
+                "host = \"127.0.0.1\"\nusername = \"u\"\npassword_file = \"{}\"",
+                missing.display()
+            ),
+            format!(
+                "hcoop-monitor: [forward.icinga2] password_file {}: No such file or directory (os error 2)\n",
+                missing.display()
+            ),
+        ),
+        (
+            "host = \"127.0.0.1\"".to_string(),
+            "hcoop-monitor: [forward.icinga2] no authentication: set username and password_file, \
+             or client_cert and client_key\n"
+                .to_string(),
+        ),
+    ];
+    for (table, want) in cases {
+        std::fs::write(
+            dir.path().join("a.toml"),
+            format!("[forward.icinga2]\n{table}\n"),
+        )
+        .unwrap();
+        let r = hcoop_tests::run(
+            &hcoop_tests::bin("hcoop-monitor"),
+            &["-c", dir.path().to_str().unwrap(), "validate"],
+        );
+        assert_eq!((r.code, r.stderr.as_str()), (3, want.as_str()), "{table}");
+    }
+}
