@@ -246,6 +246,15 @@ pub fn check_reply(status: u16, body: &[u8]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The `Host` header: the host and port, an IPv6 address in brackets.
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// The basic authentication header value.
 fn basic_auth(user: &str, password: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -378,7 +387,7 @@ impl Session {
         }
         let req = Request {
             method: "POST".into(),
-            host: format!("{}:{}", self.host, self.port),
+            host: authority(&self.host, self.port),
             target: PATH.into(),
             headers,
             body: Some(body),
@@ -583,6 +592,13 @@ mod tests {
                 missing.display()
             )
         );
+    }
+
+    #[test]
+    fn host_header() {
+        assert_eq!(authority("icinga.test", 5665), "icinga.test:5665");
+        assert_eq!(authority("127.0.0.1", 15665), "127.0.0.1:15665");
+        assert_eq!(authority("::1", 5665), "[::1]:5665");
     }
 
     #[test]
