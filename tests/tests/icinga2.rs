@@ -595,6 +595,8 @@ username = "{user}"
 password_file = "{password}"
 timeout = "{timeout}"
 retry_interval = "1s"
+ttl = "2s"
+check_source = "hcoop-test-monitor"
 
 [[host]]
 name = "web"
@@ -690,4 +692,25 @@ fn bad_forwarding_settings_are_one_line_naming_the_problem() {
         );
         assert_eq!((r.code, r.stderr.as_str()), (3, want.as_str()), "{table}");
     }
+}
+
+/// Icinga's freshness check: a service with active checks enabled only as a fallback
+/// (ITL's `passive` command, UNKNOWN) runs it when the ttl of the last passive result
+/// passes without a newer one.
+#[test]
+fn without_a_newer_result_within_the_ttl_icinga_turns_the_service_unknown() {
+    let icinga = Icinga::start(&format!(
+        "{}{}object Service \"procs\" {{\n  host_name = \"web\"\n  check_command = \"passive\"\n  \
+         check_interval = 1h\n}}\n",
+        dist_includes(),
+        passive_objects(&[])
+    ));
+    let mut daemon = daemon_forwarding_to(&icinga.prefix, icinga.port, "5s");
+    let fresh = forwarded(&icinga, "procs");
+    assert_eq!(fresh["state"], 0.0, "{fresh}");
+    assert_eq!(fresh["ttl"], 2.0, "{fresh}");
+    daemon.kill9();
+    let stale = icinga.wait_result("web", "procs", 15.0, |r| r["active"] == true);
+    assert_eq!(stale["state"], 3.0, "{stale}");
+    assert_eq!(stale["output"], "No Passive Check Result Received.");
 }
