@@ -568,6 +568,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                     Ok(new) => match Limits::from_config(&new.daemon) {
                         Err(e) => tracing::error!("reload: {e}; keeping the running configuration"),
                         Ok(new_limits) => {
+                            let nrpe_section = {
                             let mut core = shared.lock().expect("core lock");
                             let (h, s) = core.records();
                             let next_id = core.next_downtime_id;
@@ -582,8 +583,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             schedule_all(&core, &mut heap, &mut spread);
                             notifier.reconfigure(core.config.smtp.clone());
                             tracing::info!("reloaded: {} hosts, {} services", core.hosts.len(), core.services.len());
-                            let nrpe_section = core.config.nrpe.clone();
-                            drop(core);
+                            core.config.nrpe.clone()
+                            };
                             nrpe = Served::reload(nrpe.take(), nrpe_section.as_ref(), &state_dir, new_limits).await;
                             save_timer = tokio::time::interval_at(
                                 tokio::time::Instant::now() + retention_every,

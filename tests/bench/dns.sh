@@ -20,8 +20,7 @@ runs=${1:-200}
 nzones=${2:-1000}
 master=127.0.0.31
 slave=127.0.0.32
-cargo build --release --quiet -p hcoop-plugins --bin check_dns --bin check_dns_serial
-ours=${CARGO_TARGET_DIR:-target}/release
+ours=$(dist/release.sh -p hcoop-plugins --bin check_dns --bin check_dns_serial)
 theirs=/usr/lib/nagios/plugins
 work=$(mktemp -d)
 pids=()

@@ -9,8 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-300}
-cargo build --release --quiet -p hcoop-plugins --bin check_load --bin check_disk --bin check_swap --bin check_procs
-ours=target/release
+ours=$(dist/release.sh -p hcoop-plugins --bin check_load --bin check_disk --bin check_swap --bin check_procs)
 theirs=/usr/lib/nagios/plugins
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -18,8 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-200}
 nvhosts=${2:-500}
-cargo build --release --quiet -p hcoop-plugins --bin check_http
-ours=${CARGO_TARGET_DIR:-target}/release/check_http
+ours=$(dist/release.sh -p hcoop-plugins --bin check_http)/check_http
 theirs=/usr/lib/nagios/plugins
 work=$(mktemp -d)
 pid=

@@ -12,8 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-200}
-cargo build --release --quiet -p hcoop-plugins --bin check_smtp --bin check_imap
-ours=${CARGO_TARGET_DIR:-target}/release
+ours=$(dist/release.sh -p hcoop-plugins --bin check_smtp --bin check_imap)
 theirs=/usr/lib/nagios/plugins
 tmp=$(mktemp -d)
 chmod 755 "$tmp"

@@ -19,9 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
 clients=${2:-8}
-cargo build --release --quiet -p hcoop-monitor --bin hcoop-monitor
-cargo build --release --quiet -p hcoop-tests --bin nrpe_load
-bin=${CARGO_TARGET_DIR:-target}/release
+bin=$(dist/release.sh -p hcoop-monitor --bin hcoop-monitor -p hcoop-tests --bin nrpe_load)
 work=$(mktemp -d)
 chmod 755 "$work"
 # servers are started inside $(...): their pids go to a file the cleanup reads

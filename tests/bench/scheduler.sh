@@ -3,7 +3,7 @@
 # side in one run on this machine, with the same number of services and the same plugin.
 #
 #   tests/bench/scheduler.sh [SECONDS]
-#   HCOOP_MONITOR=target/release/hcoop-monitor tests/bench/scheduler.sh [SECONDS]
+#   HCOOP_MONITOR=path/to/hcoop-monitor tests/bench/scheduler.sh [SECONDS]
 #
 # 1. External plugins at saturation: N services of check_dummy due every second, more
 #    than either can run; checks/s counted exactly (nagios4: one perfdata line per
@@ -24,8 +24,7 @@ warm=5
 # HCOOP_MONITOR=path runs an already built daemon instead of building one
 ours=${HCOOP_MONITOR:-}
 if [ -z "$ours" ]; then
-  cargo build --release --quiet -p hcoop-monitor
-  ours=${CARGO_TARGET_DIR:-target}/release/hcoop-monitor
+  ours=$(dist/release.sh -p hcoop-monitor --bin hcoop-monitor)/hcoop-monitor
 fi
 plugins=/usr/lib/nagios/plugins
 for p in /usr/sbin/nagios4 $plugins/check_dummy $plugins/check_tcp; do

@@ -1,3 +1,2 @@
-fn main() {
-    hcoop_plugins::plugin::runner::main::<hcoop_plugins::checks::mailq::MailqCheck>()
-}
+#![no_main]
+hcoop_plugins::plugin_main!(hcoop_plugins::checks::mailq::MailqCheck);

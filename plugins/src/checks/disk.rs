@@ -1,4 +1,4 @@
-//! check_disk: free space and free inodes of mounted file systems, read with statvfs(3)
+//! check_disk: free space and free inodes of mounted file systems, read with statfs(2)
 //! from the mount list in /proc/self/mountinfo. Options follow monitoring-plugins'
 //! check_disk (2.3), and so do its state rules:
 //!
@@ -553,6 +553,9 @@ pub struct DiskFacts {
 
 /// Undoes the octal escapes (`\040` for a space) the kernel writes in mount tables.
 pub fn unescape(field: &str) -> String {
+    if !field.contains('\\') {
+        return field.to_string();
+    }
     let b = field.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -574,32 +577,41 @@ pub fn unescape(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// One mountinfo line: field 5 is the mount point; after the optional fields and the
+/// `-` separator come the type and the device.
+fn parse_mountinfo_line(line: &str) -> Option<Mount> {
+    let mut fields = line.split(' ');
+    let mount_point = fields.nth(4)?;
+    // the mount options (field 6) come before the separator
+    let before_separator = fields.by_ref().take_while(|f| *f != "-").count();
+    let fs_type = fields.next()?;
+    let device = fields.next()?;
+    (before_separator >= 1).then(|| Mount {
+        device: unescape(device),
+        mount_point: unescape(mount_point),
+        fs_type: unescape(fs_type),
+    })
+}
+
 /// Parses /proc/self/mountinfo text, in mount order.
 pub fn parse_mountinfo(text: &str, source: &Path) -> Result<Vec<Mount>, String> {
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|line| {
-            let f: Vec<&str> = line.split(' ').collect();
-            let sep = f.iter().position(|x| *x == "-");
-            match (f.get(4), sep.and_then(|s| f.get(s + 1).zip(f.get(s + 2)))) {
-                (Some(mp), Some((ty, dev))) if sep.is_some_and(|s| s >= 6) => Ok(Mount {
-                    device: unescape(dev),
-                    mount_point: unescape(mp),
-                    fs_type: unescape(ty),
-                }),
-                _ => Err(format!("cannot read {}: '{line}'", source.display())),
-            }
+            parse_mountinfo_line(line)
+                .ok_or_else(|| format!("cannot read {}: '{line}'", source.display()))
         })
         .collect()
 }
 
-/// statvfs(3) of a path.
-pub fn statvfs(path: &str) -> Result<FsStats, String> {
+/// The numbers of the file system holding `path`, from statfs(2): the same as
+/// statvfs(3), without glibc's scan of the mount table for the mount flags.
+pub fn fs_stats(path: &str) -> Result<FsStats, String> {
     let c = std::ffi::CString::new(path).map_err(|_| format!("{path}: NUL in path"))?;
-    // SAFETY: a zeroed statvfs is a valid out-parameter; the path is NUL-terminated.
-    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a zeroed statfs is a valid out-parameter; the path is NUL-terminated.
+    let mut s: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
-    if unsafe { libc::statvfs(c.as_ptr(), &mut s) } != 0 {
+    if unsafe { libc::statfs(c.as_ptr(), &mut s) } != 0 {
         return Err(std::io::Error::last_os_error().to_string());
     }
     Ok(FsStats {
@@ -953,7 +965,7 @@ impl DiskCheck {
         let entries = chosen
             .into_iter()
             .map(|(m, levels)| Entry {
-                stats: statvfs(&m.mount_point),
+                stats: fs_stats(&m.mount_point),
                 mount: m,
                 levels,
             })

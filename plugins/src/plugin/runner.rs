@@ -180,6 +180,28 @@ pub fn parse_args<C: Check>(
     }
 }
 
+/// Defines the C `main` of a plugin binary, which starts with `#![no_main]`:
+///
+/// ```ignore
+/// #![no_main]
+/// hcoop_plugins::plugin_main!(hcoop_plugins::checks::load::LoadCheck);
+/// ```
+///
+/// The plugin then skips std's runtime set-up, whose main-thread stack guard costs
+/// glibc a parse of /proc/self/maps: about a sixth of a short check's start-up. What
+/// that set-up adds matters not to a plugin: the panic hook answers UNKNOWN before any
+/// stack overflow message could, `std::process::exit` flushes stdout itself, and SIGPIPE
+/// keeps its default action, as in the C plugins.
+#[macro_export]
+macro_rules! plugin_main {
+    ($check:ty) => {
+        #[no_mangle]
+        pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
+            $crate::plugin::runner::main::<$check>()
+        }
+    };
+}
+
 /// The whole life of a plugin process: parse, validate, run within the timeout, print,
 /// exit with the state's code. `--help` and `--version` exit 0; bad usage exits 3.
 pub fn main<C: Check>() -> ! {

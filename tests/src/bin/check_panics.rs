@@ -1,0 +1,59 @@
+//! A check that panics where it is told to, for the test that a plugin's panic ends
+//! as one UNKNOWN line with exit code 3 (never Rust's 101), in validation, in local
+//! work and inside the async runtime.
+#![no_main]
+
+use hcoop_plugins::plugin::options::CommonArgs;
+use hcoop_plugins::plugin::runner::{Check, UsageError, Work};
+use hcoop_plugins::plugin::CheckResult;
+
+/// Where to panic.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Place {
+    New,
+    Local,
+    Remote,
+}
+
+#[derive(clap::Parser)]
+struct Args {
+    /// Where to panic
+    #[arg(long, value_enum)]
+    panic_in: Place,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+struct PanickyCheck {
+    place: Place,
+}
+
+impl Check for PanickyCheck {
+    type Args = Args;
+    const LABEL: &'static str = "PANICKY";
+
+    fn common(args: &Args) -> &CommonArgs {
+        &args.common
+    }
+
+    fn new(args: Args) -> Result<Self, UsageError> {
+        if let Place::New = args.panic_in {
+            panic!("broken while validating");
+        }
+        Ok(PanickyCheck {
+            place: args.panic_in,
+        })
+    }
+
+    fn run(&self) -> Work<'_> {
+        match self.place {
+            Place::Remote => Work::Remote(Box::pin(async {
+                tokio::task::yield_now().await;
+                panic!("broken in the runtime")
+            })),
+            _ => Work::Local(Box::new(|| -> CheckResult { panic!("broken locally") })),
+        }
+    }
+}
+
+hcoop_plugins::plugin_main!(PanickyCheck);
