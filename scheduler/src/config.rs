@@ -867,6 +867,23 @@ mod more_tests {
     }
 
     #[test]
+    fn the_agent_example_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../checks.d/agent.toml");
+        let c = Config::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+        let nrpe = c.nrpe.expect("an [nrpe] section").resolve().unwrap();
+        // every NRPE command the example monitor asks for is served
+        let example = Config::load(&path.with_file_name("example")).unwrap();
+        for s in &example.services {
+            if let CheckSpec::Builtin { name, args } = &s.check {
+                if name == "check_nrpe_client" {
+                    let command = &args[args.iter().position(|a| a == "-c").unwrap() + 1];
+                    assert!(nrpe.commands.contains_key(command), "{}: {command}", s.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn builtin_arguments_are_validated() {
         let text = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n[[service]]\nhost = \"h\"\nname = \"l\"\ncheck = \"check_load\"\nargs = [\"-w\", \"5:2\"]\n";
         let e = Config::from_files(vec![(Some("z.toml".into()), text.into())])
