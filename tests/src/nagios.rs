@@ -155,6 +155,40 @@ impl Nagios {
         );
     }
 
+    /// Sends a signal to nagios4 and its workers, its children (SIGSTOP to make it
+    /// hang, SIGCONT to resume it).
+    pub fn signal(&self, sig: i32) {
+        let pid = self.child.as_ref().expect("nagios4 started").pid();
+        let children =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        let all = children
+            .split_whitespace()
+            .filter_map(|c| c.parse::<i32>().ok());
+        for p in std::iter::once(pid as i32).chain(all) {
+            // SAFETY: signals our own child and its children.
+            unsafe { libc::kill(p, sig) };
+        }
+    }
+
+    /// Shrinks the command file's pipe buffer to one page (a stopped Nagios then
+    /// fills it within a few results instead of 64 KiB of them).
+    pub fn shrink_command_pipe(&self) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.command_file())
+            .expect("open the command file while nagios4 reads it");
+        // SAFETY: a valid pipe fd; F_SETPIPE_SZ takes the new size as an int.
+        let size = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
+        assert!(
+            size > 0,
+            "F_SETPIPE_SZ: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+
     /// The external command file (a FIFO while Nagios runs).
     pub fn command_file(&self) -> PathBuf {
         self.dir.path().join("rw/nagios.cmd")
@@ -269,6 +303,7 @@ impl Drop for Nagios {
     fn drop(&mut self) {
         // nagios4 removes its command file on a clean exit; the guard's SIGKILL would not
         if let Some(g) = &self.child {
+            self.signal(libc::SIGCONT);
             // SAFETY: signals our own child.
             unsafe { libc::kill(g.pid() as i32, libc::SIGTERM) };
             let _ = wait_until(5.0, || !self.command_file().exists());

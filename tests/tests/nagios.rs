@@ -3,6 +3,7 @@
 //! the passive results our daemon writes into its command file; status.dat must show
 //! each state, output, long output and perfdata as the plugin printed them.
 
+use hcoop_tests::daemon::Daemon;
 use hcoop_tests::hostfs::Tmpfs;
 use hcoop_tests::nagios::{
     active_service, checked, dist_commands, expected, host, passive_service, shape_of, shown,
@@ -281,29 +282,57 @@ args = ["-C", "{comm}"]
     )
 }
 
+/// What the forwarding tests check: two sleepers, a closed port, an empty and a nearly
+/// full tmpfs.
+struct Checked {
+    procs: Procs,
+    closed: u16,
+    empty: Tmpfs,
+    full: Tmpfs,
+}
+
+impl Checked {
+    fn new() -> Checked {
+        let mut procs = Procs::new();
+        procs.sleepers(2);
+        Checked {
+            procs,
+            closed: free_port(),
+            empty: Tmpfs::mount("10m"),
+            full: nearly_full_tmpfs(),
+        }
+    }
+
+    /// Nagios's objects: the host and its passive services.
+    fn objects(&self) -> String {
+        let mut objects = host("web");
+        for s in ["procs ok", "procs warn", "tcp closed", "disks"] {
+            objects.push_str(&passive_service("web", s));
+        }
+        objects
+    }
+
+    /// Our daemon forwarding to the command file of `n`.
+    fn daemon(&self, n: &Nagios) -> Daemon {
+        Daemon::start(&forwarding_daemon_config(
+            n.command_file().to_str().unwrap(),
+            &self.procs.comm,
+            self.closed,
+            [
+                &self.empty.path.display().to_string(),
+                &self.full.path.display().to_string(),
+            ],
+        ))
+    }
+}
+
 #[test]
 fn passive_results_from_our_daemon_appear_in_nagios() {
-    let mut procs = Procs::new();
-    procs.sleepers(2);
-    let closed = free_port();
-    let (empty, full) = (Tmpfs::mount("10m"), nearly_full_tmpfs());
-    let services = ["procs ok", "procs warn", "tcp closed", "disks"];
-    let mut objects = host("web");
-    for s in services {
-        objects.push_str(&passive_service("web", s));
-    }
+    let setup = Checked::new();
+    let (procs, closed, empty, full) = (&setup.procs, setup.closed, &setup.empty, &setup.full);
     // the daemon starts first: Nagios is not running yet, the results wait
-    let mut n = Nagios::configure(&objects);
-    let cmd = n.command_file();
-    let daemon = hcoop_tests::daemon::Daemon::start(&forwarding_daemon_config(
-        cmd.to_str().unwrap(),
-        &procs.comm,
-        closed,
-        [
-            &empty.path.display().to_string(),
-            &full.path.display().to_string(),
-        ],
-    ));
+    let mut n = Nagios::configure(&setup.objects());
+    let daemon = setup.daemon(&n);
     assert!(
         wait_until(10.0, || daemon.log().contains(
             "no such command file (Nagios not running?); trying again every 1s"
@@ -327,7 +356,6 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
         0.0
     );
     n.start();
-    let passive = |b: &hcoop_tests::nagios::Block| checked(b) && b["check_type"] == "1";
     let comm = &procs.comm;
     let (e, f) = (empty.path.display(), full.path.display());
     let want = [
@@ -373,7 +401,7 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
         ),
     ];
     for (service, expect) in &want {
-        let got = shown(&n.wait_service("web", service, 30.0, passive));
+        let got = shown(&n.wait_service("web", service, 30.0, checked_passive));
         assert_eq!(&got, expect, "{service}");
         // the same text the daemon shows for it
         let view = daemon.service(&format!("web/{service}"));
@@ -416,7 +444,7 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
 }
 
 /// One value of the daemon's Prometheus metrics (a name with its labels), 0 if absent.
-fn metric(daemon: &hcoop_tests::daemon::Daemon, name: &str) -> f64 {
+fn metric(daemon: &Daemon, name: &str) -> f64 {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(daemon.api()).expect("connect to the daemon");
     write!(
@@ -429,4 +457,43 @@ fn metric(daemon: &hcoop_tests::daemon::Daemon, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)
+}
+
+#[test]
+fn a_stopped_nagios_never_holds_up_the_checks() {
+    let setup = Checked::new();
+    let n = Nagios::start_with(&setup.objects());
+    n.shrink_command_pipe();
+    n.signal(libc::SIGSTOP);
+    let daemon = setup.daemon(&n);
+    // the pipe fills, then the queue; results are dropped and counted, checks go on
+    assert!(
+        wait_until(20.0, || daemon.log().contains(
+            "forward to nagios: queue full (3 results); dropping results until it takes them again"
+        )),
+        "{}",
+        daemon.log()
+    );
+    let ran = metric(&daemon, "hcoop_checks_total");
+    let dropped = metric(&daemon, "hcoop_forward_dropped_total{sink=\"nagios\"}");
+    assert!(wait_until(5.0, || metric(&daemon, "hcoop_checks_total") > ran + 5.0));
+    assert!(metric(&daemon, "hcoop_forward_dropped_total{sink=\"nagios\"}") > dropped);
+    let view = daemon.service("web/tcp closed");
+    assert_eq!(view["state"], "CRITICAL", "{view}");
+    // resumed, Nagios reads what waited and the newer results
+    n.signal(libc::SIGCONT);
+    let got = shown(&n.wait_service("web", "tcp closed", 30.0, checked_passive));
+    assert_eq!(got.0, "2");
+    assert!(
+        wait_until(10.0, || daemon
+            .log()
+            .contains("forward to nagios: queue has room again; ")),
+        "{}",
+        daemon.log()
+    );
+}
+
+/// Whether a status block holds a passive result.
+fn checked_passive(b: &hcoop_tests::nagios::Block) -> bool {
+    checked(b) && b["check_type"] == "1"
 }
