@@ -155,6 +155,29 @@ impl Nagios {
         );
     }
 
+    /// Stops nagios4 as an admin would (SIGTERM) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut g) = self.child.take() {
+            self.signal_main(&g, libc::SIGTERM);
+            let exited = wait_until(20.0, || g.0.try_wait().ok().flatten().is_some());
+            assert!(
+                exited || std::thread::panicking(),
+                "nagios4 did not stop: {}",
+                self.log()
+            );
+        }
+    }
+
+    /// SIGHUP: nagios4 reloads its configuration.
+    pub fn reload(&self) {
+        self.signal_main(self.child.as_ref().expect("nagios4 started"), libc::SIGHUP);
+    }
+
+    fn signal_main(&self, g: &Guard, sig: i32) {
+        // SAFETY: signals our own child.
+        unsafe { libc::kill(g.pid() as i32, sig) };
+    }
+
     /// Sends a signal to nagios4 and its workers, its children (SIGSTOP to make it
     /// hang, SIGCONT to resume it).
     pub fn signal(&self, sig: i32) {
@@ -301,12 +324,9 @@ pub fn shape_of(s: &(String, String, String, String)) -> (String, String, String
 
 impl Drop for Nagios {
     fn drop(&mut self) {
-        // nagios4 removes its command file on a clean exit; the guard's SIGKILL would not
-        if let Some(g) = &self.child {
-            self.signal(libc::SIGCONT);
-            // SAFETY: signals our own child.
-            unsafe { libc::kill(g.pid() as i32, libc::SIGTERM) };
-            let _ = wait_until(5.0, || !self.command_file().exists());
-        }
+        // a clean exit (SIGTERM) stops nagios4's workers too; the guard's SIGKILL of
+        // the main process would leave them running
+        self.signal(libc::SIGCONT);
+        self.stop();
     }
 }

@@ -493,6 +493,51 @@ fn a_stopped_nagios_never_holds_up_the_checks() {
     );
 }
 
+#[test]
+fn passive_results_go_on_across_nagios_reloads_and_restarts() {
+    let setup = Checked::new();
+    let mut n = Nagios::start_with(&setup.objects());
+    let daemon = setup.daemon(&n);
+    // the check time of the latest passive result Nagios shows
+    let last = |n: &Nagios| {
+        n.find_service("web", "procs ok")
+            .filter(checked_passive)
+            .map_or(0, |b| b["last_check"].parse::<u64>().unwrap())
+    };
+    let now = || hcoop_monitor::daemon::unix_now();
+    assert!(wait_until(30.0, || last(&n) > 0), "{}", n.log());
+    n.reload();
+    let t = now();
+    assert!(wait_until(30.0, || last(&n) > t + 1), "{}", n.log());
+    // stopped, its command file has no reader until it runs again
+    n.stop();
+    let outage = |log: &str| {
+        log.contains("forward to nagios: cannot write to")
+            || log.contains("Nagios is not reading it (not running?); trying again every 1s")
+    };
+    assert!(
+        wait_until(10.0, || outage(&daemon.log())),
+        "{}",
+        daemon.log()
+    );
+    n.start();
+    let t = now();
+    assert!(wait_until(30.0, || last(&n) > t + 1), "{}", n.log());
+    assert_eq!(
+        shown(&n.find_service("web", "tcp closed").unwrap()).0,
+        "2",
+        "{}",
+        n.log()
+    );
+    assert!(
+        daemon
+            .log()
+            .contains("forward to nagios: delivering again after"),
+        "{}",
+        daemon.log()
+    );
+}
+
 /// Whether a status block holds a passive result.
 fn checked_passive(b: &hcoop_tests::nagios::Block) -> bool {
     checked(b) && b["check_type"] == "1"
