@@ -18,7 +18,8 @@
 //! `\n` (and `\` written `\\`), which Nagios turns back into lines. A longer result
 //! keeps its summary, then as many perfdata items and long output lines as fit.
 //! Nagios takes a result only for a host and service it has, with passive checks
-//! accepted; it logs the others and drops them.
+//! accepted; it logs the others and drops them. It shows every `;` of a summary as
+//! `:` (as for its own checks); perfdata keeps them.
 //!
 //! Host results are sent for hosts with a host check (the others have no result):
 //! 0 UP, 1 DOWN, 2 UNREACHABLE, the state the daemon derived with its parents.
