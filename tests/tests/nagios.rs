@@ -229,8 +229,14 @@ fn nagios_runs_our_nrpe_agent_through_debians_check_nrpe() {
 
 /// The daemon's configuration: a host checked against a closed port (DOWN), and
 /// services OK, WARNING and CRITICAL, one with long output, all forwarded to `cmd`
-/// through a queue of 3 results.
-fn forwarding_daemon_config(cmd: &str, comm: &str, closed: u16, disks: [&str; 2]) -> String {
+/// through a queue of 3 results, with `more` [forward.nagios] settings.
+fn forwarding_daemon_config(
+    cmd: &str,
+    more: &str,
+    comm: &str,
+    closed: u16,
+    disks: [&str; 2],
+) -> String {
     format!(
         r#"[defaults]
 check_interval = "1s"
@@ -241,7 +247,7 @@ max_check_attempts = 1
 command_file = "{cmd}"
 retry_interval = "1s"
 queue_size = 3
-
+{more}
 [[host]]
 name = "web"
 address = "127.0.0.1"
@@ -303,19 +309,20 @@ impl Checked {
         }
     }
 
-    /// Nagios's objects: the host and its passive services.
-    fn objects(&self) -> String {
-        let mut objects = host("web");
+    /// Nagios's objects: the host (named `name` in Nagios) and its passive services.
+    fn objects(&self, name: &str) -> String {
+        let mut objects = host(name);
         for s in ["procs ok", "procs warn", "tcp closed", "disks"] {
-            objects.push_str(&passive_service("web", s));
+            objects.push_str(&passive_service(name, s));
         }
         objects
     }
 
-    /// Our daemon forwarding to the command file of `n`.
-    fn daemon(&self, n: &Nagios) -> Daemon {
+    /// Our daemon forwarding to the command file of `n`, with `more` settings.
+    fn daemon(&self, n: &Nagios, more: &str) -> Daemon {
         Daemon::start(&forwarding_daemon_config(
             n.command_file().to_str().unwrap(),
+            more,
             &self.procs.comm,
             self.closed,
             [
@@ -331,8 +338,8 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
     let setup = Checked::new();
     let (procs, closed, empty, full) = (&setup.procs, setup.closed, &setup.empty, &setup.full);
     // the daemon starts first: Nagios is not running yet, the results wait
-    let mut n = Nagios::configure(&setup.objects());
-    let daemon = setup.daemon(&n);
+    let mut n = Nagios::configure(&setup.objects("web"));
+    let daemon = setup.daemon(&n, "");
     assert!(
         wait_until(10.0, || daemon.log().contains(
             "no such command file (Nagios not running?); trying again every 1s"
@@ -462,10 +469,10 @@ fn metric(daemon: &Daemon, name: &str) -> f64 {
 #[test]
 fn a_stopped_nagios_never_holds_up_the_checks() {
     let setup = Checked::new();
-    let n = Nagios::start_with(&setup.objects());
+    let n = Nagios::start_with(&setup.objects("web"));
     n.shrink_command_pipe();
     n.signal(libc::SIGSTOP);
-    let daemon = setup.daemon(&n);
+    let daemon = setup.daemon(&n, "");
     // the pipe fills, then the queue; results are dropped and counted, checks go on
     assert!(
         wait_until(20.0, || daemon.log().contains(
@@ -496,8 +503,8 @@ fn a_stopped_nagios_never_holds_up_the_checks() {
 #[test]
 fn passive_results_go_on_across_nagios_reloads_and_restarts() {
     let setup = Checked::new();
-    let mut n = Nagios::start_with(&setup.objects());
-    let daemon = setup.daemon(&n);
+    let mut n = Nagios::start_with(&setup.objects("web"));
+    let daemon = setup.daemon(&n, "");
     // the check time of the latest passive result Nagios shows
     let last = |n: &Nagios| {
         n.find_service("web", "procs ok")
@@ -536,6 +543,31 @@ fn passive_results_go_on_across_nagios_reloads_and_restarts() {
         "{}",
         daemon.log()
     );
+}
+
+#[test]
+fn passive_results_under_another_host_name_and_only_the_services_asked_for() {
+    let setup = Checked::new();
+    let n = Nagios::start_with(&setup.objects("central"));
+    let daemon = setup.daemon(&n, "host_name = \"central\"\nservices = [\"web/procs*\"]\n");
+    let ok = shown(&n.wait_service("central", "procs ok", 30.0, checked_passive));
+    assert_eq!(ok.0, "0", "{ok:?}");
+    let warn = shown(&n.wait_service("central", "procs warn", 30.0, checked_passive));
+    assert_eq!(warn.0, "1", "{warn:?}");
+    // host results are always sent, under the other name too
+    n.wait_host("central", 30.0, |b| {
+        checked_passive(b) && b["current_state"] == "1"
+    });
+    // the daemon checks the other services, Nagios never hears of them
+    let runs = |v: &serde_json::Value| v["checked"] == true;
+    daemon.wait_service("web/tcp closed", 10.0, runs);
+    daemon.wait_service("web/disks", 10.0, runs);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for s in ["tcp closed", "disks"] {
+        let b = n.find_service("central", s).unwrap();
+        assert!(!checked(&b), "{s}: {b:#?}");
+    }
+    assert!(!n.log().contains("not in nagios"), "{}", n.log());
 }
 
 /// Whether a status block holds a passive result.
