@@ -24,6 +24,9 @@ fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build --workspace --bins --quiet
+# Debian package: release build, man pages, completions and the .deb, which the package
+# test (tests/tests/package.rs) installs with dpkg, runs and purges
+dist/build-deb.sh
 if command -v cargo-nextest >/dev/null 2>&1; then
   # one test at a time: the end-to-end tests start real servers on shared loopback
   # addresses, network namespaces and system files (exim's trusted_configs, /vicepa)

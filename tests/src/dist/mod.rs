@@ -9,10 +9,13 @@
 //! - [`nagios`]: `define command` blocks, one or more variants per check.
 //! - [`icinga2`]: CheckCommand objects with an `arguments` dictionary per check.
 //! - [`docs`]: man pages and bash, zsh and fish completions.
+//! - [`package`]: the .deb built by `dist/build-deb.sh`, installed and removed by the
+//!   package test.
 
 pub mod docs;
 pub mod icinga2;
 pub mod nagios;
+pub mod package;
 
 use hcoop_plugins::checks::BUILTINS;
 use std::path::{Path, PathBuf};
