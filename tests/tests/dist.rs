@@ -3,8 +3,8 @@
 //! icinga2, man pages and completions written for every binary.
 
 use hcoop_plugins::checks::BUILTINS;
-use hcoop_tests::dist::{self, nagios, PLUGIN_DIR, REFRESH_COMMAND};
-use hcoop_tests::{require, run};
+use hcoop_tests::dist::{self, icinga2, nagios, PLUGIN_DIR, REFRESH_COMMAND};
+use hcoop_tests::run;
 use std::collections::BTreeSet;
 
 #[test]
@@ -122,18 +122,7 @@ fn split_words_follows_the_shell_quotes() {
 
 #[test]
 fn icinga2_accepts_every_check_command() {
-    let icinga2 = require("icinga2", "icinga2-bin");
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
     let commands = dist::workspace_root().join("dist/icinga2/hcoop-monitor-commands.conf");
-    let mut conf = String::from(
-        "const PluginDir = \"/usr/lib/nagios/plugins\"\n\
-         const NodeName = \"localhost\"\nconst ZoneName = \"localhost\"\n\
-         include <itl>\ninclude <plugins>\n",
-    );
-    conf += &format!("include \"{}\"\n", commands.display());
-    // a host using each command, so that every one is resolved
-    conf += "object Host \"h\" {\n\tcheck_command = \"hcoop-load\"\n\taddress = \"127.0.0.1\"\n}\n";
     let text = std::fs::read_to_string(&commands).unwrap();
     let names: Vec<&str> = text
         .lines()
@@ -156,32 +145,18 @@ fn icinga2_accepts_every_check_command() {
         expected,
         "a CheckCommand per check, or per mode of a check with modes (check_afs)"
     );
+    // a host, and a service using each command, so that every one is resolved
+    let mut conf = format!(
+        "include <itl>\ninclude <plugins>\ninclude \"{}\"\n\
+         object Host \"h\" {{\n\tcheck_command = \"hcoop-load\"\n\taddress = \"127.0.0.1\"\n}}\n",
+        commands.display()
+    );
     for n in &names {
         conf += &format!(
             "object Service \"{n}\" {{\n\thost_name = \"h\"\n\tcheck_command = \"{n}\"\n}}\n"
         );
     }
-    std::fs::write(d.join("icinga2.conf"), conf).unwrap();
-    let mut args = vec![
-        "daemon".to_string(),
-        "-C".into(),
-        "-c".into(),
-        d.join("icinga2.conf").display().to_string(),
-    ];
-    for (var, sub) in [
-        ("DataDir", "data"),
-        ("LogDir", "log"),
-        ("CacheDir", "cache"),
-        ("SpoolDir", "spool"),
-        ("InitRunDir", "run"),
-    ] {
-        std::fs::create_dir_all(d.join(sub)).unwrap();
-        args.push(format!("-D{var}={}", d.join(sub).display()));
-    }
-    args.push("-DRunAsUser=root".into());
-    args.push("-DRunAsGroup=root".into());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = run(&icinga2, &args);
+    let r = icinga2::validate(&conf);
     assert_eq!(
         r.code, 0,
         "icinga2 rejects the commands:\n{}{}",
@@ -191,6 +166,13 @@ fn icinga2_accepts_every_check_command() {
         !r.stdout.contains("warning/"),
         "icinga2 warns:\n{}",
         r.stdout
+    );
+    // HcoopPluginDir defined before the file is included is kept
+    let r = icinga2::validate(&format!("const HcoopPluginDir = \"/opt/hcoop\"\n{conf}"));
+    assert_eq!(
+        r.code, 0,
+        "with HcoopPluginDir set:\n{}{}",
+        r.stdout, r.stderr
     );
 }
 

@@ -41,6 +41,7 @@ fn the_package_installs_runs_and_purges() {
     check_files(&installed);
     run_installed_plugin();
     find_man_pages();
+    icinga2_includes_the_installed_commands();
     let unit = unit_path();
     verify_unit(&unit);
     run_installed_daemon(&unit);
@@ -135,6 +136,22 @@ fn run_installed_plugin() {
     assert_eq!(r.code, 3, "{}", r.stdout);
     assert!(r.stdout.starts_with("LOAD UNKNOWN - "), "{}", r.stdout);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+}
+
+/// The Icinga 2 commands installed into the ITL's plugins-contrib.d are loaded by a
+/// plain `include <plugins-contrib>`.
+fn icinga2_includes_the_installed_commands() {
+    let r = hcoop_tests::dist::icinga2::validate(
+        "const PluginContribDir = PluginDir\nconst ManubulonPluginDir = PluginDir\n\
+         include <itl>\ninclude <plugins>\ninclude <plugins-contrib>\n\
+         object Host \"h\" {\n\tcheck_command = \"hcoop-load\"\n\taddress = \"127.0.0.1\"\n}\n\
+         object Service \"dns serial\" {\n\thost_name = \"h\"\n\tcheck_command = \"hcoop-dns-serial\"\n}\n",
+    );
+    assert_eq!(
+        r.code, 0,
+        "icinga2 with the installed commands:\n{}{}",
+        r.stdout, r.stderr
+    );
 }
 
 /// `man -w` finds the installed pages.

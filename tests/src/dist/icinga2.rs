@@ -214,3 +214,37 @@ pub fn render() -> String {
     }
     out
 }
+
+/// Runs `icinga2 daemon -C` on a configuration (the text after the constants every
+/// configuration needs: PluginDir, NodeName, ZoneName) in a temp dir of its own.
+pub fn validate(config: &str) -> crate::Run {
+    let icinga2 = crate::require("icinga2", "icinga2-bin");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let conf = d.join("icinga2.conf");
+    let text = format!(
+        "const PluginDir = \"/usr/lib/nagios/plugins\"\n\
+         const NodeName = \"localhost\"\nconst ZoneName = \"localhost\"\n{config}"
+    );
+    std::fs::write(&conf, text).expect("write icinga2.conf");
+    let mut args = vec![
+        "daemon".to_string(),
+        "-C".into(),
+        "-c".into(),
+        conf.display().to_string(),
+    ];
+    for (var, sub) in [
+        ("DataDir", "data"),
+        ("LogDir", "log"),
+        ("CacheDir", "cache"),
+        ("SpoolDir", "spool"),
+        ("InitRunDir", "run"),
+    ] {
+        std::fs::create_dir_all(d.join(sub)).expect("icinga2 directory");
+        args.push(format!("-D{var}={}", d.join(sub).display()));
+    }
+    args.push("-DRunAsUser=root".into());
+    args.push("-DRunAsGroup=root".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::run(&icinga2, &args)
+}
