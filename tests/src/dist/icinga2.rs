@@ -139,7 +139,9 @@ fn render_command(check: &str, sub: Option<&str>, cmd: &clap::Command) -> String
     let _ = writeln!(out, "/* {title}: {} */", help_line(cmd.get_about()));
     let _ = writeln!(out, "object CheckCommand {} {{", quote(&name));
     let args = arguments(cmd);
-    if args.iter().any(|a| host_default(check, a).is_some()) {
+    // the ITL template that resolves $check_address$, $check_ipv4$ and $check_ipv6$
+    let network = args.iter().any(|a| host_default(check, a).is_some());
+    if network {
         let _ = writeln!(out, "\timport \"ipv4-or-ipv6\"\n");
     }
     let mut command = vec![format!("HcoopPluginDir + {}", quote(&format!("/{check}")))];
@@ -178,7 +180,7 @@ fn render_command(check: &str, sub: Option<&str>, cmd: &clap::Command) -> String
         let _ = writeln!(out, "\t\t}}");
         if let Some(v) = host_default(check, arg) {
             defaults.push((var, v));
-        } else if let Some(v) = ip_version_var(arg) {
+        } else if let Some(v) = ip_version_var(arg).filter(|_| network) {
             defaults.push((var, v));
         }
     }
