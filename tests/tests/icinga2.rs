@@ -118,6 +118,7 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
             "disk",
             "hcoop-disk",
             &[
+                ("hcoop_disk_warning", json!("50%")),
                 ("hcoop_disk_critical", json!("20%")),
                 ("hcoop_disk_paths", json!(p)),
             ]
@@ -204,7 +205,7 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
             &p,
             json!(3072000),
             "bytes",
-            Value::Null,
+            json!(5242880),
             json!(8388608),
             json!(0),
             json!(10485760)

@@ -131,6 +131,18 @@ fn render_check(check: &str, cmd: &clap::Command) -> String {
         .join("\n")
 }
 
+/// Options whose place on the command line matters: check_disk's levels apply to the
+/// `-p`, `-r`, `-R` and `-A` that follow them, so those come after every other option
+/// (Icinga otherwise orders arguments by key, which would put `-p` before `-w`).
+const SELECTIONS_AFTER_LEVELS: &[(&str, &[&str])] =
+    &[("check_disk", &["paths", "ereg", "eregi", "all"])];
+
+fn selects_after_levels(check: &str, arg: &clap::Arg) -> bool {
+    SELECTIONS_AFTER_LEVELS
+        .iter()
+        .any(|(c, ids)| *c == check && ids.contains(&arg.get_id().as_str()))
+}
+
 /// One CheckCommand object, running `check` (with subcommand `sub`).
 fn render_command(check: &str, sub: Option<&str>, cmd: &clap::Command) -> String {
     let name = command_name(check, sub);
@@ -171,6 +183,9 @@ fn render_command(check: &str, sub: Option<&str>, cmd: &clap::Command) -> String
             fields.push(format!("order = {position}"));
             arg.get_id().to_string()
         } else {
+            if selects_after_levels(check, arg) {
+                fields.push("order = 1".into());
+            }
             key(arg)
         };
         let _ = writeln!(out, "\t\t{} = {{", quote(&name));
