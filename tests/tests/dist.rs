@@ -217,3 +217,87 @@ fn man_pages_and_completions_for_every_binary() {
     assert!(dir.path().join("man/check_afs-rx.1").exists());
     assert!(count > binaries.len() * 4);
 }
+
+/// The `check_command` lines (`name!arg1!arg2`) of a Nagios object file.
+fn check_commands(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("check_command"))
+        .map(|rest| rest.trim().split('!').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_example_servers_file_is_valid_nagios_with_commands_that_exist() {
+    let root = dist::workspace_root();
+    let example = root.join("dist/nagios/hcoop-servers.cfg");
+    let text = std::fs::read_to_string(&example).unwrap();
+
+    // Debian's nagios4 accepts it beside its stock objects, Debian's check_nrpe command
+    // and our command definitions, without a warning
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = String::new();
+    for f in ["commands", "contacts", "timeperiods", "templates"] {
+        cfg += &format!("cfg_file=/etc/nagios4/objects/{f}.cfg\n");
+    }
+    let check_nrpe = hcoop_tests::require(
+        "/etc/nagios-plugins/config/check_nrpe.cfg",
+        "nagios-nrpe-plugin",
+    );
+    cfg += &format!(
+        "cfg_file={}\ncfg_file={}\ncfg_file={}\ncheck_result_path={}\n\
+         illegal_macro_output_chars=`~$&|'\"<>\n",
+        check_nrpe.display(),
+        root.join("dist/nagios/hcoop-monitor.cfg").display(),
+        example.display(),
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("nagios.cfg"), cfg).unwrap();
+    // nagios4 -v checks that its user could write there
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let cfg_path = dir.path().join("nagios.cfg");
+    let v = run(
+        &hcoop_tests::nagios::nagios4(),
+        &["-v", cfg_path.to_str().unwrap()],
+    );
+    assert_eq!(v.code, 0, "{}", v.stdout);
+    assert!(v.stdout.contains("Total Warnings: 0"), "{}", v.stdout);
+    assert!(v.stdout.contains("Checked 23 services."), "{}", v.stdout);
+
+    // each hcoop_ command line, with the example's arguments, is one its check accepts;
+    // each NRPE command is one the example agent serves
+    let agent = hcoop_monitor::config::Config::load(&root.join("checks.d/agent.toml"))
+        .unwrap()
+        .nrpe
+        .expect("[nrpe] in checks.d/agent.toml")
+        .resolve()
+        .unwrap();
+    for words in check_commands(&text) {
+        let (name, args) = words.split_first().unwrap();
+        if name == "check_nrpe" {
+            assert!(agent.commands.contains_key(&args[0]), "{words:?}");
+            continue;
+        }
+        let variant = nagios::VARIANTS
+            .iter()
+            .find(|v| &v.command_name() == name)
+            .unwrap_or_else(|| panic!("{name} is not an hcoop_ command"));
+        let mut line = variant.command_line().replace("$HOSTADDRESS$", "192.0.2.1");
+        for (i, a) in args.iter().enumerate() {
+            line = line.replace(&format!("$ARG{}$", i + 1), a);
+        }
+        assert!(!line.contains('$'), "{words:?}: {line}");
+        let words = nagios::split_words(&line).unwrap();
+        let check = BUILTINS.iter().find(|b| b.name == variant.check).unwrap();
+        // validation may read a file the example names (a password file): missing here
+        if let Err(e) = (check.build)(&words[1..]) {
+            let missing = args
+                .iter()
+                .any(|a| a.starts_with('/') && e.0.contains(a.as_str()));
+            assert!(missing, "{name}: {line}: {e}");
+        }
+    }
+}

@@ -79,6 +79,8 @@ fn check_files(installed: &[PathBuf]) {
         "/usr/share/bash-completion/completions/hcoop-monitor".into(),
         "/usr/share/zsh/vendor-completions/_hcoop-monitor".into(),
         "/usr/share/fish/vendor_completions.d/hcoop-monitor.fish".into(),
+        "/usr/share/doc/hcoop-monitor/examples/agent.toml".into(),
+        "/usr/share/doc/hcoop-monitor/examples/nagios-hcoop-servers.cfg".into(),
     ];
     for b in BUILTINS {
         expected.push(format!("{PLUGIN_DIR}/{}", b.name));
