@@ -1,2 +1,2 @@
-#![no_main]
+#![cfg_attr(not(test), no_main)]
 hcoop_plugins::plugin_main!(hcoop_plugins::checks::dns_serial::DnsSerialCheck);

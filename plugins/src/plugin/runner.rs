@@ -180,12 +180,14 @@ pub fn parse_args<C: Check>(
     }
 }
 
-/// Defines the C `main` of a plugin binary, which starts with `#![no_main]`:
+/// Defines the C `main` of a plugin binary, which starts without std's `main`:
 ///
 /// ```ignore
-/// #![no_main]
+/// #![cfg_attr(not(test), no_main)]
 /// hcoop_plugins::plugin_main!(hcoop_plugins::checks::load::LoadCheck);
 /// ```
+///
+/// (A test build of the binary keeps the test harness's own `main`.)
 ///
 /// The plugin then skips std's runtime set-up, whose main-thread stack guard costs
 /// glibc a parse of /proc/self/maps: about a sixth of a short check's start-up. What
@@ -195,6 +197,7 @@ pub fn parse_args<C: Check>(
 #[macro_export]
 macro_rules! plugin_main {
     ($check:ty) => {
+        #[cfg(not(test))]
         #[no_mangle]
         pub extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
             $crate::plugin::runner::main::<$check>()

@@ -1,7 +1,9 @@
 //! A check that panics where it is told to, for the test that a plugin's panic ends
 //! as one UNKNOWN line with exit code 3 (never Rust's 101), in validation, in local
 //! work and inside the async runtime.
-#![no_main]
+#![cfg_attr(not(test), no_main)]
+// a test build has the harness's main and leaves the check unused
+#![cfg_attr(test, allow(dead_code))]
 
 use hcoop_plugins::plugin::options::CommonArgs;
 use hcoop_plugins::plugin::runner::{Check, UsageError, Work};
