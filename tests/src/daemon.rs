@@ -70,12 +70,7 @@ impl Exim {
         .unwrap();
         chmod(&conf, 0o644);
         // exim keeps root (needed to deliver as Debian-exim) only for listed configs
-        let trusted = Path::new("/etc/exim4/trusted_configs");
-        let listed = std::fs::read_to_string(trusted).unwrap_or_default();
-        let line = conf.display().to_string();
-        if !listed.lines().any(|l| l == line) {
-            std::fs::write(trusted, format!("{listed}{line}\n")).unwrap();
-        }
+        crate::exim::trust_config(&conf);
         let child = Guard::spawn(
             Command::new(exim)
                 .arg("-C")

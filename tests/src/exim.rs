@@ -129,3 +129,26 @@ impl Default for Exim {
         Exim::new()
     }
 }
+
+/// Exim's list of configuration files that keep root privileges with `-C`.
+const TRUSTED_CONFIGS: &str = "/etc/exim4/trusted_configs";
+
+/// Lets `exim -C conf` keep root (needed to deliver as a local user or as Debian-exim)
+/// by listing `conf` in Exim's trusted configuration list. Entries whose files are
+/// gone (temp dirs of earlier tests) are dropped as it goes: Exim reads only the first
+/// 32 lines, so a list that only grew would stop trusting new configurations.
+pub fn trust_config(conf: &Path) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _held = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let list = Path::new(TRUSTED_CONFIGS);
+    let listed = std::fs::read_to_string(list).unwrap_or_default();
+    let line = conf.display().to_string();
+    let mut kept: Vec<&str> = listed
+        .lines()
+        .filter(|l| *l != line && (l.trim().is_empty() || Path::new(l.trim()).exists()))
+        .collect();
+    kept.push(&line);
+    let tmp = list.with_extension("hcoop-tests");
+    std::fs::write(&tmp, kept.join("\n") + "\n").unwrap();
+    std::fs::rename(&tmp, list).unwrap();
+}

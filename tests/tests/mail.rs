@@ -582,7 +582,9 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
         x.port.to_string(),
         stuck.port.to_string(),
     );
-    let args = |smtp: &'static str| {
+    // the delivery levels: generous when delivery is expected (a loaded machine may
+    // take seconds), short when the message is known to never arrive
+    let args = |smtp: &'static str, warning: &str, critical: &str| {
         let smtp_port = if smtp == "stuck" {
             qp.clone()
         } else {
@@ -611,14 +613,14 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
             "--password-file".into(),
             pw.clone(),
             "-w".into(),
-            "5".into(),
+            warning.into(),
             "-c".into(),
-            "3".into(),
+            critical.into(),
             "-t".into(),
-            "15".into(),
+            "40".into(),
         ]
     };
-    let a = args("ok");
+    let a = args("ok", "20", "30");
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
     let r = plugin("check_mail_roundtrip", &argv);
     expect(&r, 0, "MAIL_ROUNDTRIP OK - message delivered in ");
@@ -660,7 +662,7 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
         "test messages left in the mailbox"
     );
     // accepted but never delivered
-    let a = args("stuck");
+    let a = args("stuck", "2", "3");
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
     let start = Instant::now();
     let r = plugin("check_mail_roundtrip", &argv);
@@ -686,7 +688,7 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
         r.stdout
     );
     // refused on the send side
-    let mut a = args("ok");
+    let mut a = args("ok", "20", "30");
     a[9] = "nobody-here@coop.test".into();
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
     let r = plugin("check_mail_roundtrip", &argv);
