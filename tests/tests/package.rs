@@ -209,8 +209,9 @@ fn run_installed_daemon(unit: &Path) {
     let api = "127.0.0.1:9667";
     let services = || hcoop_monitor::client::request(api, "GET", "/api/services", None).ok();
     let log_text = || std::fs::read_to_string(log.path()).unwrap_or_default();
-    // the first checks are spread over the check interval: wait for the first results
-    let started = wait_until(30.0, || {
+    // the first checks are spread over the check interval (one minute in the default
+    // configuration), so within it every service has run once: wait for two results
+    let started = wait_until(70.0, || {
         services().is_some_and(|v| {
             v.as_array()
                 .is_some_and(|a| a.iter().filter(|s| s["checked"] == true).count() >= 2)
