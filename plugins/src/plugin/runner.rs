@@ -93,15 +93,19 @@ struct Exit {
 
 static EXIT: OnceLock<Exit> = OnceLock::new();
 
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
 /// Makes any panic print `LABEL UNKNOWN - internal error: ...` and exit 3 (never 101).
 pub fn install_panic_hook(label: &'static str) {
     std::panic::set_hook(Box::new(move |info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "panic".to_string());
+        let msg = panic_message(info.payload());
         let place = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
@@ -289,18 +293,28 @@ impl<C: Check> DynCheck for Prepared<C> {
     }
 }
 
-/// Validates a check's arguments (without the program name) for in-process runs.
+/// Validates a check's arguments (without the program name) for in-process runs. A
+/// panic while validating is a usage error naming it, never a panic of the caller (the
+/// daemon and the NRPE agent validate arguments that came from a file or a query).
 pub fn prepare<C: Check>(args: &[String]) -> Result<Arc<dyn DynCheck>, UsageError> {
-    let argv = std::iter::once(C::LABEL.to_ascii_lowercase()).chain(args.iter().cloned());
-    let parsed = match parse_args::<C>(argv)? {
-        Ok(a) => a,
-        Err(_) => return Err(UsageError::new("--help and --version do not run a check")),
+    let validate = || {
+        let argv = std::iter::once(C::LABEL.to_ascii_lowercase()).chain(args.iter().cloned());
+        let parsed = match parse_args::<C>(argv)? {
+            Ok(a) => a,
+            Err(_) => return Err(UsageError::new("--help and --version do not run a check")),
+        };
+        let timeout = C::common(&parsed).timeout;
+        Ok(Arc::new(Prepared {
+            check: C::new(parsed)?,
+            timeout,
+        }) as Arc<dyn DynCheck>)
     };
-    let timeout = C::common(&parsed).timeout;
-    Ok(Arc::new(Prepared {
-        check: C::new(parsed)?,
-        timeout,
-    }))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(validate)).unwrap_or_else(|payload| {
+        Err(UsageError(format!(
+            "internal error in argument validation: {}",
+            panic_message(payload.as_ref())
+        )))
+    })
 }
 
 /// Runs a prepared check inside a tokio runtime, within its timeout. Local work runs on
