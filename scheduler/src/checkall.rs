@@ -1,6 +1,6 @@
 //! `hcoop-monitor check-all`: every configured check once, concurrently, as a table.
 
-use crate::config::{Config, Service};
+use crate::config::{CheckSpec, Config, Service};
 use crate::exec::{Limits, Outcome, Runnable};
 use hcoop_plugins::plugin::State;
 use std::sync::Arc;
@@ -17,24 +17,32 @@ pub struct Row {
 /// Runs every service once, at most `concurrency` at a time; rows in config order.
 pub async fn run_all(config: &Config, concurrency: usize) -> Vec<Row> {
     let gate = Arc::new(Semaphore::new(concurrency.max(1)));
+    // external plugins run as the daemon would run them (the plugin user under root)
+    let limits = Limits::from_config(config);
     let tasks: Vec<_> = config
         .services
         .iter()
         .map(|s| {
             let gate = gate.clone();
             let s: Service = s.clone();
+            let limits = limits.clone();
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let outcome =
-                    match Runnable::prepare(&s.check, s.schedule.timeout, Limits::default()) {
-                        Ok(r) => r.run().await,
-                        Err(e) => Outcome {
-                            state: State::Unknown,
-                            output: format!("UNKNOWN - {e}\n"),
-                            perfdata: Vec::new(),
-                            duration: Default::default(),
-                        },
-                    };
+                let prepared = match (limits, &s.check) {
+                    (Err(e), CheckSpec::External { .. }) => Err(e),
+                    (l, _) => {
+                        Runnable::prepare(&s.check, s.schedule.timeout, l.unwrap_or_default())
+                    }
+                };
+                let outcome = match prepared {
+                    Ok(r) => r.run().await,
+                    Err(e) => Outcome {
+                        state: State::Unknown,
+                        output: format!("UNKNOWN - {e}\n"),
+                        perfdata: Vec::new(),
+                        duration: Default::default(),
+                    },
+                };
                 Row {
                     host: s.host,
                     service: s.name,

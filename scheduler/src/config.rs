@@ -311,7 +311,8 @@ pub struct Daemon {
     /// How many checks may run at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
-    /// The user external plugins run as when the daemon runs as root.
+    /// The user external plugins run as when the daemon runs as root (looked up only
+    /// when the configuration starts external programs; never root).
     #[serde(default = "default_plugin_user")]
     pub plugin_user: String,
     /// Per-plugin limit on processes of the plugin user (RLIMIT_NPROC).
@@ -337,8 +338,10 @@ fn default_retention_interval() -> Duration {
 fn default_concurrency() -> usize {
     64
 }
+/// A user of the monitor's own (the Debian package creates it), not `nobody`, which
+/// other services share.
 fn default_plugin_user() -> String {
-    "nobody".into()
+    "hcoop-monitor".into()
 }
 fn default_nproc() -> u64 {
     512

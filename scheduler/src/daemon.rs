@@ -471,7 +471,7 @@ fn first_due<C: Condition>(
 /// the status API, saves states, reloads on SIGHUP.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let config = opts.config;
-    let limits = Limits::from_config(&config.daemon).map_err(anyhow::Error::msg)?;
+    let limits = Limits::from_config(&config).map_err(anyhow::Error::msg)?;
     let state_file = config.daemon.state_file.clone();
     let saved = retention::load(&state_file)?;
     let (notice_tx, notice_rx) = mpsc::unbounded_channel();
@@ -565,7 +565,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 let path = opts.config_path.clone();
                 match tokio::task::spawn_blocking(move || load_config(&path)).await? {
                     Err(e) => tracing::error!("reload: configuration invalid, keeping the running one:\n{e:#}"),
-                    Ok(new) => match Limits::from_config(&new.daemon) {
+                    Ok(new) => match Limits::from_config(&new) {
                         Err(e) => tracing::error!("reload: {e}; keeping the running configuration"),
                         Ok(new_limits) => {
                             let nrpe_section = {

@@ -3,13 +3,14 @@
 
 use crate::config::CheckSpec;
 use crate::forward::PluginText;
+use crate::privileges::Account;
 use crate::spawn::{spawn, Groups};
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::perfdata::parse_perfdata;
 use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
 use hcoop_plugins::plugin::{PerfData, State};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
@@ -41,25 +42,69 @@ impl Outcome {
 }
 
 /// Resource limits applied to external plugins (setrlimit in the child), and the
-/// unprivileged user and group they run as (RLIMIT_NPROC counts every process of the
-/// user and does not bind root, so a root daemon must switch users for it to hold).
+/// unprivileged account they run as (RLIMIT_NPROC counts every process of the user
+/// and does not bind root, so a root daemon must switch users for it to hold).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Limits {
     pub nproc: Option<u64>,
     pub address_space: Option<u64>,
     pub cpu_seconds: Option<u64>,
-    /// (uid, gid) to switch to before running the plugin.
-    pub run_as: Option<(u32, u32)>,
+    /// The account to switch to before running the plugin (its ids, groups, and its
+    /// name and home for the plugin's environment); `None` runs it as the daemon's own
+    /// user. Accounts are kept for the life of the process (see [`intern`]), so that
+    /// limits stay `Copy`.
+    pub run_as: Option<&'static Account>,
+}
+
+/// A looked-up account kept for the life of the process: the same account is stored
+/// once, however often the configuration is reloaded.
+pub fn intern(account: Account) -> &'static Account {
+    static KEPT: Mutex<Vec<&'static Account>> = Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().expect("accounts lock");
+    if let Some(a) = kept.iter().find(|a| ***a == account) {
+        return a;
+    }
+    let a: &'static Account = Box::leak(Box::new(account));
+    kept.push(a);
+    a
+}
+
+/// Whether a configuration starts external programs: an external host or service
+/// check, a contact's notification command, or an external `[nrpe]` command.
+pub fn runs_external_programs(c: &crate::config::Config) -> bool {
+    let external = |spec: &Option<&CheckSpec>| matches!(spec, Some(CheckSpec::External { .. }));
+    c.hosts.iter().any(|h| external(&h.check.as_ref()))
+        || c.services.iter().any(|s| external(&Some(&s.check)))
+        || c.contacts.iter().any(|k| k.command.is_some())
+        || c.nrpe.as_ref().is_some_and(|n| {
+            n.resolve().map_or(true, |cfg| {
+                cfg.commands
+                    .values()
+                    .any(|l| matches!(l, crate::nrpe::cfg::CommandLine::External(_)))
+            })
+        })
 }
 
 impl Limits {
-    /// The limits of a daemon configuration; `run_as` is resolved from the plugin
-    /// user when this process runs as root.
-    pub fn from_config(d: &crate::config::Daemon) -> Result<Limits, String> {
-        // SAFETY: getuid has no preconditions.
-        let root = unsafe { libc::getuid() } == 0;
-        let run_as = if root {
-            Some(lookup_user(&d.plugin_user)?)
+    /// The limits of a daemon configuration. `run_as` is the plugin user, resolved only
+    /// when this process runs as root and the configuration starts external programs:
+    /// a missing user is then an error, and so is one that is root itself (plugins
+    /// never run as root).
+    pub fn from_config(c: &crate::config::Config) -> Result<Limits, String> {
+        let d = &c.daemon;
+        // SAFETY: geteuid has no preconditions.
+        let root = unsafe { libc::geteuid() } == 0;
+        let run_as = if root && runs_external_programs(c) {
+            let user = &d.plugin_user;
+            let account = crate::privileges::lookup(user, None).map_err(|e| {
+                format!("[daemon] plugin_user = '{user}': {e}: external plugins need an unprivileged user to run as")
+            })?;
+            if account.uid == 0 {
+                return Err(format!(
+                    "[daemon] plugin_user = '{user}' is root: external plugins never run as root"
+                ));
+            }
+            Some(intern(account))
         } else {
             None
         };
@@ -70,19 +115,6 @@ impl Limits {
             run_as,
         })
     }
-}
-
-/// The uid and primary gid of a user name.
-pub fn lookup_user(name: &str) -> Result<(u32, u32), String> {
-    let c = std::ffi::CString::new(name).map_err(|_| format!("bad user name '{name}'"))?;
-    // SAFETY: getpwnam returns NULL or a pointer to a static record we copy at once;
-    // it is called before any plugin runs.
-    let pw = unsafe { libc::getpwnam(c.as_ptr()) };
-    if pw.is_null() {
-        return Err(format!("no user named '{name}' to run plugins as"));
-    }
-    // SAFETY: pw is non-null and points to a valid passwd record.
-    Ok(unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
 }
 
 /// A service made ready to run: built-in checks are validated once.
@@ -161,9 +193,14 @@ pub fn perfdata_of(output: &str) -> Vec<PerfData> {
         .collect()
 }
 
+/// Whether a command line needs a shell (Nagios's rule: it has a metacharacter).
+pub fn needs_shell(command: &str) -> bool {
+    command.contains(SHELL_METACHARS)
+}
+
 /// Splits a command line into argv when it needs no shell.
-fn argv_of(command: &str) -> Vec<String> {
-    if command.contains(SHELL_METACHARS) {
+pub fn argv_of(command: &str) -> Vec<String> {
+    if needs_shell(command) {
         vec!["/bin/sh".into(), "-c".into(), command.into()]
     } else {
         command.split_whitespace().map(str::to_string).collect()
@@ -258,11 +295,21 @@ pub async fn run_in_group(
     limits: Limits,
     groups: &Groups,
 ) -> PluginEnd {
-    let argv = argv_of(command);
+    run_argv(&argv_of(command), env, timeout, limits, groups).await
+}
+
+/// [`run_in_group`] with the program and its arguments already split.
+pub async fn run_argv(
+    argv: &[String],
+    env: &[(String, String)],
+    timeout: Duration,
+    limits: Limits,
+    groups: &Groups,
+) -> PluginEnd {
     let Some(program) = argv.first() else {
         return PluginEnd::NotStarted("empty command line\n".into());
     };
-    let (mut child, stdout) = match spawn(&argv, env, limits) {
+    let (mut child, stdout) = match spawn(argv, env, limits) {
         Ok(c) => c,
         Err(e) => return PluginEnd::NotStarted(format!("cannot run {program}: {e}\n")),
     };
@@ -380,6 +427,36 @@ mod tests {
         ));
         assert_eq!(s, State::Ok);
         assert_eq!(out.len(), OUTPUT_CAP);
+    }
+
+    #[test]
+    fn plugins_get_a_clean_environment() {
+        let rt = rt();
+        let end = rt.block_on(run_plugin_env(
+            "/usr/bin/env",
+            &[("NAGIOS_HOSTNAME".into(), "web".into())],
+            Duration::from_secs(5),
+            Limits::default(),
+        ));
+        let PluginEnd::Ended { output, .. } = end else {
+            panic!("{end:?}");
+        };
+        let me = crate::privileges::current().unwrap();
+        let mut vars: Vec<&str> = output.lines().collect();
+        vars.sort_unstable();
+        let home = format!("HOME={}", me.home.display());
+        let user = format!("USER={}", me.name);
+        let logname = format!("LOGNAME={}", me.name);
+        let mut want = vec![
+            home.as_str(),
+            "LANG=C.UTF-8",
+            logname.as_str(),
+            "NAGIOS_HOSTNAME=web",
+            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            user.as_str(),
+        ];
+        want.sort_unstable();
+        assert_eq!(vars, want);
     }
 
     #[test]

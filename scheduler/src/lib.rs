@@ -8,6 +8,8 @@
 //! - [`exec`]: running one check, built-in in-process or as an external plugin.
 //! - [`spawn`]: starting an external plugin (cloned without copying the daemon's
 //!   memory, limits and user set before the exec) and its process group registry.
+//! - [`privileges`]: looking up accounts and leaving root for good (ids, groups,
+//!   capabilities kept), verified.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
 //! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
 //! - [`retention`]: states saved atomically and restored on start.
@@ -29,6 +31,7 @@ pub mod forward;
 pub mod http;
 pub mod notify;
 pub mod nrpe;
+pub mod privileges;
 pub mod retention;
 pub mod spawn;
 pub mod state;

@@ -126,6 +126,8 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Command::Nrpe(_) => unreachable!("handled before the configuration is loaded"),
         Command::Validate => {
+            // the plugin user, when the daemon would need one
+            hcoop_monitor::exec::Limits::from_config(&config).map_err(anyhow::Error::msg)?;
             println!(
                 "configuration OK: {} hosts, {} services",
                 config.hosts.len(),

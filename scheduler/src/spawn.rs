@@ -11,9 +11,22 @@
 //!
 //! The child runs on a stack of its own but in the daemon's memory: between the clone
 //! and the exec it only makes system calls on data prepared beforehand (no allocation,
-//! no locks), as `posix_spawn` does.
+//! no locks), as `posix_spawn` does. It also clears the ambient capability set, so a
+//! daemon holding capabilities never passes them on to a plugin.
+//!
+//! # The plugin's environment
+//! A plugin sees nothing of the daemon's environment. It gets exactly:
+//! - `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` (also the path
+//!   a bare program name is looked up in);
+//! - `HOME`, `USER` and `LOGNAME` of the account it runs as: the plugin user when the
+//!   daemon switches users, else the daemon's own user;
+//! - `LANG=C.UTF-8`: messages in the C locale, which the output parsers of Nagios and
+//!   of the daemon expect, while UTF-8 text (a member's file name) stays intact;
+//! - the variables the caller adds (the `NAGIOS_*` macros of a notification command),
+//!   which replace any of the above with the same name.
 
 use crate::exec::Limits;
+use crate::privileges::Account;
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -27,14 +40,24 @@ use tokio::io::unix::AsyncFd;
 const CHILD_STACK: usize = 64 * 1024;
 
 /// The steps of the child before the plugin runs, to name the one that failed.
-const STEP_NAMES: [&str; 6] = [
+const STEP_NAMES: [&str; 7] = [
     "",
     "setpgid",
     "redirecting standard streams",
     "setrlimit",
     "switching user",
+    "clearing ambient capabilities",
     "exec",
 ];
+
+/// The search path of plugins, and their `PATH`.
+pub const PLUGIN_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The locale of plugins (`LANG`).
+pub const PLUGIN_LANG: &str = "C.UTF-8";
+
+const PR_CAP_AMBIENT: libc::c_long = 47;
+const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_long = 4;
 
 /// Everything the child needs, prepared by the parent.
 struct ChildPlan {
@@ -47,6 +70,9 @@ struct ChildPlan {
     rlimits: [(libc::__rlimit_resource_t, libc::rlim_t); 3],
     rlimit_count: usize,
     run_as: Option<(u32, u32)>,
+    /// The supplementary groups set with `run_as`.
+    groups: *const libc::gid_t,
+    ngroups: usize,
     /// Written by the child when a step fails: (step, errno).
     failure: (libc::c_int, libc::c_int),
 }
@@ -197,8 +223,7 @@ fn resolve(program: &str) -> io::Result<PathBuf> {
     if program.contains('/') {
         return Ok(PathBuf::from(program));
     }
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    std::env::split_paths(&path)
+    std::env::split_paths(PLUGIN_PATH)
         .map(|d| d.join(program))
         .find(|p| executable(p))
         .ok_or_else(|| io::Error::from_raw_os_error(libc::ENOENT))
@@ -212,11 +237,35 @@ fn cstring(s: &OsStr) -> io::Result<CString> {
     CString::new(s.as_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
 }
 
-/// The environment of the plugin: the daemon's, with `extra` added or replaced.
-fn environment(extra: &[(String, String)]) -> io::Result<Vec<CString>> {
-    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(k, _)| !extra.iter().any(|(e, _)| OsStr::new(e) == k))
-        .collect();
+/// The account of the daemon's own effective user, looked up once per uid.
+fn own_account() -> Option<&'static Account> {
+    static OWN: Mutex<Option<(u32, Option<&'static Account>)>> = Mutex::new(None);
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let mut own = OWN.lock().expect("own account lock");
+    match *own {
+        Some((u, a)) if u == uid => a,
+        _ => {
+            let a = crate::privileges::current().ok().map(crate::exec::intern);
+            *own = Some((uid, a));
+            a
+        }
+    }
+}
+
+/// The environment of a plugin running as `account` (see the module documentation),
+/// with `extra` added or replacing.
+fn environment(extra: &[(String, String)], account: Option<&Account>) -> io::Result<Vec<CString>> {
+    let mut vars: Vec<(OsString, OsString)> = vec![
+        ("PATH".into(), PLUGIN_PATH.into()),
+        ("LANG".into(), PLUGIN_LANG.into()),
+    ];
+    if let Some(a) = account {
+        vars.push(("HOME".into(), a.home.clone().into_os_string()));
+        vars.push(("USER".into(), a.name.clone().into()));
+        vars.push(("LOGNAME".into(), a.name.clone().into()));
+    }
+    vars.retain(|(k, _)| !extra.iter().any(|(e, _)| OsStr::new(e) == k));
     vars.extend(extra.iter().map(|(k, v)| (k.into(), v.into())));
     vars.into_iter()
         .map(|(mut k, v)| {
@@ -243,7 +292,7 @@ fn clamp_limit(resource: libc::__rlimit_resource_t, value: u64) -> libc::rlim_t 
     }
 }
 
-/// Starts `argv` (program and arguments) with `env` added to the daemon's environment,
+/// Starts `argv` (program and arguments) with `env` added to the plugin's environment,
 /// stdin and stderr on /dev/null, in a new process group, with `limits`. Returns the
 /// child and the read end of its stdout (non-blocking).
 pub fn spawn(
@@ -260,7 +309,13 @@ pub fn spawn(
         .iter()
         .map(|a| cstring(OsStr::new(a)))
         .collect::<io::Result<_>>()?;
-    let envs = environment(env)?;
+    let account = limits.run_as.or_else(own_account);
+    let envs = environment(env, account)?;
+    let groups: Vec<libc::gid_t> = match limits.run_as {
+        Some(a) if !a.groups.is_empty() => a.groups.clone(),
+        Some(a) => vec![a.gid],
+        None => Vec::new(),
+    };
     let null = above_std(dev_null()?)?;
     let (read, write) = pipe()?;
     let write = above_std(write)?;
@@ -291,7 +346,9 @@ pub fn spawn(
         stderr: null.as_raw_fd(),
         rlimits,
         rlimit_count,
-        run_as: limits.run_as,
+        run_as: limits.run_as.map(|a| (a.uid, a.gid)),
+        groups: groups.as_ptr(),
+        ngroups: groups.len(),
         failure: (0, 0),
     };
     let mut stack: Vec<u8> = Vec::with_capacity(CHILD_STACK);
@@ -398,19 +455,31 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
         if let Some((uid, gid)) = plan.run_as {
             // raw system calls: the C library's wrappers would change every thread of
             // the daemon, whose memory this child shares
-            if libc::syscall(libc::SYS_setgroups, 0, std::ptr::null::<libc::gid_t>()) != 0
+            if libc::syscall(libc::SYS_setgroups, plan.ngroups, plan.groups) != 0
                 || libc::syscall(libc::SYS_setresgid, gid, gid, gid) != 0
                 || libc::syscall(libc::SYS_setresuid, uid, uid, uid) != 0
             {
                 return fail(plan, 4);
             }
         }
+        if libc::syscall(
+            libc::SYS_prctl,
+            PR_CAP_AMBIENT,
+            PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        ) != 0
+            && *libc::__errno_location() != libc::EINVAL
+        {
+            return fail(plan, 5);
+        }
         libc::execve(
             plan.program.as_ptr(),
             plan.argv.as_ptr(),
             plan.envp.as_ptr(),
         );
-        fail(plan, 5)
+        fail(plan, 6)
     }
 }
 

@@ -1,7 +1,8 @@
 //! nrpe.cfg, read as nrpe reads it: `key=value` lines, `#` comments, `command[NAME]=LINE`,
-//! `include=FILE` and `include_dir=DIR` (every `*.cfg` below it). Keys that only
-//! matter to nrpe's own process model (nrpe_user, pid_file, debug, ...) are accepted
-//! and have no effect; an unknown key is a warning, as in nrpe.
+//! `include=FILE` and `include_dir=DIR` (every `*.cfg` below it). `nrpe_user` and
+//! `nrpe_group` name the account `hcoop-monitor nrpe` becomes when started as root.
+//! Keys that only matter to nrpe's own process model (pid_file, debug, ...) are
+//! accepted and have no effect; an unknown key is a warning, as in nrpe.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -74,6 +75,9 @@ pub struct NrpeConfig {
     pub ssl_privatekey_file: Option<PathBuf>,
     pub ssl_cacert_file: Option<PathBuf>,
     pub ssl_client_certs: ClientCerts,
+    /// The user (and group) to run as when started as root.
+    pub nrpe_user: Option<String>,
+    pub nrpe_group: Option<String>,
     /// Unknown keys and ignored lines, as `file:line: text`.
     pub warnings: Vec<String>,
 }
@@ -94,6 +98,8 @@ impl Default for NrpeConfig {
             ssl_privatekey_file: None,
             ssl_cacert_file: None,
             ssl_client_certs: ClientCerts::No,
+            nrpe_user: None,
+            nrpe_group: None,
             warnings: Vec::new(),
         }
     }
@@ -101,8 +107,6 @@ impl Default for NrpeConfig {
 
 /// Keys nrpe knows that change nothing here.
 const ACCEPTED_KEYS: &[&str] = &[
-    "nrpe_user",
-    "nrpe_group",
     "pid_file",
     "debug",
     "log_facility",
@@ -241,6 +245,8 @@ impl NrpeConfig {
                         .ok_or_else(|| bad(format!("'{value}' is not a port")))?
                 }
                 "server_address" => self.server_address = Some(value.to_string()),
+                "nrpe_user" => self.nrpe_user = (!value.is_empty()).then(|| value.to_string()),
+                "nrpe_group" => self.nrpe_group = (!value.is_empty()).then(|| value.to_string()),
                 "allowed_hosts" => {
                     let hosts = value
                         .split([',', ' '])
@@ -346,6 +352,8 @@ mod tests {
             ["t.cfg:13: unknown option 'frobnicate', ignored"]
         );
         assert_eq!(c.nasty_metachars, DEFAULT_NASTY_METACHARS);
+        assert_eq!(c.nrpe_user.as_deref(), Some("nagios"));
+        assert_eq!(c.nrpe_group, None);
     }
 
     #[test]

@@ -9,8 +9,18 @@
 //!
 //! Protocol versions 2, 3 and 4 are answered in the query's version. Arguments
 //! (`$ARGn$`) are used only with `dont_blame_nrpe=1`; a query with a nasty
-//! metacharacter, a newline, an empty argument or `$(` gets the connection closed, as
-//! in nrpe. Besides external command lines, a command may name a built-in check, run
+//! metacharacter, a character of a fixed floor (`$`, quotes, parentheses, control
+//! characters, ...) or an empty argument gets the connection closed, as in nrpe; how
+//! arguments reach a command without a shell interpreting them is told in [`server`].
+//!
+//! # Running as root
+//! Started as root, `hcoop-monitor nrpe` reads its configuration, its certificate and
+//! key (making the self-signed one if needed) and binds its port, then becomes
+//! `nrpe_user` (with `nrpe_group` as its group if set, and the user's supplementary
+//! groups) for good before it serves anything; commands run as that user. Without
+//! `nrpe_user`, or with one that is root, it refuses to start unless given
+//! `--allow-root`. Started as another user, it stays that user (a different
+//! `nrpe_user` is a warning). Besides external command lines, a command may name a built-in check, run
 //! in-process without a fork: `command[load]=builtin:check_load -w 5,4,3 -c 10,8,6`
 //! (the words after the name are its arguments; `$ARGn$` works there too;
 //! `command_prefix` does not apply).
@@ -44,6 +54,22 @@ pub struct NrpeArgs {
     #[arg(long, default_value_t = 256)]
     pub max_connections: usize,
 
+    /// Connections served at once from one peer address; further ones are closed at once
+    #[arg(long, default_value_t = server::DEFAULT_MAX_CONNECTIONS_PER_PEER,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections_per_peer: usize,
+
+    /// Seconds for the TLS handshake and the request after a connection opens (capped
+    /// by connection_timeout)
+    #[arg(long, default_value_t = server::DEFAULT_REQUEST_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    /// Run commands as root when started as root without nrpe_user (or with an
+    /// nrpe_user that is root); without it, that is refused
+    #[arg(long)]
+    pub allow_root: bool,
+
     /// Directory that keeps the self-signed certificate made when nrpe.cfg names none
     #[arg(long, default_value = "/var/lib/hcoop-monitor")]
     pub state_dir: PathBuf,
@@ -51,6 +77,87 @@ pub struct NrpeArgs {
     /// Only read the configuration, report problems and exit
     #[arg(long)]
     pub check_config: bool,
+}
+
+/// The listening socket, bound before any thread starts or privileges are dropped:
+/// server_address, or every address (IPv6 and IPv4).
+fn bind_std(cfg: &NrpeConfig) -> Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let port = cfg.server_port;
+    let listener = match &cfg.server_address {
+        Some(addr) => {
+            let addrs: Vec<SocketAddr> = (addr.as_str(), port)
+                .to_socket_addrs()
+                .with_context(|| format!("server_address {addr}"))?
+                .collect();
+            let mut last = None;
+            let mut bound = None;
+            for a in addrs {
+                match std::net::TcpListener::bind(a) {
+                    Ok(l) => {
+                        bound = Some(l);
+                        break;
+                    }
+                    Err(e) => last = Some(anyhow::anyhow!("cannot listen on {a}: {e}")),
+                }
+            }
+            match bound {
+                Some(l) => l,
+                None => {
+                    return Err(last.unwrap_or_else(|| {
+                        anyhow::anyhow!("server_address {addr} has no address")
+                    }))
+                }
+            }
+        }
+        None => match std::net::TcpListener::bind(("::", port)) {
+            Ok(l) => l,
+            Err(_) => std::net::TcpListener::bind(("0.0.0.0", port))
+                .with_context(|| format!("cannot listen on port {port}"))?,
+        },
+    };
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// Who the agent's commands will run as: the account to become (`None`: stay as is).
+/// Refuses root unless `allow_root`; warns when not root and nrpe_user is another user.
+fn account_to_become(
+    cfg: &NrpeConfig,
+    allow_root: bool,
+) -> Result<Option<crate::privileges::Account>> {
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let Some(user) = &cfg.nrpe_user else {
+        if euid == 0 && !allow_root {
+            bail!(
+                "running as root and the nrpe configuration sets no nrpe_user: commands \
+                 would run as root; set nrpe_user (and nrpe_group), or pass --allow-root"
+            );
+        }
+        return Ok(None);
+    };
+    let account = crate::privileges::lookup(user, cfg.nrpe_group.as_deref())
+        .map_err(|e| anyhow::anyhow!("nrpe_user/nrpe_group: {e}"))?;
+    if euid != 0 {
+        if account.uid != euid {
+            eprintln!(
+                "hcoop-monitor nrpe: warning: nrpe_user={user} ignored: not running as root, \
+                 commands run as uid {euid}"
+            );
+        }
+        return Ok(None);
+    }
+    if account.uid == 0 {
+        if !allow_root {
+            bail!(
+                "nrpe_user={user} is root: commands would run as root; name an unprivileged \
+                 user, or pass --allow-root"
+            );
+        }
+        return Ok(None);
+    }
+    Ok(Some(account))
 }
 
 /// The addresses to listen on: server_address, or every address (IPv6 and IPv4).
@@ -89,12 +196,16 @@ pub fn main(config: Option<&Path>, args: &NrpeArgs) -> Result<i32> {
     for w in &cfg.warnings {
         eprintln!("hcoop-monitor nrpe: {w}");
     }
+    let become_user = account_to_become(&cfg, args.allow_root)?;
     let opts = AgentOptions {
         no_tls: args.no_ssl,
         max_connections: args.max_connections,
         state_dir: args.state_dir.clone(),
         limits: Default::default(),
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        max_connections_per_peer: args.max_connections_per_peer,
     };
+    // everything that needs root first: the certificate and key, the port
     let agent = Agent::new(&cfg, &opts).map_err(anyhow::Error::msg)?;
     if args.check_config {
         println!(
@@ -104,11 +215,18 @@ pub fn main(config: Option<&Path>, args: &NrpeArgs) -> Result<i32> {
         );
         return Ok(0);
     }
+    let listener = bind_std(&cfg)?;
+    // then leave root for good, while this process has a single thread
+    if let Some(account) = &become_user {
+        crate::privileges::drop_to(account, &[]).map_err(|e| {
+            anyhow::anyhow!("cannot become {} (uid {}): {e}", account.name, account.uid)
+        })?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let listener = bind(&cfg).await?;
+        let listener = TcpListener::from_std(listener)?;
         let shutdown = async {
             use tokio::signal::unix::{signal, SignalKind};
             match (
@@ -257,6 +375,10 @@ fn build_agent(
         max_connections: section.max_connections,
         state_dir: state_dir.to_path_buf(),
         limits,
+        request_timeout: section
+            .request_timeout
+            .unwrap_or(server::DEFAULT_REQUEST_TIMEOUT),
+        max_connections_per_peer: section.max_connections_per_peer,
     };
     let agent = Agent::new(&cfg, &opts).map_err(|e| anyhow::anyhow!("[nrpe] {e}"))?;
     Ok((cfg, agent))

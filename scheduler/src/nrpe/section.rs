@@ -43,6 +43,10 @@ pub struct NrpeSection {
     pub command_timeout: Option<Duration>,
     #[serde(default, with = "crate::config::opt_duration")]
     pub connection_timeout: Option<Duration>,
+    /// Time for the TLS handshake and the request, from the connection (default 10s;
+    /// capped by connection_timeout).
+    #[serde(default, with = "crate::config::opt_duration")]
+    pub request_timeout: Option<Duration>,
     pub ssl_cert_file: Option<PathBuf>,
     pub ssl_privatekey_file: Option<PathBuf>,
     pub ssl_cacert_file: Option<PathBuf>,
@@ -55,6 +59,10 @@ pub struct NrpeSection {
     /// Connections served at once; further ones are closed at once.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Connections served at once from one peer address; further ones are closed at
+    /// once.
+    #[serde(default = "default_max_connections_per_peer")]
+    pub max_connections_per_peer: usize,
     /// The commands by the name check_nrpe's `-c` asks for.
     #[serde(default)]
     pub command: BTreeMap<String, NrpeCommand>,
@@ -80,6 +88,10 @@ fn yes() -> bool {
 
 fn default_max_connections() -> usize {
     256
+}
+
+fn default_max_connections_per_peer() -> usize {
+    super::server::DEFAULT_MAX_CONNECTIONS_PER_PEER
 }
 
 impl NrpeCommand {
@@ -175,6 +187,12 @@ impl NrpeSection {
         if self.max_connections == 0 {
             return Err("max_connections: must be at least 1".into());
         }
+        if self.max_connections_per_peer == 0 {
+            return Err("max_connections_per_peer: must be at least 1".into());
+        }
+        if self.request_timeout.is_some_and(|d| d.is_zero()) {
+            return Err("request_timeout: must be more than 0s".into());
+        }
         for (name, cmd) in &self.command {
             if name.is_empty() || name.contains(['!', '\n', '\r']) {
                 return Err(format!("command '{name}': not a usable NRPE command name"));
@@ -221,6 +239,8 @@ mod tests {
         assert_eq!(cfg.command_timeout, Duration::from_secs(30));
         assert_eq!(cfg.allowed_hosts.as_ref().unwrap().len(), 2);
         assert!(!s.tls);
+        assert_eq!(s.max_connections_per_peer, 16);
+        assert_eq!(s.request_timeout, None);
         assert_eq!(
             cfg.commands["procs"],
             CommandLine::Builtin(
@@ -284,6 +304,14 @@ mod tests {
                 "command_timeout: must be more than 0s",
             ),
             ("max_connections = 0", "max_connections: must be at least 1"),
+            (
+                "max_connections_per_peer = 0",
+                "max_connections_per_peer: must be at least 1",
+            ),
+            (
+                "request_timeout = \"0s\"",
+                "request_timeout: must be more than 0s",
+            ),
         ] {
             let err = section(text).resolve().unwrap_err();
             assert!(err.starts_with(want), "{text}: {err}");

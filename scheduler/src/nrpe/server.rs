@@ -1,10 +1,29 @@
 //! Serving NRPE queries: allowed hosts, the TLS handshake, one request per connection,
 //! validation as nrpe does it, running the command, the reply in the query's version.
-//! Every connection is bounded: a limit on concurrent connections, the connection
-//! timeout over handshake and request, the command timeout, the request size.
+//!
+//! Every connection is bounded: a limit on concurrent connections and a smaller one per
+//! peer address (so one peer cannot hold every slot), the request timeout over the
+//! handshake and the request (default 10 s; never more than nrpe's connection_timeout),
+//! the command timeout, the same short timeout for writing the reply, the request size.
+//!
+//! # Arguments (`dont_blame_nrpe=1`)
+//! A query is refused (the connection closed unanswered) when it holds any character of
+//! nasty_metachars or of a fixed floor that no configuration can lift: ``|`&><'\[]{};``,
+//! `$`, `"`, `(`, `)` and every control character (newline, tab, DEL, ...). An argument
+//! value is therefore free of everything the shell treats as syntax, quoting or
+//! expansion, except glob characters (`*?~`) and white space. It then reaches the
+//! command as words, never as shell text:
+//! - a command line that needs no shell (Nagios's rule, the `$ARGn$` macros aside) runs
+//!   without one: the substituted line is split at white space into the argv, so
+//!   `-a '-w 5 -c 10'` gives four words as nrpe users expect, and nothing is expanded;
+//! - a command line that needs a shell gets each `$ARGn$` quoted where it stands:
+//!   outside quotes, every white-space separated word of the value becomes a word in
+//!   single quotes (`a b*` gives `'a' 'b*'`: the same words as without a shell, no glob
+//!   expansion); inside the line's own single or double quotes the value goes in as it
+//!   is, where none of its characters is special.
 
 use super::cfg::{AllowedHost, CommandLine, NrpeConfig};
-use crate::exec::{run_plugin, Limits, PluginEnd};
+use crate::exec::{needs_shell, run_argv, Limits, PluginEnd, COMMAND_GROUPS};
 use hcoop_plugins::checks::builtin;
 use hcoop_plugins::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
 use hcoop_plugins::plugin::output::render_text;
@@ -12,7 +31,7 @@ use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -39,12 +58,22 @@ pub struct AgentOptions {
     pub state_dir: std::path::PathBuf,
     /// Limits applied to external commands.
     pub limits: Limits,
+    /// Time for the TLS handshake and the request (capped by connection_timeout).
+    pub request_timeout: Duration,
+    /// Connections served at once from one peer address; more are closed at once.
+    pub max_connections_per_peer: usize,
 }
+
+/// The default of [`AgentOptions::request_timeout`].
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`AgentOptions::max_connections_per_peer`].
+pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 16;
 
 /// A configured command.
 enum Command {
-    /// Run as an external program (with `command_prefix`).
-    External(String),
+    /// Run as an external program (with `command_prefix`); `shell` when the line needs
+    /// a shell once its `$ARGn$` macros are left aside.
+    External { line: String, shell: bool },
     /// A built-in check run in-process (plugin name and arguments); prepared once
     /// unless it uses `$ARGn$`.
     Builtin {
@@ -59,10 +88,11 @@ pub struct Agent {
     allow_arguments: bool,
     nasty: Vec<char>,
     command_timeout: Duration,
-    connection_timeout: Duration,
     commands: HashMap<String, Command>,
     tls: Option<tokio_rustls::TlsAcceptor>,
     max_connections: usize,
+    max_per_peer: usize,
+    request_timeout: Duration,
     limits: Limits,
 }
 
@@ -74,7 +104,6 @@ pub enum Refusal {
     Metachars,
     ArgumentsDisabled,
     EmptyArgument,
-    CommandSubstitution,
 }
 
 impl std::fmt::Display for Refusal {
@@ -87,7 +116,6 @@ impl std::fmt::Display for Refusal {
                 "request contained command arguments, but dont_blame_nrpe is off"
             }
             Refusal::EmptyArgument => "request contained an empty command argument",
-            Refusal::CommandSubstitution => "request contained a bash command substitution",
         })
     }
 }
@@ -99,9 +127,19 @@ pub struct Request {
     pub args: Vec<String>,
 }
 
-/// Validates a query as nrpe does: no nasty metacharacters (and never a CR or LF),
-/// arguments only when allowed, none empty, no `$(`; arguments past the 16th are
-/// dropped.
+/// Characters refused in every query, whatever nasty_metachars says (control
+/// characters are refused too): nrpe's default set, and what would let an argument
+/// expand or quote in a shell.
+pub const ALWAYS_REFUSED: &str = "|`&><'\\[]{};$\"()";
+
+/// Whether a character is refused in a query.
+fn refused(c: char, nasty: &[char]) -> bool {
+    c.is_control() || ALWAYS_REFUSED.contains(c) || nasty.contains(&c)
+}
+
+/// Validates a query as nrpe does, stricter: no nasty metacharacter, no character of
+/// [`ALWAYS_REFUSED`], no control character, arguments only when allowed, none empty;
+/// arguments past the 16th are dropped.
 pub fn parse_request(
     text: &[u8],
     nasty: &[char],
@@ -111,7 +149,7 @@ pub fn parse_request(
     if text.is_empty() {
         return Err(Refusal::Empty);
     }
-    if text.contains(|c: char| nasty.contains(&c) || c == '\r' || c == '\n') {
+    if text.contains(|c: char| refused(c, nasty)) {
         return Err(Refusal::Metachars);
     }
     let mut parts = text.split('!');
@@ -126,9 +164,6 @@ pub fn parse_request(
     if args.iter().any(String::is_empty) {
         return Err(Refusal::EmptyArgument);
     }
-    if args.iter().any(|a| a.contains("$(")) {
-        return Err(Refusal::CommandSubstitution);
-    }
     Ok(Request {
         command,
         args: args.into_iter().take(MAX_ARGS).collect(),
@@ -138,33 +173,100 @@ pub fn parse_request(
 /// Replaces `$ARG1$`..`$ARG16$` with the arguments (empty when missing) and `$$` with
 /// `$`; any other `$` stays as it is (nrpe's rules).
 pub fn substitute(line: &str, args: &[String]) -> String {
+    substitute_with(line, args, |out, value, _| out.push_str(value))
+}
+
+/// Where a `$ARGn$` stands in a shell command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    None,
+    Single,
+    Double,
+}
+
+/// [`substitute`] for a line the shell will read: each argument quoted where it stands
+/// (see the module documentation). The arguments must have passed [`parse_request`].
+pub fn substitute_for_shell(line: &str, args: &[String]) -> String {
+    substitute_with(line, args, |out, value, quoting| match quoting {
+        Quoting::Single | Quoting::Double => out.push_str(value),
+        Quoting::None => {
+            let words: Vec<String> = value.split_whitespace().map(|w| format!("'{w}'")).collect();
+            out.push_str(&words.join(" "));
+        }
+    })
+}
+
+/// Replaces the macros of `line`, handing each argument's value to `put` with the
+/// shell quoting in force where it stands.
+fn substitute_with(
+    line: &str,
+    args: &[String],
+    mut put: impl FnMut(&mut String, &str, Quoting),
+) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-            continue;
-        }
-        let arg = after.find('$').and_then(|j| {
-            let n: usize = after[..j].strip_prefix("ARG")?.parse().ok()?;
-            (1..=MAX_ARGS).contains(&n).then_some((n, j))
-        });
-        match arg {
-            Some((n, j)) => {
-                out.push_str(args.get(n - 1).map_or("", String::as_str));
-                rest = &after[j + 1..];
+    let mut quoting = Quoting::None;
+    let mut chars = line.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match (c, quoting) {
+            ('$', _) => {
+                let after = &line[i + 1..];
+                if after.starts_with('$') {
+                    out.push('$');
+                    chars.next();
+                    continue;
+                }
+                let arg = after.find('$').and_then(|j| {
+                    let n: usize = after[..j].strip_prefix("ARG")?.parse().ok()?;
+                    (1..=MAX_ARGS).contains(&n).then_some((n, j))
+                });
+                match arg {
+                    Some((n, j)) => {
+                        put(
+                            &mut out,
+                            args.get(n - 1).map_or("", String::as_str),
+                            quoting,
+                        );
+                        // skip "ARGn$"
+                        while chars.peek().is_some_and(|&(k, _)| k <= i + 1 + j) {
+                            chars.next();
+                        }
+                    }
+                    None => out.push('$'),
+                }
+                continue;
             }
-            None => {
-                out.push('$');
-                rest = after;
+            ('\'', Quoting::None) => quoting = Quoting::Single,
+            ('\'', Quoting::Single) => quoting = Quoting::None,
+            ('"', Quoting::None) => quoting = Quoting::Double,
+            ('"', Quoting::Double) => quoting = Quoting::None,
+            ('\\', Quoting::None | Quoting::Double) => {
+                out.push(c);
+                if let Some((_, escaped)) = chars.next() {
+                    out.push(escaped);
+                }
+                continue;
             }
+            _ => {}
         }
+        out.push(c);
     }
-    out.push_str(rest);
     out
+}
+
+/// The argv of a configured external command line for a request's arguments.
+pub fn command_argv(line: &str, shell: bool, args: &[String]) -> Vec<String> {
+    if shell {
+        vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            substitute_for_shell(line, args),
+        ]
+    } else {
+        substitute(line, args)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 fn in_net(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
@@ -269,10 +371,11 @@ impl Agent {
             allow_arguments: cfg.dont_blame_nrpe,
             nasty: cfg.nasty_metachars.chars().collect(),
             command_timeout: cfg.command_timeout,
-            connection_timeout: cfg.connection_timeout,
             commands,
             tls,
             max_connections: opts.max_connections.max(1),
+            max_per_peer: opts.max_connections_per_peer.max(1),
+            request_timeout: opts.request_timeout.min(cfg.connection_timeout),
             limits: opts.limits,
         })
     }
@@ -297,9 +400,16 @@ impl Agent {
             );
         };
         let (code, text) = match cmd {
-            Command::External(line) => {
-                let line = substitute(line, &req.args);
-                let end = run_plugin(&line, self.command_timeout, self.limits).await;
+            Command::External { line, shell } => {
+                let argv = command_argv(line, *shell, &req.args);
+                let end = run_argv(
+                    &argv,
+                    &[],
+                    self.command_timeout,
+                    self.limits,
+                    &COMMAND_GROUPS,
+                )
+                .await;
                 nrpe_result(end, self.command_timeout)
             }
             Command::Builtin { words, prepared } => {
@@ -329,11 +439,11 @@ impl Agent {
         (code, reply_text(text))
     }
 
-    /// One connection: handshake, one request, one reply, all within the connection
-    /// timeout (the command has its own).
+    /// One connection: handshake and request within the request timeout, the command
+    /// within its own, the reply written within the request timeout again.
     pub async fn handle(&self, sock: TcpStream, peer: SocketAddr) {
         let _ = sock.set_nodelay(true);
-        let deadline = Instant::now() + self.connection_timeout;
+        let deadline = Instant::now() + self.request_timeout;
         match &self.tls {
             None => self.converse(sock, peer, deadline).await,
             Some(acceptor) => match timeout_at(deadline, acceptor.accept(sock)).await {
@@ -359,7 +469,11 @@ impl Agent {
             Ok(Ok(p)) if p.kind == Kind::Query => p,
             Ok(Ok(_)) => return log(&format!("request from {peer} was not a query")),
             Ok(Err(e)) => return log(&format!("could not read request from {peer}: {e}")),
-            Err(_) => return log(&format!("connection from {peer} timed out")),
+            Err(_) => {
+                return log(&format!(
+                    "connection from {peer} timed out waiting for the request"
+                ))
+            }
         };
         let req = match parse_request(&query.text, &self.nasty, self.allow_arguments) {
             Ok(r) => r,
@@ -367,7 +481,7 @@ impl Agent {
         };
         let (code, text) = self.answer(&req).await;
         let reply = Packet::response(query.version, code, text).encode();
-        let write_deadline = Instant::now() + self.connection_timeout;
+        let write_deadline = Instant::now() + self.request_timeout;
         let _ = timeout_at(write_deadline, async {
             s.write_all(&reply).await?;
             s.shutdown().await
@@ -398,10 +512,14 @@ fn prepare_command(cfg: &NrpeConfig, name: &str, line: &CommandLine) -> Result<C
                 prepared,
             }
         }
-        CommandLine::External(line) => Command::External(match &cfg.command_prefix {
-            Some(p) => format!("{p} {line}"),
-            None => line.clone(),
-        }),
+        CommandLine::External(line) => {
+            let line = match &cfg.command_prefix {
+                Some(p) => format!("{p} {line}"),
+                None => line.clone(),
+            };
+            let shell = needs_shell(&substitute(&line, &[]));
+            Command::External { line, shell }
+        }
     })
 }
 
@@ -423,14 +541,54 @@ fn prepare_builtin(words: &[String]) -> Result<Arc<dyn DynCheck>, String> {
     build(args).map_err(|e| e.0)
 }
 
+/// Connections open per peer address.
+#[derive(Default)]
+struct PeerCounts(Mutex<HashMap<IpAddr, usize>>);
+
+/// A connection's place in [`PeerCounts`], left when dropped.
+struct PeerSlot {
+    counts: Arc<PeerCounts>,
+    ip: IpAddr,
+}
+
+impl PeerCounts {
+    /// Takes a place for `ip` unless it already has `max`.
+    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut m = self.0.lock().expect("peer counts lock");
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            counts: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut m = self.counts.0.lock().expect("peer counts lock");
+        if let Some(n) = m.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Serves connections from `listener` until `shutdown` completes. Hosts outside
-/// allowed_hosts and connections beyond the limit are closed at once.
+/// allowed_hosts, connections beyond the limit and a peer's connections beyond its own
+/// limit are closed at once.
 pub async fn serve(
     agent: Arc<Agent>,
     listener: &TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(agent.max_connections));
+    let peers = Arc::new(PeerCounts::default());
     tokio::pin!(shutdown);
     loop {
         let (sock, peer) = tokio::select! {
@@ -449,6 +607,14 @@ pub async fn serve(
             log(&format!("host {} is not allowed to talk to us", peer.ip()));
             continue;
         }
+        let ip = peer.ip().to_canonical();
+        let Some(peer_slot) = peers.take(ip, agent.max_per_peer) else {
+            log(&format!(
+                "too many connections from {ip} (at most {}), closing the one from {peer}",
+                agent.max_per_peer
+            ));
+            continue;
+        };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             log(&format!(
                 "too many connections, closing the one from {peer}"
@@ -459,6 +625,7 @@ pub async fn serve(
         tokio::spawn(async move {
             agent.handle(sock, peer).await;
             drop(permit);
+            drop(peer_slot);
         });
     }
 }
@@ -500,15 +667,46 @@ mod tests {
             parse_request(b"c!!x", &n, true),
             Err(Refusal::EmptyArgument)
         );
-        assert_eq!(
-            parse_request(b"c!$(id)", &n, true),
-            Err(Refusal::CommandSubstitution)
-        );
+        assert_eq!(parse_request(b"c!$(id)", &n, true), Err(Refusal::Metachars));
         assert_eq!(parse_request(b"c\xff", &n, true), Err(Refusal::NotText));
-        // newlines are refused even when the configuration forgot them
+        // the floor holds even when the configuration forgot everything
+        for bad in [
+            "c!a\nb",
+            "c!a\rb",
+            "c!a\tb",
+            "c!a\x01b",
+            "c!a\x7fb",
+            "c!a\u{85}b",
+            "c!$HOME",
+            "c!$$",
+            "c!a\"b",
+            "c!(x",
+            "c!x)",
+            "c!a;b",
+            "c!a|b",
+            "c!a`b",
+            "c!a'b",
+            "c!a\\b",
+            "c!a&b",
+            "c!a>b",
+            "c!a<b",
+            "c!a[b",
+            "c!a]b",
+            "c!a{b",
+            "c!a}b",
+        ] {
+            assert_eq!(
+                parse_request(bad.as_bytes(), &[], true),
+                Err(Refusal::Metachars),
+                "{bad:?}"
+            );
+        }
+        // what stays allowed: words, spaces, globs, non-ASCII text
         assert_eq!(
-            parse_request(b"c!a\nb", &['|'], true),
-            Err(Refusal::Metachars)
+            parse_request("c!-w 5 -c 10!a b*!é~?".as_bytes(), &[], true)
+                .unwrap()
+                .args,
+            ["-w 5 -c 10", "a b*", "é~?"]
         );
         let many = format!("c{}", "!x".repeat(20));
         assert_eq!(
@@ -533,6 +731,63 @@ mod tests {
         assert_eq!(substitute("$FOO$ARG1$", &args), "$FOO5");
         assert_eq!(substitute("tail $", &args), "tail $");
         assert_eq!(substitute("$ARG17$", &args), "$ARG17$");
+    }
+
+    #[test]
+    fn shell_quoting() {
+        let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = args(&["a b*", "~x"]);
+        assert_eq!(
+            substitute_for_shell("/bin/echo $ARG1$ | cat $ARG2$", &a),
+            "/bin/echo 'a' 'b*' | cat '~x'"
+        );
+        // inside the line's own quotes the value goes in as it is
+        assert_eq!(
+            substitute_for_shell("echo '$ARG1$' \"$ARG2$\" x$$y", &a),
+            "echo 'a b*' \"~x\" x$y"
+        );
+        // an escaped quote does not open a quoted part
+        assert_eq!(
+            substitute_for_shell("echo \\' $ARG1$ \"\\\"$ARG2$\"", &a),
+            "echo \\' 'a' 'b*' \"\\\"~x\""
+        );
+        // a missing argument is no word at all, as without quoting
+        assert_eq!(substitute_for_shell("x $ARG3$ y", &a), "x  y");
+        assert_eq!(
+            substitute_for_shell("x $FOO$ $ARG17$", &a),
+            "x $FOO$ $ARG17$"
+        );
+        assert_eq!(substitute_for_shell("a$ARG2$b", &a), "a'~x'b");
+    }
+
+    #[test]
+    fn argv_with_and_without_shell() {
+        let a = vec!["-w 5 -c 10".to_string(), "b*".to_string()];
+        assert_eq!(
+            command_argv("/p/check -x $ARG1$ $ARG2$", false, &a),
+            ["/p/check", "-x", "-w", "5", "-c", "10", "b*"]
+        );
+        assert_eq!(
+            command_argv("/p/check $ARG2$ | cat", true, &a),
+            ["/bin/sh", "-c", "/p/check 'b*' | cat"]
+        );
+        // the shell rule ignores the macros themselves
+        assert!(!needs_shell(&substitute("/p/check -w $ARG1$", &[])));
+        assert!(needs_shell(&substitute("/p/check $ARG1$ | cat", &[])));
+        assert!(needs_shell(&substitute("/p/check $$HOME", &[])));
+    }
+
+    #[test]
+    fn peer_counts() {
+        let c = Arc::new(PeerCounts::default());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let other: IpAddr = "127.0.0.2".parse().unwrap();
+        let a = c.take(ip, 2).unwrap();
+        let _b = c.take(ip, 2).unwrap();
+        assert!(c.take(ip, 2).is_none());
+        let _o = c.take(other, 2).unwrap();
+        drop(a);
+        assert!(c.take(ip, 2).is_some());
     }
 
     #[test]
