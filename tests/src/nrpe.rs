@@ -1,6 +1,9 @@
 //! NRPE peers for the end-to-end tests: our agent (`hcoop-monitor nrpe`) and Debian's
 //! nrpe daemon, each with its own nrpe.cfg in a temp dir on a loopback port; Debian's
 //! check_nrpe; a test CA with server and client certificates made by openssl.
+//!
+//! Like Debian's nrpe, our agent started as root becomes `nrpe_user`: [`Server::agent`]
+//! runs it as user nagios (from nagios-nrpe-server).
 
 use crate::{bin, free_port, require, run, wait_until, Guard, Run};
 use std::net::TcpStream;
@@ -146,7 +149,79 @@ pub fn wait_listening(port: u16) {
 pub struct Server {
     pub port: u16,
     pub dir: tempfile::TempDir,
-    _child: Guard,
+    child: Guard,
+}
+
+/// How to start our agent besides its nrpe.cfg body.
+#[derive(Default)]
+pub struct AgentStart<'a> {
+    /// `-n`: plain TCP.
+    pub plain: bool,
+    /// More arguments of `hcoop-monitor nrpe`.
+    pub args: &'a [&'a str],
+    /// Variables added to the agent's environment.
+    pub env: &'a [(&'a str, &'a str)],
+    /// The agent's working directory (default: the test's).
+    pub cwd: Option<&'a Path>,
+}
+
+/// The user our agent becomes in the tests, as Debian's nrpe does.
+pub const AGENT_USER: &str = "nagios";
+
+/// Writes an nrpe.cfg of `body` (the port and address added) in a new temp dir and
+/// returns the command starting our agent on it, with its log in `agent.log`.
+fn agent_command(body: &str, start: &AgentStart) -> (tempfile::TempDir, u16, Command) {
+    require("/usr/sbin/nrpe", "nagios-nrpe-server");
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = dir.path().join("nrpe.cfg");
+    std::fs::write(
+        &cfg,
+        format!("server_port={port}\nserver_address=127.0.0.1\n{body}\n"),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
+    let mut cmd = Command::new(bin("hcoop-monitor"));
+    cmd.arg("nrpe")
+        .arg("-c")
+        .arg(&cfg)
+        .arg("--state-dir")
+        .arg(dir.path().join("state"))
+        .args(start.args)
+        .envs(start.env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(log);
+    if start.plain {
+        cmd.arg("-n");
+    }
+    if let Some(d) = start.cwd {
+        cmd.current_dir(d);
+    }
+    (dir, port, cmd)
+}
+
+/// Runs our agent on `body` until it exits by itself (within 10 s): its exit code and
+/// what it wrote on stderr.
+pub fn agent_exit(body: &str, args: &[&str]) -> (Option<i32>, String) {
+    let (dir, _, mut cmd) = agent_command(
+        body,
+        &AgentStart {
+            plain: true,
+            args,
+            ..Default::default()
+        },
+    );
+    let mut child = Guard::spawn(&mut cmd);
+    let mut code = None;
+    wait_until(10.0, || match child.0.try_wait() {
+        Ok(Some(status)) => {
+            code = status.code();
+            true
+        }
+        _ => false,
+    });
+    let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+    (code, log)
 }
 
 impl Server {
@@ -155,35 +230,48 @@ impl Server {
         self.port.to_string()
     }
 
-    /// Our agent serving `body` (nrpe.cfg lines; the port and address are added).
-    /// `plain` starts it with `-n`.
+    /// Our agent serving `body` (nrpe.cfg lines; the port and address are added, and
+    /// `nrpe_user=nagios` when the body names no user). `plain` starts it with `-n`.
     pub fn agent(body: &str, plain: bool) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let cfg = dir.path().join("nrpe.cfg");
-        std::fs::write(
-            &cfg,
-            format!("server_port={port}\nserver_address=127.0.0.1\n{body}\n"),
+        Server::agent_with(
+            body,
+            &AgentStart {
+                plain,
+                ..Default::default()
+            },
         )
-        .unwrap();
-        let mut cmd = Command::new(bin("hcoop-monitor"));
-        cmd.arg("nrpe")
-            .arg("-c")
-            .arg(&cfg)
-            .arg("--state-dir")
-            .arg(dir.path().join("state"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        if plain {
-            cmd.arg("-n");
-        }
-        let child = Guard::spawn(&mut cmd);
-        wait_listening(port);
-        Server {
-            port,
-            dir,
-            _child: child,
-        }
+    }
+
+    /// [`Server::agent`] with more ways to start it.
+    pub fn agent_with(body: &str, start: &AgentStart) -> Server {
+        let body = if body.contains("nrpe_user=") {
+            body.to_string()
+        } else {
+            format!("nrpe_user={AGENT_USER}\n{body}")
+        };
+        let (dir, port, mut cmd) = agent_command(&body, start);
+        let mut child = Guard::spawn(&mut cmd);
+        let listening = wait_until(10.0, || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+                || matches!(child.0.try_wait(), Ok(Some(_)))
+        });
+        let log = || std::fs::read_to_string(dir.path().join("agent.log")).unwrap_or_default();
+        assert!(
+            listening && matches!(child.0.try_wait(), Ok(None)),
+            "the agent did not start: {}",
+            log()
+        );
+        Server { port, dir, child }
+    }
+
+    /// What our agent wrote on stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("agent.log")).unwrap_or_default()
+    }
+
+    /// The server process's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.pid()
     }
 
     /// Debian's nrpe serving `body`, in the foreground as user nagios; `plain` starts
@@ -215,10 +303,6 @@ impl Server {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
         let child = Guard::spawn(&mut cmd);
         wait_listening(port);
-        Server {
-            port,
-            dir,
-            _child: child,
-        }
+        Server { port, dir, child }
     }
 }

@@ -1,8 +1,10 @@
 //! NRPE end to end: Debian's check_nrpe against our agent, our check_nrpe_client against
 //! Debian's nrpe daemon, and refusals of bad clients while the agent keeps serving.
+//! The agent starts as root (as the tests run) and becomes user nagios, as Debian's
+//! nrpe does.
 
 use hcoop_plugins::nrpe::{Packet, Version};
-use hcoop_tests::nrpe::{check_nrpe, client, Certs, Server};
+use hcoop_tests::nrpe::{agent_exit, check_nrpe, client, AgentStart, Certs, Server, AGENT_USER};
 use hcoop_tests::{debian_plugin, wait_until};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -497,7 +499,11 @@ fn daemon_serves_nrpe_from_its_config() {
          [nrpe.command.age]\ncheck = \"check_file_age\"\nargs = [\"-f\", \"$ARG1$\", \"-w\", \"600\", \"-c\", \"900\"]\n",
         dummy()
     );
-    let mut d = hcoop_tests::daemon::Daemon::start(&section(&first));
+    // external commands run as a plugin user when the daemon runs as root
+    let mut d = hcoop_tests::daemon::Daemon::start(&format!(
+        "plugin_user = \"nagios\"\n\n{}",
+        section(&first)
+    ));
     hcoop_tests::nrpe::wait_listening(port);
     let p = port.to_string();
     let cn = |more: &[&str]| {
@@ -516,10 +522,13 @@ fn daemon_serves_nrpe_from_its_config() {
     assert!(d.dir.path().join("nrpe-cert.pem").exists());
 
     // reload with other commands: the port stays open, the new set is served
-    d.write_config(&section(&format!(
-        "[nrpe.command.hello2]\ncommand = \"{} 1 careful\"\n",
-        dummy()
-    )));
+    d.write_config(&format!(
+        "plugin_user = \"nagios\"\n\n{}",
+        section(&format!(
+            "[nrpe.command.hello2]\ncommand = \"{} 1 careful\"\n",
+            dummy()
+        ))
+    ));
     d.hup();
     assert!(
         wait_until(10.0, || cn(&["-c", "hello2"]).code == 1),
@@ -562,4 +571,334 @@ fn daemon_serves_nrpe_from_its_config() {
     d.signal(libc::SIGTERM);
     assert!(wait_until(10.0, || !d.running()), "{}", d.log());
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+/// The account the agent becomes, from the system's database.
+fn agent_account() -> hcoop_monitor::privileges::Account {
+    hcoop_monitor::privileges::lookup(AGENT_USER, None)
+        .unwrap_or_else(|e| panic!("{e} (the nagios user comes with nagios-nrpe-server)"))
+}
+
+/// A field of /proc/PID/status (`Uid:`, `Gid:`, `Groups:`, `CapEff:`...), its values.
+fn proc_status(pid: u32, field: &str) -> Vec<String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+        .split_whitespace()
+        .map(String::from)
+        .collect()
+}
+
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text.lines().map(String::from).collect();
+    v.sort();
+    v
+}
+
+/// The environment a plugin running as `account` sees (beside the caller's variables).
+fn clean_environment(account: &hcoop_monitor::privileges::Account) -> Vec<String> {
+    let mut want = vec![
+        format!("HOME={}", account.home.display()),
+        "LANG=C.UTF-8".to_string(),
+        format!("LOGNAME={}", account.name),
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
+        format!("USER={}", account.name),
+    ];
+    want.sort();
+    want
+}
+
+/// Started as root with nrpe_user=nagios, the agent becomes nagios for good (real,
+/// effective and saved ids, nagios's groups only, no capability) before serving, and
+/// its commands run as nagios with a clean environment.
+#[test]
+fn agent_started_as_root_becomes_nrpe_user() {
+    assert!(hcoop_tests::is_root(), "this test starts the agent as root");
+    let nagios = agent_account();
+    let a = Server::agent_with(
+        "allowed_hosts=127.0.0.1\nnrpe_user=nagios\n\
+         command[id]=/usr/bin/id -u\ncommand[groups]=/usr/bin/id -G\n\
+         command[env]=/usr/bin/env\n",
+        &AgentStart {
+            plain: true,
+            env: &[("SECRET", "hunter2"), ("HOME", "/root")],
+            ..Default::default()
+        },
+    );
+    let p = a.port_arg();
+    let cn = |c: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c]);
+    assert_eq!(ours(&cn("id")), (0, format!("{}\n", nagios.uid).as_str()));
+    let groups = cn("groups");
+    let mut got: Vec<u32> = groups
+        .stdout
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    got.sort_unstable();
+    let mut want = nagios.groups.clone();
+    want.sort_unstable();
+    assert_eq!(got, want, "{}", groups.stdout);
+    // the agent itself: every user and group id is nagios's, no capability left
+    let uid = nagios.uid.to_string();
+    let gid = nagios.gid.to_string();
+    assert_eq!(proc_status(a.pid(), "Uid:"), [uid.as_str(); 4]);
+    assert_eq!(proc_status(a.pid(), "Gid:"), [gid.as_str(); 4]);
+    for caps in ["CapEff:", "CapPrm:", "CapInh:", "CapAmb:"] {
+        assert_eq!(proc_status(a.pid(), caps), ["0000000000000000"], "{caps}");
+    }
+    // nothing of the agent's own environment reaches a command
+    let env = cn("env");
+    assert_eq!(env.code, 0, "{}", env.stdout);
+    assert_eq!(sorted_lines(&env.stdout), clean_environment(&nagios));
+    // the certificate made as root before the change stays readable by root only
+    let b = Server::agent(
+        "allowed_hosts=127.0.0.1\ncommand[id]=/usr/bin/id -u\n",
+        false,
+    );
+    let bp = b.port_arg();
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &bp, "-c", "id"]);
+    assert_eq!(ours(&r), (0, format!("{}\n", nagios.uid).as_str()));
+    let key = b.dir.path().join("state/nrpe-key.pem");
+    let meta = std::fs::metadata(&key).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+}
+
+/// As root, commands run as root only when asked for with --allow-root: without
+/// nrpe_user, or with an nrpe_user that is root, the agent refuses to start with one
+/// line naming the problem and exit code 3.
+#[test]
+fn agent_refuses_root_unless_allowed() {
+    assert!(hcoop_tests::is_root(), "this test starts the agent as root");
+    let body = "allowed_hosts=127.0.0.1\ncommand[id]=/usr/bin/id -u\n";
+    let (code, log) = agent_exit(body, &[]);
+    assert_eq!(code, Some(3), "{log}");
+    assert_eq!(
+        log,
+        "hcoop-monitor: running as root and the nrpe configuration sets no nrpe_user: \
+         commands would run as root; set nrpe_user (and nrpe_group), or pass --allow-root\n"
+    );
+    let (code, log) = agent_exit(&format!("nrpe_user=root\n{body}"), &[]);
+    assert_eq!(code, Some(3), "{log}");
+    assert!(log.contains("nrpe_user=root is root"), "{log}");
+    assert_eq!(log.lines().count(), 1, "{log}");
+    let (code, log) = agent_exit(&format!("nrpe_user=no-such-user-here\n{body}"), &[]);
+    assert_eq!(code, Some(3), "{log}");
+    assert_eq!(
+        log,
+        "hcoop-monitor: nrpe_user/nrpe_group: no user named 'no-such-user-here'\n"
+    );
+    // --allow-root, documented in --help, runs commands as root
+    let help = hcoop_tests::run(&hcoop_tests::bin("hcoop-monitor"), &["nrpe", "--help"]);
+    assert!(help.stdout.contains("--allow-root"), "{}", help.stdout);
+    let a = Server::agent_with(
+        &format!("nrpe_user=\n{body}"),
+        &AgentStart {
+            plain: true,
+            args: &["--allow-root"],
+            ..Default::default()
+        },
+    );
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "id"]);
+    assert_eq!(ours(&r), (0, "0\n"));
+}
+
+/// With dont_blame_nrpe=1, nothing in an argument is read by a shell: `$`, quotes,
+/// parentheses and control characters are refused (the connection closed, as for
+/// nrpe's metacharacters); what is allowed is split into words and never expanded,
+/// with or without a shell.
+#[test]
+fn arguments_never_reach_a_shell() {
+    // a directory the agent's user can read, where `b*` would match a file
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        cwd.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(cwd.path().join("bfile"), "").unwrap();
+    let a = Server::agent_with(
+        "allowed_hosts=127.0.0.1\ndont_blame_nrpe=1\n\
+         command[words]=/usr/bin/printf %s, $ARG1$\n\
+         command[shwords]=/usr/bin/printf %s, $ARG1$ 2>&1\n\
+         command[quoted]=/usr/bin/printf %s, '$ARG1$' \"$ARG1$\" 2>&1\n",
+        &AgentStart {
+            plain: true,
+            cwd: Some(cwd.path()),
+            ..Default::default()
+        },
+    );
+    let p = a.port_arg();
+    let cn =
+        |c: &str, arg: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c, "-a", arg]);
+    // without a shell: words as nrpe users expect
+    assert_eq!(ours(&cn("words", "-w 5 -c 10")), (0, "-w,5,-c,10,\n"));
+    assert_eq!(ours(&cn("words", "a b*")), (0, "a,b*,\n"));
+    // with a shell: the same words, no glob expansion
+    assert_eq!(ours(&cn("shwords", "a b*")), (0, "a,b*,\n"));
+    assert_eq!(ours(&cn("shwords", "~ ?file")), (0, "~,?file,\n"));
+    assert_eq!(ours(&cn("quoted", "a  b*")), (0, "a  b*,a  b*,\n"));
+    for bad in [
+        "$HOME", "$$", "a\"b", "(id)", "x)", "a\u{1}b", "a\tb", "`id`", "a;b",
+    ] {
+        let r = cn("shwords", bad);
+        assert_eq!(r.code, 3, "{bad:?}: {}", r.stdout);
+        assert!(
+            r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
+            "{bad:?}: {}",
+            r.stdout
+        );
+    }
+    assert!(
+        a.log().contains("request contained illegal metachars"),
+        "{}",
+        a.log()
+    );
+    assert_eq!(ours(&cn("words", "still")), (0, "still,\n"));
+}
+
+/// Odd bytes in the argument of a built-in check's level get an UNKNOWN answer, and the
+/// agent keeps serving.
+#[test]
+fn odd_arguments_of_builtin_checks() {
+    let a = Server::agent(
+        &commands("dont_blame_nrpe=1\ncommand[loadw]=builtin:check_load -w $ARG1$ -c 1000\n"),
+        true,
+    );
+    let p = a.port_arg();
+    let cn = |more: &[&str]| {
+        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str(), "-n"];
+        args.extend(more);
+        check_nrpe(&args)
+    };
+    for odd in ["é", "9é", "1,é,3", "\u{10ffff}", "ü:é"] {
+        let r = cn(&["-c", "loadw", "-a", odd]);
+        assert_eq!(r.code, 3, "{odd:?}: {}", r.stdout);
+        assert!(r.stdout.starts_with("NRPE: "), "{odd:?}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{odd:?}: {}", r.stdout);
+        assert_eq!(ours(&cn(&["-c", "ok"])), (0, "OK: hello\n"));
+    }
+    assert_ok_starting(
+        &cn(&["-c", "loadw", "-a", "900"]),
+        "LOAD OK - load average: ",
+    );
+}
+
+/// Idle connections from one peer cannot starve the others: a peer holds at most
+/// max_connections_per_peer connections (further ones are closed at once, with a log
+/// line), and a connection that sends no request is closed after request_timeout
+/// (well before nrpe's connection_timeout of 300 s).
+#[test]
+fn idle_connections_do_not_starve_requests() {
+    let a = Server::agent_with(
+        &format!(
+            "allowed_hosts=127.0.0.0/24\ncommand[ok]={} 0 hello\n",
+            dummy()
+        ),
+        &AgentStart {
+            plain: true,
+            args: &["--max-connections", "20", "--request-timeout", "3"],
+            ..Default::default()
+        },
+    );
+    let port = a.port;
+    let p = a.port_arg();
+    // the harness's probe that the agent listens is gone
+    assert!(wait_until(5.0, || a
+        .log()
+        .contains("could not read request")));
+    // 40 idle connections from 127.0.0.1: 16 are held, the others closed at once
+    let opened = Instant::now();
+    let idle: Vec<TcpStream> = (0..40)
+        .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let mut closed_at_once = 0;
+    for s in &idle {
+        s.set_nonblocking(true).unwrap();
+        let mut r: &TcpStream = s;
+        if matches!(r.read(&mut [0u8; 1]), Ok(0)) {
+            closed_at_once += 1;
+        }
+        s.set_nonblocking(false).unwrap();
+    }
+    assert_eq!(closed_at_once, 40 - 16, "{}", a.log());
+    assert!(
+        a.log()
+            .contains("too many connections from 127.0.0.1 (at most 16)"),
+        "{}",
+        a.log()
+    );
+    // a real request from another address is answered at once meanwhile
+    let t = Instant::now();
+    let r = check_nrpe(&[
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &p,
+        "-n",
+        "-b",
+        "127.0.0.2",
+        "-c",
+        "ok",
+    ]);
+    let answered = t.elapsed();
+    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    assert!(answered < Duration::from_secs(2), "{answered:?}");
+    eprintln!("answered in {answered:?} with 16 idle connections held");
+    // the held ones are closed after request_timeout (3 s)
+    for mut s in idle {
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!(s.read(&mut buf).unwrap_or(0), 0);
+    }
+    let after = opened.elapsed();
+    assert!(
+        after >= Duration::from_millis(2500) && after < Duration::from_secs(6),
+        "{after:?}"
+    );
+    assert!(
+        a.log().contains("timed out waiting for the request"),
+        "{}",
+        a.log()
+    );
+    // and the peer may connect again
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
+    assert_eq!(ours(&r), (0, "OK: hello\n"));
+}
+
+/// The daemon's `[nrpe]` external commands, run by a root daemon, run as its
+/// plugin_user with a clean environment: HOME, USER and LOGNAME of that user, nothing
+/// of the daemon's own environment.
+#[test]
+fn daemon_nrpe_commands_run_as_plugin_user() {
+    assert!(
+        hcoop_tests::is_root(),
+        "this test starts the daemon as root"
+    );
+    let nagios = agent_account();
+    let port = hcoop_tests::free_port();
+    // the daemon inherits the test's environment: a secret put there must not reach
+    // the commands (the tests run one at a time)
+    std::env::set_var("HCOOP_TEST_SECRET", "hunter2");
+    let d = hcoop_tests::daemon::Daemon::start(&format!(
+        "plugin_user = \"nagios\"\n\n[nrpe]\nserver_port = {port}\n\
+         server_address = \"127.0.0.1\"\nallowed_hosts = [\"127.0.0.1\"]\ntls = false\n\
+         [nrpe.command.env]\ncommand = \"/usr/bin/env\"\n\
+         [nrpe.command.id]\ncommand = \"/usr/bin/id -u\"\n"
+    ));
+    std::env::remove_var("HCOOP_TEST_SECRET");
+    hcoop_tests::nrpe::wait_listening(port);
+    let p = port.to_string();
+    let cn = |c: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c]);
+    assert_eq!(
+        ours(&cn("id")),
+        (0, format!("{}\n", nagios.uid).as_str()),
+        "{}",
+        d.log()
+    );
+    let env = cn("env");
+    assert_eq!(env.code, 0, "{}", env.stdout);
+    assert_eq!(sorted_lines(&env.stdout), clean_environment(&nagios));
 }
