@@ -2,6 +2,16 @@
 //! of hundreds of virtual hosts at once (`--vhosts-from`, `--apache-config`), with the
 //! status, content, headers, size, redirects, response time and TLS certificate
 //! checked. Options follow monitoring-plugins' check_http and check_curl.
+//!
+//! Redirects (`-f`): `sticky` and `stickyport` follow a redirect to any name by
+//! connecting again to the address the check started from (and, for stickyport, its
+//! port), sending the new Host and path, as monitoring-plugins does; they never resolve
+//! the new name. `follow` resolves the new name once, checks every address against the
+//! allow-list (`--redirect-networks`, else the process-wide default the daemon sets,
+//! else none: anywhere) and connects only to those checked addresses. Every mode stops
+//! after `--max-redirs` redirects (WARNING, as monitoring-plugins). Replies are read
+//! within the bounds of [`httpclient`]'s module doc; the body kept for `-s`/`-r` is
+//! [`MATCH_BODY`] bytes at most.
 
 use super::httpclient::{self, ExchangeTimes, Request, Response};
 use super::netio::{self, Conn, Family};
@@ -14,6 +24,7 @@ use base64::Engine;
 use clap::Parser;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use regex::bytes::{Regex, RegexBuilder};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -35,6 +46,16 @@ output names each failing virtual host and why, and -w/-c then apply to the numb
 percentage (N%) of failing virtual hosts (default: the worst virtual host's state).\n\n\
 FILE has one virtual host a line: NAME [ADDRESS[:PORT]] [/URI] [STATUS[,STATUS...]], where \
 NAME may be a URL (https://NAME:PORT/URI); # starts a comment.\n\n\
+Redirects: -f sticky follows a redirect to any name by connecting to the address the check \
+started from again (the new name goes in the Host header), stickyport keeps the port too; \
+-f follow connects to the new name's addresses, only when each is inside \
+--redirect-networks (the starting address is always allowed; a refusal is CRITICAL). \
+Without --redirect-networks a stand-alone check_http follows redirects anywhere, as \
+monitoring-plugins does; inside the hcoop-monitor daemon the default is its [daemon] \
+redirect_networks (global unicast addresses: never loopback, private, link-local or cloud \
+metadata addresses). More than --max-redirs redirects is WARNING.\n\n\
+Replies are bounded: headers 64 KiB and 256 lines, a Location 8 KiB, the body read up to \
+16 MiB (its size then taken from Content-Length), -s/-r/-R match its first 1 MiB.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
 --version exit 0."
 )]
@@ -119,8 +140,8 @@ pub struct Args {
     #[arg(short = 'd', long = "header-string", value_name = "STRING")]
     pub header_string: Option<String>,
 
-    /// What a redirect means: ok, warning, critical, follow, sticky (keep the address),
-    /// stickyport (keep address and port)
+    /// What a redirect means: ok, warning, critical, follow, sticky (follow, but connect to
+    /// the same address), stickyport (same address and port)
     #[arg(
         short = 'f',
         long = "onredirect",
@@ -129,9 +150,15 @@ pub struct Args {
     )]
     pub onredirect: String,
 
-    /// At most this many redirects are followed
+    /// At most this many redirects are followed; one more is WARNING
     #[arg(long = "max-redirs", value_name = "N", default_value_t = 15)]
     pub max_redirs: u32,
+
+    /// With -f follow, connect only to addresses in these networks (ADDRESS/PREFIX, an
+    /// address, or "global" for global unicast); the starting address is always allowed.
+    /// Default: anywhere (in the daemon: its [daemon] redirect_networks)
+    #[arg(long = "redirect-networks", value_name = "CIDR[,CIDR...]")]
+    pub redirect_networks: Option<String>,
 
     /// Request method
     #[arg(short = 'j', long = "method", value_name = "METHOD")]
@@ -215,6 +242,9 @@ pub struct Args {
     pub vhost_timeout: Option<f64>,
 }
 
+/// Most body bytes held for `-s`, `-r` and `-R` (the rest is read and counted only).
+pub const MATCH_BODY: usize = 1024 * 1024;
+
 /// What a redirect means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnRedirect {
@@ -251,6 +281,8 @@ pub struct HttpCheck {
     pub header_string: Option<String>,
     pub onredirect: OnRedirect,
     pub max_redirs: u32,
+    /// Where `follow` may connect (`None`: the process-wide default).
+    pub redirect_networks: Option<httpclient::RedirectNetworks>,
     pub no_body: bool,
     /// Response time thresholds (one virtual host).
     pub time: Thresholds,
@@ -521,6 +553,13 @@ impl Check for HttpCheck {
             header_string: args.header_string,
             onredirect: parse_onredirect(&args.onredirect)?,
             max_redirs: args.max_redirs,
+            redirect_networks: match &args.redirect_networks {
+                Some(n) => Some(
+                    n.parse()
+                        .map_err(|e| usage(format!("--redirect-networks: {e}")))?,
+                ),
+                None => None,
+            },
             no_body: args.no_body,
             time,
             failing,
@@ -565,8 +604,9 @@ pub struct HttpFacts {
     pub total: Duration,
     /// The redirects followed, as `STATUS -> URL`.
     pub redirects: Vec<String>,
-    /// Following stopped (too many redirects, a loop, a bad Location).
-    pub redirect_error: Option<String>,
+    /// Following stopped (too many redirects, a refused target, a bad Location), and
+    /// what that means.
+    pub redirect_error: Option<(State, String)>,
 }
 
 impl HttpFacts {
@@ -589,18 +629,34 @@ impl HttpCheck {
             ..Default::default()
         };
         let mut url = target.url();
-        let mut address = target.address.clone();
-        let mut seen = vec![url.to_string()];
+        facts.url = url.to_string();
+        let first = target.address.as_deref().unwrap_or(&url.host);
+        // every hop connects to addresses resolved once (and checked, for follow)
+        let mut addrs = match netio::resolve(first, url.port, self.family).await {
+            Ok(a) => a,
+            Err(e) => {
+                facts.error = Some(e.to_string());
+                facts.total = start.elapsed();
+                return facts;
+            }
+        };
+        let mut connect_name = first.to_string();
+        let networks = self
+            .redirect_networks
+            .clone()
+            .or_else(httpclient::default_redirect_networks);
+        let mut origin: Option<IpAddr> = None;
         loop {
             facts.url = url.to_string();
-            let connect_to = address.clone().unwrap_or_else(|| url.host.clone());
-            let connected = match netio::connect(&connect_to, url.port, self.family).await {
+            let connected = match netio::connect_addrs(&addrs, &connect_name).await {
                 Ok(c) => c,
                 Err(e) => {
                     facts.error = Some(e.to_string());
                     break;
                 }
             };
+            let here = connected.addr.ip();
+            let origin_ip = *origin.get_or_insert(here);
             facts.connect = connected.time;
             let mut conn = if url.tls {
                 let hs = self.tls.handshake(connected.stream, &url.host).await;
@@ -631,62 +687,91 @@ impl HttpCheck {
                 headers: self.headers.clone(),
                 body: self.body.clone(),
             };
-            let limit = if self.no_body {
-                0
+            let (read, keep) = if self.no_body {
+                (0, 0)
             } else {
-                self.size_max.map_or(16 << 20, |m| m + 1).max(1 << 20)
+                (httpclient::MAX_BODY, MATCH_BODY)
             };
-            match httpclient::exchange(&mut conn, &req, limit).await {
-                Ok((resp, times)) => {
-                    facts.times = times;
-                    let follow = matches!(
-                        self.onredirect,
-                        OnRedirect::Follow | OnRedirect::Sticky | OnRedirect::StickyPort
-                    );
-                    let location = resp.header("location").map(str::to_string);
-                    let is_redirect = (300..400).contains(&resp.status) && resp.status != 304;
-                    facts.response = Some(resp);
-                    if !(follow && is_redirect) {
+            let (resp, times) =
+                match httpclient::exchange_bounded(&mut conn, &req, read, keep).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        facts.error = Some(format!("{e} ({url})"));
                         break;
                     }
-                    let Some(loc) = location else {
-                        facts.redirect_error = Some("redirect without a Location".into());
-                        break;
-                    };
-                    let mut next = match httpclient::resolve_location(&url, &loc) {
-                        Ok(u) => u,
+                };
+            facts.times = times;
+            let follow = matches!(
+                self.onredirect,
+                OnRedirect::Follow | OnRedirect::Sticky | OnRedirect::StickyPort
+            );
+            let location = resp.header("location").map(str::to_string);
+            let status = resp.status;
+            let is_redirect = (300..400).contains(&status) && status != 304;
+            facts.response = Some(resp);
+            if !(follow && is_redirect) {
+                break;
+            }
+            let Some(loc) = location else {
+                facts.redirect_error =
+                    Some((State::Critical, "redirect without a Location".into()));
+                break;
+            };
+            let mut next = match httpclient::resolve_location(&url, &loc) {
+                Ok(u) => u,
+                Err(e) => {
+                    facts.redirect_error = Some((State::Critical, e));
+                    break;
+                }
+            };
+            if self.onredirect == OnRedirect::StickyPort {
+                next.port = url.port;
+            }
+            if facts.redirects.len() as u32 >= self.max_redirs {
+                facts.redirect_error = Some((
+                    State::Warning,
+                    format!(
+                        "maximum redirection depth {} exceeded - {next}",
+                        self.max_redirs
+                    ),
+                ));
+                break;
+            }
+            addrs = match self.onredirect {
+                // stay on the address the check started from, whatever the name
+                OnRedirect::Sticky | OnRedirect::StickyPort => {
+                    vec![SocketAddr::new(origin_ip, next.port)]
+                }
+                // the same name stays on the address it was reached at
+                _ if next.host.eq_ignore_ascii_case(&url.host) => {
+                    vec![SocketAddr::new(here, next.port)]
+                }
+                _ => {
+                    let found = match netio::resolve(&next.host, next.port, self.family).await {
+                        Ok(a) => a,
                         Err(e) => {
-                            facts.redirect_error = Some(e);
+                            facts.url = next.to_string();
+                            facts.error = Some(e.to_string());
                             break;
                         }
                     };
-                    match self.onredirect {
-                        OnRedirect::StickyPort => next.port = url.port,
-                        OnRedirect::Sticky => {}
-                        _ if next.host != url.host => address = None,
-                        _ => {}
-                    }
-                    let status = facts.response.as_ref().map_or(0, |r| r.status);
-                    facts.redirects.push(format!("{status} -> {next}"));
-                    if facts.redirects.len() as u32 > self.max_redirs {
-                        facts.redirect_error = Some(format!(
-                            "more than {} redirects (--max-redirs)",
-                            self.max_redirs
+                    let refused = found.iter().find_map(|a| {
+                        httpclient::redirect_allowed(networks.as_ref(), Some(origin_ip), a.ip())
+                            .err()
+                    });
+                    if let Some(why) = refused {
+                        facts.redirect_error = Some((
+                            State::Critical,
+                            format!("redirect to {next} refused: {why}"),
                         ));
                         break;
                     }
-                    if seen.contains(&next.to_string()) {
-                        facts.redirect_error = Some(format!("redirect loop at {next}"));
-                        break;
-                    }
-                    seen.push(next.to_string());
-                    url = next;
+                    found
                 }
-                Err(e) => {
-                    facts.error = Some(format!("{e} ({url})"));
-                    break;
-                }
-            }
+            };
+            connect_name = next.host.clone();
+            facts.redirects.push(format!("{status} -> {next}"));
+            url = next;
         }
         facts.total = start.elapsed();
         facts
@@ -760,15 +845,20 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
         return CheckResult::unknown(format!("no response from {}", facts.url));
     };
     let secs = facts.total.as_secs_f64();
-    let page = resp.header_bytes + 4 + resp.body.len();
+    // a body cut at the read limit counts as long as it said it was
+    let body_len = match resp.content_length {
+        Some(l) if resp.truncated && !check.no_body => l,
+        _ => resp.body_len,
+    };
+    let page = (resp.header_bytes as u64 + 4).saturating_add(body_len);
     let mut problems: Vec<(State, String)> = Vec::new();
     if let Some((s, t)) = &cert {
         if check.cert_days.is_some() || *s != State::Ok {
             problems.push((*s, t.clone()));
         }
     }
-    if let Some(e) = &facts.redirect_error {
-        problems.push((State::Critical, e.clone()));
+    if let Some((s, e)) = &facts.redirect_error {
+        problems.push((*s, e.clone()));
     }
     let expected = target.expect.as_ref().unwrap_or(&check.expect);
     let status_state = if !expected.is_empty() {
@@ -836,11 +926,23 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
             }
         }
     }
-    if check.size_min.is_some_and(|m| page < m) {
+    if check.size_min.is_some_and(|m| page < m as u64) {
         problems.push((State::Warning, format!("page size {page} too small")));
     }
-    if check.size_max.is_some_and(|m| page > m) {
+    if check.size_max.is_some_and(|m| page > m as u64) {
         problems.push((State::Warning, format!("page size {page} too large")));
+    } else if check.size_max.is_some()
+        && !check.no_body
+        && resp.truncated
+        && resp.content_length.is_none()
+    {
+        problems.push((
+            State::Warning,
+            format!(
+                "page longer than the {} bytes read, its size is unknown",
+                httpclient::MAX_BODY
+            ),
+        ));
     }
     let time_state = check.time.state(secs);
     if time_state != State::Ok {
@@ -1011,6 +1113,7 @@ mod tests {
         let head = format!("{status_line}\r\nServer: nginx\r\nContent-Type: text/html");
         let mut resp = httpclient::parse_head(head.as_bytes()).unwrap();
         resp.body = body.as_bytes().to_vec();
+        resp.body_len = body.len() as u64;
         HttpFacts {
             url: "http://www.test/".into(),
             vhost: "www.test".into(),
@@ -1155,6 +1258,54 @@ mod tests {
     }
 
     #[test]
+    fn redirect_results_and_bounded_bodies() {
+        let c = check(&["-H", "www.test", "-f", "follow"]).unwrap();
+        assert_eq!(c.max_redirs, 15);
+        assert_eq!(c.redirect_networks, None);
+        let mut f = page("HTTP/1.1 301 Moved Permanently", "", 2);
+        f.redirect_error = Some((
+            State::Warning,
+            "maximum redirection depth 15 exceeded - http://www.test/loop".into(),
+        ));
+        assert_eq!(
+            eval(&f, &c),
+            "HTTP WARNING - maximum redirection depth 15 exceeded - http://www.test/loop - HTTP/1.1 301 Moved Permanently - 74 bytes in 0.002 second response time | time=0.002s;;;0;10 size=74B;;;0\n"
+        );
+        f.redirect_error = Some((
+            State::Critical,
+            "redirect to http://169.254.169.254/ refused: 169.254.169.254 is outside the allowed networks (cloud metadata)".into(),
+        ));
+        assert_eq!(evaluate(&f, &c, &c.targets[0], 0).state(), State::Critical);
+        let c = check(&[
+            "-H",
+            "www.test",
+            "--redirect-networks",
+            "global,192.0.2.0/24",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.redirect_networks,
+            Some("global,192.0.2.0/24".parse().unwrap())
+        );
+        // a body cut at the read limit is as long as its Content-Length said
+        let c = check(&["-H", "www.test", "-m", "10:1000000"]).unwrap();
+        let mut f = page("HTTP/1.1 200 OK", "x", 2);
+        let resp = f.response.as_mut().unwrap();
+        resp.truncated = true;
+        resp.content_length = Some(1 << 30);
+        assert_eq!(
+            evaluate(&f, &c, &c.targets[0], 0).summary,
+            "page size 1073741883 too large - HTTP/1.1 200 OK - 1073741883 bytes in 0.002 second response time"
+        );
+        let resp = f.response.as_mut().unwrap();
+        resp.content_length = None;
+        assert_eq!(
+            evaluate(&f, &c, &c.targets[0], 0).summary,
+            "page longer than the 16777216 bytes read, its size is unknown - HTTP/1.1 200 OK - 60 bytes in 0.002 second response time"
+        );
+    }
+
+    #[test]
     fn bad_options_are_usage_errors() {
         assert_eq!(
             check(&[]).unwrap_err().0,
@@ -1162,6 +1313,12 @@ mod tests {
         );
         assert!(check(&["-H", "x", "-u", "nopath"]).is_err());
         assert!(check(&["-H", "x", "-f", "sideways"]).is_err());
+        assert_eq!(
+            check(&["-H", "x", "--redirect-networks", "10.0.0.0/33"])
+                .unwrap_err()
+                .0,
+            "--redirect-networks: '10.0.0.0/33' is not a network (ADDRESS/PREFIX, e.g. 192.0.2.0/24)"
+        );
         assert!(check(&["-H", "x", "-r", "("]).is_err());
         assert!(check(&["-H", "x", "-m", "10:5"]).is_err());
         assert!(check(&["-H", "x", "-a", "user"]).is_err());

@@ -110,8 +110,15 @@ pub struct Connected {
 
 /// Connects to the first address of `host` that accepts.
 pub async fn connect(host: &str, port: u16, family: Family) -> Result<Connected, ConnectError> {
+    let addrs = resolve(host, port, family).await?;
+    connect_addrs(&addrs, host).await
+}
+
+/// Connects to the first of these (already resolved) addresses that accepts; `host`
+/// names them in errors.
+pub async fn connect_addrs(addrs: &[SocketAddr], host: &str) -> Result<Connected, ConnectError> {
     let mut last = None;
-    for addr in resolve(host, port, family).await? {
+    for &addr in addrs {
         let start = Instant::now();
         match TcpStream::connect(addr).await {
             Ok(stream) => {
