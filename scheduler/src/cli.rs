@@ -1,6 +1,7 @@
 //! The command line of `hcoop-monitor` (also read by the generator of its man page,
 //! shell completions and packaging files).
 
+use crate::client::Endpoint;
 use crate::config::Config;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -42,7 +43,8 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
-    /// Acknowledge a problem of the running daemon (HOST or HOST/SERVICE)
+    /// Acknowledge a problem of the running daemon (HOST or HOST/SERVICE); the author
+    /// is the user running this command
     Ack {
         target: String,
         /// Comment
@@ -54,17 +56,71 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
+    /// Remove the acknowledgement of a host or service
+    Unack {
+        target: String,
+        #[command(flatten)]
+        api: Api,
+    },
     /// Schedule a downtime in the running daemon (HOST or HOST/SERVICE)
     Downtime {
         target: String,
-        /// How long, e.g. 30m or 2h
+        /// How long, e.g. 30m or 2h (at most max_downtime, 30 days by default)
         #[arg(short = 'd', long)]
         duration: String,
+        /// When it starts: Unix seconds, +DURATION from now, or YYYY-MM-DD HH:MM[:SS]
+        /// (UTC) (default: now)
+        #[arg(short = 's', long)]
+        start: Option<String>,
         /// Comment
         #[arg(short = 'm', long, default_value = "scheduled downtime")]
         comment: String,
         #[command(flatten)]
         api: Api,
+    },
+    /// List the downtimes, with their ids and authors
+    Downtimes {
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Cancel a downtime by its id
+    CancelDowntime {
+        id: u64,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Leave a comment on a host or service
+    Comment {
+        target: String,
+        /// The comment
+        #[arg(short = 'm', long)]
+        comment: String,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// List the comments, with their ids and authors
+    Comments {
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Delete a comment by its id
+    DeleteComment {
+        id: u64,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Make the running daemon read its configuration again; says whether it took
+    Reload {
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Make an API token for NAME (for writes over the TCP API), add its hash to the
+    /// credentials file and print the token once
+    Token {
+        name: String,
+        /// The credentials file (default: credentials_file of the configuration)
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Serve an nrpe.cfg (given with -c) to Nagios's check_nrpe, as nrpe does
     Nrpe(crate::nrpe::NrpeArgs),
@@ -73,16 +129,53 @@ pub enum Command {
 /// Where the running daemon's API is.
 #[derive(clap::Args, Debug)]
 pub struct Api {
-    /// The daemon's status address (default: `listen` of the configuration)
+    /// The control socket (default: socket of the configuration)
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Use the TCP API at this address instead of the control socket
     #[arg(long, value_name = "ADDRESS:PORT")]
     pub api: Option<String>,
+    /// A file holding the API token for writes over --api (or the environment variable
+    /// HCOOP_MONITOR_TOKEN)
+    #[arg(long, value_name = "FILE", requires = "api")]
+    pub token_file: Option<PathBuf>,
 }
 
 impl Api {
-    /// The address given with `--api`, else `listen` of the configuration.
-    pub fn address(&self, config: &Config) -> String {
-        self.api
-            .clone()
-            .unwrap_or_else(|| config.daemon.listen.clone())
+    /// The control socket (trusting root, this user and the daemon's configured user),
+    /// or the TCP API with `--api`.
+    pub fn endpoint(&self, config: &Config) -> anyhow::Result<Endpoint> {
+        if let Some(addr) = &self.api {
+            let token = match &self.token_file {
+                Some(f) => Some(
+                    std::fs::read_to_string(f)
+                        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", f.display()))?
+                        .trim()
+                        .to_string(),
+                ),
+                None => std::env::var("HCOOP_MONITOR_TOKEN").ok(),
+            };
+            return Ok(Endpoint::Tcp {
+                addr: addr.clone(),
+                token,
+            });
+        }
+        // SAFETY: geteuid has no preconditions.
+        let mut trusted = vec![0, unsafe { libc::geteuid() }];
+        if let Some((uid, _)) = config
+            .daemon
+            .user
+            .as_deref()
+            .and_then(crate::auth::user_ids)
+        {
+            trusted.push(uid);
+        }
+        Ok(Endpoint::Socket {
+            path: self
+                .socket
+                .clone()
+                .unwrap_or_else(|| config.daemon.socket.clone()),
+            trusted,
+        })
     }
 }

@@ -1,33 +1,123 @@
-//! The `status`, `ack` and `downtime` commands: small HTTP/1.1 requests to the running
-//! daemon's API on its listen address.
+//! The `status`, `ack`, `downtime`, ... commands: small HTTP/1.1 requests to the running
+//! daemon, through its control socket (authenticated by our uid; the daemon must be
+//! root, us, or its configured user, so no member can stand in for it) or, with
+//! `--api`, over TCP with a token for writes.
 
-use crate::http::{AckRequest, DowntimeRequest, Problems, View};
+use crate::http::{
+    AckRequest, CommentRequest, CommentView, DowntimeRequest, DowntimeView, Problems, View,
+};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::Duration;
 
-/// Sends one request and returns the JSON body of a 2xx answer; an error answer's
-/// `error` text otherwise.
-pub fn request(
-    addr: &str,
-    method: &str,
-    path: &str,
-    body: Option<String>,
-) -> Result<serde_json::Value> {
-    let mut s = TcpStream::connect(addr).with_context(|| {
-        format!("cannot reach the daemon at {addr} (is hcoop-monitor running?)")
-    })?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let body = body.unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )?;
+/// The longest answer read from the daemon.
+const MAX_ANSWER: u64 = 64 * 1024 * 1024;
+
+/// Where the daemon is and how to prove who we are.
+#[derive(Debug, Clone)]
+pub enum Endpoint {
+    /// The control socket; the daemon's uid must be one of `trusted`.
+    Socket { path: PathBuf, trusted: Vec<u32> },
+    /// The TCP API; writes need a token.
+    Tcp { addr: String, token: Option<String> },
+}
+
+/// The uid of the process at the other end of a Unix socket.
+fn peer_uid(s: &UnixStream) -> Result<u32> {
+    use std::os::fd::AsRawFd;
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: cred and len are valid out pointers of the sizes given.
+    let r = unsafe {
+        libc::getsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        bail!(
+            "cannot read the daemon's credentials: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(cred.uid)
+}
+
+fn exchange<S: Read + Write>(mut s: S, head: &str, body: &str) -> Result<Vec<u8>> {
+    s.write_all(head.as_bytes())?;
+    s.write_all(body.as_bytes())?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8_lossy(&raw);
+    s.take(MAX_ANSWER).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+impl Endpoint {
+    /// Sends one request and returns the JSON body of a 2xx answer; an error answer's
+    /// `error` text otherwise.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<serde_json::Value> {
+        let body = body.unwrap_or_default();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        let raw = match self {
+            Endpoint::Socket {
+                path: socket,
+                trusted,
+            } => {
+                let s = UnixStream::connect(socket).with_context(|| {
+                    format!(
+                        "cannot reach the daemon on {} (is hcoop-monitor running?)",
+                        socket.display()
+                    )
+                })?;
+                let uid = peer_uid(&s)?;
+                if !trusted.contains(&uid) {
+                    bail!(
+                        "{} is served by {} (uid {uid}), not by the daemon: refusing to talk to it",
+                        socket.display(),
+                        crate::auth::user_name(uid)
+                    );
+                }
+                s.set_read_timeout(Some(Duration::from_secs(60)))?;
+                head.push_str("\r\n");
+                exchange(s, &head, &body)?
+            }
+            Endpoint::Tcp { addr, token } => {
+                let s = TcpStream::connect(addr).with_context(|| {
+                    format!("cannot reach the daemon at {addr} (is hcoop-monitor running?)")
+                })?;
+                s.set_read_timeout(Some(Duration::from_secs(60)))?;
+                head = head.replace("Host: localhost", &format!("Host: {addr}"));
+                if let Some(t) = token {
+                    head.push_str(&format!("Authorization: Bearer {t}\r\n"));
+                }
+                head.push_str("\r\n");
+                exchange(s, &head, &body)?
+            }
+        };
+        parse_answer(&raw)
+    }
+}
+
+/// The JSON of a 2xx answer; the `error` text of any other.
+fn parse_answer(raw: &[u8]) -> Result<serde_json::Value> {
+    let text = String::from_utf8_lossy(raw);
     let (head, body) = text
         .split_once("\r\n\r\n")
         .context("malformed answer from the daemon")?;
@@ -57,6 +147,20 @@ pub fn request(
     Ok(json)
 }
 
+/// One request to the TCP API without credentials (reads).
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<serde_json::Value> {
+    Endpoint::Tcp {
+        addr: addr.to_string(),
+        token: None,
+    }
+    .request(method, path, body)
+}
+
 fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
@@ -72,15 +176,23 @@ fn dechunk(mut body: &str) -> String {
     out
 }
 
+/// A line of text for a terminal: control characters (which could rewrite the screen)
+/// shown as `?`.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 /// The services table of the running daemon, problems first; the exit code is the
 /// worst service state.
-pub fn status(addr: &str, problems_only: bool) -> Result<(String, i32)> {
+pub fn status(api: &Endpoint, problems_only: bool) -> Result<(String, i32)> {
     let views: Vec<View> = if problems_only {
-        let p: Problems = serde_json::from_value(request(addr, "GET", "/api/problems", None)?)?;
+        let p: Problems = serde_json::from_value(api.request("GET", "/api/problems", None)?)?;
         p.hosts.into_iter().chain(p.services).collect()
     } else {
-        let hosts: Vec<View> = serde_json::from_value(request(addr, "GET", "/api/hosts", None)?)?;
-        let svcs: Vec<View> = serde_json::from_value(request(addr, "GET", "/api/services", None)?)?;
+        let hosts: Vec<View> = serde_json::from_value(api.request("GET", "/api/hosts", None)?)?;
+        let svcs: Vec<View> = serde_json::from_value(api.request("GET", "/api/services", None)?)?;
         hosts.into_iter().chain(svcs).collect()
     };
     let mut views = views;
@@ -95,8 +207,8 @@ pub fn status(addr: &str, problems_only: bool) -> Result<(String, i32)> {
     let mut worst = hcoop_plugins::plugin::State::Ok;
     for v in &views {
         let mut flags = String::new();
-        if v.acknowledged {
-            flags.push_str(" [ack]");
+        if let Some(a) = &v.ack {
+            flags.push_str(&format!(" [ack by {}]", a.author));
         }
         if v.in_downtime {
             flags.push_str(" [downtime]");
@@ -109,40 +221,161 @@ pub fn status(addr: &str, problems_only: bool) -> Result<(String, i32)> {
                 worst = worst.worst(s);
             }
         }
-        out.push_str(&format!(
-            "{:w$}  {:11}  {:9}  {}{flags}\n",
+        out.push_str(&printable(&format!(
+            "{:w$}  {:11}  {:9}  {}{flags}",
             v.name(),
             v.state,
             format!("{} {}/{}", v.state_type, v.attempt, v.max_check_attempts),
             v.output.lines().next().unwrap_or("")
-        ));
+        )));
+        out.push('\n');
     }
     Ok((out, worst.exit_code()))
 }
 
 /// Acknowledges a problem.
-pub fn ack(addr: &str, req: &AckRequest) -> Result<()> {
-    request(addr, "POST", "/api/ack", Some(serde_json::to_string(req)?))?;
+pub fn ack(api: &Endpoint, req: &AckRequest) -> Result<()> {
+    api.request("POST", "/api/ack", Some(serde_json::to_string(req)?))?;
+    Ok(())
+}
+
+/// `?target=...` with the target percent-encoded.
+fn target_query(target: &str) -> String {
+    let mut q = String::from("?target=");
+    for b in target.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            q.push(b as char);
+        } else {
+            q.push_str(&format!("%{b:02X}"));
+        }
+    }
+    q
+}
+
+/// Removes an acknowledgement.
+pub fn unack(api: &Endpoint, target: &str) -> Result<()> {
+    api.request("DELETE", &format!("/api/ack{}", target_query(target)), None)?;
     Ok(())
 }
 
 /// Schedules a downtime; returns its id.
-pub fn downtime(addr: &str, req: &DowntimeRequest) -> Result<u64> {
-    let v = request(
-        addr,
-        "POST",
-        "/api/downtime",
-        Some(serde_json::to_string(req)?),
-    )?;
+pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<u64> {
+    let v = api.request("POST", "/api/downtime", Some(serde_json::to_string(req)?))?;
     v.get("id")
         .and_then(|i| i.as_u64())
         .context("answer without an id")
 }
 
+/// Every downtime, as a table.
+pub fn downtimes(api: &Endpoint) -> Result<String> {
+    let list: Vec<DowntimeView> =
+        serde_json::from_value(api.request("GET", "/api/downtimes", None)?)?;
+    let mut out = String::from("ID  TARGET  START  END  AUTHOR  COMMENT\n");
+    for d in list {
+        let t = &d.downtime;
+        out.push_str(&printable(&format!(
+            "{}  {}  {}  {}  {}  {}{}",
+            t.id,
+            d.target,
+            time(t.start),
+            time(t.end),
+            t.author,
+            t.comment,
+            if d.in_effect { "  [in effect]" } else { "" }
+        )));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Every comment, as a table.
+pub fn comments(api: &Endpoint) -> Result<String> {
+    let list: Vec<CommentView> =
+        serde_json::from_value(api.request("GET", "/api/comments", None)?)?;
+    let mut out = String::from("ID  TARGET  TIME  AUTHOR  COMMENT\n");
+    for c in list {
+        let t = &c.comment;
+        out.push_str(&printable(&format!(
+            "{}  {}  {}  {}  {}",
+            t.id,
+            c.target,
+            time(t.time),
+            t.author,
+            t.text
+        )));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Adds a comment; returns its id.
+pub fn comment(api: &Endpoint, req: &CommentRequest) -> Result<u64> {
+    let v = api.request("POST", "/api/comment", Some(serde_json::to_string(req)?))?;
+    v.get("id")
+        .and_then(|i| i.as_u64())
+        .context("answer without an id")
+}
+
+fn time(t: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(t)).to_string()
+}
+
+/// A start time as the CLI takes it: Unix seconds, `+DURATION` from now, or an RFC 3339
+/// date and time (`2026-12-24T18:00:00Z`, `2026-12-24 18:00`, UTC when no offset).
+pub fn parse_start(text: &str, now: u64) -> Result<u64> {
+    let text = text.trim();
+    if let Ok(n) = text.parse::<u64>() {
+        return Ok(n);
+    }
+    if let Some(rel) = text.strip_prefix('+') {
+        let d = humantime::parse_duration(rel).with_context(|| format!("start '{text}'"))?;
+        return Ok(now.saturating_add(d.as_secs()));
+    }
+    let t = humantime::parse_rfc3339_weak(text)
+        .or_else(|_| humantime::parse_rfc3339_weak(&format!("{text}:00")))
+        .with_context(|| {
+            format!("start '{text}': expected Unix seconds, +DURATION or YYYY-MM-DD HH:MM[:SS]")
+        })?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()))
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn dechunks() {
         assert_eq!(super::dechunk("3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"), "abcde");
+    }
+
+    #[test]
+    fn start_times() {
+        assert_eq!(parse_start("1700000000", 5).unwrap(), 1_700_000_000);
+        assert_eq!(parse_start("+1h", 100).unwrap(), 3700);
+        assert_eq!(parse_start("2026-12-24 18:00", 0).unwrap(), 1_798_135_200);
+        assert_eq!(
+            parse_start("2026-12-24T18:00:00Z", 0).unwrap(),
+            1_798_135_200
+        );
+        assert!(parse_start("tomorrow", 0).is_err());
+    }
+
+    #[test]
+    fn queries_and_terminal_text() {
+        assert_eq!(target_query("web/a b&c"), "?target=web/a%20b%26c");
+        assert_eq!(printable("a\u{1b}[2Jb\r"), "a?[2Jb?");
+    }
+
+    #[test]
+    fn answers() {
+        let ok =
+            parse_answer(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n{\"id\":3}")
+                .unwrap();
+        assert_eq!(ok["id"], 3);
+        let e = parse_answer(b"HTTP/1.1 401 Unauthorized\r\n\r\n{\"error\":\"unknown token\"}")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "unknown token");
     }
 }

@@ -308,6 +308,40 @@ pub struct Daemon {
         with = "humantime_serde_compat"
     )]
     pub retention_interval: Duration,
+    /// The user the daemon runs as: started as root, it binds its sockets, opens its
+    /// state, then drops to this user, keeping only the capabilities its checks need
+    /// (see SECURITY.md). Unset: it stays as started.
+    pub user: Option<String>,
+    /// The control socket: `hcoop-monitor status/ack/downtime/...` talk to the daemon
+    /// through it, authenticated by the peer's uid (root, the daemon's user,
+    /// `admin_users`, members of `admin_groups`). Its directory is made by the daemon
+    /// and must not be writable by anyone else.
+    #[serde(default = "default_socket")]
+    pub socket: PathBuf,
+    /// Users (names) who may use the control socket besides root and the daemon's user.
+    #[serde(default)]
+    pub admin_users: Vec<String>,
+    /// Groups whose members may use the control socket.
+    #[serde(default)]
+    pub admin_groups: Vec<String>,
+    /// API tokens for writes over `listen` (`NAME:SHA256` lines, made by `hcoop-monitor
+    /// token NAME`); without it, the TCP API is read-only.
+    pub credentials_file: Option<PathBuf>,
+    /// Whether reads over `listen` need a token too (default: open, on loopback).
+    #[serde(default)]
+    pub require_auth_for_reads: bool,
+    /// The longest downtime that may be scheduled.
+    #[serde(default = "default_max_downtime", with = "humantime_serde_compat")]
+    pub max_downtime: Duration,
+    /// How many downtimes, and how many comments, may exist at once (each).
+    #[serde(default = "default_max_entries")]
+    pub max_downtimes: usize,
+    /// Connections the API serves at once over TCP and the control socket (each).
+    #[serde(default = "default_api_connections")]
+    pub api_max_connections: usize,
+    /// Connections one peer address (TCP) or one uid (control socket) may hold at once.
+    #[serde(default = "default_api_connections_per_peer")]
+    pub api_max_connections_per_peer: usize,
     /// How many checks may run at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
@@ -324,6 +358,12 @@ pub struct Daemon {
     /// Per-plugin CPU time limit in seconds (RLIMIT_CPU).
     #[serde(default = "default_cpu")]
     pub plugin_cpu_seconds: u64,
+    /// Where built-in check_http's `-f follow` may follow a member's redirect when the
+    /// check gives no `--redirect-networks`: networks (`ADDRESS/PREFIX` or an address) and
+    /// `global` (global unicast addresses: not loopback, private, link-local, multicast,
+    /// reserved or cloud metadata); the address a check started from is always allowed.
+    #[serde(default = "default_redirect_networks")]
+    pub redirect_networks: Vec<String>,
 }
 
 fn default_listen() -> String {
@@ -334,6 +374,21 @@ fn default_state_file() -> PathBuf {
 }
 fn default_retention_interval() -> Duration {
     Duration::from_secs(10)
+}
+fn default_socket() -> PathBuf {
+    PathBuf::from("/run/hcoop-monitor/control.sock")
+}
+fn default_max_downtime() -> Duration {
+    Duration::from_secs(30 * 86400)
+}
+fn default_max_entries() -> usize {
+    1000
+}
+fn default_api_connections() -> usize {
+    256
+}
+fn default_api_connections_per_peer() -> usize {
+    16
 }
 fn default_concurrency() -> usize {
     64
@@ -351,6 +406,9 @@ fn default_as_mib() -> u64 {
 }
 fn default_cpu() -> u64 {
     60
+}
+fn default_redirect_networks() -> Vec<String> {
+    vec!["global".into()]
 }
 
 impl Default for Daemon {
@@ -510,6 +568,14 @@ impl Config {
                         defaults = d;
                     }
                     if let Some(d) = f.daemon {
+                        if let Err(e) = hcoop_plugins::checks::httpclient::RedirectNetworks::parse_list(
+                            &d.redirect_networks,
+                        ) {
+                            errors.push(format!(
+                                "{}: [daemon] redirect_networks: {e}",
+                                origin(path.as_deref())
+                            ));
+                        }
                         config.daemon = d;
                     }
                     if f.smtp.is_some() {
@@ -672,6 +738,7 @@ impl Config {
                 config.daemon.listen
             ));
         }
+        errors.extend(daemon_problems(&config.daemon));
         errors.extend(config.forward.validate(&config));
         if errors.is_empty() {
             Ok(config)
@@ -684,6 +751,45 @@ impl Config {
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
     }
+}
+
+/// Problems of the `[daemon]` section's API settings.
+fn daemon_problems(d: &Daemon) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (key, value) in [
+        ("max_downtimes", d.max_downtimes),
+        ("api_max_connections", d.api_max_connections),
+        ("api_max_connections_per_peer", d.api_max_connections_per_peer),
+    ] {
+        if value == 0 {
+            errors.push(format!("[daemon] {key}: must be at least 1"));
+        }
+    }
+    if d.max_downtime.is_zero() {
+        errors.push("[daemon] max_downtime: must be longer than 0s".into());
+    }
+    if let Some(u) = &d.user {
+        if crate::auth::user_ids(u).is_none() {
+            errors.push(format!("[daemon] user: no user named '{u}'"));
+        }
+    }
+    for u in &d.admin_users {
+        if crate::auth::user_ids(u).is_none() {
+            errors.push(format!("[daemon] admin_users: no user named '{u}'"));
+        }
+    }
+    for g in &d.admin_groups {
+        if crate::auth::group_id(g).is_none() {
+            errors.push(format!("[daemon] admin_groups: no group named '{g}'"));
+        }
+    }
+    if d.socket.as_os_str().is_empty() || d.socket.file_name().is_none() {
+        errors.push(format!(
+            "[daemon] socket = '{}': expected a file path",
+            d.socket.display()
+        ));
+    }
+    errors
 }
 
 /// A service's own settings over its template's.

@@ -8,6 +8,7 @@
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
 use crate::notify::{Notice, Notifier};
+use crate::journal::{Durability, Journal};
 use crate::nrpe::Served;
 use crate::retention;
 use crate::state::{
@@ -20,6 +21,14 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
+
+/// The host of the daemon's own checks ([`Core::set_self_check`]).
+pub const SELF_HOST: &str = "hcoop-monitor";
+/// The self-check service of the state files.
+pub const RETENTION_CHECK: &str = "retention";
+
+/// The output of a host without a check command.
+pub const NO_HOST_CHECK: &str = "no host check configured: assumed UP\n";
 
 /// Unix seconds now.
 pub fn unix_now() -> Time {
@@ -98,6 +107,9 @@ pub struct Core {
     notices: mpsc::UnboundedSender<Notice>,
     /// The sinks every result is forwarded to (none until [`run`] starts them).
     pub forward: crate::forward::Forwarder,
+    /// The state journal every change goes to ([`Core::persist`]); `None` (nothing
+    /// saved) until [`run`] opens it; moved to the new Core on reload.
+    pub journal: Option<Journal>,
 }
 
 impl Core {
@@ -118,6 +130,12 @@ impl Core {
                 let mut e = Entry::new(h.name.clone(), i, h.check.clone(), &h.schedule, limits);
                 if let Some(r) = hosts_old.remove(&h.name) {
                     e.record = r;
+                }
+                if e.check.is_none() {
+                    // never scheduled: shown as UP, saying why, rather than PENDING forever
+                    e.record.checked = true;
+                    e.record.state = HostState::Up;
+                    e.record.output = NO_HOST_CHECK.into();
                 }
                 e
             })
@@ -145,7 +163,7 @@ impl Core {
                 e
             })
             .collect();
-        Core {
+        let mut core = Core {
             config,
             hosts,
             services,
@@ -154,7 +172,23 @@ impl Core {
             started: unix_now(),
             notices,
             forward: Default::default(),
+            journal: None,
+        };
+        // the daemon's own checks (hcoop-monitor/...) are kept across reloads
+        let mut own: Vec<_> = services_old
+            .into_iter()
+            .filter_map(|(k, r)| {
+                let name = k.strip_prefix(SELF_HOST)?.strip_prefix('/')?.to_string();
+                Some((name, r))
+            })
+            .collect();
+        own.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, r) in own {
+            if core.self_check(&name).is_none() {
+                core.add_self_check(&name, r);
+            }
         }
+        core
     }
 
     /// The records by key, for saving or for a rebuild.
@@ -221,6 +255,7 @@ impl Core {
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
+                let _ = self.persist(target, Durability::Batched);
                 interval
             }
             Target::Service(i) => {
@@ -233,23 +268,45 @@ impl Core {
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
+                let _ = self.persist(target, Durability::Batched);
                 interval
             }
         }
     }
 
-    /// Starts and ends downtimes; sends their notifications.
+    /// Starts and ends downtimes; sends their notifications; journals the records they
+    /// changed; updates the retention self-check.
     pub fn tick(&mut self, now: Time) {
+        fn marks<C>(r: &Record<C>) -> Vec<(u64, bool)> {
+            r.downtimes.iter().map(|d| (d.id, d.started)).collect()
+        }
         for i in 0..self.hosts.len() {
             let e = &mut self.hosts[i];
+            if e.record.downtimes.is_empty() {
+                continue;
+            }
+            let before = marks(&e.record);
             let n = e.record.tick(now, &e.policy);
+            let changed = before != marks(&e.record);
             self.send(Target::Host(i), &n);
+            if changed {
+                let _ = self.persist(Target::Host(i), Durability::Batched);
+            }
         }
         for i in 0..self.services.len() {
             let e = &mut self.services[i];
+            if e.record.downtimes.is_empty() {
+                continue;
+            }
+            let before = marks(&e.record);
             let n = e.record.tick(now, &e.policy);
+            let changed = before != marks(&e.record);
             self.send(Target::Service(i), &n);
+            if changed {
+                let _ = self.persist(Target::Service(i), Durability::Batched);
+            }
         }
+        self.refresh_retention_check(now);
     }
 
     /// Acknowledges a problem.
@@ -268,7 +325,7 @@ impl Core {
             }
         };
         self.send(target, &n);
-        Ok(())
+        self.persist(target, Durability::Sync)
     }
 
     /// Schedules a downtime; returns its id.
@@ -301,16 +358,187 @@ impl Core {
             Target::Service(i) => self.services[i].record.add_downtime(d),
         }
         self.tick(unix_now());
+        self.persist(target, Durability::Sync)?;
         Ok(id)
     }
 
-    /// Deletes a downtime by id wherever it is.
+    /// Deletes a downtime by id wherever it is (journaled and fsynced before it
+    /// returns; a failure to save is logged and raises the retention self-check).
     pub fn cancel_downtime(&mut self, id: u64) -> bool {
-        self.hosts.iter_mut().any(|e| e.record.cancel_downtime(id))
-            || self
-                .services
-                .iter_mut()
-                .any(|e| e.record.cancel_downtime(id))
+        let target = if let Some(i) = self
+            .hosts
+            .iter_mut()
+            .position(|e| e.record.cancel_downtime(id))
+        {
+            Target::Host(i)
+        } else if let Some(i) = self
+            .services
+            .iter_mut()
+            .position(|e| e.record.cancel_downtime(id))
+        {
+            Target::Service(i)
+        } else {
+            return false;
+        };
+        if let Err(e) = self.persist(target, Durability::Sync) {
+            tracing::error!("downtime {id} cancelled, {e}");
+        }
+        true
+    }
+
+    /// Saves the record of `target` after a change: appends it to the state journal.
+    /// `Durability::Sync` (every admin action: ack, unack, downtimes, comments, ...)
+    /// returns once the line is written and fsynced, so call it before answering, and
+    /// return its error (the change is in effect but not saved); `Durability::Batched`
+    /// (check results, downtimes starting and ending) returns at once, the line is on
+    /// disk within 100 ms. A change of `next_downtime_id` is journaled with it. Without
+    /// a journal (tests, tools) it does nothing.
+    pub fn persist(&mut self, target: Target, durability: Durability) -> Result<(), String> {
+        let Some(j) = self.journal.as_mut() else {
+            return Ok(());
+        };
+        j.note_downtime_id(self.next_downtime_id);
+        match target {
+            Target::Host(i) => {
+                let e = &self.hosts[i];
+                j.host(&e.key, &e.record, durability)
+            }
+            Target::Service(i) => {
+                let e = &self.services[i];
+                j.service(&e.key, &e.record, durability)
+            }
+        }
+    }
+
+    /// Starts a compaction of the state journal when one is due (or `force`): clones
+    /// the records under the lock. Run the result off the lock.
+    pub fn begin_compaction(&mut self, force: bool) -> Option<crate::journal::Compaction> {
+        let j = self.journal.as_ref()?;
+        if j.compacting() || !(force || j.wants_compaction()) {
+            return None;
+        }
+        let (hosts, services) = self.records();
+        let saved = retention::Saved {
+            version: retention::VERSION,
+            saved_at: unix_now(),
+            next_downtime_id: self.next_downtime_id,
+            journal_seq: 0,
+            hosts,
+            services,
+        };
+        self.journal.as_mut()?.begin_compaction(saved)
+    }
+
+    /// Sets a self-check of the daemon: the service `hcoop-monitor/SERVICE`, created on
+    /// first use (host `hcoop-monitor` too), never scheduled, kept across reloads and
+    /// restarts, shown, counted and notified like any service (one attempt makes it
+    /// HARD). Applies a result only when the state or output changed.
+    pub fn set_self_check(&mut self, service: &str, state: State, output: &str) {
+        let i = match self.self_check(service) {
+            Some(i) => i,
+            None => self.add_self_check(service, Record::default()),
+        };
+        let e = &mut self.services[i];
+        if e.record.checked && e.record.state == state && e.record.output == output {
+            return;
+        }
+        let tr = e.record.apply(state, output, unix_now(), &e.policy, true);
+        self.send(Target::Service(i), &tr.notify);
+        let _ = self.persist(Target::Service(i), Durability::Batched);
+    }
+
+    /// The index of a self-check's entry (they are at the end of the list).
+    fn self_check(&self, service: &str) -> Option<usize> {
+        self.services.iter().rposition(|e| {
+            e.key
+                .strip_prefix(SELF_HOST)
+                .and_then(|k| k.strip_prefix('/'))
+                == Some(service)
+        })
+    }
+
+    /// Adds the entry of a self-check (and of its host when needed); returns its index.
+    fn add_self_check(&mut self, service: &str, record: Record<State>) -> usize {
+        let mut schedule = self
+            .config
+            .hosts
+            .first()
+            .map(|h| h.schedule.clone())
+            .unwrap_or_else(|| Schedule {
+                check_interval: Duration::from_secs(60),
+                retry_interval: Duration::from_secs(60),
+                max_check_attempts: 1,
+                timeout: Duration::from_secs(10),
+                notification_interval: Duration::from_secs(0),
+                first_notification_delay: Duration::from_secs(0),
+                contacts: self.config.contacts.iter().map(|c| c.name.clone()).collect(),
+                notifications_enabled: true,
+                flap_detection: false,
+                low_flap_threshold: 5.0,
+                high_flap_threshold: 20.0,
+            });
+        schedule.max_check_attempts = 1;
+        schedule.flap_detection = false;
+        let host = match self.hosts.iter().position(|h| h.key == SELF_HOST) {
+            Some(h) => h,
+            None => {
+                self.config.hosts.push(crate::config::Host {
+                    name: SELF_HOST.into(),
+                    address: "127.0.0.1".into(),
+                    parents: Vec::new(),
+                    check: None,
+                    schedule: schedule.clone(),
+                });
+                let mut record = Record::default();
+                record.checked = true;
+                record.output = "HCOOP-MONITOR UP - the monitoring daemon itself\n".into();
+                self.hosts.push(Entry {
+                    key: SELF_HOST.into(),
+                    host: self.hosts.len(),
+                    record,
+                    check: None,
+                    runnable: None,
+                    policy: schedule.policy(),
+                    schedule: schedule.clone(),
+                    perfdata: Vec::new(),
+                    execution_time: 0.0,
+                    latency: 0.0,
+                });
+                self.hosts.len() - 1
+            }
+        };
+        self.config.services.push(crate::config::Service {
+            host: SELF_HOST.into(),
+            name: service.into(),
+            check: CheckSpec::Builtin {
+                name: "self-check".into(),
+                args: Vec::new(),
+            },
+            schedule: schedule.clone(),
+        });
+        self.services.push(Entry {
+            key: format!("{SELF_HOST}/{service}"),
+            host,
+            record,
+            check: None,
+            runnable: None,
+            policy: schedule.policy(),
+            schedule,
+            perfdata: Vec::new(),
+            execution_time: 0.0,
+            latency: 0.0,
+        });
+        self.services.len() - 1
+    }
+
+    /// Sets the `hcoop-monitor/retention` self-check from the journal's health.
+    fn refresh_retention_check(&mut self, now: Time) {
+        let Some(j) = &self.journal else { return };
+        let acknowledged = self
+            .self_check(RETENTION_CHECK)
+            .is_some_and(|i| self.services[i].record.acknowledged());
+        let (state, output) = j.health(now, acknowledged);
+        self.set_self_check(RETENTION_CHECK, state, &output);
     }
 
     /// Hands notifications to the notifier, with the contacts that want them.
@@ -430,6 +658,34 @@ pub struct Options {
     /// Config file or directory; `None`: the embedded default.
     pub config_path: Option<PathBuf>,
     pub config: Config,
+    /// The control socket, bound before the daemon dropped its privileges (`None`: bound
+    /// at start).
+    pub socket: Option<std::os::unix::net::UnixListener>,
+}
+
+/// The next reload to do: on SIGHUP (`None`: nobody waits for the answer) or asked
+/// through the API (the answer goes back to it).
+async fn next_reload(
+    hup: &mut tokio::signal::unix::Signal,
+    asked: &mut mpsc::Receiver<crate::http::ReloadRequest>,
+) -> Option<crate::http::ReloadRequest> {
+    tokio::select! {
+        _ = hup.recv() => None,
+        Some(reply) = asked.recv() => Some(reply),
+    }
+}
+
+/// `[daemon]` settings a reload cannot apply, as notes for its answer and log.
+fn restart_notes(running: &crate::config::Daemon, new: &crate::config::Daemon) -> Vec<String> {
+    let mut notes = Vec::new();
+    if running.state_file != new.state_file {
+        notes.push(format!(
+            "state_file: {} takes effect at the next restart; states are still written to {}",
+            new.state_file.display(),
+            running.state_file.display()
+        ));
+    }
+    notes
 }
 
 /// Loads the configuration named by `path` (or the embedded default).
@@ -471,9 +727,13 @@ fn first_due<C: Condition>(
 /// the status API, saves states, reloads on SIGHUP.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let config = opts.config;
+    hcoop_plugins::checks::httpclient::install_redirect_networks(&config.daemon.redirect_networks)
+        .map_err(|e| anyhow::anyhow!("[daemon] redirect_networks: {e}"))?;
     let limits = Limits::from_config(&config).map_err(anyhow::Error::msg)?;
     let state_file = config.daemon.state_file.clone();
-    let saved = retention::load(&state_file)?;
+    // never fails: damaged files are moved aside, a refused directory saves nothing, and
+    // the retention self-check says so
+    let (journal, saved) = crate::journal::open(&state_file, unix_now());
     let (notice_tx, notice_rx) = mpsc::unbounded_channel();
     let notifier = Notifier::new(config.smtp.clone(), limits);
     let notifier_task = tokio::spawn(notifier.clone().run(notice_rx));
@@ -485,6 +745,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         saved.services,
     );
     core.next_downtime_id = saved.next_downtime_id.max(1);
+    core.journal = Some(journal);
+    core.tick(unix_now());
     core.forward = crate::forward::Forwarder::start(&core.config.forward);
     tracing::info!(
         "starting: {} hosts, {} services, state file {}",
@@ -492,15 +754,23 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         core.services.len(),
         state_file.display()
     );
-    let listen = core.config.daemon.listen.clone();
     let concurrency = core.config.daemon.concurrency.max(1);
     let mut retention_every = core.config.daemon.retention_interval;
+    let daemon_section = core.config.daemon.clone();
     let shared: Shared = Arc::new(Mutex::new(core));
-    let listener = tokio::net::TcpListener::bind(&listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    tracing::info!("status on http://{}", listener.local_addr()?);
-    let http = tokio::spawn(crate::http::serve(listener, shared.clone()));
+    let (reload_tx, mut reload_rx) = mpsc::channel::<crate::http::ReloadRequest>(4);
+    let access = Arc::new(std::sync::RwLock::new(crate::http::Access::from_config(
+        &daemon_section,
+    )));
+    if let Err(e) = &access.read().expect("access lock").tokens {
+        tracing::warn!("api: {e}");
+    }
+    let api = crate::http::Api {
+        core: shared.clone(),
+        access: access.clone(),
+        reload: reload_tx,
+    };
+    let mut listeners = crate::listeners::Listeners::start(api, &daemon_section, opts.socket);
     let state_dir = state_file
         .parent()
         .map(std::path::Path::to_path_buf)
@@ -532,6 +802,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 }
             }
             for (i, e) in core.services.iter().enumerate() {
+                if e.check.is_none() {
+                    // the daemon's own checks are set, not run
+                    continue;
+                }
                 heap.push(Reverse((
                     first_due(e, spread, now, now_unix),
                     Target::Service(i),
@@ -561,12 +835,28 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 drop(core);
                 heap.push(Reverse((Instant::now() + spread.jitter(interval), done.target)));
             }
-            _ = hup.recv() => {
+            asked = next_reload(&mut hup, &mut reload_rx) => {
                 let path = opts.config_path.clone();
-                match tokio::task::spawn_blocking(move || load_config(&path)).await? {
-                    Err(e) => tracing::error!("reload: configuration invalid, keeping the running one:\n{e:#}"),
+                let loaded = tokio::task::spawn_blocking(move || {
+                    std::panic::catch_unwind(|| load_config(&path)).unwrap_or_else(|p| {
+                        Err(anyhow::anyhow!(
+                            "internal error while reading the configuration: {}",
+                            hcoop_plugins::plugin::runner::panic_message(p.as_ref())
+                        ))
+                    })
+                })
+                .await?;
+                let outcome: crate::http::ReloadOutcome;
+                match loaded {
+                    Err(e) => {
+                        tracing::error!("reload: configuration invalid, keeping the running one:\n{e:#}");
+                        outcome = Err(format!("configuration invalid, the running one is kept:\n{e:#}"));
+                    }
                     Ok(new) => match Limits::from_config(&new) {
-                        Err(e) => tracing::error!("reload: {e}; keeping the running configuration"),
+                        Err(e) => {
+                            tracing::error!("reload: {e}; keeping the running configuration");
+                            outcome = Err(format!("{e}; the running configuration is kept"));
+                        }
                         Ok(new_limits) => {
                             let nrpe_section = {
                             let mut core = shared.lock().expect("core lock");
@@ -577,25 +867,39 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             fresh.checks_run = core.checks_run;
                             fresh.started = core.started;
                             fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
+                            fresh.journal = core.journal.take();
                             retention_every = fresh.config.daemon.retention_interval;
                             *core = fresh;
                             generation += 1;
                             schedule_all(&core, &mut heap, &mut spread);
                             notifier.reconfigure(core.config.smtp.clone());
-                            tracing::info!("reloaded: {} hosts, {} services", core.hosts.len(), core.services.len());
-                            core.config.nrpe.clone()
+                            let summary = format!("{} hosts, {} services", core.hosts.len(), core.services.len());
+                            (core.config.nrpe.clone(), core.config.daemon.clone(), summary)
                             };
+                            let (nrpe_section, new_daemon, summary) = nrpe_section;
                             nrpe = Served::reload(nrpe.take(), nrpe_section.as_ref(), &state_dir, new_limits).await;
                             save_timer = tokio::time::interval_at(
                                 tokio::time::Instant::now() + retention_every,
                                 retention_every,
                             );
+                            let mut notes = listeners.reconfigure(&new_daemon).await;
+                            notes.extend(restart_notes(&daemon_section, &new_daemon));
+                            *access.write().expect("access lock") = crate::http::Access::from_config(&new_daemon);
+                            if let Err(e) = &access.read().expect("access lock").tokens {
+                                notes.push(format!("api: {e}"));
+                            }
+                            let text = std::iter::once(summary).chain(notes).collect::<Vec<_>>().join("\n");
+                            tracing::info!("reloaded: {text}");
+                            outcome = Ok(text);
                         }
                     },
                 }
+                if let Some(reply) = asked {
+                    let _ = reply.send(outcome);
+                }
             }
             _ = save_timer.tick() => {
-                save(&shared, &state_file).await;
+                compact(&shared, false);
             }
             _ = second.tick() => {
                 shared.lock().expect("core lock").tick(unix_now());
@@ -629,7 +933,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             },
                             None => Outcome {
                                 state: State::Ok,
-                                output: "no host check: assumed UP\n".into(),
+                                output: NO_HOST_CHECK.into(),
                                 perfdata: Vec::new(),
                                 duration: Duration::ZERO,
                             },
@@ -648,8 +952,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     }
     let killed = crate::exec::CHECK_GROUPS.kill_all();
     tracing::info!("stopping: killed {killed} running plugins, saving states");
-    save(&shared, &state_file).await;
-    http.abort();
+    compact_at_stop(&shared).await;
+    listeners.stop().await;
     drop(notice_tx);
     shared.lock().expect("core lock").notices = mpsc::unbounded_channel().0;
     // let queued notifications go out, for a short while
@@ -658,23 +962,31 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Saves every record (atomically); a failure is logged and retried next period.
-async fn save(shared: &Shared, path: &std::path::Path) {
-    let snapshot = {
-        let core = shared.lock().expect("core lock");
-        let (hosts, services) = core.records();
-        retention::Saved {
-            version: retention::VERSION,
-            saved_at: unix_now(),
-            next_downtime_id: core.next_downtime_id,
-            hosts,
-            services,
+/// Compacts the state journal when it is due (or `force`): the records are cloned
+/// under the lock, the snapshot written on a blocking thread the loop does not wait for.
+fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> {
+    let job = shared.lock().expect("core lock").begin_compaction(force)?;
+    Some(tokio::task::spawn_blocking(move || {
+        // a failure is counted, logged and shown by the retention self-check
+        let _ = job.run();
+    }))
+}
+
+/// At shutdown: waits for a running compaction, then compacts once more.
+async fn compact_at_stop(shared: &Shared) {
+    for _ in 0..300 {
+        let busy = shared
+            .lock()
+            .expect("core lock")
+            .journal
+            .as_ref()
+            .is_some_and(Journal::compacting);
+        if !busy {
+            break;
         }
-    };
-    let path = path.to_path_buf();
-    match tokio::task::spawn_blocking(move || retention::save(&path, &snapshot)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::error!("cannot save states: {e:#}"),
-        Err(e) => tracing::error!("cannot save states: {e}"),
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if let Some(h) = compact(shared, true) {
+        let _ = h.await;
     }
 }

@@ -1,15 +1,45 @@
-//! The status listener: a JSON API (hosts, services, problems; acknowledgements and
-//! downtimes), Prometheus metrics, and a status page that lists problems first.
+//! The API listener: a JSON API (hosts, services, problems; acknowledgements,
+//! downtimes, comments, reload), Prometheus metrics and a status page, served over TCP
+//! (`[daemon] listen`) and over the control socket (`[daemon] socket`).
+//!
+//! Who may do what is decided in one place, [`guard`] (see [`crate::auth`]): reads over
+//! TCP are open unless `require_auth_for_reads`; every write needs a principal (the
+//! control socket's peer uid, or a token), which is also the author of what it changes.
+//! Writes over TCP must be JSON (a cross-site HTML form cannot send that) and a request
+//! a browser marks as cross-site is refused, so no page elsewhere can drive the API.
+//!
+//! Every connection is bounded: one request per connection, headers within 16 KiB and
+//! read within [`HEADER_TIMEOUT`], the whole exchange within [`CONNECTION_TIMEOUT`],
+//! bodies within [`MAX_BODY`], at most `api_max_connections` at once and
+//! `api_max_connections_per_peer` per peer address or uid. An idle connection cannot
+//! hold a slot for long, and the listeners can never take the descriptors the checks
+//! need.
 
+use crate::auth::{Admins, Peer, Principal, Tokens};
 use crate::daemon::{unix_now, Core, Entry, Shared};
-use crate::state::{Ack, Condition};
-use axum::extract::{Path, State as AxState};
-use axum::http::{header, StatusCode};
+use crate::state::{Ack, Comment, Condition};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// The longest request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Time to receive a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time for a whole connection (request, answer).
+pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest comment accepted (bytes).
+pub const MAX_COMMENT: usize = 1024;
 
 /// One host or service as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -17,6 +47,8 @@ pub struct View {
     pub host: String,
     /// `None` for a host.
     pub service: Option<String>,
+    /// OK, WARNING, ... (UP, DOWN, UNREACHABLE for hosts); PENDING before the first
+    /// result.
     pub state: String,
     pub state_type: String,
     pub attempt: u32,
@@ -26,6 +58,9 @@ pub struct View {
     pub last_state_change: u64,
     pub output: String,
     pub acknowledged: bool,
+    /// Who acknowledged, when, why.
+    #[serde(default)]
+    pub ack: Option<Ack>,
     pub in_downtime: bool,
     pub flapping: bool,
     pub percent_state_change: f64,
@@ -33,12 +68,14 @@ pub struct View {
     pub execution_time: f64,
     pub latency: f64,
     pub downtimes: Vec<crate::state::Downtime>,
+    #[serde(default)]
+    pub comments: Vec<Comment>,
 }
 
 impl View {
-    /// Whether this is a problem (not OK/UP).
+    /// Whether this is a problem (not OK/UP, and checked).
     pub fn is_problem(&self) -> bool {
-        self.state != "OK" && self.state != "UP"
+        !matches!(self.state.as_str(), "OK" | "UP" | "PENDING")
     }
 
     /// "host" or "host/service".
@@ -55,7 +92,11 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
     View {
         host: host.to_string(),
         service: service.map(str::to_string),
-        state: r.state.name().to_string(),
+        state: if r.checked {
+            r.state.name().to_string()
+        } else {
+            "PENDING".into()
+        },
         state_type: format!("{:?}", r.state_type).to_uppercase(),
         attempt: r.attempt,
         max_check_attempts: e.policy.max_check_attempts,
@@ -64,6 +105,7 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         last_state_change: r.last_state_change,
         output: r.output.clone(),
         acknowledged: r.acknowledged(),
+        ack: r.ack.clone(),
         in_downtime: r.in_downtime(now),
         flapping: r.flapping,
         percent_state_change: r.percent_state_change,
@@ -71,6 +113,7 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         execution_time: e.execution_time,
         latency: e.latency,
         downtimes: r.downtimes.clone(),
+        comments: r.comments.clone(),
     }
 }
 
@@ -100,18 +143,17 @@ pub struct Problems {
     pub services: Vec<View>,
 }
 
-/// An acknowledgement request.
+/// An acknowledgement request (the author is who the credentials say).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AckRequest {
     /// "HOST" or "HOST/SERVICE".
     pub target: String,
-    pub author: String,
     pub comment: String,
     #[serde(default)]
     pub sticky: bool,
 }
 
-/// A downtime request.
+/// A downtime request (the author is who the credentials say).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DowntimeRequest {
     /// "HOST" or "HOST/SERVICE".
@@ -120,39 +162,226 @@ pub struct DowntimeRequest {
     pub start: Option<u64>,
     /// How long, as humantime ("2h").
     pub duration: String,
-    pub author: String,
     pub comment: String,
 }
 
-/// Serves until the task is aborted.
-pub async fn serve(listener: tokio::net::TcpListener, shared: Shared) -> std::io::Result<()> {
-    axum::serve(listener, router(shared)).await
+/// A comment request (the author is who the credentials say).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CommentRequest {
+    /// "HOST" or "HOST/SERVICE".
+    pub target: String,
+    pub comment: String,
 }
 
-/// The routes.
-pub fn router(shared: Shared) -> Router {
+/// `?target=HOST/SERVICE`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TargetQuery {
+    pub target: String,
+}
+
+/// A downtime with the host or service it is for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DowntimeView {
+    pub target: String,
+    #[serde(flatten)]
+    pub downtime: crate::state::Downtime,
+    pub in_effect: bool,
+}
+
+/// A comment with the host or service it is on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommentView {
+    pub target: String,
+    #[serde(flatten)]
+    pub comment: Comment,
+}
+
+/// What a reload did: `Ok(summary and notes)` or why it was refused.
+pub type ReloadOutcome = Result<String, String>;
+
+/// A reload asked for through the API, answered once done.
+pub type ReloadRequest = oneshot::Sender<ReloadOutcome>;
+
+/// Who may do what on the API, replaced as a whole on reload.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// Tokens for TCP writes; `Err` says why there are none.
+    pub tokens: Result<Tokens, String>,
+    pub admins: Admins,
+    pub require_auth_for_reads: bool,
+}
+
+impl Access {
+    /// The access rules of a `[daemon]` section (the credentials file is read now).
+    pub fn from_config(d: &crate::config::Daemon) -> Access {
+        let tokens = match &d.credentials_file {
+            None => Err("no credentials_file is configured: the TCP API is read-only".into()),
+            Some(p) => Tokens::load(p).map_err(|e| format!("{e:#}")),
+        };
+        Access {
+            tokens,
+            admins: Admins {
+                users: d.admin_users.clone(),
+                groups: d.admin_groups.clone(),
+            },
+            require_auth_for_reads: d.require_auth_for_reads,
+        }
+    }
+}
+
+/// Everything the handlers share.
+#[derive(Clone)]
+pub struct Api {
+    pub core: Shared,
+    pub access: Arc<RwLock<Access>>,
+    /// Reloads asked for by `POST /api/reload`, performed by the scheduler loop.
+    pub reload: mpsc::Sender<ReloadRequest>,
+}
+
+/// The routes, behind the access guard and the body limit.
+pub fn router(api: Api) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/api/hosts", get(api_hosts))
         .route("/api/services", get(api_services))
         .route("/api/problems", get(api_problems))
-        .route("/api/ack", post(api_ack))
+        .route("/api/ack", post(api_ack).delete(api_unack))
         .route("/api/downtime", post(api_downtime))
         .route("/api/downtime/{id}", delete(api_cancel_downtime))
+        .route("/api/downtimes", get(api_downtimes))
+        .route("/api/comment", post(api_comment))
+        .route("/api/comment/{id}", delete(api_delete_comment))
+        .route("/api/comments", get(api_comments))
+        .route("/api/reload", post(api_reload))
+        .route("/api/whoami", get(api_whoami))
         .route("/metrics", get(metrics))
-        .with_state(shared)
+        .layer(from_fn_with_state(api.clone(), guard))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(api)
+}
+
+/// A refusal: the status and a one-line reason, as JSON.
+fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
+    let mut r = (status, Json(serde_json::json!({ "error": reason.into() }))).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"hcoop-monitor\""),
+        );
+    }
+    r
+}
+
+/// Whether a write over TCP could have been sent by a page of another site: a
+/// browser-set Origin that is not this host, a Sec-Fetch-Site other than same-origin,
+/// or a POST that is not JSON (what an HTML form sends).
+fn cross_site(req: &Request) -> Option<&'static str> {
+    let h = req.headers();
+    let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        if site != "same-origin" && site != "none" {
+            return Some("cross-site request refused");
+        }
+    }
+    if let Some(origin) = get("origin") {
+        let host = get("host").unwrap_or("");
+        let same = origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|o| o == host);
+        if !same {
+            return Some("request from another origin refused");
+        }
+    }
+    if req.method() == Method::POST {
+        let json = get("content-type").is_some_and(|c| {
+            c.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+        if !json {
+            return Some("writes must be sent as Content-Type: application/json");
+        }
+    }
+    None
+}
+
+/// The access guard: establishes the principal (or refuses with 401/403), logs
+/// refusals with the peer.
+async fn guard(AxState(api): AxState<Api>, mut req: Request, next: Next) -> Response {
+    let peer = req
+        .extensions()
+        .get::<Peer>()
+        .cloned()
+        .unwrap_or(Peer::Remote(([0, 0, 0, 0], 0).into()));
+    let write = !matches!(*req.method(), Method::GET | Method::HEAD);
+    let what = format!("{} {}", req.method(), req.uri().path());
+    let decision: Result<Option<Principal>, (StatusCode, String)> = {
+        let access = api.access.read().expect("access lock");
+        match &peer {
+            Peer::Local { uid, .. } => {
+                if access.admins.allows(*uid) {
+                    Ok(Some(Principal(crate::auth::user_name(*uid))))
+                } else {
+                    Err((
+                        StatusCode::UNAUTHORIZED,
+                        format!(
+                            "{} may not use the control socket (root, the daemon's user, admin_users and admin_groups may)",
+                            crate::auth::user_name(*uid)
+                        ),
+                    ))
+                }
+            }
+            Peer::Remote(_) => {
+                let auth = req
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok());
+                if !write && !access.require_auth_for_reads && auth.is_none() {
+                    Ok(None)
+                } else if let Some(reason) = write.then(|| cross_site(&req)).flatten() {
+                    Err((StatusCode::FORBIDDEN, reason.to_string()))
+                } else {
+                    match (auth.and_then(crate::auth::token_of), &access.tokens) {
+                        (None, Err(why)) if write => Err((StatusCode::UNAUTHORIZED, why.clone())),
+                        (None, _) => Err((
+                            StatusCode::UNAUTHORIZED,
+                            "credentials needed: Authorization: Bearer TOKEN".into(),
+                        )),
+                        (Some(_), Err(why)) => Err((StatusCode::UNAUTHORIZED, why.clone())),
+                        (Some(t), Ok(tokens)) => match tokens.verify(&t) {
+                            Some(name) => Ok(Some(Principal(name.to_string()))),
+                            None => Err((StatusCode::UNAUTHORIZED, "unknown token".into())),
+                        },
+                    }
+                }
+            }
+        }
+    };
+    match decision {
+        Ok(principal) => {
+            if let Some(p) = principal {
+                req.extensions_mut().insert(p);
+            }
+            next.run(req).await
+        }
+        Err((status, reason)) => {
+            tracing::warn!("api: refused {what} from {peer}: {reason}");
+            refuse(status, reason)
+        }
+    }
 }
 
 fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Core> {
     shared.lock().expect("core lock")
 }
 
-async fn api_hosts(AxState(s): AxState<Shared>) -> Json<Vec<View>> {
-    Json(hosts(&lock(&s)))
+async fn api_hosts(AxState(s): AxState<Api>) -> Json<Vec<View>> {
+    Json(hosts(&lock(&s.core)))
 }
 
-async fn api_services(AxState(s): AxState<Shared>) -> Json<Vec<View>> {
-    Json(services(&lock(&s)))
+async fn api_services(AxState(s): AxState<Api>) -> Json<Vec<View>> {
+    Json(services(&lock(&s.core)))
 }
 
 fn problems(core: &Core) -> Problems {
@@ -165,57 +394,283 @@ fn problems(core: &Core) -> Problems {
     }
 }
 
-async fn api_problems(AxState(s): AxState<Shared>) -> Json<Problems> {
-    Json(problems(&lock(&s)))
+async fn api_problems(AxState(s): AxState<Api>) -> Json<Problems> {
+    Json(problems(&lock(&s.core)))
+}
+
+async fn api_whoami(principal: Option<Extension<Principal>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "name": principal.map(|p| p.0 .0) }))
 }
 
 fn answer(r: Result<serde_json::Value, String>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({ "error": e })),
-        )
-            .into_response(),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
 
-async fn api_ack(AxState(s): AxState<Shared>, Json(req): Json<AckRequest>) -> Response {
-    let ack = Ack {
-        author: req.author,
-        comment: req.comment,
-        sticky: req.sticky,
-        time: unix_now(),
-    };
-    answer(
-        lock(&s)
-            .acknowledge(&req.target, ack)
-            .map(|()| serde_json::json!({ "acknowledged": req.target })),
-    )
+/// The principal a write acts as (the guard put it there; a write without one is a bug,
+/// refused).
+type Author = Option<Extension<Principal>>;
+
+fn author(a: Author) -> Result<String, String> {
+    a.map(|Extension(Principal(name))| name)
+        .ok_or_else(|| "no credentials".to_string())
 }
 
-async fn api_downtime(AxState(s): AxState<Shared>, Json(req): Json<DowntimeRequest>) -> Response {
-    let r = humantime::parse_duration(&req.duration)
-        .map_err(|e| format!("duration '{}': {e}", req.duration))
-        .and_then(|d| {
-            let start = req.start.unwrap_or_else(unix_now);
-            lock(&s).schedule_downtime(
-                &req.target,
-                start,
-                start + d.as_secs().max(1),
-                req.author,
-                req.comment,
-            )
-        })
-        .map(|id| serde_json::json!({ "id": id }));
+async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
+    let r = author(a).and_then(|author| {
+        let comment = crate::admin::check_comment(&req.comment)?;
+        crate::admin::check_target(&req.target)?;
+        let ack = Ack {
+            author,
+            comment,
+            sticky: req.sticky,
+            time: unix_now(),
+        };
+        lock(&s.core).acknowledge(&req.target, ack)
+    });
+    answer(r.map(|()| serde_json::json!({ "acknowledged": req.target })))
+}
+
+async fn api_unack(AxState(s): AxState<Api>, a: Author, Query(q): Query<TargetQuery>) -> Response {
+    let r = author(a).and_then(|_| lock(&s.core).unacknowledge(&q.target));
+    answer(r.map(|()| serde_json::json!({ "unacknowledged": q.target })))
+}
+
+async fn api_downtime(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<DowntimeRequest>,
+) -> Response {
+    let r = author(a).and_then(|author| {
+        let comment = crate::admin::check_comment(&req.comment)?;
+        crate::admin::check_target(&req.target)?;
+        let d = humantime::parse_duration(&req.duration)
+            .map_err(|e| format!("duration '{}': {e}", req.duration))?;
+        let now = unix_now();
+        let start = req.start.unwrap_or(now);
+        let mut core = lock(&s.core);
+        let (start, end) =
+            crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
+        core.room_for_downtime()?;
+        core.schedule_downtime(&req.target, start, end, author, comment)
+    });
+    answer(r.map(|id| serde_json::json!({ "id": id })))
+}
+
+async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
+    let r = author(a).and_then(|_| {
+        if lock(&s.core).cancel_downtime(id) {
+            Ok(serde_json::json!({ "deleted": id }))
+        } else {
+            Err(format!("no downtime {id}"))
+        }
+    });
     answer(r)
 }
 
-async fn api_cancel_downtime(AxState(s): AxState<Shared>, Path(id): Path<u64>) -> Response {
-    if lock(&s).cancel_downtime(id) {
-        answer(Ok(serde_json::json!({ "deleted": id })))
-    } else {
-        answer(Err(format!("no downtime {id}")))
+async fn api_downtimes(AxState(s): AxState<Api>) -> Json<Vec<DowntimeView>> {
+    Json(lock(&s.core).downtimes())
+}
+
+async fn api_comment(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<CommentRequest>,
+) -> Response {
+    let r = author(a).and_then(|author| {
+        let text = crate::admin::check_comment(&req.comment)?;
+        crate::admin::check_target(&req.target)?;
+        let mut core = lock(&s.core);
+        core.room_for_comment()?;
+        core.add_comment(&req.target, author, text)
+    });
+    answer(r.map(|id| serde_json::json!({ "id": id })))
+}
+
+async fn api_delete_comment(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
+    let r = author(a).and_then(|_| lock(&s.core).delete_comment(id));
+    answer(r.map(|()| serde_json::json!({ "deleted": id })))
+}
+
+async fn api_comments(AxState(s): AxState<Api>) -> Json<Vec<CommentView>> {
+    Json(lock(&s.core).comments())
+}
+
+async fn api_reload(AxState(s): AxState<Api>, a: Author) -> Response {
+    if let Err(e) = author(a) {
+        return refuse(StatusCode::UNAUTHORIZED, e);
+    }
+    let (tx, rx) = oneshot::channel();
+    if s.reload.send(tx).await.is_err() {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping");
+    }
+    match rx.await {
+        Ok(Ok(summary)) => {
+            Json(serde_json::json!({ "reloaded": true, "message": summary })).into_response()
+        }
+        Ok(Err(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({ "reloaded": false, "error": e })),
+        )
+            .into_response(),
+        Err(_) => refuse(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping"),
+    }
+}
+
+/// Connection slots: a total and a share per peer (address or uid).
+pub struct Slots {
+    total: usize,
+    per_peer: usize,
+    held: Mutex<HashMap<String, usize>>,
+}
+
+/// A held slot, given back when dropped.
+pub struct Slot {
+    slots: Arc<Slots>,
+    key: String,
+}
+
+impl Slots {
+    /// At most `total` connections, `per_peer` of them from one peer.
+    pub fn new(total: usize, per_peer: usize) -> Arc<Slots> {
+        Arc::new(Slots {
+            total: total.max(1),
+            per_peer: per_peer.max(1),
+            held: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// A slot for `key`, or why there is none.
+    pub fn take(self: &Arc<Self>, key: &str) -> Result<Slot, &'static str> {
+        let mut held = self.held.lock().expect("slots lock");
+        if held.values().sum::<usize>() >= self.total {
+            return Err("too many connections");
+        }
+        let n = held.entry(key.to_string()).or_default();
+        if *n >= self.per_peer {
+            return Err("too many connections from this peer");
+        }
+        *n += 1;
+        Ok(Slot {
+            slots: self.clone(),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.slots.held.lock().expect("slots lock");
+        if let Some(n) = held.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                held.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Serves one connection: one request, headers and the whole exchange within their
+/// timeouts.
+async fn serve_connection<S>(stream: S, peer: Peer, router: Router)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(peer.clone());
+            router.clone().oneshot(req)
+        });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .keep_alive(false)
+        .max_buf_size(16 * 1024)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
+}
+
+/// Serves the API on a TCP listener until `shutdown` completes.
+pub async fn serve_tcp(
+    listener: tokio::net::TcpListener,
+    api: Api,
+    slots: Arc<Slots>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = router(api);
+    tokio::pin!(shutdown);
+    loop {
+        let (sock, addr) = tokio::select! {
+            _ = &mut shutdown => return,
+            a = listener.accept() => match a {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!("api: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let slot = match slots.take(&addr.ip().to_canonical().to_string()) {
+            Ok(s) => s,
+            Err(why) => {
+                tracing::warn!("api: {why}: closing the connection from {addr}");
+                continue;
+            }
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            serve_connection(sock, Peer::Remote(addr), router).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Serves the API on the control socket until `shutdown` completes; the peer's uid
+/// comes from the kernel.
+pub async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    api: Api,
+    slots: Arc<Slots>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = router(api);
+    tokio::pin!(shutdown);
+    loop {
+        let sock = tokio::select! {
+            _ = &mut shutdown => return,
+            a = listener.accept() => match a {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!("api: accept on the control socket: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(cred) = sock.peer_cred() else {
+            continue;
+        };
+        let peer = Peer::Local {
+            uid: cred.uid(),
+            pid: cred.pid().unwrap_or(0),
+        };
+        let slot = match slots.take(&format!("uid:{}", cred.uid())) {
+            Ok(s) => s,
+            Err(why) => {
+                tracing::warn!("api: {why}: closing the connection from {peer}");
+                continue;
+            }
+        };
+        let router = router.clone();
+        tokio::spawn(async move {
+            serve_connection(sock, peer, router).await;
+            drop(slot);
+        });
     }
 }
 
@@ -242,7 +697,8 @@ pub fn render_metrics(core: &Core) -> String {
         "hcoop_service_state",
         "Service state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
     );
-    for (e, s) in &svcs {
+    // a service not checked yet (PENDING) has no state to show
+    for (e, s) in svcs.iter().filter(|(e, _)| e.record.checked) {
         let hard = u8::from(e.record.state_type == crate::state::StateType::Hard);
         let _ = writeln!(
             out,
@@ -314,7 +770,7 @@ pub fn render_metrics(core: &Core) -> String {
         "hcoop_host_state",
         "Host state: 0 UP, 1 DOWN, 2 UNREACHABLE.",
     );
-    for e in &core.hosts {
+    for e in core.hosts.iter().filter(|e| e.record.checked) {
         let v = match e.record.state {
             crate::state::HostState::Up => 0,
             crate::state::HostState::Down => 1,
@@ -329,11 +785,14 @@ pub fn render_metrics(core: &Core) -> String {
     );
     let _ = writeln!(out, "hcoop_checks_total {}", core.checks_run);
     core.forward.render_metrics(&mut out);
+    if let Some(j) = &core.journal {
+        j.render_metrics(&mut out);
+    }
     out
 }
 
-async fn metrics(AxState(s): AxState<Shared>) -> Response {
-    let text = render_metrics(&lock(&s));
+async fn metrics(AxState(s): AxState<Api>) -> Response {
+    let text = render_metrics(&lock(&s.core));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -352,7 +811,8 @@ pub fn render_page(core: &Core) -> String {
         "CRITICAL" => 1,
         "UNKNOWN" => 2,
         "WARNING" => 3,
-        _ => 4,
+        "PENDING" => 4,
+        _ => 5,
     };
     rows.sort_by_key(|v| (rank(v), v.name()));
     let problems = rows.iter().filter(|v| v.is_problem()).count();
@@ -360,7 +820,7 @@ pub fn render_page(core: &Core) -> String {
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
          <title>hcoop-monitor: {problems} problems</title><style>\
          body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:left}}\
-         .OK,.UP{{background:#cfc}}.WARNING{{background:#ffc}}.CRITICAL,.DOWN,.UNREACHABLE{{background:#fcc}}.UNKNOWN{{background:#fdb}}\
+         .OK,.UP{{background:#cfc}}.WARNING{{background:#ffc}}.CRITICAL,.DOWN,.UNREACHABLE{{background:#fcc}}.UNKNOWN{{background:#fdb}}.PENDING{{background:#ddd}}\
          </style></head><body><h1>hcoop-monitor</h1><p>{problems} problems, {} hosts, {} services</p>\
          <table><tr><th>Host/Service</th><th>State</th><th>Type</th><th>Last check</th><th>Notes</th><th>Output</th></tr>",
         core.hosts.len(),
@@ -400,6 +860,6 @@ pub fn render_page(core: &Core) -> String {
     html
 }
 
-async fn page(AxState(s): AxState<Shared>) -> Html<String> {
-    Html(render_page(&lock(&s)))
+async fn page(AxState(s): AxState<Api>) -> Html<String> {
+    Html(render_page(&lock(&s.core)))
 }

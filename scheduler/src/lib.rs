@@ -12,15 +12,30 @@
 //!   capabilities kept), verified.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
 //! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
-//! - [`retention`]: states saved atomically and restored on start.
+//! - [`retention`]: the state files (snapshot and journal) in a directory only the
+//!   daemon may write, opened without following symlinks; loading, damaged files moved
+//!   aside.
+//! - [`journal`]: every change journaled by a writer thread (group commit, admin
+//!   actions fsynced before they are answered), compaction into a new snapshot, the
+//!   `hcoop-monitor/retention` self-check.
 //! - [`notify`]: notifications by email (SMTP) and by command.
 //! - [`forward`]: passive results handed to Nagios (external command file) and
 //!   other peers through bounded queues.
-//! - [`http`]: the status listener (JSON API, Prometheus metrics, status page).
-//! - [`client`]: the `status`, `ack` and `downtime` commands, talking to the API.
+//! - [`http`]: the status listener (JSON API, Prometheus metrics, status page) on TCP
+//!   and on the control socket, with bounded connections.
+//! - [`admin`]: admin actions (unacknowledge, downtimes, comments) and their input bounds.
+//! - [`startup`]: what the daemon does as root (control socket, open-file limit), then
+//!   dropping to `[daemon] user` with only the capabilities its checks need.
+//! - [`listeners`]: the API on TCP (bound again while a squatter holds the port) and
+//!   on the control socket (a directory only the daemon may write).
+//! - [`auth`]: who may use the API (peer uid on the control socket, tokens over TCP).
+//! - [`client`]: the `status`, `ack`, `downtime`, ... commands, talking to the API
+//!   through the control socket (or over TCP with a token).
 //! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
 //!   notification decisions), pure, with the clock passed in.
 
+pub mod admin;
+pub mod auth;
 pub mod checkall;
 pub mod cli;
 pub mod client;
@@ -29,9 +44,12 @@ pub mod daemon;
 pub mod exec;
 pub mod forward;
 pub mod http;
+pub mod journal;
+pub mod listeners;
 pub mod notify;
 pub mod nrpe;
 pub mod privileges;
 pub mod retention;
 pub mod spawn;
+pub mod startup;
 pub mod state;

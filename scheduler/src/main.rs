@@ -4,13 +4,6 @@ use hcoop_monitor::cli::{Cli, Command};
 use hcoop_monitor::{checkall, client, config::Config, daemon};
 use std::path::PathBuf;
 
-/// Who asks, for acknowledgements and downtimes.
-fn author() -> String {
-    std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "hcoop-monitor".into())
-}
-
 fn load(path: &Option<PathBuf>) -> Result<Config> {
     match path {
         Some(p) => Config::load(p),
@@ -50,14 +43,17 @@ fn run(cli: Cli) -> Result<i32> {
                         .unwrap_or_else(|_| "info".into()),
                 )
                 .init();
+            // as root: bind what needs root, then give root up, before any thread starts
+            let prepared = hcoop_monitor::startup::prepare_and_drop(&config)?;
             runtime()?.block_on(daemon::run(daemon::Options {
                 config_path: cli.config.clone(),
                 config,
+                socket: prepared.socket,
             }))?;
             Ok(0)
         }
         Command::Status { problems, api } => {
-            let (table, code) = client::status(&api.address(&config), problems)?;
+            let (table, code) = client::status(&api.endpoint(&config)?, problems)?;
             print!("{table}");
             Ok(code)
         }
@@ -69,29 +65,96 @@ fn run(cli: Cli) -> Result<i32> {
         } => {
             let req = hcoop_monitor::http::AckRequest {
                 target: target.clone(),
-                author: author(),
                 comment,
                 sticky,
             };
-            client::ack(&api.address(&config), &req)?;
+            client::ack(&api.endpoint(&config)?, &req)?;
             println!("acknowledged {target}");
+            Ok(0)
+        }
+        Command::Unack { target, api } => {
+            client::unack(&api.endpoint(&config)?, &target)?;
+            println!("acknowledgement of {target} removed");
             Ok(0)
         }
         Command::Downtime {
             target,
             duration,
+            start,
             comment,
             api,
         } => {
+            let now = hcoop_monitor::daemon::unix_now();
+            let start = start.map(|s| client::parse_start(&s, now)).transpose()?;
             let req = hcoop_monitor::http::DowntimeRequest {
                 target: target.clone(),
-                start: None,
+                start,
                 duration: duration.clone(),
-                author: author(),
                 comment,
             };
-            let id = client::downtime(&api.address(&config), &req)?;
+            let id = client::downtime(&api.endpoint(&config)?, &req)?;
             println!("downtime {id} for {target}, {duration}");
+            Ok(0)
+        }
+        Command::Downtimes { api } => {
+            print!("{}", client::downtimes(&api.endpoint(&config)?)?);
+            Ok(0)
+        }
+        Command::CancelDowntime { id, api } => {
+            api.endpoint(&config)?
+                .request("DELETE", &format!("/api/downtime/{id}"), None)?;
+            println!("downtime {id} cancelled");
+            Ok(0)
+        }
+        Command::Comment {
+            target,
+            comment,
+            api,
+        } => {
+            let req = hcoop_monitor::http::CommentRequest {
+                target: target.clone(),
+                comment,
+            };
+            let id = client::comment(&api.endpoint(&config)?, &req)?;
+            println!("comment {id} on {target}");
+            Ok(0)
+        }
+        Command::Comments { api } => {
+            print!("{}", client::comments(&api.endpoint(&config)?)?);
+            Ok(0)
+        }
+        Command::DeleteComment { id, api } => {
+            api.endpoint(&config)?
+                .request("DELETE", &format!("/api/comment/{id}"), None)?;
+            println!("comment {id} deleted");
+            Ok(0)
+        }
+        Command::Reload { api } => {
+            let endpoint = api.endpoint(&config)?;
+            match endpoint.request("POST", "/api/reload", None) {
+                Ok(v) => {
+                    println!(
+                        "reloaded: {}",
+                        v.get("message").and_then(|m| m.as_str()).unwrap_or("")
+                    );
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("hcoop-monitor: reload refused: {e:#}");
+                    Ok(3)
+                }
+            }
+        }
+        Command::Token { name, file } => {
+            let Some(path) = file.or_else(|| config.daemon.credentials_file.clone()) else {
+                anyhow::bail!("no credentials file: set [daemon] credentials_file or give --file");
+            };
+            let token = hcoop_monitor::auth::add_token(&path, &name)?;
+            eprintln!(
+                "token for {name} added to {} (reload the daemon to use it); it is shown only once:",
+                path.display()
+            );
+            println!("{token}");
             Ok(0)
         }
         Command::CheckAll { concurrency } => {
@@ -133,6 +196,10 @@ fn run(cli: Cli) -> Result<i32> {
                 config.hosts.len(),
                 config.services.len()
             );
+            // damaged state files are warnings: `run` moves them aside and starts
+            for w in hcoop_monitor::retention::check_files(&config.daemon.state_file) {
+                eprintln!("hcoop-monitor: warning: {w}");
+            }
             Ok(0)
         }
     }

@@ -157,6 +157,16 @@ pub struct Downtime {
     pub started: bool,
 }
 
+/// A comment an admin left on a host or service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Unique among comments and downtimes.
+    pub id: u64,
+    pub author: String,
+    pub text: String,
+    pub time: Time,
+}
+
 /// The settings the rules need for one host or service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
@@ -205,6 +215,9 @@ pub struct Record<C> {
     pub percent_state_change: f64,
     pub ack: Option<Ack>,
     pub downtimes: Vec<Downtime>,
+    /// Comments left by admins.
+    #[serde(default)]
+    pub comments: Vec<Comment>,
     /// Problem notifications sent for the current problem (0 = none).
     pub notification_number: u32,
     pub last_notification: Option<Time>,
@@ -230,6 +243,7 @@ impl<C: Condition> Default for Record<C> {
             percent_state_change: 0.0,
             ack: None,
             downtimes: Vec::new(),
+            comments: Vec::new(),
             notification_number: 0,
             last_notification: None,
             notified_state: None,

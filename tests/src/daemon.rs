@@ -131,20 +131,25 @@ fn chmod(p: &Path, mode: u32) {
 pub struct Daemon {
     pub dir: TempDir,
     pub port: u16,
+    /// The API token of the user `tester` (in the daemon's credentials file).
+    pub token: String,
     child: Option<Guard>,
 }
 
 impl Daemon {
     /// Writes `config` (TOML without a `[daemon]` section: it is added, with the status
-    /// port and state file in the temp dir) and starts the daemon.
+    /// port, state file, control socket and credentials file in the temp dir; settings of
+    /// `[daemon]` may follow at the start of `config`) and starts the daemon.
     pub fn start(config: &str) -> Daemon {
         let dir = tempfile::Builder::new().prefix("daemon").tempdir().unwrap();
         chmod(dir.path(), 0o755);
         std::fs::create_dir(dir.path().join("checks.d")).unwrap();
         let port = free_port();
+        let token = hcoop_monitor::auth::add_token(&dir.path().join("tokens"), "tester").unwrap();
         let mut d = Daemon {
             dir,
             port,
+            token,
             child: None,
         };
         d.write_config(config);
@@ -155,9 +160,12 @@ impl Daemon {
     /// Replaces the configuration (takes effect on [`Daemon::hup`]).
     pub fn write_config(&self, config: &str) {
         let daemon = format!(
-            "[daemon]\nlisten = \"127.0.0.1:{}\"\nstate_file = \"{}\"\nretention_interval = \"1s\"\n\n",
+            "[daemon]\nlisten = \"127.0.0.1:{}\"\nstate_file = \"{}\"\nretention_interval = \"1s\"\n\
+             socket = \"{}\"\ncredentials_file = \"{}\"\n",
             self.port,
-            self.state_file().display()
+            self.state_file().display(),
+            self.socket().display(),
+            self.dir.path().join("tokens").display(),
         );
         std::fs::write(
             self.config_dir().join("a.toml"),
@@ -169,6 +177,11 @@ impl Daemon {
     /// The configuration directory.
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("checks.d")
+    }
+
+    /// The control socket.
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("run/control.sock")
     }
 
     /// The saved-state file.
@@ -218,10 +231,27 @@ impl Daemon {
             .unwrap_or_else(|e| panic!("GET {path}: {e:#}\n{}", self.log()))
     }
 
-    /// POST a JSON body; the answer or its error text.
+    /// The TCP API with the tester's token.
+    pub fn endpoint(&self) -> hcoop_monitor::client::Endpoint {
+        hcoop_monitor::client::Endpoint::Tcp {
+            addr: self.api(),
+            token: Some(self.token.clone()),
+        }
+    }
+
+    /// POST a JSON body with the tester's token; the answer or its error text.
     pub fn post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
-        hcoop_monitor::client::request(&self.api(), "POST", path, Some(body.to_string()))
+        self.endpoint()
+            .request("POST", path, Some(body.to_string()))
             .map_err(|e| e.to_string())
+    }
+
+    /// Runs `hcoop-monitor -c CONFIG ARGS` (the CLI, through the control socket).
+    pub fn cli(&self, args: &[&str]) -> crate::Run {
+        crate::run(
+            &bin("hcoop-monitor"),
+            &[&["-c", self.config_dir().to_str().unwrap()], args].concat(),
+        )
     }
 
     /// One service's view ("host/service"), if the daemon has it.

@@ -1,0 +1,287 @@
+//! What the daemon does as root before it gives root up.
+//!
+//! Started as root with `[daemon] user` set (the package's unit does this), the daemon
+//! raises its open-file limit, makes the control socket's directory (owned by that
+//! user, mode 0755), binds the socket, makes the state directory if it is missing, and
+//! then drops to the user with [`crate::privileges::drop_to`], keeping only the
+//! capabilities the configured checks need ([`needed_capabilities`]). All of this
+//! happens while the process has one thread, before the async runtime starts.
+//!
+//! Started as another user, it keeps its identity and binds the socket later; started
+//! as root without `[daemon] user`, it stays root and says so.
+
+use crate::config::{CheckSpec, Config};
+use crate::privileges::{self, Capability};
+use anyhow::{Context, Result};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+/// What was prepared as root for the daemon.
+#[derive(Default)]
+pub struct Prepared {
+    /// The control socket, bound.
+    pub socket: Option<std::os::unix::net::UnixListener>,
+}
+
+/// The names of the built-in checks a configuration runs (services, hosts and the
+/// `[nrpe]` agent's built-in commands).
+fn builtin_checks(config: &Config) -> Vec<String> {
+    let mut names: Vec<String> = config
+        .hosts
+        .iter()
+        .filter_map(|h| h.check.as_ref())
+        .chain(config.services.iter().map(|s| &s.check))
+        .filter_map(|c| match c {
+            CheckSpec::Builtin { name, .. } => Some(name.clone()),
+            CheckSpec::External { .. } => None,
+        })
+        .collect();
+    if let Some(Ok(cfg)) = config.nrpe.as_ref().map(|n| n.resolve()) {
+        for line in cfg.commands.values() {
+            if let crate::nrpe::cfg::CommandLine::Builtin(words) = line {
+                names.extend(words.first().cloned());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The capabilities a configuration needs once the daemon left root, each with why:
+/// - `CAP_DAC_READ_SEARCH`: check_log and check_file_age read other users' files;
+/// - `CAP_SYS_PTRACE`: check_procs and check_listen read other users' `/proc/PID/fd`,
+///   `exe` and `io`;
+/// - `CAP_SYS_ADMIN`: check_quota reads every user's quota;
+/// - `CAP_NET_BIND_SERVICE`: a port below 1024 for `listen` or the `[nrpe]` agent
+///   (bound again on reload);
+/// - `CAP_SETUID`, `CAP_SETGID`, `CAP_KILL`: external plugins, notification and NRPE
+///   commands run as `plugin_user` when that is not the daemon's own user (and are
+///   killed on timeout).
+pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capability, String)> {
+    let mut out = Vec::new();
+    let checks = builtin_checks(config);
+    let uses = |names: &[&str]| {
+        checks
+            .iter()
+            .filter(|c| names.contains(&c.as_str()))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let files = uses(&["check_log", "check_file_age"]);
+    if !files.is_empty() {
+        out.push((Capability::DacReadSearch, files.join(", ")));
+    }
+    let procs = uses(&["check_procs", "check_listen"]);
+    if !procs.is_empty() {
+        out.push((Capability::SysPtrace, procs.join(", ")));
+    }
+    let quota = uses(&["check_quota"]);
+    if !quota.is_empty() {
+        out.push((Capability::SysAdmin, quota.join(", ")));
+    }
+    let low_port = |port: u16| port != 0 && port < 1024;
+    let listen_port = config
+        .daemon
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .map_or(0, |a| a.port());
+    let nrpe_port = config
+        .nrpe
+        .as_ref()
+        .and_then(|n| n.resolve().ok())
+        .map_or(0, |c| c.server_port);
+    if low_port(listen_port) || low_port(nrpe_port) {
+        out.push((Capability::NetBindService, "a port below 1024".into()));
+    }
+    if crate::exec::runs_external_programs(config) && config.daemon.plugin_user != daemon_user {
+        let why = format!(
+            "external programs run as plugin_user '{}'",
+            config.daemon.plugin_user
+        );
+        out.push((Capability::Setuid, why.clone()));
+        out.push((Capability::Setgid, why.clone()));
+        out.push((Capability::Kill, why));
+    }
+    out
+}
+
+/// The capabilities this process may still take (its permitted set).
+fn permitted() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapPrm:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0)
+}
+
+/// Raises the soft limit of open files to the hard one: the listeners never take more
+/// than their share, and the checks keep the rest.
+pub fn raise_open_files() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid out pointer, then a valid in pointer.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// A directory owned by `uid:gid` with `mode`, made if missing (an existing one is left
+/// as it is).
+fn own_dir(dir: &Path, mode: u32, uid: u32, gid: u32) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::os::unix::fs::lchown(dir, Some(uid), Some(gid))
+        .with_context(|| format!("cannot chown {}", dir.display()))
+}
+
+/// Prepares as root and drops to `[daemon] user`; a no-op for a daemon not started as
+/// root. Must be called before any thread starts.
+pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
+    raise_open_files();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(Prepared::default());
+    }
+    let Some(user) = &config.daemon.user else {
+        tracing::warn!(
+            "running as root: set [daemon] user so that the daemon gives root up (see SECURITY.md)"
+        );
+        return Ok(Prepared::default());
+    };
+    let account =
+        privileges::lookup(user, None).map_err(|e| anyhow::anyhow!("[daemon] user: {e}"))?;
+    if account.uid == 0 {
+        anyhow::bail!("[daemon] user = '{user}' is root: name an unprivileged user");
+    }
+    // the socket's directory belongs to the daemon's user, so it can remove the socket
+    // at stop; nobody else may write it
+    let socket_path = &config.daemon.socket;
+    let socket = match socket_path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            let made = own_dir(dir, 0o755, account.uid, account.gid);
+            made.and_then(|()| {
+                crate::listeners::bind_control_socket(socket_path, Some(account.uid))
+            })
+            .and_then(|l| {
+                std::os::unix::fs::lchown(socket_path, Some(account.uid), Some(account.gid))?;
+                Ok(l)
+            })
+        }
+        _ => crate::listeners::bind_control_socket(socket_path, Some(account.uid)),
+    };
+    let socket = match socket {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::error!(
+                "no control socket: {e:#}; hcoop-monitor status/ack/downtime cannot reach this daemon"
+            );
+            None
+        }
+    };
+    if let Some(dir) = config.daemon.state_file.parent() {
+        if !dir.as_os_str().is_empty() {
+            if let Err(e) = own_dir(dir, 0o750, account.uid, account.gid) {
+                tracing::error!("{e:#}");
+            }
+        }
+    }
+    let have = permitted();
+    let mut keep = Vec::new();
+    for (cap, why) in needed_capabilities(config, &account.name) {
+        if have & (1 << cap.number()) != 0 {
+            keep.push(cap);
+        } else {
+            tracing::warn!(
+                "{cap:?} is needed by {why} but was not given to the daemon (unit's CapabilityBoundingSet?)"
+            );
+        }
+    }
+    privileges::drop_to(&account, &keep)
+        .map_err(|e| anyhow::anyhow!("cannot drop to '{user}': {e}"))?;
+    tracing::info!(
+        "running as {} (uid {}) with capabilities {:?}",
+        account.name,
+        account.uid,
+        keep
+    );
+    Ok(Prepared { socket })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_follow_the_checks() {
+        let text = r#"
+[daemon]
+listen = "127.0.0.1:80"
+plugin_user = "nobody"
+[[host]]
+name = "h"
+address = "127.0.0.1"
+[[service]]
+host = "h"
+name = "log"
+check = "check_log"
+args = ["-F", "/var/log/syslog", "--critical-pattern", "x"]
+[[service]]
+host = "h"
+name = "p"
+check = "check_procs"
+[[service]]
+host = "h"
+name = "ext"
+command = "/bin/true"
+"#;
+        let c = Config::from_files(vec![(None, text.into())]).unwrap_or_else(|e| panic!("{e:#}"));
+        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor")
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(
+            caps,
+            [
+                Capability::DacReadSearch,
+                Capability::SysPtrace,
+                Capability::NetBindService,
+                Capability::Setuid,
+                Capability::Setgid,
+                Capability::Kill
+            ]
+        );
+        // plugins as the daemon's own user: no switching, no low port
+        let same = text
+            .replace(
+                "plugin_user = \"nobody\"",
+                "plugin_user = \"hcoop-monitor\"",
+            )
+            .replace(":80", ":9667");
+        let c = Config::from_files(vec![(None, same)]).unwrap();
+        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor")
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(caps, [Capability::DacReadSearch, Capability::SysPtrace]);
+        // the embedded default: check_procs only
+        let d = Config::embedded().unwrap();
+        let caps: Vec<Capability> = needed_capabilities(&d, "hcoop-monitor")
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(caps, [Capability::SysPtrace]);
+    }
+}
