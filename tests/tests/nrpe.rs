@@ -886,7 +886,8 @@ fn daemon_nrpe_commands_run_as_plugin_user() {
         "plugin_user = \"nagios\"\n\n[nrpe]\nserver_port = {port}\n\
          server_address = \"127.0.0.1\"\nallowed_hosts = [\"127.0.0.1\"]\ntls = false\n\
          [nrpe.command.env]\ncommand = \"/usr/bin/env\"\n\
-         [nrpe.command.id]\ncommand = \"/usr/bin/id -u\"\n"
+         [nrpe.command.id]\ncommand = \"/usr/bin/id -u\"\n\
+         [nrpe.command.groups]\ncommand = \"/usr/bin/id -G\"\n"
     ));
     std::env::remove_var("HCOOP_TEST_SECRET");
     hcoop_tests::nrpe::wait_listening(port);
@@ -898,7 +899,69 @@ fn daemon_nrpe_commands_run_as_plugin_user() {
         "{}",
         d.log()
     );
+    let mut groups: Vec<u32> = cn("groups")
+        .stdout
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    groups.sort_unstable();
+    let mut want = nagios.groups.clone();
+    want.sort_unstable();
+    assert_eq!(groups, want);
     let env = cn("env");
     assert_eq!(env.code, 0, "{}", env.stdout);
     assert_eq!(sorted_lines(&env.stdout), clean_environment(&nagios));
+}
+
+/// The plugin user is looked up only when a root daemon would start external programs:
+/// the embedded default (built-in checks only) validates without it, and a missing or
+/// root plugin user is one line from `validate`, exit code 3.
+#[test]
+fn validate_needs_the_plugin_user_only_for_external_programs() {
+    assert!(
+        hcoop_tests::is_root(),
+        "the plugin user matters to a root daemon"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a.toml");
+    let validate = |daemon: &str, rest: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[daemon]\n{daemon}\n\n[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n{rest}"
+            ),
+        )
+        .unwrap();
+        hcoop_tests::run(
+            &hcoop_tests::bin("hcoop-monitor"),
+            &["-c", file.to_str().unwrap(), "validate"],
+        )
+    };
+    let builtin = "[[service]]\nhost = \"h\"\nname = \"load\"\ncheck = \"check_load\"\n\
+                   args = [\"-w\", \"900\", \"-c\", \"1000\"]\n";
+    let external = "[[service]]\nhost = \"h\"\nname = \"ext\"\ncommand = \"/bin/true\"\n";
+    let nrpe = "[nrpe]\nserver_port = 5666\n[nrpe.command.x]\ncommand = \"/bin/true\"\n";
+    let missing = "plugin_user = \"no-such-user-here\"";
+    let r = validate(missing, builtin);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for rest in [external, nrpe] {
+        let r = validate(missing, rest);
+        assert_eq!(r.code, 3, "{rest}: {}", r.stdout);
+        assert_eq!(
+            r.stderr,
+            "hcoop-monitor: [daemon] plugin_user = 'no-such-user-here': no user named \
+             'no-such-user-here': external plugins need an unprivileged user to run as\n"
+        );
+    }
+    let r = validate("plugin_user = \"root\"", external);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stderr,
+        "hcoop-monitor: [daemon] plugin_user = 'root' is root: external plugins never run as root\n"
+    );
+    let r = validate("plugin_user = \"nagios\"", external);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // the embedded default configuration has only built-in checks
+    let r = hcoop_tests::run(&hcoop_tests::bin("hcoop-monitor"), &["validate"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
 }
