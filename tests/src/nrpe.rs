@@ -163,6 +163,8 @@ pub struct AgentStart<'a> {
     pub env: &'a [(&'a str, &'a str)],
     /// The agent's working directory (default: the test's).
     pub cwd: Option<&'a Path>,
+    /// Start the agent as this user instead of root (through setpriv).
+    pub as_user: Option<&'a str>,
 }
 
 /// The user our agent becomes in the tests, as Debian's nrpe does.
@@ -181,7 +183,21 @@ fn agent_command(body: &str, start: &AgentStart) -> (tempfile::TempDir, u16, Com
     )
     .unwrap();
     let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
-    let mut cmd = Command::new(bin("hcoop-monitor"));
+    let mut cmd = match start.as_user {
+        None => Command::new(bin("hcoop-monitor")),
+        Some(user) => {
+            // the agent's user reads the configuration in the temp dir
+            std::fs::set_permissions(
+                dir.path(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o755),
+            )
+            .unwrap();
+            let mut c = Command::new(require("setpriv", "util-linux"));
+            c.args(["--reuid", user, "--regid", user, "--init-groups", "--"])
+                .arg(bin("hcoop-monitor"));
+            c
+        }
+    };
     cmd.arg("nrpe")
         .arg("-c")
         .arg(&cfg)

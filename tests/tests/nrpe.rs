@@ -665,6 +665,31 @@ fn agent_started_as_root_becomes_nrpe_user() {
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
 }
 
+/// Started as another user, the agent stays that user: an nrpe_user naming someone
+/// else is a warning, and commands run as the agent's user.
+#[test]
+fn agent_started_unprivileged_keeps_its_user() {
+    let nagios = agent_account();
+    let a = Server::agent_with(
+        "allowed_hosts=127.0.0.1\nnrpe_user=root\ncommand[id]=/usr/bin/id -u\n",
+        &AgentStart {
+            plain: true,
+            as_user: Some(AGENT_USER),
+            ..Default::default()
+        },
+    );
+    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "id"]);
+    assert_eq!(ours(&r), (0, format!("{}\n", nagios.uid).as_str()));
+    assert_eq!(
+        a.log().lines().next().unwrap_or(""),
+        format!(
+            "hcoop-monitor nrpe: warning: nrpe_user=root ignored: not running as root, \
+             commands run as uid {}",
+            nagios.uid
+        )
+    );
+}
+
 /// As root, commands run as root only when asked for with --allow-root: without
 /// nrpe_user, or with an nrpe_user that is root, the agent refuses to start with one
 /// line naming the problem and exit code 3.
