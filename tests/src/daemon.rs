@@ -317,3 +317,39 @@ impl Daemon {
             .is_some_and(|g| g.0.try_wait().ok().flatten().is_none())
     }
 }
+
+/// State-file tests: DELETE, another state file, the metrics text.
+impl Daemon {
+    /// DELETE with the tester's token; the answer or its error text.
+    pub fn delete(&self, path: &str) -> Result<serde_json::Value, String> {
+        self.endpoint()
+            .request("DELETE", path, None)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Points `state_file` of the configuration at `path` (takes effect at the next
+    /// start).
+    pub fn set_state_file(&self, path: &Path) {
+        let file = self.config_dir().join("a.toml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let old = format!("state_file = \"{}\"", self.state_file().display());
+        assert!(text.contains(&old), "{text}");
+        let new = format!("state_file = \"{}\"", path.display());
+        std::fs::write(&file, text.replace(&old, &new)).unwrap();
+    }
+
+    /// The value of one line of /metrics: `name` with its labels as printed (`None`
+    /// when absent).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.api()).ok()?;
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        text.lines().find_map(|l| {
+            let (n, v) = l.rsplit_once(' ')?;
+            (n == name).then(|| v.parse().ok())?
+        })
+    }
+}
