@@ -990,3 +990,85 @@ fn validate_needs_the_plugin_user_only_for_external_programs() {
     let r = hcoop_tests::run(&hcoop_tests::bin("hcoop-monitor"), &["validate"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+/// In a forked child (a single thread), becomes `user` keeping `keep`, then runs
+/// `check`; returns the child's exit code (0: `check` passed; the error on stderr).
+fn in_dropped_child(
+    user: &str,
+    keep: &[hcoop_monitor::privileges::Capability],
+    check: impl FnOnce() -> Result<(), String>,
+) -> i32 {
+    let account = hcoop_monitor::privileges::lookup(user, None).unwrap();
+    // SAFETY: the child only runs the drop and the check, then _exits; the C library's
+    // allocator is usable after fork.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = match hcoop_monitor::privileges::drop_to(&account, keep).and_then(|()| check()) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("in the dropped child: {e}");
+                1
+            }
+        };
+        // SAFETY: ends the child without running the parent's exit handlers.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert!(libc::WIFEXITED(status), "child status {status}");
+    libc::WEXITSTATUS(status)
+}
+
+/// Binds 127.0.0.1 on a port below 1024 (NET_BIND_SERVICE), trying a few.
+fn bind_low_port() -> std::io::Result<()> {
+    let mut last = None;
+    for port in (700..1000).step_by(37) {
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap())
+}
+
+/// The privileges module the agent uses: after drop_to, a process keeps exactly the
+/// capabilities asked for (here NET_BIND_SERVICE, for a port below 1024) and none
+/// without; it can never become root again.
+#[test]
+fn drop_to_keeps_only_the_capabilities_asked_for() {
+    use hcoop_monitor::privileges::Capability;
+    assert!(hcoop_tests::is_root(), "leaving root needs root");
+    let cap_eff = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let code = in_dropped_child(AGENT_USER, &[Capability::NetBindService], || {
+        if cap_eff() != "0000000000000400" {
+            return Err(format!("CapEff is {}", cap_eff()));
+        }
+        bind_low_port().map_err(|e| format!("bind below 1024: {e}"))?;
+        // SAFETY: plain system call; success is the failure tested for.
+        if unsafe { libc::setuid(0) } == 0 {
+            return Err("became root again".into());
+        }
+        Ok(())
+    });
+    assert_eq!(code, 0);
+    let code = in_dropped_child(AGENT_USER, &[], || {
+        if cap_eff() != "0000000000000000" {
+            return Err(format!("CapEff is {}", cap_eff()));
+        }
+        match bind_low_port() {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+            other => Err(format!("bind below 1024 without the capability: {other:?}")),
+        }
+    });
+    assert_eq!(code, 0);
+}
