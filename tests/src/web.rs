@@ -1,7 +1,9 @@
 //! Web and TCP service fixtures: a test CA made with openssl (valid, expired, wrong-name
 //! and self-signed certificates), nginx with name-based virtual hosts over HTTP and
-//! HTTPS, sshd, vsftpd, prosody, spamd and kamailio on loopback ports in a temp dir, and fake
-//! servers for the faults real servers do not make (hang, garbage, trickle, reset).
+//! HTTPS, sshd, vsftpd, prosody, spamd and kamailio on loopback ports in a temp dir, nginx
+//! redirecting members' pages to other addresses (a second server on 127.0.0.2 with its
+//! own access log), and fake servers for the faults real servers do not make (hang,
+//! garbage, trickle, reset, endless replies).
 
 use crate::{free_port, require, wait_until, Guard};
 use std::io::Write;
@@ -294,6 +296,108 @@ http {{
     }
 }
 
+/// nginx for the redirect tests: the origin server on 127.0.0.1:`port` (where checks
+/// start) and a second server on 127.0.0.2 at `port` and `other_port`, whose every
+/// request is logged in `second_log`.
+pub struct RedirectNginx {
+    _guard: Guard,
+    pub port: u16,
+    pub other_port: u16,
+    pub second_log: PathBuf,
+}
+
+impl RedirectNginx {
+    /// The requests the second server received (its access log lines).
+    pub fn second_requests(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.second_log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// The body of the origin server's pages: `origin server, Host HOST` (the Host header as sent).
+pub fn origin_page(host: &str) -> String {
+    format!("origin server, Host {host}")
+}
+
+/// The body of the second server's pages.
+pub const SECOND_PAGE: &str = "second server";
+
+/// Starts nginx in `dir` for the redirect tests. On the origin (127.0.0.1:`port`), any
+/// Host answers `origin server, Host HOST` except these redirects: `/to-addr` 302 to
+/// `http://127.0.0.2:port/`, `/to-name` 302 to `http://elsewhere.test:port/`, `/to-port`
+/// 302 to `http://127.0.0.2:other_port/`, `/to-meta` 302 to
+/// `http://169.254.169.254/latest/meta-data/`, `/loop` 301 to itself. The second server
+/// (127.0.0.2, both ports) answers `second server` and logs each request.
+pub fn start_redirect_nginx(dir: &Path) -> RedirectNginx {
+    let nginx = require("/usr/sbin/nginx", "nginx");
+    let dir = dir.join("redirect-nginx");
+    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
+    }
+    let (p, q) = (free_port(), free_port());
+    let d = dir.display();
+    let second_log = dir.join("second-access.log");
+    let conf = format!(
+        r#"user root root;
+master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp/body;
+  proxy_temp_path {d}/tmp/proxy;
+  fastcgi_temp_path {d}/tmp/fastcgi;
+  uwsgi_temp_path {d}/tmp/uwsgi;
+  scgi_temp_path {d}/tmp/scgi;
+  default_type text/plain;
+  server {{
+    listen 127.0.0.1:{p} default_server;
+    location = /to-addr {{ return 302 http://127.0.0.2:{p}/; }}
+    location = /to-name {{ return 302 http://elsewhere.test:{p}/; }}
+    location = /to-port {{ return 302 http://127.0.0.2:{q}/; }}
+    location = /to-meta {{ return 302 http://169.254.169.254/latest/meta-data/; }}
+    location = /loop {{ return 301 /loop; }}
+    location / {{ return 200 "origin server, Host $http_host\n"; }}
+  }}
+  server {{
+    listen 127.0.0.2:{p} default_server;
+    listen 127.0.0.2:{q} default_server;
+    access_log {log};
+    location / {{ return 200 "second server\n"; }}
+  }}
+}}
+"#,
+        log = second_log.display(),
+    );
+    let conf_path = dir.join("nginx.conf");
+    write(&conf_path, &conf);
+    let guard = Guard::spawn(
+        Command::new(nginx)
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let up = |addr: &str, port: u16| wait_until(10.0, || TcpStream::connect((addr, port)).is_ok());
+    assert!(
+        up("127.0.0.1", p) && up("127.0.0.2", p) && up("127.0.0.2", q),
+        "nginx did not start: {}",
+        std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+    );
+    RedirectNginx {
+        _guard: guard,
+        port: p,
+        other_port: q,
+        second_log,
+    }
+}
+
 /// What a fake server does with each connection.
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -305,6 +409,8 @@ pub enum Fault {
     Trickle(Vec<u8>),
     /// Resets the connection at once.
     Reset,
+    /// Sends `head`, then `unit` again and again until the client goes away.
+    Endless { head: Vec<u8>, unit: Vec<u8> },
 }
 
 /// Starts a fake server on 127.0.0.1; returns its port. It lives as long as the test.
@@ -336,6 +442,15 @@ pub fn fake_server(fault: Fault) -> u16 {
                 Fault::Reset => {
                     let _ = socket_linger_zero(&s);
                     drop(s);
+                }
+                Fault::Endless { head, unit } => {
+                    std::thread::spawn(move || {
+                        let mut s = s;
+                        if s.write_all(&head).is_err() {
+                            return;
+                        }
+                        while s.write_all(&unit).is_ok() {}
+                    });
                 }
             }
         }

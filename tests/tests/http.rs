@@ -1,9 +1,15 @@
 //! check_http against a real nginx with name-based virtual hosts over HTTP and HTTPS
 //! (certificates from a test CA: valid, expired, wrong name, self-signed), against
-//! Debian's check_http on the same pages, and against fake servers that hang, send
-//! garbage, trickle or reset.
+//! Debian's check_http on the same pages, against nginx redirecting to other addresses
+//! (sticky, stickyport, follow within --redirect-networks, the hop bound, and the
+//! daemon's redirect_networks), and against fake servers that hang, send garbage,
+//! trickle, reset or never end their reply.
 
-use hcoop_tests::web::{fake_server, start_nginx, Fault, Nginx, A_INDEX};
+use hcoop_tests::daemon::Daemon;
+use hcoop_tests::web::{
+    fake_server, origin_page, start_nginx, start_redirect_nginx, Fault, Nginx, RedirectNginx,
+    A_INDEX, SECOND_PAGE,
+};
 use hcoop_tests::{debian_plugin, plugin, plugin_json, run, Run};
 use regex::Regex;
 use std::time::Instant;
@@ -144,20 +150,57 @@ fn vhosts_status_content_redirects_and_auth() {
         2,
         r"^HTTP CRITICAL - cannot resolve b\.test",
     );
+    // a loop ends at the hop bound, as with monitoring-plugins
+    let r = http(&n, "a.test", &["-u", "/loop", "-f", "follow"]);
     assert_line(
-        &http(&n, "a.test", &["-u", "/loop", "-f", "follow"]),
-        2,
-        &format!(r"^HTTP CRITICAL - redirect loop at http://a\.test:{hp}/loop - HTTP/1\.1 301"),
+        &r,
+        1,
+        &format!(
+            r"^HTTP WARNING - maximum redirection depth 15 exceeded - http://a\.test:{hp}/loop - HTTP/1\.1 301"
+        ),
     );
+    assert_eq!(r.stdout.lines().count(), 16, "{}", r.stdout);
     assert_line(
         &http(
             &n,
             "a.test",
             &["-u", "/redirect1", "-f", "sticky", "--max-redirs", "1"],
         ),
-        2,
-        r"^HTTP CRITICAL - more than 1 redirects \(--max-redirs\)",
+        1,
+        &format!(
+            r"^HTTP WARNING - maximum redirection depth 1 exceeded - http://b\.test:{hp}/ - HTTP/1\.1 302"
+        ),
     );
+    // Debian's check_http says the same of the loop
+    for f in ["sticky", "stickyport"] {
+        let args = [
+            "-H",
+            "a.test",
+            "-I",
+            "127.0.0.1",
+            "-p",
+            &hp.to_string(),
+            "-u",
+            "/loop",
+            "-f",
+            f,
+        ];
+        let theirs = run(&debian_plugin("check_http"), &args);
+        let ours = plugin("check_http", &args);
+        assert_eq!(
+            (ours.code, theirs.code),
+            (1, 1),
+            "{} / {}",
+            ours.stdout,
+            theirs.stdout
+        );
+        assert!(
+            ours.first_line().starts_with(theirs.first_line()),
+            "{} / {}",
+            ours.stdout,
+            theirs.stdout
+        );
+    }
 
     // basic authentication, the password inline or from a file
     assert_line(
@@ -527,5 +570,340 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
             3,
             "HTTP UNKNOWN - --apache-config /nonexistent: no such file or directory\n"
         )
+    );
+}
+
+/// check_http starting at the origin server's address (no -I: the address is the name).
+fn from_origin(r: &RedirectNginx, uri: &str, extra: &[&str]) -> Run {
+    let port = r.port.to_string();
+    let mut args = vec!["-H", "127.0.0.1", "-p", &port, "-u", uri, "-t", "5"];
+    args.extend_from_slice(extra);
+    plugin("check_http", &args)
+}
+
+#[test]
+fn sticky_redirects_stay_on_the_starting_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start_redirect_nginx(dir.path());
+    let (p, q) = (r.port, r.other_port);
+    // a redirect to another address: the page is asked of the origin, with the new Host
+    let res = from_origin(
+        &r,
+        "/to-addr",
+        &[
+            "-f",
+            "sticky",
+            "-s",
+            &origin_page(&format!("127.0.0.2:{p}")),
+        ],
+    );
+    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_eq!(
+        res.stdout.lines().skip(1).collect::<Vec<_>>(),
+        [format!("redirect 302 -> http://127.0.0.2:{p}/")]
+    );
+    // a redirect to a name no resolver knows: never resolved
+    let res = from_origin(
+        &r,
+        "/to-name",
+        &[
+            "-f",
+            "sticky",
+            "-s",
+            &origin_page(&format!("elsewhere.test:{p}")),
+        ],
+    );
+    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    // stickyport keeps the port as well
+    let res = from_origin(
+        &r,
+        "/to-port",
+        &[
+            "-f",
+            "stickyport",
+            "-s",
+            &origin_page(&format!("127.0.0.2:{p}")),
+        ],
+    );
+    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_eq!(
+        res.stdout.lines().skip(1).collect::<Vec<_>>(),
+        [format!("redirect 302 -> http://127.0.0.2:{p}/")]
+    );
+    // sticky alone takes the redirect's port, on the origin's address (closed there)
+    let res = from_origin(&r, "/to-port", &["-f", "sticky"]);
+    assert_eq!(
+        res.stdout,
+        format!("HTTP CRITICAL - connect to address 127.0.0.1 and port {q}: Connection refused\n")
+    );
+    // the same rules for many virtual hosts at once
+    let list = dir.path().join("vhosts");
+    std::fs::write(
+        &list,
+        format!("http://127.0.0.1:{p}/to-addr\nhttp://127.0.0.1:{p}/to-port\n"),
+    )
+    .unwrap();
+    let res = plugin(
+        "check_http",
+        &[
+            "--vhosts-from",
+            list.to_str().unwrap(),
+            "-f",
+            "stickyport",
+            "-s",
+            "origin server",
+        ],
+    );
+    assert_line(
+        &res,
+        0,
+        r"^HTTP OK - 2 vhosts checked in \d+\.\d{3}s: 2 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN \|",
+    );
+    assert_eq!(r.second_requests(), Vec::<String>::new());
+}
+
+#[test]
+fn follow_is_bounded_by_networks_and_hops() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start_redirect_nginx(dir.path());
+    let p = r.port;
+    // outside the allowed networks: refused before any connection
+    let res = from_origin(
+        &r,
+        "/to-addr",
+        &[
+            "-f",
+            "follow",
+            "--redirect-networks",
+            "127.0.0.3/32,192.0.2.0/24",
+        ],
+    );
+    assert_line(
+        &res,
+        2,
+        &format!(
+            r"^HTTP CRITICAL - redirect to http://127\.0\.0\.2:{p}/ refused: 127\.0\.0\.2 is outside the allowed networks \(loopback\) - HTTP/1\.1 302 Moved Temporarily - \d+ bytes in "
+        ),
+    );
+    let res = from_origin(
+        &r,
+        "/to-meta",
+        &["-f", "follow", "--redirect-networks", "global"],
+    );
+    assert_line(
+        &res,
+        2,
+        r"^HTTP CRITICAL - redirect to http://169\.254\.169\.254/latest/meta-data/ refused: 169\.254\.169\.254 is outside the allowed networks \(cloud metadata\) - HTTP/1\.1 302 ",
+    );
+    assert_eq!(r.second_requests(), Vec::<String>::new());
+    // inside: followed
+    let res = from_origin(
+        &r,
+        "/to-addr",
+        &[
+            "-f",
+            "follow",
+            "--redirect-networks",
+            "127.0.0.2/32",
+            "-s",
+            SECOND_PAGE,
+        ],
+    );
+    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_eq!(r.second_requests().len(), 1);
+    // a stand-alone check without the option follows anywhere, as monitoring-plugins
+    let res = from_origin(&r, "/to-addr", &["-f", "follow", "-s", SECOND_PAGE]);
+    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_eq!(r.second_requests().len(), 2);
+    // the hop bound, with the hop count
+    let res = from_origin(&r, "/loop", &["-f", "follow", "--max-redirs", "3"]);
+    assert_line(
+        &res,
+        1,
+        &format!(
+            r"^HTTP WARNING - maximum redirection depth 3 exceeded - http://127\.0\.0\.1:{p}/loop - HTTP/1\.1 301 Moved Permanently - "
+        ),
+    );
+    assert_eq!(res.stdout.lines().count(), 4, "{}", res.stdout);
+    let res = from_origin(&r, "/loop", &["-f", "follow"]);
+    assert_line(
+        &res,
+        1,
+        r"^HTTP WARNING - maximum redirection depth 15 exceeded - ",
+    );
+    // a bad list is a usage error
+    let res = from_origin(&r, "/", &["--redirect-networks", "127.0.0.0/40"]);
+    assert_eq!(
+        (res.code, res.stdout.as_str()),
+        (
+            3,
+            "HTTP UNKNOWN - --redirect-networks: '127.0.0.0/40' is not a network (ADDRESS/PREFIX, e.g. 192.0.2.0/24)\n"
+        )
+    );
+}
+
+#[test]
+fn daemon_redirect_networks_setting() {
+    use hcoop_monitor::config::Config;
+    let conf = |daemon: &str| {
+        Config::from_files(vec![(
+            Some("d.toml".into()),
+            format!("[daemon]\n{daemon}\n"),
+        )])
+    };
+    assert_eq!(
+        conf("").unwrap().daemon.redirect_networks,
+        ["global"],
+        "the default"
+    );
+    let c = conf(r#"redirect_networks = ["global", "10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]"#)
+        .unwrap();
+    assert_eq!(c.daemon.redirect_networks.len(), 4);
+    let e = conf(r#"redirect_networks = ["global", "10.0.0.0/33"]"#)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "d.toml: [daemon] redirect_networks: '10.0.0.0/33' is not a network (ADDRESS/PREFIX, e.g. 192.0.2.0/24)"
+    );
+}
+
+#[test]
+fn daemon_refuses_redirects_outside_its_networks() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = start_redirect_nginx(dir.path());
+    let p = r.port;
+    let d = Daemon::start(&format!(
+        r#"redirect_networks = ["127.0.0.3/32"]
+
+[defaults]
+check_interval = "1s"
+retry_interval = "1s"
+max_check_attempts = 1
+
+[[host]]
+name = "web"
+address = "127.0.0.1"
+
+[[service]]
+host = "web"
+name = "member"
+check = "check_http"
+args = ["-H", "127.0.0.1", "-p", "{p}", "-u", "/to-addr", "-f", "follow"]
+
+[[service]]
+host = "web"
+name = "allowed"
+check = "check_http"
+args = ["-H", "127.0.0.1", "-p", "{p}", "-u", "/to-addr", "-f", "follow", "--redirect-networks", "127.0.0.2", "-s", "{SECOND_PAGE}", "-A", "allowed-service"]
+"#
+    ));
+    let v = d.wait_service("web/member", 20.0, |v| v["state"] == "CRITICAL");
+    let out = v["output"].as_str().unwrap();
+    assert!(
+        out.starts_with(&format!(
+            "HTTP CRITICAL - redirect to http://127.0.0.2:{p}/ refused: 127.0.0.2 is outside the allowed networks (loopback) - HTTP/1.1 302 "
+        )),
+        "{out}"
+    );
+    d.wait_service("web/allowed", 20.0, |v| v["state"] == "OK");
+    // only the service allowed there reached the second server
+    assert!(!r.second_requests().is_empty());
+    assert!(
+        r.second_requests()
+            .iter()
+            .all(|l| l.contains("allowed-service")),
+        "{:?}",
+        r.second_requests()
+    );
+}
+
+#[test]
+fn replies_over_a_bound_are_clear_results() {
+    let check = |f: Fault, extra: &[&str]| {
+        let port = fake_server(f).to_string();
+        let start = Instant::now();
+        let mut args = vec!["-H", "x.test", "-I", "127.0.0.1", "-p", &port, "-t", "10"];
+        args.extend_from_slice(extra);
+        let r = plugin("check_http", &args);
+        let secs = start.elapsed().as_secs_f64();
+        assert!(secs < 9.0, "{secs}s: {}", r.stdout);
+        (r, port)
+    };
+    // an endless header line
+    let (r, port) = check(
+        Fault::Endless {
+            head: b"HTTP/1.1 200 OK\r\nX-Long: ".to_vec(),
+            unit: vec![b'a'; 4096],
+        },
+        &[],
+    );
+    assert_eq!(
+        r.stdout,
+        format!(
+            "HTTP CRITICAL - response headers longer than 65536 bytes (http://x.test:{port}/)\n"
+        )
+    );
+    // too many header lines
+    let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+    many.extend(b"X-Cookie: y\r\n".repeat(300));
+    many.extend(b"\r\n");
+    let (r, port) = check(Fault::Garbage(many), &[]);
+    assert_eq!(
+        r.stdout,
+        format!("HTTP CRITICAL - more than 256 response header lines (http://x.test:{port}/)\n")
+    );
+    // an endless chunked body: read up to the limit, matched in its first bytes
+    let mut unit = b"1000\r\n".to_vec();
+    unit.extend(vec![b'x'; 4096]);
+    unit.extend(b"\r\n");
+    let (r, _) = check(
+        Fault::Endless {
+            head: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            unit,
+        },
+        &["-s", "xxxx"],
+    );
+    assert_line(
+        &r,
+        0,
+        r"^HTTP OK - body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 167\d{5} bytes in ",
+    );
+    // a chunk size no integer holds
+    let (r, port) = check(
+        Fault::Garbage(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\n"
+                .to_vec(),
+        ),
+        &[],
+    );
+    assert_eq!(
+        r.stdout,
+        format!(
+            "HTTP CRITICAL - invalid chunk size 'fffffffffffffffffff' (http://x.test:{port}/)\n"
+        )
+    );
+    // a 1 GB Content-Length: its size counts, only the read limit is read
+    let (r, _) = check(
+        Fault::Endless {
+            head: b"HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n".to_vec(),
+            unit: vec![b'z'; 65536],
+        },
+        &["-m", "1:1000000"],
+    );
+    assert_line(
+        &r,
+        1,
+        r"^HTTP WARNING - page size 10737418\d\d too large, body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 10737418\d\d bytes in ",
+    );
+    // an endless Location is not followed
+    let mut loc = b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: http://x.test/".to_vec();
+    loc.extend(vec![b'l'; 9000]);
+    loc.extend(b"\r\n\r\n");
+    let (r, _) = check(Fault::Garbage(loc), &["-f", "follow"]);
+    assert_line(
+        &r,
+        2,
+        r"^HTTP CRITICAL - redirect Location longer than 8192 bytes - HTTP/1\.1 302 Found - ",
     );
 }

@@ -931,18 +931,17 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
     }
     if check.size_max.is_some_and(|m| page > m as u64) {
         problems.push((State::Warning, format!("page size {page} too large")));
-    } else if check.size_max.is_some()
-        && !check.no_body
-        && resp.truncated
-        && resp.content_length.is_none()
-    {
-        problems.push((
-            State::Warning,
-            format!(
-                "page longer than the {} bytes read, its size is unknown",
-                httpclient::MAX_BODY
-            ),
-        ));
+    }
+    if resp.truncated && !check.no_body {
+        let cut = httpclient::MAX_BODY;
+        if check.size_max.is_some_and(|m| page <= m as u64) && resp.content_length.is_none() {
+            problems.push((
+                State::Warning,
+                format!("page size unknown: body longer than the {cut}-byte read limit"),
+            ));
+        } else {
+            problems.push((State::Ok, format!("body read up to the {cut}-byte limit")));
+        }
     }
     let time_state = check.time.state(secs);
     if time_state != State::Ok {
@@ -1295,13 +1294,13 @@ mod tests {
         resp.content_length = Some(1 << 30);
         assert_eq!(
             evaluate(&f, &c, &c.targets[0], 0).summary,
-            "page size 1073741883 too large - HTTP/1.1 200 OK - 1073741883 bytes in 0.002 second response time"
+            "page size 1073741883 too large, body read up to the 16777216-byte limit - HTTP/1.1 200 OK - 1073741883 bytes in 0.002 second response time"
         );
         let resp = f.response.as_mut().unwrap();
         resp.content_length = None;
         assert_eq!(
             evaluate(&f, &c, &c.targets[0], 0).summary,
-            "page longer than the 16777216 bytes read, its size is unknown - HTTP/1.1 200 OK - 60 bytes in 0.002 second response time"
+            "page size unknown: body longer than the 16777216-byte read limit - HTTP/1.1 200 OK - 60 bytes in 0.002 second response time"
         );
     }
 
