@@ -5,7 +5,8 @@
 //! no page tables are copied and the daemon's pages are not made copy-on-write (a
 //! `fork` of a daemon running thousands of services costs far more than the plugin).
 //! Unlike `posix_spawn`, the child also sets the resource limits and switches to the
-//! plugin user before it executes the plugin, so the limits hold from the plugin's
+//! plugin user (its supplementary groups, then its group and user ids, real, effective
+//! and saved) before it executes the plugin, so the limits hold from the plugin's
 //! first instruction. The child joins a new process group of its own, so a timeout or
 //! shutdown kills the plugin with everything it started.
 //!
