@@ -126,6 +126,25 @@ pub enum Command {
     Nrpe(crate::nrpe::NrpeArgs),
 }
 
+impl Command {
+    /// Whether this command only talks to the running daemon.
+    pub fn talks_to_daemon(&self) -> bool {
+        matches!(
+            self,
+            Command::Status { .. }
+                | Command::Ack { .. }
+                | Command::Unack { .. }
+                | Command::Downtime { .. }
+                | Command::Downtimes { .. }
+                | Command::CancelDowntime { .. }
+                | Command::Comment { .. }
+                | Command::Comments { .. }
+                | Command::DeleteComment { .. }
+                | Command::Reload { .. }
+        )
+    }
+}
+
 /// Where the running daemon's API is.
 #[derive(clap::Args, Debug)]
 pub struct Api {

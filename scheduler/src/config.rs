@@ -749,6 +749,39 @@ impl Config {
         }
     }
 
+    /// A configuration that has only the `[daemon]` section of the files at `path` (or
+    /// the defaults), read leniently: what a command for the running daemon needs when
+    /// the files do not validate as a whole.
+    pub fn for_client(path: Option<&Path>) -> Config {
+        let mut texts = Vec::new();
+        match path {
+            Some(p) if p.is_dir() => {
+                let mut names: Vec<PathBuf> = std::fs::read_dir(p)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                    .collect();
+                names.sort();
+                texts.extend(names.iter().filter_map(|n| std::fs::read_to_string(n).ok()));
+            }
+            Some(p) => texts.extend(std::fs::read_to_string(p).ok()),
+            None => texts.push(DEFAULT_CONFIG.to_string()),
+        }
+        let mut config = Config::default();
+        for text in texts {
+            let daemon = text
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|t| t.get("daemon").cloned())
+                .and_then(|d| d.try_into::<Daemon>().ok());
+            if let Some(d) = daemon {
+                config.daemon = d;
+            }
+        }
+        config
+    }
+
     /// Finds a host by name.
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.hosts.iter().find(|h| h.name == name)
@@ -761,7 +794,10 @@ fn daemon_problems(d: &Daemon) -> Vec<String> {
     for (key, value) in [
         ("max_downtimes", d.max_downtimes),
         ("api_max_connections", d.api_max_connections),
-        ("api_max_connections_per_peer", d.api_max_connections_per_peer),
+        (
+            "api_max_connections_per_peer",
+            d.api_max_connections_per_peer,
+        ),
     ] {
         if value == 0 {
             errors.push(format!("[daemon] {key}: must be at least 1"));

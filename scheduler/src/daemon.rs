@@ -7,8 +7,8 @@
 
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
-use crate::notify::{Notice, Notifier};
 use crate::journal::{Durability, Journal};
+use crate::notify::{Notice, Notifier};
 use crate::nrpe::Served;
 use crate::retention;
 use crate::state::{
@@ -189,6 +189,16 @@ impl Core {
             }
         }
         core
+    }
+
+    /// How many hosts and services the configuration has (the daemon's own checks
+    /// aside).
+    pub fn counts(&self) -> (usize, usize) {
+        let own = |k: &str| k == SELF_HOST || k.starts_with(&format!("{SELF_HOST}/"));
+        (
+            self.hosts.iter().filter(|e| !own(&e.key)).count(),
+            self.services.iter().filter(|e| !own(&e.key)).count(),
+        )
     }
 
     /// The records by key, for saving or for a rebuild.
@@ -471,7 +481,12 @@ impl Core {
                 timeout: Duration::from_secs(10),
                 notification_interval: Duration::from_secs(0),
                 first_notification_delay: Duration::from_secs(0),
-                contacts: self.config.contacts.iter().map(|c| c.name.clone()).collect(),
+                contacts: self
+                    .config
+                    .contacts
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
                 notifications_enabled: true,
                 flap_detection: false,
                 low_flap_threshold: 5.0,
@@ -489,9 +504,11 @@ impl Core {
                     check: None,
                     schedule: schedule.clone(),
                 });
-                let mut record = Record::default();
-                record.checked = true;
-                record.output = "HCOOP-MONITOR UP - the monitoring daemon itself\n".into();
+                let record = Record {
+                    checked: true,
+                    output: "HCOOP-MONITOR UP - the monitoring daemon itself\n".into(),
+                    ..Record::default()
+                };
                 self.hosts.push(Entry {
                     key: SELF_HOST.into(),
                     host: self.hosts.len(),
@@ -832,7 +849,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                 let now_unix = unix_now();
                 let mut core = shared.lock().expect("core lock");
                 let interval = core.apply(done.target, &done.outcome, done.latency, now_unix);
+                let compact_now = core.journal.as_ref().is_some_and(Journal::due);
                 drop(core);
+                if compact_now {
+                    compact(&shared, false);
+                }
                 heap.push(Reverse((Instant::now() + spread.jitter(interval), done.target)));
             }
             asked = next_reload(&mut hup, &mut reload_rx) => {
@@ -873,7 +894,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             generation += 1;
                             schedule_all(&core, &mut heap, &mut spread);
                             notifier.reconfigure(core.config.smtp.clone());
-                            let summary = format!("{} hosts, {} services", core.hosts.len(), core.services.len());
+                            let (h, s) = core.counts();
+                            let summary = format!("{h} hosts, {s} services");
                             (core.config.nrpe.clone(), core.config.daemon.clone(), summary)
                             };
                             let (nrpe_section, new_daemon, summary) = nrpe_section;

@@ -115,8 +115,24 @@ pub fn check_private_dir(dir: &Path, owner: Option<u32>) -> Result<()> {
 /// Shows a TCP listener that cannot bind as the self-check service `listener` of host
 /// `hcoop-monitor` (None: it is bound again).
 fn listener_problem(core: &crate::daemon::Shared, problem: Option<String>) {
-    let _ = (core, problem);
+    use hcoop_plugins::plugin::State;
+    let (state, text) = match problem {
+        Some(p) => (
+            State::Critical,
+            format!("LISTENER CRITICAL - {p}: the status API and page over TCP are unavailable\n"),
+        ),
+        None => (
+            State::Ok,
+            "LISTENER OK - the status API is listening\n".to_string(),
+        ),
+    };
+    core.lock()
+        .expect("core lock")
+        .set_self_check(LISTENER_CHECK, state, &text);
 }
+
+/// The self-check service that shows a TCP listener that cannot bind.
+pub const LISTENER_CHECK: &str = "listener";
 
 /// Serves TCP on `listen`, binding again every [`RETRY`] until it can.
 fn start_tcp(api: Api, listen: String, slots: Arc<Slots>) -> Running {

@@ -18,6 +18,18 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn main() {
+    // a panic is one line naming it (a caught one, in validating a check's arguments,
+    // is reported as an error besides)
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "hcoop-monitor: internal error: {}{place}",
+            hcoop_plugins::plugin::runner::panic_message(info.payload())
+        );
+    }));
     let cli = Cli::parse();
     let code = match run(cli) {
         Ok(code) => code,
@@ -33,8 +45,15 @@ fn run(cli: Cli) -> Result<i32> {
     if let Some(Command::Nrpe(args)) = &cli.command {
         return hcoop_monitor::nrpe::main(cli.config.as_deref(), args);
     }
-    let config = load(&cli.config)?;
-    match cli.command.unwrap_or(Command::Run) {
+    let command = cli.command.unwrap_or(Command::Run);
+    let config = if command.talks_to_daemon() {
+        // a command for the running daemon needs only where it is: a configuration
+        // being edited (and refused by `reload`) must not keep the admin out
+        load(&cli.config).unwrap_or_else(|_| Config::for_client(cli.config.as_deref()))
+    } else {
+        load(&cli.config)?
+    };
+    match command {
         Command::Run => {
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)

@@ -141,6 +141,7 @@ impl Daemon {
     /// port, state file, control socket and credentials file in the temp dir; settings of
     /// `[daemon]` may follow at the start of `config`) and starts the daemon.
     pub fn start(config: &str) -> Daemon {
+        crate::ensure_plugin_user();
         let dir = tempfile::Builder::new().prefix("daemon").tempdir().unwrap();
         chmod(dir.path(), 0o755);
         std::fs::create_dir(dir.path().join("checks.d")).unwrap();
@@ -191,6 +192,29 @@ impl Daemon {
 
     /// Starts (again) and waits for the status API.
     pub fn spawn(&mut self) {
+        self.start_process();
+        let port = self.port;
+        assert!(
+            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()),
+            "daemon did not start: {}",
+            self.log()
+        );
+    }
+
+    /// Starts (again) and waits for the control socket only (the TCP port may be taken).
+    pub fn spawn_without_api(&mut self) {
+        self.start_process();
+        let socket = self.socket();
+        assert!(
+            wait_until(10.0, || std::os::unix::net::UnixStream::connect(&socket)
+                .is_ok()),
+            "daemon did not start: {}",
+            self.log()
+        );
+    }
+
+    fn start_process(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -206,13 +230,6 @@ impl Daemon {
                 .stdout(Stdio::null())
                 .stderr(log),
         ));
-        let port = self.port;
-        assert!(
-            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
-                .is_ok()),
-            "daemon did not start: {}",
-            self.log()
-        );
     }
 
     /// The daemon's log so far.
@@ -320,6 +337,11 @@ impl Daemon {
 
 /// State-file tests: DELETE, another state file, the metrics text.
 impl Daemon {
+    /// GET a JSON API path; the answer or its error text.
+    pub fn try_get(&self, path: &str) -> Result<serde_json::Value, String> {
+        hcoop_monitor::client::request(&self.api(), "GET", path, None).map_err(|e| e.to_string())
+    }
+
     /// DELETE with the tester's token; the answer or its error text.
     pub fn delete(&self, path: &str) -> Result<serde_json::Value, String> {
         self.endpoint()

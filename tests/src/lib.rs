@@ -186,6 +186,33 @@ impl Drop for Guard {
 }
 
 /// True when running as root (most real servers need it to start).
+/// Makes the system user `hcoop-monitor` the daemon runs external plugins as by default,
+/// as the package's postinst does, unless it exists.
+pub fn ensure_plugin_user() {
+    static DONE: std::sync::Once = std::sync::Once::new();
+    DONE.call_once(|| {
+        if hcoop_monitor::auth::user_ids("hcoop-monitor").is_some() {
+            return;
+        }
+        let adduser = require("adduser", "adduser");
+        let r = run(
+            &adduser,
+            &[
+                "--system",
+                "--group",
+                "--quiet",
+                "--home",
+                "/var/lib/hcoop-monitor",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "hcoop-monitor",
+            ],
+        );
+        assert_eq!(r.code, 0, "adduser hcoop-monitor: {}", r.stderr);
+    });
+}
+
 pub fn is_root() -> bool {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() == 0 }

@@ -271,7 +271,7 @@ fn kill9_keeps_state_and_broken_reload_keeps_running() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.lines().nth(1).unwrap().starts_with("db/bad"), "{text}");
-    assert!(text.contains("[ack]"), "{text}");
+    assert!(text.contains("[ack by tester]"), "{text}");
 }
 
 #[test]

@@ -21,9 +21,12 @@ pub fn unit_factor(suffix: &str) -> Option<f64> {
 /// Splits `text` into the number part and a trailing alphabetic or `%` suffix.
 fn split_suffix(text: &str) -> (&str, &str) {
     let t = text.trim();
+    // the end of the last character that is not part of the suffix (any width)
     let cut = t
-        .rfind(|c: char| !(c.is_ascii_alphabetic() || c == '%'))
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_ascii_alphabetic() || c == '%'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
     t.split_at(cut)
 }
 
@@ -91,6 +94,15 @@ pub fn human_bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_input_is_an_error_not_a_panic() {
+        for text in ["é", "１０", "5é", "é%", "10é%", "\u{301}"] {
+            assert!(parse_size(text).is_err(), "{text}");
+            assert!(text.parse::<Level>().is_err(), "{text}");
+        }
+        assert_eq!(split_suffix("10é%"), ("10é", "%"));
+    }
 
     #[test]
     fn sizes() {
