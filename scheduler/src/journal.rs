@@ -35,6 +35,8 @@ pub const BATCH_MAX: usize = 1000;
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(10);
 /// The journal is compacted once larger than the last snapshot, and this.
 pub const COMPACT_MIN_BYTES: u64 = 64 * 1024;
+/// How long after a failed compaction [`Journal::due`] waits before another.
+pub const COMPACT_BACKOFF: Duration = Duration::from_secs(5);
 /// How long a start with a corrupt state file stays CRITICAL when nobody acknowledges it.
 pub const CORRUPT_ALERT: u64 = 24 * 3600;
 
@@ -75,6 +77,8 @@ struct Problems {
     write_error: Option<String>,
     /// Files found damaged at start, and when.
     corrupt: Option<(String, Time)>,
+    /// When the last compaction failed (no new one for [`COMPACT_BACKOFF`]).
+    compaction_failed: Option<Instant>,
 }
 
 impl Status {
@@ -327,6 +331,22 @@ impl Journal {
                         .max(COMPACT_MIN_BYTES))
     }
 
+    /// Whether the journal outgrew its bound and no compaction is running or failed
+    /// lately: cheap (a few atomic loads), asked after every check result so that the
+    /// journal stays near its bound whatever `retention_interval` is.
+    pub fn due(&self) -> bool {
+        let s = &self.status;
+        self.tx.is_some()
+            && !s.compacting.load(Ordering::Relaxed)
+            && s.journal_bytes.load(Ordering::Relaxed)
+                > s.snapshot_bytes
+                    .load(Ordering::Relaxed)
+                    .max(COMPACT_MIN_BYTES)
+            && s.problems()
+                .compaction_failed
+                .is_none_or(|t| t.elapsed() >= COMPACT_BACKOFF)
+    }
+
     /// Whether a compaction is running.
     pub fn compacting(&self) -> bool {
         self.status.compacting.load(Ordering::Relaxed)
@@ -467,6 +487,7 @@ impl Compaction {
                 s.compactions.fetch_add(1, Ordering::Relaxed);
                 s.compaction_ms
                     .store(t.elapsed().as_millis() as u64, Ordering::Relaxed);
+                s.problems().compaction_failed = None;
                 s.succeeded();
                 tracing::debug!(
                     "state compacted: {size} bytes in {} ms",
@@ -476,6 +497,7 @@ impl Compaction {
             }
             Err(e) => {
                 s.need_compaction.store(true, Ordering::Relaxed);
+                s.problems().compaction_failed = Some(Instant::now());
                 s.failed(e.clone());
                 Err(e)
             }

@@ -13,8 +13,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A problem to acknowledge, and a service to put in downtime.
-const CONFIG: &str = r#"
+/// A problem to acknowledge, and a service to put in downtime (plugins run as nobody).
+const CONFIG: &str = r#"plugin_user = "nobody"
+
 [defaults]
 check_interval = "1s"
 retry_interval = "1s"
@@ -179,7 +180,8 @@ fn nothing_confirmed_is_lost_across_100_random_kills() {
     let mut rng = Rng(seed | 1);
     let confirmed = Arc::new(Mutex::new(Confirmed::default()));
     let (mut restarts, mut checked, mut posted) = (Vec::new(), 0usize, 0usize);
-    let mut compactions = 0.0;
+    let (mut compactions, mut mid_compaction) = (0.0, 0);
+    let mut resets = Vec::new();
     let rounds = 100;
     let t0 = Instant::now();
     for round in 0..rounds {
@@ -235,14 +237,29 @@ fn nothing_confirmed_is_lost_across_100_random_kills() {
                 }
             })
         };
-        std::thread::sleep(Duration::from_millis(20 + rng.below(400)));
+        std::thread::sleep(Duration::from_millis(rng.below(400)));
+        compactions += d.metric("hcoop_retention_compactions_total").unwrap_or(0.0);
         d.kill9();
+        if d.state_file().with_extension("json.journal.old").exists() {
+            mid_compaction += 1;
+        }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         poster.join().unwrap();
 
         let t = Instant::now();
         d.spawn();
-        let services = d.get("/api/services");
+        // (a connection reset by the daemon just started happens about once in 150
+        // restarts: counted, and retried within the 2 s)
+        let services = loop {
+            match d.try_get("/api/services") {
+                Ok(v) => break v,
+                Err(e) => {
+                    resets.push(format!("round {round} after {:?}: {e}", t.elapsed()));
+                    assert!(t.elapsed() < Duration::from_secs(2), "{resets:?}");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        };
         let up = t.elapsed();
         restarts.push(up);
         assert!(
@@ -282,7 +299,7 @@ fn nothing_confirmed_is_lost_across_100_random_kills() {
             let bad = find("db/bad");
             assert_eq!(bad["acknowledged"], true, "round {round}: ack lost: {bad}");
         }
-        checked += c.live.len() + c.cancelled.len() + usize::from(c.acked);
+        checked += c.live.len() + usize::from(c.acked);
         posted += c.answers;
         c.answers = 0;
         // a downtime whose answer was cut off by the kill is there or not: adopt it
@@ -295,20 +312,20 @@ fn nothing_confirmed_is_lost_across_100_random_kills() {
             "round {round}: {retention}\n{}",
             d.log()
         );
-        if round % 10 == 9 {
-            compactions += d.metric("hcoop_retention_compactions_total").unwrap_or(0.0);
-        }
     }
     assert!(!d.log().contains("was corrupt"), "{}", d.log());
     restarts.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{rounds} SIGKILLs in {:.1} s: API up after restart p50 {:.0} ms, max {:.0} ms; \
-         {posted} answers confirmed, {checked} confirmed facts checked after restarts \
-         (downtimes live and cancelled, ack); compactions seen in sampled rounds: {compactions}",
+         {posted} confirmed actions (downtimes added and cancelled, acks); after the \
+         restarts {checked} live downtimes and acks and {} cancelled downtimes checked; \
+         {compactions} compactions before the kills, {mid_compaction} kills between a \
+         journal rotation and its snapshot; first API request reset: {resets:?}",
         t0.elapsed().as_secs_f64(),
         ms(restarts[restarts.len() / 2]),
         ms(*restarts.last().unwrap()),
+        confirmed.lock().unwrap().cancelled.len(),
     );
 }
 
