@@ -216,7 +216,14 @@ fn run(cli: Cli) -> Result<i32> {
                 config.services.len()
             );
             // damaged state files are warnings: `run` moves them aside and starts
-            for w in hcoop_monitor::retention::check_files(&config.daemon.state_file) {
+            // SAFETY: geteuid has no preconditions.
+            let euid = match (&config.daemon.user, unsafe { libc::geteuid() }) {
+                (Some(user), 0) => {
+                    hcoop_monitor::privileges::lookup(user, None).map_or(0, |a| a.uid)
+                }
+                (_, euid) => euid,
+            };
+            for w in hcoop_monitor::retention::check_files(&config.daemon.state_file, euid) {
                 eprintln!("hcoop-monitor: warning: {w}");
             }
             Ok(0)

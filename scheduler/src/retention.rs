@@ -131,6 +131,13 @@ impl StateDir {
     /// refuses one that another user could write into, or whose path another user could
     /// redirect (an ancestor writable by others without the sticky bit).
     pub fn open(state_file: &Path) -> Result<StateDir, String> {
+        // SAFETY: geteuid has no preconditions.
+        Self::open_for(state_file, unsafe { libc::geteuid() })
+    }
+
+    /// [`StateDir::open`] for a daemon running as `euid` (`validate` checks for the
+    /// daemon's user).
+    pub fn open_for(state_file: &Path, euid: u32) -> Result<StateDir, String> {
         let file_name = state_file
             .file_name()
             .and_then(|n| n.to_str())
@@ -144,8 +151,6 @@ impl StateDir {
             .mode(0o755)
             .create(dir)
             .map_err(|e| format!("cannot create state directory {}: {e}", dir.display()))?;
-        // SAFETY: geteuid has no preconditions.
-        let euid = unsafe { libc::geteuid() };
         if let Ok(real) = std::fs::canonicalize(dir) {
             for a in real.ancestors().skip(1) {
                 if let Ok(meta) = std::fs::metadata(a) {
@@ -509,8 +514,9 @@ pub fn load(dir: &StateDir, now: u64, fix: bool) -> Loaded {
     out
 }
 
-/// Problems `validate` reports about the state files (nothing is changed).
-pub fn check_files(state_file: &Path) -> Vec<String> {
+/// Problems `validate` reports about the state files (nothing is changed), for a
+/// daemon that will run as `euid`.
+pub fn check_files(state_file: &Path, euid: u32) -> Vec<String> {
     let parent = state_file
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -518,7 +524,7 @@ pub fn check_files(state_file: &Path) -> Vec<String> {
     if !parent.exists() {
         return Vec::new();
     }
-    let dir = match StateDir::open(state_file) {
+    let dir = match StateDir::open_for(state_file, euid) {
         Ok(d) => d,
         Err(e) => return vec![e],
     };
