@@ -188,9 +188,15 @@ pub fn add_token(path: &Path, name: &str) -> Result<String> {
     if !valid_name(name) {
         bail!("'{name}' is not a valid name (letters, digits, ._@-, at most {MAX_NAME})");
     }
-    let old = match std::fs::symlink_metadata(path) {
-        Ok(_) => read_private(path)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+    // an existing file keeps its owner, group and mode (root:hcoop-monitor 0640, so
+    // the daemon can read it); a new one is 0600, its maker's
+    let (old, owner, mode) = match std::fs::symlink_metadata(path) {
+        Ok(m) => (
+            read_private(path)?,
+            Some((m.uid(), m.gid())),
+            m.permissions().mode() & 0o640,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => (String::new(), None, 0o600),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     Tokens::parse(&old, &path.display().to_string())?;
@@ -224,6 +230,10 @@ pub fn add_token(path: &Path, name: &str) -> Result<String> {
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::fchown(&f, Some(uid), Some(gid))?;
+        }
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
@@ -355,10 +365,14 @@ mod tests {
         let path = dir.path().join("tokens");
         let t1 = add_token(&path, "alice").unwrap();
         let t2 = add_token(&path, "bob").unwrap();
-        let t3 = add_token(&path, "alice").unwrap();
-        assert_eq!(t1.len(), 64);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+        // an existing file keeps its group-readable mode
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let t3 = add_token(&path, "alice").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(t1.len(), 64);
         let tokens = Tokens::load(&path).unwrap();
         assert_eq!(tokens.len(), 2);
         assert_eq!(tokens.verify(&t1), None);

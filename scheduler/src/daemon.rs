@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, Semaphore};
 
+/// The self-check service of an `[nrpe]` agent that cannot start.
+pub const NRPE_CHECK: &str = "nrpe";
+
 /// The host of the daemon's own checks ([`Core::set_self_check`]).
 pub const SELF_HOST: &str = "hcoop-monitor";
 /// The self-check service of the state files.
@@ -794,7 +797,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         .unwrap_or_default();
     let nrpe_section = shared.lock().expect("core lock").config.nrpe.clone();
     let mut nrpe = match nrpe_section {
-        Some(section) => Some(Served::start(&section, &state_dir, limits).await?),
+        Some(section) => match Served::start(&section, &state_dir, limits).await {
+            Ok(served) => Some(served),
+            Err(e) => {
+                // the checks go on; the agent's problem shows as the daemon's own service
+                tracing::error!("nrpe: cannot start: {e:#}; checks go on without the agent");
+                shared.lock().expect("core lock").set_self_check(
+                    NRPE_CHECK,
+                    State::Critical,
+                    &format!("NRPE CRITICAL - the agent cannot start: {e:#}\n"),
+                );
+                None
+            }
+        },
         None => None,
     };
 

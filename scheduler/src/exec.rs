@@ -85,6 +85,17 @@ pub fn runs_external_programs(c: &crate::config::Config) -> bool {
         })
 }
 
+/// Whether this process may start programs as another user: it is root, or it kept
+/// CAP_SETUID and CAP_SETGID when it left root (see [`crate::startup`]).
+pub fn can_switch_users() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    use crate::privileges::{holds, Capability};
+    holds(Capability::Setuid, true) && holds(Capability::Setgid, true)
+}
+
 impl Limits {
     /// The limits of a daemon configuration. `run_as` is the plugin user, resolved only
     /// when this process runs as root and the configuration starts external programs:
@@ -92,8 +103,7 @@ impl Limits {
     /// never run as root).
     pub fn from_config(c: &crate::config::Config) -> Result<Limits, String> {
         let d = &c.daemon;
-        // SAFETY: geteuid has no preconditions.
-        let root = unsafe { libc::geteuid() } == 0;
+        let root = can_switch_users();
         let run_as = if root && runs_external_programs(c) {
             let user = &d.plugin_user;
             let account = crate::privileges::lookup(user, None).map_err(|e| {

@@ -286,6 +286,22 @@ fn capset(keep: &[Capability]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether this thread holds `cap`: in its effective set (`effective`), or may take it
+/// (its permitted set).
+pub fn holds(cap: Capability, effective: bool) -> bool {
+    let Ok(data) = capget() else {
+        return false;
+    };
+    let n = cap.number();
+    let word = data[(n / 32) as usize];
+    let set = if effective {
+        word.effective
+    } else {
+        word.permitted
+    };
+    set & (1 << (n % 32)) != 0
+}
+
 fn capget() -> Result<[CapData; 2], String> {
     let mut header = CapHeader {
         version: LINUX_CAPABILITY_VERSION_3,

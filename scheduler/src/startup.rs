@@ -106,16 +106,6 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
     out
 }
 
-/// The capabilities this process may still take (its permitted set).
-fn permitted() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapPrm:"))
-        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
-        .unwrap_or(0)
-}
-
 /// Raises the soft limit of open files to the hard one: the listeners never take more
 /// than their share, and the checks keep the rest.
 pub fn raise_open_files() {
@@ -198,10 +188,9 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
             }
         }
     }
-    let have = permitted();
     let mut keep = Vec::new();
     for (cap, why) in needed_capabilities(config, &account.name) {
-        if have & (1 << cap.number()) != 0 {
+        if privileges::holds(cap, false) {
             keep.push(cap);
         } else {
             tracing::warn!(
@@ -211,6 +200,9 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
     }
     privileges::drop_to(&account, &keep)
         .map_err(|e| anyhow::anyhow!("cannot drop to '{user}': {e}"))?;
+    // no process of the same user (a plugin) may read the daemon's memory or environment
+    // SAFETY: prctl with PR_SET_DUMPABLE and a plain integer.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     tracing::info!(
         "running as {} (uid {}) with capabilities {:?}",
         account.name,

@@ -222,6 +222,7 @@ fn run_installed_daemon(unit: &Path) {
     let views = views.as_array().unwrap();
     let mut names: Vec<String> = views
         .iter()
+        .filter(|s| s["host"] != "hcoop-monitor")
         .map(|s| {
             format!(
                 "{}/{}",
@@ -249,6 +250,30 @@ fn run_installed_daemon(unit: &Path) {
         let output = s["output"].as_str().unwrap();
         assert!(label.is_match(output), "{s}");
     }
+    // it left root for its own user, keeping only what check_procs needs
+    let status = std::fs::read_to_string(format!("/proc/{}/status", guard.pid())).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or("")
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let (uid, _) = hcoop_monitor::auth::user_ids("hcoop-monitor").expect("the package's user");
+    assert_eq!(field("Uid:"), uid.to_string(), "{status}");
+    // CAP_SYS_PTRACE (19) only
+    assert_eq!(field("CapEff:"), "0000000000080000", "{status}");
+    // root's CLI reaches it through the control socket
+    let r = run(daemon, &["-c", "/etc/hcoop-monitor", "status"]);
+    assert!(
+        r.stdout.lines().any(|l| l.starts_with("localhost/load")),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
     // SIGTERM, as systemctl stop sends it: a clean exit with the state saved
     let mut guard = guard;
     // SAFETY: signalling the daemon this test started.

@@ -90,8 +90,13 @@ pub struct Nagios {
 impl Nagios {
     fn open(&self) -> Result<pipe::Sender, Failure> {
         let path = self.command_file.display();
-        pipe::OpenOptions::new()
-            .open_sender(&self.command_file)
+        // never through a symbolic link a member may have planted, and only a FIFO
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&self.command_file)
+            .and_then(pipe::Sender::from_file)
             .map_err(|e| {
                 Failure::Retry(match e.raw_os_error() {
                     Some(libc::ENXIO) => format!("{path}: Nagios is not reading it (not running?)"),
@@ -359,6 +364,29 @@ mod tests {
             e.contains("[forward.nagios] host_name: '\\n' in a name"),
             "{e}"
         );
+    }
+
+    #[tokio::test]
+    async fn never_writes_through_a_symlink_or_into_a_plain_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("victim");
+        std::fs::write(&target, "precious\n").unwrap();
+        let link = dir.path().join("nagios.cmd");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let r = result(Some("load"), 0, "LOAD OK - fine\n");
+        for path in [link, target.clone()] {
+            let mut sink = NagiosConfig {
+                command_file: path.clone(),
+                settings: SinkSettings::default(),
+            }
+            .sink();
+            let e = sink.deliver(&r).await.unwrap_err();
+            assert!(
+                matches!(&e, Failure::Retry(m) if m.starts_with(&format!("cannot open {}", path.display()))),
+                "{e:?}"
+            );
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious\n");
     }
 
     #[tokio::test]
