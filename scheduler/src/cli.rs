@@ -161,8 +161,8 @@ pub struct Api {
 }
 
 impl Api {
-    /// The control socket (trusting root, this user and the daemon's configured user),
-    /// or the TCP API with `--api`.
+    /// The control socket (trusting root, this user, the daemon's configured user and
+    /// the package's `hcoop-monitor` user), or the TCP API with `--api`.
     pub fn endpoint(&self, config: &Config) -> anyhow::Result<Endpoint> {
         if let Some(addr) = &self.api {
             let token = match &self.token_file {
@@ -181,13 +181,13 @@ impl Api {
         }
         // SAFETY: geteuid has no preconditions.
         let mut trusted = vec![0, unsafe { libc::geteuid() }];
-        if let Some((uid, _)) = config
-            .daemon
-            .user
-            .as_deref()
-            .and_then(crate::auth::user_ids)
-        {
-            trusted.push(uid);
+        // the configured daemon user, and the package's system user (so that root's
+        // `hcoop-monitor status` without -c reaches the packaged daemon)
+        let users = config.daemon.user.iter().map(String::as_str);
+        for name in users.chain(["hcoop-monitor"]) {
+            if let Some((uid, _)) = crate::auth::user_ids(name) {
+                trusted.push(uid);
+            }
         }
         Ok(Endpoint::Socket {
             path: self
