@@ -580,3 +580,39 @@ fn daemon_started_as_root_gives_root_up() {
         nagios.0
     );
 }
+
+#[test]
+fn reads_can_require_credentials_too() {
+    let mut d = Daemon::start("");
+    d.write_config(&format!("require_auth_for_reads = true\n{CHECKS}"));
+    d.kill9();
+    d.spawn();
+    let get = |auth: &str| {
+        raw(
+            &d.api(),
+            &format!("GET /api/services HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\n"),
+        )
+    };
+    let (code, body) = get("");
+    assert_eq!(
+        (code, body.as_str()),
+        (
+            401,
+            r#"{"error":"credentials needed: Authorization: Bearer TOKEN"}"#
+        )
+    );
+    let (code, _) = raw(
+        &d.api(),
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(code, 401);
+    let (code, body) = get(&format!("Authorization: Bearer {}\r\n", d.token));
+    assert_eq!(code, 200, "{body}");
+    // basic auth, as a browser sends it, with the token as the password
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("tester:{}", d.token));
+    let (code, _) = get(&format!("Authorization: Basic {basic}\r\n"));
+    assert_eq!(code, 200);
+    // the admin's CLI needs nothing more
+    assert!(wait_until(15.0, || d.cli(&["status"]).code == 2));
+}
