@@ -920,6 +920,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                                 retention_every,
                             );
                             let mut notes = listeners.reconfigure(&new_daemon).await;
+                            // validated with the configuration, so this takes
+                            if let Err(e) = hcoop_plugins::checks::httpclient::install_redirect_networks(
+                                &new_daemon.redirect_networks,
+                            ) {
+                                notes.push(format!("redirect_networks: {e}"));
+                            }
                             notes.extend(restart_notes(&daemon_section, &new_daemon));
                             *access.write().expect("access lock") = crate::http::Access::from_config(&new_daemon);
                             if let Err(e) = &access.read().expect("access lock").tokens {
