@@ -113,7 +113,16 @@ pub struct Core {
     /// The state journal every change goes to ([`Core::persist`]); `None` (nothing
     /// saved) until [`run`] opens it; moved to the new Core on reload.
     pub journal: Option<Journal>,
+    /// Tells a Core from the one a reload replaced it with (a compaction copying
+    /// records starts over then).
+    build_id: u64,
 }
+
+/// Cores built so far.
+static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Records a compaction copies under the lock at once (a few ms at most).
+const COPY_CHUNK: usize = 2000;
 
 impl Core {
     /// Builds the running objects of a configuration, taking over the records of
@@ -176,6 +185,7 @@ impl Core {
             notices,
             forward: Default::default(),
             journal: None,
+            build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         };
         // the daemon's own checks (hcoop-monitor/...) are kept across reloads
         let mut own: Vec<_> = services_old
@@ -423,23 +433,43 @@ impl Core {
         }
     }
 
-    /// Starts a compaction of the state journal when one is due (or `force`): clones
-    /// the records under the lock. Run the result off the lock.
+    /// Starts a compaction of the state journal when one is due (or `force`); fill it
+    /// with [`Core::copy_records`], then run it off the lock.
     pub fn begin_compaction(&mut self, force: bool) -> Option<crate::journal::Compaction> {
         let j = self.journal.as_ref()?;
         if j.compacting() || !(force || j.wants_compaction()) {
             return None;
         }
-        let (hosts, services) = self.records();
         let saved = retention::Saved {
             version: retention::VERSION,
             saved_at: unix_now(),
             next_downtime_id: self.next_downtime_id,
-            journal_seq: 0,
-            hosts,
-            services,
+            ..retention::Saved::default()
         };
         self.journal.as_mut()?.begin_compaction(saved)
+    }
+
+    /// Copies up to `n` records into a compaction, from position `from` (hosts, then
+    /// services); returns the next position, `None` once all are copied.
+    pub fn copy_records(
+        &self,
+        c: &mut crate::journal::Compaction,
+        from: usize,
+        n: usize,
+    ) -> Option<usize> {
+        let saved = c.saved();
+        let (nh, total) = (self.hosts.len(), self.hosts.len() + self.services.len());
+        let end = (from + n).min(total);
+        for i in from..end {
+            if i < nh {
+                let e = &self.hosts[i];
+                saved.hosts.insert(e.key.clone(), e.record.clone());
+            } else {
+                let e = &self.services[i - nh];
+                saved.services.insert(e.key.clone(), e.record.clone());
+            }
+        }
+        (end < total).then_some(end)
     }
 
     /// Sets a self-check of the daemon: the service `hcoop-monitor/SERVICE`, created on
@@ -1005,13 +1035,35 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Compacts the state journal when it is due (or `force`): the records are cloned
-/// under the lock, the snapshot written on a blocking thread the loop does not wait for.
+/// Compacts the state journal when it is due (or `force`), in a task the loop does not
+/// wait for: the records are copied under the lock a chunk at a time, the snapshot is
+/// written on a blocking thread.
 fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> {
-    let job = shared.lock().expect("core lock").begin_compaction(force)?;
-    Some(tokio::task::spawn_blocking(move || {
+    let (mut job, mut build) = {
+        let mut core = shared.lock().expect("core lock");
+        (core.begin_compaction(force)?, core.build_id)
+    };
+    let shared = shared.clone();
+    Some(tokio::spawn(async move {
+        // the records are copied a chunk at a time, so the lock is never held long
+        let mut pos = 0;
+        loop {
+            let next = {
+                let core = shared.lock().expect("core lock");
+                if core.build_id != build {
+                    // reloaded meanwhile: copy the new Core's records from the start
+                    (build, pos) = (core.build_id, 0);
+                }
+                core.copy_records(&mut job, pos, COPY_CHUNK)
+            };
+            match next {
+                Some(p) => pos = p,
+                None => break,
+            }
+            tokio::task::yield_now().await;
+        }
         // a failure is counted, logged and shown by the retention self-check
-        let _ = job.run();
+        let _ = tokio::task::spawn_blocking(move || job.run()).await;
     }))
 }
 

@@ -352,9 +352,9 @@ impl Journal {
         self.status.compacting.load(Ordering::Relaxed)
     }
 
-    /// Starts a compaction of `saved` (the records as of now, cloned under the core
-    /// lock): tells the writer to rotate after the lines sent so far. `None` when one
-    /// is running or nothing is saved. Run the result off the lock.
+    /// Starts a compaction of `saved` (records copied now or later, see
+    /// [`Compaction`]): tells the writer to rotate after the lines sent so far. `None`
+    /// when one is running or nothing is saved. Run the result off the lock.
     pub fn begin_compaction(&mut self, mut saved: Saved) -> Option<Compaction> {
         let (tx, dir) = (self.tx.as_ref()?, self.dir.clone()?);
         if self.status.compacting.swap(true, Ordering::AcqRel) {
@@ -454,7 +454,10 @@ impl Drop for Journal {
     }
 }
 
-/// A compaction started under the lock, to run on a blocking thread.
+/// A compaction: started under the core lock (sequence S taken, the writer told to
+/// rotate), filled with the records in chunks (each under the lock for a moment: a
+/// record copied later than S is newer, and the journal after S replays to the same
+/// final state, since each line is a whole record), then run on a blocking thread.
 pub struct Compaction {
     saved: Saved,
     dir: Arc<StateDir>,
@@ -463,6 +466,11 @@ pub struct Compaction {
 }
 
 impl Compaction {
+    /// The snapshot being filled.
+    pub fn saved(&mut self) -> &mut Saved {
+        &mut self.saved
+    }
+
     /// Waits for the writer's rotation, writes the snapshot, removes the old journal.
     pub fn run(self) -> Result<(), String> {
         let t = Instant::now();
@@ -789,6 +797,80 @@ mod tests {
         assert_eq!(j.health(1000 + CORRUPT_ALERT - 1, false).0, State::Critical);
         assert_eq!(j.health(1001, true).0, State::Ok);
         assert_eq!(j.health(1002, false).0, State::Ok);
+    }
+
+    /// Figures for the docs: `cargo test -p hcoop-monitor --release --lib -- --ignored
+    /// journal_figures --nocapture` (HCOOP_FIGURES_SERVICES=N for another size).
+    #[test]
+    #[ignore]
+    fn journal_figures() {
+        let n: usize = std::env::var("HCOOP_FIGURES_SERVICES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(10_000);
+        let (_t, p) = setup();
+        let policy = crate::state::Policy::default();
+        let mut saved = Saved::default();
+        let text = format!("HTTP OK - HTTP/1.1 200 OK - {} bytes in 0.012 second response time |time=0.012s;;;0 size=5120B;;;0\n", n);
+        for i in 0..n {
+            let mut r: Record<State> = Record::default();
+            for t in 0..25u64 {
+                let s = if (i as u64 + t) % 7 == 0 {
+                    State::Warning
+                } else {
+                    State::Ok
+                };
+                r.apply(s, &text, 1_700_000_000 + t * 300, &policy, true);
+            }
+            saved
+                .services
+                .insert(format!("host{}/service{i}", i % 100), r);
+        }
+        let (mut j, _) = open(&p, 1);
+        let one = saved.services.values().next().unwrap().clone();
+        let t = Instant::now();
+        let appends = 20_000;
+        for i in 0..appends {
+            j.service(&format!("host1/service{i}"), &one, Durability::Batched)
+                .unwrap();
+        }
+        let batched = t.elapsed() / appends;
+        let t = Instant::now();
+        let syncs = 200;
+        for i in 0..syncs {
+            j.service(&format!("host1/service{i}"), &one, Durability::Sync)
+                .unwrap();
+        }
+        let sync = t.elapsed() / syncs;
+        let line = retention::line_bytes(&LineOut {
+            seq: 1,
+            host: None,
+            service: Some(("host1/service1", &one)),
+            next_downtime_id: None,
+        })
+        .len();
+        let t = Instant::now();
+        let chunk: std::collections::HashMap<_, _> = saved
+            .services
+            .iter()
+            .take(2000)
+            .map(|(k, r)| (k.clone(), r.clone()))
+            .collect();
+        let chunked = t.elapsed();
+        drop(chunk);
+        let t = Instant::now();
+        let clone = saved.clone();
+        let cloned = t.elapsed();
+        let c = j.begin_compaction(clone).unwrap();
+        let t = Instant::now();
+        c.run().unwrap();
+        let written = t.elapsed();
+        println!(
+            "{n} services: journal line {line} B; batched append (serialize + hand to the writer, under the core lock) {batched:?}; \
+             admin append with its fsync {sync:?}; compaction: a chunk of 2000 records copied under the lock in {chunked:?} \
+             (all {cloned:?}), snapshot of {} B written off the lock in {written:?}",
+            j.status.snapshot_bytes.load(Ordering::Relaxed)
+        );
     }
 
     #[test]

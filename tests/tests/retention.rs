@@ -115,6 +115,22 @@ fn confirmed_ack_and_downtimes_survive_kill9_right_after() {
     let good = d.service("db/good");
     assert_eq!(downtime_ids(&good), BTreeSet::from([id2]), "{good}");
     assert_eq!(mode(&state), 0o600);
+
+    // a reload keeps journaling (and keeps the self-check)
+    let reloads = d.log().matches("reloaded").count();
+    d.hup();
+    assert!(
+        wait_until(5.0, || d.log().matches("reloaded").count() > reloads),
+        "{}",
+        d.log()
+    );
+    assert_eq!(d.service(RETENTION)["state"], "OK");
+    let id3 = downtime(&d, "db/good", "after reload").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    d.kill9();
+    d.spawn();
+    let good = d.service("db/good");
+    assert_eq!(downtime_ids(&good), BTreeSet::from([id2, id3]), "{good}");
     let journal = state.with_extension("json.journal");
     if journal.exists() {
         assert_eq!(mode(&journal), 0o600);
