@@ -500,14 +500,16 @@ pub fn load(dir: &StateDir, now: u64, fix: bool) -> Loaded {
             out.journal_len = Some(r.valid_len);
         }
     }
-    // ids in use stay unique even if the id line was lost
-    let max_id = out
-        .saved
-        .hosts
-        .values()
-        .flat_map(|r| &r.downtimes)
-        .chain(out.saved.services.values().flat_map(|r| &r.downtimes))
-        .map(|d| d.id)
+    // ids in use (downtimes and comments share them) stay unique even if the id line
+    // was lost
+    let h = out.saved.hosts.values();
+    let s = out.saved.services.values();
+    let max_id = h
+        .clone()
+        .flat_map(|r| r.downtimes.iter().map(|d| d.id))
+        .chain(h.flat_map(|r| r.comments.iter().map(|c| c.id)))
+        .chain(s.clone().flat_map(|r| r.downtimes.iter().map(|d| d.id)))
+        .chain(s.flat_map(|r| r.comments.iter().map(|c| c.id)))
         .max()
         .unwrap_or(0);
     out.saved.next_downtime_id = out.saved.next_downtime_id.max(max_id + 1).max(1);
