@@ -4,6 +4,7 @@
 
 use crate::daemon::{Core, Target};
 use crate::http::{CommentView, DowntimeView, MAX_COMMENT};
+use crate::journal::Durability;
 use crate::state::{Comment, Time};
 use std::time::Duration;
 
@@ -86,15 +87,15 @@ impl Core {
 
     /// Removes the acknowledgement of a host or service.
     pub fn unacknowledge(&mut self, key: &str) -> Result<(), String> {
-        let acked = match self.target(key)? {
+        let target = self.target(key)?;
+        let acked = match target {
             Target::Host(i) => self.hosts[i].record.ack.take().is_some(),
             Target::Service(i) => self.services[i].record.ack.take().is_some(),
         };
-        if acked {
-            Ok(())
-        } else {
-            Err(format!("'{key}' is not acknowledged"))
+        if !acked {
+            return Err(format!("'{key}' is not acknowledged"));
         }
+        self.persist(target, Durability::Sync)
     }
 
     /// Every downtime, with the name of what it is for.
@@ -170,6 +171,7 @@ impl Core {
             Target::Host(i) => self.hosts[i].record.comments.push(c),
             Target::Service(i) => self.services[i].record.comments.push(c),
         }
+        self.persist(target, Durability::Sync)?;
         Ok(id)
     }
 
@@ -180,16 +182,22 @@ impl Core {
             cs.retain(|c| c.id != id);
             before != cs.len()
         };
-        let found = self.hosts.iter_mut().any(|e| gone(&mut e.record.comments))
-            || self
-                .services
-                .iter_mut()
-                .any(|e| gone(&mut e.record.comments));
-        if found {
-            Ok(())
+        let target = if let Some(i) = self
+            .hosts
+            .iter_mut()
+            .position(|e| gone(&mut e.record.comments))
+        {
+            Target::Host(i)
+        } else if let Some(i) = self
+            .services
+            .iter_mut()
+            .position(|e| gone(&mut e.record.comments))
+        {
+            Target::Service(i)
         } else {
-            Err(format!("no comment {id}"))
-        }
+            return Err(format!("no comment {id}"));
+        };
+        self.persist(target, Durability::Sync)
     }
 }
 

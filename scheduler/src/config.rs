@@ -302,7 +302,10 @@ pub struct Daemon {
     /// Where states are saved.
     #[serde(default = "default_state_file")]
     pub state_file: PathBuf,
-    /// How often states are saved.
+    /// Every change is journaled at once (admin actions synced before they are
+    /// confirmed, check results within 100 ms) and compacted when the journal outgrows
+    /// the snapshot; this paces the checks for a due compaction and the retries after a
+    /// failed one.
     #[serde(
         default = "default_retention_interval",
         with = "humantime_serde_compat"

@@ -387,7 +387,7 @@ impl Core {
 
     /// Deletes a downtime by id wherever it is (journaled and fsynced before it
     /// returns; a failure to save is logged and raises the retention self-check).
-    pub fn cancel_downtime(&mut self, id: u64) -> bool {
+    pub fn cancel_downtime(&mut self, id: u64) -> Result<(), String> {
         let target = if let Some(i) = self
             .hosts
             .iter_mut()
@@ -401,12 +401,9 @@ impl Core {
         {
             Target::Service(i)
         } else {
-            return false;
+            return Err(format!("no downtime {id}"));
         };
-        if let Err(e) = self.persist(target, Durability::Sync) {
-            tracing::error!("downtime {id} cancelled, {e}");
-        }
-        true
+        self.persist(target, Durability::Sync)
     }
 
     /// Saves the record of `target` after a change: appends it to the state journal.

@@ -460,14 +460,8 @@ async fn api_downtime(
 }
 
 async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    let r = author(a).and_then(|_| {
-        if lock(&s.core).cancel_downtime(id) {
-            Ok(serde_json::json!({ "deleted": id }))
-        } else {
-            Err(format!("no downtime {id}"))
-        }
-    });
-    answer(r)
+    let r = author(a).and_then(|_| lock(&s.core).cancel_downtime(id));
+    answer(r.map(|()| serde_json::json!({ "deleted": id })))
 }
 
 async fn api_downtimes(AxState(s): AxState<Api>) -> Json<Vec<DowntimeView>> {

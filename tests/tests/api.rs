@@ -616,3 +616,30 @@ fn reads_can_require_credentials_too() {
     // the admin's CLI needs nothing more
     assert!(wait_until(15.0, || d.cli(&["status"]).code == 2));
 }
+
+#[test]
+fn every_admin_action_is_durable_when_confirmed() {
+    let mut d = Daemon::start(CHECKS);
+    d.wait_service("db/bad", 15.0, |v| v["state"] == "CRITICAL");
+    let restart = |d: &mut Daemon| {
+        std::thread::sleep(Duration::from_millis(200));
+        d.kill9();
+        d.spawn();
+    };
+    assert_eq!(d.cli(&["ack", "db/bad", "-m", "known"]).code, 0);
+    restart(&mut d);
+    assert_eq!(d.service("db/bad")["ack"]["author"], "root");
+    assert_eq!(d.cli(&["unack", "db/bad"]).code, 0);
+    restart(&mut d);
+    assert_eq!(d.service("db/bad")["acknowledged"], false);
+    let r = d.cli(&["comment", "db/good", "-m", "new disk"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    restart(&mut d);
+    let comments = d.get("/api/comments");
+    assert_eq!(comments[0]["text"], "new disk", "{comments}");
+    assert_eq!(comments[0]["author"], "root");
+    let id = comments[0]["id"].as_u64().unwrap().to_string();
+    assert_eq!(d.cli(&["delete-comment", &id]).code, 0);
+    restart(&mut d);
+    assert_eq!(d.get("/api/comments"), json!([]));
+}
