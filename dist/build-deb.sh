@@ -13,12 +13,16 @@ fi
 
 host=$(rustc -vV | sed -n 's/^host: //p')
 # the binaries as they are shipped (release, C runtime linked statically)
-release=$(dist/release.sh -p hcoop-plugins -p hcoop-monitor --bins)
+release=$(dist/release.sh -p hcoop-plugins --bins)
 dist/release.sh -p hcoop-tests --bin gen-dist >/dev/null
 
 stage="$release/package"
 rm -rf "$stage"
 mkdir -p "$stage/plugins"
+# the daemon, linked dynamically (dist/daemon.sh says why)
+install -m 0755 "$(dist/daemon.sh)" "$stage/hcoop-monitor"
+target=${CARGO_TARGET_DIR:-target}
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
 for plugin in $("$release/gen-dist" plugins); do
   install -m 0755 "$release/$plugin" "$stage/plugins/$plugin"
 done
@@ -26,8 +30,6 @@ strip --strip-unneeded "$stage"/plugins/*
 "$release/gen-dist" docs "$stage" >&2
 gzip -9n "$stage"/man/*.1
 
-target=${CARGO_TARGET_DIR:-target}
-case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
 mkdir -p "$target/debian"
 # --target: the assets' target/release/ is the host triple's release directory
 cargo deb -p hcoop-monitor --no-build --quiet --target "$host" --output "$target/debian/" | tail -n 1

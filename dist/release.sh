@@ -2,7 +2,8 @@
 # Builds binaries as they are shipped and prints the directory that holds them: the
 # release profile with the C runtime linked statically. A static-pie plugin starts
 # without the dynamic loader's work (loading and relocating libc and libgcc_s), which
-# is most of a short check's start-up; the benchmarks and the package use this build.
+# is most of a short check's start-up; the benchmarks and the package use this build
+# for the plugins. The daemon is built by dist/daemon.sh, dynamically.
 #
 #   dist/release.sh [cargo build arguments]     e.g. -p hcoop-plugins --bin check_load
 #

@@ -797,8 +797,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     core.forward = crate::forward::Forwarder::start(&core.config.forward);
     tracing::info!(
         "starting: {} hosts, {} services, state file {}",
-        core.hosts.len(),
-        core.services.len(),
+        core.counts().0,
+        core.counts().1,
         state_file.display()
     );
     let concurrency = core.config.daemon.concurrency.max(1);

@@ -19,7 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-5}
 clients=${2:-8}
-bin=$(dist/release.sh -p hcoop-monitor --bin hcoop-monitor -p hcoop-tests --bin nrpe_load)
+bin=$(dist/release.sh -p hcoop-tests --bin nrpe_load)
+# the daemon as shipped: linked dynamically (it looks users up through NSS modules)
+daemon=$(dist/daemon.sh)
 work=$(mktemp -d)
 chmod 755 "$work"
 # servers are started inside $(...): their pids go to a file the cleanup reads
@@ -62,7 +64,7 @@ start() {
   if [ "$name" = nrpe ]; then
     /usr/sbin/nrpe -c "$dir/nrpe.cfg" -f "${flag[@]}" >/dev/null 2>&1 &
   else
-    "$bin/hcoop-monitor" nrpe -c "$dir/nrpe.cfg" --state-dir "$dir/state" "${flag[@]}" >/dev/null 2>&1 &
+    "$daemon" nrpe -c "$dir/nrpe.cfg" --state-dir "$dir/state" "${flag[@]}" >/dev/null 2>&1 &
   fi
   echo $! >>"$work/pids"
   wait_port "$port"

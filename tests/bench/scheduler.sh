@@ -24,7 +24,7 @@ warm=5
 # HCOOP_MONITOR=path runs an already built daemon instead of building one
 ours=${HCOOP_MONITOR:-}
 if [ -z "$ours" ]; then
-  ours=$(dist/release.sh -p hcoop-monitor --bin hcoop-monitor)/hcoop-monitor
+  ours=$(dist/daemon.sh)
 fi
 plugins=/usr/lib/nagios/plugins
 for p in /usr/sbin/nagios4 $plugins/check_dummy $plugins/check_tcp; do
