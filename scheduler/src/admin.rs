@@ -33,12 +33,13 @@ pub fn check_comment(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// A target name within bounds (whether it exists is the core's to say).
-pub fn check_target(target: &str) -> Result<(), String> {
+/// A target name within bounds (whether it exists is the core's to say) and its
+/// comment as kept ([`check_comment`]).
+pub fn check_input(target: &str, comment: &str) -> Result<String, String> {
     if target.len() > MAX_TARGET {
         return Err(format!("the target name is longer than {MAX_TARGET} bytes"));
     }
-    Ok(())
+    check_comment(comment)
 }
 
 /// A duration as people write it: whole days as `30d`, otherwise humantime's form.
@@ -223,7 +224,8 @@ mod tests {
             "the comment holds control characters"
         );
         assert!(check_comment("é <b>").is_ok());
-        assert!(check_target(&"h".repeat(MAX_TARGET + 1)).is_err());
+        assert!(check_input(&"h".repeat(MAX_TARGET + 1), "x").is_err());
+        assert_eq!(check_input("h/s", " x ").unwrap(), "x");
     }
 
     #[test]

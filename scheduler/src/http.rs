@@ -420,8 +420,7 @@ fn author(a: Author) -> Result<String, String> {
 
 async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
     let r = author(a).and_then(|author| {
-        let comment = crate::admin::check_comment(&req.comment)?;
-        crate::admin::check_target(&req.target)?;
+        let comment = crate::admin::check_input(&req.target, &req.comment)?;
         let ack = Ack {
             author,
             comment,
@@ -444,8 +443,7 @@ async fn api_downtime(
     Json(req): Json<DowntimeRequest>,
 ) -> Response {
     let r = author(a).and_then(|author| {
-        let comment = crate::admin::check_comment(&req.comment)?;
-        crate::admin::check_target(&req.target)?;
+        let comment = crate::admin::check_input(&req.target, &req.comment)?;
         let d = humantime::parse_duration(&req.duration)
             .map_err(|e| format!("duration '{}': {e}", req.duration))?;
         let now = unix_now();
@@ -474,8 +472,7 @@ async fn api_comment(
     Json(req): Json<CommentRequest>,
 ) -> Response {
     let r = author(a).and_then(|author| {
-        let text = crate::admin::check_comment(&req.comment)?;
-        crate::admin::check_target(&req.target)?;
+        let text = crate::admin::check_input(&req.target, &req.comment)?;
         let mut core = lock(&s.core);
         core.room_for_comment()?;
         core.add_comment(&req.target, author, text)

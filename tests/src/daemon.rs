@@ -7,6 +7,37 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
+/// The checks most daemon tests run, as a literal (for `concat!`): host `db` with the
+/// service `bad`, always CRITICAL, and `good`, always OK, checked every second.
+#[macro_export]
+macro_rules! db_checks {
+    () => {
+        r#"
+[defaults]
+check_interval = "1s"
+retry_interval = "1s"
+max_check_attempts = 1
+
+[[host]]
+name = "db"
+address = "127.0.0.1"
+
+[[service]]
+host = "db"
+name = "bad"
+command = "/bin/sh -c 'echo PG CRITICAL - down; exit 2'"
+
+[[service]]
+host = "db"
+name = "good"
+command = "/bin/echo PG OK"
+"#
+    };
+}
+
+/// [`db_checks!`] as a constant.
+pub const DB_CHECKS: &str = db_checks!();
+
 /// A received mail: its envelope recipient and subject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mail {

@@ -12,32 +12,16 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const CHECKS: &str = r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-
-[[host]]
-name = "db"
-address = "127.0.0.1"
-
-[[service]]
-host = "db"
-name = "bad"
-command = "/bin/sh -c 'echo PG CRITICAL - down; exit 2'"
-
-[[service]]
-host = "db"
-name = "good"
-command = "/bin/echo PG OK"
-
+const CHECKS: &str = concat!(
+    hcoop_tests::db_checks!(),
+    r#"
 [[service]]
 host = "db"
 name = "later"
 command = "/bin/echo LATER OK"
 check_interval = "1000h"
-"#;
+"#
+);
 
 /// Runs a command as uid/gid 65534 (a member without privileges).
 fn as_member(program: &std::path::Path, args: &[&str]) -> Run {

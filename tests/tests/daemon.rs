@@ -175,26 +175,7 @@ max_check_attempts = 4
     );
 }
 
-const ALWAYS_CRITICAL: &str = r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-
-[[host]]
-name = "db"
-address = "127.0.0.1"
-
-[[service]]
-host = "db"
-name = "bad"
-command = "/bin/sh -c 'echo PG CRITICAL - down; exit 2'"
-
-[[service]]
-host = "db"
-name = "good"
-command = "/bin/echo PG OK"
-"#;
+const ALWAYS_CRITICAL: &str = hcoop_tests::daemon::DB_CHECKS;
 
 #[test]
 fn kill9_keeps_state_and_broken_reload_keeps_running() {

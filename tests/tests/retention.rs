@@ -14,27 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A problem to acknowledge, and a service to put in downtime (plugins run as nobody).
-const CONFIG: &str = r#"plugin_user = "nobody"
-
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-
-[[host]]
-name = "db"
-address = "127.0.0.1"
-
-[[service]]
-host = "db"
-name = "bad"
-command = "/bin/sh -c 'echo PG CRITICAL - down; exit 2'"
-
-[[service]]
-host = "db"
-name = "good"
-command = "/bin/echo PG OK"
-"#;
+const CONFIG: &str = concat!("plugin_user = \"nobody\"\n", hcoop_tests::db_checks!());
 
 const RETENTION: &str = "hcoop-monitor/retention";
 
