@@ -215,7 +215,17 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
 
     let load = icinga.wait_result("localhost", "load", 30.0, |_| true);
     assert_eq!(load["state"], 0.0, "{load}");
-    let parsed = icinga.parsed_perfdata("localhost", "load");
+    // the result and its parsed perfdata come from two requests: take a pair read
+    // while the result stayed the same (Icinga may run the check again in between)
+    let consistent = || {
+        let load = icinga.wait_result("localhost", "load", 30.0, |_| true);
+        let parsed = icinga.parsed_perfdata("localhost", "load");
+        let after = icinga.wait_result("localhost", "load", 30.0, |_| true);
+        (after["execution_end"] == load["execution_end"]).then_some((load, parsed))
+    };
+    let (load, parsed) = (0..10)
+        .find_map(|_| consistent())
+        .expect("a check result that stayed the same across two reads");
     let items = parsed.as_array().expect("load perfdata");
     let labels: Vec<&str> = items
         .iter()
