@@ -384,6 +384,22 @@ mod tests {
         assert!(e.contains("is open to other users (mode 0644)"), "{e}");
     }
 
+    proptest::proptest! {
+        /// Whatever bytes a credentials file, an Authorization header or an admin's
+        /// input holds, the answer is a value or an error, never a panic.
+        #[test]
+        fn outside_input_never_panics(text in "\\PC*", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for t in [&text, &lossy] {
+                let _ = Tokens::parse(t, "f");
+                let _ = token_of(t);
+                let _ = valid_name(t);
+                let _ = crate::admin::check_input(t, t);
+                let _ = crate::client::parse_start(t, 0);
+            }
+        }
+    }
+
     #[test]
     fn authorization_headers() {
         assert_eq!(token_of("Bearer abc"), Some("abc".into()));
