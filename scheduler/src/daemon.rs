@@ -937,7 +937,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             schedule_all(&core, &mut heap, &mut spread);
                             notifier.reconfigure(core.config.smtp.clone());
                             let (h, s) = core.counts();
-                            let summary = format!("{h} hosts, {s} services");
+                            let summary = std::iter::once(format!("{h} hosts, {s} services"))
+                                .chain(crate::startup::missing_capabilities(&core.config))
+                                .collect::<Vec<_>>()
+                                .join("\n");
                             (core.config.nrpe.clone(), core.config.daemon.clone(), summary)
                             };
                             let (nrpe_section, new_daemon, summary) = nrpe_section;

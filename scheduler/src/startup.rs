@@ -106,6 +106,25 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
     out
 }
 
+/// Whether this process left root for `[daemon] user` (its capabilities are then fixed
+/// until a restart).
+static LEFT_ROOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The capabilities a (reloaded) configuration needs that this process gave up when it
+/// left root, as notes: they take a restart. Empty for a daemon that never was root.
+pub fn missing_capabilities(config: &Config) -> Vec<String> {
+    if !LEFT_ROOT.load(std::sync::atomic::Ordering::Relaxed) {
+        return Vec::new();
+    }
+    // SAFETY: geteuid has no preconditions.
+    let me = crate::auth::user_name(unsafe { libc::geteuid() });
+    needed_capabilities(config, &me)
+        .into_iter()
+        .filter(|(cap, _)| !privileges::holds(*cap, true))
+        .map(|(cap, why)| format!("{cap:?} is needed by {why}: it takes a restart"))
+        .collect()
+}
+
 /// Raises the soft limit of open files to the hard one: the listeners never take more
 /// than their share, and the checks keep the rest.
 pub fn raise_open_files() {
@@ -200,6 +219,7 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
     }
     privileges::drop_to(&account, &keep)
         .map_err(|e| anyhow::anyhow!("cannot drop to '{user}': {e}"))?;
+    LEFT_ROOT.store(true, std::sync::atomic::Ordering::Relaxed);
     // no process of the same user (a plugin) may read the daemon's memory or environment
     // SAFETY: prctl with PR_SET_DUMPABLE and a plain integer.
     unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };

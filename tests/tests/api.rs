@@ -557,6 +557,22 @@ fn daemon_started_as_root_gives_root_up() {
     d.wait_service("db/bad", 15.0, |v| v["state"] == "CRITICAL");
     let r = d.cli(&["ack", "db/bad", "-m", "known"]);
     assert_eq!(r.code, 0, "{r:?}");
+    // a reload that adds a check needing a capability given up says it takes a restart
+    let t = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{t}\n[[service]]\nhost = \"db\"\nname = \"procs\"\ncheck = \"check_procs\"\n"),
+    )
+    .unwrap();
+    let r = d.cli(&["reload"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            0,
+            "reloaded: 1 hosts, 5 services\nSysPtrace is needed by check_procs: it takes a restart\n"
+        ),
+        "{r:?}"
+    );
     assert!(wait_until(5.0, || state.exists()));
     use std::os::unix::fs::MetadataExt;
     assert_eq!(
