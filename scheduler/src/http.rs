@@ -264,10 +264,16 @@ pub fn router(api: Api) -> Router {
 fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
     let mut r = (status, Json(serde_json::json!({ "error": reason.into() }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer realm=\"hcoop-monitor\""),
-        );
+        // a browser asks for basic auth (the token as password); scripts send a bearer
+        for scheme in [
+            "Bearer realm=\"hcoop-monitor\"",
+            "Basic realm=\"hcoop-monitor\"",
+        ] {
+            r.headers_mut().append(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static(scheme),
+            );
+        }
     }
     r
 }
