@@ -79,7 +79,27 @@ fn writes_need_credentials_and_are_authored_by_them() {
     d.wait_service("db/bad", 15.0, |v| v["state"] == "CRITICAL");
     let json_type = "Content-Type: application/json\r\n";
 
-    // a member over TCP: no token, a wrong one
+    // a member (uid 65534) over TCP, with curl: no token
+    let curl = require("curl", "curl");
+    let url = format!("http://{}/api/ack", d.api());
+    let r = as_member(
+        &curl,
+        &[
+            "-s",
+            "-w",
+            " %{http_code}",
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &ack_body("root"),
+            &url,
+        ],
+    );
+    assert_eq!(
+        r.stdout, r#"{"error":"credentials needed: Authorization: Bearer TOKEN"} 401"#,
+        "{r:?}"
+    );
+    // the same from the test, and with a wrong token
     let (code, body) = member_curl_like(&d, &ack_body("root"), json_type);
     assert_eq!(code, 401, "{body}");
     assert_eq!(

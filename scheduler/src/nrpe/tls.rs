@@ -35,11 +35,13 @@ pub fn self_signed(dir: &Path) -> Result<Identity, String> {
         .map_err(|e| format!("cannot make a certificate: {e}"))?;
     let write = |path: &Path, text: &str, mode: u32| -> Result<(), String> {
         let tmp = path.with_extension("tmp");
+        // a new file, never through a symbolic link (a stale one is removed, not followed)
+        let _ = std::fs::remove_file(&tmp);
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&tmp)
             .and_then(|mut f| f.write_all(text.as_bytes()).map(|_| f))
             .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
