@@ -265,19 +265,7 @@ pub fn token_of(authorization: &str) -> Option<String> {
 
 /// A user's name from its uid (`uid N` when it has none).
 pub fn user_name(uid: u32) -> String {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: a zeroed passwd record is a valid out value for getpwuid_r.
-    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut out = std::ptr::null_mut();
-    // SAFETY: getpwuid_r writes into pw and buf, both valid for their sizes.
-    let r = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
-    if r != 0 || out.is_null() {
-        return format!("uid {uid}");
-    }
-    // SAFETY: pw_name points into buf, NUL-terminated.
-    unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }
-        .to_string_lossy()
-        .into_owned()
+    crate::privileges::user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// A user's uid and primary gid from its name.
@@ -289,14 +277,7 @@ pub fn user_ids(name: &str) -> Option<(u32, u32)> {
 
 /// A group's gid from its name.
 pub fn group_id(name: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(name).ok()?;
-    let mut buf = vec![0 as libc::c_char; 16384];
-    // SAFETY: a zeroed group record is a valid out value for getgrnam_r.
-    let mut gr: libc::group = unsafe { std::mem::zeroed() };
-    let mut out = std::ptr::null_mut();
-    // SAFETY: getgrnam_r writes into gr and buf, both valid for their sizes.
-    let r = unsafe { libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut out) };
-    (r == 0 && !out.is_null()).then_some(gr.gr_gid)
+    crate::privileges::group_gid(name)
 }
 
 /// Who may use the control socket besides root and the daemon's own user.

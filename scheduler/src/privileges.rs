@@ -207,6 +207,17 @@ pub fn lookup(user: &str, group: Option<&str>) -> Result<Account, String> {
     Ok(account)
 }
 
+/// The name of the user with this uid, if it has one.
+pub fn user_name(uid: u32) -> Option<String> {
+    passwd(None, uid).ok().flatten().map(|a| a.name)
+}
+
+/// The gid of a group name.
+pub fn group_gid(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    group_id(&c).ok().flatten()
+}
+
 /// The account of the process's effective user (its name and home for the
 /// environment of the programs it starts), without supplementary groups.
 pub fn current() -> Result<Account, String> {
