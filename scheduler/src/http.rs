@@ -17,6 +17,7 @@
 
 use crate::auth::{Admins, Peer, Principal, Tokens};
 use crate::daemon::{unix_now, Core, Entry, Shared};
+pub use crate::slots::Slots;
 use crate::state::{Ack, Comment, Condition};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
 use axum::http::{header, Method, StatusCode};
@@ -25,10 +26,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+
 use std::fmt::Write as _;
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -516,59 +517,6 @@ async fn api_reload(AxState(s): AxState<Api>, a: Author) -> Response {
     }
 }
 
-/// Connection slots: a total and a share per peer (address or uid).
-pub struct Slots {
-    total: usize,
-    per_peer: usize,
-    held: Mutex<HashMap<String, usize>>,
-}
-
-/// A held slot, given back when dropped.
-pub struct Slot {
-    slots: Arc<Slots>,
-    key: String,
-}
-
-impl Slots {
-    /// At most `total` connections, `per_peer` of them from one peer.
-    pub fn new(total: usize, per_peer: usize) -> Arc<Slots> {
-        Arc::new(Slots {
-            total: total.max(1),
-            per_peer: per_peer.max(1),
-            held: Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// A slot for `key`, or why there is none.
-    pub fn take(self: &Arc<Self>, key: &str) -> Result<Slot, &'static str> {
-        let mut held = self.held.lock().expect("slots lock");
-        if held.values().sum::<usize>() >= self.total {
-            return Err("too many connections");
-        }
-        let n = held.entry(key.to_string()).or_default();
-        if *n >= self.per_peer {
-            return Err("too many connections from this peer");
-        }
-        *n += 1;
-        Ok(Slot {
-            slots: self.clone(),
-            key: key.to_string(),
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut held = self.slots.held.lock().expect("slots lock");
-        if let Some(n) = held.get_mut(&self.key) {
-            *n -= 1;
-            if *n == 0 {
-                held.remove(&self.key);
-            }
-        }
-    }
-}
-
 /// Serves one connection: one request, headers and the whole exchange within their
 /// timeouts.
 async fn serve_connection<S>(stream: S, peer: Peer, router: Router)
@@ -614,8 +562,8 @@ pub async fn serve_tcp(
         };
         let slot = match slots.take(&addr.ip().to_canonical().to_string()) {
             Ok(s) => s,
-            Err(why) => {
-                tracing::warn!("api: {why}: closing the connection from {addr}");
+            Err(full) => {
+                tracing::warn!("api: {full}: closing the connection from {addr}");
                 continue;
             }
         };
@@ -658,8 +606,8 @@ pub async fn serve_unix(
         };
         let slot = match slots.take(&format!("uid:{}", cred.uid())) {
             Ok(s) => s,
-            Err(why) => {
-                tracing::warn!("api: {why}: closing the connection from {peer}");
+            Err(full) => {
+                tracing::warn!("api: {full}: closing the connection from {peer}");
                 continue;
             }
         };

@@ -28,6 +28,7 @@
 //!   dropping to `[daemon] user` with only the capabilities its checks need.
 //! - [`listeners`]: the API on TCP (bound again while a squatter holds the port) and
 //!   on the control socket (a directory only the daemon may write).
+//! - [`slots`]: connection slots, a total and a share per peer, for every listener.
 //! - [`auth`]: who may use the API (peer uid on the control socket, tokens over TCP).
 //! - [`client`]: the `status`, `ack`, `downtime`, ... commands, talking to the API
 //!   through the control socket (or over TCP with a token).
@@ -50,6 +51,7 @@ pub mod notify;
 pub mod nrpe;
 pub mod privileges;
 pub mod retention;
+pub mod slots;
 pub mod spawn;
 pub mod startup;
 pub mod state;

@@ -31,11 +31,11 @@ use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+
 use tokio::time::{timeout_at, Instant};
 
 /// The largest query buffer accepted (check_nrpe sends 1024 bytes; NSClient++-style
@@ -541,44 +541,6 @@ fn prepare_builtin(words: &[String]) -> Result<Arc<dyn DynCheck>, String> {
     build(args).map_err(|e| e.0)
 }
 
-/// Connections open per peer address.
-#[derive(Default)]
-struct PeerCounts(Mutex<HashMap<IpAddr, usize>>);
-
-/// A connection's place in [`PeerCounts`], left when dropped.
-struct PeerSlot {
-    counts: Arc<PeerCounts>,
-    ip: IpAddr,
-}
-
-impl PeerCounts {
-    /// Takes a place for `ip` unless it already has `max`.
-    fn take(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
-        let mut m = self.0.lock().expect("peer counts lock");
-        let n = m.entry(ip).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(PeerSlot {
-            counts: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for PeerSlot {
-    fn drop(&mut self) {
-        let mut m = self.counts.0.lock().expect("peer counts lock");
-        if let Some(n) = m.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&self.ip);
-            }
-        }
-    }
-}
-
 /// Serves connections from `listener` until `shutdown` completes. Hosts outside
 /// allowed_hosts, connections beyond the limit and a peer's connections beyond its own
 /// limit are closed at once.
@@ -587,8 +549,7 @@ pub async fn serve(
     listener: &TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(agent.max_connections));
-    let peers = Arc::new(PeerCounts::default());
+    let slots = crate::slots::Slots::new(agent.max_connections, agent.max_per_peer);
     tokio::pin!(shutdown);
     loop {
         let (sock, peer) = tokio::select! {
@@ -608,24 +569,26 @@ pub async fn serve(
             continue;
         }
         let ip = peer.ip().to_canonical();
-        let Some(peer_slot) = peers.take(ip, agent.max_per_peer) else {
-            log(&format!(
-                "too many connections from {ip} (at most {}), closing the one from {peer}",
-                agent.max_per_peer
-            ));
-            continue;
-        };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            log(&format!(
-                "too many connections, closing the one from {peer}"
-            ));
-            continue;
+        let slot = match slots.take(&ip.to_string()) {
+            Ok(slot) => slot,
+            Err(crate::slots::Full::Peer) => {
+                log(&format!(
+                    "too many connections from {ip} (at most {}), closing the one from {peer}",
+                    slots.per_peer()
+                ));
+                continue;
+            }
+            Err(crate::slots::Full::Total) => {
+                log(&format!(
+                    "too many connections, closing the one from {peer}"
+                ));
+                continue;
+            }
         };
         let agent = agent.clone();
         tokio::spawn(async move {
             agent.handle(sock, peer).await;
-            drop(permit);
-            drop(peer_slot);
+            drop(slot);
         });
     }
 }
@@ -775,19 +738,6 @@ mod tests {
         assert!(!needs_shell(&substitute("/p/check -w $ARG1$", &[])));
         assert!(needs_shell(&substitute("/p/check $ARG1$ | cat", &[])));
         assert!(needs_shell(&substitute("/p/check $$HOME", &[])));
-    }
-
-    #[test]
-    fn peer_counts() {
-        let c = Arc::new(PeerCounts::default());
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let other: IpAddr = "127.0.0.2".parse().unwrap();
-        let a = c.take(ip, 2).unwrap();
-        let _b = c.take(ip, 2).unwrap();
-        assert!(c.take(ip, 2).is_none());
-        let _o = c.take(other, 2).unwrap();
-        drop(a);
-        assert!(c.take(ip, 2).is_some());
     }
 
     #[test]
