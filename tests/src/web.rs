@@ -218,9 +218,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
         &dir.join("htpasswd"),
         &format!("member:{}", String::from_utf8_lossy(&hash.stdout)),
     );
-    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-        std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
-    }
+    let head = nginx_head(dir, WORKER_CONNECTIONS);
     let d = dir.display();
     let tls = |c: &CertPair| {
         format!(
@@ -230,19 +228,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
         )
     };
     let conf = format!(
-        r#"user root root;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 1024; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp/body;
-  proxy_temp_path {d}/tmp/proxy;
-  fastcgi_temp_path {d}/tmp/fastcgi;
-  uwsgi_temp_path {d}/tmp/uwsgi;
-  scgi_temp_path {d}/tmp/scgi;
+        r#"{head}
   default_type text/html;
   keepalive_requests 100000;
   ssl_protocols TLSv1.2;
@@ -325,6 +311,25 @@ pub fn origin_page(host: &str) -> String {
 /// The body of the second server's pages.
 pub const SECOND_PAGE: &str = "second server";
 
+/// The connections nginx's worker takes in the vhost tests.
+const WORKER_CONNECTIONS: u32 = 1024;
+
+/// The start of an nginx configuration kept in `dir` (made here: pid, error log and
+/// every temp path inside it), open at its `http` block.
+fn nginx_head(dir: &Path, worker_connections: u32) -> String {
+    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
+        std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
+    }
+    let d = dir.display();
+    format!(
+        "user root root;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+         error_log {d}/error.log;\nevents {{ worker_connections {worker_connections}; }}\n\
+         http {{\n  access_log off;\n  client_body_temp_path {d}/tmp/body;\n\
+         \x20 proxy_temp_path {d}/tmp/proxy;\n  fastcgi_temp_path {d}/tmp/fastcgi;\n\
+         \x20 uwsgi_temp_path {d}/tmp/uwsgi;\n  scgi_temp_path {d}/tmp/scgi;"
+    )
+}
+
 /// Starts nginx in `dir` for the redirect tests. On the origin (127.0.0.1:`port`), any
 /// Host answers `origin server, Host HOST` except these redirects: `/to-addr` 302 to
 /// `http://127.0.0.2:port/`, `/to-name` 302 to `http://elsewhere.test:port/`, `/to-port`
@@ -334,26 +339,11 @@ pub const SECOND_PAGE: &str = "second server";
 pub fn start_redirect_nginx(dir: &Path) -> RedirectNginx {
     let nginx = require("/usr/sbin/nginx", "nginx");
     let dir = dir.join("redirect-nginx");
-    for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-        std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
-    }
+    let head = nginx_head(&dir, 256);
     let (p, q) = (free_port(), free_port());
-    let d = dir.display();
     let second_log = dir.join("second-access.log");
     let conf = format!(
-        r#"user root root;
-master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/error.log;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp/body;
-  proxy_temp_path {d}/tmp/proxy;
-  fastcgi_temp_path {d}/tmp/fastcgi;
-  uwsgi_temp_path {d}/tmp/uwsgi;
-  scgi_temp_path {d}/tmp/scgi;
+        r#"{head}
   default_type text/plain;
   server {{
     listen 127.0.0.1:{p} default_server;
