@@ -8,10 +8,12 @@
 //! - [`checks`]: one module per check, each the same shape: a clap `Args` struct, a
 //!   validated config (the [`plugin::Check`] type), a fetch of facts and a pure
 //!   `evaluate`. [`checks::builtin`] finds a check by name for the scheduler.
-//! - [`nrpe`]: the NRPE packet format (v2, v3/v4, CRC-32), shared by
-//!   `check_nrpe_client` and the `hcoop-monitor nrpe` agent.
+//! - [`proto`]: protocol clients and wire formats (DNS, HTTP, TLS, mail dialogues, SQL,
+//!   NRPE packets, Rx/Ubik), with no thresholds in them.
+//! - [`host`]: facts of the local machine (processes, subprocesses, state files).
 //! - `src/bin/`: one binary per check, each a single call to [`plugin::runner::main`].
 
 pub mod checks;
-pub mod nrpe;
+pub mod host;
 pub mod plugin;
+pub mod proto;

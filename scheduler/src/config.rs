@@ -571,11 +571,9 @@ impl Config {
                         defaults = d;
                     }
                     if let Some(d) = f.daemon {
-                        if let Err(e) =
-                            hcoop_plugins::checks::httpclient::RedirectNetworks::parse_list(
-                                &d.redirect_networks,
-                            )
-                        {
+                        if let Err(e) = hcoop_plugins::proto::http::RedirectNetworks::parse_list(
+                            &d.redirect_networks,
+                        ) {
                             errors.push(format!(
                                 "{}: [daemon] redirect_networks: {e}",
                                 origin(path.as_deref())

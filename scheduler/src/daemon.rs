@@ -774,7 +774,7 @@ fn first_due<C: Condition>(
 /// the status API, saves states, reloads on SIGHUP.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let config = opts.config;
-    hcoop_plugins::checks::httpclient::install_redirect_networks(&config.daemon.redirect_networks)
+    hcoop_plugins::proto::http::install_redirect_networks(&config.daemon.redirect_networks)
         .map_err(|e| anyhow::anyhow!("[daemon] redirect_networks: {e}"))?;
     let limits = Limits::from_config(&config).map_err(anyhow::Error::msg)?;
     let state_file = config.daemon.state_file.clone();
@@ -951,7 +951,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                             );
                             let mut notes = listeners.reconfigure(&new_daemon).await;
                             // validated with the configuration, so this takes
-                            if let Err(e) = hcoop_plugins::checks::httpclient::install_redirect_networks(
+                            if let Err(e) = hcoop_plugins::proto::http::install_redirect_networks(
                                 &new_daemon.redirect_networks,
                             ) {
                                 notes.push(format!("redirect_networks: {e}"));

@@ -3,7 +3,7 @@
 //! The agent starts as root (as the tests run) and becomes user nagios, as Debian's
 //! nrpe does.
 
-use hcoop_plugins::nrpe::{Packet, Version};
+use hcoop_plugins::proto::nrpe::{Packet, Version};
 use hcoop_tests::nrpe::{agent_exit, check_nrpe, client, AgentStart, Certs, Server, AGENT_USER};
 use hcoop_tests::{debian_plugin, wait_until};
 use std::io::{Read, Write};
@@ -363,7 +363,7 @@ fn refusals_while_serving_others() {
     good();
     // a well-formed raw query works
     let reply = raw(port, &Packet::query(Version::V4, "ok").encode());
-    let reply = hcoop_plugins::nrpe::decode(&reply).unwrap();
+    let reply = hcoop_plugins::proto::nrpe::decode(&reply).unwrap();
     assert_eq!(reply.text, b"OK: hello");
     // bad CRC, truncated, oversized, garbage, metachars, newline: closed unanswered
     let mut bad_crc = Packet::query(Version::V2, "ok").encode();

@@ -2,7 +2,7 @@
 //! encode back to a packet that decodes the same.
 #![no_main]
 
-use hcoop_plugins::nrpe::{decode, frame_len, read_packet, MAX_BUFFER_LEN};
+use hcoop_plugins::proto::nrpe::{decode, frame_len, read_packet, MAX_BUFFER_LEN};
 use std::sync::OnceLock;
 
 static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();

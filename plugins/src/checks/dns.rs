@@ -3,11 +3,11 @@
 //! resolver, and the response time. Options follow monitoring-plugins' check_dns (and
 //! check_dig's `-T`, `-4`, `-6` where check_dns has none).
 
-use super::dnsclient::{
-    self, query_budget, rcode_name, show_name, Family, Request, Response, Transport,
-};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+};
+use crate::proto::dns::{
+    self, query_budget, rcode_name, show_name, Family, Request, Response, Transport,
 };
 use clap::Parser;
 use hickory_proto::op::ResponseCode;
@@ -296,7 +296,7 @@ impl Check for DnsCheck {
         };
         let name = match as_ip {
             Some(ip) if rtype == RecordType::PTR => Name::from(ip),
-            _ => dnsclient::parse_name(host).map_err(UsageError)?,
+            _ => dns::parse_name(host).map_err(UsageError)?,
         };
         let expected = args
             .expected
@@ -391,9 +391,9 @@ impl DnsCheck {
     /// The servers to ask, in order.
     async fn servers(&self) -> Result<Vec<SocketAddr>, String> {
         match &self.server {
-            Some(s) => dnsclient::resolve_host(s, self.port, self.family).await,
+            Some(s) => dns::resolve_host(s, self.port, self.family).await,
             None => {
-                let list: Vec<SocketAddr> = dnsclient::system_nameservers()
+                let list: Vec<SocketAddr> = dns::system_nameservers()
                     .into_iter()
                     .filter(|ip| self.family.accepts(ip))
                     .map(|ip| SocketAddr::new(ip, self.port))
@@ -426,7 +426,7 @@ impl DnsCheck {
                 transport: self.transport,
                 timeout: share,
             };
-            match dnsclient::query(*server, &req).await {
+            match dns::query(*server, &req).await {
                 Ok(r) => return DnsFacts::Answered(read_response(*server, self.rtype, &r)),
                 Err(e) => errors.push((server, e)),
             }

@@ -13,12 +13,12 @@
 pub mod lag_state;
 pub mod named_conf;
 
-use super::dnsclient::{
-    self, parse_name, query_budget, rcode_name, show_name, Family, QueryError, Request, Response,
-    Transport,
-};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+};
+use crate::proto::dns::{
+    self, parse_name, query_budget, rcode_name, show_name, Family, QueryError, Request, Response,
+    Transport,
 };
 use clap::Parser;
 use hickory_proto::op::ResponseCode;
@@ -396,7 +396,7 @@ impl Run<'_> {
             transport: self.check.transport,
             timeout: left.min(self.check.budget),
         };
-        match dnsclient::query(server, &req).await {
+        match dns::query(server, &req).await {
             Ok(r) => Ok(r),
             Err(e @ QueryError::Timeout(_)) => {
                 self.dead
@@ -693,7 +693,7 @@ impl DnsSerialCheck {
     pub async fn fetch(&self, zones: Vec<String>) -> Result<Facts, String> {
         let start = Instant::now();
         let resolve_one = |h: String| async move {
-            let r = dnsclient::resolve_host(&h, self.port, self.family)
+            let r = dns::resolve_host(&h, self.port, self.family)
                 .await
                 .map(|a| a[0]);
             (h, r)
@@ -709,7 +709,7 @@ impl DnsSerialCheck {
             futures_util::future::join_all(self.servers.iter().cloned().map(resolve_one)).await;
         let resolvers = match self.resolver {
             Some(r) => vec![r],
-            None => dnsclient::system_nameservers()
+            None => dns::system_nameservers()
                 .into_iter()
                 .filter(|ip| self.family.accepts(ip))
                 .map(|ip| SocketAddr::new(ip, 53))

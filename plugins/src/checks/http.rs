@@ -13,13 +13,13 @@
 //! within the bounds of [`httpclient`]'s module doc; the body kept for `-s`/`-r` is
 //! [`MATCH_BODY`] bytes at most.
 
-use super::httpclient::{self, ExchangeTimes, Request, Response};
-use super::netio::{self, Conn, Family};
-use super::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use super::vhosts::{self, Target};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::http::{self, ExchangeTimes, Request, Response};
+use crate::proto::net::{self, Conn, Family};
+use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use base64::Engine;
 use clap::Parser;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -282,7 +282,7 @@ pub struct HttpCheck {
     pub onredirect: OnRedirect,
     pub max_redirs: u32,
     /// Where `follow` may connect (`None`: the process-wide default).
-    pub redirect_networks: Option<httpclient::RedirectNetworks>,
+    pub redirect_networks: Option<http::RedirectNetworks>,
     pub no_body: bool,
     /// Response time thresholds (one virtual host).
     pub time: Thresholds,
@@ -632,7 +632,7 @@ impl HttpCheck {
         facts.url = url.to_string();
         let first = target.address.as_deref().unwrap_or(&url.host);
         // every hop connects to addresses resolved once (and checked, for follow)
-        let mut addrs = match netio::resolve(first, url.port, self.family).await {
+        let mut addrs = match net::resolve(first, url.port, self.family).await {
             Ok(a) => a,
             Err(e) => {
                 facts.error = Some(e.to_string());
@@ -644,11 +644,11 @@ impl HttpCheck {
         let networks = self
             .redirect_networks
             .clone()
-            .or_else(httpclient::default_redirect_networks);
+            .or_else(http::default_redirect_networks);
         let mut origin: Option<IpAddr> = None;
         loop {
             facts.url = url.to_string();
-            let connected = match netio::connect_addrs(&addrs, &connect_name).await {
+            let connected = match net::connect_addrs(&addrs, &connect_name).await {
                 Ok(c) => c,
                 Err(e) => {
                     facts.error = Some(e.to_string());
@@ -690,16 +690,15 @@ impl HttpCheck {
             let (read, keep) = if self.no_body {
                 (0, 0)
             } else {
-                (httpclient::MAX_BODY, MATCH_BODY)
+                (http::MAX_BODY, MATCH_BODY)
             };
-            let (resp, times) =
-                match httpclient::exchange_bounded(&mut conn, &req, read, keep).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        facts.error = Some(format!("{e} ({url})"));
-                        break;
-                    }
-                };
+            let (resp, times) = match http::exchange_bounded(&mut conn, &req, read, keep).await {
+                Ok(r) => r,
+                Err(e) => {
+                    facts.error = Some(format!("{e} ({url})"));
+                    break;
+                }
+            };
             facts.times = times;
             let follow = matches!(
                 self.onredirect,
@@ -717,7 +716,7 @@ impl HttpCheck {
                     Some((State::Critical, "redirect without a Location".into()));
                 break;
             };
-            let mut next = match httpclient::resolve_location(&url, &loc) {
+            let mut next = match http::resolve_location(&url, &loc) {
                 Ok(u) => u,
                 Err(e) => {
                     facts.redirect_error = Some((State::Critical, e));
@@ -747,7 +746,7 @@ impl HttpCheck {
                     vec![SocketAddr::new(here, next.port)]
                 }
                 _ => {
-                    let found = match netio::resolve(&next.host, next.port, self.family).await {
+                    let found = match net::resolve(&next.host, next.port, self.family).await {
                         Ok(a) => a,
                         Err(e) => {
                             facts.url = next.to_string();
@@ -756,8 +755,7 @@ impl HttpCheck {
                         }
                     };
                     let refused = found.iter().find_map(|a| {
-                        httpclient::redirect_allowed(networks.as_ref(), Some(origin_ip), a.ip())
-                            .err()
+                        http::redirect_allowed(networks.as_ref(), Some(origin_ip), a.ip()).err()
                     });
                     if let Some(why) = refused {
                         facts.redirect_error = Some((
@@ -933,7 +931,7 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
         problems.push((State::Warning, format!("page size {page} too large")));
     }
     if resp.truncated && !check.no_body {
-        let cut = httpclient::MAX_BODY;
+        let cut = http::MAX_BODY;
         if check.size_max.is_some_and(|m| page <= m as u64) && resp.content_length.is_none() {
             problems.push((
                 State::Warning,
@@ -973,7 +971,7 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
         r.push_line(format!("redirect {hop}"));
     }
     r.push_perf(
-        PerfData::new("time", netio::secs(facts.total))
+        PerfData::new("time", net::secs(facts.total))
             .uom(Uom::Seconds)
             .thresholds(&check.time)
             .min(0.0)
@@ -989,11 +987,7 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
             ("time_transfer", facts.times.transfer),
         ];
         for (name, d) in phases {
-            r.push_perf(
-                PerfData::new(name, netio::secs(d))
-                    .uom(Uom::Seconds)
-                    .min(0.0),
-            );
+            r.push_perf(PerfData::new(name, net::secs(d)).uom(Uom::Seconds).min(0.0));
         }
     }
     r
@@ -1083,7 +1077,7 @@ pub fn evaluate_many(
     r.push_perf(PerfData::new("critical", counts[2]).min(0).max(total));
     r.push_perf(PerfData::new("unknown", counts[3]).min(0).max(total));
     r.push_perf(
-        PerfData::new("time", netio::secs(elapsed))
+        PerfData::new("time", net::secs(elapsed))
             .uom(Uom::Seconds)
             .min(0.0),
     );
@@ -1110,7 +1104,7 @@ mod tests {
 
     fn page(status_line: &str, body: &str, ms: u64) -> HttpFacts {
         let head = format!("{status_line}\r\nServer: nginx\r\nContent-Type: text/html");
-        let mut resp = httpclient::parse_head(head.as_bytes()).unwrap();
+        let mut resp = http::parse_head(head.as_bytes()).unwrap();
         resp.body = body.as_bytes().to_vec();
         resp.body_len = body.len() as u64;
         HttpFacts {

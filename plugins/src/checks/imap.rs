@@ -3,14 +3,14 @@
 //! environment) and EXAMINE/SELECT of a mailbox with its message counts, each step
 //! timed. The session part ([`ImapDialogue`]) is shared with check_mail_roundtrip.
 
-use super::mailproto::{self, imap_quote, ImapResponse, Session, Step, Steps, Target, TlsMode};
-use super::netio::{self, Family};
 use super::smtp::read_secret_file;
 use super::tcp::seconds_threshold;
-use super::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::mail::{self, imap_quote, ImapResponse, Session, Step, Steps, Target, TlsMode};
+use crate::proto::net::{self, Family};
+use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -345,7 +345,7 @@ impl ImapDialogue {
                 ImapStage::Greeting,
                 format!(
                     "the server refuses: '* {}'",
-                    netio::printable(greeting.as_bytes(), 200)
+                    net::printable(greeting.as_bytes(), 200)
                 ),
             ));
         }
@@ -539,7 +539,7 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
             let greeting = facts.greeting.as_deref().unwrap_or("");
             let mut text = format!(
                 "{secs:.3} seconds response time on {place} [* {}]",
-                netio::printable(greeting.as_bytes(), 120)
+                net::printable(greeting.as_bytes(), 120)
             );
             if d.tls == TlsMode::StartTls {
                 text.push_str(", STARTTLS");
@@ -560,12 +560,12 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
             r
         }
     };
-    if let Some((s, text)) = mailproto::cert_verdict(facts.cert.as_ref(), d.cert_days, now) {
+    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), d.cert_days, now) {
         r.raise(s);
         r.summary = format!("{}; {text}", r.summary);
     }
     r.push_perf(
-        PerfData::new("time", netio::secs(facts.total))
+        PerfData::new("time", net::secs(facts.total))
             .uom(Uom::Seconds)
             .thresholds(&check.time)
             .min(0.0)
@@ -582,7 +582,7 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
         }
         r.push_perf(PerfData::new("recent", c.recent).min(0.0));
     }
-    for p in mailproto::step_perfdata(&facts.steps) {
+    for p in mail::step_perfdata(&facts.steps) {
         r.push_perf(p);
     }
     r

@@ -637,7 +637,7 @@ impl Check for Krb5Check {
 }
 
 fn nonce() -> u32 {
-    crate::checks::afs::rx::rand_u32() & 0x7fff_ffff
+    crate::proto::rx::rand_u32() & 0x7fff_ffff
 }
 
 /// Sends `req` over UDP, again after 1, 2, 4 s while the budget lasts.

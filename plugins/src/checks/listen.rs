@@ -21,7 +21,7 @@
 //! state = "critical"           # when missing (default critical)
 //! ```
 
-use super::processes::UserNames;
+use crate::host::processes::UserNames;
 use crate::plugin::{Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
 use clap::Parser;
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! check_load: the 1, 5 and 15 minute load averages against thresholds, optionally per
 //! CPU. Options follow monitoring-plugins' check_load.
 
-use super::processes::{snapshot, ProcessInfo, UserNames};
+use crate::host::processes::{snapshot, ProcessInfo, UserNames};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };

@@ -10,8 +10,8 @@
 //! bytes — is read before the new file, so no line written before the rotation is
 //! missed. A partial last line is left for the next run.
 
-use super::statefile;
-use super::subprocess;
+use crate::host::statefile;
+use crate::host::subprocess;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };

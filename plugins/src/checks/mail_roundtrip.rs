@@ -9,14 +9,14 @@
 //! it is removed.
 
 use super::imap::{Imap, ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
-use super::mailproto::{self, Steps, Target, TlsMode};
-use super::netio::{self, Family};
 use super::smtp::{evaluate_smtp, Outgoing, SmtpDialogue, SmtpFacts};
 use super::tcp::seconds_threshold;
-use super::tls::{self, TlsArgs, TlsSettings};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::mail::{self, Steps, Target, TlsMode};
+use crate::proto::net::{self, Family};
+use crate::proto::tls::{self, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::time::{Duration, Instant};
 
@@ -229,7 +229,7 @@ impl Check for RoundtripCheck {
                 "the mailbox needs a login: -U and --password-file or --password-env",
             ));
         }
-        mailproto::imap_quote(&args.mailbox).map_err(|e| UsageError(format!("-m: {e}")))?;
+        mail::imap_quote(&args.mailbox).map_err(|e| UsageError(format!("-m: {e}")))?;
         let smtp_tls = mode(args.ssl, args.starttls);
         let smtp_port = args.port.unwrap_or(if args.ssl { 465 } else { 25 });
         let imap_tls = mode(args.imap_ssl, args.imap_starttls);
@@ -352,7 +352,7 @@ impl RoundtripCheck {
         start: Instant,
         facts: &mut ReceiveFacts,
     ) -> Result<(), (ImapStage, String)> {
-        let mbox = mailproto::imap_quote(&self.mailbox).map_err(|e| (ImapStage::Mailbox, e))?;
+        let mbox = mail::imap_quote(&self.mailbox).map_err(|e| (ImapStage::Mailbox, e))?;
         let cmd = |e: String| (ImapStage::Command, e);
         imap.command_ok(
             &format!("SELECT {mbox}"),
@@ -459,13 +459,13 @@ pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck, now: i
         r.raise(State::Warning);
     }
     r.push_perf(
-        PerfData::new("delivery", netio::secs(rec.delivered.unwrap_or(rec.waited)))
+        PerfData::new("delivery", net::secs(rec.delivered.unwrap_or(rec.waited)))
             .uom(Uom::Seconds)
             .thresholds(&check.delivery)
             .min(0.0),
     );
     r.push_perf(
-        PerfData::new("send_time", netio::secs(facts.send.total))
+        PerfData::new("send_time", net::secs(facts.send.total))
             .uom(Uom::Seconds)
             .min(0.0),
     );
@@ -542,7 +542,7 @@ mod tests {
     fn verdicts() {
         let c = parse(BASE).unwrap();
         let send = SmtpFacts {
-            banner: Some(mailproto::SmtpReply {
+            banner: Some(mail::SmtpReply {
                 code: 220,
                 lines: vec!["mx ESMTP".into()],
             }),

@@ -3,7 +3,7 @@
 //! (`postqueue -j`). Options follow monitoring-plugins' check_mailq (`-M`, `-w`/`-c`
 //! on the message count, `-W`/`-C` on the count for one domain).
 
-use super::subprocess;
+use crate::host::subprocess;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };

@@ -4,15 +4,17 @@
 //! and a certificate valid for the MX name with its days left. `--min-ok` working MX
 //! hosts are required; one line per MX host and address.
 
-use super::dnsclient::{self, parse_name, query_budget, rcode_name, show_name, Request, Transport};
-use super::mailproto::{Target, TlsMode};
-use super::netio::Family;
 use super::smtp::{evaluate_smtp, SmtpDialogue};
 use super::tcp::seconds_threshold;
-use super::tls::{self, CertDays, TlsArgs};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
 };
+use crate::proto::dns::{
+    self, parse_name, query_budget, rcode_name, show_name, Request, Transport,
+};
+use crate::proto::mail::{Target, TlsMode};
+use crate::proto::net::Family;
+use crate::proto::tls::{self, CertDays, TlsArgs};
 use clap::Parser;
 use futures_util::future::join_all;
 use hickory_proto::op::ResponseCode;
@@ -167,8 +169,8 @@ impl Check for MxCheck {
 impl MxCheck {
     async fn dns_servers(&self) -> Result<Vec<SocketAddr>, String> {
         match &self.server {
-            Some(s) => dnsclient::resolve_host(s, self.dns_port, dnsclient::Family::Any).await,
-            None => Ok(dnsclient::system_nameservers()
+            Some(s) => dns::resolve_host(s, self.dns_port, dns::Family::Any).await,
+            None => Ok(dns::system_nameservers()
                 .into_iter()
                 .map(|ip| SocketAddr::new(ip, self.dns_port))
                 .collect()),
@@ -192,7 +194,7 @@ impl MxCheck {
         };
         let mut last = format!("no DNS server to ask for {name}");
         for s in servers {
-            match dnsclient::query(*s, &req).await {
+            match dns::query(*s, &req).await {
                 Ok(r) => {
                     let rc = r.message.response_code();
                     if rc == ResponseCode::NoError {

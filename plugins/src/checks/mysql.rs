@@ -4,8 +4,8 @@
 //! connected against max_connections, schema sizes, long-running queries. Every step
 //! has a deadline inside the check's timeout. TLS through rustls with the ring provider.
 
-use super::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
 use crate::plugin::{CommonArgs, UsageError, Work};
+use crate::proto::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};

@@ -5,7 +5,7 @@
 //! of the link speed (`80%`, from /sys/class/net/IF/speed); errors and drops since the
 //! previous run have their own thresholds.
 
-use super::statefile;
+use crate::host::statefile;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };

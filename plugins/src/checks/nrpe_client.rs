@@ -14,9 +14,9 @@
 //! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
 //! version 3 only).
 
-use super::tls;
-use crate::nrpe::{self, Packet, ReadError, Version};
 use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
+use crate::proto::nrpe::{self, Packet, ReadError, Version};
+use crate::proto::tls;
 use clap::Parser;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};

@@ -4,9 +4,9 @@
 //! max_connections, database sizes, long-running queries or transactions. TLS through
 //! rustls with the ring provider.
 
-use super::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
-use super::tls;
 use crate::plugin::{CheckResult, CommonArgs, UsageError, Work};
+use crate::proto::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
+use crate::proto::tls;
 use clap::Parser;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;

@@ -7,7 +7,7 @@
 //! process's life, truncated to tenths as `ps` prints it; `ELAPSED` and `CPUTIME` in
 //! whole seconds. Processes are read from `/proc`, never from `ps`.
 
-use super::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
+use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
 use crate::plugin::units::{human_bytes, Level};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,

@@ -5,8 +5,8 @@
 //! from `repquota -p` output (Debian's quota package) with `--method repquota`.
 
 use super::disk::{parse_mountinfo, Mount};
-use super::processes::UserNames;
-use super::subprocess;
+use crate::host::processes::UserNames;
+use crate::host::subprocess;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };

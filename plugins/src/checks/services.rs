@@ -3,8 +3,8 @@
 //! look at the reply. Options follow monitoring-plugins' checks of the same names.
 
 use super::tcp::{self, contains, evaluate_service, Service, ServiceArgs, ServiceFacts, StartTls};
-use super::tls;
 use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
+use crate::proto::tls;
 use clap::Parser;
 
 /// Runs a service's dialogue and hands the facts to the check's evaluation.
@@ -326,7 +326,7 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
             "stream error from {} for domain {}: {}",
             check.service.host,
             check.domain,
-            crate::checks::netio::printable(&facts.received, 300)
+            crate::proto::net::printable(&facts.received, 300)
         );
         return r;
     }
@@ -407,9 +407,9 @@ impl Check for SpamdCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::netio::ReadEnd;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+    use crate::proto::net::ReadEnd;
     use std::time::Duration;
 
     fn parse<C: Check>(name: &str, argv: &[&str]) -> Result<C, UsageError> {

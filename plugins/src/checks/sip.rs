@@ -1,11 +1,11 @@
 //! check_sip: sends a SIP OPTIONS request over UDP (retransmitted as RFC 3261 says) or
 //! TCP and checks the final response's status and the response time.
 
-use super::netio::{self, Family};
 use super::tcp::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::net::{self, Family};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -175,7 +175,7 @@ pub fn final_status(data: &[u8], id: &str) -> Option<Result<String, String>> {
         if !line.starts_with("SIP/2.0 ") {
             return Some(Err(format!(
                 "not a SIP response: '{}'",
-                netio::printable(line.as_bytes(), 100)
+                net::printable(line.as_bytes(), 100)
             )));
         }
         let code: u16 = line.get(8..11).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -217,7 +217,7 @@ impl SipCheck {
     async fn exchange(&self) -> Result<String, String> {
         let id = token();
         if self.tcp {
-            let c = netio::connect(&self.host, self.port, self.family)
+            let c = net::connect(&self.host, self.port, self.family)
                 .await
                 .map_err(|e| e.to_string())?;
             let mut s = c.stream;
@@ -241,7 +241,7 @@ impl SipCheck {
                 }
             }
         }
-        let addr = netio::resolve(&self.host, self.port, self.family)
+        let addr = net::resolve(&self.host, self.port, self.family)
             .await
             .map_err(|e| e.to_string())?[0];
         let bind: SocketAddr = if addr.is_ipv4() {
@@ -319,7 +319,7 @@ pub fn evaluate(facts: &SipFacts, check: &SipCheck) -> CheckResult {
         )
     };
     CheckResult::new(state, summary).with_perf(
-        PerfData::new("time", netio::secs(facts.time))
+        PerfData::new("time", net::secs(facts.time))
             .uom(Uom::Seconds)
             .thresholds(&check.time)
             .min(0.0)

@@ -3,14 +3,14 @@
 //! monitoring-plugins' check_smtp. The dialogue ([`SmtpDialogue`]) is shared by check_mx
 //! (one run per MX address) and check_mail_roundtrip (which also sends a message).
 
-pub use super::mailproto::TlsMode;
-use super::mailproto::{self, Session, SmtpReply, Step, Steps, Target};
-use super::netio::{self, Family};
 use super::tcp::seconds_threshold;
-use super::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
+pub use crate::proto::mail::TlsMode;
+use crate::proto::mail::{self, Session, SmtpReply, Step, Steps, Target};
+use crate::proto::net::{self, Family};
+use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use base64::Engine;
 use clap::Parser;
 use std::net::SocketAddr;
@@ -640,7 +640,7 @@ pub fn evaluate_smtp(facts: &SmtpFacts, d: &SmtpDialogue, place: &str, now: i64)
                 .unwrap_or_default();
             let mut text = format!(
                 "{secs:.3} seconds response time on {place} [{}]",
-                netio::printable(banner.as_bytes(), 200)
+                net::printable(banner.as_bytes(), 200)
             );
             if d.tls == TlsMode::StartTls {
                 text.push_str(", STARTTLS");
@@ -654,18 +654,18 @@ pub fn evaluate_smtp(facts: &SmtpFacts, d: &SmtpDialogue, place: &str, now: i64)
             CheckResult::new(d.time.state(secs), text)
         }
     };
-    if let Some((s, text)) = mailproto::cert_verdict(facts.cert.as_ref(), d.cert_days, now) {
+    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), d.cert_days, now) {
         r.raise(s);
         r.summary = format!("{}; {text}", r.summary);
     }
     r.push_perf(
-        PerfData::new("time", netio::secs(facts.total))
+        PerfData::new("time", net::secs(facts.total))
             .uom(Uom::Seconds)
             .thresholds(&d.time)
             .min(0.0)
             .max(d.timeout.as_secs_f64()),
     );
-    for p in mailproto::step_perfdata(&facts.steps) {
+    for p in mail::step_perfdata(&facts.steps) {
         r.push_perf(p);
     }
     r

@@ -4,11 +4,11 @@
 //! their own defaults and a look at the reply. Options follow monitoring-plugins'
 //! check_tcp.
 
-use super::netio::{self, Conn, ConnectError, Family, ReadEnd};
-use super::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
+use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -213,7 +213,7 @@ impl Service {
     pub async fn fetch(&self) -> ServiceFacts {
         let start = Instant::now();
         let mut facts = ServiceFacts::default();
-        let connected = match netio::connect(&self.host, self.port, self.family).await {
+        let connected = match net::connect(&self.host, self.port, self.family).await {
             Ok(c) => c,
             Err(e) => {
                 facts.connect = Some(Err(e));
@@ -237,7 +237,7 @@ impl Service {
                 return facts;
             }
             let mut reply = Vec::new();
-            let end = netio::read_until(
+            let end = net::read_until(
                 &mut conn,
                 &mut reply,
                 self.max_bytes,
@@ -283,7 +283,7 @@ impl Service {
         }
         let expect_given = !self.expect.is_empty();
         let complete = self.complete;
-        let end = netio::read_until(
+        let end = net::read_until(
             conn,
             &mut facts.received,
             self.max_bytes,
@@ -336,10 +336,10 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 fn describe_end(end: &ReadEnd, buf: &[u8]) -> String {
     match end {
         ReadEnd::TimedOut if buf.is_empty() => "no answer".to_string(),
-        ReadEnd::TimedOut => format!("incomplete answer '{}'", netio::printable(buf, 200)),
+        ReadEnd::TimedOut => format!("incomplete answer '{}'", net::printable(buf, 200)),
         ReadEnd::Closed if buf.is_empty() => "connection closed without an answer".to_string(),
         ReadEnd::Error(e) => format!("connection failed: {e}"),
-        _ => format!("'{}'", netio::printable(buf, 200)),
+        _ => format!("'{}'", net::printable(buf, 200)),
     }
 }
 
@@ -416,7 +416,7 @@ pub fn evaluate_service(facts: &ServiceFacts, svc: &Service, now: i64) -> CheckR
                 format!(
                     "incomplete response from {place} within {:.1} seconds: {}",
                     facts.total.as_secs_f64(),
-                    netio::printable(received, 200)
+                    net::printable(received, 200)
                 ),
             )
         }
@@ -428,7 +428,7 @@ pub fn evaluate_service(facts: &ServiceFacts, svc: &Service, now: i64) -> CheckR
             Some(ReadEnd::Closed) if received.is_empty() => "no response",
             _ => "unexpected response",
         };
-        let shown = netio::printable(received, 200);
+        let shown = net::printable(received, 200);
         let r = CheckResult::new(
             svc.mismatch.worst(state),
             if shown.is_empty() {
@@ -440,7 +440,7 @@ pub fn evaluate_service(facts: &ServiceFacts, svc: &Service, now: i64) -> CheckR
         return with_cert(r.with_perf(time_perf(facts.total, svc)));
     }
     let secs = facts.total.as_secs_f64();
-    let banner = netio::printable(received, 200);
+    let banner = net::printable(received, 200);
     let summary = if banner.is_empty() {
         format!("{secs:.3} second response time on {place}")
     } else {
@@ -462,7 +462,7 @@ pub fn cert_verdict(facts: &ServiceFacts, svc: &Service, now: i64) -> Option<(St
 
 /// The `time` perfdata item.
 pub fn time_perf(t: Duration, svc: &Service) -> PerfData {
-    PerfData::new("time", netio::secs(t))
+    PerfData::new("time", net::secs(t))
         .uom(Uom::Seconds)
         .thresholds(&svc.time)
         .min(0.0)

@@ -3,7 +3,7 @@
 //! `IncludeOptional` followed).
 
 use super::http::{parse_expect, ExpectStatus};
-use super::httpclient::Url;
+use crate::proto::http::Url;
 use std::path::{Path, PathBuf};
 
 /// One virtual host to check.

@@ -34,9 +34,9 @@
 use super::{Failure, Passive, PluginText, Sink, SinkConfig, SinkSettings};
 use crate::config::Config;
 use base64::Engine;
-use hcoop_plugins::checks::httpclient::{exchange, Request, Response};
-use hcoop_plugins::checks::netio::{connect, printable, Conn, Family};
 use hcoop_plugins::checks::nrpe_client::{load_certs, load_key};
+use hcoop_plugins::proto::http::{exchange, Request, Response};
+use hcoop_plugins::proto::net::{connect, printable, Conn, Family};
 use rustls_pki_types::ServerName;
 use serde::Deserialize;
 use serde_json::{json, Value};

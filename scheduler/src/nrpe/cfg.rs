@@ -85,7 +85,7 @@ pub struct NrpeConfig {
 impl Default for NrpeConfig {
     fn default() -> Self {
         NrpeConfig {
-            server_port: hcoop_plugins::nrpe::DEFAULT_PORT,
+            server_port: hcoop_plugins::proto::nrpe::DEFAULT_PORT,
             server_address: None,
             allowed_hosts: None,
             dont_blame_nrpe: false,

@@ -209,7 +209,7 @@ pub fn main(config: Option<&Path>, args: &NrpeArgs) -> Result<i32> {
     let agent = Agent::new(&cfg, &opts).map_err(anyhow::Error::msg)?;
     // built-in check_http follows redirects only to global addresses (or its own
     // --redirect-networks), as in the daemon by default
-    hcoop_plugins::checks::httpclient::install_redirect_networks(&["global"])
+    hcoop_plugins::proto::http::install_redirect_networks(&["global"])
         .map_err(anyhow::Error::msg)?;
     if args.check_config {
         println!(

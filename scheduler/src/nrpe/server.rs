@@ -25,9 +25,9 @@
 use super::cfg::{AllowedHost, CommandLine, NrpeConfig};
 use crate::exec::{needs_shell, run_argv, Limits, PluginEnd, COMMAND_GROUPS};
 use hcoop_plugins::checks::builtin;
-use hcoop_plugins::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
+use hcoop_plugins::proto::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};

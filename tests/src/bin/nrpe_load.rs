@@ -7,7 +7,7 @@
 //!           [--command NAME]
 
 use hcoop_plugins::checks::nrpe_client::{exchange, rustls_config, TlsOptions, Transport};
-use hcoop_plugins::nrpe::{Packet, Version};
+use hcoop_plugins::proto::nrpe::{Packet, Version};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

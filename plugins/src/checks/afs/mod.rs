@@ -9,20 +9,19 @@
 //! Layout: [`rx`] the Rx codec and exchanges, [`ubik`] the Ubik debug RPC, [`tools`]
 //! the readers of `vos`/`bos` output; this file holds the modes and their evaluation.
 
-pub mod rx;
 pub mod tools;
-pub mod ubik;
 
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::rx;
+use crate::proto::ubik::{self, UbikDebug};
 use clap::{Parser, Subcommand};
 use regex::Regex;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tools::{BosStatus, Partition, ToolError, Volume};
-use ubik::UbikDebug;
 
 /// Command line of check_afs.
 #[derive(Parser, Debug)]

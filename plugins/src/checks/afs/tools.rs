@@ -1,7 +1,7 @@
 //! Readers of `vos` and `bos` output (`vos listvol -format`, `vos examine -format`,
 //! `vos partinfo`, `bos status -long`) and the running of those tools.
 
-use crate::checks::subprocess;
+use crate::host::subprocess;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -1,11 +1,11 @@
 //! The line protocols of the mail checks (check_smtp, check_mx, check_imap,
-//! check_mail_roundtrip): a session over [`netio::Conn`] that reads whole SMTP replies
+//! check_mail_roundtrip): a session over [`net::Conn`] that reads whole SMTP replies
 //! (multi-line `NNN-` continuations) and IMAP responses up to their tagged status,
 //! upgrades in place with STARTTLS through the shared [`TlsSettings`], and names the
 //! step that timed out or failed.
 
-use super::netio::{self, Conn, ConnectError, Family, ReadEnd};
-use super::tls::{CertFacts, TlsSettings};
+use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
+use crate::proto::tls::{CertFacts, TlsSettings};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -95,7 +95,7 @@ pub fn parse_smtp_reply(buf: &[u8]) -> Option<Result<(SmtpReply, usize), String>
         let Some(code) = code.filter(|_| b.len() == 3 || b[3] == b' ' || b[3] == b'-') else {
             return Some(Err(format!(
                 "not an SMTP reply: '{}'",
-                netio::printable(raw, 200)
+                net::printable(raw, 200)
             )));
         };
         if !reply.lines.is_empty() && code != reply.code {
@@ -152,7 +152,7 @@ pub fn parse_imap_response(buf: &[u8], tag: &str) -> Option<Result<(ImapResponse
         } else {
             return Some(Err(format!(
                 "not an IMAP response: '{}'",
-                netio::printable(raw, 200)
+                net::printable(raw, 200)
             )));
         }
     }
@@ -168,7 +168,7 @@ pub fn parse_imap_greeting(buf: &[u8]) -> Option<Result<(String, usize), String>
         Some(rest) => Ok((rest.to_string(), nl + 1)),
         None => Err(format!(
             "not an IMAP greeting: '{}'",
-            netio::printable(&buf[..nl], 200)
+            net::printable(&buf[..nl], 200)
         )),
     })
 }
@@ -190,7 +190,7 @@ impl Session {
         let deadline = Instant::now() + budget;
         let (stream, addr, time) = match target {
             Target::Host(host, port, family) => {
-                let c = netio::connect(host, *port, *family)
+                let c = net::connect(host, *port, *family)
                     .await
                     .map_err(|e| e.to_string())?;
                 (c.stream, c.addr, c.time)
@@ -253,7 +253,7 @@ impl Session {
         let conn = self.conn.as_mut().ok_or("the connection is closed")?;
         let wait = self.deadline.saturating_duration_since(Instant::now());
         let end =
-            netio::read_until(conn, &mut self.buf, MAX_REPLY, wait, |b| parse(b).is_some()).await;
+            net::read_until(conn, &mut self.buf, MAX_REPLY, wait, |b| parse(b).is_some()).await;
         if let Some(r) = parse(&self.buf) {
             let (item, used) = r.map_err(|e| format!("{e} (for {what})"))?;
             self.buf.drain(..used);
@@ -262,7 +262,7 @@ impl Session {
         let got = if self.buf.is_empty() {
             String::new()
         } else {
-            format!(", got '{}'", netio::printable(&self.buf, 200))
+            format!(", got '{}'", net::printable(&self.buf, 200))
         };
         Err(match end {
             ReadEnd::TimedOut => format!("no {what} within {:.1} seconds{got}", wait.as_secs_f64()),
@@ -330,10 +330,10 @@ pub enum TlsMode {
 /// whenever it is not OK.
 pub fn cert_verdict(
     cert: Option<&CertFacts>,
-    days: Option<super::tls::CertDays>,
+    days: Option<crate::proto::tls::CertDays>,
     now: i64,
 ) -> Option<(crate::plugin::State, String)> {
-    let (s, text) = super::tls::cert_state(cert?, days, now);
+    let (s, text) = crate::proto::tls::cert_state(cert?, days, now);
     (days.is_some() || s != crate::plugin::State::Ok).then_some((s, text))
 }
 
@@ -368,7 +368,7 @@ pub fn step_perfdata(steps: &[Step]) -> Vec<crate::plugin::PerfData> {
     steps
         .iter()
         .map(|s| {
-            PerfData::new(format!("{}_time", s.name), netio::secs(s.time))
+            PerfData::new(format!("{}_time", s.name), net::secs(s.time))
                 .uom(Uom::Seconds)
                 .min(0.0)
         })

@@ -1,7 +1,7 @@
 //! Ubik's debugging RPC (what `udebug` asks): `VOTE_XDebug` on the vote service of a
 //! database server, falling back to `VOTE_Debug` on servers that do not know it.
 
-use super::rx::{self, DecodeError, RxError, Words};
+use crate::proto::rx::{self, DecodeError, RxError, Words};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 

@@ -81,7 +81,7 @@ pub struct Response {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     /// Nothing came back in time.
-    #[error("no answer within {}", crate::checks::dnsclient::seconds(*.0))]
+    #[error("no answer within {}", crate::proto::dns::seconds(*.0))]
     Timeout(Duration),
     /// The socket failed (refused, unreachable, reset).
     #[error("{0}")]

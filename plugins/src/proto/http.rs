@@ -26,7 +26,7 @@
 //! ([`set_default_redirect_networks`]) is set by the daemon; a stand-alone plugin has
 //! none and follows redirects anywhere, as monitoring-plugins does.
 
-use super::netio::Conn;
+use crate::proto::net::Conn;
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::sync::{LazyLock, RwLock};
@@ -155,7 +155,7 @@ pub fn parse_head(head: &[u8]) -> Result<Response, HttpError> {
     if !version.starts_with("HTTP/") || code.len() != 3 {
         return Err(format!(
             "invalid HTTP response: '{}'",
-            super::netio::printable(status_line.as_bytes(), 100)
+            crate::proto::net::printable(status_line.as_bytes(), 100)
         ));
     }
     let status = code
@@ -179,7 +179,7 @@ pub fn parse_head(head: &[u8]) -> Result<Response, HttpError> {
             None => {
                 return Err(format!(
                     "invalid HTTP header line '{}'",
-                    super::netio::printable(l.as_bytes(), 100)
+                    crate::proto::net::printable(l.as_bytes(), 100)
                 ))
             }
         }
@@ -268,7 +268,7 @@ impl Dechunker {
                         _ => {
                             break Err(format!(
                                 "invalid chunk size '{}'",
-                                super::netio::printable(hex.as_bytes(), 40)
+                                crate::proto::net::printable(hex.as_bytes(), 40)
                             ))
                         }
                     };
@@ -386,7 +386,7 @@ pub async fn exchange_bounded(
             } else {
                 format!(
                     "incomplete HTTP response: '{}'",
-                    super::netio::printable(&buf, 100)
+                    crate::proto::net::printable(&buf, 100)
                 )
             });
         }
@@ -413,7 +413,7 @@ pub async fn exchange_bounded(
             Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
                 format!(
                     "invalid Content-Length '{}'",
-                    super::netio::printable(v.as_bytes(), 40)
+                    crate::proto::net::printable(v.as_bytes(), 40)
                 )
             })?),
             None => None,
@@ -532,7 +532,7 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, HttpError> {
     } else {
         return Err(format!(
             "cannot follow the redirect to '{}'",
-            super::netio::printable(loc.as_bytes(), 100)
+            crate::proto::net::printable(loc.as_bytes(), 100)
         ));
     };
     let (authority, path) = match rest.find(['/', '?']) {
@@ -555,7 +555,7 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, HttpError> {
             p.parse::<u16>().map_err(|_| {
                 format!(
                     "invalid port in redirect '{}'",
-                    super::netio::printable(loc.as_bytes(), 100)
+                    crate::proto::net::printable(loc.as_bytes(), 100)
                 )
             })?,
         ),
@@ -564,13 +564,13 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, HttpError> {
     if host.is_empty() {
         return Err(format!(
             "no host in redirect '{}'",
-            super::netio::printable(loc.as_bytes(), 100)
+            crate::proto::net::printable(loc.as_bytes(), 100)
         ));
     }
     if !host_ok(&host) {
         return Err(format!(
             "invalid host in redirect '{}'",
-            super::netio::printable(loc.as_bytes(), 100)
+            crate::proto::net::printable(loc.as_bytes(), 100)
         ));
     }
     let target = if path.starts_with('?') {

@@ -1,0 +1,12 @@
+//! Protocol clients and wire formats, with no thresholds in them: checks and the
+//! scheduler build on these; they never import a check.
+
+pub mod dns;
+pub mod http;
+pub mod mail;
+pub mod net;
+pub mod nrpe;
+pub mod rx;
+pub mod sql;
+pub mod tls;
+pub mod ubik;
