@@ -3,8 +3,8 @@
 //! environment) and EXAMINE/SELECT of a mailbox with its message counts, each step
 //! timed. The session part ([`ImapDialogue`]) is shared with check_mail_roundtrip.
 
-use super::smtp::read_secret_file;
-use super::tcp::seconds_threshold;
+use crate::plugin::secrets::read_secret_file;
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };

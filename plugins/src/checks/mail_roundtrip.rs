@@ -10,7 +10,7 @@
 
 use super::imap::{Imap, ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use super::smtp::{evaluate_smtp, Outgoing, SmtpDialogue, SmtpFacts};
-use super::tcp::seconds_threshold;
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };

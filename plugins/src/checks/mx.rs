@@ -5,7 +5,7 @@
 //! hosts are required; one line per MX host and address.
 
 use super::smtp::{evaluate_smtp, SmtpDialogue};
-use super::tcp::seconds_threshold;
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
 };

@@ -1,7 +1,7 @@
 //! check_sip: sends a SIP OPTIONS request over UDP (retransmitted as RFC 3261 says) or
 //! TCP and checks the final response's status and the response time.
 
-use super::tcp::seconds_threshold;
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };

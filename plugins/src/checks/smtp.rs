@@ -3,7 +3,8 @@
 //! monitoring-plugins' check_smtp. The dialogue ([`SmtpDialogue`]) is shared by check_mx
 //! (one run per MX address) and check_mail_roundtrip (which also sends a message).
 
-use super::tcp::seconds_threshold;
+use crate::plugin::secrets::read_secret_file;
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
@@ -226,17 +227,6 @@ pub fn local_hostname() -> String {
         Ok(s) if rc == 0 && !s.is_empty() => s.to_string(),
         _ => "localhost".to_string(),
     }
-}
-
-/// A secret from the first line of a file (or `None` without a file).
-pub fn read_secret_file(
-    path: Option<&std::path::Path>,
-    opt: &str,
-) -> Result<Option<String>, UsageError> {
-    let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UsageError(format!("{opt} {}: {e}", path.display())))?;
-    Ok(Some(text.lines().next().unwrap_or("").to_string()))
 }
 
 /// Rejects text that would break an SMTP command line.

@@ -4,8 +4,9 @@
 //! their own defaults and a look at the reply. Options follow monitoring-plugins'
 //! check_tcp.
 
+use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
 use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
@@ -70,21 +71,6 @@ pub fn parse_state_word(s: &str) -> Result<State, String> {
         "warn" | "warning" => Ok(State::Warning),
         "crit" | "critical" => Ok(State::Critical),
         _ => Err(format!("'{s}' is not one of ok, warn, crit")),
-    }
-}
-
-/// A response-time threshold in seconds.
-pub fn seconds_threshold(v: Option<f64>, what: &str) -> Result<Option<Range>, UsageError> {
-    match v {
-        None => Ok(None),
-        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(
-            format!("{s}")
-                .parse::<Range>()
-                .map_err(|e| UsageError(e.to_string()))?,
-        )),
-        Some(s) => Err(UsageError(format!(
-            "{what} time {s} must be a number of seconds, 0 or more"
-        ))),
     }
 }
 

@@ -7,7 +7,10 @@ pub mod perfdata;
 pub mod range;
 pub mod result;
 pub mod runner;
+pub mod secrets;
 pub mod state;
+pub mod target;
+pub mod text;
 pub mod thresholds;
 pub mod units;
 
@@ -17,4 +20,6 @@ pub use range::Range;
 pub use result::{CheckResult, Detail};
 pub use runner::{Check, DynCheck, UsageError, Work};
 pub use state::State;
+pub use target::{parse_host, parse_port, Family};
+pub use text::shown;
 pub use thresholds::Thresholds;

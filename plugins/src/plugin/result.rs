@@ -28,6 +28,10 @@ pub struct CheckResult {
     /// `LABEL STATE - summary`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub relayed: Option<String>,
+    /// True when the check gave up because its time (`-t`) ran out: the runner then
+    /// reports the state `-t` names (CRITICAL unless given), whatever the check set.
+    #[serde(skip)]
+    pub timed_out: bool,
 }
 
 impl CheckResult {
@@ -39,7 +43,27 @@ impl CheckResult {
             details: Vec::new(),
             perfdata: Vec::new(),
             relayed: None,
+            timed_out: false,
         }
+    }
+
+    /// A check that ran out of time (a server that never answered, a read that never
+    /// ended): CRITICAL here, and the runner reports it in the state `-t N:STATE` names.
+    /// Every check reports its own time running out through this, never with a state
+    /// of its own choosing.
+    pub fn timed_out(summary: impl Into<String>) -> Self {
+        let mut r = Self::new(State::Critical, summary);
+        r.timed_out = true;
+        r
+    }
+
+    /// Applies the timeout state of `-t`: a result that [`CheckResult::timed_out`] takes
+    /// exactly `state` as its own; sub-results keep theirs.
+    pub fn with_timeout_state(mut self, state: State) -> Self {
+        if self.timed_out {
+            self.own_state = state;
+        }
+        self
     }
 
     /// A remote plugin's state and output, printed unchanged; the summary is its first
@@ -127,6 +151,22 @@ mod tests {
         assert_eq!(r.summary, "DISK WARNING - 9%");
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.relayed.as_deref(), Some("DISK WARNING - 9% | a=1\nmore"));
+    }
+
+    #[test]
+    fn a_timed_out_result_takes_the_state_of_t() {
+        let r = CheckResult::timed_out("no answer within 9s");
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.clone().with_timeout_state(State::Unknown).state(),
+            State::Unknown
+        );
+        assert_eq!(r.with_timeout_state(State::Ok).state(), State::Ok);
+        let plain = CheckResult::new(State::Critical, "refused");
+        assert_eq!(
+            plain.with_timeout_state(State::Unknown).state(),
+            State::Critical
+        );
     }
 
     #[test]

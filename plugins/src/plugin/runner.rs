@@ -55,10 +55,8 @@ pub fn render(label: &str, result: &CheckResult, format: OutputFormat) -> String
 
 /// The result reported when a check runs out of time.
 pub fn timeout_result(spec: &TimeoutSpec) -> CheckResult {
-    CheckResult::new(
-        spec.state,
-        format!("check timed out after {}", humanize(spec.duration)),
-    )
+    CheckResult::timed_out(format!("check timed out after {}", humanize(spec.duration)))
+        .with_timeout_state(spec.state)
 }
 
 fn humanize(d: std::time::Duration) -> String {
@@ -263,6 +261,7 @@ pub fn main<C: Check>() -> ! {
             })
         }
     };
+    let result = result.with_timeout_state(spec.state);
     finish(EXIT.get().map_or(C::LABEL, |e| e.label), &result, format)
 }
 
@@ -334,7 +333,7 @@ pub async fn run_in_process(check: Arc<dyn DynCheck>) -> CheckResult {
         .unwrap_or_else(|e| CheckResult::unknown(format!("internal error: {e}")))
     });
     match tokio::time::timeout(spec.duration, &mut task).await {
-        Ok(Ok(r)) => r,
+        Ok(Ok(r)) => r.with_timeout_state(spec.state),
         Ok(Err(e)) => CheckResult::unknown(format!("internal error: {e}")),
         Err(_) => {
             task.abort();

@@ -1,7 +1,24 @@
 //! A warning and a critical [`Range`] applied to one value; critical is evaluated first.
 
 use super::range::Range;
+use super::runner::UsageError;
 use super::state::State;
+
+/// A response-time threshold in seconds (`-w 2.5`): alerts above the value. Negative,
+/// infinite and NaN values are usage errors naming `what` (`warning`, `critical`).
+pub fn seconds_threshold(v: Option<f64>, what: &str) -> Result<Option<Range>, UsageError> {
+    match v {
+        None => Ok(None),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok(Some(
+            format!("{s}")
+                .parse::<Range>()
+                .map_err(|e| UsageError(e.to_string()))?,
+        )),
+        Some(s) => Err(UsageError(format!(
+            "{what} time {s} must be a number of seconds, 0 or more"
+        ))),
+    }
+}
 
 /// The `-w` and `-c` pair of one metric. Either may be absent.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

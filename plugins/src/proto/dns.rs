@@ -24,34 +24,7 @@ pub enum Transport {
     Tcp,
 }
 
-/// Which address families may be used (`-4`, `-6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    #[default]
-    Any,
-    V4,
-    V6,
-}
-
-impl Family {
-    /// From the `-4` and `-6` flags (clap keeps them exclusive).
-    pub fn from_flags(v4: bool, v6: bool) -> Family {
-        match (v4, v6) {
-            (true, false) => Family::V4,
-            (false, true) => Family::V6,
-            _ => Family::Any,
-        }
-    }
-
-    /// True when `ip` may be used.
-    pub fn accepts(self, ip: &IpAddr) -> bool {
-        match self {
-            Family::Any => true,
-            Family::V4 => ip.is_ipv4(),
-            Family::V6 => ip.is_ipv6(),
-        }
-    }
-}
+pub use crate::plugin::target::Family;
 
 /// One question and how to ask it.
 #[derive(Debug, Clone)]

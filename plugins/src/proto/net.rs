@@ -11,33 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-/// Which addresses of a name to try (`-4`, `-6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    #[default]
-    Any,
-    V4,
-    V6,
-}
-
-impl Family {
-    /// From the `-4`/`-6` flags.
-    pub fn from_flags(v4: bool, v6: bool) -> Family {
-        match (v4, v6) {
-            (true, false) => Family::V4,
-            (false, true) => Family::V6,
-            _ => Family::Any,
-        }
-    }
-
-    fn admits(self, a: &SocketAddr) -> bool {
-        match self {
-            Family::Any => true,
-            Family::V4 => a.is_ipv4(),
-            Family::V6 => a.is_ipv6(),
-        }
-    }
-}
+pub use crate::plugin::target::Family;
 
 /// Why a connection could not be made.
 #[derive(Debug, Clone, PartialEq)]
