@@ -1,6 +1,7 @@
 //! The plugin contract: states and exit codes, threshold ranges, perfdata, the result
 //! type and its rendering, the shared options, and the runner.
 
+pub mod levels;
 pub mod options;
 pub mod output;
 pub mod perfdata;
@@ -14,6 +15,7 @@ pub mod text;
 pub mod thresholds;
 pub mod units;
 
+pub use levels::{parse_level, Level, Unit};
 pub use options::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use perfdata::{PerfData, Uom, Value};
 pub use range::Range;

@@ -28,7 +28,7 @@ pub struct Range {
 
 /// Why a range text was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid range '{text}': {reason}")]
+#[error("invalid range '{}': {reason}", super::text::shown(text))]
 pub struct RangeError {
     text: String,
     reason: &'static str,
