@@ -33,10 +33,11 @@ impl FromStr for TimeoutSpec {
         let v: f64 = secs
             .trim()
             .parse()
-            .map_err(|_| format!("'{secs}' is not a number of seconds"))?;
+            .map_err(|_| format!("'{}' is not a number of seconds", super::text::shown(secs)))?;
         if !(v > 0.0 && v <= 86_400.0) {
             return Err(format!(
-                "timeout {secs} must be more than 0 and at most 86400 seconds"
+                "timeout {} must be more than 0 and at most 86400 seconds",
+                super::text::shown(secs)
             ));
         }
         Ok(TimeoutSpec {

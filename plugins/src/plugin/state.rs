@@ -95,7 +95,8 @@ impl FromStr for State {
             "CRITICAL" | "CRIT" | "2" => Ok(State::Critical),
             "UNKNOWN" | "3" => Ok(State::Unknown),
             _ => Err(format!(
-                "'{s}' is not a state (expected ok, warning, critical or unknown)"
+                "'{}' is not a state (expected ok, warning, critical or unknown)",
+                super::text::shown(s)
             )),
         }
     }

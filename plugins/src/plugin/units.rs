@@ -33,13 +33,21 @@ fn split_suffix(text: &str) -> (&str, &str) {
 /// Reads a size such as `4096`, `512M`, `2GiB`, `1.5T` into bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let (num, suffix) = split_suffix(text);
-    let factor =
-        unit_factor(suffix).ok_or_else(|| format!("'{text}': unknown size unit '{suffix}'"))?;
-    let v: f64 = num
-        .parse()
-        .map_err(|_| format!("'{text}' is not a size (examples: 4096, 512M, 2GiB)"))?;
+    let factor = unit_factor(suffix).ok_or_else(|| {
+        format!(
+            "'{}': unknown size unit '{}'",
+            super::text::shown(text),
+            super::text::shown(suffix)
+        )
+    })?;
+    let v: f64 = num.parse().map_err(|_| {
+        format!(
+            "'{}' is not a size (examples: 4096, 512M, 2GiB)",
+            super::text::shown(text)
+        )
+    })?;
     if !(v.is_finite() && v >= 0.0) {
-        return Err(format!("'{text}' is not a size"));
+        return Err(format!("'{}' is not a size", super::text::shown(text)));
     }
     Ok((v * factor).round() as u64)
 }
@@ -64,8 +72,13 @@ impl FromStr for Level {
                 .map_err(|e: super::range::RangeError| e.to_string())?;
             return Ok(Level::Percent(r));
         }
-        let factor = unit_factor(suffix)
-            .ok_or_else(|| format!("'{text}': unknown unit '{suffix}' (use %, K, M, G, T)"))?;
+        let factor = unit_factor(suffix).ok_or_else(|| {
+            format!(
+                "'{}': unknown unit '{}' (use %, K, M, G, T)",
+                super::text::shown(text),
+                super::text::shown(suffix)
+            )
+        })?;
         let r: Range = num
             .parse()
             .map_err(|e: super::range::RangeError| e.to_string())?;
