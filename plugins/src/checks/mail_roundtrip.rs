@@ -1,6 +1,6 @@
 //! check_mail_roundtrip: sends a message carrying a unique token through SMTP (the
-//! dialogue of [`super::smtp`]), polls the mailbox over IMAP (the session of
-//! [`super::imap`]) until it arrives, measures the delivery time, deletes it and any
+//! dialogue of [`crate::proto::smtp`]), polls the mailbox over IMAP (the session of
+//! [`crate::proto::imap`]) until it arrives, measures the delivery time, deletes it and any
 //! test messages earlier runs left behind. One sub-result for the send side and one for
 //! the receive side, so the summary says which side failed.
 //!
@@ -8,14 +8,14 @@
 //! mailbox should be one kept for monitoring, since every message with that header in
 //! it is removed.
 
-use super::imap::{Imap, ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
-use super::smtp::{evaluate_smtp, Outgoing, SmtpDialogue, SmtpFacts};
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
+use crate::proto::imap::{Imap, ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, Steps, Target, TlsMode};
 use crate::proto::net::{self, Family};
+use crate::proto::smtp::{self, Outgoing, SmtpDialogue, SmtpFacts};
 use crate::proto::tls::{self, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::time::{Duration, Instant};
@@ -245,8 +245,7 @@ impl Check for RoundtripCheck {
             smtp_tls,
             &args.tls,
             args.smtp_sni.unwrap_or_else(|| args.hostname.clone()),
-            None,
-            &args.common,
+            args.common.timeout.duration,
         )?;
         let total = args.common.timeout.duration;
         let delivery = Thresholds::new(
@@ -268,7 +267,6 @@ impl Check for RoundtripCheck {
                 tls: imap_tls,
                 settings: TlsSettings::new(&args.tls)?,
                 sni: args.imap_sni.unwrap_or_else(|| imap_host.clone()),
-                cert_days: None,
                 login,
                 budget: total.mul_f64(0.9),
                 timeout: total,
@@ -285,7 +283,7 @@ impl Check for RoundtripCheck {
     fn run(&self) -> Work<'_> {
         Work::Remote(Box::pin(async move {
             let facts = self.fetch().await;
-            evaluate_roundtrip(&facts, self, tls::unix_now())
+            evaluate_roundtrip(&facts, self)
         }))
     }
 }
@@ -402,10 +400,13 @@ impl RoundtripCheck {
 }
 
 /// check_mail_roundtrip's verdict (pure).
-pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck, now: i64) -> CheckResult {
+pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> CheckResult {
     let smtp_place = format!("{} port {}", check.smtp_host, check.smtp_port);
     let imap_place = format!("{} port {}", check.imap_host, check.imap_port);
-    let send = evaluate_smtp(&facts.send, &check.smtp, &smtp_place, now);
+    let mut send = smtp::dialogue_result(&facts.send, &check.smtp, &smtp_place);
+    if smtp::connected(&facts.send) {
+        send.perfdata = smtp::perfdata(&facts.send, &Thresholds::default(), check.smtp.timeout);
+    }
     let mut r = CheckResult::new(State::Ok, String::new());
     r.push_sub(send.state(), format!("send: {}", send.summary));
     let Some(rec) = &facts.receive else {
@@ -562,7 +563,7 @@ mod tests {
             }),
         };
         assert_eq!(
-            render_text("MAIL_ROUNDTRIP", &evaluate_roundtrip(&f, &c, 0)),
+            render_text("MAIL_ROUNDTRIP", &evaluate_roundtrip(&f, &c)),
             "MAIL_ROUNDTRIP OK - message delivered in 1.50 seconds (sent via mx port 25, read from mx port 143) | delivery=1.5s;5;20;0 send_time=0.02s;;;0 older_removed=2;;;0\n\
              [OK] send: 0.020 seconds response time on mx port 25 [220 mx ESMTP], message accepted [250 OK id=1]\n\
              [OK] receive: delivered into INBOX on mx port 143 after 1.50 seconds (3 looks), 2 test message(s) of earlier runs removed\n"
@@ -571,7 +572,7 @@ mod tests {
         rec.delivered = None;
         rec.waited = Duration::from_secs(20);
         rec.older_removed = 0;
-        let r = evaluate_roundtrip(&f, &c, 0);
+        let r = evaluate_roundtrip(&f, &c);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -580,10 +581,10 @@ mod tests {
         f.receive = None;
         f.send.accepted = None;
         f.send.failure = Some((
-            super::super::smtp::Stage::Send,
+            smtp::Stage::Send,
             "RCPT TO refused: '550 unknown user'".into(),
         ));
-        let r = evaluate_roundtrip(&f, &c, 0);
+        let r = evaluate_roundtrip(&f, &c);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,

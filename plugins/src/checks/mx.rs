@@ -1,10 +1,10 @@
 //! check_mx: every mail exchanger of a domain. Resolves the MX records (the system
 //! resolver's servers or `-s`), each MX host's A and AAAA addresses, and runs the SMTP
-//! dialogue of [`super::smtp`] on every address: 220 banner, EHLO, STARTTLS offered
-//! and a certificate valid for the MX name with its days left. `--min-ok` working MX
-//! hosts are required; one line per MX host and address.
+//! dialogue of [`crate::proto::smtp`] on every address: 220 banner, EHLO, STARTTLS
+//! offered and a certificate valid for the MX name with its days left; the levels
+//! (response time, certificate days) are this check's. `--min-ok` working MX hosts are
+//! required; one line per MX host and address.
 
-use super::smtp::{evaluate_smtp, SmtpDialogue};
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
@@ -12,8 +12,9 @@ use crate::plugin::{
 use crate::proto::dns::{
     self, parse_name, query_budget, rcode_name, show_name, Request, Transport,
 };
-use crate::proto::mail::{Target, TlsMode};
+use crate::proto::mail::{self, Target, TlsMode};
 use crate::proto::net::Family;
+use crate::proto::smtp::{self, SmtpDialogue, SmtpFacts};
 use crate::proto::tls::{self, CertDays, TlsArgs};
 use clap::Parser;
 use futures_util::future::join_all;
@@ -96,6 +97,9 @@ pub struct MxCheck {
     pub family: Family,
     /// The SMTP dialogue; its TLS name is set to each MX host.
     pub dialogue: SmtpDialogue,
+    /// Levels on each address's response time in seconds.
+    pub time: Thresholds,
+    pub cert_days: Option<CertDays>,
     pub timeout: Duration,
 }
 
@@ -134,15 +138,14 @@ impl Check for MxCheck {
         if args.min_ok == Some(0) {
             return Err(UsageError::new("--min-ok must be at least 1"));
         }
-        let mut d = SmtpDialogue::new(
+        let d = SmtpDialogue::new(
             args.fqdn,
             TlsMode::StartTls,
             &args.tls,
             String::new(),
-            args.cert_days,
-            &args.common,
+            args.common.timeout.duration,
         )?;
-        d.time = Thresholds::new(
+        let time = Thresholds::new(
             seconds_threshold(args.warning, "warning")?,
             seconds_threshold(args.critical, "critical")?,
         );
@@ -154,6 +157,8 @@ impl Check for MxCheck {
             min_ok: args.min_ok,
             family: Family::from_flags(args.ipv4, args.ipv6),
             dialogue: d,
+            time,
+            cert_days: args.cert_days,
             timeout: args.common.timeout.duration,
         })
     }
@@ -286,10 +291,30 @@ impl MxCheck {
             let place = format!("{} port {}", ip, self.port);
             AddressResult {
                 addr,
-                result: evaluate_smtp(&facts, dialogue, &place, tls::unix_now()),
+                result: self.evaluate_address(&facts, &place, tls::unix_now()),
             }
         });
         Ok(join_all(probes).await)
+    }
+}
+
+impl MxCheck {
+    /// One address's verdict (pure): the dialogue's own result, raised by the
+    /// response-time levels and the certificate's days left.
+    pub fn evaluate_address(&self, facts: &SmtpFacts, place: &str, now: i64) -> CheckResult {
+        let mut r = smtp::dialogue_result(facts, &self.dialogue, place);
+        if !smtp::connected(facts) {
+            return r;
+        }
+        if facts.failure.is_none() {
+            r.raise(self.time.state(facts.total.as_secs_f64()));
+        }
+        if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), self.cert_days, now) {
+            r.raise(s);
+            r.summary = format!("{}; {text}", r.summary);
+        }
+        r.perfdata = smtp::perfdata(facts, &self.time, self.dialogue.timeout);
+        r
     }
 }
 

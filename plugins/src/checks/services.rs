@@ -1,21 +1,102 @@
-//! check_ssh, check_ftp, check_jabber and check_spamd: the TCP dialogue of
-//! [`super::tcp`] with each protocol's port, greeting, quit command, TLS upgrade and a
-//! look at the reply. Options follow monitoring-plugins' checks of the same names.
+//! check_ssh, check_ftp, check_jabber and check_spamd: the service dialogue of
+//! [`crate::proto::service`] with each protocol's port, greeting, quit command, TLS
+//! upgrade and a look at the reply. Options follow monitoring-plugins' checks of the
+//! same names.
 
-use super::tcp::{self, contains, evaluate_service, Service, ServiceArgs, ServiceFacts, StartTls};
-use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
-use crate::proto::tls;
+use crate::plugin::thresholds::seconds_threshold;
+use crate::plugin::{Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work};
+use crate::proto::service::{
+    self, contains, parse_state_word, Dialogue, ServiceFacts, StartTls, TargetArgs, TlsServiceArgs,
+    Verdicts,
+};
+use crate::proto::tls::{self, CertDays};
 use clap::Parser;
 
-/// Runs a service's dialogue and hands the facts to the check's evaluation.
-fn remote<'a>(
-    svc: &'a Service,
-    eval: impl FnOnce(&ServiceFacts, i64) -> CheckResult + Send + 'a,
-) -> Work<'a> {
-    Work::Remote(Box::pin(async move {
-        let facts = svc.fetch().await;
-        eval(&facts, tls::unix_now())
-    }))
+/// The response-time levels of these checks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TimeArgs {
+    /// Response time in seconds that makes the result WARNING
+    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
+    pub warning: Option<f64>,
+
+    /// Response time in seconds that makes the result CRITICAL
+    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
+    pub critical: Option<f64>,
+}
+
+/// The options every check here shares: target, response-time levels, TLS.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub time: TimeArgs,
+
+    #[command(flatten)]
+    pub tls: TlsServiceArgs,
+}
+
+/// A service check's dialogue and the levels it applies to what the dialogue found.
+#[derive(Debug)]
+pub struct Service {
+    pub dialogue: Dialogue,
+    /// Levels on the response time in seconds.
+    pub time: Thresholds,
+    pub cert_days: Option<CertDays>,
+    /// State when the reply does not match.
+    pub mismatch: State,
+}
+
+impl Service {
+    /// The dialogue with the service's ports, and the levels from the arguments.
+    fn new(
+        args: &ServiceArgs,
+        common: &CommonArgs,
+        default_port: u16,
+        tls_port: u16,
+    ) -> Result<Service, UsageError> {
+        let dialogue = Dialogue::new(
+            &args.target,
+            &args.tls,
+            common.timeout.duration,
+            default_port,
+            tls_port,
+        )?;
+        Ok(Service {
+            dialogue,
+            time: Thresholds::new(
+                seconds_threshold(args.time.warning, "warning")?,
+                seconds_threshold(args.time.critical, "critical")?,
+            ),
+            cert_days: args.tls.cert_days,
+            mismatch: State::Critical,
+        })
+    }
+
+    /// The verdict on the dialogue (pure): its outcome with this service's states and
+    /// levels.
+    pub fn evaluate(&self, facts: &ServiceFacts, now: i64) -> CheckResult {
+        let d = service::describe(facts, &self.dialogue, self.cert_days, now);
+        let verdicts = Verdicts {
+            refused: State::Critical,
+            mismatch: self.mismatch,
+            time: self.time.state(d.secs),
+        };
+        let perf = service::time_perf(facts.total, &self.time, self.dialogue.timeout);
+        d.into_result(verdicts, perf)
+    }
+
+    /// Runs the dialogue and hands the facts to the check's evaluation.
+    fn remote<'a>(
+        &'a self,
+        eval: impl FnOnce(&ServiceFacts, i64) -> CheckResult + Send + 'a,
+    ) -> Work<'a> {
+        Work::Remote(Box::pin(async move {
+            let facts = self.dialogue.fetch().await;
+            eval(&facts, tls::unix_now())
+        }))
+    }
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
@@ -83,14 +164,14 @@ impl Check for SshCheck {
     }
 
     fn new(args: SshArgs) -> Result<Self, UsageError> {
-        if args.service.ssl || args.service.cert_days.is_some() {
+        if args.service.tls.ssl || args.service.tls.cert_days.is_some() {
             return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
         }
-        let mut s = Service::from_args(&args.service, &args.common, 22, 22)?;
+        let mut svc = Service::new(&args.service, &args.common, 22, 22)?;
+        let s = &mut svc.dialogue;
         s.expect = vec![b"SSH-".to_vec()];
         // the first whole line: the identification, or what the server says instead
-        s.complete = tcp::line_complete;
-        s.mismatch = State::Critical;
+        s.complete = service::line_complete;
         s.stop_on_match = false;
         s.quit = Some(
             format!(
@@ -100,28 +181,25 @@ impl Check for SshCheck {
             .into_bytes(),
         );
         Ok(SshCheck {
-            service: s,
+            service: svc,
             remote_version: args.remote_version,
             remote_protocol: args.remote_protocol,
         })
     }
 
     fn run(&self) -> Work<'_> {
-        remote(&self.service, move |f, now| evaluate_ssh(f, self, now))
+        self.service
+            .remote(move |f, now| evaluate_ssh(f, self, now))
     }
 }
 
 /// check_ssh's verdict (pure).
 pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckResult {
-    let base = evaluate_service(facts, &check.service, now);
+    let mut r = check.service.evaluate(facts, now);
     let Some(ident) = parse_ssh_ident(&facts.received) else {
-        return base;
+        return r;
     };
-    let mut r = CheckResult::new(
-        base.state(),
-        format!("{} (protocol {})", ident.software, ident.protocol),
-    );
-    r.perfdata = base.perfdata;
+    r.summary = format!("{} (protocol {})", ident.software, ident.protocol);
     if let Some(want) = &check.remote_version {
         if &ident.software != want {
             r.raise(State::Critical);
@@ -193,10 +271,12 @@ impl Check for FtpCheck {
     }
 
     fn new(args: FtpArgs) -> Result<Self, UsageError> {
-        if args.service.cert_days.is_some() && !(args.service.ssl || args.starttls) {
+        if args.service.tls.cert_days.is_some() && !(args.service.tls.ssl || args.starttls) {
             return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
         }
-        let mut s = Service::from_args(&args.service, &args.common, 21, 990)?;
+        let mut svc = Service::new(&args.service, &args.common, 21, 990)?;
+        svc.mismatch = State::Warning;
+        let s = &mut svc.dialogue;
         s.expect = vec![b"220 ".to_vec()];
         s.complete = ftp_reply_complete;
         s.quit = Some(b"QUIT\r\n".to_vec());
@@ -207,13 +287,12 @@ impl Check for FtpCheck {
                 accepted: |b| b.starts_with(b"234"),
             });
         }
-        Ok(FtpCheck { service: s })
+        Ok(FtpCheck { service: svc })
     }
 
     fn run(&self) -> Work<'_> {
-        remote(&self.service, move |f, now| {
-            evaluate_service(f, &self.service, now)
-        })
+        self.service
+            .remote(move |f, now| self.service.evaluate(f, now))
     }
 }
 
@@ -239,7 +318,7 @@ pub struct JabberArgs {
     pub domain: Option<String>,
 
     /// State when the server does not offer STARTTLS: ok, warn, crit
-    #[arg(long = "no-starttls", value_name = "STATE", value_parser = tcp::parse_state_word, default_value = "crit")]
+    #[arg(long = "no-starttls", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
     pub no_starttls: State,
 }
 
@@ -269,12 +348,15 @@ impl Check for JabberCheck {
     }
 
     fn new(args: JabberArgs) -> Result<Self, UsageError> {
-        let mut s = Service::from_args(&args.service, &args.common, 5222, 5223)?;
-        let domain = args.domain.unwrap_or_else(|| args.service.hostname.clone());
+        let mut svc = Service::new(&args.service, &args.common, 5222, 5223)?;
+        let s = &mut svc.dialogue;
+        let domain = args
+            .domain
+            .unwrap_or_else(|| args.service.target.hostname.clone());
         if domain.contains(['\'', '"', '<', '>', '&']) {
             return Err(UsageError(format!("'{domain}' is not an XMPP domain")));
         }
-        if args.service.sni.is_none() {
+        if args.service.tls.sni.is_none() {
             s.sni = domain.clone();
         }
         s.send = Some(
@@ -286,9 +368,8 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
         );
         s.expect = vec![b"</stream:features>".to_vec()];
         s.complete = xmpp_features_complete;
-        s.mismatch = State::Critical;
         s.quit = Some(b"</stream:stream>".to_vec());
-        if args.service.cert_days.is_some() && !args.service.ssl {
+        if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
             s.starttls = Some(StartTls {
                 command: b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>".to_vec(),
                 complete: |b| {
@@ -300,31 +381,33 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
             });
         }
         Ok(JabberCheck {
-            service: s,
+            service: svc,
             domain,
             no_starttls: args.no_starttls,
         })
     }
 
     fn run(&self) -> Work<'_> {
-        remote(&self.service, move |f, now| evaluate_jabber(f, self, now))
+        self.service
+            .remote(move |f, now| evaluate_jabber(f, self, now))
     }
 }
 
 /// check_jabber's verdict (pure).
 pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> CheckResult {
-    let mut r = evaluate_service(facts, &check.service, now);
+    let mut r = check.service.evaluate(facts, now);
     if facts.failure.is_some() || facts.tls_error.is_some() || facts.received.is_empty() {
         return r;
     }
     let secs = facts.total.as_secs_f64();
-    let cert = tcp::cert_verdict(facts, &check.service, now).map(|(_, t)| t);
+    let cert = service::cert_verdict(facts, check.service.cert_days, now).map(|(_, t)| t);
+    let d = &check.service.dialogue;
     let offers = contains(&facts.received, XMPP_TLS_NS);
     if contains(&facts.received, b"<stream:error") {
         r.raise(State::Critical);
         r.summary = format!(
             "stream error from {} for domain {}: {}",
-            check.service.host,
+            d.host,
             check.domain,
             crate::proto::net::printable(&facts.received, 300)
         );
@@ -333,10 +416,10 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
     if r.state() == State::Ok || cert.is_some() {
         r.summary = format!(
             "{secs:.3} second response time on {} port {}, domain {}, STARTTLS {}",
-            check.service.host,
-            check.service.port,
+            d.host,
+            d.port,
             check.domain,
-            if check.service.implicit_tls {
+            if d.implicit_tls {
                 "not needed (TLS)"
             } else if offers {
                 "offered"
@@ -348,7 +431,7 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
             r.summary = format!("{}; {c}", r.summary);
         }
     }
-    if !offers && !check.service.implicit_tls {
+    if !offers && !d.implicit_tls {
         r.raise(check.no_starttls);
     }
     r
@@ -387,20 +470,18 @@ impl Check for SpamdCheck {
     }
 
     fn new(args: SpamdArgs) -> Result<Self, UsageError> {
-        if args.service.cert_days.is_some() && !args.service.ssl {
+        if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }
-        let mut s = Service::from_args(&args.service, &args.common, 783, 783)?;
-        s.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
-        s.expect = vec![b" 0 PONG".to_vec()];
-        s.mismatch = State::Critical;
-        Ok(SpamdCheck { service: s })
+        let mut svc = Service::new(&args.service, &args.common, 783, 783)?;
+        svc.dialogue.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
+        svc.dialogue.expect = vec![b" 0 PONG".to_vec()];
+        Ok(SpamdCheck { service: svc })
     }
 
     fn run(&self) -> Work<'_> {
-        remote(&self.service, move |f, now| {
-            evaluate_service(f, &self.service, now)
-        })
+        self.service
+            .remote(move |f, now| self.service.evaluate(f, now))
     }
 }
 
@@ -470,12 +551,12 @@ mod tests {
         assert!(ftp_reply_complete(b"220-welcome\r\n220 ready\r\n"));
         assert!(!ftp_reply_complete(b"220 rea"));
         let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
-        assert_eq!(c.service.port, 21);
+        assert_eq!(c.service.dialogue.port, 21);
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-S"]).unwrap();
-        assert_eq!(c.service.port, 990);
+        assert_eq!(c.service.dialogue.port, 990);
         assert!(parse::<FtpCheck>("check_ftp", &["-H", "h", "-D", "30"]).is_err());
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "--starttls", "-D", "30"]).unwrap();
-        assert!(c.service.starttls.is_some());
+        assert!(c.service.dialogue.starttls.is_some());
     }
 
     #[test]
@@ -506,11 +587,15 @@ mod tests {
     fn spamd_pong() {
         let c: SpamdCheck = parse("check_spamd", &["-H", "h"]).unwrap();
         assert_eq!(
-            evaluate_service(&facts(b"SPAMD/1.5 0 PONG\r\n"), &c.service, 0).state(),
+            c.service
+                .evaluate(&facts(b"SPAMD/1.5 0 PONG\r\n"), 0)
+                .state(),
             State::Ok
         );
         assert_eq!(
-            evaluate_service(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), &c.service, 0).state(),
+            c.service
+                .evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), 0)
+                .state(),
             State::Critical
         );
     }

@@ -1,0 +1,525 @@
+//! The line-protocol dialogue of the TCP service checks (check_tcp, check_ssh,
+//! check_ftp, check_jabber, check_spamd): connect, TLS from the start or upgraded in the
+//! protocol, send, read until the reply is complete or the expected strings appear,
+//! quit. [`describe`] says what the dialogue found in words and in kind ([`Outcome`]);
+//! the checks choose the states (a refused connection, a reply that does not match, the
+//! response time) and apply their levels.
+
+use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
+use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
+use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// Where a service check connects: `-H`, `-p`, `-4`/`-6`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TargetArgs {
+    /// Host name or address to connect to
+    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    pub hostname: String,
+
+    /// Port to connect to (default: the service's port)
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Use IPv4 only
+    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only
+    #[arg(short = '6', long = "use-ipv6")]
+    pub ipv6: bool,
+}
+
+/// How a service check uses TLS: `-S`, `--sni`, `-D` and the trust options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TlsServiceArgs {
+    /// Speak TLS from the start of the connection
+    #[arg(short = 'S', long = "ssl")]
+    pub ssl: bool,
+
+    /// Server name sent in the TLS handshake (default: the host name)
+    #[arg(long = "sni", value_name = "NAME")]
+    pub sni: Option<String>,
+
+    /// Days the TLS certificate must still be valid: WARNING below WARN, CRITICAL below
+    /// CRIT (default 0)
+    #[arg(
+        short = 'D',
+        long = "certificate",
+        value_name = "WARN[,CRIT]",
+        visible_alias = "cert-days"
+    )]
+    pub cert_days: Option<CertDays>,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// A state named as check_tcp's `-r`/`-M` take it: ok, warn, crit (or the full names).
+pub fn parse_state_word(s: &str) -> Result<State, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "ok" => Ok(State::Ok),
+        "warn" | "warning" => Ok(State::Warning),
+        "crit" | "critical" => Ok(State::Critical),
+        _ => Err(format!(
+            "'{}' is not one of ok, warn, crit",
+            crate::plugin::shown(s)
+        )),
+    }
+}
+
+/// An upgrade to TLS inside the protocol (FTP `AUTH TLS`, XMPP `<starttls/>`).
+#[derive(Debug, Clone)]
+pub struct StartTls {
+    /// The command that asks for TLS.
+    pub command: Vec<u8>,
+    /// True once the reply to the command is complete.
+    pub complete: fn(&[u8]) -> bool,
+    /// True when the complete reply accepts the upgrade.
+    pub accepted: fn(&[u8]) -> bool,
+}
+
+/// When a reply is complete: a whole line has arrived (the default).
+pub fn line_complete(buf: &[u8]) -> bool {
+    buf.ends_with(b"\n")
+}
+
+/// Finds `needle` in `hay`.
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The resolved dialogue of one service check.
+#[derive(Debug, Clone)]
+pub struct Dialogue {
+    pub host: String,
+    pub port: u16,
+    pub family: Family,
+    /// TLS from the start (`-S`).
+    pub implicit_tls: bool,
+    /// TLS upgrade after the first exchange.
+    pub starttls: Option<StartTls>,
+    /// Trust settings, when TLS is used.
+    pub tls: Option<TlsSettings>,
+    pub sni: String,
+    /// Sent after connecting.
+    pub send: Option<Vec<u8>>,
+    /// Strings expected in the reply.
+    pub expect: Vec<Vec<u8>>,
+    /// All expected strings must appear (else any one).
+    pub match_all: bool,
+    /// Sent before closing.
+    pub quit: Option<Vec<u8>>,
+    /// Read at most this many bytes.
+    pub max_bytes: usize,
+    /// Wait this long after sending before reading.
+    pub delay: Duration,
+    /// When a reply is complete (default: a whole line).
+    pub complete: fn(&[u8]) -> bool,
+    /// A reply is complete as soon as the expected strings appear (else only when
+    /// `complete` says so).
+    pub stop_on_match: bool,
+    /// The whole check's time limit.
+    pub timeout: Duration,
+}
+
+impl Dialogue {
+    /// The common part of a dialogue from its arguments and the service's ports.
+    pub fn new(
+        target: &TargetArgs,
+        tls_args: &TlsServiceArgs,
+        timeout: Duration,
+        default_port: u16,
+        tls_port: u16,
+    ) -> Result<Dialogue, UsageError> {
+        if target.hostname.trim().is_empty() {
+            return Err(UsageError::new("the host name (-H) is empty"));
+        }
+        let port = target
+            .port
+            .unwrap_or(if tls_args.ssl { tls_port } else { default_port });
+        if port == 0 {
+            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
+        }
+        Ok(Dialogue {
+            host: target.hostname.clone(),
+            port,
+            family: Family::from_flags(target.ipv4, target.ipv6),
+            implicit_tls: tls_args.ssl,
+            starttls: None,
+            tls: Some(TlsSettings::new(&tls_args.tls)?),
+            sni: tls_args
+                .sni
+                .clone()
+                .unwrap_or_else(|| target.hostname.clone()),
+            send: None,
+            expect: Vec::new(),
+            match_all: false,
+            quit: None,
+            max_bytes: 1 << 20,
+            delay: Duration::ZERO,
+            complete: line_complete,
+            stop_on_match: true,
+            timeout,
+        })
+    }
+
+    /// True when the check speaks TLS at some point.
+    pub fn uses_tls(&self) -> bool {
+        self.implicit_tls || self.starttls.is_some()
+    }
+
+    /// `host port N`, for messages.
+    pub fn place(&self) -> String {
+        format!("{} port {}", self.host, self.port)
+    }
+
+    /// True when `buf` holds the expected strings (all of them with `match_all`).
+    pub fn matched(&self, buf: &[u8]) -> bool {
+        let has = |e: &Vec<u8>| contains(buf, e);
+        if self.match_all {
+            self.expect.iter().all(has)
+        } else {
+            self.expect.iter().any(has)
+        }
+    }
+
+    /// How long a read may wait: most of the time limit, so a silent server is
+    /// reported as such before the check as a whole times out.
+    fn read_wait(&self, started: Instant) -> Duration {
+        (self.timeout.mul_f64(0.9)).saturating_sub(started.elapsed())
+    }
+
+    /// Runs the dialogue.
+    pub async fn fetch(&self) -> ServiceFacts {
+        let start = Instant::now();
+        let mut facts = ServiceFacts::default();
+        let connected = match net::connect(&self.host, self.port, self.family).await {
+            Ok(c) => c,
+            Err(e) => {
+                facts.connect = Some(Err(e));
+                return facts;
+            }
+        };
+        facts.connect = Some(Ok((connected.addr, connected.time)));
+        let mut conn = Conn::Plain(connected.stream);
+        if self.implicit_tls {
+            conn = match self.upgrade(conn, &mut facts).await {
+                Some(c) => c,
+                None => return facts,
+            };
+        }
+        if !self.exchange(&mut conn, &mut facts, start).await {
+            return facts;
+        }
+        if let Some(st) = &self.starttls {
+            if let Err(e) = conn.write_all(&st.command).await {
+                facts.failure = Some(format!("cannot send the STARTTLS command: {e}"));
+                return facts;
+            }
+            let mut reply = Vec::new();
+            let end = net::read_until(
+                &mut conn,
+                &mut reply,
+                self.max_bytes,
+                self.read_wait(start),
+                st.complete,
+            )
+            .await;
+            if end != ReadEnd::Complete || !(st.accepted)(&reply) {
+                facts.failure_timed_out = end == ReadEnd::TimedOut;
+                facts.failure = Some(format!(
+                    "the server refused STARTTLS: {}",
+                    describe_end(&end, &reply)
+                ));
+                return facts;
+            }
+            conn = match self.upgrade(conn, &mut facts).await {
+                Some(c) => c,
+                None => return facts,
+            };
+        }
+        if let Some(q) = &self.quit {
+            let _ = conn.write_all(q).await;
+        }
+        let _ = conn.shutdown().await;
+        facts.total = start.elapsed();
+        facts
+    }
+
+    /// Sends and reads the first exchange; false when it failed.
+    async fn exchange(&self, conn: &mut Conn, facts: &mut ServiceFacts, start: Instant) -> bool {
+        if let Some(s) = &self.send {
+            if let Err(e) = conn.write_all(s).await {
+                facts.failure = Some(format!("cannot send: {e}"));
+                return false;
+            }
+            if !self.delay.is_zero() {
+                tokio::time::sleep(self.delay).await;
+            }
+        }
+        if self.send.is_none() && self.expect.is_empty() && self.starttls.is_none() {
+            facts.end = Some(ReadEnd::Complete);
+            facts.total = start.elapsed();
+            return true;
+        }
+        let expect_given = !self.expect.is_empty();
+        let complete = self.complete;
+        let end = net::read_until(
+            conn,
+            &mut facts.received,
+            self.max_bytes,
+            self.read_wait(start),
+            |b| {
+                if expect_given && self.stop_on_match {
+                    self.matched(b) || complete(b)
+                } else {
+                    complete(b)
+                }
+            },
+        )
+        .await;
+        facts.total = start.elapsed();
+        let ok = match &end {
+            ReadEnd::Complete | ReadEnd::Limit | ReadEnd::Closed => true,
+            ReadEnd::TimedOut | ReadEnd::Error(_) => false,
+        };
+        facts.end = Some(end);
+        ok && (!expect_given || self.matched(&facts.received))
+    }
+
+    /// Runs the TLS handshake and records the certificate facts.
+    async fn upgrade(&self, conn: Conn, facts: &mut ServiceFacts) -> Option<Conn> {
+        let Conn::Plain(tcp) = conn else {
+            return Some(conn);
+        };
+        let settings = self.tls.as_ref()?;
+        let hs = settings.handshake(tcp, &self.sni).await;
+        facts.cert = Some(hs.cert_facts());
+        match hs.stream {
+            Ok(s) => Some(Conn::Tls(Box::new(s))),
+            Err(e) => {
+                facts.tls_error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+fn describe_end(end: &ReadEnd, buf: &[u8]) -> String {
+    match end {
+        ReadEnd::TimedOut if buf.is_empty() => "no answer".to_string(),
+        ReadEnd::TimedOut => format!("incomplete answer '{}'", net::printable(buf, 200)),
+        ReadEnd::Closed if buf.is_empty() => "connection closed without an answer".to_string(),
+        ReadEnd::Error(e) => format!("connection failed: {e}"),
+        _ => format!("'{}'", net::printable(buf, 200)),
+    }
+}
+
+/// What the dialogue found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceFacts {
+    /// The connected address and connect time, or why there is no connection.
+    pub connect: Option<Result<(SocketAddr, Duration), ConnectError>>,
+    /// The server certificate, when TLS was used.
+    pub cert: Option<CertFacts>,
+    /// Why the TLS handshake failed.
+    pub tls_error: Option<String>,
+    /// What the server sent in the first exchange.
+    pub received: Vec<u8>,
+    /// How the first read ended.
+    pub end: Option<ReadEnd>,
+    /// A failure after connecting (send, STARTTLS).
+    pub failure: Option<String>,
+    /// The failure is the time running out (no answer to STARTTLS).
+    pub failure_timed_out: bool,
+    /// Time from the start of the connect to the end of the first exchange.
+    pub total: Duration,
+}
+
+/// What kind of thing the dialogue found; the check gives each kind its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// No connection was attempted.
+    NotAttempted,
+    /// The connection was refused: nothing listens.
+    Refused,
+    /// No connection: the name did not resolve, the address is unreachable.
+    NoConnection,
+    /// A step after connecting failed: the TLS handshake, a send, STARTTLS, the read.
+    Failed,
+    /// The dialogue's time ran out: no answer, or an incomplete one.
+    TimedOut,
+    /// The server answered without the expected strings.
+    Mismatch,
+    /// The server answered as expected.
+    Answered,
+}
+
+/// The dialogue's facts in words: the kind of outcome, the text of the summary, the
+/// certificate's state and text (when it is to be reported), and the response time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub outcome: Outcome,
+    pub text: String,
+    pub cert: Option<(State, String)>,
+    pub secs: f64,
+}
+
+/// The states a check gives the outcomes that depend on its options and levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdicts {
+    /// A refused connection (`-r`).
+    pub refused: State,
+    /// A reply without the expected strings (`-M`).
+    pub mismatch: State,
+    /// The response time against the check's levels.
+    pub time: State,
+}
+
+impl Described {
+    /// The result, with the states the check chose; `perf` (the response time) goes with
+    /// the outcomes that have one. A time running out is [`CheckResult::timed_out`].
+    pub fn into_result(self, v: Verdicts, perf: PerfData) -> CheckResult {
+        let cert_state = self.cert.as_ref().map_or(State::Ok, |c| c.0);
+        match self.outcome {
+            Outcome::NotAttempted => CheckResult::unknown(self.text),
+            Outcome::Refused => CheckResult::new(v.refused, self.text),
+            Outcome::NoConnection | Outcome::Failed => CheckResult::new(State::Critical, self.text),
+            Outcome::TimedOut => CheckResult::new(State::Critical, self.text),
+            Outcome::Mismatch => {
+                CheckResult::new(v.mismatch.worst(cert_state), self.text).with_perf(perf)
+            }
+            Outcome::Answered => {
+                CheckResult::new(cert_state.worst(v.time), self.text).with_perf(perf)
+            }
+        }
+    }
+}
+
+/// The certificate's state and text, when it is to be reported: always with `-D`, and
+/// whenever it failed verification.
+pub fn cert_verdict(
+    facts: &ServiceFacts,
+    days: Option<CertDays>,
+    now: i64,
+) -> Option<(State, String)> {
+    let cert = facts.cert.as_ref()?;
+    let (s, text) = tls::cert_state(cert, days, now);
+    (facts.tls_error.is_some() || days.is_some() || s != State::Ok).then_some((s, text))
+}
+
+/// Describes the dialogue's facts (pure): connection, TLS and certificate, the reply.
+/// `now` is seconds since the epoch, for the certificate's days left.
+pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>, now: i64) -> Described {
+    let place = d.place();
+    let secs = facts.total.as_secs_f64();
+    let cert = cert_verdict(facts, days, now);
+    let said = |outcome, text: String| Described {
+        outcome,
+        text,
+        cert: None,
+        secs,
+    };
+    let with_cert = |outcome, mut text: String| {
+        if let Some((_, t)) = &cert {
+            text = format!("{text}; {t}");
+        }
+        Described {
+            outcome,
+            text,
+            cert: cert.clone(),
+            secs,
+        }
+    };
+    match &facts.connect {
+        None => return said(Outcome::NotAttempted, "no connection was attempted".into()),
+        Some(Err(e @ ConnectError::Refused(_))) => return said(Outcome::Refused, e.to_string()),
+        Some(Err(e)) => return said(Outcome::NoConnection, e.to_string()),
+        Some(Ok(_)) => {}
+    }
+    if let Some(e) = &facts.tls_error {
+        return with_cert(Outcome::Failed, format!("{e} with {place}"));
+    }
+    if let Some(e) = &facts.failure {
+        let kind = if facts.failure_timed_out {
+            Outcome::TimedOut
+        } else {
+            Outcome::Failed
+        };
+        return with_cert(kind, format!("{e} ({place})"));
+    }
+    let received = &facts.received;
+    match &facts.end {
+        Some(ReadEnd::TimedOut) if received.is_empty() => {
+            return said(
+                Outcome::TimedOut,
+                format!("no response from {place} within {secs:.1} seconds"),
+            )
+        }
+        Some(ReadEnd::Error(e)) => {
+            return said(
+                Outcome::Failed,
+                format!("connection to {place} failed: {e}"),
+            )
+        }
+        Some(ReadEnd::TimedOut) if !d.stop_on_match && d.matched(received) => {
+            return said(
+                Outcome::TimedOut,
+                format!(
+                    "incomplete response from {place} within {secs:.1} seconds: {}",
+                    net::printable(received, 200)
+                ),
+            )
+        }
+        _ => {}
+    }
+    if !d.expect.is_empty() && !d.matched(received) {
+        let (kind, why) = match &facts.end {
+            Some(ReadEnd::TimedOut) => (Outcome::TimedOut, "incomplete response"),
+            Some(ReadEnd::Closed) if received.is_empty() => (Outcome::Mismatch, "no response"),
+            _ => (Outcome::Mismatch, "unexpected response"),
+        };
+        let shown = net::printable(received, 200);
+        let text = if shown.is_empty() {
+            format!("{why} from {place}")
+        } else {
+            format!("{why} from {place}: {shown}")
+        };
+        return with_cert(kind, text);
+    }
+    let banner = net::printable(received, 200);
+    let text = if banner.is_empty() {
+        format!("{secs:.3} second response time on {place}")
+    } else {
+        format!("{secs:.3} second response time on {place} [{banner}]")
+    };
+    with_cert(Outcome::Answered, text)
+}
+
+/// The `time` perfdata item, with the check's levels.
+pub fn time_perf(t: Duration, time: &Thresholds, timeout: Duration) -> PerfData {
+    PerfData::new("time", net::secs(t))
+        .uom(Uom::Seconds)
+        .thresholds(time)
+        .min(0.0)
+        .max(timeout.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn containment_and_lines() {
+        assert!(contains(b"abc", b"bc"));
+        assert!(contains(b"abc", b""));
+        assert!(!contains(b"abc", b"cd"));
+        assert!(line_complete(b"x\n"));
+        assert!(!line_complete(b"x"));
+        assert_eq!(parse_state_word("WARN"), Ok(State::Warning));
+        assert!(parse_state_word("maybe").is_err());
+    }
+}
