@@ -3,10 +3,13 @@
 
 pub mod dns;
 pub mod http;
+pub mod imap;
 pub mod mail;
 pub mod net;
 pub mod nrpe;
 pub mod rx;
+pub mod service;
+pub mod smtp;
 pub mod sql;
 pub mod tls;
 pub mod ubik;
