@@ -36,12 +36,7 @@ pub async fn run_all(config: &Config, concurrency: usize) -> Vec<Row> {
                 };
                 let outcome = match prepared {
                     Ok(r) => r.run().await,
-                    Err(e) => Outcome {
-                        state: State::Unknown,
-                        output: format!("UNKNOWN - {e}\n"),
-                        perfdata: Vec::new(),
-                        duration: Default::default(),
-                    },
+                    Err(e) => Outcome::unknown(&e),
                 };
                 Row {
                     host: s.host,
@@ -84,7 +79,7 @@ pub fn render_table(rows: &[Row]) -> String {
             "{:w_host$}  {:w_svc$}  {:8}  {:>6}ms  {}\n",
             r.host,
             r.service,
-            r.outcome.state.as_str(),
+            r.outcome.state().as_str(),
             r.outcome.duration.as_millis(),
             r.outcome.summary()
         ));
@@ -94,5 +89,5 @@ pub fn render_table(rows: &[Row]) -> String {
 
 /// The worst state of all rows.
 pub fn worst(rows: &[Row]) -> State {
-    State::worst_of(rows.iter().map(|r| r.outcome.state))
+    State::worst_of(rows.iter().map(|r| r.outcome.state()))
 }

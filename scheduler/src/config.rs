@@ -865,11 +865,12 @@ fn check_spec(
     let expand = |t: &str| expand(t, host, address);
     match (check, command) {
         (Some(name), None) => {
-            let build = hcoop_plugins::checks::builtin(name)
-                .ok_or_else(|| format!("no built-in check named '{name}'"))?;
             let args: Vec<String> = args.iter().map(|a| expand(a)).collect();
             // the check's own argument validation, as at run time
-            build(&args).map_err(|e| format!("{name}: {}", e.0))?;
+            crate::registry::build(name, &args).map_err(|e| match e {
+                crate::registry::BuildError::Usage(e) => format!("{name}: {e}"),
+                e => e.to_string(),
+            })?;
             Ok(Some(CheckSpec::Builtin {
                 name: name.clone(),
                 args,

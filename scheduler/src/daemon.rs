@@ -271,10 +271,10 @@ impl Core {
                     .filter_map(|p| self.hosts.iter().find(|h| &h.key == p))
                     .map(|h| h.record.state)
                     .collect();
-                let state = HostState::from_check(outcome.state, &parents);
+                let state = HostState::from_check(outcome.state(), &parents);
                 self.forward_result(target, Some(state), outcome);
                 let e = &mut self.hosts[i];
-                let tr = e.record.apply(state, &outcome.output, now, &e.policy, true);
+                let tr = e.record.apply(state, &outcome.text(), now, &e.policy, true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
@@ -287,7 +287,7 @@ impl Core {
                 let e = &mut self.services[i];
                 let tr = e
                     .record
-                    .apply(outcome.state, &outcome.output, now, &e.policy, up);
+                    .apply(outcome.state(), &outcome.text(), now, &e.policy, up);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
@@ -295,6 +295,32 @@ impl Core {
                 interval
             }
         }
+    }
+
+    /// Hands the result of a check that just ended to the forwarding sinks: a
+    /// service's own state, or the host state the check made (`host_state`).
+    fn forward_result(&mut self, target: Target, host_state: Option<HostState>, outcome: &Outcome) {
+        if self.forward.is_empty() {
+            return;
+        }
+        let result = match target {
+            Target::Host(i) => crate::forward::Passive::new(
+                &self.config.hosts[i].name,
+                None,
+                crate::forward::host_code(host_state.unwrap_or(HostState::Up)),
+                outcome,
+            ),
+            Target::Service(i) => {
+                let s = &self.config.services[i];
+                crate::forward::Passive::new(
+                    &s.host,
+                    Some(&s.name),
+                    outcome.state().exit_code(),
+                    outcome,
+                )
+            }
+        };
+        self.forward.submit(&result);
     }
 
     /// Starts and ends downtimes; sends their notifications; journals the records they
@@ -654,7 +680,7 @@ impl Core {
 }
 
 fn record_run<C>(e: &mut Entry<C>, outcome: &Outcome, latency: f64) {
-    e.perfdata = outcome.perfdata.clone();
+    e.perfdata = outcome.perfdata().to_vec();
     e.execution_time = outcome.duration.as_secs_f64();
     e.latency = latency;
 }
@@ -998,18 +1024,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                     tokio::spawn(async move {
                         let outcome = match runnable {
                             Some(Ok(r)) => r.run().await,
-                            Some(Err(e)) => Outcome {
-                                state: State::Unknown,
-                                output: format!("UNKNOWN - {e}\n"),
-                                perfdata: Vec::new(),
-                                duration: Duration::ZERO,
-                            },
-                            None => Outcome {
-                                state: State::Ok,
-                                output: NO_HOST_CHECK.into(),
-                                perfdata: Vec::new(),
-                                duration: Duration::ZERO,
-                            },
+                            Some(Err(e)) => Outcome::unknown(&e),
+                            None => Outcome::printed(
+                                State::Ok,
+                                NO_HOST_CHECK,
+                                SystemTime::now(),
+                                Duration::ZERO,
+                            ),
                         };
                         drop(permit);
                         let _ = tx.send(Done { generation, target, outcome, latency });

@@ -1,17 +1,20 @@
-//! Running one service check: built-in checks in-process, external plugins as a child
-//! in its own process group, killed with the whole group on timeout.
+//! The one executor: a check runs in-process (a built-in check, built by
+//! [`crate::registry`]) or as an external plugin (a child in its own process group,
+//! killed with the whole group on timeout), and the daemon, `check-all` and the NRPE
+//! agent's built-in commands alike get a structured [`Outcome`]. A plugin's text is
+//! read once, where it comes in ([`PluginText`]); text is made only at the edges
+//! ([`Outcome::text`] for the page, notifications and the NRPE reply; the forwarders
+//! write their own).
 
 use crate::config::CheckSpec;
-use crate::forward::PluginText;
 use crate::privileges::Account;
 use crate::spawn::{spawn, Groups};
-use hcoop_plugins::checks::builtin;
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::perfdata::parse_perfdata;
 use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
-use hcoop_plugins::plugin::{PerfData, State};
+use hcoop_plugins::plugin::{CheckResult, PerfData, State};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncReadExt;
 
 /// Plugin output beyond this many bytes is cut (Nagios keeps less).
@@ -23,21 +26,185 @@ const SHELL_METACHARS: &[char] = &[
     '"', '\'',
 ];
 
-/// The outcome of one check run, the same for built-in and external checks.
+/// The outcome of one check run, the same for built-in and external checks: the plugin
+/// contract's [`CheckResult`] (state, summary, long output, perfdata), the label it is
+/// shown under, and when it ran. An external plugin's text is kept as it printed it
+/// (a relayed result), its long output and perfdata read from it once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
-    pub state: State,
-    /// The plugin text: first line, long output, perfdata as the plugin printed it.
-    pub output: String,
-    pub perfdata: Vec<PerfData>,
+    /// The output label of a built-in check (`LOAD`); empty for printed text.
+    pub label: &'static str,
+    pub result: CheckResult,
+    /// When the check started (wall clock) and how long it ran.
+    pub start: SystemTime,
     pub duration: Duration,
 }
 
 impl Outcome {
-    /// The first line without its perfdata.
-    pub fn summary(&self) -> &str {
-        let first = self.output.lines().next().unwrap_or("");
-        first.split('|').next().unwrap_or("").trim_end()
+    /// The outcome of an in-process check. A relayed result (a remote plugin's text)
+    /// gets its long output and perfdata read from that text.
+    pub fn new(
+        label: &'static str,
+        mut result: CheckResult,
+        start: SystemTime,
+        duration: Duration,
+    ) -> Outcome {
+        if let Some(text) = result.relayed.take() {
+            if result.details.is_empty() && result.perfdata.is_empty() {
+                let state = result.state();
+                result = printed_result(state, text);
+            } else {
+                result.relayed = Some(text);
+            }
+        }
+        Outcome {
+            label,
+            result,
+            start,
+            duration,
+        }
+    }
+
+    /// The outcome of a plugin's printed text and state (an external plugin, or a
+    /// result the daemon states itself): shown as printed.
+    pub fn printed(
+        state: State,
+        text: impl Into<String>,
+        start: SystemTime,
+        duration: Duration,
+    ) -> Outcome {
+        Outcome {
+            label: "",
+            result: printed_result(state, text.into()),
+            start,
+            duration,
+        }
+    }
+
+    /// A check that could not run: UNKNOWN, saying why.
+    pub fn unknown(why: &str) -> Outcome {
+        Outcome::printed(
+            State::Unknown,
+            format!("UNKNOWN - {why}\n"),
+            SystemTime::now(),
+            Duration::ZERO,
+        )
+    }
+
+    /// The state.
+    pub fn state(&self) -> State {
+        self.result.state()
+    }
+
+    /// The first line without perfdata: `LABEL STATE - summary`, or the printed one.
+    pub fn summary(&self) -> String {
+        match self.result.relayed {
+            Some(_) => self.result.summary.trim().to_string(),
+            None => format!(
+                "{} {} - {}",
+                self.label,
+                self.state(),
+                one_line(&self.result.summary)
+            )
+            .trim()
+            .to_string(),
+        }
+    }
+
+    /// The long output lines (a sub-result as `[STATE] text`).
+    pub fn long(&self) -> Vec<String> {
+        self.result
+            .details
+            .iter()
+            .map(|d| match d.state {
+                Some(s) => format!("[{s}] {}", one_line(&d.text)),
+                None => one_line(&d.text),
+            })
+            .collect()
+    }
+
+    /// The perfdata.
+    pub fn perfdata(&self) -> &[PerfData] {
+        &self.result.perfdata
+    }
+
+    /// The plugin text as a plugin prints it (`LABEL STATE - summary | perfdata`, long
+    /// output), or as the external plugin printed it: for the page, the records,
+    /// notifications, `check-all` and the NRPE reply.
+    pub fn text(&self) -> String {
+        render_text(self.label, &self.result)
+    }
+}
+
+/// A summary or detail line as plugin text shows it (`|` is the perfdata separator and
+/// line ends end lines, so neither stays).
+fn one_line(text: &str) -> String {
+    text.replace('|', "\u{a6}").replace(['\n', '\r'], " ")
+}
+
+/// A printed text as a result: shown as it is, its long output and perfdata read once.
+fn printed_result(state: State, text: String) -> CheckResult {
+    let parsed = PluginText::parse(&text);
+    let long: Vec<String> = parsed.long.iter().map(|l| l.to_string()).collect();
+    let perfdata: Vec<PerfData> = parsed
+        .perfdata
+        .iter()
+        .flat_map(|t| parse_perfdata(t))
+        .filter_map(Result::ok)
+        .collect();
+    let mut result = CheckResult::relayed(state, text);
+    for line in long {
+        result.push_line(line);
+    }
+    result.perfdata = perfdata;
+    result
+}
+
+/// A plugin's text split as Nagios splits it: the first line up to `|` is the
+/// summary and the rest of it perfdata; the following lines are long output up to the
+/// first `|`, after which everything (the rest of that line and the lines after it)
+/// is perfdata.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PluginText<'a> {
+    /// The first line without its perfdata, trimmed.
+    pub summary: &'a str,
+    /// The long output lines.
+    pub long: Vec<&'a str>,
+    /// The perfdata parts as they appear (each trimmed, empty ones left out).
+    pub perfdata: Vec<&'a str>,
+}
+
+impl<'a> PluginText<'a> {
+    /// Splits a plugin's text.
+    pub fn parse(text: &'a str) -> PluginText<'a> {
+        let mut out = PluginText::default();
+        let mut lines = text.lines();
+        let first = lines.next().unwrap_or("");
+        let (summary, perf) = first.split_once('|').unwrap_or((first, ""));
+        out.summary = summary.trim();
+        out.push_perf(perf);
+        let mut in_perf = false;
+        for line in lines {
+            if in_perf {
+                out.push_perf(line);
+            } else if let Some((long, perf)) = line.split_once('|') {
+                if !long.trim().is_empty() {
+                    out.long.push(long.trim_end());
+                }
+                out.push_perf(perf);
+                in_perf = true;
+            } else {
+                out.long.push(line);
+            }
+        }
+        out
+    }
+
+    fn push_perf(&mut self, part: &'a str) {
+        let part = part.trim();
+        if !part.is_empty() {
+            self.perfdata.push(part);
+        }
     }
 }
 
@@ -146,11 +313,9 @@ impl Runnable {
         limits: Limits,
     ) -> Result<Runnable, String> {
         match check {
-            CheckSpec::Builtin { name, args } => {
-                let build =
-                    builtin(name).ok_or_else(|| format!("no built-in check named '{name}'"))?;
-                build(args).map(Runnable::Builtin).map_err(|e| e.0)
-            }
+            CheckSpec::Builtin { name, args } => crate::registry::build(name, args)
+                .map(Runnable::Builtin)
+                .map_err(String::from),
             CheckSpec::External { command } => Ok(Runnable::External {
                 command: command.clone(),
                 timeout,
@@ -161,46 +326,28 @@ impl Runnable {
 
     /// Runs the check once.
     pub async fn run(&self) -> Outcome {
-        let start = Instant::now();
         match self {
-            Runnable::Builtin(check) => {
-                let label = check.label();
-                let result = run_in_process(check.clone()).await;
-                Outcome {
-                    state: result.state(),
-                    output: render_text(label, &result),
-                    perfdata: result.perfdata,
-                    duration: start.elapsed(),
-                }
-            }
+            Runnable::Builtin(check) => run_builtin(check.clone()).await,
             Runnable::External {
                 command,
                 timeout,
                 limits,
             } => {
+                let (start, clock) = (SystemTime::now(), Instant::now());
                 let end = run_in_group(command, &[], *timeout, *limits, &CHECK_GROUPS).await;
                 let (state, output) = interpret(end, *timeout);
-                let perfdata = perfdata_of(&output);
-                Outcome {
-                    state,
-                    output,
-                    perfdata,
-                    duration: start.elapsed(),
-                }
+                Outcome::printed(state, output, start, clock.elapsed())
             }
         }
     }
 }
 
-/// Perfdata of a plugin's text: after `|` on the first line, and on every line from
-/// the first `|` in the long output on (the split of [`PluginText`]).
-pub fn perfdata_of(output: &str) -> Vec<PerfData> {
-    PluginText::parse(output)
-        .perfdata
-        .iter()
-        .flat_map(|t| parse_perfdata(t))
-        .filter_map(Result::ok)
-        .collect()
+/// Runs a built-in check in-process, within its own timeout.
+pub async fn run_builtin(check: Arc<dyn DynCheck>) -> Outcome {
+    let (start, clock) = (SystemTime::now(), Instant::now());
+    let label = check.label();
+    let result = run_in_process(check).await;
+    Outcome::new(label, result, start, clock.elapsed())
 }
 
 /// Whether a command line needs a shell (Nagios's rule: it has a metacharacter).
@@ -384,7 +531,6 @@ mod tests {
         ));
         assert_eq!(s, State::Warning);
         assert_eq!(out, "W - x|a=1;2;3\n");
-        assert_eq!(perfdata_of(&out)[0].label, "a");
         let (s, out) = rt.block_on(run_external(
             "/bin/sh -c 'exit 7'",
             Duration::from_secs(5),
@@ -471,8 +617,91 @@ mod tests {
 
     #[test]
     fn long_output_perfdata() {
-        let out = "OK - a | x=1\nline\nmore | y=2\nz=3\n";
-        let labels: Vec<_> = perfdata_of(out).into_iter().map(|p| p.label).collect();
+        let o = Outcome::printed(
+            State::Ok,
+            "OK - a | x=1\nline\nmore | y=2\nz=3\n",
+            SystemTime::UNIX_EPOCH,
+            Duration::ZERO,
+        );
+        let labels: Vec<_> = o.perfdata().iter().map(|p| p.label.as_str()).collect();
         assert_eq!(labels, ["x", "y", "z"]);
+        assert_eq!(o.summary(), "OK - a");
+        assert_eq!(o.long(), ["line", "more"]);
+        // shown as printed
+        assert_eq!(o.text(), "OK - a | x=1\nline\nmore | y=2\nz=3\n");
+    }
+
+    #[test]
+    fn text_split_as_nagios_does() {
+        let t = PluginText::parse(
+            "DISK OK - free | '/ root'=5MB;;;0 b=1\n/ 50%\n/var 20% | c=3\nd=4 'e f'=5\n",
+        );
+        assert_eq!(t.summary, "DISK OK - free");
+        assert_eq!(t.long, ["/ 50%", "/var 20%"]);
+        assert_eq!(t.perfdata, ["'/ root'=5MB;;;0 b=1", "c=3", "d=4 'e f'=5"]);
+        let t = PluginText::parse("plain\n| a=1\n");
+        assert_eq!((t.summary, t.long.len()), ("plain", 0));
+        assert_eq!(t.perfdata, ["a=1"]);
+        assert_eq!(PluginText::parse(""), PluginText::default());
+    }
+
+    #[test]
+    fn an_in_process_result_is_structured_and_shown_as_a_plugin_prints_it() {
+        use hcoop_plugins::plugin::PerfData;
+        let mut r = CheckResult::new(State::Ok, "2 of 3 | fine\nnext")
+            .with_perf(PerfData::new("a", 1))
+            .with_perf(PerfData::new("b c", 2));
+        r.push_sub(State::Warning, "/var 9% free");
+        r.push_line("plain");
+        let o = Outcome::new("DISK", r.clone(), SystemTime::UNIX_EPOCH, Duration::ZERO);
+        assert_eq!(o.state(), State::Warning);
+        assert_eq!(o.summary(), "DISK WARNING - 2 of 3 \u{a6} fine next");
+        assert_eq!(o.long(), ["[WARNING] /var 9% free", "plain"]);
+        assert_eq!(o.perfdata(), &r.perfdata[..]);
+        assert_eq!(o.text(), render_text("DISK", &r));
+        // the structure is what the text would be read back as
+        let text = o.text();
+        let back = PluginText::parse(&text);
+        assert_eq!(back.summary, o.summary());
+        assert_eq!(back.long, o.long());
+        let items: Vec<String> = o.perfdata().iter().map(|p| p.to_string()).collect();
+        assert_eq!(back.perfdata.join(" "), items.join(" "));
+    }
+
+    #[test]
+    fn a_relayed_result_is_read_once() {
+        let r = CheckResult::relayed(State::Critical, "remote | x=1\nline two");
+        let o = Outcome::new("NRPE", r, SystemTime::UNIX_EPOCH, Duration::ZERO);
+        assert_eq!(o.state(), State::Critical);
+        assert_eq!(o.summary(), "remote");
+        assert_eq!(o.long(), ["line two"]);
+        assert_eq!(o.perfdata()[0].label, "x");
+        assert_eq!(o.text(), "remote | x=1\nline two\n");
+        let u = Outcome::unknown("no built-in check named 'x'");
+        assert_eq!(
+            (u.state(), u.text().as_str()),
+            (State::Unknown, "UNKNOWN - no built-in check named 'x'\n")
+        );
+    }
+
+    #[test]
+    fn a_builtin_runs_through_the_registry() {
+        let rt = rt();
+        crate::registry::fake::set("exec", State::Warning, "odd");
+        let spec = CheckSpec::Builtin {
+            name: crate::registry::fake::NAME.into(),
+            args: vec!["exec".into()],
+        };
+        let r = Runnable::prepare(&spec, Duration::from_secs(5), Limits::default()).unwrap();
+        let o = rt.block_on(r.run());
+        assert_eq!(o.text(), "FAKE WARNING - odd\n");
+        let bad = CheckSpec::Builtin {
+            name: "check_none".into(),
+            args: vec![],
+        };
+        assert_eq!(
+            Runnable::prepare(&bad, Duration::from_secs(5), Limits::default()).err(),
+            Some("no built-in check named 'check_none'".to_string())
+        );
     }
 }

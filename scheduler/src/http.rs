@@ -716,11 +716,7 @@ pub fn render_metrics(core: &Core) -> String {
         "Host state: 0 UP, 1 DOWN, 2 UNREACHABLE.",
     );
     for e in core.hosts.iter().filter(|e| e.record.checked) {
-        let v = match e.record.state {
-            crate::state::HostState::Up => 0,
-            crate::state::HostState::Down => 1,
-            crate::state::HostState::Unreachable => 2,
-        };
+        let v = crate::forward::host_code(e.record.state);
         let _ = writeln!(out, "hcoop_host_state{{host=\"{}\"}} {v}", label(&e.key));
     }
     head(

@@ -203,8 +203,8 @@ fn run(cli: Cli) -> Result<i32> {
             };
             let rows = runtime()?.block_on(checkall::run_all(&one, 1));
             let row = &rows[0];
-            print!("{}", row.outcome.output);
-            Ok(row.outcome.state.exit_code())
+            print!("{}", row.outcome.text());
+            Ok(row.outcome.state().exit_code())
         }
         Command::Nrpe(_) => unreachable!("handled before the configuration is loaded"),
         Command::Validate => {

@@ -301,7 +301,7 @@ pub fn shown(b: &Block) -> (String, String, String, String) {
 /// summary (in which Nagios turns every `;` into `:`), the long output lines joined
 /// with a literal `\n`, and the perfdata parts joined with a space.
 pub fn expected(code: i32, text: &str) -> (String, String, String, String) {
-    let t = hcoop_monitor::forward::PluginText::parse(text);
+    let t = hcoop_monitor::exec::PluginText::parse(text);
     (
         code.to_string(),
         t.summary.replace(';', ":"),

@@ -31,7 +31,7 @@
 //! (an unknown host or service, a result Icinga rejects) drops that result. Every
 //! failure quotes Icinga's reply.
 
-use super::{Failure, Passive, PluginText, Sink, SinkConfig, SinkSettings};
+use super::{Failure, Passive, Sink, SinkConfig, SinkSettings};
 use crate::config::Config;
 use base64::Engine;
 use hcoop_plugins::checks::nrpe_client::{load_certs, load_key};
@@ -185,9 +185,8 @@ pub fn request_body(r: &Passive, check_source: &str, ttl: Option<Duration>) -> V
             json!({ "hcoop_host": r.host }),
         ),
     };
-    let text = PluginText::parse(&r.output);
-    let output = std::iter::once(text.summary)
-        .chain(text.long.iter().copied())
+    let output = std::iter::once(r.summary.as_str())
+        .chain(r.long.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join("\n");
     let mut body = json!({
@@ -196,7 +195,7 @@ pub fn request_body(r: &Passive, check_source: &str, ttl: Option<Duration>) -> V
         "filter_vars": vars,
         "exit_status": exit_status(r),
         "plugin_output": output,
-        "performance_data": text.perfdata_items(),
+        "performance_data": r.perfdata_items(),
         "check_source": check_source,
         "execution_start": unix_secs(r.start),
         "execution_end": unix_secs(r.end),
@@ -433,15 +432,13 @@ mod tests {
     use super::*;
 
     fn sample(service: Option<&str>, code: i32) -> Passive {
-        Passive {
-            host: "web\"1".into(),
-            service: service.map(str::to_string),
-            code,
-            output: "LOAD WARNING - load average: 3.00 | load1=3;2;4;0 'a b'=5ms\nline 2\n".into(),
-            perfdata: Vec::new(),
-            start: UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
-            end: UNIX_EPOCH + Duration::from_millis(1_700_000_001_500),
-        }
+        let outcome = crate::exec::Outcome::printed(
+            hcoop_plugins::plugin::State::from_exit_code(code),
+            "LOAD WARNING - load average: 3.00 | load1=3;2;4;0 'a b'=5ms\nline 2\n",
+            UNIX_EPOCH + Duration::from_millis(1_700_000_000_250),
+            Duration::from_millis(1_250),
+        );
+        Passive::new("web\"1", service, code, &outcome)
     }
 
     #[test]

@@ -4,9 +4,10 @@
 //!
 //! # Layout
 //! - this file: the `[forward]` configuration ([`Forward`], with the settings every
-//!   sink shares in [`SinkSettings`]), the forwarded result ([`Passive`]), plugin text
-//!   split as Nagios splits it ([`PluginText`]), the [`Sink`] trait a peer implements,
-//!   and the [`Forwarder`]: one queue and one task per sink, counters for the metrics.
+//!   sink shares in [`SinkSettings`]), the forwarded result ([`Passive`]: summary,
+//!   long output and perfdata as the executor gave them, each peer writing its own
+//!   text), the [`Sink`] trait a peer implements, and the [`Forwarder`]: one queue and
+//!   one task per sink, counters for the metrics.
 //! - [`nagios`]: `[forward.nagios]`, Nagios's external command file.
 //! - [`icinga2`]: `[forward.icinga2]`, the Icinga 2 REST API.
 //!
@@ -28,7 +29,6 @@ pub mod icinga2;
 pub mod nagios;
 
 use crate::config::Config;
-use crate::daemon::{Core, Target};
 use crate::exec::Outcome;
 use crate::state::HostState;
 use hcoop_plugins::plugin::PerfData;
@@ -200,9 +200,11 @@ pub struct Passive {
     /// The exit code: a service's state (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN), or a
     /// host's (0 UP, 1 DOWN, 2 UNREACHABLE).
     pub code: i32,
-    /// The plugin text as printed: first line, long output, perfdata.
-    pub output: String,
-    /// The perfdata parsed from the text.
+    /// The first line without perfdata.
+    pub summary: String,
+    /// The long output lines.
+    pub long: Vec<String>,
+    /// The perfdata.
     pub perfdata: Vec<PerfData>,
     /// When the check started and ended.
     pub start: SystemTime,
@@ -210,23 +212,23 @@ pub struct Passive {
 }
 
 impl Passive {
-    /// The result of a check that just ended.
+    /// The result of a check that ended.
     pub fn new(host: &str, service: Option<&str>, code: i32, outcome: &Outcome) -> Passive {
-        let end = SystemTime::now();
         Passive {
             host: host.to_string(),
             service: service.map(str::to_string),
             code,
-            output: outcome.output.clone(),
-            perfdata: outcome.perfdata.clone(),
-            start: end.checked_sub(outcome.duration).unwrap_or(end),
-            end,
+            summary: outcome.summary(),
+            long: outcome.long(),
+            perfdata: outcome.perfdata().to_vec(),
+            start: outcome.start,
+            end: outcome.start + outcome.duration,
         }
     }
 
-    /// The text split into summary, long output and perfdata.
-    pub fn text(&self) -> PluginText<'_> {
-        PluginText::parse(&self.output)
+    /// Every perfdata item as Nagios writes it (`label=value;warn;crit;min;max`).
+    pub fn perfdata_items(&self) -> Vec<String> {
+        self.perfdata.iter().map(PerfData::to_string).collect()
     }
 
     /// "host" or "host/service", for log lines.
@@ -236,85 +238,6 @@ impl Passive {
             None => self.host.clone(),
         }
     }
-}
-
-/// A plugin's text split as Nagios splits it: the first line up to `|` is the
-/// summary and the rest of it perfdata; the following lines are long output up to the
-/// first `|`, after which everything (the rest of that line and the lines after it)
-/// is perfdata.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PluginText<'a> {
-    /// The first line without its perfdata, trimmed.
-    pub summary: &'a str,
-    /// The long output lines.
-    pub long: Vec<&'a str>,
-    /// The perfdata parts as they appear (each trimmed, empty ones left out).
-    pub perfdata: Vec<&'a str>,
-}
-
-impl<'a> PluginText<'a> {
-    /// Splits a plugin's text.
-    pub fn parse(text: &'a str) -> PluginText<'a> {
-        let mut out = PluginText::default();
-        let mut lines = text.lines();
-        let first = lines.next().unwrap_or("");
-        let (summary, perf) = first.split_once('|').unwrap_or((first, ""));
-        out.summary = summary.trim();
-        out.push_perf(perf);
-        let mut in_perf = false;
-        for line in lines {
-            if in_perf {
-                out.push_perf(line);
-            } else if let Some((long, perf)) = line.split_once('|') {
-                if !long.trim().is_empty() {
-                    out.long.push(long.trim_end());
-                }
-                out.push_perf(perf);
-                in_perf = true;
-            } else {
-                out.long.push(line);
-            }
-        }
-        out
-    }
-
-    fn push_perf(&mut self, part: &'a str) {
-        let part = part.trim();
-        if !part.is_empty() {
-            self.perfdata.push(part);
-        }
-    }
-
-    /// Every perfdata item (`label=value;...`), quoted labels kept whole.
-    pub fn perfdata_items(&self) -> Vec<&'a str> {
-        self.perfdata
-            .iter()
-            .flat_map(|p| split_perf_items(p))
-            .collect()
-    }
-}
-
-/// Splits perfdata text at whitespace outside single quotes.
-fn split_perf_items(text: &str) -> Vec<&str> {
-    let mut items = Vec::new();
-    let mut start = None;
-    let mut quoted = false;
-    for (i, c) in text.char_indices() {
-        if c == '\'' {
-            quoted = !quoted;
-        }
-        if c.is_whitespace() && !quoted {
-            if let Some(s) = start.take() {
-                items.push(&text[s..i]);
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-    }
-    if let Some(s) = start {
-        items.push(&text[s..]);
-    }
-    items
 }
 
 /// Why a delivery failed.
@@ -366,7 +289,7 @@ impl Drop for Running {
     }
 }
 
-/// The running sinks: where [`Core`] hands every result.
+/// The running sinks: where the daemon hands every result.
 #[derive(Default)]
 pub struct Forwarder {
     sinks: Vec<Running>,
@@ -604,57 +527,9 @@ pub fn host_code(state: HostState) -> i32 {
     }
 }
 
-impl Core {
-    /// Hands the result of a check that just ended to the forwarding sinks: a
-    /// service's own state, or the host state the check made (`host_state`).
-    pub(crate) fn forward_result(
-        &mut self,
-        target: Target,
-        host_state: Option<HostState>,
-        outcome: &Outcome,
-    ) {
-        if self.forward.is_empty() {
-            return;
-        }
-        let result = match target {
-            Target::Host(i) => Passive::new(
-                &self.config.hosts[i].name,
-                None,
-                host_code(host_state.unwrap_or(HostState::Up)),
-                outcome,
-            ),
-            Target::Service(i) => {
-                let s = &self.config.services[i];
-                Passive::new(&s.host, Some(&s.name), outcome.state.exit_code(), outcome)
-            }
-        };
-        self.forward.submit(&result);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn text_split_as_nagios_does() {
-        let t = PluginText::parse(
-            "DISK OK - free | '/ root'=5MB;;;0 b=1\n/ 50%\n/var 20% | c=3\nd=4 'e f'=5\n",
-        );
-        assert_eq!(t.summary, "DISK OK - free");
-        assert_eq!(t.long, ["/ 50%", "/var 20%"]);
-        assert_eq!(t.perfdata, ["'/ root'=5MB;;;0 b=1", "c=3", "d=4 'e f'=5"]);
-        assert_eq!(
-            t.perfdata_items(),
-            ["'/ root'=5MB;;;0", "b=1", "c=3", "d=4", "'e f'=5"]
-        );
-        let t = PluginText::parse("plain\n| a=1\n");
-        assert_eq!((t.summary, t.long.len()), ("plain", 0));
-        assert_eq!(t.perfdata, ["a=1"]);
-        assert_eq!(PluginText::parse(""), PluginText::default());
-        // a doubled quote inside a quoted label
-        assert_eq!(split_perf_items("'it''s x'=1  y=2"), ["'it''s x'=1", "y=2"]);
-    }
 
     #[test]
     fn service_patterns() {
@@ -733,7 +608,8 @@ mod tests {
             host: host.into(),
             service: Some(service.into()),
             code,
-            output: "X OK - fine\n".into(),
+            summary: "X OK - fine".into(),
+            long: Vec::new(),
             perfdata: Vec::new(),
             start: SystemTime::UNIX_EPOCH,
             end: SystemTime::UNIX_EPOCH,

@@ -24,7 +24,7 @@
 //! Host results are sent for hosts with a host check (the others have no result):
 //! 0 UP, 1 DOWN, 2 UNREACHABLE, the state the daemon derived with its parents.
 
-use super::{Failure, Passive, PluginText, Sink, SinkConfig, SinkSettings};
+use super::{Failure, Passive, Sink, SinkConfig, SinkSettings};
 use crate::config::Config;
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -141,19 +141,20 @@ pub fn command_line(r: &Passive) -> String {
         None => format!("[{epoch}] PROCESS_HOST_CHECK_RESULT;{};{};", r.host, r.code),
     };
     let budget = LINE_MAX.saturating_sub(line.len() + 1);
-    line.push_str(&output(&r.text(), budget));
+    line.push_str(&output(r, budget));
     line.push('\n');
     line
 }
 
 /// The OUTPUT field within `budget` bytes: the summary (cut if it must be), `|` and
 /// the perfdata items that fit, then the long output lines that fit, in order.
-pub fn output(text: &PluginText, budget: usize) -> String {
+pub fn output(r: &Passive, budget: usize) -> String {
     let mut out = String::new();
     let mut left = budget;
-    push_escaped(&mut out, text.summary, &mut left);
+    push_escaped(&mut out, &r.summary, &mut left);
     let mut sep = "|";
-    for item in text.perfdata_items() {
+    for item in r.perfdata_items() {
+        let item = item.as_str();
         if escaped_len(item) + sep.len() > left {
             break;
         }
@@ -162,7 +163,7 @@ pub fn output(text: &PluginText, budget: usize) -> String {
         push_escaped(&mut out, item, &mut left);
         sep = " ";
     }
-    for line in &text.long {
+    for line in &r.long {
         if escaped_len(line) + 2 > left {
             break;
         }
@@ -212,15 +213,13 @@ mod tests {
     use std::time::Duration;
 
     fn result(service: Option<&str>, code: i32, output: &str) -> Passive {
-        Passive {
-            host: "main".into(),
-            service: service.map(str::to_string),
-            code,
-            output: output.into(),
-            perfdata: Vec::new(),
-            start: UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            end: UNIX_EPOCH + Duration::from_millis(1_700_000_001_600),
-        }
+        let outcome = crate::exec::Outcome::printed(
+            hcoop_plugins::plugin::State::from_exit_code(code),
+            output,
+            UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            Duration::from_millis(1_600),
+        );
+        Passive::new("main", service, code, &outcome)
     }
 
     #[test]
@@ -247,7 +246,7 @@ mod tests {
         assert_eq!(
             command_line(&r),
             "[1700000001] PROCESS_SERVICE_CHECK_RESULT;main;disk;2;\
-             DISK CRITICAL - /var 97%|'/'=5MB;;;0 '/var'=97MB;;;0 rest=1\
+             DISK CRITICAL - /var 97%|/=5MB;;;0 /var=97MB;;;0 rest=1\
              \\n[OK] / 50%\\n[CRITICAL] /var 97% in C:\\\\x\n"
         );
     }
@@ -287,11 +286,11 @@ mod tests {
         assert!(line.len() <= LINE_MAX && line.len() >= LINE_MAX - 2);
         assert!(line.ends_with("é\n"));
         // an escape is never cut in half
-        let text = PluginText::parse("ab\\\\");
+        let text = result(Some("s"), 0, "ab\\\\");
         assert_eq!(output(&text, 5), "ab\\\\");
         assert_eq!(output(&text, 4), "ab\\\\");
         assert_eq!(output(&text, 3), "ab");
-        assert_eq!(output(&PluginText::parse("a | x=1\nb"), 4), "a\\nb");
+        assert_eq!(output(&result(Some("s"), 0, "a | x=1\nb"), 4), "a\\nb");
     }
 
     fn config(forward: &str, names: &str) -> Result<Config, String> {

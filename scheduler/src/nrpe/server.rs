@@ -23,10 +23,8 @@
 //!   is, where none of its characters is special.
 
 use super::cfg::{AllowedHost, CommandLine, NrpeConfig};
-use crate::exec::{needs_shell, run_argv, Limits, PluginEnd, COMMAND_GROUPS};
-use hcoop_plugins::checks::builtin;
-use hcoop_plugins::plugin::output::render_text;
-use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
+use crate::exec::{needs_shell, run_argv, run_builtin, Limits, PluginEnd, COMMAND_GROUPS};
+use hcoop_plugins::plugin::runner::DynCheck;
 use hcoop_plugins::proto::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
 use std::collections::HashMap;
 use std::future::Future;
@@ -415,7 +413,7 @@ impl Agent {
             Command::Builtin { words, prepared } => {
                 let check = match prepared {
                     Some(c) => Ok(c.clone()),
-                    None => prepare_builtin(
+                    None => crate::registry::build_words(
                         &words
                             .iter()
                             .map(|w| substitute(w, &req.args))
@@ -425,11 +423,8 @@ impl Agent {
                 match check {
                     Err(e) => (3, format!("NRPE: {e}")),
                     Ok(check) => {
-                        let label = check.label();
-                        match tokio::time::timeout(self.command_timeout, run_in_process(check))
-                            .await
-                        {
-                            Ok(r) => (r.state().exit_code() as i16, render_text(label, &r)),
+                        match tokio::time::timeout(self.command_timeout, run_builtin(check)).await {
+                            Ok(o) => (o.state().exit_code() as i16, o.text()),
                             Err(_) => nrpe_result(PluginEnd::TimedOut, self.command_timeout),
                         }
                     }
@@ -500,12 +495,15 @@ fn prepare_command(cfg: &NrpeConfig, name: &str, line: &CommandLine) -> Result<C
         CommandLine::Builtin(words) => {
             let prepared = if words.iter().any(|w| w.contains('$')) {
                 let prog = words.first().map_or("", String::as_str);
-                if builtin(prog).is_none() {
+                if !crate::registry::exists(prog) {
                     return Err(format!("command[{name}]: no built-in check named '{prog}'"));
                 }
                 None
             } else {
-                Some(prepare_builtin(words).map_err(|e| format!("command[{name}]: {e}"))?)
+                Some(
+                    crate::registry::build_words(words)
+                        .map_err(|e| format!("command[{name}]: {e}"))?,
+                )
             };
             Command::Builtin {
                 words: words.clone(),
@@ -530,15 +528,6 @@ pub fn check_commands(cfg: &NrpeConfig) -> Result<(), String> {
         prepare_command(cfg, name, line)?;
     }
     Ok(())
-}
-
-/// Builds a built-in check from its plugin name and arguments.
-fn prepare_builtin(words: &[String]) -> Result<Arc<dyn DynCheck>, String> {
-    let (prog, args) = words
-        .split_first()
-        .ok_or_else(|| "a built-in command needs a check name".to_string())?;
-    let build = builtin(prog).ok_or_else(|| format!("no built-in check named '{prog}'"))?;
-    build(args).map_err(|e| e.0)
 }
 
 /// Serves connections from `listener` until `shutdown` completes. Hosts outside
