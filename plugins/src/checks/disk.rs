@@ -25,13 +25,14 @@
 //! the levels alert, min 0, max the size (without root's reserve with `-f`). Bytes are
 //! exact here, where monitoring-plugins rounds them down to whole units.
 
+use crate::host::mounts::{fs_stats, read_mounts, FsStats, Mount};
 use crate::plugin::units::{human_bytes, unit_factor};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::ffi::CString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// File system types left out unless asked for: kernel interfaces without disk space.
@@ -510,25 +511,6 @@ pub struct DiskCheck {
     pub proc_root: PathBuf,
 }
 
-/// One line of /proc/self/mountinfo.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub device: String,
-    pub mount_point: String,
-    pub fs_type: String,
-}
-
-/// The statvfs numbers of one file system (blocks in `frsize` units).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct FsStats {
-    pub frsize: u64,
-    pub blocks: u64,
-    pub bfree: u64,
-    pub bavail: u64,
-    pub files: u64,
-    pub ffree: u64,
-}
-
 /// A selected file system and what statvfs said about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
@@ -549,83 +531,6 @@ pub struct Problem {
 pub struct DiskFacts {
     pub entries: Vec<Entry>,
     pub problems: Vec<Problem>,
-}
-
-/// Undoes the octal escapes (`\040` for a space) the kernel writes in mount tables.
-pub fn unescape(field: &str) -> String {
-    if !field.contains('\\') {
-        return field.to_string();
-    }
-    let b = field.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let octal = b
-            .get(i + 1..i + 4)
-            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match (b[i], octal) {
-            (b'\\', Some(d)) => {
-                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
-                i += 4;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// One mountinfo line: field 5 is the mount point; after the optional fields and the
-/// `-` separator come the type and the device.
-fn parse_mountinfo_line(line: &str) -> Option<Mount> {
-    let mut fields = line.split(' ');
-    let mount_point = fields.nth(4)?;
-    // the mount options (field 6) come before the separator
-    let before_separator = fields.by_ref().take_while(|f| *f != "-").count();
-    let fs_type = fields.next()?;
-    let device = fields.next()?;
-    (before_separator >= 1).then(|| Mount {
-        device: unescape(device),
-        mount_point: unescape(mount_point),
-        fs_type: unescape(fs_type),
-    })
-}
-
-/// Parses /proc/self/mountinfo text, in mount order.
-pub fn parse_mountinfo(text: &str, source: &Path) -> Result<Vec<Mount>, String> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            parse_mountinfo_line(line)
-                .ok_or_else(|| format!("cannot read {}: '{line}'", source.display()))
-        })
-        .collect()
-}
-
-/// The numbers of the file system holding `path`, from statfs(2): the same as
-/// statvfs(3), without glibc's scan of the mount table for the mount flags.
-pub fn fs_stats(path: &str) -> Result<FsStats, String> {
-    let c = std::ffi::CString::new(path).map_err(|_| format!("{path}: NUL in path"))?;
-    // SAFETY: a zeroed statfs is a valid out-parameter; the path is NUL-terminated.
-    let mut s: libc::statfs = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
-    if unsafe { libc::statfs(c.as_ptr(), &mut s) } != 0 {
-        return Err(std::io::Error::last_os_error().to_string());
-    }
-    Ok(FsStats {
-        frsize: if s.f_frsize > 0 {
-            s.f_frsize as u64
-        } else {
-            s.f_bsize as u64
-        },
-        blocks: s.f_blocks as u64,
-        bfree: s.f_bfree as u64,
-        bavail: s.f_bavail as u64,
-        files: s.f_files as u64,
-        ffree: s.f_ffree as u64,
-    })
 }
 
 fn is_remote(m: &Mount) -> bool {
@@ -940,10 +845,7 @@ impl DiskCheck {
     /// Reads the mount list, resolves `-p` names, and calls statvfs on each selected
     /// file system.
     pub fn fetch(&self) -> Result<DiskFacts, String> {
-        let path = self.proc_root.join("self/mountinfo");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let mounts = parse_mountinfo(&text, &path)?;
+        let mounts = read_mounts(&self.proc_root)?;
         let requested: Vec<Requested> = self
             .selections
             .iter()
@@ -1079,8 +981,10 @@ pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::mounts::parse_mountinfo;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+    use std::path::Path;
 
     const MOUNTINFO: &str = "\
 22 27 0:21 / /proc rw,relatime - proc proc rw

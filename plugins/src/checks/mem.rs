@@ -4,15 +4,17 @@
 //! Thresholds on amounts are [`Level`]s: `80%` is a percentage of the total, a number
 //! with a unit (`3G`, `512M`) or a bare number (bytes) is an amount; both take the Nagios
 //! range forms (`@1G:2G`, `80:%`). A bare `-w 80` therefore means 80 *bytes*: write `80%`.
-//! The /proc/meminfo parser here is shared with check_swap.
 
+use crate::host::memory::{
+    read_cgroup_memory, read_meminfo, read_memory_pressure, CgroupMemory, Meminfo,
+};
 use crate::plugin::range::format_number;
 use crate::plugin::units::{human_bytes, Level};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
 use clap::Parser;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Command line of check_mem.
 #[derive(Parser, Debug)]
@@ -89,126 +91,13 @@ pub struct MemCheck {
     pub cgroup_root: PathBuf,
 }
 
-/// The /proc/meminfo fields the memory checks use, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Meminfo {
-    pub mem_total: u64,
-    pub mem_available: u64,
-    pub swap_total: u64,
-    pub swap_free: u64,
-    /// Swapped-out pages also in RAM (0 when the line is absent).
-    pub swap_cached: u64,
-}
-
-/// Parses /proc/meminfo text (`Key:   123 kB` lines) into bytes. `source` names the file
-/// in errors.
-pub fn parse_meminfo(text: &str, source: &Path) -> Result<Meminfo, String> {
-    let mut found: [Option<u64>; 5] = [None; 5];
-    const KEYS: [&str; 5] = [
-        "MemTotal",
-        "MemAvailable",
-        "SwapTotal",
-        "SwapFree",
-        "SwapCached",
-    ];
-    for line in text.lines() {
-        let Some((key, rest)) = line.split_once(':') else {
-            continue;
-        };
-        let Some(i) = KEYS.iter().position(|k| *k == key.trim()) else {
-            continue;
-        };
-        let mut words = rest.split_whitespace();
-        let value = words.next().and_then(|v| v.parse::<u64>().ok());
-        let factor = match words.next() {
-            None => 1,
-            Some("kB") => 1024,
-            Some(_) => 0,
-        };
-        match value {
-            Some(v) if factor > 0 => found[i] = Some(v.saturating_mul(factor)),
-            _ => {
-                return Err(format!(
-                    "cannot read {key} in {}: '{}'",
-                    source.display(),
-                    line.trim()
-                ))
-            }
-        }
-    }
-    let need =
-        |i: usize| found[i].ok_or_else(|| format!("no {} line in {}", KEYS[i], source.display()));
-    Ok(Meminfo {
-        mem_total: need(0)?,
-        mem_available: need(1)?,
-        swap_total: need(2)?,
-        swap_free: need(3)?,
-        swap_cached: found[4].unwrap_or(0),
-    })
-}
-
-/// Reads a file to a string; the error names the file.
-pub fn read_file(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-/// Reads and parses `<proc_root>/meminfo`.
-pub fn read_meminfo(proc_root: &Path) -> Result<Meminfo, String> {
-    let path = proc_root.join("meminfo");
-    parse_meminfo(&read_file(&path)?, &path)
-}
-
-/// What was read from a cgroup.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CgroupFacts {
-    pub path: PathBuf,
-    /// memory.current in bytes.
-    pub current: u64,
-    /// memory.max in bytes; `None` when it is `max` (no limit).
-    pub max: Option<u64>,
-    /// The oom_kill count of memory.events.
-    pub oom_kills: u64,
-}
-
 /// What was read from the machine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MemFacts {
     pub meminfo: Meminfo,
-    pub cgroup: Option<CgroupFacts>,
+    pub cgroup: Option<CgroupMemory>,
     /// PSI "some avg10" in percent, read only when pressure thresholds are set.
     pub pressure: Option<f64>,
-}
-
-/// Reads one number (or `max`, as `None`) from a cgroup file.
-fn parse_cgroup_value(text: &str, path: &Path) -> Result<Option<u64>, String> {
-    match text.trim() {
-        "max" => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("cannot read a number from {}: '{t}'", path.display())),
-    }
-}
-
-/// The value of `key` in a flat-keyed file such as memory.events (`oom_kill 3`).
-fn parse_keyed(text: &str, key: &str, path: &Path) -> Result<u64, String> {
-    text.lines()
-        .filter_map(|l| l.split_once(' '))
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .ok_or_else(|| format!("no {key} count in {}", path.display()))
-}
-
-/// The `some avg10` percentage of a PSI file (/proc/pressure/memory, memory.pressure).
-pub fn parse_psi_some_avg10(text: &str, path: &Path) -> Result<f64, String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix("some "))
-        .and_then(|rest| {
-            rest.split_whitespace()
-                .find_map(|kv| kv.strip_prefix("avg10="))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .ok_or_else(|| format!("no 'some avg10=' value in {}", path.display()))
 }
 
 impl Check for MemCheck {
@@ -274,36 +163,11 @@ impl MemCheck {
     pub fn fetch(&self) -> Result<MemFacts, String> {
         let meminfo = read_meminfo(&self.proc_root)?;
         let dir = self.cgroup_dir();
-        let cgroup = match &dir {
-            None => None,
-            Some(dir) => {
-                let file = |name: &str| {
-                    let p = dir.join(name);
-                    read_file(&p).map(|t| (t, p))
-                };
-                let (t, p) = file("memory.current")?;
-                let current = parse_cgroup_value(&t, &p)?
-                    .ok_or_else(|| format!("{} says 'max', not a number", p.display()))?;
-                let (t, p) = file("memory.max")?;
-                let max = parse_cgroup_value(&t, &p)?;
-                let (t, p) = file("memory.events")?;
-                let oom_kills = parse_keyed(&t, "oom_kill", &p)?;
-                Some(CgroupFacts {
-                    path: dir.clone(),
-                    current,
-                    max,
-                    oom_kills,
-                })
-            }
-        };
+        let cgroup = dir.as_deref().map(read_cgroup_memory).transpose()?;
         let pressure = if self.pressure.is_empty() {
             None
         } else {
-            let p = match &dir {
-                Some(d) => d.join("memory.pressure"),
-                None => self.proc_root.join("pressure/memory"),
-            };
-            Some(parse_psi_some_avg10(&read_file(&p)?, &p)?)
+            Some(read_memory_pressure(&self.proc_root, dir.as_deref())?)
         };
         Ok(MemFacts {
             meminfo,
@@ -475,8 +339,10 @@ pub fn evaluate(facts: &MemFacts, check: &MemCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::memory::parse_meminfo;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+    use std::path::Path;
 
     const MEMINFO: &str = "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:          1000000 kB\nSwapCached:         1000 kB\nSwapTotal:       1000000 kB\nSwapFree:         750000 kB\nHugePages_Total:       0\n";
 
@@ -503,24 +369,6 @@ mod tests {
     fn cli_is_well_formed() {
         use clap::CommandFactory;
         Args::command().debug_assert();
-    }
-
-    #[test]
-    fn parses_meminfo() {
-        assert_eq!(
-            meminfo(),
-            Meminfo {
-                mem_total: 8_000_000 * 1024,
-                mem_available: 2_000_000 * 1024,
-                swap_total: 1_000_000 * 1024,
-                swap_free: 750_000 * 1024,
-                swap_cached: 1000 * 1024,
-            }
-        );
-        let e = parse_meminfo("MemTotal: 5 kB\n", Path::new("/x/meminfo")).unwrap_err();
-        assert_eq!(e, "no MemAvailable line in /x/meminfo");
-        let e = parse_meminfo("MemTotal: five kB\n", Path::new("/x/meminfo")).unwrap_err();
-        assert_eq!(e, "cannot read MemTotal in /x/meminfo: 'MemTotal: five kB'");
     }
 
     #[test]
@@ -572,7 +420,7 @@ mod tests {
 
     fn cgroup_facts(max: Option<u64>, oom: u64) -> MemFacts {
         MemFacts {
-            cgroup: Some(CgroupFacts {
+            cgroup: Some(CgroupMemory {
                 path: PathBuf::from("/sys/fs/cgroup/members/alice"),
                 current: 150 << 20,
                 max,
@@ -657,33 +505,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn parses_psi_and_cgroup_files() {
-        let p = Path::new("/proc/pressure/memory");
-        assert_eq!(
-            parse_psi_some_avg10(
-                "some avg10=1.25 avg60=0.00 avg300=0.00 total=12\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=3\n",
-                p
-            ),
-            Ok(1.25)
-        );
-        assert_eq!(
-            parse_psi_some_avg10("full avg10=1.00\n", p),
-            Err("no 'some avg10=' value in /proc/pressure/memory".into())
-        );
-        let q = Path::new("memory.max");
-        assert_eq!(parse_cgroup_value("max\n", q), Ok(None));
-        assert_eq!(parse_cgroup_value("1048576\n", q), Ok(Some(1048576)));
-        assert!(parse_cgroup_value("lots\n", q).is_err());
-        let e = Path::new("memory.events");
-        let events = "low 0\nhigh 0\nmax 4\noom 2\noom_kill 1\noom_group_kill 0\n";
-        assert_eq!(parse_keyed(events, "oom_kill", e), Ok(1));
-        assert_eq!(
-            parse_keyed("oom 2\n", "oom_kill", e),
-            Err("no oom_kill count in memory.events".into())
-        );
-    }
-
     /// Fetch against fixture directories: the /proc and cgroup roots are config fields.
     #[test]
     fn fetch_reads_fixture_dirs() {
@@ -712,7 +533,7 @@ mod tests {
         let f = c.fetch().unwrap();
         assert_eq!(
             f.cgroup,
-            Some(CgroupFacts {
+            Some(CgroupMemory {
                 path: cg.clone(),
                 current: 157286400,
                 max: None,

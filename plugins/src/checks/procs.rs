@@ -6,87 +6,27 @@
 //! `VSZ` metrics in KiB; `-P` and the `CPU` metric in percent of one CPU over the
 //! process's life, truncated to tenths as `ps` prints it; `ELAPSED` and `CPUTIME` in
 //! whole seconds. Processes are read from `/proc`, never from `ps`.
+//!
+//! This module holds the command line, the filters, the validation and the fetch; the
+//! two modes evaluate in their own modules: [`count`] (the count or a metric of each
+//! matching process) and [`per_user`] (each user against the limits).
+
+mod count;
+mod per_user;
+
+pub use count::Metric;
+pub use per_user::PerUser;
 
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
-use crate::plugin::units::{human_bytes, Level};
-use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
-};
+use crate::plugin::{Check, CheckResult, CommonArgs, Range, Thresholds, UsageError, Work};
 use clap::Parser;
+use per_user::{parse_percent_range, parse_size_range};
 use regex::Regex;
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 /// At most this many processes or users are listed in the long output.
 const MAX_LINES: usize = 25;
-
-/// What `-w`/`-c` are compared with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Metric {
-    /// number of matching processes (default)
-    #[value(name = "PROCS")]
-    Procs,
-    /// virtual memory size of each process, KiB
-    #[value(name = "VSZ")]
-    Vsz,
-    /// resident set size of each process, KiB
-    #[value(name = "RSS")]
-    Rss,
-    /// CPU use of each process over its life, percent of one CPU
-    #[value(name = "CPU")]
-    Cpu,
-    /// seconds since each process started
-    #[value(name = "ELAPSED")]
-    Elapsed,
-    /// CPU seconds each process has used
-    #[value(name = "CPUTIME")]
-    Cputime,
-}
-
-impl Metric {
-    /// The name as given to `-m`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Metric::Procs => "PROCS",
-            Metric::Vsz => "VSZ",
-            Metric::Rss => "RSS",
-            Metric::Cpu => "CPU",
-            Metric::Elapsed => "ELAPSED",
-            Metric::Cputime => "CPUTIME",
-        }
-    }
-
-    /// The value of one process, in the metric's unit.
-    pub fn value(self, p: &ProcessInfo) -> f64 {
-        match self {
-            Metric::Procs => 1.0,
-            Metric::Vsz => (p.vsz / 1024) as f64,
-            Metric::Rss => (p.rss / 1024) as f64,
-            Metric::Cpu => ps_pcpu(p),
-            Metric::Elapsed => p.elapsed_seconds.floor(),
-            Metric::Cputime => p.cpu_seconds.floor(),
-        }
-    }
-
-    fn uom(self) -> Uom {
-        match self {
-            Metric::Procs => Uom::None,
-            Metric::Vsz | Metric::Rss => Uom::Kilobytes,
-            Metric::Cpu => Uom::Percent,
-            Metric::Elapsed | Metric::Cputime => Uom::Seconds,
-        }
-    }
-
-    /// A value with its unit, for people.
-    fn show(self, v: f64) -> String {
-        match self {
-            Metric::Procs => format!("{v}"),
-            Metric::Vsz | Metric::Rss => format!("{v} KiB"),
-            Metric::Cpu => format!("{v:.1}%"),
-            Metric::Elapsed | Metric::Cputime => format!("{v} s"),
-        }
-    }
-}
 
 /// `%CPU` exactly as `ps` prints it: CPU time over whole seconds of life, truncated to
 /// tenths of a percent.
@@ -96,24 +36,6 @@ pub fn ps_pcpu(p: &ProcessInfo) -> f64 {
         return 0.0;
     }
     (p.cpu_seconds * 1000.0 / life).floor() / 10.0
-}
-
-/// A `-w`/`-c` style range over percent; a trailing `%` is allowed.
-fn parse_percent_range(text: &str) -> Result<Range, String> {
-    text.trim()
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|e: crate::plugin::range::RangeError| e.to_string())
-}
-
-/// A range over bytes with a unit: `2G`, `512M:`, `@1G:2G`.
-fn parse_size_range(text: &str) -> Result<Range, String> {
-    match text.parse::<Level>()? {
-        Level::Bytes(r) => Ok(r),
-        Level::Percent(_) => Err(format!(
-            "'{text}': give a size such as 2G, not a percentage"
-        )),
-    }
 }
 
 /// Command line of check_procs.
@@ -457,42 +379,18 @@ impl Filters {
     }
 }
 
-/// The validated `--per-user` settings.
-#[derive(Debug, Clone, Default)]
-pub struct PerUser {
-    /// The nproc limit given on the command line (else each user's enforced one).
-    pub nproc_limit: Option<u64>,
-    /// On tasks in percent of the nproc limit.
-    pub nproc: Thresholds,
-    /// On each user's total resident memory, in bytes.
-    pub rss: Thresholds,
-    /// On the largest virtual size among a user's processes, in bytes.
-    pub vsz: Thresholds,
-    /// On the CPU seconds of each process.
-    pub cputime: Thresholds,
-    /// On each user's number of zombies.
-    pub zombies: Thresholds,
-    pub min_uid: u32,
-    /// Uids left out.
-    pub exclude: Vec<u32>,
-    /// How many offenders the summary names.
-    pub top: usize,
-}
-
-impl PerUser {
-    /// True when this user's processes are looked at.
-    fn includes(&self, uid: u32) -> bool {
-        uid >= self.min_uid && !self.exclude.contains(&uid)
-    }
-}
-
 /// The validated check.
 #[derive(Debug)]
 pub struct ProcsCheck {
     /// `-w`/`-c`: on the metric, or in per-user mode on each user's process count.
     pub thresholds: Thresholds,
     pub metric: Metric,
+    /// The filters; `user` is left empty here and filled from the fetched
+    /// [`ProcsFacts::user`] (a name is looked up when the check runs, not when it is
+    /// validated).
     pub filters: Filters,
+    /// `-u` as given: a user name or uid.
+    pub user: Option<String>,
     pub per_user: Option<PerUser>,
     pub verbose: u8,
     pub proc_root: PathBuf,
@@ -504,19 +402,21 @@ pub struct ProcsFacts {
     /// Every process but this plugin and its parent (the snapshot may already leave
     /// out processes that fail the filters).
     pub procs: Vec<ProcessInfo>,
+    /// The `-u` user: uid and name.
+    pub user: Option<(u32, String)>,
     /// User names by uid (per-user mode).
     pub names: HashMap<u32, String>,
     /// Each user's enforced nproc soft limit, `None` for unlimited (per-user mode,
     /// without `--nproc-limit`).
     pub nproc_limits: HashMap<u32, Option<u64>>,
+    /// The uids of `--exclude-user` (per-user mode).
+    pub excluded: Vec<u32>,
 }
 
 /// Resolves a user name or uid, for an error message naming `option`.
-fn resolve_user(option: &str, text: &str) -> Result<(u32, String), UsageError> {
-    let uid = lookup_uid(text)
-        .ok_or_else(|| UsageError(format!("{option}: user '{text}' was not found")))?;
-    let name =
-        lookup_user(uid).ok_or_else(|| UsageError(format!("{option}: uid {uid} was not found")))?;
+fn resolve_user(option: &str, text: &str) -> Result<(u32, String), String> {
+    let uid = lookup_uid(text).ok_or_else(|| format!("{option}: user '{text}' was not found"))?;
+    let name = lookup_user(uid).ok_or_else(|| format!("{option}: uid {uid} was not found"))?;
     Ok((uid, name))
 }
 
@@ -535,6 +435,8 @@ impl Check for ProcsCheck {
                 v => Ok(v),
             }
         };
+        // read before the fields below move out of args; its errors come after theirs
+        let per_user = PerUser::from_args(&args);
         let ereg = args
             .ereg
             .map(|re| {
@@ -572,73 +474,19 @@ impl Check for ProcsCheck {
             vsz_kib: args.vsz,
             rss_kib: args.rss,
             pcpu: args.pcpu,
-            user: args
-                .user
-                .as_deref()
-                .map(|u| resolve_user("-u/--user", u))
-                .transpose()?,
+            user: None,
             args: nonempty("-a/--argument-array", args.args)?,
             ereg,
             command: nonempty("-C/--command", args.command)?,
             no_kthreads: args.no_kthreads,
             exclude,
         };
-        let per_user_options = [
-            ("--nproc-limit", args.nproc_limit.is_some()),
-            ("--nproc-warning", args.nproc_warning.is_some()),
-            ("--nproc-critical", args.nproc_critical.is_some()),
-            ("--user-rss-warning", args.user_rss_warning.is_some()),
-            ("--user-rss-critical", args.user_rss_critical.is_some()),
-            ("--user-vsz-warning", args.user_vsz_warning.is_some()),
-            ("--user-vsz-critical", args.user_vsz_critical.is_some()),
-            ("--cputime-warning", args.cputime_warning.is_some()),
-            ("--cputime-critical", args.cputime_critical.is_some()),
-            ("--zombies-warning", args.zombies_warning.is_some()),
-            ("--zombies-critical", args.zombies_critical.is_some()),
-            ("--min-uid", args.min_uid != 0),
-            ("--exclude-user", !args.exclude_user.is_empty()),
-        ];
-        let per_user = if args.per_user {
-            if args.metric != Metric::Procs {
-                return Err(UsageError(format!(
-                    "-m {}: --per-user checks process counts; use -m only without --per-user",
-                    args.metric.name()
-                )));
-            }
-            if args.nproc_limit == Some(0) {
-                return Err(UsageError("--nproc-limit: must be at least 1".into()));
-            }
-            let mut exclude = Vec::new();
-            for list in &args.exclude_user {
-                for u in list.split(',') {
-                    // a bare uid needs no passwd entry: its user may be gone
-                    let uid = lookup_uid(u).ok_or_else(|| {
-                        UsageError(format!("--exclude-user: user '{u}' was not found"))
-                    })?;
-                    exclude.push(uid);
-                }
-            }
-            Some(PerUser {
-                nproc_limit: args.nproc_limit,
-                nproc: Thresholds::new(args.nproc_warning, args.nproc_critical),
-                rss: Thresholds::new(args.user_rss_warning, args.user_rss_critical),
-                vsz: Thresholds::new(args.user_vsz_warning, args.user_vsz_critical),
-                cputime: Thresholds::new(args.cputime_warning, args.cputime_critical),
-                zombies: Thresholds::new(args.zombies_warning, args.zombies_critical),
-                min_uid: args.min_uid,
-                exclude,
-                top: args.top.max(1),
-            })
-        } else {
-            if let Some((name, _)) = per_user_options.iter().find(|(_, given)| *given) {
-                return Err(UsageError(format!("{name} needs --per-user")));
-            }
-            None
-        };
+        let per_user = per_user?;
         Ok(ProcsCheck {
             thresholds: Thresholds::new(args.warning, args.critical),
             metric: args.metric,
             filters,
+            user: args.user.clone(),
             per_user,
             verbose: args.common.verbose,
             proc_root: PathBuf::from("/proc"),
@@ -657,6 +505,9 @@ impl ProcsCheck {
     /// The `/proc` files this invocation needs.
     fn fields(&self) -> Fields {
         let mut f = self.filters.fields();
+        if self.user.is_some() {
+            f.uid = true;
+        }
         if self.metric != Metric::Procs || self.per_user.is_some() || self.verbose > 0 {
             f.stat = true;
         }
@@ -669,456 +520,49 @@ impl ProcsCheck {
         f
     }
 
-    /// Reads the processes (and in per-user mode the users' names and nproc limits).
+    /// The filters with the `-u` user as fetched.
+    fn filters_for(&self, user: &Option<(u32, String)>) -> Filters {
+        Filters {
+            user: user.clone(),
+            ..self.filters.clone()
+        }
+    }
+
+    /// Looks up the `-u` user, reads the processes (and in per-user mode the users'
+    /// names and nproc limits).
     pub fn fetch(&self) -> Result<ProcsFacts, String> {
+        let user = self
+            .user
+            .as_deref()
+            .map(|u| resolve_user("-u/--user", u))
+            .transpose()?;
+        let filters = self.filters_for(&user);
         let me = std::process::id() as i32;
         let parent = std::os::unix::process::parent_id() as i32;
         let keep = |p: &ProcessInfo| {
-            p.pid != me && (p.pid != parent || parent == 1) && self.filters.matches_early(p)
+            p.pid != me && (p.pid != parent || parent == 1) && filters.matches_early(p)
         };
         let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
             .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
         let mut facts = ProcsFacts {
             procs,
+            user,
             ..ProcsFacts::default()
         };
         if let Some(pu) = &self.per_user {
-            let groups = group_by_user(&facts.procs, self, pu);
-            for (uid, members) in &groups {
-                let name = lookup_user(*uid).unwrap_or_else(|| uid.to_string());
-                facts.names.insert(*uid, name);
-                if pu.nproc_limit.is_none() {
-                    let limit = enforced_nproc(&self.proc_root, *uid, members);
-                    facts.nproc_limits.insert(*uid, limit);
-                }
-            }
+            pu.fetch(&self.proc_root, &filters, &mut facts)?;
         }
         Ok(facts)
     }
 }
 
-/// The nproc limit the kernel enforces on a user's forks: the lowest soft "Max
-/// processes" among the user's processes (each fork is checked against the forking
-/// process's own limit). Root is exempt; `None` means unlimited.
-fn enforced_nproc(proc_root: &Path, uid: u32, members: &[&ProcessInfo]) -> Option<u64> {
-    if uid == 0 {
-        return None;
-    }
-    members
-        .iter()
-        .filter_map(|p| {
-            let proc =
-                procfs::process::Process::new_with_root(proc_root.join(p.pid.to_string())).ok()?;
-            match proc.limits().ok()?.max_processes.soft_limit {
-                procfs::process::LimitValue::Value(v) => Some(v),
-                procfs::process::LimitValue::Unlimited => None,
-            }
-        })
-        .min()
-}
-
-/// The processes of the per-user view, by uid: those passing the filters, without
-/// kernel threads, of users in scope.
-fn group_by_user<'a>(
-    procs: &'a [ProcessInfo],
-    check: &ProcsCheck,
-    pu: &PerUser,
-) -> BTreeMap<u32, Vec<&'a ProcessInfo>> {
-    let mut groups: BTreeMap<u32, Vec<&ProcessInfo>> = BTreeMap::new();
-    for p in procs {
-        if !p.kernel_thread && pu.includes(p.uid) && check.filters.matches(p) {
-            groups.entry(p.uid).or_default().push(p);
-        }
-    }
-    groups
-}
-
 /// Turns the facts into the result (pure).
 pub fn evaluate(facts: &ProcsFacts, check: &ProcsCheck) -> CheckResult {
+    let filters = check.filters_for(&facts.user);
     match &check.per_user {
-        Some(pu) => evaluate_per_user(facts, check, pu),
-        None => evaluate_processes(facts, check),
+        Some(pu) => per_user::evaluate(facts, check, &filters, pu),
+        None => count::evaluate(facts, check, &filters),
     }
-}
-
-/// `N process(es)` with the filters described.
-fn count_text(n: usize, filters: &Filters) -> String {
-    let noun = if n == 1 { "process" } else { "processes" };
-    let with = filters.describe();
-    if with.is_empty() {
-        format!("{n} {noun}")
-    } else {
-        format!("{n} {noun} with {with}")
-    }
-}
-
-/// One line about a process for `-v`.
-fn process_line(p: &ProcessInfo) -> String {
-    format!(
-        "pid {} ppid {} uid {} {} rss {} KiB vsz {} KiB cpu {:.1}% elapsed {:.0} s: {}",
-        p.pid,
-        p.ppid,
-        p.uid,
-        p.ps_stat(),
-        p.rss / 1024,
-        p.vsz / 1024,
-        ps_pcpu(p),
-        p.elapsed_seconds.floor(),
-        p.ps_args()
-    )
-}
-
-fn evaluate_processes(facts: &ProcsFacts, check: &ProcsCheck) -> CheckResult {
-    let matched: Vec<&ProcessInfo> = facts
-        .procs
-        .iter()
-        .filter(|p| check.filters.matches(p))
-        .collect();
-    let n = matched.len();
-    let metric = check.metric;
-    let mut result = if metric == Metric::Procs {
-        CheckResult::new(
-            check.thresholds.state(n as f64),
-            count_text(n, &check.filters),
-        )
-        .with_perf(
-            PerfData::new("procs", n)
-                .thresholds(&check.thresholds)
-                .min(0),
-        )
-    } else {
-        let rated: Vec<(&ProcessInfo, f64, State)> = matched
-            .iter()
-            .map(|p| {
-                let v = metric.value(p);
-                (*p, v, check.thresholds.state(v))
-            })
-            .collect();
-        let count = |s: State| rated.iter().filter(|r| r.2 == s).count();
-        let (warn, crit) = (count(State::Warning), count(State::Critical));
-        let state = State::worst_of(rated.iter().map(|r| r.2));
-        let top = rated.iter().max_by(|a, b| a.1.total_cmp(&b.1));
-        let mut summary = format!("{}: ", metric.name());
-        match state {
-            State::Critical => summary.push_str(&format!("{crit} crit, {warn} warn out of ")),
-            State::Warning => summary.push_str(&format!("{warn} warn out of ")),
-            _ => {}
-        }
-        summary.push_str(&count_text(n, &check.filters));
-        if let Some((p, v, _)) = top {
-            summary.push_str(&format!(
-                "; highest {} (pid {} {})",
-                metric.show(*v),
-                p.pid,
-                p.command
-            ));
-        }
-        let mut r = CheckResult::new(state, summary)
-            .with_perf(PerfData::new("procs", n).min(0))
-            .with_perf(PerfData::new("procs_warn", warn).min(0))
-            .with_perf(PerfData::new("procs_crit", crit).min(0));
-        if let Some((_, v, _)) = top {
-            r.push_perf(
-                PerfData::new(format!("{}_max", metric.name().to_lowercase()), *v)
-                    .uom(metric.uom())
-                    .thresholds(&check.thresholds)
-                    .min(0),
-            );
-        }
-        let offenders: Vec<_> = rated.iter().filter(|r| r.2 != State::Ok).collect();
-        for (p, v, s) in offenders.iter().take(MAX_LINES) {
-            r.push_sub(
-                *s,
-                format!(
-                    "pid {} {}: {} {}",
-                    p.pid,
-                    p.command,
-                    metric.name(),
-                    metric.show(*v)
-                ),
-            );
-        }
-        if offenders.len() > MAX_LINES {
-            r.push_line(format!("and {} more", offenders.len() - MAX_LINES));
-        }
-        r
-    };
-    if check.verbose > 0 {
-        for p in matched.iter().take(MAX_LINES) {
-            result.push_line(process_line(p));
-        }
-        if n > MAX_LINES {
-            result.push_line(format!("and {} more processes", n - MAX_LINES));
-        }
-    }
-    result
-}
-
-/// One user's processes and how they stand against the limits.
-struct UserReport {
-    uid: u32,
-    name: String,
-    state: State,
-    procs: usize,
-    tasks: u64,
-    limit: Option<u64>,
-    rss: u64,
-    max_vsz: u64,
-    zombies: usize,
-    /// The parts over a limit, worst first, in words.
-    problems: Vec<(State, String)>,
-}
-
-impl UserReport {
-    fn nproc_percent(&self) -> Option<f64> {
-        self.limit.map(|l| 100.0 * self.tasks as f64 / l as f64)
-    }
-
-    fn usage_text(&self) -> String {
-        let nproc = match (self.limit, self.nproc_percent()) {
-            (Some(l), Some(pct)) => format!(", {pct:.1}% of nproc {l}"),
-            _ => String::new(),
-        };
-        format!(
-            "{} processes, {} tasks{nproc}, RSS {}, largest VSZ {}, {} zombies",
-            self.procs,
-            self.tasks,
-            human_bytes(self.rss),
-            human_bytes(self.max_vsz),
-            self.zombies
-        )
-    }
-}
-
-fn rate_user(
-    uid: u32,
-    members: &[&ProcessInfo],
-    facts: &ProcsFacts,
-    check: &ProcsCheck,
-    pu: &PerUser,
-) -> UserReport {
-    let limit = pu
-        .nproc_limit
-        .or_else(|| facts.nproc_limits.get(&uid).copied().flatten());
-    let tasks: u64 = members.iter().map(|p| p.threads.max(1) as u64).sum();
-    let rss: u64 = members.iter().map(|p| p.rss).sum();
-    let biggest = members.iter().max_by_key(|p| p.vsz);
-    let zombies = members.iter().filter(|p| p.state == 'Z').count();
-    let mut problems = Vec::new();
-    let mut note = |state: State, text: String| {
-        if state != State::Ok {
-            problems.push((state, text));
-        }
-    };
-    note(
-        check.thresholds.state(members.len() as f64),
-        format!("{} processes", members.len()),
-    );
-    if let Some(l) = limit {
-        let pct = 100.0 * tasks as f64 / l as f64;
-        note(
-            pu.nproc.state(pct),
-            format!("nproc {pct:.1}% ({tasks} of {l} tasks)"),
-        );
-    }
-    note(
-        pu.rss.state(rss as f64),
-        format!("RSS {}", human_bytes(rss)),
-    );
-    if let Some(b) = biggest {
-        note(
-            pu.vsz.state(b.vsz as f64),
-            format!(
-                "largest VSZ {} (pid {} {})",
-                human_bytes(b.vsz),
-                b.pid,
-                b.command
-            ),
-        );
-    }
-    let mut hogs: Vec<(&ProcessInfo, State)> = members
-        .iter()
-        .map(|p| (*p, pu.cputime.state(p.cpu_seconds.floor())))
-        .filter(|(_, s)| *s != State::Ok)
-        .collect();
-    hogs.sort_by(|a, b| b.0.cpu_seconds.total_cmp(&a.0.cpu_seconds));
-    if let Some((top, _)) = hogs.first() {
-        let n = hogs.len();
-        note(
-            State::worst_of(hogs.iter().map(|h| h.1)),
-            format!(
-                "{n} {} over the CPU time limit (pid {} {} {:.0} s)",
-                if n == 1 { "process" } else { "processes" },
-                top.pid,
-                top.command,
-                top.cpu_seconds.floor()
-            ),
-        );
-    }
-    note(
-        pu.zombies.state(zombies as f64),
-        format!(
-            "{zombies} {}",
-            if zombies == 1 { "zombie" } else { "zombies" }
-        ),
-    );
-    problems.sort_by_key(|p| std::cmp::Reverse(p.0.severity()));
-    UserReport {
-        uid,
-        name: facts
-            .names
-            .get(&uid)
-            .cloned()
-            .unwrap_or_else(|| uid.to_string()),
-        state: State::worst_of(problems.iter().map(|p| p.0)),
-        procs: members.len(),
-        tasks,
-        limit,
-        rss,
-        max_vsz: biggest.map_or(0, |b| b.vsz),
-        zombies,
-        problems,
-    }
-}
-
-fn evaluate_per_user(facts: &ProcsFacts, check: &ProcsCheck, pu: &PerUser) -> CheckResult {
-    let groups = group_by_user(&facts.procs, check, pu);
-    let mut users: Vec<UserReport> = groups
-        .iter()
-        .map(|(uid, members)| rate_user(*uid, members, facts, check, pu))
-        .collect();
-    // worst first, then by nproc use, then by memory
-    users.sort_by(|a, b| {
-        b.state
-            .severity()
-            .cmp(&a.state.severity())
-            .then(
-                b.nproc_percent()
-                    .unwrap_or(0.0)
-                    .total_cmp(&a.nproc_percent().unwrap_or(0.0)),
-            )
-            .then(b.rss.cmp(&a.rss))
-    });
-    let total_procs: usize = users.iter().map(|u| u.procs).sum();
-    let offenders: Vec<&UserReport> = users.iter().filter(|u| u.state != State::Ok).collect();
-    let with = check.filters.describe();
-    let scope = if with.is_empty() {
-        String::new()
-    } else {
-        format!(" (processes with {with})")
-    };
-    let summary = if offenders.is_empty() {
-        let busiest = users
-            .iter()
-            .max_by(|a, b| {
-                a.nproc_percent()
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.nproc_percent().unwrap_or(0.0))
-                    .then(a.procs.cmp(&b.procs))
-            })
-            .map(|u| match u.nproc_percent() {
-                Some(pct) => format!(
-                    "; busiest {} with {} tasks ({pct:.1}% of nproc)",
-                    u.name, u.tasks
-                ),
-                None => format!("; busiest {} with {} tasks", u.name, u.tasks),
-            })
-            .unwrap_or_default();
-        format!(
-            "{} users, {total_procs} processes{scope}, none over their limits{busiest}",
-            users.len()
-        )
-    } else {
-        let named: Vec<String> = offenders
-            .iter()
-            .take(pu.top)
-            .map(|u| {
-                let why: Vec<&str> = u.problems.iter().map(|p| p.1.as_str()).collect();
-                format!("{} ({})", u.name, why.join(", "))
-            })
-            .collect();
-        let more = if offenders.len() > pu.top {
-            format!(" and {} more", offenders.len() - pu.top)
-        } else {
-            String::new()
-        };
-        format!(
-            "{} of {} users over their limits{scope}: {}{more}",
-            offenders.len(),
-            users.len(),
-            named.join(", ")
-        )
-    };
-    let mut result = CheckResult::new(State::Ok, summary);
-    let listed = if check.verbose > 0 {
-        users.iter().collect::<Vec<_>>()
-    } else {
-        offenders.clone()
-    };
-    for u in listed.iter().take(MAX_LINES) {
-        let why: Vec<&str> = u.problems.iter().map(|p| p.1.as_str()).collect();
-        let lead = if why.is_empty() {
-            String::new()
-        } else {
-            format!("{}; ", why.join(", "))
-        };
-        result.push_sub(
-            u.state,
-            format!("{} (uid {}): {lead}{}", u.name, u.uid, u.usage_text()),
-        );
-    }
-    // users beyond the listed ones still count towards the state
-    for u in listed.iter().skip(MAX_LINES) {
-        result.raise(u.state);
-    }
-    if listed.len() > MAX_LINES {
-        result.push_line(format!("and {} more users", listed.len() - MAX_LINES));
-    }
-    result.push_perf(PerfData::new("users", users.len()).min(0));
-    result.push_perf(PerfData::new("offenders", offenders.len()).min(0));
-    result.push_perf(PerfData::new("procs", total_procs).min(0));
-    result.push_perf(
-        PerfData::new(
-            "max_user_procs",
-            users.iter().map(|u| u.procs).max().unwrap_or(0),
-        )
-        .thresholds(&check.thresholds)
-        .min(0),
-    );
-    if let Some(max) = users
-        .iter()
-        .filter_map(UserReport::nproc_percent)
-        .reduce(f64::max)
-    {
-        result.push_perf(
-            PerfData::new("max_nproc_percent", (max * 100.0).round() / 100.0)
-                .uom(Uom::Percent)
-                .thresholds(&pu.nproc)
-                .min(0)
-                .max(100),
-        );
-    }
-    result.push_perf(
-        PerfData::new(
-            "max_user_rss",
-            users.iter().map(|u| u.rss).max().unwrap_or(0),
-        )
-        .uom(Uom::Bytes)
-        .thresholds(&pu.rss)
-        .min(0),
-    );
-    result.push_perf(
-        PerfData::new(
-            "max_vsz",
-            users.iter().map(|u| u.max_vsz).max().unwrap_or(0),
-        )
-        .uom(Uom::Bytes)
-        .thresholds(&pu.vsz)
-        .min(0),
-    );
-    result
-        .push_perf(PerfData::new("zombies", users.iter().map(|u| u.zombies).sum::<usize>()).min(0));
-    result
 }
 
 #[cfg(test)]
@@ -1126,6 +570,7 @@ mod tests {
     use super::*;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+    use crate::plugin::State;
 
     fn check(argv: &[&str]) -> Result<ProcsCheck, UsageError> {
         let args =
@@ -1239,8 +684,12 @@ mod tests {
             text(&["-p", "1", "-r", "1850", "-z", "2900"], &f),
             "PROCS OK - 2 processes with PPID = 1, VSZ >= 2900 KiB, RSS >= 1850 KiB | procs=2;;;0\n"
         );
+        let root = ProcsFacts {
+            user: Some((0, "root".into())),
+            ..f.clone()
+        };
         assert_eq!(
-            text(&["-u", "0"], &f),
+            text(&["-u", "0"], &root),
             "PROCS OK - 2 processes with UID = 0 (root) | procs=2;;;0\n"
         );
         assert_eq!(
@@ -1369,7 +818,12 @@ mod tests {
             "1M",
         ])
         .unwrap();
-        let r = evaluate(&f, &c);
+        // the fetch looked up --exclude-user
+        let excluded = ProcsFacts {
+            excluded: vec![1001],
+            ..f.clone()
+        };
+        let r = evaluate(&excluded, &c);
         assert_eq!(
             r.summary,
             "1 of 1 users over their limits: alice (nproc 100.0% (2 of 2 tasks), RSS 3.6 MiB)"
@@ -1396,10 +850,6 @@ mod tests {
         assert!(err(&["-z", "-5"]).contains("--vsz"));
         assert!(err(&["-p", "1.5"]).contains("--ppid"));
         assert!(err(&["-P", "much"]).contains("--pcpu"));
-        assert_eq!(
-            err(&["-u", "no-such-user-here"]),
-            "-u/--user: user 'no-such-user-here' was not found"
-        );
         assert!(err(&["--ereg-argument-array", "a("])
             .starts_with("--ereg-argument-array: invalid regular expression 'a('"));
         assert_eq!(
@@ -1421,8 +871,46 @@ mod tests {
         );
         assert!(err(&["--per-user", "--user-rss-warning", "80%"]).contains("not a percentage"));
         assert!(err(&["--per-user", "--user-vsz-critical", "2Q"]).contains("unknown unit"));
-        assert!(err(&["--per-user", "--exclude-user", "root,nobody-at-all"])
-            .contains("'nobody-at-all' was not found"));
+    }
+
+    /// Users are looked up when the check runs, not while its options are validated;
+    /// an unknown one is still UNKNOWN with the same words.
+    #[test]
+    fn users_are_looked_up_by_the_fetch() {
+        let c = check(&["-u", "no-such-user-here"]).unwrap();
+        assert_eq!(c.filters.user, None);
+        assert_eq!(
+            c.fetch().unwrap_err(),
+            "-u/--user: user 'no-such-user-here' was not found"
+        );
+        let r = c.run();
+        let Work::Local(f) = r else {
+            panic!("check_procs runs locally")
+        };
+        let r = f();
+        assert_eq!(r.state(), State::Unknown);
+        assert_eq!(
+            r.summary,
+            "-u/--user: user 'no-such-user-here' was not found"
+        );
+        let c = check(&["--per-user", "--exclude-user", "root,nobody-at-all"]).unwrap();
+        assert_eq!(
+            c.fetch().unwrap_err(),
+            "--exclude-user: user 'nobody-at-all' was not found"
+        );
+        // found: the name and uid are facts
+        let c = check(&["-u", "root", "-a", "no process has this argument"]).unwrap();
+        let f = c.fetch().unwrap();
+        assert_eq!(f.user, Some((0, "root".to_string())));
+        let c = check(&[
+            "--per-user",
+            "--exclude-user",
+            "root,4242",
+            "--min-uid",
+            "1",
+        ])
+        .unwrap();
+        assert_eq!(c.fetch().unwrap().excluded, vec![0, 4242]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! named. Read through quotactl(2) (Q_GETINFO, then Q_GETNEXTQUOTA over the ids), or
 //! from `repquota -p` output (Debian's quota package) with `--method repquota`.
 
-use super::disk::{parse_mountinfo, Mount};
+use crate::host::mounts::{read_mounts, Mount};
 use crate::host::processes::UserNames;
 use crate::host::subprocess;
 use crate::plugin::{
@@ -180,13 +180,6 @@ impl Check for QuotaCheck {
             }
         }))
     }
-}
-
-fn mounts() -> Result<Vec<Mount>, String> {
-    let p = std::path::Path::new("/proc/self/mountinfo");
-    let text =
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-    parse_mountinfo(&text, p)
 }
 
 /// quotactl(2) through the generic interface (works for ext4 and XFS alike).
@@ -365,7 +358,7 @@ pub fn parse_repquota(text: &str) -> Result<Vec<(String, Kind, Vec<Usage>)>, Str
 impl QuotaCheck {
     /// Reads the quotas of the requested (or every) file system.
     pub fn fetch(&self) -> Result<QuotaFacts, String> {
-        let all = mounts()?;
+        let all = read_mounts(std::path::Path::new("/proc"))?;
         let mut facts = QuotaFacts::default();
         match self.method {
             Method::Quotactl => {

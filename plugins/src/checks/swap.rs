@@ -9,14 +9,13 @@
 //! `-w` also takes a unit (`512M`), and `-a` reads /proc/swaps (monitoring-plugins
 //! ignores it on Linux) to check each device as well as the total.
 
-use super::disk::unescape;
-use super::mem::{read_file, read_meminfo};
+use crate::host::memory::{read_meminfo, read_swaps, SwapDevice};
 use crate::plugin::units::{human_bytes, parse_size};
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Uom, UsageError, Work,
 };
 use clap::Parser;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 
 /// A free-swap level: bytes (`100000000`, `512M`) or whole percent (`20%`).
@@ -112,14 +111,6 @@ pub struct SwapCheck {
     pub proc_root: PathBuf,
 }
 
-/// One line of /proc/swaps, in bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwapDevice {
-    pub name: String,
-    pub size: u64,
-    pub used: u64,
-}
-
 /// What was read from the machine, in bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SwapFacts {
@@ -127,30 +118,6 @@ pub struct SwapFacts {
     pub free: u64,
     /// Each device (read only with `-a`).
     pub devices: Vec<SwapDevice>,
-}
-
-/// Parses /proc/swaps text (sizes in KiB) into devices.
-pub fn parse_swaps(text: &str, source: &Path) -> Result<Vec<SwapDevice>, String> {
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
-            match (f.first(), num(2), num(3)) {
-                (Some(name), Some(size), Some(used)) => Ok(SwapDevice {
-                    name: unescape(name),
-                    size: size.saturating_mul(1024),
-                    used: used.saturating_mul(1024),
-                }),
-                _ => Err(format!(
-                    "cannot read {}: '{}'",
-                    source.display(),
-                    line.trim()
-                )),
-            }
-        })
-        .collect()
 }
 
 impl Check for SwapCheck {
@@ -194,8 +161,7 @@ impl SwapCheck {
     pub fn fetch(&self) -> Result<SwapFacts, String> {
         let m = read_meminfo(&self.proc_root)?;
         let devices = if self.all_swaps {
-            let p = self.proc_root.join("swaps");
-            parse_swaps(&read_file(&p)?, &p)?
+            read_swaps(&self.proc_root)?
         } else {
             Vec::new()
         };
@@ -272,8 +238,10 @@ pub fn evaluate(facts: &SwapFacts, check: &SwapCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::memory::parse_swaps;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+    use std::path::Path;
 
     fn check(argv: &[&str]) -> Result<SwapCheck, UsageError> {
         let args =

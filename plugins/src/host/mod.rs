@@ -1,6 +1,9 @@
-//! Facts of the local machine: processes and accounts, subprocesses, state files.
-//! Checks build on these; they never import a check.
+//! Facts of the local machine: processes and accounts, mounts and file system numbers,
+//! memory and cgroups, subprocesses, state files. Checks build on these; they never
+//! import a check.
 
+pub mod memory;
+pub mod mounts;
 pub mod processes;
 pub mod statefile;
 pub mod subprocess;

@@ -371,6 +371,16 @@ pub fn lookup_uid(name: &str) -> Option<u32> {
     }
 }
 
+/// The soft "Max processes" limit of process `pid` (its `/proc/PID/limits`): `Some(None)`
+/// when unlimited, `None` when it cannot be read (the process is gone).
+pub fn nproc_soft_limit(proc_root: &Path, pid: i32) -> Option<Option<u64>> {
+    let proc = procfs::process::Process::new_with_root(proc_root.join(pid.to_string())).ok()?;
+    Some(match proc.limits().ok()?.max_processes.soft_limit {
+        procfs::process::LimitValue::Value(v) => Some(v),
+        procfs::process::LimitValue::Unlimited => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

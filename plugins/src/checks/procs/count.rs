@@ -1,0 +1,181 @@
+//! check_procs counting processes: the number of processes that pass the filters, or a
+//! metric (`-m`) of each of them, against `-w`/`-c`.
+
+use super::{ps_pcpu, Filters, ProcsCheck, ProcsFacts, MAX_LINES};
+use crate::host::processes::ProcessInfo;
+use crate::plugin::{CheckResult, PerfData, State, Uom};
+
+/// What `-w`/`-c` are compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Metric {
+    /// number of matching processes (default)
+    #[value(name = "PROCS")]
+    Procs,
+    /// virtual memory size of each process, KiB
+    #[value(name = "VSZ")]
+    Vsz,
+    /// resident set size of each process, KiB
+    #[value(name = "RSS")]
+    Rss,
+    /// CPU use of each process over its life, percent of one CPU
+    #[value(name = "CPU")]
+    Cpu,
+    /// seconds since each process started
+    #[value(name = "ELAPSED")]
+    Elapsed,
+    /// CPU seconds each process has used
+    #[value(name = "CPUTIME")]
+    Cputime,
+}
+
+impl Metric {
+    /// The name as given to `-m`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Procs => "PROCS",
+            Metric::Vsz => "VSZ",
+            Metric::Rss => "RSS",
+            Metric::Cpu => "CPU",
+            Metric::Elapsed => "ELAPSED",
+            Metric::Cputime => "CPUTIME",
+        }
+    }
+
+    /// The value of one process, in the metric's unit.
+    pub fn value(self, p: &ProcessInfo) -> f64 {
+        match self {
+            Metric::Procs => 1.0,
+            Metric::Vsz => (p.vsz / 1024) as f64,
+            Metric::Rss => (p.rss / 1024) as f64,
+            Metric::Cpu => ps_pcpu(p),
+            Metric::Elapsed => p.elapsed_seconds.floor(),
+            Metric::Cputime => p.cpu_seconds.floor(),
+        }
+    }
+
+    fn uom(self) -> Uom {
+        match self {
+            Metric::Procs => Uom::None,
+            Metric::Vsz | Metric::Rss => Uom::Kilobytes,
+            Metric::Cpu => Uom::Percent,
+            Metric::Elapsed | Metric::Cputime => Uom::Seconds,
+        }
+    }
+
+    /// A value with its unit, for people.
+    fn show(self, v: f64) -> String {
+        match self {
+            Metric::Procs => format!("{v}"),
+            Metric::Vsz | Metric::Rss => format!("{v} KiB"),
+            Metric::Cpu => format!("{v:.1}%"),
+            Metric::Elapsed | Metric::Cputime => format!("{v} s"),
+        }
+    }
+}
+
+/// `N process(es)` with the filters described.
+fn count_text(n: usize, filters: &Filters) -> String {
+    let noun = if n == 1 { "process" } else { "processes" };
+    let with = filters.describe();
+    if with.is_empty() {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun} with {with}")
+    }
+}
+
+/// One line about a process for `-v`.
+fn process_line(p: &ProcessInfo) -> String {
+    format!(
+        "pid {} ppid {} uid {} {} rss {} KiB vsz {} KiB cpu {:.1}% elapsed {:.0} s: {}",
+        p.pid,
+        p.ppid,
+        p.uid,
+        p.ps_stat(),
+        p.rss / 1024,
+        p.vsz / 1024,
+        ps_pcpu(p),
+        p.elapsed_seconds.floor(),
+        p.ps_args()
+    )
+}
+
+/// Turns the facts into the result (pure): `filters` are the check's with the fetched
+/// `-u` user.
+pub(super) fn evaluate(facts: &ProcsFacts, check: &ProcsCheck, filters: &Filters) -> CheckResult {
+    let matched: Vec<&ProcessInfo> = facts.procs.iter().filter(|p| filters.matches(p)).collect();
+    let n = matched.len();
+    let metric = check.metric;
+    let mut result = if metric == Metric::Procs {
+        CheckResult::new(check.thresholds.state(n as f64), count_text(n, filters)).with_perf(
+            PerfData::new("procs", n)
+                .thresholds(&check.thresholds)
+                .min(0),
+        )
+    } else {
+        let rated: Vec<(&ProcessInfo, f64, State)> = matched
+            .iter()
+            .map(|p| {
+                let v = metric.value(p);
+                (*p, v, check.thresholds.state(v))
+            })
+            .collect();
+        let count = |s: State| rated.iter().filter(|r| r.2 == s).count();
+        let (warn, crit) = (count(State::Warning), count(State::Critical));
+        let state = State::worst_of(rated.iter().map(|r| r.2));
+        let top = rated.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+        let mut summary = format!("{}: ", metric.name());
+        match state {
+            State::Critical => summary.push_str(&format!("{crit} crit, {warn} warn out of ")),
+            State::Warning => summary.push_str(&format!("{warn} warn out of ")),
+            _ => {}
+        }
+        summary.push_str(&count_text(n, filters));
+        if let Some((p, v, _)) = top {
+            summary.push_str(&format!(
+                "; highest {} (pid {} {})",
+                metric.show(*v),
+                p.pid,
+                p.command
+            ));
+        }
+        let mut r = CheckResult::new(state, summary)
+            .with_perf(PerfData::new("procs", n).min(0))
+            .with_perf(PerfData::new("procs_warn", warn).min(0))
+            .with_perf(PerfData::new("procs_crit", crit).min(0));
+        if let Some((_, v, _)) = top {
+            r.push_perf(
+                PerfData::new(format!("{}_max", metric.name().to_lowercase()), *v)
+                    .uom(metric.uom())
+                    .thresholds(&check.thresholds)
+                    .min(0),
+            );
+        }
+        let offenders: Vec<_> = rated.iter().filter(|r| r.2 != State::Ok).collect();
+        for (p, v, s) in offenders.iter().take(MAX_LINES) {
+            r.push_sub(
+                *s,
+                format!(
+                    "pid {} {}: {} {}",
+                    p.pid,
+                    p.command,
+                    metric.name(),
+                    metric.show(*v)
+                ),
+            );
+        }
+        if offenders.len() > MAX_LINES {
+            r.push_line(format!("and {} more", offenders.len() - MAX_LINES));
+        }
+        r
+    };
+    if check.verbose > 0 {
+        for p in matched.iter().take(MAX_LINES) {
+            result.push_line(process_line(p));
+        }
+        if n > MAX_LINES {
+            result.push_line(format!("and {} more processes", n - MAX_LINES));
+        }
+    }
+    result
+}

@@ -1,0 +1,439 @@
+//! check_procs `--per-user`: each user's processes (those passing the filters) against
+//! the nproc limit, total resident memory, the largest address space, the CPU time of
+//! each process and the number of zombies.
+
+use super::{Args, Filters, Metric, ProcsCheck, ProcsFacts, MAX_LINES};
+use crate::host::processes::{lookup_uid, lookup_user, nproc_soft_limit, ProcessInfo};
+use crate::plugin::units::{human_bytes, Level};
+use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A `-w`/`-c` style range over percent; a trailing `%` is allowed.
+pub(super) fn parse_percent_range(text: &str) -> Result<Range, String> {
+    text.trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|e: crate::plugin::range::RangeError| e.to_string())
+}
+
+/// A range over bytes with a unit: `2G`, `512M:`, `@1G:2G`.
+pub(super) fn parse_size_range(text: &str) -> Result<Range, String> {
+    match text.parse::<Level>()? {
+        Level::Bytes(r) => Ok(r),
+        Level::Percent(_) => Err(format!(
+            "'{text}': give a size such as 2G, not a percentage"
+        )),
+    }
+}
+
+/// The validated `--per-user` settings.
+#[derive(Debug, Clone, Default)]
+pub struct PerUser {
+    /// The nproc limit given on the command line (else each user's enforced one).
+    pub nproc_limit: Option<u64>,
+    /// On tasks in percent of the nproc limit.
+    pub nproc: Thresholds,
+    /// On each user's total resident memory, in bytes.
+    pub rss: Thresholds,
+    /// On the largest virtual size among a user's processes, in bytes.
+    pub vsz: Thresholds,
+    /// On the CPU seconds of each process.
+    pub cputime: Thresholds,
+    /// On each user's number of zombies.
+    pub zombies: Thresholds,
+    pub min_uid: u32,
+    /// Users left out, names or uids as given (looked up by the fetch).
+    pub exclude: Vec<String>,
+    /// How many offenders the summary names.
+    pub top: usize,
+}
+
+impl PerUser {
+    /// The per-user settings of the command line: `None` without `--per-user` (when
+    /// none of its options may be given).
+    pub(super) fn from_args(args: &Args) -> Result<Option<PerUser>, UsageError> {
+        let per_user_options = [
+            ("--nproc-limit", args.nproc_limit.is_some()),
+            ("--nproc-warning", args.nproc_warning.is_some()),
+            ("--nproc-critical", args.nproc_critical.is_some()),
+            ("--user-rss-warning", args.user_rss_warning.is_some()),
+            ("--user-rss-critical", args.user_rss_critical.is_some()),
+            ("--user-vsz-warning", args.user_vsz_warning.is_some()),
+            ("--user-vsz-critical", args.user_vsz_critical.is_some()),
+            ("--cputime-warning", args.cputime_warning.is_some()),
+            ("--cputime-critical", args.cputime_critical.is_some()),
+            ("--zombies-warning", args.zombies_warning.is_some()),
+            ("--zombies-critical", args.zombies_critical.is_some()),
+            ("--min-uid", args.min_uid != 0),
+            ("--exclude-user", !args.exclude_user.is_empty()),
+        ];
+        if !args.per_user {
+            if let Some((name, _)) = per_user_options.iter().find(|(_, given)| *given) {
+                return Err(UsageError(format!("{name} needs --per-user")));
+            }
+            return Ok(None);
+        }
+        if args.metric != Metric::Procs {
+            return Err(UsageError(format!(
+                "-m {}: --per-user checks process counts; use -m only without --per-user",
+                args.metric.name()
+            )));
+        }
+        if args.nproc_limit == Some(0) {
+            return Err(UsageError("--nproc-limit: must be at least 1".into()));
+        }
+        Ok(Some(PerUser {
+            nproc_limit: args.nproc_limit,
+            nproc: Thresholds::new(args.nproc_warning, args.nproc_critical),
+            rss: Thresholds::new(args.user_rss_warning, args.user_rss_critical),
+            vsz: Thresholds::new(args.user_vsz_warning, args.user_vsz_critical),
+            cputime: Thresholds::new(args.cputime_warning, args.cputime_critical),
+            zombies: Thresholds::new(args.zombies_warning, args.zombies_critical),
+            min_uid: args.min_uid,
+            exclude: args
+                .exclude_user
+                .iter()
+                .flat_map(|list| list.split(','))
+                .map(str::to_string)
+                .collect(),
+            top: args.top.max(1),
+        }))
+    }
+
+    /// True when this user's processes are looked at (`excluded`: the fetched uids of
+    /// `--exclude-user`).
+    fn includes(&self, uid: u32, excluded: &[u32]) -> bool {
+        uid >= self.min_uid && !excluded.contains(&uid)
+    }
+
+    /// Looks up the excluded users, and the names and (without `--nproc-limit`) the
+    /// enforced nproc limits of the users whose processes are in `facts`.
+    pub(super) fn fetch(
+        &self,
+        proc_root: &Path,
+        filters: &Filters,
+        facts: &mut ProcsFacts,
+    ) -> Result<(), String> {
+        for u in &self.exclude {
+            // a bare uid needs no passwd entry: its user may be gone
+            let uid =
+                lookup_uid(u).ok_or_else(|| format!("--exclude-user: user '{u}' was not found"))?;
+            facts.excluded.push(uid);
+        }
+        let groups = group_by_user(&facts.procs, filters, self, &facts.excluded);
+        for (uid, members) in &groups {
+            let name = lookup_user(*uid).unwrap_or_else(|| uid.to_string());
+            facts.names.insert(*uid, name);
+            if self.nproc_limit.is_none() {
+                let limit = enforced_nproc(proc_root, *uid, members);
+                facts.nproc_limits.insert(*uid, limit);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The nproc limit the kernel enforces on a user's forks: the lowest soft "Max
+/// processes" among the user's processes (each fork is checked against the forking
+/// process's own limit). Root is exempt; `None` means unlimited.
+fn enforced_nproc(proc_root: &Path, uid: u32, members: &[&ProcessInfo]) -> Option<u64> {
+    if uid == 0 {
+        return None;
+    }
+    members
+        .iter()
+        .filter_map(|p| nproc_soft_limit(proc_root, p.pid).flatten())
+        .min()
+}
+
+/// The processes of the per-user view, by uid: those passing the filters, without
+/// kernel threads, of users in scope.
+fn group_by_user<'a>(
+    procs: &'a [ProcessInfo],
+    filters: &Filters,
+    pu: &PerUser,
+    excluded: &[u32],
+) -> BTreeMap<u32, Vec<&'a ProcessInfo>> {
+    let mut groups: BTreeMap<u32, Vec<&ProcessInfo>> = BTreeMap::new();
+    for p in procs {
+        if !p.kernel_thread && pu.includes(p.uid, excluded) && filters.matches(p) {
+            groups.entry(p.uid).or_default().push(p);
+        }
+    }
+    groups
+}
+
+/// One user's processes and how they stand against the limits.
+struct UserReport {
+    uid: u32,
+    name: String,
+    state: State,
+    procs: usize,
+    tasks: u64,
+    limit: Option<u64>,
+    rss: u64,
+    max_vsz: u64,
+    zombies: usize,
+    /// The parts over a limit, worst first, in words.
+    problems: Vec<(State, String)>,
+}
+
+impl UserReport {
+    fn nproc_percent(&self) -> Option<f64> {
+        self.limit.map(|l| 100.0 * self.tasks as f64 / l as f64)
+    }
+
+    fn usage_text(&self) -> String {
+        let nproc = match (self.limit, self.nproc_percent()) {
+            (Some(l), Some(pct)) => format!(", {pct:.1}% of nproc {l}"),
+            _ => String::new(),
+        };
+        format!(
+            "{} processes, {} tasks{nproc}, RSS {}, largest VSZ {}, {} zombies",
+            self.procs,
+            self.tasks,
+            human_bytes(self.rss),
+            human_bytes(self.max_vsz),
+            self.zombies
+        )
+    }
+}
+
+fn rate_user(
+    uid: u32,
+    members: &[&ProcessInfo],
+    facts: &ProcsFacts,
+    check: &ProcsCheck,
+    pu: &PerUser,
+) -> UserReport {
+    let limit = pu
+        .nproc_limit
+        .or_else(|| facts.nproc_limits.get(&uid).copied().flatten());
+    let tasks: u64 = members.iter().map(|p| p.threads.max(1) as u64).sum();
+    let rss: u64 = members.iter().map(|p| p.rss).sum();
+    let biggest = members.iter().max_by_key(|p| p.vsz);
+    let zombies = members.iter().filter(|p| p.state == 'Z').count();
+    let mut problems = Vec::new();
+    let mut note = |state: State, text: String| {
+        if state != State::Ok {
+            problems.push((state, text));
+        }
+    };
+    note(
+        check.thresholds.state(members.len() as f64),
+        format!("{} processes", members.len()),
+    );
+    if let Some(l) = limit {
+        let pct = 100.0 * tasks as f64 / l as f64;
+        note(
+            pu.nproc.state(pct),
+            format!("nproc {pct:.1}% ({tasks} of {l} tasks)"),
+        );
+    }
+    note(
+        pu.rss.state(rss as f64),
+        format!("RSS {}", human_bytes(rss)),
+    );
+    if let Some(b) = biggest {
+        note(
+            pu.vsz.state(b.vsz as f64),
+            format!(
+                "largest VSZ {} (pid {} {})",
+                human_bytes(b.vsz),
+                b.pid,
+                b.command
+            ),
+        );
+    }
+    let mut hogs: Vec<(&ProcessInfo, State)> = members
+        .iter()
+        .map(|p| (*p, pu.cputime.state(p.cpu_seconds.floor())))
+        .filter(|(_, s)| *s != State::Ok)
+        .collect();
+    hogs.sort_by(|a, b| b.0.cpu_seconds.total_cmp(&a.0.cpu_seconds));
+    if let Some((top, _)) = hogs.first() {
+        let n = hogs.len();
+        note(
+            State::worst_of(hogs.iter().map(|h| h.1)),
+            format!(
+                "{n} {} over the CPU time limit (pid {} {} {:.0} s)",
+                if n == 1 { "process" } else { "processes" },
+                top.pid,
+                top.command,
+                top.cpu_seconds.floor()
+            ),
+        );
+    }
+    note(
+        pu.zombies.state(zombies as f64),
+        format!(
+            "{zombies} {}",
+            if zombies == 1 { "zombie" } else { "zombies" }
+        ),
+    );
+    problems.sort_by_key(|p| std::cmp::Reverse(p.0.severity()));
+    UserReport {
+        uid,
+        name: facts
+            .names
+            .get(&uid)
+            .cloned()
+            .unwrap_or_else(|| uid.to_string()),
+        state: State::worst_of(problems.iter().map(|p| p.0)),
+        procs: members.len(),
+        tasks,
+        limit,
+        rss,
+        max_vsz: biggest.map_or(0, |b| b.vsz),
+        zombies,
+        problems,
+    }
+}
+
+/// Turns the facts into the result (pure): `filters` are the check's with the fetched
+/// `-u` user.
+pub(super) fn evaluate(
+    facts: &ProcsFacts,
+    check: &ProcsCheck,
+    filters: &Filters,
+    pu: &PerUser,
+) -> CheckResult {
+    let groups = group_by_user(&facts.procs, filters, pu, &facts.excluded);
+    let mut users: Vec<UserReport> = groups
+        .iter()
+        .map(|(uid, members)| rate_user(*uid, members, facts, check, pu))
+        .collect();
+    // worst first, then by nproc use, then by memory
+    users.sort_by(|a, b| {
+        b.state
+            .severity()
+            .cmp(&a.state.severity())
+            .then(
+                b.nproc_percent()
+                    .unwrap_or(0.0)
+                    .total_cmp(&a.nproc_percent().unwrap_or(0.0)),
+            )
+            .then(b.rss.cmp(&a.rss))
+    });
+    let total_procs: usize = users.iter().map(|u| u.procs).sum();
+    let offenders: Vec<&UserReport> = users.iter().filter(|u| u.state != State::Ok).collect();
+    let with = filters.describe();
+    let scope = if with.is_empty() {
+        String::new()
+    } else {
+        format!(" (processes with {with})")
+    };
+    let summary = if offenders.is_empty() {
+        let busiest = users
+            .iter()
+            .max_by(|a, b| {
+                a.nproc_percent()
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.nproc_percent().unwrap_or(0.0))
+                    .then(a.procs.cmp(&b.procs))
+            })
+            .map(|u| match u.nproc_percent() {
+                Some(pct) => format!(
+                    "; busiest {} with {} tasks ({pct:.1}% of nproc)",
+                    u.name, u.tasks
+                ),
+                None => format!("; busiest {} with {} tasks", u.name, u.tasks),
+            })
+            .unwrap_or_default();
+        format!(
+            "{} users, {total_procs} processes{scope}, none over their limits{busiest}",
+            users.len()
+        )
+    } else {
+        let named: Vec<String> = offenders
+            .iter()
+            .take(pu.top)
+            .map(|u| {
+                let why: Vec<&str> = u.problems.iter().map(|p| p.1.as_str()).collect();
+                format!("{} ({})", u.name, why.join(", "))
+            })
+            .collect();
+        let more = if offenders.len() > pu.top {
+            format!(" and {} more", offenders.len() - pu.top)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} of {} users over their limits{scope}: {}{more}",
+            offenders.len(),
+            users.len(),
+            named.join(", ")
+        )
+    };
+    let mut result = CheckResult::new(State::Ok, summary);
+    let listed = if check.verbose > 0 {
+        users.iter().collect::<Vec<_>>()
+    } else {
+        offenders.clone()
+    };
+    for u in listed.iter().take(MAX_LINES) {
+        let why: Vec<&str> = u.problems.iter().map(|p| p.1.as_str()).collect();
+        let lead = if why.is_empty() {
+            String::new()
+        } else {
+            format!("{}; ", why.join(", "))
+        };
+        result.push_sub(
+            u.state,
+            format!("{} (uid {}): {lead}{}", u.name, u.uid, u.usage_text()),
+        );
+    }
+    // users beyond the listed ones still count towards the state
+    for u in listed.iter().skip(MAX_LINES) {
+        result.raise(u.state);
+    }
+    if listed.len() > MAX_LINES {
+        result.push_line(format!("and {} more users", listed.len() - MAX_LINES));
+    }
+    result.push_perf(PerfData::new("users", users.len()).min(0));
+    result.push_perf(PerfData::new("offenders", offenders.len()).min(0));
+    result.push_perf(PerfData::new("procs", total_procs).min(0));
+    result.push_perf(
+        PerfData::new(
+            "max_user_procs",
+            users.iter().map(|u| u.procs).max().unwrap_or(0),
+        )
+        .thresholds(&check.thresholds)
+        .min(0),
+    );
+    if let Some(max) = users
+        .iter()
+        .filter_map(UserReport::nproc_percent)
+        .reduce(f64::max)
+    {
+        result.push_perf(
+            PerfData::new("max_nproc_percent", (max * 100.0).round() / 100.0)
+                .uom(Uom::Percent)
+                .thresholds(&pu.nproc)
+                .min(0)
+                .max(100),
+        );
+    }
+    result.push_perf(
+        PerfData::new(
+            "max_user_rss",
+            users.iter().map(|u| u.rss).max().unwrap_or(0),
+        )
+        .uom(Uom::Bytes)
+        .thresholds(&pu.rss)
+        .min(0),
+    );
+    result.push_perf(
+        PerfData::new(
+            "max_vsz",
+            users.iter().map(|u| u.max_vsz).max().unwrap_or(0),
+        )
+        .uom(Uom::Bytes)
+        .thresholds(&pu.vsz)
+        .min(0),
+    );
+    result
+        .push_perf(PerfData::new("zombies", users.iter().map(|u| u.zombies).sum::<usize>()).min(0));
+    result
+}
