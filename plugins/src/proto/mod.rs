@@ -4,9 +4,11 @@
 pub mod dns;
 pub mod http;
 pub mod imap;
+pub mod krb;
 pub mod mail;
 pub mod net;
 pub mod nrpe;
+pub mod random;
 pub mod rx;
 pub mod service;
 pub mod smtp;

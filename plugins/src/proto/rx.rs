@@ -6,6 +6,7 @@
 //! number, sequence, serial (u32 each), then type, flags, user status, security index
 //! (u8 each), a spare/checksum u16 and the service id u16.
 
+use super::random::rand_u32;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
@@ -499,20 +500,6 @@ pub async fn call(
         }
     })
     .await
-}
-
-/// A random u32 from the clock and the process id (ids and call numbers need only
-/// differ between runs).
-pub fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.write_u32(std::process::id());
-    h.finish() as u32
 }
 
 #[cfg(test)]

@@ -5,6 +5,33 @@ use crate::host::subprocess;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How vos and bos are run.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ToolArgs {
+    /// Use the server key (-localauth, as root on a server) instead of -noauth
+    #[arg(long = "localauth")]
+    pub localauth: bool,
+    /// The cell (default: the client's ThisCell)
+    #[arg(long = "cell", value_name = "CELL")]
+    pub cell: Option<String>,
+}
+
+impl ToolArgs {
+    /// The authentication and cell flags of every vos and bos call.
+    pub fn flags(&self) -> Vec<String> {
+        let mut v = vec![if self.localauth {
+            "-localauth"
+        } else {
+            "-noauth"
+        }
+        .to_string()];
+        if let Some(c) = &self.cell {
+            v.extend(["-cell".to_string(), c.clone()]);
+        }
+        v
+    }
+}
+
 /// One volume as `vos ... -format` prints it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Volume {

@@ -1,0 +1,128 @@
+//! Mode `bos`: every bosserver instance running normally, without core files, no
+//! salvager running (`bos status -long`).
+
+use super::common::{conclude, hosts};
+use super::tools::{self, BosStatus, ToolArgs, ToolError};
+use crate::plugin::{CheckResult, CommonArgs, State, UsageError};
+use std::time::Duration;
+
+/// The bosservers to ask.
+#[derive(clap::Args, Debug)]
+pub struct BosArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+    /// Servers running a bosserver (comma-separated or repeated)
+    #[arg(
+        short = 'H',
+        long = "hostname",
+        value_name = "HOST",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub hosts: Vec<String>,
+}
+
+/// The bosservers to ask.
+#[derive(Debug)]
+pub struct BosConfig {
+    pub tool: ToolArgs,
+    pub hosts: Vec<String>,
+}
+
+impl BosConfig {
+    /// Validates the arguments (no I/O).
+    pub fn new(a: BosArgs) -> Result<Self, UsageError> {
+        Ok(BosConfig {
+            tool: a.tool,
+            hosts: hosts(a.hosts)?,
+        })
+    }
+
+    /// Runs `bos status -long` on each server.
+    pub fn fetch(&self, limit: Duration) -> Vec<(String, Result<BosStatus, ToolError>)> {
+        self.hosts
+            .iter()
+            .map(|h| {
+                let mut args = vec!["status".to_string(), h.clone(), "-long".into()];
+                args.extend(self.tool.flags());
+                let out = tools::run_tool("bos", &args, limit);
+                (h.clone(), out.map(|t| tools::parse_bos_status(&t)))
+            })
+            .collect()
+    }
+}
+
+/// Turns `bos status` per server into the result (pure).
+pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult {
+    let mut r = CheckResult::new(State::Ok, "");
+    let mut count = 0;
+    for (host, st) in facts {
+        let st = match st {
+            Err(ToolError::Missing(m)) => return CheckResult::unknown(m.clone()),
+            Err(ToolError::Failed(m)) => {
+                r.push_sub(State::Critical, format!("{host}: {m}"));
+                continue;
+            }
+            Ok(st) => st,
+        };
+        if st.instances.is_empty() {
+            r.push_sub(State::Critical, format!("{host}: no bos instance"));
+        }
+        for i in &st.instances {
+            count += 1;
+            let state = if !i.running_normally {
+                State::Critical
+            } else if i.has_core || i.auxiliary.as_deref() == Some("salvaging file system") {
+                State::Warning
+            } else {
+                State::Ok
+            };
+            let mut text = format!("{host} {} {}", i.name, i.status);
+            if let Some(a) = &i.auxiliary {
+                text.push_str(&format!(" ({a})"));
+            }
+            r.push_sub(state, text);
+        }
+        for line in &st.unexpected {
+            r.push_sub(State::Warning, format!("{host}: {line}"));
+        }
+    }
+    conclude(r, format!("{count} instances running normally"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+
+    #[test]
+    fn bos_instances() {
+        let text = include_str!("testdata/bos-status-long.txt");
+        let facts = vec![("10.77.0.1".to_string(), Ok(tools::parse_bos_status(text)))];
+        let r = evaluate(&facts);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "10.77.0.1: Bosserver reports inappropriate access on server directories"
+        );
+        let clean = text.replace(
+            "Bosserver reports inappropriate access on server directories\n",
+            "",
+        );
+        let facts = vec![("10.77.0.1".to_string(), Ok(tools::parse_bos_status(&clean)))];
+        assert_eq!(
+            render_text("AFS", &evaluate(&facts)),
+            "AFS OK - 3 instances running normally\n[OK] 10.77.0.1 vlserver currently running normally\n[OK] 10.77.0.1 ptserver currently running normally\n[OK] 10.77.0.1 fs currently running normally (file server running)\n"
+        );
+        let core = "Instance fs, (type is fs) has core file, currently running normally.\n";
+        let facts = vec![("h".to_string(), Ok(tools::parse_bos_status(core)))];
+        assert_eq!(evaluate(&facts).state(), State::Warning);
+        let down = "Instance fs, (type is fs) temporarily disabled, currently shutdown.\n";
+        let facts = vec![("h".to_string(), Ok(tools::parse_bos_status(down)))];
+        let r = evaluate(&facts);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(r.summary, "h fs temporarily disabled, currently shutdown");
+    }
+}

@@ -1,0 +1,67 @@
+//! The Rx probes of the rx, rxstats and ubik modes: each server and port resolved and
+//! asked at once, each answer or failure kept with its server.
+
+use crate::proto::net;
+use crate::proto::rx::RxError;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What one server said (or why it said nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe<T> {
+    pub host: String,
+    pub port: u16,
+    /// The resolved address.
+    pub addr: Option<SocketAddr>,
+    pub outcome: Result<(T, Duration), String>,
+}
+
+impl<T> Probe<T> {
+    /// `host:port`, for messages.
+    pub fn name(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Resolves each target and runs `probe` on all of them at once.
+pub async fn probe_all<T, F, Fut>(targets: &[(String, u16)], probe: F) -> Vec<Probe<T>>
+where
+    F: Fn(SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = Result<(T, Duration), RxError>>,
+{
+    let one = |host: String, port: u16| {
+        let probe = &probe;
+        async move {
+            let addr = match net::resolve(&host, port, net::Family::Any).await {
+                Ok(a) => a[0],
+                Err(e) => {
+                    return Probe {
+                        outcome: Err(e.to_string()),
+                        host,
+                        port,
+                        addr: None,
+                    };
+                }
+            };
+            let outcome = probe(addr).await.map_err(|e| e.to_string());
+            Probe {
+                host,
+                port,
+                addr: Some(addr),
+                outcome,
+            }
+        }
+    };
+    futures_util::future::join_all(targets.iter().map(|(h, p)| one(h.clone(), *p))).await
+}
+
+/// A probe as the modes' unit tests make them: `host` is an address.
+#[cfg(test)]
+pub fn fake<T>(host: &str, port: u16, outcome: Result<(T, Duration), String>) -> Probe<T> {
+    Probe {
+        host: host.into(),
+        port,
+        addr: Some(SocketAddr::new(host.parse().unwrap(), port)),
+        outcome,
+    }
+}

@@ -1,0 +1,137 @@
+//! Mode `rx`: the Rx VERSION probe of each server and port (`rxdebug -version`), with
+//! the round-trip time; `-w`/`-c` on it in seconds. Its arguments serve `rxstats` too.
+
+use super::common::{conclude, label, round6, targets};
+use super::probe::{probe_all, Probe};
+use crate::plugin::{CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::proto::rx;
+use std::time::Duration;
+
+/// Servers and ports for the Rx probes.
+#[derive(clap::Args, Debug)]
+pub struct RxArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Servers to ask (comma-separated or repeated)
+    #[arg(
+        short = 'H',
+        long = "hostname",
+        value_name = "HOST",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub hosts: Vec<String>,
+    /// Ports to ask on each server (comma-separated or repeated; default 7000)
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_delimiter = ',')]
+    pub ports: Vec<u16>,
+    /// Warning range (seconds for rx, waiting calls for rxstats)
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub warning: Option<Range>,
+    /// Critical range (seconds for rx, waiting calls for rxstats)
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub critical: Option<Range>,
+}
+
+/// The servers and ports to probe, and the levels.
+#[derive(Debug)]
+pub struct RxConfig {
+    pub targets: Vec<(String, u16)>,
+    pub thresholds: Thresholds,
+}
+
+impl RxConfig {
+    /// Validates the arguments (no I/O).
+    pub fn new(a: RxArgs) -> Result<Self, UsageError> {
+        Ok(RxConfig {
+            targets: targets(a.hosts, &a.ports)?,
+            thresholds: Thresholds::new(a.warning, a.critical),
+        })
+    }
+
+    /// The VERSION probe of every target at once.
+    pub async fn fetch(&self, budget: Duration) -> Vec<Probe<String>> {
+        probe_all(&self.targets, |a| rx::version(a, budget)).await
+    }
+}
+
+/// Turns the VERSION probes into the result (pure).
+pub fn evaluate(facts: &[Probe<String>], t: &Thresholds) -> CheckResult {
+    let mut r = CheckResult::new(State::Ok, "");
+    let mut versions: Vec<&str> = Vec::new();
+    for p in facts {
+        match &p.outcome {
+            Ok((v, rtt)) => {
+                let secs = rtt.as_secs_f64();
+                r.push_sub(t.state(secs), format!("{} {v} in {secs:.3}s", p.name()));
+                r.push_perf(
+                    PerfData::new(label(&["time", &p.host, &p.port.to_string()]), round6(secs))
+                        .uom(Uom::Seconds)
+                        .thresholds(t)
+                        .min(0.0),
+                );
+                if !versions.contains(&v.as_str()) {
+                    versions.push(v);
+                }
+            }
+            Err(e) => r.push_sub(State::Critical, format!("{}: {e}", p.name())),
+        }
+    }
+    let n = facts.len();
+    conclude(
+        r,
+        format!(
+            "{n} of {n} server{} answered: {}",
+            if n == 1 { "" } else { "s" },
+            versions.join(", ")
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::afs::probe::fake as probe;
+    use crate::plugin::output::render_text;
+
+    #[test]
+    fn rx_versions_and_times() {
+        let t = Thresholds::new(Some("0.5".parse().unwrap()), Some("1".parse().unwrap()));
+        let facts = vec![
+            probe(
+                "10.77.0.1",
+                7003,
+                Ok(("OpenAFS 1.8.9".to_string(), Duration::from_millis(2))),
+            ),
+            probe(
+                "10.77.0.1",
+                7002,
+                Ok(("OpenAFS 1.8.9".to_string(), Duration::from_millis(700))),
+            ),
+        ];
+        let r = evaluate(&facts, &t);
+        assert_eq!(
+            render_text("AFS", &r),
+            "AFS WARNING - 10.77.0.1:7002 OpenAFS 1.8.9 in 0.700s | time_10.77.0.1_7003=0.002s;0.5;1;0 time_10.77.0.1_7002=0.7s;0.5;1;0\n[OK] 10.77.0.1:7003 OpenAFS 1.8.9 in 0.002s\n[WARNING] 10.77.0.1:7002 OpenAFS 1.8.9 in 0.700s\n"
+        );
+        let r = evaluate(&facts[..1], &t);
+        assert_eq!(r.summary, "1 of 1 server answered: OpenAFS 1.8.9");
+        let silent = vec![probe::<String>(
+            "10.77.0.2",
+            7003,
+            Err("no answer within 4.5s".into()),
+        )];
+        let r = evaluate(&silent, &t);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(r.summary, "10.77.0.2:7003: no answer within 4.5s");
+    }
+}

@@ -1,0 +1,81 @@
+//! Mode `rxstats`: Rx statistics of each server and port (`rxdebug -noconn`): calls
+//! waiting for a thread and idle threads; `-w`/`-c` on the waiting calls.
+
+use super::common::{conclude, label};
+use super::probe::{probe_all, Probe};
+use super::rx::RxConfig;
+use crate::plugin::{CheckResult, PerfData, State, Thresholds};
+use crate::proto::rx;
+use std::time::Duration;
+
+/// The DEBUG GETSTATS query of every target at once.
+pub async fn fetch(config: &RxConfig, budget: Duration) -> Vec<Probe<rx::DebugStats>> {
+    probe_all(&config.targets, |a| rx::debug_stats(a, budget)).await
+}
+
+/// Turns the Rx statistics into the result (pure): thresholds on waiting calls.
+pub fn evaluate(facts: &[Probe<rx::DebugStats>], t: &Thresholds) -> CheckResult {
+    let mut r = CheckResult::new(State::Ok, "");
+    let mut waiting = 0;
+    let mut idle = 0;
+    for p in facts {
+        match &p.outcome {
+            Ok((s, _)) => {
+                waiting += s.waiting;
+                idle += s.idle_threads;
+                r.push_sub(
+                    t.state(s.waiting as f64),
+                    format!(
+                        "{} {} calls waiting for a thread, {} threads idle",
+                        p.name(),
+                        s.waiting,
+                        s.idle_threads
+                    ),
+                );
+                let port = p.port.to_string();
+                r.push_perf(
+                    PerfData::new(label(&["waiting", &p.host, &port]), s.waiting)
+                        .thresholds(t)
+                        .min(0),
+                );
+                r.push_perf(PerfData::new(label(&["idle", &p.host, &port]), s.idle_threads).min(0));
+            }
+            Err(e) => r.push_sub(State::Critical, format!("{}: {e}", p.name())),
+        }
+    }
+    conclude(
+        r,
+        format!("{waiting} calls waiting for a thread, {idle} threads idle"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::afs::probe::fake as probe;
+    use crate::plugin::output::render_text;
+    use std::time::Duration;
+
+    #[test]
+    fn rxstats_thresholds_on_waiting_calls() {
+        let t = Thresholds::new(Some("5".parse().unwrap()), Some("10".parse().unwrap()));
+        let stats = |waiting| rx::DebugStats {
+            waiting,
+            idle_threads: 4,
+            ..Default::default()
+        };
+        let r = evaluate(
+            &[probe("10.77.0.1", 7000, Ok((stats(0), Duration::ZERO)))],
+            &t,
+        );
+        assert_eq!(
+            render_text("AFS", &r),
+            "AFS OK - 0 calls waiting for a thread, 4 threads idle | waiting_10.77.0.1_7000=0;5;10;0 idle_10.77.0.1_7000=4;;;0\n[OK] 10.77.0.1:7000 0 calls waiting for a thread, 4 threads idle\n"
+        );
+        let r = evaluate(
+            &[probe("10.77.0.1", 7000, Ok((stats(11), Duration::ZERO)))],
+            &t,
+        );
+        assert_eq!(r.state(), State::Critical);
+    }
+}

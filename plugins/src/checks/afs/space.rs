@@ -1,0 +1,159 @@
+//! Mode `space`: the partitions of file servers (`vos partinfo`); `-w`/`-c` in percent
+//! used.
+
+use super::common::{conclude, hosts, partition_name, percent, percent_levels, round6};
+use super::tools::{self, Partition, ToolArgs, ToolError};
+use crate::plugin::units::human_bytes;
+use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
+use std::time::Duration;
+
+/// Which partitions the space mode looks at.
+#[derive(clap::Args, Debug)]
+pub struct SpaceArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+    /// File servers (comma-separated or repeated)
+    #[arg(
+        short = 'H',
+        long = "hostname",
+        value_name = "HOST",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub hosts: Vec<String>,
+    /// Only this partition
+    #[arg(long = "partition", value_name = "PART")]
+    pub partition: Option<String>,
+    /// Percent used that makes a partition WARNING
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "PERCENT",
+        default_value_t = 90.0
+    )]
+    pub warning: f64,
+    /// Percent used that makes a partition CRITICAL
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "PERCENT",
+        default_value_t = 95.0
+    )]
+    pub critical: f64,
+}
+
+/// The servers, the partition and the levels.
+#[derive(Debug)]
+pub struct SpaceConfig {
+    pub tool: ToolArgs,
+    pub hosts: Vec<String>,
+    pub partition: Option<String>,
+    pub percent: Thresholds,
+}
+
+/// The partitions of each server, or why `vos partinfo` gave none.
+pub type Facts = Vec<(String, Result<Vec<Partition>, ToolError>)>;
+
+impl SpaceConfig {
+    /// Validates the arguments (no I/O).
+    pub fn new(a: SpaceArgs) -> Result<Self, UsageError> {
+        Ok(SpaceConfig {
+            tool: a.tool,
+            hosts: hosts(a.hosts)?,
+            partition: partition_name(a.partition)?,
+            percent: percent_levels(a.warning, a.critical)?,
+        })
+    }
+
+    /// Runs `vos partinfo` on each server.
+    pub fn fetch(&self, limit: Duration) -> Facts {
+        self.hosts
+            .iter()
+            .map(|h| {
+                let mut args = vec!["partinfo".to_string(), h.clone()];
+                args.extend(self.partition.clone());
+                args.extend(self.tool.flags());
+                let parts = tools::run_tool("vos", &args, limit).map(|t| tools::parse_partinfo(&t));
+                (h.clone(), parts)
+            })
+            .collect()
+    }
+}
+
+/// Turns partitions into the space result (pure): percent used per partition.
+pub fn evaluate(
+    facts: &[(String, Result<Vec<Partition>, ToolError>)],
+    t: &Thresholds,
+) -> CheckResult {
+    let mut r = CheckResult::new(State::Ok, "");
+    let mut count = 0;
+    for (host, parts) in facts {
+        match parts {
+            Err(ToolError::Missing(m)) => return CheckResult::unknown(m.clone()),
+            Err(ToolError::Failed(m)) => r.push_sub(State::Critical, format!("{host}: {m}")),
+            Ok(ps) if ps.is_empty() => r.push_sub(State::Critical, format!("{host}: no partition")),
+            Ok(ps) => {
+                for p in ps {
+                    count += 1;
+                    let used = p.total_kb.saturating_sub(p.free_kb);
+                    let pct = percent(used, p.total_kb);
+                    r.push_sub(
+                        t.state(pct),
+                        format!(
+                            "{host} {} {pct:.1}% used ({} of {})",
+                            p.name,
+                            human_bytes(used * 1024),
+                            human_bytes(p.total_kb * 1024)
+                        ),
+                    );
+                    r.push_perf(
+                        PerfData::new(format!("{host}:{}", p.name), round6(pct))
+                            .uom(Uom::Percent)
+                            .thresholds(t)
+                            .min(0)
+                            .max(100),
+                    );
+                }
+            }
+        }
+    }
+    conclude(
+        r,
+        format!(
+            "{count} partition{} below the levels",
+            if count == 1 { "" } else { "s" }
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+
+    #[test]
+    fn space_per_partition() {
+        let t = percent_levels(90.0, 95.0).unwrap();
+        let facts = vec![(
+            "10.77.0.1".to_string(),
+            Ok(vec![Partition {
+                name: "/vicepa".into(),
+                free_kb: 25,
+                total_kb: 100,
+            }]),
+        )];
+        assert_eq!(
+            render_text("AFS", &evaluate(&facts, &t)),
+            "AFS OK - 1 partition below the levels | 10.77.0.1:/vicepa=75%;90;95;0;100\n[OK] 10.77.0.1 /vicepa 75.0% used (75.0 KiB of 100 KiB)\n"
+        );
+        let failed = vec![(
+            "10.77.0.2".to_string(),
+            Err(ToolError::Failed(
+                "vos: Could not fetch the list of partitions".into(),
+            )),
+        )];
+        assert_eq!(evaluate(&failed, &t).state(), State::Critical);
+    }
+}

@@ -1,0 +1,266 @@
+//! Mode `ubik`: the Ubik state of a whole set of database servers (`udebug`), asked
+//! natively: one sync site that every answering server names, recovered, and one
+//! database version.
+
+use super::common::{conclude, targets};
+use super::probe::{probe_all, Probe};
+use crate::plugin::{CheckResult, CommonArgs, PerfData, State, UsageError};
+use crate::proto::ubik::{self, UbikDebug};
+use std::time::Duration;
+
+/// The database servers of one Ubik service.
+#[derive(clap::Args, Debug)]
+pub struct UbikArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Every database server of the set (comma-separated or repeated)
+    #[arg(
+        short = 'H',
+        long = "hostname",
+        value_name = "HOST",
+        value_delimiter = ',',
+        required = true
+    )]
+    pub hosts: Vec<String>,
+    /// The database service's port: 7003 vlserver, 7002 ptserver
+    #[arg(
+        short = 'p',
+        long = "port",
+        value_name = "PORT",
+        default_value_t = 7003
+    )]
+    pub port: u16,
+}
+
+/// The database servers to ask.
+#[derive(Debug)]
+pub struct UbikConfig {
+    pub targets: Vec<(String, u16)>,
+}
+
+impl UbikConfig {
+    /// Validates the arguments (no I/O).
+    pub fn new(a: UbikArgs) -> Result<Self, UsageError> {
+        Ok(UbikConfig {
+            targets: targets(a.hosts, &[a.port])?,
+        })
+    }
+
+    /// Every server's Ubik state at once.
+    pub async fn fetch(&self, budget: Duration) -> Vec<Probe<UbikDebug>> {
+        probe_all(&self.targets, |a| ubik::debug(a, budget)).await
+    }
+}
+
+/// Turns the Ubik states of a database server set into the result (pure): one sync site
+/// that every answering server names, recovered (0x1f), and one database version.
+pub fn evaluate(facts: &[Probe<UbikDebug>]) -> CheckResult {
+    let answered: Vec<(&Probe<UbikDebug>, &UbikDebug)> = facts
+        .iter()
+        .filter_map(|p| p.outcome.as_ref().ok().map(|(d, _)| (p, d)))
+        .collect();
+    let total = facts.len();
+    let up = answered.len();
+    let mut r = CheckResult::new(State::Ok, "");
+    r.push_perf(PerfData::new("servers_answering", up).min(0).max(total));
+    let syncs: Vec<_> = answered.iter().filter(|(_, d)| d.am_sync_site).collect();
+    let sync = match syncs.as_slice() {
+        [] => {
+            r.raise(State::Critical);
+            let mut r = conclude(r, String::new());
+            r.summary = format!("no sync site, no quorum ({up} of {total} servers answering)");
+            push_ubik_lines(&mut r, facts, None);
+            return r;
+        }
+        [one] => *one,
+        many => {
+            r.raise(State::Critical);
+            let names: Vec<String> = many.iter().map(|(p, _)| p.name()).collect();
+            r.summary = format!(
+                "several servers claim to be the sync site: {}",
+                names.join(", ")
+            );
+            push_ubik_lines(&mut r, facts, None);
+            return r;
+        }
+    };
+    let (sp, sd) = *sync;
+    let sync_ip = sp.addr.map(|a| a.ip());
+    for p in facts {
+        let state = match &p.outcome {
+            Err(_) => State::Warning,
+            Ok((d, _)) if std::ptr::eq(p, sp) => {
+                if d.recovery_state != ubik::RECOVERED {
+                    State::Warning
+                } else {
+                    State::Ok
+                }
+            }
+            Ok((d, _)) => {
+                if sync_ip != Some(std::net::IpAddr::V4(d.sync_host)) {
+                    State::Critical
+                } else if d.local_version != sd.local_version {
+                    State::Warning
+                } else {
+                    State::Ok
+                }
+            }
+        };
+        r.push_sub(state, ubik_line(p, Some((sp, sd))));
+    }
+    let ok = format!(
+        "sync site {} with quorum, {up} of {total} servers answering, database version {}",
+        sp.host, sd.local_version
+    );
+    conclude(r, ok)
+}
+
+fn push_ubik_lines(
+    r: &mut CheckResult,
+    facts: &[Probe<UbikDebug>],
+    sync: Option<(&Probe<UbikDebug>, &UbikDebug)>,
+) {
+    for p in facts {
+        r.push_line(ubik_line(p, sync));
+    }
+}
+
+/// One server's Ubik view, in words.
+fn ubik_line(p: &Probe<UbikDebug>, sync: Option<(&Probe<UbikDebug>, &UbikDebug)>) -> String {
+    let (d, _) = match &p.outcome {
+        Err(e) => return format!("{}: {e}", p.name()),
+        Ok(x) => x,
+    };
+    let synced = if d.sync_host.is_unspecified() {
+        "no sync site".to_string()
+    } else {
+        format!("sync site {}", d.sync_host)
+    };
+    let mut s = if d.am_sync_site {
+        format!(
+            "{} is the sync site ({} servers), recovery state {:#x}{}",
+            p.name(),
+            d.n_servers,
+            d.recovery_state,
+            if d.recovery_state == ubik::RECOVERED {
+                ""
+            } else {
+                " (not recovered)"
+            }
+        )
+    } else {
+        format!("{} {synced}", p.name())
+    };
+    s.push_str(&format!(", database version {}", d.local_version));
+    if let Some((sp, sd)) = sync {
+        if !d.am_sync_site {
+            if sp.addr.map(|a| a.ip()) != Some(std::net::IpAddr::V4(d.sync_host)) {
+                s.push_str(&format!(" (the sync site is {})", sp.host));
+            } else if d.local_version != sd.local_version {
+                s.push_str(&format!(" (sync site has {})", sd.local_version));
+            }
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::afs::probe::fake as probe;
+    use std::net::Ipv4Addr;
+    use ubik::DbVersion;
+
+    fn ubik_state(sync: [u8; 4], am: bool, version: u32, recovery: u32) -> UbikDebug {
+        UbikDebug {
+            sync_host: Ipv4Addr::from(sync),
+            am_sync_site: am,
+            n_servers: 3,
+            local_version: DbVersion {
+                epoch: 1795548706,
+                counter: version,
+            },
+            recovery_state: recovery,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ubik_quorum_agreement_and_versions() {
+        let ok = |d| Ok((d, Duration::from_millis(1)));
+        let s1 = [10, 77, 0, 1];
+        let healthy = vec![
+            probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
+            probe("10.77.0.2", 7003, ok(ubik_state(s1, false, 3, 0))),
+        ];
+        let r = evaluate(&healthy);
+        assert_eq!(r.state(), State::Ok);
+        assert_eq!(
+            r.summary,
+            "sync site 10.77.0.1 with quorum, 2 of 2 servers answering, database version 1795548706.3"
+        );
+        assert_eq!(
+            r.details[0].text,
+            "10.77.0.1:7003 is the sync site (3 servers), recovery state 0x1f, database version 1795548706.3"
+        );
+        assert_eq!(
+            r.details[1].text,
+            "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.3"
+        );
+
+        let mut behind = healthy.clone();
+        behind[1] = probe("10.77.0.2", 7003, ok(ubik_state(s1, false, 2, 0)));
+        let r = evaluate(&behind);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.2 (sync site has 1795548706.3)"
+        );
+
+        let mut disagree = healthy.clone();
+        disagree[1] = probe(
+            "10.77.0.2",
+            7003,
+            ok(ubik_state([10, 77, 0, 3], false, 3, 0)),
+        );
+        assert_eq!(evaluate(&disagree).state(), State::Critical);
+
+        let mut recovering = healthy.clone();
+        recovering[0] = probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x17)));
+        let r = evaluate(&recovering);
+        assert_eq!(r.state(), State::Warning);
+        assert!(
+            r.summary.contains("recovery state 0x17 (not recovered)"),
+            "{}",
+            r.summary
+        );
+
+        let mut one_down = healthy.clone();
+        one_down[1] = probe("10.77.0.2", 7003, Err("no answer within 1.0s".into()));
+        let r = evaluate(&one_down);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.summary, "10.77.0.2:7003: no answer within 1.0s");
+
+        let lost = vec![
+            probe("10.77.0.1", 7003, ok(ubik_state([0; 4], false, 3, 0))),
+            probe("10.77.0.2", 7003, Err("no answer within 1.0s".into())),
+            probe("10.77.0.3", 7003, Err("no answer within 1.0s".into())),
+        ];
+        let r = evaluate(&lost);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "no sync site, no quorum (1 of 3 servers answering)"
+        );
+        assert_eq!(
+            r.details[0].text,
+            "10.77.0.1:7003 no sync site, database version 1795548706.3"
+        );
+
+        let two = vec![
+            probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
+            probe("10.77.0.2", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
+        ];
+        assert_eq!(evaluate(&two).state(), State::Critical);
+    }
+}
