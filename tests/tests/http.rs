@@ -907,3 +907,30 @@ fn replies_over_a_bound_are_clear_results() {
         r"^HTTP CRITICAL - redirect Location longer than 8192 bytes - HTTP/1\.1 302 Found - ",
     );
 }
+
+/// Validating the command line reads no file: a password file that cannot be read is
+/// found by the check when it runs, UNKNOWN naming it (as before, exit 3), and the
+/// daemon can load a check whose file is not there yet.
+#[test]
+fn an_unreadable_password_file_is_unknown() {
+    let r = plugin(
+        "check_http",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            "1",
+            "-a",
+            "member",
+            "--password-file",
+            "/nonexistent",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            3,
+            "HTTP UNKNOWN - --password-file /nonexistent: No such file or directory (os error 2)\n"
+        )
+    );
+}

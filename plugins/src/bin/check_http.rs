@@ -1,2 +1,2 @@
 #![cfg_attr(not(test), no_main)]
-hcoop_plugins::plugin_main!(hcoop_plugins::checks::http::HttpCheck);
+hcoop_plugins::plugin_main!(hcoop_plugins::checks::HttpModes);

@@ -1,6 +1,6 @@
 //! One module per check. Each exposes a type implementing [`crate::plugin::Check`].
 
-use crate::plugin::runner::{prepare, Check, DynCheck, UsageError};
+use crate::plugin::runner::{prepare, Check, DynCheck, UsageError, Work};
 use std::sync::Arc;
 
 pub mod afs;
@@ -79,7 +79,7 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<services::SpamdCheck>("check_spamd"),
     entry::<afs::AfsCheck>("check_afs"),
     entry::<krb5::Krb5Check>("check_krb5"),
-    entry::<http::HttpCheck>("check_http"),
+    entry::<HttpModes>("check_http"),
     entry::<file_age::FileAgeCheck>("check_file_age"),
     entry::<mailq::MailqCheck>("check_mailq"),
     entry::<logwatch::LogCheck>("check_log"),
@@ -94,6 +94,38 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<mail_roundtrip::RoundtripCheck>("check_mail_roundtrip"),
     entry::<quota::QuotaCheck>("check_quota"),
 ];
+
+/// check_http's two modes, chosen by its arguments: one URL ([`http`]), or every virtual
+/// host of a list ([`vhosts`]) each judged as one URL is. Here, so neither check
+/// imports the other.
+pub enum HttpModes {
+    One(http::HttpCheck),
+    Many(vhosts::VhostsCheck<http::HttpCheck>),
+}
+
+impl Check for HttpModes {
+    type Args = http::Args;
+    const LABEL: &'static str = "HTTP";
+
+    fn common(args: &http::Args) -> &crate::plugin::CommonArgs {
+        &args.common
+    }
+
+    fn new(args: http::Args) -> Result<Self, UsageError> {
+        if !args.is_multi() {
+            return http::HttpCheck::new(args).map(HttpModes::One);
+        }
+        let page = http::HttpCheck::from_args(&args, true)?;
+        vhosts::VhostsCheck::new(&args, page).map(HttpModes::Many)
+    }
+
+    fn run(&self) -> Work<'_> {
+        match self {
+            HttpModes::One(c) => c.run(),
+            HttpModes::Many(c) => Work::Remote(Box::pin(c.run())),
+        }
+    }
+}
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
 pub fn builtin(name: &str) -> Option<Builder> {

@@ -1,491 +1,299 @@
-//! The virtual hosts check_http checks in multi-vhost mode: read from a list file or
-//! from the `<VirtualHost>` blocks of an Apache configuration (with `Include` and
-//! `IncludeOptional` followed).
+//! check_http's multi-vhost mode (`--vhosts-from`, `--apache-config`): every virtual
+//! host of a list requested, `--concurrency` at a time, each judged by the one-URL
+//! verdict it is given (a [`PageCheck`]); the first line counts the results, the long
+//! output names each failing virtual host, and -w/-c apply to the number (N) or
+//! percentage (N%) of failing virtual hosts.
 
-use super::http::{parse_expect, ExpectStatus};
-use crate::proto::http::Url;
-use std::path::{Path, PathBuf};
+use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::proto::http::args::Args;
+use crate::proto::http::fetch::{fetch_all, PageCheck};
+use crate::proto::http::vhosts::Source;
+use crate::proto::net;
+use crate::proto::tls;
+use std::time::{Duration, Instant};
 
-/// One virtual host to check.
+/// The multi-vhost levels and output options.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Target {
-    /// The name sent in `Host` and TLS SNI.
+pub struct Levels {
+    /// Thresholds on failing virtual hosts, and whether they are percents.
+    pub failing: Option<(Thresholds, bool)>,
+    /// Every virtual host in the long output, not only the failing ones.
+    pub verbose: u8,
+}
+
+/// The validated multi-vhost check, judging each virtual host with `P`.
+#[derive(Debug)]
+pub struct VhostsCheck<P: PageCheck> {
+    /// The verdict on one virtual host (and its request).
+    pub page: P,
+    /// Where the virtual hosts are read from, at each run.
+    pub source: Source,
+    pub levels: Levels,
+    pub concurrency: usize,
+    /// Time one virtual host may take.
+    pub vhost_timeout: Duration,
+}
+
+/// One virtual host's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judged {
+    /// Its URL, as output names it.
+    pub label: String,
     pub vhost: String,
-    /// The address to connect to (default: the name).
-    pub address: Option<String>,
-    pub port: u16,
-    pub tls: bool,
-    /// Path and query.
-    pub uri: String,
-    /// Expected status for this virtual host (default: the check's `-e`).
-    pub expect: Option<Vec<ExpectStatus>>,
+    pub result: CheckResult,
+    /// Time its request took.
+    pub total: Duration,
 }
 
-impl Target {
-    /// The URL of the first request.
-    pub fn url(&self) -> Url {
-        Url {
-            tls: self.tls,
-            host: self.vhost.clone(),
-            port: self.port,
-            target: self.uri.clone(),
-        }
-    }
-
-    /// How the virtual host is named in output: its URL without a default port.
-    pub fn label(&self) -> String {
-        self.url().to_string()
-    }
+fn usage(msg: impl Into<String>) -> UsageError {
+    UsageError(msg.into())
 }
 
-/// Splits `ADDRESS[:PORT]` (IPv6 in brackets).
-fn split_address(a: &str) -> Result<(String, Option<u16>), String> {
-    if let Some(rest) = a.strip_prefix('[') {
-        let (host, tail) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("'{a}': missing ]"))?;
-        return match tail.strip_prefix(':') {
-            Some(p) => Ok((host.to_string(), Some(parse_port(p)?))),
-            None => Ok((host.to_string(), None)),
-        };
-    }
-    match a.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => Ok((h.to_string(), Some(parse_port(p)?))),
-        _ => Ok((a.to_string(), None)),
-    }
-}
-
-fn parse_port(p: &str) -> Result<u16, String> {
-    match p.parse::<u16>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(format!("'{p}' is not a port")),
-    }
-}
-
-/// Parses one line of a vhosts file: `NAME [ADDRESS[:PORT]] [/URI] [STATUS,...]`.
-pub fn parse_vhost_line(line: &str, defaults: &Target) -> Result<Option<Target>, String> {
-    let line = line.split('#').next().unwrap_or("").trim();
-    if line.is_empty() {
-        return Ok(None);
-    }
-    let mut fields = line.split_whitespace();
-    let first = fields.next().unwrap_or("");
-    let mut t = Target {
-        vhost: String::new(),
-        ..defaults.clone()
+/// Parses `-w`/`-c` in multi-vhost mode: `N` or `N%`; returns the range and the percent flag.
+fn failing_level(v: &Option<String>) -> Result<Option<(Range, bool)>, UsageError> {
+    let Some(t) = v else { return Ok(None) };
+    let (num, pct) = match t.strip_suffix('%') {
+        Some(n) => (n, true),
+        None => (t.as_str(), false),
     };
-    let (scheme_tls, rest) = if let Some(r) = first.strip_prefix("https://") {
-        (Some(true), r)
-    } else if let Some(r) = first.strip_prefix("http://") {
-        (Some(false), r)
-    } else {
-        (None, first)
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], Some(&rest[i..])),
-        None => (rest, None),
-    };
-    let (name, port) = split_address(authority)?;
-    if let Some(tls) = scheme_tls {
-        t.tls = tls;
-        t.port = if tls { 443 } else { 80 };
-    }
-    if let Some(p) = port {
-        t.port = p;
-    }
-    if let Some(p) = path {
-        t.uri = p.to_string();
-    }
-    if name.is_empty() {
-        return Err(format!("'{first}' names no host"));
-    }
-    t.vhost = name;
-    for f in fields {
-        if f.starts_with('/') {
-            t.uri = f.to_string();
-        } else if f
-            .split(',')
-            .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()))
-        {
-            t.expect = Some(parse_expect(f).map_err(|e| e.0)?);
-        } else {
-            let (addr, port) = split_address(f)?;
-            t.address = Some(addr);
-            if let Some(p) = port {
-                t.port = p;
-            }
-        }
-    }
-    Ok(Some(t))
+    let r = num
+        .parse::<Range>()
+        .map_err(|e| usage(format!("failing vhosts level: {e}")))?;
+    Ok(Some((r, pct)))
 }
 
-/// Reads a vhosts file.
-pub fn from_file(path: &Path, defaults: &Target) -> Result<Vec<Target>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("--vhosts-from {}: {e}", path.display()))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(t) = parse_vhost_line(line, defaults)
-            .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1))?
-        {
-            out.push(t);
-        }
-    }
-    if out.is_empty() {
-        return Err(format!("{} lists no virtual host", path.display()));
-    }
-    Ok(out)
-}
-
-/// A `<VirtualHost>` block as parsed.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ApacheVhost {
-    /// The first address of the block (`*:443`, `192.0.2.1:80`).
-    pub address: String,
-    pub server_name: Option<String>,
-    pub aliases: Vec<String>,
-    pub ssl: bool,
-    /// Where it was defined, for messages.
-    pub source: String,
-}
-
-/// Matches a file name against a pattern with `*` and `?`.
-fn wildcard(pattern: &[u8], name: &[u8]) -> bool {
-    match (pattern.first(), name.first()) {
-        (None, None) => true,
-        (Some(b'*'), _) => {
-            wildcard(&pattern[1..], name) || (!name.is_empty() && wildcard(pattern, &name[1..]))
-        }
-        (Some(b'?'), Some(_)) => wildcard(&pattern[1..], &name[1..]),
-        (Some(p), Some(n)) if p == n => wildcard(&pattern[1..], &name[1..]),
-        _ => false,
-    }
-}
-
-/// The files an `Include` names: a file, a directory (every file in it), or a wildcard
-/// in the last component; sorted, as Apache reads them.
-fn expand_include(pattern: &str, root: &Path) -> Vec<PathBuf> {
-    let p = if Path::new(pattern).is_absolute() {
-        PathBuf::from(pattern)
-    } else {
-        root.join(pattern)
-    };
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    if name.contains(['*', '?']) {
-        let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
-        if let Ok(rd) = std::fs::read_dir(&dir) {
-            for e in rd.flatten() {
-                let n = e.file_name().to_string_lossy().to_string();
-                if wildcard(name.as_bytes(), n.as_bytes()) && e.path().is_file() {
-                    out.push(e.path());
-                }
-            }
-        }
-    } else if p.is_dir() {
-        if let Ok(rd) = std::fs::read_dir(&p) {
-            for e in rd.flatten() {
-                if e.path().is_file() {
-                    out.push(e.path());
-                } else if e.path().is_dir() {
-                    out.extend(expand_include(&e.path().to_string_lossy(), root));
-                }
-            }
-        }
-    } else if p.is_file() {
-        out.push(p);
-    }
-    out.sort();
-    out
-}
-
-/// Parses Apache configuration text, following includes relative to `root`.
-/// `depth` stops include loops.
-fn parse_apache_text(
-    text: &str,
-    source: &Path,
-    root: &Path,
-    depth: usize,
-    out: &mut Vec<ApacheVhost>,
-) -> Result<(), String> {
-    if depth > 16 {
-        return Err(format!("{}: includes nested too deeply", source.display()));
-    }
-    let mut current: Option<ApacheVhost> = None;
-    let mut logical = String::new();
-    for (i, raw) in text.lines().enumerate() {
-        // a trailing backslash continues the line
-        if let Some(l) = raw.strip_suffix('\\') {
-            logical.push_str(l);
-            logical.push(' ');
-            continue;
-        }
-        logical.push_str(raw);
-        let line = std::mem::take(&mut logical);
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut words = line.split_whitespace();
-        let directive = words.next().unwrap_or("").to_ascii_lowercase();
-        let args: Vec<&str> = words.map(|w| w.trim_matches('"')).collect();
-        match directive.as_str() {
-            "<virtualhost" => {
-                if current.is_some() {
-                    return Err(format!(
-                        "{} line {}: nested <VirtualHost>",
-                        source.display(),
-                        i + 1
-                    ));
-                }
-                let addr = args
-                    .first()
-                    .map(|a| a.trim_end_matches('>').to_string())
-                    .unwrap_or_default();
-                current = Some(ApacheVhost {
-                    address: addr,
-                    source: format!("{}:{}", source.display(), i + 1),
-                    ..Default::default()
-                });
-            }
-            "</virtualhost>" => match current.take() {
-                Some(v) => out.push(v),
-                None => {
-                    return Err(format!(
-                        "{} line {}: </VirtualHost> without <VirtualHost>",
-                        source.display(),
-                        i + 1
-                    ))
-                }
+impl<P: PageCheck> VhostsCheck<P> {
+    /// Validates the multi-vhost options (`args.is_multi()`); `page` judges each one.
+    /// Reads no file: the list is read at each run.
+    pub fn new(args: &Args, page: P) -> Result<Self, UsageError> {
+        let source = match (&args.vhosts_from, &args.apache_config) {
+            (Some(f), _) => Source::List(f.clone()),
+            (None, Some(p)) => Source::Apache {
+                path: p.clone(),
+                aliases: args.with_aliases,
             },
-            "servername" => {
-                if let (Some(v), Some(n)) = (current.as_mut(), args.first()) {
-                    // ServerName may carry a scheme and port: keep the host
-                    let n = n
-                        .trim_start_matches("https://")
-                        .trim_start_matches("http://");
-                    let host = split_address(n)
-                        .map(|(h, _)| h)
-                        .unwrap_or_else(|_| n.to_string());
-                    v.server_name = Some(host);
-                }
-            }
-            "serveralias" => {
-                if let Some(v) = current.as_mut() {
-                    v.aliases.extend(args.iter().map(|a| a.to_string()));
-                }
-            }
-            "sslengine" => {
-                if let Some(v) = current.as_mut() {
-                    v.ssl = args.first().is_some_and(|a| a.eq_ignore_ascii_case("on"));
-                }
-            }
-            "include" | "includeoptional" => {
-                let Some(pattern) = args.first() else {
-                    continue;
-                };
-                let files = expand_include(pattern, root);
-                if files.is_empty() && directive == "include" && !pattern.contains(['*', '?']) {
-                    return Err(format!(
-                        "{} line {}: Include {pattern}: no such file",
-                        source.display(),
-                        i + 1
-                    ));
-                }
-                for f in files {
-                    let text =
-                        std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-                    parse_apache_text(&text, &f, root, depth + 1, out)?;
-                }
-            }
-            _ => {}
+            (None, None) => return Err(usage("--vhosts-from or --apache-config is required")),
+        };
+        let w = failing_level(&args.warning)?;
+        let c = failing_level(&args.critical)?;
+        let pct = w.is_some_and(|x| x.1) || c.is_some_and(|x| x.1);
+        if w.is_some() && c.is_some() && w.map(|x| x.1) != c.map(|x| x.1) {
+            return Err(usage("-w and -c must both be counts or both percents"));
         }
+        let t = Thresholds::new(w.map(|x| x.0), c.map(|x| x.0));
+        if args.concurrency == 0 {
+            return Err(usage("--concurrency must be at least 1"));
+        }
+        let vhost_timeout = match args.vhost_timeout {
+            Some(s) if s > 0.0 && s.is_finite() => Duration::from_secs_f64(s),
+            Some(s) => return Err(usage(format!("--vhost-timeout {s} must be more than 0"))),
+            None => args.common.timeout.duration.mul_f64(0.8),
+        };
+        Ok(VhostsCheck {
+            page,
+            source,
+            levels: Levels {
+                failing: (!t.is_empty()).then_some((t, pct)),
+                verbose: args.common.verbose,
+            },
+            concurrency: args.concurrency,
+            vhost_timeout,
+        })
     }
-    if let Some(v) = current {
-        return Err(format!(
-            "{}: <VirtualHost> at {} is not closed",
-            source.display(),
-            v.source
-        ));
-    }
-    Ok(())
-}
 
-/// Reads the `<VirtualHost>` blocks of an Apache configuration: a file, or a directory
-/// whose files are all read (its `apache2.conf` or `httpd.conf` alone when it has one).
-pub fn parse_apache(path: &Path) -> Result<Vec<ApacheVhost>, String> {
-    let (files, root) = if path.is_dir() {
-        let main = ["apache2.conf", "httpd.conf"]
-            .iter()
-            .map(|n| path.join(n))
-            .find(|p| p.is_file());
-        match main {
-            Some(m) => (vec![m], path.to_path_buf()),
-            None => (
-                expand_include(&path.to_string_lossy(), path),
-                path.to_path_buf(),
-            ),
-        }
-    } else if path.is_file() {
-        (
-            vec![path.to_path_buf()],
-            path.parent().map(Path::to_path_buf).unwrap_or_default(),
+    /// Reads the list, requests every virtual host and judges them. A list that cannot
+    /// be read is UNKNOWN, naming the file.
+    pub async fn run(&self) -> CheckResult {
+        let targets = match self.source.read(self.page.defaults()) {
+            Ok(t) => t,
+            Err(e) => return CheckResult::unknown(e),
+        };
+        let start = Instant::now();
+        let facts = fetch_all(
+            self.page.spec(),
+            &targets,
+            self.concurrency,
+            self.vhost_timeout,
         )
-    } else {
-        return Err(format!(
-            "--apache-config {}: no such file or directory",
-            path.display()
-        ));
-    };
-    let mut out = Vec::new();
-    for f in files {
-        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
-        parse_apache_text(&text, &f, &root, 0, &mut out)?;
+        .await;
+        let elapsed = start.elapsed();
+        let now = tls::unix_now();
+        let judged: Vec<Judged> = targets
+            .iter()
+            .zip(&facts)
+            .map(|(t, f)| Judged {
+                label: t.label(),
+                vhost: t.vhost.clone(),
+                result: self.page.judge(f, t, now),
+                total: f.total,
+            })
+            .collect();
+        evaluate(&judged, &self.levels, elapsed)
     }
-    Ok(out)
 }
 
-/// The targets of an Apache configuration: each ServerName (and alias, with
-/// `aliases`), connecting to the block's address when it is one and to `-I` or the
-/// name otherwise.
-pub fn from_apache(path: &Path, defaults: &Target, aliases: bool) -> Result<Vec<Target>, String> {
-    let mut out = Vec::new();
-    for v in parse_apache(path)? {
-        let Some(name) = v.server_name.clone() else {
-            continue;
-        };
-        let (addr, port) = split_address(&v.address).unwrap_or((v.address.clone(), None));
-        let address = match addr.as_str() {
-            "*" | "_default_" | "" => defaults.address.clone(),
-            a => Some(a.to_string()),
-        };
-        let port = port.unwrap_or(if v.ssl { 443 } else { 80 });
-        let mut names = vec![name];
-        if aliases {
-            names.extend(
-                v.aliases
-                    .iter()
-                    .filter(|a| !a.contains(['*', '?']))
-                    .cloned(),
-            );
+/// The verdict on many virtual hosts (pure), from each one's own verdict: counts on
+/// the first line, each failing virtual host in the long output.
+pub fn evaluate(judged: &[Judged], levels: &Levels, elapsed: Duration) -> CheckResult {
+    let mut counts = [0usize; 4];
+    let mut lines = Vec::new();
+    let mut slowest = 0.0f64;
+    for j in judged {
+        let r = &j.result;
+        let s = r.state();
+        counts[match s {
+            State::Ok => 0,
+            State::Warning => 1,
+            State::Critical => 2,
+            State::Unknown => 3,
+        }] += 1;
+        slowest = slowest.max(j.total.as_secs_f64());
+        if s != State::Ok || levels.verbose > 0 {
+            lines.push((s, j.vhost.clone(), format!("{}: {}", j.label, r.summary)));
         }
-        for n in names {
-            let t = Target {
-                vhost: n,
-                address: address.clone(),
-                port,
-                tls: v.ssl,
-                uri: defaults.uri.clone(),
-                expect: None,
+    }
+    let total = judged.len();
+    let failing = total - counts[0];
+    let mut summary = format!(
+        "{total} vhosts checked in {:.3}s: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN",
+        elapsed.as_secs_f64(),
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3]
+    );
+    let failing_names: Vec<String> = lines
+        .iter()
+        .filter(|l| l.0 != State::Ok)
+        .take(5)
+        .map(|l| l.1.clone())
+        .collect();
+    if !failing_names.is_empty() {
+        summary.push_str(&format!(
+            "; failing: {}{}",
+            failing_names.join(", "),
+            if failing > failing_names.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
+    let mut r;
+    match &levels.failing {
+        Some((t, pct)) => {
+            let value = if *pct {
+                failing as f64 * 100.0 / total.max(1) as f64
+            } else {
+                failing as f64
             };
-            if !out.contains(&t) {
-                out.push(t);
+            r = CheckResult::new(t.state(value), summary);
+            for (s, _, text) in lines {
+                r.push_line(format!("[{s}] {text}"));
+            }
+        }
+        None => {
+            r = CheckResult::new(State::Ok, summary);
+            for (s, _, text) in lines {
+                r.push_sub(s, text);
             }
         }
     }
-    if out.is_empty() {
-        return Err(format!(
-            "--apache-config {}: no <VirtualHost> with a ServerName",
-            path.display()
-        ));
-    }
-    Ok(out)
+    let failing_perf = PerfData::new("failing", failing).min(0).max(total);
+    let failing_perf = match &levels.failing {
+        Some((t, false)) => failing_perf.thresholds(t),
+        _ => failing_perf,
+    };
+    r.push_perf(PerfData::new("vhosts", total).min(0));
+    r.push_perf(failing_perf);
+    r.push_perf(PerfData::new("ok", counts[0]).min(0).max(total));
+    r.push_perf(PerfData::new("warning", counts[1]).min(0).max(total));
+    r.push_perf(PerfData::new("critical", counts[2]).min(0).max(total));
+    r.push_perf(PerfData::new("unknown", counts[3]).min(0).max(total));
+    r.push_perf(
+        PerfData::new("time", net::secs(elapsed))
+            .uom(Uom::Seconds)
+            .min(0.0),
+    );
+    r.push_perf(
+        PerfData::new("time_max", (slowest * 1e6).round() / 1e6)
+            .uom(Uom::Seconds)
+            .min(0.0),
+    );
+    r
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::output::render_text;
 
-    fn defaults() -> Target {
-        Target {
-            vhost: String::new(),
-            address: Some("127.0.0.1".into()),
-            port: 80,
-            tls: false,
-            uri: "/".into(),
-            expect: None,
+    fn judged(vhost: &str, state: State, summary: &str, ms: u64) -> Judged {
+        Judged {
+            label: format!("http://{vhost}/"),
+            vhost: vhost.into(),
+            result: CheckResult::new(state, summary),
+            total: Duration::from_millis(ms),
+        }
+    }
+
+    fn three() -> Vec<Judged> {
+        vec![
+            judged("a.test", State::Ok, "HTTP/1.1 200 OK - 60 bytes in 0.001 second response time", 1),
+            judged("b.test", State::Critical, "status 500 on http://b.test/ - HTTP/1.1 500 Oops - 61 bytes in 0.002 second response time", 2),
+            judged("c.test", State::Ok, "HTTP/1.1 404 Not Found - 66 bytes in 0.003 second response time", 3),
+        ]
+    }
+
+    fn levels(w: Option<&str>, c: Option<&str>) -> Levels {
+        let w = failing_level(&w.map(str::to_string)).unwrap();
+        let c = failing_level(&c.map(str::to_string)).unwrap();
+        let pct = w.is_some_and(|x| x.1) || c.is_some_and(|x| x.1);
+        let t = Thresholds::new(w.map(|x| x.0), c.map(|x| x.0));
+        Levels {
+            failing: (!t.is_empty()).then_some((t, pct)),
+            verbose: 0,
         }
     }
 
     #[test]
-    fn vhost_lines() {
-        let d = defaults();
-        assert_eq!(parse_vhost_line("  # comment", &d).unwrap(), None);
-        let t = parse_vhost_line("www.a.test", &d).unwrap().unwrap();
-        assert_eq!(t.label(), "http://www.a.test/");
-        assert_eq!(t.address.as_deref(), Some("127.0.0.1"));
-        let t = parse_vhost_line("https://b.test:8443/x 127.0.0.2 404,410", &d)
-            .unwrap()
-            .unwrap();
-        assert_eq!(t.label(), "https://b.test:8443/x");
-        assert_eq!(t.address.as_deref(), Some("127.0.0.2"));
+    fn counts_and_failing_vhosts() {
+        let r = evaluate(&three(), &levels(None, None), Duration::from_millis(5));
         assert_eq!(
-            t.expect,
-            Some(vec![ExpectStatus::Code(404), ExpectStatus::Code(410)])
+            render_text("HTTP", &r),
+            "HTTP CRITICAL - 3 vhosts checked in 0.005s: 2 OK, 0 WARNING, 1 CRITICAL, 0 UNKNOWN; failing: b.test | vhosts=3;;;0 failing=1;;;0;3 ok=2;;;0;3 warning=0;;;0;3 critical=1;;;0;3 unknown=0;;;0;3 time=0.005s;;;0 time_max=0.003s;;;0\n[CRITICAL] http://b.test/: status 500 on http://b.test/ - HTTP/1.1 500 Oops - 61 bytes in 0.002 second response time\n"
         );
-        let t = parse_vhost_line("c.test [::1]:81 /health", &d)
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            (t.address.as_deref(), t.port, t.uri.as_str()),
-            (Some("::1"), 81, "/health")
-        );
-        assert!(parse_vhost_line("c.test 1.2.3.4:99999", &d).is_err());
     }
 
     #[test]
-    fn wildcards() {
-        assert!(wildcard(b"*.conf", b"a.conf"));
-        assert!(!wildcard(b"*.conf", b"a.conf.bak"));
-        assert!(wildcard(b"site?", b"site1"));
+    fn levels_on_failing_vhosts() {
+        let state = |w, c| evaluate(&three(), &levels(Some(w), Some(c)), Duration::ZERO).state();
+        assert_eq!(state("50%", "90%"), State::Ok);
+        assert_eq!(state("0", "5"), State::Warning);
+        assert_eq!(state("0", "0"), State::Critical);
+        assert_eq!(state("10%", "20%"), State::Critical);
+        // counts carry their thresholds in the perfdata, percents do not
+        let r = evaluate(&three(), &levels(Some("0"), Some("5")), Duration::ZERO);
+        assert!(render_text("HTTP", &r).contains(" failing=1;0;5;0;3 "));
+        let r = evaluate(&three(), &levels(Some("10%"), Some("20%")), Duration::ZERO);
+        assert!(render_text("HTTP", &r).contains(" failing=1;;;0;3 "));
     }
 
     #[test]
-    fn apache_config() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        std::fs::create_dir(root.join("sites-enabled")).unwrap();
-        std::fs::write(
-            root.join("apache2.conf"),
-            "ServerRoot /etc/apache2\nIncludeOptional sites-enabled/*.conf\nIncludeOptional conf-enabled/*.conf\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("sites-enabled/a.conf"),
-            "<VirtualHost *:80>\n  ServerName a.test\n  ServerAlias www.a.test *.a.test\n</VirtualHost>\n\
-<VirtualHost 127.0.0.5:443>\n  ServerName https://a.test:443\n  SSLEngine on\n</VirtualHost>\n",
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("sites-enabled/b.conf"),
-            "<VirtualHost *:8080>\n\tServerName b.test\n\tInclude sites-enabled/b.inc\n</VirtualHost>\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("sites-enabled/b.inc"), "# nothing\n").unwrap();
-        let v = parse_apache(root).unwrap();
-        assert_eq!(v.len(), 3);
-        assert_eq!(v[0].aliases, vec!["www.a.test", "*.a.test"]);
-        let t = from_apache(root, &defaults(), true).unwrap();
-        let labels: Vec<String> = t.iter().map(Target::label).collect();
-        assert_eq!(
-            labels,
-            [
-                "http://a.test/",
-                "http://www.a.test/",
-                "https://a.test/",
-                "http://b.test:8080/"
-            ]
-        );
-        assert_eq!(t[2].address.as_deref(), Some("127.0.0.5"));
-        assert_eq!(t[0].address.as_deref(), Some("127.0.0.1"));
-        std::fs::write(
-            root.join("sites-enabled/c.conf"),
-            "<VirtualHost *:80>\nServerName c\n",
-        )
-        .unwrap();
-        assert!(parse_apache(root).unwrap_err().contains("is not closed"));
+    fn more_than_five_failing_are_cut() {
+        let many: Vec<Judged> = (0..7)
+            .map(|i| judged(&format!("v{i}.test"), State::Warning, "status 404", 1))
+            .collect();
+        let r = evaluate(&many, &levels(None, None), Duration::ZERO);
+        assert_eq!(r.state(), State::Warning);
+        assert!(r
+            .summary
+            .ends_with("; failing: v0.test, v1.test, v2.test, v3.test, v4.test, ..."));
+    }
+
+    #[test]
+    fn bad_levels_are_usage_errors() {
+        assert!(failing_level(&Some("x%".into())).is_err());
+        assert!(failing_level(&Some("5:1".into())).is_err());
     }
 }

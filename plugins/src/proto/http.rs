@@ -25,6 +25,14 @@
 //! check started from is always allowed ([`redirect_allowed`]). A process-wide default
 //! ([`set_default_redirect_networks`]) is set by the daemon; a stand-alone plugin has
 //! none and follows redirects anywhere, as monitoring-plugins does.
+//!
+//! # Modules
+//! [`args`] is check_http's command line (shared by its one-URL and multi-vhost
+//! modes), [`vhosts`] the targets and their lists, [`fetch`] one page's facts.
+
+pub mod args;
+pub mod fetch;
+pub mod vhosts;
 
 use crate::proto::net::Conn;
 use std::net::IpAddr;

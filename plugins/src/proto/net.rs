@@ -226,6 +226,11 @@ pub fn printable(bytes: &[u8], max: usize) -> String {
     out
 }
 
+/// Finds `needle` in `hay` (an empty needle is always found).
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}
+
 /// Seconds with microsecond precision, for perfdata.
 pub fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e6

@@ -1,0 +1,228 @@
+//! The command line of check_http, shared by its two modes: one URL, and many virtual
+//! hosts at once. Raw, as typed: the checks validate it.
+
+use crate::plugin::CommonArgs;
+use crate::proto::tls::{CertDays, TlsArgs};
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Command line of check_http.
+#[derive(Parser, Debug)]
+#[command(
+    name = "check_http",
+    version,
+    about = "Checks an HTTP(S) virtual host, or hundreds of them at once.",
+    long_about = "Sends one HTTP/1.1 request to a virtual host (-H, connecting to -I when given, \
+with the virtual host's name kept for the Host header and TLS SNI) and checks the status, \
+body, headers, size, redirects, response time and TLS certificate.\n\n\
+Without -e, 2xx and 3xx are OK (3xx as -f says), 4xx WARNING and 5xx CRITICAL. TLS \
+certificates are verified (--insecure skips that; --ca-cert trusts a private CA); a \
+certificate that fails verification is CRITICAL with its expiry date and the reason.\n\n\
+With --vhosts-from FILE or --apache-config PATH every virtual host is checked, --concurrency \
+at a time, each with the options given here; the first line counts the results, the long \
+output names each failing virtual host and why, and -w/-c then apply to the number (N) or \
+percentage (N%) of failing virtual hosts (default: the worst virtual host's state).\n\n\
+FILE has one virtual host a line: NAME [ADDRESS[:PORT]] [/URI] [STATUS[,STATUS...]], where \
+NAME may be a URL (https://NAME:PORT/URI); # starts a comment.\n\n\
+Redirects: -f sticky follows a redirect to any name by connecting to the address the check \
+started from again (the new name goes in the Host header), stickyport keeps the port too; \
+-f follow connects to the new name's addresses, only when each is inside \
+--redirect-networks (the starting address is always allowed; a refusal is CRITICAL). \
+Without --redirect-networks a stand-alone check_http follows redirects anywhere, as \
+monitoring-plugins does; inside the hcoop-monitor daemon the default is its [daemon] \
+redirect_networks (global unicast addresses: never loopback, private, link-local or cloud \
+metadata addresses). More than --max-redirs redirects is WARNING.\n\n\
+Replies are bounded: headers 64 KiB and 256 lines, a Location 8 KiB, the body read up to \
+16 MiB (its size then taken from Content-Length), -s/-r/-R match its first 1 MiB.\n\n\
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
+--version exit 0."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Virtual host name (Host header and TLS SNI)
+    #[arg(short = 'H', long = "hostname", value_name = "VHOST")]
+    pub hostname: Option<String>,
+
+    /// Address to connect to (default: the virtual host name)
+    #[arg(short = 'I', long = "IP-address", value_name = "ADDRESS")]
+    pub address: Option<String>,
+
+    /// Port (default 80, or 443 with -S)
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Use IPv4 only
+    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only
+    #[arg(short = '6', long = "use-ipv6")]
+    pub ipv6: bool,
+
+    /// Use TLS; VERSION pins it: 1.2, 1.3, or 1.2+ for 1.2 and later
+    #[arg(short = 'S', long = "ssl", value_name = "VERSION", num_args = 0..=1, require_equals = true, default_missing_value = "auto")]
+    pub ssl: Option<String>,
+
+    /// Send the virtual host name in TLS SNI (always done; accepted for compatibility)
+    #[arg(long = "sni")]
+    pub sni: bool,
+
+    /// Check the days left on the certificate: WARNING below WARN, CRITICAL below CRIT
+    #[arg(short = 'C', long = "certificate", value_name = "WARN[,CRIT]")]
+    pub certificate: Option<CertDays>,
+
+    /// With -C, go on to check the page too (otherwise only the certificate is checked)
+    #[arg(long = "continue-after-certificate")]
+    pub continue_after_certificate: bool,
+
+    #[command(flatten)]
+    pub tls: TlsArgs,
+
+    /// Path and query to request
+    #[arg(short = 'u', long = "url", value_name = "PATH", default_value = "/")]
+    pub url: String,
+
+    /// Expected status: codes (200,301) or strings found in the status line
+    #[arg(short = 'e', long = "expect", value_name = "STATUS[,STATUS...]")]
+    pub expect: Option<String>,
+
+    /// String the body must contain
+    #[arg(short = 's', long = "string", value_name = "STRING")]
+    pub string: Option<String>,
+
+    /// Regular expression the body must match
+    #[arg(
+        short = 'r',
+        long = "regex",
+        visible_alias = "ereg",
+        value_name = "REGEX"
+    )]
+    pub regex: Option<String>,
+
+    /// Case-insensitive regular expression the body must match
+    #[arg(
+        short = 'R',
+        long = "eregi",
+        value_name = "REGEX",
+        conflicts_with = "regex"
+    )]
+    pub eregi: Option<String>,
+
+    /// CRITICAL when the regular expression matches (instead of when it does not)
+    #[arg(long = "invert-regex")]
+    pub invert_regex: bool,
+
+    /// String the response headers must contain
+    #[arg(short = 'd', long = "header-string", value_name = "STRING")]
+    pub header_string: Option<String>,
+
+    /// What a redirect means: ok, warning, critical, follow, sticky (follow, but connect to
+    /// the same address), stickyport (same address and port)
+    #[arg(
+        short = 'f',
+        long = "onredirect",
+        value_name = "WHAT",
+        default_value = "ok"
+    )]
+    pub onredirect: String,
+
+    /// At most this many redirects are followed; one more is WARNING
+    #[arg(long = "max-redirs", value_name = "N", default_value_t = 15)]
+    pub max_redirs: u32,
+
+    /// With -f follow, connect only to addresses in these networks (ADDRESS/PREFIX, an
+    /// address, or "global" for global unicast); the starting address is always allowed.
+    /// Default: anywhere (in the daemon: its [daemon] redirect_networks)
+    #[arg(long = "redirect-networks", value_name = "CIDR[,CIDR...]")]
+    pub redirect_networks: Option<String>,
+
+    /// Request method
+    #[arg(short = 'j', long = "method", value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// Request body (makes the method POST unless -j says otherwise)
+    #[arg(short = 'P', long = "post", value_name = "BODY")]
+    pub post: Option<String>,
+
+    /// Content-Type of the request body
+    #[arg(
+        short = 'T',
+        long = "content-type",
+        value_name = "TYPE",
+        default_value = "application/x-www-form-urlencoded"
+    )]
+    pub content_type: String,
+
+    /// Extra request header (repeatable)
+    #[arg(short = 'k', long = "header", value_name = "NAME: VALUE")]
+    pub header: Vec<String>,
+
+    /// Basic authentication, USER:PASSWORD (or USER with --password-file)
+    #[arg(short = 'a', long = "authorization", value_name = "USER[:PASSWORD]")]
+    pub authorization: Option<String>,
+
+    /// Read the basic authentication password from the first line of FILE
+    #[arg(
+        long = "password-file",
+        value_name = "FILE",
+        requires = "authorization"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// User-Agent header
+    #[arg(short = 'A', long = "useragent", value_name = "STRING")]
+    pub useragent: Option<String>,
+
+    /// Do not read the body beyond what the checks need (the body is not checked)
+    #[arg(short = 'N', long = "no-body")]
+    pub no_body: bool,
+
+    /// Response time in seconds for WARNING (multi-vhost mode: failing vhosts, N or N%)
+    #[arg(short = 'w', long = "warning", value_name = "SECONDS|N|N%")]
+    pub warning: Option<String>,
+
+    /// Response time in seconds for CRITICAL (multi-vhost mode: failing vhosts, N or N%)
+    #[arg(short = 'c', long = "critical", value_name = "SECONDS|N|N%")]
+    pub critical: Option<String>,
+
+    /// Page size in bytes: at least MIN, and at most MAX
+    #[arg(short = 'm', long = "pagesize", value_name = "MIN[:MAX]")]
+    pub pagesize: Option<String>,
+
+    /// Perfdata for each phase: connect, TLS, headers, first byte, transfer
+    #[arg(short = 'E', long = "extended-perfdata")]
+    pub extended: bool,
+
+    /// Check every virtual host listed in FILE
+    #[arg(long = "vhosts-from", value_name = "FILE", conflicts_with_all = ["hostname", "apache_config"])]
+    pub vhosts_from: Option<PathBuf>,
+
+    /// Check every <VirtualHost> of an Apache configuration (a file or a directory)
+    #[arg(
+        long = "apache-config",
+        value_name = "PATH",
+        conflicts_with = "hostname"
+    )]
+    pub apache_config: Option<PathBuf>,
+
+    /// With --apache-config, check each ServerAlias too
+    #[arg(long = "with-aliases", requires = "apache_config")]
+    pub with_aliases: bool,
+
+    /// Virtual hosts checked at the same time in multi-vhost mode
+    #[arg(long = "concurrency", value_name = "N", default_value_t = 32)]
+    pub concurrency: usize,
+
+    /// Seconds one virtual host may take in multi-vhost mode (default: 80% of -t)
+    #[arg(long = "vhost-timeout", value_name = "SECONDS")]
+    pub vhost_timeout: Option<f64>,
+}
+
+impl Args {
+    /// True for the multi-vhost mode (`--vhosts-from`, `--apache-config`).
+    pub fn is_multi(&self) -> bool {
+        self.vhosts_from.is_some() || self.apache_config.is_some()
+    }
+}
