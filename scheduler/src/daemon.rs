@@ -152,15 +152,12 @@ impl Core {
                 e
             })
             .collect();
+        let host_index = config.host_indices();
         let services = config
             .services
             .iter()
             .map(|s| {
-                let host = config
-                    .hosts
-                    .iter()
-                    .position(|h| h.name == s.host)
-                    .unwrap_or(0);
+                let host = host_index.get(s.host.as_str()).copied().unwrap_or(0);
                 let key = format!("{}/{}", s.host, s.name);
                 let mut e = Entry::new(
                     key.clone(),
