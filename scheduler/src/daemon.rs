@@ -1019,6 +1019,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
                     let tx = done_tx.clone();
                     let latency = now.saturating_duration_since(due).as_secs_f64();
                     tokio::spawn(async move {
+                        crate::lateness::CHECKS.record(due.elapsed());
                         let outcome = match runnable {
                             Some(Ok(r)) => r.run().await,
                             Some(Err(e)) => Outcome::unknown(&e),

@@ -725,6 +725,7 @@ pub fn render_metrics(core: &Core) -> String {
         "Checks run since the daemon started.",
     );
     let _ = writeln!(out, "hcoop_checks_total {}", core.checks_run);
+    crate::lateness::CHECKS.render(&mut out);
     core.forward.render_metrics(&mut out);
     if let Some(j) = &core.journal {
         j.render_metrics(&mut out);

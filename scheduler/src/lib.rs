@@ -18,6 +18,7 @@
 //! - [`journal`]: every change journaled by a writer thread (group commit, admin
 //!   actions fsynced before they are answered), compaction into a new snapshot, the
 //!   `hcoop-monitor/retention` self-check.
+//! - [`lateness`]: how late checks start against their schedule (a histogram).
 //! - [`notify`]: notifications by email (SMTP) and by command.
 //! - [`forward`]: passive results handed to Nagios (external command file) and
 //!   other peers through bounded queues.
@@ -47,6 +48,7 @@ pub mod exec;
 pub mod forward;
 pub mod http;
 pub mod journal;
+pub mod lateness;
 pub mod listeners;
 pub mod notify;
 pub mod nrpe;
