@@ -112,11 +112,17 @@ fn page_size(s: &Option<String>) -> Result<(Option<usize>, Option<usize>), Usage
     Ok((Some(min), max))
 }
 
-fn tls_versions(v: &str) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, UsageError> {
+fn tls_versions(
+    v: &str,
+) -> Result<&'static [&'static rustls::SupportedProtocolVersion], UsageError> {
+    use rustls::version::{TLS12, TLS13};
+    static BOTH: [&rustls::SupportedProtocolVersion; 2] = [&TLS13, &TLS12];
+    static ONLY_12: [&rustls::SupportedProtocolVersion; 1] = [&TLS12];
+    static ONLY_13: [&rustls::SupportedProtocolVersion; 1] = [&TLS13];
     Ok(match v {
-        "auto" | "1.2+" => vec![&rustls::version::TLS13, &rustls::version::TLS12],
-        "1.2" => vec![&rustls::version::TLS12],
-        "1.3" | "1.3+" => vec![&rustls::version::TLS13],
+        "auto" | "1.2+" => &BOTH,
+        "1.2" => &ONLY_12,
+        "1.3" | "1.3+" => &ONLY_13,
         "1" | "1.1" | "1+" | "1.1+" | "2" | "3" => {
             return Err(usage(format!("-S {v}: only TLS 1.2 and 1.3 are offered")))
         }

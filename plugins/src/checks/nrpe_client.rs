@@ -18,9 +18,7 @@ use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
 use crate::proto::nrpe::{self, Packet, ReadError, Version};
 use crate::proto::tls;
 use clap::Parser;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use rustls_pki_types::pem::PemObject;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -167,54 +165,6 @@ fn usage(msg: impl Into<String>) -> UsageError {
     UsageError::new(msg)
 }
 
-/// Verifies the server's chain against the `-A` CA but not its name (check_nrpe's rule:
-/// `-H` is often an address the certificate does not name).
-#[derive(Debug)]
-struct ChainOnly(Arc<rustls::client::WebPkiServerVerifier>);
-
-impl ServerCertVerifier for ChainOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
 /// Every certificate in a PEM file.
 pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<_> = CertificateDer::pem_file_iter(path)
@@ -237,14 +187,13 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
 
 /// A rustls client configuration with check_nrpe's verification rules.
 pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let builder = rustls::ClientConfig::builder_with_provider(tls::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| e.to_string())?;
-    let builder = match &opts.ca_cert {
-        None => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(tls::AcceptAnyCert(provider))),
+    // without -A any certificate; with it, its chain to the CA but not its name (-H is
+    // often an address the certificate does not name)
+    let verifier = match &opts.ca_cert {
+        None => tls::Verifier::accept_any(),
         Some(ca) => {
             let mut roots = rustls::RootCertStore::empty();
             for c in load_certs(ca)? {
@@ -252,15 +201,18 @@ pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> 
                     .add(c)
                     .map_err(|e| format!("could not use CA certificate '{}': {e}", ca.display()))?;
             }
-            let webpki =
-                rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
-                    .build()
-                    .map_err(|e| e.to_string())?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly(webpki)))
+            let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                roots.into(),
+                tls::provider(),
+            )
+            .build()
+            .map_err(|e| e.to_string())?;
+            tls::Verifier::new(tls::Verify::ChainOnly, Some(webpki))
         }
     };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
     match &opts.client_cert {
         None => Ok(builder.with_no_client_auth()),
         Some((cert, key)) => builder

@@ -8,9 +8,7 @@ use crate::plugin::{CheckResult, CommonArgs, UsageError, Work};
 use crate::proto::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
 use crate::proto::tls;
 use clap::Parser;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
-use rustls::{ClientConfig, RootCertStore};
+use rustls::ClientConfig;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -201,32 +199,23 @@ impl crate::plugin::Check for PgsqlCheck {
 /// The rustls configuration: verifying against `--ca-cert` (or the Mozilla roots), or
 /// accepting any certificate.
 fn client_config(verify: bool, ca: &Option<PathBuf>) -> Result<ClientConfig, UsageError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = ClientConfig::builder_with_provider(provider.clone())
+    let builder = ClientConfig::builder_with_provider(tls::provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| UsageError(format!("TLS configuration: {e}")))?;
-    if !verify {
-        return Ok(builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(tls::AcceptAnyCert(provider)))
-            .with_no_client_auth());
-    }
-    let mut roots = RootCertStore::empty();
-    match ca {
-        Some(path) => {
-            let bad = |e: String| UsageError(format!("--ca-cert {}: {e}", path.display()));
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| bad(e.to_string()))?
-                .collect::<Result<_, _>>()
-                .map_err(|e| bad(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(bad("no PEM certificate in the file".into()));
-            }
-            roots.add_parsable_certificates(certs);
+    let verifier = match (verify, ca) {
+        (false, _) => tls::Verifier::accept_any(),
+        (true, Some(path)) => tls::Verifier::new(
+            tls::Verify::ChainAndName,
+            Some(tls::ca_file_verifier(path).map_err(UsageError)?),
+        ),
+        (true, None) => {
+            tls::Verifier::new(tls::Verify::ChainAndName, Some(tls::mozilla_verifier()))
         }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    Ok(builder.with_root_certificates(roots).with_no_client_auth())
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
 }
 
 /// The reason in a driver error: the server's message, else the error and its cause.

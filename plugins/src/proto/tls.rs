@@ -12,9 +12,10 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::client::TlsStream;
@@ -68,15 +69,55 @@ struct Seen {
     error: Option<String>,
 }
 
-/// Verifies with webpki (or not at all, for `--insecure`), recording what it saw.
-#[derive(Debug)]
-struct CapturingVerifier {
-    inner: Option<Arc<WebPkiServerVerifier>>,
-    provider: Arc<CryptoProvider>,
-    seen: Arc<Mutex<Seen>>,
+/// What a server certificate is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verify {
+    /// Its chain to a trusted root, and the host name (the default).
+    ChainAndName,
+    /// Its chain only; a name mismatch is accepted (check_nrpe's `-A`: `-H` is often an
+    /// address the certificate does not name).
+    ChainOnly,
+    /// Nothing (`--insecure`, check_nrpe without `-A`, libpq's sslmode prefer/require):
+    /// only the handshake signatures are checked.
+    Nothing,
 }
 
-impl ServerCertVerifier for CapturingVerifier {
+/// The one server certificate verifier of every TLS client here: webpki against a
+/// root store (shared, see [`mozilla_verifier`]), checking what [`Verify`] says, and
+/// recording the chain and the reason verification failed when asked to
+/// ([`Verifier::recording`]).
+#[derive(Debug)]
+pub struct Verifier {
+    mode: Verify,
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+    seen: Option<Arc<Mutex<Seen>>>,
+}
+
+impl Verifier {
+    /// A verifier of `mode` against `roots` (not used with [`Verify::Nothing`]).
+    pub fn new(mode: Verify, roots: Option<Arc<WebPkiServerVerifier>>) -> Self {
+        Verifier {
+            webpki: if mode == Verify::Nothing { None } else { roots },
+            mode,
+            provider: provider(),
+            seen: None,
+        }
+    }
+
+    /// Accepts any certificate (the handshake signatures are still checked).
+    pub fn accept_any() -> Self {
+        Self::new(Verify::Nothing, None)
+    }
+
+    /// Records the chain and the verification error in `seen`.
+    fn recording(mut self, seen: Arc<Mutex<Seen>>) -> Self {
+        self.seen = Some(seen);
+        self
+    }
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -85,17 +126,37 @@ impl ServerCertVerifier for CapturingVerifier {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.chain = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|c| c.clone().into_owned())
-            .collect();
-        let Some(inner) = &self.inner else {
-            return Ok(ServerCertVerified::assertion());
+        let mut seen = self
+            .seen
+            .as_ref()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(seen) = seen.as_mut() {
+            seen.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+        }
+        let r = match (self.mode, &self.webpki) {
+            (Verify::Nothing, _) => Ok(ServerCertVerified::assertion()),
+            // a verifying mode without roots trusts nothing
+            (_, None) => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+            (mode, Some(w)) => match w.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ) {
+                Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. },
+                )) if mode == Verify::ChainOnly => Ok(ServerCertVerified::assertion()),
+                other => other,
+            },
         };
-        let r =
-            inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now);
-        if let Err(e) = &r {
+        if let (Err(e), Some(seen)) = (&r, seen.as_mut()) {
             seen.error = Some(describe_error(e));
         }
         r
@@ -136,6 +197,81 @@ impl ServerCertVerifier for CapturingVerifier {
     }
 }
 
+/// The ring crypto provider, built once per process.
+pub fn provider() -> Arc<CryptoProvider> {
+    static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
+}
+
+/// The Mozilla root store, built once per process on first use.
+pub fn mozilla_roots() -> Arc<RootCertStore> {
+    static ROOTS: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            Arc::new(roots)
+        })
+        .clone()
+}
+
+/// A webpki verifier over `roots` with the shared provider.
+fn webpki(roots: Arc<RootCertStore>) -> Result<Arc<WebPkiServerVerifier>, String> {
+    WebPkiServerVerifier::builder_with_provider(roots, provider())
+        .build()
+        .map_err(|e| format!("cannot build the TLS verifier: {e}"))
+}
+
+/// The webpki verifier over the Mozilla roots, built once per process on first use.
+pub fn mozilla_verifier() -> Arc<WebPkiServerVerifier> {
+    static VERIFIER: OnceLock<Arc<WebPkiServerVerifier>> = OnceLock::new();
+    VERIFIER
+        .get_or_init(|| {
+            webpki(mozilla_roots())
+                .unwrap_or_else(|e| unreachable!("the built-in roots are not empty: {e}"))
+        })
+        .clone()
+}
+
+/// The webpki verifier trusting the certificates of a PEM file (`--ca-cert`). Reads the
+/// file; checks given the same file contents share one root store and verifier while
+/// any of them holds it. Errors name the file: `--ca-cert FILE: why`.
+pub fn ca_file_verifier(path: &Path) -> Result<Arc<WebPkiServerVerifier>, String> {
+    type Shared = HashMap<Vec<u8>, Weak<WebPkiServerVerifier>>;
+    static SHARED: OnceLock<Mutex<Shared>> = OnceLock::new();
+    let bad = |e: String| format!("--ca-cert {}: {e}", path.display());
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let shared = SHARED.get_or_init(Default::default);
+    if let Some(v) = shared
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&pem)
+        .and_then(Weak::upgrade)
+    {
+        return Ok(v);
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("no PEM certificate in the file".into()));
+    }
+    let mut roots = RootCertStore::empty();
+    let (_, rejected) = roots.add_parsable_certificates(certs);
+    if rejected > 0 {
+        return Err(bad(format!(
+            "{rejected} certificate(s) could not be parsed"
+        )));
+    }
+    let v = webpki(Arc::new(roots))?;
+    let mut map = shared.lock().unwrap_or_else(|e| e.into_inner());
+    map.retain(|_, w| w.strong_count() > 0);
+    map.insert(pem, Arc::downgrade(&v));
+    Ok(v)
+}
+
 /// A short reason for a verification error.
 fn describe_error(e: &rustls::Error) -> String {
     use rustls::CertificateError as C;
@@ -158,45 +294,48 @@ fn describe_error(e: &rustls::Error) -> String {
     }
 }
 
-/// The trust settings, built once per check and shared by every connection.
+/// Whose certificates a [`TlsSettings`] trusts.
+#[derive(Debug, Clone)]
+enum Trust {
+    /// `--insecure`: anyone's.
+    Anyone,
+    /// The Mozilla roots (the process-wide verifier, taken at the first handshake).
+    Mozilla,
+    /// `--ca-cert`: the certificates of a file.
+    CaFile(Arc<WebPkiServerVerifier>),
+}
+
+/// The trust settings of a check, shared by every connection. Cheap: without
+/// `--ca-cert` it holds no root store and builds nothing until the first handshake,
+/// which takes the process-wide one ([`mozilla_verifier`]).
 #[derive(Debug, Clone)]
 pub struct TlsSettings {
-    verifier: Option<Arc<WebPkiServerVerifier>>,
-    provider: Arc<CryptoProvider>,
-    versions: Vec<&'static rustls::SupportedProtocolVersion>,
+    trust: Trust,
+    versions: &'static [&'static rustls::SupportedProtocolVersion],
 }
 
 impl TlsSettings {
-    /// Reads `--ca-cert` (if given) and builds the verifier; a bad file is a usage error.
+    /// Reads `--ca-cert` (if given) and builds its verifier; a bad file is a usage
+    /// error. Without `--ca-cert`, reads and builds nothing.
     pub fn new(args: &TlsArgs) -> Result<Self, UsageError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        if args.insecure {
-            return Ok(TlsSettings {
-                verifier: None,
-                provider,
-                versions: rustls::DEFAULT_VERSIONS.to_vec(),
-            });
-        }
-        let mut roots = RootCertStore::empty();
-        match &args.ca_cert {
-            Some(path) => load_ca_file(&mut roots, path)?,
-            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        let verifier =
-            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .build()
-                .map_err(|e| UsageError(format!("cannot build the TLS verifier: {e}")))?;
+        let trust = if args.insecure {
+            Trust::Anyone
+        } else {
+            match &args.ca_cert {
+                Some(path) => Trust::CaFile(ca_file_verifier(path).map_err(UsageError)?),
+                None => Trust::Mozilla,
+            }
+        };
         Ok(TlsSettings {
-            verifier: Some(verifier),
-            provider,
-            versions: rustls::DEFAULT_VERSIONS.to_vec(),
+            trust,
+            versions: rustls::DEFAULT_VERSIONS,
         })
     }
 
     /// Offers only these protocol versions.
     pub fn with_versions(
         mut self,
-        versions: Vec<&'static rustls::SupportedProtocolVersion>,
+        versions: &'static [&'static rustls::SupportedProtocolVersion],
     ) -> Self {
         self.versions = versions;
         self
@@ -204,7 +343,16 @@ impl TlsSettings {
 
     /// True when certificates are verified.
     pub fn verifies(&self) -> bool {
-        self.verifier.is_some()
+        !matches!(self.trust, Trust::Anyone)
+    }
+
+    /// The verifier of these settings (name and chain, or nothing).
+    pub fn verifier(&self) -> Verifier {
+        match &self.trust {
+            Trust::Anyone => Verifier::accept_any(),
+            Trust::Mozilla => Verifier::new(Verify::ChainAndName, Some(mozilla_verifier())),
+            Trust::CaFile(v) => Verifier::new(Verify::ChainAndName, Some(v.clone())),
+        }
     }
 
     /// Runs a TLS handshake over `stream` for the server name `sni`.
@@ -213,14 +361,10 @@ impl TlsSettings {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let verifier = Arc::new(CapturingVerifier {
-            inner: self.verifier.clone(),
-            provider: self.provider.clone(),
-            seen: seen.clone(),
-        });
+        let verifier = Arc::new(self.verifier().recording(seen.clone()));
         let start = Instant::now();
-        let config = ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&self.versions)
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(self.versions)
             .map(|b| {
                 b.dangerous()
                     .with_custom_certificate_verifier(verifier)
@@ -259,24 +403,6 @@ fn short_io_error(e: &std::io::Error) -> String {
         },
         None => e.to_string(),
     }
-}
-
-fn load_ca_file(roots: &mut RootCertStore, path: &Path) -> Result<(), UsageError> {
-    let bad = |e: String| UsageError(format!("--ca-cert {}: {e}", path.display()));
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| bad(e.to_string()))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(e.to_string()))?;
-    if certs.is_empty() {
-        return Err(bad("no PEM certificate in the file".into()));
-    }
-    let (_, rejected) = roots.add_parsable_certificates(certs);
-    if rejected > 0 {
-        return Err(bad(format!(
-            "{rejected} certificate(s) could not be parsed"
-        )));
-    }
-    Ok(())
 }
 
 /// The outcome of a handshake: the stream (or why there is none), the server's chain
@@ -502,54 +628,59 @@ mod tests {
         assert_eq!(s, State::Critical);
         assert_eq!(t, "certificate 'www.example.org' (expires 2023-12-24 22:13:20 UTC) failed verification: certificate does not match the host name");
     }
-}
 
-/// Accepts any server certificate while still checking the handshake signatures: for
-/// `--insecure`-style modes (check_nrpe without `-A`, libpq's sslmode prefer/require).
-#[derive(Debug)]
-pub struct AcceptAnyCert(pub Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAnyCert {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+    #[test]
+    fn shared_things_are_built_once() {
+        assert!(Arc::ptr_eq(&mozilla_roots(), &mozilla_roots()));
+        assert!(Arc::ptr_eq(&mozilla_verifier(), &mozilla_verifier()));
+        assert!(Arc::ptr_eq(&provider(), &provider()));
+        // a check's settings without --ca-cert hold no root store: two words and a
+        // static slice, whatever the number of checks
+        let t = TlsSettings::new(&TlsArgs::default()).unwrap();
+        assert!(t.verifies());
+        assert!(matches!(t.trust, Trust::Mozilla));
+        assert!(std::mem::size_of::<TlsSettings>() <= 32);
+        let insecure = TlsSettings::new(&TlsArgs {
+            insecure: true,
+            ca_cert: None,
+        })
+        .unwrap();
+        assert!(!insecure.verifies());
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
+    /// A self-signed CA certificate (P-256, valid to 2126).
+    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\nMIIBeTCCAR+gAwIBAgIUH32vy93FOW3UHjBqVElPkp7X84swCgYIKoZIzj0EAwIw\nETEPMA0GA1UEAwwGVGVzdENBMCAXDTI2MTIwNjA3MjAxMVoYDzIxMjYxMTEyMDcy\nMDExWjARMQ8wDQYDVQQDDAZUZXN0Q0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNC\nAAQO4OJ/+JDNBLF9iUqemX/G5xQSAt7R7CG249rqR+oHkPlZuQySDnUY/BhAG5Wv\nnoFbUyxRGkzgIasD1CGDSiEQo1MwUTAdBgNVHQ4EFgQUWhEZ4K2/dSAE1tA5hKYO\nC5RllhEwHwYDVR0jBBgwFoAUWhEZ4K2/dSAE1tA5hKYOC5RllhEwDwYDVR0TAQH/\nBAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiBerueRckZZ4d/t5rkooHr0uW8ZnGVz\nDYlaJFIf9fizkQIhAPY5lU9DOeIYk4iWi+Siy4dmclHbf7x+MbHQMJ+tK6dL\n-----END CERTIFICATE-----\n";
 
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+    #[test]
+    fn ca_files_are_read_once_per_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b, empty) = (
+            dir.path().join("a.pem"),
+            dir.path().join("b.pem"),
+            dir.path().join("empty.pem"),
+        );
+        std::fs::write(&a, TEST_CA).unwrap();
+        std::fs::write(&b, TEST_CA).unwrap();
+        let va = ca_file_verifier(&a).unwrap();
+        // the same contents share one verifier while a check holds it
+        assert!(Arc::ptr_eq(&va, &ca_file_verifier(&b).unwrap()));
+        assert!(!Arc::ptr_eq(&va, &mozilla_verifier()));
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        assert_eq!(
+            ca_file_verifier(&empty).unwrap_err(),
+            format!(
+                "--ca-cert {}: no PEM certificate in the file",
+                empty.display()
+            )
+        );
+        assert!(ca_file_verifier(Path::new("/nonexistent"))
+            .unwrap_err()
+            .starts_with("--ca-cert /nonexistent: "));
+        let settings = TlsSettings::new(&TlsArgs {
+            insecure: false,
+            ca_cert: Some(a),
+        })
+        .unwrap();
+        assert!(matches!(&settings.trust, Trust::CaFile(v) if Arc::ptr_eq(v, &va)));
     }
 }
