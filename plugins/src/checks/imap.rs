@@ -197,12 +197,18 @@ impl ImapCheck {
                 if let Some(m) = &self.mailbox {
                     match ImapDialogue::open_mailbox(&mut imap, m, self.select).await {
                         Ok(c) => facts.counts = Some(c),
-                        Err(f) => facts.failure = Some(f),
+                        Err(f) => {
+                            facts.failure = Some(f);
+                            facts.timed_out = imap.timed_out();
+                        }
                     }
                     t = steps.done("mailbox", t);
                 }
-                if let Err(e) = imap.logout().await {
-                    facts.failure.get_or_insert((ImapStage::Logout, e));
+                if let Err((e, timed_out)) = imap.logout().await {
+                    if facts.failure.is_none() {
+                        facts.failure = Some((ImapStage::Logout, e));
+                        facts.timed_out = timed_out;
+                    }
                 }
                 steps.done("logout", t);
             }
@@ -220,6 +226,7 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
     let d = &check.dialogue;
     let mut r = match &facts.failure {
         Some((ImapStage::Connect, e)) => return CheckResult::new(State::Critical, e.clone()),
+        Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
         Some((stage, e)) => CheckResult::new(
             if *stage == ImapStage::Logout {
                 State::Warning
@@ -368,9 +375,23 @@ mod tests {
         ));
         let r = evaluate_imap(&f, &c, 0);
         assert_eq!(r.state(), State::Critical);
+        assert!(!r.timed_out);
         assert_eq!(
             r.summary,
             "login as u failed: NO [AUTHENTICATIONFAILED] Authentication failed. (imap port 143)"
+        );
+        // the time running out takes the state -t names
+        f.counts = None;
+        f.failure = Some((
+            ImapStage::Greeting,
+            "no IMAP greeting within 1.8 seconds".into(),
+        ));
+        f.timed_out = true;
+        let r = evaluate_imap(&f, &c, 0);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("IMAP", &r.with_timeout_state(State::Unknown)),
+            "IMAP UNKNOWN - no IMAP greeting within 1.8 seconds (imap port 143) | time=0.004s;;;0;10 connect_time=0.001s;;;0\n"
         );
     }
 }

@@ -133,6 +133,10 @@ pub struct RoundtripCheck {
     pub delivery: Thresholds,
     /// How long the wait for the message may last in all.
     pub wait: Duration,
+    /// The wait ends with the check's time (`-t`), not with the critical level.
+    pub wait_is_time_limit: bool,
+    /// The state `-t` gives a time running out, for the sub-result where it ran out.
+    pub timeout_state: State,
 }
 
 /// What the receive side found.
@@ -253,10 +257,11 @@ impl Check for RoundtripCheck {
             seconds_threshold(args.critical, "critical")?,
         );
         // leave time for the cleanup and LOGOUT after the wait
-        let mut wait = total.mul_f64(0.8);
-        if let Some(c) = args.critical {
-            wait = wait.min(Duration::from_secs_f64(c));
-        }
+        let limit = total.mul_f64(0.8);
+        let (wait, wait_is_time_limit) = match args.critical {
+            Some(c) if Duration::from_secs_f64(c) < limit => (Duration::from_secs_f64(c), false),
+            _ => (limit, true),
+        };
         Ok(RoundtripCheck {
             smtp,
             smtp_host: args.hostname,
@@ -277,6 +282,8 @@ impl Check for RoundtripCheck {
             interval: Duration::from_secs_f64(args.interval),
             delivery,
             wait,
+            wait_is_time_limit,
+            timeout_state: args.common.timeout.state,
         })
     }
 
@@ -336,6 +343,7 @@ impl RoundtripCheck {
             .await;
         if let Err(f) = r {
             facts.imap.failure = Some(f);
+            facts.imap.timed_out = imap.timed_out();
         }
         let _ = imap.logout().await;
         facts.imap.steps = steps.steps;
@@ -403,11 +411,25 @@ impl RoundtripCheck {
 pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> CheckResult {
     let smtp_place = format!("{} port {}", check.smtp_host, check.smtp_port);
     let imap_place = format!("{} port {}", check.imap_host, check.imap_port);
-    let mut send = smtp::dialogue_result(&facts.send, &check.smtp, &smtp_place);
+    let mut send = smtp::dialogue_result(&facts.send, &check.smtp, &smtp_place)
+        .with_timeout_state(check.timeout_state);
     if smtp::connected(&facts.send) {
         send.perfdata = smtp::perfdata(&facts.send, &Thresholds::default(), check.smtp.timeout);
     }
-    let mut r = CheckResult::new(State::Ok, String::new());
+    // the time ran out on the receive side: the mailbox did not answer, or the message
+    // did not come before the wait, which ended with the check's time
+    let receive_timed_out = facts.receive.as_ref().is_some_and(|rec| {
+        if rec.imap.failure.is_some() {
+            rec.imap.timed_out
+        } else {
+            rec.delivered.is_none() && check.wait_is_time_limit
+        }
+    });
+    let mut r = if send.timed_out || receive_timed_out {
+        CheckResult::timed_out(String::new())
+    } else {
+        CheckResult::new(State::Ok, String::new())
+    };
     r.push_sub(send.state(), format!("send: {}", send.summary));
     let Some(rec) = &facts.receive else {
         r.summary = format!("send side failed: {}", send.summary);
@@ -447,6 +469,11 @@ pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> Che
     if let Some(e) = &rec.cleanup_error {
         rtext.push_str(&format!(", cleanup failed: {e}"));
     }
+    let state = if receive_timed_out {
+        check.timeout_state
+    } else {
+        state
+    };
     r.push_sub(state, format!("receive: {rtext}"));
     r.summary = match (send.state(), &rec.imap.failure, rec.delivered) {
         (_, Some(_), _) => format!("receive side failed: {text}"),
@@ -578,6 +605,21 @@ mod tests {
             r.summary,
             "receive side failed: message 1-2-ff not in INBOX on mx port 143 after 20.0 seconds"
         );
+        // the wait ended with the check's time (no -c below it): a time-out
+        let mut no_c = BASE[..12].to_vec();
+        no_c.extend(["-t", "10:UNKNOWN"]);
+        let t = parse(&no_c).unwrap();
+        assert!(t.wait_is_time_limit);
+        let r = evaluate_roundtrip(&f, &t);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("MAIL_ROUNDTRIP", &r.with_timeout_state(State::Unknown))
+                .lines()
+                .nth(2),
+            Some(
+                "[UNKNOWN] receive: message 1-2-ff not in INBOX on mx port 143 after 20.0 seconds"
+            )
+        );
         f.receive = None;
         f.send.accepted = None;
         f.send.failure = Some((
@@ -590,5 +632,15 @@ mod tests {
             r.summary,
             "send side failed: RCPT TO refused: '550 unknown user' (mx port 25)"
         );
+        assert!(!r.timed_out);
+        f.send.failure = Some((smtp::Stage::Banner, "no banner within 27.0 seconds".into()));
+        f.send.timed_out = true;
+        let r = evaluate_roundtrip(&f, &t).with_timeout_state(State::Unknown);
+        assert_eq!(r.state(), State::Unknown);
+        assert_eq!(
+            r.details[0].text,
+            "send: no banner within 27.0 seconds (mx port 25)"
+        );
+        assert_eq!(r.details[0].state, Some(State::Unknown));
     }
 }

@@ -10,7 +10,7 @@ use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
 };
 use crate::proto::dns::{
-    self, parse_name, query_budget, rcode_name, show_name, Request, Transport,
+    self, parse_name, query_budget, rcode_name, show_name, QueryError, Request, Transport,
 };
 use crate::proto::mail::{self, Target, TlsMode};
 use crate::proto::net::Family;
@@ -101,6 +101,24 @@ pub struct MxCheck {
     pub time: Thresholds,
     pub cert_days: Option<CertDays>,
     pub timeout: Duration,
+    /// The state `-t` gives a time running out, for the sub-results where it ran out.
+    pub timeout_state: State,
+}
+
+/// Why a lookup gave nothing: the text, and whether it is the time running out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupError {
+    pub text: String,
+    pub timed_out: bool,
+}
+
+impl From<String> for LookupError {
+    fn from(text: String) -> Self {
+        LookupError {
+            text,
+            timed_out: false,
+        }
+    }
 }
 
 /// One address of an MX host and what its SMTP dialogue gave.
@@ -116,11 +134,11 @@ pub struct MxHost {
     pub preference: u16,
     pub name: String,
     /// The addresses, or why there are none.
-    pub addresses: Result<Vec<AddressResult>, String>,
+    pub addresses: Result<Vec<AddressResult>, LookupError>,
 }
 
 /// What the check found: the MX hosts, or why there are none.
-pub type MxFacts = Result<Vec<MxHost>, String>;
+pub type MxFacts = Result<Vec<MxHost>, LookupError>;
 
 impl Check for MxCheck {
     type Args = MxArgs;
@@ -160,6 +178,7 @@ impl Check for MxCheck {
             time,
             cert_days: args.cert_days,
             timeout: args.common.timeout.duration,
+            timeout_state: args.common.timeout.state,
         })
     }
 
@@ -188,16 +207,16 @@ impl MxCheck {
         servers: &[SocketAddr],
         name: &str,
         rtype: RecordType,
-    ) -> Result<Vec<RData>, String> {
+    ) -> Result<Vec<RData>, LookupError> {
         let req = Request {
-            name: parse_name(name)?,
+            name: parse_name(name).map_err(LookupError::from)?,
             rtype,
             recursion: true,
             dnssec: false,
             transport: Transport::UdpThenTcp,
             timeout: query_budget(self.timeout) / 4,
         };
-        let mut last = format!("no DNS server to ask for {name}");
+        let mut last = LookupError::from(format!("no DNS server to ask for {name}"));
         for s in servers {
             match dns::query(*s, &req).await {
                 Ok(r) => {
@@ -210,12 +229,17 @@ impl MxCheck {
                             .map(|a| a.data().clone())
                             .collect());
                     }
-                    last = format!("{name} {rtype}: {} from {s}", rcode_name(rc));
+                    last = format!("{name} {rtype}: {} from {s}", rcode_name(rc)).into();
                     if rc == ResponseCode::NXDomain {
                         break;
                     }
                 }
-                Err(e) => last = format!("{name} {rtype}: {e} from {s}"),
+                Err(e) => {
+                    last = LookupError {
+                        text: format!("{name} {rtype}: {e} from {s}"),
+                        timed_out: matches!(e, QueryError::Timeout(_)),
+                    }
+                }
             }
         }
         Err(last)
@@ -223,7 +247,7 @@ impl MxCheck {
 
     /// Resolves and probes every MX host.
     pub async fn fetch(&self) -> MxFacts {
-        let servers = self.dns_servers().await?;
+        let servers = self.dns_servers().await.map_err(LookupError::from)?;
         let mut mxes: Vec<(u16, String)> = self
             .lookup(&servers, &self.domain, RecordType::MX)
             .await?
@@ -234,7 +258,7 @@ impl MxCheck {
             })
             .collect();
         if mxes.is_empty() {
-            return Err(format!("{} has no MX record", self.domain));
+            return Err(format!("{} has no MX record", self.domain).into());
         }
         mxes.sort();
         let hosts = mxes.into_iter().map(|(preference, name)| {
@@ -255,7 +279,7 @@ impl MxCheck {
         &self,
         servers: &[SocketAddr],
         name: &str,
-    ) -> Result<Vec<AddressResult>, String> {
+    ) -> Result<Vec<AddressResult>, LookupError> {
         let mut ips: Vec<IpAddr> = Vec::new();
         let mut errors = Vec::new();
         let types = [RecordType::A, RecordType::AAAA];
@@ -277,9 +301,16 @@ impl MxCheck {
         });
         if ips.is_empty() {
             return Err(if errors.is_empty() {
-                "no address".to_string()
+                "no address".to_string().into()
             } else {
-                errors.join("; ")
+                LookupError {
+                    text: errors
+                        .iter()
+                        .map(|e: &LookupError| e.text.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    timed_out: errors.iter().all(|e| e.timed_out),
+                }
             });
         }
         let mut dialogue = self.dialogue.clone();
@@ -332,7 +363,8 @@ fn host_works(h: &MxHost) -> bool {
 /// hosts work, and WARNING when enough others do.
 pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
     let hosts = match facts {
-        Err(e) => return CheckResult::new(State::Critical, e.clone()),
+        Err(e) if e.timed_out => return CheckResult::timed_out(e.text.clone()),
+        Err(e) => return CheckResult::new(State::Critical, e.text.clone()),
         Ok(h) => h,
     };
     let total = hosts.len();
@@ -346,21 +378,38 @@ pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
             s
         }
     };
-    let mut r = CheckResult::new(
-        if enough { State::Ok } else { State::Critical },
-        String::new(),
-    );
+    // a time-out's state is the one -t names, in the sub-result and, when it leaves too
+    // few hosts working, in the whole result
+    let timed_out_state = |timed_out: bool, s: State| {
+        if timed_out {
+            check.timeout_state
+        } else {
+            s
+        }
+    };
+    let any_timed_out = hosts.iter().any(|h| match &h.addresses {
+        Err(e) => e.timed_out,
+        Ok(a) => a.iter().any(|r| r.result.timed_out),
+    });
+    let mut r = if enough {
+        CheckResult::new(State::Ok, String::new())
+    } else if any_timed_out {
+        CheckResult::timed_out(String::new())
+    } else {
+        CheckResult::new(State::Critical, String::new())
+    };
     let mut broken = Vec::new();
     for h in hosts {
         let who = format!("{} (preference {})", h.name, h.preference);
         match &h.addresses {
             Err(e) => {
-                r.push_sub(cap(State::Critical), format!("{who}: {e}"));
-                broken.push(format!("{} ({e})", h.name));
+                let s = timed_out_state(e.timed_out, State::Critical);
+                r.push_sub(cap(s), format!("{who}: {}", e.text));
+                broken.push(format!("{} ({})", h.name, e.text));
             }
             Ok(addrs) => {
                 for a in addrs {
-                    let s = a.result.state();
+                    let s = timed_out_state(a.result.timed_out, a.result.state());
                     r.push_sub(
                         cap(s),
                         format!("{who} {}: {}", a.addr.ip(), a.result.summary),
@@ -463,7 +512,32 @@ mod tests {
         );
         let all = parse(&["-d", "coop.test", "-F", "m"]).unwrap();
         assert_eq!(evaluate_mx(&facts, &all).state(), State::Critical);
-        let none: MxFacts = Err("coop.test has no MX record".into());
+        // an exchanger that never answered: the state of -t, in its line and, as too few
+        // hosts work, in the whole result
+        let c = parse(&["-d", "coop.test", "-F", "m", "-t", "2:UNKNOWN"]).unwrap();
+        let mut silent = addr(
+            "127.0.0.31",
+            State::Critical,
+            "no banner within 1.8 seconds",
+        );
+        silent.result.timed_out = true;
+        let hung: MxFacts = Ok(vec![MxHost {
+            preference: 10,
+            name: "mx1.coop.test".into(),
+            addresses: Ok(vec![silent]),
+        }]);
+        let r = evaluate_mx(&hung, &c);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("MX", &r.with_timeout_state(State::Unknown)),
+            "MX UNKNOWN - 0 of 1 MX hosts of coop.test work; broken: mx1.coop.test (127.0.0.31) | working=0;;1:;0;1 'mx1.coop.test 127.0.0.31'=0.01s;;;0\n[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.31: no banner within 1.8 seconds\n"
+        );
+        let dns: MxFacts = Err(LookupError {
+            text: "coop.test MX: no answer within 0.45s from 127.0.0.1:53".into(),
+            timed_out: true,
+        });
+        assert!(evaluate_mx(&dns, &c).timed_out);
+        let none: MxFacts = Err("coop.test has no MX record".to_string().into());
         assert_eq!(
             render_text("MX", &evaluate_mx(&none, &all)),
             "MX CRITICAL - coop.test has no MX record\n"

@@ -396,7 +396,11 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 /// check_jabber's verdict (pure).
 pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> CheckResult {
     let mut r = check.service.evaluate(facts, now);
-    if facts.failure.is_some() || facts.tls_error.is_some() || facts.received.is_empty() {
+    if r.timed_out
+        || facts.failure.is_some()
+        || facts.tls_error.is_some()
+        || facts.received.is_empty()
+    {
         return r;
     }
     let secs = facts.total.as_secs_f64();

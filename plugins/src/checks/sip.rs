@@ -83,6 +83,8 @@ pub struct SipCheck {
 pub struct SipFacts {
     /// The final response's status line, or why there is none.
     pub response: Result<String, String>,
+    /// No final response came before the check's time ran out.
+    pub timed_out: bool,
     pub time: Duration,
 }
 
@@ -199,17 +201,21 @@ impl SipCheck {
     pub async fn fetch(&self) -> SipFacts {
         let start = Instant::now();
         let wait = self.timeout.mul_f64(0.9);
-        let response = match tokio::time::timeout(wait, self.exchange()).await {
-            Ok(r) => r,
-            Err(_) => Err(format!(
-                "no final response from {} port {} within {:.1} seconds",
-                self.host,
-                self.port,
-                wait.as_secs_f64()
-            )),
+        let (response, timed_out) = match tokio::time::timeout(wait, self.exchange()).await {
+            Ok(r) => (r, false),
+            Err(_) => (
+                Err(format!(
+                    "no final response from {} port {} within {:.1} seconds",
+                    self.host,
+                    self.port,
+                    wait.as_secs_f64()
+                )),
+                true,
+            ),
         };
         SipFacts {
             response,
+            timed_out,
             time: start.elapsed(),
         }
     }
@@ -290,6 +296,7 @@ impl SipCheck {
 /// Turns the facts into the result (pure).
 pub fn evaluate(facts: &SipFacts, check: &SipCheck) -> CheckResult {
     let status = match &facts.response {
+        Err(e) if facts.timed_out => return CheckResult::timed_out(e.clone()),
         Err(e) => return CheckResult::new(State::Critical, e.clone()),
         Ok(s) => s,
     };
@@ -372,6 +379,7 @@ mod tests {
         let c = check(&["-H", "pbx.test", "-w", "0.5"]).unwrap();
         let f = SipFacts {
             response: Ok("SIP/2.0 200 OK".into()),
+            timed_out: false,
             time: Duration::from_millis(2),
         };
         assert_eq!(
@@ -380,12 +388,30 @@ mod tests {
         );
         let f = SipFacts {
             response: Ok("SIP/2.0 403 Forbidden".into()),
+            timed_out: false,
             time: Duration::from_millis(2),
         };
         assert_eq!(
             evaluate(&f, &c).summary,
             "unexpected status SIP/2.0 403 Forbidden from pbx.test port 5060 (expected 200)"
         );
+        let silent = SipFacts {
+            response: Err("no final response from pbx.test port 5060 within 1.8 seconds".into()),
+            timed_out: true,
+            time: Duration::from_millis(1800),
+        };
+        let r = evaluate(&silent, &c);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("SIP", &r.with_timeout_state(State::Unknown)),
+            "SIP UNKNOWN - no final response from pbx.test port 5060 within 1.8 seconds\n"
+        );
+        let refused = SipFacts {
+            response: Err("connect to address 127.0.0.1 and port 5060: Connection refused".into()),
+            timed_out: false,
+            time: Duration::from_millis(1),
+        };
+        assert!(!evaluate(&refused, &c).timed_out);
         let c = check(&["-H", "pbx.test", "-e", "200,403"]).unwrap();
         assert_eq!(evaluate(&f, &c).state(), State::Ok);
         assert!(check(&["-H", "pbx.test", "-e", "99"]).is_err());

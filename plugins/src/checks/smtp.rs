@@ -364,6 +364,32 @@ mod tests {
     }
 
     #[test]
+    fn time_running_out() {
+        let c = parse(&["-H", "mx", "-F", "me"]).unwrap();
+        let mut f = ok_facts();
+        f.banner = None;
+        f.failure = Some((Stage::Banner, "no banner within 1.8 seconds".into()));
+        f.timed_out = true;
+        let r = evaluate(&f, &c, "mx port 25", 0);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("SMTP", &r.with_timeout_state(State::Unknown)),
+            "SMTP UNKNOWN - no banner within 1.8 seconds (mx port 25) | time=0.005s;;;0;10 connect_time=0.001s;;;0 banner_time=0.002s;;;0\n"
+        );
+        // a QUIT that is not answered in time is a time-out, not the WARNING of a bad reply
+        f.failure = Some((Stage::Quit, "no reply to QUIT within 1.8 seconds".into()));
+        assert_eq!(
+            evaluate(&f, &c, "p", 0)
+                .with_timeout_state(State::Unknown)
+                .state(),
+            State::Unknown
+        );
+        f.timed_out = false;
+        f.failure = Some((Stage::Quit, "QUIT answered '500 what'".into()));
+        assert_eq!(evaluate(&f, &c, "p", 0).state(), State::Warning);
+    }
+
+    #[test]
     fn certificates() {
         let c = parse(&["-H", "mx", "-F", "me", "-S", "-D", "30,7"]).unwrap();
         let mut f = ok_facts();

@@ -295,6 +295,16 @@ mod tests {
             render_text("TCP", &evaluate(&silent, &c, 0)),
             "TCP CRITICAL - no response from h port 22 within 9.0 seconds\n"
         );
+        // a time running out takes the state -t names
+        let r = evaluate(&silent, &c, 0);
+        assert!(r.timed_out);
+        assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
+        let mut trickled = connected(9000);
+        trickled.end = Some(ReadEnd::TimedOut);
+        trickled.received = b"b".to_vec();
+        let r = evaluate(&trickled, &c, 0);
+        assert!(r.timed_out);
+        assert_eq!(r.summary, "incomplete response from h port 22: b");
     }
 
     #[test]

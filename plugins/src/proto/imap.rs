@@ -138,11 +138,17 @@ impl Imap {
             .map_err(|e| (ImapStage::Capability, e))
     }
 
-    /// LOGOUT and close.
-    pub async fn logout(mut self) -> Result<(), String> {
+    /// True once a read or the TLS handshake ran into the session's deadline.
+    pub fn timed_out(&self) -> bool {
+        self.session.timed_out()
+    }
+
+    /// LOGOUT and close; a failure says whether it was the time running out.
+    pub async fn logout(mut self) -> Result<(), (String, bool)> {
         let r = self.command("LOGOUT", "LOGOUT").await;
+        let timed_out = self.timed_out();
         self.session.close(b"").await;
-        r.map(|_| ())
+        r.map(|_| ()).map_err(|e| (e, timed_out))
     }
 }
 
@@ -217,6 +223,7 @@ impl ImapDialogue {
         match r {
             Ok(()) => Ok(imap),
             Err(e) => {
+                facts.timed_out = imap.session.timed_out();
                 imap.session.close(b"h0 LOGOUT\r\n").await;
                 Err(e)
             }

@@ -32,6 +32,8 @@ pub struct Session {
     pub addr: SocketAddr,
     /// The certificate the server showed, once TLS was used.
     pub cert: Option<CertFacts>,
+    /// A read or the TLS handshake ran into the deadline.
+    timed_out: bool,
 }
 
 /// One SMTP reply: its code and the text of each line.
@@ -215,6 +217,7 @@ impl Session {
                 deadline,
                 addr,
                 cert: None,
+                timed_out: false,
             },
             time,
         ))
@@ -227,13 +230,25 @@ impl Session {
         let Some(Conn::Plain(tcp)) = self.conn.take() else {
             return Err("the connection already uses TLS".into());
         };
-        let hs = tokio::time::timeout_at(self.deadline.into(), settings.handshake(tcp, sni))
+        let hs = match tokio::time::timeout_at(self.deadline.into(), settings.handshake(tcp, sni))
             .await
-            .map_err(|_| "no TLS handshake before the time limit".to_string())?;
+        {
+            Ok(hs) => hs,
+            Err(_) => {
+                self.timed_out = true;
+                return Err("no TLS handshake before the time limit".to_string());
+            }
+        };
         self.cert = Some(hs.cert_facts());
         let stream = hs.stream?;
         self.conn = Some(Conn::Tls(Box::new(stream)));
         Ok(())
+    }
+
+    /// True once a read or the TLS handshake ran into the session's deadline: the
+    /// failure it returned is the time running out.
+    pub fn timed_out(&self) -> bool {
+        self.timed_out
     }
 
     /// Sends bytes.
@@ -265,7 +280,10 @@ impl Session {
             format!(", got '{}'", net::printable(&self.buf, 200))
         };
         Err(match end {
-            ReadEnd::TimedOut => format!("no {what} within {:.1} seconds{got}", wait.as_secs_f64()),
+            ReadEnd::TimedOut => {
+                self.timed_out = true;
+                format!("no {what} within {:.1} seconds{got}", wait.as_secs_f64())
+            }
             ReadEnd::Closed | ReadEnd::Complete => {
                 format!("connection closed before the {what}{got}")
             }

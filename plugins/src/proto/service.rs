@@ -388,7 +388,7 @@ impl Described {
             Outcome::NotAttempted => CheckResult::unknown(self.text),
             Outcome::Refused => CheckResult::new(v.refused, self.text),
             Outcome::NoConnection | Outcome::Failed => CheckResult::new(State::Critical, self.text),
-            Outcome::TimedOut => CheckResult::new(State::Critical, self.text),
+            Outcome::TimedOut => CheckResult::timed_out(self.text),
             Outcome::Mismatch => {
                 CheckResult::new(v.mismatch.worst(cert_state), self.text).with_perf(perf)
             }

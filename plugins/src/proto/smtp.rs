@@ -167,6 +167,7 @@ impl SmtpDialogue {
         facts.cert = session.cert.clone();
         if let Err(f) = r {
             facts.failure = Some(f);
+            facts.timed_out = session.timed_out();
             session.close(b"QUIT\r\n").await;
         } else {
             let t = Instant::now();
@@ -175,7 +176,10 @@ impl SmtpDialogue {
                 Ok(r) if !self.ignore_quit => {
                     facts.failure = Some((Stage::Quit, format!("QUIT answered '{}'", r.first())))
                 }
-                Err(e) if !self.ignore_quit => facts.failure = Some((Stage::Quit, e)),
+                Err(e) if !self.ignore_quit => {
+                    facts.failure = Some((Stage::Quit, e));
+                    facts.timed_out = session.timed_out();
+                }
                 _ => {}
             }
             steps.done("quit", t);
@@ -388,14 +392,12 @@ fn stage_state(stage: Stage) -> State {
 
 /// The dialogue's own verdict (pure), before any check's levels: OK when it went
 /// through (with the banner, STARTTLS, AUTH and the accepted message in the summary),
-/// the failed step's state otherwise, [`CheckResult::timed_out`] when its time ran
-/// out. `place` names the server (`host port 25`). No perfdata.
+/// [`CheckResult::timed_out`] when its time ran out (the state `-t` names), the failed
+/// step's state otherwise. `place` names the server (`host port 25`). No perfdata.
 pub fn dialogue_result(facts: &SmtpFacts, d: &SmtpDialogue, place: &str) -> CheckResult {
     let secs = facts.total.as_secs_f64();
     match &facts.failure {
-        Some((_, e)) if facts.timed_out => {
-            CheckResult::new(State::Critical, format!("{e} ({place})"))
-        }
+        Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
         Some((Stage::Connect, e)) => CheckResult::new(State::Critical, e.clone()),
         Some((stage, e)) => CheckResult::new(stage_state(*stage), format!("{e} ({place})")),
         None => {
