@@ -7,7 +7,7 @@ use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };
 use crate::proto::dns::{
-    self, query_budget, rcode_name, show_name, Family, Request, Response, Transport,
+    self, query_budget, rcode_name, show_name, Family, QueryError, Request, Response, Transport,
 };
 use clap::Parser;
 use hickory_proto::op::ResponseCode;
@@ -46,6 +46,9 @@ meaning the resolver validated the DNSSEC chain of trust itself, and (2) for a p
 answer, an RRSIG record over the asked type in the answer section. The signatures are not \
 checked by this plugin: ask a validating resolver you trust over a path you trust (e.g. one \
 on localhost).\n\n\
+When every server asked is still silent as the time (-t) runs out, the result takes the state \
+-t names (CRITICAL unless given, e.g. -t 5:UNKNOWN); a server that refuses or answers \
+garbage is CRITICAL.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
 --version exit 0."
 )]
@@ -260,7 +263,10 @@ pub struct Answered {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DnsFacts {
     Answered(Answered),
+    /// No answer: the servers failed (at least one otherwise than by timing out).
     Failed(String),
+    /// No answer: every server asked was still silent when the time ran out.
+    TimedOut(String),
 }
 
 impl Check for DnsCheck {
@@ -431,13 +437,19 @@ impl DnsCheck {
                 Err(e) => errors.push((server, e)),
             }
         }
-        DnsFacts::Failed(
-            errors
-                .iter()
-                .map(|(s, e)| format!("{s}: {e}"))
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
+        let text = errors
+            .iter()
+            .map(|(s, e)| format!("{s}: {e}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if errors
+            .iter()
+            .all(|(_, e)| matches!(e, QueryError::Timeout(_)))
+        {
+            DnsFacts::TimedOut(text)
+        } else {
+            DnsFacts::Failed(text)
+        }
     }
 }
 
@@ -474,6 +486,7 @@ pub fn evaluate(facts: &DnsFacts, check: &DnsCheck) -> CheckResult {
     let rtype = check.rtype;
     let a = match facts {
         DnsFacts::Failed(e) => return CheckResult::new(State::Critical, e.clone()),
+        DnsFacts::TimedOut(e) => return CheckResult::timed_out(e.clone()),
         DnsFacts::Answered(a) => a,
     };
     let secs = a.elapsed.as_secs_f64();
@@ -815,10 +828,24 @@ mod tests {
         let r = evaluate(&DnsFacts::Answered(ad), &sec);
         assert_eq!(r.state(), State::Ok);
         assert!(r.summary.ends_with("(from 127.0.0.1:53, DNSSEC-validated)"));
-        let failed = DnsFacts::Failed("127.0.0.1:53: no answer within 2s".into());
+        let failed = DnsFacts::Failed("127.0.0.1:53: tcp connect: connection refused".into());
+        let r = evaluate(&failed, &plain);
+        assert!(!r.timed_out);
         assert_eq!(
-            text(&failed, &plain),
+            render_text("DNS", &r),
+            "DNS CRITICAL - 127.0.0.1:53: tcp connect: connection refused\n"
+        );
+        // silence until the time ran out: the state is the one -t names
+        let silent = DnsFacts::TimedOut("127.0.0.1:53: no answer within 2s".into());
+        let r = evaluate(&silent, &plain);
+        assert!(r.timed_out);
+        assert_eq!(
+            text(&silent, &plain),
             "DNS CRITICAL - 127.0.0.1:53: no answer within 2s\n"
+        );
+        assert_eq!(
+            render_text("DNS", &r.with_timeout_state(State::Unknown)),
+            "DNS UNKNOWN - 127.0.0.1:53: no answer within 2s\n"
         );
     }
 }

@@ -27,6 +27,7 @@ use lag_state::{fnv1a, LagState};
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
@@ -48,6 +49,10 @@ Each server is asked directly, recursion not desired, for the SOA: the answer mu
 authoritative with exactly one SOA. A timeout, REFUSED, SERVFAIL or an answer without the \
 AA bit makes the server lame for that zone (CRITICAL); a server that timed out is not asked \
 again in the same run.\n\n\
+Timeouts (-t): while some servers answer, each silent one is a lame sub-result (CRITICAL) \
+as above, whatever -t says. Only when nothing answered in time (every question asked ran \
+out of time) has the check as a whole timed out: it then takes the state -t names \
+(CRITICAL unless given, e.g. -t 5:UNKNOWN).\n\n\
 Serials are compared with RFC 1982 arithmetic. -w and -c are ranges on how far a server is \
 behind its master (master - slave serial; negative when it is ahead): the default -w 0 warns \
 on any difference. A server behind its master is only judged by them after it has stayed \
@@ -297,6 +302,9 @@ pub struct ZoneFacts {
 pub struct Facts {
     pub zones: Vec<ZoneFacts>,
     pub elapsed: Duration,
+    /// Nothing answered in time: every question asked (or left unasked) ran out of time,
+    /// none was answered, refused or failed otherwise.
+    pub timed_out: bool,
 }
 
 /// The signed RFC 1982 distance from `master` to `slave`: negative when the slave is
@@ -360,6 +368,10 @@ struct Run<'a> {
     permits: Semaphore,
     /// Servers that timed out: not asked again.
     dead: Mutex<HashMap<SocketAddr, String>>,
+    /// Questions that ended otherwise than by running out of time (an answer, a refusal).
+    responsive: AtomicUsize,
+    /// Questions that ran out of time, or were not asked for lack of it.
+    out_of_time: AtomicUsize,
     /// Addresses of host names, looked up once per run.
     names: Mutex<HashMap<Name, Arc<Lookup>>>,
     resolvers: Vec<SocketAddr>,
@@ -377,16 +389,20 @@ impl Run<'_> {
         recursion: bool,
     ) -> Result<Response, String> {
         let dead = |run: &Self| run.dead.lock().expect("lock").get(&server).cloned();
+        let late = |why: String| {
+            self.out_of_time.fetch_add(1, Ordering::Relaxed);
+            Err(why)
+        };
         if let Some(why) = dead(self) {
-            return Err(why);
+            return late(why);
         }
         let _permit = self.permits.acquire().await.map_err(|e| e.to_string())?;
         if let Some(why) = dead(self) {
-            return Err(why);
+            return late(why);
         }
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err("not asked: the time limit (-t) ran out first".into());
+            return late("not asked: the time limit (-t) ran out first".into());
         }
         let req = Request {
             name: name.clone(),
@@ -397,16 +413,22 @@ impl Run<'_> {
             timeout: left.min(self.check.budget),
         };
         match dns::query(server, &req).await {
-            Ok(r) => Ok(r),
+            Ok(r) => {
+                self.responsive.fetch_add(1, Ordering::Relaxed);
+                Ok(r)
+            }
             Err(e @ QueryError::Timeout(_)) => {
                 self.dead
                     .lock()
                     .expect("lock")
                     .entry(server)
                     .or_insert_with(|| "not answering (an earlier question timed out)".into());
+                late(e.to_string())
+            }
+            Err(e) => {
+                self.responsive.fetch_add(1, Ordering::Relaxed);
                 Err(e.to_string())
             }
-            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -720,6 +742,8 @@ impl DnsSerialCheck {
             deadline: start + self.budget,
             permits: Semaphore::new(self.parallel),
             dead: Mutex::new(HashMap::new()),
+            responsive: AtomicUsize::new(0),
+            out_of_time: AtomicUsize::new(0),
             names: Mutex::new(HashMap::new()),
             resolvers,
             master,
@@ -729,6 +753,8 @@ impl DnsSerialCheck {
         Ok(Facts {
             zones,
             elapsed: start.elapsed(),
+            timed_out: run.responsive.load(Ordering::Relaxed) == 0
+                && run.out_of_time.load(Ordering::Relaxed) > 0,
         })
     }
 }
@@ -909,7 +935,23 @@ pub fn evaluate(
             .uom(Uom::Seconds)
             .min(0),
     );
+    if facts.timed_out {
+        result = as_timed_out(result);
+    }
     (result, next)
+}
+
+/// A result in which nothing answered in time, as a whole: the state is the one `-t`
+/// names, and the per-server lines stay as plain lines (their state was the timeout's).
+fn as_timed_out(r: CheckResult) -> CheckResult {
+    let mut t = CheckResult::timed_out(r.summary);
+    for d in r.details {
+        t.push_line(d.text);
+    }
+    for p in r.perfdata {
+        t.push_perf(p);
+    }
+    t
 }
 
 #[cfg(test)]
@@ -956,6 +998,7 @@ mod tests {
         Facts {
             zones,
             elapsed: Duration::from_millis(250),
+            timed_out: false,
         }
     }
 
@@ -1166,6 +1209,35 @@ mod tests {
         assert_eq!(
             a,
             check(&["a.org", "--state-dir", "/s"]).unwrap().state_path()
+        );
+    }
+
+    #[test]
+    fn nothing_answered_in_time_is_a_timeout_of_the_whole_check() {
+        let c = check(&["a.org"]).unwrap();
+        let mut silent = zone("a.org", 1, &[]);
+        silent.master.serial = Err("no answer within 1.8s".into());
+        let mut f = facts(vec![silent]);
+        f.timed_out = true;
+        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        assert!(r.timed_out);
+        let text = "DNS_SERIAL CRITICAL - 1 zone without an answer from the master: a.org (of 1 zone on 1 server) | zones=1;;;0 out_of_sync=0;;;0 lame=1;;;0 max_delta=0;0;;0 time=0.25s;;;0\na.org: master ns1.example.net (192.0.2.1): no answer within 1.8s\n";
+        assert_eq!(render_text("DNS_SERIAL", &r), text);
+        assert_eq!(
+            render_text("DNS_SERIAL", &r.with_timeout_state(State::Unknown)),
+            text.replace("CRITICAL", "UNKNOWN")
+        );
+        // some servers answered: each silent one stays a CRITICAL sub-result, whatever -t
+        let f = facts(vec![zone(
+            "a.org",
+            5,
+            &[Ok(5), Err("no answer within 1.8s")],
+        )]);
+        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        assert!(!r.timed_out);
+        assert_eq!(
+            r.with_timeout_state(State::Unknown).state(),
+            State::Critical
         );
     }
 }

@@ -28,6 +28,9 @@ use std::time::Duration;
     after_help = "Without --keytab: KDC up = PREAUTH_REQUIRED or an AS-REP for the principal. \
 With --keytab: a full AS exchange with encrypted timestamp pre-authentication, proving the \
 KDC has the keytab's key (aes256-cts-hmac-sha1-96 or aes128-cts-hmac-sha1-96).\n\n\
+Timeouts (-t): a KDC still silent as the time runs out is a CRITICAL sub-result while \
+others answer; when nothing answered in time, the result takes the state -t names (CRITICAL \
+unless given, e.g. -t 5:UNKNOWN).\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, unreadable keytab, \
 internal error). --help and --version exit 0."
 )]
@@ -330,10 +333,39 @@ pub fn evaluate(facts: &Facts, check: &Krb5Check) -> CheckResult {
         "answering"
     };
     let n = check.kdcs.len();
-    conclude(
+    let r = conclude(
         r,
         format!("{n} KDC{} {what} for {p}", if n == 1 { "" } else { "s" }),
-    )
+    );
+    if facts.nothing_in_time() {
+        as_timed_out(r)
+    } else {
+        r
+    }
+}
+
+impl Facts {
+    /// True when every exchange and connect ran out of time: nothing answered.
+    pub fn nothing_in_time(&self) -> bool {
+        let probes = self.probes.iter().map(|p| p.outcome.as_ref().err());
+        let kadmin = self.kadmin.iter().map(|(_, r)| r.as_ref().err());
+        let mut all = probes.chain(kadmin).peekable();
+        all.peek().is_some() && all.all(|e| e.is_some_and(KdcError::is_timeout))
+    }
+}
+
+/// A result in which nothing answered in time, as a whole: the state is the one `-t`
+/// names (the runner applies it), and the per-KDC lines stay as plain lines (their
+/// state was the timeout's).
+fn as_timed_out(r: CheckResult) -> CheckResult {
+    let mut t = CheckResult::timed_out(r.summary);
+    for d in r.details {
+        t.push_line(d.text);
+    }
+    for p in r.perfdata {
+        t.push_perf(p);
+    }
+    t
 }
 
 /// The summary: the troubles in order, or `ok`.
@@ -479,5 +511,59 @@ mod tests {
         let r = evaluate(&one(Outcome::Ticket), &c);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(r.summary, "2 KDCs answering for alice@HCOOP.TEST");
+    }
+
+    #[test]
+    fn nothing_answered_in_time_is_a_timeout() {
+        let c = check(&["-H", "kdc1", "-r", "HCOOP.TEST", "--transport", "udp"]).unwrap();
+        let silent = Probe {
+            kdc: "kdc1:88".into(),
+            transport: Transport::Udp,
+            outcome: Err(KdcError::NoAnswer(Duration::from_millis(1800))),
+        };
+        let facts = Facts {
+            kvno: None,
+            probes: vec![silent.clone()],
+            kadmin: vec![],
+        };
+        let r = evaluate(&facts, &c);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("KRB5", &r.with_timeout_state(State::Unknown)),
+            "KRB5 UNKNOWN - kdc1:88 udp: no answer within 1.8s\nkdc1:88 udp: no answer within 1.8s\n"
+        );
+        // a refused kadmind is an answer: CRITICAL whatever -t says
+        let refused = Facts {
+            kadmin: vec![(
+                "kdc1:749".into(),
+                Err(KdcError::Failed("Connection refused (os error 111)".into())),
+            )],
+            ..facts.clone()
+        };
+        let r = evaluate(&refused, &c);
+        assert!(!r.timed_out);
+        assert_eq!(r.state(), State::Critical);
+        // one KDC answers, another is silent: a CRITICAL sub-result
+        let mixed = Facts {
+            probes: vec![
+                Probe {
+                    kdc: "kdc2:88".into(),
+                    outcome: Ok((
+                        Outcome::Error {
+                            code: 25,
+                            skew: None,
+                        },
+                        Duration::from_millis(3),
+                    )),
+                    ..silent.clone()
+                },
+                silent,
+            ],
+            ..facts
+        };
+        let r = evaluate(&mixed, &c);
+        assert!(!r.timed_out);
+        assert_eq!(r.summary, "kdc1:88 udp: no answer within 1.8s");
+        assert_eq!(r.state(), State::Critical);
     }
 }

@@ -1,10 +1,10 @@
 //! Mode `bos`: every bosserver instance running normally, without core files, no
 //! salvager running (`bos status -long`).
 
-use super::common::{conclude, hosts};
+use super::common::{as_timed_out, conclude, hosts};
 use super::tools::{self, BosStatus, ToolArgs, ToolError};
 use crate::plugin::{CheckResult, CommonArgs, State, UsageError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The bosservers to ask.
 #[derive(clap::Args, Debug)]
@@ -40,14 +40,15 @@ impl BosConfig {
         })
     }
 
-    /// Runs `bos status -long` on each server.
+    /// Runs `bos status -long` on each server, all within `limit`.
     pub fn fetch(&self, limit: Duration) -> Vec<(String, Result<BosStatus, ToolError>)> {
+        let deadline = Instant::now() + limit;
         self.hosts
             .iter()
             .map(|h| {
                 let mut args = vec!["status".to_string(), h.clone(), "-long".into()];
                 args.extend(self.tool.flags());
-                let out = tools::run_tool("bos", &args, limit);
+                let out = tools::run_tool_until("bos", &args, deadline);
                 (h.clone(), out.map(|t| tools::parse_bos_status(&t)))
             })
             .collect()
@@ -61,7 +62,7 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
     for (host, st) in facts {
         let st = match st {
             Err(ToolError::Missing(m)) => return CheckResult::unknown(m.clone()),
-            Err(ToolError::Failed(m)) => {
+            Err(ToolError::Failed(m) | ToolError::TimedOut(m)) => {
                 r.push_sub(State::Critical, format!("{host}: {m}"));
                 continue;
             }
@@ -89,7 +90,17 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
             r.push_sub(State::Warning, format!("{host}: {line}"));
         }
     }
-    conclude(r, format!("{count} instances running normally"))
+    let r = conclude(r, format!("{count} instances running normally"));
+    // no server answered before the time ran out: the state is the one -t names
+    if !facts.is_empty()
+        && facts
+            .iter()
+            .all(|(_, s)| s.as_ref().is_err_and(ToolError::is_timeout))
+    {
+        as_timed_out(r)
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]
@@ -124,5 +135,26 @@ mod tests {
         let r = evaluate(&facts);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.summary, "h fs temporarily disabled, currently shutdown");
+    }
+
+    #[test]
+    fn hung_bos_everywhere_is_a_timeout() {
+        let hung = (
+            "fs1".to_string(),
+            Err(ToolError::TimedOut("bos did not finish within 1.8s".into())),
+        );
+        let r = evaluate(std::slice::from_ref(&hung));
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("AFS", &r.with_timeout_state(State::Unknown)),
+            "AFS UNKNOWN - fs1: bos did not finish within 1.8s\nfs1: bos did not finish within 1.8s\n"
+        );
+        let failed = (
+            "fs2".to_string(),
+            Err(ToolError::Failed("bos: no such host".into())),
+        );
+        let r = evaluate(&[hung, failed]);
+        assert!(!r.timed_out);
+        assert_eq!(r.state(), State::Critical);
     }
 }

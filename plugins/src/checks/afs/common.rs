@@ -72,6 +72,20 @@ pub fn conclude(mut r: CheckResult, ok: String) -> CheckResult {
     r
 }
 
+/// A result in which nothing answered in time, as a whole: the state is the one `-t`
+/// names (the runner applies it), and the per-server lines stay as plain lines (their
+/// state was the timeout's).
+pub fn as_timed_out(r: CheckResult) -> CheckResult {
+    let mut t = CheckResult::timed_out(r.summary);
+    for d in r.details {
+        t.push_line(d.text);
+    }
+    for p in r.perfdata {
+        t.push_perf(p);
+    }
+    t
+}
+
 /// A perfdata label safe for any host name.
 pub fn label(parts: &[&str]) -> String {
     parts.join("_")

@@ -36,6 +36,9 @@ use std::time::Duration;
     after_help = "Ports: 7000 fileserver, 7002 ptserver, 7003 vlserver, 7005 volserver, 7007 bosserver.\n\
 rx, rxstats and ubik speak Rx themselves; quota and space run vos, bos runs bos (Debian package \
 openafs-client), unauthenticated (-noauth) unless --localauth.\n\n\
+Timeouts (-t): a server still silent as the time runs out is a CRITICAL sub-result while \
+others answer; when none answered in time, the result takes the state -t names (CRITICAL \
+unless given, e.g. -t 5:UNKNOWN).\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, missing tool, internal error). \
 --help and --version exit 0."
 )]

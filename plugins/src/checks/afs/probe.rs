@@ -13,7 +13,7 @@ pub struct Probe<T> {
     pub port: u16,
     /// The resolved address.
     pub addr: Option<SocketAddr>,
-    pub outcome: Result<(T, Duration), String>,
+    pub outcome: Result<(T, Duration), RxError>,
 }
 
 impl<T> Probe<T> {
@@ -21,6 +21,16 @@ impl<T> Probe<T> {
     pub fn name(&self) -> String {
         format!("{}:{}", self.host, self.port)
     }
+
+    /// True when the server was still silent as the time ran out.
+    pub fn timed_out(&self) -> bool {
+        matches!(self.outcome, Err(RxError::NoAnswer(_)))
+    }
+}
+
+/// True when there were probes and every one of them ran out of time: nothing answered.
+pub fn all_timed_out<T>(probes: &[Probe<T>]) -> bool {
+    !probes.is_empty() && probes.iter().all(Probe::timed_out)
 }
 
 /// Resolves each target and runs `probe` on all of them at once.
@@ -36,14 +46,14 @@ where
                 Ok(a) => a[0],
                 Err(e) => {
                     return Probe {
-                        outcome: Err(e.to_string()),
+                        outcome: Err(RxError::Network(e.to_string())),
                         host,
                         port,
                         addr: None,
                     };
                 }
             };
-            let outcome = probe(addr).await.map_err(|e| e.to_string());
+            let outcome = probe(addr).await;
             Probe {
                 host,
                 port,
@@ -57,7 +67,7 @@ where
 
 /// A probe as the modes' unit tests make them: `host` is an address.
 #[cfg(test)]
-pub fn fake<T>(host: &str, port: u16, outcome: Result<(T, Duration), String>) -> Probe<T> {
+pub fn fake<T>(host: &str, port: u16, outcome: Result<(T, Duration), RxError>) -> Probe<T> {
     Probe {
         host: host.into(),
         port,

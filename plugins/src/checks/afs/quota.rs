@@ -6,7 +6,7 @@ use super::tools::{self, ToolArgs, ToolError, Volume};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
 use regex::Regex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which volumes the quota mode looks at.
 #[derive(clap::Args, Debug)]
@@ -102,8 +102,10 @@ impl QuotaConfig {
         })
     }
 
-    /// Runs vos: every volume of the source (RW volumes only from servers).
+    /// Runs vos: every volume of the source (RW volumes only from servers), all within
+    /// `limit`.
     pub fn fetch(&self, limit: Duration) -> Result<Vec<Volume>, ToolError> {
+        let deadline = Instant::now() + limit;
         let source = &self.source;
         let calls: Vec<Vec<String>> = match source {
             VolumeSource::One(v) => vec![vec!["examine".into(), v.clone(), "-format".into()]],
@@ -120,7 +122,7 @@ impl QuotaConfig {
         let mut out = Vec::new();
         for mut args in calls {
             args.extend(self.tool.flags());
-            let text = tools::run_tool("vos", &args, limit)?;
+            let text = tools::run_tool_until("vos", &args, deadline)?;
             out.extend(
                 tools::parse_volumes(&text)
                     .into_iter()
@@ -135,6 +137,7 @@ fn tool_failure(e: &ToolError) -> CheckResult {
     match e {
         ToolError::Missing(m) => CheckResult::unknown(m.clone()),
         ToolError::Failed(m) => CheckResult::new(State::Critical, m.clone()),
+        ToolError::TimedOut(m) => CheckResult::timed_out(m.clone()),
     }
 }
 
@@ -244,5 +247,12 @@ mod tests {
         assert_eq!(evaluate(&none, None, &t).state(), State::Unknown);
         let missing = Err(ToolError::Missing("vos not found".into()));
         assert_eq!(evaluate(&missing, None, &t).state(), State::Unknown);
+        let hung = Err(ToolError::TimedOut("vos did not finish within 1.8s".into()));
+        let r = evaluate(&hung, None, &t);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("AFS", &r.with_timeout_state(State::Unknown)),
+            "AFS UNKNOWN - vos did not finish within 1.8s\n"
+        );
     }
 }

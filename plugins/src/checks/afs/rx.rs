@@ -1,8 +1,8 @@
 //! Mode `rx`: the Rx VERSION probe of each server and port (`rxdebug -version`), with
 //! the round-trip time; `-w`/`-c` on it in seconds. Its arguments serve `rxstats` too.
 
-use super::common::{conclude, label, round6, targets};
-use super::probe::{probe_all, Probe};
+use super::common::{as_timed_out, conclude, label, round6, targets};
+use super::probe::{all_timed_out, probe_all, Probe};
 use crate::plugin::{CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError};
 use crate::proto::rx;
 use std::time::Duration;
@@ -87,14 +87,19 @@ pub fn evaluate(facts: &[Probe<String>], t: &Thresholds) -> CheckResult {
         }
     }
     let n = facts.len();
-    conclude(
+    let r = conclude(
         r,
         format!(
             "{n} of {n} server{} answered: {}",
             if n == 1 { "" } else { "s" },
             versions.join(", ")
         ),
-    )
+    );
+    if all_timed_out(facts) {
+        as_timed_out(r)
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]
@@ -128,10 +133,42 @@ mod tests {
         let silent = vec![probe::<String>(
             "10.77.0.2",
             7003,
-            Err("no answer within 4.5s".into()),
+            Err(rx::RxError::NoAnswer(4.5)),
         )];
         let r = evaluate(&silent, &t);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.summary, "10.77.0.2:7003: no answer within 4.5s");
+    }
+
+    #[test]
+    fn all_silent_is_a_timeout_some_silent_is_critical() {
+        let t = Thresholds::default();
+        let silent = || probe::<String>("10.77.0.2", 7003, Err(rx::RxError::NoAnswer(1.8)));
+        let r = evaluate(&[silent(), silent()], &t);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("AFS", &r.with_timeout_state(State::Unknown)),
+            "AFS UNKNOWN - 10.77.0.2:7003: no answer within 1.8s; 10.77.0.2:7003: no answer within 1.8s\n10.77.0.2:7003: no answer within 1.8s\n10.77.0.2:7003: no answer within 1.8s\n"
+        );
+        // a refusal is not a timeout
+        let refused = probe::<String>(
+            "10.77.0.3",
+            7003,
+            Err(rx::RxError::Network("refused".into())),
+        );
+        let r = evaluate(&[silent(), refused], &t);
+        assert!(!r.timed_out);
+        assert_eq!(r.state(), State::Critical);
+        let up = probe(
+            "10.77.0.1",
+            7003,
+            Ok(("OpenAFS 1.8.9".to_string(), Duration::from_millis(2))),
+        );
+        let r = evaluate(&[up, silent()], &t);
+        assert!(!r.timed_out);
+        assert_eq!(
+            r.with_timeout_state(State::Unknown).state(),
+            State::Critical
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Mode `rxstats`: Rx statistics of each server and port (`rxdebug -noconn`): calls
 //! waiting for a thread and idle threads; `-w`/`-c` on the waiting calls.
 
-use super::common::{conclude, label};
-use super::probe::{probe_all, Probe};
+use super::common::{as_timed_out, conclude, label};
+use super::probe::{all_timed_out, probe_all, Probe};
 use super::rx::RxConfig;
 use crate::plugin::{CheckResult, PerfData, State, Thresholds};
 use crate::proto::rx;
@@ -43,10 +43,15 @@ pub fn evaluate(facts: &[Probe<rx::DebugStats>], t: &Thresholds) -> CheckResult 
             Err(e) => r.push_sub(State::Critical, format!("{}: {e}", p.name())),
         }
     }
-    conclude(
+    let r = conclude(
         r,
         format!("{waiting} calls waiting for a thread, {idle} threads idle"),
-    )
+    );
+    if all_timed_out(facts) {
+        as_timed_out(r)
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]

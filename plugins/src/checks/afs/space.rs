@@ -1,11 +1,13 @@
 //! Mode `space`: the partitions of file servers (`vos partinfo`); `-w`/`-c` in percent
 //! used.
 
-use super::common::{conclude, hosts, partition_name, percent, percent_levels, round6};
+use super::common::{
+    as_timed_out, conclude, hosts, partition_name, percent, percent_levels, round6,
+};
 use super::tools::{self, Partition, ToolArgs, ToolError};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which partitions the space mode looks at.
 #[derive(clap::Args, Debug)]
@@ -67,15 +69,17 @@ impl SpaceConfig {
         })
     }
 
-    /// Runs `vos partinfo` on each server.
+    /// Runs `vos partinfo` on each server, all within `limit`.
     pub fn fetch(&self, limit: Duration) -> Facts {
+        let deadline = Instant::now() + limit;
         self.hosts
             .iter()
             .map(|h| {
                 let mut args = vec!["partinfo".to_string(), h.clone()];
                 args.extend(self.partition.clone());
                 args.extend(self.tool.flags());
-                let parts = tools::run_tool("vos", &args, limit).map(|t| tools::parse_partinfo(&t));
+                let parts = tools::run_tool_until("vos", &args, deadline)
+                    .map(|t| tools::parse_partinfo(&t));
                 (h.clone(), parts)
             })
             .collect()
@@ -92,7 +96,9 @@ pub fn evaluate(
     for (host, parts) in facts {
         match parts {
             Err(ToolError::Missing(m)) => return CheckResult::unknown(m.clone()),
-            Err(ToolError::Failed(m)) => r.push_sub(State::Critical, format!("{host}: {m}")),
+            Err(ToolError::Failed(m) | ToolError::TimedOut(m)) => {
+                r.push_sub(State::Critical, format!("{host}: {m}"))
+            }
             Ok(ps) if ps.is_empty() => r.push_sub(State::Critical, format!("{host}: no partition")),
             Ok(ps) => {
                 for p in ps {
@@ -119,13 +125,23 @@ pub fn evaluate(
             }
         }
     }
-    conclude(
+    let r = conclude(
         r,
         format!(
             "{count} partition{} below the levels",
             if count == 1 { "" } else { "s" }
         ),
-    )
+    );
+    // no server answered before the time ran out: the state is the one -t names
+    if !facts.is_empty()
+        && facts
+            .iter()
+            .all(|(_, p)| p.as_ref().is_err_and(ToolError::is_timeout))
+    {
+        as_timed_out(r)
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +171,34 @@ mod tests {
             )),
         )];
         assert_eq!(evaluate(&failed, &t).state(), State::Critical);
+    }
+
+    #[test]
+    fn hung_vos_everywhere_is_a_timeout() {
+        let t = percent_levels(90.0, 95.0).unwrap();
+        let hung = |h: &str| {
+            (
+                h.to_string(),
+                Err(ToolError::TimedOut("vos did not finish within 1.8s".into())),
+            )
+        };
+        let r = evaluate(&[hung("fs1"), hung("fs2")], &t);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("AFS", &r),
+            "AFS CRITICAL - fs1: vos did not finish within 1.8s; fs2: vos did not finish within 1.8s\nfs1: vos did not finish within 1.8s\nfs2: vos did not finish within 1.8s\n"
+        );
+        let ok = (
+            "fs3".to_string(),
+            Ok(vec![Partition {
+                name: "/vicepa".into(),
+                free_kb: 50,
+                total_kb: 100,
+            }]),
+        );
+        let r = evaluate(&[hung("fs1"), ok], &t);
+        assert!(!r.timed_out);
+        assert_eq!(r.summary, "fs1: vos did not finish within 1.8s");
+        assert_eq!(r.state(), State::Critical);
     }
 }

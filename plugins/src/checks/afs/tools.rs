@@ -3,7 +3,7 @@
 
 use crate::host::subprocess;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How vos and bos are run.
 #[derive(clap::Args, Debug, Clone)]
@@ -198,8 +198,18 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
 pub enum ToolError {
     /// The program is not installed (UNKNOWN: the check cannot be made here).
     Missing(String),
-    /// It ran and failed, or hung (the server side is in trouble).
+    /// It ran and failed (the server side is in trouble).
     Failed(String),
+    /// It was still running when its time ran out, and was killed (the server side does
+    /// not answer); or it was not run for lack of time.
+    TimedOut(String),
+}
+
+impl ToolError {
+    /// True when the time ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ToolError::TimedOut(_))
+    }
 }
 
 /// Runs an OpenAFS client tool (from the Debian package openafs-client) and returns its
@@ -213,10 +223,37 @@ pub fn run_tool(program: &str, args: &[String], limit: Duration) -> Result<Strin
     run_limited(program, args, limit)
 }
 
+/// [`run_tool`] within what is left until `deadline` (the calls of one run share it).
+pub fn run_tool_until(
+    program: &str,
+    args: &[String],
+    deadline: Instant,
+) -> Result<String, ToolError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(ToolError::TimedOut(format!(
+            "{program} not run: the time limit (-t) ran out first"
+        )));
+    }
+    run_tool(program, args, left)
+}
+
 /// Runs a program with no stdin through the shared runner, killing it if it is not done
 /// within `limit`; its stdout, or the first line it complained with.
 fn run_limited(program: &str, args: &[String], limit: Duration) -> Result<String, ToolError> {
-    let out = subprocess::run(program, args, limit).map_err(ToolError::Failed)?;
+    let start = Instant::now();
+    let out = subprocess::run(program, args, limit).map_err(|e| {
+        // the runner fails at once when it cannot start the program; an error after
+        // the whole limit is the program killed for taking too long
+        if start.elapsed() >= limit {
+            ToolError::TimedOut(format!(
+                "{program} did not finish within {:.1}s",
+                limit.as_secs_f64()
+            ))
+        } else {
+            ToolError::Failed(e)
+        }
+    })?;
     if !out.success {
         let name = Path::new(program)
             .file_name()
@@ -316,7 +353,7 @@ mod tests {
         );
         assert_eq!(
             sh("sleep 5", Duration::from_millis(100)),
-            Err(ToolError::Failed(
+            Err(ToolError::TimedOut(
                 "/bin/sh did not finish within 0.1s".into()
             ))
         );

@@ -2,8 +2,8 @@
 //! natively: one sync site that every answering server names, recovered, and one
 //! database version.
 
-use super::common::{conclude, targets};
-use super::probe::{probe_all, Probe};
+use super::common::{as_timed_out, conclude, targets};
+use super::probe::{all_timed_out, probe_all, Probe};
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, UsageError};
 use crate::proto::ubik::{self, UbikDebug};
 use std::time::Duration;
@@ -70,7 +70,12 @@ pub fn evaluate(facts: &[Probe<UbikDebug>]) -> CheckResult {
             let mut r = conclude(r, String::new());
             r.summary = format!("no sync site, no quorum ({up} of {total} servers answering)");
             push_ubik_lines(&mut r, facts, None);
-            return r;
+            // nothing answered before the time ran out: the state is the one -t names
+            return if all_timed_out(facts) {
+                as_timed_out(r)
+            } else {
+                r
+            };
         }
         [one] => *one,
         many => {
@@ -168,6 +173,7 @@ fn ubik_line(p: &Probe<UbikDebug>, sync: Option<(&Probe<UbikDebug>, &UbikDebug)>
 mod tests {
     use super::*;
     use crate::checks::afs::probe::fake as probe;
+    use crate::proto::rx::RxError;
     use std::net::Ipv4Addr;
     use ubik::DbVersion;
 
@@ -236,15 +242,15 @@ mod tests {
         );
 
         let mut one_down = healthy.clone();
-        one_down[1] = probe("10.77.0.2", 7003, Err("no answer within 1.0s".into()));
+        one_down[1] = probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0)));
         let r = evaluate(&one_down);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.summary, "10.77.0.2:7003: no answer within 1.0s");
 
         let lost = vec![
             probe("10.77.0.1", 7003, ok(ubik_state([0; 4], false, 3, 0))),
-            probe("10.77.0.2", 7003, Err("no answer within 1.0s".into())),
-            probe("10.77.0.3", 7003, Err("no answer within 1.0s".into())),
+            probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0))),
+            probe("10.77.0.3", 7003, Err(RxError::NoAnswer(1.0))),
         ];
         let r = evaluate(&lost);
         assert_eq!(r.state(), State::Critical);
@@ -256,6 +262,16 @@ mod tests {
             r.details[0].text,
             "10.77.0.1:7003 no sync site, database version 1795548706.3"
         );
+
+        // nobody answered before the time ran out: the state is the one -t names
+        let silent = vec![
+            probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0))),
+            probe("10.77.0.3", 7003, Err(RxError::NoAnswer(1.0))),
+        ];
+        let r = evaluate(&silent);
+        assert!(r.timed_out);
+        assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
+        assert!(!evaluate(&lost).timed_out);
 
         let two = vec![
             probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x1f))),

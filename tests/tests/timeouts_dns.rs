@@ -1,0 +1,249 @@
+//! `-t N:STATE` in check_dns, check_dns_serial, check_krb5 and check_afs: against a
+//! server that never answers (a UDP socket that reads and never replies; for TCP a
+//! listener that accepts and holds), each check reports its own time running out in the
+//! state `-t` names: `-t 2:UNKNOWN` exits 3 within 2.5 s, `-t 2` exits 2, with the same
+//! line. check_afs's vos and bos modes are tried with a `vos`/`bos` that hangs.
+
+use hcoop_tests::{bin, plugin, Run};
+use std::net::{TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// How long a fake server lives: longer than any run against it.
+const LIFE: Duration = Duration::from_secs(30);
+
+/// A UDP socket on 127.0.0.1 that reads every datagram and never replies; its port.
+fn silent_udp() -> u16 {
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = sock.local_addr().unwrap().port();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut buf = [0u8; 65536];
+        while start.elapsed() < LIFE {
+            let _ = sock.recv_from(&mut buf);
+        }
+    });
+    port
+}
+
+/// A TCP listener on 127.0.0.1 that accepts every connection and holds it open, reading
+/// nothing and writing nothing; its port.
+fn holding_tcp() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let start = Instant::now();
+        let mut held = Vec::new();
+        while start.elapsed() < LIFE {
+            match l.accept() {
+                Ok((s, _)) => held.push(s),
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    port
+}
+
+/// Runs `name` with `args` and `-t 2:UNKNOWN`, then with `-t 2`: the first exits 3
+/// within 2.5 s printing `LABEL UNKNOWN - rest`, the second exits 2 printing `LABEL
+/// CRITICAL - rest`.
+fn assert_timeout_states(label: &str, rest: &str, run: impl Fn(&str) -> Run) {
+    let start = Instant::now();
+    let r = run("2:UNKNOWN");
+    let took = start.elapsed();
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    assert_eq!(r.stdout, format!("{label} UNKNOWN - {rest}"));
+    let start = Instant::now();
+    let r = run("2");
+    let took = start.elapsed();
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    assert_eq!(r.stdout, format!("{label} CRITICAL - {rest}"));
+}
+
+/// The same, for a first line whose perfdata holds a time that varies: the line up to
+/// ` | ` and the lines after it are compared.
+fn assert_timeout_states_timed(label: &str, head: &str, tail: &str, run: impl Fn(&str) -> Run) {
+    let cut = |r: &Run| -> (String, String) {
+        let first = r.first_line().split(" | ").next().unwrap_or("").to_string();
+        let rest: Vec<&str> = r.stdout.lines().skip(1).collect();
+        (first, rest.join("\n"))
+    };
+    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+        let start = Instant::now();
+        let r = run(t);
+        let took = start.elapsed();
+        assert_eq!(r.code, code, "-t {t}: {r:?}");
+        assert!(took < Duration::from_millis(2500), "-t {t} took {took:?}");
+        assert_eq!(
+            cut(&r),
+            (format!("{label} {state} - {head}"), tail.to_string()),
+            "-t {t}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn check_dns_udp_and_tcp() {
+    let port = silent_udp();
+    let p = port.to_string();
+    assert_timeout_states(
+        "DNS",
+        &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
+        |t| {
+            plugin(
+                "check_dns",
+                &[
+                    "-H",
+                    "www.example.test",
+                    "-s",
+                    "127.0.0.1",
+                    "-p",
+                    &p,
+                    "-t",
+                    t,
+                ],
+            )
+        },
+    );
+    let port = holding_tcp();
+    let p = port.to_string();
+    assert_timeout_states(
+        "DNS",
+        &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
+        |t| {
+            plugin(
+                "check_dns",
+                &[
+                    "-H",
+                    "www.example.test",
+                    "-s",
+                    "127.0.0.1",
+                    "-p",
+                    &p,
+                    "--tcp",
+                    "-t",
+                    t,
+                ],
+            )
+        },
+    );
+}
+
+#[test]
+fn check_dns_serial_udp_and_tcp() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().to_str().unwrap();
+    for tcp in [false, true] {
+        let port = if tcp { holding_tcp() } else { silent_udp() };
+        let p = port.to_string();
+        assert_timeout_states_timed(
+            "DNS_SERIAL",
+            "1 zone without an answer from the master: a.test (of 1 zone on 1 server)",
+            &format!("a.test: master 127.0.0.1:{port}: no answer within 1.8s"),
+            |t| {
+                let mut args = vec![
+                    "-m",
+                    "127.0.0.1",
+                    "-p",
+                    &p,
+                    "--state-dir",
+                    dir,
+                    "a.test",
+                    "-t",
+                    t,
+                ];
+                if tcp {
+                    args.push("--tcp");
+                }
+                plugin("check_dns_serial", &args)
+            },
+        );
+    }
+}
+
+#[test]
+fn check_krb5_udp_and_tcp() {
+    for (transport, port) in [("udp", silent_udp()), ("tcp", holding_tcp())] {
+        let kdc = format!("127.0.0.1:{port}");
+        let line = format!("{kdc} {transport}: no answer within 1.8s");
+        assert_timeout_states("KRB5", &format!("{line}\n{line}\n"), |t| {
+            plugin(
+                "check_krb5",
+                &[
+                    "-H",
+                    &kdc,
+                    "-r",
+                    "HCOOP.TEST",
+                    "--transport",
+                    transport,
+                    "-t",
+                    t,
+                ],
+            )
+        });
+    }
+}
+
+#[test]
+fn check_afs_rx_modes() {
+    let port = silent_udp();
+    let p = port.to_string();
+    let line = format!("127.0.0.1:{port}: no answer within 1.8s");
+    for mode in ["rx", "rxstats"] {
+        assert_timeout_states("AFS", &format!("{line}\n{line}\n"), |t| {
+            plugin("check_afs", &[mode, "-H", "127.0.0.1", "-p", &p, "-t", t])
+        });
+    }
+    assert_timeout_states(
+        "AFS",
+        &format!(
+            "no sync site, no quorum (0 of 1 servers answering) | servers_answering=0;;;0;1\n{line}\n"
+        ),
+        |t| plugin("check_afs", &["ubik", "-H", "127.0.0.1", "-p", &p, "-t", t]),
+    );
+}
+
+/// Runs check_afs with a `PATH` that starts with `dir`.
+fn afs_with_path(dir: &Path, args: &[&str]) -> Run {
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    Command::new(bin("check_afs"))
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .expect("run check_afs")
+        .into()
+}
+
+#[test]
+fn check_afs_tool_modes_with_a_hung_tool() {
+    let dir = tempfile::tempdir().unwrap();
+    for tool in ["vos", "bos"] {
+        let p = dir.path().join(tool);
+        std::fs::write(&p, "#!/bin/sh\nexec sleep 10\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let d = dir.path();
+    assert_timeout_states("AFS", "vos did not finish within 1.8s\n", |t| {
+        afs_with_path(d, &["quota", "--volume", "user.alice", "-t", t])
+    });
+    let line = "fs1: vos did not finish within 1.8s";
+    assert_timeout_states("AFS", &format!("{line}\n{line}\n"), |t| {
+        afs_with_path(d, &["space", "-H", "fs1", "-t", t])
+    });
+    let line = "fs1: bos did not finish within 1.8s";
+    assert_timeout_states("AFS", &format!("{line}\n{line}\n"), |t| {
+        afs_with_path(d, &["bos", "-H", "fs1", "-t", t])
+    });
+}
