@@ -221,16 +221,18 @@ pub fn is_exim_id(s: &str) -> bool {
 
 /// Exim's queue age: `25m`, `3h`, `4d` (minutes up to 90, then hours up to 72, then days).
 fn exim_age(text: &str) -> Option<u64> {
-    let (n, unit) = text.split_at(text.len().checked_sub(1)?);
-    let n: u64 = n.parse().ok()?;
-    Some(match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "w" => n * 604_800,
+    // the unit is one ASCII letter: cut before it by characters, never inside one
+    let unit = text.chars().last()?;
+    let n: u64 = text.strip_suffix(unit)?.parse().ok()?;
+    let factor = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
         _ => return None,
-    })
+    };
+    n.checked_mul(factor)
 }
 
 /// Parses `exim -bp` output: a header line per message (`age size id <sender>`,
@@ -396,6 +398,31 @@ pub fn evaluate(facts: &QueueFacts, check: &MailqCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Queue lines are the MTA's text: a multibyte age or a huge number is not an age,
+    /// and neither panics.
+    #[test]
+    fn exim_ages_of_any_text() {
+        assert_eq!(exim_age("25m"), Some(1500));
+        assert_eq!(exim_age("3h"), Some(10_800));
+        assert_eq!(exim_age("2w"), Some(1_209_600));
+        for bad in [
+            "",
+            "m",
+            "25",
+            "25é",
+            "é",
+            "2５m",
+            "99999999999999999w",
+            "-1m",
+            "1.5h",
+        ] {
+            assert_eq!(exim_age(bad), None, "{bad:?}");
+        }
+        let e = parse_exim_bp("25é 1.2K 1RxAbC-000123-Ab <a@example.org>\n").unwrap_err();
+        assert!(e.starts_with("unexpected line in exim -bp output"), "{e}");
+        assert!(parse_exim_bp("18446744073709551615w 1.2K 1RxAbC-000124-Ab <a@b>\n").is_err());
+    }
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
 
