@@ -207,6 +207,13 @@ fn bad_input_is_one_unknown_line() {
         (&["--bogus"], "--bogus"),
         (&["-t", "0"], "timeout"),
         (&["-k", "-u", "GB"], "--units"),
+        // percentages lie within 0..=100 (200% was taken and alerted on every file system)
+        (&["-w", "200%"], "a percentage must be from 0 to 100"),
+        (&["-c", "101%"], "a percentage must be from 0 to 100"),
+        (&["--warning=@-5:10%"], "a percentage must be from 0 to 100"),
+        (&["-W", "200%"], "a percentage must be from 0 to 100"),
+        (&["-K", "150"], "a percentage must be from 0 to 100"),
+        (&["-w", "é%"], "DISK UNKNOWN - "),
     ];
     for (args, needle) in cases {
         let r = plugin("check_disk", args);

@@ -123,10 +123,19 @@ fn bad_input_is_one_line_and_exit_3() {
         ),
         (&["-f", "/x", "-c", "9:1"][..], "invalid range '9:1'"),
         (&["-f", "/x/[z"][..], "bad glob '/x/[z'"),
+        (&["-f", "/x", "-W", "é"][..], "'é'"),
+        (&["-f", "/x", "-C", "5é"][..], "'5é'"),
+        (&["-W", "é"][..], "FILE_AGE UNKNOWN - "),
         (&[][..], "no file to check: give -f PATH"),
     ] {
         let r = plugin("check_file_age", argv);
         assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);
+        // a panic is also one UNKNOWN line: make sure this is not one
+        assert!(
+            !r.stdout.contains("internal error"),
+            "{argv:?}: {}",
+            r.stdout
+        );
         assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
         assert!(r.stdout.starts_with("FILE_AGE UNKNOWN - "), "{}", r.stdout);
         assert!(r.stdout.contains(needle), "{argv:?}: {}", r.stdout);

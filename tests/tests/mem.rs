@@ -209,11 +209,25 @@ fn bad_input_is_one_unknown_line() {
         ),
         (&["--pressure-critical", "1:0"], "start is greater than end"),
         (&["--cgroup", ""], "--cgroup"),
+        (&["-w", "é"], "'é'"),
+        (&["-w", "200%"], "a percentage must be from 0 to 100"),
+        (
+            &["--pressure-critical", "101"],
+            "a percentage must be from 0 to 100",
+        ),
+        (&["-c", "10é%"], "'10é%'"),
+        (&["--swap-warning", "１G"], "'１G'"),
         (&["--bogus"], "--bogus"),
     ];
     for (args, needle) in cases {
         let r = plugin("check_mem", args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        // a panic is also one UNKNOWN line: make sure this is not one
+        assert!(
+            !r.stdout.contains("internal error"),
+            "{args:?}: {}",
+            r.stdout
+        );
         assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
         assert!(
             r.stdout.starts_with("MEM UNKNOWN - ") && r.stdout.contains(needle),

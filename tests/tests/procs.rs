@@ -306,12 +306,28 @@ fn bad_input_is_one_line_and_unknown() {
             "--user-rss-warning",
         ),
         (&["--per-user", "-m", "VSZ"], "-m VSZ"),
+        (&["--user-rss-warning", "é"], "--user-rss-warning"),
+        (
+            &["--per-user", "--user-vsz-critical", "１G"],
+            "--user-vsz-critical",
+        ),
+        (&["--per-user", "--nproc-warning", "é%"], "--nproc-warning"),
+        (
+            &["--per-user", "--nproc-critical", "200"],
+            "a percentage must be from 0 to 100",
+        ),
         (&["--bogus"], "--bogus"),
         (&["-t", "0"], "--timeout"),
     ];
     for (args, needle) in cases {
         let r = plugin("check_procs", args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        // a panic is also one UNKNOWN line: make sure this is not one
+        assert!(
+            !r.stdout.contains("internal error"),
+            "{args:?}: {}",
+            r.stdout
+        );
         assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
         assert!(
             r.stdout.starts_with("PROCS UNKNOWN - ") && r.stdout.contains(needle),

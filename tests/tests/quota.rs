@@ -130,6 +130,8 @@ fn bad_input_is_one_line_and_exit_3() {
         (&["-p", "home"][..], "'home' is not an absolute mount point"),
         (&["-w", "5:1"][..], "invalid range '5:1'"),
         (&["--method", "magic"][..], "invalid value 'magic'"),
+        (&["-c", "200"][..], "a percentage must be from 0 to 100"),
+        (&["-w", "é"][..], "QUOTA UNKNOWN - "),
     ] {
         let r = plugin("check_quota", argv);
         assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);

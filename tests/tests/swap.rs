@@ -194,11 +194,20 @@ fn bad_input_is_one_unknown_line() {
             "warning level must be at least",
         ),
         (&["-n", "maybe"], "'maybe'"),
+        // multibyte text (a full-width "10") is refused, never sliced inside a character
+        (&["-w", "１０"], "'１０'"),
+        (&["-c", "5é%"], "'5é%'"),
         (&["--bogus"], "--bogus"),
     ];
     for (args, needle) in cases {
         let r = plugin("check_swap", args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        // a panic is also one UNKNOWN line: make sure this is not one
+        assert!(
+            !r.stdout.contains("internal error"),
+            "{args:?}: {}",
+            r.stdout
+        );
         assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
         assert!(
             r.stdout.starts_with("SWAP UNKNOWN - ") && r.stdout.contains(needle),

@@ -28,7 +28,8 @@
 use crate::host::mounts::{fs_stats, read_mounts, FsStats, Mount};
 use crate::plugin::units::{human_bytes, unit_factor};
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_level, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds, Unit,
+    Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::ffi::CString;
@@ -148,16 +149,29 @@ pub enum SpaceLevel {
     Units(Range),
 }
 
-/// Reads a monitoring-plugins level: a bare `N` means the range `@N` (alert from 0 to N
-/// inclusive); a text starting with `@` is taken as it is.
-fn free_range(text: &str) -> Result<Range, String> {
+/// Reads a monitoring-plugins level with the contract's checked parser: a bare `N`
+/// means the range `@N` (alert from 0 to N inclusive); a text starting with `@` is taken
+/// as it is. A [`Unit::Percent`] level must lie within 0..=100.
+fn free_level(text: &str, unit: Unit) -> Result<Level, String> {
     let t = text.trim();
     let with_at = if t.starts_with('@') {
         t.to_string()
     } else {
         format!("@{t}")
     };
-    with_at.parse::<Range>().map_err(|e| e.to_string())
+    // the range's own error first (`invalid range '@x'`), as it always read
+    with_at.parse::<Range>().map_err(|e| e.to_string())?;
+    if unit == Unit::Percent {
+        // the bounds, echoing the level as it was written (`'200%'`)
+        let plain = t.strip_prefix('@').unwrap_or(t);
+        parse_level(&format!("{plain}%"), &[unit])?;
+    }
+    parse_level(&with_at, &[unit])
+}
+
+/// [`free_level`] of a count of units, as a range.
+fn free_range(text: &str) -> Result<Range, String> {
+    free_level(text, Unit::Count).map(|l| l.range)
 }
 
 impl FromStr for SpaceLevel {
@@ -165,7 +179,7 @@ impl FromStr for SpaceLevel {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().strip_suffix('%') {
-            Some(p) => free_range(p).map(SpaceLevel::Percent),
+            Some(p) => free_level(p, Unit::Percent).map(|l| SpaceLevel::Percent(l.range)),
             None => free_range(s).map(SpaceLevel::Units),
         }
     }
@@ -180,7 +194,7 @@ impl FromStr for InodeLevel {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        free_range(t.strip_suffix('%').unwrap_or(t)).map(InodeLevel)
+        free_level(t.strip_suffix('%').unwrap_or(t), Unit::Percent).map(|l| InodeLevel(l.range))
     }
 }
 
@@ -1413,5 +1427,29 @@ mod tests {
             "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first"
         );
         assert!(err(&["-k", "-u", "GB"]).contains("cannot be used with"));
+    }
+
+    /// A percentage over 100 or below 0 is refused, in every percent level.
+    #[test]
+    fn percentages_outside_0_to_100_are_usage_errors() {
+        let err = |argv: &[&str]| check(argv).unwrap_err().0;
+        for argv in [
+            &["-w", "200%"][..],
+            &["-c", "101%"],
+            &["-w", "@-5:10%"],
+            &["-c", "@50:150%"],
+            &["-W", "200"],
+            &["-K", "101%"],
+            &["-W", "~:120%"],
+        ] {
+            let e = err(argv);
+            assert!(
+                e.contains("a percentage must be from 0 to 100"),
+                "{argv:?}: {e}"
+            );
+            assert!(!e.contains('\n'), "{argv:?}: {e}");
+        }
+        // the ends themselves are fine, and units are no percentage
+        assert!(check(&["-w", "100%", "-c", "0%", "-W", "@0:100", "-w", "200"]).is_ok());
     }
 }

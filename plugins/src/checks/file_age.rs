@@ -4,7 +4,8 @@
 
 use crate::plugin::units::parse_size;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit, Uom,
+    UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ pub enum Select {
     Oldest,
     /// Every file, each named when it is out of bounds.
     Every,
+}
+
+/// An age range in seconds (`240`, `30m`, `@1h:2h`).
+fn parse_seconds(text: &str) -> Result<Range, String> {
+    parse_level(text, &[Unit::Seconds]).map(|l| l.range)
 }
 
 /// Command line of check_file_age.
@@ -36,12 +42,13 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub files: Vec<String>,
 
-    /// Warning age range in seconds (default 240)
+    /// Warning age range in seconds (default 240; 30m, 2h and 1d work too)
     #[arg(
         short = 'w',
         long = "warning-age",
         value_name = "SECONDS",
         default_value = "240",
+        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
     pub warning_age: Range,
@@ -52,6 +59,7 @@ pub struct Args {
         long = "critical-age",
         value_name = "SECONDS",
         default_value = "600",
+        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
     pub critical_age: Range,
@@ -419,5 +427,21 @@ mod tests {
             .0
             .starts_with("bad glob '/x/[a'"));
         assert!(check(&[]).is_err());
+        for bad in ["é", "5é", "１０", "10 fortnights", "10%"] {
+            let e = check(&["-f", "/x", "-c", bad]).unwrap_err().0;
+            assert!(
+                !e.contains('\n') && e.contains("critical-age"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn ages_take_time_units() {
+        let c = check(&["-f", "/x", "-w", "30m", "-c", "@1:24h"]).unwrap();
+        assert_eq!(c.age.warning, Some("1800".parse().unwrap()));
+        assert_eq!(c.age.critical, Some("@3600:86400".parse().unwrap()));
+        let c = check(&["-f", "/x"]).unwrap();
+        assert_eq!(c.age.warning, Some("240".parse().unwrap()));
     }
 }

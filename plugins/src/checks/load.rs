@@ -3,7 +3,8 @@
 
 use crate::host::processes::{snapshot, ProcessInfo, UserNames};
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
+    UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -20,11 +21,16 @@ impl FromStr for LoadLevels {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parts: Vec<&str> = s.split(',').collect();
         if parts.len() > 3 {
-            return Err(format!("'{s}': at most three values (1, 5 and 15 minutes)"));
+            return Err(format!(
+                "'{}': at most three values (1, 5 and 15 minutes)",
+                shown(s)
+            ));
         }
         let mut ranges = Vec::with_capacity(3);
         for p in &parts {
-            ranges.push(p.parse::<Range>().map_err(|e| e.to_string())?);
+            // the range's own error first (`invalid range 'x'`), as it always read
+            p.parse::<Range>().map_err(|e| e.to_string())?;
+            ranges.push(parse_level(p, &[Unit::Count])?.range);
         }
         while ranges.len() < 3 {
             ranges.push(*ranges.last().expect("split yields one part"));
@@ -377,6 +383,10 @@ mod tests {
         assert!(check(&["--bogus"]).is_err());
         // negative numbers are values, not options
         assert!(check(&["-w", "-5:-1"]).is_ok());
+        for bad in ["é", "1,é", "１", "5%", "1,2,3,4"] {
+            let e = check(&["-w", bad]).unwrap_err().0;
+            assert!(!e.contains('\n'), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -9,12 +9,24 @@ use crate::host::memory::{
     read_cgroup_memory, read_meminfo, read_memory_pressure, CgroupMemory, Meminfo,
 };
 use crate::plugin::range::format_number;
-use crate::plugin::units::{human_bytes, Level};
+use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_level, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds, Unit,
+    Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
+
+/// An amount: a size (`3G`, a bare number of bytes) or a percentage of the total, with
+/// the Nagios range forms (`@1G:2G`, `80:%`); a percentage lies within 0..=100.
+fn parse_amount(text: &str) -> Result<Level, String> {
+    parse_level(text, &[Unit::Bytes, Unit::Percent])
+}
+
+/// A range over percent (`10`, `10%`, `@5:20`), from 0 to 100.
+fn parse_percent(text: &str) -> Result<Range, String> {
+    parse_level(text, &[Unit::Percent]).map(|l| l.range)
+}
 
 /// Command line of check_mem.
 #[derive(Parser, Debug)]
@@ -28,19 +40,19 @@ pub struct Args {
     pub common: CommonArgs,
 
     /// Warning level for used memory (e.g. 80% or 3G)
-    #[arg(short = 'w', long = "warning", value_name = "AMOUNT")]
+    #[arg(short = 'w', long = "warning", value_name = "AMOUNT", value_parser = parse_amount)]
     pub warning: Option<Level>,
 
     /// Critical level for used memory (e.g. 90% or 3.5G)
-    #[arg(short = 'c', long = "critical", value_name = "AMOUNT")]
+    #[arg(short = 'c', long = "critical", value_name = "AMOUNT", value_parser = parse_amount)]
     pub critical: Option<Level>,
 
     /// Warning level for used swap (percent of the swap total, or an amount)
-    #[arg(long = "swap-warning", value_name = "AMOUNT")]
+    #[arg(long = "swap-warning", value_name = "AMOUNT", value_parser = parse_amount)]
     pub swap_warning: Option<Level>,
 
     /// Critical level for used swap (percent of the swap total, or an amount)
-    #[arg(long = "swap-critical", value_name = "AMOUNT")]
+    #[arg(long = "swap-critical", value_name = "AMOUNT", value_parser = parse_amount)]
     pub swap_critical: Option<Level>,
 
     /// Also check this cgroup v2 (absolute, or relative to /sys/fs/cgroup): memory.current
@@ -50,11 +62,11 @@ pub struct Args {
 
     /// Warning level for the cgroup's memory.current (percent of memory.max, or of
     /// MemTotal when unlimited; or an amount)
-    #[arg(long = "cgroup-warning", value_name = "AMOUNT")]
+    #[arg(long = "cgroup-warning", value_name = "AMOUNT", value_parser = parse_amount)]
     pub cgroup_warning: Option<Level>,
 
     /// Critical level for the cgroup's memory.current
-    #[arg(long = "cgroup-critical", value_name = "AMOUNT")]
+    #[arg(long = "cgroup-critical", value_name = "AMOUNT", value_parser = parse_amount)]
     pub cgroup_critical: Option<Level>,
 
     /// Warning range for the cgroup's OOM kill count (e.g. 0 = any kill warns)
@@ -67,11 +79,11 @@ pub struct Args {
 
     /// Warning range for memory pressure, PSI "some avg10" in percent (from the cgroup's
     /// memory.pressure with --cgroup, else /proc/pressure/memory)
-    #[arg(long = "pressure-warning", value_name = "RANGE")]
+    #[arg(long = "pressure-warning", value_name = "RANGE", value_parser = parse_percent)]
     pub pressure_warning: Option<Range>,
 
     /// Critical range for memory pressure, PSI "some avg10" in percent
-    #[arg(long = "pressure-critical", value_name = "RANGE")]
+    #[arg(long = "pressure-critical", value_name = "RANGE", value_parser = parse_percent)]
     pub pressure_critical: Option<Range>,
 }
 
@@ -194,9 +206,9 @@ fn whole_bytes(r: Range) -> Range {
 /// are scaled to whole bytes, so the state and the perfdata use the same numbers).
 pub fn byte_thresholds(levels: &[Option<Level>; 2], total: u64) -> Thresholds {
     let bytes = |l: &Option<Level>| {
-        l.map(|l| match l {
-            Level::Percent(r) => whole_bytes(r.scaled(total as f64 / 100.0)),
-            Level::Bytes(r) => r,
+        l.map(|l| match l.unit {
+            Unit::Percent => whole_bytes(l.absolute(total as f64)),
+            _ => l.range,
         })
     };
     Thresholds::new(bytes(&levels[0]), bytes(&levels[1]))
@@ -465,8 +477,8 @@ mod tests {
     fn percent_levels_become_whole_bytes() {
         let t = byte_thresholds(
             &[
-                Some("80%".parse().unwrap()),
-                Some("@10:20.5%".parse().unwrap()),
+                Some(parse_amount("80%").unwrap()),
+                Some(parse_amount("@10:20.5%").unwrap()),
             ],
             1001,
         );
@@ -573,6 +585,24 @@ mod tests {
             .unwrap_err()
             .0
             .contains("start is greater than end"));
+        for argv in [
+            &["-w", "200%"][..],
+            &["-c", "@-1:50%"],
+            &["--swap-warning", "101%"],
+            &["--cgroup", "x", "--cgroup-critical", "150%"],
+            &["--pressure-warning", "101"],
+            &["--pressure-critical", "200%"],
+        ] {
+            let e = check(argv).unwrap_err().0;
+            assert!(
+                e.contains("a percentage must be from 0 to 100"),
+                "{argv:?}: {e}"
+            );
+        }
+        assert!(check(&["-w", "80%%"])
+            .unwrap_err()
+            .0
+            .contains("is not a unit"));
         assert!(check(&["--pressure-warning", "lots"])
             .unwrap_err()
             .0

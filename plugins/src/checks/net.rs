@@ -7,7 +7,8 @@
 
 use crate::host::statefile;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
+    Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::collections::BTreeMap;
@@ -25,14 +26,15 @@ pub enum RateLevel {
 impl FromStr for RateLevel {
     type Err = String;
 
+    /// The percent and the number go through the contract's checked parser (a percent
+    /// from 0 to 100); the bit-rate suffix is this check's own (powers of 1000).
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let t = text.trim();
-        let range = |s: &str| s.parse::<Range>().map_err(|e| e.to_string());
-        if let Some(p) = t.strip_suffix('%') {
-            return Ok(RateLevel::Percent(range(p)?));
+        if t.ends_with('%') {
+            return parse_level(t, &[Unit::Percent]).map(|l| RateLevel::Percent(l.range));
         }
-        let (num, factor) = match t.char_indices().last() {
-            Some((i, c)) if c.is_ascii_alphabetic() => {
+        let (num, factor) = match t.chars().last() {
+            Some(c) if c.is_ascii_alphabetic() => {
                 let f = match c.to_ascii_lowercase() {
                     'k' => 1e3,
                     'm' => 1e6,
@@ -40,15 +42,18 @@ impl FromStr for RateLevel {
                     't' => 1e12,
                     _ => {
                         return Err(format!(
-                            "'{text}': unknown rate unit '{c}' (use k, M, G, T bits/s or %)"
+                            "'{}': unknown rate unit '{c}' (use k, M, G, T bits/s or %)",
+                            shown(text)
                         ))
                     }
                 };
-                (&t[..i], f)
+                // an ASCII letter: cut before it, at a character boundary
+                (t.strip_suffix(c).unwrap_or(t), f)
             }
             _ => (t, 1.0),
         };
-        Ok(RateLevel::Bits(range(num)?.scaled(factor)))
+        let l = parse_level(num, &[Unit::Count])?;
+        Ok(RateLevel::Bits(l.range.scaled(factor)))
     }
 }
 
@@ -459,6 +464,19 @@ mod tests {
         );
         assert!("5x".parse::<RateLevel>().is_err());
         assert!("9:1k".parse::<RateLevel>().is_err());
+        // percent of the link speed: 0 to 100; any text is an error, never a panic
+        for bad in ["101%", "@-1:50%", "80%%", "é", "5é", "１k", "é%", "10é%"] {
+            let e = bad.parse::<RateLevel>().unwrap_err();
+            assert!(!e.contains('\n'), "{bad}: {e}");
+        }
+        assert!("200%"
+            .parse::<RateLevel>()
+            .unwrap_err()
+            .contains("a percentage must be from 0 to 100"));
+        assert_eq!(
+            "@1:2k".parse::<RateLevel>().unwrap(),
+            RateLevel::Bits("@1000:2000".parse().unwrap())
+        );
     }
 
     #[test]

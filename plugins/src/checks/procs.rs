@@ -20,7 +20,7 @@ pub use per_user::PerUser;
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
 use crate::plugin::{Check, CheckResult, CommonArgs, Range, Thresholds, UsageError, Work};
 use clap::Parser;
-use per_user::{parse_percent_range, parse_size_range};
+use per_user::{parse_percent_range, parse_seconds_range, parse_size_range};
 use regex::Regex;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -205,6 +205,7 @@ pub struct Args {
     #[arg(
         long = "cputime-warning",
         value_name = "SECONDS",
+        value_parser = parse_seconds_range,
         help_heading = "Per-user mode"
     )]
     pub cputime_warning: Option<Range>,
@@ -213,6 +214,7 @@ pub struct Args {
     #[arg(
         long = "cputime-critical",
         value_name = "SECONDS",
+        value_parser = parse_seconds_range,
         help_heading = "Per-user mode"
     )]
     pub cputime_critical: Option<Range>,
@@ -871,6 +873,14 @@ mod tests {
         );
         assert!(err(&["--per-user", "--user-rss-warning", "80%"]).contains("not a percentage"));
         assert!(err(&["--per-user", "--user-vsz-critical", "2Q"]).contains("unknown unit"));
+        // percent of the nproc limit: 0 to 100
+        for bad in ["200", "101%", "@-5:50", "80%%"] {
+            let e = err(&["--per-user", "--nproc-warning", bad]);
+            assert!(e.starts_with("invalid value"), "{bad}: {e}");
+        }
+        assert!(err(&["--per-user", "--nproc-critical", "101"])
+            .contains("a percentage must be from 0 to 100"));
+        assert!(err(&["--per-user", "--cputime-warning", "1 fortnight"]).contains("unknown unit"));
     }
 
     /// Users are looked up when the check runs, not while its options are validated;

@@ -9,7 +9,8 @@ use crate::host::processes::UserNames;
 use crate::host::quota::{group_name, parse_repquota, quotactl_read, Kind, Usage};
 use crate::host::subprocess;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
+    UsageError, Work,
 };
 use clap::Parser;
 use std::time::Duration;
@@ -29,6 +30,11 @@ pub enum Kinds {
     User,
     Group,
     Both,
+}
+
+/// A range over percent of the hard limit (`90`, `90%`, `@50:80`), from 0 to 100.
+fn parse_percent(text: &str) -> Result<Range, String> {
+    parse_level(text, &[Unit::Percent]).map(|l| l.range)
 }
 
 /// Command line of check_quota.
@@ -55,6 +61,7 @@ pub struct Args {
         short = 'w',
         long = "warning",
         value_name = "PERCENT",
+        value_parser = parse_percent,
         default_value = "90",
         allow_hyphen_values = true
     )]
@@ -65,6 +72,7 @@ pub struct Args {
         short = 'c',
         long = "critical",
         value_name = "PERCENT",
+        value_parser = parse_percent,
         default_value = "99",
         allow_hyphen_values = true
     )]
@@ -518,5 +526,14 @@ members   --     300       0    1000      0      16     0     0      0
             .0
             .contains("start is greater than end"));
         assert!(check(&["--type", "project"]).is_err());
+        for bad in ["101", "200%", "@-5:50", "é"] {
+            assert!(check(&["-c", bad]).is_err(), "{bad}");
+        }
+        assert!(check(&["-w", "101"])
+            .unwrap_err()
+            .0
+            .contains("a percentage must be from 0 to 100"));
+        let c = check(&["-w", "80%", "-c", "@0:100"]).unwrap();
+        assert_eq!(c.percent.warning, Some("80".parse().unwrap()));
     }
 }

@@ -10,9 +10,10 @@
 //! ignores it on Linux) to check each device as well as the total.
 
 use crate::host::memory::{read_meminfo, read_swaps, SwapDevice};
-use crate::plugin::units::{human_bytes, parse_size};
+use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Uom, UsageError, Work,
+    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Unit, Uom,
+    UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -28,16 +29,26 @@ pub enum SwapLevel {
 impl FromStr for SwapLevel {
     type Err = String;
 
+    /// Read by the contract's checked parser (sizes with K, M, G, T; a percentage from 0
+    /// to 100), then held to one number: a whole percent, or bytes.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(p) = s.trim().strip_suffix('%') {
-            return match p.trim().parse::<u8>() {
-                Ok(v) if v <= 100 => Ok(SwapLevel::Percent(v)),
-                _ => Err(format!(
-                    "'{s}': a percentage must be a whole number from 0 to 100"
-                )),
-            };
+        let l = parse_level(s, &[Unit::Bytes, Unit::Percent])?;
+        let r = l.range;
+        let plain = !r.is_inside() && r.start() == Some(0.0);
+        let Some(v) = r.end().filter(|_| plain) else {
+            return Err(format!(
+                "'{}': give one amount of free swap (512M) or percentage (20%), not a range",
+                shown(s)
+            ));
+        };
+        match l.unit {
+            Unit::Percent if v.fract() == 0.0 => Ok(SwapLevel::Percent(v as u8)),
+            Unit::Percent => Err(format!(
+                "'{}': a percentage must be a whole number from 0 to 100",
+                shown(s)
+            )),
+            _ => Ok(SwapLevel::Bytes(v.round() as u64)),
         }
-        parse_size(s).map(SwapLevel::Bytes)
     }
 }
 
@@ -271,7 +282,10 @@ mod tests {
         assert_eq!("20%".parse(), Ok(SwapLevel::Percent(20)));
         assert_eq!("100000000".parse(), Ok(SwapLevel::Bytes(100_000_000)));
         assert_eq!("512M".parse(), Ok(SwapLevel::Bytes(512 << 20)));
-        for bad in ["101%", "5.5%", "-1%", "x", "%", "-5"] {
+        assert_eq!("1.5k".parse(), Ok(SwapLevel::Bytes(1536)));
+        for bad in [
+            "101%", "5.5%", "-1%", "x", "%", "-5", "１０", "é", "10é%", "10%%", "@10%", "5:", "~:5",
+        ] {
             assert!(bad.parse::<SwapLevel>().is_err(), "{bad}");
         }
     }

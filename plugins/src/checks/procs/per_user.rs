@@ -4,27 +4,33 @@
 
 use super::{Args, Filters, Metric, ProcsCheck, ProcsFacts, MAX_LINES};
 use crate::host::processes::{lookup_uid, lookup_user, nproc_soft_limit, ProcessInfo};
-use crate::plugin::units::{human_bytes, Level};
-use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::plugin::units::human_bytes;
+use crate::plugin::{
+    parse_level, shown, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom, UsageError,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// A `-w`/`-c` style range over percent; a trailing `%` is allowed.
+/// A range over percent of the nproc limit (`80`, `80%`, `@50:90`), from 0 to 100.
 pub(super) fn parse_percent_range(text: &str) -> Result<Range, String> {
-    text.trim()
-        .trim_end_matches('%')
-        .parse()
-        .map_err(|e: crate::plugin::range::RangeError| e.to_string())
+    parse_level(text, &[Unit::Percent]).map(|l| l.range)
 }
 
 /// A range over bytes with a unit: `2G`, `512M:`, `@1G:2G`.
 pub(super) fn parse_size_range(text: &str) -> Result<Range, String> {
-    match text.parse::<Level>()? {
-        Level::Bytes(r) => Ok(r),
-        Level::Percent(_) => Err(format!(
-            "'{text}': give a size such as 2G, not a percentage"
+    let l = parse_level(text, &[Unit::Bytes, Unit::Percent])?;
+    match l.unit {
+        Unit::Percent => Err(format!(
+            "'{}': give a size such as 2G, not a percentage",
+            shown(text)
         )),
+        _ => Ok(l.range),
     }
+}
+
+/// A range over seconds: `3600`, `1h`, `30m:`.
+pub(super) fn parse_seconds_range(text: &str) -> Result<Range, String> {
+    parse_level(text, &[Unit::Seconds]).map(|l| l.range)
 }
 
 /// The validated `--per-user` settings.
