@@ -1072,3 +1072,68 @@ fn drop_to_keeps_only_the_capabilities_asked_for() {
     });
     assert_eq!(code, 0);
 }
+
+/// A port that is not an NRPE daemon (a real nginx, plain and over TLS, and a fake that
+/// sends garbage) is CRITICAL with check_nrpe's text, as a refused connection is; -u
+/// makes it UNKNOWN. (Debian's check_nrpe 4.1.0 says UNKNOWN once the connection and the
+/// handshake succeeded, CRITICAL when the handshake fails.)
+#[test]
+fn servers_that_are_not_nrpe_are_critical() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = hcoop_tests::web::start_nginx(dir.path());
+    let (http, https) = (web.http_port.to_string(), web.https_port.to_string());
+    let bad_version = "CHECK_NRPE: Invalid packet version received from server.\n";
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &http, "-n"])),
+        (2, bad_version)
+    );
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &https, "-c", "ok"])),
+        (2, bad_version)
+    );
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &http, "-n", "-u"])),
+        (3, bad_version)
+    );
+    // TLS to a plain HTTP server: the handshake fails
+    let r = client(&["-H", "127.0.0.1", "-p", &http]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1: "),
+        "{}",
+        r.stdout
+    );
+    let garbage = hcoop_tests::web::fake_server(hcoop_tests::web::Fault::Garbage(
+        b"\x00\x07garbage\xff\xfe".to_vec(),
+    ))
+    .to_string();
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", &garbage, "-n"])),
+        (2, bad_version)
+    );
+}
+
+/// Port 0 and a host with a newline are one line, exit 3, the host shown escaped.
+#[test]
+fn bad_hosts_and_ports_are_one_line() {
+    assert_eq!(
+        ours(&client(&["-H", "127.0.0.1", "-p", "0"])),
+        (
+            3,
+            "NRPE UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n"
+        )
+    );
+    assert_eq!(
+        ours(&client(&["-H", "a\nb", "-c", "ok"])),
+        (
+            3,
+            "NRPE UNKNOWN - invalid value 'a\\nb' for '--host <HOST>': invalid host 'a\\nb': '\\n' is not allowed in a host name\n"
+        )
+    );
+    let long = "x".repeat(100_000);
+    let r = client(&["-H", &long]);
+    assert_eq!(r.code, 3);
+    assert_eq!(r.stdout.lines().count(), 1);
+    assert!(r.stdout.len() < 1000, "{} bytes", r.stdout.len());
+}

@@ -10,11 +10,18 @@
 //! with the `adh` cargo feature of hcoop-plugins makes the TLS connection through
 //! OpenSSL with `check_nrpe`'s cipher list (`-d 0` then keeps rustls).
 //!
+//! A reply that is no NRPE packet (an HTTP server, a banner, garbage) is the state of
+//! connection problems (CRITICAL unless `-u` or `-t N:STATE`), as a failed handshake
+//! is; Debian's check_nrpe 4.1.0 says UNKNOWN there. A close without a byte stays
+//! UNKNOWN, with check_nrpe's text: that is how an NRPE daemon refuses a query.
+//!
 //! Version 4 packets are sent first; when the daemon closes the connection or answers
 //! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
 //! version 3 only).
 
-use crate::plugin::{Check, CheckResult, CommonArgs, State, UsageError, Work};
+use crate::plugin::{
+    parse_host, parse_port, Check, CheckResult, CommonArgs, Family, State, UsageError, Work,
+};
 use crate::proto::nrpe::{self, Packet, ReadError, Version};
 use crate::proto::tls;
 use clap::Parser;
@@ -32,18 +39,18 @@ use tokio::net::TcpStream;
 #[command(
     name = "check_nrpe_client",
     version,
-    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached or times out (3 with -u), 3 (UNKNOWN) for bad options and broken replies. --help and --version exit 0."
+    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached, when what answers is not an NRPE daemon (a reply that is no NRPE packet, a failed TLS handshake), or when it times out (-t N:STATE picks another state, -u makes these 3); 3 (UNKNOWN) for bad options and when the daemon closes without an answer (how nrpe refuses a query). --help and --version exit 0."
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
     /// The address of the host running the NRPE daemon
-    #[arg(short = 'H', long = "host")]
+    #[arg(short = 'H', long = "host", value_parser = parse_host)]
     pub host: String,
 
     /// The port the daemon listens on
-    #[arg(short = 'p', long = "port", default_value_t = nrpe::DEFAULT_PORT)]
+    #[arg(short = 'p', long = "port", default_value_t = nrpe::DEFAULT_PORT, value_parser = parse_port)]
     pub port: u16,
 
     /// The command the remote daemon should run (default: ask for its version)
@@ -135,17 +142,12 @@ pub struct NrpeClientCheck {
     /// Versions to try, in order.
     pub versions: Vec<Version>,
     pub transport: Transport,
-    pub family: Option<Family>,
-    /// The state for connection problems and timeouts.
+    pub family: Family,
+    /// The state for connection problems, replies that are not NRPE, and timeouts.
     pub trouble: State,
+    /// `-u`: a timeout is UNKNOWN whatever `-t` says.
+    pub unknown_timeout: bool,
     pub timeout: Duration,
-}
-
-/// An address family restriction (`-4`, `-6`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
 }
 
 /// Why one exchange with the daemon failed.
@@ -354,21 +356,11 @@ pub async fn exchange(
 }
 
 /// Resolves the host to socket addresses, restricted to a family.
-pub async fn resolve(
-    host: &str,
-    port: u16,
-    family: Option<Family>,
-) -> Result<Vec<SocketAddr>, String> {
+pub async fn resolve(host: &str, port: u16, family: Family) -> Result<Vec<SocketAddr>, String> {
     let addrs = tokio::net::lookup_host((host, port))
         .await
         .map_err(|e| format!("connect to host {host} port {port}: {e}"))?;
-    let addrs: Vec<_> = addrs
-        .filter(|a| match family {
-            Some(Family::V4) => a.is_ipv4(),
-            Some(Family::V6) => a.is_ipv6(),
-            None => true,
-        })
-        .collect();
+    let addrs: Vec<_> = addrs.filter(|a| family.admits(a)).collect();
     if addrs.is_empty() {
         return Err(format!(
             "connect to host {host} port {port}: no address of the requested family"
@@ -405,11 +397,16 @@ pub fn evaluate(facts: &Facts, check: &NrpeClientCheck) -> CheckResult {
             }
         }
         Facts::Resolve(e) => trouble(e.clone()),
-        Facts::TimedOut => trouble(format!(
-            "CHECK_NRPE STATE {}: Socket timeout after {} seconds.",
-            check.trouble,
-            check.timeout.as_secs_f64()
-        )),
+        Facts::TimedOut => {
+            let mut r = trouble(format!(
+                "CHECK_NRPE STATE {}: Socket timeout after {} seconds.",
+                check.trouble,
+                check.timeout.as_secs_f64()
+            ));
+            // the runner gives it the state of -t; -u keeps it UNKNOWN
+            r.timed_out = !check.unknown_timeout;
+            r
+        }
         Facts::Failed(e) => match e {
             ExchangeError::Connect(e) => trouble(format!(
                 "connect to address {host} port {}: {}",
@@ -420,6 +417,8 @@ pub fn evaluate(facts: &Facts, check: &NrpeClientCheck) -> CheckResult {
                 "CHECK_NRPE: Error - Could not complete SSL handshake with {host}: {e}"
             )),
             ExchangeError::Send(_) => unknown("CHECK_NRPE: Error sending query to host.".into()),
+            // bytes that are no NRPE packet: the port is not an NRPE daemon
+            ExchangeError::Read(r) if not_nrpe(r) => trouble(read_error_text(r)),
             ExchangeError::Read(r) => unknown(read_error_text(r)),
         },
     }
@@ -431,6 +430,17 @@ fn io_text(e: &std::io::Error) -> String {
     match s.find(" (os error") {
         Some(i) => s[..i].to_string(),
         None => s,
+    }
+}
+
+/// True when the daemon sent bytes that are not an NRPE packet (an HTTP server, a
+/// banner, garbage): a real result about the port, not a failure of the check. A close
+/// without a byte stays UNKNOWN: that is how an NRPE daemon refuses a query.
+fn not_nrpe(e: &ReadError) -> bool {
+    match e {
+        ReadError::Closed { got, .. } => *got > 0,
+        ReadError::Decode(_) => true,
+        ReadError::Io(_) => false,
     }
 }
 
@@ -548,13 +558,8 @@ impl Check for NrpeClientCheck {
             query,
             versions,
             transport,
-            family: if args.ipv4 {
-                Some(Family::V4)
-            } else if args.ipv6 {
-                Some(Family::V6)
-            } else {
-                None
-            },
+            family: Family::from_flags(args.ipv4, args.ipv6),
+            unknown_timeout: args.unknown_timeout,
             trouble: if args.unknown_timeout {
                 State::Unknown
             } else {
@@ -689,5 +694,76 @@ mod tests {
             r.relayed.unwrap(),
             "CHECK_NRPE STATE UNKNOWN: Socket timeout after 2 seconds."
         );
+    }
+
+    #[test]
+    fn replies_that_are_not_nrpe_are_the_trouble_state() {
+        let c = check(&["-H", "127.0.0.1", "-n"]).unwrap();
+        let state = |c: &NrpeClientCheck, e: ReadError| {
+            let r = evaluate(&Facts::Failed(e.into()), c);
+            (r.state(), r.relayed.unwrap())
+        };
+        assert_eq!(
+            state(&c, ReadError::Decode(nrpe::DecodeError::BadVersion(0x4854))),
+            (
+                State::Critical,
+                "CHECK_NRPE: Invalid packet version received from server.".into()
+            )
+        );
+        assert_eq!(
+            state(&c, ReadError::Closed { got: 5, need: 10 }),
+            (
+                State::Critical,
+                "CHECK_NRPE: Receive header underflow - only 5 bytes received (10 expected)."
+                    .into()
+            )
+        );
+        assert_eq!(
+            state(&c, ReadError::Decode(nrpe::DecodeError::BadCrc)).0,
+            State::Critical
+        );
+        // an NRPE daemon refusing closes without a byte: still UNKNOWN, as check_nrpe
+        assert_eq!(
+            state(&c, ReadError::Closed { got: 0, need: 10 }).0,
+            State::Unknown
+        );
+        // -u and -t N:STATE pick the state, as for connection problems
+        let u = check(&["-H", "127.0.0.1", "-n", "-u"]).unwrap();
+        assert_eq!(
+            state(&u, ReadError::Closed { got: 5, need: 10 }).0,
+            State::Unknown
+        );
+        let w = check(&["-H", "127.0.0.1", "-n", "-t", "5:WARNING"]).unwrap();
+        assert_eq!(
+            state(&w, ReadError::Decode(nrpe::DecodeError::BadCrc)).0,
+            State::Warning
+        );
+    }
+
+    #[test]
+    fn timeouts_take_the_state_of_t() {
+        let c = check(&["-H", "127.0.0.1", "-t", "2:UNKNOWN"]).unwrap();
+        let r = evaluate(&Facts::TimedOut, &c);
+        assert!(r.timed_out);
+        assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
+        // -u: UNKNOWN whatever -t says
+        let u = check(&["-H", "127.0.0.1", "-u", "-t", "2"]).unwrap();
+        let r = evaluate(&Facts::TimedOut, &u);
+        assert!(!r.timed_out);
+        assert_eq!(
+            r.with_timeout_state(State::Critical).state(),
+            State::Unknown
+        );
+    }
+
+    #[test]
+    fn hosts_ports_and_families() {
+        let e = check(&["-H", "127.0.0.1", "-p", "0"]).err().unwrap().0;
+        assert!(e.contains("port 0 is out of range (1-65535)"), "{e}");
+        let e = check(&["-H", "a\nb"]).err().unwrap().0;
+        assert!(e.contains("invalid host 'a\\nb'"), "{e}");
+        assert_eq!(check(&["-H", "[::1]"]).unwrap().host, "::1");
+        assert_eq!(check(&["-H", "h", "-6"]).unwrap().family, Family::V6);
+        assert_eq!(check(&["-H", "h"]).unwrap().family, Family::Any);
     }
 }
