@@ -287,3 +287,25 @@ fn file_server() {
         format!("{SERVER} fs temporarily disabled, currently shutdown (file server shut down)")
     );
 }
+
+#[test]
+fn hosts_never_echoed_raw() {
+    let r = hcoop_tests::plugin("check_afs", &["rx", "-H", "fs\nx", "-p", "7000"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "AFS UNKNOWN - invalid host 'fs\\nx': '\\n' is not allowed in a host name\n"
+    );
+    let long = "a".repeat(100_000);
+    for mode in ["rx", "ubik", "space", "bos"] {
+        let r = hcoop_tests::plugin("check_afs", &[mode, "-H", &long]);
+        assert_eq!(r.code, 3, "{mode}: {r:?}");
+        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+        assert!(r.stdout.len() < 400, "{mode}: {} bytes", r.stdout.len());
+        assert!(
+            r.stdout.ends_with("longer than 253 characters\n"),
+            "{}",
+            r.stdout
+        );
+    }
+}

@@ -336,3 +336,49 @@ fn system_resolver_from_resolv_conf() {
         r.stdout
     );
 }
+
+/// Exit 3 and one line that starts `LABEL UNKNOWN - ` and is at most `max` bytes.
+fn assert_one_short_line(r: &Run, label: &str, max: usize) {
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(&format!("{label} UNKNOWN - ")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.len() <= max, "{} bytes", r.stdout.len());
+}
+
+#[test]
+fn port_zero_and_hosts_never_echoed_raw() {
+    let r = plugin("check_dns", &["-H", "x.test", "-s", "127.0.0.1", "-p", "0"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "DNS UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n"
+    );
+    let r = plugin("check_dns", &["-H", "www\nx.test", "-s", "127.0.0.1"]);
+    assert_eq!(
+        r.stdout,
+        "DNS UNKNOWN - invalid host 'www\\nx.test': '\\n' is not allowed in a host name\n"
+    );
+    assert_one_short_line(&r, "DNS", 300);
+    let r = plugin("check_dns", &["-H", "x.test", "-s", "ns\n1"]);
+    assert_eq!(
+        r.stdout,
+        "DNS UNKNOWN - -s: invalid host 'ns\\n1': '\\n' is not allowed in a host name\n"
+    );
+    let long = "a".repeat(100_000);
+    for args in [
+        ["-H", long.as_str(), "-s", "127.0.0.1"],
+        ["-H", "x.test", "-s", long.as_str()],
+    ] {
+        let r = plugin("check_dns", &args);
+        assert_one_short_line(&r, "DNS", 400);
+        assert!(
+            r.stdout.ends_with("longer than 253 characters\n"),
+            "{}",
+            r.stdout
+        );
+    }
+}

@@ -273,3 +273,38 @@ fn bad_input_is_one_line_exit_3() {
         assert_eq!(r.stdout, format!("{line}\n"), "{args:?}");
     }
 }
+
+#[test]
+fn port_zero_and_hosts_never_echoed_raw() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().to_str().unwrap();
+    let r = plugin(
+        "check_dns_serial",
+        &["-m", "127.0.0.1", "-p", "0", "--state-dir", dir, "a.test"],
+    );
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "DNS_SERIAL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n"
+    );
+    let r = plugin(
+        "check_dns_serial",
+        &["-m", "ns1\nx", "--state-dir", dir, "a.test"],
+    );
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "DNS_SERIAL UNKNOWN - invalid host 'ns1\\nx': '\\n' is not allowed in a host name\n"
+    );
+    let long = "a".repeat(100_000);
+    for args in [
+        ["-m", long.as_str(), "a.test"],
+        ["-s", long.as_str(), "a.test"],
+        ["-m", "127.0.0.1", long.as_str()],
+    ] {
+        let r = plugin("check_dns_serial", &args);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+        assert!(r.stdout.len() < 600, "{} bytes", r.stdout.len());
+    }
+}

@@ -78,3 +78,36 @@ fn bad_input_is_unknown() {
         "KRB5 UNKNOWN - principal alice has no realm: give -r\n"
     );
 }
+
+#[test]
+fn hosts_and_ports_never_echoed_raw() {
+    let r = hcoop_tests::plugin("check_krb5", &["-H", "kdc\nx", "-r", REALM]);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stdout,
+        "KRB5 UNKNOWN - invalid host 'kdc\\nx': '\\n' is not allowed in a host name\n"
+    );
+    // a 100 KB host name was echoed in the summary, each line and the perfdata (400 KB)
+    let long = "k".repeat(100_000);
+    let r = hcoop_tests::plugin("check_krb5", &["-H", &long, "-r", REALM]);
+    assert_eq!(r.code, 3);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert!(r.stdout.len() < 400, "{} bytes", r.stdout.len());
+    assert!(
+        r.stdout.ends_with("longer than 253 characters\n"),
+        "{}",
+        r.stdout
+    );
+    let r = hcoop_tests::plugin("check_krb5", &["-H", "127.0.0.1:0", "-r", REALM]);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stdout,
+        "KRB5 UNKNOWN - bad port in '127.0.0.1:0': port 0 is out of range (1-65535)\n"
+    );
+    let r = hcoop_tests::plugin("check_krb5", &["-H", "127.0.0.1", "-P", "alice\n@X"]);
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stdout,
+        "KRB5 UNKNOWN - 'alice\\n@X' is not a principal or realm: it holds control characters\n"
+    );
+}

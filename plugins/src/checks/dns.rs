@@ -4,7 +4,8 @@
 //! check_dig's `-T`, `-4`, `-6` where check_dns has none).
 
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
+    Thresholds, UsageError, Work,
 };
 use crate::proto::dns::{
     self, query_budget, rcode_name, show_name, Family, QueryError, Request, Response, Transport,
@@ -65,7 +66,7 @@ pub struct Args {
     pub server: Option<String>,
 
     /// Port of the DNS server
-    #[arg(short = 'p', long = "port", default_value_t = 53)]
+    #[arg(short = 'p', long = "port", default_value_t = 53, value_parser = parse_port)]
     pub port: u16,
 
     /// Record type: A, AAAA, MX, NS, TXT, SOA, CNAME, PTR, SRV or CAA
@@ -157,7 +158,10 @@ impl FromStr for Expected {
                 let max = if ip.is_ipv4() { 32 } else { 128 };
                 return match bits.parse::<u8>() {
                     Ok(b) if b <= max => Ok(Expected::Net(ip, b)),
-                    _ => Err(format!("invalid network '{s}': prefix must be 0 to {max}")),
+                    _ => Err(format!(
+                        "invalid network '{}': prefix must be 0 to {max}",
+                        shown(s)
+                    )),
                 };
             }
         }
@@ -279,6 +283,10 @@ impl Check for DnsCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let host = args.hostname.trim();
+        // a name or an address (or the root, `.`), never echoed raw (newlines, 100 KB)
+        if host != "." {
+            parse_host(host).map_err(UsageError)?;
+        }
         let as_ip = host.parse::<IpAddr>().ok();
         let rtype = match &args.querytype {
             None if as_ip.is_some() => RecordType::PTR,
@@ -290,7 +298,8 @@ impl Check for DnsCheck {
                     .filter(|r| QUERY_TYPES.contains(r))
                     .ok_or_else(|| {
                         UsageError(format!(
-                            "unknown query type '{t}': use one of {}",
+                            "unknown query type '{}': use one of {}",
+                            shown(&t),
                             QUERY_TYPES
                                 .iter()
                                 .map(|r| r.to_string())
@@ -314,6 +323,7 @@ impl Check for DnsCheck {
             if s.trim().is_empty() {
                 return Err(UsageError::new("empty server name (-s)"));
             }
+            parse_host(s.trim()).map_err(|e| UsageError(format!("-s: {e}")))?;
         }
         Ok(DnsCheck {
             name,
@@ -644,10 +654,29 @@ mod tests {
             .unwrap_err()
             .0
             .starts_with("unknown query type 'BOGUS': use one of A, AAAA, MX"));
-        assert!(check(&["-H", "a..b"])
+        assert_eq!(
+            check(&["-H", "a..b"]).unwrap_err().0,
+            "invalid host 'a..b': empty label"
+        );
+        assert_eq!(check(&["-H", "."]).unwrap().name.to_string(), ".");
+        // a newline or a 100 KB name: one line, escaped and cut
+        assert_eq!(
+            check(&["-H", "a\nb"]).unwrap_err().0,
+            "invalid host 'a\\nb': '\\n' is not allowed in a host name"
+        );
+        let e = check(&["-H", &"a".repeat(100_000)]).unwrap_err().0;
+        assert!(
+            e.len() < 300 && e.ends_with("longer than 253 characters"),
+            "{e}"
+        );
+        assert_eq!(
+            check(&["-H", "x.org", "-s", "a b"]).unwrap_err().0,
+            "-s: invalid host 'a b': ' ' is not allowed in a host name"
+        );
+        assert!(check(&["-H", "x.org", "-p", "0"])
             .unwrap_err()
             .0
-            .contains("invalid domain name"));
+            .ends_with("port 0 is out of range (1-65535)"));
         assert!(check(&["-H", "x.org", "-a", "10.0.0.0/33"])
             .unwrap_err()
             .0

@@ -14,7 +14,8 @@ pub mod lag_state;
 pub mod named_conf;
 
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
+    Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::dns::{
     self, parse_name, query_budget, rcode_name, show_name, Family, QueryError, Request, Response,
@@ -90,7 +91,7 @@ pub struct Args {
     pub servers: Vec<String>,
 
     /// Port of every server asked
-    #[arg(short = 'p', long = "port", default_value_t = 53)]
+    #[arg(short = 'p', long = "port", default_value_t = 53, value_parser = parse_port)]
     pub port: u16,
 
     /// DNS server for the SOA MNAME and name server addresses; default: the system's
@@ -177,7 +178,12 @@ fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
                 .parse::<IpAddr>()
                 .map(|ip| SocketAddr::new(ip, 53))
         })
-        .map_err(|_| format!("invalid resolver '{s}': give an address, optionally with :PORT"))
+        .map_err(|_| {
+            format!(
+                "invalid resolver '{}': give an address, optionally with :PORT",
+                shown(s)
+            )
+        })
 }
 
 impl Check for DnsSerialCheck {
@@ -209,6 +215,8 @@ impl Check for DnsSerialCheck {
             if h.trim().is_empty() {
                 return Err(UsageError::new("empty server name"));
             }
+            // a name or an address, never echoed raw (newlines, 100 KB)
+            parse_host(h.trim()).map_err(UsageError)?;
         }
         let resolver = args
             .resolver
@@ -1042,6 +1050,24 @@ mod tests {
             .starts_with("invalid resolver 'nope'"));
         assert!(check(&["x.org", "-w", "5:1"]).is_err());
         assert!(check(&["x.org", "--grace", "-1"]).is_err());
+        assert!(check(&["x.org", "-p", "0"])
+            .unwrap_err()
+            .0
+            .ends_with("port 0 is out of range (1-65535)"));
+        assert_eq!(
+            check(&["x.org", "-m", "a\nb"]).unwrap_err().0,
+            "invalid host 'a\\nb': '\\n' is not allowed in a host name"
+        );
+        let e = check(&["x.org", "-s", &"a".repeat(100_000)]).unwrap_err().0;
+        assert!(e.len() < 300, "{e}");
+        let e = check(&["x.org", "--resolver", &"a\n".repeat(100_000)])
+            .unwrap_err()
+            .0;
+        assert!(e.len() < 400 && !e.contains('\n'), "{e}");
+        assert_eq!(
+            check(&["a\nb.org"]).unwrap_err().0,
+            "invalid domain name 'a\\nb.org': control characters and spaces are not allowed"
+        );
         let c = check(&["X.org.", "x.org", "--resolver", "[::1]:5300"]).unwrap();
         assert_eq!(c.zones, vec!["x.org"]);
         assert_eq!(c.resolver, Some("[::1]:5300".parse().unwrap()));

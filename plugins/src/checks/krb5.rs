@@ -10,8 +10,8 @@
 //! [`evaluate`] (pure).
 
 use crate::plugin::{
-    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError,
-    Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
+    Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::krb::{self, KdcError, Key, Outcome, Principal, Transport};
 use crate::proto::net;
@@ -49,7 +49,13 @@ pub struct Args {
     pub hosts: Vec<String>,
 
     /// KDC port
-    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 88)]
+    #[arg(
+        short = 'p',
+        long = "port",
+        value_name = "PORT",
+        default_value_t = 88,
+        value_parser = parse_port
+    )]
     pub port: u16,
 
     /// Realm (default: the principal's)
@@ -69,7 +75,7 @@ pub struct Args {
     pub transport: Transports,
 
     /// Also connect to kadmind on this TCP port of each KDC (749)
-    #[arg(long = "kadmin-port", value_name = "PORT")]
+    #[arg(long = "kadmin-port", value_name = "PORT", value_parser = parse_port)]
     pub kadmin_port: Option<u16>,
 
     /// Response time in seconds that makes the result WARNING
@@ -140,27 +146,11 @@ impl Check for Krb5Check {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        if args.port == 0 || args.kadmin_port == Some(0) {
-            return Err(UsageError::new("port 0"));
-        }
-        let mut kdcs = Vec::new();
-        for h in &args.hosts {
-            let h = h.trim();
-            let (host, port) = match h.rsplit_once(':') {
-                Some((a, p)) if !a.contains(':') || a.starts_with('[') => (
-                    a.trim_matches(|c| c == '[' || c == ']'),
-                    p.parse::<u16>()
-                        .ok()
-                        .filter(|&p| p != 0)
-                        .ok_or_else(|| UsageError::new(format!("bad port in '{h}'")))?,
-                ),
-                _ => (h, args.port),
-            };
-            if host.is_empty() {
-                return Err(UsageError::new("empty host name in -H"));
-            }
-            kdcs.push((host.to_string(), port));
-        }
+        let kdcs = args
+            .hosts
+            .iter()
+            .map(|h| kdc(h, args.port))
+            .collect::<Result<Vec<_>, _>>()?;
         let principal = match (&args.principal, &args.realm) {
             (Some(p), r) => krb::parse_principal(p, r.as_deref()),
             (None, Some(r)) => krb::parse_principal(&format!("krbtgt/{r}"), Some(r)),
@@ -196,6 +186,27 @@ impl Check for Krb5Check {
             }
         }))
     }
+}
+
+/// A KDC given as `HOST`, `HOST:PORT` or `[V6]:PORT`: the host validated as a name or
+/// an address and the port as 1-65535, never echoed raw.
+fn kdc(text: &str, default_port: u16) -> Result<(String, u16), UsageError> {
+    let h = text.trim();
+    let (host, port) = match h.rsplit_once(':') {
+        Some((a, p)) if !a.contains(':') || a.starts_with('[') => (a, Some(p)),
+        _ => (h, None),
+    };
+    if host.trim_matches(|c| c == '[' || c == ']').is_empty() {
+        return Err(UsageError::new("empty host name in -H"));
+    }
+    let host = parse_host(host).map_err(UsageError)?;
+    let port = match port {
+        None => default_port,
+        Some(p) => {
+            parse_port(p).map_err(|e| UsageError(format!("bad port in '{}': {e}", shown(h))))?
+        }
+    };
+    Ok((host, port))
 }
 
 impl Krb5Check {
@@ -417,6 +428,46 @@ mod tests {
             [("kdc1".to_string(), 88), ("kdc2".to_string(), 8888)]
         );
         assert_eq!(c.principal.to_string(), "krbtgt/HCOOP.TEST@HCOOP.TEST");
+        let c = check(&["-H", "[::1]:8888,::1", "-r", "A"]).unwrap();
+        assert_eq!(c.kdcs, [("::1".to_string(), 8888), ("::1".to_string(), 88)]);
+    }
+
+    #[test]
+    fn hosts_ports_and_principals_are_never_echoed_raw() {
+        let err = |argv: &[&str]| check(argv).unwrap_err().0;
+        assert_eq!(
+            err(&["-H", "kdc\nx", "-r", "A"]),
+            "invalid host 'kdc\\nx': '\\n' is not allowed in a host name"
+        );
+        let long = "k".repeat(100_000);
+        let e = err(&["-H", &long, "-r", "A"]);
+        assert!(
+            e.len() < 300 && e.ends_with("longer than 253 characters"),
+            "{e}"
+        );
+        let e = err(&["-H", &format!("kdc:{long}"), "-r", "A"]);
+        assert!(
+            e.len() < 600 && e.starts_with("bad port in 'kdc:kkk"),
+            "{e}"
+        );
+        assert_eq!(
+            err(&["-H", "kdc:0", "-r", "A"]),
+            "bad port in 'kdc:0': port 0 is out of range (1-65535)"
+        );
+        assert!(
+            err(&["-H", "kdc", "-r", "A", "-p", "0"]).ends_with("port 0 is out of range (1-65535)")
+        );
+        assert!(err(&["-H", "kdc", "-r", "A", "--kadmin-port", "0"])
+            .ends_with("port 0 is out of range (1-65535)"));
+        assert_eq!(
+            err(&["-H", "kdc", "-P", "alice\n@A"]),
+            "'alice\\n@A' is not a principal or realm: it holds control characters"
+        );
+        let e = err(&["-H", "kdc", "-r", &long]);
+        assert!(
+            e.len() < 300 && e.ends_with("is longer than 256 bytes"),
+            "{e}"
+        );
     }
 
     #[test]

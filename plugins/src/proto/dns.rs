@@ -303,7 +303,17 @@ pub fn parse_name(text: &str) -> Result<Name, String> {
     if t.is_empty() {
         return Err("empty domain name".into());
     }
-    let mut n = Name::from_utf8(t).map_err(|e| format!("invalid domain name '{t}': {e}"))?;
+    if t.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "invalid domain name '{}': control characters and spaces are not allowed",
+            crate::plugin::shown(t)
+        ));
+    }
+    let mut n = Name::from_utf8(t).map_err(|e| {
+        // the name and hickory's words about it, shown escaped and cut
+        let why = crate::plugin::shown(&e.to_string());
+        format!("invalid domain name '{}': {why}", crate::plugin::shown(t))
+    })?;
     n.set_fqdn(true);
     Ok(n)
 }
@@ -414,6 +424,12 @@ mod tests {
         assert_eq!(show_name(&parse_name(".").unwrap()), ".");
         assert!(parse_name("").is_err());
         assert!(parse_name("a..b").is_err());
+        assert_eq!(
+            parse_name("a\nb").unwrap_err(),
+            "invalid domain name 'a\\nb': control characters and spaces are not allowed"
+        );
+        let e = parse_name(&"a".repeat(100_000)).unwrap_err();
+        assert!(e.len() < 500, "{}", e.len());
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5s");
         assert_eq!(seconds(Duration::from_secs(3)), "3s");
         assert_eq!(seconds(Duration::from_millis(1790)), "1.8s");

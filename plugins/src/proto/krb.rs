@@ -51,8 +51,28 @@ pub const AES256: i32 = 18;
 /// aes128-cts-hmac-sha1-96.
 pub const AES128: i32 = 17;
 
-/// Reads `name/inst@REALM`; the realm defaults to `realm`.
+/// The longest principal or realm accepted, in bytes.
+pub const MAX_PRINCIPAL_LEN: usize = 256;
+
+/// Reads `name/inst@REALM`; the realm defaults to `realm`. Control characters and
+/// names longer than [`MAX_PRINCIPAL_LEN`] are refused; errors show the text escaped and
+/// cut.
 pub fn parse_principal(text: &str, realm: Option<&str>) -> Result<Principal, String> {
+    use crate::plugin::shown;
+    for t in std::iter::once(text).chain(realm) {
+        if t.chars().any(char::is_control) {
+            return Err(format!(
+                "'{}' is not a principal or realm: it holds control characters",
+                shown(t)
+            ));
+        }
+        if t.len() > MAX_PRINCIPAL_LEN {
+            return Err(format!(
+                "'{}' is longer than {MAX_PRINCIPAL_LEN} bytes",
+                shown(t)
+            ));
+        }
+    }
     let (name, r) = match text.rsplit_once('@') {
         Some((n, r)) => (n, Some(r)),
         None => (text, None),

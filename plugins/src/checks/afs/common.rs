@@ -1,15 +1,18 @@
 //! What the modes of check_afs share: the host lists and ports of `-H`/`-p`, percent
 //! levels, partition names, and how a result's summary is made from its sub-results.
 
-use crate::plugin::{CheckResult, Range, State, Thresholds, UsageError};
+use crate::plugin::{parse_host, shown, CheckResult, Range, State, Thresholds, UsageError};
 
-/// The hosts of `-H`, trimmed; none may be empty.
+/// The hosts of `-H`, trimmed; none may be empty, each a name or an address (never
+/// echoed raw: a newline or 100 KB is refused with the value escaped and cut).
 pub fn hosts(list: Vec<String>) -> Result<Vec<String>, UsageError> {
     let list: Vec<String> = list.into_iter().map(|h| h.trim().to_string()).collect();
     if list.is_empty() || list.iter().any(String::is_empty) {
         return Err(UsageError::new("empty host name in -H"));
     }
-    Ok(list)
+    list.iter()
+        .map(|h| parse_host(h).map_err(UsageError))
+        .collect()
 }
 
 /// Every host on every port (7000 when no port is given).
@@ -50,7 +53,8 @@ pub fn partition_name(p: Option<String>) -> Result<Option<String>, UsageError> {
         .trim_start_matches("vicep");
     if bare.is_empty() || bare.len() > 2 || !bare.chars().all(|c| c.is_ascii_lowercase()) {
         return Err(UsageError::new(format!(
-            "partition '{p}' is not a name such as a, vicepa or /vicepa"
+            "partition '{}' is not a name such as a, vicepa or /vicepa",
+            shown(&p)
         )));
     }
     Ok(Some(format!("/vicep{bare}")))

@@ -33,6 +33,30 @@ fn bad_options_are_usage_errors() {
     ] {
         assert!(check(bad).is_err(), "{bad:?}");
     }
+    for (argv, message) in [
+        (
+            &["rx", "-H", "a\nb"][..],
+            "invalid host 'a\\nb': '\\n' is not allowed in a host name",
+        ),
+        (
+            &["bos", "-H", "ok,a b"],
+            "invalid host 'a b': ' ' is not allowed in a host name",
+        ),
+        (
+            &["quota", "-H", "a", "--partition", "x\ny"],
+            "partition 'x\\ny' is not a name such as a, vicepa or /vicepa",
+        ),
+    ] {
+        assert_eq!(check(argv).unwrap_err().0, message, "{argv:?}");
+    }
+    let long = "a".repeat(100_000);
+    for mode in ["rx", "rxstats", "ubik", "space", "bos", "quota"] {
+        let e = check(&[mode, "-H", &long]).unwrap_err().0;
+        assert!(
+            e.len() < 300 && e.ends_with("longer than 253 characters"),
+            "{mode}: {e}"
+        );
+    }
     let c = check(&["rx", "-H", "a,b", "-p", "7002,7003", "-t", "5"]).unwrap();
     let Config::Rx(rx) = &c.config else { panic!() };
     assert_eq!(rx.targets.len(), 4);
