@@ -1,12 +1,15 @@
 //! Admin actions on the running objects beyond acknowledging and scheduling (which
-//! live beside the state rules in [`crate::daemon`]): removing an acknowledgement,
+//! live beside the state rules in the daemon's core): removing an acknowledgement,
 //! listing downtimes, comments; and the bounds every admin input is held to.
 
 use crate::daemon::{Core, Target};
-use crate::http::{CommentView, DowntimeView, MAX_COMMENT};
 use crate::journal::Durability;
 use crate::state::{Comment, Time};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// The longest comment accepted (bytes).
+pub const MAX_COMMENT: usize = 1024;
 
 /// The longest "HOST/SERVICE" accepted.
 pub const MAX_TARGET: usize = 512;
@@ -80,6 +83,23 @@ pub fn downtime_window(
     Ok((start, end))
 }
 
+/// A downtime with the host or service it is for.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DowntimeView {
+    pub target: String,
+    #[serde(flatten)]
+    pub downtime: crate::state::Downtime,
+    pub in_effect: bool,
+}
+
+/// A comment with the host or service it is on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommentView {
+    pub target: String,
+    #[serde(flatten)]
+    pub comment: Comment,
+}
+
 impl Core {
     fn target(&self, key: &str) -> Result<Target, String> {
         self.find(key)
@@ -101,7 +121,7 @@ impl Core {
 
     /// Every downtime, with the name of what it is for.
     pub fn downtimes(&self) -> Vec<DowntimeView> {
-        let now = crate::daemon::unix_now();
+        let now = crate::clock::unix_now();
         let hosts = self.hosts.iter().map(|e| (&e.key, &e.record.downtimes));
         let services = self.services.iter().map(|e| (&e.key, &e.record.downtimes));
         let mut out: Vec<DowntimeView> = hosts
@@ -166,7 +186,7 @@ impl Core {
             id,
             author,
             text,
-            time: crate::daemon::unix_now(),
+            time: crate::clock::unix_now(),
         };
         match target {
             Target::Host(i) => self.hosts[i].record.comments.push(c),

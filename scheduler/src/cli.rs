@@ -198,3 +198,128 @@ impl Api {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("hcoop-monitor").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn no_command_runs_the_daemon_and_config_is_global() {
+        let cli = parse(&[]).unwrap();
+        assert!(cli.command.is_none() && cli.config.is_none());
+        let cli = parse(&["status", "-p", "-c", "/etc/x"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("/etc/x")));
+        let Some(Command::Status { problems, api }) = cli.command else {
+            panic!("not status");
+        };
+        assert!(problems && api.socket.is_none() && api.api.is_none());
+    }
+
+    #[test]
+    fn admin_commands() {
+        let cli = parse(&["ack", "web/http", "-m", "on it", "--sticky"]).unwrap();
+        let Some(Command::Ack {
+            target,
+            comment,
+            sticky,
+            ..
+        }) = cli.command
+        else {
+            panic!("not ack");
+        };
+        assert_eq!(
+            (target.as_str(), comment.as_str(), sticky),
+            ("web/http", "on it", true)
+        );
+        let cli = parse(&["downtime", "web", "-d", "2h", "-s", "+1h"]).unwrap();
+        let Some(Command::Downtime {
+            duration,
+            start,
+            comment,
+            ..
+        }) = cli.command
+        else {
+            panic!("not downtime");
+        };
+        assert_eq!(duration, "2h");
+        assert_eq!(start.as_deref(), Some("+1h"));
+        assert_eq!(comment, "scheduled downtime");
+        assert!(matches!(
+            parse(&["cancel-downtime", "7"]).unwrap().command,
+            Some(Command::CancelDowntime { id: 7, .. })
+        ));
+        assert!(matches!(
+            parse(&["check-all"]).unwrap().command,
+            Some(Command::CheckAll { concurrency: 32 })
+        ));
+    }
+
+    #[test]
+    fn bad_command_lines_are_refused() {
+        // a downtime needs its duration; an id is a number; no unknown commands
+        assert!(parse(&["downtime", "web"]).is_err());
+        assert!(parse(&["cancel-downtime", "seven"]).is_err());
+        assert!(parse(&["frobnicate"]).is_err());
+        // a token file goes with --api only
+        assert!(parse(&["status", "--token-file", "/t"]).is_err());
+        assert!(parse(&["status", "--api", "127.0.0.1:9667", "--token-file", "/t"]).is_ok());
+    }
+
+    #[test]
+    fn which_commands_talk_to_the_daemon() {
+        let talks = |args: &[&str]| parse(args).unwrap().command.unwrap().talks_to_daemon();
+        assert!(talks(&["status"]));
+        assert!(talks(&["reload"]));
+        assert!(talks(&["comments"]));
+        assert!(!talks(&["validate"]));
+        assert!(!talks(&["check-all"]));
+        assert!(!talks(&["token", "alice"]));
+    }
+
+    #[test]
+    fn the_api_endpoint() {
+        let config = Config::embedded().unwrap();
+        let api = Api {
+            socket: None,
+            api: Some("127.0.0.1:9667".into()),
+            token_file: None,
+        };
+        assert!(matches!(
+            api.endpoint(&config).unwrap(),
+            Endpoint::Tcp { ref addr, .. } if addr == "127.0.0.1:9667"
+        ));
+        let api = Api {
+            socket: Some("/run/x.sock".into()),
+            api: None,
+            token_file: None,
+        };
+        let Endpoint::Socket { path, trusted } = api.endpoint(&config).unwrap() else {
+            panic!("not the socket");
+        };
+        assert_eq!(path, PathBuf::from("/run/x.sock"));
+        assert!(trusted.contains(&0));
+        let missing = Api {
+            socket: None,
+            api: Some("127.0.0.1:1".into()),
+            token_file: Some("/nonexistent/token".into()),
+        };
+        assert!(missing.endpoint(&config).is_err());
+    }
+
+    proptest::proptest! {
+        /// Whatever an admin types as a target, comment or start time, the answer is a
+        /// value or an error, never a panic.
+        #[test]
+        fn admin_input_never_panics(text in "\\PC*", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for t in [&text, &lossy] {
+                let _ = crate::admin::check_input(t, t);
+                let _ = crate::client::parse_start(t, 0);
+            }
+        }
+    }
+}

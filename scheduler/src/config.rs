@@ -29,6 +29,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
+pub mod sections;
+
 /// The embedded default: the local machine.
 pub const DEFAULT_CONFIG: &str = include_str!("../../checks.d/default.toml");
 
@@ -462,8 +464,8 @@ struct File {
     defaults: Option<Defaults>,
     daemon: Option<Daemon>,
     smtp: Option<Smtp>,
-    nrpe: Option<crate::nrpe::NrpeSection>,
-    forward: Option<crate::forward::Forward>,
+    nrpe: Option<sections::NrpeSection>,
+    forward: Option<sections::Forward>,
     #[serde(default)]
     template: std::collections::BTreeMap<String, Overrides>,
     #[serde(default)]
@@ -501,9 +503,9 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub daemon: Daemon,
     /// The NRPE agent served by the daemon (`[nrpe]`), if enabled.
-    pub nrpe: Option<crate::nrpe::NrpeSection>,
+    pub nrpe: Option<sections::NrpeSection>,
     /// Where results are forwarded (`[forward]`): Nagios, ...
-    pub forward: crate::forward::Forward,
+    pub forward: sections::Forward,
 }
 
 /// Where a configuration came from, for error messages.

@@ -1,26 +1,25 @@
-//! The daemon: the running hosts and services with their states, the scheduler loop,
-//! reload on SIGHUP, periodic saving, and shutdown (which kills the process groups of
-//! the plugins still running).
+//! The daemon's core: the running hosts and services with their states, and what
+//! changes them (results applied, downtimes starting and ending, acknowledgements,
+//! the daemon's own self-checks), journaled as they change; compaction of the state
+//! journal.
 //!
 //! [`Core`] holds everything the status API reads and changes, behind one mutex; the
-//! scheduler loop owns the timing (a heap of due checks) and a concurrency gate.
+//! scheduler loop ([`crate::scheduler`]) owns the timing and calls it.
 
+use crate::clock::unix_now;
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
 use crate::journal::{Durability, Journal};
-use crate::notify::{Notice, Notifier};
-use crate::nrpe::Served;
+use crate::notify::Notice;
 use crate::retention;
 use crate::state::{
     Ack, Condition, Downtime, HostState, Next, NotificationType, Policy, Record, Time,
 };
 use hcoop_plugins::plugin::{PerfData, State};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::path::PathBuf;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{mpsc, Semaphore};
+use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The self-check service of an `[nrpe]` agent that cannot start.
 pub const NRPE_CHECK: &str = "nrpe";
@@ -32,13 +31,6 @@ pub const RETENTION_CHECK: &str = "retention";
 
 /// The output of a host without a check command.
 pub const NO_HOST_CHECK: &str = "no host check configured: assumed UP\n";
-
-/// Unix seconds now.
-pub fn unix_now() -> Time {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 /// A host or a service (by index into [`Core`]'s lists).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -611,6 +603,11 @@ impl Core {
         self.set_self_check(RETENTION_CHECK, state, &output);
     }
 
+    /// Sends no more notifications (at stop: the notifier ends once its queue is empty).
+    pub fn stop_notices(&mut self) {
+        self.notices = mpsc::unbounded_channel().0;
+    }
+
     /// Hands notifications to the notifier, with the contacts that want them.
     fn send(&self, target: Target, types: &[NotificationType]) {
         for &t in types {
@@ -685,379 +682,10 @@ fn record_run<C>(e: &mut Entry<C>, outcome: &Outcome, latency: f64) {
 /// The daemon's shared handle.
 pub type Shared = Arc<Mutex<Core>>;
 
-/// A check that finished.
-struct Done {
-    generation: u64,
-    target: Target,
-    outcome: Outcome,
-    latency: f64,
-}
-
-/// A small, fast pseudo-random source for spreading checks (no cryptographic use).
-struct Spread(u64);
-
-impl Spread {
-    fn new() -> Spread {
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64)
-            ^ u64::from(std::process::id());
-        Spread(seed | 1)
-    }
-
-    /// A duration uniformly in [0, max).
-    fn below(&mut self, max: Duration) -> Duration {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        let unit = r as f64 / (1u64 << 53) as f64;
-        max.mul_f64(unit)
-    }
-
-    /// An interval with up to 1% jitter either way (at most one second).
-    fn jitter(&mut self, interval: Duration) -> Duration {
-        let span = (interval / 50).min(Duration::from_secs(2));
-        (interval + self.below(span)).saturating_sub(span / 2)
-    }
-}
-
-/// How the daemon is started.
-pub struct Options {
-    /// Config file or directory; `None`: the embedded default.
-    pub config_path: Option<PathBuf>,
-    pub config: Config,
-    /// The control socket, bound before the daemon dropped its privileges (`None`: bound
-    /// at start).
-    pub socket: Option<std::os::unix::net::UnixListener>,
-}
-
-/// The next reload to do: on SIGHUP (`None`: nobody waits for the answer) or asked
-/// through the API (the answer goes back to it).
-async fn next_reload(
-    hup: &mut tokio::signal::unix::Signal,
-    asked: &mut mpsc::Receiver<crate::http::ReloadRequest>,
-) -> Option<crate::http::ReloadRequest> {
-    tokio::select! {
-        _ = hup.recv() => None,
-        Some(reply) = asked.recv() => Some(reply),
-    }
-}
-
-/// `[daemon]` settings a reload cannot apply, as notes for its answer and log.
-fn restart_notes(running: &crate::config::Daemon, new: &crate::config::Daemon) -> Vec<String> {
-    let mut notes = Vec::new();
-    if running.state_file != new.state_file {
-        notes.push(format!(
-            "state_file: {} takes effect at the next restart; states are still written to {}",
-            new.state_file.display(),
-            running.state_file.display()
-        ));
-    }
-    notes
-}
-
-/// Loads the configuration named by `path` (or the embedded default).
-pub fn load_config(path: &Option<PathBuf>) -> anyhow::Result<Config> {
-    match path {
-        Some(p) => Config::load(p),
-        None => Config::embedded(),
-    }
-}
-
-/// The first due time of an object: spread over its interval, or from its restored
-/// last check.
-fn first_due<C: Condition>(
-    e: &Entry<C>,
-    spread: &mut Spread,
-    now: Instant,
-    now_unix: Time,
-) -> Instant {
-    let r = &e.record;
-    let next = if r.state_type == crate::state::StateType::Soft && !r.state.is_good() {
-        Next::Retry
-    } else {
-        Next::Normal
-    };
-    let interval = e.interval(next);
-    if r.checked {
-        let due_unix = r.last_check + interval.as_secs();
-        if due_unix > now_unix {
-            return now
-                + Duration::from_secs(due_unix - now_unix)
-                + spread.below(Duration::from_secs(1));
-        }
-        return now + spread.below(interval.min(Duration::from_secs(10)));
-    }
-    now + spread.below(interval)
-}
-
-/// Runs the daemon until SIGTERM or SIGINT: schedules checks, applies results, serves
-/// the status API, saves states, reloads on SIGHUP.
-pub async fn run(opts: Options) -> anyhow::Result<()> {
-    let config = opts.config;
-    hcoop_plugins::proto::http::install_redirect_networks(&config.daemon.redirect_networks)
-        .map_err(|e| anyhow::anyhow!("[daemon] redirect_networks: {e}"))?;
-    let limits = Limits::from_config(&config).map_err(anyhow::Error::msg)?;
-    let state_file = config.daemon.state_file.clone();
-    // never fails: damaged files are moved aside, a refused directory saves nothing, and
-    // the retention self-check says so
-    let (journal, saved) = crate::journal::open(&state_file, unix_now());
-    let (notice_tx, notice_rx) = mpsc::unbounded_channel();
-    let notifier = Notifier::new(config.smtp.clone(), limits);
-    let notifier_task = tokio::spawn(notifier.clone().run(notice_rx));
-    let mut core = Core::build(
-        config,
-        limits,
-        notice_tx.clone(),
-        saved.hosts,
-        saved.services,
-    );
-    core.next_downtime_id = saved.next_downtime_id.max(1);
-    core.journal = Some(journal);
-    core.tick(unix_now());
-    core.forward = crate::forward::Forwarder::start(&core.config.forward);
-    tracing::info!(
-        "starting: {} hosts, {} services, state file {}",
-        core.counts().0,
-        core.counts().1,
-        state_file.display()
-    );
-    let concurrency = core.config.daemon.concurrency.max(1);
-    let mut retention_every = core.config.daemon.retention_interval;
-    let daemon_section = core.config.daemon.clone();
-    let shared: Shared = Arc::new(Mutex::new(core));
-    let (reload_tx, mut reload_rx) = mpsc::channel::<crate::http::ReloadRequest>(4);
-    let access = Arc::new(std::sync::RwLock::new(crate::http::Access::from_config(
-        &daemon_section,
-    )));
-    if let Err(e) = &access.read().expect("access lock").tokens {
-        tracing::warn!("api: {e}");
-    }
-    let api = crate::http::Api {
-        core: shared.clone(),
-        access: access.clone(),
-        reload: reload_tx,
-    };
-    let mut listeners = crate::listeners::Listeners::start(api, &daemon_section, opts.socket);
-    let state_dir = state_file
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let nrpe_section = shared.lock().expect("core lock").config.nrpe.clone();
-    let mut nrpe = match nrpe_section {
-        Some(section) => match Served::start(&section, &state_dir, limits).await {
-            Ok(served) => Some(served),
-            Err(e) => {
-                // the checks go on; the agent's problem shows as the daemon's own service
-                tracing::error!("nrpe: cannot start: {e:#}; checks go on without the agent");
-                shared.lock().expect("core lock").set_self_check(
-                    NRPE_CHECK,
-                    State::Critical,
-                    &format!("NRPE CRITICAL - the agent cannot start: {e:#}\n"),
-                );
-                None
-            }
-        },
-        None => None,
-    };
-
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let gate = Arc::new(Semaphore::new(concurrency));
-    let mut spread = Spread::new();
-    let mut generation = 0u64;
-    let mut heap: BinaryHeap<Reverse<(Instant, Target)>> = BinaryHeap::new();
-    let schedule_all =
-        |core: &Core, heap: &mut BinaryHeap<Reverse<(Instant, Target)>>, spread: &mut Spread| {
-            heap.clear();
-            let (now, now_unix) = (Instant::now(), unix_now());
-            for (i, e) in core.hosts.iter().enumerate() {
-                if e.runnable.is_some() {
-                    heap.push(Reverse((
-                        first_due(e, spread, now, now_unix),
-                        Target::Host(i),
-                    )));
-                }
-            }
-            for (i, e) in core.services.iter().enumerate() {
-                if e.check.is_none() {
-                    // the daemon's own checks are set, not run
-                    continue;
-                }
-                heap.push(Reverse((
-                    first_due(e, spread, now, now_unix),
-                    Target::Service(i),
-                )));
-            }
-        };
-    schedule_all(&shared.lock().expect("core lock"), &mut heap, &mut spread);
-    let mut save_timer = tokio::time::interval(retention_every);
-    save_timer.tick().await;
-    let mut second = tokio::time::interval(Duration::from_secs(1));
-    let mut saturated = false;
-    loop {
-        let next_due = heap.peek().map(|Reverse((t, _))| *t);
-        let sleep_to = next_due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
-        tokio::select! {
-            biased;
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            Some(done) = done_rx.recv() => {
-                saturated = false;
-                if done.generation != generation {
-                    continue;
-                }
-                let now_unix = unix_now();
-                let mut core = shared.lock().expect("core lock");
-                let interval = core.apply(done.target, &done.outcome, done.latency, now_unix);
-                let compact_now = core.journal.as_ref().is_some_and(Journal::due);
-                drop(core);
-                if compact_now {
-                    compact(&shared, false);
-                }
-                heap.push(Reverse((Instant::now() + spread.jitter(interval), done.target)));
-            }
-            asked = next_reload(&mut hup, &mut reload_rx) => {
-                let path = opts.config_path.clone();
-                let loaded = tokio::task::spawn_blocking(move || {
-                    std::panic::catch_unwind(|| load_config(&path)).unwrap_or_else(|p| {
-                        Err(anyhow::anyhow!(
-                            "internal error while reading the configuration: {}",
-                            hcoop_plugins::plugin::runner::panic_message(p.as_ref())
-                        ))
-                    })
-                })
-                .await?;
-                let outcome: crate::http::ReloadOutcome;
-                match loaded {
-                    Err(e) => {
-                        tracing::error!("reload: configuration invalid, keeping the running one:\n{e:#}");
-                        outcome = Err(format!("configuration invalid, the running one is kept:\n{e:#}"));
-                    }
-                    Ok(new) => match Limits::from_config(&new) {
-                        Err(e) => {
-                            tracing::error!("reload: {e}; keeping the running configuration");
-                            outcome = Err(format!("{e}; the running configuration is kept"));
-                        }
-                        Ok(new_limits) => {
-                            let nrpe_section = {
-                            let mut core = shared.lock().expect("core lock");
-                            let (h, s) = core.records();
-                            let next_id = core.next_downtime_id;
-                            let mut fresh = Core::build(new, new_limits, notice_tx.clone(), h, s);
-                            fresh.next_downtime_id = next_id;
-                            fresh.checks_run = core.checks_run;
-                            fresh.started = core.started;
-                            fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
-                            fresh.journal = core.journal.take();
-                            retention_every = fresh.config.daemon.retention_interval;
-                            *core = fresh;
-                            generation += 1;
-                            schedule_all(&core, &mut heap, &mut spread);
-                            notifier.reconfigure(core.config.smtp.clone());
-                            let (h, s) = core.counts();
-                            let summary = std::iter::once(format!("{h} hosts, {s} services"))
-                                .chain(crate::startup::missing_capabilities(&core.config))
-                                .collect::<Vec<_>>()
-                                .join("\n");
-                            (core.config.nrpe.clone(), core.config.daemon.clone(), summary)
-                            };
-                            let (nrpe_section, new_daemon, summary) = nrpe_section;
-                            nrpe = Served::reload(nrpe.take(), nrpe_section.as_ref(), &state_dir, new_limits).await;
-                            save_timer = tokio::time::interval_at(
-                                tokio::time::Instant::now() + retention_every,
-                                retention_every,
-                            );
-                            let mut notes = listeners.reconfigure(&new_daemon).await;
-                            // validated with the configuration, so this takes
-                            if let Err(e) = hcoop_plugins::proto::http::install_redirect_networks(
-                                &new_daemon.redirect_networks,
-                            ) {
-                                notes.push(format!("redirect_networks: {e}"));
-                            }
-                            notes.extend(restart_notes(&daemon_section, &new_daemon));
-                            *access.write().expect("access lock") = crate::http::Access::from_config(&new_daemon);
-                            if let Err(e) = &access.read().expect("access lock").tokens {
-                                notes.push(format!("api: {e}"));
-                            }
-                            let text = std::iter::once(summary).chain(notes).collect::<Vec<_>>().join("\n");
-                            tracing::info!("reloaded: {text}");
-                            outcome = Ok(text);
-                        }
-                    },
-                }
-                if let Some(reply) = asked {
-                    let _ = reply.send(outcome);
-                }
-            }
-            _ = save_timer.tick() => {
-                compact(&shared, false);
-            }
-            _ = second.tick() => {
-                shared.lock().expect("core lock").tick(unix_now());
-            }
-            _ = tokio::time::sleep_until(sleep_to.into()), if !saturated && next_due.is_some() => {
-                let now = Instant::now();
-                let core = shared.lock().expect("core lock");
-                while let Some(Reverse((due, target))) = heap.peek().copied() {
-                    if due > now {
-                        break;
-                    }
-                    let Ok(permit) = gate.clone().try_acquire_owned() else {
-                        saturated = true;
-                        break;
-                    };
-                    heap.pop();
-                    let runnable = match target {
-                        Target::Host(i) => core.hosts[i].runnable.clone(),
-                        Target::Service(i) => core.services[i].runnable.clone(),
-                    };
-                    let tx = done_tx.clone();
-                    let latency = now.saturating_duration_since(due).as_secs_f64();
-                    tokio::spawn(async move {
-                        crate::lateness::CHECKS.record(due.elapsed());
-                        let outcome = match runnable {
-                            Some(Ok(r)) => r.run().await,
-                            Some(Err(e)) => Outcome::unknown(&e),
-                            None => Outcome::printed(
-                                State::Ok,
-                                NO_HOST_CHECK,
-                                SystemTime::now(),
-                                Duration::ZERO,
-                            ),
-                        };
-                        drop(permit);
-                        let _ = tx.send(Done { generation, target, outcome, latency });
-                    });
-                }
-            }
-        }
-    }
-    // plugins still running die with their process groups; checks that start from
-    // now on (already handed to a task) are killed as they start
-    if let Some(agent) = nrpe.take() {
-        agent.stop().await;
-    }
-    let killed = crate::exec::CHECK_GROUPS.kill_all();
-    tracing::info!("stopping: killed {killed} running plugins, saving states");
-    compact_at_stop(&shared).await;
-    listeners.stop().await;
-    drop(notice_tx);
-    shared.lock().expect("core lock").notices = mpsc::unbounded_channel().0;
-    // let queued notifications go out, for a short while
-    let _ = tokio::time::timeout(Duration::from_secs(10), notifier_task).await;
-    crate::exec::COMMAND_GROUPS.kill_all();
-    Ok(())
-}
-
 /// Compacts the state journal when it is due (or `force`), in a task the loop does not
 /// wait for: the records are copied under the lock a chunk at a time, the snapshot is
 /// written on a blocking thread.
-fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> {
+pub(crate) fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> {
     let (mut job, mut build) = {
         let mut core = shared.lock().expect("core lock");
         (core.begin_compaction(force)?, core.build_id)
@@ -1087,7 +715,7 @@ fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> 
 }
 
 /// At shutdown: waits for a running compaction, then compacts once more.
-async fn compact_at_stop(shared: &Shared) {
+pub(crate) async fn compact_at_stop(shared: &Shared) {
     for _ in 0..300 {
         let busy = shared
             .lock()

@@ -7,13 +7,13 @@
 //! write their own).
 
 use crate::config::CheckSpec;
-use crate::privileges::Account;
+pub use crate::spawn::{intern, Limits};
 use crate::spawn::{spawn, Groups};
 use hcoop_plugins::plugin::output::render_text;
 use hcoop_plugins::plugin::perfdata::parse_perfdata;
 use hcoop_plugins::plugin::runner::{run_in_process, DynCheck};
 use hcoop_plugins::plugin::{CheckResult, PerfData, State};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::io::AsyncReadExt;
 
@@ -49,8 +49,12 @@ impl Outcome {
         start: SystemTime,
         duration: Duration,
     ) -> Outcome {
-        if let Some(text) = result.relayed.take() {
+        if let Some(mut text) = result.relayed.take() {
             if result.details.is_empty() && result.perfdata.is_empty() {
+                // shown as a plugin prints it: ending in a newline
+                if !text.ends_with('\n') {
+                    text.push('\n');
+                }
                 let state = result.state();
                 result = printed_result(state, text);
             } else {
@@ -132,7 +136,10 @@ impl Outcome {
     /// output), or as the external plugin printed it: for the page, the records,
     /// notifications, `check-all` and the NRPE reply.
     pub fn text(&self) -> String {
-        render_text(self.label, &self.result)
+        match &self.result.relayed {
+            Some(printed) => printed.clone(),
+            None => render_text(self.label, &self.result),
+        }
     }
 }
 
@@ -205,92 +212,6 @@ impl<'a> PluginText<'a> {
         if !part.is_empty() {
             self.perfdata.push(part);
         }
-    }
-}
-
-/// Resource limits applied to external plugins (setrlimit in the child), and the
-/// unprivileged account they run as (RLIMIT_NPROC counts every process of the user
-/// and does not bind root, so a root daemon must switch users for it to hold).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Limits {
-    pub nproc: Option<u64>,
-    pub address_space: Option<u64>,
-    pub cpu_seconds: Option<u64>,
-    /// The account to switch to before running the plugin (its ids, groups, and its
-    /// name and home for the plugin's environment); `None` runs it as the daemon's own
-    /// user. Accounts are kept for the life of the process (see [`intern`]), so that
-    /// limits stay `Copy`.
-    pub run_as: Option<&'static Account>,
-}
-
-/// A looked-up account kept for the life of the process: the same account is stored
-/// once, however often the configuration is reloaded.
-pub fn intern(account: Account) -> &'static Account {
-    static KEPT: Mutex<Vec<&'static Account>> = Mutex::new(Vec::new());
-    let mut kept = KEPT.lock().expect("accounts lock");
-    if let Some(a) = kept.iter().find(|a| ***a == account) {
-        return a;
-    }
-    let a: &'static Account = Box::leak(Box::new(account));
-    kept.push(a);
-    a
-}
-
-/// Whether a configuration starts external programs: an external host or service
-/// check, a contact's notification command, or an external `[nrpe]` command.
-pub fn runs_external_programs(c: &crate::config::Config) -> bool {
-    let external = |spec: &Option<&CheckSpec>| matches!(spec, Some(CheckSpec::External { .. }));
-    c.hosts.iter().any(|h| external(&h.check.as_ref()))
-        || c.services.iter().any(|s| external(&Some(&s.check)))
-        || c.contacts.iter().any(|k| k.command.is_some())
-        || c.nrpe.as_ref().is_some_and(|n| {
-            n.resolve().map_or(true, |cfg| {
-                cfg.commands
-                    .values()
-                    .any(|l| matches!(l, crate::nrpe::cfg::CommandLine::External(_)))
-            })
-        })
-}
-
-/// Whether this process may start programs as another user: it is root, or it kept
-/// CAP_SETUID and CAP_SETGID when it left root (see [`crate::startup`]).
-pub fn can_switch_users() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    use crate::privileges::{holds, Capability};
-    holds(Capability::Setuid, true) && holds(Capability::Setgid, true)
-}
-
-impl Limits {
-    /// The limits of a daemon configuration. `run_as` is the plugin user, resolved only
-    /// when this process runs as root and the configuration starts external programs:
-    /// a missing user is then an error, and so is one that is root itself (plugins
-    /// never run as root).
-    pub fn from_config(c: &crate::config::Config) -> Result<Limits, String> {
-        let d = &c.daemon;
-        let root = can_switch_users();
-        let run_as = if root && runs_external_programs(c) {
-            let user = &d.plugin_user;
-            let account = crate::privileges::lookup(user, None).map_err(|e| {
-                format!("[daemon] plugin_user = '{user}': {e}: external plugins need an unprivileged user to run as")
-            })?;
-            if account.uid == 0 {
-                return Err(format!(
-                    "[daemon] plugin_user = '{user}' is root: external plugins never run as root"
-                ));
-            }
-            Some(intern(account))
-        } else {
-            None
-        };
-        Ok(Limits {
-            nproc: Some(d.plugin_nproc),
-            address_space: Some(d.plugin_address_space_mib * 1024 * 1024),
-            cpu_seconds: Some(d.plugin_cpu_seconds),
-            run_as,
-        })
     }
 }
 
@@ -583,6 +504,9 @@ mod tests {
         ));
         assert_eq!(s, State::Ok);
         assert_eq!(out.len(), OUTPUT_CAP);
+        // shown as printed, to the byte
+        let o = Outcome::printed(s, out, SystemTime::UNIX_EPOCH, Duration::ZERO);
+        assert_eq!(o.text().len(), OUTPUT_CAP);
     }
 
     #[test]

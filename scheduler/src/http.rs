@@ -15,8 +15,10 @@
 //! hold a slot for long, and the listeners can never take the descriptors the checks
 //! need.
 
+pub use crate::admin::{CommentView, DowntimeView, MAX_COMMENT};
 use crate::auth::{Admins, Peer, Principal, Tokens};
-use crate::daemon::{unix_now, Core, Entry, Shared};
+use crate::clock::unix_now;
+use crate::daemon::{Core, Entry, Shared};
 pub use crate::slots::Slots;
 use crate::state::{Ack, Comment, Condition};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
@@ -39,8 +41,6 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time for a whole connection (request, answer).
 pub const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest comment accepted (bytes).
-pub const MAX_COMMENT: usize = 1024;
 
 /// One host or service as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -178,23 +178,6 @@ pub struct CommentRequest {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TargetQuery {
     pub target: String,
-}
-
-/// A downtime with the host or service it is for.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DowntimeView {
-    pub target: String,
-    #[serde(flatten)]
-    pub downtime: crate::state::Downtime,
-    pub in_effect: bool,
-}
-
-/// A comment with the host or service it is on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CommentView {
-    pub target: String,
-    #[serde(flatten)]
-    pub comment: Comment,
 }
 
 /// What a reload did: `Ok(summary and notes)` or why it was refused.

@@ -1,17 +1,42 @@
 //! hcoop-monitor: runs the hcoop-plugins checks for a set of hosts and services.
 //!
-//! # Layout
+//! # Layers
+//! Each module names (`crate::X`) only modules listed before it here (below it, or
+//! before it in its own layer), never one after it; the architecture test in the
+//! tests crate fails on any import loop. From the bottom:
+//! 1. Data and facts: [`state`] (the Nagios state rules, pure), [`clock`], [`privileges`],
+//!    [`slots`], [`lateness`], [`registry`] (a check built from its name), [`auth`] (who
+//!    may use the API), [`retention`] and [`journal`] (the state files), and
+//!    [`config`] (the configuration as plain data, with the `[forward]` and `[nrpe]`
+//!    sections as written in [`config::sections`]).
+//! 2. The executor: [`spawn`] (a plugin process, its limits) under [`exec`] (one check
+//!    run in-process or as a process, a structured [`exec::Outcome`]).
+//! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`];
+//!    and the NRPE agent, [`nrpe`].
+//! 4. The core: [`daemon`] (the running objects and what changes them).
+//! 5. Inbound edges: [`admin`] (admin actions on the core), [`http`] (the API, metrics,
+//!    the page), [`listeners`], [`startup`] (what is done as root; the plugin user).
+//! 6. The running daemon: [`scheduler`] (the loop, reload, saving, start and stop).
+//! 7. Commands: [`checkall`], [`client`], [`cli`] (and `main`).
+//!
+//! # Modules
 //! - [`cli`]: the command line of `hcoop-monitor`.
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
+//! - [`registry`]: the one place a check is built from its name.
+//! - [`clock`]: Unix time, and the scheduler's clock (tokio's, so tests pause it).
 //! - [`nrpe`]: the NRPE agent (`hcoop-monitor nrpe`): serves an nrpe.cfg to
 //!   Nagios's check_nrpe over TLS or plain TCP.
-//! - [`exec`]: running one check, built-in in-process or as an external plugin.
+//! - [`exec`]: running one check, built-in in-process or as an external plugin, into
+//!   a structured outcome; text only at the edges.
 //! - [`spawn`]: starting an external plugin (cloned without copying the daemon's
 //!   memory, limits and user set before the exec) and its process group registry.
 //! - [`privileges`]: looking up accounts and leaving root for good (ids, groups,
 //!   capabilities kept), verified.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
-//! - [`daemon`]: the running objects, the scheduler loop, reload, saving, shutdown.
+//! - [`daemon`]: the core: the running objects, results applied, downtimes,
+//!   self-checks, compaction of the journal.
+//! - [`scheduler`]: the scheduler loop (named handlers), reload, saving, shutdown;
+//!   `run(setup, listener, shutdown, clock)`.
 //! - [`retention`]: the state files (snapshot and journal) in a directory only the
 //!   daemon may write, opened without following symlinks; loading, damaged files moved
 //!   aside.
@@ -26,7 +51,8 @@
 //!   and on the control socket, with bounded connections.
 //! - [`admin`]: admin actions (unacknowledge, downtimes, comments) and their input bounds.
 //! - [`startup`]: what the daemon does as root (control socket, open-file limit), then
-//!   dropping to `[daemon] user` with only the capabilities its checks need.
+//!   dropping to `[daemon] user` with only the capabilities its checks need; the
+//!   limits and user of external plugins.
 //! - [`listeners`]: the API on TCP (bound again while a squatter holds the port) and
 //!   on the control socket (a directory only the daemon may write).
 //! - [`slots`]: connection slots, a total and a share per peer, for every listener.
@@ -55,6 +81,7 @@ pub mod nrpe;
 pub mod privileges;
 pub mod registry;
 pub mod retention;
+pub mod scheduler;
 pub mod slots;
 pub mod spawn;
 pub mod startup;

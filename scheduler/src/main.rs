@@ -1,7 +1,7 @@
 use anyhow::Result;
 use clap::Parser;
 use hcoop_monitor::cli::{Cli, Command};
-use hcoop_monitor::{checkall, client, config::Config, daemon};
+use hcoop_monitor::{checkall, client, config::Config, scheduler};
 use std::path::PathBuf;
 
 fn load(path: &Option<PathBuf>) -> Result<Config> {
@@ -64,11 +64,11 @@ fn run(cli: Cli) -> Result<i32> {
                 .init();
             // as root: bind what needs root, then give root up, before any thread starts
             let prepared = hcoop_monitor::startup::prepare_and_drop(&config)?;
-            runtime()?.block_on(daemon::run(daemon::Options {
-                config_path: cli.config.clone(),
+            runtime()?.block_on(scheduler::run_with_signals(
+                cli.config.clone(),
                 config,
-                socket: prepared.socket,
-            }))?;
+                prepared.socket,
+            ))?;
             Ok(0)
         }
         Command::Status { problems, api } => {
@@ -103,7 +103,7 @@ fn run(cli: Cli) -> Result<i32> {
             comment,
             api,
         } => {
-            let now = hcoop_monitor::daemon::unix_now();
+            let now = hcoop_monitor::clock::unix_now();
             let start = start.map(|s| client::parse_start(&s, now)).transpose()?;
             let req = hcoop_monitor::http::DowntimeRequest {
                 target: target.clone(),

@@ -26,7 +26,6 @@
 //! - the variables the caller adds (the `NAGIOS_*` macros of a notification command),
 //!   which replace any of the above with the same name.
 
-use crate::exec::Limits;
 use crate::privileges::Account;
 use std::ffi::{CString, OsStr, OsString};
 use std::io;
@@ -36,6 +35,34 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tokio::io::unix::AsyncFd;
+
+/// Resource limits applied to external plugins (setrlimit in the child), and the
+/// unprivileged account they run as (RLIMIT_NPROC counts every process of the user
+/// and does not bind root, so a root daemon must switch users for it to hold).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Limits {
+    pub nproc: Option<u64>,
+    pub address_space: Option<u64>,
+    pub cpu_seconds: Option<u64>,
+    /// The account to switch to before running the plugin (its ids, groups, and its
+    /// name and home for the plugin's environment); `None` runs it as the daemon's own
+    /// user. Accounts are kept for the life of the process (see [`intern`]), so that
+    /// limits stay `Copy`.
+    pub run_as: Option<&'static Account>,
+}
+
+/// A looked-up account kept for the life of the process: the same account is stored
+/// once, however often the configuration is reloaded.
+pub fn intern(account: Account) -> &'static Account {
+    static KEPT: Mutex<Vec<&'static Account>> = Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().expect("accounts lock");
+    if let Some(a) = kept.iter().find(|a| ***a == account) {
+        return a;
+    }
+    let a: &'static Account = Box::leak(Box::new(account));
+    kept.push(a);
+    a
+}
 
 /// Stack of the cloned child until it executes the plugin.
 const CHILD_STACK: usize = 64 * 1024;
@@ -247,7 +274,7 @@ fn own_account() -> Option<&'static Account> {
     match *own {
         Some((u, a)) if u == uid => a,
         _ => {
-            let a = crate::privileges::current().ok().map(crate::exec::intern);
+            let a = crate::privileges::current().ok().map(intern);
             *own = Some((uid, a));
             a
         }

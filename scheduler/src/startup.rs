@@ -11,6 +11,7 @@
 //! as root without `[daemon] user`, it stays root and says so.
 
 use crate::config::{CheckSpec, Config};
+use crate::exec::{intern, Limits};
 use crate::privileges::{self, Capability};
 use anyhow::{Context, Result};
 use std::os::unix::fs::DirBuilderExt;
@@ -21,6 +22,63 @@ use std::path::Path;
 pub struct Prepared {
     /// The control socket, bound.
     pub socket: Option<std::os::unix::net::UnixListener>,
+}
+
+/// Whether a configuration starts external programs: an external host or service
+/// check, a contact's notification command, or an external `[nrpe]` command.
+pub fn runs_external_programs(c: &Config) -> bool {
+    let external = |spec: &Option<&CheckSpec>| matches!(spec, Some(CheckSpec::External { .. }));
+    c.hosts.iter().any(|h| external(&h.check.as_ref()))
+        || c.services.iter().any(|s| external(&Some(&s.check)))
+        || c.contacts.iter().any(|k| k.command.is_some())
+        || c.nrpe.as_ref().is_some_and(|n| {
+            n.resolve().map_or(true, |cfg| {
+                cfg.commands
+                    .values()
+                    .any(|l| matches!(l, crate::nrpe::cfg::CommandLine::External(_)))
+            })
+        })
+}
+
+/// Whether this process may start programs as another user: it is root, or it kept
+/// CAP_SETUID and CAP_SETGID when it left root (see [`prepare_and_drop`]).
+pub fn can_switch_users() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    privileges::holds(Capability::Setuid, true) && privileges::holds(Capability::Setgid, true)
+}
+
+impl Limits {
+    /// The limits of a daemon configuration. `run_as` is the plugin user, resolved only
+    /// when this process runs as root and the configuration starts external programs:
+    /// a missing user is then an error, and so is one that is root itself (plugins
+    /// never run as root).
+    pub fn from_config(c: &Config) -> Result<Limits, String> {
+        let d = &c.daemon;
+        let root = can_switch_users();
+        let run_as = if root && runs_external_programs(c) {
+            let user = &d.plugin_user;
+            let account = privileges::lookup(user, None).map_err(|e| {
+                format!("[daemon] plugin_user = '{user}': {e}: external plugins need an unprivileged user to run as")
+            })?;
+            if account.uid == 0 {
+                return Err(format!(
+                    "[daemon] plugin_user = '{user}' is root: external plugins never run as root"
+                ));
+            }
+            Some(intern(account))
+        } else {
+            None
+        };
+        Ok(Limits {
+            nproc: Some(d.plugin_nproc),
+            address_space: Some(d.plugin_address_space_mib * 1024 * 1024),
+            cpu_seconds: Some(d.plugin_cpu_seconds),
+            run_as,
+        })
+    }
 }
 
 /// The names of the built-in checks a configuration runs (services, hosts and the
@@ -94,7 +152,7 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
     if low_port(listen_port) || low_port(nrpe_port) {
         out.push((Capability::NetBindService, "a port below 1024".into()));
     }
-    if crate::exec::runs_external_programs(config) && config.daemon.plugin_user != daemon_user {
+    if runs_external_programs(config) && config.daemon.plugin_user != daemon_user {
         let why = format!(
             "external programs run as plugin_user '{}'",
             config.daemon.plugin_user

@@ -367,7 +367,7 @@ fn idle_connections_cannot_starve_the_api() {
     assert!(started.elapsed() >= Duration::from_secs(9));
     let good = d.service("db/good");
     assert!(
-        hcoop_monitor::daemon::unix_now() - good["last_check"].as_u64().unwrap() < 5,
+        hcoop_monitor::clock::unix_now() - good["last_check"].as_u64().unwrap() < 5,
         "{good}"
     );
     assert!(!d.log().contains("Too many open files"), "{}", d.log());

@@ -511,7 +511,7 @@ fn passive_results_go_on_across_nagios_reloads_and_restarts() {
             .filter(checked_passive)
             .map_or(0, |b| b["last_check"].parse::<u64>().unwrap())
     };
-    let now = || hcoop_monitor::daemon::unix_now();
+    let now = || hcoop_monitor::clock::unix_now();
     assert!(wait_until(30.0, || last(&n) > 0), "{}", n.log());
     n.reload();
     let t = now();

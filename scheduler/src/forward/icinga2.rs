@@ -32,22 +32,18 @@
 //! failure quotes Icinga's reply.
 
 use super::{Failure, Passive, Sink, SinkConfig, SinkSettings};
+pub use crate::config::sections::{Icinga2Config, DEFAULT_CA_FILE, DEFAULT_PORT};
 use crate::config::Config;
 use base64::Engine;
 use hcoop_plugins::checks::nrpe_client::{load_certs, load_key};
 use hcoop_plugins::proto::http::{exchange, Request, Response};
 use hcoop_plugins::proto::net::{connect, printable, Conn, Family};
 use rustls_pki_types::ServerName;
-use serde::Deserialize;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The Icinga 2 API port.
-pub const DEFAULT_PORT: u16 = 5665;
-/// Where an Icinga 2 node keeps its CA certificate.
-pub const DEFAULT_CA_FILE: &str = "/var/lib/icinga2/certs/ca.crt";
 /// How long one delivery may take (connect, TLS, request and answer).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The API path of passive results.
@@ -56,50 +52,6 @@ pub const PATH: &str = "/v1/actions/process-check-result";
 const BODY_QUOTE: usize = 500;
 /// The most of a reply body read.
 const BODY_LIMIT: usize = 64 * 1024;
-
-fn default_port() -> u16 {
-    DEFAULT_PORT
-}
-
-fn default_ca_file() -> PathBuf {
-    PathBuf::from(DEFAULT_CA_FILE)
-}
-
-/// `[forward.icinga2]` as written in the configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Icinga2Config {
-    /// The Icinga 2 node's name or address to connect to.
-    pub host: String,
-    /// The API port (5665).
-    #[serde(default = "default_port")]
-    pub port: u16,
-    /// The name the server certificate must carry (default: `host`); Icinga names a
-    /// node's certificate after the node (its NodeName).
-    pub server_name: Option<String>,
-    /// The CA certificate(s) the server certificate must chain to (PEM).
-    #[serde(default = "default_ca_file")]
-    pub ca_file: PathBuf,
-    /// The ApiUser for basic authentication; needs `password_file`.
-    pub username: Option<String>,
-    /// A file holding the ApiUser's password (its first line).
-    pub password_file: Option<PathBuf>,
-    /// A client certificate (PEM) for an ApiUser with `client_cn`; needs `client_key`.
-    pub client_cert: Option<PathBuf>,
-    /// The client certificate's private key (PEM).
-    pub client_key: Option<PathBuf>,
-    /// How long a result stays valid: without a newer one within the ttl, Icinga sets
-    /// the object UNKNOWN. Unset: no ttl.
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub ttl: Option<Duration>,
-    /// The `check_source` Icinga shows (default: this machine's host name).
-    pub check_source: Option<String>,
-    /// How long one delivery may take (default 10 s).
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub timeout: Option<Duration>,
-    #[serde(flatten)]
-    pub settings: SinkSettings,
-}
 
 impl SinkConfig for Icinga2Config {
     type Sink = Icinga2;
@@ -430,6 +382,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn sample(service: Option<&str>, code: i32) -> Passive {
         let outcome = crate::exec::Outcome::printed(

@@ -28,11 +28,11 @@
 pub mod icinga2;
 pub mod nagios;
 
+pub use crate::config::sections::{Forward, SinkSettings};
 use crate::config::Config;
 use crate::exec::Outcome;
 use crate::state::HostState;
 use hcoop_plugins::plugin::PerfData;
-use serde::Deserialize;
 use std::any::Any;
 use std::fmt::Write as _;
 use std::future::Future;
@@ -46,16 +46,6 @@ pub const DEFAULT_QUEUE_SIZE: usize = 4096;
 /// How long an absent peer is left alone before the next attempt, by default.
 pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The `[forward]` section: one optional table per peer.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Forward {
-    /// `[forward.nagios]`: results written to Nagios's external command file.
-    pub nagios: Option<nagios::NagiosConfig>,
-    /// `[forward.icinga2]`: results posted to the Icinga 2 REST API.
-    pub icinga2: Option<icinga2::Icinga2Config>,
-}
-
 impl Forward {
     /// Every problem of the forwarding settings against the configuration they
     /// forward (names a peer cannot take, bad patterns), one message each.
@@ -65,25 +55,6 @@ impl Forward {
         validate_sink(self.icinga2.as_ref(), config, &mut errors);
         errors
     }
-}
-
-/// Settings every sink has (flattened into its table).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SinkSettings {
-    /// Send every result under this host name instead of the daemon's own host names
-    /// (a daemon that checks one machine the peer knows by another name).
-    pub host_name: Option<String>,
-    /// Forward only the services matching one of these patterns (`*`, `?`, `[...]`
-    /// wildcards): `HOST/SERVICE` patterns match both names, others the service name.
-    /// Empty: every service. Host results are always forwarded.
-    #[serde(default)]
-    pub services: Vec<String>,
-    /// How many results may wait for the peer; further ones are dropped (counted).
-    pub queue_size: Option<usize>,
-    /// How long to wait before trying an absent peer again (default 5s).
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub retry_interval: Option<Duration>,
 }
 
 impl SinkSettings {

@@ -25,8 +25,8 @@
 //! 0 UP, 1 DOWN, 2 UNREACHABLE, the state the daemon derived with its parents.
 
 use super::{Failure, Passive, Sink, SinkConfig, SinkSettings};
+pub use crate::config::sections::NagiosConfig;
 use crate::config::Config;
-use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::UNIX_EPOCH;
 use tokio::io::AsyncWriteExt;
@@ -34,16 +34,6 @@ use tokio::net::unix::pipe;
 
 /// The longest line written: a pipe write this size or smaller is atomic.
 pub const LINE_MAX: usize = libc::PIPE_BUF;
-
-/// `[forward.nagios]` as written in the configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NagiosConfig {
-    /// Nagios's external command file (a FIFO).
-    pub command_file: PathBuf,
-    #[serde(flatten)]
-    pub settings: SinkSettings,
-}
 
 impl SinkConfig for NagiosConfig {
     type Sink = Nagios;

@@ -19,80 +19,7 @@
 //! named by `nrpe_cfg`, and commands defined here are added to (or replace) its ones.
 
 use super::cfg::{parse_allowed, ClientCerts, CommandLine, NrpeConfig};
-use serde::Deserialize;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::time::Duration;
-
-/// The `[nrpe]` table as written.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NrpeSection {
-    /// An nrpe.cfg read first (with its includes).
-    pub nrpe_cfg: Option<PathBuf>,
-    pub server_port: Option<u16>,
-    pub server_address: Option<String>,
-    /// Addresses, networks (`ADDR/BITS`, `ADDR/NETMASK`) or host names.
-    pub allowed_hosts: Option<Vec<String>>,
-    /// Whether queries may carry arguments for `$ARGn$`.
-    pub dont_blame_nrpe: Option<bool>,
-    pub nasty_metachars: Option<String>,
-    /// Put before every external command line.
-    pub command_prefix: Option<String>,
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub command_timeout: Option<Duration>,
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub connection_timeout: Option<Duration>,
-    /// Time for the TLS handshake and the request, from the connection (default 10s;
-    /// capped by connection_timeout).
-    #[serde(default, with = "crate::config::opt_duration")]
-    pub request_timeout: Option<Duration>,
-    pub ssl_cert_file: Option<PathBuf>,
-    pub ssl_privatekey_file: Option<PathBuf>,
-    pub ssl_cacert_file: Option<PathBuf>,
-    /// 0: no client certificate asked; 1: asked; 2: required.
-    pub ssl_client_certs: Option<u8>,
-    /// TLS (the default, for check_nrpe's default mode); false serves plain TCP, for
-    /// `check_nrpe -n`.
-    #[serde(default = "yes")]
-    pub tls: bool,
-    /// Connections served at once; further ones are closed at once.
-    #[serde(default = "default_max_connections")]
-    pub max_connections: usize,
-    /// Connections served at once from one peer address; further ones are closed at
-    /// once.
-    #[serde(default = "default_max_connections_per_peer")]
-    pub max_connections_per_peer: usize,
-    /// The commands by the name check_nrpe's `-c` asks for.
-    #[serde(default)]
-    pub command: BTreeMap<String, NrpeCommand>,
-}
-
-/// One `[nrpe.command.NAME]` table: a built-in check with its arguments, or an
-/// external command line.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NrpeCommand {
-    /// A built-in check by plugin name (`check_load`).
-    pub check: Option<String>,
-    /// The built-in check's arguments, one word each (`$ARGn$` allowed).
-    #[serde(default)]
-    pub args: Vec<String>,
-    /// An external command line, run by the shell.
-    pub command: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn default_max_connections() -> usize {
-    256
-}
-
-fn default_max_connections_per_peer() -> usize {
-    super::server::DEFAULT_MAX_CONNECTIONS_PER_PEER
-}
+pub use crate::config::sections::{NrpeCommand, NrpeSection};
 
 impl NrpeCommand {
     fn line(&self, name: &str) -> Result<CommandLine, String> {
@@ -208,6 +135,7 @@ impl NrpeSection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn section(text: &str) -> NrpeSection {
         toml::from_str(text).unwrap()

@@ -23,6 +23,7 @@
 //!   is, where none of its characters is special.
 
 use super::cfg::{AllowedHost, CommandLine, NrpeConfig};
+pub use crate::config::sections::DEFAULT_MAX_CONNECTIONS_PER_PEER;
 use crate::exec::{needs_shell, run_argv, run_builtin, Limits, PluginEnd, COMMAND_GROUPS};
 use hcoop_plugins::plugin::runner::DynCheck;
 use hcoop_plugins::proto::nrpe::{self, Kind, Packet, HELLO_COMMAND, MAX_ARGS};
@@ -64,8 +65,6 @@ pub struct AgentOptions {
 
 /// The default of [`AgentOptions::request_timeout`].
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default of [`AgentOptions::max_connections_per_peer`].
-pub const DEFAULT_MAX_CONNECTIONS_PER_PEER: usize = 16;
 
 /// A configured command.
 enum Command {

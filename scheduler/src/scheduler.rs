@@ -1,0 +1,614 @@
+//! The running daemon: the scheduler loop (a heap of due checks, a concurrency gate,
+//! results applied to the [`Core`]), reload, periodic saving, and the edges it starts
+//! and stops (the status API's listeners, the NRPE agent, notifications).
+//!
+//! [`run`] takes everything from outside: the configuration as data (and how to read
+//! it again on reload), where the API listens, a shutdown future, and the [`Clock`].
+//! Its time is tokio's, so a test drives it with `tokio::time::pause`; the process's
+//! own signals are wired in [`run_with_signals`]. The loop is one `select!` whose
+//! branches each call one named handler of [`Daemon`].
+
+use crate::clock::Clock;
+use crate::config::{Config, Daemon as DaemonSection};
+use crate::daemon::{
+    compact, compact_at_stop, Core, Entry, Shared, Target, NO_HOST_CHECK, NRPE_CHECK,
+};
+use crate::exec::{Limits, Outcome};
+use crate::http::{Access, Api, ReloadOutcome, ReloadRequest};
+use crate::journal::Journal;
+use crate::listeners::Listeners;
+use crate::notify::Notifier;
+use crate::nrpe::Served;
+use crate::state::{Condition, Next, StateType, Time};
+use hcoop_plugins::plugin::State;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::Instant;
+
+/// Reads the configuration again (on reload).
+pub type Loader = Arc<dyn Fn() -> anyhow::Result<Config> + Send + Sync>;
+
+/// The loader of a configuration file or directory (`None`: the embedded default).
+pub fn loader(path: Option<PathBuf>) -> Loader {
+    Arc::new(move || match &path {
+        Some(p) => Config::load(p),
+        None => Config::embedded(),
+    })
+}
+
+/// How the daemon starts: its configuration, how to read it again, and where reloads
+/// without an answer (SIGHUP) come from.
+pub struct Setup {
+    pub config: Config,
+    pub loader: Loader,
+    /// Each message asks for a reload (nobody waits for its answer).
+    pub hangups: mpsc::Receiver<()>,
+}
+
+/// Where the status API listens.
+pub enum Listener {
+    /// No API (tests, tools).
+    None,
+    /// The API on `[daemon] listen` and on the control socket; `Some` when the socket
+    /// was bound already (before the daemon left root), else it is bound at start.
+    Api {
+        socket: Option<std::os::unix::net::UnixListener>,
+    },
+}
+
+/// A check that finished.
+struct Done {
+    generation: u64,
+    target: Target,
+    outcome: Outcome,
+    latency: f64,
+}
+
+/// A small, fast pseudo-random source for spreading checks (no cryptographic use).
+struct Spread(u64);
+
+impl Spread {
+    fn new() -> Spread {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
+        Spread(seed | 1)
+    }
+
+    /// A duration uniformly in [0, max).
+    fn below(&mut self, max: Duration) -> Duration {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
+        let unit = r as f64 / (1u64 << 53) as f64;
+        max.mul_f64(unit)
+    }
+
+    /// An interval with up to 1% jitter either way (at most one second).
+    fn jitter(&mut self, interval: Duration) -> Duration {
+        let span = (interval / 50).min(Duration::from_secs(2));
+        (interval + self.below(span)).saturating_sub(span / 2)
+    }
+}
+
+/// The first due time of an object: spread over its interval, or from its restored
+/// last check.
+fn first_due<C: Condition>(
+    e: &Entry<C>,
+    spread: &mut Spread,
+    now: Instant,
+    now_unix: Time,
+) -> Instant {
+    let r = &e.record;
+    let next = if r.state_type == StateType::Soft && !r.state.is_good() {
+        Next::Retry
+    } else {
+        Next::Normal
+    };
+    let interval = match next {
+        Next::Normal => e.schedule.check_interval,
+        Next::Retry => e.schedule.retry_interval,
+    };
+    if r.checked {
+        let due_unix = r.last_check + interval.as_secs();
+        if due_unix > now_unix {
+            return now
+                + Duration::from_secs(due_unix - now_unix)
+                + spread.below(Duration::from_secs(1));
+        }
+        return now + spread.below(interval.min(Duration::from_secs(10)));
+    }
+    now + spread.below(interval)
+}
+
+/// `[daemon]` settings a reload cannot apply, as notes for its answer and log.
+fn restart_notes(running: &DaemonSection, new: &DaemonSection) -> Vec<String> {
+    let mut notes = Vec::new();
+    if running.state_file != new.state_file {
+        notes.push(format!(
+            "state_file: {} takes effect at the next restart; states are still written to {}",
+            new.state_file.display(),
+            running.state_file.display()
+        ));
+    }
+    notes
+}
+
+/// When checks are due, and the gate that bounds how many run at once.
+struct Schedule {
+    heap: BinaryHeap<Reverse<(Instant, Target)>>,
+    spread: Spread,
+    /// Bumped by every reload: results of checks started before it are dropped.
+    generation: u64,
+    gate: Arc<Semaphore>,
+    /// Every permit is taken: nothing starts until a check ends.
+    saturated: bool,
+    done: mpsc::UnboundedSender<Done>,
+}
+
+impl Schedule {
+    /// Every host with a check and every service, due over their intervals (or after
+    /// their restored last check).
+    fn all(&mut self, core: &Core, now: Instant, now_unix: Time) {
+        self.heap.clear();
+        for (i, e) in core.hosts.iter().enumerate() {
+            if e.runnable.is_some() {
+                let due = first_due(e, &mut self.spread, now, now_unix);
+                self.heap.push(Reverse((due, Target::Host(i))));
+            }
+        }
+        for (i, e) in core.services.iter().enumerate() {
+            // the daemon's own checks are set, not run
+            if e.check.is_some() {
+                let due = first_due(e, &mut self.spread, now, now_unix);
+                self.heap.push(Reverse((due, Target::Service(i))));
+            }
+        }
+    }
+
+    /// When the next check is due, unless every permit is taken.
+    fn next_due(&self) -> Option<Instant> {
+        if self.saturated {
+            return None;
+        }
+        self.heap.peek().map(|Reverse((t, _))| *t)
+    }
+}
+
+/// The running daemon: its core, its schedule and its edges.
+pub struct Daemon {
+    shared: Shared,
+    schedule: Schedule,
+    clock: Clock,
+    loader: Loader,
+    limits: Limits,
+    /// The `[daemon]` section it started with (what a reload cannot change).
+    started_with: DaemonSection,
+    retention_every: Duration,
+    save_timer: tokio::time::Interval,
+    notifier: Notifier,
+    notifier_task: tokio::task::JoinHandle<()>,
+    notices: mpsc::UnboundedSender<crate::notify::Notice>,
+    access: Arc<RwLock<Access>>,
+    listeners: Option<Listeners>,
+    nrpe: Option<Served>,
+    state_dir: PathBuf,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+    reload_tx: mpsc::Sender<ReloadRequest>,
+    reload_rx: mpsc::Receiver<ReloadRequest>,
+    hangups: mpsc::Receiver<()>,
+}
+
+/// Runs the daemon until `shutdown` completes: schedules checks, applies results,
+/// serves the status API on `listener`, saves states, reloads when asked.
+pub async fn run(
+    setup: Setup,
+    listener: Listener,
+    shutdown: impl Future<Output = ()>,
+    clock: Clock,
+) -> anyhow::Result<()> {
+    Daemon::start(setup, listener, clock)
+        .await?
+        .run(shutdown)
+        .await
+}
+
+/// Runs the daemon until SIGTERM or SIGINT, reloading on SIGHUP: the process's own
+/// signals around [`run`].
+pub async fn run_with_signals(
+    config_path: Option<PathBuf>,
+    config: Config,
+    socket: Option<std::os::unix::net::UnixListener>,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let (hangups_tx, hangups) = mpsc::channel(4);
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            if hangups_tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    };
+    let setup = Setup {
+        config,
+        loader: loader(config_path),
+        hangups,
+    };
+    run(setup, Listener::Api { socket }, shutdown, Clock::system()).await
+}
+
+impl Daemon {
+    /// Builds the core from the configuration and the saved states, starts the
+    /// forwarders, notifications, the API's listeners and the NRPE agent.
+    pub async fn start(setup: Setup, listener: Listener, clock: Clock) -> anyhow::Result<Daemon> {
+        let config = setup.config;
+        hcoop_plugins::proto::http::install_redirect_networks(&config.daemon.redirect_networks)
+            .map_err(|e| anyhow::anyhow!("[daemon] redirect_networks: {e}"))?;
+        let limits = Limits::from_config(&config).map_err(anyhow::Error::msg)?;
+        let state_file = config.daemon.state_file.clone();
+        // never fails: damaged files are moved aside, a refused directory saves nothing,
+        // and the retention self-check says so
+        let (journal, saved) = crate::journal::open(&state_file, clock.unix_now());
+        let (notices, notice_rx) = mpsc::unbounded_channel();
+        let notifier = Notifier::new(config.smtp.clone(), limits);
+        let notifier_task = tokio::spawn(notifier.clone().run(notice_rx));
+        let mut core = Core::build(config, limits, notices.clone(), saved.hosts, saved.services);
+        core.next_downtime_id = saved.next_downtime_id.max(1);
+        core.journal = Some(journal);
+        core.tick(clock.unix_now());
+        core.forward = crate::forward::Forwarder::start(&core.config.forward);
+        let (hosts, services) = core.counts();
+        tracing::info!(
+            "starting: {hosts} hosts, {services} services, state file {}",
+            state_file.display()
+        );
+        let concurrency = core.config.daemon.concurrency.max(1);
+        let retention_every = core.config.daemon.retention_interval;
+        let started_with = core.config.daemon.clone();
+        let nrpe_section = core.config.nrpe.clone();
+        let shared: Shared = Arc::new(Mutex::new(core));
+        let (reload_tx, reload_rx) = mpsc::channel::<ReloadRequest>(4);
+        let access = Arc::new(RwLock::new(Access::from_config(&started_with)));
+        if let Err(e) = &access.read().expect("access lock").tokens {
+            tracing::warn!("api: {e}");
+        }
+        let listeners = match listener {
+            Listener::None => None,
+            Listener::Api { socket } => {
+                let api = Api {
+                    core: shared.clone(),
+                    access: access.clone(),
+                    reload: reload_tx.clone(),
+                };
+                Some(Listeners::start(api, &started_with, socket))
+            }
+        };
+        let state_dir = state_file
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let nrpe = match nrpe_section {
+            Some(section) => match Served::start(&section, &state_dir, limits).await {
+                Ok(served) => Some(served),
+                Err(e) => {
+                    // the checks go on; the agent's problem shows as the daemon's own service
+                    tracing::error!("nrpe: cannot start: {e:#}; checks go on without the agent");
+                    shared.lock().expect("core lock").set_self_check(
+                        NRPE_CHECK,
+                        State::Critical,
+                        &format!("NRPE CRITICAL - the agent cannot start: {e:#}\n"),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        let (done, done_rx) = mpsc::unbounded_channel();
+        let mut schedule = Schedule {
+            heap: BinaryHeap::new(),
+            spread: Spread::new(),
+            generation: 0,
+            gate: Arc::new(Semaphore::new(concurrency)),
+            saturated: false,
+            done,
+        };
+        schedule.all(
+            &shared.lock().expect("core lock"),
+            clock.now(),
+            clock.unix_now(),
+        );
+        Ok(Daemon {
+            shared,
+            schedule,
+            clock,
+            loader: setup.loader,
+            limits,
+            started_with,
+            retention_every,
+            save_timer: save_timer(retention_every),
+            notifier,
+            notifier_task,
+            notices,
+            access,
+            listeners,
+            nrpe,
+            state_dir,
+            done_rx,
+            reload_tx,
+            reload_rx,
+            hangups: setup.hangups,
+        })
+    }
+
+    /// The core, shared with the API.
+    pub fn core(&self) -> Shared {
+        self.shared.clone()
+    }
+
+    /// Where reloads with an answer are asked for (the API's `POST /api/reload`).
+    pub fn reloads(&self) -> mpsc::Sender<ReloadRequest> {
+        self.reload_tx.clone()
+    }
+
+    /// The loop, until `shutdown` completes; then the orderly stop.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        tokio::pin!(shutdown);
+        let mut second = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let next_due = self.schedule.next_due();
+            let sleep_to = next_due.unwrap_or_else(|| self.clock.now() + Duration::from_secs(3600));
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                Some(done) = self.done_rx.recv() => self.on_done(done),
+                asked = next_reload(&mut self.hangups, &mut self.reload_rx) => {
+                    let outcome = self.on_reload().await;
+                    if let Some(reply) = asked {
+                        let _ = reply.send(outcome);
+                    }
+                }
+                _ = self.save_timer.tick() => self.on_save(),
+                _ = second.tick() => self.on_second(),
+                _ = tokio::time::sleep_until(sleep_to), if next_due.is_some() => self.start_due(),
+            }
+        }
+        self.stop().await;
+        Ok(())
+    }
+
+    /// A check ended: its result applied, its next check scheduled.
+    fn on_done(&mut self, done: Done) {
+        self.schedule.saturated = false;
+        if done.generation != self.schedule.generation {
+            return;
+        }
+        let mut core = self.shared.lock().expect("core lock");
+        let interval = core.apply(
+            done.target,
+            &done.outcome,
+            done.latency,
+            self.clock.unix_now(),
+        );
+        let compact_now = core.journal.as_ref().is_some_and(Journal::due);
+        drop(core);
+        if compact_now {
+            compact(&self.shared, false);
+        }
+        let next = self.clock.now() + self.schedule.spread.jitter(interval);
+        self.schedule.heap.push(Reverse((next, done.target)));
+    }
+
+    /// Starts every check that is due, as long as the gate has room.
+    fn start_due(&mut self) {
+        let now = self.clock.now();
+        let core = self.shared.lock().expect("core lock");
+        let s = &mut self.schedule;
+        while let Some(Reverse((due, target))) = s.heap.peek().copied() {
+            if due > now {
+                break;
+            }
+            let Ok(permit) = s.gate.clone().try_acquire_owned() else {
+                s.saturated = true;
+                break;
+            };
+            s.heap.pop();
+            let runnable = match target {
+                Target::Host(i) => core.hosts[i].runnable.clone(),
+                Target::Service(i) => core.services[i].runnable.clone(),
+            };
+            let tx = s.done.clone();
+            let generation = s.generation;
+            let latency = now.saturating_duration_since(due).as_secs_f64();
+            tokio::spawn(async move {
+                crate::lateness::CHECKS.record(due.elapsed());
+                let outcome = match runnable {
+                    Some(Ok(r)) => r.run().await,
+                    Some(Err(e)) => Outcome::unknown(&e),
+                    None => Outcome::printed(
+                        State::Ok,
+                        NO_HOST_CHECK,
+                        SystemTime::now(),
+                        Duration::ZERO,
+                    ),
+                };
+                drop(permit);
+                let _ = tx.send(Done {
+                    generation,
+                    target,
+                    outcome,
+                    latency,
+                });
+            });
+        }
+    }
+
+    /// Every second: downtimes start and end, the retention self-check is refreshed.
+    fn on_second(&mut self) {
+        self.shared
+            .lock()
+            .expect("core lock")
+            .tick(self.clock.unix_now());
+    }
+
+    /// Every retention interval: a compaction of the state journal if one is due.
+    fn on_save(&mut self) {
+        compact(&self.shared, false);
+    }
+
+    /// Reads the configuration again and applies it; a configuration that does not
+    /// load (or whose plugin user does not resolve) leaves the running one in place.
+    async fn on_reload(&mut self) -> ReloadOutcome {
+        let loader = self.loader.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loader())).unwrap_or_else(
+                |p| {
+                    Err(anyhow::anyhow!(
+                        "internal error while reading the configuration: {}",
+                        hcoop_plugins::plugin::runner::panic_message(p.as_ref())
+                    ))
+                },
+            )
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(anyhow::anyhow!(
+                "internal error while reading the configuration: {e}"
+            ))
+        });
+        let new = match loaded {
+            Ok(new) => new,
+            Err(e) => {
+                tracing::error!("reload: configuration invalid, keeping the running one:\n{e:#}");
+                return Err(format!(
+                    "configuration invalid, the running one is kept:\n{e:#}"
+                ));
+            }
+        };
+        let limits = match Limits::from_config(&new) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("reload: {e}; keeping the running configuration");
+                return Err(format!("{e}; the running configuration is kept"));
+            }
+        };
+        self.limits = limits;
+        let (nrpe_section, new_daemon, summary) = self.replace_core(new);
+        self.nrpe = Served::reload(
+            self.nrpe.take(),
+            nrpe_section.as_ref(),
+            &self.state_dir,
+            limits,
+        )
+        .await;
+        self.save_timer = save_timer(self.retention_every);
+        let mut notes = match &mut self.listeners {
+            Some(l) => l.reconfigure(&new_daemon).await,
+            None => Vec::new(),
+        };
+        // validated with the configuration, so this takes
+        if let Err(e) =
+            hcoop_plugins::proto::http::install_redirect_networks(&new_daemon.redirect_networks)
+        {
+            notes.push(format!("redirect_networks: {e}"));
+        }
+        notes.extend(restart_notes(&self.started_with, &new_daemon));
+        *self.access.write().expect("access lock") = Access::from_config(&new_daemon);
+        if let Err(e) = &self.access.read().expect("access lock").tokens {
+            notes.push(format!("api: {e}"));
+        }
+        let text = std::iter::once(summary)
+            .chain(notes)
+            .collect::<Vec<_>>()
+            .join("\n");
+        tracing::info!("reloaded: {text}");
+        Ok(text)
+    }
+
+    /// Builds the core of a new configuration, taking over every record, the
+    /// counters, the forwarders and the journal, and schedules it; returns what the
+    /// edges need and the summary of the reload.
+    fn replace_core(
+        &mut self,
+        new: Config,
+    ) -> (Option<crate::nrpe::NrpeSection>, DaemonSection, String) {
+        let mut core = self.shared.lock().expect("core lock");
+        let (h, s) = core.records();
+        let mut fresh = Core::build(new, self.limits, self.notices.clone(), h, s);
+        fresh.next_downtime_id = core.next_downtime_id;
+        fresh.checks_run = core.checks_run;
+        fresh.started = core.started;
+        fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
+        fresh.journal = core.journal.take();
+        self.retention_every = fresh.config.daemon.retention_interval;
+        *core = fresh;
+        self.schedule.generation += 1;
+        self.schedule.saturated = false;
+        self.schedule
+            .all(&core, self.clock.now(), self.clock.unix_now());
+        self.notifier.reconfigure(core.config.smtp.clone());
+        let (h, s) = core.counts();
+        let summary = std::iter::once(format!("{h} hosts, {s} services"))
+            .chain(crate::startup::missing_capabilities(&core.config))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (
+            core.config.nrpe.clone(),
+            core.config.daemon.clone(),
+            summary,
+        )
+    }
+
+    /// The orderly stop: plugins still running die with their process groups (checks
+    /// that start from now on, already handed to a task, are killed as they start),
+    /// states are saved, the listeners closed, queued notifications go out for a short
+    /// while.
+    async fn stop(mut self) {
+        if let Some(agent) = self.nrpe.take() {
+            agent.stop().await;
+        }
+        let killed = crate::exec::CHECK_GROUPS.kill_all();
+        tracing::info!("stopping: killed {killed} running plugins, saving states");
+        compact_at_stop(&self.shared).await;
+        if let Some(l) = self.listeners.take() {
+            l.stop().await;
+        }
+        drop(self.notices);
+        self.shared.lock().expect("core lock").stop_notices();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.notifier_task).await;
+        crate::exec::COMMAND_GROUPS.kill_all();
+    }
+}
+
+/// A save timer whose first tick is one interval from now.
+fn save_timer(every: Duration) -> tokio::time::Interval {
+    tokio::time::interval_at(Instant::now() + every, every)
+}
+
+/// The next reload to do: asked by a hangup (`None`: nobody waits for the answer) or
+/// through the API (the answer goes back to it).
+async fn next_reload(
+    hangups: &mut mpsc::Receiver<()>,
+    asked: &mut mpsc::Receiver<ReloadRequest>,
+) -> Option<ReloadRequest> {
+    tokio::select! {
+        Some(()) = hangups.recv() => None,
+        Some(reply) = asked.recv() => Some(reply),
+    }
+}
