@@ -81,6 +81,8 @@ pub mod fake {
         state: Option<State>,
         summary: String,
         runs: u64,
+        /// When each run started (tokio's time, which a test may pause).
+        times: Vec<tokio::time::Instant>,
     }
 
     static SLOTS: Mutex<Option<HashMap<String, Slot>>> = Mutex::new(None);
@@ -104,6 +106,11 @@ pub mod fake {
     /// How many times `check_fake KEY` ran.
     pub fn runs(key: &str) -> u64 {
         with(key, |s| s.runs)
+    }
+
+    /// When each run of `check_fake KEY` started.
+    pub fn times(key: &str) -> Vec<tokio::time::Instant> {
+        with(key, |s| s.times.clone())
     }
 
     pub(super) fn is_fake(name: &str) -> bool {
@@ -132,6 +139,7 @@ pub mod fake {
         fn run(&self) -> Work<'_> {
             let (state, summary) = with(&self.0, |s| {
                 s.runs += 1;
+                s.times.push(tokio::time::Instant::now());
                 (s.state.unwrap_or(State::Ok), s.summary.clone())
             });
             Work::Remote(Box::pin(async move { CheckResult::new(state, summary) }))

@@ -612,3 +612,294 @@ async fn next_reload(
         Some(reply) = asked.recv() => Some(reply),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::fake;
+    use crate::state::Record;
+    use tokio::sync::oneshot;
+
+    /// A daemon running on paused time with `check_fake` services, no listeners, its
+    /// states in a temporary directory.
+    struct Running {
+        core: Shared,
+        reloads: mpsc::Sender<ReloadRequest>,
+        hangups: mpsc::Sender<()>,
+        /// What the next reload reads (an error: a configuration that does not load).
+        next: Arc<Mutex<Result<String, String>>>,
+        stop: Option<oneshot::Sender<()>>,
+        task: tokio::task::JoinHandle<anyhow::Result<()>>,
+        start: Instant,
+        _dir: tempfile::TempDir,
+    }
+
+    /// A configuration: one host `h`, services `(name, key, extra settings)`.
+    fn config_text(dir: &std::path::Path, services: &[(&str, &str, &str)]) -> String {
+        let mut text = format!(
+            "[daemon]\nstate_file = \"{}/state/state.json\"\n\n\
+             [defaults]\ncheck_interval = \"60s\"\nretry_interval = \"10s\"\nmax_check_attempts = 3\n\n\
+             [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n",
+            dir.display()
+        );
+        for (name, key, extra) in services {
+            text.push_str(&format!(
+                "\n[[service]]\nhost = \"h\"\nname = \"{name}\"\ncheck = \"{}\"\nargs = [\"{key}\"]\n{extra}\n",
+                fake::NAME
+            ));
+        }
+        text
+    }
+
+    fn parse(text: &str) -> anyhow::Result<Config> {
+        Config::from_files(vec![(None, text.to_string())])
+    }
+
+    async fn start(services: &[(&str, &str, &str)]) -> Running {
+        let dir = tempfile::tempdir().unwrap();
+        let text = config_text(dir.path(), services);
+        let next = Arc::new(Mutex::new(Ok(text.clone())));
+        let source = next.clone();
+        let loader: Loader = Arc::new(move || {
+            let text = source.lock().unwrap().clone();
+            text.map_err(anyhow::Error::msg).and_then(|t| parse(&t))
+        });
+        let (hangups, hangups_rx) = mpsc::channel(4);
+        let setup = Setup {
+            config: parse(&text).unwrap(),
+            loader,
+            hangups: hangups_rx,
+        };
+        let clock = Clock::starting_at(1_700_000_000);
+        let daemon = Daemon::start(setup, Listener::None, clock).await.unwrap();
+        let (core, reloads) = (daemon.core(), daemon.reloads());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(daemon.run(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            core,
+            reloads,
+            hangups,
+            next,
+            stop: Some(stop),
+            task,
+            start: Instant::now(),
+            _dir: dir,
+        }
+    }
+
+    impl Running {
+        /// The record of service `h/NAME`.
+        fn record(&self, name: &str) -> Record<State> {
+            let core = self.core.lock().unwrap();
+            match core.find(&format!("h/{name}")) {
+                Some(Target::Service(i)) => core.services[i].record.clone(),
+                other => panic!("no service h/{name}: {other:?}"),
+            }
+        }
+
+        /// Waits (in tokio's paused time) until `check_fake KEY` ran `n` times and the
+        /// daemon applied the last result.
+        async fn runs(&self, key: &str, n: u64, service: &str) -> Vec<Duration> {
+            for _ in 0..100_000 {
+                if fake::runs(key) >= n && self.record(service).last_check > 0 {
+                    // let the loop apply the result of the last run
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    return fake::times(key)
+                        .iter()
+                        .map(|t| t.duration_since(self.start))
+                        .collect();
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("{key} ran {} times, not {n}", fake::runs(key));
+        }
+
+        async fn reload(&self) -> ReloadOutcome {
+            let (tx, rx) = oneshot::channel();
+            self.reloads.send(tx).await.unwrap();
+            rx.await.unwrap()
+        }
+
+        async fn stop(mut self) {
+            let _ = self.stop.take().unwrap().send(());
+            self.task.await.unwrap().unwrap();
+        }
+    }
+
+    /// Whether `gap` is `interval` give or take the scheduler's jitter (1%, at most
+    /// one second) and a few milliseconds of polling.
+    fn about(gap: Duration, interval: Duration) -> bool {
+        let slack = (interval / 100).min(Duration::from_secs(1)) + Duration::from_millis(5);
+        gap + slack >= interval && gap <= interval + slack
+    }
+
+    fn gaps(times: &[Duration]) -> Vec<Duration> {
+        times.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn soft_then_hard_after_max_check_attempts_then_recovery() {
+        fake::set("sh", State::Critical, "down");
+        let d = start(&[("s", "sh", "")]).await;
+        let t = d.runs("sh", 1, "s").await;
+        // the first check is spread over the check interval
+        assert!(t[0] < Duration::from_secs(60), "{t:?}");
+        let r = d.record("s");
+        assert_eq!(
+            (r.state, r.state_type, r.attempt),
+            (State::Critical, StateType::Soft, 1)
+        );
+        assert_eq!(r.output, "FAKE CRITICAL - down\n");
+        d.runs("sh", 2, "s").await;
+        let r = d.record("s");
+        assert_eq!((r.state_type, r.attempt), (StateType::Soft, 2));
+        let t = d.runs("sh", 3, "s").await;
+        let r = d.record("s");
+        assert_eq!(
+            (r.state, r.state_type, r.attempt),
+            (State::Critical, StateType::Hard, 3)
+        );
+        // soft attempts come every retry_interval
+        for gap in gaps(&t) {
+            assert!(about(gap, Duration::from_secs(10)), "{t:?}");
+        }
+        // hard: back to the check interval
+        let t = d.runs("sh", 4, "s").await;
+        assert!(about(t[3] - t[2], Duration::from_secs(60)), "{t:?}");
+        let r = d.record("s");
+        assert_eq!((r.state, r.state_type), (State::Critical, StateType::Hard));
+        // recovery: OK at the next check, a hard state change
+        fake::set("sh", State::Ok, "up");
+        let t = d.runs("sh", 5, "s").await;
+        assert!(about(t[4] - t[3], Duration::from_secs(60)), "{t:?}");
+        let r = d.record("s");
+        assert_eq!(
+            (r.state, r.state_type, r.attempt),
+            (State::Ok, StateType::Hard, 1)
+        );
+        assert_eq!(r.output, "FAKE OK - up\n");
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_service_keeps_its_check_interval() {
+        fake::set("ka", State::Ok, "fine");
+        fake::set("kb", State::Warning, "odd");
+        let d = start(&[
+            ("a", "ka", ""),
+            (
+                "b",
+                "kb",
+                "check_interval = \"25s\"\nmax_check_attempts = 1",
+            ),
+        ])
+        .await;
+        let a = d.runs("ka", 6, "a").await;
+        let b = d.runs("kb", 12, "b").await;
+        for gap in gaps(&a) {
+            assert!(about(gap, Duration::from_secs(60)), "{a:?}");
+        }
+        for gap in gaps(&b) {
+            assert!(about(gap, Duration::from_secs(25)), "{b:?}");
+        }
+        let r = d.record("b");
+        assert_eq!((r.state, r.state_type), (State::Warning, StateType::Hard));
+        // the checks ran on time: no check started late by more than the polling
+        let core = d.core.lock().unwrap();
+        assert!(core.services.iter().all(|e| e.latency < 0.01));
+        assert!(core.checks_run >= 18);
+        drop(core);
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reload_replaces_the_schedule_and_keeps_the_states() {
+        fake::set("rs", State::Critical, "down");
+        fake::set("rn", State::Ok, "new");
+        let d = start(&[("s", "rs", "")]).await;
+        d.runs("rs", 1, "s").await;
+        let before = d.record("s");
+        assert_eq!((before.state_type, before.attempt), (StateType::Soft, 1));
+        // the new configuration: s checked more often, and a new service n
+        let dir = d._dir.path().to_path_buf();
+        *d.next.lock().unwrap() = Ok(config_text(
+            &dir,
+            &[
+                (
+                    "s",
+                    "rs",
+                    "check_interval = \"20s\"\nretry_interval = \"5s\"",
+                ),
+                ("n", "rn", ""),
+            ],
+        ));
+        let answer = d.reload().await.unwrap();
+        assert!(answer.starts_with("1 hosts, 2 services"), "{answer}");
+        // the state of s is kept
+        let after = d.record("s");
+        assert_eq!(
+            (
+                after.state,
+                after.state_type,
+                after.attempt,
+                after.last_check
+            ),
+            (
+                before.state,
+                before.state_type,
+                before.attempt,
+                before.last_check
+            )
+        );
+        // s goes on from its kept state at the new retry interval, then hard at 20s
+        let t = d.runs("rs", 4, "s").await;
+        assert!(about(t[2] - t[1], Duration::from_secs(5)), "{t:?}");
+        assert!(about(t[3] - t[2], Duration::from_secs(20)), "{t:?}");
+        let r = d.record("s");
+        assert_eq!((r.state_type, r.attempt), (StateType::Hard, 3));
+        // the new service is scheduled
+        d.runs("rn", 1, "n").await;
+        assert_eq!(d.record("n").state, State::Ok);
+        // a hangup reloads too (nobody waits for the answer)
+        *d.next.lock().unwrap() = Ok(config_text(&dir, &[("s", "rs", "")]));
+        d.hangups.send(()).await.unwrap();
+        for _ in 0..100 {
+            if d.core.lock().unwrap().find("h/n").is_none() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(d.core.lock().unwrap().find("h/n"), None);
+        assert_eq!(d.record("s").attempt, 3);
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_bad_configuration_on_reload_keeps_the_running_one() {
+        fake::set("bk", State::Ok, "fine");
+        let d = start(&[("s", "bk", "")]).await;
+        d.runs("bk", 1, "s").await;
+        *d.next.lock().unwrap() = Err("line 3: expected a table".into());
+        let e = d.reload().await.unwrap_err();
+        assert!(
+            e.starts_with("configuration invalid, the running one is kept"),
+            "{e}"
+        );
+        assert!(e.contains("line 3: expected a table"), "{e}");
+        // an unknown check is refused the same way
+        let dir = d._dir.path().to_path_buf();
+        *d.next.lock().unwrap() =
+            Ok(config_text(&dir, &[("s", "bk", "")]).replace(fake::NAME, "check_nothing"));
+        let e = d.reload().await.unwrap_err();
+        assert!(e.contains("no built-in check named 'check_nothing'"), "{e}");
+        // the running schedule goes on unchanged
+        let t = d.runs("bk", 3, "s").await;
+        for gap in gaps(&t) {
+            assert!(about(gap, Duration::from_secs(60)), "{t:?}");
+        }
+        assert_eq!(d.core.lock().unwrap().counts(), (1, 1));
+        d.stop().await;
+    }
+}
