@@ -944,22 +944,9 @@ pub fn evaluate(
             .min(0),
     );
     if facts.timed_out {
-        result = as_timed_out(result);
+        result = result.into_timed_out();
     }
     (result, next)
-}
-
-/// A result in which nothing answered in time, as a whole: the state is the one `-t`
-/// names, and the per-server lines stay as plain lines (their state was the timeout's).
-fn as_timed_out(r: CheckResult) -> CheckResult {
-    let mut t = CheckResult::timed_out(r.summary);
-    for d in r.details {
-        t.push_line(d.text);
-    }
-    for p in r.perfdata {
-        t.push_perf(p);
-    }
-    t
 }
 
 #[cfg(test)]

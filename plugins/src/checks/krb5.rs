@@ -344,12 +344,12 @@ pub fn evaluate(facts: &Facts, check: &Krb5Check) -> CheckResult {
         "answering"
     };
     let n = check.kdcs.len();
-    let r = conclude(
-        r,
-        format!("{n} KDC{} {what} for {p}", if n == 1 { "" } else { "s" }),
-    );
+    r.summarize_troubles(format!(
+        "{n} KDC{} {what} for {p}",
+        if n == 1 { "" } else { "s" }
+    ));
     if facts.nothing_in_time() {
-        as_timed_out(r)
+        r.into_timed_out()
     } else {
         r
     }
@@ -363,36 +363,6 @@ impl Facts {
         let mut all = probes.chain(kadmin).peekable();
         all.peek().is_some() && all.all(|e| e.is_some_and(KdcError::is_timeout))
     }
-}
-
-/// A result in which nothing answered in time, as a whole: the state is the one `-t`
-/// names (the runner applies it), and the per-KDC lines stay as plain lines (their
-/// state was the timeout's).
-fn as_timed_out(r: CheckResult) -> CheckResult {
-    let mut t = CheckResult::timed_out(r.summary);
-    for d in r.details {
-        t.push_line(d.text);
-    }
-    for p in r.perfdata {
-        t.push_perf(p);
-    }
-    t
-}
-
-/// The summary: the troubles in order, or `ok`.
-fn conclude(mut r: CheckResult, ok: String) -> CheckResult {
-    let troubles: Vec<&str> = r
-        .details
-        .iter()
-        .filter(|d| d.state.is_some_and(|s| s != State::Ok))
-        .map(|d| d.text.as_str())
-        .collect();
-    r.summary = if troubles.is_empty() {
-        ok
-    } else {
-        troubles.join("; ")
-    };
-    r
 }
 
 #[cfg(test)]
@@ -616,5 +586,80 @@ mod tests {
         assert!(!r.timed_out);
         assert_eq!(r.summary, "kdc1:88 udp: no answer within 1.8s");
         assert_eq!(r.state(), State::Critical);
+    }
+
+    #[test]
+    fn keytab_tickets_kdc_errors_kadmind_and_time_levels() {
+        let c = check(&[
+            "-H",
+            "kdc1",
+            "-P",
+            "alice@HCOOP.TEST",
+            "-k",
+            "/etc/alice.keytab",
+            "--transport",
+            "tcp",
+            "-w",
+            "0.5",
+            "-c",
+            "1",
+        ])
+        .unwrap();
+        let facts = |outcome, ms| Facts {
+            kvno: Some(3),
+            probes: vec![Probe {
+                kdc: "kdc1:88".into(),
+                transport: Transport::Tcp,
+                outcome: Ok((outcome, Duration::from_millis(ms))),
+            }],
+            kadmin: vec![],
+        };
+        let r = evaluate(&facts(Outcome::Ticket, 2), &c);
+        assert_eq!(
+            render_text("KRB5", &r),
+            "KRB5 OK - 1 KDC keytab key accepted for alice@HCOOP.TEST | time_kdc1:88_tcp=0.002s;0.5;1;0\n[OK] kdc1:88 tcp: ticket for alice@HCOOP.TEST with the keytab's key (kvno 3) in 0.002s\n"
+        );
+        // slow: the time levels
+        assert_eq!(
+            evaluate(&facts(Outcome::Ticket, 700), &c).state(),
+            State::Warning
+        );
+        assert_eq!(
+            evaluate(&facts(Outcome::Ticket, 1500), &c).state(),
+            State::Critical
+        );
+        let err = |code| Outcome::Error { code, skew: None };
+        for (code, summary) in [
+            (24, "kdc1:88 tcp: the KDC rejects the keytab's key for alice@HCOOP.TEST (kvno 3): stale keytab?"),
+            (31, "kdc1:88 tcp: the KDC rejects the keytab's key for alice@HCOOP.TEST (kvno 3): stale keytab?"),
+            (68, "kdc1:88 tcp: the KDC does not serve realm HCOOP.TEST"),
+            (37, "kdc1:88 tcp: clock skew too great"),
+            // with a keytab, PREAUTH_REQUIRED means the timestamp was not taken
+            (25, "kdc1:88 tcp: KDC error 25 (KDC_ERR_PREAUTH_REQUIRED)"),
+            (99, "kdc1:88 tcp: KDC error 99 (unknown error)"),
+        ] {
+            let r = evaluate(&facts(err(code), 2), &c);
+            assert_eq!(r.state(), State::Critical, "{code}");
+            assert_eq!(r.summary, summary, "{code}");
+        }
+        // kadmind: connected, or not
+        let mut f = facts(Outcome::Ticket, 2);
+        f.kadmin = vec![
+            ("kdc1:749".into(), Ok(Duration::from_millis(1))),
+            (
+                "kdc2:749".into(),
+                Err(KdcError::Failed("Connection refused (os error 111)".into())),
+            ),
+        ];
+        let r = evaluate(&f, &c);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "kadmind kdc2:749: Connection refused (os error 111)"
+        );
+        assert_eq!(
+            r.details[1].text,
+            "kadmind kdc1:749 accepts connections in 0.001s"
+        );
     }
 }

@@ -125,11 +125,62 @@ impl CheckResult {
     pub fn subs_in(&self, state: State) -> impl Iterator<Item = &Detail> {
         self.details.iter().filter(move |d| d.state == Some(state))
     }
+
+    /// Sets the summary from the sub-results: the texts of those that are not OK, in
+    /// order, joined with `; `; or `ok` when there is none.
+    pub fn summarize_troubles(&mut self, ok: impl Into<String>) {
+        let troubles: Vec<&str> = self
+            .details
+            .iter()
+            .filter(|d| d.state.is_some_and(|s| s != State::Ok))
+            .map(|d| d.text.as_str())
+            .collect();
+        self.summary = if troubles.is_empty() {
+            ok.into()
+        } else {
+            troubles.join("; ")
+        };
+    }
+
+    /// This result as one that ran out of time as a whole (nothing answered within the
+    /// check's time): [`CheckResult::timed_out`] with the same summary and perfdata, and
+    /// the sub-results kept as plain lines, their state having been the timeout's.
+    pub fn into_timed_out(self) -> Self {
+        let mut t = Self::timed_out(self.summary);
+        t.details = self
+            .details
+            .into_iter()
+            .map(|d| Detail {
+                state: None,
+                text: d.text,
+            })
+            .collect();
+        t.perfdata = self.perfdata;
+        t
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn troubles_summary_and_timed_out_as_a_whole() {
+        let mut r = CheckResult::new(State::Ok, "");
+        r.push_sub(State::Ok, "a fine");
+        r.summarize_troubles("all fine");
+        assert_eq!(r.summary, "all fine");
+        r.push_sub(State::Critical, "b: no answer within 1.8s");
+        r.push_sub(State::Warning, "c slow");
+        r.summarize_troubles("all fine");
+        assert_eq!(r.summary, "b: no answer within 1.8s; c slow");
+        let t = r.into_timed_out();
+        assert!(t.timed_out);
+        assert_eq!(t.summary, "b: no answer within 1.8s; c slow");
+        assert!(t.details.iter().all(|d| d.state.is_none()));
+        assert_eq!(t.details.len(), 3);
+        assert_eq!(t.with_timeout_state(State::Unknown).state(), State::Unknown);
+    }
 
     #[test]
     fn worst_sub_result_wins() {

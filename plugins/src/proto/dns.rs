@@ -5,7 +5,6 @@
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,15 +74,9 @@ pub fn seconds(d: Duration) -> String {
     format!("{s}s")
 }
 
-/// A fresh message id from the standard library's per-process random keys.
+/// A fresh message id.
 fn random_id() -> u16 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
-    h.finish() as u16
+    super::random::rand_u32() as u16
 }
 
 /// The wire form of a question.

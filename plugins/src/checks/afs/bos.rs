@@ -1,7 +1,7 @@
 //! Mode `bos`: every bosserver instance running normally, without core files, no
 //! salvager running (`bos status -long`).
 
-use super::common::{as_timed_out, conclude, hosts};
+use super::common::hosts;
 use super::tools::{self, BosStatus, ToolArgs, ToolError};
 use crate::plugin::{CheckResult, CommonArgs, State, UsageError};
 use std::time::{Duration, Instant};
@@ -90,14 +90,14 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
             r.push_sub(State::Warning, format!("{host}: {line}"));
         }
     }
-    let r = conclude(r, format!("{count} instances running normally"));
+    r.summarize_troubles(format!("{count} instances running normally"));
     // no server answered before the time ran out: the state is the one -t names
     if !facts.is_empty()
         && facts
             .iter()
             .all(|(_, s)| s.as_ref().is_err_and(ToolError::is_timeout))
     {
-        as_timed_out(r)
+        r.into_timed_out()
     } else {
         r
     }

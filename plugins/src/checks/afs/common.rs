@@ -1,7 +1,7 @@
 //! What the modes of check_afs share: the host lists and ports of `-H`/`-p`, percent
-//! levels, partition names, and how a result's summary is made from its sub-results.
+//! levels, partition names, and percent arithmetic.
 
-use crate::plugin::{parse_host, shown, CheckResult, Range, State, Thresholds, UsageError};
+use crate::plugin::{parse_host, shown, Range, Thresholds, UsageError};
 
 /// The hosts of `-H`, trimmed; none may be empty, each a name or an address (never
 /// echoed raw: a newline or 100 KB is refused with the value escaped and cut).
@@ -58,36 +58,6 @@ pub fn partition_name(p: Option<String>) -> Result<Option<String>, UsageError> {
         )));
     }
     Ok(Some(format!("/vicep{bare}")))
-}
-
-/// Finishes a result from its sub-results: the summary names the troubles, or is `ok`.
-pub fn conclude(mut r: CheckResult, ok: String) -> CheckResult {
-    let troubles: Vec<&str> = r
-        .details
-        .iter()
-        .filter(|d| d.state.is_some_and(|s| s != State::Ok))
-        .map(|d| d.text.as_str())
-        .collect();
-    r.summary = if troubles.is_empty() {
-        ok
-    } else {
-        troubles.join("; ")
-    };
-    r
-}
-
-/// A result in which nothing answered in time, as a whole: the state is the one `-t`
-/// names (the runner applies it), and the per-server lines stay as plain lines (their
-/// state was the timeout's).
-pub fn as_timed_out(r: CheckResult) -> CheckResult {
-    let mut t = CheckResult::timed_out(r.summary);
-    for d in r.details {
-        t.push_line(d.text);
-    }
-    for p in r.perfdata {
-        t.push_perf(p);
-    }
-    t
 }
 
 /// A perfdata label safe for any host name.

@@ -1,7 +1,7 @@
 //! Mode `quota`: volumes near or over their quota (`vos listvol -format` on file
 //! servers, or `vos examine -format` of one volume); `-w`/`-c` in percent of the quota.
 
-use super::common::{conclude, hosts, partition_name, percent, percent_levels};
+use super::common::{hosts, partition_name, percent, percent_levels};
 use super::tools::{self, ToolArgs, ToolError, Volume};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
@@ -197,7 +197,8 @@ pub fn evaluate(
         ),
         None => format!("{n} volume{} without quota", if n == 1 { "" } else { "s" }),
     };
-    conclude(r, ok)
+    r.summarize_troubles(ok);
+    r
 }
 
 fn quota_text(v: &Volume, pct: f64) -> String {

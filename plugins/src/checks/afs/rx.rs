@@ -1,7 +1,7 @@
 //! Mode `rx`: the Rx VERSION probe of each server and port (`rxdebug -version`), with
 //! the round-trip time; `-w`/`-c` on it in seconds. Its arguments serve `rxstats` too.
 
-use super::common::{as_timed_out, conclude, label, round6, targets};
+use super::common::{label, round6, targets};
 use super::probe::{all_timed_out, probe_all, Probe};
 use crate::plugin::{CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError};
 use crate::proto::rx;
@@ -87,16 +87,13 @@ pub fn evaluate(facts: &[Probe<String>], t: &Thresholds) -> CheckResult {
         }
     }
     let n = facts.len();
-    let r = conclude(
-        r,
-        format!(
-            "{n} of {n} server{} answered: {}",
-            if n == 1 { "" } else { "s" },
-            versions.join(", ")
-        ),
-    );
+    r.summarize_troubles(format!(
+        "{n} of {n} server{} answered: {}",
+        if n == 1 { "" } else { "s" },
+        versions.join(", ")
+    ));
     if all_timed_out(facts) {
-        as_timed_out(r)
+        r.into_timed_out()
     } else {
         r
     }

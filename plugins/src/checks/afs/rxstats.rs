@@ -1,7 +1,7 @@
 //! Mode `rxstats`: Rx statistics of each server and port (`rxdebug -noconn`): calls
 //! waiting for a thread and idle threads; `-w`/`-c` on the waiting calls.
 
-use super::common::{as_timed_out, conclude, label};
+use super::common::label;
 use super::probe::{all_timed_out, probe_all, Probe};
 use super::rx::RxConfig;
 use crate::plugin::{CheckResult, PerfData, State, Thresholds};
@@ -43,12 +43,11 @@ pub fn evaluate(facts: &[Probe<rx::DebugStats>], t: &Thresholds) -> CheckResult 
             Err(e) => r.push_sub(State::Critical, format!("{}: {e}", p.name())),
         }
     }
-    let r = conclude(
-        r,
-        format!("{waiting} calls waiting for a thread, {idle} threads idle"),
-    );
+    r.summarize_troubles(format!(
+        "{waiting} calls waiting for a thread, {idle} threads idle"
+    ));
     if all_timed_out(facts) {
-        as_timed_out(r)
+        r.into_timed_out()
     } else {
         r
     }

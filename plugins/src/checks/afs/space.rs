@@ -1,9 +1,7 @@
 //! Mode `space`: the partitions of file servers (`vos partinfo`); `-w`/`-c` in percent
 //! used.
 
-use super::common::{
-    as_timed_out, conclude, hosts, partition_name, percent, percent_levels, round6,
-};
+use super::common::{hosts, partition_name, percent, percent_levels, round6};
 use super::tools::{self, Partition, ToolArgs, ToolError};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
@@ -125,20 +123,17 @@ pub fn evaluate(
             }
         }
     }
-    let r = conclude(
-        r,
-        format!(
-            "{count} partition{} below the levels",
-            if count == 1 { "" } else { "s" }
-        ),
-    );
+    r.summarize_troubles(format!(
+        "{count} partition{} below the levels",
+        if count == 1 { "" } else { "s" }
+    ));
     // no server answered before the time ran out: the state is the one -t names
     if !facts.is_empty()
         && facts
             .iter()
             .all(|(_, p)| p.as_ref().is_err_and(ToolError::is_timeout))
     {
-        as_timed_out(r)
+        r.into_timed_out()
     } else {
         r
     }

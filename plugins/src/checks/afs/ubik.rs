@@ -2,7 +2,7 @@
 //! natively: one sync site that every answering server names, recovered, and one
 //! database version.
 
-use super::common::{as_timed_out, conclude, targets};
+use super::common::targets;
 use super::probe::{all_timed_out, probe_all, Probe};
 use crate::plugin::{CheckResult, CommonArgs, PerfData, State, UsageError};
 use crate::proto::ubik::{self, UbikDebug};
@@ -67,12 +67,12 @@ pub fn evaluate(facts: &[Probe<UbikDebug>]) -> CheckResult {
     let sync = match syncs.as_slice() {
         [] => {
             r.raise(State::Critical);
-            let mut r = conclude(r, String::new());
+            r.summarize_troubles(String::new());
             r.summary = format!("no sync site, no quorum ({up} of {total} servers answering)");
             push_ubik_lines(&mut r, facts, None);
             // nothing answered before the time ran out: the state is the one -t names
             return if all_timed_out(facts) {
-                as_timed_out(r)
+                r.into_timed_out()
             } else {
                 r
             };
@@ -117,7 +117,8 @@ pub fn evaluate(facts: &[Probe<UbikDebug>]) -> CheckResult {
         "sync site {} with quorum, {up} of {total} servers answering, database version {}",
         sp.host, sd.local_version
     );
-    conclude(r, ok)
+    r.summarize_troubles(ok);
+    r
 }
 
 fn push_ubik_lines(
