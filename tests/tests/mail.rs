@@ -702,3 +702,127 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
         Some("receive: not tried, the message was not sent")
     );
 }
+
+/// A bad host or port is one line naming the problem, exit 3, before any connection:
+/// a newline in -H (or the IMAP host, or the DNS server) is shown escaped, never raw;
+/// port 0 is refused.
+#[test]
+fn bad_hosts_and_ports_are_one_line_and_unknown() {
+    let roundtrip = [
+        "-f",
+        "mon@coop.test",
+        "-r",
+        "box@coop.test",
+        "-U",
+        "box",
+        "--password-env",
+        "PATH",
+    ];
+    let bad = "mx.test\nFAKE OK - injected";
+    let shown = "mx.test\\nFAKE OK - injected";
+    let cases: Vec<(&str, &str, Vec<&str>, &str)> = vec![
+        ("check_smtp", "SMTP", vec!["-H", bad], "--hostname <HOST>"),
+        ("check_imap", "IMAP", vec!["-H", bad], "--hostname <HOST>"),
+        (
+            "check_mail_roundtrip",
+            "MAIL_ROUNDTRIP",
+            [&["-H", bad][..], &roundtrip[..]].concat(),
+            "--hostname <HOST>",
+        ),
+        (
+            "check_mail_roundtrip",
+            "MAIL_ROUNDTRIP",
+            [&["-H", "mx.test", "-I", bad][..], &roundtrip[..]].concat(),
+            "--imap-host <HOST>",
+        ),
+        (
+            "check_mx",
+            "MX",
+            vec!["-d", "coop.test", "-s", bad],
+            "--server <HOST>",
+        ),
+    ];
+    for (name, label, args, option) in cases {
+        let r = plugin(name, &args);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (
+                3,
+                format!("{label} UNKNOWN - invalid value '{shown}' for '{option}': invalid host '{shown}': '\\n' is not allowed in a host name\n").as_str()
+            ),
+            "{name} {args:?}"
+        );
+    }
+    let ports: Vec<(&str, &str, Vec<&str>, &str)> = vec![
+        (
+            "check_smtp",
+            "SMTP",
+            vec!["-H", "mx.test", "-p", "0"],
+            "--port",
+        ),
+        (
+            "check_imap",
+            "IMAP",
+            vec!["-H", "mx.test", "-p", "0"],
+            "--port",
+        ),
+        (
+            "check_mail_roundtrip",
+            "MAIL_ROUNDTRIP",
+            [&["-H", "mx.test", "-p", "0"][..], &roundtrip[..]].concat(),
+            "--port",
+        ),
+        (
+            "check_mail_roundtrip",
+            "MAIL_ROUNDTRIP",
+            [&["-H", "mx.test", "--imap-port", "0"][..], &roundtrip[..]].concat(),
+            "--imap-port",
+        ),
+        (
+            "check_mx",
+            "MX",
+            vec!["-d", "coop.test", "-p", "0"],
+            "--port",
+        ),
+        (
+            "check_mx",
+            "MX",
+            vec!["-d", "coop.test", "--dns-port", "0"],
+            "--dns-port",
+        ),
+    ];
+    for (name, label, args, option) in ports {
+        let r = plugin(name, &args);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (
+                3,
+                format!("{label} UNKNOWN - invalid value '0' for '{option} <PORT>': port 0 is out of range (1-65535)\n").as_str()
+            ),
+            "{name} {args:?}"
+        );
+    }
+    // a mail address with a control character is shown escaped
+    let r = plugin(
+        "check_mail_roundtrip",
+        &[
+            "-H",
+            "mx.test",
+            "-f",
+            "mon\x1b[2J",
+            "-r",
+            "box@coop.test",
+            "-U",
+            "box",
+            "--password-env",
+            "PATH",
+        ],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            3,
+            "MAIL_ROUNDTRIP UNKNOWN - -f 'mon\\x1b[2J' is not a mail address\n"
+        )
+    );
+}

@@ -443,3 +443,52 @@ fn check_sip_against_kamailio() {
         )
     );
 }
+
+/// A bad host or port is one line naming the problem, exit 3, before any connection:
+/// a newline in -H is shown escaped, never raw; port 0 is refused.
+#[test]
+fn bad_hosts_and_ports_are_one_line_and_unknown() {
+    let checks = [
+        ("check_tcp", "TCP", &["-p", "22"][..]),
+        ("check_ssh", "SSH", &[][..]),
+        ("check_ftp", "FTP", &[][..]),
+        ("check_jabber", "JABBER", &[][..]),
+        ("check_spamd", "SPAMD", &[][..]),
+        ("check_sip", "SIP", &[][..]),
+    ];
+    for (name, label, extra) in checks {
+        let mut args = vec!["-H", "mail.test\nFAKE OK - injected"];
+        args.extend_from_slice(extra);
+        let r = plugin(name, &args);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (
+                3,
+                format!("{label} UNKNOWN - invalid value 'mail.test\\nFAKE OK - injected' for '--hostname <HOST>': invalid host 'mail.test\\nFAKE OK - injected': '\\n' is not allowed in a host name\n").as_str()
+            ),
+            "{name}"
+        );
+        let long = "a".repeat(100_000);
+        let r = plugin(name, &["-H", &long, "-p", "22"]);
+        assert_eq!(r.code, 3, "{name}: {}", r.stdout);
+        assert_eq!(r.stdout.lines().count(), 1, "{name}: {}", r.stdout);
+        assert!(r.stdout.len() < 1000, "{name}: {} bytes", r.stdout.len());
+        let r = plugin(name, &["-H", "127.0.0.1", "-p", "0"]);
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (
+                3,
+                format!("{label} UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n").as_str()
+            ),
+            "{name}"
+        );
+    }
+    let r = plugin("check_jabber", &["-H", "127.0.0.1", "--domain", "a\nb'<x>"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            3,
+            "JABBER UNKNOWN - --domain: invalid host 'a\\nb'<x>': '\\n' is not allowed in a host name\n"
+        )
+    );
+}

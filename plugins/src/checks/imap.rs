@@ -6,7 +6,8 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
+    Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, imap_quote, Steps, Target, TlsMode};
@@ -30,11 +31,11 @@ pub struct ImapArgs {
     pub common: CommonArgs,
 
     /// Host name or address of the IMAP server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 
     /// Port (default 143, 993 with -S)
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
     /// Use IPv4 only
@@ -132,13 +133,7 @@ impl Check for ImapCheck {
     }
 
     fn new(args: ImapArgs) -> Result<Self, UsageError> {
-        if args.hostname.trim().is_empty() {
-            return Err(UsageError::new("the host name (-H) is empty"));
-        }
         let port = args.port.unwrap_or(if args.ssl { 993 } else { 143 });
-        if port == 0 {
-            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
-        }
         let tls = if args.ssl {
             TlsMode::Implicit
         } else if args.starttls {
@@ -245,13 +240,14 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
                 text.push_str(", STARTTLS");
             }
             if let Some((u, _)) = &d.login {
-                text.push_str(&format!(", logged in as {u}"));
+                text.push_str(&format!(", logged in as {}", shown(u)));
             }
             let mut r = CheckResult::new(check.time.state(secs), text);
             if let (Some(c), Some(m)) = (&facts.counts, &check.mailbox) {
                 r.raise(check.messages.state(c.messages as f64));
                 r.summary.push_str(&format!(
-                    ", {m}: {} messages ({} unseen, {} recent)",
+                    ", {}: {} messages ({} unseen, {} recent)",
+                    shown(m),
                     c.messages,
                     c.unseen.map_or("?".to_string(), |u| u.to_string()),
                     c.recent
@@ -317,6 +313,8 @@ mod tests {
         let c = parse(&["-H", "imap", "-S"]).unwrap();
         assert_eq!((c.port, c.dialogue.tls), (993, TlsMode::Implicit));
         assert!(parse(&["-H", "imap", "-D", "30"]).is_err());
+        assert!(parse(&["-H", "imap\r"]).is_err());
+        assert!(parse(&["-H", "imap", "-p", "0"]).is_err());
         assert!(parse(&["-H", "imap", "-U", "u"]).is_err());
         assert!(parse(&[
             "-H",

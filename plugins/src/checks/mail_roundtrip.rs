@@ -10,7 +10,8 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
+    Uom, UsageError, Work,
 };
 use crate::proto::imap::{Imap, ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, Steps, Target, TlsMode};
@@ -38,11 +39,11 @@ pub struct RoundtripArgs {
     pub common: CommonArgs,
 
     /// SMTP server to send through
-    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 
     /// SMTP port (default 25, 465 with -s)
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
     /// Upgrade the SMTP connection with STARTTLS
@@ -70,11 +71,11 @@ pub struct RoundtripArgs {
     pub to: String,
 
     /// IMAP server to read from (default: -H)
-    #[arg(short = 'I', long = "imap-host", value_name = "HOST")]
+    #[arg(short = 'I', long = "imap-host", value_name = "HOST", value_parser = parse_host)]
     pub imap_host: Option<String>,
 
     /// IMAP port (default 143, 993 with --imap-ssl)
-    #[arg(long = "imap-port", value_name = "PORT")]
+    #[arg(long = "imap-port", value_name = "PORT", value_parser = parse_port)]
     pub imap_port: Option<u16>,
 
     /// Upgrade the IMAP connection with STARTTLS
@@ -174,7 +175,10 @@ fn mode(ssl: bool, starttls: bool) -> TlsMode {
 
 fn address(a: &str, what: &str) -> Result<(), UsageError> {
     if a.is_empty() || a.contains(['<', '>', '\r', '\n', ' ']) || !a.contains('@') {
-        return Err(UsageError(format!("{what} '{a}' is not a mail address")));
+        return Err(UsageError(format!(
+            "{what} '{}' is not a mail address",
+            shown(a)
+        )));
     }
     Ok(())
 }
@@ -219,9 +223,6 @@ impl Check for RoundtripCheck {
     }
 
     fn new(args: RoundtripArgs) -> Result<Self, UsageError> {
-        if args.hostname.trim().is_empty() {
-            return Err(UsageError::new("the host name (-H) is empty"));
-        }
         address(&args.from, "-f")?;
         address(&args.to, "-r")?;
         if !(args.interval.is_finite() && args.interval >= 0.05) {
@@ -240,9 +241,6 @@ impl Check for RoundtripCheck {
         let imap_port = args
             .imap_port
             .unwrap_or(if args.imap_ssl { 993 } else { 143 });
-        if smtp_port == 0 || imap_port == 0 {
-            return Err(UsageError::new("ports must be between 1 and 65535"));
-        }
         let imap_host = args.imap_host.unwrap_or_else(|| args.hostname.clone());
         let smtp = SmtpDialogue::new(
             args.fqdn,
@@ -437,7 +435,7 @@ pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> Che
         r.perfdata = send.perfdata;
         return r;
     };
-    let mailbox = &check.mailbox;
+    let mailbox = &shown(&check.mailbox);
     let (state, text) = if let Some((_, e)) = &rec.imap.failure {
         (State::Critical, format!("{e} ({imap_place})"))
     } else if let Some(d) = rec.delivered {
@@ -553,6 +551,17 @@ mod tests {
         assert!(parse(&["-H", "mx", "-f", "a@b", "-r", "c@d"]).is_err());
         let mut bad = BASE.to_vec();
         bad[5] = "not an address";
+        assert!(parse(&bad).is_err());
+        bad[5] = "a\n@b";
+        assert_eq!(
+            parse(&bad).unwrap_err().0,
+            "-f 'a\\n@b' is not a mail address"
+        );
+        let mut bad = BASE.to_vec();
+        bad[1] = "mx\n";
+        assert!(parse(&bad).unwrap_err().0.contains("invalid host 'mx\\n'"));
+        let mut bad = BASE.to_vec();
+        bad.extend(["--imap-port", "0"]);
         assert!(parse(&bad).is_err());
     }
 

@@ -7,7 +7,8 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
+    UsageError, Work,
 };
 use crate::proto::dns::{
     self, parse_name, query_budget, rcode_name, show_name, QueryError, Request, Transport,
@@ -42,15 +43,15 @@ pub struct MxArgs {
     pub domain: String,
 
     /// DNS server to ask (default: the system resolver's servers from /etc/resolv.conf)
-    #[arg(short = 's', long = "server", value_name = "HOST")]
+    #[arg(short = 's', long = "server", value_name = "HOST", value_parser = parse_host)]
     pub server: Option<String>,
 
     /// Port of the DNS server
-    #[arg(long = "dns-port", value_name = "PORT", default_value_t = 53)]
+    #[arg(long = "dns-port", value_name = "PORT", default_value_t = 53, value_parser = parse_port)]
     pub dns_port: u16,
 
     /// SMTP port of the mail exchangers
-    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 25)]
+    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 25, value_parser = parse_port)]
     pub port: u16,
 
     /// MX hosts that must work (default: all of them); fewer is CRITICAL, some broken
@@ -149,10 +150,8 @@ impl Check for MxCheck {
     }
 
     fn new(args: MxArgs) -> Result<Self, UsageError> {
-        let name = parse_name(&args.domain).map_err(|e| UsageError(format!("-d: {e}")))?;
-        if args.port == 0 || args.dns_port == 0 {
-            return Err(UsageError::new("ports must be between 1 and 65535"));
-        }
+        let name =
+            parse_name(&args.domain).map_err(|e| UsageError(format!("-d: {}", shown(&e))))?;
         if args.min_ok == Some(0) {
             return Err(UsageError::new("--min-ok must be at least 1"));
         }
@@ -489,6 +488,9 @@ mod tests {
         assert!(parse(&["-d", "coop.test", "-F", "m"]).is_ok());
         assert!(parse(&["-d", "a..b"]).is_err());
         assert!(parse(&["-d", "coop.test", "--min-ok", "0"]).is_err());
+        assert!(parse(&["-d", "coop.test", "-s", "a b"]).is_err());
+        assert!(parse(&["-d", "coop.test", "--dns-port", "0"]).is_err());
+        assert!(parse(&["-d", "coop.test", "-p", "0"]).is_err());
     }
 
     #[test]

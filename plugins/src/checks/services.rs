@@ -4,7 +4,10 @@
 //! same names.
 
 use crate::plugin::thresholds::seconds_threshold;
-use crate::plugin::{Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work};
+use crate::plugin::{
+    parse_host, shown, Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work,
+};
+use crate::proto::net;
 use crate::proto::service::{
     self, contains, parse_state_word, Dialogue, ServiceFacts, StartTls, TargetArgs, TlsServiceArgs,
     Verdicts,
@@ -196,16 +199,26 @@ impl Check for SshCheck {
 /// check_ssh's verdict (pure).
 pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckResult {
     let mut r = check.service.evaluate(facts, now);
+    if r.timed_out {
+        return r;
+    }
     let Some(ident) = parse_ssh_ident(&facts.received) else {
         return r;
     };
-    r.summary = format!("{} (protocol {})", ident.software, ident.protocol);
+    // the server's words, for the output: one line, bounded
+    let (software, protocol) = (
+        net::printable(ident.software.as_bytes(), 200),
+        net::printable(ident.protocol.as_bytes(), 20),
+    );
+    r.summary = format!("{software} (protocol {protocol})");
     if let Some(want) = &check.remote_version {
         if &ident.software != want {
             r.raise(State::Critical);
             r.summary = format!(
-                "{} (protocol {}) version mismatch, expected '{want}'",
-                ident.software, ident.protocol
+                "{} (protocol {}) version mismatch, expected '{}'",
+                software,
+                protocol,
+                shown(want)
             );
         }
     }
@@ -213,8 +226,10 @@ pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckRe
         if &ident.protocol != want {
             r.raise(State::Critical);
             r.summary = format!(
-                "{} (protocol {}) protocol version mismatch, expected '{want}'",
-                ident.software, ident.protocol
+                "{} (protocol {}) protocol version mismatch, expected '{}'",
+                software,
+                protocol,
+                shown(want)
             );
         }
     }
@@ -353,9 +368,8 @@ impl Check for JabberCheck {
         let domain = args
             .domain
             .unwrap_or_else(|| args.service.target.hostname.clone());
-        if domain.contains(['\'', '"', '<', '>', '&']) {
-            return Err(UsageError(format!("'{domain}' is not an XMPP domain")));
-        }
+        // a host name: nothing that could break the XML of the stream header
+        let domain = parse_host(&domain).map_err(|e| UsageError(format!("--domain: {e}")))?;
         if args.service.tls.sni.is_none() {
             s.sni = domain.clone();
         }
@@ -413,7 +427,7 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
             "stream error from {} for domain {}: {}",
             d.host,
             check.domain,
-            crate::proto::net::printable(&facts.received, 300)
+            net::printable(&facts.received, 300)
         );
         return r;
     }
@@ -537,6 +551,13 @@ mod tests {
             render_text("SSH", &evaluate_ssh(&f, &c, 0)),
             "SSH CRITICAL - OpenSSH_9.2p1 Debian-2+deb12u3 (protocol 2.0) version mismatch, expected 'OpenSSH_8.4' | time=0.003s;;;0;10\n"
         );
+        // what the user and the server said is shown on one line
+        let c: SshCheck = parse("check_ssh", &["-H", "h", "-r", "v\x1b[2J"]).unwrap();
+        let odd = facts(b"SSH-2.0-Evil\x1b[2Jware\r\n");
+        assert_eq!(
+            evaluate_ssh(&odd, &c, 0).summary,
+            "Evil [2Jware (protocol 2.0) version mismatch, expected 'v\\x1b[2J'"
+        );
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-P", "1.99"]).unwrap();
         assert_eq!(evaluate_ssh(&f, &c, 0).state(), State::Critical);
         let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
@@ -585,6 +606,13 @@ mod tests {
             .summary
             .starts_with("stream error from 127.0.0.1 for domain example.org"));
         assert!(parse::<JabberCheck>("check_jabber", &["-H", "a'b"]).is_err());
+        assert_eq!(
+            parse::<JabberCheck>("check_jabber", &["-H", "h", "--domain", "a'b"])
+                .unwrap_err()
+                .0,
+            "--domain: invalid host 'a'b': ''' is not allowed in a host name"
+        );
+        assert!(parse::<SpamdCheck>("check_spamd", &["-H", "h", "-p", "0"]).is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
+    Uom, UsageError, Work,
 };
 use crate::proto::net::{self, Family};
 use clap::Parser;
@@ -24,11 +25,11 @@ pub struct Args {
     pub common: CommonArgs,
 
     /// Host name or address of the SIP server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 
     /// Port of the SIP server
-    #[arg(short = 'p', long = "port", default_value_t = 5060)]
+    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 5060, value_parser = parse_port)]
     pub port: u16,
 
     /// Use IPv4 only
@@ -97,26 +98,22 @@ impl Check for SipCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        if args.hostname.trim().is_empty() || args.hostname.contains(char::is_whitespace) {
-            return Err(UsageError(format!(
-                "'{}' is not a host name",
-                args.hostname
-            )));
-        }
-        if args.port == 0 {
-            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
-        }
         let uri = args.uri.unwrap_or_else(|| format!("sip:{}", args.hostname));
         if !(uri.starts_with("sip:") || uri.starts_with("sips:"))
             || uri.contains(char::is_whitespace)
         {
-            return Err(UsageError(format!("'{uri}' is not a SIP URI")));
+            return Err(UsageError(format!("'{}' is not a SIP URI", shown(&uri))));
         }
         let mut expect = Vec::new();
         for c in args.expect.split(',') {
             match c.trim().parse::<u16>() {
                 Ok(n) if (100..700).contains(&n) => expect.push(n),
-                _ => return Err(UsageError(format!("-e '{c}' is not a SIP status code"))),
+                _ => {
+                    return Err(UsageError(format!(
+                        "-e '{}' is not a SIP status code",
+                        shown(c)
+                    )))
+                }
             }
         }
         Ok(SipCheck {
@@ -190,7 +187,7 @@ pub fn final_status(data: &[u8], id: &str) -> Option<Result<String, String>> {
                 && l.contains(id)
         });
         if ours {
-            return Some(Ok(line.to_string()));
+            return Some(Ok(net::printable(line.as_bytes(), 200)));
         }
     }
     None
@@ -367,6 +364,8 @@ mod tests {
         assert_eq!(final_status(trying, "abc"), None);
         let ok = b"SIP/2.0 100 Trying\r\nCall-ID: abc@h\r\n\r\nSIP/2.0 200 OK\r\nCall-ID: abc@h\r\nContent-Length: 0\r\n\r\n";
         assert_eq!(final_status(ok, "abc"), Some(Ok("SIP/2.0 200 OK".into())));
+        let odd = b"SIP/2.0 200 O\x1bK\r\nCall-ID: abc@h\r\n\r\n";
+        assert_eq!(final_status(odd, "abc"), Some(Ok("SIP/2.0 200 O K".into())));
         let other = b"SIP/2.0 200 OK\r\nCall-ID: zzz@h\r\n\r\n";
         assert_eq!(final_status(other, "abc"), None);
         assert!(final_status(b"HTTP/1.1 400 Bad\r\n\r\n", "abc")
@@ -415,6 +414,12 @@ mod tests {
         let c = check(&["-H", "pbx.test", "-e", "200,403"]).unwrap();
         assert_eq!(evaluate(&f, &c).state(), State::Ok);
         assert!(check(&["-H", "pbx.test", "-e", "99"]).is_err());
+        assert_eq!(
+            check(&["-H", "pbx.test", "-e", "2\n00"]).unwrap_err().0,
+            "-e '2\\n00' is not a SIP status code"
+        );
+        assert!(check(&["-H", "pbx test"]).is_err());
+        assert!(check(&["-H", "pbx.test", "-p", "0"]).is_err());
         assert!(check(&["-H", "pbx.test", "-u", "http://x"]).is_err());
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::plugin::secrets::read_secret_file;
 use crate::plugin::thresholds::seconds_threshold;
-use crate::plugin::{Check, CheckResult, CommonArgs, Thresholds, UsageError, Work};
+use crate::plugin::{
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work,
+};
 pub use crate::proto::mail::TlsMode;
 use crate::proto::mail::{self, Target};
 use crate::proto::net::Family;
@@ -30,11 +32,11 @@ pub struct SmtpArgs {
     pub common: CommonArgs,
 
     /// Host name or address of the mail server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 
     /// Port (default 25, 465 with -s)
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
     /// Use IPv4 only
@@ -147,13 +149,7 @@ impl Check for SmtpCheck {
     }
 
     fn new(args: SmtpArgs) -> Result<Self, UsageError> {
-        if args.hostname.trim().is_empty() {
-            return Err(UsageError::new("the host name (-H) is empty"));
-        }
         let port = args.port.unwrap_or(if args.ssl { 465 } else { 25 });
-        if port == 0 {
-            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
-        }
         let tls = if args.ssl {
             TlsMode::Implicit
         } else if args.starttls {
@@ -188,7 +184,8 @@ impl Check for SmtpCheck {
                 let mechanism = mech.to_ascii_uppercase();
                 if mechanism != "LOGIN" && mechanism != "PLAIN" {
                     return Err(UsageError(format!(
-                        "-A {mech}: the supported mechanisms are LOGIN and PLAIN"
+                        "-A {}: the supported mechanisms are LOGIN and PLAIN",
+                        shown(&mech)
                     )));
                 }
                 Some(Auth {
@@ -214,7 +211,11 @@ impl Check for SmtpCheck {
             one_line(cmd, "a command (-C)")?;
             let re = match args.response.get(i) {
                 Some(r) => Some(regex::Regex::new(r).map_err(|e| {
-                    UsageError(format!("-R '{r}' is not a regular expression: {e}"))
+                    UsageError(format!(
+                        "-R '{}' is not a regular expression: {}",
+                        shown(r),
+                        shown(&e.to_string())
+                    ))
                 })?),
                 None => None,
             };
@@ -323,6 +324,15 @@ mod tests {
         assert!(parse(&["-H", "mx", "-A", "LOGIN", "-U", "u"]).is_err());
         assert!(parse(&["-H", "mx", "-A", "CRAM-MD5", "-U", "u", "-P", "p"]).is_err());
         assert!(parse(&["-H", "mx", "-R", "250"]).is_err());
+        // hosts and ports are checked by the contract; echoed input is escaped
+        assert!(parse(&["-H", "mx\nx"]).unwrap_err().0.contains("'mx\\nx'"));
+        assert!(parse(&["-H", "mx", "-p", "0"]).is_err());
+        assert_eq!(
+            parse(&["-H", "mx", "-A", "X\x1b", "-U", "u", "-P", "p"])
+                .unwrap_err()
+                .0,
+            "-A X\\x1b: the supported mechanisms are LOGIN and PLAIN"
+        );
         assert!(parse(&["-H", "mx", "-C", "NOOP", "-R", "(("]).is_err());
         assert!(parse(&["-H", "",]).is_err());
         assert!(parse(&["-H", "mx", "-w", "-1"]).is_err());

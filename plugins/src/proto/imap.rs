@@ -4,7 +4,7 @@
 //! checks judge what the session found.
 
 use crate::plugin::secrets::read_secret_file;
-use crate::plugin::UsageError;
+use crate::plugin::{shown, UsageError};
 use crate::proto::mail::{imap_quote, ImapResponse, Session, Step, Steps, Target, TlsMode};
 use crate::proto::net;
 use crate::proto::tls::{CertFacts, TlsSettings};
@@ -297,7 +297,7 @@ impl ImapDialogue {
             if !r.ok() {
                 return Err((
                     ImapStage::Login,
-                    format!("login as {user} failed: {} {}", r.status, r.text),
+                    format!("login as {} failed: {} {}", shown(user), r.status, r.text),
                 ));
             }
             steps.done("login", t);
@@ -314,7 +314,10 @@ impl ImapDialogue {
         let name = imap_quote(mailbox).map_err(|e| (ImapStage::Mailbox, e))?;
         let verb = if select { "SELECT" } else { "EXAMINE" };
         let r = imap
-            .command_ok(&format!("{verb} {name}"), &format!("{verb} {mailbox}"))
+            .command_ok(
+                &format!("{verb} {name}"),
+                &format!("{verb} {}", shown(mailbox)),
+            )
             .await
             .map_err(|e| (ImapStage::Mailbox, e))?;
         let mut counts = parse_counts(&r.untagged);

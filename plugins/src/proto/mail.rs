@@ -44,15 +44,15 @@ pub struct SmtpReply {
 }
 
 impl SmtpReply {
-    /// The first line as the server sent it (`220 mx.example.org ESMTP`).
+    /// The first line as the server sent it (`220 mx.example.org ESMTP`), for
+    /// messages: control characters shown as spaces, cut at 200 characters.
     pub fn first(&self) -> String {
-        format!(
+        let line = format!(
             "{} {}",
             self.code,
             self.lines.first().map_or("", String::as_str)
-        )
-        .trim_end()
-        .to_string()
+        );
+        net::printable(line.as_bytes(), 200)
     }
 
     /// True when an EHLO reply announces the extension `kw` (case-insensitive).
@@ -148,8 +148,9 @@ pub fn parse_imap_response(buf: &[u8], tag: &str) -> Option<Result<(ImapResponse
             continue;
         } else if let Some(rest) = line.strip_prefix(tag).and_then(|r| r.strip_prefix(' ')) {
             let (status, text) = rest.split_once(' ').unwrap_or((rest, ""));
-            resp.status = status.to_ascii_uppercase();
-            resp.text = text.to_string();
+            // both are only shown: control characters as spaces, cut
+            resp.status = net::printable(status.to_ascii_uppercase().as_bytes(), 20);
+            resp.text = net::printable(text.as_bytes(), 200);
             return Some(Ok((resp, pos)));
         } else {
             return Some(Err(format!(
@@ -412,6 +413,11 @@ mod tests {
         assert!(parse_smtp_reply(b"").is_none());
         let (r, _) = parse_smtp_reply(b"220\r\n").unwrap().unwrap();
         assert_eq!(r.first(), "220");
+        // the server's text is shown on one line, without control characters
+        let (r, _) = parse_smtp_reply(b"220 evil\x1b[2J\x07 ESMTP\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.first(), "220 evil [2J  ESMTP");
         assert_eq!(
             parse_smtp_reply(b"HTTP/1.0 400 Bad\r\n")
                 .unwrap()

@@ -5,7 +5,9 @@
 //! the checks choose the states (a refused connection, a reply that does not match, the
 //! response time) and apply their levels.
 
-use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
+use crate::plugin::{
+    parse_host, parse_port, CheckResult, PerfData, State, Thresholds, Uom, UsageError,
+};
 use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
 use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use std::net::SocketAddr;
@@ -16,11 +18,11 @@ use tokio::io::AsyncWriteExt;
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
     /// Host name or address to connect to
-    #[arg(short = 'H', long = "hostname", value_name = "HOST")]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 
     /// Port to connect to (default: the service's port)
-    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
     /// Use IPv4 only
@@ -134,15 +136,9 @@ impl Dialogue {
         default_port: u16,
         tls_port: u16,
     ) -> Result<Dialogue, UsageError> {
-        if target.hostname.trim().is_empty() {
-            return Err(UsageError::new("the host name (-H) is empty"));
-        }
         let port = target
             .port
             .unwrap_or(if tls_args.ssl { tls_port } else { default_port });
-        if port == 0 {
-            return Err(UsageError::new("the port (-p) must be between 1 and 65535"));
-        }
         Ok(Dialogue {
             host: target.hostname.clone(),
             port,

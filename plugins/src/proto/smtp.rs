@@ -4,7 +4,7 @@
 //! step's time. [`dialogue_result`] is the dialogue's own verdict, before any check's
 //! levels (response time, certificate days) are applied.
 
-use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
+use crate::plugin::{shown, CheckResult, PerfData, State, Thresholds, Uom, UsageError};
 use crate::proto::mail::{Session, SmtpReply, Step, Steps, Target, TlsMode};
 use crate::proto::net;
 use crate::proto::tls::{CertFacts, TlsArgs, TlsSettings};
@@ -215,7 +215,7 @@ impl SmtpDialogue {
                 format!(
                     "banner '{}' does not contain '{}'",
                     banner.first(),
-                    self.expect
+                    shown(&self.expect)
                 ),
             ));
         }
@@ -263,7 +263,7 @@ impl SmtpDialogue {
         }
         for (cmd, want) in &self.commands {
             let r = s
-                .smtp_command(cmd, &format!("'{cmd}'"))
+                .smtp_command(cmd, &format!("'{}'", shown(cmd)))
                 .await
                 .map_err(|e| (Stage::Command, e))?;
             let text = r
@@ -277,9 +277,10 @@ impl SmtpDialogue {
                     return Err((
                         Stage::CommandMismatch,
                         format!(
-                            "reply '{}' to '{cmd}' does not match '{}'",
+                            "reply '{}' to '{}' does not match '{}'",
                             r.first(),
-                            re.as_str()
+                            shown(cmd),
+                            shown(re.as_str())
                         ),
                     ));
                 }
@@ -343,7 +344,7 @@ impl SmtpDialogue {
         if last.code != 235 {
             return Err(format!(
                 "authentication as {} failed: '{}'",
-                a.user,
+                shown(&a.user),
                 last.first()
             ));
         }
@@ -414,7 +415,7 @@ pub fn dialogue_result(facts: &SmtpFacts, d: &SmtpDialogue, place: &str) -> Chec
                 text.push_str(", STARTTLS");
             }
             if let Some(a) = &d.auth {
-                text.push_str(&format!(", AUTH {} as {}", a.mechanism, a.user));
+                text.push_str(&format!(", AUTH {} as {}", a.mechanism, shown(&a.user)));
             }
             if let Some(acc) = &facts.accepted {
                 text.push_str(&format!(", message accepted [{acc}]"));
