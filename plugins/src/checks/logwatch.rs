@@ -976,6 +976,63 @@ mod tests {
         assert!(e.contains("unknown field"), "{e}");
     }
 
+    /// Several searches: each is named in the summary and its perfdata labels; one
+    /// that could not look gives its own state and words; the worst state wins.
+    #[test]
+    fn several_searches_evaluated_together() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = d.path().join("log.toml");
+        std::fs::write(
+            &cfg,
+            "[[search]]\nname = \"auth\"\nfile = \"/var/log/auth.log\"\ncritical = [\"FAILED su\"]\ncritical_count = \"2\"\n\n[[search]]\nname = \"mail\"\nfile = \"/var/log/mail.log\"\nwarning = [\"deferred\"]\n",
+        )
+        .unwrap();
+        let c = check(&["--config", cfg.to_str().unwrap()]).unwrap();
+        let found = |critical, warning, lines| Matches {
+            lines_read: lines,
+            critical,
+            warning,
+            last: Vec::new(),
+        };
+        let auth = Outcome {
+            name: "auth".into(),
+            result: Ok(found(2, 0, 10)),
+            notes: Vec::new(),
+        };
+        let mail = Outcome {
+            name: "mail".into(),
+            result: Ok(found(0, 1, 1)),
+            notes: vec!["rotated file /var/log/mail.log.1 not found".into()],
+        };
+        let r = evaluate(&[auth.clone(), mail.clone()], &c);
+        assert_eq!(
+            r.state(),
+            State::Warning,
+            "2 critical lines are within -c 2"
+        );
+        assert_eq!(
+            render_text("LOG", &r),
+            "LOG WARNING - auth: 2 critical, 0 warning matches in 10 new lines; mail: 0 critical, 1 warning match in 1 new line | auth_lines=10;;;0 auth_critical=2;;2;0 auth_warning=0;0;;0 mail_lines=1;;;0 mail_critical=0;;0;0 mail_warning=1;0;;0\nmail: rotated file /var/log/mail.log.1 not found\n"
+        );
+        let gone = Outcome {
+            name: "mail".into(),
+            result: Err((State::Critical, "/var/log/mail.log is missing".into())),
+            notes: Vec::new(),
+        };
+        let r = evaluate(&[auth, gone], &c);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "auth: 2 critical, 0 warning matches in 10 new lines; mail: /var/log/mail.log is missing"
+        );
+        assert_eq!(
+            r.perfdata.len(),
+            3,
+            "no perfdata for a search that could not look"
+        );
+        assert_eq!(evaluate(&[], &c).summary, "no search");
+    }
+
     #[test]
     fn bad_options_are_usage_errors() {
         assert_eq!(

@@ -5,7 +5,8 @@
 
 use crate::host::subprocess;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit, Uom,
+    UsageError, Work,
 };
 use clap::Parser;
 use std::collections::BTreeMap;
@@ -16,6 +17,11 @@ use std::time::Duration;
 pub enum MailServer {
     Exim,
     Postfix,
+}
+
+/// An age range in seconds (`3600`, `2h`, `1d:`).
+fn parse_seconds(text: &str) -> Result<Range, String> {
+    parse_level(text, &[Unit::Seconds]).map(|l| l.range)
 }
 
 /// Command line of check_mailq.
@@ -69,10 +75,11 @@ pub struct Args {
     )]
     pub domain_critical: Option<Range>,
 
-    /// Warning range on the age of the oldest message, in seconds
+    /// Warning range on the age of the oldest message, in seconds (30m, 2h, 1d work too)
     #[arg(
         long = "age-warning",
         value_name = "SECONDS",
+        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
     pub age_warning: Option<Range>,
@@ -81,6 +88,7 @@ pub struct Args {
     #[arg(
         long = "age-critical",
         value_name = "SECONDS",
+        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
     pub age_critical: Option<Range>,
@@ -376,7 +384,10 @@ pub fn evaluate(facts: &QueueFacts, check: &MailqCheck) -> CheckResult {
     for (d, c) in domains.iter().skip(check.domains_shown) {
         let s = check.domain.state(*c as f64);
         if s != State::Ok {
-            r.push_sub(s, format!("{d}: {c} messages"));
+            r.push_sub(
+                s,
+                format!("{d}: {c} message{}", if *c == 1 { "" } else { "s" }),
+            );
         }
     }
     r.push_perf(PerfData::new("unsent", n).thresholds(&check.count).min(0));
@@ -562,6 +573,69 @@ mod tests {
         assert_eq!(empty.summary, "mail queue is empty");
     }
 
+    fn message(id: &str, age: u64, frozen: bool, to: &[&str]) -> Message {
+        Message {
+            id: id.into(),
+            age,
+            sender: "a@example.org".into(),
+            recipients: to.iter().map(|r| r.to_string()).collect(),
+            frozen,
+        }
+    }
+
+    /// Hand-made queues: count, age and domain levels each decide alone; the count
+    /// and the age are inclusive; a domain past the listed ones still alerts.
+    #[test]
+    fn evaluate_state_table() {
+        let q = |ages: &[u64]| QueueFacts {
+            messages: ages
+                .iter()
+                .enumerate()
+                .map(|(i, a)| message(&format!("m{i}"), *a, false, &["x@d.example"]))
+                .collect(),
+        };
+        let rows: &[(&[&str], &[u64], State)] = &[
+            (&["-w", "2"], &[1, 2], State::Ok),
+            (&["-w", "2"], &[1, 2, 3], State::Warning),
+            (&["-w", "2", "-c", "2"], &[1, 2, 3], State::Critical),
+            (&["--age-warning", "1h"], &[3600], State::Ok),
+            (&["--age-warning", "1h"], &[3601], State::Warning),
+            (&["--age-critical", "1d"], &[86_401, 5], State::Critical),
+            // an empty queue has no oldest message to be too old
+            (&["--age-critical", "@0:10"], &[], State::Ok),
+            (&["-W", "2"], &[1, 2, 3], State::Warning),
+            (&["-C", "2"], &[1, 2], State::Ok),
+        ];
+        for (argv, ages, want) in rows {
+            let r = evaluate(&q(ages), &check(argv).unwrap());
+            assert_eq!(r.state(), *want, "{argv:?} {ages:?}");
+        }
+        // six domains, one listed: those past it still alert (and are named) when
+        // their level says so
+        let mut facts = QueueFacts::default();
+        for (i, d) in ["a", "b", "e", "e", "e", "f"].iter().enumerate() {
+            let to = format!("u@{d}.example");
+            facts
+                .messages
+                .push(message(&format!("m{i}"), 60, i == 0, &[to.as_str()]));
+        }
+        let r = evaluate(&facts, &check(&["--domains", "1", "-W", "@1:1"]).unwrap());
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.summary, "6 messages in queue, oldest 1m, 1 frozen");
+        let lines: Vec<&str> = r.details.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "e.example: 3 messages",
+                "a.example: 1 message",
+                "b.example: 1 message",
+                "f.example: 1 message"
+            ]
+        );
+        assert_eq!(r.details[0].state, Some(State::Ok));
+        assert_eq!(r.perfdata[3].to_string(), "largest_domain=3;@1:1;;0");
+    }
+
     #[test]
     fn bad_options_are_usage_errors() {
         assert!(check(&["-w", "5:1"])
@@ -569,6 +643,10 @@ mod tests {
             .0
             .contains("start is greater than end"));
         assert!(check(&["-M", "sendmail"]).is_err());
+        assert!(check(&["--age-warning", "2 fortnights"])
+            .unwrap_err()
+            .0
+            .contains("unknown unit"));
         assert!(check(&["--exim", ""]).unwrap_err().0.contains("empty"));
     }
 }

@@ -179,3 +179,102 @@ pub(super) fn evaluate(facts: &ProcsFacts, check: &ProcsCheck, filters: &Filters
     }
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::output::render_text;
+    use crate::plugin::runner::parse_args;
+    use crate::plugin::Check;
+
+    fn check(argv: &[&str]) -> ProcsCheck {
+        let args =
+            parse_args::<ProcsCheck>(std::iter::once("check_procs").chain(argv.iter().copied()))
+                .unwrap()
+                .unwrap();
+        ProcsCheck::new(args).unwrap()
+    }
+
+    /// `n` sleepers of uid 1000, pid 100 up, each `rss` KiB more than the one before.
+    fn sleepers(n: i32, rss: u64) -> ProcsFacts {
+        ProcsFacts {
+            procs: (0..n)
+                .map(|i| ProcessInfo {
+                    pid: 100 + i,
+                    ppid: 1,
+                    uid: 1000,
+                    state: 'S',
+                    command: "sleep".into(),
+                    args: format!("sleep {i}"),
+                    rss: rss * 1024 * (i as u64 + 1),
+                    vsz: 4096 * 1024,
+                    elapsed_seconds: 10.0,
+                    threads: 1,
+                    session: 1,
+                    pgrp: 1,
+                    tpgid: -1,
+                    ..ProcessInfo::default()
+                })
+                .collect(),
+            ..ProcsFacts::default()
+        }
+    }
+
+    /// The count itself, with the filters in words and the levels in perfdata.
+    #[test]
+    fn counts_against_the_levels() {
+        let f = sleepers(3, 100);
+        let filters = Filters::default();
+        let r = evaluate(&f, &check(&["-w", "2", "-c", "5"]), &filters);
+        assert_eq!(
+            render_text("PROCS", &r),
+            "PROCS WARNING - 3 processes | procs=3;2;5;0\n"
+        );
+        let r = evaluate(&ProcsFacts::default(), &check(&["-c", "1:"]), &filters);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(r.summary, "0 processes");
+    }
+
+    /// A metric of each process: at most 25 offenders listed, the rest counted; with
+    /// -v every matching process gets a line, also at most 25.
+    #[test]
+    fn per_process_metric_lists_are_bounded() {
+        let f = sleepers(30, 100);
+        let c = check(&["-m", "RSS", "-w", "200", "-c", "2900"]);
+        let r = evaluate(&f, &c, &c.filters);
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "RSS: 1 crit, 27 warn out of 30 processes; highest 3000 KiB (pid 129 sleep)"
+        );
+        assert_eq!(r.details.len(), MAX_LINES + 1);
+        assert_eq!(r.details[0].text, "pid 102 sleep: RSS 300 KiB");
+        assert_eq!(r.details[MAX_LINES].text, "and 3 more");
+        assert_eq!(r.perfdata[3].to_string(), "rss_max=3000KB;200;2900;0");
+        let c = check(&["-v", "-w", "40"]);
+        let r = evaluate(&f, &c, &c.filters);
+        assert_eq!(r.state(), State::Ok);
+        assert_eq!(r.details.len(), MAX_LINES + 1);
+        assert_eq!(
+            r.details[0].text,
+            "pid 100 ppid 1 uid 1000 S rss 100 KiB vsz 4096 KiB cpu 0.0% elapsed 10 s: sleep 0"
+        );
+        assert_eq!(r.details[MAX_LINES].text, "and 5 more processes");
+    }
+
+    /// The `-u` filter is the fetched user: the same facts count differently with it.
+    #[test]
+    fn the_fetched_user_filters() {
+        let mut f = sleepers(2, 100);
+        f.procs[1].uid = 0;
+        let c = check(&["-u", "root"]);
+        let root = Filters {
+            user: Some((0, "root".into())),
+            ..Filters::default()
+        };
+        assert_eq!(
+            evaluate(&f, &c, &root).summary,
+            "1 process with UID = 0 (root)"
+        );
+    }
+}

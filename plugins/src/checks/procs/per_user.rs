@@ -443,3 +443,164 @@ pub(super) fn evaluate(
         .push_perf(PerfData::new("zombies", users.iter().map(|u| u.zombies).sum::<usize>()).min(0));
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::runner::parse_args;
+    use crate::plugin::Check;
+
+    fn check(argv: &[&str]) -> ProcsCheck {
+        let args = parse_args::<ProcsCheck>(
+            std::iter::once("check_procs")
+                .chain(["--per-user"])
+                .chain(argv.iter().copied()),
+        )
+        .unwrap()
+        .unwrap();
+        ProcsCheck::new(args).unwrap()
+    }
+
+    fn proc(pid: i32, uid: u32, state: char, rss_mib: u64, cpu: f64) -> ProcessInfo {
+        ProcessInfo {
+            pid,
+            ppid: 1,
+            uid,
+            state,
+            command: format!("p{pid}"),
+            rss: rss_mib << 20,
+            vsz: (rss_mib + 1) << 20,
+            cpu_seconds: cpu,
+            elapsed_seconds: 1000.0,
+            threads: 2,
+            session: 1,
+            pgrp: 1,
+            tpgid: -1,
+            ..ProcessInfo::default()
+        }
+    }
+
+    /// Users 1000 to 1004 with 1 to 5 processes each, a kernel thread of root, and a
+    /// limit of 10 tasks for everyone but 1004 (unlimited).
+    fn facts() -> ProcsFacts {
+        let mut procs = Vec::new();
+        let mut pid = 100;
+        for u in 0..5u32 {
+            for _ in 0..=u {
+                procs.push(proc(pid, 1000 + u, 'S', 10 * u64::from(u + 1), 1.0));
+                pid += 1;
+            }
+        }
+        let mut k = proc(2, 0, 'I', 0, 0.0);
+        k.kernel_thread = true;
+        procs.push(k);
+        ProcsFacts {
+            procs,
+            names: (0..5).map(|u| (1000 + u, format!("u{u}"))).collect(),
+            nproc_limits: (0..5)
+                .map(|u| (1000 + u, if u == 4 { None } else { Some(10) }))
+                .collect(),
+            ..ProcsFacts::default()
+        }
+    }
+
+    fn eval(argv: &[&str], f: &ProcsFacts) -> CheckResult {
+        let c = check(argv);
+        let pu = c.per_user.clone().unwrap();
+        evaluate(f, &c, &c.filters, &pu)
+    }
+
+    /// The summary names the worst users first, at most --top of them; kernel threads
+    /// and users below --min-uid are not counted; an unlimited user has no nproc part.
+    #[test]
+    fn offenders_worst_first_and_bounded() {
+        // tasks: u0 2, u1 4, u2 6, u3 8 of 10; u4 10, unlimited
+        let f = facts();
+        let r = eval(
+            &[
+                "--nproc-warning",
+                "50",
+                "--nproc-critical",
+                "75",
+                "--top",
+                "1",
+            ],
+            &f,
+        );
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "2 of 5 users over their limits: u3 (nproc 80.0% (8 of 10 tasks)) and 1 more"
+        );
+        assert_eq!(r.details.len(), 2);
+        assert_eq!(r.details[1].state, Some(State::Warning));
+        assert!(r.details[1].text.starts_with("u2 (uid 1002): nproc 60.0% (6 of 10 tasks); 3 processes, 6 tasks, 60.0% of nproc 10"), "{}", r.details[1].text);
+        assert_eq!(
+            r.perfdata[2].to_string(),
+            "procs=15;;;0",
+            "no kernel thread"
+        );
+        assert_eq!(
+            r.perfdata[4].to_string(),
+            "max_nproc_percent=80%;50;75;0;100"
+        );
+        // the unlimited user is busiest by count, the one nearest its limit is named
+        let r = eval(&["--min-uid", "1003"], &f);
+        assert_eq!(
+            r.summary,
+            "2 users, 9 processes, none over their limits; busiest u3 with 8 tasks (80.0% of nproc)"
+        );
+        let r = eval(&["--min-uid", "1004"], &f);
+        assert_eq!(
+            r.summary,
+            "1 users, 5 processes, none over their limits; busiest u4 with 10 tasks"
+        );
+    }
+
+    /// Memory, address space, CPU time and zombies each alert on their own; -v lists
+    /// every user, OK ones too.
+    #[test]
+    fn each_limit_and_the_verbose_list() {
+        let mut f = facts();
+        f.procs.push(proc(900, 1000, 'Z', 0, 0.0));
+        f.procs.push(proc(901, 1001, 'R', 1, 7200.0));
+        let r = eval(
+            &[
+                "--user-rss-warning",
+                "100M",
+                "--user-vsz-critical",
+                "50M",
+                "--cputime-warning",
+                "1h",
+                "--zombies-critical",
+                "0",
+            ],
+            &f,
+        );
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(
+            r.summary,
+            "4 of 5 users over their limits: u0 (1 zombie), u4 (largest VSZ 51.0 MiB (pid 114 p114), RSS 250 MiB), u3 (RSS 160 MiB) and 1 more"
+        );
+        // the fourth, past --top, is still listed below
+        assert_eq!(
+            r.details[3].text,
+            "u1 (uid 1001): 1 process over the CPU time limit (pid 901 p901 7200 s); 3 processes, 6 tasks, 60.0% of nproc 10, RSS 41.0 MiB, largest VSZ 21.0 MiB, 0 zombies"
+        );
+        let r = eval(&["-v"], &facts());
+        assert_eq!(r.state(), State::Ok);
+        assert_eq!(r.details.len(), 5, "every user with -v");
+        assert_eq!(
+            r.details[0].text,
+            "u3 (uid 1003): 4 processes, 8 tasks, 80.0% of nproc 10, RSS 160 MiB, largest VSZ 41.0 MiB, 0 zombies"
+        );
+    }
+
+    #[test]
+    fn excluded_users_are_left_out() {
+        let mut f = facts();
+        f.excluded = vec![1003, 1004];
+        let r = eval(&["--exclude-user", "u3,1004"], &f);
+        assert_eq!(r.perfdata[0].to_string(), "users=3;;;0");
+    }
+}
