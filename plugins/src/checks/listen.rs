@@ -22,7 +22,7 @@
 //! ```
 
 use crate::host::processes::UserNames;
-use crate::plugin::{Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
+use crate::plugin::{shown, Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
 use clap::Parser;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -246,7 +246,8 @@ impl Policy {
 /// The validated check.
 #[derive(Debug)]
 pub struct ListenCheck {
-    pub policy: Policy,
+    /// The policy file, read and parsed when the check runs (validation does no I/O).
+    pub policy_file: PathBuf,
     pub proc_root: PathBuf,
 }
 
@@ -302,24 +303,32 @@ impl Check for ListenCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        let path = args
+        let policy_file = args
             .policy
             .ok_or_else(|| UsageError::new("no policy: give -P FILE"))?;
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-        let policy =
-            Policy::parse(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
         Ok(ListenCheck {
-            policy,
+            policy_file,
             proc_root: PathBuf::from("/proc"),
         })
     }
 
     fn run(&self) -> Work<'_> {
-        Work::Local(Box::new(move || match listeners(&self.proc_root) {
-            Ok(l) => evaluate(&l, &self.policy),
+        Work::Local(Box::new(move || match self.fetch() {
+            Ok((policy, l)) => evaluate(&l, &policy),
             Err(e) => CheckResult::unknown(e),
         }))
+    }
+}
+
+impl ListenCheck {
+    /// Reads the policy file, then the listening sockets and who holds them.
+    pub fn fetch(&self) -> Result<(Policy, Vec<Listener>), String> {
+        let path = &self.policy_file;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", shown(&path.display().to_string())))?;
+        let policy = Policy::parse(&text)
+            .map_err(|e| format!("{}: {e}", shown(&path.display().to_string())))?;
+        Ok((policy, listeners(&self.proc_root)?))
     }
 }
 
@@ -328,10 +337,13 @@ impl Check for ListenCheck {
 pub fn parse_addr(text: &str) -> Option<(IpAddr, u16)> {
     let (a, p) = text.split_once(':')?;
     let port = u16::from_str_radix(p, 16).ok()?;
+    // by `get`: a word cut inside a multibyte character is no word, never a panic
     let words: Vec<u32> = (0..a.len() / 8)
-        .map(|i| u32::from_str_radix(&a[i * 8..i * 8 + 8], 16))
-        .collect::<Result<_, _>>()
-        .ok()?;
+        .map(|i| {
+            a.get(i * 8..i * 8 + 8)
+                .and_then(|w| u32::from_str_radix(w, 16).ok())
+        })
+        .collect::<Option<_>>()?;
     let ip = match (a.len(), words.as_slice()) {
         (8, [w]) => IpAddr::V4(Ipv4Addr::from(w.swap_bytes())),
         (32, ws) => {
@@ -646,5 +658,52 @@ state = "warning"
             .unwrap_err()
             .contains("unknown field"));
         assert!(Policy::parse("[[allow]]\nproto = \"sctp\"\n").is_err());
+    }
+
+    /// The policy file is read when the check runs, not while its options are
+    /// validated; its errors are still one UNKNOWN line naming the file.
+    #[test]
+    fn the_policy_is_read_by_the_fetch() {
+        let check = |argv: &[&str]| -> Result<ListenCheck, UsageError> {
+            let args = crate::plugin::runner::parse_args::<ListenCheck>(
+                std::iter::once("check_listen").chain(argv.iter().copied()),
+            )?
+            .unwrap();
+            ListenCheck::new(args)
+        };
+        assert_eq!(check(&[]).unwrap_err().0, "no policy: give -P FILE");
+        let c = check(&["-P", "/nonexistent.toml"]).unwrap();
+        assert!(c
+            .fetch()
+            .unwrap_err()
+            .starts_with("cannot read /nonexistent.toml: "));
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("p.toml");
+        std::fs::write(&p, "[[allow]]\nports = \"9-1\"\n").unwrap();
+        let c = check(&["-P", p.to_str().unwrap()]).unwrap();
+        assert_eq!(
+            c.fetch().unwrap_err(),
+            format!("{}: allow rule 1: ports '9-1' run backwards", p.display())
+        );
+        std::fs::write(&p, "[[allow]]\nport = 22\n").unwrap();
+        let (policy, _) = c.fetch().unwrap();
+        assert_eq!(policy, Policy::parse("[[allow]]\nport = 22\n").unwrap());
+    }
+
+    #[test]
+    fn addresses_of_any_text() {
+        assert_eq!(
+            parse_addr("0100007F:0016"),
+            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 22))
+        );
+        for bad in [
+            "0100007é:0016",
+            "é:0016",
+            "0100007F:xyz",
+            "01:0016",
+            "ééééééééé:1",
+        ] {
+            assert_eq!(parse_addr(bad), None, "{bad}");
+        }
     }
 }
