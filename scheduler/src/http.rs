@@ -788,3 +788,239 @@ pub fn render_page(core: &Core) -> String {
 async fn page(AxState(s): AxState<Api>) -> Html<String> {
     Html(render_page(&lock(&s.core)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{Limits, Outcome};
+    use axum::body::{to_bytes, Body};
+    use hcoop_plugins::plugin::{CheckResult, State};
+    use std::time::SystemTime;
+    use tower::ServiceExt;
+
+    const CONFIG: &str = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+        [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"check_load\"\n\n\
+        [[service]]\nhost = \"h\"\nname = \"quiet\"\ncheck = \"check_load\"\n";
+
+    /// The API of a core with service h/s CRITICAL and h/quiet not checked yet; reloads
+    /// asked for arrive on the receiver.
+    fn api() -> (Api, mpsc::Receiver<ReloadRequest>) {
+        let config = crate::config::Config::from_files(vec![(None, CONFIG.into())]).unwrap();
+        let daemon = config.daemon.clone();
+        let (notices, _) = mpsc::unbounded_channel();
+        let mut core = Core::build(
+            config,
+            Limits::default(),
+            notices,
+            Default::default(),
+            Default::default(),
+        );
+        let s = match core.find("h/s") {
+            Some(t) => t,
+            None => panic!("no h/s"),
+        };
+        let result = CheckResult::new(State::Critical, "load 9")
+            .with_perf(hcoop_plugins::plugin::PerfData::new("load1", 9));
+        let outcome = Outcome::new("LOAD", result, SystemTime::now(), Duration::from_millis(3));
+        for _ in 0..3 {
+            core.apply(s, &outcome, 0.0, unix_now());
+        }
+        let (reload, reloads) = mpsc::channel(1);
+        let api = Api {
+            core: Arc::new(std::sync::Mutex::new(core)),
+            access: Arc::new(RwLock::new(Access::from_config(&daemon))),
+            reload,
+        };
+        (api, reloads)
+    }
+
+    fn remote() -> Peer {
+        Peer::Remote(([192, 0, 2, 1], 4000).into())
+    }
+
+    fn root() -> Peer {
+        Peer::Local { uid: 0, pid: 1 }
+    }
+
+    /// Sends one request through the router as `peer` would; returns the status, the
+    /// headers and the body.
+    async fn send(
+        api: &Api,
+        peer: Peer,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = axum::http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(Body::from(body.to_string())).unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = router(api.clone()).oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+
+    const JSON: (&str, &str) = ("content-type", "application/json");
+
+    #[tokio::test]
+    async fn reads_over_tcp_are_open() {
+        let (api, _reloads) = api();
+        let (status, _, body) = send(&api, remote(), Method::GET, "/api/services", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        let s = views.iter().find(|v| v.name() == "h/s").unwrap();
+        assert_eq!(
+            (s.state.as_str(), s.state_type.as_str()),
+            ("CRITICAL", "HARD")
+        );
+        assert_eq!(s.output, "LOAD CRITICAL - load 9 | load1=9\n");
+        let quiet = views.iter().find(|v| v.name() == "h/quiet").unwrap();
+        assert_eq!(quiet.state, "PENDING");
+        let (_, _, body) = send(&api, remote(), Method::GET, "/api/problems", &[], "").await;
+        let problems: Problems = serde_json::from_str(&body).unwrap();
+        let names: Vec<String> = problems.services.iter().map(View::name).collect();
+        assert_eq!(names, ["h/s"]);
+        assert!(problems.hosts.is_empty());
+        let (status, _, body) = send(&api, remote(), Method::GET, "/api/whoami", &[], "").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "{\"name\":null}"));
+    }
+
+    #[tokio::test]
+    async fn writes_over_tcp_need_json_and_a_token() {
+        let (api, _reloads) = api();
+        let ack = r#"{"target":"h/s","comment":"on it"}"#;
+        // a form post (what a page elsewhere can send) is refused before anything else
+        let (status, _, body) = send(&api, remote(), Method::POST, "/api/ack", &[], ack).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(body.contains("application/json"), "{body}");
+        // so is a request a browser marks as cross-site
+        let cross = [JSON, ("sec-fetch-site", "cross-site")];
+        let (status, _, _) = send(&api, remote(), Method::POST, "/api/ack", &cross, ack).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let other = [
+            JSON,
+            ("origin", "http://evil.example"),
+            ("host", "mon:9667"),
+        ];
+        let (status, _, _) = send(&api, remote(), Method::POST, "/api/ack", &other, ack).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // JSON without credentials: 401, offering bearer and basic
+        let (status, headers, body) =
+            send(&api, remote(), Method::POST, "/api/ack", &[JSON], ack).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("no credentials_file"), "{body}");
+        let offered: Vec<_> = headers.get_all(header::WWW_AUTHENTICATE).iter().collect();
+        assert_eq!(offered.len(), 2);
+        assert!(!api.core.lock().unwrap().services[0].record.acknowledged());
+    }
+
+    #[tokio::test]
+    async fn the_control_socket_acts_as_its_peer() {
+        let (api, _reloads) = api();
+        let ack = r#"{"target":"h/s","comment":"on it"}"#;
+        let nobody = Peer::Local { uid: 65534, pid: 2 };
+        let (status, _, body) = send(&api, nobody, Method::POST, "/api/ack", &[], ack).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("may not use the control socket"), "{body}");
+        let (status, _, body) = send(&api, root(), Method::POST, "/api/ack", &[JSON], ack).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (StatusCode::OK, "{\"acknowledged\":\"h/s\"}")
+        );
+        let (_, _, body) = send(&api, root(), Method::GET, "/api/services", &[], "").await;
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        let s = views.iter().find(|v| v.name() == "h/s").unwrap();
+        assert!(s.acknowledged);
+        assert_eq!(s.ack.as_ref().unwrap().author, "root");
+        // a second acknowledgement of an unknown target is a 400 with the reason
+        let bad = r#"{"target":"h/none","comment":"x"}"#;
+        let (status, _, body) = send(&api, root(), Method::POST, "/api/ack", &[JSON], bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("no host or service 'h/none'"), "{body}");
+        let (status, _, _) =
+            send(&api, root(), Method::DELETE, "/api/ack?target=h/s", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, _, body) = send(&api, root(), Method::GET, "/api/whoami", &[], "").await;
+        assert_eq!(body, "{\"name\":\"root\"}");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_bounded() {
+        let (api, _reloads) = api();
+        let big = format!(
+            r#"{{"target":"h/s","comment":"{}"}}"#,
+            "x".repeat(MAX_BODY + 1)
+        );
+        let (status, _, _) = send(&api, root(), Method::POST, "/api/comment", &[JSON], &big).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let long = format!(
+            r#"{{"target":"h/s","comment":"{}"}}"#,
+            "x".repeat(MAX_COMMENT + 1)
+        );
+        let (status, _, body) =
+            send(&api, root(), Method::POST, "/api/comment", &[JSON], &long).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("more than 1024"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn reload_answers_what_the_loop_answered() {
+        let (api, mut reloads) = api();
+        let answering = tokio::spawn(async move {
+            let reply = reloads.recv().await.unwrap();
+            let _ = reply.send(Ok("1 hosts, 2 services".into()));
+            let reply = reloads.recv().await.unwrap();
+            let _ = reply.send(Err("configuration invalid, the running one is kept".into()));
+        });
+        let (status, _, body) = send(&api, root(), Method::POST, "/api/reload", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("\"reloaded\":true"), "{body}");
+        let (status, _, body) = send(&api, root(), Method::POST, "/api/reload", &[], "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(body.contains("the running one is kept"), "{body}");
+        answering.await.unwrap();
+        // nobody left to reload: the daemon is stopping
+        let (status, _, _) = send(&api, root(), Method::POST, "/api/reload", &[], "").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    }
+
+    #[tokio::test]
+    async fn metrics_and_page() {
+        let (api, _reloads) = api();
+        let (status, headers, body) = send(&api, remote(), Method::GET, "/metrics", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain"));
+        assert!(
+            body.contains("hcoop_service_state{host=\"h\",service=\"s\",hard=\"1\"} 2\n"),
+            "{body}"
+        );
+        assert!(!body.contains("service=\"quiet\",hard"), "{body}");
+        assert!(body.contains(
+            "hcoop_service_perfdata{host=\"h\",service=\"s\",label=\"load1\",uom=\"\"} 9\n"
+        ));
+        assert!(body.contains("hcoop_checks_total 3\n"), "{body}");
+        let (status, _, page) = send(&api, remote(), Method::GET, "/", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("<title>hcoop-monitor: 1 problems</title>"),
+            "{page}"
+        );
+        // problems first
+        let s = page.find("<td>h/s</td>").unwrap();
+        let quiet = page.find("<td>h/quiet</td>").unwrap();
+        assert!(s < quiet);
+        assert!(page.contains("LOAD CRITICAL - load 9 | load1=9</td>"));
+    }
+}

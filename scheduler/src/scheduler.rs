@@ -807,10 +807,11 @@ mod tests {
         let r = d.record("b");
         assert_eq!((r.state, r.state_type), (State::Warning, StateType::Hard));
         // the checks ran on time: no check started late by more than the polling
-        let core = d.core.lock().unwrap();
-        assert!(core.services.iter().all(|e| e.latency < 0.01));
-        assert!(core.checks_run >= 18);
-        drop(core);
+        {
+            let core = d.core.lock().unwrap();
+            assert!(core.services.iter().all(|e| e.latency < 0.01));
+            assert!(core.checks_run >= 18);
+        }
         d.stop().await;
     }
 

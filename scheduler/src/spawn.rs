@@ -572,3 +572,140 @@ impl Drop for Tracked<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    /// Runs `words` to the end; returns its wait status and stdout.
+    fn run(words: &[&str], env: &[(String, String)], limits: Limits) -> (libc::c_int, String) {
+        rt().block_on(async {
+            let (mut child, out) = spawn(&argv(words), env, limits).unwrap();
+            let status = child.wait().await.unwrap();
+            let mut text = String::new();
+            use std::io::Read;
+            std::fs::File::from(out).read_to_string(&mut text).unwrap();
+            (status, text)
+        })
+    }
+
+    #[test]
+    fn programs_are_found_on_the_plugin_path_only() {
+        let sh = resolve("sh").unwrap();
+        assert!(sh.is_absolute() && executable(&sh), "{}", sh.display());
+        assert_eq!(
+            resolve("no-such-plugin-anywhere")
+                .unwrap_err()
+                .raw_os_error(),
+            Some(libc::ENOENT)
+        );
+        // a path is taken as it is (and fails at the exec if it is not there)
+        assert_eq!(resolve("./x").unwrap(), PathBuf::from("./x"));
+        assert!(spawn(&argv(&["/nonexistent/plugin"]), &[], Limits::default()).is_err());
+        assert!(spawn(&[], &[], Limits::default()).is_err());
+        // a NUL in an argument cannot be passed
+        assert!(spawn(&argv(&["/bin/echo", "a\0b"]), &[], Limits::default()).is_err());
+    }
+
+    #[test]
+    fn the_environment_is_made_not_inherited() {
+        let account = Account {
+            name: "alice".into(),
+            uid: 1000,
+            gid: 1000,
+            home: "/home/alice".into(),
+            groups: vec![1000],
+            shell: "/bin/sh".into(),
+        };
+        let env = environment(&[("LANG".into(), "fr_FR.UTF-8".into())], Some(&account)).unwrap();
+        let vars: Vec<String> = env
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                format!("PATH={PLUGIN_PATH}"),
+                "HOME=/home/alice".into(),
+                "USER=alice".into(),
+                "LOGNAME=alice".into(),
+                "LANG=fr_FR.UTF-8".into(),
+            ]
+        );
+        assert!(environment(&[("X".into(), "a\0b".into())], None).is_err());
+    }
+
+    #[test]
+    fn limits_hold_in_the_plugin() {
+        let limits = Limits {
+            nproc: None,
+            address_space: Some(512 * 1024 * 1024),
+            cpu_seconds: Some(7),
+            run_as: None,
+        };
+        let (status, out) = run(&["/bin/sh", "-c", "ulimit -t; ulimit -v"], &[], limits);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        assert_eq!(out, "7\n524288\n");
+        // a limit never goes above the daemon's own hard limit unless it is root
+        let mut cur = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: cur is a valid out pointer.
+        unsafe { libc::getrlimit(libc::RLIMIT_CPU, &mut cur) };
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 && cur.rlim_max != libc::RLIM_INFINITY {
+            assert_eq!(clamp_limit(libc::RLIMIT_CPU, u64::MAX), cur.rlim_max);
+        } else {
+            assert_eq!(clamp_limit(libc::RLIMIT_CPU, 9), 9);
+        }
+    }
+
+    #[test]
+    fn a_plugin_leads_its_own_process_group_and_dies_with_it() {
+        rt().block_on(async {
+            let (mut child, _out) = spawn(
+                &argv(&["/bin/sh", "-c", "sleep 30 & sleep 30"]),
+                &[],
+                Limits::default(),
+            )
+            .unwrap();
+            // SAFETY: getpgid has no preconditions.
+            assert_eq!(unsafe { libc::getpgid(child.pid()) }, child.pid());
+            let groups = Groups::new();
+            let tracked = groups.track(&child);
+            assert_eq!(groups.kill_all(), 1);
+            let status = child.wait().await.unwrap();
+            assert!(libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL);
+            drop(tracked);
+            // closed: a plugin tracked from now on is killed at once
+            let (mut late, _out) =
+                spawn(&argv(&["/bin/sleep", "30"]), &[], Limits::default()).unwrap();
+            let _t = groups.track(&late);
+            let status = late.wait().await.unwrap();
+            assert!(libc::WIFSIGNALED(status));
+        });
+    }
+
+    #[test]
+    fn stdin_is_empty_and_stdout_is_read() {
+        let (status, out) = run(
+            &["/bin/sh", "-c", "cat; echo done; echo err >&2"],
+            &[],
+            Limits::default(),
+        );
+        assert_eq!(libc::WEXITSTATUS(status), 0);
+        assert_eq!(out, "done\n");
+    }
+}
