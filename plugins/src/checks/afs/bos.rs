@@ -91,16 +91,7 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
         }
     }
     r.summarize_troubles(format!("{count} instances running normally"));
-    // no server answered before the time ran out: the state is the one -t names
-    if !facts.is_empty()
-        && facts
-            .iter()
-            .all(|(_, s)| s.as_ref().is_err_and(ToolError::is_timeout))
-    {
-        r.into_timed_out()
-    } else {
-        r
-    }
+    tools::finish(r, facts)
 }
 
 #[cfg(test)]

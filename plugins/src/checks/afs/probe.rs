@@ -1,6 +1,7 @@
 //! The Rx probes of the rx, rxstats and ubik modes: each server and port resolved and
 //! asked at once, each answer or failure kept with its server.
 
+use crate::plugin::CheckResult;
 use crate::proto::net;
 use crate::proto::rx::RxError;
 use std::net::SocketAddr;
@@ -31,6 +32,18 @@ impl<T> Probe<T> {
 /// True when there were probes and every one of them ran out of time: nothing answered.
 pub fn all_timed_out<T>(probes: &[Probe<T>]) -> bool {
     !probes.is_empty() && probes.iter().all(Probe::timed_out)
+}
+
+/// A result made from `probes`, finished: its summary names the troubles or is `ok`, and
+/// when nothing answered before the time ran out, the whole result has timed out (the
+/// state is the one `-t` names).
+pub fn finish<T>(mut r: CheckResult, ok: String, probes: &[Probe<T>]) -> CheckResult {
+    r.summarize_troubles(ok);
+    if all_timed_out(probes) {
+        r.into_timed_out()
+    } else {
+        r
+    }
 }
 
 /// Resolves each target and runs `probe` on all of them at once.

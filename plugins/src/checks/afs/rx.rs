@@ -2,7 +2,7 @@
 //! the round-trip time; `-w`/`-c` on it in seconds. Its arguments serve `rxstats` too.
 
 use super::common::{label, round6, targets};
-use super::probe::{all_timed_out, probe_all, Probe};
+use super::probe::{finish, probe_all, Probe};
 use crate::plugin::{CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError};
 use crate::proto::rx;
 use std::time::Duration;
@@ -87,16 +87,12 @@ pub fn evaluate(facts: &[Probe<String>], t: &Thresholds) -> CheckResult {
         }
     }
     let n = facts.len();
-    r.summarize_troubles(format!(
+    let ok = format!(
         "{n} of {n} server{} answered: {}",
         if n == 1 { "" } else { "s" },
         versions.join(", ")
-    ));
-    if all_timed_out(facts) {
-        r.into_timed_out()
-    } else {
-        r
-    }
+    );
+    finish(r, ok, facts)
 }
 
 #[cfg(test)]

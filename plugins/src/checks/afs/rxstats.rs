@@ -2,7 +2,7 @@
 //! waiting for a thread and idle threads; `-w`/`-c` on the waiting calls.
 
 use super::common::label;
-use super::probe::{all_timed_out, probe_all, Probe};
+use super::probe::{finish, probe_all, Probe};
 use super::rx::RxConfig;
 use crate::plugin::{CheckResult, PerfData, State, Thresholds};
 use crate::proto::rx;
@@ -43,14 +43,8 @@ pub fn evaluate(facts: &[Probe<rx::DebugStats>], t: &Thresholds) -> CheckResult 
             Err(e) => r.push_sub(State::Critical, format!("{}: {e}", p.name())),
         }
     }
-    r.summarize_troubles(format!(
-        "{waiting} calls waiting for a thread, {idle} threads idle"
-    ));
-    if all_timed_out(facts) {
-        r.into_timed_out()
-    } else {
-        r
-    }
+    let ok = format!("{waiting} calls waiting for a thread, {idle} threads idle");
+    finish(r, ok, facts)
 }
 
 #[cfg(test)]

@@ -127,16 +127,7 @@ pub fn evaluate(
         "{count} partition{} below the levels",
         if count == 1 { "" } else { "s" }
     ));
-    // no server answered before the time ran out: the state is the one -t names
-    if !facts.is_empty()
-        && facts
-            .iter()
-            .all(|(_, p)| p.as_ref().is_err_and(ToolError::is_timeout))
-    {
-        r.into_timed_out()
-    } else {
-        r
-    }
+    tools::finish(r, facts)
 }
 
 #[cfg(test)]

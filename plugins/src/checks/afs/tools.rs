@@ -223,6 +223,24 @@ pub fn run_tool(program: &str, args: &[String], limit: Duration) -> Result<Strin
     run_limited(program, args, limit)
 }
 
+/// A result of the tool runs on each server, finished: when no server's run ended
+/// before the time ran out, the whole result has timed out (the state is the one `-t`
+/// names); otherwise each failed server is a sub-result as it stands.
+pub fn finish<T>(
+    r: crate::plugin::CheckResult,
+    runs: &[(String, Result<T, ToolError>)],
+) -> crate::plugin::CheckResult {
+    let all_hung = !runs.is_empty()
+        && runs
+            .iter()
+            .all(|(_, run)| run.as_ref().is_err_and(ToolError::is_timeout));
+    if all_hung {
+        r.into_timed_out()
+    } else {
+        r
+    }
+}
+
 /// [`run_tool`] within what is left until `deadline` (the calls of one run share it).
 pub fn run_tool_until(
     program: &str,
