@@ -492,3 +492,70 @@ fn bad_hosts_and_ports_are_one_line_and_unknown() {
         )
     );
 }
+
+/// Garbage from a server: check_tcp -e and check_ftp answer WARNING, as
+/// monitoring-plugins' check_tcp does by default; `-M` picks the state (ok, warn, crit),
+/// also for check_ssh, check_jabber and check_spamd (CRITICAL unless -M says otherwise).
+#[test]
+fn garbage_takes_the_state_of_mismatch() {
+    let junk = fake_server(Fault::Garbage(b"HTTP/1.0 400 Bad Request\r\n".to_vec())).to_string();
+    let said = format!("unexpected response from 127.0.0.1 port {junk}: HTTP/1.0 400 Bad Request");
+    let cases: [(&str, &str, &[&str], &str); 5] = [
+        ("check_tcp", "TCP", &["-e", "220"], "WARNING"),
+        ("check_ftp", "FTP", &[], "WARNING"),
+        ("check_ssh", "SSH", &[], "CRITICAL"),
+        ("check_jabber", "JABBER", &[], "CRITICAL"),
+        ("check_spamd", "SPAMD", &[], "CRITICAL"),
+    ];
+    for (name, label, extra, default) in cases {
+        for (mismatch, state) in [
+            (None, default),
+            (Some("ok"), "OK"),
+            (Some("warn"), "WARNING"),
+            (Some("crit"), "CRITICAL"),
+        ] {
+            let mut args = vec!["-H", "127.0.0.1", "-p", &junk];
+            args.extend_from_slice(extra);
+            if let Some(m) = mismatch {
+                args.extend(["-M", m]);
+            }
+            let start = Instant::now();
+            let r = plugin(name, &args);
+            let code = match state {
+                "OK" => 0,
+                "WARNING" => 1,
+                _ => 2,
+            };
+            assert_line(
+                &r,
+                code,
+                &format!(r"^{label} {state} - {} \| time=", regex::escape(&said)),
+            );
+            assert!(
+                start.elapsed().as_secs_f64() < 2.0,
+                "{name} {args:?}: garbage is judged at once"
+            );
+        }
+        // --help says what -M does and its default
+        let help = one_line(&plugin(name, &["--help"]).stdout);
+        assert!(help.contains("-M, --mismatch <STATE>"), "{name}: {help}");
+        assert!(
+            help.contains(&format!("[default: {}]", &default[..4].to_lowercase())),
+            "{name}: {help}"
+        );
+    }
+    let help = one_line(&plugin("check_tcp", &["--help"]).stdout);
+    assert!(
+        help.contains("a reply without it is WARNING, or the state of -M"),
+        "{help}"
+    );
+    assert!(
+        help.contains("-M, --mismatch <STATE> State when the reply does not contain the expected strings (-e): ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_tcp) [default: warn]"),
+        "{help}"
+    );
+}
+
+/// Help text with its line wrapping undone.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -121,6 +121,10 @@ pub struct SshArgs {
     #[command(flatten)]
     pub service: ServiceArgs,
 
+    /// State when the server's reply is not an SSH identification: ok, warn, crit (default crit: CRITICAL)
+    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
+    pub mismatch: State,
+
     /// The software version the server must announce (e.g. "OpenSSH_9.2p1 Debian-2+deb12u3")
     #[arg(short = 'r', long = "remote-version", value_name = "VERSION")]
     pub remote_version: Option<String>,
@@ -171,6 +175,7 @@ impl Check for SshCheck {
             return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
         }
         let mut svc = Service::new(&args.service, &args.common, 22, 22)?;
+        svc.mismatch = args.mismatch;
         let s = &mut svc.dialogue;
         s.expect = vec![b"SSH-".to_vec()];
         // the first whole line: the identification, or what the server says instead
@@ -253,6 +258,10 @@ pub struct FtpArgs {
     #[command(flatten)]
     pub service: ServiceArgs,
 
+    /// State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)
+    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "warn")]
+    pub mismatch: State,
+
     /// Upgrade the connection with AUTH TLS after the greeting
     #[arg(long = "starttls", conflicts_with = "ssl")]
     pub starttls: bool,
@@ -265,16 +274,20 @@ pub struct FtpCheck {
 }
 
 /// An FTP reply is complete on its last line: `NNN text` (not the `NNN-` of a
-/// multi-line reply).
+/// multi-line reply). A first line that is no FTP reply at all (`NNN ` or `NNN-`) is
+/// complete too: it is judged at once, not waited on until the time runs out.
 pub fn ftp_reply_complete(buf: &[u8]) -> bool {
     if !buf.ends_with(b"\n") {
         return false;
     }
+    let reply_line = |l: &str| {
+        let b = l.as_bytes();
+        b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && (b[3] == b' ' || b[3] == b'-')
+    };
     let text = String::from_utf8_lossy(buf);
+    let first = text.lines().next().unwrap_or("");
     let last = text.trim_end().lines().last().unwrap_or("");
-    last.len() >= 4
-        && last.as_bytes()[..3].iter().all(u8::is_ascii_digit)
-        && last.as_bytes()[3] == b' '
+    !reply_line(first) || (reply_line(last) && last.as_bytes()[3] == b' ')
 }
 
 impl Check for FtpCheck {
@@ -290,7 +303,7 @@ impl Check for FtpCheck {
             return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
         }
         let mut svc = Service::new(&args.service, &args.common, 21, 990)?;
-        svc.mismatch = State::Warning;
+        svc.mismatch = args.mismatch;
         let s = &mut svc.dialogue;
         s.expect = vec![b"220 ".to_vec()];
         s.complete = ftp_reply_complete;
@@ -328,6 +341,10 @@ pub struct JabberArgs {
     #[command(flatten)]
     pub service: ServiceArgs,
 
+    /// State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)
+    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
+    pub mismatch: State,
+
     /// The XMPP domain to open the stream to (default: the host name)
     #[arg(long = "domain", value_name = "DOMAIN")]
     pub domain: Option<String>,
@@ -347,11 +364,13 @@ pub struct JabberCheck {
 
 const XMPP_TLS_NS: &[u8] = b"urn:ietf:params:xml:ns:xmpp-tls";
 
-/// The stream header and features have arrived, or the stream ended.
+/// The stream header and features have arrived, or the stream ended, or a whole line
+/// arrived that is no XML: judged at once, not waited on until the time runs out.
 pub fn xmpp_features_complete(buf: &[u8]) -> bool {
     contains(buf, b"</stream:features>")
         || contains(buf, b"</stream:stream>")
         || contains(buf, b"<stream:error")
+        || (!buf.trim_ascii_start().starts_with(b"<") && buf.contains(&b'\n'))
 }
 
 impl Check for JabberCheck {
@@ -364,6 +383,7 @@ impl Check for JabberCheck {
 
     fn new(args: JabberArgs) -> Result<Self, UsageError> {
         let mut svc = Service::new(&args.service, &args.common, 5222, 5223)?;
+        svc.mismatch = args.mismatch;
         let s = &mut svc.dialogue;
         let domain = args
             .domain
@@ -420,8 +440,13 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
     let secs = facts.total.as_secs_f64();
     let cert = service::cert_verdict(facts, check.service.cert_days, now).map(|(_, t)| t);
     let d = &check.service.dialogue;
+    let stream_error = contains(&facts.received, b"<stream:error");
+    if !stream_error && !d.matched(&facts.received) {
+        // no XMPP stream features: the reply is judged by -M
+        return r;
+    }
     let offers = contains(&facts.received, XMPP_TLS_NS);
-    if contains(&facts.received, b"<stream:error") {
+    if stream_error {
         r.raise(State::Critical);
         r.summary = format!(
             "stream error from {} for domain {}: {}",
@@ -471,6 +496,10 @@ pub struct SpamdArgs {
 
     #[command(flatten)]
     pub service: ServiceArgs,
+
+    /// State when the server's reply is not a PONG: ok, warn, crit (default crit: CRITICAL)
+    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
+    pub mismatch: State,
 }
 
 /// The validated check_spamd.
@@ -492,6 +521,7 @@ impl Check for SpamdCheck {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }
         let mut svc = Service::new(&args.service, &args.common, 783, 783)?;
+        svc.mismatch = args.mismatch;
         svc.dialogue.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
         svc.dialogue.expect = vec![b" 0 PONG".to_vec()];
         Ok(SpamdCheck { service: svc })
@@ -558,6 +588,11 @@ mod tests {
             evaluate_ssh(&odd, &c, 0).summary,
             "Evil [2Jware (protocol 2.0) version mismatch, expected 'v\\x1b[2J'"
         );
+        let c: SshCheck = parse("check_ssh", &["-H", "h", "-M", "warn"]).unwrap();
+        assert_eq!(
+            evaluate_ssh(&facts(b"220 not ssh\r\n"), &c, 0).state(),
+            State::Warning
+        );
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-P", "1.99"]).unwrap();
         assert_eq!(evaluate_ssh(&f, &c, 0).state(), State::Critical);
         let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
@@ -575,6 +610,20 @@ mod tests {
         assert!(!ftp_reply_complete(b"220-welcome\r\n"));
         assert!(ftp_reply_complete(b"220-welcome\r\n220 ready\r\n"));
         assert!(!ftp_reply_complete(b"220 rea"));
+        // garbage is judged at once
+        assert!(ftp_reply_complete(b"SSH-2.0-OpenSSH\r\n"));
+        assert!(!ftp_reply_complete(b"SSH-2.0-OpenSSH"));
+        // an unexpected reply is WARNING unless -M says otherwise
+        let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
+        let g = facts(b"SSH-2.0-OpenSSH\r\n");
+        assert_eq!(
+            render_text("FTP", &c.service.evaluate(&g, 0)),
+            "FTP WARNING - unexpected response from h port 21: SSH-2.0-OpenSSH | time=0.003s;;;0;10\n"
+        );
+        let c: FtpCheck = parse("check_ftp", &["-H", "h", "-M", "crit"]).unwrap();
+        assert_eq!(c.service.evaluate(&g, 0).state(), State::Critical);
+        let c: FtpCheck = parse("check_ftp", &["-H", "h", "-M", "ok"]).unwrap();
+        assert_eq!(c.service.evaluate(&g, 0).state(), State::Ok);
         let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
         assert_eq!(c.service.dialogue.port, 21);
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-S"]).unwrap();
@@ -606,6 +655,18 @@ mod tests {
             .summary
             .starts_with("stream error from 127.0.0.1 for domain example.org"));
         assert!(parse::<JabberCheck>("check_jabber", &["-H", "a'b"]).is_err());
+        // a reply that is no XMPP stream: judged at once, CRITICAL unless -M says otherwise
+        assert!(xmpp_features_complete(b"HTTP/1.0 400 Bad\r\n"));
+        assert!(!xmpp_features_complete(
+            b"<?xml version='1.0'?>\n<stream:stream>"
+        ));
+        let http = facts(b"HTTP/1.0 400 Bad\r\n");
+        assert_eq!(
+            render_text("JABBER", &evaluate_jabber(&http, &c, 0)),
+            "JABBER CRITICAL - unexpected response from 127.0.0.1 port 5222: HTTP/1.0 400 Bad | time=0.003s;;;0;10\n"
+        );
+        let w: JabberCheck = parse("check_jabber", &["-H", "127.0.0.1", "-M", "warn"]).unwrap();
+        assert_eq!(evaluate_jabber(&http, &w, 0).state(), State::Warning);
         assert_eq!(
             parse::<JabberCheck>("check_jabber", &["-H", "h", "--domain", "a'b"])
                 .unwrap_err()
@@ -630,5 +691,13 @@ mod tests {
                 .state(),
             State::Critical
         );
+        let c: SpamdCheck = parse("check_spamd", &["-H", "h", "-M", "ok"]).unwrap();
+        assert_eq!(
+            c.service
+                .evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), 0)
+                .state(),
+            State::Ok
+        );
+        assert!(parse::<SpamdCheck>("check_spamd", &["-H", "h", "-M", "maybe"]).is_err());
     }
 }

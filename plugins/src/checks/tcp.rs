@@ -88,7 +88,8 @@ pub struct Args {
     #[arg(short = 's', long = "send", value_name = "STRING")]
     pub send: Option<String>,
 
-    /// String to expect in the reply (repeatable)
+    /// String to expect in the reply (repeatable); a reply without it is WARNING, or the
+    /// state of -M
     #[arg(short = 'e', long = "expect", value_name = "STRING")]
     pub expect: Vec<String>,
 
@@ -116,7 +117,8 @@ pub struct Args {
     #[arg(short = 'r', long = "refuse", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
     pub refuse: State,
 
-    /// State when the reply does not match: ok, warn, crit
+    /// State when the reply does not contain the expected strings (-e): ok, warn, crit
+    /// (default warn: WARNING, as monitoring-plugins' check_tcp)
     #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "warn")]
     pub mismatch: State,
 }
@@ -281,6 +283,8 @@ mod tests {
             render_text("TCP", &evaluate(&f, &c, 0)),
             "TCP WARNING - unexpected response from h port 22: garbage | time=0.002s;;;0;10\n"
         );
+        let ok = check(&["-H", "h", "-p", "22", "-e", "SSH-", "-M", "ok"]).unwrap();
+        assert_eq!(evaluate(&f, &ok, 0).state(), State::Ok);
         let c = check(&[
             "-H", "h", "-p", "22", "-e", "a", "-e", "b", "-A", "-M", "crit",
         ])
