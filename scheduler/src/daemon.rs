@@ -732,3 +732,120 @@ pub(crate) async fn compact_at_stop(shared: &Shared) {
         let _ = h.await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::fake;
+    use crate::state::StateType;
+    use std::time::SystemTime;
+
+    fn config(services: &[&str]) -> Config {
+        let mut text = String::from(
+            "[defaults]\nmax_check_attempts = 2\n\n[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n",
+        );
+        for s in services {
+            text.push_str(&format!(
+                "\n[[service]]\nhost = \"h\"\nname = \"{s}\"\ncheck = \"{}\"\nargs = [\"{s}\"]\n",
+                fake::NAME
+            ));
+        }
+        Config::from_files(vec![(None, text)]).unwrap()
+    }
+
+    fn core(
+        c: Config,
+        old: (
+            HashMap<String, Record<HostState>>,
+            HashMap<String, Record<State>>,
+        ),
+    ) -> Core {
+        let (notices, _) = mpsc::unbounded_channel();
+        Core::build(c, Limits::default(), notices, old.0, old.1)
+    }
+
+    fn critical() -> Outcome {
+        Outcome::printed(
+            State::Critical,
+            "X CRITICAL - down\n",
+            SystemTime::now(),
+            Duration::ZERO,
+        )
+    }
+
+    #[test]
+    fn a_host_without_a_check_is_up_and_services_find_their_host() {
+        let c = core(config(&["a", "b"]), Default::default());
+        assert_eq!(c.counts(), (1, 2));
+        let h = &c.hosts[0];
+        assert!(h.record.checked && h.runnable.is_none());
+        assert_eq!(
+            (h.record.state, h.record.output.as_str()),
+            (HostState::Up, NO_HOST_CHECK)
+        );
+        assert_eq!(c.find("h"), Some(Target::Host(0)));
+        assert_eq!(c.find("h/b"), Some(Target::Service(1)));
+        assert_eq!(c.find("h/c"), None);
+        assert!(c
+            .services
+            .iter()
+            .all(|e| e.host == 0 && matches!(e.runnable, Some(Ok(_)))));
+    }
+
+    #[test]
+    fn results_make_soft_then_hard_states_and_a_rebuild_keeps_them() {
+        let mut c = core(config(&["a", "b"]), Default::default());
+        let a = c.find("h/a").unwrap();
+        let interval = c.apply(a, &critical(), 0.5, 1_000);
+        assert_eq!(interval, c.services[0].schedule.retry_interval);
+        assert_eq!(c.services[0].record.state_type, StateType::Soft);
+        let interval = c.apply(a, &critical(), 0.0, 1_010);
+        assert_eq!(interval, c.services[0].schedule.check_interval);
+        let r = &c.services[0].record;
+        assert_eq!(
+            (r.state, r.state_type, r.last_check),
+            (State::Critical, StateType::Hard, 1_010)
+        );
+        assert_eq!(c.checks_run, 2);
+        c.set_self_check(
+            RETENTION_CHECK,
+            State::Warning,
+            "RETENTION WARNING - slow\n",
+        );
+        // b goes, c comes; a keeps its state, and the daemon's own check is kept
+        let c2 = core(config(&["a", "c"]), c.records());
+        assert_eq!(c2.counts(), (1, 2));
+        let r = &c2.services[0].record;
+        assert_eq!(
+            (r.state, r.state_type, r.last_check),
+            (State::Critical, StateType::Hard, 1_010)
+        );
+        assert!(!c2.services[1].record.checked);
+        let own = c2.find(&format!("{SELF_HOST}/{RETENTION_CHECK}")).unwrap();
+        let Target::Service(i) = own else {
+            panic!("{own:?}")
+        };
+        assert_eq!(c2.services[i].record.state, State::Warning);
+        assert!(
+            c2.services[i].check.is_none(),
+            "self-checks are set, never run"
+        );
+    }
+
+    #[test]
+    fn a_check_that_cannot_be_built_is_an_error_of_its_entry() {
+        let mut c = config(&["a"]);
+        c.services[0].check = CheckSpec::Builtin {
+            name: fake::NAME.into(),
+            args: Vec::new(),
+        };
+        let c = core(c, Default::default());
+        assert_eq!(
+            c.services[0]
+                .runnable
+                .as_ref()
+                .map(|r| r.as_ref().err().cloned()),
+            Some(Some("check_fake takes one key".to_string()))
+        );
+    }
+}
