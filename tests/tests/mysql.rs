@@ -272,3 +272,30 @@ fn silent_server_times_out_within_the_limit() {
     );
     assert!(took < 2.5, "took {took}s");
 }
+
+/// Bad levels, ports and hosts are one line naming the problem, exit 3, before any
+/// connection: multibyte --sizes levels (they panicked), `10%%`, port 0, a newline in -H.
+#[test]
+fn bad_arguments_are_one_line() {
+    for (args, line) in [
+        (
+            &["--sizes", "-w", "é"][..],
+            "MYSQL UNKNOWN - --warning: invalid threshold 'é': 'é' is not allowed (use ASCII digits)\n",
+        ),
+        (
+            &["--connections", "-c", "10%%"][..],
+            "MYSQL UNKNOWN - --critical: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)\n",
+        ),
+        (
+            &["-H", "127.0.0.1", "-P", "0"][..],
+            "MYSQL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n",
+        ),
+        (
+            &["-H", "db\nx"][..],
+            "MYSQL UNKNOWN - invalid value 'db\\nx' for '--hostname <HOST>': invalid host 'db\\nx': '\\n' is not allowed in a host name\n",
+        ),
+    ] {
+        let r = plugin("check_mysql", args);
+        assert_eq!((r.code, r.stdout.as_str()), (3, line), "{args:?}");
+    }
+}

@@ -328,3 +328,30 @@ fn standby_lag_when_replay_is_paused() {
         "the standby did not catch up"
     );
 }
+
+/// Bad levels, ports and hosts are one line naming the problem, exit 3, before any
+/// connection.
+#[test]
+fn bad_arguments_are_one_line() {
+    for (args, line) in [
+        (
+            &["--connections", "-w", "10%%"][..],
+            "PGSQL UNKNOWN - --warning: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)\n",
+        ),
+        (
+            &["--sizes", "-c", "１０G"][..],
+            "PGSQL UNKNOWN - --critical: invalid threshold '１０G': '１' is not allowed (use ASCII digits)\n",
+        ),
+        (
+            &["-H", "127.0.0.1", "-P", "0"][..],
+            "PGSQL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n",
+        ),
+        (
+            &["-H", "db\nx"][..],
+            "PGSQL UNKNOWN - invalid value 'db\\nx' for '--hostname <HOST>': invalid host 'db\\nx': '\\n' is not allowed in a host name\n",
+        ),
+    ] {
+        let r = plugin("check_pgsql", args);
+        assert_eq!((r.code, r.stdout.as_str()), (3, line), "{args:?}");
+    }
+}

@@ -4,8 +4,10 @@
 //! connected against max_connections, schema sizes, long-running queries. Every step
 //! has a deadline inside the check's timeout. TLS through rustls with the ring provider.
 
-use crate::plugin::{CommonArgs, UsageError, Work};
-use crate::proto::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
+use crate::plugin::{parse_host, parse_port, CommonArgs, UsageError, Work};
+use crate::proto::sql::{
+    self, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
+};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
@@ -38,11 +40,11 @@ pub enum TlsMode {
 )]
 pub struct Args {
     /// Host name or address (localhost means the unix socket)
-    #[arg(short = 'H', long = "hostname")]
+    #[arg(short = 'H', long = "hostname", value_parser = parse_host)]
     pub host: Option<String>,
 
     /// Port number
-    #[arg(short = 'P', long = "port", default_value_t = 3306)]
+    #[arg(short = 'P', long = "port", default_value_t = 3306, value_parser = parse_port)]
     pub port: u16,
 
     /// Unix socket (used when -H is not given)
@@ -178,7 +180,7 @@ fn reason(e: &mysql_async::Error) -> String {
     }
 }
 
-async fn rows(conn: &mut Conn, text: &str, deadline: Instant) -> Result<Vec<Row>, String> {
+async fn rows(conn: &mut Conn, text: &str, deadline: Instant) -> Result<Vec<Row>, Failure> {
     sql::step("query", deadline, async {
         conn.query::<Row, _>(text).await.map_err(|e| reason(&e))
     })
@@ -216,7 +218,7 @@ fn num(s: Option<String>) -> Option<f64> {
     s.and_then(|v| v.trim().parse().ok())
 }
 
-async fn fetch(check: &MysqlCheck) -> Result<Facts, String> {
+async fn fetch(check: &MysqlCheck) -> Result<Facts, Failure> {
     let deadline = sql::deadline(check.timeout);
     let start = Instant::now();
     let mut conn = sql::step("connect", deadline, async {
@@ -224,8 +226,10 @@ async fn fetch(check: &MysqlCheck) -> Result<Facts, String> {
     })
     .await
     .map_err(|e| {
-        let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
-        format!("cannot connect to {}: {e}", check.sql.target)
+        e.map(|e| {
+            let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
+            format!("cannot connect to {}: {e}", check.sql.target)
+        })
     })?;
     let connect_time = start.elapsed();
     let (a, b, c) = conn.server_version();
@@ -244,7 +248,7 @@ async fn mode_facts(
     conn: &mut Conn,
     mode: &sql::Mode,
     deadline: Instant,
-) -> Result<ModeFacts, String> {
+) -> Result<ModeFacts, Failure> {
     Ok(match mode {
         sql::Mode::Connect => ModeFacts::None,
         sql::Mode::Query { sql, .. } => ModeFacts::Query(match rows(conn, sql, deadline).await {
@@ -252,7 +256,7 @@ async fn mode_facts(
                 Some(Some(v)) => v
                     .trim()
                     .parse::<f64>()
-                    .map_err(|_| format!("the result '{v}' is not a number")),
+                    .map_err(|_| format!("the result '{v}' is not a number").into()),
                 Some(None) => Err("the result is NULL".into()),
                 None => Err("the query returned no value".into()),
             },
@@ -385,5 +389,31 @@ mod tests {
             .0
             .starts_with("--ca-cert /nonexistent: "));
         assert!(check(&["-H", "127.0.0.1", "-S", "-w", "30", "-c", "60"]).is_ok());
+    }
+
+    #[test]
+    fn hosts_ports_and_levels() {
+        assert_eq!(
+            check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
+            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"
+        );
+        let e = check(&["-H", "db\nx"]).err().unwrap().0;
+        assert!(
+            e.starts_with("invalid value 'db\\nx' for '--hostname <HOST>'"),
+            "{e}"
+        );
+        assert!(check(&["-H", "localhost"]).is_ok());
+        // --sizes levels of any text are a usage error, never a panic
+        for bad in ["é", "１０G", "10é"] {
+            let e = check(&["--sizes", "-w", bad]).err().unwrap().0;
+            assert!(
+                e.starts_with("--warning: invalid threshold '"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            check(&["--connections", "-w", "10%%"]).err().unwrap().0,
+            "--warning: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+        );
     }
 }

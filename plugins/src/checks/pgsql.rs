@@ -4,8 +4,10 @@
 //! max_connections, database sizes, long-running queries or transactions. TLS through
 //! rustls with the ring provider.
 
-use crate::plugin::{CheckResult, CommonArgs, UsageError, Work};
-use crate::proto::sql::{self, Activity, Facts, Link, ModeFacts, Replication, SqlArgs, SqlConfig};
+use crate::plugin::{parse_host, parse_port, shown, CheckResult, CommonArgs, UsageError, Work};
+use crate::proto::sql::{
+    self, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
+};
 use crate::proto::tls;
 use clap::Parser;
 use rustls::ClientConfig;
@@ -42,11 +44,11 @@ pub enum TlsMode {
 )]
 pub struct Args {
     /// Host name or address, or a unix socket directory (an absolute path)
-    #[arg(short = 'H', long = "hostname", default_value = "/var/run/postgresql")]
+    #[arg(short = 'H', long = "hostname", default_value = "/var/run/postgresql", value_parser = host_or_socket)]
     pub host: String,
 
     /// Port number
-    #[arg(short = 'P', long = "port", default_value_t = 5432)]
+    #[arg(short = 'P', long = "port", default_value_t = 5432, value_parser = parse_port)]
     pub port: u16,
 
     /// Database to connect to
@@ -87,6 +89,18 @@ pub struct Args {
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// `-H`: a host name or address ([`parse_host`]), or a socket directory: an absolute
+/// path without control characters.
+fn host_or_socket(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return parse_host(text);
+    }
+    if text.chars().any(char::is_control) || text.len() > 4096 {
+        return Err(format!("invalid socket directory '{}'", shown(text)));
+    }
+    Ok(text.to_string())
 }
 
 /// The validated check.
@@ -230,10 +244,12 @@ fn reason(e: &tokio_postgres::Error) -> String {
     .replace("error connecting to server: ", "")
 }
 
-async fn connect(check: &PgsqlCheck, deadline: Instant) -> Result<Client, String> {
-    let fail = |e: String| {
-        let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
-        format!("cannot connect to {}: {e}", check.sql.target)
+async fn connect(check: &PgsqlCheck, deadline: Instant) -> Result<Client, Failure> {
+    let fail = |e: Failure| {
+        e.map(|e| {
+            let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
+            format!("cannot connect to {}: {e}", check.sql.target)
+        })
     };
     let connect = async {
         match &check.tls {
@@ -262,7 +278,7 @@ async fn rows(
     client: &Client,
     text: &str,
     deadline: Instant,
-) -> Result<Vec<SimpleQueryRow>, String> {
+) -> Result<Vec<SimpleQueryRow>, Failure> {
     let msgs = sql::step("query", deadline, async {
         client.simple_query(text).await.map_err(|e| reason(&e))
     })
@@ -290,7 +306,7 @@ fn number(row: &SimpleQueryRow, i: usize) -> Option<f64> {
     row.get(i).and_then(|v| v.trim().parse().ok())
 }
 
-async fn fetch(check: &PgsqlCheck) -> Result<Facts, String> {
+async fn fetch(check: &PgsqlCheck) -> Result<Facts, Failure> {
     let deadline = sql::deadline(check.timeout);
     let start = Instant::now();
     let client = connect(check, deadline).await?;
@@ -312,7 +328,7 @@ async fn fetch(check: &PgsqlCheck) -> Result<Facts, String> {
                     Some(v) => v
                         .trim()
                         .parse::<f64>()
-                        .map_err(|_| format!("the result '{v}' is not a number")),
+                        .map_err(|_| format!("the result '{v}' is not a number").into()),
                     None => Err("the query returned no value".into()),
                 },
                 Err(e) => Err(e),
@@ -380,7 +396,7 @@ async fn fetch(check: &PgsqlCheck) -> Result<Facts, String> {
     })
 }
 
-async fn replication(client: &Client, deadline: Instant) -> Result<Replication, String> {
+async fn replication(client: &Client, deadline: Instant) -> Result<Replication, Failure> {
     let standby = rows(client, "SELECT pg_is_in_recovery()", deadline).await?;
     if standby.first().map(|r| text(r, 0)).as_deref() == Some("t") {
         let r = rows(
@@ -482,5 +498,23 @@ mod tests {
         .0
         .starts_with("--ca-cert /nonexistent: "));
         assert!(check(&["-H", "/tmp", "-q", "select 1", "-W", "1", "-C", "2"]).is_ok());
+    }
+
+    #[test]
+    fn hosts_ports_and_sockets() {
+        assert_eq!(
+            check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
+            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"
+        );
+        let e = check(&["-H", "db\nx"]).err().unwrap().0;
+        assert!(e.contains("invalid host 'db\\nx'"), "{e}");
+        let e = check(&["-H", "/run/x\ny"]).err().unwrap().0;
+        assert!(e.contains("invalid socket directory '/run/x\\ny'"), "{e}");
+        assert!(check(&["-H", "/run/postgresql"]).is_ok());
+        assert!(check(&["-H", "[::1]", "--tls", "disable"]).is_ok());
+        assert_eq!(
+            check(&["--connections", "-c", "10%%"]).err().unwrap().0,
+            "--critical: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+        );
     }
 }

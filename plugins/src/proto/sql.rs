@@ -3,8 +3,10 @@
 //! queries), their thresholds, a deadline on every step, and the pure evaluation of the
 //! facts each driver gathers.
 
-use crate::plugin::units::{human_bytes, Level};
-use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::plugin::units::human_bytes;
+use crate::plugin::{
+    parse_level, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom, UsageError,
+};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -101,22 +103,30 @@ pub struct SqlConfig {
     pub target: String,
 }
 
-fn range(text: &Option<String>, what: &str) -> Result<Option<Range>, UsageError> {
+/// A level of `allowed` units (the first for a bare number), by the contract's checked
+/// parser: `10%%`, a percentage over 100, multibyte text are usage errors naming `what`.
+fn level(text: &Option<String>, what: &str, allowed: &[Unit]) -> Result<Option<Range>, UsageError> {
     text.as_deref()
         .map(|t| {
-            t.trim_end_matches('%')
-                .parse::<Range>()
+            parse_level(t, allowed)
+                .map(|l| l.range)
                 .map_err(|e| UsageError(format!("{what}: {e}")))
         })
         .transpose()
 }
 
+/// Seconds (`2.5`, `500ms`, `2m`).
+fn seconds(text: &Option<String>, what: &str) -> Result<Option<Range>, UsageError> {
+    level(text, what, &[Unit::Seconds])
+}
+
 fn size_range(text: &Option<String>, what: &str) -> Result<Option<Range>, UsageError> {
     text.as_deref()
-        .map(|t| match t.parse::<Level>() {
-            Ok(Level::Bytes(r)) => Ok(r),
-            Ok(Level::Percent(_)) => Err(UsageError(format!(
-                "{what} '{t}': a database size is an amount such as 500M or 10G, not a percentage"
+        .map(|t| match parse_level(t, &[Unit::Bytes, Unit::Percent]) {
+            Ok(l) if l.unit == Unit::Bytes => Ok(l.range),
+            Ok(_) => Err(UsageError(format!(
+                "{what} '{}': a database size is an amount such as 500M or 10G, not a percentage",
+                crate::plugin::shown(t)
             ))),
             Err(e) => Err(UsageError(format!("{what}: {e}"))),
         })
@@ -157,8 +167,8 @@ pub fn resolve(
     }
     let secs = || -> Result<Thresholds, UsageError> {
         Ok(Thresholds::new(
-            range(&args.warning, "--warning")?,
-            range(&args.critical, "--critical")?,
+            seconds(&args.warning, "--warning")?,
+            seconds(&args.critical, "--critical")?,
         ))
     };
     let mut time = Thresholds::default();
@@ -168,14 +178,27 @@ pub fn resolve(
             sql: sql.clone(),
             name: args.queryname.clone().unwrap_or_else(|| sql.clone()),
             levels: Thresholds::new(
-                range(query_warning, "query warning")?,
-                range(query_critical, "query critical")?,
+                level(
+                    query_warning,
+                    "query warning",
+                    &[Unit::Count, Unit::Percent],
+                )?,
+                level(
+                    query_critical,
+                    "query critical",
+                    &[Unit::Count, Unit::Percent],
+                )?,
             ),
         }
     } else if replication {
         Mode::Replication { lag: secs()? }
     } else if args.connections {
-        Mode::Connections { percent: secs()? }
+        Mode::Connections {
+            percent: Thresholds::new(
+                level(&args.warning, "--warning", &[Unit::Percent])?,
+                level(&args.critical, "--critical", &[Unit::Percent])?,
+            ),
+        }
     } else if args.sizes {
         Mode::Sizes {
             bytes: Thresholds::new(
@@ -203,18 +226,69 @@ pub fn resolve(
     Ok(SqlConfig { mode, time, target })
 }
 
+/// Why the dialogue (or a step of it) failed: the text, and whether it was the check's
+/// time running out (then the result takes the state of `-t`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub text: String,
+    pub timed_out: bool,
+}
+
+impl Failure {
+    /// The same failure with its text changed.
+    pub fn map(self, f: impl FnOnce(String) -> String) -> Self {
+        Failure {
+            text: f(self.text),
+            timed_out: self.timed_out,
+        }
+    }
+
+    /// The result for this failure: CRITICAL, or timed out.
+    pub fn result(&self, text: String) -> CheckResult {
+        if self.timed_out {
+            CheckResult::timed_out(text)
+        } else {
+            CheckResult::new(State::Critical, text)
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(text: String) -> Self {
+        Failure {
+            text,
+            timed_out: false,
+        }
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(text: &str) -> Self {
+        Failure::from(text.to_string())
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// Runs one step of the dialogue with a deadline: a step still running at `deadline`
-/// fails with "`what` timed out".
+/// fails with "`what` timed out", a timed-out failure.
 pub async fn step<T, E: std::fmt::Display>(
     what: &str,
     deadline: Instant,
     fut: impl Future<Output = Result<T, E>>,
-) -> Result<T, String> {
+) -> Result<T, Failure> {
     let left = deadline.saturating_duration_since(Instant::now());
     match tokio::time::timeout(left, fut).await {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what} timed out")),
+        Ok(Err(e)) => Err(format!("{what}: {e}").into()),
+        Err(_) => Err(Failure {
+            text: format!("{what} timed out"),
+            timed_out: true,
+        }),
     }
 }
 
@@ -269,7 +343,7 @@ pub enum ModeFacts {
     /// Nothing beyond the connection.
     None,
     /// The query's first value, or why it is not a number.
-    Query(Result<f64, String>),
+    Query(Result<f64, Failure>),
     /// Replication state.
     Replication(Replication),
     /// Connections in use and the maximum.
@@ -292,10 +366,10 @@ pub struct Facts {
 }
 
 /// Turns the facts (or the failure that stopped the dialogue) into a result.
-pub fn evaluate(facts: &Result<Facts, String>, cfg: &SqlConfig) -> CheckResult {
+pub fn evaluate(facts: &Result<Facts, Failure>, cfg: &SqlConfig) -> CheckResult {
     let f = match facts {
         Ok(f) => f,
-        Err(e) => return CheckResult::new(State::Critical, e.clone()),
+        Err(e) => return e.result(e.text.clone()),
     };
     let secs = f.connect_time.as_secs_f64();
     let time_perf = PerfData::new("time", round3(secs))
@@ -323,7 +397,7 @@ pub fn evaluate(facts: &Result<Facts, String>, cfg: &SqlConfig) -> CheckResult {
                 r.push_perf(PerfData::new("query", *v).thresholds(levels));
                 r
             }
-            Err(e) => CheckResult::new(State::Critical, format!("query '{name}': {e}")),
+            Err(e) => e.result(format!("query '{name}': {e}")),
         },
         (Mode::Replication { lag }, ModeFacts::Replication(rep)) => replication(rep, lag),
         (Mode::Connections { percent }, ModeFacts::Connections { used, max }) => {
@@ -549,7 +623,7 @@ mod tests {
         resolve(&a.s, a.replication, &None, &None, "database 'd'".into())
     }
 
-    fn facts(mode: ModeFacts) -> Result<Facts, String> {
+    fn facts(mode: ModeFacts) -> Result<Facts, Failure> {
         Ok(Facts {
             connect_time: Duration::from_millis(12),
             version: "15.1".into(),
@@ -748,5 +822,68 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve_password(&a, "X").unwrap().as_deref(), Some("p"));
+    }
+
+    #[test]
+    fn levels_through_the_checked_parser() {
+        // seconds take units; a doubled % and percentages over 100 are refused
+        let c = cfg(&["--replication", "-w", "2m"]).unwrap();
+        assert_eq!(
+            c.mode,
+            Mode::Replication {
+                lag: Thresholds::new(Some("120".parse().unwrap()), None)
+            }
+        );
+        assert_eq!(
+            cfg(&["--connections", "-w", "10%%"]).unwrap_err().0,
+            "--warning: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+        );
+        assert!(cfg(&["--connections", "-w", "80%", "-c", "90"]).is_ok());
+        assert!(cfg(&["--connections", "-w", "180%"])
+            .unwrap_err()
+            .0
+            .contains("a percentage must be from 0 to 100"));
+        assert!(cfg(&["-w", "10%%"]).is_err());
+        // multibyte size levels are a clear error, not a panic
+        for bad in ["é", "１０G", "10é", "é10"] {
+            let e = cfg(&["--sizes", "-c", bad]).unwrap_err().0;
+            assert!(
+                e.starts_with("--critical: invalid threshold '"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(cfg(&["--sizes", "-w", "10G", "-c", "20G"]).is_ok());
+        assert!(cfg(&["-q", "select 1", "-w", "1"]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_step_that_runs_out_of_time_is_a_timeout() {
+        let deadline = Instant::now() + Duration::from_millis(20);
+        let e = step(
+            "query",
+            deadline,
+            std::future::pending::<Result<(), String>>(),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e,
+            Failure {
+                text: "query timed out".into(),
+                timed_out: true
+            }
+        );
+        let c = cfg(&[]).unwrap();
+        let r = evaluate(&Err(e.clone()), &c);
+        assert!(r.timed_out);
+        assert_eq!(r.summary, "query timed out");
+        let q = cfg(&["-q", "select pg_sleep(9)", "--queryname", "slow"]).unwrap();
+        let r = evaluate(&facts(ModeFacts::Query(Err(e))), &q);
+        assert!(r.timed_out);
+        assert_eq!(r.summary, "query 'slow': query timed out");
+        // any other failure is CRITICAL of its own
+        let r = evaluate(&Err("connect: refused".into()), &c);
+        assert!(!r.timed_out);
+        assert_eq!(r.state(), State::Critical);
     }
 }

@@ -1,0 +1,191 @@
+//! `-t N:STATE` for check_pgsql, check_mysql, check_nrpe_client and check_http: against
+//! a server that accepts and never answers, each check reports its time running out in
+//! the state `-t` names: `-t 2:UNKNOWN` exits 3 within 2.5 s, `-t 2` exits 2 (CRITICAL),
+//! with the same line. And against real PostgreSQL and MariaDB servers, a query that
+//! runs into the check's budget is a timeout too, not a CRITICAL of the check's own.
+
+use hcoop_tests::mysql::{Mariadb, PASSWORD as MYSQL_PASSWORD};
+use hcoop_tests::pgsql::{Postgres, PASSWORD as PG_PASSWORD};
+use hcoop_tests::web::{fake_server, Fault};
+use hcoop_tests::{plugin, Run};
+use std::time::{Duration, Instant};
+
+/// Runs `name` with `-t 2:UNKNOWN` and with `-t 2`; asserts exit 3 within 2.5 s and then
+/// exit 2, with the output `line(state)`.
+fn times_out(name: &str, args: &[&str], line: impl Fn(&str) -> String) {
+    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+        let mut all = args.to_vec();
+        all.extend(["-t", t]);
+        let start = Instant::now();
+        let r = plugin(name, &all);
+        let took = start.elapsed();
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (code, line(state).as_str()),
+            "{name} -t {t}: {}",
+            r.stderr
+        );
+        assert!(
+            took < Duration::from_millis(2500),
+            "{name} -t {t} took {took:?}"
+        );
+    }
+}
+
+fn hang() -> String {
+    fake_server(Fault::Hang).to_string()
+}
+
+#[test]
+fn check_pgsql_silent_server() {
+    let p = hang();
+    times_out("check_pgsql", &["-H", "127.0.0.1", "-P", &p], |s| {
+        format!("PGSQL {s} - cannot connect to database 'template1': connect timed out\n")
+    });
+    // without TLS too (no SSLRequest: the startup message goes unanswered)
+    times_out(
+        "check_pgsql",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &p,
+            "--tls",
+            "disable",
+            "-q",
+            "SELECT 1",
+        ],
+        |s| format!("PGSQL {s} - cannot connect to database 'template1': connect timed out\n"),
+    );
+}
+
+#[test]
+fn check_mysql_silent_server() {
+    let p = hang();
+    times_out("check_mysql", &["-H", "127.0.0.1", "-P", &p], |s| {
+        format!("MYSQL {s} - cannot connect to server: connect timed out\n")
+    });
+}
+
+#[test]
+fn check_nrpe_client_silent_server() {
+    let p = hang();
+    for tls in [&[][..], &["-n"][..]] {
+        let mut args = vec!["-H", "127.0.0.1", "-p", &p, "-c", "check_load"];
+        args.extend(tls);
+        times_out("check_nrpe_client", &args, |s| {
+            format!("CHECK_NRPE STATE {s}: Socket timeout after 2 seconds.\n")
+        });
+    }
+    // -u: UNKNOWN whatever -t says
+    let r = plugin(
+        "check_nrpe_client",
+        &["-H", "127.0.0.1", "-p", &p, "-n", "-u", "-t", "2"],
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (
+            3,
+            "CHECK_NRPE STATE UNKNOWN: Socket timeout after 2 seconds.\n"
+        )
+    );
+}
+
+#[test]
+fn check_http_silent_server() {
+    let p = hang();
+    times_out("check_http", &["-H", "127.0.0.1", "-p", &p], |s| {
+        format!("HTTP {s} - check timed out after 2s\n")
+    });
+    // a server that sends half a status line and stops
+    let half = fake_server(Fault::Garbage(b"HTTP/1.1 200".to_vec())).to_string();
+    times_out("check_http", &["-H", "127.0.0.1", "-p", &half], |s| {
+        format!("HTTP {s} - check timed out after 2s\n")
+    });
+}
+
+/// The first line without its perfdata.
+fn summary(r: &Run) -> &str {
+    let line = r.stdout.lines().next().unwrap_or("");
+    line.split(" | ").next().unwrap_or(line)
+}
+
+/// A real PostgreSQL: a query that sleeps past the budget is a timeout, in -t's state.
+#[test]
+fn check_pgsql_slow_query() {
+    let pg = Postgres::primary(20, false);
+    let port = pg.port.to_string();
+    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+        let start = Instant::now();
+        let r = plugin(
+            "check_pgsql",
+            &[
+                "-H",
+                "127.0.0.1",
+                "-P",
+                &port,
+                "-l",
+                "postgres",
+                "-p",
+                PG_PASSWORD,
+                "--tls",
+                "disable",
+                "-q",
+                "SELECT pg_sleep(10)",
+                "--queryname",
+                "sleep",
+                "-t",
+                t,
+            ],
+        );
+        assert!(start.elapsed() < Duration::from_millis(2500));
+        assert_eq!(
+            (r.code, summary(&r)),
+            (
+                code,
+                format!("PGSQL {state} - query 'sleep': query timed out").as_str()
+            ),
+            "{}",
+            r.stdout
+        );
+    }
+}
+
+/// A real MariaDB: the same with SELECT SLEEP.
+#[test]
+fn check_mysql_slow_query() {
+    let m = Mariadb::start(20, 1, false);
+    let port = m.port.to_string();
+    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+        let start = Instant::now();
+        let r = plugin(
+            "check_mysql",
+            &[
+                "-H",
+                "127.0.0.1",
+                "-P",
+                &port,
+                "-u",
+                "root",
+                "-p",
+                MYSQL_PASSWORD,
+                "-q",
+                "SELECT SLEEP(10)",
+                "--queryname",
+                "sleep",
+                "-t",
+                t,
+            ],
+        );
+        assert!(start.elapsed() < Duration::from_millis(2500));
+        assert_eq!(
+            (r.code, summary(&r)),
+            (
+                code,
+                format!("MYSQL {state} - query 'sleep': query timed out").as_str()
+            ),
+            "{}",
+            r.stdout
+        );
+    }
+}
