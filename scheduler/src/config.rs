@@ -477,7 +477,7 @@ struct File {
 }
 
 /// How a service is checked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CheckSpec {
     /// A built-in check and its arguments.
     Builtin { name: String, args: Vec<String> },
@@ -604,6 +604,7 @@ impl Config {
                 Err(e) => errors.push(e.to_string()),
             }
         }
+        let mut validated = Validated::default();
         // host names, found by hashing rather than by a scan per host or service
         let written: std::collections::HashSet<&str> = raw_hosts
             .iter()
@@ -625,7 +626,14 @@ impl Config {
             let check = if h.check.is_none() && h.command.is_none() && h.args.is_empty() {
                 None
             } else {
-                match check_spec(&h.check, &h.args, &h.command, &h.address, name) {
+                match check_spec(
+                    &h.check,
+                    &h.args,
+                    &h.command,
+                    &h.address,
+                    name,
+                    &mut validated,
+                ) {
                     Ok(c) => c,
                     Err(e) => {
                         errors.push(format!("{at}: {e}"));
@@ -650,7 +658,14 @@ impl Config {
                 errors.push(format!("{at}: no host named '{}'", s.host));
                 continue;
             };
-            let check = match check_spec(&s.check, &s.args, &s.command, &host.address, &host.name) {
+            let check = match check_spec(
+                &s.check,
+                &s.args,
+                &s.command,
+                &host.address,
+                &host.name,
+                &mut validated,
+            ) {
                 Ok(Some(c)) => c,
                 Ok(None) => unreachable!("check_spec returns a spec or an error"),
                 Err(e) => {
@@ -899,6 +914,11 @@ impl Lines {
     }
 }
 
+/// The verdicts of the built-in checks' argument validation so far, by check name and
+/// arguments: services that run the same check with the same arguments (macros
+/// expanded) are validated once.
+type Validated = std::collections::HashMap<(String, Vec<String>), Result<(), String>>;
+
 /// The check of a host or service: a built-in check with args, or a command line.
 fn check_spec(
     check: &Option<String>,
@@ -906,16 +926,29 @@ fn check_spec(
     command: &Option<String>,
     address: &str,
     host: &str,
+    validated: &mut Validated,
 ) -> Result<Option<CheckSpec>, String> {
     let expand = |t: &str| expand(t, host, address);
     match (check, command) {
         (Some(name), None) => {
             let args: Vec<String> = args.iter().map(|a| expand(a)).collect();
-            // the check's own argument validation, as at run time
-            crate::registry::build(name, &args).map_err(|e| match e {
-                crate::registry::BuildError::Usage(e) => format!("{name}: {e}"),
-                e => e.to_string(),
-            })?;
+            let key = (name.clone(), args);
+            let verdict = match validated.get(&key) {
+                Some(v) => v.clone(),
+                None => {
+                    // the check's own argument validation, as at run time
+                    let v = crate::registry::build(name, &key.1)
+                        .map(drop)
+                        .map_err(|e| match e {
+                            crate::registry::BuildError::Usage(e) => format!("{name}: {e}"),
+                            e => e.to_string(),
+                        });
+                    validated.insert(key.clone(), v.clone());
+                    v
+                }
+            };
+            verdict?;
+            let (_, args) = key;
             Ok(Some(CheckSpec::Builtin {
                 name: name.clone(),
                 args,
@@ -1157,6 +1190,24 @@ mod more_tests {
         assert!(
             e.starts_with("z.toml:line 7: service 'l' on 'h': check_load: "),
             "{e}"
+        );
+        // the same arguments are validated once, and every service using them is named
+        let twice = format!(
+            "{text}\n{}",
+            text.split_once("\n\n").unwrap().1.replace("\"l\"", "\"m\"")
+        );
+        let e = Config::from_files(vec![(Some("z.toml".into()), twice)])
+            .unwrap_err()
+            .to_string();
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        assert!(
+            lines[0].starts_with("z.toml:line 7: service 'l' on 'h': check_load: "),
+            "{e}"
+        );
+        assert_eq!(
+            lines[1],
+            lines[0].replace("line 7: service 'l'", "line 13: service 'm'")
         );
     }
 

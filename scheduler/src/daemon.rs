@@ -62,11 +62,9 @@ impl<C: Condition> Entry<C> {
         host: usize,
         check: Option<CheckSpec>,
         schedule: &Schedule,
-        limits: Limits,
+        prepared: &mut crate::prepared::Cache,
     ) -> Self {
-        let runnable = check
-            .as_ref()
-            .map(|c| Runnable::prepare(c, schedule.timeout, limits).map(Arc::new));
+        let runnable = check.as_ref().map(|c| prepared.get(c, schedule.timeout));
         Entry {
             key,
             host,
@@ -126,12 +124,20 @@ impl Core {
         mut hosts_old: HashMap<String, Record<HostState>>,
         mut services_old: HashMap<String, Record<State>>,
     ) -> Core {
+        // one prepared check per distinct check, shared by the objects that run it
+        let mut prepared = crate::prepared::Cache::new(limits);
         let hosts: Vec<Entry<HostState>> = config
             .hosts
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let mut e = Entry::new(h.name.clone(), i, h.check.clone(), &h.schedule, limits);
+                let mut e = Entry::new(
+                    h.name.clone(),
+                    i,
+                    h.check.clone(),
+                    &h.schedule,
+                    &mut prepared,
+                );
                 if let Some(r) = hosts_old.remove(&h.name) {
                     e.record = r;
                 }
@@ -156,7 +162,7 @@ impl Core {
                     host,
                     Some(s.check.clone()),
                     &s.schedule,
-                    limits,
+                    &mut prepared,
                 );
                 if let Some(r) = services_old.remove(&key) {
                     e.record = r;

@@ -30,6 +30,7 @@
 //!   a structured outcome; text only at the edges.
 //! - [`spawn`]: starting an external plugin (cloned without copying the daemon's
 //!   memory, limits and user set before the exec) and its process group registry.
+//! - [`prepared`]: checks prepared once per distinct check while the daemon builds.
 //! - [`privileges`]: looking up accounts and leaving root for good (ids, groups,
 //!   capabilities kept), verified.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
@@ -78,6 +79,7 @@ pub mod lateness;
 pub mod listeners;
 pub mod notify;
 pub mod nrpe;
+pub mod prepared;
 pub mod privileges;
 pub mod registry;
 pub mod retention;

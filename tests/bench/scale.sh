@@ -4,6 +4,7 @@
 #
 #   tests/bench/scale.sh [SECONDS]
 #   HCOOP_MONITOR=path/to/hcoop-monitor CASES="10k 100k" tests/bench/scale.sh 120
+#   UNIQUE=1 tests/bench/scale.sh     every service with arguments of its own
 #
 # Every case is built-in (in-process) check_tcp services connecting to a local port that
 # accepts and closes, due every minute:
@@ -65,9 +66,12 @@ done
 # generates a one-file configuration: HOSTS hosts, PER services each
 gen_ours() {
   local hosts=$1 per=$2 port=$3 d=$4
-  python3 - "$hosts" "$per" "$port" "$d" "$tcp_port" <<'PY'
+  python3 - "$hosts" "$per" "$port" "$d" "$tcp_port" "${UNIQUE:-0}" <<'PY'
 import sys
 hosts, per, port, d, tcp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+# UNIQUE=1: every service's arguments differ (a warning threshold of its own), so that
+# nothing checked or built once per distinct argument list can be shared between them
+unique = sys.argv[6] == "1"
 with open(f"{d}/scale.toml", "w") as f:
     f.write(f'[daemon]\nlisten = "127.0.0.1:{port}"\nstate_file = "{d}/state/state.json"\n'
             f'socket = "{d}/run/control.sock"\n\n')
@@ -75,8 +79,9 @@ with open(f"{d}/scale.toml", "w") as f:
     for h in range(hosts):
         f.write(f'[[host]]\nname = "h{h}"\naddress = "127.0.{h // 250}.{h % 250 + 1}"\n\n')
     for i in range(hosts * per):
+        warn = f', "-w", "{5 + i / 1e6:.6f}"' if unique else ""
         f.write(f'[[service]]\nhost = "h{i % hosts}"\nname = "tcp{i}"\ncheck = "check_tcp"\n'
-                f'args = ["-H", "$HOSTADDRESS$", "-p", "{tcp}"]\n\n')
+                f'args = ["-H", "$HOSTADDRESS$", "-p", "{tcp}"{warn}]\n\n')
 PY
 }
 
