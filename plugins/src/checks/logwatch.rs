@@ -13,7 +13,7 @@
 use crate::host::statefile;
 use crate::host::subprocess;
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
+    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };
 use clap::Parser;
 use regex::Regex;
@@ -157,7 +157,11 @@ pub struct Search {
 /// The validated check.
 #[derive(Debug)]
 pub struct LogCheck {
+    /// The search of the command line (none with `--config`).
     pub searches: Vec<Search>,
+    /// `--config`: the searches are read from this file when the check runs
+    /// (validation does no I/O).
+    pub config: Option<PathBuf>,
     pub lines: usize,
     pub state_dir: PathBuf,
     pub journalctl: String,
@@ -286,55 +290,42 @@ impl Check for LogCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        let configs = match &args.config {
-            Some(path) => {
-                if args.logfile.is_some() || args.journal {
-                    return Err(UsageError::new(
-                        "give either --config or a search on the command line, not both",
-                    ));
-                }
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-                let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
-                    UsageError(format!(
-                        "{}: {}",
-                        path.display(),
-                        e.to_string().lines().last().unwrap_or("invalid TOML")
-                    ))
-                })?;
-                if cfg.search.is_empty() {
-                    return Err(UsageError(format!(
-                        "{}: no [[search]] table",
-                        path.display()
-                    )));
-                }
-                cfg.search
+        if args.config.is_some() {
+            if args.logfile.is_some() || args.journal {
+                return Err(UsageError::new(
+                    "give either --config or a search on the command line, not both",
+                ));
             }
-            None => vec![SearchConfig {
-                name: None,
-                file: args.logfile,
-                journal: args.journal,
-                unit: args.unit,
-                journal_dir: args.journal_dir,
-                critical: args.critical_patterns,
-                warning: args.warning_patterns,
-                critical_exceptions: args.critical_exceptions,
-                warning_exceptions: args.warning_exceptions,
-                ok: args.ok_patterns,
-                rotated: args.rotated,
-                warning_count: args.warning.map(|r| r.to_string()),
-                critical_count: args.critical.map(|r| r.to_string()),
-                missing: Some(args.missing.to_string()),
-                from_start: args.from_start,
-            }],
-        };
-        let searches = configs
-            .into_iter()
-            .enumerate()
-            .map(|(i, c)| c.build(i))
-            .collect::<Result<Vec<_>, _>>()?;
+            return Ok(LogCheck {
+                searches: Vec::new(),
+                config: args.config,
+                lines: args.lines,
+                state_dir: args.state_dir,
+                journalctl: args.journalctl,
+                timeout: args.common.timeout.duration,
+            });
+        }
+        let search = SearchConfig {
+            name: None,
+            file: args.logfile,
+            journal: args.journal,
+            unit: args.unit,
+            journal_dir: args.journal_dir,
+            critical: args.critical_patterns,
+            warning: args.warning_patterns,
+            critical_exceptions: args.critical_exceptions,
+            warning_exceptions: args.warning_exceptions,
+            ok: args.ok_patterns,
+            rotated: args.rotated,
+            warning_count: args.warning.map(|r| r.to_string()),
+            critical_count: args.critical.map(|r| r.to_string()),
+            missing: Some(args.missing.to_string()),
+            from_start: args.from_start,
+        }
+        .build(0)?;
         Ok(LogCheck {
-            searches,
+            searches: vec![search],
+            config: None,
             lines: args.lines,
             state_dir: args.state_dir,
             journalctl: args.journalctl,
@@ -343,10 +334,44 @@ impl Check for LogCheck {
     }
 
     fn run(&self) -> Work<'_> {
-        Work::Local(Box::new(move || {
-            let outcomes: Vec<Outcome> = self.searches.iter().map(|s| self.scan(s)).collect();
-            evaluate(&outcomes, self)
+        Work::Local(Box::new(move || match self.load_searches() {
+            Ok(searches) => {
+                let outcomes: Vec<Outcome> = searches.iter().map(|s| self.scan(s)).collect();
+                evaluate(&outcomes, &searches)
+            }
+            Err(e) => CheckResult::unknown(e),
         }))
+    }
+}
+
+/// Reads the `[[search]]` tables of a `--config` file into searches.
+fn read_config(path: &Path) -> Result<Vec<Search>, String> {
+    let name = || shown(&path.display().to_string());
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", name()))?;
+    let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+        format!(
+            "{}: {}",
+            name(),
+            e.to_string().lines().last().unwrap_or("invalid TOML")
+        )
+    })?;
+    if cfg.search.is_empty() {
+        return Err(format!("{}: no [[search]] table", name()));
+    }
+    cfg.search
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| c.build(i).map_err(|e| e.0))
+        .collect()
+}
+
+impl LogCheck {
+    /// The searches: those of the command line, or those read now from `--config`.
+    pub fn load_searches(&self) -> Result<std::borrow::Cow<'_, [Search]>, String> {
+        match &self.config {
+            Some(path) => read_config(path).map(std::borrow::Cow::Owned),
+            None => Ok(std::borrow::Cow::Borrowed(&self.searches)),
+        }
     }
 }
 
@@ -735,13 +760,13 @@ pub fn parse_journal_json(text: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Turns the outcomes of all searches into the result (pure).
-pub fn evaluate(outcomes: &[Outcome], check: &LogCheck) -> CheckResult {
+pub fn evaluate(outcomes: &[Outcome], searches: &[Search]) -> CheckResult {
     let many = outcomes.len() > 1;
     let mut parts = Vec::new();
     let mut subs: Vec<(Option<State>, String)> = Vec::new();
     let mut perf = Vec::new();
     let mut state = State::Ok;
-    for (o, s) in outcomes.iter().zip(&check.searches) {
+    for (o, s) in outcomes.iter().zip(searches) {
         let prefix = if many {
             format!("{}: ", o.name)
         } else {
@@ -903,7 +928,7 @@ mod tests {
             }),
             notes: vec!["rotated: 3 lines read from /var/log/x.1".into()],
         };
-        let r = evaluate(std::slice::from_ref(&o), &c);
+        let r = evaluate(std::slice::from_ref(&o), &c.searches);
         assert_eq!(
             render_text("LOG", &r),
             "LOG OK - /var/log/x: 1 critical, 0 warning matches in 7 new lines | lines=7;;;0 critical=1;;1;0 warning=0;0;;0\n[CRITICAL] E here\nrotated: 3 lines read from /var/log/x.1\n"
@@ -912,7 +937,7 @@ mod tests {
         if let Ok(m) = &mut o2.result {
             m.critical = 2;
         }
-        assert_eq!(evaluate(&[o2], &c).state(), State::Critical);
+        assert_eq!(evaluate(&[o2], &c.searches).state(), State::Critical);
     }
 
     #[test]
@@ -963,17 +988,37 @@ mod tests {
         )
         .unwrap();
         let c = check(&["--config", cfg.to_str().unwrap()]).unwrap();
-        assert_eq!(c.searches.len(), 2);
-        assert_eq!(c.searches[0].name, "auth");
-        assert_eq!(c.searches[0].critical.to_string(), "2");
-        assert_eq!(c.searches[1].name, "journal:ssh");
-        assert_eq!(c.searches[1].missing, State::Ok);
+        let searches = c.load_searches().unwrap();
+        assert_eq!(searches.len(), 2);
+        assert_eq!(searches[0].name, "auth");
+        assert_eq!(searches[0].critical.to_string(), "2");
+        assert_eq!(searches[1].name, "journal:ssh");
+        assert_eq!(searches[1].missing, State::Ok);
+        // the file is read when the check runs: a bad one is no usage error, and each
+        // run reads it anew
         std::fs::write(&cfg, "[[search]]\nfile = \"/x\"\ncritical = [\"(\"]\n").unwrap();
-        let e = check(&["--config", cfg.to_str().unwrap()]).unwrap_err().0;
+        let c = check(&["--config", cfg.to_str().unwrap()]).unwrap();
+        let e = c.load_searches().unwrap_err();
         assert!(e.starts_with("bad critical pattern '(': "), "{e}");
         std::fs::write(&cfg, "[[search]]\nfile = \"/x\"\nbogus = 1\n").unwrap();
-        let e = check(&["--config", cfg.to_str().unwrap()]).unwrap_err().0;
+        let e = c.load_searches().unwrap_err();
         assert!(e.contains("unknown field"), "{e}");
+        std::fs::write(&cfg, "").unwrap();
+        assert_eq!(
+            c.load_searches().unwrap_err(),
+            format!("{}: no [[search]] table", cfg.display())
+        );
+        let gone = check(&["--config", "/nonexistent.toml"]).unwrap();
+        let Work::Local(run) = gone.run() else {
+            panic!("check_log runs locally")
+        };
+        let r = run();
+        assert_eq!(r.state(), State::Unknown);
+        assert!(
+            r.summary.starts_with("cannot read /nonexistent.toml: "),
+            "{}",
+            r.summary
+        );
     }
 
     /// Several searches: each is named in the summary and its perfdata labels; one
@@ -988,6 +1033,7 @@ mod tests {
         )
         .unwrap();
         let c = check(&["--config", cfg.to_str().unwrap()]).unwrap();
+        let c = c.load_searches().unwrap();
         let found = |critical, warning, lines| Matches {
             lines_read: lines,
             critical,
