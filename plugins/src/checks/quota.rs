@@ -515,6 +515,59 @@ members   --     300       0    1000      0      16     0     0      0
         assert_eq!(r.summary, "no file system has quotas turned on");
     }
 
+    /// One hand-made id at a time: the percent of the hard limit against -w/-c (the
+    /// ends inclusive), the soft limit with its grace, and no limits at all.
+    #[test]
+    fn state_table_of_one_id() {
+        let now = 1_700_000_000;
+        let one = |u: Usage| QuotaFacts {
+            reports: vec![Report {
+                mount: "/srv".into(),
+                kind: Kind::User,
+                usages: vec![Usage {
+                    name: "alice".into(),
+                    ..u
+                }],
+            }],
+            without: Vec::new(),
+        };
+        let blocks = |used, soft, hard, grace| Usage {
+            blocks: used,
+            block_soft: soft,
+            block_hard: hard,
+            block_grace: grace,
+            ..Usage::default()
+        };
+        let c = check(&["-w", "80", "-c", "95%"]).unwrap();
+        let rows = [
+            (blocks(80, 0, 100, 0), State::Ok),
+            (blocks(81, 0, 100, 0), State::Warning),
+            (blocks(95, 0, 100, 0), State::Warning),
+            (blocks(96, 0, 100, 0), State::Critical),
+            (blocks(10, 0, 0, 0), State::Ok),
+            (blocks(51, 50, 0, now + 3600), State::Warning),
+            (blocks(51, 50, 0, now), State::Critical),
+            (blocks(51, 50, 0, 0), State::Warning),
+            (
+                Usage {
+                    inodes: 99,
+                    inode_hard: 100,
+                    ..Usage::default()
+                },
+                State::Critical,
+            ),
+        ];
+        for (u, want) in rows {
+            let r = evaluate(&one(u.clone()), &c, now);
+            assert_eq!(r.state(), want, "{u:?}: {}", r.summary);
+        }
+        let r = evaluate(&one(blocks(51, 50, 0, now + 7200)), &c, now);
+        assert_eq!(
+            r.summary,
+            "1 over quota: user alice on /srv: blocks over soft limit (51/50, grace 2h left)"
+        );
+    }
+
     #[test]
     fn bad_options_are_usage_errors() {
         assert!(check(&["-p", "home"])
