@@ -744,4 +744,83 @@ mod tests {
             "Basic bWVtYmVyOnMzY3JldA=="
         );
     }
+
+    fn cert(not_after: i64) -> tls::CertFacts {
+        tls::CertFacts {
+            leaf: Some(Ok(tls::CertInfo {
+                subject: "www.test".into(),
+                issuer: "CA".into(),
+                not_after,
+                dns_names: vec!["www.test".into()],
+            })),
+            verify_error: None,
+        }
+    }
+
+    #[test]
+    fn certificate_days() {
+        let day = 86_400;
+        // -C alone checks only the certificate
+        let c = check(&["-H", "www.test", "-S", "-C", "30,7"]).unwrap();
+        assert!(c.spec.cert_only);
+        let f = HttpFacts {
+            url: "https://www.test/".into(),
+            cert: Some(cert(20 * day)),
+            ..Default::default()
+        };
+        assert_eq!(
+            eval(&f, &c),
+            "HTTP WARNING - certificate 'www.test' will expire on 1970-01-21 00:00:00 UTC (20 days)\n"
+        );
+        let f = HttpFacts {
+            cert: Some(cert(3 * day)),
+            ..f
+        };
+        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        // with --continue-after-certificate the page is checked too, the days first
+        let c = check(&[
+            "-H",
+            "www.test",
+            "-S",
+            "-C",
+            "30,7",
+            "--continue-after-certificate",
+        ])
+        .unwrap();
+        let mut f = page("HTTP/1.1 200 OK", "hello", 2);
+        f.cert = Some(cert(20 * day));
+        assert_eq!(
+            evaluate(&f, &c, &c.target, 0).summary,
+            "certificate 'www.test' will expire on 1970-01-21 00:00:00 UTC (20 days) - HTTP/1.1 200 OK - 64 bytes in 0.002 second response time"
+        );
+        f.cert = Some(cert(40 * day));
+        let r = evaluate(&f, &c, &c.target, 0);
+        assert_eq!(r.state(), State::Ok);
+        assert!(r.summary.starts_with("certificate 'www.test' will expire"));
+    }
+
+    #[test]
+    fn extended_perfdata_and_no_response() {
+        let c = check(&["-H", "www.test", "-E", "-w", "1", "-c", "2"]).unwrap();
+        let mut f = page("HTTP/1.1 200 OK", "hello", 1500);
+        f.connect = Duration::from_millis(3);
+        f.times = http::ExchangeTimes {
+            first_byte: Duration::from_millis(7),
+            transfer: Duration::from_millis(1),
+            headers: Duration::from_millis(8),
+        };
+        assert_eq!(
+            eval(&f, &c),
+            "HTTP WARNING - response time 1.500s - HTTP/1.1 200 OK - 64 bytes in 1.500 second response time | time=1.5s;1;2;0;10 size=64B;;;0 time_connect=0.003s;;;0 time_ssl=0s;;;0 time_headers=0.008s;;;0 time_firstbyte=0.007s;;;0 time_transfer=0.001s;;;0\n"
+        );
+        // a fetch that stopped before any reply and without an error is UNKNOWN
+        let f = HttpFacts {
+            url: "http://www.test/".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            eval(&f, &c),
+            "HTTP UNKNOWN - no response from http://www.test/\n"
+        );
+    }
 }
