@@ -800,8 +800,10 @@ pub fn evaluate(
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut max_delta: i64 = 0;
     let mut servers: BTreeSet<SocketAddr> = BTreeSet::new();
-    for z in &facts.zones {
-        let zone = z.zone.as_str();
+    // zone names come from files too: shown escaped and cut
+    let shown_zones: Vec<String> = facts.zones.iter().map(|z| shown(&z.zone)).collect();
+    for (z, zone) in facts.zones.iter().zip(&shown_zones) {
+        let zone = zone.as_str();
         servers.extend(z.master.addr);
         servers.extend(z.servers.iter().filter_map(|s| s.addr));
         let master_label = label(&z.master.name, z.master.addr.as_ref());
@@ -852,7 +854,7 @@ pub fn evaluate(
             }
             let lag = -delta;
             let key = (
-                zone.to_string(),
+                z.zone.clone(),
                 s.addr.map(|a| a.to_string()).unwrap_or_default(),
             );
             let (state, text) = if delta < 0 {
@@ -1252,5 +1254,17 @@ mod tests {
             r.with_timeout_state(State::Unknown).state(),
             State::Critical
         );
+    }
+
+    #[test]
+    fn zone_names_from_files_are_shown_escaped_and_cut() {
+        let c = check(&["a.org"]).unwrap();
+        let long = format!("{}.org", "z".repeat(100_000));
+        let mut bad = zone(&long, 1, &[]);
+        bad.master.serial = Err("invalid domain name".into());
+        let (r, _) = evaluate(&facts(vec![bad]), &c, 1000, &LagState::default());
+        let text = render_text("DNS_SERIAL", &r);
+        assert!(text.len() < 1000, "{} bytes", text.len());
+        assert!(text.contains("... (100004 bytes)"), "{text}");
     }
 }

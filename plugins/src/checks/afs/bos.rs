@@ -3,7 +3,7 @@
 
 use super::common::hosts;
 use super::tools::{self, BosStatus, ToolArgs, ToolError};
-use crate::plugin::{CheckResult, CommonArgs, State, UsageError};
+use crate::plugin::{shown, CheckResult, CommonArgs, State, UsageError};
 use std::time::{Duration, Instant};
 
 /// The bosservers to ask.
@@ -80,14 +80,15 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
             } else {
                 State::Ok
             };
-            let mut text = format!("{host} {} {}", i.name, i.status);
+            // what bos printed is shown escaped and cut
+            let mut text = format!("{host} {} {}", shown(&i.name), shown(&i.status));
             if let Some(a) = &i.auxiliary {
-                text.push_str(&format!(" ({a})"));
+                text.push_str(&format!(" ({})", shown(a)));
             }
             r.push_sub(state, text);
         }
         for line in &st.unexpected {
-            r.push_sub(State::Warning, format!("{host}: {line}"));
+            r.push_sub(State::Warning, format!("{host}: {}", shown(line)));
         }
     }
     r.summarize_troubles(format!("{count} instances running normally"));
@@ -147,5 +148,18 @@ mod tests {
         let r = evaluate(&[hung, failed]);
         assert!(!r.timed_out);
         assert_eq!(r.state(), State::Critical);
+    }
+
+    #[test]
+    fn what_bos_printed_is_shown_escaped_and_cut() {
+        let odd = format!(
+            "Instance fs, (type is fs) currently running normally.\n{}\n",
+            "x".repeat(5000)
+        );
+        let facts = vec![("h".to_string(), Ok(tools::parse_bos_status(&odd)))];
+        let r = evaluate(&facts);
+        assert_eq!(r.state(), State::Warning);
+        assert!(r.summary.len() < 300, "{}", r.summary);
+        assert!(r.summary.ends_with("... (5000 bytes)"), "{}", r.summary);
     }
 }

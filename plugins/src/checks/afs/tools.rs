@@ -276,7 +276,10 @@ fn run_limited(program: &str, args: &[String], limit: Duration) -> Result<String
         let name = Path::new(program)
             .file_name()
             .map_or_else(|| program.into(), |n| n.to_string_lossy());
-        return Err(ToolError::Failed(format!("{name}: {}", out.complaint())));
+        return Err(ToolError::Failed(format!(
+            "{name}: {}",
+            crate::plugin::shown(&out.complaint())
+        )));
     }
     Ok(out.stdout)
 }
