@@ -387,3 +387,104 @@ fn build_agent(
     let agent = Agent::new(&cfg, &opts).map_err(|e| anyhow::anyhow!("[nrpe] {e}"))?;
     Ok((cfg, agent))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::fake;
+    use hcoop_plugins::plugin::State;
+    use hcoop_plugins::proto::nrpe::{read_packet, Packet, Version, MAX_BUFFER_LEN};
+    use tokio::io::AsyncWriteExt;
+
+    /// A free loopback port (bound, then let go).
+    fn free_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+
+    /// A plain-TCP `[nrpe]` section on `port` with command `fake` (a built-in check).
+    fn section(port: u16, key: &str) -> NrpeSection {
+        let text = format!(
+            "[nrpe]\nserver_address = \"127.0.0.1\"\nserver_port = {port}\ntls = false\n\
+             allowed_hosts = [\"127.0.0.1\"]\n\n[nrpe.command.fake]\ncheck = \"{}\"\nargs = [\"{key}\"]\n",
+            fake::NAME
+        );
+        crate::config::Config::from_files(vec![(None, text)])
+            .unwrap()
+            .nrpe
+            .unwrap()
+    }
+
+    /// Asks the agent on `port` for `command`; returns the result code and text.
+    async fn ask(port: u16, command: &str) -> (i16, String) {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        s.write_all(&Packet::query(Version::V3, command).encode())
+            .await
+            .unwrap();
+        let p = read_packet(&mut s, MAX_BUFFER_LEN).await.unwrap();
+        (p.result_code, String::from_utf8_lossy(&p.text).into_owned())
+    }
+
+    #[tokio::test]
+    async fn the_served_agent_answers_reloads_and_stops() {
+        fake::set("nrpe-a", State::Warning, "odd");
+        fake::set("nrpe-b", State::Ok, "fine");
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let a = section(port, "nrpe-a");
+        let served = Served::start(&a, dir.path(), Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(ask(port, "fake").await, (1, "FAKE WARNING - odd".into()));
+        // the same section: the same agent
+        let listener = served.listener.clone();
+        let served = Served::reload(Some(served), Some(&a), dir.path(), Limits::default())
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&listener, &served.listener));
+        // another command on the same address: a new agent on the same socket
+        let b = section(port, "nrpe-b");
+        let served = Served::reload(Some(served), Some(&b), dir.path(), Limits::default())
+            .await
+            .unwrap();
+        assert!(Arc::ptr_eq(&listener, &served.listener));
+        drop(listener);
+        assert_eq!(ask(port, "fake").await, (0, "FAKE OK - fine".into()));
+        // a section that cannot be served keeps the running agent
+        let mut broken = b.clone();
+        broken.allowed_hosts = Some(vec!["not an address/99".into()]);
+        let served = Served::reload(Some(served), Some(&broken), dir.path(), Limits::default())
+            .await
+            .unwrap();
+        assert_eq!(ask(port, "fake").await.0, 0);
+        // no section: stopped, the port closed
+        assert!(
+            Served::reload(Some(served), None, dir.path(), Limits::default())
+                .await
+                .is_none()
+        );
+        assert!(tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn the_agent_command_line() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: NrpeArgs,
+        }
+        let a = Cli::try_parse_from(["nrpe", "-n", "--max-connections-per-peer", "4"])
+            .unwrap()
+            .args;
+        assert!(a.no_ssl && !a.allow_root && !a.check_config);
+        assert_eq!((a.max_connections, a.max_connections_per_peer), (256, 4));
+        assert_eq!(a.state_dir, PathBuf::from("/var/lib/hcoop-monitor"));
+        assert!(Cli::try_parse_from(["nrpe", "--max-connections-per-peer", "0"]).is_err());
+        assert!(Cli::try_parse_from(["nrpe", "--request-timeout", "0"]).is_err());
+    }
+}
