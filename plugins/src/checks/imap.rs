@@ -392,4 +392,57 @@ mod tests {
             "IMAP UNKNOWN - no IMAP greeting within 1.8 seconds (imap port 143) | time=0.004s;;;0;10 connect_time=0.001s;;;0\n"
         );
     }
+
+    #[test]
+    fn time_and_certificate_levels() {
+        use crate::proto::tls::{CertFacts, CertInfo};
+        let c = parse(&[
+            "-H",
+            "imap",
+            "-S",
+            "-D",
+            "30,7",
+            "--time-warning",
+            "1",
+            "--time-critical",
+            "2",
+        ])
+        .unwrap();
+        let mut f = ImapFacts {
+            greeting: Some("OK ready".into()),
+            total: Duration::from_millis(1500),
+            ..Default::default()
+        };
+        assert_eq!(
+            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            "IMAP WARNING - 1.500 seconds response time on imap port 993 [* OK ready] | time=1.5s;1;2;0;10\n"
+        );
+        f.total = Duration::from_millis(2500);
+        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Critical);
+        f.total = Duration::from_millis(5);
+        f.cert = Some(CertFacts {
+            leaf: Some(Ok(CertInfo {
+                subject: "imap".into(),
+                issuer: "CA".into(),
+                not_after: 20 * 86_400,
+                dns_names: vec![],
+            })),
+            verify_error: None,
+        });
+        let r = evaluate_imap(&f, &c, 0);
+        assert_eq!(r.state(), State::Warning);
+        assert!(r
+            .summary
+            .ends_with("; certificate 'imap' will expire on 1970-01-21 00:00:00 UTC (20 days)"));
+        f.failure = Some((ImapStage::Logout, "LOGOUT failed: BAD".into()));
+        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Warning);
+        f.failure = Some((
+            ImapStage::Connect,
+            "connect to address 127.0.0.1 and port 993: Connection refused".into(),
+        ));
+        assert_eq!(
+            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            "IMAP CRITICAL - connect to address 127.0.0.1 and port 993: Connection refused\n"
+        );
+    }
 }

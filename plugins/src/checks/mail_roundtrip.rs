@@ -652,4 +652,56 @@ mod tests {
         );
         assert_eq!(r.details[0].state, Some(State::Unknown));
     }
+
+    #[test]
+    fn slow_delivery_failed_mailbox_and_cleanup() {
+        let c = parse(BASE).unwrap();
+        let send = SmtpFacts {
+            banner: Some(mail::SmtpReply {
+                code: 220,
+                lines: vec!["mx ESMTP".into()],
+            }),
+            accepted: Some("250 OK id=1".into()),
+            total: Duration::from_millis(20),
+            ..Default::default()
+        };
+        let mut f = RoundtripFacts {
+            token: "1-2-ff".into(),
+            send,
+            receive: Some(ReceiveFacts {
+                delivered: Some(Duration::from_secs(7)),
+                waited: Duration::from_secs(7),
+                polls: 15,
+                ..Default::default()
+            }),
+        };
+        let r = evaluate_roundtrip(&f, &c);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "message delivered in 7.00 seconds (sent via mx port 25, read from mx port 143)"
+        );
+        let rec = f.receive.as_mut().unwrap();
+        rec.delivered = Some(Duration::from_secs(1));
+        rec.cleanup_error = Some("EXPUNGE failed: NO".into());
+        let r = evaluate_roundtrip(&f, &c);
+        assert_eq!(r.state(), State::Warning);
+        assert!(r.details[1]
+            .text
+            .ends_with(", cleanup failed: EXPUNGE failed: NO"));
+        let rec = f.receive.as_mut().unwrap();
+        rec.cleanup_error = None;
+        rec.delivered = None;
+        rec.imap.failure = Some((
+            ImapStage::Login,
+            "login as box failed: NO [AUTHENTICATIONFAILED]".into(),
+        ));
+        let r = evaluate_roundtrip(&f, &c);
+        assert_eq!(r.state(), State::Critical);
+        assert!(!r.timed_out);
+        assert_eq!(
+            r.summary,
+            "receive side failed: login as box failed: NO [AUTHENTICATIONFAILED] (mx port 143)"
+        );
+    }
 }

@@ -545,4 +545,54 @@ mod tests {
             "MX CRITICAL - coop.test has no MX record\n"
         );
     }
+
+    #[test]
+    fn one_address() {
+        use crate::proto::mail::SmtpReply;
+        use crate::proto::smtp::Stage;
+        use crate::proto::tls::{CertFacts, CertInfo};
+        let c = parse(&["-d", "coop.test", "-F", "m", "-w", "1", "-D", "30,7"]).unwrap();
+        let mut f = SmtpFacts {
+            banner: Some(SmtpReply {
+                code: 220,
+                lines: vec!["mx1 ESMTP".into()],
+            }),
+            total: Duration::from_millis(1500),
+            ..Default::default()
+        };
+        let r = c.evaluate_address(&f, "127.0.0.31 port 25", 0);
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(
+            r.summary,
+            "1.500 seconds response time on 127.0.0.31 port 25 [220 mx1 ESMTP], STARTTLS"
+        );
+        f.total = Duration::from_millis(5);
+        f.cert = Some(CertFacts {
+            leaf: Some(Ok(CertInfo {
+                subject: "mx1.coop.test".into(),
+                issuer: "CA".into(),
+                not_after: 20 * 86_400,
+                dns_names: vec![],
+            })),
+            verify_error: None,
+        });
+        let r = c.evaluate_address(&f, "127.0.0.31 port 25", 25 * 86_400);
+        assert_eq!(r.state(), State::Critical);
+        assert!(
+            r.summary.ends_with(
+                "STARTTLS; certificate 'mx1.coop.test' expired on 1970-01-21 00:00:00 UTC"
+            ),
+            "{}",
+            r.summary
+        );
+        f.failure = Some((
+            Stage::Connect,
+            "connect to address 127.0.0.31 and port 25: Connection refused".into(),
+        ));
+        let r = c.evaluate_address(&f, "127.0.0.31 port 25", 0);
+        assert_eq!(
+            render_text("MX", &r),
+            "MX CRITICAL - connect to address 127.0.0.31 and port 25: Connection refused\n"
+        );
+    }
 }

@@ -649,6 +649,31 @@ mod tests {
             b"<?xml version='1.0'?><stream:stream><stream:features><mechanisms/></stream:features>",
         );
         assert_eq!(evaluate_jabber(&without, &c, 0).state(), State::Critical);
+        let lax: JabberCheck = parse(
+            "check_jabber",
+            &[
+                "-H",
+                "127.0.0.1",
+                "--domain",
+                "example.org",
+                "--no-starttls",
+                "warn",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            render_text("JABBER", &evaluate_jabber(&without, &lax, 0)),
+            "JABBER WARNING - 0.003 second response time on 127.0.0.1 port 5222, domain example.org, STARTTLS not offered | time=0.003s;;;0;10\n"
+        );
+        let tls: JabberCheck = parse(
+            "check_jabber",
+            &["-H", "127.0.0.1", "--domain", "example.org", "-S"],
+        )
+        .unwrap();
+        assert_eq!(
+            evaluate_jabber(&without, &tls, 0).summary,
+            "0.003 second response time on 127.0.0.1 port 5223, domain example.org, STARTTLS not needed (TLS)"
+        );
         let err =
             facts(b"<stream:stream><stream:error><host-unknown/></stream:error></stream:stream>");
         assert!(evaluate_jabber(&err, &c, 0)

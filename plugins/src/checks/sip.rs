@@ -422,4 +422,20 @@ mod tests {
         assert!(check(&["-H", "pbx.test", "-p", "0"]).is_err());
         assert!(check(&["-H", "pbx.test", "-u", "http://x"]).is_err());
     }
+
+    #[test]
+    fn response_time_levels() {
+        let c = check(&["-H", "pbx.test", "-w", "0.5", "-c", "1"]).unwrap();
+        let at = |ms| SipFacts {
+            response: Ok("SIP/2.0 200 OK".into()),
+            timed_out: false,
+            time: Duration::from_millis(ms),
+        };
+        assert_eq!(evaluate(&at(400), &c).state(), State::Ok);
+        assert_eq!(evaluate(&at(700), &c).state(), State::Warning);
+        assert_eq!(
+            render_text("SIP", &evaluate(&at(1500), &c)),
+            "SIP CRITICAL - SIP/2.0 200 OK - 1.500 second response time on pbx.test port 5060 | time=1.5s;0.5;1;0;10\n"
+        );
+    }
 }

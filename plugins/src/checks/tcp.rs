@@ -334,4 +334,30 @@ mod tests {
         assert!(check(&["-H", "x", "-p", "1", "-m", "0"]).is_err());
         assert!(check(&["-H", "x", "-p", "1", "--ca-cert", "/nonexistent"]).is_err());
     }
+
+    #[test]
+    fn certificate_days_and_tls_failures() {
+        use crate::proto::tls::{CertFacts, CertInfo};
+        let c = check(&["-H", "h", "-p", "443", "-S", "-D", "30,7"]).unwrap();
+        let mut f = connected(3);
+        f.cert = Some(CertFacts {
+            leaf: Some(Ok(CertInfo {
+                subject: "h".into(),
+                issuer: "CA".into(),
+                not_after: 20 * 86_400,
+                dns_names: vec![],
+            })),
+            verify_error: None,
+        });
+        assert_eq!(
+            render_text("TCP", &evaluate(&f, &c, 0)),
+            "TCP WARNING - 0.003 second response time on h port 443; certificate 'h' will expire on 1970-01-21 00:00:00 UTC (20 days) | time=0.003s;;;0;10\n"
+        );
+        assert_eq!(evaluate(&f, &c, 15 * 86_400).state(), State::Critical);
+        f.tls_error = Some("TLS handshake failed: unknown issuer".into());
+        assert_eq!(
+            render_text("TCP", &evaluate(&f, &c, 0)),
+            "TCP CRITICAL - TLS handshake failed: unknown issuer with h port 443; certificate 'h' will expire on 1970-01-21 00:00:00 UTC (20 days)\n"
+        );
+    }
 }

@@ -518,4 +518,119 @@ mod tests {
         assert_eq!(parse_state_word("WARN"), Ok(State::Warning));
         assert!(parse_state_word("maybe").is_err());
     }
+
+    fn dialogue() -> Dialogue {
+        let target = TargetArgs {
+            hostname: "h".into(),
+            port: Some(7),
+            ipv4: false,
+            ipv6: false,
+        };
+        let tls = TlsServiceArgs {
+            ssl: false,
+            sni: None,
+            cert_days: None,
+            tls: TlsArgs::default(),
+        };
+        let mut d = Dialogue::new(&target, &tls, Duration::from_secs(10), 7, 7).unwrap();
+        d.expect = vec![b"+OK".to_vec()];
+        d
+    }
+
+    fn connected(received: &[u8], end: ReadEnd) -> ServiceFacts {
+        ServiceFacts {
+            connect: Some(Ok((
+                "127.0.0.1:7".parse().unwrap(),
+                Duration::from_millis(1),
+            ))),
+            received: received.to_vec(),
+            end: Some(end),
+            total: Duration::from_millis(2),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn outcomes_in_words() {
+        let d = dialogue();
+        let kind = |f: &ServiceFacts| {
+            let x = describe(f, &d, None, 0);
+            (x.outcome, x.text)
+        };
+        assert_eq!(
+            kind(&ServiceFacts::default()),
+            (Outcome::NotAttempted, "no connection was attempted".into())
+        );
+        let refused = ServiceFacts {
+            connect: Some(Err(ConnectError::Refused("127.0.0.1:7".parse().unwrap()))),
+            ..Default::default()
+        };
+        assert_eq!(
+            kind(&refused),
+            (
+                Outcome::Refused,
+                "connect to address 127.0.0.1 and port 7: Connection refused".into()
+            )
+        );
+        assert_eq!(
+            kind(&connected(b"+OK hi\r\n", ReadEnd::Complete)),
+            (
+                Outcome::Answered,
+                "0.002 second response time on h port 7 [+OK hi]".into()
+            )
+        );
+        assert_eq!(
+            kind(&connected(b"-ERR\r\n", ReadEnd::Complete)),
+            (
+                Outcome::Mismatch,
+                "unexpected response from h port 7: -ERR".into()
+            )
+        );
+        assert_eq!(
+            kind(&connected(b"", ReadEnd::Closed)),
+            (Outcome::Mismatch, "no response from h port 7".into())
+        );
+        assert_eq!(
+            kind(&connected(b"", ReadEnd::TimedOut)).0,
+            Outcome::TimedOut
+        );
+        assert_eq!(
+            kind(&connected(b"-E", ReadEnd::TimedOut)),
+            (
+                Outcome::TimedOut,
+                "incomplete response from h port 7: -E".into()
+            )
+        );
+        let mut starttls = connected(b"+OK\r\n", ReadEnd::Complete);
+        starttls.failure = Some("the server refused STARTTLS: no answer".into());
+        starttls.failure_timed_out = true;
+        assert_eq!(
+            kind(&starttls),
+            (
+                Outcome::TimedOut,
+                "the server refused STARTTLS: no answer (h port 7)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn results_take_the_states_given() {
+        let d = dialogue();
+        let v = Verdicts {
+            refused: State::Warning,
+            mismatch: State::Ok,
+            time: State::Critical,
+        };
+        let perf = || time_perf(Duration::from_millis(2), &Thresholds::default(), d.timeout);
+        let r =
+            describe(&connected(b"+OK\r\n", ReadEnd::Complete), &d, None, 0).into_result(v, perf());
+        assert_eq!(r.state(), State::Critical);
+        assert_eq!(r.perfdata.len(), 1);
+        let r = describe(&connected(b"-ERR\r\n", ReadEnd::Complete), &d, None, 0)
+            .into_result(v, perf());
+        assert_eq!(r.state(), State::Ok);
+        let r = describe(&connected(b"", ReadEnd::TimedOut), &d, None, 0).into_result(v, perf());
+        assert!(r.timed_out);
+        assert!(r.perfdata.is_empty());
+    }
 }
