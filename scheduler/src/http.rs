@@ -239,6 +239,7 @@ pub fn router(api: Api) -> Router {
         .route("/api/reload", post(api_reload))
         .route("/api/whoami", get(api_whoami))
         .route("/metrics", get(metrics))
+        .route("/metrics/scheduler", get(scheduler_metrics))
         .layer(from_fn_with_state(api.clone(), guard))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(api)
@@ -702,12 +703,20 @@ pub fn render_metrics(core: &Core) -> String {
         let v = crate::forward::host_code(e.record.state);
         let _ = writeln!(out, "hcoop_host_state{{host=\"{}\"}} {v}", label(&e.key));
     }
-    head(
-        &mut out,
-        "hcoop_checks_total",
-        "Checks run since the daemon started.",
+    out.push_str(&render_scheduler_metrics(core));
+    out
+}
+
+/// The daemon's own figures (checks run and how late they started, forwarding, the
+/// state files) without the series of every host and service: quick to render under
+/// the lock and to scrape at any number of services.
+pub fn render_scheduler_metrics(core: &Core) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP hcoop_checks_total Checks run since the daemon started.\n# TYPE hcoop_checks_total gauge\nhcoop_checks_total {}",
+        core.checks_run
     );
-    let _ = writeln!(out, "hcoop_checks_total {}", core.checks_run);
     crate::lateness::CHECKS.render(&mut out);
     core.forward.render_metrics(&mut out);
     if let Some(j) = &core.journal {
@@ -718,6 +727,11 @@ pub fn render_metrics(core: &Core) -> String {
 
 async fn metrics(AxState(s): AxState<Api>) -> Response {
     let text = render_metrics(&lock(&s.core));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn scheduler_metrics(AxState(s): AxState<Api>) -> Response {
+    let text = render_scheduler_metrics(&lock(&s.core));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -1011,6 +1025,14 @@ mod tests {
             "hcoop_service_perfdata{host=\"h\",service=\"s\",label=\"load1\",uom=\"\"} 9\n"
         ));
         assert!(body.contains("hcoop_checks_total 3\n"), "{body}");
+        assert!(body.contains("# TYPE hcoop_check_lateness_seconds histogram\n"));
+        // the daemon's own figures alone
+        let (status, _, own) =
+            send(&api, remote(), Method::GET, "/metrics/scheduler", &[], "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(own.contains("hcoop_checks_total 3\n"), "{own}");
+        assert!(own.contains("# TYPE hcoop_check_lateness_seconds histogram\n"));
+        assert!(!own.contains("hcoop_service_"), "{own}");
         let (status, _, page) = send(&api, remote(), Method::GET, "/", &[], "").await;
         assert_eq!(status, StatusCode::OK);
         assert!(

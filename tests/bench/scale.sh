@@ -20,9 +20,10 @@
 #   rss       resident memory at the end, in MB (nagios4: with its workers)
 #   p50, p99  how late checks started against their schedule, in ms, over the same
 #             window: the difference of two scrapes of the hcoop_check_lateness_seconds
-#             histogram in /metrics (a bucket's upper bound); a daemon without that
-#             histogram is read from each service's last hcoop_service_latency_seconds
-#             (marked *); nagios4: $SERVICELATENCY$ of every check run in the window
+#             histogram in /metrics/scheduler (a bucket's upper bound); a daemon without
+#             it is read from each service's last hcoop_service_latency_seconds in
+#             /metrics (marked *); nagios4: $SERVICELATENCY$ of every check run in the
+#             window
 #   checks/s  checks run per second in the window (due: services / 60)
 #
 # Needs: nagios4-core, monitoring-plugins-basic, python3 (tests/run.sh installs them).
@@ -89,7 +90,7 @@ PY
 # with PERF, its perfdata file): prints cpu, rss, p50, p99, checks/s
 measure() {
   python3 - "$1" "$2" "$secs" "${3:-}" <<'PY'
-import os, re, sys, time, urllib.request
+import os, re, sys, time, urllib.error, urllib.request
 pid, url, secs, perf = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4]
 tick = os.sysconf("SC_CLK_TCK")
 
@@ -129,25 +130,41 @@ def rss():
     return kb / 1024
 
 def scrape():
-    t = urllib.request.urlopen(url, timeout=120).read().decode()
+    global url
+    try:
+        t = urllib.request.urlopen(url, timeout=120).read().decode()
+    except urllib.error.HTTPError as e:
+        # a daemon without the light page: every series, rendered under its lock (at
+        # 300,000 services long enough to make checks late)
+        if e.code != 404 or not url.endswith("/scheduler"):
+            raise
+        url = url.removesuffix("/scheduler")
+        t = urllib.request.urlopen(url, timeout=120).read().decode()
     total = int(re.search(r"^hcoop_checks_total (\d+)", t, re.M).group(1))
     buckets = [(float("inf") if le == "+Inf" else float(le), int(n)) for le, n in
                re.findall(r'^hcoop_check_lateness_seconds_bucket\{le="([^"]+)"\} (\d+)', t, re.M)]
     last = [float(x) for x in re.findall(r"^hcoop_service_latency_seconds\{[^}]*\} (\S+)", t, re.M)]
-    return total, buckets, last
+    def one(name):
+        m = re.search(rf"^{name} (\d+)", t, re.M)
+        return int(m.group(1)) if m else 0
+    saves = (one("hcoop_retention_compactions_total"), one("hcoop_retention_snapshot_bytes"))
+    return total, buckets, last, saves
 
 def quantile(sorted_values, q):
     return sorted_values[max(0, int(len(sorted_values) * q + 0.999999) - 1)]
 
 c0, t0 = cpu(), time.time()
 if url:
-    n0, b0, _ = scrape()
+    n0, b0, _, s0 = scrape()
 time.sleep(max(0.0, t0 + secs - time.time()))
 c1, t1 = cpu(), time.time()
 mark = ""
 if url:
-    n1, b1, last = scrape()
+    n1, b1, last, s1 = scrape()
     rate = (n1 - n0) / (t1 - t0)
+    # the state files: snapshots written (compactions) in the window and their size
+    print(f"  state: {s1[0] - s0[0]} snapshots of {s1[1] / 1e6:.1f} MB written in {t1 - t0:.0f} s",
+          file=sys.stderr)
     if b1:
         diff = [(le, n - (dict(b0).get(le, 0))) for le, n in b1]
         total = diff[-1][1]
@@ -195,10 +212,11 @@ ours_case() {
   first=$(since "$t")
   sleep "$warm"
   local cpu rss p50 p99 rate
-  read -r cpu rss p50 p99 rate < <(measure "$pid" "http://127.0.0.1:$port/metrics")
+  read -r cpu rss p50 p99 rate < <(measure "$pid" "http://127.0.0.1:$port/metrics/scheduler" 2>"$d/state.txt")
   kill "$pid"; wait "$pid" 2>/dev/null || true
   printf '%-28s %8s %8s %8s %8s %9s %9s %9s\n' "$name ($((hosts * per)) svc, $hosts hosts)" \
     "$load" "$first" "$cpu" "$rss" "$p50" "$p99" "$rate/$((hosts * per / 60))"
+  cat "$d/state.txt"
   rm -rf "$d"
 }
 
