@@ -5,13 +5,13 @@
 //! of the link speed (`80%`, from /sys/class/net/IF/speed); errors and drops since the
 //! previous run have their own thresholds.
 
+use crate::host::net::{read_link, read_net_dev};
 use crate::host::statefile;
 use crate::plugin::{
     parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
     Uom, UsageError, Work,
 };
 use clap::Parser;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -169,30 +169,6 @@ pub struct IfFacts {
     pub speed: Option<u64>,
 }
 
-/// Parses /proc/net/dev into (interface, rx bytes, rx errs, rx drop, tx bytes, tx errs,
-/// tx drop).
-pub fn parse_proc_net_dev(text: &str) -> Result<BTreeMap<String, [u64; 6]>, String> {
-    let mut out = BTreeMap::new();
-    for line in text.lines().skip(2) {
-        let Some((name, rest)) = line.split_once(':') else {
-            return Err(format!("cannot read /proc/net/dev line '{line}'"));
-        };
-        let n: Vec<u64> = rest
-            .split_whitespace()
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("cannot read /proc/net/dev line '{line}'"))?;
-        if n.len() < 12 {
-            return Err(format!("cannot read /proc/net/dev line '{line}'"));
-        }
-        out.insert(
-            name.trim().to_string(),
-            [n[0], n[2], n[3], n[8], n[10], n[11]],
-        );
-    }
-    Ok(out)
-}
-
 impl Check for NetCheck {
     type Args = Args;
     const LABEL: &'static str = "NET";
@@ -203,8 +179,14 @@ impl Check for NetCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         for i in &args.interfaces {
-            if i.is_empty() || i.contains('/') || i.len() > 15 {
-                return Err(UsageError(format!("'{i}' is not an interface name")));
+            // the kernel's rule (dev_valid_name): 1 to 15 bytes, not . or .., no '/',
+            // ':' or white space; control characters are refused too
+            let bad_char = |c: char| c == '/' || c == ':' || c.is_whitespace() || c.is_control();
+            if i.is_empty() || i.len() > 15 || i == "." || i == ".." || i.chars().any(bad_char) {
+                return Err(UsageError(format!(
+                    "'{}' is not an interface name",
+                    shown(i)
+                )));
             }
         }
         Ok(NetCheck {
@@ -229,13 +211,10 @@ impl Check for NetCheck {
 impl NetCheck {
     /// Reads the counters, the previous run's counters, and saves the new ones.
     pub fn fetch(&self) -> Result<Vec<IfFacts>, String> {
-        let path = self.proc_root.join("net/dev");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let time_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let table = parse_proc_net_dev(&text)?;
+        let table = read_net_dev(&self.proc_root)?;
         let names: Vec<String> = if self.interfaces.is_empty() {
             table.keys().filter(|n| *n != "lo").cloned().collect()
         } else {
@@ -246,19 +225,14 @@ impl NetCheck {
             let c = table
                 .get(&name)
                 .ok_or_else(|| format!("no interface {name}"))?;
-            let sys = self.sys_root.join("class/net").join(&name);
-            let read_num = |f: &str| -> Option<i64> {
-                std::fs::read_to_string(sys.join(f))
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok())
-            };
+            let link = read_link(&self.sys_root, &name);
             let now = Sample {
                 time_ns,
-                ifindex: read_num("ifindex").unwrap_or(0).max(0) as u64,
+                ifindex: link.ifindex,
                 rx_bytes: c[0],
                 tx_bytes: c[3],
-                errors: c[1] + c[4],
-                drops: c[2] + c[5],
+                errors: c[1].saturating_add(c[4]),
+                drops: c[2].saturating_add(c[5]),
             };
             let state = statefile::path_for(&self.state_dir, "net", &name);
             let previous = statefile::read(&state)?.and_then(|t| Sample::parse(&t));
@@ -267,9 +241,7 @@ impl NetCheck {
                 name,
                 now,
                 previous,
-                speed: read_num("speed")
-                    .filter(|s| *s > 0)
-                    .map(|s| s as u64 * 1_000_000),
+                speed: link.speed,
             });
         }
         Ok(out)
@@ -411,6 +383,7 @@ pub fn evaluate(facts: &[IfFacts], check: &NetCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::net::parse_proc_net_dev;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
 
@@ -570,5 +543,12 @@ mod tests {
             .0
             .contains("not an interface"));
         assert!(check(&["--errors-critical", "5:1"]).is_err());
+        // a control character is echoed escaped: the error stays one line
+        let e = check(&["-i", "a\nb"]).unwrap_err().0;
+        assert_eq!(e, "'a\\nb' is not an interface name");
+        for bad in ["", ".", "..", "eth0:1", "a b", "sixteen-bytes-xx"] {
+            assert!(check(&["-i", bad]).is_err(), "{bad:?}");
+        }
+        assert!(check(&["-i", "eth0", "-i", "wlp0s20f3", "-i", "br-lan.10"]).is_ok());
     }
 }

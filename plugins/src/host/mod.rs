@@ -1,9 +1,10 @@
 //! Facts of the local machine: processes and accounts, mounts and file system numbers,
-//! memory and cgroups, disk quotas, subprocesses, state files. Checks build on these;
-//! they never import a check.
+//! memory and cgroups, disk quotas, network interfaces, subprocesses, state files.
+//! Checks build on these; they never import a check.
 
 pub mod memory;
 pub mod mounts;
+pub mod net;
 pub mod processes;
 pub mod quota;
 pub mod statefile;
