@@ -77,6 +77,18 @@ fn bad_input_is_unknown() {
         r.stdout,
         "KRB5 UNKNOWN - principal alice has no realm: give -r\n"
     );
+    // a keytab that never ends is not read into memory whole
+    let start = std::time::Instant::now();
+    let r = hcoop_tests::plugin(
+        "check_krb5",
+        &["-H", "127.0.0.1", "-P", "alice@X", "-k", "/dev/zero"],
+    );
+    assert_eq!(r.code, 3);
+    assert_eq!(
+        r.stdout,
+        "KRB5 UNKNOWN - cannot read keytab /dev/zero: larger than 1048576 bytes\n"
+    );
+    assert!(start.elapsed().as_secs_f64() < 2.0);
 }
 
 #[test]

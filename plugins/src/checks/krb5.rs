@@ -215,11 +215,7 @@ impl Krb5Check {
         let Some(path) = &self.keytab else {
             return Ok(None);
         };
-        let name = shown(&path.display().to_string());
-        let data = std::fs::read(path).map_err(|e| format!("cannot read keytab {name}: {e}"))?;
-        krb::keytab_key(&data, &self.principal)
-            .map(Some)
-            .map_err(|e| format!("{name}: {e}"))
+        krb::read_keytab(path, &self.principal).map(Some)
     }
 
     /// Reads the keytab, asks every KDC over every transport at once, and connects to

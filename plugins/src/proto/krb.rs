@@ -96,6 +96,26 @@ pub fn parse_principal(text: &str, realm: Option<&str>) -> Result<Principal, Str
     })
 }
 
+/// The largest keytab read, in bytes (a keytab of a few hosts holds a few KB).
+pub const MAX_KEYTAB_LEN: u64 = 1 << 20;
+
+/// Reads the keytab file at `path` (at most [`MAX_KEYTAB_LEN`] bytes) and returns the
+/// newest AES key of `principal`; errors name the file, shown escaped and cut.
+pub fn read_keytab(path: &std::path::Path, principal: &Principal) -> Result<Key, String> {
+    use std::io::Read;
+    let name = crate::plugin::shown(&path.display().to_string());
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_KEYTAB_LEN + 1).read_to_end(&mut data))
+        .map_err(|e| format!("cannot read keytab {name}: {e}"))?;
+    if data.len() as u64 > MAX_KEYTAB_LEN {
+        return Err(format!(
+            "cannot read keytab {name}: larger than {MAX_KEYTAB_LEN} bytes"
+        ));
+    }
+    keytab_key(&data, principal).map_err(|e| format!("{name}: {e}"))
+}
+
 /// Reads an MIT keytab (format 0x502): the newest AES key of `principal`.
 pub fn keytab_key(data: &[u8], principal: &Principal) -> Result<Key, String> {
     if data.len() < 2 || data[0] != 5 || data[1] != 2 {
@@ -727,5 +747,10 @@ mod tests {
         );
         assert!(keytab_key(&kt[..30], &alice).is_err());
         assert!(keytab_key(b"xx", &alice).is_err());
+        // a file that never ends is cut, not read into memory whole
+        assert_eq!(
+            read_keytab(std::path::Path::new("/dev/zero"), &alice),
+            Err("cannot read keytab /dev/zero: larger than 1048576 bytes".into())
+        );
     }
 }
