@@ -350,6 +350,10 @@ fn bad_arguments_are_one_line() {
             &["-H", "db\nx"][..],
             "PGSQL UNKNOWN - invalid value 'db\\nx' for '--hostname <HOST>': invalid host 'db\\nx': '\\n' is not allowed in a host name\n",
         ),
+        (
+            &["-H", "127.0.0.1", "--password-file", "/nonexistent"][..],
+            "PGSQL UNKNOWN - --password-file /nonexistent: No such file or directory (os error 2)\n",
+        ),
     ] {
         let r = plugin("check_pgsql", args);
         assert_eq!((r.code, r.stdout.as_str()), (3, line), "{args:?}");

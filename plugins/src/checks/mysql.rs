@@ -98,6 +98,7 @@ pub struct Args {
 /// The validated check.
 pub struct MysqlCheck {
     opts: OptsBuilder,
+    password: sql::Password,
     sql: SqlConfig,
     timeout: Duration,
 }
@@ -134,7 +135,6 @@ impl crate::plugin::Check for MysqlCheck {
         )?;
         let mut opts = OptsBuilder::default()
             .user(Some(args.user))
-            .pass(sql::resolve_password(&args.sql, "MYSQL_PWD")?)
             .db_name(args.database)
             .prefer_socket(false)
             .stmt_cache_size(0);
@@ -157,6 +157,7 @@ impl crate::plugin::Check for MysqlCheck {
             }),
         };
         Ok(MysqlCheck {
+            password: sql::Password::from_args(&args.sql, "MYSQL_PWD"),
             opts: opts.ssl_opts(ssl),
             sql,
             timeout: args.common.timeout.duration,
@@ -165,7 +166,12 @@ impl crate::plugin::Check for MysqlCheck {
 
     fn run(&self) -> Work<'_> {
         Work::Remote(Box::pin(async move {
-            let facts = fetch(self).await;
+            // the password file is read here, at each run
+            let opts = match self.password.read() {
+                Ok(pw) => self.opts.clone().pass(pw),
+                Err(e) => return crate::plugin::CheckResult::unknown(e),
+            };
+            let facts = fetch(self, opts).await;
             sql::evaluate(&facts, &self.sql)
         }))
     }
@@ -218,11 +224,11 @@ fn num(s: Option<String>) -> Option<f64> {
     s.and_then(|v| v.trim().parse().ok())
 }
 
-async fn fetch(check: &MysqlCheck) -> Result<Facts, Failure> {
+async fn fetch(check: &MysqlCheck, opts: OptsBuilder) -> Result<Facts, Failure> {
     let deadline = sql::deadline(check.timeout);
     let start = Instant::now();
     let mut conn = sql::step("connect", deadline, async {
-        Conn::new(check.opts.clone()).await.map_err(|e| reason(&e))
+        Conn::new(opts).await.map_err(|e| reason(&e))
     })
     .await
     .map_err(|e| {
@@ -393,6 +399,8 @@ mod tests {
 
     #[test]
     fn hosts_ports_and_levels() {
+        // validation reads no file: the password file is read when the check runs
+        assert!(check(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
         assert_eq!(
             check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
             "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"

@@ -106,6 +106,7 @@ fn host_or_socket(text: &str) -> Result<String, String> {
 /// The validated check.
 pub struct PgsqlCheck {
     config: tokio_postgres::Config,
+    password: sql::Password,
     tls: Option<ClientConfig>,
     sql: SqlConfig,
     transactions: bool,
@@ -166,9 +167,6 @@ impl crate::plugin::Check for PgsqlCheck {
             .user(args.user.unwrap_or_else(default_user))
             .application_name("check_pgsql")
             .connect_timeout(args.common.timeout.duration);
-        if let Some(pw) = sql::resolve_password(&args.sql, "PGPASSWORD")? {
-            config.password(pw);
-        }
         // TLS does not apply to unix sockets
         let mode = if args.host.starts_with('/') {
             TlsMode::Disable
@@ -194,6 +192,7 @@ impl crate::plugin::Check for PgsqlCheck {
         };
         Ok(PgsqlCheck {
             config,
+            password: sql::Password::from_args(&args.sql, "PGPASSWORD"),
             tls,
             sql,
             transactions: args.transactions,
@@ -203,7 +202,16 @@ impl crate::plugin::Check for PgsqlCheck {
 
     fn run(&self) -> Work<'_> {
         Work::Remote(Box::pin(async move {
-            let facts = fetch(self).await;
+            // the password file is read here, at each run
+            let mut config = self.config.clone();
+            match self.password.read() {
+                Ok(Some(pw)) => {
+                    config.password(pw);
+                }
+                Ok(None) => {}
+                Err(e) => return CheckResult::unknown(e),
+            }
+            let facts = fetch(self, &config).await;
             let r: CheckResult = sql::evaluate(&facts, &self.sql);
             r
         }))
@@ -244,7 +252,11 @@ fn reason(e: &tokio_postgres::Error) -> String {
     .replace("error connecting to server: ", "")
 }
 
-async fn connect(check: &PgsqlCheck, deadline: Instant) -> Result<Client, Failure> {
+async fn connect(
+    check: &PgsqlCheck,
+    config: &tokio_postgres::Config,
+    deadline: Instant,
+) -> Result<Client, Failure> {
     let fail = |e: Failure| {
         e.map(|e| {
             let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
@@ -254,13 +266,13 @@ async fn connect(check: &PgsqlCheck, deadline: Instant) -> Result<Client, Failur
     let connect = async {
         match &check.tls {
             None => {
-                let (client, conn) = check.config.connect(tokio_postgres::NoTls).await?;
+                let (client, conn) = config.connect(tokio_postgres::NoTls).await?;
                 tokio::spawn(conn);
                 Ok(client)
             }
             Some(tls) => {
                 let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
-                let (client, conn) = check.config.connect(tls).await?;
+                let (client, conn) = config.connect(tls).await?;
                 tokio::spawn(conn);
                 Ok(client)
             }
@@ -306,10 +318,10 @@ fn number(row: &SimpleQueryRow, i: usize) -> Option<f64> {
     row.get(i).and_then(|v| v.trim().parse().ok())
 }
 
-async fn fetch(check: &PgsqlCheck) -> Result<Facts, Failure> {
+async fn fetch(check: &PgsqlCheck, config: &tokio_postgres::Config) -> Result<Facts, Failure> {
     let deadline = sql::deadline(check.timeout);
     let start = Instant::now();
-    let client = connect(check, deadline).await?;
+    let client = connect(check, config, deadline).await?;
     let connect_time = start.elapsed();
     let version = rows(&client, "SHOW server_version", deadline)
         .await?
@@ -502,6 +514,8 @@ mod tests {
 
     #[test]
     fn hosts_ports_and_sockets() {
+        // validation reads no file: the password file is read when the check runs
+        assert!(check(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
         assert_eq!(
             check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
             "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"

@@ -56,19 +56,45 @@ pub struct SqlArgs {
     pub long_running: bool,
 }
 
-/// Reads the password: `-p`, else `--password-file`, else the environment variable
-/// `env` (`PGPASSWORD`, `MYSQL_PWD`). A file that cannot be read is a usage error.
-pub fn resolve_password(args: &SqlArgs, env: &str) -> Result<Option<String>, UsageError> {
-    if let Some(p) = &args.password {
-        return Ok(Some(p.clone()));
+/// Where the password comes from: `-p`, else `--password-file` (read when the check
+/// runs, so validating the command line reads no file), else the environment variable
+/// `env` (`PGPASSWORD`, `MYSQL_PWD`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Password {
+    None,
+    Given(String),
+    File(PathBuf),
+}
+
+impl Password {
+    /// The source the options name.
+    pub fn from_args(args: &SqlArgs, env: &str) -> Password {
+        if let Some(p) = &args.password {
+            return Password::Given(p.clone());
+        }
+        if let Some(path) = &args.password_file {
+            return Password::File(path.clone());
+        }
+        match std::env::var(env).ok().filter(|v| !v.is_empty()) {
+            Some(p) => Password::Given(p),
+            None => Password::None,
+        }
     }
-    if let Some(path) = &args.password_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("--password-file {}: {e}", path.display())))?;
-        let line = text.lines().next().unwrap_or("");
-        return Ok(Some(line.trim_end_matches('\r').to_string()));
+
+    /// The password: a file's first line; a file that cannot be read is an error
+    /// naming it (the check is then UNKNOWN).
+    pub fn read(&self) -> Result<Option<String>, String> {
+        match self {
+            Password::None => Ok(None),
+            Password::Given(p) => Ok(Some(p.clone())),
+            Password::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--password-file {}: {e}", path.display()))?;
+                let line = text.lines().next().unwrap_or("");
+                Ok(Some(line.trim_end_matches('\r').to_string()))
+            }
+        }
     }
-    Ok(std::env::var(env).ok().filter(|v| !v.is_empty()))
 }
 
 /// What the check looks at.
@@ -798,30 +824,37 @@ mod tests {
     fn password_sources() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("pw");
-        std::fs::write(&f, "s3cret\nignored\n").unwrap();
+        std::fs::write(&f, "s3cret\r\nignored\n").unwrap();
         let a = SqlArgs {
-            password_file: Some(f),
+            password_file: Some(f.clone()),
             ..Default::default()
         };
-        assert_eq!(
-            resolve_password(&a, "HCOOP_NO_SUCH_VAR")
-                .unwrap()
-                .as_deref(),
-            Some("s3cret")
-        );
+        let p = Password::from_args(&a, "HCOOP_NO_SUCH_VAR");
+        assert_eq!(p, Password::File(f));
+        assert_eq!(p.read().unwrap().as_deref(), Some("s3cret"));
+        let missing = dir.path().join("missing");
         let a = SqlArgs {
-            password_file: Some(dir.path().join("missing")),
+            password_file: Some(missing.clone()),
             ..Default::default()
         };
-        assert!(resolve_password(&a, "X")
+        // not read until the check runs
+        let p = Password::from_args(&a, "X");
+        assert!(p
+            .read()
             .unwrap_err()
-            .0
-            .starts_with("--password-file "));
+            .starts_with(&format!("--password-file {}: ", missing.display())));
         let a = SqlArgs {
             password: Some("p".into()),
             ..Default::default()
         };
-        assert_eq!(resolve_password(&a, "X").unwrap().as_deref(), Some("p"));
+        assert_eq!(
+            Password::from_args(&a, "X").read().unwrap().as_deref(),
+            Some("p")
+        );
+        assert_eq!(
+            Password::from_args(&SqlArgs::default(), "HCOOP_NO_SUCH_VAR"),
+            Password::None
+        );
     }
 
     #[test]
