@@ -264,6 +264,10 @@ fn bad_input_is_one_line_exit_3() {
             "DNS_SERIAL UNKNOWN - cannot read /nonexistent/zones: No such file or directory (os error 2)",
         ),
         (
+            vec!["--zones-from", "/dev/zero"],
+            "DNS_SERIAL UNKNOWN - cannot read /dev/zero: larger than 16777216 bytes",
+        ),
+        (
             vec!["a.test", "-w", "5:1"],
             "DNS_SERIAL UNKNOWN - invalid value '5:1' for '--warning <RANGE>': invalid range '5:1': start is greater than end",
         ),
