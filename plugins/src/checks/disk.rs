@@ -28,8 +28,8 @@
 use crate::host::mounts::{fs_stats, read_mounts, FsStats, Mount};
 use crate::plugin::units::{human_bytes, unit_factor};
 use crate::plugin::{
-    parse_level, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds, Unit,
-    Uom, UsageError, Work,
+    parse_level, shown, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds,
+    Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::ffi::CString;
@@ -769,8 +769,12 @@ impl Check for DiskCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let regex = |text: &String, icase: bool, opt: &str| {
-            PosixRegex::new(text, icase)
-                .map_err(|e| UsageError(format!("{opt} '{text}': not a regular expression: {e}")))
+            PosixRegex::new(text, icase).map_err(|e| {
+                UsageError(format!(
+                    "{opt} '{}': not a regular expression: {e}",
+                    shown(text)
+                ))
+            })
         };
         // replay the ordered options: each selection takes the levels in force there
         let mut cur = Levels::default();
@@ -1427,6 +1431,8 @@ mod tests {
             "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first"
         );
         assert!(err(&["-k", "-u", "GB"]).contains("cannot be used with"));
+        let e = err(&["-r", "(\n"]);
+        assert!(e.starts_with("-r '(\\n': not a regular expression"), "{e}");
     }
 
     /// A percentage over 100 or below 0 is refused, in every percent level.

@@ -4,8 +4,8 @@
 
 use crate::plugin::units::parse_size;
 use crate::plugin::{
-    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit, Uom,
-    UsageError, Work,
+    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
+    Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -152,7 +152,8 @@ impl Check for FileAgeCheck {
             if p.is_empty() {
                 return Err(UsageError::new("-f needs a path"));
             }
-            glob::Pattern::new(p).map_err(|e| UsageError(format!("bad glob '{p}': {e}")))?;
+            glob::Pattern::new(p)
+                .map_err(|e| UsageError(format!("bad glob '{}': {e}", shown(p))))?;
         }
         Ok(FileAgeCheck {
             patterns: args.files,

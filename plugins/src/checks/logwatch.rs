@@ -210,7 +210,7 @@ fn regexes(list: &[String], what: &str) -> Result<Vec<Regex>, UsageError> {
             Regex::new(p).map_err(|e| {
                 let first = e.to_string();
                 let last = first.lines().last().unwrap_or("invalid").trim().to_string();
-                UsageError(format!("bad {what} pattern '{p}': {last}"))
+                UsageError(format!("bad {what} pattern '{}': {last}", shown(p)))
             })
         })
         .collect()
@@ -227,7 +227,7 @@ impl SearchConfig {
             (Some(path), false) => {
                 for r in &self.rotated {
                     glob::Pattern::new(r)
-                        .map_err(|e| UsageError(format!("bad rotated path '{r}': {e}")))?;
+                        .map_err(|e| UsageError(format!("bad rotated path '{}': {e}", shown(r))))?;
                 }
                 Source::File {
                     path,

@@ -18,7 +18,7 @@ pub use count::Metric;
 pub use per_user::PerUser;
 
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
-use crate::plugin::{Check, CheckResult, CommonArgs, Range, Thresholds, UsageError, Work};
+use crate::plugin::{shown, Check, CheckResult, CommonArgs, Range, Thresholds, UsageError, Work};
 use clap::Parser;
 use per_user::{parse_percent_range, parse_seconds_range, parse_size_range};
 use regex::Regex;
@@ -327,7 +327,7 @@ impl Filters {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(s) = &self.state {
-            parts.push(format!("STATE = {s}"));
+            parts.push(format!("STATE = {}", shown(s)));
         }
         if let Some(p) = self.ppid {
             parts.push(format!("PPID = {p}"));
@@ -342,19 +342,22 @@ impl Filters {
             parts.push(format!("PCPU >= {v:.2}"));
         }
         if let Some((uid, name)) = &self.user {
-            parts.push(format!("UID = {uid} ({name})"));
+            parts.push(format!("UID = {uid} ({})", shown(name)));
         }
         if let Some(a) = &self.args {
-            parts.push(format!("args '{a}'"));
+            parts.push(format!("args '{}'", shown(a)));
         }
         if let Some(re) = &self.ereg {
-            parts.push(format!("regex args '{}'", re.as_str()));
+            parts.push(format!("regex args '{}'", shown(re.as_str())));
         }
         if let Some(c) = &self.command {
-            parts.push(format!("command name '{c}'"));
+            parts.push(format!("command name '{}'", shown(c)));
         }
         if !self.exclude.is_empty() {
-            parts.push(format!("exclude progs '{}'", self.exclude.join(",")));
+            parts.push(format!(
+                "exclude progs '{}'",
+                shown(&self.exclude.join(","))
+            ));
         }
         if self.no_kthreads {
             parts.push("no kernel threads".to_string());
@@ -417,7 +420,8 @@ pub struct ProcsFacts {
 
 /// Resolves a user name or uid, for an error message naming `option`.
 fn resolve_user(option: &str, text: &str) -> Result<(u32, String), String> {
-    let uid = lookup_uid(text).ok_or_else(|| format!("{option}: user '{text}' was not found"))?;
+    let uid = lookup_uid(text)
+        .ok_or_else(|| format!("{option}: user '{}' was not found", shown(text)))?;
     let name = lookup_user(uid).ok_or_else(|| format!("{option}: uid {uid} was not found"))?;
     Ok((uid, name))
 }
@@ -450,7 +454,8 @@ impl Check for ProcsCheck {
                         .unwrap_or("")
                         .trim_start_matches("error: ");
                     UsageError(format!(
-                        "--ereg-argument-array: invalid regular expression '{re}': {why}"
+                        "--ereg-argument-array: invalid regular expression '{}': {why}",
+                        shown(&re)
                     ))
                 })
             })
@@ -461,7 +466,8 @@ impl Check for ProcsCheck {
                 let names: Vec<String> = list.split(',').map(str::to_string).collect();
                 if names.iter().any(String::is_empty) {
                     return Err(UsageError(format!(
-                        "-X/--exclude-process: '{list}' has an empty command name"
+                        "-X/--exclude-process: '{}' has an empty command name",
+                        shown(&list)
                     )));
                 }
                 names
@@ -921,6 +927,18 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.fetch().unwrap().excluded, vec![0, 4242]);
+    }
+
+    /// Filters are echoed escaped: a newline in -a or -C keeps the output one line.
+    #[test]
+    fn filters_are_echoed_escaped() {
+        let f = fixture();
+        assert_eq!(
+            text(&["-a", "x\ny", "-C", "a\tb"], &f),
+            "PROCS OK - 0 processes with args 'x\\ny', command name 'a\\tb' | procs=0;;;0\n"
+        );
+        let e = check(&["-u", "x\ny"]).unwrap().fetch().unwrap_err();
+        assert_eq!(e, "-u/--user: user 'x\\ny' was not found");
     }
 
     #[test]

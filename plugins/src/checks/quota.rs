@@ -9,7 +9,7 @@ use crate::host::processes::UserNames;
 use crate::host::quota::{group_name, parse_repquota, quotactl_read, Kind, Usage};
 use crate::host::subprocess;
 use crate::plugin::{
-    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
+    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
     UsageError, Work,
 };
 use clap::Parser;
@@ -130,7 +130,10 @@ impl Check for QuotaCheck {
     fn new(args: Args) -> Result<Self, UsageError> {
         for p in &args.paths {
             if !p.starts_with('/') {
-                return Err(UsageError(format!("'{p}' is not an absolute mount point")));
+                return Err(UsageError(format!(
+                    "'{}' is not an absolute mount point",
+                    shown(p)
+                )));
             }
         }
         Ok(QuotaCheck {

@@ -123,8 +123,8 @@ impl PerUser {
     ) -> Result<(), String> {
         for u in &self.exclude {
             // a bare uid needs no passwd entry: its user may be gone
-            let uid =
-                lookup_uid(u).ok_or_else(|| format!("--exclude-user: user '{u}' was not found"))?;
+            let uid = lookup_uid(u)
+                .ok_or_else(|| format!("--exclude-user: user '{}' was not found", shown(u)))?;
             facts.excluded.push(uid);
         }
         let groups = group_by_user(&facts.procs, filters, self, &facts.excluded);
