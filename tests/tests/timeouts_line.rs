@@ -42,6 +42,27 @@ fn hang() -> String {
     fake_server(Fault::Hang).to_string()
 }
 
+/// A port on 127.0.0.1 whose accept queue is full, so that a connect to it is never
+/// answered (the kernel drops the SYN); the listener and the queued connection live as
+/// long as the returned value.
+fn unanswered_connects() -> (std::net::TcpListener, Vec<std::net::TcpStream>, String) {
+    use std::os::fd::AsRawFd;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: listen(2) on a socket this function owns.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 0) }, 0);
+    let addr = l.local_addr().unwrap();
+    let queued: Vec<_> = (0..3)
+        .filter_map(|_| {
+            std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).ok()
+        })
+        .collect();
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_err(),
+        "the accept queue of {addr} is not full"
+    );
+    (l, queued, addr.port().to_string())
+}
+
 /// What the service checks say when nothing comes back.
 fn no_response(port: &str) -> String {
     format!(r"no response from 127\.0\.0\.1 port {port} within 1\.[89] seconds$")
@@ -116,6 +137,24 @@ fn check_smtp() {
         "SMTP",
         &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"],
         &format!(r"no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\) \| time="),
+    );
+}
+
+#[test]
+fn mail_checks_whose_connect_is_never_answered() {
+    let (_l, _queued, p) = unanswered_connects();
+    let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.8 seconds");
+    times_out(
+        "check_smtp",
+        "SMTP",
+        &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"],
+        &format!("{said}$"),
+    );
+    times_out(
+        "check_imap",
+        "IMAP",
+        &["-H", "127.0.0.1", "-p", &p],
+        &format!("{said}$"),
     );
 }
 
@@ -230,6 +269,26 @@ fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
         Some(
             format!(
                 "[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.1: no banner within 1.8 seconds (127.0.0.1 port {p})"
+            )
+            .as_str()
+        ),
+        "{}",
+        r.stdout
+    );
+    // an exchanger whose connect is never answered
+    let (_l, _queued, full) = unanswered_connects();
+    let mut all = args.to_vec();
+    all[7] = full.as_str();
+    all.extend(["-t", "2:UNKNOWN"]);
+    let start = Instant::now();
+    let r = plugin("check_mx", &all);
+    assert!(start.elapsed() < Duration::from_millis(2500));
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().nth(1),
+        Some(
+            format!(
+                "[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.1: connect to address 127.0.0.1 and port {full}: no answer within 1.8 seconds"
             )
             .as_str()
         ),

@@ -220,6 +220,9 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
     let secs = facts.total.as_secs_f64();
     let d = &check.dialogue;
     let mut r = match &facts.failure {
+        Some((ImapStage::Connect, e)) if facts.timed_out => {
+            return CheckResult::timed_out(e.clone())
+        }
         Some((ImapStage::Connect, e)) => return CheckResult::new(State::Critical, e.clone()),
         Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
         Some((stage, e)) => CheckResult::new(

@@ -209,9 +209,10 @@ impl ImapDialogue {
         facts: &mut ImapFacts,
         steps: &mut Steps,
     ) -> Result<Imap, (ImapStage, String)> {
-        let (session, t) = Session::open(target, self.budget)
-            .await
-            .map_err(|e| (ImapStage::Connect, e))?;
+        let (session, t) = Session::open(target, self.budget).await.map_err(|e| {
+            facts.timed_out = e.timed_out;
+            (ImapStage::Connect, e.text)
+        })?;
         steps.steps.push(Step {
             name: "connect",
             time: t,

@@ -21,6 +21,14 @@ pub enum Target {
     Addr(SocketAddr),
 }
 
+/// Why a session could not be opened: the text, and whether it is the time running out
+/// (no answer to the connect within the budget).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenError {
+    pub text: String,
+    pub timed_out: bool,
+}
+
 /// An open mail session.
 pub struct Session {
     conn: Option<Conn>,
@@ -188,10 +196,44 @@ pub fn imap_quote(s: &str) -> Result<String, String> {
 }
 
 impl Session {
-    /// Connects; reads may wait until `budget` from now has passed.
-    pub async fn open(target: &Target, budget: Duration) -> Result<(Session, Duration), String> {
+    /// Connects; the connect and the reads may wait until `budget` from now has passed.
+    pub async fn open(target: &Target, budget: Duration) -> Result<(Session, Duration), OpenError> {
         let deadline = Instant::now() + budget;
-        let (stream, addr, time) = match target {
+        let connect = Self::connect(target);
+        let (stream, addr, time) = match tokio::time::timeout_at(deadline.into(), connect).await {
+            Ok(r) => r.map_err(|text| OpenError {
+                text,
+                timed_out: false,
+            })?,
+            Err(_) => {
+                let to = match target {
+                    Target::Host(host, port, _) => format!("{host} port {port}"),
+                    Target::Addr(a) => format!("address {} and port {}", a.ip(), a.port()),
+                };
+                return Err(OpenError {
+                    text: format!(
+                        "connect to {to}: no answer within {:.1} seconds",
+                        budget.as_secs_f64()
+                    ),
+                    timed_out: true,
+                });
+            }
+        };
+        Ok((
+            Session {
+                conn: Some(Conn::Plain(stream)),
+                buf: Vec::new(),
+                deadline,
+                addr,
+                cert: None,
+                timed_out: false,
+            },
+            time,
+        ))
+    }
+
+    async fn connect(target: &Target) -> Result<(TcpStream, SocketAddr, Duration), String> {
+        Ok(match target {
             Target::Host(host, port, family) => {
                 let c = net::connect(host, *port, *family)
                     .await
@@ -210,18 +252,7 @@ impl Session {
                 let _ = s.set_nodelay(true);
                 (s, *addr, start.elapsed())
             }
-        };
-        Ok((
-            Session {
-                conn: Some(Conn::Plain(stream)),
-                buf: Vec::new(),
-                deadline,
-                addr,
-                cert: None,
-                timed_out: false,
-            },
-            time,
-        ))
+        })
     }
 
     /// Runs the TLS handshake on the connection (at the start, or after the server

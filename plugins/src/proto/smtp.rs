@@ -156,7 +156,8 @@ impl SmtpDialogue {
                 s
             }
             Err(e) => {
-                facts.failure = Some((Stage::Connect, e));
+                facts.failure = Some((Stage::Connect, e.text));
+                facts.timed_out = e.timed_out;
                 facts.total = start.elapsed();
                 return facts;
             }
@@ -398,8 +399,9 @@ fn stage_state(stage: Stage) -> State {
 pub fn dialogue_result(facts: &SmtpFacts, d: &SmtpDialogue, place: &str) -> CheckResult {
     let secs = facts.total.as_secs_f64();
     match &facts.failure {
-        Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
+        Some((Stage::Connect, e)) if facts.timed_out => CheckResult::timed_out(e.clone()),
         Some((Stage::Connect, e)) => CheckResult::new(State::Critical, e.clone()),
+        Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
         Some((stage, e)) => CheckResult::new(stage_state(*stage), format!("{e} ({place})")),
         None => {
             let banner = facts
@@ -485,7 +487,27 @@ mod tests {
         assert!(connected(&f));
         f.failure = Some((Stage::Connect, "refused".into()));
         assert_eq!(dialogue_result(&f, &d, "p").summary, "refused");
+        assert!(!dialogue_result(&f, &d, "p").timed_out);
         assert!(!connected(&f));
+        // a connect or a reply that did not come in time
+        f.timed_out = true;
+        f.failure = Some((
+            Stage::Connect,
+            "connect to mx port 25: no answer within 1.8 seconds".into(),
+        ));
+        let r = dialogue_result(&f, &d, "mx port 25");
+        assert!(r.timed_out);
+        assert_eq!(
+            r.summary,
+            "connect to mx port 25: no answer within 1.8 seconds"
+        );
+        f.failure = Some((Stage::Helo, "no reply to EHLO within 1.8 seconds".into()));
+        let r = dialogue_result(&f, &d, "mx port 25");
+        assert!(r.timed_out);
+        assert_eq!(
+            r.summary,
+            "no reply to EHLO within 1.8 seconds (mx port 25)"
+        );
         assert!(SmtpDialogue::new(
             Some("a\r\nb".into()),
             TlsMode::Plain,
