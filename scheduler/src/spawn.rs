@@ -591,11 +591,13 @@ mod tests {
     /// Runs `words` to the end; returns its wait status and stdout.
     fn run(words: &[&str], env: &[(String, String)], limits: Limits) -> (libc::c_int, String) {
         rt().block_on(async {
+            use tokio::io::AsyncReadExt;
             let (mut child, out) = spawn(&argv(words), env, limits).unwrap();
-            let status = child.wait().await.unwrap();
+            // read to the end as the executor does (the pipe is non-blocking)
+            let mut out = tokio::net::unix::pipe::Receiver::from_owned_fd_unchecked(out).unwrap();
             let mut text = String::new();
-            use std::io::Read;
-            std::fs::File::from(out).read_to_string(&mut text).unwrap();
+            out.read_to_string(&mut text).await.unwrap();
+            let status = child.wait().await.unwrap();
             (status, text)
         })
     }
