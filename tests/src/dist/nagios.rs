@@ -79,7 +79,7 @@ pub const VARIANTS: &[Variant] = &[
     v("check_http", "url", "-I '$HOSTADDRESS$' -H '$ARG1$' -u '$ARG2$' -e '$ARG3$'", &["www.example.org", "/status", "200"]),
     v("check_http", "tls", "-I '$HOSTADDRESS$' -H '$ARG1$' -S -C '$ARG2$' --continue-after-certificate", &["www.example.org", "30,14"]),
     v("check_http", "certificate", "-I '$HOSTADDRESS$' -H '$ARG1$' -S -C '$ARG2$'", &["www.example.org", "30,14"]),
-    v("check_http", "apache", "--apache-config '$ARG1$' -w '$ARG2$' -c '$ARG3$'", &["/etc/apache2/sites-enabled", "1", "5%"]),
+    v("check_http", "apache", "--apache-config '$ARG1$' -w '$ARG2$' -c '$ARG3$'", &["/etc/apache2/sites-enabled", "2%", "5%"]),
     v("check_file_age", "", "-f '$ARG1$' -w '$ARG2$' -c '$ARG3$'", &["/var/backups/*.tar.gz", "90000", "180000"]),
     v("check_mailq", "", "-w '$ARG1$' -c '$ARG2$'", &["100", "500"]),
     v("check_mailq", "postfix", "-M postfix -w '$ARG1$' -c '$ARG2$'", &["100", "500"]),
