@@ -285,7 +285,20 @@ impl Check for DnsCheck {
         let host = args.hostname.trim();
         // a name or an address (or the root, `.`), never echoed raw (newlines, 100 KB)
         if host != "." {
-            parse_host(host).map_err(UsageError)?;
+            // an internationalized name (bücher.example) is checked in its shape, each
+            // non-ASCII letter standing for a letter; the DNS name parser then asks for
+            // its ASCII (punycode) form
+            let shape: String = host
+                .chars()
+                .map(|c| {
+                    if c.is_alphabetic() && !c.is_ascii() {
+                        'x'
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            parse_host(&shape).map_err(|e| UsageError(e.replace(&shown(&shape), &shown(host))))?;
         }
         let as_ip = host.parse::<IpAddr>().ok();
         let rtype = match &args.querytype {
@@ -603,6 +616,17 @@ mod tests {
     use super::*;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::parse_args;
+
+    #[test]
+    fn an_internationalized_name_is_asked_in_its_ascii_form() {
+        let c = check(&["-H", "bücher.example"]).unwrap();
+        assert_eq!(c.name.to_ascii(), "xn--bcher-kva.example.");
+        let e = check(&["-H", "bü\ncher.example"]).unwrap_err();
+        assert_eq!(
+            e.0,
+            "invalid host 'bü\\ncher.example': '\\n' is not allowed in a host name"
+        );
+    }
 
     fn check(argv: &[&str]) -> Result<DnsCheck, UsageError> {
         let args =
