@@ -10,6 +10,8 @@
 //! covers 3 zero bytes after the buffer (the C peers' struct padding), which v3 senders
 //! transmit.
 
+pub mod client;
+
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// The port NRPE listens on by default.
