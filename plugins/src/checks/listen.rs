@@ -21,13 +21,13 @@
 //! state = "critical"           # when missing (default critical)
 //! ```
 
-use crate::host::processes::UserNames;
+use crate::host::listeners::{listeners, Listener, Proto};
 use crate::plugin::{shown, Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
 use clap::Parser;
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::{Path, PathBuf};
+
+use std::net::IpAddr;
+use std::path::PathBuf;
 
 /// Command line of check_listen.
 #[derive(Parser, Debug)]
@@ -43,23 +43,6 @@ pub struct Args {
     /// The policy file (TOML; see the module documentation or the README)
     #[arg(short = 'P', long = "policy", value_name = "FILE")]
     pub policy: Option<PathBuf>,
-}
-
-/// A transport protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proto {
-    Tcp,
-    Udp,
-}
-
-impl Proto {
-    fn as_str(self) -> &'static str {
-        match self {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        }
-    }
 }
 
 /// Which local addresses a rule covers.
@@ -251,49 +234,6 @@ pub struct ListenCheck {
     pub proc_root: PathBuf,
 }
 
-/// A process holding a socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Owner {
-    pub pid: u32,
-    pub program: String,
-}
-
-/// One listening socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listener {
-    pub proto: Proto,
-    pub address: IpAddr,
-    pub port: u16,
-    pub user: String,
-    pub inode: u64,
-    /// Processes holding it (none when they could not be seen).
-    pub owners: Vec<Owner>,
-}
-
-impl Listener {
-    fn describe(&self) -> String {
-        let addr = match self.address {
-            IpAddr::V6(a) => format!("[{a}]"),
-            IpAddr::V4(a) => a.to_string(),
-        };
-        let owners = if self.owners.is_empty() {
-            "no visible process".to_string()
-        } else {
-            self.owners
-                .iter()
-                .map(|o| format!("pid {} ({})", o.pid, o.program))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        format!(
-            "{} {addr}:{} user {} {owners}",
-            self.proto.as_str(),
-            self.port,
-            self.user
-        )
-    }
-}
-
 impl Check for ListenCheck {
     type Args = Args;
     const LABEL: &'static str = "LISTEN";
@@ -332,135 +272,28 @@ impl ListenCheck {
     }
 }
 
-/// Reads an address of /proc/net/{tcp,udp}[6]: `0100007F:0016` (IPv4) or 32 hex digits
-/// (IPv6), each 32-bit word in host (little-endian) order.
-pub fn parse_addr(text: &str) -> Option<(IpAddr, u16)> {
-    let (a, p) = text.split_once(':')?;
-    let port = u16::from_str_radix(p, 16).ok()?;
-    // by `get`: a word cut inside a multibyte character is no word, never a panic
-    let words: Vec<u32> = (0..a.len() / 8)
-        .map(|i| {
-            a.get(i * 8..i * 8 + 8)
-                .and_then(|w| u32::from_str_radix(w, 16).ok())
-        })
-        .collect::<Option<_>>()?;
-    let ip = match (a.len(), words.as_slice()) {
-        (8, [w]) => IpAddr::V4(Ipv4Addr::from(w.swap_bytes())),
-        (32, ws) => {
-            let mut b = [0u8; 16];
-            for (i, w) in ws.iter().enumerate() {
-                b[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
-            }
-            let v6 = Ipv6Addr::from(b);
-            // a v4-mapped listener is the v4 address
-            v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
-        }
-        _ => return None,
+/// One listener in words: `tcp 127.0.0.1:22 user root pid 1 (sshd)`; the user and
+/// program names are echoed escaped (a process may name itself anything).
+fn describe(l: &Listener) -> String {
+    let addr = match l.address {
+        IpAddr::V6(a) => format!("[{a}]"),
+        IpAddr::V4(a) => a.to_string(),
     };
-    Some((ip, port))
-}
-
-/// Parses one /proc/net table into listening sockets (TCP state 0A; UDP sockets with no
-/// remote end) as (address, port, uid, inode).
-pub fn parse_net_table(text: &str, proto: Proto) -> Vec<(IpAddr, u16, u32, u64)> {
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 10 {
-            continue;
-        }
-        let listening = match proto {
-            Proto::Tcp => f[3] == "0A",
-            Proto::Udp => f[2].split_once(':').is_some_and(|(_, p)| p == "0000"),
-        };
-        if !listening {
-            continue;
-        }
-        if let (Some((ip, port)), Ok(uid), Ok(inode)) =
-            (parse_addr(f[1]), f[7].parse(), f[9].parse())
-        {
-            out.push((ip, port, uid, inode));
-        }
-    }
-    out
-}
-
-/// Socket inode → processes holding it, from /proc/PID/fd.
-fn socket_owners(proc_root: &Path) -> HashMap<u64, Vec<Owner>> {
-    let mut out: HashMap<u64, Vec<Owner>> = HashMap::new();
-    let Ok(dir) = std::fs::read_dir(proc_root) else {
-        return out;
+    let owners = if l.owners.is_empty() {
+        "no visible process".to_string()
+    } else {
+        l.owners
+            .iter()
+            .map(|o| format!("pid {} ({})", o.pid, shown(&o.program)))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
-    for e in dir.flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        let Ok(fds) = std::fs::read_dir(e.path().join("fd")) else {
-            continue;
-        };
-        let mut program = None;
-        for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
-            };
-            let t = target.to_string_lossy();
-            let Some(inode) = t
-                .strip_prefix("socket:[")
-                .and_then(|r| r.strip_suffix(']'))
-                .and_then(|n| n.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            let program = program
-                .get_or_insert_with(|| {
-                    std::fs::read_to_string(e.path().join("comm"))
-                        .map(|c| c.trim().to_string())
-                        .unwrap_or_else(|_| "?".into())
-                })
-                .clone();
-            let owners = out.entry(inode).or_default();
-            if !owners.iter().any(|o| o.pid == pid) {
-                owners.push(Owner { pid, program });
-            }
-        }
-    }
-    out
-}
-
-/// Every listening socket with its owners.
-pub fn listeners(proc_root: &Path) -> Result<Vec<Listener>, String> {
-    let mut raw = Vec::new();
-    for (file, proto) in [
-        ("tcp", Proto::Tcp),
-        ("tcp6", Proto::Tcp),
-        ("udp", Proto::Udp),
-        ("udp6", Proto::Udp),
-    ] {
-        let path = proc_root.join("net").join(file);
-        match std::fs::read_to_string(&path) {
-            Ok(t) => raw.extend(parse_net_table(&t, proto).into_iter().map(|r| (proto, r))),
-            // no IPv6 in this kernel or namespace
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.ends_with('6') => {}
-            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
-        }
-    }
-    let mut owners = socket_owners(proc_root);
-    let mut names = UserNames::default();
-    let mut out: Vec<Listener> = raw
-        .into_iter()
-        .map(|(proto, (address, port, uid, inode))| Listener {
-            proto,
-            address,
-            port,
-            user: names.name(uid).to_string(),
-            inode,
-            owners: owners.remove(&inode).unwrap_or_default(),
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        (a.proto.as_str(), a.port, a.address).cmp(&(b.proto.as_str(), b.port, b.address))
-    });
-    Ok(out)
+    format!(
+        "{} {addr}:{} user {} {owners}",
+        l.proto.as_str(),
+        l.port,
+        shown(&l.user)
+    )
 }
 
 /// Holds the listeners against the policy (pure).
@@ -476,7 +309,7 @@ pub fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
         .collect();
     let mut r = CheckResult::new(State::Ok, "");
     for l in &unexpected {
-        r.push_sub(policy.unexpected, format!("not allowed: {}", l.describe()));
+        r.push_sub(policy.unexpected, format!("not allowed: {}", describe(l)));
     }
     for m in &missing {
         r.push_sub(m.state, format!("missing: {}", m.describe()));
@@ -496,7 +329,7 @@ pub fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
                 unexpected.len(),
                 unexpected
                     .iter()
-                    .map(|l| l.describe())
+                    .map(|l| describe(l))
                     .collect::<Vec<_>>()
                     .join("; ")
             ));
@@ -523,6 +356,7 @@ pub fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::listeners::{parse_addr, parse_net_table, Owner};
     use crate::plugin::output::render_text;
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -690,20 +524,18 @@ state = "warning"
         assert_eq!(policy, Policy::parse("[[allow]]\nport = 22\n").unwrap());
     }
 
+    /// A process may give itself any name: the listener line stays one line.
     #[test]
-    fn addresses_of_any_text() {
-        assert_eq!(
-            parse_addr("0100007F:0016"),
-            Some((IpAddr::V4(Ipv4Addr::LOCALHOST), 22))
+    fn listeners_are_described_escaped() {
+        let strict = Policy::parse("[[allow]]\nport = 22\n").unwrap();
+        let l = listener(Proto::Tcp, "0.0.0.0", 4444, "mallory", "evil\nOK - fine");
+        let r = evaluate(&[l], &strict);
+        assert_eq!(r.state(), State::Critical);
+        let text = render_text("LISTEN", &r);
+        assert!(
+            text.contains("not allowed: tcp 0.0.0.0:4444 user mallory pid 42 (evil\\nOK - fine)"),
+            "{text}"
         );
-        for bad in [
-            "0100007é:0016",
-            "é:0016",
-            "0100007F:xyz",
-            "01:0016",
-            "ééééééééé:1",
-        ] {
-            assert_eq!(parse_addr(bad), None, "{bad}");
-        }
+        assert!(text.lines().all(|l| !l.starts_with("OK - fine")), "{text}");
     }
 }

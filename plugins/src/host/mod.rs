@@ -1,7 +1,8 @@
 //! Facts of the local machine: processes and accounts, mounts and file system numbers,
-//! memory and cgroups, disk quotas, network interfaces, subprocesses, state files.
-//! Checks build on these; they never import a check.
+//! memory and cgroups, disk quotas, network interfaces and listening sockets,
+//! subprocesses, state files. Checks build on these; they never import a check.
 
+pub mod listeners;
 pub mod memory;
 pub mod mounts;
 pub mod net;
