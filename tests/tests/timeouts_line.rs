@@ -159,6 +159,14 @@ fn mail_checks_whose_connect_is_never_answered() {
 }
 
 #[test]
+fn service_checks_whose_connect_is_never_answered() {
+    let (_l, _queued, p) = unanswered_connects();
+    let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.[89] seconds$");
+    times_out("check_tcp", "TCP", &["-H", "127.0.0.1", "-p", &p], &said);
+    times_out("check_ssh", "SSH", &["-H", "127.0.0.1", "-p", &p], &said);
+}
+
+#[test]
 fn check_imap() {
     let p = hang();
     times_out(

@@ -192,10 +192,21 @@ impl Dialogue {
     pub async fn fetch(&self) -> ServiceFacts {
         let start = Instant::now();
         let mut facts = ServiceFacts::default();
-        let connected = match net::connect(&self.host, self.port, self.family).await {
-            Ok(c) => c,
-            Err(e) => {
+        let connect = net::connect(&self.host, self.port, self.family);
+        let connected = match tokio::time::timeout(self.read_wait(start), connect).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
                 facts.connect = Some(Err(e));
+                return facts;
+            }
+            Err(_) => {
+                facts.total = start.elapsed();
+                facts.failure = Some(format!(
+                    "connect to {}: no answer within {:.1} seconds",
+                    self.place(),
+                    facts.total.as_secs_f64()
+                ));
+                facts.failure_timed_out = true;
                 return facts;
             }
         };
@@ -317,7 +328,8 @@ fn describe_end(end: &ReadEnd, buf: &[u8]) -> String {
 /// What the dialogue found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceFacts {
-    /// The connected address and connect time, or why there is no connection.
+    /// The connected address and connect time, or why there is no connection (`None`
+    /// with a failure when the connect was not answered in time).
     pub connect: Option<Result<(SocketAddr, Duration), ConnectError>>,
     /// The server certificate, when TLS was used.
     pub cert: Option<CertFacts>,
@@ -329,7 +341,7 @@ pub struct ServiceFacts {
     pub end: Option<ReadEnd>,
     /// A failure after connecting (send, STARTTLS).
     pub failure: Option<String>,
-    /// The failure is the time running out (no answer to STARTTLS).
+    /// The failure is the time running out (no answer to the connect or to STARTTLS).
     pub failure_timed_out: bool,
     /// Time from the start of the connect to the end of the first exchange.
     pub total: Duration,
@@ -431,7 +443,12 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>, now:
         }
     };
     match &facts.connect {
-        None => return said(Outcome::NotAttempted, "no connection was attempted".into()),
+        None => {
+            return match &facts.failure {
+                Some(e) if facts.failure_timed_out => said(Outcome::TimedOut, e.clone()),
+                _ => said(Outcome::NotAttempted, "no connection was attempted".into()),
+            }
+        }
         Some(Err(e @ ConnectError::Refused(_))) => return said(Outcome::Refused, e.to_string()),
         Some(Err(e)) => return said(Outcome::NoConnection, e.to_string()),
         Some(Ok(_)) => {}
@@ -599,6 +616,18 @@ mod tests {
             (
                 Outcome::TimedOut,
                 "incomplete response from h port 7: -E".into()
+            )
+        );
+        let unanswered = ServiceFacts {
+            failure: Some("connect to h port 7: no answer within 1.8 seconds".into()),
+            failure_timed_out: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            kind(&unanswered),
+            (
+                Outcome::TimedOut,
+                "connect to h port 7: no answer within 1.8 seconds".into()
             )
         );
         let mut starttls = connected(b"+OK\r\n", ReadEnd::Complete);
