@@ -248,7 +248,7 @@ pub fn evaluate(facts: &FileFacts, check: &FileAgeCheck, now: SystemTime) -> Che
     let describe = |f: &FileInfo| {
         format!(
             "{} is {} seconds old and {} bytes",
-            f.path,
+            shown(&f.path),
             age_secs(f, now),
             f.size
         )
@@ -435,6 +435,20 @@ mod tests {
                 "{bad}: {e}"
             );
         }
+    }
+
+    /// A file may be named anything: its name is echoed escaped, one line.
+    #[test]
+    fn file_names_are_echoed_escaped() {
+        let c = check(&["-f", "/spool/*"]).unwrap();
+        let facts = FileFacts {
+            files: vec![file("/spool/x\nFILE_AGE OK - y", 100, 5)],
+        };
+        let r = evaluate(&facts, &c, at(160));
+        assert_eq!(
+            r.summary,
+            "/spool/x\\nFILE_AGE OK - y is 60 seconds old and 5 bytes"
+        );
     }
 
     #[test]

@@ -267,7 +267,7 @@ pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
                 p.pcpu(),
                 p.pid,
                 user,
-                what
+                crate::plugin::shown(what)
             ));
         }
     }

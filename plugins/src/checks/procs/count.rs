@@ -3,7 +3,7 @@
 
 use super::{ps_pcpu, Filters, ProcsCheck, ProcsFacts, MAX_LINES};
 use crate::host::processes::ProcessInfo;
-use crate::plugin::{CheckResult, PerfData, State, Uom};
+use crate::plugin::{shown, CheckResult, PerfData, State, Uom};
 
 /// What `-w`/`-c` are compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -96,7 +96,7 @@ fn process_line(p: &ProcessInfo) -> String {
         p.vsz / 1024,
         ps_pcpu(p),
         p.elapsed_seconds.floor(),
-        p.ps_args()
+        shown(&p.ps_args())
     )
 }
 
@@ -136,7 +136,7 @@ pub(super) fn evaluate(facts: &ProcsFacts, check: &ProcsCheck, filters: &Filters
                 "; highest {} (pid {} {})",
                 metric.show(*v),
                 p.pid,
-                p.command
+                shown(&p.command)
             ));
         }
         let mut r = CheckResult::new(state, summary)
@@ -158,7 +158,7 @@ pub(super) fn evaluate(facts: &ProcsFacts, check: &ProcsCheck, filters: &Filters
                 format!(
                     "pid {} {}: {} {}",
                     p.pid,
-                    p.command,
+                    shown(&p.command),
                     metric.name(),
                     metric.show(*v)
                 ),
@@ -260,6 +260,28 @@ mod tests {
             "pid 100 ppid 1 uid 1000 S rss 100 KiB vsz 4096 KiB cpu 0.0% elapsed 10 s: sleep 0"
         );
         assert_eq!(r.details[MAX_LINES].text, "and 5 more processes");
+    }
+
+    /// A process may name itself anything: its name and arguments are echoed escaped.
+    #[test]
+    fn process_names_are_echoed_escaped() {
+        let mut f = sleepers(1, 100);
+        f.procs[0].command = "x\nPROCS OK".into();
+        f.procs[0].args = "x\ny".into();
+        let c = check(&["-v", "-m", "RSS", "-w", "1"]);
+        let r = evaluate(&f, &c, &c.filters);
+        assert!(
+            r.summary.ends_with("(pid 100 x\\nPROCS OK)"),
+            "{}",
+            r.summary
+        );
+        assert_eq!(r.details[0].text, "pid 100 x\\nPROCS OK: RSS 100 KiB");
+        assert!(
+            r.details[1].text.ends_with(": x\\ny"),
+            "{}",
+            r.details[1].text
+        );
+        assert!(r.details.iter().all(|d| !d.text.contains('\n')));
     }
 
     /// The `-u` filter is the fetched user: the same facts count differently with it.

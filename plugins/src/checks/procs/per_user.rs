@@ -248,7 +248,7 @@ fn rate_user(
                 "largest VSZ {} (pid {} {})",
                 human_bytes(b.vsz),
                 b.pid,
-                b.command
+                shown(&b.command)
             ),
         );
     }
@@ -266,7 +266,7 @@ fn rate_user(
                 "{n} {} over the CPU time limit (pid {} {} {:.0} s)",
                 if n == 1 { "process" } else { "processes" },
                 top.pid,
-                top.command,
+                shown(&top.command),
                 top.cpu_seconds.floor()
             ),
         );
