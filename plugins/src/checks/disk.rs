@@ -601,7 +601,7 @@ fn resolve(mounts: &[Mount], r: &Requested, check: &DiskCheck) -> Result<usize, 
     }
     let path = r.canonical.as_ref().map_err(|e| Problem {
         state: State::Critical,
-        text: format!("{} is not accessible: {e}", r.name),
+        text: format!("{} is not accessible: {e}", shown(&r.name)),
     })?;
     mounts
         .iter()
@@ -619,9 +619,9 @@ fn resolve(mounts: &[Mount], r: &Requested, check: &DiskCheck) -> Result<usize, 
         .ok_or_else(|| Problem {
             state: State::Critical,
             text: if check.exact_match {
-                format!("{} is not a mount point (-E)", r.name)
+                format!("{} is not a mount point (-E)", shown(&r.name))
             } else {
-                format!("{} is on no mounted file system", r.name)
+                format!("{} is on no mounted file system", shown(&r.name))
             },
         })
 }
@@ -659,7 +659,7 @@ pub fn select(
                         state: State::Unknown,
                         text: format!(
                             "regular expression '{}' matches no mount point or device",
-                            re.text
+                            shown(&re.text)
                         ),
                     });
                 }
@@ -916,11 +916,13 @@ pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
         seen.push((p.state, 0, p.text.clone()));
     }
     for e in &facts.entries {
-        let name = if check.show_device {
+        // mount points and devices are echoed escaped (a user's FUSE mount may be
+        // named anything)
+        let name = &shown(if check.show_device {
             &e.mount.device
         } else {
             &e.mount.mount_point
-        };
+        });
         let s = match &e.stats {
             Err(err) => {
                 let text = format!("{name} is not accessible: {err}");
@@ -1433,6 +1435,37 @@ mod tests {
         assert!(err(&["-k", "-u", "GB"]).contains("cannot be used with"));
         let e = err(&["-r", "(\n"]);
         assert!(e.starts_with("-r '(\\n': not a regular expression"), "{e}");
+    }
+
+    /// Mount points and -p names are echoed escaped: one line whatever their name.
+    #[test]
+    fn names_are_echoed_escaped() {
+        let c = check(&["-w", "10%"]).unwrap();
+        let mut m = mounts()[4].clone();
+        m.mount_point = "/home/u/x\nDISK OK".into();
+        let f = DiskFacts {
+            entries: vec![Entry {
+                mount: m,
+                levels: levels_of(&c),
+                stats: Ok(stats(2560, 1810, 1810)),
+            }],
+            problems: Vec::new(),
+        };
+        let text = render_text("DISK", &evaluate(&f, &c));
+        assert!(
+            text.starts_with("DISK OK - /home/u/x\\nDISK OK 70% free"),
+            "{text}"
+        );
+        assert_eq!(text.lines().count(), 2, "{text}");
+        let req = [Requested {
+            name: "/gone\n".into(),
+            canonical: Err("No such file or directory".into()),
+        }];
+        let c = check(&["-p", "/gone\n"]).unwrap();
+        assert_eq!(
+            select(&mounts(), &req, &c).1[0].text,
+            "/gone\\n is not accessible: No such file or directory"
+        );
     }
 
     /// A percentage over 100 or below 0 is refused, in every percent level.
