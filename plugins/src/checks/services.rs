@@ -3,29 +3,16 @@
 //! upgrade and a look at the reply. Options follow monitoring-plugins' checks of the
 //! same names.
 
-use crate::plugin::thresholds::seconds_threshold;
+use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{
     parse_host, shown, Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work,
 };
 use crate::proto::net;
 use crate::proto::service::{
-    self, contains, parse_state_word, Dialogue, ServiceFacts, StartTls, TargetArgs, TlsServiceArgs,
-    Verdicts,
+    self, contains, Dialogue, ServiceFacts, StartTls, TargetArgs, TlsServiceArgs, Verdicts,
 };
 use crate::proto::tls::{self, CertDays};
 use clap::Parser;
-
-/// The response-time levels of these checks.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TimeArgs {
-    /// Response time in seconds that makes the result WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<f64>,
-
-    /// Response time in seconds that makes the result CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<f64>,
-}
 
 /// The options every check here shares: target, response-time levels, TLS.
 #[derive(Debug, Clone, clap::Args)]
@@ -34,7 +21,7 @@ pub struct ServiceArgs {
     pub target: TargetArgs,
 
     #[command(flatten)]
-    pub time: TimeArgs,
+    pub time: ResponseTimeArgs,
 
     #[command(flatten)]
     pub tls: TlsServiceArgs,
@@ -68,10 +55,7 @@ impl Service {
         )?;
         Ok(Service {
             dialogue,
-            time: Thresholds::new(
-                seconds_threshold(args.time.warning, "warning")?,
-                seconds_threshold(args.time.critical, "critical")?,
-            ),
+            time: args.time.thresholds(),
             cert_days: args.tls.cert_days,
             mismatch: State::Critical,
         })

@@ -1,7 +1,7 @@
 //! check_sip: sends a SIP OPTIONS request over UDP (retransmitted as RFC 3261 says) or
 //! TCP and checks the final response's status and the response time.
 
-use crate::plugin::thresholds::seconds_threshold;
+use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::{
     parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
     Uom, UsageError, Work,
@@ -57,13 +57,8 @@ pub struct Args {
     )]
     pub expect: String,
 
-    /// Response time in seconds that makes the result WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<f64>,
-
-    /// Response time in seconds that makes the result CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<f64>,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 }
 
 /// The validated check.
@@ -123,10 +118,7 @@ impl Check for SipCheck {
             tcp: args.tcp,
             uri,
             expect,
-            time: Thresholds::new(
-                seconds_threshold(args.warning, "warning")?,
-                seconds_threshold(args.critical, "critical")?,
-            ),
+            time: args.time.thresholds(),
             timeout: args.common.timeout.duration,
         })
     }

@@ -3,15 +3,14 @@
 //! step's time, and this check's levels on the response time and the certificate's days
 //! left. Options follow monitoring-plugins' check_smtp.
 
+use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::secrets::read_secret_file;
-use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
     parse_host, parse_port, shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work,
 };
 pub use crate::proto::mail::TlsMode;
 use crate::proto::mail::{self, Target};
 use crate::proto::net::Family;
-pub use crate::proto::smtp::local_hostname;
 use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
 use crate::proto::tls::{self, CertDays, TlsArgs};
 use clap::Parser;
@@ -119,13 +118,8 @@ pub struct SmtpArgs {
     #[arg(short = 'q', long = "ignore-quit-failure")]
     pub ignore_quit_failure: bool,
 
-    /// Total response time in seconds that makes the result WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<f64>,
-
-    /// Total response time in seconds that makes the result CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<f64>,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 }
 
 /// The validated check_smtp.
@@ -170,10 +164,7 @@ impl Check for SmtpCheck {
         d.lmtp = args.lmtp;
         d.expect = args.expect;
         d.ignore_quit = args.ignore_quit_failure;
-        let time = Thresholds::new(
-            seconds_threshold(args.warning, "warning")?,
-            seconds_threshold(args.critical, "critical")?,
-        );
+        let time = args.time.thresholds();
         let password = match args.authpass {
             Some(p) => Some(p),
             None => read_secret_file(args.authpass_file.as_deref(), "--authpass-file")?,

@@ -4,37 +4,12 @@
 //! (-r, -M) and applies its response-time levels. Options follow monitoring-plugins'
 //! check_tcp.
 
-use crate::plugin::thresholds::seconds_threshold;
+use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work};
-pub use crate::proto::service::contains;
-use crate::proto::service::{
-    self, parse_state_word, Dialogue, ServiceFacts, TargetArgs, TlsServiceArgs, Verdicts,
-};
+use crate::proto::service::{self, Dialogue, ServiceFacts, TargetArgs, TlsServiceArgs, Verdicts};
 use crate::proto::tls::{self, CertDays};
 use clap::Parser;
 use std::time::Duration;
-
-/// The response-time levels of check_tcp.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TimeArgs {
-    /// Response time in seconds that makes the result WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<f64>,
-
-    /// Response time in seconds that makes the result CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<f64>,
-}
-
-impl TimeArgs {
-    /// The levels, checked.
-    pub fn thresholds(&self) -> Result<Thresholds, UsageError> {
-        Ok(Thresholds::new(
-            seconds_threshold(self.warning, "warning")?,
-            seconds_threshold(self.critical, "critical")?,
-        ))
-    }
-}
 
 /// Turns `\n`, `\r`, `\t` and `\\` into their bytes (check_tcp's `-E`).
 pub fn unescape(s: &str) -> Vec<u8> {
@@ -79,7 +54,7 @@ pub struct Args {
     pub target: TargetArgs,
 
     #[command(flatten)]
-    pub time: TimeArgs,
+    pub time: ResponseTimeArgs,
 
     #[command(flatten)]
     pub tls: TlsServiceArgs,
@@ -155,7 +130,7 @@ impl Check for TcpCheck {
             default_port,
             default_port,
         )?;
-        let time = args.time.thresholds()?;
+        let time = args.time.thresholds();
         let bytes = |t: &str| {
             if args.escape {
                 unescape(t)

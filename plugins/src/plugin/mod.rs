@@ -1,6 +1,7 @@
 //! The plugin contract: states and exit codes, threshold ranges, perfdata, the result
 //! type and its rendering, the shared options, and the runner.
 
+pub mod args;
 pub mod levels;
 pub mod options;
 pub mod output;

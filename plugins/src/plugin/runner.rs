@@ -163,9 +163,10 @@ fn clap_error_line(e: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     // a refused value is shown escaped and cut, never raw: it may hold a newline
     if e.kind() == ErrorKind::ValueValidation {
-        if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
-            (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
-        {
+        if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+            e.get(ContextKind::InvalidArg),
+            e.get(ContextKind::InvalidValue),
+        ) {
             let why = std::error::Error::source(e)
                 .map(|s| format!(": {s}"))
                 .unwrap_or_default();

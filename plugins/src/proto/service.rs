@@ -5,34 +5,13 @@
 //! the checks choose the states (a refused connection, a reply that does not match, the
 //! response time) and apply their levels.
 
-use crate::plugin::{
-    parse_host, parse_port, CheckResult, PerfData, State, Thresholds, Uom, UsageError,
-};
+pub use crate::plugin::args::TargetArgs;
+use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
 use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
 use crate::proto::tls::{self, CertDays, CertFacts, TlsArgs, TlsSettings};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-
-/// Where a service check connects: `-H`, `-p`, `-4`/`-6`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct TargetArgs {
-    /// Host name or address to connect to
-    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// Port to connect to (default: the service's port)
-    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
-    pub port: Option<u16>,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
-}
 
 /// How a service check uses TLS: `-S`, `--sni`, `-D` and the trust options.
 #[derive(Debug, Clone, clap::Args)]
@@ -57,19 +36,6 @@ pub struct TlsServiceArgs {
 
     #[command(flatten)]
     pub tls: TlsArgs,
-}
-
-/// A state named as check_tcp's `-r`/`-M` take it: ok, warn, crit (or the full names).
-pub fn parse_state_word(s: &str) -> Result<State, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "ok" => Ok(State::Ok),
-        "warn" | "warning" => Ok(State::Warning),
-        "crit" | "critical" => Ok(State::Critical),
-        _ => Err(format!(
-            "'{}' is not one of ok, warn, crit",
-            crate::plugin::shown(s)
-        )),
-    }
 }
 
 /// An upgrade to TLS inside the protocol (FTP `AUTH TLS`, XMPP `<starttls/>`).
@@ -532,8 +498,6 @@ mod tests {
         assert!(!contains(b"abc", b"cd"));
         assert!(line_complete(b"x\n"));
         assert!(!line_complete(b"x"));
-        assert_eq!(parse_state_word("WARN"), Ok(State::Warning));
-        assert!(parse_state_word("maybe").is_err());
     }
 
     fn dialogue() -> Dialogue {

@@ -286,7 +286,7 @@ impl Session {
         let check_source = cfg
             .check_source
             .clone()
-            .unwrap_or_else(hcoop_plugins::checks::smtp::local_hostname);
+            .unwrap_or_else(hcoop_plugins::proto::smtp::local_hostname);
         Ok(Session {
             host: cfg.host.clone(),
             port: cfg.port,
