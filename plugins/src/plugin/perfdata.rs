@@ -176,9 +176,18 @@ impl PerfData {
     }
 }
 
-/// Writes a label, single-quoted when it holds a space, `'` or `=` (a `'` doubled).
+/// Writes a label, single-quoted when it holds white space, `'` or `=` (a `'` doubled).
+/// A label with a control character or `|` (a name a member chose: a mount point, a
+/// process) is written escaped, so it can never end the perfdata or the line.
 fn write_label(f: &mut fmt::Formatter<'_>, label: &str) -> fmt::Result {
-    if label.is_empty() || label.contains([' ', '\'', '=', '\t']) {
+    let escaped;
+    let label = if label.contains(|c: char| c.is_control() || c == '|') {
+        escaped = super::text::shown(label);
+        escaped.as_str()
+    } else {
+        label
+    };
+    if label.is_empty() || label.contains(char::is_whitespace) || label.contains(['\'', '=']) {
         write!(f, "'{}'", label.replace('\'', "''"))
     } else {
         f.write_str(label)
@@ -325,6 +334,14 @@ pub fn parse_perfdata(text: &str) -> Vec<Result<PerfData, PerfParseError>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn labels_never_break_the_line() {
+        let p = PerfData::new("a\nb|c", Value::Int(1));
+        assert_eq!(p.to_string(), "a\\nb¦c=1");
+        let p = PerfData::new("x\u{a0}y", Value::Int(1));
+        assert_eq!(p.to_string(), "'x\u{a0}y'=1");
+    }
 
     #[test]
     fn formats_items() {
