@@ -257,9 +257,7 @@ impl Check for DnsSerialCheck {
                 Err(e) => return CheckResult::new(State::Critical, e),
             };
             let path = self.state_path();
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let now = crate::host::clock::unix_now_secs();
             let (prior, load_error) = match LagState::load(&path) {
                 Ok(s) => (s, None),
                 Err(e) => (LagState::default(), Some(e)),

@@ -204,16 +204,12 @@ impl MailqCheck {
         }
         let messages = match self.server {
             MailServer::Exim => parse_exim_bp(&out.stdout)?,
-            MailServer::Postfix => parse_postqueue_json(&out.stdout, unix_now())?,
+            MailServer::Postfix => {
+                parse_postqueue_json(&out.stdout, crate::host::clock::unix_now_secs())?
+            }
         };
         Ok(QueueFacts { messages })
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// True for an Exim message id: `XXXXXX-XXXXXX-XX` (16 characters, before 4.97) or

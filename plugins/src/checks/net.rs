@@ -211,9 +211,7 @@ impl Check for NetCheck {
 impl NetCheck {
     /// Reads the counters, the previous run's counters, and saves the new ones.
     pub fn fetch(&self) -> Result<Vec<IfFacts>, String> {
-        let time_ns = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
+        let time_ns = crate::host::clock::unix_now_nanos();
         let table = read_net_dev(&self.proc_root)?;
         let names: Vec<String> = if self.interfaces.is_empty() {
             table.keys().filter(|n| *n != "lo").cloned().collect()

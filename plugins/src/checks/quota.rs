@@ -153,9 +153,7 @@ impl Check for QuotaCheck {
 
     fn run(&self) -> Work<'_> {
         Work::Local(Box::new(move || {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let now = crate::host::clock::unix_now_secs();
             match self.fetch() {
                 Ok(f) => evaluate(&f, self, now),
                 Err(e) => CheckResult::unknown(e),

@@ -133,9 +133,7 @@ impl Check for SipCheck {
 
 /// A token unique enough for a branch, tag and Call-ID.
 fn token() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let t = crate::host::clock::unix_now_nanos();
     format!("{:x}{:x}", t, std::process::id())
 }
 

@@ -2,6 +2,7 @@
 //! memory and cgroups, disk quotas, network interfaces and listening sockets,
 //! subprocesses, state files. Checks build on these; they never import a check.
 
+pub mod clock;
 pub mod listeners;
 pub mod memory;
 pub mod mounts;

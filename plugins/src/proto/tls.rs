@@ -545,12 +545,7 @@ pub fn cert_state(facts: &CertFacts, days: Option<CertDays>, now: i64) -> (State
     )
 }
 
-/// Seconds since the epoch now.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub use crate::host::clock::unix_now;
 
 #[cfg(test)]
 mod tests {
