@@ -21,7 +21,7 @@ use crate::proto::tls::{self, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::time::{Duration, Instant};
 
-const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+use crate::plugin::EXIT_CODES;
 
 /// The header that marks test messages.
 pub const HEADER: &str = "X-Hcoop-Monitor-Roundtrip";

@@ -24,7 +24,7 @@ use hickory_proto::rr::{RData, RecordType};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+use crate::plugin::EXIT_CODES;
 
 /// Command line of check_mx.
 #[derive(Parser, Debug)]

@@ -86,7 +86,7 @@ impl Service {
     }
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+use crate::plugin::EXIT_CODES;
 
 // ---------------------------------------------------------------- check_ssh
 

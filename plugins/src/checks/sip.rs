@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
     name = "check_sip",
     version,
     about = "Sends a SIP OPTIONS request and checks the response status.",
-    after_help = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
+    after_help = crate::plugin::EXIT_CODES
 )]
 pub struct Args {
     #[command(flatten)]

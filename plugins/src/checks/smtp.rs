@@ -16,7 +16,7 @@ use crate::proto::tls::{self, CertDays, TlsArgs};
 use clap::Parser;
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+use crate::plugin::EXIT_CODES;
 
 /// Command line of check_smtp.
 #[derive(Parser, Debug)]

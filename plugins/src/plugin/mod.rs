@@ -16,6 +16,9 @@ pub mod text;
 pub mod thresholds;
 pub mod units;
 
+/// The exit codes as every check's help states them.
+pub const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
+
 pub use levels::{parse_level, Level, Unit};
 pub use options::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use perfdata::{PerfData, Uom, Value};
