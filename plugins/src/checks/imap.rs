@@ -6,8 +6,8 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
-    Thresholds, Uom, UsageError, Work,
+    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError,
+    Work,
 };
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, imap_quote, Steps, Target, TlsMode};
@@ -16,6 +16,7 @@ use crate::proto::tls::{self, CertDays, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::time::Instant;
 
+use crate::plugin::args::TargetArgs;
 use crate::plugin::EXIT_CODES;
 
 /// Command line of check_imap.
@@ -23,28 +24,15 @@ use crate::plugin::EXIT_CODES;
 #[command(
     name = "check_imap",
     version,
-    about = "Talks IMAP: greeting, CAPABILITY, STARTTLS (or IMAPS) and its certificate, LOGIN, and the message counts of a mailbox; reports each step's time.",
+    about = "Talks IMAP: greeting, CAPABILITY, STARTTLS (or IMAPS) and its certificate, LOGIN, and the message counts of a mailbox; reports each step's time. Port 143, or 993 with -S, unless -p gives one.",
     after_help = EXIT_CODES
 )]
 pub struct ImapArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Host name or address of the IMAP server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// Port (default 143, 993 with -S)
-    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
-    pub port: Option<u16>,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Speak TLS from the start of the connection (IMAPS)
     #[arg(short = 'S', long = "ssl")]
@@ -133,7 +121,7 @@ impl Check for ImapCheck {
     }
 
     fn new(args: ImapArgs) -> Result<Self, UsageError> {
-        let port = args.port.unwrap_or(if args.ssl { 993 } else { 143 });
+        let port = args.target.port.unwrap_or(if args.ssl { 993 } else { 143 });
         let tls = if args.ssl {
             TlsMode::Implicit
         } else if args.starttls {
@@ -151,14 +139,14 @@ impl Check for ImapCheck {
             dialogue: ImapDialogue {
                 tls,
                 settings: TlsSettings::new(&args.tls)?,
-                sni: args.sni.unwrap_or_else(|| args.hostname.clone()),
+                sni: args.sni.unwrap_or_else(|| args.target.hostname.clone()),
                 login: args.login.credentials()?,
                 budget: args.common.timeout.duration.mul_f64(0.9),
                 timeout: args.common.timeout.duration,
             },
-            host: args.hostname,
+            family: args.target.family(),
             port,
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            host: args.target.hostname,
             cert_days: args.cert_days,
             mailbox: args.mailbox,
             select: args.select,

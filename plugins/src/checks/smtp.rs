@@ -5,9 +5,7 @@
 
 use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::secrets::read_secret_file;
-use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work,
-};
+use crate::plugin::{shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work};
 pub use crate::proto::mail::TlsMode;
 use crate::proto::mail::{self, Target};
 use crate::proto::net::Family;
@@ -16,6 +14,7 @@ use crate::proto::tls::{self, CertDays, TlsArgs};
 use clap::Parser;
 use std::path::PathBuf;
 
+use crate::plugin::args::TargetArgs;
 use crate::plugin::EXIT_CODES;
 
 /// Command line of check_smtp.
@@ -23,28 +22,15 @@ use crate::plugin::EXIT_CODES;
 #[command(
     name = "check_smtp",
     version,
-    about = "Talks SMTP (or LMTP) to a mail server: banner, EHLO, STARTTLS and its certificate, AUTH, commands; reports each step's time.",
+    about = "Talks SMTP (or LMTP) to a mail server: banner, EHLO, STARTTLS and its certificate, AUTH, commands; reports each step's time. Port 25, or 465 with -s, unless -p gives one.",
     after_help = EXIT_CODES
 )]
 pub struct SmtpArgs {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Host name or address of the mail server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// Port (default 25, 465 with -s)
-    #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
-    pub port: Option<u16>,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Text the banner's first line must contain
     #[arg(
@@ -143,7 +129,7 @@ impl Check for SmtpCheck {
     }
 
     fn new(args: SmtpArgs) -> Result<Self, UsageError> {
-        let port = args.port.unwrap_or(if args.ssl { 465 } else { 25 });
+        let port = args.target.port.unwrap_or(if args.ssl { 465 } else { 25 });
         let tls = if args.ssl {
             TlsMode::Implicit
         } else if args.starttls {
@@ -155,7 +141,7 @@ impl Check for SmtpCheck {
             args.fqdn,
             tls,
             &args.tls,
-            args.sni.unwrap_or_else(|| args.hostname.clone()),
+            args.sni.unwrap_or_else(|| args.target.hostname.clone()),
             args.common.timeout.duration,
         )?;
         if args.cert_days.is_some() && tls == TlsMode::Plain {
@@ -213,9 +199,9 @@ impl Check for SmtpCheck {
             d.commands.push((cmd.clone(), re));
         }
         Ok(SmtpCheck {
-            host: args.hostname,
+            family: args.target.family(),
             port,
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            host: args.target.hostname,
             dialogue: d,
             time,
             cert_days: args.cert_days,
