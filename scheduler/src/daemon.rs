@@ -26,6 +26,8 @@ pub const NRPE_CHECK: &str = "nrpe";
 
 /// The host of the daemon's own checks ([`Core::set_self_check`]).
 pub const SELF_HOST: &str = "hcoop-monitor";
+/// How many of the daemon's own checks a build leaves room for.
+const SELF_CHECK_ROOM: usize = 8;
 /// The self-check service of the state files.
 pub const RETENTION_CHECK: &str = "retention";
 
@@ -118,7 +120,7 @@ impl Core {
     /// Builds the running objects of a configuration, taking over the records of
     /// `old` (same host or host/service name).
     pub fn build(
-        config: Config,
+        mut config: Config,
         limits: Limits,
         notices: mpsc::UnboundedSender<Notice>,
         mut hosts_old: HashMap<String, Record<HostState>>,
@@ -126,7 +128,11 @@ impl Core {
     ) -> Core {
         // one prepared check per distinct check, shared by the objects that run it
         let mut prepared = crate::prepared::Cache::new(limits);
-        let hosts: Vec<Entry<HostState>> = config
+        // room for the daemon's own checks, added later: a push past the exact length
+        // would double the vectors of every object (tens of MB at 100,000 services)
+        config.hosts.reserve_exact(1);
+        config.services.reserve_exact(SELF_CHECK_ROOM);
+        let mut hosts: Vec<Entry<HostState>> = config
             .hosts
             .iter()
             .enumerate()
@@ -169,7 +175,10 @@ impl Core {
                 }
                 e
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut services = services;
+        services.reserve_exact(SELF_CHECK_ROOM);
+        hosts.reserve_exact(1);
         let mut core = Core {
             config,
             hosts,
