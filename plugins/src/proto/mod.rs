@@ -12,6 +12,5 @@ pub mod random;
 pub mod rx;
 pub mod service;
 pub mod smtp;
-pub mod sql;
 pub mod tls;
 pub mod ubik;

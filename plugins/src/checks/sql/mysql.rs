@@ -4,10 +4,10 @@
 //! connected against max_connections, schema sizes, long-running queries. Every step
 //! has a deadline inside the check's timeout. TLS through rustls with the ring provider.
 
-use crate::plugin::{parse_host, parse_port, CommonArgs, UsageError, Work};
-use crate::proto::sql::{
-    self, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
+use super::{
+    self as sql, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
 };
+use crate::plugin::{parse_host, parse_port, CommonArgs, UsageError, Work};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};

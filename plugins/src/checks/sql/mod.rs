@@ -1,7 +1,12 @@
-//! What check_pgsql and check_mysql share: the password (option, file or environment),
-//! the modes beyond "it answers" (query, replication, connections, sizes, long-running
-//! queries), their thresholds, a deadline on every step, and the pure evaluation of the
-//! facts each driver gathers.
+//! The database checks, check_pgsql ([`pgsql`]) and check_mysql ([`mysql`]): one family,
+//! one directory. This module holds what the two share: the password (option, file or
+//! environment), the modes beyond "it answers" (query, replication, connections, sizes,
+//! long-running queries), their thresholds, a deadline on every step, and the pure
+//! evaluation of the facts each driver gathers. The wire protocols are the drivers'
+//! (tokio-postgres, mysql_async).
+
+pub mod mysql;
+pub mod pgsql;
 
 use crate::plugin::units::human_bytes;
 use crate::plugin::{

@@ -4,10 +4,10 @@
 //! max_connections, database sizes, long-running queries or transactions. TLS through
 //! rustls with the ring provider.
 
-use crate::plugin::{parse_host, parse_port, shown, CheckResult, CommonArgs, UsageError, Work};
-use crate::proto::sql::{
-    self, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
+use super::{
+    self as sql, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
 };
+use crate::plugin::{parse_host, parse_port, shown, CheckResult, CommonArgs, UsageError, Work};
 use crate::proto::tls;
 use clap::Parser;
 use rustls::ClientConfig;
