@@ -1,6 +1,6 @@
 //! One module per check. Each exposes a type implementing [`crate::plugin::Check`].
 
-use crate::plugin::runner::{prepare, Check, DynCheck, UsageError, Work};
+use crate::plugin::runner::{prepare, Check, DynCheck, UsageError};
 use std::sync::Arc;
 
 pub mod afs;
@@ -9,6 +9,7 @@ pub mod dns;
 pub mod dns_serial;
 pub mod file_age;
 pub mod http;
+pub use http::HttpModes;
 pub mod imap;
 pub mod krb5;
 pub mod listen;
@@ -29,7 +30,6 @@ pub mod sip;
 pub mod smtp;
 pub mod swap;
 pub mod tcp;
-pub mod vhosts;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -94,38 +94,6 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<mail_roundtrip::RoundtripCheck>("check_mail_roundtrip"),
     entry::<quota::QuotaCheck>("check_quota"),
 ];
-
-/// check_http's two modes, chosen by its arguments: one URL ([`http`]), or every virtual
-/// host of a list ([`vhosts`]) each judged as one URL is. Here, so neither check
-/// imports the other.
-pub enum HttpModes {
-    One(http::HttpCheck),
-    Many(vhosts::VhostsCheck<http::HttpCheck>),
-}
-
-impl Check for HttpModes {
-    type Args = http::Args;
-    const LABEL: &'static str = "HTTP";
-
-    fn common(args: &http::Args) -> &crate::plugin::CommonArgs {
-        &args.common
-    }
-
-    fn new(args: http::Args) -> Result<Self, UsageError> {
-        if !args.is_multi() {
-            return http::HttpCheck::new(args).map(HttpModes::One);
-        }
-        let page = http::HttpCheck::from_args(&args, true)?;
-        vhosts::VhostsCheck::new(&args, page).map(HttpModes::Many)
-    }
-
-    fn run(&self) -> Work<'_> {
-        match self {
-            HttpModes::One(c) => c.run(),
-            HttpModes::Many(c) => Work::Remote(Box::pin(c.run())),
-        }
-    }
-}
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
 pub fn builtin(name: &str) -> Option<Builder> {

@@ -30,7 +30,6 @@
 //! [`args`] is check_http's command line (shared by its one-URL and multi-vhost
 //! modes), [`vhosts`] the targets and their lists, [`fetch`] one page's facts.
 
-pub mod args;
 pub mod fetch;
 pub mod vhosts;
 

@@ -4,8 +4,8 @@
 //! output names each failing virtual host, and -w/-c apply to the number (N) or
 //! percentage (N%) of failing virtual hosts.
 
+use super::args::Args;
 use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
-use crate::proto::http::args::Args;
 use crate::proto::http::fetch::{fetch_all, PageCheck};
 use crate::proto::http::vhosts::Source;
 use crate::proto::net;

@@ -14,11 +14,11 @@
 //! within the bounds of [`crate::proto::http`]'s module doc; the body kept for
 //! `-s`/`-r` is [`fetch::MATCH_BODY`] bytes at most.
 
+use super::args::Args;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::http;
-pub use crate::proto::http::args::Args;
 use crate::proto::http::fetch::{
     self, BasicAuth, FetchSpec, HttpFacts, PageCheck, Password, RedirectStop, Redirects,
 };
