@@ -1003,7 +1003,7 @@ mod tests {
     use super::*;
     use crate::host::mounts::parse_mountinfo;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::path::Path;
 
     const MOUNTINFO: &str = "\
@@ -1024,10 +1024,7 @@ mod tests {
     }
 
     fn check(argv: &[&str]) -> Result<DiskCheck, UsageError> {
-        let args =
-            parse_args::<DiskCheck>(std::iter::once("check_disk").chain(argv.iter().copied()))?
-                .unwrap();
-        DiskCheck::new(args)
+        validate::<DiskCheck>(argv)
     }
 
     /// The levels of the last selection (those of file systems not named).

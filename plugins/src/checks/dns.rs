@@ -615,7 +615,7 @@ pub fn evaluate(facts: &DnsFacts, check: &DnsCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     #[test]
     fn an_internationalized_name_is_asked_in_its_ascii_form() {
@@ -629,10 +629,7 @@ mod tests {
     }
 
     fn check(argv: &[&str]) -> Result<DnsCheck, UsageError> {
-        let args =
-            parse_args::<DnsCheck>(std::iter::once("check_dns").chain(argv.iter().copied()))?
-                .unwrap();
-        DnsCheck::new(args)
+        validate::<DnsCheck>(argv)
     }
 
     fn a(ip: &str) -> Answer {

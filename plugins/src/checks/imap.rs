@@ -279,16 +279,13 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::proto::imap::Counts;
     use crate::proto::mail::Step;
     use std::time::Duration;
 
     fn parse(argv: &[&str]) -> Result<ImapCheck, UsageError> {
-        let args =
-            parse_args::<ImapCheck>(std::iter::once("check_imap").chain(argv.iter().copied()))?
-                .unwrap();
-        ImapCheck::new(args)
+        validate::<ImapCheck>(argv)
     }
 
     #[test]

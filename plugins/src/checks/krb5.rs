@@ -365,13 +365,10 @@ impl Facts {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<Krb5Check, UsageError> {
-        let args =
-            parse_args::<Krb5Check>(std::iter::once("check_krb5").chain(argv.iter().copied()))?
-                .unwrap();
-        Krb5Check::new(args)
+        validate::<Krb5Check>(argv)
     }
 
     #[test]

@@ -277,13 +277,10 @@ pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<LoadCheck, UsageError> {
-        let args =
-            parse_args::<LoadCheck>(std::iter::once("check_load").chain(argv.iter().copied()))?
-                .unwrap();
-        LoadCheck::new(args)
+        validate::<LoadCheck>(argv)
     }
 
     fn facts(l: [f64; 3], cpus: usize) -> LoadFacts {

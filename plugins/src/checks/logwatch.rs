@@ -846,14 +846,11 @@ pub fn evaluate(outcomes: &[Outcome], searches: &[Search]) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::io::Write;
 
     fn check(argv: &[&str]) -> Result<LogCheck, UsageError> {
-        let args =
-            parse_args::<LogCheck>(std::iter::once("check_log").chain(argv.iter().copied()))?
-                .unwrap();
-        LogCheck::new(args)
+        validate::<LogCheck>(argv)
     }
 
     #[test]

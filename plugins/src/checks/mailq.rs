@@ -431,13 +431,10 @@ mod tests {
         assert!(parse_exim_bp("18446744073709551615w 1.2K 1RxAbC-000124-Ab <a@b>\n").is_err());
     }
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<MailqCheck, UsageError> {
-        let args =
-            parse_args::<MailqCheck>(std::iter::once("check_mailq").chain(argv.iter().copied()))?
-                .unwrap();
-        MailqCheck::new(args)
+        validate::<MailqCheck>(argv)
     }
 
     /// `exim -bp` from Exim 4.96 (16-character ids): a delivered recipient, a bounce,

@@ -353,16 +353,13 @@ mod tests {
     use super::*;
     use crate::host::memory::parse_meminfo;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::path::Path;
 
     const MEMINFO: &str = "MemTotal:        8000000 kB\nMemFree:          500000 kB\nMemAvailable:    2000000 kB\nBuffers:           10000 kB\nCached:          1000000 kB\nSwapCached:         1000 kB\nSwapTotal:       1000000 kB\nSwapFree:         750000 kB\nHugePages_Total:       0\n";
 
     fn check(argv: &[&str]) -> Result<MemCheck, UsageError> {
-        let args =
-            parse_args::<MemCheck>(std::iter::once("check_mem").chain(argv.iter().copied()))?
-                .unwrap();
-        MemCheck::new(args)
+        validate::<MemCheck>(argv)
     }
 
     fn meminfo() -> Meminfo {

@@ -460,13 +460,11 @@ pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::plugin::Uom;
 
     fn parse(argv: &[&str]) -> Result<MxCheck, UsageError> {
-        let args = parse_args::<MxCheck>(std::iter::once("check_mx").chain(argv.iter().copied()))?
-            .unwrap();
-        MxCheck::new(args)
+        validate::<MxCheck>(argv)
     }
 
     fn addr(ip: &str, state: State, text: &str) -> AddressResult {

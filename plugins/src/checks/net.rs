@@ -383,13 +383,10 @@ mod tests {
     use super::*;
     use crate::host::net::parse_proc_net_dev;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<NetCheck, UsageError> {
-        let args =
-            parse_args::<NetCheck>(std::iter::once("check_net").chain(argv.iter().copied()))?
-                .unwrap();
-        NetCheck::new(args)
+        validate::<NetCheck>(argv)
     }
 
     fn sample(t: u128, rx: u64, tx: u64) -> Sample {

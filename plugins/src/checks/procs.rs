@@ -577,14 +577,11 @@ pub fn evaluate(facts: &ProcsFacts, check: &ProcsCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::plugin::State;
 
     fn check(argv: &[&str]) -> Result<ProcsCheck, UsageError> {
-        let args =
-            parse_args::<ProcsCheck>(std::iter::once("check_procs").chain(argv.iter().copied()))?
-                .unwrap();
-        ProcsCheck::new(args)
+        validate::<ProcsCheck>(argv)
     }
 
     /// A process from a `/proc/PID/stat` line (100 ticks/s, 4 KiB pages, uptime 1000 s).

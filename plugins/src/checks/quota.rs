@@ -433,13 +433,10 @@ pub fn evaluate(facts: &QuotaFacts, check: &QuotaCheck, now: u64) -> CheckResult
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<QuotaCheck, UsageError> {
-        let args =
-            parse_args::<QuotaCheck>(std::iter::once("check_quota").chain(argv.iter().copied()))?
-                .unwrap();
-        QuotaCheck::new(args)
+        validate::<QuotaCheck>(argv)
     }
 
     use crate::host::quota::tests::REPQUOTA;

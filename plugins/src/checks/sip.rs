@@ -325,13 +325,10 @@ pub fn evaluate(facts: &SipFacts, check: &SipCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<SipCheck, UsageError> {
-        let args =
-            parse_args::<SipCheck>(std::iter::once("check_sip").chain(argv.iter().copied()))?
-                .unwrap();
-        SipCheck::new(args)
+        validate::<SipCheck>(argv)
     }
 
     #[test]

@@ -240,7 +240,7 @@ pub fn evaluate(facts: &SmtpFacts, check: &SmtpCheck, place: &str, now: i64) -> 
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::plugin::State;
     use crate::proto::mail::{SmtpReply, Step};
     use crate::proto::smtp::Stage;
@@ -248,10 +248,7 @@ mod tests {
     use std::time::Duration;
 
     fn parse(argv: &[&str]) -> Result<SmtpCheck, UsageError> {
-        let args =
-            parse_args::<SmtpCheck>(std::iter::once("check_smtp").chain(argv.iter().copied()))?
-                .unwrap();
-        SmtpCheck::new(args)
+        validate::<SmtpCheck>(argv)
     }
 
     fn reply(code: u16, lines: &[&str]) -> SmtpReply {

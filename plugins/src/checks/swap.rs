@@ -251,14 +251,11 @@ mod tests {
     use super::*;
     use crate::host::memory::parse_swaps;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::path::Path;
 
     fn check(argv: &[&str]) -> Result<SwapCheck, UsageError> {
-        let args =
-            parse_args::<SwapCheck>(std::iter::once("check_swap").chain(argv.iter().copied()))?
-                .unwrap();
-        SwapCheck::new(args)
+        validate::<SwapCheck>(argv)
     }
 
     const GIB: u64 = 1 << 30;

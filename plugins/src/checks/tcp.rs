@@ -196,14 +196,11 @@ pub fn evaluate(facts: &ServiceFacts, check: &TcpCheck, now: i64) -> CheckResult
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::proto::net::{ConnectError, ReadEnd};
 
     fn check(argv: &[&str]) -> Result<TcpCheck, UsageError> {
-        let args =
-            parse_args::<TcpCheck>(std::iter::once("check_tcp").chain(argv.iter().copied()))?
-                .unwrap();
-        TcpCheck::new(args)
+        validate::<TcpCheck>(argv)
     }
 
     fn connected(ms: u64) -> ServiceFacts {

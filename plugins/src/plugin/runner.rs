@@ -198,6 +198,15 @@ pub fn parse_args<C: Check>(
     }
 }
 
+/// Validates a check from its arguments (without the program name), as its binary
+/// would: for the unit tests of each check.
+#[cfg(test)]
+pub(crate) fn validate<C: Check>(args: &[&str]) -> Result<C, UsageError> {
+    let argv =
+        std::iter::once(C::LABEL.to_ascii_lowercase()).chain(args.iter().map(|a| a.to_string()));
+    C::new(parse_args::<C>(argv)?.expect("not --help or --version"))
+}
+
 /// Defines the C `main` of a plugin binary, which starts without std's `main`:
 ///
 /// ```ignore

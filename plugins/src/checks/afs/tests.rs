@@ -2,12 +2,10 @@
 //! evaluations are tested in their own modules).
 
 use super::*;
-use crate::plugin::runner::parse_args;
+use crate::plugin::runner::validate;
 
 fn check(argv: &[&str]) -> Result<AfsCheck, UsageError> {
-    let args =
-        parse_args::<AfsCheck>(std::iter::once("check_afs").chain(argv.iter().copied()))?.unwrap();
-    AfsCheck::new(args)
+    validate::<AfsCheck>(argv)
 }
 
 #[test]

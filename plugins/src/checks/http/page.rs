@@ -509,13 +509,10 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<HttpCheck, UsageError> {
-        let args =
-            parse_args::<HttpCheck>(std::iter::once("check_http").chain(argv.iter().copied()))?
-                .unwrap();
-        HttpCheck::new(args)
+        validate::<HttpCheck>(argv)
     }
 
     fn page(status_line: &str, body: &str, ms: u64) -> HttpFacts {

@@ -364,14 +364,10 @@ fn link(r: &Row) -> Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::runner::parse_args;
-    use crate::plugin::Check;
+    use crate::plugin::runner::validate;
 
     fn check(args: &[&str]) -> Result<MysqlCheck, UsageError> {
-        let a =
-            parse_args::<MysqlCheck>(std::iter::once("check_mysql").chain(args.iter().copied()))?
-                .expect("not help");
-        MysqlCheck::new(a)
+        validate::<MysqlCheck>(args)
     }
 
     #[test]

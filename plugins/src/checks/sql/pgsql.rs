@@ -468,14 +468,10 @@ async fn replication(client: &Client, deadline: Instant) -> Result<Replication, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::runner::parse_args;
-    use crate::plugin::Check;
+    use crate::plugin::runner::validate;
 
     fn check(args: &[&str]) -> Result<PgsqlCheck, UsageError> {
-        let a =
-            parse_args::<PgsqlCheck>(std::iter::once("check_pgsql").chain(args.iter().copied()))?
-                .expect("not help");
-        PgsqlCheck::new(a)
+        validate::<PgsqlCheck>(args)
     }
 
     #[test]
