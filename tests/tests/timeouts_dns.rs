@@ -74,51 +74,20 @@ fn assert_timeout_states(label: &str, rest: &str, varying_perf: bool, run: impl 
 
 #[test]
 fn check_dns_udp_and_tcp() {
-    let port = silent_udp();
-    let p = port.to_string();
-    assert_timeout_states(
-        "DNS",
-        &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
-        false,
-        |t| {
-            plugin(
-                "check_dns",
-                &[
-                    "-H",
-                    "www.example.test",
-                    "-s",
-                    "127.0.0.1",
-                    "-p",
-                    &p,
-                    "-t",
-                    t,
-                ],
-            )
-        },
-    );
-    let port = holding_tcp();
-    let p = port.to_string();
-    assert_timeout_states(
-        "DNS",
-        &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
-        false,
-        |t| {
-            plugin(
-                "check_dns",
-                &[
-                    "-H",
-                    "www.example.test",
-                    "-s",
-                    "127.0.0.1",
-                    "-p",
-                    &p,
-                    "--tcp",
-                    "-t",
-                    t,
-                ],
-            )
-        },
-    );
+    for (port, transport) in [(silent_udp(), None), (holding_tcp(), Some("--tcp"))] {
+        let p = port.to_string();
+        assert_timeout_states(
+            "DNS",
+            &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
+            false,
+            |t| {
+                let mut args = vec!["-H", "www.example.test", "-s", "127.0.0.1", "-p", &p];
+                args.extend(transport);
+                args.extend(["-t", t]);
+                plugin("check_dns", &args)
+            },
+        );
+    }
 }
 
 #[test]
