@@ -761,6 +761,7 @@ fn upper(v: Option<u64>) -> Option<Range> {
 
 impl Check for DiskCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "DISK";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -851,7 +852,10 @@ impl Check for DiskCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.fetch() {
             Ok(facts) => evaluate(&facts, self),
             Err(e) => CheckResult::unknown(e),

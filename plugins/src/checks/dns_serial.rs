@@ -188,6 +188,7 @@ fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
 
 impl Check for DnsSerialCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "DNS_SERIAL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -246,7 +247,10 @@ impl Check for DnsSerialCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let zones = match self.zone_list(&named_conf::Files) {
                 Ok(z) => z,

@@ -136,6 +136,7 @@ fn min_size(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageEr
 
 impl Check for FileAgeCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "FILE_AGE";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -168,7 +169,10 @@ impl Check for FileAgeCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.fetch() {
             Ok(f) => evaluate(&f, self, SystemTime::now()),
             Err(e) => CheckResult::unknown(e),

@@ -114,6 +114,7 @@ pub struct ImapCheck {
 
 impl Check for ImapCheck {
     type Args = ImapArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "IMAP";
 
     fn common(args: &ImapArgs) -> &CommonArgs {
@@ -158,7 +159,10 @@ impl Check for ImapCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let facts = self.fetch().await;
             evaluate_imap(&facts, self, tls::unix_now())

@@ -283,6 +283,7 @@ impl SearchConfig {
 
 impl Check for LogCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "LOG";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -333,7 +334,10 @@ impl Check for LogCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.load_searches() {
             Ok(searches) => {
                 let outcomes: Vec<Outcome> = searches.iter().map(|s| self.scan(s)).collect();

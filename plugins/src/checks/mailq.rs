@@ -147,6 +147,7 @@ pub struct QueueFacts {
 
 impl Check for MailqCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "MAILQ";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -186,7 +187,10 @@ impl Check for MailqCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.fetch() {
             Ok(f) => evaluate(&f, self),
             Err(e) => CheckResult::unknown(e),

@@ -114,6 +114,7 @@ pub struct MemFacts {
 
 impl Check for MemCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "MEM";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -151,7 +152,10 @@ impl Check for MemCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.fetch() {
             Ok(facts) => evaluate(&facts, self),
             Err(e) => CheckResult::unknown(e),

@@ -143,6 +143,7 @@ pub type MxFacts = Result<Vec<MxHost>, LookupError>;
 
 impl Check for MxCheck {
     type Args = MxArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "MX";
 
     fn common(args: &MxArgs) -> &CommonArgs {
@@ -181,7 +182,10 @@ impl Check for MxCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let facts = self.fetch().await;
             evaluate_mx(&facts, self)

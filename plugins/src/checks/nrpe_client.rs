@@ -268,6 +268,7 @@ impl NrpeClientCheck {
 
 impl Check for NrpeClientCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "NRPE";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -332,7 +333,10 @@ impl Check for NrpeClientCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             // answer just before the runner's own limit, with check_nrpe's text
             let limit = self.timeout.saturating_sub(Duration::from_millis(50));

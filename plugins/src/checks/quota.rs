@@ -121,6 +121,7 @@ pub struct QuotaFacts {
 
 impl Check for QuotaCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "QUOTA";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -151,7 +152,10 @@ impl Check for QuotaCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || {
             let now = crate::host::clock::unix_now_secs();
             match self.fetch() {

@@ -148,6 +148,7 @@ pub fn parse_ssh_ident(received: &[u8]) -> Option<SshIdent> {
 
 impl Check for SshCheck {
     type Args = SshArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "SSH";
 
     fn common(args: &SshArgs) -> &CommonArgs {
@@ -179,7 +180,10 @@ impl Check for SshCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         self.service
             .remote(move |f, now| evaluate_ssh(f, self, now))
     }
@@ -276,6 +280,7 @@ pub fn ftp_reply_complete(buf: &[u8]) -> bool {
 
 impl Check for FtpCheck {
     type Args = FtpArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "FTP";
 
     fn common(args: &FtpArgs) -> &CommonArgs {
@@ -302,7 +307,10 @@ impl Check for FtpCheck {
         Ok(FtpCheck { service: svc })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         self.service
             .remote(move |f, now| self.service.evaluate(f, now))
     }
@@ -359,6 +367,7 @@ pub fn xmpp_features_complete(buf: &[u8]) -> bool {
 
 impl Check for JabberCheck {
     type Args = JabberArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "JABBER";
 
     fn common(args: &JabberArgs) -> &CommonArgs {
@@ -405,7 +414,10 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         self.service
             .remote(move |f, now| evaluate_jabber(f, self, now))
     }
@@ -494,6 +506,7 @@ pub struct SpamdCheck {
 
 impl Check for SpamdCheck {
     type Args = SpamdArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "SPAMD";
 
     fn common(args: &SpamdArgs) -> &CommonArgs {
@@ -511,7 +524,10 @@ impl Check for SpamdCheck {
         Ok(SpamdCheck { service: svc })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         self.service
             .remote(move |f, now| self.service.evaluate(f, now))
     }

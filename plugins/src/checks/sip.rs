@@ -86,6 +86,7 @@ pub struct SipFacts {
 
 impl Check for SipCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "SIP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -123,7 +124,10 @@ impl Check for SipCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let facts = self.fetch().await;
             evaluate(&facts, self)

@@ -122,6 +122,7 @@ pub struct SmtpCheck {
 
 impl Check for SmtpCheck {
     type Args = SmtpArgs;
+    type Facts = CheckResult;
     const LABEL: &'static str = "SMTP";
 
     fn common(args: &SmtpArgs) -> &CommonArgs {
@@ -208,7 +209,10 @@ impl Check for SmtpCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let target = Target::Host(self.host.clone(), self.port, self.family);
             let facts = self.dialogue.run(&target).await;

@@ -133,6 +133,7 @@ pub struct SwapFacts {
 
 impl Check for SwapCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "SWAP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -159,7 +160,10 @@ impl Check for SwapCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Local(Box::new(move || match self.fetch() {
             Ok(facts) => evaluate(&facts, self),
             Err(e) => CheckResult::unknown(e),

@@ -1,8 +1,13 @@
 //! Argument groups that many checks share, declared once and flattened into each
 //! check's `Args`: the network target (`-H`, `-p`, `-4`/`-6`), response-time levels
-//! (`-w`/`-c` in seconds), and the state words of `-M`/`-r`.
+//! (`-w`/`-c` in seconds), plain range levels (`-w`/`-c` over a count), and the state
+//! words of `-M`/`-r`.
+//!
+//! A check names what its levels measure by changing the shared help on its own command:
+//! `#[command(mut_arg("warning", |a| a.help("...")))]`.
 
 use super::levels::{parse_level, Level, Unit};
+use super::range::Range;
 use super::state::State;
 use super::target::{parse_host, parse_port, Family};
 use super::text::shown;
@@ -62,6 +67,35 @@ impl ResponseTimeArgs {
     }
 }
 
+/// `-w`/`-c` as Nagios ranges over the check's own measure (usually a count).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RangeArgs {
+    /// Range that makes the result WARNING
+    #[arg(
+        short = 'w',
+        long = "warning",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub warning: Option<Range>,
+
+    /// Range that makes the result CRITICAL
+    #[arg(
+        short = 'c',
+        long = "critical",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub critical: Option<Range>,
+}
+
+impl RangeArgs {
+    /// The two ranges as thresholds.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds::new(self.warning, self.critical)
+    }
+}
+
 /// A state named as monitoring-plugins' `-M` and `-r` take it: ok, warn, crit (or the
 /// full names).
 pub fn parse_state_word(s: &str) -> Result<State, String> {
@@ -107,6 +141,33 @@ mod tests {
             assert!(e.lines().next().is_some_and(|l| !l.contains("a\nb")), "{e}");
         }
         assert_eq!(parse_state_word("WARN"), Ok(State::Warning));
+    }
+
+    #[derive(Parser, Debug)]
+    #[command(mut_arg("warning", |a| a.help("Queued messages that make the result WARNING")))]
+    struct Counted {
+        #[command(flatten)]
+        levels: RangeArgs,
+    }
+
+    #[test]
+    fn range_levels_parse_refuse_and_take_the_check_s_help() {
+        use clap::CommandFactory;
+        let p = Counted::try_parse_from(["x", "-w", "10", "-c", "@-5:-1"]).unwrap();
+        let t = p.levels.thresholds();
+        assert_eq!(t.state(5.0), State::Ok);
+        assert_eq!(t.state(11.0), State::Warning);
+        assert_eq!(t.state(-3.0), State::Critical);
+        assert!(Counted::try_parse_from(["x", "-w", "１０"]).is_err());
+        let help = Counted::command().render_help().to_string();
+        assert!(
+            help.contains("Queued messages that make the result WARNING"),
+            "{help}"
+        );
+        assert!(
+            help.contains("Range that makes the result CRITICAL"),
+            "{help}"
+        );
         assert!(parse_state_word("maybe").is_err());
     }
 }

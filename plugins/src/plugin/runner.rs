@@ -23,26 +23,59 @@ impl UsageError {
     }
 }
 
-/// The work a check does once its arguments are validated.
-pub enum Work<'a> {
+/// The work a check does once its arguments are validated: fetching its facts, or
+/// fetching and evaluating them (`Work<'_>`, the whole run).
+pub enum Work<'a, T = CheckResult> {
     /// Reads local files or calls (`/proc`, `statvfs`): runs without an async runtime.
-    Local(Box<dyn FnOnce() -> CheckResult + Send + 'a>),
+    Local(Box<dyn FnOnce() -> T + Send + 'a>),
     /// Talks to the network: run on a current-thread tokio runtime.
-    Remote(Pin<Box<dyn Future<Output = CheckResult> + Send + 'a>>),
+    Remote(Pin<Box<dyn Future<Output = T> + Send + 'a>>),
 }
 
-/// A check: its command line, how it is validated, and the work it does.
+impl<'a, T: 'a> Work<'a, T> {
+    /// Local work from a closure.
+    pub fn local(f: impl FnOnce() -> T + Send + 'a) -> Self {
+        Work::Local(Box::new(f))
+    }
+
+    /// Remote work from a future.
+    pub fn remote(fut: impl Future<Output = T> + Send + 'a) -> Self {
+        Work::Remote(Box::pin(fut))
+    }
+
+    /// The same work, its outcome passed through `then` (of the same kind: local stays
+    /// local).
+    pub fn map<U>(self, then: impl FnOnce(T) -> U + Send + 'a) -> Work<'a, U> {
+        match self {
+            Work::Local(f) => Work::Local(Box::new(move || then(f()))),
+            Work::Remote(fut) => Work::Remote(Box::pin(async move { then(fut.await) })),
+        }
+    }
+}
+
+/// A check, in the one shape every check has: its command line (`Args`), validated
+/// without I/O into the check (`new`); `fetch`, which does all the I/O and returns the
+/// facts; and `evaluate`, the pure verdict on them, tested with hand-made facts.
 pub trait Check: Sized + Send + Sync + 'static {
     /// The command line as the user typed it (a clap parser).
     type Args: clap::Parser + Send;
+    /// What `fetch` observed: everything `evaluate` needs, including the time of the
+    /// observation where the verdict depends on it, and failures to observe.
+    type Facts: Send;
     /// The label that starts the output line (`LOAD`, `DISK`, ...).
     const LABEL: &'static str;
     /// The shared options inside `Args`.
     fn common(args: &Self::Args) -> &CommonArgs;
-    /// Validates the arguments into the check's resolved configuration.
+    /// Validates the arguments into the check's resolved configuration, without I/O.
     fn new(args: Self::Args) -> Result<Self, UsageError>;
-    /// The check's work.
-    fn run(&self) -> Work<'_>;
+    /// All the check's I/O, through `proto` and `host`.
+    fn fetch(&self) -> Work<'_, Self::Facts>;
+    /// The verdict on the facts: pure (no I/O, no clock).
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult;
+    /// Fetches, then evaluates.
+    fn run(&self) -> Work<'_> {
+        self.fetch().map(move |facts| self.evaluate(&facts))
+    }
 }
 
 /// What a finished plugin prints and its exit code.

@@ -32,6 +32,7 @@ struct PanickyCheck {
 
 impl Check for PanickyCheck {
     type Args = Args;
+    type Facts = ();
     const LABEL: &'static str = "PANICKY";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -47,14 +48,18 @@ impl Check for PanickyCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn fetch(&self) -> Work<'_, ()> {
         match self.place {
-            Place::Remote => Work::Remote(Box::pin(async {
+            Place::Remote => Work::remote(async {
                 tokio::task::yield_now().await;
                 panic!("broken in the runtime")
-            })),
-            _ => Work::Local(Box::new(|| -> CheckResult { panic!("broken locally") })),
+            }),
+            _ => Work::local(|| panic!("broken locally")),
         }
+    }
+
+    fn evaluate(&self, _: &()) -> CheckResult {
+        CheckResult::unknown("never reached")
     }
 }
 

@@ -86,6 +86,7 @@ pub struct AfsCheck {
 
 impl Check for AfsCheck {
     type Args = Args;
+    type Facts = crate::plugin::CheckResult;
     const LABEL: &'static str = "AFS";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -115,7 +116,10 @@ impl Check for AfsCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &crate::plugin::CheckResult) -> crate::plugin::CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, crate::plugin::CheckResult> {
         let budget = self.budget;
         match &self.config {
             Config::Rx(c) => Work::Remote(Box::pin(async move {

@@ -21,6 +21,7 @@ pub enum HttpModes {
 
 impl Check for HttpModes {
     type Args = args::Args;
+    type Facts = crate::plugin::CheckResult;
     const LABEL: &'static str = "HTTP";
 
     fn common(args: &args::Args) -> &crate::plugin::CommonArgs {
@@ -35,7 +36,10 @@ impl Check for HttpModes {
         vhosts::VhostsCheck::new(&args, page).map(HttpModes::Many)
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &crate::plugin::CheckResult) -> crate::plugin::CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, crate::plugin::CheckResult> {
         match self {
             HttpModes::One(c) => c.run(),
             HttpModes::Many(c) => Work::Remote(Box::pin(c.run())),

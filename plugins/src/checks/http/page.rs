@@ -291,6 +291,7 @@ impl HttpCheck {
 
 impl Check for HttpCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "HTTP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -301,7 +302,10 @@ impl Check for HttpCheck {
         Self::from_args(&args, false)
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             let facts = self.fetch().await;
             evaluate(&facts, self, &self.target, tls::unix_now())

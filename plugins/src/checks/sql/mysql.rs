@@ -105,6 +105,7 @@ pub struct MysqlCheck {
 
 impl crate::plugin::Check for MysqlCheck {
     type Args = Args;
+    type Facts = crate::plugin::CheckResult;
     const LABEL: &'static str = "MYSQL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -164,7 +165,10 @@ impl crate::plugin::Check for MysqlCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &crate::plugin::CheckResult) -> crate::plugin::CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, crate::plugin::CheckResult> {
         Work::Remote(Box::pin(async move {
             // the password file is read here, at each run
             let opts = match self.password.read() {

@@ -132,6 +132,7 @@ fn default_user() -> String {
 
 impl crate::plugin::Check for PgsqlCheck {
     type Args = Args;
+    type Facts = CheckResult;
     const LABEL: &'static str = "PGSQL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -200,7 +201,10 @@ impl crate::plugin::Check for PgsqlCheck {
         })
     }
 
-    fn run(&self) -> Work<'_> {
+    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
+        facts.clone()
+    }
+    fn fetch(&self) -> Work<'_, CheckResult> {
         Work::Remote(Box::pin(async move {
             // the password file is read here, at each run
             let mut config = self.config.clone();
