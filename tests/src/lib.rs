@@ -23,6 +23,8 @@
 //! - [`mail`]: a real Exim delivering into a system user's Maildir and a real Dovecot
 //!   serving it (STARTTLS, IMAPS, SMTP AUTH) for the mail checks.
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
+//! - [`testca`]: a throwaway RSA certificate authority made with openssl, and the
+//!   certificates it signs.
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
 //!
@@ -43,6 +45,7 @@ pub mod nagios;
 pub mod nrpe;
 pub mod pgsql;
 pub mod procs;
+pub mod testca;
 pub mod web;
 
 use std::net::TcpListener;
@@ -141,7 +144,12 @@ pub fn plugin(name: &str, args: &[&str]) -> Run {
 pub fn plugin_json(name: &str, args: &[&str]) -> serde_json::Value {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--output-format", "json"]);
-    let r = plugin(name, &all);
+    json_of(name, args, &plugin(name, &all))
+}
+
+/// The JSON object a run of `name` with `args` printed (`--output-format json`); its exit
+/// code must agree with the reported state.
+pub fn json_of(name: &str, args: &[&str], r: &Run) -> serde_json::Value {
     let v: serde_json::Value = serde_json::from_str(r.stdout.trim())
         .unwrap_or_else(|e| panic!("{name} {args:?}: not JSON ({e}): {}", r.stdout));
     assert_eq!(

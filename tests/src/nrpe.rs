@@ -5,6 +5,7 @@
 //! Like Debian's nrpe, our agent started as root becomes `nrpe_user`: [`Server::agent`]
 //! runs it as user nagios (from nagios-nrpe-server).
 
+use crate::testca::TestCa;
 use crate::{bin, free_port, require, run, wait_until, Guard, Run};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,31 @@ pub fn client(args: &[&str]) -> Run {
     crate::plugin("check_nrpe_client", args)
 }
 
+/// `-H 127.0.0.1 -p PORT` followed by `more`.
+fn at<'a>(port: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["-H", "127.0.0.1", "-p", port];
+    args.extend(more);
+    args
+}
+
+/// Debian's check_nrpe against 127.0.0.1:`port` with `more` arguments.
+pub fn check_nrpe_at(port: u16, more: &[&str]) -> Run {
+    check_nrpe(&at(&port.to_string(), more))
+}
+
+/// Our check_nrpe_client against 127.0.0.1:`port` with `more` arguments.
+pub fn client_at(port: u16, more: &[&str]) -> Run {
+    client(&at(&port.to_string(), more))
+}
+
+/// [`client_at`] with `--output-format json` (given before `more`, whose `-a` takes
+/// every argument after it): the result as JSON, its exit code checked.
+pub fn client_json_at(port: u16, more: &[&str]) -> serde_json::Value {
+    let p = port.to_string();
+    let args = [&["--output-format", "json"][..], &at(&p, more)].concat();
+    crate::json_of("check_nrpe_client", &args, &client(&args))
+}
+
 /// A CA, a server certificate (for 127.0.0.1 and localhost) and a client certificate
 /// signed by it, as PEM files.
 pub struct Certs {
@@ -41,99 +67,54 @@ pub struct Certs {
 impl Certs {
     /// Makes the certificates in `dir` with openssl.
     pub fn make(dir: &Path) -> Certs {
-        let openssl = require("openssl", "openssl");
-        let sh = |args: &[&str]| {
-            let out = Command::new(&openssl)
-                .args(args)
-                .current_dir(dir)
-                .output()
-                .expect("run openssl");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        let ca = |name: &str| {
-            sh(&[
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN={name}"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.pem"),
-            ]);
-        };
-        ca("ca");
-        ca("otherca");
-        std::fs::write(
-            dir.join("server.ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").unwrap();
-        let leaf = |name: &str, signer: &str, ext: &str| {
-            sh(&[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-subj",
-                &format!("/CN={name}"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-            ]);
-            let mut args = vec![
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-days",
-                "2",
-                "-CA",
-                &format!("{signer}.pem"),
-                "-CAkey",
-                &format!("{signer}.key"),
-                "-CAcreateserial",
-                "-out",
-                &format!("{name}.pem"),
-            ]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-            // an extension file makes a v3 certificate, which TLS libraries require
-            args.extend(["-extfile".into(), ext.into()]);
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            sh(&args);
-        };
-        leaf("server", "ca", "server.ext");
-        leaf("client", "ca", "client.ext");
-        leaf("stranger", "otherca", "client.ext");
+        let ca = TestCa::new(dir, "ca", "ca");
+        let other = TestCa::new(dir, "otherca", "otherca");
+        let server_ext = "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n";
+        let client_ext = "extendedKeyUsage=clientAuth\n";
+        let (server_cert, server_key) = ca.issue("server", "server", server_ext);
+        let (client_cert, client_key) = ca.issue("client", "client", client_ext);
+        let (stranger_cert, stranger_key) = other.issue("stranger", "stranger", client_ext);
         // the nagios user must read them when Debian's nrpe drops privileges
         for e in std::fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
             let _ =
                 std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644));
         }
-        let p = |n: &str| dir.join(n);
         Certs {
-            ca: p("ca.pem"),
-            server_cert: p("server.pem"),
-            server_key: p("server.key"),
-            client_cert: p("client.pem"),
-            client_key: p("client.key"),
-            stranger_cert: p("stranger.pem"),
-            stranger_key: p("stranger.key"),
+            ca: ca.cert(),
+            server_cert,
+            server_key,
+            client_cert,
+            client_key,
+            stranger_cert,
+            stranger_key,
         }
+    }
+
+    /// nrpe.cfg lines serving the server certificate and requiring a client certificate
+    /// signed by the CA.
+    pub fn nrpe_cfg(&self) -> String {
+        format!(
+            "ssl_cert_file={}\nssl_privatekey_file={}\nssl_cacert_file={}\nssl_client_certs=2\n",
+            self.server_cert.display(),
+            self.server_key.display(),
+            self.ca.display()
+        )
+    }
+
+    /// check_nrpe's `-A CA -C CERT -K KEY` with the client certificate.
+    pub fn client_args(&self) -> [&str; 6] {
+        fn s(p: &Path) -> &str {
+            p.to_str().expect("UTF-8 path")
+        }
+        [
+            "-A",
+            s(&self.ca),
+            "-C",
+            s(&self.client_cert),
+            "-K",
+            s(&self.client_key),
+        ]
     }
 }
 
@@ -244,6 +225,21 @@ impl Server {
     /// Port as text, for command lines.
     pub fn port_arg(&self) -> String {
         self.port.to_string()
+    }
+
+    /// Debian's check_nrpe against this server with `more` arguments.
+    pub fn check_nrpe(&self, more: &[&str]) -> Run {
+        check_nrpe_at(self.port, more)
+    }
+
+    /// Our check_nrpe_client against this server with `more` arguments.
+    pub fn client(&self, more: &[&str]) -> Run {
+        client_at(self.port, more)
+    }
+
+    /// [`Server::client`] as JSON ([`client_json_at`]).
+    pub fn client_json(&self, more: &[&str]) -> serde_json::Value {
+        client_json_at(self.port, more)
     }
 
     /// Our agent serving `body` (nrpe.cfg lines; the port and address are added, and
