@@ -12,7 +12,7 @@ use crate::plugin::{
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, imap_quote, Steps, Target, TlsMode};
 use crate::proto::net::{self, Family};
-use crate::proto::tls::{self, CertDays, TlsArgs, TlsSettings};
+use crate::proto::tls::{CertDays, TlsArgs, TlsSettings};
 use clap::Parser;
 use std::time::Instant;
 
@@ -114,7 +114,7 @@ pub struct ImapCheck {
 
 impl Check for ImapCheck {
     type Args = ImapArgs;
-    type Facts = CheckResult;
+    type Facts = ImapFacts;
     const LABEL: &'static str = "IMAP";
 
     fn common(args: &ImapArgs) -> &CommonArgs {
@@ -159,22 +159,23 @@ impl Check for ImapCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ImapFacts> {
+        Work::remote(self.session())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate_imap(&facts, self, tls::unix_now())
-        }))
+
+    fn evaluate(&self, facts: &ImapFacts) -> CheckResult {
+        evaluate_imap(facts, self)
     }
 }
 
 impl ImapCheck {
     /// Runs the session.
-    pub async fn fetch(&self) -> ImapFacts {
+    async fn session(&self) -> ImapFacts {
         let start = Instant::now();
-        let mut facts = ImapFacts::default();
+        let mut facts = ImapFacts {
+            now: crate::host::clock::unix_now(),
+            ..Default::default()
+        };
         let mut steps = Steps::default();
         let target = Target::Host(self.host.clone(), self.port, self.family);
         match self.dialogue.open(&target, &mut facts, &mut steps).await {
@@ -206,8 +207,9 @@ impl ImapCheck {
     }
 }
 
-/// check_imap's verdict (pure).
-pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckResult {
+/// check_imap's verdict (pure): the session's outcome, the response-time and message
+/// count levels, the certificate's days left from the facts' `now`.
+fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck) -> CheckResult {
     let place = format!("{} port {}", check.host, check.port);
     let secs = facts.total.as_secs_f64();
     let d = &check.dialogue;
@@ -251,7 +253,7 @@ pub fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck, now: i64) -> CheckRes
             r
         }
     };
-    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), check.cert_days, now) {
+    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), check.cert_days, facts.now) {
         r.raise(s);
         r.summary = format!("{}; {text}", r.summary);
     }
@@ -354,16 +356,16 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            render_text("IMAP", &c.evaluate(&f)),
             "IMAP OK - 0.004 seconds response time on imap port 143 [* OK Dovecot ready.], logged in as u, INBOX: 3 messages (2 unseen, 1 recent) | time=0.004s;;;0;10 messages=3;10;20;0 unseen=2;;;0 recent=1;;;0 connect_time=0.001s;;;0\n"
         );
         f.counts.as_mut().unwrap().messages = 15;
-        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&f).state(), State::Warning);
         f.failure = Some((
             ImapStage::Login,
             "login as u failed: NO [AUTHENTICATIONFAILED] Authentication failed.".into(),
         ));
-        let r = evaluate_imap(&f, &c, 0);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Critical);
         assert!(!r.timed_out);
         assert_eq!(
@@ -377,7 +379,7 @@ mod tests {
             "no IMAP greeting within 1.8 seconds".into(),
         ));
         f.timed_out = true;
-        let r = evaluate_imap(&f, &c, 0);
+        let r = c.evaluate(&f);
         assert!(r.timed_out);
         assert_eq!(
             render_text("IMAP", &r.with_timeout_state(State::Unknown)),
@@ -406,11 +408,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            render_text("IMAP", &c.evaluate(&f)),
             "IMAP WARNING - 1.500 seconds response time on imap port 993 [* OK ready] | time=1.5s;1;2;0;10\n"
         );
         f.total = Duration::from_millis(2500);
-        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
         f.total = Duration::from_millis(5);
         f.cert = Some(CertFacts {
             leaf: Some(Ok(CertInfo {
@@ -421,19 +423,19 @@ mod tests {
             })),
             verify_error: None,
         });
-        let r = evaluate_imap(&f, &c, 0);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert!(r
             .summary
             .ends_with("; certificate 'imap' will expire on 1970-01-21 00:00:00 UTC (20 days)"));
         f.failure = Some((ImapStage::Logout, "LOGOUT failed: BAD".into()));
-        assert_eq!(evaluate_imap(&f, &c, 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&f).state(), State::Warning);
         f.failure = Some((
             ImapStage::Connect,
             "connect to address 127.0.0.1 and port 993: Connection refused".into(),
         ));
         assert_eq!(
-            render_text("IMAP", &evaluate_imap(&f, &c, 0)),
+            render_text("IMAP", &c.evaluate(&f)),
             "IMAP CRITICAL - connect to address 127.0.0.1 and port 993: Connection refused\n"
         );
     }

@@ -216,7 +216,7 @@ pub fn search_uids(untagged: &[String]) -> Vec<u64> {
 
 impl Check for RoundtripCheck {
     type Args = RoundtripArgs;
-    type Facts = CheckResult;
+    type Facts = RoundtripFacts;
     const LABEL: &'static str = "MAIL_ROUNDTRIP";
 
     fn common(args: &RoundtripArgs) -> &CommonArgs {
@@ -286,20 +286,18 @@ impl Check for RoundtripCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, RoundtripFacts> {
+        Work::remote(self.round_trip())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate_roundtrip(&facts, self)
-        }))
+
+    fn evaluate(&self, facts: &RoundtripFacts) -> CheckResult {
+        evaluate_roundtrip(facts, self)
     }
 }
 
 impl RoundtripCheck {
     /// Sends, waits, cleans up.
-    pub async fn fetch(&self) -> RoundtripFacts {
+    async fn round_trip(&self) -> RoundtripFacts {
         let start = Instant::now();
         let token = new_token();
         let mut smtp = self.smtp.clone();
@@ -409,8 +407,9 @@ impl RoundtripCheck {
     }
 }
 
-/// check_mail_roundtrip's verdict (pure).
-pub fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> CheckResult {
+/// check_mail_roundtrip's verdict (pure): one sub-result per side, the summary naming
+/// the side that failed.
+fn evaluate_roundtrip(facts: &RoundtripFacts, check: &RoundtripCheck) -> CheckResult {
     let smtp_place = format!("{} port {}", check.smtp_host, check.smtp_port);
     let imap_place = format!("{} port {}", check.imap_host, check.imap_port);
     let mut send = smtp::dialogue_result(&facts.send, &check.smtp, &smtp_place)
@@ -603,7 +602,7 @@ mod tests {
             }),
         };
         assert_eq!(
-            render_text("MAIL_ROUNDTRIP", &evaluate_roundtrip(&f, &c)),
+            render_text("MAIL_ROUNDTRIP", &c.evaluate(&f)),
             "MAIL_ROUNDTRIP OK - message delivered in 1.50 seconds (sent via mx port 25, read from mx port 143) | delivery=1.5s;5;20;0 send_time=0.02s;;;0 older_removed=2;;;0\n\
              [OK] send: 0.020 seconds response time on mx port 25 [220 mx ESMTP], message accepted [250 OK id=1]\n\
              [OK] receive: delivered into INBOX on mx port 143 after 1.50 seconds (3 looks), 2 test message(s) of earlier runs removed\n"
@@ -612,7 +611,7 @@ mod tests {
         rec.delivered = None;
         rec.waited = Duration::from_secs(20);
         rec.older_removed = 0;
-        let r = evaluate_roundtrip(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -623,7 +622,7 @@ mod tests {
         no_c.extend(["-t", "10:UNKNOWN"]);
         let t = parse(&no_c).unwrap();
         assert!(t.wait_is_time_limit);
-        let r = evaluate_roundtrip(&f, &t);
+        let r = t.evaluate(&f);
         assert!(r.timed_out);
         assert_eq!(
             render_text("MAIL_ROUNDTRIP", &r.with_timeout_state(State::Unknown))
@@ -639,7 +638,7 @@ mod tests {
             smtp::Stage::Send,
             "RCPT TO refused: '550 unknown user'".into(),
         ));
-        let r = evaluate_roundtrip(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -648,7 +647,7 @@ mod tests {
         assert!(!r.timed_out);
         f.send.failure = Some((smtp::Stage::Banner, "no banner within 27.0 seconds".into()));
         f.send.timed_out = true;
-        let r = evaluate_roundtrip(&f, &t).with_timeout_state(State::Unknown);
+        let r = t.evaluate(&f).with_timeout_state(State::Unknown);
         assert_eq!(r.state(), State::Unknown);
         assert_eq!(
             r.details[0].text,
@@ -679,7 +678,7 @@ mod tests {
                 ..Default::default()
             }),
         };
-        let r = evaluate_roundtrip(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.summary,
@@ -688,7 +687,7 @@ mod tests {
         let rec = f.receive.as_mut().unwrap();
         rec.delivered = Some(Duration::from_secs(1));
         rec.cleanup_error = Some("EXPUNGE failed: NO".into());
-        let r = evaluate_roundtrip(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert!(r.details[1]
             .text
@@ -700,7 +699,7 @@ mod tests {
             ImapStage::Login,
             "login as box failed: NO [AUTHENTICATIONFAILED]".into(),
         ));
-        let r = evaluate_roundtrip(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Critical);
         assert!(!r.timed_out);
         assert_eq!(

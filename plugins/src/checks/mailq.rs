@@ -147,7 +147,7 @@ pub struct QueueFacts {
 
 impl Check for MailqCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = Result<QueueFacts, String>;
     const LABEL: &'static str = "MAILQ";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -187,20 +187,22 @@ impl Check for MailqCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    /// The queue, or why it could not be read (UNKNOWN).
+    fn fetch(&self) -> Work<'_, Result<QueueFacts, String>> {
+        Work::local(move || self.list_queue())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(f) => evaluate(&f, self),
-            Err(e) => CheckResult::unknown(e),
-        }))
+
+    fn evaluate(&self, facts: &Result<QueueFacts, String>) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(f, self),
+            Err(e) => CheckResult::unknown(e.clone()),
+        }
     }
 }
 
 impl MailqCheck {
     /// Runs the queue lister and parses what it prints.
-    pub fn fetch(&self) -> Result<QueueFacts, String> {
+    fn list_queue(&self) -> Result<QueueFacts, String> {
         let (prog, args) = &self.command;
         let out = subprocess::run(prog, args, self.timeout)?;
         if !out.success {
@@ -347,8 +349,8 @@ pub fn human_age(secs: u64) -> String {
     }
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &QueueFacts, check: &MailqCheck) -> CheckResult {
+/// Turns the facts of a queue that was read into the result (pure).
+fn evaluate(facts: &QueueFacts, check: &MailqCheck) -> CheckResult {
     let n = facts.messages.len();
     let oldest = facts.messages.iter().map(|m| m.age).max().unwrap_or(0);
     let frozen = facts.messages.iter().filter(|m| m.frozen).count();
@@ -560,14 +562,20 @@ mod tests {
         let facts = QueueFacts {
             messages: parse_exim_bp(EXIM_496).unwrap(),
         };
-        let r = evaluate(&facts, &c);
+        let r = c.evaluate(&Ok(facts));
         assert_eq!(
             render_text("MAILQ", &r),
             "MAILQ CRITICAL - 3 messages in queue, oldest 4d 0h, 1 frozen | unsent=3;2;10;0 oldest=345600s;;86400;0 frozen=1;;;0 largest_domain=2;1;;0\n[WARNING] remote.example: 2 messages\n[OK] other.example: 1 message\n[OK] unreachable.invalid: 1 message\n"
         );
-        let empty = evaluate(&QueueFacts::default(), &c);
+        let empty = c.evaluate(&Ok(QueueFacts::default()));
         assert_eq!(empty.state(), State::Ok);
         assert_eq!(empty.summary, "mail queue is empty");
+        // a queue that could not be read is UNKNOWN, in the lister's words
+        let unread = c.evaluate(&Err("exim failed: exit status 1: permission denied".into()));
+        assert_eq!(
+            render_text("MAILQ", &unread),
+            "MAILQ UNKNOWN - exim failed: exit status 1: permission denied\n"
+        );
     }
 
     fn message(id: &str, age: u64, frozen: bool, to: &[&str]) -> Message {
@@ -604,7 +612,7 @@ mod tests {
             (&["-C", "2"], &[1, 2], State::Ok),
         ];
         for (argv, ages, want) in rows {
-            let r = evaluate(&q(ages), &check(argv).unwrap());
+            let r = check(argv).unwrap().evaluate(&Ok(q(ages)));
             assert_eq!(r.state(), *want, "{argv:?} {ages:?}");
         }
         // six domains, one listed: those past it still alert (and are named) when
@@ -616,7 +624,9 @@ mod tests {
                 .messages
                 .push(message(&format!("m{i}"), 60, i == 0, &[to.as_str()]));
         }
-        let r = evaluate(&facts, &check(&["--domains", "1", "-W", "@1:1"]).unwrap());
+        let r = check(&["--domains", "1", "-W", "@1:1"])
+            .unwrap()
+            .evaluate(&Ok(facts));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.summary, "6 messages in queue, oldest 1m, 1 frozen");
         let lines: Vec<&str> = r.details.iter().map(|d| d.text.as_str()).collect();

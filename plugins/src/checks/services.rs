@@ -1,7 +1,7 @@
 //! check_ssh, check_ftp, check_jabber and check_spamd: the service dialogue of
 //! [`crate::proto::service`] with each protocol's port, greeting, quit command, TLS
 //! upgrade and a look at the reply. Options follow monitoring-plugins' checks of the
-//! same names.
+//! same names. The facts of each check are the dialogue's [`ServiceFacts`].
 
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{
@@ -11,12 +11,17 @@ use crate::proto::net;
 use crate::proto::service::{
     self, contains, Dialogue, ServiceFacts, StartTls, TargetArgs, TlsServiceArgs, Verdicts,
 };
-use crate::proto::tls::{self, CertDays};
+use crate::proto::tls::CertDays;
 use clap::Parser;
 
-/// The options every check here shares: target, response-time levels, TLS.
+/// The options every check here shares: the common ones, target, response-time levels,
+/// TLS, and the state of a reply the protocol does not expect (`-M`, whose default and
+/// help each check names on its own command).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServiceArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
     #[command(flatten)]
     pub target: TargetArgs,
 
@@ -25,6 +30,10 @@ pub struct ServiceArgs {
 
     #[command(flatten)]
     pub tls: TlsServiceArgs,
+
+    /// State when the server's reply is not what the protocol expects: ok, warn, crit
+    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
+    pub mismatch: State,
 }
 
 /// A service check's dialogue and the levels it applies to what the dialogue found.
@@ -40,16 +49,11 @@ pub struct Service {
 
 impl Service {
     /// The dialogue with the service's ports, and the levels from the arguments.
-    fn new(
-        args: &ServiceArgs,
-        common: &CommonArgs,
-        default_port: u16,
-        tls_port: u16,
-    ) -> Result<Service, UsageError> {
+    fn new(args: &ServiceArgs, default_port: u16, tls_port: u16) -> Result<Service, UsageError> {
         let dialogue = Dialogue::new(
             &args.target,
             &args.tls,
-            common.timeout.duration,
+            args.common.timeout.duration,
             default_port,
             tls_port,
         )?;
@@ -57,14 +61,19 @@ impl Service {
             dialogue,
             time: args.time.thresholds(),
             cert_days: args.tls.cert_days,
-            mismatch: State::Critical,
+            mismatch: args.mismatch,
         })
+    }
+
+    /// Runs the dialogue: all the I/O of the checks here.
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        Work::remote(self.dialogue.fetch())
     }
 
     /// The verdict on the dialogue (pure): its outcome with this service's states and
     /// levels.
-    pub fn evaluate(&self, facts: &ServiceFacts, now: i64) -> CheckResult {
-        let d = service::describe(facts, &self.dialogue, self.cert_days, now);
+    pub fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        let d = service::describe(facts, &self.dialogue, self.cert_days);
         let verdicts = Verdicts {
             refused: State::Critical,
             mismatch: self.mismatch,
@@ -72,17 +81,6 @@ impl Service {
         };
         let perf = service::time_perf(facts.total, &self.time, self.dialogue.timeout);
         d.into_result(verdicts, perf)
-    }
-
-    /// Runs the dialogue and hands the facts to the check's evaluation.
-    fn remote<'a>(
-        &'a self,
-        eval: impl FnOnce(&ServiceFacts, i64) -> CheckResult + Send + 'a,
-    ) -> Work<'a> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.dialogue.fetch().await;
-            eval(&facts, tls::unix_now())
-        }))
     }
 }
 
@@ -96,18 +94,12 @@ use crate::plugin::EXIT_CODES;
     name = "check_ssh",
     version,
     about = "Reads an SSH server's identification and checks its version.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("mismatch", |a| a.help("State when the server's reply is not an SSH identification: ok, warn, crit (default crit: CRITICAL)"))
 )]
 pub struct SshArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
     pub service: ServiceArgs,
-
-    /// State when the server's reply is not an SSH identification: ok, warn, crit (default crit: CRITICAL)
-    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
-    pub mismatch: State,
 
     /// The software version the server must announce (e.g. "OpenSSH_9.2p1 Debian-2+deb12u3")
     #[arg(short = 'r', long = "remote-version", value_name = "VERSION")]
@@ -148,19 +140,18 @@ pub fn parse_ssh_ident(received: &[u8]) -> Option<SshIdent> {
 
 impl Check for SshCheck {
     type Args = SshArgs;
-    type Facts = CheckResult;
+    type Facts = ServiceFacts;
     const LABEL: &'static str = "SSH";
 
     fn common(args: &SshArgs) -> &CommonArgs {
-        &args.common
+        &args.service.common
     }
 
     fn new(args: SshArgs) -> Result<Self, UsageError> {
         if args.service.tls.ssl || args.service.tls.cert_days.is_some() {
             return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
         }
-        let mut svc = Service::new(&args.service, &args.common, 22, 22)?;
-        svc.mismatch = args.mismatch;
+        let mut svc = Service::new(&args.service, 22, 22)?;
         let s = &mut svc.dialogue;
         s.expect = vec![b"SSH-".to_vec()];
         // the first whole line: the identification, or what the server says instead
@@ -180,18 +171,19 @@ impl Check for SshCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        self.service.fetch()
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        self.service
-            .remote(move |f, now| evaluate_ssh(f, self, now))
+
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        evaluate_ssh(facts, self)
     }
 }
 
-/// check_ssh's verdict (pure).
-pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckResult {
-    let mut r = check.service.evaluate(facts, now);
+/// check_ssh's verdict (pure): the service's, then the identification and the versions
+/// asked for.
+fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck) -> CheckResult {
+    let mut r = check.service.evaluate(facts);
     if r.timed_out {
         return r;
     }
@@ -237,18 +229,12 @@ pub fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck, now: i64) -> CheckRe
     name = "check_ftp",
     version,
     about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS and checks the certificate.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("mismatch", |a| a.default_value("warn").help("State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)"))
 )]
 pub struct FtpArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
     pub service: ServiceArgs,
-
-    /// State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)
-    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "warn")]
-    pub mismatch: State,
 
     /// Upgrade the connection with AUTH TLS after the greeting
     #[arg(long = "starttls", conflicts_with = "ssl")]
@@ -280,19 +266,18 @@ pub fn ftp_reply_complete(buf: &[u8]) -> bool {
 
 impl Check for FtpCheck {
     type Args = FtpArgs;
-    type Facts = CheckResult;
+    type Facts = ServiceFacts;
     const LABEL: &'static str = "FTP";
 
     fn common(args: &FtpArgs) -> &CommonArgs {
-        &args.common
+        &args.service.common
     }
 
     fn new(args: FtpArgs) -> Result<Self, UsageError> {
         if args.service.tls.cert_days.is_some() && !(args.service.tls.ssl || args.starttls) {
             return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
         }
-        let mut svc = Service::new(&args.service, &args.common, 21, 990)?;
-        svc.mismatch = args.mismatch;
+        let mut svc = Service::new(&args.service, 21, 990)?;
         let s = &mut svc.dialogue;
         s.expect = vec![b"220 ".to_vec()];
         s.complete = ftp_reply_complete;
@@ -307,12 +292,12 @@ impl Check for FtpCheck {
         Ok(FtpCheck { service: svc })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        self.service.fetch()
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        self.service
-            .remote(move |f, now| self.service.evaluate(f, now))
+
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        self.service.evaluate(facts)
     }
 }
 
@@ -324,18 +309,12 @@ impl Check for FtpCheck {
     name = "check_jabber",
     version,
     about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("mismatch", |a| a.help("State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)"))
 )]
 pub struct JabberArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
     pub service: ServiceArgs,
-
-    /// State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)
-    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
-    pub mismatch: State,
 
     /// The XMPP domain to open the stream to (default: the host name)
     #[arg(long = "domain", value_name = "DOMAIN")]
@@ -367,16 +346,15 @@ pub fn xmpp_features_complete(buf: &[u8]) -> bool {
 
 impl Check for JabberCheck {
     type Args = JabberArgs;
-    type Facts = CheckResult;
+    type Facts = ServiceFacts;
     const LABEL: &'static str = "JABBER";
 
     fn common(args: &JabberArgs) -> &CommonArgs {
-        &args.common
+        &args.service.common
     }
 
     fn new(args: JabberArgs) -> Result<Self, UsageError> {
-        let mut svc = Service::new(&args.service, &args.common, 5222, 5223)?;
-        svc.mismatch = args.mismatch;
+        let mut svc = Service::new(&args.service, 5222, 5223)?;
         let s = &mut svc.dialogue;
         let domain = args
             .domain
@@ -414,18 +392,18 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        self.service.fetch()
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        self.service
-            .remote(move |f, now| evaluate_jabber(f, self, now))
+
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        evaluate_jabber(facts, self)
     }
 }
 
-/// check_jabber's verdict (pure).
-pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> CheckResult {
-    let mut r = check.service.evaluate(facts, now);
+/// check_jabber's verdict (pure): the service's, then the stream's features.
+fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck) -> CheckResult {
+    let mut r = check.service.evaluate(facts);
     if r.timed_out
         || facts.failure.is_some()
         || facts.tls_error.is_some()
@@ -434,7 +412,7 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
         return r;
     }
     let secs = facts.total.as_secs_f64();
-    let cert = service::cert_verdict(facts, check.service.cert_days, now).map(|(_, t)| t);
+    let cert = service::cert_verdict(facts, check.service.cert_days).map(|(_, t)| t);
     let d = &check.service.dialogue;
     let stream_error = contains(&facts.received, b"<stream:error");
     if !stream_error && !d.matched(&facts.received) {
@@ -484,18 +462,12 @@ pub fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck, now: i64) -> C
     name = "check_spamd",
     version,
     about = "Sends a SpamAssassin spamd PING and expects PONG.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("mismatch", |a| a.help("State when the server's reply is not a PONG: ok, warn, crit (default crit: CRITICAL)"))
 )]
 pub struct SpamdArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
     pub service: ServiceArgs,
-
-    /// State when the server's reply is not a PONG: ok, warn, crit (default crit: CRITICAL)
-    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
-    pub mismatch: State,
 }
 
 /// The validated check_spamd.
@@ -506,30 +478,29 @@ pub struct SpamdCheck {
 
 impl Check for SpamdCheck {
     type Args = SpamdArgs;
-    type Facts = CheckResult;
+    type Facts = ServiceFacts;
     const LABEL: &'static str = "SPAMD";
 
     fn common(args: &SpamdArgs) -> &CommonArgs {
-        &args.common
+        &args.service.common
     }
 
     fn new(args: SpamdArgs) -> Result<Self, UsageError> {
         if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }
-        let mut svc = Service::new(&args.service, &args.common, 783, 783)?;
-        svc.mismatch = args.mismatch;
+        let mut svc = Service::new(&args.service, 783, 783)?;
         svc.dialogue.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
         svc.dialogue.expect = vec![b" 0 PONG".to_vec()];
         Ok(SpamdCheck { service: svc })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        self.service.fetch()
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        self.service
-            .remote(move |f, now| self.service.evaluate(f, now))
+
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        self.service.evaluate(facts)
     }
 }
 
@@ -573,32 +544,32 @@ mod tests {
         let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
         let f = facts(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
         assert_eq!(
-            render_text("SSH", &evaluate_ssh(&f, &c, 0)),
+            render_text("SSH", &c.evaluate(&f)),
             "SSH OK - OpenSSH_9.2p1 Debian-2+deb12u3 (protocol 2.0) | time=0.003s;;;0;10\n"
         );
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-r", "OpenSSH_8.4"]).unwrap();
         assert_eq!(
-            render_text("SSH", &evaluate_ssh(&f, &c, 0)),
+            render_text("SSH", &c.evaluate(&f)),
             "SSH CRITICAL - OpenSSH_9.2p1 Debian-2+deb12u3 (protocol 2.0) version mismatch, expected 'OpenSSH_8.4' | time=0.003s;;;0;10\n"
         );
         // what the user and the server said is shown on one line
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-r", "v\x1b[2J"]).unwrap();
         let odd = facts(b"SSH-2.0-Evil\x1b[2Jware\r\n");
         assert_eq!(
-            evaluate_ssh(&odd, &c, 0).summary,
+            c.evaluate(&odd).summary,
             "Evil [2Jware (protocol 2.0) version mismatch, expected 'v\\x1b[2J'"
         );
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-M", "warn"]).unwrap();
         assert_eq!(
-            evaluate_ssh(&facts(b"220 not ssh\r\n"), &c, 0).state(),
+            c.evaluate(&facts(b"220 not ssh\r\n")).state(),
             State::Warning
         );
         let c: SshCheck = parse("check_ssh", &["-H", "h", "-P", "1.99"]).unwrap();
-        assert_eq!(evaluate_ssh(&f, &c, 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
         let c: SshCheck = parse("check_ssh", &["-H", "h"]).unwrap();
         let g = facts(b"HTTP/1.0 400 Bad\r\n");
         assert_eq!(
-            render_text("SSH", &evaluate_ssh(&g, &c, 0)),
+            render_text("SSH", &c.evaluate(&g)),
             "SSH CRITICAL - unexpected response from h port 22: HTTP/1.0 400 Bad | time=0.003s;;;0;10\n"
         );
         assert!(parse::<SshCheck>("check_ssh", &["-H", "h", "-S"]).is_err());
@@ -617,13 +588,13 @@ mod tests {
         let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
         let g = facts(b"SSH-2.0-OpenSSH\r\n");
         assert_eq!(
-            render_text("FTP", &c.service.evaluate(&g, 0)),
+            render_text("FTP", &c.evaluate(&g)),
             "FTP WARNING - unexpected response from h port 21: SSH-2.0-OpenSSH | time=0.003s;;;0;10\n"
         );
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-M", "crit"]).unwrap();
-        assert_eq!(c.service.evaluate(&g, 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&g).state(), State::Critical);
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-M", "ok"]).unwrap();
-        assert_eq!(c.service.evaluate(&g, 0).state(), State::Ok);
+        assert_eq!(c.evaluate(&g).state(), State::Ok);
         let c: FtpCheck = parse("check_ftp", &["-H", "h"]).unwrap();
         assert_eq!(c.service.dialogue.port, 21);
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-S"]).unwrap();
@@ -642,13 +613,13 @@ mod tests {
         .unwrap();
         let with = facts(b"<?xml version='1.0'?><stream:stream from='example.org'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>");
         assert_eq!(
-            render_text("JABBER", &evaluate_jabber(&with, &c, 0)),
+            render_text("JABBER", &c.evaluate(&with)),
             "JABBER OK - 0.003 second response time on 127.0.0.1 port 5222, domain example.org, STARTTLS offered | time=0.003s;;;0;10\n"
         );
         let without = facts(
             b"<?xml version='1.0'?><stream:stream><stream:features><mechanisms/></stream:features>",
         );
-        assert_eq!(evaluate_jabber(&without, &c, 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&without).state(), State::Critical);
         let lax: JabberCheck = parse(
             "check_jabber",
             &[
@@ -662,7 +633,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            render_text("JABBER", &evaluate_jabber(&without, &lax, 0)),
+            render_text("JABBER", &lax.evaluate(&without)),
             "JABBER WARNING - 0.003 second response time on 127.0.0.1 port 5222, domain example.org, STARTTLS not offered | time=0.003s;;;0;10\n"
         );
         let tls: JabberCheck = parse(
@@ -671,12 +642,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            evaluate_jabber(&without, &tls, 0).summary,
+            tls.evaluate(&without).summary,
             "0.003 second response time on 127.0.0.1 port 5223, domain example.org, STARTTLS not needed (TLS)"
         );
         let err =
             facts(b"<stream:stream><stream:error><host-unknown/></stream:error></stream:stream>");
-        assert!(evaluate_jabber(&err, &c, 0)
+        assert!(c
+            .evaluate(&err)
             .summary
             .starts_with("stream error from 127.0.0.1 for domain example.org"));
         assert!(parse::<JabberCheck>("check_jabber", &["-H", "a'b"]).is_err());
@@ -687,11 +659,11 @@ mod tests {
         ));
         let http = facts(b"HTTP/1.0 400 Bad\r\n");
         assert_eq!(
-            render_text("JABBER", &evaluate_jabber(&http, &c, 0)),
+            render_text("JABBER", &c.evaluate(&http)),
             "JABBER CRITICAL - unexpected response from 127.0.0.1 port 5222: HTTP/1.0 400 Bad | time=0.003s;;;0;10\n"
         );
         let w: JabberCheck = parse("check_jabber", &["-H", "127.0.0.1", "-M", "warn"]).unwrap();
-        assert_eq!(evaluate_jabber(&http, &w, 0).state(), State::Warning);
+        assert_eq!(w.evaluate(&http).state(), State::Warning);
         assert_eq!(
             parse::<JabberCheck>("check_jabber", &["-H", "h", "--domain", "a'b"])
                 .unwrap_err()
@@ -705,21 +677,17 @@ mod tests {
     fn spamd_pong() {
         let c: SpamdCheck = parse("check_spamd", &["-H", "h"]).unwrap();
         assert_eq!(
-            c.service
-                .evaluate(&facts(b"SPAMD/1.5 0 PONG\r\n"), 0)
-                .state(),
+            c.evaluate(&facts(b"SPAMD/1.5 0 PONG\r\n")).state(),
             State::Ok
         );
         assert_eq!(
-            c.service
-                .evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), 0)
+            c.evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"))
                 .state(),
             State::Critical
         );
         let c: SpamdCheck = parse("check_spamd", &["-H", "h", "-M", "ok"]).unwrap();
         assert_eq!(
-            c.service
-                .evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"), 0)
+            c.evaluate(&facts(b"SPAMD/1.0 76 Bad header line\r\n"))
                 .state(),
             State::Ok
         );

@@ -86,7 +86,7 @@ pub struct SipFacts {
 
 impl Check for SipCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = SipFacts;
     const LABEL: &'static str = "SIP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -124,14 +124,12 @@ impl Check for SipCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, SipFacts> {
+        Work::remote(self.exchange_in_time())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate(&facts, self)
-        }))
+
+    fn evaluate(&self, facts: &SipFacts) -> CheckResult {
+        evaluate(facts, self)
     }
 }
 
@@ -188,8 +186,8 @@ pub fn final_status(data: &[u8], id: &str) -> Option<Result<String, String>> {
 }
 
 impl SipCheck {
-    /// Sends the request and waits for a final response.
-    pub async fn fetch(&self) -> SipFacts {
+    /// Sends the request and waits for a final response, within most of the time limit.
+    async fn exchange_in_time(&self) -> SipFacts {
         let start = Instant::now();
         let wait = self.timeout.mul_f64(0.9);
         let (response, timed_out) = match tokio::time::timeout(wait, self.exchange()).await {
@@ -285,7 +283,7 @@ impl SipCheck {
 }
 
 /// Turns the facts into the result (pure).
-pub fn evaluate(facts: &SipFacts, check: &SipCheck) -> CheckResult {
+fn evaluate(facts: &SipFacts, check: &SipCheck) -> CheckResult {
     let status = match &facts.response {
         Err(e) if facts.timed_out => return CheckResult::timed_out(e.clone()),
         Err(e) => return CheckResult::new(State::Critical, e.clone()),
@@ -373,7 +371,7 @@ mod tests {
             time: Duration::from_millis(2),
         };
         assert_eq!(
-            render_text("SIP", &evaluate(&f, &c)),
+            render_text("SIP", &c.evaluate(&f)),
             "SIP OK - SIP/2.0 200 OK - 0.002 second response time on pbx.test port 5060 | time=0.002s;0.5;;0;10\n"
         );
         let f = SipFacts {
@@ -382,7 +380,7 @@ mod tests {
             time: Duration::from_millis(2),
         };
         assert_eq!(
-            evaluate(&f, &c).summary,
+            c.evaluate(&f).summary,
             "unexpected status SIP/2.0 403 Forbidden from pbx.test port 5060 (expected 200)"
         );
         let silent = SipFacts {
@@ -390,7 +388,7 @@ mod tests {
             timed_out: true,
             time: Duration::from_millis(1800),
         };
-        let r = evaluate(&silent, &c);
+        let r = c.evaluate(&silent);
         assert!(r.timed_out);
         assert_eq!(
             render_text("SIP", &r.with_timeout_state(State::Unknown)),
@@ -401,9 +399,9 @@ mod tests {
             timed_out: false,
             time: Duration::from_millis(1),
         };
-        assert!(!evaluate(&refused, &c).timed_out);
+        assert!(!c.evaluate(&refused).timed_out);
         let c = check(&["-H", "pbx.test", "-e", "200,403"]).unwrap();
-        assert_eq!(evaluate(&f, &c).state(), State::Ok);
+        assert_eq!(c.evaluate(&f).state(), State::Ok);
         assert!(check(&["-H", "pbx.test", "-e", "99"]).is_err());
         assert_eq!(
             check(&["-H", "pbx.test", "-e", "2\n00"]).unwrap_err().0,
@@ -422,10 +420,10 @@ mod tests {
             timed_out: false,
             time: Duration::from_millis(ms),
         };
-        assert_eq!(evaluate(&at(400), &c).state(), State::Ok);
-        assert_eq!(evaluate(&at(700), &c).state(), State::Warning);
+        assert_eq!(c.evaluate(&at(400)).state(), State::Ok);
+        assert_eq!(c.evaluate(&at(700)).state(), State::Warning);
         assert_eq!(
-            render_text("SIP", &evaluate(&at(1500), &c)),
+            render_text("SIP", &c.evaluate(&at(1500))),
             "SIP CRITICAL - SIP/2.0 200 OK - 1.500 second response time on pbx.test port 5060 | time=1.5s;0.5;1;0;10\n"
         );
     }

@@ -10,7 +10,7 @@ pub use crate::proto::mail::TlsMode;
 use crate::proto::mail::{self, Target};
 use crate::proto::net::Family;
 use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
-use crate::proto::tls::{self, CertDays, TlsArgs};
+use crate::proto::tls::{CertDays, TlsArgs};
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -122,7 +122,7 @@ pub struct SmtpCheck {
 
 impl Check for SmtpCheck {
     type Args = SmtpArgs;
-    type Facts = CheckResult;
+    type Facts = SmtpFacts;
     const LABEL: &'static str = "SMTP";
 
     fn common(args: &SmtpArgs) -> &CommonArgs {
@@ -209,35 +209,32 @@ impl Check for SmtpCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
+    fn fetch(&self) -> Work<'_, SmtpFacts> {
+        Work::remote(async move {
             let target = Target::Host(self.host.clone(), self.port, self.family);
-            let facts = self.dialogue.run(&target).await;
-            let place = format!("{} port {}", self.host, self.port);
-            evaluate(&facts, self, &place, tls::unix_now())
-        }))
+            self.dialogue.run(&target).await
+        })
     }
-}
 
-/// check_smtp's verdict (pure): the dialogue's own result, raised by the response-time
-/// levels and the certificate's days left; `place` names the server (`host port 25`).
-pub fn evaluate(facts: &SmtpFacts, check: &SmtpCheck, place: &str, now: i64) -> CheckResult {
-    let mut r = smtp::dialogue_result(facts, &check.dialogue, place);
-    if !smtp::connected(facts) {
-        return r;
+    /// The dialogue's own result, raised by the response-time levels and the
+    /// certificate's days left.
+    fn evaluate(&self, facts: &SmtpFacts) -> CheckResult {
+        let place = format!("{} port {}", self.host, self.port);
+        let mut r = smtp::dialogue_result(facts, &self.dialogue, &place);
+        if !smtp::connected(facts) {
+            return r;
+        }
+        if facts.failure.is_none() {
+            r.raise(self.time.state(facts.total.as_secs_f64()));
+        }
+        let cert = mail::cert_verdict(facts.cert.as_ref(), self.cert_days, facts.now);
+        if let Some((s, text)) = cert {
+            r.raise(s);
+            r.summary = format!("{}; {text}", r.summary);
+        }
+        r.perfdata = smtp::perfdata(facts, &self.time, self.dialogue.timeout);
+        r
     }
-    if facts.failure.is_none() {
-        r.raise(check.time.state(facts.total.as_secs_f64()));
-    }
-    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), check.cert_days, now) {
-        r.raise(s);
-        r.summary = format!("{}; {text}", r.summary);
-    }
-    r.perfdata = smtp::perfdata(facts, &check.time, check.dialogue.timeout);
-    r
 }
 
 #[cfg(test)]
@@ -323,30 +320,30 @@ mod tests {
         let c = parse(&["-H", "mx", "-F", "me", "-w", "1", "-c", "2"]).unwrap();
         let f = ok_facts();
         assert_eq!(
-            render_text("SMTP", &evaluate(&f, &c, "mx port 25", 0)),
+            render_text("SMTP", &c.evaluate(&f)),
             "SMTP OK - 0.005 seconds response time on mx port 25 [220 mx.test ESMTP] | time=0.005s;1;2;0;10 connect_time=0.001s;;;0 banner_time=0.002s;;;0\n"
         );
         let mut slow = ok_facts();
         slow.total = Duration::from_millis(1500);
-        assert_eq!(evaluate(&slow, &c, "p", 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&slow).state(), State::Warning);
         let mut g = ok_facts();
         g.failure = Some((
             Stage::BannerMismatch,
             "banner '554 go away' does not contain '220'".into(),
         ));
         assert_eq!(
-            evaluate(&g, &c, "mx port 25", 0).summary,
+            c.evaluate(&g).summary,
             "banner '554 go away' does not contain '220' (mx port 25)"
         );
-        assert_eq!(evaluate(&g, &c, "p", 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&g).state(), State::Warning);
         g.failure = Some((Stage::NoStartTls, "STARTTLS not offered".into()));
-        assert_eq!(evaluate(&g, &c, "p", 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&g).state(), State::Critical);
         g.failure = Some((
             Stage::Connect,
             "connect to address 127.0.0.1 and port 25: Connection refused".into(),
         ));
         assert_eq!(
-            render_text("SMTP", &evaluate(&g, &c, "p", 0)),
+            render_text("SMTP", &c.evaluate(&g)),
             "SMTP CRITICAL - connect to address 127.0.0.1 and port 25: Connection refused\n"
         );
     }
@@ -358,7 +355,7 @@ mod tests {
         f.banner = None;
         f.failure = Some((Stage::Banner, "no banner within 1.8 seconds".into()));
         f.timed_out = true;
-        let r = evaluate(&f, &c, "mx port 25", 0);
+        let r = c.evaluate(&f);
         assert!(r.timed_out);
         assert_eq!(
             render_text("SMTP", &r.with_timeout_state(State::Unknown)),
@@ -367,14 +364,12 @@ mod tests {
         // a QUIT that is not answered in time is a time-out, not the WARNING of a bad reply
         f.failure = Some((Stage::Quit, "no reply to QUIT within 1.8 seconds".into()));
         assert_eq!(
-            evaluate(&f, &c, "p", 0)
-                .with_timeout_state(State::Unknown)
-                .state(),
+            c.evaluate(&f).with_timeout_state(State::Unknown).state(),
             State::Unknown
         );
         f.timed_out = false;
         f.failure = Some((Stage::Quit, "QUIT answered '500 what'".into()));
-        assert_eq!(evaluate(&f, &c, "p", 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&f).state(), State::Warning);
     }
 
     #[test]
@@ -382,7 +377,7 @@ mod tests {
         let c = parse(&["-H", "mx", "-F", "me", "-S", "-D", "30,7"]).unwrap();
         let mut f = ok_facts();
         f.cert = Some(CertFacts {
-            leaf: Some(Ok(tls::CertInfo {
+            leaf: Some(Ok(crate::proto::tls::CertInfo {
                 subject: "mx.test".into(),
                 issuer: "CA".into(),
                 not_after: 20 * 86_400,
@@ -390,13 +385,14 @@ mod tests {
             })),
             verify_error: None,
         });
-        let r = evaluate(&f, &c, "mx port 25", 0);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.summary,
             "0.005 seconds response time on mx port 25 [220 mx.test ESMTP], STARTTLS; certificate 'mx.test' will expire on 1970-01-21 00:00:00 UTC (20 days)"
         );
-        let r = evaluate(&f, &c, "mx port 25", 30 * 86_400);
+        f.now = 30 * 86_400;
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Critical);
         assert!(r
             .summary

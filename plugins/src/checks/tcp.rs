@@ -7,7 +7,7 @@
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work};
 use crate::proto::service::{self, Dialogue, ServiceFacts, TargetArgs, TlsServiceArgs, Verdicts};
-use crate::proto::tls::{self, CertDays};
+use crate::proto::tls::CertDays;
 use clap::Parser;
 use std::time::Duration;
 
@@ -113,7 +113,7 @@ pub struct TcpCheck {
 
 impl Check for TcpCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = ServiceFacts;
     const LABEL: &'static str = "TCP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -172,28 +172,22 @@ impl Check for TcpCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        Work::remote(self.dialogue.fetch())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.dialogue.fetch().await;
-            evaluate(&facts, self, tls::unix_now())
-        }))
-    }
-}
 
-/// check_tcp's verdict (pure): the dialogue described, with this check's states for a
-/// refused connection and a mismatch, and its response-time levels.
-pub fn evaluate(facts: &ServiceFacts, check: &TcpCheck, now: i64) -> CheckResult {
-    let d = service::describe(facts, &check.dialogue, check.cert_days, now);
-    let verdicts = Verdicts {
-        refused: check.refused,
-        mismatch: check.mismatch,
-        time: check.time.state(d.secs),
-    };
-    let perf = service::time_perf(facts.total, &check.time, check.dialogue.timeout);
-    d.into_result(verdicts, perf)
+    /// The dialogue described, with this check's states for a refused connection and a
+    /// mismatch, and its response-time levels.
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        let d = service::describe(facts, &self.dialogue, self.cert_days);
+        let verdicts = Verdicts {
+            refused: self.refused,
+            mismatch: self.mismatch,
+            time: self.time.state(d.secs),
+        };
+        let perf = service::time_perf(facts.total, &self.time, self.dialogue.timeout);
+        d.into_result(verdicts, perf)
+    }
 }
 
 #[cfg(test)]
@@ -229,20 +223,20 @@ mod tests {
     fn connect_time_thresholds() {
         let c = check(&["-H", "localhost", "-p", "22", "-w", "0.5", "-c", "1"]).unwrap();
         assert_eq!(
-            render_text("TCP", &evaluate(&connected(1), &c, 0)),
+            render_text("TCP", &c.evaluate(&connected(1))),
             "TCP OK - 0.001 second response time on localhost port 22 | time=0.001s;0.5;1;0;10\n"
         );
-        assert_eq!(evaluate(&connected(700), &c, 0).state(), State::Warning);
+        assert_eq!(c.evaluate(&connected(700)).state(), State::Warning);
         let refused = ServiceFacts {
             connect: Some(Err(ConnectError::Refused("127.0.0.1:22".parse().unwrap()))),
             ..Default::default()
         };
         assert_eq!(
-            render_text("TCP", &evaluate(&refused, &c, 0)),
+            render_text("TCP", &c.evaluate(&refused)),
             "TCP CRITICAL - connect to address 127.0.0.1 and port 22: Connection refused\n"
         );
         let c = check(&["-H", "localhost", "-p", "22", "-r", "ok"]).unwrap();
-        assert_eq!(evaluate(&refused, &c, 0).state(), State::Ok);
+        assert_eq!(c.evaluate(&refused).state(), State::Ok);
     }
 
     #[test]
@@ -251,38 +245,38 @@ mod tests {
         let mut f = connected(2);
         f.received = b"SSH-2.0-OpenSSH_9.2\r\n".to_vec();
         assert_eq!(
-            render_text("TCP", &evaluate(&f, &c, 0)),
+            render_text("TCP", &c.evaluate(&f)),
             "TCP OK - 0.002 second response time on h port 22 [SSH-2.0-OpenSSH_9.2] | time=0.002s;;;0;10\n"
         );
         f.received = b"garbage\x01\r\n".to_vec();
         assert_eq!(
-            render_text("TCP", &evaluate(&f, &c, 0)),
+            render_text("TCP", &c.evaluate(&f)),
             "TCP WARNING - unexpected response from h port 22: garbage | time=0.002s;;;0;10\n"
         );
         let ok = check(&["-H", "h", "-p", "22", "-e", "SSH-", "-M", "ok"]).unwrap();
-        assert_eq!(evaluate(&f, &ok, 0).state(), State::Ok);
+        assert_eq!(ok.evaluate(&f).state(), State::Ok);
         let c = check(&[
             "-H", "h", "-p", "22", "-e", "a", "-e", "b", "-A", "-M", "crit",
         ])
         .unwrap();
         f.received = b"a\n".to_vec();
-        assert_eq!(evaluate(&f, &c, 0).state(), State::Critical);
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
         f.received = b"b a\n".to_vec();
-        assert_eq!(evaluate(&f, &c, 0).state(), State::Ok);
+        assert_eq!(c.evaluate(&f).state(), State::Ok);
         let mut silent = connected(9000);
         silent.end = Some(ReadEnd::TimedOut);
         assert_eq!(
-            render_text("TCP", &evaluate(&silent, &c, 0)),
+            render_text("TCP", &c.evaluate(&silent)),
             "TCP CRITICAL - no response from h port 22 within 9.0 seconds\n"
         );
         // a time running out takes the state -t names
-        let r = evaluate(&silent, &c, 0);
+        let r = c.evaluate(&silent);
         assert!(r.timed_out);
         assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
         let mut trickled = connected(9000);
         trickled.end = Some(ReadEnd::TimedOut);
         trickled.received = b"b".to_vec();
-        let r = evaluate(&trickled, &c, 0);
+        let r = c.evaluate(&trickled);
         assert!(r.timed_out);
         assert_eq!(r.summary, "incomplete response from h port 22: b");
     }
@@ -326,13 +320,15 @@ mod tests {
             verify_error: None,
         });
         assert_eq!(
-            render_text("TCP", &evaluate(&f, &c, 0)),
+            render_text("TCP", &c.evaluate(&f)),
             "TCP WARNING - 0.003 second response time on h port 443; certificate 'h' will expire on 1970-01-21 00:00:00 UTC (20 days) | time=0.003s;;;0;10\n"
         );
-        assert_eq!(evaluate(&f, &c, 15 * 86_400).state(), State::Critical);
+        f.now = 15 * 86_400;
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
+        f.now = 0;
         f.tls_error = Some("TLS handshake failed: unknown issuer".into());
         assert_eq!(
-            render_text("TCP", &evaluate(&f, &c, 0)),
+            render_text("TCP", &c.evaluate(&f)),
             "TCP CRITICAL - TLS handshake failed: unknown issuer with h port 443; certificate 'h' will expire on 1970-01-21 00:00:00 UTC (20 days)\n"
         );
     }

@@ -105,6 +105,9 @@ pub struct ImapFacts {
     /// The failure is the time running out (no reply before the budget was spent).
     pub timed_out: bool,
     pub total: Duration,
+    /// When the session started, in seconds since the epoch (for the certificate's
+    /// days left).
+    pub now: i64,
 }
 
 /// An open IMAP connection with its tag counter.

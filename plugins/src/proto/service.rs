@@ -157,7 +157,10 @@ impl Dialogue {
     /// Runs the dialogue.
     pub async fn fetch(&self) -> ServiceFacts {
         let start = Instant::now();
-        let mut facts = ServiceFacts::default();
+        let mut facts = ServiceFacts {
+            now: tls::unix_now(),
+            ..Default::default()
+        };
         let connect = net::connect(&self.host, self.port, self.family);
         let connected = match tokio::time::timeout(self.read_wait(start), connect).await {
             Ok(Ok(c)) => c,
@@ -311,6 +314,9 @@ pub struct ServiceFacts {
     pub failure_timed_out: bool,
     /// Time from the start of the connect to the end of the first exchange.
     pub total: Duration,
+    /// When the dialogue started, in seconds since the epoch (for the certificate's
+    /// days left).
+    pub now: i64,
 }
 
 /// What kind of thing the dialogue found; the check gives each kind its state.
@@ -374,23 +380,18 @@ impl Described {
 }
 
 /// The certificate's state and text, when it is to be reported: always with `-D`, and
-/// whenever it failed verification.
-pub fn cert_verdict(
-    facts: &ServiceFacts,
-    days: Option<CertDays>,
-    now: i64,
-) -> Option<(State, String)> {
+/// whenever it failed verification; its days left are counted from the facts' `now`.
+pub fn cert_verdict(facts: &ServiceFacts, days: Option<CertDays>) -> Option<(State, String)> {
     let cert = facts.cert.as_ref()?;
-    let (s, text) = tls::cert_state(cert, days, now);
+    let (s, text) = tls::cert_state(cert, days, facts.now);
     (facts.tls_error.is_some() || days.is_some() || s != State::Ok).then_some((s, text))
 }
 
 /// Describes the dialogue's facts (pure): connection, TLS and certificate, the reply.
-/// `now` is seconds since the epoch, for the certificate's days left.
-pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>, now: i64) -> Described {
+pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> Described {
     let place = d.place();
     let secs = facts.total.as_secs_f64();
-    let cert = cert_verdict(facts, days, now);
+    let cert = cert_verdict(facts, days);
     let said = |outcome, text: String| Described {
         outcome,
         text,
@@ -535,7 +536,7 @@ mod tests {
     fn outcomes_in_words() {
         let d = dialogue();
         let kind = |f: &ServiceFacts| {
-            let x = describe(f, &d, None, 0);
+            let x = describe(f, &d, None);
             (x.outcome, x.text)
         };
         assert_eq!(
@@ -616,13 +617,13 @@ mod tests {
         };
         let perf = || time_perf(Duration::from_millis(2), &Thresholds::default(), d.timeout);
         let r =
-            describe(&connected(b"+OK\r\n", ReadEnd::Complete), &d, None, 0).into_result(v, perf());
+            describe(&connected(b"+OK\r\n", ReadEnd::Complete), &d, None).into_result(v, perf());
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.perfdata.len(), 1);
-        let r = describe(&connected(b"-ERR\r\n", ReadEnd::Complete), &d, None, 0)
-            .into_result(v, perf());
+        let r =
+            describe(&connected(b"-ERR\r\n", ReadEnd::Complete), &d, None).into_result(v, perf());
         assert_eq!(r.state(), State::Ok);
-        let r = describe(&connected(b"", ReadEnd::TimedOut), &d, None, 0).into_result(v, perf());
+        let r = describe(&connected(b"", ReadEnd::TimedOut), &d, None).into_result(v, perf());
         assert!(r.timed_out);
         assert!(r.perfdata.is_empty());
     }

@@ -89,6 +89,9 @@ pub struct SmtpFacts {
     /// The failure is the time running out (no reply before the budget was spent).
     pub timed_out: bool,
     pub total: Duration,
+    /// When the dialogue started, in seconds since the epoch (for the certificate's
+    /// days left).
+    pub now: i64,
 }
 
 /// This machine's host name, for EHLO.
@@ -145,7 +148,10 @@ impl SmtpDialogue {
     /// Runs the dialogue against `target`.
     pub async fn run(&self, target: &Target) -> SmtpFacts {
         let start = Instant::now();
-        let mut facts = SmtpFacts::default();
+        let mut facts = SmtpFacts {
+            now: crate::host::clock::unix_now(),
+            ..Default::default()
+        };
         let mut steps = Steps::default();
         let session = match Session::open(target, self.budget).await {
             Ok((s, t)) => {
