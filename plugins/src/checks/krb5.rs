@@ -5,9 +5,9 @@
 //! usage 1) and the AS-REP's encrypted part is decrypted with it (key usage 3): the KDC has
 //! the key the keytab has. Optionally the kadmind port of each KDC is connected to.
 //!
-//! Arguments → [`Krb5Check`] → [`Krb5Check::fetch`] (the exchanges, through
+//! Arguments → [`Krb5Check`] → [`Krb5Check::exchange`] (the exchanges, through
 //! [`crate::proto::krb`], which holds the Kerberos messages and keytab reader) →
-//! [`evaluate`] (pure).
+//! [`evaluate`] (pure), as the [`Check`] trait's `fetch` and `evaluate`.
 
 use crate::plugin::{
     parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
@@ -127,9 +127,9 @@ pub struct Probe {
     pub outcome: Result<(Outcome, Duration), KdcError>,
 }
 
-/// What the check found.
+/// What the KDCs and kadminds did.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Facts {
+pub struct Exchanges {
     /// The key version of the keytab's key, when a keytab is used.
     pub kvno: Option<u32>,
     pub probes: Vec<Probe>,
@@ -137,9 +137,13 @@ pub struct Facts {
     pub kadmin: Vec<(String, Result<Duration, KdcError>)>,
 }
 
+/// What the check found: the exchanges, or why none could be made here (an unreadable
+/// keytab).
+pub type Facts = Result<Exchanges, String>;
+
 impl Check for Krb5Check {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = Facts;
     const LABEL: &'static str = "KRB5";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -178,17 +182,16 @@ impl Check for Krb5Check {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Facts> {
+        Work::remote(self.exchange())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            match self.fetch().await {
-                Ok(facts) => evaluate(&facts, self),
-                // an unreadable keytab: the check cannot be made here
-                Err(e) => CheckResult::unknown(e),
-            }
-        }))
+
+    fn evaluate(&self, facts: &Facts) -> CheckResult {
+        match facts {
+            Ok(exchanges) => evaluate(exchanges, self),
+            // an unreadable keytab: the check cannot be made here
+            Err(e) => CheckResult::unknown(e.clone()),
+        }
     }
 }
 
@@ -224,7 +227,7 @@ impl Krb5Check {
 
     /// Reads the keytab, asks every KDC over every transport at once, and connects to
     /// kadmind. Only an unreadable keytab is an error; what the KDCs did is in the facts.
-    pub async fn fetch(&self) -> Result<Facts, String> {
+    pub async fn exchange(&self) -> Facts {
         let key = self.key()?;
         let key = key.as_ref();
         let mut jobs = Vec::new();
@@ -256,7 +259,7 @@ impl Krb5Check {
             futures_util::future::join_all(self.kdcs.iter().map(|(h, _)| one(h.clone()))).await
         };
         let (probes, kadmin) = tokio::join!(futures_util::future::join_all(jobs), kadmin);
-        Ok(Facts {
+        Ok(Exchanges {
             kvno: key.map(|k| k.kvno),
             probes,
             kadmin,
@@ -264,8 +267,8 @@ impl Krb5Check {
     }
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &Facts, check: &Krb5Check) -> CheckResult {
+/// Turns the exchanges into the result (pure).
+pub fn evaluate(facts: &Exchanges, check: &Krb5Check) -> CheckResult {
     let mut r = CheckResult::new(State::Ok, "");
     let p = &check.principal;
     for probe in &facts.probes {
@@ -355,7 +358,7 @@ pub fn evaluate(facts: &Facts, check: &Krb5Check) -> CheckResult {
     }
 }
 
-impl Facts {
+impl Exchanges {
     /// True when every exchange and connect ran out of time: nothing answered.
     pub fn nothing_in_time(&self) -> bool {
         let probes = self.probes.iter().map(|p| p.outcome.as_ref().err());
@@ -373,6 +376,11 @@ mod tests {
 
     fn check(argv: &[&str]) -> Result<Krb5Check, UsageError> {
         validate::<Krb5Check>(argv)
+    }
+
+    /// The check's verdict on exchanges that were made.
+    fn evaluate(facts: &Exchanges, check: &Krb5Check) -> CheckResult {
+        check.evaluate(&Ok(facts.clone()))
     }
 
     #[test]
@@ -455,6 +463,10 @@ mod tests {
         });
         assert_eq!(r.state(), State::Unknown);
         assert_eq!(r.summary, e);
+        assert_eq!(
+            render_text("KRB5", &c.evaluate(&Err(e.clone()))),
+            format!("KRB5 UNKNOWN - {e}\n")
+        );
     }
 
     #[test]
@@ -475,7 +487,7 @@ mod tests {
             transport: Transport::Udp,
             outcome,
         };
-        let facts = Facts {
+        let facts = Exchanges {
             probes: vec![
                 probe(
                     "kdc1:88",
@@ -499,7 +511,7 @@ mod tests {
             render_text("KRB5", &evaluate(&facts, &c)),
             "KRB5 CRITICAL - kdc2:88 udp: no answer within 9.5s | time_kdc1:88_udp=0.002s;0.5;;0\n[OK] kdc1:88 udp: up, alice@HCOOP.TEST requires pre-authentication, in 0.002s\n[CRITICAL] kdc2:88 udp: no answer within 9.5s\n"
         );
-        let one = |outcome| Facts {
+        let one = |outcome| Exchanges {
             probes: vec![probe("kdc1:88", Ok((outcome, Duration::from_millis(2))))],
             kvno: None,
             kadmin: vec![],
@@ -539,7 +551,7 @@ mod tests {
             transport: Transport::Udp,
             outcome: Err(KdcError::NoAnswer(Duration::from_millis(1800))),
         };
-        let facts = Facts {
+        let facts = Exchanges {
             kvno: None,
             probes: vec![silent.clone()],
             kadmin: vec![],
@@ -551,7 +563,7 @@ mod tests {
             "KRB5 UNKNOWN - kdc1:88 udp: no answer within 1.8s\nkdc1:88 udp: no answer within 1.8s\n"
         );
         // a refused kadmind is an answer: CRITICAL whatever -t says
-        let refused = Facts {
+        let refused = Exchanges {
             kadmin: vec![(
                 "kdc1:749".into(),
                 Err(KdcError::Failed("Connection refused (os error 111)".into())),
@@ -562,7 +574,7 @@ mod tests {
         assert!(!r.timed_out);
         assert_eq!(r.state(), State::Critical);
         // one KDC answers, another is silent: a CRITICAL sub-result
-        let mixed = Facts {
+        let mixed = Exchanges {
             probes: vec![
                 Probe {
                     kdc: "kdc2:88".into(),
@@ -602,7 +614,7 @@ mod tests {
             "1",
         ])
         .unwrap();
-        let facts = |outcome, ms| Facts {
+        let facts = |outcome, ms| Exchanges {
             kvno: Some(3),
             probes: vec![Probe {
                 kdc: "kdc1:88".into(),

@@ -24,6 +24,9 @@ pub struct BosArgs {
     pub hosts: Vec<String>,
 }
 
+/// What `bos status -long` said on each server, or why it said nothing.
+pub type Statuses = Vec<(String, Result<BosStatus, ToolError>)>;
+
 /// The bosservers to ask.
 #[derive(Debug)]
 pub struct BosConfig {
@@ -41,7 +44,7 @@ impl BosConfig {
     }
 
     /// Runs `bos status -long` on each server, all within `limit`.
-    pub fn fetch(&self, limit: Duration) -> Vec<(String, Result<BosStatus, ToolError>)> {
+    pub fn fetch(&self, limit: Duration) -> Statuses {
         let deadline = Instant::now() + limit;
         self.hosts
             .iter()
@@ -98,7 +101,14 @@ pub fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::afs::{test_check, Facts};
     use crate::plugin::output::render_text;
+    use crate::plugin::Check;
+
+    /// The verdict of `check_afs bos` on `facts`.
+    fn evaluate(facts: &[(String, Result<BosStatus, ToolError>)]) -> CheckResult {
+        test_check(&["bos", "-H", "10.77.0.1"]).evaluate(&Facts::Bos(facts.to_vec()))
+    }
 
     #[test]
     fn bos_instances() {

@@ -23,7 +23,7 @@ pub mod space;
 pub mod tools;
 pub mod ubik;
 
-use crate::plugin::{Check, CommonArgs, UsageError, Work};
+use crate::plugin::{Check, CheckResult, CommonArgs, UsageError, Work};
 use clap::{Parser, Subcommand};
 use std::time::Duration;
 
@@ -84,9 +84,21 @@ pub struct AfsCheck {
     pub budget: Duration,
 }
 
+/// What the mode observed: the answers of the servers, or the output of `vos`/`bos`,
+/// each failure kept beside its server.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Facts {
+    Rx(Vec<probe::Probe<String>>),
+    RxStats(Vec<probe::Probe<crate::proto::rx::DebugStats>>),
+    Ubik(Vec<probe::Probe<crate::proto::ubik::UbikDebug>>),
+    Quota(Result<Vec<tools::Volume>, tools::ToolError>),
+    Space(space::Partitions),
+    Bos(bos::Statuses),
+}
+
 impl Check for AfsCheck {
     type Args = Args;
-    type Facts = crate::plugin::CheckResult;
+    type Facts = Facts;
     const LABEL: &'static str = "AFS";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -116,32 +128,39 @@ impl Check for AfsCheck {
         })
     }
 
-    fn evaluate(&self, facts: &crate::plugin::CheckResult) -> crate::plugin::CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, crate::plugin::CheckResult> {
+    fn fetch(&self) -> Work<'_, Facts> {
         let budget = self.budget;
         match &self.config {
-            Config::Rx(c) => Work::Remote(Box::pin(async move {
-                rx::evaluate(&c.fetch(budget).await, &c.thresholds)
-            })),
-            Config::RxStats(c) => Work::Remote(Box::pin(async move {
-                rxstats::evaluate(&rxstats::fetch(c, budget).await, &c.thresholds)
-            })),
-            Config::Ubik(c) => {
-                Work::Remote(Box::pin(
-                    async move { ubik::evaluate(&c.fetch(budget).await) },
-                ))
+            Config::Rx(c) => Work::remote(async move { Facts::Rx(c.fetch(budget).await) }),
+            Config::RxStats(c) => {
+                Work::remote(async move { Facts::RxStats(rxstats::fetch(c, budget).await) })
             }
-            Config::Quota(c) => Work::Local(Box::new(move || {
-                quota::evaluate(&c.fetch(budget), c.regex.as_ref(), &c.percent)
-            })),
-            Config::Space(c) => Work::Local(Box::new(move || {
-                space::evaluate(&c.fetch(budget), &c.percent)
-            })),
-            Config::Bos(c) => Work::Local(Box::new(move || bos::evaluate(&c.fetch(budget)))),
+            Config::Ubik(c) => Work::remote(async move { Facts::Ubik(c.fetch(budget).await) }),
+            Config::Quota(c) => Work::local(move || Facts::Quota(c.fetch(budget))),
+            Config::Space(c) => Work::local(move || Facts::Space(c.fetch(budget))),
+            Config::Bos(c) => Work::local(move || Facts::Bos(c.fetch(budget))),
         }
     }
+
+    /// The mode's own evaluation of the facts its fetch made.
+    fn evaluate(&self, facts: &Facts) -> CheckResult {
+        match (&self.config, facts) {
+            (Config::Rx(c), Facts::Rx(f)) => rx::evaluate(f, &c.thresholds),
+            (Config::RxStats(c), Facts::RxStats(f)) => rxstats::evaluate(f, &c.thresholds),
+            (Config::Ubik(_), Facts::Ubik(f)) => ubik::evaluate(f),
+            (Config::Quota(c), Facts::Quota(f)) => quota::evaluate(f, c.regex.as_ref(), &c.percent),
+            (Config::Space(c), Facts::Space(f)) => space::evaluate(f, &c.percent),
+            (Config::Bos(_), Facts::Bos(f)) => bos::evaluate(f),
+            // fetch makes the facts of the check's own mode: this is a caller's mistake
+            _ => CheckResult::unknown("internal error: facts of another mode"),
+        }
+    }
+}
+
+/// A check of the mode `argv` names, validated, for the modes' unit tests.
+#[cfg(test)]
+pub fn test_check(argv: &[&str]) -> AfsCheck {
+    crate::plugin::runner::validate::<AfsCheck>(argv).unwrap()
 }
 
 #[cfg(test)]

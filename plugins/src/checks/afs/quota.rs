@@ -213,7 +213,16 @@ fn quota_text(v: &Volume, pct: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::afs::{test_check, Facts};
     use crate::plugin::output::render_text;
+    use crate::plugin::Check;
+
+    /// The verdict of `check_afs quota -H 10.77.0.1` (levels 85 and 95 %), with `more`
+    /// options, on `facts`.
+    fn evaluate(facts: &Result<Vec<Volume>, ToolError>, more: &[&str]) -> CheckResult {
+        let argv = [&["quota", "-H", "10.77.0.1"][..], more].concat();
+        test_check(&argv).evaluate(&Facts::Quota(facts.clone()))
+    }
 
     fn vol(name: &str, used: u64, quota: u64) -> Volume {
         Volume {
@@ -229,27 +238,25 @@ mod tests {
 
     #[test]
     fn quota_levels_and_the_fullest() {
-        let t = percent_levels(85.0, 95.0).unwrap();
         let vols = Ok(vec![vol("user.alice", 2, 100), vol("user.bob", 45, 50)]);
-        let r = evaluate(&vols, None, &t);
+        let r = evaluate(&vols, &[]);
         assert_eq!(
             render_text("AFS", &r),
             "AFS WARNING - user.bob 90.0% of quota (45.0 KiB of 50.0 KiB) | user.alice=2KB;85;95;0;100 user.bob=45KB;42.5;47.5;0;50\n[WARNING] user.bob 90.0% of quota (45.0 KiB of 50.0 KiB)\n"
         );
-        let re = Regex::new("alice").unwrap();
-        let r = evaluate(&vols, Some(&re), &t);
+        let r = evaluate(&vols, &["--regex", "alice"]);
         assert_eq!(
             r.summary,
             "1 volume under quota, fullest user.alice 2.0% of quota (2.0 KiB of 100 KiB)"
         );
         let over = Ok(vec![vol("user.bob", 2, 2)]);
-        assert_eq!(evaluate(&over, None, &t).state(), State::Critical);
+        assert_eq!(evaluate(&over, &[]).state(), State::Critical);
         let none = Ok(vec![]);
-        assert_eq!(evaluate(&none, None, &t).state(), State::Unknown);
+        assert_eq!(evaluate(&none, &[]).state(), State::Unknown);
         let missing = Err(ToolError::Missing("vos not found".into()));
-        assert_eq!(evaluate(&missing, None, &t).state(), State::Unknown);
+        assert_eq!(evaluate(&missing, &[]).state(), State::Unknown);
         let hung = Err(ToolError::TimedOut("vos did not finish within 1.8s".into()));
-        let r = evaluate(&hung, None, &t);
+        let r = evaluate(&hung, &[]);
         assert!(r.timed_out);
         assert_eq!(
             render_text("AFS", &r.with_timeout_state(State::Unknown)),

@@ -99,11 +99,19 @@ pub fn evaluate(facts: &[Probe<String>], t: &Thresholds) -> CheckResult {
 mod tests {
     use super::*;
     use crate::checks::afs::probe::fake as probe;
+    use crate::checks::afs::{test_check, Facts};
     use crate::plugin::output::render_text;
+    use crate::plugin::Check;
+
+    /// The verdict of `check_afs rx -H 10.77.0.1` with `levels` on `facts`.
+    fn evaluate(facts: &[Probe<String>], levels: &[&str]) -> CheckResult {
+        let argv = [&["rx", "-H", "10.77.0.1"][..], levels].concat();
+        test_check(&argv).evaluate(&Facts::Rx(facts.to_vec()))
+    }
 
     #[test]
     fn rx_versions_and_times() {
-        let t = Thresholds::new(Some("0.5".parse().unwrap()), Some("1".parse().unwrap()));
+        let t = ["-w", "0.5", "-c", "1"];
         let facts = vec![
             probe(
                 "10.77.0.1",
@@ -116,28 +124,28 @@ mod tests {
                 Ok(("OpenAFS 1.8.9".to_string(), Duration::from_millis(700))),
             ),
         ];
-        let r = evaluate(&facts, &t);
+        let r = evaluate(&facts, &t[..]);
         assert_eq!(
             render_text("AFS", &r),
             "AFS WARNING - 10.77.0.1:7002 OpenAFS 1.8.9 in 0.700s | time_10.77.0.1_7003=0.002s;0.5;1;0 time_10.77.0.1_7002=0.7s;0.5;1;0\n[OK] 10.77.0.1:7003 OpenAFS 1.8.9 in 0.002s\n[WARNING] 10.77.0.1:7002 OpenAFS 1.8.9 in 0.700s\n"
         );
-        let r = evaluate(&facts[..1], &t);
+        let r = evaluate(&facts[..1], &t[..]);
         assert_eq!(r.summary, "1 of 1 server answered: OpenAFS 1.8.9");
         let silent = vec![probe::<String>(
             "10.77.0.2",
             7003,
             Err(rx::RxError::NoAnswer(4.5)),
         )];
-        let r = evaluate(&silent, &t);
+        let r = evaluate(&silent, &t[..]);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.summary, "10.77.0.2:7003: no answer within 4.5s");
     }
 
     #[test]
     fn all_silent_is_a_timeout_some_silent_is_critical() {
-        let t = Thresholds::default();
+        let t = [];
         let silent = || probe::<String>("10.77.0.2", 7003, Err(rx::RxError::NoAnswer(1.8)));
-        let r = evaluate(&[silent(), silent()], &t);
+        let r = evaluate(&[silent(), silent()], &t[..]);
         assert!(r.timed_out);
         assert_eq!(
             render_text("AFS", &r.with_timeout_state(State::Unknown)),
@@ -149,7 +157,7 @@ mod tests {
             7003,
             Err(rx::RxError::Network("refused".into())),
         );
-        let r = evaluate(&[silent(), refused], &t);
+        let r = evaluate(&[silent(), refused], &t[..]);
         assert!(!r.timed_out);
         assert_eq!(r.state(), State::Critical);
         let up = probe(
@@ -157,7 +165,7 @@ mod tests {
             7003,
             Ok(("OpenAFS 1.8.9".to_string(), Duration::from_millis(2))),
         );
-        let r = evaluate(&[up, silent()], &t);
+        let r = evaluate(&[up, silent()], &t[..]);
         assert!(!r.timed_out);
         assert_eq!(
             r.with_timeout_state(State::Unknown).state(),

@@ -51,29 +51,30 @@ pub fn evaluate(facts: &[Probe<rx::DebugStats>], t: &Thresholds) -> CheckResult 
 mod tests {
     use super::*;
     use crate::checks::afs::probe::fake as probe;
+    use crate::checks::afs::{test_check, Facts};
     use crate::plugin::output::render_text;
+    use crate::plugin::Check;
     use std::time::Duration;
+
+    /// The verdict of `check_afs rxstats -H 10.77.0.1 -w 5 -c 10` on `facts`.
+    fn evaluate(facts: &[Probe<rx::DebugStats>]) -> CheckResult {
+        test_check(&["rxstats", "-H", "10.77.0.1", "-w", "5", "-c", "10"])
+            .evaluate(&Facts::RxStats(facts.to_vec()))
+    }
 
     #[test]
     fn rxstats_thresholds_on_waiting_calls() {
-        let t = Thresholds::new(Some("5".parse().unwrap()), Some("10".parse().unwrap()));
         let stats = |waiting| rx::DebugStats {
             waiting,
             idle_threads: 4,
             ..Default::default()
         };
-        let r = evaluate(
-            &[probe("10.77.0.1", 7000, Ok((stats(0), Duration::ZERO)))],
-            &t,
-        );
+        let r = evaluate(&[probe("10.77.0.1", 7000, Ok((stats(0), Duration::ZERO)))]);
         assert_eq!(
             render_text("AFS", &r),
             "AFS OK - 0 calls waiting for a thread, 4 threads idle | waiting_10.77.0.1_7000=0;5;10;0 idle_10.77.0.1_7000=4;;;0\n[OK] 10.77.0.1:7000 0 calls waiting for a thread, 4 threads idle\n"
         );
-        let r = evaluate(
-            &[probe("10.77.0.1", 7000, Ok((stats(11), Duration::ZERO)))],
-            &t,
-        );
+        let r = evaluate(&[probe("10.77.0.1", 7000, Ok((stats(11), Duration::ZERO)))]);
         assert_eq!(r.state(), State::Critical);
     }
 }

@@ -54,7 +54,7 @@ pub struct SpaceConfig {
 }
 
 /// The partitions of each server, or why `vos partinfo` gave none.
-pub type Facts = Vec<(String, Result<Vec<Partition>, ToolError>)>;
+pub type Partitions = Vec<(String, Result<Vec<Partition>, ToolError>)>;
 
 impl SpaceConfig {
     /// Validates the arguments (no I/O).
@@ -68,7 +68,7 @@ impl SpaceConfig {
     }
 
     /// Runs `vos partinfo` on each server, all within `limit`.
-    pub fn fetch(&self, limit: Duration) -> Facts {
+    pub fn fetch(&self, limit: Duration) -> Partitions {
         let deadline = Instant::now() + limit;
         self.hosts
             .iter()
@@ -133,11 +133,17 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::afs::{test_check, Facts};
     use crate::plugin::output::render_text;
+    use crate::plugin::Check;
+
+    /// The verdict of `check_afs space` (levels 90 and 95 %) on `facts`.
+    fn evaluate(facts: &[(String, Result<Vec<Partition>, ToolError>)]) -> CheckResult {
+        test_check(&["space", "-H", "10.77.0.1"]).evaluate(&Facts::Space(facts.to_vec()))
+    }
 
     #[test]
     fn space_per_partition() {
-        let t = percent_levels(90.0, 95.0).unwrap();
         let facts = vec![(
             "10.77.0.1".to_string(),
             Ok(vec![Partition {
@@ -147,7 +153,7 @@ mod tests {
             }]),
         )];
         assert_eq!(
-            render_text("AFS", &evaluate(&facts, &t)),
+            render_text("AFS", &evaluate(&facts)),
             "AFS OK - 1 partition below the levels | 10.77.0.1:/vicepa=75%;90;95;0;100\n[OK] 10.77.0.1 /vicepa 75.0% used (75.0 KiB of 100 KiB)\n"
         );
         let failed = vec![(
@@ -156,19 +162,18 @@ mod tests {
                 "vos: Could not fetch the list of partitions".into(),
             )),
         )];
-        assert_eq!(evaluate(&failed, &t).state(), State::Critical);
+        assert_eq!(evaluate(&failed).state(), State::Critical);
     }
 
     #[test]
     fn hung_vos_everywhere_is_a_timeout() {
-        let t = percent_levels(90.0, 95.0).unwrap();
         let hung = |h: &str| {
             (
                 h.to_string(),
                 Err(ToolError::TimedOut("vos did not finish within 1.8s".into())),
             )
         };
-        let r = evaluate(&[hung("fs1"), hung("fs2")], &t);
+        let r = evaluate(&[hung("fs1"), hung("fs2")]);
         assert!(r.timed_out);
         assert_eq!(
             render_text("AFS", &r),
@@ -182,7 +187,7 @@ mod tests {
                 total_kb: 100,
             }]),
         );
-        let r = evaluate(&[hung("fs1"), ok], &t);
+        let r = evaluate(&[hung("fs1"), ok]);
         assert!(!r.timed_out);
         assert_eq!(r.summary, "fs1: vos did not finish within 1.8s");
         assert_eq!(r.state(), State::Critical);

@@ -174,7 +174,14 @@ fn ubik_line(p: &Probe<UbikDebug>, sync: Option<(&Probe<UbikDebug>, &UbikDebug)>
 mod tests {
     use super::*;
     use crate::checks::afs::probe::fake as probe;
+    use crate::checks::afs::{test_check, Facts};
+    use crate::plugin::Check;
     use crate::proto::rx::RxError;
+
+    /// The verdict of `check_afs ubik` on `facts`.
+    fn evaluate(facts: &[Probe<UbikDebug>]) -> CheckResult {
+        test_check(&["ubik", "-H", "10.77.0.1,10.77.0.2"]).evaluate(&Facts::Ubik(facts.to_vec()))
+    }
     use std::net::Ipv4Addr;
     use ubik::DbVersion;
 
