@@ -110,7 +110,8 @@ fn simple_upper(r: &Range) -> Option<f64> {
 
 impl Check for LoadCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The load as read, or why /proc/loadavg could not be read.
+    type Facts = Result<LoadFacts, String>;
     const LABEL: &'static str = "LOAD";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -142,24 +143,26 @@ impl Check for LoadCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(facts) => {
-                let first = evaluate(&facts, self);
-                if first.state() == State::Ok || self.procs_to_show == 0 {
-                    return first;
-                }
-                let facts = LoadFacts {
-                    top: self.top_processes(),
-                    ..facts
-                };
-                evaluate(&facts, self)
+    /// Reads the load averages and the CPU count; with `-n`, and only when the load is
+    /// not OK, also the busiest processes. That one verdict is taken here, from the
+    /// levels ([`LoadCheck::state`], the same rule `evaluate` applies), because the
+    /// process table is worth reading only on a problem.
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let mut facts = self.observe()?;
+            if self.procs_to_show > 0 && self.state(&facts) != State::Ok {
+                facts.top = self.top_processes();
             }
+            Ok(facts)
+        })
+    }
+
+    /// UNKNOWN when the load could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(facts) => evaluate(facts, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
@@ -188,8 +191,20 @@ pub fn parse_loadavg(text: &str) -> Result<[f64; 3], String> {
 }
 
 impl LoadCheck {
+    /// The averages compared with the levels: per CPU with `-r`.
+    fn compared(&self, facts: &LoadFacts) -> [f64; 3] {
+        let cpus = facts.cpus.max(1) as f64;
+        facts.load.map(|l| if self.per_cpu { l / cpus } else { l })
+    }
+
+    /// The state of the load: the worst of the three averages against their levels.
+    pub fn state(&self, facts: &LoadFacts) -> State {
+        let compared = self.compared(facts);
+        State::worst_of((0..3).map(|i| self.thresholds[i].state(compared[i])))
+    }
+
     /// Reads the load averages and the CPU count.
-    pub fn fetch(&self) -> Result<LoadFacts, String> {
+    pub fn observe(&self) -> Result<LoadFacts, String> {
         let path = self.proc_root.join("loadavg");
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -218,12 +233,8 @@ impl LoadCheck {
 /// Turns the facts into the result (pure).
 pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
     let cpus = facts.cpus.max(1) as f64;
-    let compared: Vec<f64> = facts
-        .load
-        .iter()
-        .map(|l| if check.per_cpu { l / cpus } else { *l })
-        .collect();
-    let state = State::worst_of((0..3).map(|i| check.thresholds[i].state(compared[i])));
+    let compared = check.compared(facts);
+    let state = check.state(facts);
     let shown = |v: &[f64]| {
         v.iter()
             .map(|l| format!("{l:.2}"))
@@ -321,19 +332,19 @@ mod tests {
     fn states_at_and_around_thresholds() {
         let c = check(&["-w", "15,10,5", "-c", "30,25,20"]).unwrap();
         assert_eq!(
-            evaluate(&facts([15.0, 10.0, 5.0], 2), &c).state(),
+            c.evaluate(&Ok(facts([15.0, 10.0, 5.0], 2))).state(),
             State::Ok
         );
         assert_eq!(
-            evaluate(&facts([15.01, 1.0, 1.0], 2), &c).state(),
+            c.evaluate(&Ok(facts([15.01, 1.0, 1.0], 2))).state(),
             State::Warning
         );
         assert_eq!(
-            evaluate(&facts([1.0, 1.0, 5.5], 2), &c).state(),
+            c.evaluate(&Ok(facts([1.0, 1.0, 5.5], 2))).state(),
             State::Warning
         );
         assert_eq!(
-            evaluate(&facts([1.0, 25.5, 1.0], 2), &c).state(),
+            c.evaluate(&Ok(facts([1.0, 25.5, 1.0], 2))).state(),
             State::Critical
         );
     }
@@ -341,14 +352,14 @@ mod tests {
     #[test]
     fn per_cpu_divides() {
         let c = check(&["-r", "-w", "1", "-c", "2"]).unwrap();
-        let r = evaluate(&facts([3.0, 3.0, 3.0], 4), &c);
+        let r = c.evaluate(&Ok(facts([3.0, 3.0, 3.0], 4)));
         assert_eq!(r.state(), State::Ok);
         assert_eq!(
             crate::plugin::output::render_text("LOAD", &r),
             "LOAD OK - load average per CPU: 0.75, 0.75, 0.75 (4 CPUs; total 3.00, 3.00, 3.00) | load1=3;4;8;0 scaled_load1=0.75;1;2;0 load5=3;4;8;0 scaled_load5=0.75;1;2;0 load15=3;4;8;0 scaled_load15=0.75;1;2;0\n"
         );
         assert_eq!(
-            evaluate(&facts([9.0, 3.0, 3.0], 4), &c).state(),
+            c.evaluate(&Ok(facts([9.0, 3.0, 3.0], 4))).state(),
             State::Critical
         );
     }
@@ -356,7 +367,7 @@ mod tests {
     #[test]
     fn output_line() {
         let c = check(&["-w", "15,10,5", "-c", "30,25,20"]).unwrap();
-        let r = evaluate(&facts([0.52, 0.58, 0.59], 2), &c);
+        let r = c.evaluate(&Ok(facts([0.52, 0.58, 0.59], 2)));
         assert_eq!(
             crate::plugin::output::render_text("LOAD", &r),
             "LOAD OK - load average: 0.52, 0.58, 0.59 | load1=0.52;15;30;0 load5=0.58;10;25;0 load15=0.59;5;20;0\n"
@@ -390,6 +401,47 @@ mod tests {
         }
     }
 
+    /// The process table is read only when the levels say the load is not OK and `-n`
+    /// asks for processes.
+    #[test]
+    fn fetch_reads_the_top_processes_only_on_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("loadavg"), "4.00 3.00 2.00 1/123 4567\n").unwrap();
+        std::fs::copy("/proc/uptime", dir.path().join("uptime")).unwrap();
+        let me = std::process::id();
+        std::os::unix::fs::symlink(format!("/proc/{me}"), dir.path().join(me.to_string())).unwrap();
+        let fetched = |argv: &[&str]| {
+            let mut c = check(argv).unwrap();
+            c.proc_root = dir.path().to_path_buf();
+            let Work::Local(f) = c.fetch() else {
+                panic!("check_load runs locally")
+            };
+            f().unwrap()
+        };
+        assert!(fetched(&["-w", "5", "-n", "3"]).top.is_empty(), "OK");
+        assert!(fetched(&["-w", "3"]).top.is_empty(), "no -n");
+        let f = fetched(&["-w", "3", "-n", "3"]);
+        assert_eq!(f.load, [4.0, 3.0, 2.0]);
+        assert_eq!(f.top.len(), 1);
+        assert_eq!(f.top[0].0.pid, me as i32);
+        // with -r the levels are per CPU, as evaluate compares them
+        let cpus = online_cpus() as f64;
+        let per_cpu = format!("{}", 3.9 / cpus);
+        assert_eq!(fetched(&["-r", "-w", &per_cpu, "-n", "1"]).top.len(), 1);
+        let per_cpu = format!("{}", 4.0 / cpus);
+        assert!(fetched(&["-r", "-w", &per_cpu, "-n", "1"]).top.is_empty());
+        // unreadable: the reason is the fact
+        let mut c = check(&[]).unwrap();
+        c.proc_root = dir.path().join("none");
+        let Work::Local(f) = c.fetch() else {
+            panic!("check_load runs locally")
+        };
+        let r = c.evaluate(&f());
+        assert_eq!(r.state(), State::Unknown);
+        assert!(r.summary.starts_with("cannot read "), "{}", r.summary);
+    }
+
+    /// The busiest processes are shown only when the load is not OK.
     #[test]
     fn top_processes_named_on_alert() {
         let c = check(&["-w", "0", "-c", "100", "-n", "2"]).unwrap();
@@ -411,11 +463,13 @@ mod tests {
             top: vec![(p, "alice".into())],
             ..facts([1.0, 1.0, 1.0], 1)
         };
-        let r = evaluate(&f, &c);
+        let r = c.evaluate(&Ok(f.clone()));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.details[0].text,
             "50.0% CPU pid 42 user alice: burn --hard"
         );
+        let ok = check(&["-w", "2", "-n", "2"]).unwrap();
+        assert!(ok.evaluate(&Ok(f)).details.is_empty());
     }
 }

@@ -114,7 +114,8 @@ pub struct MemFacts {
 
 impl Check for MemCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The memory as read, or why a file could not be read.
+    type Facts = Result<MemFacts, String>;
     const LABEL: &'static str = "MEM";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -152,14 +153,16 @@ impl Check for MemCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(facts) => evaluate(&facts, self),
+
+    /// UNKNOWN when a file could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(facts) => evaluate(facts, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
@@ -176,7 +179,7 @@ impl MemCheck {
     }
 
     /// Reads /proc/meminfo, the cgroup files and the PSI file as needed.
-    pub fn fetch(&self) -> Result<MemFacts, String> {
+    pub fn observe(&self) -> Result<MemFacts, String> {
         let meminfo = read_meminfo(&self.proc_root)?;
         let dir = self.cgroup_dir();
         let cgroup = dir.as_deref().map(read_cgroup_memory).transpose()?;
@@ -387,15 +390,21 @@ mod tests {
     #[test]
     fn used_memory_percent_thresholds() {
         // used = 8000000 - 2000000 kB = 75%
-        let r = evaluate(&facts(), &check(&["-w", "80%", "-c", "90%"]).unwrap());
+        let r = check(&["-w", "80%", "-c", "90%"])
+            .unwrap()
+            .evaluate(&Ok(facts()));
         assert_eq!(r.state(), State::Ok);
         assert_eq!(
             render_text("MEM", &r),
             "MEM OK - memory 5.7 GiB of 7.6 GiB used (75.0%), swap 244 MiB of 977 MiB used (25.0%) | mem_used=6144000000B;6553600000;7372800000;0;8192000000 swap_used=256000000B;;;0;1024000000\n"
         );
-        let r = evaluate(&facts(), &check(&["-w", "75%", "-c", "90%"]).unwrap());
+        let r = check(&["-w", "75%", "-c", "90%"])
+            .unwrap()
+            .evaluate(&Ok(facts()));
         assert_eq!(r.state(), State::Ok, "the endpoint is inclusive");
-        let r = evaluate(&facts(), &check(&["-w", "70%", "-c", "90%"]).unwrap());
+        let r = check(&["-w", "70%", "-c", "90%"])
+            .unwrap()
+            .evaluate(&Ok(facts()));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.summary, "memory 5.7 GiB of 7.6 GiB used (75.0%)",
@@ -403,7 +412,9 @@ mod tests {
         );
         assert_eq!(r.details[0].state, Some(State::Warning));
         assert_eq!(r.details[1].state, Some(State::Ok));
-        let r = evaluate(&facts(), &check(&["-w", "50%", "-c", "74%"]).unwrap());
+        let r = check(&["-w", "50%", "-c", "74%"])
+            .unwrap()
+            .evaluate(&Ok(facts()));
         assert_eq!(r.state(), State::Critical);
     }
 
@@ -411,24 +422,24 @@ mod tests {
     fn used_memory_absolute_thresholds() {
         // used = 6144000000 bytes
         let c = check(&["-w", "5G", "-c", "6G"]).unwrap();
-        assert_eq!(evaluate(&facts(), &c).state(), State::Warning);
+        assert_eq!(c.evaluate(&Ok(facts())).state(), State::Warning);
         let c = check(&["-w", "6144000000", "-c", "7G"]).unwrap();
-        assert_eq!(evaluate(&facts(), &c).state(), State::Ok);
+        assert_eq!(c.evaluate(&Ok(facts())).state(), State::Ok);
         let c = check(&["-c", "5.5G"]).unwrap();
-        assert_eq!(evaluate(&facts(), &c).state(), State::Critical);
+        assert_eq!(c.evaluate(&Ok(facts())).state(), State::Critical);
     }
 
     #[test]
     fn swap_thresholds() {
         let c = check(&["--swap-warning", "20%", "--swap-critical", "50%"]).unwrap();
-        let r = evaluate(&facts(), &c);
+        let r = c.evaluate(&Ok(facts()));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.summary, "swap 244 MiB of 977 MiB used (25.0%)");
         // no swap at all: 0 of 0 is never above a percentage
         let mut f = facts();
         f.meminfo.swap_total = 0;
         f.meminfo.swap_free = 0;
-        assert_eq!(evaluate(&f, &c).state(), State::Ok);
+        assert_eq!(c.evaluate(&Ok(f)).state(), State::Ok);
     }
 
     fn cgroup_facts(max: Option<u64>, oom: u64) -> MemFacts {
@@ -456,22 +467,33 @@ mod tests {
             "0",
         ])
         .unwrap();
-        let r = evaluate(&cgroup_facts(Some(200 << 20), 0), &c);
+        let r = c.evaluate(&Ok(cgroup_facts(Some(200 << 20), 0)));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             render_text("MEM", &r),
             "MEM WARNING - cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%) | mem_used=6144000000B;;;0;8192000000 swap_used=256000000B;;;0;1024000000 cgroup_used=157286400B;146800640;188743680;0;209715200 oom_kill=0c;;0;0\n[OK] memory 5.7 GiB of 7.6 GiB used (75.0%)\n[OK] swap 244 MiB of 977 MiB used (25.0%)\n[WARNING] cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%)\n[OK] cgroup OOM kills: 0\n"
         );
-        let r = evaluate(&cgroup_facts(Some(200 << 20), 2), &c);
+        let r = c.evaluate(&Ok(cgroup_facts(Some(200 << 20), 2)));
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
             "cgroup /sys/fs/cgroup/members/alice 150 MiB of 200 MiB used (75.0%), cgroup OOM kills: 2"
         );
         // unlimited: percent of MemTotal
-        let r = evaluate(&cgroup_facts(None, 0), &c);
+        let r = c.evaluate(&Ok(cgroup_facts(None, 0)));
         assert_eq!(r.state(), State::Ok);
         assert!(r.summary.contains("(no memory.max; percent of MemTotal)"));
+    }
+
+    /// A file that could not be read: UNKNOWN, naming it.
+    #[test]
+    fn unreadable_is_unknown() {
+        let why = "cannot read /proc/meminfo: Permission denied (os error 13)";
+        let r = check(&["-w", "80%"])
+            .unwrap()
+            .evaluate(&Err(why.to_string()));
+        assert_eq!(r.state(), State::Unknown);
+        assert_eq!(render_text("MEM", &r), format!("MEM UNKNOWN - {why}\n"));
     }
 
     #[test]
@@ -504,13 +526,13 @@ mod tests {
                 pressure: Some(avg10),
                 ..facts()
             };
-            assert_eq!(evaluate(&f, &c).state(), want, "avg10 {avg10}");
+            assert_eq!(c.evaluate(&Ok(f)).state(), want, "avg10 {avg10}");
         }
         let f = MemFacts {
             pressure: Some(12.5),
             ..facts()
         };
-        let r = evaluate(&f, &c);
+        let r = c.evaluate(&Ok(f));
         assert_eq!(r.summary, "memory pressure: some avg10 12.50%");
         assert_eq!(
             r.perfdata[2].to_string(),
@@ -543,7 +565,7 @@ mod tests {
         let mut c = check(&["--cgroup", "members/alice", "--pressure-warning", "5"]).unwrap();
         c.proc_root = proc_root.clone();
         c.cgroup_root = dir.path().join("cg");
-        let f = c.fetch().unwrap();
+        let f = c.observe().unwrap();
         assert_eq!(
             f.cgroup,
             Some(CgroupMemory {
@@ -556,10 +578,10 @@ mod tests {
         assert_eq!(f.pressure, Some(7.5), "the cgroup's own PSI file");
         let mut sys = check(&["--pressure-warning", "5"]).unwrap();
         sys.proc_root = proc_root.clone();
-        assert_eq!(sys.fetch().unwrap().pressure, Some(3.0));
+        assert_eq!(sys.observe().unwrap().pressure, Some(3.0));
         // a missing file is named
         std::fs::remove_file(cg.join("memory.events")).unwrap();
-        let e = c.fetch().unwrap_err();
+        let e = c.observe().unwrap_err();
         assert_eq!(
             e,
             format!(
@@ -568,7 +590,7 @@ mod tests {
             )
         );
         std::fs::remove_file(proc_root.join("pressure/memory")).unwrap();
-        assert!(sys.fetch().unwrap_err().contains("pressure/memory"));
+        assert!(sys.observe().unwrap_err().contains("pressure/memory"));
     }
 
     #[test]

@@ -428,7 +428,9 @@ fn resolve_user(option: &str, text: &str) -> Result<(u32, String), String> {
 
 impl Check for ProcsCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The processes as read, or why they could not be read (an unknown `-u` user,
+    /// `/proc` unreadable).
+    type Facts = Result<ProcsFacts, String>;
     const LABEL: &'static str = "PROCS";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -502,14 +504,17 @@ impl Check for ProcsCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(facts) => evaluate(&facts, self),
+
+    /// The counting mode or the per-user one; UNKNOWN when the processes could not be
+    /// read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(facts) => evaluate(facts, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
@@ -542,7 +547,7 @@ impl ProcsCheck {
 
     /// Looks up the `-u` user, reads the processes (and in per-user mode the users'
     /// names and nproc limits).
-    pub fn fetch(&self) -> Result<ProcsFacts, String> {
+    pub fn observe(&self) -> Result<ProcsFacts, String> {
         let user = self
             .user
             .as_deref()
@@ -654,8 +659,13 @@ mod tests {
         }
     }
 
+    /// The check's verdict on hand-made facts.
+    fn eval(c: &ProcsCheck, facts: &ProcsFacts) -> CheckResult {
+        c.evaluate(&Ok(facts.clone()))
+    }
+
     fn text(argv: &[&str], facts: &ProcsFacts) -> String {
-        render_text("PROCS", &evaluate(facts, &check(argv).unwrap()))
+        render_text("PROCS", &eval(&check(argv).unwrap(), facts))
     }
 
     #[test]
@@ -711,7 +721,7 @@ mod tests {
     fn count_ranges_are_inclusive() {
         let f = fixture();
         let state = |w: &str, c: &str| {
-            evaluate(&f, &check(&["-C", "sleep", "-w", w, "-c", c]).unwrap()).state()
+            eval(&check(&["-C", "sleep", "-w", w, "-c", c]).unwrap(), &f).state()
         };
         assert_eq!(state("3", "3"), State::Ok);
         assert_eq!(state("2", "3"), State::Warning);
@@ -729,21 +739,21 @@ mod tests {
             text(&["-m", "RSS", "-w", "1850", "-c", "100000", "-C", "sleep"], &f),
             "PROCS WARNING - RSS: 1 warn out of 3 processes with command name 'sleep'; highest 1900 KiB (pid 101 sleep) | procs=3;;;0 procs_warn=1;;;0 procs_crit=0;;;0 rss_max=1900KB;1850;100000;0\n[WARNING] pid 101 sleep: RSS 1900 KiB\n"
         );
-        let r = evaluate(
-            &f,
+        let r = eval(
             &check(&["-m", "vsz", "-w", "3000", "-c", "200000"]).unwrap(),
+            &f,
         );
         assert_eq!(r.state(), State::Critical);
         assert!(r
             .summary
             .starts_with("VSZ: 1 crit, 1 warn out of 6 processes"));
         // CPU: 90 s over 100 s of life is 90%; ps truncates to tenths
-        let r = evaluate(&f, &check(&["-m", "CPU", "-w", "89.9"]).unwrap());
+        let r = eval(&check(&["-m", "CPU", "-w", "89.9"]).unwrap(), &f);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.details[0].text, "pid 103 burn: CPU 90.0%");
-        let r = evaluate(&f, &check(&["-m", "CPUTIME", "-c", "60"]).unwrap());
+        let r = eval(&check(&["-m", "CPUTIME", "-c", "60"]).unwrap(), &f);
         assert_eq!(r.details[0].text, "pid 103 burn: CPUTIME 90 s");
-        let r = evaluate(&f, &check(&["-m", "ELAPSED", "-w", "100"]).unwrap());
+        let r = eval(&check(&["-m", "ELAPSED", "-w", "100"]).unwrap(), &f);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(r.perfdata[3].to_string(), "elapsed_max=100s;100;;0");
     }
@@ -772,7 +782,7 @@ mod tests {
             "PROCS OK - 1 process with STATE = Ns, args '--x' | procs=1;;;0\n"
         );
         assert_eq!(
-            evaluate(&f, &check(&["-s", "s+"]).unwrap()).summary,
+            eval(&check(&["-s", "s+"]).unwrap(), &f).summary,
             "0 processes with STATE = s+"
         );
         // a kernel thread (PF_KTHREAD) at nice -20 shows as I<
@@ -804,7 +814,7 @@ mod tests {
             "60",
         ])
         .unwrap();
-        let r = evaluate(&f, &c);
+        let r = eval(&c, &f);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             render_text("PROCS", &r),
@@ -832,7 +842,7 @@ mod tests {
             excluded: vec![1001],
             ..f.clone()
         };
-        let r = evaluate(&excluded, &c);
+        let r = eval(&c, &excluded);
         assert_eq!(
             r.summary,
             "1 of 1 users over their limits: alice (nproc 100.0% (2 of 2 tasks), RSS 3.6 MiB)"
@@ -840,7 +850,7 @@ mod tests {
         assert_eq!(r.state(), State::Critical);
         // nothing over: the busiest user is named
         let c = check(&["--per-user", "-w", "5", "-C", "sleep"]).unwrap();
-        let r = evaluate(&f, &c);
+        let r = eval(&c, &f);
         assert_eq!(
             r.summary,
             "2 users, 3 processes (processes with command name 'sleep'), none over their limits; busiest alice with 2 tasks (50.0% of nproc)"
@@ -897,7 +907,7 @@ mod tests {
         let c = check(&["-u", "no-such-user-here"]).unwrap();
         assert_eq!(c.filters.user, None);
         assert_eq!(
-            c.fetch().unwrap_err(),
+            c.observe().unwrap_err(),
             "-u/--user: user 'no-such-user-here' was not found"
         );
         let r = c.run();
@@ -912,12 +922,12 @@ mod tests {
         );
         let c = check(&["--per-user", "--exclude-user", "root,nobody-at-all"]).unwrap();
         assert_eq!(
-            c.fetch().unwrap_err(),
+            c.observe().unwrap_err(),
             "--exclude-user: user 'nobody-at-all' was not found"
         );
         // found: the name and uid are facts
         let c = check(&["-u", "root", "-a", "no process has this argument"]).unwrap();
-        let f = c.fetch().unwrap();
+        let f = c.observe().unwrap();
         assert_eq!(f.user, Some((0, "root".to_string())));
         let c = check(&[
             "--per-user",
@@ -927,7 +937,7 @@ mod tests {
             "1",
         ])
         .unwrap();
-        assert_eq!(c.fetch().unwrap().excluded, vec![0, 4242]);
+        assert_eq!(c.observe().unwrap().excluded, vec![0, 4242]);
     }
 
     /// Filters are echoed escaped: a newline in -a or -C keeps the output one line.
@@ -938,7 +948,7 @@ mod tests {
             text(&["-a", "x\ny", "-C", "a\tb"], &f),
             "PROCS OK - 0 processes with args 'x\\ny', command name 'a\\tb' | procs=0;;;0\n"
         );
-        let e = check(&["-u", "x\ny"]).unwrap().fetch().unwrap_err();
+        let e = check(&["-u", "x\ny"]).unwrap().observe().unwrap_err();
         assert_eq!(e, "-u/--user: user 'x\\ny' was not found");
     }
 
@@ -965,7 +975,7 @@ mod tests {
     #[test]
     fn real_proc_sees_this_test() {
         let c = check(&["-a", "procs::tests"]).unwrap();
-        let facts = c.fetch().unwrap();
+        let facts = c.observe().unwrap();
         // the plugin leaves itself out, so the test process is not counted
         assert!(facts
             .procs

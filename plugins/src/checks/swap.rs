@@ -133,7 +133,8 @@ pub struct SwapFacts {
 
 impl Check for SwapCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The swap as read, or why it could not be read.
+    type Facts = Result<SwapFacts, String>;
     const LABEL: &'static str = "SWAP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -160,20 +161,22 @@ impl Check for SwapCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(facts) => evaluate(&facts, self),
+
+    /// UNKNOWN when the files could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(facts) => evaluate(facts, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
 impl SwapCheck {
     /// Reads /proc/meminfo, and /proc/swaps with `-a`.
-    pub fn fetch(&self) -> Result<SwapFacts, String> {
+    pub fn observe(&self) -> Result<SwapFacts, String> {
         let m = read_meminfo(&self.proc_root)?;
         let devices = if self.all_swaps {
             read_swaps(&self.proc_root)?
@@ -306,6 +309,8 @@ mod tests {
         ];
         for (free, total, want) in rows {
             assert_eq!(c.state(free, total), want, "{free} of {total}");
+            let r = c.evaluate(&Ok(facts(free, total)));
+            assert_eq!(r.state(), want, "{free} of {total}");
         }
         let ok = check(&["-w", "10%", "-n", "ok"]).unwrap();
         assert_eq!(ok.state(0, 0), State::Ok);
@@ -317,13 +322,23 @@ mod tests {
     fn output() {
         let c = check(&["-w", "50%", "-c", "10%"]).unwrap();
         assert_eq!(
-            render_text("SWAP", &evaluate(&facts(3 * GIB / 2, 2 * GIB), &c)),
+            render_text("SWAP", &c.evaluate(&Ok(facts(3 * GIB / 2, 2 * GIB)))),
             "SWAP OK - 75% free (1.5 GiB of 2.0 GiB) | swap=1610612736B;1073741824:;214748364:;0;2147483648\n"
         );
         assert_eq!(
-            render_text("SWAP", &evaluate(&facts(0, 0), &c)),
+            render_text("SWAP", &c.evaluate(&Ok(facts(0, 0)))),
             "SWAP CRITICAL - no swap space (swap is disabled or of zero size) | swap=0B;0:;0:;0;0\n"
         );
+    }
+
+    /// Files that could not be read: UNKNOWN, the reason as the summary.
+    #[test]
+    fn unreadable_is_unknown() {
+        let c = check(&["-w", "10%"]).unwrap();
+        let why = "cannot read /proc/meminfo: Permission denied (os error 13)";
+        let r = c.evaluate(&Err(why.to_string()));
+        assert_eq!(r.state(), State::Unknown);
+        assert_eq!(render_text("SWAP", &r), format!("SWAP UNKNOWN - {why}\n"));
     }
 
     #[test]
@@ -351,7 +366,7 @@ mod tests {
             free: 48572 * 1024 + GIB,
             devices,
         };
-        let r = evaluate(&f, &c);
+        let r = c.evaluate(&Ok(f));
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             render_text("SWAP", &r),
@@ -375,10 +390,10 @@ mod tests {
         .unwrap();
         let mut c = check(&["-w", "10%"]).unwrap();
         c.proc_root = dir.path().to_path_buf();
-        assert_eq!(c.fetch().unwrap(), facts(1536 << 20, 2 * GIB));
+        assert_eq!(c.observe().unwrap(), facts(1536 << 20, 2 * GIB));
         c.all_swaps = true;
         assert_eq!(
-            c.fetch().unwrap_err(),
+            c.observe().unwrap_err(),
             format!(
                 "cannot read {}: No such file or directory (os error 2)",
                 dir.path().join("swaps").display()

@@ -184,15 +184,16 @@ pub(super) fn evaluate(facts: &ProcsFacts, check: &ProcsCheck, filters: &Filters
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::plugin::Check;
 
     fn check(argv: &[&str]) -> ProcsCheck {
-        let args =
-            parse_args::<ProcsCheck>(std::iter::once("check_procs").chain(argv.iter().copied()))
-                .unwrap()
-                .unwrap();
-        ProcsCheck::new(args).unwrap()
+        validate::<ProcsCheck>(argv).unwrap()
+    }
+
+    /// The check's verdict on hand-made facts.
+    fn eval(c: &ProcsCheck, facts: &ProcsFacts) -> CheckResult {
+        c.evaluate(&Ok(facts.clone()))
     }
 
     /// `n` sleepers of uid 1000, pid 100 up, each `rss` KiB more than the one before.
@@ -224,13 +225,12 @@ mod tests {
     #[test]
     fn counts_against_the_levels() {
         let f = sleepers(3, 100);
-        let filters = Filters::default();
-        let r = evaluate(&f, &check(&["-w", "2", "-c", "5"]), &filters);
+        let r = eval(&check(&["-w", "2", "-c", "5"]), &f);
         assert_eq!(
             render_text("PROCS", &r),
             "PROCS WARNING - 3 processes | procs=3;2;5;0\n"
         );
-        let r = evaluate(&ProcsFacts::default(), &check(&["-c", "1:"]), &filters);
+        let r = eval(&check(&["-c", "1:"]), &ProcsFacts::default());
         assert_eq!(r.state(), State::Critical);
         assert_eq!(r.summary, "0 processes");
     }
@@ -241,7 +241,7 @@ mod tests {
     fn per_process_metric_lists_are_bounded() {
         let f = sleepers(30, 100);
         let c = check(&["-m", "RSS", "-w", "200", "-c", "2900"]);
-        let r = evaluate(&f, &c, &c.filters);
+        let r = eval(&c, &f);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -252,7 +252,7 @@ mod tests {
         assert_eq!(r.details[MAX_LINES].text, "and 3 more");
         assert_eq!(r.perfdata[3].to_string(), "rss_max=3000KB;200;2900;0");
         let c = check(&["-v", "-w", "40"]);
-        let r = evaluate(&f, &c, &c.filters);
+        let r = eval(&c, &f);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(r.details.len(), MAX_LINES + 1);
         assert_eq!(
@@ -269,7 +269,7 @@ mod tests {
         f.procs[0].command = "x\nPROCS OK".into();
         f.procs[0].args = "x\ny".into();
         let c = check(&["-v", "-m", "RSS", "-w", "1"]);
-        let r = evaluate(&f, &c, &c.filters);
+        let r = eval(&c, &f);
         assert!(
             r.summary.ends_with("(pid 100 x\\nPROCS OK)"),
             "{}",
@@ -290,13 +290,8 @@ mod tests {
         let mut f = sleepers(2, 100);
         f.procs[1].uid = 0;
         let c = check(&["-u", "root"]);
-        let root = Filters {
-            user: Some((0, "root".into())),
-            ..Filters::default()
-        };
-        assert_eq!(
-            evaluate(&f, &c, &root).summary,
-            "1 process with UID = 0 (root)"
-        );
+        assert_eq!(eval(&c, &f).summary, "2 processes");
+        f.user = Some((0, "root".into()));
+        assert_eq!(eval(&c, &f).summary, "1 process with UID = 0 (root)");
     }
 }

@@ -447,19 +447,8 @@ pub(super) fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use crate::plugin::Check;
-
-    fn check(argv: &[&str]) -> ProcsCheck {
-        let args = parse_args::<ProcsCheck>(
-            std::iter::once("check_procs")
-                .chain(["--per-user"])
-                .chain(argv.iter().copied()),
-        )
-        .unwrap()
-        .unwrap();
-        ProcsCheck::new(args).unwrap()
-    }
 
     fn proc(pid: i32, uid: u32, state: char, rss_mib: u64, cpu: f64) -> ProcessInfo {
         ProcessInfo {
@@ -504,10 +493,14 @@ mod tests {
         }
     }
 
+    /// The verdict of `check_procs --per-user ARGV` on hand-made facts.
     fn eval(argv: &[&str], f: &ProcsFacts) -> CheckResult {
-        let c = check(argv);
-        let pu = c.per_user.clone().unwrap();
-        evaluate(f, &c, &c.filters, &pu)
+        let argv: Vec<&str> = std::iter::once("--per-user")
+            .chain(argv.iter().copied())
+            .collect();
+        validate::<ProcsCheck>(&argv)
+            .unwrap()
+            .evaluate(&Ok(f.clone()))
     }
 
     /// The summary names the worst users first, at most --top of them; kernel threads
