@@ -761,7 +761,9 @@ fn upper(v: Option<u64>) -> Option<Range> {
 
 impl Check for DiskCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The selected file systems with their statvfs numbers, or why the mount list
+    /// could not be read.
+    type Facts = Result<DiskFacts, String>;
     const LABEL: &'static str = "DISK";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -852,21 +854,22 @@ impl Check for DiskCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(facts) => evaluate(&facts, self),
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(f, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
 impl DiskCheck {
     /// Reads the mount list, resolves `-p` names, and calls statvfs on each selected
     /// file system.
-    pub fn fetch(&self) -> Result<DiskFacts, String> {
+    pub fn observe(&self) -> Result<DiskFacts, String> {
         let mounts = read_mounts(&self.proc_root)?;
         let requested: Vec<Requested> = self
             .selections
@@ -911,7 +914,7 @@ fn short_text(name: &str, u: &Usage) -> String {
 }
 
 /// Turns the facts into the result (pure).
-pub fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
+fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
     let mut result = CheckResult::new(State::Ok, "");
     // (state, free percent, short text) for the summary
     let mut seen: Vec<(State, u64, String)> = Vec::new();
@@ -1271,7 +1274,7 @@ mod tests {
         ];
         for (argv, want) in rows {
             let c = check(argv).unwrap();
-            assert_eq!(evaluate(&facts(s, &c), &c).state(), *want, "{argv:?}");
+            assert_eq!(c.evaluate(&Ok(facts(s, &c))).state(), *want, "{argv:?}");
         }
     }
 
@@ -1280,12 +1283,12 @@ mod tests {
         let c = check(&["-w", "10%", "-c", "5%", "-w", "500"]).unwrap();
         let s = stats(2560, 1810, 1810);
         assert_eq!(
-            render_text("DISK", &evaluate(&facts(s, &c), &c)),
+            render_text("DISK", &c.evaluate(&Ok(facts(s, &c)))),
             "DISK WARNING - / 70% free (7.1 MiB), inodes 90% free | /=3072000B;0;9961472;0;10485760\n[WARNING] / 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
         );
         let c = check(&["-w", "70%", "-c", "50%", "-W", "20", "-P", "-M"]).unwrap();
         assert_eq!(
-            render_text("DISK", &evaluate(&facts(s, &c), &c)),
+            render_text("DISK", &c.evaluate(&Ok(facts(s, &c)))),
             "DISK WARNING - /dev/vda 70% free (7.1 MiB), inodes 90% free | /dev/vda=3072000B;3145728;5242880;0;10485760 '/dev/vda (inodes)'=100;800;;0;1000\n[WARNING] /dev/vda 70% free (7.1 MiB), inodes 90% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
         );
     }
@@ -1310,7 +1313,7 @@ mod tests {
             ],
             problems: vec![],
         };
-        let r = evaluate(&f, &c);
+        let r = c.evaluate(&Ok(f.clone()));
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -1319,10 +1322,15 @@ mod tests {
         assert_eq!(r.details.len(), 4, "errors only: no line for the OK one");
         assert_eq!(r.perfdata.len(), 4);
         let all_ok = check(&["-w", "1%"]).unwrap();
-        let r = evaluate(&f, &all_ok);
+        let r = all_ok.evaluate(&Ok(f.clone()));
         assert_eq!(r.state(), State::Critical, "the stale mount");
-        let empty = evaluate(&DiskFacts::default(), &all_ok);
+        let empty = all_ok.evaluate(&Ok(DiskFacts::default()));
         assert_eq!(empty.state(), State::Unknown);
+        let unread = all_ok.evaluate(&Err("cannot read /proc/self/mountinfo: gone".into()));
+        assert_eq!(
+            render_text("DISK", &unread),
+            "DISK UNKNOWN - cannot read /proc/self/mountinfo: gone\n"
+        );
         let f2 = DiskFacts {
             entries: f.entries[..2]
                 .iter()
@@ -1334,7 +1342,7 @@ mod tests {
             problems: vec![],
         };
         assert_eq!(
-            evaluate(&f2, &all_ok).summary,
+            all_ok.evaluate(&Ok(f2)).summary,
             "2 file systems OK; least free: /dev 15% free (600 KiB), inodes 90% free"
         );
     }
@@ -1452,7 +1460,7 @@ mod tests {
             }],
             problems: Vec::new(),
         };
-        let text = render_text("DISK", &evaluate(&f, &c));
+        let text = render_text("DISK", &c.evaluate(&Ok(f)));
         assert!(
             text.starts_with("DISK OK - /home/u/x\\nDISK OK 70% free"),
             "{text}"

@@ -117,11 +117,13 @@ pub struct FileInfo {
     pub size: u64,
 }
 
-/// What was found on disk.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// What was found on disk, and when.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FileFacts {
     /// Regular files (and symlinks to them) matching any pattern, without duplicates.
     pub files: Vec<FileInfo>,
+    /// When the files were looked at: ages are counted up to it.
+    pub now: SystemTime,
 }
 
 fn min_size(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageError> {
@@ -136,7 +138,8 @@ fn min_size(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageEr
 
 impl Check for FileAgeCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The files found, or why the patterns could not be read.
+    type Facts = Result<FileFacts, String>;
     const LABEL: &'static str = "FILE_AGE";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -169,20 +172,22 @@ impl Check for FileAgeCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(f) => evaluate(&f, self, SystemTime::now()),
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(f, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
 impl FileAgeCheck {
-    /// Expands the patterns and reads each file's metadata.
-    pub fn fetch(&self) -> Result<FileFacts, String> {
+    /// Expands the patterns and reads each file's metadata, noting the time.
+    pub fn observe(&self) -> Result<FileFacts, String> {
+        let now = SystemTime::now();
         let mut files: Vec<FileInfo> = Vec::new();
         for p in &self.patterns {
             let paths = glob::glob(p).map_err(|e| format!("bad glob '{p}': {e}"))?;
@@ -206,7 +211,7 @@ impl FileAgeCheck {
                 });
             }
         }
-        Ok(FileFacts { files })
+        Ok(FileFacts { files, now })
     }
 }
 
@@ -218,8 +223,9 @@ fn age_secs(f: &FileInfo, now: SystemTime) -> i64 {
     }
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &FileFacts, check: &FileAgeCheck, now: SystemTime) -> CheckResult {
+/// Turns the facts into the result (pure): ages count up to `facts.now`.
+fn evaluate(facts: &FileFacts, check: &FileAgeCheck) -> CheckResult {
+    let now = facts.now;
     let what = check.patterns.join(", ");
     let count = facts.files.len();
     let count_perf = PerfData::new("count", count)
@@ -321,19 +327,23 @@ pub fn evaluate(facts: &FileFacts, check: &FileAgeCheck, now: SystemTime) -> Che
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::time::Duration;
 
     fn check(argv: &[&str]) -> Result<FileAgeCheck, UsageError> {
-        let args = parse_args::<FileAgeCheck>(
-            std::iter::once("check_file_age").chain(argv.iter().copied()),
-        )?
-        .unwrap();
-        FileAgeCheck::new(args)
+        validate(argv)
     }
 
     fn at(secs: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    /// The facts of `files` looked at `now` seconds after the epoch.
+    fn seen(files: &[FileInfo], now: u64) -> Result<FileFacts, String> {
+        Ok(FileFacts {
+            files: files.to_vec(),
+            now: at(now),
+        })
     }
 
     fn file(path: &str, mtime: u64, size: u64) -> FileInfo {
@@ -353,33 +363,27 @@ mod tests {
     #[test]
     fn newest_file_age_and_size() {
         let c = check(&["-f", "/b/*", "-w", "3600", "-c", "7200", "-W", "1K"]).unwrap();
-        let facts = FileFacts {
-            files: vec![file("/b/old", 1000, 5000), file("/b/new", 5000, 2000)],
-        };
-        let r = evaluate(&facts, &c, at(8600));
+        let facts = vec![file("/b/old", 1000, 5000), file("/b/new", 5000, 2000)];
+        let r = c.evaluate(&seen(&facts, 8600));
         assert_eq!(
             render_text("FILE_AGE", &r),
             "FILE_AGE OK - newest of 2 files: /b/new is 3600 seconds old and 2000 bytes | age=3600s;3600;7200 size=2000B;1024:;;0 count=2;;;0\n"
         );
-        assert_eq!(evaluate(&facts, &c, at(8601)).state(), State::Warning);
-        assert_eq!(evaluate(&facts, &c, at(12201)).state(), State::Critical);
-        let small = FileFacts {
-            files: vec![file("/b/new", 5000, 1023)],
-        };
-        assert_eq!(evaluate(&small, &c, at(5000)).state(), State::Warning);
+        assert_eq!(c.evaluate(&seen(&facts, 8601)).state(), State::Warning);
+        assert_eq!(c.evaluate(&seen(&facts, 12201)).state(), State::Critical);
+        let small = vec![file("/b/new", 5000, 1023)];
+        assert_eq!(c.evaluate(&seen(&small, 5000)).state(), State::Warning);
     }
 
     #[test]
     fn every_file_names_the_stuck_ones() {
         let c = check(&["-f", "/s/*", "--select", "every", "-w", "60", "-c", "600"]).unwrap();
-        let facts = FileFacts {
-            files: vec![
-                file("/s/a", 990, 1),
-                file("/s/b", 100, 1),
-                file("/s/c", 700, 1),
-            ],
-        };
-        let r = evaluate(&facts, &c, at(1000));
+        let facts = vec![
+            file("/s/a", 990, 1),
+            file("/s/b", 100, 1),
+            file("/s/c", 700, 1),
+        ];
+        let r = c.evaluate(&seen(&facts, 1000));
         assert_eq!(
             render_text("FILE_AGE", &r),
             "FILE_AGE CRITICAL - 2 of 3 files out of bounds | oldest_age=900s;60;600 count=3;;;0\n[CRITICAL] /s/b is 900 seconds old and 1 bytes\n[WARNING] /s/c is 300 seconds old and 1 bytes\n"
@@ -389,30 +393,36 @@ mod tests {
     #[test]
     fn count_thresholds_and_missing_files() {
         let c = check(&["-f", "/s/*", "--select", "oldest", "--count-warning", "1"]).unwrap();
-        let facts = FileFacts {
-            files: vec![file("/s/a", 990, 1), file("/s/b", 995, 1)],
-        };
-        let r = evaluate(&facts, &c, at(1000));
+        let facts = vec![file("/s/a", 990, 1), file("/s/b", 995, 1)];
+        let r = c.evaluate(&seen(&facts, 1000));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.summary,
             "oldest of 2 files: /s/a is 10 seconds old and 1 bytes (2 files)"
         );
-        let none = FileFacts::default();
-        assert_eq!(evaluate(&none, &c, at(0)).state(), State::Critical);
-        assert_eq!(evaluate(&none, &c, at(0)).summary, "/s/*: no such file");
+        let none = Vec::new();
+        assert_eq!(c.evaluate(&seen(&none, 0)).state(), State::Critical);
+        assert_eq!(c.evaluate(&seen(&none, 0)).summary, "/s/*: no such file");
         let c = check(&["-f", "/x", "-i"]).unwrap();
-        assert_eq!(evaluate(&none, &c, at(0)).state(), State::Ok);
+        assert_eq!(c.evaluate(&seen(&none, 0)).state(), State::Ok);
+    }
+
+    #[test]
+    fn a_pattern_that_cannot_be_read_is_unknown() {
+        let c = check(&["-f", "/x/*"]).unwrap();
+        let r = c.evaluate(&Err("cannot stat /x/y: Permission denied".into()));
+        assert_eq!(
+            render_text("FILE_AGE", &r),
+            "FILE_AGE UNKNOWN - cannot stat /x/y: Permission denied\n"
+        );
     }
 
     #[test]
     fn future_mtime_is_a_negative_age() {
         let c = check(&["-f", "/x"]).unwrap();
-        let facts = FileFacts {
-            files: vec![file("/x", 1010, 0)],
-        };
+        let facts = vec![file("/x", 1010, 0)];
         assert_eq!(
-            evaluate(&facts, &c, at(1000)).summary,
+            c.evaluate(&seen(&facts, 1000)).summary,
             "/x is -10 seconds old and 0 bytes"
         );
     }
@@ -445,10 +455,8 @@ mod tests {
     #[test]
     fn file_names_are_echoed_escaped() {
         let c = check(&["-f", "/spool/*"]).unwrap();
-        let facts = FileFacts {
-            files: vec![file("/spool/x\nFILE_AGE OK - y", 100, 5)],
-        };
-        let r = evaluate(&facts, &c, at(160));
+        let facts = vec![file("/spool/x\nFILE_AGE OK - y", 100, 5)];
+        let r = c.evaluate(&seen(&facts, 160));
         assert_eq!(
             r.summary,
             "/spool/x\\nFILE_AGE OK - y is 60 seconds old and 5 bytes"

@@ -234,9 +234,17 @@ pub struct ListenCheck {
     pub proc_root: PathBuf,
 }
 
+/// What the check read: the policy, and the sockets listening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenFacts {
+    pub policy: Policy,
+    pub listeners: Vec<Listener>,
+}
+
 impl Check for ListenCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The policy and the listeners, or why either could not be read.
+    type Facts = Result<ListenFacts, String>;
     const LABEL: &'static str = "LISTEN";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -253,26 +261,30 @@ impl Check for ListenCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok((policy, l)) => evaluate(&l, &policy),
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(&f.listeners, &f.policy),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
 impl ListenCheck {
     /// Reads the policy file, then the listening sockets and who holds them.
-    pub fn fetch(&self) -> Result<(Policy, Vec<Listener>), String> {
+    pub fn observe(&self) -> Result<ListenFacts, String> {
         let path = &self.policy_file;
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read {}: {e}", shown(&path.display().to_string())))?;
         let policy = Policy::parse(&text)
             .map_err(|e| format!("{}: {e}", shown(&path.display().to_string())))?;
-        Ok((policy, listeners(&self.proc_root)?))
+        Ok(ListenFacts {
+            policy,
+            listeners: listeners(&self.proc_root)?,
+        })
     }
 }
 
@@ -301,7 +313,7 @@ fn describe(l: &Listener) -> String {
 }
 
 /// Holds the listeners against the policy (pure).
-pub fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
+fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
     let unexpected: Vec<&Listener> = listeners
         .iter()
         .filter(|l| !policy.allow.iter().any(|r| r.matches(l)))
@@ -362,6 +374,16 @@ mod tests {
     use super::*;
     use crate::host::listeners::{parse_addr, parse_net_table, Owner};
     use crate::plugin::output::render_text;
+    use crate::plugin::runner::validate;
+
+    /// The verdict on these listeners under this policy.
+    fn judge(policy: &Policy, listeners: &[Listener]) -> CheckResult {
+        let c = validate::<ListenCheck>(&["-P", "policy.toml"]).unwrap();
+        c.evaluate(&Ok(ListenFacts {
+            policy: policy.clone(),
+            listeners: listeners.to_vec(),
+        }))
+    }
 
     const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1538 00000000:0000 0A 00000000:00000000 00:00000000 00000000   106        0 1234 1 0000000000000000 100 0 0 10 0
@@ -440,7 +462,7 @@ state = "warning"
             listener(Proto::Tcp, "127.0.0.1", 5432, "postgres", "postgres"),
             listener(Proto::Udp, "10.0.0.1", 31000, "alice", "game"),
         ];
-        let r = evaluate(&ok, &p);
+        let r = judge(&p, &ok);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             render_text("LISTEN", &r),
@@ -456,14 +478,14 @@ state = "warning"
         ));
         bad.push(listener(Proto::Tcp, "::", 8080, "alice", "python3"));
         bad.push(listener(Proto::Tcp, "0.0.0.0", 25, "root", "exim4"));
-        let r = evaluate(&bad, &p);
+        let r = judge(&p, &bad);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             r.summary,
             "3 not allowed: tcp 0.0.0.0:5432 user postgres pid 42 (postgres); tcp [::]:8080 user alice pid 42 (python3); tcp 0.0.0.0:25 user root pid 42 (exim4)"
         );
         let strict = Policy::parse("[[allow]]\nport = 22\n").unwrap();
-        assert_eq!(evaluate(&bad, &strict).state(), State::Critical);
+        assert_eq!(judge(&strict, &bad).state(), State::Critical);
     }
 
     #[test]
@@ -502,17 +524,11 @@ state = "warning"
     /// validated; its errors are still one UNKNOWN line naming the file.
     #[test]
     fn the_policy_is_read_by_the_fetch() {
-        let check = |argv: &[&str]| -> Result<ListenCheck, UsageError> {
-            let args = crate::plugin::runner::parse_args::<ListenCheck>(
-                std::iter::once("check_listen").chain(argv.iter().copied()),
-            )?
-            .unwrap();
-            ListenCheck::new(args)
-        };
+        let check = validate::<ListenCheck>;
         assert_eq!(check(&[]).unwrap_err().0, "no policy: give -P FILE");
         let c = check(&["-P", "/nonexistent.toml"]).unwrap();
         assert!(c
-            .fetch()
+            .observe()
             .unwrap_err()
             .starts_with("cannot read /nonexistent.toml: "));
         let d = tempfile::tempdir().unwrap();
@@ -520,12 +536,25 @@ state = "warning"
         std::fs::write(&p, "[[allow]]\nports = \"9-1\"\n").unwrap();
         let c = check(&["-P", p.to_str().unwrap()]).unwrap();
         assert_eq!(
-            c.fetch().unwrap_err(),
+            c.observe().unwrap_err(),
             format!("{}: allow rule 1: ports '9-1' run backwards", p.display())
         );
         std::fs::write(&p, "[[allow]]\nport = 22\n").unwrap();
-        let (policy, _) = c.fetch().unwrap();
-        assert_eq!(policy, Policy::parse("[[allow]]\nport = 22\n").unwrap());
+        let facts = c.observe().unwrap();
+        assert_eq!(
+            facts.policy,
+            Policy::parse("[[allow]]\nport = 22\n").unwrap()
+        );
+    }
+
+    #[test]
+    fn an_unreadable_policy_is_unknown() {
+        let c = validate::<ListenCheck>(&["-P", "/p.toml"]).unwrap();
+        let r = c.evaluate(&Err("cannot read /p.toml: No such file".into()));
+        assert_eq!(
+            render_text("LISTEN", &r),
+            "LISTEN UNKNOWN - cannot read /p.toml: No such file\n"
+        );
     }
 
     /// A process may give itself any name: the listener line stays one line.
@@ -533,7 +562,7 @@ state = "warning"
     fn listeners_are_described_escaped() {
         let strict = Policy::parse("[[allow]]\nport = 22\n").unwrap();
         let l = listener(Proto::Tcp, "0.0.0.0", 4444, "mallory", "evil\nOK - fine");
-        let r = evaluate(&[l], &strict);
+        let r = judge(&strict, &[l]);
         assert_eq!(r.state(), State::Critical);
         let text = render_text("LISTEN", &r);
         assert!(

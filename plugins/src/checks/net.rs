@@ -171,7 +171,9 @@ pub struct IfFacts {
 
 impl Check for NetCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// Each interface's counters now and at the previous run (each sample with its
+    /// time), or why the counters or the state could not be read or saved.
+    type Facts = Result<Vec<IfFacts>, String>;
     const LABEL: &'static str = "NET";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -201,20 +203,21 @@ impl Check for NetCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.fetch() {
-            Ok(f) => evaluate(&f, self),
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(f, self),
             Err(e) => CheckResult::unknown(e),
-        }))
+        }
     }
 }
 
 impl NetCheck {
     /// Reads the counters, the previous run's counters, and saves the new ones.
-    pub fn fetch(&self) -> Result<Vec<IfFacts>, String> {
+    pub fn observe(&self) -> Result<Vec<IfFacts>, String> {
         let time_ns = crate::host::clock::unix_now_nanos();
         let table = read_net_dev(&self.proc_root)?;
         let names: Vec<String> = if self.interfaces.is_empty() {
@@ -290,8 +293,8 @@ pub fn human_rate(bps: f64) -> String {
     }
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &[IfFacts], check: &NetCheck) -> CheckResult {
+/// Turns the facts into the result (pure): rates over the time between the samples.
+fn evaluate(facts: &[IfFacts], check: &NetCheck) -> CheckResult {
     let mut r = CheckResult::new(State::Ok, "");
     let mut parts = Vec::new();
     for f in facts {
@@ -468,7 +471,7 @@ mod tests {
             speed: Some(1_000_000),
         };
         // 1 MB in 10 s = 800 kb/s in: 80% of 1 Mb/s -> WARNING (not above 900k)
-        let r = evaluate(std::slice::from_ref(&f), &c);
+        let r = c.evaluate(&Ok(vec![f.clone()]));
         assert_eq!(
             render_text("NET", &r),
             "NET WARNING - eth0: in 800.0 kb/s, out 4.0 kb/s (80.0%/0.4% of 1.0 Mb/s) | eth0_in=2000000c eth0_out=5000c eth0_errors=0c eth0_drops=0c eth0_in_bps=800000;500000;900000;0;1000000 eth0_out_bps=4000;500000;900000;0;1000000 eth0_errors_delta=0;;;0\n[WARNING] eth0: in 800.0 kb/s, out 4.0 kb/s (80.0%/0.4% of 1.0 Mb/s)\n"
@@ -477,9 +480,9 @@ mod tests {
             speed: None,
             ..f.clone()
         };
-        assert_eq!(evaluate(&[no_speed], &c).state(), State::Unknown);
+        assert_eq!(c.evaluate(&Ok(vec![no_speed])).state(), State::Unknown);
         let c = check(&["-c", "700k"]).unwrap();
-        assert_eq!(evaluate(&[f], &c).state(), State::Critical);
+        assert_eq!(c.evaluate(&Ok(vec![f])).state(), State::Critical);
     }
 
     #[test]
@@ -491,7 +494,7 @@ mod tests {
             previous: None,
             speed: None,
         };
-        let r = evaluate(std::slice::from_ref(&first), &c);
+        let r = c.evaluate(&Ok(vec![first.clone()]));
         assert_eq!(r.state(), State::Ok);
         assert_eq!(r.summary, "eth0: first run, rates from the next run");
         let reset = IfFacts {
@@ -499,7 +502,7 @@ mod tests {
             ..first.clone()
         };
         assert_eq!(
-            evaluate(&[reset], &c).summary,
+            c.evaluate(&Ok(vec![reset])).summary,
             "eth0: counters reset, rates from the next run"
         );
         let mut other = sample(90, 0, 0);
@@ -509,9 +512,17 @@ mod tests {
             ..first
         };
         assert_eq!(
-            evaluate(&[replaced], &c).summary,
+            c.evaluate(&Ok(vec![replaced])).summary,
             "eth0: interface reset, rates from the next run"
         );
+    }
+
+    #[test]
+    fn a_missing_interface_or_state_is_unknown() {
+        let c = check(&["-i", "eth9"]).unwrap();
+        let r = c.evaluate(&Err("no interface eth9".into()));
+        assert_eq!(render_text("NET", &r), "NET UNKNOWN - no interface eth9\n");
+        assert_eq!(c.evaluate(&Ok(vec![])).summary, "no interface");
     }
 
     #[test]
@@ -526,7 +537,7 @@ mod tests {
             previous: Some(sample(100, 0, 0)),
             speed: None,
         };
-        let r = evaluate(&[f], &c);
+        let r = c.evaluate(&Ok(vec![f]));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.summary, "eth0: in 0 b/s, out 0 b/s, 2 errors, 1 drops");
     }

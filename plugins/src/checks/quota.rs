@@ -111,17 +111,21 @@ pub struct Report {
     pub usages: Vec<Usage>,
 }
 
-/// What was read.
+/// What was read, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct QuotaFacts {
     pub reports: Vec<Report>,
     /// Requested mount points that have no quotas (or are not mount points).
     pub without: Vec<String>,
+    /// Seconds since the epoch when the quotas were read: grace times end against it.
+    pub now: u64,
 }
 
 impl Check for QuotaCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    /// The quotas read, or why they could not be (no mount list, quotactl or repquota
+    /// failing).
+    type Facts = Result<QuotaFacts, String>;
     const LABEL: &'static str = "QUOTA";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -152,25 +156,26 @@ impl Check for QuotaCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || self.observe())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || {
-            let now = crate::host::clock::unix_now_secs();
-            match self.fetch() {
-                Ok(f) => evaluate(&f, self, now),
-                Err(e) => CheckResult::unknown(e),
-            }
-        }))
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(f, self),
+            Err(e) => CheckResult::unknown(e),
+        }
     }
 }
 
 impl QuotaCheck {
-    /// Reads the quotas of the requested (or every) file system.
-    pub fn fetch(&self) -> Result<QuotaFacts, String> {
+    /// Reads the quotas of the requested (or every) file system, noting the time.
+    pub fn observe(&self) -> Result<QuotaFacts, String> {
         let all = read_mounts(std::path::Path::new("/proc"))?;
-        let mut facts = QuotaFacts::default();
+        let mut facts = QuotaFacts {
+            now: crate::host::clock::unix_now_secs(),
+            ..QuotaFacts::default()
+        };
         match self.method {
             Method::Quotactl => {
                 let mut seen = Vec::new();
@@ -325,8 +330,9 @@ fn judge(
     (state, (!text.is_empty()).then(|| text.join(", ")), pct)
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &QuotaFacts, check: &QuotaCheck, now: u64) -> CheckResult {
+/// Turns the facts into the result (pure): grace times end against `facts.now`.
+fn evaluate(facts: &QuotaFacts, check: &QuotaCheck) -> CheckResult {
+    let now = facts.now;
     if facts.reports.is_empty() {
         let text = if facts.without.is_empty() {
             "no file system has quotas turned on".to_string()
@@ -457,7 +463,13 @@ mod tests {
                 })
                 .collect(),
             without: Vec::new(),
+            now: 0,
         }
+    }
+
+    /// The facts read at `now` seconds since the epoch.
+    fn seen(f: QuotaFacts, now: u64) -> Result<QuotaFacts, String> {
+        Ok(QuotaFacts { now, ..f })
     }
 
     #[test]
@@ -469,13 +481,13 @@ mod tests {
     #[test]
     fn offenders_named_worst_first() {
         let c = check(&[]).unwrap();
-        let r = evaluate(&facts(), &c, 1_700_000_000);
+        let r = c.evaluate(&seen(facts(), 1_700_000_000));
         assert_eq!(
             render_text("QUOTA", &r),
             "QUOTA CRITICAL - 3 over quota: user bob on /home: blocks over soft limit (120/100, grace expired); inodes over soft limit (12/10, grace 1d left); user carol on /home: blocks 95% of hard limit 200; user alice on /home: blocks over soft limit (150/100, grace 1d left) | '/home user ids'=5;;;0 '/home user over soft'=2;;;0 '/home user grace expired'=1;;;0 '/home user near hard'=1;;;0 '/home group ids'=2;;;0 '/home group over soft'=0;;;0 '/home group grace expired'=0;;;0 '/home group near hard'=0;;;0\n[CRITICAL] user bob on /home: blocks over soft limit (120/100, grace expired); inodes over soft limit (12/10, grace 1d left)\n[WARNING] user carol on /home: blocks 95% of hard limit 200\n[WARNING] user alice on /home: blocks over soft limit (150/100, grace 1d left)\n"
         );
         let c = check(&["-w", "96", "--offenders", "1"]).unwrap();
-        let r = evaluate(&facts(), &c, 1_600_000_000);
+        let r = c.evaluate(&seen(facts(), 1_600_000_000));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(r.details.len(), 1);
         assert!(r.summary.ends_with("; ..."), "{}", r.summary);
@@ -487,14 +499,25 @@ mod tests {
         let f = QuotaFacts {
             reports: vec![],
             without: vec!["/srv has no user or group quotas".into()],
+            now: 0,
         };
-        let r = evaluate(&f, &c, 0);
+        let r = c.evaluate(&seen(f, 0));
         assert_eq!(
             render_text("QUOTA", &r),
             "QUOTA UNKNOWN - /srv has no user or group quotas\n"
         );
-        let r = evaluate(&QuotaFacts::default(), &c, 0);
+        let r = c.evaluate(&seen(QuotaFacts::default(), 0));
         assert_eq!(r.summary, "no file system has quotas turned on");
+    }
+
+    #[test]
+    fn a_failed_read_is_unknown() {
+        let c = check(&["--method", "repquota"]).unwrap();
+        let r = c.evaluate(&Err("repquota failed: exit status 1".into()));
+        assert_eq!(
+            render_text("QUOTA", &r),
+            "QUOTA UNKNOWN - repquota failed: exit status 1\n"
+        );
     }
 
     /// One hand-made id at a time: the percent of the hard limit against -w/-c (the
@@ -512,6 +535,7 @@ mod tests {
                 }],
             }],
             without: Vec::new(),
+            now: 0,
         };
         let blocks = |used, soft, hard, grace| Usage {
             blocks: used,
@@ -540,10 +564,10 @@ mod tests {
             ),
         ];
         for (u, want) in rows {
-            let r = evaluate(&one(u.clone()), &c, now);
+            let r = c.evaluate(&seen(one(u.clone()), now));
             assert_eq!(r.state(), want, "{u:?}: {}", r.summary);
         }
-        let r = evaluate(&one(blocks(51, 50, 0, now + 7200)), &c, now);
+        let r = c.evaluate(&seen(one(blocks(51, 50, 0, now + 7200)), now));
         assert_eq!(
             r.summary,
             "1 over quota: user alice on /srv: blocks over soft limit (51/50, grace 2h left)"
