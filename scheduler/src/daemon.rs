@@ -113,7 +113,7 @@ pub struct Core {
 /// Cores built so far.
 static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Records a compaction copies under the lock at once (a few ms at most).
+/// Records a compaction serializes under the lock at once (a few ms at most).
 const COPY_CHUNK: usize = 2000;
 
 impl Core {
@@ -460,43 +460,41 @@ impl Core {
         }
     }
 
-    /// Starts a compaction of the state journal when one is due (or `force`); fill it
-    /// with [`Core::copy_records`], then run it off the lock.
+    /// Starts a compaction of the state journal when one is due (or `force`); write
+    /// its records with [`Core::write_records`], off the lock but for each chunk.
     pub fn begin_compaction(&mut self, force: bool) -> Option<crate::journal::Compaction> {
         let j = self.journal.as_ref()?;
         if j.compacting() || !(force || j.wants_compaction()) {
             return None;
         }
-        let saved = retention::Saved {
-            version: retention::VERSION,
+        let head = retention::Head {
             saved_at: unix_now(),
             next_downtime_id: self.next_downtime_id,
-            ..retention::Saved::default()
+            ..retention::Head::default()
         };
-        self.journal.as_mut()?.begin_compaction(saved)
+        self.journal.as_mut()?.begin_compaction(head)
     }
 
-    /// Copies up to `n` records into a compaction, from position `from` (hosts, then
-    /// services); returns the next position, `None` once all are copied.
-    pub fn copy_records(
+    /// Serializes up to `n` records into a snapshot being written, from position `from`
+    /// (hosts, then services); returns the next position, `None` once all are in.
+    pub fn write_records(
         &self,
-        c: &mut crate::journal::Compaction,
+        w: &mut retention::SnapshotWriter<'_>,
         from: usize,
         n: usize,
-    ) -> Option<usize> {
-        let saved = c.saved();
+    ) -> std::io::Result<Option<usize>> {
         let (nh, total) = (self.hosts.len(), self.hosts.len() + self.services.len());
         let end = (from + n).min(total);
         for i in from..end {
             if i < nh {
                 let e = &self.hosts[i];
-                saved.hosts.insert(e.key.clone(), e.record.clone());
+                w.host(&e.key, &e.record)?;
             } else {
                 let e = &self.services[i - nh];
-                saved.services.insert(e.key.clone(), e.record.clone());
+                w.service(&e.key, &e.record)?;
             }
         }
-        (end < total).then_some(end)
+        Ok((end < total).then_some(end))
     }
 
     /// Sets a self-check of the daemon: the service `hcoop-monitor/SERVICE`, created on
@@ -697,35 +695,33 @@ fn record_run<C>(e: &mut Entry<C>, outcome: &Outcome, latency: f64) {
 /// The daemon's shared handle.
 pub type Shared = Arc<Mutex<Core>>;
 
-/// Compacts the state journal when it is due (or `force`), in a task the loop does not
-/// wait for: the records are copied under the lock a chunk at a time, the snapshot is
-/// written on a blocking thread.
+/// Compacts the state journal when it is due (or `force`), on a blocking thread the
+/// loop does not wait for: the records are serialized into the new snapshot under the
+/// lock a chunk at a time, each chunk written out off the lock.
 pub(crate) fn compact(shared: &Shared, force: bool) -> Option<tokio::task::JoinHandle<()>> {
-    let (mut job, mut build) = {
+    let (job, mut build) = {
         let mut core = shared.lock().expect("core lock");
         (core.begin_compaction(force)?, core.build_id)
     };
     let shared = shared.clone();
-    Some(tokio::spawn(async move {
-        // the records are copied a chunk at a time, so the lock is never held long
+    Some(tokio::task::spawn_blocking(move || {
         let mut pos = 0;
-        loop {
-            let next = {
-                let core = shared.lock().expect("core lock");
-                if core.build_id != build {
-                    // reloaded meanwhile: copy the new Core's records from the start
-                    (build, pos) = (core.build_id, 0);
-                }
-                core.copy_records(&mut job, pos, COPY_CHUNK)
-            };
-            match next {
-                Some(p) => pos = p,
-                None => break,
-            }
-            tokio::task::yield_now().await;
-        }
         // a failure is counted, logged and shown by the retention self-check
-        let _ = tokio::task::spawn_blocking(move || job.run()).await;
+        let _ = job.run(|w| {
+            let core = shared.lock().expect("core lock");
+            if core.build_id != build {
+                // reloaded meanwhile: the new Core's records, from the start
+                (build, pos) = (core.build_id, 0);
+                w.restart()?;
+            }
+            Ok(match core.write_records(w, pos, COPY_CHUNK)? {
+                Some(p) => {
+                    pos = p;
+                    false
+                }
+                None => true,
+            })
+        });
     }))
 }
 

@@ -6,10 +6,13 @@
 //! writes a new snapshot on a blocking thread while the writer goes on in a fresh
 //! journal:
 //!
-//! 1. under the core lock: the records are cloned (sequence S) and the writer is told
-//!    to rotate after the lines up to S;
+//! 1. under the core lock: sequence S is taken and the writer is told to rotate after
+//!    the lines up to S;
 //! 2. the writer fsyncs, renames the journal to `.journal.old`, starts a new one;
-//! 3. the snapshot (covering S) is written atomically, then `.journal.old` removed.
+//! 3. the records are serialized into a temporary snapshot file a chunk at a time
+//!    (each chunk under the lock for a moment, written out off it: the state is never
+//!    copied whole), which is fsynced and renamed over the snapshot (covering S), then
+//!    `.journal.old` removed.
 //!
 //! A crash at any step leaves files that load to the same state (see
 //! [`crate::retention::load`], which replays `.journal.old` then `.journal`, skipping
@@ -17,7 +20,7 @@
 //!
 //! The health of all this is the `hcoop-monitor/retention` self-check service.
 
-use crate::retention::{self, LineOut, Saved, StateDir};
+use crate::retention::{self, LineOut, Saved, SnapshotWriter, StateDir};
 use crate::state::{HostState, Record, Time};
 use hcoop_plugins::plugin::State;
 use std::fmt::Write as _;
@@ -61,7 +64,7 @@ pub struct Status {
     pub journal_bytes: AtomicU64,
     /// Bytes of the last snapshot.
     pub snapshot_bytes: AtomicU64,
-    /// Milliseconds the last compaction took (clone excluded).
+    /// Milliseconds the last compaction took (its records serialized and written).
     pub compaction_ms: AtomicU64,
     compacting: AtomicBool,
     /// Lines were lost by a failed write: the next compaction must not wait.
@@ -352,22 +355,22 @@ impl Journal {
         self.status.compacting.load(Ordering::Relaxed)
     }
 
-    /// Starts a compaction of `saved` (records copied now or later, see
-    /// [`Compaction`]): tells the writer to rotate after the lines sent so far. `None`
-    /// when one is running or nothing is saved. Run the result off the lock.
-    pub fn begin_compaction(&mut self, mut saved: Saved) -> Option<Compaction> {
+    /// Starts a compaction (a snapshot saying `head`; its records are written by
+    /// [`Compaction::run`]): tells the writer to rotate after the lines sent so far.
+    /// `None` when one is running or nothing is saved. Run the result off the lock.
+    pub fn begin_compaction(&mut self, mut head: retention::Head) -> Option<Compaction> {
         let (tx, dir) = (self.tx.as_ref()?, self.dir.clone()?);
         if self.status.compacting.swap(true, Ordering::AcqRel) {
             return None;
         }
         self.status.need_compaction.store(false, Ordering::Relaxed);
-        saved.journal_seq = self.seq;
-        saved.version = retention::VERSION;
-        self.downtime_id = saved.next_downtime_id;
+        head.journal_seq = self.seq;
+        head.version = retention::VERSION;
+        self.downtime_id = head.next_downtime_id;
         let (done, rotated) = mpsc::sync_channel(1);
         let _ = tx.send(Msg::Rotate(done));
         Some(Compaction {
-            saved,
+            head,
             dir,
             rotated,
             status: self.status.clone(),
@@ -455,34 +458,37 @@ impl Drop for Journal {
 }
 
 /// A compaction: started under the core lock (sequence S taken, the writer told to
-/// rotate), filled with the records in chunks (each under the lock for a moment: a
-/// record copied later than S is newer, and the journal after S replays to the same
-/// final state, since each line is a whole record), then run on a blocking thread.
+/// rotate), then run off the lock, where its records are serialized straight into the
+/// new snapshot a chunk at a time (each chunk under the lock for a moment: a record
+/// written later than S is newer, and the journal after S replays to the same final
+/// state, since each line is a whole record).
 pub struct Compaction {
-    saved: Saved,
+    head: retention::Head,
     dir: Arc<StateDir>,
     rotated: mpsc::Receiver<Result<bool, String>>,
     status: Arc<Status>,
 }
 
 impl Compaction {
-    /// The snapshot being filled.
-    pub fn saved(&mut self) -> &mut Saved {
-        &mut self.saved
-    }
-
-    /// Waits for the writer's rotation, writes the snapshot, removes the old journal.
-    pub fn run(self) -> Result<(), String> {
+    /// Writes the snapshot: `fill` adds records to it (a chunk per call, under the core
+    /// lock; true once all are in), each chunk is written out after it; then waits for
+    /// the writer's rotation, makes the snapshot durable and removes the old journal.
+    pub fn run(
+        self,
+        mut fill: impl FnMut(&mut SnapshotWriter<'_>) -> std::io::Result<bool>,
+    ) -> Result<(), String> {
         let t = Instant::now();
         let s = &self.status;
         let names = &self.dir.names;
         let r = (|| -> Result<u64, String> {
+            let failed = |e: std::io::Error| format!("{}: {e}", self.dir.show(&names.snapshot));
+            let mut w = self.dir.begin_snapshot(self.head).map_err(failed)?;
+            while !fill(&mut w).map_err(failed)? {
+                w.spill().map_err(failed)?;
+            }
             // whether or not the writer could rotate, the snapshot covers its lines
             let _ = self.rotated.recv_timeout(Duration::from_secs(60));
-            let size = self
-                .dir
-                .write_snapshot(&self.saved)
-                .map_err(|e| format!("{}: {e}", self.dir.show(&names.snapshot)))?;
+            let size = w.finish().map_err(failed)?;
             self.dir
                 .remove(&names.old_journal)
                 .and_then(|()| self.dir.sync())
@@ -681,6 +687,24 @@ mod tests {
         r
     }
 
+    /// Runs a compaction whose records are those of `saved`, in chunks of 7.
+    fn run_with(c: Compaction, saved: &Saved) -> Result<(), String> {
+        let mut hosts = saved.hosts.iter();
+        let mut services = saved.services.iter();
+        c.run(|w| {
+            for _ in 0..7 {
+                if let Some((k, r)) = hosts.next() {
+                    w.host(k, r)?;
+                } else if let Some((k, r)) = services.next() {
+                    w.service(k, r)?;
+                } else {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+    }
+
     #[test]
     fn sync_lines_are_on_disk_when_append_returns() {
         let (_t, p) = setup();
@@ -734,13 +758,13 @@ mod tests {
             all.services.insert(key, r);
         }
         all.next_downtime_id = 9;
-        let c = j.begin_compaction(all.clone()).unwrap();
+        let c = j.begin_compaction(all.head()).unwrap();
         // one at a time
-        assert!(j.begin_compaction(all.clone()).is_none());
+        assert!(j.begin_compaction(all.head()).is_none());
         // lines after the snapshot's sequence go to the new journal
         let late = rec(State::Unknown, 999);
         j.service("h/late", &late, Durability::Batched).unwrap();
-        c.run().unwrap();
+        run_with(c, &all).unwrap();
         assert!(!j.compacting());
         j.service("h/s0", &late, Durability::Sync).unwrap();
         let dir = StateDir::open(&p).unwrap();
@@ -767,7 +791,7 @@ mod tests {
         let (mut j, _) = open(&p, 100);
         let a = rec(State::Critical, 1);
         j.service("h/a", &a, Durability::Batched).unwrap();
-        let c = j.begin_compaction(Saved::default()).unwrap();
+        let c = j.begin_compaction(Saved::default().head()).unwrap();
         // the writer rotates; the snapshot is never written (crash)
         let rotated = c.rotated.recv().unwrap();
         assert_eq!(rotated, Ok(true));
@@ -861,9 +885,9 @@ mod tests {
         let t = Instant::now();
         let clone = saved.clone();
         let cloned = t.elapsed();
-        let c = j.begin_compaction(clone).unwrap();
+        let c = j.begin_compaction(clone.head()).unwrap();
         let t = Instant::now();
-        c.run().unwrap();
+        run_with(c, &clone).unwrap();
         let written = t.elapsed();
         println!(
             "{n} services: journal line {line} B; batched append (serialize + hand to the writer, under the core lock) {batched:?}; \

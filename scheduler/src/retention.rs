@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -309,26 +309,189 @@ impl StateDir {
         Err(last.unwrap_or_else(|| io::Error::other("no free name")))
     }
 
-    /// Writes a snapshot atomically: a new temporary file (O_EXCL, O_NOFOLLOW, 0600),
-    /// fsync, rename over the snapshot, fsync of the directory. Returns its size.
+    /// Writes a snapshot of `saved` atomically (see [`SnapshotWriter`]). Returns its
+    /// size.
     pub fn write_snapshot(&self, saved: &Saved) -> io::Result<u64> {
-        let names = &self.names;
+        let mut w = self.begin_snapshot(saved.head())?;
+        for (key, r) in &saved.hosts {
+            w.host(key, r)?;
+            w.spill_when_full()?;
+        }
+        for (key, r) in &saved.services {
+            w.service(key, r)?;
+            w.spill_when_full()?;
+        }
+        w.finish()
+    }
+
+    /// Starts writing a snapshot record by record: a new temporary file (O_EXCL,
+    /// O_NOFOLLOW, 0600) with `head` in it.
+    pub fn begin_snapshot(&self, head: Head) -> io::Result<SnapshotWriter<'_>> {
         // a temporary file left by a crash (or anything planted there) goes first
-        self.remove(&names.temp)?;
-        let write = || -> io::Result<u64> {
-            let f = self.create_new(&names.temp)?;
-            let mut w = io::BufWriter::with_capacity(1 << 16, f);
-            serde_json::to_writer(&mut w, saved).map_err(io::Error::other)?;
-            let f = w.into_inner().map_err(|e| e.into_error())?;
-            f.sync_all()?;
-            let size = f.metadata()?.len();
-            self.rename(&names.temp, &names.snapshot, false)?;
-            self.sync()?;
-            Ok(size)
+        self.remove(&self.names.temp)?;
+        let file = self.create_new(&self.names.temp)?;
+        let mut w = SnapshotWriter {
+            dir: self,
+            file,
+            head,
+            buf: Vec::with_capacity(SPILL_BYTES),
+            section: Section::Head,
+            done: false,
         };
-        write().inspect_err(|_| {
-            let _ = self.remove(&names.temp);
-        })
+        w.write_head();
+        Ok(w)
+    }
+}
+
+/// What a snapshot says besides its records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Head {
+    pub version: u32,
+    pub saved_at: u64,
+    pub next_downtime_id: u64,
+    pub journal_seq: u64,
+}
+
+impl Saved {
+    /// What this snapshot says besides its records.
+    pub fn head(&self) -> Head {
+        Head {
+            version: self.version,
+            saved_at: self.saved_at,
+            next_downtime_id: self.next_downtime_id,
+            journal_seq: self.journal_seq,
+        }
+    }
+}
+
+/// How many serialized bytes [`SnapshotWriter::spill_when_full`] lets gather.
+const SPILL_BYTES: usize = 1 << 16;
+
+/// Where a snapshot being written is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    Head,
+    Hosts,
+    Services,
+}
+
+/// A snapshot written as a stream, in the format of [`Saved`]: the records are
+/// serialized one by one into a buffer ([`SnapshotWriter::host`],
+/// [`SnapshotWriter::service`]: no I/O, cheap enough under the core lock), the buffer is
+/// written out by [`SnapshotWriter::spill`] (off the lock), and
+/// [`SnapshotWriter::finish`] fsyncs the file, renames it over the snapshot and fsyncs
+/// the directory. So no second copy of the records is ever held, only one buffer's
+/// worth of their text. Hosts come before services. Dropped unfinished, the temporary
+/// file is removed.
+pub struct SnapshotWriter<'a> {
+    dir: &'a StateDir,
+    file: File,
+    head: Head,
+    buf: Vec<u8>,
+    section: Section,
+    done: bool,
+}
+
+impl SnapshotWriter<'_> {
+    fn write_head(&mut self) {
+        let h = self.head;
+        let _ = write!(
+            self.buf,
+            "{{\"version\":{},\"saved_at\":{},\"next_downtime_id\":{},\"journal_seq\":{},",
+            h.version, h.saved_at, h.next_downtime_id, h.journal_seq
+        );
+    }
+
+    /// Moves on to `section`, closing the ones before it.
+    fn enter(&mut self, section: Section) -> io::Result<()> {
+        if self.section > section {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "snapshot: a host after the services",
+            ));
+        }
+        while self.section < section {
+            self.buf.extend_from_slice(match self.section {
+                Section::Head => b"\"hosts\":{".as_slice(),
+                Section::Hosts => b"},\"services\":{",
+                Section::Services => unreachable!("no section after the services"),
+            });
+            self.section = match self.section {
+                Section::Head => Section::Hosts,
+                _ => Section::Services,
+            };
+        }
+        Ok(())
+    }
+
+    fn entry<C: serde::Serialize>(&mut self, section: Section, key: &str, r: &C) -> io::Result<()> {
+        let first = self.section != section;
+        self.enter(section)?;
+        if !first {
+            self.buf.push(b',');
+        }
+        serde_json::to_writer(&mut self.buf, key).map_err(io::Error::other)?;
+        self.buf.push(b':');
+        serde_json::to_writer(&mut self.buf, r).map_err(io::Error::other)
+    }
+
+    /// Adds a host's record (to the buffer).
+    pub fn host(&mut self, key: &str, r: &Record<HostState>) -> io::Result<()> {
+        self.entry(Section::Hosts, key, r)
+    }
+
+    /// Adds a service's record (to the buffer).
+    pub fn service(&mut self, key: &str, r: &Record<State>) -> io::Result<()> {
+        self.entry(Section::Services, key, r)
+    }
+
+    /// Writes the buffer out to the file.
+    pub fn spill(&mut self) -> io::Result<()> {
+        self.file.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes the buffer out once it holds [`SPILL_BYTES`].
+    pub fn spill_when_full(&mut self) -> io::Result<()> {
+        if self.buf.len() >= SPILL_BYTES {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Starts again from an empty file with the same head (the records changed
+    /// wholesale: a reload).
+    pub fn restart(&mut self) -> io::Result<()> {
+        self.file.set_len(0)?;
+        self.file.seek(io::SeekFrom::Start(0))?;
+        self.buf.clear();
+        self.section = Section::Head;
+        self.write_head();
+        Ok(())
+    }
+
+    /// Ends the snapshot: fsync, rename over the snapshot, fsync of the directory.
+    /// Returns its size.
+    pub fn finish(mut self) -> io::Result<u64> {
+        self.enter(Section::Services)?;
+        self.buf.extend_from_slice(b"}}");
+        self.spill()?;
+        self.file.sync_all()?;
+        let size = self.file.metadata()?.len();
+        let names = &self.dir.names;
+        self.dir.rename(&names.temp, &names.snapshot, false)?;
+        self.done = true;
+        self.dir.sync()?;
+        Ok(size)
+    }
+}
+
+impl Drop for SnapshotWriter<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.dir.remove(&self.dir.names.temp);
+        }
     }
 }
 
@@ -600,6 +763,50 @@ mod tests {
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         // no temporary file left behind
         assert_eq!(std::fs::read_dir(&d.path).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_snapshot_written_as_a_stream_loads_as_written() {
+        let (_t, d) = dir();
+        let head = Head {
+            version: VERSION,
+            saved_at: 5,
+            next_downtime_id: 7,
+            journal_seq: 3,
+        };
+        let (a, b) = (rec(State::Critical, 100), rec(State::Ok, 101));
+        let host: Record<HostState> = Record::default();
+        let mut w = d.begin_snapshot(head).unwrap();
+        w.service("h/gone", &a).unwrap();
+        w.spill().unwrap();
+        // a reload meanwhile: everything again from an empty file
+        w.restart().unwrap();
+        w.host("h\"q", &host).unwrap();
+        w.spill().unwrap();
+        w.service("h/a", &a).unwrap();
+        w.service("h/b", &b).unwrap();
+        // hosts come first
+        assert!(w.host("late", &host).is_err());
+        let size = w.finish().unwrap();
+        let l = load(&d, 0, true);
+        assert_eq!(l.saved.head(), head);
+        assert_eq!(l.saved.hosts.len(), 1);
+        assert_eq!(l.saved.hosts["h\"q"], host);
+        assert_eq!(l.saved.services.len(), 2);
+        assert_eq!(
+            (&l.saved.services["h/a"], &l.saved.services["h/b"]),
+            (&a, &b)
+        );
+        assert_eq!((l.last_seq, l.snapshot_bytes), (3, size));
+        // no records at all, and a writer dropped unfinished leaves the snapshot alone
+        d.begin_snapshot(head).unwrap().finish().unwrap();
+        assert!(load(&d, 0, true).saved.services.is_empty());
+        let mut w = d.begin_snapshot(head).unwrap();
+        w.service("h/a", &a).unwrap();
+        w.spill().unwrap();
+        drop(w);
+        assert!(!d.exists(".state.json.tmp"));
+        assert!(load(&d, 0, true).saved.services.is_empty());
     }
 
     #[test]
