@@ -4,8 +4,12 @@
 //! nrpe does.
 
 use hcoop_plugins::proto::nrpe::{Packet, Version};
-use hcoop_tests::nrpe::{agent_exit, check_nrpe, client, AgentStart, Certs, Server, AGENT_USER};
-use hcoop_tests::{debian_plugin, wait_until};
+use hcoop_tests::nrpe::{
+    agent_exit, check_nrpe_at, client, client_at, client_json_at, AgentStart, Certs, Server,
+    AGENT_USER,
+};
+use hcoop_tests::{debian_plugin, wait_until, Run};
+use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -25,26 +29,51 @@ fn commands(extra: &str) -> String {
     )
 }
 
-fn ours(r: &hcoop_tests::Run) -> (i32, &str) {
+fn ours(r: &Run) -> (i32, &str) {
     (r.code, r.stdout.as_str())
 }
 
 /// An OK answer whose text starts as given (the rest varies with the machine).
-fn assert_ok_starting(r: &hcoop_tests::Run, start: &str) {
+fn assert_ok_starting(r: &Run, start: &str) {
     assert_eq!(r.code, 0, "{}", r.stdout);
     assert!(r.stdout.starts_with(start), "{}", r.stdout);
+}
+
+/// What our check_nrpe_client reported (its JSON): the state and the summary; a relayed
+/// answer has no detail lines and no perfdata of its own.
+fn relayed(v: &Value) -> (&str, &str) {
+    assert_eq!(
+        (&v["details"], &v["perfdata"]),
+        (&json!([]), &json!([])),
+        "{v}"
+    );
+    (
+        v["state"].as_str().unwrap_or_default(),
+        v["summary"].as_str().unwrap_or_default(),
+    )
+}
+
+/// Our client's failed TLS handshake: CRITICAL, its summary starting as check_nrpe's.
+fn assert_handshake_failed(v: &Value) {
+    let (state, summary) = relayed(v);
+    assert_eq!(state, "CRITICAL", "{v}");
+    assert!(
+        summary
+            .starts_with("CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1: "),
+        "{v}"
+    );
+}
+
+/// check_nrpe's answer when the daemon closed the connection without a reply.
+fn assert_closed_unanswered(r: &Run) {
+    let underflow = r.stdout.starts_with("CHECK_NRPE: Receive header underflow");
+    assert!(r.code == 3 && underflow, "{r:?}");
 }
 
 #[test]
 fn check_nrpe_against_agent_default_tls() {
     let a = Server::agent(&commands("dont_blame_nrpe=1\n"), false);
-    let p = a.port_arg();
-    let base = ["-H", "127.0.0.1", "-p", p.as_str()];
-    let cn = |more: &[&str]| {
-        let mut args = base.to_vec();
-        args.extend(more);
-        check_nrpe(&args)
-    };
+    let cn = |more: &[&str]| a.check_nrpe(more);
     assert_eq!(ours(&cn(&[])), (0, "NRPE v4.1.0 (hcoop-monitor 0.1.0)\n"));
     assert_eq!(ours(&cn(&["-c", "ok"])), (0, "OK: hello\n"));
     assert_eq!(ours(&cn(&["-2", "-c", "warn"])), (1, "WARNING: careful\n"));
@@ -69,33 +98,14 @@ fn check_nrpe_against_agent_default_tls() {
 #[test]
 fn check_nrpe_against_agent_plain() {
     let a = Server::agent(&commands(""), true);
-    let p = a.port_arg();
     for v in [&["-n"][..], &["-n", "-2"]] {
-        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str(), "-c", "ok"];
-        args.extend(v);
-        assert_eq!(ours(&check_nrpe(&args)), (0, "OK: hello\n"));
+        let args = [&["-c", "ok"][..], v].concat();
+        assert_eq!(ours(&a.check_nrpe(&args)), (0, "OK: hello\n"));
     }
     // arguments are refused when dont_blame_nrpe is off: the connection is closed
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-n",
-        "-c",
-        "arg",
-        "-a",
-        "0",
-        "x",
-    ]);
-    assert_eq!(r.code, 3);
-    assert!(
-        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
-        "{}",
-        r.stdout
-    );
+    assert_closed_unanswered(&a.check_nrpe(&["-n", "-c", "arg", "-a", "0", "x"]));
     // and $ARGn$ is empty: check_dummy without a state is an error of check_dummy
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
+    let r = a.check_nrpe(&["-n", "-c", "ok"]);
     assert_eq!(r.code, 0);
 }
 
@@ -107,7 +117,7 @@ fn command_timeout_kills_the_group() {
         true,
     );
     let t = Instant::now();
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "slow"]);
+    let r = a.check_nrpe(&["-n", "-c", "slow"]);
     assert_eq!(ours(&r), (3, "NRPE: Command timed out after 2 seconds\n"));
     assert!(t.elapsed() < Duration::from_secs(5));
     let gone = wait_until(2.0, || {
@@ -121,165 +131,75 @@ fn command_timeout_kills_the_group() {
     assert!(gone, "the command's processes survived the timeout");
 }
 
-#[test]
-fn client_certificates_required() {
+/// Files of a test CA, and an nrpe.cfg serving a certificate it signed and requiring
+/// client certificates of it.
+fn certificate_config() -> (tempfile::TempDir, Certs, String) {
     let dir = tempfile::tempdir().unwrap();
     let c = Certs::make(dir.path());
-    let a = Server::agent(
-        &commands(&format!(
-            "ssl_cert_file={}\nssl_privatekey_file={}\nssl_cacert_file={}\nssl_client_certs=2\n",
-            c.server_cert.display(),
-            c.server_key.display(),
-            c.ca.display()
-        )),
-        false,
-    );
-    let p = a.port_arg();
-    let (ca, cert, key) = (
-        c.ca.to_str().unwrap(),
-        c.client_cert.to_str().unwrap(),
-        c.client_key.to_str().unwrap(),
-    );
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-A",
-        ca,
-        "-C",
-        cert,
-        "-K",
-        key,
-        "-c",
-        "ok",
-    ]);
-    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    let cfg = commands(&c.nrpe_cfg());
+    (dir, c, cfg)
+}
+
+#[test]
+fn client_certificates_required() {
+    let (_dir, c, cfg) = certificate_config();
+    let a = Server::agent(&cfg, false);
+    let with_cert = [&c.client_args()[..], &["-c", "ok"]].concat();
+    assert_eq!(ours(&a.check_nrpe(&with_cert)), (0, "OK: hello\n"));
     // our client with the same files
-    let r = client(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-A",
-        ca,
-        "-C",
-        cert,
-        "-K",
-        key,
-        "-c",
-        "ok",
-    ]);
-    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    assert_eq!(relayed(&a.client_json(&with_cert)), ("OK", "OK: hello"));
     // no client certificate, or one from another CA: no answer
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-c", "ok"]);
+    let r = a.check_nrpe(&["-c", "ok"]);
     assert_ne!(r.code, 0, "{}", r.stdout);
     let (sc, sk) = (
         c.stranger_cert.to_str().unwrap(),
         c.stranger_key.to_str().unwrap(),
     );
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-C", sc, "-K", sk, "-c", "ok"]);
+    let r = a.check_nrpe(&["-C", sc, "-K", sk, "-c", "ok"]);
     assert_ne!(r.code, 0, "{}", r.stdout);
-    let r = client(&["-H", "127.0.0.1", "-p", &p, "-d", "0", "-c", "ok"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .starts_with("CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1"),
-        "{}",
-        r.stdout
-    );
+    assert_handshake_failed(&a.client_json(&["-d", "0", "-c", "ok"]));
     // a server certificate from another CA fails -A
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-A",
-        sc,
-        "-C",
-        cert,
-        "-K",
-        key,
-        "-c",
-        "ok",
-    ]);
+    let [_, _, client_cert @ ..] = c.client_args();
+    let r = a.check_nrpe(&[&["-A", sc][..], &client_cert, &["-c", "ok"]].concat());
     assert_ne!(r.code, 0);
 }
 
 #[test]
 fn client_against_debian_nrpe_plain() {
     let n = Server::debian(&commands(""), true);
-    let p = n.port_arg();
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n"])),
-        (0, "NRPE v4.1.0\n")
-    );
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "warn"])),
-        (1, "WARNING: careful\n")
-    );
-    assert_eq!(
-        ours(&client(&[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &p,
-            "-n",
-            "-2",
-            "-c",
-            "ok"
-        ])),
-        (0, "OK: hello\n")
-    );
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "nope"])),
-        (3, "NRPE: Command 'nope' not defined\n")
-    );
+    assert_eq!(relayed(&n.client_json(&["-n"])), ("OK", "NRPE v4.1.0"));
+    let cases: [(&[&str], _); 3] = [
+        (&["-n", "-c", "warn"], ("WARNING", "WARNING: careful")),
+        (&["-n", "-2", "-c", "ok"], ("OK", "OK: hello")),
+        (
+            &["-n", "-c", "nope"],
+            ("UNKNOWN", "NRPE: Command 'nope' not defined"),
+        ),
+    ];
+    for (args, want) in cases {
+        assert_eq!(relayed(&n.client_json(args)), want, "{args:?}");
+    }
     // Debian's nrpe has no command arguments: it closes, v4 then v2
-    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok", "-a", "x"]);
     assert_eq!(
-        ours(&r),
-        (3, "CHECK_NRPE: Received 0 bytes from daemon.  Check the remote server logs for error messages.\n")
+        relayed(&n.client_json(&["-n", "-c", "ok", "-a", "x"])),
+        (
+            "UNKNOWN",
+            "CHECK_NRPE: Received 0 bytes from daemon.  Check the remote server logs for error messages."
+        )
     );
 }
 
 #[test]
 fn client_against_debian_nrpe_certificates() {
-    let dir = tempfile::tempdir().unwrap();
-    let c = Certs::make(dir.path());
-    let n = Server::debian(
-        &commands(&format!(
-            "ssl_cert_file={}\nssl_privatekey_file={}\nssl_cacert_file={}\nssl_client_certs=2\n",
-            c.server_cert.display(),
-            c.server_key.display(),
-            c.ca.display()
-        )),
-        false,
-    );
-    let p = n.port_arg();
-    let (ca, cert, key) = (
-        c.ca.to_str().unwrap(),
-        c.client_cert.to_str().unwrap(),
-        c.client_key.to_str().unwrap(),
-    );
+    let (_dir, c, cfg) = certificate_config();
+    let n = Server::debian(&cfg, false);
     for adh in ["0", "1"] {
-        let r = client(&[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &p,
-            "-d",
-            adh,
-            "-A",
-            ca,
-            "-C",
-            cert,
-            "-K",
-            key,
-            "-c",
-            "ok",
-        ]);
-        assert_eq!(ours(&r), (0, "OK: hello\n"), "-d {adh}");
+        let args = [&["-d", adh][..], &c.client_args(), &["-c", "ok"]].concat();
+        assert_eq!(
+            relayed(&n.client_json(&args)),
+            ("OK", "OK: hello"),
+            "-d {adh}"
+        );
     }
 }
 
@@ -288,28 +208,21 @@ fn client_against_debian_nrpe_certificates() {
 #[test]
 fn client_against_debian_nrpe_default_adh() {
     let n = Server::debian(&commands(""), false);
-    let p = n.port_arg();
-    let r = client(&["-H", "127.0.0.1", "-p", &p, "-c", "ok"]);
+    let v = n.client_json(&["-c", "ok"]);
     if cfg!(feature = "adh") {
-        assert_eq!(ours(&r), (0, "OK: hello\n"));
-        let r = client(&["-H", "127.0.0.1", "-p", &p, "-d", "2", "-2", "-c", "warn"]);
-        assert_eq!(ours(&r), (1, "WARNING: careful\n"));
+        assert_eq!(relayed(&v), ("OK", "OK: hello"));
+        let v = n.client_json(&["-d", "2", "-2", "-c", "warn"]);
+        assert_eq!(relayed(&v), ("WARNING", "WARNING: careful"));
     } else {
-        assert_eq!(r.code, 2, "{}", r.stdout);
-        assert!(
-            r.stdout.starts_with(
-                "CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1: "
-            ),
-            "{}",
-            r.stdout
-        );
+        assert_handshake_failed(&v);
     }
 }
 
+/// The one test of check_nrpe_client's exact text (the rest compare its JSON).
 #[test]
 fn client_errors() {
-    let port = hcoop_tests::free_port().to_string();
-    let r = client(&["-H", "127.0.0.1", "-p", &port, "-c", "ok"]);
+    let port = hcoop_tests::free_port();
+    let r = client_at(port, &["-c", "ok"]);
     assert_eq!(
         ours(&r),
         (
@@ -317,22 +230,24 @@ fn client_errors() {
             format!("connect to address 127.0.0.1 port {port}: Connection refused\n").as_str()
         )
     );
-    assert_eq!(client(&["-H", "127.0.0.1", "-p", &port, "-u"]).code, 3);
+    assert_eq!(client_json_at(port, &["-u"])["state"], "UNKNOWN");
     // a server that accepts and never answers
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let p = l.local_addr().unwrap().port().to_string();
+    let p = l.local_addr().unwrap().port();
     let t = Instant::now();
-    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-t", "1"]);
+    let v = client_json_at(p, &["-n", "-t", "1"]);
     assert_eq!(
-        ours(&r),
+        relayed(&v),
         (
-            2,
-            "CHECK_NRPE STATE CRITICAL: Socket timeout after 1 seconds.\n"
+            "CRITICAL",
+            "CHECK_NRPE STATE CRITICAL: Socket timeout after 1 seconds."
         )
     );
     assert!(t.elapsed() < Duration::from_secs(3));
-    let r = client(&["-H", "127.0.0.1", "-p", &p, "-n", "-t", "1:UNKNOWN"]);
-    assert_eq!(r.code, 3);
+    assert_eq!(
+        client_json_at(p, &["-n", "-t", "1:UNKNOWN"])["state"],
+        "UNKNOWN"
+    );
     assert_eq!(ours(&client(&["-H", "h", "-C", "/x"])).0, 3);
 }
 
@@ -351,11 +266,7 @@ fn raw(port: u16, bytes: &[u8]) -> Vec<u8> {
 fn refusals_while_serving_others() {
     let a = Server::agent(&commands("dont_blame_nrpe=1\n"), true);
     let port = a.port;
-    let p = a.port_arg();
-    let good = || {
-        let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
-        assert_eq!(ours(&r), (0, "OK: hello\n"));
-    };
+    let good = || assert_eq!(ours(&a.check_nrpe(&["-n", "-c", "ok"])), (0, "OK: hello\n"));
     // idle clients hold connections open; the agent serves others meanwhile
     let idle: Vec<TcpStream> = (0..5)
         .map(|_| TcpStream::connect(("127.0.0.1", port)).unwrap())
@@ -395,24 +306,7 @@ fn refusals_while_serving_others() {
         good();
     }
     // arguments and metachars through check_nrpe
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-n",
-        "-c",
-        "arg",
-        "-a",
-        "1",
-        "x|y",
-    ]);
-    assert_eq!(r.code, 3);
-    assert!(
-        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
-        "{}",
-        r.stdout
-    );
+    assert_closed_unanswered(&a.check_nrpe(&["-n", "-c", "arg", "-a", "1", "x|y"]));
     good();
     // idle clients are closed after connection_timeout (2 s)
     let t = Instant::now();
@@ -428,27 +322,9 @@ fn refusals_while_serving_others() {
 #[test]
 fn hosts_outside_allowed_hosts_are_refused() {
     let a = Server::agent(&commands(""), true);
-    let p = a.port_arg();
     // check_nrpe -b picks the source address; 127.0.0.2 is not allowed
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-n",
-        "-b",
-        "127.0.0.2",
-        "-c",
-        "ok",
-    ]);
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert!(
-        r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
-        "{}",
-        r.stdout
-    );
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
-    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    assert_closed_unanswered(&a.check_nrpe(&from("127.0.0.2")));
+    assert_eq!(ours(&a.check_nrpe(&["-n", "-c", "ok"])), (0, "OK: hello\n"));
     // a network and a name
     let b = Server::agent(
         &commands("").replace(
@@ -457,23 +333,16 @@ fn hosts_outside_allowed_hosts_are_refused() {
         ),
         true,
     );
-    let p = b.port_arg();
     for src in ["127.0.0.2", "127.0.0.3"] {
-        let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-b", src, "-c", "ok"]);
+        let r = b.check_nrpe(&from(src));
         assert_eq!(ours(&r), (0, "OK: hello\n"), "from {src}");
     }
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-n",
-        "-b",
-        "127.0.0.4",
-        "-c",
-        "ok",
-    ]);
-    assert_eq!(r.code, 3);
+    assert_eq!(b.check_nrpe(&from("127.0.0.4")).code, 3);
+}
+
+/// check_nrpe's arguments for command `ok` in plain TCP from the source address `src`.
+fn from(src: &str) -> [&str; 5] {
+    ["-n", "-b", src, "-c", "ok"]
 }
 
 /// The daemon's `[nrpe]` section: built-in and external commands served next to the
@@ -505,12 +374,7 @@ fn daemon_serves_nrpe_from_its_config() {
         section(&first)
     ));
     hcoop_tests::nrpe::wait_listening(port);
-    let p = port.to_string();
-    let cn = |more: &[&str]| {
-        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str()];
-        args.extend(more);
-        check_nrpe(&args)
-    };
+    let cn = |more: &[&str]| check_nrpe_at(port, more);
     assert_eq!(ours(&cn(&["-c", "ok"])), (0, "OK: hello\n"));
     assert_ok_starting(&cn(&["-c", "load"]), "LOAD OK - load average: ");
     // an argument with a space stays one argument of the built-in check
@@ -591,14 +455,35 @@ fn proc_status(pid: u32, field: &str) -> Vec<String> {
         .collect()
 }
 
-fn sorted_lines(text: &str) -> Vec<String> {
-    let mut v: Vec<String> = text.lines().map(String::from).collect();
-    v.sort();
-    v
-}
-
-/// The environment a plugin running as `account` sees (beside the caller's variables).
-fn clean_environment(account: &hcoop_monitor::privileges::Account) -> Vec<String> {
+/// The commands `id` (`id -u`), `groups` (`id -G`) and `env`, run through `cn`, ran as
+/// `account` with its groups only and a clean environment: HOME, USER and LOGNAME of
+/// that user, nothing of the server's own environment. `log` is the server's, for
+/// failures.
+fn assert_commands_ran_as(
+    account: &hcoop_monitor::privileges::Account,
+    cn: impl Fn(&str) -> Run,
+    log: impl Fn() -> String,
+) {
+    assert_eq!(
+        ours(&cn("id")),
+        (0, format!("{}\n", account.uid).as_str()),
+        "{}",
+        log()
+    );
+    let groups = cn("groups");
+    let mut got: Vec<u32> = groups
+        .stdout
+        .split_whitespace()
+        .map(|g| g.parse().unwrap())
+        .collect();
+    got.sort_unstable();
+    let mut want = account.groups.clone();
+    want.sort_unstable();
+    assert_eq!(got, want, "{}", groups.stdout);
+    let env = cn("env");
+    assert_eq!(env.code, 0, "{}", env.stdout);
+    let mut got: Vec<&str> = env.stdout.lines().collect();
+    got.sort_unstable();
     let mut want = vec![
         format!("HOME={}", account.home.display()),
         "LANG=C.UTF-8".to_string(),
@@ -607,7 +492,7 @@ fn clean_environment(account: &hcoop_monitor::privileges::Account) -> Vec<String
         format!("USER={}", account.name),
     ];
     want.sort();
-    want
+    assert_eq!(got, want, "{}", log());
 }
 
 /// Started as root with nrpe_user=nagios, the agent becomes nagios for good (real,
@@ -627,19 +512,7 @@ fn agent_started_as_root_becomes_nrpe_user() {
             ..Default::default()
         },
     );
-    let p = a.port_arg();
-    let cn = |c: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c]);
-    assert_eq!(ours(&cn("id")), (0, format!("{}\n", nagios.uid).as_str()));
-    let groups = cn("groups");
-    let mut got: Vec<u32> = groups
-        .stdout
-        .split_whitespace()
-        .map(|g| g.parse().unwrap())
-        .collect();
-    got.sort_unstable();
-    let mut want = nagios.groups.clone();
-    want.sort_unstable();
-    assert_eq!(got, want, "{}", groups.stdout);
+    assert_commands_ran_as(&nagios, |c| a.check_nrpe(&["-n", "-c", c]), || a.log());
     // the agent itself: every user and group id is nagios's, no capability left
     let uid = nagios.uid.to_string();
     let gid = nagios.gid.to_string();
@@ -648,17 +521,12 @@ fn agent_started_as_root_becomes_nrpe_user() {
     for caps in ["CapEff:", "CapPrm:", "CapInh:", "CapAmb:"] {
         assert_eq!(proc_status(a.pid(), caps), ["0000000000000000"], "{caps}");
     }
-    // nothing of the agent's own environment reaches a command
-    let env = cn("env");
-    assert_eq!(env.code, 0, "{}", env.stdout);
-    assert_eq!(sorted_lines(&env.stdout), clean_environment(&nagios));
     // the certificate made as root before the change stays readable by root only
     let b = Server::agent(
         "allowed_hosts=127.0.0.1\ncommand[id]=/usr/bin/id -u\n",
         false,
     );
-    let bp = b.port_arg();
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &bp, "-c", "id"]);
+    let r = b.check_nrpe(&["-c", "id"]);
     assert_eq!(ours(&r), (0, format!("{}\n", nagios.uid).as_str()));
     let key = b.dir.path().join("state/nrpe-key.pem");
     let meta = std::fs::metadata(&key).unwrap();
@@ -678,7 +546,7 @@ fn agent_started_unprivileged_keeps_its_user() {
             ..Default::default()
         },
     );
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "id"]);
+    let r = a.check_nrpe(&["-n", "-c", "id"]);
     assert_eq!(ours(&r), (0, format!("{}\n", nagios.uid).as_str()));
     assert_eq!(
         a.log().lines().next().unwrap_or(""),
@@ -725,8 +593,7 @@ fn agent_refuses_root_unless_allowed() {
             ..Default::default()
         },
     );
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &a.port_arg(), "-n", "-c", "id"]);
-    assert_eq!(ours(&r), (0, "0\n"));
+    assert_eq!(ours(&a.check_nrpe(&["-n", "-c", "id"])), (0, "0\n"));
 }
 
 /// With dont_blame_nrpe=1, nothing in an argument is read by a shell: `$`, quotes,
@@ -754,9 +621,7 @@ fn arguments_never_reach_a_shell() {
             ..Default::default()
         },
     );
-    let p = a.port_arg();
-    let cn =
-        |c: &str, arg: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c, "-a", arg]);
+    let cn = |c: &str, arg: &str| a.check_nrpe(&["-n", "-c", c, "-a", arg]);
     // without a shell: words as nrpe users expect
     assert_eq!(ours(&cn("words", "-w 5 -c 10")), (0, "-w,5,-c,10,\n"));
     assert_eq!(ours(&cn("words", "a b*")), (0, "a,b*,\n"));
@@ -767,13 +632,7 @@ fn arguments_never_reach_a_shell() {
     for bad in [
         "$HOME", "$$", "a\"b", "(id)", "x)", "a\u{1}b", "a\tb", "`id`", "a;b",
     ] {
-        let r = cn("shwords", bad);
-        assert_eq!(r.code, 3, "{bad:?}: {}", r.stdout);
-        assert!(
-            r.stdout.starts_with("CHECK_NRPE: Receive header underflow"),
-            "{bad:?}: {}",
-            r.stdout
-        );
+        assert_closed_unanswered(&cn("shwords", bad));
     }
     assert!(
         a.log().contains("request contained illegal metachars"),
@@ -791,12 +650,7 @@ fn odd_arguments_of_builtin_checks() {
         &commands("dont_blame_nrpe=1\ncommand[loadw]=builtin:check_load -w $ARG1$ -c 1000\n"),
         true,
     );
-    let p = a.port_arg();
-    let cn = |more: &[&str]| {
-        let mut args = vec!["-H", "127.0.0.1", "-p", p.as_str(), "-n"];
-        args.extend(more);
-        check_nrpe(&args)
-    };
+    let cn = |more: &[&str]| a.check_nrpe(&[&["-n"], more].concat());
     for odd in ["é", "9é", "1,é,3", "\u{10ffff}", "ü:é"] {
         let r = cn(&["-c", "loadw", "-a", odd]);
         assert_eq!(r.code, 3, "{odd:?}: {}", r.stdout);
@@ -828,7 +682,6 @@ fn idle_connections_do_not_starve_requests() {
         },
     );
     let port = a.port;
-    let p = a.port_arg();
     // the harness's probe that the agent listens is gone
     assert!(wait_until(5.0, || a
         .log()
@@ -857,17 +710,7 @@ fn idle_connections_do_not_starve_requests() {
     );
     // a real request from another address is answered at once meanwhile
     let t = Instant::now();
-    let r = check_nrpe(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-n",
-        "-b",
-        "127.0.0.2",
-        "-c",
-        "ok",
-    ]);
+    let r = a.check_nrpe(&from("127.0.0.2"));
     let answered = t.elapsed();
     assert_eq!(ours(&r), (0, "OK: hello\n"));
     assert!(answered < Duration::from_secs(2), "{answered:?}");
@@ -889,8 +732,7 @@ fn idle_connections_do_not_starve_requests() {
         a.log()
     );
     // and the peer may connect again
-    let r = check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", "ok"]);
-    assert_eq!(ours(&r), (0, "OK: hello\n"));
+    assert_eq!(ours(&a.check_nrpe(&["-n", "-c", "ok"])), (0, "OK: hello\n"));
 }
 
 /// The daemon's `[nrpe]` external commands, run by a root daemon, run as its
@@ -916,26 +758,11 @@ fn daemon_nrpe_commands_run_as_plugin_user() {
     ));
     std::env::remove_var("HCOOP_TEST_SECRET");
     hcoop_tests::nrpe::wait_listening(port);
-    let p = port.to_string();
-    let cn = |c: &str| check_nrpe(&["-H", "127.0.0.1", "-p", &p, "-n", "-c", c]);
-    assert_eq!(
-        ours(&cn("id")),
-        (0, format!("{}\n", nagios.uid).as_str()),
-        "{}",
-        d.log()
+    assert_commands_ran_as(
+        &nagios,
+        |c| check_nrpe_at(port, &["-n", "-c", c]),
+        || d.log(),
     );
-    let mut groups: Vec<u32> = cn("groups")
-        .stdout
-        .split_whitespace()
-        .map(|g| g.parse().unwrap())
-        .collect();
-    groups.sort_unstable();
-    let mut want = nagios.groups.clone();
-    want.sort_unstable();
-    assert_eq!(groups, want);
-    let env = cn("env");
-    assert_eq!(env.code, 0, "{}", env.stdout);
-    assert_eq!(sorted_lines(&env.stdout), clean_environment(&nagios));
 }
 
 /// The plugin user is looked up only when a root daemon would start external programs:
@@ -1081,37 +908,23 @@ fn drop_to_keeps_only_the_capabilities_asked_for() {
 fn servers_that_are_not_nrpe_are_critical() {
     let dir = tempfile::tempdir().unwrap();
     let web = hcoop_tests::web::start_nginx(dir.path());
-    let (http, https) = (web.http_port.to_string(), web.https_port.to_string());
-    let bad_version = "CHECK_NRPE: Invalid packet version received from server.\n";
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &http, "-n"])),
-        (2, bad_version)
+    let (http, https) = (web.http_port, web.https_port);
+    let bad_version = (
+        "CRITICAL",
+        "CHECK_NRPE: Invalid packet version received from server.",
     );
+    assert_eq!(relayed(&client_json_at(http, &["-n"])), bad_version);
+    assert_eq!(relayed(&client_json_at(https, &["-c", "ok"])), bad_version);
     assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &https, "-c", "ok"])),
-        (2, bad_version)
-    );
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &http, "-n", "-u"])),
-        (3, bad_version)
+        relayed(&client_json_at(http, &["-n", "-u"])),
+        ("UNKNOWN", bad_version.1)
     );
     // TLS to a plain HTTP server: the handshake fails
-    let r = client(&["-H", "127.0.0.1", "-p", &http]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .starts_with("CHECK_NRPE: Error - Could not complete SSL handshake with 127.0.0.1: "),
-        "{}",
-        r.stdout
-    );
+    assert_handshake_failed(&client_json_at(http, &[]));
     let garbage = hcoop_tests::web::fake_server(hcoop_tests::web::Fault::Garbage(
         b"\x00\x07garbage\xff\xfe".to_vec(),
-    ))
-    .to_string();
-    assert_eq!(
-        ours(&client(&["-H", "127.0.0.1", "-p", &garbage, "-n"])),
-        (2, bad_version)
-    );
+    ));
+    assert_eq!(relayed(&client_json_at(garbage, &["-n"])), bad_version);
 }
 
 /// Port 0 and a host with a newline are one line, exit 3, the host shown escaped.
