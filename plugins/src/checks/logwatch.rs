@@ -281,9 +281,21 @@ impl SearchConfig {
     }
 }
 
+/// What a run of check_log observed: the searches made (the command line's, or those
+/// read from `--config` at this run) and what each found; or why `--config` could not
+/// be read.
+pub type LogFacts = Result<Searched, String>;
+
+/// The searches of one run and their outcomes, in the same order.
+#[derive(Debug, Clone)]
+pub struct Searched {
+    pub searches: Vec<Search>,
+    pub outcomes: Vec<Outcome>,
+}
+
 impl Check for LogCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = LogFacts;
     const LABEL: &'static str = "LOG";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -334,17 +346,19 @@ impl Check for LogCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, LogFacts> {
+        Work::local(move || {
+            let searches = self.load_searches()?.into_owned();
+            let outcomes = searches.iter().map(|s| self.scan(s)).collect();
+            Ok(Searched { searches, outcomes })
+        })
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Local(Box::new(move || match self.load_searches() {
-            Ok(searches) => {
-                let outcomes: Vec<Outcome> = searches.iter().map(|s| self.scan(s)).collect();
-                evaluate(&outcomes, &searches)
-            }
-            Err(e) => CheckResult::unknown(e),
-        }))
+
+    fn evaluate(&self, facts: &LogFacts) -> CheckResult {
+        match facts {
+            Ok(f) => evaluate(&f.outcomes, &f.searches),
+            Err(e) => CheckResult::unknown(e.clone()),
+        }
     }
 }
 
@@ -857,6 +871,14 @@ mod tests {
         validate::<LogCheck>(argv)
     }
 
+    /// The check's verdict on hand-made outcomes of `searches`.
+    fn verdict(c: &LogCheck, searches: &[Search], outcomes: &[Outcome]) -> CheckResult {
+        c.evaluate(&Ok(Searched {
+            searches: searches.to_vec(),
+            outcomes: outcomes.to_vec(),
+        }))
+    }
+
     #[test]
     fn cli_is_well_formed() {
         use clap::CommandFactory;
@@ -929,7 +951,7 @@ mod tests {
             }),
             notes: vec!["rotated: 3 lines read from /var/log/x.1".into()],
         };
-        let r = evaluate(std::slice::from_ref(&o), &c.searches);
+        let r = verdict(&c, &c.searches, std::slice::from_ref(&o));
         assert_eq!(
             render_text("LOG", &r),
             "LOG OK - /var/log/x: 1 critical, 0 warning matches in 7 new lines | lines=7;;;0 critical=1;;1;0 warning=0;0;;0\n[CRITICAL] E here\nrotated: 3 lines read from /var/log/x.1\n"
@@ -938,7 +960,7 @@ mod tests {
         if let Ok(m) = &mut o2.result {
             m.critical = 2;
         }
-        assert_eq!(evaluate(&[o2], &c.searches).state(), State::Critical);
+        assert_eq!(verdict(&c, &c.searches, &[o2]).state(), State::Critical);
     }
 
     #[test]
@@ -1033,8 +1055,8 @@ mod tests {
             "[[search]]\nname = \"auth\"\nfile = \"/var/log/auth.log\"\ncritical = [\"FAILED su\"]\ncritical_count = \"2\"\n\n[[search]]\nname = \"mail\"\nfile = \"/var/log/mail.log\"\nwarning = [\"deferred\"]\n",
         )
         .unwrap();
-        let c = check(&["--config", cfg.to_str().unwrap()]).unwrap();
-        let c = c.load_searches().unwrap();
+        let check = check(&["--config", cfg.to_str().unwrap()]).unwrap();
+        let c = check.load_searches().unwrap();
         let found = |critical, warning, lines| Matches {
             lines_read: lines,
             critical,
@@ -1051,7 +1073,7 @@ mod tests {
             result: Ok(found(0, 1, 1)),
             notes: vec!["rotated file /var/log/mail.log.1 not found".into()],
         };
-        let r = evaluate(&[auth.clone(), mail.clone()], &c);
+        let r = verdict(&check, &c, &[auth.clone(), mail.clone()]);
         assert_eq!(
             r.state(),
             State::Warning,
@@ -1066,7 +1088,7 @@ mod tests {
             result: Err((State::Critical, "/var/log/mail.log is missing".into())),
             notes: Vec::new(),
         };
-        let r = evaluate(&[auth, gone], &c);
+        let r = verdict(&check, &c, &[auth, gone]);
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.summary,
@@ -1077,7 +1099,13 @@ mod tests {
             3,
             "no perfdata for a search that could not look"
         );
-        assert_eq!(evaluate(&[], &c).summary, "no search");
+        assert_eq!(verdict(&check, &c, &[]).summary, "no search");
+        // a --config that could not be read is UNKNOWN, naming it
+        let r = check.evaluate(&Err("cannot read /etc/log.toml: gone".into()));
+        assert_eq!(
+            (r.state(), r.summary.as_str()),
+            (State::Unknown, "cannot read /etc/log.toml: gone")
+        );
     }
 
     #[test]

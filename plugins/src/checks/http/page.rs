@@ -1,8 +1,8 @@
 //! check_http with one URL: one HTTP(S) request to a name-based virtual host, with the
 //! status, content, headers, size, redirects, response time and TLS certificate
 //! checked. Options follow monitoring-plugins' check_http and check_curl. The same
-//! verdict is what the multi-vhost mode applies to each virtual host (as a
-//! [`PageCheck`]).
+//! verdict is what the multi-vhost mode applies to each virtual host
+//! ([`HttpCheck::judge`]).
 //!
 //! Redirects (`-f`): `sticky` and `stickyport` follow a redirect to any name by
 //! connecting again to the address the check started from (and, for stickyport, its
@@ -15,12 +15,13 @@
 //! `-s`/`-r` is [`fetch::MATCH_BODY`] bytes at most.
 
 use super::args::Args;
+use crate::host::clock;
 use crate::plugin::{
     Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::http;
 use crate::proto::http::fetch::{
-    self, BasicAuth, FetchSpec, HttpFacts, PageCheck, Password, RedirectStop, Redirects,
+    self, BasicAuth, FetchSpec, HttpFacts, Password, RedirectStop, Redirects,
 };
 use crate::proto::http::vhosts::{parse_expect, ExpectStatus, Target};
 use crate::proto::net::{self, Family};
@@ -283,15 +284,32 @@ impl HttpCheck {
         })
     }
 
-    /// Requests the page (all the I/O).
-    pub async fn fetch(&self) -> HttpFacts {
-        fetch::fetch(&self.spec, &self.target).await
+    /// Requests the page (all the I/O), and notes when: the certificate's days are
+    /// counted from then.
+    pub async fn fetch_page(&self) -> PageFacts {
+        PageFacts {
+            http: fetch::fetch(&self.spec, &self.target).await,
+            now: clock::unix_now(),
+        }
     }
+
+    /// The verdict on one virtual host's facts (the multi-vhost mode judges each one
+    /// with it, against that virtual host's target).
+    pub fn judge(&self, facts: &HttpFacts, target: &Target, now: i64) -> CheckResult {
+        evaluate(facts, self, target, now)
+    }
+}
+
+/// What one request of the one-URL mode observed, and when (seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PageFacts {
+    pub http: HttpFacts,
+    pub now: i64,
 }
 
 impl Check for HttpCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = PageFacts;
     const LABEL: &'static str = "HTTP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -302,26 +320,12 @@ impl Check for HttpCheck {
         Self::from_args(&args, false)
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, PageFacts> {
+        Work::remote(self.fetch_page())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate(&facts, self, &self.target, tls::unix_now())
-        }))
-    }
-}
 
-impl PageCheck for HttpCheck {
-    fn spec(&self) -> &FetchSpec {
-        &self.spec
-    }
-    fn defaults(&self) -> &Target {
-        &self.target
-    }
-    fn judge(&self, facts: &HttpFacts, target: &Target, now: i64) -> CheckResult {
-        evaluate(facts, self, target, now)
+    fn evaluate(&self, facts: &PageFacts) -> CheckResult {
+        evaluate(&facts.http, self, &self.target, facts.now)
     }
 }
 
@@ -533,8 +537,16 @@ mod tests {
         }
     }
 
+    /// The check's verdict on hand-made facts observed at `now`.
+    fn verdict(f: &HttpFacts, c: &HttpCheck, now: i64) -> CheckResult {
+        c.evaluate(&PageFacts {
+            http: f.clone(),
+            now,
+        })
+    }
+
     fn eval(f: &HttpFacts, c: &HttpCheck) -> String {
-        render_text("HTTP", &evaluate(f, c, &c.target, 0))
+        render_text("HTTP", &verdict(f, c, 0))
     }
 
     #[test]
@@ -555,15 +567,15 @@ mod tests {
             "HTTP WARNING - status 404 on http://www.test/ - HTTP/1.1 404 Not Found - 66 bytes in 0.002 second response time | time=0.002s;;;0;10 size=66B;;;0\n"
         );
         let f = page("HTTP/1.1 502 Bad Gateway", "", 2);
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
         let f = page("HTTP/1.1 301 Moved", "", 2);
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Ok);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Ok);
         let c = check(&["-H", "www.test", "-f", "warning"]).unwrap();
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Warning);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Warning);
         let c = check(&["-H", "www.test", "-e", "301,302"]).unwrap();
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Ok);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Ok);
         let c = check(&["-H", "www.test", "-e", "200"]).unwrap();
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
     }
 
     #[test]
@@ -573,7 +585,7 @@ mod tests {
             let mut a = vec!["-H", "www.test"];
             a.extend_from_slice(argv);
             let c = check(&a).unwrap();
-            evaluate(&f, &c, &c.target, 0).state()
+            verdict(&f, &c, 0).state()
         };
         assert_eq!(state(&["-s", "Welcome"]), State::Ok);
         assert_eq!(state(&["-s", "Goodbye"]), State::Critical);
@@ -589,7 +601,7 @@ mod tests {
         assert_eq!(state(&["-w", "0.001", "-c", "1"]), State::Warning);
         let c = check(&["-H", "www.test", "-s", "Goodbye"]).unwrap();
         assert_eq!(
-            evaluate(&f, &c, &c.target, 0).summary,
+            verdict(&f, &c, 0).summary,
             "string 'Goodbye' not found on http://www.test/ - HTTP/1.1 200 OK - 71 bytes in 0.002 second response time"
         );
     }
@@ -612,14 +624,14 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            evaluate(&f, &c, &c.target, 2 * 86_400).summary,
+            verdict(&f, &c, 2 * 86_400).summary,
             "TLS handshake failed: certificate has expired: certificate 'www.test' expired on 1970-01-02 00:00:00 UTC (https://www.test/)"
         );
         let f = HttpFacts {
             error: Some("connect to address 127.0.0.1 and port 80: Connection refused".into()),
             ..Default::default()
         };
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
     }
 
     #[test]
@@ -640,7 +652,7 @@ mod tests {
             RedirectStop::Refused,
             "redirect to http://169.254.169.254/ refused: 169.254.169.254 is outside the allowed networks (cloud metadata)".into(),
         ));
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
         let c = check(&[
             "-H",
             "www.test",
@@ -659,13 +671,13 @@ mod tests {
         resp.truncated = true;
         resp.content_length = Some(1 << 30);
         assert_eq!(
-            evaluate(&f, &c, &c.target, 0).summary,
+            verdict(&f, &c, 0).summary,
             "page size 1073741883 too large, body read up to the 16777216-byte limit - HTTP/1.1 200 OK - 1073741883 bytes in 0.002 second response time"
         );
         let resp = f.response.as_mut().unwrap();
         resp.content_length = None;
         assert_eq!(
-            evaluate(&f, &c, &c.target, 0).summary,
+            verdict(&f, &c, 0).summary,
             "page size unknown: body longer than the 16777216-byte read limit - HTTP/1.1 200 OK - 60 bytes in 0.002 second response time"
         );
     }
@@ -777,7 +789,7 @@ mod tests {
             cert: Some(cert(3 * day)),
             ..f
         };
-        assert_eq!(evaluate(&f, &c, &c.target, 0).state(), State::Critical);
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
         // with --continue-after-certificate the page is checked too, the days first
         let c = check(&[
             "-H",
@@ -791,11 +803,11 @@ mod tests {
         let mut f = page("HTTP/1.1 200 OK", "hello", 2);
         f.cert = Some(cert(20 * day));
         assert_eq!(
-            evaluate(&f, &c, &c.target, 0).summary,
+            verdict(&f, &c, 0).summary,
             "certificate 'www.test' will expire on 1970-01-21 00:00:00 UTC (20 days) - HTTP/1.1 200 OK - 64 bytes in 0.002 second response time"
         );
         f.cert = Some(cert(40 * day));
-        let r = evaluate(&f, &c, &c.target, 0);
+        let r = verdict(&f, &c, 0);
         assert_eq!(r.state(), State::Ok);
         assert!(r.summary.starts_with("certificate 'www.test' will expire"));
     }

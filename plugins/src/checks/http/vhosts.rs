@@ -1,15 +1,16 @@
 //! check_http's multi-vhost mode (`--vhosts-from`, `--apache-config`): every virtual
 //! host of a list requested, `--concurrency` at a time, each judged by the one-URL
-//! verdict it is given (a [`PageCheck`]); the first line counts the results, the long
+//! verdict ([`HttpCheck::judge`]); the first line counts the results, the long
 //! output names each failing virtual host, and -w/-c apply to the number (N) or
 //! percentage (N%) of failing virtual hosts.
 
 use super::args::Args;
+use super::page::HttpCheck;
+use crate::host::clock;
 use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
-use crate::proto::http::fetch::{fetch_all, PageCheck};
-use crate::proto::http::vhosts::Source;
+use crate::proto::http::fetch::{fetch_all, HttpFacts};
+use crate::proto::http::vhosts::{Source, Target};
 use crate::proto::net;
-use crate::proto::tls;
 use std::time::{Duration, Instant};
 
 /// The multi-vhost levels and output options.
@@ -21,11 +22,11 @@ pub struct Levels {
     pub verbose: u8,
 }
 
-/// The validated multi-vhost check, judging each virtual host with `P`.
+/// The validated multi-vhost check.
 #[derive(Debug)]
-pub struct VhostsCheck<P: PageCheck> {
-    /// The verdict on one virtual host (and its request).
-    pub page: P,
+pub struct VhostsCheck {
+    /// The request of each virtual host and the verdict on it.
+    pub page: HttpCheck,
     /// Where the virtual hosts are read from, at each run.
     pub source: Source,
     pub levels: Levels,
@@ -62,10 +63,24 @@ fn failing_level(v: &Option<String>) -> Result<Option<(Range, bool)>, UsageError
     Ok(Some((r, pct)))
 }
 
-impl<P: PageCheck> VhostsCheck<P> {
+/// What a run of the multi-vhost mode observed: the virtual hosts read from the list,
+/// each one's request (in the same order), the time they all took and when (seconds
+/// since the epoch); or why the list could not be read.
+pub type VhostsFacts = Result<Fetched, String>;
+
+/// The virtual hosts of a list and what their requests found.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Fetched {
+    pub targets: Vec<Target>,
+    pub pages: Vec<HttpFacts>,
+    pub elapsed: Duration,
+    pub now: i64,
+}
+
+impl VhostsCheck {
     /// Validates the multi-vhost options (`args.is_multi()`); `page` judges each one.
     /// Reads no file: the list is read at each run.
-    pub fn new(args: &Args, page: P) -> Result<Self, UsageError> {
+    pub fn new(args: &Args, page: HttpCheck) -> Result<Self, UsageError> {
         let source = match (&args.vhosts_from, &args.apache_config) {
             (Some(f), _) => Source::List(f.clone()),
             (None, Some(p)) => Source::Apache {
@@ -101,34 +116,44 @@ impl<P: PageCheck> VhostsCheck<P> {
         })
     }
 
-    /// Reads the list, requests every virtual host and judges them. A list that cannot
-    /// be read is UNKNOWN, naming the file.
-    pub async fn run(&self) -> CheckResult {
-        let targets = match self.source.read(self.page.defaults()) {
-            Ok(t) => t,
-            Err(e) => return CheckResult::unknown(e),
-        };
+    /// Reads the list and requests every virtual host (all the I/O).
+    pub async fn fetch(&self) -> VhostsFacts {
+        let targets = self.source.read(&self.page.target)?;
         let start = Instant::now();
-        let facts = fetch_all(
-            self.page.spec(),
+        let pages = fetch_all(
+            &self.page.spec,
             &targets,
             self.concurrency,
             self.vhost_timeout,
         )
         .await;
-        let elapsed = start.elapsed();
-        let now = tls::unix_now();
-        let judged: Vec<Judged> = targets
+        Ok(Fetched {
+            targets,
+            pages,
+            elapsed: start.elapsed(),
+            now: clock::unix_now(),
+        })
+    }
+
+    /// Judges every virtual host as one URL is, then counts them (pure). A list that
+    /// could not be read is UNKNOWN, naming the file.
+    pub fn evaluate(&self, facts: &VhostsFacts) -> CheckResult {
+        let f = match facts {
+            Ok(f) => f,
+            Err(e) => return CheckResult::unknown(e.clone()),
+        };
+        let judged: Vec<Judged> = f
+            .targets
             .iter()
-            .zip(&facts)
-            .map(|(t, f)| Judged {
+            .zip(&f.pages)
+            .map(|(t, page)| Judged {
                 label: t.label(),
                 vhost: t.vhost.clone(),
-                result: self.page.judge(f, t, now),
-                total: f.total,
+                result: self.page.judge(page, t, f.now),
+                total: page.total,
             })
             .collect();
-        evaluate(&judged, &self.levels, elapsed)
+        evaluate(&judged, &self.levels, f.elapsed)
     }
 }
 

@@ -257,29 +257,49 @@ pub fn resolve(
     Ok(SqlConfig { mode, time, target })
 }
 
-/// Why the dialogue (or a step of it) failed: the text, and whether it was the check's
-/// time running out (then the result takes the state of `-t`).
+/// Why the dialogue (or a step of it) failed: the text, and what kind of failure it
+/// is, which decides the state of the result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub text: String,
-    pub timed_out: bool,
+    pub kind: FailureKind,
+}
+
+/// What kind of failure stopped the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server refused, or answered wrongly: CRITICAL.
+    Failed,
+    /// The check's time ran out: the result takes the state of `-t`.
+    TimedOut,
+    /// The check could not be made from what it was given (a password file that cannot
+    /// be read): UNKNOWN.
+    Unusable,
 }
 
 impl Failure {
+    /// A failure to make the check at all (UNKNOWN).
+    pub fn unusable(text: String) -> Self {
+        Failure {
+            text,
+            kind: FailureKind::Unusable,
+        }
+    }
+
     /// The same failure with its text changed.
     pub fn map(self, f: impl FnOnce(String) -> String) -> Self {
         Failure {
             text: f(self.text),
-            timed_out: self.timed_out,
+            kind: self.kind,
         }
     }
 
-    /// The result for this failure: CRITICAL, or timed out.
+    /// The result for this failure, saying `text`.
     pub fn result(&self, text: String) -> CheckResult {
-        if self.timed_out {
-            CheckResult::timed_out(text)
-        } else {
-            CheckResult::new(State::Critical, text)
+        match self.kind {
+            FailureKind::Failed => CheckResult::new(State::Critical, text),
+            FailureKind::TimedOut => CheckResult::timed_out(text),
+            FailureKind::Unusable => CheckResult::unknown(text),
         }
     }
 }
@@ -288,7 +308,7 @@ impl From<String> for Failure {
     fn from(text: String) -> Self {
         Failure {
             text,
-            timed_out: false,
+            kind: FailureKind::Failed,
         }
     }
 }
@@ -318,7 +338,7 @@ pub async fn step<T, E: std::fmt::Display>(
         Ok(Err(e)) => Err(format!("{what}: {e}").into()),
         Err(_) => Err(Failure {
             text: format!("{what} timed out"),
-            timed_out: true,
+            kind: FailureKind::TimedOut,
         }),
     }
 }
@@ -395,6 +415,9 @@ pub struct Facts {
     /// The mode's findings.
     pub mode: ModeFacts,
 }
+
+/// What a database check observed: the facts, or the failure that stopped it.
+pub type Observed = Result<Facts, Failure>;
 
 /// Turns the facts (or the failure that stopped the dialogue) into a result.
 pub fn evaluate(facts: &Result<Facts, Failure>, cfg: &SqlConfig) -> CheckResult {
@@ -894,6 +917,38 @@ mod tests {
         assert!(cfg(&["-q", "select 1", "-w", "1"]).is_ok());
     }
 
+    /// The options both checks take are validated alike, and neither reads a file.
+    fn shared_options_validated_alike<C: crate::plugin::Check>() {
+        use crate::plugin::runner::validate;
+        let err = |args: &[&str]| validate::<C>(args).err().map(|e| e.0).unwrap_or_default();
+        // the password file is read when the check runs
+        assert!(validate::<C>(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
+        assert_eq!(
+            err(&["-H", "127.0.0.1", "-P", "0"]),
+            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"
+        );
+        let e = err(&["-H", "db\nx"]);
+        assert!(e.contains("invalid host 'db\\nx'"), "{e}");
+        assert_eq!(
+            err(&["--connections", "-c", "10%%"]),
+            "--critical: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+        );
+        // --sizes levels of any text are a usage error, never a panic
+        for bad in ["é", "１０G", "10é"] {
+            let e = err(&["--sizes", "-w", bad]);
+            assert!(
+                e.starts_with("--warning: invalid threshold '"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn pgsql_and_mysql_validate_their_shared_options_alike() {
+        shared_options_validated_alike::<pgsql::PgsqlCheck>();
+        shared_options_validated_alike::<mysql::MysqlCheck>();
+    }
+
     #[tokio::test]
     async fn a_step_that_runs_out_of_time_is_a_timeout() {
         let deadline = Instant::now() + Duration::from_millis(20);
@@ -908,7 +963,7 @@ mod tests {
             e,
             Failure {
                 text: "query timed out".into(),
-                timed_out: true
+                kind: FailureKind::TimedOut
             }
         );
         let c = cfg(&[]).unwrap();

@@ -7,7 +7,7 @@
 use super::{
     self as sql, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
 };
-use crate::plugin::{parse_host, parse_port, CommonArgs, UsageError, Work};
+use crate::plugin::{parse_host, parse_port, CheckResult, CommonArgs, UsageError, Work};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
@@ -105,7 +105,7 @@ pub struct MysqlCheck {
 
 impl crate::plugin::Check for MysqlCheck {
     type Args = Args;
-    type Facts = crate::plugin::CheckResult;
+    type Facts = sql::Observed;
     const LABEL: &'static str = "MYSQL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -165,19 +165,16 @@ impl crate::plugin::Check for MysqlCheck {
         })
     }
 
-    fn evaluate(&self, facts: &crate::plugin::CheckResult) -> crate::plugin::CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, crate::plugin::CheckResult> {
-        Work::Remote(Box::pin(async move {
+    fn fetch(&self) -> Work<'_, sql::Observed> {
+        Work::remote(async move {
             // the password file is read here, at each run
-            let opts = match self.password.read() {
-                Ok(pw) => self.opts.clone().pass(pw),
-                Err(e) => return crate::plugin::CheckResult::unknown(e),
-            };
-            let facts = fetch(self, opts).await;
-            sql::evaluate(&facts, &self.sql)
-        }))
+            let pw = self.password.read().map_err(Failure::unusable)?;
+            fetch(self, self.opts.clone().pass(pw)).await
+        })
+    }
+
+    fn evaluate(&self, facts: &sql::Observed) -> CheckResult {
+        sql::evaluate(facts, &self.sql)
     }
 }
 
@@ -369,6 +366,7 @@ fn link(r: &Row) -> Link {
 mod tests {
     use super::*;
     use crate::plugin::runner::validate;
+    use crate::plugin::{Check, State};
 
     fn check(args: &[&str]) -> Result<MysqlCheck, UsageError> {
         validate::<MysqlCheck>(args)
@@ -395,33 +393,41 @@ mod tests {
             .0
             .starts_with("--ca-cert /nonexistent: "));
         assert!(check(&["-H", "127.0.0.1", "-S", "-w", "30", "-c", "60"]).is_ok());
+        assert!(check(&["-H", "localhost"]).is_ok());
     }
 
     #[test]
-    fn hosts_ports_and_levels() {
-        // validation reads no file: the password file is read when the check runs
-        assert!(check(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
+    fn evaluates_the_server_s_answers() {
+        let c = check(&["-S", "-w", "30", "-c", "60"]).unwrap();
+        let link = |behind: f64| Link {
+            name: "from db1:3306".into(),
+            problems: vec![],
+            notes: vec![],
+            lag_seconds: Some(behind),
+            lag_bytes: None,
+        };
+        let facts = |behind| {
+            Ok(Facts {
+                connect_time: Duration::from_millis(2),
+                version: "10.11.6".into(),
+                mode: ModeFacts::Replication(Replication::Replica(vec![link(behind)])),
+            })
+        };
+        let r = c.evaluate(&facts(45.0));
         assert_eq!(
-            check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
-            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"
+            (r.state(), r.summary.as_str()),
+            (State::Warning, "replica: from db1:3306 lag 45s")
         );
-        let e = check(&["-H", "db\nx"]).err().unwrap().0;
-        assert!(
-            e.starts_with("invalid value 'db\\nx' for '--hostname <HOST>'"),
-            "{e}"
-        );
-        assert!(check(&["-H", "localhost"]).is_ok());
-        // --sizes levels of any text are a usage error, never a panic
-        for bad in ["é", "１０G", "10é"] {
-            let e = check(&["--sizes", "-w", bad]).err().unwrap().0;
-            assert!(
-                e.starts_with("--warning: invalid threshold '"),
-                "{bad}: {e}"
-            );
-        }
+        assert_eq!(c.evaluate(&facts(61.0)).state(), State::Critical);
+        let r = c.evaluate(&Err(Failure::unusable(
+            "--password-file /x: No such file or directory (os error 2)".into(),
+        )));
         assert_eq!(
-            check(&["--connections", "-w", "10%%"]).err().unwrap().0,
-            "--warning: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+            (r.state(), r.summary.as_str()),
+            (
+                State::Unknown,
+                "--password-file /x: No such file or directory (os error 2)"
+            )
         );
     }
 }

@@ -113,6 +113,8 @@ pub struct PgsqlCheck {
     timeout: Duration,
 }
 
+/// The login name when `-l` is not given: PGUSER, else the user running the check
+/// (looked up when the check runs: validation does no I/O).
 fn default_user() -> String {
     if let Some(u) = std::env::var("PGUSER").ok().filter(|u| !u.is_empty()) {
         return u;
@@ -132,7 +134,7 @@ fn default_user() -> String {
 
 impl crate::plugin::Check for PgsqlCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = sql::Observed;
     const LABEL: &'static str = "PGSQL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -157,6 +159,9 @@ impl crate::plugin::Check for PgsqlCheck {
             target,
         )?;
         let mut config = tokio_postgres::Config::new();
+        if let Some(user) = &args.user {
+            config.user(user);
+        }
         if args.host.starts_with('/') {
             config.host_path(&args.host);
         } else {
@@ -165,7 +170,6 @@ impl crate::plugin::Check for PgsqlCheck {
         config
             .port(args.port)
             .dbname(&args.database)
-            .user(args.user.unwrap_or_else(default_user))
             .application_name("check_pgsql")
             .connect_timeout(args.common.timeout.duration);
         // TLS does not apply to unix sockets
@@ -201,24 +205,22 @@ impl crate::plugin::Check for PgsqlCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            // the password file is read here, at each run
+    fn fetch(&self) -> Work<'_, sql::Observed> {
+        Work::remote(async move {
+            // the password file is read here, at each run, and the login name looked up
             let mut config = self.config.clone();
-            match self.password.read() {
-                Ok(Some(pw)) => {
-                    config.password(pw);
-                }
-                Ok(None) => {}
-                Err(e) => return CheckResult::unknown(e),
+            if let Some(pw) = self.password.read().map_err(Failure::unusable)? {
+                config.password(pw);
             }
-            let facts = fetch(self, &config).await;
-            let r: CheckResult = sql::evaluate(&facts, &self.sql);
-            r
-        }))
+            if config.get_user().is_none() {
+                config.user(default_user());
+            }
+            fetch(self, &config).await
+        })
+    }
+
+    fn evaluate(&self, facts: &sql::Observed) -> CheckResult {
+        sql::evaluate(facts, &self.sql)
     }
 }
 
@@ -473,6 +475,7 @@ async fn replication(client: &Client, deadline: Instant) -> Result<Replication, 
 mod tests {
     use super::*;
     use crate::plugin::runner::validate;
+    use crate::plugin::{Check, State};
 
     fn check(args: &[&str]) -> Result<PgsqlCheck, UsageError> {
         validate::<PgsqlCheck>(args)
@@ -513,22 +516,64 @@ mod tests {
     }
 
     #[test]
-    fn hosts_ports_and_sockets() {
-        // validation reads no file: the password file is read when the check runs
-        assert!(check(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
-        assert_eq!(
-            check(&["-H", "127.0.0.1", "-P", "0"]).err().unwrap().0,
-            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)"
-        );
-        let e = check(&["-H", "db\nx"]).err().unwrap().0;
-        assert!(e.contains("invalid host 'db\\nx'"), "{e}");
+    fn sockets() {
         let e = check(&["-H", "/run/x\ny"]).err().unwrap().0;
         assert!(e.contains("invalid socket directory '/run/x\\ny'"), "{e}");
         assert!(check(&["-H", "/run/postgresql"]).is_ok());
         assert!(check(&["-H", "[::1]", "--tls", "disable"]).is_ok());
+    }
+
+    #[test]
+    fn validation_looks_up_no_user() {
+        // the login name is left to the run when -l is not given
+        let c = check(&["-H", "127.0.0.1"]).unwrap();
+        assert_eq!(c.config.get_user(), None);
+        let c = check(&["-H", "127.0.0.1", "-l", "nagios"]).unwrap();
+        assert_eq!(c.config.get_user(), Some("nagios"));
+    }
+
+    #[test]
+    fn evaluates_the_server_s_answers() {
+        let c = check(&[
+            "-d",
+            "shop",
+            "-q",
+            "SELECT count(*) FROM orders",
+            "--queryname",
+            "orders",
+            "-W",
+            "10",
+            "-C",
+            "20",
+        ])
+        .unwrap();
+        let facts = |v| {
+            Ok(sql::Facts {
+                connect_time: Duration::from_millis(3),
+                version: "PostgreSQL 15.8".into(),
+                mode: ModeFacts::Query(v),
+            })
+        };
+        let r = c.evaluate(&facts(Ok(12.0)));
         assert_eq!(
-            check(&["--connections", "-c", "10%%"]).err().unwrap().0,
-            "--critical: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+            (r.state(), r.summary.as_str()),
+            (State::Warning, "query 'orders' returned 12")
+        );
+        let r = c.evaluate(&facts(Err("relation \"orders\" does not exist".into())));
+        assert_eq!(
+            (r.state(), r.summary.as_str()),
+            (
+                State::Critical,
+                "query 'orders': relation \"orders\" does not exist"
+            )
+        );
+        let r = c.evaluate(&Err("cannot connect to database 'shop': refused".into()));
+        assert_eq!(
+            (r.state(), r.summary.as_str()),
+            (
+                State::Critical,
+                "cannot connect to database 'shop': refused"
+            )
         );
     }
 }

@@ -1,11 +1,10 @@
 //! Fetching a virtual host's page: resolve, connect, TLS, one request per hop,
 //! redirects followed as asked (within the allow-list of [`super::RedirectNetworks`]),
 //! and every time and fact check_http judges; many virtual hosts a few at a time. No
-//! thresholds here: [`PageCheck`] is how a check says what a page must be.
+//! thresholds here: check_http judges what this finds.
 
 use super::vhosts::Target;
 use super::{Request, Response};
-use crate::plugin::CheckResult;
 use crate::proto::net::{self, Conn, Family};
 use crate::proto::tls::{CertFacts, TlsSettings};
 use base64::Engine;
@@ -127,17 +126,6 @@ impl HttpFacts {
             ..Default::default()
         }
     }
-}
-
-/// How one virtual host's page is judged: the one-URL check provides it, and the
-/// multi-vhost check applies it to each virtual host it reads.
-pub trait PageCheck: Send + Sync + 'static {
-    /// The request.
-    fn spec(&self) -> &FetchSpec;
-    /// The target a virtual host of a list starts from (address, port, TLS, path).
-    fn defaults(&self) -> &Target;
-    /// The verdict on one virtual host's facts.
-    fn judge(&self, facts: &HttpFacts, target: &Target, now: i64) -> CheckResult;
 }
 
 /// Requests the page of one virtual host, following redirects as the spec says.
