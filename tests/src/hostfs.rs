@@ -5,16 +5,9 @@ use crate::{is_root, require};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The statvfs numbers a test compares against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    pub frsize: u64,
-    pub blocks: u64,
-    pub bfree: u64,
-    pub bavail: u64,
-    pub files: u64,
-    pub ffree: u64,
-}
+/// The statvfs numbers a test compares against, in the plugins' own record of them
+/// (read here by statvfs(3), independently of the plugins' statfs).
+pub use hcoop_plugins::host::mounts::FsStats as Stat;
 
 /// statvfs(3) of a path.
 pub fn statvfs(path: &Path) -> Stat {

@@ -8,6 +8,7 @@ use crate::host::mounts::{read_mounts, Mount};
 use crate::host::processes::UserNames;
 use crate::host::quota::{group_name, parse_repquota, quotactl_read, Kind, Usage};
 use crate::host::subprocess;
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{
     parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
     UsageError, Work,
@@ -37,12 +38,24 @@ fn parse_percent(text: &str) -> Result<Range, String> {
     parse_level(text, &[Unit::Percent]).map(|l| l.range)
 }
 
+/// The shared `-w`/`-c` range made a percent of the hard limit, with its default.
+fn percent_of_hard(arg: clap::Arg, which: &str, default: &'static str) -> clap::Arg {
+    arg.value_parser(parse_percent)
+        .value_name("PERCENT")
+        .default_value(default)
+        .help(format!(
+            "{which} range on the percent of the hard limit used"
+        ))
+}
+
 /// Command line of check_quota.
 #[derive(Parser, Debug)]
 #[command(
     name = "check_quota",
     version,
-    about = "Checks Linux disk quotas (user and group, blocks and inodes): over the soft limit is WARNING, the grace time run out is CRITICAL, and the percent of the hard limit is held against -w/-c.\n\nA file system without quotas is UNKNOWN.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, no quotas, internal error). --help and --version exit 0."
+    about = "Checks Linux disk quotas (user and group, blocks and inodes): over the soft limit is WARNING, the grace time run out is CRITICAL, and the percent of the hard limit is held against -w/-c.\n\nA file system without quotas is UNKNOWN.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, no quotas, internal error). --help and --version exit 0.",
+    mut_arg("warning", |a| percent_of_hard(a, "Warning", "90")),
+    mut_arg("critical", |a| percent_of_hard(a, "Critical", "99"))
 )]
 pub struct Args {
     #[command(flatten)]
@@ -56,27 +69,8 @@ pub struct Args {
     #[arg(long = "type", value_enum, default_value_t = Kinds::Both)]
     pub kinds: Kinds,
 
-    /// Warning range on the percent of the hard limit used
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "PERCENT",
-        value_parser = parse_percent,
-        default_value = "90",
-        allow_hyphen_values = true
-    )]
-    pub warning: Range,
-
-    /// Critical range on the percent of the hard limit used
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "PERCENT",
-        value_parser = parse_percent,
-        default_value = "99",
-        allow_hyphen_values = true
-    )]
-    pub critical: Range,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// How many offenders to name
     #[arg(long = "offenders", value_name = "N", default_value_t = 5)]
@@ -148,7 +142,7 @@ impl Check for QuotaCheck {
                 Kinds::Group => vec![Kind::Group],
                 Kinds::Both => vec![Kind::User, Kind::Group],
             },
-            percent: Thresholds::new(Some(args.warning), Some(args.critical)),
+            percent: args.levels.thresholds(),
             offenders: args.offenders,
             method: args.method,
             repquota: args.repquota,
