@@ -12,6 +12,7 @@
 
 use crate::host::statefile;
 use crate::host::subprocess;
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };
@@ -29,6 +30,8 @@ const HEAD_BYTES: u64 = 512;
 /// Command line of check_log.
 #[derive(Parser, Debug)]
 #[command(
+    mut_arg("warning", |a| a.help("Range on the number of warning matches (default 0: any match warns)")),
+    mut_arg("critical", |a| a.help("Range on the number of critical matches (default 0: any match is critical)")),
     name = "check_log",
     version,
     about = "Watches log files or the systemd journal for patterns, reading only the lines added since the last run (rotations included).\n\nA search is given by the options below, or several by --config FILE (TOML, [[search]] tables with the same keys: file, journal, unit, critical, warning, critical_exceptions, warning_exceptions, ok, rotated, warning_count, critical_count, missing, from_start).\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, unreadable file or state, internal error). --help and --version exit 0."
@@ -73,23 +76,8 @@ pub struct Args {
     #[arg(long = "ok-pattern", value_name = "REGEX")]
     pub ok_patterns: Vec<String>,
 
-    /// Range on the number of warning matches (default 0: any match warns)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Range on the number of critical matches (default 0: any match is critical)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// Where the rotated file goes (repeatable; globs allowed; default FILE.1 and FILE.1.gz)
     #[arg(long = "rotated", value_name = "PATH")]
@@ -330,8 +318,8 @@ impl Check for LogCheck {
             warning_exceptions: args.warning_exceptions,
             ok: args.ok_patterns,
             rotated: args.rotated,
-            warning_count: args.warning.map(|r| r.to_string()),
-            critical_count: args.critical.map(|r| r.to_string()),
+            warning_count: args.levels.warning.map(|r| r.to_string()),
+            critical_count: args.levels.critical.map(|r| r.to_string()),
             missing: Some(args.missing.to_string()),
             from_start: args.from_start,
         }

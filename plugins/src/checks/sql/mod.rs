@@ -920,6 +920,7 @@ mod tests {
     /// The options both checks take are validated alike, and neither reads a file.
     fn shared_options_validated_alike<C: crate::plugin::Check>() {
         use crate::plugin::runner::validate;
+        <C::Args as clap::CommandFactory>::command().debug_assert();
         let err = |args: &[&str]| validate::<C>(args).err().map(|e| e.0).unwrap_or_default();
         // the password file is read when the check runs
         assert!(validate::<C>(&["-H", "127.0.0.1", "--password-file", "/nonexistent"]).is_ok());
@@ -932,6 +933,10 @@ mod tests {
         assert_eq!(
             err(&["--connections", "-c", "10%%"]),
             "--critical: invalid threshold '10%%': '%%' is not a unit (a percentage is 80%)"
+        );
+        assert_eq!(
+            err(&["--replication", "--sizes"]),
+            "choose one mode, not replication and --sizes"
         );
         // --sizes levels of any text are a usage error, never a panic
         for bad in ["é", "１０G", "10é"] {

@@ -373,11 +373,6 @@ mod tests {
     }
 
     #[test]
-    fn cli_is_consistent() {
-        <Args as clap::CommandFactory>::command().debug_assert();
-    }
-
-    #[test]
     fn usage_errors() {
         assert_eq!(
             check(&["-S", "--connections"]).err().unwrap().0,
