@@ -275,7 +275,7 @@ pub enum DnsFacts {
 
 impl Check for DnsCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = DnsFacts;
     const LABEL: &'static str = "DNS";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -360,14 +360,12 @@ impl Check for DnsCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, DnsFacts> {
+        Work::remote(self.ask())
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate(&facts, self)
-        }))
+
+    fn evaluate(&self, facts: &DnsFacts) -> CheckResult {
+        evaluate(facts, self)
     }
 }
 
@@ -441,7 +439,7 @@ impl DnsCheck {
     }
 
     /// Asks the servers in turn, sharing the time budget, until one answers.
-    pub async fn fetch(&self) -> DnsFacts {
+    pub async fn ask(&self) -> DnsFacts {
         let start = tokio::time::Instant::now();
         let servers = match self.servers().await {
             Ok(s) => s,
@@ -507,8 +505,8 @@ pub fn expectations_met(expected: &[Expected], answers: &[Answer], all: bool) ->
             .all(|a| expected.iter().any(|e| e.matches(a)))
 }
 
-/// Turns the facts into the result (pure).
-pub fn evaluate(facts: &DnsFacts, check: &DnsCheck) -> CheckResult {
+/// Turns the facts into the result (pure): what [`Check::evaluate`] does.
+fn evaluate(facts: &DnsFacts, check: &DnsCheck) -> CheckResult {
     let name = show_name(&check.name);
     let rtype = check.rtype;
     let a = match facts {
@@ -664,7 +662,7 @@ mod tests {
     }
 
     fn text(f: &DnsFacts, c: &DnsCheck) -> String {
-        render_text("DNS", &evaluate(f, c))
+        render_text("DNS", &c.evaluate(f))
     }
 
     #[test]
@@ -805,7 +803,7 @@ mod tests {
             "DNS WARNING - 0.012s response time, www.example.org A returns 192.0.2.1 (from 127.0.0.1:53) | time=0.012s;0.01;1;0\n"
         );
         let c = check(&["-H", "www.example.org", "-c", "0.1"]).unwrap();
-        assert_eq!(evaluate(&f, &c).state(), State::Ok);
+        assert_eq!(c.evaluate(&f).state(), State::Ok);
     }
 
     #[test]
@@ -823,12 +821,12 @@ mod tests {
         let f = answered(ResponseCode::NXDomain, vec![]);
         let c = check(&["-H", "nope.example.org"]).unwrap();
         assert_eq!(
-            evaluate(&f, &c).summary,
+            c.evaluate(&f).summary,
             "domain 'nope.example.org' was not found by 127.0.0.1:53 (NXDOMAIN)"
         );
-        assert_eq!(evaluate(&f, &c).state(), State::Critical);
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
         let c = check(&["-H", "nope.example.org", "-n"]).unwrap();
-        let r = evaluate(&f, &c);
+        let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(
             r.summary,
@@ -836,12 +834,12 @@ mod tests {
         );
         let exists = answered(ResponseCode::NoError, vec![a("192.0.2.1")]);
         assert_eq!(
-            evaluate(&exists, &c).summary,
+            c.evaluate(&exists).summary,
             "nope.example.org exists (192.0.2.1) but NXDOMAIN was expected"
         );
         let nodata = answered(ResponseCode::NoError, vec![]);
         assert_eq!(
-            evaluate(&nodata, &c).summary,
+            c.evaluate(&nodata).summary,
             "nope.example.org exists (no A record) but NXDOMAIN was expected"
         );
     }
@@ -851,23 +849,23 @@ mod tests {
         let c = check(&["-H", "x.example.org", "-A"]).unwrap();
         let f = answered(ResponseCode::NoError, vec![a("192.0.2.1")]);
         assert_eq!(
-            evaluate(&f, &c).summary,
+            c.evaluate(&f).summary,
             "127.0.0.1:53 is not authoritative for x.example.org"
         );
         let refused = answered(ResponseCode::Refused, vec![]);
         assert_eq!(
-            evaluate(&refused, &c).summary,
+            c.evaluate(&refused).summary,
             "127.0.0.1:53 answered REFUSED for x.example.org A"
         );
         let empty = answered(ResponseCode::NoError, vec![]);
         let plain = check(&["-H", "x.example.org"]).unwrap();
         assert_eq!(
-            evaluate(&empty, &plain).summary,
+            plain.evaluate(&empty).summary,
             "no A record for x.example.org at 127.0.0.1:53"
         );
         let sec = check(&["-H", "x.example.org", "--dnssec"]).unwrap();
         assert_eq!(
-            evaluate(&f, &sec).summary,
+            sec.evaluate(&f).summary,
             "the answer for x.example.org A from 127.0.0.1:53 is not DNSSEC-validated (no AD bit)"
         );
         let DnsFacts::Answered(mut ad) = f.clone() else {
@@ -875,15 +873,15 @@ mod tests {
         };
         ad.authentic = true;
         assert_eq!(
-            evaluate(&DnsFacts::Answered(ad.clone()), &sec).summary,
+            sec.evaluate(&DnsFacts::Answered(ad.clone())).summary,
             "the answer for x.example.org A from 127.0.0.1:53 carries no RRSIG"
         );
         ad.signed = true;
-        let r = evaluate(&DnsFacts::Answered(ad), &sec);
+        let r = sec.evaluate(&DnsFacts::Answered(ad));
         assert_eq!(r.state(), State::Ok);
         assert!(r.summary.ends_with("(from 127.0.0.1:53, DNSSEC-validated)"));
         let failed = DnsFacts::Failed("127.0.0.1:53: tcp connect: connection refused".into());
-        let r = evaluate(&failed, &plain);
+        let r = plain.evaluate(&failed);
         assert!(!r.timed_out);
         assert_eq!(
             render_text("DNS", &r),
@@ -891,7 +889,7 @@ mod tests {
         );
         // silence until the time ran out: the state is the one -t names
         let silent = DnsFacts::TimedOut("127.0.0.1:53: no answer within 2s".into());
-        let r = evaluate(&silent, &plain);
+        let r = plain.evaluate(&silent);
         assert!(r.timed_out);
         assert_eq!(
             text(&silent, &plain),

@@ -188,7 +188,7 @@ fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
 
 impl Check for DnsSerialCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = DnsSerialFacts;
     const LABEL: &'static str = "DNS_SERIAL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -247,18 +247,18 @@ impl Check for DnsSerialCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
+    /// Reads the zone list, asks the servers, then keeps since when each server has
+    /// been behind in the state file: that bookkeeping of observations does not depend
+    /// on the levels, so it is done here, and the verdict reads its outcome.
+    fn fetch(&self) -> Work<'_, DnsSerialFacts> {
+        Work::remote(async move {
             let zones = match self.zone_list(&named_conf::Files) {
                 Ok(z) => z,
-                Err(e) => return CheckResult::unknown(e),
+                Err(e) => return DnsSerialFacts::NoZones(e),
             };
-            let facts = match self.fetch(zones).await {
+            let serials = match self.ask(zones).await {
                 Ok(f) => f,
-                Err(e) => return CheckResult::new(State::Critical, e),
+                Err(e) => return DnsSerialFacts::Failed(e),
             };
             let path = self.state_path();
             let now = crate::host::clock::unix_now_secs();
@@ -266,14 +266,30 @@ impl Check for DnsSerialCheck {
                 Ok(s) => (s, None),
                 Err(e) => (LagState::default(), Some(e)),
             };
-            let (mut result, next) = evaluate(&facts, self, now, &prior);
-            let save_error = (next != prior).then(|| next.save(&path).err()).flatten();
-            for e in load_error.into_iter().chain(save_error) {
-                result.raise(State::Unknown);
-                result.push_line(format!("state: {e}"));
+            let since = behind_since(&serials, &prior, now);
+            let save_error = (since != prior).then(|| since.save(&path).err()).flatten();
+            DnsSerialFacts::Read(Observed {
+                serials,
+                now,
+                since,
+                state_errors: load_error.into_iter().chain(save_error).collect(),
+            })
+        })
+    }
+
+    fn evaluate(&self, facts: &DnsSerialFacts) -> CheckResult {
+        match facts {
+            DnsSerialFacts::NoZones(e) => CheckResult::unknown(e.clone()),
+            DnsSerialFacts::Failed(e) => CheckResult::new(State::Critical, e.clone()),
+            DnsSerialFacts::Read(o) => {
+                let mut result = evaluate(o, self);
+                for e in &o.state_errors {
+                    result.raise(State::Unknown);
+                    result.push_line(format!("state: {e}"));
+                }
+                result
             }
-            result
-        }))
+        }
     }
 }
 
@@ -307,14 +323,38 @@ pub struct ZoneFacts {
     pub servers: Vec<ServerFacts>,
 }
 
-/// The whole run.
+/// What the servers said in one run.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Facts {
+pub struct Serials {
     pub zones: Vec<ZoneFacts>,
     pub elapsed: Duration,
     /// Nothing answered in time: every question asked (or left unasked) ran out of time,
     /// none was answered, refused or failed otherwise.
     pub timed_out: bool,
+}
+
+/// What one run observed, for [`Check::evaluate`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum DnsSerialFacts {
+    /// The zone list could not be read (a file, or no zone in them): UNKNOWN.
+    NoZones(String),
+    /// A server given by name (-m) did not resolve: CRITICAL.
+    Failed(String),
+    /// The serials and since when servers are behind.
+    Read(Observed),
+}
+
+/// The serials read in one run, when, and since when each server is behind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    pub serials: Serials,
+    /// When the serials were read (Unix seconds).
+    pub now: u64,
+    /// Since when each server behind its master has been behind (as now kept in the
+    /// state file).
+    pub since: LagState,
+    /// Why the state file could not be read or written.
+    pub state_errors: Vec<String>,
 }
 
 /// The signed RFC 1982 distance from `master` to `slave`: negative when the slave is
@@ -722,7 +762,7 @@ impl DnsSerialCheck {
     }
 
     /// Asks every server about every zone.
-    pub async fn fetch(&self, zones: Vec<String>) -> Result<Facts, String> {
+    pub async fn ask(&self, zones: Vec<String>) -> Result<Serials, String> {
         let start = Instant::now();
         let resolve_one = |h: String| async move {
             let r = dns::resolve_host(&h, self.port, self.family)
@@ -760,7 +800,7 @@ impl DnsSerialCheck {
             extra,
         };
         let zones = futures_util::future::join_all(zones.into_iter().map(|z| run.zone(z))).await;
-        Ok(Facts {
+        Ok(Serials {
             zones,
             elapsed: start.elapsed(),
             timed_out: run.responsive.load(Ordering::Relaxed) == 0
@@ -788,15 +828,49 @@ fn some_names(names: &[&str]) -> String {
     s
 }
 
-/// Turns the facts into the result and the next state (pure): `now` is Unix seconds,
-/// `prior` the state the last run left.
-pub fn evaluate(
-    facts: &Facts,
-    check: &DnsSerialCheck,
-    now: u64,
-    prior: &LagState,
-) -> (CheckResult, LagState) {
+/// The key of a (zone, server) pair in the state file.
+fn lag_key(z: &ZoneFacts, s: &ServerFacts) -> (String, String) {
+    (
+        z.zone.clone(),
+        s.addr.map(|a| a.to_string()).unwrap_or_default(),
+    )
+}
+
+/// Since when each server now behind its master has been behind (pure): since the time
+/// `prior` (the last run's state) says, or since `now` (Unix seconds) when it was not
+/// behind then. Servers in sync or ahead drop out.
+pub fn behind_since(serials: &Serials, prior: &LagState, now: u64) -> LagState {
     let mut next = LagState::default();
+    for z in &serials.zones {
+        let Ok(mserial) = z.master.serial else {
+            continue;
+        };
+        for s in &z.servers {
+            let behind = s
+                .answer
+                .as_ref()
+                .ok()
+                .and_then(|serial| serial_delta(*serial, mserial))
+                .is_some_and(|delta| delta < 0);
+            if behind {
+                let key = lag_key(z, s);
+                let since = prior
+                    .0
+                    .get(&key)
+                    .copied()
+                    .filter(|t| *t <= now)
+                    .unwrap_or(now);
+                next.0.insert(key, since);
+            }
+        }
+    }
+    next
+}
+
+/// Turns the observations into the result (pure): what [`Check::evaluate`] does with
+/// the serials read.
+fn evaluate(observed: &Observed, check: &DnsSerialCheck) -> CheckResult {
+    let (facts, now) = (&observed.serials, observed.now);
     let mut result = CheckResult::new(State::Ok, String::new());
     let (mut out_of_sync, mut lame, mut no_master, mut catching_up) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -855,19 +929,9 @@ pub fn evaluate(
                 continue;
             }
             let lag = -delta;
-            let key = (
-                z.zone.clone(),
-                s.addr.map(|a| a.to_string()).unwrap_or_default(),
-            );
             let (state, text) = if delta < 0 {
-                let since = prior
-                    .0
-                    .get(&key)
-                    .copied()
-                    .filter(|t| *t <= now)
-                    .unwrap_or(now);
-                next.0.insert(key, since);
-                let behind_for = now - since;
+                let since = observed.since.0.get(&lag_key(z, s)).copied().unwrap_or(now);
+                let behind_for = now.saturating_sub(since);
                 let text = format!(
                     "{zone}: {who} serial {serial} is {lag} behind the master's {mserial} for {behind_for}s"
                 );
@@ -950,7 +1014,7 @@ pub fn evaluate(
     if facts.timed_out {
         result = result.into_timed_out();
     }
-    (result, next)
+    result
 }
 
 #[cfg(test)]
@@ -993,12 +1057,95 @@ mod tests {
         }
     }
 
-    fn facts(zones: Vec<ZoneFacts>) -> Facts {
-        Facts {
+    fn facts(zones: Vec<ZoneFacts>) -> Serials {
+        Serials {
             zones,
             elapsed: Duration::from_millis(250),
             timed_out: false,
         }
+    }
+
+    /// One run's verdict through the check's `evaluate`, and the state it leaves.
+    fn run(
+        c: &DnsSerialCheck,
+        serials: &Serials,
+        now: u64,
+        prior: &LagState,
+    ) -> (CheckResult, LagState) {
+        let since = behind_since(serials, prior, now);
+        let facts = DnsSerialFacts::Read(Observed {
+            serials: serials.clone(),
+            now,
+            since: since.clone(),
+            state_errors: Vec::new(),
+        });
+        (c.evaluate(&facts), since)
+    }
+
+    #[test]
+    fn zone_lists_masters_and_state_files_that_fail() {
+        let c = check(&["a.org"]).unwrap();
+        let r = c.evaluate(&DnsSerialFacts::NoZones(
+            "cannot read /list: No such file".into(),
+        ));
+        assert_eq!(
+            render_text("DNS_SERIAL", &r),
+            "DNS_SERIAL UNKNOWN - cannot read /list: No such file\n"
+        );
+        let r = c.evaluate(&DnsSerialFacts::Failed(
+            "master: cannot resolve nowhere.test: failed".into(),
+        ));
+        assert_eq!(
+            render_text("DNS_SERIAL", &r),
+            "DNS_SERIAL CRITICAL - master: cannot resolve nowhere.test: failed\n"
+        );
+        // the serials are judged, and a state file that failed makes it UNKNOWN
+        let r = c.evaluate(&DnsSerialFacts::Read(Observed {
+            serials: facts(vec![zone("a.org", 7, &[Ok(7)])]),
+            now: 1000,
+            since: LagState::default(),
+            state_errors: vec!["cannot read /s/x.state: Permission denied".into()],
+        }));
+        assert_eq!(
+            render_text("DNS_SERIAL", &r),
+            "DNS_SERIAL UNKNOWN - 1 zone in sync on 2 servers | zones=1;;;0 out_of_sync=0;;;0 lame=0;;;0 max_delta=0;0;;0 time=0.25s;;;0\nstate: cannot read /s/x.state: Permission denied\n"
+        );
+    }
+
+    #[test]
+    fn behind_since_keeps_the_first_time_and_drops_servers_in_sync() {
+        let f = facts(vec![zone(
+            "a.org",
+            12,
+            &[Ok(10), Ok(12), Ok(13), Err("REFUSED")],
+        )]);
+        let key = |ip: &str| ("a.org".to_string(), format!("{ip}:53"));
+        let first = behind_since(&f, &LagState::default(), 1000);
+        assert_eq!(first.0.len(), 1);
+        assert_eq!(first.0.get(&key("192.0.2.2")), Some(&1000));
+        assert_eq!(behind_since(&f, &first, 2000), first);
+        // a time from the future in the file (a clock set back) starts again at now
+        let mut future = LagState::default();
+        future.0.insert(key("192.0.2.2"), 5000);
+        assert_eq!(
+            behind_since(&f, &future, 2000).0.get(&key("192.0.2.2")),
+            Some(&2000)
+        );
+        // a hand-made state from the future never makes a negative time behind
+        let c = check(&["a.org", "--grace", "60"]).unwrap();
+        let r = c.evaluate(&DnsSerialFacts::Read(Observed {
+            serials: f,
+            now: 1000,
+            since: future,
+            state_errors: Vec::new(),
+        }));
+        assert!(
+            r.details[0]
+                .text
+                .ends_with("behind the master's 12 for 0s (grace 60s)"),
+            "{}",
+            r.details[0].text
+        );
     }
 
     #[test]
@@ -1077,7 +1224,7 @@ mod tests {
             zone("a.org", 7, &[Ok(7)]),
             zone("b.org", 9, &[Ok(9), Ok(9)]),
         ]);
-        let (r, next) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, next) = run(&c, &f, 1000, &LagState::default());
         assert_eq!(
             render_text("DNS_SERIAL", &r),
             "DNS_SERIAL OK - 2 zones in sync on 3 servers | zones=2;;;0 out_of_sync=0;;;0 lame=0;;;0 max_delta=0;0;;0 time=0.25s;;;0\n"
@@ -1089,7 +1236,7 @@ mod tests {
     fn behind_within_then_past_the_grace() {
         let c = check(&["a.org", "--grace", "60", "-c", "10"]).unwrap();
         let f = facts(vec![zone("a.org", 12, &[Ok(10)])]);
-        let (r, s1) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, s1) = run(&c, &f, 1000, &LagState::default());
         assert_eq!(r.state(), State::Ok);
         assert_eq!(r.summary, "1 zone in sync on 2 servers, 1 catching up");
         assert_eq!(
@@ -1101,20 +1248,20 @@ mod tests {
             Some(&1000)
         );
         // still within the grace 60 s later
-        let (r, s2) = evaluate(&f, &c, 1060, &s1);
+        let (r, s2) = run(&c, &f, 1060, &s1);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(s2, s1);
         // past it: the thresholds apply (-w 0 → WARNING; -c 10 not reached)
-        let (r, _) = evaluate(&f, &c, 1061, &s2);
+        let (r, _) = run(&c, &f, 1061, &s2);
         assert_eq!(
             render_text("DNS_SERIAL", &r),
             "DNS_SERIAL WARNING - 1 zone out of sync: a.org (of 1 zone on 2 servers) | zones=1;;;0 out_of_sync=1;;;0 lame=0;;;0 max_delta=2;0;10;0 time=0.25s;;;0\n[WARNING] a.org: ns2.example.net (192.0.2.2) serial 10 is 2 behind the master's 12 for 61s\n"
         );
         let far = facts(vec![zone("a.org", 100, &[Ok(10)])]);
-        assert_eq!(evaluate(&far, &c, 1061, &s2).0.state(), State::Critical);
+        assert_eq!(run(&c, &far, 1061, &s2).0.state(), State::Critical);
         // back in sync: the state entry goes away
         let ok = facts(vec![zone("a.org", 12, &[Ok(12)])]);
-        let (r, s3) = evaluate(&ok, &c, 1100, &s2);
+        let (r, s3) = run(&c, &ok, 1100, &s2);
         assert_eq!(r.state(), State::Ok);
         assert_eq!(s3, LagState::default());
     }
@@ -1123,11 +1270,11 @@ mod tests {
     fn drift_allowed_by_the_ranges() {
         let c = check(&["a.org", "--grace", "0", "-w", "5", "-c", "50"]).unwrap();
         let f = facts(vec![zone("a.org", 12, &[Ok(10)])]);
-        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &f, 1000, &LagState::default());
         assert_eq!(r.state(), State::Ok);
         // ahead of the master: lag -3 is outside 0..5 and 0..50, at once (no grace)
         let ahead = facts(vec![zone("a.org", 12, &[Ok(15)])]);
-        let (r, next) = evaluate(&ahead, &c, 1000, &LagState::default());
+        let (r, next) = run(&c, &ahead, 1000, &LagState::default());
         assert_eq!(r.state(), State::Critical);
         assert_eq!(
             r.details[0].text,
@@ -1140,13 +1287,13 @@ mod tests {
     fn serial_wrap_counts_as_behind() {
         let c = check(&["a.org", "--grace", "0"]).unwrap();
         let f = facts(vec![zone("a.org", 1, &[Ok(4_294_967_295)])]);
-        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &f, 1000, &LagState::default());
         assert_eq!(r.state(), State::Warning);
         assert!(r.details[0]
             .text
             .contains("serial 4294967295 is 2 behind the master's 1"));
         let odd = facts(vec![zone("a.org", 0, &[Ok(1 << 31)])]);
-        let (r, _) = evaluate(&odd, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &odd, 1000, &LagState::default());
         assert_eq!(r.state(), State::Critical);
         assert!(r.details[0]
             .text
@@ -1163,7 +1310,7 @@ mod tests {
             zone("b.org", 5, &[Err("REFUSED")]),
             nomaster,
         ]);
-        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &f, 1000, &LagState::default());
         assert_eq!(
             render_text("DNS_SERIAL", &r),
             "DNS_SERIAL CRITICAL - 2 zones with lame servers: a.org, b.org; 1 zone without an answer from the master: c.org (of 3 zones on 3 servers) | zones=3;;;0 out_of_sync=0;;;0 lame=3;;;0 max_delta=0;0;;0 time=0.25s;;;0\n\
@@ -1179,7 +1326,7 @@ mod tests {
         let zones = (0..8)
             .map(|i| zone(&format!("z{i}.org"), 2, &[Ok(1)]))
             .collect();
-        let (r, _) = evaluate(&facts(zones), &c, 1, &LagState::default());
+        let (r, _) = run(&c, &facts(zones), 1, &LagState::default());
         assert_eq!(
             r.summary,
             "8 zones out of sync: z0.org, z1.org, z2.org, z3.org, z4.org and 3 more (of 8 zones on 2 servers)"
@@ -1236,7 +1383,7 @@ mod tests {
         silent.master.serial = Err("no answer within 1.8s".into());
         let mut f = facts(vec![silent]);
         f.timed_out = true;
-        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &f, 1000, &LagState::default());
         assert!(r.timed_out);
         let text = "DNS_SERIAL CRITICAL - 1 zone without an answer from the master: a.org (of 1 zone on 1 server) | zones=1;;;0 out_of_sync=0;;;0 lame=1;;;0 max_delta=0;0;;0 time=0.25s;;;0\na.org: master ns1.example.net (192.0.2.1): no answer within 1.8s\n";
         assert_eq!(render_text("DNS_SERIAL", &r), text);
@@ -1250,7 +1397,7 @@ mod tests {
             5,
             &[Ok(5), Err("no answer within 1.8s")],
         )]);
-        let (r, _) = evaluate(&f, &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &f, 1000, &LagState::default());
         assert!(!r.timed_out);
         assert_eq!(
             r.with_timeout_state(State::Unknown).state(),
@@ -1264,7 +1411,7 @@ mod tests {
         let long = format!("{}.org", "z".repeat(100_000));
         let mut bad = zone(&long, 1, &[]);
         bad.master.serial = Err("invalid domain name".into());
-        let (r, _) = evaluate(&facts(vec![bad]), &c, 1000, &LagState::default());
+        let (r, _) = run(&c, &facts(vec![bad]), 1000, &LagState::default());
         let text = render_text("DNS_SERIAL", &r);
         assert!(text.len() < 1000, "{} bytes", text.len());
         assert!(text.contains("... (100004 bytes)"), "{text}");

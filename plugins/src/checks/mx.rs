@@ -16,7 +16,7 @@ use crate::proto::dns::{
 use crate::proto::mail::{self, Target, TlsMode};
 use crate::proto::net::Family;
 use crate::proto::smtp::{self, SmtpDialogue, SmtpFacts};
-use crate::proto::tls::{self, CertDays, TlsArgs};
+use crate::proto::tls::{CertDays, TlsArgs};
 use clap::Parser;
 use futures_util::future::join_all;
 use hickory_proto::op::ResponseCode;
@@ -122,11 +122,11 @@ impl From<String> for LookupError {
     }
 }
 
-/// One address of an MX host and what its SMTP dialogue gave.
+/// One address of an MX host and what its SMTP dialogue found.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AddressResult {
+pub struct MxAddress {
     pub addr: SocketAddr,
-    pub result: CheckResult,
+    pub smtp: SmtpFacts,
 }
 
 /// One MX host.
@@ -135,15 +135,27 @@ pub struct MxHost {
     pub preference: u16,
     pub name: String,
     /// The addresses, or why there are none.
-    pub addresses: Result<Vec<AddressResult>, LookupError>,
+    pub addresses: Result<Vec<MxAddress>, LookupError>,
 }
 
-/// What the check found: the MX hosts, or why there are none.
-pub type MxFacts = Result<Vec<MxHost>, LookupError>;
+/// What the check found: the MX hosts, or why there are none; and when (for the
+/// certificates' days left).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MxFacts {
+    pub hosts: Result<Vec<MxHost>, LookupError>,
+    /// Unix seconds when the dialogues ended.
+    pub now: i64,
+}
+
+/// One address's verdict.
+struct AddressResult {
+    addr: SocketAddr,
+    result: CheckResult,
+}
 
 impl Check for MxCheck {
     type Args = MxArgs;
-    type Facts = CheckResult;
+    type Facts = MxFacts;
     const LABEL: &'static str = "MX";
 
     fn common(args: &MxArgs) -> &CommonArgs {
@@ -182,14 +194,18 @@ impl Check for MxCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
+    fn fetch(&self) -> Work<'_, MxFacts> {
+        Work::remote(async move {
+            let hosts = self.ask().await;
+            MxFacts {
+                hosts,
+                now: crate::host::clock::unix_now(),
+            }
+        })
     }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            let facts = self.fetch().await;
-            evaluate_mx(&facts, self)
-        }))
+
+    fn evaluate(&self, facts: &MxFacts) -> CheckResult {
+        evaluate_mx(facts, self)
     }
 }
 
@@ -249,7 +265,7 @@ impl MxCheck {
     }
 
     /// Resolves and probes every MX host.
-    pub async fn fetch(&self) -> MxFacts {
+    pub async fn ask(&self) -> Result<Vec<MxHost>, LookupError> {
         let servers = self.dns_servers().await.map_err(LookupError::from)?;
         let mut mxes: Vec<(u16, String)> = self
             .lookup(&servers, &self.domain, RecordType::MX)
@@ -282,7 +298,7 @@ impl MxCheck {
         &self,
         servers: &[SocketAddr],
         name: &str,
-    ) -> Result<Vec<AddressResult>, LookupError> {
+    ) -> Result<Vec<MxAddress>, LookupError> {
         let mut ips: Vec<IpAddr> = Vec::new();
         let mut errors = Vec::new();
         let types = [RecordType::A, RecordType::AAAA];
@@ -321,11 +337,9 @@ impl MxCheck {
         let dialogue = &dialogue;
         let probes = ips.into_iter().map(|ip| async move {
             let addr = SocketAddr::new(ip, self.port);
-            let facts = dialogue.run(&Target::Addr(addr)).await;
-            let place = format!("{} port {}", ip, self.port);
-            AddressResult {
+            MxAddress {
                 addr,
-                result: self.evaluate_address(&facts, &place, tls::unix_now()),
+                smtp: dialogue.run(&Target::Addr(addr)).await,
             }
         });
         Ok(join_all(probes).await)
@@ -353,8 +367,8 @@ impl MxCheck {
 }
 
 /// True when every address of the host works (OK or WARNING).
-fn host_works(h: &MxHost) -> bool {
-    match &h.addresses {
+fn host_works(addresses: &Result<Vec<AddressResult>, &LookupError>) -> bool {
+    match addresses {
         Ok(a) => a
             .iter()
             .all(|r| matches!(r.result.state(), State::Ok | State::Warning)),
@@ -362,17 +376,37 @@ fn host_works(h: &MxHost) -> bool {
     }
 }
 
-/// check_mx's verdict (pure). A broken MX host is CRITICAL when fewer than `--min-ok`
-/// hosts work, and WARNING when enough others do.
-pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
-    let hosts = match facts {
+/// check_mx's verdict (pure): what [`Check::evaluate`] does. A broken MX host is
+/// CRITICAL when fewer than `--min-ok` hosts work, and WARNING when enough others do.
+fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
+    let hosts = match &facts.hosts {
         Err(e) if e.timed_out => return CheckResult::timed_out(e.text.clone()),
         Err(e) => return CheckResult::new(State::Critical, e.text.clone()),
         Ok(h) => h,
     };
+    // each address's own verdict first
+    let judged: Vec<(&MxHost, Result<Vec<AddressResult>, &LookupError>)> = hosts
+        .iter()
+        .map(|h| {
+            let addresses = h.addresses.as_ref().map(|addrs| {
+                addrs
+                    .iter()
+                    .map(|a| AddressResult {
+                        addr: a.addr,
+                        result: check.evaluate_address(
+                            &a.smtp,
+                            &format!("{} port {}", a.addr.ip(), a.addr.port()),
+                            facts.now,
+                        ),
+                    })
+                    .collect()
+            });
+            (h, addresses)
+        })
+        .collect();
     let total = hosts.len();
     let need = check.min_ok.unwrap_or(total);
-    let working = hosts.iter().filter(|h| host_works(h)).count();
+    let working = judged.iter().filter(|(_, a)| host_works(a)).count();
     let enough = working >= need;
     let cap = |s: State| {
         if enough && s != State::Ok && s != State::Warning {
@@ -390,7 +424,7 @@ pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
             s
         }
     };
-    let any_timed_out = hosts.iter().any(|h| match &h.addresses {
+    let any_timed_out = judged.iter().any(|(_, a)| match a {
         Err(e) => e.timed_out,
         Ok(a) => a.iter().any(|r| r.result.timed_out),
     });
@@ -402,9 +436,9 @@ pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
         CheckResult::new(State::Critical, String::new())
     };
     let mut broken = Vec::new();
-    for h in hosts {
+    for (h, addresses) in &judged {
         let who = format!("{} (preference {})", h.name, h.preference);
-        match &h.addresses {
+        match addresses {
             Err(e) => {
                 let s = timed_out_state(e.timed_out, State::Critical);
                 r.push_sub(cap(s), format!("{who}: {}", e.text));
@@ -423,7 +457,7 @@ pub fn evaluate_mx(facts: &MxFacts, check: &MxCheck) -> CheckResult {
                         r.push_perf(p);
                     }
                 }
-                if !host_works(h) {
+                if !host_works(addresses) {
                     let bad: Vec<String> = addrs
                         .iter()
                         .filter(|a| !matches!(a.result.state(), State::Ok | State::Warning))
@@ -465,17 +499,40 @@ mod tests {
     use super::*;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
-    use crate::plugin::Uom;
+    use crate::proto::mail::SmtpReply;
+    use crate::proto::smtp::Stage;
 
     fn parse(argv: &[&str]) -> Result<MxCheck, UsageError> {
         validate::<MxCheck>(argv)
     }
 
-    fn addr(ip: &str, state: State, text: &str) -> AddressResult {
-        AddressResult {
+    /// An address whose dialogue went through in 10 ms.
+    fn working(ip: &str) -> MxAddress {
+        MxAddress {
             addr: SocketAddr::new(ip.parse().unwrap(), 25),
-            result: CheckResult::new(state, text)
-                .with_perf(PerfData::new("time", 0.01).uom(Uom::Seconds).min(0.0)),
+            smtp: SmtpFacts {
+                banner: Some(SmtpReply {
+                    code: 220,
+                    lines: vec!["mx ESMTP".into()],
+                }),
+                total: Duration::from_millis(10),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// An address whose dialogue failed at `stage`.
+    fn failing(ip: &str, stage: Stage, why: &str, timed_out: bool) -> MxAddress {
+        let mut a = working(ip);
+        a.smtp.failure = Some((stage, why.into()));
+        a.smtp.timed_out = timed_out;
+        a
+    }
+
+    fn found(hosts: Vec<MxHost>) -> MxFacts {
+        MxFacts {
+            hosts: Ok(hosts),
+            now: 0,
         }
     }
 
@@ -498,60 +555,72 @@ mod tests {
     #[test]
     fn min_ok() {
         let c = parse(&["-d", "coop.test", "-F", "m", "--min-ok", "1"]).unwrap();
-        let facts: MxFacts = Ok(vec![
+        let facts = found(vec![
             MxHost {
                 preference: 10,
                 name: "mx1.coop.test".into(),
-                addresses: Ok(vec![addr("127.0.0.31", State::Ok, "fine")]),
+                addresses: Ok(vec![working("127.0.0.31")]),
             },
             MxHost {
                 preference: 20,
                 name: "mx2.coop.test".into(),
-                addresses: Ok(vec![addr("127.0.0.32", State::Critical, "refused")]),
+                addresses: Ok(vec![failing(
+                    "127.0.0.32",
+                    Stage::Connect,
+                    "connect to address 127.0.0.32 and port 25: Connection refused",
+                    false,
+                )]),
             },
         ]);
         assert_eq!(
-            render_text("MX", &evaluate_mx(&facts, &c)),
-            "MX WARNING - 1 of 2 MX hosts of coop.test work (1 needed); broken: mx2.coop.test (127.0.0.32) | working=1;;1:;0;2 'mx1.coop.test 127.0.0.31'=0.01s;;;0 'mx2.coop.test 127.0.0.32'=0.01s;;;0\n[OK] mx1.coop.test (preference 10) 127.0.0.31: fine\n[WARNING] mx2.coop.test (preference 20) 127.0.0.32: refused\n"
+            render_text("MX", &c.evaluate(&facts)),
+            "MX WARNING - 1 of 2 MX hosts of coop.test work (1 needed); broken: mx2.coop.test (127.0.0.32) | working=1;;1:;0;2 'mx1.coop.test 127.0.0.31'=0.01s;;;0;10\n\
+[OK] mx1.coop.test (preference 10) 127.0.0.31: 0.010 seconds response time on 127.0.0.31 port 25 [220 mx ESMTP], STARTTLS\n\
+[WARNING] mx2.coop.test (preference 20) 127.0.0.32: connect to address 127.0.0.32 and port 25: Connection refused\n"
         );
         let all = parse(&["-d", "coop.test", "-F", "m"]).unwrap();
-        assert_eq!(evaluate_mx(&facts, &all).state(), State::Critical);
+        assert_eq!(all.evaluate(&facts).state(), State::Critical);
         // an exchanger that never answered: the state of -t, in its line and, as too few
         // hosts work, in the whole result
         let c = parse(&["-d", "coop.test", "-F", "m", "-t", "2:UNKNOWN"]).unwrap();
-        let mut silent = addr(
+        let silent = failing(
             "127.0.0.31",
-            State::Critical,
+            Stage::Banner,
             "no banner within 1.8 seconds",
+            true,
         );
-        silent.result.timed_out = true;
-        let hung: MxFacts = Ok(vec![MxHost {
+        let hung = found(vec![MxHost {
             preference: 10,
             name: "mx1.coop.test".into(),
             addresses: Ok(vec![silent]),
         }]);
-        let r = evaluate_mx(&hung, &c);
+        let r = c.evaluate(&hung);
         assert!(r.timed_out);
         assert_eq!(
             render_text("MX", &r.with_timeout_state(State::Unknown)),
-            "MX UNKNOWN - 0 of 1 MX hosts of coop.test work; broken: mx1.coop.test (127.0.0.31) | working=0;;1:;0;1 'mx1.coop.test 127.0.0.31'=0.01s;;;0\n[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.31: no banner within 1.8 seconds\n"
+            "MX UNKNOWN - 0 of 1 MX hosts of coop.test work; broken: mx1.coop.test (127.0.0.31) | working=0;;1:;0;1 'mx1.coop.test 127.0.0.31'=0.01s;;;0;2\n\
+[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.31: no banner within 1.8 seconds (127.0.0.31 port 25)\n"
         );
-        let dns: MxFacts = Err(LookupError {
-            text: "coop.test MX: no answer within 0.45s from 127.0.0.1:53".into(),
-            timed_out: true,
-        });
-        assert!(evaluate_mx(&dns, &c).timed_out);
-        let none: MxFacts = Err("coop.test has no MX record".to_string().into());
+        let dns = MxFacts {
+            hosts: Err(LookupError {
+                text: "coop.test MX: no answer within 0.45s from 127.0.0.1:53".into(),
+                timed_out: true,
+            }),
+            now: 0,
+        };
+        assert!(c.evaluate(&dns).timed_out);
+        let none = MxFacts {
+            hosts: Err("coop.test has no MX record".to_string().into()),
+            now: 0,
+        };
         assert_eq!(
-            render_text("MX", &evaluate_mx(&none, &all)),
+            render_text("MX", &all.evaluate(&none)),
             "MX CRITICAL - coop.test has no MX record\n"
         );
     }
 
     #[test]
     fn one_address() {
-        use crate::proto::mail::SmtpReply;
-        use crate::proto::smtp::Stage;
         use crate::proto::tls::{CertFacts, CertInfo};
         let c = parse(&["-d", "coop.test", "-F", "m", "-w", "1", "-D", "30,7"]).unwrap();
         let mut f = SmtpFacts {
@@ -580,6 +649,22 @@ mod tests {
         });
         let r = c.evaluate_address(&f, "127.0.0.31 port 25", 25 * 86_400);
         assert_eq!(r.state(), State::Critical);
+        // the whole check reads the days left at the time the facts were observed
+        let host = |smtp: &SmtpFacts| MxHost {
+            preference: 10,
+            name: "mx1.coop.test".into(),
+            addresses: Ok(vec![MxAddress {
+                addr: "127.0.0.31:25".parse().unwrap(),
+                smtp: smtp.clone(),
+            }]),
+        };
+        let at = |now: i64| MxFacts {
+            hosts: Ok(vec![host(&f)]),
+            now,
+        };
+        // (20 days left at 0: WARNING under -D 30,7; expired at 25 days: CRITICAL)
+        assert_eq!(c.evaluate(&at(0)).state(), State::Warning);
+        assert_eq!(c.evaluate(&at(25 * 86_400)).state(), State::Critical);
         assert!(
             r.summary.ends_with(
                 "STARTTLS; certificate 'mx1.coop.test' expired on 1970-01-21 00:00:00 UTC"

@@ -132,7 +132,7 @@ fn usage(msg: impl Into<String>) -> UsageError {
     UsageError::new(msg)
 }
 
-/// What happened, as facts for [`evaluate`].
+/// What happened, as facts for [`Check::evaluate`].
 #[derive(Debug)]
 pub enum Facts {
     /// The daemon answered.
@@ -143,48 +143,6 @@ pub enum Facts {
     Failed(ExchangeError),
     /// Out of time.
     TimedOut,
-}
-
-/// Turns what happened into check_nrpe's output and state.
-pub fn evaluate(facts: &Facts, check: &NrpeClientCheck) -> CheckResult {
-    let host = &check.host;
-    let unknown = |t: String| CheckResult::relayed(State::Unknown, t);
-    let trouble = |t: String| CheckResult::relayed(check.trouble, t);
-    match facts {
-        Facts::Reply(p) => {
-            let state = State::from_exit_code(i32::from(p.result_code));
-            if p.text.is_empty() {
-                CheckResult::relayed(state, "CHECK_NRPE: No output returned from daemon.")
-            } else {
-                CheckResult::relayed(state, String::from_utf8_lossy(&p.text).into_owned())
-            }
-        }
-        Facts::Resolve(e) => trouble(e.clone()),
-        Facts::TimedOut => {
-            let mut r = trouble(format!(
-                "CHECK_NRPE STATE {}: Socket timeout after {} seconds.",
-                check.trouble,
-                check.timeout.as_secs_f64()
-            ));
-            // the runner gives it the state of -t; -u keeps it UNKNOWN
-            r.timed_out = !check.unknown_timeout;
-            r
-        }
-        Facts::Failed(e) => match e {
-            ExchangeError::Connect(e) => trouble(format!(
-                "connect to address {host} port {}: {}",
-                check.port,
-                io_text(e)
-            )),
-            ExchangeError::Handshake(e) => trouble(format!(
-                "CHECK_NRPE: Error - Could not complete SSL handshake with {host}: {e}"
-            )),
-            ExchangeError::Send(_) => unknown("CHECK_NRPE: Error sending query to host.".into()),
-            // bytes that are no NRPE packet: the port is not an NRPE daemon
-            ExchangeError::Read(r) if not_nrpe(r) => trouble(read_error_text(r)),
-            ExchangeError::Read(r) => unknown(read_error_text(r)),
-        },
-    }
 }
 
 /// An I/O error without Rust's `(os error N)` suffix.
@@ -238,7 +196,7 @@ fn read_error_text(e: &ReadError) -> String {
 impl NrpeClientCheck {
     /// Tries each address, then each packet version (a daemon that closes on a v4
     /// query gets the query again as v2).
-    async fn fetch(&self) -> Facts {
+    async fn ask(&self) -> Facts {
         let addrs = match resolve(&self.host, self.port, self.family).await {
             Ok(a) => a,
             Err(e) => return Facts::Resolve(e),
@@ -268,7 +226,7 @@ impl NrpeClientCheck {
 
 impl Check for NrpeClientCheck {
     type Args = Args;
-    type Facts = CheckResult;
+    type Facts = Facts;
     const LABEL: &'static str = "NRPE";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -333,18 +291,59 @@ impl Check for NrpeClientCheck {
         })
     }
 
-    fn evaluate(&self, facts: &CheckResult) -> CheckResult {
-        facts.clone()
-    }
-    fn fetch(&self) -> Work<'_, CheckResult> {
-        Work::Remote(Box::pin(async move {
-            // answer just before the runner's own limit, with check_nrpe's text
+    /// The exchange with the daemon, ended just before the runner's own limit so the
+    /// answer is check_nrpe's text.
+    fn fetch(&self) -> Work<'_, Facts> {
+        Work::remote(async move {
             let limit = self.timeout.saturating_sub(Duration::from_millis(50));
-            let facts = tokio::time::timeout(limit, self.fetch())
+            tokio::time::timeout(limit, self.ask())
                 .await
-                .unwrap_or(Facts::TimedOut);
-            evaluate(&facts, self)
-        }))
+                .unwrap_or(Facts::TimedOut)
+        })
+    }
+
+    /// check_nrpe's output and state for what happened (pure).
+    fn evaluate(&self, facts: &Facts) -> CheckResult {
+        let host = &self.host;
+        let unknown = |t: String| CheckResult::relayed(State::Unknown, t);
+        let trouble = |t: String| CheckResult::relayed(self.trouble, t);
+        match facts {
+            Facts::Reply(p) => {
+                let state = State::from_exit_code(i32::from(p.result_code));
+                if p.text.is_empty() {
+                    CheckResult::relayed(state, "CHECK_NRPE: No output returned from daemon.")
+                } else {
+                    CheckResult::relayed(state, String::from_utf8_lossy(&p.text).into_owned())
+                }
+            }
+            Facts::Resolve(e) => trouble(e.clone()),
+            Facts::TimedOut => {
+                let mut r = trouble(format!(
+                    "CHECK_NRPE STATE {}: Socket timeout after {} seconds.",
+                    self.trouble,
+                    self.timeout.as_secs_f64()
+                ));
+                // the runner gives it the state of -t; -u keeps it UNKNOWN
+                r.timed_out = !self.unknown_timeout;
+                r
+            }
+            Facts::Failed(e) => match e {
+                ExchangeError::Connect(e) => trouble(format!(
+                    "connect to address {host} port {}: {}",
+                    self.port,
+                    io_text(e)
+                )),
+                ExchangeError::Handshake(e) => trouble(format!(
+                    "CHECK_NRPE: Error - Could not complete SSL handshake with {host}: {e}"
+                )),
+                ExchangeError::Send(_) => {
+                    unknown("CHECK_NRPE: Error sending query to host.".into())
+                }
+                // bytes that are no NRPE packet: the port is not an NRPE daemon
+                ExchangeError::Read(r) if not_nrpe(r) => trouble(read_error_text(r)),
+                ExchangeError::Read(r) => unknown(read_error_text(r)),
+            },
+        }
     }
 }
 
@@ -399,22 +398,19 @@ mod tests {
     #[test]
     fn relays_output_and_state() {
         let c = check(&["-H", "h", "-n"]).unwrap();
-        let r = evaluate(
-            &Facts::Reply(Packet::response(
-                Version::V4,
-                1,
-                "DISK WARNING - x | a=1\nmore",
-            )),
-            &c,
-        );
+        let r = c.evaluate(&Facts::Reply(Packet::response(
+            Version::V4,
+            1,
+            "DISK WARNING - x | a=1\nmore",
+        )));
         assert_eq!(r.state(), State::Warning);
         assert_eq!(
             crate::plugin::output::render_text("NRPE", &r),
             "DISK WARNING - x | a=1\nmore\n"
         );
-        let r = evaluate(&Facts::Reply(Packet::response(Version::V2, 7, "odd")), &c);
+        let r = c.evaluate(&Facts::Reply(Packet::response(Version::V2, 7, "odd")));
         assert_eq!(r.state(), State::Unknown);
-        let r = evaluate(&Facts::Reply(Packet::response(Version::V2, 0, "")), &c);
+        let r = c.evaluate(&Facts::Reply(Packet::response(Version::V2, 0, "")));
         assert_eq!(
             r.relayed.as_deref(),
             Some("CHECK_NRPE: No output returned from daemon.")
@@ -425,7 +421,7 @@ mod tests {
     fn error_texts() {
         let c = check(&["-H", "127.0.0.1", "-p", "9", "-n", "-t", "3"]).unwrap();
         let text = |f: Facts| {
-            let r = evaluate(&f, &c);
+            let r = c.evaluate(&f);
             (r.state(), r.relayed.unwrap())
         };
         assert_eq!(
@@ -455,7 +451,7 @@ mod tests {
             "CHECK_NRPE: Response packet had invalid CRC32."
         );
         let u = check(&["-H", "h", "-u", "-t", "2"]).unwrap();
-        let r = evaluate(&Facts::TimedOut, &u);
+        let r = u.evaluate(&Facts::TimedOut);
         assert_eq!(r.state(), State::Unknown);
         assert_eq!(
             r.relayed.unwrap(),
@@ -467,7 +463,7 @@ mod tests {
     fn replies_that_are_not_nrpe_are_the_trouble_state() {
         let c = check(&["-H", "127.0.0.1", "-n"]).unwrap();
         let state = |c: &NrpeClientCheck, e: ReadError| {
-            let r = evaluate(&Facts::Failed(e.into()), c);
+            let r = c.evaluate(&Facts::Failed(e.into()));
             (r.state(), r.relayed.unwrap())
         };
         assert_eq!(
@@ -510,12 +506,12 @@ mod tests {
     #[test]
     fn timeouts_take_the_state_of_t() {
         let c = check(&["-H", "127.0.0.1", "-t", "2:UNKNOWN"]).unwrap();
-        let r = evaluate(&Facts::TimedOut, &c);
+        let r = c.evaluate(&Facts::TimedOut);
         assert!(r.timed_out);
         assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
         // -u: UNKNOWN whatever -t says
         let u = check(&["-H", "127.0.0.1", "-u", "-t", "2"]).unwrap();
-        let r = evaluate(&Facts::TimedOut, &u);
+        let r = u.evaluate(&Facts::TimedOut);
         assert!(!r.timed_out);
         assert_eq!(
             r.with_timeout_state(State::Critical).state(),
