@@ -3,8 +3,8 @@
 
 use crate::host::processes::{snapshot, ProcessInfo, UserNames};
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
-    UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Observed, PerfData, Range, State,
+    Thresholds, Unit, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -111,7 +111,7 @@ fn simple_upper(r: &Range) -> Option<f64> {
 impl Check for LoadCheck {
     type Args = Args;
     /// The load as read, or why /proc/loadavg could not be read.
-    type Facts = Result<LoadFacts, String>;
+    type Facts = Observed<LoadFacts>;
     const LABEL: &'static str = "LOAD";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -149,7 +149,14 @@ impl Check for LoadCheck {
     /// process table is worth reading only on a problem.
     fn fetch(&self) -> Work<'_, Self::Facts> {
         Work::local(move || {
-            let mut facts = self.observe()?;
+            let path = self.proc_root.join("loadavg");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let mut facts = LoadFacts {
+                load: parse_loadavg(&text)?,
+                cpus: online_cpus(),
+                top: Vec::new(),
+            };
             if self.procs_to_show > 0 && self.state(&facts) != State::Ok {
                 facts.top = self.top_processes();
             }
@@ -159,10 +166,7 @@ impl Check for LoadCheck {
 
     /// UNKNOWN when the load could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(facts) => evaluate(facts, self),
-            Err(e) => CheckResult::unknown(e),
-        }
+        judge(facts, |facts| evaluate(facts, self))
     }
 }
 
@@ -201,18 +205,6 @@ impl LoadCheck {
     pub fn state(&self, facts: &LoadFacts) -> State {
         let compared = self.compared(facts);
         State::worst_of((0..3).map(|i| self.thresholds[i].state(compared[i])))
-    }
-
-    /// Reads the load averages and the CPU count.
-    pub fn observe(&self) -> Result<LoadFacts, String> {
-        let path = self.proc_root.join("loadavg");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        Ok(LoadFacts {
-            load: parse_loadavg(&text)?,
-            cpus: online_cpus(),
-            top: Vec::new(),
-        })
     }
 
     fn top_processes(&self) -> Vec<(ProcessInfo, String)> {
@@ -292,6 +284,7 @@ pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::observed::fetched;
     use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<LoadCheck, UsageError> {
@@ -410,33 +403,28 @@ mod tests {
         std::fs::copy("/proc/uptime", dir.path().join("uptime")).unwrap();
         let me = std::process::id();
         std::os::unix::fs::symlink(format!("/proc/{me}"), dir.path().join(me.to_string())).unwrap();
-        let fetched = |argv: &[&str]| {
+        let top = |argv: &[&str]| {
             let mut c = check(argv).unwrap();
             c.proc_root = dir.path().to_path_buf();
-            let Work::Local(f) = c.fetch() else {
-                panic!("check_load runs locally")
-            };
-            f().unwrap()
+            fetched(&c).unwrap().top
         };
-        assert!(fetched(&["-w", "5", "-n", "3"]).top.is_empty(), "OK");
-        assert!(fetched(&["-w", "3"]).top.is_empty(), "no -n");
-        let f = fetched(&["-w", "3", "-n", "3"]);
-        assert_eq!(f.load, [4.0, 3.0, 2.0]);
-        assert_eq!(f.top.len(), 1);
-        assert_eq!(f.top[0].0.pid, me as i32);
+        assert!(top(&["-w", "5", "-n", "3"]).is_empty(), "OK");
+        assert!(top(&["-w", "3"]).is_empty(), "no -n");
+        let top3 = top(&["-w", "3", "-n", "3"]);
+        assert_eq!(top3.len(), 1);
+        assert_eq!(top3[0].0.pid, me as i32);
         // with -r the levels are per CPU, as evaluate compares them
         let cpus = online_cpus() as f64;
         let per_cpu = format!("{}", 3.9 / cpus);
-        assert_eq!(fetched(&["-r", "-w", &per_cpu, "-n", "1"]).top.len(), 1);
+        assert_eq!(top(&["-r", "-w", &per_cpu, "-n", "1"]).len(), 1);
         let per_cpu = format!("{}", 4.0 / cpus);
-        assert!(fetched(&["-r", "-w", &per_cpu, "-n", "1"]).top.is_empty());
-        // unreadable: the reason is the fact
+        assert!(top(&["-r", "-w", &per_cpu, "-n", "1"]).is_empty());
         let mut c = check(&[]).unwrap();
+        c.proc_root = dir.path().to_path_buf();
+        assert_eq!(fetched(&c).unwrap().load, [4.0, 3.0, 2.0]);
+        // unreadable: the reason is the fact
         c.proc_root = dir.path().join("none");
-        let Work::Local(f) = c.fetch() else {
-            panic!("check_load runs locally")
-        };
-        let r = c.evaluate(&f());
+        let r = c.evaluate(&fetched(&c));
         assert_eq!(r.state(), State::Unknown);
         assert!(r.summary.starts_with("cannot read "), "{}", r.summary);
     }

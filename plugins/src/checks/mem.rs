@@ -11,8 +11,8 @@ use crate::host::memory::{
 use crate::plugin::range::format_number;
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    parse_level, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds, Unit,
-    Uom, UsageError, Work,
+    judge, parse_level, Check, CheckResult, CommonArgs, Level, Observed, PerfData, Range, State,
+    Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -115,7 +115,7 @@ pub struct MemFacts {
 impl Check for MemCheck {
     type Args = Args;
     /// The memory as read, or why a file could not be read.
-    type Facts = Result<MemFacts, String>;
+    type Facts = Observed<MemFacts>;
     const LABEL: &'static str = "MEM";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -153,16 +153,28 @@ impl Check for MemCheck {
         })
     }
 
+    /// Reads /proc/meminfo, the cgroup files and the PSI file as needed.
     fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
+        Work::local(move || {
+            let meminfo = read_meminfo(&self.proc_root)?;
+            let dir = self.cgroup_dir();
+            let cgroup = dir.as_deref().map(read_cgroup_memory).transpose()?;
+            let pressure = if self.pressure.is_empty() {
+                None
+            } else {
+                Some(read_memory_pressure(&self.proc_root, dir.as_deref())?)
+            };
+            Ok(MemFacts {
+                meminfo,
+                cgroup,
+                pressure,
+            })
+        })
     }
 
     /// UNKNOWN when a file could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(facts) => evaluate(facts, self),
-            Err(e) => CheckResult::unknown(e),
-        }
+        judge(facts, |facts| evaluate(facts, self))
     }
 }
 
@@ -175,23 +187,6 @@ impl MemCheck {
             } else {
                 self.cgroup_root.join(p)
             }
-        })
-    }
-
-    /// Reads /proc/meminfo, the cgroup files and the PSI file as needed.
-    pub fn observe(&self) -> Result<MemFacts, String> {
-        let meminfo = read_meminfo(&self.proc_root)?;
-        let dir = self.cgroup_dir();
-        let cgroup = dir.as_deref().map(read_cgroup_memory).transpose()?;
-        let pressure = if self.pressure.is_empty() {
-            None
-        } else {
-            Some(read_memory_pressure(&self.proc_root, dir.as_deref())?)
-        };
-        Ok(MemFacts {
-            meminfo,
-            cgroup,
-            pressure,
         })
     }
 }
@@ -359,6 +354,7 @@ pub fn evaluate(facts: &MemFacts, check: &MemCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::memory::parse_meminfo;
+    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
     use std::path::Path;
@@ -565,7 +561,7 @@ mod tests {
         let mut c = check(&["--cgroup", "members/alice", "--pressure-warning", "5"]).unwrap();
         c.proc_root = proc_root.clone();
         c.cgroup_root = dir.path().join("cg");
-        let f = c.observe().unwrap();
+        let f = fetched(&c).unwrap();
         assert_eq!(
             f.cgroup,
             Some(CgroupMemory {
@@ -578,10 +574,10 @@ mod tests {
         assert_eq!(f.pressure, Some(7.5), "the cgroup's own PSI file");
         let mut sys = check(&["--pressure-warning", "5"]).unwrap();
         sys.proc_root = proc_root.clone();
-        assert_eq!(sys.observe().unwrap().pressure, Some(3.0));
+        assert_eq!(fetched(&sys).unwrap().pressure, Some(3.0));
         // a missing file is named
         std::fs::remove_file(cg.join("memory.events")).unwrap();
-        let e = c.observe().unwrap_err();
+        let e = fetched(&c).unwrap_err();
         assert_eq!(
             e,
             format!(
@@ -590,7 +586,7 @@ mod tests {
             )
         );
         std::fs::remove_file(proc_root.join("pressure/memory")).unwrap();
-        assert!(sys.observe().unwrap_err().contains("pressure/memory"));
+        assert!(fetched(&sys).unwrap_err().contains("pressure/memory"));
     }
 
     #[test]

@@ -18,7 +18,10 @@ pub use count::Metric;
 pub use per_user::PerUser;
 
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
-use crate::plugin::{shown, Check, CheckResult, CommonArgs, Range, Thresholds, UsageError, Work};
+use crate::plugin::args::RangeArgs;
+use crate::plugin::{
+    judge, shown, Check, CheckResult, CommonArgs, Observed, Range, Thresholds, UsageError, Work,
+};
 use clap::Parser;
 use per_user::{parse_percent_range, parse_seconds_range, parse_size_range};
 use regex::Regex;
@@ -44,29 +47,17 @@ pub fn ps_pcpu(p: &ProcessInfo) -> f64 {
     name = "check_procs",
     version,
     about = "Checks the number of processes matching filters, a metric of each of them, or each user's processes against their limits.",
-    long_about = "Checks the number of processes matching filters, a metric of each of them (-m), or, with --per-user, each user's processes against the nproc limit and memory and CPU limits. Processes are read from /proc.\n\nThe plugin never counts itself or its parent process (unless the parent is init).\n\nUnits: -r, -z and the RSS and VSZ metrics in KiB; -P and the CPU metric in percent of one CPU over the process's life; ELAPSED and CPUTIME in seconds. For metrics other than PROCS the thresholds apply to each process. Ranges follow the Nagios grammar: 10 (alert outside 0..10), 10: (below 10), ~:10 (above 10), 10:20, @10:20 (inside); endpoints are inclusive.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, /proc unreadable, internal error). --help and --version exit 0."
+    long_about = "Checks the number of processes matching filters, a metric of each of them (-m), or, with --per-user, each user's processes against the nproc limit and memory and CPU limits. Processes are read from /proc.\n\nThe plugin never counts itself or its parent process (unless the parent is init).\n\nUnits: -r, -z and the RSS and VSZ metrics in KiB; -P and the CPU metric in percent of one CPU over the process's life; ELAPSED and CPUTIME in seconds. For metrics other than PROCS the thresholds apply to each process. Ranges follow the Nagios grammar: 10 (alert outside 0..10), 10: (below 10), ~:10 (above 10), 10:20, @10:20 (inside); endpoints are inclusive.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, /proc unreadable, internal error). --help and --version exit 0.",
+    mut_arg("warning", |a| a.help("Warning range for the metric (for --per-user: each user's process count)")),
+    mut_arg("critical", |a| a.help("Critical range for the metric (for --per-user: each user's process count)"))
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Warning range for the metric (for --per-user: each user's process count)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Critical range for the metric (for --per-user: each user's process count)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    /// `-w`/`-c` on the metric (for --per-user: each user's process count).
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// What the thresholds are compared with
     #[arg(
@@ -430,7 +421,7 @@ impl Check for ProcsCheck {
     type Args = Args;
     /// The processes as read, or why they could not be read (an unknown `-u` user,
     /// `/proc` unreadable).
-    type Facts = Result<ProcsFacts, String>;
+    type Facts = Observed<ProcsFacts>;
     const LABEL: &'static str = "PROCS";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -494,7 +485,7 @@ impl Check for ProcsCheck {
         };
         let per_user = per_user?;
         Ok(ProcsCheck {
-            thresholds: Thresholds::new(args.warning, args.critical),
+            thresholds: args.levels.thresholds(),
             metric: args.metric,
             filters,
             user: args.user.clone(),
@@ -504,17 +495,39 @@ impl Check for ProcsCheck {
         })
     }
 
+    /// Looks up the `-u` user, reads the processes (and in per-user mode the users'
+    /// names and nproc limits).
     fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
+        Work::local(move || {
+            let user = self
+                .user
+                .as_deref()
+                .map(|u| resolve_user("-u/--user", u))
+                .transpose()?;
+            let filters = self.filters_for(&user);
+            let me = std::process::id() as i32;
+            let parent = std::os::unix::process::parent_id() as i32;
+            let keep = |p: &ProcessInfo| {
+                p.pid != me && (p.pid != parent || parent == 1) && filters.matches_early(p)
+            };
+            let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
+                .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
+            let mut facts = ProcsFacts {
+                procs,
+                user,
+                ..ProcsFacts::default()
+            };
+            if let Some(pu) = &self.per_user {
+                pu.fetch(&self.proc_root, &filters, &mut facts)?;
+            }
+            Ok(facts)
+        })
     }
 
     /// The counting mode or the per-user one; UNKNOWN when the processes could not be
     /// read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(facts) => evaluate(facts, self),
-            Err(e) => CheckResult::unknown(e),
-        }
+        judge(facts, |facts| evaluate(facts, self))
     }
 }
 
@@ -544,33 +557,6 @@ impl ProcsCheck {
             ..self.filters.clone()
         }
     }
-
-    /// Looks up the `-u` user, reads the processes (and in per-user mode the users'
-    /// names and nproc limits).
-    pub fn observe(&self) -> Result<ProcsFacts, String> {
-        let user = self
-            .user
-            .as_deref()
-            .map(|u| resolve_user("-u/--user", u))
-            .transpose()?;
-        let filters = self.filters_for(&user);
-        let me = std::process::id() as i32;
-        let parent = std::os::unix::process::parent_id() as i32;
-        let keep = |p: &ProcessInfo| {
-            p.pid != me && (p.pid != parent || parent == 1) && filters.matches_early(p)
-        };
-        let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
-            .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
-        let mut facts = ProcsFacts {
-            procs,
-            user,
-            ..ProcsFacts::default()
-        };
-        if let Some(pu) = &self.per_user {
-            pu.fetch(&self.proc_root, &filters, &mut facts)?;
-        }
-        Ok(facts)
-    }
 }
 
 /// Turns the facts into the result (pure).
@@ -585,6 +571,7 @@ pub fn evaluate(facts: &ProcsFacts, check: &ProcsCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
     use crate::plugin::State;
@@ -907,7 +894,7 @@ mod tests {
         let c = check(&["-u", "no-such-user-here"]).unwrap();
         assert_eq!(c.filters.user, None);
         assert_eq!(
-            c.observe().unwrap_err(),
+            fetched(&c).unwrap_err(),
             "-u/--user: user 'no-such-user-here' was not found"
         );
         let r = c.run();
@@ -922,12 +909,12 @@ mod tests {
         );
         let c = check(&["--per-user", "--exclude-user", "root,nobody-at-all"]).unwrap();
         assert_eq!(
-            c.observe().unwrap_err(),
+            fetched(&c).unwrap_err(),
             "--exclude-user: user 'nobody-at-all' was not found"
         );
         // found: the name and uid are facts
         let c = check(&["-u", "root", "-a", "no process has this argument"]).unwrap();
-        let f = c.observe().unwrap();
+        let f = fetched(&c).unwrap();
         assert_eq!(f.user, Some((0, "root".to_string())));
         let c = check(&[
             "--per-user",
@@ -937,7 +924,7 @@ mod tests {
             "1",
         ])
         .unwrap();
-        assert_eq!(c.observe().unwrap().excluded, vec![0, 4242]);
+        assert_eq!(fetched(&c).unwrap().excluded, vec![0, 4242]);
     }
 
     /// Filters are echoed escaped: a newline in -a or -C keeps the output one line.
@@ -948,7 +935,7 @@ mod tests {
             text(&["-a", "x\ny", "-C", "a\tb"], &f),
             "PROCS OK - 0 processes with args 'x\\ny', command name 'a\\tb' | procs=0;;;0\n"
         );
-        let e = check(&["-u", "x\ny"]).unwrap().observe().unwrap_err();
+        let e = fetched(&check(&["-u", "x\ny"]).unwrap()).unwrap_err();
         assert_eq!(e, "-u/--user: user 'x\\ny' was not found");
     }
 
@@ -975,7 +962,7 @@ mod tests {
     #[test]
     fn real_proc_sees_this_test() {
         let c = check(&["-a", "procs::tests"]).unwrap();
-        let facts = c.observe().unwrap();
+        let facts = fetched(&c).unwrap();
         // the plugin leaves itself out, so the test process is not counted
         assert!(facts
             .procs

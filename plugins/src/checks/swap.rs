@@ -12,8 +12,8 @@
 use crate::host::memory::{read_meminfo, read_swaps, SwapDevice};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Unit, Uom,
-    UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Observed, PerfData, Range, State,
+    Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -134,7 +134,7 @@ pub struct SwapFacts {
 impl Check for SwapCheck {
     type Args = Args;
     /// The swap as read, or why it could not be read.
-    type Facts = Result<SwapFacts, String>;
+    type Facts = Observed<SwapFacts>;
     const LABEL: &'static str = "SWAP";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -161,35 +161,30 @@ impl Check for SwapCheck {
         })
     }
 
+    /// Reads /proc/meminfo, and /proc/swaps with `-a`.
     fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
+        Work::local(move || {
+            let m = read_meminfo(&self.proc_root)?;
+            let devices = if self.all_swaps {
+                read_swaps(&self.proc_root)?
+            } else {
+                Vec::new()
+            };
+            Ok(SwapFacts {
+                total: m.swap_total,
+                free: m.swap_free.saturating_add(m.swap_cached).min(m.swap_total),
+                devices,
+            })
+        })
     }
 
     /// UNKNOWN when the files could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(facts) => evaluate(facts, self),
-            Err(e) => CheckResult::unknown(e),
-        }
+        judge(facts, |facts| evaluate(facts, self))
     }
 }
 
 impl SwapCheck {
-    /// Reads /proc/meminfo, and /proc/swaps with `-a`.
-    pub fn observe(&self) -> Result<SwapFacts, String> {
-        let m = read_meminfo(&self.proc_root)?;
-        let devices = if self.all_swaps {
-            read_swaps(&self.proc_root)?
-        } else {
-            Vec::new()
-        };
-        Ok(SwapFacts {
-            total: m.swap_total,
-            free: m.swap_free.saturating_add(m.swap_cached).min(m.swap_total),
-            devices,
-        })
-    }
-
     /// The state of `free` of `total` bytes: critical first, then warning.
     pub fn state(&self, free: u64, total: u64) -> State {
         if total == 0 {
@@ -257,6 +252,7 @@ pub fn evaluate(facts: &SwapFacts, check: &SwapCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::memory::parse_swaps;
+    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
     use std::path::Path;
@@ -390,10 +386,10 @@ mod tests {
         .unwrap();
         let mut c = check(&["-w", "10%"]).unwrap();
         c.proc_root = dir.path().to_path_buf();
-        assert_eq!(c.observe().unwrap(), facts(1536 << 20, 2 * GIB));
+        assert_eq!(fetched(&c).unwrap(), facts(1536 << 20, 2 * GIB));
         c.all_swaps = true;
         assert_eq!(
-            c.observe().unwrap_err(),
+            fetched(&c).unwrap_err(),
             format!(
                 "cannot read {}: No such file or directory (os error 2)",
                 dir.path().join("swaps").display()

@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod levels;
+pub mod observed;
 pub mod options;
 pub mod output;
 pub mod perfdata;
@@ -20,6 +21,7 @@ pub mod units;
 pub const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
 
 pub use levels::{parse_level, Level, Unit};
+pub use observed::{judge, Observed};
 pub use options::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use perfdata::{PerfData, Uom, Value};
 pub use range::Range;
