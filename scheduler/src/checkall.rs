@@ -28,7 +28,7 @@ pub async fn run_all(config: &Config, concurrency: usize) -> Vec<Row> {
             let limits = limits.clone();
             tokio::spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                let prepared = match (limits, &s.check) {
+                let prepared = match (limits, &*s.check) {
                     (Err(e), CheckSpec::External { .. }) => Err(e),
                     (l, _) => {
                         Runnable::prepare(&s.check, s.schedule.timeout, l.unwrap_or_default())

@@ -24,8 +24,11 @@
 //! ```
 
 use anyhow::{anyhow, bail, Context, Result};
+use hcoop_plugins::plugin::runner::DynCheck;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -127,7 +130,7 @@ mod humantime_serde_compat {
 }
 
 /// Settings a host or service may set for itself (unset: the defaults).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Overrides {
     #[serde(default, with = "opt_duration")]
@@ -220,8 +223,9 @@ pub struct Host {
     pub address: String,
     pub parents: Vec<String>,
     /// The host check; `None`: always UP.
-    pub check: Option<CheckSpec>,
-    pub schedule: Schedule,
+    pub check: Option<Arc<CheckSpec>>,
+    /// Shared by the hosts and services that have the same settings.
+    pub schedule: Arc<Schedule>,
 }
 
 /// Whom to notify and how.
@@ -490,8 +494,21 @@ pub enum CheckSpec {
 pub struct Service {
     pub host: String,
     pub name: String,
-    pub check: CheckSpec,
-    pub schedule: Schedule,
+    /// Shared by the services that run the same check with the same arguments.
+    pub check: Arc<CheckSpec>,
+    /// Shared by the hosts and services that have the same settings.
+    pub schedule: Arc<Schedule>,
+}
+
+/// The built-in checks built while the configuration was validated, by check: the
+/// daemon runs these rather than parsing each check's arguments a second time.
+#[derive(Clone, Default)]
+pub struct Built(pub HashMap<Arc<CheckSpec>, Arc<dyn DynCheck>>);
+
+impl std::fmt::Debug for Built {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Built({} checks)", self.0.len())
+    }
 }
 
 /// The whole validated configuration.
@@ -506,6 +523,9 @@ pub struct Config {
     pub nrpe: Option<sections::NrpeSection>,
     /// Where results are forwarded (`[forward]`): Nagios, ...
     pub forward: sections::Forward,
+    /// The built-in checks validation built (taken by the daemon when it builds its
+    /// running objects).
+    pub built: Built,
 }
 
 /// Where a configuration came from, for error messages.
@@ -605,6 +625,14 @@ impl Config {
             }
         }
         let mut validated = Validated::default();
+        // one schedule per distinct settings, shared by the objects that have them
+        let mut schedules: HashMap<Overrides, Arc<Schedule>> = HashMap::new();
+        let mut schedule_of = |o: &Overrides| {
+            schedules
+                .entry(o.clone())
+                .or_insert_with(|| Arc::new(Schedule::new(&defaults, o)))
+                .clone()
+        };
         // host names, found by hashing rather than by a scan per host or service
         let written: std::collections::HashSet<&str> = raw_hosts
             .iter()
@@ -647,7 +675,7 @@ impl Config {
                 address: h.address.clone(),
                 parents: h.parents.clone(),
                 check,
-                schedule: Schedule::new(&defaults, &h.settings),
+                schedule: schedule_of(&h.settings),
             });
         }
         let mut seen = std::collections::HashSet::new();
@@ -691,7 +719,7 @@ impl Config {
                 host: s.host,
                 name,
                 check,
-                schedule: Schedule::new(&defaults, &settings),
+                schedule: schedule_of(&settings),
             });
         }
         let mut contact_names = std::collections::BTreeSet::new();
@@ -774,6 +802,12 @@ impl Config {
         }
         errors.extend(daemon_problems(&config.daemon));
         errors.extend(config.forward.validate(&config));
+        config.built = Built(
+            validated
+                .into_iter()
+                .filter_map(|(spec, built)| Some((spec, built.ok()?)))
+                .collect(),
+        );
         if errors.is_empty() {
             Ok(config)
         } else {
@@ -914,10 +948,11 @@ impl Lines {
     }
 }
 
-/// The verdicts of the built-in checks' argument validation so far, by check name and
-/// arguments: services that run the same check with the same arguments (macros
-/// expanded) are validated once.
-type Validated = std::collections::HashMap<(String, Vec<String>), Result<(), String>>;
+/// The verdicts of the built-in checks' argument validation so far, by check (name and
+/// arguments, macros expanded): services that run the same check with the same
+/// arguments are validated once and share one [`CheckSpec`], and the check built then
+/// is kept for the daemon ([`Built`]).
+type Validated = HashMap<Arc<CheckSpec>, Result<Arc<dyn DynCheck>, String>>;
 
 /// The check of a host or service: a built-in check with args, or a command line.
 fn check_spec(
@@ -927,36 +962,35 @@ fn check_spec(
     address: &str,
     host: &str,
     validated: &mut Validated,
-) -> Result<Option<CheckSpec>, String> {
+) -> Result<Option<Arc<CheckSpec>>, String> {
     let expand = |t: &str| expand(t, host, address);
     match (check, command) {
         (Some(name), None) => {
-            let args: Vec<String> = args.iter().map(|a| expand(a)).collect();
-            let key = (name.clone(), args);
-            let verdict = match validated.get(&key) {
-                Some(v) => v.clone(),
-                None => {
-                    // the check's own argument validation, as at run time
-                    let v = crate::registry::build(name, &key.1)
-                        .map(drop)
-                        .map_err(|e| match e {
-                            crate::registry::BuildError::Usage(e) => format!("{name}: {e}"),
-                            e => e.to_string(),
-                        });
-                    validated.insert(key.clone(), v.clone());
-                    v
-                }
-            };
-            verdict?;
-            let (_, args) = key;
-            Ok(Some(CheckSpec::Builtin {
+            let spec = CheckSpec::Builtin {
                 name: name.clone(),
-                args,
-            }))
+                args: args.iter().map(|a| expand(a)).collect(),
+            };
+            if let Some((spec, verdict)) = validated.get_key_value(&spec) {
+                return verdict
+                    .as_ref()
+                    .map(|_| Some(spec.clone()))
+                    .map_err(Clone::clone);
+            }
+            let CheckSpec::Builtin { args, .. } = &spec else {
+                unreachable!("a built-in check was made above")
+            };
+            // the check's own argument validation, as at run time
+            let verdict = crate::registry::build(name, args).map_err(|e| match e {
+                crate::registry::BuildError::Usage(e) => format!("{name}: {e}"),
+                e => e.to_string(),
+            });
+            let spec = Arc::new(spec);
+            validated.insert(spec.clone(), verdict.clone());
+            verdict.map(|_| Some(spec))
         }
-        (None, Some(cmd)) if args.is_empty() => Ok(Some(CheckSpec::External {
+        (None, Some(cmd)) if args.is_empty() => Ok(Some(Arc::new(CheckSpec::External {
             command: expand(cmd),
-        })),
+        }))),
         (None, Some(_)) => Err("'args' goes with 'check'; put arguments into 'command'".into()),
         _ => Err("expected exactly one of 'check' or 'command'".into()),
     }
@@ -979,7 +1013,7 @@ mod tests {
         assert!(c
             .services
             .iter()
-            .all(|s| matches!(s.check, CheckSpec::Builtin { .. })));
+            .all(|s| matches!(*s.check, CheckSpec::Builtin { .. })));
     }
 
     #[test]
@@ -1060,7 +1094,7 @@ retry_interval = "5s"
         assert_eq!(s.schedule.check_interval, Duration::from_secs(30));
         assert_eq!(s.schedule.retry_interval, Duration::from_secs(5));
         assert_eq!(
-            s.check,
+            *s.check,
             CheckSpec::External {
                 command: "/bin/echo web 127.0.0.9".into()
             }
@@ -1123,7 +1157,7 @@ mod more_tests {
         assert_eq!((c.hosts.len(), c.services.len()), (10, n));
         assert_eq!(c.services[n - 1].host, "h9");
         assert_eq!(
-            c.services[n - 1].check,
+            *c.services[n - 1].check,
             CheckSpec::External {
                 command: "/bin/true 127.0.0.10".into()
             }
@@ -1172,7 +1206,7 @@ mod more_tests {
         // every NRPE command the example monitor asks for is served
         let example = Config::load(&path.with_file_name("example")).unwrap();
         for s in &example.services {
-            if let CheckSpec::Builtin { name, args } = &s.check {
+            if let CheckSpec::Builtin { name, args } = &*s.check {
                 if name == "check_nrpe_client" {
                     let command = &args[args.iter().position(|a| a == "-c").unwrap() + 1];
                     assert!(nrpe.commands.contains_key(command), "{}: {command}", s.name);

@@ -12,9 +12,7 @@ use crate::exec::{Limits, Outcome, Runnable};
 use crate::journal::{Durability, Journal};
 use crate::notify::Notice;
 use crate::retention;
-use crate::state::{
-    Ack, Condition, Downtime, HostState, Next, NotificationType, Policy, Record, Time,
-};
+use crate::state::{Ack, Condition, Downtime, HostState, Next, NotificationType, Record, Time};
 use hcoop_plugins::plugin::{PerfData, State};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -47,10 +45,10 @@ pub struct Entry<C> {
     pub key: String,
     pub host: usize,
     pub record: Record<C>,
-    pub check: Option<CheckSpec>,
+    /// The check prepared to run (`None`: never scheduled), or why it cannot be.
     pub runnable: Option<Result<Arc<Runnable>, String>>,
-    pub schedule: Schedule,
-    pub policy: Policy,
+    /// Shared with the configuration's host or service.
+    pub schedule: Arc<Schedule>,
     pub perfdata: Vec<PerfData>,
     /// Seconds the last check ran.
     pub execution_time: f64,
@@ -62,18 +60,16 @@ impl<C: Condition> Entry<C> {
     fn new(
         key: String,
         host: usize,
-        check: Option<CheckSpec>,
-        schedule: &Schedule,
+        check: Option<&Arc<CheckSpec>>,
+        schedule: &Arc<Schedule>,
         prepared: &mut crate::prepared::Cache,
     ) -> Self {
-        let runnable = check.as_ref().map(|c| prepared.get(c, schedule.timeout));
+        let runnable = check.map(|c| prepared.get(c, schedule.timeout));
         Entry {
             key,
             host,
             record: Record::default(),
-            check,
             runnable,
-            policy: schedule.policy(),
             schedule: schedule.clone(),
             perfdata: Vec::new(),
             execution_time: 0.0,
@@ -126,8 +122,10 @@ impl Core {
         mut hosts_old: HashMap<String, Record<HostState>>,
         mut services_old: HashMap<String, Record<State>>,
     ) -> Core {
-        // one prepared check per distinct check, shared by the objects that run it
-        let mut prepared = crate::prepared::Cache::new(limits);
+        // one prepared check per distinct check, shared by the objects that run it, the
+        // built-in ones as validation built them
+        let built = std::mem::take(&mut config.built);
+        let mut prepared = crate::prepared::Cache::new(limits, built);
         // room for the daemon's own checks, added later: a push past the exact length
         // would double the vectors of every object (tens of MB at 100,000 services)
         config.hosts.reserve_exact(1);
@@ -140,14 +138,14 @@ impl Core {
                 let mut e = Entry::new(
                     h.name.clone(),
                     i,
-                    h.check.clone(),
+                    h.check.as_ref(),
                     &h.schedule,
                     &mut prepared,
                 );
                 if let Some(r) = hosts_old.remove(&h.name) {
                     e.record = r;
                 }
-                if e.check.is_none() {
+                if e.runnable.is_none() {
                     // never scheduled: shown as UP, saying why, rather than PENDING forever
                     e.record.checked = true;
                     e.record.state = HostState::Up;
@@ -166,7 +164,7 @@ impl Core {
                 let mut e = Entry::new(
                     key.clone(),
                     host,
-                    Some(s.check.clone()),
+                    Some(&s.check),
                     &s.schedule,
                     &mut prepared,
                 );
@@ -278,7 +276,9 @@ impl Core {
                 let state = HostState::from_check(outcome.state(), &parents);
                 self.forward_result(target, Some(state), outcome);
                 let e = &mut self.hosts[i];
-                let tr = e.record.apply(state, &outcome.text(), now, &e.policy, true);
+                let tr = e
+                    .record
+                    .apply(state, &outcome.text(), now, &e.schedule.policy(), true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
@@ -289,9 +289,13 @@ impl Core {
                 self.forward_result(target, None, outcome);
                 let up = self.host_up(self.services[i].host);
                 let e = &mut self.services[i];
-                let tr = e
-                    .record
-                    .apply(outcome.state(), &outcome.text(), now, &e.policy, up);
+                let tr = e.record.apply(
+                    outcome.state(),
+                    &outcome.text(),
+                    now,
+                    &e.schedule.policy(),
+                    up,
+                );
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify);
@@ -339,7 +343,7 @@ impl Core {
                 continue;
             }
             let before = marks(&e.record);
-            let n = e.record.tick(now, &e.policy);
+            let n = e.record.tick(now, &e.schedule.policy());
             let changed = before != marks(&e.record);
             self.send(Target::Host(i), &n);
             if changed {
@@ -352,7 +356,7 @@ impl Core {
                 continue;
             }
             let before = marks(&e.record);
-            let n = e.record.tick(now, &e.policy);
+            let n = e.record.tick(now, &e.schedule.policy());
             let changed = before != marks(&e.record);
             self.send(Target::Service(i), &n);
             if changed {
@@ -370,11 +374,11 @@ impl Core {
         let n = match target {
             Target::Host(i) => {
                 let e = &mut self.hosts[i];
-                e.record.acknowledge(ack, &e.policy)?
+                e.record.acknowledge(ack, &e.schedule.policy())?
             }
             Target::Service(i) => {
                 let e = &mut self.services[i];
-                e.record.acknowledge(ack, &e.policy)?
+                e.record.acknowledge(ack, &e.schedule.policy())?
             }
         };
         self.send(target, &n);
@@ -510,7 +514,9 @@ impl Core {
         if e.record.checked && e.record.state == state && e.record.output == output {
             return;
         }
-        let tr = e.record.apply(state, output, unix_now(), &e.policy, true);
+        let tr = e
+            .record
+            .apply(state, output, unix_now(), &e.schedule.policy(), true);
         self.send(Target::Service(i), &tr.notify);
         let _ = self.persist(Target::Service(i), Durability::Batched);
     }
@@ -531,7 +537,7 @@ impl Core {
             .config
             .hosts
             .first()
-            .map(|h| h.schedule.clone())
+            .map(|h| (*h.schedule).clone())
             .unwrap_or_else(|| Schedule {
                 check_interval: Duration::from_secs(60),
                 retry_interval: Duration::from_secs(60),
@@ -552,6 +558,7 @@ impl Core {
             });
         schedule.max_check_attempts = 1;
         schedule.flap_detection = false;
+        let schedule = Arc::new(schedule);
         let host = match self.hosts.iter().position(|h| h.key == SELF_HOST) {
             Some(h) => h,
             None => {
@@ -571,9 +578,7 @@ impl Core {
                     key: SELF_HOST.into(),
                     host: self.hosts.len(),
                     record,
-                    check: None,
                     runnable: None,
-                    policy: schedule.policy(),
                     schedule: schedule.clone(),
                     perfdata: Vec::new(),
                     execution_time: 0.0,
@@ -585,19 +590,17 @@ impl Core {
         self.config.services.push(crate::config::Service {
             host: SELF_HOST.into(),
             name: service.into(),
-            check: CheckSpec::Builtin {
+            check: Arc::new(CheckSpec::Builtin {
                 name: "self-check".into(),
                 args: Vec::new(),
-            },
+            }),
             schedule: schedule.clone(),
         });
         self.services.push(Entry {
             key: format!("{SELF_HOST}/{service}"),
             host,
             record,
-            check: None,
             runnable: None,
-            policy: schedule.policy(),
             schedule,
             perfdata: Vec::new(),
             execution_time: 0.0,
@@ -838,18 +841,46 @@ mod tests {
         };
         assert_eq!(c2.services[i].record.state, State::Warning);
         assert!(
-            c2.services[i].check.is_none(),
+            c2.services[i].runnable.is_none(),
             "self-checks are set, never run"
         );
     }
 
     #[test]
+    fn each_distinct_check_is_built_once_and_shared() {
+        // two services with the same arguments, one with its own
+        let mut text = String::from("[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n");
+        for (name, key) in [("a", "built-once"), ("b", "built-once"), ("c", "built-own")] {
+            text.push_str(&format!(
+                "\n[[service]]\nhost = \"h\"\nname = \"{name}\"\ncheck = \"{}\"\nargs = [\"{key}\"]\n",
+                fake::NAME
+            ));
+        }
+        let c = Config::from_files(vec![(None, text)]).unwrap();
+        let (a, b, own) = (&c.services[0], &c.services[1], &c.services[2]);
+        assert!(Arc::ptr_eq(&a.check, &b.check) && !Arc::ptr_eq(&a.check, &own.check));
+        assert!(Arc::ptr_eq(&a.schedule, &own.schedule));
+        // validation built each distinct check once; the daemon runs those
+        let c = core(c, Default::default());
+        assert_eq!(
+            (fake::builds("built-once"), fake::builds("built-own")),
+            (1, 1)
+        );
+        let runnable = |i: usize| c.services[i].runnable.clone().unwrap().unwrap();
+        assert!(Arc::ptr_eq(&runnable(0), &runnable(1)));
+        assert!(Arc::ptr_eq(
+            &c.services[0].schedule,
+            &c.config.services[0].schedule
+        ));
+    }
+
+    #[test]
     fn a_check_that_cannot_be_built_is_an_error_of_its_entry() {
         let mut c = config(&["a"]);
-        c.services[0].check = CheckSpec::Builtin {
+        c.services[0].check = Arc::new(CheckSpec::Builtin {
             name: fake::NAME.into(),
             args: Vec::new(),
-        };
+        });
         let c = core(c, Default::default());
         assert_eq!(
             c.services[0]

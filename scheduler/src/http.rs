@@ -100,7 +100,7 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         },
         state_type: format!("{:?}", r.state_type).to_uppercase(),
         attempt: r.attempt,
-        max_check_attempts: e.policy.max_check_attempts,
+        max_check_attempts: e.schedule.max_check_attempts,
         checked: r.checked,
         last_check: r.last_check,
         last_state_change: r.last_state_change,

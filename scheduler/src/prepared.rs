@@ -5,7 +5,7 @@
 //! that run), so sharing it changes no result; it saves building it again (its command
 //! line parsed, its TLS settings made) and the memory of each copy.
 
-use crate::config::CheckSpec;
+use crate::config::{Built, CheckSpec};
 use crate::exec::{Limits, Runnable};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,28 +17,32 @@ pub type Prepared = Result<Arc<Runnable>, String>;
 /// The checks prepared so far (for one build: one set of limits).
 pub struct Cache {
     limits: Limits,
-    by_check: HashMap<CheckSpec, HashMap<Duration, Prepared>>,
+    /// The built-in checks the configuration's validation built.
+    built: Built,
+    by_check: HashMap<(Arc<CheckSpec>, Duration), Prepared>,
 }
 
 impl Cache {
-    pub fn new(limits: Limits) -> Cache {
+    pub fn new(limits: Limits, built: Built) -> Cache {
         Cache {
             limits,
+            built,
             by_check: HashMap::new(),
         }
     }
 
-    /// The check prepared for `check` run with `timeout`: built the first time, shared
-    /// after.
-    pub fn get(&mut self, check: &CheckSpec, timeout: Duration) -> Prepared {
-        if let Some(p) = self.by_check.get(check).and_then(|t| t.get(&timeout)) {
+    /// The check prepared for `check` run with `timeout`: built the first time (or
+    /// taken as validation built it), shared after.
+    pub fn get(&mut self, check: &Arc<CheckSpec>, timeout: Duration) -> Prepared {
+        let key = (check.clone(), timeout);
+        if let Some(p) = self.by_check.get(&key) {
             return p.clone();
         }
-        let p = Runnable::prepare(check, timeout, self.limits).map(Arc::new);
-        self.by_check
-            .entry(check.clone())
-            .or_default()
-            .insert(timeout, p.clone());
+        let p = match self.built.0.get(check) {
+            Some(built) => Ok(Arc::new(Runnable::Builtin(built.clone()))),
+            None => Runnable::prepare(check, timeout, self.limits).map(Arc::new),
+        };
+        self.by_check.insert(key, p.clone());
         p
     }
 }
@@ -49,10 +53,12 @@ mod tests {
 
     #[test]
     fn the_same_check_is_prepared_once() {
-        let mut cache = Cache::new(Limits::default());
-        let load = |args: &[&str]| CheckSpec::Builtin {
-            name: "check_load".into(),
-            args: args.iter().map(|a| a.to_string()).collect(),
+        let mut cache = Cache::new(Limits::default(), Built::default());
+        let load = |args: &[&str]| {
+            Arc::new(CheckSpec::Builtin {
+                name: "check_load".into(),
+                args: args.iter().map(|a| a.to_string()).collect(),
+            })
         };
         let ten = Duration::from_secs(10);
         let a = cache.get(&load(&["-w", "5"]), ten).unwrap();
@@ -72,9 +78,9 @@ mod tests {
             .expect("refused");
         assert!(bad.contains("5:2"), "{bad}");
         assert_eq!(cache.get(&load(&["-w", "5:2"]), ten).err(), Some(bad));
-        let cmd = CheckSpec::External {
+        let cmd = Arc::new(CheckSpec::External {
             command: "/bin/true".into(),
-        };
+        });
         let e = cache.get(&cmd, ten).unwrap();
         assert!(Arc::ptr_eq(&e, &cache.get(&cmd, ten).unwrap()));
     }

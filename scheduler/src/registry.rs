@@ -81,6 +81,8 @@ pub mod fake {
         state: Option<State>,
         summary: String,
         runs: u64,
+        /// How many times `check_fake KEY` was built (its arguments parsed).
+        builds: u64,
         /// When each run started (tokio's time, which a test may pause).
         times: Vec<tokio::time::Instant>,
     }
@@ -108,6 +110,11 @@ pub mod fake {
         with(key, |s| s.runs)
     }
 
+    /// How many times `check_fake KEY` was built.
+    pub fn builds(key: &str) -> u64 {
+        with(key, |s| s.builds)
+    }
+
     /// When each run of `check_fake KEY` started.
     pub fn times(key: &str) -> Vec<tokio::time::Instant> {
         with(key, |s| s.times.clone())
@@ -119,7 +126,10 @@ pub mod fake {
 
     pub(super) fn build(args: &[String]) -> Result<Arc<dyn DynCheck>, BuildError> {
         match args {
-            [key] => Ok(Arc::new(Fake(key.clone()))),
+            [key] => {
+                with(key, |s| s.builds += 1);
+                Ok(Arc::new(Fake(key.clone())))
+            }
             _ => Err(BuildError::Usage("check_fake takes one key".into())),
         }
     }

@@ -167,7 +167,7 @@ impl Schedule {
         }
         for (i, e) in core.services.iter().enumerate() {
             // the daemon's own checks are set, not run
-            if e.check.is_some() {
+            if e.runnable.is_some() {
                 let due = first_due(e, &mut self.spread, now, now_unix);
                 self.heap.push(Reverse((due, Target::Service(i))));
             }

@@ -27,9 +27,9 @@ pub struct Prepared {
 /// Whether a configuration starts external programs: an external host or service
 /// check, a contact's notification command, or an external `[nrpe]` command.
 pub fn runs_external_programs(c: &Config) -> bool {
-    let external = |spec: &Option<&CheckSpec>| matches!(spec, Some(CheckSpec::External { .. }));
-    c.hosts.iter().any(|h| external(&h.check.as_ref()))
-        || c.services.iter().any(|s| external(&Some(&s.check)))
+    let external = |spec: Option<&CheckSpec>| matches!(spec, Some(CheckSpec::External { .. }));
+    c.hosts.iter().any(|h| external(h.check.as_deref()))
+        || c.services.iter().any(|s| external(Some(&s.check)))
         || c.contacts.iter().any(|k| k.command.is_some())
         || c.nrpe.as_ref().is_some_and(|n| {
             n.resolve().map_or(true, |cfg| {
@@ -87,8 +87,8 @@ fn builtin_checks(config: &Config) -> Vec<String> {
     let mut names: Vec<String> = config
         .hosts
         .iter()
-        .filter_map(|h| h.check.as_ref())
-        .chain(config.services.iter().map(|s| &s.check))
+        .filter_map(|h| h.check.as_deref())
+        .chain(config.services.iter().map(|s| &*s.check))
         .filter_map(|c| match c {
             CheckSpec::Builtin { name, .. } => Some(name.clone()),
             CheckSpec::External { .. } => None,
