@@ -38,6 +38,49 @@ command = "/bin/echo PG OK"
 /// [`db_checks!`] as a constant.
 pub const DB_CHECKS: &str = db_checks!();
 
+/// A TOML string (basic string, escaped).
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).expect("a string is JSON")
+}
+
+/// A TOML array of strings.
+fn toml_args(args: &[&str]) -> String {
+    serde_json::to_string(args).expect("strings are JSON")
+}
+
+/// A `[[host]]` of the daemon's configuration at 127.0.0.1; `check` is its host check (a
+/// built-in check and its arguments), if any.
+pub fn host(name: &str, check: Option<(&str, &[&str])>) -> String {
+    let check = check.map_or(String::new(), |(check, args)| {
+        format!("check = {}\nargs = {}\n", toml_str(check), toml_args(args))
+    });
+    format!(
+        "\n[[host]]\nname = {}\naddress = \"127.0.0.1\"\n{check}",
+        toml_str(name)
+    )
+}
+
+/// A `[[service]]` of `host` running the built-in `check` with `args`.
+pub fn service(host: &str, name: &str, check: &str, args: &[&str]) -> String {
+    format!(
+        "\n[[service]]\nhost = {}\nname = {}\ncheck = {}\nargs = {}\n",
+        toml_str(host),
+        toml_str(name),
+        toml_str(check),
+        toml_args(args)
+    )
+}
+
+/// A `[[service]]` of `host` running the external `command` line, with `more` settings.
+pub fn command_service(host: &str, name: &str, command: &str, more: &str) -> String {
+    format!(
+        "\n[[service]]\nhost = {}\nname = {}\ncommand = {}\n{more}",
+        toml_str(host),
+        toml_str(name),
+        toml_str(command)
+    )
+}
+
 /// A received mail: its envelope recipient and subject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mail {

@@ -3,7 +3,7 @@
 //! SIGHUP with a broken configuration, plugins that hang, fork-bomb or flood, and
 //! plugins still running killed with their process groups when the daemon stops.
 
-use hcoop_tests::daemon::{Daemon, Exim, Mail};
+use hcoop_tests::daemon::{command_service, host, service, Daemon, Exim, Mail};
 use serde_json::json;
 use std::path::Path;
 
@@ -96,9 +96,7 @@ max_check_attempts = 4
         dir = dir.display(),
         out = out.display()
     );
-    d.write_config(&config);
-    d.kill9();
-    d.spawn();
+    restart_with(&mut d, &config);
     // downtime and acknowledgement while the problems are still soft
     let v = d.wait_service("web/acked", 10.0, |v| v["state"] == "CRITICAL");
     assert_eq!(v["state_type"], "SOFT");
@@ -260,33 +258,17 @@ fn misbehaving_plugins_are_contained() {
     let mut d = Daemon::start("");
     let dir = d.dir.path().to_path_buf();
     std::fs::write(dir.join("hang.sh"), "sleep 1000 &\nsleep 1000\n").unwrap();
-    let config = format!(
-        r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-timeout = "2s"
-
-[[host]]
-name = "shell"
-address = "127.0.0.1"
-
-[[service]]
-host = "shell"
-name = "hang"
-command = "/bin/sh {dir}/hang.sh"
-
-[[service]]
-host = "shell"
-name = "flood"
-command = "/bin/sh -c 'head -c 5000000 /dev/zero | tr \\\\0 x'"
-"#,
-        dir = dir.display()
+    let config = shell_config(
+        "retry_interval = \"1s\"\ntimeout = \"2s\"",
+        &[
+            ("hang", &format!("/bin/sh {}/hang.sh", dir.display())),
+            (
+                "flood",
+                "/bin/sh -c 'head -c 5000000 /dev/zero | tr \\\\0 x'",
+            ),
+        ],
     );
-    d.write_config(&config);
-    d.kill9();
-    d.spawn();
+    restart_with(&mut d, &config);
     let hang = d.wait_service("shell/hang", 15.0, |v| v["checked"] == true);
     assert_eq!(hang["state"], "CRITICAL");
     assert_eq!(hang["output"], "CRITICAL - plugin timed out after 2s\n");
@@ -303,6 +285,27 @@ command = "/bin/sh -c 'head -c 5000000 /dev/zero | tr \\\\0 x'"
     let hang_path = dir.join("hang.sh").display().to_string();
     assert_eq!(left(&hang_path), "");
     assert_eq!(left("sleep 1000"), "");
+}
+
+/// A configuration of host `shell` with the external `commands` (name, command line),
+/// checked every second, a problem hard at once, with `defaults` (more lines of
+/// `[defaults]`).
+fn shell_config(defaults: &str, commands: &[(&str, &str)]) -> String {
+    let mut config = format!(
+        "[defaults]\ncheck_interval = \"1s\"\nmax_check_attempts = 1\n{defaults}\n{}",
+        host("shell", None)
+    );
+    for (name, command) in commands {
+        config.push_str(&command_service("shell", name, command, ""));
+    }
+    config
+}
+
+/// Restarts `d` (kill -9) on `config`.
+fn restart_with(d: &mut Daemon, config: &str) {
+    d.write_config(config);
+    d.kill9();
+    d.spawn();
 }
 
 /// Processes whose command line contains `pattern`.
@@ -322,34 +325,19 @@ fn fork_bomb_is_contained_by_nproc() {
     // plugins run as a user of their own here, so that the bomb's processes count
     // against its limit and not against the other tests' plugins
     let config = format!(
-        r#"plugin_nproc = 40
-plugin_user = "games"
-
-[defaults]
-check_interval = "1s"
-max_check_attempts = 1
-timeout = "2s"
-
-[[host]]
-name = "shell"
-address = "127.0.0.1"
-
-[[service]]
-host = "shell"
-name = "bomb"
-command = "/bin/sh {dir}/bomb.sh"
-
-[[service]]
-host = "shell"
-name = "builtin"
-check = "check_load"
-args = ["-w", "1000", "-c", "2000"]
-"#,
-        dir = dir.display()
+        "plugin_nproc = 40\nplugin_user = \"games\"\n\n{}{}",
+        shell_config(
+            "timeout = \"2s\"",
+            &[("bomb", &format!("/bin/sh {}/bomb.sh", dir.display()))]
+        ),
+        service(
+            "shell",
+            "builtin",
+            "check_load",
+            &["-w", "1000", "-c", "2000"]
+        ),
     );
-    d.write_config(&config);
-    d.kill9();
-    d.spawn();
+    restart_with(&mut d, &config);
     let bomb = d.wait_service("shell/bomb", 15.0, |v| v["checked"] == true);
     assert_eq!(bomb["state"], "CRITICAL", "{bomb}");
     let count = || {
@@ -384,27 +372,11 @@ fn stopping_kills_running_plugins_with_their_groups() {
     let dir = d.dir.path().to_path_buf();
     // a plugin that starts a grandchild in its group and never ends by itself
     std::fs::write(dir.join("slow.sh"), "sleep 900 &\nsleep 900\n").unwrap();
-    let config = format!(
-        r#"
-[defaults]
-check_interval = "1s"
-max_check_attempts = 1
-timeout = "600s"
-
-[[host]]
-name = "shell"
-address = "127.0.0.1"
-
-[[service]]
-host = "shell"
-name = "slow"
-command = "/bin/sh {dir}/slow.sh"
-"#,
-        dir = dir.display()
+    let command = format!("/bin/sh {}/slow.sh", dir.display());
+    restart_with(
+        &mut d,
+        &shell_config("timeout = \"600s\"", &[("slow", &command)]),
     );
-    d.write_config(&config);
-    d.kill9();
-    d.spawn();
     let slow = dir.join("slow.sh").display().to_string();
     // the plugin's shell leads its own group: itself and its two sleeps
     let members = |group: &str| {

@@ -2,6 +2,7 @@
 //! CheckCommand of `dist/icinga2`, runs our plugins through them and parses their
 //! perfdata, and takes the passive results our daemon forwards through its REST API.
 
+use hcoop_tests::daemon;
 use hcoop_tests::icinga2::{dist_files, dist_includes, ClosedPort, Icinga, Prefix};
 use hcoop_tests::{free_port, target_dir};
 use serde_json::{json, Value};
@@ -262,66 +263,48 @@ fn passive_objects(services: &[&str]) -> String {
     out
 }
 
+/// The `[forward.icinga2]` table of our daemon sending to 127.0.0.1:`port` (Icinga's
+/// certificate checked against `prefix`'s CA), with `more` settings.
+fn forward_table(prefix: &Prefix, port: u16, more: &str) -> String {
+    format!(
+        "[forward.icinga2]\nhost = \"127.0.0.1\"\nport = {port}\nserver_name = \"{node}\"\n\
+         ca_file = \"{ca}\"\ncheck_source = \"hcoop-test-monitor\"\nretry_interval = \"1s\"\n{more}\n",
+        node = hcoop_tests::icinga2::NODE,
+        ca = prefix.ca_file().display(),
+    )
+}
+
 /// Our daemon's configuration: every result forwarded to `icinga` with `auth` (the
 /// credential lines of `[forward.icinga2]`), host `web` checked against a closed port
 /// (DOWN), services checking the tagged sleepers OK, WARNING and CRITICAL, one with
 /// long output and perfdata on two lines, and one Icinga does not have.
 fn forwarding_config(icinga: &Icinga, auth: &str, tag: &str, closed: u16, script: &str) -> String {
-    format!(
-        r#"[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-
-[forward.icinga2]
-host = "127.0.0.1"
-port = {port}
-server_name = "{node}"
-ca_file = "{ca}"
-{auth}
-ttl = "5m"
-check_source = "hcoop-test-monitor"
-retry_interval = "1s"
-
-[[host]]
-name = "web"
-address = "127.0.0.1"
-check = "check_tcp"
-args = ["-H", "127.0.0.1", "-p", "{closed}"]
-
-[[service]]
-host = "web"
-name = "procs ok"
-check = "check_procs"
-args = ["-a", "{tag}", "-w", "5", "-c", "10"]
-
-[[service]]
-host = "web"
-name = "procs warn"
-check = "check_procs"
-args = ["-a", "{tag}", "-w", "2", "-c", "10"]
-
-[[service]]
-host = "web"
-name = "procs crit"
-check = "check_procs"
-args = ["-a", "{tag}", "-w", "1", "-c", "2"]
-
-[[service]]
-host = "web"
-name = "long"
-command = "/bin/sh {script}"
-
-[[service]]
-host = "web"
-name = "not in icinga"
-check = "check_procs"
-args = ["-a", "{tag}"]
-"#,
-        port = icinga.port,
-        node = hcoop_tests::icinga2::NODE,
-        ca = icinga.prefix.ca_file().display(),
-    )
+    let closed = closed.to_string();
+    let mut config = format!(
+        "[defaults]\ncheck_interval = \"1s\"\nretry_interval = \"1s\"\nmax_check_attempts = 1\n\n{}",
+        forward_table(&icinga.prefix, icinga.port, &format!("{auth}\nttl = \"5m\"")),
+    );
+    config.push_str(&daemon::host(
+        "web",
+        Some(("check_tcp", &["-H", "127.0.0.1", "-p", &closed])),
+    ));
+    let procs: [(&str, &[&str]); 4] = [
+        ("procs ok", &["-w", "5", "-c", "10"]),
+        ("procs warn", &["-w", "2", "-c", "10"]),
+        ("procs crit", &["-w", "1", "-c", "2"]),
+        ("not in icinga", &[]),
+    ];
+    for (name, levels) in procs {
+        let args = [&["-a", tag][..], levels].concat();
+        config.push_str(&daemon::service("web", name, "check_procs", &args));
+    }
+    config.push_str(&daemon::command_service(
+        "web",
+        "long",
+        &format!("/bin/sh {script}"),
+        "",
+    ));
+    config
 }
 
 /// A plugin script with long output and perfdata on the first and a later line.
@@ -360,7 +343,7 @@ fn passive_results_from_our_daemon_appear_in_icinga() {
         hcoop_tests::icinga2::USER,
         icinga.prefix.password_file().display()
     );
-    let daemon = hcoop_tests::daemon::Daemon::start(&forwarding_config(
+    let daemon = daemon::Daemon::start(&forwarding_config(
         &icinga,
         &auth,
         &tag,
@@ -479,7 +462,7 @@ fn forwarding_pair(
     auth: impl Fn(&Icinga) -> String,
 ) -> (
     Icinga,
-    hcoop_tests::daemon::Daemon,
+    daemon::Daemon,
     hcoop_tests::procs::Procs,
     tempfile::TempDir,
 ) {
@@ -497,7 +480,7 @@ fn forwarding_pair(
         ])
     ));
     let scripts = tempfile::tempdir().unwrap();
-    let daemon = hcoop_tests::daemon::Daemon::start(&forwarding_config(
+    let daemon = daemon::Daemon::start(&forwarding_config(
         &icinga,
         &auth(&icinga),
         &procs.tag,
@@ -591,38 +574,17 @@ fn a_client_certificate_authenticates_the_daemon() {
 }
 
 /// Our daemon forwarding one service's results to 127.0.0.1:`port` with `timeout`.
-fn daemon_forwarding_to(prefix: &Prefix, port: u16, timeout: &str) -> hcoop_tests::daemon::Daemon {
-    hcoop_tests::daemon::Daemon::start(&format!(
-        r#"[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-
-[forward.icinga2]
-host = "127.0.0.1"
-port = {port}
-server_name = "{node}"
-ca_file = "{ca}"
-username = "{user}"
-password_file = "{password}"
-timeout = "{timeout}"
-retry_interval = "1s"
-ttl = "2s"
-check_source = "hcoop-test-monitor"
-
-[[host]]
-name = "web"
-address = "127.0.0.1"
-
-[[service]]
-host = "web"
-name = "procs"
-check = "check_procs"
-args = ["-C", "hcoop-nothing"]
-"#,
-        node = hcoop_tests::icinga2::NODE,
-        ca = prefix.ca_file().display(),
-        user = hcoop_tests::icinga2::USER,
-        password = prefix.password_file().display(),
+fn daemon_forwarding_to(prefix: &Prefix, port: u16, timeout: &str) -> daemon::Daemon {
+    let auth = format!(
+        "username = \"{}\"\npassword_file = \"{}\"\ntimeout = \"{timeout}\"\nttl = \"2s\"",
+        hcoop_tests::icinga2::USER,
+        prefix.password_file().display(),
+    );
+    daemon::Daemon::start(&format!(
+        "[defaults]\ncheck_interval = \"1s\"\nretry_interval = \"1s\"\n\n{}{}{}",
+        forward_table(prefix, port, &auth),
+        daemon::host("web", None),
+        daemon::service("web", "procs", "check_procs", &["-C", "hcoop-nothing"]),
     ))
 }
 

@@ -3,7 +3,7 @@
 //! the passive results our daemon writes into its command file; status.dat must show
 //! each state, output, long output and perfdata as the plugin printed them.
 
-use hcoop_tests::daemon::Daemon;
+use hcoop_tests::daemon::{host as daemon_host, service, Daemon};
 use hcoop_tests::hostfs::Tmpfs;
 use hcoop_tests::nagios::{
     active_service, checked, dist_commands, expected, host, passive_service, shape_of, shown,
@@ -237,7 +237,9 @@ fn forwarding_daemon_config(
     closed: u16,
     disks: [&str; 2],
 ) -> String {
-    format!(
+    let closed = closed.to_string();
+    let tcp: &[&str] = &["-H", "127.0.0.1", "-p", &closed];
+    let mut config = format!(
         r#"[defaults]
 check_interval = "1s"
 retry_interval = "1s"
@@ -247,45 +249,32 @@ max_check_attempts = 1
 command_file = "{cmd}"
 retry_interval = "1s"
 queue_size = 3
-{more}
-[[host]]
-name = "web"
-address = "127.0.0.1"
-check = "check_tcp"
-args = ["-H", "127.0.0.1", "-p", "{closed}"]
-
-[[service]]
-host = "web"
-name = "procs ok"
-check = "check_procs"
-args = ["-w", "2:2", "-c", "1:", "-C", "{comm}"]
-
-[[service]]
-host = "web"
-name = "procs warn"
-check = "check_procs"
-args = ["-w", "1:1", "-c", "1:", "-C", "{comm}"]
-
-[[service]]
-host = "web"
-name = "tcp closed"
-check = "check_tcp"
-args = ["-H", "127.0.0.1", "-p", "{closed}"]
-
-[[service]]
-host = "web"
-name = "disks"
-check = "check_disk"
-args = ["-w", "20%", "-c", "5%", "-p", "{}", "-p", "{}"]
-
-[[service]]
-host = "web"
-name = "not in nagios"
-check = "check_procs"
-args = ["-C", "{comm}"]
-"#,
-        disks[0], disks[1]
-    )
+{more}"#
+    );
+    config.push_str(&daemon_host("web", Some(("check_tcp", tcp))));
+    let services: [(&str, &str, &[&str]); 5] = [
+        (
+            "procs ok",
+            "check_procs",
+            &["-w", "2:2", "-c", "1:", "-C", comm],
+        ),
+        (
+            "procs warn",
+            "check_procs",
+            &["-w", "1:1", "-c", "1:", "-C", comm],
+        ),
+        ("tcp closed", "check_tcp", tcp),
+        (
+            "disks",
+            "check_disk",
+            &["-w", "20%", "-c", "5%", "-p", disks[0], "-p", disks[1]],
+        ),
+        ("not in nagios", "check_procs", &["-C", comm]),
+    ];
+    for (name, check, args) in services {
+        config.push_str(&service("web", name, check, args));
+    }
+    config
 }
 
 /// What the forwarding tests check: two sleepers, a closed port, an empty and a nearly
