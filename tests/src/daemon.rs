@@ -2,7 +2,7 @@
 //! maildir, and an `hcoop-monitor` daemon on a configuration in a temp dir, with its
 //! status API, SIGHUP, SIGKILL and restarts.
 
-use crate::{bin, free_port, require, wait_until, Guard};
+use crate::{bin, free_port, require, spawn_listening, wait_until, Guard};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
@@ -145,19 +145,9 @@ impl Exim {
         chmod(&conf, 0o644);
         // exim keeps root (needed to deliver as Debian-exim) only for listed configs
         crate::exim::trust_config(&conf);
-        let child = Guard::spawn(
-            Command::new(exim)
-                .arg("-C")
-                .arg(&conf)
-                .arg("-bdf")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        assert!(
-            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
-                .is_ok()),
-            "exim did not start listening"
-        );
+        let mut cmd = Command::new(exim);
+        cmd.arg("-C").arg(&conf).arg("-bdf");
+        let child = spawn_listening(&mut cmd, "127.0.0.1", port, "exim");
         Exim {
             port,
             dir,

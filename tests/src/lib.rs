@@ -193,6 +193,18 @@ impl Drop for Guard {
     }
 }
 
+/// Starts the server `cmd` (its output discarded) as a guarded child, then waits up to
+/// 10 s until `host`:`port` accepts TCP connections; fails naming `what` otherwise.
+pub fn spawn_listening(cmd: &mut Command, host: &str, port: u16, what: &str) -> Guard {
+    let child = Guard::spawn(
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    );
+    let up = wait_until(10.0, || std::net::TcpStream::connect((host, port)).is_ok());
+    assert!(up, "{what} did not start listening on {host}:{port}");
+    child
+}
+
 /// True when running as root (most real servers need it to start).
 /// Makes the system user `hcoop-monitor` the daemon runs external plugins as by default,
 /// as the package's postinst does, unless it exists.

@@ -20,6 +20,19 @@ fn instantiated_commands(log: &str) -> usize {
         .unwrap_or_else(|| panic!("no CheckCommand count in:\n{log}"))
 }
 
+/// How many CheckCommands the files of dist/icinga2 define.
+fn dist_command_count() -> usize {
+    dist_files()
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .matches("object CheckCommand ")
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn daemon_validation_accepts_every_dist_check_command() {
     let prefix = Prefix::new();
@@ -33,15 +46,7 @@ fn daemon_validation_accepts_every_dist_check_command() {
             "icinga2 daemon -C complained: {line}"
         );
     }
-    let ours: usize = dist_files()
-        .iter()
-        .map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .matches("object CheckCommand ")
-                .count()
-        })
-        .sum();
+    let ours = dist_command_count();
     assert!(ours > 0, "no CheckCommand in {:?}", dist_files());
     assert_eq!(
         instantiated_commands(&with_dist.stdout) - instantiated_commands(&itl_only.stdout),
@@ -141,16 +146,7 @@ fn icinga_runs_our_plugins_and_parses_their_perfdata() {
         "get_objects(CheckCommand).filter(c => c.name.contains(\"hcoop-\")).map(c => [c.name, c.command[0]])",
     );
     let commands = commands.as_array().expect("command list");
-    let ours: usize = dist_files()
-        .iter()
-        .map(|f| {
-            std::fs::read_to_string(f)
-                .unwrap()
-                .matches("object CheckCommand ")
-                .count()
-        })
-        .sum();
-    assert_eq!(commands.len(), ours, "{commands:?}");
+    assert_eq!(commands.len(), dist_command_count(), "{commands:?}");
     for c in commands {
         let path = c[1].as_str().unwrap_or("");
         assert!(
