@@ -854,50 +854,46 @@ impl Check for DiskCheck {
         })
     }
 
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(f, self),
-            Err(e) => CheckResult::unknown(e),
-        }
-    }
-}
-
-impl DiskCheck {
     /// Reads the mount list, resolves `-p` names, and calls statvfs on each selected
     /// file system.
-    pub fn observe(&self) -> Result<DiskFacts, String> {
-        let mounts = read_mounts(&self.proc_root)?;
-        let requested: Vec<Requested> = self
-            .selections
-            .iter()
-            .filter_map(|s| match s {
-                Selection::Path(p, _) => Some(p),
-                _ => None,
-            })
-            .map(|p| Requested {
-                name: p.clone(),
-                canonical: std::fs::canonicalize(p)
-                    .map(|c| c.to_string_lossy().into_owned())
-                    .map_err(|e| {
-                        let e = e.to_string();
-                        e.split(" (os error").next().unwrap_or(&e).to_string()
-                    }),
-            })
-            .collect();
-        let (chosen, problems) = select(&mounts, &requested, self);
-        let entries = chosen
-            .into_iter()
-            .map(|(m, levels)| Entry {
-                stats: fs_stats(&m.mount_point),
-                mount: m,
-                levels,
-            })
-            .collect();
-        Ok(DiskFacts { entries, problems })
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let mounts = read_mounts(&self.proc_root)?;
+            let requested: Vec<Requested> = self
+                .selections
+                .iter()
+                .filter_map(|s| match s {
+                    Selection::Path(p, _) => Some(p),
+                    _ => None,
+                })
+                .map(|p| Requested {
+                    name: p.clone(),
+                    canonical: std::fs::canonicalize(p)
+                        .map(|c| c.to_string_lossy().into_owned())
+                        .map_err(|e| {
+                            let e = e.to_string();
+                            e.split(" (os error").next().unwrap_or(&e).to_string()
+                        }),
+                })
+                .collect();
+            let (chosen, problems) = select(&mounts, &requested, self);
+            let entries = chosen
+                .into_iter()
+                .map(|(m, levels)| Entry {
+                    stats: fs_stats(&m.mount_point),
+                    mount: m,
+                    levels,
+                })
+                .collect();
+            Ok(DiskFacts { entries, problems })
+        })
+    }
+
+    /// UNKNOWN when the mount list could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        facts
+            .as_ref()
+            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
     }
 }
 

@@ -165,46 +165,42 @@ impl Check for FileAgeCheck {
         })
     }
 
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(f, self),
-            Err(e) => CheckResult::unknown(e),
-        }
-    }
-}
-
-impl FileAgeCheck {
     /// Expands the patterns and reads each file's metadata, noting the time.
-    pub fn observe(&self) -> Result<FileFacts, String> {
-        let now = SystemTime::now();
-        let mut files: Vec<FileInfo> = Vec::new();
-        for p in &self.patterns {
-            let paths = glob::glob(p).map_err(|e| format!("bad glob '{p}': {e}"))?;
-            for entry in paths {
-                let path: PathBuf = entry.map_err(|e| format!("cannot read {e}"))?;
-                let meta = std::fs::metadata(&path)
-                    .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
-                if !meta.is_file() {
-                    continue;
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let now = SystemTime::now();
+            let mut files: Vec<FileInfo> = Vec::new();
+            for p in &self.patterns {
+                let paths = glob::glob(p).map_err(|e| format!("bad glob '{p}': {e}"))?;
+                for entry in paths {
+                    let path: PathBuf = entry.map_err(|e| format!("cannot read {e}"))?;
+                    let meta = std::fs::metadata(&path)
+                        .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
+                    if !meta.is_file() {
+                        continue;
+                    }
+                    let path = path.display().to_string();
+                    if files.iter().any(|f| f.path == path) {
+                        continue;
+                    }
+                    files.push(FileInfo {
+                        path,
+                        mtime: meta
+                            .modified()
+                            .map_err(|e| format!("no mtime for {}: {e}", p))?,
+                        size: meta.len(),
+                    });
                 }
-                let path = path.display().to_string();
-                if files.iter().any(|f| f.path == path) {
-                    continue;
-                }
-                files.push(FileInfo {
-                    path,
-                    mtime: meta
-                        .modified()
-                        .map_err(|e| format!("no mtime for {}: {e}", p))?,
-                    size: meta.len(),
-                });
             }
-        }
-        Ok(FileFacts { files, now })
+            Ok(FileFacts { files, now })
+        })
+    }
+
+    /// UNKNOWN when a pattern could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        facts
+            .as_ref()
+            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
     }
 }
 

@@ -261,30 +261,26 @@ impl Check for ListenCheck {
         })
     }
 
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(&f.listeners, &f.policy),
-            Err(e) => CheckResult::unknown(e),
-        }
-    }
-}
-
-impl ListenCheck {
     /// Reads the policy file, then the listening sockets and who holds them.
-    pub fn observe(&self) -> Result<ListenFacts, String> {
-        let path = &self.policy_file;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", shown(&path.display().to_string())))?;
-        let policy = Policy::parse(&text)
-            .map_err(|e| format!("{}: {e}", shown(&path.display().to_string())))?;
-        Ok(ListenFacts {
-            policy,
-            listeners: listeners(&self.proc_root)?,
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let path = &self.policy_file;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", shown(&path.display().to_string())))?;
+            let policy = Policy::parse(&text)
+                .map_err(|e| format!("{}: {e}", shown(&path.display().to_string())))?;
+            Ok(ListenFacts {
+                policy,
+                listeners: listeners(&self.proc_root)?,
+            })
         })
+    }
+
+    /// UNKNOWN when the policy or the socket tables could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        facts
+            .as_ref()
+            .map_or_else(CheckResult::unknown, |f| evaluate(&f.listeners, &f.policy))
     }
 }
 
@@ -375,6 +371,14 @@ mod tests {
     use crate::host::listeners::{parse_addr, parse_net_table, Owner};
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
+
+    /// What the check's fetch reads.
+    fn fetched(c: &ListenCheck) -> Result<ListenFacts, String> {
+        match c.fetch() {
+            Work::Local(read) => read(),
+            Work::Remote(_) => unreachable!("check_listen reads local files"),
+        }
+    }
 
     /// The verdict on these listeners under this policy.
     fn judge(policy: &Policy, listeners: &[Listener]) -> CheckResult {
@@ -527,8 +531,7 @@ state = "warning"
         let check = validate::<ListenCheck>;
         assert_eq!(check(&[]).unwrap_err().0, "no policy: give -P FILE");
         let c = check(&["-P", "/nonexistent.toml"]).unwrap();
-        assert!(c
-            .observe()
+        assert!(fetched(&c)
             .unwrap_err()
             .starts_with("cannot read /nonexistent.toml: "));
         let d = tempfile::tempdir().unwrap();
@@ -536,11 +539,11 @@ state = "warning"
         std::fs::write(&p, "[[allow]]\nports = \"9-1\"\n").unwrap();
         let c = check(&["-P", p.to_str().unwrap()]).unwrap();
         assert_eq!(
-            c.observe().unwrap_err(),
+            fetched(&c).unwrap_err(),
             format!("{}: allow rule 1: ports '9-1' run backwards", p.display())
         );
         std::fs::write(&p, "[[allow]]\nport = 22\n").unwrap();
-        let facts = c.observe().unwrap();
+        let facts = fetched(&c).unwrap();
         assert_eq!(
             facts.policy,
             Policy::parse("[[allow]]\nport = 22\n").unwrap()

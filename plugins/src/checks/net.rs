@@ -203,53 +203,49 @@ impl Check for NetCheck {
         })
     }
 
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(f, self),
-            Err(e) => CheckResult::unknown(e),
-        }
-    }
-}
-
-impl NetCheck {
     /// Reads the counters, the previous run's counters, and saves the new ones.
-    pub fn observe(&self) -> Result<Vec<IfFacts>, String> {
-        let time_ns = crate::host::clock::unix_now_nanos();
-        let table = read_net_dev(&self.proc_root)?;
-        let names: Vec<String> = if self.interfaces.is_empty() {
-            table.keys().filter(|n| *n != "lo").cloned().collect()
-        } else {
-            self.interfaces.clone()
-        };
-        let mut out = Vec::new();
-        for name in names {
-            let c = table
-                .get(&name)
-                .ok_or_else(|| format!("no interface {name}"))?;
-            let link = read_link(&self.sys_root, &name);
-            let now = Sample {
-                time_ns,
-                ifindex: link.ifindex,
-                rx_bytes: c[0],
-                tx_bytes: c[3],
-                errors: c[1].saturating_add(c[4]),
-                drops: c[2].saturating_add(c[5]),
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let time_ns = crate::host::clock::unix_now_nanos();
+            let table = read_net_dev(&self.proc_root)?;
+            let names: Vec<String> = if self.interfaces.is_empty() {
+                table.keys().filter(|n| *n != "lo").cloned().collect()
+            } else {
+                self.interfaces.clone()
             };
-            let state = statefile::path_for(&self.state_dir, "net", &name);
-            let previous = statefile::read(&state)?.and_then(|t| Sample::parse(&t));
-            statefile::write_atomic(&state, now.render().as_bytes())?;
-            out.push(IfFacts {
-                name,
-                now,
-                previous,
-                speed: link.speed,
-            });
-        }
-        Ok(out)
+            let mut out = Vec::new();
+            for name in names {
+                let c = table
+                    .get(&name)
+                    .ok_or_else(|| format!("no interface {name}"))?;
+                let link = read_link(&self.sys_root, &name);
+                let now = Sample {
+                    time_ns,
+                    ifindex: link.ifindex,
+                    rx_bytes: c[0],
+                    tx_bytes: c[3],
+                    errors: c[1].saturating_add(c[4]),
+                    drops: c[2].saturating_add(c[5]),
+                };
+                let state = statefile::path_for(&self.state_dir, "net", &name);
+                let previous = statefile::read(&state)?.and_then(|t| Sample::parse(&t));
+                statefile::write_atomic(&state, now.render().as_bytes())?;
+                out.push(IfFacts {
+                    name,
+                    now,
+                    previous,
+                    speed: link.speed,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// UNKNOWN when the counters or their state could not be read or saved.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        facts
+            .as_ref()
+            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
     }
 }
 

@@ -150,118 +150,118 @@ impl Check for QuotaCheck {
         })
     }
 
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || self.observe())
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(f, self),
-            Err(e) => CheckResult::unknown(e),
-        }
-    }
-}
-
-impl QuotaCheck {
     /// Reads the quotas of the requested (or every) file system, noting the time.
-    pub fn observe(&self) -> Result<QuotaFacts, String> {
-        let all = read_mounts(std::path::Path::new("/proc"))?;
-        let mut facts = QuotaFacts {
-            now: crate::host::clock::unix_now_secs(),
-            ..QuotaFacts::default()
-        };
-        match self.method {
-            Method::Quotactl => {
-                let mut seen = Vec::new();
-                let wanted: Vec<Mount> = if self.paths.is_empty() {
-                    all.into_iter()
-                        .filter(|m| m.device.starts_with('/'))
-                        .collect()
-                } else {
-                    let mut v = Vec::new();
-                    for p in &self.paths {
-                        match all.iter().rev().find(|m| &m.mount_point == p) {
-                            Some(m) => v.push(m.clone()),
-                            None => facts.without.push(format!("{p} is not a mount point")),
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let all = read_mounts(std::path::Path::new("/proc"))?;
+            let mut facts = QuotaFacts {
+                now: crate::host::clock::unix_now_secs(),
+                ..QuotaFacts::default()
+            };
+            match self.method {
+                Method::Quotactl => {
+                    let mut seen = Vec::new();
+                    let wanted: Vec<Mount> = if self.paths.is_empty() {
+                        all.into_iter()
+                            .filter(|m| m.device.starts_with('/'))
+                            .collect()
+                    } else {
+                        let mut v = Vec::new();
+                        for p in &self.paths {
+                            match all.iter().rev().find(|m| &m.mount_point == p) {
+                                Some(m) => v.push(m.clone()),
+                                None => facts.without.push(format!("{p} is not a mount point")),
+                            }
+                        }
+                        v
+                    };
+                    let mut users = UserNames::default();
+                    for m in wanted {
+                        if seen.contains(&m.device) {
+                            continue;
+                        }
+                        seen.push(m.device.clone());
+                        let mut any = false;
+                        for &kind in &self.kinds {
+                            let Some(ids) = quotactl_read(&m.device, kind)? else {
+                                continue;
+                            };
+                            any = true;
+                            let usages = ids
+                                .into_iter()
+                                .map(|(id, mut u)| {
+                                    u.name = match kind {
+                                        Kind::User => users.name(id).to_string(),
+                                        Kind::Group => {
+                                            group_name(id).unwrap_or_else(|| id.to_string())
+                                        }
+                                    };
+                                    u
+                                })
+                                .collect();
+                            facts.reports.push(Report {
+                                mount: m.mount_point.clone(),
+                                kind,
+                                usages,
+                            });
+                        }
+                        if !any && !self.paths.is_empty() {
+                            facts.without.push(format!(
+                                "{} has no {} quotas",
+                                m.mount_point,
+                                self.kinds_text()
+                            ));
                         }
                     }
-                    v
-                };
-                let mut users = UserNames::default();
-                for m in wanted {
-                    if seen.contains(&m.device) {
-                        continue;
+                }
+                Method::Repquota => {
+                    let mut args = vec!["-p".to_string()];
+                    for k in &self.kinds {
+                        args.push(if *k == Kind::User { "-u" } else { "-g" }.into());
                     }
-                    seen.push(m.device.clone());
-                    let mut any = false;
-                    for &kind in &self.kinds {
-                        let Some(ids) = quotactl_read(&m.device, kind)? else {
-                            continue;
-                        };
-                        any = true;
-                        let usages = ids
-                            .into_iter()
-                            .map(|(id, mut u)| {
-                                u.name = match kind {
-                                    Kind::User => users.name(id).to_string(),
-                                    Kind::Group => group_name(id).unwrap_or_else(|| id.to_string()),
-                                };
-                                u
-                            })
-                            .collect();
+                    if self.paths.is_empty() {
+                        args.push("-a".into());
+                    } else {
+                        args.extend(self.paths.iter().cloned());
+                    }
+                    let out = subprocess::run(&self.repquota, &args, self.timeout)?;
+                    let parsed = parse_repquota(&out.stdout)?;
+                    if !out.success && parsed.is_empty() {
+                        return Err(format!("{} failed: {}", self.repquota, out.complaint()));
+                    }
+                    for (dev, kind, usages) in parsed {
+                        let mount = all
+                            .iter()
+                            .find(|m| m.device == dev)
+                            .map_or(dev.clone(), |m| m.mount_point.clone());
                         facts.reports.push(Report {
-                            mount: m.mount_point.clone(),
+                            mount,
                             kind,
                             usages,
                         });
                     }
-                    if !any && !self.paths.is_empty() {
-                        facts.without.push(format!(
-                            "{} has no {} quotas",
-                            m.mount_point,
-                            self.kinds_text()
-                        ));
+                    for p in &self.paths {
+                        if !facts.reports.iter().any(|r| &r.mount == p) {
+                            facts
+                                .without
+                                .push(format!("{p} has no {} quotas", self.kinds_text()));
+                        }
                     }
                 }
             }
-            Method::Repquota => {
-                let mut args = vec!["-p".to_string()];
-                for k in &self.kinds {
-                    args.push(if *k == Kind::User { "-u" } else { "-g" }.into());
-                }
-                if self.paths.is_empty() {
-                    args.push("-a".into());
-                } else {
-                    args.extend(self.paths.iter().cloned());
-                }
-                let out = subprocess::run(&self.repquota, &args, self.timeout)?;
-                let parsed = parse_repquota(&out.stdout)?;
-                if !out.success && parsed.is_empty() {
-                    return Err(format!("{} failed: {}", self.repquota, out.complaint()));
-                }
-                for (dev, kind, usages) in parsed {
-                    let mount = all
-                        .iter()
-                        .find(|m| m.device == dev)
-                        .map_or(dev.clone(), |m| m.mount_point.clone());
-                    facts.reports.push(Report {
-                        mount,
-                        kind,
-                        usages,
-                    });
-                }
-                for p in &self.paths {
-                    if !facts.reports.iter().any(|r| &r.mount == p) {
-                        facts
-                            .without
-                            .push(format!("{p} has no {} quotas", self.kinds_text()));
-                    }
-                }
-            }
-        }
-        Ok(facts)
+            Ok(facts)
+        })
     }
 
+    /// UNKNOWN when the quotas could not be read.
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        facts
+            .as_ref()
+            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
+    }
+}
+
+impl QuotaCheck {
     fn kinds_text(&self) -> &'static str {
         match self.kinds.as_slice() {
             [Kind::User] => "user",
