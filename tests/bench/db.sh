@@ -11,14 +11,11 @@
 # (tests/run.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=${1:-200}
-ours=$(dist/release.sh -p hcoop-plugins --bin check_pgsql --bin check_mysql)
-theirs=/usr/lib/nagios/plugins
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
+. tests/bench/lib.sh
+plugins_vs_debian "${1:-200}" check_pgsql check_mysql
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pgport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-myport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+pgport=$(free_port)
+myport=$(free_port)
 
 cleanup() {
   runuser -u postgres -- "$pgbin/pg_ctl" -D "$tmp/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -56,24 +53,4 @@ cases=(
   "mysql query|$ours/check_mysql $my -q 'SELECT COUNT(*) FROM information_schema.schemata' --query-warning 100|$theirs/check_mysql_query $my -q 'SELECT COUNT(*) FROM information_schema.schemata' -w 100"
 )
 
-printf '%-16s %12s %12s %8s\n' case "ours (ms)" "theirs (ms)" ratio
-for c in "${cases[@]}"; do
-  label=${c%%|*}
-  rest=${c#*|}
-  a=${rest%%|*}
-  b=${rest#*|}
-  # both must work before they are timed
-  for cmd in "$a" "$b"; do
-    if ! out=$(eval "$cmd"); then
-      echo "$label: '$cmd' failed: $out" >&2
-      exit 1
-    fi
-  done
-  hyperfine -N --warmup 10 --runs "$runs" --style none --export-json "$tmp/r.json" "$a" "$b" >/dev/null 2>&1
-  python3 - "$tmp/r.json" "$label" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-a, b = r[0]["mean"] * 1000, r[1]["mean"] * 1000
-print(f"{sys.argv[2]:<16} {a:12.2f} {b:12.2f} {a / b:8.2f}")
-PY
-done
+compare_cases "$runs" "$tmp" "${cases[@]}"

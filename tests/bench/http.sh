@@ -16,6 +16,7 @@
 # them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 runs=${1:-200}
 nvhosts=${2:-500}
 ours=$(dist/release.sh -p hcoop-plugins --bin check_http)/check_http
@@ -28,7 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 hp=$(free_port)
 sp=$(free_port)
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \

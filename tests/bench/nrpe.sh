@@ -17,6 +17,7 @@
 # nagios-nrpe-server, monitoring-plugins-basic, openssl (tests/run.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 secs=${1:-5}
 clients=${2:-8}
 bin=$(dist/release.sh -p hcoop-tests --bin nrpe_load)
@@ -34,7 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing on port $1" >&2; exit 1; }
 
 # one ECDSA P-256 certificate for both servers

@@ -30,39 +30,16 @@
 # Run as root (nagios4 drops to the nagios user). Each case runs about SECONDS + 70 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 secs=${1:-120}
 warm=${WARM:-60}
 cases=${CASES:-10k 100k 300k hosts nagios}
-ours=${HCOOP_MONITOR:-}
-if [ -z "$ours" ]; then
-  ours=$(dist/daemon.sh)
-fi
-plugins=/usr/lib/nagios/plugins
-for p in /usr/sbin/nagios4 $plugins/check_tcp; do
-  [ -x "$p" ] || { echo "missing $p: install nagios4-core and monitoring-plugins-basic" >&2; exit 1; }
-done
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+daemon_vs_nagios check_tcp
 
 # a port on every loopback address that accepts and closes connections, served by two
 # processes sharing it so that accepting is not the limit
 tcp_port=$(free_port)
-for _ in 1 2; do
-  python3 - "$tcp_port" <<'PY' &
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(4096)
-while True:
-    c, _ = s.accept(); c.close()
-PY
-  pids+=($!)
-done
+accept_and_close 0.0.0.0 "$tcp_port"
 
 # generates a one-file configuration: HOSTS hosts, PER services each
 gen_ours() {
@@ -222,50 +199,18 @@ ours_case() {
 
 nagios_case() {
   local n=10000 hosts=10 d="$work/nagios"
-  mkdir -p "$d/checkresults"
-  cat > "$d/nagios.cfg" <<CFG
-log_file=$d/nagios.log
-cfg_file=$d/objects.cfg
-object_cache_file=$d/objects.cache
-precached_object_file=$d/objects.precache
-status_file=$d/status.dat
-status_update_interval=10
-temp_file=$d/nagios.tmp
-temp_path=$d
-lock_file=$d/nagios.lock
-state_retention_file=$d/retention.dat
+  nagios_cfg "$d" "status_update_interval=10
 retain_state_information=1
 retention_update_interval=1
-command_file=$d/nagios.cmd
-check_external_commands=0
-check_result_path=$d/checkresults
-nagios_user=nagios
-nagios_group=nagios
 interval_length=60
-max_concurrent_checks=0
-process_performance_data=1
-service_perfdata_file=$d/perf.dat
 service_perfdata_file_template=\$TIMET\$\t\$SERVICELATENCY\$
-service_perfdata_file_mode=a
-enable_flap_detection=1
-enable_notifications=0
-use_syslog=0
-check_service_freshness=0
-check_host_freshness=0
-max_service_check_spread=1
-CFG
+enable_flap_detection=1"
+  nagios_base_objects > "$d/objects.cfg"
   python3 - "$d" "$n" "$hosts" "$plugins" "$tcp_port" <<'PY'
 import sys
 d, n, hosts, plugins, tcp = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-with open(f"{d}/objects.cfg", "w") as f:
-    f.write("define timeperiod {\n timeperiod_name 24x7\n alias 24x7\n" + "".join(
-        f" {day} 00:00-24:00\n" for day in
-        "sunday monday tuesday wednesday thursday friday saturday".split()) + "}\n")
+with open(f"{d}/objects.cfg", "a") as f:
     f.write(f"define command {{\n command_name tcp\n command_line {plugins}/check_tcp -H $HOSTADDRESS$ -p {tcp}\n}}\n")
-    f.write("define command {\n command_name none\n command_line /bin/true\n}\n")
-    f.write("define contact {\n contact_name c\n host_notifications_enabled 0\n service_notifications_enabled 0\n"
-            " host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options n\n"
-            " service_notification_options n\n host_notification_commands none\n service_notification_commands none\n}\n")
     for h in range(hosts):
         f.write(f"define host {{\n host_name h{h}\n address 127.0.0.{h + 1}\n max_check_attempts 1\n"
                 " check_period 24x7\n notification_period 24x7\n active_checks_enabled 0\n contacts c\n}\n")

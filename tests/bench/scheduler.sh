@@ -19,76 +19,27 @@
 # Run as root (nagios4 drops to the nagios user; plugins run as nobody).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 secs=${1:-20}
 warm=5
 # HCOOP_MONITOR=path runs an already built daemon instead of building one
-ours=${HCOOP_MONITOR:-}
-if [ -z "$ours" ]; then
-  ours=$(dist/daemon.sh)
-fi
-plugins=/usr/lib/nagios/plugins
-for p in /usr/sbin/nagios4 $plugins/check_dummy $plugins/check_tcp; do
-  [ -x "$p" ] || { echo "missing $p: install nagios4-core and monitoring-plugins-basic" >&2; exit 1; }
-done
-work=$(mktemp -d)
-chmod 755 "$work"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+daemon_vs_nagios check_dummy check_tcp
 
 # a local TCP port that accepts and closes connections (for the TCP checks), served by
 # two processes sharing the port so that accepting is not the limit
-tcp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-for _ in 1 2; do
-  python3 - "$tcp_port" <<'PY' &
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096)
-while True:
-    c, _ = s.accept(); c.close()
-PY
-  pids+=($!)
-done
+tcp_port=$(free_port)
+accept_and_close 127.0.0.1 "$tcp_port"
 
 # nagios4 with N services of COMMAND due every second; prints executed checks/s
 nagios_rate() {
   local n=$1 command=$2 d="$work/nagios-$RANDOM"
-  mkdir -p "$d/checkresults"
-  cat > "$d/nagios.cfg" <<CFG
-log_file=$d/nagios.log
-cfg_file=$d/objects.cfg
-object_cache_file=$d/objects.cache
-precached_object_file=$d/objects.precache
-status_file=$d/status.dat
-temp_file=$d/nagios.tmp
-temp_path=$d
-lock_file=$d/nagios.lock
-state_retention_file=$d/retention.dat
-retain_state_information=0
-command_file=$d/nagios.cmd
-check_external_commands=0
-check_result_path=$d/checkresults
-nagios_user=nagios
-nagios_group=nagios
+  nagios_cfg "$d" 'retain_state_information=0
 interval_length=1
-max_concurrent_checks=0
-process_performance_data=1
-service_perfdata_file=$d/perf.dat
-service_perfdata_file_template=\$TIMET\$
-service_perfdata_file_mode=a
-enable_flap_detection=0
-enable_notifications=0
-use_syslog=0
-check_service_freshness=0
-check_host_freshness=0
-max_service_check_spread=1
-CFG
+service_perfdata_file_template=$TIMET$
+enable_flap_detection=0'
   {
-    printf 'define timeperiod {\n timeperiod_name 24x7\n alias 24x7\n sunday 00:00-24:00\n monday 00:00-24:00\n tuesday 00:00-24:00\n wednesday 00:00-24:00\n thursday 00:00-24:00\n friday 00:00-24:00\n saturday 00:00-24:00\n}\n'
+    nagios_base_objects
     printf 'define command {\n command_name bench\n command_line %s\n}\n' "$command"
-    printf 'define command {\n command_name none\n command_line /bin/true\n}\n'
-    printf 'define contact {\n contact_name c\n host_notifications_enabled 0\n service_notifications_enabled 0\n host_notification_period 24x7\n service_notification_period 24x7\n host_notification_options n\n service_notification_options n\n host_notification_commands none\n service_notification_commands none\n}\n'
     printf 'define host {\n host_name h\n address 127.0.0.1\n max_check_attempts 1\n check_period 24x7\n notification_period 24x7\n active_checks_enabled 0\n contacts c\n}\n'
     for i in $(seq 1 "$n"); do
       printf 'define service {\n host_name h\n service_description s%d\n check_command bench\n check_interval 1\n retry_interval 1\n max_check_attempts 1\n check_period 24x7\n notification_period 24x7\n contacts c\n}\n' "$i"
@@ -112,7 +63,7 @@ ours_run() {
   local n=$1 check=$2 d="$work/ours-$RANDOM"
   mkdir -p "$d"
   local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port=$(free_port)
   {
     printf '[daemon]\nlisten = "127.0.0.1:%s"\nstate_file = "%s/state.json"\nretention_interval = "60s"\nconcurrency = 256\n\n' "$port" "$d"
     printf '[defaults]\ncheck_interval = "1s"\nretry_interval = "1s"\nmax_check_attempts = 1\nflap_detection = false\n\n'
