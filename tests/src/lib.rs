@@ -25,6 +25,7 @@
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
 //! - [`testca`]: a throwaway RSA certificate authority made with openssl, and the
 //!   certificates it signs.
+//! - [`usage`]: the answer to a bad command line (one UNKNOWN line, exit 3).
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
 //!
@@ -46,6 +47,7 @@ pub mod nrpe;
 pub mod pgsql;
 pub mod procs;
 pub mod testca;
+pub mod usage;
 pub mod web;
 
 use std::net::TcpListener;

@@ -3,7 +3,9 @@
 //! and on a cgroup directory of fixture files.
 
 use hcoop_tests::hostfs::{cgroup2_root, Cgroup};
-use hcoop_tests::{bin, plugin, run_with_files};
+use hcoop_tests::usage::assert_one_unknown_line;
+use hcoop_tests::{bin, json_of, plugin_json, run_with_files};
+use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
 
@@ -15,6 +17,22 @@ fn with_meminfo(args: &[&str]) -> hcoop_tests::Run {
     run_with_files(&[(f.path(), "/proc/meminfo")], &bin("check_mem"), args)
 }
 
+/// The JSON result of check_mem on [`MEMINFO`].
+fn json_with_meminfo(args: &[&str]) -> Value {
+    let all = [args, &["--output-format", "json"]].concat();
+    json_of("check_mem", args, &with_meminfo(&all))
+}
+
+/// The memory and swap perfdata of [`MEMINFO`], with the levels given.
+fn mem_and_swap_perf(mem: [Value; 2], swap: [Value; 2]) -> Value {
+    let [mem_warn, mem_crit] = mem;
+    let [swap_warn, swap_crit] = swap;
+    json!([
+        {"label": "mem_used", "value": 6144000000u64, "uom": "B", "warn": mem_warn, "crit": mem_crit, "min": 0, "max": 8192000000u64},
+        {"label": "swap_used", "value": 256000000, "uom": "B", "warn": swap_warn, "crit": swap_crit, "min": 0, "max": 1024000000},
+    ])
+}
+
 #[test]
 fn levels_on_a_known_meminfo() {
     // used = 8000000 - 2000000 KiB = 75%; swap 25% used
@@ -24,15 +42,24 @@ fn levels_on_a_known_meminfo() {
         r.stdout,
         "MEM OK - memory 5.7 GiB of 7.6 GiB used (75.0%), swap 244 MiB of 977 MiB used (25.0%) | mem_used=6144000000B;6553600000;7372800000;0;8192000000 swap_used=256000000B;;;0;1024000000\n"
     );
-    let r = with_meminfo(&["-w", "5G", "-c", "6G"]);
-    assert_eq!(r.code, 1);
+    let v = json_with_meminfo(&["-w", "5G", "-c", "6G"]);
+    assert_eq!(v["state"], "WARNING");
+    assert_eq!(v["summary"], "memory 5.7 GiB of 7.6 GiB used (75.0%)");
     assert_eq!(
-        r.stdout,
-        "MEM WARNING - memory 5.7 GiB of 7.6 GiB used (75.0%) | mem_used=6144000000B;5368709120;6442450944;0;8192000000 swap_used=256000000B;;;0;1024000000\n\
-         [WARNING] memory 5.7 GiB of 7.6 GiB used (75.0%)\n\
-         [OK] swap 244 MiB of 977 MiB used (25.0%)\n"
+        v["details"],
+        json!([
+            {"state": "WARNING", "text": "memory 5.7 GiB of 7.6 GiB used (75.0%)"},
+            {"state": "OK", "text": "swap 244 MiB of 977 MiB used (25.0%)"},
+        ])
     );
-    let r = with_meminfo(&[
+    assert_eq!(
+        v["perfdata"],
+        mem_and_swap_perf(
+            [json!("5368709120"), json!("6442450944")],
+            [Value::Null, Value::Null]
+        )
+    );
+    let v = json_with_meminfo(&[
         "-w",
         "80%",
         "--swap-warning",
@@ -40,43 +67,46 @@ fn levels_on_a_known_meminfo() {
         "--swap-critical",
         "20%",
     ]);
-    assert_eq!(r.code, 2);
+    assert_eq!(v["state"], "CRITICAL");
+    assert_eq!(v["summary"], "swap 244 MiB of 977 MiB used (25.0%)");
     assert_eq!(
-        r.first_line(),
-        "MEM CRITICAL - swap 244 MiB of 977 MiB used (25.0%) | mem_used=6144000000B;6553600000;;0;8192000000 swap_used=256000000B;102400000;204800000;0;1024000000"
+        v["perfdata"],
+        mem_and_swap_perf(
+            [json!("6553600000"), Value::Null],
+            [json!("102400000"), json!("204800000")]
+        )
     );
 }
 
 #[test]
 fn this_machine() {
     // used memory is never above 100% and always above 0
-    let r = plugin("check_mem", &["-w", "100%", "-c", "100%"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.starts_with("MEM OK - memory "), "{}", r.stdout);
-    let r = plugin("check_mem", &["-c", "0%"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        r.stdout.starts_with("MEM CRITICAL - memory "),
-        "{}",
-        r.stdout
-    );
+    let v = plugin_json("check_mem", &["-w", "100%", "-c", "100%"]);
+    assert_eq!(v["state"], "OK", "{v}");
+    assert!(v["summary"].as_str().unwrap().starts_with("memory "), "{v}");
+    let v = plugin_json("check_mem", &["-c", "0%"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert!(v["summary"].as_str().unwrap().starts_with("memory "), "{v}");
     // memory pressure, system-wide: `@0:100` alerts on any value
     let psi = Path::new("/proc/pressure/memory");
-    let r = plugin("check_mem", &["--pressure-warning", "@0:100"]);
+    let v = plugin_json("check_mem", &["--pressure-warning", "@0:100"]);
     if psi.exists() {
-        assert_eq!(r.code, 1, "{}", r.stdout);
+        assert_eq!(v["state"], "WARNING", "{v}");
         assert!(
-            r.stdout
-                .starts_with("MEM WARNING - memory pressure: some avg10 "),
-            "{}",
-            r.stdout
+            v["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("memory pressure: some avg10 "),
+            "{v}"
         );
-        assert!(r.stdout.contains(" pressure_some_avg10="), "{}", r.stdout);
+        let psi = &v["perfdata"][2];
+        assert_eq!(psi["label"], "pressure_some_avg10", "{v}");
+        assert_eq!((&psi["uom"], &psi["warn"]), (&json!("%"), &json!("@0:100")));
     } else {
-        assert_eq!(r.code, 3, "{}", r.stdout);
+        assert_eq!(v["state"], "UNKNOWN", "{v}");
         assert_eq!(
-            r.stdout,
-            "MEM UNKNOWN - cannot read /proc/pressure/memory: No such file or directory (os error 2)\n"
+            v["summary"],
+            "cannot read /proc/pressure/memory: No such file or directory (os error 2)"
         );
     }
 }
@@ -102,7 +132,7 @@ fn real_cgroup() {
         .map(|p| p.to_str().unwrap().to_string());
     if has_memory {
         std::fs::write(cg.path.join("memory.max"), "67108864").unwrap();
-        let r = plugin(
+        let v = plugin_json(
             "check_mem",
             &[
                 "--cgroup",
@@ -115,23 +145,32 @@ fn real_cgroup() {
                 "50",
             ],
         );
-        assert_eq!(r.code, 0, "{}", r.stdout);
+        assert_eq!(v["state"], "OK", "{v}");
+        let cgroup = &v["details"][2];
+        assert_eq!(cgroup["state"], "OK", "{v}");
         assert!(
-            r.stdout.contains(&format!("[OK] cgroup {abs} ")),
-            "{}",
-            r.stdout
+            cgroup["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("cgroup {abs} ")),
+            "{v}"
         );
-        assert!(r.stdout.contains(" oom_kill=0c;;0;0 "), "{}", r.stdout);
-        assert!(r.stdout.contains(";0;67108864 "), "{}", r.stdout);
+        let used = &v["perfdata"][2];
+        assert_eq!(
+            (&used["label"], &used["max"]),
+            (&json!("cgroup_used"), &json!(67108864))
+        );
+        assert_eq!(
+            v["perfdata"][3],
+            json!({"label": "oom_kill", "value": 0, "uom": "c", "warn": null, "crit": "0", "min": 0, "max": null})
+        );
     } else {
         for arg in std::iter::once(abs.clone()).chain(rel.ok()) {
-            let r = plugin("check_mem", &["--cgroup", &arg]);
-            assert_eq!(r.code, 3, "{}", r.stdout);
+            let v = plugin_json("check_mem", &["--cgroup", &arg]);
+            assert_eq!(v["state"], "UNKNOWN", "{v}");
             assert_eq!(
-                r.stdout,
-                format!(
-                    "MEM UNKNOWN - cannot read {abs}/memory.current: No such file or directory (os error 2)\n"
-                )
+                v["summary"],
+                format!("cannot read {abs}/memory.current: No such file or directory (os error 2)")
             );
         }
     }
@@ -155,7 +194,7 @@ fn cgroup_fixture_files() {
     )
     .unwrap();
     let p = d.to_str().unwrap();
-    let r = with_meminfo(&[
+    let v = json_with_meminfo(&[
         "--cgroup",
         p,
         "--cgroup-warning",
@@ -171,24 +210,34 @@ fn cgroup_fixture_files() {
         "--pressure-critical",
         "40",
     ]);
-    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(v["state"], "WARNING", "{v}");
     assert_eq!(
-        r.stdout,
-        format!(
-            "MEM WARNING - cgroup {p} 150 MiB of 200 MiB used (75.0%), cgroup OOM kills: 2, cgroup memory pressure: some avg10 12.50% | mem_used=6144000000B;;;0;8192000000 swap_used=256000000B;;;0;1024000000 cgroup_used=157286400B;146800640;188743680;0;209715200 oom_kill=2c;0;5;0 pressure_some_avg10=12.5%;10;40;0;100\n\
-             [OK] memory 5.7 GiB of 7.6 GiB used (75.0%)\n\
-             [OK] swap 244 MiB of 977 MiB used (25.0%)\n\
-             [WARNING] cgroup {p} 150 MiB of 200 MiB used (75.0%)\n\
-             [WARNING] cgroup OOM kills: 2\n\
-             [WARNING] cgroup memory pressure: some avg10 12.50%\n"
-        )
+        v["summary"],
+        format!("cgroup {p} 150 MiB of 200 MiB used (75.0%), cgroup OOM kills: 2, cgroup memory pressure: some avg10 12.50%")
+    );
+    let mut perf = mem_and_swap_perf([Value::Null, Value::Null], [Value::Null, Value::Null]);
+    perf.as_array_mut().unwrap().extend([
+        json!({"label": "cgroup_used", "value": 157286400, "uom": "B", "warn": "146800640", "crit": "188743680", "min": 0, "max": 209715200}),
+        json!({"label": "oom_kill", "value": 2, "uom": "c", "warn": "0", "crit": "5", "min": 0, "max": null}),
+        json!({"label": "pressure_some_avg10", "value": 12.5, "uom": "%", "warn": "10", "crit": "40", "min": 0, "max": 100}),
+    ]);
+    assert_eq!(v["perfdata"], perf);
+    assert_eq!(
+        v["details"],
+        json!([
+            {"state": "OK", "text": "memory 5.7 GiB of 7.6 GiB used (75.0%)"},
+            {"state": "OK", "text": "swap 244 MiB of 977 MiB used (25.0%)"},
+            {"state": "WARNING", "text": format!("cgroup {p} 150 MiB of 200 MiB used (75.0%)")},
+            {"state": "WARNING", "text": "cgroup OOM kills: 2"},
+            {"state": "WARNING", "text": "cgroup memory pressure: some avg10 12.50%"},
+        ])
     );
     std::fs::remove_file(d.join("memory.pressure")).unwrap();
-    let r = with_meminfo(&["--cgroup", p, "--pressure-warning", "10"]);
-    assert_eq!(r.code, 3);
+    let v = json_with_meminfo(&["--cgroup", p, "--pressure-warning", "10"]);
+    assert_eq!(v["state"], "UNKNOWN");
     assert_eq!(
-        r.stdout,
-        format!("MEM UNKNOWN - cannot read {p}/memory.pressure: No such file or directory (os error 2)\n")
+        v["summary"],
+        format!("cannot read {p}/memory.pressure: No such file or directory (os error 2)")
     );
 }
 
@@ -219,20 +268,5 @@ fn bad_input_is_one_unknown_line() {
         (&["--swap-warning", "１G"], "'１G'"),
         (&["--bogus"], "--bogus"),
     ];
-    for (args, needle) in cases {
-        let r = plugin("check_mem", args);
-        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        // a panic is also one UNKNOWN line: make sure this is not one
-        assert!(
-            !r.stdout.contains("internal error"),
-            "{args:?}: {}",
-            r.stdout
-        );
-        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
-        assert!(
-            r.stdout.starts_with("MEM UNKNOWN - ") && r.stdout.contains(needle),
-            "{args:?}: {}",
-            r.stdout
-        );
-    }
+    assert_one_unknown_line("check_mem", "MEM", cases);
 }

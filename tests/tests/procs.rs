@@ -3,7 +3,8 @@
 //! check_procs on the same processes at the same time.
 
 use hcoop_tests::procs::Procs;
-use hcoop_tests::{bin, debian_plugin, plugin, plugin_json, run};
+use hcoop_tests::usage::assert_one_unknown_line;
+use hcoop_tests::{bin, debian_plugin, json_of, plugin_json, run};
 use serde_json::Value;
 
 /// The perfdata item `label` of a JSON result.
@@ -74,12 +75,20 @@ fn never_counts_itself_or_its_parent() {
     let v = plugin_json("check_procs", &["-a", &tag, "-c", "0"]);
     assert_eq!(v["state"], "OK", "{v}");
     // so do those of the shell that runs us (it stays our parent: a command follows)
-    let script = format!("{} -a {tag} -c 0; exit $?", bin("check_procs").display());
-    let r = run(std::path::Path::new("/bin/sh"), &["-c", &script]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let script = format!(
+        "{} -a {tag} -c 0 --output-format json; exit $?",
+        bin("check_procs").display()
+    );
+    let v = json_of(
+        "check_procs",
+        &["-a", &tag, "-c", "0"],
+        &run(std::path::Path::new("/bin/sh"), &["-c", &script]),
+    );
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(v["summary"], format!("0 processes with args '{tag}'"));
     assert_eq!(
-        r.stdout,
-        format!("PROCS OK - 0 processes with args '{tag}' | procs=0;;0;0\n")
+        v["perfdata"],
+        serde_json::json!([{"label": "procs", "value": 0, "uom": "", "warn": null, "crit": "0", "min": 0, "max": null}])
     );
 }
 
@@ -187,38 +196,30 @@ fn another_users_processes_against_their_enforced_nproc_limit() {
     assert_eq!(pct["warn"], "20");
     assert_eq!(pct["crit"], "30");
     // a given limit wins; excluded users and low uids are left out
-    let v = plugin_json(
-        "check_procs",
-        &[
-            "--per-user",
-            "-a",
-            tag,
-            "--nproc-limit",
-            "2",
-            "--nproc-critical",
-            "99",
-            "--exclude-user",
-            "root",
-        ],
-    );
-    assert_eq!(v["state"], "CRITICAL");
-    assert_eq!(perf(&v, "users")["value"], 1);
-    let v = plugin_json(
-        "check_procs",
-        &[
-            "--per-user",
-            "-a",
-            tag,
-            "--min-uid",
-            "70000",
-            "--nproc-limit",
-            "1",
-            "-c",
-            "0",
-        ],
-    );
-    assert_eq!(v["state"], "OK");
-    assert_eq!(perf(&v, "users")["value"], 0);
+    let per_user = ["--per-user", "-a", tag];
+    for (more, state, users) in [
+        (
+            &[
+                "--nproc-limit",
+                "2",
+                "--nproc-critical",
+                "99",
+                "--exclude-user",
+                "root",
+            ][..],
+            "CRITICAL",
+            1,
+        ),
+        (
+            &["--min-uid", "70000", "--nproc-limit", "1", "-c", "0"],
+            "OK",
+            0,
+        ),
+    ] {
+        let v = plugin_json("check_procs", &[&per_user[..], more].concat());
+        assert_eq!(v["state"], state, "{more:?}: {v}");
+        assert_eq!(perf(&v, "users")["value"], users, "{more:?}: {v}");
+    }
     // memory and CPU time per user
     let v = plugin_json(
         "check_procs",
@@ -319,23 +320,7 @@ fn bad_input_is_one_line_and_unknown() {
         (&["--bogus"], "--bogus"),
         (&["-t", "0"], "--timeout"),
     ];
-    for (args, needle) in cases {
-        let r = plugin("check_procs", args);
-        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        // a panic is also one UNKNOWN line: make sure this is not one
-        assert!(
-            !r.stdout.contains("internal error"),
-            "{args:?}: {}",
-            r.stdout
-        );
-        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
-        assert!(
-            r.stdout.starts_with("PROCS UNKNOWN - ") && r.stdout.contains(needle),
-            "{args:?}: {}",
-            r.stdout
-        );
-        assert!(r.stderr.is_empty(), "{args:?}: {}", r.stderr);
-    }
+    assert_one_unknown_line("check_procs", "PROCS", cases);
 }
 
 /// The process count in a first line: ours `PROCS OK - 3 processes ...` or

@@ -2,8 +2,21 @@
 //! check_swap on the same synthetic /proc/meminfo (bind-mounted in a private mount
 //! namespace), for a table of levels in bytes and percent.
 
-use hcoop_tests::{bin, debian_plugin, plugin, run, run_with_files};
+use hcoop_tests::usage::assert_one_unknown_line;
+use hcoop_tests::{bin, debian_plugin, json_of, plugin, plugin_json, run, run_with_files};
+use serde_json::{json, Value};
 use std::io::Write;
+use std::path::Path;
+
+/// Our check_swap's JSON result with fixture files bind-mounted over /proc's.
+fn swap_json(binds: &[(&Path, &str)], args: &[&str]) -> Value {
+    let all = [args, &["--output-format", "json"]].concat();
+    json_of(
+        "check_swap",
+        args,
+        &run_with_files(binds, &bin("check_swap"), &all),
+    )
+}
 
 /// A /proc/meminfo with the given swap numbers (KiB) and this machine's other lines.
 fn meminfo(total_kib: u64, free_kib: u64, cached_kib: u64) -> tempfile::NamedTempFile {
@@ -142,17 +155,26 @@ fn each_device_with_allswaps() {
     )
     .unwrap();
     let binds = [(f.path(), "/proc/meminfo"), (swaps.path(), "/proc/swaps")];
-    let r = run_with_files(
-        &binds,
-        &bin("check_swap"),
-        &["-a", "-w", "20%", "-c", "10%"],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = swap_json(&binds, &["-a", "-w", "20%", "-c", "10%"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
     assert_eq!(
-        r.stdout,
-        "SWAP CRITICAL - 70% free (2.1 GiB of 3.0 GiB); /dev/vdb2: 10% free (100 MiB of 1.0 GiB) | swap=2252341248B;644245094:;322122547:;0;3221225472 'swap /dev/vdb2'=104857600B;214748364:;107374182:;0;1073741824 'swap /var/swap file'=2147483648B;429496729:;214748364:;0;2147483648\n\
-         [CRITICAL] /dev/vdb2: 10% free (100 MiB of 1.0 GiB)\n\
-         [OK] /var/swap file: 100% free (2.0 GiB of 2.0 GiB)\n"
+        v["summary"],
+        "70% free (2.1 GiB of 3.0 GiB); /dev/vdb2: 10% free (100 MiB of 1.0 GiB)"
+    );
+    assert_eq!(
+        v["perfdata"],
+        json!([
+            {"label": "swap", "value": 2252341248u64, "uom": "B", "warn": "644245094:", "crit": "322122547:", "min": 0, "max": 3221225472u64},
+            {"label": "swap /dev/vdb2", "value": 104857600, "uom": "B", "warn": "214748364:", "crit": "107374182:", "min": 0, "max": 1073741824},
+            {"label": "swap /var/swap file", "value": 2147483648u64, "uom": "B", "warn": "429496729:", "crit": "214748364:", "min": 0, "max": 2147483648u64},
+        ])
+    );
+    assert_eq!(
+        v["details"],
+        json!([
+            {"state": "CRITICAL", "text": "/dev/vdb2: 10% free (100 MiB of 1.0 GiB)"},
+            {"state": "OK", "text": "/var/swap file: 100% free (2.0 GiB of 2.0 GiB)"},
+        ])
     );
 }
 
@@ -169,12 +191,20 @@ fn this_machine() {
         .lines()
         .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["SwapTotal:", "0", "kB"]);
     if no_swap {
-        assert_eq!(a.code, 2);
+        let v = plugin_json("check_swap", &args);
+        assert_eq!(v["state"], "CRITICAL");
         assert_eq!(
-            a.stdout,
-            "SWAP CRITICAL - no swap space (swap is disabled or of zero size) | swap=0B;0:;0:;0;0\n"
+            v["summary"],
+            "no swap space (swap is disabled or of zero size)"
         );
-        assert_eq!(plugin("check_swap", &["-n", "ok", "-w", "20%"]).code, 0);
+        assert_eq!(
+            v["perfdata"],
+            json!([{"label": "swap", "value": 0, "uom": "B", "warn": "0:", "crit": "0:", "min": 0, "max": 0}])
+        );
+        assert_eq!(
+            plugin_json("check_swap", &["-n", "ok", "-w", "20%"])["state"],
+            "OK"
+        );
     }
 }
 
@@ -199,20 +229,5 @@ fn bad_input_is_one_unknown_line() {
         (&["-c", "5é%"], "'5é%'"),
         (&["--bogus"], "--bogus"),
     ];
-    for (args, needle) in cases {
-        let r = plugin("check_swap", args);
-        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        // a panic is also one UNKNOWN line: make sure this is not one
-        assert!(
-            !r.stdout.contains("internal error"),
-            "{args:?}: {}",
-            r.stdout
-        );
-        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
-        assert!(
-            r.stdout.starts_with("SWAP UNKNOWN - ") && r.stdout.contains(needle),
-            "{args:?}: {}",
-            r.stdout
-        );
-    }
+    assert_one_unknown_line("check_swap", "SWAP", cases);
 }
