@@ -425,29 +425,31 @@ mod tests {
 
     #[test]
     fn rate_levels() {
-        assert_eq!(
-            "100M".parse::<RateLevel>().unwrap(),
-            RateLevel::Bits("100000000".parse().unwrap())
-        );
-        assert_eq!(
-            "80%".parse::<RateLevel>().unwrap(),
-            RateLevel::Percent("80".parse().unwrap())
-        );
-        assert!("5x".parse::<RateLevel>().is_err());
-        assert!("9:1k".parse::<RateLevel>().is_err());
-        // percent of the link speed: 0 to 100; any text is an error, never a panic
-        for bad in ["101%", "@-1:50%", "80%%", "é", "5é", "１k", "é%", "10é%"] {
-            let e = bad.parse::<RateLevel>().unwrap_err();
-            assert!(!e.contains('\n'), "{bad}: {e}");
+        for (text, want) in [
+            ("100M", RateLevel::Bits("100000000".parse().unwrap())),
+            ("@1:2k", RateLevel::Bits("@1000:2000".parse().unwrap())),
+            ("80%", RateLevel::Percent("80".parse().unwrap())),
+        ] {
+            assert_eq!(text.parse::<RateLevel>(), Ok(want), "{text}");
         }
-        assert!("200%"
-            .parse::<RateLevel>()
-            .unwrap_err()
-            .contains("a percentage must be from 0 to 100"));
-        assert_eq!(
-            "@1:2k".parse::<RateLevel>().unwrap(),
-            RateLevel::Bits("@1000:2000".parse().unwrap())
-        );
+        // percent of the link speed: 0 to 100; any text is one line of error, never a
+        // panic
+        for (bad, part) in [
+            ("5x", "unknown rate unit 'x'"),
+            ("9:1k", "start is greater than end"),
+            ("200%", "a percentage must be from 0 to 100"),
+            ("101%", "from 0 to 100"),
+            ("@-1:50%", "from 0 to 100"),
+            ("80%%", "is not a unit"),
+            ("é", "not allowed"),
+            ("5é", "not allowed"),
+            ("１k", "not allowed"),
+            ("é%", "not allowed"),
+            ("10é%", "not allowed"),
+        ] {
+            let e = bad.parse::<RateLevel>().unwrap_err();
+            assert!(!e.contains('\n') && e.contains(part), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -540,15 +542,14 @@ mod tests {
 
     #[test]
     fn bad_options_are_usage_errors() {
-        assert!(check(&["-w", "10q"])
-            .unwrap_err()
-            .0
-            .contains("unknown rate unit"));
-        assert!(check(&["-i", "../etc"])
-            .unwrap_err()
-            .0
-            .contains("not an interface"));
-        assert!(check(&["--errors-critical", "5:1"]).is_err());
+        for (argv, part) in [
+            (&["-w", "10q"][..], "unknown rate unit"),
+            (&["-i", "../etc"], "not an interface"),
+            (&["--errors-critical", "5:1"], "start is greater than end"),
+        ] {
+            let e = check(argv).unwrap_err().0;
+            assert!(e.contains(part), "{argv:?}: {e}");
+        }
         // a control character is echoed escaped: the error stays one line
         let e = check(&["-i", "a\nb"]).unwrap_err().0;
         assert_eq!(e, "'a\\nb' is not an interface name");
