@@ -6,17 +6,16 @@
 
 use crate::plugin::thresholds::seconds_threshold;
 use crate::plugin::{
-    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError,
-    Work,
+    shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
-use crate::proto::mail::{self, imap_quote, Steps, Target, TlsMode};
+use crate::proto::mail::{self, imap_quote, MailTlsArgs, Steps, Target, TlsMode};
 use crate::proto::net::{self, Family};
-use crate::proto::tls::{CertDays, TlsArgs, TlsSettings};
+use crate::proto::tls::{CertDays, TlsSettings};
 use clap::Parser;
 use std::time::Instant;
 
-use crate::plugin::args::TargetArgs;
+use crate::plugin::args::{RangeArgs, TargetArgs};
 use crate::plugin::EXIT_CODES;
 
 /// Command line of check_imap.
@@ -25,7 +24,10 @@ use crate::plugin::EXIT_CODES;
     name = "check_imap",
     version,
     about = "Talks IMAP: greeting, CAPABILITY, STARTTLS (or IMAPS) and its certificate, LOGIN, and the message counts of a mailbox; reports each step's time. Port 143, or 993 with -S, unless -p gives one.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("ssl", |a| a.short('S').help("Speak TLS from the start of the connection (IMAPS)")),
+    mut_arg("warning", |a| a.requires("mailbox").help("Range of the mailbox's message count that makes the result WARNING")),
+    mut_arg("critical", |a| a.requires("mailbox").help("Range of the mailbox's message count that makes the result CRITICAL"))
 )]
 pub struct ImapArgs {
     #[command(flatten)]
@@ -34,24 +36,8 @@ pub struct ImapArgs {
     #[command(flatten)]
     pub target: TargetArgs,
 
-    /// Speak TLS from the start of the connection (IMAPS)
-    #[arg(short = 'S', long = "ssl")]
-    pub ssl: bool,
-
-    /// Upgrade the connection with STARTTLS (CRITICAL when the server does not offer it)
-    #[arg(long = "starttls", conflicts_with = "ssl")]
-    pub starttls: bool,
-
-    /// Server name sent in the TLS handshake and checked in the certificate (default: -H)
-    #[arg(long = "sni", value_name = "NAME")]
-    pub sni: Option<String>,
-
-    /// Days the certificate must still be valid: WARNING below WARN, CRITICAL below CRIT
-    #[arg(short = 'D', long = "certificate", value_name = "WARN[,CRIT]")]
-    pub cert_days: Option<CertDays>,
-
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: MailTlsArgs,
 
     #[command(flatten)]
     pub login: ImapLoginArgs,
@@ -69,23 +55,8 @@ pub struct ImapArgs {
     #[arg(long = "select", requires = "mailbox")]
     pub select: bool,
 
-    /// Range of the mailbox's message count that makes the result WARNING
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        requires = "mailbox"
-    )]
-    pub warning: Option<Range>,
-
-    /// Range of the mailbox's message count that makes the result CRITICAL
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        requires = "mailbox"
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub messages: RangeArgs,
 
     /// Total response time in seconds that makes the result WARNING
     #[arg(long = "time-warning", value_name = "SECONDS")]
@@ -122,25 +93,16 @@ impl Check for ImapCheck {
     }
 
     fn new(args: ImapArgs) -> Result<Self, UsageError> {
-        let port = args.target.port.unwrap_or(if args.ssl { 993 } else { 143 });
-        let tls = if args.ssl {
-            TlsMode::Implicit
-        } else if args.starttls {
-            TlsMode::StartTls
-        } else {
-            TlsMode::Plain
-        };
-        if args.cert_days.is_some() && tls == TlsMode::Plain {
-            return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
-        }
+        let port = args.tls.port(args.target.port, 143, 993);
+        args.tls.check_cert_days("-S or --starttls")?;
         if let Some(m) = &args.mailbox {
             imap_quote(m).map_err(|e| UsageError(format!("-m: {e}")))?;
         }
         Ok(ImapCheck {
             dialogue: ImapDialogue {
-                tls,
-                settings: TlsSettings::new(&args.tls)?,
-                sni: args.sni.unwrap_or_else(|| args.target.hostname.clone()),
+                tls: args.tls.mode(),
+                settings: TlsSettings::new(&args.tls.trust)?,
+                sni: args.tls.sni(&args.target.hostname),
                 login: args.login.credentials()?,
                 budget: args.common.timeout.duration.mul_f64(0.9),
                 timeout: args.common.timeout.duration,
@@ -148,10 +110,10 @@ impl Check for ImapCheck {
             family: args.target.family(),
             port,
             host: args.target.hostname,
-            cert_days: args.cert_days,
+            cert_days: args.tls.cert_days,
             mailbox: args.mailbox,
             select: args.select,
-            messages: Thresholds::new(args.warning, args.critical),
+            messages: args.messages.thresholds(),
             time: Thresholds::new(
                 seconds_threshold(args.time_warning, "warning")?,
                 seconds_threshold(args.time_critical, "critical")?,
@@ -320,6 +282,8 @@ mod tests {
         ])
         .is_err());
         assert!(parse(&["-H", "imap", "-m", "INBOX"]).is_err());
+        // the message-count levels need a mailbox to count
+        assert!(parse(&["-H", "imap", "-w", "5"]).is_err());
         assert!(parse(&["-H", "imap", "--password-file", "/nonexistent/pw"]).is_err());
     }
 

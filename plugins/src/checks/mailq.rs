@@ -4,6 +4,7 @@
 //! on the message count, `-W`/`-C` on the count for one domain).
 
 use crate::host::subprocess;
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{
     parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit, Uom,
     UsageError, Work,
@@ -29,7 +30,9 @@ fn parse_seconds(text: &str) -> Result<Range, String> {
 #[command(
     name = "check_mailq",
     version,
-    about = "Checks the mail queue: number of messages, age of the oldest, messages per recipient domain.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, queue not readable, internal error). --help and --version exit 0."
+    about = "Checks the mail queue: number of messages, age of the oldest, messages per recipient domain.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, queue not readable, internal error). --help and --version exit 0.",
+    mut_arg("warning", |a| a.help("Warning range on the number of queued messages (a bare N alerts above N)")),
+    mut_arg("critical", |a| a.help("Critical range on the number of queued messages"))
 )]
 pub struct Args {
     #[command(flatten)]
@@ -39,23 +42,8 @@ pub struct Args {
     #[arg(short = 'M', long = "mailserver", value_enum, default_value_t = MailServer::Exim)]
     pub mailserver: MailServer,
 
-    /// Warning range on the number of queued messages (a bare N alerts above N)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Critical range on the number of queued messages
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// Warning range on the messages queued for any one recipient domain
     #[arg(
@@ -178,7 +166,7 @@ impl Check for MailqCheck {
         }
         Ok(MailqCheck {
             server: args.mailserver,
-            count: Thresholds::new(args.warning, args.critical),
+            count: args.levels.thresholds(),
             domain: Thresholds::new(args.domain_warning, args.domain_critical),
             age: Thresholds::new(args.age_warning, args.age_critical),
             domains_shown: args.domains,

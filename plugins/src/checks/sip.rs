@@ -1,10 +1,9 @@
 //! check_sip: sends a SIP OPTIONS request over UDP (retransmitted as RFC 3261 says) or
 //! TCP and checks the final response's status and the response time.
 
-use crate::plugin::args::ResponseTimeArgs;
+use crate::plugin::args::{ResponseTimeArgs, TargetArgs};
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
-    Uom, UsageError, Work,
+    shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::net::{self, Family};
 use clap::Parser;
@@ -18,27 +17,16 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
     name = "check_sip",
     version,
     about = "Sends a SIP OPTIONS request and checks the response status.",
-    after_help = crate::plugin::EXIT_CODES
+    after_help = crate::plugin::EXIT_CODES,
+    mut_arg("hostname", |a| a.help("Host name or address of the SIP server")),
+    mut_arg("port", |a| a.help("Port of the SIP server").default_value("5060"))
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Host name or address of the SIP server
-    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// Port of the SIP server
-    #[arg(short = 'p', long = "port", value_name = "PORT", default_value_t = 5060, value_parser = parse_port)]
-    pub port: u16,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// Send over TCP (default UDP)
     #[arg(long = "tcp")]
@@ -94,7 +82,9 @@ impl Check for SipCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        let uri = args.uri.unwrap_or_else(|| format!("sip:{}", args.hostname));
+        let uri = args
+            .uri
+            .unwrap_or_else(|| format!("sip:{}", args.target.hostname));
         if !(uri.starts_with("sip:") || uri.starts_with("sips:"))
             || uri.contains(char::is_whitespace)
         {
@@ -113,9 +103,9 @@ impl Check for SipCheck {
             }
         }
         Ok(SipCheck {
-            host: args.hostname,
-            port: args.port,
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            family: args.target.family(),
+            port: args.target.port.unwrap_or(5060),
+            host: args.target.hostname,
             tcp: args.tcp,
             uri,
             expect,

@@ -7,10 +7,10 @@ use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::secrets::read_secret_file;
 use crate::plugin::{shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work};
 pub use crate::proto::mail::TlsMode;
-use crate::proto::mail::{self, Target};
+use crate::proto::mail::{self, MailTlsArgs, Target};
 use crate::proto::net::Family;
 use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
-use crate::proto::tls::{CertDays, TlsArgs};
+use crate::proto::tls::CertDays;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -23,7 +23,9 @@ use crate::plugin::EXIT_CODES;
     name = "check_smtp",
     version,
     about = "Talks SMTP (or LMTP) to a mail server: banner, EHLO, STARTTLS and its certificate, AUTH, commands; reports each step's time. Port 25, or 465 with -s, unless -p gives one.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("starttls", |a| a.short('S')),
+    mut_arg("ssl", |a| a.short('s').visible_alias("tls").help("Speak TLS from the start of the connection (submissions port 465)"))
 )]
 pub struct SmtpArgs {
     #[command(flatten)]
@@ -45,24 +47,8 @@ pub struct SmtpArgs {
     #[arg(short = 'F', long = "fqdn", value_name = "NAME")]
     pub fqdn: Option<String>,
 
-    /// Upgrade the connection with STARTTLS (CRITICAL when the server does not offer it)
-    #[arg(short = 'S', long = "starttls", conflicts_with = "ssl")]
-    pub starttls: bool,
-
-    /// Speak TLS from the start of the connection (submissions port 465)
-    #[arg(short = 's', long = "ssl", visible_alias = "tls")]
-    pub ssl: bool,
-
-    /// Server name sent in the TLS handshake and checked in the certificate (default: -H)
-    #[arg(long = "sni", value_name = "NAME")]
-    pub sni: Option<String>,
-
-    /// Days the certificate must still be valid: WARNING below WARN, CRITICAL below CRIT
-    #[arg(short = 'D', long = "certificate", value_name = "WARN[,CRIT]")]
-    pub cert_days: Option<CertDays>,
-
     #[command(flatten)]
-    pub tls: TlsArgs,
+    pub tls: MailTlsArgs,
 
     /// SMTP AUTH mechanism to test: LOGIN or PLAIN
     #[arg(short = 'A', long = "authtype", value_name = "TYPE")]
@@ -130,24 +116,15 @@ impl Check for SmtpCheck {
     }
 
     fn new(args: SmtpArgs) -> Result<Self, UsageError> {
-        let port = args.target.port.unwrap_or(if args.ssl { 465 } else { 25 });
-        let tls = if args.ssl {
-            TlsMode::Implicit
-        } else if args.starttls {
-            TlsMode::StartTls
-        } else {
-            TlsMode::Plain
-        };
+        let port = args.tls.port(args.target.port, 25, 465);
         let mut d = SmtpDialogue::new(
             args.fqdn,
-            tls,
-            &args.tls,
-            args.sni.unwrap_or_else(|| args.target.hostname.clone()),
+            args.tls.mode(),
+            &args.tls.trust,
+            args.tls.sni(&args.target.hostname),
             args.common.timeout.duration,
         )?;
-        if args.cert_days.is_some() && tls == TlsMode::Plain {
-            return Err(UsageError::new("-D needs TLS (-S or -s)"));
-        }
+        args.tls.check_cert_days("-S or -s")?;
         d.lmtp = args.lmtp;
         d.expect = args.expect;
         d.ignore_quit = args.ignore_quit_failure;
@@ -205,7 +182,7 @@ impl Check for SmtpCheck {
             host: args.target.hostname,
             dialogue: d,
             time,
-            cert_days: args.cert_days,
+            cert_days: args.tls.cert_days,
         })
     }
 

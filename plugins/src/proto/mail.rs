@@ -4,8 +4,9 @@
 //! upgrades in place with STARTTLS through the shared [`TlsSettings`], and names the
 //! step that timed out or failed.
 
+use crate::plugin::UsageError;
 use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
-use crate::proto::tls::{CertFacts, TlsSettings};
+use crate::proto::tls::{CertDays, CertFacts, TlsArgs, TlsSettings};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
@@ -374,6 +375,63 @@ pub enum TlsMode {
     Implicit,
     /// Upgraded with STARTTLS after the greeting.
     StartTls,
+}
+
+/// How a mail check uses TLS (check_smtp, check_imap): from the start (`--ssl`) or
+/// upgraded (`--starttls`), the name sent and checked, the certificate's days left and
+/// the trust options. Each check gives `--ssl` and `--starttls` its own short letters and
+/// words with `mut_arg`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MailTlsArgs {
+    /// Upgrade the connection with STARTTLS (CRITICAL when the server does not offer it)
+    #[arg(long = "starttls", conflicts_with = "ssl")]
+    pub starttls: bool,
+
+    /// Speak TLS from the start of the connection
+    #[arg(long = "ssl")]
+    pub ssl: bool,
+
+    /// Server name sent in the TLS handshake and checked in the certificate (default: -H)
+    #[arg(long = "sni", value_name = "NAME")]
+    pub sni: Option<String>,
+
+    /// Days the certificate must still be valid: WARNING below WARN, CRITICAL below CRIT
+    #[arg(short = 'D', long = "certificate", value_name = "WARN[,CRIT]")]
+    pub cert_days: Option<CertDays>,
+
+    #[command(flatten)]
+    pub trust: TlsArgs,
+}
+
+impl MailTlsArgs {
+    /// TLS from the start, upgraded, or none.
+    pub fn mode(&self) -> TlsMode {
+        if self.ssl {
+            TlsMode::Implicit
+        } else if self.starttls {
+            TlsMode::StartTls
+        } else {
+            TlsMode::Plain
+        }
+    }
+
+    /// The port `-p` gave, else the service's: `plain`, or `tls` with TLS from the start.
+    pub fn port(&self, given: Option<u16>, plain: u16, tls: u16) -> u16 {
+        given.unwrap_or(if self.ssl { tls } else { plain })
+    }
+
+    /// The TLS name: `--sni`, else the host.
+    pub fn sni(&self, host: &str) -> String {
+        self.sni.clone().unwrap_or_else(|| host.to_string())
+    }
+
+    /// `-D` needs TLS: `needs` names the options that give it (`-S or -s`).
+    pub fn check_cert_days(&self, needs: &str) -> Result<(), UsageError> {
+        if self.cert_days.is_some() && self.mode() == TlsMode::Plain {
+            return Err(UsageError(format!("-D needs TLS ({needs})")));
+        }
+        Ok(())
+    }
 }
 
 /// The certificate's state and text for a mail session: always with `-D`, and
