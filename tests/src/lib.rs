@@ -46,6 +46,7 @@ pub mod nagios;
 pub mod nrpe;
 pub mod pgsql;
 pub mod procs;
+pub mod sql;
 pub mod testca;
 pub mod usage;
 pub mod web;

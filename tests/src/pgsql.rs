@@ -2,6 +2,7 @@
 //! dir (initdb, pg_ctl as user postgres, loopback port), optionally with TLS, and a
 //! streaming standby made with pg_basebackup -R. Stopped (immediate) on drop.
 
+use crate::testca::TestCa;
 use crate::{free_port, require, Guard};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,69 +23,16 @@ pub struct Certs {
 impl Certs {
     /// Makes a CA and a server certificate signed by it in `dir` with openssl.
     pub fn make(dir: &Path) -> Certs {
-        let openssl = require("openssl", "openssl");
-        let p = |n: &str| dir.join(n);
-        let sh = |args: &[&str]| {
-            let out = Command::new(&openssl)
-                .args(args)
-                .output()
-                .expect("run openssl");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        let s = |p: PathBuf| p.to_string_lossy().into_owned();
-        sh(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=test CA",
-            "-keyout",
-            &s(p("ca.key")),
-            "-out",
-            &s(p("ca.pem")),
-        ]);
-        sh(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            &s(p("server.key")),
-            "-out",
-            &s(p("server.csr")),
-        ]);
-        std::fs::write(p("ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").unwrap();
-        sh(&[
-            "x509",
-            "-req",
-            "-in",
-            &s(p("server.csr")),
-            "-CA",
-            &s(p("ca.pem")),
-            "-CAkey",
-            &s(p("ca.key")),
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            &s(p("ext")),
-            "-out",
-            &s(p("server.pem")),
-        ]);
+        let ca = TestCa::new(dir, "ca", "test CA");
+        let (cert, key) = ca.issue(
+            "server",
+            "localhost",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        );
         Certs {
-            ca: p("ca.pem"),
-            cert: p("server.pem"),
-            key: p("server.key"),
+            ca: ca.cert(),
+            cert,
+            key,
         }
     }
 }

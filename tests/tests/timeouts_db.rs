@@ -6,25 +6,21 @@
 
 use hcoop_tests::mysql::{Mariadb, PASSWORD as MYSQL_PASSWORD};
 use hcoop_tests::pgsql::{Postgres, PASSWORD as PG_PASSWORD};
+use hcoop_tests::sql::{assert_only, slow_query_times_out, Db};
 use hcoop_tests::web::{fake_server, Fault};
-use hcoop_tests::{plugin, Run};
+use hcoop_tests::{plugin, plugin_json};
 use std::time::{Duration, Instant};
 
-/// Runs `name` with `-t 2:UNKNOWN` and with `-t 2`; asserts exit 3 within 2.5 s and then
-/// exit 2, with the output `line(state)`.
-fn times_out(name: &str, args: &[&str], line: impl Fn(&str) -> String) {
-    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+/// Runs `name` with `-t 2:UNKNOWN` and with `-t 2`; asserts UNKNOWN (exit 3) within
+/// 2.5 s and then CRITICAL (exit 2), the result saying only `summary(state)`.
+fn times_out(name: &str, args: &[&str], summary: impl Fn(&str) -> String) {
+    for (t, state) in [("2:UNKNOWN", "UNKNOWN"), ("2", "CRITICAL")] {
         let mut all = args.to_vec();
         all.extend(["-t", t]);
         let start = Instant::now();
-        let r = plugin(name, &all);
+        let v = plugin_json(name, &all);
         let took = start.elapsed();
-        assert_eq!(
-            (r.code, r.stdout.as_str()),
-            (code, line(state).as_str()),
-            "{name} -t {t}: {}",
-            r.stderr
-        );
+        assert_only(&v, state, &summary(state));
         assert!(
             took < Duration::from_millis(2500),
             "{name} -t {t} took {took:?}"
@@ -39,9 +35,8 @@ fn hang() -> String {
 #[test]
 fn check_pgsql_silent_server() {
     let p = hang();
-    times_out("check_pgsql", &["-H", "127.0.0.1", "-P", &p], |s| {
-        format!("PGSQL {s} - cannot connect to database 'template1': connect timed out\n")
-    });
+    let refused = |_: &str| "cannot connect to database 'template1': connect timed out".to_string();
+    times_out("check_pgsql", &["-H", "127.0.0.1", "-P", &p], refused);
     // without TLS too (no SSLRequest: the startup message goes unanswered)
     times_out(
         "check_pgsql",
@@ -55,15 +50,15 @@ fn check_pgsql_silent_server() {
             "-q",
             "SELECT 1",
         ],
-        |s| format!("PGSQL {s} - cannot connect to database 'template1': connect timed out\n"),
+        refused,
     );
 }
 
 #[test]
 fn check_mysql_silent_server() {
     let p = hang();
-    times_out("check_mysql", &["-H", "127.0.0.1", "-P", &p], |s| {
-        format!("MYSQL {s} - cannot connect to server: connect timed out\n")
+    times_out("check_mysql", &["-H", "127.0.0.1", "-P", &p], |_| {
+        "cannot connect to server: connect timed out".to_string()
     });
 }
 
@@ -74,7 +69,7 @@ fn check_nrpe_client_silent_server() {
         let mut args = vec!["-H", "127.0.0.1", "-p", &p, "-c", "check_load"];
         args.extend(tls);
         times_out("check_nrpe_client", &args, |s| {
-            format!("CHECK_NRPE STATE {s}: Socket timeout after 2 seconds.\n")
+            format!("CHECK_NRPE STATE {s}: Socket timeout after 2 seconds.")
         });
     }
     // -u: UNKNOWN whatever -t says
@@ -94,20 +89,11 @@ fn check_nrpe_client_silent_server() {
 #[test]
 fn check_http_silent_server() {
     let p = hang();
-    times_out("check_http", &["-H", "127.0.0.1", "-p", &p], |s| {
-        format!("HTTP {s} - check timed out after 2s\n")
-    });
+    let timed_out = |_: &str| "check timed out after 2s".to_string();
+    times_out("check_http", &["-H", "127.0.0.1", "-p", &p], timed_out);
     // a server that sends half a status line and stops
     let half = fake_server(Fault::Garbage(b"HTTP/1.1 200".to_vec())).to_string();
-    times_out("check_http", &["-H", "127.0.0.1", "-p", &half], |s| {
-        format!("HTTP {s} - check timed out after 2s\n")
-    });
-}
-
-/// The first line without its perfdata.
-fn summary(r: &Run) -> &str {
-    let line = r.stdout.lines().next().unwrap_or("");
-    line.split(" | ").next().unwrap_or(line)
+    times_out("check_http", &["-H", "127.0.0.1", "-p", &half], timed_out);
 }
 
 /// A real PostgreSQL: a query that sleeps past the budget is a timeout, in -t's state.
@@ -115,40 +101,22 @@ fn summary(r: &Run) -> &str {
 fn check_pgsql_slow_query() {
     let pg = Postgres::primary(20, false);
     let port = pg.port.to_string();
-    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
-        let start = Instant::now();
-        let r = plugin(
-            "check_pgsql",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-P",
-                &port,
-                "-l",
-                "postgres",
-                "-p",
-                PG_PASSWORD,
-                "--tls",
-                "disable",
-                "-q",
-                "SELECT pg_sleep(10)",
-                "--queryname",
-                "sleep",
-                "-t",
-                t,
-            ],
-        );
-        assert!(start.elapsed() < Duration::from_millis(2500));
-        assert_eq!(
-            (r.code, summary(&r)),
-            (
-                code,
-                format!("PGSQL {state} - query 'sleep': query timed out").as_str()
-            ),
-            "{}",
-            r.stdout
-        );
-    }
+    let db = Db::new(
+        "check_pgsql",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-l",
+            "postgres",
+            "-p",
+            PG_PASSWORD,
+            "--tls",
+            "disable",
+        ],
+    );
+    slow_query_times_out(&db, "SELECT pg_sleep(10)");
 }
 
 /// A real MariaDB: the same with SELECT SLEEP.
@@ -156,36 +124,18 @@ fn check_pgsql_slow_query() {
 fn check_mysql_slow_query() {
     let m = Mariadb::start(20, 1, false);
     let port = m.port.to_string();
-    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
-        let start = Instant::now();
-        let r = plugin(
-            "check_mysql",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-P",
-                &port,
-                "-u",
-                "root",
-                "-p",
-                MYSQL_PASSWORD,
-                "-q",
-                "SELECT SLEEP(10)",
-                "--queryname",
-                "sleep",
-                "-t",
-                t,
-            ],
-        );
-        assert!(start.elapsed() < Duration::from_millis(2500));
-        assert_eq!(
-            (r.code, summary(&r)),
-            (
-                code,
-                format!("MYSQL {state} - query 'sleep': query timed out").as_str()
-            ),
-            "{}",
-            r.stdout
-        );
-    }
+    let db = Db::new(
+        "check_mysql",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-u",
+            "root",
+            "-p",
+            MYSQL_PASSWORD,
+        ],
+    );
+    slow_query_times_out(&db, "SELECT SLEEP(10)");
 }
