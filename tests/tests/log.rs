@@ -2,7 +2,9 @@
 //! copytruncate, gzip) and truncated between runs; every line is read exactly once, and
 //! the state survives a crash between runs.
 
+use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{plugin, plugin_json, require};
+use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,34 +44,48 @@ impl Log {
             self.next += 1;
         }
     }
-    /// Runs the check; returns (lines read, critical matches).
-    fn check(&self, extra: &[&str]) -> (u64, u64) {
-        let p = self.path().display().to_string();
-        let s = self.state().display().to_string();
+    /// The check on this log file, with this state directory, and `extra`.
+    fn run(&self, extra: &[&str]) -> hcoop_tests::Run {
+        let (p, s) = (self.path(), self.state());
         let mut args = vec![
             "-F",
-            &p,
+            p.to_str().unwrap(),
             "--state-dir",
-            &s,
-            "--critical-pattern",
-            "^ERROR",
-            "-c",
-            "1000",
+            s.to_str().unwrap(),
         ];
         args.extend(extra);
-        let v = plugin_json("check_log", &args);
-        let perf = |label: &str| {
-            v["perfdata"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|p| p["label"] == label)
-                .unwrap_or_else(|| panic!("no {label} in {v}"))["value"]
-                .as_u64()
-                .unwrap()
-        };
-        (perf("lines"), perf("critical"))
+        plugin("check_log", &args)
     }
+    /// The same as JSON.
+    fn json(&self, extra: &[&str]) -> Value {
+        let mut args = extra.to_vec();
+        args.extend(["--output-format", "json"]);
+        hcoop_tests::json_of("check_log", extra, &self.run(&args))
+    }
+    /// Runs the check; returns (lines read, critical matches).
+    fn check(&self, extra: &[&str]) -> (u64, u64) {
+        let mut args = vec!["--critical-pattern", "^ERROR", "-c", "1000"];
+        args.extend(extra);
+        let v = self.json(&args);
+        let count = |label: &str| perf(&v, label)["value"].as_u64().unwrap();
+        (count("lines"), count("critical"))
+    }
+}
+
+/// The perfdata item labelled `label`.
+fn perf<'a>(v: &'a Value, label: &str) -> &'a Value {
+    v["perfdata"]
+        .as_array()
+        .and_then(|p| p.iter().find(|x| x["label"] == label))
+        .unwrap_or_else(|| panic!("no {label} in {v}"))
+}
+
+/// The state and summary of a JSON result.
+fn said(v: &Value) -> (&str, &str) {
+    (
+        v["state"].as_str().unwrap_or_default(),
+        v["summary"].as_str().unwrap_or_default(),
+    )
 }
 
 fn errors_in(range: std::ops::Range<usize>) -> u64 {
@@ -169,17 +185,11 @@ fn state_survives_a_crash_between_runs() {
     assert_eq!(log.check(&[]), (0, 0));
     // a damaged state file is UNKNOWN with what to do
     std::fs::write(&st, "garbage").unwrap();
-    let p = log.path().display().to_string();
-    let s = log.state().display().to_string();
-    let r = plugin(
-        "check_log",
-        &["-F", &p, "--state-dir", &s, "--critical-pattern", "x"],
-    );
-    assert_eq!(r.code, 3, "{}", r.stdout);
+    let v = log.json(&["--critical-pattern", "x"]);
+    assert_eq!(v["state"], "UNKNOWN", "{v}");
     assert!(
-        r.stdout.contains("is damaged; delete it to start again"),
-        "{}",
-        r.stdout
+        said(&v).1.contains("is damaged; delete it to start again"),
+        "{v}"
     );
 }
 
@@ -188,13 +198,6 @@ fn states_output_and_missing_file() {
     let mut log = Log::new();
     log.write(1);
     let p = log.path().display().to_string();
-    let s = log.state().display().to_string();
-    let base = ["-F", p.as_str(), "--state-dir", s.as_str()];
-    let run = |extra: &[&str]| {
-        let mut a = base.to_vec();
-        a.extend(extra);
-        plugin("check_log", &a)
-    };
     let pats = [
         "--critical-pattern",
         "ERROR",
@@ -207,53 +210,48 @@ fn states_output_and_missing_file() {
         "--lines",
         "2",
     ];
-    assert_eq!(run(&pats).code, 0);
+    assert_eq!(log.json(&pats)["state"], "OK");
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(log.path())
         .unwrap();
     writeln!(f, "ERROR disk\nERROR ignorable\nWARN one\nWARN two").unwrap();
-    let r = run(&pats);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    // the whole text, as Nagios reads it
+    let r = log.run(&pats);
     assert_eq!(
-        r.stdout,
-        format!("LOG CRITICAL - {p}: 1 critical, 2 warning matches in 4 new lines | lines=4;;;0 critical=1;;0;0 warning=2;0;;0\n[WARNING] WARN one\n[WARNING] WARN two\n")
+        (r.code, r.stdout),
+        (2, format!("LOG CRITICAL - {p}: 1 critical, 2 warning matches in 4 new lines | lines=4;;;0 critical=1;;0;0 warning=2;0;;0\n[WARNING] WARN one\n[WARNING] WARN two\n"))
     );
     writeln!(f, "ERROR again\nall clear\nWARN three").unwrap();
-    let r = run(&pats);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout.starts_with(&format!(
-            "LOG WARNING - {p}: 0 critical, 1 warning match in 3 new lines"
-        )),
-        "{}",
-        r.stdout
-    );
-
-    let gone = format!("{}/nope.log", log.dir.path().display());
-    let r = plugin(
-        "check_log",
-        &["-F", &gone, "--state-dir", &s, "--critical-pattern", "x"],
-    );
-    assert_eq!(r.code, 3);
+    let v = log.json(&pats);
     assert_eq!(
-        r.stdout,
-        format!("LOG UNKNOWN - {gone}: {gone} does not exist\n")
+        said(&v),
+        (
+            "WARNING",
+            format!("{p}: 0 critical, 1 warning match in 3 new lines").as_str()
+        ),
+        "{v}"
     );
-    let r = plugin(
-        "check_log",
-        &[
-            "-F",
-            &gone,
-            "--state-dir",
-            &s,
-            "--critical-pattern",
-            "x",
-            "--missing",
-            "critical",
-        ],
+    assert_eq!(v["details"][0]["text"], "[WARNING] WARN three", "{v}");
+    assert_eq!(perf(&v, "warning")["value"].as_u64(), Some(1), "{v}");
+
+    let gone = Log {
+        dir: tempfile::tempdir().unwrap(),
+        next: 0,
+    };
+    let g = gone.path().display().to_string();
+    let v = gone.json(&["--critical-pattern", "x"]);
+    assert_eq!(
+        said(&v),
+        ("UNKNOWN", format!("{g}: {g} does not exist").as_str()),
+        "{v}"
     );
-    assert_eq!(r.code, 2);
+    assert_eq!(
+        (&v["details"], &v["perfdata"]),
+        (&serde_json::json!([]), &serde_json::json!([]))
+    );
+    let v = gone.json(&["--critical-pattern", "x", "--missing", "critical"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
 }
 
 #[test]
@@ -271,58 +269,58 @@ fn several_searches_from_a_config_file() {
     .unwrap();
     let c = cfg.display().to_string();
     let s = log.state().display().to_string();
-    let r = plugin("check_log", &["--config", &c, "--state-dir", &s]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let args = ["--config", c.as_str(), "--state-dir", s.as_str()];
+    assert_eq!(plugin_json("check_log", &args)["state"], "OK");
     log.write(6); // 1..7: errors at 3 and 6, infos 1,2,4,5
-    let r = plugin("check_log", &["--config", &c, "--state-dir", &s]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(r.first_line().starts_with("LOG CRITICAL - errors: 2 critical, 0 warning matches in 6 new lines; infos: 0 critical, 4 warning matches in 6 new lines | "), "{}", r.stdout);
-    assert!(
-        r.first_line().contains("errors_critical=2;;0;0"),
-        "{}",
-        r.stdout
+    let v = plugin_json("check_log", &args);
+    assert_eq!(
+        said(&v),
+        (
+            "CRITICAL",
+            "errors: 2 critical, 0 warning matches in 6 new lines; infos: 0 critical, 4 warning matches in 6 new lines"
+        ),
+        "{v}"
     );
-    assert!(
-        r.first_line().contains("infos_warning=4;5;;0"),
-        "{}",
-        r.stdout
-    );
+    let levels = |label| {
+        let p = perf(&v, label);
+        (p["value"].as_u64(), p["warn"].as_str(), p["crit"].as_str())
+    };
+    assert_eq!(levels("errors_critical"), (Some(2), None, Some("0")), "{v}");
+    assert_eq!(levels("infos_warning"), (Some(4), Some("5"), None), "{v}");
 }
 
 #[test]
 fn bad_input_is_one_line_and_exit_3() {
     let unwritable = Path::new("/proc/version/state");
-    for (argv, needle) in [
-        (&["--critical-pattern", "x"][..], "nothing to watch"),
-        (&["-F", "/x"][..], "no pattern"),
-        (
-            &["-F", "/x", "--critical-pattern", "("][..],
-            "bad critical pattern '('",
-        ),
-        (
-            &["-F", "/x", "--warning-pattern", "a", "-c", "2:1"][..],
-            "invalid range '2:1'",
-        ),
-        (
-            &["--config", "/nonexistent.toml"][..],
-            "cannot read /nonexistent.toml",
-        ),
-        (
-            &[
-                "-F",
-                "/proc/version",
-                "--warning-pattern",
-                "a",
-                "--state-dir",
-                unwritable.to_str().unwrap(),
-            ][..],
-            "cannot read state file /proc/version/state/",
-        ),
-    ] {
-        let r = plugin("check_log", argv);
-        assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.starts_with("LOG UNKNOWN - "), "{}", r.stdout);
-        assert!(r.stdout.contains(needle), "{argv:?}: {}", r.stdout);
-    }
+    assert_one_unknown_line(
+        "check_log",
+        "LOG",
+        &[
+            (&["--critical-pattern", "x"], "nothing to watch"),
+            (&["-F", "/x"], "no pattern"),
+            (
+                &["-F", "/x", "--critical-pattern", "("],
+                "bad critical pattern '('",
+            ),
+            (
+                &["-F", "/x", "--warning-pattern", "a", "-c", "2:1"],
+                "invalid range '2:1'",
+            ),
+            (
+                &["--config", "/nonexistent.toml"],
+                "cannot read /nonexistent.toml",
+            ),
+            (
+                &[
+                    "-F",
+                    "/proc/version",
+                    "--warning-pattern",
+                    "a",
+                    "--state-dir",
+                    unwritable.to_str().unwrap(),
+                ],
+                "cannot read state file /proc/version/state/",
+            ),
+        ],
+    );
 }
