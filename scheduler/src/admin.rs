@@ -3,7 +3,7 @@
 //! listing downtimes, comments; and the bounds every admin input is held to.
 
 use crate::daemon::{Core, Target};
-use crate::journal::Durability;
+use crate::journal::{Durability, Saving};
 use crate::state::{Comment, Time};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -106,8 +106,9 @@ impl Core {
             .ok_or_else(|| format!("no host or service '{key}'"))
     }
 
-    /// Removes the acknowledgement of a host or service.
-    pub fn unacknowledge(&mut self, key: &str) -> Result<(), String> {
+    /// Removes the acknowledgement of a host or service (confirmed once the [`Saving`]
+    /// is waited for, off the core lock).
+    pub fn unacknowledge(&mut self, key: &str) -> Result<Saving, String> {
         let target = self.target(key)?;
         let acked = match target {
             Target::Host(i) => self.hosts[i].record.ack.take().is_some(),
@@ -116,7 +117,7 @@ impl Core {
         if !acked {
             return Err(format!("'{key}' is not acknowledged"));
         }
-        self.persist(target, Durability::Sync)
+        Ok(self.persist(target, Durability::Sync))
     }
 
     /// Every downtime, with the name of what it is for.
@@ -177,8 +178,14 @@ impl Core {
         Ok(())
     }
 
-    /// Adds a comment; returns its id (downtimes and comments share one sequence).
-    pub fn add_comment(&mut self, key: &str, author: String, text: String) -> Result<u64, String> {
+    /// Adds a comment; returns its id (downtimes and comments share one sequence) and
+    /// the [`Saving`] that confirms it.
+    pub fn add_comment(
+        &mut self,
+        key: &str,
+        author: String,
+        text: String,
+    ) -> Result<(u64, Saving), String> {
         let target = self.target(key)?;
         let id = self.next_downtime_id;
         self.next_downtime_id += 1;
@@ -192,12 +199,11 @@ impl Core {
             Target::Host(i) => self.hosts[i].record.comments.push(c),
             Target::Service(i) => self.services[i].record.comments.push(c),
         }
-        self.persist(target, Durability::Sync)?;
-        Ok(id)
+        Ok((id, self.persist(target, Durability::Sync)))
     }
 
-    /// Deletes a comment by id.
-    pub fn delete_comment(&mut self, id: u64) -> Result<(), String> {
+    /// Deletes a comment by id (confirmed once the [`Saving`] is waited for).
+    pub fn delete_comment(&mut self, id: u64) -> Result<Saving, String> {
         let gone = |cs: &mut Vec<Comment>| {
             let before = cs.len();
             cs.retain(|c| c.id != id);
@@ -218,7 +224,7 @@ impl Core {
         } else {
             return Err(format!("no comment {id}"));
         };
-        self.persist(target, Durability::Sync)
+        Ok(self.persist(target, Durability::Sync))
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::clock::unix_now;
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
-use crate::journal::{Durability, Journal};
+use crate::journal::{Durability, Journal, Saving};
 use crate::notify::Notice;
 use crate::retention;
 use crate::state::{Ack, Condition, Downtime, HostState, Next, NotificationType, Record, Time};
@@ -366,8 +366,8 @@ impl Core {
         self.refresh_retention_check(now);
     }
 
-    /// Acknowledges a problem.
-    pub fn acknowledge(&mut self, key: &str, ack: Ack) -> Result<(), String> {
+    /// Acknowledges a problem; confirmed once the returned [`Saving`] is waited for.
+    pub fn acknowledge(&mut self, key: &str, ack: Ack) -> Result<Saving, String> {
         let target = self
             .find(key)
             .ok_or_else(|| format!("no host or service '{key}'"))?;
@@ -382,10 +382,11 @@ impl Core {
             }
         };
         self.send(target, &n);
-        self.persist(target, Durability::Sync)
+        Ok(self.persist(target, Durability::Sync))
     }
 
-    /// Schedules a downtime; returns its id.
+    /// Schedules a downtime; returns its id (confirmed once the [`Saving`] is waited
+    /// for).
     pub fn schedule_downtime(
         &mut self,
         key: &str,
@@ -393,7 +394,7 @@ impl Core {
         end: Time,
         author: String,
         comment: String,
-    ) -> Result<u64, String> {
+    ) -> Result<(u64, Saving), String> {
         let target = self
             .find(key)
             .ok_or_else(|| format!("no host or service '{key}'"))?;
@@ -415,13 +416,12 @@ impl Core {
             Target::Service(i) => self.services[i].record.add_downtime(d),
         }
         self.tick(unix_now());
-        self.persist(target, Durability::Sync)?;
-        Ok(id)
+        Ok((id, self.persist(target, Durability::Sync)))
     }
 
-    /// Deletes a downtime by id wherever it is (journaled and fsynced before it
-    /// returns; a failure to save is logged and raises the retention self-check).
-    pub fn cancel_downtime(&mut self, id: u64) -> Result<(), String> {
+    /// Deletes a downtime by id wherever it is (confirmed once the [`Saving`] is
+    /// waited for; a failure to save is logged and raises the retention self-check).
+    pub fn cancel_downtime(&mut self, id: u64) -> Result<Saving, String> {
         let target = if let Some(i) = self
             .hosts
             .iter_mut()
@@ -437,19 +437,19 @@ impl Core {
         } else {
             return Err(format!("no downtime {id}"));
         };
-        self.persist(target, Durability::Sync)
+        Ok(self.persist(target, Durability::Sync))
     }
 
     /// Saves the record of `target` after a change: appends it to the state journal.
     /// `Durability::Sync` (every admin action: ack, unack, downtimes, comments, ...)
-    /// returns once the line is written and fsynced, so call it before answering, and
-    /// return its error (the change is in effect but not saved); `Durability::Batched`
-    /// (check results, downtimes starting and ending) returns at once, the line is on
-    /// disk within 100 ms. A change of `next_downtime_id` is journaled with it. Without
-    /// a journal (tests, tools) it does nothing.
-    pub fn persist(&mut self, target: Target, durability: Durability) -> Result<(), String> {
+    /// gives a [`Saving`] to wait for once the core lock is released and before
+    /// answering, returning its error (the change is in effect but not saved);
+    /// `Durability::Batched` (check results, downtimes starting and ending): the line
+    /// is on disk within 100 ms. A change of `next_downtime_id` is journaled with it.
+    /// Without a journal (tests, tools) it does nothing.
+    pub fn persist(&mut self, target: Target, durability: Durability) -> Saving {
         let Some(j) = self.journal.as_mut() else {
-            return Ok(());
+            return Saving::done(Ok(()));
         };
         j.note_downtime_id(self.next_downtime_id);
         match target {
@@ -872,6 +872,37 @@ mod tests {
             &c.services[0].schedule,
             &c.config.services[0].schedule
         ));
+    }
+
+    #[test]
+    fn an_admin_change_is_saved_off_the_lock_and_on_disk_once_confirmed() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let state = t.path().join("state.json");
+        let mut c = core(config(&["saved-off-lock"]), Default::default());
+        c.journal = Some(crate::journal::open(&state, 1).0);
+        let a = c.find("h/saved-off-lock").unwrap();
+        c.apply(a, &critical(), 0.0, 1_000);
+        let shared: Shared = Arc::new(Mutex::new(c));
+        let ack = Ack {
+            author: "a".into(),
+            comment: "on it".into(),
+            sticky: false,
+            time: 1_001,
+        };
+        let saving = shared
+            .lock()
+            .unwrap()
+            .acknowledge("h/saved-off-lock", ack.clone())
+            .unwrap();
+        // the core is free while the change waits for the disk
+        assert!(shared.try_lock().is_ok());
+        saving.wait().unwrap();
+        // confirmed: on disk
+        let dir = retention::StateDir::open(&state).unwrap();
+        let l = retention::load(&dir, 0, false);
+        assert_eq!(l.saved.services["h/saved-off-lock"].ack, Some(ack));
     }
 
     #[test]

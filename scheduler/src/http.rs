@@ -19,6 +19,7 @@ pub use crate::admin::{CommentView, DowntimeView, MAX_COMMENT};
 use crate::auth::{Admins, Peer, Principal, Tokens};
 use crate::clock::unix_now;
 use crate::daemon::{Core, Entry, Shared};
+use crate::journal::Saving;
 pub use crate::slots::Slots;
 use crate::state::{Ack, Comment, Condition};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
@@ -367,6 +368,17 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Core> {
     shared.lock().expect("core lock")
 }
 
+/// Makes an admin change under the core lock, then waits for it to be on disk with the
+/// lock released: neither the scheduler nor a reader waits on the disk, and the change
+/// is answered only once it is durable.
+fn saved<T>(
+    shared: &Shared,
+    change: impl FnOnce(&mut Core) -> Result<(T, Saving), String>,
+) -> Result<T, String> {
+    let (out, saving) = change(&mut lock(shared))?;
+    saving.wait().map(|()| out)
+}
+
 async fn api_hosts(AxState(s): AxState<Api>) -> Json<Vec<View>> {
     Json(hosts(&lock(&s.core)))
 }
@@ -418,13 +430,15 @@ async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest
             sticky: req.sticky,
             time: unix_now(),
         };
-        lock(&s.core).acknowledge(&req.target, ack)
+        saved(&s.core, |core| {
+            Ok(((), core.acknowledge(&req.target, ack)?))
+        })
     });
     answer(r.map(|()| serde_json::json!({ "acknowledged": req.target })))
 }
 
 async fn api_unack(AxState(s): AxState<Api>, a: Author, Query(q): Query<TargetQuery>) -> Response {
-    let r = author(a).and_then(|_| lock(&s.core).unacknowledge(&q.target));
+    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.unacknowledge(&q.target)?))));
     answer(r.map(|()| serde_json::json!({ "unacknowledged": q.target })))
 }
 
@@ -439,17 +453,18 @@ async fn api_downtime(
             .map_err(|e| format!("duration '{}': {e}", req.duration))?;
         let now = unix_now();
         let start = req.start.unwrap_or(now);
-        let mut core = lock(&s.core);
-        let (start, end) =
-            crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
-        core.room_for_downtime()?;
-        core.schedule_downtime(&req.target, start, end, author, comment)
+        saved(&s.core, |core| {
+            let (start, end) =
+                crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
+            core.room_for_downtime()?;
+            core.schedule_downtime(&req.target, start, end, author, comment)
+        })
     });
     answer(r.map(|id| serde_json::json!({ "id": id })))
 }
 
 async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    let r = author(a).and_then(|_| lock(&s.core).cancel_downtime(id));
+    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.cancel_downtime(id)?))));
     answer(r.map(|()| serde_json::json!({ "deleted": id })))
 }
 
@@ -464,15 +479,16 @@ async fn api_comment(
 ) -> Response {
     let r = author(a).and_then(|author| {
         let text = crate::admin::check_input(&req.target, &req.comment)?;
-        let mut core = lock(&s.core);
-        core.room_for_comment()?;
-        core.add_comment(&req.target, author, text)
+        saved(&s.core, |core| {
+            core.room_for_comment()?;
+            core.add_comment(&req.target, author, text)
+        })
     });
     answer(r.map(|id| serde_json::json!({ "id": id })))
 }
 
 async fn api_delete_comment(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    let r = author(a).and_then(|_| lock(&s.core).delete_comment(id));
+    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.delete_comment(id)?))));
     answer(r.map(|()| serde_json::json!({ "deleted": id })))
 }
 

@@ -240,34 +240,68 @@ pub fn open(state_file: &std::path::Path, now: Time) -> (Journal, Saved) {
     (j, saved)
 }
 
+/// A change handed to the journal. One made with [`Durability::Sync`] is confirmed only
+/// once it is on disk: [`Saving::wait`] for its fsync after the core lock is released,
+/// so that neither the scheduler nor a reader waits on the disk meanwhile.
+#[must_use = "an admin change is confirmed only once it is saved"]
+#[derive(Debug)]
+pub struct Saving(Waiting);
+
+#[derive(Debug)]
+enum Waiting {
+    Done(Result<(), String>),
+    Fsync(mpsc::Receiver<Result<(), String>>),
+}
+
+impl Saving {
+    /// Nothing to wait for: the change went with the next group commit, or failed.
+    pub fn done(r: Result<(), String>) -> Saving {
+        Saving(Waiting::Done(r))
+    }
+
+    /// Waits (at most [`SYNC_TIMEOUT`]) until the change is written and fsynced; an
+    /// error says it is in effect but not saved.
+    pub fn wait(self) -> Result<(), String> {
+        match self.0 {
+            Waiting::Done(r) => r,
+            Waiting::Fsync(wait) => match wait.recv_timeout(SYNC_TIMEOUT) {
+                Ok(r) => r.map_err(|e| format!("not saved: {e}")),
+                Err(RecvTimeoutError::Timeout) => Err(format!(
+                    "not saved: the state journal did not confirm within {} s",
+                    SYNC_TIMEOUT.as_secs()
+                )),
+                Err(RecvTimeoutError::Disconnected) => {
+                    Err("not saved: the state journal stopped".into())
+                }
+            },
+        }
+    }
+}
+
 impl Journal {
-    fn send(&mut self, bytes: Vec<u8>, durability: Durability) -> Result<(), String> {
+    fn send(&mut self, bytes: Vec<u8>, durability: Durability) -> Saving {
         let Some(tx) = &self.tx else {
             let p = self.status.problems();
-            return match (durability, &p.refused) {
+            return Saving::done(match (durability, &p.refused) {
                 (Durability::Sync, Some(e)) => Err(format!("not saved: {e}")),
                 _ => Ok(()),
-            };
+            });
         };
         match durability {
             Durability::Batched => {
                 let _ = tx.send(Msg::Append { bytes, done: None });
-                Ok(())
+                Saving::done(Ok(()))
             }
             Durability::Sync => {
                 let (done, wait) = mpsc::sync_channel(1);
-                tx.send(Msg::Append {
+                let sent = tx.send(Msg::Append {
                     bytes,
                     done: Some(done),
+                });
+                Saving(match sent {
+                    Ok(()) => Waiting::Fsync(wait),
+                    Err(_) => Waiting::Done(Err("not saved: the state journal stopped".into())),
                 })
-                .map_err(|_| "not saved: the state journal stopped".to_string())?;
-                match wait.recv_timeout(SYNC_TIMEOUT) {
-                    Ok(r) => r.map_err(|e| format!("not saved: {e}")),
-                    Err(_) => Err(format!(
-                        "not saved: the state journal did not confirm within {} s",
-                        SYNC_TIMEOUT.as_secs()
-                    )),
-                }
             }
         }
     }
@@ -283,17 +317,12 @@ impl Journal {
                 service: None,
                 next_downtime_id: Some(next),
             });
-            let _ = self.send(bytes, Durability::Batched);
+            let _ = self.send(bytes, Durability::Batched).wait();
         }
     }
 
     /// Appends a host's record.
-    pub fn host(
-        &mut self,
-        key: &str,
-        r: &Record<HostState>,
-        durability: Durability,
-    ) -> Result<(), String> {
+    pub fn host(&mut self, key: &str, r: &Record<HostState>, durability: Durability) -> Saving {
         self.seq += 1;
         let bytes = retention::line_bytes(&LineOut {
             seq: self.seq,
@@ -305,12 +334,7 @@ impl Journal {
     }
 
     /// Appends a service's record.
-    pub fn service(
-        &mut self,
-        key: &str,
-        r: &Record<State>,
-        durability: Durability,
-    ) -> Result<(), String> {
+    pub fn service(&mut self, key: &str, r: &Record<State>, durability: Durability) -> Saving {
         self.seq += 1;
         let bytes = retention::line_bytes(&LineOut {
             seq: self.seq,
@@ -714,9 +738,9 @@ mod tests {
         let meta = std::fs::metadata(&p).unwrap();
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let r = rec(State::Critical, 1);
-        j.service("h/a", &r, Durability::Batched).unwrap();
+        j.service("h/a", &r, Durability::Batched).wait().unwrap();
         j.note_downtime_id(5);
-        j.service("h/b", &r, Durability::Sync).unwrap();
+        j.service("h/b", &r, Durability::Sync).wait().unwrap();
         // read while the writer still runs: a crash now loses nothing confirmed
         let dir = StateDir::open(&p).unwrap();
         let l = retention::load(&dir, 0, false);
@@ -732,6 +756,7 @@ mod tests {
         let (_t, p) = setup();
         let (mut j, _) = open(&p, 100);
         j.service("h/a", &rec(State::Warning, 1), Durability::Batched)
+            .wait()
             .unwrap();
         std::thread::sleep(BATCH_WINDOW * 3);
         let dir = StateDir::open(&p).unwrap();
@@ -754,7 +779,7 @@ mod tests {
                 i,
             );
             let key = format!("h/s{}", i % 50);
-            j.service(&key, &r, Durability::Batched).unwrap();
+            j.service(&key, &r, Durability::Batched).wait().unwrap();
             all.services.insert(key, r);
         }
         all.next_downtime_id = 9;
@@ -763,10 +788,12 @@ mod tests {
         assert!(j.begin_compaction(all.head()).is_none());
         // lines after the snapshot's sequence go to the new journal
         let late = rec(State::Unknown, 999);
-        j.service("h/late", &late, Durability::Batched).unwrap();
+        j.service("h/late", &late, Durability::Batched)
+            .wait()
+            .unwrap();
         run_with(c, &all).unwrap();
         assert!(!j.compacting());
-        j.service("h/s0", &late, Durability::Sync).unwrap();
+        j.service("h/s0", &late, Durability::Sync).wait().unwrap();
         let dir = StateDir::open(&p).unwrap();
         assert!(!dir.exists("state.json.journal.old"));
         let l = retention::load(&dir, 0, false);
@@ -790,13 +817,13 @@ mod tests {
         let (_t, p) = setup();
         let (mut j, _) = open(&p, 100);
         let a = rec(State::Critical, 1);
-        j.service("h/a", &a, Durability::Batched).unwrap();
+        j.service("h/a", &a, Durability::Batched).wait().unwrap();
         let c = j.begin_compaction(Saved::default().head()).unwrap();
         // the writer rotates; the snapshot is never written (crash)
         let rotated = c.rotated.recv().unwrap();
         assert_eq!(rotated, Ok(true));
         let b = rec(State::Warning, 2);
-        j.service("h/b", &b, Durability::Sync).unwrap();
+        j.service("h/b", &b, Durability::Sync).wait().unwrap();
         let dir = StateDir::open(&p).unwrap();
         assert!(dir.exists("state.json.journal.old"));
         let l = retention::load(&dir, 0, false);
@@ -856,6 +883,7 @@ mod tests {
         let appends = 20_000;
         for i in 0..appends {
             j.service(&format!("host1/service{i}"), &one, Durability::Batched)
+                .wait()
                 .unwrap();
         }
         let batched = t.elapsed() / appends;
@@ -863,6 +891,7 @@ mod tests {
         let syncs = 200;
         for i in 0..syncs {
             j.service(&format!("host1/service{i}"), &one, Durability::Sync)
+                .wait()
                 .unwrap();
         }
         let sync = t.elapsed() / syncs;
@@ -905,8 +934,8 @@ mod tests {
         std::fs::set_permissions(&open_dir, std::fs::Permissions::from_mode(0o777)).unwrap();
         let (mut j, _) = open(&open_dir.join("state.json"), 1);
         let r = rec(State::Critical, 1);
-        assert!(j.service("h/a", &r, Durability::Batched).is_ok());
-        let e = j.service("h/a", &r, Durability::Sync).unwrap_err();
+        assert!(j.service("h/a", &r, Durability::Batched).wait().is_ok());
+        let e = j.service("h/a", &r, Durability::Sync).wait().unwrap_err();
         assert!(e.contains("writable by group or others"), "{e}");
         let (state, out) = j.health(1, false);
         assert_eq!(state, State::Critical);
