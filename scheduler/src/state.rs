@@ -551,32 +551,107 @@ mod tests {
 
     use StateType::{Hard as H, Soft as S};
 
-    #[test]
-    fn soft_then_hard_then_recovery() {
-        let mut r = Record::default();
-        let got = run(
-            &mut r,
-            &pol(3),
+    /// One step of a sequence: the check says `State` at a time; after it the record is
+    /// SOFT or HARD at an attempt, and these notifications go out.
+    type Step = (Time, State, StateType, u32, &'static [NotificationType]);
+
+    /// Sequences of results and what each step made, as Nagios 4 does it: what the
+    /// sequence shows, max_check_attempts, first_notification_delay, the steps, and the
+    /// problem notifications counted at the end.
+    const SEQUENCES: &[(&str, u32, u64, &[Step], u32)] = &[
+        (
+            "soft, then hard, then a recovery",
+            3,
+            0,
             &[
-                (0, Ok),
-                (10, Critical),
-                (20, Critical),
-                (30, Critical),
-                (40, Critical),
-                (50, Ok),
+                (0, Ok, H, 1, &[]),
+                (10, Critical, S, 1, &[]),
+                (20, Critical, S, 2, &[]),
+                (30, Critical, H, 3, &[Problem]),
+                (40, Critical, H, 3, &[]),
+                (50, Ok, H, 1, &[Recovery]),
             ],
-        );
-        assert_eq!(
-            got,
-            vec![
-                (H, 1, vec![]),
-                (S, 1, vec![]),
-                (S, 2, vec![]),
-                (H, 3, vec![Problem]),
-                (H, 3, vec![]),
-                (H, 1, vec![Recovery]),
-            ]
-        );
+            0,
+        ),
+        (
+            "a soft recovery does not notify",
+            3,
+            0,
+            &[
+                (0, Ok, H, 1, &[]),
+                (1, Critical, S, 1, &[]),
+                (2, Ok, H, 1, &[]),
+                (3, Ok, H, 1, &[]),
+            ],
+            0,
+        ),
+        (
+            "a hard state change between problems notifies",
+            1,
+            0,
+            &[
+                (0, Warning, H, 1, &[Problem]),
+                (1, Critical, H, 1, &[Problem]),
+                (2, Critical, H, 1, &[]),
+            ],
+            2,
+        ),
+        (
+            "a soft state change between problems counts attempts",
+            3,
+            0,
+            &[
+                (0, Ok, H, 1, &[]),
+                (1, Warning, S, 1, &[]),
+                (2, Critical, S, 2, &[]),
+                (3, Unknown, H, 3, &[Problem]),
+            ],
+            1,
+        ),
+        (
+            "a recovery without a problem notification is silent",
+            1,
+            100,
+            &[
+                (0, Ok, H, 1, &[]),
+                (10, Critical, H, 1, &[]),
+                (20, Critical, H, 1, &[]),
+                (30, Ok, H, 1, &[]),
+            ],
+            0,
+        ),
+        (
+            "the first notification waits first_notification_delay",
+            1,
+            60,
+            &[
+                (0, Ok, H, 1, &[]),
+                (100, Critical, H, 1, &[]),
+                (130, Critical, H, 1, &[]),
+                (160, Critical, H, 1, &[Problem]),
+            ],
+            1,
+        ),
+    ];
+
+    #[test]
+    fn sequences_of_results() {
+        for &(what, max, delay, steps, notified) in SEQUENCES {
+            let p = Policy {
+                first_notification_delay: delay,
+                ..pol(max)
+            };
+            let mut r = Record::default();
+            for &(t, state, state_type, attempt, notify) in steps {
+                let tr = r.apply(state, "x", t, &p, true);
+                assert_eq!(
+                    (r.state_type, r.attempt, &tr.notify[..]),
+                    (state_type, attempt, notify),
+                    "{what}: at {t}"
+                );
+            }
+            assert_eq!(r.notification_number, notified, "{what}");
+        }
     }
 
     #[test]
@@ -586,90 +661,6 @@ mod tests {
         assert_eq!(r.apply(Ok, "", 0, &p, true).next, Next::Normal);
         assert_eq!(r.apply(Warning, "", 1, &p, true).next, Next::Retry);
         assert_eq!(r.apply(Warning, "", 2, &p, true).next, Next::Normal);
-    }
-
-    #[test]
-    fn soft_recovery_does_not_notify() {
-        let mut r = Record::default();
-        let got = run(&mut r, &pol(3), &[(0, Ok), (1, Critical), (2, Ok), (3, Ok)]);
-        assert_eq!(
-            got,
-            vec![
-                (H, 1, vec![]),
-                (S, 1, vec![]),
-                (H, 1, vec![]),
-                (H, 1, vec![])
-            ]
-        );
-    }
-
-    #[test]
-    fn hard_state_change_between_problems_notifies() {
-        let mut r = Record::default();
-        let got = run(
-            &mut r,
-            &pol(1),
-            &[(0, Warning), (1, Critical), (2, Critical)],
-        );
-        assert_eq!(
-            got,
-            vec![(H, 1, vec![Problem]), (H, 1, vec![Problem]), (H, 1, vec![])]
-        );
-        assert_eq!(r.notification_number, 2);
-    }
-
-    #[test]
-    fn soft_state_change_between_problems_counts_attempts() {
-        let mut r = Record::default();
-        let got = run(
-            &mut r,
-            &pol(3),
-            &[(0, Ok), (1, Warning), (2, Critical), (3, Unknown)],
-        );
-        assert_eq!(
-            got,
-            vec![
-                (H, 1, vec![]),
-                (S, 1, vec![]),
-                (S, 2, vec![]),
-                (H, 3, vec![Problem])
-            ]
-        );
-    }
-
-    #[test]
-    fn recovery_without_problem_notification_is_silent() {
-        let mut r = Record::default();
-        let mut p = pol(1);
-        p.first_notification_delay = 100;
-        let got = run(
-            &mut r,
-            &p,
-            &[(0, Ok), (10, Critical), (20, Critical), (30, Ok)],
-        );
-        assert_eq!(
-            got,
-            vec![
-                (H, 1, vec![]),
-                (H, 1, vec![]),
-                (H, 1, vec![]),
-                (H, 1, vec![])
-            ]
-        );
-    }
-
-    #[test]
-    fn first_notification_delay() {
-        let mut r = Record::default();
-        let mut p = pol(1);
-        p.first_notification_delay = 60;
-        let got = run(
-            &mut r,
-            &p,
-            &[(0, Ok), (100, Critical), (130, Critical), (160, Critical)],
-        );
-        assert_eq!(got[3].2, vec![Problem]);
-        assert!(got[1].2.is_empty() && got[2].2.is_empty());
     }
 
     #[test]
