@@ -65,11 +65,6 @@ impl Service {
         })
     }
 
-    /// Runs the dialogue: all the I/O of the checks here.
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        Work::remote(self.dialogue.fetch())
-    }
-
     /// The verdict on the dialogue (pure): its outcome with this service's states and
     /// levels.
     pub fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
@@ -81,6 +76,58 @@ impl Service {
         };
         let perf = service::time_perf(facts.total, &self.time, self.dialogue.timeout);
         d.into_result(verdicts, perf)
+    }
+}
+
+/// What sets one service check apart: its command line, ports and dialogue, and its
+/// own look at the reply after the service's verdict.
+pub trait Protocol: Sized + Send + Sync + std::fmt::Debug + 'static {
+    /// The check's command line, with the shared [`ServiceArgs`] flattened in.
+    type Args: Parser + Send;
+    /// The label that starts the output line.
+    const LABEL: &'static str;
+    /// The service's port, and its port with TLS from the start.
+    const PORTS: (u16, u16);
+    /// The shared options inside the command line.
+    fn service_args(args: &Self::Args) -> &ServiceArgs;
+    /// Validates the protocol's own options and sets its part of the dialogue (no I/O).
+    fn new(args: Self::Args, dialogue: &mut Dialogue) -> Result<Self, UsageError>;
+    /// The protocol's verdict on the reply (pure), given the service's result.
+    fn judge(&self, _service: &Service, _facts: &ServiceFacts, r: CheckResult) -> CheckResult {
+        r
+    }
+}
+
+/// A service check: the dialogue with its levels, and the protocol's own part.
+#[derive(Debug)]
+pub struct ServiceCheck<P> {
+    pub service: Service,
+    pub protocol: P,
+}
+
+impl<P: Protocol> Check for ServiceCheck<P> {
+    type Args = P::Args;
+    type Facts = ServiceFacts;
+    const LABEL: &'static str = P::LABEL;
+
+    fn common(args: &P::Args) -> &CommonArgs {
+        &P::service_args(args).common
+    }
+
+    fn new(args: P::Args) -> Result<Self, UsageError> {
+        let (port, tls_port) = P::PORTS;
+        let mut service = Service::new(P::service_args(&args), port, tls_port)?;
+        let protocol = P::new(args, &mut service.dialogue)?;
+        Ok(ServiceCheck { service, protocol })
+    }
+
+    fn fetch(&self) -> Work<'_, ServiceFacts> {
+        Work::remote(self.service.dialogue.fetch())
+    }
+
+    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
+        let r = self.service.evaluate(facts);
+        self.protocol.judge(&self.service, facts, r)
     }
 }
 
@@ -110,13 +157,15 @@ pub struct SshArgs {
     pub remote_protocol: Option<String>,
 }
 
-/// The validated check_ssh.
+/// check_ssh's own part: the versions the server must announce.
 #[derive(Debug)]
-pub struct SshCheck {
-    pub service: Service,
+pub struct Ssh {
     pub remote_version: Option<String>,
     pub remote_protocol: Option<String>,
 }
+
+/// The validated check_ssh.
+pub type SshCheck = ServiceCheck<Ssh>;
 
 /// The identification line of an SSH server: `SSH-proto-software comments`.
 #[derive(Debug, Clone, PartialEq)]
@@ -138,21 +187,19 @@ pub fn parse_ssh_ident(received: &[u8]) -> Option<SshIdent> {
     })
 }
 
-impl Check for SshCheck {
+impl Protocol for Ssh {
     type Args = SshArgs;
-    type Facts = ServiceFacts;
     const LABEL: &'static str = "SSH";
+    const PORTS: (u16, u16) = (22, 22);
 
-    fn common(args: &SshArgs) -> &CommonArgs {
-        &args.service.common
+    fn service_args(args: &SshArgs) -> &ServiceArgs {
+        &args.service
     }
 
-    fn new(args: SshArgs) -> Result<Self, UsageError> {
+    fn new(args: SshArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
         if args.service.tls.ssl || args.service.tls.cert_days.is_some() {
             return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
         }
-        let mut svc = Service::new(&args.service, 22, 22)?;
-        let s = &mut svc.dialogue;
         s.expect = vec![b"SSH-".to_vec()];
         // the first whole line: the identification, or what the server says instead
         s.complete = service::line_complete;
@@ -164,61 +211,50 @@ impl Check for SshCheck {
             )
             .into_bytes(),
         );
-        Ok(SshCheck {
-            service: svc,
+        Ok(Ssh {
             remote_version: args.remote_version,
             remote_protocol: args.remote_protocol,
         })
     }
 
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        self.service.fetch()
-    }
-
-    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
-        evaluate_ssh(facts, self)
-    }
-}
-
-/// check_ssh's verdict (pure): the service's, then the identification and the versions
-/// asked for.
-fn evaluate_ssh(facts: &ServiceFacts, check: &SshCheck) -> CheckResult {
-    let mut r = check.service.evaluate(facts);
-    if r.timed_out {
-        return r;
-    }
-    let Some(ident) = parse_ssh_ident(&facts.received) else {
-        return r;
-    };
-    // the server's words, for the output: one line, bounded
-    let (software, protocol) = (
-        net::printable(ident.software.as_bytes(), 200),
-        net::printable(ident.protocol.as_bytes(), 20),
-    );
-    r.summary = format!("{software} (protocol {protocol})");
-    if let Some(want) = &check.remote_version {
-        if &ident.software != want {
-            r.raise(State::Critical);
-            r.summary = format!(
-                "{} (protocol {}) version mismatch, expected '{}'",
-                software,
-                protocol,
-                shown(want)
-            );
+    /// The identification and the versions asked for.
+    fn judge(&self, _: &Service, facts: &ServiceFacts, mut r: CheckResult) -> CheckResult {
+        if r.timed_out {
+            return r;
         }
-    }
-    if let Some(want) = &check.remote_protocol {
-        if &ident.protocol != want {
-            r.raise(State::Critical);
-            r.summary = format!(
-                "{} (protocol {}) protocol version mismatch, expected '{}'",
-                software,
-                protocol,
-                shown(want)
-            );
+        let Some(ident) = parse_ssh_ident(&facts.received) else {
+            return r;
+        };
+        // the server's words, for the output: one line, bounded
+        let (software, protocol) = (
+            net::printable(ident.software.as_bytes(), 200),
+            net::printable(ident.protocol.as_bytes(), 20),
+        );
+        r.summary = format!("{software} (protocol {protocol})");
+        if let Some(want) = &self.remote_version {
+            if &ident.software != want {
+                r.raise(State::Critical);
+                r.summary = format!(
+                    "{} (protocol {}) version mismatch, expected '{}'",
+                    software,
+                    protocol,
+                    shown(want)
+                );
+            }
         }
+        if let Some(want) = &self.remote_protocol {
+            if &ident.protocol != want {
+                r.raise(State::Critical);
+                r.summary = format!(
+                    "{} (protocol {}) protocol version mismatch, expected '{}'",
+                    software,
+                    protocol,
+                    shown(want)
+                );
+            }
+        }
+        r
     }
-    r
 }
 
 // ---------------------------------------------------------------- check_ftp
@@ -241,11 +277,12 @@ pub struct FtpArgs {
     pub starttls: bool,
 }
 
-/// The validated check_ftp.
+/// check_ftp's own part: nothing beyond its dialogue.
 #[derive(Debug)]
-pub struct FtpCheck {
-    pub service: Service,
-}
+pub struct Ftp;
+
+/// The validated check_ftp.
+pub type FtpCheck = ServiceCheck<Ftp>;
 
 /// An FTP reply is complete on its last line: `NNN text` (not the `NNN-` of a
 /// multi-line reply). A first line that is no FTP reply at all (`NNN ` or `NNN-`) is
@@ -264,21 +301,19 @@ pub fn ftp_reply_complete(buf: &[u8]) -> bool {
     !reply_line(first) || (reply_line(last) && last.as_bytes()[3] == b' ')
 }
 
-impl Check for FtpCheck {
+impl Protocol for Ftp {
     type Args = FtpArgs;
-    type Facts = ServiceFacts;
     const LABEL: &'static str = "FTP";
+    const PORTS: (u16, u16) = (21, 990);
 
-    fn common(args: &FtpArgs) -> &CommonArgs {
-        &args.service.common
+    fn service_args(args: &FtpArgs) -> &ServiceArgs {
+        &args.service
     }
 
-    fn new(args: FtpArgs) -> Result<Self, UsageError> {
+    fn new(args: FtpArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
         if args.service.tls.cert_days.is_some() && !(args.service.tls.ssl || args.starttls) {
             return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
         }
-        let mut svc = Service::new(&args.service, 21, 990)?;
-        let s = &mut svc.dialogue;
         s.expect = vec![b"220 ".to_vec()];
         s.complete = ftp_reply_complete;
         s.quit = Some(b"QUIT\r\n".to_vec());
@@ -289,15 +324,7 @@ impl Check for FtpCheck {
                 accepted: |b| b.starts_with(b"234"),
             });
         }
-        Ok(FtpCheck { service: svc })
-    }
-
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        self.service.fetch()
-    }
-
-    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
-        self.service.evaluate(facts)
+        Ok(Ftp)
     }
 }
 
@@ -325,13 +352,16 @@ pub struct JabberArgs {
     pub no_starttls: State,
 }
 
-/// The validated check_jabber.
+/// check_jabber's own part: the domain of the stream, and the state when STARTTLS is
+/// not offered.
 #[derive(Debug)]
-pub struct JabberCheck {
-    pub service: Service,
+pub struct Jabber {
     pub domain: String,
     pub no_starttls: State,
 }
+
+/// The validated check_jabber.
+pub type JabberCheck = ServiceCheck<Jabber>;
 
 const XMPP_TLS_NS: &[u8] = b"urn:ietf:params:xml:ns:xmpp-tls";
 
@@ -344,18 +374,16 @@ pub fn xmpp_features_complete(buf: &[u8]) -> bool {
         || (!buf.trim_ascii_start().starts_with(b"<") && buf.contains(&b'\n'))
 }
 
-impl Check for JabberCheck {
+impl Protocol for Jabber {
     type Args = JabberArgs;
-    type Facts = ServiceFacts;
     const LABEL: &'static str = "JABBER";
+    const PORTS: (u16, u16) = (5222, 5223);
 
-    fn common(args: &JabberArgs) -> &CommonArgs {
-        &args.service.common
+    fn service_args(args: &JabberArgs) -> &ServiceArgs {
+        &args.service
     }
 
-    fn new(args: JabberArgs) -> Result<Self, UsageError> {
-        let mut svc = Service::new(&args.service, 5222, 5223)?;
-        let s = &mut svc.dialogue;
+    fn new(args: JabberArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
         let domain = args
             .domain
             .unwrap_or_else(|| args.service.target.hostname.clone());
@@ -385,25 +413,25 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
                 accepted: |b| contains(b, b"<proceed"),
             });
         }
-        Ok(JabberCheck {
-            service: svc,
+        Ok(Jabber {
             domain,
             no_starttls: args.no_starttls,
         })
     }
 
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        self.service.fetch()
-    }
-
-    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
-        evaluate_jabber(facts, self)
+    /// The stream's features: STARTTLS offered, or a stream error.
+    fn judge(&self, service: &Service, facts: &ServiceFacts, r: CheckResult) -> CheckResult {
+        judge_stream(self, service, facts, r)
     }
 }
 
-/// check_jabber's verdict (pure): the service's, then the stream's features.
-fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck) -> CheckResult {
-    let mut r = check.service.evaluate(facts);
+/// check_jabber's look at the stream (pure), after the service's verdict `r`.
+fn judge_stream(
+    check: &Jabber,
+    service: &Service,
+    facts: &ServiceFacts,
+    mut r: CheckResult,
+) -> CheckResult {
     if r.timed_out
         || facts.failure.is_some()
         || facts.tls_error.is_some()
@@ -412,8 +440,8 @@ fn evaluate_jabber(facts: &ServiceFacts, check: &JabberCheck) -> CheckResult {
         return r;
     }
     let secs = facts.total.as_secs_f64();
-    let cert = service::cert_verdict(facts, check.service.cert_days).map(|(_, t)| t);
-    let d = &check.service.dialogue;
+    let cert = service::cert_verdict(facts, service.cert_days).map(|(_, t)| t);
+    let d = &service.dialogue;
     let stream_error = contains(&facts.received, b"<stream:error");
     if !stream_error && !d.matched(&facts.received) {
         // no XMPP stream features: the reply is judged by -M
@@ -470,37 +498,29 @@ pub struct SpamdArgs {
     pub service: ServiceArgs,
 }
 
-/// The validated check_spamd.
+/// check_spamd's own part: nothing beyond its dialogue.
 #[derive(Debug)]
-pub struct SpamdCheck {
-    pub service: Service,
-}
+pub struct Spamd;
 
-impl Check for SpamdCheck {
+/// The validated check_spamd.
+pub type SpamdCheck = ServiceCheck<Spamd>;
+
+impl Protocol for Spamd {
     type Args = SpamdArgs;
-    type Facts = ServiceFacts;
     const LABEL: &'static str = "SPAMD";
+    const PORTS: (u16, u16) = (783, 783);
 
-    fn common(args: &SpamdArgs) -> &CommonArgs {
-        &args.service.common
+    fn service_args(args: &SpamdArgs) -> &ServiceArgs {
+        &args.service
     }
 
-    fn new(args: SpamdArgs) -> Result<Self, UsageError> {
+    fn new(args: SpamdArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
         if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }
-        let mut svc = Service::new(&args.service, 783, 783)?;
-        svc.dialogue.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
-        svc.dialogue.expect = vec![b" 0 PONG".to_vec()];
-        Ok(SpamdCheck { service: svc })
-    }
-
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        self.service.fetch()
-    }
-
-    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
-        self.service.evaluate(facts)
+        s.send = Some(b"PING SPAMC/1.5\r\n\r\n".to_vec());
+        s.expect = vec![b" 0 PONG".to_vec()];
+        Ok(Spamd)
     }
 }
 
