@@ -1,6 +1,7 @@
 //! check_file_age on files with set modification times.
 
-use hcoop_tests::plugin;
+use hcoop_tests::{assert_refused_json, plugin, plugin_json};
+use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
 
 fn file_aged(path: &std::path::Path, bytes: usize, age_secs: u64) {
@@ -10,6 +11,11 @@ fn file_aged(path: &std::path::Path, bytes: usize, age_secs: u64) {
         .unwrap();
 }
 
+fn file_age(args: &[&str]) -> Value {
+    plugin_json("check_file_age", args)
+}
+
+/// The one test of the Nagios text: the rest compare the JSON result.
 #[test]
 fn newest_backup_age_and_size() {
     let d = tempfile::tempdir().unwrap();
@@ -30,16 +36,17 @@ fn newest_backup_age_and_size() {
     );
     // the newest is too small: critical size
     file_aged(&d.path().join("backup-3.tar"), 10, 10);
-    let r = plugin(
-        "check_file_age",
-        &["-f", &glob, "-w", "90000", "-c", "180000", "-C", "1K"],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = file_age(&["-f", &glob, "-w", "90000", "-c", "180000", "-C", "1K"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    let summary = v["summary"].as_str().unwrap();
     assert!(
-        r.stdout
-            .contains("backup-3.tar is 10 seconds old and 10 bytes"),
-        "{}",
-        r.stdout
+        summary.starts_with("newest of 3 files: ")
+            && summary.ends_with("backup-3.tar is 10 seconds old and 10 bytes"),
+        "{v}"
+    );
+    assert_eq!(
+        v["perfdata"][1],
+        json!({"label": "size", "value": 10, "uom": "B", "warn": null, "crit": "1024:", "min": 0, "max": null})
     );
 }
 
@@ -51,93 +58,112 @@ fn every_file_of_a_spool_and_the_count() {
     file_aged(&d.path().join("c"), 1, 400);
     std::fs::create_dir(d.path().join("subdir")).unwrap();
     let glob = format!("{}/*", d.path().display());
-    let r = plugin(
-        "check_file_age",
-        &[
-            "-f",
-            &glob,
-            "--select",
-            "every",
-            "-w",
-            "300",
-            "-c",
-            "3600",
-            "--count-warning",
-            "5",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    let v = file_age(&[
+        "-f",
+        &glob,
+        "--select",
+        "every",
+        "-w",
+        "300",
+        "-c",
+        "3600",
+        "--count-warning",
+        "5",
+    ]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert_eq!(v["summary"], "2 of 3 files out of bounds", "{v}");
+    let dir = d.path().display();
+    let details = v["details"].as_array().unwrap();
+    assert_eq!(details.len(), 2, "{v}");
+    for (detail, (state, start)) in details.iter().zip([
+        ("CRITICAL", format!("{dir}/b is 400")),
+        ("WARNING", format!("{dir}/c is 40")),
+    ]) {
+        assert_eq!(detail["state"], state, "{v}");
+        assert!(detail["text"].as_str().unwrap().starts_with(&start), "{v}");
+    }
+    // b, 4000 seconds old, is the oldest (a second may pass while the check runs)
+    let oldest = &v["perfdata"][0];
     assert!(
-        lines[0].starts_with("FILE_AGE CRITICAL - 2 of 3 files out of bounds | oldest_age=400"),
-        "{}",
-        lines[0]
+        (4000..=4001).contains(&oldest["value"].as_u64().unwrap()),
+        "{v}"
     );
-    assert!(lines[0].ends_with(" count=3;5;;0"), "{}", lines[0]);
+    assert_eq!(
+        v["perfdata"],
+        json!([
+            {"label": "oldest_age", "value": oldest["value"], "uom": "s", "warn": "300", "crit": "3600", "min": null, "max": null},
+            {"label": "count", "value": 3, "uom": "", "warn": "5", "crit": null, "min": 0, "max": null},
+        ])
+    );
+    let v = file_age(&[
+        "-f",
+        &glob,
+        "-w",
+        "1000000",
+        "-c",
+        "2000000",
+        "--count-critical",
+        "2",
+    ]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
     assert!(
-        lines[1].starts_with(&format!("[CRITICAL] {}/b is 400", d.path().display())),
-        "{}",
-        lines[1]
+        v["summary"].as_str().unwrap().ends_with(" (3 files)"),
+        "{v}"
     );
-    assert!(
-        lines[2].starts_with(&format!("[WARNING] {}/c is 40", d.path().display())),
-        "{}",
-        lines[2]
-    );
-    let r = plugin(
-        "check_file_age",
-        &[
-            "-f",
-            &glob,
-            "-w",
-            "1000000",
-            "-c",
-            "2000000",
-            "--count-critical",
-            "2",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(r.stdout.contains("(3 files)"), "{}", r.stdout);
 }
 
 #[test]
 fn missing_file_is_critical_unless_ignored() {
-    let r = plugin("check_file_age", &["-f", "/nonexistent/backup.tar"]);
-    assert_eq!(r.code, 2);
+    let v = file_age(&["-f", "/nonexistent/backup.tar"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert_eq!(v["summary"], "/nonexistent/backup.tar: no such file");
+    assert_eq!(v["details"], json!([]));
     assert_eq!(
-        r.stdout,
-        "FILE_AGE CRITICAL - /nonexistent/backup.tar: no such file | count=0;;;0\n"
+        v["perfdata"],
+        json!([{"label": "count", "value": 0, "uom": "", "warn": null, "crit": null, "min": 0, "max": null}])
     );
-    let r = plugin("check_file_age", &["-i", "-f", "/nonexistent/backup.tar"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = file_age(&["-i", "-f", "/nonexistent/backup.tar"]);
+    assert_eq!(v["state"], "OK", "{v}");
 }
 
+/// Options the check's validation refuses: one UNKNOWN result.
 #[test]
-fn bad_input_is_one_line_and_exit_3() {
-    for (argv, needle) in [
+fn bad_input_is_unknown() {
+    for (argv, message) in [
         (
             &["-f", "/x", "-W", "3 parsecs"][..],
             "warning size: '3 parsecs': unknown size unit 'parsecs'",
         ),
-        (&["-f", "/x", "-c", "9:1"][..], "invalid range '9:1'"),
-        (&["-f", "/x/[z"][..], "bad glob '/x/[z'"),
-        (&["-f", "/x", "-W", "é"][..], "'é'"),
-        (&["-f", "/x", "-C", "5é"][..], "'5é'"),
-        (&["-W", "é"][..], "FILE_AGE UNKNOWN - "),
-        (&[][..], "no file to check: give -f PATH"),
+        (
+            &["-f", "/x/[z"],
+            "bad glob '/x/[z': Pattern syntax error near position 3: invalid range pattern",
+        ),
+        (
+            &["-f", "/x", "-W", "é"],
+            "warning size: 'é' is not a size (examples: 4096, 512M, 2GiB)",
+        ),
+        (
+            &["-f", "/x", "-C", "5é"],
+            "critical size: '5é' is not a size (examples: 4096, 512M, 2GiB)",
+        ),
+        (
+            &["-W", "é"],
+            "no file to check: give -f PATH (a path or glob)",
+        ),
+        (&[], "no file to check: give -f PATH (a path or glob)"),
     ] {
-        let r = plugin("check_file_age", argv);
-        assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);
-        // a panic is also one UNKNOWN line: make sure this is not one
-        assert!(
-            !r.stdout.contains("internal error"),
-            "{argv:?}: {}",
-            r.stdout
-        );
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.starts_with("FILE_AGE UNKNOWN - "), "{}", r.stdout);
-        assert!(r.stdout.contains(needle), "{argv:?}: {}", r.stdout);
+        assert_refused_json("check_file_age", argv, message);
     }
+}
+
+/// A value the command line parser refuses is one UNKNOWN line, before any output
+/// format is known.
+#[test]
+fn a_refused_range_is_one_line_and_exit_3() {
+    let r = plugin("check_file_age", &["-f", "/x", "-c", "9:1"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "FILE_AGE UNKNOWN - invalid value '9:1' for '--critical-age <SECONDS>': invalid range '9:1': start is greater than end\n"
+    );
 }
