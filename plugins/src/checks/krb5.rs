@@ -9,8 +9,9 @@
 //! [`crate::proto::krb`], which holds the Kerberos messages and keytab reader) →
 //! [`evaluate`] (pure), as the [`Check`] trait's `fetch` and `evaluate`.
 
+use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, ServerSetArgs, State,
     Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::krb::{self, KdcError, Key, Outcome, Principal, Transport};
@@ -32,31 +33,16 @@ Timeouts (-t): a KDC still silent as the time runs out is a CRITICAL sub-result 
 others answer; when nothing answered in time, the result takes the state -t names (CRITICAL \
 unless given, e.g. -t 5:UNKNOWN).\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, unreadable keytab, \
-internal error). --help and --version exit 0."
+internal error). --help and --version exit 0.",
+    mut_arg("hosts", |a| a.help("KDCs to ask, master and slaves (comma-separated or repeated; HOST or HOST:PORT)")),
+    mut_arg("port", |a| a.help("KDC port (default 88)"))
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// KDCs to ask, master and slaves (comma-separated or repeated; HOST or HOST:PORT)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub hosts: Vec<String>,
-
-    /// KDC port
-    #[arg(
-        short = 'p',
-        long = "port",
-        value_name = "PORT",
-        default_value_t = 88,
-        value_parser = parse_port
-    )]
-    pub port: u16,
+    #[command(flatten)]
+    pub kdcs: ServerSetArgs,
 
     /// Realm (default: the principal's)
     #[arg(short = 'r', long = "realm", value_name = "REALM")]
@@ -78,23 +64,8 @@ pub struct Args {
     #[arg(long = "kadmin-port", value_name = "PORT", value_parser = parse_port)]
     pub kadmin_port: Option<u16>,
 
-    /// Response time in seconds that makes the result WARNING
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Response time in seconds that makes the result CRITICAL
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 }
 
 /// Which transports to ask over.
@@ -152,9 +123,11 @@ impl Check for Krb5Check {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let kdcs = args
+            .kdcs
+            .hosts
             .hosts
             .iter()
-            .map(|h| kdc(h, args.port))
+            .map(|h| kdc(h, args.kdcs.port_or(88)))
             .collect::<Result<Vec<_>, _>>()?;
         let principal = match (&args.principal, &args.realm) {
             (Some(p), r) => krb::parse_principal(p, r.as_deref()),
@@ -177,7 +150,7 @@ impl Check for Krb5Check {
             keytab: args.keytab,
             transports,
             kadmin_port: args.kadmin_port,
-            time: Thresholds::new(args.warning, args.critical),
+            time: args.time.thresholds(),
             budget: timeout - (timeout / 10).min(Duration::from_millis(500)),
         })
     }
@@ -405,6 +378,28 @@ mod tests {
         assert_eq!(c.principal.to_string(), "krbtgt/HCOOP.TEST@HCOOP.TEST");
         let c = check(&["-H", "[::1]:8888,::1", "-r", "A"]).unwrap();
         assert_eq!(c.kdcs, [("::1".to_string(), 8888), ("::1".to_string(), 88)]);
+    }
+
+    #[test]
+    fn time_levels_keep_plain_numbers_and_take_units() {
+        let time = |argv: &[&str]| {
+            let argv = [&["-H", "kdc", "-r", "A"][..], argv].concat();
+            check(&argv).map(|c| c.time)
+        };
+        let ranges =
+            |w: &str, c: &str| Thresholds::new(Some(w.parse().unwrap()), Some(c.parse().unwrap()));
+        assert_eq!(time(&["-w", "0.5", "-c", "1"]), Ok(ranges("0.5", "1")));
+        assert_eq!(time(&["-w", "500ms", "-c", "1s"]), Ok(ranges("0.5", "1")));
+        assert_eq!(time(&["-w", "@1:2", "-c", "2m"]), Ok(ranges("@1:2", "120")));
+        assert_eq!(time(&[]), Ok(Thresholds::default()));
+        assert_eq!(
+            time(&["-w", "5%"]).unwrap_err().0,
+            "invalid value '5%' for '--warning <SECONDS>': invalid threshold '5%': this option takes a duration (2.5, 500ms, 2m)"
+        );
+        assert_eq!(
+            time(&["-c", "3:1"]).unwrap_err().0,
+            "invalid value '3:1' for '--critical <SECONDS>': invalid range '3:1': start is greater than end"
+        );
     }
 
     #[test]
@@ -660,15 +655,9 @@ mod tests {
                 Err(KdcError::Failed("Connection refused (os error 111)".into())),
             ),
         ];
-        let r = evaluate(&f, &c);
-        assert_eq!(r.state(), State::Critical);
         assert_eq!(
-            r.summary,
-            "kadmind kdc2:749: Connection refused (os error 111)"
-        );
-        assert_eq!(
-            r.details[1].text,
-            "kadmind kdc1:749 accepts connections in 0.001s"
+            render_text("KRB5", &evaluate(&f, &c)),
+            "KRB5 CRITICAL - kadmind kdc2:749: Connection refused (os error 111) | time_kdc1:88_tcp=0.002s;0.5;1;0\n[OK] kdc1:88 tcp: ticket for alice@HCOOP.TEST with the keytab's key (kvno 3) in 0.002s\n[OK] kadmind kdc1:749 accepts connections in 0.001s\n[CRITICAL] kadmind kdc2:749: Connection refused (os error 111)\n"
         );
     }
 }

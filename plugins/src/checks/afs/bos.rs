@@ -1,27 +1,16 @@
 //! Mode `bos`: every bosserver instance running normally, without core files, no
 //! salvager running (`bos status -long`).
 
-use super::common::hosts;
-use super::tools::{self, BosStatus, ToolArgs, ToolError};
-use crate::plugin::{shown, CheckResult, CommonArgs, State, UsageError};
+use super::tools::{self, BosStatus, ServerArgs, ToolArgs, ToolError};
+use crate::plugin::{shown, CheckResult, State, UsageError};
 use std::time::{Duration, Instant};
 
 /// The bosservers to ask.
 #[derive(clap::Args, Debug)]
+#[command(mut_arg("hosts", |a| a.help("Servers running a bosserver (comma-separated or repeated)")))]
 pub struct BosArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub tool: ToolArgs,
-    /// Servers running a bosserver (comma-separated or repeated)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub hosts: Vec<String>,
+    pub servers: ServerArgs,
 }
 
 /// What `bos status -long` said on each server, or why it said nothing.
@@ -38,8 +27,8 @@ impl BosConfig {
     /// Validates the arguments (no I/O).
     pub fn new(a: BosArgs) -> Result<Self, UsageError> {
         Ok(BosConfig {
-            tool: a.tool,
-            hosts: hosts(a.hosts)?,
+            hosts: a.servers.hosts.validated()?,
+            tool: a.servers.tool,
         })
     }
 

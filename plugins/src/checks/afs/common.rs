@@ -1,47 +1,46 @@
-//! What the modes of check_afs share: the host lists and ports of `-H`/`-p`, percent
+//! What the modes of check_afs share: the servers and ports of `-H`/`-p`, percent
 //! levels, partition names, and percent arithmetic.
 
-use crate::plugin::{parse_host, shown, Range, Thresholds, UsageError};
+use crate::plugin::{parse_level, shown, HostListArgs, Level, Thresholds, Unit, UsageError};
 
-/// The hosts of `-H`, trimmed; none may be empty, each a name or an address (never
-/// echoed raw: a newline or 100 KB is refused with the value escaped and cut).
-pub fn hosts(list: Vec<String>) -> Result<Vec<String>, UsageError> {
-    let list: Vec<String> = list.into_iter().map(|h| h.trim().to_string()).collect();
-    if list.is_empty() || list.iter().any(String::is_empty) {
-        return Err(UsageError::new("empty host name in -H"));
-    }
-    list.iter()
-        .map(|h| parse_host(h).map_err(UsageError))
-        .collect()
-}
-
-/// Every host on every port (7000 when no port is given).
-pub fn targets(list: Vec<String>, ports: &[u16]) -> Result<Vec<(String, u16)>, UsageError> {
+/// Every host of `-H` on every port (7000 when no port is given).
+pub fn targets(hosts: &HostListArgs, ports: &[u16]) -> Result<Vec<(String, u16)>, UsageError> {
     if ports.contains(&0) {
         return Err(UsageError::new("port 0 in -p"));
     }
     let ports = if ports.is_empty() { &[7000][..] } else { ports };
-    Ok(hosts(list)?
+    Ok(hosts
+        .validated()?
         .into_iter()
         .flat_map(|h| ports.iter().map(move |&p| (h.clone(), p)))
         .collect())
 }
 
-/// Levels in percent (0 to 100) of `-w`/`-c`.
-pub fn percent_levels(w: f64, c: f64) -> Result<Thresholds, UsageError> {
-    for (what, v) in [("warning", w), ("critical", c)] {
-        if !(0.0..=100.0).contains(&v) {
-            return Err(UsageError::new(format!(
-                "{what} {v} must be a percentage from 0 to 100"
-            )));
-        }
+/// A level in percent, 0 to 100: `85`, `85%` or a range (`@80:90`).
+pub fn percent_level(text: &str) -> Result<Level, String> {
+    parse_level(text, &[Unit::Percent])
+}
+
+/// `-w`/`-c` in percent; a mode names what they measure and gives their defaults on its
+/// command: `mut_arg("warning", |a| a.help("...").default_value("85"))`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct PercentArgs {
+    /// Percent that makes the result WARNING
+    #[arg(short = 'w', long = "warning", value_name = "PERCENT", value_parser = percent_level)]
+    pub warning: Option<Level>,
+    /// Percent that makes the result CRITICAL
+    #[arg(short = 'c', long = "critical", value_name = "PERCENT", value_parser = percent_level)]
+    pub critical: Option<Level>,
+}
+
+impl PercentArgs {
+    /// The two levels as thresholds over percent.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds::new(
+            self.warning.map(|l| l.range),
+            self.critical.map(|l| l.range),
+        )
     }
-    let level = |v: f64| {
-        format!("{v}")
-            .parse::<Range>()
-            .map_err(|e| UsageError::new(e.to_string()))
-    };
-    Ok(Thresholds::new(Some(level(w)?), Some(level(c)?)))
 }
 
 /// A partition as `/vicepX`, from `a`, `vicepa` or `/vicepa`.

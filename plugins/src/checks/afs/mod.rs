@@ -53,7 +53,7 @@ pub enum Mode {
     /// Rx VERSION probe of each server and port (rxdebug -version); -w/-c on the round-trip time in seconds
     Rx(rx::RxArgs),
     /// Rx statistics (rxdebug -noconn); -w/-c on the calls waiting for a thread
-    Rxstats(rx::RxArgs),
+    Rxstats(rxstats::RxStatsArgs),
     /// Ubik state of the whole set of database servers (udebug): one sync site all agree on, recovered, same database version
     Ubik(ubik::UbikArgs),
     /// Volumes near or over quota; -w/-c in percent of the quota used (default 85, 95)
@@ -103,19 +103,22 @@ impl Check for AfsCheck {
 
     fn common(args: &Args) -> &CommonArgs {
         match &args.mode {
-            Mode::Rx(a) | Mode::Rxstats(a) => &a.common,
+            Mode::Rx(a) => &a.servers.common,
+            Mode::Rxstats(a) => &a.servers.common,
             Mode::Ubik(a) => &a.common,
-            Mode::Quota(a) => &a.common,
-            Mode::Space(a) => &a.common,
-            Mode::Bos(a) => &a.common,
+            Mode::Quota(a) => &a.servers.common,
+            Mode::Space(a) => &a.servers.common,
+            Mode::Bos(a) => &a.servers.common,
         }
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let timeout = Self::common(&args).timeout.duration;
         let config = match args.mode {
-            Mode::Rx(a) => Config::Rx(rx::RxConfig::new(a)?),
-            Mode::Rxstats(a) => Config::RxStats(rx::RxConfig::new(a)?),
+            Mode::Rx(a) => Config::Rx(rx::RxConfig::new(&a.servers, a.time.thresholds())?),
+            Mode::Rxstats(a) => {
+                Config::RxStats(rx::RxConfig::new(&a.servers, a.levels.thresholds())?)
+            }
             Mode::Ubik(a) => Config::Ubik(ubik::UbikConfig::new(a)?),
             Mode::Quota(a) => Config::Quota(quota::QuotaConfig::new(a)?),
             Mode::Space(a) => Config::Space(space::SpaceConfig::new(a)?),

@@ -1,53 +1,34 @@
 //! Mode `quota`: volumes near or over their quota (`vos listvol -format` on file
 //! servers, or `vos examine -format` of one volume); `-w`/`-c` in percent of the quota.
 
-use super::common::{hosts, partition_name, percent, percent_levels};
-use super::tools::{self, ToolArgs, ToolError, Volume};
+use super::common::{partition_name, percent, PercentArgs};
+use super::tools::{self, ServerArgs, ToolArgs, ToolError, Volume};
 use crate::plugin::units::human_bytes;
-use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
+use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
 use regex::Regex;
 use std::time::{Duration, Instant};
 
 /// Which volumes the quota mode looks at.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("hosts", |a| a.help("File servers whose volumes are looked at (vos listvol)").required(false)),
+    mut_arg("warning", |a| a.help("Percent of the quota used that makes a volume WARNING").default_value("85")),
+    mut_arg("critical", |a| a.help("Percent of the quota used that makes a volume CRITICAL").default_value("95"))
+)]
 pub struct QuotaArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub tool: ToolArgs,
+    pub servers: ServerArgs,
     /// One volume (vos examine)
     #[arg(long = "volume", value_name = "NAME", conflicts_with_all = ["hosts", "partition"])]
     pub volume: Option<String>,
-    /// File servers whose volumes are looked at (vos listvol)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ','
-    )]
-    pub hosts: Vec<String>,
     /// Only this partition of the servers (a, vicepa or /vicepa)
     #[arg(long = "partition", value_name = "PART")]
     pub partition: Option<String>,
     /// Only volumes whose name matches this regular expression
     #[arg(long = "regex", value_name = "REGEX")]
     pub regex: Option<String>,
-    /// Percent of the quota used that makes a volume WARNING
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "PERCENT",
-        default_value_t = 85.0
-    )]
-    pub warning: f64,
-    /// Percent of the quota used that makes a volume CRITICAL
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "PERCENT",
-        default_value_t = 95.0
-    )]
-    pub critical: f64,
+    #[command(flatten)]
+    pub levels: PercentArgs,
 }
 
 /// Where the quota mode finds volumes.
@@ -76,12 +57,14 @@ impl QuotaConfig {
                 return Err(UsageError::new("empty volume name in --volume"))
             }
             Some(v) => VolumeSource::One(v.trim().to_string()),
-            None if a.hosts.is_empty() => {
+            None if a.servers.hosts.hosts.is_empty() => {
                 return Err(UsageError::new(
                     "name a volume (--volume) or file servers (-H)",
                 ))
             }
-            None => VolumeSource::Servers(hosts(a.hosts)?, partition_name(a.partition)?),
+            None => {
+                VolumeSource::Servers(a.servers.hosts.validated()?, partition_name(a.partition)?)
+            }
         };
         let regex = a
             .regex
@@ -95,10 +78,10 @@ impl QuotaConfig {
             })
             .transpose()?;
         Ok(QuotaConfig {
-            tool: a.tool,
+            tool: a.servers.tool,
             source,
             regex,
-            percent: percent_levels(a.warning, a.critical)?,
+            percent: a.levels.thresholds(),
         })
     }
 

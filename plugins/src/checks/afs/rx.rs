@@ -1,45 +1,35 @@
 //! Mode `rx`: the Rx VERSION probe of each server and port (`rxdebug -version`), with
-//! the round-trip time; `-w`/`-c` on it in seconds. Its arguments serve `rxstats` too.
+//! the round-trip time; `-w`/`-c` on it in seconds. Its servers and ports serve
+//! `rxstats` too.
 
 use super::common::{label, round6, targets};
 use super::probe::{finish, probe_all, Probe};
-use crate::plugin::{CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::plugin::args::ResponseTimeArgs;
+use crate::plugin::{
+    CheckResult, CommonArgs, HostListArgs, PerfData, State, Thresholds, Uom, UsageError,
+};
 use crate::proto::rx;
 use std::time::Duration;
 
-/// Servers and ports for the Rx probes.
+/// Servers and ports for the Rx probes (the rx and rxstats modes).
 #[derive(clap::Args, Debug)]
-pub struct RxArgs {
+pub struct RxServers {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Servers to ask (comma-separated or repeated)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub hosts: Vec<String>,
+    #[command(flatten)]
+    pub hosts: HostListArgs,
     /// Ports to ask on each server (comma-separated or repeated; default 7000)
     #[arg(short = 'p', long = "port", value_name = "PORT", value_delimiter = ',')]
     pub ports: Vec<u16>,
-    /// Warning range (seconds for rx, waiting calls for rxstats)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-    /// Critical range (seconds for rx, waiting calls for rxstats)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+}
+
+/// The rx mode's servers and levels on the round-trip time.
+#[derive(clap::Args, Debug)]
+pub struct RxArgs {
+    #[command(flatten)]
+    pub servers: RxServers,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 }
 
 /// The servers and ports to probe, and the levels.
@@ -50,11 +40,11 @@ pub struct RxConfig {
 }
 
 impl RxConfig {
-    /// Validates the arguments (no I/O).
-    pub fn new(a: RxArgs) -> Result<Self, UsageError> {
+    /// Validates the servers and ports (no I/O).
+    pub fn new(servers: &RxServers, thresholds: Thresholds) -> Result<Self, UsageError> {
         Ok(RxConfig {
-            targets: targets(a.hosts, &a.ports)?,
-            thresholds: Thresholds::new(a.warning, a.critical),
+            targets: targets(&servers.hosts, &servers.ports)?,
+            thresholds,
         })
     }
 

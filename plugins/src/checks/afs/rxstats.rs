@@ -3,10 +3,24 @@
 
 use super::common::label;
 use super::probe::{finish, probe_all, Probe};
-use super::rx::RxConfig;
+use super::rx::{RxConfig, RxServers};
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{CheckResult, PerfData, State, Thresholds};
 use crate::proto::rx;
 use std::time::Duration;
+
+/// The rxstats mode's servers and levels on the calls waiting for a thread.
+#[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("warning", |a| a.help("Calls waiting for a thread that make the result WARNING")),
+    mut_arg("critical", |a| a.help("Calls waiting for a thread that make the result CRITICAL"))
+)]
+pub struct RxStatsArgs {
+    #[command(flatten)]
+    pub servers: RxServers,
+    #[command(flatten)]
+    pub levels: RangeArgs,
+}
 
 /// The DEBUG GETSTATS query of every target at once.
 pub async fn fetch(config: &RxConfig, budget: Duration) -> Vec<Probe<rx::DebugStats>> {

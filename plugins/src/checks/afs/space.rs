@@ -1,47 +1,27 @@
 //! Mode `space`: the partitions of file servers (`vos partinfo`); `-w`/`-c` in percent
 //! used.
 
-use super::common::{hosts, partition_name, percent, percent_levels, round6};
-use super::tools::{self, Partition, ToolArgs, ToolError};
+use super::common::{partition_name, percent, round6, PercentArgs};
+use super::tools::{self, Partition, ServerArgs, ToolArgs, ToolError};
 use crate::plugin::units::human_bytes;
-use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError};
+use crate::plugin::{CheckResult, PerfData, State, Thresholds, Uom, UsageError};
 use std::time::{Duration, Instant};
 
 /// Which partitions the space mode looks at.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("hosts", |a| a.help("File servers (comma-separated or repeated)")),
+    mut_arg("warning", |a| a.help("Percent used that makes a partition WARNING").default_value("90")),
+    mut_arg("critical", |a| a.help("Percent used that makes a partition CRITICAL").default_value("95"))
+)]
 pub struct SpaceArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-    #[command(flatten)]
-    pub tool: ToolArgs,
-    /// File servers (comma-separated or repeated)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub hosts: Vec<String>,
+    pub servers: ServerArgs,
     /// Only this partition
     #[arg(long = "partition", value_name = "PART")]
     pub partition: Option<String>,
-    /// Percent used that makes a partition WARNING
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "PERCENT",
-        default_value_t = 90.0
-    )]
-    pub warning: f64,
-    /// Percent used that makes a partition CRITICAL
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "PERCENT",
-        default_value_t = 95.0
-    )]
-    pub critical: f64,
+    #[command(flatten)]
+    pub levels: PercentArgs,
 }
 
 /// The servers, the partition and the levels.
@@ -60,10 +40,10 @@ impl SpaceConfig {
     /// Validates the arguments (no I/O).
     pub fn new(a: SpaceArgs) -> Result<Self, UsageError> {
         Ok(SpaceConfig {
-            tool: a.tool,
-            hosts: hosts(a.hosts)?,
+            hosts: a.servers.hosts.validated()?,
+            tool: a.servers.tool,
             partition: partition_name(a.partition)?,
-            percent: percent_levels(a.warning, a.critical)?,
+            percent: a.levels.thresholds(),
         })
     }
 

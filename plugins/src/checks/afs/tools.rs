@@ -2,8 +2,20 @@
 //! `vos partinfo`, `bos status -long`) and the running of those tools.
 
 use crate::host::subprocess;
+use crate::plugin::{CommonArgs, HostListArgs};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// The servers a mode asks through vos or bos, and how the tool is run.
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub tool: ToolArgs,
+    #[command(flatten)]
+    pub hosts: HostListArgs,
+}
 
 /// How vos and bos are run.
 #[derive(clap::Args, Debug, Clone)]

@@ -4,32 +4,21 @@
 
 use super::common::targets;
 use super::probe::{all_timed_out, probe_all, Probe};
-use crate::plugin::{CheckResult, CommonArgs, PerfData, State, UsageError};
+use crate::plugin::{CheckResult, CommonArgs, PerfData, ServerSetArgs, State, UsageError};
 use crate::proto::ubik::{self, UbikDebug};
 use std::time::Duration;
 
 /// The database servers of one Ubik service.
 #[derive(clap::Args, Debug)]
+#[command(
+    mut_arg("hosts", |a| a.help("Every database server of the set (comma-separated or repeated)")),
+    mut_arg("port", |a| a.help("The database service's port: 7003 vlserver (the default), 7002 ptserver"))
+)]
 pub struct UbikArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// Every database server of the set (comma-separated or repeated)
-    #[arg(
-        short = 'H',
-        long = "hostname",
-        value_name = "HOST",
-        value_delimiter = ',',
-        required = true
-    )]
-    pub hosts: Vec<String>,
-    /// The database service's port: 7003 vlserver, 7002 ptserver
-    #[arg(
-        short = 'p',
-        long = "port",
-        value_name = "PORT",
-        default_value_t = 7003
-    )]
-    pub port: u16,
+    #[command(flatten)]
+    pub servers: ServerSetArgs,
 }
 
 /// The database servers to ask.
@@ -42,7 +31,7 @@ impl UbikConfig {
     /// Validates the arguments (no I/O).
     pub fn new(a: UbikArgs) -> Result<Self, UsageError> {
         Ok(UbikConfig {
-            targets: targets(a.hosts, &[a.port])?,
+            targets: targets(&a.servers.hosts, &[a.servers.port_or(7003)])?,
         })
     }
 
@@ -201,90 +190,100 @@ mod tests {
 
     #[test]
     fn ubik_quorum_agreement_and_versions() {
-        let ok = |d| Ok((d, Duration::from_millis(1)));
         let s1 = [10, 77, 0, 1];
-        let healthy = vec![
-            probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
-            probe("10.77.0.2", 7003, ok(ubik_state(s1, false, 3, 0))),
+        let up = |host, sync, am, version, recovery| {
+            let d = ubik_state(sync, am, version, recovery);
+            probe(host, 7003, Ok((d, Duration::from_millis(1))))
+        };
+        let silent = |host| probe(host, 7003, Err(RxError::NoAnswer(1.0)));
+        let sync = || up("10.77.0.1", s1, true, 3, 0x1f);
+        let synced = || up("10.77.0.2", s1, false, 3, 0);
+        let sync_line = "10.77.0.1:7003 is the sync site (3 servers), recovery state 0x1f, database version 1795548706.3";
+        let synced_line = "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.3";
+        let behind = "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.2 (sync site has 1795548706.3)";
+        let elsewhere = "10.77.0.2:7003 sync site 10.77.0.3, database version 1795548706.3 (the sync site is 10.77.0.1)";
+        let recovering = "10.77.0.1:7003 is the sync site (3 servers), recovery state 0x17 (not recovered), database version 1795548706.3";
+        let no_answer = |host: &str| format!("{host}:7003: no answer within 1.0s");
+        let no_quorum = "no sync site, no quorum";
+        // the servers' states; the state, summary and lines of the result; whether it
+        // timed out (nobody answered before the time ran out: the state -t names)
+        let cases = [
+            (
+                vec![sync(), synced()],
+                State::Ok,
+                "sync site 10.77.0.1 with quorum, 2 of 2 servers answering, database version 1795548706.3".to_string(),
+                vec![sync_line.to_string(), synced_line.to_string()],
+                false,
+            ),
+            (
+                vec![sync(), up("10.77.0.2", s1, false, 2, 0)],
+                State::Warning,
+                behind.to_string(),
+                vec![sync_line.to_string(), behind.to_string()],
+                false,
+            ),
+            (
+                vec![sync(), up("10.77.0.2", [10, 77, 0, 3], false, 3, 0)],
+                State::Critical,
+                elsewhere.to_string(),
+                vec![sync_line.to_string(), elsewhere.to_string()],
+                false,
+            ),
+            (
+                vec![up("10.77.0.1", s1, true, 3, 0x17), synced()],
+                State::Warning,
+                recovering.to_string(),
+                vec![recovering.to_string(), synced_line.to_string()],
+                false,
+            ),
+            (
+                vec![sync(), silent("10.77.0.2")],
+                State::Warning,
+                no_answer("10.77.0.2"),
+                vec![sync_line.to_string(), no_answer("10.77.0.2")],
+                false,
+            ),
+            (
+                vec![
+                    up("10.77.0.1", [0; 4], false, 3, 0),
+                    silent("10.77.0.2"),
+                    silent("10.77.0.3"),
+                ],
+                State::Critical,
+                format!("{no_quorum} (1 of 3 servers answering)"),
+                vec![
+                    "10.77.0.1:7003 no sync site, database version 1795548706.3".to_string(),
+                    no_answer("10.77.0.2"),
+                    no_answer("10.77.0.3"),
+                ],
+                false,
+            ),
+            (
+                vec![silent("10.77.0.2"), silent("10.77.0.3")],
+                State::Unknown,
+                format!("{no_quorum} (0 of 2 servers answering)"),
+                vec![no_answer("10.77.0.2"), no_answer("10.77.0.3")],
+                true,
+            ),
+            (
+                vec![sync(), up("10.77.0.2", s1, true, 3, 0x1f)],
+                State::Critical,
+                "several servers claim to be the sync site: 10.77.0.1:7003, 10.77.0.2:7003"
+                    .to_string(),
+                vec![
+                    sync_line.to_string(),
+                    "10.77.0.2:7003 is the sync site (3 servers), recovery state 0x1f, database version 1795548706.3".to_string(),
+                ],
+                false,
+            ),
         ];
-        let r = evaluate(&healthy);
-        assert_eq!(r.state(), State::Ok);
-        assert_eq!(
-            r.summary,
-            "sync site 10.77.0.1 with quorum, 2 of 2 servers answering, database version 1795548706.3"
-        );
-        assert_eq!(
-            r.details[0].text,
-            "10.77.0.1:7003 is the sync site (3 servers), recovery state 0x1f, database version 1795548706.3"
-        );
-        assert_eq!(
-            r.details[1].text,
-            "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.3"
-        );
-
-        let mut behind = healthy.clone();
-        behind[1] = probe("10.77.0.2", 7003, ok(ubik_state(s1, false, 2, 0)));
-        let r = evaluate(&behind);
-        assert_eq!(r.state(), State::Warning);
-        assert_eq!(
-            r.summary,
-            "10.77.0.2:7003 sync site 10.77.0.1, database version 1795548706.2 (sync site has 1795548706.3)"
-        );
-
-        let mut disagree = healthy.clone();
-        disagree[1] = probe(
-            "10.77.0.2",
-            7003,
-            ok(ubik_state([10, 77, 0, 3], false, 3, 0)),
-        );
-        assert_eq!(evaluate(&disagree).state(), State::Critical);
-
-        let mut recovering = healthy.clone();
-        recovering[0] = probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x17)));
-        let r = evaluate(&recovering);
-        assert_eq!(r.state(), State::Warning);
-        assert!(
-            r.summary.contains("recovery state 0x17 (not recovered)"),
-            "{}",
-            r.summary
-        );
-
-        let mut one_down = healthy.clone();
-        one_down[1] = probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0)));
-        let r = evaluate(&one_down);
-        assert_eq!(r.state(), State::Warning);
-        assert_eq!(r.summary, "10.77.0.2:7003: no answer within 1.0s");
-
-        let lost = vec![
-            probe("10.77.0.1", 7003, ok(ubik_state([0; 4], false, 3, 0))),
-            probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0))),
-            probe("10.77.0.3", 7003, Err(RxError::NoAnswer(1.0))),
-        ];
-        let r = evaluate(&lost);
-        assert_eq!(r.state(), State::Critical);
-        assert_eq!(
-            r.summary,
-            "no sync site, no quorum (1 of 3 servers answering)"
-        );
-        assert_eq!(
-            r.details[0].text,
-            "10.77.0.1:7003 no sync site, database version 1795548706.3"
-        );
-
-        // nobody answered before the time ran out: the state is the one -t names
-        let silent = vec![
-            probe("10.77.0.2", 7003, Err(RxError::NoAnswer(1.0))),
-            probe("10.77.0.3", 7003, Err(RxError::NoAnswer(1.0))),
-        ];
-        let r = evaluate(&silent);
-        assert!(r.timed_out);
-        assert_eq!(r.with_timeout_state(State::Unknown).state(), State::Unknown);
-        assert!(!evaluate(&lost).timed_out);
-
-        let two = vec![
-            probe("10.77.0.1", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
-            probe("10.77.0.2", 7003, ok(ubik_state(s1, true, 3, 0x1f))),
-        ];
-        assert_eq!(evaluate(&two).state(), State::Critical);
+        for (facts, state, summary, lines, timed_out) in cases {
+            let r = evaluate(&facts);
+            assert_eq!(r.timed_out, timed_out, "{summary}");
+            let r = r.with_timeout_state(State::Unknown);
+            assert_eq!((r.state(), &r.summary), (state, &summary));
+            let texts: Vec<&str> = r.details.iter().map(|d| d.text.as_str()).collect();
+            assert_eq!(texts, lines, "{summary}");
+        }
     }
 }
