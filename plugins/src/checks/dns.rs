@@ -3,9 +3,10 @@
 //! resolver, and the response time. Options follow monitoring-plugins' check_dns (and
 //! check_dig's `-T`, `-4`, `-6` where check_dns has none).
 
+use crate::plugin::args::{ResponseTimeArgs, TargetArgs};
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
-    Thresholds, UsageError, Work,
+    parse_host, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError,
+    Work,
 };
 use crate::proto::dns::{
     self, query_budget, rcode_name, show_name, Family, QueryError, Request, Response, Transport,
@@ -51,23 +52,25 @@ When every server asked is still silent as the time (-t) runs out, the result ta
 -t names (CRITICAL unless given, e.g. -t 5:UNKNOWN); a server that refuses or answers \
 garbage is CRITICAL.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
---version exit 0."
+--version exit 0.",
+    // -H is the name asked about, checked in new() (an internationalized name, the root)
+    mut_arg("hostname", |a| a
+        .value_name("NAME")
+        .value_parser(clap::value_parser!(String))
+        .help("The name to look up (an IP address asks for its PTR record)")),
+    mut_arg("port", |a| a.default_value("53").help("Port of the DNS server")),
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// The name to look up (an IP address asks for its PTR record)
-    #[arg(short = 'H', long = "hostname", value_name = "NAME")]
-    pub hostname: String,
+    /// -H (the name to look up), -p (the server's port), -4, -6
+    #[command(flatten)]
+    pub target: TargetArgs,
 
     /// The DNS server to ask (address or host name); default: the system resolver
     #[arg(short = 's', long = "server", value_name = "HOST")]
     pub server: Option<String>,
-
-    /// Port of the DNS server
-    #[arg(short = 'p', long = "port", default_value_t = 53, value_parser = parse_port)]
-    pub port: u16,
 
     /// Record type: A, AAAA, MX, NS, TXT, SOA, CNAME, PTR, SRV or CAA
     #[arg(
@@ -106,25 +109,12 @@ pub struct Args {
     #[arg(short = 'L', long = "all", requires = "expected")]
     pub all: bool,
 
-    /// Response time range in seconds for WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<Range>,
-
-    /// Response time range in seconds for CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 
     /// Ask over TCP only
     #[arg(long = "tcp")]
     pub tcp: bool,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
 
     /// Require a DNSSEC-validated answer (the resolver's AD bit and an RRSIG; see --help)
     #[arg(long = "dnssec")]
@@ -283,7 +273,7 @@ impl Check for DnsCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
-        let host = args.hostname.trim();
+        let host = args.target.hostname.trim();
         // a name or an address (or the root, `.`), never echoed raw (newlines, 100 KB)
         if host != "." {
             // an internationalized name (bücher.example) is checked in its shape, each
@@ -343,18 +333,18 @@ impl Check for DnsCheck {
             name,
             rtype,
             server: args.server.map(|s| s.trim().to_string()),
-            port: args.port,
+            port: args.target.port.unwrap_or(53),
             expected,
             all: args.all,
             expect_nxdomain: args.expect_nxdomain,
             expect_authority: args.expect_authority,
-            thresholds: Thresholds::new(args.warning, args.critical),
+            thresholds: args.time.thresholds(),
             transport: if args.tcp {
                 Transport::Tcp
             } else {
                 Transport::UdpThenTcp
             },
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            family: args.target.family(),
             dnssec: args.dnssec,
             budget: query_budget(args.common.timeout.duration),
         })
@@ -804,6 +794,24 @@ mod tests {
         );
         let c = check(&["-H", "www.example.org", "-c", "0.1"]).unwrap();
         assert_eq!(c.evaluate(&f).state(), State::Ok);
+        // the levels take units too: 10ms is -w 0.01, 1s is -c 1
+        let c = check(&[
+            "-H",
+            "www.example.org",
+            "-a",
+            "192.0.2.1",
+            "-w",
+            "10ms",
+            "-c",
+            "1s",
+        ])
+        .unwrap();
+        assert_eq!(
+            text(&f, &c),
+            "DNS WARNING - 0.012s response time, www.example.org A returns 192.0.2.1 (from 127.0.0.1:53) | time=0.012s;0.01;1;0\n"
+        );
+        let c = check(&["-H", "www.example.org", "-c", "@5:20ms"]).unwrap();
+        assert_eq!(c.evaluate(&f).state(), State::Critical);
     }
 
     #[test]

@@ -13,9 +13,10 @@
 pub mod lag_state;
 pub mod named_conf;
 
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, Range, State,
-    Thresholds, Uom, UsageError, Work,
+    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
+    Uom, UsageError, Work,
 };
 use crate::proto::dns::{
     self, parse_name, query_budget, rcode_name, show_name, Family, QueryError, Request, Response,
@@ -59,7 +60,12 @@ behind its master (master - slave serial; negative when it is ahead): the defaul
 on any difference. A server behind its master is only judged by them after it has stayed \
 behind for more than --grace seconds; since when is kept in a file under --state-dir.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, unreadable zone list, \
-internal error). --help and --version exit 0."
+internal error). --help and --version exit 0.",
+    mut_arg("warning", |a| a
+        .default_value("0")
+        .help("Range on how many serial increments a server may be behind: WARNING outside it")),
+    mut_arg("critical", |a| a
+        .help("Range on how many serial increments a server may be behind: CRITICAL outside it")),
 )]
 pub struct Args {
     #[command(flatten)]
@@ -98,24 +104,8 @@ pub struct Args {
     #[arg(long = "resolver", value_name = "ADDRESS[:PORT]")]
     pub resolver: Option<String>,
 
-    /// Range on how many serial increments a server may be behind: WARNING outside it
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        default_value = "0",
-        allow_hyphen_values = true
-    )]
-    pub warning: Range,
-
-    /// Range on how many serial increments a server may be behind: CRITICAL outside it
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// Seconds a server may stay behind its master before it is reported (0: at once)
     #[arg(long = "grace", value_name = "SECONDS", default_value_t = 600)]
@@ -233,7 +223,7 @@ impl Check for DnsSerialCheck {
             servers: args.servers.iter().map(|s| s.trim().to_string()).collect(),
             port: args.port,
             resolver,
-            thresholds: Thresholds::new(Some(args.warning), args.critical),
+            thresholds: args.levels.thresholds(),
             grace: args.grace,
             state_dir: args.state_dir,
             parallel: args.parallel,
@@ -1021,15 +1011,11 @@ fn evaluate(observed: &Observed, check: &DnsSerialCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::parse_args;
+    use crate::plugin::runner::validate;
     use std::path::Path;
 
     fn check(argv: &[&str]) -> Result<DnsSerialCheck, UsageError> {
-        let args = parse_args::<DnsSerialCheck>(
-            std::iter::once("check_dns_serial").chain(argv.iter().copied()),
-        )?
-        .unwrap();
-        DnsSerialCheck::new(args)
+        validate::<DnsSerialCheck>(argv)
     }
 
     fn addr(s: &str) -> Option<SocketAddr> {

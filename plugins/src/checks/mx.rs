@@ -5,7 +5,7 @@
 //! (response time, certificate days) are this check's. `--min-ok` working MX hosts are
 //! required; one line per MX host and address.
 
-use crate::plugin::thresholds::seconds_threshold;
+use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::{
     parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
     UsageError, Work,
@@ -32,7 +32,11 @@ use crate::plugin::EXIT_CODES;
     name = "check_mx",
     version,
     about = "Checks every mail exchanger of a domain: MX records, each MX host's addresses, and on each address the SMTP banner, EHLO, STARTTLS and the certificate.",
-    after_help = EXIT_CODES
+    after_help = EXIT_CODES,
+    mut_arg("warning", |a| a
+        .help("Response time of one address that makes it WARNING, in seconds (2.5, 500ms, a range)")),
+    mut_arg("critical", |a| a
+        .help("Response time of one address that makes it CRITICAL, in seconds (5, 2m, a range)")),
 )]
 pub struct MxArgs {
     #[command(flatten)]
@@ -78,13 +82,8 @@ pub struct MxArgs {
     #[arg(short = '6', long = "use-ipv6")]
     pub ipv6: bool,
 
-    /// Response time of one address in seconds that makes it WARNING
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS")]
-    pub warning: Option<f64>,
-
-    /// Response time of one address in seconds that makes it CRITICAL
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS")]
-    pub critical: Option<f64>,
+    #[command(flatten)]
+    pub time: ResponseTimeArgs,
 }
 
 /// The validated check_mx.
@@ -175,10 +174,7 @@ impl Check for MxCheck {
             String::new(),
             args.common.timeout.duration,
         )?;
-        let time = Thresholds::new(
-            seconds_threshold(args.warning, "warning")?,
-            seconds_threshold(args.critical, "critical")?,
-        );
+        let time = args.time.thresholds();
         Ok(MxCheck {
             domain: show_name(&name),
             server: args.server,

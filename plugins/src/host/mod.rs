@@ -3,6 +3,7 @@
 //! subprocesses, state files. Checks build on these; they never import a check.
 
 pub mod clock;
+pub mod files;
 pub mod listeners;
 pub mod memory;
 pub mod mounts;

@@ -139,36 +139,41 @@ fn local_for(server: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Asks over UDP, sending again after 1, 2, 4 ... seconds until `deadline`. Datagrams
+/// One question on its way: to whom, its wire form and id, and until when.
+struct Asking<'a> {
+    server: SocketAddr,
+    wire: &'a [u8],
+    id: u16,
+    req: &'a Request,
+    deadline: Instant,
+}
+
+/// Asks over UDP, sending again after 1, 2, 4 ... seconds until the deadline. Datagrams
 /// that do not answer the question are ignored, except one carrying our id that does not
 /// parse: that is a server sending garbage.
-async fn ask_udp(
-    server: SocketAddr,
-    wire: &[u8],
-    id: u16,
-    req: &Request,
-    deadline: Instant,
-) -> Result<Message, QueryError> {
-    let sock = UdpSocket::bind(local_for(server))
+async fn ask_udp(q: &Asking<'_>) -> Result<Message, QueryError> {
+    let sock = UdpSocket::bind(local_for(q.server))
         .await
         .map_err(|e| net_err("udp socket", e))?;
-    sock.connect(server)
+    sock.connect(q.server)
         .await
         .map_err(|e| net_err("udp connect", e))?;
     let mut buf = vec![0u8; 65535];
     let mut wait = Duration::from_secs(1);
     loop {
-        sock.send(wire).await.map_err(|e| net_err("udp send", e))?;
-        let resend = (Instant::now() + wait).min(deadline);
+        sock.send(q.wire)
+            .await
+            .map_err(|e| net_err("udp send", e))?;
+        let resend = (Instant::now() + wait).min(q.deadline);
         loop {
             let n = match timeout_at(resend, sock.recv(&mut buf)).await {
                 Err(_) => break,
                 Ok(Err(e)) => return Err(net_err("udp", e)),
                 Ok(Ok(n)) => n,
             };
-            match parse_answer(&buf[..n], id, req) {
+            match parse_answer(&buf[..n], q.id, q.req) {
                 Ok(m) => return Ok(m),
-                Err(e) if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id => {
+                Err(e) if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == q.id => {
                     if Message::from_vec(&buf[..n]).is_err() {
                         return Err(e);
                     }
@@ -176,28 +181,22 @@ async fn ask_udp(
                 Err(_) => {}
             }
         }
-        if Instant::now() >= deadline {
-            return Err(QueryError::Timeout(req.timeout));
+        if Instant::now() >= q.deadline {
+            return Err(QueryError::Timeout(q.req.timeout));
         }
         wait *= 2;
     }
 }
 
 /// Asks over TCP: a 2-byte length, then the message, both ways.
-async fn ask_tcp(
-    server: SocketAddr,
-    wire: &[u8],
-    id: u16,
-    req: &Request,
-    deadline: Instant,
-) -> Result<Message, QueryError> {
+async fn ask_tcp(q: &Asking<'_>) -> Result<Message, QueryError> {
     let io = async {
-        let mut s = TcpStream::connect(server)
+        let mut s = TcpStream::connect(q.server)
             .await
             .map_err(|e| net_err("tcp connect", e))?;
-        let mut out = Vec::with_capacity(wire.len() + 2);
-        out.extend_from_slice(&(wire.len() as u16).to_be_bytes());
-        out.extend_from_slice(wire);
+        let mut out = Vec::with_capacity(q.wire.len() + 2);
+        out.extend_from_slice(&(q.wire.len() as u16).to_be_bytes());
+        out.extend_from_slice(q.wire);
         s.write_all(&out).await.map_err(|e| net_err("tcp", e))?;
         let mut len = [0u8; 2];
         s.read_exact(&mut len).await.map_err(|e| match e.kind() {
@@ -213,25 +212,31 @@ async fn ask_tcp(
             }
             _ => net_err("tcp", e),
         })?;
-        parse_answer(&body, id, req)
+        parse_answer(&body, q.id, q.req)
     };
-    timeout_at(deadline, io)
+    timeout_at(q.deadline, io)
         .await
-        .unwrap_or(Err(QueryError::Timeout(req.timeout)))
+        .unwrap_or(Err(QueryError::Timeout(q.req.timeout)))
 }
 
 /// Asks `server` one question and returns the matching answer, whatever its rcode.
 pub async fn query(server: SocketAddr, req: &Request) -> Result<Response, QueryError> {
     let start = Instant::now();
-    let deadline = start + req.timeout;
     let id = random_id();
     let wire = build_query(id, req)?;
+    let q = Asking {
+        server,
+        wire: &wire,
+        id,
+        req,
+        deadline: start + req.timeout,
+    };
     let (message, tcp) = match req.transport {
-        Transport::Tcp => (ask_tcp(server, &wire, id, req, deadline).await?, true),
+        Transport::Tcp => (ask_tcp(&q).await?, true),
         Transport::UdpThenTcp => {
-            let m = ask_udp(server, &wire, id, req, deadline).await?;
+            let m = ask_udp(&q).await?;
             if m.truncated() {
-                (ask_tcp(server, &wire, id, req, deadline).await?, true)
+                (ask_tcp(&q).await?, true)
             } else {
                 (m, false)
             }

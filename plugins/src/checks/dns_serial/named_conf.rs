@@ -181,18 +181,7 @@ pub const MAX_FILE_LEN: u64 = 16 << 20;
 
 impl Source for Files {
     fn read(&self, path: &Path) -> Result<String, String> {
-        use std::io::Read;
-        let name = crate::plugin::shown(&path.display().to_string());
-        let mut text = String::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_FILE_LEN + 1).read_to_string(&mut text))
-            .map_err(|e| format!("cannot read {name}: {e}"))?;
-        if text.len() as u64 > MAX_FILE_LEN {
-            return Err(format!(
-                "cannot read {name}: larger than {MAX_FILE_LEN} bytes"
-            ));
-        }
-        Ok(text)
+        crate::host::files::read_text_bounded(path, MAX_FILE_LEN)
     }
 }
 
