@@ -163,6 +163,16 @@ pub fn json_of(name: &str, args: &[&str], r: &Run) -> serde_json::Value {
     v
 }
 
+/// Asserts that our plugin `name` refuses `args` in JSON: UNKNOWN (exit 3), the summary
+/// `message`, no details and no perfdata.
+pub fn assert_refused_json(name: &str, args: &[&str], message: &str) {
+    let v = plugin_json(name, args);
+    assert_eq!(v["state"], "UNKNOWN", "{name} {args:?}: {v}");
+    assert_eq!(v["summary"], message, "{name} {args:?}");
+    assert_eq!(v["details"], serde_json::json!([]), "{name} {args:?}: {v}");
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{name} {args:?}: {v}");
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

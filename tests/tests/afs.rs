@@ -6,7 +6,7 @@
 use hcoop_tests::afs::{
     Cell, BOSSERVER_PORT, FILESERVER_PORT, PTSERVER_PORT, SERVER, VLSERVER_PORT, VOLSERVER_PORT,
 };
-use hcoop_tests::wait_until;
+use hcoop_tests::{assert_refused_json, plugin_json, wait_until};
 use serde_json::Value;
 use std::time::Instant;
 
@@ -50,8 +50,28 @@ fn count_before(text: &str, suffix: &str) -> u64 {
 /// Rx version probes on `ports` agree with `rxdebug -version` on each.
 fn assert_rx_versions(cell: &Cell, ports: &[u16]) {
     let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-    let v = cell.check_afs(&["rx", "-H", SERVER, "-p", &list.join(","), "-t", "5"]);
+    // levels in seconds take units: 500ms is 0.5
+    let v = cell.check_afs(&[
+        "rx",
+        "-H",
+        SERVER,
+        "-p",
+        &list.join(","),
+        "-t",
+        "5",
+        "-w",
+        "500ms",
+        "-c",
+        "1",
+    ]);
     assert_eq!(v["state"], "OK", "{v}");
+    for p in v["perfdata"].as_array().unwrap() {
+        assert_eq!(
+            (&p["warn"], &p["crit"]),
+            (&"0.5".into(), &"1".into()),
+            "{v}"
+        );
+    }
     let mut version = String::new();
     for (i, port) in list.iter().enumerate() {
         version = after(
@@ -189,18 +209,27 @@ fn lost_quorum() {
 fn bad_input_is_unknown() {
     for (args, message) in [
         (&["rx", "-H", ""][..], "empty host name in -H"),
-        (&["ubik", "-H", SERVER, "-p", "0"], "port 0 in -p"),
+        (&["rx", "-H", SERVER, "-p", "0"], "port 0 in -p"),
         (
             &["quota", "-w", "50"],
             "name a volume (--volume) or file servers (-H)",
         ),
         (
-            &["space", "-H", SERVER, "-c", "120"],
-            "critical 120 must be a percentage from 0 to 100",
-        ),
-        (
             &["quota", "-H", SERVER, "--partition", "/vicep1"],
             "partition '/vicep1' is not a name such as a, vicepa or /vicepa",
+        ),
+    ] {
+        assert_refused_json("check_afs", args, message);
+    }
+    // values the command line itself refuses are one text line whatever the format
+    for (args, message) in [
+        (
+            &["ubik", "-H", SERVER, "-p", "0"][..],
+            "invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)",
+        ),
+        (
+            &["space", "-H", SERVER, "-c", "120"],
+            "invalid value '120' for '--critical <PERCENT>': invalid threshold '120': a percentage must be from 0 to 100",
         ),
     ] {
         let r = hcoop_tests::plugin("check_afs", args);
@@ -243,9 +272,15 @@ fn file_server() {
         summary(&v),
         "1 volume under quota, fullest user.alice 2.0% of quota (2.0 KiB of 100 KiB)"
     );
-    let v = cell.check_afs(&["quota", "--volume", "user.alice", "-w", "1", "-c", "50"]);
-    assert_eq!(v["state"], "WARNING", "{v}");
-    assert_eq!(summary(&v), "user.alice 2.0% of quota (2.0 KiB of 100 KiB)");
+    // percent levels: plain numbers as before, and 1% the same
+    for (w, c) in [("1", "50"), ("1%", "50%")] {
+        let v = cell.check_afs(&["quota", "--volume", "user.alice", "-w", w, "-c", c]);
+        assert_eq!(v["state"], "WARNING", "{v}");
+        assert_eq!(summary(&v), "user.alice 2.0% of quota (2.0 KiB of 100 KiB)");
+        // the levels in KB of the 100 KB quota
+        let p = &v["perfdata"][0];
+        assert_eq!((&p["warn"], &p["crit"]), (&"1".into(), &"50".into()), "{v}");
+    }
     let v = cell.check_afs(&["quota", "--volume", "user.nobody"]);
     assert_eq!(v["state"], "CRITICAL", "{v}");
 
@@ -290,6 +325,7 @@ fn file_server() {
 
 #[test]
 fn hosts_never_echoed_raw() {
+    // the rendering: the exact Nagios line
     let r = hcoop_tests::plugin("check_afs", &["rx", "-H", "fs\nx", "-p", "7000"]);
     assert_eq!(r.code, 3, "{r:?}");
     assert_eq!(
@@ -297,15 +333,16 @@ fn hosts_never_echoed_raw() {
         "AFS UNKNOWN - invalid host 'fs\\nx': '\\n' is not allowed in a host name\n"
     );
     let long = "a".repeat(100_000);
-    for mode in ["rx", "ubik", "space", "bos"] {
-        let r = hcoop_tests::plugin("check_afs", &[mode, "-H", &long]);
-        assert_eq!(r.code, 3, "{mode}: {r:?}");
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.len() < 400, "{mode}: {} bytes", r.stdout.len());
+    for mode in ["rx", "rxstats", "ubik", "quota", "space", "bos"] {
+        let v = plugin_json("check_afs", &[mode, "-H", &long]);
+        assert_eq!(v["state"], "UNKNOWN", "{mode}: {v}");
+        let text = v["text"].as_str().unwrap_or("");
+        assert_eq!(text.lines().count(), 1, "{mode}: {text}");
+        assert!(text.len() < 400, "{mode}: {} bytes", text.len());
         assert!(
-            r.stdout.ends_with("longer than 253 characters\n"),
-            "{}",
-            r.stdout
+            summary(&v).starts_with("invalid host 'aaaa")
+                && summary(&v).ends_with("longer than 253 characters"),
+            "{mode}: {v}"
         );
     }
 }

@@ -26,6 +26,27 @@ fn against_a_real_kdc() {
     assert_eq!(summary(&v), format!("1 KDC answering for {alice}"));
     assert_eq!(v["perfdata"].as_array().unwrap().len(), 2);
 
+    // response time levels in seconds: plain numbers as before, units too
+    for (w, c) in [("0.5", "1"), ("500ms", "1s")] {
+        let v = run(&[
+            "-H",
+            &addr,
+            "-P",
+            &alice,
+            "--transport",
+            "udp",
+            "-w",
+            w,
+            "-c",
+            c,
+        ]);
+        assert_eq!(v["state"], "OK", "{v}");
+        let perf = &v["perfdata"][0];
+        assert_eq!(perf["label"], format!("time_{addr}_udp"), "{v}");
+        assert!(perf["value"].as_f64().is_some_and(|t| t < 0.5), "{v}");
+        assert_eq!((&perf["warn"], &perf["crit"]), (&"0.5".into(), &"1".into()));
+    }
+
     // the keytab's key: we and kinit agree
     assert!(kdc.kinit(&kt, "alice"));
     let v = run(&["-H", &addr, "-P", &alice, "-k", kt_s, "-t", "5"]);
@@ -69,30 +90,29 @@ fn against_a_real_kdc() {
     assert_eq!(summary(&v), format!("{addr} udp: no answer within 1.8s"));
 }
 
+/// `check_krb5 ARGS` refused in JSON with the summary `message`.
+fn assert_refused(args: &[&str], message: &str) {
+    hcoop_tests::assert_refused_json("check_krb5", args, message);
+}
+
 #[test]
 fn bad_input_is_unknown() {
-    let r = hcoop_tests::plugin("check_krb5", &["-H", "127.0.0.1", "-P", "alice"]);
-    assert_eq!(r.code, 3);
-    assert_eq!(
-        r.stdout,
-        "KRB5 UNKNOWN - principal alice has no realm: give -r\n"
+    assert_refused(
+        &["-H", "127.0.0.1", "-P", "alice"],
+        "principal alice has no realm: give -r",
     );
     // a keytab that never ends is not read into memory whole
     let start = std::time::Instant::now();
-    let r = hcoop_tests::plugin(
-        "check_krb5",
+    assert_refused(
         &["-H", "127.0.0.1", "-P", "alice@X", "-k", "/dev/zero"],
-    );
-    assert_eq!(r.code, 3);
-    assert_eq!(
-        r.stdout,
-        "KRB5 UNKNOWN - cannot read keytab /dev/zero: larger than 1048576 bytes\n"
+        "cannot read keytab /dev/zero: larger than 1048576 bytes",
     );
     assert!(start.elapsed().as_secs_f64() < 2.0);
 }
 
 #[test]
 fn hosts_and_ports_never_echoed_raw() {
+    // the rendering: the exact Nagios line
     let r = hcoop_tests::plugin("check_krb5", &["-H", "kdc\nx", "-r", REALM]);
     assert_eq!(r.code, 3);
     assert_eq!(
@@ -101,25 +121,22 @@ fn hosts_and_ports_never_echoed_raw() {
     );
     // a 100 KB host name was echoed in the summary, each line and the perfdata (400 KB)
     let long = "k".repeat(100_000);
-    let r = hcoop_tests::plugin("check_krb5", &["-H", &long, "-r", REALM]);
-    assert_eq!(r.code, 3);
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(r.stdout.len() < 400, "{} bytes", r.stdout.len());
+    let v = run(&["-H", &long, "-r", REALM]);
+    assert_eq!(v["state"], "UNKNOWN", "{v}");
+    let text = v["text"].as_str().unwrap_or("");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.len() < 400, "{} bytes", text.len());
     assert!(
-        r.stdout.ends_with("longer than 253 characters\n"),
-        "{}",
-        r.stdout
+        summary(&v).starts_with("invalid host 'kkkk")
+            && summary(&v).ends_with("longer than 253 characters"),
+        "{v}"
     );
-    let r = hcoop_tests::plugin("check_krb5", &["-H", "127.0.0.1:0", "-r", REALM]);
-    assert_eq!(r.code, 3);
-    assert_eq!(
-        r.stdout,
-        "KRB5 UNKNOWN - bad port in '127.0.0.1:0': port 0 is out of range (1-65535)\n"
+    assert_refused(
+        &["-H", "127.0.0.1:0", "-r", REALM],
+        "bad port in '127.0.0.1:0': port 0 is out of range (1-65535)",
     );
-    let r = hcoop_tests::plugin("check_krb5", &["-H", "127.0.0.1", "-P", "alice\n@X"]);
-    assert_eq!(r.code, 3);
-    assert_eq!(
-        r.stdout,
-        "KRB5 UNKNOWN - 'alice\\n@X' is not a principal or realm: it holds control characters\n"
+    assert_refused(
+        &["-H", "127.0.0.1", "-P", "alice\n@X"],
+        "'alice\\n@X' is not a principal or realm: it holds control characters",
     );
 }
