@@ -8,7 +8,8 @@
 //! stand-in `repquota` printing a report in the layout of Debian's quota 4.06
 //! (`repquota -p -u -g`), and the arguments it is given are checked.
 
-use hcoop_tests::plugin;
+use hcoop_tests::{assert_refused_json, plugin, plugin_json};
+use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
 
 const REPORT: &str = "\
@@ -50,25 +51,19 @@ fn fake_repquota(dir: &std::path::Path) -> String {
 
 #[test]
 fn file_systems_without_quotas_are_unknown() {
-    let r = plugin("check_quota", &[]);
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(
-        r.stdout,
-        "QUOTA UNKNOWN - no file system has quotas turned on\n"
-    );
-    let r = plugin("check_quota", &["-p", "/"]);
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(r.stdout, "QUOTA UNKNOWN - / has no user or group quotas\n");
-    let r = plugin(
-        "check_quota",
-        &["-p", "/nonexistent-mount", "--type", "user"],
-    );
-    assert_eq!(
-        r.stdout,
-        "QUOTA UNKNOWN - /nonexistent-mount is not a mount point\n"
-    );
+    for (argv, message) in [
+        (&[][..], "no file system has quotas turned on"),
+        (&["-p", "/"], "/ has no user or group quotas"),
+        (
+            &["-p", "/nonexistent-mount", "--type", "user"],
+            "/nonexistent-mount is not a mount point",
+        ),
+    ] {
+        assert_refused_json("check_quota", argv, message);
+    }
 }
 
+/// The one test of the Nagios text (the first run); the rest compare the JSON result.
 #[test]
 fn repquota_report_names_the_offenders() {
     let d = tempfile::tempdir().unwrap();
@@ -87,7 +82,7 @@ fn repquota_report_names_the_offenders() {
     );
     assert_eq!(lines.len(), 4, "{}", r.stdout);
 
-    let r = plugin(
+    let v = plugin_json(
         "check_quota",
         &[
             "--method",
@@ -107,11 +102,12 @@ fn repquota_report_names_the_offenders() {
         "-p -u /home\n"
     );
     // the unreadable mount is UNKNOWN, but the measured CRITICAL outranks it
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        r.stdout.contains("[UNKNOWN] /home has no user quotas"),
-        "{}",
-        r.stdout
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    let details = v["details"].as_array().unwrap();
+    assert_eq!(
+        details.last(),
+        Some(&json!({"state": "UNKNOWN", "text": "/home has no user quotas"})),
+        "{v}"
     );
 }
 
@@ -124,10 +120,11 @@ fn alice_days() -> String {
     format!("{}d", (4_102_444_800 - now) / 86_400)
 }
 
+/// Values the command line parser refuses: one UNKNOWN line, before any output format
+/// is known.
 #[test]
 fn bad_input_is_one_line_and_exit_3() {
     for (argv, needle) in [
-        (&["-p", "home"][..], "'home' is not an absolute mount point"),
         (&["-w", "5:1"][..], "invalid range '5:1'"),
         (&["--method", "magic"][..], "invalid value 'magic'"),
         (&["-c", "200"][..], "a percentage must be from 0 to 100"),
@@ -139,4 +136,9 @@ fn bad_input_is_one_line_and_exit_3() {
         assert!(r.stdout.starts_with("QUOTA UNKNOWN - "), "{}", r.stdout);
         assert!(r.stdout.contains(needle), "{argv:?}: {}", r.stdout);
     }
+    assert_refused_json(
+        "check_quota",
+        &["-p", "home"],
+        "'home' is not an absolute mount point",
+    );
 }
