@@ -335,6 +335,28 @@ impl Daemon {
         )
     }
 
+    /// Acknowledges the problem of `target` ("host/service") as author `t`.
+    pub fn ack(
+        &self,
+        target: &str,
+        comment: &str,
+        sticky: bool,
+    ) -> Result<serde_json::Value, String> {
+        self.post(
+            "/api/ack",
+            serde_json::json!({"target": target, "author": "t", "comment": comment, "sticky": sticky}),
+        )
+    }
+
+    /// Schedules a downtime of `target` for `duration` as author `t`; its id.
+    pub fn downtime(&self, target: &str, duration: &str, comment: &str) -> Result<u64, String> {
+        self.post(
+            "/api/downtime",
+            serde_json::json!({"target": target, "duration": duration, "author": "t", "comment": comment}),
+        )
+        .map(|v| v["id"].as_u64().expect("downtime id"))
+    }
+
     /// One service's view ("host/service"), if the daemon has it.
     pub fn find_service(&self, name: &str) -> Option<serde_json::Value> {
         let all = self.get("/api/services");

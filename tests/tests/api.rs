@@ -73,6 +73,15 @@ fn member_curl_like(d: &Daemon, body: &str, headers: &str) -> (u16, String) {
     post(&d.api(), "/api/ack", body, headers)
 }
 
+/// Each acknowledgement by `author` with the request headers of `cases` gets `code` and
+/// the case's answer.
+fn assert_refused(d: &Daemon, author: &str, code: u16, cases: &[(String, &str)]) {
+    for (headers, answer) in cases {
+        let (got, body) = member_curl_like(d, &ack_body(author), headers);
+        assert_eq!((got, body.as_str()), (code, *answer), "{headers:?}");
+    }
+}
+
 #[test]
 fn writes_need_credentials_and_are_authored_by_them() {
     let d = Daemon::start(CHECKS);
@@ -100,18 +109,18 @@ fn writes_need_credentials_and_are_authored_by_them() {
         "{r:?}"
     );
     // the same from the test, and with a wrong token
-    let (code, body) = member_curl_like(&d, &ack_body("root"), json_type);
-    assert_eq!(code, 401, "{body}");
-    assert_eq!(
-        body,
-        r#"{"error":"credentials needed: Authorization: Bearer TOKEN"}"#
-    );
-    let (code, body) = member_curl_like(
-        &d,
-        &ack_body("root"),
-        &format!("{json_type}Authorization: Bearer {}\r\n", "0".repeat(64)),
-    );
-    assert_eq!((code, body.as_str()), (401, r#"{"error":"unknown token"}"#));
+    let wrong = format!("Authorization: Bearer {}\r\n", "0".repeat(64));
+    let unauthorized = [
+        (
+            json_type.to_string(),
+            r#"{"error":"credentials needed: Authorization: Bearer TOKEN"}"#,
+        ),
+        (
+            format!("{json_type}{wrong}"),
+            r#"{"error":"unknown token"}"#,
+        ),
+    ];
+    assert_refused(&d, "root", 401, &unauthorized);
     let (code, _) = raw(
         &d.api(),
         &format!(
@@ -131,27 +140,17 @@ fn writes_need_credentials_and_are_authored_by_them() {
 
     // a page of another site cannot drive it, even with the token cached
     let token = format!("Authorization: Bearer {}\r\n", d.token);
-    let (code, body) = member_curl_like(
-        &d,
-        &ack_body("x"),
-        &format!("{json_type}{token}Origin: http://evil.example\r\n"),
-    );
-    assert_eq!(
-        (code, body.as_str()),
-        (403, r#"{"error":"request from another origin refused"}"#)
-    );
-    let (code, body) = member_curl_like(
-        &d,
-        &ack_body("x"),
-        &format!("Content-Type: text/plain\r\n{token}"),
-    );
-    assert_eq!(
-        (code, body.as_str()),
+    let forbidden = [
         (
-            403,
-            r#"{"error":"writes must be sent as Content-Type: application/json"}"#
-        )
-    );
+            format!("{json_type}{token}Origin: http://evil.example\r\n"),
+            r#"{"error":"request from another origin refused"}"#,
+        ),
+        (
+            format!("Content-Type: text/plain\r\n{token}"),
+            r#"{"error":"writes must be sent as Content-Type: application/json"}"#,
+        ),
+    ];
+    assert_refused(&d, "x", 403, &forbidden);
     assert_eq!(d.service("db/bad")["acknowledged"], false);
 
     // with the token: the author is the token's name, not what the client says

@@ -4,7 +4,6 @@
 //! plugins still running killed with their process groups when the daemon stops.
 
 use hcoop_tests::daemon::{command_service, host, service, Daemon, Exim, Mail};
-use serde_json::json;
 use std::path::Path;
 
 /// A plugin whose state the test sets by rewriting its script.
@@ -100,23 +99,10 @@ max_check_attempts = 4
     // downtime and acknowledgement while the problems are still soft
     let v = d.wait_service("web/acked", 10.0, |v| v["state"] == "CRITICAL");
     assert_eq!(v["state_type"], "SOFT");
-    d.post(
-        "/api/downtime",
-        json!({"target": "web/down", "duration": "1h", "author": "t", "comment": "maintenance"}),
-    )
-    .unwrap();
-    d.post(
-        "/api/ack",
-        json!({"target": "web/acked", "author": "t", "comment": "known", "sticky": true}),
-    )
-    .unwrap();
+    d.downtime("web/down", "1h", "maintenance").unwrap();
+    d.ack("web/acked", "known", true).unwrap();
     // acknowledging an OK service is refused
-    let e = d
-        .post(
-            "/api/ack",
-            json!({"target": "web/flip", "author": "t", "comment": "x"}),
-        )
-        .unwrap_err();
+    let e = d.ack("web/flip", "x", false).unwrap_err();
     assert!(e.contains("nothing to acknowledge"), "{e}");
     d.wait_service("web/down", 10.0, |v| v["state_type"] == "HARD");
     d.wait_service("web/acked", 10.0, |v| v["state_type"] == "HARD");
@@ -181,19 +167,8 @@ fn kill9_keeps_state_and_broken_reload_keeps_running() {
     d.wait_service("db/bad", 10.0, |v| {
         v["state"] == "CRITICAL" && v["state_type"] == "HARD"
     });
-    d.post(
-        "/api/ack",
-        json!({"target": "db/bad", "author": "t", "comment": "known", "sticky": true}),
-    )
-    .unwrap();
-    let id = d
-        .post(
-            "/api/downtime",
-            json!({"target": "db/good", "duration": "2h", "author": "t", "comment": "upgrade"}),
-        )
-        .unwrap()["id"]
-        .as_u64()
-        .unwrap();
+    d.ack("db/bad", "known", true).unwrap();
+    let id = d.downtime("db/good", "2h", "upgrade").unwrap();
     // one retention period (1 s) and a margin
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let before = d.service("db/bad");

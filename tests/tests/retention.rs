@@ -31,19 +31,11 @@ fn downtime_ids(v: &Value) -> BTreeSet<u64> {
         .collect()
 }
 
-fn ack(d: &Daemon, target: &str, comment: &str) -> Result<Value, String> {
-    d.post(
-        "/api/ack",
-        json!({"target": target, "author": "t", "comment": comment, "sticky": true}),
-    )
-}
-
-fn downtime(d: &Daemon, target: &str, comment: &str) -> Result<u64, String> {
-    d.post(
-        "/api/downtime",
-        json!({"target": target, "duration": "2h", "author": "t", "comment": comment}),
-    )
-    .map(|v| v["id"].as_u64().expect("downtime id"))
+/// Waits up to `secs` for the retention service to turn CRITICAL: its view and output.
+fn retention_critical(d: &Daemon, secs: f64) -> (Value, String) {
+    let v = d.wait_service(RETENTION, secs, |v| v["state"] == "CRITICAL");
+    let out = v["output"].as_str().unwrap().to_string();
+    (v, out)
 }
 
 #[test]
@@ -69,7 +61,7 @@ fn confirmed_ack_and_downtimes_survive_kill9_right_after() {
     });
     let before = d.service("db/bad");
 
-    ack(&d, "db/bad", "known").unwrap();
+    d.ack("db/bad", "known", true).unwrap();
     std::thread::sleep(Duration::from_millis(200));
     d.kill9();
     d.spawn();
@@ -77,7 +69,7 @@ fn confirmed_ack_and_downtimes_survive_kill9_right_after() {
     assert_eq!(after["acknowledged"], true, "{after}");
     assert_eq!(after["last_state_change"], before["last_state_change"]);
 
-    let id = downtime(&d, "db/good", "upgrade").unwrap();
+    let id = d.downtime("db/good", "2h", "upgrade").unwrap();
     std::thread::sleep(Duration::from_millis(200));
     d.kill9();
     d.spawn();
@@ -86,7 +78,7 @@ fn confirmed_ack_and_downtimes_survive_kill9_right_after() {
     assert_eq!(good["in_downtime"], true);
 
     // a new downtime after the restart gets a new id
-    let id2 = downtime(&d, "db/good", "second").unwrap();
+    let id2 = d.downtime("db/good", "2h", "second").unwrap();
     assert!(id2 > id);
     d.delete(&format!("/api/downtime/{id}")).unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -105,7 +97,7 @@ fn confirmed_ack_and_downtimes_survive_kill9_right_after() {
         d.log()
     );
     assert_eq!(d.service(RETENTION)["state"], "OK");
-    let id3 = downtime(&d, "db/good", "after reload").unwrap();
+    let id3 = d.downtime("db/good", "2h", "after reload").unwrap();
     std::thread::sleep(Duration::from_millis(200));
     d.kill9();
     d.spawn();
@@ -358,8 +350,7 @@ fn corrupt_state_file_is_moved_aside_and_reported() {
         assert_eq!(std::fs::read(&state).unwrap(), bytes);
 
         d.spawn();
-        let v = d.wait_service(RETENTION, 5.0, |v| v["state"] == "CRITICAL");
-        let out = v["output"].as_str().unwrap();
+        let (v, out) = retention_critical(&d, 5.0);
         assert!(
             out.starts_with(&format!(
                 "RETENTION CRITICAL - state file {} was corrupt (",
@@ -408,7 +399,7 @@ fn corrupt_state_file_is_moved_aside_and_reported() {
         // the alert stays until acknowledged, then goes back to OK
         std::thread::sleep(Duration::from_millis(1500));
         assert_eq!(d.service(RETENTION)["state"], "CRITICAL");
-        ack(&d, RETENTION, "seen").unwrap();
+        d.ack(RETENTION, "seen", true).unwrap();
         d.wait_service(RETENTION, 5.0, |v| {
             v["state"] == "OK" && v["acknowledged"] == false
         });
@@ -481,8 +472,7 @@ fn full_state_file_system_is_reported_and_recovers() {
         while f.write_all(&block).is_ok() {}
         let _ = f.sync_all();
     }
-    let v = d.wait_service(RETENTION, 10.0, |v| v["state"] == "CRITICAL");
-    let out = v["output"].as_str().unwrap();
+    let (_, out) = retention_critical(&d, 10.0);
     assert!(
         out.starts_with("RETENTION CRITICAL - cannot write state: ")
             && out.contains("No space left on device"),
@@ -491,7 +481,7 @@ fn full_state_file_system_is_reported_and_recovers() {
     assert!(failures(&d) > 0.0);
     assert!(d.metric("hcoop_retention_journal_bytes").is_some());
     // an admin action that cannot be saved says so
-    let e = ack(&d, "db/bad", "disk full").unwrap_err();
+    let e = d.ack("db/bad", "disk full", true).unwrap_err();
     assert!(e.contains("not saved"), "{e}");
     // monitoring goes on
     let checks = d.metric("hcoop_checks_total").unwrap();
@@ -500,7 +490,7 @@ fn full_state_file_system_is_reported_and_recovers() {
     // room again: OK at the next successful write, and what is confirmed is kept
     std::fs::remove_file(&filler).unwrap();
     d.wait_service(RETENTION, 10.0, |v| v["state"] == "OK");
-    let id = downtime(&d, "db/good", "after").unwrap();
+    let id = d.downtime("db/good", "2h", "after").unwrap();
     std::thread::sleep(Duration::from_millis(200));
     d.kill9();
     d.spawn();
@@ -531,12 +521,9 @@ fn symlinks_in_the_state_directory_are_not_followed() {
     std::os::unix::fs::symlink(&targets[1], dir.join(".state.json.tmp")).unwrap();
     std::os::unix::fs::symlink(&targets[2], state.with_extension("json.journal")).unwrap();
     d.spawn();
-    let v = d.wait_service(RETENTION, 5.0, |v| v["state"] == "CRITICAL");
-    assert!(
-        v["output"].as_str().unwrap().contains("is a symbolic link"),
-        "{v}"
-    );
-    let _ = downtime(&d, "db/good", "written").unwrap();
+    let (v, out) = retention_critical(&d, 5.0);
+    assert!(out.contains("is a symbolic link"), "{v}");
+    let _ = d.downtime("db/good", "2h", "written").unwrap();
     std::thread::sleep(Duration::from_millis(300));
     for (n, p) in ["a", "b", "c"].iter().zip(&targets) {
         assert_eq!(std::fs::read_to_string(p).unwrap(), format!("precious {n}"));
@@ -558,8 +545,7 @@ fn state_directory_writable_by_others_is_refused_and_monitoring_goes_on() {
     d.set_state_file(&open.join("state.json"));
     d.kill9();
     d.spawn();
-    let v = d.wait_service(RETENTION, 5.0, |v| v["state"] == "CRITICAL");
-    let out = v["output"].as_str().unwrap();
+    let (_, out) = retention_critical(&d, 5.0);
     assert!(
         out.contains(&format!(
             "cannot write state: state directory {} is writable by group or others (mode 0777)",
@@ -568,7 +554,7 @@ fn state_directory_writable_by_others_is_refused_and_monitoring_goes_on() {
         "{out}"
     );
     d.wait_service("db/bad", 10.0, |v| v["state"] == "CRITICAL");
-    let e = ack(&d, "db/bad", "x").unwrap_err();
+    let e = d.ack("db/bad", "x", true).unwrap_err();
     assert!(e.contains("not saved"), "{e}");
     assert!(!open.join("state.json").exists());
     d.kill9();
