@@ -1,7 +1,8 @@
 //! check_net on a veth pair in a network namespace the test creates, with traffic sent
 //! through it (bounded ping), counters held against the kernel's own.
 
-use hcoop_tests::{bin, is_root, require, Run};
+use hcoop_tests::{assert_refused_json, bin, is_root, json_of, plugin, require, Run};
+use serde_json::Value;
 use std::process::Command;
 
 /// Two network namespaces joined by a veth pair: va (10.89.0.1) in the first, vb
@@ -88,11 +89,13 @@ impl Netns {
         (f[0], f[8])
     }
 
-    fn check_net(&self, state: &str, extra: &[&str]) -> Run {
+    /// check_net on va inside the namespace, its result in JSON.
+    fn check_net(&self, state: &str, extra: &[&str]) -> Value {
         let b = bin("check_net").display().to_string();
         let mut args = vec![b.as_str(), "-i", "va", "--state-dir", state];
         args.extend(extra);
-        self.exec(&args)
+        args.extend(["--output-format", "json"]);
+        json_of("check_net", &args, &self.exec(&args))
     }
 }
 
@@ -104,18 +107,15 @@ impl Drop for Netns {
     }
 }
 
-fn perf(out: &str, label: &str) -> u64 {
-    let item = out
-        .split_whitespace()
-        .find(|i| i.starts_with(&format!("{label}=")))
-        .unwrap_or_else(|| panic!("no {label} in {out}"));
-    item[label.len() + 1..]
-        .split(';')
-        .next()
+/// The value of the perfdata item `label`.
+fn perf(v: &Value, label: &str) -> u64 {
+    v["perfdata"]
+        .as_array()
         .unwrap()
-        .trim_end_matches('c')
-        .parse()
-        .unwrap()
+        .iter()
+        .find(|p| p["label"] == label)
+        .and_then(|p| p["value"].as_u64())
+        .unwrap_or_else(|| panic!("no {label} in {v}"))
 }
 
 #[test]
@@ -125,14 +125,13 @@ fn rates_and_counters_on_a_veth_pair() {
     let state = tempfile::tempdir().unwrap();
     let s = state.path().display().to_string();
 
-    let r = ns.check_net(&s, &["-w", "1"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .starts_with("NET OK - va: first run, rates from the next run | va_in="),
-        "{}",
-        r.stdout
+    let v = ns.check_net(&s, &["-w", "1"]);
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(
+        v["summary"], "va: first run, rates from the next run",
+        "{v}"
     );
+    assert_eq!(v["perfdata"][0]["label"], "va_in", "{v}");
 
     let before = ns.counters();
     let p = ns.exec(&[
@@ -147,54 +146,55 @@ fn rates_and_counters_on_a_veth_pair() {
         "10.89.0.2",
     ]);
     assert_eq!(p.code, 0, "ping: {}{}", p.stdout, p.stderr);
-    let r = ns.check_net(&s, &["-w", "1", "-c", "1G"]);
+    let v = ns.check_net(&s, &["-w", "1", "-c", "1G"]);
     let after = ns.counters();
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(
-        r.stdout.starts_with("NET WARNING - va: in "),
-        "{}",
-        r.stdout
-    );
+    assert_eq!(v["state"], "WARNING", "{v}");
+    assert!(v["summary"].as_str().unwrap().starts_with("va: in "), "{v}");
     // the plugin's counters are the kernel's, and the pings went through va
-    assert_eq!((perf(&r.stdout, "va_in"), perf(&r.stdout, "va_out")), after);
+    assert_eq!((perf(&v, "va_in"), perf(&v, "va_out")), after);
     assert!(after.0 - before.0 >= 40 * 1042, "{before:?} {after:?}");
     assert!(after.1 - before.1 >= 40 * 1042, "{before:?} {after:?}");
-    assert!(perf(&r.stdout, "va_in_bps") > 0);
+    assert!(perf(&v, "va_in_bps") > 0);
 
     // percent of the link speed veth reports (10 Gb/s): far below 50%
-    let r = ns.check_net(&s, &["-w", "50%", "-c", "90%"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.contains("% of 10.0 Gb/s)"), "{}", r.stdout);
+    let v = ns.check_net(&s, &["-w", "50%", "-c", "90%"]);
+    assert_eq!(v["state"], "OK", "{v}");
+    assert!(
+        v["summary"].as_str().unwrap().contains("% of 10.0 Gb/s)"),
+        "{v}"
+    );
 
     // a replaced interface (new index): no rate until the next run
     ns.exec(&["ip", "link", "del", "va"]);
     ns.veth();
-    let r = ns.check_net(&s, &["-c", "1"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert!(r.stdout.starts_with("NET OK - va: "), "{}", r.stdout);
+    let v = ns.check_net(&s, &["-c", "1"]);
+    assert_eq!(v["state"], "OK", "{v}");
+    let summary = v["summary"].as_str().unwrap();
     assert!(
-        r.stdout.contains("reset, rates from the next run"),
-        "{}",
-        r.stdout
+        summary.starts_with("va: ") && summary.contains("reset, rates from the next run"),
+        "{v}"
     );
 }
 
+/// The one test of the Nagios text; the rest compare the JSON result, but for values the
+/// command line parser refuses, answered in text before any output format is known.
 #[test]
 fn missing_interface_and_bad_input() {
     let state = tempfile::tempdir().unwrap();
     let s = state.path().display().to_string();
-    let r = hcoop_tests::plugin("check_net", &["-i", "nosuch0", "--state-dir", &s]);
+    let r = plugin("check_net", &["-i", "nosuch0", "--state-dir", &s]);
     assert_eq!(r.code, 3);
     assert_eq!(r.stdout, "NET UNKNOWN - no interface nosuch0\n");
-    for (argv, needle) in [
-        (&["-w", "10q"][..], "unknown rate unit 'q'"),
-        (&["-c", "9:1M"][..], "invalid range '9:1'"),
-        (&["-i", "a/b"][..], "'a/b' is not an interface name"),
+    for (argv, line) in [
+        (&["-w", "10q"][..], "invalid value '10q' for '--warning <RATE>': '10q': unknown rate unit 'q' (use k, M, G, T bits/s or %)"),
+        (&["-c", "9:1M"], "invalid value '9:1M' for '--critical <RATE>': invalid range '9:1': start is greater than end"),
     ] {
-        let r = hcoop_tests::plugin("check_net", argv);
-        assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.starts_with("NET UNKNOWN - "), "{}", r.stdout);
-        assert!(r.stdout.contains(needle), "{argv:?}: {}", r.stdout);
+        let r = plugin("check_net", argv);
+        assert_eq!((r.code, r.stdout), (3, format!("NET UNKNOWN - {line}\n")), "{argv:?}");
     }
+    assert_refused_json(
+        "check_net",
+        &["-i", "a/b"],
+        "'a/b' is not an interface name",
+    );
 }
