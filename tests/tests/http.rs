@@ -12,16 +12,26 @@ use hcoop_tests::web::{
 };
 use hcoop_tests::{debian_plugin, plugin, plugin_json, run, Run};
 use regex::Regex;
+use serde_json::{json, Value};
 use std::time::Instant;
 
-fn http(n: &Nginx, vhost: &str, extra: &[&str]) -> Run {
-    let port = n.http_port.to_string();
-    let mut args = vec!["-H", vhost, "-I", "127.0.0.1", "-p", &port];
-    args.extend_from_slice(extra);
-    plugin("check_http", &args)
+fn http_args<'a>(n: &Nginx, vhost: &'a str, extra: &[&'a str]) -> Vec<String> {
+    let mut args = vec!["-H", vhost, "-I", "127.0.0.1", "-p"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    args.push(n.http_port.to_string());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
 }
 
-fn https(n: &Nginx, vhost: &str, extra: &[&str]) -> Run {
+/// check_http's JSON result for `vhost` on the test's nginx over HTTP.
+fn http(n: &Nginx, vhost: &str, extra: &[&str]) -> Value {
+    json("check_http", &http_args(n, vhost, extra))
+}
+
+/// The same over HTTPS, trusting the test CA.
+fn https(n: &Nginx, vhost: &str, extra: &[&str]) -> Value {
     let port = n.https_port.to_string();
     let ca = n.pki.ca_cert.to_string_lossy().to_string();
     let mut args = vec![
@@ -36,7 +46,57 @@ fn https(n: &Nginx, vhost: &str, extra: &[&str]) -> Run {
         &ca,
     ];
     args.extend_from_slice(extra);
-    plugin("check_http", &args)
+    plugin_json("check_http", &args)
+}
+
+fn json(name: &str, args: &[String]) -> Value {
+    plugin_json(name, &args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The result is `state` and its summary matches `pattern`.
+fn assert_result(v: &Value, state: &str, pattern: &str) {
+    let re = Regex::new(pattern).unwrap();
+    let summary = v["summary"].as_str().unwrap_or_default();
+    assert!(
+        v["state"] == state && re.is_match(summary),
+        "expected {state} and /{pattern}/, got {v}"
+    );
+}
+
+/// The result is `state` and says only `summary`: no long output, no perfdata.
+fn assert_only(v: &Value, state: &str, summary: &str) {
+    assert_eq!(
+        (v["state"].as_str(), v["summary"].as_str()),
+        (Some(state), Some(summary)),
+        "{v}"
+    );
+    assert_eq!(
+        (&v["details"], &v["perfdata"]),
+        (&json!([]), &json!([])),
+        "{v}"
+    );
+}
+
+/// The long output: each line's state (none for a plain line) and text.
+fn details(v: &Value) -> Vec<(Option<String>, String)> {
+    let text = |x: &Value| x.as_str().map(String::from);
+    v["details"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|x| (text(&x["state"]), text(&x["text"]).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A perfdata value.
+fn perf(v: &Value, label: &str) -> Option<f64> {
+    v["perfdata"]
+        .as_array()?
+        .iter()
+        .find(|p| p["label"] == label)?["value"]
+        .as_f64()
 }
 
 fn assert_line(r: &Run, code: i32, pattern: &str) {
@@ -57,77 +117,85 @@ fn vhosts_status_content_redirects_and_auth() {
     let hp = n.http_port;
     // the status line and headers vary in length with the date; the body is known
     let page = A_INDEX.len();
-    let r = http(&n, "a.test", &[]);
+    // the whole text line, as Nagios reads it
+    let r = plugin(
+        "check_http",
+        &["-H", "a.test", "-I", "127.0.0.1", "-p", &hp.to_string()],
+    );
     assert_line(
         &r,
         0,
         r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time \| time=[0-9.]+s;;;0;10 size=\d+B;;;0$",
     );
-    let size: usize = Regex::new(r"size=(\d+)B")
-        .unwrap()
-        .captures(&r.stdout)
-        .unwrap()[1]
-        .parse()
-        .unwrap();
+    let v = http(&n, "a.test", &[]);
+    assert_result(
+        &v,
+        "OK",
+        r"^HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time$",
+    );
+    let size = perf(&v, "size").unwrap() as usize;
     assert!(size > page && size < page + 400, "{size}");
+    assert_eq!(v["perfdata"][0]["max"].as_f64(), Some(10.0), "{v}");
 
     // the name selects the virtual host
-    assert_eq!(http(&n, "a.test", &["-s", "Welcome to a.test"]).code, 0);
-    assert_eq!(http(&n, "b.test", &["-s", "b.test here"]).code, 0);
-    assert_line(
+    assert_eq!(
+        http(&n, "a.test", &["-s", "Welcome to a.test"])["state"],
+        "OK"
+    );
+    assert_eq!(http(&n, "b.test", &["-s", "b.test here"])["state"], "OK");
+    assert_result(
         &http(&n, "b.test", &["-s", "Welcome"]),
-        2,
-        &format!(
-            r"^HTTP CRITICAL - string 'Welcome' not found on http://b\.test:{hp}/ - HTTP/1\.1 200 OK - "
-        ),
+        "CRITICAL",
+        &format!(r"^string 'Welcome' not found on http://b\.test:{hp}/ - HTTP/1\.1 200 OK - "),
     );
-    assert_eq!(http(&n, "a.test", &["-r", "Welcome.*a\\.test"]).code, 0);
-    assert_eq!(http(&n, "a.test", &["-R", "WELCOME"]).code, 0);
-    assert_line(
+    assert_eq!(
+        http(&n, "a.test", &["-r", "Welcome.*a\\.test"])["state"],
+        "OK"
+    );
+    assert_eq!(http(&n, "a.test", &["-R", "WELCOME"])["state"], "OK");
+    assert_result(
         &http(&n, "a.test", &["-r", "Welcome", "--invert-regex"]),
-        2,
-        r"^HTTP CRITICAL - pattern 'Welcome' found on ",
+        "CRITICAL",
+        r"^pattern 'Welcome' found on ",
     );
-    assert_eq!(http(&n, "a.test", &["-d", "X-Member: a"]).code, 0);
-    assert_line(
+    assert_eq!(http(&n, "a.test", &["-d", "X-Member: a"])["state"], "OK");
+    assert_result(
         &http(&n, "a.test", &["-d", "X-Member: b"]),
-        2,
-        r"^HTTP CRITICAL - header 'X-Member: b' not found on ",
+        "CRITICAL",
+        r"^header 'X-Member: b' not found on ",
     );
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-m", "100000"]),
-        1,
-        r"^HTTP WARNING - page size \d+ too small - ",
+        "WARNING",
+        r"^page size \d+ too small - ",
     );
 
     // status classes and -e
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-u", "/missing"]),
-        1,
-        &format!(
-            r"^HTTP WARNING - status 404 on http://a\.test:{hp}/missing - HTTP/1\.1 404 Not Found - "
-        ),
+        "WARNING",
+        &format!(r"^status 404 on http://a\.test:{hp}/missing - HTTP/1\.1 404 Not Found - "),
     );
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-u", "/broken"]),
-        2,
-        r"^HTTP CRITICAL - status 500 on ",
+        "CRITICAL",
+        r"^status 500 on ",
     );
     assert_eq!(
-        http(&n, "a.test", &["-u", "/missing", "-e", "404,410"]).code,
-        0
+        http(&n, "a.test", &["-u", "/missing", "-e", "404,410"])["state"],
+        "OK"
     );
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-e", "301"]),
-        2,
-        r"^HTTP CRITICAL - unexpected status 200 on ",
+        "CRITICAL",
+        r"^unexpected status 200 on ",
     );
 
     // redirects
-    assert_eq!(http(&n, "a.test", &["-u", "/redirect1"]).code, 0);
-    assert_line(
+    assert_eq!(http(&n, "a.test", &["-u", "/redirect1"])["state"], "OK");
+    assert_result(
         &http(&n, "a.test", &["-u", "/redirect1", "-f", "critical"]),
-        2,
+        "CRITICAL",
         r"status 301 on ",
     );
     let r = http(
@@ -135,41 +203,41 @@ fn vhosts_status_content_redirects_and_auth() {
         "a.test",
         &["-u", "/redirect1", "-f", "sticky", "-s", "b.test here"],
     );
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    let lines: Vec<&str> = r.stdout.lines().skip(1).collect();
+    assert_eq!(r["state"], "OK", "{r}");
     assert_eq!(
-        lines,
+        details(&r),
         [
-            format!("redirect 301 -> http://a.test:{hp}/redirect2"),
-            format!("redirect 302 -> http://b.test:{hp}/"),
+            (
+                None,
+                format!("redirect 301 -> http://a.test:{hp}/redirect2")
+            ),
+            (None, format!("redirect 302 -> http://b.test:{hp}/")),
         ]
     );
     // plain follow resolves the new name, which only the test's nginx knows
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-u", "/redirect1", "-f", "follow"]),
-        2,
-        r"^HTTP CRITICAL - cannot resolve b\.test",
+        "CRITICAL",
+        r"^cannot resolve b\.test",
     );
     // a loop ends at the hop bound, as with monitoring-plugins
     let r = http(&n, "a.test", &["-u", "/loop", "-f", "follow"]);
-    assert_line(
+    assert_result(
         &r,
-        1,
+        "WARNING",
         &format!(
-            r"^HTTP WARNING - maximum redirection depth 15 exceeded - http://a\.test:{hp}/loop - HTTP/1\.1 301"
+            r"^maximum redirection depth 15 exceeded - http://a\.test:{hp}/loop - HTTP/1\.1 301"
         ),
     );
-    assert_eq!(r.stdout.lines().count(), 16, "{}", r.stdout);
-    assert_line(
+    assert_eq!(details(&r).len(), 15, "{r}");
+    assert_result(
         &http(
             &n,
             "a.test",
             &["-u", "/redirect1", "-f", "sticky", "--max-redirs", "1"],
         ),
-        1,
-        &format!(
-            r"^HTTP WARNING - maximum redirection depth 1 exceeded - http://b\.test:{hp}/ - HTTP/1\.1 302"
-        ),
+        "WARNING",
+        &format!(r"^maximum redirection depth 1 exceeded - http://b\.test:{hp}/ - HTTP/1\.1 302"),
     );
     // Debian's check_http says the same of the loop
     for f in ["sticky", "stickyport"] {
@@ -203,9 +271,9 @@ fn vhosts_status_content_redirects_and_auth() {
     }
 
     // basic authentication, the password inline or from a file
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-u", "/private/"]),
-        1,
+        "WARNING",
         r"status 401 on ",
     );
     assert_eq!(
@@ -213,9 +281,8 @@ fn vhosts_status_content_redirects_and_auth() {
             &n,
             "a.test",
             &["-u", "/private/", "-a", "member:s3cret", "-s", "secret"]
-        )
-        .code,
-        0
+        )["state"],
+        "OK"
     );
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
@@ -225,33 +292,28 @@ fn vhosts_status_content_redirects_and_auth() {
             &n,
             "a.test",
             &["-u", "/private/", "-a", "member", "--password-file", &pw]
-        )
-        .code,
-        0
+        )["state"],
+        "OK"
     );
-    assert_line(
+    assert_result(
         &http(&n, "a.test", &["-u", "/private/", "-a", "member:wrong"]),
-        1,
+        "WARNING",
         r"status 401 on ",
     );
 
     // method and body: nginx answers POST to a static file with 405
-    assert_line(&http(&n, "a.test", &["-P", "a=1"]), 1, r"status 405 on ");
-    assert_eq!(http(&n, "a.test", &["-j", "HEAD", "-e", "200"]).code, 0);
+    assert_result(
+        &http(&n, "a.test", &["-P", "a=1"]),
+        "WARNING",
+        r"status 405 on ",
+    );
+    assert_eq!(
+        http(&n, "a.test", &["-j", "HEAD", "-e", "200"])["state"],
+        "OK"
+    );
 
     // extended perfdata names each phase
-    let v = plugin_json(
-        "check_http",
-        &[
-            "-H",
-            "a.test",
-            "-I",
-            "127.0.0.1",
-            "-p",
-            &hp.to_string(),
-            "-E",
-        ],
-    );
+    let v = http(&n, "a.test", &["-E"]);
     let labels: Vec<&str> = v["perfdata"]
         .as_array()
         .unwrap()
@@ -274,20 +336,10 @@ fn vhosts_status_content_redirects_and_auth() {
     // Debian's check_http agrees on the states
     let debian = debian_plugin("check_http");
     for (uri, code) in [("/", 0), ("/missing", 1), ("/broken", 2), ("/redirect1", 0)] {
-        let theirs = run(
-            &debian,
-            &[
-                "-H",
-                "a.test",
-                "-I",
-                "127.0.0.1",
-                "-p",
-                &hp.to_string(),
-                "-u",
-                uri,
-            ],
-        );
-        let ours = http(&n, "a.test", &["-u", uri]);
+        let args = http_args(&n, "a.test", &["-u", uri]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let theirs = run(&debian, &args);
+        let ours = plugin("check_http", &args);
         assert_eq!(
             (ours.code, theirs.code),
             (code, code),
@@ -298,7 +350,11 @@ fn vhosts_status_content_redirects_and_auth() {
     }
 
     // bad usage is one line and exit 3
-    let r = http(&n, "a.test", &["-f", "sideways"]);
+    let args = http_args(&n, "a.test", &["-f", "sideways"]);
+    let r = plugin(
+        "check_http",
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     assert_eq!(r.code, 3);
     assert_eq!(
         r.stdout,
@@ -311,60 +367,60 @@ fn tls_certificates() {
     let dir = tempfile::tempdir().unwrap();
     let n = start_nginx(dir.path());
     let sp = n.https_port;
-    assert_line(
+    assert_result(
         &https(&n, "a.test", &["-s", "Welcome"]),
-        0,
-        r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in ",
+        "OK",
+        r"^HTTP/1\.1 200 OK - \d+ bytes in ",
     );
-    assert_eq!(https(&n, "www.a.test", &[]).code, 0, "the SAN name");
+    assert_eq!(https(&n, "www.a.test", &[])["state"], "OK", "the SAN name");
     // days left: issued for 200 days
-    assert_line(
+    assert_result(
         &https(&n, "a.test", &["-C", "30,7"]),
-        0,
-        r"^HTTP OK - certificate 'a\.test' will expire on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((199|200) days\)$",
+        "OK",
+        r"^certificate 'a\.test' will expire on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((199|200) days\)$",
     );
-    assert_line(
+    assert_result(
         &https(&n, "a.test", &["-C", "250,7"]),
-        1,
-        r"^HTTP WARNING - certificate 'a\.test' will expire on ",
+        "WARNING",
+        r"^certificate 'a\.test' will expire on ",
     );
-    assert_line(
+    assert_result(
         &https(&n, "a.test", &["-C", "250,220"]),
-        2,
-        r"^HTTP CRITICAL - certificate 'a\.test' will expire on ",
+        "CRITICAL",
+        r"^certificate 'a\.test' will expire on ",
     );
-    assert_line(
+    assert_result(
         &https(
             &n,
             "a.test",
             &["-C", "30,7", "--continue-after-certificate", "-s", "nope"],
         ),
-        2,
-        r"^HTTP CRITICAL - string 'nope' not found on .*, certificate 'a\.test' will expire on ",
+        "CRITICAL",
+        r"^string 'nope' not found on .*, certificate 'a\.test' will expire on ",
     );
     // an expired certificate is reported with its date, with or without -C
     for extra in [&[][..], &["-C", "30,7"][..]] {
-        assert_line(
+        assert_result(
             &https(&n, "expired.test", extra),
-            2,
+            "CRITICAL",
             &format!(
-                r"^HTTP CRITICAL - TLS handshake failed: certificate has expired: certificate 'expired\.test' expired on 2020-02-01 00:00:00 UTC \(https://expired\.test:{sp}/\)$"
+                r"^TLS handshake failed: certificate has expired: certificate 'expired\.test' expired on 2020-02-01 00:00:00 UTC \(https://expired\.test:{sp}/\)$"
             ),
         );
     }
-    assert_line(
+    assert_result(
         &https(&n, "wrong.test", &[]),
-        2,
-        r"^HTTP CRITICAL - TLS handshake failed: certificate does not match the host name: certificate 'other\.test' \(expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) failed verification: certificate does not match the host name ",
+        "CRITICAL",
+        r"^TLS handshake failed: certificate does not match the host name: certificate 'other\.test' \(expires \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\) failed verification: certificate does not match the host name ",
     );
-    assert_line(
+    assert_result(
         &https(&n, "self.test", &[]),
-        2,
-        r"^HTTP CRITICAL - TLS handshake failed: certificate issuer is not trusted: certificate 'self\.test' ",
+        "CRITICAL",
+        r"^TLS handshake failed: certificate issuer is not trusted: certificate 'self\.test' ",
     );
-    assert_eq!(https(&n, "self.test", &["--insecure"]).code, 0);
+    assert_eq!(https(&n, "self.test", &["--insecure"])["state"], "OK");
     // without the test CA, the Mozilla roots do not trust it
-    let r = plugin(
+    let r = plugin_json(
         "check_http",
         &[
             "-S",
@@ -376,11 +432,11 @@ fn tls_certificates() {
             &sp.to_string(),
         ],
     );
-    assert_line(&r, 2, r"certificate issuer is not trusted");
+    assert_result(&r, "CRITICAL", r"certificate issuer is not trusted");
     let ca = n.pki.ca_cert.to_string_lossy().to_string();
     // the server speaks TLS 1.2 only
-    for (pin, code) in [("--ssl=1.2", 0), ("--ssl=1.3", 2)] {
-        let r = plugin(
+    for (pin, state) in [("--ssl=1.2", "OK"), ("--ssl=1.3", "CRITICAL")] {
+        let r = plugin_json(
             "check_http",
             &[
                 pin,
@@ -394,7 +450,7 @@ fn tls_certificates() {
                 &ca,
             ],
         );
-        assert_eq!(r.code, code, "{pin}: {}", r.stdout);
+        assert_eq!(r["state"], state, "{pin}: {r}");
     }
 }
 
@@ -403,66 +459,57 @@ fn slow_pages_and_faulty_servers() {
     let dir = tempfile::tempdir().unwrap();
     let n = start_nginx(dir.path());
     // 2500 bytes at 1000 bytes/s
-    assert_line(
+    assert_result(
         &http(
             &n,
             "a.test",
             &["-u", "/slow/big.html", "-w", "1", "-c", "20"],
         ),
-        1,
-        r"^HTTP WARNING - response time [12]\.\d{3}s - HTTP/1\.1 200 OK - ",
+        "WARNING",
+        r"^response time [12]\.\d{3}s - HTTP/1\.1 200 OK - ",
     );
     let start = Instant::now();
     let r = http(&n, "a.test", &["-u", "/slow/big.html", "-t", "1"]);
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (2, "HTTP CRITICAL - check timed out after 1s\n")
-    );
+    assert_only(&r, "CRITICAL", "check timed out after 1s");
     assert!(start.elapsed().as_secs_f64() < 1.9);
 
     let fake = |f: Fault, t: &str| {
         let port = fake_server(f).to_string();
         let start = Instant::now();
-        let r = plugin(
+        let r = plugin_json(
             "check_http",
             &["-H", "x.test", "-I", "127.0.0.1", "-p", &port, "-t", t],
         );
         (r, start.elapsed().as_secs_f64(), port)
     };
     let (r, secs, _) = fake(Fault::Hang, "2");
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (2, "HTTP CRITICAL - check timed out after 2s\n")
-    );
+    assert_only(&r, "CRITICAL", "check timed out after 2s");
     assert!(secs < 2.9);
     let (r, _, port) = fake(Fault::Garbage(b"SSH-2.0-OpenSSH_9.2\r\n\r\n".to_vec()), "5");
-    assert_eq!(
-        r.stdout,
-        format!("HTTP CRITICAL - invalid HTTP response: 'SSH-2.0-OpenSSH_9.2' (http://x.test:{port}/)\n")
+    assert_only(
+        &r,
+        "CRITICAL",
+        &format!("invalid HTTP response: 'SSH-2.0-OpenSSH_9.2' (http://x.test:{port}/)"),
     );
     let (r, secs, _) = fake(Fault::Trickle(b"HTTP/1.1 200 OK\r\n".to_vec()), "2");
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (2, "HTTP CRITICAL - check timed out after 2s\n")
-    );
+    assert_only(&r, "CRITICAL", "check timed out after 2s");
     assert!(secs < 2.9);
     let (r, _, _) = fake(Fault::Reset, "5");
-    assert_line(
+    assert_result(
         &r,
-        2,
-        r"^HTTP CRITICAL - (connection failed while reading the response|cannot send the request|the server closed the connection without a response|connect to address 127\.0\.0\.1 and port \d+: Connection reset)",
+        "CRITICAL",
+        r"^(connection failed while reading the response|cannot send the request|the server closed the connection without a response|connect to address 127\.0\.0\.1 and port \d+: Connection reset)",
     );
     // nothing listening
     let port = hcoop_tests::free_port().to_string();
-    let r = plugin(
+    let r = plugin_json(
         "check_http",
         &["-H", "x.test", "-I", "127.0.0.1", "-p", &port],
     );
-    assert_eq!(
-        r.stdout,
-        format!(
-            "HTTP CRITICAL - connect to address 127.0.0.1 and port {port}: Connection refused\n"
-        )
+    assert_only(
+        &r,
+        "CRITICAL",
+        &format!("connect to address 127.0.0.1 and port {port}: Connection refused"),
     );
 }
 
@@ -497,23 +544,47 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
         a.extend(extra.iter().map(|s| s.to_string()));
         a
     };
-    let a = args(&[]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let r = plugin("check_http", &a);
-    assert_line(
-        &r,
-        2,
-        r"^HTTP CRITICAL - 45 vhosts checked in \d+\.\d{3}s: 42 OK, 1 WARNING, 2 CRITICAL, 0 UNKNOWN; failing: a\.test, expired\.test, wrong\.test \| vhosts=45;;;0 failing=3;;;0;45 ",
+    let v = json("check_http", &args(&[]));
+    assert_result(
+        &v,
+        "CRITICAL",
+        r"^45 vhosts checked in \d+\.\d{3}s: 42 OK, 1 WARNING, 2 CRITICAL, 0 UNKNOWN; failing: a\.test, expired\.test, wrong\.test$",
     );
-    let long: Vec<&str> = r.stdout.lines().skip(1).collect();
-    assert_eq!(long.len(), 3, "{}", r.stdout);
-    assert!(long[0].starts_with(&format!("[WARNING] http://a.test:{hp}/missing: status 404 on http://a.test:{hp}/missing - HTTP/1.1 404 Not Found")), "{}", long[0]);
+    let counts: Vec<(&str, Option<f64>)> =
+        ["vhosts", "failing", "ok", "warning", "critical", "unknown"]
+            .into_iter()
+            .map(|l| (l, perf(&v, l)))
+            .collect();
+    assert_eq!(
+        counts,
+        [
+            ("vhosts", Some(45.0)),
+            ("failing", Some(3.0)),
+            ("ok", Some(42.0)),
+            ("warning", Some(1.0)),
+            ("critical", Some(2.0)),
+            ("unknown", Some(0.0))
+        ],
+        "{v}"
+    );
+    assert_eq!(
+        (&v["perfdata"][1]["warn"], &v["perfdata"][1]["crit"]),
+        (&json!(null), &json!(null)),
+        "{v}"
+    );
+    let long = details(&v);
+    assert_eq!(long.len(), 3, "{v}");
+    assert_eq!(long[0].0.as_deref(), Some("WARNING"));
+    assert!(long[0].1.starts_with(&format!("http://a.test:{hp}/missing: status 404 on http://a.test:{hp}/missing - HTTP/1.1 404 Not Found")), "{}", long[0].1);
     assert_eq!(
         long[1],
-        format!("[CRITICAL] https://expired.test:{sp}/: TLS handshake failed: certificate has expired: certificate 'expired.test' expired on 2020-02-01 00:00:00 UTC (https://expired.test:{sp}/)")
+        (Some("CRITICAL".into()), format!("https://expired.test:{sp}/: TLS handshake failed: certificate has expired: certificate 'expired.test' expired on 2020-02-01 00:00:00 UTC (https://expired.test:{sp}/)"))
     );
-    assert!(long[2].starts_with(&format!("[CRITICAL] https://wrong.test:{sp}/: TLS handshake failed: certificate does not match the host name")));
-    // thresholds on the failing vhosts
+    assert_eq!(long[2].0.as_deref(), Some("CRITICAL"));
+    assert!(long[2].1.starts_with(&format!(
+        "https://wrong.test:{sp}/: TLS handshake failed: certificate does not match the host name"
+    )));
+    // thresholds on the failing vhosts (counts and percents are not mixed: a usage error)
     let a = args(&["-w", "2", "-c", "10%"]);
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
     assert_eq!(
@@ -526,14 +597,18 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
             .next(),
         Some("HTTP UNKNOWN")
     );
-    let a = args(&["-w", "2", "-c", "10"]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let r = plugin("check_http", &a);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stdout.contains("\n[CRITICAL] https://expired.test"));
-    let a = args(&["-w", "5%", "-c", "10%"]);
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    assert_eq!(plugin("check_http", &a).code, 1);
+    let v = json("check_http", &args(&["-w", "2", "-c", "10"]));
+    assert_eq!(v["state"], "WARNING", "{v}");
+    assert!(
+        details(&v)
+            .iter()
+            .any(|d| d.0.is_none() && d.1.starts_with("[CRITICAL] https://expired.test")),
+        "{v}"
+    );
+    assert_eq!(
+        json("check_http", &args(&["-w", "5%", "-c", "10%"]))["state"],
+        "WARNING"
+    );
 
     // an Apache-style configuration naming the same sites
     let conf = dir.path().join("apache2");
@@ -554,31 +629,29 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
     )
     .unwrap();
     let conf = conf.to_string_lossy().to_string();
-    let r = plugin(
+    let v = plugin_json(
         "check_http",
         &["--apache-config", &conf, "--with-aliases", "--ca-cert", &ca],
     );
-    assert_line(
-        &r,
-        2,
-        r"^HTTP CRITICAL - 6 vhosts checked in \d+\.\d{3}s: 5 OK, 0 WARNING, 1 CRITICAL, 0 UNKNOWN; failing: expired\.test \|",
+    assert_result(
+        &v,
+        "CRITICAL",
+        r"^6 vhosts checked in \d+\.\d{3}s: 5 OK, 0 WARNING, 1 CRITICAL, 0 UNKNOWN; failing: expired\.test$",
     );
-    let r = plugin("check_http", &["--apache-config", "/nonexistent"]);
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (
-            3,
-            "HTTP UNKNOWN - --apache-config /nonexistent: no such file or directory\n"
-        )
+    assert_eq!(perf(&v, "vhosts"), Some(6.0), "{v}");
+    assert_only(
+        &plugin_json("check_http", &["--apache-config", "/nonexistent"]),
+        "UNKNOWN",
+        "--apache-config /nonexistent: no such file or directory",
     );
 }
 
 /// check_http starting at the origin server's address (no -I: the address is the name).
-fn from_origin(r: &RedirectNginx, uri: &str, extra: &[&str]) -> Run {
+fn from_origin(r: &RedirectNginx, uri: &str, extra: &[&str]) -> Value {
     let port = r.port.to_string();
     let mut args = vec!["-H", "127.0.0.1", "-p", &port, "-u", uri, "-t", "5"];
     args.extend_from_slice(extra);
-    plugin("check_http", &args)
+    plugin_json("check_http", &args)
 }
 
 #[test]
@@ -597,10 +670,10 @@ fn sticky_redirects_stay_on_the_starting_address() {
             &origin_page(&format!("127.0.0.2:{p}")),
         ],
     );
-    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
     assert_eq!(
-        res.stdout.lines().skip(1).collect::<Vec<_>>(),
-        [format!("redirect 302 -> http://127.0.0.2:{p}/")]
+        details(&res),
+        [(None, format!("redirect 302 -> http://127.0.0.2:{p}/"))]
     );
     // a redirect to a name no resolver knows: never resolved
     let res = from_origin(
@@ -613,7 +686,7 @@ fn sticky_redirects_stay_on_the_starting_address() {
             &origin_page(&format!("elsewhere.test:{p}")),
         ],
     );
-    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
     // stickyport keeps the port as well
     let res = from_origin(
         &r,
@@ -625,16 +698,17 @@ fn sticky_redirects_stay_on_the_starting_address() {
             &origin_page(&format!("127.0.0.2:{p}")),
         ],
     );
-    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
     assert_eq!(
-        res.stdout.lines().skip(1).collect::<Vec<_>>(),
-        [format!("redirect 302 -> http://127.0.0.2:{p}/")]
+        details(&res),
+        [(None, format!("redirect 302 -> http://127.0.0.2:{p}/"))]
     );
     // sticky alone takes the redirect's port, on the origin's address (closed there)
     let res = from_origin(&r, "/to-port", &["-f", "sticky"]);
-    assert_eq!(
-        res.stdout,
-        format!("HTTP CRITICAL - connect to address 127.0.0.1 and port {q}: Connection refused\n")
+    assert_only(
+        &res,
+        "CRITICAL",
+        &format!("connect to address 127.0.0.1 and port {q}: Connection refused"),
     );
     // the same rules for many virtual hosts at once
     let list = dir.path().join("vhosts");
@@ -643,7 +717,7 @@ fn sticky_redirects_stay_on_the_starting_address() {
         format!("http://127.0.0.1:{p}/to-addr\nhttp://127.0.0.1:{p}/to-port\n"),
     )
     .unwrap();
-    let res = plugin(
+    let res = plugin_json(
         "check_http",
         &[
             "--vhosts-from",
@@ -654,11 +728,12 @@ fn sticky_redirects_stay_on_the_starting_address() {
             "origin server",
         ],
     );
-    assert_line(
+    assert_result(
         &res,
-        0,
-        r"^HTTP OK - 2 vhosts checked in \d+\.\d{3}s: 2 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN \|",
+        "OK",
+        r"^2 vhosts checked in \d+\.\d{3}s: 2 OK, 0 WARNING, 0 CRITICAL, 0 UNKNOWN$",
     );
+    assert_eq!(details(&res), [], "{res}");
     assert_eq!(r.second_requests(), Vec::<String>::new());
 }
 
@@ -678,11 +753,11 @@ fn follow_is_bounded_by_networks_and_hops() {
             "127.0.0.3/32,192.0.2.0/24",
         ],
     );
-    assert_line(
+    assert_result(
         &res,
-        2,
+        "CRITICAL",
         &format!(
-            r"^HTTP CRITICAL - redirect to http://127\.0\.0\.2:{p}/ refused: 127\.0\.0\.2 is outside the allowed networks \(loopback\) - HTTP/1\.1 302 Moved Temporarily - \d+ bytes in "
+            r"^redirect to http://127\.0\.0\.2:{p}/ refused: 127\.0\.0\.2 is outside the allowed networks \(loopback\) - HTTP/1\.1 302 Moved Temporarily - \d+ bytes in "
         ),
     );
     let res = from_origin(
@@ -690,10 +765,10 @@ fn follow_is_bounded_by_networks_and_hops() {
         "/to-meta",
         &["-f", "follow", "--redirect-networks", "global"],
     );
-    assert_line(
+    assert_result(
         &res,
-        2,
-        r"^HTTP CRITICAL - redirect to http://169\.254\.169\.254/latest/meta-data/ refused: 169\.254\.169\.254 is outside the allowed networks \(cloud metadata\) - HTTP/1\.1 302 ",
+        "CRITICAL",
+        r"^redirect to http://169\.254\.169\.254/latest/meta-data/ refused: 169\.254\.169\.254 is outside the allowed networks \(cloud metadata\) - HTTP/1\.1 302 ",
     );
     assert_eq!(r.second_requests(), Vec::<String>::new());
     // inside: followed
@@ -709,30 +784,41 @@ fn follow_is_bounded_by_networks_and_hops() {
             SECOND_PAGE,
         ],
     );
-    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
     assert_eq!(r.second_requests().len(), 1);
     // a stand-alone check without the option follows anywhere, as monitoring-plugins
     let res = from_origin(&r, "/to-addr", &["-f", "follow", "-s", SECOND_PAGE]);
-    assert_line(&res, 0, r"^HTTP OK - HTTP/1\.1 200 OK - ");
+    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
     assert_eq!(r.second_requests().len(), 2);
     // the hop bound, with the hop count
     let res = from_origin(&r, "/loop", &["-f", "follow", "--max-redirs", "3"]);
-    assert_line(
+    assert_result(
         &res,
-        1,
+        "WARNING",
         &format!(
-            r"^HTTP WARNING - maximum redirection depth 3 exceeded - http://127\.0\.0\.1:{p}/loop - HTTP/1\.1 301 Moved Permanently - "
+            r"^maximum redirection depth 3 exceeded - http://127\.0\.0\.1:{p}/loop - HTTP/1\.1 301 Moved Permanently - "
         ),
     );
-    assert_eq!(res.stdout.lines().count(), 4, "{}", res.stdout);
+    assert_eq!(details(&res).len(), 3, "{res}");
     let res = from_origin(&r, "/loop", &["-f", "follow"]);
-    assert_line(
+    assert_result(
         &res,
-        1,
-        r"^HTTP WARNING - maximum redirection depth 15 exceeded - ",
+        "WARNING",
+        r"^maximum redirection depth 15 exceeded - ",
     );
     // a bad list is a usage error
-    let res = from_origin(&r, "/", &["--redirect-networks", "127.0.0.0/40"]);
+    let port = r.port.to_string();
+    let res = plugin(
+        "check_http",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "--redirect-networks",
+            "127.0.0.0/40",
+        ],
+    );
     assert_eq!(
         (res.code, res.stdout.as_str()),
         (
@@ -825,9 +911,9 @@ fn replies_over_a_bound_are_clear_results() {
         let start = Instant::now();
         let mut args = vec!["-H", "x.test", "-I", "127.0.0.1", "-p", &port, "-t", "10"];
         args.extend_from_slice(extra);
-        let r = plugin("check_http", &args);
+        let r = plugin_json("check_http", &args);
         let secs = start.elapsed().as_secs_f64();
-        assert!(secs < 9.0, "{secs}s: {}", r.stdout);
+        assert!(secs < 9.0, "{secs}s: {r}");
         (r, port)
     };
     // an endless header line
@@ -838,20 +924,20 @@ fn replies_over_a_bound_are_clear_results() {
         },
         &[],
     );
-    assert_eq!(
-        r.stdout,
-        format!(
-            "HTTP CRITICAL - response headers longer than 65536 bytes (http://x.test:{port}/)\n"
-        )
+    assert_only(
+        &r,
+        "CRITICAL",
+        &format!("response headers longer than 65536 bytes (http://x.test:{port}/)"),
     );
     // too many header lines
     let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
     many.extend(b"X-Cookie: y\r\n".repeat(300));
     many.extend(b"\r\n");
     let (r, port) = check(Fault::Garbage(many), &[]);
-    assert_eq!(
-        r.stdout,
-        format!("HTTP CRITICAL - more than 256 response header lines (http://x.test:{port}/)\n")
+    assert_only(
+        &r,
+        "CRITICAL",
+        &format!("more than 256 response header lines (http://x.test:{port}/)"),
     );
     // an endless chunked body: read up to the limit, matched in its first bytes
     let mut unit = b"1000\r\n".to_vec();
@@ -864,10 +950,10 @@ fn replies_over_a_bound_are_clear_results() {
         },
         &["-s", "xxxx"],
     );
-    assert_line(
+    assert_result(
         &r,
-        0,
-        r"^HTTP OK - body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 167\d{5} bytes in ",
+        "OK",
+        r"^body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 167\d{5} bytes in ",
     );
     // a chunk size no integer holds
     let (r, port) = check(
@@ -877,11 +963,10 @@ fn replies_over_a_bound_are_clear_results() {
         ),
         &[],
     );
-    assert_eq!(
-        r.stdout,
-        format!(
-            "HTTP CRITICAL - invalid chunk size 'fffffffffffffffffff' (http://x.test:{port}/)\n"
-        )
+    assert_only(
+        &r,
+        "CRITICAL",
+        &format!("invalid chunk size 'fffffffffffffffffff' (http://x.test:{port}/)"),
     );
     // a 1 GB Content-Length: its size counts, only the read limit is read
     let (r, _) = check(
@@ -891,20 +976,20 @@ fn replies_over_a_bound_are_clear_results() {
         },
         &["-m", "1:1000000"],
     );
-    assert_line(
+    assert_result(
         &r,
-        1,
-        r"^HTTP WARNING - page size 10737418\d\d too large, body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 10737418\d\d bytes in ",
+        "WARNING",
+        r"^page size 10737418\d\d too large, body read up to the 16777216-byte limit - HTTP/1\.1 200 OK - 10737418\d\d bytes in ",
     );
     // an endless Location is not followed
     let mut loc = b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\nLocation: http://x.test/".to_vec();
     loc.extend(vec![b'l'; 9000]);
     loc.extend(b"\r\n\r\n");
     let (r, _) = check(Fault::Garbage(loc), &["-f", "follow"]);
-    assert_line(
+    assert_result(
         &r,
-        2,
-        r"^HTTP CRITICAL - redirect Location longer than 8192 bytes - HTTP/1\.1 302 Found - ",
+        "CRITICAL",
+        r"^redirect Location longer than 8192 bytes - HTTP/1\.1 302 Found - ",
     );
 }
 
@@ -913,7 +998,7 @@ fn replies_over_a_bound_are_clear_results() {
 /// daemon can load a check whose file is not there yet.
 #[test]
 fn an_unreadable_password_file_is_unknown() {
-    let r = plugin(
+    let r = plugin_json(
         "check_http",
         &[
             "-H",
@@ -926,11 +1011,9 @@ fn an_unreadable_password_file_is_unknown() {
             "/nonexistent",
         ],
     );
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (
-            3,
-            "HTTP UNKNOWN - --password-file /nonexistent: No such file or directory (os error 2)\n"
-        )
+    assert_only(
+        &r,
+        "UNKNOWN",
+        "--password-file /nonexistent: No such file or directory (os error 2)",
     );
 }
