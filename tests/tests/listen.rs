@@ -1,7 +1,8 @@
 //! check_listen against listeners the test opens, as root and as nobody, inside a
 //! network namespace of its own (so only they are listening there).
 
-use hcoop_tests::{bin, is_root, require, Guard, Run};
+use hcoop_tests::{assert_refused_json, bin, is_root, json_of, require, Guard, Run};
+use serde_json::{json, Value};
 use std::process::Command;
 
 struct Netns(String);
@@ -72,12 +73,20 @@ impl Netns {
         g
     }
 
-    fn check(&self, policy: &str) -> Run {
+    fn check(&self, policy: &str, extra: &[&str]) -> Run {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("policy.toml");
         std::fs::write(&p, policy).unwrap();
         let b = bin("check_listen").display().to_string();
-        self.run(&[&b, "-P", p.to_str().unwrap()])
+        let mut args = vec![b.as_str(), "-P", p.to_str().unwrap()];
+        args.extend(extra);
+        self.run(&args)
+    }
+
+    /// check_listen under `policy`, its result in JSON.
+    fn check_json(&self, policy: &str) -> Value {
+        let json = ["--output-format", "json"];
+        json_of("check_listen", &json, &self.check(policy, &json))
     }
 }
 
@@ -112,7 +121,8 @@ proto = \"tcp\"
 port = 22
 state = \"warning\"
 ";
-    let r = ns.check(policy);
+    // the one test of the Nagios text; the rest compare the JSON result
+    let r = ns.check(policy, &[]);
     assert_eq!(r.code, 2, "{}", r.stdout);
     let want_member = format!(
         "tcp 0.0.0.0:8080 user nobody pid {} (python3)",
@@ -129,47 +139,51 @@ state = \"warning\"
     let policy2 = format!(
         "unexpected = \"warning\"\n{policy}[[allow]]\nports = \"1024-65535\"\naddress = \"loopback\"\n"
     );
-    assert_eq!(ns.check(&policy2).code, 1);
+    assert_eq!(ns.check_json(&policy2)["state"], "WARNING");
     drop(member);
-    let r = ns.check(&policy2.replace("port = 22\nstate", "port = 5432\nstate"));
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = ns.check_json(&policy2.replace("port = 22\nstate", "port = 5432\nstate"));
+    assert_eq!(v["state"], "OK", "{v}");
     assert_eq!(
-        r.stdout,
-        "LISTEN OK - 2 listening sockets allowed, 2 expected present | listeners=2;;;0 unexpected=0;;;0 missing=0;;;0\n"
+        v["summary"],
+        "2 listening sockets allowed, 2 expected present"
     );
+    assert_eq!(v["details"], json!([]));
+    assert_eq!(v["perfdata"], counts(2, 0, 0));
     // the expected listener goes away
     drop(root_tcp);
-    let r = ns.check(policy);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        r.stdout
-            .starts_with("LISTEN CRITICAL - 2 missing: tcp port 5432; tcp port 22 |"),
-        "{}",
-        r.stdout
-    );
+    let v = ns.check_json(policy);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert_eq!(v["summary"], "2 missing: tcp port 5432; tcp port 22");
+    assert_eq!(v["perfdata"], counts(1, 0, 2));
+}
+
+/// The perfdata of check_listen: listeners, unexpected ones, missing ones.
+fn counts(listeners: u64, unexpected: u64, missing: u64) -> Value {
+    let item = |label: &str, value: u64| json!({"label": label, "value": value, "uom": "", "warn": null, "crit": null, "min": 0, "max": null});
+    json!([
+        item("listeners", listeners),
+        item("unexpected", unexpected),
+        item("missing", missing)
+    ])
 }
 
 #[test]
-fn bad_input_is_one_line_and_exit_3() {
+fn bad_input_is_unknown() {
     let d = tempfile::tempdir().unwrap();
     let bad = d.path().join("bad.toml");
     std::fs::write(&bad, "[[allow]]\nports = \"9-1\"\n").unwrap();
     let b = bad.display().to_string();
-    for (argv, needle) in [
+    for (argv, message) in [
         (vec![], "no policy: give -P FILE".to_string()),
         (
             vec!["-P", "/nonexistent.toml"],
-            "cannot read /nonexistent.toml".to_string(),
+            "cannot read /nonexistent.toml: No such file or directory (os error 2)".to_string(),
         ),
         (
             vec!["-P", b.as_str()],
             format!("{b}: allow rule 1: ports '9-1' run backwards"),
         ),
     ] {
-        let r = hcoop_tests::plugin("check_listen", &argv);
-        assert_eq!(r.code, 3, "{argv:?}: {}", r.stdout);
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.starts_with("LISTEN UNKNOWN - "), "{}", r.stdout);
-        assert!(r.stdout.contains(&needle), "{argv:?}: {}", r.stdout);
+        assert_refused_json("check_listen", &argv, &message);
     }
 }
