@@ -40,6 +40,7 @@ pub mod exim;
 pub mod hostfs;
 pub mod icinga2;
 pub mod krb5;
+pub mod line;
 pub mod mail;
 pub mod mysql;
 pub mod nagios;

@@ -1,22 +1,19 @@
 //! The TCP service checks against real servers started on loopback ports (nginx, sshd,
-//! vsftpd, spamd, prosody) and fake servers for hang, garbage, trickle and reset.
+//! vsftpd, spamd, prosody) and fake servers for hang, garbage, trickle and reset. Results
+//! are compared in JSON (state, summary, perfdata); each check keeps one comparison of
+//! its exact Nagios text.
 
+use hcoop_tests::line::{assert_json, assert_text, assert_time_perf};
 use hcoop_tests::web::{
     fake_server, start_nginx, start_prosody, start_spamd, start_sshd, start_vsftpd, Fault, Pki,
 };
-use hcoop_tests::{free_port, plugin, Run};
+use hcoop_tests::{free_port, plugin};
 use regex::Regex;
 use std::time::Instant;
 
-fn assert_line(r: &Run, code: i32, pattern: &str) {
-    let re = Regex::new(pattern).unwrap();
-    assert!(
-        r.code == code && re.is_match(r.first_line()),
-        "expected exit {code} and /{pattern}/, got exit {}: {}{}",
-        r.code,
-        r.stdout,
-        r.stderr
-    );
+/// `N.NNN second response time on 127.0.0.1 port PORT`, as a regex.
+fn response_time(port: &str) -> String {
+    format!(r"\d\.\d{{3}} second response time on 127\.0\.0\.1 port {port}")
 }
 
 #[test]
@@ -26,45 +23,32 @@ fn check_tcp_against_nginx_and_faults() {
     let hp = n.http_port.to_string();
     let sp = n.https_port.to_string();
     let ca = n.pki.ca_cert.to_string_lossy().to_string();
-    assert_line(
-        &plugin("check_tcp", &["-H", "127.0.0.1", "-p", &hp]),
+    let on_http = response_time(&hp);
+    // the rendering: one exact Nagios line
+    assert_text(
+        "check_tcp",
+        &["-H", "127.0.0.1", "-p", &hp],
         0,
-        &format!(
-            r"^TCP OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {hp} \| time=[0-9.]+s;;;0;10$"
-        ),
+        &format!(r"^TCP OK - {on_http} \| time=[0-9.]+s;;;0;10$"),
     );
+    let v = assert_json("check_tcp", &["-H", "127.0.0.1", "-p", &hp], "OK", &on_http);
+    assert_time_perf(&v, 10.0, None, None, 10.0);
     let get = r"GET / HTTP/1.0\r\nHost: b.test\r\n\r\n";
-    assert_line(
-        &plugin(
-            "check_tcp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &hp,
-                "-E",
-                "-s",
-                get,
-                "-e",
-                "HTTP/1.1 200 OK",
-            ],
+    let http = ["-H", "127.0.0.1", "-p", &hp, "-E", "-s", get];
+    let with = |more: &[&'static str]| {
+        let mut a = http.to_vec();
+        a.extend_from_slice(more);
+        a
+    };
+    // (extra arguments, state, summary)
+    let cases: [(&[&str], &str, String); 4] = [
+        (
+            &["-e", "HTTP/1.1 200 OK"],
+            "OK",
+            format!(r"{on_http} \[HTTP/1\.1 200 OK.*"),
         ),
-        0,
-        &format!(
-            r"^TCP OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {hp} \[HTTP/1\.1 200 OK"
-        ),
-    );
-    assert_line(
-        &plugin(
-            "check_tcp",
+        (
             &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &hp,
-                "-E",
-                "-s",
-                get,
                 "-e",
                 "HTTP/1.1 200",
                 "-e",
@@ -73,141 +57,102 @@ fn check_tcp_against_nginx_and_faults() {
                 "-m",
                 "100000",
             ],
+            "OK",
+            format!(r"{on_http} \[HTTP/1\.1 200 OK.*"),
         ),
-        0,
-        r"^TCP OK - ",
-    );
-    assert_line(
-        &plugin(
-            "check_tcp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &hp,
-                "-E",
-                "-s",
-                get,
-                "-e",
-                "HTTP/2",
-            ],
+        (
+            &["-e", "HTTP/2"],
+            "WARNING",
+            format!(r"unexpected response from 127\.0\.0\.1 port {hp}: HTTP/1\.1 200 OK .*"),
         ),
-        1,
-        &format!(
-            r"^TCP WARNING - unexpected response from 127\.0\.0\.1 port {hp}: HTTP/1\.1 200 OK "
+        (
+            &["-e", "HTTP/2", "-M", "crit"],
+            "CRITICAL",
+            format!(r"unexpected response from 127\.0\.0\.1 port {hp}: HTTP/1\.1 200 OK .*"),
         ),
-    );
-    assert_eq!(
-        plugin(
-            "check_tcp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &hp,
-                "-E",
-                "-s",
-                get,
-                "-e",
-                "HTTP/2",
-                "-M",
-                "crit"
-            ]
-        )
-        .code,
-        2
-    );
+    ];
+    for (more, state, summary) in &cases {
+        assert_json("check_tcp", &with(more), state, summary);
+    }
     // TLS with the certificate's days left, and an expired one
-    assert_line(
-        &plugin(
-            "check_tcp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &sp,
-                "-S",
-                "--sni",
-                "a.test",
-                "--ca-cert",
-                &ca,
-                "-D",
-                "30,7",
-            ],
-        ),
-        0,
+    let tls = |sni: &'static str, days: &'static str| {
+        [
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &sp,
+            "-S",
+            "--sni",
+            sni,
+            "--ca-cert",
+            &ca,
+            "-D",
+            days,
+        ]
+    };
+    let v = assert_json(
+        "check_tcp",
+        &tls("a.test", "30,7"),
+        "OK",
         &format!(
-            r"^TCP OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {sp}; certificate 'a\.test' will expire on .* \((199|200) days\) \|"
+            r"{}; certificate 'a\.test' will expire on .* \((199|200) days\)",
+            response_time(&sp)
         ),
     );
-    assert_line(
-        &plugin(
-            "check_tcp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &sp,
-                "-S",
-                "--sni",
-                "expired.test",
-                "--ca-cert",
-                &ca,
-                "-D",
-                "30",
-            ],
-        ),
-        2,
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    let v = assert_json(
+        "check_tcp",
+        &tls("expired.test", "30"),
+        "CRITICAL",
         &format!(
-            r"^TCP CRITICAL - TLS handshake failed: certificate has expired with 127\.0\.0\.1 port {sp}; certificate 'expired\.test' expired on 2020-02-01 00:00:00 UTC$"
+            r"TLS handshake failed: certificate has expired with 127\.0\.0\.1 port {sp}; certificate 'expired\.test' expired on 2020-02-01 00:00:00 UTC"
         ),
     );
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
     // refused: CRITICAL unless -r says otherwise
     let closed = free_port().to_string();
-    let r = plugin("check_tcp", &["-H", "127.0.0.1", "-p", &closed]);
-    assert_eq!(
-        (r.code, r.stdout.clone()),
-        (2, format!("TCP CRITICAL - connect to address 127.0.0.1 and port {closed}: Connection refused\n"))
+    let refused = format!(r"connect to address 127\.0\.0\.1 and port {closed}: Connection refused");
+    let v = assert_json(
+        "check_tcp",
+        &["-H", "127.0.0.1", "-p", &closed],
+        "CRITICAL",
+        &refused,
     );
-    assert_eq!(
-        plugin(
-            "check_tcp",
-            &["-H", "127.0.0.1", "-p", &closed, "-r", "warn"]
-        )
-        .code,
-        1
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
+    assert_json(
+        "check_tcp",
+        &["-H", "127.0.0.1", "-p", &closed, "-r", "warn"],
+        "WARNING",
+        &refused,
     );
 
     // a server that accepts and says nothing: CRITICAL before the timeout
     let hang = fake_server(Fault::Hang).to_string();
     let start = Instant::now();
-    let r = plugin(
+    assert_json(
         "check_tcp",
         &["-H", "127.0.0.1", "-p", &hang, "-e", "220", "-t", "2"],
-    );
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stdout.starts_with(&format!(
-            "TCP CRITICAL - no response from 127.0.0.1 port {hang} within 1."
-        )),
-        "{}",
-        r.stdout
+        "CRITICAL",
+        &format!(r"no response from 127\.0\.0\.1 port {hang} within 1\..*"),
     );
     assert!(start.elapsed().as_secs_f64() < 2.5);
     let reset = fake_server(Fault::Reset).to_string();
-    assert_line(
-        &plugin("check_tcp", &["-H", "127.0.0.1", "-p", &reset, "-e", "220"]),
-        2,
+    assert_json(
+        "check_tcp",
+        &["-H", "127.0.0.1", "-p", &reset, "-e", "220"],
+        "CRITICAL",
         &format!(
-            r"^TCP CRITICAL - (connection to 127\.0\.0\.1 port {reset} failed: |connect to address 127\.0\.0\.1 and port {reset}: Connection reset|no response from 127\.0\.0\.1 port {reset})"
+            r"(connection to 127\.0\.0\.1 port {reset} failed: |connect to address 127\.0\.0\.1 and port {reset}: Connection reset|no response from 127\.0\.0\.1 port {reset}).*"
         ),
     );
     // bad usage
-    let r = plugin("check_tcp", &["-H", "127.0.0.1"]);
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (3, "TCP UNKNOWN - a port (-p) is required\n")
+    let v = assert_json(
+        "check_tcp",
+        &["-H", "127.0.0.1"],
+        "UNKNOWN",
+        r"a port \(-p\) is required",
     );
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
 }
 
 #[test]
@@ -215,53 +160,65 @@ fn check_ssh_against_sshd_and_faults() {
     let dir = tempfile::tempdir().unwrap();
     let d = start_sshd(dir.path());
     let port = d.port.to_string();
-    let r = plugin("check_ssh", &["-H", "127.0.0.1", "-p", &port]);
-    assert_line(
-        &r,
+    let at = |more: &[&'static str]| {
+        let mut a = vec!["-H", "127.0.0.1", "-p", &port];
+        a.extend_from_slice(more);
+        a
+    };
+    assert_text(
+        "check_ssh",
+        &at(&[]),
         0,
-        r"^SSH OK - OpenSSH_\S+( .*)? \(protocol 2\.0\) \| time=",
+        r"^SSH OK - OpenSSH_\S+( .*)? \(protocol 2\.0\) \| time=[0-9.]+s;;;0;10$",
     );
-    let version = Regex::new(r"^SSH OK - (.*) \(protocol")
+    let v = assert_json(
+        "check_ssh",
+        &at(&[]),
+        "OK",
+        r"OpenSSH_\S+( .*)? \(protocol 2\.0\)",
+    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    let version = Regex::new(r"^(.*) \(protocol")
         .unwrap()
-        .captures(r.first_line())
+        .captures(v["summary"].as_str().unwrap())
         .unwrap()[1]
         .to_string();
-    assert_eq!(
-        plugin(
-            "check_ssh",
-            &["-H", "127.0.0.1", "-p", &port, "-r", &version]
-        )
-        .code,
-        0
+    let mut exact = at(&["-r"]);
+    exact.push(&version);
+    assert_json(
+        "check_ssh",
+        &exact,
+        "OK",
+        &format!("{} \\(protocol 2\\.0\\)", regex::escape(&version)),
     );
-    assert_line(
-        &plugin(
-            "check_ssh",
-            &["-H", "127.0.0.1", "-p", &port, "-r", "OpenSSH_1.0"],
-        ),
-        2,
-        r"^SSH CRITICAL - OpenSSH_.* \(protocol 2\.0\) version mismatch, expected 'OpenSSH_1\.0'",
+    assert_json(
+        "check_ssh",
+        &at(&["-r", "OpenSSH_1.0"]),
+        "CRITICAL",
+        r"OpenSSH_.* \(protocol 2\.0\) version mismatch, expected 'OpenSSH_1\.0'",
     );
-    assert_eq!(
-        plugin("check_ssh", &["-H", "127.0.0.1", "-p", &port, "-P", "2.0"]).code,
-        0
+    assert_json(
+        "check_ssh",
+        &at(&["-P", "2.0"]),
+        "OK",
+        r"OpenSSH_.* \(protocol 2\.0\)",
     );
 
     let garbage = fake_server(Fault::Garbage(b"220 not ssh\r\n".to_vec())).to_string();
-    assert_line(
-        &plugin("check_ssh", &["-H", "127.0.0.1", "-p", &garbage]),
-        2,
-        &format!(
-            r"^SSH CRITICAL - unexpected response from 127\.0\.0\.1 port {garbage}: 220 not ssh"
-        ),
+    assert_json(
+        "check_ssh",
+        &["-H", "127.0.0.1", "-p", &garbage],
+        "CRITICAL",
+        &format!(r"unexpected response from 127\.0\.0\.1 port {garbage}: 220 not ssh"),
     );
     let trickle = fake_server(Fault::Trickle(b"SSH-2.0-slowly".to_vec())).to_string();
     let start = Instant::now();
-    assert_line(
-        &plugin("check_ssh", &["-H", "127.0.0.1", "-p", &trickle, "-t", "2"]),
-        2,
+    assert_json(
+        "check_ssh",
+        &["-H", "127.0.0.1", "-p", &trickle, "-t", "2"],
+        "CRITICAL",
         &format!(
-            r"^SSH CRITICAL - incomplete response from 127\.0\.0\.1 port {trickle} within 1\.\d seconds: SSH-2"
+            r"incomplete response from 127\.0\.0\.1 port {trickle} within 1\.\d seconds: SSH-2.*"
         ),
     );
     assert!(start.elapsed().as_secs_f64() < 2.5);
@@ -275,50 +232,40 @@ fn check_ftp_against_vsftpd() {
     let d = start_vsftpd(dir.path(), &cert);
     let port = d.port.to_string();
     let ca = pki.ca_cert.to_string_lossy().to_string();
-    assert_line(
-        &plugin("check_ftp", &["-H", "127.0.0.1", "-p", &port]),
+    let greeting = format!(r"{} \[220 hcoop test FTP\]", response_time(&port));
+    assert_text(
+        "check_ftp",
+        &["-H", "127.0.0.1", "-p", &port],
         0,
+        &format!(r"^FTP OK - {greeting} \| time=[0-9.]+s;;;0;10$"),
+    );
+    let tls = [
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port,
+        "--starttls",
+        "--ca-cert",
+        &ca,
+        "-D",
+        "30,7",
+    ];
+    let mut named = tls.to_vec();
+    named.extend(["--sni", "ftp.test"]);
+    let v = assert_json(
+        "check_ftp",
+        &named,
+        "OK",
+        &format!(r"{greeting}; certificate 'ftp\.test' will expire on .* \((199|200) days\)"),
+    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    assert_json(
+        "check_ftp",
+        &tls,
+        "CRITICAL",
         &format!(
-            r"^FTP OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {port} \[220 hcoop test FTP\] \|"
+            r"TLS handshake failed: certificate does not match the host name with 127\.0\.0\.1 port {port}; certificate 'ftp\.test' \(expires .*"
         ),
-    );
-    assert_line(
-        &plugin(
-            "check_ftp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "--starttls",
-                "--sni",
-                "ftp.test",
-                "--ca-cert",
-                &ca,
-                "-D",
-                "30,7",
-            ],
-        ),
-        0,
-        r"^FTP OK - .*\[220 hcoop test FTP\]; certificate 'ftp\.test' will expire on .* \((199|200) days\) \|",
-    );
-    assert_line(
-        &plugin(
-            "check_ftp",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "--starttls",
-                "--ca-cert",
-                &ca,
-                "-D",
-                "30,7",
-            ],
-        ),
-        2,
-        r"^FTP CRITICAL - TLS handshake failed: certificate does not match the host name with 127\.0\.0\.1 port \d+; certificate 'ftp\.test' \(expires ",
     );
 }
 
@@ -327,19 +274,25 @@ fn check_spamd_against_spamd() {
     let dir = tempfile::tempdir().unwrap();
     let d = start_spamd(dir.path());
     let port = d.port.to_string();
-    assert_line(
-        &plugin("check_spamd", &["-H", "127.0.0.1", "-p", &port, "-t", "20"]),
+    let args = ["-H", "127.0.0.1", "-p", &port, "-t", "20"];
+    let pong = format!(r"{} \[SPAMD/1\.5 0 PONG\]", response_time(&port));
+    assert_text(
+        "check_spamd",
+        &args,
         0,
-        &format!(
-            r"^SPAMD OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {port} \[SPAMD/1\.5 0 PONG\] \|"
-        ),
+        &format!(r"^SPAMD OK - {pong} \| time=[0-9.]+s;;;0;20$"),
     );
+    let v = assert_json("check_spamd", &args, "OK", &pong);
+    assert_time_perf(&v, 20.0, None, None, 20.0);
     let garbage =
         fake_server(Fault::Garbage(b"SPAMD/1.0 76 Bad header line\r\n".to_vec())).to_string();
-    assert_line(
-        &plugin("check_spamd", &["-H", "127.0.0.1", "-p", &garbage]),
-        2,
-        r"^SPAMD CRITICAL - unexpected response from 127\.0\.0\.1 port \d+: SPAMD/1\.0 76 Bad header line",
+    assert_json(
+        "check_spamd",
+        &["-H", "127.0.0.1", "-p", &garbage],
+        "CRITICAL",
+        &format!(
+            r"unexpected response from 127\.0\.0\.1 port {garbage}: SPAMD/1\.0 76 Bad header line"
+        ),
     );
 }
 
@@ -351,42 +304,31 @@ fn check_jabber_against_prosody() {
     let d = start_prosody(dir.path(), "xmpp.test", &cert);
     let port = d.port.to_string();
     let ca = pki.ca_cert.to_string_lossy().to_string();
-    assert_line(
-        &plugin(
-            "check_jabber",
-            &["-H", "127.0.0.1", "-p", &port, "--domain", "xmpp.test"],
-        ),
-        0,
-        &format!(
-            r"^JABBER OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {port}, domain xmpp\.test, STARTTLS offered \|"
-        ),
+    let domain = |name: &'static str| ["-H", "127.0.0.1", "-p", &port, "--domain", name];
+    let offered = format!(
+        r"{}, domain xmpp\.test, STARTTLS offered",
+        response_time(&port)
     );
-    assert_line(
-        &plugin(
-            "check_jabber",
-            &[
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "--domain",
-                "xmpp.test",
-                "--ca-cert",
-                &ca,
-                "-D",
-                "30,7",
-            ],
-        ),
+    assert_text(
+        "check_jabber",
+        &domain("xmpp.test"),
         0,
-        r"^JABBER OK - .*STARTTLS offered; certificate 'xmpp\.test' will expire on .* \((199|200) days\) \|",
+        &format!(r"^JABBER OK - {offered} \| time=[0-9.]+s;;;0;10$"),
     );
-    assert_line(
-        &plugin(
-            "check_jabber",
-            &["-H", "127.0.0.1", "-p", &port, "--domain", "nobody.test"],
-        ),
-        2,
-        r"^JABBER CRITICAL - stream error from 127\.0\.0\.1 for domain nobody\.test",
+    let mut tls = domain("xmpp.test").to_vec();
+    tls.extend(["--ca-cert", &ca, "-D", "30,7"]);
+    let v = assert_json(
+        "check_jabber",
+        &tls,
+        "OK",
+        &format!(r"{offered}; certificate 'xmpp\.test' will expire on .* \((199|200) days\)"),
+    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    assert_json(
+        "check_jabber",
+        &domain("nobody.test"),
+        "CRITICAL",
+        r"stream error from 127\.0\.0\.1 for domain nobody\.test: .*",
     );
 }
 
@@ -395,22 +337,25 @@ fn check_sip_against_kamailio() {
     let dir = tempfile::tempdir().unwrap();
     let (_k, port) = hcoop_tests::web::start_kamailio(dir.path());
     let port = port.to_string();
+    let ok = format!(r"SIP/2\.0 200 OK - {}", response_time(&port));
+    assert_text(
+        "check_sip",
+        &["-H", "127.0.0.1", "-p", &port],
+        0,
+        &format!(r"^SIP OK - {ok} \| time=[0-9.]+s;;;0;10$"),
+    );
     for transport in [&[][..], &["--tcp"][..]] {
         let mut args = vec!["-H", "127.0.0.1", "-p", &port];
         args.extend_from_slice(transport);
-        assert_line(
-            &plugin("check_sip", &args),
-            0,
-            &format!(
-                r"^SIP OK - SIP/2\.0 200 OK - \d\.\d{{3}} second response time on 127\.0\.0\.1 port {port} \| time="
-            ),
-        );
+        let v = assert_json("check_sip", &args, "OK", &ok);
+        assert_time_perf(&v, 10.0, None, None, 10.0);
         args.extend_from_slice(&["-e", "404"]);
-        assert_line(
-            &plugin("check_sip", &args),
-            2,
+        assert_json(
+            "check_sip",
+            &args,
+            "CRITICAL",
             &format!(
-                r"^SIP CRITICAL - unexpected status SIP/2\.0 200 OK from 127\.0\.0\.1 port {port} \(expected 404\)"
+                r"unexpected status SIP/2\.0 200 OK from 127\.0\.0\.1 port {port} \(expected 404\)"
             ),
         );
     }
@@ -418,30 +363,26 @@ fn check_sip_against_kamailio() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let sport = silent.local_addr().unwrap().port().to_string();
     let start = Instant::now();
-    let r = plugin("check_sip", &["-H", "127.0.0.1", "-p", &sport, "-t", "2"]);
-    assert_eq!(
-        (r.code, r.stdout.as_str()),
-        (
-            2,
-            format!(
-                "SIP CRITICAL - no final response from 127.0.0.1 port {sport} within 1.8 seconds\n"
-            )
-            .as_str()
-        )
+    let v = assert_json(
+        "check_sip",
+        &["-H", "127.0.0.1", "-p", &sport, "-t", "2"],
+        "CRITICAL",
+        &format!(r"no final response from 127\.0\.0\.1 port {sport} within 1\.8 seconds"),
     );
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
     assert!(start.elapsed().as_secs_f64() < 2.5);
     assert!(
         silent.recv(&mut [0u8; 2048]).is_ok(),
         "the request was sent"
     );
     drop(silent);
-    let r = plugin("check_sip", &["-H", "127.0.0.1", "-p", &sport, "-t", "2"]);
-    assert_eq!(
-        r.stdout,
-        format!(
-            "SIP CRITICAL - connect to address 127.0.0.1 and port {sport}: Connection refused\n"
-        )
+    let v = assert_json(
+        "check_sip",
+        &["-H", "127.0.0.1", "-p", &sport, "-t", "2"],
+        "CRITICAL",
+        &format!(r"connect to address 127\.0\.0\.1 and port {sport}: Connection refused"),
     );
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
 }
 
 /// A bad host or port is one line naming the problem, exit 3, before any connection:
@@ -500,14 +441,14 @@ fn bad_hosts_and_ports_are_one_line_and_unknown() {
 fn garbage_takes_the_state_of_mismatch() {
     let junk = fake_server(Fault::Garbage(b"HTTP/1.0 400 Bad Request\r\n".to_vec())).to_string();
     let said = format!("unexpected response from 127.0.0.1 port {junk}: HTTP/1.0 400 Bad Request");
-    let cases: [(&str, &str, &[&str], &str); 5] = [
-        ("check_tcp", "TCP", &["-e", "220"], "WARNING"),
-        ("check_ftp", "FTP", &[], "WARNING"),
-        ("check_ssh", "SSH", &[], "CRITICAL"),
-        ("check_jabber", "JABBER", &[], "CRITICAL"),
-        ("check_spamd", "SPAMD", &[], "CRITICAL"),
+    let cases: [(&str, &[&str], &str); 5] = [
+        ("check_tcp", &["-e", "220"], "WARNING"),
+        ("check_ftp", &[], "WARNING"),
+        ("check_ssh", &[], "CRITICAL"),
+        ("check_jabber", &[], "CRITICAL"),
+        ("check_spamd", &[], "CRITICAL"),
     ];
-    for (name, label, extra, default) in cases {
+    for (name, extra, default) in cases {
         for (mismatch, state) in [
             (None, default),
             (Some("ok"), "OK"),
@@ -520,17 +461,8 @@ fn garbage_takes_the_state_of_mismatch() {
                 args.extend(["-M", m]);
             }
             let start = Instant::now();
-            let r = plugin(name, &args);
-            let code = match state {
-                "OK" => 0,
-                "WARNING" => 1,
-                _ => 2,
-            };
-            assert_line(
-                &r,
-                code,
-                &format!(r"^{label} {state} - {} \| time=", regex::escape(&said)),
-            );
+            let v = assert_json(name, &args, state, &regex::escape(&said));
+            assert_time_perf(&v, 2.0, None, None, 10.0);
             assert!(
                 start.elapsed().as_secs_f64() < 2.0,
                 "{name} {args:?}: garbage is judged at once"
