@@ -301,6 +301,12 @@ impl Daemon {
         std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
     }
 
+    /// Waits up to `secs` until the log holds `text`; fails with the log otherwise.
+    pub fn wait_log(&self, secs: f64, text: &str) {
+        let logged = wait_until(secs, || self.log().contains(text));
+        assert!(logged, "never logged: {text}\n{}", self.log());
+    }
+
     /// The API address.
     pub fn api(&self) -> String {
         format!("127.0.0.1:{}", self.port)

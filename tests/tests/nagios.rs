@@ -329,24 +329,12 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
     // the daemon starts first: Nagios is not running yet, the results wait
     let mut n = Nagios::configure(&setup.objects("web"));
     let daemon = setup.daemon(&n, "");
-    assert!(
-        wait_until(10.0, || daemon.log().contains(
-            "no such command file (Nagios not running?); trying again every 1s"
-        )),
-        "{}",
-        daemon.log()
+    daemon.wait_log(
+        10.0,
+        "no such command file (Nagios not running?); trying again every 1s",
     );
     // the queue fills up and further results are dropped, while the checks go on
-    assert!(
-        wait_until(10.0, || daemon.log().contains(
-            "forward to nagios: queue full (3 results); dropping results until it takes them again"
-        )),
-        "{}",
-        daemon.log()
-    );
-    let ran = metric(&daemon, "hcoop_checks_total");
-    assert!(wait_until(5.0, || metric(&daemon, "hcoop_checks_total") > ran + 5.0));
-    assert!(metric(&daemon, "hcoop_forward_dropped_total{sink=\"nagios\"}") > 0.0);
+    assert_queue_full_and_checks_go_on(&daemon, 10.0);
     assert_eq!(
         metric(&daemon, "hcoop_forward_sent_total{sink=\"nagios\"}"),
         0.0
@@ -439,6 +427,20 @@ fn passive_results_from_our_daemon_appear_in_nagios() {
     assert!(metric(&daemon, "hcoop_forward_sent_total{sink=\"nagios\"}") >= 6.0);
 }
 
+/// Waits up to `secs` for the daemon's queue of results for Nagios to be full; then
+/// checks go on (5 more run) and their results are dropped (counted).
+fn assert_queue_full_and_checks_go_on(daemon: &Daemon, secs: f64) {
+    daemon.wait_log(
+        secs,
+        "forward to nagios: queue full (3 results); dropping results until it takes them again",
+    );
+    let dropped_total = "hcoop_forward_dropped_total{sink=\"nagios\"}";
+    let ran = metric(daemon, "hcoop_checks_total");
+    let dropped = metric(daemon, dropped_total);
+    assert!(wait_until(5.0, || metric(daemon, "hcoop_checks_total") > ran + 5.0));
+    assert!(metric(daemon, dropped_total) > dropped);
+}
+
 /// One value of the daemon's Prometheus metrics (a name with its labels), 0 if absent.
 fn metric(daemon: &Daemon, name: &str) -> f64 {
     use std::io::{Read, Write};
@@ -463,17 +465,7 @@ fn a_stopped_nagios_never_holds_up_the_checks() {
     n.signal(libc::SIGSTOP);
     let daemon = setup.daemon(&n, "");
     // the pipe fills, then the queue; results are dropped and counted, checks go on
-    assert!(
-        wait_until(20.0, || daemon.log().contains(
-            "forward to nagios: queue full (3 results); dropping results until it takes them again"
-        )),
-        "{}",
-        daemon.log()
-    );
-    let ran = metric(&daemon, "hcoop_checks_total");
-    let dropped = metric(&daemon, "hcoop_forward_dropped_total{sink=\"nagios\"}");
-    assert!(wait_until(5.0, || metric(&daemon, "hcoop_checks_total") > ran + 5.0));
-    assert!(metric(&daemon, "hcoop_forward_dropped_total{sink=\"nagios\"}") > dropped);
+    assert_queue_full_and_checks_go_on(&daemon, 20.0);
     let view = daemon.service("web/tcp closed");
     assert_eq!(view["state"], "CRITICAL", "{view}");
     // resumed, Nagios reads what waited and the newer results

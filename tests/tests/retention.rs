@@ -546,13 +546,11 @@ fn state_directory_writable_by_others_is_refused_and_monitoring_goes_on() {
     d.kill9();
     d.spawn();
     let (_, out) = retention_critical(&d, 5.0);
-    assert!(
-        out.contains(&format!(
-            "cannot write state: state directory {} is writable by group or others (mode 0777)",
-            open.display()
-        )),
-        "{out}"
+    let refused = format!(
+        "cannot write state: state directory {} is writable by group or others (mode 0777)",
+        open.display()
     );
+    assert!(out.contains(&refused), "{out}");
     d.wait_service("db/bad", 10.0, |v| v["state"] == "CRITICAL");
     let e = d.ack("db/bad", "x", true).unwrap_err();
     assert!(e.contains("not saved"), "{e}");
