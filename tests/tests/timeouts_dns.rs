@@ -2,9 +2,11 @@
 //! server that never answers (a UDP socket that reads and never replies; for TCP a
 //! listener that accepts and holds), each check reports its own time running out in the
 //! state `-t` names: `-t 2:UNKNOWN` exits 3 within 2.5 s, `-t 2` exits 2, with the same
-//! line. check_afs's vos and bos modes are tried with a `vos`/`bos` that hangs.
+//! summary, lines and perfdata (compared in the JSON output). check_afs's vos and bos
+//! modes are tried with a `vos`/`bos` that hangs.
 
-use hcoop_tests::{bin, plugin, Run};
+use hcoop_tests::{bin, json_of, plugin_json, Run};
+use serde_json::{json, Value};
 use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::process::Command;
@@ -48,45 +50,62 @@ fn holding_tcp() -> u16 {
     port
 }
 
-/// Runs `run` with `-t 2:UNKNOWN`, then with `-t 2`: the first exits 3 within 2.5 s
-/// printing `LABEL UNKNOWN - rest`, the second exits 2 printing `LABEL CRITICAL - rest`.
-/// With `varying_perf`, the perfdata of the first line (it holds a time) is left out of
-/// the comparison.
-fn assert_timeout_states(label: &str, rest: &str, varying_perf: bool, run: impl Fn(&str) -> Run) {
-    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
+/// What a run that timed out must report, the same whatever state `-t` names.
+struct TimedOut<'a> {
+    label: &'a str,
+    summary: &'a str,
+    /// The long output lines (plain lines: no state of their own).
+    lines: &'a [&'a str],
+    /// The perfdata, or `None` where it holds a time that varies.
+    perfdata: Option<Value>,
+}
+
+/// Runs `run` (given the `-t` value, returning the JSON object) with `-t 2:UNKNOWN`, then
+/// with `-t 2`: the first is UNKNOWN (exit 3) within 2.5 s, the second CRITICAL (exit
+/// 2), both with `want`'s summary, lines and perfdata.
+fn assert_timeout_states(want: TimedOut, run: impl Fn(&str) -> Value) {
+    for (t, state) in [("2:UNKNOWN", "UNKNOWN"), ("2", "CRITICAL")] {
         let start = Instant::now();
-        let r = run(t);
+        let v = run(t);
         let took = start.elapsed();
-        assert_eq!(r.code, code, "-t {t}: {r:?}");
         assert!(took < Duration::from_millis(2500), "-t {t} took {took:?}");
-        let got = if varying_perf {
-            let first = r.first_line().split(" | ").next().unwrap_or("");
-            std::iter::once(first)
-                .chain(r.stdout.lines().skip(1))
-                .map(|l| format!("{l}\n"))
-                .collect()
-        } else {
-            r.stdout.clone()
-        };
-        assert_eq!(got, format!("{label} {state} - {rest}"), "-t {t}");
+        assert_eq!(v["label"], want.label, "-t {t}: {v}");
+        assert_eq!(v["state"], state, "-t {t}: {v}");
+        assert_eq!(v["summary"], want.summary, "-t {t}: {v}");
+        let lines: Vec<Value> = want
+            .lines
+            .iter()
+            .map(|l| json!({"state": null, "text": l}))
+            .collect();
+        assert_eq!(v["details"], Value::Array(lines), "-t {t}: {v}");
+        if let Some(p) = &want.perfdata {
+            assert_eq!(&v["perfdata"], p, "-t {t}: {v}");
+        }
     }
+}
+
+/// The perfdata of a result that has none.
+fn no_perfdata() -> Option<Value> {
+    Some(json!([]))
 }
 
 #[test]
 fn check_dns_udp_and_tcp() {
     for (port, transport) in [(silent_udp(), None), (holding_tcp(), Some("--tcp"))] {
         let p = port.to_string();
-        assert_timeout_states(
-            "DNS",
-            &format!("127.0.0.1:{port}: no answer within 1.8s\n"),
-            false,
-            |t| {
-                let mut args = vec!["-H", "www.example.test", "-s", "127.0.0.1", "-p", &p];
-                args.extend(transport);
-                args.extend(["-t", t]);
-                plugin("check_dns", &args)
-            },
-        );
+        let summary = format!("127.0.0.1:{port}: no answer within 1.8s");
+        let want = TimedOut {
+            label: "DNS",
+            summary: &summary,
+            lines: &[],
+            perfdata: no_perfdata(),
+        };
+        assert_timeout_states(want, |t| {
+            let mut args = vec!["-H", "www.example.test", "-s", "127.0.0.1", "-p", &p];
+            args.extend(transport);
+            args.extend(["-t", t]);
+            plugin_json("check_dns", &args)
+        });
     }
 }
 
@@ -97,28 +116,30 @@ fn check_dns_serial_udp_and_tcp() {
     for tcp in [false, true] {
         let port = if tcp { holding_tcp() } else { silent_udp() };
         let p = port.to_string();
-        assert_timeout_states(
-            "DNS_SERIAL",
-            &format!("1 zone without an answer from the master: a.test (of 1 zone on 1 server)\na.test: master 127.0.0.1:{port}: no answer within 1.8s\n"),
-            true,
-            |t| {
-                let mut args = vec![
-                    "-m",
-                    "127.0.0.1",
-                    "-p",
-                    &p,
-                    "--state-dir",
-                    dir,
-                    "a.test",
-                    "-t",
-                    t,
-                ];
-                if tcp {
-                    args.push("--tcp");
-                }
-                plugin("check_dns_serial", &args)
-            },
-        );
+        let line = format!("a.test: master 127.0.0.1:{port}: no answer within 1.8s");
+        let want = TimedOut {
+            label: "DNS_SERIAL",
+            summary: "1 zone without an answer from the master: a.test (of 1 zone on 1 server)",
+            lines: &[&line],
+            perfdata: None,
+        };
+        assert_timeout_states(want, |t| {
+            let mut args = vec![
+                "-m",
+                "127.0.0.1",
+                "-p",
+                &p,
+                "--state-dir",
+                dir,
+                "a.test",
+                "-t",
+                t,
+            ];
+            if tcp {
+                args.push("--tcp");
+            }
+            plugin_json("check_dns_serial", &args)
+        });
     }
 }
 
@@ -127,8 +148,14 @@ fn check_krb5_udp_and_tcp() {
     for (transport, port) in [("udp", silent_udp()), ("tcp", holding_tcp())] {
         let kdc = format!("127.0.0.1:{port}");
         let line = format!("{kdc} {transport}: no answer within 1.8s");
-        assert_timeout_states("KRB5", &format!("{line}\n{line}\n"), false, |t| {
-            plugin(
+        let want = TimedOut {
+            label: "KRB5",
+            summary: &line,
+            lines: &[&line],
+            perfdata: no_perfdata(),
+        };
+        assert_timeout_states(want, |t| {
+            plugin_json(
                 "check_krb5",
                 &[
                     "-H",
@@ -151,29 +178,45 @@ fn check_afs_rx_modes() {
     let p = port.to_string();
     let line = format!("127.0.0.1:{port}: no answer within 1.8s");
     for mode in ["rx", "rxstats"] {
-        assert_timeout_states("AFS", &format!("{line}\n{line}\n"), false, |t| {
-            plugin("check_afs", &[mode, "-H", "127.0.0.1", "-p", &p, "-t", t])
+        let want = TimedOut {
+            label: "AFS",
+            summary: &line,
+            lines: &[&line],
+            perfdata: no_perfdata(),
+        };
+        assert_timeout_states(want, |t| {
+            plugin_json("check_afs", &[mode, "-H", "127.0.0.1", "-p", &p, "-t", t])
         });
     }
-    assert_timeout_states("AFS", &format!(
-            "no sync site, no quorum (0 of 1 servers answering) | servers_answering=0;;;0;1\n{line}\n"
-        ), false, |t| plugin("check_afs", &["ubik", "-H", "127.0.0.1", "-p", &p, "-t", t]),
-    );
+    let want = TimedOut {
+        label: "AFS",
+        summary: "no sync site, no quorum (0 of 1 servers answering)",
+        lines: &[&line],
+        perfdata: Some(json!([{
+            "label": "servers_answering", "value": 0, "uom": "",
+            "warn": null, "crit": null, "min": 0, "max": 1
+        }])),
+    };
+    assert_timeout_states(want, |t| {
+        plugin_json("check_afs", &["ubik", "-H", "127.0.0.1", "-p", &p, "-t", t])
+    });
 }
 
-/// Runs check_afs with a `PATH` that starts with `dir`.
-fn afs_with_path(dir: &Path, args: &[&str]) -> Run {
+/// Runs check_afs with a `PATH` that starts with `dir`; its JSON object.
+fn afs_with_path(dir: &Path, args: &[&str]) -> Value {
     let path = format!(
         "{}:{}",
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    Command::new(bin("check_afs"))
+    let r: Run = Command::new(bin("check_afs"))
         .args(args)
+        .args(["--output-format", "json"])
         .env("PATH", path)
         .output()
         .expect("run check_afs")
-        .into()
+        .into();
+    json_of("check_afs", args, &r)
 }
 
 #[test]
@@ -186,15 +229,23 @@ fn check_afs_tool_modes_with_a_hung_tool() {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     let d = dir.path();
-    assert_timeout_states("AFS", "vos did not finish within 1.8s\n", false, |t| {
+    let want = TimedOut {
+        label: "AFS",
+        summary: "vos did not finish within 1.8s",
+        lines: &[],
+        perfdata: no_perfdata(),
+    };
+    assert_timeout_states(want, |t| {
         afs_with_path(d, &["quota", "--volume", "user.alice", "-t", t])
     });
-    let line = "fs1: vos did not finish within 1.8s";
-    assert_timeout_states("AFS", &format!("{line}\n{line}\n"), false, |t| {
-        afs_with_path(d, &["space", "-H", "fs1", "-t", t])
-    });
-    let line = "fs1: bos did not finish within 1.8s";
-    assert_timeout_states("AFS", &format!("{line}\n{line}\n"), false, |t| {
-        afs_with_path(d, &["bos", "-H", "fs1", "-t", t])
-    });
+    for (mode, tool) in [("space", "vos"), ("bos", "bos")] {
+        let line = format!("fs1: {tool} did not finish within 1.8s");
+        let want = TimedOut {
+            label: "AFS",
+            summary: &line,
+            lines: &[&line],
+            perfdata: no_perfdata(),
+        };
+        assert_timeout_states(want, |t| afs_with_path(d, &[mode, "-H", "fs1", "-t", t]));
+    }
 }
