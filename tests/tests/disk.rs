@@ -2,7 +2,8 @@
 //! Debian's monitoring-plugins check_disk on the same file system at the same time.
 
 use hcoop_tests::hostfs::Tmpfs;
-use hcoop_tests::{bin, debian_plugin, plugin, run};
+use hcoop_tests::{assert_refused_json, bin, debian_plugin, plugin, plugin_json, run};
+use serde_json::{json, Value};
 
 /// A 10 MiB tmpfs (2560 blocks of 4 KiB) with 3000 KiB written: 1810 blocks free, so
 /// 70% free, 7 MiB (7240 KiB) free, 3072000 bytes used, inodes 99% free.
@@ -17,6 +18,7 @@ fn tmpfs_70_percent_free() -> Tmpfs {
     fs
 }
 
+/// The one test of the Nagios text (its first run).
 #[test]
 fn states_as_the_tmpfs_fills() {
     let fs = tmpfs_70_percent_free();
@@ -31,46 +33,42 @@ fn states_as_the_tmpfs_fills() {
              [OK] {p} 70% free (7.1 MiB), inodes 99% free: 2.9 MiB of 10.0 MiB used, 7 MiB free\n"
         )
     );
+    // the rest compare the JSON result
     // 1750 blocks used: 100 - ceil(68.4) = 31% free
     fs.write("b", 4000);
-    let r = plugin("check_disk", &args);
-    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v = disk(&args);
+    assert_eq!(v["state"], "WARNING", "{v}");
     assert_eq!(
-        r.first_line(),
-        format!(
-            "DISK WARNING - {p} 31% free (3.2 MiB), inodes 99% free | {p}=7168000B;6291456;8388608;0;10485760"
-        )
+        v["summary"],
+        format!("{p} 31% free (3.2 MiB), inodes 99% free")
+    );
+    assert_eq!(
+        v["perfdata"],
+        json!([{"label": p, "value": 7168000, "uom": "B", "warn": "6291456", "crit": "8388608", "min": 0, "max": 10485760}])
     );
     // 2250 blocks used: 12% free
     fs.write("c", 2000);
-    let r = plugin("check_disk", &args);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = disk(&args);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
     assert!(
-        r.first_line()
-            .starts_with(&format!("DISK CRITICAL - {p} 12% free (1.2 MiB)")),
-        "{}",
-        r.stdout
+        summary(&v).starts_with(&format!("{p} 12% free (1.2 MiB)")),
+        "{v}"
     );
     // a path inside the file system stands for it; levels in units and inodes too
     let sub = fs.path.join("dir");
     std::fs::create_dir(&sub).unwrap();
-    let r = plugin(
-        "check_disk",
-        &[
-            "-w",
-            "2",
-            "-c",
-            "0",
-            "-W",
-            "50%",
-            "-p",
-            sub.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r
-        .first_line()
-        .starts_with(&format!("DISK WARNING - {p} 12% free")));
+    let v = disk(&[
+        "-w",
+        "2",
+        "-c",
+        "0",
+        "-W",
+        "50%",
+        "-p",
+        sub.to_str().unwrap(),
+    ]);
+    assert_eq!(v["state"], "WARNING", "{v}");
+    assert!(summary(&v).starts_with(&format!("{p} 12% free")), "{v}");
 }
 
 #[test]
@@ -78,42 +76,46 @@ fn selection_by_expression_and_type() {
     let fs = tmpfs_70_percent_free();
     let p = fs.arg();
     let exact = format!("^{}$", p.replace('.', "\\."));
-    let r = plugin("check_disk", &["-w", "80%", "-r", &exact]);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert_eq!(r.stdout.lines().count(), 2, "only the tmpfs: {}", r.stdout);
+    let v = disk(&["-w", "80%", "-r", &exact]);
+    assert_eq!(v["state"], "WARNING", "{v}");
+    assert_eq!(labels(&v), [p], "only the tmpfs");
+    assert_eq!(v["details"].as_array().unwrap().len(), 1, "{v}");
     // every tmpfs but ours: ours is left out by -x
-    let r = plugin("check_disk", &["-w", "1%", "-N", "tmpfs", "-x", p, "-e"]);
-    assert!(!r.stdout.contains(p), "{}", r.stdout);
+    let v = disk(&["-w", "1%", "-N", "tmpfs", "-x", p, "-e"]);
+    assert!(!labels(&v).contains(&p) && !summary(&v).contains(p), "{v}");
+    let details = v["details"].as_array().unwrap();
+    assert!(
+        details
+            .iter()
+            .all(|d| !d["text"].as_str().unwrap().contains(p)),
+        "{v}"
+    );
     // errors only: the OK file system has no line, but keeps its perfdata
-    let r = plugin("check_disk", &["-w", "50%", "-e", "-p", p]);
-    assert_eq!(r.code, 0);
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("| {p}=3072000B")));
-    let r = plugin("check_disk", &["-w", "50%", "-E", "-p", &format!("{p}/a")]);
-    assert_eq!(r.code, 2);
+    let v = disk(&["-w", "50%", "-e", "-p", p]);
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(v["details"], json!([]));
+    assert_eq!(labels(&v), [p]);
+    assert_eq!(v["perfdata"][0]["value"], 3072000);
+    assert_eq!(v["perfdata"][0]["uom"], "B");
+    let v = disk(&["-w", "50%", "-E", "-p", &format!("{p}/a")]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert_eq!(v["summary"], format!("{p}/a is not a mount point (-E)"));
+    let v = disk(&["-w", "50%", "-p", "/nonexistent/x"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
     assert_eq!(
-        r.first_line(),
-        format!("DISK CRITICAL - {p}/a is not a mount point (-E)")
+        v["summary"],
+        "/nonexistent/x is not accessible: No such file or directory"
     );
-    let r = plugin("check_disk", &["-w", "50%", "-p", "/nonexistent/x"]);
-    assert_eq!(r.code, 2);
-    assert_eq!(
-        r.first_line(),
-        "DISK CRITICAL - /nonexistent/x is not accessible: No such file or directory"
-    );
-    let r = plugin(
-        "check_disk",
-        &[
-            "-w",
-            "50%",
-            "--ignore-missing",
-            "-p",
-            "/nonexistent/x",
-            "-p",
-            p,
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = disk(&[
+        "-w",
+        "50%",
+        "--ignore-missing",
+        "-p",
+        "/nonexistent/x",
+        "-p",
+        p,
+    ]);
+    assert_eq!(v["state"], "OK", "{v}");
 }
 
 /// Same state as Debian's check_disk, for a table of levels around the tmpfs's actual
@@ -194,16 +196,15 @@ fn same_state_as_monitoring_plugins() {
     assert!(differ.is_empty(), "states differ:\n{}", differ.join("\n"));
 }
 
-/// Every malformed option or level: exit 3 and one line naming it.
+/// Every malformed option or level the command line parser refuses: exit 3 and one
+/// line naming it (in text: the output format is not known yet).
 #[test]
 fn bad_input_is_one_unknown_line() {
     let cases: &[(&[&str], &str)] = &[
         (&["-w", "x%"], "'@x'"),
         (&["-c", "20:10%"], "start is greater than end"),
         (&["-u", "parsecs"], "unknown unit 'parsecs'"),
-        (&["-r", "("], "-r '(': not a regular expression"),
         (&["-W", "ten"], "'@ten'"),
-        (&["-i", "^/boot"], "-i/-I leave out paths"),
         (&["--bogus"], "--bogus"),
         (&["-t", "0"], "timeout"),
         (&["-k", "-u", "GB"], "--units"),
@@ -226,4 +227,40 @@ fn bad_input_is_one_unknown_line() {
         );
         assert_eq!(r.stderr, "", "{args:?}");
     }
+}
+
+/// Options the check's validation refuses: one UNKNOWN result, nothing on stderr.
+#[test]
+fn refused_selections_are_unknown() {
+    for (args, message) in [
+        (
+            &["-r", "("][..],
+            "-r '(': not a regular expression: Unmatched ( or \\(",
+        ),
+        (
+            &["-i", "^/boot"],
+            "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first",
+        ),
+    ] {
+        assert_refused_json("check_disk", args, message);
+        assert_eq!(plugin("check_disk", args).stderr, "", "{args:?}");
+    }
+}
+
+fn disk(args: &[&str]) -> Value {
+    plugin_json("check_disk", args)
+}
+
+fn summary(v: &Value) -> &str {
+    v["summary"].as_str().unwrap()
+}
+
+/// The perfdata labels: the file systems checked.
+fn labels(v: &Value) -> Vec<&str> {
+    v["perfdata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["label"].as_str().unwrap())
+        .collect()
 }
