@@ -10,7 +10,7 @@ use hcoop_tests::web::{
     fake_server, origin_page, start_nginx, start_redirect_nginx, Fault, Nginx, RedirectNginx,
     A_INDEX, SECOND_PAGE,
 };
-use hcoop_tests::{debian_plugin, plugin, plugin_json, run, Run};
+use hcoop_tests::{debian_plugin, plugin, plugin_json, run};
 use regex::Regex;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -99,17 +99,6 @@ fn perf(v: &Value, label: &str) -> Option<f64> {
         .as_f64()
 }
 
-fn assert_line(r: &Run, code: i32, pattern: &str) {
-    let re = Regex::new(pattern).unwrap();
-    assert!(
-        r.code == code && re.is_match(r.first_line()),
-        "expected exit {code} and /{pattern}/, got exit {}: {}{}",
-        r.code,
-        r.stdout,
-        r.stderr
-    );
-}
-
 #[test]
 fn vhosts_status_content_redirects_and_auth() {
     let dir = tempfile::tempdir().unwrap();
@@ -122,10 +111,10 @@ fn vhosts_status_content_redirects_and_auth() {
         "check_http",
         &["-H", "a.test", "-I", "127.0.0.1", "-p", &hp.to_string()],
     );
-    assert_line(
-        &r,
-        0,
-        r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time \| time=[0-9.]+s;;;0;10 size=\d+B;;;0$",
+    let line = r"^HTTP OK - HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time \| time=[0-9.]+s;;;0;10 size=\d+B;;;0$";
+    assert!(
+        r.code == 0 && Regex::new(line).unwrap().is_match(r.first_line()),
+        "{r:?}"
     );
     let v = http(&n, "a.test", &[]);
     assert_result(
@@ -137,67 +126,61 @@ fn vhosts_status_content_redirects_and_auth() {
     assert!(size > page && size < page + 400, "{size}");
     assert_eq!(v["perfdata"][0]["max"].as_f64(), Some(10.0), "{v}");
 
-    // the name selects the virtual host
-    assert_eq!(
-        http(&n, "a.test", &["-s", "Welcome to a.test"])["state"],
-        "OK"
-    );
-    assert_eq!(http(&n, "b.test", &["-s", "b.test here"])["state"], "OK");
-    assert_result(
-        &http(&n, "b.test", &["-s", "Welcome"]),
-        "CRITICAL",
-        &format!(r"^string 'Welcome' not found on http://b\.test:{hp}/ - HTTP/1\.1 200 OK - "),
-    );
-    assert_eq!(
-        http(&n, "a.test", &["-r", "Welcome.*a\\.test"])["state"],
-        "OK"
-    );
-    assert_eq!(http(&n, "a.test", &["-R", "WELCOME"])["state"], "OK");
-    assert_result(
-        &http(&n, "a.test", &["-r", "Welcome", "--invert-regex"]),
-        "CRITICAL",
-        r"^pattern 'Welcome' found on ",
-    );
-    assert_eq!(http(&n, "a.test", &["-d", "X-Member: a"])["state"], "OK");
-    assert_result(
-        &http(&n, "a.test", &["-d", "X-Member: b"]),
-        "CRITICAL",
-        r"^header 'X-Member: b' not found on ",
-    );
-    assert_result(
-        &http(&n, "a.test", &["-m", "100000"]),
-        "WARNING",
-        r"^page size \d+ too small - ",
-    );
-
-    // status classes and -e
-    assert_result(
-        &http(&n, "a.test", &["-u", "/missing"]),
-        "WARNING",
-        &format!(r"^status 404 on http://a\.test:{hp}/missing - HTTP/1\.1 404 Not Found - "),
-    );
-    assert_result(
-        &http(&n, "a.test", &["-u", "/broken"]),
-        "CRITICAL",
-        r"^status 500 on ",
-    );
-    assert_eq!(
-        http(&n, "a.test", &["-u", "/missing", "-e", "404,410"])["state"],
-        "OK"
-    );
-    assert_result(
-        &http(&n, "a.test", &["-e", "301"]),
-        "CRITICAL",
-        r"^unexpected status 200 on ",
-    );
-
-    // redirects
-    assert_eq!(http(&n, "a.test", &["-u", "/redirect1"])["state"], "OK");
-    assert_result(
-        &http(&n, "a.test", &["-u", "/redirect1", "-f", "critical"]),
-        "CRITICAL",
-        r"status 301 on ",
-    );
+    // content, status classes and -e, redirects as results: the virtual host, the
+    // options, and the state and summary they give ("" for any summary)
+    let on_b =
+        format!(r"^string 'Welcome' not found on http://b\.test:{hp}/ - HTTP/1\.1 200 OK - ");
+    let missing =
+        format!(r"^status 404 on http://a\.test:{hp}/missing - HTTP/1\.1 404 Not Found - ");
+    let cases: [(&str, &[&str], &str, &str); 16] = [
+        // the name selects the virtual host
+        ("a.test", &["-s", "Welcome to a.test"], "OK", ""),
+        ("b.test", &["-s", "b.test here"], "OK", ""),
+        ("b.test", &["-s", "Welcome"], "CRITICAL", &on_b),
+        ("a.test", &["-r", "Welcome.*a\\.test"], "OK", ""),
+        ("a.test", &["-R", "WELCOME"], "OK", ""),
+        (
+            "a.test",
+            &["-r", "Welcome", "--invert-regex"],
+            "CRITICAL",
+            r"^pattern 'Welcome' found on ",
+        ),
+        ("a.test", &["-d", "X-Member: a"], "OK", ""),
+        (
+            "a.test",
+            &["-d", "X-Member: b"],
+            "CRITICAL",
+            r"^header 'X-Member: b' not found on ",
+        ),
+        (
+            "a.test",
+            &["-m", "100000"],
+            "WARNING",
+            r"^page size \d+ too small - ",
+        ),
+        // status classes and -e
+        ("a.test", &["-u", "/missing"], "WARNING", &missing),
+        ("a.test", &["-u", "/broken"], "CRITICAL", r"^status 500 on "),
+        ("a.test", &["-u", "/missing", "-e", "404,410"], "OK", ""),
+        (
+            "a.test",
+            &["-e", "301"],
+            "CRITICAL",
+            r"^unexpected status 200 on ",
+        ),
+        // redirects
+        ("a.test", &["-u", "/redirect1"], "OK", ""),
+        (
+            "a.test",
+            &["-u", "/redirect1", "-f", "critical"],
+            "CRITICAL",
+            r"status 301 on ",
+        ),
+        ("a.test", &["-j", "HEAD", "-e", "200"], "OK", ""),
+    ];
+    for (vhost, extra, state, summary) in cases {
+        assert_result(&http(&n, vhost, extra), state, summary);
+    }
     let r = http(
         &n,
         "a.test",
@@ -270,47 +253,33 @@ fn vhosts_status_content_redirects_and_auth() {
         );
     }
 
-    // basic authentication, the password inline or from a file
-    assert_result(
-        &http(&n, "a.test", &["-u", "/private/"]),
-        "WARNING",
-        r"status 401 on ",
-    );
-    assert_eq!(
-        http(
-            &n,
-            "a.test",
-            &["-u", "/private/", "-a", "member:s3cret", "-s", "secret"]
-        )["state"],
-        "OK"
-    );
+    // basic authentication, the password inline or from a file; method and body
+    // (nginx answers POST to a static file with 405)
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "s3cret\n").unwrap();
     let pw = pw.to_string_lossy().to_string();
-    assert_eq!(
-        http(
-            &n,
-            "a.test",
-            &["-u", "/private/", "-a", "member", "--password-file", &pw]
-        )["state"],
-        "OK"
-    );
-    assert_result(
-        &http(&n, "a.test", &["-u", "/private/", "-a", "member:wrong"]),
-        "WARNING",
-        r"status 401 on ",
-    );
-
-    // method and body: nginx answers POST to a static file with 405
-    assert_result(
-        &http(&n, "a.test", &["-P", "a=1"]),
-        "WARNING",
-        r"status 405 on ",
-    );
-    assert_eq!(
-        http(&n, "a.test", &["-j", "HEAD", "-e", "200"])["state"],
-        "OK"
-    );
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["-u", "/private/"], "WARNING", r"status 401 on "),
+        (
+            &["-u", "/private/", "-a", "member:s3cret", "-s", "secret"],
+            "OK",
+            "",
+        ),
+        (
+            &["-u", "/private/", "-a", "member", "--password-file", &pw],
+            "OK",
+            "",
+        ),
+        (
+            &["-u", "/private/", "-a", "member:wrong"],
+            "WARNING",
+            r"status 401 on ",
+        ),
+        (&["-P", "a=1"], "WARNING", r"status 405 on "),
+    ];
+    for (extra, state, summary) in cases {
+        assert_result(&http(&n, "a.test", extra), state, summary);
+    }
 
     // extended perfdata names each phase
     let v = http(&n, "a.test", &["-E"]);
@@ -374,30 +343,31 @@ fn tls_certificates() {
     );
     assert_eq!(https(&n, "www.a.test", &[])["state"], "OK", "the SAN name");
     // days left: issued for 200 days
-    assert_result(
-        &https(&n, "a.test", &["-C", "30,7"]),
-        "OK",
-        r"^certificate 'a\.test' will expire on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((199|200) days\)$",
-    );
-    assert_result(
-        &https(&n, "a.test", &["-C", "250,7"]),
-        "WARNING",
-        r"^certificate 'a\.test' will expire on ",
-    );
-    assert_result(
-        &https(&n, "a.test", &["-C", "250,220"]),
-        "CRITICAL",
-        r"^certificate 'a\.test' will expire on ",
-    );
-    assert_result(
-        &https(
-            &n,
-            "a.test",
-            &["-C", "30,7", "--continue-after-certificate", "-s", "nope"],
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["-C", "30,7"],
+            "OK",
+            r"^certificate 'a\.test' will expire on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \((199|200) days\)$",
         ),
-        "CRITICAL",
-        r"^string 'nope' not found on .*, certificate 'a\.test' will expire on ",
-    );
+        (
+            &["-C", "250,7"],
+            "WARNING",
+            r"^certificate 'a\.test' will expire on ",
+        ),
+        (
+            &["-C", "250,220"],
+            "CRITICAL",
+            r"^certificate 'a\.test' will expire on ",
+        ),
+        (
+            &["-C", "30,7", "--continue-after-certificate", "-s", "nope"],
+            "CRITICAL",
+            r"^string 'nope' not found on .*, certificate 'a\.test' will expire on ",
+        ),
+    ];
+    for (extra, state, summary) in cases {
+        assert_result(&https(&n, "a.test", extra), state, summary);
+    }
     // an expired certificate is reported with its date, with or without -C
     for extra in [&[][..], &["-C", "30,7"][..]] {
         assert_result(
