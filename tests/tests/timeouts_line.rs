@@ -4,38 +4,15 @@
 //! names: `-t 2:UNKNOWN` exits 3 within 2.5 s, `-t 2` exits 2 (CRITICAL), with the
 //! same line.
 
+use hcoop_tests::line::{perf, times_out};
+use hcoop_tests::plugin_json;
 use hcoop_tests::web::{fake_server, Fault};
-use hcoop_tests::{plugin, Run};
-use regex::Regex;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-/// Runs `name` with `-t 2:UNKNOWN` and with `-t 2`; asserts exit 3 within 2.5 s and then
-/// exit 2, each with the first line `LABEL STATE - ` followed by `rest` (a regex).
-fn times_out(name: &str, label: &str, args: &[&str], rest: &str) {
-    for (t, state, code) in [("2:UNKNOWN", "UNKNOWN", 3), ("2", "CRITICAL", 2)] {
-        let mut all = args.to_vec();
-        all.extend(["-t", t]);
-        let start = Instant::now();
-        let r = plugin(name, &all);
-        let took = start.elapsed();
-        assert_first_line(&r, code, &format!("^{label} {state} - {rest}"));
-        assert!(
-            took < Duration::from_millis(2500),
-            "{name} -t {t} took {took:?}: {}",
-            r.stdout
-        );
-    }
-}
-
-fn assert_first_line(r: &Run, code: i32, pattern: &str) {
-    let re = Regex::new(pattern).unwrap();
-    assert!(
-        r.code == code && re.is_match(r.first_line()),
-        "expected exit {code} and /{pattern}/, got exit {}: {}{}",
-        r.code,
-        r.stdout,
-        r.stderr
-    );
+/// No perfdata: nothing was measured.
+fn no_perf(v: &Value) {
+    assert_eq!(v["perfdata"], json!([]), "{v}");
 }
 
 fn hang() -> String {
@@ -63,137 +40,78 @@ fn unanswered_connects() -> (std::net::TcpListener, Vec<std::net::TcpStream>, St
     (l, queued, addr.port().to_string())
 }
 
-/// What the service checks say when nothing comes back.
-fn no_response(port: &str) -> String {
-    format!(r"no response from 127\.0\.0\.1 port {port} within 1\.[89] seconds$")
-}
-
+/// The service checks against a server that accepts and says nothing: no response,
+/// nothing measured.
 #[test]
-fn check_tcp_expect_and_send() {
+fn service_checks_that_get_no_response() {
     let p = hang();
-    times_out(
-        "check_tcp",
-        "TCP",
-        &["-H", "127.0.0.1", "-p", &p, "-e", "220"],
-        &no_response(&p),
-    );
-    times_out(
-        "check_tcp",
-        "TCP",
-        &["-H", "127.0.0.1", "-p", &p, "-E", "-s", r"PING\r\n"],
-        &no_response(&p),
-    );
-}
-
-#[test]
-fn check_ssh() {
-    let p = hang();
-    times_out(
-        "check_ssh",
-        "SSH",
-        &["-H", "127.0.0.1", "-p", &p],
-        &no_response(&p),
-    );
-}
-
-#[test]
-fn check_ftp() {
-    let p = hang();
-    times_out(
-        "check_ftp",
-        "FTP",
-        &["-H", "127.0.0.1", "-p", &p],
-        &no_response(&p),
-    );
-}
-
-#[test]
-fn check_jabber() {
-    let p = hang();
-    times_out(
-        "check_jabber",
-        "JABBER",
-        &["-H", "127.0.0.1", "-p", &p, "--domain", "xmpp.test"],
-        &no_response(&p),
-    );
-}
-
-#[test]
-fn check_spamd() {
-    let p = hang();
-    times_out(
-        "check_spamd",
-        "SPAMD",
-        &["-H", "127.0.0.1", "-p", &p],
-        &no_response(&p),
-    );
+    let said = format!(r"no response from 127\.0\.0\.1 port {p} within 1\.[89] seconds");
+    let cases: [(&str, &[&str]); 6] = [
+        ("check_tcp", &["-e", "220"]),
+        ("check_tcp", &["-E", "-s", r"PING\r\n"]),
+        ("check_ssh", &[]),
+        ("check_ftp", &[]),
+        ("check_jabber", &["--domain", "xmpp.test"]),
+        ("check_spamd", &[]),
+    ];
+    for (name, extra) in cases {
+        let mut args = vec!["-H", "127.0.0.1", "-p", &p];
+        args.extend_from_slice(extra);
+        no_perf(&times_out(name, &args, &said));
+    }
 }
 
 #[test]
 fn check_smtp() {
     let p = hang();
-    times_out(
+    let v = times_out(
         "check_smtp",
-        "SMTP",
         &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"],
-        &format!(r"no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\) \| time="),
+        &format!(r"no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"),
     );
+    perf(&v, "time");
 }
 
 #[test]
 fn mail_checks_whose_connect_is_never_answered() {
     let (_l, _queued, p) = unanswered_connects();
     let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.8 seconds");
-    times_out(
-        "check_smtp",
-        "SMTP",
-        &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"],
-        &format!("{said}$"),
-    );
-    times_out(
-        "check_imap",
-        "IMAP",
-        &["-H", "127.0.0.1", "-p", &p],
-        &format!("{said}$"),
-    );
+    let smtp = ["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"];
+    no_perf(&times_out("check_smtp", &smtp, &said));
+    no_perf(&times_out("check_imap", &smtp[..4], &said));
 }
 
 #[test]
 fn service_checks_whose_connect_is_never_answered() {
     let (_l, _queued, p) = unanswered_connects();
-    let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.[89] seconds$");
-    times_out("check_tcp", "TCP", &["-H", "127.0.0.1", "-p", &p], &said);
-    times_out("check_ssh", "SSH", &["-H", "127.0.0.1", "-p", &p], &said);
+    let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.[89] seconds");
+    for name in ["check_tcp", "check_ssh"] {
+        no_perf(&times_out(name, &["-H", "127.0.0.1", "-p", &p], &said));
+    }
 }
 
 #[test]
 fn check_imap() {
     let p = hang();
-    times_out(
+    let v = times_out(
         "check_imap",
-        "IMAP",
         &["-H", "127.0.0.1", "-p", &p],
-        &format!(r"no IMAP greeting within 1\.8 seconds \(127\.0\.0\.1 port {p}\) \| time="),
+        &format!(r"no IMAP greeting within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"),
     );
+    perf(&v, "time");
 }
 
 #[test]
 fn check_sip_over_udp_and_tcp() {
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let p = silent.local_addr().unwrap().port().to_string();
-    times_out(
-        "check_sip",
-        "SIP",
-        &["-H", "127.0.0.1", "-p", &p],
-        &format!(r"no final response from 127\.0\.0\.1 port {p} within 1\.8 seconds$"),
-    );
-    let p = hang();
-    times_out(
-        "check_sip",
-        "SIP",
-        &["-H", "127.0.0.1", "-p", &p, "--tcp"],
-        &format!(r"no final response from 127\.0\.0\.1 port {p} within 1\.8 seconds$"),
-    );
+    let tcp = hang();
+    for (p, transport) in [(&p, None), (&tcp, Some("--tcp"))] {
+        let mut args = vec!["-H", "127.0.0.1", "-p", p];
+        args.extend(transport);
+        let said = format!(r"no final response from 127\.0\.0\.1 port {p} within 1\.8 seconds");
+        no_perf(&times_out("check_sip", &args, &said));
+    }
 }
 
 #[test]
@@ -215,27 +133,23 @@ fn check_mail_roundtrip() {
         "--password-env",
         "PATH",
     ];
-    times_out(
+    let v = times_out(
         "check_mail_roundtrip",
-        "MAIL_ROUNDTRIP",
         &args,
-        &format!(
-            r"send side failed: no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\) \| time="
-        ),
+        &format!(r"send side failed: no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"),
     );
+    perf(&v, "time");
     // the send side's line carries the state of -t too
-    let mut all = args.to_vec();
-    all.extend(["-t", "2:UNKNOWN"]);
-    let r = plugin("check_mail_roundtrip", &all);
-    let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(
-        lines[1..],
-        [
-            format!("[UNKNOWN] send: no banner within 1.8 seconds (127.0.0.1 port {p})").as_str(),
-            "receive: not tried, the message was not sent"
-        ],
-        "{}",
-        r.stdout
+        v["details"],
+        json!([
+            {
+                "state": "UNKNOWN",
+                "text": format!("send: no banner within 1.8 seconds (127.0.0.1 port {p})")
+            },
+            { "state": null, "text": "receive: not tried, the message was not sent" }
+        ]),
+        "{v}"
     );
 }
 
@@ -263,25 +177,18 @@ fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
         "-F",
         "monitor.test",
     ];
-    times_out(
+    let v = times_out(
         "check_mx",
-        "MX",
         &args,
-        r"0 of 1 MX hosts of coop\.test work; broken: mx1\.coop\.test \(127\.0\.0\.1\)",
+        r"0 of 1 MX hosts of coop\.test work; broken: mx1\.coop\.test \(127\.0\.0\.1\).*",
     );
-    let mut all = args.to_vec();
-    all.extend(["-t", "2:UNKNOWN"]);
-    let r = plugin("check_mx", &all);
     assert_eq!(
-        r.stdout.lines().nth(1),
-        Some(
-            format!(
-                "[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.1: no banner within 1.8 seconds (127.0.0.1 port {p})"
-            )
-            .as_str()
-        ),
-        "{}",
-        r.stdout
+        v["details"][0],
+        json!({
+            "state": "UNKNOWN",
+            "text": format!("mx1.coop.test (preference 10) 127.0.0.1: no banner within 1.8 seconds (127.0.0.1 port {p})")
+        }),
+        "{v}"
     );
     // an exchanger whose connect is never answered
     let (_l, _queued, full) = unanswered_connects();
@@ -289,26 +196,22 @@ fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
     all[7] = full.as_str();
     all.extend(["-t", "2:UNKNOWN"]);
     let start = Instant::now();
-    let r = plugin("check_mx", &all);
+    let v = plugin_json("check_mx", &all);
     assert!(start.elapsed() < Duration::from_millis(2500));
-    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert_eq!(v["state"], "UNKNOWN", "{v}");
     assert_eq!(
-        r.stdout.lines().nth(1),
-        Some(
-            format!(
-                "[UNKNOWN] mx1.coop.test (preference 10) 127.0.0.1: connect to address 127.0.0.1 and port {full}: no answer within 1.8 seconds"
-            )
-            .as_str()
-        ),
-        "{}",
-        r.stdout
+        v["details"][0],
+        json!({
+            "state": "UNKNOWN",
+            "text": format!("mx1.coop.test (preference 10) 127.0.0.1: connect to address 127.0.0.1 and port {full}: no answer within 1.8 seconds")
+        }),
+        "{v}"
     );
     // a DNS server that never answers
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let sp = silent.local_addr().unwrap().port().to_string();
-    times_out(
+    let v = times_out(
         "check_mx",
-        "MX",
         &[
             "-d",
             "coop.test",
@@ -319,6 +222,7 @@ fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
             "-F",
             "monitor.test",
         ],
-        &format!(r"coop\.test MX: no answer within [0-9.]+s from 127\.0\.0\.1:{sp}$"),
+        &format!(r"coop\.test MX: no answer within [0-9.]+s from 127\.0\.0\.1:{sp}"),
     );
+    no_perf(&v);
 }
