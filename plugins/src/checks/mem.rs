@@ -11,8 +11,8 @@ use crate::host::memory::{
 use crate::plugin::range::format_number;
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    judge, parse_level, Check, CheckResult, CommonArgs, Level, Observed, PerfData, Range, State,
-    Thresholds, Unit, Uom, UsageError, Work,
+    judge, level_pairs, parse_level, Check, CheckResult, CommonArgs, Level, Observed, PerfData,
+    Range, State, Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -47,44 +47,24 @@ pub struct Args {
     #[arg(short = 'c', long = "critical", value_name = "AMOUNT", value_parser = parse_amount)]
     pub critical: Option<Level>,
 
-    /// Warning level for used swap (percent of the swap total, or an amount)
-    #[arg(long = "swap-warning", value_name = "AMOUNT", value_parser = parse_amount)]
-    pub swap_warning: Option<Level>,
-
-    /// Critical level for used swap (percent of the swap total, or an amount)
-    #[arg(long = "swap-critical", value_name = "AMOUNT", value_parser = parse_amount)]
-    pub swap_critical: Option<Level>,
-
     /// Also check this cgroup v2 (absolute, or relative to /sys/fs/cgroup): memory.current
     /// against memory.max, and the oom_kill count of memory.events
     #[arg(long = "cgroup", value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
 
-    /// Warning level for the cgroup's memory.current (percent of memory.max, or of
-    /// MemTotal when unlimited; or an amount)
-    #[arg(long = "cgroup-warning", value_name = "AMOUNT", value_parser = parse_amount)]
-    pub cgroup_warning: Option<Level>,
+    #[command(flatten)]
+    pub levels: MoreLevels,
+}
 
-    /// Critical level for the cgroup's memory.current
-    #[arg(long = "cgroup-critical", value_name = "AMOUNT", value_parser = parse_amount)]
-    pub cgroup_critical: Option<Level>,
-
-    /// Warning range for the cgroup's OOM kill count (e.g. 0 = any kill warns)
-    #[arg(long = "oom-warning", value_name = "RANGE")]
-    pub oom_warning: Option<Range>,
-
-    /// Critical range for the cgroup's OOM kill count
-    #[arg(long = "oom-critical", value_name = "RANGE")]
-    pub oom_critical: Option<Range>,
-
-    /// Warning range for memory pressure, PSI "some avg10" in percent (from the cgroup's
-    /// memory.pressure with --cgroup, else /proc/pressure/memory)
-    #[arg(long = "pressure-warning", value_name = "RANGE", value_parser = parse_percent)]
-    pub pressure_warning: Option<Range>,
-
-    /// Critical range for memory pressure, PSI "some avg10" in percent
-    #[arg(long = "pressure-critical", value_name = "RANGE", value_parser = parse_percent)]
-    pub pressure_critical: Option<Range>,
+level_pairs! {
+    /// The levels besides used memory's: on used swap, the cgroup's use, its OOM kills,
+    /// and memory pressure.
+    pub struct MoreLevels {
+        swap_warning, swap_critical, "AMOUNT", parse_amount, Level, "Warning level for used swap (percent of the swap total, or an amount)", "Critical level for used swap (percent of the swap total, or an amount)";
+        cgroup_warning, cgroup_critical, "AMOUNT", parse_amount, Level, "Warning level for the cgroup's memory.current (percent of memory.max, or of MemTotal when unlimited; or an amount)", "Critical level for the cgroup's memory.current";
+        oom_warning, oom_critical, "RANGE", clap::value_parser!(Range), Range, "Warning range for the cgroup's OOM kill count (e.g. 0 = any kill warns)", "Critical range for the cgroup's OOM kill count";
+        pressure_warning, pressure_critical, "RANGE", parse_percent, Range, "Warning range for memory pressure, PSI \"some avg10\" in percent (from the cgroup's memory.pressure with --cgroup, else /proc/pressure/memory)", "Critical range for memory pressure, PSI \"some avg10\" in percent";
+    }
 }
 
 /// The validated check.
@@ -124,10 +104,10 @@ impl Check for MemCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let cgroup_only = [
-            ("--cgroup-warning", args.cgroup_warning.is_some()),
-            ("--cgroup-critical", args.cgroup_critical.is_some()),
-            ("--oom-warning", args.oom_warning.is_some()),
-            ("--oom-critical", args.oom_critical.is_some()),
+            ("--cgroup-warning", args.levels.cgroup_warning.is_some()),
+            ("--cgroup-critical", args.levels.cgroup_critical.is_some()),
+            ("--oom-warning", args.levels.oom_warning.is_some()),
+            ("--oom-critical", args.levels.oom_critical.is_some()),
         ];
         if args.cgroup.is_none() {
             if let Some((name, _)) = cgroup_only.iter().find(|(_, set)| *set) {
@@ -143,11 +123,11 @@ impl Check for MemCheck {
         }
         Ok(MemCheck {
             used: [args.warning, args.critical],
-            swap: [args.swap_warning, args.swap_critical],
+            swap: [args.levels.swap_warning, args.levels.swap_critical],
             cgroup: args.cgroup,
-            cgroup_used: [args.cgroup_warning, args.cgroup_critical],
-            oom: Thresholds::new(args.oom_warning, args.oom_critical),
-            pressure: Thresholds::new(args.pressure_warning, args.pressure_critical),
+            cgroup_used: [args.levels.cgroup_warning, args.levels.cgroup_critical],
+            oom: Thresholds::new(args.levels.oom_warning, args.levels.oom_critical),
+            pressure: Thresholds::new(args.levels.pressure_warning, args.levels.pressure_critical),
             proc_root: PathBuf::from("/proc"),
             cgroup_root: PathBuf::from("/sys/fs/cgroup"),
         })
@@ -247,58 +227,33 @@ pub fn evaluate(facts: &MemFacts, check: &MemCheck) -> CheckResult {
     let mut parts = Vec::new();
     let mut perf = Vec::new();
 
-    let used = m.mem_total.saturating_sub(m.mem_available);
-    let t = byte_thresholds(&check.used, m.mem_total);
-    parts.push(Part {
-        state: t.state(used as f64),
-        text: format!("memory {}", usage_text(used, m.mem_total)),
-    });
-    perf.push(
-        PerfData::new("mem_used", used)
-            .uom(Uom::Bytes)
-            .thresholds(&t)
-            .min(0)
-            .max(m.mem_total),
-    );
-
-    let swap_used = m.swap_total.saturating_sub(m.swap_free);
-    let t = byte_thresholds(&check.swap, m.swap_total);
-    parts.push(Part {
-        state: t.state(swap_used as f64),
-        text: format!("swap {}", usage_text(swap_used, m.swap_total)),
-    });
-    perf.push(
-        PerfData::new("swap_used", swap_used)
-            .uom(Uom::Bytes)
-            .thresholds(&t)
-            .min(0)
-            .max(m.swap_total),
-    );
-
-    if let Some(cg) = &facts.cgroup {
-        let limit = cg.max.unwrap_or(m.mem_total);
-        let t = byte_thresholds(&check.cgroup_used, limit);
-        let limit_text = if cg.max.is_some() {
-            ""
-        } else {
-            " (no memory.max; percent of MemTotal)"
-        };
+    // an amount used of a total, against a pair of levels
+    let mut used = |what: String, label: &str, amount: u64, total: u64, levels| {
+        let t = byte_thresholds(levels, total);
         parts.push(Part {
-            state: t.state(cg.current as f64),
-            text: format!(
-                "cgroup {} {}{limit_text}",
-                cg.path.display(),
-                usage_text(cg.current, limit)
-            ),
+            state: t.state(amount as f64),
+            text: format!("{what} {}", usage_text(amount, total)),
         });
-        let mut p = PerfData::new("cgroup_used", cg.current)
-            .uom(Uom::Bytes)
-            .thresholds(&t)
-            .min(0);
-        if let Some(max) = cg.max {
-            p = p.max(max);
+        let p = PerfData::new(label, amount).uom(Uom::Bytes).thresholds(&t);
+        perf.push(p.min(0).max(total));
+    };
+    let mem_used = m.mem_total.saturating_sub(m.mem_available);
+    let swap_used = m.swap_total.saturating_sub(m.swap_free);
+    for (what, label, amount, total, levels) in [
+        ("memory", "mem_used", mem_used, m.mem_total, &check.used),
+        ("swap", "swap_used", swap_used, m.swap_total, &check.swap),
+    ] {
+        used(what.to_string(), label, amount, total, levels);
+    }
+    if let Some(cg) = &facts.cgroup {
+        let what = format!("cgroup {}", cg.path.display());
+        let limit = cg.max.unwrap_or(m.mem_total);
+        used(what, "cgroup_used", cg.current, limit, &check.cgroup_used);
+        if cg.max.is_none() {
+            // a percentage of MemTotal, which is no maximum of the cgroup's use
+            parts.last_mut().expect("just pushed").text += " (no memory.max; percent of MemTotal)";
+            perf.last_mut().expect("just pushed").max = None;
         }
-        perf.push(p);
         parts.push(Part {
             state: check.oom.state(cg.oom_kills as f64),
             text: format!("cgroup OOM kills: {}", cg.oom_kills),

@@ -20,10 +20,10 @@ pub use per_user::PerUser;
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
 use crate::plugin::args::RangeArgs;
 use crate::plugin::{
-    judge, shown, Check, CheckResult, CommonArgs, Observed, Range, Thresholds, UsageError, Work,
+    judge, shown, Check, CheckResult, CommonArgs, Observed, Thresholds, UsageError, Work,
 };
 use clap::Parser;
-use per_user::{parse_percent_range, parse_seconds_range, parse_size_range};
+use per_user::PerUserArgs;
 use regex::Regex;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -157,100 +157,8 @@ pub struct Args {
     #[arg(short = 'T', long = "traditional")]
     pub traditional: bool,
 
-    /// Check each user's processes: count against the nproc limit, total RSS, largest
-    /// VSZ, CPU time, zombies; one sub-result per user over a limit
-    #[arg(long = "per-user", help_heading = "Per-user mode")]
-    pub per_user: bool,
-
-    /// The nproc limit to compare with (default: each user's enforced soft limit,
-    /// "Max processes" in /proc/PID/limits, the lowest among their processes)
-    #[arg(long = "nproc-limit", value_name = "N", help_heading = "Per-user mode")]
-    pub nproc_limit: Option<u64>,
-
-    /// Warning range for a user's tasks (processes and threads, as the kernel counts
-    /// them) in percent of the nproc limit, e.g. 80
-    #[arg(long = "nproc-warning", value_name = "PERCENT", value_parser = parse_percent_range, help_heading = "Per-user mode")]
-    pub nproc_warning: Option<Range>,
-
-    /// Critical range for a user's tasks in percent of the nproc limit, e.g. 95
-    #[arg(long = "nproc-critical", value_name = "PERCENT", value_parser = parse_percent_range, help_heading = "Per-user mode")]
-    pub nproc_critical: Option<Range>,
-
-    /// Warning range for a user's total resident memory, e.g. 2G
-    #[arg(long = "user-rss-warning", value_name = "SIZE", value_parser = parse_size_range, help_heading = "Per-user mode")]
-    pub user_rss_warning: Option<Range>,
-
-    /// Critical range for a user's total resident memory, e.g. 4G
-    #[arg(long = "user-rss-critical", value_name = "SIZE", value_parser = parse_size_range, help_heading = "Per-user mode")]
-    pub user_rss_critical: Option<Range>,
-
-    /// Warning range for the largest address space (VSZ) among a user's processes
-    #[arg(long = "user-vsz-warning", value_name = "SIZE", value_parser = parse_size_range, help_heading = "Per-user mode")]
-    pub user_vsz_warning: Option<Range>,
-
-    /// Critical range for the largest address space (VSZ) among a user's processes
-    #[arg(long = "user-vsz-critical", value_name = "SIZE", value_parser = parse_size_range, help_heading = "Per-user mode")]
-    pub user_vsz_critical: Option<Range>,
-
-    /// Warning range for the CPU seconds of each of a user's processes, e.g. 3600
-    #[arg(
-        long = "cputime-warning",
-        value_name = "SECONDS",
-        value_parser = parse_seconds_range,
-        help_heading = "Per-user mode"
-    )]
-    pub cputime_warning: Option<Range>,
-
-    /// Critical range for the CPU seconds of each of a user's processes
-    #[arg(
-        long = "cputime-critical",
-        value_name = "SECONDS",
-        value_parser = parse_seconds_range,
-        help_heading = "Per-user mode"
-    )]
-    pub cputime_critical: Option<Range>,
-
-    /// Warning range for the number of a user's zombie processes, e.g. 5
-    #[arg(
-        long = "zombies-warning",
-        value_name = "RANGE",
-        help_heading = "Per-user mode"
-    )]
-    pub zombies_warning: Option<Range>,
-
-    /// Critical range for the number of a user's zombie processes
-    #[arg(
-        long = "zombies-critical",
-        value_name = "RANGE",
-        help_heading = "Per-user mode"
-    )]
-    pub zombies_critical: Option<Range>,
-
-    /// Only users with a uid of at least N (e.g. 1000 for people, not system users)
-    #[arg(
-        long = "min-uid",
-        value_name = "N",
-        default_value_t = 0,
-        help_heading = "Per-user mode"
-    )]
-    pub min_uid: u32,
-
-    /// Leave out these users (names or uids, comma-separated; repeatable)
-    #[arg(
-        long = "exclude-user",
-        value_name = "USER[,USER...]",
-        help_heading = "Per-user mode"
-    )]
-    pub exclude_user: Vec<String>,
-
-    /// Name at most N users over their limits in the summary
-    #[arg(
-        long = "top",
-        value_name = "N",
-        default_value_t = 3,
-        help_heading = "Per-user mode"
-    )]
-    pub top: usize,
+    #[command(flatten)]
+    pub per_user: PerUserArgs,
 }
 
 /// The validated process filters (all must match).
@@ -436,7 +344,7 @@ impl Check for ProcsCheck {
             }
         };
         // read before the fields below move out of args; its errors come after theirs
-        let per_user = PerUser::from_args(&args);
+        let per_user = PerUser::from_args(&args.per_user, args.metric);
         let ereg = args
             .ereg
             .map(|re| {

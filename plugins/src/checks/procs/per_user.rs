@@ -2,22 +2,23 @@
 //! the nproc limit, total resident memory, the largest address space, the CPU time of
 //! each process and the number of zombies.
 
-use super::{Args, Filters, Metric, ProcsCheck, ProcsFacts, MAX_LINES};
+use super::{Filters, Metric, ProcsCheck, ProcsFacts, MAX_LINES};
 use crate::host::processes::{lookup_uid, lookup_user, nproc_soft_limit, ProcessInfo};
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    parse_level, shown, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom, UsageError,
+    level_pairs, parse_level, shown, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom,
+    UsageError,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A range over percent of the nproc limit (`80`, `80%`, `@50:90`), from 0 to 100.
-pub(super) fn parse_percent_range(text: &str) -> Result<Range, String> {
+fn parse_percent_range(text: &str) -> Result<Range, String> {
     parse_level(text, &[Unit::Percent]).map(|l| l.range)
 }
 
 /// A range over bytes with a unit: `2G`, `512M:`, `@1G:2G`.
-pub(super) fn parse_size_range(text: &str) -> Result<Range, String> {
+fn parse_size_range(text: &str) -> Result<Range, String> {
     let l = parse_level(text, &[Unit::Bytes, Unit::Percent])?;
     match l.unit {
         Unit::Percent => Err(format!(
@@ -29,8 +30,50 @@ pub(super) fn parse_size_range(text: &str) -> Result<Range, String> {
 }
 
 /// A range over seconds: `3600`, `1h`, `30m:`.
-pub(super) fn parse_seconds_range(text: &str) -> Result<Range, String> {
+fn parse_seconds_range(text: &str) -> Result<Range, String> {
     parse_level(text, &[Unit::Seconds]).map(|l| l.range)
+}
+
+level_pairs! {
+    /// The per-user levels: on a user's tasks in percent of the nproc limit, total
+    /// resident memory, largest address space, the CPU time of each process, zombies.
+    pub struct UserLevels {
+        nproc_warning, nproc_critical, "PERCENT", parse_percent_range, Range, "Warning range for a user's tasks (processes and threads, as the kernel counts them) in percent of the nproc limit, e.g. 80", "Critical range for a user's tasks in percent of the nproc limit, e.g. 95";
+        user_rss_warning, user_rss_critical, "SIZE", parse_size_range, Range, "Warning range for a user's total resident memory, e.g. 2G", "Critical range for a user's total resident memory, e.g. 4G";
+        user_vsz_warning, user_vsz_critical, "SIZE", parse_size_range, Range, "Warning range for the largest address space (VSZ) among a user's processes", "Critical range for the largest address space (VSZ) among a user's processes";
+        cputime_warning, cputime_critical, "SECONDS", parse_seconds_range, Range, "Warning range for the CPU seconds of each of a user's processes, e.g. 3600", "Critical range for the CPU seconds of each of a user's processes";
+        zombies_warning, zombies_critical, "RANGE", clap::value_parser!(Range), Range, "Warning range for the number of a user's zombie processes, e.g. 5", "Critical range for the number of a user's zombie processes";
+    }
+}
+
+/// The options of `--per-user` mode, as the user typed them.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Per-user mode")]
+pub struct PerUserArgs {
+    /// Check each user's processes: count against the nproc limit, total RSS, largest
+    /// VSZ, CPU time, zombies; one sub-result per user over a limit
+    #[arg(long = "per-user")]
+    pub per_user: bool,
+
+    /// The nproc limit to compare with (default: each user's enforced soft limit,
+    /// "Max processes" in /proc/PID/limits, the lowest among their processes)
+    #[arg(long = "nproc-limit", value_name = "N")]
+    pub nproc_limit: Option<u64>,
+
+    #[command(flatten)]
+    pub levels: UserLevels,
+
+    /// Only users with a uid of at least N (e.g. 1000 for people, not system users)
+    #[arg(long = "min-uid", value_name = "N", default_value_t = 0)]
+    pub min_uid: u32,
+
+    /// Leave out these users (names or uids, comma-separated; repeatable)
+    #[arg(long = "exclude-user", value_name = "USER[,USER...]")]
+    pub exclude_user: Vec<String>,
+
+    /// Name at most N users over their limits in the summary
+    #[arg(long = "top", value_name = "N", default_value_t = 3)]
+    pub top: usize,
 }
 
 /// The validated `--per-user` settings.
@@ -58,44 +101,39 @@ pub struct PerUser {
 impl PerUser {
     /// The per-user settings of the command line: `None` without `--per-user` (when
     /// none of its options may be given).
-    pub(super) fn from_args(args: &Args) -> Result<Option<PerUser>, UsageError> {
-        let per_user_options = [
-            ("--nproc-limit", args.nproc_limit.is_some()),
-            ("--nproc-warning", args.nproc_warning.is_some()),
-            ("--nproc-critical", args.nproc_critical.is_some()),
-            ("--user-rss-warning", args.user_rss_warning.is_some()),
-            ("--user-rss-critical", args.user_rss_critical.is_some()),
-            ("--user-vsz-warning", args.user_vsz_warning.is_some()),
-            ("--user-vsz-critical", args.user_vsz_critical.is_some()),
-            ("--cputime-warning", args.cputime_warning.is_some()),
-            ("--cputime-critical", args.cputime_critical.is_some()),
-            ("--zombies-warning", args.zombies_warning.is_some()),
-            ("--zombies-critical", args.zombies_critical.is_some()),
-            ("--min-uid", args.min_uid != 0),
-            ("--exclude-user", !args.exclude_user.is_empty()),
-        ];
+    pub(super) fn from_args(
+        args: &PerUserArgs,
+        metric: Metric,
+    ) -> Result<Option<PerUser>, UsageError> {
         if !args.per_user {
-            if let Some((name, _)) = per_user_options.iter().find(|(_, given)| *given) {
+            let given = [
+                args.nproc_limit.map(|_| "--nproc-limit".to_string()),
+                args.levels.given(),
+                (args.min_uid != 0).then(|| "--min-uid".to_string()),
+                (!args.exclude_user.is_empty()).then(|| "--exclude-user".to_string()),
+            ];
+            if let Some(name) = given.into_iter().flatten().next() {
                 return Err(UsageError(format!("{name} needs --per-user")));
             }
             return Ok(None);
         }
-        if args.metric != Metric::Procs {
+        if metric != Metric::Procs {
             return Err(UsageError(format!(
                 "-m {}: --per-user checks process counts; use -m only without --per-user",
-                args.metric.name()
+                metric.name()
             )));
         }
         if args.nproc_limit == Some(0) {
             return Err(UsageError("--nproc-limit: must be at least 1".into()));
         }
+        let l = &args.levels;
         Ok(Some(PerUser {
             nproc_limit: args.nproc_limit,
-            nproc: Thresholds::new(args.nproc_warning, args.nproc_critical),
-            rss: Thresholds::new(args.user_rss_warning, args.user_rss_critical),
-            vsz: Thresholds::new(args.user_vsz_warning, args.user_vsz_critical),
-            cputime: Thresholds::new(args.cputime_warning, args.cputime_critical),
-            zombies: Thresholds::new(args.zombies_warning, args.zombies_critical),
+            nproc: Thresholds::new(l.nproc_warning, l.nproc_critical),
+            rss: Thresholds::new(l.user_rss_warning, l.user_rss_critical),
+            vsz: Thresholds::new(l.user_vsz_warning, l.user_vsz_critical),
+            cputime: Thresholds::new(l.cputime_warning, l.cputime_critical),
+            zombies: Thresholds::new(l.zombies_warning, l.zombies_critical),
             min_uid: args.min_uid,
             exclude: args
                 .exclude_user
