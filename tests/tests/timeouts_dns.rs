@@ -55,7 +55,7 @@ struct TimedOut<'a> {
     label: &'a str,
     summary: &'a str,
     /// The long output lines (plain lines: no state of their own).
-    lines: &'a [&'a str],
+    lines: Vec<&'a str>,
     /// The perfdata, or `None` where it holds a time that varies.
     perfdata: Option<Value>,
 }
@@ -84,6 +84,19 @@ fn assert_timeout_states(want: TimedOut, run: impl Fn(&str) -> Value) {
     }
 }
 
+impl<'a> TimedOut<'a> {
+    /// A check of one server that never answered: the server's line is the summary and
+    /// the one line below it; no perfdata.
+    fn one_server(label: &'a str, line: &'a str) -> Self {
+        TimedOut {
+            label,
+            summary: line,
+            lines: vec![line],
+            perfdata: no_perfdata(),
+        }
+    }
+}
+
 /// The perfdata of a result that has none.
 fn no_perfdata() -> Option<Value> {
     Some(json!([]))
@@ -97,7 +110,7 @@ fn check_dns_udp_and_tcp() {
         let want = TimedOut {
             label: "DNS",
             summary: &summary,
-            lines: &[],
+            lines: Vec::new(),
             perfdata: no_perfdata(),
         };
         assert_timeout_states(want, |t| {
@@ -120,7 +133,7 @@ fn check_dns_serial_udp_and_tcp() {
         let want = TimedOut {
             label: "DNS_SERIAL",
             summary: "1 zone without an answer from the master: a.test (of 1 zone on 1 server)",
-            lines: &[&line],
+            lines: vec![&line],
             perfdata: None,
         };
         assert_timeout_states(want, |t| {
@@ -148,12 +161,7 @@ fn check_krb5_udp_and_tcp() {
     for (transport, port) in [("udp", silent_udp()), ("tcp", holding_tcp())] {
         let kdc = format!("127.0.0.1:{port}");
         let line = format!("{kdc} {transport}: no answer within 1.8s");
-        let want = TimedOut {
-            label: "KRB5",
-            summary: &line,
-            lines: &[&line],
-            perfdata: no_perfdata(),
-        };
+        let want = TimedOut::one_server("KRB5", &line);
         assert_timeout_states(want, |t| {
             plugin_json(
                 "check_krb5",
@@ -178,12 +186,7 @@ fn check_afs_rx_modes() {
     let p = port.to_string();
     let line = format!("127.0.0.1:{port}: no answer within 1.8s");
     for mode in ["rx", "rxstats"] {
-        let want = TimedOut {
-            label: "AFS",
-            summary: &line,
-            lines: &[&line],
-            perfdata: no_perfdata(),
-        };
+        let want = TimedOut::one_server("AFS", &line);
         assert_timeout_states(want, |t| {
             plugin_json("check_afs", &[mode, "-H", "127.0.0.1", "-p", &p, "-t", t])
         });
@@ -191,7 +194,7 @@ fn check_afs_rx_modes() {
     let want = TimedOut {
         label: "AFS",
         summary: "no sync site, no quorum (0 of 1 servers answering)",
-        lines: &[&line],
+        lines: vec![&line],
         perfdata: Some(json!([{
             "label": "servers_answering", "value": 0, "uom": "",
             "warn": null, "crit": null, "min": 0, "max": 1
@@ -232,7 +235,7 @@ fn check_afs_tool_modes_with_a_hung_tool() {
     let want = TimedOut {
         label: "AFS",
         summary: "vos did not finish within 1.8s",
-        lines: &[],
+        lines: Vec::new(),
         perfdata: no_perfdata(),
     };
     assert_timeout_states(want, |t| {
@@ -240,12 +243,7 @@ fn check_afs_tool_modes_with_a_hung_tool() {
     });
     for (mode, tool) in [("space", "vos"), ("bos", "bos")] {
         let line = format!("fs1: {tool} did not finish within 1.8s");
-        let want = TimedOut {
-            label: "AFS",
-            summary: &line,
-            lines: &[&line],
-            perfdata: no_perfdata(),
-        };
+        let want = TimedOut::one_server("AFS", &line);
         assert_timeout_states(want, |t| afs_with_path(d, &[mode, "-H", "fs1", "-t", t]));
     }
 }
