@@ -1,8 +1,12 @@
 //! check_dns against a real BIND server (see `hcoop_tests::bind`), and against fake
 //! servers for what a real one does not do on demand: never answer, answer garbage.
+//! Results are compared in the JSON output (`--output-format json`); the silent server's
+//! run compares the Nagios text line, and bad input, refused before any output format
+//! applies, is compared as the one line it prints.
 
 use hcoop_tests::bind::{Named, ZoneSpec, MASTER_IP};
-use hcoop_tests::{plugin, Run};
+use hcoop_tests::{json_of, plugin, plugin_json, Run};
+use serde_json::{json, Value};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
@@ -18,19 +22,30 @@ fn server() -> Named {
     Named::master(hcoop_tests::free_port(), &[zone])
 }
 
-fn dns(n: &Named, args: &[&str]) -> Run {
+/// check_dns asking the server of `n` (5 s), then `args`: its JSON object.
+fn dns(n: &Named, args: &[&str]) -> Value {
     let port = n.port.to_string();
     let mut all = vec!["-s", MASTER_IP, "-p", &port, "-t", "5"];
     all.extend_from_slice(args);
-    plugin("check_dns", &all)
+    plugin_json("check_dns", &all)
 }
 
-fn summary(r: &Run) -> String {
-    let s = r
-        .first_line()
-        .split_once(" | ")
-        .map_or(r.first_line(), |(s, _)| s);
-    // the response time varies: replace it
+/// The arguments that ask a fake server on 127.0.0.1 `port` about www.example.test, then
+/// `extra`.
+fn at_fake<'a>(port: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["-H", "www.example.test", "-s", "127.0.0.1", "-p", port];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The state, with the whole object shown when it differs.
+fn assert_state(v: &Value, state: &str) {
+    assert_eq!(v["state"], state, "{v}");
+}
+
+/// The summary, its response time (it varies) written `T`.
+fn summary(v: &Value) -> String {
+    let s = v["summary"].as_str().unwrap_or_default();
     match s.split_once("s response time") {
         Some((head, tail)) => {
             let cut = head.rfind(' ').map_or(0, |i| i + 1);
@@ -40,30 +55,42 @@ fn summary(r: &Run) -> String {
     }
 }
 
+/// The one metric, the response time: in seconds, with the levels `warn` and `crit`
+/// (`null` when not given), from 0.
+fn assert_time_perf(v: &Value, warn: Value, crit: Value) {
+    let time = v["perfdata"][0]["value"].as_f64().unwrap_or(-1.0);
+    assert!((0.0..5.0).contains(&time), "{v}");
+    assert_eq!(
+        v["perfdata"],
+        json!([{"label": "time", "value": time, "uom": "s", "warn": warn, "crit": crit,
+                "min": 0, "max": null}]),
+        "{v}"
+    );
+}
+
 #[test]
 fn answers_expected_and_unexpected() {
     let n = server();
     let from = format!("{MASTER_IP}:{}", n.port);
-    let r = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.1"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    let s = summary(&r);
+    let v = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.1"]);
+    assert_state(&v, "OK");
+    let s = summary(&v);
     assert!(
-        s == format!("DNS OK - Ts response time, www.example.test A returns 192.0.2.1, 192.0.2.2 (from {from}, authoritative)")
-            || s == format!("DNS OK - Ts response time, www.example.test A returns 192.0.2.2, 192.0.2.1 (from {from}, authoritative)"),
+        s == format!("Ts response time, www.example.test A returns 192.0.2.1, 192.0.2.2 (from {from}, authoritative)")
+            || s == format!("Ts response time, www.example.test A returns 192.0.2.2, 192.0.2.1 (from {from}, authoritative)"),
         "{s}"
     );
-    assert!(r.first_line().contains(" | time="), "{}", r.stdout);
-    assert!(r.first_line().ends_with("s;;;0"), "{}", r.stdout);
+    assert_time_perf(&v, Value::Null, Value::Null);
+    assert_eq!(v["details"], json!([]), "{v}");
 
     // -L: every answer must be expected
-    let r = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.1", "-L"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.1", "-L"]);
+    assert_state(&v, "CRITICAL");
     assert!(
-        summary(&r).starts_with("DNS CRITICAL - expected '192.0.2.1' but got '192.0.2."),
-        "{}",
-        r.stdout
+        summary(&v).starts_with("expected '192.0.2.1' but got '192.0.2."),
+        "{v}"
     );
-    let r = dns(
+    let v = dns(
         &n,
         &[
             "-H",
@@ -74,34 +101,33 @@ fn answers_expected_and_unexpected() {
             "-A",
         ],
     );
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    let r = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.0/24", "-L"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_state(&v, "OK");
+    let v = dns(&n, &["-H", "www.example.test", "-a", "192.0.2.0/24", "-L"]);
+    assert_state(&v, "OK");
 
     // unexpected
-    let r = dns(&n, &["-H", "www.example.test", "-a", "198.51.100.1"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = dns(&n, &["-H", "www.example.test", "-a", "198.51.100.1"]);
+    assert_state(&v, "CRITICAL");
     assert!(
-        summary(&r).starts_with("DNS CRITICAL - expected '198.51.100.1' but got "),
-        "{}",
-        r.stdout
+        summary(&v).starts_with("expected '198.51.100.1' but got "),
+        "{v}"
     );
 
     // a CNAME on the way counts as an answer, as in check_dns
-    let r = dns(&n, &["-H", "alias.example.test", "-a", "www.example.test."]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = dns(&n, &["-H", "alias.example.test", "-a", "www.example.test."]);
+    assert_state(&v, "OK");
 
     // MX, by record text or by target
-    let r = dns(
+    let v = dns(
         &n,
         &["-H", "example.test", "-q", "MX", "-a", "mail.example.test."],
     );
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_state(&v, "OK");
     assert_eq!(
-        summary(&r),
-        format!("DNS OK - Ts response time, example.test MX returns 10 mail.example.test. (from {from}, authoritative)")
+        summary(&v),
+        format!("Ts response time, example.test MX returns 10 mail.example.test. (from {from}, authoritative)")
     );
-    let r = dns(
+    let v = dns(
         &n,
         &[
             "-H",
@@ -112,56 +138,63 @@ fn answers_expected_and_unexpected() {
             "20 mail.example.test",
         ],
     );
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_state(&v, "CRITICAL");
 
     // TXT, and no record of the asked type
-    let r = dns(
+    let v = dns(
         &n,
         &["-H", "txt.example.test", "-q", "TXT", "-a", "v=spf1 -all"],
     );
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    let r = dns(&n, &["-H", "txt.example.test", "-q", "AAAA"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_state(&v, "OK");
+    let v = dns(&n, &["-H", "txt.example.test", "-q", "AAAA"]);
+    assert_state(&v, "CRITICAL");
     assert_eq!(
-        summary(&r),
-        format!("DNS CRITICAL - no AAAA record for txt.example.test at {from}")
+        summary(&v),
+        format!("no AAAA record for txt.example.test at {from}")
     );
+}
 
-    // response time ranges: an impossible one
-    let r = dns(&n, &["-H", "www.example.test", "-w", "@0:100"]);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.first_line().contains(";@0:100;;0"), "{}", r.stdout);
+#[test]
+fn response_time_levels_in_seconds_ranges_and_units() {
+    let n = server();
+    // an impossible range
+    let v = dns(&n, &["-H", "www.example.test", "-w", "@0:100"]);
+    assert_state(&v, "WARNING");
+    assert_time_perf(&v, json!("@0:100"), Value::Null);
+    // plain numbers, as ever, and units: 500ms is 0.5 s
+    let v = dns(&n, &["-H", "www.example.test", "-w", "500ms", "-c", "2"]);
+    assert_state(&v, "OK");
+    assert_time_perf(&v, json!("0.5"), json!("2"));
+    let v = dns(&n, &["-H", "www.example.test", "-c", "@0:5s"]);
+    assert_state(&v, "CRITICAL");
+    assert_time_perf(&v, Value::Null, json!("@0:5"));
 }
 
 #[test]
 fn nxdomain_expected_or_not() {
     let n = server();
     let from = format!("{MASTER_IP}:{}", n.port);
-    let r = dns(&n, &["-H", "nope.example.test"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = dns(&n, &["-H", "nope.example.test"]);
+    assert_state(&v, "CRITICAL");
     assert_eq!(
-        summary(&r),
-        format!("DNS CRITICAL - domain 'nope.example.test' was not found by {from} (NXDOMAIN)")
+        summary(&v),
+        format!("domain 'nope.example.test' was not found by {from} (NXDOMAIN)")
     );
-    let r = dns(&n, &["-H", "nope.example.test", "-n"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = dns(&n, &["-H", "nope.example.test", "-n"]);
+    assert_state(&v, "OK");
     assert_eq!(
-        summary(&r),
-        format!("DNS OK - Ts response time, nope.example.test does not exist (NXDOMAIN from {from}), as expected")
+        summary(&v),
+        format!("Ts response time, nope.example.test does not exist (NXDOMAIN from {from}), as expected")
     );
-    let r = dns(&n, &["-H", "www.example.test", "-n"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert!(
-        summary(&r).ends_with("but NXDOMAIN was expected"),
-        "{}",
-        r.stdout
-    );
+    let v = dns(&n, &["-H", "www.example.test", "-n"]);
+    assert_state(&v, "CRITICAL");
+    assert!(summary(&v).ends_with("but NXDOMAIN was expected"), "{v}");
     // a zone the server does not have
-    let r = dns(&n, &["-H", "www.elsewhere.test"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = dns(&n, &["-H", "www.elsewhere.test"]);
+    assert_state(&v, "CRITICAL");
     assert_eq!(
-        summary(&r),
-        format!("DNS CRITICAL - {from} answered REFUSED for www.elsewhere.test A")
+        summary(&v),
+        format!("{from} answered REFUSED for www.elsewhere.test A")
     );
 }
 
@@ -169,27 +202,20 @@ fn nxdomain_expected_or_not() {
 fn tcp_only_and_fallback_on_truncation() {
     let n = server();
     let from = format!("{MASTER_IP}:{}", n.port);
-    let r = dns(&n, &["-H", "www.example.test", "--tcp", "-a", "192.0.2.1"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = dns(&n, &["-H", "www.example.test", "--tcp", "-a", "192.0.2.1"]);
+    assert_state(&v, "OK");
     assert!(
-        summary(&r).ends_with(&format!("(from {from} over TCP, authoritative)")),
-        "{}",
-        r.stdout
+        summary(&v).ends_with(&format!("(from {from} over TCP, authoritative)")),
+        "{v}"
     );
     // ten 200-byte TXT records do not fit in 1232 bytes: asked again over TCP
-    let r = dns(&n, &["-H", "big.example.test", "-q", "TXT"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = dns(&n, &["-H", "big.example.test", "-q", "TXT"]);
+    assert_state(&v, "OK");
     assert!(
-        summary(&r).ends_with(&format!("(from {from} over TCP, authoritative)")),
-        "{}",
-        r.stdout
+        summary(&v).ends_with(&format!("(from {from} over TCP, authoritative)")),
+        "{v}"
     );
-    assert_eq!(
-        summary(&r).matches("xxxxxxxxxx, ").count(),
-        9,
-        "{}",
-        r.stdout
-    );
+    assert_eq!(summary(&v).matches("xxxxxxxxxx, ").count(), 9, "{v}");
 }
 
 #[test]
@@ -197,32 +223,23 @@ fn dnssec_needs_a_validating_resolver() {
     let n = server();
     let from = format!("{MASTER_IP}:{}", n.port);
     // an authoritative server does not set AD: the answer is not validated
-    let r = dns(&n, &["-H", "www.example.test", "--dnssec"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = dns(&n, &["-H", "www.example.test", "--dnssec"]);
+    assert_state(&v, "CRITICAL");
     assert_eq!(
-        summary(&r),
-        format!("DNS CRITICAL - the answer for www.example.test A from {from} is not DNSSEC-validated (no AD bit)")
+        summary(&v),
+        format!(
+            "the answer for www.example.test A from {from} is not DNSSEC-validated (no AD bit)"
+        )
     );
 }
 
+/// The rendering: the whole Nagios text of a server that never answers.
 #[test]
 fn silent_server_is_critical_within_the_timeout() {
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port().to_string();
     let start = Instant::now();
-    let r = plugin(
-        "check_dns",
-        &[
-            "-H",
-            "www.example.test",
-            "-s",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "2",
-        ],
-    );
+    let r = plugin("check_dns", &at_fake(&port, &["-t", "2"]));
     let took = start.elapsed();
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert_eq!(
@@ -231,23 +248,13 @@ fn silent_server_is_critical_within_the_timeout() {
     );
     assert!(took < Duration::from_millis(2300), "took {took:?}");
     // nothing listening over TCP: refused at once
-    let r = plugin(
-        "check_dns",
-        &[
-            "-H",
-            "www.example.test",
-            "-s",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "--tcp",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = plugin_json("check_dns", &at_fake(&port, &["--tcp"]));
+    assert_state(&v, "CRITICAL");
     assert_eq!(
-        r.stdout,
-        format!("DNS CRITICAL - 127.0.0.1:{port}: tcp connect: connection refused\n")
+        v["summary"],
+        format!("127.0.0.1:{port}: tcp connect: connection refused")
     );
+    assert_eq!((&v["details"], &v["perfdata"]), (&json!([]), &json!([])));
 }
 
 #[test]
@@ -262,30 +269,41 @@ fn garbage_answer_is_critical() {
         }
     });
     let start = Instant::now();
-    let r = plugin(
-        "check_dns",
-        &[
-            "-H",
-            "www.example.test",
-            "-s",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-t",
-            "5",
-        ],
-    );
+    let v = plugin_json("check_dns", &at_fake(&port, &["-t", "5"]));
     t.join().unwrap();
-    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_state(&v, "CRITICAL");
+    let s = v["summary"].as_str().unwrap_or_default();
     assert!(
-        r.stdout.starts_with(&format!(
-            "DNS CRITICAL - 127.0.0.1:{port}: malformed answer: "
-        )),
-        "{}",
-        r.stdout
+        s.starts_with(&format!("127.0.0.1:{port}: malformed answer: ")),
+        "{v}"
     );
-    assert_eq!(r.stdout.lines().count(), 1);
+    assert_eq!((&v["details"], &v["perfdata"]), (&json!([]), &json!([])));
     assert!(start.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn system_resolver_from_resolv_conf() {
+    let n = server();
+    let unshare = hcoop_tests::require("unshare", "util-linux");
+    let conf = n.dir.path().join("resolv.conf");
+    std::fs::write(&conf, format!("# test\nnameserver {MASTER_IP}\n")).unwrap();
+    let ours = hcoop_tests::bin("check_dns");
+    // a private mount namespace in which /etc/resolv.conf names the test server
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec {} -H www.example.test -p {} -a 192.0.2.1 --output-format json",
+        conf.display(),
+        ours.display(),
+        n.port
+    );
+    let args = ["-m", "sh", "-c", &script];
+    let r = hcoop_tests::run(&unshare, &args);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let v = json_of("check_dns", &args, &r);
+    assert_state(&v, "OK");
+    assert!(
+        summary(&v).ends_with(&format!("(from {MASTER_IP}:{}, authoritative)", n.port)),
+        "{v}"
+    );
 }
 
 #[test]
@@ -312,29 +330,6 @@ fn bad_input_is_one_line_exit_3() {
     assert_eq!(r.code, 3);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert!(r.stdout.starts_with("DNS UNKNOWN - "), "{}", r.stdout);
-}
-
-#[test]
-fn system_resolver_from_resolv_conf() {
-    let n = server();
-    let unshare = hcoop_tests::require("unshare", "util-linux");
-    let conf = n.dir.path().join("resolv.conf");
-    std::fs::write(&conf, format!("# test\nnameserver {MASTER_IP}\n")).unwrap();
-    let ours = hcoop_tests::bin("check_dns");
-    // a private mount namespace in which /etc/resolv.conf names the test server
-    let script = format!(
-        "mount --bind {} /etc/resolv.conf && exec {} -H www.example.test -p {} -a 192.0.2.1",
-        conf.display(),
-        ours.display(),
-        n.port
-    );
-    let r = hcoop_tests::run(&unshare, &["-m", "sh", "-c", &script]);
-    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
-    assert!(
-        summary(&r).ends_with(&format!("(from {MASTER_IP}:{}, authoritative)", n.port)),
-        "{}",
-        r.stdout
-    );
 }
 
 /// Exit 3 and one line that starts `LABEL UNKNOWN - ` and is at most `max` bytes.
