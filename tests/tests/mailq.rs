@@ -51,10 +51,10 @@ fn counts_a_real_exim_queue() {
     assert_eq!(
         perf(&v),
         [
-            "unsent=0;2;4",
-            "oldest=0s;;",
-            "frozen=0;;",
-            "largest_domain=0;;"
+            "unsent=0;2;4;0",
+            "oldest=0s;;;0",
+            "frozen=0;;;0",
+            "largest_domain=0;;;0"
         ]
     );
     assert_eq!(v["details"], json!([]));
@@ -87,10 +87,10 @@ fn counts_a_real_exim_queue() {
     assert_eq!(
         perf(&v),
         [
-            "unsent=3;;2",
-            "oldest=0s;;",
-            "frozen=1;;",
-            "largest_domain=3;;"
+            "unsent=3;;2;0",
+            "oldest=0s;;;0",
+            "frozen=1;;;0",
+            "largest_domain=3;;;0"
         ]
     );
     assert_eq!(
