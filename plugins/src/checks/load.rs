@@ -373,18 +373,14 @@ mod tests {
             check(&["-w", "10", "-c", "5"]).unwrap_err().0,
             "the 1-minute warning load 10 is greater than the critical load 5"
         );
-        assert!(check(&["-w", "1,2,3,4"])
-            .unwrap_err()
-            .0
-            .contains("at most three"));
-        assert!(check(&["-w", "x"])
-            .unwrap_err()
-            .0
-            .contains("invalid range 'x'"));
-        assert!(check(&["-c", "5:1"])
-            .unwrap_err()
-            .0
-            .contains("start is greater than end"));
+        for (argv, words) in [
+            (&["-w", "1,2,3,4"][..], "at most three"),
+            (&["-w", "x"], "invalid range 'x'"),
+            (&["-c", "5:1"], "start is greater than end"),
+        ] {
+            let e = check(argv).unwrap_err().0;
+            assert!(e.contains(words), "{argv:?}: {e}");
+        }
         assert!(check(&["--bogus"]).is_err());
         // negative numbers are values, not options
         assert!(check(&["-w", "-5:-1"]).is_ok());

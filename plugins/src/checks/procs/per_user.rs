@@ -459,24 +459,13 @@ pub(super) fn evaluate(
                 .max(100),
         );
     }
-    result.push_perf(
-        PerfData::new(
-            "max_user_rss",
-            users.iter().map(|u| u.rss).max().unwrap_or(0),
-        )
-        .uom(Uom::Bytes)
-        .thresholds(&pu.rss)
-        .min(0),
-    );
-    result.push_perf(
-        PerfData::new(
-            "max_vsz",
-            users.iter().map(|u| u.max_vsz).max().unwrap_or(0),
-        )
-        .uom(Uom::Bytes)
-        .thresholds(&pu.vsz)
-        .min(0),
-    );
+    for (label, max, levels) in [
+        ("max_user_rss", users.iter().map(|u| u.rss).max(), &pu.rss),
+        ("max_vsz", users.iter().map(|u| u.max_vsz).max(), &pu.vsz),
+    ] {
+        let p = PerfData::new(label, max.unwrap_or(0)).uom(Uom::Bytes);
+        result.push_perf(p.thresholds(levels).min(0));
+    }
     result
         .push_perf(PerfData::new("zombies", users.iter().map(|u| u.zombies).sum::<usize>()).min(0));
     result
