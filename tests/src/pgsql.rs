@@ -2,6 +2,7 @@
 //! dir (initdb, pg_ctl as user postgres, loopback port), optionally with TLS, and a
 //! streaming standby made with pg_basebackup -R. Stopped (immediate) on drop.
 
+use crate::sql::Db;
 use crate::testca::TestCa;
 use crate::{free_port, require, Guard};
 use std::path::{Path, PathBuf};
@@ -203,6 +204,21 @@ impl Postgres {
 
     fn data(&self) -> String {
         self.dir.path().join("data").to_string_lossy().into_owned()
+    }
+
+    /// check_pgsql as `user` over TCP to this server, with `password` when given.
+    pub fn check_as(&self, user: &str, password: Option<&str>) -> Db {
+        let port = self.port.to_string();
+        let mut args = vec!["-H", "127.0.0.1", "-P", &port, "-l", user];
+        args.extend(password.iter().flat_map(|p| ["-p", p]));
+        Db::new("check_pgsql", &args)
+    }
+
+    /// check_pgsql as postgres over TCP without TLS, with its password.
+    pub fn check(&self) -> Db {
+        let mut db = self.check_as("postgres", Some(PASSWORD));
+        db.args.extend(["--tls".into(), "disable".into()]);
+        db
     }
 
     /// The unix socket directory.

@@ -102,6 +102,36 @@ pub fn assert_perf(v: &Value, i: usize, want: Value) {
     );
 }
 
+/// The connections mode said `used` of `max` connections are in use, in `state`
+/// against the percent levels `warn` and `crit`: the summary, and the perfdata of the
+/// count, the percentage and the time.
+pub fn assert_connections(v: &Value, state: &str, used: u64, max: u64, warn: &str, crit: &str) {
+    let pct = used * 100 / max;
+    assert_eq!(
+        (v["state"].as_str(), v["summary"].as_str()),
+        (
+            Some(state),
+            Some(format!("{used} of {max} connections in use ({pct}%)").as_str())
+        ),
+        "{v}"
+    );
+    assert_perf(
+        v,
+        0,
+        serde_json::json!({"label": "connections", "value": used, "uom": "", "warn": null, "crit": null, "min": 0, "max": max}),
+    );
+    assert_perf(
+        v,
+        1,
+        serde_json::json!({"label": "connections_pct", "value": pct, "uom": "%", "warn": warn, "crit": crit, "min": 0, "max": 100}),
+    );
+    assert_eq!(
+        perf_labels(v),
+        ["connections", "connections_pct", "time"],
+        "{v}"
+    );
+}
+
 /// The labels of the perfdata, in order.
 pub fn perf_labels(v: &Value) -> Vec<&str> {
     v["perfdata"]

@@ -6,23 +6,6 @@ use hcoop_tests::sql::{self, assert_only, assert_perf, assert_starts, perf, perf
 use hcoop_tests::wait_until;
 use serde_json::json;
 
-/// check_mysql as root over TCP to `m`.
-fn root(m: &Mariadb) -> Db {
-    Db::new(
-        "check_mysql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &m.port.to_string(),
-            "-u",
-            "root",
-            "-p",
-            PASSWORD,
-        ],
-    )
-}
-
 #[test]
 fn one_server_every_scenario() {
     let mut m = Mariadb::start(10, 1, true);
@@ -32,8 +15,7 @@ fn one_server_every_scenario() {
          INSERT INTO big.t WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 20000) \
          SELECT REPEAT('x', 1000) FROM s; ANALYZE TABLE big.t",
     );
-    let port = m.port.to_string();
-    let db = root(&m);
+    let db = m.check();
 
     // healthy, over TCP and over the socket
     let v = db.json(&[]);
@@ -48,11 +30,8 @@ fn one_server_every_scenario() {
     assert_starts(&v, "OK", "database 'shop' answered in ");
 
     // wrong password: the whole text line; the right one from the environment
-    let r = Db::new(
-        "check_mysql",
-        &["-H", "127.0.0.1", "-P", &port, "-u", "root"],
-    )
-    .run(&["-p", "wrong"]);
+    let no_password = m.check_as("root", None);
+    let r = no_password.run(&["-p", "wrong"]);
     assert_eq!(
         (r.code, r.stdout.as_str()),
         (
@@ -60,11 +39,7 @@ fn one_server_every_scenario() {
             "MYSQL CRITICAL - cannot connect to server: Access denied for user 'root'@'127.0.0.1' (using password: YES)\n"
         )
     );
-    let v = Db::new(
-        "check_mysql",
-        &["-H", "127.0.0.1", "-P", &port, "-u", "root"],
-    )
-    .json_with_env(&[], "MYSQL_PWD", PASSWORD);
+    let v = no_password.json_with_env(&[], "MYSQL_PWD", PASSWORD);
     assert_eq!(v["state"], "OK", "{v}");
 
     // database missing
@@ -97,19 +72,7 @@ fn one_server_every_scenario() {
 
     // TLS required for tlsuser
     let ca = m.certs.as_ref().unwrap().ca.to_string_lossy().into_owned();
-    let tls = Db::new(
-        "check_mysql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-u",
-            "tlsuser",
-            "-p",
-            "tlspw",
-        ],
-    );
+    let tls = m.check_as("tlsuser", Some("tlspw"));
     let v = tls.json(&[]);
     assert_eq!(v["state"], "CRITICAL", "{v}");
     assert!(
@@ -139,22 +102,7 @@ fn one_server_every_scenario() {
         "sessions did not start"
     );
     let v = db.json(&["--connections", "-w", "40", "-c", "90"]);
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (Some("WARNING"), Some("5 of 10 connections in use (50%)")),
-        "{v}"
-    );
-    assert_perf(
-        &v,
-        0,
-        json!({"label": "connections", "value": 5, "uom": "", "warn": null, "crit": null, "min": 0, "max": 10}),
-    );
-    assert_perf(
-        &v,
-        1,
-        json!({"label": "connections_pct", "value": 50, "uom": "%", "warn": "40", "crit": "90", "min": 0, "max": 100}),
-    );
-    assert_eq!(perf_labels(&v)[2], "time", "{v}");
+    sql::assert_connections(&v, "WARNING", 5, 10, "40", "90");
     let v = db.json(&["--long-running", "-w", "1", "-c", "300"]);
     assert_starts(
         &v,
@@ -205,7 +153,7 @@ fn replica_threads_and_lag() {
         wait_until(15.0, || replica.sql("SHOW DATABASES LIKE 'app'") == "app"),
         "replication did not start"
     );
-    let db = root(&replica);
+    let db = replica.check();
     let want = format!("replica: from 127.0.0.1:{} lag 0s", source.port);
     let v = db.json(&["-S", "-w", "5", "-c", "60"]);
     assert_starts(&v, "OK", &want);

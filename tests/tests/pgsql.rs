@@ -6,25 +6,6 @@ use hcoop_tests::sql::{self, assert_only, assert_perf, assert_starts, perf, perf
 use hcoop_tests::wait_until;
 use serde_json::json;
 
-/// check_pgsql as postgres over TCP (without TLS) to `pg`.
-fn postgres(pg: &Postgres) -> Db {
-    Db::new(
-        "check_pgsql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &pg.port.to_string(),
-            "-l",
-            "postgres",
-            "-p",
-            PASSWORD,
-            "--tls",
-            "disable",
-        ],
-    )
-}
-
 #[test]
 fn one_primary_every_scenario() {
     let mut pg = Postgres::primary(10, true);
@@ -36,7 +17,7 @@ fn one_primary_every_scenario() {
         "CREATE TABLE t AS SELECT repeat('x', 1000) AS v FROM generate_series(1, 20000)",
     );
     let port = pg.port.to_string();
-    let db = postgres(&pg);
+    let db = pg.check();
 
     // healthy
     let v = db.json(&["-w", "5", "-c", "9"]);
@@ -64,10 +45,7 @@ fn one_primary_every_scenario() {
 
     // wrong password: the whole text line; the right one from a file and from the
     // environment
-    let no_password = Db::new(
-        "check_pgsql",
-        &["-H", "127.0.0.1", "-P", &port, "-l", "postgres"],
-    );
+    let no_password = pg.check_as("postgres", None);
     let r = no_password.run(&["-p", "wrong", "--tls", "disable"]);
     assert_eq!(
         (r.code, r.stdout.as_str()),
@@ -126,19 +104,7 @@ fn one_primary_every_scenario() {
     // TLS required for tlsuser: refused without, verified with the CA, refused when the
     // chain cannot be verified
     let ca = pg.certs.as_ref().unwrap().ca.to_string_lossy().into_owned();
-    let tls = Db::new(
-        "check_pgsql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-l",
-            "tlsuser",
-            "-p",
-            "tlspw",
-        ],
-    );
+    let tls = pg.check_as("tlsuser", Some("tlspw"));
     let v = tls.json(&["--tls", "disable"]);
     assert_eq!(v["state"], "CRITICAL", "{v}");
     assert!(
@@ -168,22 +134,7 @@ fn one_primary_every_scenario() {
         "sessions did not start"
     );
     let v = db.json(&["--connections", "-w", "50", "-c", "90"]);
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (Some("WARNING"), Some("6 of 10 connections in use (60%)")),
-        "{v}"
-    );
-    assert_perf(
-        &v,
-        0,
-        json!({"label": "connections", "value": 6, "uom": "", "warn": null, "crit": null, "min": 0, "max": 10}),
-    );
-    assert_perf(
-        &v,
-        1,
-        json!({"label": "connections_pct", "value": 60, "uom": "%", "warn": "50", "crit": "90", "min": 0, "max": 100}),
-    );
-    assert_eq!(perf_labels(&v)[2], "time", "{v}");
+    sql::assert_connections(&v, "WARNING", 6, 10, "50", "90");
     let v = db.json(&["--long-running", "-w", "1", "-c", "300"]);
     assert_starts(
         &v,
@@ -233,7 +184,7 @@ fn standby_lag_when_replay_is_paused() {
         ) == "1"),
         "the standby did not start streaming"
     );
-    let (on_primary, on_standby) = (postgres(&primary), postgres(&standby));
+    let (on_primary, on_standby) = (primary.check(), standby.check());
     assert_starts(
         &on_primary.json(&["--replication", "-w", "5", "-c", "60"]),
         "OK",

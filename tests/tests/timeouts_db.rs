@@ -4,9 +4,9 @@
 //! with the same line. And against real PostgreSQL and MariaDB servers, a query that
 //! runs into the check's budget is a timeout too, not a CRITICAL of the check's own.
 
-use hcoop_tests::mysql::{Mariadb, PASSWORD as MYSQL_PASSWORD};
-use hcoop_tests::pgsql::{Postgres, PASSWORD as PG_PASSWORD};
-use hcoop_tests::sql::{assert_only, slow_query_times_out, Db};
+use hcoop_tests::mysql::Mariadb;
+use hcoop_tests::pgsql::Postgres;
+use hcoop_tests::sql::{assert_only, slow_query_times_out};
 use hcoop_tests::web::{fake_server, Fault};
 use hcoop_tests::{plugin, plugin_json};
 use std::time::{Duration, Instant};
@@ -99,43 +99,11 @@ fn check_http_silent_server() {
 /// A real PostgreSQL: a query that sleeps past the budget is a timeout, in -t's state.
 #[test]
 fn check_pgsql_slow_query() {
-    let pg = Postgres::primary(20, false);
-    let port = pg.port.to_string();
-    let db = Db::new(
-        "check_pgsql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-l",
-            "postgres",
-            "-p",
-            PG_PASSWORD,
-            "--tls",
-            "disable",
-        ],
-    );
-    slow_query_times_out(&db, "SELECT pg_sleep(10)");
+    slow_query_times_out(&Postgres::primary(20, false).check(), "SELECT pg_sleep(10)");
 }
 
 /// A real MariaDB: the same with SELECT SLEEP.
 #[test]
 fn check_mysql_slow_query() {
-    let m = Mariadb::start(20, 1, false);
-    let port = m.port.to_string();
-    let db = Db::new(
-        "check_mysql",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-P",
-            &port,
-            "-u",
-            "root",
-            "-p",
-            MYSQL_PASSWORD,
-        ],
-    );
-    slow_query_times_out(&db, "SELECT SLEEP(10)");
+    slow_query_times_out(&Mariadb::start(20, 1, false).check(), "SELECT SLEEP(10)");
 }
