@@ -147,7 +147,9 @@ impl Exim {
         crate::exim::trust_config(&conf);
         let mut cmd = Command::new(exim);
         cmd.arg("-C").arg(&conf).arg("-bdf");
-        let child = spawn_listening(&mut cmd, "127.0.0.1", port, "exim");
+        let child = spawn_listening(&mut cmd, ("127.0.0.1", port), 10.0, || {
+            "exim did not start listening".into()
+        });
         Exim {
             port,
             dir,

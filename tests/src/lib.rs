@@ -208,14 +208,19 @@ impl Drop for Guard {
 }
 
 /// Starts the server `cmd` (its output discarded) as a guarded child, then waits up to
-/// 10 s until `host`:`port` accepts TCP connections; fails naming `what` otherwise.
-pub fn spawn_listening(cmd: &mut Command, host: &str, port: u16, what: &str) -> Guard {
+/// `secs` until `host`:`port` accepts TCP connections; fails with `why()` otherwise.
+pub fn spawn_listening(
+    cmd: &mut Command,
+    (host, port): (&str, u16),
+    secs: f64,
+    why: impl FnOnce() -> String,
+) -> Guard {
     let child = Guard::spawn(
         cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null()),
     );
-    let up = wait_until(10.0, || std::net::TcpStream::connect((host, port)).is_ok());
-    assert!(up, "{what} did not start listening on {host}:{port}");
+    let up = wait_until(secs, || std::net::TcpStream::connect((host, port)).is_ok());
+    assert!(up, "nothing listens on {host}:{port}: {}", why());
     child
 }
 

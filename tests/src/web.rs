@@ -478,6 +478,14 @@ pub struct Daemon {
     pub port: u16,
 }
 
+/// Starts the server `cmd` and waits up to `secs` for it on 127.0.0.1:`port`.
+fn serve(cmd: &mut Command, port: u16, secs: f64, why: impl FnOnce() -> String) -> Daemon {
+    Daemon {
+        _guard: crate::spawn_listening(cmd, ("127.0.0.1", port), secs, why),
+        port,
+    }
+}
+
 /// sshd on a loopback port with its own host key and configuration.
 pub fn start_sshd(dir: &Path) -> Daemon {
     let sshd = require("/usr/sbin/sshd", "openssh-server");
@@ -497,19 +505,12 @@ pub fn start_sshd(dir: &Path) -> Daemon {
             dir.display()
         ),
     );
-    let guard = Guard::spawn(
-        Command::new(sshd)
-            .arg("-D")
-            .arg("-f")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    assert!(wait_port(port, 10.0), "sshd did not start");
-    Daemon {
-        _guard: guard,
+    serve(
+        Command::new(sshd).arg("-D").arg("-f").arg(&conf),
         port,
-    }
+        10.0,
+        || "sshd did not start".into(),
+    )
 }
 
 /// vsftpd on a loopback port, offering AUTH TLS with `cert`.
@@ -532,37 +533,21 @@ require_ssl_reuse=NO\nseccomp_sandbox=NO\nxferlog_enable=NO\nvsftpd_log_file={}/
             dir.display()
         ),
     );
-    let guard = Guard::spawn(
-        Command::new(vsftpd)
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    assert!(wait_port(port, 10.0), "vsftpd did not start");
-    Daemon {
-        _guard: guard,
-        port,
-    }
+    serve(Command::new(vsftpd).arg(&conf), port, 10.0, || {
+        "vsftpd did not start".into()
+    })
 }
 
 /// spamd on a loopback port (loading its rules takes a few seconds).
 pub fn start_spamd(dir: &Path) -> Daemon {
     let spamd = require("/usr/sbin/spamd", "spamd");
     let port = free_port();
-    let guard = Guard::spawn(
-        Command::new(spamd)
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["-u", "nobody", "--max-children", "1", "--pidfile"])
-            .arg(dir.join("spamd.pid"))
-            .args(["--syslog", "stderr"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    assert!(wait_port(port, 60.0), "spamd did not start");
-    Daemon {
-        _guard: guard,
-        port,
-    }
+    let mut cmd = Command::new(spamd);
+    cmd.args(["--listen", &format!("127.0.0.1:{port}")])
+        .args(["-u", "nobody", "--max-children", "1", "--pidfile"])
+        .arg(dir.join("spamd.pid"))
+        .args(["--syslog", "stderr"]);
+    serve(&mut cmd, port, 60.0, || "spamd did not start".into())
 }
 
 /// prosody on a loopback port serving the XMPP domain `domain` with `cert`.
@@ -591,23 +576,12 @@ certificates = \"{certs}\"\nVirtualHost \"{domain}\"\n  ssl = {{ certificate = \
             certs = certs.display(),
         ),
     );
-    let guard = Guard::spawn(
-        Command::new(prosody)
-            .arg("--config")
-            .arg(&conf)
-            .arg("-F")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
-    assert!(
-        wait_port(port, 15.0),
-        "prosody did not start: {}",
-        std::fs::read_to_string(dir.join("prosody.log")).unwrap_or_default()
-    );
-    Daemon {
-        _guard: guard,
-        port,
-    }
+    let mut cmd = Command::new(prosody);
+    cmd.arg("--config").arg(&conf).arg("-F");
+    serve(&mut cmd, port, 15.0, || {
+        let log = std::fs::read_to_string(dir.join("prosody.log")).unwrap_or_default();
+        format!("prosody did not start: {log}")
+    })
 }
 
 /// A process group killed as a whole when dropped (for daemons that fork workers).
