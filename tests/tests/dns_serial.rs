@@ -1,7 +1,11 @@
 //! check_dns_serial against a real BIND master and slave (see `hcoop_tests::bind`).
+//! Results are compared in the JSON output (`--output-format json`); the lame slave's
+//! run compares the Nagios text, and bad input, refused before any output format
+//! applies, is compared as the one line it prints.
 
 use hcoop_tests::bind::{master_and_slave, Named, ZoneSpec, MASTER_IP, SLAVE_IP};
-use hcoop_tests::{plugin, plugin_json, Run};
+use hcoop_tests::{plugin, plugin_json};
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 fn zones(n: u32) -> Vec<ZoneSpec> {
@@ -27,77 +31,92 @@ fn args(m: &Named, state: &tempfile::TempDir, extra: &[&str]) -> Vec<String> {
     v
 }
 
-/// Runs check_dns_serial with [`args`] and a 5 s timeout.
-fn check(m: &Named, state: &tempfile::TempDir, extra: &[&str]) -> Run {
-    let mut extra = extra.to_vec();
-    extra.extend(["-t", "5"]);
-    let a = args(m, state, &extra);
-    plugin(
+/// Runs check_dns_serial with `args`: its JSON object.
+fn json_run(args: &[String]) -> Value {
+    plugin_json(
         "check_dns_serial",
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
     )
 }
 
-fn perf_of(r: &Run) -> &str {
-    r.first_line().split_once(" | ").map_or("", |(_, p)| p)
+/// Runs check_dns_serial with [`args`] and a 5 s timeout: its JSON object.
+fn check(m: &Named, state: &tempfile::TempDir, extra: &[&str]) -> Value {
+    let mut extra = extra.to_vec();
+    extra.extend(["-t", "5"]);
+    json_run(&args(m, state, &extra))
 }
 
-fn summary_of(r: &Run) -> &str {
-    r.first_line()
-        .split_once(" | ")
-        .map_or(r.first_line(), |(s, _)| s)
+/// The state and summary, with the whole object shown when they differ.
+fn assert_result(v: &Value, state: &str, summary: &str) {
+    assert_eq!(
+        (&v["state"], &v["summary"]),
+        (&json!(state), &json!(summary)),
+        "{v}"
+    );
+}
+
+/// The perfdata: the counts of zones, zones out of sync and lame, the largest distance
+/// of a serial (with -w 0 and the critical level `crit`), then the time of the run.
+fn assert_counts(v: &Value, [zones, out_of_sync, lame, max_delta]: [u64; 4], crit: Value) {
+    let time = v["perfdata"][4]["value"].as_f64().unwrap_or(-1.0);
+    assert!((0.0..10.0).contains(&time), "{v}");
+    let count = |label: &str, value: u64| {
+        json!({"label": label, "value": value, "uom": "", "warn": null, "crit": null,
+               "min": 0, "max": null})
+    };
+    assert_eq!(
+        v["perfdata"],
+        json!([
+            count("zones", zones),
+            count("out_of_sync", out_of_sync),
+            count("lame", lame),
+            {"label": "max_delta", "value": max_delta, "uom": "", "warn": "0", "crit": crit,
+             "min": 0, "max": null},
+            {"label": "time", "value": time, "uom": "s", "warn": null, "crit": null,
+             "min": 0, "max": null},
+        ]),
+        "{v}"
+    );
+}
+
+/// The long output line `i`: its state and text.
+fn line(v: &Value, i: usize) -> (&str, &str) {
+    let d = &v["details"][i];
+    (
+        d["state"].as_str().unwrap_or("none"),
+        d["text"].as_str().unwrap_or("none"),
+    )
 }
 
 #[test]
 fn all_in_sync_from_arguments_named_conf_and_mname() {
     let (m, _s) = master_and_slave(&zones(3));
     let state = tempfile::tempdir().unwrap();
-    let r = check(
+    let v = check(
         &m,
         &state,
         &["z000.test", "z001.test", "Z002.test.", "hcoop.test"],
     );
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL OK - 4 zones in sync on 2 servers"
-    );
-    assert!(
-        perf_of(&r).starts_with("zones=4;;;0 out_of_sync=0;;;0 lame=0;;;0 max_delta=0;0;;0 time="),
-        "{}",
-        r.stdout
-    );
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert_result(&v, "OK", "4 zones in sync on 2 servers");
+    assert_counts(&v, [4, 0, 0, 0], Value::Null);
+    assert_eq!(v["details"], json!([]), "{v}");
 
     // the master's own named.conf: its four master zones
     let conf = m.conf();
-    let r = check(&m, &state, &["--named-conf", conf.to_str().unwrap()]);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL OK - 4 zones in sync on 2 servers"
-    );
+    let v = check(&m, &state, &["--named-conf", conf.to_str().unwrap()]);
+    assert_result(&v, "OK", "4 zones in sync on 2 servers");
 
     // no -m: the master is the SOA MNAME (ns1.hcoop.test), found through a resolver
-    let port = m.port.to_string();
-    let resolver = format!("{MASTER_IP}:{port}");
-    let state_dir = state.path().to_str().unwrap();
-    let r = plugin(
-        "check_dns_serial",
-        &[
-            "--resolver",
-            &resolver,
-            "-p",
-            &port,
-            "--state-dir",
-            state_dir,
-            "z001.test",
-        ],
-    );
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL OK - 1 zone in sync on 2 servers"
-    );
+    let v = json_run(&[
+        "--resolver".into(),
+        format!("{MASTER_IP}:{}", m.port),
+        "-p".into(),
+        m.port.to_string(),
+        "--state-dir".into(),
+        state.path().to_str().unwrap().into(),
+        "z001.test".into(),
+    ]);
+    assert_result(&v, "OK", "1 zone in sync on 2 servers");
 }
 
 #[test]
@@ -111,48 +130,36 @@ fn slave_behind_within_then_past_the_grace() {
     );
     let state = tempfile::tempdir().unwrap();
     let who = format!("ns2.hcoop.test ({SLAVE_IP}:{})", m.port);
-    let r = check(&m, &state, &["--grace", "1", "a.test", "b.test"]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v = check(&m, &state, &["--grace", "1", "a.test", "b.test"]);
+    assert_result(&v, "OK", "2 zones in sync on 2 servers, 1 catching up");
     assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL OK - 2 zones in sync on 2 servers, 1 catching up"
-    );
-    assert_eq!(
-        r.stdout.lines().nth(1).unwrap(),
-        format!("[OK] a.test: {who} serial 10 is 2 behind the master's 12 for 0s (grace 1s)")
+        line(&v, 0),
+        (
+            "OK",
+            format!("a.test: {who} serial 10 is 2 behind the master's 12 for 0s (grace 1s)")
+                .as_str()
+        )
     );
     std::thread::sleep(Duration::from_millis(2100));
-    let r = check(&m, &state, &["--grace", "1", "a.test", "b.test"]);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL WARNING - 1 zone out of sync: a.test (of 2 zones on 2 servers)"
+    let v = check(&m, &state, &["--grace", "1", "a.test", "b.test"]);
+    assert_result(
+        &v,
+        "WARNING",
+        "1 zone out of sync: a.test (of 2 zones on 2 servers)",
     );
-    let line = r.stdout.lines().nth(1).unwrap();
+    let (state_of, text) = line(&v, 0);
+    assert_eq!(state_of, "WARNING", "{v}");
     assert!(
-        line.starts_with(&format!(
-            "[WARNING] a.test: {who} serial 10 is 2 behind the master's 12 for "
+        text.starts_with(&format!(
+            "a.test: {who} serial 10 is 2 behind the master's 12 for "
         )),
-        "{line}"
+        "{text}"
     );
-    assert!(
-        perf_of(&r).contains("out_of_sync=1;;;0 lame=0;;;0 max_delta=2;0;;0"),
-        "{}",
-        r.stdout
-    );
+    assert_counts(&v, [2, 1, 0, 2], Value::Null);
     // a critical range: 2 behind is outside 0..1
-    let a = args(
-        &m,
-        &state,
-        &["-t", "5", "--grace", "1", "-c", "1", "a.test", "b.test"],
-    );
-    let v = plugin_json(
-        "check_dns_serial",
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
-    assert_eq!(v["state"], "CRITICAL");
-    assert_eq!(v["perfdata"][3]["label"], "max_delta");
-    assert_eq!(v["perfdata"][3]["value"], 2);
+    let v = check(&m, &state, &["--grace", "1", "-c", "1", "a.test", "b.test"]);
+    assert_eq!(v["state"], "CRITICAL", "{v}");
+    assert_counts(&v, [2, 1, 0, 2], json!("1"));
     // exactly one state file, written atomically (no temporary left)
     let files: Vec<_> = std::fs::read_dir(state.path()).unwrap().collect();
     assert_eq!(files.len(), 1);
@@ -163,39 +170,40 @@ fn frozen_slave_is_lame_within_the_timeout() {
     let (m, s) = master_and_slave(&zones(3));
     s.freeze();
     let state = tempfile::tempdir().unwrap();
-    let port = m.port.to_string();
     let start = Instant::now();
-    let a = args(
+    let v = json_run(&args(
         &m,
         &state,
         &["-t", "2", "z000.test", "z001.test", "z002.test"],
-    );
-    let r = plugin(
-        "check_dns_serial",
-        &a.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    ));
     let took = start.elapsed();
     s.thaw();
-    assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(took < Duration::from_millis(2400), "took {took:?}");
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL CRITICAL - 3 zones with lame servers: z000.test, z001.test, z002.test (of 3 zones on 2 servers)"
+    assert_result(
+        &v,
+        "CRITICAL",
+        "3 zones with lame servers: z000.test, z001.test, z002.test (of 3 zones on 2 servers)",
     );
-    for (i, line) in r.stdout.lines().skip(1).enumerate() {
+    let lines = v["details"].as_array().map_or(0, Vec::len);
+    assert_eq!(lines, 3, "{v}");
+    for i in 0..lines {
+        let (state_of, text) = line(&v, i);
+        assert_eq!(state_of, "CRITICAL", "{v}");
         assert!(
-            line.starts_with(&format!(
-                "[CRITICAL] z00{i}.test: ns2.hcoop.test ({SLAVE_IP}:{port}) is lame: "
+            text.starts_with(&format!(
+                "z00{i}.test: ns2.hcoop.test ({SLAVE_IP}:{}) is lame: ",
+                m.port
             )),
-            "{line}"
+            "{text}"
         );
         assert!(
-            line.contains("no answer within") || line.contains("not answering"),
-            "{line}"
+            text.contains("no answer within") || text.contains("not answering"),
+            "{text}"
         );
     }
 }
 
+/// The rendering: the Nagios text of a lame slave, but for the time the run took.
 #[test]
 fn slave_without_the_zone_is_lame() {
     let (m, _s) = master_and_slave(&[
@@ -203,20 +211,23 @@ fn slave_without_the_zone_is_lame() {
         ZoneSpec::new("b.test", 1).master_only(),
     ]);
     let state = tempfile::tempdir().unwrap();
-    let r = check(&m, &state, &["a.test", "b.test"]);
-    assert_eq!(r.code, 2, "{}", r.stdout);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL CRITICAL - 1 zone with lame servers: b.test (of 2 zones on 2 servers)"
+    let a = args(&m, &state, &["-t", "5", "a.test", "b.test"]);
+    let r = plugin(
+        "check_dns_serial",
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
     );
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    // the time metric varies: its value is left out
+    let (head, rest) = r.stdout.split_once(" time=").unwrap_or_default();
+    let rest = rest.split_once("s;;;0").map_or("", |(_, t)| t);
     assert_eq!(
-        r.stdout.lines().nth(1).unwrap(),
+        format!("{head} time=Ts;;;0{rest}"),
         format!(
-            "[CRITICAL] b.test: ns2.hcoop.test ({SLAVE_IP}:{}) is lame: REFUSED",
+            "DNS_SERIAL CRITICAL - 1 zone with lame servers: b.test (of 2 zones on 2 servers) | zones=2;;;0 out_of_sync=0;;;0 lame=1;;;0 max_delta=0;0;;0 time=Ts;;;0\n\
+             [CRITICAL] b.test: ns2.hcoop.test ({SLAVE_IP}:{}) is lame: REFUSED\n",
             m.port
         )
     );
-    assert!(perf_of(&r).contains("lame=1;;;0"), "{}", r.stdout);
 }
 
 #[test]
@@ -225,16 +236,14 @@ fn serial_wrap_is_behind_not_ahead() {
     m.set_serial("w.test", 1);
     assert_eq!(s.serial("w.test"), Some(4_294_967_295));
     let state = tempfile::tempdir().unwrap();
-    let r = check(&m, &state, &["--grace", "0", "w.test"]);
-    assert_eq!(r.code, 1, "{}", r.stdout);
-    assert_eq!(
-        r.stdout.lines().nth(1).unwrap(),
-        format!(
-            "[WARNING] w.test: ns2.hcoop.test ({SLAVE_IP}:{}) serial 4294967295 is 2 behind the master's 1 for 0s",
-            m.port
-        )
+    let v = check(&m, &state, &["--grace", "0", "w.test"]);
+    assert_eq!(v["state"], "WARNING", "{v}");
+    let text = format!(
+        "w.test: ns2.hcoop.test ({SLAVE_IP}:{}) serial 4294967295 is 2 behind the master's 1 for 0s",
+        m.port
     );
-    assert!(perf_of(&r).contains("max_delta=2;0;;0"), "{}", r.stdout);
+    assert_eq!(line(&v, 0), ("WARNING", text.as_str()));
+    assert_counts(&v, [1, 1, 0, 2], Value::Null);
 }
 
 #[test]
@@ -244,12 +253,8 @@ fn five_hundred_zones() {
     let list = state.path().join("zones.txt");
     let text: String = (0..500).map(|i| format!("z{i:03}.test\n")).collect();
     std::fs::write(&list, text).unwrap();
-    let r = check(&m, &state, &["--zones-from", list.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stdout);
-    assert_eq!(
-        summary_of(&r),
-        "DNS_SERIAL OK - 500 zones in sync on 2 servers"
-    );
+    let v = check(&m, &state, &["--zones-from", list.to_str().unwrap()]);
+    assert_result(&v, "OK", "500 zones in sync on 2 servers");
 }
 
 #[test]
@@ -271,6 +276,15 @@ fn bad_input_is_one_line_exit_3() {
             vec!["a.test", "-w", "5:1"],
             "DNS_SERIAL UNKNOWN - invalid value '5:1' for '--warning <RANGE>': invalid range '5:1': start is greater than end",
         ),
+        // port 0, and a host name is never echoed raw
+        (
+            vec!["-m", "127.0.0.1", "-p", "0", "a.test"],
+            "DNS_SERIAL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)",
+        ),
+        (
+            vec!["-m", "ns1\nx", "a.test"],
+            "DNS_SERIAL UNKNOWN - invalid host 'ns1\\nx': '\\n' is not allowed in a host name",
+        ),
     ] {
         let r = plugin("check_dns_serial", &args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
@@ -279,27 +293,7 @@ fn bad_input_is_one_line_exit_3() {
 }
 
 #[test]
-fn port_zero_and_hosts_never_echoed_raw() {
-    let state = tempfile::tempdir().unwrap();
-    let dir = state.path().to_str().unwrap();
-    let r = plugin(
-        "check_dns_serial",
-        &["-m", "127.0.0.1", "-p", "0", "--state-dir", dir, "a.test"],
-    );
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(
-        r.stdout,
-        "DNS_SERIAL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n"
-    );
-    let r = plugin(
-        "check_dns_serial",
-        &["-m", "ns1\nx", "--state-dir", dir, "a.test"],
-    );
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(
-        r.stdout,
-        "DNS_SERIAL UNKNOWN - invalid host 'ns1\\nx': '\\n' is not allowed in a host name\n"
-    );
+fn long_hosts_and_zones_are_one_short_line() {
     let long = "a".repeat(100_000);
     for args in [
         ["-m", long.as_str(), "a.test"],
