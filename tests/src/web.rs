@@ -47,7 +47,6 @@ pub struct Pki {
 impl Pki {
     /// Makes a CA in `dir/pki`.
     pub fn new(dir: &Path) -> Pki {
-        let openssl = require("openssl", "openssl");
         let d = dir.join("pki");
         std::fs::create_dir_all(d.join("newcerts")).unwrap();
         write(&d.join("index.txt"), "");
@@ -62,30 +61,16 @@ copy_extensions = copy\nunique_subject = no\n[policy_any]\ncommonName = supplied
                 d.display()
             ),
         );
-        sh(Command::new(&openssl)
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "3650",
-                "-subj",
-                "/CN=hcoop test CA",
-            ])
-            .args([
-                "-addext",
+        self_signed_ec(
+            &d.join("ca.key"),
+            &d.join("ca.crt"),
+            "3650",
+            "hcoop test CA",
+            &[
                 "basicConstraints=critical,CA:TRUE",
-                "-addext",
                 "keyUsage=critical,keyCertSign,cRLSign",
-            ])
-            .arg("-keyout")
-            .arg(d.join("ca.key"))
-            .arg("-out")
-            .arg(d.join("ca.crt")));
+            ],
+        );
         Pki {
             ca_cert: d.join("ca.crt"),
             dir: d,
@@ -140,34 +125,41 @@ copy_extensions = copy\nunique_subject = no\n[policy_any]\ncommonName = supplied
 
     /// A self-signed certificate for `name`.
     pub fn self_signed(&self, name: &str) -> CertPair {
-        let openssl = require("openssl", "openssl");
         let key = self.dir.join(format!("{name}.self.key"));
         let cert = self.dir.join(format!("{name}.self.crt"));
-        sh(Command::new(&openssl)
-            .args([
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "100",
-            ])
-            .args([
-                "-subj",
-                &format!("/CN={name}"),
-                "-addext",
-                &format!("subjectAltName=DNS:{name}"),
-            ])
-            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
-            .arg("-keyout")
-            .arg(&key)
-            .arg("-out")
-            .arg(&cert));
+        let san = format!("subjectAltName=DNS:{name}");
+        self_signed_ec(
+            &key,
+            &cert,
+            "100",
+            name,
+            &[&san, "basicConstraints=critical,CA:FALSE"],
+        );
         CertPair { cert, key }
     }
+}
+
+/// A self-signed P-256 certificate for `/CN=subject`, valid `days`, with the extensions
+/// `ext`, written to `cert` with its key in `key`.
+fn self_signed_ec(key: &Path, cert: &Path, days: &str, subject: &str, ext: &[&str]) {
+    let mut cmd = Command::new(require("openssl", "openssl"));
+    cmd.args([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        days,
+        "-subj",
+        &format!("/CN={subject}"),
+    ]);
+    for e in ext {
+        cmd.args(["-addext", e]);
+    }
+    sh(cmd.arg("-keyout").arg(key).arg("-out").arg(cert));
 }
 
 /// Waits until something accepts on 127.0.0.1:`port`.
