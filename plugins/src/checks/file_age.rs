@@ -2,7 +2,6 @@
 //! freshness, stuck spool directories. Options follow monitoring-plugins' check_file_age
 //! (`-f`, `-w`/`-c` age in seconds, `-W`/`-C` minimum size, `-i`).
 
-use crate::plugin::args::RangeArgs;
 use crate::plugin::units::parse_size;
 use crate::plugin::{
     parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
@@ -28,23 +27,12 @@ fn parse_seconds(text: &str) -> Result<Range, String> {
     parse_level(text, &[Unit::Seconds]).map(|l| l.range)
 }
 
-/// The shared `-w`/`-c` range made an age in seconds, under its own long name.
-fn age(arg: clap::Arg, long: &'static str, default: &'static str, help: &'static str) -> clap::Arg {
-    arg.long(long)
-        .value_name("SECONDS")
-        .value_parser(parse_seconds)
-        .default_value(default)
-        .help(help)
-}
-
 /// Command line of check_file_age.
 #[derive(Parser, Debug)]
 #[command(
     name = "check_file_age",
     version,
-    about = "Checks the age, size and number of files matching paths or globs.\n\nA bare age N alerts above N seconds; a size SIZE (units K, M, G) alerts below SIZE bytes. No matching file is CRITICAL unless -i.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.",
-    mut_arg("warning", |a| age(a, "warning-age", "240", "Warning age range in seconds (default 240; 30m, 2h and 1d work too)")),
-    mut_arg("critical", |a| age(a, "critical-age", "600", "Critical age range in seconds (default 600)"))
+    about = "Checks the age, size and number of files matching paths or globs.\n\nA bare age N alerts above N seconds; a size SIZE (units K, M, G) alerts below SIZE bytes. No matching file is CRITICAL unless -i.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -54,8 +42,27 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub files: Vec<String>,
 
-    #[command(flatten)]
-    pub age: RangeArgs,
+    /// Warning age range in seconds (default 240; 30m, 2h and 1d work too)
+    #[arg(
+        short = 'w',
+        long = "warning-age",
+        value_name = "SECONDS",
+        default_value = "240",
+        value_parser = parse_seconds,
+        allow_hyphen_values = true
+    )]
+    pub warning_age: Range,
+
+    /// Critical age range in seconds (default 600)
+    #[arg(
+        short = 'c',
+        long = "critical-age",
+        value_name = "SECONDS",
+        default_value = "600",
+        value_parser = parse_seconds,
+        allow_hyphen_values = true
+    )]
+    pub critical_age: Range,
 
     /// Warning when a file is smaller than SIZE bytes
     #[arg(short = 'W', long = "warning-size", value_name = "SIZE")]
@@ -154,7 +161,7 @@ impl Check for FileAgeCheck {
         }
         Ok(FileAgeCheck {
             patterns: args.files,
-            age: args.age.thresholds(),
+            age: Thresholds::new(Some(args.warning_age), Some(args.critical_age)),
             size: Thresholds::new(
                 min_size(&args.warning_size, "warning")?,
                 min_size(&args.critical_size, "critical")?,
