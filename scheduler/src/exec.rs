@@ -427,13 +427,7 @@ pub async fn run_argv(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::spawn::tests::rt;
 
     #[test]
     fn no_shell_unless_needed() {

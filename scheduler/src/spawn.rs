@@ -574,10 +574,11 @@ impl Drop for Tracked<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn rt() -> tokio::runtime::Runtime {
+    /// A runtime on the test's own thread, for the tests of running programs.
+    pub(crate) fn rt() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
