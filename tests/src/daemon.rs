@@ -241,6 +241,13 @@ impl Daemon {
         .unwrap();
     }
 
+    /// Kills the daemon (SIGKILL) and starts it again on `config` (as in [`Daemon::start`]).
+    pub fn restart_with(&mut self, config: &str) {
+        self.write_config(config);
+        self.kill9();
+        self.spawn();
+    }
+
     /// The configuration directory.
     pub fn config_dir(&self) -> PathBuf {
         self.dir.path().join("checks.d")

@@ -263,9 +263,7 @@ fn writes_need_credentials_and_are_authored_by_them() {
 #[test]
 fn admin_inputs_are_bounded() {
     let mut d = Daemon::start("");
-    d.write_config(&format!("max_downtimes = 3\n{CHECKS}"));
-    d.kill9();
-    d.spawn();
+    d.restart_with(&format!("max_downtimes = 3\n{CHECKS}"));
     let post_dt = |duration: &str, comment: &str| {
         d.post(
             "/api/downtime",
@@ -603,9 +601,7 @@ fn daemon_started_as_root_gives_root_up() {
 #[test]
 fn reads_can_require_credentials_too() {
     let mut d = Daemon::start("");
-    d.write_config(&format!("require_auth_for_reads = true\n{CHECKS}"));
-    d.kill9();
-    d.spawn();
+    d.restart_with(&format!("require_auth_for_reads = true\n{CHECKS}"));
     let get = |auth: &str| {
         raw(
             &d.api(),

@@ -95,7 +95,7 @@ max_check_attempts = 4
         dir = dir.display(),
         out = out.display()
     );
-    restart_with(&mut d, &config);
+    d.restart_with(&config);
     // downtime and acknowledgement while the problems are still soft
     let v = d.wait_service("web/acked", 10.0, |v| v["state"] == "CRITICAL");
     assert_eq!(v["state_type"], "SOFT");
@@ -243,7 +243,7 @@ fn misbehaving_plugins_are_contained() {
             ),
         ],
     );
-    restart_with(&mut d, &config);
+    d.restart_with(&config);
     let hang = d.wait_service("shell/hang", 15.0, |v| v["checked"] == true);
     assert_eq!(hang["state"], "CRITICAL");
     assert_eq!(hang["output"], "CRITICAL - plugin timed out after 2s\n");
@@ -276,13 +276,6 @@ fn shell_config(defaults: &str, commands: &[(&str, &str)]) -> String {
     config
 }
 
-/// Restarts `d` (kill -9) on `config`.
-fn restart_with(d: &mut Daemon, config: &str) {
-    d.write_config(config);
-    d.kill9();
-    d.spawn();
-}
-
 /// Processes whose command line contains `pattern`.
 fn left(pattern: &str) -> String {
     let out = std::process::Command::new("pgrep")
@@ -312,7 +305,7 @@ fn fork_bomb_is_contained_by_nproc() {
             &["-w", "1000", "-c", "2000"]
         ),
     );
-    restart_with(&mut d, &config);
+    d.restart_with(&config);
     let bomb = d.wait_service("shell/bomb", 15.0, |v| v["checked"] == true);
     assert_eq!(bomb["state"], "CRITICAL", "{bomb}");
     let count = || {
@@ -348,10 +341,7 @@ fn stopping_kills_running_plugins_with_their_groups() {
     // a plugin that starts a grandchild in its group and never ends by itself
     std::fs::write(dir.join("slow.sh"), "sleep 900 &\nsleep 900\n").unwrap();
     let command = format!("/bin/sh {}/slow.sh", dir.display());
-    restart_with(
-        &mut d,
-        &shell_config("timeout = \"600s\"", &[("slow", &command)]),
-    );
+    d.restart_with(&shell_config("timeout = \"600s\"", &[("slow", &command)]));
     let slow = dir.join("slow.sh").display().to_string();
     // the plugin's shell leads its own group: itself and its two sleeps
     let members = |group: &str| {

@@ -155,9 +155,7 @@ fn nothing_confirmed_is_lost_across_100_random_kills() {
             dir.display()
         ));
     }
-    d.write_config(&config);
-    d.kill9();
-    d.spawn();
+    d.restart_with(&config);
     d.wait_service("db/bad", 10.0, |v| v["state"] == "CRITICAL");
 
     let seed = std::time::SystemTime::now()
