@@ -4,6 +4,7 @@
 //! check_dig's `-T`, `-4`, `-6` where check_dns has none).
 
 use crate::plugin::args::{ResponseTimeArgs, TargetArgs};
+use crate::plugin::EXIT_CODES;
 use crate::plugin::{
     parse_host, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError,
     Work,
@@ -50,9 +51,8 @@ checked by this plugin: ask a validating resolver you trust over a path you trus
 on localhost).\n\n\
 When every server asked is still silent as the time (-t) runs out, the result takes the state \
 -t names (CRITICAL unless given, e.g. -t 5:UNKNOWN); a server that refuses or answers \
-garbage is CRITICAL.\n\n\
-Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
---version exit 0.",
+garbage is CRITICAL.",
+    after_help = EXIT_CODES,
     // -H is the name asked about, checked in new() (an internationalized name, the root)
     mut_arg("hostname", |a| a
         .value_name("NAME")

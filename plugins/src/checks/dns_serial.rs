@@ -13,6 +13,7 @@
 pub mod lag_state;
 pub mod named_conf;
 
+use crate::host::statefile;
 use crate::plugin::args::RangeArgs;
 use crate::plugin::{
     parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds,
@@ -25,7 +26,7 @@ use crate::proto::dns::{
 use clap::Parser;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
-use lag_state::{fnv1a, LagState};
+use lag_state::LagState;
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -745,10 +746,7 @@ impl DnsSerialCheck {
             "{:?}|{:?}|{}|{:?}|{:?}|{:?}",
             self.master, self.servers, self.port, self.zones, self.zones_from, self.named_conf
         );
-        self.state_dir.join(format!(
-            "dns_serial-{:016x}.state",
-            fnv1a(identity.as_bytes())
-        ))
+        statefile::path_for(&self.state_dir, "dns_serial", &identity)
     }
 
     /// Asks every server about every zone.
@@ -1352,6 +1350,13 @@ mod tests {
             .unwrap_err()
             .starts_with("no zones to check"));
         let a = check(&["a.org", "--state-dir", "/s"]).unwrap().state_path();
+        // the same name as earlier releases gave it: a slave's grace survives an upgrade
+        assert_eq!(
+            a,
+            Path::new("/s/dns_serial-8620079cc59a2c2a.state"),
+            "{}",
+            a.display()
+        );
         let b = check(&["a.org", "--state-dir", "/s", "-m", "x"])
             .unwrap()
             .state_path();

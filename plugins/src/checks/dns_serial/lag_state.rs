@@ -1,11 +1,11 @@
 //! Since when each (zone, server) pair has been behind its master: a small text file
 //! kept between runs so that a slave is only reported once it has stayed behind longer
-//! than the grace period. One line per pair: `zone server since-unix-seconds`. Written
-//! atomically (temporary file, fsync, rename, fsync of the directory).
+//! than the grace period. One line per pair: `zone server since-unix-seconds`. Read and
+//! written atomically as every check's state file is (`host::statefile`).
 
+use crate::host::statefile;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// (zone, server address) → Unix time it was first seen behind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,42 +38,15 @@ impl LagState {
 
     /// Reads the state; a missing file is an empty state.
     pub fn load(path: &Path) -> Result<LagState, String> {
-        match std::fs::read_to_string(path) {
-            Ok(t) => Ok(LagState::parse(&t)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(LagState::default()),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+        Ok(statefile::read(path)?
+            .map(|t| LagState::parse(&t))
+            .unwrap_or_default())
     }
 
     /// Writes the state atomically, creating the directory if needed.
     pub fn save(&self, path: &Path) -> Result<(), String> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let fail = |what: &str, e: std::io::Error| format!("cannot {what} {}: {e}", path.display());
-        std::fs::create_dir_all(dir).map_err(|e| fail("create the directory of", e))?;
-        let tmp: PathBuf = dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("state"),
-            std::process::id()
-        ));
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.render().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)?;
-            std::fs::File::open(dir)?.sync_all()
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fail("write", e)
-        })
+        statefile::write_atomic(path, self.render().as_bytes())
     }
-}
-
-/// 64-bit FNV-1a: a hash that stays the same across builds, for state file names.
-pub fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -104,8 +77,14 @@ mod tests {
     }
 
     #[test]
-    fn stable_hash() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    fn a_state_that_cannot_be_kept_is_one_line_naming_the_file() {
+        let e = LagState::default()
+            .save(Path::new("/proc/no/such/state"))
+            .unwrap_err();
+        assert!(
+            e.starts_with("cannot write state file /proc/no/such/state: "),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
     }
 }
