@@ -27,7 +27,7 @@ fn against_a_real_kdc() {
     assert_eq!(v["perfdata"].as_array().unwrap().len(), 2);
 
     // response time levels in seconds: plain numbers as before, units too
-    for (w, c) in [("0.5", "1"), ("500ms", "1s")] {
+    for (w, c) in [("1.5", "3"), ("1500ms", "3s")] {
         let v = run(&[
             "-H",
             &addr,
@@ -43,8 +43,8 @@ fn against_a_real_kdc() {
         assert_eq!(v["state"], "OK", "{v}");
         let perf = &v["perfdata"][0];
         assert_eq!(perf["label"], format!("time_{addr}_udp"), "{v}");
-        assert!(perf["value"].as_f64().is_some_and(|t| t < 0.5), "{v}");
-        assert_eq!((&perf["warn"], &perf["crit"]), (&"0.5".into(), &"1".into()));
+        assert!(perf["value"].as_f64().is_some_and(|t| t < 1.5), "{v}");
+        assert_eq!((&perf["warn"], &perf["crit"]), (&"1.5".into(), &"3".into()));
     }
 
     // the keytab's key: we and kinit agree
@@ -120,16 +120,14 @@ fn hosts_and_ports_never_echoed_raw() {
         "KRB5 UNKNOWN - invalid host 'kdc\\nx': '\\n' is not allowed in a host name\n"
     );
     // a 100 KB host name was echoed in the summary, each line and the perfdata (400 KB)
+    // now one line of 261 characters, the name cut at 200
     let long = "k".repeat(100_000);
-    let v = run(&["-H", &long, "-r", REALM]);
-    assert_eq!(v["state"], "UNKNOWN", "{v}");
-    let text = v["text"].as_str().unwrap_or("");
-    assert_eq!(text.lines().count(), 1, "{text}");
-    assert!(text.len() < 400, "{} bytes", text.len());
-    assert!(
-        summary(&v).starts_with("invalid host 'kkkk")
-            && summary(&v).ends_with("longer than 253 characters"),
-        "{v}"
+    assert_refused(
+        &["-H", &long, "-r", REALM],
+        &format!(
+            "invalid host '{}... (100000 bytes)': longer than 253 characters",
+            &long[..200]
+        ),
     );
     assert_refused(
         &["-H", "127.0.0.1:0", "-r", REALM],
