@@ -3,7 +3,7 @@
 //! Killed on drop.
 
 use crate::pgsql::Certs;
-use crate::sql::Db;
+use crate::sql::{self, Db};
 use crate::{free_port, require, wait_until, Guard};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -128,10 +128,7 @@ impl Mariadb {
 
     /// check_mysql as `user` over TCP to this server, with `password` when given.
     pub fn check_as(&self, user: &str, password: Option<&str>) -> Db {
-        let port = self.port.to_string();
-        let mut args = vec!["-H", "127.0.0.1", "-P", &port, "-u", user];
-        args.extend(password.iter().flat_map(|p| ["-p", p]));
-        Db::new("check_mysql", &args)
+        sql::over_tcp("check_mysql", self.port, "-u", user, password)
     }
 
     /// check_mysql as root over TCP, with its password.

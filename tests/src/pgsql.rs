@@ -2,7 +2,7 @@
 //! dir (initdb, pg_ctl as user postgres, loopback port), optionally with TLS, and a
 //! streaming standby made with pg_basebackup -R. Stopped (immediate) on drop.
 
-use crate::sql::Db;
+use crate::sql::{self, Db};
 use crate::testca::TestCa;
 use crate::{free_port, require, Guard};
 use std::path::{Path, PathBuf};
@@ -208,10 +208,7 @@ impl Postgres {
 
     /// check_pgsql as `user` over TCP to this server, with `password` when given.
     pub fn check_as(&self, user: &str, password: Option<&str>) -> Db {
-        let port = self.port.to_string();
-        let mut args = vec!["-H", "127.0.0.1", "-P", &port, "-l", user];
-        args.extend(password.iter().flat_map(|p| ["-p", p]));
-        Db::new("check_pgsql", &args)
+        sql::over_tcp("check_pgsql", self.port, "-l", user, password)
     }
 
     /// check_pgsql as postgres over TCP without TLS, with its password.

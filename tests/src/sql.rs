@@ -102,6 +102,40 @@ pub fn assert_perf(v: &Value, i: usize, want: Value) {
     );
 }
 
+/// The query named `name` returned `value`, in `state` against the query ranges `warn`
+/// and `crit`: the summary, and the perfdata of the value and the time.
+pub fn assert_query(v: &Value, state: &str, name: &str, value: f64, warn: &str, crit: &str) {
+    assert_eq!(
+        (v["state"].as_str(), v["summary"].as_str()),
+        (
+            Some(state),
+            Some(format!("query '{name}' returned {value}").as_str())
+        ),
+        "{v}"
+    );
+    assert_perf(
+        v,
+        0,
+        serde_json::json!({"label": "query", "value": value, "uom": "", "warn": warn, "crit": crit, "min": null, "max": null}),
+    );
+    assert_eq!(perf_labels(v), ["query", "time"], "{v}");
+}
+
+/// `name` over TCP to 127.0.0.1:`port` as `user` (the option `user_flag` names it),
+/// with `password` when given.
+pub fn over_tcp(
+    name: &'static str,
+    port: u16,
+    user_flag: &str,
+    user: &str,
+    password: Option<&str>,
+) -> Db {
+    let port = port.to_string();
+    let mut args = vec!["-H", "127.0.0.1", "-P", &port, user_flag, user];
+    args.extend(password.iter().flat_map(|p| ["-p", p]));
+    Db::new(name, &args)
+}
+
 /// The connections mode said `used` of `max` connections are in use, in `state`
 /// against the percent levels `warn` and `crit`: the summary, and the perfdata of the
 /// count, the percentage and the time.

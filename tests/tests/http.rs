@@ -629,50 +629,21 @@ fn sticky_redirects_stay_on_the_starting_address() {
     let dir = tempfile::tempdir().unwrap();
     let r = start_redirect_nginx(dir.path());
     let (p, q) = (r.port, r.other_port);
-    // a redirect to another address: the page is asked of the origin, with the new Host
-    let res = from_origin(
-        &r,
-        "/to-addr",
-        &[
-            "-f",
-            "sticky",
-            "-s",
-            &origin_page(&format!("127.0.0.2:{p}")),
-        ],
-    );
-    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
-    assert_eq!(
-        details(&res),
-        [(None, format!("redirect 302 -> http://127.0.0.2:{p}/"))]
-    );
-    // a redirect to a name no resolver knows: never resolved
-    let res = from_origin(
-        &r,
-        "/to-name",
-        &[
-            "-f",
-            "sticky",
-            "-s",
-            &origin_page(&format!("elsewhere.test:{p}")),
-        ],
-    );
-    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
-    // stickyport keeps the port as well
-    let res = from_origin(
-        &r,
-        "/to-port",
-        &[
-            "-f",
-            "stickyport",
-            "-s",
-            &origin_page(&format!("127.0.0.2:{p}")),
-        ],
-    );
-    assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
-    assert_eq!(
-        details(&res),
-        [(None, format!("redirect 302 -> http://127.0.0.2:{p}/"))]
-    );
+    // a redirect to another address: the page is asked of the origin, with the new
+    // Host; a redirect to a name no resolver knows: never resolved; stickyport keeps the
+    // port as well
+    for (uri, how, host) in [
+        ("/to-addr", "sticky", format!("127.0.0.2:{p}")),
+        ("/to-name", "sticky", format!("elsewhere.test:{p}")),
+        ("/to-port", "stickyport", format!("127.0.0.2:{p}")),
+    ] {
+        let res = from_origin(&r, uri, &["-f", how, "-s", &origin_page(&host)]);
+        assert_result(&res, "OK", r"^HTTP/1\.1 200 OK - ");
+        assert_eq!(
+            details(&res),
+            [(None, format!("redirect 302 -> http://{host}/"))]
+        );
+    }
     // sticky alone takes the redirect's port, on the origin's address (closed there)
     let res = from_origin(&r, "/to-port", &["-f", "sticky"]);
     assert_only(
