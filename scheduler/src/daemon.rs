@@ -77,6 +77,20 @@ impl<C: Condition> Entry<C> {
         }
     }
 
+    /// Starts and ends this entry's downtimes at `now`: the notifications to send and
+    /// whether a downtime changed (to journal); `None` when it has none.
+    fn tick(&mut self, now: Time) -> Option<(Vec<NotificationType>, bool)> {
+        if self.record.downtimes.is_empty() {
+            return None;
+        }
+        let marks = |r: &Record<C>| -> Vec<(u64, bool)> {
+            r.downtimes.iter().map(|d| (d.id, d.started)).collect()
+        };
+        let before = marks(&self.record);
+        let notify = self.record.tick(now, &self.schedule.policy());
+        Some((notify, before != marks(&self.record)))
+    }
+
     /// The interval to the next check after the current record.
     fn interval(&self, next: Next) -> Duration {
         match next {
@@ -334,33 +348,19 @@ impl Core {
     /// Starts and ends downtimes; sends their notifications; journals the records they
     /// changed; updates the retention self-check.
     pub fn tick(&mut self, now: Time) {
-        fn marks<C>(r: &Record<C>) -> Vec<(u64, bool)> {
-            r.downtimes.iter().map(|d| (d.id, d.started)).collect()
-        }
-        for i in 0..self.hosts.len() {
-            let e = &mut self.hosts[i];
-            if e.record.downtimes.is_empty() {
-                continue;
-            }
-            let before = marks(&e.record);
-            let n = e.record.tick(now, &e.schedule.policy());
-            let changed = before != marks(&e.record);
-            self.send(Target::Host(i), &n);
-            if changed {
-                let _ = self.persist(Target::Host(i), Durability::Batched);
-            }
-        }
-        for i in 0..self.services.len() {
-            let e = &mut self.services[i];
-            if e.record.downtimes.is_empty() {
-                continue;
-            }
-            let before = marks(&e.record);
-            let n = e.record.tick(now, &e.schedule.policy());
-            let changed = before != marks(&e.record);
-            self.send(Target::Service(i), &n);
-            if changed {
-                let _ = self.persist(Target::Service(i), Durability::Batched);
+        let targets = (0..self.hosts.len())
+            .map(Target::Host)
+            .chain((0..self.services.len()).map(Target::Service));
+        for target in targets {
+            let ticked = match target {
+                Target::Host(i) => self.hosts[i].tick(now),
+                Target::Service(i) => self.services[i].tick(now),
+            };
+            if let Some((notify, changed)) = ticked {
+                self.send(target, &notify);
+                if changed {
+                    let _ = self.persist(target, Durability::Batched);
+                }
             }
         }
         self.refresh_retention_check(now);

@@ -652,46 +652,39 @@ pub fn render_metrics(core: &Core) -> String {
             e.record.state.exit_code()
         );
     }
-    head(
-        &mut out,
-        "hcoop_service_last_check_age_seconds",
-        "Seconds since the last check.",
+    // one sample per service (none when the value is missing)
+    type Gauge = (
+        &'static str,
+        &'static str,
+        fn(&Entry<hcoop_plugins::plugin::State>, u64) -> Option<f64>,
     );
-    for (e, s) in &svcs {
-        if e.record.checked {
-            let _ = writeln!(
-                out,
-                "hcoop_service_last_check_age_seconds{{{}}} {}",
-                sl(s),
-                now.saturating_sub(e.record.last_check)
-            );
+    let gauges: [Gauge; 3] = [
+        (
+            "hcoop_service_last_check_age_seconds",
+            "Seconds since the last check.",
+            |e, now| {
+                let age = now.saturating_sub(e.record.last_check);
+                e.record.checked.then_some(age as f64)
+            },
+        ),
+        (
+            "hcoop_service_latency_seconds",
+            "Seconds the last check started after it was due.",
+            |e, _| Some(e.latency),
+        ),
+        (
+            "hcoop_service_execution_seconds",
+            "Seconds the last check ran.",
+            |e, _| Some(e.execution_time),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        head(&mut out, name, help);
+        for (e, s) in &svcs {
+            if let Some(v) = value(e, now) {
+                let _ = writeln!(out, "{name}{{{}}} {v}", sl(s));
+            }
         }
-    }
-    head(
-        &mut out,
-        "hcoop_service_latency_seconds",
-        "Seconds the last check started after it was due.",
-    );
-    for (e, s) in &svcs {
-        let _ = writeln!(
-            out,
-            "hcoop_service_latency_seconds{{{}}} {}",
-            sl(s),
-            e.latency
-        );
-    }
-    head(
-        &mut out,
-        "hcoop_service_execution_seconds",
-        "Seconds the last check ran.",
-    );
-    for (e, s) in &svcs {
-        let _ = writeln!(
-            out,
-            "hcoop_service_execution_seconds{{{}}} {}",
-            sl(s),
-            e.execution_time
-        );
     }
     head(
         &mut out,
@@ -1041,6 +1034,19 @@ mod tests {
             "hcoop_service_perfdata{host=\"h\",service=\"s\",label=\"load1\",uom=\"\"} 9\n"
         ));
         assert!(body.contains("hcoop_checks_total 3\n"), "{body}");
+        // the gauges of each service: a service not checked yet has no age
+        for (series, s) in [
+            // checked within the second or so before the scrape
+            ("last_check_age_seconds", "s\"} "),
+            ("latency_seconds", "s\"} 0\n"),
+            ("execution_seconds", "s\"} 0.003\n"),
+            ("latency_seconds", "quiet\"} 0\n"),
+            ("execution_seconds", "quiet\"} 0\n"),
+        ] {
+            let line = format!("hcoop_service_{series}{{host=\"h\",service=\"{s}");
+            assert!(body.contains(&line), "{line} in {body}");
+        }
+        assert!(!body.contains("age_seconds{host=\"h\",service=\"quiet\""));
         assert!(body.contains("# TYPE hcoop_check_lateness_seconds histogram\n"));
         // the daemon's own figures alone
         let (status, _, own) =
