@@ -429,6 +429,11 @@ mod tests {
     use super::*;
     use crate::spawn::tests::rt;
 
+    /// Runs an external plugin with the default limits, to its end.
+    fn external(command: &str, timeout: Duration) -> (State, String) {
+        rt().block_on(run_external(command, timeout, Limits::default()))
+    }
+
     #[test]
     fn no_shell_unless_needed() {
         assert_eq!(argv_of("/bin/echo a  b"), vec!["/bin/echo", "a", "b"]);
@@ -438,41 +443,26 @@ mod tests {
 
     #[test]
     fn exit_codes_and_output() {
-        let rt = rt();
-        let (s, out) = rt.block_on(run_external(
+        let (s, out) = external(
             "/bin/sh -c 'echo \"W - x|a=1;2;3\"; exit 1'",
             Duration::from_secs(5),
-            Limits::default(),
-        ));
+        );
         assert_eq!(s, State::Warning);
         assert_eq!(out, "W - x|a=1;2;3\n");
-        let (s, out) = rt.block_on(run_external(
-            "/bin/sh -c 'exit 7'",
-            Duration::from_secs(5),
-            Limits::default(),
-        ));
+        let (s, out) = external("/bin/sh -c 'exit 7'", Duration::from_secs(5));
         assert_eq!(s, State::Unknown);
         assert!(out.starts_with("plugin exited with code 7"), "{out}");
-        let (s, out) = rt.block_on(run_external(
-            "/nonexistent/plugin",
-            Duration::from_secs(5),
-            Limits::default(),
-        ));
+        let (s, out) = external("/nonexistent/plugin", Duration::from_secs(5));
         assert_eq!(s, State::Unknown);
         assert!(out.starts_with("cannot run /nonexistent/plugin"), "{out}");
     }
 
     #[test]
     fn timeout_kills_the_whole_group() {
-        let rt = rt();
         let marker = format!("sleep {}", 900_000 + std::process::id() % 10_000);
         let cmd = format!("{marker} & {marker}");
         let t = Instant::now();
-        let (s, out) = rt.block_on(run_external(
-            &cmd,
-            Duration::from_millis(300),
-            Limits::default(),
-        ));
+        let (s, out) = external(&cmd, Duration::from_millis(300));
         assert!(t.elapsed() < Duration::from_secs(3));
         assert_eq!(s, State::Critical);
         assert!(out.contains("timed out after 300ms"), "{out}");
@@ -490,12 +480,10 @@ mod tests {
 
     #[test]
     fn output_is_capped() {
-        let rt = rt();
-        let (s, out) = rt.block_on(run_external(
+        let (s, out) = external(
             "head -c 10000000 /dev/zero | tr '\\0' x",
             Duration::from_secs(10),
-            Limits::default(),
-        ));
+        );
         assert_eq!(s, State::Ok);
         assert_eq!(out.len(), OUTPUT_CAP);
         // shown as printed, to the byte
