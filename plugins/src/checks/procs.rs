@@ -15,7 +15,7 @@ mod count;
 mod per_user;
 
 pub use count::Metric;
-pub use per_user::PerUser;
+pub use per_user::{PerUser, UserFacts};
 
 use crate::host::processes::{lookup_uid, lookup_user, snapshot_with, Fields, ProcessInfo};
 use crate::plugin::args::RangeArgs;
@@ -25,7 +25,6 @@ use crate::plugin::{
 use clap::Parser;
 use per_user::PerUserArgs;
 use regex::Regex;
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// At most this many processes or users are listed in the long output.
@@ -308,13 +307,8 @@ pub struct ProcsFacts {
     pub procs: Vec<ProcessInfo>,
     /// The `-u` user: uid and name.
     pub user: Option<(u32, String)>,
-    /// User names by uid (per-user mode).
-    pub names: HashMap<u32, String>,
-    /// Each user's enforced nproc soft limit, `None` for unlimited (per-user mode,
-    /// without `--nproc-limit`).
-    pub nproc_limits: HashMap<u32, Option<u64>>,
-    /// The uids of `--exclude-user` (per-user mode).
-    pub excluded: Vec<u32>,
+    /// What `--per-user` reads besides (empty when counting).
+    pub users: UserFacts,
 }
 
 /// Resolves a user name or uid, for an error message naming `option`.
@@ -420,15 +414,11 @@ impl Check for ProcsCheck {
             };
             let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
                 .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
-            let mut facts = ProcsFacts {
-                procs,
-                user,
-                ..ProcsFacts::default()
+            let users = match &self.per_user {
+                Some(pu) => pu.fetch(&self.proc_root, &filters, &procs)?,
+                None => UserFacts::default(),
             };
-            if let Some(pu) = &self.per_user {
-                pu.fetch(&self.proc_root, &filters, &mut facts)?;
-            }
-            Ok(facts)
+            Ok(ProcsFacts { procs, user, users })
         })
     }
 
@@ -691,11 +681,11 @@ mod tests {
     #[test]
     fn per_user_view() {
         let mut f = fixture();
-        f.names = [(0, "root"), (1000, "alice"), (1001, "bob")]
+        f.users.names = [(0, "root"), (1000, "alice"), (1001, "bob")]
             .into_iter()
             .map(|(u, n)| (u, n.to_string()))
             .collect();
-        f.nproc_limits = [(0, None), (1000, Some(4)), (1001, Some(100))].into();
+        f.users.nproc_limits = [(0, None), (1000, Some(4)), (1001, Some(100))].into();
         // alice: 2 of 4 tasks = 50%; bob: 2 of 100 tasks, 1 zombie, 90 s of CPU
         let c = check(&[
             "--per-user",
@@ -733,10 +723,8 @@ mod tests {
         ])
         .unwrap();
         // the fetch looked up --exclude-user
-        let excluded = ProcsFacts {
-            excluded: vec![1001],
-            ..f.clone()
-        };
+        let mut excluded = f.clone();
+        excluded.users.excluded = vec![1001];
         let r = eval(&c, &excluded);
         assert_eq!(
             r.summary,
@@ -832,7 +820,28 @@ mod tests {
             "1",
         ])
         .unwrap();
-        assert_eq!(fetched(&c).unwrap().excluded, vec![0, 4242]);
+        assert_eq!(fetched(&c).unwrap().users.excluded, vec![0, 4242]);
+        // per user: each user's name and (without --nproc-limit) enforced limit are read
+        let f = fetched(&check(&["--per-user"]).unwrap()).unwrap();
+        let uids: std::collections::BTreeSet<u32> = f
+            .procs
+            .iter()
+            .filter(|p| !p.kernel_thread)
+            .map(|p| p.uid)
+            .collect();
+        assert!(!uids.is_empty());
+        for uid in &uids {
+            assert!(f.users.names.contains_key(uid), "uid {uid}");
+            assert!(f.users.nproc_limits.contains_key(uid), "uid {uid}");
+        }
+        if uids.contains(&0) {
+            assert_eq!(f.users.nproc_limits[&0], None, "root is exempt");
+        }
+        let f = fetched(&check(&["--per-user", "--nproc-limit", "5"]).unwrap()).unwrap();
+        assert!(f.users.nproc_limits.is_empty(), "a given limit is not read");
+        // counting reads nothing per user
+        let f = fetched(&check(&["-a", "no process has this argument"]).unwrap()).unwrap();
+        assert_eq!(f.users, UserFacts::default());
     }
 
     /// Filters are echoed escaped: a newline in -a or -C keeps the output one line.

@@ -9,7 +9,7 @@ use crate::plugin::{
     level_pairs, parse_level, shown, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom,
     UsageError,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// A range over percent of the nproc limit (`80`, `80%`, `@50:90`), from 0 to 100.
@@ -74,6 +74,18 @@ pub struct PerUserArgs {
     /// Name at most N users over their limits in the summary
     #[arg(long = "top", value_name = "N", default_value_t = 3)]
     pub top: usize,
+}
+
+/// What `--per-user` reads besides the processes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserFacts {
+    /// User names by uid.
+    pub names: HashMap<u32, String>,
+    /// Each user's enforced nproc soft limit, `None` for unlimited (read without
+    /// `--nproc-limit`).
+    pub nproc_limits: HashMap<u32, Option<u64>>,
+    /// The uids of `--exclude-user`.
+    pub excluded: Vec<u32>,
 }
 
 /// The validated `--per-user` settings.
@@ -152,20 +164,21 @@ impl PerUser {
     }
 
     /// Looks up the excluded users, and the names and (without `--nproc-limit`) the
-    /// enforced nproc limits of the users whose processes are in `facts`.
+    /// enforced nproc limits of the users whose processes are in `procs`.
     pub(super) fn fetch(
         &self,
         proc_root: &Path,
         filters: &Filters,
-        facts: &mut ProcsFacts,
-    ) -> Result<(), String> {
+        procs: &[ProcessInfo],
+    ) -> Result<UserFacts, String> {
+        let mut facts = UserFacts::default();
         for u in &self.exclude {
             // a bare uid needs no passwd entry: its user may be gone
             let uid = lookup_uid(u)
                 .ok_or_else(|| format!("--exclude-user: user '{}' was not found", shown(u)))?;
             facts.excluded.push(uid);
         }
-        let groups = group_by_user(&facts.procs, filters, self, &facts.excluded);
+        let groups = group_by_user(procs, filters, self, &facts.excluded);
         for (uid, members) in &groups {
             let name = lookup_user(*uid).unwrap_or_else(|| uid.to_string());
             facts.names.insert(*uid, name);
@@ -174,7 +187,7 @@ impl PerUser {
                 facts.nproc_limits.insert(*uid, limit);
             }
         }
-        Ok(())
+        Ok(facts)
     }
 }
 
@@ -253,7 +266,7 @@ fn rate_user(
 ) -> UserReport {
     let limit = pu
         .nproc_limit
-        .or_else(|| facts.nproc_limits.get(&uid).copied().flatten());
+        .or_else(|| facts.users.nproc_limits.get(&uid).copied().flatten());
     let tasks: u64 = members.iter().map(|p| p.threads.max(1) as u64).sum();
     let rss: u64 = members.iter().map(|p| p.rss).sum();
     let biggest = members.iter().max_by_key(|p| p.vsz);
@@ -320,6 +333,7 @@ fn rate_user(
     UserReport {
         uid,
         name: facts
+            .users
             .names
             .get(&uid)
             .cloned()
@@ -343,7 +357,7 @@ pub(super) fn evaluate(
     filters: &Filters,
     pu: &PerUser,
 ) -> CheckResult {
-    let groups = group_by_user(&facts.procs, filters, pu, &facts.excluded);
+    let groups = group_by_user(&facts.procs, filters, pu, &facts.users.excluded);
     let mut users: Vec<UserReport> = groups
         .iter()
         .map(|(uid, members)| rate_user(*uid, members, facts, check, pu))
@@ -512,10 +526,13 @@ mod tests {
         procs.push(k);
         ProcsFacts {
             procs,
-            names: (0..5).map(|u| (1000 + u, format!("u{u}"))).collect(),
-            nproc_limits: (0..5)
-                .map(|u| (1000 + u, if u == 4 { None } else { Some(10) }))
-                .collect(),
+            users: UserFacts {
+                names: (0..5).map(|u| (1000 + u, format!("u{u}"))).collect(),
+                nproc_limits: (0..5)
+                    .map(|u| (1000 + u, if u == 4 { None } else { Some(10) }))
+                    .collect(),
+                excluded: Vec::new(),
+            },
             ..ProcsFacts::default()
         }
     }
@@ -619,7 +636,7 @@ mod tests {
     #[test]
     fn excluded_users_are_left_out() {
         let mut f = facts();
-        f.excluded = vec![1003, 1004];
+        f.users.excluded = vec![1003, 1004];
         let r = eval(&["--exclude-user", "u3,1004"], &f);
         assert_eq!(r.perfdata[0].to_string(), "users=3;;;0");
     }
