@@ -1,9 +1,12 @@
 //! check_smtp and check_imap against a real Exim and a real Dovecot on loopback ports,
 //! with certificates from a test CA; fakes only for a server that hangs.
 
+use hcoop_tests::line::{assert_json, assert_text, assert_time_perf, perf, perf_labels};
 use hcoop_tests::mail::{Dovecot, Exim, EximSpec, MailUser};
 use hcoop_tests::web::{fake_server, CertPair, Fault, Pki};
-use hcoop_tests::{free_port, plugin, Run};
+use hcoop_tests::{free_port, json_of, plugin};
+use regex::Regex;
+use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -55,20 +58,17 @@ fn exim(cert: Option<&CertPair>, auth: Option<(&str, &str)>) -> Exim {
     })
 }
 
-fn expect(r: &Run, code: i32, first: &str) {
-    assert_eq!(r.code, code, "{}{}", r.stdout, r.stderr);
-    assert!(
-        r.first_line().starts_with(first),
-        "expected a first line starting with {first:?}, got {:?}",
-        r.first_line()
-    );
+/// `base` and then `more`.
+fn plus<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+    [base, more].concat()
 }
 
-fn perf_labels(r: &Run) -> Vec<String> {
-    let perf = r.first_line().split_once(" | ").map_or("", |(_, p)| p);
-    perf.split_whitespace()
-        .map(|i| i.split('=').next().unwrap().to_string())
-        .collect()
+/// `N.NNN seconds response time on 127.0.0.1 port PORT`, as a regex.
+fn response_time(ip: &str, port: &str) -> String {
+    format!(
+        r"\d\.\d{{3}} seconds response time on {} port {port}",
+        regex::escape(ip)
+    )
 }
 
 #[test]
@@ -93,25 +93,33 @@ fn smtp_starttls_auth_and_certificate() {
         "-D",
         "30,7",
     ];
-    let mut args = base.to_vec();
-    args.extend(["-A", "PLAIN", "-U", "monitor", "--authpass-file", &pw]);
-    let r = plugin("check_smtp", &args);
-    expect(&r, 0, "SMTP OK - ");
-    let line = r.first_line();
-    assert!(
-        line.contains(&format!(
-            "on 127.0.0.1 port {port} [220 mx1.coop.test ESMTP Exim"
-        )),
-        "{line}"
+    let banner = format!(
+        r"{} \[220 mx1\.coop\.test ESMTP Exim [^\]]*\], STARTTLS",
+        response_time("127.0.0.1", &port)
     );
-    assert!(
-        line.contains(
-            "], STARTTLS, AUTH PLAIN as monitor; certificate 'mx1.coop.test' will expire on "
+    let cert = r"certificate 'mx1\.coop\.test' will expire on .* \((199|200) days\)";
+    let auth = plus(
+        &base,
+        &["-A", "PLAIN", "-U", "monitor", "--authpass-file", &pw],
+    );
+    // the rendering: the whole Nagios line
+    assert_text(
+        "check_smtp",
+        &auth,
+        0,
+        &format!(
+            r"^SMTP OK - {banner}, AUTH PLAIN as monitor; {cert} \| time=[0-9.]+s;;;0;10 connect_time=[0-9.]+s;;;0 banner_time=[0-9.]+s;;;0 ehlo_time=[0-9.]+s;;;0 starttls_time=[0-9.]+s;;;0 ehlo_tls_time=[0-9.]+s;;;0 auth_time=[0-9.]+s;;;0 quit_time=[0-9.]+s;;;0$"
         ),
-        "{line}"
     );
+    let v = assert_json(
+        "check_smtp",
+        &auth,
+        "OK",
+        &format!("{banner}, AUTH PLAIN as monitor; {cert}"),
+    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
     assert_eq!(
-        perf_labels(&r),
+        perf_labels(&v),
         [
             "time",
             "connect_time",
@@ -125,44 +133,46 @@ fn smtp_starttls_auth_and_certificate() {
     );
     // LOGIN with the wrong password
     let bad = f.secret("wrong");
-    let mut args = base.to_vec();
-    args.extend(["-A", "LOGIN", "-U", "monitor", "--authpass-file", &bad]);
-    let r = plugin("check_smtp", &args);
-    expect(
-        &r,
-        2,
-        &format!("SMTP CRITICAL - authentication as monitor failed: '535 Incorrect authentication data' (127.0.0.1 port {port})"),
+    assert_json(
+        "check_smtp",
+        &plus(
+            &base,
+            &["-A", "LOGIN", "-U", "monitor", "--authpass-file", &bad],
+        ),
+        "CRITICAL",
+        &format!(
+            r"authentication as monitor failed: '535 Incorrect authentication data' \(127\.0\.0\.1 port {port}\); {cert}"
+        ),
     );
     // command/response pairs
-    let mut args = base.to_vec();
-    args.extend([
-        "-C",
-        "NOOP",
-        "-R",
-        "^250",
-        "-C",
-        "VRFY nobody",
-        "-R",
-        "^250",
-    ]);
-    let r = plugin("check_smtp", &args);
-    expect(&r, 1, "SMTP WARNING - reply '");
-    assert!(
-        r.first_line()
-            .contains("to 'VRFY nobody' does not match '^250'"),
-        "{}",
-        r.stdout
+    assert_json(
+        "check_smtp",
+        &plus(
+            &base,
+            &[
+                "-C",
+                "NOOP",
+                "-R",
+                "^250",
+                "-C",
+                "VRFY nobody",
+                "-R",
+                "^250",
+            ],
+        ),
+        "WARNING",
+        &format!(
+            r"reply '.*' to 'VRFY nobody' does not match '\^250' \(127\.0\.0\.1 port {port}\); {cert}"
+        ),
     );
     // the certificate's name must match the name asked for
-    let mut args = base.to_vec();
-    args[8] = "other.coop.test";
-    let r = plugin("check_smtp", &args);
-    expect(&r, 2, "SMTP CRITICAL - ");
-    assert!(
-        r.first_line()
-            .contains("certificate does not match the host name"),
-        "{}",
-        r.stdout
+    let mut other = base.to_vec();
+    other[8] = "other.coop.test";
+    assert_json(
+        "check_smtp",
+        &other,
+        "CRITICAL",
+        r".*certificate does not match the host name.*",
     );
 }
 
@@ -171,24 +181,24 @@ fn smtp_without_starttls_and_with_expired_certificate() {
     let f = Fixture::new("mx1.coop.test");
     let plain = exim(None, None);
     let port = plain.port.to_string();
-    let r = plugin(
+    let v = assert_json(
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &port, "-F", "m.test"],
+        "OK",
+        &format!(r"{} \[220 .*\]", response_time("127.0.0.1", &port)),
     );
-    expect(&r, 0, "SMTP OK - ");
-    let r = plugin(
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    let v = assert_json(
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &port, "-F", "m.test", "-S"],
+        "CRITICAL",
+        &format!(r"STARTTLS not offered \(127\.0\.0\.1 port {port}\)"),
     );
-    expect(
-        &r,
-        2,
-        &format!("SMTP CRITICAL - STARTTLS not offered (127.0.0.1 port {port}) |"),
-    );
+    perf(&v, "time");
     let old = exim(Some(&f.expired), None);
     let port = old.port.to_string();
     let ca = f.ca();
-    let r = plugin(
+    assert_json(
         "check_smtp",
         &[
             "-H",
@@ -203,52 +213,48 @@ fn smtp_without_starttls_and_with_expired_certificate() {
             "--ca-cert",
             &ca,
         ],
-    );
-    expect(
-        &r,
-        2,
-        "SMTP CRITICAL - TLS handshake failed: certificate has expired (127.0.0.1 port ",
-    );
-    assert!(
-        r.first_line()
-            .contains("; certificate 'old.mx1.coop.test' expired on 2021-01-01 00:00:00 UTC"),
-        "{}",
-        r.stdout
+        "CRITICAL",
+        &format!(
+            r"TLS handshake failed: certificate has expired \(127\.0\.0\.1 port {port}\); certificate 'old\.mx1\.coop\.test' expired on 2021-01-01 00:00:00 UTC"
+        ),
     );
 }
 
 #[test]
 fn smtp_refused_hanging_garbage_and_bad_options() {
     let port = free_port().to_string();
-    let r = plugin("check_smtp", &["-H", "127.0.0.1", "-p", &port]);
-    expect(
-        &r,
-        2,
-        &format!(
-            "SMTP CRITICAL - connect to address 127.0.0.1 and port {port}: Connection refused"
-        ),
+    let v = assert_json(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-p", &port],
+        "CRITICAL",
+        &format!(r"connect to address 127\.0\.0\.1 and port {port}: Connection refused"),
     );
+    assert_eq!(v["perfdata"], json!([]), "{v}");
     let hang = fake_server(Fault::Garbage(b"220 fake ESMTP\r\n".to_vec())).to_string();
     let start = Instant::now();
-    let r = plugin("check_smtp", &["-H", "127.0.0.1", "-p", &hang, "-t", "2"]);
+    assert_json(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
+        "CRITICAL",
+        &format!(r"no reply to EHLO within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"),
+    );
     assert!(start.elapsed() < Duration::from_secs(4));
-    expect(
-        &r,
-        2,
-        &format!("SMTP CRITICAL - no reply to EHLO within 1.8 seconds (127.0.0.1 port {hang})"),
-    );
     let junk = fake_server(Fault::Garbage(b"SSH-2.0-OpenSSH\r\n".to_vec())).to_string();
-    let r = plugin("check_smtp", &["-H", "127.0.0.1", "-p", &junk]);
-    expect(
-        &r,
-        2,
-        &format!("SMTP CRITICAL - not an SMTP reply: 'SSH-2.0-OpenSSH' (for banner) (127.0.0.1 port {junk})"),
+    assert_json(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-p", &junk],
+        "CRITICAL",
+        &format!(
+            r"not an SMTP reply: 'SSH-2\.0-OpenSSH' \(for banner\) \(127\.0\.0\.1 port {junk}\)"
+        ),
     );
-    let r = plugin("check_smtp", &["-H", "127.0.0.1", "-D", "30"]);
-    assert_eq!(
-        (r.code, r.first_line()),
-        (3, "SMTP UNKNOWN - -D needs TLS (-S or -s)")
+    let v = assert_json(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-D", "30"],
+        "UNKNOWN",
+        r"-D needs TLS \(-S or -s\)",
     );
+    assert_eq!((&v["details"], &v["perfdata"]), (&json!([]), &json!([])));
 }
 
 fn imap_user(name: &str) -> MailUser {
@@ -271,7 +277,8 @@ fn imap_user(name: &str) -> MailUser {
     u
 }
 
-fn imap_args<'a>(port: &'a str, ca: &'a str, pw: &'a str) -> Vec<&'a str> {
+/// Dovecot on `port`, its certificate checked for imap.coop.test against `ca`.
+fn imap_at<'a>(port: &'a str, ca: &'a str) -> Vec<&'a str> {
     vec![
         "-H",
         "127.0.0.1",
@@ -281,11 +288,14 @@ fn imap_args<'a>(port: &'a str, ca: &'a str, pw: &'a str) -> Vec<&'a str> {
         "imap.coop.test",
         "--ca-cert",
         ca,
-        "-U",
-        "hcoopimap1",
-        "--password-file",
-        pw,
     ]
+}
+
+fn imap_args<'a>(port: &'a str, ca: &'a str, pw: &'a str) -> Vec<&'a str> {
+    plus(
+        &imap_at(port, ca),
+        &["-U", "hcoopimap1", "--password-file", pw],
+    )
 }
 
 #[test]
@@ -296,32 +306,60 @@ fn imap_starttls_imaps_login_and_counts() {
     let port = d.imap_port.to_string();
     let ca = f.ca();
     let pw = f.secret("imap pw");
-    let mut args = imap_args(&port, &ca, &pw);
-    args.extend([
-        "--starttls",
-        "-D",
-        "30,7",
-        "-m",
-        "INBOX",
-        "-w",
-        "5",
-        "-c",
-        "10",
-    ]);
-    let r = plugin("check_imap", &args);
-    expect(&r, 0, "IMAP OK - ");
-    let line = r.first_line();
-    assert!(
-        line.contains(&format!("on 127.0.0.1 port {port} [* OK ")),
-        "{line}"
+    let with = |port: &str, pw: &str, more: &[&str]| -> Vec<String> {
+        [&imap_args(port, &ca, pw)[..], more]
+            .concat()
+            .into_iter()
+            .map(String::from)
+            .collect()
+    };
+    let greeting = format!(r"{} \[\* OK .*\]", response_time("127.0.0.1", &port));
+    let cert = r"certificate 'imap\.coop\.test' will expire on .* \((199|200) days\)";
+    let counted = with(
+        &port,
+        &pw,
+        &[
+            "--starttls",
+            "-D",
+            "30,7",
+            "-m",
+            "INBOX",
+            "-w",
+            "5",
+            "-c",
+            "10",
+        ],
     );
-    assert!(line.contains(", STARTTLS, logged in as hcoopimap1, INBOX: 1 messages (1 unseen, 1 recent); certificate 'imap.coop.test' will expire on "), "{line}");
-    assert!(
-        line.contains(" messages=1;5;10;0 unseen=1;;;0 recent=1;;;0 "),
-        "{line}"
+    let counted: Vec<&str> = counted.iter().map(String::as_str).collect();
+    // the rendering: the whole Nagios line
+    assert_text(
+        "check_imap",
+        &counted,
+        0,
+        &format!(
+            r"^IMAP OK - {greeting}, STARTTLS, logged in as hcoopimap1, INBOX: 1 messages \(1 unseen, 1 recent\); {cert} \| time=[0-9.]+s;;;0;10 messages=1;5;10;0 unseen=1;;;0 recent=1;;;0 connect_time=[0-9.]+s;;;0 greeting_time=[0-9.]+s;;;0 capability_time=[0-9.]+s;;;0 starttls_time=[0-9.]+s;;;0 capability_tls_time=[0-9.]+s;;;0 login_time=[0-9.]+s;;;0 mailbox_time=[0-9.]+s;;;0 logout_time=[0-9.]+s;;;0$"
+        ),
     );
+    let v = assert_json(
+        "check_imap",
+        &counted,
+        "OK",
+        &format!(
+            r"{greeting}, STARTTLS, logged in as hcoopimap1, INBOX: 1 messages \(1 unseen, 1 recent\); {cert}"
+        ),
+    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    let m = perf(&v, "messages");
     assert_eq!(
-        perf_labels(&r)[4..],
+        (&m["value"], &m["warn"], &m["crit"], m["min"].as_f64()),
+        (&json!(1), &json!("5"), &json!("10"), Some(0.0)),
+        "{v}"
+    );
+    for label in ["unseen", "recent"] {
+        assert_eq!(perf(&v, label)["value"], 1, "{v}");
+    }
+    assert_eq!(
+        perf_labels(&v)[4..],
         [
             "connect_time",
             "greeting_time",
@@ -334,60 +372,66 @@ fn imap_starttls_imaps_login_and_counts() {
         ]
     );
     // -w/-c on the message count
-    let mut args = imap_args(&port, &ca, &pw);
-    args.extend(["--starttls", "-m", "INBOX", "-c", "0"]);
-    expect(&plugin("check_imap", &args), 2, "IMAP CRITICAL - ");
+    let over = with(&port, &pw, &["--starttls", "-m", "INBOX", "-c", "0"]);
+    let over: Vec<&str> = over.iter().map(String::as_str).collect();
+    assert_json(
+        "check_imap",
+        &over,
+        "CRITICAL",
+        &format!(
+            r"{greeting}, STARTTLS, logged in as hcoopimap1, INBOX: 1 messages \(1 unseen, 1 recent\)"
+        ),
+    );
     // IMAPS
     let sport = d.imaps_port.to_string();
-    let mut args = imap_args(&sport, &ca, &pw);
-    args.extend(["-S", "-D", "30"]);
-    let r = plugin("check_imap", &args);
-    expect(&r, 0, "IMAP OK - ");
-    assert!(
-        r.first_line()
-            .contains("logged in as hcoopimap1; certificate 'imap.coop.test'"),
-        "{}",
-        r.stdout
+    let imaps = with(&sport, &pw, &["-S", "-D", "30"]);
+    let imaps: Vec<&str> = imaps.iter().map(String::as_str).collect();
+    assert_json(
+        "check_imap",
+        &imaps,
+        "OK",
+        &format!(
+            r"{} \[\* OK .*\], logged in as hcoopimap1; {cert}",
+            response_time("127.0.0.1", &sport)
+        ),
     );
     // wrong password
     let bad = f.secret("wrong");
-    let mut args = imap_args(&port, &ca, &bad);
-    args.push("--starttls");
-    let r = plugin("check_imap", &args);
-    expect(
-        &r,
-        2,
-        &format!("IMAP CRITICAL - login as hcoopimap1 failed: NO [AUTHENTICATIONFAILED] Authentication failed. (127.0.0.1 port {port})"),
+    let wrong = with(&port, &bad, &["--starttls"]);
+    let wrong: Vec<&str> = wrong.iter().map(String::as_str).collect();
+    assert_json(
+        "check_imap",
+        &wrong,
+        "CRITICAL",
+        &format!(
+            r"login as hcoopimap1 failed: NO \[AUTHENTICATIONFAILED\] Authentication failed\. \(127\.0\.0\.1 port {port}\)"
+        ),
     );
     // the password from the environment
     let out = std::process::Command::new(hcoop_tests::bin("check_imap"))
+        .args(imap_at(&port, &ca))
         .args([
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
             "--starttls",
-            "--sni",
-            "imap.coop.test",
-            "--ca-cert",
-            &ca,
-        ])
-        .args([
             "-U",
             "hcoopimap1",
             "--password-env",
             "IMAP_PW",
             "-m",
             "INBOX",
+            "--output-format",
+            "json",
         ])
         .env("IMAP_PW", "imap pw")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+    let v = json_of("check_imap", &["--password-env"], &out.into());
+    assert_eq!(v["state"], "OK", "{v}");
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .ends_with(", logged in as hcoopimap1, INBOX: 1 messages (1 unseen, 1 recent)"),
+        "{v}"
     );
     drop(u);
 }
@@ -398,56 +442,37 @@ fn imap_without_tls_expired_and_hanging() {
     let u = imap_user("hcoopimap2");
     let plain = Dovecot::start(&[&u], &f.valid, false);
     let port = plain.imap_port.to_string();
-    let r = plugin(
+    let v = assert_json(
         "check_imap",
         &["-H", "127.0.0.1", "-p", &port, "--starttls"],
+        "CRITICAL",
+        &format!(r"STARTTLS not offered \(127\.0\.0\.1 port {port}\)"),
     );
-    expect(
-        &r,
-        2,
-        &format!("IMAP CRITICAL - STARTTLS not offered (127.0.0.1 port {port}) |"),
+    perf(&v, "time");
+    let v = assert_json(
+        "check_imap",
+        &["-H", "127.0.0.1", "-p", &port],
+        "OK",
+        &format!(r"{} \[\* OK .*\]", response_time("127.0.0.1", &port)),
     );
-    expect(
-        &plugin("check_imap", &["-H", "127.0.0.1", "-p", &port]),
-        0,
-        "IMAP OK - ",
-    );
+    assert_time_perf(&v, 10.0, None, None, 10.0);
     let old = Dovecot::start(&[&u], &f.expired, true);
     let port = old.imap_port.to_string();
     let ca = f.ca();
-    let r = plugin(
+    assert_json(
         "check_imap",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "--starttls",
-            "--sni",
-            "imap.coop.test",
-            "--ca-cert",
-            &ca,
-        ],
-    );
-    expect(
-        &r,
-        2,
-        "IMAP CRITICAL - TLS handshake failed: certificate has expired",
-    );
-    assert!(
-        r.first_line()
-            .contains("certificate 'old.imap.coop.test' expired on 2021-01-01"),
-        "{}",
-        r.stdout
+        &plus(&imap_at(&port, &ca), &["--starttls"]),
+        "CRITICAL",
+        &format!(
+            r"TLS handshake failed: certificate has expired \(127\.0\.0\.1 port {port}\); certificate 'old\.imap\.coop\.test' expired on 2021-01-01 00:00:00 UTC"
+        ),
     );
     let hang = fake_server(Fault::Garbage(b"* OK fake ready\r\n".to_vec())).to_string();
-    let r = plugin("check_imap", &["-H", "127.0.0.1", "-p", &hang, "-t", "2"]);
-    expect(
-        &r,
-        2,
-        &format!(
-            "IMAP CRITICAL - no reply to CAPABILITY within 1.8 seconds (127.0.0.1 port {hang})"
-        ),
+    assert_json(
+        "check_imap",
+        &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
+        "CRITICAL",
+        &format!(r"no reply to CAPABILITY within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"),
     );
 }
 
@@ -496,62 +521,74 @@ fn mx_both_exchangers_and_one_down() {
         "-D",
         "30,7",
     ];
-    let r = plugin("check_mx", &args);
-    expect(
-        &r,
-        0,
-        "MX OK - 2 of 2 MX hosts of coop.test work: mx1.coop.test, mx2.coop.test | working=2;;2:;0;2 'mx1.coop.test 127.0.0.31'=",
+    let v = assert_json(
+        "check_mx",
+        &args,
+        "OK",
+        r"2 of 2 MX hosts of coop\.test work: mx1\.coop\.test, mx2\.coop\.test",
     );
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    let working = perf(&v, "working");
+    assert_eq!(
+        (
+            &working["value"],
+            &working["warn"],
+            &working["crit"],
+            working["min"].as_f64(),
+            working["max"].as_f64()
+        ),
+        (&json!(2), &json!(null), &json!("2:"), Some(0.0), Some(2.0)),
+        "{v}"
+    );
+    perf(&v, "mx1.coop.test 127.0.0.31");
+    let details = v["details"].as_array().unwrap();
+    assert_eq!(details.len(), 2, "{v}");
+    let mx1 = Regex::new(&format!(
+        r"^mx1\.coop\.test \(preference 10\) 127\.0\.0\.31: \d\.\d{{3}} seconds response time on 127\.0\.0\.31 port {port} \[220 mx1\.coop\.test ESMTP Exim [^\]]*\], STARTTLS; certificate 'mx1\.coop\.test' will expire on .*$"
+    ))
+    .unwrap();
     assert!(
-        lines[1].starts_with("[OK] mx1.coop.test (preference 10) 127.0.0.31: "),
-        "{}",
-        lines[1]
+        details[0]["state"] == "OK" && mx1.is_match(details[0]["text"].as_str().unwrap()),
+        "{v}"
     );
     assert!(
-        lines[1].contains(&format!(
-            "on 127.0.0.31 port {port} [220 mx1.coop.test ESMTP Exim"
-        )),
-        "{}",
-        lines[1]
-    );
-    assert!(
-        lines[1].contains("], STARTTLS; certificate 'mx1.coop.test' will expire on "),
-        "{}",
-        lines[1]
-    );
-    assert!(
-        lines[2].starts_with("[OK] mx2.coop.test (preference 20) 127.0.0.32: "),
-        "{}",
-        lines[2]
+        details[1]["state"] == "OK"
+            && details[1]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("mx2.coop.test (preference 20) 127.0.0.32: "),
+        "{v}"
     );
     mx2.stop();
-    let r = plugin("check_mx", &args);
-    expect(
-        &r,
-        2,
-        "MX CRITICAL - 1 of 2 MX hosts of coop.test work; broken: mx2.coop.test (127.0.0.32) |",
+    let v = assert_json(
+        "check_mx",
+        &args,
+        "CRITICAL",
+        r"1 of 2 MX hosts of coop\.test work; broken: mx2\.coop\.test \(127\.0\.0\.32\)",
     );
     assert_eq!(
-        r.stdout.lines().nth(2),
-        Some(format!("[CRITICAL] mx2.coop.test (preference 20) 127.0.0.32: connect to address 127.0.0.32 and port {port}: Connection refused").as_str())
+        v["details"][1],
+        json!({
+            "state": "CRITICAL",
+            "text": format!("mx2.coop.test (preference 20) 127.0.0.32: connect to address 127.0.0.32 and port {port}: Connection refused")
+        }),
+        "{v}"
     );
+    // the rendering: the Nagios line, up to the response times
     let mut min1 = args.to_vec();
     min1.extend(["--min-ok", "1"]);
-    let r = plugin("check_mx", &min1);
-    expect(
-        &r,
+    assert_text(
+        "check_mx",
+        &min1,
         1,
-        "MX WARNING - 1 of 2 MX hosts of coop.test work (1 needed); broken: mx2.coop.test (127.0.0.32) | working=1;;1:;0;2",
+        r"^MX WARNING - 1 of 2 MX hosts of coop\.test work \(1 needed\); broken: mx2\.coop\.test \(127\.0\.0\.32\) \| working=1;;1:;0;2 ",
     );
     let mut none = args.to_vec();
     none[1] = "nomail.coop.test";
-    let r = plugin("check_mx", &none);
-    expect(
-        &r,
-        2,
-        "MX CRITICAL - nomail.coop.test MX: NXDOMAIN from 127.0.0.21:",
+    assert_json(
+        "check_mx",
+        &none,
+        "CRITICAL",
+        r"nomail\.coop\.test MX: NXDOMAIN from 127\.0\.0\.21:.*",
     );
 }
 
@@ -622,38 +659,44 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
     };
     let a = args("ok", "20", "30");
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
-    let r = plugin("check_mail_roundtrip", &argv);
-    expect(&r, 0, "MAIL_ROUNDTRIP OK - message delivered in ");
-    assert!(
-        r.first_line().contains(&format!(
-            "(sent via 127.0.0.1 port {sp}, read from 127.0.0.1 port {ip}) | delivery="
-        )),
-        "{}",
-        r.stdout
+    let v = assert_json(
+        "check_mail_roundtrip",
+        &argv,
+        "OK",
+        &format!(
+            r"message delivered in \d+\.\d\d seconds \(sent via 127\.0\.0\.1 port {sp}, read from 127\.0\.0\.1 port {ip}\)"
+        ),
     );
-    assert!(
-        r.first_line().ends_with("older_removed=1;;;0"),
-        "{}",
-        r.stdout
+    let delivery = perf(&v, "delivery");
+    assert_eq!(
+        (&delivery["uom"], &delivery["warn"], &delivery["crit"]),
+        (&json!("s"), &json!("20"), &json!("30")),
+        "{v}"
     );
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines[1].starts_with("[OK] send: "), "{}", r.stdout);
-    assert!(
-        lines[1].contains(", message accepted [250 OK id="),
-        "{}",
-        r.stdout
+    perf(&v, "send_time");
+    assert_eq!(
+        perf_labels(&v).last().map(String::as_str),
+        Some("older_removed"),
+        "{v}"
     );
-    assert!(
-        lines[2].starts_with(&format!(
-            "[OK] receive: delivered into INBOX on 127.0.0.1 port {ip} after "
-        )),
-        "{}",
-        r.stdout
+    let older = perf(&v, "older_removed");
+    assert_eq!(
+        (&older["value"], older["min"].as_f64()),
+        (&json!(1), Some(0.0)),
+        "{v}"
     );
+    let send = Regex::new(r"^send: .*, message accepted \[250 OK id=.*\]$").unwrap();
+    let receive = Regex::new(&format!(
+        r"^receive: delivered into INBOX on 127\.0\.0\.1 port {ip} after \d+\.\d\d seconds \(\d+ looks\), 1 test message\(s\) of earlier runs removed$"
+    ))
+    .unwrap();
+    let d = &v["details"];
     assert!(
-        lines[2].ends_with(", 1 test message(s) of earlier runs removed"),
-        "{}",
-        r.stdout
+        d[0]["state"] == "OK"
+            && send.is_match(d[0]["text"].as_str().unwrap())
+            && d[1]["state"] == "OK"
+            && receive.is_match(d[1]["text"].as_str().unwrap()),
+        "{v}"
     );
     assert!(
         !u.messages()
@@ -661,7 +704,7 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
             .any(|m| m.contains("X-Hcoop-Monitor-Roundtrip")),
         "test messages left in the mailbox"
     );
-    // accepted but never delivered
+    // accepted but never delivered; the rendering: the Nagios lines
     let a = args("stuck", "2", "3");
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
     let start = Instant::now();
@@ -671,35 +714,27 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
         "{:?}",
         start.elapsed()
     );
-    expect(
-        &r,
-        2,
-        "MAIL_ROUNDTRIP CRITICAL - receive side failed: message ",
-    );
-    assert!(
-        r.first_line()
-            .contains(&format!(" not in INBOX on 127.0.0.1 port {ip} after ")),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout.lines().nth(1).unwrap().starts_with("[OK] send: "),
-        "{}",
-        r.stdout
-    );
+    let lines = Regex::new(&format!(
+        r"^MAIL_ROUNDTRIP CRITICAL - receive side failed: message \S+ not in INBOX on 127\.0\.0\.1 port {ip} after \d+\.\d seconds \| delivery=[0-9.]+s;2;3;0 send_time=[0-9.]+s;;;0 older_removed=0;;;0\n\[OK\] send: .*\n\[CRITICAL\] receive: message \S+ not in INBOX on 127\.0\.0\.1 port {ip} after \d+\.\d seconds\n$"
+    ))
+    .unwrap();
+    assert!(r.code == 2 && lines.is_match(&r.stdout), "{}", r.stdout);
     // refused on the send side
     let mut a = args("ok", "20", "30");
     a[9] = "nobody-here@coop.test".into();
     let argv: Vec<&str> = a.iter().map(String::as_str).collect();
-    let r = plugin("check_mail_roundtrip", &argv);
-    expect(
-        &r,
-        2,
-        &format!("MAIL_ROUNDTRIP CRITICAL - send side failed: RCPT TO refused: '550 Administrative prohibition' (127.0.0.1 port {sp})"),
+    let v = assert_json(
+        "check_mail_roundtrip",
+        &argv,
+        "CRITICAL",
+        &format!(
+            r"send side failed: RCPT TO refused: '550 Administrative prohibition' \(127\.0\.0\.1 port {sp}\)"
+        ),
     );
     assert_eq!(
-        r.stdout.lines().nth(2),
-        Some("receive: not tried, the message was not sent")
+        v["details"][1],
+        json!({ "state": null, "text": "receive: not tried, the message was not sent" }),
+        "{v}"
     );
 }
 
@@ -720,85 +755,77 @@ fn bad_hosts_and_ports_are_one_line_and_unknown() {
     ];
     let bad = "mx.test\nFAKE OK - injected";
     let shown = "mx.test\\nFAKE OK - injected";
-    let cases: Vec<(&str, &str, Vec<&str>, &str)> = vec![
-        ("check_smtp", "SMTP", vec!["-H", bad], "--hostname <HOST>"),
-        ("check_imap", "IMAP", vec!["-H", bad], "--hostname <HOST>"),
+    let host = |option: &str| {
+        format!("invalid value '{shown}' for '{option} <HOST>': invalid host '{shown}': '\\n' is not allowed in a host name")
+    };
+    let port = |option: &str| {
+        format!("invalid value '0' for '{option} <PORT>': port 0 is out of range (1-65535)")
+    };
+    let rt = |args: &[&'static str]| [args, &roundtrip[..]].concat();
+    // (check, label, arguments, what it says after `LABEL UNKNOWN - `)
+    let cases: Vec<(&str, &str, Vec<&str>, String)> = vec![
+        ("check_smtp", "SMTP", vec!["-H", bad], host("--hostname")),
+        ("check_imap", "IMAP", vec!["-H", bad], host("--hostname")),
         (
             "check_mail_roundtrip",
             "MAIL_ROUNDTRIP",
-            [&["-H", bad][..], &roundtrip[..]].concat(),
-            "--hostname <HOST>",
+            rt(&["-H", bad]),
+            host("--hostname"),
         ),
         (
             "check_mail_roundtrip",
             "MAIL_ROUNDTRIP",
-            [&["-H", "mx.test", "-I", bad][..], &roundtrip[..]].concat(),
-            "--imap-host <HOST>",
+            rt(&["-H", "mx.test", "-I", bad]),
+            host("--imap-host"),
         ),
         (
             "check_mx",
             "MX",
             vec!["-d", "coop.test", "-s", bad],
-            "--server <HOST>",
+            host("--server"),
         ),
-    ];
-    for (name, label, args, option) in cases {
-        let r = plugin(name, &args);
-        assert_eq!(
-            (r.code, r.stdout.as_str()),
-            (
-                3,
-                format!("{label} UNKNOWN - invalid value '{shown}' for '{option}': invalid host '{shown}': '\\n' is not allowed in a host name\n").as_str()
-            ),
-            "{name} {args:?}"
-        );
-    }
-    let ports: Vec<(&str, &str, Vec<&str>, &str)> = vec![
         (
             "check_smtp",
             "SMTP",
             vec!["-H", "mx.test", "-p", "0"],
-            "--port",
+            port("--port"),
         ),
         (
             "check_imap",
             "IMAP",
             vec!["-H", "mx.test", "-p", "0"],
-            "--port",
+            port("--port"),
         ),
         (
             "check_mail_roundtrip",
             "MAIL_ROUNDTRIP",
-            [&["-H", "mx.test", "-p", "0"][..], &roundtrip[..]].concat(),
-            "--port",
+            rt(&["-H", "mx.test", "-p", "0"]),
+            port("--port"),
         ),
         (
             "check_mail_roundtrip",
             "MAIL_ROUNDTRIP",
-            [&["-H", "mx.test", "--imap-port", "0"][..], &roundtrip[..]].concat(),
-            "--imap-port",
+            rt(&["-H", "mx.test", "--imap-port", "0"]),
+            port("--imap-port"),
         ),
         (
             "check_mx",
             "MX",
             vec!["-d", "coop.test", "-p", "0"],
-            "--port",
+            port("--port"),
         ),
         (
             "check_mx",
             "MX",
             vec!["-d", "coop.test", "--dns-port", "0"],
-            "--dns-port",
+            port("--dns-port"),
         ),
     ];
-    for (name, label, args, option) in ports {
+    for (name, label, args, said) in cases {
         let r = plugin(name, &args);
         assert_eq!(
             (r.code, r.stdout.as_str()),
-            (
-                3,
-                format!("{label} UNKNOWN - invalid value '0' for '{option} <PORT>': port 0 is out of range (1-65535)\n").as_str()
-            ),
+            (3, format!("{label} UNKNOWN - {said}\n").as_str()),
             "{name} {args:?}"
         );
     }
