@@ -1,7 +1,7 @@
 //! A real MIT KDC (`krb5kdc`) on a loopback port in a temporary directory, with a realm,
 //! principals and keytabs made by `kdb5_util` and `kadmin.local`.
 
-use crate::{free_port, require, wait_until, Guard};
+use crate::{free_port, require, wait_until, Guard, Run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -63,15 +63,12 @@ impl Kdc {
         let mut cmd = Command::new(program);
         cmd.args(args);
         self.env(&mut cmd);
-        let out = cmd
+        let r: Run = cmd
             .output()
-            .unwrap_or_else(|e| panic!("run {program}: {e}"));
-        assert!(
-            out.status.success(),
-            "{program} {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .unwrap_or_else(|e| panic!("run {program}: {e}"))
+            .into();
+        assert_eq!(r.code, 0, "{program} {args:?}: {}", r.stderr);
+        r.stdout
     }
 
     /// Runs `kadmin.local -q QUERY`.
