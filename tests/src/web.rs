@@ -179,13 +179,28 @@ pub struct Nginx {
 /// The body of a.test's index page.
 pub const A_INDEX: &str = "<html><body>Welcome to a.test</body></html>\n";
 
+/// Runs nginx in the foreground with the configuration `conf`, written to
+/// `dir/nginx.conf`.
+fn run_nginx(dir: &Path, conf: &str) -> Guard {
+    let nginx = require("/usr/sbin/nginx", "nginx");
+    let conf_path = dir.join("nginx.conf");
+    write(&conf_path, conf);
+    Guard::spawn(
+        Command::new(nginx)
+            .arg("-c")
+            .arg(&conf_path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    )
+}
+
 /// Starts nginx in `dir` with these virtual hosts:
 /// HTTP: a.test (index, /missing 404, /broken 500, /redirect1 301 -> /redirect2 302 ->
 /// b.test, /loop 301 to itself, /slow/ at 1000 bytes/s, /private basic auth), b.test,
 /// and v1.test ... vN.test (any `vDIGITS.test`); HTTPS: a.test (valid), expired.test,
 /// wrong.test (a certificate for other.test), self.test (self-signed); TLS 1.2 only.
 pub fn start_nginx(dir: &Path) -> Nginx {
-    let nginx = require("/usr/sbin/nginx", "nginx");
     let pki = Pki::new(dir);
     let a = pki.issue("a.test", &["www.a.test"], None);
     let expired = pki.issue(
@@ -250,16 +265,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
         tw = tls(&wrong),
         ts = tls(&selfs),
     );
-    let conf_path = dir.join("nginx.conf");
-    write(&conf_path, &conf);
-    let guard = Guard::spawn(
-        Command::new(nginx)
-            .arg("-c")
-            .arg(&conf_path)
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let guard = run_nginx(dir, &conf);
     assert!(
         wait_port(hp, 10.0) && wait_port(sp, 10.0),
         "nginx did not start: {}",
@@ -329,7 +335,6 @@ fn nginx_head(dir: &Path, worker_connections: u32) -> String {
 /// `http://169.254.169.254/latest/meta-data/`, `/loop` 301 to itself. The second server
 /// (127.0.0.2, both ports) answers `second server` and logs each request.
 pub fn start_redirect_nginx(dir: &Path) -> RedirectNginx {
-    let nginx = require("/usr/sbin/nginx", "nginx");
     let dir = dir.join("redirect-nginx");
     let head = nginx_head(&dir, 256);
     let (p, q) = (free_port(), free_port());
@@ -356,16 +361,7 @@ pub fn start_redirect_nginx(dir: &Path) -> RedirectNginx {
 "#,
         log = second_log.display(),
     );
-    let conf_path = dir.join("nginx.conf");
-    write(&conf_path, &conf);
-    let guard = Guard::spawn(
-        Command::new(nginx)
-            .arg("-c")
-            .arg(&conf_path)
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let guard = run_nginx(&dir, &conf);
     let up = |addr: &str, port: u16| wait_until(10.0, || TcpStream::connect((addr, port)).is_ok());
     assert!(
         up("127.0.0.1", p) && up("127.0.0.2", p) && up("127.0.0.2", q),
