@@ -361,17 +361,15 @@ impl Check for DnsCheck {
 
 /// The RDATA of a record: its text, address and target.
 fn answer_of(rtype: RecordType, data: &RData) -> Answer {
-    let (ip, target) = match data {
-        RData::A(a) => (Some(IpAddr::V4(a.0)), None),
-        RData::AAAA(a) => (Some(IpAddr::V6(a.0)), None),
-        RData::MX(mx) => (None, Some(mx.exchange().to_string())),
-        RData::SRV(srv) => (None, Some(srv.target().to_string())),
-        _ => (None, None),
+    let target = match data {
+        RData::MX(mx) => Some(mx.exchange().to_string()),
+        RData::SRV(srv) => Some(srv.target().to_string()),
+        _ => None,
     };
     Answer {
         rtype,
         text: data.to_string(),
-        ip,
+        ip: dns::address(data),
         target,
     }
 }
@@ -409,32 +407,14 @@ pub fn read_response(server: SocketAddr, rtype: RecordType, r: &Response) -> Ans
 }
 
 impl DnsCheck {
-    /// The servers to ask, in order.
-    async fn servers(&self) -> Result<Vec<SocketAddr>, String> {
-        match &self.server {
-            Some(s) => dns::resolve_host(s, self.port, self.family).await,
-            None => {
-                let list: Vec<SocketAddr> = dns::system_nameservers()
-                    .into_iter()
-                    .filter(|ip| self.family.accepts(ip))
-                    .map(|ip| SocketAddr::new(ip, self.port))
-                    .collect();
-                if list.is_empty() {
-                    Err("/etc/resolv.conf has no name server of the requested family".into())
-                } else {
-                    Ok(list)
-                }
-            }
-        }
-    }
-
     /// Asks the servers in turn, sharing the time budget, until one answers.
     pub async fn ask(&self) -> DnsFacts {
         let start = tokio::time::Instant::now();
-        let servers = match self.servers().await {
-            Ok(s) => s,
-            Err(e) => return DnsFacts::Failed(e),
-        };
+        let servers =
+            match dns::servers_to_ask(self.server.as_deref(), self.port, self.family).await {
+                Ok(s) => s,
+                Err(e) => return DnsFacts::Failed(e),
+            };
         let mut errors = Vec::new();
         for (i, server) in servers.iter().enumerate() {
             let left = self.budget.saturating_sub(start.elapsed());

@@ -488,40 +488,38 @@ impl Run<'_> {
     async fn resolve(&self, name: &Name) -> Result<Vec<IpAddr>, String> {
         let family = self.check.family;
         let shown = show_name(name);
-        let ips: Vec<IpAddr> =
-            if let Some(r) = self.check.resolver {
-                let mut ips = Vec::new();
-                let mut errors = Vec::new();
-                for (rtype, ok) in [
-                    (RecordType::A, family != Family::V6),
-                    (RecordType::AAAA, family != Family::V4),
-                ] {
-                    if !ok {
-                        continue;
-                    }
-                    match self.ask(r, name, rtype, true).await {
-                        Ok(resp) => ips.extend(resp.message.answers().iter().filter_map(|rec| {
-                            match rec.data() {
-                                RData::A(a) => Some(IpAddr::V4(a.0)),
-                                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                                _ => None,
-                            }
-                        })),
-                        Err(e) => errors.push(e),
-                    }
+        let ips: Vec<IpAddr> = if let Some(r) = self.check.resolver {
+            let mut ips = Vec::new();
+            let mut errors = Vec::new();
+            for (rtype, ok) in [
+                (RecordType::A, family != Family::V6),
+                (RecordType::AAAA, family != Family::V4),
+            ] {
+                if !ok {
+                    continue;
                 }
-                if ips.is_empty() && !errors.is_empty() {
-                    return Err(format!("cannot resolve {shown}: {}", errors.join("; ")));
+                match self.ask(r, name, rtype, true).await {
+                    Ok(resp) => ips.extend(
+                        resp.message
+                            .answers()
+                            .iter()
+                            .filter_map(|rec| dns::address(rec.data())),
+                    ),
+                    Err(e) => errors.push(e),
                 }
-                ips
-            } else {
-                tokio::net::lookup_host((shown.as_str(), 0))
-                    .await
-                    .map_err(|e| format!("cannot resolve {shown}: {e}"))?
-                    .map(|a| a.ip())
-                    .filter(|ip| family.accepts(ip))
-                    .collect()
-            };
+            }
+            if ips.is_empty() && !errors.is_empty() {
+                return Err(format!("cannot resolve {shown}: {}", errors.join("; ")));
+            }
+            ips
+        } else {
+            tokio::net::lookup_host((shown.as_str(), 0))
+                .await
+                .map_err(|e| format!("cannot resolve {shown}: {e}"))?
+                .map(|a| a.ip())
+                .filter(|ip| family.accepts(ip))
+                .collect()
+        };
         if ips.is_empty() {
             Err(format!("{shown} has no address"))
         } else {
@@ -601,11 +599,7 @@ impl Run<'_> {
                 .additionals()
                 .iter()
                 .filter(|rec| rec.name() == n)
-                .filter_map(|rec| match rec.data() {
-                    RData::A(a) => Some(IpAddr::V4(a.0)),
-                    RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                    _ => None,
-                })
+                .filter_map(|rec| dns::address(rec.data()))
                 .filter(|ip| self.check.family.accepts(ip))
                 .collect()
         };
@@ -769,11 +763,7 @@ impl DnsSerialCheck {
             futures_util::future::join_all(self.servers.iter().cloned().map(resolve_one)).await;
         let resolvers = match self.resolver {
             Some(r) => vec![r],
-            None => dns::system_nameservers()
-                .into_iter()
-                .filter(|ip| self.family.accepts(ip))
-                .map(|ip| SocketAddr::new(ip, 53))
-                .collect(),
+            None => dns::system_servers(53, self.family),
         };
         let run = Run {
             check: self,

@@ -206,16 +206,6 @@ impl Check for MxCheck {
 }
 
 impl MxCheck {
-    async fn dns_servers(&self) -> Result<Vec<SocketAddr>, String> {
-        match &self.server {
-            Some(s) => dns::resolve_host(s, self.dns_port, dns::Family::Any).await,
-            None => Ok(dns::system_nameservers()
-                .into_iter()
-                .map(|ip| SocketAddr::new(ip, self.dns_port))
-                .collect()),
-        }
-    }
-
     /// Asks the servers in turn for `name`/`rtype`; the answer's records.
     async fn lookup(
         &self,
@@ -262,7 +252,10 @@ impl MxCheck {
 
     /// Resolves and probes every MX host.
     pub async fn ask(&self) -> Result<Vec<MxHost>, LookupError> {
-        let servers = self.dns_servers().await.map_err(LookupError::from)?;
+        // -4/-6 choose the exchangers' addresses, not the DNS servers'
+        let servers = dns::servers_to_ask(self.server.as_deref(), self.dns_port, Family::Any)
+            .await
+            .map_err(LookupError::from)?;
         let mut mxes: Vec<(u16, String)> = self
             .lookup(&servers, &self.domain, RecordType::MX)
             .await?
@@ -301,19 +294,11 @@ impl MxCheck {
         let answers = join_all(types.iter().map(|t| self.lookup(servers, name, *t))).await;
         for a in answers {
             match a {
-                Ok(records) => ips.extend(records.into_iter().filter_map(|d| match d {
-                    RData::A(a) => Some(IpAddr::V4(a.0)),
-                    RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                    _ => None,
-                })),
+                Ok(records) => ips.extend(records.iter().filter_map(dns::address)),
                 Err(e) => errors.push(e),
             }
         }
-        ips.retain(|ip| match self.family {
-            Family::Any => true,
-            Family::V4 => ip.is_ipv4(),
-            Family::V6 => ip.is_ipv6(),
-        });
+        ips.retain(|ip| self.family.accepts(ip));
         if ips.is_empty() {
             return Err(if errors.is_empty() {
                 "no address".to_string().into()

@@ -4,7 +4,7 @@
 //! built and parsed with hickory-proto; the sockets are plain tokio sockets.
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -295,6 +295,44 @@ pub fn system_nameservers() -> Vec<IpAddr> {
     parse_resolv_conf(&std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default())
 }
 
+/// The system resolver's name servers of the allowed families, on `port`.
+pub fn system_servers(port: u16, family: Family) -> Vec<SocketAddr> {
+    system_nameservers()
+        .into_iter()
+        .filter(|ip| family.accepts(ip))
+        .map(|ip| SocketAddr::new(ip, port))
+        .collect()
+}
+
+/// The DNS servers to ask: `server` (an address or a host name) resolved, or else the
+/// system resolver's; only addresses of `family`, on `port`, in order.
+pub async fn servers_to_ask(
+    server: Option<&str>,
+    port: u16,
+    family: Family,
+) -> Result<Vec<SocketAddr>, String> {
+    match server {
+        Some(s) => resolve_host(s, port, family).await,
+        None => {
+            let list = system_servers(port, family);
+            if list.is_empty() {
+                Err("/etc/resolv.conf has no name server of the requested family".into())
+            } else {
+                Ok(list)
+            }
+        }
+    }
+}
+
+/// The address an A or AAAA record holds.
+pub fn address(data: &RData) -> Option<IpAddr> {
+    match data {
+        RData::A(a) => Some(IpAddr::V4(a.0)),
+        RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+        _ => None,
+    }
+}
+
 /// A domain name as typed (`example.org` or `example.org.`), made absolute.
 pub fn parse_name(text: &str) -> Result<Name, String> {
     let t = text.trim();
@@ -411,6 +449,40 @@ mod tests {
             ]
         );
         assert_eq!(parse_resolv_conf(""), vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+    }
+
+    #[test]
+    fn addresses_of_records() {
+        use hickory_proto::rr::rdata::{A, AAAA, NS};
+        assert_eq!(
+            address(&RData::A(A::new(192, 0, 2, 1))),
+            Some("192.0.2.1".parse().unwrap())
+        );
+        assert_eq!(
+            address(&RData::AAAA(AAAA::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            address(&RData::NS(NS(parse_name("ns.example").unwrap()))),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn a_server_given_is_asked_in_the_family_asked_for() {
+        let v4: SocketAddr = "192.0.2.1:5300".parse().unwrap();
+        assert_eq!(
+            servers_to_ask(Some("192.0.2.1"), 5300, Family::Any).await,
+            Ok(vec![v4])
+        );
+        assert_eq!(
+            servers_to_ask(Some("[2001:db8::1]"), 53, Family::V6).await,
+            Ok(vec!["[2001:db8::1]:53".parse().unwrap()])
+        );
+        assert_eq!(
+            servers_to_ask(Some("192.0.2.1"), 53, Family::V6).await,
+            Err("192.0.2.1 is not an address of the requested family".into())
+        );
     }
 
     #[test]
