@@ -6,9 +6,10 @@
 //! - `space`: partitions per file server (`vos partinfo`);
 //! - `bos`: every bosserver instance running normally (`bos status -long`).
 //!
-//! Layout: this file holds the command line and the dispatch to the modes; each mode is
-//! a module of its own ([`rx`], [`rxstats`], [`ubik`], [`quota`], [`space`], [`bos`])
-//! with its arguments, validated configuration, fetch and pure evaluation. [`probe`]
+//! Layout: this file holds the command line, the facts of each mode ([`Facts`]) and the
+//! dispatch to the modes; each mode is a module of its own ([`rx`], [`rxstats`],
+//! [`ubik`], [`quota`], [`space`], [`bos`]) with its arguments, validated
+//! configuration, fetch and pure evaluation. [`probe`]
 //! asks many servers over Rx at once, [`tools`] runs and reads `vos` and `bos`,
 //! [`common`] holds what the modes share. The Rx codec and the Ubik debug RPC are in
 //! [`crate::proto::rx`] and [`crate::proto::ubik`].

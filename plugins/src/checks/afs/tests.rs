@@ -160,3 +160,16 @@ fn the_command_is_well_formed_and_each_mode_names_its_servers_and_levels() {
     assert!(help("rxstats").contains("Calls waiting for a thread that make the result WARNING"));
     assert!(help("rx").contains("Response time that makes the result WARNING, in seconds"));
 }
+
+#[test]
+fn facts_of_another_mode_are_an_internal_error_not_a_verdict() {
+    use crate::plugin::{Check, State};
+    let c = check(&["bos", "-H", "a"]).unwrap();
+    let r = c.evaluate(&Facts::Rx(vec![]));
+    assert_eq!(r.state(), State::Unknown);
+    assert_eq!(r.summary, "internal error: facts of another mode");
+    assert_eq!(
+        c.evaluate(&Facts::Bos(vec![])).summary,
+        "0 instances running normally"
+    );
+}
