@@ -2,6 +2,8 @@
 //! Debian's monitoring-plugins check_disk on the same file system at the same time.
 
 use hcoop_tests::hostfs::Tmpfs;
+use hcoop_tests::line::perf_labels;
+use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{assert_refused_json, bin, debian_plugin, plugin, plugin_json, run};
 use serde_json::{json, Value};
 
@@ -78,11 +80,14 @@ fn selection_by_expression_and_type() {
     let exact = format!("^{}$", p.replace('.', "\\."));
     let v = disk(&["-w", "80%", "-r", &exact]);
     assert_eq!(v["state"], "WARNING", "{v}");
-    assert_eq!(labels(&v), [p], "only the tmpfs");
+    assert_eq!(perf_labels(&v), [p], "only the tmpfs");
     assert_eq!(v["details"].as_array().unwrap().len(), 1, "{v}");
     // every tmpfs but ours: ours is left out by -x
     let v = disk(&["-w", "1%", "-N", "tmpfs", "-x", p, "-e"]);
-    assert!(!labels(&v).contains(&p) && !summary(&v).contains(p), "{v}");
+    assert!(
+        !perf_labels(&v).iter().any(|l| l == p) && !summary(&v).contains(p),
+        "{v}"
+    );
     let details = v["details"].as_array().unwrap();
     assert!(
         details
@@ -94,7 +99,7 @@ fn selection_by_expression_and_type() {
     let v = disk(&["-w", "50%", "-e", "-p", p]);
     assert_eq!(v["state"], "OK", "{v}");
     assert_eq!(v["details"], json!([]));
-    assert_eq!(labels(&v), [p]);
+    assert_eq!(perf_labels(&v), [p]);
     assert_eq!(v["perfdata"][0]["value"], 3072000);
     assert_eq!(v["perfdata"][0]["uom"], "B");
     let v = disk(&["-w", "50%", "-E", "-p", &format!("{p}/a")]);
@@ -216,17 +221,7 @@ fn bad_input_is_one_unknown_line() {
         (&["-K", "150"], "a percentage must be from 0 to 100"),
         (&["-w", "é%"], "DISK UNKNOWN - "),
     ];
-    for (args, needle) in cases {
-        let r = plugin("check_disk", args);
-        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        assert_eq!(r.stdout.lines().count(), 1, "{args:?}: {}", r.stdout);
-        assert!(
-            r.stdout.starts_with("DISK UNKNOWN - ") && r.stdout.contains(needle),
-            "{args:?}: {}",
-            r.stdout
-        );
-        assert_eq!(r.stderr, "", "{args:?}");
-    }
+    assert_one_unknown_line("check_disk", "DISK", cases);
 }
 
 /// Options the check's validation refuses: one UNKNOWN result, nothing on stderr.
@@ -253,14 +248,4 @@ fn disk(args: &[&str]) -> Value {
 
 fn summary(v: &Value) -> &str {
     v["summary"].as_str().unwrap()
-}
-
-/// The perfdata labels: the file systems checked.
-fn labels(v: &Value) -> Vec<&str> {
-    v["perfdata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["label"].as_str().unwrap())
-        .collect()
 }

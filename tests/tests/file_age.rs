@@ -1,5 +1,6 @@
 //! check_file_age on files with set modification times.
 
+use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{assert_refused_json, plugin, plugin_json};
 use serde_json::{json, Value};
 use std::time::{Duration, SystemTime};
@@ -160,10 +161,12 @@ fn bad_input_is_unknown() {
 /// format is known.
 #[test]
 fn a_refused_range_is_one_line_and_exit_3() {
-    let r = plugin("check_file_age", &["-f", "/x", "-c", "9:1"]);
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(
-        r.stdout,
-        "FILE_AGE UNKNOWN - invalid value '9:1' for '--critical-age <SECONDS>': invalid range '9:1': start is greater than end\n"
+    assert_one_unknown_line(
+        "check_file_age",
+        "FILE_AGE",
+        &[(
+            &["-f", "/x", "-c", "9:1"],
+            "invalid value '9:1' for '--critical-age <SECONDS>': invalid range '9:1': start is greater than end",
+        )],
     );
 }

@@ -1,7 +1,8 @@
 //! check_net on a veth pair in a network namespace the test creates, with traffic sent
 //! through it (bounded ping), counters held against the kernel's own.
 
-use hcoop_tests::{assert_refused_json, bin, is_root, json_of, plugin, require, Run};
+use hcoop_tests::usage::assert_one_unknown_line;
+use hcoop_tests::{assert_refused_json, bin, is_root, json_of, line, plugin, require, Run};
 use serde_json::Value;
 use std::process::Command;
 
@@ -109,13 +110,7 @@ impl Drop for Netns {
 
 /// The value of the perfdata item `label`.
 fn perf(v: &Value, label: &str) -> u64 {
-    v["perfdata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["label"] == label)
-        .and_then(|p| p["value"].as_u64())
-        .unwrap_or_else(|| panic!("no {label} in {v}"))
+    line::perf(v, label)["value"].as_u64().unwrap()
 }
 
 #[test]
@@ -185,13 +180,20 @@ fn missing_interface_and_bad_input() {
     let r = plugin("check_net", &["-i", "nosuch0", "--state-dir", &s]);
     assert_eq!(r.code, 3);
     assert_eq!(r.stdout, "NET UNKNOWN - no interface nosuch0\n");
-    for (argv, line) in [
-        (&["-w", "10q"][..], "invalid value '10q' for '--warning <RATE>': '10q': unknown rate unit 'q' (use k, M, G, T bits/s or %)"),
-        (&["-c", "9:1M"], "invalid value '9:1M' for '--critical <RATE>': invalid range '9:1': start is greater than end"),
-    ] {
-        let r = plugin("check_net", argv);
-        assert_eq!((r.code, r.stdout), (3, format!("NET UNKNOWN - {line}\n")), "{argv:?}");
-    }
+    assert_one_unknown_line(
+        "check_net",
+        "NET",
+        &[
+            (
+                &["-w", "10q"][..],
+                "invalid value '10q' for '--warning <RATE>': '10q': unknown rate unit 'q' (use k, M, G, T bits/s or %)",
+            ),
+            (
+                &["-c", "9:1M"],
+                "invalid value '9:1M' for '--critical <RATE>': invalid range '9:1': start is greater than end",
+            ),
+        ],
+    );
     assert_refused_json(
         "check_net",
         &["-i", "a/b"],

@@ -8,6 +8,7 @@
 //! stand-in `repquota` printing a report in the layout of Debian's quota 4.06
 //! (`repquota -p -u -g`), and the arguments it is given are checked.
 
+use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{assert_refused_json, plugin, plugin_json};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt;
@@ -124,15 +125,28 @@ fn alice_days() -> String {
 /// is known.
 #[test]
 fn bad_input_is_one_line_and_exit_3() {
-    for (argv, line) in [
-        (&["-w", "5:1"][..], "invalid value '5:1' for '--warning <PERCENT>': invalid range '5:1': start is greater than end"),
-        (&["--method", "magic"], "invalid value 'magic' for '--method <METHOD>'"),
-        (&["-c", "200"], "invalid value '200' for '--critical <PERCENT>': invalid threshold '200': a percentage must be from 0 to 100"),
-        (&["-w", "é"], "invalid value 'é' for '--warning <PERCENT>': invalid threshold 'é': 'é' is not allowed (use ASCII digits)"),
-    ] {
-        let r = plugin("check_quota", argv);
-        assert_eq!((r.code, r.stdout), (3, format!("QUOTA UNKNOWN - {line}\n")), "{argv:?}");
-    }
+    assert_one_unknown_line(
+        "check_quota",
+        "QUOTA",
+        &[
+            (
+                &["-w", "5:1"][..],
+                "invalid value '5:1' for '--warning <PERCENT>': invalid range '5:1': start is greater than end",
+            ),
+            (
+                &["--method", "magic"],
+                "invalid value 'magic' for '--method <METHOD>'",
+            ),
+            (
+                &["-c", "200"],
+                "invalid value '200' for '--critical <PERCENT>': invalid threshold '200': a percentage must be from 0 to 100",
+            ),
+            (
+                &["-w", "é"],
+                "invalid value 'é' for '--warning <PERCENT>': invalid threshold 'é': 'é' is not allowed (use ASCII digits)",
+            ),
+        ],
+    );
     assert_refused_json(
         "check_quota",
         &["-p", "home"],
