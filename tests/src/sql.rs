@@ -56,12 +56,17 @@ impl Db {
 
 /// The result is `state` and says only `summary`: no long output, no perfdata (as the
 /// one text line `LABEL STATE - summary` says).
-pub fn assert_only(v: &Value, state: &str, summary: &str) {
+/// The result is `state` and its summary is `summary`.
+pub fn assert_says(v: &Value, state: &str, summary: &str) {
     assert_eq!(
         (v["state"].as_str(), v["summary"].as_str()),
         (Some(state), Some(summary)),
         "{v}"
     );
+}
+
+pub fn assert_only(v: &Value, state: &str, summary: &str) {
+    assert_says(v, state, summary);
     assert_eq!(v["details"], serde_json::json!([]), "{v}");
     assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
 }
@@ -105,14 +110,7 @@ pub fn assert_perf(v: &Value, i: usize, want: Value) {
 /// The query named `name` returned `value`, in `state` against the query ranges `warn`
 /// and `crit`: the summary, and the perfdata of the value and the time.
 pub fn assert_query(v: &Value, state: &str, name: &str, value: f64, warn: &str, crit: &str) {
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (
-            Some(state),
-            Some(format!("query '{name}' returned {value}").as_str())
-        ),
-        "{v}"
-    );
+    assert_says(v, state, &format!("query '{name}' returned {value}"));
     assert_perf(
         v,
         0,
@@ -141,13 +139,10 @@ pub fn over_tcp(
 /// count, the percentage and the time.
 pub fn assert_connections(v: &Value, state: &str, used: u64, max: u64, warn: &str, crit: &str) {
     let pct = used * 100 / max;
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (
-            Some(state),
-            Some(format!("{used} of {max} connections in use ({pct}%)").as_str())
-        ),
-        "{v}"
+    assert_says(
+        v,
+        state,
+        &format!("{used} of {max} connections in use ({pct}%)"),
     );
     assert_perf(
         v,
@@ -213,10 +208,6 @@ pub fn slow_query_times_out(db: &Db, query: &str) {
         let start = Instant::now();
         let v = db.json(&["-q", query, "--queryname", "sleep", "-t", t]);
         assert!(start.elapsed() < Duration::from_millis(2500), "{v}");
-        assert_eq!(
-            (v["state"].as_str(), v["summary"].as_str()),
-            (Some(state), Some("query 'sleep': query timed out")),
-            "{v}"
-        );
+        assert_says(&v, state, "query 'sleep': query timed out");
     }
 }
