@@ -22,15 +22,6 @@ pub struct Mariadb {
     args: Vec<String>,
 }
 
-fn chown_mysql(path: &Path) {
-    let out = Command::new("chown")
-        .args(["-R", "mysql:mysql"])
-        .arg(path)
-        .output()
-        .expect("chown");
-    assert!(out.status.success(), "chown mysql {}", path.display());
-}
-
 impl Mariadb {
     /// Initialises and starts a server with `max_connections`, binary logs and
     /// `server_id`; with `tls`, the user `tlsuser` must connect with TLS.
@@ -39,7 +30,7 @@ impl Mariadb {
         require("mariadbd", "mariadb-server");
         let dir = tempfile::Builder::new().prefix("my").tempdir().unwrap();
         let certs = tls.then(|| Certs::make(dir.path()));
-        chown_mysql(dir.path());
+        sql::chown_to("mysql", dir.path());
         let data = dir.path().join("data");
         let out = Command::new(install)
             .args([

@@ -75,15 +75,6 @@ fn as_postgres(program: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn chown_postgres(path: &Path) {
-    let out = Command::new("chown")
-        .args(["-R", "postgres:postgres"])
-        .arg(path)
-        .output()
-        .expect("chown");
-    assert!(out.status.success(), "chown postgres {}", path.display());
-}
-
 /// A running PostgreSQL server.
 pub struct Postgres {
     dir: tempfile::TempDir,
@@ -104,7 +95,7 @@ impl Postgres {
         let dir = tempfile::Builder::new().prefix("pg").tempdir().unwrap();
         let port = free_port();
         let certs = tls.then(|| Certs::make(dir.path()));
-        chown_postgres(dir.path());
+        sql::chown_to("postgres", dir.path());
         let data = dir.path().join("data");
         as_postgres(
             &bin.join("initdb"),
@@ -144,7 +135,7 @@ impl Postgres {
             .open(data.join("postgresql.conf"))
             .unwrap();
         std::io::Write::write_all(&mut f, conf.as_bytes()).unwrap();
-        chown_postgres(dir.path());
+        sql::chown_to("postgres", dir.path());
         let key_mode = |p: &Path| {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -167,7 +158,7 @@ impl Postgres {
     /// Makes a streaming standby of `primary` (pg_basebackup -R) and starts it.
     pub fn standby(primary: &Postgres) -> Postgres {
         let dir = tempfile::Builder::new().prefix("pgs").tempdir().unwrap();
-        chown_postgres(dir.path());
+        sql::chown_to("postgres", dir.path());
         let data = dir.path().join("data");
         as_postgres(
             &primary.bin.join("pg_basebackup"),

@@ -56,6 +56,17 @@ impl Db {
 
 /// The result is `state` and says only `summary`: no long output, no perfdata (as the
 /// one text line `LABEL STATE - summary` says).
+/// Gives `path` and everything below it to `user` (and the group of that name): the
+/// database servers run as their own users.
+pub fn chown_to(user: &str, path: &std::path::Path) {
+    let out = std::process::Command::new("chown")
+        .args(["-R", &format!("{user}:{user}")])
+        .arg(path)
+        .output()
+        .expect("chown");
+    assert!(out.status.success(), "chown {user} {}", path.display());
+}
+
 /// The result is `state` and its summary is `summary`.
 pub fn assert_says(v: &Value, state: &str, summary: &str) {
     assert_eq!(
