@@ -19,8 +19,9 @@
 //! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
 //! version 3 only).
 
-use crate::plugin::args::TargetArgs;
-use crate::plugin::{Check, CheckResult, CommonArgs, Family, State, UsageError, Work};
+use crate::plugin::{
+    parse_host, parse_port, Check, CheckResult, CommonArgs, Family, State, UsageError, Work,
+};
 #[cfg(feature = "adh")]
 pub use crate::proto::nrpe::client::openssl_connector;
 pub use crate::proto::nrpe::client::{
@@ -37,25 +38,19 @@ use std::time::Duration;
 #[command(
     name = "check_nrpe_client",
     version,
-    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached, when what answers is not an NRPE daemon (a reply that is no NRPE packet, a failed TLS handshake), or when it times out (-t N:STATE picks another state, -u makes these 3); 3 (UNKNOWN) for bad options and when the daemon closes without an answer (how nrpe refuses a query). --help and --version exit 0.",
-    // check_nrpe's names: --host, --ipv4, --ipv6, and its default port
-    mut_arg("hostname", |a| a
-        .long("host")
-        .value_name("HOST")
-        .help("The address of the host running the NRPE daemon")),
-    mut_arg("port", |a| a
-        .default_value(DEFAULT_PORT)
-        .help("The port the daemon listens on")),
-    mut_arg("ipv4", |a| a.long("ipv4").help("Connect over IPv4 only")),
-    mut_arg("ipv6", |a| a.long("ipv6").help("Connect over IPv6 only")),
+    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached, when what answers is not an NRPE daemon (a reply that is no NRPE packet, a failed TLS handshake), or when it times out (-t N:STATE picks another state, -u makes these 3); 3 (UNKNOWN) for bad options and when the daemon closes without an answer (how nrpe refuses a query). --help and --version exit 0."
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// -H, -p, -4, -6 under check_nrpe's names
-    #[command(flatten)]
-    pub target: TargetArgs,
+    /// The address of the host running the NRPE daemon
+    #[arg(short = 'H', long = "host", value_parser = parse_host)]
+    pub host: String,
+
+    /// The port the daemon listens on
+    #[arg(short = 'p', long = "port", default_value_t = nrpe::DEFAULT_PORT, value_parser = parse_port)]
+    pub port: u16,
 
     /// The command the remote daemon should run (default: ask for its version)
     #[arg(short = 'c', long = "command")]
@@ -76,6 +71,14 @@ pub struct Args {
     /// Only use version 3 packets, not version 4
     #[arg(short = '3', long = "v3-packets-only")]
     pub v3: bool,
+
+    /// Connect over IPv4 only
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Connect over IPv6 only
+    #[arg(short = '6', long = "ipv6")]
+    pub ipv6: bool,
 
     /// Make connection problems and timeouts UNKNOWN instead of CRITICAL
     #[arg(short = 'u', long = "unknown-timeout")]
@@ -108,9 +111,6 @@ pub struct Args {
     )]
     pub key: Option<PathBuf>,
 }
-
-/// nrpe's port, as the default of -p.
-const DEFAULT_PORT: &str = "5666";
 
 /// The validated check.
 pub struct NrpeClientCheck {
@@ -275,12 +275,12 @@ impl Check for NrpeClientCheck {
         let transport = Transport::new((!args.no_ssl).then_some(&tls)).map_err(usage)?;
         let timeout = args.common.timeout;
         Ok(NrpeClientCheck {
-            host: args.target.hostname.clone(),
-            port: args.target.port.unwrap_or(nrpe::DEFAULT_PORT),
+            host: args.host,
+            port: args.port,
             query,
             versions,
             transport,
-            family: args.target.family(),
+            family: Family::from_flags(args.ipv4, args.ipv6),
             unknown_timeout: args.unknown_timeout,
             trouble: if args.unknown_timeout {
                 State::Unknown
