@@ -13,6 +13,7 @@
 use crate::host::statefile;
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
+use crate::plugin::{judge, Observed};
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
 };
@@ -272,7 +273,7 @@ impl SearchConfig {
 /// What a run of check_log observed: the searches made (the command line's, or those
 /// read from `--config` at this run) and what each found; or why `--config` could not
 /// be read.
-pub type LogFacts = Result<Searched, String>;
+pub type LogFacts = Observed<Searched>;
 
 /// The searches of one run and their outcomes, in the same order.
 #[derive(Debug, Clone)]
@@ -343,10 +344,7 @@ impl Check for LogCheck {
     }
 
     fn evaluate(&self, facts: &LogFacts) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(&f.outcomes, &f.searches),
-            Err(e) => CheckResult::unknown(e.clone()),
-        }
+        judge(facts, |f| evaluate(&f.outcomes, &f.searches))
     }
 }
 

@@ -7,7 +7,9 @@
 use super::args::Args;
 use super::page::HttpCheck;
 use crate::host::clock;
-use crate::plugin::{CheckResult, PerfData, Range, State, Thresholds, Uom, UsageError};
+use crate::plugin::{
+    judge, CheckResult, Observed, PerfData, Range, State, Thresholds, Uom, UsageError,
+};
 use crate::proto::http::fetch::{fetch_all, HttpFacts};
 use crate::proto::http::vhosts::{Source, Target};
 use crate::proto::net;
@@ -66,7 +68,7 @@ fn failing_level(v: &Option<String>) -> Result<Option<(Range, bool)>, UsageError
 /// What a run of the multi-vhost mode observed: the virtual hosts read from the list,
 /// each one's request (in the same order), the time they all took and when (seconds
 /// since the epoch); or why the list could not be read.
-pub type VhostsFacts = Result<Fetched, String>;
+pub type VhostsFacts = Observed<Fetched>;
 
 /// The virtual hosts of a list and what their requests found.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -138,22 +140,20 @@ impl VhostsCheck {
     /// Judges every virtual host as one URL is, then counts them (pure). A list that
     /// could not be read is UNKNOWN, naming the file.
     pub fn evaluate(&self, facts: &VhostsFacts) -> CheckResult {
-        let f = match facts {
-            Ok(f) => f,
-            Err(e) => return CheckResult::unknown(e.clone()),
-        };
-        let judged: Vec<Judged> = f
-            .targets
-            .iter()
-            .zip(&f.pages)
-            .map(|(t, page)| Judged {
-                label: t.label(),
-                vhost: t.vhost.clone(),
-                result: self.page.judge(page, t, f.now),
-                total: page.total,
-            })
-            .collect();
-        evaluate(&judged, &self.levels, f.elapsed)
+        judge(facts, |f| {
+            let judged: Vec<Judged> = f
+                .targets
+                .iter()
+                .zip(&f.pages)
+                .map(|(t, page)| Judged {
+                    label: t.label(),
+                    vhost: t.vhost.clone(),
+                    result: self.page.judge(page, t, f.now),
+                    total: page.total,
+                })
+                .collect();
+            evaluate(&judged, &self.levels, f.elapsed)
+        })
     }
 }
 
