@@ -9,13 +9,13 @@ use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
-use crate::proto::mail::{self, imap_quote, MailTlsArgs, Steps, Target, TlsMode};
-use crate::proto::net::{self, Family};
-use crate::proto::tls::{CertDays, TlsSettings};
+use crate::proto::mail::{self, imap_quote, MailServer, MailServerArgs, Steps, TlsMode};
+use crate::proto::net;
+use crate::proto::tls::TlsSettings;
 use clap::Parser;
 use std::time::Instant;
 
-use crate::plugin::args::{RangeArgs, TargetArgs};
+use crate::plugin::args::RangeArgs;
 use crate::plugin::EXIT_CODES;
 
 /// Command line of check_imap.
@@ -31,13 +31,7 @@ use crate::plugin::EXIT_CODES;
 )]
 pub struct ImapArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub target: TargetArgs,
-
-    #[command(flatten)]
-    pub tls: MailTlsArgs,
+    pub server: MailServerArgs,
 
     #[command(flatten)]
     pub login: ImapLoginArgs,
@@ -70,11 +64,8 @@ pub struct ImapArgs {
 /// The validated check_imap.
 #[derive(Debug)]
 pub struct ImapCheck {
-    pub host: String,
-    pub port: u16,
-    pub family: Family,
+    pub server: MailServer,
     pub dialogue: ImapDialogue,
-    pub cert_days: Option<CertDays>,
     pub mailbox: Option<String>,
     pub select: bool,
     /// Thresholds on the message count.
@@ -89,28 +80,24 @@ impl Check for ImapCheck {
     const LABEL: &'static str = "IMAP";
 
     fn common(args: &ImapArgs) -> &CommonArgs {
-        &args.common
+        &args.server.common
     }
 
     fn new(args: ImapArgs) -> Result<Self, UsageError> {
-        let port = args.tls.port(args.target.port, 143, 993);
-        args.tls.check_cert_days("-S or --starttls")?;
+        args.server.tls.check_cert_days("-S or --starttls")?;
         if let Some(m) = &args.mailbox {
             imap_quote(m).map_err(|e| UsageError(format!("-m: {e}")))?;
         }
         Ok(ImapCheck {
             dialogue: ImapDialogue {
-                tls: args.tls.mode(),
-                settings: TlsSettings::new(&args.tls.trust)?,
-                sni: args.tls.sni(&args.target.hostname),
+                tls: args.server.tls.mode(),
+                settings: TlsSettings::new(&args.server.tls.trust)?,
+                sni: args.server.tls.sni(&args.server.target.hostname),
                 login: args.login.credentials()?,
-                budget: args.common.timeout.duration.mul_f64(0.9),
-                timeout: args.common.timeout.duration,
+                budget: args.server.common.timeout.duration.mul_f64(0.9),
+                timeout: args.server.common.timeout.duration,
             },
-            family: args.target.family(),
-            port,
-            host: args.target.hostname,
-            cert_days: args.tls.cert_days,
+            server: args.server.server(143, 993),
             mailbox: args.mailbox,
             select: args.select,
             messages: args.messages.thresholds(),
@@ -125,8 +112,80 @@ impl Check for ImapCheck {
         Work::remote(self.session())
     }
 
+    /// The session's outcome, the response-time and message-count levels, the
+    /// certificate's days left from the facts' `now`.
     fn evaluate(&self, facts: &ImapFacts) -> CheckResult {
-        evaluate_imap(facts, self)
+        let place = self.server.place();
+        let secs = facts.total.as_secs_f64();
+        let d = &self.dialogue;
+        let mut r = match &facts.failure {
+            Some((ImapStage::Connect, e)) if facts.timed_out => {
+                return CheckResult::timed_out(e.clone())
+            }
+            Some((ImapStage::Connect, e)) => return CheckResult::new(State::Critical, e.clone()),
+            Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
+            Some((stage, e)) => CheckResult::new(
+                if *stage == ImapStage::Logout {
+                    State::Warning
+                } else {
+                    State::Critical
+                },
+                format!("{e} ({place})"),
+            ),
+            None => {
+                let greeting = facts.greeting.as_deref().unwrap_or("");
+                let mut text = format!(
+                    "{secs:.3} seconds response time on {place} [* {}]",
+                    net::printable(greeting.as_bytes(), 120)
+                );
+                if d.tls == TlsMode::StartTls {
+                    text.push_str(", STARTTLS");
+                }
+                if let Some((u, _)) = &d.login {
+                    text.push_str(&format!(", logged in as {}", shown(u)));
+                }
+                let mut r = CheckResult::new(self.time.state(secs), text);
+                if let (Some(c), Some(m)) = (&facts.counts, &self.mailbox) {
+                    r.raise(self.messages.state(c.messages as f64));
+                    r.summary.push_str(&format!(
+                        ", {}: {} messages ({} unseen, {} recent)",
+                        shown(m),
+                        c.messages,
+                        c.unseen.map_or("?".to_string(), |u| u.to_string()),
+                        c.recent
+                    ));
+                }
+                r
+            }
+        };
+        if let Some((s, text)) =
+            mail::cert_verdict(facts.cert.as_ref(), self.server.cert_days, facts.now)
+        {
+            r.raise(s);
+            r.summary = format!("{}; {text}", r.summary);
+        }
+        r.push_perf(
+            PerfData::new("time", net::secs(facts.total))
+                .uom(Uom::Seconds)
+                .thresholds(&self.time)
+                .min(0.0)
+                .max(d.timeout.as_secs_f64()),
+        );
+        if let Some(c) = &facts.counts {
+            r.push_perf(
+                PerfData::new("messages", c.messages)
+                    .thresholds(&self.messages)
+                    .min(0.0),
+            );
+            if let Some(u) = c.unseen {
+                r.push_perf(PerfData::new("unseen", u).min(0.0));
+            }
+            r.push_perf(PerfData::new("recent", c.recent).min(0.0));
+        }
+        for p in mail::step_perfdata(&facts.steps) {
+            r.push_perf(p);
+        }
+        r
     }
 }
 
@@ -139,7 +198,7 @@ impl ImapCheck {
             ..Default::default()
         };
         let mut steps = Steps::default();
-        let target = Target::Host(self.host.clone(), self.port, self.family);
+        let target = self.server.target();
         match self.dialogue.open(&target, &mut facts, &mut steps).await {
             Err(f) => facts.failure = Some(f),
             Ok(mut imap) => {
@@ -169,80 +228,6 @@ impl ImapCheck {
     }
 }
 
-/// check_imap's verdict (pure): the session's outcome, the response-time and message
-/// count levels, the certificate's days left from the facts' `now`.
-fn evaluate_imap(facts: &ImapFacts, check: &ImapCheck) -> CheckResult {
-    let place = format!("{} port {}", check.host, check.port);
-    let secs = facts.total.as_secs_f64();
-    let d = &check.dialogue;
-    let mut r = match &facts.failure {
-        Some((ImapStage::Connect, e)) if facts.timed_out => {
-            return CheckResult::timed_out(e.clone())
-        }
-        Some((ImapStage::Connect, e)) => return CheckResult::new(State::Critical, e.clone()),
-        Some((_, e)) if facts.timed_out => CheckResult::timed_out(format!("{e} ({place})")),
-        Some((stage, e)) => CheckResult::new(
-            if *stage == ImapStage::Logout {
-                State::Warning
-            } else {
-                State::Critical
-            },
-            format!("{e} ({place})"),
-        ),
-        None => {
-            let greeting = facts.greeting.as_deref().unwrap_or("");
-            let mut text = format!(
-                "{secs:.3} seconds response time on {place} [* {}]",
-                net::printable(greeting.as_bytes(), 120)
-            );
-            if d.tls == TlsMode::StartTls {
-                text.push_str(", STARTTLS");
-            }
-            if let Some((u, _)) = &d.login {
-                text.push_str(&format!(", logged in as {}", shown(u)));
-            }
-            let mut r = CheckResult::new(check.time.state(secs), text);
-            if let (Some(c), Some(m)) = (&facts.counts, &check.mailbox) {
-                r.raise(check.messages.state(c.messages as f64));
-                r.summary.push_str(&format!(
-                    ", {}: {} messages ({} unseen, {} recent)",
-                    shown(m),
-                    c.messages,
-                    c.unseen.map_or("?".to_string(), |u| u.to_string()),
-                    c.recent
-                ));
-            }
-            r
-        }
-    };
-    if let Some((s, text)) = mail::cert_verdict(facts.cert.as_ref(), check.cert_days, facts.now) {
-        r.raise(s);
-        r.summary = format!("{}; {text}", r.summary);
-    }
-    r.push_perf(
-        PerfData::new("time", net::secs(facts.total))
-            .uom(Uom::Seconds)
-            .thresholds(&check.time)
-            .min(0.0)
-            .max(d.timeout.as_secs_f64()),
-    );
-    if let Some(c) = &facts.counts {
-        r.push_perf(
-            PerfData::new("messages", c.messages)
-                .thresholds(&check.messages)
-                .min(0.0),
-        );
-        if let Some(u) = c.unseen {
-            r.push_perf(PerfData::new("unseen", u).min(0.0));
-        }
-        r.push_perf(PerfData::new("recent", c.recent).min(0.0));
-    }
-    for p in mail::step_perfdata(&facts.steps) {
-        r.push_perf(p);
-    }
-    r
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -265,9 +250,9 @@ mod tests {
     #[test]
     fn options() {
         let c = parse(&["-H", "imap"]).unwrap();
-        assert_eq!((c.port, c.dialogue.tls), (143, TlsMode::Plain));
+        assert_eq!((c.server.port, c.dialogue.tls), (143, TlsMode::Plain));
         let c = parse(&["-H", "imap", "-S"]).unwrap();
-        assert_eq!((c.port, c.dialogue.tls), (993, TlsMode::Implicit));
+        assert_eq!((c.server.port, c.dialogue.tls), (993, TlsMode::Implicit));
         assert!(parse(&["-H", "imap", "-D", "30"]).is_err());
         assert!(parse(&["-H", "imap\r"]).is_err());
         assert!(parse(&["-H", "imap", "-p", "0"]).is_err());

@@ -7,14 +7,11 @@ use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::secrets::read_secret_file;
 use crate::plugin::{shown, Check, CheckResult, CommonArgs, Thresholds, UsageError, Work};
 pub use crate::proto::mail::TlsMode;
-use crate::proto::mail::{self, MailTlsArgs, Target};
-use crate::proto::net::Family;
+use crate::proto::mail::{self, MailServer, MailServerArgs};
 use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
-use crate::proto::tls::CertDays;
 use clap::Parser;
 use std::path::PathBuf;
 
-use crate::plugin::args::TargetArgs;
 use crate::plugin::EXIT_CODES;
 
 /// Command line of check_smtp.
@@ -29,10 +26,7 @@ use crate::plugin::EXIT_CODES;
 )]
 pub struct SmtpArgs {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub target: TargetArgs,
+    pub server: MailServerArgs,
 
     /// Text the banner's first line must contain
     #[arg(
@@ -46,9 +40,6 @@ pub struct SmtpArgs {
     /// Name sent with EHLO/LHLO (default: this machine's host name)
     #[arg(short = 'F', long = "fqdn", value_name = "NAME")]
     pub fqdn: Option<String>,
-
-    #[command(flatten)]
-    pub tls: MailTlsArgs,
 
     /// SMTP AUTH mechanism to test: LOGIN or PLAIN
     #[arg(short = 'A', long = "authtype", value_name = "TYPE")]
@@ -97,13 +88,10 @@ pub struct SmtpArgs {
 /// The validated check_smtp.
 #[derive(Debug)]
 pub struct SmtpCheck {
-    pub host: String,
-    pub port: u16,
-    pub family: Family,
+    pub server: MailServer,
     pub dialogue: SmtpDialogue,
     /// Levels on the total response time in seconds.
     pub time: Thresholds,
-    pub cert_days: Option<CertDays>,
 }
 
 impl Check for SmtpCheck {
@@ -112,19 +100,18 @@ impl Check for SmtpCheck {
     const LABEL: &'static str = "SMTP";
 
     fn common(args: &SmtpArgs) -> &CommonArgs {
-        &args.common
+        &args.server.common
     }
 
     fn new(args: SmtpArgs) -> Result<Self, UsageError> {
-        let port = args.tls.port(args.target.port, 25, 465);
         let mut d = SmtpDialogue::new(
             args.fqdn,
-            args.tls.mode(),
-            &args.tls.trust,
-            args.tls.sni(&args.target.hostname),
-            args.common.timeout.duration,
+            args.server.tls.mode(),
+            &args.server.tls.trust,
+            args.server.tls.sni(&args.server.target.hostname),
+            args.server.common.timeout.duration,
         )?;
-        args.tls.check_cert_days("-S or -s")?;
+        args.server.tls.check_cert_days("-S or -s")?;
         d.lmtp = args.lmtp;
         d.expect = args.expect;
         d.ignore_quit = args.ignore_quit_failure;
@@ -177,26 +164,20 @@ impl Check for SmtpCheck {
             d.commands.push((cmd.clone(), re));
         }
         Ok(SmtpCheck {
-            family: args.target.family(),
-            port,
-            host: args.target.hostname,
+            server: args.server.server(25, 465),
             dialogue: d,
             time,
-            cert_days: args.tls.cert_days,
         })
     }
 
     fn fetch(&self) -> Work<'_, SmtpFacts> {
-        Work::remote(async move {
-            let target = Target::Host(self.host.clone(), self.port, self.family);
-            self.dialogue.run(&target).await
-        })
+        Work::remote(async move { self.dialogue.run(&self.server.target()).await })
     }
 
     /// The dialogue's own result, raised by the response-time levels and the
     /// certificate's days left.
     fn evaluate(&self, facts: &SmtpFacts) -> CheckResult {
-        let place = format!("{} port {}", self.host, self.port);
+        let place = self.server.place();
         let mut r = smtp::dialogue_result(facts, &self.dialogue, &place);
         if !smtp::connected(facts) {
             return r;
@@ -204,7 +185,7 @@ impl Check for SmtpCheck {
         if facts.failure.is_none() {
             r.raise(self.time.state(facts.total.as_secs_f64()));
         }
-        let cert = mail::cert_verdict(facts.cert.as_ref(), self.cert_days, facts.now);
+        let cert = mail::cert_verdict(facts.cert.as_ref(), self.server.cert_days, facts.now);
         if let Some((s, text)) = cert {
             r.raise(s);
             r.summary = format!("{}; {text}", r.summary);
@@ -266,11 +247,11 @@ mod tests {
     fn options() {
         let c = parse(&["-H", "mx", "-F", "me.test"]).unwrap();
         assert_eq!(
-            (c.port, c.dialogue.tls, c.dialogue.helo.as_str()),
+            (c.server.port, c.dialogue.tls, c.dialogue.helo.as_str()),
             (25, TlsMode::Plain, "me.test")
         );
         let c = parse(&["-H", "mx", "-s"]).unwrap();
-        assert_eq!((c.port, c.dialogue.tls), (465, TlsMode::Implicit));
+        assert_eq!((c.server.port, c.dialogue.tls), (465, TlsMode::Implicit));
         assert!(parse(&["-H", "mx", "-D", "30"]).is_err());
         assert!(parse(&["-H", "mx", "-S", "-D", "30,7"]).is_ok());
         assert!(parse(&["-H", "mx", "-A", "LOGIN", "-U", "u"]).is_err());

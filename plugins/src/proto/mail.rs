@@ -4,7 +4,8 @@
 //! upgrades in place with STARTTLS through the shared [`TlsSettings`], and names the
 //! step that timed out or failed.
 
-use crate::plugin::UsageError;
+use crate::plugin::args::TargetArgs;
+use crate::plugin::{CommonArgs, UsageError};
 use crate::proto::net::{self, Conn, ConnectError, Family, ReadEnd};
 use crate::proto::tls::{CertDays, CertFacts, TlsArgs, TlsSettings};
 use std::net::SocketAddr;
@@ -375,6 +376,54 @@ pub enum TlsMode {
     Implicit,
     /// Upgraded with STARTTLS after the greeting.
     StartTls,
+}
+
+/// The options check_smtp and check_imap share: the common ones, the server (`-H`,
+/// `-p`, `-4`/`-6`) and how TLS is used.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MailServerArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    #[command(flatten)]
+    pub target: TargetArgs,
+
+    #[command(flatten)]
+    pub tls: MailTlsArgs,
+}
+
+impl MailServerArgs {
+    /// The server to talk to: `-p`, else the service's port (`plain`, or `tls` with TLS
+    /// from the start).
+    pub fn server(&self, plain: u16, tls: u16) -> MailServer {
+        MailServer {
+            host: self.target.hostname.clone(),
+            port: self.tls.port(self.target.port, plain, tls),
+            family: self.target.family(),
+            cert_days: self.tls.cert_days,
+        }
+    }
+}
+
+/// The resolved server of a mail check, and the certificate's days left it must have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailServer {
+    pub host: String,
+    pub port: u16,
+    pub family: Family,
+    pub cert_days: Option<CertDays>,
+}
+
+impl MailServer {
+    /// Where to connect.
+    pub fn target(&self) -> Target {
+        Target::Host(self.host.clone(), self.port, self.family)
+    }
+
+    /// `host port N`, for messages.
+    pub fn place(&self) -> String {
+        format!("{} port {}", self.host, self.port)
+    }
 }
 
 /// How a mail check uses TLS (check_smtp, check_imap): from the start (`--ssl`) or
