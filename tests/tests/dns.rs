@@ -5,7 +5,8 @@
 //! applies, is compared as the one line it prints.
 
 use hcoop_tests::bind::{Named, ZoneSpec, MASTER_IP};
-use hcoop_tests::{json_of, plugin, plugin_json, Run};
+use hcoop_tests::usage::assert_one_unknown_line;
+use hcoop_tests::{assert_refused_json, json_of, plugin, plugin_json};
 use serde_json::{json, Value};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
@@ -306,74 +307,65 @@ fn system_resolver_from_resolv_conf() {
     );
 }
 
+/// What check_dns itself refuses, in JSON: UNKNOWN, the summary naming the problem
+/// (a name never echoed raw), nothing else.
 #[test]
-fn bad_input_is_one_line_exit_3() {
-    for (args, line) in [
+fn bad_input_is_refused_in_one_summary() {
+    for (args, message) in [
         (
-            vec!["-H", "x.test", "-q", "BOGUS"],
-            "DNS UNKNOWN - unknown query type 'BOGUS': use one of A, AAAA, MX, NS, TXT, SOA, CNAME, PTR, SRV, CAA",
+            &["-H", "x.test", "-q", "BOGUS"][..],
+            "unknown query type 'BOGUS': use one of A, AAAA, MX, NS, TXT, SOA, CNAME, PTR, SRV, CAA",
         ),
+        (
+            &["-H", "x.test", "-a", "10.0.0.0/40"],
+            "invalid network '10.0.0.0/40': prefix must be 0 to 32",
+        ),
+        (
+            &["-H", "www\nx.test", "-s", "127.0.0.1"],
+            "invalid host 'www\\nx.test': '\\n' is not allowed in a host name",
+        ),
+        (
+            &["-H", "x.test", "-s", "ns\n1"],
+            "-s: invalid host 'ns\\n1': '\\n' is not allowed in a host name",
+        ),
+    ] {
+        assert_refused_json("check_dns", args, message);
+    }
+    // a 100 KB name: one short line, cut
+    let long = "a".repeat(100_000);
+    for args in [
+        ["-H", long.as_str(), "-s", "127.0.0.1"],
+        ["-H", "x.test", "-s", long.as_str()],
+    ] {
+        let v = plugin_json("check_dns", &args);
+        assert_eq!(v["state"], "UNKNOWN");
+        let text = v["text"].as_str().unwrap_or_default();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.len() <= 400, "{} bytes", text.len());
+        assert!(text.ends_with("longer than 253 characters\n"), "{text}");
+    }
+}
+
+/// What the command line itself refuses, before any output format applies: one line.
+#[test]
+fn bad_command_lines_are_one_line_exit_3() {
+    for (args, line) in [
         (
             vec!["-H", "x.test", "-w", "3:1"],
             "DNS UNKNOWN - invalid value '3:1' for '--warning <SECONDS>': invalid range '3:1': start is greater than end",
         ),
         (
-            vec!["-H", "x.test", "-a", "10.0.0.0/40"],
-            "DNS UNKNOWN - invalid network '10.0.0.0/40': prefix must be 0 to 32",
+            vec!["-H", "x.test", "-s", "127.0.0.1", "-p", "0"],
+            "DNS UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)",
         ),
     ] {
         let r = plugin("check_dns", &args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
         assert_eq!(r.stdout, format!("{line}\n"), "{args:?}");
     }
-    let r = plugin("check_dns", &[]);
-    assert_eq!(r.code, 3);
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(r.stdout.starts_with("DNS UNKNOWN - "), "{}", r.stdout);
-}
-
-/// Exit 3 and one line that starts `LABEL UNKNOWN - ` and is at most `max` bytes.
-fn assert_one_short_line(r: &Run, label: &str, max: usize) {
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    assert!(
-        r.stdout.starts_with(&format!("{label} UNKNOWN - ")),
-        "{}",
-        r.stdout
+    assert_one_unknown_line(
+        "check_dns",
+        "DNS",
+        &[(&[], "the following required arguments were not provided")],
     );
-    assert!(r.stdout.len() <= max, "{} bytes", r.stdout.len());
-}
-
-#[test]
-fn port_zero_and_hosts_never_echoed_raw() {
-    let r = plugin("check_dns", &["-H", "x.test", "-s", "127.0.0.1", "-p", "0"]);
-    assert_eq!(r.code, 3, "{}", r.stdout);
-    assert_eq!(
-        r.stdout,
-        "DNS UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)\n"
-    );
-    let r = plugin("check_dns", &["-H", "www\nx.test", "-s", "127.0.0.1"]);
-    assert_eq!(
-        r.stdout,
-        "DNS UNKNOWN - invalid host 'www\\nx.test': '\\n' is not allowed in a host name\n"
-    );
-    assert_one_short_line(&r, "DNS", 300);
-    let r = plugin("check_dns", &["-H", "x.test", "-s", "ns\n1"]);
-    assert_eq!(
-        r.stdout,
-        "DNS UNKNOWN - -s: invalid host 'ns\\n1': '\\n' is not allowed in a host name\n"
-    );
-    let long = "a".repeat(100_000);
-    for args in [
-        ["-H", long.as_str(), "-s", "127.0.0.1"],
-        ["-H", "x.test", "-s", long.as_str()],
-    ] {
-        let r = plugin("check_dns", &args);
-        assert_one_short_line(&r, "DNS", 400);
-        assert!(
-            r.stdout.ends_with("longer than 253 characters\n"),
-            "{}",
-            r.stdout
-        );
-    }
 }

@@ -4,7 +4,7 @@
 //! applies, is compared as the one line it prints.
 
 use hcoop_tests::bind::{master_and_slave, Named, ZoneSpec, MASTER_IP, SLAVE_IP};
-use hcoop_tests::{plugin, plugin_json};
+use hcoop_tests::{assert_refused_json, plugin, plugin_json};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -257,52 +257,60 @@ fn five_hundred_zones() {
     assert_result(&v, "OK", "500 zones in sync on 2 servers");
 }
 
+/// What check_dns_serial itself refuses, in JSON: UNKNOWN, the summary naming the
+/// problem (a host never echoed raw), nothing else.
 #[test]
-fn bad_input_is_one_line_exit_3() {
-    for (args, line) in [
+fn bad_input_is_refused_in_one_summary() {
+    for (args, message) in [
         (
-            vec![],
-            "DNS_SERIAL UNKNOWN - no zones: name them, or give --zones-from FILE or --named-conf FILE",
+            &[][..],
+            "no zones: name them, or give --zones-from FILE or --named-conf FILE",
         ),
         (
-            vec!["--zones-from", "/nonexistent/zones"],
-            "DNS_SERIAL UNKNOWN - cannot read /nonexistent/zones: No such file or directory (os error 2)",
+            &["--zones-from", "/nonexistent/zones"],
+            "cannot read /nonexistent/zones: No such file or directory (os error 2)",
         ),
         (
-            vec!["--zones-from", "/dev/zero"],
-            "DNS_SERIAL UNKNOWN - cannot read /dev/zero: larger than 16777216 bytes",
+            &["--zones-from", "/dev/zero"],
+            "cannot read /dev/zero: larger than 16777216 bytes",
         ),
         (
-            vec!["a.test", "-w", "5:1"],
-            "DNS_SERIAL UNKNOWN - invalid value '5:1' for '--warning <RANGE>': invalid range '5:1': start is greater than end",
-        ),
-        // port 0, and a host name is never echoed raw
-        (
-            vec!["-m", "127.0.0.1", "-p", "0", "a.test"],
-            "DNS_SERIAL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)",
-        ),
-        (
-            vec!["-m", "ns1\nx", "a.test"],
-            "DNS_SERIAL UNKNOWN - invalid host 'ns1\\nx': '\\n' is not allowed in a host name",
+            &["-m", "ns1\nx", "a.test"],
+            "invalid host 'ns1\\nx': '\\n' is not allowed in a host name",
         ),
     ] {
-        let r = plugin("check_dns_serial", &args);
-        assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        assert_eq!(r.stdout, format!("{line}\n"), "{args:?}");
+        assert_refused_json("check_dns_serial", args, message);
     }
-}
-
-#[test]
-fn long_hosts_and_zones_are_one_short_line() {
+    // 100 KB host and zone names: one short line, cut
     let long = "a".repeat(100_000);
     for args in [
         ["-m", long.as_str(), "a.test"],
         ["-s", long.as_str(), "a.test"],
         ["-m", "127.0.0.1", long.as_str()],
     ] {
+        let v = plugin_json("check_dns_serial", &args);
+        assert_eq!(v["state"], "UNKNOWN", "{args:?}");
+        let text = v["text"].as_str().unwrap_or_default();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.len() < 600, "{} bytes", text.len());
+    }
+}
+
+/// What the command line itself refuses, before any output format applies: one line.
+#[test]
+fn bad_command_lines_are_one_line_exit_3() {
+    for (args, line) in [
+        (
+            vec!["a.test", "-w", "5:1"],
+            "DNS_SERIAL UNKNOWN - invalid value '5:1' for '--warning <RANGE>': invalid range '5:1': start is greater than end",
+        ),
+        (
+            vec!["-m", "127.0.0.1", "-p", "0", "a.test"],
+            "DNS_SERIAL UNKNOWN - invalid value '0' for '--port <PORT>': port 0 is out of range (1-65535)",
+        ),
+    ] {
         let r = plugin("check_dns_serial", &args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stdout);
-        assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-        assert!(r.stdout.len() < 600, "{} bytes", r.stdout.len());
+        assert_eq!(r.stdout, format!("{line}\n"), "{args:?}");
     }
 }
