@@ -5,6 +5,7 @@ pub mod args;
 pub mod host_list_args;
 pub mod level_pairs;
 pub mod levels;
+pub mod mode_levels_args;
 pub mod observed;
 pub mod options;
 pub mod output;
@@ -25,6 +26,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
 pub use host_list_args::{HostListArgs, ServerSetArgs};
 pub(crate) use level_pairs::level_pairs;
 pub use levels::{parse_level, Level, Unit};
+pub use mode_levels_args::ModeLevelArgs;
 pub use observed::{judge, Observed};
 pub use options::{CommonArgs, OutputFormat, TimeoutSpec};
 pub use perfdata::{PerfData, Uom, Value};

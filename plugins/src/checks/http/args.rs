@@ -1,7 +1,7 @@
 //! The command line of check_http, shared by its two modes: one URL, and many virtual
 //! hosts at once. Raw, as typed: the checks validate it.
 
-use crate::plugin::CommonArgs;
+use crate::plugin::{CommonArgs, ModeLevelArgs};
 use crate::proto::tls::{CertDays, TlsArgs};
 use clap::Parser;
 use std::path::PathBuf;
@@ -9,6 +9,12 @@ use std::path::PathBuf;
 /// Command line of check_http.
 #[derive(Parser, Debug)]
 #[command(
+    mut_arg("warning", |a| a
+        .value_name("SECONDS|N|N%")
+        .help("Response time in seconds for WARNING (multi-vhost mode: failing vhosts, N or N%)")),
+    mut_arg("critical", |a| a
+        .value_name("SECONDS|N|N%")
+        .help("Response time in seconds for CRITICAL (multi-vhost mode: failing vhosts, N or N%)")),
     name = "check_http",
     version,
     about = "Checks an HTTP(S) virtual host, or hundreds of them at once.",
@@ -179,13 +185,8 @@ pub struct Args {
     #[arg(short = 'N', long = "no-body")]
     pub no_body: bool,
 
-    /// Response time in seconds for WARNING (multi-vhost mode: failing vhosts, N or N%)
-    #[arg(short = 'w', long = "warning", value_name = "SECONDS|N|N%")]
-    pub warning: Option<String>,
-
-    /// Response time in seconds for CRITICAL (multi-vhost mode: failing vhosts, N or N%)
-    #[arg(short = 'c', long = "critical", value_name = "SECONDS|N|N%")]
-    pub critical: Option<String>,
+    #[command(flatten)]
+    pub levels: ModeLevelArgs,
 
     /// Page size in bytes: at least MIN, and at most MAX
     #[arg(short = 'm', long = "pagesize", value_name = "MIN[:MAX]")]

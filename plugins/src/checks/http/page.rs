@@ -230,8 +230,8 @@ impl HttpCheck {
             Thresholds::default()
         } else {
             Thresholds::new(
-                seconds(&args.warning, "warning")?,
-                seconds(&args.critical, "critical")?,
+                seconds(&args.levels.warning, "warning")?,
+                seconds(&args.levels.critical, "critical")?,
             )
         };
         let (size_min, size_max) = page_size(&args.pagesize)?;

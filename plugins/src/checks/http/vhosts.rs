@@ -91,8 +91,8 @@ impl VhostsCheck {
             },
             (None, None) => return Err(usage("--vhosts-from or --apache-config is required")),
         };
-        let w = failing_level(&args.warning)?;
-        let c = failing_level(&args.critical)?;
+        let w = failing_level(&args.levels.warning)?;
+        let c = failing_level(&args.levels.critical)?;
         let pct = w.is_some_and(|x| x.1) || c.is_some_and(|x| x.1);
         if w.is_some() && c.is_some() && w.map(|x| x.1) != c.map(|x| x.1) {
             return Err(usage("-w and -c must both be counts or both percents"));

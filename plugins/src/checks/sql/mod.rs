@@ -10,7 +10,8 @@ pub mod pgsql;
 
 use crate::plugin::units::human_bytes;
 use crate::plugin::{
-    parse_level, CheckResult, PerfData, Range, State, Thresholds, Unit, Uom, UsageError,
+    parse_level, CheckResult, ModeLevelArgs, PerfData, Range, State, Thresholds, Unit, Uom,
+    UsageError,
 };
 use std::future::Future;
 use std::path::PathBuf;
@@ -18,6 +19,13 @@ use std::time::{Duration, Instant};
 
 /// Options both database checks take.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(
+    mut_arg("warning", |a| a.value_name("RANGE").help(
+        "WARNING threshold: connection time in seconds; in a mode, the mode's value \
+         (lag seconds, percent of connections, database size such as 10G, query seconds)"
+    )),
+    mut_arg("critical", |a| a.value_name("RANGE").help("CRITICAL threshold, as for --warning"))
+)]
 pub struct SqlArgs {
     /// Password (visible in `ps`: prefer --password-file or the environment variable)
     #[arg(short = 'p', long = "password", value_name = "PASSWORD")]
@@ -27,14 +35,8 @@ pub struct SqlArgs {
     #[arg(long = "password-file", value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 
-    /// WARNING threshold: connection time in seconds; in a mode, the mode's value
-    /// (lag seconds, percent of connections, database size such as 10G, query seconds)
-    #[arg(short = 'w', long = "warning", value_name = "RANGE")]
-    pub warning: Option<String>,
-
-    /// CRITICAL threshold, as for --warning
-    #[arg(short = 'c', long = "critical", value_name = "RANGE")]
-    pub critical: Option<String>,
+    #[command(flatten)]
+    pub levels: ModeLevelArgs,
 
     /// SQL query to run; the first column of the first row must be a number
     #[arg(short = 'q', long = "query", value_name = "SQL")]
@@ -198,8 +200,8 @@ pub fn resolve(
     }
     let secs = || -> Result<Thresholds, UsageError> {
         Ok(Thresholds::new(
-            seconds(&args.warning, "--warning")?,
-            seconds(&args.critical, "--critical")?,
+            seconds(&args.levels.warning, "--warning")?,
+            seconds(&args.levels.critical, "--critical")?,
         ))
     };
     let mut time = Thresholds::default();
@@ -226,15 +228,15 @@ pub fn resolve(
     } else if args.connections {
         Mode::Connections {
             percent: Thresholds::new(
-                level(&args.warning, "--warning", &[Unit::Percent])?,
-                level(&args.critical, "--critical", &[Unit::Percent])?,
+                level(&args.levels.warning, "--warning", &[Unit::Percent])?,
+                level(&args.levels.critical, "--critical", &[Unit::Percent])?,
             ),
         }
     } else if args.sizes {
         Mode::Sizes {
             bytes: Thresholds::new(
-                size_range(&args.warning, "--warning")?,
-                size_range(&args.critical, "--critical")?,
+                size_range(&args.levels.warning, "--warning")?,
+                size_range(&args.levels.critical, "--critical")?,
             ),
             top: args.top,
         }
