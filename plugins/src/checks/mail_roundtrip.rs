@@ -578,29 +578,34 @@ mod tests {
         assert!(search_uids(&["SEARCH".to_string()]).is_empty());
     }
 
+    /// A message accepted by the server in 20 ms and seen in the mailbox after `after`,
+    /// at the `polls`-th look.
+    fn delivered(after: Duration, polls: u32) -> RoundtripFacts {
+        RoundtripFacts {
+            token: "1-2-ff".into(),
+            send: SmtpFacts {
+                banner: Some(mail::SmtpReply {
+                    code: 220,
+                    lines: vec!["mx ESMTP".into()],
+                }),
+                accepted: Some("250 OK id=1".into()),
+                total: Duration::from_millis(20),
+                ..Default::default()
+            },
+            receive: Some(ReceiveFacts {
+                delivered: Some(after),
+                waited: after,
+                polls,
+                ..Default::default()
+            }),
+        }
+    }
+
     #[test]
     fn verdicts() {
         let c = parse(BASE).unwrap();
-        let send = SmtpFacts {
-            banner: Some(mail::SmtpReply {
-                code: 220,
-                lines: vec!["mx ESMTP".into()],
-            }),
-            accepted: Some("250 OK id=1".into()),
-            total: Duration::from_millis(20),
-            ..Default::default()
-        };
-        let mut f = RoundtripFacts {
-            token: "1-2-ff".into(),
-            send: send.clone(),
-            receive: Some(ReceiveFacts {
-                delivered: Some(Duration::from_millis(1500)),
-                waited: Duration::from_millis(1500),
-                polls: 3,
-                older_removed: 2,
-                ..Default::default()
-            }),
-        };
+        let mut f = delivered(Duration::from_millis(1500), 3);
+        f.receive.as_mut().unwrap().older_removed = 2;
         assert_eq!(
             render_text("MAIL_ROUNDTRIP", &c.evaluate(&f)),
             "MAIL_ROUNDTRIP OK - message delivered in 1.50 seconds (sent via mx port 25, read from mx port 143) | delivery=1.5s;5;20;0 send_time=0.02s;;;0 older_removed=2;;;0\n\
@@ -659,25 +664,7 @@ mod tests {
     #[test]
     fn slow_delivery_failed_mailbox_and_cleanup() {
         let c = parse(BASE).unwrap();
-        let send = SmtpFacts {
-            banner: Some(mail::SmtpReply {
-                code: 220,
-                lines: vec!["mx ESMTP".into()],
-            }),
-            accepted: Some("250 OK id=1".into()),
-            total: Duration::from_millis(20),
-            ..Default::default()
-        };
-        let mut f = RoundtripFacts {
-            token: "1-2-ff".into(),
-            send,
-            receive: Some(ReceiveFacts {
-                delivered: Some(Duration::from_secs(7)),
-                waited: Duration::from_secs(7),
-                polls: 15,
-                ..Default::default()
-            }),
-        };
+        let mut f = delivered(Duration::from_secs(7), 15);
         let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(

@@ -90,16 +90,24 @@ impl SmtpReply {
     }
 }
 
+/// The whole lines at the start of `buf`: each one's bytes, its text without the line
+/// end, and the offset just after it.
+fn whole_lines(buf: &[u8]) -> impl Iterator<Item = (&[u8], String, usize)> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        let nl = buf[pos..].iter().position(|&b| b == b'\n')?;
+        let raw = &buf[pos..pos + nl];
+        pos += nl + 1;
+        let line = String::from_utf8_lossy(raw);
+        Some((raw, line.trim_end_matches('\r').to_string(), pos))
+    })
+}
+
 /// Parses one complete SMTP reply at the start of `buf`: the reply and the bytes it
 /// took, `None` while incomplete, an error for a line that is not SMTP.
 pub fn parse_smtp_reply(buf: &[u8]) -> Option<Result<(SmtpReply, usize), String>> {
     let mut reply = SmtpReply::default();
-    let mut pos = 0;
-    while let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') {
-        let raw = &buf[pos..pos + nl];
-        pos += nl + 1;
-        let line = String::from_utf8_lossy(raw);
-        let line = line.trim_end_matches('\r');
+    for (raw, line, pos) in whole_lines(buf) {
         let b = line.as_bytes();
         let code = (b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit))
             .then(|| line[..3].parse::<u16>().ok())
@@ -146,12 +154,7 @@ impl ImapResponse {
 /// Parses the lines of an IMAP response ending with the tagged line of `tag`.
 pub fn parse_imap_response(buf: &[u8], tag: &str) -> Option<Result<(ImapResponse, usize), String>> {
     let mut resp = ImapResponse::default();
-    let mut pos = 0;
-    while let Some(nl) = buf[pos..].iter().position(|&b| b == b'\n') {
-        let raw = &buf[pos..pos + nl];
-        pos += nl + 1;
-        let line = String::from_utf8_lossy(raw);
-        let line = line.trim_end_matches('\r');
+    for (raw, line, pos) in whole_lines(buf) {
         if let Some(rest) = line.strip_prefix("* ") {
             resp.untagged.push(rest.to_string());
         } else if line.starts_with("+ ") || line == "+" {
