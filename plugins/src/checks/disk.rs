@@ -28,8 +28,8 @@
 use crate::host::mounts::{fs_stats, read_mounts, FsStats, Mount};
 use crate::plugin::units::{human_bytes, unit_factor};
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, Level, PerfData, Range, State, Thresholds,
-    Unit, Uom, UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Level, Observed, PerfData, Range,
+    State, Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::ffi::CString;
@@ -763,7 +763,7 @@ impl Check for DiskCheck {
     type Args = Args;
     /// The selected file systems with their statvfs numbers, or why the mount list
     /// could not be read.
-    type Facts = Result<DiskFacts, String>;
+    type Facts = Observed<DiskFacts>;
     const LABEL: &'static str = "DISK";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -891,9 +891,7 @@ impl Check for DiskCheck {
 
     /// UNKNOWN when the mount list could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        facts
-            .as_ref()
-            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
+        judge(facts, |f| evaluate(f, self))
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::plugin::units::parse_size;
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
-    Uom, UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Observed, PerfData, Range, State,
+    Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -139,7 +139,7 @@ fn min_size(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageEr
 impl Check for FileAgeCheck {
     type Args = Args;
     /// The files found, or why the patterns could not be read.
-    type Facts = Result<FileFacts, String>;
+    type Facts = Observed<FileFacts>;
     const LABEL: &'static str = "FILE_AGE";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -205,9 +205,7 @@ impl Check for FileAgeCheck {
 
     /// UNKNOWN when a pattern could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        facts
-            .as_ref()
-            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
+        judge(facts, |f| evaluate(f, self))
     }
 }
 

@@ -22,7 +22,9 @@
 //! ```
 
 use crate::host::listeners::{listeners, Listener, Proto};
-use crate::plugin::{shown, Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work};
+use crate::plugin::{
+    judge, shown, Check, CheckResult, CommonArgs, Observed, PerfData, State, UsageError, Work,
+};
 use clap::Parser;
 use serde::Deserialize;
 
@@ -244,7 +246,7 @@ pub struct ListenFacts {
 impl Check for ListenCheck {
     type Args = Args;
     /// The policy and the listeners, or why either could not be read.
-    type Facts = Result<ListenFacts, String>;
+    type Facts = Observed<ListenFacts>;
     const LABEL: &'static str = "LISTEN";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -278,9 +280,7 @@ impl Check for ListenCheck {
 
     /// UNKNOWN when the policy or the socket tables could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        facts
-            .as_ref()
-            .map_or_else(CheckResult::unknown, |f| evaluate(&f.listeners, &f.policy))
+        judge(facts, |f| evaluate(&f.listeners, &f.policy))
     }
 }
 
@@ -369,16 +369,9 @@ fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::listeners::{parse_addr, parse_net_table, Owner};
+    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
-
-    /// What the check's fetch reads.
-    fn fetched(c: &ListenCheck) -> Result<ListenFacts, String> {
-        match c.fetch() {
-            Work::Local(read) => read(),
-            Work::Remote(_) => unreachable!("check_listen reads local files"),
-        }
-    }
 
     /// The verdict on these listeners under this policy.
     fn judge(policy: &Policy, listeners: &[Listener]) -> CheckResult {

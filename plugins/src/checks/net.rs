@@ -8,8 +8,8 @@
 use crate::host::net::{read_link, read_net_dev};
 use crate::host::statefile;
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
-    Uom, UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Observed, PerfData, Range, State,
+    Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::path::PathBuf;
@@ -173,7 +173,7 @@ impl Check for NetCheck {
     type Args = Args;
     /// Each interface's counters now and at the previous run (each sample with its
     /// time), or why the counters or the state could not be read or saved.
-    type Facts = Result<Vec<IfFacts>, String>;
+    type Facts = Observed<Vec<IfFacts>>;
     const LABEL: &'static str = "NET";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -243,9 +243,7 @@ impl Check for NetCheck {
 
     /// UNKNOWN when the counters or their state could not be read or saved.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        facts
-            .as_ref()
-            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
+        judge(facts, |f| evaluate(f, self))
     }
 }
 

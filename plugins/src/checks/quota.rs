@@ -10,8 +10,8 @@ use crate::host::quota::{group_name, parse_repquota, quotactl_read, Kind, Usage}
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
 use crate::plugin::{
-    parse_level, shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit,
-    UsageError, Work,
+    judge, parse_level, shown, Check, CheckResult, CommonArgs, Observed, PerfData, Range, State,
+    Thresholds, Unit, UsageError, Work,
 };
 use clap::Parser;
 use std::time::Duration;
@@ -119,7 +119,7 @@ impl Check for QuotaCheck {
     type Args = Args;
     /// The quotas read, or why they could not be (no mount list, quotactl or repquota
     /// failing).
-    type Facts = Result<QuotaFacts, String>;
+    type Facts = Observed<QuotaFacts>;
     const LABEL: &'static str = "QUOTA";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -255,9 +255,7 @@ impl Check for QuotaCheck {
 
     /// UNKNOWN when the quotas could not be read.
     fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        facts
-            .as_ref()
-            .map_or_else(CheckResult::unknown, |f| evaluate(f, self))
+        judge(facts, |f| evaluate(f, self))
     }
 }
 
@@ -285,7 +283,7 @@ fn grace_text(end: u64, now: u64) -> String {
 }
 
 /// The state and description of one resource (blocks or inodes) of one id.
-fn judge(
+fn judge_resource(
     what: &str,
     used: u64,
     soft: u64,
@@ -340,7 +338,7 @@ fn evaluate(facts: &QuotaFacts, check: &QuotaCheck) -> CheckResult {
     for rep in &facts.reports {
         let (mut over_soft, mut expired, mut near_hard) = (0u64, 0u64, 0u64);
         for u in &rep.usages {
-            let b = judge(
+            let b = judge_resource(
                 "blocks",
                 u.blocks,
                 u.block_soft,
@@ -349,7 +347,7 @@ fn evaluate(facts: &QuotaFacts, check: &QuotaCheck) -> CheckResult {
                 now,
                 &check.percent,
             );
-            let i = judge(
+            let i = judge_resource(
                 "inodes",
                 u.inodes,
                 u.inode_soft,
