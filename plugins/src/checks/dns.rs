@@ -756,40 +756,18 @@ mod tests {
 
     #[test]
     fn ok_answer_with_time_thresholds() {
-        let c = check(&[
-            "-H",
-            "www.example.org",
-            "-a",
-            "192.0.2.1",
-            "-w",
-            "0.01",
-            "-c",
-            "1",
-        ])
-        .unwrap();
         let f = answered(ResponseCode::NoError, vec![a("192.0.2.1")]);
-        assert_eq!(
-            text(&f, &c),
-            "DNS WARNING - 0.012s response time, www.example.org A returns 192.0.2.1 (from 127.0.0.1:53) | time=0.012s;0.01;1;0\n"
-        );
+        // plain seconds, and the same levels with units: 10ms is 0.01, 1s is 1
+        for (w, c) in [("0.01", "1"), ("10ms", "1s")] {
+            let args = ["-H", "www.example.org", "-a", "192.0.2.1", "-w", w, "-c", c];
+            assert_eq!(
+                text(&f, &check(&args).unwrap()),
+                "DNS WARNING - 0.012s response time, www.example.org A returns 192.0.2.1 (from 127.0.0.1:53) | time=0.012s;0.01;1;0\n",
+                "-w {w} -c {c}"
+            );
+        }
         let c = check(&["-H", "www.example.org", "-c", "0.1"]).unwrap();
         assert_eq!(c.evaluate(&f).state(), State::Ok);
-        // the levels take units too: 10ms is -w 0.01, 1s is -c 1
-        let c = check(&[
-            "-H",
-            "www.example.org",
-            "-a",
-            "192.0.2.1",
-            "-w",
-            "10ms",
-            "-c",
-            "1s",
-        ])
-        .unwrap();
-        assert_eq!(
-            text(&f, &c),
-            "DNS WARNING - 0.012s response time, www.example.org A returns 192.0.2.1 (from 127.0.0.1:53) | time=0.012s;0.01;1;0\n"
-        );
         let c = check(&["-H", "www.example.org", "-c", "@5:20ms"]).unwrap();
         assert_eq!(c.evaluate(&f).state(), State::Critical);
     }
