@@ -314,3 +314,44 @@ fn the_scanner_reads_groups_and_skips_comments_and_strings() {
     .into();
     assert!(find_cycle(&dag).is_none());
 }
+
+#[test]
+fn every_check_has_the_shape_of_the_contract() {
+    let checks_dir = root().join("plugins/src/checks");
+    let mut faults = Vec::new();
+    let mut checks = 0;
+    for file in rust_files(&checks_dir) {
+        let code = code_of(&file);
+        let name = file.strip_prefix(root()).unwrap().display().to_string();
+        // the body of each `impl Check for X {` (or `impl<P> plugin::Check for X<P>`), up
+        // to its closing brace at column 0
+        let starts = code.match_indices("\nimpl").map(|(i, _)| i + 1).filter(|&i| {
+            let head = code[i..].lines().next().unwrap_or("");
+            head.split_whitespace()
+                .any(|w| w == "Check" || w.ends_with("::Check"))
+                && head.contains(" for ")
+        });
+        for start in starts.collect::<Vec<_>>() {
+            checks += 1;
+            let body = &code[start..];
+            let body = &body[..body.find("\n}").unwrap_or(body.len())];
+            match body.lines().find(|l| l.trim_start().starts_with("type Facts")) {
+                Some(l) if l.contains("CheckResult") => faults.push(format!(
+                    "{name}: its facts are a finished result, not what it observed: {}",
+                    l.trim()
+                )),
+                Some(_) => {}
+                None => faults.push(format!("{name}: no `type Facts`")),
+            }
+            if body.contains("fn run(") {
+                faults.push(format!("{name}: overrides `run` instead of fetch + evaluate"));
+            }
+        }
+    }
+    assert!(checks >= 20, "found only {checks} checks: the scan is broken");
+    assert!(
+        faults.is_empty(),
+        "every check fetches facts and evaluates them (plugin::runner::Check):\n{}",
+        faults.join("\n")
+    );
+}
