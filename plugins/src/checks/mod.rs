@@ -29,7 +29,7 @@ pub use sql::{mysql, pgsql};
 pub mod sip;
 pub mod smtp;
 pub mod swap;
-pub mod tcp;
+pub use services::tcp;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;

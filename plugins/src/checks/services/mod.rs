@@ -1,7 +1,9 @@
-//! check_ssh, check_ftp, check_jabber and check_spamd: the service dialogue of
-//! [`crate::proto::service`] with each protocol's port, greeting, quit command, TLS
+//! check_tcp, check_ssh, check_ftp, check_jabber and check_spamd: the service dialogue
+//! of [`crate::proto::service`] with each protocol's port, greeting, quit command, TLS
 //! upgrade and a look at the reply. Options follow monitoring-plugins' checks of the
 //! same names. The facts of each check are the dialogue's [`ServiceFacts`].
+
+pub mod tcp;
 
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{
@@ -43,6 +45,8 @@ pub struct Service {
     /// Levels on the response time in seconds.
     pub time: Thresholds,
     pub cert_days: Option<CertDays>,
+    /// State when the connection is refused.
+    pub refused: State,
     /// State when the reply does not match.
     pub mismatch: State,
 }
@@ -61,6 +65,7 @@ impl Service {
             dialogue,
             time: args.time.thresholds(),
             cert_days: args.tls.cert_days,
+            refused: State::Critical,
             mismatch: args.mismatch,
         })
     }
@@ -70,7 +75,7 @@ impl Service {
     pub fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
         let d = service::describe(facts, &self.dialogue, self.cert_days);
         let verdicts = Verdicts {
-            refused: State::Critical,
+            refused: self.refused,
             mismatch: self.mismatch,
             time: self.time.state(d.secs),
         };
@@ -90,8 +95,9 @@ pub trait Protocol: Sized + Send + Sync + std::fmt::Debug + 'static {
     const PORTS: (u16, u16);
     /// The shared options inside the command line.
     fn service_args(args: &Self::Args) -> &ServiceArgs;
-    /// Validates the protocol's own options and sets its part of the dialogue (no I/O).
-    fn new(args: Self::Args, dialogue: &mut Dialogue) -> Result<Self, UsageError>;
+    /// Validates the protocol's own options and sets its part of the dialogue and its
+    /// states (no I/O).
+    fn new(args: Self::Args, service: &mut Service) -> Result<Self, UsageError>;
     /// The protocol's verdict on the reply (pure), given the service's result.
     fn judge(&self, _service: &Service, _facts: &ServiceFacts, r: CheckResult) -> CheckResult {
         r
@@ -117,7 +123,7 @@ impl<P: Protocol> Check for ServiceCheck<P> {
     fn new(args: P::Args) -> Result<Self, UsageError> {
         let (port, tls_port) = P::PORTS;
         let mut service = Service::new(P::service_args(&args), port, tls_port)?;
-        let protocol = P::new(args, &mut service.dialogue)?;
+        let protocol = P::new(args, &mut service)?;
         Ok(ServiceCheck { service, protocol })
     }
 
@@ -196,7 +202,8 @@ impl Protocol for Ssh {
         &args.service
     }
 
-    fn new(args: SshArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
+    fn new(args: SshArgs, service: &mut Service) -> Result<Self, UsageError> {
+        let s = &mut service.dialogue;
         if args.service.tls.ssl || args.service.tls.cert_days.is_some() {
             return Err(UsageError::new("SSH does not use TLS (-S, -D)"));
         }
@@ -310,7 +317,8 @@ impl Protocol for Ftp {
         &args.service
     }
 
-    fn new(args: FtpArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
+    fn new(args: FtpArgs, service: &mut Service) -> Result<Self, UsageError> {
+        let s = &mut service.dialogue;
         if args.service.tls.cert_days.is_some() && !(args.service.tls.ssl || args.starttls) {
             return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
         }
@@ -383,7 +391,8 @@ impl Protocol for Jabber {
         &args.service
     }
 
-    fn new(args: JabberArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
+    fn new(args: JabberArgs, service: &mut Service) -> Result<Self, UsageError> {
+        let s = &mut service.dialogue;
         let domain = args
             .domain
             .unwrap_or_else(|| args.service.target.hostname.clone());
@@ -514,7 +523,8 @@ impl Protocol for Spamd {
         &args.service
     }
 
-    fn new(args: SpamdArgs, s: &mut Dialogue) -> Result<Self, UsageError> {
+    fn new(args: SpamdArgs, service: &mut Service) -> Result<Self, UsageError> {
+        let s = &mut service.dialogue;
         if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }

@@ -1,13 +1,11 @@
 //! check_tcp: connects to a TCP port (over TLS with -S), optionally sends a string and
-//! checks the reply. The dialogue is [`crate::proto::service`], shared with check_ssh,
-//! check_ftp, check_jabber and check_spamd; this check gives its outcomes their states
-//! (-r, -M) and applies its response-time levels. Options follow monitoring-plugins'
-//! check_tcp.
+//! checks the reply. A service check like check_ssh, check_ftp, check_jabber and
+//! check_spamd, with the states of a refused connection (-r) and of a reply without the
+//! expected strings (-M) its own. Options follow monitoring-plugins' check_tcp.
 
-use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
-use crate::plugin::{Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work};
-use crate::proto::service::{self, Dialogue, ServiceFacts, TargetArgs, TlsServiceArgs, Verdicts};
-use crate::proto::tls::CertDays;
+use super::{Protocol, Service, ServiceArgs, ServiceCheck};
+use crate::plugin::args::parse_state_word;
+use crate::plugin::{State, UsageError};
 use clap::Parser;
 use std::time::Duration;
 
@@ -44,20 +42,12 @@ appears, a whole line has arrived, -m bytes were read or the time is up, then se
 quit string (-q) and closes. A refused connection is CRITICAL (-r), a reply without the \
 expected string WARNING (-M); -D checks the days left on the TLS certificate.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
---version exit 0."
+--version exit 0.",
+    mut_arg("mismatch", |a| a.default_value("warn").help("State when the reply does not contain the expected strings (-e): ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_tcp)"))
 )]
 pub struct Args {
     #[command(flatten)]
-    pub common: CommonArgs,
-
-    #[command(flatten)]
-    pub target: TargetArgs,
-
-    #[command(flatten)]
-    pub time: ResponseTimeArgs,
-
-    #[command(flatten)]
-    pub tls: TlsServiceArgs,
+    pub service: ServiceArgs,
 
     /// String to send to the server
     #[arg(short = 's', long = "send", value_name = "STRING")]
@@ -91,47 +81,31 @@ pub struct Args {
     /// State when the connection is refused: ok, warn, crit
     #[arg(short = 'r', long = "refuse", value_name = "STATE", value_parser = parse_state_word, default_value = "crit")]
     pub refuse: State,
-
-    /// State when the reply does not contain the expected strings (-e): ok, warn, crit
-    /// (default warn: WARNING, as monitoring-plugins' check_tcp)
-    #[arg(short = 'M', long = "mismatch", value_name = "STATE", value_parser = parse_state_word, default_value = "warn")]
-    pub mismatch: State,
 }
+
+/// check_tcp's own part: nothing beyond its dialogue and states.
+#[derive(Debug)]
+pub struct Tcp;
 
 /// The validated check_tcp.
-#[derive(Debug)]
-pub struct TcpCheck {
-    pub dialogue: Dialogue,
-    /// Levels on the response time in seconds.
-    pub time: Thresholds,
-    pub cert_days: Option<CertDays>,
-    /// State when the connection is refused.
-    pub refused: State,
-    /// State when the reply does not match.
-    pub mismatch: State,
-}
+pub type TcpCheck = ServiceCheck<Tcp>;
 
-impl Check for TcpCheck {
+impl Protocol for Tcp {
     type Args = Args;
-    type Facts = ServiceFacts;
     const LABEL: &'static str = "TCP";
+    /// None of its own: `-p` is required.
+    const PORTS: (u16, u16) = (0, 0);
 
-    fn common(args: &Args) -> &CommonArgs {
-        &args.common
+    fn service_args(args: &Args) -> &ServiceArgs {
+        &args.service
     }
 
-    fn new(args: Args) -> Result<Self, UsageError> {
-        let Some(default_port) = args.target.port else {
+    fn new(args: Args, service: &mut Service) -> Result<Self, UsageError> {
+        let tls = &args.service.tls;
+        if args.service.target.port.is_none() {
             return Err(UsageError::new("a port (-p) is required"));
-        };
-        let mut s = Dialogue::new(
-            &args.target,
-            &args.tls,
-            args.common.timeout.duration,
-            default_port,
-            default_port,
-        )?;
-        let time = args.time.thresholds();
+        }
+        let s = &mut service.dialogue;
         let bytes = |t: &str| {
             if args.escape {
                 unescape(t)
@@ -160,33 +134,11 @@ impl Check for TcpCheck {
             }
             s.delay = Duration::from_secs_f64(d);
         }
-        if args.tls.cert_days.is_some() && !s.implicit_tls {
+        if tls.cert_days.is_some() && !s.implicit_tls {
             return Err(UsageError::new("-D needs TLS (-S)"));
         }
-        Ok(TcpCheck {
-            dialogue: s,
-            time,
-            cert_days: args.tls.cert_days,
-            refused: args.refuse,
-            mismatch: args.mismatch,
-        })
-    }
-
-    fn fetch(&self) -> Work<'_, ServiceFacts> {
-        Work::remote(self.dialogue.fetch())
-    }
-
-    /// The dialogue described, with this check's states for a refused connection and a
-    /// mismatch, and its response-time levels.
-    fn evaluate(&self, facts: &ServiceFacts) -> CheckResult {
-        let d = service::describe(facts, &self.dialogue, self.cert_days);
-        let verdicts = Verdicts {
-            refused: self.refused,
-            mismatch: self.mismatch,
-            time: self.time.state(d.secs),
-        };
-        let perf = service::time_perf(facts.total, &self.time, self.dialogue.timeout);
-        d.into_result(verdicts, perf)
+        service.refused = args.refuse;
+        Ok(Tcp)
     }
 }
 
@@ -195,7 +147,9 @@ mod tests {
     use super::*;
     use crate::plugin::output::render_text;
     use crate::plugin::runner::validate;
+    use crate::plugin::Check;
     use crate::proto::net::{ConnectError, ReadEnd};
+    use crate::proto::service::ServiceFacts;
 
     fn check(argv: &[&str]) -> Result<TcpCheck, UsageError> {
         validate::<TcpCheck>(argv)
@@ -285,9 +239,9 @@ mod tests {
     fn escapes() {
         assert_eq!(unescape(r"a\r\n\t\\\x"), b"a\r\n\t\\\\x");
         let c = check(&["-H", "h", "-p", "1", "-E", "-s", r"PING\r\n"]).unwrap();
-        assert_eq!(c.dialogue.send.unwrap(), b"PING\r\n");
+        assert_eq!(c.service.dialogue.send.unwrap(), b"PING\r\n");
         let c = check(&["-H", "h", "-p", "1", "-s", r"PING\r\n"]).unwrap();
-        assert_eq!(c.dialogue.send.unwrap(), br"PING\r\n");
+        assert_eq!(c.service.dialogue.send.unwrap(), br"PING\r\n");
     }
 
     #[test]
