@@ -34,16 +34,14 @@ impl Cache {
     /// The check prepared for `check` run with `timeout`: built the first time (or
     /// taken as validation built it), shared after.
     pub fn get(&mut self, check: &Arc<CheckSpec>, timeout: Duration) -> Prepared {
-        let key = (check.clone(), timeout);
-        if let Some(p) = self.by_check.get(&key) {
-            return p.clone();
-        }
-        let p = match self.built.0.get(check) {
-            Some(built) => Ok(Arc::new(Runnable::Builtin(built.clone()))),
-            None => Runnable::prepare(check, timeout, self.limits).map(Arc::new),
-        };
-        self.by_check.insert(key, p.clone());
-        p
+        let (built, limits) = (&self.built, self.limits);
+        self.by_check
+            .entry((check.clone(), timeout))
+            .or_insert_with(|| match built.0.get(check) {
+                Some(built) => Ok(Arc::new(Runnable::Builtin(built.clone()))),
+                None => Runnable::prepare(check, timeout, limits).map(Arc::new),
+            })
+            .clone()
     }
 }
 
