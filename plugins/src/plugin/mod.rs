@@ -2,6 +2,7 @@
 //! type and its rendering, the shared options, and the runner.
 
 pub mod args;
+pub mod family_args;
 pub mod host_list_args;
 pub mod level_pairs;
 pub mod levels;
@@ -23,6 +24,7 @@ pub mod units;
 /// The exit codes as every check's help states them.
 pub const EXIT_CODES: &str = "Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.";
 
+pub use family_args::FamilyArgs;
 pub use host_list_args::{HostListArgs, ServerSetArgs};
 pub(crate) use level_pairs::level_pairs;
 pub use levels::{parse_level, Level, Unit};

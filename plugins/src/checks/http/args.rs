@@ -1,7 +1,7 @@
 //! The command line of check_http, shared by its two modes: one URL, and many virtual
 //! hosts at once. Raw, as typed: the checks validate it.
 
-use crate::plugin::{CommonArgs, ModeLevelArgs};
+use crate::plugin::{CommonArgs, FamilyArgs, ModeLevelArgs};
 use crate::proto::tls::{CertDays, TlsArgs};
 use clap::Parser;
 use std::path::PathBuf;
@@ -59,13 +59,8 @@ pub struct Args {
     #[arg(short = 'p', long = "port", value_name = "PORT")]
     pub port: Option<u16>,
 
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub family: FamilyArgs,
 
     /// Use TLS; VERSION pins it: 1.2, 1.3, or 1.2+ for 1.2 and later
     #[arg(short = 'S', long = "ssl", value_name = "VERSION", num_args = 0..=1, require_equals = true, default_missing_value = "auto")]

@@ -24,7 +24,7 @@ use crate::proto::http::fetch::{
     self, BasicAuth, FetchSpec, HttpFacts, Password, RedirectStop, Redirects,
 };
 use crate::proto::http::vhosts::{parse_expect, ExpectStatus, Target};
-use crate::proto::net::{self, Family};
+use crate::proto::net;
 use crate::proto::tls::{self, CertDays, TlsSettings};
 use regex::bytes::{Regex, RegexBuilder};
 use std::time::Duration;
@@ -243,7 +243,7 @@ impl HttpCheck {
         Ok(HttpCheck {
             target,
             spec: FetchSpec {
-                family: Family::from_flags(args.ipv4, args.ipv6),
+                family: args.family.family(),
                 tls,
                 cert_only,
                 method,
