@@ -88,3 +88,4 @@ pub mod slots;
 pub mod spawn;
 pub mod startup;
 pub mod state;
+pub mod timeperiod;
