@@ -231,6 +231,29 @@ pub fn parse_args<C: Check>(
     }
 }
 
+/// The output format a command line asks for, read from its words as they are: a command
+/// line that does not parse still gets its refusal in the format it asked for. As with
+/// clap, the last `--output-format` wins; words after `--` are not options.
+pub fn requested_format(argv: &[std::ffi::OsString]) -> OutputFormat {
+    let mut format = OutputFormat::Nagios;
+    let mut words = argv.iter().skip(1).map(|w| w.to_str().unwrap_or(""));
+    while let Some(word) = words.next() {
+        let value = match word {
+            "--" => break,
+            "--output-format" => words.next().unwrap_or(""),
+            _ => match word.strip_prefix("--output-format=") {
+                Some(v) => v,
+                None => continue,
+            },
+        };
+        format = match value {
+            "json" => OutputFormat::Json,
+            _ => OutputFormat::Nagios,
+        };
+    }
+    format
+}
+
 /// Validates a check from its arguments (without the program name), as its binary
 /// would: for the unit tests of each check.
 #[cfg(test)]
@@ -269,9 +292,15 @@ macro_rules! plugin_main {
 /// exit with the state's code. `--help` and `--version` exit 0; bad usage exits 3.
 pub fn main<C: Check>() -> ! {
     install_panic_hook(C::LABEL);
-    let usage =
-        |e: UsageError| -> ! { finish(C::LABEL, &CheckResult::unknown(e.0), OutputFormat::Nagios) };
-    let args = match parse_args::<C>(std::env::args_os()) {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let usage = |e: UsageError| -> ! {
+        finish(
+            C::LABEL,
+            &CheckResult::unknown(e.0),
+            requested_format(&argv),
+        )
+    };
+    let args = match parse_args::<C>(argv.iter().cloned()) {
         Ok(Ok(a)) => a,
         Ok(Err(text)) => {
             print!("{text}");
@@ -397,5 +426,46 @@ pub async fn run_in_process(check: Arc<dyn DynCheck>) -> CheckResult {
             task.abort();
             timeout_result(&spec)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(words: &[&str]) -> OutputFormat {
+        let argv: Vec<std::ffi::OsString> = words.iter().map(Into::into).collect();
+        requested_format(&argv)
+    }
+
+    #[test]
+    fn a_refused_command_line_keeps_the_format_it_asked_for() {
+        assert_eq!(format_of(&["check_x", "-w", "é"]), OutputFormat::Nagios);
+        assert_eq!(
+            format_of(&["check_x", "--output-format", "json", "-w", "é"]),
+            OutputFormat::Json
+        );
+        assert_eq!(
+            format_of(&["check_x", "--output-format=json"]),
+            OutputFormat::Json
+        );
+        // the last one wins, as with clap; words after `--` are not options
+        assert_eq!(
+            format_of(&[
+                "check_x",
+                "--output-format=json",
+                "--output-format",
+                "nagios"
+            ]),
+            OutputFormat::Nagios
+        );
+        assert_eq!(
+            format_of(&["check_x", "--", "--output-format", "json"]),
+            OutputFormat::Nagios
+        );
+        assert_eq!(
+            format_of(&["check_x", "--output-format"]),
+            OutputFormat::Nagios
+        );
     }
 }
