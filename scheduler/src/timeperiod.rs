@@ -768,6 +768,10 @@ pub enum Zone {
     Offset(i32),
     /// The system's local time (`localtime_r`), with the offset of each instant.
     Local,
+    /// Offsets that change at given instants: (from, offset), sorted; before the first,
+    /// the first's offset. For tests of changes of offset without the system's zones.
+    #[cfg(test)]
+    Changes(&'static [(i64, i64)]),
 }
 
 impl Zone {
@@ -775,6 +779,13 @@ impl Zone {
     pub fn offset_at(self, t: i64) -> i64 {
         match self {
             Zone::Offset(o) => i64::from(o),
+            #[cfg(test)]
+            Zone::Changes(changes) => changes
+                .iter()
+                .rev()
+                .find(|(from, _)| *from <= t)
+                .or(changes.first())
+                .map_or(0, |(_, off)| *off),
             Zone::Local => {
                 // out of range: localtime_r fails, offset 0
                 let t = libc::time_t::try_from(t).unwrap_or(libc::time_t::MAX);
@@ -794,7 +805,9 @@ impl Zone {
     /// The first instant after `from` and not after `until` whose offset differs from
     /// the one at `from`.
     fn next_change(self, from: i64, until: i64) -> Option<i64> {
-        let Zone::Local = self else { return None };
+        if let Zone::Offset(_) = self {
+            return None;
+        }
         let off = self.offset_at(from);
         let mut lo = from;
         let hi = loop {
@@ -1576,6 +1589,57 @@ mod tests {
         assert_eq!(s.next_valid(w, t), fixed.next_valid(fw, t));
     }
 
+    /// Central European time in 2027: summer time from 03-28 01:00 UTC to 10-31 01:00 UTC.
+    const CET_2027: Zone =
+        Zone::Changes(&[(0, 3600), (1_806_195_600, 7200), (1_824_944_400, 3600)]);
+
+    #[test]
+    fn a_change_of_offset_moves_local_time() {
+        assert_eq!(utc(2027, 3, 28, 1, 0), 1_806_195_600);
+        assert_eq!(utc(2027, 10, 31, 1, 0), 1_824_944_400);
+        let s = set(
+            &[
+                "timeperiod_name spring\nsunday 02:30-04:00",
+                "timeperiod_name autumn\nsunday 02:00-02:30",
+                WORKHOURS,
+            ],
+            CET_2027,
+        );
+        let id = |n| s.id(n).unwrap();
+        // 02:00 to 03:00 local does not happen on 2027-03-28: the range starts at 03:00
+        let (spring, change) = (id("spring"), utc(2027, 3, 28, 1, 0));
+        assert!(!s.contains(spring, change - 1));
+        assert!(s.contains(spring, change));
+        assert!(s.contains(spring, utc(2027, 3, 28, 1, 59)));
+        assert!(!s.contains(spring, utc(2027, 3, 28, 2, 0)));
+        assert_eq!(s.next_valid(spring, utc(2027, 3, 28, 0, 0)), Some(change));
+        // 02:00 to 03:00 local happens twice on 2027-10-31: the range, twice
+        let autumn = id("autumn");
+        assert!(s.contains(autumn, utc(2027, 10, 31, 0, 0)));
+        assert!(!s.contains(autumn, utc(2027, 10, 31, 0, 30)));
+        assert!(s.contains(autumn, utc(2027, 10, 31, 1, 0)));
+        assert!(!s.contains(autumn, utc(2027, 10, 31, 1, 30)));
+        assert_eq!(
+            s.next_valid(autumn, utc(2027, 10, 31, 0, 30)),
+            Some(utc(2027, 10, 31, 1, 0))
+        );
+        // summer time for the weeks between: Monday 09:00 local is 07:00 UTC, in
+        // winter 08:00 UTC
+        let w = id("workhours");
+        assert_eq!(
+            s.next_valid(w, utc(2027, 3, 26, 16, 0)),
+            Some(utc(2027, 3, 29, 7, 0))
+        );
+        assert_eq!(
+            s.next_valid(w, utc(2027, 10, 29, 16, 0)),
+            Some(utc(2027, 11, 1, 8, 0))
+        );
+        assert_eq!(
+            s.next_valid(w, utc(2027, 10, 30, 0, 0)),
+            Some(utc(2027, 11, 1, 8, 0))
+        );
+    }
+
     proptest! {
         #[test]
         fn any_text_parses_or_fails_without_panic(text in "\\PC{0,200}") {
@@ -1592,27 +1656,45 @@ mod tests {
 
         #[test]
         fn next_valid_is_the_first_contained_time(
-            rule in prop::sample::select(vec![
+            rules in prop::collection::vec(prop::sample::select(vec![
                 "monday 09:00-17:00", "day -1 22:00-24:00", "day 1 - 15 / 5 00:00-01:00",
                 "thursday -1 november 00:00-24:00", "2026-12-01 - 2027-01-05 / 3 08:00-10:00",
                 "november 15 - february 15 00:00-00:30", "monday 2 - thursday 3 05:00-06:00",
+                "friday 00:00-24:00", "day 10 - 20 12:00-18:00",
+            ]), 1..4),
+            excluded in prop::sample::select(vec![
+                "", "day 1 - 31 12:30-13:00", "2026-12-25 00:00-24:00", "monday 3 00:00-24:00",
             ]),
             t in 1_700_000_000u64..1_900_000_000,
             offset in -50_400i32..=50_400,
         ) {
+            // weekday lines may repeat in `rules`: the first one stands
             let mut p = TimePeriod::new("p", "");
-            p.add_rule(rule).unwrap();
-            let s = TimePeriods::new(vec![p], Zone::Offset(offset)).unwrap();
+            for rule in &rules {
+                let _ = p.add_rule(rule);
+            }
+            let mut x = TimePeriod::new("x", "");
+            if !excluded.is_empty() {
+                x.add_rule(excluded).unwrap();
+            }
+            p.exclude.push("x".into());
+            let s = TimePeriods::new(vec![p, x], Zone::Offset(offset)).unwrap();
             let id = s.id("p").unwrap();
-            if let Some(v) = s.next_valid(id, t) {
+            let found = s.next_valid(id, t);
+            if let Some(v) = found {
                 prop_assert!(v >= t);
                 prop_assert!(s.contains(id, v));
-                if v > t {
-                    prop_assert!(!s.contains(id, v - 1) || v - 1 < t);
-                }
             }
-            if s.contains(id, t) {
-                prop_assert_eq!(s.next_valid(id, t), Some(t));
+            // nothing valid before it (every minute's first second, and the second
+            // before it), over up to four days
+            let end = found.unwrap_or(u64::MAX).min(t + 4 * 86_400);
+            let mut probe = t;
+            while probe < end {
+                prop_assert!(!s.contains(id, probe), "{} is valid before {:?}", probe, found);
+                probe = (probe / 60 + 1) * 60;
+            }
+            if let Some(v) = found.filter(|v| *v > t) {
+                prop_assert!(!s.contains(id, v - 1));
             }
         }
     }
