@@ -184,19 +184,29 @@ pub struct Schedule {
 }
 
 impl Schedule {
-    fn new(d: &Defaults, o: &Overrides) -> Schedule {
+    /// The settings of a host or service: each from the first of `layers` that sets it
+    /// (its own, then its template's), else from the defaults.
+    fn new(d: &Defaults, layers: &[&Overrides]) -> Schedule {
+        fn first<T: Clone>(
+            layers: &[&Overrides],
+            field: fn(&Overrides) -> &Option<T>,
+        ) -> Option<T> {
+            layers.iter().find_map(|o| field(o).clone())
+        }
         Schedule {
-            check_interval: o.check_interval.unwrap_or(d.check_interval),
-            retry_interval: o.retry_interval.unwrap_or(d.retry_interval),
-            max_check_attempts: o.max_check_attempts.unwrap_or(d.max_check_attempts),
-            timeout: o.timeout.unwrap_or(d.timeout),
-            notification_interval: o.notification_interval.unwrap_or(d.notification_interval),
-            first_notification_delay: o
-                .first_notification_delay
+            check_interval: first(layers, |o| &o.check_interval).unwrap_or(d.check_interval),
+            retry_interval: first(layers, |o| &o.retry_interval).unwrap_or(d.retry_interval),
+            max_check_attempts: first(layers, |o| &o.max_check_attempts)
+                .unwrap_or(d.max_check_attempts),
+            timeout: first(layers, |o| &o.timeout).unwrap_or(d.timeout),
+            notification_interval: first(layers, |o| &o.notification_interval)
+                .unwrap_or(d.notification_interval),
+            first_notification_delay: first(layers, |o| &o.first_notification_delay)
                 .unwrap_or(d.first_notification_delay),
-            contacts: o.contacts.clone().unwrap_or_else(|| d.contacts.clone()),
-            notifications_enabled: o.notifications_enabled.unwrap_or(d.notifications_enabled),
-            flap_detection: o.flap_detection.unwrap_or(d.flap_detection),
+            contacts: first(layers, |o| &o.contacts).unwrap_or_else(|| d.contacts.clone()),
+            notifications_enabled: first(layers, |o| &o.notifications_enabled)
+                .unwrap_or(d.notifications_enabled),
+            flap_detection: first(layers, |o| &o.flap_detection).unwrap_or(d.flap_detection),
             low_flap_threshold: d.low_flap_threshold,
             high_flap_threshold: d.high_flap_threshold,
         }
@@ -626,11 +636,18 @@ impl Config {
         }
         let mut validated = Validated::default();
         // one schedule per distinct settings, shared by the objects that have them
-        let mut schedules: HashMap<Overrides, Arc<Schedule>> = HashMap::new();
-        let mut schedule_of = |o: &Overrides| {
+        // one schedule per distinct settings (own, and the template's by name), shared by
+        // the objects that have them
+        let mut schedules: HashMap<(Overrides, Option<String>), Arc<Schedule>> = HashMap::new();
+        let mut schedule_of = |own: &Overrides, template: Option<(&String, &Overrides)>| {
             schedules
-                .entry(o.clone())
-                .or_insert_with(|| Arc::new(Schedule::new(&defaults, o)))
+                .entry((own.clone(), template.map(|(name, _)| name.clone())))
+                .or_insert_with(|| {
+                    let layers: Vec<&Overrides> = std::iter::once(own)
+                        .chain(template.map(|(_, t)| t))
+                        .collect();
+                    Arc::new(Schedule::new(&defaults, &layers))
+                })
                 .clone()
         };
         // host names, found by hashing rather than by a scan per host or service
@@ -675,7 +692,7 @@ impl Config {
                 address: h.address.clone(),
                 parents: h.parents.clone(),
                 check,
-                schedule: schedule_of(&h.settings),
+                schedule: schedule_of(&h.settings, None),
             });
         }
         let mut seen = std::collections::HashSet::new();
@@ -705,10 +722,10 @@ impl Config {
                 errors.push(format!("{at}: defined twice"));
                 continue;
             }
-            let settings = match &s.template {
-                None => s.settings,
-                Some(t) => match templates.get(t) {
-                    Some(base) => merge(&s.settings, base),
+            let template = match &s.template {
+                None => None,
+                Some(t) => match templates.get_key_value(t) {
+                    Some(named) => Some(named),
                     None => {
                         errors.push(format!("{at}: no [template.{t}]"));
                         continue;
@@ -719,7 +736,7 @@ impl Config {
                 host: s.host,
                 name,
                 check,
-                schedule: schedule_of(&settings),
+                schedule: schedule_of(&s.settings, template),
             });
         }
         let mut contact_names = std::collections::BTreeSet::new();
@@ -906,23 +923,6 @@ fn daemon_problems(d: &Daemon) -> Vec<String> {
     errors
 }
 
-/// A service's own settings over its template's.
-fn merge(own: &Overrides, base: &Overrides) -> Overrides {
-    Overrides {
-        check_interval: own.check_interval.or(base.check_interval),
-        retry_interval: own.retry_interval.or(base.retry_interval),
-        max_check_attempts: own.max_check_attempts.or(base.max_check_attempts),
-        timeout: own.timeout.or(base.timeout),
-        notification_interval: own.notification_interval.or(base.notification_interval),
-        first_notification_delay: own
-            .first_notification_delay
-            .or(base.first_notification_delay),
-        contacts: own.contacts.clone().or_else(|| base.contacts.clone()),
-        notifications_enabled: own.notifications_enabled.or(base.notifications_enabled),
-        flap_detection: own.flap_detection.or(base.flap_detection),
-    }
-}
-
 /// Where each line of a text starts, found once: the line of any byte offset is then a
 /// binary search, so naming the line of every entry of a file stays linear in its size.
 struct Lines(Vec<usize>);
@@ -1006,6 +1006,14 @@ fn expand(text: &str, host: &str, address: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The errors of a configuration file that does not validate, as one text.
+    pub(super) fn refused(file: &str, text: impl Into<String>) -> String {
+        match Config::from_files(vec![(Some(file.into()), text.into())]) {
+            Ok(_) => panic!("{file} validated"),
+            Err(e) => e.to_string(),
+        }
+    }
+
     #[test]
     fn embedded_default_is_valid() {
         let c = Config::embedded().unwrap();
@@ -1037,9 +1045,7 @@ command = "/bin/true"
 host = "h"
 name = "c"
 "#;
-        let e = Config::from_files(vec![(Some("x.toml".into()), text.into())])
-            .unwrap_err()
-            .to_string();
+        let e = refused("x.toml", text);
         assert!(
             e.contains(
                 "x.toml:line 8: service 'a' on 'h': no built-in check named 'check_nonexistent'"
@@ -1104,6 +1110,7 @@ retry_interval = "5s"
 
 #[cfg(test)]
 mod more_tests {
+    use super::tests::refused;
     use super::*;
 
     #[test]
@@ -1165,9 +1172,7 @@ mod more_tests {
         // generous for an unoptimised build on a busy machine; minutes before
         assert!(took < Duration::from_secs(30), "{took:?}");
         let (text, line) = generated(n, Some(n - 7));
-        let e = Config::from_files(vec![(Some("big.toml".into()), text)])
-            .unwrap_err()
-            .to_string();
+        let e = refused("big.toml", text);
         assert_eq!(
             e,
             format!(
@@ -1218,9 +1223,7 @@ mod more_tests {
     #[test]
     fn builtin_arguments_are_validated() {
         let text = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n[[service]]\nhost = \"h\"\nname = \"l\"\ncheck = \"check_load\"\nargs = [\"-w\", \"5:2\"]\n";
-        let e = Config::from_files(vec![(Some("z.toml".into()), text.into())])
-            .unwrap_err()
-            .to_string();
+        let e = refused("z.toml", text);
         assert!(
             e.starts_with("z.toml:line 7: service 'l' on 'h': check_load: "),
             "{e}"
@@ -1230,9 +1233,7 @@ mod more_tests {
             "{text}\n{}",
             text.split_once("\n\n").unwrap().1.replace("\"l\"", "\"m\"")
         );
-        let e = Config::from_files(vec![(Some("z.toml".into()), twice)])
-            .unwrap_err()
-            .to_string();
+        let e = refused("z.toml", twice);
         let lines: Vec<&str> = e.lines().collect();
         assert_eq!(lines.len(), 2, "{e}");
         assert!(
@@ -1243,6 +1244,49 @@ mod more_tests {
             lines[1],
             lines[0].replace("line 7: service 'l'", "line 13: service 'm'")
         );
+    }
+
+    #[test]
+    fn own_settings_win_over_the_template_and_the_template_over_the_defaults() {
+        let text = r#"
+[defaults]
+check_interval = "7m"
+max_check_attempts = 5
+
+[template.fast]
+check_interval = "5s"
+max_check_attempts = 1
+
+[[host]]
+name = "h"
+address = "127.0.0.1"
+
+[[service]]
+host = "h"
+name = "own"
+use = "fast"
+command = "/bin/true"
+max_check_attempts = 2
+
+[[service]]
+host = "h"
+name = "template"
+use = "fast"
+command = "/bin/true"
+
+[[service]]
+host = "h"
+name = "defaults"
+command = "/bin/true"
+"#;
+        let c = Config::from_files(vec![(None, text.into())]).unwrap();
+        let got: Vec<(Duration, u32)> = c
+            .services
+            .iter()
+            .map(|s| (s.schedule.check_interval, s.schedule.max_check_attempts))
+            .collect();
+        let (fast, seven) = (Duration::from_secs(5), Duration::from_secs(420));
+        assert_eq!(got, [(fast, 2), (fast, 1), (seven, 5)]);
     }
 
     #[test]
@@ -1280,14 +1324,10 @@ name = "typo"
 command = "/bin/true"
 chek_interval = "5s"
 "#;
-        let e = Config::from_files(vec![(Some("y.toml".into()), text.into())])
-            .unwrap_err()
-            .to_string();
+        let e = refused("y.toml", text);
         assert!(e.contains("chek_interval"), "{e}");
         let ok = text.replace("chek_interval", "check_interval");
-        let e = Config::from_files(vec![(Some("y.toml".into()), ok.clone())])
-            .unwrap_err()
-            .to_string();
+        let e = refused("y.toml", ok.clone());
         assert!(
             e.contains("y.toml:line 16: host 'h': parent 'ghost' is not a host"),
             "{e}"
