@@ -10,6 +10,36 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
+/// check_mail_roundtrip's addresses and login, for a mailbox `box` whose password the
+/// check reads from `PATH` (any set variable does where no server is reached).
+pub const ROUNDTRIP_LOGIN: [&str; 8] = [
+    "-f",
+    "mon@coop.test",
+    "-r",
+    "box@coop.test",
+    "-U",
+    "box",
+    "--password-env",
+    "PATH",
+];
+
+/// check_mx for coop.test, asking the DNS server of the `bind` harness on `dns_port`
+/// and talking SMTP to the exchangers on `smtp_port`, as monitor.test.
+pub fn mx_args<'a>(dns_port: &'a str, smtp_port: &'a str) -> Vec<&'a str> {
+    vec![
+        "-d",
+        "coop.test",
+        "-s",
+        crate::bind::MASTER_IP,
+        "--dns-port",
+        dns_port,
+        "-p",
+        smtp_port,
+        "-F",
+        "monitor.test",
+    ]
+}
+
 fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");

@@ -2,7 +2,7 @@
 //! with certificates from a test CA; fakes only for a server that hangs.
 
 use hcoop_tests::line::{assert_json, assert_text, assert_time_perf, perf, perf_labels};
-use hcoop_tests::mail::{Dovecot, Exim, EximSpec, MailUser};
+use hcoop_tests::mail::{mx_args, Dovecot, Exim, EximSpec, MailUser, ROUNDTRIP_LOGIN};
 use hcoop_tests::web::{fake_server, CertPair, Fault, Pki};
 use hcoop_tests::{free_port, json_of, plugin};
 use regex::Regex;
@@ -478,7 +478,7 @@ fn imap_without_tls_expired_and_hanging() {
 
 #[test]
 fn mx_both_exchangers_and_one_down() {
-    use hcoop_tests::bind::{ensure_loopback, Named, ZoneSpec, MASTER_IP};
+    use hcoop_tests::bind::{ensure_loopback, Named, ZoneSpec};
     let f = Fixture::new("mx1.coop.test");
     let mx2_cert = f.pki.issue("mx2.coop.test", &[], None);
     ensure_loopback("127.0.0.31");
@@ -505,22 +505,7 @@ fn mx_both_exchangers_and_one_down() {
     let _mx1 = Exim::start(&spec("127.0.0.31", "mx1.coop.test", &f.valid));
     let mut mx2 = Exim::start(&spec("127.0.0.32", "mx2.coop.test", &mx2_cert));
     let (p, dp, ca) = (port.to_string(), dns_port.to_string(), f.ca());
-    let args = [
-        "-d",
-        "coop.test",
-        "-s",
-        MASTER_IP,
-        "--dns-port",
-        &dp,
-        "-p",
-        &p,
-        "--ca-cert",
-        &ca,
-        "-F",
-        "monitor.test",
-        "-D",
-        "30,7",
-    ];
+    let args = plus(&mx_args(&dp, &p), &["--ca-cert", &ca, "-D", "30,7"]);
     let v = assert_json(
         "check_mx",
         &args,
@@ -743,16 +728,6 @@ fn mail_roundtrip_delivers_cleans_up_and_times_out() {
 /// port 0 is refused.
 #[test]
 fn bad_hosts_and_ports_are_one_line_and_unknown() {
-    let roundtrip = [
-        "-f",
-        "mon@coop.test",
-        "-r",
-        "box@coop.test",
-        "-U",
-        "box",
-        "--password-env",
-        "PATH",
-    ];
     let bad = "mx.test\nFAKE OK - injected";
     let shown = "mx.test\\nFAKE OK - injected";
     let host = |option: &str| {
@@ -761,67 +736,55 @@ fn bad_hosts_and_ports_are_one_line_and_unknown() {
     let port = |option: &str| {
         format!("invalid value '0' for '{option} <PORT>': port 0 is out of range (1-65535)")
     };
-    let rt = |args: &[&'static str]| [args, &roundtrip[..]].concat();
-    // (check, label, arguments, what it says after `LABEL UNKNOWN - `)
-    let cases: Vec<(&str, &str, Vec<&str>, String)> = vec![
-        ("check_smtp", "SMTP", vec!["-H", bad], host("--hostname")),
-        ("check_imap", "IMAP", vec!["-H", bad], host("--hostname")),
+    let rt = |args: &[&'static str]| [args, &ROUNDTRIP_LOGIN[..]].concat();
+    // (check, arguments, what it says after `LABEL UNKNOWN - `)
+    let cases: Vec<(&str, Vec<&str>, String)> = vec![
+        ("check_smtp", vec!["-H", bad], host("--hostname")),
+        ("check_imap", vec!["-H", bad], host("--hostname")),
+        ("check_mail_roundtrip", rt(&["-H", bad]), host("--hostname")),
         (
             "check_mail_roundtrip",
-            "MAIL_ROUNDTRIP",
-            rt(&["-H", bad]),
-            host("--hostname"),
-        ),
-        (
-            "check_mail_roundtrip",
-            "MAIL_ROUNDTRIP",
             rt(&["-H", "mx.test", "-I", bad]),
             host("--imap-host"),
         ),
         (
             "check_mx",
-            "MX",
             vec!["-d", "coop.test", "-s", bad],
             host("--server"),
         ),
         (
             "check_smtp",
-            "SMTP",
             vec!["-H", "mx.test", "-p", "0"],
             port("--port"),
         ),
         (
             "check_imap",
-            "IMAP",
             vec!["-H", "mx.test", "-p", "0"],
             port("--port"),
         ),
         (
             "check_mail_roundtrip",
-            "MAIL_ROUNDTRIP",
             rt(&["-H", "mx.test", "-p", "0"]),
             port("--port"),
         ),
         (
             "check_mail_roundtrip",
-            "MAIL_ROUNDTRIP",
             rt(&["-H", "mx.test", "--imap-port", "0"]),
             port("--imap-port"),
         ),
         (
             "check_mx",
-            "MX",
             vec!["-d", "coop.test", "-p", "0"],
             port("--port"),
         ),
         (
             "check_mx",
-            "MX",
             vec!["-d", "coop.test", "--dns-port", "0"],
             port("--dns-port"),
         ),
     ];
-    for (name, label, args, said) in cases {
+    for (name, args, said) in cases {
+        let label = name.trim_start_matches("check_").to_uppercase();
         let r = plugin(name, &args);
         assert_eq!(
             (r.code, r.stdout.as_str()),

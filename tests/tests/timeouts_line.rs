@@ -5,6 +5,7 @@
 //! same line.
 
 use hcoop_tests::line::{perf, times_out};
+use hcoop_tests::mail::{mx_args, ROUNDTRIP_LOGIN};
 use hcoop_tests::plugin_json;
 use hcoop_tests::web::{fake_server, Fault};
 use serde_json::{json, Value};
@@ -118,21 +119,10 @@ fn check_sip_over_udp_and_tcp() {
 fn check_mail_roundtrip() {
     let p = hang();
     let args = [
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &p,
-        "-F",
-        "monitor.test",
-        "-f",
-        "mon@coop.test",
-        "-r",
-        "box@coop.test",
-        "-U",
-        "box",
-        "--password-env",
-        "PATH",
-    ];
+        &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"][..],
+        &ROUNDTRIP_LOGIN,
+    ]
+    .concat();
     let v = times_out(
         "check_mail_roundtrip",
         &args,
@@ -155,7 +145,7 @@ fn check_mail_roundtrip() {
 
 #[test]
 fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
-    use hcoop_tests::bind::{Named, ZoneSpec, MASTER_IP};
+    use hcoop_tests::bind::{Named, ZoneSpec};
     let p = hang();
     let dns_port = hcoop_tests::free_port();
     let _named = Named::master(
@@ -165,18 +155,7 @@ fn check_mx_with_a_silent_exchanger_and_a_silent_dns_server() {
             .master_only()],
     );
     let dp = dns_port.to_string();
-    let args = [
-        "-d",
-        "coop.test",
-        "-s",
-        MASTER_IP,
-        "--dns-port",
-        &dp,
-        "-p",
-        &p,
-        "-F",
-        "monitor.test",
-    ];
+    let args = mx_args(&dp, &p);
     let v = times_out(
         "check_mx",
         &args,
