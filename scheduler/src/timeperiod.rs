@@ -33,14 +33,18 @@
 //! # Where this differs from Nagios, on purpose
 //! - A range is half-open: `09:00-17:00` holds 09:00:00 up to 16:59:59; Nagios also
 //!   counts the second 17:00:00 in. `24:00` is the end of the day.
-//! - A range of dates that wraps over the end of the year or month
-//!   (`november 15 - february 15`, `day 25 - day 5`) holds all its days, with skips
-//!   counted from its start; Nagios only looks at the occurrence starting in the
-//!   tested date's own year, so it misses the January half of the first example.
-//! - Input Nagios accepts but never matches is refused with an error naming the line:
-//!   a range ending before it starts (`22:00-06:00`: write `22:00-24:00` and the next
-//!   day's `00:00-06:00`), impossible dates (`2026-02-30`, `april 31`), a month day or
-//!   week number of 0 or out of bounds, a calendar range ending before it starts.
+//! - A range of month dates over the end of the year (`november 15 - february 15`)
+//!   holds all its days; Nagios only looks at the occurrence starting in the tested
+//!   date's own year, so it misses the January half. A skip on a range over the end of
+//!   a month or year (`day 25 - day 5 / 2`) counts on from the range's start; Nagios
+//!   counts from the start in the tested month.
+//! - Input Nagios takes but reads in surprising ways is refused with an error naming
+//!   the line: a range ending before it starts (`22:00-06:00`, which never matches in
+//!   Nagios: write `22:00-24:00` and the next day's `00:00-06:00`), impossible dates
+//!   (`2026-02-30`, which Nagios rolls over to March 2; `april 31`), a day of month or
+//!   week number of 0 or beyond 31 or 5 either way, a calendar range ending before it
+//!   starts, a skip of 0, a second line for the same weekday (Nagios keeps the last).
+//!   Names of days and months may be in capitals (Nagios wants lower case).
 //! - [`TimePeriods::next_valid`] answers `None` when nothing is valid within a year;
 //!   Nagios then answers the preferred time itself.
 //!
@@ -209,21 +213,22 @@ impl TimePeriod {
 
     /// Parses the body of a Nagios `define timeperiod { ... }` (the `define` line and
     /// the closing brace may be included): `timeperiod_name`, `alias`, `exclude` (a
-    /// comma-separated list) and rule lines; `#` and `;` start comments. Templates
-    /// (`name`, `use`, `register`) are not taken here. Errors name the line (counted
-    /// from 1 in `text`).
+    /// comma-separated list) and rule lines; a line starting with `#` is a comment, and
+    /// so is the rest of a line from `;`. Templates (`name`, `use`, `register`) are not
+    /// taken here. Errors name the line (counted from 1 in `text`).
     pub fn parse(text: &str) -> Result<TimePeriod, Error> {
         let mut period = TimePeriod::default();
         let mut name_line = None;
         for (i, raw) in text.lines().enumerate() {
             let n = i + 1;
-            let line = match raw.find([';', '#']) {
+            // as Nagios: '#' comments a whole line, ';' the rest of one
+            let line = match raw.find(';') {
                 Some(at) => &raw[..at],
                 None => raw,
             }
             .trim();
             let fail = |why: String| Error(format!("line {n} '{}': {why}", shown(raw)));
-            if line.is_empty() || line == "}" {
+            if line.is_empty() || line == "}" || line.starts_with('#') {
                 continue;
             }
             if let Some(rest) = line.strip_prefix("define") {
@@ -1082,7 +1087,8 @@ mod tests {
         TimePeriods::new(periods, zone).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    const WORKHOURS: &str = "define timeperiod {
+    const WORKHOURS: &str = "# office hours
+    define timeperiod {
         timeperiod_name workhours
         alias           Work hours
         monday          09:00-17:00
