@@ -3,6 +3,7 @@
 //! state, summary and perfdata, the command lines every database check refuses on one
 //! line, and a query that runs into the check's budget.
 
+use crate::line::perf_labels;
 use crate::{bin, json_of, plugin, plugin_json, Run};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -89,14 +90,6 @@ pub fn assert_starts(v: &Value, state: &str, start: &str) {
     assert!(summary.starts_with(start), "{start:?}: {v}");
 }
 
-/// The perfdata item labelled `label`.
-pub fn perf<'a>(v: &'a Value, label: &str) -> &'a Value {
-    v["perfdata"]
-        .as_array()
-        .and_then(|p| p.iter().find(|x| x["label"] == label))
-        .unwrap_or_else(|| panic!("no perfdata {label}: {v}"))
-}
-
 /// Asserts that perfdata item `i` is `want` (numbers compared as numbers: `5` and
 /// `5.0` are the same value).
 pub fn assert_perf(v: &Value, i: usize, want: Value) {
@@ -170,14 +163,6 @@ pub fn assert_connections(v: &Value, state: &str, used: u64, max: u64, warn: &st
         ["connections", "connections_pct", "time"],
         "{v}"
     );
-}
-
-/// The labels of the perfdata, in order.
-pub fn perf_labels(v: &Value) -> Vec<&str> {
-    v["perfdata"]
-        .as_array()
-        .map(|p| p.iter().filter_map(|x| x["label"].as_str()).collect())
-        .unwrap_or_default()
 }
 
 /// Bad levels, ports and hosts are one line naming the problem, exit 3, before any

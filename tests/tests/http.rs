@@ -6,6 +6,7 @@
 //! trickle, reset or never end their reply.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::line::perf;
 use hcoop_tests::web::{
     fake_server, origin_page, start_nginx, start_redirect_nginx, Fault, Nginx, RedirectNginx,
     A_INDEX, SECOND_PAGE,
@@ -90,15 +91,6 @@ fn details(v: &Value) -> Vec<(Option<String>, String)> {
         .unwrap_or_default()
 }
 
-/// A perfdata value.
-fn perf(v: &Value, label: &str) -> Option<f64> {
-    v["perfdata"]
-        .as_array()?
-        .iter()
-        .find(|p| p["label"] == label)?["value"]
-        .as_f64()
-}
-
 #[test]
 fn vhosts_status_content_redirects_and_auth() {
     let dir = tempfile::tempdir().unwrap();
@@ -122,7 +114,7 @@ fn vhosts_status_content_redirects_and_auth() {
         "OK",
         r"^HTTP/1\.1 200 OK - \d+ bytes in \d\.\d{3} second response time$",
     );
-    let size = perf(&v, "size").unwrap() as usize;
+    let size = perf(&v, "size")["value"].as_u64().unwrap() as usize;
     assert!(size > page && size < page + 400, "{size}");
     assert_eq!(v["perfdata"][0]["max"].as_f64(), Some(10.0), "{v}");
 
@@ -523,7 +515,7 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
     let counts: Vec<(&str, Option<f64>)> =
         ["vhosts", "failing", "ok", "warning", "critical", "unknown"]
             .into_iter()
-            .map(|l| (l, perf(&v, l)))
+            .map(|l| (l, perf(&v, l)["value"].as_f64()))
             .collect();
     assert_eq!(
         counts,
@@ -608,7 +600,7 @@ fn many_vhosts_from_a_list_and_an_apache_config() {
         "CRITICAL",
         r"^6 vhosts checked in \d+\.\d{3}s: 5 OK, 0 WARNING, 1 CRITICAL, 0 UNKNOWN; failing: expired\.test$",
     );
-    assert_eq!(perf(&v, "vhosts"), Some(6.0), "{v}");
+    assert_eq!(perf(&v, "vhosts")["value"].as_f64(), Some(6.0), "{v}");
     assert_only(
         &plugin_json("check_http", &["--apache-config", "/nonexistent"]),
         "UNKNOWN",

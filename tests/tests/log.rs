@@ -2,6 +2,7 @@
 //! copytruncate, gzip) and truncated between runs; every line is read exactly once, and
 //! the state survives a crash between runs.
 
+use hcoop_tests::line::perf;
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{plugin, plugin_json, require};
 use serde_json::Value;
@@ -70,14 +71,6 @@ impl Log {
         let count = |label: &str| perf(&v, label)["value"].as_u64().unwrap();
         (count("lines"), count("critical"))
     }
-}
-
-/// The perfdata item labelled `label`.
-fn perf<'a>(v: &'a Value, label: &str) -> &'a Value {
-    v["perfdata"]
-        .as_array()
-        .and_then(|p| p.iter().find(|x| x["label"] == label))
-        .unwrap_or_else(|| panic!("no {label} in {v}"))
 }
 
 /// The state and summary of a JSON result.

@@ -1,8 +1,9 @@
 //! check_mysql end to end against real MariaDB servers: one with TLS and a small
 //! max_connections, a source and its replica, and a silent fake for the timeout.
 
+use hcoop_tests::line::{perf, perf_labels};
 use hcoop_tests::mysql::{Mariadb, PASSWORD};
-use hcoop_tests::sql::{self, assert_only, assert_starts, perf, perf_labels, Db};
+use hcoop_tests::sql::{self, assert_only, assert_starts, Db};
 use hcoop_tests::wait_until;
 
 #[test]

@@ -1,8 +1,9 @@
 //! check_pgsql end to end against real PostgreSQL servers: a primary with TLS and a
 //! small max_connections, and a primary with a streaming standby for replication lag.
 
+use hcoop_tests::line::{perf, perf_labels};
 use hcoop_tests::pgsql::{Postgres, PASSWORD};
-use hcoop_tests::sql::{self, assert_only, assert_says, assert_starts, perf, perf_labels, Db};
+use hcoop_tests::sql::{self, assert_only, assert_says, assert_starts, Db};
 use hcoop_tests::wait_until;
 use serde_json::json;
 
