@@ -463,9 +463,19 @@ async fn api_downtime(
     answer(r.map(|id| serde_json::json!({ "id": id })))
 }
 
-async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.cancel_downtime(id)?))));
+/// Deletes a downtime or a comment by its id; answered once saved.
+fn delete_by_id(
+    s: &Api,
+    a: Author,
+    id: u64,
+    delete: fn(&mut Core, u64) -> Result<Saving, String>,
+) -> Response {
+    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), delete(core, id)?))));
     answer(r.map(|()| serde_json::json!({ "deleted": id })))
+}
+
+async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
+    delete_by_id(&s, a, id, Core::cancel_downtime)
 }
 
 async fn api_downtimes(AxState(s): AxState<Api>) -> Json<Vec<DowntimeView>> {
@@ -488,8 +498,7 @@ async fn api_comment(
 }
 
 async fn api_delete_comment(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.delete_comment(id)?))));
-    answer(r.map(|()| serde_json::json!({ "deleted": id })))
+    delete_by_id(&s, a, id, Core::delete_comment)
 }
 
 async fn api_comments(AxState(s): AxState<Api>) -> Json<Vec<CommentView>> {
