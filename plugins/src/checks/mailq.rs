@@ -6,8 +6,8 @@
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
 use crate::plugin::{
-    parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Unit, Uom,
-    UsageError, Work,
+    level_pairs, parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds,
+    Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::collections::BTreeMap;
@@ -25,6 +25,13 @@ fn parse_seconds(text: &str) -> Result<Range, String> {
     parse_level(text, &[Unit::Seconds]).map(|l| l.range)
 }
 
+level_pairs! {
+    /// `--age-warning`/`--age-critical`: ranges on the age of the oldest message.
+    pub struct AgeLevels {
+        age_warning, age_critical, "SECONDS", parse_seconds, Range, "Warning range on the age of the oldest message, in seconds (30m, 2h, 1d work too)", "Critical range on the age of the oldest message, in seconds";
+    }
+}
+
 /// Command line of check_mailq.
 #[derive(Parser, Debug)]
 #[command(
@@ -32,7 +39,9 @@ fn parse_seconds(text: &str) -> Result<Range, String> {
     version,
     about = "Checks the mail queue: number of messages, age of the oldest, messages per recipient domain.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, queue not readable, internal error). --help and --version exit 0.",
     mut_arg("warning", |a| a.help("Warning range on the number of queued messages (a bare N alerts above N)")),
-    mut_arg("critical", |a| a.help("Critical range on the number of queued messages"))
+    mut_arg("critical", |a| a.help("Critical range on the number of queued messages")),
+    mut_arg("age_warning", |a| a.allow_hyphen_values(true)),
+    mut_arg("age_critical", |a| a.allow_hyphen_values(true))
 )]
 pub struct Args {
     #[command(flatten)]
@@ -63,23 +72,8 @@ pub struct Args {
     )]
     pub domain_critical: Option<Range>,
 
-    /// Warning range on the age of the oldest message, in seconds (30m, 2h, 1d work too)
-    #[arg(
-        long = "age-warning",
-        value_name = "SECONDS",
-        value_parser = parse_seconds,
-        allow_hyphen_values = true
-    )]
-    pub age_warning: Option<Range>,
-
-    /// Critical range on the age of the oldest message, in seconds
-    #[arg(
-        long = "age-critical",
-        value_name = "SECONDS",
-        value_parser = parse_seconds,
-        allow_hyphen_values = true
-    )]
-    pub age_critical: Option<Range>,
+    #[command(flatten)]
+    pub age: AgeLevels,
 
     /// How many of the largest recipient domains to list
     #[arg(long = "domains", value_name = "N", default_value_t = 5)]
@@ -168,7 +162,7 @@ impl Check for MailqCheck {
             server: args.mailserver,
             count: args.levels.thresholds(),
             domain: Thresholds::new(args.domain_warning, args.domain_critical),
-            age: Thresholds::new(args.age_warning, args.age_critical),
+            age: Thresholds::new(args.age.age_warning, args.age.age_critical),
             domains_shown: args.domains,
             command,
             timeout: args.common.timeout.duration,
