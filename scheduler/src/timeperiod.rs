@@ -214,8 +214,9 @@ impl TimePeriod {
     /// Parses the body of a Nagios `define timeperiod { ... }` (the `define` line and
     /// the closing brace may be included): `timeperiod_name`, `alias`, `exclude` (a
     /// comma-separated list) and rule lines; a line starting with `#` is a comment, and
-    /// so is the rest of a line from `;`. Templates (`name`, `use`, `register`) are not
-    /// taken here. Errors name the line (counted from 1 in `text`).
+    /// so is the rest of a line from `;`. Templates are not resolved here: `use` and
+    /// `register 0` are refused, `name` (the name as a template) is passed over. Errors
+    /// name the line (counted from 1 in `text`).
     pub fn parse(text: &str) -> Result<TimePeriod, Error> {
         let mut period = TimePeriod::default();
         let mut name_line = None;
@@ -262,10 +263,16 @@ impl TimePeriod {
                         period.exclude.push(name.to_string());
                     }
                 }
-                "name" | "use" | "register" => {
-                    return Err(fail(format!(
-                        "'{key}' (templates) is not read here: give the period whole"
-                    )))
+                // the name a definition has as a template: no meaning of its own
+                "name" => {}
+                "register" if value == "1" => {}
+                "register" => {
+                    return Err(fail("a template (register 0) is not a time period".into()))
+                }
+                "use" => {
+                    return Err(fail(
+                        "'use' (templates) is not read here: give the period whole".into(),
+                    ))
                 }
                 _ => period.add_rule(line).map_err(fail)?,
             }
@@ -1089,7 +1096,9 @@ mod tests {
 
     const WORKHOURS: &str = "# office hours
     define timeperiod {
+        name            workhours
         timeperiod_name workhours
+        register        1
         alias           Work hours
         monday          09:00-17:00
         tuesday         09:00-17:00
@@ -1301,6 +1310,10 @@ mod tests {
         assert_eq!(
             err("timeperiod_name x\nuse base"),
             "line 2 'use base': 'use' (templates) is not read here: give the period whole"
+        );
+        assert_eq!(
+            err("name base\nregister 0\nmonday 09:00-17:00"),
+            "line 2 'register 0': a template (register 0) is not a time period"
         );
         assert_eq!(
             err("monday 09:00-17:00"),
