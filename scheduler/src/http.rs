@@ -548,72 +548,34 @@ where
     let _ = tokio::time::timeout(CONNECTION_TIMEOUT, conn).await;
 }
 
-/// Serves the API on a TCP listener until `shutdown` completes.
-pub async fn serve_tcp(
-    listener: tokio::net::TcpListener,
+/// Serves the API on the connections `accept` gives until `shutdown` completes: each
+/// with its peer and the key its connections are counted under ([`Slots`]), `None` to
+/// pass one over; a failed accept (its message) is logged and retried after a pause.
+async fn serve<S, A>(
     api: Api,
     slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
-) {
+    mut accept: impl FnMut() -> A,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    A: Future<Output = Result<Option<(S, Peer, String)>, String>>,
+{
     let router = router(api);
     tokio::pin!(shutdown);
     loop {
-        let (sock, addr) = tokio::select! {
+        let (sock, peer, key) = tokio::select! {
             _ = &mut shutdown => return,
-            a = listener.accept() => match a {
-                Ok(a) => a,
+            a = accept() => match a {
+                Ok(Some(a)) => a,
+                Ok(None) => continue,
                 Err(e) => {
-                    tracing::warn!("api: accept: {e}");
+                    tracing::warn!("api: {e}");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
             },
         };
-        let slot = match slots.take(&addr.ip().to_canonical().to_string()) {
-            Ok(s) => s,
-            Err(full) => {
-                tracing::warn!("api: {full}: closing the connection from {addr}");
-                continue;
-            }
-        };
-        let router = router.clone();
-        tokio::spawn(async move {
-            serve_connection(sock, Peer::Remote(addr), router).await;
-            drop(slot);
-        });
-    }
-}
-
-/// Serves the API on the control socket until `shutdown` completes; the peer's uid
-/// comes from the kernel.
-pub async fn serve_unix(
-    listener: tokio::net::UnixListener,
-    api: Api,
-    slots: Arc<Slots>,
-    shutdown: impl Future<Output = ()>,
-) {
-    let router = router(api);
-    tokio::pin!(shutdown);
-    loop {
-        let sock = tokio::select! {
-            _ = &mut shutdown => return,
-            a = listener.accept() => match a {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    tracing::warn!("api: accept on the control socket: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(cred) = sock.peer_cred() else {
-            continue;
-        };
-        let peer = Peer::Local {
-            uid: cred.uid(),
-            pid: cred.pid().unwrap_or(0),
-        };
-        let slot = match slots.take(&format!("uid:{}", cred.uid())) {
+        let slot = match slots.take(&key) {
             Ok(s) => s,
             Err(full) => {
                 tracing::warn!("api: {full}: closing the connection from {peer}");
@@ -626,6 +588,52 @@ pub async fn serve_unix(
             drop(slot);
         });
     }
+}
+
+/// Serves the API on a TCP listener until `shutdown` completes; connections are
+/// counted by the peer's address.
+pub async fn serve_tcp(
+    listener: tokio::net::TcpListener,
+    api: Api,
+    slots: Arc<Slots>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let listener = &listener;
+    serve(api, slots, shutdown, || async move {
+        let (sock, addr) = listener
+            .accept()
+            .await
+            .map_err(|e| format!("accept: {e}"))?;
+        let key = addr.ip().to_canonical().to_string();
+        Ok(Some((sock, Peer::Remote(addr), key)))
+    })
+    .await
+}
+
+/// Serves the API on the control socket until `shutdown` completes; the peer's uid
+/// comes from the kernel, and connections are counted by it.
+pub async fn serve_unix(
+    listener: tokio::net::UnixListener,
+    api: Api,
+    slots: Arc<Slots>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let listener = &listener;
+    serve(api, slots, shutdown, || async move {
+        let (sock, _) = listener
+            .accept()
+            .await
+            .map_err(|e| format!("accept on the control socket: {e}"))?;
+        let Ok(cred) = sock.peer_cred() else {
+            return Ok(None);
+        };
+        let peer = Peer::Local {
+            uid: cred.uid(),
+            pid: cred.pid().unwrap_or(0),
+        };
+        Ok(Some((sock, peer, format!("uid:{}", cred.uid()))))
+    })
+    .await
 }
 
 /// A Prometheus label value, escaped.
