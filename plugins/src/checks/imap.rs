@@ -158,12 +158,12 @@ impl Check for ImapCheck {
                 r
             }
         };
-        if let Some((s, text)) =
-            mail::cert_verdict(facts.cert.as_ref(), self.server.cert_days, facts.now)
-        {
-            r.raise(s);
-            r.summary = format!("{}; {text}", r.summary);
-        }
+        mail::add_cert_verdict(
+            &mut r,
+            facts.cert.as_ref(),
+            self.server.cert_days,
+            facts.now,
+        );
         r.push_perf(
             PerfData::new("time", net::secs(facts.total))
                 .uom(Uom::Seconds)

@@ -185,11 +185,12 @@ impl Check for SmtpCheck {
         if facts.failure.is_none() {
             r.raise(self.time.state(facts.total.as_secs_f64()));
         }
-        let cert = mail::cert_verdict(facts.cert.as_ref(), self.server.cert_days, facts.now);
-        if let Some((s, text)) = cert {
-            r.raise(s);
-            r.summary = format!("{}; {text}", r.summary);
-        }
+        mail::add_cert_verdict(
+            &mut r,
+            facts.cert.as_ref(),
+            self.server.cert_days,
+            facts.now,
+        );
         r.perfdata = smtp::perfdata(facts, &self.time, self.dialogue.timeout);
         r
     }

@@ -497,6 +497,20 @@ pub fn cert_verdict(
     (days.is_some() || s != crate::plugin::State::Ok).then_some((s, text))
 }
 
+/// Raises `r` to the certificate's state and adds the certificate's text to its
+/// summary, when [`cert_verdict`] says it is to be reported.
+pub fn add_cert_verdict(
+    r: &mut crate::plugin::CheckResult,
+    cert: Option<&CertFacts>,
+    days: Option<CertDays>,
+    now: i64,
+) {
+    if let Some((s, text)) = cert_verdict(cert, days, now) {
+        r.raise(s);
+        r.summary = format!("{}; {text}", r.summary);
+    }
+}
+
 /// A named step and how long it took, for perfdata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
