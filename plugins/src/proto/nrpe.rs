@@ -372,6 +372,16 @@ mod tests {
         assert_eq!(crc32(b""), 0);
     }
 
+    /// The CRC field holds the CRC of the frame as sent, the field zeroed.
+    fn assert_crc_of_whole_frame(bytes: &[u8]) {
+        let mut zeroed = bytes.to_vec();
+        zeroed[4..8].fill(0);
+        assert_eq!(
+            u32::from_be_bytes(bytes[4..8].try_into().unwrap()),
+            crc32(&zeroed)
+        );
+    }
+
     #[test]
     fn v2_layout() {
         let bytes = Packet::response(Version::V2, 1, "WARN - x").encode();
@@ -380,12 +390,7 @@ mod tests {
         assert_eq!(&bytes[8..10], &[0, 1]);
         assert_eq!(&bytes[10..18], b"WARN - x");
         assert!(bytes[18..].iter().all(|&b| b == 0));
-        let mut zeroed = bytes.clone();
-        zeroed[4..8].fill(0);
-        assert_eq!(
-            u32::from_be_bytes(bytes[4..8].try_into().unwrap()),
-            crc32(&zeroed)
-        );
+        assert_crc_of_whole_frame(&bytes);
     }
 
     #[test]
@@ -395,24 +400,14 @@ mod tests {
         assert_eq!(&bytes[..4], &[0, 4, 0, 1]);
         assert_eq!(&bytes[10..16], &[0, 0, 0, 0, 0, 11]);
         assert_eq!(&bytes[16..], b"check_load\0");
-        let mut zeroed = bytes.clone();
-        zeroed[4..8].fill(0);
-        assert_eq!(
-            u32::from_be_bytes(bytes[4..8].try_into().unwrap()),
-            crc32(&zeroed)
-        );
+        assert_crc_of_whole_frame(&bytes);
     }
 
     #[test]
     fn v3_crc_covers_padding() {
         let bytes = Packet::query(Version::V3, "x").encode();
         assert_eq!(bytes.len(), V3_HEADER_LEN + 2 + 3);
-        let mut zeroed = bytes.clone();
-        zeroed[4..8].fill(0);
-        assert_eq!(
-            u32::from_be_bytes(bytes[4..8].try_into().unwrap()),
-            crc32(&zeroed)
-        );
+        assert_crc_of_whole_frame(&bytes);
         // with or without the padding on the wire
         assert_eq!(decode(&bytes).unwrap().text, b"x");
         assert_eq!(decode(&bytes[..bytes.len() - 3]).unwrap().text, b"x");
