@@ -338,7 +338,6 @@ mod tests {
 
     #[test]
     fn time_and_certificate_levels() {
-        use crate::proto::tls::{CertFacts, CertInfo};
         let c = parse(&[
             "-H",
             "imap",
@@ -363,15 +362,7 @@ mod tests {
         f.total = Duration::from_millis(2500);
         assert_eq!(c.evaluate(&f).state(), State::Critical);
         f.total = Duration::from_millis(5);
-        f.cert = Some(CertFacts {
-            leaf: Some(Ok(CertInfo {
-                subject: "imap".into(),
-                issuer: "CA".into(),
-                not_after: 20 * 86_400,
-                dns_names: vec![],
-            })),
-            verify_error: None,
-        });
+        f.cert = Some(crate::proto::mail::test_cert("imap", 20 * 86_400));
         let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert!(r

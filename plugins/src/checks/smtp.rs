@@ -204,7 +204,6 @@ mod tests {
     use crate::plugin::State;
     use crate::proto::mail::{SmtpReply, Step};
     use crate::proto::smtp::Stage;
-    use crate::proto::tls::CertFacts;
     use std::time::Duration;
 
     fn parse(argv: &[&str]) -> Result<SmtpCheck, UsageError> {
@@ -335,15 +334,7 @@ mod tests {
     fn certificates() {
         let c = parse(&["-H", "mx", "-F", "me", "-S", "-D", "30,7"]).unwrap();
         let mut f = ok_facts();
-        f.cert = Some(CertFacts {
-            leaf: Some(Ok(crate::proto::tls::CertInfo {
-                subject: "mx.test".into(),
-                issuer: "CA".into(),
-                not_after: 20 * 86_400,
-                dns_names: vec![],
-            })),
-            verify_error: None,
-        });
+        f.cert = Some(crate::proto::mail::test_cert("mx.test", 20 * 86_400));
         let r = c.evaluate(&f);
         assert_eq!(r.state(), State::Warning);
         assert_eq!(

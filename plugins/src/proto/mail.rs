@@ -511,6 +511,21 @@ pub fn add_cert_verdict(
     }
 }
 
+/// A verified certificate for `subject`, issued by `CA`, valid until `not_after`
+/// (seconds since the epoch): for the unit tests of the checks that judge certificates.
+#[cfg(test)]
+pub fn test_cert(subject: &str, not_after: i64) -> CertFacts {
+    CertFacts {
+        leaf: Some(Ok(crate::proto::tls::CertInfo {
+            subject: subject.into(),
+            issuer: "CA".into(),
+            not_after,
+            dns_names: vec![],
+        })),
+        verify_error: None,
+    }
+}
+
 /// A named step and how long it took, for perfdata.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {

@@ -261,18 +261,9 @@ mod tests {
 
     #[test]
     fn certificate_days_and_tls_failures() {
-        use crate::proto::tls::{CertFacts, CertInfo};
         let c = check(&["-H", "h", "-p", "443", "-S", "-D", "30,7"]).unwrap();
         let mut f = connected(3);
-        f.cert = Some(CertFacts {
-            leaf: Some(Ok(CertInfo {
-                subject: "h".into(),
-                issuer: "CA".into(),
-                not_after: 20 * 86_400,
-                dns_names: vec![],
-            })),
-            verify_error: None,
-        });
+        f.cert = Some(crate::proto::mail::test_cert("h", 20 * 86_400));
         assert_eq!(
             render_text("TCP", &c.evaluate(&f)),
             "TCP WARNING - 0.003 second response time on h port 443; certificate 'h' will expire on 1970-01-21 00:00:00 UTC (20 days) | time=0.003s;;;0;10\n"
