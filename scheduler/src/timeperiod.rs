@@ -1616,13 +1616,48 @@ mod tests {
     fn a_change_of_offset_moves_local_time() {
         assert_eq!(utc(2027, 3, 28, 1, 0), 1_806_195_600);
         assert_eq!(utc(2027, 10, 31, 1, 0), 1_824_944_400);
+        central_european_2027(CET_2027);
+    }
+
+    /// Where the system has the zone Europe/Paris, the same with the system's local
+    /// time: this test runs [`system_zone_in_a_child`] with `TZ=Europe/Paris`.
+    #[test]
+    fn the_system_zone_follows_summer_time() {
+        if !std::path::Path::new("/usr/share/zoneinfo/Europe/Paris").exists() {
+            eprintln!("no zone Europe/Paris on this system: not tested");
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["timeperiod::tests::system_zone_in_a_child", "--exact"])
+            .args(["--nocapture", "--test-threads=1"])
+            .env("TZ", "Europe/Paris")
+            .env("HCOOP_TIMEPERIOD_CHILD", "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "{text}");
+    }
+
+    /// Run by [`the_system_zone_follows_summer_time`]; alone, it does nothing.
+    #[test]
+    fn system_zone_in_a_child() {
+        if std::env::var_os("HCOOP_TIMEPERIOD_CHILD").is_some() {
+            assert_eq!(Zone::Local.offset_at(1_806_195_600 - 1), 3600);
+            assert_eq!(Zone::Local.offset_at(1_806_195_600), 7200);
+            central_european_2027(Zone::Local);
+        }
+    }
+
+    /// What periods say in central European time in 2027 (`zone`).
+    fn central_european_2027(zone: Zone) {
         let s = set(
             &[
                 "timeperiod_name spring\nsunday 02:30-04:00",
                 "timeperiod_name autumn\nsunday 02:00-02:30",
                 WORKHOURS,
             ],
-            CET_2027,
+            zone,
         );
         let id = |n| s.id(n).unwrap();
         // 02:00 to 03:00 local does not happen on 2027-03-28: the range starts at 03:00
