@@ -57,6 +57,24 @@ pub fn assert_time_perf(v: &Value, below: f64, warn: Option<&str>, crit: Option<
     );
 }
 
+/// Runs our plugin `name` with `args` in JSON and asserts that it answered OK with a
+/// summary matching `summary`, and its `time` item under the default time limit of 10
+/// seconds, without levels; returns the object.
+pub fn assert_answered(name: &str, args: &[&str], summary: &str) -> Value {
+    let v = assert_json(name, args, "OK", summary);
+    assert_time_perf(&v, 10.0, None, None, 10.0);
+    v
+}
+
+/// What a check says of a certificate of the test CA (valid 200 days) for `name`, as
+/// a regex.
+pub fn will_expire(name: &str) -> String {
+    format!(
+        r"certificate '{}' will expire on .* \((199|200) days\)",
+        regex::escape(name)
+    )
+}
+
 /// Runs `name` with `-t 2:UNKNOWN` and with `-t 2`; asserts UNKNOWN (exit 3) within
 /// 2.5 s and then CRITICAL (exit 2), each with a summary matching `summary`; returns the
 /// UNKNOWN result.
