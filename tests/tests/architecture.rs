@@ -325,17 +325,23 @@ fn every_check_has_the_shape_of_the_contract() {
         let name = file.strip_prefix(root()).unwrap().display().to_string();
         // the body of each `impl Check for X {` (or `impl<P> plugin::Check for X<P>`), up
         // to its closing brace at column 0
-        let starts = code.match_indices("\nimpl").map(|(i, _)| i + 1).filter(|&i| {
-            let head = code[i..].lines().next().unwrap_or("");
-            head.split_whitespace()
-                .any(|w| w == "Check" || w.ends_with("::Check"))
-                && head.contains(" for ")
-        });
+        let starts = code
+            .match_indices("\nimpl")
+            .map(|(i, _)| i + 1)
+            .filter(|&i| {
+                let head = code[i..].lines().next().unwrap_or("");
+                head.split_whitespace()
+                    .any(|w| w == "Check" || w.ends_with("::Check"))
+                    && head.contains(" for ")
+            });
         for start in starts.collect::<Vec<_>>() {
             checks += 1;
             let body = &code[start..];
             let body = &body[..body.find("\n}").unwrap_or(body.len())];
-            match body.lines().find(|l| l.trim_start().starts_with("type Facts")) {
+            match body
+                .lines()
+                .find(|l| l.trim_start().starts_with("type Facts"))
+            {
                 Some(l) if l.contains("CheckResult") => faults.push(format!(
                     "{name}: its facts are a finished result, not what it observed: {}",
                     l.trim()
@@ -344,11 +350,16 @@ fn every_check_has_the_shape_of_the_contract() {
                 None => faults.push(format!("{name}: no `type Facts`")),
             }
             if body.contains("fn run(") {
-                faults.push(format!("{name}: overrides `run` instead of fetch + evaluate"));
+                faults.push(format!(
+                    "{name}: overrides `run` instead of fetch + evaluate"
+                ));
             }
         }
     }
-    assert!(checks >= 20, "found only {checks} checks: the scan is broken");
+    assert!(
+        checks >= 20,
+        "found only {checks} checks: the scan is broken"
+    );
     assert!(
         faults.is_empty(),
         "every check fetches facts and evaluates them (plugin::runner::Check):\n{}",
