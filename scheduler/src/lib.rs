@@ -4,7 +4,8 @@
 //! Each module names (`crate::X`) only modules listed before it here (below it, or
 //! before it in its own layer), never one after it; the architecture test in the
 //! tests crate fails on any import loop. From the bottom:
-//! 1. Data and facts: [`state`] (the Nagios state rules, pure), [`clock`], [`privileges`],
+//! 1. Data and facts: [`state`] (the Nagios state rules, pure), [`clock`], [`timeperiod`]
+//!    (Nagios time periods, pure; not yet read from the configuration), [`privileges`],
 //!    [`slots`], [`lateness`], [`registry`] (a check built from its name), [`auth`] (who
 //!    may use the API), [`retention`] and [`journal`] (the state files), and
 //!    [`config`] (the configuration as plain data, with the `[forward]` and `[nrpe]`
@@ -24,6 +25,8 @@
 //! - [`config`]: TOML configuration (a directory of files, or the embedded default).
 //! - [`registry`]: the one place a check is built from its name.
 //! - [`clock`]: Unix time, and the scheduler's clock (tokio's, so tests pause it).
+//! - [`timeperiod`]: Nagios time period definitions: parsed, resolved with their
+//!   exclusions, asked whether a time is in a period and when the next one is.
 //! - [`nrpe`]: the NRPE agent (`hcoop-monitor nrpe`): serves an nrpe.cfg to
 //!   Nagios's check_nrpe over TLS or plain TCP.
 //! - [`exec`]: running one check, built-in in-process or as an external plugin, into
