@@ -6,6 +6,19 @@
 //! retry_interval = "1m"
 //! max_check_attempts = 3
 //! timeout = "30s"           # external plugins
+//! check_period = "24x7"     # when checks run (a [[timeperiod]] name)
+//! notification_period = "24x7"   # when notifications go out
+//!
+//! [[timeperiod]]            # Nagios' define timeperiod, one rule line a string
+//! name = "business"
+//! alias = "Business hours"
+//! rules = ["monday 09:00-17:00", "tuesday 09:00-17:00", "2026-12-25 00:00-00:00"]
+//! exclude = ["holidays"]    # other [[timeperiod]] names
+//!
+//! [[contact]]
+//! name = "oncall"
+//! command = "/usr/local/bin/page"
+//! notification_period = "business"   # or service_/host_notification_period
 //!
 //! [[host]]
 //! name = "main"
@@ -16,13 +29,34 @@
 //! name = "load"
 //! check = "check_load"                  # a built-in check, run in-process
 //! args = ["-w", "5", "-c", "10"]
+//! check_period = "business"             # own settings win over templates and defaults
 //!
 //! [[service]]
 //! host = "main"
 //! name = "ntp"
 //! command = "/usr/lib/nagios/plugins/check_ntp_time -H $HOSTADDRESS$"   # external plugin
 //! ```
+//!
+//! # Time periods
+//! `[[timeperiod]]` takes the rule lines of a Nagios `define timeperiod` (weekdays,
+//! dates, date ranges with skips: see [`crate::timeperiod`]) and `exclude`; they are
+//! answered in the system's local time. `24x7` (all time) exists unless defined. As in
+//! Nagios 4, `check_period` and `notification_period` may be set in `[defaults]`, a
+//! `[template.NAME]` or a host or service, and mean:
+//! - a check due outside its `check_period` is not run then but at the next time the
+//!   period holds;
+//! - outside its `notification_period` an object sends no notification of any kind
+//!   and counts none: a problem still there is notified at its first check result
+//!   inside the period (Nagios' next notification attempt); a recovery, downtime or
+//!   acknowledgement outside it is not notified later;
+//! - a contact outside its own `notification_period` (`service_notification_period`,
+//!   `host_notification_period` for one kind) is passed over for that notification.
+//!
+//! An unknown period named anywhere, an exclusion cycle, a bad rule line or a period
+//! defined twice refuses the configuration (on reload the running one is kept).
 
+use crate::clock::Time;
+use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};
 use anyhow::{anyhow, bail, Context, Result};
 use hcoop_plugins::plugin::runner::DynCheck;
 use serde::Deserialize;
@@ -69,6 +103,19 @@ pub struct Defaults {
     pub low_flap_threshold: f64,
     #[serde(default = "default_high_flap")]
     pub high_flap_threshold: f64,
+    /// The time period checks run in (a `[[timeperiod]]` name; default `24x7`).
+    #[serde(default = "all_the_time")]
+    pub check_period: String,
+    /// The time period notifications go out in (default `24x7`).
+    #[serde(default = "all_the_time")]
+    pub notification_period: String,
+}
+
+/// The built-in time period that holds all time, unless a `[[timeperiod]]` defines it.
+pub const ALL_THE_TIME: &str = "24x7";
+
+fn all_the_time() -> String {
+    ALL_THE_TIME.into()
 }
 
 fn default_notification_interval() -> Duration {
@@ -114,6 +161,8 @@ impl Default for Defaults {
             flap_detection: true,
             low_flap_threshold: default_low_flap(),
             high_flap_threshold: default_high_flap(),
+            check_period: all_the_time(),
+            notification_period: all_the_time(),
         }
     }
 }
@@ -147,6 +196,8 @@ pub struct Overrides {
     pub contacts: Option<Vec<String>>,
     pub notifications_enabled: Option<bool>,
     pub flap_detection: Option<bool>,
+    pub check_period: Option<String>,
+    pub notification_period: Option<String>,
 }
 
 /// A host as written in a file.
@@ -181,6 +232,10 @@ pub struct Schedule {
     pub flap_detection: bool,
     pub low_flap_threshold: f64,
     pub high_flap_threshold: f64,
+    /// The time period checks run in (a name of [`Config::periods`]).
+    pub check_period: String,
+    /// The time period notifications go out in.
+    pub notification_period: String,
 }
 
 impl Schedule {
@@ -209,10 +264,26 @@ impl Schedule {
             flap_detection: first(layers, |o| &o.flap_detection).unwrap_or(d.flap_detection),
             low_flap_threshold: d.low_flap_threshold,
             high_flap_threshold: d.high_flap_threshold,
+            check_period: first(layers, |o| &o.check_period)
+                .unwrap_or_else(|| d.check_period.clone()),
+            notification_period: first(layers, |o| &o.notification_period)
+                .unwrap_or_else(|| d.notification_period.clone()),
         }
     }
 
-    /// The state rules' view of these settings.
+    /// The state rules' view of these settings at `now`: outside the notification
+    /// period notifications are held back as when they are disabled (none is sent, none
+    /// counted), as Nagios 4 holds back every notification type there. Nagios does not
+    /// queue what it held back: a problem still there is notified at the first check
+    /// result inside the period (its next notification attempt); a recovery, a
+    /// downtime or an acknowledgement outside the period is not notified at all.
+    pub fn policy_at(&self, periods: &Periods, now: Time) -> crate::state::Policy {
+        let mut policy = self.policy();
+        policy.notifications_enabled &= periods.contains(&self.notification_period, now);
+        policy
+    }
+
+    /// The state rules' view of these settings (the notification period aside).
     pub fn policy(&self) -> crate::state::Policy {
         crate::state::Policy {
             max_check_attempts: self.max_check_attempts,
@@ -253,6 +324,12 @@ pub struct Contact {
     /// Host notification options: d,u,r,f,s (or "n" for none).
     #[serde(default = "all_host_options")]
     pub host_options: String,
+    /// The time period this contact is notified in (default `24x7`), for services and
+    /// hosts unless the two below say otherwise (Nagios'
+    /// `service_notification_period` and `host_notification_period`).
+    pub notification_period: Option<String>,
+    pub service_notification_period: Option<String>,
+    pub host_notification_period: Option<String>,
 }
 
 fn all_service_options() -> String {
@@ -272,6 +349,18 @@ impl Contact {
             &self.host_options
         };
         option.is_none_or(|o| opts.split(',').any(|x| x.trim().starts_with(o)))
+    }
+
+    /// The time period this contact takes service (or host) notifications in.
+    pub fn period(&self, service: bool) -> &str {
+        let own = if service {
+            &self.service_notification_period
+        } else {
+            &self.host_notification_period
+        };
+        own.as_ref()
+            .or(self.notification_period.as_ref())
+            .map_or(ALL_THE_TIME, String::as_str)
     }
 }
 
@@ -488,6 +577,144 @@ struct File {
     host: Vec<HostFile>,
     #[serde(default)]
     service: Vec<ServiceFile>,
+    #[serde(default)]
+    timeperiod: Vec<TimePeriodFile>,
+}
+
+/// A `[[timeperiod]]` as written: Nagios' rule lines, one string each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimePeriodFile {
+    name: Spanned<String>,
+    #[serde(default)]
+    alias: String,
+    #[serde(default)]
+    rules: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+}
+
+/// The configuration's time periods, with the built-in `24x7` unless it is defined,
+/// answering in the system's local time (as Nagios).
+#[derive(Debug, Clone)]
+pub struct Periods {
+    set: Arc<TimePeriods>,
+    /// As defined (to answer in another zone: [`Periods::in_zone`]).
+    defined: Vec<TimePeriod>,
+    /// Whether `24x7` is the built-in one (answered without a look at the calendar).
+    builtin_all: bool,
+}
+
+impl Periods {
+    /// The set of `defined` (the built-in `24x7` added unless among them).
+    fn new(mut defined: Vec<TimePeriod>, zone: Zone) -> Result<Periods, String> {
+        let builtin_all = !defined.iter().any(|p| p.name == ALL_THE_TIME);
+        if builtin_all {
+            let mut all = TimePeriod::new(ALL_THE_TIME, "24 Hours A Day, 7 Days A Week");
+            all.weekdays = std::array::from_fn(|_| {
+                vec![TimeRange {
+                    start: 0,
+                    end: 86_400,
+                }]
+            });
+            defined.push(all);
+        }
+        let set = TimePeriods::new(defined.clone(), zone).map_err(|e| e.to_string())?;
+        Ok(Periods {
+            set: Arc::new(set),
+            defined,
+            builtin_all,
+        })
+    }
+
+    /// The same periods, answering in `zone`.
+    pub fn in_zone(&self, zone: Zone) -> Periods {
+        let mut defined = self.defined.clone();
+        if self.builtin_all {
+            defined.retain(|p| p.name != ALL_THE_TIME);
+        }
+        Periods::new(defined, zone).expect("a checked set stays valid")
+    }
+
+    /// Whether a period of this name exists.
+    pub fn has(&self, name: &str) -> bool {
+        self.set.id(name).is_some()
+    }
+
+    /// Whether `t` is in the period `name` (a name not defined holds all time: the
+    /// configuration refuses one).
+    pub fn contains(&self, name: &str, t: Time) -> bool {
+        if self.builtin_all && name == ALL_THE_TIME {
+            return true;
+        }
+        self.set.id(name).is_none_or(|id| self.set.contains(id, t))
+    }
+
+    /// The earliest time at or after `t` in the period `name` (`t` itself for a name
+    /// not defined); `None` when there is none within a year.
+    pub fn next_valid(&self, name: &str, t: Time) -> Option<Time> {
+        match self.set.id(name) {
+            Some(id) => self.set.next_valid(id, t),
+            None => Some(t),
+        }
+    }
+}
+
+impl Default for Periods {
+    fn default() -> Periods {
+        Periods::new(Vec::new(), Zone::Local).expect("24x7 alone is valid")
+    }
+}
+
+/// Reads the `[[timeperiod]]` entries (each `(place, entry)`) through the time period
+/// library: errors name the entry's file and line.
+fn time_periods(raw: Vec<(String, TimePeriodFile)>, errors: &mut Vec<String>) -> Periods {
+    let names: std::collections::HashSet<&str> =
+        raw.iter().map(|(_, p)| p.name.get_ref().as_str()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut defined = Vec::new();
+    let mut bad = false;
+    for (at, p) in &raw {
+        let name = p.name.get_ref();
+        let at = format!("{at}: timeperiod '{name}'");
+        let before = errors.len();
+        if !seen.insert(name.as_str()) {
+            errors.push(format!("{at}: defined twice"));
+        }
+        let mut period = TimePeriod::new(name, &p.alias);
+        for rule in &p.rules {
+            if let Err(e) = period.add_rule(rule) {
+                errors.push(format!("{at}: rule '{rule}': {e}"));
+            }
+        }
+        for x in &p.exclude {
+            if !names.contains(x.as_str()) && x != ALL_THE_TIME {
+                errors.push(format!("{at}: excludes '{x}', which is not a time period"));
+            }
+        }
+        period.exclude = p.exclude.clone();
+        bad |= errors.len() > before;
+        defined.push(period);
+    }
+    // a refused configuration still knows the names, so that the objects naming them
+    // are not reported as well
+    let names_only = || {
+        let empty = names.iter().map(|n| TimePeriod::new(n, "")).collect();
+        Periods::new(empty, Zone::Local).expect("periods without exclusions are valid")
+    };
+    if bad {
+        return names_only();
+    }
+    Periods::new(defined, Zone::Local).unwrap_or_else(|e| {
+        // a cycle (what is left): placed at the entry of the first period it names
+        let first = e.rsplit(": ").next().and_then(|c| c.split(" -> ").next());
+        let at = raw
+            .iter()
+            .find(|(_, p)| Some(p.name.get_ref().as_str()) == first)
+            .map_or(String::new(), |(at, _)| format!("{at}: "));
+        errors.push(format!("{at}[[timeperiod]]: {e}"));
+        names_only()
+    })
 }
 
 /// How a service is checked.
@@ -536,6 +763,8 @@ pub struct Config {
     /// The built-in checks validation built (taken by the daemon when it builds its
     /// running objects).
     pub built: Built,
+    /// The time periods (`[[timeperiod]]`, and `24x7`).
+    pub periods: Periods,
 }
 
 /// Where a configuration came from, for error messages.
@@ -593,6 +822,7 @@ impl Config {
         let mut templates = std::collections::BTreeMap::new();
         let mut raw_hosts = Vec::new();
         let mut raw = Vec::new();
+        let mut raw_periods = Vec::new();
         for (path, text) in &files {
             let lines = Lines::new(text);
             let place = origin(path.as_deref());
@@ -630,6 +860,7 @@ impl Config {
                     config.contacts.extend(f.contact);
                     raw_hosts.extend(f.host.into_iter().map(|h| (at(h.name.span()), h)));
                     raw.extend(f.service.into_iter().map(|s| (at(s.name.span()), s)));
+                    raw_periods.extend(f.timeperiod.into_iter().map(|p| (at(p.name.span()), p)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -739,8 +970,15 @@ impl Config {
                 schedule: schedule_of(&s.settings, template),
             });
         }
+        config.periods = time_periods(raw_periods, &mut errors);
         let mut contact_names = std::collections::BTreeSet::new();
         for c in &config.contacts {
+            for service in [true, false] {
+                let p = c.period(service);
+                if !config.periods.has(p) {
+                    errors.push(format!("contact '{}': no time period named '{p}'", c.name));
+                }
+            }
             if !contact_names.insert(c.name.as_str()) {
                 errors.push(format!("contact '{}': defined twice", c.name));
             }
@@ -792,6 +1030,11 @@ impl Config {
             for c in &sched.contacts {
                 if !contact_names.contains(c.as_str()) {
                     errors.push(format!("{}: no contact named '{c}'", what()));
+                }
+            }
+            for p in [&sched.check_period, &sched.notification_period] {
+                if !config.periods.has(p) {
+                    errors.push(format!("{}: no time period named '{p}'", what()));
                 }
             }
             if sched.check_interval.is_zero() || sched.retry_interval.is_zero() {
@@ -1012,6 +1255,73 @@ mod tests {
             Ok(_) => panic!("{file} validated"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn time_periods_are_read_through_the_layers_and_bad_ones_refused() {
+        let base = "[defaults]\ncheck_period = \"work\"\n\n\
+            [[timeperiod]]\nname = \"work\"\nalias = \"Work\"\nrules = [\"monday 09:00-17:00\"]\n\
+            exclude = [\"holidays\"]\n\n\
+            [[timeperiod]]\nname = \"holidays\"\nrules = [\"2026-12-25 00:00-24:00\"]\n\n\
+            [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+            [[service]]\nhost = \"h\"\nname = \"a\"\ncommand = \"/bin/true\"\n\
+            notification_period = \"holidays\"\n";
+        let c = Config::from_files(vec![(None, base.to_string())]).unwrap();
+        let s = &c.services[0].schedule;
+        assert_eq!(
+            (s.check_period.as_str(), s.notification_period.as_str()),
+            ("work", "holidays")
+        );
+        assert_eq!(c.hosts[0].schedule.notification_period, ALL_THE_TIME);
+        assert!(c.periods.has("24x7") && c.periods.has("work"));
+        let e = refused(
+            "p.toml",
+            base.replace("09:00-17:00", "9-17")
+                .replace("\"holidays\"]", "\"nothing\"]"),
+        );
+        assert!(
+            e.contains("p.toml:line 5: timeperiod 'work': rule 'monday 9-17': "),
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "p.toml:line 5: timeperiod 'work': excludes 'nothing', which is not a time period"
+            ),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 2, "{e}");
+        let e = refused(
+            "p.toml",
+            base.replace("\"/bin/true\"", "\"/bin/true\"\ncheck_period = \"never\""),
+        );
+        assert!(
+            e.contains("service 'a' on 'h': no time period named 'never'"),
+            "{e}"
+        );
+        let e = refused(
+            "p.toml",
+            format!(
+                "{base}\n[[contact]]\nname = \"c\"\ncommand = \"/bin/true\"\n\
+                 host_notification_period = \"nights\"\n"
+            ),
+        );
+        assert!(
+            e.contains("contact 'c': no time period named 'nights'"),
+            "{e}"
+        );
+        let e = refused(
+            "p.toml",
+            base.replace("rules = [\"2026", "exclude = [\"work\"]\nrules = [\"2026"),
+        );
+        assert!(
+            e.contains(
+                "p.toml:line 5: [[timeperiod]]: time periods exclude each other in a cycle: \
+                 work -> holidays -> work"
+            ),
+            "{e}"
+        );
+        // the periods refused, the objects naming them are not reported as well
+        assert_eq!(e.lines().count(), 1, "{e}");
     }
 
     #[test]

@@ -79,7 +79,11 @@ impl<C: Condition> Entry<C> {
 
     /// Starts and ends this entry's downtimes at `now`: the notifications to send and
     /// whether a downtime changed (to journal); `None` when it has none.
-    fn tick(&mut self, now: Time) -> Option<(Vec<NotificationType>, bool)> {
+    fn tick(
+        &mut self,
+        now: Time,
+        periods: &crate::config::Periods,
+    ) -> Option<(Vec<NotificationType>, bool)> {
         if self.record.downtimes.is_empty() {
             return None;
         }
@@ -87,7 +91,9 @@ impl<C: Condition> Entry<C> {
             r.downtimes.iter().map(|d| (d.id, d.started)).collect()
         };
         let before = marks(&self.record);
-        let notify = self.record.tick(now, &self.schedule.policy());
+        let notify = self
+            .record
+            .tick(now, &self.schedule.policy_at(periods, now));
         Some((notify, before != marks(&self.record)))
     }
 
@@ -290,12 +296,11 @@ impl Core {
                 let state = HostState::from_check(outcome.state(), &parents);
                 self.forward_result(target, Some(state), outcome);
                 let e = &mut self.hosts[i];
-                let tr = e
-                    .record
-                    .apply(state, &outcome.text(), now, &e.schedule.policy(), true);
+                let policy = e.schedule.policy_at(&self.config.periods, now);
+                let tr = e.record.apply(state, &outcome.text(), now, &policy, true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
-                self.send(target, &tr.notify);
+                self.send(target, &tr.notify, now);
                 let _ = self.persist(target, Durability::Batched);
                 interval
             }
@@ -303,16 +308,13 @@ impl Core {
                 self.forward_result(target, None, outcome);
                 let up = self.host_up(self.services[i].host);
                 let e = &mut self.services[i];
-                let tr = e.record.apply(
-                    outcome.state(),
-                    &outcome.text(),
-                    now,
-                    &e.schedule.policy(),
-                    up,
-                );
+                let policy = e.schedule.policy_at(&self.config.periods, now);
+                let tr = e
+                    .record
+                    .apply(outcome.state(), &outcome.text(), now, &policy, up);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
-                self.send(target, &tr.notify);
+                self.send(target, &tr.notify, now);
                 let _ = self.persist(target, Durability::Batched);
                 interval
             }
@@ -353,11 +355,11 @@ impl Core {
             .chain((0..self.services.len()).map(Target::Service));
         for target in targets {
             let ticked = match target {
-                Target::Host(i) => self.hosts[i].tick(now),
-                Target::Service(i) => self.services[i].tick(now),
+                Target::Host(i) => self.hosts[i].tick(now, &self.config.periods),
+                Target::Service(i) => self.services[i].tick(now, &self.config.periods),
             };
             if let Some((notify, changed)) = ticked {
-                self.send(target, &notify);
+                self.send(target, &notify, now);
                 if changed {
                     let _ = self.persist(target, Durability::Batched);
                 }
@@ -371,17 +373,21 @@ impl Core {
         let target = self
             .find(key)
             .ok_or_else(|| format!("no host or service '{key}'"))?;
+        let now = ack.time;
+        let periods = &self.config.periods;
         let n = match target {
             Target::Host(i) => {
                 let e = &mut self.hosts[i];
-                e.record.acknowledge(ack, &e.schedule.policy())?
+                e.record
+                    .acknowledge(ack, &e.schedule.policy_at(periods, now))?
             }
             Target::Service(i) => {
                 let e = &mut self.services[i];
-                e.record.acknowledge(ack, &e.schedule.policy())?
+                e.record
+                    .acknowledge(ack, &e.schedule.policy_at(periods, now))?
             }
         };
-        self.send(target, &n);
+        self.send(target, &n, now);
         Ok(self.persist(target, Durability::Sync))
     }
 
@@ -514,10 +520,10 @@ impl Core {
         if e.record.checked && e.record.state == state && e.record.output == output {
             return;
         }
-        let tr = e
-            .record
-            .apply(state, output, unix_now(), &e.schedule.policy(), true);
-        self.send(Target::Service(i), &tr.notify);
+        let now = unix_now();
+        let policy = e.schedule.policy_at(&self.config.periods, now);
+        let tr = e.record.apply(state, output, now, &policy, true);
+        self.send(Target::Service(i), &tr.notify, now);
         let _ = self.persist(Target::Service(i), Durability::Batched);
     }
 
@@ -555,6 +561,8 @@ impl Core {
                 flap_detection: false,
                 low_flap_threshold: 5.0,
                 high_flap_threshold: 20.0,
+                check_period: crate::config::ALL_THE_TIME.into(),
+                notification_period: crate::config::ALL_THE_TIME.into(),
             });
         schedule.max_check_attempts = 1;
         schedule.flap_detection = false;
@@ -624,8 +632,10 @@ impl Core {
         self.notices = mpsc::unbounded_channel().0;
     }
 
-    /// Hands notifications to the notifier, with the contacts that want them.
-    fn send(&self, target: Target, types: &[NotificationType]) {
+    /// Hands notifications to the notifier, with the contacts that want them and are
+    /// in their own notification period at `now` (as Nagios, a contact outside it is
+    /// passed over for this notification, not notified later).
+    fn send(&self, target: Target, types: &[NotificationType], now: Time) {
         for &t in types {
             let (schedule, host, service, state, output, number, is_service, option) = match target
             {
@@ -663,7 +673,10 @@ impl Core {
                 .contacts
                 .iter()
                 .filter_map(|n| self.config.contacts.iter().find(|c| &c.name == n))
-                .filter(|c| c.wants(is_service, option))
+                .filter(|c| {
+                    c.wants(is_service, option)
+                        && self.config.periods.contains(c.period(is_service), now)
+                })
                 .cloned()
                 .collect();
             let notice = Notice {
@@ -785,6 +798,111 @@ mod tests {
             SystemTime::now(),
             Duration::ZERO,
         )
+    }
+
+    /// Wednesday 2023-11-15 00:00 UTC, and the hour.
+    const WED: Time = 1_700_006_400;
+    const HOUR: Time = 3_600;
+
+    /// A core of service `h/s` (one attempt makes it hard, notified every hour) with
+    /// its extra settings `service`, contacts `day` (business hours) and `any`, the
+    /// time periods in UTC; and the notices it sends.
+    fn notifying(service: &str) -> (Core, mpsc::UnboundedReceiver<Notice>) {
+        let text = format!(
+            "[defaults]\nmax_check_attempts = 1\nnotification_interval = \"1h\"\n\
+             contacts = [\"day\", \"any\"]\n\n\
+             [[timeperiod]]\nname = \"business\"\n\
+             rules = [\"monday 09:00-17:00\", \"tuesday 09:00-17:00\", \"wednesday 09:00-17:00\"]\n\n\
+             [[contact]]\nname = \"day\"\ncommand = \"/bin/true\"\nnotification_period = \"business\"\n\n\
+             [[contact]]\nname = \"any\"\ncommand = \"/bin/true\"\n\n\
+             [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+             [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"{}\"\nargs = [\"s\"]\n{service}\n",
+            fake::NAME
+        );
+        let mut c = Config::from_files(vec![(None, text)]).unwrap();
+        c.periods = c.periods.in_zone(crate::timeperiod::Zone::Offset(0));
+        let (notices, rx) = mpsc::unbounded_channel();
+        let core = Core::build(
+            c,
+            Limits::default(),
+            notices,
+            HashMap::new(),
+            HashMap::new(),
+        );
+        (core, rx)
+    }
+
+    /// The notices sent so far: (type, state, contacts).
+    fn sent(rx: &mut mpsc::UnboundedReceiver<Notice>) -> Vec<(&'static str, String, Vec<String>)> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|n| {
+                let who = n.contacts.iter().map(|c| c.name.clone()).collect();
+                (n.kind.as_str(), n.state, who)
+            })
+            .collect()
+    }
+
+    fn ok() -> Outcome {
+        Outcome::printed(State::Ok, "X OK - up\n", SystemTime::now(), Duration::ZERO)
+    }
+
+    #[test]
+    fn a_notification_outside_the_notification_period_is_held_until_a_check_inside_it() {
+        let (mut c, mut rx) = notifying("notification_period = \"business\"");
+        let s = c.find("h/s").unwrap();
+        // a hard problem at 02:00 and its checks until 08:59: nothing sent or counted
+        for t in [2 * HOUR, 5 * HOUR, 9 * HOUR - 60] {
+            c.apply(s, &critical(), 0.0, WED + t);
+            assert_eq!(sent(&mut rx), vec![], "at {t}");
+            assert_eq!(c.services[0].record.notification_number, 0);
+        }
+        // the first check inside the period notifies (Nagios' next attempt)
+        c.apply(s, &critical(), 0.0, WED + 9 * HOUR);
+        let who = vec!["day".to_string(), "any".to_string()];
+        assert_eq!(
+            sent(&mut rx),
+            vec![("PROBLEM", "CRITICAL".into(), who.clone())]
+        );
+        assert_eq!(c.services[0].record.notification_number, 1);
+        // re-notified an hour later, inside the period
+        c.apply(s, &critical(), 0.0, WED + 10 * HOUR);
+        assert_eq!(sent(&mut rx), vec![("PROBLEM", "CRITICAL".into(), who)]);
+        // a recovery after 17:00 is not sent, and not later either
+        c.apply(s, &ok(), 0.0, WED + 18 * HOUR);
+        assert_eq!(sent(&mut rx), vec![]);
+        assert_eq!(c.services[0].record.notification_number, 0);
+        c.apply(s, &ok(), 0.0, WED + 33 * HOUR);
+        assert_eq!(sent(&mut rx), vec![]);
+    }
+
+    #[test]
+    fn a_contact_outside_its_notification_period_is_passed_over() {
+        let (mut c, mut rx) = notifying("");
+        let s = c.find("h/s").unwrap();
+        // at night only the contact of every hour is notified
+        c.apply(s, &critical(), 0.0, WED + 3 * HOUR);
+        assert_eq!(
+            sent(&mut rx),
+            vec![("PROBLEM", "CRITICAL".into(), vec!["any".to_string()])]
+        );
+        // and not the other one later: by day both, at the next notification
+        c.apply(s, &critical(), 0.0, WED + 3 * HOUR + 60);
+        assert_eq!(sent(&mut rx), vec![]);
+        c.apply(s, &critical(), 0.0, WED + 9 * HOUR);
+        assert_eq!(
+            sent(&mut rx),
+            vec![(
+                "PROBLEM",
+                "CRITICAL".into(),
+                vec!["day".to_string(), "any".to_string()]
+            )]
+        );
+        // the service's own period is 24x7: a recovery at night goes to `any`
+        c.apply(s, &ok(), 0.0, WED + 20 * HOUR);
+        assert_eq!(
+            sent(&mut rx),
+            vec![("RECOVERY", "OK".into(), vec!["any".to_string()])]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! before it in its own layer), never one after it; the architecture test in the
 //! tests crate fails on any import loop. From the bottom:
 //! 1. Data and facts: [`state`] (the Nagios state rules, pure), [`clock`], [`timeperiod`]
-//!    (Nagios time periods, pure; not yet read from the configuration), [`privileges`],
+//!    (Nagios time periods, pure), [`privileges`],
 //!    [`slots`], [`lateness`], [`registry`] (a check built from its name), [`auth`] (who
 //!    may use the API), [`retention`] and [`journal`] (the state files), and
 //!    [`config`] (the configuration as plain data, with the `[forward]` and `[nrpe]`

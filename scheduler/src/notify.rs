@@ -237,6 +237,9 @@ mod tests {
             command: None,
             service_options: "w".into(),
             host_options: "d".into(),
+            notification_period: None,
+            service_notification_period: None,
+            host_notification_period: None,
         };
         let env = notice(Some("disk")).environment(&c);
         assert!(env.contains(&(

@@ -416,13 +416,32 @@ impl Daemon {
     }
 
     /// Starts every check that is due, as long as the gate has room.
+    ///
+    /// A check due outside its `check_period` is not run then but moved to the next
+    /// time the period holds, as Nagios 4 reschedules it (one that has no time within
+    /// a year is looked at again a day later; Nagios then moves it a year ahead).
     fn start_due(&mut self) {
         let now = self.clock.now();
+        let now_unix = self.clock.unix_now();
         let core = self.shared.lock().expect("core lock");
+        let periods = &core.config.periods;
         let s = &mut self.schedule;
         while let Some(Reverse((due, target))) = s.heap.peek().copied() {
             if due > now {
                 break;
+            }
+            let schedule = match target {
+                Target::Host(i) => &core.hosts[i].schedule,
+                Target::Service(i) => &core.services[i].schedule,
+            };
+            if !periods.contains(&schedule.check_period, now_unix) {
+                s.heap.pop();
+                let wait = periods
+                    .next_valid(&schedule.check_period, now_unix)
+                    .map_or(86_400, |t| t.saturating_sub(now_unix).max(1));
+                s.heap
+                    .push(Reverse((now + Duration::from_secs(wait), target)));
+                continue;
             }
             let Ok(permit) = s.gate.clone().try_acquire_owned() else {
                 s.saturated = true;
@@ -651,8 +670,11 @@ mod tests {
         text
     }
 
+    /// A configuration, its time periods in UTC.
     fn parse(text: &str) -> anyhow::Result<Config> {
-        Config::from_files(vec![(None, text.to_string())])
+        let mut c = Config::from_files(vec![(None, text.to_string())])?;
+        c.periods = c.periods.in_zone(crate::timeperiod::Zone::Offset(0));
+        Ok(c)
     }
 
     async fn start(services: &[(&str, &str, &str)]) -> Running {
@@ -895,12 +917,73 @@ mod tests {
             Ok(config_text(&dir, &[("s", "bk", "")]).replace(fake::NAME, "check_nothing"));
         let e = d.reload().await.unwrap_err();
         assert!(e.contains("no built-in check named 'check_nothing'"), "{e}");
+        // and so are a time period not defined and periods excluding each other
+        *d.next.lock().unwrap() = Ok(config_text(
+            &dir,
+            &[("s", "bk", "check_period = \"nights\"")],
+        ));
+        let e = d.reload().await.unwrap_err();
+        assert!(
+            e.contains("service 's' on 'h': no time period named 'nights'"),
+            "{e}"
+        );
+        let cycle = "check_period = \"a\"\n\
+            [[timeperiod]]\nname = \"a\"\nexclude = [\"b\"]\n\
+            [[timeperiod]]\nname = \"b\"\nexclude = [\"a\"]";
+        *d.next.lock().unwrap() = Ok(config_text(&dir, &[("s", "bk", cycle)]));
+        let e = d.reload().await.unwrap_err();
+        assert!(
+            e.starts_with("configuration invalid, the running one is kept"),
+            "{e}"
+        );
+        assert!(
+            e.contains("time periods exclude each other in a cycle: a -> b -> a"),
+            "{e}"
+        );
         // the running schedule goes on unchanged
         let t = d.runs("bk", 3, "s").await;
         for gap in gaps(&t) {
             assert!(about(gap, Duration::from_secs(60)), "{t:?}");
         }
         assert_eq!(d.core.lock().unwrap().counts(), (1, 1));
+        d.stop().await;
+    }
+
+    /// Business hours on weekdays (the test clock starts on Tuesday 2023-11-14 at
+    /// 22:13:20 UTC).
+    const BUSINESS: &str = "\n[[timeperiod]]\nname = \"business\"\n\
+        rules = [\"monday 09:00-17:00\", \"tuesday 09:00-17:00\", \"wednesday 09:00-17:00\", \
+        \"thursday 09:00-17:00\", \"friday 09:00-17:00\"]\n";
+    /// Wednesday 2023-11-15 09:00 and 17:00 UTC, seconds after the clock's start.
+    const NINE: u64 = 38_800;
+    const FIVE: u64 = NINE + 8 * 3600;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_outside_its_check_period_waits_for_the_period() {
+        fake::set("cp", State::Ok, "fine");
+        let own = format!("check_period = \"business\"\n{BUSINESS}");
+        let d = start(&[("s", "cp", &own)]).await;
+        // not run at night
+        tokio::time::sleep_until(d.start + Duration::from_secs(NINE - 1)).await;
+        assert_eq!(fake::runs("cp"), 0);
+        // run at 09:00, then every check interval until 17:00
+        let t = d.runs("cp", 1, "s").await;
+        assert_eq!(t[0].as_secs(), NINE, "{t:?}");
+        assert_eq!(d.record("s").last_check, 1_700_000_000 + NINE);
+        tokio::time::sleep_until(d.start + Duration::from_secs(FIVE + 3600)).await;
+        let r = d.record("s");
+        assert!(
+            (1_700_000_000 + FIVE - 61..1_700_000_000 + FIVE).contains(&r.last_check),
+            "{}",
+            r.last_check
+        );
+        let by_five = fake::runs("cp");
+        assert!((470..=481).contains(&by_five), "{by_five}");
+        // next on Thursday at 09:00
+        tokio::time::sleep_until(d.start + Duration::from_secs(NINE + 86_400 - 1)).await;
+        assert_eq!(fake::runs("cp"), by_five);
+        let t = d.runs("cp", by_five + 1, "s").await;
+        assert_eq!(t[by_five as usize].as_secs(), NINE + 86_400, "{t:?}");
         d.stop().await;
     }
 }
