@@ -738,6 +738,11 @@ mod tests {
             panic!("{key} ran {} times, not {n}", fake::runs(key));
         }
 
+        /// Waits (in tokio's paused time) until `secs` after the start.
+        async fn until(&self, secs: u64) {
+            tokio::time::sleep_until(self.start + Duration::from_secs(secs)).await;
+        }
+
         async fn reload(&self) -> ReloadOutcome {
             let (tx, rx) = oneshot::channel();
             self.reloads.send(tx).await.unwrap();
@@ -958,19 +963,26 @@ mod tests {
     const NINE: u64 = 38_800;
     const FIVE: u64 = NINE + 8 * 3600;
 
+    /// Starts service `s` (check `key` answering `state`) with its own `settings` and
+    /// the period `business`, and waits until a second before Wednesday 09:00.
+    async fn start_by_night(key: &str, state: State, settings: &str) -> Running {
+        fake::set(key, state, "answer");
+        let own = format!("{settings}\n{BUSINESS}");
+        let d = start(&[("s", key, &own)]).await;
+        d.until(NINE - 1).await;
+        d
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_check_outside_its_check_period_waits_for_the_period() {
-        fake::set("cp", State::Ok, "fine");
-        let own = format!("check_period = \"business\"\n{BUSINESS}");
-        let d = start(&[("s", "cp", &own)]).await;
+        let d = start_by_night("cp", State::Ok, "check_period = \"business\"").await;
         // not run at night
-        tokio::time::sleep_until(d.start + Duration::from_secs(NINE - 1)).await;
         assert_eq!(fake::runs("cp"), 0);
         // run at 09:00, then every check interval until 17:00
         let t = d.runs("cp", 1, "s").await;
         assert_eq!(t[0].as_secs(), NINE, "{t:?}");
         assert_eq!(d.record("s").last_check, 1_700_000_000 + NINE);
-        tokio::time::sleep_until(d.start + Duration::from_secs(FIVE + 3600)).await;
+        d.until(FIVE + 3600).await;
         let r = d.record("s");
         assert!(
             (1_700_000_000 + FIVE - 61..1_700_000_000 + FIVE).contains(&r.last_check),
@@ -980,10 +992,28 @@ mod tests {
         let by_five = fake::runs("cp");
         assert!((470..=481).contains(&by_five), "{by_five}");
         // next on Thursday at 09:00
-        tokio::time::sleep_until(d.start + Duration::from_secs(NINE + 86_400 - 1)).await;
+        d.until(NINE + 86_400 - 1).await;
         assert_eq!(fake::runs("cp"), by_five);
         let t = d.runs("cp", by_five + 1, "s").await;
         assert_eq!(t[by_five as usize].as_secs(), NINE + 86_400, "{t:?}");
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_problem_outside_the_notification_period_is_notified_when_it_opens() {
+        let own = "max_check_attempts = 1\nnotification_period = \"business\"";
+        let d = start_by_night("np", State::Critical, own).await;
+        // hard at the first check, at night: checked every minute, nothing notified
+        let r = d.record("s");
+        assert_eq!((r.state, r.state_type), (State::Critical, StateType::Hard));
+        assert!(fake::runs("np") >= 640, "{}", fake::runs("np"));
+        assert_eq!((r.notification_number, r.last_notification), (0, None));
+        // the first check from 09:00 notifies
+        d.until(NINE + 61).await;
+        let r = d.record("s");
+        assert_eq!(r.notification_number, 1);
+        let at = r.last_notification.unwrap() - 1_700_000_000;
+        assert!((NINE..NINE + 61).contains(&at), "{at}");
         d.stop().await;
     }
 }
