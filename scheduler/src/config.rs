@@ -1562,10 +1562,20 @@ mod more_tests {
 [defaults]
 check_interval = "7m"
 max_check_attempts = 5
+check_period = "day"
 
 [template.fast]
 check_interval = "5s"
 max_check_attempts = 1
+check_period = "night"
+
+[[timeperiod]]
+name = "day"
+rules = ["monday 09:00-17:00"]
+
+[[timeperiod]]
+name = "night"
+rules = ["monday 00:00-09:00"]
 
 [[host]]
 name = "h"
@@ -1577,6 +1587,7 @@ name = "own"
 use = "fast"
 command = "/bin/true"
 max_check_attempts = 2
+check_period = "24x7"
 
 [[service]]
 host = "h"
@@ -1590,13 +1601,23 @@ name = "defaults"
 command = "/bin/true"
 "#;
         let c = Config::from_files(vec![(None, text.into())]).unwrap();
-        let got: Vec<(Duration, u32)> = c
+        let got: Vec<(Duration, u32, &str)> = c
             .services
             .iter()
-            .map(|s| (s.schedule.check_interval, s.schedule.max_check_attempts))
+            .map(|s| {
+                let s = &s.schedule;
+                (
+                    s.check_interval,
+                    s.max_check_attempts,
+                    s.check_period.as_str(),
+                )
+            })
             .collect();
         let (fast, seven) = (Duration::from_secs(5), Duration::from_secs(420));
-        assert_eq!(got, [(fast, 2), (fast, 1), (seven, 5)]);
+        assert_eq!(
+            got,
+            [(fast, 2, "24x7"), (fast, 1, "night"), (seven, 5, "day")]
+        );
     }
 
     #[test]
