@@ -345,7 +345,7 @@ impl Exchanges {
 mod tests {
     use super::*;
     use crate::plugin::output::render_text;
-    use crate::plugin::runner::validate;
+    use crate::plugin::runner::{completed, validate};
 
     fn check(argv: &[&str]) -> Result<Krb5Check, UsageError> {
         validate::<Krb5Check>(argv)
@@ -446,16 +446,8 @@ mod tests {
         let c = check(&["-H", "kdc", "-P", "a@A", "-k", "/nonexistent"]).unwrap();
         let e = c.key().unwrap_err();
         assert!(e.starts_with("cannot read keytab /nonexistent: "), "{e}");
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let r = rt.block_on(async {
-            match c.run() {
-                Work::Remote(f) => f.await,
-                Work::Local(_) => unreachable!(),
-            }
-        });
+        assert!(matches!(c.run(), Work::Remote(_)));
+        let r = completed(c.run());
         assert_eq!(r.state(), State::Unknown);
         assert_eq!(r.summary, e);
         assert_eq!(

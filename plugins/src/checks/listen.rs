@@ -369,8 +369,8 @@ fn evaluate(listeners: &[Listener], policy: &Policy) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::listeners::{parse_addr, parse_net_table, Owner};
-    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
+    use crate::plugin::runner::fetched;
     use crate::plugin::runner::validate;
 
     /// The verdict on these listeners under this policy.

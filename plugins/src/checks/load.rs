@@ -284,7 +284,7 @@ pub fn evaluate(facts: &LoadFacts, check: &LoadCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::observed::fetched;
+    use crate::plugin::runner::fetched;
     use crate::plugin::runner::validate;
 
     fn check(argv: &[&str]) -> Result<LoadCheck, UsageError> {

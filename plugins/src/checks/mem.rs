@@ -309,8 +309,8 @@ pub fn evaluate(facts: &MemFacts, check: &MemCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::memory::parse_meminfo;
-    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
+    use crate::plugin::runner::fetched;
     use crate::plugin::runner::validate;
     use std::path::Path;
 

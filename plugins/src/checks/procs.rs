@@ -469,8 +469,8 @@ pub fn evaluate(facts: &ProcsFacts, check: &ProcsCheck) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
+    use crate::plugin::runner::fetched;
     use crate::plugin::runner::validate;
     use crate::plugin::State;
 

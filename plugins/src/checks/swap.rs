@@ -252,8 +252,8 @@ pub fn evaluate(facts: &SwapFacts, check: &SwapCheck) -> CheckResult {
 mod tests {
     use super::*;
     use crate::host::memory::parse_swaps;
-    use crate::plugin::observed::fetched;
     use crate::plugin::output::render_text;
+    use crate::plugin::runner::fetched;
     use crate::plugin::runner::validate;
     use std::path::Path;
 

@@ -16,21 +16,6 @@ pub fn judge<T>(facts: &Observed<T>, evaluate: impl FnOnce(&T) -> CheckResult) -
     }
 }
 
-/// Runs a check's fetch to its end and returns the facts (for tests of a fetch: local
-/// work is called, remote work runs on a current-thread runtime).
-#[cfg(test)]
-pub(crate) fn fetched<C: super::Check>(check: &C) -> C::Facts {
-    use super::Work;
-    match check.fetch() {
-        Work::Local(f) => f(),
-        Work::Remote(fut) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread runtime")
-            .block_on(fut),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

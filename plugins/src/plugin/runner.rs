@@ -263,6 +263,26 @@ pub(crate) fn validate<C: Check>(args: &[&str]) -> Result<C, UsageError> {
     C::new(parse_args::<C>(argv)?.expect("not --help or --version"))
 }
 
+/// Runs work to its end (for tests: local work is called, remote work runs on a
+/// current-thread runtime).
+#[cfg(test)]
+pub(crate) fn completed<T>(work: Work<'_, T>) -> T {
+    match work {
+        Work::Local(f) => f(),
+        Work::Remote(fut) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread runtime")
+            .block_on(fut),
+    }
+}
+
+/// A check's facts, fetched to the end (for the tests of a fetch).
+#[cfg(test)]
+pub(crate) fn fetched<C: Check>(check: &C) -> C::Facts {
+    completed(check.fetch())
+}
+
 /// Defines the C `main` of a plugin binary, which starts without std's `main`:
 ///
 /// ```ignore
