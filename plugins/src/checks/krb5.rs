@@ -11,8 +11,8 @@
 
 use crate::plugin::args::ResponseTimeArgs;
 use crate::plugin::{
-    parse_host, parse_port, shown, Check, CheckResult, CommonArgs, PerfData, ServerSetArgs, State,
-    Thresholds, Uom, UsageError, Work,
+    judge, parse_host, parse_port, shown, Check, CheckResult, CommonArgs, Observed, PerfData,
+    ServerSetArgs, State, Thresholds, Uom, UsageError, Work,
 };
 use crate::proto::krb::{self, KdcError, Key, Outcome, Principal, Transport};
 use crate::proto::net;
@@ -110,7 +110,7 @@ pub struct Exchanges {
 
 /// What the check found: the exchanges, or why none could be made here (an unreadable
 /// keytab).
-pub type Facts = Result<Exchanges, String>;
+pub type Facts = Observed<Exchanges>;
 
 impl Check for Krb5Check {
     type Args = Args;
@@ -160,11 +160,8 @@ impl Check for Krb5Check {
     }
 
     fn evaluate(&self, facts: &Facts) -> CheckResult {
-        match facts {
-            Ok(exchanges) => evaluate(exchanges, self),
-            // an unreadable keytab: the check cannot be made here
-            Err(e) => CheckResult::unknown(e.clone()),
-        }
+        // an unreadable keytab: the check cannot be made here (UNKNOWN)
+        judge(facts, |exchanges| evaluate(exchanges, self))
     }
 }
 

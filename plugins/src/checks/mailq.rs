@@ -6,8 +6,8 @@
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
 use crate::plugin::{
-    level_pairs, parse_level, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds,
-    Unit, Uom, UsageError, Work,
+    judge, level_pairs, parse_level, Check, CheckResult, CommonArgs, Observed, PerfData, Range,
+    State, Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
 use std::collections::BTreeMap;
@@ -129,7 +129,7 @@ pub struct QueueFacts {
 
 impl Check for MailqCheck {
     type Args = Args;
-    type Facts = Result<QueueFacts, String>;
+    type Facts = Observed<QueueFacts>;
     const LABEL: &'static str = "MAILQ";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -170,15 +170,12 @@ impl Check for MailqCheck {
     }
 
     /// The queue, or why it could not be read (UNKNOWN).
-    fn fetch(&self) -> Work<'_, Result<QueueFacts, String>> {
+    fn fetch(&self) -> Work<'_, Observed<QueueFacts>> {
         Work::local(move || self.list_queue())
     }
 
-    fn evaluate(&self, facts: &Result<QueueFacts, String>) -> CheckResult {
-        match facts {
-            Ok(f) => evaluate(f, self),
-            Err(e) => CheckResult::unknown(e.clone()),
-        }
+    fn evaluate(&self, facts: &Observed<QueueFacts>) -> CheckResult {
+        judge(facts, |f| evaluate(f, self))
     }
 }
 

@@ -103,17 +103,8 @@ pub const MAX_KEYTAB_LEN: u64 = 1 << 20;
 /// Reads the keytab file at `path` (at most [`MAX_KEYTAB_LEN`] bytes) and returns the
 /// newest AES key of `principal`; errors name the file, shown escaped and cut.
 pub fn read_keytab(path: &std::path::Path, principal: &Principal) -> Result<Key, String> {
-    use std::io::Read;
+    let data = crate::host::files::read_bounded(path, MAX_KEYTAB_LEN, "keytab ")?;
     let name = crate::plugin::shown(&path.display().to_string());
-    let mut data = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_KEYTAB_LEN + 1).read_to_end(&mut data))
-        .map_err(|e| format!("cannot read keytab {name}: {e}"))?;
-    if data.len() as u64 > MAX_KEYTAB_LEN {
-        return Err(format!(
-            "cannot read keytab {name}: larger than {MAX_KEYTAB_LEN} bytes"
-        ));
-    }
     keytab_key(&data, principal).map_err(|e| format!("{name}: {e}"))
 }
 

@@ -82,7 +82,7 @@ impl Password {
         if let Some(path) = &args.password_file {
             return Password::File(path.clone());
         }
-        match std::env::var(env).ok().filter(|v| !v.is_empty()) {
+        match crate::plugin::secrets::secret_from_env(env) {
             Some(p) => Password::Given(p),
             None => Password::None,
         }
