@@ -55,11 +55,12 @@
 //! daylight-saving change skips over is not there that day, and the repeated hour in
 //! autumn counts twice. Times are Unix seconds.
 
+use hcoop_plugins::host::clock::{civil_from_unix, days_from_civil};
 use std::collections::HashMap;
 use std::fmt;
 
 /// Unix seconds (the daemon's time).
-pub type Time = u64;
+pub use crate::state::Time;
 
 const DAY: i64 = 86_400;
 
@@ -619,29 +620,13 @@ fn days_in_month(y: i64, m: u8) -> u8 {
 
 /// The day number of a date (0 = 1970-01-01).
 fn day_number(y: i64, m: u8, d: u8) -> i64 {
-    // years counted from March, so that the leap day ends a year
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let mp = (i64::from(m) + 9) % 12;
-    let day_of_year = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    days_from_civil(y, i64::from(m), i64::from(d))
 }
 
 /// The date of a day number.
-fn civil(z: i64) -> (i64, u8, u8) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let d = (day_of_year - (153 * mp + 2) / 5 + 1) as u8;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let y = year_of_era + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+fn civil(day: i64) -> (i64, u8, u8) {
+    let c = civil_from_unix(day * DAY);
+    (c.year, c.month as u8, c.day as u8)
 }
 
 /// 0 = Sunday.
