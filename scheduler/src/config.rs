@@ -866,7 +866,6 @@ impl Config {
             }
         }
         let mut validated = Validated::default();
-        // one schedule per distinct settings, shared by the objects that have them
         // one schedule per distinct settings (own, and the template's by name), shared by
         // the objects that have them
         let mut schedules: HashMap<(Overrides, Option<String>), Arc<Schedule>> = HashMap::new();
@@ -973,8 +972,9 @@ impl Config {
         config.periods = time_periods(raw_periods, &mut errors);
         let mut contact_names = std::collections::BTreeSet::new();
         for c in &config.contacts {
-            for service in [true, false] {
-                let p = c.period(service);
+            // the period for services, and the one for hosts where it is another
+            let (services, hosts) = (c.period(true), c.period(false));
+            for p in std::iter::once(services).chain((hosts != services).then_some(hosts)) {
                 if !config.periods.has(p) {
                     errors.push(format!("contact '{}': no time period named '{p}'", c.name));
                 }
@@ -1307,6 +1307,19 @@ mod tests {
         );
         assert!(
             e.contains("contact 'c': no time period named 'nights'"),
+            "{e}"
+        );
+        let e = refused(
+            "p.toml",
+            format!(
+                "{base}\n[[contact]]\nname = \"c\"\ncommand = \"/bin/true\"\n\
+                 notification_period = \"nights\"\n"
+            ),
+        );
+        assert_eq!(
+            e.matches("contact 'c': no time period named 'nights'")
+                .count(),
+            1,
             "{e}"
         );
         let e = refused(
