@@ -150,53 +150,40 @@ impl Core {
         // would double the vectors of every object (tens of MB at 100,000 services)
         config.hosts.reserve_exact(1);
         config.services.reserve_exact(SELF_CHECK_ROOM);
-        let mut hosts: Vec<Entry<HostState>> = config
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let mut e = Entry::new(
-                    h.name.clone(),
-                    i,
-                    h.check.as_ref(),
-                    &h.schedule,
-                    &mut prepared,
-                );
-                if let Some(r) = hosts_old.remove(&h.name) {
-                    e.record = r;
-                }
-                if e.runnable.is_none() {
-                    // never scheduled: shown as UP, saying why, rather than PENDING forever
-                    e.record.checked = true;
-                    e.record.state = HostState::Up;
-                    e.record.output = NO_HOST_CHECK.into();
-                }
-                e
-            })
-            .collect();
+        // made with the room for the self-checks at once: reserving it after a collect
+        // would copy every entry again
+        let mut hosts: Vec<Entry<HostState>> = Vec::with_capacity(config.hosts.len() + 1);
+        hosts.extend(config.hosts.iter().enumerate().map(|(i, h)| {
+            let mut e = Entry::new(
+                h.name.clone(),
+                i,
+                h.check.as_ref(),
+                &h.schedule,
+                &mut prepared,
+            );
+            if let Some(r) = hosts_old.remove(&h.name) {
+                e.record = r;
+            }
+            if e.runnable.is_none() {
+                // never scheduled: shown as UP, saying why, rather than PENDING forever
+                e.record.checked = true;
+                e.record.state = HostState::Up;
+                e.record.output = NO_HOST_CHECK.into();
+            }
+            e
+        }));
         let host_index = config.host_indices();
-        let services = config
-            .services
-            .iter()
-            .map(|s| {
-                let host = host_index.get(s.host.as_str()).copied().unwrap_or(0);
-                let key = format!("{}/{}", s.host, s.name);
-                let mut e = Entry::new(
-                    key.clone(),
-                    host,
-                    Some(&s.check),
-                    &s.schedule,
-                    &mut prepared,
-                );
-                if let Some(r) = services_old.remove(&key) {
-                    e.record = r;
-                }
-                e
-            })
-            .collect::<Vec<_>>();
-        let mut services = services;
-        services.reserve_exact(SELF_CHECK_ROOM);
-        hosts.reserve_exact(1);
+        let mut services = Vec::with_capacity(config.services.len() + SELF_CHECK_ROOM);
+        services.extend(config.services.iter().map(|s| {
+            let host = host_index.get(s.host.as_str()).copied().unwrap_or(0);
+            let key = format!("{}/{}", s.host, s.name);
+            let old = services_old.remove(&key);
+            let mut e = Entry::new(key, host, Some(&s.check), &s.schedule, &mut prepared);
+            if let Some(r) = old {
+                e.record = r;
+            }
+            e
+        }));
         let mut core = Core {
             config,
             hosts,
