@@ -164,14 +164,27 @@ pub fn json_of(name: &str, args: &[&str], r: &Run) -> serde_json::Value {
     v
 }
 
+/// The result is `state` and its summary is `summary`.
+pub fn assert_says(v: &serde_json::Value, state: &str, summary: &str) {
+    assert_eq!(
+        (v["state"].as_str(), v["summary"].as_str()),
+        (Some(state), Some(summary)),
+        "{v}"
+    );
+}
+
+/// The result is `state` and says only `summary`: no long output, no perfdata (as the
+/// one text line `LABEL STATE - summary` says).
+pub fn assert_only(v: &serde_json::Value, state: &str, summary: &str) {
+    assert_says(v, state, summary);
+    assert_eq!(v["details"], serde_json::json!([]), "{v}");
+    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
+}
+
 /// Asserts that our plugin `name` refuses `args` in JSON: UNKNOWN (exit 3), the summary
 /// `message`, no details and no perfdata.
 pub fn assert_refused_json(name: &str, args: &[&str], message: &str) {
-    let v = plugin_json(name, args);
-    assert_eq!(v["state"], "UNKNOWN", "{name} {args:?}: {v}");
-    assert_eq!(v["summary"], message, "{name} {args:?}");
-    assert_eq!(v["details"], serde_json::json!([]), "{name} {args:?}: {v}");
-    assert_eq!(v["perfdata"], serde_json::json!([]), "{name} {args:?}: {v}");
+    assert_only(&plugin_json(name, args), "UNKNOWN", message);
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).

@@ -34,7 +34,7 @@ pub fn perf_labels(v: &Value) -> Vec<String> {
         .as_array()
         .map(|p| {
             p.iter()
-                .map(|i| i["label"].to_string().replace('"', ""))
+                .map(|i| i["label"].as_str().unwrap_or_default().to_string())
                 .collect()
         })
         .unwrap_or_default()

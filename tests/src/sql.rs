@@ -55,8 +55,6 @@ impl Db {
     }
 }
 
-/// The result is `state` and says only `summary`: no long output, no perfdata (as the
-/// one text line `LABEL STATE - summary` says).
 /// Gives `path` and everything below it to `user` (and the group of that name): the
 /// database servers run as their own users.
 pub fn chown_to(user: &str, path: &std::path::Path) {
@@ -68,20 +66,7 @@ pub fn chown_to(user: &str, path: &std::path::Path) {
     assert!(out.status.success(), "chown {user} {}", path.display());
 }
 
-/// The result is `state` and its summary is `summary`.
-pub fn assert_says(v: &Value, state: &str, summary: &str) {
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (Some(state), Some(summary)),
-        "{v}"
-    );
-}
-
-pub fn assert_only(v: &Value, state: &str, summary: &str) {
-    assert_says(v, state, summary);
-    assert_eq!(v["details"], serde_json::json!([]), "{v}");
-    assert_eq!(v["perfdata"], serde_json::json!([]), "{v}");
-}
+pub use crate::{assert_only, assert_says};
 
 /// The result is `state` and its summary starts with `start`.
 pub fn assert_starts(v: &Value, state: &str, start: &str) {

@@ -190,11 +190,7 @@ fn kill9_keeps_state_and_broken_reload_keeps_running() {
     )
     .unwrap();
     d.hup();
-    assert!(
-        hcoop_tests::wait_until(5.0, || d.log().contains("configuration invalid")),
-        "{}",
-        d.log()
-    );
+    d.wait_log(5.0, "configuration invalid");
     assert!(
         d.log()
             .contains("b.toml:line 3: service 'x' on 'nohost': no host named 'nohost'"),

@@ -11,7 +11,7 @@ use hcoop_tests::web::{
     fake_server, origin_page, start_nginx, start_redirect_nginx, Fault, Nginx, RedirectNginx,
     A_INDEX, SECOND_PAGE,
 };
-use hcoop_tests::{debian_plugin, plugin, plugin_json, run};
+use hcoop_tests::{assert_only, debian_plugin, plugin, plugin_json, run};
 use regex::Regex;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -61,20 +61,6 @@ fn assert_result(v: &Value, state: &str, pattern: &str) {
     assert!(
         v["state"] == state && re.is_match(summary),
         "expected {state} and /{pattern}/, got {v}"
-    );
-}
-
-/// The result is `state` and says only `summary`: no long output, no perfdata.
-fn assert_only(v: &Value, state: &str, summary: &str) {
-    assert_eq!(
-        (v["state"].as_str(), v["summary"].as_str()),
-        (Some(state), Some(summary)),
-        "{v}"
-    );
-    assert_eq!(
-        (&v["details"], &v["perfdata"]),
-        (&json!([]), &json!([])),
-        "{v}"
     );
 }
 

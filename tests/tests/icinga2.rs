@@ -443,13 +443,12 @@ fn passive_results_from_our_daemon_appear_in_icinga() {
 
     // a service Icinga does not have: the result is dropped and logged with the reply
     let port = icinga.port;
-    assert!(
-        hcoop_tests::wait_until(10.0, || daemon.log().contains(&format!(
+    daemon.wait_log(
+        10.0,
+        &format!(
             "forward to icinga2: web/not in icinga refused: Icinga 2 at 127.0.0.1:{port}: \
              HTTP 500: {{\"results\":[]}}"
-        ))),
-        "{}",
-        daemon.log()
+        ),
     );
 }
 
@@ -504,11 +503,7 @@ fn a_wrong_password_is_logged_stalls_nothing_and_a_corrected_file_is_read_again(
          {{\"error\":401,\"status\":\"Unauthorized. Please check your user credentials.\"}}; \
          trying again every 1s"
     );
-    assert!(
-        hcoop_tests::wait_until(15.0, || daemon.log().contains(&refused)),
-        "{}",
-        daemon.log()
-    );
+    daemon.wait_log(15.0, &refused);
     // one line for the outage, not one per attempt
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert_eq!(
@@ -615,11 +610,7 @@ fn a_hanging_or_garbling_peer_is_reported_within_the_timeout_and_stalls_nothing(
         let line = format!(
             "forward to icinga2: Icinga 2 at 127.0.0.1:{port}: {what}; trying again every 1s"
         );
-        assert!(
-            hcoop_tests::wait_until(10.0, || daemon.log().contains(&line)),
-            "{line}\n{}",
-            daemon.log()
-        );
+        daemon.wait_log(10.0, &line);
         let since = daemon.service("web/procs")["last_check"].as_u64().unwrap();
         daemon.wait_service("web/procs", 10.0, |v| {
             v["last_check"].as_u64().unwrap_or(0) >= since + 2

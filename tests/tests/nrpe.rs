@@ -424,11 +424,7 @@ fn daemon_serves_nrpe_from_its_config() {
         validate.stderr
     );
     d.hup();
-    assert!(
-        wait_until(10.0, || d.log().contains("keeping the running one")),
-        "{}",
-        d.log()
-    );
+    d.wait_log(10.0, "keeping the running one");
     assert_eq!(ours(&cn(&["-c", "hello2"])), (1, "WARNING: careful\n"));
 
     // the agent stops with the daemon

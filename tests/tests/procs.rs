@@ -2,20 +2,10 @@
 //! processes under an nproc limit), and its parity with Debian's monitoring-plugins
 //! check_procs on the same processes at the same time.
 
+use hcoop_tests::line::perf;
 use hcoop_tests::procs::Procs;
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{bin, debian_plugin, json_of, plugin_json, run};
-use serde_json::Value;
-
-/// The perfdata item `label` of a JSON result.
-fn perf<'a>(v: &'a Value, label: &str) -> &'a Value {
-    v["perfdata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["label"] == label)
-        .unwrap_or_else(|| panic!("no perfdata {label}: {v}"))
-}
 
 #[test]
 fn counts_tagged_sleepers_exactly() {
