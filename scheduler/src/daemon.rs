@@ -12,7 +12,9 @@ use crate::exec::{Limits, Outcome, Runnable};
 use crate::journal::{Durability, Journal, Saving};
 use crate::notify::Notice;
 use crate::retention;
-use crate::state::{Ack, Condition, Downtime, HostState, Next, NotificationType, Record, Time};
+use crate::state::{
+    Ack, Condition, Downtime, HostState, Next, NotificationType, Policy, Record, Time,
+};
 use hcoop_plugins::plugin::{PerfData, State};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,11 +81,7 @@ impl<C: Condition> Entry<C> {
 
     /// Starts and ends this entry's downtimes at `now`: the notifications to send and
     /// whether a downtime changed (to journal); `None` when it has none.
-    fn tick(
-        &mut self,
-        now: Time,
-        periods: &crate::config::Periods,
-    ) -> Option<(Vec<NotificationType>, bool)> {
+    fn tick(&mut self, now: Time, policy: &Policy) -> Option<(Vec<NotificationType>, bool)> {
         if self.record.downtimes.is_empty() {
             return None;
         }
@@ -91,9 +89,7 @@ impl<C: Condition> Entry<C> {
             r.downtimes.iter().map(|d| (d.id, d.started)).collect()
         };
         let before = marks(&self.record);
-        let notify = self
-            .record
-            .tick(now, &self.schedule.policy_at(periods, now));
+        let notify = self.record.tick(now, policy);
         Some((notify, before != marks(&self.record)))
     }
 
@@ -282,26 +278,30 @@ impl Core {
                     .collect();
                 let state = HostState::from_check(outcome.state(), &parents);
                 self.forward_result(target, Some(state), outcome);
+                let policy = self.policy(target, now);
                 let e = &mut self.hosts[i];
-                let policy = e.schedule.policy_at(&self.config.periods, now);
+                let was = crate::events::Before::of(&e.record);
                 let tr = e.record.apply(state, &outcome.text(), now, &policy, true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify, now);
+                self.after_result(target, &tr, was, now);
                 let _ = self.persist(target, Durability::Batched);
                 interval
             }
             Target::Service(i) => {
                 self.forward_result(target, None, outcome);
                 let up = self.host_up(self.services[i].host);
+                let policy = self.policy(target, now);
                 let e = &mut self.services[i];
-                let policy = e.schedule.policy_at(&self.config.periods, now);
+                let was = crate::events::Before::of(&e.record);
                 let tr = e
                     .record
                     .apply(outcome.state(), &outcome.text(), now, &policy, up);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
                 self.send(target, &tr.notify, now);
+                self.after_result(target, &tr, was, now);
                 let _ = self.persist(target, Durability::Batched);
                 interval
             }
@@ -342,8 +342,15 @@ impl Core {
             .chain((0..self.services.len()).map(Target::Service));
         for target in targets {
             let ticked = match target {
-                Target::Host(i) => self.hosts[i].tick(now, &self.config.periods),
-                Target::Service(i) => self.services[i].tick(now, &self.config.periods),
+                Target::Host(i) if !self.hosts[i].record.downtimes.is_empty() => {
+                    let policy = self.policy(target, now);
+                    self.hosts[i].tick(now, &policy)
+                }
+                Target::Service(i) if !self.services[i].record.downtimes.is_empty() => {
+                    let policy = self.policy(target, now);
+                    self.services[i].tick(now, &policy)
+                }
+                _ => None,
             };
             if let Some((notify, changed)) = ticked {
                 self.send(target, &notify, now);
@@ -361,18 +368,10 @@ impl Core {
             .find(key)
             .ok_or_else(|| format!("no host or service '{key}'"))?;
         let now = ack.time;
-        let periods = &self.config.periods;
+        let policy = self.policy(target, now);
         let n = match target {
-            Target::Host(i) => {
-                let e = &mut self.hosts[i];
-                e.record
-                    .acknowledge(ack, &e.schedule.policy_at(periods, now))?
-            }
-            Target::Service(i) => {
-                let e = &mut self.services[i];
-                e.record
-                    .acknowledge(ack, &e.schedule.policy_at(periods, now))?
-            }
+            Target::Host(i) => self.hosts[i].record.acknowledge(ack, &policy)?,
+            Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
         };
         self.send(target, &n, now);
         Ok(self.persist(target, Durability::Sync))
@@ -503,12 +502,12 @@ impl Core {
             Some(i) => i,
             None => self.add_self_check(service, Record::default()),
         };
+        let now = unix_now();
+        let policy = self.policy(Target::Service(i), now);
         let e = &mut self.services[i];
         if e.record.checked && e.record.state == state && e.record.output == output {
             return;
         }
-        let now = unix_now();
-        let policy = e.schedule.policy_at(&self.config.periods, now);
         let tr = e.record.apply(state, output, now, &policy, true);
         self.send(Target::Service(i), &tr.notify, now);
         let _ = self.persist(Target::Service(i), Durability::Batched);
@@ -619,53 +618,78 @@ impl Core {
         self.notices = mpsc::unbounded_channel().0;
     }
 
-    /// Hands notifications to the notifier, with the contacts that want them and are
-    /// in their own notification period at `now` (as Nagios, a contact outside it is
+    /// The state rules' settings of one host or service at `now`: its schedule's, with
+    /// notifications held back outside its notification period.
+    pub fn policy(&self, target: Target, now: Time) -> Policy {
+        let schedule = match target {
+            Target::Host(i) => &self.hosts[i].schedule,
+            Target::Service(i) => &self.services[i].schedule,
+        };
+        schedule.policy_at(&self.config.periods, now)
+    }
+
+    /// Why a check that is due at `now` is not run then (`None`: run it); the
+    /// scheduler moves a held check to its next normal interval without running it.
+    pub fn check_held(&self, _target: Target, _now: Time) -> Option<String> {
+        None
+    }
+
+    /// The contacts one notification of `kind` about `target` goes to: those of the
+    /// object that want it (`option`: the letter of its contact options) and are in
+    /// their own notification period at `now` (as Nagios, a contact outside it is
     /// passed over for this notification, not notified later).
+    pub fn recipients(
+        &self,
+        target: Target,
+        _kind: NotificationType,
+        option: Option<char>,
+        now: Time,
+    ) -> Vec<Contact> {
+        let (schedule, is_service) = match target {
+            Target::Host(i) => (&self.hosts[i].schedule, false),
+            Target::Service(i) => (&self.services[i].schedule, true),
+        };
+        schedule
+            .contacts
+            .iter()
+            .filter_map(|n| self.config.contacts.iter().find(|c| &c.name == n))
+            .filter(|c| {
+                c.wants(is_service, option)
+                    && self.config.periods.contains(c.period(is_service), now)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Hands notifications to the notifier, with their recipients.
     fn send(&self, target: Target, types: &[NotificationType], now: Time) {
         for &t in types {
-            let (schedule, host, service, state, output, number, is_service, option) = match target
-            {
+            let (host, service, state, output, number, option) = match target {
                 Target::Host(i) => {
-                    let e = &self.hosts[i];
-                    let r = &e.record;
+                    let r = &self.hosts[i].record;
                     (
-                        &e.schedule,
                         &self.config.hosts[i],
                         None,
                         r.state.name(),
                         &r.output,
                         r.notification_number,
-                        false,
                         t.option(r.state),
                     )
                 }
                 Target::Service(i) => {
                     let e = &self.services[i];
                     let r = &e.record;
-                    let s = &self.config.services[i];
                     (
-                        &e.schedule,
                         &self.config.hosts[e.host],
-                        Some(s.name.clone()),
+                        Some(self.config.services[i].name.clone()),
                         r.state.name(),
                         &r.output,
                         r.notification_number,
-                        true,
                         t.option(r.state),
                     )
                 }
             };
-            let contacts: Vec<Contact> = schedule
-                .contacts
-                .iter()
-                .filter_map(|n| self.config.contacts.iter().find(|c| &c.name == n))
-                .filter(|c| {
-                    c.wants(is_service, option)
-                        && self.config.periods.contains(c.period(is_service), now)
-                })
-                .cloned()
-                .collect();
+            let contacts = self.recipients(target, t, option, now);
             let notice = Notice {
                 kind: t,
                 host: host.name.clone(),

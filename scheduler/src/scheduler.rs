@@ -443,6 +443,14 @@ impl Daemon {
                     .push(Reverse((now + Duration::from_secs(wait), target)));
                 continue;
             }
+            if let Some(why) = core.check_held(target, now_unix) {
+                // not run, as Nagios: looked at again a normal interval later
+                s.heap.pop();
+                tracing::debug!("check not run: {why}");
+                s.heap
+                    .push(Reverse((now + schedule.check_interval, target)));
+                continue;
+            }
             let Ok(permit) = s.gate.clone().try_acquire_owned() else {
                 s.saturated = true;
                 break;
