@@ -120,6 +120,11 @@ pub struct Core {
     /// Tells a Core from the one a reload replaced it with (a compaction copying
     /// records starts over then).
     build_id: u64,
+    /// Checks asked to run at once ([`Core::request_check`]), taken by the scheduler
+    /// loop when `wake` tells it.
+    pub requested: Vec<Target>,
+    /// Wakes the scheduler loop for `requested`; the loop's own, kept across reloads.
+    pub wake: Arc<tokio::sync::Notify>,
 }
 
 /// Cores built so far.
@@ -191,6 +196,8 @@ impl Core {
             forward: Default::default(),
             journal: None,
             build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            requested: Vec::new(),
+            wake: Arc::new(tokio::sync::Notify::new()),
         };
         // the daemon's own checks (hcoop-monitor/...) are kept across reloads
         let mut own: Vec<_> = services_old
@@ -621,16 +628,32 @@ impl Core {
     /// The state rules' settings of one host or service at `now`: its schedule's, with
     /// notifications held back outside its notification period.
     pub fn policy(&self, target: Target, now: Time) -> Policy {
-        let schedule = match target {
-            Target::Host(i) => &self.hosts[i].schedule,
-            Target::Service(i) => &self.services[i].schedule,
+        let (schedule, notifications) = match target {
+            Target::Host(i) => (&self.hosts[i].schedule, self.hosts[i].record.notifications),
+            Target::Service(i) => (
+                &self.services[i].schedule,
+                self.services[i].record.notifications,
+            ),
         };
-        schedule.policy_at(&self.config.periods, now)
+        let mut policy = schedule.policy_at(&self.config.periods, now);
+        // switched on or off at run time (Nagios' ENABLE/DISABLE_SVC_NOTIFICATIONS)
+        if let Some(on) = notifications {
+            policy.notifications_enabled =
+                on && self.config.periods.contains(&schedule.notification_period, now);
+        }
+        policy
     }
 
     /// Why a check that is due at `now` is not run then (`None`: run it); the
     /// scheduler moves a held check to its next normal interval without running it.
-    pub fn check_held(&self, _target: Target, _now: Time) -> Option<String> {
+    pub fn check_held(&self, target: Target, _now: Time) -> Option<String> {
+        let active_checks = match target {
+            Target::Host(i) => self.hosts[i].record.active_checks,
+            Target::Service(i) => self.services[i].record.active_checks,
+        };
+        if active_checks == Some(false) {
+            return Some("active checks disabled".into());
+        }
         None
     }
 
@@ -662,7 +685,7 @@ impl Core {
     }
 
     /// Hands notifications to the notifier, with their recipients.
-    fn send(&self, target: Target, types: &[NotificationType], now: Time) {
+    pub(crate) fn send(&self, target: Target, types: &[NotificationType], now: Time) {
         for &t in types {
             let (host, service, state, output, number, option) = match target {
                 Target::Host(i) => {

@@ -15,8 +15,9 @@
 //! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`];
 //!    and the NRPE agent, [`nrpe`].
 //! 4. The core: [`daemon`] (the running objects and what changes them).
-//! 5. Inbound edges: [`admin`] (admin actions on the core), [`http`] (the API, metrics,
-//!    the page), [`listeners`], [`startup`] (what is done as root; the plugin user).
+//! 5. Inbound edges: [`admin`] and [`actions`] (admin actions on the core), [`http`]
+//!    (the API, metrics, the page), [`listeners`], [`startup`] (what is done as root;
+//!    the plugin user).
 //! 6. The running daemon: [`scheduler`] (the loop, reload, saving, start and stop).
 //! 7. Commands: [`checkall`], [`client`], [`cli`] (and `main`).
 //!
@@ -54,6 +55,9 @@
 //! - [`http`]: the status listener (JSON API, Prometheus metrics, status page) on TCP
 //!   and on the control socket, with bounded connections.
 //! - [`admin`]: admin actions (unacknowledge, downtimes, comments) and their input bounds.
+//! - [`actions`]: admin actions on several objects or groups at once: active checks
+//!   and notifications switched on and off, checks run now, acknowledgements and
+//!   downtimes.
 //! - [`startup`]: what the daemon does as root (control socket, open-file limit), then
 //!   dropping to `[daemon] user` with only the capabilities its checks need; the
 //!   limits and user of external plugins.
@@ -66,6 +70,7 @@
 //! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
 //!   notification decisions), pure, with the clock passed in.
 
+pub mod actions;
 pub mod admin;
 pub mod auth;
 pub mod checkall;

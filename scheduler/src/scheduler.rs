@@ -22,7 +22,7 @@ use crate::nrpe::Served;
 use crate::state::{Condition, Next, StateType, Time};
 use hcoop_plugins::plugin::State;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
@@ -152,6 +152,9 @@ struct Schedule {
     /// Every permit is taken: nothing starts until a check ends.
     saturated: bool,
     done: mpsc::UnboundedSender<Done>,
+    /// Checks asked for now ([`Core::request_check`]): run when due whatever their
+    /// check period and switches say.
+    forced: HashSet<Target>,
 }
 
 impl Schedule {
@@ -159,6 +162,7 @@ impl Schedule {
     /// their restored last check).
     fn all(&mut self, core: &Core, now: Instant, now_unix: Time) {
         self.heap.clear();
+        self.forced.clear();
         for (i, e) in core.hosts.iter().enumerate() {
             if e.runnable.is_some() {
                 let due = first_due(e, &mut self.spread, now, now_unix);
@@ -205,6 +209,8 @@ pub struct Daemon {
     reload_tx: mpsc::Sender<ReloadRequest>,
     reload_rx: mpsc::Receiver<ReloadRequest>,
     hangups: mpsc::Receiver<()>,
+    /// Told when checks are asked for now (the core's `requested`).
+    wake: Arc<tokio::sync::Notify>,
 }
 
 /// Runs the daemon until `shutdown` completes: schedules checks, applies results,
@@ -328,12 +334,14 @@ impl Daemon {
             gate: Arc::new(Semaphore::new(concurrency)),
             saturated: false,
             done,
+            forced: HashSet::new(),
         };
         schedule.all(
             &shared.lock().expect("core lock"),
             clock.now(),
             clock.unix_now(),
         );
+        let wake = shared.lock().expect("core lock").wake.clone();
         Ok(Daemon {
             shared,
             schedule,
@@ -354,6 +362,7 @@ impl Daemon {
             reload_tx,
             reload_rx,
             hangups: setup.hangups,
+            wake,
         })
     }
 
@@ -386,6 +395,7 @@ impl Daemon {
                 }
                 _ = self.save_timer.tick() => self.on_save(),
                 _ = second.tick() => self.on_second(),
+                _ = self.wake.notified() => self.on_requested(),
                 _ = tokio::time::sleep_until(sleep_to), if next_due.is_some() => self.start_due(),
             }
         }
@@ -434,7 +444,8 @@ impl Daemon {
                 Target::Host(i) => &core.hosts[i].schedule,
                 Target::Service(i) => &core.services[i].schedule,
             };
-            if !periods.contains(&schedule.check_period, now_unix) {
+            let forced = !s.forced.is_empty() && s.forced.contains(&target);
+            if !forced && !periods.contains(&schedule.check_period, now_unix) {
                 s.heap.pop();
                 let wait = periods
                     .next_valid(&schedule.check_period, now_unix)
@@ -443,7 +454,7 @@ impl Daemon {
                     .push(Reverse((now + Duration::from_secs(wait), target)));
                 continue;
             }
-            if let Some(why) = core.check_held(target, now_unix) {
+            if let Some(why) = core.check_held(target, now_unix).filter(|_| !forced) {
                 // not run, as Nagios: looked at again a normal interval later
                 s.heap.pop();
                 tracing::debug!("check not run: {why}");
@@ -456,6 +467,9 @@ impl Daemon {
                 break;
             };
             s.heap.pop();
+            if forced {
+                s.forced.remove(&target);
+            }
             let runnable = match target {
                 Target::Host(i) => core.hosts[i].runnable.clone(),
                 Target::Service(i) => core.services[i].runnable.clone(),
@@ -484,6 +498,39 @@ impl Daemon {
                 });
             });
         }
+    }
+
+    /// Checks were asked for now: each one waiting for its time is moved to the front
+    /// and forced (a check running already is not started again; the next regular one
+    /// follows an interval after it).
+    fn on_requested(&mut self) {
+        let asked: HashSet<Target> =
+            std::mem::take(&mut self.shared.lock().expect("core lock").requested)
+                .into_iter()
+                .collect();
+        if asked.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let s = &mut self.schedule;
+        let mut waiting = Vec::with_capacity(asked.len());
+        s.heap.retain(|Reverse((_, t))| {
+            let found = asked.contains(t);
+            if found {
+                waiting.push(*t);
+            }
+            !found
+        });
+        tracing::debug!(
+            "{} checks asked for now, {} running already or without a check",
+            waiting.len(),
+            asked.len() - waiting.len()
+        );
+        for t in waiting {
+            s.forced.insert(t);
+            s.heap.push(Reverse((now, t)));
+        }
+        self.start_due();
     }
 
     /// Every second: downtimes start and end, the retention self-check is refreshed.
@@ -583,6 +630,7 @@ impl Daemon {
         fresh.started = core.started;
         fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
         fresh.journal = core.journal.take();
+        fresh.wake = core.wake.clone();
         self.retention_every = fresh.config.daemon.retention_interval;
         *core = fresh;
         self.schedule.generation += 1;

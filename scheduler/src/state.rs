@@ -223,6 +223,14 @@ pub struct Record<C> {
     pub last_notification: Option<Time>,
     /// The state the last problem notification was about.
     pub notified_state: Option<C>,
+    /// Active checks switched on or off at run time (`None`: as configured), kept
+    /// across restarts as Nagios keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_checks: Option<bool>,
+    /// Notifications switched on or off at run time (`None`: as configured), kept
+    /// across restarts as Nagios keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<bool>,
 }
 
 impl<C: Condition> Default for Record<C> {
@@ -247,6 +255,8 @@ impl<C: Condition> Default for Record<C> {
             notification_number: 0,
             last_notification: None,
             notified_state: None,
+            active_checks: None,
+            notifications: None,
         }
     }
 }
