@@ -8,9 +8,12 @@
 //! them. A group action checks everything that can fail first and then changes every
 //! object: it is refused as a whole or applied as a whole.
 
+use crate::admin::MAX_TARGET;
 use crate::daemon::{Core, Target};
 use crate::journal::{Durability, Saving};
+use crate::select::Selector;
 use crate::state::{Ack, Condition, Downtime, Record, Time};
+use serde::{Deserialize, Serialize};
 
 /// A group action answers at most this many objects by name (the rest are counted).
 pub const MAX_LISTED: usize = 1000;
@@ -18,6 +21,67 @@ pub const MAX_LISTED: usize = 1000;
 /// Whether active checks run by the configuration: those of an object with a check
 /// do (a passive-only object has none to run).
 const CHECKS_CONFIGURED: bool = true;
+
+/// The objects an admin request names: exactly one of `target` ("HOST",
+/// "HOST/SERVICE", "HOST/*" for a host and its services), `hostgroup` and
+/// `servicegroup`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Objects {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostgroup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servicegroup: Option<String>,
+}
+
+impl Objects {
+    /// One host, service or "HOST/*".
+    pub fn target(target: &str) -> Objects {
+        Objects {
+            target: Some(target.to_string()),
+            ..Objects::default()
+        }
+    }
+
+    /// The selector of these objects; an error unless exactly one name is given,
+    /// within [`MAX_TARGET`] bytes.
+    pub fn selector(&self) -> Result<Selector, String> {
+        let given = [&self.target, &self.hostgroup, &self.servicegroup];
+        let name = match given.iter().filter(|n| n.is_some()).count() {
+            1 => given.iter().find_map(|n| n.as_deref()).unwrap_or(""),
+            0 => return Err("name the objects: one of target, hostgroup, servicegroup".into()),
+            _ => {
+                return Err(
+                    "name the objects once: only one of target, hostgroup, servicegroup".into(),
+                )
+            }
+        };
+        if name.is_empty() {
+            return Err("the name of the objects is empty".into());
+        }
+        if name.len() > MAX_TARGET {
+            return Err(format!("the target name is longer than {MAX_TARGET} bytes"));
+        }
+        Ok(match (&self.hostgroup, &self.servicegroup) {
+            (Some(g), _) => Selector::HostGroup(g.clone()),
+            (_, Some(g)) => Selector::ServiceGroup(g.clone()),
+            _ => Selector::parse(name),
+        })
+    }
+}
+
+impl std::fmt::Display for Objects {
+    /// "h/s", "host group web", "service group mail".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.target, &self.hostgroup, &self.servicegroup) {
+            (Some(t), _, _) => f.write_str(t),
+            (_, Some(g), _) => write!(f, "host group {g}"),
+            (_, _, Some(g)) => write!(f, "service group {g}"),
+            _ => f.write_str("nothing"),
+        }
+    }
+}
 
 impl Core {
     /// The run-time switches of a host or a service: (active checks, notifications).
@@ -268,5 +332,249 @@ impl Core {
             let _ = self.persist(t, Durability::Batched);
         }
         self.persist(last, Durability::Sync)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::exec::{Limits, Outcome};
+    use crate::notify::Notice;
+    use crate::registry::fake;
+    use crate::state::{HostState, StateType};
+    use hcoop_plugins::plugin::State;
+    use std::time::{Duration, SystemTime};
+    use tokio::sync::mpsc;
+
+    /// A core of host `h` with services `a`, `b` and `c` (one attempt makes a problem
+    /// hard, notified every hour to contact `x`), `extra` added to the configuration;
+    /// and the notices it sends.
+    fn core(extra: &str) -> (Core, mpsc::UnboundedReceiver<Notice>) {
+        let mut text = format!(
+            "[defaults]\nmax_check_attempts = 1\nnotification_interval = \"1h\"\ncontacts = [\"x\"]\n\n\
+             [[contact]]\nname = \"x\"\ncommand = \"/bin/true\"\n\n\
+             [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n{extra}\n"
+        );
+        for s in ["a", "b", "c"] {
+            text.push_str(&format!(
+                "\n[[service]]\nhost = \"h\"\nname = \"{s}\"\ncheck = \"{}\"\nargs = [\"actions-{s}\"]\n",
+                fake::NAME
+            ));
+        }
+        let config = Config::from_files(vec![(None, text)]).unwrap();
+        let (notices, rx) = mpsc::unbounded_channel();
+        let core = Core::build(
+            config,
+            Limits::default(),
+            notices,
+            Default::default(),
+            Default::default(),
+        );
+        (core, rx)
+    }
+
+    fn result(state: State) -> Outcome {
+        let text = format!("X {} - said\n", state.as_str());
+        Outcome::printed(state, &text, SystemTime::now(), Duration::ZERO)
+    }
+
+    /// The notices sent so far: (type, object, contacts).
+    fn sent(rx: &mut mpsc::UnboundedReceiver<Notice>) -> Vec<(&'static str, String, usize)> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|n| (n.kind.as_str(), n.subject_name(), n.contacts.len()))
+            .collect()
+    }
+
+    fn target(c: &Core, key: &str) -> Target {
+        c.find(key).unwrap()
+    }
+
+    #[test]
+    fn switched_off_checks_are_held_and_switched_on_run_again() {
+        let (mut c, _rx) = core("");
+        let a = target(&c, "h/a");
+        let b = target(&c, "h/b");
+        assert!(c.checks_enabled(a));
+        assert_eq!(c.check_held(a, 1_000), None);
+        c.set_checks_enabled(&[a, Target::Host(0)], false)
+            .wait()
+            .unwrap();
+        assert!(!c.checks_enabled(a) && !c.checks_enabled(Target::Host(0)));
+        assert!(c.checks_enabled(b));
+        assert_eq!(
+            c.check_held(a, 1_000).as_deref(),
+            Some("active checks disabled")
+        );
+        assert_eq!(c.services[0].record.active_checks, Some(false));
+        assert_eq!(c.hosts[0].record.active_checks, Some(false));
+        // on again: as configured, nothing kept
+        c.set_checks_enabled(&[a], true).wait().unwrap();
+        assert_eq!(c.check_held(a, 1_000), None);
+        assert_eq!(c.services[0].record.active_checks, None);
+    }
+
+    #[test]
+    fn switched_off_notifications_are_held_back_and_sent_once_on_again() {
+        let (mut c, mut rx) = core("");
+        let a = target(&c, "h/a");
+        c.set_notifications_enabled(&[a], false).wait().unwrap();
+        assert!(!c.notifications_enabled(a) && !c.policy(a, 1_000).notifications_enabled);
+        // a hard problem: checked, not notified, not counted
+        c.apply(a, &result(State::Critical), 0.0, 1_000);
+        let r = &c.services[0].record;
+        assert_eq!((r.state, r.state_type), (State::Critical, StateType::Hard));
+        assert_eq!((r.notification_number, r.last_notification), (0, None));
+        c.apply(a, &result(State::Critical), 0.0, 1_060);
+        assert_eq!(sent(&mut rx), vec![]);
+        // on again: the problem still there is notified at its next check
+        c.set_notifications_enabled(&[a], true).wait().unwrap();
+        assert_eq!(c.services[0].record.notifications, None);
+        c.apply(a, &result(State::Critical), 0.0, 1_120);
+        assert_eq!(sent(&mut rx), vec![("PROBLEM", "h/a".into(), 1)]);
+        assert_eq!(c.services[0].record.notification_number, 1);
+        // off: the recovery is not sent either
+        c.set_notifications_enabled(&[a], false).wait().unwrap();
+        c.apply(a, &result(State::Ok), 0.0, 1_180);
+        assert_eq!(sent(&mut rx), vec![]);
+    }
+
+    #[test]
+    fn notifications_off_in_the_configuration_are_switched_on_at_run_time() {
+        let (mut c, mut rx) = core("notifications_enabled = false");
+        let h = Target::Host(0);
+        assert!(!c.notifications_enabled(h));
+        c.set_notifications_enabled(&[h], true).wait().unwrap();
+        assert_eq!(c.hosts[0].record.notifications, Some(true));
+        assert!(c.policy(h, 1_000).notifications_enabled);
+        c.set_notifications_enabled(&[h], false).wait().unwrap();
+        assert_eq!(c.hosts[0].record.notifications, None);
+        assert!(!c.policy(h, 1_000).notifications_enabled);
+        assert_eq!(sent(&mut rx), vec![]);
+    }
+
+    #[test]
+    fn a_group_acknowledgement_takes_the_problems_and_passes_over_the_rest() {
+        let (mut c, mut rx) = core("");
+        let (a, b, cc) = (target(&c, "h/a"), target(&c, "h/b"), target(&c, "h/c"));
+        c.apply(a, &result(State::Critical), 0.0, 1_000);
+        c.apply(b, &result(State::Ok), 0.0, 1_000);
+        c.apply(cc, &result(State::Warning), 0.0, 1_000);
+        sent(&mut rx);
+        let all = c.select(&Selector::Host("h".into())).unwrap();
+        assert_eq!(all, vec![Target::Host(0), a, b, cc]);
+        let ack = Ack {
+            author: "alice".into(),
+            comment: "on it".into(),
+            sticky: false,
+            time: 1_010,
+        };
+        let (done, saving) = c.acknowledge_targets(&all, ack.clone()).unwrap();
+        saving.wait().unwrap();
+        assert_eq!(done, vec![a, cc]);
+        assert_eq!(c.names(&done), vec!["h/a", "h/c"]);
+        assert_eq!(c.services[0].record.ack, Some(ack.clone()));
+        assert_eq!(c.services[1].record.ack, None);
+        assert_eq!(c.services[2].record.ack, Some(ack.clone()));
+        assert_eq!(c.hosts[0].record.ack, None);
+        assert_eq!(
+            sent(&mut rx),
+            vec![
+                ("ACKNOWLEDGEMENT", "h/a".into(), 1),
+                ("ACKNOWLEDGEMENT", "h/c".into(), 1)
+            ]
+        );
+        // nothing to acknowledge: refused, nothing changed
+        assert_eq!(
+            c.acknowledge_targets(&[Target::Host(0), b], ack.clone())
+                .unwrap_err(),
+            "none of the 2 selected has a problem to acknowledge"
+        );
+        assert_eq!(
+            c.acknowledge_targets(&[b], ack).unwrap_err(),
+            "h/b: state is OK: nothing to acknowledge"
+        );
+        assert_eq!(c.hosts[0].record.state, HostState::Up);
+    }
+
+    #[test]
+    fn a_group_downtime_is_refused_as_a_whole_past_max_downtimes() {
+        let (mut c, _rx) = core("");
+        c.config.daemon.max_downtimes = 5;
+        let all = c.select(&Selector::Host("h".into())).unwrap();
+        let now = crate::clock::unix_now();
+        let (ids, saving) = c
+            .schedule_downtime_targets(&all, now + 3600, now + 7200, "bob".into(), "swap".into())
+            .unwrap();
+        saving.wait().unwrap();
+        assert_eq!(ids, vec![1, 2, 3, 4]);
+        assert_eq!(c.hosts[0].record.downtimes[0].id, 1);
+        assert_eq!(c.services[2].record.downtimes[0].id, 4);
+        assert_eq!(c.downtimes().len(), 4);
+        // two more would make six: none is added
+        let e = c
+            .schedule_downtime_targets(&all[..2], now, now + 60, "bob".into(), "x".into())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "2 more downtimes would make 6, more than the most allowed, 5 (max_downtimes)"
+        );
+        assert_eq!((c.downtimes().len(), c.next_downtime_id), (4, 5));
+        assert!(c
+            .schedule_downtime_targets(&all, now + 60, now, "bob".into(), "x".into())
+            .is_err());
+        // one more fits, and starts now
+        let (ids, _) = c
+            .schedule_downtime_targets(&all[1..2], now, now + 60, "bob".into(), "x".into())
+            .unwrap();
+        assert_eq!(ids, vec![5]);
+        assert!(c.services[0].record.in_downtime(now));
+    }
+
+    #[test]
+    fn checks_asked_for_wait_once_each_for_the_loop() {
+        let (mut c, _rx) = core("");
+        let a = target(&c, "h/a");
+        let wake = c.wake.clone();
+        c.request_check(&[a, Target::Host(0)]);
+        assert_eq!(c.requested, vec![a, Target::Host(0)]);
+        // the loop is told even when it was not waiting yet
+        let told = wake.notified();
+        tokio::pin!(told);
+        assert!(futures_now(told.as_mut()));
+        // asked again and again before the loop takes them: one of each at most
+        for _ in 0..10 {
+            c.request_check(&[a, a]);
+        }
+        assert!(c.requested.len() <= 2 * (c.hosts.len() + c.services.len()));
+        let mut asked = c.requested.clone();
+        asked.dedup();
+        assert!(asked.len() <= c.hosts.len() + c.services.len());
+        // only what has a check is run: the host has none
+        assert!(c.has_active_check(a) && !c.has_active_check(Target::Host(0)));
+    }
+
+    /// Whether a future is ready at once.
+    fn futures_now<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> bool {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        f.poll(&mut cx).is_ready()
+    }
+
+    #[test]
+    fn old_records_load_and_unswitched_ones_are_saved_as_before() {
+        let r: Record<State> = Record::default();
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(!text.contains("active_checks") && !text.contains("notifications\""));
+        let back: Record<State> = serde_json::from_str(&text).unwrap();
+        assert_eq!((back.active_checks, back.notifications), (None, None));
+        let switched = Record::<State> {
+            active_checks: Some(false),
+            notifications: Some(true),
+            ..Record::default()
+        };
+        let text = serde_json::to_string(&switched).unwrap();
+        let back: Record<State> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, switched);
     }
 }

@@ -43,10 +43,11 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
-    /// Acknowledge a problem of the running daemon (HOST or HOST/SERVICE); the author
-    /// is the user running this command
+    /// Acknowledge a problem of the running daemon (HOST, HOST/SERVICE, HOST/* or a
+    /// group: the problems among them); the author is the user running this command
     Ack {
-        target: String,
+        #[command(flatten)]
+        which: Which,
         /// Comment
         #[arg(short = 'm', long, default_value = "acknowledged")]
         comment: String,
@@ -62,9 +63,11 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
-    /// Schedule a downtime in the running daemon (HOST or HOST/SERVICE)
+    /// Schedule a downtime in the running daemon (HOST, HOST/SERVICE, HOST/* or a
+    /// group: one downtime each)
     Downtime {
-        target: String,
+        #[command(flatten)]
+        which: Which,
         /// How long, e.g. 30m or 2h (at most max_downtime, 30 days by default)
         #[arg(short = 'd', long)]
         duration: String,
@@ -75,6 +78,32 @@ pub enum Command {
         /// Comment
         #[arg(short = 'm', long, default_value = "scheduled downtime")]
         comment: String,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Run checks now (HOST, HOST/SERVICE, HOST/* or a group), even outside their
+    /// check period or with active checks disabled; their regular checks follow an
+    /// interval later
+    Recheck {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Enable active checks or notifications again (kept across restarts)
+    Enable {
+        what: Switch,
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        api: Api,
+    },
+    /// Disable active checks (due checks are not run) or notifications (held back)
+    /// until enabled again (kept across restarts)
+    Disable {
+        what: Switch,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         api: Api,
     },
@@ -135,6 +164,9 @@ impl Command {
                 | Command::Ack { .. }
                 | Command::Unack { .. }
                 | Command::Downtime { .. }
+                | Command::Recheck { .. }
+                | Command::Enable { .. }
+                | Command::Disable { .. }
                 | Command::Downtimes { .. }
                 | Command::CancelDowntime { .. }
                 | Command::Comment { .. }
@@ -143,6 +175,40 @@ impl Command {
                 | Command::Reload { .. }
         )
     }
+}
+
+/// The objects an admin command is about: TARGET, or one group.
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Which {
+    /// HOST, HOST/SERVICE, or HOST/* (the host and all its services)
+    pub target: Option<String>,
+    /// The members of this host group instead of TARGET
+    #[arg(long, value_name = "NAME")]
+    pub hostgroup: Option<String>,
+    /// The members of this service group instead of TARGET
+    #[arg(long, value_name = "NAME")]
+    pub servicegroup: Option<String>,
+}
+
+impl Which {
+    /// The objects as the API names them.
+    pub fn objects(&self) -> crate::actions::Objects {
+        crate::actions::Objects {
+            target: self.target.clone(),
+            hostgroup: self.hostgroup.clone(),
+            servicegroup: self.servicegroup.clone(),
+        }
+    }
+}
+
+/// What `enable` and `disable` switch.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    /// Active checks
+    Checks,
+    /// Notifications
+    Notifications,
 }
 
 /// Where the running daemon's API is.
@@ -223,7 +289,7 @@ mod tests {
     fn admin_commands() {
         let cli = parse(&["ack", "web/http", "-m", "on it", "--sticky"]).unwrap();
         let Some(Command::Ack {
-            target,
+            which,
             comment,
             sticky,
             ..
@@ -232,8 +298,8 @@ mod tests {
             panic!("not ack");
         };
         assert_eq!(
-            (target.as_str(), comment.as_str(), sticky),
-            ("web/http", "on it", true)
+            (which.target.as_deref(), comment.as_str(), sticky),
+            (Some("web/http"), "on it", true)
         );
         let cli = parse(&["downtime", "web", "-d", "2h", "-s", "+1h"]).unwrap();
         let Some(Command::Downtime {
@@ -259,6 +325,70 @@ mod tests {
     }
 
     #[test]
+    fn switches_and_checks_now_of_objects_and_groups() {
+        let which = |args: &[&str]| match parse(args).unwrap().command {
+            Some(
+                Command::Recheck { which, .. }
+                | Command::Enable { which, .. }
+                | Command::Disable { which, .. }
+                | Command::Ack { which, .. }
+                | Command::Downtime { which, .. },
+            ) => which.objects(),
+            other => panic!("{other:?}"),
+        };
+        use crate::actions::Objects;
+        assert_eq!(which(&["recheck", "web/*"]), Objects::target("web/*"));
+        let web = Objects {
+            hostgroup: Some("web".into()),
+            ..Objects::default()
+        };
+        assert_eq!(which(&["recheck", "--hostgroup", "web"]), web);
+        assert_eq!(which(&["ack", "--hostgroup", "web", "-m", "x"]), web);
+        assert_eq!(
+            which(&["downtime", "--servicegroup", "mail", "-d", "1h"]),
+            Objects {
+                servicegroup: Some("mail".into()),
+                ..Objects::default()
+            }
+        );
+        let Some(Command::Disable { what, which, .. }) =
+            parse(&["disable", "notifications", "web/http"])
+                .unwrap()
+                .command
+        else {
+            panic!("not disable");
+        };
+        assert_eq!(
+            (what, which.objects()),
+            (Switch::Notifications, Objects::target("web/http"))
+        );
+        assert!(matches!(
+            parse(&["enable", "checks", "--servicegroup", "mail"])
+                .unwrap()
+                .command,
+            Some(Command::Enable {
+                what: Switch::Checks,
+                ..
+            })
+        ));
+        // exactly one of TARGET, --hostgroup, --servicegroup
+        assert!(parse(&["recheck"]).is_err());
+        assert!(parse(&["recheck", "web", "--hostgroup", "web"]).is_err());
+        assert!(parse(&[
+            "enable",
+            "checks",
+            "--hostgroup",
+            "a",
+            "--servicegroup",
+            "b"
+        ])
+        .is_err());
+        assert!(parse(&["ack", "-m", "x"]).is_err());
+        assert!(parse(&["enable", "web/http"]).is_err());
+        assert!(parse(&["disable", "everything", "web/http"]).is_err());
+    }
+
+    #[test]
     fn bad_command_lines_are_refused() {
         // a downtime needs its duration; an id is a number; no unknown commands
         assert!(parse(&["downtime", "web"]).is_err());
@@ -275,6 +405,8 @@ mod tests {
         assert!(talks(&["status"]));
         assert!(talks(&["reload"]));
         assert!(talks(&["comments"]));
+        assert!(talks(&["recheck", "web"]));
+        assert!(talks(&["disable", "checks", "web"]));
         assert!(!talks(&["validate"]));
         assert!(!talks(&["check-all"]));
         assert!(!talks(&["token", "alice"]));

@@ -4,7 +4,8 @@
 //! `--api`, over TCP with a token for writes.
 
 use crate::http::{
-    AckRequest, CommentRequest, CommentView, DowntimeRequest, DowntimeView, Problems, View,
+    AckRequest, CommentRequest, CommentView, DowntimeRequest, DowntimeView, Objects, Problems,
+    RecheckRequest, SwitchRequest, View,
 };
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
@@ -216,6 +217,12 @@ pub fn status(api: &Endpoint, problems_only: bool) -> Result<(String, i32)> {
         if v.flapping {
             flags.push_str(" [flapping]");
         }
+        if !v.active_checks_enabled {
+            flags.push_str(" [checks disabled]");
+        }
+        if !v.notifications_enabled {
+            flags.push_str(" [notifications disabled]");
+        }
         if v.service.is_some() {
             if let Ok(s) = v.state.parse::<hcoop_plugins::plugin::State>() {
                 worst = worst.worst(s);
@@ -233,10 +240,47 @@ pub fn status(api: &Endpoint, problems_only: bool) -> Result<(String, i32)> {
     Ok((out, worst.exit_code()))
 }
 
-/// Acknowledges a problem.
-pub fn ack(api: &Endpoint, req: &AckRequest) -> Result<()> {
-    api.request("POST", "/api/ack", Some(serde_json::to_string(req)?))?;
-    Ok(())
+/// The names in an answer's `key` list.
+fn names(answer: &serde_json::Value, key: &str) -> Vec<String> {
+    answer
+        .get(key)
+        .and_then(|o| o.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Names for a terminal line, comma-separated.
+pub fn listed(names: &[String]) -> String {
+    printable(&names.join(", "))
+}
+
+/// Acknowledges the problems among the objects named; returns those acknowledged.
+pub fn ack(api: &Endpoint, req: &AckRequest) -> Result<Vec<String>> {
+    let v = api.request("POST", "/api/ack", Some(serde_json::to_string(req)?))?;
+    Ok(names(&v, "objects"))
+}
+
+/// Asks for checks to run now; returns the objects whose check was asked for, and
+/// those without an active check.
+pub fn recheck(api: &Endpoint, on: &Objects) -> Result<(Vec<String>, Vec<String>)> {
+    let req = RecheckRequest { on: on.clone() };
+    let v = api.request("POST", "/api/recheck", Some(serde_json::to_string(&req)?))?;
+    Ok((names(&v, "objects"), names(&v, "without_check")))
+}
+
+/// Switches active checks (`path` `/api/checks`) or notifications
+/// (`/api/notifications`) on or off; returns the objects switched.
+pub fn switch(api: &Endpoint, path: &str, on: &Objects, enabled: bool) -> Result<Vec<String>> {
+    let req = SwitchRequest {
+        on: on.clone(),
+        enabled,
+    };
+    let v = api.request("POST", path, Some(serde_json::to_string(&req)?))?;
+    Ok(names(&v, "objects"))
 }
 
 /// `?target=...` with the target percent-encoded.
@@ -258,12 +302,25 @@ pub fn unack(api: &Endpoint, target: &str) -> Result<()> {
     Ok(())
 }
 
-/// Schedules a downtime; returns its id.
-pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<u64> {
+/// Schedules a downtime on each object named; returns their ids and objects.
+pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<Vec<(u64, String)>> {
     let v = api.request("POST", "/api/downtime", Some(serde_json::to_string(req)?))?;
-    v.get("id")
-        .and_then(|i| i.as_u64())
-        .context("answer without an id")
+    let ids: Vec<u64> = v
+        .get("ids")
+        .and_then(|i| i.as_array())
+        .context("answer without ids")?
+        .iter()
+        .filter_map(|i| i.as_u64())
+        .collect();
+    let objects = names(&v, "objects");
+    Ok(ids
+        .into_iter()
+        .zip(
+            objects
+                .into_iter()
+                .chain(std::iter::repeat(String::from("..."))),
+        )
+        .collect())
 }
 
 /// Every downtime, as a table.

@@ -15,6 +15,7 @@
 //! hold a slot for long, and the listeners can never take the descriptors the checks
 //! need.
 
+pub use crate::actions::Objects;
 pub use crate::admin::{CommentView, DowntimeView, MAX_COMMENT};
 use crate::auth::{Admins, Peer, Principal, Tokens};
 use crate::clock::unix_now;
@@ -72,6 +73,16 @@ pub struct View {
     pub downtimes: Vec<crate::state::Downtime>,
     #[serde(default)]
     pub comments: Vec<Comment>,
+    /// Whether its active checks run when due (switched at run time or configured).
+    #[serde(default = "enabled")]
+    pub active_checks_enabled: bool,
+    /// Whether it notifies (switched at run time or configured).
+    #[serde(default = "enabled")]
+    pub notifications_enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 impl View {
@@ -116,6 +127,8 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         latency: e.latency,
         downtimes: r.downtimes.clone(),
         comments: r.comments.clone(),
+        active_checks_enabled: r.active_checks.unwrap_or(true),
+        notifications_enabled: r.notifications.unwrap_or(e.schedule.notifications_enabled),
     }
 }
 
@@ -148,8 +161,9 @@ pub struct Problems {
 /// An acknowledgement request (the author is who the credentials say).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct AckRequest {
-    /// "HOST" or "HOST/SERVICE".
-    pub target: String,
+    /// `target` ("HOST", "HOST/SERVICE", "HOST/*"), `hostgroup` or `servicegroup`.
+    #[serde(flatten)]
+    pub on: Objects,
     pub comment: String,
     #[serde(default)]
     pub sticky: bool,
@@ -158,13 +172,32 @@ pub struct AckRequest {
 /// A downtime request (the author is who the credentials say).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct DowntimeRequest {
-    /// "HOST" or "HOST/SERVICE".
-    pub target: String,
+    /// `target` ("HOST", "HOST/SERVICE", "HOST/*"), `hostgroup` or `servicegroup`.
+    #[serde(flatten)]
+    pub on: Objects,
     /// Unix seconds; default now.
     pub start: Option<u64>,
     /// How long, as humantime ("2h").
     pub duration: String,
     pub comment: String,
+}
+
+/// Checks asked to run now (`POST /api/recheck`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RecheckRequest {
+    /// `target` ("HOST", "HOST/SERVICE", "HOST/*"), `hostgroup` or `servicegroup`.
+    #[serde(flatten)]
+    pub on: Objects,
+}
+
+/// Active checks or notifications switched on or off (`POST /api/checks`,
+/// `POST /api/notifications`).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SwitchRequest {
+    /// `target` ("HOST", "HOST/SERVICE", "HOST/*"), `hostgroup` or `servicegroup`.
+    #[serde(flatten)]
+    pub on: Objects,
+    pub enabled: bool,
 }
 
 /// A comment request (the author is who the credentials say).
@@ -232,6 +265,9 @@ pub fn router(api: Api) -> Router {
         .route("/api/problems", get(api_problems))
         .route("/api/ack", post(api_ack).delete(api_unack))
         .route("/api/downtime", post(api_downtime))
+        .route("/api/recheck", post(api_recheck))
+        .route("/api/checks", post(api_checks))
+        .route("/api/notifications", post(api_notifications))
         .route("/api/downtime/{id}", delete(api_cancel_downtime))
         .route("/api/downtimes", get(api_downtimes))
         .route("/api/comment", post(api_comment))
@@ -423,7 +459,8 @@ fn author(a: Author) -> Result<String, String> {
 
 async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
     let r = author(a).and_then(|author| {
-        let comment = crate::admin::check_input(&req.target, &req.comment)?;
+        let selector = req.on.selector()?;
+        let comment = crate::admin::check_comment(&req.comment)?;
         let ack = Ack {
             author,
             comment,
@@ -431,10 +468,14 @@ async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest
             time: unix_now(),
         };
         saved(&s.core, |core| {
-            Ok(((), core.acknowledge(&req.target, ack)?))
+            let targets = core.select(&selector)?;
+            let (done, saving) = core.acknowledge_targets(&targets, ack)?;
+            Ok((core.names(&done), saving))
         })
     });
-    answer(r.map(|()| serde_json::json!({ "acknowledged": req.target })))
+    answer(
+        r.map(|names| serde_json::json!({ "acknowledged": req.on.to_string(), "objects": names })),
+    )
 }
 
 async fn api_unack(AxState(s): AxState<Api>, a: Author, Query(q): Query<TargetQuery>) -> Response {
@@ -448,7 +489,8 @@ async fn api_downtime(
     Json(req): Json<DowntimeRequest>,
 ) -> Response {
     let r = author(a).and_then(|author| {
-        let comment = crate::admin::check_input(&req.target, &req.comment)?;
+        let selector = req.on.selector()?;
+        let comment = crate::admin::check_comment(&req.comment)?;
         let d = humantime::parse_duration(&req.duration)
             .map_err(|e| format!("duration '{}': {e}", req.duration))?;
         let now = unix_now();
@@ -456,11 +498,90 @@ async fn api_downtime(
         saved(&s.core, |core| {
             let (start, end) =
                 crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
-            core.room_for_downtime()?;
-            core.schedule_downtime(&req.target, start, end, author, comment)
+            let targets = core.select(&selector)?;
+            let (ids, saving) =
+                core.schedule_downtime_targets(&targets, start, end, author, comment)?;
+            Ok(((ids, core.names(&targets)), saving))
         })
     });
-    answer(r.map(|id| serde_json::json!({ "id": id })))
+    answer(
+        r.map(
+            |(ids, names)| serde_json::json!({ "id": ids.first(), "ids": ids, "objects": names }),
+        ),
+    )
+}
+
+/// Asks for the checks of the objects named to run now; answers which (and which
+/// have no active check to run).
+async fn api_recheck(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<RecheckRequest>,
+) -> Response {
+    let r = author(a).and_then(|author| {
+        let selector = req.on.selector()?;
+        let mut core = lock(&s.core);
+        let targets = core.select(&selector)?;
+        let (run, none): (Vec<_>, Vec<_>) =
+            targets.iter().partition(|&&t| core.has_active_check(t));
+        if run.is_empty() {
+            return Err(format!("{}: no active check to run", req.on));
+        }
+        core.request_check(&run);
+        tracing::info!("{author} asked for {} checks of {} now", run.len(), req.on);
+        Ok(serde_json::json!({ "objects": core.names(&run), "without_check": core.names(&none) }))
+    });
+    answer(r)
+}
+
+/// Switches active checks (`checks`) or notifications on or off; answered once saved.
+fn switch(s: &Api, a: Author, req: &SwitchRequest, checks: bool) -> Response {
+    let what = if checks {
+        "active checks"
+    } else {
+        "notifications"
+    };
+    let r = author(a).and_then(|author| {
+        let selector = req.on.selector()?;
+        let names = saved(&s.core, |core| {
+            let targets = core.select(&selector)?;
+            let saving = if checks {
+                core.set_checks_enabled(&targets, req.enabled)
+            } else {
+                core.set_notifications_enabled(&targets, req.enabled)
+            };
+            Ok((core.names(&targets), saving))
+        })?;
+        let done = if req.enabled { "enabled" } else { "disabled" };
+        tracing::info!(
+            "{author} {done} {what} of {} ({} objects)",
+            req.on,
+            names.len()
+        );
+        Ok(names)
+    });
+    let key = if checks {
+        "active_checks"
+    } else {
+        "notifications"
+    };
+    answer(r.map(|names| serde_json::json!({ key: req.enabled, "objects": names })))
+}
+
+async fn api_checks(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<SwitchRequest>,
+) -> Response {
+    switch(&s, a, &req, true)
+}
+
+async fn api_notifications(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<SwitchRequest>,
+) -> Response {
+    switch(&s, a, &req, false)
 }
 
 /// Deletes a downtime or a comment by its id; answered once saved.
@@ -803,6 +924,12 @@ pub fn render_page(core: &Core) -> String {
         if v.flapping {
             notes.push("flapping");
         }
+        if !v.active_checks_enabled {
+            notes.push("checks disabled");
+        }
+        if !v.notifications_enabled {
+            notes.push("notifications disabled");
+        }
         let age = if v.checked {
             format!("{}s ago", now.saturating_sub(v.last_check))
         } else {
@@ -974,7 +1101,10 @@ mod tests {
         let (status, _, body) = send(&api, root(), Method::POST, "/api/ack", &[JSON], ack).await;
         assert_eq!(
             (status, body.as_str()),
-            (StatusCode::OK, "{\"acknowledged\":\"h/s\"}")
+            (
+                StatusCode::OK,
+                "{\"acknowledged\":\"h/s\",\"objects\":[\"h/s\"]}"
+            )
         );
         let (_, _, body) = send(&api, root(), Method::GET, "/api/services", &[], "").await;
         let views: Vec<View> = serde_json::from_str(&body).unwrap();
@@ -991,6 +1121,161 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         let (_, _, body) = send(&api, root(), Method::GET, "/api/whoami", &[], "").await;
         assert_eq!(body, "{\"name\":\"root\"}");
+    }
+
+    /// One service's view.
+    async fn service_view(api: &Api, name: &str) -> View {
+        let (_, _, body) = send(api, root(), Method::GET, "/api/services", &[], "").await;
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        views.into_iter().find(|v| v.name() == name).unwrap()
+    }
+
+    #[tokio::test]
+    async fn checks_and_notifications_are_switched_and_checks_asked_for() {
+        let (api, _reloads) = api();
+        let post = |uri: &'static str, body: &'static str| {
+            let api = api.clone();
+            async move { send(&api, root(), Method::POST, uri, &[JSON], body).await }
+        };
+        let v = service_view(&api, "h/s").await;
+        assert!(v.active_checks_enabled && v.notifications_enabled);
+        let (status, _, body) = post("/api/checks", r#"{"target":"h/s","enabled":false}"#).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::OK,
+                r#"{"active_checks":false,"objects":["h/s"]}"#
+            )
+        );
+        let (status, _, body) =
+            post("/api/notifications", r#"{"target":"h/*","enabled":false}"#).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::OK,
+                r#"{"notifications":false,"objects":["h","h/s","h/quiet"]}"#
+            )
+        );
+        let v = service_view(&api, "h/s").await;
+        assert!(!v.active_checks_enabled && !v.notifications_enabled);
+        let quiet = service_view(&api, "h/quiet").await;
+        assert!(quiet.active_checks_enabled && !quiet.notifications_enabled);
+        let (_, _, page) = send(&api, remote(), Method::GET, "/", &[], "").await;
+        assert!(
+            page.contains("<td>checks disabled, notifications disabled</td>"),
+            "{page}"
+        );
+        {
+            let core = api.core.lock().unwrap();
+            let s = core.find("h/s").unwrap();
+            assert_eq!(
+                core.check_held(s, unix_now()).as_deref(),
+                Some("active checks disabled")
+            );
+        }
+        // checks asked for now: the host has none to run
+        let (status, _, body) = post("/api/recheck", r#"{"target":"h/*"}"#).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::OK,
+                r#"{"objects":["h/s","h/quiet"],"without_check":["h"]}"#
+            )
+        );
+        assert_eq!(api.core.lock().unwrap().requested.len(), 2);
+        let (status, _, body) = post("/api/recheck", r#"{"target":"h"}"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("h: no active check to run"), "{body}");
+        // on again
+        let (status, _, _) = post("/api/checks", r#"{"target":"h/s","enabled":true}"#).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(service_view(&api, "h/s").await.active_checks_enabled);
+    }
+
+    #[tokio::test]
+    async fn admin_writes_name_their_objects_once() {
+        let (api, _reloads) = api();
+        let post = |uri: &'static str, body: &'static str| {
+            let api = api.clone();
+            async move { send(&api, root(), Method::POST, uri, &[JSON], body).await }
+        };
+        for (uri, body, why) in [
+            (
+                "/api/recheck",
+                r#"{"target":"h","hostgroup":"web"}"#,
+                "only one of target, hostgroup, servicegroup",
+            ),
+            (
+                "/api/checks",
+                r#"{"enabled":true}"#,
+                "one of target, hostgroup, servicegroup",
+            ),
+            (
+                "/api/ack",
+                r#"{"hostgroup":"","comment":"x"}"#,
+                "the name of the objects is empty",
+            ),
+            (
+                "/api/notifications",
+                r#"{"target":"h/none","enabled":true}"#,
+                "no host or service 'h/none'",
+            ),
+            (
+                "/api/recheck",
+                r#"{"hostgroup":"nowhere"}"#,
+                "no host group 'nowhere'",
+            ),
+            (
+                "/api/downtime",
+                r#"{"servicegroup":"nothing","duration":"1h","comment":"x"}"#,
+                "no service group 'nothing'",
+            ),
+        ] {
+            let (status, _, text) = post(uri, body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri} {body}: {text}");
+            assert!(text.contains(why), "{uri} {body}: {text}");
+        }
+        // a switch needs its value
+        let (status, _, _) = post("/api/checks", r#"{"target":"h"}"#).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        // nothing changed
+        let v = service_view(&api, "h/s").await;
+        assert!(v.active_checks_enabled && v.notifications_enabled && !v.acknowledged);
+        assert!(api.core.lock().unwrap().requested.is_empty());
+        // writes over TCP need credentials
+        let (status, _, _) = send(
+            &api,
+            remote(),
+            Method::POST,
+            "/api/checks",
+            &[JSON],
+            r#"{"target":"h/s","enabled":false}"#,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(service_view(&api, "h/s").await.active_checks_enabled);
+        // a downtime of a host and its services: one each
+        let (status, _, body) = post(
+            "/api/downtime",
+            r#"{"target":"h/*","duration":"1h","comment":"swap"}"#,
+        )
+        .await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::OK,
+                r#"{"id":1,"ids":[1,2,3],"objects":["h","h/s","h/quiet"]}"#
+            )
+        );
+        // the problems of a host and its services are acknowledged, the rest passed over
+        let (status, _, body) = post("/api/ack", r#"{"target":"h/*","comment":"x"}"#).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (
+                StatusCode::OK,
+                r#"{"acknowledged":"h/*","objects":["h/s"]}"#
+            )
+        );
     }
 
     #[tokio::test]

@@ -85,18 +85,18 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(code)
         }
         Command::Ack {
-            target,
+            which,
             comment,
             sticky,
             api,
         } => {
             let req = hcoop_monitor::http::AckRequest {
-                target: target.clone(),
+                on: which.objects(),
                 comment,
                 sticky,
             };
-            client::ack(&api.endpoint(&config)?, &req)?;
-            println!("acknowledged {target}");
+            let done = client::ack(&api.endpoint(&config)?, &req)?;
+            println!("acknowledged {}", client::listed(&done));
             Ok(0)
         }
         Command::Unack { target, api } => {
@@ -105,7 +105,7 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Downtime {
-            target,
+            which,
             duration,
             start,
             comment,
@@ -114,14 +114,27 @@ fn run(cli: Cli) -> Result<i32> {
             let now = hcoop_monitor::clock::unix_now();
             let start = start.map(|s| client::parse_start(&s, now)).transpose()?;
             let req = hcoop_monitor::http::DowntimeRequest {
-                target: target.clone(),
+                on: which.objects(),
                 start,
                 duration: duration.clone(),
                 comment,
             };
-            let id = client::downtime(&api.endpoint(&config)?, &req)?;
-            println!("downtime {id} for {target}, {duration}");
+            for (id, name) in client::downtime(&api.endpoint(&config)?, &req)? {
+                println!("downtime {id} for {name}, {duration}");
+            }
             Ok(0)
+        }
+        Command::Recheck { which, api } => {
+            let (asked, without) = client::recheck(&api.endpoint(&config)?, &which.objects())?;
+            println!("checks asked for now: {}", client::listed(&asked));
+            if !without.is_empty() {
+                println!("without an active check: {}", client::listed(&without));
+            }
+            Ok(0)
+        }
+        Command::Enable { what, which, api } => switch(&api.endpoint(&config)?, what, &which, true),
+        Command::Disable { what, which, api } => {
+            switch(&api.endpoint(&config)?, what, &which, false)
         }
         Command::Downtimes { api } => {
             print!("{}", client::downtimes(&api.endpoint(&config)?)?);
@@ -237,4 +250,21 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// `enable`/`disable checks|notifications`: switched, and what was.
+fn switch(
+    api: &client::Endpoint,
+    what: hcoop_monitor::cli::Switch,
+    which: &hcoop_monitor::cli::Which,
+    enabled: bool,
+) -> Result<i32> {
+    let (path, name) = match what {
+        hcoop_monitor::cli::Switch::Checks => ("/api/checks", "active checks"),
+        hcoop_monitor::cli::Switch::Notifications => ("/api/notifications", "notifications"),
+    };
+    let done = client::switch(api, path, &which.objects(), enabled)?;
+    let state = if enabled { "enabled" } else { "disabled" };
+    println!("{name} {state}: {}", client::listed(&done));
+    Ok(0)
 }

@@ -1072,4 +1072,131 @@ mod tests {
         assert!((NINE..NINE + 61).contains(&at), "{at}");
         d.stop().await;
     }
+
+    /// The target of service `h/NAME`.
+    fn target_of(d: &Running, name: &str) -> Target {
+        d.core.lock().unwrap().find(&format!("h/{name}")).unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_asked_for_runs_at_once_and_its_schedule_goes_on() {
+        let d = start(&[("s", "ask", "check_interval = \"1h\"")]).await;
+        fake::set("ask", State::Ok, "fine");
+        let t = d.runs("ask", 1, "s").await;
+        d.until(t[0].as_secs() + 600).await;
+        assert_eq!(fake::runs("ask"), 1);
+        // asked for: run within a second, although due in 50 minutes
+        let asked = Instant::now();
+        let s = target_of(&d, "s");
+        d.core.lock().unwrap().request_check(&[s]);
+        let t = d.runs("ask", 2, "s").await;
+        assert!(
+            t[1] >= asked - d.start && t[1] - (asked - d.start) < Duration::from_secs(1),
+            "{t:?}"
+        );
+        // once, and the next regular check an interval after it
+        let t = d.runs("ask", 3, "s").await;
+        assert!(about(t[2] - t[1], Duration::from_secs(3600)), "{t:?}");
+        // forced past the switch: run while its active checks are off
+        d.core
+            .lock()
+            .unwrap()
+            .set_checks_enabled(&[s], false)
+            .wait()
+            .unwrap();
+        d.until((t[2] + Duration::from_secs(60)).as_secs()).await;
+        d.core.lock().unwrap().request_check(&[s]);
+        let t = d.runs("ask", 4, "s").await;
+        assert!(t[3] - t[2] < Duration::from_secs(62), "{t:?}");
+        // and not by the schedule afterwards
+        d.until((t[3] + Duration::from_secs(3 * 3600)).as_secs())
+            .await;
+        assert_eq!(fake::runs("ask"), 4);
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_switched_off_is_not_run_until_switched_on() {
+        let d = start(&[("s", "off", "")]).await;
+        fake::set("off", State::Critical, "down");
+        d.runs("off", 1, "s").await;
+        let s = target_of(&d, "s");
+        d.core
+            .lock()
+            .unwrap()
+            .set_checks_enabled(&[s], false)
+            .wait()
+            .unwrap();
+        let before = d.record("s");
+        let runs = fake::runs("off");
+        // ten check intervals: not run, its record as it was
+        d.until(d.start.elapsed().as_secs() + 600).await;
+        assert_eq!(fake::runs("off"), runs);
+        let r = d.record("s");
+        assert_eq!(
+            (r.last_check, r.attempt, r.state_type),
+            (before.last_check, before.attempt, before.state_type)
+        );
+        assert_eq!(r.active_checks, Some(false));
+        // on again: run within an interval
+        let on = d.start.elapsed();
+        d.core
+            .lock()
+            .unwrap()
+            .set_checks_enabled(&[s], true)
+            .wait()
+            .unwrap();
+        let t = d.runs("off", runs + 1, "s").await;
+        assert!(t[runs as usize] - on <= Duration::from_secs(61), "{t:?}");
+        assert!(d.record("s").last_check > before.last_check);
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_check_running_already_is_not_started_again() {
+        fake::set("busy", State::Ok, "fine");
+        fake::set("idle", State::Ok, "fine");
+        let dir = tempfile::tempdir().unwrap();
+        let text = config_text(dir.path(), &[("busy", "busy", ""), ("idle", "idle", "")]);
+        let (_hangups, hangups) = mpsc::channel(1);
+        let setup = Setup {
+            config: parse(&text).unwrap(),
+            loader: loader(None),
+            hangups,
+        };
+        let mut daemon = Daemon::start(setup, Listener::None, Clock::starting_at(1_700_000_000))
+            .await
+            .unwrap();
+        let (busy, idle) = {
+            let core = daemon.shared.lock().unwrap();
+            (core.find("h/busy").unwrap(), core.find("h/idle").unwrap())
+        };
+        // busy is running: taken off the heap until its result comes
+        daemon.schedule.heap.retain(|Reverse((_, t))| *t != busy);
+        daemon
+            .shared
+            .lock()
+            .unwrap()
+            .request_check(&[busy, idle, busy]);
+        daemon.on_requested();
+        assert!(daemon.shared.lock().unwrap().requested.is_empty());
+        // idle started at once (forced, then off the heap), busy not again
+        assert_eq!(fake::runs("idle"), 0, "started in a task");
+        tokio::task::yield_now().await;
+        assert!(daemon.schedule.forced.is_empty());
+        let waiting: Vec<Target> = daemon
+            .schedule
+            .heap
+            .iter()
+            .map(|Reverse((_, t))| *t)
+            .collect();
+        assert!(
+            !waiting.contains(&busy) && !waiting.contains(&idle),
+            "{waiting:?}"
+        );
+        let done = daemon.done_rx.recv().await.unwrap();
+        assert_eq!(done.target, idle);
+        assert_eq!(fake::runs("idle"), 1);
+        assert_eq!(fake::runs("busy"), 0);
+    }
 }
