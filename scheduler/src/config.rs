@@ -66,6 +66,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
+pub mod groups;
 pub mod sections;
 
 /// The embedded default: the local machine.
@@ -95,6 +96,10 @@ pub struct Defaults {
     /// Contacts notified unless a host or service names its own.
     #[serde(default)]
     pub contacts: Vec<String>,
+    /// Contact groups notified besides `contacts`, unless a host or service names its
+    /// own.
+    #[serde(default)]
+    pub contact_groups: Vec<String>,
     #[serde(default = "yes")]
     pub notifications_enabled: bool,
     #[serde(default = "yes")]
@@ -157,6 +162,7 @@ impl Default for Defaults {
             notification_interval: default_notification_interval(),
             first_notification_delay: zero(),
             contacts: Vec::new(),
+            contact_groups: Vec::new(),
             notifications_enabled: true,
             flap_detection: true,
             low_flap_threshold: default_low_flap(),
@@ -194,6 +200,7 @@ pub struct Overrides {
     #[serde(default, with = "opt_duration")]
     pub first_notification_delay: Option<Duration>,
     pub contacts: Option<Vec<String>>,
+    pub contact_groups: Option<Vec<String>>,
     pub notifications_enabled: Option<bool>,
     pub flap_detection: Option<bool>,
     pub check_period: Option<String>,
@@ -214,6 +221,9 @@ struct HostFile {
     args: Vec<String>,
     /// An external host check command line.
     command: Option<String>,
+    /// The `[[hostgroup]]`s this host joins.
+    #[serde(default)]
+    hostgroups: Vec<String>,
     #[serde(flatten)]
     settings: Overrides,
 }
@@ -228,6 +238,8 @@ pub struct Schedule {
     pub notification_interval: Duration,
     pub first_notification_delay: Duration,
     pub contacts: Vec<String>,
+    /// Contact groups notified besides `contacts` (names of [`Config::groups`]).
+    pub contact_groups: Vec<String>,
     pub notifications_enabled: bool,
     pub flap_detection: bool,
     pub low_flap_threshold: f64,
@@ -259,6 +271,8 @@ impl Schedule {
             first_notification_delay: first(layers, |o| &o.first_notification_delay)
                 .unwrap_or(d.first_notification_delay),
             contacts: first(layers, |o| &o.contacts).unwrap_or_else(|| d.contacts.clone()),
+            contact_groups: first(layers, |o| &o.contact_groups)
+                .unwrap_or_else(|| d.contact_groups.clone()),
             notifications_enabled: first(layers, |o| &o.notifications_enabled)
                 .unwrap_or(d.notifications_enabled),
             flap_detection: first(layers, |o| &o.flap_detection).unwrap_or(d.flap_detection),
@@ -541,6 +555,9 @@ pub struct ServiceFile {
     /// A `[template.NAME]` whose settings apply under this service's own.
     #[serde(rename = "use")]
     pub template: Option<String>,
+    /// The `[[servicegroup]]`s this service joins.
+    #[serde(default)]
+    pub servicegroups: Vec<String>,
     #[serde(flatten)]
     pub settings: Overrides,
 }
@@ -579,6 +596,12 @@ struct File {
     service: Vec<ServiceFile>,
     #[serde(default)]
     timeperiod: Vec<TimePeriodFile>,
+    #[serde(default)]
+    hostgroup: Vec<groups::HostGroupFile>,
+    #[serde(default)]
+    servicegroup: Vec<groups::ServiceGroupFile>,
+    #[serde(default)]
+    contactgroup: Vec<groups::ContactGroupFile>,
 }
 
 /// A `[[timeperiod]]` as written: Nagios' rule lines, one string each.
@@ -765,6 +788,8 @@ pub struct Config {
     pub built: Built,
     /// The time periods (`[[timeperiod]]`, and `24x7`).
     pub periods: Periods,
+    /// The host, service and contact groups, resolved.
+    pub groups: groups::Groups,
 }
 
 /// Where a configuration came from, for error messages.
@@ -823,6 +848,7 @@ impl Config {
         let mut raw_hosts = Vec::new();
         let mut raw = Vec::new();
         let mut raw_periods = Vec::new();
+        let mut pending_groups = groups::Pending::default();
         for (path, text) in &files {
             let lines = Lines::new(text);
             let place = origin(path.as_deref());
@@ -861,6 +887,7 @@ impl Config {
                     raw_hosts.extend(f.host.into_iter().map(|h| (at(h.name.span()), h)));
                     raw.extend(f.service.into_iter().map(|s| (at(s.name.span()), s)));
                     raw_periods.extend(f.timeperiod.into_iter().map(|p| (at(p.name.span()), p)));
+                    pending_groups.add_file(&at, f.hostgroup, f.servicegroup, f.contactgroup);
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -917,6 +944,7 @@ impl Config {
                 }
             };
             index.insert(name.clone(), config.hosts.len());
+            pending_groups.host(&at, config.hosts.len(), &h.hostgroups, &h.settings);
             config.hosts.push(Host {
                 name: name.clone(),
                 address: h.address.clone(),
@@ -962,6 +990,12 @@ impl Config {
                     }
                 },
             };
+            pending_groups.service(
+                &at,
+                config.services.len(),
+                &s.servicegroups,
+                &s.settings,
+            );
             config.services.push(Service {
                 host: s.host,
                 name,
@@ -1010,6 +1044,23 @@ impl Config {
                 }
             }
         }
+        config.groups = {
+            let hosts: Vec<&str> = config.hosts.iter().map(|h| h.name.as_str()).collect();
+            let services: Vec<String> = config
+                .services
+                .iter()
+                .map(|s| format!("{}/{}", s.host, s.name))
+                .collect();
+            let contacts: Vec<&str> = config.contacts.iter().map(|c| c.name.as_str()).collect();
+            pending_groups.resolve(
+                &hosts,
+                &services,
+                &contacts,
+                &defaults,
+                &templates,
+                &mut errors,
+            )
+        };
         // named only when there is something to say (a name made per entry costs more
         // than the check itself at 100,000 services)
         let named = config
@@ -1106,6 +1157,14 @@ impl Config {
             }
         }
         config
+    }
+
+    /// The contacts of the contact group `name` (nested groups' included, each once);
+    /// `None`: no such group.
+    pub fn contact_group_members(&self, name: &str) -> Option<&[String]> {
+        self.groups
+            .contactgroup(name)
+            .map(|g| g.members.as_slice())
     }
 
     /// Finds a host by name (a scan: for many lookups, [`Config::host_indices`]).

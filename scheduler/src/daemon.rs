@@ -550,6 +550,7 @@ impl Core {
                     .iter()
                     .map(|c| c.name.clone())
                     .collect(),
+                contact_groups: Vec::new(),
                 notifications_enabled: true,
                 flap_detection: false,
                 low_flap_threshold: 5.0,
