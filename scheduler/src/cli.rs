@@ -40,6 +40,12 @@ pub enum Command {
         /// Only problems
         #[arg(short = 'p', long)]
         problems: bool,
+        /// Only the hosts of this host group and their services
+        #[arg(long, value_name = "NAME", conflicts_with = "servicegroup")]
+        hostgroup: Option<String>,
+        /// Only the services of this service group and their hosts
+        #[arg(long, value_name = "NAME")]
+        servicegroup: Option<String>,
         #[command(flatten)]
         api: Api,
     },
@@ -279,10 +285,22 @@ mod tests {
         assert!(cli.command.is_none() && cli.config.is_none());
         let cli = parse(&["status", "-p", "-c", "/etc/x"]).unwrap();
         assert_eq!(cli.config, Some(PathBuf::from("/etc/x")));
-        let Some(Command::Status { problems, api }) = cli.command else {
+        let Some(Command::Status { problems, api, .. }) = cli.command else {
             panic!("not status");
         };
         assert!(problems && api.socket.is_none() && api.api.is_none());
+        let cli = parse(&["status", "--hostgroup", "web"]).unwrap();
+        let Some(Command::Status {
+            hostgroup,
+            servicegroup,
+            ..
+        }) = cli.command
+        else {
+            panic!("not status");
+        };
+        assert_eq!((hostgroup.as_deref(), servicegroup), (Some("web"), None));
+        let e = parse(&["status", "--hostgroup", "web", "--servicegroup", "mail"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]

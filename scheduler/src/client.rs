@@ -3,6 +3,7 @@
 //! root, us, or its configured user, so no member can stand in for it) or, with
 //! `--api`, over TCP with a token for writes.
 
+use crate::groups::GroupFilter;
 use crate::http::{
     AckRequest, CommentRequest, CommentView, DowntimeRequest, DowntimeView, Objects, Problems,
     RecheckRequest, SwitchRequest, View,
@@ -185,15 +186,18 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// The services table of the running daemon, problems first; the exit code is the
-/// worst service state.
-pub fn status(api: &Endpoint, problems_only: bool) -> Result<(String, i32)> {
+/// The services table of the running daemon (those a group filter shows), problems
+/// first; the exit code is the worst service state.
+pub fn status(api: &Endpoint, problems_only: bool, groups: &GroupFilter) -> Result<(String, i32)> {
+    let q = groups.query();
     let views: Vec<View> = if problems_only {
-        let p: Problems = serde_json::from_value(api.request("GET", "/api/problems", None)?)?;
+        let p: Problems =
+            serde_json::from_value(api.request("GET", &format!("/api/problems{q}"), None)?)?;
         p.hosts.into_iter().chain(p.services).collect()
     } else {
-        let hosts: Vec<View> = serde_json::from_value(api.request("GET", "/api/hosts", None)?)?;
-        let svcs: Vec<View> = serde_json::from_value(api.request("GET", "/api/services", None)?)?;
+        let get = |path: &str| api.request("GET", &format!("{path}{q}"), None);
+        let hosts: Vec<View> = serde_json::from_value(get("/api/hosts")?)?;
+        let svcs: Vec<View> = serde_json::from_value(get("/api/services")?)?;
         hosts.into_iter().chain(svcs).collect()
     };
     let mut views = views;

@@ -673,10 +673,10 @@ impl Core {
             Target::Host(i) => (&self.hosts[i].schedule, false),
             Target::Service(i) => (&self.services[i].schedule, true),
         };
-        schedule
-            .contacts
-            .iter()
-            .filter_map(|n| self.config.contacts.iter().find(|c| &c.name == n))
+        // its contacts, then its contact groups' members, each once
+        self.contact_names(schedule)
+            .into_iter()
+            .filter_map(|n| self.config.contacts.iter().find(|c| c.name == n))
             .filter(|c| {
                 c.wants(is_service, option)
                     && self.config.periods.contains(c.period(is_service), now)

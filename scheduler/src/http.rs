@@ -19,7 +19,8 @@ pub use crate::actions::Objects;
 pub use crate::admin::{CommentView, DowntimeView, MAX_COMMENT};
 use crate::auth::{Admins, Peer, Principal, Tokens};
 use crate::clock::unix_now;
-use crate::daemon::{Core, Entry, Shared};
+use crate::daemon::{Core, Entry, Shared, Target};
+use crate::groups::{GroupFilter, GroupSummaries};
 use crate::journal::Saving;
 pub use crate::slots::Slots;
 use crate::state::{Ack, Comment, Condition};
@@ -79,6 +80,12 @@ pub struct View {
     /// Whether it notifies (switched at run time or configured).
     #[serde(default = "enabled")]
     pub notifications_enabled: bool,
+    /// A host's host groups (`None` for a service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostgroups: Option<Vec<String>>,
+    /// A service's service groups (`None` for a host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servicegroups: Option<Vec<String>>,
 }
 
 fn enabled() -> bool {
@@ -129,6 +136,8 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         comments: r.comments.clone(),
         active_checks_enabled: r.active_checks.unwrap_or(true),
         notifications_enabled: r.notifications.unwrap_or(e.schedule.notifications_enabled),
+        hostgroups: None,
+        servicegroups: None,
     }
 }
 
@@ -263,6 +272,7 @@ pub fn router(api: Api) -> Router {
         .route("/api/hosts", get(api_hosts))
         .route("/api/services", get(api_services))
         .route("/api/problems", get(api_problems))
+        .route("/api/groups", get(api_groups))
         .route("/api/ack", post(api_ack).delete(api_unack))
         .route("/api/downtime", post(api_downtime))
         .route("/api/recheck", post(api_recheck))
@@ -415,26 +425,93 @@ fn saved<T>(
     saving.wait().map(|()| out)
 }
 
-async fn api_hosts(AxState(s): AxState<Api>) -> Json<Vec<View>> {
-    Json(hosts(&lock(&s.core)))
+/// The views `all` of one kind that `shown` keeps (all of them without a group
+/// filter), each with its groups.
+fn in_groups(
+    core: &Core,
+    all: Vec<View>,
+    shown: Option<&[usize]>,
+    target: fn(usize) -> Target,
+) -> Vec<View> {
+    let mut keep = vec![shown.is_none(); all.len()];
+    for &i in shown.unwrap_or_default() {
+        keep[i] = true;
+    }
+    all.into_iter()
+        .enumerate()
+        .filter(|&(i, _)| keep[i])
+        .map(|(i, mut v)| {
+            let groups = Some(core.groups_of(target(i)));
+            match target(i) {
+                Target::Host(_) => v.hostgroups = groups,
+                Target::Service(_) => v.servicegroups = groups,
+            }
+            v
+        })
+        .collect()
 }
 
-async fn api_services(AxState(s): AxState<Api>) -> Json<Vec<View>> {
-    Json(services(&lock(&s.core)))
+/// The hosts and services a group filter shows (everything without one), each with
+/// its groups; an unknown group is an error.
+pub fn views_in(core: &Core, filter: &GroupFilter) -> Result<(Vec<View>, Vec<View>), String> {
+    let shown = core.shown(filter)?;
+    Ok((
+        in_groups(
+            core,
+            hosts(core),
+            shown.as_ref().map(|s| &s.hosts[..]),
+            Target::Host,
+        ),
+        in_groups(
+            core,
+            services(core),
+            shown.as_ref().map(|s| &s.services[..]),
+            Target::Service,
+        ),
+    ))
 }
 
-fn problems(core: &Core) -> Problems {
-    Problems {
-        hosts: hosts(core).into_iter().filter(View::is_problem).collect(),
-        services: services(core)
-            .into_iter()
-            .filter(View::is_problem)
-            .collect(),
+/// The status of a group filter's refusal: an unknown group is not found (404), two
+/// at once a bad request.
+fn filter_refused(e: &str) -> StatusCode {
+    if e.starts_with("no ") {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::BAD_REQUEST
     }
 }
 
-async fn api_problems(AxState(s): AxState<Api>) -> Json<Problems> {
-    Json(problems(&lock(&s.core)))
+fn refuse_filter(e: String) -> Response {
+    refuse(filter_refused(&e), e)
+}
+
+async fn api_hosts(AxState(s): AxState<Api>, Query(f): Query<GroupFilter>) -> Response {
+    match views_in(&lock(&s.core), &f) {
+        Ok((hosts, _)) => Json(hosts).into_response(),
+        Err(e) => refuse_filter(e),
+    }
+}
+
+async fn api_services(AxState(s): AxState<Api>, Query(f): Query<GroupFilter>) -> Response {
+    match views_in(&lock(&s.core), &f) {
+        Ok((_, services)) => Json(services).into_response(),
+        Err(e) => refuse_filter(e),
+    }
+}
+
+async fn api_groups(AxState(s): AxState<Api>) -> Json<GroupSummaries> {
+    Json(lock(&s.core).group_summaries())
+}
+
+async fn api_problems(AxState(s): AxState<Api>, Query(f): Query<GroupFilter>) -> Response {
+    match views_in(&lock(&s.core), &f) {
+        Ok((hosts, services)) => Json(Problems {
+            hosts: hosts.into_iter().filter(View::is_problem).collect(),
+            services: services.into_iter().filter(View::is_problem).collect(),
+        })
+        .into_response(),
+        Err(e) => refuse_filter(e),
+    }
 }
 
 async fn api_whoami(principal: Option<Extension<Principal>>) -> Json<serde_json::Value> {
@@ -891,7 +968,16 @@ fn escape(t: &str) -> String {
 
 /// The status page: problems first (worst first), then everything else.
 pub fn render_page(core: &Core) -> String {
-    let mut rows: Vec<View> = hosts(core).into_iter().chain(services(core)).collect();
+    render_group_page(core, &GroupFilter::default()).expect("no group to miss")
+}
+
+/// The status page of what a group filter shows (everything without one), with a
+/// link to each group; an unknown group is an error.
+pub fn render_group_page(core: &Core, filter: &GroupFilter) -> Result<String, String> {
+    let (hosts, services) = views_in(core, filter)?;
+    let (host_count, service_count) = (hosts.len(), services.len());
+    let links = group_links(core, filter);
+    let mut rows: Vec<View> = hosts.into_iter().chain(services).collect();
     let rank = |v: &View| match v.state.as_str() {
         "DOWN" | "UNREACHABLE" => 0,
         "CRITICAL" => 1,
@@ -907,10 +993,8 @@ pub fn render_page(core: &Core) -> String {
          <title>hcoop-monitor: {problems} problems</title><style>\
          body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:left}}\
          .OK,.UP{{background:#cfc}}.WARNING{{background:#ffc}}.CRITICAL,.DOWN,.UNREACHABLE{{background:#fcc}}.UNKNOWN{{background:#fdb}}.PENDING{{background:#ddd}}\
-         </style></head><body><h1>hcoop-monitor</h1><p>{problems} problems, {} hosts, {} services</p>\
+         </style></head><body><h1>hcoop-monitor</h1><p>{problems} problems, {host_count} hosts, {service_count} services</p>{links}\
          <table><tr><th>Host/Service</th><th>State</th><th>Type</th><th>Last check</th><th>Notes</th><th>Output</th></tr>",
-        core.hosts.len(),
-        core.services.len()
     );
     let now = unix_now();
     for v in rows {
@@ -949,11 +1033,85 @@ pub fn render_page(core: &Core) -> String {
         );
     }
     html.push_str("</table></body></html>\n");
+    Ok(html)
+}
+
+/// The page's group section: the group shown (if any) and a link to every group
+/// with its counts, escaped.
+fn group_links(core: &Core, filter: &GroupFilter) -> String {
+    let summaries = core.group_summaries();
+    let mut html = String::new();
+    let shown = [
+        ("host group", &filter.hostgroup, &summaries.hostgroups),
+        ("service group", &filter.servicegroup, &summaries.servicegroups),
+    ];
+    for (kind, name, groups) in shown {
+        if let Some(g) = name.as_ref().and_then(|n| groups.iter().find(|g| &g.name == n)) {
+            let alias = if g.alias.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", escape(&g.alias))
+            };
+            let _ = write!(
+                html,
+                "<p class=\"shown\">Showing {kind} <b>{}</b>{alias}: <a href=\"/\">show all</a></p>",
+                escape(&g.name)
+            );
+        }
+    }
+    let lists = [
+        ("Host groups", "hostgroup", "hosts", &summaries.hostgroups),
+        (
+            "Service groups",
+            "servicegroup",
+            "services",
+            &summaries.servicegroups,
+        ),
+    ];
+    for (title, key, members, groups) in lists {
+        if groups.is_empty() {
+            continue;
+        }
+        let _ = write!(html, "<p class=\"{key}s\">{title}:");
+        for g in groups {
+            let query = match key {
+                "hostgroup" => GroupFilter {
+                    hostgroup: Some(g.name.clone()),
+                    servicegroup: None,
+                },
+                _ => GroupFilter {
+                    hostgroup: None,
+                    servicegroup: Some(g.name.clone()),
+                },
+            }
+            .query();
+            let _ = write!(
+                html,
+                " <a href=\"/{}\">{}</a> ({} {members}, {} problems)",
+                escape(&query),
+                escape(&g.name),
+                g.members,
+                g.problems
+            );
+        }
+        html.push_str("</p>");
+    }
     html
 }
 
-async fn page(AxState(s): AxState<Api>) -> Html<String> {
-    Html(render_page(&lock(&s.core)))
+async fn page(AxState(s): AxState<Api>, Query(f): Query<GroupFilter>) -> Response {
+    match render_group_page(&lock(&s.core), &f) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            let status = filter_refused(&e);
+            let html = format!(
+                "<!doctype html><html><head><meta charset=\"utf-8\"><title>hcoop-monitor</title></head>\
+                 <body><h1>hcoop-monitor</h1><p>{}</p><p><a href=\"/\">show all</a></p></body></html>\n",
+                escape(&e)
+            );
+            (status, Html(html)).into_response()
+        }
+    }
 }
 
 #[cfg(test)]
@@ -967,7 +1125,9 @@ mod tests {
 
     const CONFIG: &str = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
         [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"check_load\"\n\n\
-        [[service]]\nhost = \"h\"\nname = \"quiet\"\ncheck = \"check_load\"\n";
+        [[service]]\nhost = \"h\"\nname = \"quiet\"\ncheck = \"check_load\"\n\n\
+        [[hostgroup]]\nname = \"all\"\nalias = \"<All>\"\npattern = \".\"\n\n\
+        [[servicegroup]]\nname = \"loads & co\"\nmembers = [\"h/s\"]\n";
 
     /// The API of a core with service h/s CRITICAL and h/quiet not checked yet; reloads
     /// asked for arrive on the receiver.
@@ -1368,5 +1528,104 @@ mod tests {
         let quiet = page.find("<td>h/quiet</td>").unwrap();
         assert!(s < quiet);
         assert!(page.contains("LOAD CRITICAL - load 9 | load1=9</td>"));
+    }
+
+    #[tokio::test]
+    async fn groups_filter_the_views_and_are_counted() {
+        let (api, _reloads) = api();
+        let get = |uri: &'static str| {
+            let api = api.clone();
+            async move { send(&api, remote(), Method::GET, uri, &[], "").await }
+        };
+        let names = |body: &str| -> Vec<String> {
+            let views: Vec<View> = serde_json::from_str(body).unwrap();
+            views.iter().map(View::name).collect()
+        };
+        // a service group: its services, and their hosts
+        let (status, _, body) = get("/api/services?servicegroup=loads%20%26%20co").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(names(&body), ["h/s"]);
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        assert_eq!(views[0].servicegroups, Some(vec!["loads & co".to_string()]));
+        assert_eq!(views[0].hostgroups, None);
+        let (_, _, body) = get("/api/hosts?servicegroup=loads%20%26%20co").await;
+        assert_eq!(names(&body), ["h"]);
+        // a host group: its hosts and their services; each view names its groups
+        let (_, _, body) = get("/api/services?hostgroup=all").await;
+        assert_eq!(names(&body), ["h/s", "h/quiet"]);
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        assert_eq!(views[1].servicegroups, Some(vec![]));
+        let (_, _, body) = get("/api/hosts").await;
+        let views: Vec<View> = serde_json::from_str(&body).unwrap();
+        assert_eq!(views[0].hostgroups, Some(vec!["all".to_string()]));
+        let (_, _, body) = get("/api/problems?hostgroup=all").await;
+        let problems: Problems = serde_json::from_str(&body).unwrap();
+        let names: Vec<String> = problems.services.iter().map(View::name).collect();
+        assert_eq!(names, ["h/s"]);
+        // unknown groups: 404 with the reason; two at once: 400
+        for (uri, error) in [
+            ("/api/hosts?hostgroup=none", "no host group 'none'"),
+            ("/api/services?servicegroup=all", "no service group 'all'"),
+            ("/api/problems?hostgroup=x", "no host group 'x'"),
+        ] {
+            let (status, _, body) = get(uri).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert_eq!(body, serde_json::json!({ "error": error }).to_string());
+        }
+        let (status, _, body) = get("/api/hosts?hostgroup=all&servicegroup=loads").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("give one of"), "{body}");
+        // every group with its counts
+        let (status, _, body) = get("/api/groups").await;
+        assert_eq!(status, StatusCode::OK);
+        let groups: GroupSummaries = serde_json::from_str(&body).unwrap();
+        let counts = |pairs: &[(&str, usize)]| -> std::collections::BTreeMap<String, usize> {
+            pairs.iter().map(|&(k, v)| (k.to_string(), v)).collect()
+        };
+        assert_eq!(
+            groups,
+            GroupSummaries {
+                hostgroups: vec![crate::groups::GroupSummary {
+                    name: "all".into(),
+                    alias: "<All>".into(),
+                    members: 1,
+                    hosts: counts(&[("UP", 1)]),
+                    services: counts(&[("CRITICAL", 1), ("PENDING", 1)]),
+                    problems: 1,
+                }],
+                servicegroups: vec![crate::groups::GroupSummary {
+                    name: "loads & co".into(),
+                    alias: String::new(),
+                    members: 1,
+                    hosts: counts(&[("UP", 1)]),
+                    services: counts(&[("CRITICAL", 1)]),
+                    problems: 1,
+                }],
+            }
+        );
+        // the page: filtered, a link per group, names escaped
+        let (status, _, page) = get("/?servicegroup=loads%20%26%20co").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<p>1 problems, 1 hosts, 1 services</p>"), "{page}");
+        assert!(
+            page.contains("Showing service group <b>loads &amp; co</b>: <a href=\"/\">show all</a>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("Host groups: <a href=\"/?hostgroup=all\">all</a> (1 hosts, 1 problems)"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<a href=\"/?servicegroup=loads%20%26%20co\">loads &amp; co</a> (1 services, 1 problems)"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("<td>h/s</td>") && !page.contains("<td>h/quiet</td>"));
+        let (status, _, page) = get("/?hostgroup=%3Cscript%3E").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(page.contains("no host group '&lt;script&gt;'"), "{page}");
+        let (_, _, page) = get("/").await;
+        assert!(page.contains("<p>1 problems, 1 hosts, 2 services</p>"), "{page}");
     }
 }

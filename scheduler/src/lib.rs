@@ -40,6 +40,9 @@
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
 //! - [`daemon`]: the core: the running objects, results applied, downtimes,
 //!   self-checks, compaction of the journal.
+//! - [`groups`]: host, service and contact groups in the core (layer 4, beside
+//!   [`daemon`]): a notification's contacts, a group's targets, the API's group filters
+//!   and counts.
 //! - [`scheduler`]: the scheduler loop (named handlers), reload, saving, shutdown;
 //!   `run(setup, listener, shutdown, clock)`.
 //! - [`retention`]: the state files (snapshot and journal) in a directory only the
@@ -82,6 +85,7 @@ pub mod daemon;
 pub mod events;
 pub mod exec;
 pub mod forward;
+pub mod groups;
 pub mod http;
 pub mod journal;
 pub mod lateness;

@@ -79,8 +79,17 @@ fn run(cli: Cli) -> Result<i32> {
             ))?;
             Ok(0)
         }
-        Command::Status { problems, api } => {
-            let (table, code) = client::status(&api.endpoint(&config)?, problems)?;
+        Command::Status {
+            problems,
+            hostgroup,
+            servicegroup,
+            api,
+        } => {
+            let groups = hcoop_monitor::groups::GroupFilter {
+                hostgroup,
+                servicegroup,
+            };
+            let (table, code) = client::status(&api.endpoint(&config)?, problems, &groups)?;
             print!("{table}");
             Ok(code)
         }

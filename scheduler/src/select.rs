@@ -10,7 +10,8 @@ pub enum Selector {
     Object(String),
     /// A host and all its services ("HOST/*").
     Host(String),
-    /// The members of a host group.
+    /// The members of a host group (its hosts; not their services, as Nagios'
+    /// host group commands that act on hosts).
     HostGroup(String),
     /// The members of a service group.
     ServiceGroup(String),
@@ -49,8 +50,8 @@ impl Core {
                     )
                     .collect())
             }
-            Selector::HostGroup(name) => Err(format!("no host group '{name}'")),
-            Selector::ServiceGroup(name) => Err(format!("no service group '{name}'")),
+            Selector::HostGroup(name) => self.hostgroup_targets(name),
+            Selector::ServiceGroup(name) => self.servicegroup_targets(name),
         }
     }
 }
