@@ -67,6 +67,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 pub mod groups;
+pub mod escalations;
 pub mod sections;
 
 /// The embedded default: the local machine.
@@ -597,6 +598,10 @@ struct File {
     #[serde(default)]
     timeperiod: Vec<TimePeriodFile>,
     #[serde(default)]
+    serviceescalation: Vec<escalations::EscalationFile>,
+    #[serde(default)]
+    hostescalation: Vec<escalations::EscalationFile>,
+    #[serde(default)]
     hostgroup: Vec<groups::HostGroupFile>,
     #[serde(default)]
     servicegroup: Vec<groups::ServiceGroupFile>,
@@ -788,6 +793,8 @@ pub struct Config {
     pub built: Built,
     /// The time periods (`[[timeperiod]]`, and `24x7`).
     pub periods: Periods,
+    /// The notification escalations (`[[serviceescalation]]`, `[[hostescalation]]`).
+    pub escalations: escalations::Escalations,
     /// The host, service and contact groups, resolved.
     pub groups: groups::Groups,
 }
@@ -848,6 +855,7 @@ impl Config {
         let mut raw_hosts = Vec::new();
         let mut raw = Vec::new();
         let mut raw_periods = Vec::new();
+        let mut raw_escalations = Vec::new();
         let mut pending_groups = groups::Pending::default();
         for (path, text) in &files {
             let lines = Lines::new(text);
@@ -887,6 +895,10 @@ impl Config {
                     raw_hosts.extend(f.host.into_iter().map(|h| (at(h.name.span()), h)));
                     raw.extend(f.service.into_iter().map(|s| (at(s.name.span()), s)));
                     raw_periods.extend(f.timeperiod.into_iter().map(|p| (at(p.name.span()), p)));
+                    for (list, is_service) in [(f.serviceescalation, true), (f.hostescalation, false)] {
+                        raw_escalations
+                            .extend(list.into_iter().map(|e| (at(e.host.span()), e, is_service)));
+                    }
                     pending_groups.add_file(&at, f.hostgroup, f.servicegroup, f.contactgroup);
                 }
                 Err(e) => errors.push(e.to_string()),
@@ -1061,6 +1073,9 @@ impl Config {
                 &mut errors,
             )
         };
+        if !raw_escalations.is_empty() {
+            config.escalations = config.resolve_escalations(raw_escalations, &mut errors);
+        }
         // named only when there is something to say (a name made per entry costs more
         // than the check itself at 100,000 services)
         let named = config

@@ -642,6 +642,10 @@ impl Core {
             policy.notifications_enabled =
                 on && self.config.periods.contains(&schedule.notification_period, now);
         }
+        // escalated: the shortest interval of the escalations of the last notification
+        if let Some(interval) = self.escalated_interval(target) {
+            policy.notification_interval = interval;
+        }
         policy
     }
 
@@ -665,10 +669,14 @@ impl Core {
     pub fn recipients(
         &self,
         target: Target,
-        _kind: NotificationType,
+        kind: NotificationType,
         option: Option<char>,
         now: Time,
     ) -> Vec<Contact> {
+        // escalated: the escalations' contacts instead of the object's own (Nagios)
+        if let Some(contacts) = self.escalated_recipients(target, kind, option, now) {
+            return contacts;
+        }
         let (schedule, is_service) = match target {
             Target::Host(i) => (&self.hosts[i].schedule, false),
             Target::Service(i) => (&self.services[i].schedule, true),
@@ -724,6 +732,7 @@ impl Core {
                 number,
                 time: unix_now(),
                 contacts,
+                escalated: self.escalated_contacts(target, t, now).is_some(),
             };
             tracing::info!(
                 "notification {} {} {}: {}",

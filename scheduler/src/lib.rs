@@ -14,7 +14,8 @@
 //!    run in-process or as a process, a structured [`exec::Outcome`]).
 //! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`];
 //!    and the NRPE agent, [`nrpe`].
-//! 4. The core: [`daemon`] (the running objects and what changes them).
+//! 4. The core: [`daemon`] (the running objects and what changes them), with
+//!    [`escalation`] (escalated recipients and re-notification intervals).
 //! 5. Inbound edges: [`admin`] and [`actions`] (admin actions on the core), [`http`]
 //!    (the API, metrics, the page), [`listeners`], [`startup`] (what is done as root;
 //!    the plugin user).
@@ -43,6 +44,8 @@
 //! - [`groups`]: host, service and contact groups in the core (layer 4, beside
 //!   [`daemon`]): a notification's contacts, a group's targets, the API's group filters
 //!   and counts.
+//! - [`escalation`]: notification escalations in the core: who takes an escalated
+//!   notification, and the interval of the next one.
 //! - [`scheduler`]: the scheduler loop (named handlers), reload, saving, shutdown;
 //!   `run(setup, listener, shutdown, clock)`.
 //! - [`retention`]: the state files (snapshot and journal) in a directory only the
@@ -82,6 +85,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod daemon;
+pub mod escalation;
 pub mod events;
 pub mod exec;
 pub mod forward;

@@ -31,6 +31,9 @@ pub struct Notice {
     /// Unix seconds.
     pub time: u64,
     pub contacts: Vec<Contact>,
+    /// Whether an escalation holds for this notification: its contacts take it
+    /// instead of the object's own (Nagios' `$NOTIFICATIONISESCALATED$`).
+    pub escalated: bool,
 }
 
 impl Notice {
@@ -71,6 +74,9 @@ impl Notice {
         if let Some(s) = &self.service {
             b.push_str(&format!("Service: {s}\n"));
         }
+        if self.escalated {
+            b.push_str("Escalated: yes\n");
+        }
         b.push_str(&format!(
             "State: {}\nDate/Time: {}\n\nInfo:\n{}\n",
             self.state,
@@ -87,6 +93,10 @@ impl Notice {
         let mut env = vec![
             ("NAGIOS_NOTIFICATIONTYPE", self.kind.as_str().to_string()),
             ("NAGIOS_NOTIFICATIONNUMBER", self.number.to_string()),
+            (
+                "NAGIOS_NOTIFICATIONISESCALATED",
+                u8::from(self.escalated).to_string(),
+            ),
             ("NAGIOS_HOSTNAME", self.host.clone()),
             ("NAGIOS_HOSTADDRESS", self.address.clone()),
             ("NAGIOS_CONTACTNAME", contact.name.clone()),
@@ -218,6 +228,7 @@ mod tests {
             number: 1,
             time: 0,
             contacts: Vec::new(),
+            escalated: false,
         }
     }
 
@@ -250,5 +261,16 @@ mod tests {
         assert!(notice(None)
             .body()
             .contains("Date/Time: 1970-01-01T00:00:00Z"));
+        let escalated = |n: &Notice| {
+            let env = n.environment(&c);
+            let v = env.iter().find(|(k, _)| k == "NAGIOS_NOTIFICATIONISESCALATED");
+            (v.map(|(_, v)| v.clone()), n.body().contains("\nEscalated: yes\n"))
+        };
+        assert_eq!(escalated(&notice(None)), (Some("0".into()), false));
+        let n = Notice {
+            escalated: true,
+            ..notice(Some("disk"))
+        };
+        assert_eq!(escalated(&n), (Some("1".into()), true));
     }
 }

@@ -223,6 +223,11 @@ pub struct Record<C> {
     pub last_notification: Option<Time>,
     /// The state the last problem notification was about.
     pub notified_state: Option<C>,
+    /// The problem notifications the last recovered problem had: what escalates its
+    /// recovery notification (Nagios chooses a recovery's escalations by the number of
+    /// the last problem notification).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub recovered_number: u32,
     /// Active checks switched on or off at run time (`None`: as configured), kept
     /// across restarts as Nagios keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -255,10 +260,15 @@ impl<C: Condition> Default for Record<C> {
             notification_number: 0,
             last_notification: None,
             notified_state: None,
+            recovered_number: 0,
             active_checks: None,
             notifications: None,
         }
     }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Which interval schedules the next check.
@@ -383,6 +393,7 @@ impl<C: Condition> Record<C> {
                 if self.notification_number > 0 {
                     notify.push(NotificationType::Recovery);
                 }
+                self.recovered_number = self.notification_number;
                 self.notification_number = 0;
                 self.notified_state = None;
                 self.problem_since = None;
