@@ -18,9 +18,12 @@ use serde::{Deserialize, Serialize};
 /// A group action answers at most this many objects by name (the rest are counted).
 pub const MAX_LISTED: usize = 1000;
 
-/// Whether active checks run by the configuration: those of an object with a check
-/// do (a passive-only object has none to run).
-const CHECKS_CONFIGURED: bool = true;
+/// Whether the active checks of an object run by its configuration
+/// (`active_checks_enabled`; a passive-only object has none to run).
+fn checks_configured(core: &Core, target: Target) -> bool {
+    core.schedule_of(target)
+        .is_none_or(|s| s.active_checks_enabled)
+}
 
 /// The objects an admin request names: exactly one of `target` ("HOST",
 /// "HOST/SERVICE", "HOST/*" for a host and its services), `hostgroup` and
@@ -104,7 +107,7 @@ impl Core {
     /// Whether the active checks of `target` run when due (unless switched off at run
     /// time).
     pub fn checks_enabled(&self, target: Target) -> bool {
-        self.switches(target).0.unwrap_or(CHECKS_CONFIGURED)
+        self.switches(target).0.unwrap_or(checks_configured(self, target))
     }
 
     /// Whether `target` sends notifications (the configuration's setting unless
@@ -129,7 +132,7 @@ impl Core {
     /// Confirmed once the returned [`Saving`] is waited for.
     pub fn set_checks_enabled(&mut self, targets: &[Target], enabled: bool) -> Saving {
         for &t in targets {
-            let value = (enabled != CHECKS_CONFIGURED).then_some(enabled);
+            let value = (enabled != checks_configured(self, t)).then_some(enabled);
             self.change(t, |r| r.active_checks = value, |r| r.active_checks = value);
         }
         self.persist_all(targets)

@@ -22,6 +22,8 @@ pub async fn run_all(config: &Config, concurrency: usize) -> Vec<Row> {
     let tasks: Vec<_> = config
         .services
         .iter()
+        // passive-only services have no check to run
+        .filter(|s| !matches!(*s.check, CheckSpec::Passive))
         .map(|s| {
             let gate = gate.clone();
             let s: Service = s.clone();

@@ -59,6 +59,7 @@ use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};
 use anyhow::{anyhow, bail, Context, Result};
 use hcoop_plugins::plugin::runner::DynCheck;
+use hcoop_plugins::plugin::State;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -115,6 +116,45 @@ pub struct Defaults {
     /// The time period notifications go out in (default `24x7`).
     #[serde(default = "all_the_time")]
     pub notification_period: String,
+    /// Whether checks are scheduled (false: passive results only).
+    #[serde(default = "yes")]
+    pub active_checks_enabled: bool,
+    /// Whether submitted (passive) results are taken.
+    #[serde(default = "yes")]
+    pub passive_checks_enabled: bool,
+    /// Whether a result older than `freshness_threshold` is acted on.
+    #[serde(default)]
+    pub check_freshness: bool,
+    /// Unset (or "0s"): the check interval and 15 s, as Nagios' automatic threshold.
+    #[serde(default, with = "opt_duration")]
+    pub freshness_threshold: Option<Duration>,
+    /// The state a stale object without a check is given (default critical).
+    #[serde(default = "critical", deserialize_with = "state_name")]
+    pub freshness_state: State,
+}
+
+fn critical() -> State {
+    State::Critical
+}
+
+/// A state by name: ok, warning, critical, unknown, or a host's up (ok), down
+/// (critical), unreachable (critical: DOWN or UNREACHABLE as the host's parents say).
+fn state_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+    let s = String::deserialize(d)?;
+    match s.to_ascii_lowercase().as_str() {
+        "ok" | "up" => Ok(State::Ok),
+        "warning" => Ok(State::Warning),
+        "critical" | "down" | "unreachable" => Ok(State::Critical),
+        "unknown" => Ok(State::Unknown),
+        _ => Err(serde::de::Error::custom(format!(
+            "'{s}' is not a state (expected ok, warning, critical, unknown, up, down or unreachable)"
+        ))),
+    }
+}
+
+/// `Option<State>` by name ([`state_name`]).
+fn opt_state_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<State>, D::Error> {
+    state_name(d).map(Some)
 }
 
 /// The built-in time period that holds all time, unless a `[[timeperiod]]` defines it.
@@ -170,6 +210,11 @@ impl Default for Defaults {
             high_flap_threshold: default_high_flap(),
             check_period: all_the_time(),
             notification_period: all_the_time(),
+            active_checks_enabled: true,
+            passive_checks_enabled: true,
+            check_freshness: false,
+            freshness_threshold: None,
+            freshness_state: critical(),
         }
     }
 }
@@ -206,6 +251,13 @@ pub struct Overrides {
     pub flap_detection: Option<bool>,
     pub check_period: Option<String>,
     pub notification_period: Option<String>,
+    pub active_checks_enabled: Option<bool>,
+    pub passive_checks_enabled: Option<bool>,
+    pub check_freshness: Option<bool>,
+    #[serde(default, with = "opt_duration")]
+    pub freshness_threshold: Option<Duration>,
+    #[serde(default, deserialize_with = "opt_state_name")]
+    pub freshness_state: Option<State>,
 }
 
 /// A host as written in a file.
@@ -249,6 +301,15 @@ pub struct Schedule {
     pub check_period: String,
     /// The time period notifications go out in.
     pub notification_period: String,
+    /// Whether checks are scheduled (false: passive results only, and freshness).
+    pub active_checks_enabled: bool,
+    /// Whether submitted results are taken.
+    pub passive_checks_enabled: bool,
+    pub check_freshness: bool,
+    /// `None`: automatic (see [`Schedule::freshness`]).
+    pub freshness_threshold: Option<Duration>,
+    /// What a stale object without a check becomes.
+    pub freshness_state: State,
 }
 
 impl Schedule {
@@ -283,6 +344,23 @@ impl Schedule {
                 .unwrap_or_else(|| d.check_period.clone()),
             notification_period: first(layers, |o| &o.notification_period)
                 .unwrap_or_else(|| d.notification_period.clone()),
+            active_checks_enabled: first(layers, |o| &o.active_checks_enabled)
+                .unwrap_or(d.active_checks_enabled),
+            passive_checks_enabled: first(layers, |o| &o.passive_checks_enabled)
+                .unwrap_or(d.passive_checks_enabled),
+            check_freshness: first(layers, |o| &o.check_freshness).unwrap_or(d.check_freshness),
+            freshness_threshold: first(layers, |o| &o.freshness_threshold)
+                .or(d.freshness_threshold),
+            freshness_state: first(layers, |o| &o.freshness_state).unwrap_or(d.freshness_state),
+        }
+    }
+
+    /// The freshness threshold: the one set, else (unset or 0) Nagios' automatic one,
+    /// the check interval and 15 s (its `additional_freshness_latency`).
+    pub fn freshness(&self) -> Duration {
+        match self.freshness_threshold {
+            Some(t) if !t.is_zero() => t,
+            _ => self.check_interval + Duration::from_secs(15),
         }
     }
 
@@ -487,6 +565,12 @@ pub struct Daemon {
     /// reserved or cloud metadata); the address a check started from is always allowed.
     #[serde(default = "default_redirect_networks")]
     pub redirect_networks: Vec<String>,
+    /// A Nagios-compatible external command file: a FIFO the daemon makes (mode 0620,
+    /// its own user's, group `command_group`) and reads command lines from. Unset: none.
+    pub command_file: Option<PathBuf>,
+    /// The group that may write `command_file` besides root and the daemon's user
+    /// (unset: the daemon user's primary group).
+    pub command_group: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -752,6 +836,9 @@ pub enum CheckSpec {
     Builtin { name: String, args: Vec<String> },
     /// An external plugin command line (macros expanded).
     External { command: String },
+    /// No check: passive results only (`active_checks_enabled = false` and neither
+    /// `check` nor `command`). Never run.
+    Passive,
 }
 
 /// A service with its defaults applied and macros expanded.
@@ -966,6 +1053,7 @@ impl Config {
             });
         }
         let mut seen = std::collections::HashSet::new();
+        let passive_only = Arc::new(CheckSpec::Passive);
         for (at, s) in raw {
             let name = s.name.into_inner();
             let at = format!("{at}: service '{name}' on '{}'", s.host);
@@ -973,20 +1061,25 @@ impl Config {
                 errors.push(format!("{at}: no host named '{}'", s.host));
                 continue;
             };
-            let check = match check_spec(
-                &s.check,
-                &s.args,
-                &s.command,
-                &host.address,
-                &host.name,
-                &mut validated,
-            ) {
-                Ok(Some(c)) => c,
-                Ok(None) => unreachable!("check_spec returns a spec or an error"),
-                Err(e) => {
-                    errors.push(format!("{at}: {e}"));
-                    continue;
-                }
+            // neither check nor command: passive results only, if the settings say so
+            let passive = s.check.is_none() && s.command.is_none() && s.args.is_empty();
+            let check = match passive {
+                true => None,
+                false => match check_spec(
+                    &s.check,
+                    &s.args,
+                    &s.command,
+                    &host.address,
+                    &host.name,
+                    &mut validated,
+                ) {
+                    Ok(Some(c)) => Some(c),
+                    Ok(None) => unreachable!("check_spec returns a spec or an error"),
+                    Err(e) => {
+                        errors.push(format!("{at}: {e}"));
+                        continue;
+                    }
+                },
             };
             if !seen.insert((s.host.clone(), name.clone())) {
                 errors.push(format!("{at}: defined twice"));
@@ -1002,6 +1095,18 @@ impl Config {
                     }
                 },
             };
+            let schedule = schedule_of(&s.settings, template);
+            let check = match check {
+                Some(c) => c,
+                None if !schedule.active_checks_enabled => passive_only.clone(),
+                None => {
+                    errors.push(format!(
+                        "{at}: expected exactly one of 'check' or 'command' \
+                         (or active_checks_enabled = false for passive results only)"
+                    ));
+                    continue;
+                }
+            };
             pending_groups.service(
                 &at,
                 config.services.len(),
@@ -1012,7 +1117,7 @@ impl Config {
                 host: s.host,
                 name,
                 check,
-                schedule: schedule_of(&s.settings, template),
+                schedule,
             });
         }
         config.periods = time_periods(raw_periods, &mut errors);
@@ -1236,6 +1341,19 @@ fn daemon_problems(d: &Daemon) -> Vec<String> {
             "[daemon] socket = '{}': expected a file path",
             d.socket.display()
         ));
+    }
+    if let Some(f) = &d.command_file {
+        if !f.is_absolute() || f.file_name().is_none() {
+            errors.push(format!(
+                "[daemon] command_file = '{}': expected an absolute file path",
+                f.display()
+            ));
+        }
+    }
+    if let Some(g) = &d.command_group {
+        if crate::auth::group_id(g).is_none() {
+            errors.push(format!("[daemon] command_group: no group named '{g}'"));
+        }
     }
     errors
 }

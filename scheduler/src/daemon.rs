@@ -66,7 +66,10 @@ impl<C: Condition> Entry<C> {
         schedule: &Arc<Schedule>,
         prepared: &mut crate::prepared::Cache,
     ) -> Self {
-        let runnable = check.map(|c| prepared.get(c, schedule.timeout));
+        // a passive-only service has nothing to run: never scheduled
+        let runnable = check
+            .filter(|c| !matches!(***c, CheckSpec::Passive))
+            .map(|c| prepared.get(c, schedule.timeout));
         Entry {
             key,
             host,
@@ -125,6 +128,8 @@ pub struct Core {
     pub requested: Vec<Target>,
     /// Wakes the scheduler loop for `requested`; the loop's own, kept across reloads.
     pub wake: Arc<tokio::sync::Notify>,
+    /// The hosts and services whose results' freshness is watched.
+    pub freshness: crate::passive::Freshness,
 }
 
 /// Cores built so far.
@@ -165,7 +170,7 @@ impl Core {
             if let Some(r) = hosts_old.remove(&h.name) {
                 e.record = r;
             }
-            if e.runnable.is_none() {
+            if e.runnable.is_none() && h.schedule.active_checks_enabled {
                 // never scheduled: shown as UP, saying why, rather than PENDING forever
                 e.record.checked = true;
                 e.record.state = HostState::Up;
@@ -198,7 +203,9 @@ impl Core {
             build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             requested: Vec::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
+            freshness: Default::default(),
         };
+        core.freshness = crate::passive::Freshness::of(&core);
         // the daemon's own checks (hcoop-monitor/...) are kept across reloads
         let mut own: Vec<_> = services_old
             .into_iter()
@@ -274,6 +281,19 @@ impl Core {
         latency: f64,
         now: Time,
     ) -> Duration {
+        self.apply_result(target, outcome, latency, now, false)
+    }
+
+    /// Applies a check outcome, active or `passive` (a submitted result: a host's is
+    /// HARD at once, as Nagios' default `passive_host_checks_are_soft=0`).
+    pub(crate) fn apply_result(
+        &mut self,
+        target: Target,
+        outcome: &Outcome,
+        latency: f64,
+        now: Time,
+        passive: bool,
+    ) -> Duration {
         self.checks_run += 1;
         match target {
             Target::Host(i) => {
@@ -285,7 +305,10 @@ impl Core {
                     .collect();
                 let state = HostState::from_check(outcome.state(), &parents);
                 self.forward_result(target, Some(state), outcome);
-                let policy = self.policy(target, now);
+                let mut policy = self.policy(target, now);
+                if passive {
+                    policy.max_check_attempts = 1;
+                }
                 let e = &mut self.hosts[i];
                 let was = crate::events::Before::of(&e.record);
                 let tr = e.record.apply(state, &outcome.text(), now, &policy, true);
@@ -366,6 +389,7 @@ impl Core {
                 }
             }
         }
+        self.check_freshness(now);
         self.refresh_retention_check(now);
     }
 
@@ -557,9 +581,16 @@ impl Core {
                 high_flap_threshold: 20.0,
                 check_period: crate::config::ALL_THE_TIME.into(),
                 notification_period: crate::config::ALL_THE_TIME.into(),
+                active_checks_enabled: true,
+                passive_checks_enabled: false,
+                check_freshness: false,
+                freshness_threshold: None,
+                freshness_state: State::Critical,
             });
         schedule.max_check_attempts = 1;
         schedule.flap_detection = false;
+        // set by the daemon alone
+        (schedule.passive_checks_enabled, schedule.check_freshness) = (false, false);
         let schedule = Arc::new(schedule);
         let host = match self.hosts.iter().position(|h| h.key == SELF_HOST) {
             Some(h) => h,
@@ -658,6 +689,10 @@ impl Core {
         };
         if active_checks == Some(false) {
             return Some("active checks disabled".into());
+        }
+        // passive results only, unless switched on at run time
+        if active_checks.is_none() && !self.object_schedule(target).active_checks_enabled {
+            return Some("active checks disabled in the configuration".into());
         }
         None
     }

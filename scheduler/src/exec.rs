@@ -242,6 +242,7 @@ impl Runnable {
                 timeout,
                 limits,
             }),
+            CheckSpec::Passive => Err("passive results only: there is no check to run".into()),
         }
     }
 

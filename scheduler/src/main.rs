@@ -227,6 +227,9 @@ fn run(cli: Cli) -> Result<i32> {
                 [] => anyhow::bail!("no service named '{name}'"),
                 _ => anyhow::bail!("'{name}' is on several hosts: give HOST/SERVICE"),
             };
+            if *service.check == hcoop_monitor::config::CheckSpec::Passive {
+                anyhow::bail!("'{name}' takes passive results only: it has no check to run");
+            }
             let one = Config {
                 services: vec![service],
                 ..config.clone()

@@ -91,7 +91,7 @@ fn builtin_checks(config: &Config) -> Vec<String> {
         .chain(config.services.iter().map(|s| &*s.check))
         .filter_map(|c| match c {
             CheckSpec::Builtin { name, .. } => Some(name.clone()),
-            CheckSpec::External { .. } => None,
+            CheckSpec::External { .. } | CheckSpec::Passive => None,
         })
         .collect();
     if let Some(Ok(cfg)) = config.nrpe.as_ref().map(|n| n.resolve()) {
