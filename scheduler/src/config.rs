@@ -54,6 +54,28 @@
 //!
 //! An unknown period named anywhere, an exclusion cycle, a bad rule line or a period
 //! defined twice refuses the configuration (on reload the running one is kept).
+//!
+//! # Event log
+//! ```toml
+//! [daemon]
+//! event_log = "/var/log/hcoop-monitor/events.log"   # unset: none
+//! ```
+//! What happens to hosts and services, one line each in the grammar of Nagios'
+//! nagios.log, so Nagios log readers (and the history import) read it: `SERVICE ALERT:
+//! HOST;SERVICE;STATE;SOFT|HARD;ATTEMPT;OUTPUT` and `HOST ALERT: HOST;STATE;TYPE;ATTEMPT;
+//! OUTPUT` when Nagios 4 writes them (on every change of state, on a state becoming
+//! HARD and on every result in a SOFT problem state, as with Nagios' sample
+//! `log_service_retries=1` and `log_host_retries=1`), `SERVICE NOTIFICATION:
+//! CONTACT;HOST;SERVICE;STATE;METHOD;OUTPUT` (`ACKNOWLEDGEMENT (STATE)`, `DOWNTIMESTART
+//! (STATE)`, ... for other types; one line per contact and method: `email` or the file
+//! name of the contact's command) and `HOST NOTIFICATION`, `SERVICE EVENT HANDLER`,
+//! `SERVICE FLAPPING ALERT` and `SERVICE DOWNTIME ALERT` (and their host forms), each
+//! prefixed with `[UNIX TIME]`. The output is the plugin's first line without its
+//! perfdata, `;` turned into `:` as Nagios does, at most 8 KiB. The file is appended to
+//! (made with mode 0640; never through a symlink or a second hard link), written by a
+//! thread of its own that is handed lines through a bounded queue (lines beyond it are
+//! dropped and counted in the daemon's log) and never syncs; a reload (SIGHUP) reopens
+//! it, as logrotate needs.
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};
@@ -565,6 +587,10 @@ pub struct Daemon {
     /// reserved or cloud metadata); the address a check started from is always allowed.
     #[serde(default = "default_redirect_networks")]
     pub redirect_networks: Vec<String>,
+    /// The event log: alerts, notifications, event handlers, flapping and downtimes, one
+    /// line each in the grammar of Nagios' nagios.log (unset: none). Reopened on every
+    /// reload (SIGHUP), as logrotate needs.
+    pub event_log: Option<PathBuf>,
     /// A Nagios-compatible external command file: a FIFO the daemon makes (mode 0620,
     /// its own user's, group `command_group`) and reads command lines from. Unset: none.
     pub command_file: Option<PathBuf>,

@@ -123,6 +123,9 @@ pub struct Core {
     /// Tells a Core from the one a reload replaced it with (a compaction copying
     /// records starts over then).
     build_id: u64,
+    /// The event log lines go to (`[daemon] event_log`); `None` until [`run`] opens it;
+    /// moved to the new Core on reload.
+    pub event_log: Option<crate::eventlog::EventLog>,
     /// Checks asked to run at once ([`Core::request_check`]), taken by the scheduler
     /// loop when `wake` tells it.
     pub requested: Vec<Target>,
@@ -201,6 +204,7 @@ impl Core {
             forward: Default::default(),
             journal: None,
             build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            event_log: None,
             requested: Vec::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
             freshness: Default::default(),
@@ -371,6 +375,7 @@ impl Core {
             .map(Target::Host)
             .chain((0..self.services.len()).map(Target::Service));
         for target in targets {
+            let was_down = self.in_started_downtime(target);
             let ticked = match target {
                 Target::Host(i) if !self.hosts[i].record.downtimes.is_empty() => {
                     let policy = self.policy(target, now);
@@ -383,6 +388,7 @@ impl Core {
                 _ => None,
             };
             if let Some((notify, changed)) = ticked {
+                self.log_downtime(target, was_down, false, now);
                 self.send(target, &notify, now);
                 if changed {
                     let _ = self.persist(target, Durability::Batched);
@@ -445,6 +451,7 @@ impl Core {
     /// Deletes a downtime by id wherever it is (confirmed once the [`Saving`] is
     /// waited for; a failure to save is logged and raises the retention self-check).
     pub fn cancel_downtime(&mut self, id: u64) -> Result<Saving, String> {
+        let was_started = self.downtime_started(id);
         let target = if let Some(i) = self
             .hosts
             .iter_mut()
@@ -460,6 +467,7 @@ impl Core {
         } else {
             return Err(format!("no downtime {id}"));
         };
+        self.log_downtime(target, was_started, true, unix_now());
         Ok(self.persist(target, Durability::Sync))
     }
 
@@ -757,6 +765,7 @@ impl Core {
                 }
             };
             let contacts = self.recipients(target, t, option, now);
+            self.log_notification(target, t, &contacts, now);
             let notice = Notice {
                 kind: t,
                 host: host.name.clone(),

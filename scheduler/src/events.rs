@@ -13,6 +13,8 @@ pub struct Before {
     pub attempt: u32,
     /// Whether it had been checked before.
     pub checked: bool,
+    /// Whether it was flapping.
+    pub flapping: bool,
 }
 
 impl Before {
@@ -23,6 +25,7 @@ impl Before {
             state_type: record.state_type,
             attempt: record.attempt,
             checked: record.checked,
+            flapping: record.flapping,
         }
     }
 }
@@ -30,6 +33,7 @@ impl Before {
 impl Core {
     /// Called after every result applied to `target` (`before`: what it was, `tr`: what
     /// applying the result did, the record already updated).
-    pub fn after_result(&mut self, _target: Target, _tr: &Transition, _before: Before, _now: Time) {
+    pub fn after_result(&mut self, target: Target, tr: &Transition, before: Before, now: Time) {
+        self.log_result(target, tr, before, now);
     }
 }

@@ -12,7 +12,8 @@
 //!    sections as written in [`config::sections`]).
 //! 2. The executor: [`spawn`] (a plugin process, its limits) under [`exec`] (one check
 //!    run in-process or as a process, a structured [`exec::Outcome`]).
-//! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`];
+//! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`],
+//!    [`eventlog`];
 //!    and the NRPE agent, [`nrpe`].
 //! 4. The core: [`daemon`] (the running objects and what changes them), with
 //!    [`escalation`] (escalated recipients and re-notification intervals).
@@ -56,6 +57,9 @@
 //!   `hcoop-monitor/retention` self-check.
 //! - [`lateness`]: how late checks start against their schedule (a histogram).
 //! - [`notify`]: notifications by email (SMTP) and by command.
+//! - [`eventlog`]: the event log in the grammar of Nagios' nagios.log (alerts,
+//!   notifications, event handlers, flapping, downtimes), written by a thread of its own.
+//! - [`alerts`]: what the core writes to the event log, and when (as Nagios 4 does).
 //! - [`forward`]: passive results handed to Nagios (external command file) and
 //!   other peers through bounded queues.
 //! - [`http`]: the status listener (JSON API, Prometheus metrics, status page) on TCP
@@ -78,6 +82,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod checkall;
 pub mod cli;
@@ -86,6 +91,7 @@ pub mod clock;
 pub mod config;
 pub mod daemon;
 pub mod escalation;
+pub mod eventlog;
 pub mod events;
 pub mod exec;
 pub mod external;

@@ -278,6 +278,8 @@ impl Daemon {
         let mut core = Core::build(config, limits, notices.clone(), saved.hosts, saved.services);
         core.next_downtime_id = saved.next_downtime_id.max(1);
         core.journal = Some(journal);
+        core.event_log =
+            crate::eventlog::EventLog::carry(None, core.config.daemon.event_log.as_deref());
         core.tick(clock.unix_now());
         core.forward = crate::forward::Forwarder::start(&core.config.forward);
         let (hosts, services) = core.counts();
@@ -630,6 +632,10 @@ impl Daemon {
         fresh.started = core.started;
         fresh.forward = std::mem::take(&mut core.forward).reconfigure(&fresh.config.forward);
         fresh.journal = core.journal.take();
+        fresh.event_log = crate::eventlog::EventLog::carry(
+            core.event_log.take(),
+            fresh.config.daemon.event_log.as_deref(),
+        );
         fresh.wake = core.wake.clone();
         self.retention_every = fresh.config.daemon.retention_interval;
         *core = fresh;
