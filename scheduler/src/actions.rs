@@ -107,7 +107,9 @@ impl Core {
     /// Whether the active checks of `target` run when due (unless switched off at run
     /// time).
     pub fn checks_enabled(&self, target: Target) -> bool {
-        self.switches(target).0.unwrap_or(checks_configured(self, target))
+        self.switches(target)
+            .0
+            .unwrap_or(checks_configured(self, target))
     }
 
     /// Whether `target` sends notifications (the configuration's setting unless
@@ -532,6 +534,55 @@ mod tests {
             .unwrap();
         assert_eq!(ids, vec![5]);
         assert!(c.services[0].record.in_downtime(now));
+    }
+
+    #[test]
+    fn groups_are_switched_acknowledged_and_put_in_downtime_whole() {
+        let groups = "\n[[hostgroup]]\nname = \"dbs\"\nmembers = [\"h\"]\n\n\
+            [[servicegroup]]\nname = \"ab\"\nmembers = [\"h/a\", \"h/b\"]\n";
+        let (mut c, mut rx) = core(groups);
+        let (a, b, cc) = (target(&c, "h/a"), target(&c, "h/b"), target(&c, "h/c"));
+        let ab = c.select(&Selector::ServiceGroup("ab".into())).unwrap();
+        assert_eq!(ab, vec![a, b]);
+        // a host group is its hosts (as Nagios' hostgroup commands)
+        let dbs = c.select(&Selector::HostGroup("dbs".into())).unwrap();
+        assert_eq!(dbs, vec![Target::Host(0)]);
+        c.set_checks_enabled(&ab, false).wait().unwrap();
+        assert!(!c.checks_enabled(a) && !c.checks_enabled(b) && c.checks_enabled(cc));
+        c.set_notifications_enabled(&dbs, false).wait().unwrap();
+        assert!(!c.notifications_enabled(Target::Host(0)) && c.notifications_enabled(a));
+        for t in [a, b, cc] {
+            c.apply(t, &result(State::Critical), 0.0, 1_000);
+        }
+        let sent_before = sent(&mut rx);
+        assert_eq!(sent_before.len(), 3, "{sent_before:?}");
+        let ack = Ack {
+            author: "alice".into(),
+            comment: "known".into(),
+            sticky: true,
+            time: 1_010,
+        };
+        let (done, _) = c.acknowledge_targets(&ab, ack).unwrap();
+        assert_eq!(c.names(&done), vec!["h/a", "h/b"]);
+        assert!(c.services[0].record.acknowledged() && c.services[1].record.acknowledged());
+        assert!(!c.services[2].record.acknowledged());
+        // the host is UP: nothing of the host group to acknowledge
+        let ack = Ack {
+            author: "alice".into(),
+            comment: "known".into(),
+            sticky: true,
+            time: 1_020,
+        };
+        assert_eq!(
+            c.acknowledge_targets(&dbs, ack).unwrap_err(),
+            "h: state is UP: nothing to acknowledge"
+        );
+        let now = crate::clock::unix_now();
+        let (ids, _) = c
+            .schedule_downtime_targets(&ab, now, now + 60, "bob".into(), "x".into())
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        assert!(c.services[0].record.in_downtime(now) && !c.services[2].record.in_downtime(now));
     }
 
     #[test]

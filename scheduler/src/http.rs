@@ -134,7 +134,7 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         latency: e.latency,
         downtimes: r.downtimes.clone(),
         comments: r.comments.clone(),
-        active_checks_enabled: r.active_checks.unwrap_or(true),
+        active_checks_enabled: r.active_checks.unwrap_or(e.schedule.active_checks_enabled),
         notifications_enabled: r.notifications.unwrap_or(e.schedule.notifications_enabled),
         hostgroups: None,
         servicegroups: None,

@@ -17,8 +17,9 @@ fn set_plugin(dir: &Path, name: &str, code: i32, text: &str) {
 
 /// Host `db` with `fast` (checked every second), `slow` (every hour, its output the
 /// time it ran) and `flip` (a script the test rewrites); one attempt makes a problem
-/// hard, notified once to `pager`, a command writing a line to `out/pager`.
-fn config(dir: &Path, out: &Path) -> String {
+/// hard, notified once to `pager`, a command writing a line to `out/pager`; `more`
+/// after them.
+fn config(dir: &Path, out: &Path, more: &str) -> String {
     format!(
         r#"
 [defaults]
@@ -51,14 +52,15 @@ check_interval = "1h"
 host = "db"
 name = "flip"
 command = "/bin/sh {dir}/flip.sh"
+{more}
 "#,
         dir = dir.display(),
         out = out.display()
     )
 }
 
-/// A daemon on [`config`], `flip` OK; and the file the pager writes.
-fn start() -> (Daemon, std::path::PathBuf) {
+/// A daemon on [`config`] with `more`, `flip` OK; and the file the pager writes.
+fn start(more: &str) -> (Daemon, std::path::PathBuf) {
     let mut d = Daemon::start("");
     let dir = d.dir.path().to_path_buf();
     let out = dir.join("out");
@@ -68,7 +70,7 @@ fn start() -> (Daemon, std::path::PathBuf) {
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
     set_plugin(&dir, "flip", 0, "FLIP OK - fine");
-    d.restart_with(&config(&dir, &out));
+    d.restart_with(&config(&dir, &out, more));
     (d, out.join("pager"))
 }
 
@@ -96,7 +98,7 @@ fn status_line(d: &Daemon, name: &str) -> String {
 
 #[test]
 fn checks_switched_off_are_not_run_and_a_recheck_runs_at_once() {
-    let (d, _) = start();
+    let (d, _) = start("");
     d.wait_service("db/fast", 10.0, |v| v["checked"] == true);
     assert_eq!(
         cli(&d, &["disable", "checks", "db/fast"]),
@@ -160,7 +162,7 @@ fn checks_switched_off_are_not_run_and_a_recheck_runs_at_once() {
 
 #[test]
 fn notifications_switched_off_send_nothing_and_the_switches_survive_a_restart() {
-    let (mut d, pager) = start();
+    let (mut d, pager) = start("");
     d.wait_service("db/flip", 10.0, |v| v["checked"] == true);
     d.wait_service("db/fast", 10.0, |v| v["checked"] == true);
     assert_eq!(
@@ -209,9 +211,95 @@ fn notifications_switched_off_send_nothing_and_the_switches_survive_a_restart() 
     assert_eq!(paged(&pager), "PROBLEM db/flip CRITICAL\n");
 }
 
+/// A host `router` whose check fails, in the host group `net` with `db`; the service
+/// group `flaky` of `db/flip` and `db/fast`.
+const GROUPS: &str = r#"
+[[host]]
+name = "router"
+address = "127.0.0.1"
+command = "/bin/sh -c 'echo ROUTER DOWN - unplugged; exit 2'"
+contacts = []
+
+[[hostgroup]]
+name = "net"
+members = ["router", "db"]
+
+[[servicegroup]]
+name = "flaky"
+members = ["db/flip", "db/fast"]
+"#;
+
+/// The view of host `name`.
+fn host(d: &Daemon, name: &str) -> serde_json::Value {
+    let hosts = d.get("/api/hosts");
+    hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["host"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no host {name}: {hosts}"))
+}
+
+#[test]
+fn groups_are_acknowledged_and_switched_whole() {
+    let (d, pager) = start(GROUPS);
+    assert!(
+        wait_until(10.0, || host(&d, "router")["state"] == "DOWN"),
+        "{}",
+        d.log()
+    );
+    // a host group is its hosts: the one DOWN is acknowledged, the one UP passed over
+    assert_eq!(
+        cli(&d, &["ack", "--hostgroup", "net", "-m", "cable"]),
+        "acknowledged router\n"
+    );
+    let router = host(&d, "router");
+    assert_eq!(
+        (
+            router["acknowledged"].as_bool(),
+            router["ack"]["author"].as_str()
+        ),
+        (Some(true), Some("root"))
+    );
+    assert_eq!(host(&d, "db")["acknowledged"], false);
+    // a service group is its services
+    set_plugin(d.dir.path(), "flip", 2, "FLIP CRITICAL - gone");
+    d.wait_service("db/flip", 10.0, |v| {
+        v["state"] == "CRITICAL" && v["state_type"] == "HARD"
+    });
+    assert!(wait_until(5.0, || !paged(&pager).is_empty()));
+    assert_eq!(
+        cli(&d, &["ack", "--servicegroup", "flaky", "-m", "known"]),
+        "acknowledged db/flip\n"
+    );
+    assert_eq!(
+        cli(&d, &["disable", "checks", "--servicegroup", "flaky"]),
+        "active checks disabled: db/fast, db/flip\n"
+    );
+    assert_eq!(
+        cli(&d, &["disable", "notifications", "--hostgroup", "net"]),
+        "notifications disabled: db, router\n"
+    );
+    for name in ["db/flip", "db/fast"] {
+        assert_eq!(d.service(name)["active_checks_enabled"], false, "{name}");
+    }
+    assert_eq!(d.service("db/slow")["active_checks_enabled"], true);
+    assert_eq!(host(&d, "router")["notifications_enabled"], false);
+    assert_eq!(host(&d, "db")["notifications_enabled"], false);
+    assert_eq!(d.service("db/flip")["notifications_enabled"], true);
+    // one downtime for each member; an unknown group changes nothing
+    let out = cli(&d, &["downtime", "--servicegroup", "flaky", "-d", "1h"]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let run = d.cli(&["downtime", "--hostgroup", "nowhere", "-d", "1h"]);
+    assert_eq!(run.code, 3);
+    assert_eq!(run.stderr, "hcoop-monitor: no host group 'nowhere'\n");
+    assert_eq!(d.cli(&["downtimes"]).stdout.lines().count(), 3);
+}
+
 #[test]
 fn a_host_and_its_services_are_acknowledged_and_put_in_downtime_at_once() {
-    let (d, pager) = start();
+    let (d, pager) = start("");
     set_plugin(d.dir.path(), "flip", 2, "FLIP CRITICAL - gone");
     d.wait_service("db/flip", 10.0, |v| {
         v["state"] == "CRITICAL" && v["state_type"] == "HARD"
