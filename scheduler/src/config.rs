@@ -122,6 +122,44 @@
 //! thread of its own that is handed lines through a bounded queue (lines beyond it are
 //! dropped and counted in the daemon's log) and never syncs; a reload (SIGHUP) reopens
 //! it, as logrotate needs.
+//!
+//! # Escalations
+//! ```toml
+//! [[serviceescalation]]
+//! host = "db1"
+//! service = "postgres"
+//! first_notification = 3            # from the third problem notification...
+//! last_notification = 0             # ...to the end (else the last one escalated)
+//! notification_interval = "30m"     # while escalated; "0s": no more; unset: the object's
+//! escalation_period = "24x7"        # optional: outside it the escalation does not hold
+//! escalation_options = "w,u,c,r"    # the states escalated, r the recovery (default all)
+//! contacts = ["boss"]
+//! contact_groups = ["admins"]
+//!
+//! [[hostescalation]]
+//! host = "router"
+//! first_notification = 2
+//! escalation_options = "d,u,r"      # n: none
+//! contact_groups = ["admins"]
+//! ```
+//! As Nagios 4, the problem notifications of an object are numbered from 1 for each
+//! problem (a change between problem states counts on; a recovery starts again).
+//! An escalation holds for a notification when its number is within
+//! `first_notification` and `last_notification`, its `escalation_period` holds then
+//! and the state is among its `escalation_options`; a recovery is held against the
+//! number of the last problem notification and `r`, an acknowledgement, flapping or
+//! downtime notification during a problem against the current number and state. When
+//! escalations hold, the notification goes to their `contacts` and `contact_groups`'
+//! members (each contact once, still passed over when the contact's own options or
+//! period say so) **instead of** the object's `contacts` and `contact_groups`, and is
+//! marked escalated (`NAGIOS_NOTIFICATIONISESCALATED=1` for commands, an `Escalated:
+//! yes` line in mail). The next problem notification then waits the shortest
+//! `notification_interval` of the escalations that held for the last one (one without
+//! its own counts as the object's): `"0s"` sends no more until the state changes. An
+//! escalation naming an unknown host, service, contact, contact group or time period,
+//! with `first_notification` after a non-zero `last_notification`, an option letter
+//! not of its kind, or with neither `contacts` nor `contact_groups` refuses the
+//! configuration, at the file and line of its `host`.
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};
