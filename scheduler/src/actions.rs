@@ -237,6 +237,7 @@ impl Core {
         if end <= start {
             return Err("downtime ends before it starts".into());
         }
+        self.room_for_downtime()?;
         let max = self.config.daemon.max_downtimes;
         let have = self.downtimes().len();
         if have + targets.len() > max {
@@ -534,6 +535,12 @@ mod tests {
             .unwrap();
         assert_eq!(ids, vec![5]);
         assert!(c.services[0].record.in_downtime(now));
+        // full: one more is refused as the single downtime always was
+        assert_eq!(
+            c.schedule_downtime_targets(&all[..1], now, now + 60, "bob".into(), "x".into())
+                .unwrap_err(),
+            "there are 5 downtimes already, the most allowed (max_downtimes)"
+        );
     }
 
     #[test]

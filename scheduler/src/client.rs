@@ -56,10 +56,17 @@ fn peer_uid(s: &UnixStream) -> Result<u32> {
 }
 
 fn exchange<S: Read + Write>(mut s: S, head: &str, body: &str) -> Result<Vec<u8>> {
-    s.write_all(head.as_bytes())?;
-    s.write_all(body.as_bytes())?;
+    // in one write, and the answer read even when the write failed: a daemon refusing
+    // us at the headers answers and closes before a body sent apart arrives, and its
+    // answer says why
+    let request = [head.as_bytes(), body.as_bytes()].concat();
+    let written = s.write_all(&request);
     let mut raw = Vec::new();
-    s.take(MAX_ANSWER).read_to_end(&mut raw)?;
+    let read = s.take(MAX_ANSWER).read_to_end(&mut raw);
+    if raw.is_empty() {
+        written?;
+        read?;
+    }
     Ok(raw)
 }
 

@@ -3,7 +3,7 @@
 //! once on demand, and the same actions on a host with its services.
 
 use hcoop_tests::daemon::Daemon;
-use hcoop_tests::wait_until;
+use hcoop_tests::{require, wait_until, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -328,4 +328,64 @@ fn a_host_and_its_services_are_acknowledged_and_put_in_downtime_at_once() {
     let run = d.cli(&["ack", "db/*", "--hostgroup", "web", "-m", "x"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+}
+
+/// Runs the CLI as uid/gid 65534 (a member without privileges).
+fn as_member(d: &Daemon, args: &[&str]) -> Run {
+    let setpriv = require("setpriv", "util-linux");
+    let config = d.config_dir();
+    std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(hcoop_tests::bin("hcoop-monitor"))
+        .args(["-c", config.to_str().unwrap()])
+        .args(args)
+        .output()
+        .expect("setpriv")
+        .into()
+}
+
+#[test]
+fn members_cannot_switch_or_run_checks_and_tokens_author_what_they_do() {
+    let (d, _) = start("");
+    d.wait_service("db/fast", 10.0, |v| v["checked"] == true);
+    let refused =
+        "hcoop-monitor: nobody may not use the control socket (root, the daemon's user, admin_users and admin_groups may)";
+    for args in [
+        &["disable", "checks", "db/fast"][..],
+        &["disable", "notifications", "--hostgroup", "x"],
+        &["recheck", "db/*"],
+    ] {
+        let r = as_member(&d, args);
+        assert_eq!((r.code, r.stderr.trim()), (3, refused), "{args:?}: {r:?}");
+    }
+    // over TCP: a token is needed
+    let anonymous = hcoop_monitor::client::Endpoint::Tcp {
+        addr: d.api(),
+        token: None,
+    };
+    let body = serde_json::json!({"target": "db/fast", "enabled": false}).to_string();
+    let e = anonymous
+        .request("POST", "/api/checks", Some(body.clone()))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "credentials needed: Authorization: Bearer TOKEN"
+    );
+    let v = d.service("db/fast");
+    assert_eq!(
+        (
+            v["active_checks_enabled"].as_bool(),
+            v["notifications_enabled"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    // with the token: done, and logged with the token's name
+    let answer = d
+        .post("/api/checks", serde_json::from_str(&body).unwrap())
+        .unwrap();
+    assert_eq!(
+        answer,
+        serde_json::json!({"active_checks": false, "objects": ["db/fast"]})
+    );
+    d.wait_log(5.0, "tester disabled active checks of db/fast (1 objects)");
 }
