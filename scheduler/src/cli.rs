@@ -189,10 +189,10 @@ impl Command {
 pub struct Which {
     /// HOST, HOST/SERVICE, or HOST/* (the host and all its services)
     pub target: Option<String>,
-    /// The members of this host group instead of TARGET
+    /// The hosts of this host group instead of TARGET
     #[arg(long, value_name = "NAME")]
     pub hostgroup: Option<String>,
-    /// The members of this service group instead of TARGET
+    /// The services of this service group instead of TARGET
     #[arg(long, value_name = "NAME")]
     pub servicegroup: Option<String>,
 }
