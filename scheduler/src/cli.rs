@@ -97,6 +97,9 @@ pub enum Command {
         api: Api,
     },
     /// Enable active checks or notifications again (kept across restarts)
+    #[command(
+        override_usage = "hcoop-monitor enable [OPTIONS] <checks|notifications> <TARGET|--hostgroup <NAME>|--servicegroup <NAME>>"
+    )]
     Enable {
         what: Switch,
         #[command(flatten)]
@@ -106,6 +109,9 @@ pub enum Command {
     },
     /// Disable active checks (due checks are not run) or notifications (held back)
     /// until enabled again (kept across restarts)
+    #[command(
+        override_usage = "hcoop-monitor disable [OPTIONS] <checks|notifications> <TARGET|--hostgroup <NAME>|--servicegroup <NAME>>"
+    )]
     Disable {
         what: Switch,
         #[command(flatten)]
