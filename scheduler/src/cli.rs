@@ -349,6 +349,11 @@ mod tests {
     }
 
     #[test]
+    fn the_command_line_definition_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
     fn switches_and_checks_now_of_objects_and_groups() {
         let which = |args: &[&str]| match parse(args).unwrap().command {
             Some(
