@@ -293,6 +293,7 @@ mod tests {
         let text = format!(
             "[defaults]\nmax_check_attempts = 3\nnotification_interval = \"1m\"\n\
              flap_detection = false\ncontacts = [\"ops\", \"pager\"]\n\n\
+             [smtp]\nhost = \"127.0.0.1\"\n\n\
              [[contact]]\nname = \"ops\"\nemail = \"ops@example.org\"\n\n\
              [[contact]]\nname = \"pager\"\ncommand = \"/usr/local/bin/page --now\"\n\n\
              [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
