@@ -413,6 +413,58 @@ mod tests {
     }
 
     #[test]
+    fn escalations_of_ten_thousand_services_load_in_little_time() {
+        use std::fmt::Write as _;
+        let n = 10_000;
+        let mut text = String::from(
+            "[[contact]]\nname = \"ops\"\ncommand = \"/bin/true\"\n\n\
+             [[contact]]\nname = \"boss\"\ncommand = \"/bin/true\"\n\n",
+        );
+        for h in 0..10 {
+            let _ = writeln!(text, "[[host]]\nname = \"h{h}\"\naddress = \"127.0.0.1\"\n");
+        }
+        for i in 0..n {
+            let _ = writeln!(
+                text,
+                "[[service]]\nhost = \"h{}\"\nname = \"s{i}\"\ncommand = \"/bin/true\"\n",
+                i % 10
+            );
+        }
+        let load = |text: String| {
+            let t = std::time::Instant::now();
+            let c = super::super::Config::from_files(vec![(None, text)]).unwrap();
+            (c, t.elapsed())
+        };
+        let (_, without) = load(text.clone());
+        // every service escalated twice, every host once
+        for i in 0..n {
+            for first in [3, 5] {
+                let _ = writeln!(
+                    text,
+                    "[[serviceescalation]]\nhost = \"h{}\"\nservice = \"s{i}\"\n\
+                     first_notification = {first}\ncontacts = [\"boss\"]\n",
+                    i % 10
+                );
+            }
+        }
+        for h in 0..10 {
+            let _ = writeln!(
+                text,
+                "[[hostescalation]]\nhost = \"h{h}\"\nfirst_notification = 2\ncontacts = [\"boss\"]\n"
+            );
+        }
+        let (c, with) = load(text);
+        assert_eq!(c.escalations.len(), 2 * n + 10);
+        assert_eq!(c.escalations.of(n - 1, true).count(), 2);
+        eprintln!(
+            "{n} services: loaded in {without:?}; with {} escalations in {with:?}",
+            c.escalations.len()
+        );
+        // generous for an unoptimised build on a busy machine
+        assert!(with < std::time::Duration::from_secs(30), "{with:?}");
+    }
+
+    #[test]
     fn each_bad_escalation_is_refused_with_its_place() {
         let entry = |section: &str, body: &str| {
             format!("[[{section}]]\nhost = \"h\"\n{body}\ncontacts = [\"boss\"]\n\n")
