@@ -25,6 +25,8 @@
 //! - [`exim`]: a real Exim with its own spool in a temp dir: a mail queue on demand.
 //! - [`testca`]: a throwaway RSA certificate authority made with openssl, and the
 //!   certificates it signs.
+//! - [`differential`]: one scenario run side by side in a real Nagios 4 and in our
+//!   daemon on file-driven checks, and their logs read into comparable events.
 //! - [`usage`]: the answer to a bad command line (one UNKNOWN line, exit 3).
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
@@ -35,6 +37,7 @@
 pub mod afs;
 pub mod bind;
 pub mod daemon;
+pub mod differential;
 pub mod dist;
 pub mod exim;
 pub mod hostfs;

@@ -85,6 +85,12 @@ impl Nagios {
     /// Writes nagios.cfg and `objects` (define blocks; the 24x7 period, the contact
     /// `nobody` and the command `none` are added) into a temp dir owned by nagios.
     pub fn configure(objects: &str) -> Nagios {
+        Nagios::configure_with(objects, "")
+    }
+
+    /// [`Nagios::configure`] with more nagios.cfg lines, `settings` (`name=value`
+    /// lines, after the harness's own: a later line wins).
+    pub fn configure_with(objects: &str, settings: &str) -> Nagios {
         assert!(
             crate::is_root(),
             "nagios4 runs as user nagios: start the test as root"
@@ -107,7 +113,7 @@ impl Nagios {
              accept_passive_service_checks=1\naccept_passive_host_checks=1\n\
              passive_host_checks_are_soft=0\nlog_passive_checks=1\nlog_external_commands=1\n\
              enable_flap_detection=0\nenable_notifications=0\nuse_syslog=0\n\
-             check_service_freshness=0\ncheck_host_freshness=0\nmax_concurrent_checks=0\n",
+             check_service_freshness=0\ncheck_host_freshness=0\nmax_concurrent_checks=0\n{settings}",
             d = d.display()
         );
         std::fs::write(d.join("nagios.cfg"), cfg).unwrap();

@@ -1,0 +1,266 @@
+//! The differential test against the real peer: each case's objects are written for
+//! Nagios 4 (Debian's nagios4, seconds as the interval unit) and for our daemon, both
+//! run the same scripted plugin results side by side (file-driven checks changing state
+//! on cue), and the sequences of soft and hard alerts and of notifications (who, which
+//! type) in nagios.log and in our event log must match — every remaining difference is
+//! one listed in tests/DIFFERENTIAL.md, asserted here as such.
+
+use hcoop_tests::differential::{
+    show, side_by_side, Event, NagiosSystem, OurSystem, States, Step, NAGIOS_SETTINGS,
+};
+use hcoop_tests::nagios::Nagios;
+
+/// What a case's single service `web/app` and its contact `ops` are.
+struct Case {
+    max_check_attempts: u32,
+    retry_interval: u32,
+    /// Seconds; 0 notifies once.
+    notification_interval: u32,
+    /// A `[[timeperiod]]` rule line of the period `window`, the service's
+    /// notification_period (default 24x7).
+    window: Option<String>,
+}
+
+impl Case {
+    fn period(&self) -> &'static str {
+        if self.window.is_some() {
+            "window"
+        } else {
+            "24x7"
+        }
+    }
+
+    /// The Nagios object definitions, the service checked through `states`.
+    fn nagios_objects(&self, states: &States) -> String {
+        let mut o = format!(
+            "define command {{\n command_name file_state\n command_line /bin/sh {script} {dir}/$ARG1$.state\n}}\n\
+             define command {{\n command_name notify\n command_line /bin/true\n}}\n\
+             define contact {{\n contact_name ops\n host_notifications_enabled 1\n service_notifications_enabled 1\n\
+             \x20host_notification_period 24x7\n service_notification_period 24x7\n\
+             \x20host_notification_options d,u,r\n service_notification_options w,u,c,r\n\
+             \x20host_notification_commands notify\n service_notification_commands notify\n}}\n\
+             define host {{\n host_name web\n alias web\n address 127.0.0.1\n check_command none\n\
+             \x20max_check_attempts 1\n check_interval 60\n retry_interval 60\n check_period 24x7\n\
+             \x20notification_period 24x7\n notification_interval 0\n contacts ops\n}}\n\
+             define service {{\n host_name web\n service_description app\n check_command file_state!app\n\
+             \x20max_check_attempts {max}\n check_interval 1\n retry_interval {retry}\n check_period 24x7\n\
+             \x20notification_interval {interval}\n notification_period {period}\n\
+             \x20notification_options w,u,c,r\n contacts ops\n}}\n",
+            script = states.script().display(),
+            dir = states.dir.path().display(),
+            max = self.max_check_attempts,
+            retry = self.retry_interval,
+            interval = self.notification_interval,
+            period = self.period(),
+        );
+        if let Some(rule) = &self.window {
+            o.push_str(&format!(
+                "define timeperiod {{\n timeperiod_name window\n alias window\n {rule}\n}}\n"
+            ));
+        }
+        o
+    }
+
+    /// The same objects in our configuration.
+    fn our_config(&self, states: &States) -> String {
+        let mut c = format!(
+            "\n[defaults]\ncheck_interval = \"1s\"\nretry_interval = \"{retry}s\"\n\
+             max_check_attempts = {max}\nnotification_interval = \"{interval}s\"\n\
+             flap_detection = false\ncontacts = [\"ops\"]\n\n\
+             [[contact]]\nname = \"ops\"\ncommand = \"/bin/true\"\n\
+             service_options = \"w,u,c,r\"\nhost_options = \"d,u,r\"\n\n\
+             [[host]]\nname = \"web\"\naddress = \"127.0.0.1\"\n\n\
+             [[service]]\nhost = \"web\"\nname = \"app\"\ncommand = \"{command}\"\n\
+             notification_period = \"{period}\"\n",
+            retry = self.retry_interval,
+            max = self.max_check_attempts,
+            interval = self.notification_interval,
+            command = states.command("app"),
+            period = self.period(),
+        );
+        if let Some(rule) = &self.window {
+            c.push_str(&format!(
+                "\n[[timeperiod]]\nname = \"window\"\nrules = [\"{rule}\"]\n"
+            ));
+        }
+        c
+    }
+
+    /// Starts both systems on this case, every service OK.
+    fn start(&self) -> (NagiosSystem, OurSystem) {
+        let (theirs, ours) = (States::new(), States::new());
+        for s in [&theirs, &ours] {
+            s.set("app", 0, "APP OK - up");
+        }
+        let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), NAGIOS_SETTINGS);
+        nagios.start();
+        let config = self.our_config(&ours);
+        (
+            NagiosSystem {
+                nagios,
+                states: theirs,
+            },
+            OurSystem::start(ours, &config),
+        )
+    }
+}
+
+fn alert(state: &str, state_type: &str, attempt: u32) -> Event {
+    Event::Alert("web/app".into(), state.into(), state_type.into(), attempt)
+}
+
+fn notify(what: &str) -> Event {
+    Event::Notification("ops".into(), "web/app".into(), what.into())
+}
+
+/// Runs `steps` on both systems; asserts that Nagios logged `expected` and that we
+/// logged the same but for the `known` differences (each listed in DIFFERENTIAL.md):
+/// (position in `expected`, what Nagios has there, what we have instead).
+fn compare(
+    case: &Case,
+    steps: &[Step],
+    expected: &[Event],
+    known: &[(usize, Option<Event>, Option<Event>)],
+) {
+    let (nagios, ours) = case.start();
+    let (theirs, mine) = side_by_side(&nagios, &ours, steps);
+    assert_eq!(
+        theirs,
+        expected,
+        "nagios4 logged:\n{}our daemon logged:\n{}",
+        show(&theirs),
+        show(&mine)
+    );
+    let mut want: Vec<Option<Event>> = expected.iter().cloned().map(Some).collect();
+    for (at, theirs, mine) in known {
+        assert_eq!(&want[*at], theirs, "known difference at {at}");
+        want[*at] = mine.clone();
+    }
+    let want: Vec<Event> = want.into_iter().flatten().collect();
+    assert_eq!(
+        mine,
+        want,
+        "our daemon logged:\n{}nagios4 logged:\n{}",
+        show(&mine),
+        show(&theirs)
+    );
+}
+
+const CRITICAL: Step = Step::Set("app", 2, "APP CRITICAL - down");
+const WARNING: Step = Step::Set("app", 1, "APP WARNING - slow");
+const OK: Step = Step::Set("app", 0, "APP OK - up");
+
+#[test]
+fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
+    let case = Case {
+        max_check_attempts: 3,
+        retry_interval: 3,
+        notification_interval: 0,
+        window: None,
+    };
+    let steps = [
+        // a soft problem that recovers before its second attempt
+        CRITICAL,
+        Step::Wait("ALERT web/app CRITICAL SOFT 1", 1),
+        OK,
+        Step::Wait("ALERT web/app OK SOFT", 1),
+        // one that goes hard, notified, then recovers
+        CRITICAL,
+        Step::Wait("NOTIFY ops web/app CRITICAL", 1),
+        OK,
+        Step::Wait("NOTIFY ops web/app OK", 1),
+        Step::Sleep(2.5),
+    ];
+    let expected = [
+        alert("CRITICAL", "SOFT", 1),
+        alert("OK", "SOFT", 2),
+        alert("CRITICAL", "SOFT", 1),
+        alert("CRITICAL", "SOFT", 2),
+        notify("CRITICAL"),
+        alert("CRITICAL", "HARD", 3),
+        notify("OK"),
+        alert("OK", "HARD", 3),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+#[test]
+fn a_problem_is_notified_again_every_notification_interval() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 3,
+        window: None,
+    };
+    let steps = [
+        CRITICAL,
+        Step::Wait("NOTIFY ops web/app CRITICAL", 3),
+        OK,
+        Step::Wait("NOTIFY ops web/app OK", 1),
+        Step::Sleep(2.5),
+    ];
+    let expected = [
+        notify("CRITICAL"),
+        alert("CRITICAL", "HARD", 1),
+        notify("CRITICAL"),
+        notify("CRITICAL"),
+        notify("OK"),
+        alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+/// Local date and time of a Unix time as a time period rule writes them.
+fn local(t: u64, format: &str) -> String {
+    let out = std::process::Command::new("date")
+        .arg("-d")
+        .arg(format!("@{t}"))
+        .arg(format!("+{format}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
+    // the period: from this minute to a minute boundary at least 15 s away, as a date
+    // rule (time periods count minutes)
+    let now = hcoop_monitor::clock::unix_now();
+    let end = ((now + 15) / 60 + 1) * 60;
+    let until = match local(end, "%H:%M").as_str() {
+        "00:00" => "24:00".to_string(),
+        hm => hm.to_string(),
+    };
+    let rule = format!(
+        "{} {}-{until}",
+        local(now, "%Y-%m-%d"),
+        local(now - now % 60, "%H:%M")
+    );
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 3600,
+        window: Some(rule),
+    };
+    let steps = [
+        // a hard problem inside the period: notified
+        CRITICAL,
+        Step::Wait("NOTIFY ops web/app CRITICAL", 1),
+        // the period ends; a change of problem and the recovery are not notified
+        Step::Until(end + 2),
+        WARNING,
+        Step::Wait("ALERT web/app WARNING HARD 1", 1),
+        Step::Sleep(2.5),
+        OK,
+        Step::Wait("ALERT web/app OK HARD 1", 1),
+        Step::Sleep(2.5),
+    ];
+    let expected = [
+        notify("CRITICAL"),
+        alert("CRITICAL", "HARD", 1),
+        alert("WARNING", "HARD", 1),
+        alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
