@@ -19,6 +19,14 @@ struct Case {
     /// A `[[timeperiod]]` rule line of the period `window`, the service's
     /// notification_period (default 24x7).
     window: Option<String>,
+    /// More object definitions for Nagios, and the same in our configuration, with
+    /// the states of each system.
+    more: fn(&States) -> (String, String),
+}
+
+/// No more objects.
+fn nothing(_: &States) -> (String, String) {
+    Default::default()
 }
 
 impl Case {
@@ -36,6 +44,10 @@ impl Case {
             "define command {{\n command_name file_state\n command_line /bin/sh {script} {dir}/$ARG1$.state\n}}\n\
              define command {{\n command_name notify\n command_line /bin/true\n}}\n\
              define contact {{\n contact_name ops\n host_notifications_enabled 1\n service_notifications_enabled 1\n\
+             \x20host_notification_period 24x7\n service_notification_period 24x7\n\
+             \x20host_notification_options d,u,r\n service_notification_options w,u,c,r\n\
+             \x20host_notification_commands notify\n service_notification_commands notify\n}}\n\
+             define contact {{\n contact_name boss\n host_notifications_enabled 1\n service_notifications_enabled 1\n\
              \x20host_notification_period 24x7\n service_notification_period 24x7\n\
              \x20host_notification_options d,u,r\n service_notification_options w,u,c,r\n\
              \x20host_notification_commands notify\n service_notification_commands notify\n}}\n\
@@ -58,6 +70,7 @@ impl Case {
                 "define timeperiod {{\n timeperiod_name window\n alias window\n {rule}\n}}\n"
             ));
         }
+        o.push_str(&(self.more)(states).0);
         o
     }
 
@@ -68,6 +81,8 @@ impl Case {
              max_check_attempts = {max}\nnotification_interval = \"{interval}s\"\n\
              flap_detection = false\ncontacts = [\"ops\"]\n\n\
              [[contact]]\nname = \"ops\"\ncommand = \"/bin/true\"\n\
+             service_options = \"w,u,c,r\"\nhost_options = \"d,u,r\"\n\n\
+             [[contact]]\nname = \"boss\"\ncommand = \"/bin/true\"\n\
              service_options = \"w,u,c,r\"\nhost_options = \"d,u,r\"\n\n\
              [[host]]\nname = \"web\"\naddress = \"127.0.0.1\"\n\n\
              [[service]]\nhost = \"web\"\nname = \"app\"\ncommand = \"{command}\"\n\
@@ -83,6 +98,7 @@ impl Case {
                 "\n[[timeperiod]]\nname = \"window\"\nrules = [\"{rule}\"]\n"
             ));
         }
+        c.push_str(&(self.more)(states).1);
         c
     }
 
@@ -157,6 +173,7 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
         retry_interval: 3,
         notification_interval: 0,
         window: None,
+        more: nothing,
     };
     let steps = [
         // a soft problem that recovers before its second attempt
@@ -191,6 +208,7 @@ fn a_problem_is_notified_again_every_notification_interval() {
         retry_interval: 1,
         notification_interval: 3,
         window: None,
+        more: nothing,
     };
     let steps = [
         CRITICAL,
@@ -242,6 +260,7 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
         retry_interval: 1,
         notification_interval: 3600,
         window: Some(rule),
+        more: nothing,
     };
     let steps = [
         // a hard problem inside the period: notified
@@ -260,6 +279,48 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
         notify("CRITICAL"),
         alert("CRITICAL", "HARD", 1),
         alert("WARNING", "HARD", 1),
+        alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+/// The escalation of `web/app` to `boss` from its third notification on.
+fn escalated_from_the_third(_: &States) -> (String, String) {
+    (
+        "define serviceescalation {\n host_name web\n service_description app\n\
+         \x20first_notification 3\n last_notification 0\n notification_interval 3\n\
+         \x20contacts boss\n}\n"
+            .into(),
+        "\n[[serviceescalation]]\nhost = \"web\"\nservice = \"app\"\nfirst_notification = 3\n\
+         last_notification = 0\nnotification_interval = \"3s\"\ncontacts = [\"boss\"]\n"
+            .into(),
+    )
+}
+
+#[test]
+fn an_escalation_takes_over_from_the_third_notification() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 3,
+        window: None,
+        more: escalated_from_the_third,
+    };
+    let steps = [
+        CRITICAL,
+        Step::Wait("NOTIFY boss web/app CRITICAL", 2),
+        OK,
+        Step::Wait("web/app OK HARD", 1),
+        Step::Sleep(2.5),
+    ];
+    let boss = |what: &str| Event::Notification("boss".into(), "web/app".into(), what.into());
+    let expected = [
+        notify("CRITICAL"),
+        alert("CRITICAL", "HARD", 1),
+        notify("CRITICAL"),
+        boss("CRITICAL"),
+        boss("CRITICAL"),
+        boss("OK"),
         alert("OK", "HARD", 1),
     ];
     compare(&case, &steps, &expected, &[]);
