@@ -131,27 +131,37 @@ impl Core {
     /// Switches the active checks of `targets` on or off (Nagios' ENABLE_SVC_CHECK,
     /// DISABLE_SVC_CHECK and their host forms): a disabled check is not run when due
     /// ([`Core::check_held`]) until enabled again or forced ([`Core::request_check`]).
-    /// Confirmed once the returned [`Saving`] is waited for.
+    /// Confirmed once the returned [`Saving`] is waited for (only the records that
+    /// changed are journaled).
     pub fn set_checks_enabled(&mut self, targets: &[Target], enabled: bool) -> Saving {
+        let mut changed = Vec::new();
         for &t in targets {
             let value = (enabled != checks_configured(self, t)).then_some(enabled);
-            self.change(t, |r| r.active_checks = value, |r| r.active_checks = value);
+            if self.switches(t).0 != value {
+                self.change(t, |r| r.active_checks = value, |r| r.active_checks = value);
+                changed.push(t);
+            }
         }
-        self.persist_all(targets)
+        self.persist_all(&changed)
     }
 
     /// Switches the notifications of `targets` on or off (Nagios'
     /// ENABLE_SVC_NOTIFICATIONS, DISABLE_SVC_NOTIFICATIONS and their host forms): while
     /// off, notifications are held back as outside the notification period (a problem
     /// still there is notified at its first check once they are on again).
-    /// Confirmed once the returned [`Saving`] is waited for.
+    /// Confirmed once the returned [`Saving`] is waited for (only the records that
+    /// changed are journaled).
     pub fn set_notifications_enabled(&mut self, targets: &[Target], enabled: bool) -> Saving {
+        let mut changed = Vec::new();
         for &t in targets {
             let configured = self.schedule_of(t).is_none_or(|s| s.notifications_enabled);
             let value = (enabled != configured).then_some(enabled);
-            self.change(t, |r| r.notifications = value, |r| r.notifications = value);
+            if self.switches(t).1 != value {
+                self.change(t, |r| r.notifications = value, |r| r.notifications = value);
+                changed.push(t);
+            }
         }
-        self.persist_all(targets)
+        self.persist_all(&changed)
     }
 
     /// Asks for the checks of `targets` to run at once (Nagios'
@@ -418,6 +428,42 @@ mod tests {
         c.set_checks_enabled(&[a], true).wait().unwrap();
         assert_eq!(c.check_held(a, 1_000), None);
         assert_eq!(c.services[0].record.active_checks, None);
+    }
+
+    #[test]
+    fn switches_are_journaled_when_they_change() {
+        use std::os::unix::fs::PermissionsExt;
+        let t = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let state = t.path().join("state.json");
+        let (mut c, _rx) = core("");
+        c.journal = Some(crate::journal::open(&state, 1).0);
+        let bytes = || -> u64 {
+            std::fs::read_dir(t.path())
+                .unwrap()
+                .map(|f| f.unwrap().metadata().unwrap().len())
+                .sum()
+        };
+        let all = c.select(&Selector::Host("h".into())).unwrap();
+        c.set_checks_enabled(&all, false).wait().unwrap();
+        let once = bytes();
+        assert!(once > 0);
+        // the same again: nothing to save
+        c.set_checks_enabled(&all, false).wait().unwrap();
+        c.set_notifications_enabled(&all, true).wait().unwrap();
+        assert_eq!(bytes(), once);
+        c.set_notifications_enabled(&all[1..2], false)
+            .wait()
+            .unwrap();
+        assert!(bytes() > once);
+        // what was saved is what a restart loads
+        drop(c.journal.take());
+        let dir = crate::retention::StateDir::open(&state).unwrap();
+        let saved = crate::retention::load(&dir, 0, false).saved;
+        assert_eq!(saved.hosts["h"].active_checks, Some(false));
+        assert_eq!(saved.services["h/c"].active_checks, Some(false));
+        assert_eq!(saved.services["h/a"].notifications, Some(false));
+        assert_eq!(saved.services["h/b"].notifications, None);
     }
 
     #[test]
