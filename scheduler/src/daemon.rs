@@ -747,7 +747,7 @@ impl Core {
                         None,
                         r.state.name(),
                         &r.output,
-                        r.notification_number,
+                        crate::escalation::notification_number(r, t),
                         t.option(r.state),
                     )
                 }
@@ -759,7 +759,7 @@ impl Core {
                         Some(self.config.services[i].name.clone()),
                         r.state.name(),
                         &r.output,
-                        r.notification_number,
+                        crate::escalation::notification_number(r, t),
                         t.option(r.state),
                     )
                 }

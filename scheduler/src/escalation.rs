@@ -30,6 +30,17 @@ fn point<C: Condition>(record: &Record<C>, kind: NotificationType) -> Option<(u3
     }
 }
 
+/// The number of a notification of `kind` about `record` (sent after the record
+/// counted it), as Nagios 4.4 gives it in `$NOTIFICATIONNUMBER$`: a problem its own, a
+/// recovery the one after the last problem notification (Nagios 4.4 counts the
+/// recovery too), the others the number of the last problem notification.
+pub fn notification_number<C: Condition>(record: &Record<C>, kind: NotificationType) -> u32 {
+    match kind {
+        NotificationType::Recovery => record.recovered_number + 1,
+        _ => record.notification_number,
+    }
+}
+
 impl Core {
     /// The object of `target` in the escalations: its index and whether it is a
     /// service.
@@ -244,7 +255,7 @@ mod tests {
         assert_eq!(r.crit(3 * HOUR + 20 * MIN), problem(6, &["ops"], false));
         // the recovery of notification 6: past the last, to the object's contacts
         let got = r.check(S, Fine, WED + 4 * HOUR);
-        assert_eq!(got, vec![("RECOVERY", 0, vec!["ops"], false)]);
+        assert_eq!(got, vec![("RECOVERY", 7, vec!["ops"], false)]);
     }
 
     #[test]
@@ -265,7 +276,7 @@ mod tests {
         assert_eq!(w, problem(5, &["lead"], true));
         // the recovery of notification 5, escalated (`r` is among the default options)
         let got = r.check(S, Fine, WED + 2 * HOUR);
-        assert_eq!(got, vec![("RECOVERY", 0, vec!["boss", "lead"], true)]);
+        assert_eq!(got, vec![("RECOVERY", 6, vec!["boss", "lead"], true)]);
         // a new problem starts from notification 1 again
         assert_eq!(r.crit(3 * HOUR), problem(1, &["ops"], false));
     }
@@ -336,7 +347,7 @@ mod tests {
             .collect();
         assert_eq!(acked, [("ACKNOWLEDGEMENT", 1, true)]);
         let got = r.check(S, Fine, WED + HOUR);
-        assert_eq!(got, vec![("RECOVERY", 0, vec!["ops"], false)]);
+        assert_eq!(got, vec![("RECOVERY", 3, vec!["ops"], false)]);
     }
 
     #[test]
@@ -353,11 +364,11 @@ mod tests {
         assert_eq!(s, vec![]);
         // UP after notification 3: past the last, not escalated
         let up = r.check(H, Fine, WED + 3 * HOUR);
-        assert_eq!(up, vec![("RECOVERY", 0, vec!["ops"], false)]);
+        assert_eq!(up, vec![("RECOVERY", 4, vec!["ops"], false)]);
         // a recovery of notification 2 is escalated
         assert_eq!(r.down(4 * HOUR), problem(1, &["ops"], false));
         assert_eq!(r.down(5 * HOUR), problem(2, &["lead"], true));
         let up = r.check(H, Fine, WED + 5 * HOUR + MIN);
-        assert_eq!(up, vec![("RECOVERY", 0, vec!["lead"], true)]);
+        assert_eq!(up, vec![("RECOVERY", 3, vec!["lead"], true)]);
     }
 }

@@ -2,7 +2,10 @@
 //! escalated after its third notification, as Nagios' serviceescalation does it
 //! (the escalation's contact instead of the service's from the third notification on,
 //! at the escalation's interval, the recovery to the escalation's contact too), seen
-//! by notification commands through their `NAGIOS_*` environment.
+//! by notification commands through their `NAGIOS_*` environment. Nagios 4.4.6 run on
+//! the same objects (intervals in seconds) notifies exactly so: PROBLEM 1 and 2 to the
+//! service's contact 2 s apart, PROBLEM 3 and 4 escalated 4 s apart, RECOVERY 5
+//! escalated.
 
 use hcoop_tests::daemon::Daemon;
 use std::path::Path;
@@ -142,14 +145,16 @@ contacts = ["boss"]
     d.wait_service("web/app", 10.0, |v| v["state"] == "OK");
     let got = wait_notified(&out, 5, 10, &d);
     let last = &got[4];
-    // the recovery of an escalated problem goes to the escalation's contact
+    // the recovery of an escalated problem goes to the escalation's contact, numbered
+    // after the last problem notification as Nagios 4.4 numbers it
     assert_eq!(
         (
             last.kind.as_str(),
+            last.number,
             last.contact.as_str(),
             last.escalated.as_str()
         ),
-        ("RECOVERY", "boss", "1"),
+        ("RECOVERY", 5, "boss", "1"),
         "{got:?}"
     );
     std::thread::sleep(Duration::from_secs(2));
