@@ -15,9 +15,6 @@ use crate::select::Selector;
 use crate::state::{Ack, Condition, Downtime, Record, Time};
 use serde::{Deserialize, Serialize};
 
-/// A group action answers at most this many objects by name (the rest are counted).
-pub const MAX_LISTED: usize = 1000;
-
 /// Whether the active checks of an object run by its configuration
 /// (`active_checks_enabled`; a passive-only object has none to run).
 fn checks_configured(core: &Core, target: Target) -> bool {
@@ -281,18 +278,9 @@ impl Core {
         Ok((ids, self.persist_all(targets)))
     }
 
-    /// The names of `targets` for an answer: at most [`MAX_LISTED`], then how many
-    /// more.
+    /// The names of `targets` ("HOST", "HOST/SERVICE"), for an answer.
     pub fn names(&self, targets: &[Target]) -> Vec<String> {
-        let mut out: Vec<String> = targets
-            .iter()
-            .take(MAX_LISTED)
-            .map(|&t| self.key_and_state(t).0)
-            .collect();
-        if targets.len() > MAX_LISTED {
-            out.push(format!("... and {} more", targets.len() - MAX_LISTED));
-        }
-        out
+        targets.iter().map(|&t| self.key_and_state(t).0).collect()
     }
 
     fn key_and_state(&self, target: Target) -> (String, &'static str) {

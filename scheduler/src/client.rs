@@ -264,9 +264,21 @@ fn names(answer: &serde_json::Value, key: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Names for a terminal line, comma-separated.
+/// How many names a terminal line shows before it counts the rest.
+const SHOWN: usize = 20;
+
+/// Names for a terminal line, comma-separated: the first [`SHOWN`], then how many more.
 pub fn listed(names: &[String]) -> String {
-    printable(&names.join(", "))
+    let mut line = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        line.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    printable(&line)
 }
 
 /// Acknowledges the problems among the objects named; returns those acknowledged.
@@ -313,8 +325,9 @@ pub fn unack(api: &Endpoint, target: &str) -> Result<()> {
     Ok(())
 }
 
-/// Schedules a downtime on each object named; returns their ids and objects.
-pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<Vec<(u64, String)>> {
+/// Schedules a downtime on each object named; returns the lines saying so: one a
+/// downtime for the first [`SHOWN`], then how many more with their ids.
+pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<Vec<String>> {
     let v = api.request("POST", "/api/downtime", Some(serde_json::to_string(req)?))?;
     let ids: Vec<u64> = v
         .get("ids")
@@ -324,14 +337,23 @@ pub fn downtime(api: &Endpoint, req: &DowntimeRequest) -> Result<Vec<(u64, Strin
         .filter_map(|i| i.as_u64())
         .collect();
     let objects = names(&v, "objects");
-    Ok(ids
-        .into_iter()
-        .zip(
-            objects
-                .into_iter()
-                .chain(std::iter::repeat(String::from("..."))),
-        )
-        .collect())
+    Ok(downtime_lines(&ids, &objects, &req.duration))
+}
+
+fn downtime_lines(ids: &[u64], objects: &[String], duration: &str) -> Vec<String> {
+    let mut lines: Vec<String> = ids
+        .iter()
+        .zip(objects)
+        .take(SHOWN)
+        .map(|(id, name)| printable(&format!("downtime {id} for {name}, {duration}")))
+        .collect();
+    if let (true, Some(first), Some(last)) = (ids.len() > SHOWN, ids.get(SHOWN), ids.last()) {
+        lines.push(format!(
+            "and {} more downtimes, {first} to {last}, {duration} each",
+            ids.len() - SHOWN
+        ));
+    }
+    lines
 }
 
 /// Every downtime, as a table.
@@ -427,6 +449,23 @@ mod tests {
             1_798_135_200
         );
         assert!(parse_start("tomorrow", 0).is_err());
+    }
+
+    #[test]
+    fn long_lists_are_counted() {
+        let names: Vec<String> = (0..25).map(|i| format!("h/s{i}")).collect();
+        assert_eq!(listed(&names[..2]), "h/s0, h/s1");
+        let line = listed(&names);
+        assert!(line.starts_with("h/s0, h/s1, ") && line.ends_with("h/s19 and 5 more"));
+        let ids: Vec<u64> = (100..125).collect();
+        let lines = downtime_lines(&ids, &names, "1h");
+        assert_eq!(lines.len(), SHOWN + 1);
+        assert_eq!(lines[0], "downtime 100 for h/s0, 1h");
+        assert_eq!(lines[SHOWN], "and 5 more downtimes, 120 to 124, 1h each");
+        assert_eq!(
+            downtime_lines(&ids[..1], &names[..1], "2h"),
+            ["downtime 100 for h/s0, 2h"]
+        );
     }
 
     #[test]

@@ -125,11 +125,11 @@ fn run(cli: Cli) -> Result<i32> {
             let req = hcoop_monitor::http::DowntimeRequest {
                 on: which.objects(),
                 start,
-                duration: duration.clone(),
+                duration,
                 comment,
             };
-            for (id, name) in client::downtime(&api.endpoint(&config)?, &req)? {
-                println!("downtime {id} for {name}, {duration}");
+            for line in client::downtime(&api.endpoint(&config)?, &req)? {
+                println!("{line}");
             }
             Ok(0)
         }
