@@ -22,6 +22,8 @@ struct Case {
     /// More object definitions for Nagios, and the same in our configuration, with
     /// the states of each system.
     more: fn(&States) -> (String, String),
+    /// More nagios.cfg settings.
+    settings: &'static str,
 }
 
 /// No more objects.
@@ -108,7 +110,8 @@ impl Case {
         for s in [&theirs, &ours] {
             s.set("app", 0, "APP OK - up");
         }
-        let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), NAGIOS_SETTINGS);
+        let settings = format!("{NAGIOS_SETTINGS}{}", self.settings);
+        let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), &settings);
         nagios.start();
         let config = self.our_config(&ours);
         (
@@ -174,6 +177,7 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
         notification_interval: 0,
         window: None,
         more: nothing,
+        settings: "",
     };
     let steps = [
         // a soft problem that recovers before its second attempt
@@ -209,6 +213,7 @@ fn a_problem_is_notified_again_every_notification_interval() {
         notification_interval: 3,
         window: None,
         more: nothing,
+        settings: "",
     };
     let steps = [
         CRITICAL,
@@ -261,6 +266,7 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
         notification_interval: 3600,
         window: Some(rule),
         more: nothing,
+        settings: "",
     };
     let steps = [
         // a hard problem inside the period: notified
@@ -305,6 +311,7 @@ fn an_escalation_takes_over_from_the_third_notification() {
         notification_interval: 3,
         window: None,
         more: escalated_from_the_third,
+        settings: "",
     };
     let steps = [
         CRITICAL,
@@ -322,6 +329,50 @@ fn an_escalation_takes_over_from_the_third_notification() {
         boss("CRITICAL"),
         boss("OK"),
         alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+/// The passive service `web/backup`: its active check runs only when no result came
+/// for 5 s.
+fn passive_backup(states: &States) -> (String, String) {
+    (
+        "define service {\n host_name web\n service_description backup\n\
+         \x20check_command file_state!backup\n active_checks_enabled 0\n passive_checks_enabled 1\n\
+         \x20check_freshness 1\n freshness_threshold 5\n max_check_attempts 1\n\
+         \x20check_interval 60\n retry_interval 60\n check_period 24x7\n notification_interval 0\n\
+         \x20notification_period 24x7\n notification_options w,u,c,r\n contacts ops\n}\n"
+            .into(),
+        format!(
+            "\n[[service]]\nhost = \"web\"\nname = \"backup\"\ncommand = \"{}\"\n\
+             active_checks_enabled = false\ncheck_freshness = true\nfreshness_threshold = \"5s\"\n\
+             max_check_attempts = 1\ncheck_interval = \"60s\"\nnotification_interval = \"0s\"\n",
+            states.command("backup")
+        ),
+    )
+}
+
+#[test]
+fn a_passive_service_without_results_goes_stale_and_runs_its_check() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 0,
+        window: None,
+        more: passive_backup,
+        settings: "check_service_freshness=1\nservice_freshness_check_interval=1\n\
+                   additional_freshness_latency=0\n",
+    };
+    let steps = [
+        Step::Set("backup", 2, "BACKUP CRITICAL - no backup tonight"),
+        // stale 5 s after the start: the check runs, the problem is notified
+        Step::Wait("NOTIFY ops web/backup CRITICAL", 1),
+        // stale again 5 s after that result: checked again, nothing new
+        Step::Sleep(7.0),
+    ];
+    let expected = [
+        Event::Notification("ops".into(), "web/backup".into(), "CRITICAL".into()),
+        Event::Alert("web/backup".into(), "CRITICAL".into(), "HARD".into(), 1),
     ];
     compare(&case, &steps, &expected, &[]);
 }
