@@ -155,6 +155,21 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
+    /// Submit a passive check result to the running daemon, as a plugin would print
+    /// it: `submit HOST/SERVICE STATE "output|perfdata"` (STATE 0-3 or OK, WARNING,
+    /// CRITICAL, UNKNOWN) or `submit HOST STATE "output"` (STATE 0-2 or UP, DOWN,
+    /// UNREACHABLE); applied as a check result (refused when the object has
+    /// passive_checks_enabled = false)
+    Submit {
+        /// HOST or HOST/SERVICE
+        target: String,
+        /// The state: a number or its name
+        state: String,
+        /// The plugin output: text, then `|` and perfdata; long output on further lines
+        output: String,
+        #[command(flatten)]
+        api: Api,
+    },
     /// Make an API token for NAME (for writes over the TCP API), add its hash to the
     /// credentials file and print the token once
     Token {
@@ -173,6 +188,7 @@ impl Command {
         matches!(
             self,
             Command::Status { .. }
+                | Command::Submit { .. }
                 | Command::Ack { .. }
                 | Command::Unack { .. }
                 | Command::Downtime { .. }

@@ -287,6 +287,12 @@ pub fn ack(api: &Endpoint, req: &AckRequest) -> Result<Vec<String>> {
     Ok(names(&v, "objects"))
 }
 
+/// Submits a passive check result.
+pub fn submit(api: &Endpoint, req: &crate::passive::SubmitRequest) -> Result<()> {
+    api.request("POST", "/api/result", Some(serde_json::to_string(req)?))?;
+    Ok(())
+}
+
 /// Asks for checks to run now; returns the objects whose check was asked for, and
 /// those without an active check.
 pub fn recheck(api: &Endpoint, on: &Objects) -> Result<(Vec<String>, Vec<String>)> {

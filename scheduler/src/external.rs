@@ -22,12 +22,16 @@
 //! takes the rest of the line, `;` included; every other field count is exact. A
 //! name holding `;` therefore shifts the fields after it: the line is refused by the
 //! field that is then wrong (a bad number, a wrong count) or by the unknown object.
-//! Only fixed downtimes are taken (a flexible one, `fixed` 0, or a triggered one is
+//! An acknowledgement is notified only when its `notify` field is 1 (`persistent` is
+//! read and not used: comments are kept across restarts anyway). Only fixed
+//! downtimes are taken (a flexible one, `fixed` 0, or a triggered one is
 //! refused, saying so); a check is scheduled now (a `check_time` later than a minute
-//! ahead is refused). A plugin output's `\n` (backslash, n) is a line break, as Nagios
-//! reads it.
+//! ahead is refused). A plugin output's `\n` (backslash, n) is a line break and `\\`
+//! a backslash, as Nagios reads them. The `[TIMESTAMP]` is checked as a number and
+//! not used: results are applied as of their arrival.
 
-use crate::daemon::Core;
+use crate::daemon::{Core, Target};
+use crate::journal::Durability;
 use crate::passive::shown;
 use crate::state::{Ack, Time};
 
@@ -238,7 +242,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
             }
             Action::Result {
                 code: code as u8,
-                output: f[1].replace("\\n", "\n"),
+                output: unescape(f[1]),
             }
         }
         Shape::Acknowledge => Action::Acknowledge {
@@ -290,6 +294,29 @@ pub fn parse(line: &str) -> Result<Command, String> {
     })
 }
 
+/// A plugin output as Nagios reads it from a command: `\n` is a line break, `\\` a
+/// backslash.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
 /// A whole number in decimal.
 fn number(text: &str, what: &str) -> Result<u64, String> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -330,6 +357,7 @@ impl Core {
             }
             Action::Acknowledge {
                 sticky,
+                notify,
                 author,
                 comment,
                 ..
@@ -342,8 +370,16 @@ impl Core {
                     sticky: *sticky,
                     time: now,
                 };
-                // the change is journaled at once; nobody waits for its confirmation
-                drop(self.acknowledge(&key, ack)?);
+                // as Core::acknowledge, the acknowledgement notified only with `notify`
+                let mut policy = self.policy(target, now);
+                policy.notifications_enabled &= *notify;
+                let n = match target {
+                    Target::Host(i) => self.hosts[i].record.acknowledge(ack, &policy)?,
+                    Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
+                };
+                self.send(target, &n, now);
+                // journaled at once; nobody waits for its confirmation
+                drop(self.persist(target, Durability::Sync));
                 format!("acknowledged {key}")
             }
             Action::Downtime {
@@ -436,6 +472,14 @@ mod tests {
             Action::Result {
                 code: 2,
                 output: "BACKUP CRITICAL - a;b|t=1s\nmore".into()
+            }
+        );
+        let c = cmd(r"[1] PROCESS_HOST_CHECK_RESULT;web1;0;a\\nb\\\nc\x\");
+        assert_eq!(
+            c.action,
+            Action::Result {
+                code: 0,
+                output: "a\\nb\\\nc\\x\\".into()
             }
         );
         let c = cmd("[1] PROCESS_HOST_CHECK_RESULT;web1;1;PING CRITICAL");

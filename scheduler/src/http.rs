@@ -284,6 +284,7 @@ pub fn router(api: Api) -> Router {
         .route("/api/comment/{id}", delete(api_delete_comment))
         .route("/api/comments", get(api_comments))
         .route("/api/reload", post(api_reload))
+        .route("/api/result", post(api_result))
         .route("/api/whoami", get(api_whoami))
         .route("/metrics", get(metrics))
         .route("/metrics/scheduler", get(scheduler_metrics))
@@ -701,6 +702,31 @@ async fn api_delete_comment(AxState(s): AxState<Api>, a: Author, Path(id): Path<
 
 async fn api_comments(AxState(s): AxState<Api>) -> Json<Vec<CommentView>> {
     Json(lock(&s.core).comments())
+}
+
+/// A submitted passive result, applied as a check result (the submitter is logged).
+async fn api_result(
+    AxState(s): AxState<Api>,
+    a: Author,
+    Json(req): Json<crate::passive::SubmitRequest>,
+) -> Response {
+    let r = author(a).and_then(|who| {
+        if req.target.len() > crate::admin::MAX_TARGET {
+            return Err(format!(
+                "the target name is longer than {} bytes",
+                crate::admin::MAX_TARGET
+            ));
+        }
+        if req.output.len() > 2 * crate::passive::MAX_OUTPUT {
+            return Err(format!(
+                "the output is longer than {} bytes",
+                2 * crate::passive::MAX_OUTPUT
+            ));
+        }
+        tracing::info!("api: result for {} submitted by {who}", req.target);
+        lock(&s.core).submit(&req.target, &req.state, &req.output, unix_now())
+    });
+    answer(r.map(|()| serde_json::json!({ "submitted": req.target })))
 }
 
 async fn api_reload(AxState(s): AxState<Api>, a: Author) -> Response {

@@ -87,6 +87,7 @@ pub mod auth;
 pub mod checkall;
 pub mod cli;
 pub mod client;
+pub mod cmdfile;
 pub mod clock;
 pub mod config;
 pub mod daemon;

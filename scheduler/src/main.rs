@@ -178,6 +178,21 @@ fn run(cli: Cli) -> Result<i32> {
             println!("comment {id} deleted");
             Ok(0)
         }
+        Command::Submit {
+            target,
+            state,
+            output,
+            api,
+        } => {
+            let req = hcoop_monitor::passive::SubmitRequest {
+                target: target.clone(),
+                state,
+                output,
+            };
+            client::submit(&api.endpoint(&config)?, &req)?;
+            println!("result submitted for {target}");
+            Ok(0)
+        }
         Command::Reload { api } => {
             let endpoint = api.endpoint(&config)?;
             match endpoint.request("POST", "/api/reload", None) {

@@ -71,6 +71,20 @@ pub(crate) fn shown(text: &str) -> String {
     out
 }
 
+/// A whole line shown in a log line: at most 300 characters, control characters
+/// escaped.
+pub fn shown_line(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(300)
+        .flat_map(char::escape_debug)
+        .collect();
+    if text.chars().count() > 300 {
+        out.push_str("...");
+    }
+    out
+}
+
 /// A submitted output as kept: at most [`MAX_OUTPUT`] bytes (cut at a character
 /// boundary), ending in a newline as a plugin's printed text; `\r` dropped, other
 /// control characters but newlines and tabs made spaces.

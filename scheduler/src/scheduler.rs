@@ -132,6 +132,11 @@ fn first_due<C: Condition>(
 /// `[daemon]` settings a reload cannot apply, as notes for its answer and log.
 fn restart_notes(running: &DaemonSection, new: &DaemonSection) -> Vec<String> {
     let mut notes = Vec::new();
+    if (&running.command_file, &running.command_group)
+        != (&new.command_file, &new.command_group)
+    {
+        notes.push("command_file, command_group: take effect at the next restart".into());
+    }
     if running.state_file != new.state_file {
         notes.push(format!(
             "state_file: {} takes effect at the next restart; states are still written to {}",
@@ -204,6 +209,7 @@ pub struct Daemon {
     access: Arc<RwLock<Access>>,
     listeners: Option<Listeners>,
     nrpe: Option<Served>,
+    command_file: Option<crate::cmdfile::CommandFile>,
     state_dir: PathBuf,
     done_rx: mpsc::UnboundedReceiver<Done>,
     reload_tx: mpsc::Sender<ReloadRequest>,
@@ -328,6 +334,7 @@ impl Daemon {
             },
             None => None,
         };
+        let command_file = crate::cmdfile::CommandFile::start(&started_with, &shared);
         let (done, done_rx) = mpsc::unbounded_channel();
         let mut schedule = Schedule {
             heap: BinaryHeap::new(),
@@ -359,6 +366,7 @@ impl Daemon {
             access,
             listeners,
             nrpe,
+            command_file,
             state_dir,
             done_rx,
             reload_tx,
@@ -661,6 +669,9 @@ impl Daemon {
     /// states are saved, the listeners closed, queued notifications go out for a short
     /// while.
     async fn stop(mut self) {
+        if let Some(c) = self.command_file.take() {
+            c.stop();
+        }
         if let Some(agent) = self.nrpe.take() {
             agent.stop().await;
         }

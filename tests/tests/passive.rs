@@ -1,0 +1,266 @@
+//! Passive results through the daemon binary: a backup job submitting its results with
+//! `hcoop-monitor submit`, freshness when it stops (a CRITICAL "no result for ..."
+//! and its notification), the external command file written as Nagios scripts write
+//! it, and the API's `POST /api/result`.
+
+use hcoop_tests::daemon::Daemon;
+use hcoop_tests::{bin, wait_until};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::time::Duration;
+
+/// A passive-only backup service, stale after 4 s, and a contact whose command
+/// appends its NAGIOS_ environment to `notified` in `out`; the command file at
+/// `fifo`, group nogroup.
+fn config(out: &Path, fifo: &Path) -> String {
+    format!(
+        r#"command_file = "{fifo}"
+command_group = "nogroup"
+
+[defaults]
+check_interval = "1s"
+retry_interval = "1s"
+max_check_attempts = 1
+
+[[contact]]
+name = "pager"
+command = "/bin/sh -c 'env | grep ^NAGIOS_ | sort >> {out}/notified; echo --- >> {out}/notified'"
+
+[[host]]
+name = "vault"
+address = "127.0.0.1"
+
+[[service]]
+host = "vault"
+name = "backup"
+active_checks_enabled = false
+check_freshness = true
+freshness_threshold = "4s"
+contacts = ["pager"]
+
+[[service]]
+host = "vault"
+name = "closed"
+active_checks_enabled = false
+passive_checks_enabled = false
+"#,
+        fifo = fifo.display(),
+        out = out.display(),
+    )
+}
+
+/// The notifications sent so far, each its NAGIOS_ variables.
+fn notified(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("notified"))
+        .unwrap_or_default()
+        .split("---\n")
+        .filter(|n| !n.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Writes `line` to the FIFO as Nagios' example scripts do: `printf ... > FIFO`.
+fn write_fifo(fifo: &Path, line: &str) {
+    let status = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(format!("printf '%s\\n' \"$1\" > {}", fifo.display()))
+        .arg("sh")
+        .arg(line)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn now() -> u64 {
+    hcoop_monitor::clock::unix_now()
+}
+
+#[test]
+fn a_backup_job_that_stops_submitting_goes_critical_after_its_freshness_threshold() {
+    let out = tempfile::tempdir().unwrap();
+    // the contact's command runs as the plugin user
+    std::fs::set_permissions(out.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let probe = tempfile::tempdir().unwrap();
+    let fifo = probe.path().join("unused");
+    let mut d = Daemon::start(&config(out.path(), &fifo));
+    let fifo = d.dir.path().join("nagios.cmd");
+    d.restart_with(&config(out.path(), &fifo));
+
+    // the command file: a FIFO of the daemon's user, group nogroup, rw--w----
+    d.wait_log(5.0, "command_file: reading external commands from");
+    let m = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(m.file_type().is_fifo());
+    assert_eq!(m.mode() & 0o7777, 0o620);
+    assert_eq!((m.uid(), m.gid()), (unsafe { libc::geteuid() }, 65534));
+
+    // the nightly job: OK every 2 s (the "nights"), three times, then it stops
+    let config_dir = d.config_dir();
+    let job = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(
+            "for night in 1 2 3; do \
+               \"$0\" -c \"$1\" submit vault/backup OK \"BACKUP OK - night $night|size=12GB;;;0\" \
+                 || exit 1; sleep 2; done",
+        )
+        .arg(bin("hcoop-monitor"))
+        .arg(&config_dir)
+        .output()
+        .unwrap();
+    assert!(job.status.success(), "{job:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&job.stdout),
+        "result submitted for vault/backup\n".repeat(3)
+    );
+    let v = d.service("vault/backup");
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(v["output"], "BACKUP OK - night 3|size=12GB;;;0\n", "{v}");
+    assert_eq!(notified(out.path()), Vec::<String>::new());
+
+    // no result any more: CRITICAL once the 4 s threshold is past, and notified
+    let v = d.wait_service("vault/backup", 8.0, |v| v["state"] == "CRITICAL");
+    let output = v["output"].as_str().unwrap();
+    assert!(
+        output.starts_with("no result for ") && output.ends_with(" s (freshness threshold 4s)\n"),
+        "{output}"
+    );
+    assert_eq!(v["state_type"], "HARD", "{v}");
+    assert!(wait_until(5.0, || notified(out.path()).len() == 1));
+    let n = &notified(out.path())[0];
+    for line in [
+        "NAGIOS_NOTIFICATIONTYPE=PROBLEM",
+        "NAGIOS_HOSTNAME=vault",
+        "NAGIOS_SERVICEDESC=backup",
+        "NAGIOS_SERVICESTATE=CRITICAL",
+        "NAGIOS_CONTACTNAME=pager",
+    ] {
+        assert!(n.lines().any(|l| l == line), "{line} not in {n}");
+    }
+    assert!(n.contains("NAGIOS_SERVICEOUTPUT=no result for "), "{n}");
+    d.wait_log(1.0, "freshness: vault/backup: no result for ");
+
+    // acknowledged through the FIFO: the author is the command's
+    write_fifo(
+        &fifo,
+        &format!(
+            "[{}] ACKNOWLEDGE_SVC_PROBLEM;vault;backup;2;0;1;nightly-script;looking into it",
+            now()
+        ),
+    );
+    let v = d.wait_service("vault/backup", 5.0, |v| v["acknowledged"] == true);
+    assert_eq!(v["ack"]["author"], "nightly-script", "{v}");
+    assert_eq!(v["ack"]["comment"], "looking into it", "{v}");
+
+    // a wrong field count, a ';' in the service name: refused, logged, nothing applied
+    let before = d.service("vault/backup");
+    write_fifo(
+        &fifo,
+        &format!("[{}] PROCESS_SERVICE_CHECK_RESULT;vault;backup;0", now()),
+    );
+    d.wait_log(
+        5.0,
+        "external command refused: PROCESS_SERVICE_CHECK_RESULT: 3 fields where 4 are expected \
+         (host_name;service_description;return_code;plugin_output); nothing done",
+    );
+    write_fifo(
+        &fifo,
+        &format!(
+            "[{}] PROCESS_SERVICE_CHECK_RESULT;vault;back;up;0;OK",
+            now()
+        ),
+    );
+    d.wait_log(
+        5.0,
+        "external command refused: PROCESS_SERVICE_CHECK_RESULT: return_code 'up' is not a whole number; nothing done",
+    );
+    write_fifo(&fifo, &format!("[{}] RESTART_PROGRAM", now()));
+    d.wait_log(
+        5.0,
+        "external command refused: unknown or unsupported command 'RESTART_PROGRAM'",
+    );
+    let after = d.service("vault/backup");
+    assert_eq!(
+        (&after["state"], &after["output"], &after["last_check"]),
+        (&before["state"], &before["output"], &before["last_check"])
+    );
+
+    // the result through the FIFO, as a Nagios script sends it: a recovery
+    write_fifo(
+        &fifo,
+        &format!(
+            "[{}] PROCESS_SERVICE_CHECK_RESULT;vault;backup;0;BACKUP OK - late run|size=11GB\\nall volumes",
+            now()
+        ),
+    );
+    let v = d.wait_service("vault/backup", 5.0, |v| v["state"] == "OK");
+    assert_eq!(
+        v["output"], "BACKUP OK - late run|size=11GB\nall volumes\n",
+        "{v}"
+    );
+    assert!(wait_until(5.0, || notified(out.path()).len() == 2));
+    let n = &notified(out.path())[1];
+    assert!(
+        n.lines().any(|l| l == "NAGIOS_NOTIFICATIONTYPE=RECOVERY"),
+        "{n}\n{}",
+        d.log()
+    );
+    d.wait_log(1.0, "EXTERNAL COMMAND: [");
+
+    // the API: with credentials only
+    d.post(
+        "/api/result",
+        serde_json::json!({"target": "vault/backup", "state": "WARNING", "output": "BACKUP WARNING - slow"}),
+    )
+    .unwrap();
+    assert_eq!(d.service("vault/backup")["state"], "WARNING");
+    let anonymous = hcoop_monitor::client::request(
+        &d.api(),
+        "POST",
+        "/api/result",
+        Some(r#"{"target":"vault/backup","state":"OK","output":"x"}"#.into()),
+    );
+    assert!(anonymous.is_err(), "{anonymous:?}");
+    assert_eq!(d.service("vault/backup")["state"], "WARNING");
+
+    // refused where passive results are not taken, and for a bad state
+    let r = d.cli(&["submit", "vault/closed", "OK", "x"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains(
+            "vault/closed: passive results are not taken (passive_checks_enabled = false)"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = d.cli(&["submit", "vault/backup", "PURPLE", "x"]);
+    assert_ne!(r.code, 0);
+    assert!(
+        r.stderr.contains("'PURPLE' is not a service state"),
+        "{}",
+        r.stderr
+    );
+    let r = d.cli(&["submit", "vault", "DOWN", "PING CRITICAL"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_command_file_that_is_not_ours_is_refused_and_the_daemon_runs_on() {
+    let out = tempfile::tempdir().unwrap();
+    let probe = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(&config(out.path(), &probe.path().join("x")));
+    let plain = d.dir.path().join("nagios.cmd");
+    std::fs::write(&plain, "not a fifo").unwrap();
+    d.restart_with(&config(out.path(), &plain));
+    d.wait_log(
+        5.0,
+        &format!(
+            "command_file: not used: {}: exists and is not a FIFO",
+            plain.display()
+        ),
+    );
+    assert_eq!(std::fs::read_to_string(&plain).unwrap(), "not a fifo");
+    // results still come in by the control socket
+    let r = d.cli(&["submit", "vault/backup", "0", "BACKUP OK"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(d.service("vault/backup")["state"], "OK");
+}
