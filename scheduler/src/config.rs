@@ -55,6 +55,34 @@
 //! An unknown period named anywhere, an exclusion cycle, a bad rule line or a period
 //! defined twice refuses the configuration (on reload the running one is kept).
 //!
+//! # Event handlers
+//! ```toml
+//! [defaults]                # or a [template.NAME], a [[host]], a [[service]]
+//! event_handler = "/usr/local/bin/restart-apache $HOSTADDRESS$ $SERVICESTATE$ $SERVICESTATETYPE$ $SERVICEATTEMPT$"
+//! event_handler_enabled = true
+//!
+//! [daemon]
+//! event_handlers_enabled = true     # false: no handler runs at all
+//! global_host_event_handler = "/usr/local/bin/log-host-event $HOSTNAME$ $HOSTSTATE$"
+//! global_service_event_handler = "/usr/local/bin/log-service-event"
+//! event_handler_timeout = "30s"     # then killed with its process group
+//! ```
+//! As Nagios 4.4, a host's or service's handlers run after a result that changes its
+//! state, after each result in a SOFT problem state (every retry, and the one that
+//! makes the problem HARD), on a change between HARD problems, and on a recovery, SOFT
+//! or HARD; not while a state stays OK or the same HARD problem (see
+//! [`crate::handler`]). The global handler runs first, then the object's own, one after
+//! the other; `event_handler_enabled = false` on an object stops both for it (Nagios
+//! 4.4). A handler is a program and its arguments, run without a shell as the plugin
+//! user with the plugins' limits: shell syntax (`| ; & > < ' "` ...) in the line is
+//! refused with its file and line. Macros (`$HOSTNAME$`, `$HOSTADDRESS$`,
+//! `$HOSTSTATE$`, `$HOSTSTATETYPE$`, `$HOSTATTEMPT$`, `$HOSTOUTPUT$`, `$SERVICEDESC$`,
+//! `$SERVICESTATE$`, `$SERVICESTATEID$`, `$SERVICESTATETYPE$`, `$SERVICEATTEMPT$`,
+//! `$SERVICEOUTPUT$`, `$LASTSERVICESTATE$`, ... the list in [`crate::handler::MACROS`])
+//! are expanded inside the one argument they are in, and are also in the handler's
+//! environment as `NAGIOS_SERVICESTATE`, `NAGIOS_SERVICESTATETYPE`, ... Each run is
+//! logged with its exit and the first line of its output.
+//!
 //! # Groups
 //! ```toml
 //! [[hostgroup]]
@@ -222,6 +250,10 @@ pub struct Defaults {
     /// The time period notifications go out in (default `24x7`).
     #[serde(default = "all_the_time")]
     pub notification_period: String,
+    /// The event handler command line (a program and its arguments, no shell).
+    pub event_handler: Option<String>,
+    #[serde(default = "yes")]
+    pub event_handler_enabled: bool,
     /// Whether checks are scheduled (false: passive results only).
     #[serde(default = "yes")]
     pub active_checks_enabled: bool,
@@ -316,6 +348,8 @@ impl Default for Defaults {
             high_flap_threshold: default_high_flap(),
             check_period: all_the_time(),
             notification_period: all_the_time(),
+            event_handler: None,
+            event_handler_enabled: true,
             active_checks_enabled: true,
             passive_checks_enabled: true,
             check_freshness: false,
@@ -357,6 +391,8 @@ pub struct Overrides {
     pub flap_detection: Option<bool>,
     pub check_period: Option<String>,
     pub notification_period: Option<String>,
+    pub event_handler: Option<String>,
+    pub event_handler_enabled: Option<bool>,
     pub active_checks_enabled: Option<bool>,
     pub passive_checks_enabled: Option<bool>,
     pub check_freshness: Option<bool>,
@@ -407,6 +443,9 @@ pub struct Schedule {
     pub check_period: String,
     /// The time period notifications go out in.
     pub notification_period: String,
+    /// The event handler (refused at load when it does not parse).
+    pub event_handler: Option<crate::handler::Command>,
+    pub event_handler_enabled: bool,
     /// Whether checks are scheduled (false: passive results only, and freshness).
     pub active_checks_enabled: bool,
     /// Whether submitted results are taken.
@@ -450,6 +489,11 @@ impl Schedule {
                 .unwrap_or_else(|| d.check_period.clone()),
             notification_period: first(layers, |o| &o.notification_period)
                 .unwrap_or_else(|| d.notification_period.clone()),
+            event_handler: first(layers, |o| &o.event_handler)
+                .or_else(|| d.event_handler.clone())
+                .and_then(|line| crate::handler::Command::parse(&line).ok()),
+            event_handler_enabled: first(layers, |o| &o.event_handler_enabled)
+                .unwrap_or(d.event_handler_enabled),
             active_checks_enabled: first(layers, |o| &o.active_checks_enabled)
                 .unwrap_or(d.active_checks_enabled),
             passive_checks_enabled: first(layers, |o| &o.passive_checks_enabled)
@@ -671,6 +715,19 @@ pub struct Daemon {
     /// reserved or cloud metadata); the address a check started from is always allowed.
     #[serde(default = "default_redirect_networks")]
     pub redirect_networks: Vec<String>,
+    /// Whether event handlers run at all (Nagios' `enable_event_handlers`).
+    #[serde(default = "yes")]
+    pub event_handlers_enabled: bool,
+    /// Run before the host's own handler, for every host (a program and its arguments).
+    pub global_host_event_handler: Option<String>,
+    /// Run before the service's own handler, for every service.
+    pub global_service_event_handler: Option<String>,
+    /// How long an event handler may run before it is killed with its process group.
+    #[serde(
+        default = "default_event_handler_timeout",
+        with = "humantime_serde_compat"
+    )]
+    pub event_handler_timeout: Duration,
     /// The event log: alerts, notifications, event handlers, flapping and downtimes, one
     /// line each in the grammar of Nagios' nagios.log (unset: none). Reopened on every
     /// reload (SIGHUP), as logrotate needs.
@@ -726,6 +783,9 @@ fn default_cpu() -> u64 {
 }
 fn default_redirect_networks() -> Vec<String> {
     vec!["global".into()]
+}
+fn default_event_handler_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 
 impl Default for Daemon {
@@ -1061,6 +1121,24 @@ impl Config {
                 |span: std::ops::Range<usize>| format!("{place}:{}", lines.line_of(span.start));
             match parse_file(text, path.as_deref()) {
                 Ok(f) => {
+                    // a bad event handler is reported at its own line
+                    let handlers = f
+                        .defaults
+                        .iter()
+                        .map(|d| &d.event_handler)
+                        .chain(f.template.values().map(|t| &t.event_handler))
+                        .chain(f.host.iter().map(|h| &h.settings.event_handler))
+                        .chain(f.service.iter().map(|s| &s.settings.event_handler))
+                        .chain(f.daemon.iter().flat_map(|d| {
+                            [&d.global_host_event_handler, &d.global_service_event_handler]
+                        }))
+                        .flatten();
+                    if handlers
+                        .into_iter()
+                        .any(|h| crate::handler::Command::parse(h).is_err())
+                    {
+                        errors.extend(crate::handler::placed_problems(text, &place));
+                    }
                     if let Some(d) = f.defaults {
                         defaults = d;
                     }
@@ -1427,6 +1505,9 @@ fn daemon_problems(d: &Daemon) -> Vec<String> {
         if value == 0 {
             errors.push(format!("[daemon] {key}: must be at least 1"));
         }
+    }
+    if d.event_handler_timeout.is_zero() {
+        errors.push("[daemon] event_handler_timeout: must be longer than 0s".into());
     }
     if d.max_downtime.is_zero() {
         errors.push("[daemon] max_downtime: must be longer than 0s".into());

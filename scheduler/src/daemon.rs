@@ -123,6 +123,8 @@ pub struct Core {
     /// Tells a Core from the one a reload replaced it with (a compaction copying
     /// records starts over then).
     build_id: u64,
+    /// Starts the event handlers of results ([`crate::handlers`]).
+    pub handlers: crate::handlers::Runner,
     /// The event log lines go to (`[daemon] event_log`); `None` until [`run`] opens it;
     /// moved to the new Core on reload.
     pub event_log: Option<crate::eventlog::EventLog>,
@@ -204,6 +206,7 @@ impl Core {
             forward: Default::default(),
             journal: None,
             build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            handlers: crate::handlers::Runner::new(limits),
             event_log: None,
             requested: Vec::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
@@ -589,6 +592,8 @@ impl Core {
                 high_flap_threshold: 20.0,
                 check_period: crate::config::ALL_THE_TIME.into(),
                 notification_period: crate::config::ALL_THE_TIME.into(),
+                event_handler: None,
+                event_handler_enabled: false,
                 active_checks_enabled: true,
                 passive_checks_enabled: false,
                 check_freshness: false,

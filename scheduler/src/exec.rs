@@ -7,6 +7,7 @@
 //! write their own).
 
 use crate::config::CheckSpec;
+use crate::handler::SHELL_METACHARS;
 pub use crate::spawn::{intern, Limits};
 use crate::spawn::{spawn, Groups};
 use hcoop_plugins::plugin::output::render_text;
@@ -19,12 +20,6 @@ use tokio::io::AsyncReadExt;
 
 /// Plugin output beyond this many bytes is cut (Nagios keeps less).
 pub const OUTPUT_CAP: usize = 64 * 1024;
-
-/// Characters that make a command line need a shell (Nagios's rule).
-const SHELL_METACHARS: &[char] = &[
-    '!', '$', '^', '&', '*', '(', ')', '~', '[', ']', '\\', '|', '{', '}', ';', '<', '>', '?', '`',
-    '"', '\'',
-];
 
 /// The outcome of one check run, the same for built-in and external checks: the plugin
 /// contract's [`CheckResult`] (state, summary, long output, perfdata), the label it is

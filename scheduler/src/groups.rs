@@ -148,21 +148,34 @@ impl Core {
         match (&filter.hostgroup, &filter.servicegroup) {
             (None, None) => Ok(None),
             (Some(_), Some(_)) => Err("give one of 'hostgroup' or 'servicegroup'".into()),
-            (Some(name), None) => Ok(Some(self.hostgroup_shows(self.hostgroup(name)?))),
+            (Some(name), None) => {
+                let g = self.hostgroup(name)?;
+                Ok(Some(self.hostgroup_shows(g, &self.services_by_host())))
+            }
             (None, Some(name)) => Ok(Some(self.servicegroup_shows(self.servicegroup(name)?))),
         }
     }
 
-    fn hostgroup_shows(&self, g: &Group<usize>) -> Shown {
-        let mut member = vec![false; self.hosts.len()];
-        for &h in &g.members {
-            member[h] = true;
+    /// The services of each host (indices, in order).
+    fn services_by_host(&self) -> Vec<Vec<usize>> {
+        let mut by_host = vec![Vec::new(); self.hosts.len()];
+        for (i, e) in self.services.iter().enumerate() {
+            by_host[e.host].push(i);
         }
+        by_host
+    }
+
+    /// A host group's hosts and their services (`by_host`: [`Core::services_by_host`]).
+    fn hostgroup_shows(&self, g: &Group<usize>, by_host: &[Vec<usize>]) -> Shown {
+        let mut services: Vec<usize> = g
+            .members
+            .iter()
+            .flat_map(|&h| by_host[h].iter().copied())
+            .collect();
+        services.sort_unstable();
         Shown {
             hosts: g.members.clone(),
-            services: (0..self.services.len())
-                .filter(|&s| member[self.services[s].host])
-                .collect(),
+            services,
         }
     }
 
@@ -205,11 +218,12 @@ impl Core {
             s
         };
         let groups = &self.config.groups;
+        let by_host = self.services_by_host();
         GroupSummaries {
             hostgroups: groups
                 .hostgroups
                 .iter()
-                .map(|g| summary(g, self.hostgroup_shows(g)))
+                .map(|g| summary(g, self.hostgroup_shows(g, &by_host)))
                 .collect(),
             servicegroups: groups
                 .servicegroups

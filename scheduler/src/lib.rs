@@ -6,6 +6,7 @@
 //! tests crate fails on any import loop. From the bottom:
 //! 1. Data and facts: [`state`] (the Nagios state rules, pure), [`clock`], [`timeperiod`]
 //!    (Nagios time periods, pure), [`privileges`],
+//!    [`handler`] (event handler commands and when they run, pure),
 //!    [`slots`], [`lateness`], [`registry`] (a check built from its name), [`auth`] (who
 //!    may use the API), [`retention`] and [`journal`] (the state files), and
 //!    [`config`] (the configuration as plain data, with the `[forward]` and `[nrpe]`
@@ -14,9 +15,11 @@
 //!    run in-process or as a process, a structured [`exec::Outcome`]).
 //! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`],
 //!    [`eventlog`];
+//!    [`handlers`] (event handlers run as the plugin user);
 //!    and the NRPE agent, [`nrpe`].
 //! 4. The core: [`daemon`] (the running objects and what changes them), with
 //!    [`escalation`] (escalated recipients and re-notification intervals).
+//!    [`eventhandlers`]: which event handlers run after a result.
 //! 5. Inbound edges: [`admin`] and [`actions`] (admin actions on the core), [`http`]
 //!    (the API, metrics, the page), [`listeners`], [`startup`] (what is done as root;
 //!    the plugin user).
@@ -79,6 +82,11 @@
 //!   through the control socket (or over TCP with a token).
 //! - [`state`]: the Nagios state rules (soft/hard, flapping, acks, downtimes,
 //!   notification decisions), pure, with the clock passed in.
+//! - [`handler`]: event handler commands (argv, macros, no shell) and Nagios' rule
+//!   of when they run, pure.
+//! - [`handlers`]: event handlers run in tasks off the core lock, bounded, as the
+//!   plugin user.
+//! - [`eventhandlers`]: which handlers run after a result, with their macros.
 
 pub mod actions;
 pub mod admin;
@@ -94,9 +102,12 @@ pub mod daemon;
 pub mod escalation;
 pub mod eventlog;
 pub mod events;
+pub mod eventhandlers;
 pub mod exec;
 pub mod external;
 pub mod forward;
+pub mod handler;
+pub mod handlers;
 pub mod groups;
 pub mod http;
 pub mod journal;
