@@ -161,7 +161,7 @@
 //! notification_interval = "30m"     # while escalated; "0s": no more; unset: the object's
 //! escalation_period = "24x7"        # optional: outside it the escalation does not hold
 //! escalation_options = "w,u,c,r"    # the states escalated, r the recovery (default all)
-//! contacts = ["boss"]
+//! contacts = ["boss"]               # neither contacts nor contact_groups: the object's
 //! contact_groups = ["admins"]
 //!
 //! [[hostescalation]]
@@ -183,11 +183,14 @@
 //! marked escalated (`NAGIOS_NOTIFICATIONISESCALATED=1` for commands, an `Escalated:
 //! yes` line in mail). The next problem notification then waits the shortest
 //! `notification_interval` of the escalations that held for the last one (one without
-//! its own counts as the object's): `"0s"` sends no more until the state changes. An
-//! escalation naming an unknown host, service, contact, contact group or time period,
-//! with `first_notification` after a non-zero `last_notification`, an option letter
-//! not of its kind, or with neither `contacts` nor `contact_groups` refuses the
-//! configuration, at the file and line of its `host`.
+//! its own counts as the object's): `"0s"` sends no more until the state changes. As in
+//! Nagios, an escalation without `contacts` and `contact_groups` takes the object's
+//! (only the interval changes then); one without `escalation_period` holds all time
+//! (Nagios takes the object's `notification_period`, which holds whenever a
+//! notification goes out: the same). An escalation naming an unknown host, service,
+//! contact, contact group or time period, with `first_notification` after a non-zero
+//! `last_notification` or an option letter not of its kind refuses the configuration,
+//! at the file and line of its `host`.
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};

@@ -41,6 +41,7 @@ pub struct EscalationFile {
     /// The states escalated: `w,u,c,r` for services, `d,u,r` for hosts (`r`: the
     /// recovery), `n` for none; unset: all.
     pub escalation_options: Option<String>,
+    /// Neither `contacts` nor `contact_groups`: the object's own (as Nagios).
     #[serde(default)]
     pub contacts: Vec<String>,
     #[serde(default)]
@@ -135,6 +136,9 @@ pub struct Names<'a> {
     pub contacts: &'a HashMap<&'a str, usize>,
     /// The contacts (indices) of a contact group; `None`: no group of this name.
     pub group: &'a dyn Fn(&str) -> Option<Vec<usize>>,
+    /// The contacts (indices) a service (`true`) or host of an index notifies: its
+    /// `contacts`, then its contact groups' members, each once.
+    pub own: &'a dyn Fn(bool, usize) -> Vec<usize>,
     pub periods: &'a Periods,
 }
 
@@ -220,11 +224,6 @@ pub fn resolve(
                 errors.push(format!("{what}: no time period named '{p}'"));
             }
         }
-        if e.contacts.is_empty() && e.contact_groups.is_empty() {
-            errors.push(format!(
-                "{what}: expected 'contacts' or 'contact_groups' (or both)"
-            ));
-        }
         let mut contacts = Vec::new();
         let mut add = |i: usize| {
             if !contacts.contains(&i) {
@@ -246,6 +245,10 @@ pub fn resolve(
         let Some((is_service, index)) = target else {
             continue;
         };
+        if e.contacts.is_empty() && e.contact_groups.is_empty() {
+            // neither: the object's own (Nagios' inheritance)
+            contacts = (names.own)(is_service, index);
+        }
         if errors.len() > before {
             continue;
         }
@@ -295,11 +298,30 @@ impl super::Config {
                     .collect(),
             )
         };
+        let own = |service: bool, index: usize| -> Vec<usize> {
+            let schedule = match service {
+                true => &self.services[index].schedule,
+                false => &self.hosts[index].schedule,
+            };
+            let mut own = Vec::new();
+            let groups = schedule.contact_groups.iter().filter_map(|g| group(g));
+            let named = schedule
+                .contacts
+                .iter()
+                .filter_map(|c| contacts.get(c.as_str()));
+            for i in named.copied().chain(groups.flatten()) {
+                if !own.contains(&i) {
+                    own.push(i);
+                }
+            }
+            own
+        };
         let names = Names {
             hosts: &hosts,
             services: &services,
             contacts: &contacts,
             group: &group,
+            own: &own,
             periods: &self.periods,
         };
         resolve(raw, &names, errors)
@@ -408,6 +430,14 @@ mod tests {
         let c = config(&only_groups).unwrap();
         let host: Vec<&Vec<usize>> = c.escalations.of(0, false).map(|e| &e.contacts).collect();
         assert_eq!(host, [&vec![1, 0]]);
+        // neither contacts nor contact groups: the object's own, as Nagios inherits them
+        // (the keys first in `more` are the service's of BASE)
+        let inherit = "contacts = [\"boss\"]\ncontact_groups = [\"all\"]\n\n\
+            [[contactgroup]]\nname = \"all\"\nmembers = [\"boss\", \"ops\"]\n\n\
+            [[serviceescalation]]\nhost = \"h\"\nservice = \"s\"\nfirst_notification = 2\n";
+        let c = config(inherit).unwrap();
+        let service: Vec<&Vec<usize>> = c.escalations.of(0, true).map(|e| &e.contacts).collect();
+        assert_eq!(service, [&vec![1, 0]]);
         // none: nothing is made
         assert!(config("").unwrap().escalations.is_empty());
     }
@@ -533,11 +563,6 @@ mod tests {
                 entry("hostescalation", "first_notification = 1")
                     .replace("contacts = [\"boss\"]", "contact_groups = [\"nobody\"]"),
                 "hostescalation 'h': no contact group named 'nobody'",
-            ),
-            (
-                entry("hostescalation", "first_notification = 1")
-                    .replace("contacts = [\"boss\"]", "contacts = []"),
-                "hostescalation 'h': expected 'contacts' or 'contact_groups' (or both)",
             ),
         ];
         for (more, want) in cases {
