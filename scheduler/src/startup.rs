@@ -265,6 +265,15 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
             }
         }
     }
+    // the event log is opened after the drop: its directory, when missing, is made the
+    // daemon's (an existing one is left as it is)
+    if let Some(dir) = config.daemon.event_log.as_deref().and_then(Path::parent) {
+        if !dir.as_os_str().is_empty() {
+            if let Err(e) = own_dir(dir, 0o750, account.uid, account.gid) {
+                tracing::error!("event log: {e:#}");
+            }
+        }
+    }
     let mut keep = Vec::new();
     for (cap, why) in needed_capabilities(config, &account.name) {
         if privileges::holds(cap, false) {
