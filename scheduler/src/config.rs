@@ -55,6 +55,49 @@
 //! An unknown period named anywhere, an exclusion cycle, a bad rule line or a period
 //! defined twice refuses the configuration (on reload the running one is kept).
 //!
+//! # Dependencies
+//! ```toml
+//! [[servicedependency]]
+//! host = "db1"                      # the master (Nagios' host_name)
+//! service = "postgres"              # (service_description)
+//! dependent_host = "web1"           # default: the master's host
+//! dependent_service = "app"
+//! execution_failure_criteria = "c,u"        # o,w,u,c,p or n (the default)
+//! notification_failure_criteria = "w,u,c"   # o,w,u,c,p or n (the default)
+//! inherits_parent = false
+//! dependency_period = "24x7"        # optional: outside it the dependency never fails
+//!
+//! [[hostdependency]]
+//! host = "router"
+//! dependent_host = "server"
+//! execution_failure_criteria = "d,u"        # o,d,u,p or n
+//! notification_failure_criteria = "d,u"
+//!
+//! [daemon]
+//! soft_state_dependencies = false   # true: a master's soft state counts too
+//! ```
+//! As Nagios 4, a dependency fails when its master's state matches one of its letters
+//! (`o` OK or UP, `w` WARNING, `u` UNKNOWN or UNREACHABLE, `c` CRITICAL, `d` DOWN, `p`
+//! pending: never checked yet; a master never checked also counts as OK or UP), inside
+//! its `dependency_period` only. The master's state is its last hard state while it is
+//! in a soft state, unless `soft_state_dependencies`. With `inherits_parent`, it also
+//! fails when a dependency of the same kind of its master fails (and so on up the
+//! chain). `n`, alone, makes no dependency of that kind.
+//! - A failed **execution** dependency holds the dependent's check when it is due: it
+//!   is not run, its state is kept, and it is looked at again a check interval later
+//!   (a check asked for by an admin runs anyway).
+//! - A failed **notification** dependency holds back the dependent's problem and
+//!   recovery notifications (none sent, none counted; a problem still there is notified
+//!   at its first check after the dependency stops failing); acknowledgement, flapping
+//!   and downtime notifications go out. A service's notifications are also held back
+//!   by its host's failed host notification dependencies.
+//!
+//! The API's view of a held object says why (`held`, `notifications_held`). A
+//! dependency naming an unknown host, service or time period, a bad or combined `n`
+//! letter, a dependency of an object on itself and a circular dependency (execution and
+//! notification dependencies checked separately; each cycle reported once with its
+//! path) refuse the configuration, with the file and line of the entry's `host`.
+//!
 //! # Event handlers
 //! ```toml
 //! [defaults]                # or a [template.NAME], a [[host]], a [[service]]
@@ -205,6 +248,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 pub mod groups;
+pub mod dependencies;
 pub mod escalations;
 pub mod sections;
 
@@ -539,6 +583,7 @@ impl Schedule {
             flap_detection: self.flap_detection,
             low_flap_threshold: self.low_flap_threshold,
             high_flap_threshold: self.high_flap_threshold,
+            normal_notifications_held: false,
         }
     }
 }
@@ -718,6 +763,11 @@ pub struct Daemon {
     /// reserved or cloud metadata); the address a check started from is always allowed.
     #[serde(default = "default_redirect_networks")]
     pub redirect_networks: Vec<String>,
+    /// Whether dependencies look at a master's soft state too (Nagios'
+    /// `soft_state_dependencies`); off: a master in a soft state counts by its last hard
+    /// state.
+    #[serde(default)]
+    pub soft_state_dependencies: bool,
     /// Whether event handlers run at all (Nagios' `enable_event_handlers`).
     #[serde(default = "yes")]
     pub event_handlers_enabled: bool,
@@ -864,6 +914,10 @@ struct File {
     servicegroup: Vec<groups::ServiceGroupFile>,
     #[serde(default)]
     contactgroup: Vec<groups::ContactGroupFile>,
+    #[serde(default)]
+    servicedependency: Vec<dependencies::ServiceDependencyFile>,
+    #[serde(default)]
+    hostdependency: Vec<dependencies::HostDependencyFile>,
 }
 
 /// A `[[timeperiod]]` as written: Nagios' rule lines, one string each.
@@ -1057,6 +1111,8 @@ pub struct Config {
     pub escalations: escalations::Escalations,
     /// The host, service and contact groups, resolved.
     pub groups: groups::Groups,
+    /// The service and host dependencies, resolved to indices.
+    pub dependencies: dependencies::Dependencies,
 }
 
 /// Where a configuration came from, for error messages.
@@ -1117,6 +1173,7 @@ impl Config {
         let mut raw_periods = Vec::new();
         let mut raw_escalations = Vec::new();
         let mut pending_groups = groups::Pending::default();
+        let (mut raw_service_deps, mut raw_host_deps) = (Vec::new(), Vec::new());
         for (path, text) in &files {
             let lines = Lines::new(text);
             let place = origin(path.as_deref());
@@ -1178,6 +1235,13 @@ impl Config {
                             .extend(list.into_iter().map(|e| (at(e.host.span()), e, is_service)));
                     }
                     pending_groups.add_file(&at, f.hostgroup, f.servicegroup, f.contactgroup);
+                    raw_service_deps.extend(
+                        f.servicedependency
+                            .into_iter()
+                            .map(|d| (at(d.host.span()), d)),
+                    );
+                    raw_host_deps
+                        .extend(f.hostdependency.into_iter().map(|d| (at(d.host.span()), d)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -1242,6 +1306,15 @@ impl Config {
                 check,
                 schedule: schedule_of(&h.settings, None),
             });
+        }
+        // what dependencies may name, refused objects too (not reported again for them)
+        let mut dependency_names = dependencies::Written::default();
+        if !raw_service_deps.is_empty() || !raw_host_deps.is_empty() {
+            dependency_names.hosts = written.iter().map(|h| h.to_string()).collect();
+            dependency_names.services = raw
+                .iter()
+                .map(|(_, s)| (s.host.clone(), s.name.get_ref().clone()))
+                .collect();
         }
         let mut seen = std::collections::HashSet::new();
         let passive_only = Arc::new(CheckSpec::Passive);
@@ -1312,6 +1385,13 @@ impl Config {
             });
         }
         config.periods = time_periods(raw_periods, &mut errors);
+        config.dependencies = dependencies::resolve(
+            raw_service_deps,
+            raw_host_deps,
+            &config,
+            &dependency_names,
+            &mut errors,
+        );
         let mut contact_names = std::collections::BTreeSet::new();
         for c in &config.contacts {
             // the period for services, and the one for hosts where it is another

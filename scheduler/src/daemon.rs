@@ -7,6 +7,7 @@
 //! scheduler loop ([`crate::scheduler`]) owns the timing and calls it.
 
 use crate::clock::unix_now;
+use crate::config::dependencies::{self, Kind as Dependency};
 use crate::config::{CheckSpec, Config, Contact, Schedule};
 use crate::exec::{Limits, Outcome, Runnable};
 use crate::journal::{Durability, Journal, Saving};
@@ -690,12 +691,16 @@ impl Core {
         if let Some(interval) = self.escalated_interval(target) {
             policy.notification_interval = interval;
         }
+        // a failed notification dependency holds back problems and recoveries
+        policy.normal_notifications_held = self
+            .dependency_failure(target, Dependency::Notification, now)
+            .is_some();
         policy
     }
 
     /// Why a check that is due at `now` is not run then (`None`: run it); the
     /// scheduler moves a held check to its next normal interval without running it.
-    pub fn check_held(&self, target: Target, _now: Time) -> Option<String> {
+    pub fn check_held(&self, target: Target, now: Time) -> Option<String> {
         let active_checks = match target {
             Target::Host(i) => self.hosts[i].record.active_checks,
             Target::Service(i) => self.services[i].record.active_checks,
@@ -707,7 +712,46 @@ impl Core {
         if active_checks.is_none() && !self.object_schedule(target).active_checks_enabled {
             return Some("active checks disabled in the configuration".into());
         }
+        // a failed execution dependency: the check is skipped, the state kept (Nagios'
+        // service_skip_check_dependency_status of -1)
+        if let Some(why) = self.dependency_failure(target, Dependency::Execution, now) {
+            return Some(why);
+        }
         None
+    }
+
+    /// Why a dependency of `kind` of `target` fails at `now` (`None`: none fails): its
+    /// own dependencies, and for a service's notifications its host's host
+    /// dependencies too (as Nagios' notification viability).
+    pub fn dependency_failure(
+        &self,
+        target: Target,
+        kind: Dependency,
+        now: Time,
+    ) -> Option<String> {
+        let deps = &self.config.dependencies;
+        let periods = &self.config.periods;
+        let soft = self.config.daemon.soft_state_dependencies;
+        let host = |h: usize| {
+            let state = |m: usize| dependencies::observed(&self.hosts[m].record, soft);
+            let f = deps.hosts.failure(kind, h, periods, now, state)?;
+            let what = match target {
+                Target::Host(_) => "",
+                Target::Service(_) => "host ",
+            };
+            Some(f.describe(kind, what, |m| self.hosts[m].key.as_str()))
+        };
+        match target {
+            Target::Host(h) => host(h),
+            Target::Service(s) => {
+                let state = |m: usize| dependencies::observed(&self.services[m].record, soft);
+                match deps.services.failure(kind, s, periods, now, state) {
+                    Some(f) => Some(f.describe(kind, "", |m| self.services[m].key.as_str())),
+                    None if kind == Dependency::Notification => host(self.services[s].host),
+                    None => None,
+                }
+            }
+        }
     }
 
     /// The contacts one notification of `kind` about `target` goes to: those of the
@@ -1133,3 +1177,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod dependency_tests;

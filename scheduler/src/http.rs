@@ -80,6 +80,14 @@ pub struct View {
     /// Whether it notifies (switched at run time or configured).
     #[serde(default = "enabled")]
     pub notifications_enabled: bool,
+    /// Why its due checks are not run now (a failed execution dependency, checks
+    /// disabled), if they are not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+    /// Why its problem and recovery notifications are held back now (a failed
+    /// notification dependency), if they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications_held: Option<String>,
     /// A host's host groups (`None` for a service).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostgroups: Option<Vec<String>>,
@@ -136,9 +144,19 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         comments: r.comments.clone(),
         active_checks_enabled: r.active_checks.unwrap_or(e.schedule.active_checks_enabled),
         notifications_enabled: r.notifications.unwrap_or(e.schedule.notifications_enabled),
+        held: None,
+        notifications_held: None,
         hostgroups: None,
         servicegroups: None,
     }
+}
+
+/// A view with why the object's checks and notifications are held, if they are.
+fn with_held(mut v: View, core: &Core, target: crate::daemon::Target, now: u64) -> View {
+    v.held = core.check_held(target, now);
+    v.notifications_held =
+        core.dependency_failure(target, crate::config::dependencies::Kind::Notification, now);
+    v
 }
 
 /// Every host's view.
@@ -146,7 +164,11 @@ pub fn hosts(core: &Core) -> Vec<View> {
     let now = unix_now();
     core.hosts
         .iter()
-        .map(|e| view(e, &e.key, None, now))
+        .enumerate()
+        .map(|(i, e)| {
+            let target = crate::daemon::Target::Host(i);
+            with_held(view(e, &e.key, None, now), core, target, now)
+        })
         .collect()
 }
 
@@ -156,7 +178,11 @@ pub fn services(core: &Core) -> Vec<View> {
     core.services
         .iter()
         .zip(&core.config.services)
-        .map(|(e, s)| view(e, &s.host, Some(&s.name), now))
+        .enumerate()
+        .map(|(i, (e, s))| {
+            let target = crate::daemon::Target::Service(i);
+            with_held(view(e, &s.host, Some(&s.name), now), core, target, now)
+        })
         .collect()
 }
 

@@ -467,7 +467,11 @@ impl Daemon {
             if let Some(why) = core.check_held(target, now_unix).filter(|_| !forced) {
                 // not run, as Nagios: looked at again a normal interval later
                 s.heap.pop();
-                tracing::debug!("check not run: {why}");
+                let key = match target {
+                    Target::Host(i) => &core.hosts[i].key,
+                    Target::Service(i) => &core.services[i].key,
+                };
+                tracing::debug!("check of {key} not run: {why}");
                 s.heap
                     .push(Reverse((now + schedule.check_interval, target)));
                 continue;

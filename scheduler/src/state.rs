@@ -179,6 +179,10 @@ pub struct Policy {
     pub flap_detection: bool,
     pub low_flap_threshold: f64,
     pub high_flap_threshold: f64,
+    /// Problem and recovery notifications held back (none sent, none counted), the
+    /// others (acknowledgements, flapping, downtime) not: a failed notification
+    /// dependency, as Nagios' notification viability.
+    pub normal_notifications_held: bool,
 }
 
 impl Default for Policy {
@@ -191,6 +195,7 @@ impl Default for Policy {
             flap_detection: true,
             low_flap_threshold: 5.0,
             high_flap_threshold: 20.0,
+            normal_notifications_held: false,
         }
     }
 }
@@ -471,7 +476,7 @@ impl<C: Condition> Record<C> {
         notify
             .into_iter()
             .filter(|n| {
-                !(self.flapping
+                !((self.flapping || policy.normal_notifications_held)
                     && matches!(n, NotificationType::Problem | NotificationType::Recovery))
             })
             .collect()
