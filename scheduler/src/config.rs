@@ -234,6 +234,39 @@
 //! contact, contact group or time period, with `first_notification` after a non-zero
 //! `last_notification` or an option letter not of its kind refuses the configuration,
 //! at the file and line of its `host`.
+//!
+//! # Passive results and freshness
+//! ```toml
+//! [[service]]                       # or [defaults], a [template.NAME], a [[host]]
+//! host = "vault"
+//! name = "backup"
+//! active_checks_enabled = false     # never scheduled: passive results only
+//! passive_checks_enabled = true     # false: submitted results are refused
+//! check_freshness = true
+//! freshness_threshold = "26h"       # unset or "0s": the check interval and 15 s
+//! freshness_state = "critical"      # ok, warning, critical, unknown (hosts: up, down)
+//! max_check_attempts = 1            # a stale result is HARD at once
+//!
+//! [daemon]
+//! command_file = "/run/hcoop-monitor/nagios.cmd"   # unset: no external command file
+//! command_group = "nagios"          # may write it besides root and the daemon's user
+//! ```
+//! A service with neither `check` nor `command` must have `active_checks_enabled =
+//! false` (from its own settings, its template or the defaults): it takes passive
+//! results only (`hcoop-monitor submit`, `POST /api/result`, the command file's
+//! `PROCESS_SERVICE_CHECK_RESULT`), which go through the soft/hard rules as check
+//! results (a host's are HARD at once, as Nagios' default). One with a check and
+//! `active_checks_enabled = false` is not run when due (unless switched on at run
+//! time), but freshness and `recheck` run it. As in Nagios, an object with
+//! `check_freshness` whose last result (or, before any, the daemon's start) is older
+//! than `freshness_threshold`, inside its `check_period`, is stale: its check is run
+//! now if it has one; a passive-only one gets `freshness_state` with the output "no
+//! result for 26 h (freshness threshold 1day 2h)", as a check result, then again each
+//! threshold while nothing comes (so with `max_check_attempts` above 1 the problem is
+//! SOFT at first, as a Nagios dummy freshness check's). `command_file` is a FIFO that
+//! takes Nagios' external commands (see [`crate::external`] for the list and
+//! [`crate::cmdfile`] for who may write it); `command_group` must exist, and the
+//! daemon's user must be a member of it.
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};

@@ -68,6 +68,9 @@
 //! - [`http`]: the status listener (JSON API, Prometheus metrics, status page) on TCP
 //!   and on the control socket, with bounded connections.
 //! - [`admin`]: admin actions (unacknowledge, downtimes, comments) and their input bounds.
+//! - [`passive`]: submitted (passive) results applied as check results, and freshness.
+//! - [`external`]: Nagios' external command lines, parsed (pure) and carried out.
+//! - [`cmdfile`]: the external command file (a FIFO), made, checked and read.
 //! - [`actions`]: admin actions on several objects or groups at once: active checks
 //!   and notifications switched on and off, checks run now, acknowledgements and
 //!   downtimes.
