@@ -180,6 +180,35 @@ pub enum Command {
     },
     /// Serve an nrpe.cfg (given with -c) to Nagios's check_nrpe, as nrpe does
     Nrpe(crate::nrpe::NrpeArgs),
+    /// Read another monitor's configuration and write it as hcoop-monitor's TOML
+    Import {
+        #[command(subcommand)]
+        from: ImportFrom,
+    },
+}
+
+/// What `hcoop-monitor import` reads.
+#[derive(Subcommand, Debug)]
+pub enum ImportFrom {
+    /// A Nagios 4 configuration: the main file (nagios.cfg), the object files of its
+    /// cfg_file and cfg_dir lines and the $USERn$ of its resource_file. Templates,
+    /// time periods, commands, contacts, hosts, services (one per host they apply
+    /// to), groups, dependencies and escalations are written as TOML; a command
+    /// running a plugin that is built in (check_tcp, check_http, ...) becomes the
+    /// built-in check when it accepts the arguments, others stay external commands
+    /// with the same command line. Everything not carried over is reported with its
+    /// file and line (on stderr, and in import-report.txt with --out). Exit 0 when
+    /// written (even with a report), 3 when the configuration cannot be read or
+    /// Nagios would refuse it (the message names file and line).
+    Nagios {
+        /// The main configuration file, e.g. /etc/nagios4/nagios.cfg
+        config: PathBuf,
+        /// Write one TOML file per section and import-report.txt into this directory
+        /// (made when missing) instead of one document on stdout; check the result
+        /// with `hcoop-monitor -c DIR validate`
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 impl Command {

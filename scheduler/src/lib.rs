@@ -24,7 +24,7 @@
 //!    (the API, metrics, the page), [`listeners`], [`startup`] (what is done as root;
 //!    the plugin user).
 //! 6. The running daemon: [`scheduler`] (the loop, reload, saving, start and stop).
-//! 7. Commands: [`checkall`], [`client`], [`cli`] (and `main`).
+//! 7. Commands: [`checkall`], [`client`], [`import`], [`cli`] (and `main`).
 //!
 //! # Modules
 //! - [`cli`]: the command line of `hcoop-monitor`.
@@ -43,6 +43,8 @@
 //! - [`privileges`]: looking up accounts and leaving root for good (ids, groups,
 //!   capabilities kept), verified.
 //! - [`checkall`]: run every configured check once, concurrently, and print a table.
+//! - [`import`]: a Nagios configuration read (templates, groups, dependencies, ...)
+//!   and written as our TOML, with a report of what is not carried over.
 //! - [`daemon`]: the core: the running objects, results applied, downtimes,
 //!   self-checks, compaction of the journal.
 //! - [`groups`]: host, service and contact groups in the core (layer 4, beside
@@ -113,6 +115,7 @@ pub mod handler;
 pub mod handlers;
 pub mod groups;
 pub mod http;
+pub mod import;
 pub mod journal;
 pub mod lateness;
 pub mod listeners;

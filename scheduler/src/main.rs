@@ -53,6 +53,9 @@ fn run(cli: Cli) -> Result<i32> {
     if let Some(Command::Nrpe(args)) = &cli.command {
         return hcoop_monitor::nrpe::main(cli.config.as_deref(), args);
     }
+    if let Some(Command::Import { from }) = &cli.command {
+        return import(from);
+    }
     let command = cli.command.unwrap_or(Command::Run);
     let config = if command.talks_to_daemon() {
         // a command for the running daemon needs only where it is: a configuration
@@ -255,6 +258,7 @@ fn run(cli: Cli) -> Result<i32> {
             Ok(row.outcome.state().exit_code())
         }
         Command::Nrpe(_) => unreachable!("handled before the configuration is loaded"),
+        Command::Import { .. } => unreachable!("handled before the configuration is loaded"),
         Command::Validate => {
             // the plugin user, when the daemon would need one
             hcoop_monitor::exec::Limits::from_config(&config).map_err(anyhow::Error::msg)?;
@@ -293,5 +297,38 @@ fn switch(
     let done = client::switch(api, path, &which.objects(), enabled)?;
     let state = if enabled { "enabled" } else { "disabled" };
     println!("{name} {state}: {}", client::listed(&done));
+    Ok(0)
+}
+
+/// `import nagios`: the TOML on stdout or into a directory, the report on stderr.
+fn import(from: &hcoop_monitor::cli::ImportFrom) -> Result<i32> {
+    let hcoop_monitor::cli::ImportFrom::Nagios { config, out } = from;
+    let imported = hcoop_monitor::import::import(config).map_err(anyhow::Error::msg)?;
+    match out {
+        Some(dir) => {
+            hcoop_monitor::import::write(dir, config, &imported).map_err(anyhow::Error::msg)?;
+        }
+        None => print!("{}", hcoop_monitor::import::document(&imported)),
+    }
+    for line in &imported.report {
+        eprintln!("{line}");
+    }
+    let counts: Vec<String> = imported
+        .counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}"))
+        .collect();
+    eprintln!(
+        "hcoop-monitor: imported {}{}; {} items not carried over{}",
+        counts.join(", "),
+        out.as_ref()
+            .map_or(String::new(), |d| format!(" into {}", d.display())),
+        imported.report.len(),
+        out.as_ref().map_or(String::new(), |_| format!(
+            " (listed above and in {})",
+            hcoop_monitor::import::REPORT
+        )),
+    );
     Ok(0)
 }
