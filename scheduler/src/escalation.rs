@@ -351,6 +351,30 @@ mod tests {
     }
 
     #[test]
+    fn the_number_a_recovery_is_escalated_by_is_saved_and_old_records_load() {
+        let mut r = escalating("");
+        r.crit(0);
+        r.crit(HOUR);
+        r.check(S, Fine, WED + 2 * HOUR);
+        let record = &r.core.services[0].record;
+        assert_eq!(
+            (record.notification_number, record.recovered_number),
+            (0, 2)
+        );
+        let saved = serde_json::to_value(record).unwrap();
+        assert_eq!(saved["recovered_number"], 2);
+        let back: Record<State> = serde_json::from_value(saved.clone()).unwrap();
+        assert_eq!(&back, record);
+        // a record saved before it existed loads as 0, and 0 is not written
+        let mut old = saved;
+        old.as_object_mut().unwrap().remove("recovered_number");
+        let back: Record<State> = serde_json::from_value(old).unwrap();
+        assert_eq!(back.recovered_number, 0);
+        let fresh = serde_json::to_value(Record::<State>::default()).unwrap();
+        assert!(fresh.get("recovered_number").is_none(), "{fresh}");
+    }
+
+    #[test]
     fn host_escalations() {
         let mut r = escalating(
             "[[hostescalation]]\nhost = \"h\"\nfirst_notification = 2\nlast_notification = 2\n\

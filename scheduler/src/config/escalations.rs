@@ -39,7 +39,8 @@ pub struct EscalationFile {
     /// The time period the escalation holds in; unset: all time.
     pub escalation_period: Option<String>,
     /// The states escalated: `w,u,c,r` for services, `d,u,r` for hosts (`r`: the
-    /// recovery), `n` for none; unset: all.
+    /// recovery), `n` for none, `a` for all, or Nagios' words for them (`warning`,
+    /// `unreachable`, ...), read in order as Nagios does; unset: all.
     pub escalation_options: Option<String>,
     /// Neither `contacts` nor `contact_groups`: the object's own (as Nagios).
     #[serde(default)]
@@ -126,6 +127,57 @@ impl Escalations {
     }
 }
 
+/// The option letters of service escalations (all of them: the default).
+const SERVICE_OPTIONS: &str = "wucr";
+/// The option letters of host escalations.
+const HOST_OPTIONS: &str = "dur";
+
+/// The long name Nagios also takes for an option letter.
+fn word(letter: char, all: &str) -> &'static str {
+    match (letter, all == HOST_OPTIONS) {
+        ('w', _) => "warning",
+        ('u', false) => "unknown",
+        ('u', true) => "unreachable",
+        ('c', _) => "critical",
+        ('d', _) => "down",
+        ('r', _) => "recovery",
+        _ => "",
+    }
+}
+
+/// The options an escalation of letters `all` takes, for messages.
+fn words(all: &str) -> String {
+    let mut names: Vec<String> = all
+        .chars()
+        .map(|c| format!("{c} ({})", word(c, all)))
+        .collect();
+    names.extend(["n (none)".into(), "a (all)".into()]);
+    names.join(", ")
+}
+
+/// The letters of `escalation_options` as written (letters or Nagios' words,
+/// separated by commas or spaces, read in order as Nagios does: `n` clears what came
+/// before, `a` sets all), among `all`; a bad option is the error.
+fn escalation_options(written: &str, all: &str) -> Result<String, String> {
+    let mut options = String::new();
+    for o in written.split([',', ' ']).filter(|o| !o.is_empty()) {
+        match o {
+            "n" | "none" => options.clear(),
+            "a" | "all" => options = all.to_string(),
+            _ => {
+                let letter = all
+                    .chars()
+                    .find(|&c| o.len() == 1 && o.starts_with(c) || o == word(c, all))
+                    .ok_or_else(|| o.to_string())?;
+                if !options.contains(letter) {
+                    options.push(letter);
+                }
+            }
+        }
+    }
+    Ok(options)
+}
+
 /// What resolving escalations needs to know of the rest of the configuration.
 pub struct Names<'a> {
     /// Host index by name.
@@ -152,10 +204,10 @@ pub fn resolve(
     let mut out = Escalations::default();
     for (at, e, is_service) in raw {
         let host = e.host.get_ref();
-        let (section, allowed) = if is_service {
-            ("serviceescalation", "wucrn")
+        let (section, all) = if is_service {
+            ("serviceescalation", SERVICE_OPTIONS)
         } else {
-            ("hostescalation", "durn")
+            ("hostescalation", HOST_OPTIONS)
         };
         let what = match (&e.service, is_service) {
             (Some(s), true) => format!("{at}: {section} '{host}/{s}'"),
@@ -196,29 +248,16 @@ pub fn resolve(
                 e.first_notification, e.last_notification
             ));
         }
-        let mut options = String::new();
-        match &e.escalation_options {
-            None => options.push_str(allowed.trim_end_matches('n')),
-            Some(written) => {
-                for o in written.split(',').map(str::trim) {
-                    match o.chars().next() {
-                        Some(c) if o.len() == 1 && allowed.contains(c) => {
-                            if c != 'n' {
-                                options.push(c);
-                            }
-                        }
-                        _ => errors.push(format!(
-                            "{what}: escalation option '{o}' is not one of {}",
-                            allowed
-                                .chars()
-                                .map(String::from)
-                                .collect::<Vec<_>>()
-                                .join(",")
-                        )),
-                    }
-                }
-            }
-        }
+        let options = match &e.escalation_options {
+            None => all.to_string(),
+            Some(written) => escalation_options(written, all).unwrap_or_else(|o| {
+                errors.push(format!(
+                    "{what}: escalation option '{o}' is not one of {}",
+                    words(all)
+                ));
+                String::new()
+            }),
+        };
         if let Some(p) = &e.escalation_period {
             if !names.periods.has(p) {
                 errors.push(format!("{what}: no time period named '{p}'"));
@@ -356,6 +395,23 @@ mod tests {
         assert!(!open.holds(1, 'c', 0, &periods));
         // a period that does not exist holds all time (the configuration refuses one)
         assert!(escalation(1, 0, "c", Some("nowhere")).holds(1, 'c', 0, &periods));
+    }
+
+    #[test]
+    fn options_are_letters_or_nagios_words_read_in_order() {
+        let service = |w: &str| escalation_options(w, SERVICE_OPTIONS);
+        let host = |w: &str| escalation_options(w, HOST_OPTIONS);
+        assert_eq!(service("w,u,c,r"), Ok("wucr".into()));
+        assert_eq!(service("critical, recovery"), Ok("cr".into()));
+        assert_eq!(service("c r c"), Ok("cr".into()));
+        assert_eq!(service("w,n,c"), Ok("c".into()));
+        assert_eq!(service("c,n"), Ok("".into()));
+        assert_eq!(service("all"), Ok("wucr".into()));
+        assert_eq!(host("d,unreachable,r"), Ok("dur".into()));
+        assert_eq!(host("a"), Ok("dur".into()));
+        assert_eq!(host("unknown"), Err("unknown".into()));
+        assert_eq!(service("down"), Err("down".into()));
+        assert_eq!(service("wc"), Err("wc".into()));
     }
 
     const BASE: &str = "[[timeperiod]]\nname = \"night\"\nrules = [\"monday 00:00-06:00\"]\n\n\
@@ -539,14 +595,16 @@ mod tests {
                     "serviceescalation",
                     "service = \"s\"\nfirst_notification = 1\nescalation_options = \"w,d\"",
                 ),
-                "serviceescalation 'h/s': escalation option 'd' is not one of w,u,c,r,n",
+                "serviceescalation 'h/s': escalation option 'd' is not one of w (warning), \
+                 u (unknown), c (critical), r (recovery), n (none), a (all)",
             ),
             (
                 entry(
                     "hostescalation",
                     "first_notification = 1\nescalation_options = \"d,c\"",
                 ),
-                "hostescalation 'h': escalation option 'c' is not one of d,u,r,n",
+                "hostescalation 'h': escalation option 'c' is not one of d (down), \
+                 u (unreachable), r (recovery), n (none), a (all)",
             ),
             (
                 entry(
