@@ -532,6 +532,7 @@ impl EventLog {
     }
 
     /// Queues a `[GLOBAL ]HOST EVENT HANDLER` line.
+    #[allow(clippy::too_many_arguments)]
     pub fn host_event_handler(
         &self,
         time: Time,
