@@ -17,6 +17,8 @@
 //! ENABLE_HOST_NOTIFICATIONS;host          DISABLE_HOST_NOTIFICATIONS;host
 //! ENABLE_SVC_CHECK;host;service           DISABLE_SVC_CHECK;host;service
 //! ENABLE_HOST_CHECK;host                  DISABLE_HOST_CHECK;host
+//! ENABLE_PASSIVE_SVC_CHECKS;host;service  DISABLE_PASSIVE_SVC_CHECKS;host;service
+//! ENABLE_PASSIVE_HOST_CHECKS;host         DISABLE_PASSIVE_HOST_CHECKS;host
 //! ```
 //! As in Nagios the last field of a command ending in text (plugin output, comment)
 //! takes the rest of the line, `;` included; every other field count is exact. A
@@ -87,6 +89,7 @@ pub enum Action {
     },
     Notifications(bool),
     Checks(bool),
+    PassiveChecks(bool),
 }
 
 /// One command line, parsed.
@@ -109,6 +112,7 @@ enum Shape {
     Check(bool),
     Notifications(bool),
     Checks(bool),
+    PassiveChecks(bool),
 }
 
 /// The commands taken: name, whether about a service, shape.
@@ -143,6 +147,26 @@ const COMMANDS: &[(&str, bool, Shape)] = &[
     ("DISABLE_SVC_CHECK", true, Shape::Checks(false)),
     ("ENABLE_HOST_CHECK", false, Shape::Checks(true)),
     ("DISABLE_HOST_CHECK", false, Shape::Checks(false)),
+    (
+        "ENABLE_PASSIVE_SVC_CHECKS",
+        true,
+        Shape::PassiveChecks(true),
+    ),
+    (
+        "DISABLE_PASSIVE_SVC_CHECKS",
+        true,
+        Shape::PassiveChecks(false),
+    ),
+    (
+        "ENABLE_PASSIVE_HOST_CHECKS",
+        false,
+        Shape::PassiveChecks(true),
+    ),
+    (
+        "DISABLE_PASSIVE_HOST_CHECKS",
+        false,
+        Shape::PassiveChecks(false),
+    ),
 ];
 
 impl Shape {
@@ -168,7 +192,7 @@ impl Shape {
                 true,
             ),
             Shape::Check(_) => (&["check_time"], false),
-            Shape::Notifications(_) | Shape::Checks(_) => (&[], false),
+            Shape::Notifications(_) | Shape::Checks(_) | Shape::PassiveChecks(_) => (&[], false),
         }
     }
 }
@@ -285,6 +309,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         },
         Shape::Notifications(on) => Action::Notifications(on),
         Shape::Checks(on) => Action::Checks(on),
+        Shape::PassiveChecks(on) => Action::PassiveChecks(on),
     };
     Ok(Command {
         time,
@@ -425,6 +450,13 @@ impl Core {
                 drop(self.set_notifications_enabled(&[target], *on));
                 format!("notifications of {key} {}", if *on { "on" } else { "off" })
             }
+            Action::PassiveChecks(on) => {
+                self.set_passive_checks_enabled(&[target], *on);
+                format!(
+                    "passive results of {key} {}",
+                    if *on { "taken" } else { "refused" }
+                )
+            }
             Action::Checks(on) => {
                 drop(self.set_checks_enabled(&[target], *on));
                 format!("active checks of {key} {}", if *on { "on" } else { "off" })
@@ -554,6 +586,14 @@ mod tests {
             Action::Notifications(false)
         );
         assert_eq!(cmd("[5] ENABLE_HOST_CHECK;h").action, Action::Checks(true));
+        assert_eq!(
+            cmd("[5] DISABLE_PASSIVE_SVC_CHECKS;h;s").action,
+            Action::PassiveChecks(false)
+        );
+        assert_eq!(
+            cmd("[5] ENABLE_PASSIVE_HOST_CHECKS;h").action,
+            Action::PassiveChecks(true)
+        );
         assert_eq!(
             cmd("[5] ENABLE_HOST_NOTIFICATIONS;h").action,
             Action::Notifications(true)

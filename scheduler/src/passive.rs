@@ -202,10 +202,13 @@ impl Core {
         output: &str,
         now: Time,
     ) -> Result<(), String> {
-        let schedule = self.object_schedule(target);
-        if !schedule.passive_checks_enabled {
+        if !self.passive_checks_enabled(target) {
+            let why = match self.object_schedule(target).passive_checks_enabled {
+                true => "switched off",
+                false => "passive_checks_enabled = false",
+            };
             return Err(format!(
-                "{}: passive results are not taken (passive_checks_enabled = false)",
+                "{}: passive results are not taken ({why})",
                 self.key_of(target)
             ));
         }
@@ -229,6 +232,31 @@ impl Core {
         let outcome = Outcome::printed(state, text, SystemTime::now(), Duration::ZERO);
         self.apply_result(target, &outcome, 0.0, now, true);
         Ok(())
+    }
+
+    /// Whether `target` takes passive results: as configured, unless switched at run
+    /// time ([`Core::set_passive_checks_enabled`]).
+    pub fn passive_checks_enabled(&self, target: Target) -> bool {
+        let switched = match target {
+            Target::Host(i) => self.hosts[i].record.passive_checks,
+            Target::Service(i) => self.services[i].record.passive_checks,
+        };
+        switched.unwrap_or(self.object_schedule(target).passive_checks_enabled)
+    }
+
+    /// Switches passive results of `targets` on or off (Nagios'
+    /// ENABLE_PASSIVE_SVC_CHECKS, DISABLE_PASSIVE_SVC_CHECKS and their host forms),
+    /// kept across restarts; journaled at once.
+    pub fn set_passive_checks_enabled(&mut self, targets: &[Target], enabled: bool) {
+        for &t in targets {
+            let value =
+                (enabled != self.object_schedule(t).passive_checks_enabled).then_some(enabled);
+            match t {
+                Target::Host(i) => self.hosts[i].record.passive_checks = value,
+                Target::Service(i) => self.services[i].record.passive_checks = value,
+            }
+            drop(self.persist(t, crate::journal::Durability::Sync));
+        }
     }
 
     /// Submits a result by name: "HOST" or "HOST/SERVICE" and a state as text
@@ -294,7 +322,7 @@ impl Core {
                 self.request_check(&[target]);
                 continue;
             }
-            if !schedule.passive_checks_enabled && !schedule.active_checks_enabled {
+            if !self.passive_checks_enabled(target) && !schedule.active_checks_enabled {
                 continue;
             }
             let state = schedule.freshness_state;
@@ -494,6 +522,24 @@ mod tests {
         );
         assert!(!c.services[0].record.checked);
         assert_eq!(c.checks_run, 0);
+        // switched on at run time (and off again)
+        let s = c.find("h/backup").unwrap();
+        c.set_passive_checks_enabled(&[s], true);
+        c.submit("h/backup", "0", "BACKUP OK", 1_000).unwrap();
+        assert_eq!(c.services[0].record.passive_checks, Some(true));
+        c.set_passive_checks_enabled(&[s], false);
+        assert_eq!(c.services[0].record.passive_checks, None);
+        assert_eq!(
+            c.submit("h/backup", "2", "x", 1_001).unwrap_err(),
+            "h/backup: passive results are not taken (passive_checks_enabled = false)"
+        );
+        assert_eq!(c.checks_run, 1);
+        let (mut open, _rx) = core(BASE);
+        open.set_passive_checks_enabled(&[s], false);
+        assert_eq!(
+            open.submit("h/backup", "2", "x", 1_001).unwrap_err(),
+            "h/backup: passive results are not taken (switched off)"
+        );
         assert_eq!(
             c.submit("h/nothing", "0", "OK", 1_000),
             Err("no host or service 'h/nothing'".into())

@@ -241,6 +241,10 @@ pub struct Record<C> {
     /// across restarts as Nagios keeps it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<bool>,
+    /// Passive results taken or refused as switched at run time (`None`: as
+    /// configured), kept across restarts as Nagios keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passive_checks: Option<bool>,
 }
 
 impl<C: Condition> Default for Record<C> {
@@ -268,6 +272,7 @@ impl<C: Condition> Default for Record<C> {
             recovered_number: 0,
             active_checks: None,
             notifications: None,
+            passive_checks: None,
         }
     }
 }

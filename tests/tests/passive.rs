@@ -240,6 +240,21 @@ fn a_backup_job_that_stops_submitting_goes_critical_after_its_freshness_threshol
     );
     let r = d.cli(&["submit", "vault", "DOWN", "PING CRITICAL"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // passive results switched off through the FIFO: refused until switched on
+    write_fifo(
+        &fifo,
+        &format!("[{}] DISABLE_PASSIVE_SVC_CHECKS;vault;backup", now()),
+    );
+    d.wait_log(5.0, "(passive results of vault/backup refused)");
+    let r = d.cli(&["submit", "vault/backup", "OK", "x"]);
+    assert!(
+        r.stderr
+            .contains("vault/backup: passive results are not taken (switched off)"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(d.service("vault/backup")["state"], "WARNING");
 }
 
 #[test]
