@@ -354,6 +354,339 @@ fn hcoop_servers_with_our_commands() {
     assert_eq!(v.stdout.trim(), "configuration OK: 3 hosts, 23 services");
 }
 
+/// Objects using what the sample configurations do not: groups of every kind (nested,
+/// by members and by the members' own lists), a service on a host group, a contact
+/// group replaced by `null`, event handlers (per service and global), a passive service
+/// with a freshness threshold, dependencies and escalations on lists and groups.
+const EVERYTHING: &str = r#"define timeperiod {
+    timeperiod_name 24x7
+    alias           24x7
+    sunday          00:00-24:00
+    monday          00:00-24:00
+    tuesday         00:00-24:00
+    wednesday       00:00-24:00
+    thursday        00:00-24:00
+    friday          00:00-24:00
+    saturday        00:00-24:00
+}
+define timeperiod {
+    timeperiod_name nights
+    alias           Nights
+    monday          00:00-06:00,22:00-24:00
+    exclude         holidays
+}
+define timeperiod {
+    timeperiod_name holidays
+    alias           Holidays
+    december 25     00:00-24:00
+}
+define command {
+    command_name check_tcp
+    command_line $USER1$/check_tcp -H $HOSTADDRESS$ -p $ARG1$
+}
+define command {
+    command_name check_dummy
+    command_line $USER1$/check_dummy $ARG1$ "$ARG2$"
+}
+define command {
+    command_name notify-by-script
+    command_line /usr/local/bin/notify "$CONTACTEMAIL$" "$NOTIFICATIONTYPE$" "$HOSTNAME$" "$SERVICEDESC$"
+}
+define command {
+    command_name restart-service
+    command_line /usr/local/bin/restart $HOSTNAME$ $SERVICEDESC$ $SERVICESTATE$ $SERVICESTATETYPE$ $ARG1$
+}
+define command {
+    command_name log-event
+    command_line /usr/local/bin/log-event $HOSTNAME$ $HOSTSTATE$
+}
+define contact {
+    name                          base-contact
+    service_notification_period   24x7
+    host_notification_period      24x7
+    service_notification_options  w,u,c,r
+    host_notification_options     d,u,r
+    service_notification_commands notify-by-script
+    host_notification_commands    notify-by-script
+    register                      0
+}
+define contact {
+    use          base-contact
+    contact_name alice
+    email        alice@example.org
+    contactgroups admins
+}
+define contact {
+    use          base-contact
+    contact_name bob
+    email        bob@example.org
+}
+define contact {
+    use          base-contact
+    contact_name boss
+    email        boss@example.org
+}
+define contactgroup {
+    contactgroup_name admins
+    alias             Admins
+    members           bob
+}
+define contactgroup {
+    contactgroup_name everyone
+    alias             Everyone
+    members           boss
+    contactgroup_members admins
+}
+define host {
+    name                  base-host
+    check_command         check_tcp!22
+    max_check_attempts    3
+    check_period          24x7
+    notification_period   24x7
+    contact_groups        admins
+    register              0
+}
+define host {
+    use       base-host
+    host_name router
+    alias     Router
+    address   127.0.0.1
+}
+define host {
+    use        base-host
+    host_name  db1
+    alias      Database
+    address    127.0.0.2
+    parents    router
+    hostgroups databases
+}
+define host {
+    use        base-host
+    host_name  web1
+    alias      Web 1
+    address    127.0.0.3
+    parents    router
+    hostgroups web
+}
+define host {
+    use        base-host
+    host_name  web2
+    alias      Web 2
+    address    127.0.0.4
+    parents    router
+    hostgroups web
+}
+define hostgroup {
+    hostgroup_name databases
+    alias          Databases
+}
+define hostgroup {
+    hostgroup_name web
+    alias          Web servers
+}
+define hostgroup {
+    hostgroup_name all
+    alias          All
+    hostgroup_members databases,web
+}
+define service {
+    name                base-service
+    max_check_attempts  3
+    check_interval      5
+    retry_interval      1
+    check_period        24x7
+    notification_period 24x7
+    contact_groups      admins
+    register            0
+}
+define service {
+    use                 base-service
+    host_name           db1
+    service_description postgres
+    check_command       check_tcp!5432
+    servicegroups       data
+}
+define service {
+    use                 base-service
+    hostgroup_name      web
+    service_description http
+    check_command       check_tcp!80
+    event_handler       restart-service!apache2
+    servicegroups       frontends
+}
+define service {
+    use                 base-service
+    hostgroup_name      web
+    service_description app
+    check_command       check_tcp!8080
+    contacts            alice
+    contact_groups      null
+}
+define service {
+    use                    base-service
+    host_name              db1
+    service_description    backup
+    check_command          check_dummy!2!no backup for a day
+    active_checks_enabled  0
+    passive_checks_enabled 1
+    check_freshness        1
+    freshness_threshold    93600
+}
+define servicegroup {
+    servicegroup_name data
+    alias             Data
+}
+define servicegroup {
+    servicegroup_name frontends
+    alias             Front ends
+    members           web1,app,web2,app
+}
+define servicedependency {
+    host_name                     db1
+    service_description           postgres
+    dependent_hostgroup_name      web
+    dependent_service_description app
+    execution_failure_criteria    c,u
+    notification_failure_criteria w,c,u
+}
+define hostdependency {
+    host_name                     router
+    dependent_host_name           db1,web1
+    notification_failure_criteria d,u
+}
+define serviceescalation {
+    host_name           db1
+    service_description postgres
+    first_notification  3
+    last_notification   0
+    notification_interval 30
+    contact_groups      everyone
+}
+define hostescalation {
+    hostgroup_name        web
+    first_notification    2
+    last_notification     5
+    notification_interval 60
+    escalation_options    d,r
+    contacts              boss
+}
+"#;
+
+#[test]
+fn groups_dependencies_escalations_handlers_and_passive_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("objects.cfg"), EVERYTHING).unwrap();
+    std::fs::write(
+        root.join("resource.cfg"),
+        "$USER1$=/usr/lib/nagios/plugins\n",
+    )
+    .unwrap();
+    let cfg = root.join("nagios.cfg");
+    std::fs::write(
+        &cfg,
+        "cfg_file=objects.cfg\nresource_file=resource.cfg\ninterval_length=60\nglobal_host_event_handler=log-event\nenable_event_handlers=1\nillegal_macro_output_chars=`~$&|'\"<>\n",
+    )
+    .unwrap();
+    nagios_accepts(&cfg);
+    let out = root.join("out");
+    let r = import(&cfg, &out);
+    assert_eq!(r.code, 0, "import: {}", r.stderr);
+    assert_eq!(
+        report(&out, root),
+        ["nagios.cfg:6: illegal_macro_output_chars=`~$&|'\"<>: not needed: hcoop-monitor never puts a check's output into a shell's command line (notification commands read it from NAGIOS_* variables, event handlers get each macro as one argument)"]
+    );
+
+    let groups = toml(&out, "groups.toml");
+    let members = |section: &str, name: &str| -> Vec<String> {
+        let g = entries(&groups, section)
+            .into_iter()
+            .find(|g| g["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("no {section} {name}"));
+        strs(&g["members"]).into_iter().map(String::from).collect()
+    };
+    assert_eq!(members("contactgroup", "admins"), ["bob", "alice"]);
+    assert_eq!(members("hostgroup", "web"), ["web1", "web2"]);
+    assert_eq!(
+        members("servicegroup", "frontends"),
+        ["web1/app", "web2/app", "web1/http", "web2/http"]
+    );
+    let all = entries(&groups, "hostgroup")
+        .into_iter()
+        .find(|g| g["name"].as_str() == Some("all"))
+        .unwrap();
+    assert_eq!(strs(&all["hostgroup_members"]), ["databases", "web"]);
+
+    let services = toml(&out, "services.toml");
+    let http = find(&services, "service", "web2", "http");
+    assert_eq!(
+        http["event_handler"].as_str(),
+        Some("/usr/local/bin/restart $HOSTNAME$ $SERVICEDESC$ $SERVICESTATE$ $SERVICESTATETYPE$ apache2")
+    );
+    let app = find(&services, "service", "web1", "app");
+    assert_eq!(strs(&app["contacts"]), ["alice"]);
+    assert!(app.get("contact_groups").is_none(), "null: none");
+    let backup = find(&services, "service", "db1", "backup");
+    assert_eq!(backup["active_checks_enabled"].as_bool(), Some(false));
+    assert_eq!(backup["passive_checks_enabled"].as_bool(), Some(true));
+    assert_eq!(backup["check_freshness"].as_bool(), Some(true));
+    assert_eq!(backup["freshness_threshold"].as_str(), Some("1day 2h"));
+    assert_eq!(
+        backup["command"].as_str(),
+        Some("/usr/lib/nagios/plugins/check_dummy 2 \"no backup for a day\"")
+    );
+    let daemon = toml(&out, "daemon.toml");
+    assert_eq!(
+        daemon["daemon"]["global_host_event_handler"].as_str(),
+        Some("/usr/local/bin/log-event $HOSTNAME$ $HOSTSTATE$")
+    );
+
+    let deps = toml(&out, "dependencies.toml");
+    let pairs: Vec<String> = entries(&deps, "servicedependency")
+        .iter()
+        .map(|d| {
+            format!(
+                "{}/{} <- {}/{} {} {}",
+                d["host"].as_str().unwrap(),
+                d["service"].as_str().unwrap(),
+                d["dependent_host"].as_str().unwrap(),
+                d["dependent_service"].as_str().unwrap(),
+                d["execution_failure_criteria"].as_str().unwrap(),
+                d["notification_failure_criteria"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "db1/postgres <- web1/app c,u w,c,u",
+            "db1/postgres <- web2/app c,u w,c,u"
+        ]
+    );
+    let hosts: Vec<&str> = entries(&deps, "hostdependency")
+        .iter()
+        .map(|d| d["dependent_host"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["db1", "web1"]);
+
+    let esc = toml(&out, "escalations.toml");
+    let se = entries(&esc, "serviceescalation");
+    assert_eq!(se.len(), 1);
+    assert_eq!(se[0]["first_notification"].as_integer(), Some(3));
+    assert_eq!(se[0]["notification_interval"].as_str(), Some("30m"));
+    assert_eq!(strs(&se[0]["contact_groups"]), ["everyone"]);
+    let he = entries(&esc, "hostescalation");
+    let escalated: Vec<&str> = he.iter().map(|e| e["host"].as_str().unwrap()).collect();
+    assert_eq!(escalated, ["web1", "web2"]);
+    assert_eq!(he[0]["last_notification"].as_integer(), Some(5));
+    assert_eq!(he[0]["escalation_options"].as_str(), Some("d,r"));
+    assert_eq!(strs(&he[0]["contacts"]), ["boss"]);
+
+    let v = validate(&out);
+    assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.trim(), "configuration OK: 4 hosts, 6 services");
+}
+
 #[test]
 fn a_configuration_nagios_refuses_is_refused_with_its_place() {
     let dir = tempfile::tempdir().unwrap();

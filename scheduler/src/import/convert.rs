@@ -319,6 +319,9 @@ pub fn convert(
                 "the external command file is [daemon] command_file (and command_group): set it where scripts write"
             }
             "nagios_user" | "nagios_group" => "the daemon's user is [daemon] user",
+            "illegal_macro_output_chars" => {
+                "not needed: hcoop-monitor never puts a check's output into a shell's command line (notification commands read it from NAGIOS_* variables, event handlers get each macro as one argument)"
+            }
             "enable_notifications" | "execute_service_checks" | "execute_host_checks"
             | "accept_passive_service_checks" | "accept_passive_host_checks" => {
                 "a global switch hcoop-monitor has per object only"
