@@ -66,14 +66,25 @@ pub fn report_text(main: &Path, imported: &Imported) -> String {
     text
 }
 
-/// Writes the files and the report into `dir` (made when missing); files of an
-/// earlier import that this one does not write are removed.
+/// Writes the files and the report into `dir` (made when missing), each readable by
+/// its owner only (they may hold `$USERn$` secrets); files of an earlier import that
+/// this one does not write are removed.
 pub fn write(dir: &Path, main: &Path, imported: &Imported) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    // the commands may hold $USERn$ values (passwords of resource.cfg): readable by
+    // their owner only, as a resource file should be
     let put = |name: &str, text: &str| -> Result<(), String> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, text)
+        let _ = std::fs::remove_file(&tmp);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
             .and_then(|()| std::fs::rename(&tmp, &path))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
@@ -576,6 +587,12 @@ define hostescalation {
                 "timeperiods.toml"
             ]
         );
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(out.join("services.toml"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
         let report = std::fs::read_to_string(out.join(REPORT)).unwrap();
         assert!(report.starts_with("# What `hcoop-monitor import nagios` did not carry over from "));
         assert_eq!(report.lines().count(), imported.report.len() + 1);
