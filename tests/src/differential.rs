@@ -283,6 +283,20 @@ pub fn side_by_side(
     })
 }
 
+/// Our configuration of a configured (not yet started) Nagios: what `hcoop-monitor
+/// import nagios` makes of its nagios.cfg, its plugin's state files (`theirs`) moved
+/// to `ours`.
+pub fn import(nagios: &Nagios, theirs: &States, ours: &States) -> String {
+    let cfg = nagios.dir.path().join("nagios.cfg");
+    let r = crate::run(
+        &crate::bin("hcoop-monitor"),
+        &["import", "nagios", cfg.to_str().expect("UTF-8 path")],
+    );
+    assert_eq!(r.code, 0, "import nagios: {}{}", r.stdout, r.stderr);
+    r.stdout
+        .replace(&path_str(theirs.dir.path()), &path_str(ours.dir.path()))
+}
+
 /// `path` as a string for configuration files.
 pub fn path_str(path: &Path) -> String {
     path.to_str().expect("UTF-8 path").to_string()

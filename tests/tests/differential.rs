@@ -6,7 +6,7 @@
 //! one listed in tests/DIFFERENTIAL.md, asserted here as such.
 
 use hcoop_tests::differential::{
-    show, side_by_side, Event, NagiosSystem, OurSystem, States, Step, NAGIOS_SETTINGS,
+    import, show, side_by_side, Event, NagiosSystem, OurSystem, States, Step, NAGIOS_SETTINGS,
 };
 use hcoop_tests::nagios::Nagios;
 
@@ -19,16 +19,15 @@ struct Case {
     /// A `[[timeperiod]]` rule line of the period `window`, the service's
     /// notification_period (default 24x7).
     window: Option<String>,
-    /// More object definitions for Nagios, and the same in our configuration, with
-    /// the states of each system.
-    more: fn(&States) -> (String, String),
+    /// More object definitions for Nagios.
+    more: fn(&States) -> String,
     /// More nagios.cfg settings.
     settings: &'static str,
 }
 
 /// No more objects.
-fn nothing(_: &States) -> (String, String) {
-    Default::default()
+fn nothing(_: &States) -> String {
+    String::new()
 }
 
 impl Case {
@@ -72,39 +71,12 @@ impl Case {
                 "define timeperiod {{\n timeperiod_name window\n alias window\n {rule}\n}}\n"
             ));
         }
-        o.push_str(&(self.more)(states).0);
+        o.push_str(&(self.more)(states));
         o
     }
 
-    /// The same objects in our configuration.
-    fn our_config(&self, states: &States) -> String {
-        let mut c = format!(
-            "\n[defaults]\ncheck_interval = \"1s\"\nretry_interval = \"{retry}s\"\n\
-             max_check_attempts = {max}\nnotification_interval = \"{interval}s\"\n\
-             flap_detection = false\ncontacts = [\"ops\"]\n\n\
-             [[contact]]\nname = \"ops\"\ncommand = \"/bin/true\"\n\
-             service_options = \"w,u,c,r\"\nhost_options = \"d,u,r\"\n\n\
-             [[contact]]\nname = \"boss\"\ncommand = \"/bin/true\"\n\
-             service_options = \"w,u,c,r\"\nhost_options = \"d,u,r\"\n\n\
-             [[host]]\nname = \"web\"\naddress = \"127.0.0.1\"\n\n\
-             [[service]]\nhost = \"web\"\nname = \"app\"\ncommand = \"{command}\"\n\
-             notification_period = \"{period}\"\n",
-            retry = self.retry_interval,
-            max = self.max_check_attempts,
-            interval = self.notification_interval,
-            command = states.command("app"),
-            period = self.period(),
-        );
-        if let Some(rule) = &self.window {
-            c.push_str(&format!(
-                "\n[[timeperiod]]\nname = \"window\"\nrules = [\"{rule}\"]\n"
-            ));
-        }
-        c.push_str(&(self.more)(states).1);
-        c
-    }
-
-    /// Starts both systems on this case, every service OK.
+    /// Starts both systems on this case, every service OK: nagios4 on the case's
+    /// objects, our daemon on what `hcoop-monitor import nagios` makes of them.
     fn start(&self) -> (NagiosSystem, OurSystem) {
         let (theirs, ours) = (States::new(), States::new());
         for s in [&theirs, &ours] {
@@ -112,8 +84,8 @@ impl Case {
         }
         let settings = format!("{NAGIOS_SETTINGS}{}", self.settings);
         let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), &settings);
+        let config = import(&nagios, &theirs, &ours);
         nagios.start();
-        let config = self.our_config(&ours);
         (
             NagiosSystem {
                 nagios,
@@ -291,16 +263,11 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
 }
 
 /// The escalation of `web/app` to `boss` from its third notification on.
-fn escalated_from_the_third(_: &States) -> (String, String) {
-    (
-        "define serviceescalation {\n host_name web\n service_description app\n\
-         \x20first_notification 3\n last_notification 0\n notification_interval 3\n\
-         \x20contacts boss\n}\n"
-            .into(),
-        "\n[[serviceescalation]]\nhost = \"web\"\nservice = \"app\"\nfirst_notification = 3\n\
-         last_notification = 0\nnotification_interval = \"3s\"\ncontacts = [\"boss\"]\n"
-            .into(),
-    )
+fn escalated_from_the_third(_: &States) -> String {
+    "define serviceescalation {\n host_name web\n service_description app\n\
+     \x20first_notification 3\n last_notification 0\n notification_interval 3\n\
+     \x20contacts boss\n}\n"
+        .into()
 }
 
 #[test]
@@ -335,21 +302,13 @@ fn an_escalation_takes_over_from_the_third_notification() {
 
 /// The passive service `web/backup`: its active check runs only when no result came
 /// for 5 s.
-fn passive_backup(states: &States) -> (String, String) {
-    (
-        "define service {\n host_name web\n service_description backup\n\
-         \x20check_command file_state!backup\n active_checks_enabled 0\n passive_checks_enabled 1\n\
-         \x20check_freshness 1\n freshness_threshold 5\n max_check_attempts 1\n\
-         \x20check_interval 60\n retry_interval 60\n check_period 24x7\n notification_interval 0\n\
-         \x20notification_period 24x7\n notification_options w,u,c,r\n contacts ops\n}\n"
-            .into(),
-        format!(
-            "\n[[service]]\nhost = \"web\"\nname = \"backup\"\ncommand = \"{}\"\n\
-             active_checks_enabled = false\ncheck_freshness = true\nfreshness_threshold = \"5s\"\n\
-             max_check_attempts = 1\ncheck_interval = \"60s\"\nnotification_interval = \"0s\"\n",
-            states.command("backup")
-        ),
-    )
+fn passive_backup(_: &States) -> String {
+    "define service {\n host_name web\n service_description backup\n\
+     \x20check_command file_state!backup\n active_checks_enabled 0\n passive_checks_enabled 1\n\
+     \x20check_freshness 1\n freshness_threshold 5\n max_check_attempts 1\n\
+     \x20check_interval 60\n retry_interval 60\n check_period 24x7\n notification_interval 0\n\
+     \x20notification_period 24x7\n notification_options w,u,c,r\n contacts ops\n}\n"
+        .into()
 }
 
 #[test]
