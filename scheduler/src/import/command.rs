@@ -415,4 +415,21 @@ mod tests {
             "the command line uses the shell, so it does not run the built-in check_tcp"
         );
     }
+
+    proptest::proptest! {
+        /// Whatever a configuration's command lines and calls hold, splitting and
+        /// substituting them gives a value, never a panic.
+        #[test]
+        fn command_text_never_panics(text in "\\PC*", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for t in [&text, &lossy] {
+                let (_, args) = split_call(t);
+                let _ = substitute(t, &args, &users(), &HashMap::new(), DAEMON_MACROS);
+                let _ = shell_words_with_macros(t);
+                let _ = handler_line(t);
+                let _ = crate::import::parse::strip_comment(t);
+                let _ = crate::import::parse::logical_lines(t);
+            }
+        }
+    }
 }

@@ -65,6 +65,19 @@ const SAME_AS_OURS: &[(&str, &str)] = &[
     ("flap_detection_options", "a"),
 ];
 
+/// Whether an options directive names every option (as no such directive does).
+fn all_options(kind: &str, name: &str, value: &str) -> bool {
+    let every: &[&str] = match (kind, name) {
+        ("host", "notification_options") => &["d", "u", "r", "f", "s"],
+        ("service", "notification_options") => &["w", "u", "c", "r", "f", "s"],
+        ("host", "flap_detection_options") => &["o", "d", "u"],
+        ("service", "flap_detection_options") => &["o", "w", "c", "u"],
+        _ => return false,
+    };
+    let given = split_list(value);
+    given.iter().any(|o| o == "a") || every.iter().all(|o| given.iter().any(|g| g == o))
+}
+
 /// Why a directive with no counterpart is not carried over.
 fn why_not(name: &str) -> &'static str {
     match name {
@@ -166,7 +179,9 @@ impl Ctx<'_> {
             let Some(value) = v.value.as_deref() else {
                 continue;
             };
-            if SAME_AS_OURS.contains(&(name.as_str(), value.trim())) {
+            if SAME_AS_OURS.contains(&(name.as_str(), value.trim()))
+                || all_options(&r.kind, name, value)
+            {
                 continue;
             }
             let owner = self.owner(r, v.from, me);
