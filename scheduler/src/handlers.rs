@@ -129,9 +129,10 @@ impl Runner {
             return false;
         }
         let limits = self.limits;
+        // counted out however the task ends (dropped unpolled at exit too)
+        let pending = Pending;
         runtime.spawn(async move {
-            // counted out however the task ends (the runtime dropping it at exit too)
-            let _pending = Pending;
+            let _pending = pending;
             let Ok(_place) = PLACES.acquire().await else {
                 return;
             };
@@ -224,5 +225,36 @@ mod tests {
             "{cut}"
         );
         assert_eq!(first_line("a\tb\u{1b}[31m"), "a\\tb\\u{1b}[31m");
+    }
+
+    #[test]
+    fn events_beyond_the_running_and_waiting_ones_are_skipped() {
+        let rt = crate::spawn::tests::rt();
+        rt.block_on(async {
+            let mut r = Runner::new(Limits::default());
+            let job = Job {
+                global: false,
+                host: "h".into(),
+                service: Some("s".into()),
+                seen: Seen {
+                    state: "CRITICAL",
+                    state_type: crate::state::StateType::Soft,
+                    attempt: 1,
+                },
+                line: "/bin/sleep 30".into(),
+                argv: vec!["/bin/sleep".into(), "30".into()],
+                env: Vec::new(),
+            };
+            let timeout = Duration::from_secs(60);
+            for i in 0..MAX_RUNNING + MAX_WAITING {
+                assert!(r.start(vec![job.clone()], timeout), "event {i}");
+            }
+            assert!(!r.start(vec![job.clone()], timeout));
+            assert_eq!(PENDING.load(Ordering::SeqCst), MAX_RUNNING + MAX_WAITING);
+            assert!(!r.start(Vec::new(), timeout), "nothing to run");
+        });
+        // the runtime gone, every event is counted out (its processes killed)
+        drop(rt);
+        assert_eq!(PENDING.load(Ordering::SeqCst), 0);
     }
 }

@@ -2,8 +2,8 @@
 //! scripted check results (a plugin that plays a list of exit codes, one per run) with
 //! the same handler, which appends what its environment says; the lines match, in
 //! order, the global handler's before the object's. A handler that hangs is killed with
-//! its process group at its timeout and logged; a handler with shell syntax is refused
-//! at its line.
+//! its process group at its timeout and logged, and when the daemon stops; a handler
+//! with shell syntax is refused at its line.
 
 use hcoop_tests::daemon::Daemon;
 use hcoop_tests::nagios::{self, Nagios};
@@ -235,16 +235,8 @@ fn handlers_run_as_nagios4_runs_them() {
 fn a_hanging_handler_is_killed_with_its_group_at_its_timeout() {
     let scripts = Scripts::new();
     let work = scripts.work("ours", &[("broken", &[2])]);
-    let (seq, hang) = (scripts.script("seq.sh"), scripts.script("hang.sh"));
-    let config = format!(
-        "event_handler_timeout = \"1s\"\n\n\
-         [defaults]\ncheck_interval = \"1s\"\nretry_interval = \"1s\"\nmax_check_attempts = 1\n\n\
-         [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
-         [[service]]\nhost = \"h\"\nname = \"broken\"\ncommand = \"{seq} {w} broken\"\n\
-         event_handler = \"{hang} {w}\"\n",
-        w = work.display()
-    );
-    let d = Daemon::start(&config);
+    let hang = scripts.script("hang.sh");
+    let d = Daemon::start(&hanging(&scripts, &work, "1s"));
     d.wait_log(
         15.0,
         &format!(
@@ -252,14 +244,11 @@ fn a_hanging_handler_is_killed_with_its_group_at_its_timeout() {
              killed with its process group"
         ),
     );
-    let pid: i32 = std::fs::read_to_string(work.join("hang.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    // SAFETY: kill with signal 0 only asks whether the process group exists.
-    let alive = || unsafe { libc::kill(-pid, 0) } == 0;
-    assert!(wait_until(2.0, || !alive()), "the handler's group is alive");
+    let pid = hang_pid(&work).unwrap();
+    assert!(
+        wait_until(2.0, || !alive(pid)),
+        "the handler's group is alive"
+    );
     // a HARD problem that stays runs no handler again
     assert!(wait_until(10.0, || runs(&work, "broken") >= 4));
     assert_eq!(
@@ -269,6 +258,56 @@ fn a_hanging_handler_is_killed_with_its_group_at_its_timeout() {
         d.log()
     );
     assert!(!work.join("hang.done").exists());
+}
+
+#[test]
+fn a_running_handler_dies_with_the_daemon() {
+    let scripts = Scripts::new();
+    let work = scripts.work("ours", &[("broken", &[2])]);
+    let mut d = Daemon::start(&hanging(&scripts, &work, "1h"));
+    let mut pid = None;
+    assert!(wait_until(15.0, || {
+        pid = hang_pid(&work);
+        pid.is_some()
+    }));
+    let pid = pid.unwrap();
+    assert!(alive(pid));
+    d.signal(libc::SIGTERM);
+    assert!(wait_until(20.0, || !d.running()), "{}", d.log());
+    // killed, then reaped by whoever inherits it
+    assert!(
+        wait_until(5.0, || !alive(pid)),
+        "the handler outlived the daemon"
+    );
+    assert!(!work.join("hang.done").exists());
+}
+
+/// A service hard CRITICAL at once whose handler hangs, killed after `timeout`.
+fn hanging(scripts: &Scripts, work: &Path, timeout: &str) -> String {
+    let (seq, hang) = (scripts.script("seq.sh"), scripts.script("hang.sh"));
+    format!(
+        "event_handler_timeout = \"{timeout}\"\n\n\
+         [defaults]\ncheck_interval = \"1s\"\nretry_interval = \"1s\"\nmax_check_attempts = 1\n\n\
+         [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+         [[service]]\nhost = \"h\"\nname = \"broken\"\ncommand = \"{seq} {w} broken\"\n\
+         event_handler = \"{hang} {w}\"\n",
+        w = work.display()
+    )
+}
+
+/// The pid of the hanging handler (its process group), once it wrote it.
+fn hang_pid(work: &Path) -> Option<i32> {
+    std::fs::read_to_string(work.join("hang.pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Whether a process group exists.
+fn alive(group: i32) -> bool {
+    // SAFETY: kill with signal 0 only asks whether the process group exists.
+    unsafe { libc::kill(-group, 0) == 0 }
 }
 
 #[test]
