@@ -81,6 +81,7 @@ impl Case {
         let (theirs, ours) = (States::new(), States::new());
         for s in [&theirs, &ours] {
             s.set("app", 0, "APP OK - up");
+            s.set("db", 0, "DB OK - up");
         }
         let settings = format!("{NAGIOS_SETTINGS}{}", self.settings);
         let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), &settings);
@@ -332,6 +333,59 @@ fn a_passive_service_without_results_goes_stale_and_runs_its_check() {
     let expected = [
         Event::Notification("ops".into(), "web/backup".into(), "CRITICAL".into()),
         Event::Alert("web/backup".into(), "CRITICAL".into(), "HARD".into(), 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+/// The service `web/db`, checked every second, and `web/app`'s notifications
+/// depending on it not being CRITICAL.
+fn app_depends_on_db(_: &States) -> String {
+    "define service {\n host_name web\n service_description db\n check_command file_state!db\n\
+     \x20max_check_attempts 1\n check_interval 1\n retry_interval 1\n check_period 24x7\n\
+     \x20notification_interval 0\n notification_period 24x7\n notification_options w,u,c,r\n\
+     \x20contacts ops\n}\n\
+     define servicedependency {\n host_name web\n service_description db\n\
+     \x20dependent_host_name web\n dependent_service_description app\n\
+     \x20notification_failure_criteria c\n execution_failure_criteria n\n}\n"
+        .into()
+}
+
+#[test]
+fn a_dependency_whose_master_fails_first_holds_the_dependents_notifications() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 0,
+        window: None,
+        more: app_depends_on_db,
+        settings: "",
+    };
+    let steps = [
+        // the master fails first: notified
+        Step::Set("db", 2, "DB CRITICAL - down"),
+        Step::Wait("NOTIFY ops web/db CRITICAL", 1),
+        // the dependent fails: HARD, not notified while the master is CRITICAL
+        CRITICAL,
+        Step::Wait("ALERT web/app CRITICAL HARD 1", 1),
+        Step::Sleep(2.5),
+        // the master recovers: the dependent's problem, still there, is notified
+        Step::Set("db", 0, "DB OK - up"),
+        Step::Wait("NOTIFY ops web/app CRITICAL", 1),
+        OK,
+        Step::Wait("NOTIFY ops web/app OK", 1),
+        Step::Sleep(2.5),
+    ];
+    let db = |state: &str| Event::Alert("web/db".into(), state.into(), "HARD".into(), 1);
+    let db_notify = |what: &str| Event::Notification("ops".into(), "web/db".into(), what.into());
+    let expected = [
+        db_notify("CRITICAL"),
+        db("CRITICAL"),
+        alert("CRITICAL", "HARD", 1),
+        db_notify("OK"),
+        db("OK"),
+        notify("CRITICAL"),
+        notify("OK"),
+        alert("OK", "HARD", 1),
     ];
     compare(&case, &steps, &expected, &[]);
 }
