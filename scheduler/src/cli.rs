@@ -190,8 +190,10 @@ pub enum Command {
 /// What `hcoop-monitor import` reads.
 #[derive(Subcommand, Debug)]
 pub enum ImportFrom {
-    /// A Nagios 4 configuration: the main file (nagios.cfg), the object files of its
-    /// cfg_file and cfg_dir lines and the $USERn$ of its resource_file. Templates,
+    /// A Nagios 4 configuration: nagios.cfg and the files it names
+    ///
+    /// Reads the main file (nagios.cfg), the object files of its cfg_file and cfg_dir
+    /// lines and the $USERn$ of its resource_file. Templates,
     /// time periods, commands, contacts, hosts, services (one per host they apply
     /// to), groups, dependencies and escalations are written as TOML; a command
     /// running a plugin that is built in (check_tcp, check_http, ...) becomes the
