@@ -685,6 +685,24 @@ fn groups_dependencies_escalations_handlers_and_passive_checks() {
     let v = validate(&out);
     assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.trim(), "configuration OK: 4 hosts, 6 services");
+
+    // without --out: the same as one document on stdout, the report on stderr
+    let r = run(
+        &bin("hcoop-monitor"),
+        &["import", "nagios", cfg.to_str().unwrap()],
+    );
+    assert_eq!(r.code, 0, "import: {}", r.stderr);
+    assert!(
+        r.stderr.contains(": illegal_macro_output_chars="),
+        "{}",
+        r.stderr
+    );
+    let one = root.join("one");
+    std::fs::create_dir(&one).unwrap();
+    std::fs::write(one.join("imported.toml"), &r.stdout).unwrap();
+    let v = validate(&one);
+    assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
+    assert_eq!(v.stdout.trim(), "configuration OK: 4 hosts, 6 services");
 }
 
 #[test]
