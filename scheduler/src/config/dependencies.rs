@@ -518,12 +518,20 @@ fn graph<C: Criterion>(
         for cycle in cycles(deps) {
             let (dependent, i) = cycle[0];
             let e = &entries[deps[dependent][i].entry];
-            let names: Vec<String> = cycle
+            let mut names: Vec<String> = cycle
                 .iter()
                 .map(|&(d, _)| d)
                 .chain(std::iter::once(dependent))
                 .map(|d| name_of(entries, deps, d))
                 .collect();
+            // a long cycle by its ends: the message stays readable
+            if names.len() > 2 * CYCLE_ENDS {
+                let more = names.len() - 2 * CYCLE_ENDS;
+                names.splice(
+                    CYCLE_ENDS..names.len() - CYCLE_ENDS,
+                    [format!("... {more} more")],
+                );
+            }
             errors.push(format!(
                 "{}: {section} '{}' on '{}': circular {} dependency: {} (each depends on the next)",
                 e.at,
@@ -536,6 +544,9 @@ fn graph<C: Criterion>(
     }
     g
 }
+
+/// How many objects of each end of a long cycle its error names.
+const CYCLE_ENDS: usize = 16;
 
 /// The name of object `d` as an entry writes it (it is a dependent or a master of one).
 fn name_of(entries: &[Entry], deps: &[Vec<Dep>], d: usize) -> String {
@@ -922,6 +933,10 @@ mod tests {
                 ": servicedependency 'h1/s1' on 'h0/s0': circular execution dependency: \
                  h1/s1 -> h0/s0 -> h9/s19999 -> h8/s19998 -> "
             ),
+            "{head}"
+        );
+        assert!(
+            e.contains(" -> h6/s19986 -> ... 19969 more -> h6/s16 -> "),
             "{head}"
         );
         assert!(
