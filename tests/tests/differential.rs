@@ -23,6 +23,8 @@ struct Case {
     more: fn(&States) -> String,
     /// More nagios.cfg settings.
     settings: &'static str,
+    /// More directives of `web/app` (Nagios' names, one a line).
+    app: &'static str,
 }
 
 /// No more objects.
@@ -44,6 +46,7 @@ impl Case {
         let mut o = format!(
             "define command {{\n command_name file_state\n command_line /bin/sh {script} {dir}/$ARG1$.state\n}}\n\
              define command {{\n command_name notify\n command_line /bin/true\n}}\n\
+             define command {{\n command_name handle\n command_line /bin/true\n}}\n\
              define contact {{\n contact_name ops\n host_notifications_enabled 1\n service_notifications_enabled 1\n\
              \x20host_notification_period 24x7\n service_notification_period 24x7\n\
              \x20host_notification_options d,u,r\n service_notification_options w,u,c,r\n\
@@ -58,7 +61,8 @@ impl Case {
              define service {{\n host_name web\n service_description app\n check_command file_state!app\n\
              \x20max_check_attempts {max}\n check_interval 1\n retry_interval {retry}\n check_period 24x7\n\
              \x20notification_interval {interval}\n notification_period {period}\n\
-             \x20notification_options w,u,c,r\n contacts ops\n}}\n",
+             \x20notification_options w,u,c,r\n contacts ops\n{app}}}\n",
+            app = self.app,
             script = states.script().display(),
             dir = states.dir.path().display(),
             max = self.max_check_attempts,
@@ -99,6 +103,10 @@ impl Case {
 
 fn alert(state: &str, state_type: &str, attempt: u32) -> Event {
     Event::Alert("web/app".into(), state.into(), state_type.into(), attempt)
+}
+
+fn handler(state: &str, state_type: &str, attempt: u32) -> Event {
+    Event::Handler("web/app".into(), state.into(), state_type.into(), attempt)
 }
 
 fn notify(what: &str) -> Event {
@@ -151,6 +159,7 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
         window: None,
         more: nothing,
         settings: "",
+        app: " event_handler handle\n",
     };
     let steps = [
         // a soft problem that recovers before its second attempt
@@ -165,15 +174,22 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
         Step::Wait("NOTIFY ops web/app OK", 1),
         Step::Sleep(2.5),
     ];
+    // each alert runs the service's event handler, as Nagios runs it
     let expected = [
         alert("CRITICAL", "SOFT", 1),
+        handler("CRITICAL", "SOFT", 1),
         alert("OK", "SOFT", 2),
+        handler("OK", "SOFT", 2),
         alert("CRITICAL", "SOFT", 1),
+        handler("CRITICAL", "SOFT", 1),
         alert("CRITICAL", "SOFT", 2),
+        handler("CRITICAL", "SOFT", 2),
         notify("CRITICAL"),
         alert("CRITICAL", "HARD", 3),
+        handler("CRITICAL", "HARD", 3),
         notify("OK"),
         alert("OK", "HARD", 3),
+        handler("OK", "HARD", 3),
     ];
     compare(&case, &steps, &expected, &[]);
 }
@@ -187,6 +203,7 @@ fn a_problem_is_notified_again_every_notification_interval() {
         window: None,
         more: nothing,
         settings: "",
+        app: "",
     };
     let steps = [
         CRITICAL,
@@ -240,6 +257,7 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
         window: Some(rule),
         more: nothing,
         settings: "",
+        app: "",
     };
     let steps = [
         // a hard problem inside the period: notified
@@ -280,6 +298,7 @@ fn an_escalation_takes_over_from_the_third_notification() {
         window: None,
         more: escalated_from_the_third,
         settings: "",
+        app: "",
     };
     let steps = [
         CRITICAL,
@@ -322,6 +341,7 @@ fn a_passive_service_without_results_goes_stale_and_runs_its_check() {
         more: passive_backup,
         settings: "check_service_freshness=1\nservice_freshness_check_interval=1\n\
                    additional_freshness_latency=0\n",
+        app: "",
     };
     let steps = [
         Step::Set("backup", 2, "BACKUP CRITICAL - no backup tonight"),
@@ -359,6 +379,7 @@ fn a_dependency_whose_master_fails_first_holds_the_dependents_notifications() {
         window: None,
         more: app_depends_on_db,
         settings: "",
+        app: "",
     };
     let steps = [
         // the master fails first: notified
