@@ -214,11 +214,12 @@ pub fn shell_words_with_macros(line: &str) -> Option<Vec<String>> {
     if line.contains(MARK) {
         return None;
     }
-    let re = macro_pattern();
-    let text = re.replace_all(line, |c: &regex::Captures<'_>| {
+    let text = macro_pattern().replace_all(line, |c: &regex::Captures<'_>| {
         format!("{MARK}{}{MARK}", &c[1])
     });
-    let back = regex::Regex::new("\u{1}([A-Z0-9_]+)\u{1}").expect("a valid pattern");
+    static BACK: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let back =
+        BACK.get_or_init(|| regex::Regex::new("\u{1}([A-Z0-9_]+)\u{1}").expect("a valid pattern"));
     let words = shell_words(&text)?;
     Some(
         words
@@ -228,9 +229,10 @@ pub fn shell_words_with_macros(line: &str) -> Option<Vec<String>> {
     )
 }
 
-/// A Nagios macro: `$NAME$`.
-fn macro_pattern() -> regex::Regex {
-    regex::Regex::new(r"\$([A-Z][A-Z0-9_]*)\$").expect("a valid pattern")
+/// A Nagios macro: `$NAME$` (compiled once).
+fn macro_pattern() -> &'static regex::Regex {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| regex::Regex::new(r"\$([A-Z][A-Z0-9_]*)\$").expect("a valid pattern"))
 }
 
 /// An event handler's line as the daemon takes it (a program and arguments separated

@@ -553,6 +553,10 @@ pub fn convert(
     }
 
     // dependencies and escalations
+    let service_at: HashMap<(String, String), usize> = services
+        .iter()
+        .map(|(h, d, k)| ((h.clone(), d.clone()), *k))
+        .collect();
     let mut deps = Toml::new(
         source,
         "service and host dependencies (define servicedependency, hostdependency), one per pair",
@@ -573,7 +577,7 @@ pub fn convert(
             "servicedependency" => service_dependency(&mut cx, r, &sel, &mut deps)?,
             "hostdependency" => host_dependency(&mut cx, r, &sel, &mut deps)?,
             "serviceescalation" => {
-                service_escalation(&mut cx, r, &sel, resolved, &services, &mut escalations)?
+                service_escalation(&mut cx, r, &sel, resolved, &service_at, &mut escalations)?
             }
             "hostescalation" => host_escalation(&mut cx, r, &sel, &mut escalations)?,
             "hostextinfo" | "serviceextinfo" => cx.report.add(
@@ -824,28 +828,29 @@ fn member_groups(
     name_key: &str,
     back: &str,
 ) -> Result<Vec<Group>, String> {
-    let all: Vec<String> = objects
-        .iter()
-        .filter_map(|o| o.get(name_key).map(str::to_string))
-        .collect();
+    let all: Vec<&str> = objects.iter().filter_map(|o| o.get(name_key)).collect();
+    let known: HashSet<&str> = all.iter().copied().collect();
     let mut groups: Vec<Group> = Vec::new();
+    // by name, and each group's members as a set: found by hashing, not by scans
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut sets: Vec<HashSet<String>> = Vec::new();
     let name_of = format!("{kind}_name");
     for r in &defs {
         let name = r
             .get(&name_of)
             .ok_or_else(|| format!("{}: a {kind} needs {name_of}", r.place))?;
-        if groups.iter().any(|g| g.name == name) {
+        if index.contains_key(name) {
             return Err(format!("{}: {kind} '{name}' is defined twice", r.place));
         }
-        let mut members = Vec::new();
-        let mut excluded = Vec::new();
+        let mut listed: Vec<String> = Vec::new();
+        let mut excluded: HashSet<String> = HashSet::new();
         for m in r.list("members") {
             if m == "*" {
-                members.extend(all.iter().cloned());
+                listed.extend(all.iter().map(|m| m.to_string()));
             } else if let Some(x) = m.strip_prefix('!') {
-                excluded.push(x.to_string());
-            } else if all.contains(&m) {
-                members.push(m);
+                excluded.insert(x.to_string());
+            } else if known.contains(m.as_str()) {
+                listed.push(m);
             } else {
                 let place = r.var("members").map_or(&r.place, |(_, p)| p);
                 return Err(format!(
@@ -854,7 +859,8 @@ fn member_groups(
                 ));
             }
         }
-        members.retain(|m| !excluded.contains(m));
+        let mut set = HashSet::new();
+        listed.retain(|m| !excluded.contains(m) && set.insert(m.clone()));
         let me = format!("{kind} '{name}'");
         let nested_key = format!("{kind}_members");
         cx.leftovers(
@@ -862,10 +868,12 @@ fn member_groups(
             &me,
             &[name_of.as_str(), "alias", "members", nested_key.as_str()],
         );
+        index.insert(name.to_string(), groups.len());
+        sets.push(set);
         groups.push(Group {
             name: name.to_string(),
             alias: r.get("alias").map(str::to_string),
-            members,
+            members: listed,
             nested: r.list(&nested_key),
             place: r.place.clone(),
         });
@@ -875,25 +883,21 @@ fn member_groups(
             continue;
         };
         for g in o.list(back) {
-            match groups.iter_mut().find(|x| x.name == g) {
-                Some(x) => {
-                    if !x.members.iter().any(|m| m == member) {
-                        x.members.push(member.to_string());
-                    }
-                }
-                None => {
-                    let place = o.var(back).map_or(&o.place, |(_, p)| p);
-                    return Err(format!(
-                        "{place}: {} '{member}': no {kind} named '{g}'",
-                        name_key.trim_end_matches("_name")
-                    ));
-                }
+            let Some(&i) = index.get(&g) else {
+                let place = o.var(back).map_or(&o.place, |(_, p)| p);
+                return Err(format!(
+                    "{place}: {} '{member}': no {kind} named '{g}'",
+                    name_key.trim_end_matches("_name")
+                ));
+            };
+            if sets[i].insert(member.to_string()) {
+                groups[i].members.push(member.to_string());
             }
         }
     }
     for g in &groups {
         for n in &g.nested {
-            if !groups.iter().any(|x| &x.name == n) {
+            if !index.contains_key(n) {
                 return Err(format!(
                     "{}: {kind} '{}': no {kind} named '{n}' among its members",
                     g.place, g.name
@@ -1730,15 +1734,17 @@ fn service_escalation(
     r: &Resolved,
     sel: &Selection<'_>,
     resolved: &[Resolved],
-    services: &[(String, String, usize)],
+    service_at: &HashMap<(String, String), usize>,
     t: &mut Toml,
 ) -> Result<(), String> {
     for (h, s) in sel.services(r, "")? {
-        let of = services
-            .iter()
-            .find(|(sh, sd, _)| *sh == h && *sd == s)
-            .map(|(_, _, k)| &resolved[*k])
-            .expect("selected services exist");
+        let Some(&k) = service_at.get(&(h.clone(), s.clone())) else {
+            return Err(format!(
+                "{}: serviceescalation: host '{h}' has no service '{s}'",
+                r.place
+            ));
+        };
+        let of = &resolved[k];
         t.entry("serviceescalation");
         t.string("host", &h);
         t.string("service", &s);
@@ -1860,24 +1866,33 @@ fn service_groups(
             place: r.place.clone(),
         });
     }
+    let index: HashMap<String, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.name.clone(), i))
+        .collect();
+    let mut sets: Vec<HashSet<String>> = groups
+        .iter()
+        .map(|g| g.members.iter().cloned().collect())
+        .collect();
     for (h, s, k) in services {
         let r = &resolved[*k];
         for g in r.list("servicegroups") {
-            let Some(x) = groups.iter_mut().find(|x| x.name == g) else {
+            let Some(&i) = index.get(&g) else {
                 let place = r.var("servicegroups").map_or(&r.place, |(_, p)| p);
                 return Err(format!(
                     "{place}: service '{s}' on '{h}': no servicegroup named '{g}'"
                 ));
             };
             let m = format!("{h}/{s}");
-            if !x.members.contains(&m) {
-                x.members.push(m);
+            if sets[i].insert(m.clone()) {
+                groups[i].members.push(m);
             }
         }
     }
     for g in &groups {
         for n in &g.nested {
-            if !groups.iter().any(|x| &x.name == n) {
+            if !index.contains_key(n) {
                 return Err(format!(
                     "{}: servicegroup '{}': no servicegroup named '{n}' among its members",
                     g.place, g.name
