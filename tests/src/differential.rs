@@ -139,6 +139,8 @@ fn parse_line(line: &str) -> Option<Event> {
 pub enum Step {
     /// The next checks of a service say this: (service, exit code, text).
     Set(&'static str, i32, &'static str),
+    /// A passive result of a service of host `web`: (service, code, output).
+    Submit(&'static str, u8, &'static str),
     /// Waits (up to 30 s) until `n` events of the log show `text` (a part of their
     /// [`Event`] display, e.g. `NOTIFY ops web/app CRITICAL`).
     Wait(&'static str, usize),
@@ -156,6 +158,8 @@ pub trait System {
     /// Its name in messages.
     fn name(&self) -> &'static str;
     fn states(&self) -> &States;
+    /// Submits a passive result for `web/SERVICE`.
+    fn submit(&self, service: &str, code: u8, output: &str);
     /// The log so far.
     fn log(&self) -> String;
     /// More to show when a wait fails.
@@ -169,6 +173,7 @@ pub fn run(system: &dyn System, steps: &[Step]) -> Vec<Event> {
     for (i, step) in steps.iter().enumerate() {
         match step {
             Step::Set(service, code, text) => system.states().set(service, *code, text),
+            Step::Submit(service, code, output) => system.submit(service, *code, output),
             Step::Wait(text, n) => {
                 let count = || {
                     parse_log(&system.log())
@@ -219,6 +224,19 @@ impl System for NagiosSystem {
     fn states(&self) -> &States {
         &self.states
     }
+    fn submit(&self, service: &str, code: u8, output: &str) {
+        use std::io::Write;
+        let line = format!(
+            "[{}] PROCESS_SERVICE_CHECK_RESULT;web;{service};{code};{output}\n",
+            hcoop_monitor::clock::unix_now()
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.nagios.command_file())
+            .expect("nagios4's command file");
+        f.write_all(line.as_bytes())
+            .expect("write the command file");
+    }
     fn log(&self) -> String {
         self.nagios.log()
     }
@@ -255,6 +273,15 @@ impl System for OurSystem {
     }
     fn states(&self) -> &States {
         &self.states
+    }
+    fn submit(&self, service: &str, code: u8, output: &str) {
+        let r = self.daemon.cli(&[
+            "submit",
+            &format!("web/{service}"),
+            &code.to_string(),
+            output,
+        ]);
+        assert_eq!(r.code, 0, "submit: {}{}", r.stdout, r.stderr);
     }
     fn log(&self) -> String {
         std::fs::read_to_string(OurSystem::event_log(&self.states)).unwrap_or_default()

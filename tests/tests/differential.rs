@@ -332,7 +332,7 @@ fn passive_backup(_: &States) -> String {
 }
 
 #[test]
-fn a_passive_service_without_results_goes_stale_and_runs_its_check() {
+fn a_passive_service_whose_results_stop_goes_stale_and_runs_its_check() {
     let case = Case {
         max_check_attempts: 1,
         retry_interval: 1,
@@ -345,14 +345,27 @@ fn a_passive_service_without_results_goes_stale_and_runs_its_check() {
     };
     let steps = [
         Step::Set("backup", 2, "BACKUP CRITICAL - no backup tonight"),
-        // stale 5 s after the start: the check runs, the problem is notified
+        // the job reports twice, within the threshold
+        Step::Submit("backup", 0, "BACKUP OK - done"),
+        Step::Sleep(2.0),
+        Step::Submit("backup", 0, "BACKUP OK - done"),
+        // then stops: stale 5 s after its last result, the check runs, notified
         Step::Wait("NOTIFY ops web/backup CRITICAL", 1),
         // stale again 5 s after that result: checked again, nothing new
         Step::Sleep(7.0),
+        // the job reports again: the recovery
+        Step::Submit("backup", 0, "BACKUP OK - done"),
+        Step::Wait("NOTIFY ops web/backup OK", 1),
+        Step::Sleep(1.0),
     ];
+    let backup = |state: &str| Event::Alert("web/backup".into(), state.into(), "HARD".into(), 1);
+    let notify_backup =
+        |what: &str| Event::Notification("ops".into(), "web/backup".into(), what.into());
     let expected = [
-        Event::Notification("ops".into(), "web/backup".into(), "CRITICAL".into()),
-        Event::Alert("web/backup".into(), "CRITICAL".into(), "HARD".into(), 1),
+        notify_backup("CRITICAL"),
+        backup("CRITICAL"),
+        notify_backup("OK"),
+        backup("OK"),
     ];
     compare(&case, &steps, &expected, &[]);
 }
