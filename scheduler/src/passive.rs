@@ -419,6 +419,39 @@ mod tests {
     }
 
     #[test]
+    fn the_every_second_look_stays_cheap_at_100000_services() {
+        use std::fmt::Write as _;
+        let n = 100_000;
+        let mut text = String::from(
+            "[defaults]\nactive_checks_enabled = false\ncheck_freshness = true\n\
+             freshness_threshold = \"26h\"\n\n[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n",
+        );
+        for i in 0..n {
+            let _ = write!(text, "\n[[service]]\nhost = \"h\"\nname = \"s{i}\"\n");
+        }
+        let (mut c, _rx) = core(&text);
+        // the services and their host (the defaults hold for hosts too)
+        let n = n + 1;
+        assert_eq!(c.freshness.len(), n);
+        c.started = 1_000_000;
+        let t = std::time::Instant::now();
+        let rounds = 20;
+        for k in 0..rounds {
+            c.check_freshness(1_000_000 + k);
+        }
+        let each = t.elapsed() / rounds as u32;
+        println!("freshness: {n} watched objects looked at in {each:?} a second");
+        assert_eq!(c.checks_run, 0);
+        // generous for an unoptimised build on a busy machine
+        assert!(each < Duration::from_millis(200), "{each:?}");
+        // all stale at once: each acted on once
+        c.check_freshness(1_000_000 + 26 * 3600);
+        assert_eq!(c.checks_run, n as u64);
+        c.check_freshness(1_000_000 + 26 * 3600 + 1);
+        assert_eq!(c.checks_run, n as u64);
+    }
+
+    #[test]
     fn states_are_read_by_code_and_name() {
         assert_eq!(parse_state("2", false), Ok(2));
         assert_eq!(parse_state("warning", false), Ok(1));
