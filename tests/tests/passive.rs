@@ -279,3 +279,22 @@ fn a_command_file_that_is_not_ours_is_refused_and_the_daemon_runs_on() {
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(d.service("vault/backup")["state"], "OK");
 }
+
+#[test]
+fn a_stale_service_with_a_check_has_it_run_at_once() {
+    // checked once a day, its first check spread over that day: only freshness (3 s
+    // from the start without a result) runs it within seconds
+    let d = Daemon::start(
+        "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+         [[service]]\nhost = \"h\"\nname = \"nightly\"\n\
+         command = \"/bin/echo NIGHTLY OK - fresh\"\ncheck_interval = \"24h\"\n\
+         check_freshness = true\nfreshness_threshold = \"3s\"\n",
+    );
+    let v = d.wait_service("h/nightly", 10.0, |v| v["checked"] == true);
+    assert_eq!(v["state"], "OK", "{v}");
+    assert_eq!(v["output"], "NIGHTLY OK - fresh\n", "{v}");
+    d.wait_log(
+        1.0,
+        "freshness: h/nightly: no result since the daemon started 3 s ago (freshness threshold 3s): checking it now",
+    );
+}
