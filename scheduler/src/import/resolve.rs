@@ -105,6 +105,39 @@ fn additive(kind: &str, name: &str) -> bool {
     names.contains(&name)
 }
 
+/// Whether a directive is a number or a 0/1 switch (which `null` sets to 0).
+fn numeric(name: &str) -> bool {
+    const NUMBERS: &[&str] = &[
+        "check_interval",
+        "normal_check_interval",
+        "retry_interval",
+        "retry_check_interval",
+        "max_check_attempts",
+        "notification_interval",
+        "first_notification_delay",
+        "freshness_threshold",
+        "low_flap_threshold",
+        "high_flap_threshold",
+        "first_notification",
+        "last_notification",
+        "check_freshness",
+        "is_volatile",
+        "obsess",
+        "obsess_over_host",
+        "obsess_over_service",
+        "process_perf_data",
+        "retain_status_information",
+        "retain_nonstatus_information",
+        "parallelize_check",
+        "inherits_parent",
+        "can_submit_commands",
+        "hourly_value",
+        "importance",
+        "minimum_importance",
+    ];
+    NUMBERS.contains(&name) || name.ends_with("_enabled")
+}
+
 /// The directives a template does not pass on.
 const NOT_INHERITED: &[&str] = &["name", "use", "register"];
 
@@ -184,7 +217,13 @@ fn resolve_one(
     }
     let mut vars: BTreeMap<String, Var> = BTreeMap::new();
     for d in &o.directives {
-        let value = (d.value != "null").then(|| d.value.clone());
+        // Nagios reads a number or a switch written `null` as 0; other directives are
+        // unset by it
+        let value = match d.value.as_str() {
+            "null" if numeric(&d.name) => Some("0".to_string()),
+            "null" => None,
+            v => Some(v.to_string()),
+        };
         vars.insert(
             d.name.clone(),
             Var {
@@ -339,6 +378,8 @@ mod tests {
                     ("hostgroups", "+web"),
                     ("notes", "null"),
                     ("contacts", "+x"),
+                    ("notification_interval", "null"),
+                    ("notifications_enabled", "null"),
                 ],
             ),
             // '+' is additive only on list directives
@@ -359,6 +400,9 @@ mod tests {
         assert!(r[0].vars.contains_key("notes"));
         assert_eq!(r[0].get("contacts"), Some("x")); // nothing to add to
         assert_eq!(r[0].get("parents"), Some("p"));
+        // a number or switch written null is 0, as Nagios reads it
+        assert_eq!(r[0].get("notification_interval"), Some("0"));
+        assert_eq!(r[0].get("notifications_enabled"), Some("0"));
         assert_eq!(r[1].get("alias"), Some("+x"));
         assert_eq!(r[1].get("parents"), None);
         assert_eq!(r[1].get("hostgroups"), Some("all"));
