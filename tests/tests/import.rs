@@ -144,6 +144,122 @@ fn assert_reported(lines: &[String], want: &[&str]) {
     }
 }
 
+/// The objects as Nagios itself resolved them (its precached object file, written by
+/// `nagios4 -vp`): (type, directives) pairs.
+fn nagios_resolved(cfg: &Path) -> Vec<(String, std::collections::BTreeMap<String, String>)> {
+    // nagios4 writes the file as its own user: a directory it may write
+    let dir = cfg.parent().unwrap().join("precache");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    let file = dir.join("objects.precache");
+    let mut main = std::fs::read_to_string(cfg).unwrap();
+    main.push_str(&format!("\nprecached_object_file={}\n", file.display()));
+    let with = cfg.with_extension("precache.cfg");
+    std::fs::write(&with, main).unwrap();
+    let r = run(&nagios4(), &["-vp", with.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "nagios4 -vp: {}", r.stdout);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut out = Vec::new();
+    let mut current: Option<(String, std::collections::BTreeMap<String, String>)> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(kind) = t.strip_prefix("define ").and_then(|k| k.strip_suffix(" {")) {
+            current = Some((kind.to_string(), Default::default()));
+        } else if t == "}" {
+            out.extend(current.take());
+        } else if let Some((_, map)) = current.as_mut() {
+            if let Some((k, v)) = t.split_once('\t') {
+                map.insert(k.to_string(), v.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Nagios' minutes (interval_length 60) as the duration text the import writes.
+fn minutes(v: &str) -> String {
+    let m = v.parse::<f64>().unwrap() as u64;
+    match m {
+        0 => "0s".into(),
+        m if m % 60 == 0 => format!("{}h", m / 60),
+        m => format!("{m}m"),
+    }
+}
+
+/// Every host and service the import wrote has the schedule, periods and contacts
+/// Nagios resolved for it (templates, `+`, `null`, implied inheritance), what the
+/// import leaves unset being the same as our defaults.
+fn assert_same_as_nagios(cfg: &Path, out: &Path) {
+    let hosts = toml(out, "hosts.toml");
+    let services = toml(out, "services.toml");
+    let mut compared = 0;
+    for (kind, n) in nagios_resolved(cfg) {
+        let ours = match kind.as_str() {
+            "host" => entries(&hosts, "host")
+                .into_iter()
+                .find(|h| h["name"].as_str() == Some(&n["host_name"]))
+                .unwrap_or_else(|| panic!("no host {}", n["host_name"])),
+            "service" => find(
+                &services,
+                "service",
+                &n["host_name"],
+                &n["service_description"],
+            ),
+            _ => continue,
+        };
+        let what = format!("{kind} {:?}", ours.get("name"));
+        let text = |key: &str, default: &str| {
+            ours.get(key)
+                .map_or(default.to_string(), |v| v.as_str().unwrap().to_string())
+        };
+        let list = |key: &str| -> std::collections::BTreeSet<String> {
+            ours.get(key).map_or(Default::default(), |v| {
+                strs(v).into_iter().map(String::from).collect()
+            })
+        };
+        let nagios_list = |key: &str| -> std::collections::BTreeSet<String> {
+            n.get(key).map_or(Default::default(), |v| {
+                v.split(',').map(|s| s.trim().to_string()).collect()
+            })
+        };
+        assert_eq!(
+            text("check_interval", "5m"),
+            minutes(&n["check_interval"]),
+            "{what}"
+        );
+        assert_eq!(
+            text("retry_interval", "1m"),
+            minutes(&n["retry_interval"]),
+            "{what}"
+        );
+        assert_eq!(
+            text("notification_interval", "30m"),
+            minutes(&n["notification_interval"]),
+            "{what}"
+        );
+        assert_eq!(
+            ours.get("max_check_attempts")
+                .and_then(|v| v.as_integer())
+                .unwrap_or(3)
+                .to_string(),
+            n["max_check_attempts"],
+            "{what}"
+        );
+        for key in ["check_period", "notification_period"] {
+            let theirs = n.get(key).map_or("24x7", String::as_str);
+            assert_eq!(text(key, "24x7"), theirs, "{what} {key}");
+        }
+        assert_eq!(list("contacts"), nagios_list("contacts"), "{what} contacts");
+        assert_eq!(
+            list("contact_groups"),
+            nagios_list("contact_groups"),
+            "{what} contact_groups"
+        );
+        compared += 1;
+    }
+    assert!(compared > 0);
+}
+
 #[test]
 fn debian_sample_configuration() {
     let dir = tempfile::tempdir().unwrap();
@@ -254,6 +370,7 @@ fn debian_sample_configuration() {
     let v = validate(&out);
     assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.trim(), "configuration OK: 1 hosts, 8 services");
+    assert_same_as_nagios(&cfg, &out);
 }
 
 #[test]
@@ -352,6 +469,7 @@ fn hcoop_servers_with_our_commands() {
     let v = validate(&out);
     assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.trim(), "configuration OK: 3 hosts, 23 services");
+    assert_same_as_nagios(&cfg, &out);
 }
 
 /// Objects using what the sample configurations do not: groups of every kind (nested,
@@ -685,6 +803,8 @@ fn groups_dependencies_escalations_handlers_and_passive_checks() {
     let v = validate(&out);
     assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.trim(), "configuration OK: 4 hosts, 6 services");
+
+    assert_same_as_nagios(&cfg, &out);
 
     // without --out: the same as one document on stdout, the report on stderr
     let r = run(
