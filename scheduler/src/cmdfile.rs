@@ -9,8 +9,9 @@
 //! and nobody else may read or write it. The daemon refuses to use a path that exists
 //! and is not a FIFO of its own (a file, a symlink, someone else's FIFO), or whose
 //! directory others may write (someone could replace it); it says why in the log and
-//! runs on without it. To give the FIFO its group, the daemon's user must be a
-//! member of `command_group`.
+//! runs on without it. A daemon started as root makes the FIFO before it leaves root
+//! (and the directory, when missing, its user's); one started as its user must be a
+//! member of `command_group` to give the FIFO that group.
 //!
 //! Input is bounded: a line longer than [`MAX_LINE`] is dropped whole, at most
 //! [`RATE`] lines are taken a second (a writer beyond that waits on the full pipe),
@@ -31,10 +32,11 @@ pub const MODE: u32 = 0o620;
 /// Lines taken a second at most.
 pub const RATE: u32 = 1000;
 
-/// Makes (or takes again) the FIFO at `path`, owned by this process's user with mode
-/// [`MODE`] and group `gid` (`None`: left as made), and opens it for reading (and
-/// writing, so that it never reads an end of file when writers come and go).
-pub fn open(path: &Path, gid: Option<u32>) -> Result<File, String> {
+/// Makes (or takes again) the FIFO at `path`, owned by `owner` with mode [`MODE`] and
+/// group `gid` (`None`: left as made). Root makes it for the daemon's user before
+/// leaving root (the user need not be a member of the group then); [`open`] does it
+/// again as the daemon's user.
+pub fn prepare(path: &Path, owner: u32, gid: Option<u32>) -> Result<(), String> {
     let shown = path.display();
     let dir = path
         .parent()
@@ -46,12 +48,11 @@ pub fn open(path: &Path, gid: Option<u32>) -> Result<File, String> {
             dir.display()
         ));
     }
-    let euid = unsafe { libc::geteuid() };
     match std::fs::symlink_metadata(path) {
         Ok(m) if !m.file_type().is_fifo() => {
             return Err(format!("{shown}: exists and is not a FIFO"))
         }
-        Ok(m) if m.uid() != euid => {
+        Ok(m) if m.uid() != owner => {
             return Err(format!(
                 "{shown}: a FIFO of uid {}, not of the daemon's user",
                 m.uid()
@@ -71,6 +72,23 @@ pub fn open(path: &Path, gid: Option<u32>) -> Result<File, String> {
         }
         Err(e) => return Err(format!("{shown}: {e}")),
     }
+    std::os::unix::fs::lchown(path, Some(owner), gid).map_err(|e| {
+        format!(
+            "{shown}: cannot give it to uid {owner}, group {gid:?}: {e} (the daemon's user \
+             must be a member of command_group when the daemon does not start as root)"
+        )
+    })?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(MODE))
+        .map_err(|e| format!("{shown}: cannot set its mode: {e}"))
+}
+
+/// Makes or takes again the FIFO at `path` ([`prepare`], for this process's user) and
+/// opens it for reading (and writing, so that it never reads an end of file when
+/// writers come and go).
+pub fn open(path: &Path, gid: Option<u32>) -> Result<File, String> {
+    let shown = path.display();
+    let euid = unsafe { libc::geteuid() };
+    prepare(path, euid, gid)?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -82,13 +100,11 @@ pub fn open(path: &Path, gid: Option<u32>) -> Result<File, String> {
     if !m.file_type().is_fifo() || m.uid() != euid {
         return Err(format!("{shown}: not a FIFO of the daemon's user"));
     }
-    if let Some(gid) = gid {
-        std::os::unix::fs::fchown(&file, None, Some(gid)).map_err(|e| {
-            format!("{shown}: cannot give it group {gid}: {e} (the daemon's user must be a member)")
-        })?;
+    if m.mode() & 0o7777 != MODE || gid.is_some_and(|g| g != m.gid()) {
+        return Err(format!(
+            "{shown}: its mode or group changed while it was opened"
+        ));
     }
-    file.set_permissions(std::fs::Permissions::from_mode(MODE))
-        .map_err(|e| format!("{shown}: cannot set its mode: {e}"))?;
     Ok(file)
 }
 

@@ -265,8 +265,9 @@
 //! threshold while nothing comes (so with `max_check_attempts` above 1 the problem is
 //! SOFT at first, as a Nagios dummy freshness check's). `command_file` is a FIFO that
 //! takes Nagios' external commands (see [`crate::external`] for the list and
-//! [`crate::cmdfile`] for who may write it); `command_group` must exist, and the
-//! daemon's user must be a member of it.
+//! [`crate::cmdfile`] for who may write it); `command_group` must exist. A daemon
+//! started as root makes the FIFO (and its directory, when missing) for its `user`
+//! before leaving root; one started as its user must be a member of `command_group`.
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};

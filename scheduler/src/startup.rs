@@ -274,6 +274,21 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
             }
         }
     }
+    // the external command file is made as root: the daemon user's, in the group that
+    // may write it (the user need not be a member); opened once the daemon has left root
+    if let Some(path) = &config.daemon.command_file {
+        let gid = (config.daemon.command_group.as_deref()).and_then(crate::auth::group_id);
+        let made = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => {
+                own_dir(dir, 0o755, account.uid, account.gid).map_err(|e| format!("{e:#}"))
+            }
+            _ => Ok(()),
+        };
+        let made = made.and_then(|()| crate::cmdfile::prepare(path, account.uid, gid));
+        if let Err(e) = made {
+            tracing::error!("command_file: {e}");
+        }
+    }
     let mut keep = Vec::new();
     for (cap, why) in needed_capabilities(config, &account.name) {
         if privileges::holds(cap, false) {

@@ -298,3 +298,56 @@ fn a_stale_service_with_a_check_has_it_run_at_once() {
         "freshness: h/nightly: no result since the daemon started 3 s ago (freshness threshold 3s): checking it now",
     );
 }
+
+#[test]
+fn a_daemon_started_as_root_makes_the_command_file_for_its_user_and_group() {
+    let nagios = hcoop_monitor::auth::user_ids("nagios")
+        .expect("user nagios (from nagios-nrpe-server or nagios4-core)");
+    let out = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(&config(out.path(), &out.path().join("unused")));
+    d.kill9();
+    // neither the state's nor the command file's directory exists: both are made the
+    // daemon user's; the user is not a member of the command file's group
+    let state = d.dir.path().join("var/state.json");
+    let fifo = d.dir.path().join("cmd/nagios.cmd");
+    d.write_config(&format!(
+        "user = \"nagios\"\nplugin_user = \"nagios\"\n{}",
+        config(out.path(), &fifo)
+    ));
+    let file = d.config_dir().join("a.toml");
+    let t = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        t.replace(
+            &d.state_file().display().to_string(),
+            &state.display().to_string(),
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(d.dir.path().join("tokens"), Some(nagios.0), None).unwrap();
+    d.spawn();
+    d.wait_log(
+        5.0,
+        &format!(
+            "command_file: reading external commands from {}",
+            fifo.display()
+        ),
+    );
+    let m = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(m.file_type().is_fifo());
+    assert_eq!(
+        (m.uid(), m.gid(), m.mode() & 0o7777),
+        (nagios.0, 65534, 0o620)
+    );
+    let dir = std::fs::metadata(fifo.parent().unwrap()).unwrap();
+    assert_eq!((dir.uid(), dir.mode() & 0o777), (nagios.0, 0o755));
+    write_fifo(
+        &fifo,
+        &format!(
+            "[{}] PROCESS_SERVICE_CHECK_RESULT;vault;backup;1;BACKUP WARNING - slow",
+            now()
+        ),
+    );
+    let v = d.wait_service("vault/backup", 5.0, |v| v["state"] == "WARNING");
+    assert_eq!(v["output"], "BACKUP WARNING - slow\n");
+}
