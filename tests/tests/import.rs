@@ -192,8 +192,71 @@ fn minutes(v: &str) -> String {
 fn assert_same_as_nagios(cfg: &Path, out: &Path) {
     let hosts = toml(out, "hosts.toml");
     let services = toml(out, "services.toml");
+    let groups = std::fs::read_to_string(out.join("groups.toml"))
+        .map(|t| t.parse::<toml::Table>().unwrap())
+        .unwrap_or_default();
+    // a group's members with those of its nested groups, as Nagios lists them
+    let closure = |section: &str, nested: &str, name: &str| {
+        let mut all = std::collections::BTreeSet::new();
+        let mut todo = vec![name.to_string()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(g) = todo.pop() {
+            if !seen.insert(g.clone()) {
+                continue;
+            }
+            let entry = entries(&groups, section)
+                .into_iter()
+                .find(|e| e["name"].as_str() == Some(&g))
+                .unwrap_or_else(|| panic!("no {section} {g}"));
+            all.extend(strs(&entry["members"]).into_iter().map(String::from));
+            if let Some(n) = entry.get(nested) {
+                todo.extend(strs(n).into_iter().map(String::from));
+            }
+        }
+        all
+    };
     let mut compared = 0;
     for (kind, n) in nagios_resolved(cfg) {
+        let theirs = |key: &str| -> std::collections::BTreeSet<String> {
+            n.get(key).map_or(Default::default(), |v| {
+                v.split(',').map(|s| s.trim().to_string()).collect()
+            })
+        };
+        match kind.as_str() {
+            "hostgroup" => {
+                let name = &n["hostgroup_name"];
+                assert_eq!(
+                    closure("hostgroup", "hostgroup_members", name),
+                    theirs("members"),
+                    "hostgroup {name}"
+                );
+                continue;
+            }
+            "contactgroup" => {
+                let name = &n["contactgroup_name"];
+                assert_eq!(
+                    closure("contactgroup", "contactgroup_members", name),
+                    theirs("members"),
+                    "contactgroup {name}"
+                );
+                continue;
+            }
+            "servicegroup" => {
+                let name = &n["servicegroup_name"];
+                let items: Vec<&str> = n.get("members").map_or(vec![], |m| m.split(',').collect());
+                let pairs: std::collections::BTreeSet<String> = items
+                    .chunks(2)
+                    .map(|p| format!("{}/{}", p[0], p[1]))
+                    .collect();
+                assert_eq!(
+                    closure("servicegroup", "servicegroup_members", name),
+                    pairs,
+                    "servicegroup {name}"
+                );
+                continue;
+            }
+            _ => {}
+        }
         let ours = match kind.as_str() {
             "host" => entries(&hosts, "host")
                 .into_iter()
@@ -823,6 +886,115 @@ fn groups_dependencies_escalations_handlers_and_passive_checks() {
     let v = validate(&one);
     assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.trim(), "configuration OK: 4 hosts, 6 services");
+}
+
+/// Templates as Nagios resolves them: a `use` list (the first template wins, each
+/// resolved with its own first), `+` on a list, `null` on a number (0) and on a list.
+const INHERITANCE: &str = r#"define timeperiod {
+ timeperiod_name always
+ alias always
+ sunday 00:00-24:00
+}
+define timeperiod {
+ timeperiod_name other
+ alias other
+ monday 00:00-24:00
+}
+define command {
+ command_name x
+ command_line /bin/true $ARG1$
+}
+define contact {
+ contact_name c1
+ name c1t
+ host_notifications_enabled 0
+ service_notifications_enabled 0
+ host_notification_period always
+ service_notification_period always
+ host_notification_commands x
+ service_notification_commands x
+}
+define contact {
+ contact_name c2
+ use c1t
+}
+define contactgroup {
+ contactgroup_name g1
+ members c1
+}
+define contactgroup {
+ contactgroup_name g2
+ members c2
+}
+define hostgroup {
+ hostgroup_name hg1
+}
+define hostgroup {
+ hostgroup_name hg2
+}
+define host {
+ name a
+ check_interval 1
+ notification_interval 11
+ hostgroups hg1
+ register 0
+}
+define host {
+ name b
+ check_interval 2
+ retry_interval 2
+ max_check_attempts 4
+ contact_groups g2
+ notification_period other
+ register 0
+}
+define host {
+ name c
+ use b
+ retry_interval 3
+ register 0
+}
+define host {
+ host_name h
+ use a,c
+ hostgroups +hg2
+ check_command x
+ notification_interval null
+}
+define service {
+ host_name h
+ service_description s
+ check_command x!1
+ max_check_attempts 2
+ check_interval 5
+ retry_interval 1
+}
+"#;
+
+#[test]
+fn templates_resolve_as_in_nagios() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("objects.cfg"), INHERITANCE).unwrap();
+    let cfg = root.join("nagios.cfg");
+    std::fs::write(&cfg, "cfg_file=objects.cfg\n").unwrap();
+    nagios_accepts(&cfg);
+    let out = root.join("out");
+    let r = import(&cfg, &out);
+    assert_eq!(r.code, 0, "import: {}", r.stderr);
+    let hosts = toml(&out, "hosts.toml");
+    let h = entries(&hosts, "host")[0];
+    assert_eq!(h["check_interval"].as_str(), Some("1m")); // a, before c and b
+    assert_eq!(h["retry_interval"].as_str(), Some("3m")); // c, before b
+    assert_eq!(h["max_check_attempts"].as_integer(), Some(4)); // b, through c
+    assert_eq!(h["notification_interval"].as_str(), Some("0s")); // null: 0
+    let services = toml(&out, "services.toml");
+    let s = find(&services, "service", "h", "s");
+    assert_eq!(s["notification_interval"].as_str(), Some("0s")); // its host's
+    assert_eq!(strs(&s["contact_groups"]), ["g2"]);
+    assert_same_as_nagios(&cfg, &out);
+    let v = validate(&out);
+    assert_eq!(v.code, 0, "validate: {}{}", v.stdout, v.stderr);
 }
 
 #[test]
