@@ -261,7 +261,7 @@
 //! `check_freshness` whose last result (or, before any, the daemon's start) is older
 //! than `freshness_threshold`, inside its `check_period`, is stale: its check is run
 //! now if it has one; a passive-only one gets `freshness_state` with the output "no
-//! result for 26 h (freshness threshold 1day 2h)", as a check result, then again each
+//! result for 26 h (freshness threshold 25h)", as a check result, then again each
 //! threshold while nothing comes (so with `max_check_attempts` above 1 the problem is
 //! SOFT at first, as a Nagios dummy freshness check's). `command_file` is a FIFO that
 //! takes Nagios' external commands (see [`crate::external`] for the list and

@@ -120,6 +120,15 @@ pub fn human(secs: u64) -> String {
     }
 }
 
+/// A duration as the configuration writes it: `26h`, `90m`, `45s`.
+pub fn written(secs: u64) -> String {
+    match secs {
+        s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// One watched host or service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Watched {
@@ -279,7 +288,7 @@ impl Core {
     /// threshold at `now` (inside their check period): one with an active check has
     /// it run now ([`Core::request_check`]); a passive-only one gets its
     /// `freshness_state` with the output "no result for 26 h (freshness threshold
-    /// 1day 1h)". Each is acted on at most once per threshold.
+    /// 25h)". Each is acted on at most once per threshold.
     pub fn check_freshness(&mut self, now: Time) {
         let mut stale = Vec::new();
         for (k, w) in self.freshness.watched.iter().enumerate() {
@@ -308,7 +317,7 @@ impl Core {
             w.acted = now;
             let (target, threshold) = (w.target, w.threshold);
             let schedule = self.object_schedule(target);
-            let limit = humantime::format_duration(Duration::from_secs(threshold));
+            let limit = written(threshold);
             let since = if checked {
                 format!("no result for {}", human(age))
             } else {
@@ -479,6 +488,15 @@ mod tests {
         assert_eq!(human(12 * 60 + 5), "12 min");
         assert_eq!(human(26 * 3600 + 100), "26 h");
         assert_eq!(human(3 * 86_400), "3 days");
+        assert_eq!(
+            [
+                written(26 * 3600),
+                written(90 * 60),
+                written(45),
+                written(3601)
+            ],
+            ["26h", "90m", "45s", "3601s"]
+        );
     }
 
     #[test]
@@ -600,16 +618,13 @@ mod tests {
         c.check_freshness(t1);
         let r = &c.services[0].record;
         assert_eq!((r.state, r.state_type), (State::Critical, StateType::Hard));
-        assert_eq!(
-            r.output,
-            "no result for 26 h (freshness threshold 1day 1h)\n"
-        );
+        assert_eq!(r.output, "no result for 26 h (freshness threshold 25h)\n");
         assert_eq!(
             notices(&mut rx),
             vec![(
                 "PROBLEM".into(),
                 "CRITICAL".into(),
-                "no result for 26 h (freshness threshold 1day 1h)\n".into()
+                "no result for 26 h (freshness threshold 25h)\n".into()
             )]
         );
         // not again every second: next after another threshold
@@ -622,7 +637,7 @@ mod tests {
         assert_eq!(c.checks_run, runs + 1);
         assert_eq!(
             c.services[0].record.output,
-            "no result for 25 h (freshness threshold 1day 1h)\n"
+            "no result for 25 h (freshness threshold 25h)\n"
         );
         // a result comes again: fresh
         c.submit("h/backup", "OK", "BACKUP OK - done", t1 + 26 * 3600)
