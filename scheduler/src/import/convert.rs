@@ -633,13 +633,15 @@ pub fn convert(
         ),
     ] {
         if let Some(s) = nagios.setting(from) {
-            let (line, _) = cx.call(&s.value, &s.place, &HashMap::new(), &[])?;
-            let Some(line) = command::handler_line(&line) else {
-                cx.report.add(&s.place, format!(
-                    "{from}={}: its command line needs a shell, which hcoop-monitor never uses for event handlers: not carried over",
-                    shown(&s.value)
-                ));
-                continue;
+            let line = match handler(&mut cx, &s.value, &s.place, &HashMap::new())? {
+                Ok(line) => line,
+                Err(why) => {
+                    cx.report.add(
+                        &s.place,
+                        format!("{from}={}: {why}: not carried over", shown(&s.value)),
+                    );
+                    continue;
+                }
             };
             if daemon_keys == 0 {
                 daemon.table("daemon");
@@ -1079,6 +1081,7 @@ fn settings(
     me: &str,
     t: &mut Toml,
     implied: Option<&Resolved>,
+    fixed: &HashMap<String, String>,
 ) -> Result<(), String> {
     // services take the host's contacts, notification interval and period when neither
     // they nor their templates set them (Nagios' implied inheritance)
@@ -1178,16 +1181,44 @@ fn settings(
         let place = place.clone();
         let call = call.to_string();
         let owner = cx.owner(r, r.vars["event_handler"].from, me);
-        let (line, _) = cx.call(&call, &place, &HashMap::new(), &[])?;
-        match command::handler_line(&line) {
-            Some(line) => t.string("event_handler", &line),
-            None => cx.report.add(&place, format!(
-                "{owner}: event_handler {}: its command line needs a shell, which hcoop-monitor never uses for event handlers: not carried over",
-                shown(&call)
-            )),
+        match handler(cx, &call, &place, fixed)? {
+            Ok(line) => t.string("event_handler", &line),
+            Err(why) => cx.report.add(
+                &place,
+                format!(
+                    "{owner}: event_handler {}: {why}: not carried over",
+                    shown(&call)
+                ),
+            ),
         }
     }
     Ok(())
+}
+
+/// An event handler call as the line the daemon runs (its macros left for it to
+/// expand, the object's fixed ones it does not know put in), or why it cannot be.
+fn handler(
+    cx: &mut Ctx<'_>,
+    call: &str,
+    place: &Place,
+    fixed: &HashMap<String, String>,
+) -> Result<Result<String, String>, String> {
+    let theirs = crate::handler::MACROS;
+    let fixed: HashMap<String, String> = fixed
+        .iter()
+        .filter(|(k, _)| !theirs.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let (line, left) = cx.call(call, place, &fixed, theirs)?;
+    if let Some(m) = left.first() {
+        return Ok(Err(format!(
+            "the macro ${m}$ is not one hcoop-monitor gives event handlers"
+        )));
+    }
+    Ok(command::handler_line(&line).ok_or_else(|| {
+        "its command line needs a shell, which hcoop-monitor never uses for event handlers"
+            .to_string()
+    }))
 }
 
 fn host(
@@ -1221,7 +1252,7 @@ fn host(
     if let Some(d) = timeout {
         t.duration("timeout", d);
     }
-    settings(cx, r, &me, t, None)?;
+    settings(cx, r, &me, t, None, &fixed)?;
     let mut handled: Vec<&str> = SCHEDULE.to_vec();
     handled.extend(["host_name", "address", "parents", "hostgroups"]);
     // custom variables a command names are carried in it
@@ -1271,7 +1302,7 @@ fn service(
     if r.get("check_command").is_none() {
         return Err(format!("{}: {me}: a service needs check_command", r.place));
     }
-    settings(cx, r, &me, t, Some(host))?;
+    settings(cx, r, &me, t, Some(host), &fixed)?;
     let mut handled: Vec<&str> = SCHEDULE.to_vec();
     handled.extend([
         "host_name",

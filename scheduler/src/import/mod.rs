@@ -505,6 +505,66 @@ define hostescalation {
     }
 
     #[test]
+    fn event_handlers_without_a_shell_and_with_the_daemons_macros() {
+        let objects = "\
+define command {
+    command_name check
+    command_line /bin/true
+}
+define command {
+    command_name fix
+    command_line $USER1$/fix $HOSTNAME$ $SERVICESTATE$ $_SERVICEUNIT$ '$ARG1$'
+}
+define command {
+    command_name dated
+    command_line /bin/log $LONGDATETIME$
+}
+define command {
+    command_name piped
+    command_line /bin/log $HOSTNAME$ | logger
+}
+define host {
+    host_name h
+    alias     Host one
+}
+define service {
+    host_name           h
+    service_description a
+    check_command       check
+    event_handler       fix!now
+    _unit               web.service
+}
+define service {
+    host_name           h
+    service_description b
+    check_command       check
+    event_handler       dated
+}
+define service {
+    host_name           h
+    service_description c
+    check_command       check
+    event_handler       piped
+}
+";
+        let (t, report) = table(objects);
+        let services = entries(&t, "service");
+        assert_eq!(
+            services[0]["event_handler"].as_str(),
+            Some("/usr/lib/nagios/plugins/fix $HOSTNAME$ $SERVICESTATE$ web.service now")
+        );
+        assert!(services[1].get("event_handler").is_none());
+        assert!(services[2].get("event_handler").is_none());
+        assert_eq!(
+            report,
+            [
+                "objects.cfg:32: service 'b' on 'h': event_handler dated: the macro $LONGDATETIME$ is not one hcoop-monitor gives event handlers: not carried over",
+                "objects.cfg:38: service 'c' on 'h': event_handler piped: its command line needs a shell, which hcoop-monitor never uses for event handlers: not carried over",
+            ]
+        );
+    }
+
+    #[test]
     fn hosts_services_periods_and_contacts_validate() {
         // the sections the configuration reads already: hosts, services, time periods
         // and contacts (the others are checked end to end)
