@@ -80,6 +80,9 @@ pub struct View {
     /// Whether it notifies (switched at run time or configured).
     #[serde(default = "enabled")]
     pub notifications_enabled: bool,
+    /// Whether it takes passive results (switched at run time or configured).
+    #[serde(default = "enabled")]
+    pub passive_checks_enabled: bool,
     /// Why its due checks are not run now (a failed execution dependency, checks
     /// disabled), if they are not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +147,9 @@ fn view<C: Condition>(e: &Entry<C>, host: &str, service: Option<&str>, now: u64)
         comments: r.comments.clone(),
         active_checks_enabled: r.active_checks.unwrap_or(e.schedule.active_checks_enabled),
         notifications_enabled: r.notifications.unwrap_or(e.schedule.notifications_enabled),
+        passive_checks_enabled: r
+            .passive_checks
+            .unwrap_or(e.schedule.passive_checks_enabled),
         held: None,
         notifications_held: None,
         hostgroups: None,

@@ -87,7 +87,13 @@ fn a_backup_job_that_stops_submitting_goes_critical_after_its_freshness_threshol
     d.restart_with(&config(out.path(), &fifo));
 
     // the command file: a FIFO of the daemon's user, group nogroup, rw--w----
-    d.wait_log(5.0, "command_file: reading external commands from");
+    d.wait_log(
+        5.0,
+        &format!(
+            "command_file: reading external commands from {}",
+            fifo.display()
+        ),
+    );
     let m = std::fs::symlink_metadata(&fifo).unwrap();
     assert!(m.file_type().is_fifo());
     assert_eq!(m.mode() & 0o7777, 0o620);
@@ -254,7 +260,12 @@ fn a_backup_job_that_stops_submitting_goes_critical_after_its_freshness_threshol
         "{}",
         r.stderr
     );
-    assert_eq!(d.service("vault/backup")["state"], "WARNING");
+    let v = d.service("vault/backup");
+    assert_eq!(
+        (&v["state"], &v["passive_checks_enabled"]),
+        (&"WARNING".into(), &false.into())
+    );
+    assert_eq!(d.service("vault/closed")["passive_checks_enabled"], false);
 }
 
 #[test]
