@@ -565,6 +565,46 @@ define service {
     }
 
     #[test]
+    fn time_period_templates() {
+        // as nagios4 resolves it: a weekday the period has is its own, the others and
+        // the template's dates are added
+        let objects = "\
+define timeperiod {
+    name     base
+    monday   09:00-17:00
+    tuesday  09:00-17:00
+    december 25   00:00-24:00
+    register 0
+}
+define timeperiod {
+    use             base
+    timeperiod_name work
+    tuesday         10:00-12:00
+    day 1           00:00-01:00
+}
+";
+        let (t, report) = table(objects);
+        let periods = entries(&t, "timeperiod");
+        assert_eq!(periods.len(), 1);
+        let rules: Vec<&str> = periods[0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                "tuesday 10:00-12:00",
+                "day 1 00:00-01:00",
+                "monday 09:00-17:00",
+                "december 25 00:00-24:00"
+            ]
+        );
+        assert!(report.is_empty(), "{report:?}");
+    }
+
+    #[test]
     fn hosts_services_periods_and_contacts_validate() {
         // the sections the configuration reads already: hosts, services, time periods
         // and contacts (the others are checked end to end)
