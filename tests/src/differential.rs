@@ -171,6 +171,13 @@ pub trait System {
 /// Runs `steps` on `system`; the events of its log at the end.
 pub fn run(system: &dyn System, steps: &[Step]) -> Vec<Event> {
     for (i, step) in steps.iter().enumerate() {
+        if std::env::var_os("DIFFERENTIAL_TRACE").is_some() {
+            eprintln!(
+                "{} {} step {i}: {step:?}",
+                hcoop_monitor::clock::unix_now(),
+                system.name()
+            );
+        }
         match step {
             Step::Set(service, code, text) => system.states().set(service, *code, text),
             Step::Submit(service, code, output) => system.submit(service, *code, output),

@@ -86,6 +86,7 @@ impl Case {
         for s in [&theirs, &ours] {
             s.set("app", 0, "APP OK - up");
             s.set("db", 0, "DB OK - up");
+            s.set("gw", 0, "GW OK - up");
         }
         let settings = format!("{NAGIOS_SETTINGS}{}", self.settings);
         let mut nagios = Nagios::configure_with(&self.nagios_objects(&theirs), &settings);
@@ -420,6 +421,49 @@ fn a_dependency_whose_master_fails_first_holds_the_dependents_notifications() {
         notify("CRITICAL"),
         notify("OK"),
         alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
+
+/// The host `gw`, checked through its state file every second, two attempts.
+fn checked_gateway(_: &States) -> String {
+    "define host {\n host_name gw\n alias gw\n address 127.0.0.1\n check_command file_state!gw\n\
+     \x20max_check_attempts 2\n check_interval 1\n retry_interval 1\n check_period 24x7\n\
+     \x20notification_period 24x7\n notification_interval 0\n notification_options d,u,r\n\
+     \x20contacts ops\n}\n"
+        .into()
+}
+
+#[test]
+fn a_host_goes_down_soft_then_hard_and_recovers() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 0,
+        window: None,
+        more: checked_gateway,
+        settings: "cached_host_check_horizon=0\n",
+        app: "",
+    };
+    let steps = [
+        Step::Set("gw", 0, "GW OK - up"),
+        Step::Sleep(2.0),
+        Step::Set("gw", 2, "GW CRITICAL - no route"),
+        Step::Wait("NOTIFY ops gw DOWN", 1),
+        Step::Set("gw", 0, "GW OK - up"),
+        Step::Wait("NOTIFY ops gw UP", 1),
+        Step::Sleep(2.0),
+    ];
+    let gw = |state: &str, state_type: &str, attempt| {
+        Event::Alert("gw".into(), state.into(), state_type.into(), attempt)
+    };
+    let gw_notify = |what: &str| Event::Notification("ops".into(), "gw".into(), what.into());
+    let expected = [
+        gw("DOWN", "SOFT", 1),
+        gw_notify("DOWN"),
+        gw("DOWN", "HARD", 2),
+        gw_notify("UP"),
+        gw("UP", "HARD", 1),
     ];
     compare(&case, &steps, &expected, &[]);
 }
