@@ -38,6 +38,9 @@ pub const FILES: &[&str] = &[
 /// The report's file in the output directory.
 pub const REPORT: &str = "import-report.txt";
 
+/// How the report starts.
+const REPORT_HEADER: &str = "# What `hcoop-monitor import nagios` did not carry over from";
+
 /// Reads the Nagios configuration whose main file is `main` and converts it. An error
 /// (one line, with the file and line) where the configuration cannot be read or Nagios
 /// itself would refuse it.
@@ -55,7 +58,7 @@ pub fn import(main: &Path) -> Result<Imported, String> {
 /// The report as a file: a header, then one line per item.
 pub fn report_text(main: &Path, imported: &Imported) -> String {
     let mut text = format!(
-        "# What `hcoop-monitor import nagios` did not carry over from {} ({} items):\n",
+        "{REPORT_HEADER} {} ({} items):\n",
         main.display().to_string().replace(['\n', '\r'], " "),
         imported.report.len()
     );
@@ -71,6 +74,23 @@ pub fn report_text(main: &Path, imported: &Imported) -> String {
 /// this one does not write are removed.
 pub fn write(dir: &Path, main: &Path, imported: &Imported) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    // an import replaces or removes only what an import wrote: a directory holding the
+    // admin's own daemon.toml is refused before anything is written
+    for name in FILES.iter().chain([&REPORT]) {
+        let path = dir.join(name);
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let ours = meta.is_file()
+            && std::fs::read_to_string(&path)
+                .is_ok_and(|t| t.starts_with(toml_out::HEADER) || t.starts_with(REPORT_HEADER));
+        if !ours {
+            return Err(format!(
+                "{} exists and was not written by an import: give --out a directory of its own",
+                path.display()
+            ));
+        }
+    }
     // the commands may hold $USERn$ values (passwords of resource.cfg): readable by
     // their owner only, as a resource file should be
     let put = |name: &str, text: &str| -> Result<(), String> {
@@ -665,8 +685,23 @@ define timeperiod {
         let (d, main) = nagios(BASE);
         let out = d.path().join("out");
         std::fs::create_dir_all(&out).unwrap();
-        std::fs::write(out.join("daemon.toml"), "# an earlier import\n").unwrap();
         let imported = import(&main).unwrap();
+        // a file an import did not write is neither replaced nor removed
+        std::fs::write(out.join("daemon.toml"), "[daemon]\nuser = \"x\"\n").unwrap();
+        let e = write(&out, &main, &imported).unwrap_err();
+        assert_eq!(
+            e,
+            format!(
+                "{}/daemon.toml exists and was not written by an import: give --out a directory of its own",
+                out.display()
+            )
+        );
+        assert!(!out.join("hosts.toml").exists());
+        std::fs::write(
+            out.join("daemon.toml"),
+            toml_out::Toml::new("x", "y").finish(),
+        )
+        .unwrap();
         write(&out, &main, &imported).unwrap();
         let mut names: Vec<String> = std::fs::read_dir(&out)
             .unwrap()

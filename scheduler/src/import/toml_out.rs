@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// How every file written starts.
+pub const HEADER: &str = "# Imported from the Nagios configuration";
+
 /// One TOML file being written.
 pub struct Toml {
     text: String,
@@ -15,7 +18,7 @@ impl Toml {
     pub fn new(source: &str, what: &str) -> Toml {
         let mut text = String::new();
         for line in [
-            format!("# Imported from the Nagios configuration {source}"),
+            format!("{HEADER} {source}"),
             format!("# by `hcoop-monitor import nagios`: {what}."),
             "# What could not be carried over is listed in import-report.txt.".to_string(),
         ] {
