@@ -289,18 +289,19 @@ impl Core {
         latency: f64,
         now: Time,
     ) -> Duration {
-        self.apply_result(target, outcome, latency, now, false)
+        self.apply_result(target, outcome, latency, now, None)
     }
 
-    /// Applies a check outcome, active or `passive` (a submitted result: a host's is
-    /// HARD at once, as Nagios' default `passive_host_checks_are_soft=0`).
+    /// Applies a check outcome; `passive_host`: a submitted host result and the state
+    /// it gives, taken as given and HARD at once, as Nagios' defaults
+    /// `translate_passive_host_checks=0` and `passive_host_checks_are_soft=0`.
     pub(crate) fn apply_result(
         &mut self,
         target: Target,
         outcome: &Outcome,
         latency: f64,
         now: Time,
-        passive: bool,
+        passive_host: Option<HostState>,
     ) -> Duration {
         self.checks_run += 1;
         match target {
@@ -311,10 +312,11 @@ impl Core {
                     .filter_map(|p| self.hosts.iter().find(|h| &h.key == p))
                     .map(|h| h.record.state)
                     .collect();
-                let state = HostState::from_check(outcome.state(), &parents);
+                let state = passive_host
+                    .unwrap_or_else(|| HostState::from_check(outcome.state(), &parents));
                 self.forward_result(target, Some(state), outcome);
                 let mut policy = self.policy(target, now);
-                if passive {
+                if passive_host.is_some() {
                     policy.max_check_attempts = 1;
                 }
                 let e = &mut self.hosts[i];

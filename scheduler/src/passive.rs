@@ -6,14 +6,14 @@
 //!
 //! As Nagios 4: a passive service result goes through the soft/hard rules as an active
 //! one; a passive host result is HARD at once (`passive_host_checks_are_soft=0`), its
-//! code 0 UP, 1 DOWN, 2 UNREACHABLE (DOWN and UNREACHABLE are told apart by the
-//! host's parents, as for an active check). The threshold is counted from the last
+//! code 0 UP, 1 DOWN, 2 UNREACHABLE taken as given (`translate_passive_host_checks=0`:
+//! the host's parents are not looked at). The threshold is counted from the last
 //! result, or from the daemon's start when there has been none.
 
 use crate::config::Schedule;
 use crate::daemon::{Core, Target};
 use crate::exec::Outcome;
-use crate::state::Time;
+use crate::state::{HostState, Time};
 use hcoop_plugins::plugin::State;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, SystemTime};
@@ -221,10 +221,11 @@ impl Core {
                 self.key_of(target)
             ));
         }
-        let state = match (target, code) {
-            (Target::Service(_), 0..=3) => State::from_exit_code(code.into()),
-            (Target::Host(_), 0) => State::Ok,
-            (Target::Host(_), 1 | 2) => State::Critical,
+        let (state, host) = match (target, code) {
+            (Target::Service(_), 0..=3) => (State::from_exit_code(code.into()), None),
+            (Target::Host(_), 0) => (State::Ok, Some(HostState::Up)),
+            (Target::Host(_), 1) => (State::Critical, Some(HostState::Down)),
+            (Target::Host(_), 2) => (State::Critical, Some(HostState::Unreachable)),
             (Target::Service(_), _) => return Err(format!("{code} is not a service state (0-3)")),
             (Target::Host(_), _) => return Err(format!("{code} is not a host state (0-2)")),
         };
@@ -239,7 +240,7 @@ impl Core {
             text.lines().next().unwrap_or("")
         );
         let outcome = Outcome::printed(state, text, SystemTime::now(), Duration::ZERO);
-        self.apply_result(target, &outcome, 0.0, now, true);
+        self.apply_result(target, &outcome, 0.0, now, host);
         Ok(())
     }
 
@@ -559,6 +560,14 @@ mod tests {
         );
         c.submit("h", "up", "PING OK", 1_002).unwrap();
         assert_eq!(c.hosts[0].record.state, HostState::Up);
+        // UNREACHABLE as given, though the host has no parents
+        c.submit("h", "2", "PING CRITICAL - no route", 1_003)
+            .unwrap();
+        let r = &c.hosts[0].record;
+        assert_eq!(
+            (r.state, r.state_type),
+            (HostState::Unreachable, StateType::Hard)
+        );
     }
 
     #[test]
