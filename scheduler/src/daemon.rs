@@ -134,8 +134,9 @@ pub struct Core {
     pub requested: Vec<Target>,
     /// Wakes the scheduler loop for `requested`; the loop's own, kept across reloads.
     pub wake: Arc<tokio::sync::Notify>,
-    /// The hosts and services whose results' freshness is watched.
-    pub freshness: crate::passive::Freshness,
+    /// The hosts and services whose results' freshness is watched: each with its
+    /// threshold (seconds) and when it was last found stale ([`Core::check_freshness`]).
+    pub freshness: Vec<(Target, u64, Time)>,
 }
 
 /// Cores built so far.
@@ -211,9 +212,9 @@ impl Core {
             event_log: None,
             requested: Vec::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
-            freshness: Default::default(),
+            freshness: Vec::new(),
         };
-        core.freshness = crate::passive::Freshness::of(&core);
+        core.freshness = core.watched_for_freshness();
         // the daemon's own checks (hcoop-monitor/...) are kept across reloads
         let mut own: Vec<_> = services_old
             .into_iter()

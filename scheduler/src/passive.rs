@@ -129,60 +129,28 @@ pub fn written(secs: u64) -> String {
     }
 }
 
-/// One watched host or service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Watched {
-    target: Target,
-    /// Its threshold in seconds.
-    threshold: u64,
-    /// When it was last found stale and acted on (0: never).
-    acted: Time,
-}
-
-/// The hosts and services with `check_freshness`, found once when the core is built:
-/// the every-second look goes over these alone.
-#[derive(Debug, Clone, Default)]
-pub struct Freshness {
-    watched: Vec<Watched>,
-}
-
-impl Freshness {
-    /// The objects of `core` whose freshness is checked.
-    pub fn of(core: &Core) -> Freshness {
+impl Core {
+    /// The hosts and services with `check_freshness`, found once when the core is
+    /// built (the every-second look goes over these alone): each with its threshold in
+    /// seconds and when it was last found stale and acted on (0: never).
+    pub fn watched_for_freshness(&self) -> Vec<(Target, u64, Time)> {
         let watch = |target: Target, s: &Schedule| {
-            s.check_freshness.then(|| Watched {
-                target,
-                threshold: s.freshness().as_secs().max(1),
-                acted: 0,
-            })
+            s.check_freshness
+                .then(|| (target, s.freshness().as_secs().max(1), 0))
         };
-        let hosts = core
+        let hosts = self
             .hosts
             .iter()
             .enumerate()
             .filter_map(|(i, e)| watch(Target::Host(i), &e.schedule));
-        let services = core
+        let services = self
             .services
             .iter()
             .enumerate()
             .filter_map(|(i, e)| watch(Target::Service(i), &e.schedule));
-        Freshness {
-            watched: hosts.chain(services).collect(),
-        }
+        hosts.chain(services).collect()
     }
 
-    /// How many objects are watched.
-    pub fn len(&self) -> usize {
-        self.watched.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.watched.is_empty()
-    }
-}
-
-impl Core {
     /// The settings of a host or service.
     pub(crate) fn object_schedule(&self, target: Target) -> &Schedule {
         match target {
@@ -292,8 +260,8 @@ impl Core {
     /// 25h)". Each is acted on at most once per threshold.
     pub fn check_freshness(&mut self, now: Time) {
         let mut stale = Vec::new();
-        for (k, w) in self.freshness.watched.iter().enumerate() {
-            let (checked, last) = match w.target {
+        for (k, &(target, threshold, acted)) in self.freshness.iter().enumerate() {
+            let (checked, last) = match target {
                 Target::Host(i) => (
                     self.hosts[i].record.checked,
                     self.hosts[i].record.last_check,
@@ -304,19 +272,18 @@ impl Core {
                 ),
             };
             let from = if checked { last } else { self.started };
-            if now < from.max(w.acted).saturating_add(w.threshold) {
+            if now < from.max(acted).saturating_add(threshold) {
                 continue;
             }
-            let period = &self.object_schedule(w.target).check_period;
+            let period = &self.object_schedule(target).check_period;
             if !self.config.periods.contains(period, now) {
                 continue;
             }
             stale.push((k, checked, now.saturating_sub(from)));
         }
         for (k, checked, age) in stale {
-            let w = &mut self.freshness.watched[k];
-            w.acted = now;
-            let (target, threshold) = (w.target, w.threshold);
+            self.freshness[k].2 = now;
+            let (target, threshold, _) = self.freshness[k];
             let schedule = self.object_schedule(target);
             let limit = written(threshold);
             let since = if checked {
