@@ -687,6 +687,125 @@ mod tests {
         );
     }
 
+    /// A core of host `h` (with a check) and service `h/s` (a check, a hard problem
+    /// after one attempt, notifying contact `c`), and the notices it sends.
+    fn core() -> (
+        Core,
+        tokio::sync::mpsc::UnboundedReceiver<crate::notify::Notice>,
+    ) {
+        let text = format!(
+            "[defaults]\nmax_check_attempts = 1\ncontacts = [\"c\"]\n\n\
+             [[contact]]\nname = \"c\"\ncommand = \"/bin/true\"\n\n\
+             [[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\ncheck = \"{0}\"\nargs = [\"x\"]\n\n\
+             [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"{0}\"\nargs = [\"x\"]\n",
+            crate::registry::fake::NAME
+        );
+        let c = crate::config::Config::from_files(vec![(None, text)]).unwrap();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let core = Core::build(
+            c,
+            crate::exec::Limits::default(),
+            tx,
+            Default::default(),
+            Default::default(),
+        );
+        (core, rx)
+    }
+
+    fn kinds(
+        rx: &mut tokio::sync::mpsc::UnboundedReceiver<crate::notify::Notice>,
+    ) -> Vec<&'static str> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|n| n.kind.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn commands_are_carried_out_on_the_core() {
+        let (mut c, mut rx) = core();
+        let now = 1_800_000_000;
+        let run = |c: &mut Core, line: &str| c.execute(&cmd(line), now);
+        let s = c.find("h/s").unwrap();
+        assert_eq!(
+            run(
+                &mut c,
+                "[1] PROCESS_SERVICE_CHECK_RESULT;h;s;2;S CRITICAL - down"
+            ),
+            Ok("result 2 for h/s".into())
+        );
+        assert_eq!(kinds(&mut rx), ["PROBLEM"]);
+        // an acknowledgement without notify is not notified; its author is the field
+        assert_eq!(
+            run(
+                &mut c,
+                "[1] ACKNOWLEDGE_SVC_PROBLEM;h;s;2;0;1;night-script;known"
+            ),
+            Ok("acknowledged h/s".into())
+        );
+        assert_eq!(kinds(&mut rx), Vec::<&str>::new());
+        let ack = c.services[0].record.ack.clone().unwrap();
+        assert_eq!(
+            (ack.author.as_str(), ack.comment.as_str(), ack.sticky),
+            ("night-script", "known", true)
+        );
+        // a fixed downtime, by its author
+        let line = format!(
+            "[1] SCHEDULE_SVC_DOWNTIME;h;s;{};{};1;0;3600;ops;disk swap",
+            now + 60,
+            now + 3660
+        );
+        assert_eq!(run(&mut c, &line), Ok("downtime 1 for h/s".into()));
+        let d = &c.services[0].record.downtimes[0];
+        assert_eq!(
+            (d.start, d.end, d.author.as_str()),
+            (now + 60, now + 3660, "ops")
+        );
+        // checks: forced always, normal only while enabled
+        assert_eq!(
+            run(&mut c, "[1] DISABLE_SVC_CHECK;h;s"),
+            Ok("active checks of h/s off".into())
+        );
+        assert!(!c.checks_enabled(s));
+        assert_eq!(
+            run(&mut c, &format!("[1] SCHEDULE_SVC_CHECK;h;s;{now}")),
+            Err(
+                "SCHEDULE_SVC_CHECK: the active checks of h/s are disabled (a forced check runs)"
+                    .into()
+            )
+        );
+        assert_eq!(c.requested, vec![]);
+        assert_eq!(
+            run(&mut c, &format!("[1] SCHEDULE_FORCED_SVC_CHECK;h;s;{now}")),
+            Ok("check of h/s asked for".into())
+        );
+        assert_eq!(c.requested, vec![s]);
+        assert_eq!(
+            run(&mut c, &format!("[1] SCHEDULE_FORCED_HOST_CHECK;h;{}", now + 3600)),
+            Err(format!("SCHEDULE_FORCED_HOST_CHECK: a check at a later time ({}) is not supported: only now", now + 3600))
+        );
+        assert_eq!(
+            run(&mut c, "[1] DISABLE_HOST_NOTIFICATIONS;h"),
+            Ok("notifications of h off".into())
+        );
+        assert!(!c.notifications_enabled(c.find("h").unwrap()));
+        // an unknown object, an empty author, a downtime too long: refused, nothing done
+        assert_eq!(
+            run(&mut c, "[1] ENABLE_SVC_NOTIFICATIONS;h;nothing"),
+            Err("ENABLE_SVC_NOTIFICATIONS: no host or service 'h/nothing'".into())
+        );
+        assert_eq!(
+            run(&mut c, "[1] ACKNOWLEDGE_HOST_PROBLEM;h;1;1;0; ;x"),
+            Err("the author is empty".into())
+        );
+        let line = format!(
+            "[1] SCHEDULE_HOST_DOWNTIME;h;{now};{};1;0;0;ops;x",
+            now + 400 * 86_400
+        );
+        assert!(run(&mut c, &line).is_err());
+        assert!(c.hosts[0].record.downtimes.is_empty());
+        assert_eq!(kinds(&mut rx), Vec::<&str>::new());
+    }
+
     proptest! {
         #[test]
         fn no_input_panics(line in ".{0,300}") {
