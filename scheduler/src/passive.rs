@@ -138,10 +138,13 @@ impl Core {
             s.check_freshness
                 .then(|| (target, s.freshness().as_secs().max(1), 0))
         };
+        // a host without a check is UP by design (as Nagios' empty host check), never
+        // stale, unless it takes passive results only
         let hosts = self
             .hosts
             .iter()
             .enumerate()
+            .filter(|(_, e)| e.runnable.is_some() || !e.schedule.active_checks_enabled)
             .filter_map(|(i, e)| watch(Target::Host(i), &e.schedule));
         let services = self
             .services
@@ -649,8 +652,11 @@ mod tests {
              [[service]]\nhost = \"h\"\nname = \"other\"\ncheck = \"{0}\"\nargs = [\"fresh\"]\n",
             crate::registry::fake::NAME
         );
-        let (mut c, _rx) = core(&text);
-        // one watched of two: the every-second look does not go over the other
+        let (mut c, _rx) = core(&text.replace(
+            "address = \"127.0.0.1\"\n",
+            "address = \"127.0.0.1\"\ncheck_freshness = true\n",
+        ));
+        // one watched of two services; not the host, UP without a check
         assert_eq!(c.freshness.len(), 1);
         let s = c.find("h/s").unwrap();
         c.apply(
