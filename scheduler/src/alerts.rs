@@ -90,6 +90,7 @@ impl Core {
     /// was), and its flapping line when flapping started or stopped.
     pub(crate) fn log_result(&self, target: Target, tr: &Transition, before: Before, now: Time) {
         let Some(log) = &self.event_log else { return };
+        self.log_downtime(target, false, now);
         let schedule = match target {
             Target::Host(i) => &self.hosts[i].schedule,
             Target::Service(i) => &self.services[i].schedule,
@@ -171,6 +172,7 @@ impl Core {
         now: Time,
     ) {
         let Some(log) = &self.event_log else { return };
+        self.log_downtime(target, false, now);
         fn lines<'a, C: Condition>(
             o: Object<'a, C>,
             kind: NotificationType,
@@ -233,32 +235,48 @@ impl Core {
         );
     }
 
-    /// Whether `target` is in a downtime that has started (for [`Core::log_downtime`]).
-    pub(crate) fn in_started_downtime(&self, target: Target) -> bool {
+    /// The key of `target` and whether it is in downtime at `now`, as the state rules
+    /// see it.
+    fn downtime_now(&self, target: Target, now: Time) -> (&str, bool) {
         match target {
-            Target::Host(i) => self.hosts[i].record.downtimes.iter().any(|d| d.started),
-            Target::Service(i) => self.services[i].record.downtimes.iter().any(|d| d.started),
+            Target::Host(i) => (&self.hosts[i].key, self.hosts[i].record.in_downtime(now)),
+            Target::Service(i) => (
+                &self.services[i].key,
+                self.services[i].record.in_downtime(now),
+            ),
         }
     }
 
-    /// Whether the downtime `id` exists and has started.
-    pub(crate) fn downtime_started(&self, id: u64) -> bool {
-        let started = |ds: &[crate::state::Downtime]| ds.iter().any(|d| d.id == id && d.started);
-        self.hosts.iter().any(|e| started(&e.record.downtimes))
-            || self.services.iter().any(|e| started(&e.record.downtimes))
+    /// Tells the event log which objects are in downtime now without writing (a
+    /// daemon starting with downtimes kept from before does not start them again).
+    pub fn seed_event_log(&self, now: Time) {
+        let Some(log) = &self.event_log else { return };
+        let targets = (0..self.hosts.len())
+            .map(Target::Host)
+            .chain((0..self.services.len()).map(Target::Service));
+        for target in targets {
+            let (key, is) = self.downtime_now(target, now);
+            if is {
+                log.note_downtime(key, true);
+            }
+        }
     }
 
-    /// Writes a downtime line when `target` entered or left its downtimes (`was`: it was
-    /// in one before), as Nagios writes one when the first starts and when the last
-    /// ends; `cancelled` when an admin deleted the one in effect.
-    pub(crate) fn log_downtime(&self, target: Target, was: bool, cancelled: bool, now: Time) {
+    /// Writes a downtime line when `target` entered or left its downtimes since the log
+    /// last said (as Nagios writes one when the first starts and when the last ends;
+    /// `cancelled`: an admin deleted the one in effect). Called before every other line
+    /// about the object, so that a downtime that ended by the clock is said to have
+    /// stopped before the notification its end lets through, as in Nagios.
+    pub(crate) fn log_downtime(&self, target: Target, cancelled: bool, now: Time) {
         let Some(log) = &self.event_log else { return };
-        let is = self.in_started_downtime(target);
-        let phase = match (was, is) {
-            (false, true) => DowntimePhase::Started,
-            (true, false) if cancelled => DowntimePhase::Cancelled,
-            (true, false) => DowntimePhase::Stopped,
-            _ => return,
+        let (key, is) = self.downtime_now(target, now);
+        if !log.note_downtime(key, is) {
+            return;
+        }
+        let phase = match (is, cancelled) {
+            (true, _) => DowntimePhase::Started,
+            (false, true) => DowntimePhase::Cancelled,
+            (false, false) => DowntimePhase::Stopped,
         };
         let entry = match target {
             Target::Host(i) => Entry::HostDowntime {
@@ -430,5 +448,45 @@ mod tests {
                 "SERVICE DOWNTIME ALERT: h;s;STOPPED; Service has exited from a period of scheduled downtime",
             ]
         );
+    }
+
+    #[test]
+    fn a_downtime_ended_by_the_clock_is_said_to_stop_before_what_its_end_lets_through() {
+        let (mut c, dir) = logged();
+        let s = c.find("h/s").unwrap();
+        let now = crate::clock::unix_now();
+        let _ = c
+            .schedule_downtime("h/s", now - 10, now + 5, "a".into(), "c".into())
+            .unwrap();
+        let crit = result(State::Critical, "S CRITICAL - down\n");
+        for i in 0..3 {
+            c.apply(s, &crit, 0.0, now + i);
+        }
+        // past the end, before the once-a-second tick ends it
+        c.apply(s, &crit, 0.0, now + 6);
+        let got: Vec<String> = lines(&c, &dir)
+            .into_iter()
+            .map(|l| l.split_once("] ").unwrap().1.to_string())
+            .filter(|l| !l.contains("DOWNTIMESTART"))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "SERVICE DOWNTIME ALERT: h;s;STARTED; Service has entered a period of scheduled downtime",
+                "SERVICE ALERT: h;s;CRITICAL;SOFT;1;S CRITICAL - down",
+                "SERVICE ALERT: h;s;CRITICAL;SOFT;2;S CRITICAL - down",
+                "SERVICE ALERT: h;s;CRITICAL;HARD;3;S CRITICAL - down",
+                "SERVICE DOWNTIME ALERT: h;s;STOPPED; Service has exited from a period of scheduled downtime",
+                "SERVICE NOTIFICATION: ops;h;s;CRITICAL;email;S CRITICAL - down",
+                "SERVICE NOTIFICATION: pager;h;s;CRITICAL;page;S CRITICAL - down",
+            ]
+        );
+        // the tick that ends it says nothing more of it
+        c.tick(now + 7);
+        let stopped = lines(&c, &dir)
+            .iter()
+            .filter(|l| l.contains("DOWNTIME ALERT"))
+            .count();
+        assert_eq!(stopped, 0);
     }
 }

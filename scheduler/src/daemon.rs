@@ -382,7 +382,6 @@ impl Core {
             .map(Target::Host)
             .chain((0..self.services.len()).map(Target::Service));
         for target in targets {
-            let was_down = self.in_started_downtime(target);
             let ticked = match target {
                 Target::Host(i) if !self.hosts[i].record.downtimes.is_empty() => {
                     let policy = self.policy(target, now);
@@ -395,7 +394,7 @@ impl Core {
                 _ => None,
             };
             if let Some((notify, changed)) = ticked {
-                self.log_downtime(target, was_down, false, now);
+                self.log_downtime(target, false, now);
                 self.send(target, &notify, now);
                 if changed {
                     let _ = self.persist(target, Durability::Batched);
@@ -458,7 +457,6 @@ impl Core {
     /// Deletes a downtime by id wherever it is (confirmed once the [`Saving`] is
     /// waited for; a failure to save is logged and raises the retention self-check).
     pub fn cancel_downtime(&mut self, id: u64) -> Result<Saving, String> {
-        let was_started = self.downtime_started(id);
         let target = if let Some(i) = self
             .hosts
             .iter_mut()
@@ -474,7 +472,7 @@ impl Core {
         } else {
             return Err(format!("no downtime {id}"));
         };
-        self.log_downtime(target, was_started, true, unix_now());
+        self.log_downtime(target, true, unix_now());
         Ok(self.persist(target, Durability::Sync))
     }
 

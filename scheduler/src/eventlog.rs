@@ -449,6 +449,8 @@ pub struct EventLog {
     tx: SyncSender<Msg>,
     dropped: Arc<AtomicU64>,
     path: PathBuf,
+    /// The objects ("host" or "host/service") the log last said are in downtime.
+    down: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for EventLog {
@@ -477,6 +479,7 @@ impl EventLog {
             tx,
             dropped,
             path: path.to_path_buf(),
+            down: Default::default(),
         }
     }
 
@@ -491,6 +494,17 @@ impl EventLog {
                 Some(log)
             }
             (None, Some(path)) => Some(EventLog::open(path)),
+        }
+    }
+
+    /// Notes whether the object `key` is in downtime; whether that is a change from
+    /// what the log last said of it (nothing said: not in downtime).
+    pub fn note_downtime(&self, key: &str, is: bool) -> bool {
+        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        if is {
+            down.insert(key.to_string())
+        } else {
+            down.remove(key)
         }
     }
 

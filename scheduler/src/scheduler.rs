@@ -286,6 +286,7 @@ impl Daemon {
         core.journal = Some(journal);
         core.event_log =
             crate::eventlog::EventLog::carry(None, core.config.daemon.event_log.as_deref());
+        core.seed_event_log(clock.unix_now());
         core.tick(clock.unix_now());
         core.forward = crate::forward::Forwarder::start(&core.config.forward);
         let (hosts, services) = core.counts();

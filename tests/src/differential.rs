@@ -141,6 +141,8 @@ pub enum Step {
     Set(&'static str, i32, &'static str),
     /// A passive result of a service of host `web`: (service, code, output).
     Submit(&'static str, u8, &'static str),
+    /// A fixed downtime of a service of host `web` from now: (service, seconds).
+    Downtime(&'static str, u64),
     /// Waits (up to 30 s) until `n` events of the log show `text` (a part of their
     /// [`Event`] display, e.g. `NOTIFY ops web/app CRITICAL`).
     Wait(&'static str, usize),
@@ -160,6 +162,8 @@ pub trait System {
     fn states(&self) -> &States;
     /// Submits a passive result for `web/SERVICE`.
     fn submit(&self, service: &str, code: u8, output: &str);
+    /// Schedules a fixed downtime of `web/SERVICE` from now.
+    fn downtime(&self, service: &str, secs: u64);
     /// The log so far.
     fn log(&self) -> String;
     /// More to show when a wait fails.
@@ -181,6 +185,7 @@ pub fn run(system: &dyn System, steps: &[Step]) -> Vec<Event> {
         match step {
             Step::Set(service, code, text) => system.states().set(service, *code, text),
             Step::Submit(service, code, output) => system.submit(service, *code, output),
+            Step::Downtime(service, secs) => system.downtime(service, *secs),
             Step::Wait(text, n) => {
                 let count = || {
                     parse_log(&system.log())
@@ -224,6 +229,20 @@ pub struct NagiosSystem {
     pub states: States,
 }
 
+impl NagiosSystem {
+    /// Writes one external command into nagios4's command file.
+    fn command(&self, command: &str) {
+        use std::io::Write;
+        let line = format!("[{}] {command}\n", hcoop_monitor::clock::unix_now());
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.nagios.command_file())
+            .expect("nagios4's command file");
+        f.write_all(line.as_bytes())
+            .expect("write the command file");
+    }
+}
+
 impl System for NagiosSystem {
     fn name(&self) -> &'static str {
         "nagios4"
@@ -232,17 +251,16 @@ impl System for NagiosSystem {
         &self.states
     }
     fn submit(&self, service: &str, code: u8, output: &str) {
-        use std::io::Write;
-        let line = format!(
-            "[{}] PROCESS_SERVICE_CHECK_RESULT;web;{service};{code};{output}\n",
-            hcoop_monitor::clock::unix_now()
-        );
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(self.nagios.command_file())
-            .expect("nagios4's command file");
-        f.write_all(line.as_bytes())
-            .expect("write the command file");
+        self.command(&format!(
+            "PROCESS_SERVICE_CHECK_RESULT;web;{service};{code};{output}"
+        ));
+    }
+    fn downtime(&self, service: &str, secs: u64) {
+        let now = hcoop_monitor::clock::unix_now();
+        self.command(&format!(
+            "SCHEDULE_SVC_DOWNTIME;web;{service};{now};{};1;0;{secs};tester;differential",
+            now + secs
+        ));
     }
     fn log(&self) -> String {
         self.nagios.log()
@@ -289,6 +307,14 @@ impl System for OurSystem {
             output,
         ]);
         assert_eq!(r.code, 0, "submit: {}{}", r.stdout, r.stderr);
+    }
+    fn downtime(&self, service: &str, secs: u64) {
+        let id = self.daemon.downtime(
+            &format!("web/{service}"),
+            &format!("{secs}s"),
+            "differential",
+        );
+        assert!(id.is_ok(), "downtime: {id:?}");
     }
     fn log(&self) -> String {
         std::fs::read_to_string(OurSystem::event_log(&self.states)).unwrap_or_default()

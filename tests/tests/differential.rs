@@ -467,3 +467,45 @@ fn a_host_goes_down_soft_then_hard_and_recovers() {
     ];
     compare(&case, &steps, &expected, &[]);
 }
+
+#[test]
+fn a_problem_in_downtime_is_notified_when_the_downtime_ends() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 0,
+        window: None,
+        more: nothing,
+        settings: "",
+        app: "",
+    };
+    let steps = [
+        Step::Downtime("app", 6),
+        Step::Wait("SERVICE DOWNTIME ALERT web/app STARTED", 1),
+        // a hard problem in downtime: logged, not notified
+        CRITICAL,
+        Step::Wait("ALERT web/app CRITICAL HARD 1", 1),
+        // the downtime ends: the problem, still there, is notified
+        Step::Wait("SERVICE DOWNTIME ALERT web/app STOPPED", 1),
+        Step::Wait("NOTIFY ops web/app CRITICAL", 1),
+        OK,
+        Step::Wait("NOTIFY ops web/app OK", 1),
+        Step::Sleep(2.0),
+    ];
+    let downtime = |what: &str| {
+        Event::Other(
+            "SERVICE DOWNTIME ALERT".into(),
+            "web/app".into(),
+            what.into(),
+        )
+    };
+    let expected = [
+        downtime("STARTED"),
+        alert("CRITICAL", "HARD", 1),
+        downtime("STOPPED"),
+        notify("CRITICAL"),
+        notify("OK"),
+        alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
