@@ -321,7 +321,7 @@ impl Core {
                     policy.max_check_attempts = 1;
                 }
                 let e = &mut self.hosts[i];
-                let was = crate::events::Before::of(&e.record);
+                let was = crate::state::Before::of(&e.record);
                 let tr = e.record.apply(state, &outcome.text(), now, &policy, true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
@@ -335,7 +335,7 @@ impl Core {
                 let up = self.host_up(self.services[i].host);
                 let policy = self.policy(target, now);
                 let e = &mut self.services[i];
-                let was = crate::events::Before::of(&e.record);
+                let was = crate::state::Before::of(&e.record);
                 let tr = e
                     .record
                     .apply(outcome.state(), &outcome.text(), now, &policy, up);
@@ -797,7 +797,7 @@ impl Core {
                         None,
                         r.state.name(),
                         &r.output,
-                        crate::escalation::notification_number(r, t),
+                        r.number_of(t),
                         t.option(r.state),
                     )
                 }
@@ -809,7 +809,7 @@ impl Core {
                         Some(self.config.services[i].name.clone()),
                         r.state.name(),
                         &r.output,
-                        crate::escalation::notification_number(r, t),
+                        r.number_of(t),
                         t.option(r.state),
                     )
                 }

@@ -38,17 +38,6 @@ fn point<C: Condition>(record: &Record<C>, kind: NotificationType) -> Option<(u3
     }
 }
 
-/// The number of a notification of `kind` about `record` (sent after the record
-/// counted it), as Nagios 4.4 gives it in `$NOTIFICATIONNUMBER$`: a problem its own, a
-/// recovery the one after the last problem notification (Nagios 4.4 counts the
-/// recovery too), the others the number of the last problem notification.
-pub fn notification_number<C: Condition>(record: &Record<C>, kind: NotificationType) -> u32 {
-    match kind {
-        NotificationType::Recovery => record.recovered_number + 1,
-        _ => record.notification_number,
-    }
-}
-
 impl Core {
     /// The object of `target` in the escalations: its index and whether it is a
     /// service.

@@ -281,6 +281,32 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// What a host or service was before a result was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Before {
+    /// Its state's name (`OK`, `DOWN`, ...).
+    pub state: &'static str,
+    pub state_type: StateType,
+    pub attempt: u32,
+    /// Whether it had been checked before.
+    pub checked: bool,
+    /// Whether it was flapping.
+    pub flapping: bool,
+}
+
+impl Before {
+    /// What `record` says now, before a result is applied to it.
+    pub fn of<C: Condition>(record: &Record<C>) -> Before {
+        Before {
+            state: record.state.name(),
+            state_type: record.state_type,
+            attempt: record.attempt,
+            checked: record.checked,
+            flapping: record.flapping,
+        }
+    }
+}
+
 /// Which interval schedules the next check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -546,6 +572,18 @@ impl<C: Condition> Record<C> {
         let before = self.downtimes.len();
         self.downtimes.retain(|d| d.id != id);
         before != self.downtimes.len()
+    }
+
+    /// The number of a notification of `kind` about this record (sent after the
+    /// record counted it), as Nagios 4.4 gives it in `$NOTIFICATIONNUMBER$`: a problem
+    /// its own, a recovery the one after the last problem notification (Nagios 4.4
+    /// counts the recovery too), the others the number of the last problem
+    /// notification.
+    pub fn number_of(&self, kind: NotificationType) -> u32 {
+        match kind {
+            NotificationType::Recovery => self.recovered_number + 1,
+            _ => self.notification_number,
+        }
     }
 }
 
