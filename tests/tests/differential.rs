@@ -5,6 +5,7 @@
 //! type) in nagios.log and in our event log must match — every remaining difference is
 //! one listed in tests/DIFFERENTIAL.md, asserted here as such.
 
+use hcoop_tests::differential::System;
 use hcoop_tests::differential::{
     import, show, side_by_side, Event, NagiosSystem, OurSystem, States, Step, NAGIOS_SETTINGS,
 };
@@ -141,9 +142,11 @@ fn compare(
     assert_eq!(
         mine,
         want,
-        "our daemon logged:\n{}nagios4 logged:\n{}",
+        "our daemon logged:\n{}nagios4 logged:\n{}our event log:\n{}nagios.log:\n{}",
         show(&mine),
-        show(&theirs)
+        show(&theirs),
+        ours.log(),
+        nagios.log()
     );
 }
 
