@@ -143,6 +143,8 @@ pub enum Step {
     Submit(&'static str, u8, &'static str),
     /// A fixed downtime of a service of host `web` from now: (service, seconds).
     Downtime(&'static str, u64),
+    /// Acknowledges the problem of a service of host `web` (not sticky, notified).
+    Ack(&'static str),
     /// Waits (up to 30 s) until `n` events of the log show `text` (a part of their
     /// [`Event`] display, e.g. `NOTIFY ops web/app CRITICAL`).
     Wait(&'static str, usize),
@@ -164,6 +166,8 @@ pub trait System {
     fn submit(&self, service: &str, code: u8, output: &str);
     /// Schedules a fixed downtime of `web/SERVICE` from now.
     fn downtime(&self, service: &str, secs: u64);
+    /// Acknowledges the problem of `web/SERVICE`.
+    fn ack(&self, service: &str);
     /// The log so far.
     fn log(&self) -> String;
     /// More to show when a wait fails.
@@ -186,6 +190,7 @@ pub fn run(system: &dyn System, steps: &[Step]) -> Vec<Event> {
             Step::Set(service, code, text) => system.states().set(service, *code, text),
             Step::Submit(service, code, output) => system.submit(service, *code, output),
             Step::Downtime(service, secs) => system.downtime(service, *secs),
+            Step::Ack(service) => system.ack(service),
             Step::Wait(text, n) => {
                 let count = || {
                     parse_log(&system.log())
@@ -255,6 +260,11 @@ impl System for NagiosSystem {
             "PROCESS_SERVICE_CHECK_RESULT;web;{service};{code};{output}"
         ));
     }
+    fn ack(&self, service: &str) {
+        self.command(&format!(
+            "ACKNOWLEDGE_SVC_PROBLEM;web;{service};1;1;0;tester;on it"
+        ));
+    }
     fn downtime(&self, service: &str, secs: u64) {
         let now = hcoop_monitor::clock::unix_now();
         self.command(&format!(
@@ -307,6 +317,10 @@ impl System for OurSystem {
             output,
         ]);
         assert_eq!(r.code, 0, "submit: {}{}", r.stdout, r.stderr);
+    }
+    fn ack(&self, service: &str) {
+        let r = self.daemon.ack(&format!("web/{service}"), "on it", false);
+        assert!(r.is_ok(), "ack: {r:?}");
     }
     fn downtime(&self, service: &str, secs: u64) {
         let id = self.daemon.downtime(

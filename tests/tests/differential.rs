@@ -512,3 +512,35 @@ fn a_problem_in_downtime_is_notified_when_the_downtime_ends() {
     ];
     compare(&case, &steps, &expected, &[]);
 }
+
+#[test]
+fn an_acknowledged_problem_is_not_notified_again_until_it_recovers() {
+    let case = Case {
+        max_check_attempts: 1,
+        retry_interval: 1,
+        notification_interval: 3,
+        window: None,
+        more: nothing,
+        settings: "",
+        app: "",
+    };
+    let steps = [
+        CRITICAL,
+        Step::Wait("NOTIFY ops web/app CRITICAL", 1),
+        Step::Ack("app"),
+        Step::Wait("NOTIFY ops web/app ACKNOWLEDGEMENT (CRITICAL)", 1),
+        // past the notification interval: acknowledged, not notified again
+        Step::Sleep(4.5),
+        OK,
+        Step::Wait("NOTIFY ops web/app OK", 1),
+        Step::Sleep(2.0),
+    ];
+    let expected = [
+        notify("CRITICAL"),
+        alert("CRITICAL", "HARD", 1),
+        notify("ACKNOWLEDGEMENT (CRITICAL)"),
+        notify("OK"),
+        alert("OK", "HARD", 1),
+    ];
+    compare(&case, &steps, &expected, &[]);
+}
