@@ -145,7 +145,7 @@ pub enum Step {
     Downtime(&'static str, u64),
     /// Acknowledges the problem of a service of host `web` (not sticky, notified).
     Ack(&'static str),
-    /// Waits (up to 30 s) until `n` events of the log show `text` (a part of their
+    /// Waits (up to 60 s) until `n` events of the log show `text` (a part of their
     /// [`Event`] display, e.g. `NOTIFY ops web/app CRITICAL`).
     Wait(&'static str, usize),
     /// Waits this many seconds.
@@ -155,7 +155,7 @@ pub enum Step {
 }
 
 /// How long a [`Step::Wait`] waits at most.
-const WAIT: f64 = 30.0;
+const WAIT: f64 = 60.0;
 
 /// What a scenario runs on: states to set and a log to read.
 pub trait System {
