@@ -55,6 +55,52 @@
 //! An unknown period named anywhere, an exclusion cycle, a bad rule line or a period
 //! defined twice refuses the configuration (on reload the running one is kept).
 //!
+//! # Groups
+//! ```toml
+//! [[hostgroup]]
+//! name = "web"
+//! alias = "Web servers"            # optional
+//! members = ["www1", "www2"]       # host names
+//! pattern = "^www[0-9]+$"          # optional: a regex searched in every host name
+//! hostgroup_members = ["proxies"]  # optional: nested groups' members are members
+//!
+//! [[servicegroup]]
+//! name = "mail"
+//! members = ["mail1/smtp"]         # HOST/SERVICE
+//! pattern = "^mail[0-9]+/(smtp|imap)$"   # searched in every HOST/SERVICE
+//! servicegroup_members = []
+//!
+//! [[contactgroup]]
+//! name = "admins"
+//! members = ["alice"]              # contact names
+//! pattern = "^ops-"                # searched in every contact name
+//! contactgroup_members = []
+//!
+//! [[host]]
+//! name = "www3"
+//! address = "10.0.0.3"
+//! hostgroups = ["web"]             # joins these groups (Nagios' hostgroups)
+//!
+//! [[service]]
+//! host = "mail1"
+//! name = "pop3"
+//! command = "/usr/lib/nagios/plugins/check_pop"
+//! servicegroups = ["mail"]         # (Nagios' servicegroups)
+//! contact_groups = ["admins"]      # notified besides `contacts`
+//! ```
+//! A group's members are those of `members`, those its `pattern` matches, the objects
+//! that join it themselves and the members of its nested groups, each once (host and
+//! service groups in the order of the configuration; a contact group's contacts in
+//! that order of sources). A `pattern` is the regex crate's syntax (linear-time, no
+//! backreferences), searched anywhere in the name unless anchored with `^...$`; it is
+//! at most 1024 characters and 1 MiB compiled. `contact_groups` is set in `[defaults]`,
+//! a `[template.NAME]` or a host or service like `contacts`: a notification goes to
+//! the object's `contacts`, then its contact groups' members, each contact once (an
+//! escalated notification goes to the escalation's). Groups are resolved once when the
+//! configuration loads; a name that is not a host, service or contact, a group named
+//! but not defined, a group defined twice, an empty name, a bad pattern or groups
+//! nested in a cycle refuse the configuration, each at its file and line.
+//!
 //! # Dependencies
 //! ```toml
 //! [[servicedependency]]
@@ -125,52 +171,6 @@
 //! are expanded inside the one argument they are in, and are also in the handler's
 //! environment as `NAGIOS_SERVICESTATE`, `NAGIOS_SERVICESTATETYPE`, ... Each run is
 //! logged with its exit and the first line of its output.
-//!
-//! # Groups
-//! ```toml
-//! [[hostgroup]]
-//! name = "web"
-//! alias = "Web servers"            # optional
-//! members = ["www1", "www2"]       # host names
-//! pattern = "^www[0-9]+$"          # optional: a regex searched in every host name
-//! hostgroup_members = ["proxies"]  # optional: nested groups' members are members
-//!
-//! [[servicegroup]]
-//! name = "mail"
-//! members = ["mail1/smtp"]         # HOST/SERVICE
-//! pattern = "^mail[0-9]+/(smtp|imap)$"   # searched in every HOST/SERVICE
-//! servicegroup_members = []
-//!
-//! [[contactgroup]]
-//! name = "admins"
-//! members = ["alice"]              # contact names
-//! pattern = "^ops-"                # searched in every contact name
-//! contactgroup_members = []
-//!
-//! [[host]]
-//! name = "www3"
-//! address = "10.0.0.3"
-//! hostgroups = ["web"]             # joins these groups (Nagios' hostgroups)
-//!
-//! [[service]]
-//! host = "mail1"
-//! name = "pop3"
-//! command = "/usr/lib/nagios/plugins/check_pop"
-//! servicegroups = ["mail"]         # (Nagios' servicegroups)
-//! contact_groups = ["admins"]      # notified besides `contacts`
-//! ```
-//! A group's members are those of `members`, those its `pattern` matches, the objects
-//! that join it themselves and the members of its nested groups, each once (host and
-//! service groups in the order of the configuration; a contact group's contacts in
-//! that order of sources). A `pattern` is the regex crate's syntax (linear-time, no
-//! backreferences), searched anywhere in the name unless anchored with `^...$`; it is
-//! at most 1024 characters and 1 MiB compiled. `contact_groups` is set in `[defaults]`,
-//! a `[template.NAME]` or a host or service like `contacts`: a notification goes to
-//! the object's `contacts`, then its contact groups' members, each contact once (an
-//! escalated notification goes to the escalation's). Groups are resolved once when the
-//! configuration loads; a name that is not a host, service or contact, a group named
-//! but not defined, a group defined twice, an empty name, a bad pattern or groups
-//! nested in a cycle refuse the configuration, each at its file and line.
 //!
 //! # Event log
 //! ```toml

@@ -10,6 +10,10 @@
 # accepts and closes, due every minute:
 #   10k, 100k, 300k   that many services on 10 hosts, all in one configuration file
 #   hosts             10,000 hosts with 10 services each
+#   objects           10,000 services on 100 hosts with what a site moving from Nagios
+#                     has: 50 time periods (every service in one of them), 500 groups
+#                     (host and service groups, half by list, half by pattern) and
+#                     2,000 service dependencies
 #   nagios            nagios4 running Debian's check_tcp for 10k services on 10 hosts
 # For each it prints:
 #   load      seconds to read and validate the configuration (`validate`; nagios4 -v)
@@ -33,7 +37,7 @@ cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
 secs=${1:-120}
 warm=${WARM:-60}
-cases=${CASES:-10k 100k 300k hosts nagios}
+cases=${CASES:-10k 100k 300k hosts objects nagios}
 daemon_vs_nagios check_tcp
 
 # a port on every loopback address that accepts and closes connections, served by two
@@ -44,9 +48,12 @@ accept_and_close 0.0.0.0 "$tcp_port"
 # generates a one-file configuration: HOSTS hosts, PER services each
 gen_ours() {
   local hosts=$1 per=$2 port=$3 d=$4
-  python3 - "$hosts" "$per" "$port" "$d" "$tcp_port" "${UNIQUE:-0}" <<'PY'
+  python3 - "$hosts" "$per" "$port" "$d" "$tcp_port" "${UNIQUE:-0}" "${5:-0}" <<'PY'
 import sys
 hosts, per, port, d, tcp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+# objects: time periods, groups and dependencies as a site moving from Nagios has
+objects = sys.argv[7] == "1"
+days = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 # UNIQUE=1: every service's arguments differ (a warning threshold of its own), so that
 # nothing checked or built once per distinct argument list can be shared between them
 unique = sys.argv[6] == "1"
@@ -58,8 +65,31 @@ with open(f"{d}/scale.toml", "w") as f:
         f.write(f'[[host]]\nname = "h{h}"\naddress = "127.0.{h // 250}.{h % 250 + 1}"\n\n')
     for i in range(hosts * per):
         warn = f', "-w", "{5 + i / 1e6:.6f}"' if unique else ""
+        period = f'check_period = "p{i % 50}"\n' if objects else ""
         f.write(f'[[service]]\nhost = "h{i % hosts}"\nname = "tcp{i}"\ncheck = "check_tcp"\n'
-                f'args = ["-H", "$HOSTADDRESS$", "-p", "{tcp}"{warn}]\n\n')
+                f'args = ["-H", "$HOSTADDRESS$", "-p", "{tcp}"{warn}]\n{period}\n')
+    if objects:
+        # every period holds all the time, written as Nagios sites write theirs
+        for p in range(50):
+            rules = ", ".join(f'"{day} 00:00-{12 + p % 6:02}:00,{12 + p % 6:02}:00-24:00"' for day in days)
+            f.write(f'[[timeperiod]]\nname = "p{p}"\nrules = [{rules}]\n\n')
+        for g in range(250):
+            if g % 2:
+                f.write(f'[[hostgroup]]\nname = "hg{g}"\npattern = "^h{g % 10}[0-9]*$"\n\n')
+            else:
+                members = ", ".join(f'"h{(g + k) % hosts}"' for k in range(5))
+                f.write(f'[[hostgroup]]\nname = "hg{g}"\nmembers = [{members}]\n\n')
+        for g in range(250):
+            if g % 2:
+                f.write(f'[[servicegroup]]\nname = "sg{g}"\npattern = "^h[0-9]+/tcp{g}[0-9]$"\n\n')
+            else:
+                members = ", ".join(f'"h{g % hosts}/tcp{g + k * 7 * hosts}"' for k in range(5))
+                f.write(f'[[servicegroup]]\nname = "sg{g}"\nmembers = [{members}]\n\n')
+        # fans: 2,000 services depend on the first service of their host
+        for i in range(hosts, hosts + 2000):
+            f.write(f'[[servicedependency]]\nhost = "h{i % hosts}"\nservice = "tcp{i % hosts}"\n'
+                    f'dependent_service = "tcp{i}"\nexecution_failure_criteria = "c,u"\n'
+                    f'notification_failure_criteria = "w,c,u"\n\n')
 PY
 }
 
@@ -169,12 +199,12 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 ours_case() {
-  local name=$1 hosts=$2 per=$3 d="$work/$1"
+  local name=$1 hosts=$2 per=$3 objects=${4:-0} d="$work/$1"
   mkdir -p "$d/state" "$d/run"
   chmod 700 "$d/state" "$d/run"
   local port
   port=$(free_port)
-  gen_ours "$hosts" "$per" "$port" "$d"
+  gen_ours "$hosts" "$per" "$port" "$d" "$objects"
   local t load first
   t=$(now)
   "$ours" -c "$d/scale.toml" validate >/dev/null 2>"$d/validate.log" || { cat "$d/validate.log" >&2; return 1; }
@@ -246,8 +276,9 @@ for c in $cases; do
     100k) ours_case 100k 10 10000 ;;
     300k) ours_case 300k 10 30000 ;;
     hosts) ours_case hosts 10000 10 ;;
+    objects) ours_case objects 100 100 1 ;;
     nagios) nagios_case ;;
-    *) echo "unknown case $c (10k 100k 300k hosts nagios)" >&2; exit 2 ;;
+    *) echo "unknown case $c (10k 100k 300k hosts objects nagios)" >&2; exit 2 ;;
   esac
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
