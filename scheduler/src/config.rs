@@ -281,9 +281,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use toml::Spanned;
 
-pub mod groups;
 pub mod dependencies;
 pub mod escalations;
+pub mod groups;
 pub mod sections;
 
 /// The embedded default: the local machine.
@@ -1224,7 +1224,10 @@ impl Config {
                         .chain(f.host.iter().map(|h| &h.settings.event_handler))
                         .chain(f.service.iter().map(|s| &s.settings.event_handler))
                         .chain(f.daemon.iter().flat_map(|d| {
-                            [&d.global_host_event_handler, &d.global_service_event_handler]
+                            [
+                                &d.global_host_event_handler,
+                                &d.global_service_event_handler,
+                            ]
                         }))
                         .flatten();
                     if handlers
@@ -1264,7 +1267,9 @@ impl Config {
                     raw_hosts.extend(f.host.into_iter().map(|h| (at(h.name.span()), h)));
                     raw.extend(f.service.into_iter().map(|s| (at(s.name.span()), s)));
                     raw_periods.extend(f.timeperiod.into_iter().map(|p| (at(p.name.span()), p)));
-                    for (list, is_service) in [(f.serviceescalation, true), (f.hostescalation, false)] {
+                    for (list, is_service) in
+                        [(f.serviceescalation, true), (f.hostescalation, false)]
+                    {
                         raw_escalations
                             .extend(list.into_iter().map(|e| (at(e.host.span()), e, is_service)));
                     }
@@ -1405,12 +1410,7 @@ impl Config {
                     continue;
                 }
             };
-            pending_groups.service(
-                &at,
-                config.services.len(),
-                &s.servicegroups,
-                &s.settings,
-            );
+            pending_groups.service(&at, config.services.len(), &s.servicegroups, &s.settings);
             config.services.push(Service {
                 host: s.host,
                 name,
@@ -1587,9 +1587,7 @@ impl Config {
     /// The contacts of the contact group `name` (nested groups' included, each once);
     /// `None`: no such group.
     pub fn contact_group_members(&self, name: &str) -> Option<&[String]> {
-        self.groups
-            .contactgroup(name)
-            .map(|g| g.members.as_slice())
+        self.groups.contactgroup(name).map(|g| g.members.as_slice())
     }
 
     /// Finds a host by name (a scan: for many lookups, [`Config::host_indices`]).

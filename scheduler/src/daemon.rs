@@ -685,8 +685,11 @@ impl Core {
         let mut policy = schedule.policy_at(&self.config.periods, now);
         // switched on or off at run time (Nagios' ENABLE/DISABLE_SVC_NOTIFICATIONS)
         if let Some(on) = notifications {
-            policy.notifications_enabled =
-                on && self.config.periods.contains(&schedule.notification_period, now);
+            policy.notifications_enabled = on
+                && self
+                    .config
+                    .periods
+                    .contains(&schedule.notification_period, now);
         }
         // escalated: the shortest interval of the escalations of the last notification
         if let Some(interval) = self.escalated_interval(target) {

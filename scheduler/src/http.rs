@@ -1101,10 +1101,17 @@ fn group_links(core: &Core, filter: &GroupFilter) -> String {
     let mut html = String::new();
     let shown = [
         ("host group", &filter.hostgroup, &summaries.hostgroups),
-        ("service group", &filter.servicegroup, &summaries.servicegroups),
+        (
+            "service group",
+            &filter.servicegroup,
+            &summaries.servicegroups,
+        ),
     ];
     for (kind, name, groups) in shown {
-        if let Some(g) = name.as_ref().and_then(|n| groups.iter().find(|g| &g.name == n)) {
+        if let Some(g) = name
+            .as_ref()
+            .and_then(|n| groups.iter().find(|g| &g.name == n))
+        {
             let alias = if g.alias.is_empty() {
                 String::new()
             } else {
@@ -1664,9 +1671,14 @@ mod tests {
         // the page: filtered, a link per group, names escaped
         let (status, _, page) = get("/?servicegroup=loads%20%26%20co").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("<p>1 problems, 1 hosts, 1 services</p>"), "{page}");
         assert!(
-            page.contains("Showing service group <b>loads &amp; co</b>: <a href=\"/\">show all</a>"),
+            page.contains("<p>1 problems, 1 hosts, 1 services</p>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "Showing service group <b>loads &amp; co</b>: <a href=\"/\">show all</a>"
+            ),
             "{page}"
         );
         assert!(
@@ -1684,6 +1696,9 @@ mod tests {
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(page.contains("no host group '&lt;script&gt;'"), "{page}");
         let (_, _, page) = get("/").await;
-        assert!(page.contains("<p>1 problems, 1 hosts, 2 services</p>"), "{page}");
+        assert!(
+            page.contains("<p>1 problems, 1 hosts, 2 services</p>"),
+            "{page}"
+        );
     }
 }

@@ -263,8 +263,13 @@ mod tests {
             .contains("Date/Time: 1970-01-01T00:00:00Z"));
         let escalated = |n: &Notice| {
             let env = n.environment(&c);
-            let v = env.iter().find(|(k, _)| k == "NAGIOS_NOTIFICATIONISESCALATED");
-            (v.map(|(_, v)| v.clone()), n.body().contains("\nEscalated: yes\n"))
+            let v = env
+                .iter()
+                .find(|(k, _)| k == "NAGIOS_NOTIFICATIONISESCALATED");
+            (
+                v.map(|(_, v)| v.clone()),
+                n.body().contains("\nEscalated: yes\n"),
+            )
         };
         assert_eq!(escalated(&notice(None)), (Some("0".into()), false));
         let n = Notice {

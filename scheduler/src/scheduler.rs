@@ -132,9 +132,7 @@ fn first_due<C: Condition>(
 /// `[daemon]` settings a reload cannot apply, as notes for its answer and log.
 fn restart_notes(running: &DaemonSection, new: &DaemonSection) -> Vec<String> {
     let mut notes = Vec::new();
-    if (&running.command_file, &running.command_group)
-        != (&new.command_file, &new.command_group)
-    {
+    if (&running.command_file, &running.command_group) != (&new.command_file, &new.command_group) {
         notes.push("command_file, command_group: take effect at the next restart".into());
     }
     if running.state_file != new.state_file {
