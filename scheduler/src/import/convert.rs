@@ -1556,6 +1556,35 @@ fn criteria(r: &Resolved, key: &str) -> String {
         .map_or("n".to_string(), |v| split_list(v).join(","))
 }
 
+/// The dependency keys both kinds share: the failure criteria (`n` when unset), whether
+/// the master's own dependencies are inherited, and the period.
+fn dependency_keys(cx: &mut Ctx<'_>, r: &Resolved, t: &mut Toml) -> Result<(), String> {
+    t.string(
+        "execution_failure_criteria",
+        &criteria(r, "execution_failure_criteria"),
+    );
+    t.string(
+        "notification_failure_criteria",
+        &criteria(r, "notification_failure_criteria"),
+    );
+    t.boolean(
+        "inherits_parent",
+        cx.boolean(r, "inherits_parent")?.unwrap_or(false),
+    );
+    if let Some(p) = r.get("dependency_period") {
+        t.string("dependency_period", p.trim());
+    }
+    Ok(())
+}
+
+/// The keys both dependency kinds handle besides their own selection keys.
+const DEPENDENCY_KEYS: [&str; 4] = [
+    "execution_failure_criteria",
+    "notification_failure_criteria",
+    "inherits_parent",
+    "dependency_period",
+];
+
 fn service_dependency(
     cx: &mut Ctx<'_>,
     r: &Resolved,
@@ -1610,40 +1639,26 @@ fn service_dependency(
         t.string("service", &m.1);
         t.string("dependent_host", &d.0);
         t.string("dependent_service", &d.1);
-        t.string(
-            "execution_failure_criteria",
-            &criteria(r, "execution_failure_criteria"),
-        );
-        t.string(
-            "notification_failure_criteria",
-            &criteria(r, "notification_failure_criteria"),
-        );
-        t.boolean(
-            "inherits_parent",
-            cx.boolean(r, "inherits_parent")?.unwrap_or(false),
-        );
-        if let Some(p) = r.get("dependency_period") {
-            t.string("dependency_period", p.trim());
-        }
+        dependency_keys(cx, r, t)?;
         *t.count() += 1;
     }
     cx.leftovers(
         r,
         &me,
         &[
-            "host_name",
-            "hostgroup_name",
-            "servicegroup_name",
-            "service_description",
-            "dependent_host_name",
-            "dependent_hostgroup_name",
-            "dependent_servicegroup_name",
-            "dependent_service_description",
-            "execution_failure_criteria",
-            "notification_failure_criteria",
-            "inherits_parent",
-            "dependency_period",
-        ],
+            &[
+                "host_name",
+                "hostgroup_name",
+                "servicegroup_name",
+                "service_description",
+                "dependent_host_name",
+                "dependent_hostgroup_name",
+                "dependent_servicegroup_name",
+                "dependent_service_description",
+            ][..],
+            &DEPENDENCY_KEYS[..],
+        ]
+        .concat(),
     );
     Ok(())
 }
@@ -1682,21 +1697,7 @@ fn host_dependency(
             t.entry("hostdependency");
             t.string("host", m);
             t.string("dependent_host", d);
-            t.string(
-                "execution_failure_criteria",
-                &criteria(r, "execution_failure_criteria"),
-            );
-            t.string(
-                "notification_failure_criteria",
-                &criteria(r, "notification_failure_criteria"),
-            );
-            t.boolean(
-                "inherits_parent",
-                cx.boolean(r, "inherits_parent")?.unwrap_or(false),
-            );
-            if let Some(p) = r.get("dependency_period") {
-                t.string("dependency_period", p.trim());
-            }
+            dependency_keys(cx, r, t)?;
             *t.count() += 1;
         }
     }
@@ -1704,18 +1705,29 @@ fn host_dependency(
         r,
         "hostdependency",
         &[
-            "host_name",
-            "hostgroup_name",
-            "dependent_host_name",
-            "dependent_hostgroup_name",
-            "execution_failure_criteria",
-            "notification_failure_criteria",
-            "inherits_parent",
-            "dependency_period",
-        ],
+            &[
+                "host_name",
+                "hostgroup_name",
+                "dependent_host_name",
+                "dependent_hostgroup_name",
+            ][..],
+            &DEPENDENCY_KEYS[..],
+        ]
+        .concat(),
     );
     Ok(())
 }
+
+/// The keys both escalation kinds handle besides their own selection keys.
+const ESCALATION_KEYS: [&str; 7] = [
+    "contacts",
+    "contact_groups",
+    "first_notification",
+    "last_notification",
+    "notification_interval",
+    "escalation_period",
+    "escalation_options",
+];
 
 /// The escalation keys both kinds share; `of`: the object whose contacts, interval and
 /// period it takes when it sets none (Nagios' implied inheritance).
@@ -1787,18 +1799,15 @@ fn service_escalation(
         r,
         "serviceescalation",
         &[
-            "host_name",
-            "hostgroup_name",
-            "servicegroup_name",
-            "service_description",
-            "contacts",
-            "contact_groups",
-            "first_notification",
-            "last_notification",
-            "notification_interval",
-            "escalation_period",
-            "escalation_options",
-        ],
+            &[
+                "host_name",
+                "hostgroup_name",
+                "servicegroup_name",
+                "service_description",
+            ][..],
+            &ESCALATION_KEYS[..],
+        ]
+        .concat(),
     );
     Ok(())
 }
@@ -1826,17 +1835,7 @@ fn host_escalation(
     cx.leftovers(
         r,
         "hostescalation",
-        &[
-            "host_name",
-            "hostgroup_name",
-            "contacts",
-            "contact_groups",
-            "first_notification",
-            "last_notification",
-            "notification_interval",
-            "escalation_period",
-            "escalation_options",
-        ],
+        &[&["host_name", "hostgroup_name"][..], &ESCALATION_KEYS[..]].concat(),
     );
     Ok(())
 }
