@@ -902,7 +902,7 @@ pub(crate) async fn compact_at_stop(shared: &Shared) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::registry::fake;
     use crate::state::StateType;
@@ -960,7 +960,13 @@ mod tests {
              [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"{}\"\nargs = [\"s\"]\n{service}\n",
             fake::NAME
         );
-        let mut c = Config::from_files(vec![(None, text)]).unwrap();
+        utc_core(text)
+    }
+
+    /// A core of the configuration `text`, its time periods answering in UTC; and the
+    /// notices it sends. (The other modules' core tests build theirs with it too.)
+    pub(crate) fn utc_core(text: String) -> (Core, mpsc::UnboundedReceiver<Notice>) {
+        let mut c = Config::from_files(vec![(None, text)]).unwrap_or_else(|e| panic!("{e}"));
         c.periods = c.periods.in_zone(crate::timeperiod::Zone::Offset(0));
         let (notices, rx) = mpsc::unbounded_channel();
         let core = Core::build(

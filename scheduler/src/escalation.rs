@@ -137,12 +137,10 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::exec::{Limits, Outcome};
+    use crate::exec::Outcome;
     use crate::notify::Notice;
     use crate::registry::fake;
     use hcoop_plugins::plugin::State;
-    use std::collections::HashMap;
     use std::time::{Duration, SystemTime};
     use tokio::sync::mpsc;
 
@@ -167,16 +165,7 @@ mod tests {
              [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"{fake}\"\nargs = [\"s\"]\n\n{more}",
             fake = fake::NAME
         );
-        let mut c = Config::from_files(vec![(None, text)]).unwrap_or_else(|e| panic!("{e}"));
-        c.periods = c.periods.in_zone(crate::timeperiod::Zone::Offset(0));
-        let (notices, rx) = mpsc::unbounded_channel();
-        let core = Core::build(
-            c,
-            Limits::default(),
-            notices,
-            HashMap::new(),
-            HashMap::new(),
-        );
+        let (core, rx) = crate::daemon::tests::utc_core(text);
         Run { core, rx }
     }
 

@@ -43,17 +43,7 @@ fn core(daemon: &str, more: &str) -> (Core, mpsc::UnboundedReceiver<Notice>) {
         ));
     }
     text.push_str(more);
-    let mut c = Config::from_files(vec![(None, text)]).unwrap_or_else(|e| panic!("{e}"));
-    c.periods = c.periods.in_zone(crate::timeperiod::Zone::Offset(0));
-    let (notices, rx) = mpsc::unbounded_channel();
-    let core = Core::build(
-        c,
-        Limits::default(),
-        notices,
-        HashMap::new(),
-        HashMap::new(),
-    );
-    (core, rx)
+    super::tests::utc_core(text)
 }
 
 /// web1/app depends on db1/postgres with `criteria` (and more settings).
