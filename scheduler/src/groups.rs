@@ -247,6 +247,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::groups::fixture::hosts_and_services;
     use crate::config::Config;
     use crate::exec::{Limits, Outcome};
     use crate::notify::Notice;
@@ -270,17 +271,9 @@ mod tests {
              [[hostgroup]]\nname = \"web\"\npattern = \"^www\"\n\n\
              [[servicegroup]]\nname = \"disks\"\npattern = \"/disk$\"\n\n",
         );
-        for h in ["www1", "www2", "db1"] {
-            text.push_str(&format!(
-                "[[host]]\nname = \"{h}\"\naddress = \"127.0.0.1\"\n\n"
-            ));
-            for s in ["http", "disk"] {
-                text.push_str(&format!(
-                    "[[service]]\nhost = \"{h}\"\nname = \"{s}\"\ncheck = \"{}\"\nargs = [\"{s}\"]\n\n",
-                    fake::NAME
-                ));
-            }
-        }
+        text.push_str(&hosts_and_services(|s| {
+            format!("check = \"{}\"\nargs = [\"{s}\"]\n", fake::NAME)
+        }));
         text.push_str(more);
         let c = Config::from_files(vec![(None, text)]).unwrap();
         let (notices, rx) = mpsc::unbounded_channel();

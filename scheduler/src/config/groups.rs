@@ -134,6 +134,17 @@ struct Join {
     groups: Vec<String>,
 }
 
+/// Object `index` (placed `at`) joins `groups`, if it names any.
+fn join(joins: &mut Vec<Join>, at: &str, index: usize, groups: &[String]) {
+    if !groups.is_empty() {
+        joins.push(Join {
+            at: at.to_string(),
+            index,
+            groups: groups.to_vec(),
+        });
+    }
+}
+
 /// What the configuration's files say of groups, gathered while they are read and
 /// resolved by [`Pending::resolve`] once every host, service and contact is known.
 #[derive(Debug, Default)]
@@ -194,26 +205,14 @@ impl Pending {
     /// The host `index` of the configuration (placed `at`) joins `groups` and sets
     /// its own `settings`.
     pub fn host(&mut self, at: &str, index: usize, groups: &[String], settings: &Overrides) {
-        if !groups.is_empty() {
-            self.host_joins.push(Join {
-                at: at.to_string(),
-                index,
-                groups: groups.to_vec(),
-            });
-        }
+        join(&mut self.host_joins, at, index, groups);
         self.own_settings(at, settings);
     }
 
     /// The service `index` of the configuration (placed `at`) joins `groups` and
     /// sets its own `settings`.
     pub fn service(&mut self, at: &str, index: usize, groups: &[String], settings: &Overrides) {
-        if !groups.is_empty() {
-            self.service_joins.push(Join {
-                at: at.to_string(),
-                index,
-                groups: groups.to_vec(),
-            });
-        }
+        join(&mut self.service_joins, at, index, groups);
         self.own_settings(at, settings);
     }
 
@@ -594,6 +593,28 @@ fn close(direct: &[Vec<usize>], nested: &[Vec<usize>], sorted: bool) -> Vec<Vec<
     done.into_iter().map(Option::unwrap_or_default).collect()
 }
 
+/// Configuration text the tests of groups share.
+#[cfg(test)]
+pub(crate) mod fixture {
+    /// Hosts `www1`, `www2` and `db1` with services `http` and `disk` each, in that
+    /// order; `check(service)`: the lines a service sets besides its host and name.
+    pub(crate) fn hosts_and_services(check: impl Fn(&str) -> String) -> String {
+        let mut text = String::new();
+        for h in ["www1", "www2", "db1"] {
+            text.push_str(&format!(
+                "[[host]]\nname = \"{h}\"\naddress = \"127.0.0.1\"\n\n"
+            ));
+            for s in ["http", "disk"] {
+                text.push_str(&format!(
+                    "[[service]]\nhost = \"{h}\"\nname = \"{s}\"\n{}\n",
+                    check(s)
+                ));
+            }
+        }
+        text
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::Config;
@@ -604,16 +625,9 @@ mod tests {
             "[[contact]]\nname = \"alice\"\ncommand = \"/bin/true\"\n\n\
              [[contact]]\nname = \"bob\"\ncommand = \"/bin/true\"\n\n",
         );
-        for h in ["www1", "www2", "db1"] {
-            text.push_str(&format!(
-                "[[host]]\nname = \"{h}\"\naddress = \"127.0.0.1\"\n\n"
-            ));
-            for s in ["http", "disk"] {
-                text.push_str(&format!(
-                    "[[service]]\nhost = \"{h}\"\nname = \"{s}\"\ncommand = \"/bin/true\"\n\n"
-                ));
-            }
-        }
+        text.push_str(&super::fixture::hosts_and_services(|_| {
+            "command = \"/bin/true\"\n".to_string()
+        }));
         text.push_str(more);
         Config::from_files(vec![(Some("g.toml".into()), text)]).map_err(|e| e.to_string())
     }
