@@ -50,6 +50,7 @@ pub mod nagios;
 pub mod nrpe;
 pub mod pgsql;
 pub mod procs;
+pub mod scenario;
 pub mod sql;
 pub mod testca;
 pub mod usage;

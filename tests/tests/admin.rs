@@ -3,16 +3,14 @@
 //! once on demand, and the same actions on a host with its services.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::scenario::{daemon_with_out, pager_defaults, set_script};
 use hcoop_tests::{require, wait_until, Run};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A plugin whose state the test sets by rewriting its script.
 fn set_plugin(dir: &Path, name: &str, code: i32, text: &str) {
-    let p = dir.join(format!("{name}.sh"));
-    let tmp = dir.join(format!(".{name}.sh"));
-    std::fs::write(&tmp, format!("echo '{text}'\nexit {code}\n")).unwrap();
-    std::fs::rename(tmp, p).unwrap();
+    set_script(&dir.join(format!("{name}.sh")), code, text);
 }
 
 /// Host `db` with `fast` (checked every second), `slow` (every hour, its output the
@@ -21,18 +19,7 @@ fn set_plugin(dir: &Path, name: &str, code: i32, text: &str) {
 /// after them.
 fn config(dir: &Path, out: &Path, more: &str) -> String {
     format!(
-        r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-notification_interval = "0s"
-contacts = ["pager"]
-
-[[contact]]
-name = "pager"
-command = "/bin/sh -c 'echo $NAGIOS_NOTIFICATIONTYPE $NAGIOS_HOSTNAME/$NAGIOS_SERVICEDESC $NAGIOS_SERVICESTATE >> {out}/pager'"
-
+        r#"{defaults}
 [[host]]
 name = "db"
 address = "127.0.0.1"
@@ -54,21 +41,14 @@ name = "flip"
 command = "/bin/sh {dir}/flip.sh"
 {more}
 "#,
+        defaults = pager_defaults(out, 1),
         dir = dir.display(),
-        out = out.display()
     )
 }
 
 /// A daemon on [`config`] with `more`, `flip` OK; and the file the pager writes.
 fn start(more: &str) -> (Daemon, std::path::PathBuf) {
-    let mut d = Daemon::start("");
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    std::fs::create_dir(&out).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
+    let (mut d, dir, out) = daemon_with_out();
     set_plugin(&dir, "flip", 0, "FLIP OK - fine");
     d.restart_with(&config(&dir, &out, more));
     (d, out.join("pager"))

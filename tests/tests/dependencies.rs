@@ -4,7 +4,7 @@
 //! dependency is checked but not notified; once the master recovers both are checked
 //! and notified.
 
-use hcoop_tests::daemon::Daemon;
+use hcoop_tests::scenario::{daemon_with_out, pager_defaults};
 use hcoop_tests::wait_until;
 use std::path::Path;
 use std::time::Duration;
@@ -26,14 +26,7 @@ fn lines(path: &Path) -> Vec<String> {
 
 #[test]
 fn a_failed_master_holds_its_dependents_checks_and_notifications() {
-    let mut d = Daemon::start("");
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    std::fs::create_dir(&out).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
+    let (mut d, dir, out) = daemon_with_out();
     // a check that prints and exits with what its file says
     std::fs::write(
         dir.join("check.sh"),
@@ -51,18 +44,7 @@ fn a_failed_master_holds_its_dependents_checks_and_notifications() {
         )
     };
     let config = format!(
-        r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 2
-notification_interval = "0s"
-contacts = ["pager"]
-
-[[contact]]
-name = "pager"
-command = "/bin/sh -c 'echo $NAGIOS_NOTIFICATIONTYPE $NAGIOS_HOSTNAME/$NAGIOS_SERVICEDESC $NAGIOS_SERVICESTATE >> {out}/pager'"
-
+        r#"{defaults}
 [[host]]
 name = "db1"
 address = "127.0.0.1"
@@ -86,7 +68,7 @@ dependent_host = "web1"
 dependent_service = "api"
 notification_failure_criteria = "c"
 "#,
-        out = out.display(),
+        defaults = pager_defaults(&out, 2),
         postgres = service("db1", "postgres"),
         app = service("web1", "app"),
         api = service("web1", "api"),

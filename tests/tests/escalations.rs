@@ -8,14 +8,13 @@
 //! escalated.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::scenario::{daemon_with_out, set_script};
 use std::path::Path;
 use std::time::Duration;
 
 /// The plugin's script: exits `code` after printing `text`.
 fn set_plugin(dir: &Path, code: i32, text: &str) {
-    let tmp = dir.join(".plugin.sh");
-    std::fs::write(&tmp, format!("echo '{text}'\nexit {code}\n")).unwrap();
-    std::fs::rename(tmp, dir.join("plugin.sh")).unwrap();
+    set_script(&dir.join("plugin.sh"), code, text);
 }
 
 /// One notification as a contact's command wrote it: type, number, contact,
@@ -61,14 +60,7 @@ fn wait_notified(out: &Path, n: usize, secs: u64, d: &Daemon) -> Vec<Notified> {
 
 #[test]
 fn an_escalation_after_the_third_notification() {
-    let mut d = Daemon::start("");
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    std::fs::create_dir(&out).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
+    let (mut d, dir, out) = daemon_with_out();
     set_plugin(&dir, 2, "APP CRITICAL - down");
     let command = format!(
         "/bin/sh -c 'echo $NAGIOS_NOTIFICATIONTYPE $NAGIOS_NOTIFICATIONNUMBER \

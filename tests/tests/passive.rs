@@ -4,8 +4,9 @@
 //! it, and the API's `POST /api/result`.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::scenario::{spawn_as, wait_command_file};
 use hcoop_tests::{bin, wait_until};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
@@ -87,15 +88,7 @@ fn a_backup_job_that_stops_submitting_goes_critical_after_its_freshness_threshol
     d.restart_with(&config(out.path(), &fifo));
 
     // the command file: a FIFO of the daemon's user, group nogroup, rw--w----
-    d.wait_log(
-        5.0,
-        &format!(
-            "command_file: reading external commands from {}",
-            fifo.display()
-        ),
-    );
-    let m = std::fs::symlink_metadata(&fifo).unwrap();
-    assert!(m.file_type().is_fifo());
+    let m = wait_command_file(&d, &fifo);
     assert_eq!(m.mode() & 0o7777, 0o620);
     assert_eq!((m.uid(), m.gid()), (unsafe { libc::geteuid() }, 65534));
 
@@ -321,31 +314,13 @@ fn a_daemon_started_as_root_makes_the_command_file_for_its_user_and_group() {
     // daemon user's; the user is not a member of the command file's group
     let state = d.dir.path().join("var/state.json");
     let fifo = d.dir.path().join("cmd/nagios.cmd");
-    d.write_config(&format!(
-        "user = \"nagios\"\nplugin_user = \"nagios\"\n{}",
-        config(out.path(), &fifo)
-    ));
-    let file = d.config_dir().join("a.toml");
-    let t = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        t.replace(
-            &d.state_file().display().to_string(),
-            &state.display().to_string(),
-        ),
-    )
-    .unwrap();
-    std::os::unix::fs::chown(d.dir.path().join("tokens"), Some(nagios.0), None).unwrap();
-    d.spawn();
-    d.wait_log(
-        5.0,
-        &format!(
-            "command_file: reading external commands from {}",
-            fifo.display()
-        ),
+    spawn_as(
+        &mut d,
+        ("nagios", nagios.0),
+        &config(out.path(), &fifo),
+        &state,
     );
-    let m = std::fs::symlink_metadata(&fifo).unwrap();
-    assert!(m.file_type().is_fifo());
+    let m = wait_command_file(&d, &fifo);
     assert_eq!(
         (m.uid(), m.gid(), m.mode() & 0o7777),
         (nagios.0, 65534, 0o620)
