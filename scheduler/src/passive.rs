@@ -60,26 +60,20 @@ pub fn parse_state(text: &str, host: bool) -> Result<u8, String> {
 
 /// A text shown in a message: at most 40 characters, control characters escaped.
 pub(crate) fn shown(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(40)
-        .flat_map(char::escape_default)
-        .collect();
-    if text.chars().count() > 40 {
-        out.push_str("...");
-    }
-    out
+    cut_escaped(text, 40, char::escape_default)
 }
 
 /// A whole line shown in a log line: at most 300 characters, control characters
 /// escaped.
 pub fn shown_line(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(300)
-        .flat_map(char::escape_debug)
-        .collect();
-    if text.chars().count() > 300 {
+    cut_escaped(text, 300, char::escape_debug)
+}
+
+/// `text`'s first `most` characters, each written by `escape`, and `...` when it has
+/// more.
+fn cut_escaped<E: Iterator<Item = char>>(text: &str, most: usize, escape: fn(char) -> E) -> String {
+    let mut out: String = text.chars().take(most).flat_map(escape).collect();
+    if text.chars().count() > most {
         out.push_str("...");
     }
     out

@@ -68,7 +68,9 @@ const DAY: i64 = 86_400;
 /// 300 steps of at least a day).
 pub const HORIZON_DAYS: i64 = 366;
 
-const WEEKDAYS: [&str; 7] = [
+/// The weekdays as time period rules (and Nagios' weekday directives) name them,
+/// Sunday first.
+pub(crate) const WEEKDAYS: [&str; 7] = [
     "sunday",
     "monday",
     "tuesday",

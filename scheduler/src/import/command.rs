@@ -387,15 +387,14 @@ mod tests {
             classify("/opt/x/check_tcp -H a -p 1", user1, "h", "a"),
             Check::External { why: None, .. }
         ));
-        // arguments our built-in refuses
-        let Check::External { command, why } = classify(
-            "/usr/lib/nagios/plugins/check_tcp -H a -p 22 --no-such-flag",
-            user1,
-            "h",
-            "a",
-        ) else {
-            panic!("not external");
+        // the command and why a line runs as an external command
+        let external = |line: &str| match classify(line, user1, "h", "a") {
+            Check::External { command, why } => (command, why),
+            _ => panic!("not external"),
         };
+        // arguments our built-in refuses
+        let (command, why) =
+            external("/usr/lib/nagios/plugins/check_tcp -H a -p 22 --no-such-flag");
         assert_eq!(
             command,
             "/usr/lib/nagios/plugins/check_tcp -H a -p 22 --no-such-flag"
@@ -404,14 +403,7 @@ mod tests {
             .unwrap()
             .starts_with("the built-in check_tcp refuses its arguments: "));
         // through the shell
-        let Check::External { why, .. } = classify(
-            "/usr/lib/nagios/plugins/check_tcp -H a -p 22 | tee x",
-            user1,
-            "h",
-            "a",
-        ) else {
-            panic!("not external");
-        };
+        let (_, why) = external("/usr/lib/nagios/plugins/check_tcp -H a -p 22 | tee x");
         assert_eq!(
             why.unwrap(),
             "the command line uses the shell, so it does not run the built-in check_tcp"

@@ -5,6 +5,7 @@ use super::command::{self, Check};
 use super::parse::{Nagios, Object, Place};
 use super::resolve::{split_list, Resolved};
 use super::toml_out::Toml;
+use crate::timeperiod;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
@@ -747,7 +748,7 @@ fn period_rules(objects: &[Object], index: usize) -> Vec<(String, Place)> {
             {
                 continue;
             }
-            let weekday = WEEKDAYS.contains(&d.name.as_str());
+            let weekday = timeperiod::WEEKDAYS.contains(&d.name.as_str());
             if weekday && days.contains(&d.name) {
                 continue;
             }
@@ -783,17 +784,6 @@ fn period_rules(objects: &[Object], index: usize) -> Vec<(String, Place)> {
     walk(objects, index, 0, &mut out, &mut HashSet::new());
     out
 }
-
-/// Nagios' weekday directives of a time period.
-const WEEKDAYS: &[&str] = &[
-    "sunday",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-];
 
 /// A group with its members resolved (`*` and `!` exclusions applied, members named by
 /// the members themselves added).

@@ -97,16 +97,8 @@ pub fn read(main: &Path) -> Result<Nagios, String> {
     };
     let text = reader.read_text(main, None)?;
     let base = main.parent().unwrap_or(Path::new("/")).to_path_buf();
-    let file: Arc<str> = main.display().to_string().into();
-    for (line, raw) in logical_lines(&text) {
-        let place = Place {
-            file: file.clone(),
-            line,
-        };
-        let t = raw.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-            continue;
-        }
+    for (place, t) in setting_lines(main, &text) {
+        let t = t.as_str();
         let Some((name, value)) = t.split_once('=') else {
             return Err(format!("{place}: expected NAME=VALUE, found '{t}'"));
         };
@@ -201,16 +193,8 @@ impl Reader {
 
     fn resource_file(&mut self, path: &Path, from: &Place) -> Result<(), String> {
         let text = self.read_text(path, Some(from))?;
-        let file: Arc<str> = path.display().to_string().into();
-        for (line, raw) in logical_lines(&text) {
-            let place = Place {
-                file: file.clone(),
-                line,
-            };
-            let t = raw.trim();
-            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
-                continue;
-            }
+        for (place, t) in setting_lines(path, &text) {
+            let t = t.as_str();
             let Some((name, value)) = t.split_once('=') else {
                 return Err(format!("{place}: expected $USERn$=VALUE, found '{t}'"));
             };
@@ -342,6 +326,26 @@ pub const KINDS: &[&str] = &[
     "hostextinfo",
     "serviceextinfo",
 ];
+
+/// The lines of a file of `NAME=VALUE` settings (the main file, a resource file),
+/// trimmed, with their places; blank lines and comments (`#`, `;`) left out.
+fn setting_lines(path: &Path, text: &str) -> Vec<(Place, String)> {
+    let file: Arc<str> = path.display().to_string().into();
+    logical_lines(text)
+        .into_iter()
+        .filter_map(|(line, raw)| {
+            let t = raw.trim();
+            if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
+                return None;
+            }
+            let place = Place {
+                file: file.clone(),
+                line,
+            };
+            Some((place, t.to_string()))
+        })
+        .collect()
+}
 
 /// The lines of a text with a line ending in `\` joined to the next (as Nagios'
 /// multi-line reader), each with the number of its first line.
