@@ -248,8 +248,7 @@ impl Core {
 mod tests {
     use super::*;
     use crate::config::groups::fixture::hosts_and_services;
-    use crate::config::Config;
-    use crate::exec::{Limits, Outcome};
+    use crate::exec::Outcome;
     use crate::notify::Notice;
     use crate::registry::fake;
     use crate::select::Selector;
@@ -275,16 +274,7 @@ mod tests {
             format!("check = \"{}\"\nargs = [\"{s}\"]\n", fake::NAME)
         }));
         text.push_str(more);
-        let c = Config::from_files(vec![(None, text)]).unwrap();
-        let (notices, rx) = mpsc::unbounded_channel();
-        let core = Core::build(
-            c,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
-        (core, rx)
+        crate::daemon::tests::utc_core(text)
     }
 
     fn outcome(state: State) -> Outcome {
