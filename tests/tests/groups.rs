@@ -4,17 +4,8 @@
 //! every group, and a contact group's members are notified by their commands.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::scenario::{daemon_with_out, set_script};
 use hcoop_tests::wait_until;
-use std::path::Path;
-
-/// A plugin script that says `text` and exits with `code`.
-fn plugin(dir: &Path, name: &str, code: i32, text: &str) {
-    std::fs::write(
-        dir.join(format!("{name}.sh")),
-        format!("echo '{text}'\nexit {code}\n"),
-    )
-    .unwrap();
-}
 
 /// The NAME column of a status table, in its order.
 fn names(table: &str) -> Vec<&str> {
@@ -27,16 +18,9 @@ fn names(table: &str) -> Vec<&str> {
 
 #[test]
 fn status_by_group_and_contact_groups_notified() {
-    let mut d = Daemon::start("");
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    std::fs::create_dir(&out).unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
-    plugin(&dir, "ok", 0, "FINE OK - fine");
-    plugin(&dir, "crit", 2, "DISK CRITICAL - full");
+    let (mut d, dir, out) = daemon_with_out();
+    set_script(&dir.join("ok.sh"), 0, "FINE OK - fine");
+    set_script(&dir.join("crit.sh"), 2, "DISK CRITICAL - full");
     let config = format!(
         r#"
 [defaults]
