@@ -810,6 +810,60 @@ impl Group {
     }
 }
 
+/// A group's name, its `{kind}_name`: an error when it has none or when `taken`.
+fn group_name<'r>(
+    r: &'r Resolved,
+    kind: &str,
+    taken: impl Fn(&str) -> bool,
+) -> Result<&'r str, String> {
+    let name_of = format!("{kind}_name");
+    let name = r
+        .get(&name_of)
+        .ok_or_else(|| format!("{}: a {kind} needs {name_of}", r.place))?;
+    if taken(name) {
+        return Err(format!("{}: {kind} '{name}' is defined twice", r.place));
+    }
+    Ok(name)
+}
+
+/// A group of any kind with its `members` resolved; the directives it does not take
+/// reported.
+fn group(cx: &mut Ctx<'_>, r: &Resolved, kind: &str, name: &str, members: Vec<String>) -> Group {
+    let me = format!("{kind} '{name}'");
+    let (name_of, nested_key) = (format!("{kind}_name"), format!("{kind}_members"));
+    cx.leftovers(
+        r,
+        &me,
+        &[name_of.as_str(), "alias", "members", nested_key.as_str()],
+    );
+    Group {
+        name: name.to_string(),
+        alias: r.get("alias").map(str::to_string),
+        members,
+        nested: r.list(&nested_key),
+        place: r.place.clone(),
+    }
+}
+
+/// An error for the first group naming a nested group of its kind that does not exist.
+fn nested_known(
+    groups: &[Group],
+    index: &HashMap<String, usize>,
+    kind: &str,
+) -> Result<(), String> {
+    for g in groups {
+        for n in &g.nested {
+            if !index.contains_key(n) {
+                return Err(format!(
+                    "{}: {kind} '{}': no {kind} named '{n}' among its members",
+                    g.place, g.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Host or contact groups: their own `members` and the objects that name them in
 /// `back` (`hostgroups`, `contactgroups`).
 fn member_groups(
@@ -826,14 +880,8 @@ fn member_groups(
     // by name, and each group's members as a set: found by hashing, not by scans
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut sets: Vec<HashSet<String>> = Vec::new();
-    let name_of = format!("{kind}_name");
     for r in &defs {
-        let name = r
-            .get(&name_of)
-            .ok_or_else(|| format!("{}: a {kind} needs {name_of}", r.place))?;
-        if index.contains_key(name) {
-            return Err(format!("{}: {kind} '{name}' is defined twice", r.place));
-        }
+        let name = group_name(r, kind, |n| index.contains_key(n))?;
         let mut listed: Vec<String> = Vec::new();
         let mut excluded: HashSet<String> = HashSet::new();
         for m in r.list("members") {
@@ -853,22 +901,9 @@ fn member_groups(
         }
         let mut set = HashSet::new();
         listed.retain(|m| !excluded.contains(m) && set.insert(m.clone()));
-        let me = format!("{kind} '{name}'");
-        let nested_key = format!("{kind}_members");
-        cx.leftovers(
-            r,
-            &me,
-            &[name_of.as_str(), "alias", "members", nested_key.as_str()],
-        );
         index.insert(name.to_string(), groups.len());
         sets.push(set);
-        groups.push(Group {
-            name: name.to_string(),
-            alias: r.get("alias").map(str::to_string),
-            members: listed,
-            nested: r.list(&nested_key),
-            place: r.place.clone(),
-        });
+        groups.push(group(cx, r, kind, name, listed));
     }
     for o in objects {
         let Some(member) = o.get(name_key) else {
@@ -887,16 +922,7 @@ fn member_groups(
             }
         }
     }
-    for g in &groups {
-        for n in &g.nested {
-            if !index.contains_key(n) {
-                return Err(format!(
-                    "{}: {kind} '{}': no {kind} named '{n}' among its members",
-                    g.place, g.name
-                ));
-            }
-        }
-    }
+    nested_known(&groups, &index, kind)?;
     Ok(groups)
 }
 
@@ -1840,15 +1866,7 @@ fn service_groups(
 ) -> Result<Vec<Group>, String> {
     let mut groups: Vec<Group> = Vec::new();
     for r in resolved.iter().filter(|r| r.kind == "servicegroup") {
-        let name = r
-            .get("servicegroup_name")
-            .ok_or_else(|| format!("{}: a servicegroup needs servicegroup_name", r.place))?;
-        if groups.iter().any(|g| g.name == name) {
-            return Err(format!(
-                "{}: servicegroup '{name}' is defined twice",
-                r.place
-            ));
-        }
+        let name = group_name(r, "servicegroup", |n| groups.iter().any(|g| g.name == n))?;
         let items = r.list("members");
         if items.len() % 2 != 0 {
             let place = r.var("members").map_or(&r.place, |(_, p)| p);
@@ -1867,24 +1885,7 @@ fn service_groups(
             }
             members.push(format!("{h}/{s}"));
         }
-        let me = format!("servicegroup '{name}'");
-        cx.leftovers(
-            r,
-            &me,
-            &[
-                "servicegroup_name",
-                "alias",
-                "members",
-                "servicegroup_members",
-            ],
-        );
-        groups.push(Group {
-            name: name.to_string(),
-            alias: r.get("alias").map(str::to_string),
-            members,
-            nested: r.list("servicegroup_members"),
-            place: r.place.clone(),
-        });
+        groups.push(group(cx, r, "servicegroup", name, members));
     }
     let index: HashMap<String, usize> = groups
         .iter()
@@ -1910,15 +1911,6 @@ fn service_groups(
             }
         }
     }
-    for g in &groups {
-        for n in &g.nested {
-            if !index.contains_key(n) {
-                return Err(format!(
-                    "{}: servicegroup '{}': no servicegroup named '{n}' among its members",
-                    g.place, g.name
-                ));
-            }
-        }
-    }
+    nested_known(&groups, &index, "servicegroup")?;
     Ok(groups)
 }
