@@ -1501,17 +1501,22 @@ struct Selection<'a> {
 }
 
 impl Selection<'_> {
-    /// The `(host, service)` pairs a host list, host group list, service description
-    /// list and service group list name.
-    fn services(&self, r: &Resolved, prefix: &str) -> Result<Vec<(String, String)>, String> {
-        let hosts = expand_hosts(
+    /// The hosts a host list and host group list name (`prefix` before their keys).
+    fn hosts(&self, r: &Resolved, prefix: &str) -> Result<Vec<String>, String> {
+        expand_hosts(
             r,
             &format!("{prefix}host_name"),
             &format!("{prefix}hostgroup_name"),
             self.host_index,
             self.hosts,
             self.host_groups,
-        )?;
+        )
+    }
+
+    /// The `(host, service)` pairs a host list, host group list, service description
+    /// list and service group list name.
+    fn services(&self, r: &Resolved, prefix: &str) -> Result<Vec<(String, String)>, String> {
+        let hosts = self.hosts(r, prefix)?;
         let desc_key = format!("{prefix}service_description");
         let descs = r.list(&desc_key);
         let mut out = Vec::new();
@@ -1685,22 +1690,8 @@ fn host_dependency(
     sel: &Selection<'_>,
     t: &mut Toml,
 ) -> Result<(), String> {
-    let masters = expand_hosts(
-        r,
-        "host_name",
-        "hostgroup_name",
-        sel.host_index,
-        sel.hosts,
-        sel.host_groups,
-    )?;
-    let dependents = expand_hosts(
-        r,
-        "dependent_host_name",
-        "dependent_hostgroup_name",
-        sel.host_index,
-        sel.hosts,
-        sel.host_groups,
-    )?;
+    let masters = sel.hosts(r, "")?;
+    let dependents = sel.hosts(r, "dependent_")?;
     for m in &masters {
         for d in &dependents {
             if m == d {
@@ -1834,14 +1825,7 @@ fn host_escalation(
     sel: &Selection<'_>,
     t: &mut Toml,
 ) -> Result<(), String> {
-    for h in expand_hosts(
-        r,
-        "host_name",
-        "hostgroup_name",
-        sel.host_index,
-        sel.hosts,
-        sel.host_groups,
-    )? {
+    for h in sel.hosts(r, "")? {
         let of = sel.hosts[sel.host_index[&h]];
         t.entry("hostescalation");
         t.string("host", &h);
