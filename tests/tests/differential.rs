@@ -33,6 +33,18 @@ fn nothing(_: &States) -> String {
     String::new()
 }
 
+/// The plain case the others vary: one attempt makes a problem hard, retried every
+/// second, notified once, no time period, objects, settings or directives more.
+const ONE_ATTEMPT: Case = Case {
+    max_check_attempts: 1,
+    retry_interval: 1,
+    notification_interval: 0,
+    window: None,
+    more: nothing,
+    settings: "",
+    app: "",
+};
+
 impl Case {
     fn period(&self) -> &'static str {
         if self.window.is_some() {
@@ -159,11 +171,8 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
     let case = Case {
         max_check_attempts: 3,
         retry_interval: 3,
-        notification_interval: 0,
-        window: None,
-        more: nothing,
-        settings: "",
         app: " event_handler handle\n",
+        ..ONE_ATTEMPT
     };
     let steps = [
         // a soft problem that recovers before its second attempt
@@ -201,13 +210,8 @@ fn soft_problems_go_hard_after_max_check_attempts_and_recover() {
 #[test]
 fn a_problem_is_notified_again_every_notification_interval() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
         notification_interval: 3,
-        window: None,
-        more: nothing,
-        settings: "",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         CRITICAL,
@@ -255,13 +259,9 @@ fn a_notification_period_that_ends_mid_problem_holds_back_what_follows() {
         local(now - now % 60, "%H:%M")
     );
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
         notification_interval: 3600,
         window: Some(rule),
-        more: nothing,
-        settings: "",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         // a hard problem inside the period: notified
@@ -296,13 +296,9 @@ fn escalated_from_the_third(_: &States) -> String {
 #[test]
 fn an_escalation_takes_over_from_the_third_notification() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
         notification_interval: 3,
-        window: None,
         more: escalated_from_the_third,
-        settings: "",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         CRITICAL,
@@ -338,14 +334,10 @@ fn passive_backup(_: &States) -> String {
 #[test]
 fn a_passive_service_whose_results_stop_goes_stale_and_runs_its_check() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
-        notification_interval: 0,
-        window: None,
         more: passive_backup,
         settings: "check_service_freshness=1\nservice_freshness_check_interval=1\n\
                    additional_freshness_latency=0\n",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         Step::Set("backup", 2, "BACKUP CRITICAL - no backup tonight"),
@@ -390,13 +382,8 @@ fn app_depends_on_db(_: &States) -> String {
 #[test]
 fn a_dependency_whose_master_fails_first_holds_the_dependents_notifications() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
-        notification_interval: 0,
-        window: None,
         more: app_depends_on_db,
-        settings: "",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         // the master fails first: notified
@@ -440,13 +427,9 @@ fn checked_gateway(_: &States) -> String {
 #[test]
 fn a_host_goes_down_soft_then_hard_and_recovers() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
-        notification_interval: 0,
-        window: None,
         more: checked_gateway,
         settings: "cached_host_check_horizon=0\n",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         Step::Set("gw", 0, "GW OK - up"),
@@ -473,15 +456,7 @@ fn a_host_goes_down_soft_then_hard_and_recovers() {
 
 #[test]
 fn a_problem_in_downtime_is_notified_when_the_downtime_ends() {
-    let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
-        notification_interval: 0,
-        window: None,
-        more: nothing,
-        settings: "",
-        app: "",
-    };
+    let case = ONE_ATTEMPT;
     let steps = [
         Step::Downtime("app", 6),
         Step::Wait("SERVICE DOWNTIME ALERT web/app STARTED", 1),
@@ -516,13 +491,8 @@ fn a_problem_in_downtime_is_notified_when_the_downtime_ends() {
 #[test]
 fn an_acknowledged_problem_is_not_notified_again_until_it_recovers() {
     let case = Case {
-        max_check_attempts: 1,
-        retry_interval: 1,
         notification_interval: 3,
-        window: None,
-        more: nothing,
-        settings: "",
-        app: "",
+        ..ONE_ATTEMPT
     };
     let steps = [
         CRITICAL,
