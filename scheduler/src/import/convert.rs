@@ -1500,6 +1500,20 @@ struct Selection<'a> {
     by_host: &'a HashMap<String, Vec<String>>,
 }
 
+/// The keys [`Selection::services`] reads, without a prefix and with `dependent_`.
+const SERVICE_SELECTION: [&str; 4] = [
+    "host_name",
+    "hostgroup_name",
+    "servicegroup_name",
+    "service_description",
+];
+const DEPENDENT_SERVICE_SELECTION: [&str; 4] = [
+    "dependent_host_name",
+    "dependent_hostgroup_name",
+    "dependent_servicegroup_name",
+    "dependent_service_description",
+];
+
 impl Selection<'_> {
     /// The hosts a host list and host group list name (`prefix` before their keys).
     fn hosts(&self, r: &Resolved, prefix: &str) -> Result<Vec<String>, String> {
@@ -1667,16 +1681,8 @@ fn service_dependency(
         r,
         &me,
         &[
-            &[
-                "host_name",
-                "hostgroup_name",
-                "servicegroup_name",
-                "service_description",
-                "dependent_host_name",
-                "dependent_hostgroup_name",
-                "dependent_servicegroup_name",
-                "dependent_service_description",
-            ][..],
+            &SERVICE_SELECTION[..],
+            &DEPENDENT_SERVICE_SELECTION[..],
             &DEPENDENCY_KEYS[..],
         ]
         .concat(),
@@ -1805,16 +1811,7 @@ fn service_escalation(
     cx.leftovers(
         r,
         "serviceescalation",
-        &[
-            &[
-                "host_name",
-                "hostgroup_name",
-                "servicegroup_name",
-                "service_description",
-            ][..],
-            &ESCALATION_KEYS[..],
-        ]
-        .concat(),
+        &[&SERVICE_SELECTION[..], &ESCALATION_KEYS[..]].concat(),
     );
     Ok(())
 }
