@@ -28,23 +28,27 @@ pub fn set_script(path: &Path, code: i32, text: &str) {
     std::fs::rename(tmp, path).unwrap();
 }
 
-/// `[defaults]` checking every second, `max_check_attempts` making a problem hard,
-/// notified once to `pager`, a contact whose command appends a line (type, host/service,
-/// state) to `out/pager`.
+/// `[defaults]` (after an empty line) checking and retrying every second,
+/// `max_check_attempts` making a problem hard; more defaults may follow.
+pub fn every_second(max_check_attempts: u32) -> String {
+    format!(
+        "\n[defaults]\ncheck_interval = \"1s\"\nretry_interval = \"1s\"\n\
+         max_check_attempts = {max_check_attempts}\n"
+    )
+}
+
+/// [`every_second`] defaults, a problem notified once to `pager`, a contact whose
+/// command appends a line (type, host/service, state) to `out/pager`.
 pub fn pager_defaults(out: &Path, max_check_attempts: u32) -> String {
     format!(
-        r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = {max_check_attempts}
-notification_interval = "0s"
+        r#"{defaults}notification_interval = "0s"
 contacts = ["pager"]
 
 [[contact]]
 name = "pager"
 command = "/bin/sh -c 'echo $NAGIOS_NOTIFICATIONTYPE $NAGIOS_HOSTNAME/$NAGIOS_SERVICEDESC $NAGIOS_SERVICESTATE >> {out}/pager'"
 "#,
+        defaults = every_second(max_check_attempts),
         out = out.display()
     )
 }

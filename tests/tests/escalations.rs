@@ -8,7 +8,7 @@
 //! escalated.
 
 use hcoop_tests::daemon::Daemon;
-use hcoop_tests::scenario::{daemon_with_out, set_script};
+use hcoop_tests::scenario::{daemon_with_out, every_second, set_script};
 use std::path::Path;
 use std::time::Duration;
 
@@ -68,12 +68,7 @@ fn an_escalation_after_the_third_notification() {
         out.display()
     );
     let config = format!(
-        r#"
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-notification_interval = "2s"
+        r#"{defaults}notification_interval = "2s"
 contacts = ["ops"]
 
 [[contact]]
@@ -101,6 +96,7 @@ last_notification = 0
 notification_interval = "4s"
 contacts = ["boss"]
 "#,
+        defaults = every_second(1),
         dir = dir.display()
     );
     d.restart_with(&config);

@@ -4,7 +4,7 @@
 //! it, and the API's `POST /api/result`.
 
 use hcoop_tests::daemon::Daemon;
-use hcoop_tests::scenario::{spawn_as, wait_command_file};
+use hcoop_tests::scenario::{every_second, spawn_as, wait_command_file};
 use hcoop_tests::{bin, wait_until};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
@@ -17,12 +17,7 @@ fn config(out: &Path, fifo: &Path) -> String {
     format!(
         r#"command_file = "{fifo}"
 command_group = "nogroup"
-
-[defaults]
-check_interval = "1s"
-retry_interval = "1s"
-max_check_attempts = 1
-
+{defaults}
 [[contact]]
 name = "pager"
 command = "/bin/sh -c 'env | grep ^NAGIOS_ | sort >> {out}/notified; echo --- >> {out}/notified'"
@@ -45,6 +40,7 @@ name = "closed"
 active_checks_enabled = false
 passive_checks_enabled = false
 "#,
+        defaults = every_second(1),
         fifo = fifo.display(),
         out = out.display(),
     )
