@@ -1269,9 +1269,21 @@ fn host(
         t.duration("timeout", d);
     }
     settings(cx, r, &me, t, None, &fixed)?;
+    scheduled_leftovers(
+        cx,
+        r,
+        &me,
+        &["host_name", "address", "parents", "hostgroups"],
+    );
+    *t.count() += 1;
+    Ok(())
+}
+
+/// Reports what a host or service sets that is not handled: our [`SCHEDULE`], its `own`
+/// keys and the custom variables its commands name (carried in them).
+fn scheduled_leftovers(cx: &mut Ctx<'_>, r: &Resolved, me: &str, own: &[&str]) {
     let mut handled: Vec<&str> = SCHEDULE.to_vec();
-    handled.extend(["host_name", "address", "parents", "hostgroups"]);
-    // custom variables a command names are carried in it
+    handled.extend(own);
     let customs: Vec<&str> = r
         .vars
         .keys()
@@ -1279,9 +1291,7 @@ fn host(
         .map(String::as_str)
         .collect();
     handled.extend(customs);
-    cx.leftovers(r, &me, &handled);
-    *t.count() += 1;
-    Ok(())
+    cx.leftovers(r, me, &handled);
 }
 
 /// Whether the object's check command or event handler names a custom variable.
@@ -1319,21 +1329,17 @@ fn service(
         return Err(format!("{}: {me}: a service needs check_command", r.place));
     }
     settings(cx, r, &me, t, Some(host), &fixed)?;
-    let mut handled: Vec<&str> = SCHEDULE.to_vec();
-    handled.extend([
-        "host_name",
-        "hostgroup_name",
-        "service_description",
-        "servicegroups",
-    ]);
-    let customs: Vec<&str> = r
-        .vars
-        .keys()
-        .filter(|k| k.starts_with('_') && used_custom(cx, r, k))
-        .map(String::as_str)
-        .collect();
-    handled.extend(customs);
-    cx.leftovers(r, &me, &handled);
+    scheduled_leftovers(
+        cx,
+        r,
+        &me,
+        &[
+            "host_name",
+            "hostgroup_name",
+            "service_description",
+            "servicegroups",
+        ],
+    );
     *t.count() += 1;
     Ok(())
 }
