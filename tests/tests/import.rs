@@ -222,40 +222,24 @@ fn assert_same_as_nagios(cfg: &Path, out: &Path) {
                 v.split(',').map(|s| s.trim().to_string()).collect()
             })
         };
-        match kind.as_str() {
-            "hostgroup" => {
-                let name = &n["hostgroup_name"];
-                assert_eq!(
-                    closure("hostgroup", "hostgroup_members", name),
-                    theirs("members"),
-                    "hostgroup {name}"
-                );
-                continue;
-            }
-            "contactgroup" => {
-                let name = &n["contactgroup_name"];
-                assert_eq!(
-                    closure("contactgroup", "contactgroup_members", name),
-                    theirs("members"),
-                    "contactgroup {name}"
-                );
-                continue;
-            }
-            "servicegroup" => {
-                let name = &n["servicegroup_name"];
+        if let "hostgroup" | "contactgroup" | "servicegroup" = kind.as_str() {
+            let name = &n[&format!("{kind}_name")];
+            // a service group lists HOST,SERVICE pairs
+            let listed = if kind == "servicegroup" {
                 let items: Vec<&str> = n.get("members").map_or(vec![], |m| m.split(',').collect());
-                let pairs: std::collections::BTreeSet<String> = items
+                items
                     .chunks(2)
                     .map(|p| format!("{}/{}", p[0], p[1]))
-                    .collect();
-                assert_eq!(
-                    closure("servicegroup", "servicegroup_members", name),
-                    pairs,
-                    "servicegroup {name}"
-                );
-                continue;
-            }
-            _ => {}
+                    .collect()
+            } else {
+                theirs("members")
+            };
+            assert_eq!(
+                closure(&kind, &format!("{kind}_members"), name),
+                listed,
+                "{kind} {name}"
+            );
+            continue;
         }
         let ours = match kind.as_str() {
             "host" => entries(&hosts, "host")
