@@ -3,7 +3,7 @@
 
 use super::command::{self, Check};
 use super::parse::{Nagios, Object, Place};
-use super::resolve::{split_list, Resolved};
+use super::resolve::{split_list, Resolved, TIMING};
 use super::toml_out::Toml;
 use crate::timeperiod;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -126,15 +126,9 @@ fn why_not(name: &str) -> &'static str {
     }
 }
 
-/// Our settings of hosts and services, as Nagios names them.
+/// Our settings of hosts and services, as Nagios names them, besides their
+/// [`TIMING`].
 const SCHEDULE: &[&str] = &[
-    "check_interval",
-    "normal_check_interval",
-    "retry_interval",
-    "retry_check_interval",
-    "max_check_attempts",
-    "notification_interval",
-    "first_notification_delay",
     "contacts",
     "contact_groups",
     "notifications_enabled",
@@ -1279,10 +1273,12 @@ fn host(
     Ok(())
 }
 
-/// Reports what a host or service sets that is not handled: our [`SCHEDULE`], its `own`
-/// keys and the custom variables its commands name (carried in them).
+/// Reports what a host or service sets that is not handled: our [`TIMING`] and
+/// [`SCHEDULE`], its `own` keys and the custom variables its commands name (carried in
+/// them).
 fn scheduled_leftovers(cx: &mut Ctx<'_>, r: &Resolved, me: &str, own: &[&str]) {
-    let mut handled: Vec<&str> = SCHEDULE.to_vec();
+    let mut handled: Vec<&str> = TIMING.to_vec();
+    handled.extend(SCHEDULE);
     handled.extend(own);
     let customs: Vec<&str> = r
         .vars

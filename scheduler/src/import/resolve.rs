@@ -105,16 +105,21 @@ fn additive(kind: &str, name: &str) -> bool {
     names.contains(&name)
 }
 
+/// The numbers timing a host's or service's checks and notifications, as Nagios names
+/// them (old names too).
+pub(super) const TIMING: [&str; 7] = [
+    "check_interval",
+    "normal_check_interval",
+    "retry_interval",
+    "retry_check_interval",
+    "max_check_attempts",
+    "notification_interval",
+    "first_notification_delay",
+];
+
 /// Whether a directive is a number or a 0/1 switch (which `null` sets to 0).
 fn numeric(name: &str) -> bool {
     const NUMBERS: &[&str] = &[
-        "check_interval",
-        "normal_check_interval",
-        "retry_interval",
-        "retry_check_interval",
-        "max_check_attempts",
-        "notification_interval",
-        "first_notification_delay",
         "freshness_threshold",
         "low_flap_threshold",
         "high_flap_threshold",
@@ -135,7 +140,7 @@ fn numeric(name: &str) -> bool {
         "importance",
         "minimum_importance",
     ];
-    NUMBERS.contains(&name) || name.ends_with("_enabled")
+    TIMING.contains(&name) || NUMBERS.contains(&name) || name.ends_with("_enabled")
 }
 
 /// The directives a template does not pass on.
