@@ -595,19 +595,8 @@ impl Schedule {
         }
     }
 
-    /// The state rules' view of these settings at `now`: outside the notification
-    /// period notifications are held back as when they are disabled (none is sent, none
-    /// counted), as Nagios 4 holds back every notification type there. Nagios does not
-    /// queue what it held back: a problem still there is notified at the first check
-    /// result inside the period (its next notification attempt); a recovery, a
-    /// downtime or an acknowledgement outside the period is not notified at all.
-    pub fn policy_at(&self, periods: &Periods, now: Time) -> crate::state::Policy {
-        let mut policy = self.policy();
-        policy.notifications_enabled &= periods.contains(&self.notification_period, now);
-        policy
-    }
-
-    /// The state rules' view of these settings (the notification period aside).
+    /// The state rules' view of these settings (the notification period and run-time
+    /// switches aside: [`crate::daemon::Core::policy`]).
     pub fn policy(&self) -> crate::state::Policy {
         crate::state::Policy {
             max_check_attempts: self.max_check_attempts,

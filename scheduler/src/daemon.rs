@@ -673,7 +673,12 @@ impl Core {
     }
 
     /// The state rules' settings of one host or service at `now`: its schedule's, with
-    /// notifications held back outside its notification period.
+    /// notifications as switched at run time (else as configured) and held back outside
+    /// its notification period as when they are disabled (none is sent, none counted),
+    /// as Nagios 4 holds back every notification type there. Nagios does not queue what
+    /// it held back: a problem still there is notified at the first check result inside
+    /// the period (its next notification attempt); a recovery, a downtime or an
+    /// acknowledgement outside the period is not notified at all.
     pub fn policy(&self, target: Target, now: Time) -> Policy {
         let (schedule, notifications) = match target {
             Target::Host(i) => (&self.hosts[i].schedule, self.hosts[i].record.notifications),
@@ -682,15 +687,13 @@ impl Core {
                 self.services[i].record.notifications,
             ),
         };
-        let mut policy = schedule.policy_at(&self.config.periods, now);
+        let mut policy = schedule.policy();
         // switched on or off at run time (Nagios' ENABLE/DISABLE_SVC_NOTIFICATIONS)
-        if let Some(on) = notifications {
-            policy.notifications_enabled = on
-                && self
-                    .config
-                    .periods
-                    .contains(&schedule.notification_period, now);
-        }
+        policy.notifications_enabled = notifications.unwrap_or(policy.notifications_enabled)
+            && self
+                .config
+                .periods
+                .contains(&schedule.notification_period, now);
         // escalated: the shortest interval of the escalations of the last notification
         if let Some(interval) = self.escalated_interval(target) {
             policy.notification_interval = interval;
