@@ -808,7 +808,7 @@ where
 /// with its peer and the key its connections are counted under ([`Slots`]), `None` to
 /// pass one over; a failed accept (its message) is logged and retried after a pause.
 async fn serve<S, A>(
-    api: Api,
+    router: Router,
     slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
     mut accept: impl FnMut() -> A,
@@ -816,7 +816,6 @@ async fn serve<S, A>(
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     A: Future<Output = Result<Option<(S, Peer, String)>, String>>,
 {
-    let router = router(api);
     tokio::pin!(shutdown);
     loop {
         let (sock, peer, key) = tokio::select! {
@@ -846,16 +845,16 @@ async fn serve<S, A>(
     }
 }
 
-/// Serves the API on a TCP listener until `shutdown` completes; connections are
-/// counted by the peer's address.
+/// Serves `router` (the API and the web UI: [`crate::web::app`]) on a TCP listener
+/// until `shutdown` completes; connections are counted by the peer's address.
 pub async fn serve_tcp(
     listener: tokio::net::TcpListener,
-    api: Api,
+    router: Router,
     slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
 ) {
     let listener = &listener;
-    serve(api, slots, shutdown, || async move {
+    serve(router, slots, shutdown, || async move {
         let (sock, addr) = listener
             .accept()
             .await
@@ -866,16 +865,16 @@ pub async fn serve_tcp(
     .await
 }
 
-/// Serves the API on the control socket until `shutdown` completes; the peer's uid
+/// Serves `router` on the control socket until `shutdown` completes; the peer's uid
 /// comes from the kernel, and connections are counted by it.
 pub async fn serve_unix(
     listener: tokio::net::UnixListener,
-    api: Api,
+    router: Router,
     slots: Arc<Slots>,
     shutdown: impl Future<Output = ()>,
 ) {
     let listener = &listener;
-    serve(api, slots, shutdown, || async move {
+    serve(router, slots, shutdown, || async move {
         let (sock, _) = listener
             .accept()
             .await

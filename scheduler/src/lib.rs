@@ -10,7 +10,8 @@
 //!    [`slots`], [`lateness`], [`registry`] (a check built from its name), [`auth`] (who
 //!    may use the API), [`retention`] and [`journal`] (the state files), and
 //!    [`config`] (the configuration as plain data, with the `[forward]` and `[nrpe]`
-//!    sections as written in [`config::sections`]).
+//!    sections as written in [`config::sections`]), [`history`] (the embedded history
+//!    store: events, consolidated perfdata, availability; pure of the core).
 //! 2. The executor: [`spawn`] (a plugin process, its limits) under [`exec`] (one check
 //!    run in-process or as a process, a structured [`exec::Outcome`]).
 //! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`],
@@ -21,7 +22,8 @@
 //!    [`escalation`] (escalated recipients and re-notification intervals).
 //!    [`eventhandlers`]: which event handlers run after a result.
 //! 5. Inbound edges: [`admin`] and [`actions`] (admin actions on the core), [`http`]
-//!    (the API, metrics, the page), [`listeners`], [`startup`] (what is done as root;
+//!    (the API, metrics, the page), [`web`] (the web UI's pages, sessions and forms),
+//!    [`listeners`], [`startup`] (what is done as root;
 //!    the plugin user).
 //! 6. The running daemon: [`scheduler`] (the loop, reload, saving, start and stop).
 //! 7. Commands: [`checkall`], [`client`], [`import`], [`cli`] (and `main`).
@@ -114,6 +116,7 @@ pub mod forward;
 pub mod groups;
 pub mod handler;
 pub mod handlers;
+pub mod history;
 pub mod http;
 pub mod import;
 pub mod journal;
@@ -133,3 +136,4 @@ pub mod spawn;
 pub mod startup;
 pub mod state;
 pub mod timeperiod;
+pub mod web;

@@ -165,7 +165,7 @@ fn start_tcp(api: Api, listen: String, slots: Arc<Slots>) -> Running {
             Ok(a) => tracing::info!("status on http://{a}"),
             Err(_) => tracing::info!("status on http://{listen}"),
         }
-        serve_tcp(listener, api, slots, async {
+        serve_tcp(listener, crate::web::app(api), slots, async {
             let _ = stopped.await;
         })
         .await;
@@ -180,7 +180,7 @@ fn start_unix(
 ) -> Result<Running> {
     let listener = tokio::net::UnixListener::from_std(listener)?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve_unix(listener, api, slots, async {
+    let task = tokio::spawn(serve_unix(listener, crate::web::app(api), slots, async {
         let _ = stopped.await;
     }));
     Ok(Running { stop, task })
