@@ -136,6 +136,12 @@ impl Tokens {
         found
     }
 
+    /// Whether `name`'s token is still the one whose SHA-256 is `hash`: a web session
+    /// signed in with a token lasts only while that token is in the file.
+    pub fn holds(&self, name: &str, hash: &[u8; 32]) -> bool {
+        self.0.get(name).is_some_and(|h| same(h, hash))
+    }
+
     /// How many tokens there are.
     pub fn len(&self) -> usize {
         self.0.len()

@@ -343,11 +343,10 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
     r
 }
 
-/// Whether a write over TCP could have been sent by a page of another site: a
-/// browser-set Origin that is not this host, a Sec-Fetch-Site other than same-origin,
-/// or a POST that is not JSON (what an HTML form sends).
-fn cross_site(req: &Request) -> Option<&'static str> {
-    let h = req.headers();
+/// Whether a request could have been sent by a page of another site: a browser-set
+/// Origin that is not this host, or a Sec-Fetch-Site other than same-origin (the web
+/// UI's forms are held to this too).
+pub fn cross_origin(h: &axum::http::HeaderMap) -> Option<&'static str> {
     let get = |name: &str| h.get(name).and_then(|v| v.to_str().ok());
     if let Some(site) = get("sec-fetch-site") {
         if site != "same-origin" && site != "none" {
@@ -364,6 +363,16 @@ fn cross_site(req: &Request) -> Option<&'static str> {
             return Some("request from another origin refused");
         }
     }
+    None
+}
+
+/// Whether a write over TCP could have been sent by a page of another site: as
+/// [`cross_origin`], or a POST that is not JSON (what an HTML form sends).
+fn cross_site(req: &Request) -> Option<&'static str> {
+    if let Some(refused) = cross_origin(req.headers()) {
+        return Some(refused);
+    }
+    let get = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if req.method() == Method::POST {
         let json = get("content-type").is_some_and(|c| {
             c.split(';')
