@@ -194,6 +194,17 @@ impl Core {
         targets: &[Target],
         ack: Ack,
     ) -> Result<(Vec<Target>, Saving), String> {
+        self.acknowledge_targets_notifying(targets, ack, true)
+    }
+
+    /// [`Core::acknowledge_targets`], the acknowledgement notified only when
+    /// `notify_ack` (the notify flag of Nagios' ACKNOWLEDGE_*_PROBLEM).
+    pub fn acknowledge_targets_notifying(
+        &mut self,
+        targets: &[Target],
+        ack: Ack,
+        notify_ack: bool,
+    ) -> Result<(Vec<Target>, Saving), String> {
         let problems: Vec<Target> = targets
             .iter()
             .copied()
@@ -214,7 +225,8 @@ impl Core {
         }
         let now = ack.time;
         for &t in &problems {
-            let policy = self.policy(t, now);
+            let mut policy = self.policy(t, now);
+            policy.notifications_enabled &= notify_ack;
             let notify = match t {
                 Target::Host(i) => self.hosts[i].record.acknowledge(ack.clone(), &policy),
                 Target::Service(i) => self.services[i].record.acknowledge(ack.clone(), &policy),

@@ -576,30 +576,70 @@ fn author(a: Author) -> Result<String, String> {
         .ok_or_else(|| "no credentials".to_string())
 }
 
+/// Acknowledges the problems among `on` as `author`, the acknowledgement notified only
+/// when `notify`; the names of those acknowledged, once saved. The JSON API and the web
+/// UI's forms both act through this.
+pub fn acknowledge(
+    s: &Api,
+    author: String,
+    on: &Objects,
+    comment: &str,
+    sticky: bool,
+    notify: bool,
+) -> Result<Vec<String>, String> {
+    let selector = on.selector()?;
+    let comment = crate::admin::check_comment(comment)?;
+    let ack = Ack {
+        author,
+        comment,
+        sticky,
+        time: unix_now(),
+    };
+    saved(&s.core, |core| {
+        let targets = core.select(&selector)?;
+        let (done, saving) = core.acknowledge_targets_notifying(&targets, ack, notify)?;
+        Ok((core.names(&done), saving))
+    })
+}
+
 async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
-    let r = author(a).and_then(|author| {
-        let selector = req.on.selector()?;
-        let comment = crate::admin::check_comment(&req.comment)?;
-        let ack = Ack {
-            author,
-            comment,
-            sticky: req.sticky,
-            time: unix_now(),
-        };
-        saved(&s.core, |core| {
-            let targets = core.select(&selector)?;
-            let (done, saving) = core.acknowledge_targets(&targets, ack)?;
-            Ok((core.names(&done), saving))
-        })
-    });
+    let r = author(a)
+        .and_then(|author| acknowledge(&s, author, &req.on, &req.comment, req.sticky, true));
     answer(
         r.map(|names| serde_json::json!({ "acknowledged": req.on.to_string(), "objects": names })),
     )
 }
 
+/// Removes the acknowledgement of `target` ("HOST" or "HOST/SERVICE"), once saved.
+pub fn unacknowledge(s: &Api, target: &str) -> Result<(), String> {
+    saved(&s.core, |core| Ok(((), core.unacknowledge(target)?)))
+}
+
 async fn api_unack(AxState(s): AxState<Api>, a: Author, Query(q): Query<TargetQuery>) -> Response {
-    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), core.unacknowledge(&q.target)?))));
+    let r = author(a).and_then(|_| unacknowledge(&s, &q.target));
     answer(r.map(|()| serde_json::json!({ "unacknowledged": q.target })))
+}
+
+/// Schedules the downtime `req` asks for as `author`; its ids and the names of the
+/// objects, once saved.
+pub fn schedule_downtime(
+    s: &Api,
+    author: String,
+    req: &DowntimeRequest,
+) -> Result<(Vec<u64>, Vec<String>), String> {
+    let selector = req.on.selector()?;
+    let comment = crate::admin::check_comment(&req.comment)?;
+    let d = humantime::parse_duration(&req.duration)
+        .map_err(|e| format!("duration '{}': {e}", req.duration))?;
+    let now = unix_now();
+    let start = req.start.unwrap_or(now);
+    saved(&s.core, |core| {
+        let (start, end) =
+            crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
+        let targets = core.select(&selector)?;
+        let (ids, saving) = core.schedule_downtime_targets(&targets, start, end, author, comment)?;
+        Ok(((ids, core.names(&targets)), saving))
+    })
 }
 
 async fn api_downtime(
@@ -607,27 +647,27 @@ async fn api_downtime(
     a: Author,
     Json(req): Json<DowntimeRequest>,
 ) -> Response {
-    let r = author(a).and_then(|author| {
-        let selector = req.on.selector()?;
-        let comment = crate::admin::check_comment(&req.comment)?;
-        let d = humantime::parse_duration(&req.duration)
-            .map_err(|e| format!("duration '{}': {e}", req.duration))?;
-        let now = unix_now();
-        let start = req.start.unwrap_or(now);
-        saved(&s.core, |core| {
-            let (start, end) =
-                crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
-            let targets = core.select(&selector)?;
-            let (ids, saving) =
-                core.schedule_downtime_targets(&targets, start, end, author, comment)?;
-            Ok(((ids, core.names(&targets)), saving))
-        })
-    });
+    let r = author(a).and_then(|author| schedule_downtime(&s, author, &req));
     answer(
         r.map(
             |(ids, names)| serde_json::json!({ "id": ids.first(), "ids": ids, "objects": names }),
         ),
     )
+}
+
+/// Asks for the checks of `on` to run now as `author`: the names of those asked for
+/// and of those without an active check.
+pub fn recheck(s: &Api, author: &str, on: &Objects) -> Result<(Vec<String>, Vec<String>), String> {
+    let selector = on.selector()?;
+    let mut core = lock(&s.core);
+    let targets = core.select(&selector)?;
+    let (run, none): (Vec<_>, Vec<_>) = targets.iter().partition(|&&t| core.has_active_check(t));
+    if run.is_empty() {
+        return Err(format!("{on}: no active check to run"));
+    }
+    core.request_check(&run);
+    tracing::info!("{author} asked for {} checks of {on} now", run.len());
+    Ok((core.names(&run), core.names(&none)))
 }
 
 /// Asks for the checks of the objects named to run now; answers which (and which
@@ -637,20 +677,8 @@ async fn api_recheck(
     a: Author,
     Json(req): Json<RecheckRequest>,
 ) -> Response {
-    let r = author(a).and_then(|author| {
-        let selector = req.on.selector()?;
-        let mut core = lock(&s.core);
-        let targets = core.select(&selector)?;
-        let (run, none): (Vec<_>, Vec<_>) =
-            targets.iter().partition(|&&t| core.has_active_check(t));
-        if run.is_empty() {
-            return Err(format!("{}: no active check to run", req.on));
-        }
-        core.request_check(&run);
-        tracing::info!("{author} asked for {} checks of {} now", run.len(), req.on);
-        Ok(serde_json::json!({ "objects": core.names(&run), "without_check": core.names(&none) }))
-    });
-    answer(r)
+    let r = author(a).and_then(|author| recheck(&s, &author, &req.on));
+    answer(r.map(|(run, none)| serde_json::json!({ "objects": run, "without_check": none })))
 }
 
 /// Switches active checks (`checks`) or notifications on or off; answered once saved.
