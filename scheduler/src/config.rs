@@ -268,6 +268,31 @@
 //! [`crate::cmdfile`] for who may write it); `command_group` must exist. A daemon
 //! started as root makes the FIFO (and its directory, when missing) for its `user`
 //! before leaving root; one started as its user must be a member of `command_group`.
+//!
+//! # History
+//! ```toml
+//! [history]
+//! enabled = true                      # false: no store (pages show current state only)
+//! path = "/var/lib/hcoop-monitor/history.db"   # default: history.db beside state_file
+//! perfdata = true                     # consolidate perfdata into graphs
+//! archives = ["1m:48h", "5m:10d", "30m:90d", "6h:4y"]   # STEP:SPAN (min/avg/max kept)
+//! keep_events = "4y"                  # events older than this are deleted (hourly)
+//! ```
+//! The daemon records what happens (state changes as logged in the event log,
+//! notifications with their result, acknowledgements, downtimes, comments, flapping,
+//! its own starts, stops and reloads) in an embedded SQLite store, one file written by
+//! one thread: an event is committed and synced before what follows from it is done
+//! (notifications, an action's answer), perfdata within a second. A daemon killed
+//! without stopping gets its stop recorded at its last heartbeat (written every 10 s)
+//! when it starts again. The store, its `-wal` and `-shm` are mode 0600, in a directory
+//! held to the state directory's rules (only root or the daemon's user may own or
+//! write it, symlinks never followed); a store that is not a database or fails SQLite's
+//! `quick_check` is renamed `history.db.corrupt-UNIXTIME` (its `-wal` and `-shm` alike),
+//! a new one is made and the `hcoop-monitor/history` self-check says so until a reload.
+//! `archives` are STEP:SPAN (`s`, `m`, `h`, `d`, `w`, `y`): steps increasing, each a
+//! multiple of the one before, each span a multiple of its step and not shorter than
+//! the one before, at most 8. `keep_events` is between `1d` and `100y`. Texts are cut
+//! to 8 KiB (output) and 1 KiB (names, comments, authors).
 
 use crate::clock::Time;
 use crate::timeperiod::{TimePeriod, TimePeriods, TimeRange, Zone};
@@ -284,7 +309,10 @@ use toml::Spanned;
 pub mod dependencies;
 pub mod escalations;
 pub mod groups;
+pub mod history;
 pub mod sections;
+
+pub use crate::history::store::HistorySettings;
 
 /// The embedded default: the local machine.
 pub const DEFAULT_CONFIG: &str = include_str!("../../checks.d/default.toml");
@@ -917,6 +945,7 @@ struct File {
     smtp: Option<Smtp>,
     nrpe: Option<sections::NrpeSection>,
     forward: Option<sections::Forward>,
+    history: Option<history::Section>,
     #[serde(default)]
     template: std::collections::BTreeMap<String, Overrides>,
     #[serde(default)]
@@ -1019,6 +1048,15 @@ impl Periods {
             Some(id) => self.set.next_valid(id, t),
             None => Some(t),
         }
+    }
+
+    /// The parts of `[from, to)` in the period `name` (`None` for a name not defined).
+    pub fn intervals(&self, name: &str, from: Time, to: Time) -> Option<Vec<(Time, Time)>> {
+        let id = self.set.id(name)?;
+        if self.builtin_all && name == ALL_THE_TIME {
+            return Some(vec![(from, to)].into_iter().filter(|(f, t)| f < t).collect());
+        }
+        Some(self.set.intervals(id, from, to))
     }
 }
 
@@ -1136,6 +1174,8 @@ pub struct Config {
     pub groups: groups::Groups,
     /// The service and host dependencies, resolved to indices.
     pub dependencies: dependencies::Dependencies,
+    /// The history store's settings (`[history]`), its path resolved.
+    pub history: HistorySettings,
 }
 
 /// Where a configuration came from, for error messages.
@@ -1197,6 +1237,7 @@ impl Config {
         let mut raw_escalations = Vec::new();
         let mut pending_groups = groups::Pending::default();
         let (mut raw_service_deps, mut raw_host_deps) = (Vec::new(), Vec::new());
+        let mut history_section = None;
         for (path, text) in &files {
             let lines = Lines::new(text);
             let place = origin(path.as_deref());
@@ -1241,6 +1282,9 @@ impl Config {
                     }
                     if f.smtp.is_some() {
                         config.smtp = f.smtp;
+                    }
+                    if let Some(h) = f.history {
+                        history_section = Some(h.check(&at, &mut errors));
                     }
                     if let Some(fw) = f.forward {
                         config.forward = fw;
@@ -1408,6 +1452,8 @@ impl Config {
             });
         }
         config.periods = time_periods(raw_periods, &mut errors);
+        config.history =
+            history::resolve(history_section, &config.daemon.state_file, &mut errors);
         config.dependencies = dependencies::resolve(
             raw_service_deps,
             raw_host_deps,

@@ -1,1 +1,1162 @@
-//! See the module documentation of [`crate::history`].
+//! The history store: one SQLite file (WAL) in a directory only the daemon's user may
+//! write, written by one thread of its own and read by any number of read-only
+//! connections.
+//!
+//! - [`History::record`] queues an [`Event`]; the writer commits what is queued at once
+//!   in one transaction (group commit, `synchronous=FULL`) and resolves each event's
+//!   [`Ticket`] after the commit, so the caller can wait until the event is durable
+//!   before acting on it.
+//! - [`History::perfdata`] queues a result's perfdata; the writer hands it to the
+//!   [`perf::Consolidator`] in a transaction committed at least every second.
+//! - The writer writes a heartbeat (`meta.alive_at`) every 10 s. A daemon killed without
+//!   a chance to record its `Stop` gets one at the next [`History::open`], at its last
+//!   heartbeat, with the comment `not stopped cleanly`; then the new `Start` is recorded.
+//!   So the runs of the daemon ([`runs`]) are known even across crashes.
+//! - A store that cannot be opened, is not a database or fails `PRAGMA quick_check` is
+//!   renamed `NAME.corrupt-UNIXTIME` (with its `-wal` and `-shm`, renamed alike), a new
+//!   one is made and [`History::problem`] says so until the daemon restarts or reloads.
+//!   Write errors are counted and logged, never fatal.
+//! - Events older than `keep_events` are deleted every hour; texts are cut to bounded
+//!   sizes ([`OUTPUT_MAX`], [`TEXT_MAX`]) on a character boundary.
+//!
+//! Files: the store and its `-wal` and `-shm` are mode 0600, in a directory opened
+//! without following symlinks and refused when another user could write to it (the
+//! state directory's rules, [`crate::retention::StateDir`]); a symlink in the place of
+//! one of the files is moved aside, never followed.
+
+use super::perf::{self, Archive, Consolidator};
+use super::{Event, Kind, Time};
+use hcoop_plugins::plugin::PerfData;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// The longest plugin output kept (bytes).
+pub const OUTPUT_MAX: usize = 8 * 1024;
+/// The longest other text kept (bytes): names, comments, authors, results.
+pub const TEXT_MAX: usize = 1024;
+/// How often the writer writes its heartbeat.
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
+/// How long perfdata may wait in the writer before it is committed.
+pub const PERF_FLUSH: Duration = Duration::from_secs(1);
+/// How often events older than `keep_events` are deleted.
+pub const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
+/// How many messages may wait for the writer: `record` blocks beyond it, perfdata is
+/// dropped (and counted).
+pub const QUEUE: usize = 8192;
+/// The comment of a `Stop` written for a run that ended without one.
+pub const NOT_STOPPED: &str = "not stopped cleanly";
+/// Read-only connections kept open for [`History::read`].
+const READERS_KEPT: usize = 4;
+/// Perfdata items the writer gathers before it commits them, whatever the time.
+const PERF_BATCH: usize = 100_000;
+/// Events deleted per transaction when expiring (the writer stays responsive).
+const EXPIRE_CHUNK: usize = 5_000;
+
+/// The `[history]` settings, resolved (see the configuration's documentation; the
+/// configuration re-exports this as `config::HistorySettings`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistorySettings {
+    /// false: no store at all.
+    pub enabled: bool,
+    /// The store's file (default: `history.db` beside the state file).
+    pub path: PathBuf,
+    /// Whether perfdata is consolidated.
+    pub perfdata: bool,
+    /// The perfdata archives, finest first.
+    pub archives: Vec<Archive>,
+    /// Events older than this are deleted.
+    pub keep_events: Duration,
+}
+
+/// `keep_events` unless set: four years (`"4y"`, years of 365.25 days).
+pub const DEFAULT_KEEP_EVENTS: Duration = Duration::from_secs(4 * 31_557_600);
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        HistorySettings {
+            enabled: true,
+            path: PathBuf::from("/var/lib/hcoop-monitor/history.db"),
+            perfdata: true,
+            archives: perf::default_archives(),
+            keep_events: DEFAULT_KEEP_EVENTS,
+        }
+    }
+}
+
+/// The store, shared by the core, the API and the pages (a handle: cloning it is cheap).
+#[derive(Clone)]
+pub struct History {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for History {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "History({})", self.shared.path.display())
+    }
+}
+
+struct Shared {
+    /// The queue to the writer; `None` once closed.
+    tx: Mutex<Option<SyncSender<Msg>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The store's path (for messages and the read connections).
+    path: PathBuf,
+    /// Kept open so the directory checked is the one written to for the store's life.
+    _dir: crate::retention::StateDir,
+    readers: Mutex<Vec<Connection>>,
+    health: Arc<Health>,
+}
+
+/// What went wrong, for [`History::problem`].
+#[derive(Default)]
+struct Health {
+    /// Said at open (a store moved aside), kept until the problems are reset.
+    opened: Mutex<Option<String>>,
+    write_errors: AtomicU64,
+    last_write_error: Mutex<Option<String>>,
+    perf_dropped: AtomicU64,
+    closed: AtomicBool,
+}
+
+impl Health {
+    fn write_error(&self, what: &str, e: &dyn std::fmt::Display) {
+        let n = self.write_errors.fetch_add(1, Ordering::Relaxed) + 1;
+        let text = format!("{what}: {e}");
+        tracing::error!("history store: {text} ({n} write errors so far)");
+        *lock(&self.last_write_error) = Some(text);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+enum Msg {
+    Event(Box<Event>, Ticket),
+    Perf(Box<PerfBatch>),
+    Import(Vec<Event>, SyncSender<Result<usize, String>>),
+    Close(String, Ticket),
+}
+
+struct PerfBatch {
+    host: String,
+    service: Option<String>,
+    at: Time,
+    items: Vec<PerfData>,
+}
+
+// ---- tickets
+
+#[derive(Default)]
+struct TicketState {
+    result: Option<bool>,
+    waker: Option<Waker>,
+}
+
+#[derive(Default)]
+struct TicketInner {
+    state: Mutex<TicketState>,
+    cv: Condvar,
+}
+
+/// An event on its way to the store: resolves to true once it is committed and synced,
+/// false when it could not be written (or the store is closed).
+#[derive(Clone, Default)]
+pub struct Ticket(Arc<TicketInner>);
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ticket({:?})", lock(&self.0.state).result)
+    }
+}
+
+impl Ticket {
+    fn resolved(ok: bool) -> Ticket {
+        let t = Ticket::default();
+        t.resolve(ok);
+        t
+    }
+
+    fn resolve(&self, ok: bool) {
+        let mut s = lock(&self.0.state);
+        if s.result.is_none() {
+            s.result = Some(ok);
+        }
+        if let Some(w) = s.waker.take() {
+            w.wake();
+        }
+        drop(s);
+        self.0.cv.notify_all();
+    }
+
+    /// Whether it is already resolved, and how.
+    pub fn peek(&self) -> Option<bool> {
+        lock(&self.0.state).result
+    }
+
+    /// Waits (blocking) at most `timeout`: true once committed; false when the write
+    /// failed or the time ran out.
+    pub fn wait(self, timeout: Duration) -> bool {
+        let s = lock(&self.0.state);
+        let (s, _) = self
+            .0
+            .cv
+            .wait_timeout_while(s, timeout, |s| s.result.is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        s.result.unwrap_or(false)
+    }
+
+    /// Waits (async) until it resolves: true once committed, false when the write
+    /// failed or the store closed.
+    pub async fn done(self) -> bool {
+        std::future::poll_fn(|cx| {
+            let mut s = lock(&self.0.state);
+            match s.result {
+                Some(r) => Poll::Ready(r),
+                None => {
+                    s.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+}
+
+// ---- opening
+
+/// The store's schema (the perfdata tables are the consolidator's).
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    host TEXT,
+    service TEXT,
+    state TEXT,
+    hard INTEGER,
+    attempt INTEGER,
+    output TEXT,
+    duration_ms INTEGER,
+    author TEXT,
+    comment TEXT,
+    notification_type TEXT,
+    method TEXT,
+    result TEXT,
+    downtime_id INTEGER,
+    until INTEGER,
+    sticky INTEGER
+);
+CREATE INDEX IF NOT EXISTS events_object ON events (host, service, at);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, at);
+CREATE TABLE IF NOT EXISTS objects (
+    host TEXT NOT NULL,
+    service TEXT NOT NULL,
+    PRIMARY KEY (host, service)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+";
+
+/// The names of the store's files beside each other.
+fn companions(name: &str) -> [String; 3] {
+    [
+        name.to_string(),
+        format!("{name}-wal"),
+        format!("{name}-shm"),
+    ]
+}
+
+/// Checks that each of the store's files present is a regular file (never followed)
+/// and makes it mode 0600.
+fn check_files(dir: &crate::retention::StateDir, name: &str) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    for n in companions(name) {
+        if !dir.exists(&n) {
+            continue;
+        }
+        let f = dir
+            .openat(&n, libc::O_RDONLY | libc::O_NONBLOCK, 0)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ELOOP) => format!("{} is a symbolic link", dir.show(&n)),
+                _ => format!("{}: {e}", dir.show(&n)),
+            })?;
+        let meta = f.metadata().map_err(|e| format!("{}: {e}", dir.show(&n)))?;
+        if !meta.file_type().is_file() {
+            return Err(format!("{} is not a regular file", dir.show(&n)));
+        }
+        if meta.permissions().mode() & 0o077 != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| format!("{}: cannot make it mode 0600: {e}", dir.show(&n)))?;
+        }
+    }
+    Ok(())
+}
+
+fn open_flags(read_only: bool) -> OpenFlags {
+    let rw = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+    };
+    rw | OpenFlags::SQLITE_OPEN_NOFOLLOW | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// Opens the write connection of an existing file and checks it whole.
+fn open_writer(path: &Path) -> Result<Connection, String> {
+    let conn = Connection::open_with_flags(path, open_flags(false)).map_err(|e| e.to_string())?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("cannot use WAL mode (journal mode {mode})"));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL")
+        .map_err(|e| e.to_string())?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if check != "ok" {
+        return Err(format!("quick_check: {check}"));
+    }
+    conn.execute_batch(SCHEMA).map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+/// Moves the store's files aside as `NAME.corrupt-UNIXTIME` (`-wal`, `-shm` after it, so
+/// SQLite opens the copy whole); returns the new name of the store.
+fn move_aside(dir: &crate::retention::StateDir, name: &str, now: Time) -> Result<String, String> {
+    for n in 0..100 {
+        let to = match n {
+            0 => format!("{name}.corrupt-{now}"),
+            _ => format!("{name}.corrupt-{now}.{n}"),
+        };
+        if companions(&to).iter().any(|c| dir.exists(c)) {
+            continue;
+        }
+        for (from, into) in companions(name).iter().zip(companions(&to)) {
+            if dir.exists(from) {
+                dir.rename(from, &into, true)
+                    .map_err(|e| format!("cannot rename {}: {e}", dir.show(from)))?;
+            }
+        }
+        let _ = dir.sync();
+        return Ok(to);
+    }
+    Err(format!("no free name to move {} aside", dir.show(name)))
+}
+
+/// Creates the store's file (mode 0600) when it is missing.
+fn create_file(dir: &crate::retention::StateDir, name: &str) -> Result<(), String> {
+    if dir.exists(name) {
+        return Ok(());
+    }
+    dir.create_new(name)
+        .map_err(|e| format!("cannot create {}: {e}", dir.show(name)))?;
+    let _ = dir.sync();
+    Ok(())
+}
+
+impl History {
+    /// Opens (creates) the store; a store that cannot be opened or fails `PRAGMA
+    /// quick_check` is renamed `history.db.corrupt-<unix time>` (with its -wal/-shm)
+    /// and a new one made; [`History::problem`] then says so. Err only when not even a
+    /// new one can be made. Records the `Stop` of a previous run that did not record
+    /// one (at its last heartbeat), then a `Start` at `now`.
+    pub fn open(settings: &HistorySettings, now: Time) -> Result<History, String> {
+        let path = &settings.path;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("history store {}: no file name", path.display()))?
+            .to_string();
+        let dir = crate::retention::StateDir::open(path)
+            .map_err(|e| format!("history store {}: {e}", path.display()))?;
+        let full = dir.path.join(&name);
+        let health = Arc::new(Health::default());
+        let first = check_files(&dir, &name)
+            .and_then(|()| create_file(&dir, &name))
+            .and_then(|()| check_files(&dir, &name))
+            .and_then(|()| open_writer(&full));
+        let conn = match first {
+            Ok(c) => c,
+            Err(why) => {
+                let moved = move_aside(&dir, &name, now)
+                    .map_err(|e| format!("history store {}: {why}; {e}", full.display()))?;
+                let said = format!(
+                    "history store {} could not be used ({why}): moved aside to {}, a new one was made",
+                    full.display(),
+                    dir.show(&moved)
+                );
+                tracing::error!("{said}");
+                *lock(&health.opened) = Some(said);
+                create_file(&dir, &name)
+                    .and_then(|()| check_files(&dir, &name))
+                    .and_then(|()| open_writer(&full))
+                    .map_err(|e| format!("history store {}: {e}", full.display()))?
+            }
+        };
+        let mut writer = Writer {
+            conn,
+            consolidator: None,
+            archives: settings.archives.clone(),
+            perf_enabled: settings.perfdata,
+            keep_events: settings.keep_events,
+            health: health.clone(),
+            perf: Vec::new(),
+            perf_items: 0,
+            perf_since: None,
+            last_heartbeat: Instant::now(),
+            last_expire: None,
+        };
+        writer
+            .start(now)
+            .map_err(|e| format!("history store {}: {e}", full.display()))?;
+        if settings.perfdata {
+            match Consolidator::open(&writer.conn, &settings.archives) {
+                Ok(c) => writer.consolidator = Some(c),
+                Err(e) => writer
+                    .health
+                    .write_error("cannot open the perfdata archives", &e),
+            }
+        }
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("history".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| format!("history store: cannot start its writer: {e}"))?;
+        Ok(History {
+            shared: Arc::new(Shared {
+                tx: Mutex::new(Some(tx)),
+                writer: Mutex::new(Some(thread)),
+                path: full,
+                _dir: dir,
+                readers: Mutex::new(Vec::new()),
+                health,
+            }),
+        })
+    }
+
+    /// The store's file.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    fn sender(&self) -> Option<SyncSender<Msg>> {
+        lock(&self.shared.tx).clone()
+    }
+
+    /// Queues an event; the returned ticket resolves once it is committed and synced.
+    /// Blocks while the queue is full (events are never dropped).
+    pub fn record(&self, e: Event) -> Ticket {
+        let Some(tx) = self.sender() else {
+            return Ticket::resolved(false);
+        };
+        let t = Ticket::default();
+        match tx.send(Msg::Event(Box::new(e), t.clone())) {
+            Ok(()) => t,
+            Err(_) => Ticket::resolved(false),
+        }
+    }
+
+    /// Queues a check's perfdata; committed within 1 s (kill -9 loses at most that
+    /// second). Dropped (and counted) when the queue is full; nothing when perfdata is
+    /// off or `items` is empty.
+    pub fn perfdata(&self, host: &str, service: Option<&str>, at: Time, items: &[PerfData]) {
+        if items.is_empty() {
+            return;
+        }
+        let Some(tx) = self.sender() else { return };
+        let batch = PerfBatch {
+            host: cut(host, TEXT_MAX),
+            service: service.map(|s| cut(s, TEXT_MAX)),
+            at,
+            items: items.to_vec(),
+        };
+        match tx.try_send(Msg::Perf(Box::new(batch))) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(_)) => {
+                let n = self
+                    .shared
+                    .health
+                    .perf_dropped
+                    .fetch_add(1, Ordering::Relaxed);
+                if n.is_power_of_two() || n == 0 {
+                    tracing::warn!(
+                        "history store: queue full, perfdata dropped ({} so far)",
+                        n + 1
+                    );
+                }
+            }
+        }
+    }
+
+    /// Runs `f` on a read-only connection of its own (WAL: never blocks the writer).
+    /// Blocking: call from spawn_blocking in async handlers.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, String> {
+        let conn = match lock(&self.shared.readers).pop() {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(&self.shared.path, open_flags(true))
+                    .map_err(|e| format!("history store {}: {e}", self.shared.path.display()))?;
+                c.busy_timeout(Duration::from_secs(10))
+                    .map_err(|e| e.to_string())?;
+                c
+            }
+        };
+        let r = f(&conn).map_err(|e| format!("history store: {e}"));
+        let mut kept = lock(&self.shared.readers);
+        if kept.len() < READERS_KEPT {
+            kept.push(conn);
+        }
+        r
+    }
+
+    /// What is wrong, for the `hcoop-monitor/history` self-check (None: healthy): a
+    /// store moved aside at open, write errors, perfdata dropped, the writer gone.
+    /// Kept until [`History::reset_problems`] (a reload) or a restart.
+    pub fn problem(&self) -> Option<String> {
+        let h = &self.shared.health;
+        let mut said = Vec::new();
+        if let Some(o) = lock(&h.opened).clone() {
+            said.push(o);
+        }
+        let errors = h.write_errors.load(Ordering::Relaxed);
+        if errors > 0 {
+            let last = lock(&h.last_write_error).clone().unwrap_or_default();
+            said.push(format!(
+                "{errors} write errors in the history store, the last: {last}"
+            ));
+        }
+        let dropped = h.perf_dropped.load(Ordering::Relaxed);
+        if dropped > 0 {
+            said.push(format!(
+                "perfdata of {dropped} results dropped (history store queue full)"
+            ));
+        }
+        if !h.closed.load(Ordering::Relaxed) && self.writer_gone() {
+            said.push("the history store's writer stopped".to_string());
+        }
+        (!said.is_empty()).then(|| said.join("; "))
+    }
+
+    fn writer_gone(&self) -> bool {
+        lock(&self.shared.writer)
+            .as_ref()
+            .is_some_and(|t| t.is_finished())
+    }
+
+    /// Forgets the problems reported so far (on a reload: the self-check then shows
+    /// only what happens from now on).
+    pub fn reset_problems(&self) {
+        let h = &self.shared.health;
+        *lock(&h.opened) = None;
+        h.write_errors.store(0, Ordering::Relaxed);
+        *lock(&h.last_write_error) = None;
+        h.perf_dropped.store(0, Ordering::Relaxed);
+    }
+
+    /// Records a Stop event (comment `why`), flushes and joins the writer. Later
+    /// records resolve false at once; a second close does nothing.
+    pub fn close(&self, why: &str) {
+        let Some(tx) = lock(&self.shared.tx).take() else {
+            return;
+        };
+        self.shared.health.closed.store(true, Ordering::Relaxed);
+        let t = Ticket::default();
+        let _ = tx.send(Msg::Close(cut(why, TEXT_MAX), t));
+        drop(tx);
+        if let Some(thread) = lock(&self.shared.writer).take() {
+            let _ = thread.join();
+        }
+    }
+
+    /// Inserts already-made events in one transaction (import), returns how many were
+    /// new: an event equal to one stored (same time, kind, object, state, type,
+    /// attempt, output, author, comment, notification type and method) is skipped, so
+    /// importing the same events twice adds nothing.
+    pub fn import(&self, events: Vec<Event>) -> Result<usize, String> {
+        let tx = self
+            .sender()
+            .ok_or_else(|| "history store closed".to_string())?;
+        let (reply, answer) = mpsc::sync_channel(1);
+        tx.send(Msg::Import(events, reply))
+            .map_err(|_| "history store closed".to_string())?;
+        answer
+            .recv()
+            .map_err(|_| "history store: its writer stopped".to_string())?
+    }
+}
+
+// ---- the writer
+
+struct Writer {
+    conn: Connection,
+    consolidator: Option<Consolidator>,
+    archives: Vec<Archive>,
+    perf_enabled: bool,
+    keep_events: Duration,
+    health: Arc<Health>,
+    perf: Vec<PerfBatch>,
+    perf_items: usize,
+    perf_since: Option<Instant>,
+    last_heartbeat: Instant,
+    last_expire: Option<Instant>,
+}
+
+fn alive_at(tx: &Connection, at: Time) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_at', ?1)",
+        params![at as i64],
+    )?;
+    Ok(())
+}
+
+impl Writer {
+    /// The previous run's `Stop` when it has none, then this run's `Start`.
+    fn start(&mut self, now: Time) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT kind FROM events WHERE kind IN ('start', 'stop') ORDER BY at DESC, id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if last.as_deref() == Some("start") {
+            let alive: Option<i64> = tx
+                .query_row("SELECT value FROM meta WHERE key = 'alive_at'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            let latest: Option<i64> =
+                tx.query_row("SELECT MAX(at) FROM events", [], |r| r.get(0))?;
+            let at = alive.unwrap_or(0).max(latest.unwrap_or(0)).min(now as i64);
+            let mut stop = Event::new(Kind::Stop, at as Time, None, None);
+            stop.comment = Some(NOT_STOPPED.to_string());
+            insert(&tx, &stop)?;
+        }
+        insert(&tx, &Event::new(Kind::Start, now, None, None))?;
+        alive_at(&tx, now)?;
+        tx.commit()
+    }
+
+    fn run(mut self, rx: Receiver<Msg>) {
+        let mut closing = None;
+        loop {
+            let wait = self.next_wake();
+            let mut batch = Vec::new();
+            match rx.recv_timeout(wait) {
+                Ok(m) => {
+                    batch.push(m);
+                    // group commit: whatever else is queued goes into the same one
+                    while batch.len() < QUEUE {
+                        match rx.try_recv() {
+                            Ok(m) => batch.push(m),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.flush_perf();
+                    self.heartbeat(crate::clock::unix_now());
+                    return;
+                }
+            }
+            let mut events = Vec::new();
+            for m in batch {
+                match m {
+                    Msg::Event(e, t) => events.push((e, t)),
+                    Msg::Perf(p) => {
+                        if self.perf_enabled {
+                            self.perf_items += p.items.len();
+                            self.perf_since.get_or_insert_with(Instant::now);
+                            self.perf.push(*p);
+                        }
+                    }
+                    Msg::Import(list, reply) => {
+                        self.commit_events(std::mem::take(&mut events));
+                        let r = self.import(list);
+                        if let Err(e) = &r {
+                            self.health.write_error("import", e);
+                        }
+                        let _ = reply.send(r);
+                    }
+                    Msg::Close(why, t) => closing = Some((why, t)),
+                }
+            }
+            if let Some((why, t)) = closing.take() {
+                let mut stop = Event::new(Kind::Stop, crate::clock::unix_now(), None, None);
+                stop.comment = Some(why);
+                events.push((Box::new(stop), t));
+                self.flush_perf();
+                self.commit_events(events);
+                return;
+            }
+            self.commit_events(events);
+            self.timers();
+        }
+    }
+
+    /// How long the writer may sleep before it has something to do unasked.
+    fn next_wake(&self) -> Duration {
+        let mut wait = HEARTBEAT.saturating_sub(self.last_heartbeat.elapsed());
+        if let Some(since) = self.perf_since {
+            wait = wait.min(PERF_FLUSH.saturating_sub(since.elapsed()));
+        }
+        wait.max(Duration::from_millis(1))
+    }
+
+    fn timers(&mut self) {
+        if self
+            .perf_since
+            .is_some_and(|s| s.elapsed() >= PERF_FLUSH || self.perf_items >= PERF_BATCH)
+        {
+            self.flush_perf();
+        }
+        if self.last_heartbeat.elapsed() >= HEARTBEAT {
+            self.heartbeat(crate::clock::unix_now());
+        }
+        if self.last_expire.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
+            self.last_expire = Some(Instant::now());
+            self.expire(crate::clock::unix_now());
+        }
+    }
+
+    fn heartbeat(&mut self, now: Time) {
+        self.last_heartbeat = Instant::now();
+        let r = self
+            .conn
+            .execute_batch("PRAGMA synchronous=NORMAL")
+            .and_then(|()| alive_at(&self.conn, now));
+        if let Err(e) = r {
+            self.health.write_error("heartbeat", &e);
+        }
+    }
+
+    /// Commits `events` at once (synced), then resolves their tickets.
+    fn commit_events(&mut self, events: Vec<(Box<Event>, Ticket)>) {
+        if events.is_empty() {
+            return;
+        }
+        let r = (|| {
+            self.conn.execute_batch("PRAGMA synchronous=FULL")?;
+            let tx = self.conn.transaction()?;
+            for (e, _) in &events {
+                insert(&tx, e)?;
+            }
+            tx.commit()
+        })();
+        let ok = match r {
+            Ok(()) => true,
+            Err(e) => {
+                self.health
+                    .write_error(&format!("{} events not written", events.len()), &e);
+                false
+            }
+        };
+        for (_, t) in events {
+            t.resolve(ok);
+        }
+    }
+
+    /// Commits the perfdata gathered (and the consolidator's upkeep).
+    fn flush_perf(&mut self) {
+        self.perf_since = None;
+        self.perf_items = 0;
+        let batches = std::mem::take(&mut self.perf);
+        let Some(c) = self.consolidator.as_mut() else {
+            return;
+        };
+        if batches.is_empty() {
+            return;
+        }
+        let now = crate::clock::unix_now();
+        let r = (|| {
+            self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
+            let tx = self.conn.transaction()?;
+            for b in &batches {
+                for item in &b.items {
+                    c.add(&tx, &b.host, b.service.as_deref(), b.at, item)?;
+                }
+            }
+            c.maintain(&tx, now)?;
+            tx.commit()
+        })();
+        if let Err(e) = r {
+            let n: usize = batches.iter().map(|b| b.items.len()).sum();
+            self.health
+                .write_error(&format!("{n} perfdata values not written"), &e);
+            // the consolidator's rows in memory may now be ahead of the store's
+            match Consolidator::open(&self.conn, &self.archives) {
+                Ok(c) => self.consolidator = Some(c),
+                Err(e) => self
+                    .health
+                    .write_error("cannot reopen the perfdata archives", &e),
+            }
+        }
+    }
+
+    /// Deletes events older than `keep_events`, a chunk per transaction.
+    fn expire(&mut self, now: Time) {
+        let before = now.saturating_sub(self.keep_events.as_secs()) as i64;
+        loop {
+            let r = self.conn.execute(
+                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1 LIMIT ?2)",
+                params![before, EXPIRE_CHUNK as i64],
+            );
+            match r {
+                Ok(n) if n >= EXPIRE_CHUNK => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    self.health.write_error("expiring old events", &e);
+                    break;
+                }
+            }
+        }
+    }
+
+    fn import(&mut self, list: Vec<Event>) -> Result<usize, String> {
+        let r = (|| {
+            self.conn.execute_batch("PRAGMA synchronous=FULL")?;
+            let tx = self.conn.transaction()?;
+            let mut added = 0;
+            {
+                let mut same = tx.prepare_cached(
+                    "SELECT 1 FROM events WHERE host IS ?1 AND service IS ?2 AND at = ?3 \
+                     AND kind = ?4 AND state IS ?5 AND hard IS ?6 AND attempt IS ?7 \
+                     AND output IS ?8 AND author IS ?9 AND comment IS ?10 \
+                     AND notification_type IS ?11 AND method IS ?12 LIMIT 1",
+                )?;
+                for e in &list {
+                    let e = bounded(e);
+                    let known = same.exists(params![
+                        e.host,
+                        e.service,
+                        e.at as i64,
+                        e.kind.name(),
+                        e.state,
+                        e.hard,
+                        e.attempt,
+                        e.output,
+                        e.author,
+                        e.comment,
+                        e.notification_type,
+                        e.method
+                    ])?;
+                    if !known {
+                        insert(&tx, &e)?;
+                        added += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(added)
+        })();
+        r.map_err(|e| format!("import not written: {e}"))
+    }
+}
+
+// ---- rows
+
+/// `s` cut to at most `max` bytes on a character boundary.
+pub fn cut(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The event with its texts cut to the stored sizes.
+fn bounded(e: &Event) -> Event {
+    let t = |s: &Option<String>| s.as_deref().map(|s| cut(s, TEXT_MAX));
+    Event {
+        output: e.output.as_deref().map(|s| cut(s, OUTPUT_MAX)),
+        host: t(&e.host),
+        service: t(&e.service),
+        state: t(&e.state),
+        author: t(&e.author),
+        comment: t(&e.comment),
+        notification_type: t(&e.notification_type),
+        method: t(&e.method),
+        result: t(&e.result),
+        ..e.clone()
+    }
+}
+
+fn insert(tx: &Transaction, e: &Event) -> rusqlite::Result<()> {
+    let e = bounded(e);
+    tx.prepare_cached(
+        "INSERT INTO events (at, kind, host, service, state, hard, attempt, output, \
+         duration_ms, author, comment, notification_type, method, result, downtime_id, \
+         until, sticky) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+         ?14, ?15, ?16, ?17)",
+    )?
+    .execute(params![
+        e.at as i64,
+        e.kind.name(),
+        e.host,
+        e.service,
+        e.state,
+        e.hard,
+        e.attempt,
+        e.output,
+        e.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
+        e.author,
+        e.comment,
+        e.notification_type,
+        e.method,
+        e.result,
+        e.downtime_id.map(|d| d.min(i64::MAX as u64) as i64),
+        e.until.map(|d| d.min(i64::MAX as u64) as i64),
+        e.sticky,
+    ])?;
+    if let Some(h) = &e.host {
+        tx.prepare_cached("INSERT OR IGNORE INTO objects (host, service) VALUES (?1, ?2)")?
+            .execute(params![h, e.service.as_deref().unwrap_or("")])?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "id, at, kind, host, service, state, hard, attempt, output, duration_ms, \
+    author, comment, notification_type, method, result, downtime_id, until, sticky";
+
+fn unsigned(v: Option<i64>) -> Option<u64> {
+    v.map(|v| v.max(0) as u64)
+}
+
+/// An event of a row of [`COLUMNS`]; `None` for a kind this version does not know.
+fn row_event(r: &rusqlite::Row) -> rusqlite::Result<Option<Event>> {
+    let kind: String = r.get(2)?;
+    let Some(kind) = Kind::parse(&kind) else {
+        return Ok(None);
+    };
+    Ok(Some(Event {
+        id: r.get(0)?,
+        at: r.get::<_, i64>(1)?.max(0) as Time,
+        kind,
+        host: r.get(3)?,
+        service: r.get(4)?,
+        state: r.get(5)?,
+        hard: r.get(6)?,
+        attempt: r.get(7)?,
+        output: r.get(8)?,
+        duration_ms: unsigned(r.get(9)?),
+        author: r.get(10)?,
+        comment: r.get(11)?,
+        notification_type: r.get(12)?,
+        method: r.get(13)?,
+        result: r.get(14)?,
+        downtime_id: unsigned(r.get(15)?),
+        until: unsigned(r.get(16)?),
+        sticky: r.get(17)?,
+    }))
+}
+
+fn collect(
+    stmt: &mut rusqlite::Statement,
+    params: impl rusqlite::Params,
+    out: &mut Vec<Event>,
+) -> rusqlite::Result<()> {
+    let mut rows = stmt.query(params)?;
+    while let Some(r) = rows.next()? {
+        if let Some(e) = row_event(r)? {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+// ---- queries
+
+/// Which events [`events`] returns: every condition set must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    /// The host (its own events and its services').
+    pub host: Option<String>,
+    /// The service (with `host`: that host's; alone: of any host).
+    pub service: Option<String>,
+    /// These kinds only (empty: all).
+    pub kinds: Vec<Kind>,
+    /// At or after.
+    pub since: Option<Time>,
+    /// At or before.
+    pub until: Option<Time>,
+    /// Contained in the output, comment, author, contact, host or service name (case
+    /// insensitive for ASCII).
+    pub text: Option<String>,
+    /// At most this many (0: no limit).
+    pub limit: usize,
+}
+
+/// The events `f` selects, newest first.
+pub fn events(conn: &Connection, f: &EventFilter) -> rusqlite::Result<Vec<Event>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM events WHERE 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    let mut arg = |sql: &mut String, cond: &str, v: rusqlite::types::Value| {
+        args.push(v);
+        sql.push_str(&cond.replace('?', &format!("?{}", args.len())));
+    };
+    if let Some(h) = &f.host {
+        arg(&mut sql, " AND host = ?", h.clone().into());
+    }
+    if let Some(s) = &f.service {
+        arg(&mut sql, " AND service = ?", s.clone().into());
+    }
+    if let Some(t) = f.since {
+        arg(
+            &mut sql,
+            " AND at >= ?",
+            (t.min(i64::MAX as u64) as i64).into(),
+        );
+    }
+    if let Some(t) = f.until {
+        arg(
+            &mut sql,
+            " AND at <= ?",
+            (t.min(i64::MAX as u64) as i64).into(),
+        );
+    }
+    if let Some(text) = f.text.as_deref().filter(|t| !t.is_empty()) {
+        let text = text.to_ascii_lowercase();
+        let n = args.len() + 1;
+        args.push(text.into());
+        sql.push_str(&format!(
+            " AND (instr(lower(output), ?{n}) OR instr(lower(comment), ?{n}) \
+             OR instr(lower(author), ?{n}) OR instr(lower(host), ?{n}) \
+             OR instr(lower(service), ?{n}) OR instr(lower(result), ?{n}))"
+        ));
+    }
+    if !f.kinds.is_empty() {
+        let names: Vec<String> = f.kinds.iter().map(|k| format!("'{}'", k.name())).collect();
+        sql.push_str(&format!(" AND kind IN ({})", names.join(", ")));
+    }
+    sql.push_str(" ORDER BY at DESC, id DESC");
+    if f.limit > 0 {
+        sql.push_str(&format!(" LIMIT {}", f.limit));
+    }
+    let mut stmt = conn.prepare(&sql)?;
+    let mut out = Vec::new();
+    collect(&mut stmt, rusqlite::params_from_iter(args), &mut out)?;
+    Ok(out)
+}
+
+/// The kinds [`state_events`] returns.
+pub const STATE_KINDS: [Kind; 4] = [
+    Kind::State,
+    Kind::DowntimeStart,
+    Kind::DowntimeEnd,
+    Kind::DowntimeCancel,
+];
+
+/// State events and downtime starts, ends and cancellations of every host and service
+/// in [from, to], plus, per object, its last State event before `from` and its
+/// downtimes that started before `from` and had not ended by then (their last event
+/// before `from` is a `DowntimeStart`); oldest first.
+pub fn state_events(conn: &Connection, from: Time, to: Time) -> rusqlite::Result<Vec<Event>> {
+    let (from, to) = (
+        from.min(i64::MAX as u64) as i64,
+        to.min(i64::MAX as u64) as i64,
+    );
+    let mut out = Vec::new();
+    let objects: Vec<(String, String)> = conn
+        .prepare("SELECT host, service FROM objects")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut last_state = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM events WHERE host = ?1 AND service IS ?2 AND at < ?3 \
+         AND kind = 'state' ORDER BY at DESC, id DESC LIMIT 1"
+    ))?;
+    let mut open_downtimes = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM events WHERE id IN (SELECT id FROM (SELECT id, kind, \
+         downtime_id, MAX(at * 4294967296 + id) FROM events WHERE host = ?1 AND service IS ?2 \
+         AND at < ?3 AND kind IN ('downtime_start', 'downtime_end', 'downtime_cancel') \
+         GROUP BY downtime_id) WHERE kind = 'downtime_start')"
+    ))?;
+    for (host, service) in &objects {
+        let service = (!service.is_empty()).then_some(service.as_str());
+        collect(&mut last_state, params![host, service, from], &mut out)?;
+        collect(&mut open_downtimes, params![host, service, from], &mut out)?;
+    }
+    let mut within = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM events WHERE kind = ?1 AND at >= ?2 AND at <= ?3"
+    ))?;
+    for k in STATE_KINDS {
+        collect(&mut within, params![k.name(), from, to], &mut out)?;
+    }
+    out.retain(|e| e.host.is_some());
+    out.sort_by_key(|e| (e.at, e.id));
+    Ok(out)
+}
+
+/// The intervals the daemon was running in [from, to] (Start .. Stop pairs, cut to
+/// the window; a crash's Stop is written at the next start, at the last heartbeat; the
+/// run going on now lasts until `to`), oldest first. A Start after a Start without a
+/// Stop between (imported logs) ends the earlier run there.
+pub fn runs(conn: &Connection, from: Time, to: Time) -> rusqlite::Result<Vec<(Time, Time)>> {
+    let (f, t) = (
+        from.min(i64::MAX as u64) as i64,
+        to.min(i64::MAX as u64) as i64,
+    );
+    let mut marks: Vec<(i64, i64, bool)> = Vec::new();
+    let mut read = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare(sql)?;
+        let rows = stmt.query_map(p, |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)? == "start",
+            ))
+        })?;
+        for row in rows {
+            marks.push(row?);
+        }
+        Ok(())
+    };
+    read(
+        "SELECT at, id, kind FROM events WHERE kind IN ('start', 'stop') AND at < ?1 \
+         ORDER BY at DESC, id DESC LIMIT 1",
+        &[&f],
+    )?;
+    read(
+        "SELECT at, id, kind FROM events WHERE kind IN ('start', 'stop') AND at >= ?1 \
+         AND at <= ?2 ORDER BY at, id",
+        &[&f, &t],
+    )?;
+    marks.sort();
+    let mut out: Vec<(Time, Time)> = Vec::new();
+    let mut push = |a: i64, b: i64| {
+        let (a, b) = (a.max(f), b.min(t));
+        if b > a {
+            match out.last_mut() {
+                Some(last) if last.1 >= a as Time => last.1 = last.1.max(b as Time),
+                _ => out.push((a as Time, b as Time)),
+            }
+        }
+    };
+    let mut open: Option<i64> = None;
+    for (at, _, start) in marks {
+        if let Some(s) = open.take() {
+            push(s, at);
+        }
+        if start {
+            open = Some(at);
+        }
+    }
+    if let Some(s) = open {
+        push(s, t);
+    }
+    Ok(out)
+}
