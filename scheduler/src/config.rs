@@ -1049,15 +1049,6 @@ impl Periods {
             None => Some(t),
         }
     }
-
-    /// The parts of `[from, to)` in the period `name` (`None` for a name not defined).
-    pub fn intervals(&self, name: &str, from: Time, to: Time) -> Option<Vec<(Time, Time)>> {
-        let id = self.set.id(name)?;
-        if self.builtin_all && name == ALL_THE_TIME {
-            return Some(vec![(from, to)].into_iter().filter(|(f, t)| f < t).collect());
-        }
-        Some(self.set.intervals(id, from, to))
-    }
 }
 
 impl Default for Periods {
