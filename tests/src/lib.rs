@@ -27,6 +27,8 @@
 //!   certificates it signs.
 //! - [`differential`]: one scenario run side by side in a real Nagios 4 and in our
 //!   daemon on file-driven checks, and their logs read into comparable events.
+//! - [`browser`]: a real headless Chromium driven over WebDriver (chromedriver),
+//!   with its console log.
 //! - [`usage`]: the answer to a bad command line (one UNKNOWN line, exit 3).
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
@@ -36,6 +38,7 @@
 
 pub mod afs;
 pub mod bind;
+pub mod browser;
 pub mod daemon;
 pub mod differential;
 pub mod dist;
