@@ -5,11 +5,39 @@
 //! a span, `1m:48h`, `5m:10d`, `30m:90d`, `6h:4y` by default), each row keeping the
 //! minimum, the average and the maximum of its step. The first archive is built from the
 //! samples, each coarser one from the closed rows of the one before it, as RRDtool does.
-pub use hcoop_plugins::plugin::PerfData;
-use rusqlite::{Connection, Transaction};
-use serde::Serialize;
-use std::fmt;
+//!
+//! Where things are kept (tables in the history store's database):
+//!
+//! - `perf_metrics`: one row per metric, with its unit, warn/crit ranges as printed and
+//!   min/max (the latest the plugin printed; rewritten only when they change);
+//! - `perf_samples`: the samples of each metric's open first-archive row (and its newest
+//!   sample, for `last`), so that a `kill -9` loses nothing committed;
+//! - `perf_rows`: closed rows not yet sealed (at most one chunk's worth per archive);
+//! - `perf_chunks`: sealed rows, a chunk of consecutive steps per (metric, archive),
+//!   compressed by [`super::codec`]; chunks older than their archive's span are deleted,
+//!   so the store's size is bounded by the number of metrics, not by time;
+//! - `perf_archives`: the archives the rows were made with (the readers need the steps).
+//!
+//! In memory the consolidator keeps, per metric, only its id, the time of its newest
+//! sample, a hash of its unit and levels, and per archive the open row and the start of
+//! the chunk being filled (a few hundred bytes a metric).
+//!
+//! A row's average is the mean of the samples it holds (sum / count): a coarser row
+//! merges the finer rows' sums and counts, so it is the mean of all its samples. Rows
+//! are kept whatever share of the step had data (RRDtool's xff would mark a step with
+//! less than half of its data unknown): a step with no sample has no row, a gap.
+//! Counters (unit `c`) are stored as given, not turned into rates. A sample that is not
+//! newer than the metric's newest one (the same second, or the clock set back) is
+//! dropped, as RRDtool refuses an update that is not newer.
 
+pub use hcoop_plugins::plugin::PerfData;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use super::codec::{self, Row};
 use super::Time;
 
 /// One consolidation level: rows of `step` seconds kept for `span` seconds.
@@ -151,18 +179,254 @@ pub fn check_archives(archives: &[Archive]) -> Result<(), String> {
     Ok(())
 }
 
+/// A metric's label longer than this is cut (at a character boundary).
+pub const MAX_LABEL: usize = 200;
+/// At most this many metrics per host or service: a plugin printing ever new labels
+/// cannot fill the store.
+pub const MAX_METRICS_PER_OBJECT: i64 = 100;
+/// A row is closed this long after its step ended (results of the step still queued).
+const GRACE: u64 = 5;
+/// About this many rows go into a chunk.
+const CHUNK_ROWS: u64 = 64;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS perf_archives(level INTEGER PRIMARY KEY, step INTEGER NOT NULL,
+    span INTEGER NOT NULL, window INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS perf_metrics(id INTEGER PRIMARY KEY, host TEXT NOT NULL,
+    service TEXT NOT NULL, label TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',
+    warn TEXT, crit TEXT, min REAL, max REAL, UNIQUE(host, service, label));
+CREATE TABLE IF NOT EXISTS perf_samples(metric INTEGER NOT NULL, at INTEGER NOT NULL,
+    value REAL NOT NULL, PRIMARY KEY(metric, at)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS perf_rows(metric INTEGER NOT NULL, level INTEGER NOT NULL,
+    at INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL,
+    count INTEGER NOT NULL, PRIMARY KEY(metric, level, at)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS perf_chunks(metric INTEGER NOT NULL, level INTEGER NOT NULL,
+    start INTEGER NOT NULL, end INTEGER NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY(metric, level, start)) WITHOUT ROWID;
+";
+
+/// One archive as the consolidator uses it: with the time a chunk covers (about
+/// [`CHUNK_ROWS`] steps, a multiple of the next archive's step).
+#[derive(Debug, Clone, Copy)]
+struct Level {
+    step: u64,
+    span: u64,
+    window: u64,
+}
+
+fn levels_of(archives: &[Archive]) -> Vec<Level> {
+    (0..archives.len())
+        .map(|i| {
+            let step = archives[i].step.max(1);
+            let unit = archives.get(i + 1).map_or(step, |a| a.step.max(step));
+            let window = (step * CHUNK_ROWS).div_ceil(unit) * unit;
+            Level {
+                step,
+                span: archives[i].span,
+                window,
+            }
+        })
+        .collect()
+}
+
+/// The open row and the chunk being filled of one metric in one archive.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// The open row (`count` 0: none; its `at` is then the first step it may take).
+    row: Row,
+    /// The start of the chunk whose rows are in `perf_rows`.
+    unsealed: Option<Time>,
+}
+
+impl Open {
+    fn empty(at: Time) -> Open {
+        Open {
+            row: Row {
+                at,
+                min: 0.0,
+                max: 0.0,
+                sum: 0.0,
+                count: 0,
+            },
+            unsealed: None,
+        }
+    }
+}
+
+struct Metric {
+    id: i64,
+    last_at: Time,
+    meta: u64,
+    open: Box<[Open]>,
+}
+
+fn meta_hash(
+    unit: &str,
+    warn: Option<&str>,
+    crit: Option<&str>,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (
+        unit,
+        warn,
+        crit,
+        min.map(f64::to_bits),
+        max.map(f64::to_bits),
+    )
+        .hash(&mut h);
+    h.finish()
+}
+
+fn key(host: &str, service: &str, label: &str) -> String {
+    let mut k = String::with_capacity(host.len() + service.len() + label.len() + 2);
+    k.push_str(host);
+    k.push('\u{1f}');
+    k.push_str(service);
+    k.push('\u{1f}');
+    k.push_str(label);
+    k
+}
+
+fn cut(label: &str) -> &str {
+    if label.len() <= MAX_LABEL {
+        return label;
+    }
+    let mut end = MAX_LABEL;
+    while !label.is_char_boundary(end) {
+        end -= 1;
+    }
+    &label[..end]
+}
+
 /// The consolidation state: owned by the store's writer, fed inside its transactions.
 pub struct Consolidator {
-    archives: Vec<Archive>,
+    levels: Vec<Level>,
+    index: HashMap<Box<str>, u32>,
+    metrics: Vec<Metric>,
+    /// The next metric whose old chunks [`Consolidator::maintain`] deletes (a few per call).
+    cursor: usize,
+    /// Samples dropped: not newer than their metric's newest, or over the metric limit.
+    pub dropped: u64,
 }
 
 impl Consolidator {
-    /// Creates the tables (if missing) in `conn` and reloads the rows still open.
+    /// Creates the tables (if missing) in `conn` and reloads the rows still open. When the
+    /// archives' steps differ from those the store was made with, the rows of the archives
+    /// that changed (and of those after them) are deleted: they cannot be converted.
     pub fn open(conn: &Connection, archives: &[Archive]) -> rusqlite::Result<Consolidator> {
-        let _ = conn;
-        Ok(Consolidator {
-            archives: archives.to_vec(),
+        let archives = if check_archives(archives).is_ok() {
+            archives.to_vec()
+        } else {
+            default_archives()
+        };
+        let levels = levels_of(&archives);
+        conn.set_prepared_statement_cache_capacity(64);
+        conn.execute_batch(SCHEMA)?;
+        let stored: Vec<(u64, u64)> = conn
+            .prepare("SELECT step, window FROM perf_archives ORDER BY level")?
+            .query_map([], |r| Ok((uint(r, 0)?, uint(r, 1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let same = stored
+            .iter()
+            .zip(&levels)
+            .take_while(|(s, l)| s.0 == l.step && s.1 == l.window)
+            .count();
+        conn.execute("DELETE FROM perf_rows WHERE level >= ?1", [same as i64])?;
+        conn.execute("DELETE FROM perf_chunks WHERE level >= ?1", [same as i64])?;
+        conn.execute("DELETE FROM perf_archives", [])?;
+        for (i, l) in levels.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO perf_archives(level, step, span, window) VALUES (?1, ?2, ?3, ?4)",
+                params![i as i64, l.step as i64, l.span as i64, l.window as i64],
+            )?;
+        }
+        let mut me = Consolidator {
+            levels,
+            index: HashMap::new(),
+            metrics: Vec::new(),
+            cursor: 0,
+            dropped: 0,
+        };
+        let mut stmt = conn.prepare(
+            "SELECT id, host, service, label, unit, warn, crit, min, max FROM perf_metrics",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let (id, host, service, label): (i64, String, String, String) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let (unit, warn, crit): (String, Option<String>, Option<String>) =
+                (r.get(4)?, r.get(5)?, r.get(6)?);
+            let (min, max): (Option<f64>, Option<f64>) = (r.get(7)?, r.get(8)?);
+            Ok((
+                id,
+                key(&host, &service, &label),
+                meta_hash(&unit, warn.as_deref(), crit.as_deref(), min, max),
+            ))
+        })?;
+        for row in rows {
+            let (id, k, meta) = row?;
+            let metric = me.reload(conn, id, meta)?;
+            me.index.insert(k.into_boxed_str(), me.metrics.len() as u32);
+            me.metrics.push(metric);
+        }
+        Ok(me)
+    }
+
+    /// A metric's state as its tables say.
+    fn reload(&self, conn: &Connection, id: i64, meta: u64) -> rusqlite::Result<Metric> {
+        let last_at: Option<i64> = conn
+            .prepare_cached("SELECT max(at) FROM perf_samples WHERE metric = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let mut open = Vec::with_capacity(self.levels.len());
+        for (i, l) in self.levels.iter().enumerate() {
+            let newest_row: Option<i64> = conn
+                .prepare_cached("SELECT max(at) FROM perf_rows WHERE metric = ?1 AND level = ?2")?
+                .query_row(params![id, i as i64], |r| r.get(0))?;
+            let oldest_row: Option<i64> = conn
+                .prepare_cached("SELECT min(at) FROM perf_rows WHERE metric = ?1 AND level = ?2")?
+                .query_row(params![id, i as i64], |r| r.get(0))?;
+            let newest_chunk: Option<i64> = conn
+                .prepare_cached("SELECT end FROM perf_chunks WHERE metric = ?1 AND level = ?2 ORDER BY start DESC LIMIT 1")?
+                .query_row(params![id, i as i64], |r| r.get(0))
+                .optional()?;
+            let closed_end = newest_row
+                .map(|t: i64| t as u64 + l.step)
+                .max(newest_chunk.map(|t: i64| t as u64))
+                .unwrap_or(0);
+            let mut o = Open::empty(closed_end);
+            o.unsealed = oldest_row.map(|t: i64| t as u64 - t as u64 % l.window);
+            // the open row: what the finer archive (or the samples) holds after the closed rows
+            let finer: Vec<Row> = if i == 0 {
+                samples(conn, id, closed_end, Time::MAX)?
+            } else {
+                stored_rows(conn, id, i - 1, self.levels[i - 1], closed_end, Time::MAX)?
+            };
+            if let Some(last) = finer.last() {
+                let bucket = last.at - last.at % l.step;
+                o.row.at = bucket;
+                for f in finer.iter().filter(|f| f.at >= bucket) {
+                    o.row.merge(f);
+                }
+            }
+            open.push(o);
+        }
+        Ok(Metric {
+            id,
+            last_at: last_at.map_or(0, |t: i64| t as u64),
+            meta,
+            open: open.into_boxed_slice(),
         })
+    }
+
+    /// How many metrics there are.
+    pub fn len(&self) -> usize {
+        self.metrics.len()
+    }
+
+    /// Whether there is no metric.
+    pub fn is_empty(&self) -> bool {
+        self.metrics.is_empty()
     }
 
     /// Adds one perfdata item of a check result taken at `at`. Non-numeric and NaN
@@ -175,15 +439,337 @@ impl Consolidator {
         at: Time,
         item: &PerfData,
     ) -> rusqlite::Result<()> {
-        let _ = (tx, host, service, at, item);
+        let value = item.value.as_f64();
+        if !value.is_finite() {
+            return Ok(());
+        }
+        let service = service.unwrap_or("");
+        let label = cut(&item.label);
+        let unit = item.uom.as_str();
+        let warn = item.warn.as_ref().map(|r| r.to_string());
+        let crit = item.crit.as_ref().map(|r| r.to_string());
+        let (min, max) = (item.min.map(|v| v.as_f64()), item.max.map(|v| v.as_f64()));
+        let meta = meta_hash(unit, warn.as_deref(), crit.as_deref(), min, max);
+        let k = key(host, service, label);
+        let idx = match self.index.get(k.as_str()) {
+            Some(&i) => i as usize,
+            None => {
+                let count: i64 = tx
+                    .prepare_cached(
+                        "SELECT count(*) FROM perf_metrics WHERE host = ?1 AND service = ?2",
+                    )?
+                    .query_row(params![host, service], |r| r.get(0))?;
+                if count >= MAX_METRICS_PER_OBJECT {
+                    self.dropped += 1;
+                    return Ok(());
+                }
+                tx.prepare_cached(
+                    "INSERT INTO perf_metrics(host, service, label, unit, warn, crit, min, max)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )?
+                .execute(params![host, service, label, unit, warn, crit, min, max])?;
+                let id = tx.last_insert_rowid();
+                let open = self.levels.iter().map(|_| Open::empty(0)).collect();
+                self.index
+                    .insert(k.into_boxed_str(), self.metrics.len() as u32);
+                self.metrics.push(Metric {
+                    id,
+                    last_at: 0,
+                    meta,
+                    open,
+                });
+                self.metrics.len() - 1
+            }
+        };
+        let levels = &self.levels;
+        let m = &mut self.metrics[idx];
+        if m.meta != meta {
+            tx.prepare_cached("UPDATE perf_metrics SET unit = ?2, warn = ?3, crit = ?4, min = ?5, max = ?6 WHERE id = ?1")?
+                .execute(params![m.id, unit, warn, crit, min, max])?;
+            m.meta = meta;
+        }
+        let bucket = at - at % levels[0].step;
+        if at <= m.last_at || bucket < m.open[0].row.at {
+            self.dropped += 1;
+            return Ok(());
+        }
+        if m.open[0].row.count > 0 && m.open[0].row.at != bucket {
+            close(tx, levels, m, 0)?;
+        }
+        let open = &mut m.open[0].row;
+        if open.count == 0 {
+            *open = Row::one(bucket, value);
+        } else {
+            open.merge(&Row::one(bucket, value));
+        }
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO perf_samples(metric, at, value) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![m.id, at as i64, value])?;
+        m.last_at = at;
         Ok(())
     }
 
-    /// Closes the rows whose step has passed, seals full chunks, deletes expired ones.
+    /// Closes the rows whose step has passed, seals the chunks whose time has passed,
+    /// deletes the chunks older than their archive's span (a few metrics a call, every
+    /// metric about every 10 minutes when called every second) and the metrics that
+    /// have had no sample for the longest span.
     pub fn maintain(&mut self, tx: &Transaction, now: Time) -> rusqlite::Result<()> {
-        let _ = (tx, now, &self.archives);
+        let levels = &self.levels;
+        for m in &mut self.metrics {
+            for (i, l) in levels.iter().enumerate() {
+                let o = m.open[i];
+                if o.row.count > 0 && now >= o.row.at + l.step + GRACE {
+                    close(tx, levels, m, i)?;
+                }
+                if let Some(start) = m.open[i].unsealed {
+                    if now >= start + l.window + GRACE {
+                        seal(tx, levels, m.id, i, start)?;
+                        m.open[i].unsealed = None;
+                    }
+                }
+            }
+        }
+        if self.metrics.is_empty() {
+            return Ok(());
+        }
+        let longest = levels.iter().map(|l| l.span + l.window).max().unwrap_or(0);
+        let per_call = self.metrics.len().div_ceil(600);
+        let mut dead = Vec::new();
+        for _ in 0..per_call.min(self.metrics.len()) {
+            self.cursor = (self.cursor + 1) % self.metrics.len();
+            let m = &self.metrics[self.cursor];
+            for (i, l) in levels.iter().enumerate() {
+                if let Some(limit) = now.checked_sub(l.span + l.window) {
+                    tx.prepare_cached(
+                        "DELETE FROM perf_chunks WHERE metric = ?1 AND level = ?2 AND start <= ?3",
+                    )?
+                    .execute(params![m.id, i as i64, limit as i64])?;
+                }
+            }
+            if m.last_at + longest < now {
+                for sql in [
+                    "DELETE FROM perf_chunks WHERE metric = ?1",
+                    "DELETE FROM perf_rows WHERE metric = ?1",
+                    "DELETE FROM perf_samples WHERE metric = ?1",
+                    "DELETE FROM perf_metrics WHERE id = ?1",
+                ] {
+                    tx.prepare_cached(sql)?.execute([m.id])?;
+                }
+                dead.push(self.cursor);
+            }
+        }
+        if !dead.is_empty() {
+            let mut keep = vec![true; self.metrics.len()];
+            dead.iter().for_each(|&i| keep[i] = false);
+            let mut new_index = vec![u32::MAX; self.metrics.len()];
+            let mut n = 0u32;
+            for (i, k) in keep.iter().enumerate() {
+                if *k {
+                    new_index[i] = n;
+                    n += 1;
+                }
+            }
+            self.index.retain(|_, i| keep[*i as usize]);
+            self.index
+                .values_mut()
+                .for_each(|i| *i = new_index[*i as usize]);
+            let mut i = 0;
+            self.metrics.retain(|_| {
+                i += 1;
+                keep[i - 1]
+            });
+            self.cursor = 0;
+        }
         Ok(())
     }
+}
+
+/// Closes metric `m`'s open row of archive `i`: stores it, feeds it to the next archive
+/// (closing that one's open row first when this row belongs to a later step), seals the
+/// previous chunk when this row begins a new one.
+fn close(tx: &Transaction, levels: &[Level], m: &mut Metric, i: usize) -> rusqlite::Result<()> {
+    let l = levels[i];
+    let row = m.open[i].row;
+    if row.count == 0 {
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO perf_rows(metric, level, at, min, max, sum, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![m.id, i as i64, row.at as i64, row.min, row.max, row.sum, row.count as i64])?;
+    m.open[i].row = Row {
+        at: row.at + l.step,
+        min: 0.0,
+        max: 0.0,
+        sum: 0.0,
+        count: 0,
+    };
+    let chunk = row.at - row.at % l.window;
+    match m.open[i].unsealed {
+        Some(start) if start != chunk => {
+            seal(tx, levels, m.id, i, start)?;
+            m.open[i].unsealed = Some(chunk);
+        }
+        Some(_) => {}
+        None => m.open[i].unsealed = Some(chunk),
+    }
+    if i == 0 {
+        // the samples are in the row now; the newest stays, for `last`
+        tx.prepare_cached("DELETE FROM perf_samples WHERE metric = ?1 AND at < ?2 AND at < ?3")?
+            .execute(params![m.id, (row.at + l.step) as i64, m.last_at as i64])?;
+    }
+    if let Some(next) = levels.get(i + 1) {
+        let bucket = row.at - row.at % next.step;
+        if m.open[i + 1].row.count > 0 && m.open[i + 1].row.at != bucket {
+            close(tx, levels, m, i + 1)?;
+        }
+        let o = &mut m.open[i + 1].row;
+        if o.count == 0 {
+            *o = Row { at: bucket, ..row };
+        } else {
+            o.merge(&row);
+        }
+    }
+    Ok(())
+}
+
+/// Moves metric `id`'s closed rows of archive `i` in the chunk beginning at `start` into
+/// a compressed chunk (merged with one already there, which only a clock set back makes).
+fn seal(
+    tx: &Transaction,
+    levels: &[Level],
+    id: i64,
+    i: usize,
+    start: Time,
+) -> rusqlite::Result<()> {
+    let l = levels[i];
+    let end = start + l.window;
+    let mut rows: Vec<Row> = tx
+        .prepare_cached(
+            "SELECT at, min, max, sum, count FROM perf_rows WHERE metric = ?1 AND level = ?2 AND at >= ?3 AND at < ?4
+             ORDER BY at",
+        )?
+        .query_map(params![id, i as i64, start as i64, end as i64], row_of)?
+        .collect::<rusqlite::Result<_>>()?;
+    let old: Option<Vec<u8>> = tx
+        .prepare_cached(
+            "SELECT data FROM perf_chunks WHERE metric = ?1 AND level = ?2 AND start = ?3",
+        )?
+        .query_row(params![id, i as i64, start as i64], |r| r.get(0))
+        .optional()?;
+    if let Some(old) = old.and_then(|d| codec::decode(l.step, &d).ok()) {
+        // the rows just closed win over those of the same step in the old chunk
+        rows.extend(old);
+        rows.sort_by_key(|r| r.at);
+        rows.dedup_by_key(|r| r.at);
+    }
+    if let Some(last) = rows.last() {
+        tx.prepare_cached("INSERT OR REPLACE INTO perf_chunks(metric, level, start, end, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![id, i as i64, start as i64, (last.at + l.step) as i64, codec::encode(l.step, &rows)])?;
+    }
+    tx.prepare_cached(
+        "DELETE FROM perf_rows WHERE metric = ?1 AND level = ?2 AND at >= ?3 AND at < ?4",
+    )?
+    .execute(params![id, i as i64, start as i64, end as i64])?;
+    Ok(())
+}
+
+/// A non-negative integer column (times, counts; SQLite's integers are signed).
+fn uint(r: &rusqlite::Row, i: usize) -> rusqlite::Result<u64> {
+    Ok(r.get::<_, i64>(i)?.max(0) as u64)
+}
+
+fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
+        at: uint(r, 0)?,
+        min: r.get(1)?,
+        max: r.get(2)?,
+        sum: r.get(3)?,
+        count: uint(r, 4)?,
+    })
+}
+
+/// A metric's samples in [from, to], as one-sample rows.
+fn samples(conn: &Connection, id: i64, from: Time, to: Time) -> rusqlite::Result<Vec<Row>> {
+    conn.prepare_cached("SELECT at, value FROM perf_samples WHERE metric = ?1 AND at >= ?2 AND at <= ?3 ORDER BY at")?
+        .query_map(params![id, from as i64, to.min(i64::MAX as u64) as i64], |r| Ok(Row::one(uint(r, 0)?, r.get(1)?)))?
+        .collect()
+}
+
+/// A metric's closed rows of archive `i` beginning in [from, to], sealed or not, by time.
+fn stored_rows(
+    conn: &Connection,
+    id: i64,
+    i: usize,
+    l: Level,
+    from: Time,
+    to: Time,
+) -> rusqlite::Result<Vec<Row>> {
+    let to = to.min(i64::MAX as u64) as i64;
+    let mut rows = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT data FROM perf_chunks WHERE metric = ?1 AND level = ?2 AND start <= ?3 AND end > ?4 ORDER BY start",
+    )?;
+    let chunks = stmt.query_map(params![id, i as i64, to, from as i64], |r| {
+        r.get::<_, Vec<u8>>(0)
+    })?;
+    for data in chunks {
+        // a chunk that does not decode is left out (the rest of the series still shows)
+        if let Ok(decoded) = codec::decode(l.step, &data?) {
+            rows.extend(
+                decoded
+                    .into_iter()
+                    .filter(|r| r.at >= from && r.at as i64 <= to),
+            );
+        }
+    }
+    let open: Vec<Row> = conn
+        .prepare_cached(
+            "SELECT at, min, max, sum, count FROM perf_rows WHERE metric = ?1 AND level = ?2 AND at >= ?3 AND at <= ?4
+             ORDER BY at",
+        )?
+        .query_map(params![id, i as i64, from as i64, to], row_of)?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.extend(open);
+    rows.sort_by_key(|r| r.at);
+    rows.dedup_by_key(|r| r.at);
+    Ok(rows)
+}
+
+/// A metric's rows of archive `i` beginning in [from, to], with those not consolidated
+/// yet made from the finer archives' rows and the samples.
+fn level_rows(
+    conn: &Connection,
+    id: i64,
+    levels: &[Level],
+    i: usize,
+    from: Time,
+    to: Time,
+) -> rusqlite::Result<Vec<Row>> {
+    let l = levels[i];
+    let from = from - from % l.step;
+    let mut rows = stored_rows(conn, id, i, l, from, to)?;
+    let next = rows.last().map_or(from, |r| r.at + l.step);
+    if next > to {
+        return Ok(rows);
+    }
+    let finer = if i == 0 {
+        samples(conn, id, next, to)?
+    } else {
+        level_rows(conn, id, levels, i - 1, next, to)?
+    };
+    for f in finer {
+        let bucket = f.at - f.at % l.step;
+        if bucket < next {
+            continue;
+        }
+        match rows.last_mut() {
+            Some(r) if r.at == bucket => r.merge(&f),
+            _ => rows.push(Row { at: bucket, ..f }),
+        }
+    }
+    Ok(rows)
 }
 
 /// What is known about one metric.
@@ -201,9 +787,37 @@ pub struct MetricInfo {
     /// The minimum and maximum the plugin printed (latest).
     pub min: Option<f64>,
     pub max: Option<f64>,
-    /// The newest sample.
+    /// The newest sample (0 and NaN before the first).
     pub last_at: Time,
     pub last: f64,
+}
+
+const METRIC_COLUMNS: &str =
+    "SELECT id, host, service, label, unit, warn, crit, min, max FROM perf_metrics";
+
+fn info(conn: &Connection, r: &rusqlite::Row) -> rusqlite::Result<MetricInfo> {
+    let id: i64 = r.get(0)?;
+    let service: String = r.get(2)?;
+    let last: Option<(Time, f64)> = conn
+        .prepare_cached(
+            "SELECT at, value FROM perf_samples WHERE metric = ?1 ORDER BY at DESC LIMIT 1",
+        )?
+        .query_row([id], |r| Ok((uint(r, 0)?, r.get(1)?)))
+        .optional()?;
+    let (last_at, last) = last.unwrap_or((0, f64::NAN));
+    Ok(MetricInfo {
+        id,
+        host: r.get(1)?,
+        service: (!service.is_empty()).then_some(service),
+        label: r.get(3)?,
+        unit: r.get(4)?,
+        warn: r.get(5)?,
+        crit: r.get(6)?,
+        min: r.get(7)?,
+        max: r.get(8)?,
+        last_at,
+        last,
+    })
 }
 
 /// The metrics of a host (`service` None) or a service, by label.
@@ -212,14 +826,39 @@ pub fn metrics(
     host: &str,
     service: Option<&str>,
 ) -> rusqlite::Result<Vec<MetricInfo>> {
-    let _ = (conn, host, service);
-    Ok(Vec::new())
+    if !has_tables(conn)? {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "{METRIC_COLUMNS} WHERE host = ?1 AND service = ?2 ORDER BY label"
+    ))?;
+    let mut rows = stmt.query(params![host, service.unwrap_or("")])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(info(conn, r)?);
+    }
+    Ok(out)
 }
 
 /// One metric by id.
 pub fn metric(conn: &Connection, id: i64) -> rusqlite::Result<Option<MetricInfo>> {
-    let _ = (conn, id);
-    Ok(None)
+    if !has_tables(conn)? {
+        return Ok(None);
+    }
+    let mut stmt = conn.prepare_cached(&format!("{METRIC_COLUMNS} WHERE id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    match rows.next()? {
+        Some(r) => info(conn, r).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Whether the consolidator made its tables (a store without perfdata has none).
+fn has_tables(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'perf_metrics'",
+    )?
+    .exists([])
 }
 
 /// One consolidated row: the step beginning at `at`.
@@ -241,8 +880,55 @@ pub struct Series {
 }
 
 /// The finest archive that still covers `from`; includes the rows not yet sealed and the
-/// samples not yet consolidated, so a point taken a second ago is in it.
+/// samples not yet consolidated, so a point taken a second ago is in it. An unknown
+/// metric is `QueryReturnedNoRows`.
 pub fn series(conn: &Connection, metric_id: i64, from: Time, to: Time) -> rusqlite::Result<Series> {
-    let _ = (conn, metric_id, from, to);
-    Err(rusqlite::Error::QueryReturnedNoRows)
+    series_at(conn, metric_id, from, to, crate::clock::unix_now())
+}
+
+/// [`series`] as of `now` (the archives cover `now - span` on).
+pub fn series_at(
+    conn: &Connection,
+    metric_id: i64,
+    from: Time,
+    to: Time,
+    now: Time,
+) -> rusqlite::Result<Series> {
+    let metric = metric(conn, metric_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let levels: Vec<Level> = conn
+        .prepare_cached("SELECT step, span, window FROM perf_archives ORDER BY level")?
+        .query_map([], |r| {
+            Ok(Level {
+                step: uint(r, 0)?.max(1),
+                span: uint(r, 1)?,
+                window: uint(r, 2)?.max(1),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if levels.is_empty() || from > to {
+        return Ok(Series {
+            metric,
+            step: levels.first().map_or(60, |l| l.step),
+            points: Vec::new(),
+        });
+    }
+    let i = levels
+        .iter()
+        .position(|l| from >= now.saturating_sub(l.span))
+        .unwrap_or(levels.len() - 1);
+    let points = level_rows(conn, metric_id, &levels, i, from, to)?
+        .into_iter()
+        .filter(|r| r.count > 0)
+        .map(|r| Point {
+            at: r.at,
+            min: r.min,
+            avg: r.avg(),
+            max: r.max,
+        })
+        .collect();
+    Ok(Series {
+        metric,
+        step: levels[i].step,
+        points,
+    })
 }
