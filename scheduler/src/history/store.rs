@@ -825,9 +825,17 @@ impl Writer {
     }
 
     fn import(&mut self, list: Vec<Event>) -> Result<usize, String> {
+        import_events(&mut self.conn, &list)
+    }
+}
+
+/// Inserts the events of `list` not stored yet, in one transaction (see
+/// [`History::import`]); returns how many were new.
+fn import_events(conn: &mut Connection, list: &[Event]) -> Result<usize, String> {
+    {
         let r = (|| {
-            self.conn.execute_batch("PRAGMA synchronous=FULL")?;
-            let tx = self.conn.transaction()?;
+            conn.execute_batch("PRAGMA synchronous=FULL")?;
+            let tx = conn.transaction()?;
             let mut added = 0;
             {
                 let mut same = tx.prepare_cached(
@@ -836,7 +844,7 @@ impl Writer {
                      AND output IS ?8 AND author IS ?9 AND comment IS ?10 \
                      AND notification_type IS ?11 AND method IS ?12 LIMIT 1",
                 )?;
-                for e in &list {
+                for e in list {
                     let e = bounded(e);
                     let known = same.exists(params![
                         e.host,
@@ -862,6 +870,68 @@ impl Writer {
             Ok::<_, rusqlite::Error>(added)
         })();
         r.map_err(|e| format!("import not written: {e}"))
+    }
+}
+
+/// The store opened to import into it from another process (`hcoop-monitor import
+/// nagios-log`) while the daemon may be running: no writer thread, no Start or Stop
+/// recorded, SQLite's lock and busy timeout ordering its transactions with the
+/// daemon's. The store must exist (the daemon makes it, owned by its user); one that
+/// fails its check is refused, never moved aside from here.
+pub struct Importer {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Importer {
+    pub fn open(settings: &HistorySettings) -> Result<Importer, String> {
+        let path = settings.path.clone();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| format!("history store {}: no file name", path.display()))?
+            .to_string();
+        let dir = crate::retention::StateDir::open(&path)
+            .map_err(|e| format!("history store {}: {e}", path.display()))?;
+        if !dir.exists(&name) {
+            return Err(format!(
+                "no history store at {}: run the daemon once with [history] enabled to make it",
+                path.display()
+            ));
+        }
+        match check_files(&dir, &name).and_then(|()| open_writer(&dir.path.join(&name))) {
+            Ok(conn) => Ok(Importer { conn, path }),
+            Err(e) => Err(format!("history store {}: {e}", path.display())),
+        }
+    }
+
+    /// As [`History::import`]: the events not stored yet, in one transaction.
+    pub fn import(&mut self, events: &[Event]) -> Result<usize, String> {
+        import_events(&mut self.conn, events)
+    }
+
+    /// Closes the store; as root, gives the files SQLite made beside it (`-wal`,
+    /// `-shm`) to the store's owner, so the daemon can open them.
+    pub fn close(self) -> Result<(), String> {
+        let Importer { conn, path } = self;
+        conn.close()
+            .map_err(|(_, e)| format!("history store {}: {e}", path.display()))?;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            use std::os::unix::fs::MetadataExt;
+            let owner = std::fs::symlink_metadata(&path)
+                .map_err(|e| format!("history store {}: {e}", path.display()))?;
+            for suffix in ["-wal", "-shm"] {
+                let mut p = path.clone().into_os_string();
+                p.push(suffix);
+                let p = PathBuf::from(p);
+                if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_file()) {
+                    std::os::unix::fs::lchown(&p, Some(owner.uid()), Some(owner.gid()))
+                        .map_err(|e| format!("{}: {e}", p.display()))?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 
