@@ -238,6 +238,31 @@ impl Core {
         Ok((problems, saving))
     }
 
+    /// Removes the acknowledgements whose expiry time has come (Icinga 2's expiring
+    /// acknowledgements; Nagios' never expire); called by [`Core::tick`].
+    pub fn expire_acks(&mut self, now: Time) {
+        let expired = |ack: &Option<Ack>| {
+            ack.as_ref()
+                .and_then(|a| a.expires)
+                .is_some_and(|at| at <= now)
+        };
+        let hosts = (0..self.hosts.len())
+            .filter(|&i| expired(&self.hosts[i].record.ack))
+            .map(Target::Host);
+        let services = (0..self.services.len())
+            .filter(|&i| expired(&self.services[i].record.ack))
+            .map(Target::Service);
+        let targets: Vec<Target> = hosts.chain(services).collect();
+        for t in targets {
+            match t {
+                Target::Host(i) => self.hosts[i].record.ack = None,
+                Target::Service(i) => self.services[i].record.ack = None,
+            }
+            tracing::info!("the acknowledgement of {} expired", self.names(&[t])[0]);
+            let _ = self.persist(t, Durability::Batched);
+        }
+    }
+
     /// Schedules one downtime from `start` to `end` on each of `targets`; returns
     /// their ids (one sequence with comments), in the order of `targets`. Refused as a
     /// whole when it would pass `max_downtimes`. Confirmed once the [`Saving`] is
@@ -520,6 +545,7 @@ mod tests {
             comment: "on it".into(),
             sticky: false,
             time: 1_010,
+            expires: None,
         };
         let (done, saving) = c.acknowledge_targets(&all, ack.clone()).unwrap();
         saving.wait().unwrap();
@@ -614,6 +640,7 @@ mod tests {
             comment: "known".into(),
             sticky: true,
             time: 1_010,
+            expires: None,
         };
         let (done, _) = c.acknowledge_targets(&ab, ack).unwrap();
         assert_eq!(c.names(&done), vec!["h/a", "h/b"]);
@@ -625,6 +652,7 @@ mod tests {
             comment: "known".into(),
             sticky: true,
             time: 1_020,
+            expires: None,
         };
         assert_eq!(
             c.acknowledge_targets(&dbs, ack).unwrap_err(),

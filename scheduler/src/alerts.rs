@@ -403,6 +403,7 @@ mod tests {
             comment: "on it; soon".into(),
             sticky: false,
             time: t + 5,
+            expires: None,
         };
         let _ = c.acknowledge("h/s", ack).unwrap();
         assert_eq!(

@@ -401,6 +401,7 @@ impl Core {
                 }
             }
         }
+        self.expire_acks(now);
         self.check_freshness(now);
         self.refresh_retention_check(now);
     }
@@ -1158,6 +1159,7 @@ pub(crate) mod tests {
             comment: "on it".into(),
             sticky: false,
             time: 1_001,
+            expires: None,
         };
         let saving = shared
             .lock()

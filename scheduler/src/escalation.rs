@@ -326,6 +326,7 @@ mod tests {
             comment: "on it".into(),
             sticky: true,
             time: WED + 2 * MIN,
+            expires: None,
         };
         let _ = r.core.acknowledge("h/s", ack).unwrap();
         let acked: Vec<_> = std::iter::from_fn(|| r.rx.try_recv().ok())

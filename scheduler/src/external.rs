@@ -394,6 +394,7 @@ impl Core {
                     comment,
                     sticky: *sticky,
                     time: now,
+                    expires: None,
                 };
                 // as Core::acknowledge, the acknowledgement notified only with `notify`
                 let mut policy = self.policy(target, now);

@@ -577,8 +577,8 @@ fn author(a: Author) -> Result<String, String> {
 }
 
 /// Acknowledges the problems among `on` as `author`, the acknowledgement notified only
-/// when `notify`; the names of those acknowledged, once saved. The JSON API and the web
-/// UI's forms both act through this.
+/// when `notify`, removed at `expires` if given; the names of those acknowledged, once
+/// saved. The JSON API and the web UI's forms both act through this.
 pub fn acknowledge(
     s: &Api,
     author: String,
@@ -586,6 +586,7 @@ pub fn acknowledge(
     comment: &str,
     sticky: bool,
     notify: bool,
+    expires: Option<crate::state::Time>,
 ) -> Result<Vec<String>, String> {
     let selector = on.selector()?;
     let comment = crate::admin::check_comment(comment)?;
@@ -594,6 +595,7 @@ pub fn acknowledge(
         comment,
         sticky,
         time: unix_now(),
+        expires,
     };
     saved(&s.core, |core| {
         let targets = core.select(&selector)?;
@@ -603,20 +605,31 @@ pub fn acknowledge(
 }
 
 async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
-    let r = author(a)
-        .and_then(|author| acknowledge(&s, author, &req.on, &req.comment, req.sticky, true));
+    let r = author(a).and_then(|author| {
+        acknowledge(&s, author, &req.on, &req.comment, req.sticky, true, None)
+    });
     answer(
         r.map(|names| serde_json::json!({ "acknowledged": req.on.to_string(), "objects": names })),
     )
 }
 
-/// Removes the acknowledgement of `target` ("HOST" or "HOST/SERVICE"), once saved.
-pub fn unacknowledge(s: &Api, target: &str) -> Result<(), String> {
-    saved(&s.core, |core| Ok(((), core.unacknowledge(target)?)))
+/// Removes the acknowledgement of `target` ("HOST" or "HOST/SERVICE") as `author`,
+/// once saved.
+pub fn unacknowledge(s: &Api, target: &str, author: &str) -> Result<(), String> {
+    saved(&s.core, |core| Ok(((), core.unacknowledge(target)?)))?;
+    tracing::info!("{author} removed the acknowledgement of {target}");
+    Ok(())
+}
+
+/// Cancels the downtime `id` as `author`, once saved.
+pub fn cancel_downtime(s: &Api, id: u64, author: &str) -> Result<(), String> {
+    saved(&s.core, |core| Ok(((), core.cancel_downtime(id)?)))?;
+    tracing::info!("{author} cancelled downtime {id}");
+    Ok(())
 }
 
 async fn api_unack(AxState(s): AxState<Api>, a: Author, Query(q): Query<TargetQuery>) -> Response {
-    let r = author(a).and_then(|_| unacknowledge(&s, &q.target));
+    let r = author(a).and_then(|who| unacknowledge(&s, &q.target, &who));
     answer(r.map(|()| serde_json::json!({ "unacknowledged": q.target })))
 }
 

@@ -142,6 +142,10 @@ pub struct Ack {
     /// A sticky acknowledgement lasts until recovery; a plain one until any state change.
     pub sticky: bool,
     pub time: Time,
+    /// When it is removed if still there (Icinga 2's expiring acknowledgements; Nagios'
+    /// never expire): at the first tick at or after this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Time>,
 }
 
 /// A scheduled downtime.
@@ -782,6 +786,7 @@ mod tests {
             comment: "c".into(),
             sticky: false,
             time: 5,
+            expires: None,
         };
         assert_eq!(
             r.acknowledge(ack.clone(), &p).unwrap(),

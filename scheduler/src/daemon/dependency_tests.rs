@@ -151,6 +151,7 @@ fn a_failed_notification_dependency_holds_back_problems_and_recoveries_uncounted
         comment: "known".into(),
         sticky: true,
         time: MON + 45,
+        expires: None,
     };
     c.acknowledge("web1/app", ack).unwrap().wait().unwrap();
     assert_eq!(

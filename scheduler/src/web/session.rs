@@ -310,16 +310,11 @@ pub fn cross_origin(headers: &HeaderMap) -> Option<&'static str> {
     crate::http::cross_origin(headers)
 }
 
-/// A page of this part of the UI: a title and its escaped-already body, in `<main>`.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{t} · hcoop-monitor</title><link rel=\"stylesheet\" href=\"/static/app.css\">\
-         </head><body><header><a href=\"/\">hcoop-monitor</a></header>\
-         <main><h1>{t}</h1>{body}</main></body></html>\n",
-        t = escape(title)
-    );
+/// A page of this part of the UI in the common layout ([`crate::web::pages::layout`]):
+/// a title and its escaped-already body.
+pub fn page(status: StatusCode, title: &str, viewer: &Viewer, body: &str) -> Response {
+    let html =
+        crate::web::pages::layout(title, viewer, &format!("<h1>{}</h1>{body}", escape(title)));
     let mut r = (status, html).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -336,13 +331,13 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// A refusal: a page with the status and a one-line reason.
-pub fn refusal(status: StatusCode, reason: &str) -> Response {
+pub fn refusal(status: StatusCode, viewer: &Viewer, reason: &str) -> Response {
     let title = status.canonical_reason().unwrap_or("Refused");
     let mut body = format!("<p id=\"reason\">{}</p>", escape(reason));
     if status == StatusCode::UNAUTHORIZED {
         body.push_str("<p><a href=\"/login\">Sign in</a></p>");
     }
-    page(status, title, &body)
+    page(status, title, viewer, &body)
 }
 
 /// A 303 redirect to `to` (a path of this site).
@@ -428,17 +423,18 @@ async fn login_page(
 ) -> Response {
     let v = viewer(&headers, &api);
     let next = local_path(q.next.as_deref());
-    match v.user {
+    match &v.user {
         Some(user) => page(
             StatusCode::OK,
             "Signed in",
+            &v,
             &format!(
-                "<p>Signed in as <span id=\"user\">{}</span>.</p>{}",
-                escape(&user),
-                crate::web::forms::account(&viewer(&headers, &api))
+                "<p>Signed in as {}.</p>{}",
+                escape(user),
+                crate::web::forms::account(&v).replacen(" id=\"user\"", "", 1)
             ),
         ),
-        None => page(StatusCode::OK, "Sign in", &login_form(&next, None)),
+        None => page(StatusCode::OK, "Sign in", &v, &login_form(&next, None)),
     }
 }
 
@@ -454,7 +450,8 @@ async fn login(
     let now = Instant::now();
     let refuse = |status: StatusCode, reason: &str, next: &str| {
         tracing::warn!("web: refused sign-in from {peer}: {reason}");
-        let mut r = page(status, "Sign in", &login_form(next, Some(reason)));
+        let anyone = Viewer::default();
+        let mut r = page(status, "Sign in", &anyone, &login_form(next, Some(reason)));
         if status == StatusCode::TOO_MANY_REQUESTS {
             if let Some(wait) = store.blocked(&key, now) {
                 r.headers_mut().insert(
@@ -506,7 +503,7 @@ async fn login(
                 .insert(header::SET_COOKIE, set_cookie(Some(&id), &headers));
             r
         }
-        Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &Viewer::default(), &e),
     }
 }
 
@@ -519,7 +516,7 @@ async fn logout(
     let peer = peer_of(peer);
     if let Some(reason) = cross_origin(&headers) {
         tracing::warn!("web: refused sign-out from {peer}: {reason}");
-        return refusal(StatusCode::FORBIDDEN, reason);
+        return refusal(StatusCode::FORBIDDEN, &Viewer::default(), reason);
     }
     let v = viewer(&headers, &api);
     let Some(user) = &v.user else {
@@ -534,6 +531,7 @@ async fn logout(
         tracing::warn!("web: refused sign-out of {user} from {peer}: wrong CSRF token");
         return refusal(
             StatusCode::FORBIDDEN,
+            &v,
             "the form's CSRF token is missing or wrong",
         );
     }
