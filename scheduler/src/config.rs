@@ -1049,6 +1049,20 @@ impl Periods {
             None => Some(t),
         }
     }
+
+    /// The names of the periods (the built-in `24x7` included).
+    pub fn names(&self) -> Vec<String> {
+        self.defined.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// The parts of `[from, to)` in the period `name` (`None` for a name not defined).
+    pub fn intervals(&self, name: &str, from: Time, to: Time) -> Option<Vec<(Time, Time)>> {
+        let id = self.set.id(name)?;
+        if self.builtin_all && name == ALL_THE_TIME {
+            return Some(vec![(from, to)].into_iter().filter(|(f, t)| f < t).collect());
+        }
+        Some(self.set.intervals(id, from, to))
+    }
 }
 
 impl Default for Periods {

@@ -1029,6 +1029,38 @@ impl TimePeriods {
         }
     }
 
+    /// The parts of `[from, to)` in the period: sorted, disjoint, adjacent parts joined
+    /// (for reports counting only the time in a period).
+    pub fn intervals(&self, id: PeriodId, from: Time, to: Time) -> Vec<(Time, Time)> {
+        let (Ok(mut at), Ok(end)) = (i64::try_from(from), i64::try_from(to)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(Time, Time)> = Vec::new();
+        // each pass covers a stretch of one offset, as in next_valid
+        while at < end {
+            let off = self.zone.offset_at(at);
+            let limit = self.zone.next_change(at, end).unwrap_or(end).min(end);
+            let mut day = (at + off).div_euclid(DAY);
+            while day * DAY - off < limit {
+                for (s, e) in self.day_ranges(id.0, day) {
+                    let s = (day * DAY + i64::from(s) - off).max(at);
+                    let e = (day * DAY + i64::from(e) - off).min(limit);
+                    if s >= e {
+                        continue;
+                    }
+                    let (s, e) = (s as Time, e as Time);
+                    match out.last_mut() {
+                        Some(last) if last.1 >= s => last.1 = last.1.max(e),
+                        _ => out.push((s, e)),
+                    }
+                }
+                day += 1;
+            }
+            at = limit;
+        }
+        out
+    }
+
     /// The earliest time in `[from, limit)` in period `p`, with local time at `off`.
     fn search(&self, p: usize, from: i64, off: i64, limit: i64) -> Option<i64> {
         let local = from.checked_add(off)?;
