@@ -125,3 +125,125 @@ pub fn resolve(
     }
     settings
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, HistorySettings};
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    const HOST: &str = "[[host]]\nname = \"a\"\naddress = \"127.0.0.1\"\n";
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        Config::from_files(vec![(
+            Some("/etc/m/h.toml".into()),
+            format!("{HOST}{text}"),
+        )])
+    }
+
+    fn error(text: &str) -> String {
+        load(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_store_defaults_to_beside_the_state_file() {
+        let c = load("[daemon]\nstate_file = \"/srv/mon/state.json\"\n").unwrap();
+        assert_eq!(
+            c.history,
+            HistorySettings {
+                path: PathBuf::from("/srv/mon/history.db"),
+                ..HistorySettings::default()
+            }
+        );
+        let e = Config::embedded().unwrap();
+        assert!(e.history.enabled && e.history.perfdata);
+        assert_eq!(
+            e.history.path,
+            PathBuf::from("/var/lib/hcoop-monitor/history.db")
+        );
+        assert_eq!(e.history.archives.len(), 4);
+        // the [history] section may come before [daemon], or in another file
+        let c = Config::from_files(vec![
+            (
+                Some("/etc/m/1.toml".into()),
+                "[history]\nperfdata = false\n".into(),
+            ),
+            (
+                Some("/etc/m/2.toml".into()),
+                format!("{HOST}[daemon]\nstate_file = \"/x/s.json\"\n"),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.history.path, PathBuf::from("/x/history.db"));
+        assert!(!c.history.perfdata);
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let c = load(
+            "[history]\nenabled = false\npath = \"/data/h.db\"\nperfdata = false\n\
+             archives = [\"10s:1h\", \"1m:1d\"]\nkeep_events = \"90d\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.history
+                .archives
+                .iter()
+                .map(|a| (a.step, a.span))
+                .collect::<Vec<_>>(),
+            [(10, 3600), (60, 86_400)]
+        );
+        assert_eq!(
+            c.history,
+            HistorySettings {
+                enabled: false,
+                path: "/data/h.db".into(),
+                perfdata: false,
+                archives: c.history.archives.clone(),
+                keep_events: Duration::from_secs(90 * 86_400),
+            }
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_at_their_line() {
+        let e = error("[history]\narchives = [\"1m:48h\",\n  \"5x:10d\"]\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 6: [history] archives: "),
+            "{e}"
+        );
+        assert!(e.contains("5x"), "{e}");
+        let e = error("[history]\narchives = [\"5m:10d\", \"1m:48h\"]\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 5: [history] archives: "),
+            "{e}"
+        );
+        assert!(e.contains("multiple of the previous"), "{e}");
+        let e = error("[history]\narchives = []\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 5: [history] archives: at least one"),
+            "{e}"
+        );
+        let e = error("[history]\n\nkeep_events = \"forever\"\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 6: [history] keep_events 'forever'"),
+            "{e}"
+        );
+        let e = error("[history]\nkeep_events = \"1h\"\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 5: [history] keep_events '1h': must be between"),
+            "{e}"
+        );
+        let e = error("[history]\npath = \"/data/\"\n");
+        assert!(
+            e.contains("/etc/m/h.toml:line 5: [history] path '/data/': not a file name"),
+            "{e}"
+        );
+        let e = error("[history]\npath = \"/var/lib/hcoop-monitor/state.json\"\n");
+        assert!(e.contains("the daemon's state file is there"), "{e}");
+        let e = error("[history]\nkeep = \"1d\"\n");
+        assert!(e.contains("unknown field `keep`"), "{e}");
+        let e = error("[history]\nenabled = \"yes\"\n");
+        assert!(e.contains("/etc/m/h.toml"), "{e}");
+    }
+}

@@ -1230,3 +1230,482 @@ pub fn runs(conn: &Connection, from: Time, to: Time) -> rusqlite::Result<Vec<(Ti
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    fn settings(dir: &Path) -> HistorySettings {
+        HistorySettings {
+            path: dir.join("history.db"),
+            // the tests' events are from 1970: not expired
+            keep_events: Duration::from_secs(100 * 31_557_600),
+            ..HistorySettings::default()
+        }
+    }
+
+    fn temp() -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        t
+    }
+
+    fn state(at: Time, host: &str, service: Option<&str>, state: &str, output: &str) -> Event {
+        Event {
+            state: Some(state.into()),
+            hard: Some(true),
+            attempt: Some(1),
+            output: Some(output.into()),
+            ..Event::new(Kind::State, at, Some(host), service)
+        }
+    }
+
+    fn all(h: &History) -> Vec<Event> {
+        h.read(|c| events(c, &EventFilter::default())).unwrap()
+    }
+
+    #[test]
+    fn events_round_trip_through_the_filters() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 1_000).unwrap();
+        let mut ack = Event::new(Kind::Ack, 1_020, Some("web"), Some("http"));
+        ack.author = Some("alice".into());
+        ack.comment = Some("Looking into it".into());
+        ack.sticky = Some(true);
+        ack.until = Some(2_000);
+        let mut note = Event::new(Kind::Notification, 1_015, Some("web"), Some("http"));
+        note.state = Some("CRITICAL".into());
+        note.author = Some("oncall".into());
+        note.notification_type = Some("PROBLEM".into());
+        note.method = Some("email".into());
+        note.result = Some("sent".into());
+        note.output = Some("HTTP CRITICAL: 503".into());
+        let list = [
+            state(1_010, "web", Some("http"), "CRITICAL", "HTTP CRITICAL: 503"),
+            note.clone(),
+            ack.clone(),
+            state(1_030, "web", None, "DOWN", "PING CRITICAL"),
+            state(1_040, "db", Some("pgsql"), "OK", "connected"),
+        ];
+        let tickets: Vec<Ticket> = list.iter().map(|e| h.record(e.clone())).collect();
+        assert!(tickets.into_iter().all(|t| t.wait(WAIT)));
+
+        let got = all(&h);
+        // newest first, the open's Start last
+        let kinds: Vec<Kind> = got.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::State,
+                Kind::State,
+                Kind::Ack,
+                Kind::Notification,
+                Kind::State,
+                Kind::Start
+            ]
+        );
+        assert!(got
+            .windows(2)
+            .all(|w| w[0].id != w[1].id && w[0].at >= w[1].at));
+        let stored_ack = got.iter().find(|e| e.kind == Kind::Ack).unwrap();
+        assert!(stored_ack.id > 0);
+        assert_eq!(
+            Event {
+                id: 0,
+                ..stored_ack.clone()
+            },
+            ack
+        );
+        let stored_note = got.iter().find(|e| e.kind == Kind::Notification).unwrap();
+        assert_eq!(
+            Event {
+                id: 0,
+                ..stored_note.clone()
+            },
+            note
+        );
+
+        let filter = |f: EventFilter| -> Vec<(Time, String)> {
+            h.read(|c| events(c, &f))
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.at, e.object()))
+                .collect()
+        };
+        let web = EventFilter {
+            host: Some("web".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            filter(web.clone()),
+            [
+                (1_030, "web".to_string()),
+                (1_020, "web/http".into()),
+                (1_015, "web/http".into()),
+                (1_010, "web/http".into())
+            ]
+        );
+        assert_eq!(
+            filter(EventFilter {
+                service: Some("http".into()),
+                kinds: vec![Kind::State, Kind::Ack],
+                ..web.clone()
+            }),
+            [(1_020, "web/http".to_string()), (1_010, "web/http".into())]
+        );
+        assert_eq!(
+            filter(EventFilter {
+                since: Some(1_015),
+                until: Some(1_030),
+                limit: 2,
+                ..Default::default()
+            }),
+            [(1_030, "web".to_string()), (1_020, "web/http".into())]
+        );
+        // text: in the output, the comment or the contact, ASCII case ignored
+        assert_eq!(
+            filter(EventFilter {
+                text: Some("looking".into()),
+                ..Default::default()
+            }),
+            [(1_020, "web/http".to_string())]
+        );
+        assert_eq!(
+            filter(EventFilter {
+                text: Some("503".into()),
+                ..Default::default()
+            }),
+            [(1_015, "web/http".to_string()), (1_010, "web/http".into())]
+        );
+        assert_eq!(
+            filter(EventFilter {
+                kinds: vec![Kind::Start],
+                ..Default::default()
+            }),
+            [(1_000, String::new())]
+        );
+        h.close("test over");
+    }
+
+    #[test]
+    fn a_ticket_resolves_only_after_the_commit() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 1_000).unwrap();
+        // another connection holds the write lock: the writer cannot commit
+        let blocker = Connection::open(t.path().join("history.db")).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let ticket = h.record(state(1_001, "a", None, "DOWN", "down"));
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(ticket.peek(), None, "resolved before its commit");
+        let seen = |h: &History| {
+            h.read(|c| {
+                events(
+                    c,
+                    &EventFilter {
+                        kinds: vec![Kind::State],
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap()
+            .len()
+        };
+        assert_eq!(seen(&h), 0);
+        blocker.execute_batch("COMMIT").unwrap();
+        assert!(ticket.clone().wait(WAIT));
+        assert_eq!(ticket.peek(), Some(true));
+        assert_eq!(seen(&h), 1);
+        // the async side
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let t2 = h.record(state(1_002, "a", None, "UP", "up"));
+        assert!(rt.block_on(t2.done()));
+        h.close("test over");
+        // closed: at once, false
+        assert!(!h.record(state(1_003, "a", None, "UP", "up")).wait(WAIT));
+    }
+
+    #[test]
+    fn a_run_without_stop_gets_one_at_its_last_heartbeat() {
+        let t = temp();
+        let s = settings(t.path());
+        let now = crate::clock::unix_now();
+        let h = History::open(&s, now - 3_600).unwrap();
+        assert!(h
+            .record(state(now - 3_500, "a", None, "DOWN", "down"))
+            .wait(WAIT));
+        // the daemon dies: no close, its writer goes with the last handle; its last
+        // heartbeat was at now - 3000
+        drop(h);
+        Connection::open(&s.path)
+            .unwrap()
+            .execute(
+                "UPDATE meta SET value = ?1 WHERE key = 'alive_at'",
+                [now as i64 - 3_000],
+            )
+            .unwrap();
+        let h = History::open(&s, now).unwrap();
+        let got = all(&h);
+        let kinds: Vec<Kind> = got.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [Kind::Start, Kind::Stop, Kind::State, Kind::Start]);
+        assert_eq!(got[1].at, now - 3_000);
+        assert_eq!(got[1].comment.as_deref(), Some(NOT_STOPPED));
+        assert_eq!(got[0].at, now);
+        let ran = h.read(|c| runs(c, now - 4_000, now + 10)).unwrap();
+        assert_eq!(ran, [(now - 3_600, now - 3_000), (now, now + 10)]);
+        h.close("stopped by test");
+        // a clean stop: no crash stop written at the next start
+        let h = History::open(&s, crate::clock::unix_now()).unwrap();
+        let got = all(&h);
+        let kinds: Vec<Kind> = got.iter().take(3).map(|e| e.kind).collect();
+        assert_eq!(kinds, [Kind::Start, Kind::Stop, Kind::Start]);
+        assert_eq!(got[1].comment.as_deref(), Some("stopped by test"));
+        assert_eq!(h.problem(), None);
+        h.close("test over");
+    }
+
+    #[test]
+    fn a_garbage_store_is_moved_aside_and_a_new_one_works() {
+        let t = temp();
+        let s = settings(t.path());
+        let garbage = "this is not a database\n".repeat(300);
+        std::fs::write(&s.path, &garbage).unwrap();
+        let h = History::open(&s, 1_700_000_000).unwrap();
+        let p = h.problem().expect("a problem reported");
+        assert!(p.contains("moved aside"), "{p}");
+        let moved = t.path().join("history.db.corrupt-1700000000");
+        assert!(p.contains(&moved.display().to_string()), "{p}");
+        assert_eq!(std::fs::read_to_string(&moved).unwrap(), garbage);
+        assert!(h
+            .record(state(1_700_000_001, "a", None, "UP", "up"))
+            .wait(WAIT));
+        assert_eq!(all(&h).len(), 2);
+        // it stays said until a reload
+        assert!(h.problem().is_some());
+        h.reset_problems();
+        assert_eq!(h.problem(), None);
+        h.close("test over");
+    }
+
+    #[test]
+    fn a_store_moves_aside_with_its_wal_and_shm() {
+        let t = temp();
+        let dir = crate::retention::StateDir::open(&t.path().join("h.db")).unwrap();
+        for n in ["h.db", "h.db-wal", "h.db-shm"] {
+            std::fs::write(t.path().join(n), n).unwrap();
+        }
+        std::fs::write(t.path().join("h.db.corrupt-5"), "taken").unwrap();
+        assert_eq!(move_aside(&dir, "h.db", 5).unwrap(), "h.db.corrupt-5.1");
+        let mut names: Vec<String> = std::fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "h.db.corrupt-5",
+                "h.db.corrupt-5.1",
+                "h.db.corrupt-5.1-shm",
+                "h.db.corrupt-5.1-wal"
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("h.db.corrupt-5.1-wal")).unwrap(),
+            "h.db-wal"
+        );
+    }
+
+    #[test]
+    fn the_files_are_private_and_symlinks_are_not_followed() {
+        let t = temp();
+        let s = settings(t.path());
+        let target = t.path().join("elsewhere");
+        std::fs::write(&target, "keep").unwrap();
+        std::os::unix::fs::symlink(&target, &s.path).unwrap();
+        let h = History::open(&s, 1_000).unwrap();
+        assert!(h.problem().unwrap().contains("symbolic link"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(h.record(state(1_001, "a", None, "UP", "up")).wait(WAIT));
+        for name in ["history.db", "history.db-wal", "history.db-shm"] {
+            let meta = std::fs::symlink_metadata(t.path().join(name)).unwrap();
+            assert!(meta.file_type().is_file(), "{name}");
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+        }
+        h.close("test over");
+        // a directory others may write is refused
+        let open = temp();
+        std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(History::open(&settings(open.path()), 1_000).is_err());
+    }
+
+    #[test]
+    fn importing_twice_adds_nothing() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 10_000).unwrap();
+        let list = vec![
+            state(100, "a", Some("disk"), "WARNING", "DISK WARNING"),
+            state(200, "a", Some("disk"), "OK", "DISK OK"),
+            Event::new(Kind::Start, 50, None, None),
+            state(100, "b", None, "DOWN", "PING CRITICAL"),
+        ];
+        assert_eq!(h.import(list.clone()), Ok(4));
+        assert_eq!(h.import(list.clone()), Ok(0));
+        let mut more = list;
+        more.push(state(300, "a", Some("disk"), "CRITICAL", "DISK CRITICAL"));
+        assert_eq!(h.import(more), Ok(1));
+        assert_eq!(all(&h).len(), 6);
+        h.close("test over");
+        assert!(h.import(vec![state(1, "a", None, "UP", "up")]).is_err());
+    }
+
+    #[test]
+    fn runs_pair_starts_and_stops() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 100_000).unwrap();
+        let at = |kind, at, comment: Option<&str>| Event {
+            comment: comment.map(str::to_string),
+            ..Event::new(kind, at, None, None)
+        };
+        h.import(vec![
+            at(Kind::Start, 100, None),
+            at(Kind::Stop, 200, Some("stopped")),
+            at(Kind::Start, 300, None),
+            at(Kind::Stop, 350, Some(NOT_STOPPED)),
+            at(Kind::Start, 400, None),
+            // a second start without a stop between (an imported log)
+            at(Kind::Start, 500, None),
+            at(Kind::Stop, 600, Some("stopped")),
+        ])
+        .unwrap();
+        let r = |from, to| h.read(|c| runs(c, from, to)).unwrap();
+        assert_eq!(r(0, 1_000), [(100, 200), (300, 350), (400, 600)]);
+        assert_eq!(r(150, 320), [(150, 200), (300, 320)]);
+        assert_eq!(r(210, 290), []);
+        assert_eq!(r(450, 550), [(450, 550)]);
+        // the run going on now (the open's Start at 100000) lasts until `to`
+        assert_eq!(r(99_000, 100_500), [(100_000, 100_500)]);
+        h.close("test over");
+    }
+
+    #[test]
+    fn state_events_start_with_the_state_before_the_window() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 100_000).unwrap();
+        let mut dt_start = Event::new(Kind::DowntimeStart, 150, Some("a"), Some("disk"));
+        dt_start.downtime_id = Some(7);
+        let mut dt_ended = Event::new(Kind::DowntimeStart, 120, Some("a"), Some("disk"));
+        dt_ended.downtime_id = Some(6);
+        let mut dt_end = Event::new(Kind::DowntimeEnd, 130, Some("a"), Some("disk"));
+        dt_end.downtime_id = Some(6);
+        let mut ack = Event::new(Kind::Ack, 250, Some("a"), Some("disk"));
+        ack.author = Some("x".into());
+        h.import(vec![
+            state(100, "a", Some("disk"), "WARNING", "w"),
+            state(180, "a", Some("disk"), "CRITICAL", "c"),
+            dt_ended,
+            dt_end,
+            dt_start,
+            state(190, "b", None, "DOWN", "d"),
+            state(250, "a", Some("disk"), "OK", "o"),
+            ack,
+            state(400, "a", Some("disk"), "WARNING", "later"),
+        ])
+        .unwrap();
+        let got: Vec<(Time, Kind, String, Option<String>)> = h
+            .read(|c| state_events(c, 200, 300))
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.at, e.kind, e.object(), e.state))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (150, Kind::DowntimeStart, "a/disk".into(), None),
+                (180, Kind::State, "a/disk".into(), Some("CRITICAL".into())),
+                (190, Kind::State, "b".into(), Some("DOWN".into())),
+                (250, Kind::State, "a/disk".into(), Some("OK".into())),
+            ]
+        );
+        h.close("test over");
+    }
+
+    /// Ingest rates through the writer on this machine (not a check: prints them).
+    /// `cargo nextest run -p hcoop-monitor --run-ignored only ingest_rates --no-capture`
+    #[test]
+    #[ignore]
+    fn ingest_rates() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), crate::clock::unix_now()).unwrap();
+        let n = 50_000u64;
+        let start = Instant::now();
+        let mut last = None;
+        for i in 0..n {
+            let host = format!("host{}", i % 500);
+            last = Some(h.record(state(
+                1_000 + i,
+                &host,
+                Some("load"),
+                "WARNING",
+                "LOAD WARNING - load average: 5.01, 4.2, 3.9",
+            )));
+        }
+        assert!(last.unwrap().wait(Duration::from_secs(120)));
+        let s = start.elapsed().as_secs_f64();
+        println!(
+            "events, queued back to back: {n} in {s:.2} s = {:.0}/s",
+            n as f64 / s
+        );
+        let m = 300u64;
+        let start = Instant::now();
+        for i in 0..m {
+            assert!(h
+                .record(state(2_000_000 + i, "one", None, "DOWN", "x"))
+                .wait(WAIT));
+        }
+        let s = start.elapsed().as_secs_f64();
+        println!(
+            "events, each waited for (one commit and fsync each): {m} in {s:.2} s = {:.0}/s",
+            m as f64 / s
+        );
+        let results = 20_000u64;
+        let items: Vec<PerfData> = (0..10)
+            .map(|k| PerfData::new(format!("m{k}"), 1.5 * k as f64))
+            .collect();
+        let now = crate::clock::unix_now();
+        let start = Instant::now();
+        for i in 0..results {
+            let host = format!("host{}", i % 1_000);
+            h.perfdata(&host, Some("load"), now - results + i, &items);
+        }
+        h.close("bench over");
+        let s = start.elapsed().as_secs_f64();
+        let points = results * items.len() as u64;
+        println!(
+            "perfdata: {points} points in {s:.2} s = {:.0} points/s ({} results dropped)",
+            points as f64 / s,
+            h.shared.health.perf_dropped.load(Ordering::Relaxed)
+        );
+    }
+
+    #[test]
+    fn texts_are_cut_on_a_character_boundary() {
+        assert_eq!(cut("abc", 2), "ab");
+        assert_eq!(cut("aé", 2), "a");
+        assert_eq!(cut("aé", 3), "aé");
+        let t = temp();
+        let h = History::open(&settings(t.path()), 1_000).unwrap();
+        let mut e = state(1_001, &"h".repeat(5_000), None, "DOWN", &"é".repeat(10_000));
+        e.comment = Some("c".repeat(2_000));
+        assert!(h.record(e).wait(WAIT));
+        let got = &all(&h)[0];
+        assert_eq!(got.host.as_ref().unwrap().len(), TEXT_MAX);
+        assert_eq!(got.output.as_ref().unwrap().len(), OUTPUT_MAX);
+        assert_eq!(got.comment.as_ref().unwrap().len(), TEXT_MAX);
+        h.close("test over");
+    }
+}
