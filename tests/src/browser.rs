@@ -55,6 +55,8 @@ pub struct Browser {
     rt: tokio::runtime::Runtime,
     _driver: Guard,
     _profile: TempDir,
+    /// Console errors noted so far, with the page they were logged on.
+    errors: std::cell::RefCell<Vec<(String, LogEntry)>>,
 }
 
 impl Browser {
@@ -124,6 +126,7 @@ impl Browser {
             rt,
             _driver: child,
             _profile: profile,
+            errors: Default::default(),
         }
     }
 
@@ -295,14 +298,24 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Fails, naming `page`, if the console logged an error since the last read.
-    pub fn assert_no_console_errors(&self, page: &str) {
-        let severe: Vec<LogEntry> = self
+    /// Notes the console errors (SEVERE entries) logged since the last read as those of
+    /// `page`, for [`Browser::assert_no_console_errors`]: a test can check what a page
+    /// shows first and fail on its console errors at the end.
+    pub fn note_console_errors(&self, page: &str) {
+        let severe = self
             .console()
             .into_iter()
             .filter(|e| e.level == "SEVERE")
-            .collect();
-        assert!(severe.is_empty(), "console errors on {page}: {severe:#?}");
+            .map(|e| (page.to_string(), e));
+        self.errors.borrow_mut().extend(severe);
+    }
+
+    /// Fails, naming the pages, if the console logged an error on `page` (since the
+    /// last read) or on a page noted before.
+    pub fn assert_no_console_errors(&self, page: &str) {
+        self.note_console_errors(page);
+        let errors = self.errors.borrow();
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
     }
 }
 
