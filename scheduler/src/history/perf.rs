@@ -83,13 +83,7 @@ fn parse_span(text: &str) -> Result<u64, String> {
 }
 
 fn format_span(secs: u64) -> String {
-    for (unit, len) in [
-        ("y", 365 * 86_400),
-        ("w", 7 * 86_400),
-        ("d", 86_400),
-        ("h", 3600),
-        ("m", 60),
-    ] {
+    for (unit, len) in [("y", 365 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)] {
         if secs % len == 0 {
             return format!("{}{unit}", secs / len);
         }
@@ -931,4 +925,418 @@ pub fn series_at(
         step: levels[i].step,
         points,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcoop_plugins::plugin::perfdata::parse_perfdata;
+
+    fn item(text: &str) -> PerfData {
+        parse_perfdata(text).remove(0).unwrap()
+    }
+
+    fn archives(list: &[&str]) -> Vec<Archive> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    struct Store {
+        conn: Connection,
+        c: Consolidator,
+    }
+
+    impl Store {
+        fn new(list: &[&str]) -> Store {
+            let conn = Connection::open_in_memory().unwrap();
+            let c = Consolidator::open(&conn, &archives(list)).unwrap();
+            Store { conn, c }
+        }
+
+        /// One committed transaction: the samples, then maintenance at `now`.
+        fn feed(&mut self, now: Time, items: &[(&str, Option<&str>, Time, &str)]) {
+            let tx = self.conn.transaction().unwrap();
+            for (host, service, at, text) in items {
+                self.c.add(&tx, host, *service, *at, &item(text)).unwrap();
+            }
+            self.c.maintain(&tx, now).unwrap();
+            tx.commit().unwrap();
+        }
+
+        fn one(&mut self, at: Time, value: f64) {
+            self.feed(at, &[("h", Some("s"), at, &format!("v={value}"))]);
+        }
+
+        fn count(&self, table: &str) -> i64 {
+            self.conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        }
+
+        /// The rows of archive `level`, sealed or not.
+        fn stored(&self, level: usize) -> i64 {
+            let l = self.c.levels[level];
+            let mut stmt = self
+                .conn
+                .prepare("SELECT data FROM perf_chunks WHERE level = ?1")
+                .unwrap();
+            let sealed: usize = stmt
+                .query_map([level as i64], |r| r.get::<_, Vec<u8>>(0))
+                .unwrap()
+                .map(|d| codec::decode(l.step, &d.unwrap()).unwrap().len())
+                .sum();
+            let open: i64 = self
+                .conn
+                .query_row(
+                    "SELECT count(*) FROM perf_rows WHERE level = ?1",
+                    [level as i64],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            sealed as i64 + open
+        }
+
+        fn points(&self, from: Time, to: Time, now: Time) -> (u64, Vec<(Time, f64, f64, f64)>) {
+            let s = series_at(&self.conn, 1, from, to, now).unwrap();
+            (
+                s.step,
+                s.points
+                    .iter()
+                    .map(|p| (p.at, p.min, p.avg, p.max))
+                    .collect(),
+            )
+        }
+    }
+
+    #[test]
+    fn archives_parse_print_and_check() {
+        assert_eq!(
+            "1m:48h".parse::<Archive>().unwrap(),
+            Archive {
+                step: 60,
+                span: 172_800
+            }
+        );
+        assert_eq!(
+            "6h:4y".parse::<Archive>().unwrap(),
+            Archive {
+                step: 21_600,
+                span: 4 * 365 * 86_400
+            }
+        );
+        assert_eq!(
+            "90:3h".parse::<Archive>().unwrap(),
+            Archive {
+                step: 90,
+                span: 10_800
+            }
+        );
+        let shown: Vec<String> = default_archives().iter().map(|a| a.to_string()).collect();
+        assert_eq!(shown, ["1m:2d", "5m:10d", "30m:90d", "6h:4y"]);
+        assert_eq!(
+            default_archives()
+                .iter()
+                .map(Archive::rows)
+                .collect::<Vec<_>>(),
+            [2880, 2880, 4320, 5840]
+        );
+        for (bad, why) in [
+            ("1m", "is not STEP:SPAN"),
+            ("1x:2h", "unknown unit `x`"),
+            ("7m:10m", "a multiple of the step"),
+            ("0m:1h", "out of range"),
+            ("m:1h", "is not a duration"),
+            ("1s:1y", "more than 1000000 rows"),
+        ] {
+            let e = bad.parse::<Archive>().unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        assert!(check_archives(&default_archives()).is_ok());
+        let e = check_archives(&archives(&["5m:1d", "7m:7d"])).unwrap_err();
+        assert!(
+            e.contains("archive 7m:7d: its step must be a multiple"),
+            "{e}"
+        );
+        let e = check_archives(&archives(&["1m:1d", "5m:1h"])).unwrap_err();
+        assert!(e.contains("must not be shorter"), "{e}");
+        assert!(check_archives(&[]).is_err());
+    }
+
+    #[test]
+    fn rows_hold_min_avg_max_across_level_boundaries() {
+        let mut s = Store::new(&["1m:10m", "5m:1h", "15m:3h"]);
+        // two samples a minute for 20 minutes: k at 30 k seconds
+        for k in 0..40u64 {
+            s.one(1_000_020 - 1_000_020 % 900 + k * 30, k as f64);
+        }
+        let t0 = 1_000_020 - 1_000_020 % 900; // a 15-minute boundary
+        let now = t0 + 20 * 60 + 10;
+        s.feed(now, &[]);
+        // 1-minute rows: (2m, 2m + 0.5, 2m + 1)
+        let (step, points) = s.points(t0 + 660, now, now);
+        assert_eq!(step, 60);
+        assert_eq!(points.len(), 9);
+        assert_eq!(points[0], (t0 + 660, 22.0, 22.5, 23.0));
+        assert_eq!(points[8], (t0 + 1140, 38.0, 38.5, 39.0));
+        // 5-minute rows: samples 10 k .. 10 k + 9
+        let (step, points) = s.points(t0, now, now);
+        assert_eq!(step, 300);
+        assert_eq!(
+            points,
+            [
+                (t0, 0.0, 4.5, 9.0),
+                (t0 + 300, 10.0, 14.5, 19.0),
+                (t0 + 600, 20.0, 24.5, 29.0),
+                (t0 + 900, 30.0, 34.5, 39.0)
+            ]
+        );
+        // 15-minute rows, made from the 5-minute ones; the second not closed yet (its step
+        // ends at t0 + 1800) but shown from the finer rows
+        let (step, points) = s.points(now - 2 * 3600, now, now);
+        assert_eq!(step, 900);
+        assert_eq!(
+            points,
+            [(t0, 0.0, 14.5, 29.0), (t0 + 900, 30.0, 34.5, 39.0)]
+        );
+        let stored: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM perf_rows WHERE level = 2", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(stored, 1);
+    }
+
+    #[test]
+    fn the_newest_sample_is_in_the_series_at_once() {
+        let mut s = Store::new(&["1m:1h", "5m:1d"]);
+        s.one(96000, 1.5);
+        s.one(96030, 2.5);
+        let (step, points) = s.points(95000, 97000, 96031);
+        assert_eq!(step, 60);
+        assert_eq!(points, [(96000, 1.5, 2.0, 2.5)]);
+        // a day back: the 5-minute archive, the open row made of the samples
+        let (step, points) = s.points(96031 - 86_000, 97000, 96031);
+        assert_eq!(step, 300);
+        assert_eq!(points, [(96000, 1.5, 2.0, 2.5)]);
+        let m = metric(&s.conn, 1).unwrap().unwrap();
+        assert_eq!((m.last_at, m.last), (96030, 2.5));
+    }
+
+    #[test]
+    fn series_takes_the_finest_archive_covering_from() {
+        let mut s = Store::new(&["1m:2h", "10m:1d", "1h:30d"]);
+        let start = 3_600_000;
+        for k in 0..(3 * 86_400 / 60) {
+            s.one(start + k * 60, (k % 100) as f64);
+        }
+        let now = start + 3 * 86_400;
+        for (back, step) in [
+            (3600, 60),
+            (7200, 60),
+            (7260, 600),
+            (86_400, 600),
+            (86_460, 3600),
+            (40 * 86_400, 3600),
+        ] {
+            let (got, points) = s.points(now - back, now, now);
+            assert_eq!(got, step, "{back} s back");
+            let first = points.first().unwrap().0;
+            if back < 2 * 86_400 {
+                assert!(
+                    first + step > now - back && first <= now - back,
+                    "{back}: first point at {first}"
+                );
+            }
+            let last = points.last().unwrap().0;
+            assert_eq!(
+                last,
+                now - 60 - (now - 60) % step,
+                "{back} s back: the newest row"
+            );
+        }
+    }
+
+    /// The per-metric numbers a reader sees, then stored sizes, over many simulated days.
+    #[test]
+    fn expiry_keeps_the_store_bounded() {
+        let mut s = Store::new(&["1m:1h", "10m:6h", "1h:2d"]);
+        let start = 7_200_000;
+        let mut sizes = Vec::new();
+        for day in 0..8u64 {
+            for k in 0..(86_400 / 60) {
+                let at = start + day * 86_400 + k * 60;
+                s.feed(
+                    at,
+                    &[
+                        ("h", Some("s"), at, &format!("v={}", k % 7)),
+                        ("h", None, at, "rta=0.5ms"),
+                    ],
+                );
+            }
+            sizes.push([0, 1, 2].map(|level| s.stored(level)));
+        }
+        // per metric and archive at most span + a chunk's window (+ the open row), and
+        // at least the span: the same from the third day (the longest span + window) on
+        let bound = [60 + 70 + 1, 36 + 66 + 1, 48 + 64 + 1].map(|n| 2 * n);
+        for day in &sizes[2..] {
+            for level in 0..3 {
+                assert!(day[level] <= bound[level], "{sizes:?}");
+                assert!(day[level] >= [120, 72, 96][level], "{sizes:?}");
+            }
+        }
+        assert!(s.count("perf_samples") <= 4);
+        let now = start + 8 * 86_400;
+        let (step, points) = s.points(now - 2 * 86_400, now, now);
+        assert_eq!(step, 3600);
+        assert_eq!(points.len(), 48);
+        assert!(points
+            .iter()
+            .all(|&(_, min, avg, max)| min == 0.0 && max == 6.0 && (2.9..=3.1).contains(&avg)));
+    }
+
+    #[test]
+    fn a_restart_goes_on_where_the_last_commit_left() {
+        let list = ["1m:1h", "5m:1d", "1h:30d"];
+        let mut whole = Store::new(&list);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let conn = Connection::open(&path).unwrap();
+        let c = Consolidator::open(&conn, &archives(&list)).unwrap();
+        let mut cut = Store { conn, c };
+        let start = 10_800_000;
+        for k in 0..(5 * 3600 / 45) {
+            let at = start + k * 45;
+            let v = ((k * 37) % 101) as f64 / 10.0;
+            whole.one(at, v);
+            cut.one(at, v);
+            if k % 97 == 13 {
+                // killed: the consolidator's memory is gone, the committed tables stay
+                cut.conn = Connection::open(&path).unwrap();
+                cut.c = Consolidator::open(&cut.conn, &archives(&list)).unwrap();
+            }
+        }
+        let now = start + 5 * 3600;
+        for back in [1800, 6 * 3600, 10 * 86_400] {
+            let a = whole.points(now - back, now, now);
+            let b = cut.points(now - back, now, now);
+            assert!(!a.1.is_empty());
+            assert_eq!(a, b, "{back} s back");
+        }
+    }
+
+    #[test]
+    fn metrics_keep_unit_levels_and_the_newest_value() {
+        let mut s = Store::new(&["1m:1h"]);
+        s.feed(
+            100,
+            &[
+                ("web", Some("HTTP"), 100, "time=0.012s;0.5;1;0;"),
+                ("web", Some("HTTP"), 100, "size=512B;;;0"),
+            ],
+        );
+        s.feed(
+            160,
+            &[("web", Some("HTTP"), 160, "time=0.02s;@1:2;~:3;0;10")],
+        );
+        s.feed(170, &[("web", None, 170, "pl=0%;20;60")]);
+        let list = metrics(&s.conn, "web", Some("HTTP")).unwrap();
+        let labels: Vec<&str> = list.iter().map(|m| m.label.as_str()).collect();
+        assert_eq!(labels, ["size", "time"]);
+        let t = &list[1];
+        assert_eq!(
+            (t.unit.as_str(), t.warn.as_deref(), t.crit.as_deref()),
+            ("s", Some("@1:2"), Some("~:3"))
+        );
+        assert_eq!(
+            (t.min, t.max, t.last_at, t.last),
+            (Some(0.0), Some(10.0), 160, 0.02)
+        );
+        let host = metrics(&s.conn, "web", None).unwrap();
+        assert_eq!(
+            (
+                host.len(),
+                host[0].unit.as_str(),
+                host[0].service.as_deref()
+            ),
+            (1, "%", None)
+        );
+        assert_eq!(metric(&s.conn, host[0].id).unwrap().unwrap(), host[0]);
+        assert_eq!(metric(&s.conn, 99).unwrap(), None);
+        assert!(matches!(
+            series(&s.conn, 99, 0, 10),
+            Err(rusqlite::Error::QueryReturnedNoRows)
+        ));
+        // a store made without perfdata has no tables: nothing, not an error
+        let empty = Connection::open_in_memory().unwrap();
+        assert_eq!(metrics(&empty, "web", None).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn bad_and_late_samples_are_dropped() {
+        let mut s = Store::new(&["1m:1h"]);
+        s.one(120, 1.0);
+        let tx = s.conn.transaction().unwrap();
+        s.c.add(&tx, "h", Some("s"), 125, &PerfData::new("v", f64::NAN))
+            .unwrap();
+        s.c.add(&tx, "h", Some("s"), 126, &PerfData::new("v", f64::INFINITY))
+            .unwrap();
+        tx.commit().unwrap();
+        s.one(120, 2.0); // not newer
+        s.one(60, 3.0); // clock set back
+        let (_, points) = s.points(0, 200, 200);
+        assert_eq!(points, [(120, 1.0, 1.0, 1.0)]);
+        assert_eq!(s.c.dropped, 2);
+        // ever new labels: at most MAX_METRICS_PER_OBJECT of them
+        for k in 0..(MAX_METRICS_PER_OBJECT + 5) {
+            s.feed(200, &[("h", Some("t"), 200, &format!("l{k}=1"))]);
+        }
+        assert_eq!(
+            metrics(&s.conn, "h", Some("t")).unwrap().len() as i64,
+            MAX_METRICS_PER_OBJECT
+        );
+        let long = format!("'{}'=1", "é".repeat(150));
+        s.feed(200, &[("h", Some("u"), 200, &long)]);
+        let m = metrics(&s.conn, "h", Some("u")).unwrap();
+        assert_eq!(m[0].label.len(), MAX_LABEL);
+    }
+
+    #[test]
+    fn metrics_without_samples_go_after_the_longest_span() {
+        let mut s = Store::new(&["1m:1h", "5m:2h"]);
+        s.one(60_000, 1.0);
+        for k in 1..=2000 {
+            s.feed(60_000 + 2 * 3600 + k * 20, &[]);
+        }
+        assert_eq!(
+            (
+                s.count("perf_metrics"),
+                s.count("perf_chunks"),
+                s.count("perf_rows")
+            ),
+            (0, 0, 0)
+        );
+        assert!(s.c.is_empty());
+        s.one(100_000, 2.0);
+        assert_eq!(metrics(&s.conn, "h", Some("s")).unwrap()[0].last, 2.0);
+    }
+
+    #[test]
+    fn changed_steps_drop_the_rows_they_made() {
+        let conn = Connection::open_in_memory().unwrap();
+        let mut c = Consolidator::open(&conn, &archives(&["1m:1h", "5m:1d"])).unwrap();
+        let tx = conn.unchecked_transaction().unwrap();
+        for k in 0..30 {
+            c.add(&tx, "h", None, 600 + k * 60, &item("v=1")).unwrap();
+        }
+        c.maintain(&tx, 3000).unwrap();
+        tx.commit().unwrap();
+        let level1 = |conn: &Connection| -> i64 {
+            conn.query_row("SELECT (SELECT count(*) FROM perf_rows WHERE level = 1) + (SELECT count(*) FROM perf_chunks WHERE level = 1)", [], |r| r.get(0)).unwrap()
+        };
+        assert!(level1(&conn) > 0);
+        Consolidator::open(&conn, &archives(&["1m:2h", "5m:1d"])).unwrap();
+        assert!(level1(&conn) > 0, "a longer span keeps the rows");
+        Consolidator::open(&conn, &archives(&["1m:2h", "10m:1d"])).unwrap();
+        assert_eq!(level1(&conn), 0);
+    }
 }
