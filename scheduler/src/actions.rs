@@ -233,6 +233,7 @@ impl Core {
             }
             .unwrap_or_default();
             self.send(t, &notify, now);
+            self.history_ack(t, now);
         }
         let saving = self.persist_all(&problems);
         Ok((problems, saving))
@@ -308,6 +309,7 @@ impl Core {
                 |r| r.add_downtime(d.clone()),
                 |r| r.add_downtime(d.clone()),
             );
+            self.history_downtime_scheduled(t, id, crate::clock::unix_now());
             ids.push(id);
         }
         // starts those that start now (DOWNTIMESTART), once for all

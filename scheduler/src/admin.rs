@@ -109,6 +109,11 @@ impl Core {
     /// Removes the acknowledgement of a host or service (confirmed once the [`Saving`]
     /// is waited for, off the core lock).
     pub fn unacknowledge(&mut self, key: &str) -> Result<Saving, String> {
+        self.unacknowledge_by(key, None)
+    }
+
+    /// [`Core::unacknowledge`] asked for by `author` (recorded in the history).
+    pub fn unacknowledge_by(&mut self, key: &str, author: Option<&str>) -> Result<Saving, String> {
         let target = self.target(key)?;
         let acked = match target {
             Target::Host(i) => self.hosts[i].record.ack.take().is_some(),
@@ -117,6 +122,7 @@ impl Core {
         if !acked {
             return Err(format!("'{key}' is not acknowledged"));
         }
+        self.history_unack(target, author, crate::clock::unix_now());
         Ok(self.persist(target, Durability::Sync))
     }
 
@@ -199,6 +205,7 @@ impl Core {
             Target::Host(i) => self.hosts[i].record.comments.push(c),
             Target::Service(i) => self.services[i].record.comments.push(c),
         }
+        self.history_comment(target, id, crate::clock::unix_now());
         Ok((id, self.persist(target, Durability::Sync)))
     }
 

@@ -129,6 +129,11 @@ pub struct Core {
     /// The event log lines go to (`[daemon] event_log`); `None` until [`run`] opens it;
     /// moved to the new Core on reload.
     pub event_log: Option<crate::eventlog::EventLog>,
+    /// The history store events and perfdata go to (`[history]`); `None` until [`run`]
+    /// opens it (or when disabled); moved to the new Core on reload.
+    pub history: Option<crate::history::store::History>,
+    /// What feeding the history keeps beside it (carried with it on reload).
+    pub history_feed: crate::recording::Feed,
     /// Checks asked to run at once ([`Core::request_check`]), taken by the scheduler
     /// loop when `wake` tells it.
     pub requested: Vec<Target>,
@@ -210,6 +215,8 @@ impl Core {
             build_id: BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             handlers: crate::handlers::Runner::new(limits),
             event_log: None,
+            history: None,
+            history_feed: Default::default(),
             requested: Vec::new(),
             wake: Arc::new(tokio::sync::Notify::new()),
             freshness: Vec::new(),
@@ -325,6 +332,7 @@ impl Core {
                 let tr = e.record.apply(state, &outcome.text(), now, &policy, true);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
+                self.history_result(target, &tr, was, now);
                 self.send(target, &tr.notify, now);
                 self.after_result(target, &tr, was, now);
                 let _ = self.persist(target, Durability::Batched);
@@ -341,6 +349,7 @@ impl Core {
                     .apply(outcome.state(), &outcome.text(), now, &policy, up);
                 record_run(e, outcome, latency);
                 let interval = e.interval(tr.next);
+                self.history_result(target, &tr, was, now);
                 self.send(target, &tr.notify, now);
                 self.after_result(target, &tr, was, now);
                 let _ = self.persist(target, Durability::Batched);
@@ -395,6 +404,7 @@ impl Core {
             };
             if let Some((notify, changed)) = ticked {
                 self.log_downtime(target, false, now);
+                self.history_downtimes(target, now);
                 self.send(target, &notify, now);
                 if changed {
                     let _ = self.persist(target, Durability::Batched);
@@ -404,6 +414,7 @@ impl Core {
         self.expire_acks(now);
         self.check_freshness(now);
         self.refresh_retention_check(now);
+        self.refresh_history_check();
     }
 
     /// Acknowledges a problem; confirmed once the returned [`Saving`] is waited for.
@@ -418,6 +429,7 @@ impl Core {
             Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
         };
         self.send(target, &n, now);
+        self.history_ack(target, now);
         Ok(self.persist(target, Durability::Sync))
     }
 
@@ -451,6 +463,7 @@ impl Core {
             Target::Host(i) => self.hosts[i].record.add_downtime(d),
             Target::Service(i) => self.services[i].record.add_downtime(d),
         }
+        self.history_downtime_scheduled(target, id, unix_now());
         self.tick(unix_now());
         Ok((id, self.persist(target, Durability::Sync)))
     }
@@ -458,6 +471,11 @@ impl Core {
     /// Deletes a downtime by id wherever it is (confirmed once the [`Saving`] is
     /// waited for; a failure to save is logged and raises the retention self-check).
     pub fn cancel_downtime(&mut self, id: u64) -> Result<Saving, String> {
+        self.cancel_downtime_by(id, None)
+    }
+
+    /// [`Core::cancel_downtime`] asked for by `author` (recorded in the history).
+    pub fn cancel_downtime_by(&mut self, id: u64, author: Option<&str>) -> Result<Saving, String> {
         let target = if let Some(i) = self
             .hosts
             .iter_mut()
@@ -474,6 +492,7 @@ impl Core {
             return Err(format!("no downtime {id}"));
         };
         self.log_downtime(target, true, unix_now());
+        self.history_downtime_cancelled(target, id, author, unix_now());
         Ok(self.persist(target, Durability::Sync))
     }
 
@@ -486,10 +505,10 @@ impl Core {
     /// Without a journal (tests, tools) it does nothing.
     pub fn persist(&mut self, target: Target, durability: Durability) -> Saving {
         let Some(j) = self.journal.as_mut() else {
-            return Saving::done(Ok(()));
+            return self.history_durable(Saving::done(Ok(())), durability);
         };
         j.note_downtime_id(self.next_downtime_id);
-        match target {
+        let saving = match target {
             Target::Host(i) => {
                 let e = &self.hosts[i];
                 j.host(&e.key, &e.record, durability)
@@ -498,7 +517,8 @@ impl Core {
                 let e = &self.services[i];
                 j.service(&e.key, &e.record, durability)
             }
-        }
+        };
+        self.history_durable(saving, durability)
     }
 
     /// Starts a compaction of the state journal when one is due (or `force`); write
@@ -834,6 +854,10 @@ impl Core {
                 time: unix_now(),
                 contacts,
                 escalated: self.escalated_contacts(target, t, now).is_some(),
+                history: crate::recording::Delivery {
+                    history: self.history.clone(),
+                    after: self.history_feed.gate.clone(),
+                },
             };
             tracing::info!(
                 "notification {} {} {}: {}",

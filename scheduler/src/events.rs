@@ -11,6 +11,7 @@ impl Core {
     /// applying the result did, the record already updated).
     pub fn after_result(&mut self, target: Target, tr: &Transition, before: Before, now: Time) {
         self.log_result(target, tr, before, now);
+        self.history_after_result(target, now);
         self.run_event_handlers(target, before, now);
     }
 }

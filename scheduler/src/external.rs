@@ -404,6 +404,7 @@ impl Core {
                     Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
                 };
                 self.send(target, &n, now);
+                self.history_ack(target, now);
                 // journaled at once; nobody waits for its confirmation
                 drop(self.persist(target, Durability::Sync));
                 format!("acknowledged {key}")

@@ -749,14 +749,16 @@ fn delete_by_id(
     s: &Api,
     a: Author,
     id: u64,
-    delete: fn(&mut Core, u64) -> Result<Saving, String>,
+    delete: fn(&mut Core, u64, &str) -> Result<Saving, String>,
 ) -> Response {
-    let r = author(a).and_then(|_| saved(&s.core, |core| Ok(((), delete(core, id)?))));
+    let r = author(a).and_then(|who| saved(&s.core, |core| Ok(((), delete(core, id, &who)?))));
     answer(r.map(|()| serde_json::json!({ "deleted": id })))
 }
 
 async fn api_cancel_downtime(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    delete_by_id(&s, a, id, Core::cancel_downtime)
+    delete_by_id(&s, a, id, |core, id, who| {
+        core.cancel_downtime_by(id, Some(who))
+    })
 }
 
 async fn api_downtimes(AxState(s): AxState<Api>) -> Json<Vec<DowntimeView>> {
@@ -779,7 +781,7 @@ async fn api_comment(
 }
 
 async fn api_delete_comment(AxState(s): AxState<Api>, a: Author, Path(id): Path<u64>) -> Response {
-    delete_by_id(&s, a, id, Core::delete_comment)
+    delete_by_id(&s, a, id, |core, id, _| core.delete_comment(id))
 }
 
 async fn api_comments(AxState(s): AxState<Api>) -> Json<Vec<CommentView>> {
@@ -812,15 +814,21 @@ async fn api_result(
 }
 
 async fn api_reload(AxState(s): AxState<Api>, a: Author) -> Response {
-    if let Err(e) = author(a) {
-        return refuse(StatusCode::UNAUTHORIZED, e);
-    }
+    let who = match author(a) {
+        Ok(who) => who,
+        Err(e) => return refuse(StatusCode::UNAUTHORIZED, e),
+    };
     let (tx, rx) = oneshot::channel();
     if s.reload.send(tx).await.is_err() {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "the daemon is stopping");
     }
     match rx.await {
         Ok(Ok(summary)) => {
+            // recorded in the (new) history with who asked; a hangup's by the loop
+            let ticket = lock(&s.core).history_reload(Some(&who), unix_now());
+            if let Some(t) = ticket {
+                let _ = tokio::time::timeout(crate::recording::COMMIT_WAIT, t.done()).await;
+            }
             Json(serde_json::json!({ "reloaded": true, "message": summary })).into_response()
         }
         Ok(Err(e)) => (

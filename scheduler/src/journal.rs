@@ -251,6 +251,17 @@ pub struct Saving(Waiting);
 enum Waiting {
     Done(Result<(), String>),
     Fsync(mpsc::Receiver<Result<(), String>>),
+    /// This one, then another store the change went to ([`Saving::then`]).
+    Then(Box<Saving>, Then),
+}
+
+/// The wait for another store, after the journal's.
+struct Then(Box<dyn FnOnce() -> Result<(), String> + Send>);
+
+impl std::fmt::Debug for Then {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Then")
+    }
 }
 
 impl Saving {
@@ -259,11 +270,18 @@ impl Saving {
         Saving(Waiting::Done(r))
     }
 
+    /// A change also handed to another store (the history): confirmed once this one
+    /// is and `then` (a blocking wait for that store) says it is there too.
+    pub fn then(self, then: impl FnOnce() -> Result<(), String> + Send + 'static) -> Saving {
+        Saving(Waiting::Then(Box::new(self), Then(Box::new(then))))
+    }
+
     /// Waits (at most [`SYNC_TIMEOUT`]) until the change is written and fsynced; an
     /// error says it is in effect but not saved.
     pub fn wait(self) -> Result<(), String> {
         match self.0 {
             Waiting::Done(r) => r,
+            Waiting::Then(first, then) => first.wait().and_then(|()| (then.0)()),
             Waiting::Fsync(wait) => match wait.recv_timeout(SYNC_TIMEOUT) {
                 Ok(r) => r.map_err(|e| format!("not saved: {e}")),
                 Err(RecvTimeoutError::Timeout) => Err(format!(

@@ -15,12 +15,13 @@
 //! 2. The executor: [`spawn`] (a plugin process, its limits) under [`exec`] (one check
 //!    run in-process or as a process, a structured [`exec::Outcome`]).
 //! 3. Outbound edges the core hands results and notices to: [`notify`], [`forward`],
-//!    [`eventlog`];
+//!    [`eventlog`]; [`recording`] (the commits notifications and answers wait for);
 //!    [`handlers`] (event handlers run as the plugin user);
 //!    and the NRPE agent, [`nrpe`].
 //! 4. The core: [`daemon`] (the running objects and what changes them), with
 //!    [`escalation`] (escalated recipients and re-notification intervals).
 //!    [`eventhandlers`]: which event handlers run after a result.
+//!    [`historyfeed`]: what the core records in the history store (beside [`alerts`]).
 //! 5. Inbound edges: [`admin`] and [`actions`] (admin actions on the core), [`http`]
 //!    (the API, metrics, the page), [`web`] (the web UI's pages, sessions and forms),
 //!    [`listeners`], [`startup`] (what is done as root;
@@ -67,6 +68,10 @@
 //! - [`eventlog`]: the event log in the grammar of Nagios' nagios.log (alerts,
 //!   notifications, event handlers, flapping, downtimes), written by a thread of its own.
 //! - [`alerts`]: what the core writes to the event log, and when (as Nagios 4 does).
+//! - [`historyfeed`]: what the core records in the history store (state changes,
+//!   perfdata, downtimes, acknowledgements, flapping, reloads), durable before acted on.
+//! - [`recording`]: what the core keeps to feed the history store (the commits that
+//!   notifications and admin answers wait for).
 //! - [`forward`]: passive results handed to Nagios (external command file) and
 //!   other peers through bounded queues.
 //! - [`http`]: the status listener (JSON API, Prometheus metrics, status page) on TCP
@@ -117,6 +122,7 @@ pub mod groups;
 pub mod handler;
 pub mod handlers;
 pub mod history;
+pub mod historyfeed;
 pub mod http;
 pub mod import;
 pub mod journal;
@@ -127,6 +133,7 @@ pub mod nrpe;
 pub mod passive;
 pub mod prepared;
 pub mod privileges;
+pub mod recording;
 pub mod registry;
 pub mod retention;
 pub mod scheduler;

@@ -34,6 +34,8 @@ pub struct Notice {
     /// Whether an escalation holds for this notification: its contacts take it
     /// instead of the object's own (Nagios' `$NOTIFICATIONISESCALATED$`).
     pub escalated: bool,
+    /// Where what came of it is recorded, and the state change it waits for.
+    pub history: crate::recording::Delivery,
 }
 
 impl Notice {
@@ -169,28 +171,115 @@ impl Notifier {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Delivers one notice to each of its contacts; failures are logged.
+    /// Delivers one notice to each of its contacts (once the state change it tells
+    /// of is in the history store); failures are logged; what came of each contact
+    /// and method is recorded in the history.
     pub async fn deliver(&self, n: &Notice) {
+        if !n.history.ready().await {
+            tracing::warn!(
+                "notification {} {}: its state change is not confirmed in the history store; sent anyway",
+                n.kind.as_str(),
+                n.subject_name()
+            );
+        }
         let smtp = self.smtp.lock().expect("smtp lock").clone();
         for c in &n.contacts {
             if let Some(addr) = &c.email {
-                match &smtp {
+                let result = match &smtp {
                     Some(smtp) => match send_mail(smtp, addr, n).await {
-                        Ok(()) => tracing::info!("mailed {} to {addr}", n.subject()),
-                        Err(e) => tracing::error!("cannot mail {addr}: {e}"),
+                        Ok(()) => {
+                            tracing::info!("mailed {} to {addr}", n.subject());
+                            Ok(())
+                        }
+                        Err(e) => {
+                            tracing::error!("cannot mail {addr}: {e}");
+                            Err(e)
+                        }
                     },
-                    None => tracing::error!("cannot mail {addr}: no [smtp] section"),
-                }
+                    None => {
+                        tracing::error!("cannot mail {addr}: no [smtp] section");
+                        Err("no [smtp] section".to_string())
+                    }
+                };
+                n.record(c, "email", result);
             }
             if let Some(cmd) = &c.command {
-                match run_plugin_env(cmd, &n.environment(c), COMMAND_TIMEOUT, self.limits).await {
+                let result = match run_plugin_env(
+                    cmd,
+                    &n.environment(c),
+                    COMMAND_TIMEOUT,
+                    self.limits,
+                )
+                .await
+                {
                     PluginEnd::Ended { code: Some(0), .. } => {
-                        tracing::info!("ran the notification command of {}", c.name)
+                        tracing::info!("ran the notification command of {}", c.name);
+                        Ok(())
                     }
-                    end => tracing::error!("notification command of {} failed: {end:?}", c.name),
-                }
+                    end => {
+                        tracing::error!("notification command of {} failed: {end:?}", c.name);
+                        Err(ended(&end))
+                    }
+                };
+                n.record(c, &command_name(cmd), result);
             }
         }
+    }
+}
+
+/// How a command notifies, as the method of its history events and log lines: the
+/// file name of its program.
+pub fn command_name(cmd: &str) -> String {
+    let program = cmd.split_whitespace().next().unwrap_or("");
+    std::path::Path::new(program)
+        .file_name()
+        .map_or(program.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Why a notification command failed, in a few words.
+fn ended(end: &PluginEnd) -> String {
+    let said = |output: &str| match output.lines().next().map(str::trim) {
+        Some(l) if !l.is_empty() => format!(": {}", l.chars().take(200).collect::<String>()),
+        _ => String::new(),
+    };
+    match end {
+        PluginEnd::NotStarted(e) => format!("not started: {e}"),
+        PluginEnd::TimedOut => format!("timed out after {} s", COMMAND_TIMEOUT.as_secs()),
+        PluginEnd::Ended {
+            code: Some(c),
+            output,
+            ..
+        } => format!("exit code {c}{}", said(output)),
+        PluginEnd::Ended { signal, output, .. } => {
+            format!("killed by signal {}{}", signal.unwrap_or(0), said(output))
+        }
+    }
+}
+
+impl Notice {
+    /// Records what came of this notification to `contact` by `method` in the
+    /// history (nothing without a store).
+    fn record(&self, contact: &Contact, method: &str, result: Result<(), String>) {
+        let Some(h) = &self.history.history else {
+            return;
+        };
+        let mut e = crate::history::Event::new(
+            crate::history::Kind::Notification,
+            self.time,
+            Some(&self.host),
+            self.service.as_deref(),
+        );
+        e.state = Some(self.state.clone());
+        e.output = Some(crate::recording::summary(&self.output));
+        e.author = Some(contact.name.clone());
+        e.notification_type = Some(self.kind.as_str().to_string());
+        e.method = Some(method.to_string());
+        e.result = Some(match result {
+            Ok(()) => "sent".to_string(),
+            Err(e) => format!("failed: {e}"),
+        });
+        // a notification is not held up by its record
+        drop(h.record(e));
     }
 }
 
@@ -229,6 +318,7 @@ mod tests {
             time: 0,
             contacts: Vec::new(),
             escalated: false,
+            history: Default::default(),
         }
     }
 

@@ -285,6 +285,8 @@ impl Daemon {
         core.event_log =
             crate::eventlog::EventLog::carry(None, core.config.daemon.event_log.as_deref());
         core.seed_event_log(clock.unix_now());
+        // never fails: without a store the daemon monitors on, its self-check says why
+        core.open_history(clock.unix_now());
         core.tick(clock.unix_now());
         core.forward = crate::forward::Forwarder::start(&core.config.forward);
         let (hosts, services) = core.counts();
@@ -398,8 +400,16 @@ impl Daemon {
                 Some(done) = self.done_rx.recv() => self.on_done(done),
                 asked = next_reload(&mut self.hangups, &mut self.reload_rx) => {
                     let outcome = self.on_reload().await;
-                    if let Some(reply) = asked {
-                        let _ = reply.send(outcome);
+                    match asked {
+                        Some(reply) => {
+                            let _ = reply.send(outcome);
+                        }
+                        // one asked for through the API is recorded there, with who
+                        None if outcome.is_ok() => {
+                            let core = self.shared.lock().expect("core lock");
+                            drop(core.history_reload(None, self.clock.unix_now()));
+                        }
+                        None => {}
                     }
                 }
                 _ = self.save_timer.tick() => self.on_save(),
@@ -648,6 +658,12 @@ impl Daemon {
             fresh.config.daemon.event_log.as_deref(),
         );
         fresh.wake = core.wake.clone();
+        if let Some(old) = fresh.carry_history(&mut core, self.clock.unix_now()) {
+            // another store now: the old one closed (its Stop recorded) off the lock
+            drop(tokio::task::spawn_blocking(move || {
+                old.close("reloaded with another history store")
+            }));
+        }
         self.retention_every = fresh.config.daemon.retention_interval;
         *core = fresh;
         self.schedule.generation += 1;
@@ -688,6 +704,11 @@ impl Daemon {
         self.shared.lock().expect("core lock").stop_notices();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.notifier_task).await;
         crate::exec::COMMAND_GROUPS.kill_all();
+        // the notifications' results are in: a clean Stop closes the history
+        let history = self.shared.lock().expect("core lock").history.take();
+        if let Some(h) = history {
+            let _ = tokio::task::spawn_blocking(move || h.close("stopped")).await;
+        }
     }
 }
 
