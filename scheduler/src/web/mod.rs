@@ -28,6 +28,7 @@ pub fn app(api: Api) -> Router {
             .merge(session::routes())
             .merge(forms::routes())
             .merge(assets::routes())
+            .layer(axum::middleware::from_fn_with_state(api.clone(), session::guard))
             .with_state(api),
     )
 }

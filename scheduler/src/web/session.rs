@@ -545,10 +545,147 @@ async fn logout(
     r
 }
 
+/// Who may read the UI's pages (every route but the API's, which have their own guard,
+/// signing in and out, the actions, which check their session, and the static files):
+/// on the control socket its admins, as for the API; over TCP anyone, unless
+/// `require_auth_for_reads`, then a signed-in user or a token holder (anyone else is
+/// sent to `/login`, and back once signed in).
+pub async fn guard(
+    State(api): State<Api>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let own_rules = path.starts_with("/api/")
+        || path.starts_with("/static/")
+        || path.starts_with("/action/")
+        || path == "/login"
+        || path == "/logout";
+    if own_rules {
+        return next.run(req).await;
+    }
+    let peer = req.extensions().get::<Peer>().cloned();
+    let allowed = {
+        let access = api.access.read().expect("access lock");
+        match &peer {
+            Some(Peer::Local { uid, .. }) => access.admins.allows(*uid),
+            _ if !access.require_auth_for_reads => true,
+            _ => {
+                let bearer = req
+                    .headers()
+                    .get(header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(crate::auth::token_of);
+                match (&access.tokens, bearer) {
+                    (Ok(tokens), Some(t)) => tokens.verify(&t).is_some(),
+                    _ => false,
+                }
+            }
+        }
+    };
+    if allowed || viewer(req.headers(), &api).user.is_some() {
+        return next.run(req).await;
+    }
+    match peer {
+        Some(p @ Peer::Local { .. }) => {
+            let reason = "this user may not use the control socket";
+            tracing::warn!("web: refused {path} from {p}: {reason}");
+            refusal(StatusCode::UNAUTHORIZED, &Viewer::default(), reason)
+        }
+        _ => {
+            let next = req
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            see_other(&format!(
+                "/login?next={}",
+                crate::web::forms::query_value(&next)
+            ))
+        }
+    }
+}
+
 /// The routes of this part of the web UI.
 pub fn routes() -> Router<Api> {
     Router::new()
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .layer(DefaultBodyLimit::max(crate::http::MAX_BODY))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_expire_and_the_oldest_go_first() {
+        let store = Sessions::default();
+        let t0 = Instant::now();
+        let (first, csrf) = store.create("alice", "tok", t0).unwrap();
+        assert_eq!((first.len(), csrf.len()), (64, 64));
+        assert_ne!(first, csrf);
+        let s = store
+            .get(&first, t0 + LIFETIME - Duration::from_secs(1))
+            .unwrap();
+        assert_eq!((s.user.as_str(), s.csrf.as_str()), ("alice", csrf.as_str()));
+        assert_eq!(s.token_hash, sha256("tok"));
+        assert!(store.get(&first, t0 + LIFETIME).is_none());
+        assert!(store.is_empty());
+        // full: each new session drops the oldest
+        let ids: Vec<String> = (0..MAX_SESSIONS as u64 + 2)
+            .map(|i| {
+                let at = t0 + Duration::from_millis(i);
+                store.create("bob", "tok", at).unwrap().0
+            })
+            .collect();
+        assert_eq!(store.len(), MAX_SESSIONS);
+        assert!(store.get(&ids[0], t0).is_none());
+        assert!(store.get(&ids[1], t0).is_none());
+        assert!(store.get(&ids[2], t0).is_some());
+        store.remove(&ids[2]);
+        assert!(store.get(&ids[2], t0).is_none());
+    }
+
+    #[test]
+    fn failures_block_a_peer_for_the_window() {
+        let store = Sessions::default();
+        let t0 = Instant::now();
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(store.blocked("192.0.2.1", t0), None);
+            store.failed("192.0.2.1", t0);
+        }
+        assert_eq!(store.blocked("192.0.2.1", t0), Some(FAILURE_WINDOW));
+        assert_eq!(store.blocked("192.0.2.2", t0), None);
+        assert_eq!(store.blocked("192.0.2.1", t0 + FAILURE_WINDOW), None);
+        // a new window starts the count again
+        store.failed("192.0.2.1", t0 + FAILURE_WINDOW);
+        assert_eq!(store.blocked("192.0.2.1", t0 + FAILURE_WINDOW), None);
+    }
+
+    #[test]
+    fn cookies_and_next_paths() {
+        let mut h = HeaderMap::new();
+        h.append(header::COOKIE, "a=1; hcoop_session=abc".parse().unwrap());
+        h.append(header::COOKIE, "b=2".parse().unwrap());
+        assert_eq!(cookie(&h, COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "b"), Some("2"));
+        assert_eq!(cookie(&h, "c"), None);
+        assert_eq!(
+            local_path(Some("/service/h/s?range=4h")),
+            "/service/h/s?range=4h"
+        );
+        for outside in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil",
+            "x",
+            "",
+        ] {
+            assert_eq!(local_path(Some(outside)), "/", "{outside}");
+        }
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"ab"));
+    }
 }
