@@ -185,10 +185,114 @@ fn service_page_draws_the_graph_with_levels() {
     b.goto(&url);
     b.one("svg#timeline rect[data-state=CRITICAL]");
     b.one("table#events tr[data-kind=state]");
+    b.assert_no_console_errors("the service page");
+}
+
+/// The unix time now.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Fills the (stopped) daemon's store with a day of `web/disk`: a use growing towards
+/// 93 % with a 6-hour wave, sampled every minute with the levels 80 and 90, and its state
+/// changes, as a daemon running through that day would have written them. The use now.
+fn a_day_of_disk(d: &Daemon) -> u64 {
+    use hcoop_monitor::history::store::{History, HistorySettings};
+    use hcoop_monitor::history::{Event, Kind};
+    let settings = HistorySettings {
+        path: d.dir.path().join("history.db"),
+        ..HistorySettings::default()
+    };
+    let minutes = 26 * 60;
+    let begin = now() - minutes * 60;
+    let store = History::open(&settings, begin).expect("open the store");
+    let mut events = vec![Event::new(Kind::Start, begin - 60, None, None)];
+    let mut last = "";
+    let mut used = 0;
+    for i in 0..=minutes {
+        let at = begin + i * 60;
+        let x = i as f64 / minutes as f64;
+        used =
+            (60.0 + 33.0 * x + 4.0 * (x * 26.0 / 6.0 * std::f64::consts::TAU).sin()).round() as u64;
+        let state = match used {
+            91.. => "CRITICAL",
+            81.. => "WARNING",
+            _ => "OK",
+        };
+        let perf = format!("used={used}%;80;90;0;100");
+        let items: Vec<_> = hcoop_plugins::plugin::perfdata::parse_perfdata(&perf)
+            .into_iter()
+            .map(|p| p.expect("perfdata"))
+            .collect();
+        store.perfdata("web", Some("disk"), at, &items);
+        if state != last {
+            let mut e = Event::new(Kind::State, at, Some("web"), Some("disk"));
+            e.state = Some(state.into());
+            e.hard = Some(true);
+            e.attempt = Some(1);
+            e.output = Some(format!("DISK {state} - / {used}% used"));
+            events.push(e);
+            last = state;
+        }
+    }
+    store.import(events).expect("import the day's events");
+    store.close("the day is written");
+    used
+}
+
+#[test]
+fn service_page_with_a_day_of_history() {
+    // the README's picture: a day of a disk filling up, at the 25-hour range
+    let (mut d, dir, _out) = daemon_with_out();
+    d.kill9();
+    let used = a_day_of_disk(&d);
+    let script = dir.join("disk.sh");
+    write_plugin(
+        &script,
+        2,
+        &format!("DISK CRITICAL - / {used}% used | used={used}%;80;90;0;100"),
+    );
+    let mut config = every_second(1);
+    config.push_str(&host("web", None));
+    config.push_str(&script_service("disk", &script));
+    d.write_config(&config);
+    d.spawn();
+    d.wait_service("web/disk", 15.0, |v| {
+        v["state"] == "CRITICAL" && v["state_type"] == "HARD"
+    });
+    let b = Browser::start();
+    b.goto(&format!("{}/service/web/disk?range=25h", base(&d)));
+    let path = b.one("figure.graph[data-metric=used] svg path.series.avg");
+    let points = path_points(&b.attr(&path, "d").unwrap_or_default());
+    assert!(
+        points >= 100,
+        "{points} points for a day of samples: {}",
+        b.source()
+    );
+    b.one("figure.graph[data-metric=used] svg line.warn");
+    b.one("figure.graph[data-metric=used] svg line.crit");
+    // the timeline shows the day's three states, each as a visible stretch
+    for state in ["OK", "WARNING", "CRITICAL"] {
+        let width = b.js(
+            "return Math.max(0, ...Array.from(document.querySelectorAll(\
+             'svg#timeline rect[data-state=' + arguments[0] + ']'), r => r.getBoundingClientRect().width));",
+            vec![state.into()],
+        );
+        assert!(
+            width.as_f64().unwrap_or(0.0) >= 1.0,
+            "{state}: {width}: {}",
+            b.source()
+        );
+    }
+    b.block_on(b.client().set_window_size(1280, 1100))
+        .expect("window size");
     let shot = hcoop_tests::target_dir().join("service-page.png");
     b.screenshot(&shot);
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
-    b.assert_no_console_errors("the service page");
+    b.assert_no_console_errors("the service page with a day of history");
 }
 
 #[test]
