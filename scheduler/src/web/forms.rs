@@ -82,7 +82,8 @@ fn utc(t: Time) -> String {
 }
 
 /// The action forms of a host (`service` None) or service page for a signed-in user;
-/// "" for anyone else. `ack` and `downtimes` are the object's current ones.
+/// "" for anyone else. `ack` and `downtimes` are the object's current ones (shown by
+/// the page; the forms say only what they act on).
 pub fn actions(
     viewer: &Viewer,
     host: &str,
@@ -95,7 +96,7 @@ pub fn actions(
     };
     let h = hidden(csrf, host, service);
     let max = crate::admin::MAX_COMMENT;
-    let mut out = String::from("<section id=\"actions\"><h2>Actions</h2>\n");
+    let mut out = String::new();
     out.push_str(&form("recheck", &h, "", "Re-check now"));
     match ack {
         None => out.push_str(&form(
@@ -114,16 +115,9 @@ pub fn actions(
         Some(a) => out.push_str(&form(
             "unack",
             &h,
-            &format!(
-                "<span class=\"ack\">Acknowledged by {} at {} UTC{}{}: {}</span> ",
-                escape(&a.author),
-                utc(a.time),
-                if a.sticky { " (sticky)" } else { "" },
-                a.expires
-                    .map(|t| format!(", expires {} UTC", utc(t)))
-                    .unwrap_or_default(),
-                escape(&a.comment)
-            ),
+            &a.expires
+                .map(|t| format!("<span class=\"ack-expires\">expires {} UTC</span> ", utc(t)))
+                .unwrap_or_default(),
             "Remove acknowledgement",
         )),
     }
@@ -156,7 +150,6 @@ pub fn actions(
             "Cancel downtime",
         ));
     }
-    out.push_str("</section>\n");
     out
 }
 
@@ -823,7 +816,7 @@ mod tests {
             start: 0,
             end: 3600,
             author: "carol".into(),
-            comment: "window".into(),
+            comment: "<b>x</b>".into(),
             started: false,
         };
         let html = actions(&user, "h\"x", Some("s<"), Some(&ack), &[d]);
@@ -841,6 +834,11 @@ mod tests {
         assert!(html.contains("name=\"service\" value=\"s&lt;\""), "{html}");
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;"), "{html}");
         assert!(html.contains("name=\"id\" value=\"7\""), "{html}");
+        assert!(
+            html.contains("<span class=\"ack-expires\">expires 1970-01-01 02:00:00 UTC</span>"),
+            "{html}"
+        );
+        assert!(!html.contains("id=\"actions\""), "{html}");
         assert!(
             html.contains("from 1970-01-01 00:00:00 to 1970-01-01 01:00:00 UTC"),
             "{html}"
