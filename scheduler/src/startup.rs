@@ -265,6 +265,14 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
             }
         }
     }
+    // the history store is opened after the drop, in a directory of the daemon's
+    if let Some(dir) = config.history.path.parent().filter(|_| config.history.enabled) {
+        if !dir.as_os_str().is_empty() {
+            if let Err(e) = own_dir(dir, 0o750, account.uid, account.gid) {
+                tracing::error!("history store: {e:#}");
+            }
+        }
+    }
     // the event log is opened after the drop: its directory, when missing, is made the
     // daemon's (an existing one is left as it is)
     if let Some(dir) = config.daemon.event_log.as_deref().and_then(Path::parent) {

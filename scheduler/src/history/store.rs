@@ -137,10 +137,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 enum Msg {
-    Event(Box<Event>, Ticket),
+    Event(Box<Event>, Promise),
     Perf(Box<PerfBatch>),
     Import(Vec<Event>, SyncSender<Result<usize, String>>),
-    Close(String, Ticket),
+    Close(String, Promise),
 }
 
 struct PerfBatch {
@@ -155,7 +155,7 @@ struct PerfBatch {
 #[derive(Default)]
 struct TicketState {
     result: Option<bool>,
-    waker: Option<Waker>,
+    wakers: Vec<Waker>,
 }
 
 #[derive(Default)]
@@ -187,7 +187,7 @@ impl Ticket {
         if s.result.is_none() {
             s.result = Some(ok);
         }
-        if let Some(w) = s.waker.take() {
+        for w in s.wakers.drain(..) {
             w.wake();
         }
         drop(s);
@@ -219,12 +219,24 @@ impl Ticket {
             match s.result {
                 Some(r) => Poll::Ready(r),
                 None => {
-                    s.waker = Some(cx.waker().clone());
+                    if !s.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                        s.wakers.push(cx.waker().clone());
+                    }
                     Poll::Pending
                 }
             }
         })
         .await
+    }
+}
+
+/// The writer's side of a ticket: resolved false if dropped unresolved (a message
+/// the writer never got to, a writer gone), so no one waits on it forever.
+struct Promise(Ticket);
+
+impl Drop for Promise {
+    fn drop(&mut self) {
+        self.0.resolve(false);
     }
 }
 
@@ -460,7 +472,7 @@ impl History {
             return Ticket::resolved(false);
         };
         let t = Ticket::default();
-        match tx.send(Msg::Event(Box::new(e), t.clone())) {
+        match tx.send(Msg::Event(Box::new(e), Promise(t.clone()))) {
             Ok(()) => t,
             Err(_) => Ticket::resolved(false),
         }
@@ -571,7 +583,7 @@ impl History {
         };
         self.shared.health.closed.store(true, Ordering::Relaxed);
         let t = Ticket::default();
-        let _ = tx.send(Msg::Close(cut(why, TEXT_MAX), t));
+        let _ = tx.send(Msg::Close(cut(why, TEXT_MAX), Promise(t)));
         drop(tx);
         if let Some(thread) = lock(&self.shared.writer).take() {
             let _ = thread.join();
@@ -743,7 +755,7 @@ impl Writer {
     }
 
     /// Commits `events` at once (synced), then resolves their tickets.
-    fn commit_events(&mut self, events: Vec<(Box<Event>, Ticket)>) {
+    fn commit_events(&mut self, events: Vec<(Box<Event>, Promise)>) {
         if events.is_empty() {
             return;
         }
@@ -764,7 +776,7 @@ impl Writer {
             }
         };
         for (_, t) in events {
-            t.resolve(ok);
+            t.0.resolve(ok);
         }
     }
 
@@ -780,9 +792,11 @@ impl Writer {
             return;
         }
         let now = crate::clock::unix_now();
-        let r = (|| {
-            self.conn.execute_batch("PRAGMA synchronous=NORMAL")?;
-            let tx = self.conn.transaction()?;
+        let conn = &mut self.conn;
+        // a bug in the consolidation must not take the events' writer down with it
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            conn.execute_batch("PRAGMA synchronous=NORMAL")?;
+            let tx = conn.transaction()?;
             for b in &batches {
                 for item in &b.items {
                     c.add(&tx, &b.host, b.service.as_deref(), b.at, item)?;
@@ -790,19 +804,27 @@ impl Writer {
             }
             c.maintain(&tx, now)?;
             tx.commit()
-        })();
-        if let Err(e) = r {
-            let n: usize = batches.iter().map(|b| b.items.len()).sum();
-            self.health
-                .write_error(&format!("{n} perfdata values not written"), &e);
-            // the consolidator's rows in memory may now be ahead of the store's
-            match Consolidator::open(&self.conn, &self.archives) {
-                Ok(c) => self.consolidator = Some(c),
-                Err(e) => self
-                    .health
-                    .write_error("cannot reopen the perfdata archives", &e),
+        }));
+        let failed = match r {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(panic) => format!(
+                "internal error: {}",
+                hcoop_plugins::plugin::runner::panic_message(&*panic)
+            ),
+        };
+        let n: usize = batches.iter().map(|b| b.items.len()).sum();
+        self.health
+            .write_error(&format!("{n} perfdata values not written"), &failed);
+        // the consolidator's rows in memory may now be ahead of the store's
+        self.consolidator = match Consolidator::open(&self.conn, &self.archives) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.health
+                    .write_error("cannot reopen the perfdata archives", &e);
+                None
             }
-        }
+        };
     }
 
     /// Deletes events older than `keep_events`, a chunk per transaction.
