@@ -1,5 +1,5 @@
 //! The API listener: a JSON API (hosts, services, problems; acknowledgements,
-//! downtimes, comments, reload), Prometheus metrics and a status page, served over TCP
+//! downtimes, comments, reload) and Prometheus metrics (the pages are the web UI's), served over TCP
 //! (`[daemon] listen`) and over the control socket (`[daemon] socket`).
 //!
 //! Who may do what is decided in one place, [`guard`] (see [`crate::auth`]): reads over
@@ -27,7 +27,7 @@ use crate::state::{Ack, Comment, Condition};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as AxState};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{from_fn_with_state, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
@@ -300,7 +300,6 @@ pub struct Api {
 /// The routes, behind the access guard and the body limit.
 pub fn router(api: Api) -> Router {
     Router::new()
-        .route("/", get(page))
         .route("/api/hosts", get(api_hosts))
         .route("/api/services", get(api_services))
         .route("/api/problems", get(api_problems))
@@ -1074,168 +1073,6 @@ async fn scheduler_metrics(AxState(s): AxState<Api>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
-fn escape(t: &str) -> String {
-    t.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// The status page: problems first (worst first), then everything else.
-pub fn render_page(core: &Core) -> String {
-    render_group_page(core, &GroupFilter::default()).expect("no group to miss")
-}
-
-/// The status page of what a group filter shows (everything without one), with a
-/// link to each group; an unknown group is an error.
-pub fn render_group_page(core: &Core, filter: &GroupFilter) -> Result<String, String> {
-    let (hosts, services) = views_in(core, filter)?;
-    let (host_count, service_count) = (hosts.len(), services.len());
-    let links = group_links(core, filter);
-    let mut rows: Vec<View> = hosts.into_iter().chain(services).collect();
-    let rank = |v: &View| match v.state.as_str() {
-        "DOWN" | "UNREACHABLE" => 0,
-        "CRITICAL" => 1,
-        "UNKNOWN" => 2,
-        "WARNING" => 3,
-        "PENDING" => 4,
-        _ => 5,
-    };
-    rows.sort_by_key(|v| (rank(v), v.name()));
-    let problems = rows.iter().filter(|v| v.is_problem()).count();
-    let mut html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"30\">\
-         <title>hcoop-monitor: {problems} problems</title><style>\
-         body{{font-family:sans-serif}}table{{border-collapse:collapse}}td,th{{padding:2px 8px;text-align:left}}\
-         .OK,.UP{{background:#cfc}}.WARNING{{background:#ffc}}.CRITICAL,.DOWN,.UNREACHABLE{{background:#fcc}}.UNKNOWN{{background:#fdb}}.PENDING{{background:#ddd}}\
-         </style></head><body><h1>hcoop-monitor</h1><p>{problems} problems, {host_count} hosts, {service_count} services</p>{links}\
-         <table><tr><th>Host/Service</th><th>State</th><th>Type</th><th>Last check</th><th>Notes</th><th>Output</th></tr>",
-    );
-    let now = unix_now();
-    for v in rows {
-        let mut notes = Vec::new();
-        if v.acknowledged {
-            notes.push("acknowledged");
-        }
-        if v.in_downtime {
-            notes.push("in downtime");
-        }
-        if v.flapping {
-            notes.push("flapping");
-        }
-        if !v.active_checks_enabled {
-            notes.push("checks disabled");
-        }
-        if !v.notifications_enabled {
-            notes.push("notifications disabled");
-        }
-        let age = if v.checked {
-            format!("{}s ago", now.saturating_sub(v.last_check))
-        } else {
-            "never".into()
-        };
-        let _ = write!(
-            html,
-            "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{} {}/{}</td><td>{age}</td><td>{}</td><td>{}</td></tr>",
-            v.state,
-            escape(&v.name()),
-            v.state,
-            v.state_type,
-            v.attempt,
-            v.max_check_attempts,
-            notes.join(", "),
-            escape(v.output.lines().next().unwrap_or(""))
-        );
-    }
-    html.push_str("</table></body></html>\n");
-    Ok(html)
-}
-
-/// The page's group section: the group shown (if any) and a link to every group
-/// with its counts, escaped.
-fn group_links(core: &Core, filter: &GroupFilter) -> String {
-    let summaries = core.group_summaries();
-    let mut html = String::new();
-    let shown = [
-        ("host group", &filter.hostgroup, &summaries.hostgroups),
-        (
-            "service group",
-            &filter.servicegroup,
-            &summaries.servicegroups,
-        ),
-    ];
-    for (kind, name, groups) in shown {
-        if let Some(g) = name
-            .as_ref()
-            .and_then(|n| groups.iter().find(|g| &g.name == n))
-        {
-            let alias = if g.alias.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", escape(&g.alias))
-            };
-            let _ = write!(
-                html,
-                "<p class=\"shown\">Showing {kind} <b>{}</b>{alias}: <a href=\"/\">show all</a></p>",
-                escape(&g.name)
-            );
-        }
-    }
-    let lists = [
-        ("Host groups", "hostgroup", "hosts", &summaries.hostgroups),
-        (
-            "Service groups",
-            "servicegroup",
-            "services",
-            &summaries.servicegroups,
-        ),
-    ];
-    for (title, key, members, groups) in lists {
-        if groups.is_empty() {
-            continue;
-        }
-        let _ = write!(html, "<p class=\"{key}s\">{title}:");
-        for g in groups {
-            let query = match key {
-                "hostgroup" => GroupFilter {
-                    hostgroup: Some(g.name.clone()),
-                    servicegroup: None,
-                },
-                _ => GroupFilter {
-                    hostgroup: None,
-                    servicegroup: Some(g.name.clone()),
-                },
-            }
-            .query();
-            let _ = write!(
-                html,
-                " <a href=\"/{}\">{}</a> ({} {members}, {} problems)",
-                escape(&query),
-                escape(&g.name),
-                g.members,
-                g.problems
-            );
-        }
-        html.push_str("</p>");
-    }
-    html
-}
-
-async fn page(AxState(s): AxState<Api>, Query(f): Query<GroupFilter>) -> Response {
-    match render_group_page(&lock(&s.core), &f) {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            let status = filter_refused(&e);
-            let html = format!(
-                "<!doctype html><html><head><meta charset=\"utf-8\"><title>hcoop-monitor</title></head>\
-                 <body><h1>hcoop-monitor</h1><p>{}</p><p><a href=\"/\">show all</a></p></body></html>\n",
-                escape(&e)
-            );
-            (status, Html(html)).into_response()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1442,11 +1279,6 @@ mod tests {
         assert!(!v.active_checks_enabled && !v.notifications_enabled);
         let quiet = service_view(&api, "h/quiet").await;
         assert!(quiet.active_checks_enabled && !quiet.notifications_enabled);
-        let (_, _, page) = send(&api, remote(), Method::GET, "/", &[], "").await;
-        assert!(
-            page.contains("<td>checks disabled, notifications disabled</td>"),
-            "{page}"
-        );
         {
             let core = api.core.lock().unwrap();
             let s = core.find("h/s").unwrap();
@@ -1601,7 +1433,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn metrics_and_page() {
+    async fn metrics() {
         let (api, _reloads) = api();
         let (status, headers, body) = send(&api, remote(), Method::GET, "/metrics", &[], "").await;
         assert_eq!(status, StatusCode::OK);
@@ -1639,17 +1471,6 @@ mod tests {
         assert!(own.contains("hcoop_checks_total 3\n"), "{own}");
         assert!(own.contains("# TYPE hcoop_check_lateness_seconds histogram\n"));
         assert!(!own.contains("hcoop_service_"), "{own}");
-        let (status, _, page) = send(&api, remote(), Method::GET, "/", &[], "").await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            page.contains("<title>hcoop-monitor: 1 problems</title>"),
-            "{page}"
-        );
-        // problems first
-        let s = page.find("<td>h/s</td>").unwrap();
-        let quiet = page.find("<td>h/quiet</td>").unwrap();
-        assert!(s < quiet);
-        assert!(page.contains("LOAD CRITICAL - load 9 | load1=9</td>"));
     }
 
     #[tokio::test]
@@ -1724,38 +1545,6 @@ mod tests {
                     problems: 1,
                 }],
             }
-        );
-        // the page: filtered, a link per group, names escaped
-        let (status, _, page) = get("/?servicegroup=loads%20%26%20co").await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(
-            page.contains("<p>1 problems, 1 hosts, 1 services</p>"),
-            "{page}"
-        );
-        assert!(
-            page.contains(
-                "Showing service group <b>loads &amp; co</b>: <a href=\"/\">show all</a>"
-            ),
-            "{page}"
-        );
-        assert!(
-            page.contains("Host groups: <a href=\"/?hostgroup=all\">all</a> (1 hosts, 1 problems)"),
-            "{page}"
-        );
-        assert!(
-            page.contains(
-                "<a href=\"/?servicegroup=loads%20%26%20co\">loads &amp; co</a> (1 services, 1 problems)"
-            ),
-            "{page}"
-        );
-        assert!(page.contains("<td>h/s</td>") && !page.contains("<td>h/quiet</td>"));
-        let (status, _, page) = get("/?hostgroup=%3Cscript%3E").await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(page.contains("no host group '&lt;script&gt;'"), "{page}");
-        let (_, _, page) = get("/").await;
-        assert!(
-            page.contains("<p>1 problems, 1 hosts, 2 services</p>"),
-            "{page}"
         );
     }
 }

@@ -29,6 +29,7 @@ pub fn app(api: Api) -> Router {
             .merge(forms::routes())
             .merge(assets::routes())
             .layer(axum::middleware::from_fn_with_state(api.clone(), session::guard))
+            .layer(axum::middleware::map_response(pages::security_headers))
             .with_state(api),
     )
 }
