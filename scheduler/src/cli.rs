@@ -150,6 +150,24 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
+    /// Show what happened to a host or service of the running daemon (from its
+    /// history): each state change with how long the state lasted, and the
+    /// notifications, acknowledgements, downtimes and flapping between them, oldest
+    /// first; exit 3 for an unknown object or an unreachable daemon
+    History {
+        /// HOST or HOST/SERVICE
+        target: String,
+        /// How far back: a duration (2h, 7d) or Unix seconds; the state the object was
+        /// in then is the first line
+        #[arg(long, value_name = "TIME", default_value = "2h")]
+        since: String,
+        /// Print {"object", "changes", "events"} as JSON (the answers of /api/history
+        /// and /api/events)
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        api: Api,
+    },
     /// Make the running daemon read its configuration again; says whether it took
     Reload {
         #[command(flatten)]
@@ -211,6 +229,22 @@ pub enum ImportFrom {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Nagios' event log: nagios.log and its archives (nagios-MM-DD-YYYY-HH.log)
+    ///
+    /// Reads the files (in the order they were written, whatever the order given)
+    /// into the history store of the configuration (-c, [history] path): state
+    /// changes (alerts and the initial and current states), notifications,
+    /// acknowledgements, downtimes, flapping, and Nagios' starts and stops, so
+    /// availability reports and the event log cover the time before the move. Our own
+    /// event log ([daemon] event_log) reads the same way. The daemon may be running.
+    /// Importing a file again adds nothing. Lines of other kinds are counted as
+    /// skipped; malformed lines are listed with FILE:LINE on stderr and skipped. Exit
+    /// 0 when imported, 3 when a file or the store cannot be read or written.
+    NagiosLog {
+        /// The log files
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 impl Command {
@@ -232,6 +266,7 @@ impl Command {
                 | Command::Comments { .. }
                 | Command::DeleteComment { .. }
                 | Command::Reload { .. }
+                | Command::History { .. }
         )
     }
 }

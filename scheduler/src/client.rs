@@ -436,6 +436,153 @@ pub fn parse_start(text: &str, now: u64) -> Result<u64> {
         .map_or(0, |d| d.as_secs()))
 }
 
+/// A duration for a terminal, its two largest units: `2h 13m`, `5m 2s`, `45s`, `3d 4h`.
+pub fn lasted(secs: u64) -> String {
+    let units = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in units {
+        if rest >= size || (parts.is_empty() && size == 1) {
+            parts.push(format!("{}{name}", rest / size));
+            rest %= size;
+        } else if !parts.is_empty() {
+            // a zero unit after the largest ends it: 2h 0m is 2h
+            break;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
+}
+
+/// What one history event says beside its kind, for a terminal.
+fn event_details(e: &crate::history::Event) -> String {
+    use crate::history::Kind;
+    let text = |s: &Option<String>| s.clone().unwrap_or_default();
+    let mut d = match e.kind {
+        Kind::Notification => {
+            let mut d = format!(
+                "{} to {} by {}",
+                text(&e.notification_type),
+                text(&e.author),
+                text(&e.method)
+            );
+            if let Some(r) = &e.result {
+                d.push_str(&format!(": {r}"));
+            }
+            d
+        }
+        Kind::Ack
+        | Kind::Unack
+        | Kind::DowntimeScheduled
+        | Kind::DowntimeCancel
+        | Kind::Comment => {
+            let mut d = e
+                .author
+                .as_ref()
+                .map_or(String::new(), |a| format!("by {a}"));
+            if let Some(c) = e.comment.as_ref().filter(|c| !c.is_empty()) {
+                d.push_str(&format!(": {c}"));
+            }
+            d
+        }
+        _ => text(&e.comment),
+    };
+    if e.sticky == Some(true) {
+        d.push_str(" [sticky]");
+    }
+    if let Some(id) = e.downtime_id {
+        d.push_str(&format!(" [downtime {id}]"));
+    }
+    if let Some(u) = e.until {
+        d.push_str(&format!(" [until {}]", time(u)));
+    }
+    d
+}
+
+/// `history HOST[/SERVICE]`: the object's state changes with how long each lasted and
+/// its other events between them, oldest first, as a table (or JSON).
+pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<String> {
+    use crate::groups::percent_encoded as enc;
+    let (host, service) = match target.split_once('/') {
+        Some((h, s)) => (h, Some(s)),
+        None => (target, None),
+    };
+    let mut q = format!("host={}&since={}", enc(host), enc(since));
+    if let Some(s) = service {
+        q.push_str(&format!("&service={}", enc(s)));
+    }
+    let changes = api.request("GET", &format!("/api/history?{q}"), None)?;
+    let events = api.request(
+        "GET",
+        &format!("/api/events?{q}&limit={}", crate::web::api::MAX_LIMIT),
+        None,
+    )?;
+    let h: crate::web::api::ObjectHistory = serde_json::from_value(changes)?;
+    let mut events: Vec<crate::history::Event> = serde_json::from_value(events)?;
+    // a host's events come with its services': only its own, and no state (the changes
+    // say them)
+    events.retain(|e| e.service.as_deref() == service && e.kind != crate::history::Kind::State);
+    events.reverse();
+    if json {
+        let all = serde_json::json!({
+            "object": h.object,
+            "changes": h.changes,
+            "events": events,
+        });
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&all)?));
+    }
+    // (time, order at that time, line)
+    let mut rows: Vec<(u64, usize, [String; 5])> = Vec::new();
+    for c in &h.changes {
+        let kind = if c.hard { "HARD" } else { "SOFT" };
+        rows.push((
+            c.at,
+            0,
+            [
+                "state".into(),
+                c.state.clone(),
+                format!("{kind} {}", c.attempt),
+                lasted(c.duration),
+                c.output.clone(),
+            ],
+        ));
+    }
+    for e in &events {
+        rows.push((
+            e.at,
+            1,
+            [
+                e.kind.name().into(),
+                e.state.clone().unwrap_or_default(),
+                String::new(),
+                String::new(),
+                event_details(e),
+            ],
+        ));
+    }
+    rows.sort_by_key(|r| (r.0, r.1));
+    let mut out = format!(
+        "{}: {} state changes, {} other events\n",
+        printable(&h.object),
+        h.changes.len(),
+        events.len()
+    );
+    out.push_str(&format!(
+        "{:20}  {:18}  {:11}  {:7}  {:8}  DETAILS\n",
+        "TIME", "EVENT", "STATE", "TYPE", "LASTED"
+    ));
+    for (at, _, [kind, state, t, lasted, details]) in rows {
+        out.push_str(&printable(&format!(
+            "{:20}  {kind:18}  {state:11}  {t:7}  {lasted:8}  {details}",
+            time(at)
+        )));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

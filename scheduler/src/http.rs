@@ -325,7 +325,7 @@ pub fn router(api: Api) -> Router {
 }
 
 /// A refusal: the status and a one-line reason, as JSON.
-fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
+pub fn refuse(status: StatusCode, reason: impl Into<String>) -> Response {
     let mut r = (status, Json(serde_json::json!({ "error": reason.into() }))).into_response();
     if status == StatusCode::UNAUTHORIZED {
         // a browser asks for basic auth (the token as password); scripts send a bearer
@@ -387,7 +387,7 @@ fn cross_site(req: &Request) -> Option<&'static str> {
 
 /// The access guard: establishes the principal (or refuses with 401/403), logs
 /// refusals with the peer.
-async fn guard(AxState(api): AxState<Api>, mut req: Request, next: Next) -> Response {
+pub async fn guard(AxState(api): AxState<Api>, mut req: Request, next: Next) -> Response {
     let peer = req
         .extensions()
         .get::<Peer>()

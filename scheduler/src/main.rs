@@ -54,7 +54,7 @@ fn run(cli: Cli) -> Result<i32> {
         return hcoop_monitor::nrpe::main(cli.config.as_deref(), args);
     }
     if let Some(Command::Import { from }) = &cli.command {
-        return import(from);
+        return import(from, &cli.config);
     }
     let command = cli.command.unwrap_or(Command::Run);
     let config = if command.talks_to_daemon() {
@@ -196,6 +196,16 @@ fn run(cli: Cli) -> Result<i32> {
             println!("result submitted for {target}");
             Ok(0)
         }
+        Command::History {
+            target,
+            since,
+            json,
+            api,
+        } => {
+            let endpoint = api.endpoint(&config)?;
+            print!("{}", client::history(&endpoint, &target, &since, json)?);
+            Ok(0)
+        }
         Command::Reload { api } => {
             let endpoint = api.endpoint(&config)?;
             match endpoint.request("POST", "/api/reload", None) {
@@ -301,8 +311,23 @@ fn switch(
 }
 
 /// `import nagios`: the TOML on stdout or into a directory, the report on stderr.
-fn import(from: &hcoop_monitor::cli::ImportFrom) -> Result<i32> {
-    let hcoop_monitor::cli::ImportFrom::Nagios { config, out } = from;
+/// `import nagios-log`: into the history store of the configuration at `config_path`.
+fn import(from: &hcoop_monitor::cli::ImportFrom, config_path: &Option<PathBuf>) -> Result<i32> {
+    let (config, out) = match from {
+        hcoop_monitor::cli::ImportFrom::Nagios { config, out } => (config, out),
+        hcoop_monitor::cli::ImportFrom::NagiosLog { files } => {
+            let settings = load(config_path)?.history;
+            let (summary, added) =
+                hcoop_monitor::history::nagioslog::import_files(&settings, files)
+                    .map_err(anyhow::Error::msg)?;
+            for line in &summary.problems {
+                eprintln!("hcoop-monitor: {line}");
+            }
+            let said = hcoop_monitor::history::nagioslog::said(&summary, added, &settings.path);
+            println!("{said}");
+            return Ok(0);
+        }
+    };
     let imported = hcoop_monitor::import::import(config).map_err(anyhow::Error::msg)?;
     match out {
         Some(dir) => {

@@ -11,6 +11,7 @@
 //!
 //! Every text shown (plugin output, names, comments) goes through [`escape`].
 
+pub mod api;
 pub mod assets;
 pub mod forms;
 pub mod graph;
@@ -28,6 +29,7 @@ pub fn app(api: Api) -> Router {
             .merge(session::routes())
             .merge(forms::routes())
             .merge(assets::routes())
+            .merge(api::routes(&api))
             .layer(axum::middleware::from_fn_with_state(api.clone(), session::guard))
             .layer(axum::middleware::map_response(pages::security_headers))
             .with_state(api),
