@@ -240,7 +240,8 @@ impl Core {
     }
 
     /// Removes the acknowledgements whose expiry time has come (Icinga 2's expiring
-    /// acknowledgements; Nagios' never expire); called by [`Core::tick`].
+    /// acknowledgements; Nagios' never expire), each recorded in the history as removed
+    /// by nobody; called by [`Core::tick`].
     pub fn expire_acks(&mut self, now: Time) {
         let expired = |ack: &Option<Ack>| {
             ack.as_ref()
@@ -260,6 +261,7 @@ impl Core {
                 Target::Service(i) => self.services[i].record.ack = None,
             }
             tracing::info!("the acknowledgement of {} expired", self.names(&[t])[0]);
+            self.history_unack(t, None, now);
             let _ = self.persist(t, Durability::Batched);
         }
     }

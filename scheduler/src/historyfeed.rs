@@ -244,6 +244,7 @@ impl Core {
         e.author = Some(ack.author);
         e.comment = Some(ack.comment);
         e.sticky = Some(ack.sticky);
+        e.until = ack.expires;
         self.history_record_action(e);
     }
 

@@ -615,14 +615,14 @@ async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest
 /// Removes the acknowledgement of `target` ("HOST" or "HOST/SERVICE") as `author`,
 /// once saved.
 pub fn unacknowledge(s: &Api, target: &str, author: &str) -> Result<(), String> {
-    saved(&s.core, |core| Ok(((), core.unacknowledge(target)?)))?;
+    saved(&s.core, |core| Ok(((), core.unacknowledge_by(target, Some(author))?)))?;
     tracing::info!("{author} removed the acknowledgement of {target}");
     Ok(())
 }
 
 /// Cancels the downtime `id` as `author`, once saved.
 pub fn cancel_downtime(s: &Api, id: u64, author: &str) -> Result<(), String> {
-    saved(&s.core, |core| Ok(((), core.cancel_downtime(id)?)))?;
+    saved(&s.core, |core| Ok(((), core.cancel_downtime_by(id, Some(author))?)))?;
     tracing::info!("{author} cancelled downtime {id}");
     Ok(())
 }
