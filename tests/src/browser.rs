@@ -302,10 +302,17 @@ impl Browser {
     /// `page`, for [`Browser::assert_no_console_errors`]: a test can check what a page
     /// shows first and fail on its console errors at the end.
     pub fn note_console_errors(&self, page: &str) {
+        self.note_console_errors_but(page, None);
+    }
+
+    /// [`Browser::note_console_errors`] but for the errors whose message contains
+    /// `expected` (a deliberate failure's own status line).
+    pub fn note_console_errors_but(&self, page: &str, expected: Option<&str>) {
         let severe = self
             .console()
             .into_iter()
             .filter(|e| e.level == "SEVERE")
+            .filter(|e| expected.is_none_or(|x| !e.message.contains(x)))
             .map(|e| (page.to_string(), e));
         self.errors.borrow_mut().extend(severe);
     }
