@@ -511,6 +511,44 @@ mod tests {
     }
 
     #[test]
+    fn history_and_the_import_of_nagios_logs() {
+        let Some(Command::History {
+            target,
+            since,
+            json,
+            ..
+        }) = parse(&["history", "web/http"]).unwrap().command
+        else {
+            panic!("not history");
+        };
+        assert_eq!((target.as_str(), since.as_str(), json), ("web/http", "2h", false));
+        let Some(Command::History { since, json, .. }) =
+            parse(&["history", "web", "--since", "7d", "--json"]).unwrap().command
+        else {
+            panic!("not history");
+        };
+        assert_eq!((since.as_str(), json), ("7d", true));
+        assert!(parse(&["history"]).is_err());
+        assert!(parse(&["history", "web"]).unwrap().command.unwrap().talks_to_daemon());
+        let Some(Command::Import {
+            from: ImportFrom::NagiosLog { files },
+        }) = parse(&["import", "nagios-log", "a.log", "nagios-12-05-2026-00.log"])
+            .unwrap()
+            .command
+        else {
+            panic!("not import nagios-log");
+        };
+        assert_eq!(
+            files,
+            [
+                PathBuf::from("a.log"),
+                PathBuf::from("nagios-12-05-2026-00.log")
+            ]
+        );
+        assert!(parse(&["import", "nagios-log"]).is_err());
+    }
+
+    #[test]
     fn which_commands_talk_to_the_daemon() {
         let talks = |args: &[&str]| parse(args).unwrap().command.unwrap().talks_to_daemon();
         assert!(talks(&["status"]));

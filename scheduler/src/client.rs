@@ -622,6 +622,23 @@ mod tests {
     }
 
     #[test]
+    fn durations_for_a_terminal() {
+        let cases = [
+            (0, "0s"),
+            (45, "45s"),
+            (62, "1m 2s"),
+            (3600, "1h"),
+            (7980, "2h 13m"),
+            (7985, "2h 13m"),
+            (86_400 + 4 * 3600 + 5, "1d 4h"),
+            (2 * 86_400 + 30, "2d"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(lasted(secs), want, "{secs}");
+        }
+    }
+
+    #[test]
     fn queries_and_terminal_text() {
         assert_eq!(target_query("web/a b&c"), "?target=web/a%20b%26c");
         assert_eq!(printable("a\u{1b}[2Jb\r"), "a?[2Jb?");
