@@ -14,6 +14,8 @@ use axum::Router;
 pub const APP_CSS: &str = include_str!("assets/app.css");
 /// The script, `/static/app.js` (enhancements only: every page works without it).
 pub const APP_JS: &str = include_str!("assets/app.js");
+/// The icon, `/static/favicon.svg` (also at `/favicon.ico`, where browsers look).
+pub const FAVICON: &str = include_str!("assets/favicon.svg");
 
 /// The routes of this part of the web UI.
 pub fn routes() -> Router<Api> {
@@ -25,6 +27,14 @@ pub fn routes() -> Router<Api> {
         .route(
             "/static/app.js",
             get(|h: HeaderMap| async move { asset(&h, APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/static/favicon.svg",
+            get(|h: HeaderMap| async move { asset(&h, FAVICON, "image/svg+xml") }),
+        )
+        .route(
+            "/favicon.ico",
+            get(|h: HeaderMap| async move { asset(&h, FAVICON, "image/svg+xml") }),
         )
 }
 

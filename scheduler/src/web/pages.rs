@@ -70,6 +70,7 @@ fn layout_with(title: &str, viewer: &Viewer, body: &str, main_attributes: &str) 
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · hcoop-monitor</title>\
          <link rel=\"stylesheet\" href=\"/static/app.css\">\
+         <link rel=\"icon\" href=\"/static/favicon.svg\" type=\"image/svg+xml\">\
          <script src=\"/static/app.js\" defer></script></head>\n\
          <body><header><nav><a href=\"/\" class=\"home\">hcoop-monitor</a> \
          <a href=\"/events\">Events</a> <a href=\"/availability\">Availability</a></nav>\
