@@ -85,6 +85,7 @@ impl Core {
         let same = old.config.history.enabled == self.config.history.enabled
             && old.config.history.path == self.config.history.path;
         self.history_feed.started = std::mem::take(&mut old.history_feed.started);
+        self.history_feed.acked = std::mem::take(&mut old.history_feed.acked);
         if same {
             self.history = old.history.take();
             if let Some(h) = &self.history {
@@ -99,9 +100,19 @@ impl Core {
         closing
     }
 
-    /// Notes the downtimes in effect without recording them (a daemon starting with
-    /// downtimes kept from before does not start them again).
+    /// Notes the downtimes in effect and the acknowledgements without recording them
+    /// (a daemon starting with downtimes kept from before does not start them again).
     pub fn seed_history(&mut self, _now: Time) {
+        let acked: Vec<String> = (self.hosts.iter().map(|e| (&e.key, e.record.ack.is_some())))
+            .chain(
+                self.services
+                    .iter()
+                    .map(|e| (&e.key, e.record.ack.is_some())),
+            )
+            .filter(|(_, acked)| *acked)
+            .map(|(k, _)| k.clone())
+            .collect();
+        self.history_feed.acked.extend(acked);
         let hosts = self.hosts.iter().map(|e| (&e.key, &e.record.downtimes));
         let services = self.services.iter().map(|e| (&e.key, &e.record.downtimes));
         let started: Vec<(u64, String)> = hosts
@@ -135,6 +146,18 @@ impl Core {
             return;
         }
         self.history_downtimes(target, now);
+        let (key, acked) = match target {
+            Target::Host(i) => (&self.hosts[i].key, self.hosts[i].record.ack.is_some()),
+            Target::Service(i) => (&self.services[i].key, self.services[i].record.ack.is_some()),
+        };
+        if !acked && self.history_feed.acked.contains(key) {
+            // the state rules removed it: a plain one at a change, a sticky one at recovery
+            let key = key.clone();
+            self.history_feed.acked.remove(&key);
+            let mut e = self.event_about(Kind::Unack, target, now);
+            e.comment = Some("removed by a change of state".into());
+            self.history_record(e);
+        }
         let events = match target {
             Target::Host(i) => {
                 let e = &self.hosts[i];
@@ -239,6 +262,11 @@ impl Core {
             Target::Service(i) => self.services[i].record.ack.clone(),
         };
         let Some(ack) = ack else { return };
+        let key = match target {
+            Target::Host(i) => self.hosts[i].key.clone(),
+            Target::Service(i) => self.services[i].key.clone(),
+        };
+        self.history_feed.acked.insert(key);
         let mut e = self.event_about(Kind::Ack, target, now);
         e.state = Some(self.state_name(target).to_string());
         e.author = Some(ack.author);
@@ -250,6 +278,11 @@ impl Core {
 
     /// Records the acknowledgement of `target` removed by `author`.
     pub(crate) fn history_unack(&mut self, target: Target, author: Option<&str>, now: Time) {
+        let key = match target {
+            Target::Host(i) => &self.hosts[i].key,
+            Target::Service(i) => &self.services[i].key,
+        };
+        self.history_feed.acked.remove(key.as_str());
         let mut e = self.event_about(Kind::Unack, target, now);
         e.author = author.map(str::to_string);
         self.history_record_action(e);
@@ -712,6 +745,44 @@ mod tests {
                     None
                 ),
                 (Kind::DowntimeEnd, None, None, Some(ended), None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_acknowledgement_the_state_rules_remove_is_recorded_as_removed_by_nobody() {
+        let (mut c, _rx, _dir) = recorded("");
+        let s = c.find("h/s").unwrap();
+        let t: Time = 1_700_000_000;
+        let crit = result(State::Critical, "S CRITICAL - down\n", 1);
+        for i in 0..3 {
+            c.apply(s, &crit, 0.0, t + i);
+        }
+        let ack = Ack {
+            author: "alice".into(),
+            comment: "on it".into(),
+            sticky: false,
+            time: t + 5,
+            expires: None,
+        };
+        c.acknowledge("h/s", ack).unwrap().wait().unwrap();
+        // still the same problem: kept; another state: removed
+        c.apply(s, &crit, 0.0, t + 10);
+        c.apply(s, &result(State::Warning, "S WARNING\n", 1), 0.0, t + 20);
+        let got: Vec<_> = recorded_events(&c, &[Kind::Ack, Kind::Unack])
+            .into_iter()
+            .map(|e| (e.at, e.kind, e.author, e.comment))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (t + 5, Kind::Ack, Some("alice".into()), Some("on it".into())),
+                (
+                    t + 20,
+                    Kind::Unack,
+                    None,
+                    Some("removed by a change of state".into())
+                ),
             ]
         );
     }

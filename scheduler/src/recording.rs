@@ -98,6 +98,8 @@ pub struct Feed {
     pub waits: Vec<Ticket>,
     /// The downtimes (id → object key) the store has been told have started.
     pub started: HashMap<u64, String>,
+    /// The objects (keys) the store has been told are acknowledged.
+    pub acked: std::collections::HashSet<String>,
     /// Why the store could not be opened (`[history] enabled` but none).
     pub open_error: Option<String>,
 }
