@@ -60,6 +60,10 @@ pub enum Command {
         /// Keep the acknowledgement until recovery, across problem state changes
         #[arg(long)]
         sticky: bool,
+        /// Remove the acknowledgement after this long ("4h", at most a year) if still
+        /// there, as Icinga 2's expiring acknowledgements (Nagios 4's never expire)
+        #[arg(long, value_name = "DURATION")]
+        expire: Option<String>,
         #[command(flatten)]
         api: Api,
     },

@@ -208,6 +208,11 @@ pub struct AckRequest {
     pub comment: String,
     #[serde(default)]
     pub sticky: bool,
+    /// How long until it is removed, as humantime ("4h"; at most a year), as Icinga 2's
+    /// expiring acknowledgements (Nagios 4's never expire); none: it lasts until the
+    /// state changes (plain) or until recovery (sticky).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire: Option<String>,
 }
 
 /// A downtime request (the author is who the credentials say).
@@ -575,9 +580,29 @@ fn author(a: Author) -> Result<String, String> {
         .ok_or_else(|| "no credentials".to_string())
 }
 
+/// The longest an acknowledgement may be set to last.
+pub const MAX_ACK_EXPIRY: Duration = Duration::from_secs(366 * 86_400);
+
+/// When an acknowledgement made at `now` expires: never (None or empty), or after a
+/// duration ("4h", "2d 12h") of at most [`MAX_ACK_EXPIRY`].
+pub fn ack_expiry(text: Option<&str>, now: u64) -> Result<Option<u64>, String> {
+    let t = text.unwrap_or("").trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(t).map_err(|e| format!("expiry '{t}': {e}"))?;
+    if d.is_zero() || d > MAX_ACK_EXPIRY {
+        return Err(format!(
+            "expiry '{t}': give a duration above 0 and at most {}",
+            humantime::format_duration(MAX_ACK_EXPIRY)
+        ));
+    }
+    Ok(Some(now + d.as_secs().max(1)))
+}
+
 /// Acknowledges the problems among `on` as `author`, the acknowledgement notified only
-/// when `notify`, removed at `expires` if given; the names of those acknowledged, once
-/// saved. The JSON API and the web UI's forms both act through this.
+/// when `notify`, removed after `expire` if given ([`ack_expiry`]); the names of those
+/// acknowledged, once saved. The JSON API and the web UI's forms both act through this.
 pub fn acknowledge(
     s: &Api,
     author: String,
@@ -585,16 +610,17 @@ pub fn acknowledge(
     comment: &str,
     sticky: bool,
     notify: bool,
-    expires: Option<crate::state::Time>,
+    expire: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let selector = on.selector()?;
     let comment = crate::admin::check_comment(comment)?;
+    let now = unix_now();
     let ack = Ack {
         author,
         comment,
         sticky,
-        time: unix_now(),
-        expires,
+        time: now,
+        expires: ack_expiry(expire, now)?,
     };
     saved(&s.core, |core| {
         let targets = core.select(&selector)?;
@@ -605,7 +631,8 @@ pub fn acknowledge(
 
 async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest>) -> Response {
     let r = author(a).and_then(|author| {
-        acknowledge(&s, author, &req.on, &req.comment, req.sticky, true, None)
+        let expire = req.expire.as_deref();
+        acknowledge(&s, author, &req.on, &req.comment, req.sticky, true, expire)
     });
     answer(
         r.map(|names| serde_json::json!({ "acknowledged": req.on.to_string(), "objects": names })),

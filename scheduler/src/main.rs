@@ -100,12 +100,14 @@ fn run(cli: Cli) -> Result<i32> {
             which,
             comment,
             sticky,
+            expire,
             api,
         } => {
             let req = hcoop_monitor::http::AckRequest {
                 on: which.objects(),
                 comment,
                 sticky,
+                expire,
             };
             let done = client::ack(&api.endpoint(&config)?, &req)?;
             println!("acknowledged {}", client::listed(&done));

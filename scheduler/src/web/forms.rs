@@ -206,26 +206,6 @@ fn form_time(name: &str, text: &str) -> Result<Option<Time>, String> {
         })
 }
 
-/// The longest an acknowledgement may be set to last.
-pub const MAX_ACK_EXPIRY: std::time::Duration = std::time::Duration::from_secs(366 * 86_400);
-
-/// When an acknowledgement made at `now` expires: never (empty), or after a duration
-/// ("4h", "2d 12h") of at most [`MAX_ACK_EXPIRY`].
-fn ack_expiry(text: &str, now: Time) -> Result<Option<Time>, String> {
-    let t = text.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    let d = humantime::parse_duration(t).map_err(|e| format!("expiry '{t}': {e}"))?;
-    if d.is_zero() || d > MAX_ACK_EXPIRY {
-        return Err(format!(
-            "expiry '{t}': give a duration above 0 and at most {}",
-            humantime::format_duration(MAX_ACK_EXPIRY)
-        ));
-    }
-    Ok(Some(now + d.as_secs().max(1)))
-}
-
 /// What an action did, for the flash message.
 fn act(
     api: &Api,
@@ -255,7 +235,6 @@ fn act(
     let checked = |name: &str| field(fields, name).is_some_and(|v| !v.is_empty() && v != "0");
     let done = match kind {
         "ack" => {
-            let expires = ack_expiry(&text("expires"), crate::clock::unix_now()).map_err(bad)?;
             crate::http::acknowledge(
                 api,
                 author,
@@ -263,7 +242,7 @@ fn act(
                 &text("comment"),
                 checked("sticky"),
                 checked("notify"),
-                expires,
+                field(fields, "expires"),
             )
             .map_err(bad)?;
             format!("{key} acknowledged")
@@ -790,6 +769,26 @@ mod tests {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+
+    #[tokio::test]
+    async fn the_json_api_sets_an_expiry_too() {
+        let api = api();
+        let bearer = format!("Bearer {TOKEN}");
+        let h = [
+            ("content-type", "application/json"),
+            ("authorization", bearer.as_str()),
+        ];
+        let body = r#"{"target":"h/s","comment":"x","expire":"0s"}"#;
+        let (status, _, answer) = send(&api, Method::POST, "/api/ack", &h, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(answer.contains("give a duration above 0"), "{answer}");
+        let body = r#"{"target":"h/s","comment":"x","expire":"2h"}"#;
+        let (status, _, answer) = send(&api, Method::POST, "/api/ack", &h, body).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        let ack = ack_of(&api).expect("acknowledged");
+        assert_eq!(ack.author, "alice");
+        assert_eq!(ack.expires, Some(ack.time + 7200));
     }
 
     #[test]
