@@ -154,6 +154,11 @@ pub enum Command {
         #[command(flatten)]
         api: Api,
     },
+    /// Reports the running daemon computes from its history
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     /// Show what happened to a host or service of the running daemon (from its
     /// history): each state change with how long the state lasted, and the
     /// notifications, acknowledgements, downtimes and flapping between them, oldest
@@ -271,8 +276,64 @@ impl Command {
                 | Command::DeleteComment { .. }
                 | Command::Reload { .. }
                 | Command::History { .. }
+                | Command::Report { .. }
         )
     }
+}
+
+/// What `hcoop-monitor report` computes.
+#[derive(Subcommand, Debug)]
+pub enum ReportKind {
+    /// The share of a period each host and service spent in each state, as Nagios'
+    /// avail.cgi: hard states only unless --include-soft, the time in scheduled
+    /// downtime shown (and, unless --downtime-apart, counted as the state), the time
+    /// the daemon was not running and the time before anything was known
+    /// undetermined; with each object's outages
+    Availability(AvailabilityArgs),
+}
+
+/// `hcoop-monitor report availability`.
+#[derive(clap::Args, Debug)]
+pub struct AvailabilityArgs {
+    /// The window ending now (or at --to): 24h, 7d, 31d or any duration [default: 7d]
+    #[arg(long, value_name = "DURATION", conflicts_with = "from")]
+    pub period: Option<String>,
+    /// The window's start: Unix seconds or RFC 3339 (2026-03-02T09:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// The window's end (default: now)
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Only this host and its services (with --service: that service)
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// Only the services of this name
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Only the hosts of this host group and their services
+    #[arg(long, value_name = "NAME", conflicts_with = "servicegroup")]
+    pub hostgroup: Option<String>,
+    /// Only the services of this service group
+    #[arg(long, value_name = "NAME")]
+    pub servicegroup: Option<String>,
+    /// Count only the times inside this configured time period
+    #[arg(long, value_name = "NAME")]
+    pub report_period: Option<String>,
+    /// Count soft states too
+    #[arg(long)]
+    pub include_soft: bool,
+    /// Keep time in scheduled downtime apart, in no state's total (by default it
+    /// counts as the state the object was in, as in Nagios)
+    #[arg(long)]
+    pub downtime_apart: bool,
+    /// Print CSV (a line per object)
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub api: Api,
 }
 
 /// The objects an admin command is about: TARGET, or one group.

@@ -583,6 +583,118 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
     Ok(out)
 }
 
+/// `report availability`: the report of the running daemon as a table (with the
+/// outages), CSV or JSON.
+pub fn availability(api: &Endpoint, args: &crate::cli::AvailabilityArgs) -> Result<String> {
+    let mut q: Vec<String> = [
+        ("period", &args.period),
+        ("from", &args.from),
+        ("to", &args.to),
+        ("host", &args.host),
+        ("service", &args.service),
+        ("hostgroup", &args.hostgroup),
+        ("servicegroup", &args.servicegroup),
+        ("report_period", &args.report_period),
+    ]
+    .iter()
+    .filter_map(|(k, v)| {
+        v.as_ref()
+            .map(|v| format!("{k}={}", crate::groups::percent_encoded(v)))
+    })
+    .collect();
+    if args.include_soft {
+        q.push("include_soft=1".into());
+    }
+    if args.downtime_apart {
+        q.push("downtime_counts=0".into());
+    }
+    let answer = api.request("GET", &format!("/api/availability?{}", q.join("&")), None)?;
+    if args.json {
+        return Ok(format!("{}\n", serde_json::to_string_pretty(&answer)?));
+    }
+    let report: crate::history::availability::Report = serde_json::from_value(answer)?;
+    Ok(if args.csv {
+        crate::history::availability::csv(&report)
+    } else {
+        availability_table(&report)
+    })
+}
+
+/// An availability report for a terminal: the window, a table of hosts and one of
+/// services (percent of the window in each state, scheduled, undetermined), the
+/// outages.
+pub fn availability_table(r: &crate::history::availability::Report) -> String {
+    use crate::history::availability::{percent, shown_percent, HOST_STATES, SERVICE_STATES};
+    let mut out = format!(
+        "from {} to {} ({} s counted{})\n",
+        time(r.from),
+        time(r.to),
+        r.counted,
+        if r.include_soft {
+            ", soft states included"
+        } else {
+            ""
+        }
+    );
+    let w = r
+        .rows
+        .iter()
+        .map(|x| printable(&x.object()).chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    for (services, states) in [(false, &HOST_STATES[..]), (true, &SERVICE_STATES[..])] {
+        let rows: Vec<_> = r
+            .rows
+            .iter()
+            .filter(|x| x.service.is_some() == services)
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{:w$}", if services { "SERVICE" } else { "HOST" }));
+        for s in states.iter().chain(&["SCHEDULED", "UNDETERMINED"]) {
+            out.push_str(&format!("  {s:>12}"));
+        }
+        out.push('\n');
+        for row in rows {
+            out.push_str(&format!("{:w$}", printable(&row.object())));
+            let cells = row
+                .states
+                .iter()
+                .map(|s| s.percent)
+                .chain([
+                    percent(row.scheduled, r.counted),
+                    percent(row.undetermined(), r.counted),
+                ]);
+            for p in cells {
+                out.push_str(&format!("  {:>11}%", shown_percent(p)));
+            }
+            out.push('\n');
+        }
+    }
+    let outages: Vec<_> = r
+        .rows
+        .iter()
+        .flat_map(|x| x.outages.iter().map(move |o| (x, o)))
+        .collect();
+    if !outages.is_empty() {
+        out.push_str("\nOUTAGES\n");
+        for (row, o) in outages {
+            out.push_str(&format!(
+                "{:w$}  {:11}  {}  {}  {:>8} s  {}\n",
+                printable(&row.object()),
+                o.state,
+                time(o.start),
+                time(o.end),
+                o.end - o.start,
+                printable(&o.output)
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -654,5 +766,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(e, "unknown token");
+    }
+
+    #[test]
+    fn availability_as_a_table() {
+        use crate::history::availability::{compute, Options};
+        use crate::history::{Event, Kind};
+        let from = 1_772_409_600;
+        let state = |at: u64, st: &str| Event {
+            state: Some(st.into()),
+            hard: Some(true),
+            output: Some(format!("HTTP {st}\u{1b}[2J")),
+            ..Event::new(Kind::State, at, Some("web"), Some("http"))
+        };
+        let events = [state(from - 60, "OK"), state(from + 21_600, "CRITICAL")];
+        let objects = [("web".to_string(), None), ("web".into(), Some("http".into()))];
+        let r = compute(
+            &Options::new(from, from + 86_400),
+            &objects,
+            &events,
+            &[(from, from + 86_400)],
+        );
+        assert_eq!(
+            availability_table(&r),
+            "from 2026-03-02T00:00:00Z to 2026-03-03T00:00:00Z (86400 s counted)\n\
+             \n\
+             HOST                UP          DOWN   UNREACHABLE     SCHEDULED  UNDETERMINED\n\
+             web             0.000%        0.000%        0.000%        0.000%      100.000%\n\
+             \n\
+             SERVICE             OK       WARNING       UNKNOWN      CRITICAL     SCHEDULED  UNDETERMINED\n\
+             web/http       25.000%        0.000%        0.000%       75.000%        0.000%        0.000%\n\
+             \n\
+             OUTAGES\n\
+             web/http  CRITICAL     2026-03-02T06:00:00Z  2026-03-03T00:00:00Z     64800 s  HTTP CRITICAL?[2J\n"
+        );
     }
 }

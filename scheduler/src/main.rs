@@ -198,6 +198,12 @@ fn run(cli: Cli) -> Result<i32> {
             println!("result submitted for {target}");
             Ok(0)
         }
+        Command::Report {
+            report: hcoop_monitor::cli::ReportKind::Availability(args),
+        } => {
+            print!("{}", client::availability(&args.api.endpoint(&config)?, &args)?);
+            Ok(0)
+        }
         Command::History {
             target,
             since,

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod availability;
 pub mod forms;
 pub mod graph;
 pub mod pages;
@@ -30,6 +31,7 @@ pub fn app(api: Api) -> Router {
             .merge(forms::routes())
             .merge(assets::routes())
             .merge(api::routes(&api))
+            .merge(availability::routes(api.clone()))
             .layer(axum::middleware::from_fn_with_state(api.clone(), session::guard))
             .layer(axum::middleware::map_response(pages::security_headers))
             .with_state(api),
