@@ -20,9 +20,11 @@
 //! - The time the daemon was not running (outside [`runs`](super::store::runs)) is
 //!   "undetermined: not running", whatever the state; the state carries over a restart.
 //! - Scheduled downtime (of the object, or of a service's host, as avail.cgi) is kept
-//!   per state as `scheduled` time. With `downtime_counts` off (the default) that time
-//!   is shown apart (the row's `scheduled`) and not in the state's total; with it on it
-//!   counts as the state it was in.
+//!   per state as `scheduled` time, and in all as the row's `scheduled`. With
+//!   `downtime_counts` (the default, as avail.cgi, whose state totals include it) that
+//!   time counts as the state the object was in; without it, it is apart: in no
+//!   state's total, so that a problem during downtime does not count against the
+//!   object.
 //! - With a report period, only the time inside it is counted: the window's length is
 //!   the counted time and percentages are of it; outages are listed whole.
 //! - Percentages (3 decimals) of the window, and of the known time (the time counted
@@ -48,7 +50,8 @@ pub struct Options {
     pub to: Time,
     /// Count soft states too.
     pub include_soft: bool,
-    /// false (default): time in downtime shown apart as "scheduled".
+    /// true (default, as avail.cgi): time in downtime counts as the state it was in;
+    /// false: it is apart, counted only as "scheduled".
     pub downtime_counts: bool,
     /// true (default): the initial state is the last state before `from`.
     pub assume_state_retention: bool,
@@ -58,13 +61,14 @@ pub struct Options {
 }
 
 impl Options {
-    /// A window with Nagios' defaults: hard states, downtime apart, state retention.
+    /// A window with Nagios' defaults: hard states, downtime counted as the state,
+    /// state retention.
     pub fn new(from: Time, to: Time) -> Options {
         Options {
             from,
             to,
             include_soft: false,
-            downtime_counts: false,
+            downtime_counts: true,
             assume_state_retention: true,
             report_period: None,
         }
@@ -90,7 +94,8 @@ pub struct Row {
     pub service: Option<String>,
     /// One per state of the kind (OK WARNING UNKNOWN CRITICAL / UP DOWN UNREACHABLE).
     pub states: Vec<StateTime>,
-    /// Seconds in downtime not counted in any state's total (0 with `downtime_counts`).
+    /// Seconds in scheduled downtime (in any state; part of the states' totals with
+    /// `downtime_counts`).
     pub scheduled: u64,
     pub undetermined_not_running: u64,
     pub undetermined_no_data: u64,
@@ -388,11 +393,7 @@ fn row(
         host: host.to_string(),
         service: service.map(str::to_string),
         states,
-        scheduled: if opts.downtime_counts {
-            0
-        } else {
-            scheduled.iter().sum()
-        },
+        scheduled: scheduled.iter().sum(),
         undetermined_not_running: not_running,
         undetermined_no_data: no_data,
         outages: outages.into(),
@@ -613,6 +614,14 @@ mod tests {
         }
     }
 
+    /// The window, downtime apart.
+    fn apart() -> Options {
+        Options {
+            downtime_counts: false,
+            ..Options::new(FROM, TO)
+        }
+    }
+
     fn http() -> Vec<(String, Option<String>)> {
         vec![("web".into(), Some("http".into()))]
     }
@@ -646,7 +655,7 @@ mod tests {
     #[test]
     fn downtime_apart_is_scheduled_time() {
         let r = compute(
-            &Options::new(FROM, TO),
+            &apart(),
             &http(),
             &critical_with_downtime(),
             &[(FROM - H, TO)],
@@ -691,11 +700,12 @@ mod tests {
 
     #[test]
     fn downtime_counting_is_the_state_it_was_in() {
-        let opts = Options {
-            downtime_counts: true,
-            ..Options::new(FROM, TO)
-        };
-        let r = compute(&opts, &http(), &critical_with_downtime(), &[(FROM, TO)]);
+        let r = compute(
+            &Options::new(FROM, TO),
+            &http(),
+            &critical_with_downtime(),
+            &[(FROM, TO)],
+        );
         let row = &r.rows[0];
         assert_eq!(
             times(row),
@@ -706,7 +716,7 @@ mod tests {
                 ("CRITICAL", 4 * H, 2 * H, 6 * H),
             ]
         );
-        assert_eq!(row.scheduled, 0);
+        assert_eq!(row.scheduled, 2 * H);
         assert_eq!(
             pct(row),
             vec![
@@ -729,7 +739,7 @@ mod tests {
             ("web".to_string(), None),
             ("web".into(), Some("http".into())),
         ];
-        let r = compute(&Options::new(FROM, TO), &objects, &events, &[(FROM, TO)]);
+        let r = compute(&apart(), &objects, &events, &[(FROM, TO)]);
         // the host: no state known, one hour of downtime changes nothing in no data
         assert_eq!(r.rows[0].undetermined_no_data, 24 * H);
         assert_eq!(r.rows[0].scheduled, 0);
@@ -745,7 +755,7 @@ mod tests {
             downtime(Kind::DowntimeStart, FROM - H, "web", Some("http"), 3),
             downtime(Kind::DowntimeEnd, FROM + 2 * H, "web", Some("http"), 3),
         ];
-        let r = compute(&Options::new(FROM, TO), &http(), &events, &[(FROM, TO)]);
+        let r = compute(&apart(), &http(), &events, &[(FROM, TO)]);
         assert_eq!(times(&r.rows[0])[3], ("CRITICAL", 22 * H, 2 * H, 22 * H));
         assert_eq!(r.rows[0].outages[0].start, FROM);
         assert_eq!(r.rows[0].outages[0].end, TO);
@@ -847,7 +857,7 @@ mod tests {
         // 09:00-17:00 of the day: CRITICAL 06:00-12:00, downtime 08:00-10:00
         let opts = Options {
             report_period: Some(vec![(FROM + 9 * H, FROM + 17 * H)]),
-            ..Options::new(FROM, TO)
+            ..apart()
         };
         let r = compute(&opts, &http(), &critical_with_downtime(), &[(FROM, TO)]);
         assert_eq!(r.counted, 8 * H);
