@@ -267,6 +267,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_object ON events (host, service, at);
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
 CREATE INDEX IF NOT EXISTS events_kind ON events (kind, at);
+-- an object's last state, its downtimes before a window (state_events)
+CREATE INDEX IF NOT EXISTS events_object_kind ON events (host, service, kind, at);
 CREATE TABLE IF NOT EXISTS objects (
     host TEXT NOT NULL,
     service TEXT NOT NULL,
@@ -1724,6 +1726,26 @@ mod tests {
             "events, queued back to back: {n} in {s:.2} s = {:.0}/s",
             n as f64 / s
         );
+        let start = Instant::now();
+        let got = h
+            .read(|c| state_events(c, 1_000 + n / 2, 1_000 + n))
+            .unwrap();
+        println!(
+            "state_events over 500 objects, {n} events: {} in {:.3} s",
+            got.len(),
+            start.elapsed().as_secs_f64()
+        );
+        let plan: Vec<String> = h
+            .read(|c| {
+                c.prepare(
+                    "EXPLAIN QUERY PLAN SELECT id FROM events WHERE host = 'a' AND service IS 'b' \
+                     AND at < 5 AND kind = 'state' ORDER BY at DESC, id DESC LIMIT 1",
+                )?
+                .query_map([], |r| r.get::<_, String>(3))?
+                .collect()
+            })
+            .unwrap();
+        println!("last state's plan: {plan:?}");
         let m = 300u64;
         let start = Instant::now();
         for i in 0..m {
