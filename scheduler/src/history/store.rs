@@ -323,24 +323,39 @@ fn open_flags(read_only: bool) -> OpenFlags {
 
 /// Opens the write connection of an existing file and checks it whole.
 fn open_writer(path: &Path) -> Result<Connection, String> {
-    let conn = Connection::open_with_flags(path, open_flags(false)).map_err(|e| e.to_string())?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
+    open_checked(path).map_err(|(_, e)| e)
+}
+
+/// Whether an error opening a store says nothing against the file (another process
+/// holding its lock too long, a full disk, no memory, a read-only file system): the
+/// store is then not moved aside.
+fn transient(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        e.sqlite_error_code(),
+        Some(DatabaseBusy | DatabaseLocked | DiskFull | OutOfMemory | ReadOnly)
+    )
+}
+
+/// [`open_writer`], its error saying whether it is [`transient`].
+fn open_checked(path: &Path) -> Result<Connection, (bool, String)> {
+    let err = |e: rusqlite::Error| (transient(&e), e.to_string());
+    let conn = Connection::open_with_flags(path, open_flags(false)).map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
     let mode: String = conn
         .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!("cannot use WAL mode (journal mode {mode})"));
+        return Err((false, format!("cannot use WAL mode (journal mode {mode})")));
     }
-    conn.execute_batch("PRAGMA synchronous=FULL")
-        .map_err(|e| e.to_string())?;
+    conn.execute_batch("PRAGMA synchronous=FULL").map_err(err)?;
     let check: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .map_err(|e| e.to_string())?;
+        .map_err(err)?;
     if check != "ok" {
-        return Err(format!("quick_check: {check}"));
+        return Err((false, format!("quick_check: {}", cut(&check, TEXT_MAX))));
     }
-    conn.execute_batch(SCHEMA).map_err(|e| e.to_string())?;
+    conn.execute_batch(SCHEMA).map_err(err)?;
     Ok(conn)
 }
 
@@ -398,10 +413,12 @@ impl History {
         let first = check_files(&dir, &name)
             .and_then(|()| create_file(&dir, &name))
             .and_then(|()| check_files(&dir, &name))
-            .and_then(|()| open_writer(&full));
+            .map_err(|e| (false, e))
+            .and_then(|()| open_checked(&full));
         let conn = match first {
             Ok(c) => c,
-            Err(why) => {
+            Err((true, why)) => return Err(format!("history store {}: {why}", full.display())),
+            Err((false, why)) => {
                 let moved = move_aside(&dir, &name, now)
                     .map_err(|e| format!("history store {}: {why}; {e}", full.display()))?;
                 let said = format!(
