@@ -595,6 +595,20 @@ mod tests {
             (ack.author.as_str(), ack.comment.as_str(), ack.sticky),
             ("alice", "on it", true)
         );
+        // the page says so, escaped; it offers to remove the acknowledgement
+        let to = headers[header::LOCATION].to_str().unwrap().to_string();
+        let h = [("cookie", cookie.as_str())];
+        let (status, _, page) = send(&api, Method::GET, &to, &h, "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("<p id=\"flash\" class=\"flash\">h/s acknowledged</p>"),
+            "{page}"
+        );
+        assert!(page.contains("data-action=\"unack\""), "{page}");
+        let hostile = "/service/h/s?flash=%3Cscript%3Ex%3C%2Fscript%3E";
+        let (_, _, page) = send(&api, Method::GET, hostile, &[], "").await;
+        assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"), "{page}");
+        assert!(!page.contains("<script>x"), "{page}");
     }
 
     #[tokio::test]

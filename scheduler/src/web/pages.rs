@@ -658,6 +658,8 @@ pub const RANGES: [(&str, u64); 5] = [
 pub struct ObjectQuery {
     /// One of [`RANGES`] (default 4h).
     pub range: Option<String>,
+    /// What an action just did (its redirect's message: [`forms::flash`]).
+    pub flash: Option<String>,
 }
 
 /// The range asked for (its name and length); an unknown one is an error.
@@ -1281,7 +1283,8 @@ async fn object_page(
             .unwrap_or_else(|e| HistoryPart::Failed(e.to_string()))
         }
     };
-    let body = render_object(&viewer, &state, range, &history, now);
+    let body = forms::flash(query.flash.as_deref())
+        + &render_object(&viewer, &state, range, &history, now);
     html(
         StatusCode::OK,
         layout_with(&title, &viewer, &body, " data-refresh=\"120\""),
