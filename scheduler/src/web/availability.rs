@@ -350,7 +350,7 @@ async fn availability_page(
     let form = render_form(&q, &periods);
     match run(&api, &q, unix_now()).await {
         Ok(r) => {
-            let body = format!("{form}{}", render_report(&q, &r));
+            let body = format!("<h1>Availability</h1>\n{form}{}", render_report(&q, &r));
             html(StatusCode::OK, layout("Availability", &viewer, &body))
         }
         Err((status, reason)) => {
@@ -488,11 +488,11 @@ fn shown_duration(secs: u64) -> String {
     }
 }
 
-/// The report as HTML: the window, the table `#availability` (a row per object, the
+/// The report as HTML (after the page's heading and form): the window, the table `#availability` (a row per object, the
 /// percent of the window in each state, scheduled and undetermined, each cell
 /// `data-state`), the outages, links to CSV and JSON.
 pub fn render_report(q: &AvailabilityQuery, r: &Report) -> String {
-    let mut out = String::from("<h1>Availability</h1>\n");
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "<p class=\"window\">From <time datetime=\"{0}\">{0}</time> to <time datetime=\"{1}\">{1}</time>: \
