@@ -160,18 +160,30 @@ fn state_changes_metrics_and_availability_survive_sigkill() {
     // the CLI tells the same
     let r = d.cli(&["history", FLIP, "--since", "1h"]);
     assert_eq!(r.code, 0, "{r:?}");
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    for out in [
-        "FLIP OK - fine",
-        "FLIP CRITICAL - broken",
-        "FLIP OK - fine again",
-    ] {
+    // one line per change: its state, type and attempt, how long it lasted, its output
+    let line_of = |output: &str| -> Vec<String> {
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.ends_with(output))
+            .unwrap_or_else(|| panic!("no line ending in {output}:\n{}", r.stdout));
+        line.split_whitespace().map(str::to_string).collect()
+    };
+    let words = line_of("FLIP CRITICAL - broken");
+    for want in ["state", "CRITICAL", "HARD", &format!("{}s", t_ok2 - t_crit)] {
         assert!(
-            lines.iter().any(|l| l.contains(out)),
-            "{out} missing:\n{}",
+            words.iter().any(|w| w == want),
+            "{want} missing: {words:?}\n{}",
             r.stdout
         );
     }
+    let words = line_of("FLIP OK - fine");
+    assert!(
+        words.contains(&format!("{}s", t_crit - t_ok1)),
+        "{words:?}\n{}",
+        r.stdout
+    );
+    line_of("FLIP OK - fine again");
     let r = d.cli(&["history", FLIP, "--since", "1h", "--json"]);
     assert_eq!(r.code, 0, "{r:?}");
     let json: Value = serde_json::from_str(&r.stdout)
