@@ -281,6 +281,17 @@ fn shown(row: &Row, text: Option<&str>, state: Option<&str>) -> bool {
         })
 }
 
+/// Whether each host is down or unreachable, by name.
+fn down_hosts(hosts: &[View]) -> HashMap<&str, bool> {
+    hosts
+        .iter()
+        .map(|h| {
+            let down = matches!(h.state.as_str(), "DOWN" | "UNREACHABLE");
+            (h.host.as_str(), down)
+        })
+        .collect()
+}
+
 /// The rows of `hosts` and `services` the query keeps, in its order: by default
 /// unhandled problems, then handled ones (acknowledged, in downtime, on a host that
 /// is down), then the rest; worst state first within each, then by name.
@@ -289,15 +300,7 @@ pub fn overview_rows<'a>(
     services: &'a [View],
     query: &OverviewQuery,
 ) -> Vec<(&'a View, bool)> {
-    let host_down: HashMap<&str, bool> = hosts
-        .iter()
-        .map(|h| {
-            (
-                h.host.as_str(),
-                matches!(h.state.as_str(), "DOWN" | "UNREACHABLE"),
-            )
-        })
-        .collect();
+    let host_down = down_hosts(hosts);
     let text = given(&query.q);
     let state = given(&query.state);
     let mut rows: Vec<Row> = hosts
@@ -507,15 +510,12 @@ pub fn render_overview(
         .chain(services)
         .filter(|v| v.is_problem())
         .count();
-    let unhandled = overview_rows(
-        hosts,
-        services,
-        &OverviewQuery {
-            state: Some("unhandled".into()),
-            ..OverviewQuery::default()
-        },
-    )
-    .len();
+    let host_down = down_hosts(hosts);
+    let unhandled = hosts
+        .iter()
+        .chain(services)
+        .filter(|v| v.is_problem() && !handled(v, &host_down))
+        .count();
     let mut html = String::with_capacity(1024 + rows.len() * 600);
     let _ = write!(
         html,
@@ -2006,5 +2006,79 @@ mod tests {
         let (status, _, page) = get(&app, "/events?host=h").await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("The history is off"), "{page}");
+    }
+
+    /// How long the pure renderers take on big inputs (`--run-ignored only`; the
+    /// figures mean something in a release build).
+    #[test]
+    #[ignore]
+    fn render_timings() {
+        let hosts: Vec<View> = (0..1000)
+            .map(|h| view(&format!("host{h}"), None, "UP"))
+            .collect();
+        let states = ["OK", "OK", "OK", "WARNING", "CRITICAL", "UNKNOWN"];
+        let services: Vec<View> = (0..10_000)
+            .map(|i| {
+                view(
+                    &format!("host{}", i / 10),
+                    Some(&format!("service {i}")),
+                    states[i % 6],
+                )
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let html = render_overview(
+            &hosts,
+            &services,
+            &GroupSummaries::default(),
+            &OverviewQuery::default(),
+            NOW,
+        );
+        let overview = started.elapsed();
+        assert!(html.contains("data-object=\"host999/service 9999\""));
+        // a year of 6-hour rows and one of 30-minute rows (a 1y graph reads the former)
+        let year = 365 * 86_400;
+        let rows = |step: u64| -> Vec<Point> {
+            (0..year / step)
+                .map(|i| {
+                    let v = (i % 97) as f64;
+                    Point {
+                        at: NOW - year + i * step,
+                        min: v - 1.0,
+                        avg: v,
+                        max: v + 1.0,
+                    }
+                })
+                .collect()
+        };
+        let mut state = object(Some("http"), "HTTP OK");
+        state.view.output = "x".repeat(4096);
+        for step in [21_600, 1800] {
+            let graphs = (0..4)
+                .map(|m| series(&format!("m{m}"), Some("50"), rows(step)))
+                .collect();
+            let data = HistoryData {
+                events: vec![event(Kind::State, NOW - 60, Some("OK")); 100],
+                states: vec![],
+                graphs,
+            };
+            let started = std::time::Instant::now();
+            let page = render_object(
+                &Viewer::default(),
+                &state,
+                range_of(Some("1y")).unwrap(),
+                &HistoryPart::Data(data),
+                NOW,
+            );
+            eprintln!(
+                "service page, 4 graphs of a year of {step}-second rows: {:?} ({} bytes)",
+                started.elapsed(),
+                page.len()
+            );
+        }
+        eprintln!(
+            "overview of 1000 hosts and 10000 services: {overview:?} ({} bytes)",
+            html.len()
+        );
     }
 }
