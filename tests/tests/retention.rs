@@ -448,8 +448,11 @@ fn full_state_file_system_is_reported_and_recovers() {
          printf 'FLIP %s - %04000d\\n' $s 0\nexit $c\n",
     )
     .unwrap();
+    // the history store stays on the temp dir's file system: only the state files fill
     d.write_config(&format!(
-        "{CONFIG}\n[[service]]\nhost = \"db\"\nname = \"flip\"\ncommand = \"/bin/sh {}/flip.sh\"\ncheck_interval = \"100ms\"\nretry_interval = \"100ms\"\n",
+        "{CONFIG}\n[history]\npath = \"{}/history.db\"\n\n\
+         [[service]]\nhost = \"db\"\nname = \"flip\"\ncommand = \"/bin/sh {}/flip.sh\"\ncheck_interval = \"100ms\"\nretry_interval = \"100ms\"\n",
+        dir.display(),
         dir.display()
     ));
     d.set_state_file(&fs.0.join("state.json"));
