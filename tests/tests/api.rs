@@ -616,11 +616,13 @@ fn reads_can_require_credentials_too() {
             r#"{"error":"credentials needed: Authorization: Bearer TOKEN"}"#
         )
     );
-    let (code, _) = raw(
+    // the pages send anyone not signed in to the sign-in page, showing nothing
+    let (code, body) = raw(
         &d.api(),
         "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     );
-    assert_eq!(code, 401);
+    assert_eq!(code, 303, "{body}");
+    assert!(!body.contains("data-object"), "{body}");
     let (code, body) = get(&format!("Authorization: Bearer {}\r\n", d.token));
     assert_eq!(code, 200, "{body}");
     // basic auth, as a browser sends it, with the token as the password
