@@ -10,9 +10,10 @@
 //!
 //! - `perf_metrics`: one row per metric, with its unit, warn/crit ranges as printed and
 //!   min/max (the latest the plugin printed; rewritten only when they change);
-//! - `perf_samples`: the samples of each metric's open first-archive row (and its newest
-//!   sample, for `last`), so that a `kill -9` loses nothing committed;
-//! - `perf_rows`: closed rows not yet sealed (at most one chunk's worth per archive);
+//! - `perf_rows`: the rows not yet sealed (at most one chunk's worth per archive); the
+//!   first archive's open row is written with every sample (with the sample's time and
+//!   value, for `last`), so that a `kill -9` loses nothing committed; the coarser
+//!   archives' open rows are remade at start from the finer rows;
 //! - `perf_chunks`: sealed rows, a chunk of consecutive steps per (metric, archive),
 //!   compressed by [`super::codec`]; chunks older than their archive's span are deleted,
 //!   so the store's size is bounded by the number of metrics, not by time;
@@ -188,12 +189,12 @@ CREATE TABLE IF NOT EXISTS perf_archives(level INTEGER PRIMARY KEY, step INTEGER
     span INTEGER NOT NULL, window INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS perf_metrics(id INTEGER PRIMARY KEY, host TEXT NOT NULL,
     service TEXT NOT NULL, label TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',
-    warn TEXT, crit TEXT, min REAL, max REAL, UNIQUE(host, service, label));
-CREATE TABLE IF NOT EXISTS perf_samples(metric INTEGER NOT NULL, at INTEGER NOT NULL,
-    value REAL NOT NULL, PRIMARY KEY(metric, at)) WITHOUT ROWID;
+    warn TEXT, crit TEXT, min REAL, max REAL, last_at INTEGER, last REAL,
+    UNIQUE(host, service, label));
 CREATE TABLE IF NOT EXISTS perf_rows(metric INTEGER NOT NULL, level INTEGER NOT NULL,
     at INTEGER NOT NULL, min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL,
-    count INTEGER NOT NULL, PRIMARY KEY(metric, level, at)) WITHOUT ROWID;
+    count INTEGER NOT NULL, last_at INTEGER, last REAL,
+    PRIMARY KEY(metric, level, at)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS perf_chunks(metric INTEGER NOT NULL, level INTEGER NOT NULL,
     start INTEGER NOT NULL, end INTEGER NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY(metric, level, start)) WITHOUT ROWID;
@@ -275,12 +276,17 @@ fn meta_hash(
 
 fn key(host: &str, service: &str, label: &str) -> String {
     let mut k = String::with_capacity(host.len() + service.len() + label.len() + 2);
+    key_into(&mut k, host, service, label);
+    k
+}
+
+fn key_into(k: &mut String, host: &str, service: &str, label: &str) {
+    k.clear();
     k.push_str(host);
     k.push('\u{1f}');
     k.push_str(service);
     k.push('\u{1f}');
     k.push_str(label);
-    k
 }
 
 fn cut(label: &str) -> &str {
@@ -303,6 +309,8 @@ pub struct Consolidator {
     cursor: usize,
     /// Samples dropped: not newer than their metric's newest, or over the metric limit.
     pub dropped: u64,
+    /// Reused for the key and the levels' text of each sample.
+    scratch: String,
 }
 
 impl Consolidator {
@@ -342,6 +350,7 @@ impl Consolidator {
             metrics: Vec::new(),
             cursor: 0,
             dropped: 0,
+            scratch: String::new(),
         };
         let mut stmt = conn.prepare(
             "SELECT id, host, service, label, unit, warn, crit, min, max FROM perf_metrics",
@@ -367,47 +376,83 @@ impl Consolidator {
         Ok(me)
     }
 
-    /// A metric's state as its tables say.
+    /// A metric's state as its tables say. The first archive's newest row is open
+    /// unless the next archive has a row for its step (it was closed and merged); each
+    /// coarser archive's open row is the finer archive's closed rows after its own newest.
     fn reload(&self, conn: &Connection, id: i64, meta: u64) -> rusqlite::Result<Metric> {
-        let last_at: Option<i64> = conn
-            .prepare_cached("SELECT max(at) FROM perf_samples WHERE metric = ?1")?
-            .query_row([id], |r| r.get(0))?;
-        let mut open = Vec::with_capacity(self.levels.len());
+        let mut closed_end = Vec::with_capacity(self.levels.len());
+        let mut oldest = Vec::with_capacity(self.levels.len());
         for (i, l) in self.levels.iter().enumerate() {
-            let newest_row: Option<i64> = conn
-                .prepare_cached("SELECT max(at) FROM perf_rows WHERE metric = ?1 AND level = ?2")?
-                .query_row(params![id, i as i64], |r| r.get(0))?;
-            let oldest_row: Option<i64> = conn
-                .prepare_cached("SELECT min(at) FROM perf_rows WHERE metric = ?1 AND level = ?2")?
-                .query_row(params![id, i as i64], |r| r.get(0))?;
+            let (newest_row, oldest_row): (Option<i64>, Option<i64>) = conn
+                .prepare_cached(
+                    "SELECT max(at), min(at) FROM perf_rows WHERE metric = ?1 AND level = ?2",
+                )?
+                .query_row(params![id, i as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             let newest_chunk: Option<i64> = conn
-                .prepare_cached("SELECT end FROM perf_chunks WHERE metric = ?1 AND level = ?2 ORDER BY start DESC LIMIT 1")?
+                .prepare_cached(
+                    "SELECT end FROM perf_chunks WHERE metric = ?1 AND level = ?2 ORDER BY start DESC LIMIT 1",
+                )?
                 .query_row(params![id, i as i64], |r| r.get(0))
                 .optional()?;
-            let closed_end = newest_row
-                .map(|t: i64| t as u64 + l.step)
-                .max(newest_chunk.map(|t: i64| t as u64))
+            let end = newest_row
+                .map(|t| t as u64 + l.step)
+                .max(newest_chunk.map(|t| t as u64))
                 .unwrap_or(0);
-            let mut o = Open::empty(closed_end);
-            o.unsealed = oldest_row.map(|t: i64| t as u64 - t as u64 % l.window);
-            // the open row: what the finer archive (or the samples) holds after the closed rows
-            let finer: Vec<Row> = if i == 0 {
-                samples(conn, id, closed_end, Time::MAX)?
+            closed_end.push(end);
+            oldest.push(oldest_row.map(|t| t as u64 - t as u64 % l.window));
+        }
+        let newest: Option<(Row, Time)> = conn
+            .prepare_cached(
+                "SELECT at, min, max, sum, count, last_at FROM perf_rows WHERE metric = ?1 AND level = 0
+                 ORDER BY at DESC LIMIT 1",
+            )?
+            .query_row([id], |r| Ok((row_of(r)?, uint(r, 5)?)))
+            .optional()?;
+        let last_at: Option<i64> = conn
+            .prepare_cached("SELECT last_at FROM perf_metrics WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let mut last_at = last_at.map_or(0, |t| t.max(0) as u64);
+        let mut open = Vec::with_capacity(self.levels.len());
+        let mut first_open = None;
+        for (i, l) in self.levels.iter().enumerate() {
+            let mut o = Open::empty(if i == 0 { closed_end[0] } else { closed_end[i] });
+            o.unsealed = oldest[i];
+            if i == 0 {
+                if let Some((row, at)) = newest {
+                    last_at = last_at.max(at);
+                    let merged = self.levels.get(1).is_some_and(|_| closed_end[1] > row.at);
+                    if merged {
+                        o.row.at = row.at + l.step;
+                    } else {
+                        o.row = row;
+                        first_open = Some(row.at);
+                    }
+                }
             } else {
-                stored_rows(conn, id, i - 1, self.levels[i - 1], closed_end, Time::MAX)?
-            };
-            if let Some(last) = finer.last() {
-                let bucket = last.at - last.at % l.step;
-                o.row.at = bucket;
-                for f in finer.iter().filter(|f| f.at >= bucket) {
-                    o.row.merge(f);
+                let finer: Vec<Row> = stored_rows(
+                    conn,
+                    id,
+                    i - 1,
+                    self.levels[i - 1],
+                    closed_end[i],
+                    Time::MAX,
+                )?
+                .into_iter()
+                .filter(|r| i > 1 || Some(r.at) != first_open)
+                .collect();
+                if let Some(last) = finer.last() {
+                    let bucket = last.at - last.at % l.step;
+                    o.row.at = bucket;
+                    for f in finer.iter().filter(|f| f.at >= bucket) {
+                        o.row.merge(f);
+                    }
                 }
             }
             open.push(o);
         }
         Ok(Metric {
             id,
-            last_at: last_at.map_or(0, |t: i64| t as u64),
+            last_at,
             meta,
             open: open.into_boxed_slice(),
         })
@@ -440,12 +485,34 @@ impl Consolidator {
         let service = service.unwrap_or("");
         let label = cut(&item.label);
         let unit = item.uom.as_str();
-        let warn = item.warn.as_ref().map(|r| r.to_string());
-        let crit = item.crit.as_ref().map(|r| r.to_string());
         let (min, max) = (item.min.map(|v| v.as_f64()), item.max.map(|v| v.as_f64()));
-        let meta = meta_hash(unit, warn.as_deref(), crit.as_deref(), min, max);
-        let k = key(host, service, label);
-        let idx = match self.index.get(k.as_str()) {
+        let meta = {
+            use std::fmt::Write;
+            let b = &mut self.scratch;
+            b.clear();
+            if let Some(w) = &item.warn {
+                let _ = write!(b, "{w}");
+            }
+            b.push('\u{1f}');
+            if let Some(c) = &item.crit {
+                let _ = write!(b, "{c}");
+            }
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (
+                unit,
+                b.as_str(),
+                item.warn.is_some(),
+                item.crit.is_some(),
+                min.map(f64::to_bits),
+                max.map(f64::to_bits),
+            )
+                .hash(&mut h);
+            h.finish()
+        };
+        let warn = || item.warn.as_ref().map(|r| r.to_string());
+        let crit = || item.crit.as_ref().map(|r| r.to_string());
+        key_into(&mut self.scratch, host, service, label);
+        let idx = match self.index.get(self.scratch.as_str()) {
             Some(&i) => i as usize,
             None => {
                 let count: i64 = tx
@@ -461,11 +528,20 @@ impl Consolidator {
                     "INSERT INTO perf_metrics(host, service, label, unit, warn, crit, min, max)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?
-                .execute(params![host, service, label, unit, warn, crit, min, max])?;
+                .execute(params![
+                    host,
+                    service,
+                    label,
+                    unit,
+                    warn(),
+                    crit(),
+                    min,
+                    max
+                ])?;
                 let id = tx.last_insert_rowid();
                 let open = self.levels.iter().map(|_| Open::empty(0)).collect();
                 self.index
-                    .insert(k.into_boxed_str(), self.metrics.len() as u32);
+                    .insert(self.scratch.as_str().into(), self.metrics.len() as u32);
                 self.metrics.push(Metric {
                     id,
                     last_at: 0,
@@ -479,7 +555,7 @@ impl Consolidator {
         let m = &mut self.metrics[idx];
         if m.meta != meta {
             tx.prepare_cached("UPDATE perf_metrics SET unit = ?2, warn = ?3, crit = ?4, min = ?5, max = ?6 WHERE id = ?1")?
-                .execute(params![m.id, unit, warn, crit, min, max])?;
+                .execute(params![m.id, unit, warn(), crit(), min, max])?;
             m.meta = meta;
         }
         let bucket = at - at % levels[0].step;
@@ -496,10 +572,12 @@ impl Consolidator {
         } else {
             open.merge(&Row::one(bucket, value));
         }
+        let o = *open;
         tx.prepare_cached(
-            "INSERT OR REPLACE INTO perf_samples(metric, at, value) VALUES (?1, ?2, ?3)",
+            "INSERT OR REPLACE INTO perf_rows(metric, level, at, min, max, sum, count, last_at, last)
+             VALUES (?1, 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![m.id, at as i64, value])?;
+        .execute(params![m.id, o.at as i64, o.min, o.max, o.sum, o.count as i64, at as i64, value])?;
         m.last_at = at;
         Ok(())
     }
@@ -545,7 +623,6 @@ impl Consolidator {
                 for sql in [
                     "DELETE FROM perf_chunks WHERE metric = ?1",
                     "DELETE FROM perf_rows WHERE metric = ?1",
-                    "DELETE FROM perf_samples WHERE metric = ?1",
                     "DELETE FROM perf_metrics WHERE id = ?1",
                 ] {
                     tx.prepare_cached(sql)?.execute([m.id])?;
@@ -588,10 +665,13 @@ fn close(tx: &Transaction, levels: &[Level], m: &mut Metric, i: usize) -> rusqli
     if row.count == 0 {
         return Ok(());
     }
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO perf_rows(metric, level, at, min, max, sum, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![m.id, i as i64, row.at as i64, row.min, row.max, row.sum, row.count as i64])?;
+    if i > 0 {
+        // (the first archive's open row is written with each sample)
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO perf_rows(metric, level, at, min, max, sum, count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![m.id, i as i64, row.at as i64, row.min, row.max, row.sum, row.count as i64])?;
+    }
     m.open[i].row = Row {
         at: row.at + l.step,
         min: 0.0,
@@ -607,11 +687,6 @@ fn close(tx: &Transaction, levels: &[Level], m: &mut Metric, i: usize) -> rusqli
         }
         Some(_) => {}
         None => m.open[i].unsealed = Some(chunk),
-    }
-    if i == 0 {
-        // the samples are in the row now; the newest stays, for `last`
-        tx.prepare_cached("DELETE FROM perf_samples WHERE metric = ?1 AND at < ?2 AND at < ?3")?
-            .execute(params![m.id, (row.at + l.step) as i64, m.last_at as i64])?;
     }
     if let Some(next) = levels.get(i + 1) {
         let bucket = row.at - row.at % next.step;
@@ -662,6 +737,16 @@ fn seal(
         tx.prepare_cached("INSERT OR REPLACE INTO perf_chunks(metric, level, start, end, data) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![id, i as i64, start as i64, (last.at + l.step) as i64, codec::encode(l.step, &rows)])?;
     }
+    if i == 0 {
+        // the newest sample of the rows sealed stays known (for a metric no longer fed)
+        tx.prepare_cached(
+            "UPDATE perf_metrics SET last_at = r.last_at, last = r.last
+             FROM (SELECT last_at, last FROM perf_rows WHERE metric = ?1 AND level = 0 AND at >= ?2 AND at < ?3
+                   AND last_at IS NOT NULL ORDER BY at DESC LIMIT 1) AS r
+             WHERE id = ?1 AND coalesce(perf_metrics.last_at, -1) < r.last_at",
+        )?
+        .execute(params![id, start as i64, end as i64])?;
+    }
     tx.prepare_cached(
         "DELETE FROM perf_rows WHERE metric = ?1 AND level = ?2 AND at >= ?3 AND at < ?4",
     )?
@@ -682,13 +767,6 @@ fn row_of(r: &rusqlite::Row) -> rusqlite::Result<Row> {
         sum: r.get(3)?,
         count: uint(r, 4)?,
     })
-}
-
-/// A metric's samples in [from, to], as one-sample rows.
-fn samples(conn: &Connection, id: i64, from: Time, to: Time) -> rusqlite::Result<Vec<Row>> {
-    conn.prepare_cached("SELECT at, value FROM perf_samples WHERE metric = ?1 AND at >= ?2 AND at <= ?3 ORDER BY at")?
-        .query_map(params![id, from as i64, to.min(i64::MAX as u64) as i64], |r| Ok(Row::one(uint(r, 0)?, r.get(1)?)))?
-        .collect()
 }
 
 /// A metric's closed rows of archive `i` beginning in [from, to], sealed or not, by time.
@@ -748,11 +826,11 @@ fn level_rows(
     if next > to {
         return Ok(rows);
     }
-    let finer = if i == 0 {
-        samples(conn, id, next, to)?
-    } else {
-        level_rows(conn, id, levels, i - 1, next, to)?
-    };
+    if i == 0 {
+        // (the first archive's open row is stored with each sample)
+        return Ok(rows);
+    }
+    let finer = level_rows(conn, id, levels, i - 1, next, to)?;
     for f in finer {
         let bucket = f.at - f.at % l.step;
         if bucket < next {
@@ -787,18 +865,35 @@ pub struct MetricInfo {
 }
 
 const METRIC_COLUMNS: &str =
-    "SELECT id, host, service, label, unit, warn, crit, min, max FROM perf_metrics";
+    "SELECT id, host, service, label, unit, warn, crit, min, max, last_at, last FROM perf_metrics";
 
 fn info(conn: &Connection, r: &rusqlite::Row) -> rusqlite::Result<MetricInfo> {
     let id: i64 = r.get(0)?;
     let service: String = r.get(2)?;
-    let last: Option<(Time, f64)> = conn
+    // the newest sample: in the first archive's newest row, or (when that was sealed)
+    // kept with the metric
+    let newest: Option<(Time, f64)> = conn
         .prepare_cached(
-            "SELECT at, value FROM perf_samples WHERE metric = ?1 ORDER BY at DESC LIMIT 1",
+            "SELECT last_at, last FROM perf_rows WHERE metric = ?1 AND level = 0 AND last_at IS NOT NULL
+             ORDER BY at DESC LIMIT 1",
         )?
         .query_row([id], |r| Ok((uint(r, 0)?, r.get(1)?)))
         .optional()?;
-    let (last_at, last) = last.unwrap_or((0, f64::NAN));
+    let kept: Option<(Time, f64)> =
+        match (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<f64>>(10)?) {
+            (Some(at), Some(v)) => Some((at.max(0) as u64, v)),
+            _ => None,
+        };
+    let (last_at, last) = match (newest, kept) {
+        (Some(n), Some(k)) => {
+            if n.0 >= k.0 {
+                n
+            } else {
+                k
+            }
+        }
+        (n, k) => n.or(k).unwrap_or((0, f64::NAN)),
+    };
     Ok(MetricInfo {
         id,
         host: r.get(1)?,
@@ -1184,7 +1279,6 @@ mod tests {
                 assert!(day[level] >= [120, 72, 96][level], "{sizes:?}");
             }
         }
-        assert!(s.count("perf_samples") <= 4);
         let now = start + 8 * 86_400;
         let (step, points) = s.points(now - 2 * 86_400, now, now);
         assert_eq!(step, 3600);
