@@ -902,6 +902,14 @@ mod tests {
             utc.intervals(id, d(0, 10), d(1, 10)),
             vec![(d(0, 10), d(0, 17)), (d(1, 9), d(1, 10))]
         );
+        // the clocks go forward an hour at 12:00 UTC on the Monday: 09:00-12:00 UTC
+        // at +00:00, then 13:00-17:00 local is 12:00-16:00 UTC
+        static CHANGE: [(i64, i64); 2] = [(0, 0), (1_772_452_800, 3600)];
+        let dst = TimePeriods::new(vec![hours.clone()], Zone::Changes(&CHANGE)).unwrap();
+        assert_eq!(
+            dst.intervals(id, FROM, FROM + 24 * H),
+            vec![(d(0, 9), d(0, 16))]
+        );
         // local time an hour ahead of UTC: 09:00 local is 08:00 UTC
         let cet = TimePeriods::new(vec![hours], Zone::Offset(3600)).unwrap();
         assert_eq!(
