@@ -1797,6 +1797,33 @@ mod tests {
     }
 
     #[test]
+    fn events_older_than_keep_events_are_deleted() {
+        let t = temp();
+        let now = crate::clock::unix_now();
+        let s = HistorySettings {
+            keep_events: Duration::from_secs(86_400),
+            ..settings(t.path())
+        };
+        let h = History::open(&s, now).unwrap();
+        h.import(vec![
+            state(now - 2 * 86_400, "a", None, "DOWN", "old"),
+            state(now - 3_600, "a", None, "UP", "recent"),
+        ])
+        .unwrap();
+        // the writer expires after its first commits
+        let start = Instant::now();
+        let outputs = loop {
+            let outputs: Vec<Option<String>> = all(&h).into_iter().map(|e| e.output).collect();
+            if outputs.len() == 2 || start.elapsed() > Duration::from_secs(10) {
+                break outputs;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(outputs, [None, Some("recent".to_string())]);
+        h.close("test over");
+    }
+
+    #[test]
     fn texts_are_cut_on_a_character_boundary() {
         assert_eq!(cut("abc", 2), "ab");
         assert_eq!(cut("aé", 2), "a");
