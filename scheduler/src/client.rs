@@ -478,14 +478,12 @@ fn event_details(e: &crate::history::Event) -> String {
         | Kind::DowntimeScheduled
         | Kind::DowntimeCancel
         | Kind::Comment => {
-            let mut d = e
-                .author
-                .as_ref()
-                .map_or(String::new(), |a| format!("by {a}"));
-            if let Some(c) = e.comment.as_ref().filter(|c| !c.is_empty()) {
-                d.push_str(&format!(": {c}"));
+            let by = e.author.as_ref().map(|a| format!("by {a}"));
+            let comment = e.comment.clone().filter(|c| !c.is_empty());
+            match (by, comment) {
+                (Some(by), Some(c)) => format!("{by}: {c}"),
+                (by, c) => by.or(c).unwrap_or_default(),
             }
-            d
         }
         _ => text(&e.comment),
     };
@@ -524,7 +522,19 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
     // a host's events come with its services': only its own, and no state (the changes
     // say them)
     events.retain(|e| e.service.as_deref() == service && e.kind != crate::history::Kind::State);
-    events.reverse();
+    // and the daemon's starts, stops and reloads: a state is known to last only while
+    // it ran
+    let runs = api.request(
+        "GET",
+        &format!(
+            "/api/events?kind=start,stop,reload&since={}&limit={}",
+            enc(since),
+            crate::web::api::MAX_LIMIT
+        ),
+        None,
+    )?;
+    events.extend(serde_json::from_value::<Vec<crate::history::Event>>(runs)?);
+    events.sort_by_key(|e| (e.at, e.id));
     if json {
         let all = serde_json::json!({
             "object": h.object,
@@ -539,7 +549,7 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
         let kind = if c.hard { "HARD" } else { "SOFT" };
         rows.push((
             c.at,
-            0,
+            1,
             [
                 "state".into(),
                 c.state.clone(),
@@ -550,9 +560,15 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
         ));
     }
     for e in &events {
+        // at one time: a start first, then the state, the other events, a stop last
+        let order = match e.kind {
+            crate::history::Kind::Start => 0,
+            crate::history::Kind::Stop => 3,
+            _ => 2,
+        };
         rows.push((
             e.at,
-            1,
+            order,
             [
                 e.kind.name().into(),
                 e.state.clone().unwrap_or_default(),
@@ -574,10 +590,11 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
         "TIME", "EVENT", "STATE", "TYPE", "LASTED"
     ));
     for (at, _, [kind, state, t, lasted, details]) in rows {
-        out.push_str(&printable(&format!(
+        let line = printable(&format!(
             "{:20}  {kind:18}  {state:11}  {t:7}  {lasted:8}  {details}",
             time(at)
-        )));
+        ));
+        out.push_str(line.trim_end());
         out.push('\n');
     }
     Ok(out)
