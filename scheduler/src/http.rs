@@ -192,6 +192,28 @@ pub fn services(core: &Core) -> Vec<View> {
         .collect()
 }
 
+/// One host's or service's view, with its groups (what [`views_in`] gives for it).
+pub fn view_of(core: &Core, target: Target) -> View {
+    let now = unix_now();
+    let mut v = match target {
+        Target::Host(i) => {
+            let e = &core.hosts[i];
+            view(e, &e.key, None, now)
+        }
+        Target::Service(i) => {
+            let (e, s) = (&core.services[i], &core.config.services[i]);
+            view(e, &s.host, Some(&s.name), now)
+        }
+    };
+    v = with_held(v, core, target, now);
+    let groups = Some(core.groups_of(target));
+    match target {
+        Target::Host(_) => v.hostgroups = groups,
+        Target::Service(_) => v.servicegroups = groups,
+    }
+    v
+}
+
 /// Problems: hosts not UP and services not OK.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Problems {

@@ -11,7 +11,7 @@
 //! Every text shown goes through [`escape`]; no page has inline scripts or styles, and
 //! every answer of the web UI carries [`security_headers`].
 
-use crate::daemon::Core;
+use crate::daemon::{Core, Target};
 use crate::groups::{percent_encoded, GroupFilter, GroupSummaries};
 use crate::history::perf::{MetricInfo, Series};
 use crate::history::store::{EventFilter, History};
@@ -1203,13 +1203,20 @@ fn events_href(host: &str, service: Option<&str>) -> String {
 
 /// The current state of `host` (and `service`) from the core, `None` if unknown.
 fn object_state(core: &Core, host: &str, service: Option<&str>) -> Option<ObjectState> {
-    let (hosts, services) = crate::http::views_in(core, &GroupFilter::default()).ok()?;
+    let h = core.hosts.iter().position(|e| e.key == host)?;
     let (view, entry_perfdata, schedule, services) = match service {
         None => {
-            let i = core.hosts.iter().position(|e| e.key == host)?;
-            let e = &core.hosts[i];
-            let own: Vec<View> = services.into_iter().filter(|s| s.host == host).collect();
-            (hosts.into_iter().nth(i)?, &e.perfdata, &e.schedule, own)
+            let e = &core.hosts[h];
+            let own: Vec<View> = (0..core.services.len())
+                .filter(|&i| core.services[i].host == h)
+                .map(|i| crate::http::view_of(core, Target::Service(i)))
+                .collect();
+            (
+                crate::http::view_of(core, Target::Host(h)),
+                &e.perfdata,
+                &e.schedule,
+                own,
+            )
         }
         Some(s) => {
             let i = core
@@ -1218,12 +1225,8 @@ fn object_state(core: &Core, host: &str, service: Option<&str>) -> Option<Object
                 .iter()
                 .position(|c| c.host == host && c.name == s)?;
             let e = &core.services[i];
-            (
-                services.into_iter().nth(i)?,
-                &e.perfdata,
-                &e.schedule,
-                Vec::new(),
-            )
+            let v = crate::http::view_of(core, Target::Service(i));
+            (v, &e.perfdata, &e.schedule, Vec::new())
         }
     };
     let interval = if view.is_problem() && view.state_type == "SOFT" {
