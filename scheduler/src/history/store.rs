@@ -43,6 +43,8 @@ pub const TEXT_MAX: usize = 1024;
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How long perfdata may wait in the writer before it is committed.
 pub const PERF_FLUSH: Duration = Duration::from_secs(1);
+/// How often the consolidator's upkeep runs when no perfdata comes.
+pub const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
 /// How often events older than `keep_events` are deleted.
 pub const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
 /// How many messages may wait for the writer: `record` blocks beyond it, perfdata is
@@ -446,6 +448,7 @@ impl History {
             perf_since: None,
             last_heartbeat: Instant::now(),
             last_expire: None,
+            last_maintain: Instant::now(),
         };
         writer
             .start(now)
@@ -640,6 +643,8 @@ struct Writer {
     perf_since: Option<Instant>,
     last_heartbeat: Instant,
     last_expire: Option<Instant>,
+    /// When the consolidator last closed its rows (with or without new perfdata).
+    last_maintain: Instant,
 }
 
 fn alive_at(tx: &Connection, at: Time) -> rusqlite::Result<()> {
@@ -756,6 +761,10 @@ impl Writer {
         if self.last_heartbeat.elapsed() >= HEARTBEAT {
             self.heartbeat(crate::clock::unix_now());
         }
+        if self.perf.is_empty() && self.last_maintain.elapsed() >= MAINTAIN_EVERY {
+            // quiet metrics' rows are closed and old chunks expired all the same
+            self.flush_perf();
+        }
         if self.last_expire.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
             self.last_expire = Some(Instant::now());
             self.expire(crate::clock::unix_now());
@@ -807,9 +816,10 @@ impl Writer {
         let Some(c) = self.consolidator.as_mut() else {
             return;
         };
-        if batches.is_empty() {
+        if batches.is_empty() && self.last_maintain.elapsed() < MAINTAIN_EVERY {
             return;
         }
+        self.last_maintain = Instant::now();
         let now = crate::clock::unix_now();
         let conn = &mut self.conn;
         // a bug in the consolidation must not take the events' writer down with it
