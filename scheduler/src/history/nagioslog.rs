@@ -1146,6 +1146,51 @@ mod tests {
     }
 
     #[test]
+    fn logs_are_imported_into_an_existing_store_once() {
+        use crate::history::store::{History, HistorySettings};
+        let t = tempfile::tempdir().unwrap();
+        let log = t.path().join("nagios.log");
+        std::fs::write(&log, NAGIOS).unwrap();
+        let settings = HistorySettings {
+            path: t.path().join("history.db"),
+            ..HistorySettings::default()
+        };
+        let paths = [log.clone()];
+        let e = import_files(&settings, &paths).unwrap_err();
+        assert!(e.starts_with("no history store at "), "{e}");
+        let off = HistorySettings {
+            enabled: false,
+            ..settings.clone()
+        };
+        assert!(import_files(&off, &paths)
+            .unwrap_err()
+            .contains("enabled = false"));
+        // the daemon makes the store
+        History::open(&settings, crate::clock::unix_now())
+            .unwrap()
+            .close("test");
+        let (summary, added) = import_files(&settings, &paths).unwrap();
+        assert_eq!(added as u64, summary.events);
+        assert_eq!((summary.files, summary.malformed), (1, 0));
+        let (again, added) = import_files(&settings, &paths).unwrap();
+        assert_eq!((again.events, added), (summary.events, 0));
+        assert_eq!(
+            said(&again, added, &settings.path),
+            format!(
+                "imported {} lines of 1 files into {}: {} events, 0 new; {} lines of other kinds skipped, 0 malformed",
+                again.lines,
+                settings.path.display(),
+                again.events,
+                again.skipped
+            )
+        );
+        // an unreadable file among others: nothing is read
+        let missing = t.path().join("gone.log");
+        let e = import_files(&settings, &[log, missing]).unwrap_err();
+        assert!(e.contains("gone.log: cannot read"), "{e}");
+    }
+
+    #[test]
     fn logs_are_read_in_the_order_written() {
         let t = tempfile::tempdir().unwrap();
         let old = t.path().join("nagios-12-05-2026-00.log");
