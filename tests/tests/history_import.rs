@@ -45,7 +45,7 @@ fn a_nagios_log_is_imported_once_and_read_back() {
     assert_eq!(first.code, 0, "{first:?}");
     let said = first.stdout.trim();
     assert!(
-        said.starts_with(&format!("imported {} lines of 1 files into ", lines + 1)),
+        said.starts_with(&format!("imported {} lines of 1 file into ", lines + 1)),
         "{said}"
     );
     let events = count_before(said, "events");

@@ -605,9 +605,10 @@ pub fn import_files(
 /// The line an import ends with.
 pub fn said(s: &Summary, added: usize, store: &Path) -> String {
     format!(
-        "imported {} lines of {} files into {}: {} events, {added} new; {} lines of other kinds skipped, {} malformed",
+        "imported {} lines of {} file{} into {}: {} events, {added} new; {} lines of other kinds skipped, {} malformed",
         s.lines,
         s.files,
+        if s.files == 1 { "" } else { "s" },
         store.display(),
         s.events,
         s.skipped,
@@ -1177,7 +1178,7 @@ mod tests {
         assert_eq!(
             said(&again, added, &settings.path),
             format!(
-                "imported {} lines of 1 files into {}: {} events, 0 new; {} lines of other kinds skipped, 0 malformed",
+                "imported {} lines of 1 file into {}: {} events, 0 new; {} lines of other kinds skipped, 0 malformed",
                 again.lines,
                 settings.path.display(),
                 again.events,
