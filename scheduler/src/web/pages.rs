@@ -1017,6 +1017,7 @@ pub fn render_object(
         "Next check",
         match (&v.held, state.next_check) {
             (Some(why), _) => format!("held: {}", escape(why)),
+            (None, Some(t)) if t <= now => "due now".into(),
             (None, Some(t)) => when(t, now),
             (None, None) => "not scheduled".into(),
         },
@@ -1058,7 +1059,8 @@ pub fn render_object(
         })
         .into(),
     );
-    if let Some(groups) = v.hostgroups.as_ref().or(v.servicegroups.as_ref()) {
+    let groups = v.hostgroups.as_ref().or(v.servicegroups.as_ref());
+    if let Some(groups) = groups.filter(|g| !g.is_empty()) {
         let links: Vec<String> = groups
             .iter()
             .map(|g| {
