@@ -336,6 +336,32 @@ pub struct AvailabilityArgs {
     pub api: Api,
 }
 
+impl AvailabilityArgs {
+    /// The query of `GET /api/availability` these options make.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut q: Vec<(&'static str, String)> = [
+            ("period", &self.period),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("host", &self.host),
+            ("service", &self.service),
+            ("hostgroup", &self.hostgroup),
+            ("servicegroup", &self.servicegroup),
+            ("report_period", &self.report_period),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect();
+        if self.include_soft {
+            q.push(("include_soft", "1".into()));
+        }
+        if self.downtime_apart {
+            q.push(("downtime_counts", "0".into()));
+        }
+        q
+    }
+}
+
 /// The objects an admin command is about: TARGET, or one group.
 #[derive(clap::Args, Debug)]
 #[group(required = true, multiple = false)]

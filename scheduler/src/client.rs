@@ -600,37 +600,32 @@ pub fn history(api: &Endpoint, target: &str, since: &str, json: bool) -> Result<
     Ok(out)
 }
 
-/// `report availability`: the report of the running daemon as a table (with the
-/// outages), CSV or JSON.
-pub fn availability(api: &Endpoint, args: &crate::cli::AvailabilityArgs) -> Result<String> {
-    let mut q: Vec<String> = [
-        ("period", &args.period),
-        ("from", &args.from),
-        ("to", &args.to),
-        ("host", &args.host),
-        ("service", &args.service),
-        ("hostgroup", &args.hostgroup),
-        ("servicegroup", &args.servicegroup),
-        ("report_period", &args.report_period),
-    ]
-    .iter()
-    .filter_map(|(k, v)| {
-        v.as_ref()
-            .map(|v| format!("{k}={}", crate::groups::percent_encoded(v)))
-    })
-    .collect();
-    if args.include_soft {
-        q.push("include_soft=1".into());
-    }
-    if args.downtime_apart {
-        q.push("downtime_counts=0".into());
-    }
+/// How `report availability` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+/// `report availability`: the report of the running daemon for the query `params`
+/// (the names and values of `GET /api/availability`) as a table (with the outages),
+/// CSV or JSON.
+pub fn availability(
+    api: &Endpoint,
+    params: &[(&str, String)],
+    format: ReportFormat,
+) -> Result<String> {
+    let q: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::groups::percent_encoded(v)))
+        .collect();
     let answer = api.request("GET", &format!("/api/availability?{}", q.join("&")), None)?;
-    if args.json {
+    if format == ReportFormat::Json {
         return Ok(format!("{}\n", serde_json::to_string_pretty(&answer)?));
     }
     let report: crate::history::availability::Report = serde_json::from_value(answer)?;
-    Ok(if args.csv {
+    Ok(if format == ReportFormat::Csv {
         crate::history::availability::csv(&report)
     } else {
         availability_table(&report)

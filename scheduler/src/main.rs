@@ -201,7 +201,13 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Report {
             report: hcoop_monitor::cli::ReportKind::Availability(args),
         } => {
-            print!("{}", client::availability(&args.api.endpoint(&config)?, &args)?);
+            let format = match (args.csv, args.json) {
+                (true, _) => client::ReportFormat::Csv,
+                (_, true) => client::ReportFormat::Json,
+                _ => client::ReportFormat::Table,
+            };
+            let endpoint = args.api.endpoint(&config)?;
+            print!("{}", client::availability(&endpoint, &args.params(), format)?);
             Ok(0)
         }
         Command::History {
