@@ -2,8 +2,9 @@
 //! problem, the service page draws its graph with the warning and critical levels, the
 //! availability page shows the split of a history with a known answer (a nagios.log
 //! imported), an anonymous visitor sees no actions and cannot act, a signed-in user
-//! acknowledges through the form, hostile plugin output stays text, and no page logs a
-//! console error.
+//! acknowledges through the form (the session cookie alone, without the form's CSRF
+//! token or from another site, acts on nothing), hostile plugin output stays text, and
+//! no page logs a console error.
 
 use hcoop_tests::browser::Browser;
 use hcoop_tests::daemon::{command_service, host, Daemon};
@@ -375,6 +376,49 @@ fn signed_in_user_acknowledges_through_the_form() {
         b.one(&format!("form.action[data-action={action}]"));
     }
     assert_eq!(b.count("form.action[data-action=unack]"), 0);
+    // the session cookie is out of scripts' and other sites' reach
+    let cookies = b
+        .block_on(b.client().get_all_cookies())
+        .expect("the browser's cookies");
+    let session = cookies
+        .iter()
+        .find(|c| c.name() == "hcoop_session")
+        .unwrap_or_else(|| panic!("no hcoop_session cookie: {cookies:?}"));
+    assert_eq!(session.http_only(), Some(true), "{session:?}");
+    assert_eq!(
+        session.same_site().map(|s| s.to_string()).as_deref(),
+        Some("Strict"),
+        "{session:?}"
+    );
+    assert_eq!(session.path(), Some("/"), "{session:?}");
+    // the session alone does not act: a post without the form's CSRF token, or with it
+    // from another site, is refused and acknowledges nothing
+    let csrf = b
+        .attr(&b.one("form.action[data-action=ack] [name=csrf]"), "value")
+        .expect("the form's CSRF token");
+    let cookie = format!("hcoop_session={}", session.value());
+    for (why, fields, origin) in [
+        ("no CSRF token", String::new(), base(&d)),
+        ("a wrong CSRF token", "&csrf=0000".to_string(), base(&d)),
+        (
+            "another site",
+            format!("&csrf={csrf}"),
+            "http://evil.example".to_string(),
+        ),
+    ] {
+        let body = format!("host=web&service=disk&comment=forged&sticky=1{fields}");
+        let (code, answer) = raw(
+            &d.api(),
+            &format!(
+                "POST /action/ack HTTP/1.0\r\nHost: {}\r\nCookie: {cookie}\r\nOrigin: {origin}\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                d.api(),
+                body.len()
+            ),
+        );
+        assert!((400..500).contains(&code), "{why}: {code} {answer}");
+        assert_eq!(d.service("web/disk")["acknowledged"], false, "{why}");
+    }
     let form = "form.action[data-action=ack]";
     if b.count(&format!("{form} [name=comment]")) > 0 {
         b.fill(form, "comment", "disk full, cleaning up");
@@ -397,6 +441,21 @@ fn signed_in_user_acknowledges_through_the_form() {
     let r = b.one("#objects tr[data-object=\"web/disk\"]");
     assert_eq!(b.attr(&r, "data-handled").as_deref(), Some("1"));
     b.assert_no_console_errors("the pages after the acknowledgement");
+    // the very requests refused above act with the session, its token and our origin
+    // (so they were refused for what they lacked): here, removing the acknowledgement
+    let body = format!("host=web&service=disk&csrf={csrf}");
+    let (code, answer) = raw(
+        &d.api(),
+        &format!(
+            "POST /action/unack HTTP/1.0\r\nHost: {}\r\nCookie: {cookie}\r\nOrigin: {}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            d.api(),
+            base(&d),
+            body.len()
+        ),
+    );
+    assert!((200..400).contains(&code), "{code} {answer}");
+    d.wait_service("web/disk", 5.0, |v| v["acknowledged"] == false);
 }
 
 /// Types `value` into the first field matching `css`.
