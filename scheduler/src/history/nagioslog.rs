@@ -12,6 +12,7 @@
 //! | `... NOTIFICATION` of type `ACKNOWLEDGEMENT (STATE)` | also one [`Kind::Ack`] (author, comment) unless the acknowledging command was logged |
 //! | `EXTERNAL COMMAND: ACKNOWLEDGE_SVC_PROBLEM`, `ACKNOWLEDGE_HOST_PROBLEM` (and Icinga's `..._EXPIRE`) | [`Kind::Ack`] (author, comment, sticky when the sticky field is 2, as Nagios reads it; expiry in `until`) |
 //! | `EXTERNAL COMMAND: REMOVE_SVC_ACKNOWLEDGEMENT`, `REMOVE_HOST_ACKNOWLEDGEMENT` | [`Kind::Unack`] |
+//! | `EXTERNAL COMMAND: ADD_SVC_COMMENT`, `ADD_HOST_COMMENT` | [`Kind::Comment`] (author, comment) |
 //! | `EXTERNAL COMMAND: SCHEDULE_SVC_DOWNTIME`, `SCHEDULE_HOST_DOWNTIME` | [`Kind::DowntimeScheduled`] (author, comment, end in `until`; Nagios logs no downtime id) |
 //! | `SERVICE`/`HOST DOWNTIME ALERT` `STARTED`, `STOPPED`, `CANCELLED` | [`Kind::DowntimeStart`], [`Kind::DowntimeEnd`], [`Kind::DowntimeCancel`] |
 //! | `SERVICE`/`HOST FLAPPING ALERT` `STARTED`, `STOPPED`, `DISABLED` | [`Kind::FlappingStart`], [`Kind::FlappingStop`] (the text as comment) |
@@ -250,6 +251,16 @@ fn external_line(at: Time, text: &str) -> Result<Line, String> {
             let service = command == "REMOVE_SVC_ACKNOWLEDGEMENT";
             let f = fields(args, if service { 2 } else { 1 })?;
             return Ok(Line::Events(vec![object(Kind::Unack, at, &f, service)?]));
+        }
+        "ADD_SVC_COMMENT" | "ADD_HOST_COMMENT" => {
+            // [HOST;SERVICE;]PERSISTENT;AUTHOR;COMMENT
+            let service = command == "ADD_SVC_COMMENT";
+            let n = if service { 5 } else { 4 };
+            let f = fields(args, n)?;
+            let mut e = object(Kind::Comment, at, &f, service)?;
+            e.author = Some(f[n - 2].to_string());
+            e.comment = Some(f[n - 1].to_string());
+            return Ok(Line::Events(vec![e]));
         }
         "SCHEDULE_SVC_DOWNTIME" | "SCHEDULE_HOST_DOWNTIME" => {
             // [HOST;SERVICE;]START;END;FIXED;TRIGGER;DURATION;AUTHOR;COMMENT
@@ -796,6 +807,20 @@ mod tests {
         assert_eq!(
             (x.until, x.author.as_deref(), x.comment.as_deref()),
             (Some(1700000000), Some("carol"), Some("until monday"))
+        );
+        let c = one("[7] EXTERNAL COMMAND: ADD_SVC_COMMENT;web;http;1;erin;disk swap; friday");
+        assert_eq!(
+            c,
+            Event {
+                author: Some("erin".into()),
+                comment: Some("disk swap; friday".into()),
+                ..Event::new(Kind::Comment, 7, Some("web"), Some("http"))
+            }
+        );
+        let c = one("[7] EXTERNAL COMMAND: ADD_HOST_COMMENT;web;0;erin;rack 4");
+        assert_eq!(
+            (c.kind, c.service, c.comment.as_deref()),
+            (Kind::Comment, None, Some("rack 4"))
         );
         let u = one("[1796573924] EXTERNAL COMMAND: REMOVE_SVC_ACKNOWLEDGEMENT;web;http");
         assert_eq!(
