@@ -786,6 +786,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn form_bodies_are_bounded() {
+        let api = api();
+        let (_, cookie) = sign_in(&api, TOKEN).await;
+        let cookie = cookie.unwrap();
+        let csrf = csrf_of(&api, &cookie);
+        let big = format!(
+            "csrf={csrf}&host=h&service=s&comment={}",
+            "x".repeat(crate::http::MAX_BODY)
+        );
+        let h = [FORM, ("cookie", cookie.as_str())];
+        let (status, _, _) = send(&api, Method::POST, "/action/ack", &h, &big).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        let big = format!("token={}", "x".repeat(crate::http::MAX_BODY));
+        let (status, _, _) = send(&api, Method::POST, "/login", &[FORM], &big).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(ack_of(&api), None);
+    }
+
+    #[tokio::test]
     async fn the_json_api_sets_an_expiry_too() {
         let api = api();
         let bearer = format!("Bearer {TOKEN}");
