@@ -9,7 +9,8 @@
 //!   at most [`MAX_SPAN`] long;
 //! - the objects: every configured host and service, or those of `host=` (the host and
 //!   its services), `service=` (with `host=`: that service; alone: the services of this
-//!   name), `hostgroup=` or `servicegroup=`;
+//!   name), `hostgroup=` (its hosts and their services) or `servicegroup=` (its
+//!   services alone);
 //! - `include_soft=1` (soft states count), `downtime_counts=0` (time in downtime apart,
 //!   in no state's total; by default it counts as the state, as in avail.cgi),
 //!   `assume_state_retention=0`, `report_period=NAME` (a configured `[[timeperiod]]`:
