@@ -311,7 +311,8 @@ pub fn cross_origin(headers: &HeaderMap) -> Option<&'static str> {
 }
 
 /// A page of this part of the UI in the common layout ([`crate::web::pages::layout`]):
-/// a title and its escaped-already body.
+/// a title and its escaped-already body; never cached. (Every web answer gets the
+/// security headers, CSP included, from [`crate::web::pages::security_headers`].)
 pub fn page(status: StatusCode, title: &str, viewer: &Viewer, body: &str) -> Response {
     let html =
         crate::web::pages::layout(title, viewer, &format!("<h1>{}</h1>{body}", escape(title)));
@@ -321,12 +322,7 @@ pub fn page(status: StatusCode, title: &str, viewer: &Viewer, body: &str) -> Res
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'"),
-    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     r
 }
 
