@@ -13,6 +13,7 @@ use fantoccini::elements::Element;
 use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -53,7 +54,7 @@ pub struct Browser {
     // (which kills its browser) before the profile directory is removed
     client: Option<Client>,
     rt: tokio::runtime::Runtime,
-    _driver: Guard,
+    driver: Guard,
     _profile: TempDir,
     /// Console errors noted so far, with the page they were logged on.
     errors: std::cell::RefCell<Vec<(String, LogEntry)>>,
@@ -71,8 +72,10 @@ impl Browser {
             .unwrap();
         let port = free_port();
         let log = profile.path().join("chromedriver.log");
+        // its own process group, which the browser it starts joins: all killed at drop
         let child = Guard::spawn(
             Command::new(&driver)
+                .process_group(0)
                 .arg(format!("--port={port}"))
                 .arg(format!("--log-path={}", log.display()))
                 .stdout(Stdio::null())
@@ -124,7 +127,7 @@ impl Browser {
         Browser {
             client: Some(client),
             rt,
-            _driver: child,
+            driver: child,
             _profile: profile,
             errors: Default::default(),
         }
@@ -333,5 +336,8 @@ impl Drop for Browser {
                 .rt
                 .block_on(async { tokio::time::timeout(Duration::from_secs(5), c.close()).await });
         }
+        // a browser the session did not end goes with its driver's group
+        // SAFETY: signals the process group of our own child.
+        unsafe { libc::kill(-(self.driver.pid() as i32), libc::SIGKILL) };
     }
 }
