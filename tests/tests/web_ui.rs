@@ -288,12 +288,33 @@ fn service_page_with_a_day_of_history() {
             b.source()
         );
     }
-    b.block_on(b.client().set_window_size(1280, 1100))
+    b.block_on(b.client().set_window_size(1280, 1200))
         .expect("window size");
     let shot = hcoop_tests::target_dir().join("service-page.png");
     b.screenshot(&shot);
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
     b.assert_no_console_errors("the service page with a day of history");
+}
+
+#[test]
+fn plugin_output_is_shown_without_its_perfdata() {
+    // as Nagios' CGIs show a plugin's output: the perfdata has its own table and graphs
+    let (d, _dir) = web_daemon(&[("disk", 2, DISK)]);
+    let b = Browser::start();
+    for page in ["/", "/service/web/disk", "/host/web", "/events?host=web"] {
+        b.goto(&format!("{}{page}", base(&d)));
+        let text = b.text_content(&b.one("main"));
+        assert!(
+            text.contains("DISK CRITICAL - / 93% used"),
+            "{page}: {text}"
+        );
+        assert!(
+            !text.contains("| used=93%"),
+            "{page} shows the perfdata in the output: {text}"
+        );
+        b.note_console_errors(page);
+    }
+    b.assert_no_console_errors("the pages");
 }
 
 #[test]
