@@ -321,7 +321,13 @@ fn plugin_output_is_shown_without_its_perfdata() {
 fn anonymous_visitors_see_no_actions_and_cannot_act() {
     let (d, _dir) = web_daemon(&[("disk", 2, DISK)]);
     let b = Browser::start();
-    for page in ["/", "/service/web/disk", "/host/web", "/events"] {
+    for page in [
+        "/",
+        "/service/web/disk",
+        "/host/web",
+        "/events",
+        "/availability",
+    ] {
         b.goto(&format!("{}{page}", base(&d)));
         b.one("main");
         b.one("a#login[href=\"/login\"]");
