@@ -449,6 +449,7 @@ impl History {
             last_heartbeat: Instant::now(),
             last_expire: None,
             last_maintain: Instant::now(),
+            offset: now as i64 - crate::clock::unix_now() as i64,
         };
         writer
             .start(now)
@@ -645,6 +646,9 @@ struct Writer {
     last_expire: Option<Instant>,
     /// When the consolidator last closed its rows (with or without new perfdata).
     last_maintain: Instant,
+    /// The daemon's clock (the `now` it opened the store at) less the system's: the
+    /// writer's own times (heartbeat, stop, expiry, upkeep) are on the daemon's clock.
+    offset: i64,
 }
 
 fn alive_at(tx: &Connection, at: Time) -> rusqlite::Result<()> {
@@ -656,6 +660,13 @@ fn alive_at(tx: &Connection, at: Time) -> rusqlite::Result<()> {
 }
 
 impl Writer {
+    /// Now on the daemon's clock.
+    fn now(&self) -> Time {
+        (crate::clock::unix_now() as i64)
+            .saturating_add(self.offset)
+            .max(0) as Time
+    }
+
     /// The previous run's `Stop` when it has none, then this run's `Start`.
     fn start(&mut self, now: Time) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
@@ -703,7 +714,7 @@ impl Writer {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     self.flush_perf();
-                    self.heartbeat(crate::clock::unix_now());
+                    self.heartbeat(self.now());
                     return;
                 }
             }
@@ -730,7 +741,7 @@ impl Writer {
                 }
             }
             if let Some((why, t)) = closing.take() {
-                let mut stop = Event::new(Kind::Stop, crate::clock::unix_now(), None, None);
+                let mut stop = Event::new(Kind::Stop, self.now(), None, None);
                 stop.comment = Some(why);
                 events.push((Box::new(stop), t));
                 self.flush_perf();
@@ -759,7 +770,7 @@ impl Writer {
             self.flush_perf();
         }
         if self.last_heartbeat.elapsed() >= HEARTBEAT {
-            self.heartbeat(crate::clock::unix_now());
+            self.heartbeat(self.now());
         }
         if self.perf.is_empty() && self.last_maintain.elapsed() >= MAINTAIN_EVERY {
             // quiet metrics' rows are closed and old chunks expired all the same
@@ -767,7 +778,7 @@ impl Writer {
         }
         if self.last_expire.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
             self.last_expire = Some(Instant::now());
-            self.expire(crate::clock::unix_now());
+            self.expire(self.now());
         }
     }
 
@@ -813,14 +824,14 @@ impl Writer {
         self.perf_since = None;
         self.perf_items = 0;
         let batches = std::mem::take(&mut self.perf);
-        let Some(c) = self.consolidator.as_mut() else {
-            return;
-        };
+        let now = self.now();
         if batches.is_empty() && self.last_maintain.elapsed() < MAINTAIN_EVERY {
             return;
         }
+        let Some(c) = self.consolidator.as_mut() else {
+            return;
+        };
         self.last_maintain = Instant::now();
-        let now = crate::clock::unix_now();
         let conn = &mut self.conn;
         // a bug in the consolidation must not take the events' writer down with it
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
