@@ -311,6 +311,8 @@ pub struct Consolidator {
     pub dropped: u64,
     /// Reused for the key and the levels' text of each sample.
     scratch: String,
+    /// The last first-archive step whose end [`Consolidator::maintain`] has looked at.
+    scanned: Time,
 }
 
 impl Consolidator {
@@ -351,6 +353,7 @@ impl Consolidator {
             cursor: 0,
             dropped: 0,
             scratch: String::new(),
+            scanned: Time::MAX,
         };
         let mut stmt = conn.prepare(
             "SELECT id, host, service, label, unit, warn, crit, min, max FROM perf_metrics",
@@ -584,11 +587,16 @@ impl Consolidator {
 
     /// Closes the rows whose step has passed, seals the chunks whose time has passed,
     /// deletes the chunks older than their archive's span (a few metrics a call, every
-    /// metric about every 10 minutes when called every second) and the metrics that
+    /// metric about every hour when called every second) and the metrics that
     /// have had no sample for the longest span.
     pub fn maintain(&mut self, tx: &Transaction, now: Time) -> rusqlite::Result<()> {
         let levels = &self.levels;
-        for m in &mut self.metrics {
+        // every row and chunk ends at a multiple of the first step: nothing new is due
+        // until the next one has passed (with its grace)
+        let turn = now.saturating_sub(GRACE) / levels[0].step;
+        let scan = turn != self.scanned;
+        self.scanned = turn;
+        for m in self.metrics.iter_mut().filter(|_| scan) {
             for (i, l) in levels.iter().enumerate() {
                 let o = m.open[i];
                 if o.row.count > 0 && now >= o.row.at + l.step + GRACE {
@@ -606,7 +614,7 @@ impl Consolidator {
             return Ok(());
         }
         let longest = levels.iter().map(|l| l.span + l.window).max().unwrap_or(0);
-        let per_call = self.metrics.len().div_ceil(600);
+        let per_call = self.metrics.len().div_ceil(3600);
         let mut dead = Vec::new();
         for _ in 0..per_call.min(self.metrics.len()) {
             self.cursor = (self.cursor + 1) % self.metrics.len();
