@@ -158,12 +158,34 @@ fn iso_time(at: Time) -> String {
     full_time(at).replacen(' ', "T", 1) + "Z"
 }
 
-/// The first line of an output, and the rest (the long output).
-fn split_output(output: &str) -> (&str, &str) {
-    match output.split_once('\n') {
-        Some((first, rest)) => (first, rest),
-        None => (output, ""),
+/// A plugin's output as Nagios' CGIs show it, without its perfdata: the first line up
+/// to its `|`, and the long output (the following lines up to the first `|` in them;
+/// what follows is perfdata too).
+pub fn split_output(output: &str) -> (String, String) {
+    let (first, rest) = output.split_once('\n').unwrap_or((output, ""));
+    let first = first.split('|').next().unwrap_or("").trim_end().to_string();
+    let mut long = String::new();
+    for line in rest.lines() {
+        let (text, perfdata) = match line.split_once('|') {
+            Some((text, _)) => (text, true),
+            None => (line, false),
+        };
+        if !(perfdata && text.trim().is_empty()) {
+            if !long.is_empty() {
+                long.push('\n');
+            }
+            long.push_str(text);
+        }
+        if perfdata {
+            break;
+        }
     }
+    (first, long.trim_end().to_string())
+}
+
+/// An event's output (a first line) without its perfdata.
+fn summary(output: &str) -> &str {
+    output.split('|').next().unwrap_or("").trim_end()
 }
 
 /// Whether a problem is handled: acknowledged, in downtime, or a service of a host that
@@ -415,7 +437,7 @@ fn object_row(html: &mut String, v: &View, handled: bool, now: Time) {
          <td>{last}</td><td>{since}</td><td>{}</td><td class=\"output\">{}</td></tr>",
         u8::from(handled),
         notes(v),
-        escape(split_output(&v.output).0)
+        escape(&split_output(&v.output).0)
     );
 }
 
@@ -876,6 +898,12 @@ fn event_details(e: &Event) -> String {
     let by = some(&e.author).map(|a| format!("by {a}"));
     let downtime = e.downtime_id.map(|id| format!("downtime {id}"));
     let until = e.until.map(|u| format!("until {}", full_time(u)));
+    let output = e
+        .output
+        .as_deref()
+        .map(summary)
+        .filter(|o| !o.is_empty())
+        .map(escape);
     match e.kind {
         Kind::State => line(
             vec![
@@ -883,7 +911,7 @@ fn event_details(e: &Event) -> String {
                     .map(|h| (if h { "HARD" } else { "SOFT" }).to_string()),
                 e.attempt.map(|a| format!("attempt {a}")),
             ],
-            some(&e.output),
+            output.clone(),
         ),
         Kind::Notification => format!(
             "{} to {} by {}: {} — {}",
@@ -891,7 +919,7 @@ fn event_details(e: &Event) -> String {
             t(&e.author),
             t(&e.method),
             t(&e.result),
-            t(&e.output)
+            output.unwrap_or_default()
         ),
         Kind::Ack => line(
             vec![
@@ -997,8 +1025,8 @@ pub fn render_object(
         "\n<div id=\"state\" class=\"{state_name}\" data-state=\"{state_name}\"><span class=\"state\">{state_name}</span>{kind}{since}{}</div>\n\
          <p class=\"output\">{}</p>\n<pre id=\"long-output\">{}</pre>\n",
         notes(v),
-        escape(first),
-        escape(long)
+        escape(&first),
+        escape(&long)
     );
     // the facts
     html.push_str("<dl class=\"facts\">");
@@ -1541,6 +1569,31 @@ mod tests {
 
     fn order(rows: &[(&View, bool)]) -> Vec<(String, bool)> {
         rows.iter().map(|(v, h)| (v.name(), *h)).collect()
+    }
+
+    #[test]
+    fn outputs_are_shown_without_their_perfdata() {
+        let split = |o: &str| {
+            let (a, b) = split_output(o);
+            (a, b)
+        };
+        assert_eq!(
+            split("DISK CRITICAL - / 93% used | used=93%;80;90;0;100"),
+            ("DISK CRITICAL - / 93% used".to_string(), String::new())
+        );
+        assert_eq!(
+            split("OK - 3 users|users=3\nalice\nbob | sessions=2\nidle=1"),
+            ("OK - 3 users".to_string(), "alice\nbob".to_string())
+        );
+        assert_eq!(
+            split("OK\nline 1\n| a=1\nb=2"),
+            ("OK".to_string(), "line 1".to_string())
+        );
+        assert_eq!(split("plain"), ("plain".to_string(), String::new()));
+        let mut e = event(Kind::State, NOW, Some("CRITICAL"));
+        e.output = Some("HTTP CRITICAL | time=3s".into());
+        let html = events_table(&[e], NOW);
+        assert!(html.contains("<td class=\"output\">HTTP CRITICAL</td>"), "{html}");
     }
 
     #[test]
