@@ -10,6 +10,9 @@
 //!   DAYS days (365) of simulated time fed to the consolidator on a database of its own
 //!   (with the default archives); prints the store's size and its size per metric, and
 //!   how long reading a year's and a day's series takes.
+//! - `render FILE SERVICES`: the service page with a year's graphs of a service of FILE
+//!   (made by `year`), the overview of SERVICES services, availability over a year of
+//!   SERVICES services; prints how long each takes.
 //! - `rrd-lines DIR SERVICES MINUTES START`: the same samples as `rrdtool -` commands
 //!   (`update DIR/SERVICE.rrd T:V1:V2:V3`), for RRDtool's side.
 
@@ -97,6 +100,16 @@ fn cpu(stat: &str) -> f64 {
     ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
 
+/// This thread's CPU seconds.
+fn thread_cpu() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    t.tv_sec as f64 + t.tv_nsec as f64 / 1e9
+}
+
 fn writer_stat() -> Option<String> {
     for e in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
         let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
@@ -137,6 +150,7 @@ fn ingest(dir: &str, minutes: u64, services: usize) {
     let ticks = 600;
     let start = Instant::now();
     let mut measured = None;
+    let mut calls = 0.0;
     for tick in 0..(minutes + 1) * ticks {
         if tick == ticks {
             measured = Some((Instant::now(), cpu("/proc/self/stat"), cpu(&writer)));
@@ -144,8 +158,16 @@ fn ingest(dir: &str, minutes: u64, services: usize) {
         let minute = tick / ticks;
         let slot = (tick % ticks) as usize;
         let at = now();
-        for i in (slot..services).step_by(ticks as usize) {
-            h.perfdata(&hosts[i], Some(&names[i]), at, &samples.items(i, minute));
+        let batch: Vec<(usize, Vec<PerfData>)> = (slot..services)
+            .step_by(ticks as usize)
+            .map(|i| (i, samples.items(i, minute)))
+            .collect();
+        let before = thread_cpu();
+        for (i, items) in &batch {
+            h.perfdata(&hosts[*i], Some(&names[*i]), at, items);
+        }
+        if measured.is_some() {
+            calls += thread_cpu() - before;
         }
         let due = start + Duration::from_millis(100 * (tick + 1));
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -160,8 +182,10 @@ fn ingest(dir: &str, minutes: u64, services: usize) {
         .read(|c| c.query_row("SELECT count(*) FROM perf_metrics", [], |r| r.get(0)))
         .unwrap();
     println!("ingest_minutes={wall:.2}");
-    println!("ingest_cpu_s_per_min={:.3}", all / wall);
+    println!("ingest_cpu_s_per_min={:.3}", (w + calls) / wall);
     println!("writer_cpu_s_per_min={:.3}", w / wall);
+    println!("calls_cpu_s_per_min={:.3}", calls / wall);
+    println!("process_cpu_s_per_min={:.3}", all / wall);
     println!("metrics={count}");
     println!("rss_kb={}", status("VmRSS:").trim_end_matches(" kB"));
     println!("hwm_kb={}", status("VmHWM:").trim_end_matches(" kB"));
@@ -226,6 +250,148 @@ fn year(file: &str, services: usize, days: u64) {
     }
 }
 
+fn view(host: &str, service: Option<&str>, state: &str, now: u64) -> hcoop_monitor::http::View {
+    serde_json::from_value(serde_json::json!({
+        "host": host, "service": service, "state": state, "state_type": "HARD", "attempt": 1,
+        "max_check_attempts": 3, "checked": true, "last_check": now - 30, "last_state_change": now - 86_400,
+        "output": "TIME OK - 0.023451 second response time", "acknowledged": false, "in_downtime": false,
+        "flapping": false, "percent_state_change": 0.0, "notification_number": 0, "execution_time": 0.02,
+        "latency": 0.001, "downtimes": [],
+    }))
+    .unwrap()
+}
+
+/// The service page with a year's graphs of its 3 metrics (read from FILE, made by
+/// `year`), the overview of SERVICES services, availability over a year of them.
+fn render(file: &str, services: usize) {
+    use hcoop_monitor::history::availability;
+    use hcoop_monitor::history::{Event, Kind};
+    use hcoop_monitor::web::pages::{self, HistoryData, HistoryPart, ObjectState, OverviewQuery};
+    let conn = Connection::open(file).unwrap();
+    let now: u64 = conn
+        .query_row("SELECT max(at) FROM perf_rows WHERE level = 0", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap() as u64
+        + 60;
+    let year = 365 * 86_400;
+    let viewer = hcoop_monitor::web::session::Viewer {
+        user: None,
+        csrf: None,
+    };
+    let state = ObjectState {
+        view: view("host0", Some("svc"), "OK", now),
+        perfdata: Samples::new(1).items(0, 0),
+        next_check: Some(now + 30),
+        services: Vec::new(),
+    };
+    let mut best = f64::MAX;
+    let mut size = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let graphs = perf::metrics(&conn, "host0", Some("svc"))
+            .unwrap()
+            .into_iter()
+            .map(|m| {
+                let s =
+                    perf::series_at(&conn, m.id, now - year, now, now).map_err(|e| e.to_string());
+                (m, s)
+            })
+            .collect();
+        let data = HistoryPart::Data(HistoryData {
+            graphs,
+            ..HistoryData::default()
+        });
+        let html = pages::render_object(&viewer, &state, ("1y", year), &data, now);
+        best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+        size = html.len();
+    }
+    println!("service_page_1y_ms={best:.2} ({size} bytes, 3 graphs, series read included)");
+    let hosts: Vec<_> = (0..services / 10)
+        .map(|h| view(&format!("host{h:04}"), None, "UP", now))
+        .collect();
+    let views: Vec<_> = (0..services)
+        .map(|i| {
+            let st = [
+                "OK", "OK", "OK", "OK", "OK", "OK", "OK", "WARNING", "CRITICAL", "UNKNOWN",
+            ][(mix(i as u64) % 10) as usize];
+            view(
+                &format!("host{:04}", i / 10),
+                Some(&format!("service{}", i % 10)),
+                st,
+                now,
+            )
+        })
+        .collect();
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let html = pages::render_overview(
+            &hosts,
+            &views,
+            &Default::default(),
+            &OverviewQuery::default(),
+            now,
+        );
+        best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+        size = html.len();
+    }
+    println!(
+        "overview_ms={best:.2} ({size} bytes, {} hosts, {services} services)",
+        hosts.len()
+    );
+    // a year of 10,000 services, each with 20 problems of 1 to 4 hours
+    let from = now - year;
+    let objects: Vec<(String, Option<String>)> = (0..services)
+        .map(|i| {
+            (
+                format!("host{:04}", i / 10),
+                Some(format!("service{}", i % 10)),
+            )
+        })
+        .collect();
+    let mut events = Vec::new();
+    for (i, (h, s)) in objects.iter().enumerate() {
+        let mut e = Event::new(Kind::State, from - 3600, Some(h), s.as_deref());
+        e.state = Some("OK".into());
+        e.hard = Some(true);
+        events.push(e.clone());
+        for k in 0..20u64 {
+            let r = mix((i as u64) << 20 | k);
+            let start = from + k * (year / 20) + r % (year / 40);
+            let mut bad = Event {
+                at: start,
+                state: Some("CRITICAL".into()),
+                output: Some("CRITICAL - down".into()),
+                ..e.clone()
+            };
+            bad.attempt = Some(3);
+            events.push(bad);
+            events.push(Event {
+                at: start + 3600 + r % (3 * 3600),
+                state: Some("OK".into()),
+                ..e.clone()
+            });
+        }
+    }
+    events.sort_by_key(|e| e.at);
+    let runs = vec![(from - 7200, now)];
+    let t = Instant::now();
+    let report = availability::compute(
+        &availability::Options::new(from, now),
+        &objects,
+        &events,
+        &runs,
+    );
+    println!(
+        "availability_1y_ms={:.1} ({} services, {} state events, {} rows)",
+        t.elapsed().as_secs_f64() * 1000.0,
+        services,
+        events.len(),
+        report.rows.len()
+    );
+}
+
 fn rrd_lines(dir: &str, services: usize, minutes: u64, start: u64) {
     let mut samples = Samples::new(services);
     let mut out = String::new();
@@ -256,6 +422,7 @@ fn main() {
             arg(2, "3").parse().unwrap(),
             arg(3, "365").parse().unwrap(),
         ),
+        Some("render") => render(&arg(1, "year.db"), arg(2, "10000").parse().unwrap()),
         Some("rrd-lines") => rrd_lines(
             &arg(1, "."),
             arg(2, "100").parse().unwrap(),

@@ -328,6 +328,18 @@ impl Consolidator {
         let levels = levels_of(&archives);
         conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(SCHEMA)?;
+        // a store made before the newest sample was kept with the rows
+        for table in ["perf_metrics", "perf_rows"] {
+            let has: bool = conn
+                .prepare(&format!(
+                    "SELECT 1 FROM pragma_table_info('{table}') WHERE name = 'last_at'"
+                ))?
+                .exists([])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN last_at INTEGER; ALTER TABLE {table} ADD COLUMN last REAL;"))?;
+            }
+        }
+        conn.execute_batch("DROP TABLE IF EXISTS perf_samples")?;
         let stored: Vec<(u64, u64)> = conn
             .prepare("SELECT step, window FROM perf_archives ORDER BY level")?
             .query_map([], |r| Ok((uint(r, 0)?, uint(r, 1)?)))?
