@@ -114,6 +114,17 @@ struct Shared {
     health: Arc<Health>,
 }
 
+impl Drop for Shared {
+    /// The last handle gone without a close (no Stop recorded, as after a crash): the
+    /// writer commits what it holds and ends before the store is let go.
+    fn drop(&mut self) {
+        drop(lock(&self.tx).take());
+        if let Some(thread) = lock(&self.writer).take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// What went wrong, for [`History::problem`].
 #[derive(Default)]
 struct Health {
