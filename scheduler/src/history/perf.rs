@@ -501,23 +501,23 @@ impl Consolidator {
         let label = cut(&item.label);
         let unit = item.uom.as_str();
         let (min, max) = (item.min.map(|v| v.as_f64()), item.max.map(|v| v.as_f64()));
+        // what the levels are, without printing them (after a start the first sample
+        // of each metric writes them once: the hash of their text differs)
         let meta = {
-            use std::fmt::Write;
-            let b = &mut self.scratch;
-            b.clear();
-            if let Some(w) = &item.warn {
-                let _ = write!(b, "{w}");
-            }
-            b.push('\u{1f}');
-            if let Some(c) = &item.crit {
-                let _ = write!(b, "{c}");
-            }
+            let range = |r: &Option<hcoop_plugins::plugin::Range>| {
+                r.map(|r| {
+                    (
+                        r.start().map(f64::to_bits),
+                        r.end().map(f64::to_bits),
+                        r.is_inside(),
+                    )
+                })
+            };
             let mut h = std::collections::hash_map::DefaultHasher::new();
             (
                 unit,
-                b.as_str(),
-                item.warn.is_some(),
-                item.crit.is_some(),
+                range(&item.warn),
+                range(&item.crit),
                 min.map(f64::to_bits),
                 max.map(f64::to_bits),
             )
