@@ -27,7 +27,9 @@
 use super::perf::{self, Archive, Consolidator};
 use super::{Event, Kind, Time};
 use hcoop_plugins::plugin::PerfData;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
@@ -680,7 +682,9 @@ impl Writer {
 
     /// The previous run's `Stop` when it has none, then this run's `Start`.
     fn start(&mut self, now: Time) -> rusqlite::Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last: Option<String> = tx
             .query_row(
                 "SELECT kind FROM events WHERE kind IN ('start', 'stop') ORDER BY at DESC, id DESC LIMIT 1",
@@ -811,7 +815,9 @@ impl Writer {
         }
         let r = (|| {
             self.conn.execute_batch("PRAGMA synchronous=FULL")?;
-            let tx = self.conn.transaction()?;
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
             for (e, _) in &events {
                 insert(&tx, e)?;
             }
@@ -847,7 +853,7 @@ impl Writer {
         // a bug in the consolidation must not take the events' writer down with it
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             conn.execute_batch("PRAGMA synchronous=NORMAL")?;
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for b in &batches {
                 for item in &b.items {
                     c.add(&tx, &b.host, b.service.as_deref(), b.at, item)?;
@@ -908,7 +914,11 @@ fn import_events(conn: &mut Connection, list: &[Event]) -> Result<usize, String>
     {
         let r = (|| {
             conn.execute_batch("PRAGMA synchronous=FULL")?;
-            let tx = conn.transaction()?;
+            // immediate, as every write transaction here: the write lock is taken
+            // (waiting the busy timeout) before the first read, since a deferred
+            // transaction that reads and then writes fails at once with "database is
+            // locked" when another process (an import) committed in between
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut added = 0;
             {
                 let mut same = tx.prepare_cached(
