@@ -612,15 +612,24 @@ mod tests {
         else {
             panic!("not history");
         };
-        assert_eq!((target.as_str(), since.as_str(), json), ("web/http", "2h", false));
+        assert_eq!(
+            (target.as_str(), since.as_str(), json),
+            ("web/http", "2h", false)
+        );
         let Some(Command::History { since, json, .. }) =
-            parse(&["history", "web", "--since", "7d", "--json"]).unwrap().command
+            parse(&["history", "web", "--since", "7d", "--json"])
+                .unwrap()
+                .command
         else {
             panic!("not history");
         };
         assert_eq!((since.as_str(), json), ("7d", true));
         assert!(parse(&["history"]).is_err());
-        assert!(parse(&["history", "web"]).unwrap().command.unwrap().talks_to_daemon());
+        assert!(parse(&["history", "web"])
+            .unwrap()
+            .command
+            .unwrap()
+            .talks_to_daemon());
         let Some(Command::Import {
             from: ImportFrom::NagiosLog { files },
         }) = parse(&["import", "nagios-log", "a.log", "nagios-12-05-2026-00.log"])

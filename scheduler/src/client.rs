@@ -664,21 +664,20 @@ pub fn availability_table(r: &crate::history::availability::Report) -> String {
         if rows.is_empty() {
             continue;
         }
-        out.push_str(&format!("\n{:w$}", if services { "SERVICE" } else { "HOST" }));
+        out.push_str(&format!(
+            "\n{:w$}",
+            if services { "SERVICE" } else { "HOST" }
+        ));
         for s in states.iter().chain(&["SCHEDULED", "UNDETERMINED"]) {
             out.push_str(&format!("  {s:>12}"));
         }
         out.push('\n');
         for row in rows {
             out.push_str(&format!("{:w$}", printable(&row.object())));
-            let cells = row
-                .states
-                .iter()
-                .map(|s| s.percent)
-                .chain([
-                    percent(row.scheduled, r.counted),
-                    percent(row.undetermined(), r.counted),
-                ]);
+            let cells = row.states.iter().map(|s| s.percent).chain([
+                percent(row.scheduled, r.counted),
+                percent(row.undetermined(), r.counted),
+            ]);
             for p in cells {
                 out.push_str(&format!("  {:>11}%", shown_percent(p)));
             }
@@ -792,7 +791,10 @@ mod tests {
             ..Event::new(Kind::State, at, Some("web"), Some("http"))
         };
         let events = [state(from - 60, "OK"), state(from + 21_600, "CRITICAL")];
-        let objects = [("web".to_string(), None), ("web".into(), Some("http".into()))];
+        let objects = [
+            ("web".to_string(), None),
+            ("web".into(), Some("http".into())),
+        ];
         let r = compute(
             &Options::new(from, from + 86_400),
             &objects,

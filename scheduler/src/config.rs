@@ -1059,7 +1059,12 @@ impl Periods {
     pub fn intervals(&self, name: &str, from: Time, to: Time) -> Option<Vec<(Time, Time)>> {
         let id = self.set.id(name)?;
         if self.builtin_all && name == ALL_THE_TIME {
-            return Some(vec![(from, to)].into_iter().filter(|(f, t)| f < t).collect());
+            return Some(
+                vec![(from, to)]
+                    .into_iter()
+                    .filter(|(f, t)| f < t)
+                    .collect(),
+            );
         }
         Some(self.set.intervals(id, from, to))
     }
@@ -1457,8 +1462,7 @@ impl Config {
             });
         }
         config.periods = time_periods(raw_periods, &mut errors);
-        config.history =
-            history::resolve(history_section, &config.daemon.state_file, &mut errors);
+        config.history = history::resolve(history_section, &config.daemon.state_file, &mut errors);
         config.dependencies = dependencies::resolve(
             raw_service_deps,
             raw_host_deps,

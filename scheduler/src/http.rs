@@ -664,14 +664,18 @@ async fn api_ack(AxState(s): AxState<Api>, a: Author, Json(req): Json<AckRequest
 /// Removes the acknowledgement of `target` ("HOST" or "HOST/SERVICE") as `author`,
 /// once saved.
 pub fn unacknowledge(s: &Api, target: &str, author: &str) -> Result<(), String> {
-    saved(&s.core, |core| Ok(((), core.unacknowledge_by(target, Some(author))?)))?;
+    saved(&s.core, |core| {
+        Ok(((), core.unacknowledge_by(target, Some(author))?))
+    })?;
     tracing::info!("{author} removed the acknowledgement of {target}");
     Ok(())
 }
 
 /// Cancels the downtime `id` as `author`, once saved.
 pub fn cancel_downtime(s: &Api, id: u64, author: &str) -> Result<(), String> {
-    saved(&s.core, |core| Ok(((), core.cancel_downtime_by(id, Some(author))?)))?;
+    saved(&s.core, |core| {
+        Ok(((), core.cancel_downtime_by(id, Some(author))?))
+    })?;
     tracing::info!("{author} cancelled downtime {id}");
     Ok(())
 }
@@ -698,7 +702,8 @@ pub fn schedule_downtime(
         let (start, end) =
             crate::admin::downtime_window(start, d, now, core.config.daemon.max_downtime)?;
         let targets = core.select(&selector)?;
-        let (ids, saving) = core.schedule_downtime_targets(&targets, start, end, author, comment)?;
+        let (ids, saving) =
+            core.schedule_downtime_targets(&targets, start, end, author, comment)?;
         Ok(((ids, core.names(&targets)), saving))
     })
 }

@@ -207,7 +207,10 @@ fn run(cli: Cli) -> Result<i32> {
                 _ => client::ReportFormat::Table,
             };
             let endpoint = args.api.endpoint(&config)?;
-            print!("{}", client::availability(&endpoint, &args.params(), format)?);
+            print!(
+                "{}",
+                client::availability(&endpoint, &args.params(), format)?
+            );
             Ok(0)
         }
         Command::History {

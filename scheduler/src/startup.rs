@@ -266,7 +266,12 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
         }
     }
     // the history store is opened after the drop, in a directory of the daemon's
-    if let Some(dir) = config.history.path.parent().filter(|_| config.history.enabled) {
+    if let Some(dir) = config
+        .history
+        .path
+        .parent()
+        .filter(|_| config.history.enabled)
+    {
         if !dir.as_os_str().is_empty() {
             if let Err(e) = own_dir(dir, 0o750, account.uid, account.gid) {
                 tracing::error!("history store: {e:#}");

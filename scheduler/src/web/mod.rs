@@ -32,7 +32,10 @@ pub fn app(api: Api) -> Router {
             .merge(assets::routes())
             .merge(api::routes(&api))
             .merge(availability::routes(api.clone()))
-            .layer(axum::middleware::from_fn_with_state(api.clone(), session::guard))
+            .layer(axum::middleware::from_fn_with_state(
+                api.clone(),
+                session::guard,
+            ))
             .layer(axum::middleware::map_response(pages::security_headers))
             .with_state(api),
     )

@@ -1593,7 +1593,10 @@ mod tests {
         let mut e = event(Kind::State, NOW, Some("CRITICAL"));
         e.output = Some("HTTP CRITICAL | time=3s".into());
         let html = events_table(&[e], NOW);
-        assert!(html.contains("<td class=\"output\">HTTP CRITICAL</td>"), "{html}");
+        assert!(
+            html.contains("<td class=\"output\">HTTP CRITICAL</td>"),
+            "{html}"
+        );
     }
 
     #[test]
