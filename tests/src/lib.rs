@@ -53,6 +53,7 @@ pub mod nagios;
 pub mod nrpe;
 pub mod pgsql;
 pub mod procs;
+pub mod rawhttp;
 pub mod scenario;
 pub mod sql;
 pub mod testca;

@@ -5,9 +5,10 @@
 //! fool the CLI, reloads say whether they took, and the daemon gives root up.
 
 use hcoop_tests::daemon::Daemon;
+use hcoop_tests::rawhttp::raw;
 use hcoop_tests::{require, wait_until, Run};
 use serde_json::{json, Value};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -33,25 +34,6 @@ fn as_member(program: &std::path::Path, args: &[&str]) -> Run {
         .output()
         .expect("setpriv")
         .into()
-}
-
-/// One raw HTTP request over TCP; returns the status code and body.
-fn raw(addr: &str, request: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_string());
-    (code, body)
 }
 
 /// A POST with JSON and optional extra header lines.

@@ -8,12 +8,10 @@
 
 use hcoop_tests::browser::Browser;
 use hcoop_tests::daemon::{command_service, host, Daemon};
+use hcoop_tests::rawhttp::raw;
 use hcoop_tests::scenario::{daemon_with_out, every_second};
 use hcoop_tests::wait_until;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// The daemon's web address.
 fn base(d: &Daemon) -> String {
@@ -56,25 +54,6 @@ fn web_daemon(services: &[(&str, i32, &str)]) -> (Daemon, PathBuf) {
         });
     }
     (d, dir)
-}
-
-/// One raw HTTP/1.0 request; the status code and the body.
-fn raw(addr: &str, request: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let code = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_string());
-    (code, body)
 }
 
 /// The points of an SVG path's `d` (one per M or L command).
