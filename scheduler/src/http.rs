@@ -1127,14 +1127,77 @@ async fn scheduler_metrics(AxState(s): AxState<Api>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// What the tests of this server and of the web UI share: a core built from a
+/// configuration's text, a check result made hard, one request through a router.
 #[cfg(test)]
-mod tests {
+pub(crate) mod testing {
     use super::*;
     use crate::exec::{Limits, Outcome};
     use axum::body::{to_bytes, Body};
-    use hcoop_plugins::plugin::{CheckResult, State};
+    use hcoop_plugins::plugin::CheckResult;
     use std::time::SystemTime;
     use tower::ServiceExt;
+
+    /// The core of `config` (TOML text) with no saved state, and its daemon settings.
+    pub fn core(config: &str) -> (Core, crate::config::Daemon) {
+        let config = crate::config::Config::from_files(vec![(None, config.into())]).unwrap();
+        let daemon = config.daemon.clone();
+        let (notices, _) = mpsc::unbounded_channel();
+        let core = Core::build(
+            config,
+            Limits::default(),
+            notices,
+            Default::default(),
+            Default::default(),
+        );
+        (core, daemon)
+    }
+
+    /// Applies `result` to the object `name` ("host/service") three times, so a
+    /// problem is hard; the object.
+    pub fn hard(core: &mut Core, name: &str, result: CheckResult) -> Target {
+        let Some(t) = core.find(name) else {
+            panic!("no {name}")
+        };
+        let outcome = Outcome::new("LOAD", result, SystemTime::now(), Duration::from_millis(3));
+        for _ in 0..3 {
+            core.apply(t, &outcome, 0.0, unix_now());
+        }
+        t
+    }
+
+    /// Sends one request through `router` as `peer` would; returns the status, the
+    /// headers and the body.
+    pub async fn send(
+        router: Router,
+        peer: Peer,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = axum::http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(Body::from(body.to_string())).unwrap();
+        req.extensions_mut().insert(peer);
+        let resp = router.oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            headers,
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hcoop_plugins::plugin::{CheckResult, State};
 
     const CONFIG: &str = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
         [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"check_load\"\n\n\
@@ -1145,26 +1208,10 @@ mod tests {
     /// The API of a core with service h/s CRITICAL and h/quiet not checked yet; reloads
     /// asked for arrive on the receiver.
     fn api() -> (Api, mpsc::Receiver<ReloadRequest>) {
-        let config = crate::config::Config::from_files(vec![(None, CONFIG.into())]).unwrap();
-        let daemon = config.daemon.clone();
-        let (notices, _) = mpsc::unbounded_channel();
-        let mut core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
-        let s = match core.find("h/s") {
-            Some(t) => t,
-            None => panic!("no h/s"),
-        };
+        let (mut core, daemon) = testing::core(CONFIG);
         let result = CheckResult::new(State::Critical, "load 9")
             .with_perf(hcoop_plugins::plugin::PerfData::new("load1", 9));
-        let outcome = Outcome::new("LOAD", result, SystemTime::now(), Duration::from_millis(3));
-        for _ in 0..3 {
-            core.apply(s, &outcome, 0.0, unix_now());
-        }
+        testing::hard(&mut core, "h/s", result);
         let (reload, reloads) = mpsc::channel(1);
         let api = Api {
             core: Arc::new(std::sync::Mutex::new(core)),
@@ -1192,21 +1239,7 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
-        let mut req = axum::http::Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let mut req = req.body(Body::from(body.to_string())).unwrap();
-        req.extensions_mut().insert(peer);
-        let resp = router(api.clone()).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-        (
-            status,
-            headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        )
+        testing::send(router(api.clone()), peer, method, uri, headers, body).await
     }
 
     const JSON: (&str, &str) = ("content-type", "application/json");

@@ -591,8 +591,6 @@ mod tests {
 mod router_tests {
     use super::*;
     use crate::auth::Peer;
-    use crate::daemon::Core;
-    use crate::exec::Limits;
     use crate::history::store::HistorySettings;
     use crate::http::Access;
     use axum::body::{to_bytes, Body};
@@ -614,16 +612,7 @@ mod router_tests {
     /// a notification at +1160, and one metric of h/s.
     fn api(dir: &std::path::Path, history: bool) -> Api {
         let b = base();
-        let config = crate::config::Config::from_files(vec![(None, CONFIG.into())]).unwrap();
-        let daemon = config.daemon.clone();
-        let (notices, _) = tokio::sync::mpsc::unbounded_channel();
-        let mut core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
+        let (mut core, daemon) = crate::http::testing::core(CONFIG);
         if history {
             let settings = HistorySettings {
                 path: dir.join("history.db"),

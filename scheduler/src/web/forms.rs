@@ -355,15 +355,10 @@ pub fn routes() -> Router<Api> {
 mod tests {
     use super::*;
     use crate::auth::Tokens;
-    use crate::daemon::Core;
-    use crate::exec::{Limits, Outcome};
     use crate::http::Access;
-    use axum::body::{to_bytes, Body};
     use axum::http::{header, Method};
     use hcoop_plugins::plugin::{CheckResult, State as PluginState};
     use std::sync::{Arc, Mutex, RwLock};
-    use std::time::{Duration, SystemTime};
-    use tower::ServiceExt;
 
     const CONFIG: &str = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
         [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"check_load\"\n";
@@ -375,22 +370,9 @@ mod tests {
 
     /// The API of a core with h/s CRITICAL (hard), and alice's token in its credentials.
     fn api() -> Api {
-        let config = crate::config::Config::from_files(vec![(None, CONFIG.into())]).unwrap();
-        let daemon = config.daemon.clone();
-        let (notices, _) = tokio::sync::mpsc::unbounded_channel();
-        let mut core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
-        let s = core.find("h/s").expect("h/s");
+        let (mut core, daemon) = crate::http::testing::core(CONFIG);
         let result = CheckResult::new(PluginState::Critical, "load 9");
-        let outcome = Outcome::new("LOAD", result, SystemTime::now(), Duration::from_millis(3));
-        for _ in 0..3 {
-            core.apply(s, &outcome, 0.0, crate::clock::unix_now());
-        }
+        crate::http::testing::hard(&mut core, "h/s", result);
         let mut access = Access::from_config(&daemon);
         let line = format!(
             "alice:{}\n",
@@ -419,21 +401,8 @@ mod tests {
         headers: &[(&str, &str)],
         body: &str,
     ) -> (StatusCode, HeaderMap, String) {
-        let mut req = axum::http::Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let mut req = req.body(Body::from(body.to_string())).unwrap();
-        req.extensions_mut().insert(peer());
-        let resp = crate::web::app(api.clone()).oneshot(req).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let bytes = to_bytes(resp.into_body(), 1 << 20).await.unwrap();
-        (
-            status,
-            headers,
-            String::from_utf8_lossy(&bytes).into_owned(),
-        )
+        let app = crate::web::app(api.clone());
+        crate::http::testing::send(app, peer(), method, uri, headers, body).await
     }
 
     /// Signs in with `token`; the session cookie ("hcoop_session=ID") on success.

@@ -1507,12 +1507,10 @@ async fn events_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exec::{Limits, Outcome};
     use crate::history::perf::Point;
     use axum::body::{to_bytes, Body};
     use hcoop_plugins::plugin::{CheckResult, State};
     use std::sync::{Arc, RwLock};
-    use std::time::{Duration, SystemTime};
     use tower::ServiceExt;
 
     const NOW: Time = 1_800_000_000;
@@ -1917,23 +1915,10 @@ mod tests {
 
     /// The web app of a core with service h/s CRITICAL and h/quiet not checked yet.
     fn app() -> Router {
-        let config = crate::config::Config::from_files(vec![(None, CONFIG.into())]).unwrap();
-        let daemon = config.daemon.clone();
-        let (notices, _) = tokio::sync::mpsc::unbounded_channel();
-        let mut core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
-        let s = core.find("h/s").expect("h/s");
+        let (mut core, daemon) = crate::http::testing::core(CONFIG);
         let result = CheckResult::new(State::Critical, "load <9>\nlong <line>")
             .with_perf(hcoop_plugins::plugin::PerfData::new("load1", 9));
-        let outcome = Outcome::new("LOAD", result, SystemTime::now(), Duration::from_millis(3));
-        for _ in 0..3 {
-            core.apply(s, &outcome, 0.0, unix_now());
-        }
+        let s = crate::http::testing::hard(&mut core, "h/s", result);
         if let crate::daemon::Target::Service(i) = s {
             core.services[i].record.output = "LOAD CRITICAL - load <9>\nlong <line>".into();
         }
