@@ -24,7 +24,7 @@
 #                AVERAGE, MAX and MIN of 1:2880, 5:2880, 30:4320, 360:5840), and the
 #                ratio of the store's size to theirs (goal <= 0.5)
 #   rrd update   CPU seconds per minute of data of `rrdtool -` applying the same points
-#                (100 services × 120 minutes, scaled to 10,000 services per minute), and
+#                (100 services × 600 minutes, scaled to 10,000 services per minute), and
 #                the ratio of our ingest to it (goal <= 0.2)
 #   series       how long reading a metric's 1-year and 25-hour series takes
 #   pages        the service page with its 3 metrics' 1-year graphs (series read from the
@@ -56,7 +56,7 @@ echo "simulating a year of $sample services × 3 metrics ..." >&2
 # PNP4Nagios' side: rra.cfg's archives, one RRD per service with data sources 1, 2, 3
 start=1700000000
 rrd_services=100
-rrd_minutes=120
+rrd_minutes=600
 mkdir "$tmp/rrd"
 rra="RRA:AVERAGE:0.5:1:2880 RRA:AVERAGE:0.5:5:2880 RRA:AVERAGE:0.5:30:4320 RRA:AVERAGE:0.5:360:5840"
 rra="$rra RRA:MAX:0.5:1:2880 RRA:MAX:0.5:5:2880 RRA:MAX:0.5:30:4320 RRA:MAX:0.5:360:5840"
