@@ -8,7 +8,7 @@ use crate::config::Contact;
 use crate::daemon::{Core, Target};
 use crate::eventlog::{alert, DowntimePhase, Entry, Seen};
 use crate::events::Before;
-use crate::state::{Condition, NotificationType, Record, Time, Transition};
+use crate::state::{Condition, NotificationType, Record, StateType, Time, Transition};
 
 /// How a contact is notified, as the command field of a notification line: `email`,
 /// and the file name of its command's program.
@@ -28,6 +28,32 @@ pub fn methods(c: &Contact) -> Vec<String> {
         out.push(String::new());
     }
     out
+}
+
+/// Whether Nagios writes an alert line for a result just applied to `r` (`before`: what
+/// it was; `host`: whether `r` is a host's), and with which state type and attempt (see
+/// [`alert`]). Both the event log's alert line and the history's state event come from
+/// it.
+pub(crate) fn alert_of<C: Condition>(
+    host: bool,
+    r: &Record<C>,
+    before: Before,
+    hard_change: bool,
+    max_attempts: u32,
+) -> Option<(StateType, u32)> {
+    let was = Seen {
+        good: before.state == C::GOOD.name(),
+        state: before.state,
+        state_type: before.state_type,
+        attempt: before.attempt,
+    };
+    let now = Seen {
+        good: r.state.is_good(),
+        state: r.state.name(),
+        state_type: r.state_type,
+        attempt: r.attempt,
+    };
+    alert(host, was, now, hard_change, max_attempts)
 }
 
 /// The flapping line of an object that just started or stopped flapping.
@@ -103,22 +129,10 @@ impl Core {
         ) -> Vec<Entry<'a>> {
             let r = o.record;
             let mut out = Vec::new();
-            let was = Seen {
-                good: before.state == C::GOOD.name(),
-                state: before.state,
-                state_type: before.state_type,
-                attempt: before.attempt,
-            };
-            let now = Seen {
-                good: r.state.is_good(),
-                state: r.state.name(),
-                state_type: r.state_type,
-                attempt: r.attempt,
-            };
-            let logged = alert(
+            let logged = alert_of(
                 o.service.is_none(),
-                was,
-                now,
+                r,
+                before,
                 tr.hard_change,
                 schedule.max_check_attempts,
             );
@@ -127,14 +141,14 @@ impl Core {
                     Some(service) => Entry::ServiceAlert {
                         host: o.host,
                         service,
-                        state: now.state,
+                        state: r.state.name(),
                         state_type,
                         attempt,
                         output: &r.output,
                     },
                     None => Entry::HostAlert {
                         host: o.host,
-                        state: now.state,
+                        state: r.state.name(),
                         state_type,
                         attempt,
                         output: &r.output,

@@ -14,13 +14,13 @@
 //!
 //! The self-check `hcoop-monitor/history` says whether the store is healthy.
 
+use crate::alerts::alert_of;
 use crate::daemon::{Core, Target};
-use crate::eventlog::{alert, Seen};
 use crate::history::store::{History, Ticket};
 use crate::history::{Event, Kind, Time};
 use crate::journal::{Durability, Saving};
 use crate::recording::{summary, Gate};
-use crate::state::{Before, Condition, Record, StateType, Transition};
+use crate::state::{Ack, Before, Comment, Condition, Downtime, Record, StateType, Transition};
 use hcoop_plugins::plugin::State;
 
 /// The self-check service of the history store.
@@ -35,6 +35,23 @@ impl Core {
                 &self.config.hosts[self.services[i].host].name,
                 Some(&self.config.services[i].name),
             ),
+        }
+    }
+
+    /// What the events about `target` read from it, host or service alike.
+    fn kept(&self, target: Target) -> Kept<'_> {
+        fn of<'a, C: Condition>(key: &'a str, r: &'a Record<C>) -> Kept<'a> {
+            Kept {
+                key,
+                state: r.state.name(),
+                ack: r.ack.as_ref(),
+                downtimes: &r.downtimes,
+                comments: &r.comments,
+            }
+        }
+        match target {
+            Target::Host(i) => of(&self.hosts[i].key, &self.hosts[i].record),
+            Target::Service(i) => of(&self.services[i].key, &self.services[i].record),
         }
     }
 
@@ -146,13 +163,10 @@ impl Core {
             return;
         }
         self.history_downtimes(target, now);
-        let (key, acked) = match target {
-            Target::Host(i) => (&self.hosts[i].key, self.hosts[i].record.ack.is_some()),
-            Target::Service(i) => (&self.services[i].key, self.services[i].record.ack.is_some()),
-        };
-        if !acked && self.history_feed.acked.contains(key) {
+        let kept = self.kept(target);
+        if kept.ack.is_none() && self.history_feed.acked.contains(kept.key) {
             // the state rules removed it: a plain one at a change, a sticky one at recovery
-            let key = key.clone();
+            let key = kept.key.to_string();
             self.history_feed.acked.remove(&key);
             let mut e = self.event_about(Kind::Unack, target, now);
             e.comment = Some("removed by a change of state".into());
@@ -209,10 +223,7 @@ impl Core {
         if self.history.is_none() {
             return;
         }
-        let (key, downtimes) = match target {
-            Target::Host(i) => (&self.hosts[i].key, &self.hosts[i].record.downtimes),
-            Target::Service(i) => (&self.services[i].key, &self.services[i].record.downtimes),
-        };
+        let Kept { key, downtimes, .. } = self.kept(target);
         let mut events = Vec::new();
         for d in downtimes.iter().filter(|d| d.started) {
             if !self.history_feed.started.contains_key(&d.id) {
@@ -236,7 +247,7 @@ impl Core {
             e.downtime_id = Some(id);
             events.push(e);
         }
-        let key = key.clone();
+        let key = key.to_string();
         for e in events {
             match e.kind {
                 Kind::DowntimeStart => {
@@ -257,18 +268,12 @@ impl Core {
         if self.history.is_none() {
             return;
         }
-        let ack = match target {
-            Target::Host(i) => self.hosts[i].record.ack.clone(),
-            Target::Service(i) => self.services[i].record.ack.clone(),
-        };
-        let Some(ack) = ack else { return };
-        let key = match target {
-            Target::Host(i) => self.hosts[i].key.clone(),
-            Target::Service(i) => self.services[i].key.clone(),
-        };
+        let kept = self.kept(target);
+        let Some(ack) = kept.ack.cloned() else { return };
+        let (key, state) = (kept.key.to_string(), kept.state);
         self.history_feed.acked.insert(key);
         let mut e = self.event_about(Kind::Ack, target, now);
-        e.state = Some(self.state_name(target).to_string());
+        e.state = Some(state.to_string());
         e.author = Some(ack.author);
         e.comment = Some(ack.comment);
         e.sticky = Some(ack.sticky);
@@ -278,11 +283,8 @@ impl Core {
 
     /// Records the acknowledgement of `target` removed by `author`.
     pub(crate) fn history_unack(&mut self, target: Target, author: Option<&str>, now: Time) {
-        let key = match target {
-            Target::Host(i) => &self.hosts[i].key,
-            Target::Service(i) => &self.services[i].key,
-        };
-        self.history_feed.acked.remove(key.as_str());
+        let key = self.kept(target).key.to_string();
+        self.history_feed.acked.remove(&key);
         let mut e = self.event_about(Kind::Unack, target, now);
         e.author = author.map(str::to_string);
         self.history_record_action(e);
@@ -293,14 +295,7 @@ impl Core {
         if self.history.is_none() {
             return;
         }
-        let d = match target {
-            Target::Host(i) => self.hosts[i].record.downtimes.iter().find(|d| d.id == id),
-            Target::Service(i) => self.services[i]
-                .record
-                .downtimes
-                .iter()
-                .find(|d| d.id == id),
-        };
+        let d = self.kept(target).downtimes.iter().find(|d| d.id == id);
         let Some(d) = d.cloned() else { return };
         let mut e = self.event_about(Kind::DowntimeScheduled, target, now);
         e.downtime_id = Some(id);
@@ -330,22 +325,12 @@ impl Core {
         if self.history.is_none() {
             return;
         }
-        let c = match target {
-            Target::Host(i) => self.hosts[i].record.comments.iter().find(|c| c.id == id),
-            Target::Service(i) => self.services[i].record.comments.iter().find(|c| c.id == id),
-        };
+        let c = self.kept(target).comments.iter().find(|c| c.id == id);
         let Some(c) = c.cloned() else { return };
         let mut e = self.event_about(Kind::Comment, target, now);
         e.author = Some(c.author);
         e.comment = Some(c.text);
         self.history_record_action(e);
-    }
-
-    fn state_name(&self, target: Target) -> &'static str {
-        match target {
-            Target::Host(i) => self.hosts[i].record.state.name(),
-            Target::Service(i) => self.services[i].record.state.name(),
-        }
     }
 
     /// What an admin change saved with `durability` waits for besides the journal:
@@ -382,6 +367,16 @@ impl Core {
     }
 }
 
+/// What a host's and a service's records have alike, as the events about one read it.
+struct Kept<'a> {
+    key: &'a str,
+    /// Its state's name (`OK`, `DOWN`, ...).
+    state: &'static str,
+    ack: Option<&'a Ack>,
+    downtimes: &'a [Downtime],
+    comments: &'a [Comment],
+}
+
 /// The events of a result (their time and object set by the caller): the state event
 /// when Nagios writes an alert line for it, or the first result of the object, and the
 /// flapping event when flapping started or stopped.
@@ -394,19 +389,7 @@ fn result_events<C: Condition>(
     execution_time: f64,
 ) -> Vec<Event> {
     let mut out = Vec::new();
-    let was = Seen {
-        good: before.state == C::GOOD.name(),
-        state: before.state,
-        state_type: before.state_type,
-        attempt: before.attempt,
-    };
-    let now = Seen {
-        good: r.state.is_good(),
-        state: r.state.name(),
-        state_type: r.state_type,
-        attempt: r.attempt,
-    };
-    let logged = alert(host, was, now, tr.hard_change, schedule.max_check_attempts)
+    let logged = alert_of(host, r, before, tr.hard_change, schedule.max_check_attempts)
         .or((!before.checked).then_some((r.state_type, r.attempt)));
     if let Some((state_type, attempt)) = logged {
         out.push(Event {

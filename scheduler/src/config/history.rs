@@ -207,43 +207,47 @@ mod tests {
 
     #[test]
     fn bad_values_are_refused_at_their_line() {
-        let e = error("[history]\narchives = [\"1m:48h\",\n  \"5x:10d\"]\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 6: [history] archives: "),
-            "{e}"
-        );
-        assert!(e.contains("5x"), "{e}");
-        let e = error("[history]\narchives = [\"5m:10d\", \"1m:48h\"]\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 5: [history] archives: "),
-            "{e}"
-        );
-        assert!(e.contains("multiple of the previous"), "{e}");
-        let e = error("[history]\narchives = []\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 5: [history] archives: at least one"),
-            "{e}"
-        );
-        let e = error("[history]\n\nkeep_events = \"forever\"\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 6: [history] keep_events 'forever'"),
-            "{e}"
-        );
-        let e = error("[history]\nkeep_events = \"1h\"\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 5: [history] keep_events '1h': must be between"),
-            "{e}"
-        );
-        let e = error("[history]\npath = \"/data/\"\n");
-        assert!(
-            e.contains("/etc/m/h.toml:line 5: [history] path '/data/': not a file name"),
-            "{e}"
-        );
-        let e = error("[history]\npath = \"/var/lib/hcoop-monitor/state.json\"\n");
-        assert!(e.contains("the daemon's state file is there"), "{e}");
-        let e = error("[history]\nkeep = \"1d\"\n");
-        assert!(e.contains("unknown field `keep`"), "{e}");
-        let e = error("[history]\nenabled = \"yes\"\n");
-        assert!(e.contains("/etc/m/h.toml"), "{e}");
+        // each configuration, and what its error must say
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "[history]\narchives = [\"1m:48h\",\n  \"5x:10d\"]\n",
+                &["/etc/m/h.toml:line 6: [history] archives: ", "5x"],
+            ),
+            (
+                "[history]\narchives = [\"5m:10d\", \"1m:48h\"]\n",
+                &[
+                    "/etc/m/h.toml:line 5: [history] archives: ",
+                    "multiple of the previous",
+                ],
+            ),
+            (
+                "[history]\narchives = []\n",
+                &["/etc/m/h.toml:line 5: [history] archives: at least one"],
+            ),
+            (
+                "[history]\n\nkeep_events = \"forever\"\n",
+                &["/etc/m/h.toml:line 6: [history] keep_events 'forever'"],
+            ),
+            (
+                "[history]\nkeep_events = \"1h\"\n",
+                &["/etc/m/h.toml:line 5: [history] keep_events '1h': must be between"],
+            ),
+            (
+                "[history]\npath = \"/data/\"\n",
+                &["/etc/m/h.toml:line 5: [history] path '/data/': not a file name"],
+            ),
+            (
+                "[history]\npath = \"/var/lib/hcoop-monitor/state.json\"\n",
+                &["the daemon's state file is there"],
+            ),
+            ("[history]\nkeep = \"1d\"\n", &["unknown field `keep`"]),
+            ("[history]\nenabled = \"yes\"\n", &["/etc/m/h.toml"]),
+        ];
+        for (text, wanted) in cases {
+            let e = error(text);
+            for w in wanted.iter() {
+                assert!(e.contains(w), "{text:?}: {w:?} not in {e}");
+            }
+        }
     }
 }

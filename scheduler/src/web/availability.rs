@@ -27,7 +27,7 @@ use crate::history::store;
 use crate::history::{Event, Kind, Time};
 use crate::http::Api;
 use crate::web::escape;
-use crate::web::pages::{error_page, html, layout};
+use crate::web::pages::{html, layout, query_or_error_page};
 use crate::web::session::Viewer;
 use axum::extract::{Query, State as AxState};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -336,13 +336,9 @@ async fn availability_page(
     viewer: Viewer,
     query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let Ok(Query(q)) = query else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            &viewer,
-            "Availability",
-            "bad query string",
-        );
+    let q = match query_or_error_page(query, &viewer, "Availability") {
+        Ok(q) => q,
+        Err(page) => return page,
     };
     let periods: Vec<String> = {
         let core = api.core.lock().unwrap_or_else(|p| p.into_inner());

@@ -21,6 +21,7 @@ use crate::state::{Comment, Downtime};
 use crate::web::graph::{duration_text, full_time, render_graph, render_timeline};
 use crate::web::session::Viewer;
 use crate::web::{escape, forms};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State as AxState};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -101,6 +102,18 @@ pub fn error_page(status: StatusCode, viewer: &Viewer, title: &str, reason: &str
         escape(reason)
     );
     html(status, layout(title, viewer, &body))
+}
+
+/// A page's query parameters, or the page titled `title` saying the query string is
+/// bad (400).
+pub fn query_or_error_page<T>(
+    query: Result<Query<T>, QueryRejection>,
+    viewer: &Viewer,
+    title: &str,
+) -> Result<T, Response> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|_| error_page(StatusCode::BAD_REQUEST, viewer, title, "bad query string"))
 }
 
 /// The routes of this part of the web UI.
@@ -614,15 +627,11 @@ pub fn render_overview(
 async fn overview(
     AxState(api): AxState<Api>,
     viewer: Viewer,
-    query: Result<Query<OverviewQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<OverviewQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(query)) = query else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            &viewer,
-            "Overview",
-            "bad query string",
-        );
+    let query = match query_or_error_page(query, &viewer, "Overview") {
+        Ok(q) => q,
+        Err(page) => return page,
     };
     let filter = query.groups();
     let data = {
@@ -1328,7 +1337,7 @@ async fn host_page(
     AxState(api): AxState<Api>,
     viewer: Viewer,
     Path(host): Path<String>,
-    query: Result<Query<ObjectQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ObjectQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|q| q.0).unwrap_or_default();
     object_page(api, viewer, host, None, query).await
@@ -1338,7 +1347,7 @@ async fn service_page(
     AxState(api): AxState<Api>,
     viewer: Viewer,
     Path((host, service)): Path<(String, String)>,
-    query: Result<Query<ObjectQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<ObjectQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|q| q.0).unwrap_or_default();
     object_page(api, viewer, host, Some(service), query).await
@@ -1468,15 +1477,11 @@ pub fn render_events(
 async fn events_page(
     AxState(api): AxState<Api>,
     viewer: Viewer,
-    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(query)) = query else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            &viewer,
-            "Events",
-            "bad query string",
-        );
+    let query = match query_or_error_page(query, &viewer, "Events") {
+        Ok(q) => q,
+        Err(page) => return page,
     };
     let now = unix_now();
     let filter = match query.filter(now) {
