@@ -626,6 +626,11 @@ mod tests {
         vec![("web".into(), Some("http".into()))]
     }
 
+    /// The report on web/http over the day FROM..TO, the daemon running all of it.
+    fn http_day(opts: &Options, events: &[Event]) -> Report {
+        compute(opts, &http(), events, &[(FROM, TO)])
+    }
+
     /// The (unscheduled, scheduled, total) seconds of each state of a row.
     fn times(r: &Row) -> Vec<(&str, u64, u64, u64)> {
         r.states
@@ -700,12 +705,7 @@ mod tests {
 
     #[test]
     fn downtime_counting_is_the_state_it_was_in() {
-        let r = compute(
-            &Options::new(FROM, TO),
-            &http(),
-            &critical_with_downtime(),
-            &[(FROM, TO)],
-        );
+        let r = http_day(&Options::new(FROM, TO), &critical_with_downtime());
         let row = &r.rows[0];
         assert_eq!(
             times(row),
@@ -755,7 +755,7 @@ mod tests {
             downtime(Kind::DowntimeStart, FROM - H, "web", Some("http"), 3),
             downtime(Kind::DowntimeEnd, FROM + 2 * H, "web", Some("http"), 3),
         ];
-        let r = compute(&apart(), &http(), &events, &[(FROM, TO)]);
+        let r = http_day(&apart(), &events);
         assert_eq!(times(&r.rows[0])[3], ("CRITICAL", 22 * H, 2 * H, 22 * H));
         assert_eq!(r.rows[0].outages[0].start, FROM);
         assert_eq!(r.rows[0].outages[0].end, TO);
@@ -777,12 +777,7 @@ mod tests {
 
     #[test]
     fn soft_states_are_ignored_by_default() {
-        let r = compute(
-            &Options::new(FROM, TO),
-            &http(),
-            &soft_events(),
-            &[(FROM, TO)],
-        );
+        let r = http_day(&Options::new(FROM, TO), &soft_events());
         let row = &r.rows[0];
         assert_eq!(
             times(row),
@@ -806,7 +801,7 @@ mod tests {
             include_soft: true,
             ..Options::new(FROM, TO)
         };
-        let r = compute(&opts, &http(), &soft_events(), &[(FROM, TO)]);
+        let r = http_day(&opts, &soft_events());
         let row = &r.rows[0];
         assert_eq!(
             times(row),
@@ -859,7 +854,7 @@ mod tests {
             report_period: Some(vec![(FROM + 9 * H, FROM + 17 * H)]),
             ..apart()
         };
-        let r = compute(&opts, &http(), &critical_with_downtime(), &[(FROM, TO)]);
+        let r = http_day(&opts, &critical_with_downtime());
         assert_eq!(r.counted, 8 * H);
         let row = &r.rows[0];
         assert_eq!(
@@ -999,7 +994,7 @@ mod tests {
                 "timed out",
             ),
         ];
-        let r = compute(&Options::new(FROM, TO), &http(), &events, &[(FROM, TO)]);
+        let r = http_day(&Options::new(FROM, TO), &events);
         let row = &r.rows[0];
         assert_eq!(row.undetermined_no_data, H);
         let o: Vec<(Time, Time, &str, &str)> = row
