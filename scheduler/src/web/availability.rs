@@ -338,7 +338,7 @@ async fn availability_page(
 ) -> Response {
     let q = match query_or_error_page(query, &viewer, "Availability") {
         Ok(q) => q,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let periods: Vec<String> = {
         let core = api.core.lock().unwrap_or_else(|p| p.into_inner());

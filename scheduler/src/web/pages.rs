@@ -105,15 +105,20 @@ pub fn error_page(status: StatusCode, viewer: &Viewer, title: &str, reason: &str
 }
 
 /// A page's query parameters, or the page titled `title` saying the query string is
-/// bad (400).
+/// bad (400; boxed, a response being large beside most parameters).
 pub fn query_or_error_page<T>(
     query: Result<Query<T>, QueryRejection>,
     viewer: &Viewer,
     title: &str,
-) -> Result<T, Response> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|_| error_page(StatusCode::BAD_REQUEST, viewer, title, "bad query string"))
+) -> Result<T, Box<Response>> {
+    query.map(|Query(q)| q).map_err(|_| {
+        Box::new(error_page(
+            StatusCode::BAD_REQUEST,
+            viewer,
+            title,
+            "bad query string",
+        ))
+    })
 }
 
 /// The routes of this part of the web UI.
@@ -631,7 +636,7 @@ async fn overview(
 ) -> Response {
     let query = match query_or_error_page(query, &viewer, "Overview") {
         Ok(q) => q,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let filter = query.groups();
     let data = {
@@ -1481,7 +1486,7 @@ async fn events_page(
 ) -> Response {
     let query = match query_or_error_page(query, &viewer, "Events") {
         Ok(q) => q,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let now = unix_now();
     let filter = match query.filter(now) {
