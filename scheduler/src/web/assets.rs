@@ -17,25 +17,24 @@ pub const APP_JS: &str = include_str!("assets/app.js");
 /// The icon, `/static/favicon.svg` (also at `/favicon.ico`, where browsers look).
 pub const FAVICON: &str = include_str!("assets/favicon.svg");
 
+/// Each embedded file: its path, its content and its content type.
+const ASSETS: [(&str, &str, &str); 4] = [
+    ("/static/app.css", APP_CSS, "text/css; charset=utf-8"),
+    ("/static/app.js", APP_JS, "text/javascript; charset=utf-8"),
+    ("/static/favicon.svg", FAVICON, "image/svg+xml"),
+    ("/favicon.ico", FAVICON, "image/svg+xml"),
+];
+
 /// The routes of this part of the web UI.
 pub fn routes() -> Router<Api> {
-    Router::new()
-        .route(
-            "/static/app.css",
-            get(|h: HeaderMap| async move { asset(&h, APP_CSS, "text/css; charset=utf-8") }),
-        )
-        .route(
-            "/static/app.js",
-            get(|h: HeaderMap| async move { asset(&h, APP_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/static/favicon.svg",
-            get(|h: HeaderMap| async move { asset(&h, FAVICON, "image/svg+xml") }),
-        )
-        .route(
-            "/favicon.ico",
-            get(|h: HeaderMap| async move { asset(&h, FAVICON, "image/svg+xml") }),
-        )
+    ASSETS
+        .into_iter()
+        .fold(Router::new(), |router, (path, body, content_type)| {
+            router.route(
+                path,
+                get(move |h: HeaderMap| async move { asset(&h, body, content_type) }),
+            )
+        })
 }
 
 /// A quoted ETag of `body` (FNV-1a: it only has to change when the file does).

@@ -313,35 +313,20 @@ pub fn render_points(meta: &Meta, samples: &[Sample], from: Time, to: Time) -> S
     let mut band = String::new();
     let mut avg = String::with_capacity(points.len() * 14);
     for seg in segments.iter().filter(|s| !s.is_empty()) {
+        // "x,y" of a sample's time and one of its values
+        let xy = |p: &Sample, v: f64| format!("{:.1},{:.1}", x_of(p.at as f64, from, to), y_of(v));
         for (i, p) in seg.iter().enumerate() {
-            let _ = write!(
-                band,
-                "{}{:.1},{:.1} ",
-                if i == 0 { "M" } else { "L" },
-                x_of(p.at as f64, from, to),
-                y_of(p.max)
-            );
+            let _ = write!(band, "{}{} ", if i == 0 { "M" } else { "L" }, xy(p, p.max));
         }
         for p in seg.iter().rev() {
-            let _ = write!(
-                band,
-                "L{:.1},{:.1} ",
-                x_of(p.at as f64, from, to),
-                y_of(p.min)
-            );
+            let _ = write!(band, "L{} ", xy(p, p.min));
         }
         band.push_str("Z ");
         for (i, p) in seg.iter().enumerate() {
             if !avg.is_empty() {
                 avg.push(' ');
             }
-            let _ = write!(
-                avg,
-                "{} {:.1},{:.1}",
-                if i == 0 { "M" } else { "L" },
-                x_of(p.at as f64, from, to),
-                y_of(p.avg)
-            );
+            let _ = write!(avg, "{} {}", if i == 0 { "M" } else { "L" }, xy(p, p.avg));
         }
     }
     if !points.is_empty() {
