@@ -495,8 +495,9 @@ mod tests {
         for _ in 0..session::MAX_FAILURES {
             assert_eq!(sign_in(&api, "wrong").await.0, StatusCode::UNAUTHORIZED);
         }
-        let body = format!("token={TOKEN}");
-        let (status, headers, page) = send(&api, Method::POST, "/login", &[FORM], &body).await;
+        // blocked at the 5th failure: the next wrong token is refused
+        let (status, headers, page) =
+            send(&api, Method::POST, "/login", &[FORM], "token=wrong2").await;
         assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
         assert!(headers.get(header::SET_COOKIE).is_none());
         let wait: u64 = headers[header::RETRY_AFTER]
@@ -506,6 +507,12 @@ mod tests {
             .unwrap();
         assert!((1..=60).contains(&wait), "{wait}");
         assert!(page.contains("too many failed sign-ins"), "{page}");
+        // but a right token from the same (shared) address still signs in: one user
+        // failing on purpose locks no one else out
+        let (status, cookie) = sign_in(&api, TOKEN).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(cookie.is_some_and(|c| c.starts_with("hcoop_session=")));
+        assert_eq!(sign_in(&api, "wrong").await.0, StatusCode::TOO_MANY_REQUESTS);
     }
 
     #[tokio::test]

@@ -8,8 +8,9 @@
 //! dropped). Each session has its own 256-bit CSRF token, which every form of its
 //! carries. A session acts only while its user's token is still the one it was started
 //! with: a token removed or replaced in the credentials file (and reloaded) ends it.
-//! Failed sign-ins are counted per peer address: more than [`MAX_FAILURES`] within
-//! [`FAILURE_WINDOW`] and the address is refused until the window passes.
+//! Failed sign-ins are counted per peer address: after [`MAX_FAILURES`] within
+//! [`FAILURE_WINDOW`], a wrong token from that address is refused (429) until the
+//! window passes; a right token still signs in.
 
 use crate::auth::Peer;
 use crate::http::{Access, Api};
@@ -345,6 +346,14 @@ pub fn see_other(to: &str) -> Response {
     r
 }
 
+/// [`see_other`] `to`, setting the session cookie to `id` (`None` drops it).
+fn see_other_with_cookie(to: &str, id: Option<&str>, headers: &HeaderMap) -> Response {
+    let mut r = see_other(to);
+    r.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(id, headers));
+    r
+}
+
 /// The peer as failed sign-ins are counted: its address (or uid on the control socket).
 fn peer_key(peer: &Peer) -> String {
     match peer {
@@ -466,17 +475,13 @@ async fn login(
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e, "/"),
     };
     let next = local_path(field(&fields, "next"));
-    if let Some(wait) = store.blocked(&key, now) {
-        let reason = format!(
-            "too many failed sign-ins from this address: try again in {} s",
-            wait.as_secs().max(1)
-        );
-        return refuse(StatusCode::TOO_MANY_REQUESTS, &reason, &next);
-    }
     let token = field(&fields, "token").unwrap_or("").trim();
     if token.is_empty() {
         return refuse(StatusCode::BAD_REQUEST, "no token given", &next);
     }
+    // The token is checked first: a right one signs in even from a blocked address
+    // (many users may share one, 127.0.0.1 say, and one of them must not lock out the
+    // rest); the limit only slows the guessing of wrong ones.
     let user = match &api.access.read().expect("access lock").tokens {
         Err(why) => Err(why.clone()),
         Ok(tokens) => tokens
@@ -487,6 +492,13 @@ async fn login(
     let user = match user {
         Ok(u) => u,
         Err(why) => {
+            if let Some(wait) = store.blocked(&key, now) {
+                let reason = format!(
+                    "too many failed sign-ins from this address: try again in {} s",
+                    wait.as_secs().max(1)
+                );
+                return refuse(StatusCode::TOO_MANY_REQUESTS, &reason, &next);
+            }
             store.failed(&key, now);
             return refuse(StatusCode::UNAUTHORIZED, &why, &next);
         }
@@ -494,10 +506,7 @@ async fn login(
     match store.create(&user, token, now) {
         Ok((id, _)) => {
             tracing::info!("web: {user} signed in from {peer}");
-            let mut r = see_other(&next);
-            r.headers_mut()
-                .insert(header::SET_COOKIE, set_cookie(Some(&id), &headers));
-            r
+            see_other_with_cookie(&next, Some(&id), &headers)
         }
         Err(e) => refusal(StatusCode::INTERNAL_SERVER_ERROR, &Viewer::default(), &e),
     }
@@ -517,10 +526,7 @@ async fn logout(
     let v = viewer(&headers, &api);
     let Some(user) = &v.user else {
         // nothing to end: the cookie is dropped all the same
-        let mut r = see_other("/");
-        r.headers_mut()
-            .insert(header::SET_COOKIE, set_cookie(None, &headers));
-        return r;
+        return see_other_with_cookie("/", None, &headers);
     };
     let fields = form_fields(&body).unwrap_or_default();
     if !v.csrf_matches(field(&fields, "csrf").unwrap_or("")) {
@@ -535,10 +541,7 @@ async fn logout(
         sessions(&api).remove(id);
     }
     tracing::info!("web: {user} signed out from {peer}");
-    let mut r = see_other("/");
-    r.headers_mut()
-        .insert(header::SET_COOKIE, set_cookie(None, &headers));
-    r
+    see_other_with_cookie("/", None, &headers)
 }
 
 /// Who may read the UI's pages (every route but the API's, which have their own guard,
