@@ -421,6 +421,14 @@ mod tests {
         session::viewer(&h, api).csrf.expect("a live session")
     }
 
+    /// Signs in with alice's token; the session cookie and the session's CSRF token.
+    async fn session_of(api: &Api) -> (String, String) {
+        let (_, cookie) = sign_in(api, TOKEN).await;
+        let cookie = cookie.expect("signed in");
+        let csrf = csrf_of(api, &cookie);
+        (cookie, csrf)
+    }
+
     fn ack_of(api: &Api) -> Option<Ack> {
         api.core.lock().unwrap().services[0].record.ack.clone()
     }
@@ -512,7 +520,10 @@ mod tests {
         let (status, cookie) = sign_in(&api, TOKEN).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert!(cookie.is_some_and(|c| c.starts_with("hcoop_session=")));
-        assert_eq!(sign_in(&api, "wrong").await.0, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            sign_in(&api, "wrong").await.0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
 
     #[tokio::test]
@@ -523,9 +534,7 @@ mod tests {
         let (status, _, page) = send(&api, Method::POST, "/action/ack", &[FORM], form).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert!(page.contains("sign in to act"), "{page}");
-        let (_, cookie) = sign_in(&api, TOKEN).await;
-        let cookie = cookie.unwrap();
-        let csrf = csrf_of(&api, &cookie);
+        let (cookie, csrf) = session_of(&api).await;
         let with_cookie = [FORM, ("cookie", cookie.as_str())];
         // a session, but no CSRF token, or a wrong one
         let (status, _, page) = send(&api, Method::POST, "/action/ack", &with_cookie, form).await;
@@ -590,9 +599,7 @@ mod tests {
     #[tokio::test]
     async fn downtime_cancel_unack_and_recheck_act_as_the_user() {
         let api = api();
-        let (_, cookie) = sign_in(&api, TOKEN).await;
-        let cookie = cookie.unwrap();
-        let csrf = csrf_of(&api, &cookie);
+        let (cookie, csrf) = session_of(&api).await;
         let h = [FORM, ("cookie", cookie.as_str())];
         let post = |kind: &'static str, form: String| {
             let api = api.clone();
@@ -688,9 +695,7 @@ mod tests {
     #[tokio::test]
     async fn signing_out_or_losing_the_token_ends_the_session() {
         let api = api();
-        let (_, cookie) = sign_in(&api, TOKEN).await;
-        let cookie = cookie.unwrap();
-        let csrf = csrf_of(&api, &cookie);
+        let (cookie, csrf) = session_of(&api).await;
         let h = [FORM, ("cookie", cookie.as_str())];
         // a sign-out without the CSRF token is refused
         let (status, _, _) = send(&api, Method::POST, "/logout", &h, "").await;
@@ -707,9 +712,7 @@ mod tests {
         let (status, _, _) = send(&api, Method::POST, "/action/ack", &h, &form).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         // a new session ends when its token leaves the credentials file (a reload)
-        let (_, cookie) = sign_in(&api, TOKEN).await;
-        let cookie = cookie.unwrap();
-        let csrf = csrf_of(&api, &cookie);
+        let (cookie, csrf) = session_of(&api).await;
         api.access.write().unwrap().tokens = Ok(Tokens::parse("", "test").unwrap());
         let h = [FORM, ("cookie", cookie.as_str())];
         let form = format!("csrf={csrf}&host=h&service=s&comment=x");
@@ -764,9 +767,7 @@ mod tests {
     #[tokio::test]
     async fn form_bodies_are_bounded() {
         let api = api();
-        let (_, cookie) = sign_in(&api, TOKEN).await;
-        let cookie = cookie.unwrap();
-        let csrf = csrf_of(&api, &cookie);
+        let (cookie, csrf) = session_of(&api).await;
         let big = format!(
             "csrf={csrf}&host=h&service=s&comment={}",
             "x".repeat(crate::http::MAX_BODY)
