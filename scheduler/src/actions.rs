@@ -232,8 +232,8 @@ impl Core {
                 Target::Service(i) => self.services[i].record.acknowledge(ack.clone(), &policy),
             }
             .unwrap_or_default();
-            self.send(t, &notify, now);
-            self.history_ack(t, now);
+            let gate = self.history_ack(t, now);
+            self.send_after(gate, t, &notify, now);
         }
         let saving = self.persist_all(&problems);
         Ok((problems, saving))
@@ -261,7 +261,7 @@ impl Core {
                 Target::Service(i) => self.services[i].record.ack = None,
             }
             tracing::info!("the acknowledgement of {} expired", self.names(&[t])[0]);
-            self.history_unack(t, None, now);
+            self.history_ack_expired(t, now);
             let _ = self.persist(t, Durability::Batched);
         }
     }

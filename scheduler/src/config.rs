@@ -282,7 +282,10 @@
 //! notifications with their result, acknowledgements, downtimes, comments, flapping,
 //! its own starts, stops and reloads) in an embedded SQLite store, one file written by
 //! one thread: an event is committed and synced before what follows from it is done
-//! (notifications, an action's answer), perfdata within a second. A daemon killed
+//! (every notification, an action's answer), perfdata within a second. A store that
+//! cannot record delays these at most 10 s and never fails them: an admin action is
+//! applied and saved all the same, and the `hcoop-monitor/history` self-check turns
+//! CRITICAL saying what was not recorded. A daemon killed
 //! without stopping gets its stop recorded at its last heartbeat (written every 10 s)
 //! when it starts again. The store, its `-wal` and `-shm` are mode 0600, in a directory
 //! held to the state directory's rules (only root or the daemon's user may own or

@@ -404,8 +404,8 @@ impl Core {
             };
             if let Some((notify, changed)) = ticked {
                 self.log_downtime(target, false, now);
-                self.history_downtimes(target, now);
-                self.send(target, &notify, now);
+                let gate = self.history_downtimes(target, now);
+                self.send_after(gate, target, &notify, now);
                 if changed {
                     let _ = self.persist(target, Durability::Batched);
                 }
@@ -428,8 +428,8 @@ impl Core {
             Target::Host(i) => self.hosts[i].record.acknowledge(ack, &policy)?,
             Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
         };
-        self.send(target, &n, now);
-        self.history_ack(target, now);
+        let gate = self.history_ack(target, now);
+        self.send_after(gate, target, &n, now);
         Ok(self.persist(target, Durability::Sync))
     }
 

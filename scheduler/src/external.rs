@@ -403,8 +403,8 @@ impl Core {
                     Target::Host(i) => self.hosts[i].record.acknowledge(ack, &policy)?,
                     Target::Service(i) => self.services[i].record.acknowledge(ack, &policy)?,
                 };
-                self.send(target, &n, now);
-                self.history_ack(target, now);
+                let gate = self.history_ack(target, now);
+                self.send_after(gate, target, &n, now);
                 // journaled at once; nobody waits for its confirmation
                 drop(self.persist(target, Durability::Sync));
                 format!("acknowledged {key}")

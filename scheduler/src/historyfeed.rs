@@ -7,10 +7,12 @@
 //! and stops are the store's own). Notifications are recorded by the notifier once
 //! sent, one event per contact and method ([`crate::notify`]).
 //!
-//! Durable before acted on: the notifications of a state change wait for its event
-//! to be committed ([`crate::recording::Gate`]), and an admin action is answered once
-//! its event is committed as well as journaled ([`Core::persist`] chains the wait
-//! onto its [`Saving`]). Waiting is always done off the core lock.
+//! Durable before acted on: every notification waits for the event it follows (a
+//! state change, an acknowledgement, a downtime starting or ending) to be committed
+//! ([`crate::recording::Gate`]), and an admin action is answered once its event is
+//! committed as well as journaled ([`Core::persist`] chains the wait onto its
+//! [`Saving`]; an event not committed is reported by the self-check, never as the
+//! action's failure). Waiting is always done off the core lock.
 //!
 //! The self-check `hcoop-monitor/history` says whether the store is healthy.
 
@@ -66,11 +68,26 @@ impl Core {
         self.history.as_ref().map(|h| h.record(e))
     }
 
-    /// Records an event of an admin action: its answer waits for it ([`Core::persist`]).
-    fn history_record_action(&mut self, e: Event) {
-        if let Some(t) = self.history_record(e) {
-            self.history_feed.waits.push(t);
-        }
+    /// Records an event of an admin action: its answer waits for it ([`Core::persist`]),
+    /// and so do the notifications the action sends (the gate returned).
+    fn history_record_action(&mut self, e: Event) -> Option<Gate> {
+        let t = self.history_record(e)?;
+        self.history_feed.waits.push(t.clone());
+        Some(Gate::new(t))
+    }
+
+    /// Hands the notifications `types` of `target` over, each waiting for `gate` (the
+    /// commit of the event they follow) before it is sent.
+    pub(crate) fn send_after(
+        &mut self,
+        gate: Option<Gate>,
+        target: Target,
+        types: &[crate::state::NotificationType],
+        now: Time,
+    ) {
+        let was = std::mem::replace(&mut self.history_feed.gate, gate);
+        self.send(target, types, now);
+        self.history_feed.gate = was;
     }
 
     /// Opens the store of `[history]` at start (none when it is disabled); a store
@@ -218,11 +235,10 @@ impl Core {
     }
 
     /// Records the downtimes of `target` that started or ended since the store was
-    /// last told (each downtime on its own, with its id).
-    pub(crate) fn history_downtimes(&mut self, target: Target, now: Time) {
-        if self.history.is_none() {
-            return;
-        }
+    /// last told (each downtime on its own, with its id); the commit their
+    /// notifications wait for (that of the last, the events being committed in order).
+    pub(crate) fn history_downtimes(&mut self, target: Target, now: Time) -> Option<Gate> {
+        self.history.as_ref()?;
         let Kept { key, downtimes, .. } = self.kept(target);
         let mut events = Vec::new();
         for d in downtimes.iter().filter(|d| d.started) {
@@ -248,6 +264,7 @@ impl Core {
             events.push(e);
         }
         let key = key.to_string();
+        let mut last = None;
         for e in events {
             match e.kind {
                 Kind::DowntimeStart => {
@@ -259,17 +276,17 @@ impl Core {
                     self.history_feed.started.remove(&id);
                 }
             }
-            self.history_record(e);
+            last = self.history_record(e).or(last);
         }
+        last.map(Gate::new)
     }
 
-    /// Records the acknowledgement `target` just got.
-    pub(crate) fn history_ack(&mut self, target: Target, now: Time) {
-        if self.history.is_none() {
-            return;
-        }
+    /// Records the acknowledgement `target` just got; the commit its notification
+    /// waits for.
+    pub(crate) fn history_ack(&mut self, target: Target, now: Time) -> Option<Gate> {
+        self.history.as_ref()?;
         let kept = self.kept(target);
-        let Some(ack) = kept.ack.cloned() else { return };
+        let ack = kept.ack.cloned()?;
         let (key, state) = (kept.key.to_string(), kept.state);
         self.history_feed.acked.insert(key);
         let mut e = self.event_about(Kind::Ack, target, now);
@@ -278,16 +295,28 @@ impl Core {
         e.comment = Some(ack.comment);
         e.sticky = Some(ack.sticky);
         e.until = ack.expires;
-        self.history_record_action(e);
+        self.history_record_action(e)
     }
 
     /// Records the acknowledgement of `target` removed by `author`.
     pub(crate) fn history_unack(&mut self, target: Target, author: Option<&str>, now: Time) {
+        let e = self.unack_event(target, author, now);
+        self.history_record_action(e);
+    }
+
+    /// Records the acknowledgement of `target` removed by its expiry: no admin action
+    /// is answered after it, so nothing waits for it.
+    pub(crate) fn history_ack_expired(&mut self, target: Target, now: Time) {
+        let e = self.unack_event(target, None, now);
+        self.history_record(e);
+    }
+
+    fn unack_event(&mut self, target: Target, author: Option<&str>, now: Time) -> Event {
         let key = self.kept(target).key.to_string();
         self.history_feed.acked.remove(&key);
         let mut e = self.event_about(Kind::Unack, target, now);
         e.author = author.map(str::to_string);
-        self.history_record_action(e);
+        e
     }
 
     /// Records the downtime `id` of `target` just scheduled.
@@ -352,7 +381,10 @@ impl Core {
             return;
         }
         let problem = match (&self.history, &self.history_feed.open_error) {
-            (Some(h), _) => h.problem(),
+            (Some(h), _) => h.problem().or_else(|| {
+                let noted = self.history_feed.unrecorded.lock();
+                noted.unwrap_or_else(|e| e.into_inner()).clone()
+            }),
             (None, Some(e)) => Some(format!("cannot open the history store: {e}")),
             (None, None) => return,
         };
@@ -429,6 +461,7 @@ mod tests {
     use crate::history::store::{events, EventFilter};
     use crate::history::{Event, Kind, Time};
     use crate::notify::{Notice, Notifier};
+    use crate::state::NotificationType;
     use crate::registry::fake;
     use crate::state::Ack;
     use hcoop_plugins::plugin::State;
@@ -849,5 +882,105 @@ mod tests {
         c.tick(crate::clock::unix_now());
         assert!(c.history.is_none());
         assert_eq!(c.find(&format!("{SELF_HOST}/{HISTORY_CHECK}")), None);
+    }
+
+    /// The problem `h/s` in a hard CRITICAL since `now - 8`, its notifications drained.
+    fn hard_problem(c: &mut Core, rx: &mut mpsc::UnboundedReceiver<Notice>, now: Time) {
+        let s = c.find("h/s").unwrap();
+        let crit = result(State::Critical, "S CRITICAL - down\n", 1);
+        for i in 0..3 {
+            c.apply(s, &crit, 0.0, now - 10 + i);
+        }
+        while rx.try_recv().is_ok() {}
+    }
+
+    fn ack_by(who: &str, now: Time, expires: Option<Time>) -> Ack {
+        Ack {
+            author: who.into(),
+            comment: "on it".into(),
+            sticky: true,
+            time: now,
+            expires,
+        }
+    }
+
+    /// The next notification of `kind` handed to the notifier.
+    fn next_of(rx: &mut mpsc::UnboundedReceiver<Notice>, kind: NotificationType) -> Notice {
+        loop {
+            let n = rx.try_recv().unwrap_or_else(|_| panic!("a {kind:?} notification"));
+            if n.kind == kind {
+                return n;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn acknowledgement_and_downtime_notifications_wait_for_their_events_commit() {
+        let (mut c, mut rx, _dir) = recorded("");
+        let now = crate::clock::unix_now();
+        hard_problem(&mut c, &mut rx, now);
+        drop(c.acknowledge("h/s", ack_by("alice", now, None)).unwrap());
+        let n = next_of(&mut rx, NotificationType::Acknowledgement);
+        assert!(n.history.after.is_some(), "it waits for the ack's event");
+        assert!(n.history.ready().await, "the ack's event is committed");
+        let (_, saving) = c
+            .schedule_downtime("h/s", now - 1, now + 3600, "carol".into(), "upgrade".into())
+            .unwrap();
+        drop(saving);
+        let n = next_of(&mut rx, NotificationType::DowntimeStart);
+        assert!(n.history.after.is_some(), "it waits for the downtime's start");
+        assert!(n.history.ready().await);
+        c.tick(now + 3601);
+        let n = next_of(&mut rx, NotificationType::DowntimeEnd);
+        assert!(n.history.after.is_some(), "it waits for the downtime's end");
+        assert!(n.history.ready().await);
+        let kinds = [Kind::Ack, Kind::DowntimeStart, Kind::DowntimeEnd];
+        assert_eq!(recorded_events(&c, &kinds).len(), 3);
+    }
+
+    #[test]
+    fn an_admin_action_the_store_cannot_record_is_answered_as_done_and_the_self_check_says_so() {
+        let (mut c, mut rx, _dir) = recorded("");
+        let now = crate::clock::unix_now();
+        hard_problem(&mut c, &mut rx, now);
+        c.history.as_ref().unwrap().close("broken");
+        // applied and saved: answered so (an error would have it done twice)
+        c.acknowledge("h/s", ack_by("alice", now, None))
+            .unwrap()
+            .wait()
+            .unwrap();
+        let s = c.find("h/s").unwrap();
+        let crate::daemon::Target::Service(s) = s else {
+            panic!("a service")
+        };
+        assert!(c.services[s].record.ack.is_some());
+        c.tick(now);
+        let own = c.find(&format!("{SELF_HOST}/{HISTORY_CHECK}")).unwrap();
+        let crate::daemon::Target::Service(own) = own else {
+            panic!("a service")
+        };
+        let r = &c.services[own].record;
+        assert_eq!(r.state, State::Critical);
+        assert_eq!(
+            r.output,
+            "HISTORY CRITICAL - 1 of the 1 events of an admin action not recorded in the \
+             history store (the action was applied and saved)\n"
+        );
+    }
+
+    #[test]
+    fn an_expiring_acknowledgement_leaves_nothing_for_the_next_action_to_wait_for() {
+        let (mut c, mut rx, _dir) = recorded("");
+        let now = crate::clock::unix_now();
+        hard_problem(&mut c, &mut rx, now);
+        drop(c.acknowledge("h/s", ack_by("alice", now, Some(now + 60))).unwrap());
+        assert!(c.history_feed.waits.is_empty(), "taken by the ack's answer");
+        c.tick(now + 61);
+        assert!(c.history_feed.waits.is_empty(), "the expiry is nobody's answer");
+        let got: Vec<_> = recorded_events(&c, &[Kind::Unack])
+            .into_iter()
+            .map(|e| (e.at, e.author))
+            .collect();
+        assert_eq!(got, [(now + 61, None)]);
     }
 }
