@@ -1,7 +1,9 @@
 //! See the module documentation of [`crate::web`].
 //!
 //! Availability reports (as Nagios' avail.cgi): `GET /api/availability` (JSON, or CSV
-//! with `format=csv`) and the page `GET /availability`, both with the same parameters:
+//! with `format=csv`) and the page `GET /availability` (which answers `format=json|csv`
+//! too, behind the pages' guard: its CSV and JSON links work with a session when reads
+//! need one), both with the same parameters:
 //!
 //! - the window: `period=24h|7d|31d|SECONDSs` (any duration; default 7d) ending now or
 //!   at `to`, or `from=` (and `to=`, default now), each Unix seconds or RFC 3339
@@ -94,14 +96,19 @@ pub fn parse_time(text: &str) -> Result<Time, String> {
         return Err(bad());
     }
     // an offset (+01:00, -05:30) after the time
-    let (base, offset) = match text.len().checked_sub(6).map(|i| text.split_at(i)) {
+    // (split only at a character's boundary: the text may hold any character)
+    let split = text
+        .len()
+        .checked_sub(6)
+        .and_then(|i| text.split_at_checked(i));
+    let (base, offset) = match split {
         Some((base, off))
             if base.len() > 10
                 && (off.starts_with('+') || off.starts_with('-'))
-                && off.as_bytes()[3] == b':' =>
+                && off.as_bytes().get(3) == Some(&b':') =>
         {
-            let h: i64 = off[1..3].parse().map_err(|_| bad())?;
-            let m: i64 = off[4..6].parse().map_err(|_| bad())?;
+            let h: i64 = off.get(1..3).ok_or_else(bad)?.parse().map_err(|_| bad())?;
+            let m: i64 = off.get(4..6).ok_or_else(bad)?.parse().map_err(|_| bad())?;
             if h > 23 || m > 59 {
                 return Err(bad());
             }
@@ -299,18 +306,27 @@ async fn api_availability(
     AxState(api): AxState<Api>,
     query: Result<Query<AvailabilityQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let refuse = |(status, reason): Refusal| {
-        (status, Json(serde_json::json!({ "error": reason }))).into_response()
-    };
     let Ok(Query(q)) = query else {
-        return refuse(bad("bad query string".into()));
+        return json_refusal(bad("bad query string".into()));
     };
     let csv = match given(&q.format) {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(other) => return refuse(bad(format!("format: '{other}' is not json or csv"))),
+        Some(other) => return json_refusal(bad(format!("format: '{other}' is not json or csv"))),
     };
-    match run(&api, &q, unix_now()).await {
+    export(&api, &q, csv).await
+}
+
+/// A refusal as the API answers it: the status and `{"error": REASON}`.
+fn json_refusal((status, reason): Refusal) -> Response {
+    (status, Json(serde_json::json!({ "error": reason }))).into_response()
+}
+
+/// The report of `q` as JSON ([`Report`]) or CSV, refusals as JSON: the answer of
+/// `/api/availability` (behind the API's guard) and of `/availability?format=json|csv`
+/// (behind the pages' guard, which takes a session: the page's own CSV and JSON links).
+async fn export(api: &Api, q: &AvailabilityQuery, csv: bool) -> Response {
+    match run(api, q, unix_now()).await {
         Ok(r) if csv => (
             [
                 (
@@ -326,7 +342,7 @@ async fn api_availability(
         )
             .into_response(),
         Ok(r) => Json(r).into_response(),
-        Err(e) => refuse(e),
+        Err(e) => json_refusal(e),
     }
 }
 
@@ -345,7 +361,12 @@ async fn availability_page(
         core.config.periods.names()
     };
     let form = render_form(&q, &periods);
-    match run(&api, &q, unix_now()).await {
+    let report = match given(&q.format) {
+        None | Some("html") => run(&api, &q, unix_now()).await,
+        Some(f @ ("json" | "csv")) => return export(&api, &q, f == "csv").await,
+        Some(other) => Err(bad(format!("format: '{other}' is not html, json or csv"))),
+    };
+    match report {
         Ok(r) => {
             let body = format!("<h1>Availability</h1>\n{form}{}", render_report(&q, &r));
             html(StatusCode::OK, layout("Availability", &viewer, &body))
@@ -493,8 +514,8 @@ pub fn render_report(q: &AvailabilityQuery, r: &Report) -> String {
     let _ = writeln!(
         out,
         "<p class=\"window\">From <time datetime=\"{0}\">{0}</time> to <time datetime=\"{1}\">{1}</time>: \
-         {2} counted{3}{4}. <a href=\"/api/availability{5}\" id=\"csv\">CSV</a> \
-         <a href=\"/api/availability{6}\" id=\"json\">JSON</a></p>",
+         {2} counted{3}{4}. <a href=\"/availability{5}\" id=\"csv\">CSV</a> \
+         <a href=\"/availability{6}\" id=\"json\">JSON</a></p>",
         shown_time(r.from),
         shown_time(r.to),
         shown_duration(r.counted),
@@ -849,7 +870,7 @@ mod tests {
             "{page}"
         );
         assert!(page.contains(
-            "<a href=\"/api/availability?from=1772409600&amp;to=1772496000&amp;host=web&amp;format=csv\" id=\"csv\">CSV</a>"
+            "<a href=\"/availability?from=1772409600&amp;to=1772496000&amp;host=web&amp;format=csv\" id=\"csv\">CSV</a>"
         ), "{page}");
     }
 
@@ -878,6 +899,137 @@ mod tests {
         assert!(
             form.contains("<option value=\"workhours\">workhours</option>"),
             "{form}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod router_tests {
+    use super::*;
+    use crate::auth::{Peer, Tokens};
+    use crate::history::store::{History, HistorySettings};
+    use crate::http::Access;
+    use axum::http::Method;
+    use std::sync::{Arc, Mutex, RwLock};
+
+    const CONFIG: &str = "[[host]]\nname = \"h\"\naddress = \"127.0.0.1\"\n\n\
+        [[service]]\nhost = \"h\"\nname = \"s\"\ncheck = \"check_load\"\n";
+    const TOKEN: &str = "a-token-of-alice";
+
+    /// The API of a core of h and h/s with an empty history in `dir`, alice's token
+    /// in its credentials, and reads over TCP needing a sign-in.
+    fn api(dir: &std::path::Path) -> Api {
+        let (mut core, daemon) = crate::http::testing::core(CONFIG);
+        let settings = HistorySettings {
+            path: dir.join("history.db"),
+            ..HistorySettings::default()
+        };
+        core.history = Some(History::open(&settings, unix_now()).unwrap());
+        let mut access = Access::from_config(&daemon);
+        let hash = ring::digest::digest(&ring::digest::SHA256, TOKEN.as_bytes());
+        let hex: String = hash.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        access.tokens = Ok(Tokens::parse(&format!("alice:{hex}\n"), "test").unwrap());
+        access.require_auth_for_reads = true;
+        let (reload, _) = tokio::sync::mpsc::channel(1);
+        Api {
+            core: Arc::new(Mutex::new(core)),
+            access: Arc::new(RwLock::new(access)),
+            reload,
+        }
+    }
+
+    async fn send(
+        api: &Api,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let app = crate::web::app(api.clone());
+        let peer = Peer::Remote(([192, 0, 2, 9], 4000).into());
+        crate::http::testing::send(app, peer, method, uri, headers, body).await
+    }
+
+    /// Signs alice in; her session cookie ("hcoop_session=ID").
+    async fn sign_in(api: &Api) -> String {
+        let form = ("content-type", "application/x-www-form-urlencoded");
+        let body = format!("token={TOKEN}");
+        let (status, headers, _) = send(api, Method::POST, "/login", &[form], &body).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_string()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_time_cut_inside_a_character_is_refused_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = api(dir.path());
+        let cookie = sign_in(&api).await;
+        // "é" (2 bytes) ends 6 bytes before the end: the offset split falls inside it
+        assert!(parse_time("2026-01-01T\u{e9}12345").is_err());
+        assert!(parse_time("2026-01-01T00:00:0\u{e9}:00").is_err());
+        for uri in [
+            "/availability?from=2026-01-01T%C3%A912345",
+            "/availability?to=2026-01-01T00:00%C3%A9%C3%A9%C3%A9",
+        ] {
+            let (status, _, page) = send(&api, Method::GET, uri, &[("cookie", &cookie)], "").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {page}");
+            assert!(
+                page.contains("neither Unix seconds nor an RFC 3339 time"),
+                "{page}"
+            );
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_csv_and_json_links_work_for_a_signed_in_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let api = api(dir.path());
+        // signed out, reads needing a sign-in: the page and its data send to /login
+        let (status, headers, _) =
+            send(&api, Method::GET, "/availability?format=csv", &[], "").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(headers[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next="));
+        let cookie = sign_in(&api).await;
+        let with = [("cookie", cookie.as_str())];
+        let (status, _, page) =
+            send(&api, Method::GET, "/availability?period=24h", &with, "").await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("<a href=\"/availability?period=24h&amp;format=csv\" id=\"csv\">CSV</a>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<a href=\"/availability?period=24h&amp;format=json\" id=\"json\">JSON</a>"
+            ),
+            "{page}"
+        );
+        // the links answer the session (the API's route takes only tokens)
+        let uri = "/availability?period=24h&format=csv";
+        let (status, headers, csv) = send(&api, Method::GET, uri, &with, "").await;
+        assert_eq!(status, StatusCode::OK, "{csv}");
+        assert_eq!(headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        assert!(csv.starts_with("host,service,"), "{csv}");
+        let uri = "/availability?period=24h&format=json";
+        let (status, headers, json) = send(&api, Method::GET, uri, &with, "").await;
+        assert_eq!(status, StatusCode::OK, "{json}");
+        assert_eq!(headers[header::CONTENT_TYPE], "application/json");
+        let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(json["rows"].is_array(), "{json}");
+        let (status, _, _) =
+            send(&api, Method::GET, "/api/availability?period=24h", &with, "").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // a bad format is the page's 400
+        let uri = "/availability?format=pdf";
+        let (status, _, page) = send(&api, Method::GET, uri, &with, "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.contains("format: &#39;pdf&#39; is not html, json or csv"),
+            "{page}"
         );
     }
 }
