@@ -5,9 +5,9 @@
 //! a live session ([`crate::web::session`]), the session's CSRF token in its `csrf`
 //! field and a same-origin request ([`crate::http::cross_origin`]); it acts through
 //! the same functions as the JSON API ([`crate::http::acknowledge`], ...), as the
-//! session's user, and answers with a redirect back to the object's page, a `flash`
-//! message in its query (shown escaped by [`flash`]), or a page with the status and a
-//! one-line reason.
+//! session's user, and answers with a redirect back to the object's page, the code of
+//! what it did in its query (`?done=ack`, shown as a fixed message by [`flash`]), or a
+//! page with the status and a one-line reason.
 
 use crate::auth::Peer;
 use crate::http::{Api, DowntimeRequest, Objects};
@@ -36,15 +36,36 @@ pub fn account(viewer: &Viewer) -> String {
     }
 }
 
-/// The message an action left in the page's query (`?flash=...`), escaped; "" without.
-pub fn flash(message: Option<&str>) -> String {
-    match message.map(str::trim) {
-        Some(m) if !m.is_empty() => {
-            let m: String = m.chars().take(300).collect();
-            format!("<p id=\"flash\" class=\"flash\">{}</p>", escape(&m))
-        }
-        _ => String::new(),
-    }
+/// The most downtime ids a redirect names (more: the message names none).
+const MAX_FLASH_IDS: usize = 20;
+
+/// The message of what an action did, from the code its redirect left in the page's
+/// query (`done=ack|unack|downtime|cancel|recheck`, with `id=` the downtime ids, numbers
+/// only): a fixed text, so that no link can show a text of its own to whoever follows
+/// it; "" for no code or an unknown one.
+pub fn flash(done: Option<&str>, id: Option<&str>) -> String {
+    let ids: Option<Vec<u64>> = id.and_then(|t| {
+        let ids: Option<Vec<u64>> = t.split(',').map(|i| i.trim().parse().ok()).collect();
+        ids.filter(|v| !v.is_empty() && v.len() <= MAX_FLASH_IDS)
+    });
+    let listed = |ids: &[u64]| {
+        ids.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let text = match (done.map(str::trim), ids.as_deref()) {
+        (Some("ack"), _) => "Acknowledged.".to_string(),
+        (Some("unack"), _) => "Acknowledgement removed.".to_string(),
+        (Some("downtime"), Some([one])) => format!("Downtime {one} scheduled."),
+        (Some("downtime"), Some(ids)) => format!("Downtimes {} scheduled.", listed(ids)),
+        (Some("downtime"), None) => "Downtime scheduled.".to_string(),
+        (Some("cancel"), Some([one])) => format!("Downtime {one} cancelled."),
+        (Some("cancel"), _) => "Downtime cancelled.".to_string(),
+        (Some("recheck"), _) => "Check asked for.".to_string(),
+        _ => return String::new(),
+    };
+    format!("<p id=\"flash\" class=\"flash\">{text}</p>")
 }
 
 /// The hidden fields every action form of `viewer` on this object carries.
@@ -171,13 +192,19 @@ pub fn query_value(text: &str) -> String {
     segment(text)
 }
 
-/// The page of a host or service, with `flash` in its query.
-pub fn object_page(host: &str, service: Option<&str>, flash: &str) -> String {
+/// The page of a host or service, with the code of what was done (and the downtime
+/// ids, if any) in its query, for [`flash`].
+pub fn object_page(host: &str, service: Option<&str>, done: &str, ids: &[u64]) -> String {
     let path = match service {
         Some(s) => format!("/service/{}/{}", segment(host), segment(s)),
         None => format!("/host/{}", segment(host)),
     };
-    format!("{path}?flash={}", segment(flash))
+    let mut to = format!("{path}?done={}", segment(done));
+    if !ids.is_empty() && ids.len() <= MAX_FLASH_IDS {
+        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+        to.push_str(&format!("&id={}", ids.join(",")));
+    }
+    to
 }
 
 /// A time a form gives: empty (None), unix seconds, or `YYYY-MM-DD HH:MM[:SS]` in UTC
@@ -206,7 +233,7 @@ fn form_time(name: &str, text: &str) -> Result<Option<Time>, String> {
         })
 }
 
-/// What an action did, for the flash message.
+/// Acts; the page to go back to, with what was done for the flash message.
 fn act(
     api: &Api,
     kind: &str,
@@ -245,11 +272,11 @@ fn act(
                 field(fields, "expires"),
             )
             .map_err(bad)?;
-            format!("{key} acknowledged")
+            vec![]
         }
         "unack" => {
             crate::http::unacknowledge(api, &key, &author).map_err(bad)?;
-            format!("acknowledgement of {key} removed")
+            vec![]
         }
         "downtime" => {
             let start = form_time("start", &text("start")).map_err(bad)?;
@@ -274,8 +301,7 @@ fn act(
                 comment: text("comment"),
             };
             let (ids, _) = crate::http::schedule_downtime(api, author, &req).map_err(bad)?;
-            let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
-            format!("downtime {} of {key} scheduled", ids.join(", "))
+            ids
         }
         "cancel" => {
             let id: u64 = text("id")
@@ -283,15 +309,18 @@ fn act(
                 .parse()
                 .map_err(|_| bad(format!("'{}' is not a downtime id", text("id"))))?;
             crate::http::cancel_downtime(api, id, &author).map_err(bad)?;
-            format!("downtime {id} cancelled")
+            vec![id]
         }
         "recheck" => {
             crate::http::recheck(api, &author, &on).map_err(bad)?;
-            format!("check of {key} asked for")
+            vec![]
         }
         _ => return Err((StatusCode::NOT_FOUND, format!("no action '{kind}'"))),
     };
-    Ok((StatusCode::SEE_OTHER, object_page(host, service, &done)))
+    Ok((
+        StatusCode::SEE_OTHER,
+        object_page(host, service, kind, &done),
+    ))
 }
 
 async fn action(
@@ -573,7 +602,7 @@ mod tests {
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
             headers.get(header::LOCATION).unwrap(),
-            "/service/h/s?flash=h%2Fs%20acknowledged"
+            "/service/h/s?done=ack"
         );
         let ack = ack_of(&api).expect("acknowledged");
         assert_eq!(
@@ -586,14 +615,24 @@ mod tests {
         let (status, _, page) = send(&api, Method::GET, &to, &h, "").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            page.contains("<p id=\"flash\" class=\"flash\">h/s acknowledged</p>"),
+            page.contains("<p id=\"flash\" class=\"flash\">Acknowledged.</p>"),
             "{page}"
         );
         assert!(page.contains("data-action=\"unack\""), "{page}");
-        let hostile = "/service/h/s?flash=%3Cscript%3Ex%3C%2Fscript%3E";
-        let (_, _, page) = send(&api, Method::GET, hostile, &[], "").await;
-        assert!(page.contains("&lt;script&gt;x&lt;/script&gt;"), "{page}");
-        assert!(!page.contains("<script>x"), "{page}");
+        // a link cannot put a text of its own on the page: only known codes show,
+        // as their fixed message
+        for hostile in [
+            "/service/h/s?flash=Send%20your%20token%20to%20evil",
+            "/service/h/s?done=Send%20your%20token%20to%20evil",
+            "/service/h/s?done=cancel&id=Send%20your%20token",
+        ] {
+            let (status, _, page) = send(&api, Method::GET, hostile, &[], "").await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(!page.contains("token to evil"), "{page}");
+            assert!(!page.contains("Send your token"), "{page}");
+        }
+        let (_, _, page) = send(&api, Method::GET, "/service/h/s?done=xyz", &[], "").await;
+        assert!(!page.contains("id=\"flash\""), "{page}");
     }
 
     #[tokio::test]
@@ -627,6 +666,14 @@ mod tests {
             ("alice", "patching")
         );
         assert_eq!(d.end - d.start, 3600);
+        let to = format!("/service/h/s?done=downtime&id={}", d.id);
+        assert_eq!(headers[header::LOCATION].to_str().unwrap(), to);
+        let (_, _, page) = send(&api, Method::GET, &to, &[], "").await;
+        let said = format!(
+            "<p id=\"flash\" class=\"flash\">Downtime {} scheduled.</p>",
+            d.id
+        );
+        assert!(page.contains(&said), "{page}");
         // an end before its start is refused with the reason
         let (status, _, page) = post(
             "downtime",
@@ -636,12 +683,14 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("ends before it starts"), "{page}");
         // cancelled by its id
-        let (status, _, _) = post(
+        let (status, headers, _) = post(
             "cancel",
             format!("csrf={csrf}&host=h&service=s&id={}", d.id),
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
+        let to = format!("/service/h/s?done=cancel&id={}", d.id);
+        assert_eq!(headers[header::LOCATION].to_str().unwrap(), to);
         assert!(api.core.lock().unwrap().services[0]
             .record
             .downtimes
@@ -687,7 +736,7 @@ mod tests {
         assert!(headers[header::LOCATION]
             .to_str()
             .unwrap()
-            .starts_with("/service/h/s?flash="));
+            .starts_with("/service/h/s?done=recheck"));
         let (status, _, _) = post("nonsense", format!("csrf={csrf}&host=h")).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
@@ -856,11 +905,18 @@ mod tests {
         assert!(html.contains("data-action=\"ack\""), "{html}");
         assert!(!html.contains("name=\"service\""), "{html}");
         assert!(account(&user).starts_with("<span id=\"user\">al&lt;i&gt;ce</span>"));
+        let shown = |done, id| flash(Some(done), id);
         assert_eq!(
-            flash(Some("<done>")),
-            "<p id=\"flash\" class=\"flash\">&lt;done&gt;</p>"
+            shown("ack", None),
+            "<p id=\"flash\" class=\"flash\">Acknowledged.</p>"
         );
-        assert_eq!(flash(Some(" ")), "");
+        assert!(shown("downtime", Some("3")).contains(">Downtime 3 scheduled.<"));
+        assert!(shown("downtime", Some("3,4")).contains(">Downtimes 3, 4 scheduled.<"));
+        assert!(shown("downtime", Some("3,<b>")).contains(">Downtime scheduled.<"));
+        assert!(shown("cancel", Some("7")).contains(">Downtime 7 cancelled.<"));
+        assert!(shown("cancel", Some("x")).contains(">Downtime cancelled.<"));
+        assert_eq!(shown("<done>", None), "");
+        assert_eq!(flash(None, Some("3")), "");
     }
 
     #[test]
@@ -887,8 +943,9 @@ mod tests {
             .unwrap_err()
             .starts_with("end 'tomorrow' is not a time"));
         assert_eq!(
-            object_page("h 1", Some("a/b"), "ok!"),
-            "/service/h%201/a%2Fb?flash=ok%21"
+            object_page("h 1", Some("a/b"), "downtime", &[3, 4]),
+            "/service/h%201/a%2Fb?done=downtime&id=3,4"
         );
+        assert_eq!(object_page("h", None, "ack", &[]), "/host/h?done=ack");
     }
 }

@@ -694,8 +694,10 @@ pub const RANGES: [(&str, u64); 5] = [
 pub struct ObjectQuery {
     /// One of [`RANGES`] (default 4h).
     pub range: Option<String>,
-    /// What an action just did (its redirect's message: [`forms::flash`]).
-    pub flash: Option<String>,
+    /// What an action just did (its redirect's code: [`forms::flash`]).
+    pub done: Option<String>,
+    /// The downtime ids the action made or cancelled (numbers, comma-separated).
+    pub id: Option<String>,
 }
 
 /// The range asked for (its name and length); an unknown one is an error.
@@ -1330,7 +1332,7 @@ async fn object_page(
             .unwrap_or_else(|e| HistoryPart::Failed(e.to_string()))
         }
     };
-    let body = forms::flash(query.flash.as_deref())
+    let body = forms::flash(query.done.as_deref(), query.id.as_deref())
         + &render_object(&viewer, &state, range, &history, now);
     html(
         StatusCode::OK,
