@@ -5,9 +5,10 @@
 //! - [`History::record`] queues an [`Event`]; the writer commits what is queued at once
 //!   in one transaction (group commit, `synchronous=FULL`) and resolves each event's
 //!   [`Ticket`] after the commit, so the caller can wait until the event is durable
-//!   before acting on it.
-//! - [`History::perfdata`] queues a result's perfdata; the writer hands it to the
-//!   [`perf::Consolidator`] in a transaction committed at least every second.
+//!   before acting on it. Queuing never blocks (the core records under its lock).
+//! - [`History::perfdata`] queues a result's perfdata ([`QUEUE`] batches at most, more
+//!   are dropped and counted); the writer hands it to the [`perf::Consolidator`] in a
+//!   transaction committed at least every second.
 //! - The writer writes a heartbeat (`meta.alive_at`) every 10 s. A daemon killed without
 //!   a chance to record its `Stop` gets one at the next [`History::open`], at its last
 //!   heartbeat, with the comment `not stopped cleanly`; then the new `Start` is recorded.
@@ -16,7 +17,8 @@
 //!   renamed `NAME.corrupt-UNIXTIME` (with its `-wal` and `-shm`, renamed alike), a new
 //!   one is made and [`History::problem`] says so until the daemon restarts or reloads.
 //!   Write errors are counted and logged, never fatal.
-//! - Events older than `keep_events` are deleted every hour; texts are cut to bounded
+//! - Events older than `keep_events` are deleted every hour, 5,000 at a time
+//!   between the commits of what is queued; texts are cut to bounded
 //!   sizes ([`OUTPUT_MAX`], [`TEXT_MAX`]) on a character boundary.
 //!
 //! Files: the store and its `-wal` and `-shm` are mode 0600, in a directory opened
@@ -31,8 +33,8 @@ use rusqlite::{
     params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
 };
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
@@ -49,8 +51,9 @@ pub const PERF_FLUSH: Duration = Duration::from_secs(1);
 pub const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
 /// How often events older than `keep_events` are deleted.
 pub const EXPIRE_EVERY: Duration = Duration::from_secs(3600);
-/// How many messages may wait for the writer: `record` blocks beyond it, perfdata is
-/// dropped (and counted).
+/// How many perfdata batches may wait for the writer: beyond it they are dropped (and
+/// counted). Events are never dropped and never make their caller wait: their queue
+/// is unbounded (the core records them under its lock).
 pub const QUEUE: usize = 8192;
 /// The comment of a `Stop` written for a run that ended without one.
 pub const NOT_STOPPED: &str = "not stopped cleanly";
@@ -106,7 +109,7 @@ impl std::fmt::Debug for History {
 
 struct Shared {
     /// The queue to the writer; `None` once closed.
-    tx: Mutex<Option<SyncSender<Msg>>>,
+    tx: Mutex<Option<Sender<Msg>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The store's path (for messages and the read connections).
     path: PathBuf,
@@ -135,6 +138,8 @@ struct Health {
     write_errors: AtomicU64,
     last_write_error: Mutex<Option<String>>,
     perf_dropped: AtomicU64,
+    /// Perfdata batches sent and not yet taken by the writer (bounded by [`QUEUE`]).
+    perf_queued: AtomicUsize,
     closed: AtomicBool,
 }
 
@@ -461,6 +466,7 @@ impl History {
             perf_since: None,
             last_heartbeat: Instant::now(),
             last_expire: None,
+            expiring: false,
             last_maintain: Instant::now(),
             offset: now as i64 - crate::clock::unix_now() as i64,
         };
@@ -475,7 +481,7 @@ impl History {
                     .write_error("cannot open the perfdata archives", &e),
             }
         }
-        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let (tx, rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("history".into())
             .spawn(move || writer.run(rx))
@@ -497,12 +503,12 @@ impl History {
         &self.shared.path
     }
 
-    fn sender(&self) -> Option<SyncSender<Msg>> {
+    fn sender(&self) -> Option<Sender<Msg>> {
         lock(&self.shared.tx).clone()
     }
 
     /// Queues an event; the returned ticket resolves once it is committed and synced.
-    /// Blocks while the queue is full (events are never dropped).
+    /// Never blocks (the events' queue is unbounded; events are never dropped).
     pub fn record(&self, e: Event) -> Ticket {
         let Some(tx) = self.sender() else {
             return Ticket::resolved(false);
@@ -528,20 +534,20 @@ impl History {
             at,
             items: items.to_vec(),
         };
-        match tx.try_send(Msg::Perf(Box::new(batch))) {
-            Ok(()) | Err(TrySendError::Disconnected(_)) => {}
-            Err(TrySendError::Full(_)) => {
-                let n = self
-                    .shared
-                    .health
-                    .perf_dropped
-                    .fetch_add(1, Ordering::Relaxed);
-                if n.is_power_of_two() || n == 0 {
-                    tracing::warn!(
-                        "history store: queue full, perfdata dropped ({} so far)",
-                        n + 1
-                    );
-                }
+        let health = &self.shared.health;
+        let queued = health.perf_queued.fetch_add(1, Ordering::Relaxed);
+        if queued < QUEUE {
+            if tx.send(Msg::Perf(Box::new(batch))).is_err() {
+                health.perf_queued.fetch_sub(1, Ordering::Relaxed);
+            }
+        } else {
+            health.perf_queued.fetch_sub(1, Ordering::Relaxed);
+            let n = health.perf_dropped.fetch_add(1, Ordering::Relaxed);
+            if n.is_power_of_two() || n == 0 {
+                tracing::warn!(
+                    "history store: queue full, perfdata dropped ({} so far)",
+                    n + 1
+                );
             }
         }
     }
@@ -657,6 +663,8 @@ struct Writer {
     perf_since: Option<Instant>,
     last_heartbeat: Instant,
     last_expire: Option<Instant>,
+    /// An expiry under way: old events are left after its last chunk.
+    expiring: bool,
     /// When the consolidator last closed its rows (with or without new perfdata).
     last_maintain: Instant,
     /// The daemon's clock (the `now` it opened the store at) less the system's: the
@@ -738,6 +746,7 @@ impl Writer {
                 match m {
                     Msg::Event(e, t) => events.push((e, t)),
                     Msg::Perf(p) => {
+                        self.health.perf_queued.fetch_sub(1, Ordering::Relaxed);
                         if self.perf_enabled {
                             self.perf_items += p.items.len();
                             self.perf_since.get_or_insert_with(Instant::now);
@@ -774,6 +783,10 @@ impl Writer {
         if let Some(since) = self.perf_since {
             wait = wait.min(PERF_FLUSH.saturating_sub(since.elapsed()));
         }
+        if self.expiring {
+            // the next chunk once what is queued is committed
+            wait = Duration::ZERO;
+        }
         wait.max(Duration::from_millis(1))
     }
 
@@ -791,8 +804,10 @@ impl Writer {
             // quiet metrics' rows are closed and old chunks expired all the same
             self.flush_perf();
         }
-        if self.last_expire.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
-            self.last_expire = Some(Instant::now());
+        if self.expiring || self.last_expire.is_none_or(|t| t.elapsed() >= EXPIRE_EVERY) {
+            if !self.expiring {
+                self.last_expire = Some(Instant::now());
+            }
             self.expire(self.now());
         }
     }
@@ -884,28 +899,33 @@ impl Writer {
         };
     }
 
-    /// Deletes events older than `keep_events`, a chunk per transaction.
+    /// Deletes a chunk of the events older than `keep_events`; while some are left
+    /// the writer comes back for the next chunk once it has committed what is queued
+    /// (an expiry of millions of events never holds the events behind it).
     fn expire(&mut self, now: Time) {
         let before = now.saturating_sub(self.keep_events.as_secs()) as i64;
-        loop {
-            let r = self.conn.execute(
-                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1 LIMIT ?2)",
-                params![before, EXPIRE_CHUNK as i64],
-            );
-            match r {
-                Ok(n) if n >= EXPIRE_CHUNK => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    self.health.write_error("expiring old events", &e);
-                    break;
-                }
+        self.expiring = match expire_chunk(&self.conn, before) {
+            Ok(more) => more,
+            Err(e) => {
+                self.health.write_error("expiring old events", &e);
+                false
             }
-        }
+        };
     }
 
     fn import(&mut self, list: Vec<Event>) -> Result<usize, String> {
         import_events(&mut self.conn, &list)
     }
+}
+
+/// Deletes at most [`EXPIRE_CHUNK`] events older than `before`; whether a whole chunk
+/// went (more may be left).
+fn expire_chunk(conn: &Connection, before: i64) -> rusqlite::Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1 LIMIT ?2)",
+        params![before, EXPIRE_CHUNK as i64],
+    )?;
+    Ok(n >= EXPIRE_CHUNK)
 }
 
 /// Inserts the events of `list` not stored yet, in one transaction (see
@@ -1862,6 +1882,52 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         };
         assert_eq!(outputs, [None, Some("recent".to_string())]);
+        h.close("test over");
+    }
+
+    #[test]
+    fn events_are_queued_without_waiting_while_the_writer_is_held_up_and_perfdata_is_bounded() {
+        let t = temp();
+        let h = History::open(&settings(t.path()), 1_000).unwrap();
+        // another writer holds the file: the store's writer waits on its lock
+        let other = open_writer(h.path()).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let first = h.record(state(1_001, "a", None, "DOWN", "first"));
+        assert!(!first.wait(Duration::from_millis(200)), "held up");
+        let start = Instant::now();
+        let tickets: Vec<Ticket> = (0..QUEUE as u64 + 100)
+            .map(|i| h.record(state(1_002 + i, "a", None, "DOWN", "x")))
+            .collect();
+        let items = [PerfData::new("load".to_string(), 1.0)];
+        for i in 0..QUEUE as u64 + 10 {
+            h.perfdata("a", None, 1_002 + i, &items);
+        }
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert_eq!(h.shared.health.perf_dropped.load(Ordering::Relaxed), 10);
+        other.execute_batch("COMMIT").unwrap();
+        let last = tickets.into_iter().next_back().unwrap();
+        assert!(last.wait(Duration::from_secs(30)), "all committed once let go");
+        h.close("test over");
+    }
+
+    #[test]
+    fn old_events_are_deleted_a_chunk_at_a_time() {
+        let t = temp();
+        let now = crate::clock::unix_now();
+        let h = History::open(&settings(t.path()), now).unwrap();
+        let old: Vec<Event> = (0..EXPIRE_CHUNK as u64 + 10)
+            .map(|i| state(1_000 + i, "a", None, "DOWN", "old"))
+            .collect();
+        h.import(old).unwrap();
+        let conn = open_writer(h.path()).unwrap();
+        let count = |c: &Connection| -> i64 {
+            let q = "SELECT COUNT(*) FROM events WHERE at < 100000";
+            c.query_row(q, [], |r| r.get(0)).unwrap()
+        };
+        assert!(expire_chunk(&conn, 100_000).unwrap(), "a whole chunk");
+        assert_eq!(count(&conn), 10);
+        assert!(!expire_chunk(&conn, 100_000).unwrap(), "the last of them");
+        assert_eq!(count(&conn), 0);
         h.close("test over");
     }
 
