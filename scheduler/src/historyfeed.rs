@@ -18,7 +18,7 @@
 
 use crate::alerts::alert_of;
 use crate::daemon::{Core, Target};
-use crate::history::store::{History, Ticket};
+use crate::history::store::{History, HistorySettings, Ticket};
 use crate::history::{Event, Kind, Time};
 use crate::journal::{Durability, Saving};
 use crate::recording::{summary, Gate};
@@ -94,12 +94,16 @@ impl Core {
     /// that cannot be opened leaves the daemon monitoring without one, and its
     /// self-check says why.
     pub fn open_history(&mut self, now: Time) {
+        let opened = open_store(&self.config.history, now);
+        self.install_history(opened, now);
+    }
+
+    /// Takes `opened` (see [`open_store`]) as the core's store.
+    fn install_history(&mut self, opened: OpenedStore, now: Time) {
         self.history = None;
         self.history_feed.open_error = None;
-        if !self.config.history.enabled {
-            return;
-        }
-        match History::open(&self.config.history, now) {
+        let Some(opened) = opened else { return };
+        match opened {
             Ok(h) => self.history = Some(h),
             Err(e) => {
                 tracing::error!(
@@ -113,11 +117,16 @@ impl Core {
     }
 
     /// Takes over the store of the core a reload replaces (`old`): the same one when
-    /// `[history]` still names it, else the old one is closed and the new one opened.
-    /// The old store is returned to be closed off the core lock.
-    pub fn carry_history(&mut self, old: &mut Core, now: Time) -> Option<History> {
-        let same = old.config.history.enabled == self.config.history.enabled
-            && old.config.history.path == self.config.history.path;
+    /// `[history]` still names it, else the old one is closed and the new one taken:
+    /// `opened`, opened off the core lock when [`history_changes`] said so (opened
+    /// here when `None`). The old store is returned to be closed off the core lock.
+    pub fn carry_history(
+        &mut self,
+        old: &mut Core,
+        opened: Option<OpenedStore>,
+        now: Time,
+    ) -> Option<History> {
+        let same = !history_changes(&old.config.history, &self.config.history);
         self.history_feed.started = std::mem::take(&mut old.history_feed.started);
         self.history_feed.acked = std::mem::take(&mut old.history_feed.acked);
         if same {
@@ -130,7 +139,8 @@ impl Core {
             return None;
         }
         let closing = old.history.take();
-        self.open_history(now);
+        let opened = opened.unwrap_or_else(|| open_store(&self.config.history, now));
+        self.install_history(opened, now);
         closing
     }
 
@@ -399,6 +409,22 @@ impl Core {
     }
 }
 
+/// A store opened for `[history]`: none when it is disabled, else the store or why
+/// it could not be opened.
+pub type OpenedStore = Option<Result<History, String>>;
+
+/// Opens the store `settings` names (see [`History::open`]). Blocking: a reload calls
+/// it off the core lock, before it swaps the new store in ([`Core::carry_history`]).
+pub fn open_store(settings: &HistorySettings, now: Time) -> OpenedStore {
+    settings.enabled.then(|| History::open(settings, now))
+}
+
+/// Whether a reload from `old` to `new` changes the store (another file, or turned on
+/// or off): the new one is then opened and the old one closed.
+pub fn history_changes(old: &HistorySettings, new: &HistorySettings) -> bool {
+    old.enabled != new.enabled || old.path != new.path
+}
+
 /// What a host's and a service's records have alike, as the events about one read it.
 struct Kept<'a> {
     key: &'a str,
@@ -461,9 +487,9 @@ mod tests {
     use crate::history::store::{events, EventFilter};
     use crate::history::{Event, Kind, Time};
     use crate::notify::{Notice, Notifier};
-    use crate::state::NotificationType;
     use crate::registry::fake;
     use crate::state::Ack;
+    use crate::state::NotificationType;
     use hcoop_plugins::plugin::State;
     use std::time::{Duration, SystemTime};
     use tokio::sync::mpsc;
@@ -907,7 +933,9 @@ mod tests {
     /// The next notification of `kind` handed to the notifier.
     fn next_of(rx: &mut mpsc::UnboundedReceiver<Notice>, kind: NotificationType) -> Notice {
         loop {
-            let n = rx.try_recv().unwrap_or_else(|_| panic!("a {kind:?} notification"));
+            let n = rx
+                .try_recv()
+                .unwrap_or_else(|_| panic!("a {kind:?} notification"));
             if n.kind == kind {
                 return n;
             }
@@ -928,7 +956,10 @@ mod tests {
             .unwrap();
         drop(saving);
         let n = next_of(&mut rx, NotificationType::DowntimeStart);
-        assert!(n.history.after.is_some(), "it waits for the downtime's start");
+        assert!(
+            n.history.after.is_some(),
+            "it waits for the downtime's start"
+        );
         assert!(n.history.ready().await);
         c.tick(now + 3601);
         let n = next_of(&mut rx, NotificationType::DowntimeEnd);
@@ -973,10 +1004,16 @@ mod tests {
         let (mut c, mut rx, _dir) = recorded("");
         let now = crate::clock::unix_now();
         hard_problem(&mut c, &mut rx, now);
-        drop(c.acknowledge("h/s", ack_by("alice", now, Some(now + 60))).unwrap());
+        drop(
+            c.acknowledge("h/s", ack_by("alice", now, Some(now + 60)))
+                .unwrap(),
+        );
         assert!(c.history_feed.waits.is_empty(), "taken by the ack's answer");
         c.tick(now + 61);
-        assert!(c.history_feed.waits.is_empty(), "the expiry is nobody's answer");
+        assert!(
+            c.history_feed.waits.is_empty(),
+            "the expiry is nobody's answer"
+        );
         let got: Vec<_> = recorded_events(&c, &[Kind::Unack])
             .into_iter()
             .map(|e| (e.at, e.author))

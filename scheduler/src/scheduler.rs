@@ -606,7 +606,8 @@ impl Daemon {
             }
         };
         self.limits = limits;
-        let (nrpe_section, new_daemon, summary) = self.replace_core(new);
+        let history = self.open_changed_history(&new).await;
+        let (nrpe_section, new_daemon, summary) = self.replace_core(new, history);
         self.nrpe = Served::reload(
             self.nrpe.take(),
             nrpe_section.as_ref(),
@@ -638,12 +639,37 @@ impl Daemon {
         Ok(text)
     }
 
+    /// Opens the history store of `new` on a blocking thread, off the core lock, when
+    /// the reload changes it (`[history] path` or `enabled`); `None` when it does not.
+    async fn open_changed_history(&self, new: &Config) -> Option<crate::historyfeed::OpenedStore> {
+        let running = self
+            .shared
+            .lock()
+            .expect("core lock")
+            .config
+            .history
+            .clone();
+        if !crate::historyfeed::history_changes(&running, &new.history) {
+            return None;
+        }
+        let (settings, now) = (new.history.clone(), self.clock.unix_now());
+        let opening =
+            tokio::task::spawn_blocking(move || crate::historyfeed::open_store(&settings, now));
+        Some(opening.await.unwrap_or_else(|e| {
+            Some(Err(format!(
+                "internal error while opening the history store: {e}"
+            )))
+        }))
+    }
+
     /// Builds the core of a new configuration, taking over every record, the
-    /// counters, the forwarders and the journal, and schedules it; returns what the
-    /// edges need and the summary of the reload.
+    /// counters, the forwarders, the journal and the history store (`history`: the
+    /// one opened for it when it changed), and schedules it; returns what the edges
+    /// need and the summary of the reload.
     fn replace_core(
         &mut self,
         new: Config,
+        history: Option<crate::historyfeed::OpenedStore>,
     ) -> (Option<crate::nrpe::NrpeSection>, DaemonSection, String) {
         let mut core = self.shared.lock().expect("core lock");
         let (h, s) = core.records();
@@ -658,7 +684,7 @@ impl Daemon {
             fresh.config.daemon.event_log.as_deref(),
         );
         fresh.wake = core.wake.clone();
-        if let Some(old) = fresh.carry_history(&mut core, self.clock.unix_now()) {
+        if let Some(old) = fresh.carry_history(&mut core, history, self.clock.unix_now()) {
             // another store now: the old one closed (its Stop recorded) off the lock
             drop(tokio::task::spawn_blocking(move || {
                 old.close("reloaded with another history store")
@@ -936,6 +962,35 @@ mod tests {
             assert!(core.services.iter().all(|e| e.latency < 0.01));
             assert!(core.checks_run >= 18);
         }
+        d.stop().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reload_to_another_history_store_opens_it_and_swaps_it_in() {
+        fake::set("hs", State::Ok, "fine");
+        let d = start(&[("s", "hs", "")]).await;
+        let dir = d._dir.path().to_path_buf();
+        let first = dir.join("state/history.db");
+        let path = |d: &Running| {
+            let core = d.core.lock().unwrap();
+            core.history.as_ref().map(|h| h.path().to_path_buf())
+        };
+        assert_eq!(path(&d), Some(first.clone()));
+        let other = dir.join("state/other.db");
+        let text = config_text(&dir, &[("s", "hs", "")]);
+        let moved = format!("{text}\n[history]\npath = \"{}\"\n", other.display());
+        *d.next.lock().unwrap() = Ok(moved);
+        d.reload().await.unwrap();
+        assert_eq!(path(&d), Some(other.clone()));
+        let opened = {
+            let core = d.core.lock().unwrap();
+            core.history_feed.open_error.clone()
+        };
+        assert_eq!(opened, None);
+        // turned off: no store
+        *d.next.lock().unwrap() = Ok(format!("{text}\n[history]\nenabled = false\n"));
+        d.reload().await.unwrap();
+        assert_eq!(path(&d), None);
         d.stop().await;
     }
 

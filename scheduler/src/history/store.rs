@@ -1902,11 +1902,18 @@ mod tests {
         for i in 0..QUEUE as u64 + 10 {
             h.perfdata("a", None, 1_002 + i, &items);
         }
-        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(h.shared.health.perf_dropped.load(Ordering::Relaxed), 10);
         other.execute_batch("COMMIT").unwrap();
         let last = tickets.into_iter().next_back().unwrap();
-        assert!(last.wait(Duration::from_secs(30)), "all committed once let go");
+        assert!(
+            last.wait(Duration::from_secs(30)),
+            "all committed once let go"
+        );
         h.close("test over");
     }
 
