@@ -2,7 +2,10 @@
 //! their series.
 //!
 //! - `GET /api/events?host=&service=&kind=state,notification&since=2h|UNIX&until=&q=TEXT&limit=200`:
-//!   `[Event]`, newest first (`limit` at most [`MAX_LIMIT`]).
+//!   `[Event]`, newest first (`limit` at most [`MAX_LIMIT`]; `q` at most [`MAX_TEXT`]
+//!   characters; with `q` and no `since`, only the [`TEXT_SEARCH_DAYS`] days before
+//!   `until` (default now) are searched). The page `/events` takes the same parameters,
+//!   read by the same [`EventsQuery::filter`].
 //! - `GET /api/history?host=H&service=S&since=2h`: `{object, changes: [{at, state, hard,
 //!   attempt, output, duration}]}`, oldest first; the first change is the state the
 //!   object was in at `since` (its last change before, when there is one); `duration`
@@ -13,7 +16,8 @@
 //! Times are Unix seconds or a duration before now (`2h`, `7d`, humantime's units).
 //! They are reads (open unless `require_auth_for_reads`, through the API's own guard);
 //! a bad parameter is a 400 and an unknown host, service or metric a 404, each with a
-//! one-line JSON reason; the store is read on a blocking thread with the core unlocked.
+//! one-line JSON reason; the store is read on a blocking thread with the core unlocked,
+//! at most [`MAX_READS`] reads of web and API requests at once ([`blocking_read`]).
 
 use crate::clock::unix_now;
 use crate::history::store::{self, EventFilter, History};
@@ -38,6 +42,11 @@ pub const MAX_CHANGES: usize = 5000;
 pub const MAX_TEXT: usize = 200;
 /// The longest time span asked about (ten years).
 pub const MAX_SPAN: Time = 10 * 366 * 86_400;
+/// How far back a text search (`q`) looks when no `since` is given.
+pub const TEXT_SEARCH_DAYS: Time = 31;
+/// The most store reads web and API requests run at once; more wait for a place, so
+/// that heavy reads queue instead of piling up on blocking threads.
+pub const MAX_READS: usize = 4;
 /// `since` of `/api/history` when none is given.
 pub const DEFAULT_SINCE: &str = "2h";
 
@@ -87,8 +96,8 @@ fn given(p: &Option<String>) -> Option<&str> {
     p.as_deref().filter(|s| !s.is_empty())
 }
 
-/// The parameters of `/api/events`.
-#[derive(Debug, Default, Deserialize)]
+/// The parameters of `/api/events` and of the page `/events`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct EventsQuery {
     pub host: Option<String>,
     pub service: Option<String>,
@@ -135,6 +144,15 @@ impl EventsQuery {
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
             return Err(format!("q: longer than {MAX_TEXT} characters"));
         }
+        // a text search reads every event of its window: a month unless told
+        let since = match (&text, since) {
+            (Some(_), None) => Some(
+                until
+                    .unwrap_or(now)
+                    .saturating_sub(TEXT_SEARCH_DAYS * 86_400),
+            ),
+            (_, since) => since,
+        };
         let limit = match given(&self.limit) {
             None => DEFAULT_LIMIT,
             Some(l) => match l.parse::<usize>() {
@@ -310,16 +328,35 @@ fn shown_line(text: &str) -> String {
         .collect()
 }
 
-/// Runs a read of the store on a blocking thread; its answer as JSON, or a 404 saying
-/// `missing` when it found nothing.
+/// Runs `f`, a read of the store, on a blocking thread once one of [`MAX_READS`]
+/// places is free (a place held until `f` returns, even if the request goes away).
+pub async fn blocking_read<T, F>(f: F) -> Result<T, String>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, String> + Send + 'static,
+{
+    static PLACES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_READS);
+    let place = PLACES
+        .acquire()
+        .await
+        .map_err(|e| format!("history read failed: {e}"))?;
+    let r = tokio::task::spawn_blocking(move || {
+        let r = f();
+        drop(place);
+        r
+    });
+    r.await
+        .unwrap_or_else(|e| Err(format!("history read failed: {e}")))
+}
+
+/// Runs a read of the store on a blocking thread ([`blocking_read`]); its answer as
+/// JSON, or a 404 saying `missing` when it found nothing.
 async fn read<T, F>(history: History, missing: String, f: F) -> Result<Response, Refused>
 where
     T: Serialize + Send + 'static,
     F: FnOnce(&rusqlite::Connection) -> rusqlite::Result<Option<T>> + Send + 'static,
 {
-    let r = tokio::task::spawn_blocking(move || history.read(f))
-        .await
-        .unwrap_or_else(|e| Err(format!("history read failed: {e}")));
+    let r = blocking_read(move || history.read(f)).await;
     match r {
         Ok(Some(v)) => Ok(Json(v).into_response()),
         Ok(None) => Err(Refused(StatusCode::NOT_FOUND, missing)),
@@ -524,6 +561,43 @@ mod tests {
         assert!(refused(q("", "", "", "", "-1")).starts_with("limit:"));
         assert!(refused(q("", "", "", &"x".repeat(201), "")).starts_with("q:"));
         assert!(refused(q("", "soon", "", "", "")).starts_with("since:"));
+        // a text search without `since` reads the month before `until` (or now)
+        let month = TEXT_SEARCH_DAYS * 86_400;
+        let since = |q: EventsQuery| q.filter(100_000_000).unwrap().since;
+        assert_eq!(since(q("", "", "", "disk", "")), Some(100_000_000 - month));
+        assert_eq!(
+            since(q("", "", "90000000", "disk", "")),
+            Some(90_000_000 - month)
+        );
+        assert_eq!(
+            since(q("", "90d", "", "disk", "")),
+            Some(100_000_000 - 90 * 86_400)
+        );
+        assert_eq!(since(q("", "", "", "", "")), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn store_reads_queue_beyond_their_places() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NOW: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let reads: Vec<_> = (0..3 * MAX_READS)
+            .map(|i| {
+                tokio::spawn(blocking_read(move || {
+                    let n = NOW.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                    NOW.fetch_sub(1, Ordering::SeqCst);
+                    Ok(i)
+                }))
+            })
+            .collect();
+        let mut done = Vec::new();
+        for r in reads {
+            done.push(r.await.unwrap().unwrap());
+        }
+        assert_eq!(done, (0..3 * MAX_READS).collect::<Vec<_>>());
+        assert_eq!(MOST.load(Ordering::SeqCst), MAX_READS);
     }
 
     #[test]

@@ -275,7 +275,7 @@ pub async fn run(api: &Api, q: &AvailabilityQuery, now: Time) -> Result<Report, 
             "the history is off ([history] enabled = false): no availability to report".into(),
         )
     })?;
-    tokio::task::spawn_blocking(move || {
+    crate::web::api::blocking_read(move || {
         history.read(|conn| {
             let mut events = store::state_events(conn, opts.from, opts.to)?;
             let runs = store::runs(conn, opts.from, opts.to)?;
@@ -290,7 +290,6 @@ pub async fn run(api: &Api, q: &AvailabilityQuery, now: Time) -> Result<Report, 
         })
     })
     .await
-    .unwrap_or_else(|e| Err(e.to_string()))
     .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e))
 }
 

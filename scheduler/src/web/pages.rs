@@ -1325,11 +1325,11 @@ async fn object_page(
         None => HistoryPart::Disabled,
         Some(h) => {
             let from = now.saturating_sub(range.1);
-            tokio::task::spawn_blocking(move || {
-                read_history(&h, &host, service.as_deref(), from, now)
+            crate::web::api::blocking_read(move || {
+                Ok(read_history(&h, &host, service.as_deref(), from, now))
             })
             .await
-            .unwrap_or_else(|e| HistoryPart::Failed(e.to_string()))
+            .unwrap_or_else(HistoryPart::Failed)
         }
     };
     let body = forms::flash(query.done.as_deref(), query.id.as_deref())
@@ -1362,74 +1362,9 @@ async fn service_page(
 
 // ---- the event log
 
-/// The event log's parameters (GET form fields).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct EventsQuery {
-    pub host: Option<String>,
-    pub service: Option<String>,
-    /// Kinds, comma-separated (`state,notification`).
-    pub kind: Option<String>,
-    /// `2h` (that long ago) or a Unix time.
-    pub since: Option<String>,
-    pub until: Option<String>,
-    /// Text in the output, comment, author or names.
-    pub q: Option<String>,
-    /// At most this many (default 200, at most 5000).
-    pub limit: Option<String>,
-}
-
-/// The most events a page shows.
-pub const MAX_EVENTS: usize = 5000;
-
-/// A moment given as `2h` (that long before `now`) or as a Unix time.
-pub fn parse_moment(text: &str, now: Time) -> Result<Time, String> {
-    let text = text.trim();
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text
-            .parse()
-            .map_err(|_| format!("'{text}' is not a Unix time"));
-    }
-    humantime::parse_duration(text)
-        .map(|d| now.saturating_sub(d.as_secs()))
-        .map_err(|e| format!("'{text}' is neither a Unix time nor a duration like 2h: {e}"))
-}
-
-impl EventsQuery {
-    /// The store's filter this asks for; a bad parameter is an error naming it.
-    pub fn filter(&self, now: Time) -> Result<EventFilter, String> {
-        let mut kinds = Vec::new();
-        for k in given(&self.kind)
-            .unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-        {
-            kinds.push(Kind::parse(k).ok_or_else(|| format!("kind: no kind '{k}'"))?);
-        }
-        let moment = |v: &Option<String>, name: &str| {
-            given(v)
-                .map(|t| parse_moment(t, now).map_err(|e| format!("{name}: {e}")))
-                .transpose()
-        };
-        let limit = match given(&self.limit) {
-            None => 200,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|&l| (1..=MAX_EVENTS).contains(&l))
-                .ok_or_else(|| format!("limit: give a number from 1 to {MAX_EVENTS}"))?,
-        };
-        Ok(EventFilter {
-            host: given(&self.host).map(str::to_string),
-            service: given(&self.service).map(str::to_string),
-            kinds,
-            since: moment(&self.since, "since")?,
-            until: moment(&self.until, "until")?,
-            text: given(&self.q).map(str::to_string),
-            limit,
-        })
-    }
-}
+/// The event log's parameters (GET form fields): those of `/api/events`, read and
+/// bounded by the same [`EventsQuery::filter`].
+pub use crate::web::api::EventsQuery;
 
 /// The event log page: the filter form and the events (or why there are none).
 pub fn render_events(
@@ -1464,6 +1399,14 @@ pub fn render_events(
     );
     html.push_str(&select("kind", "Kind", &kinds, given(&query.kind)));
     html.push_str("<button type=\"submit\">Show</button></form>\n");
+    if given(&query.q).is_some() && given(&query.since).is_none() {
+        let _ = write!(
+            html,
+            "<p class=\"note\" id=\"search-window\">The text is searched for in the last {} days \
+             (before <code>until</code>, if given); give <code>since</code> to search further back.</p>",
+            crate::web::api::TEXT_SEARCH_DAYS
+        );
+    }
     match events {
         Ok(events) => {
             if events.len() >= limit {
@@ -1501,11 +1444,12 @@ async fn events_page(
         None => {
             Err("The history is off ([history] enabled = false): no events are kept.".to_string())
         }
-        Some(h) => tokio::task::spawn_blocking(move || {
-            h.read(|conn| crate::history::store::events(conn, &filter))
-        })
-        .await
-        .unwrap_or_else(|e| Err(e.to_string())),
+        Some(h) => {
+            crate::web::api::blocking_read(move || {
+                h.read(|conn| crate::history::store::events(conn, &filter))
+            })
+            .await
+        }
     };
     let body = render_events(
         &query,
@@ -1769,7 +1713,10 @@ mod tests {
                 kind: Some("nope".into()),
                 ..EventsQuery::default()
             }),
-            "kind: no kind 'nope'"
+            format!(
+                "kind: unknown kind 'nope' (known: {})",
+                Kind::ALL.map(Kind::name).join(", ")
+            )
         );
         assert!(bad(EventsQuery {
             since: Some("yesterday".into()),
@@ -1958,6 +1905,33 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_event_log_is_bounded_as_the_api() {
+        let app = app();
+        let long = "x".repeat(crate::web::api::MAX_TEXT + 1);
+        for (uri, reason) in [
+            (format!("/events?q={long}"), "q: longer than 200 characters"),
+            (
+                "/events?since=20y".into(),
+                "since: 20y is longer than ten years",
+            ),
+            ("/events?since=1h&until=2h".into(), "since is after until"),
+        ] {
+            let (status, _, page) = get(&app, &uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert!(page.contains(reason), "{uri}: {page}");
+        }
+        // a text search without `since` says how far back it looks
+        let (status, _, page) = get(&app, "/events?q=disk").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("<p class=\"note\" id=\"search-window\">The text is searched for in the last 31 days"),
+            "{page}"
+        );
+        let (_, _, page) = get(&app, "/events?q=disk&since=90d").await;
+        assert!(!page.contains("search-window"), "{page}");
+    }
+
+    #[tokio::test]
     async fn pages_are_served_with_their_security_headers() {
         let app = app();
         let (status, headers, page) = get(&app, "/").await;
@@ -2054,7 +2028,7 @@ mod tests {
             (
                 "/events?kind=bogus",
                 StatusCode::BAD_REQUEST,
-                "kind: no kind",
+                "kind: unknown kind",
             ),
         ] {
             let (got, _, page) = get(&app, uri).await;
