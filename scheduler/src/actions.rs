@@ -383,8 +383,7 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::exec::{Limits, Outcome};
+    use crate::exec::Outcome;
     use crate::notify::Notice;
     use crate::registry::fake;
     use crate::state::{HostState, StateType};
@@ -407,16 +406,7 @@ mod tests {
                 fake::NAME
             ));
         }
-        let config = Config::from_files(vec![(None, text)]).unwrap();
-        let (notices, rx) = mpsc::unbounded_channel();
-        let core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
-        (core, rx)
+        crate::daemon::tests::utc_core(text)
     }
 
     fn result(state: State) -> Outcome {

@@ -1132,7 +1132,7 @@ async fn scheduler_metrics(AxState(s): AxState<Api>) -> Response {
 #[cfg(test)]
 pub(crate) mod testing {
     use super::*;
-    use crate::exec::{Limits, Outcome};
+    use crate::exec::Outcome;
     use axum::body::{to_bytes, Body};
     use hcoop_plugins::plugin::CheckResult;
     use std::time::SystemTime;
@@ -1140,16 +1140,8 @@ pub(crate) mod testing {
 
     /// The core of `config` (TOML text) with no saved state, and its daemon settings.
     pub fn core(config: &str) -> (Core, crate::config::Daemon) {
-        let config = crate::config::Config::from_files(vec![(None, config.into())]).unwrap();
-        let daemon = config.daemon.clone();
-        let (notices, _) = mpsc::unbounded_channel();
-        let core = Core::build(
-            config,
-            Limits::default(),
-            notices,
-            Default::default(),
-            Default::default(),
-        );
+        let (core, _) = crate::daemon::tests::utc_core(config.into());
+        let daemon = core.config.daemon.clone();
         (core, daemon)
     }
 
