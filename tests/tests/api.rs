@@ -6,6 +6,7 @@
 
 use hcoop_tests::daemon::Daemon;
 use hcoop_tests::rawhttp::raw;
+use hcoop_tests::scenario::spawn_as;
 use hcoop_tests::{require, wait_until, Run};
 use serde_json::{json, Value};
 use std::io::Read;
@@ -513,23 +514,11 @@ fn daemon_started_as_root_gives_root_up() {
     d.kill9();
     // the state directory does not exist yet: the daemon makes it for its user
     let state = d.dir.path().join("var/state.json");
+    // the credentials file is made readable by the daemon's user
     let text = format!(
-        "user = \"nagios\"\nplugin_user = \"nagios\"\n{CHECKS}\n[[service]]\nhost = \"db\"\nname = \"whoami\"\ncommand = \"/usr/bin/id -u\"\n"
+        "{CHECKS}\n[[service]]\nhost = \"db\"\nname = \"whoami\"\ncommand = \"/usr/bin/id -u\"\n"
     );
-    d.write_config(&text);
-    let file = d.config_dir().join("a.toml");
-    let t = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        t.replace(
-            &d.state_file().display().to_string(),
-            &state.display().to_string(),
-        ),
-    )
-    .unwrap();
-    // the credentials file must be readable by the daemon's user
-    std::os::unix::fs::chown(d.dir.path().join("tokens"), Some(nagios.0), None).unwrap();
-    d.spawn();
+    spawn_as(&mut d, ("nagios", nagios.0), &text, &state);
     let pid = d.pid();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let field = |name: &str| {
@@ -557,6 +546,7 @@ fn daemon_started_as_root_gives_root_up() {
     let r = d.cli(&["ack", "db/bad", "-m", "known"]);
     assert_eq!(r.code, 0, "{r:?}");
     // a reload that adds a check needing a capability given up says it takes a restart
+    let file = d.config_dir().join("a.toml");
     let t = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
