@@ -30,6 +30,8 @@
 //! - [`browser`]: a real headless Chromium driven over WebDriver (chromedriver),
 //!   with its console log.
 //! - [`usage`]: the answer to a bad command line (one UNKNOWN line, exit 3).
+//! - [`parity`]: one command line run by Debian's monitoring-plugin and by ours, exit
+//!   codes and perfdata labels and units compared (the cases of tests/PARITY.md).
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
 //!   replica) in temp dirs on loopback ports, with TLS certificates made by openssl.
 //!
@@ -51,6 +53,7 @@ pub mod mail;
 pub mod mysql;
 pub mod nagios;
 pub mod nrpe;
+pub mod parity;
 pub mod pgsql;
 pub mod procs;
 pub mod rawhttp;
