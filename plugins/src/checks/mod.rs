@@ -30,6 +30,8 @@ pub mod sip;
 pub mod smtp;
 pub mod swap;
 pub use services::tcp;
+pub mod dummy;
+pub mod users;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -93,6 +95,8 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<mx::MxCheck>("check_mx"),
     entry::<mail_roundtrip::RoundtripCheck>("check_mail_roundtrip"),
     entry::<quota::QuotaCheck>("check_quota"),
+    entry::<dummy::DummyCheck>("check_dummy"),
+    entry::<users::UsersCheck>("check_users"),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.
