@@ -16,7 +16,8 @@ use super::thresholds::Thresholds;
 /// Where a network check connects: `-H`, `-p`, `-4`/`-6`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TargetArgs {
-    /// Host name or address to connect to
+    /// Host name or address to connect to (may also be given as the first bare word:
+    /// `check_tcp localhost -p 80`)
     #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_host)]
     pub hostname: String,
 

@@ -2,6 +2,7 @@
 //! type and its rendering, the shared options, and the runner.
 
 pub mod args;
+pub mod compat;
 pub mod family_args;
 pub mod host_list_args;
 pub mod level_pairs;

@@ -217,12 +217,22 @@ fn clap_error_line(e: &clap::Error) -> String {
     line.trim_start_matches("error: ").trim().to_string()
 }
 
-/// Parses arguments from an argument list; help and version are `Ok(Err(text))`.
+/// Parses arguments from an argument list, after rewriting the older forms
+/// monitoring-plugins accepts ([`super::compat::normalize`]); help and version are
+/// `Ok(Err(text))`.
 pub fn parse_args<C: Check>(
     argv: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
 ) -> Result<Result<C::Args, String>, UsageError> {
     use clap::error::ErrorKind;
-    match <C::Args as clap::Parser>::try_parse_from(argv) {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut cmd = <C::Args as CommandFactory>::command();
+    cmd.build();
+    let argv = super::compat::normalize(&cmd, argv.into_iter().map(Into::into).collect());
+    let parsed = cmd.try_get_matches_from_mut(argv).and_then(|mut matches| {
+        <C::Args as FromArgMatches>::from_arg_matches_mut(&mut matches)
+            .map_err(|e| e.format(&mut cmd))
+    });
+    match parsed {
         Ok(a) => Ok(Ok(a)),
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             Ok(Err(e.render().to_string()))

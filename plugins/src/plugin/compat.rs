@@ -1,0 +1,437 @@
+//! The older command-line forms monitoring-plugins still accepts, rewritten into the
+//! forms our clap parsers take, for every check at once (plugin processes, the daemon's
+//! in-process checks and the NRPE agent all parse through [`super::runner::parse_args`]):
+//!
+//! 1. the whole words `-wt`, `-ct`, `-to`, `-wv`, `-cv` become `-w`, `-c`, `-t`, `-w`,
+//!    `-c` when the command has those short options and they take a value;
+//! 2. a **bare host**: when the command has a `-H` that takes a value, declares no
+//!    positional argument (and no subcommand) of its own, and `-H`/`--hostname` is not
+//!    given, the first bare word that is not an option's value becomes `-H WORD`
+//!    (`check_tcp localhost -p 80`, `check_http -p 80 example.org`).
+//!
+//! Nothing after a `--` word is rewritten. Which options take a value is read from the
+//! command itself (actions and `num_args`, attached values `-p80` and `--port=80`,
+//! clustered flags `-46`, optional values that need `=`), so the rewriting never takes
+//! an option's value for a host. Words it does not rewrite are left to clap, which
+//! refuses what it does not know.
+
+use clap::{Arg, Command};
+use std::ffi::OsString;
+
+/// The old two-letter option words and the short option each stands for.
+const OLD_WORDS: [(&str, char); 5] = [
+    ("-wt", 'w'),
+    ("-ct", 'c'),
+    ("-to", 't'),
+    ("-wv", 'w'),
+    ("-cv", 'c'),
+];
+
+/// How an option takes its values.
+#[derive(Debug, Clone, Copy)]
+struct Values {
+    min: usize,
+    max: usize,
+    require_equals: bool,
+}
+
+impl Values {
+    fn of(arg: &Arg) -> Values {
+        let (min, max) = match arg.get_num_args() {
+            Some(r) => (r.min_values(), r.max_values()),
+            // an unbuilt command: clap gives a value-taking action exactly one value
+            None if arg.get_action().takes_values() => (1, 1),
+            None => (0, 0),
+        };
+        Values {
+            min,
+            max,
+            require_equals: arg.is_require_equals_set(),
+        }
+    }
+
+    fn takes_values(self) -> bool {
+        self.max > 0
+    }
+}
+
+/// What each word of the command line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// an option word (or a cluster of short options)
+    Option,
+    /// the value of the option before it
+    Value,
+    /// a word that is neither (a positional, for clap)
+    Bare,
+    /// `--` and everything after it
+    Rest,
+}
+
+fn short_arg(cmd: &Command, c: char) -> Option<&Arg> {
+    cmd.get_arguments().find(|a| {
+        a.get_short() == Some(c) || a.get_all_short_aliases().is_some_and(|s| s.contains(&c))
+    })
+}
+
+fn long_arg<'c>(cmd: &'c Command, name: &str) -> Option<&'c Arg> {
+    cmd.get_arguments().find(|a| {
+        a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|l| l.contains(&name))
+    })
+}
+
+fn is_bare(word: &str) -> bool {
+    // `-` alone is a bare word for clap (it commonly names stdin)
+    !word.starts_with('-') || word == "-"
+}
+
+/// Classifies the words after the program name, and tells whether an option word names
+/// the host argument.
+fn classify(cmd: &Command, words: &[String], host: Option<&Arg>) -> (Vec<Kind>, bool) {
+    let mut kinds = vec![Kind::Bare; words.len()];
+    let mut host_given = false;
+    let names_host = |arg: &Arg| host.is_some_and(|h| h.get_id() == arg.get_id());
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i].as_str();
+        if word == "--" {
+            kinds[i..].fill(Kind::Rest);
+            break;
+        }
+        if is_bare(word) {
+            i += 1;
+            continue;
+        }
+        kinds[i] = Kind::Option;
+        // the values this option word still wants from the following words
+        let mut wants: Option<Values> = None;
+        if let Some(long) = word.strip_prefix("--") {
+            let (name, attached) = match long.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (long, false),
+            };
+            if let Some(arg) = long_arg(cmd, name) {
+                host_given |= names_host(arg);
+                let v = Values::of(arg);
+                if v.takes_values() && !attached {
+                    wants = Some(v);
+                }
+            }
+        } else if let Some(cluster) = word.strip_prefix('-') {
+            if let Some(old) = OLD_WORDS.iter().find(|(w, _)| *w == word) {
+                if let Some(arg) = short_arg(cmd, old.1).filter(|a| Values::of(a).takes_values()) {
+                    host_given |= names_host(arg);
+                    wants = Some(Values::of(arg));
+                }
+            } else {
+                for (at, c) in cluster.char_indices() {
+                    let Some(arg) = short_arg(cmd, c) else {
+                        continue;
+                    };
+                    host_given |= names_host(arg);
+                    let v = Values::of(arg);
+                    if v.takes_values() {
+                        // the rest of the cluster, if any, is its value (`-p80`, `-p=80`)
+                        if at + c.len_utf8() == cluster.len() {
+                            wants = Some(v);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        i += 1;
+        if let Some(v) = wants {
+            if v.require_equals {
+                // a value only ever comes attached with `=`
+            } else if v.min == 0 {
+                // an optional value: clap takes the next word unless it looks like an option
+                while i < words.len() && is_bare(&words[i]) {
+                    kinds[i] = Kind::Value;
+                    i += 1;
+                    if i >= words.len() || v.max <= 1 {
+                        break;
+                    }
+                }
+            } else if i < words.len() && words[i] != "--" {
+                kinds[i] = Kind::Value;
+                i += 1;
+                // more values, while they do not look like options
+                let mut taken = 1;
+                while taken < v.max && i < words.len() && is_bare(&words[i]) {
+                    kinds[i] = Kind::Value;
+                    i += 1;
+                    taken += 1;
+                }
+            }
+        }
+    }
+    (kinds, host_given)
+}
+
+/// Rewrites the older command-line forms monitoring-plugins still accepts into the forms
+/// our clap parsers take.
+pub fn normalize(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
+    let Some((program, rest)) = argv.split_first() else {
+        return argv;
+    };
+    // words that are not text are left as they are: they can be neither options we
+    // rewrite nor a host name
+    let words: Vec<String> = rest
+        .iter()
+        .map(|w| {
+            w.to_str()
+                .map_or_else(|| "\u{fffd}".to_string(), str::to_string)
+        })
+        .collect();
+    let host = short_arg(cmd, 'H').filter(|a| !a.is_positional() && Values::of(a).min >= 1);
+    let (kinds, host_given) = classify(cmd, &words, host);
+
+    let bare_host = host.is_some()
+        && !host_given
+        && cmd.get_positionals().next().is_none()
+        && cmd.get_subcommands().next().is_none();
+    let first_bare = kinds.iter().position(|k| *k == Kind::Bare);
+
+    let mut out = Vec::with_capacity(argv.len() + 1);
+    out.push(program.clone());
+    for (i, (word, kind)) in rest.iter().zip(&kinds).enumerate() {
+        if *kind == Kind::Option {
+            if let Some((_, c)) = OLD_WORDS.iter().find(|(w, _)| *w == words[i]) {
+                if short_arg(cmd, *c).is_some_and(|a| Values::of(a).takes_values()) {
+                    out.push(OsString::from(format!("-{c}")));
+                    continue;
+                }
+            }
+        }
+        if bare_host && Some(i) == first_bare {
+            out.push(OsString::from("-H"));
+        }
+        out.push(word.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{ArgAction, Parser};
+
+    /// A network check's command line, as the shared groups declare it.
+    #[derive(Debug, Parser)]
+    #[command(name = "check_x")]
+    struct Net {
+        #[command(flatten)]
+        target: crate::plugin::args::TargetArgs,
+        #[command(flatten)]
+        levels: crate::plugin::args::ResponseTimeArgs,
+        #[command(flatten)]
+        common: crate::plugin::options::CommonArgs,
+        /// an optional value that needs `=` (as check_http's `-S`)
+        #[arg(short = 'S', long = "ssl", num_args = 0..=1, require_equals = true)]
+        ssl: Option<Option<String>>,
+        /// an optional value that does not
+        #[arg(short = 'E', long = "extended", num_args = 0..=1)]
+        extended: Option<Option<String>>,
+        /// several values
+        #[arg(short = 'e', long = "expect", num_args = 1.., action = ArgAction::Append)]
+        expect: Vec<String>,
+    }
+
+    /// A check with positional words of its own.
+    #[derive(Debug, Parser)]
+    struct Positional {
+        #[arg(short = 'H')]
+        host: Option<String>,
+        words: Vec<String>,
+    }
+
+    /// A check without `-H`.
+    #[derive(Debug, Parser)]
+    struct NoHost {
+        #[arg(short = 'w')]
+        warning: Option<String>,
+        #[arg(short = 't')]
+        timeout: Option<String>,
+    }
+
+    fn norm<P: clap::CommandFactory>(words: &[&str]) -> Vec<String> {
+        let mut cmd = P::command();
+        cmd.build();
+        let argv = std::iter::once("check_x")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect();
+        normalize(&cmd, argv)
+            .into_iter()
+            .skip(1)
+            .map(|w| w.into_string().unwrap())
+            .collect()
+    }
+
+    fn parsed(words: &[&str]) -> Net {
+        let mut cmd = <Net as clap::CommandFactory>::command();
+        cmd.build();
+        let argv = std::iter::once("check_x")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect();
+        Net::try_parse_from(normalize(&cmd, argv)).unwrap()
+    }
+
+    #[test]
+    fn a_bare_host_before_or_after_the_options() {
+        assert_eq!(
+            norm::<Net>(&["localhost", "-p", "80"]),
+            ["-H", "localhost", "-p", "80"]
+        );
+        assert_eq!(
+            norm::<Net>(&["-p", "80", "localhost"]),
+            ["-p", "80", "-H", "localhost"]
+        );
+        let a = parsed(&["-p", "80", "example.org", "-w", "2"]);
+        assert_eq!(a.target.hostname, "example.org");
+        assert_eq!(a.target.port, Some(80));
+    }
+
+    #[test]
+    fn an_options_value_is_never_the_host() {
+        assert_eq!(norm::<Net>(&["-p", "80"]), ["-p", "80"]);
+        assert_eq!(norm::<Net>(&["-p80", "db1"]), ["-p80", "-H", "db1"]);
+        assert_eq!(
+            norm::<Net>(&["--port=80", "db1"]),
+            ["--port=80", "-H", "db1"]
+        );
+        assert_eq!(
+            norm::<Net>(&["--port", "80", "db1"]),
+            ["--port", "80", "-H", "db1"]
+        );
+        assert_eq!(norm::<Net>(&["-t", "5", "db1"]), ["-t", "5", "-H", "db1"]);
+        assert_eq!(norm::<Net>(&["-46", "db1"]), ["-46", "-H", "db1"]);
+        assert_eq!(
+            norm::<Net>(&["-4p", "80", "db1"]),
+            ["-4p", "80", "-H", "db1"]
+        );
+        assert_eq!(norm::<Net>(&["-vvv", "db1"]), ["-vvv", "-H", "db1"]);
+        // several values are taken while they do not look like options
+        assert_eq!(
+            norm::<Net>(&["-e", "a", "b", "-p", "1", "db1"]),
+            ["-e", "a", "b", "-p", "1", "-H", "db1"]
+        );
+    }
+
+    #[test]
+    fn optional_values() {
+        // `-S` takes a value only with `=`: the next word is the host
+        assert_eq!(norm::<Net>(&["-S", "db1"]), ["-S", "-H", "db1"]);
+        assert_eq!(norm::<Net>(&["--ssl", "db1"]), ["--ssl", "-H", "db1"]);
+        assert_eq!(
+            norm::<Net>(&["--ssl=1.2", "db1"]),
+            ["--ssl=1.2", "-H", "db1"]
+        );
+        assert_eq!(norm::<Net>(&["-S=1.2", "db1"]), ["-S=1.2", "-H", "db1"]);
+        let a = parsed(&["-S", "db1"]);
+        assert_eq!((a.ssl, a.target.hostname.as_str()), (Some(None), "db1"));
+        // `-E` takes the next word unless it looks like an option, as clap does
+        assert_eq!(norm::<Net>(&["-E", "x", "db1"]), ["-E", "x", "-H", "db1"]);
+        assert_eq!(
+            norm::<Net>(&["-E", "-p", "1", "db1"]),
+            ["-E", "-p", "1", "-H", "db1"]
+        );
+    }
+
+    #[test]
+    fn nothing_is_rewritten_after_a_double_dash() {
+        assert_eq!(
+            norm::<Net>(&["-p", "80", "--", "db1"]),
+            ["-p", "80", "--", "db1"]
+        );
+        assert_eq!(
+            norm::<Net>(&["-H", "h", "--", "-wt", "1"]),
+            ["-H", "h", "--", "-wt", "1"]
+        );
+        // a value may be `--` itself only when attached
+        assert_eq!(norm::<Net>(&["-p", "--", "db1"]), ["-p", "--", "db1"]);
+    }
+
+    #[test]
+    fn a_given_host_is_never_doubled() {
+        assert_eq!(norm::<Net>(&["-H", "a", "b"]), ["-H", "a", "b"]);
+        assert_eq!(norm::<Net>(&["b", "-H", "a"]), ["b", "-H", "a"]);
+        assert_eq!(norm::<Net>(&["--hostname=a", "b"]), ["--hostname=a", "b"]);
+        assert_eq!(norm::<Net>(&["-Ha", "b"]), ["-Ha", "b"]);
+        assert_eq!(norm::<Net>(&["-4Ha", "b"]), ["-4Ha", "b"]);
+        // only the first bare word is the host; clap refuses the others
+        assert_eq!(norm::<Net>(&["a", "b"]), ["-H", "a", "b"]);
+        let mut cmd = <Net as clap::CommandFactory>::command();
+        cmd.build();
+        let argv = ["check_x", "a", "b"].map(OsString::from).to_vec();
+        assert!(Net::try_parse_from(normalize(&cmd, argv)).is_err());
+    }
+
+    #[test]
+    fn a_check_with_positionals_or_without_host_is_left_alone() {
+        assert_eq!(norm::<Positional>(&["a", "b"]), ["a", "b"]);
+        assert_eq!(norm::<NoHost>(&["a"]), ["a"]);
+        assert_eq!(
+            norm::<NoHost>(&["-wt", "1", "-to", "3"]),
+            ["-w", "1", "-t", "3"]
+        );
+    }
+
+    #[test]
+    fn old_two_letter_options() {
+        assert_eq!(
+            norm::<Net>(&["localhost", "-p", "80", "-wt", "5", "-ct", "9", "-to", "10"]),
+            [
+                "-H",
+                "localhost",
+                "-p",
+                "80",
+                "-w",
+                "5",
+                "-c",
+                "9",
+                "-t",
+                "10"
+            ]
+        );
+        assert_eq!(
+            norm::<Net>(&["-wv", "5", "-cv", "9", "h"]),
+            ["-w", "5", "-c", "9", "-H", "h"]
+        );
+        let a = parsed(&[
+            "localhost",
+            "-p",
+            "80",
+            "-wt",
+            "300",
+            "-ct",
+            "600",
+            "-to",
+            "10",
+        ]);
+        assert_eq!(a.target.hostname, "localhost");
+        assert!(a.levels.warning.is_some() && a.levels.critical.is_some());
+        assert_eq!(
+            a.common.timeout.duration,
+            std::time::Duration::from_secs(10)
+        );
+        // a command without `-c` keeps `-ct` for clap to refuse
+        assert_eq!(norm::<NoHost>(&["-ct", "1"]), ["-ct", "1"]);
+    }
+
+    #[test]
+    fn words_that_are_not_text_are_kept() {
+        use std::os::unix::ffi::OsStringExt;
+        let mut cmd = <Net as clap::CommandFactory>::command();
+        cmd.build();
+        let odd = OsString::from_vec(vec![0xff, b'a']);
+        let argv = vec!["check_x".into(), "-p".into(), "1".into(), odd.clone()];
+        assert_eq!(
+            normalize(&cmd, argv),
+            ["check_x".into(), "-p".into(), "1".into(), "-H".into(), odd]
+        );
+        assert_eq!(normalize(&cmd, vec![]), Vec::<OsString>::new());
+    }
+}
