@@ -102,7 +102,15 @@ fn smtp_starttls_auth_and_certificate() {
     let cert = will_expire("mx1.coop.test");
     let auth = plus(
         &base,
-        &["-A", "PLAIN", "-U", "monitor", "--authpass-file", &pw],
+        &[
+            "-A",
+            "PLAIN",
+            "-U",
+            "monitor",
+            "--authpass-file",
+            &pw,
+            "--step-times",
+        ],
     );
     // the rendering: the whole Nagios line
     assert_text(
@@ -190,7 +198,9 @@ fn smtp_without_starttls_and_with_expired_certificate() {
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &port, "-F", "m.test", "-S"],
         "CRITICAL",
-        &format!(r"STARTTLS not offered \(127\.0\.0\.1 port {port}\)"),
+        &format!(
+            r"TLS not supported by server \(no STARTTLS offered\) \(127\.0\.0\.1 port {port}\)"
+        ),
     );
     perf(&v, "time");
     let old = exim(Some(&f.expired), None);
@@ -320,11 +330,11 @@ fn imap_starttls_imaps_login_and_counts() {
             "--starttls",
             "-D",
             "30,7",
-            "-m",
+            "--mailbox",
             "INBOX",
-            "-w",
+            "--messages-warning",
             "5",
-            "-c",
+            "--messages-critical",
             "10",
         ],
     );
@@ -367,8 +377,12 @@ fn imap_starttls_imaps_login_and_counts() {
             "logout_time"
         ]
     );
-    // -w/-c on the message count
-    let over = with(&port, &pw, &["--starttls", "-m", "INBOX", "-c", "0"]);
+    // --messages-warning/--messages-critical on the message count
+    let over = with(
+        &port,
+        &pw,
+        &["--starttls", "--mailbox", "INBOX", "--messages-critical", "0"],
+    );
     let over: Vec<&str> = over.iter().map(String::as_str).collect();
     assert_json(
         "check_imap",
@@ -412,7 +426,7 @@ fn imap_starttls_imaps_login_and_counts() {
             "hcoopimap1",
             "--password-env",
             "IMAP_PW",
-            "-m",
+            "--mailbox",
             "INBOX",
             "--output-format",
             "json",

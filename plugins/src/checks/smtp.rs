@@ -12,7 +12,6 @@ use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
 use clap::Parser;
 use std::path::PathBuf;
 
-use crate::plugin::EXIT_CODES;
 
 /// Command line of check_smtp.
 #[derive(Parser, Debug)]
@@ -20,8 +19,8 @@ use crate::plugin::EXIT_CODES;
     name = "check_smtp",
     version,
     about = "Talks SMTP (or LMTP) to a mail server: banner, EHLO, STARTTLS and its certificate, AUTH, commands; reports each step's time. Port 25, or 465 with -s, unless -p gives one.",
-    after_help = EXIT_CODES,
-    mut_arg("starttls", |a| a.short('S')),
+    after_help = "Deliberately different from Debian's check_smtp: a server that does not offer STARTTLS to -S is CRITICAL (Debian's: WARNING), with the same words \"TLS not supported by server\": a server that stops offering TLS (or a connection stripped of it) sends mail in clear text, which -S is there to catch. The perfdata is Debian's (time) unless --step-times is given.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0.",
+    mut_arg("starttls", |a| a.short('S').help("Upgrade the connection with STARTTLS (CRITICAL when the server does not offer it)")),
     mut_arg("ssl", |a| a.short('s').visible_alias("tls").help("Speak TLS from the start of the connection (submissions port 465)"))
 )]
 pub struct SmtpArgs {
@@ -83,6 +82,11 @@ pub struct SmtpArgs {
 
     #[command(flatten)]
     pub time: ResponseTimeArgs,
+
+    /// Add each step's time to the perfdata (without it the perfdata is Debian's,
+    /// `time` alone)
+    #[arg(long = "step-times")]
+    pub step_times: bool,
 }
 
 /// The validated check_smtp.
@@ -92,6 +96,8 @@ pub struct SmtpCheck {
     pub dialogue: SmtpDialogue,
     /// Levels on the total response time in seconds.
     pub time: Thresholds,
+    /// Each step's time goes into the perfdata.
+    pub step_times: bool,
 }
 
 impl Check for SmtpCheck {
@@ -167,6 +173,7 @@ impl Check for SmtpCheck {
             server: args.server.server(25, 465),
             dialogue: d,
             time,
+            step_times: args.step_times,
         })
     }
 
@@ -192,6 +199,9 @@ impl Check for SmtpCheck {
             facts.now,
         );
         r.perfdata = smtp::perfdata(facts, &self.time, self.dialogue.timeout);
+        if !self.step_times {
+            r.perfdata.truncate(1);
+        }
         r
     }
 }
@@ -275,8 +285,14 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        let c = parse(&["-H", "mx", "-F", "me", "-w", "1", "-c", "2"]).unwrap();
+        let c = parse(&["-H", "mx", "-F", "me", "-w", "1", "-c", "2", "--step-times"]).unwrap();
         let f = ok_facts();
+        // without --step-times the perfdata is Debian's: time alone
+        let plain = parse(&["-H", "mx", "-F", "me", "-w", "1", "-c", "2"]).unwrap();
+        assert_eq!(
+            render_text("SMTP", &plain.evaluate(&f)),
+            "SMTP OK - 0.005 seconds response time on mx port 25 [220 mx.test ESMTP] | time=0.005s;1;2;0;10\n"
+        );
         assert_eq!(
             render_text("SMTP", &c.evaluate(&f)),
             "SMTP OK - 0.005 seconds response time on mx port 25 [220 mx.test ESMTP] | time=0.005s;1;2;0;10 connect_time=0.001s;;;0 banner_time=0.002s;;;0\n"
@@ -294,7 +310,10 @@ mod tests {
             "banner '554 go away' does not contain '220' (mx port 25)"
         );
         assert_eq!(c.evaluate(&g).state(), State::Warning);
-        g.failure = Some((Stage::NoStartTls, "STARTTLS not offered".into()));
+        g.failure = Some((
+            Stage::NoStartTls,
+            "TLS not supported by server (no STARTTLS offered)".into(),
+        ));
         assert_eq!(c.evaluate(&g).state(), State::Critical);
         g.failure = Some((
             Stage::Connect,
@@ -308,7 +327,7 @@ mod tests {
 
     #[test]
     fn time_running_out() {
-        let c = parse(&["-H", "mx", "-F", "me"]).unwrap();
+        let c = parse(&["-H", "mx", "-F", "me", "--step-times"]).unwrap();
         let mut f = ok_facts();
         f.banner = None;
         f.failure = Some((Stage::Banner, "no banner within 1.8 seconds".into()));

@@ -101,6 +101,8 @@ pub struct ImapFacts {
     pub capabilities: Vec<String>,
     pub cert: Option<CertFacts>,
     pub counts: Option<Counts>,
+    /// What the server sent back to a raw string (check_imap `-s`).
+    pub reply: Option<String>,
     pub failure: Option<(ImapStage, String)>,
     /// The failure is the time running out (no reply before the budget was spent).
     pub timed_out: bool,

@@ -358,6 +358,26 @@ impl Session {
             .await
     }
 
+    /// Reads raw bytes until `done` holds for all read so far, `max` bytes are held,
+    /// the connection closes, `wait` has passed or the session's deadline comes; returns
+    /// what was read (bytes already buffered first).
+    pub async fn read_raw(
+        &mut self,
+        max: usize,
+        wait: Duration,
+        done: impl FnMut(&[u8]) -> bool,
+    ) -> Vec<u8> {
+        if let Some(conn) = self.conn.as_mut() {
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            let end = net::read_until(conn, &mut self.buf, max, wait.min(left), done).await;
+            if let ReadEnd::TimedOut = end {
+                self.timed_out = left <= wait;
+            }
+        }
+        let n = self.buf.len().min(max);
+        self.buf.drain(..n).collect()
+    }
+
     /// Sends `bytes` (a goodbye) and closes, without waiting long for an answer.
     pub async fn close(mut self, bytes: &[u8]) {
         if let Some(mut c) = self.conn.take() {

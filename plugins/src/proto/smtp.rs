@@ -232,7 +232,10 @@ impl SmtpDialogue {
         if self.tls == TlsMode::StartTls {
             if !ehlo.has_extension("STARTTLS") {
                 facts.ehlo = Some(ehlo);
-                return Err((Stage::NoStartTls, "STARTTLS not offered".into()));
+                return Err((
+                    Stage::NoStartTls,
+                    "TLS not supported by server (no STARTTLS offered)".into(),
+                ));
             }
             let r = s
                 .smtp_command("STARTTLS", "STARTTLS")
@@ -488,7 +491,10 @@ mod tests {
         );
         f.failure = Some((Stage::Quit, "QUIT answered '500 no'".into()));
         assert_eq!(dialogue_result(&f, &d, "p").state(), State::Warning);
-        f.failure = Some((Stage::NoStartTls, "STARTTLS not offered".into()));
+        f.failure = Some((
+            Stage::NoStartTls,
+            "TLS not supported by server (no STARTTLS offered)".into(),
+        ));
         assert_eq!(dialogue_result(&f, &d, "p").state(), State::Critical);
         assert!(connected(&f));
         f.failure = Some((Stage::Connect, "refused".into()));
