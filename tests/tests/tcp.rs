@@ -127,7 +127,7 @@ fn check_tcp_against_nginx_and_faults() {
         "check_tcp",
         &["-H", "127.0.0.1", "-p", &hang, "-e", "220", "-t", "2"],
         "CRITICAL",
-        &format!(r"no response from 127\.0\.0\.1 port {hang} within 1\..*"),
+        &format!(r"Socket timeout after 2 seconds: no response from 127\.0\.0\.1 port {hang}"),
     );
     assert!(start.elapsed().as_secs_f64() < 2.5);
     let reset = fake_server(Fault::Reset).to_string();
@@ -136,7 +136,7 @@ fn check_tcp_against_nginx_and_faults() {
         &["-H", "127.0.0.1", "-p", &reset, "-e", "220"],
         "CRITICAL",
         &format!(
-            r"(connection to 127\.0\.0\.1 port {reset} failed: |connect to address 127\.0\.0\.1 and port {reset}: Connection reset|no response from 127\.0\.0\.1 port {reset}).*"
+            r"(connection to 127\.0\.0\.1 port {reset} failed: |connect to address 127\.0\.0\.1 and port {reset}: Connection reset|No data received from host \(127\.0\.0\.1 port {reset}\)).*"
         ),
     );
     // bad usage
@@ -210,7 +210,7 @@ fn check_ssh_against_sshd_and_faults() {
         &["-H", "127.0.0.1", "-p", &trickle, "-t", "2"],
         "CRITICAL",
         &format!(
-            r"incomplete response from 127\.0\.0\.1 port {trickle} within 1\.\d seconds: SSH-2.*"
+            r"Socket timeout after 2 seconds: incomplete response from 127\.0\.0\.1 port {trickle}: SSH-2.*"
         ),
     );
     assert!(start.elapsed().as_secs_f64() < 2.5);
@@ -383,6 +383,9 @@ fn bad_hosts_and_ports_are_one_line_and_unknown() {
         ("check_jabber", "JABBER", &[][..]),
         ("check_spamd", "SPAMD", &[][..]),
         ("check_sip", "SIP", &[][..]),
+        ("check_pop", "POP", &[][..]),
+        ("check_simap", "SIMAP", &[][..]),
+        ("check_udp", "UDP", &["-p", "22", "-s", "x", "-e", "y"][..]),
     ];
     for (name, label, extra) in checks {
         let mut args = vec!["-H", "mail.test\nFAKE OK - injected"];
@@ -465,7 +468,7 @@ fn garbage_takes_the_state_of_mismatch() {
     }
     let help = one_line(&plugin("check_tcp", &["--help"]).stdout);
     assert!(
-        help.contains("a reply without it is WARNING, or the state of -M"),
+        help.contains("a reply without it takes the state of -M"),
         "{help}"
     );
     assert!(

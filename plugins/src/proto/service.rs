@@ -78,6 +78,8 @@ pub struct Dialogue {
     pub expect: Vec<Vec<u8>>,
     /// All expected strings must appear (else any one).
     pub match_all: bool,
+    /// The expected strings must start the reply (else appear anywhere in it).
+    pub anchored: bool,
     /// Sent before closing.
     pub quit: Option<Vec<u8>>,
     /// Read at most this many bytes.
@@ -91,6 +93,11 @@ pub struct Dialogue {
     pub stop_on_match: bool,
     /// The whole check's time limit.
     pub timeout: Duration,
+    /// The server's words are left out of the output (check_tcp's `-j`).
+    pub hide_output: bool,
+    /// A datagram exchange (check_udp): one datagram sent, the reply read from the
+    /// datagrams that come back; no TLS, no quit string.
+    pub udp: bool,
 }
 
 impl Dialogue {
@@ -119,12 +126,15 @@ impl Dialogue {
             send: None,
             expect: Vec::new(),
             match_all: false,
+            anchored: false,
             quit: None,
             max_bytes: 1 << 20,
             delay: Duration::ZERO,
             complete: line_complete,
             stop_on_match: true,
             timeout,
+            hide_output: false,
+            udp: false,
         })
     }
 
@@ -138,9 +148,26 @@ impl Dialogue {
         format!("{} port {}", self.host, self.port)
     }
 
+    /// `Socket timeout after N seconds`, with the check's `-t`, as monitoring-plugins
+    /// says it.
+    pub fn socket_timeout(&self) -> String {
+        let t = self.timeout.as_secs_f64();
+        if t.fract() == 0.0 {
+            format!("Socket timeout after {t:.0} seconds")
+        } else {
+            format!("Socket timeout after {t:.1} seconds")
+        }
+    }
+
     /// True when `buf` holds the expected strings (all of them with `match_all`).
     pub fn matched(&self, buf: &[u8]) -> bool {
-        let has = |e: &Vec<u8>| contains(buf, e);
+        let has = |e: &Vec<u8>| {
+            if self.anchored {
+                buf.starts_with(e)
+            } else {
+                contains(buf, e)
+            }
+        };
         if self.match_all {
             self.expect.iter().all(has)
         } else {
@@ -161,6 +188,10 @@ impl Dialogue {
             now: tls::unix_now(),
             ..Default::default()
         };
+        if self.udp {
+            self.datagrams(&mut facts, start).await;
+            return facts;
+        }
         let connect = net::connect(&self.host, self.port, self.family);
         let connected = match tokio::time::timeout(self.read_wait(start), connect).await {
             Ok(Ok(c)) => c,
@@ -171,9 +202,9 @@ impl Dialogue {
             Err(_) => {
                 facts.total = start.elapsed();
                 facts.failure = Some(format!(
-                    "connect to {}: no answer within {:.1} seconds",
+                    "{}: connect to {}: no answer",
+                    self.socket_timeout(),
                     self.place(),
-                    facts.total.as_secs_f64()
                 ));
                 facts.failure_timed_out = true;
                 return facts;
@@ -264,6 +295,73 @@ impl Dialogue {
         };
         facts.end = Some(end);
         ok && (!expect_given || self.matched(&facts.received))
+    }
+
+    /// The datagram exchange: sends the one datagram, then reads the datagrams that
+    /// come back (each appended, at most `max_bytes` in all) until the reply is
+    /// complete, the expected strings appear or the time is up. A port nobody listens
+    /// on answers with an ICMP error, which the read reports.
+    async fn datagrams(&self, facts: &mut ServiceFacts, start: Instant) {
+        let addrs = match net::resolve(&self.host, self.port, self.family).await {
+            Ok(a) => a,
+            Err(e) => {
+                facts.connect = Some(Err(e));
+                return;
+            }
+        };
+        let addr = addrs[0];
+        let local: SocketAddr = if addr.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let sock = match tokio::net::UdpSocket::bind(local).await {
+            Ok(s) => s,
+            Err(e) => {
+                facts.connect = Some(Err(ConnectError::Other(addr, e.to_string())));
+                return;
+            }
+        };
+        if let Err(e) = sock.connect(addr).await {
+            facts.connect = Some(Err(ConnectError::Other(addr, e.to_string())));
+            return;
+        }
+        facts.connect = Some(Ok((addr, start.elapsed())));
+        let payload = self.send.as_deref().unwrap_or_default();
+        if let Err(e) = sock.send(payload).await {
+            facts.failure = Some(format!("cannot send: {e}"));
+            facts.total = start.elapsed();
+            return;
+        }
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        let deadline = tokio::time::Instant::now() + self.read_wait(start);
+        let mut chunk = vec![0u8; 65_536];
+        let end = loop {
+            if self.matched(&facts.received) && !facts.received.is_empty() {
+                break ReadEnd::Complete;
+            }
+            if facts.received.len() >= self.max_bytes {
+                break ReadEnd::Limit;
+            }
+            match tokio::time::timeout_at(deadline, sock.recv(&mut chunk)).await {
+                Err(_) => break ReadEnd::TimedOut,
+                Ok(Ok(n)) => {
+                    let room = self.max_bytes - facts.received.len();
+                    facts.received.extend_from_slice(&chunk[..n.min(room)]);
+                    if !facts.received.is_empty() && (self.complete)(&facts.received) {
+                        break ReadEnd::Complete;
+                    }
+                }
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    break ReadEnd::Closed
+                }
+                Ok(Err(e)) => break ReadEnd::Error(e.to_string()),
+            }
+        };
+        facts.end = Some(end);
+        facts.total = start.elapsed();
     }
 
     /// Runs the TLS handshake and records the certificate facts.
@@ -417,6 +515,14 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
             }
         }
         Some(Err(e @ ConnectError::Refused(_))) => return said(Outcome::Refused, e.to_string()),
+        Some(Err(ConnectError::Resolve(e))) => {
+            let prefix = format!("cannot resolve {}: ", d.host);
+            let e = e.strip_prefix(&prefix).unwrap_or(e);
+            return said(
+                Outcome::NoConnection,
+                format!("Invalid hostname, address or socket: {} ({e})", d.host),
+            )
+        }
         Some(Err(e)) => return said(Outcome::NoConnection, e.to_string()),
         Some(Ok(_)) => {}
     }
@@ -432,11 +538,26 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
         return with_cert(kind, format!("{e} ({place})"));
     }
     let received = &facts.received;
+    // what the server said, unless -j hides it
+    let shown = |bytes: &[u8]| {
+        if d.hide_output {
+            String::new()
+        } else {
+            net::printable(bytes, 200)
+        }
+    };
+    let timeout = d.socket_timeout();
     match &facts.end {
         Some(ReadEnd::TimedOut) if received.is_empty() => {
             return said(
                 Outcome::TimedOut,
-                format!("no response from {place} within {secs:.1} seconds"),
+                format!("{timeout}: no response from {place}"),
+            )
+        }
+        Some(ReadEnd::Closed) if received.is_empty() && !d.expect.is_empty() => {
+            return said(
+                Outcome::Failed,
+                format!("No data received from host ({place})"),
             )
         }
         Some(ReadEnd::Error(e)) => {
@@ -448,9 +569,9 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
         Some(ReadEnd::TimedOut) if !d.stop_on_match && d.matched(received) => {
             return said(
                 Outcome::TimedOut,
-                format!(
-                    "incomplete response from {place} within {secs:.1} seconds: {}",
-                    net::printable(received, 200)
+                with_words(
+                    format!("{timeout}: incomplete response from {place}"),
+                    &shown(received),
                 ),
             )
         }
@@ -458,25 +579,32 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
     }
     if !d.expect.is_empty() && !d.matched(received) {
         let (kind, why) = match &facts.end {
-            Some(ReadEnd::TimedOut) => (Outcome::TimedOut, "incomplete response"),
-            Some(ReadEnd::Closed) if received.is_empty() => (Outcome::Mismatch, "no response"),
-            _ => (Outcome::Mismatch, "unexpected response"),
+            Some(ReadEnd::TimedOut) => {
+                (Outcome::TimedOut, format!("{timeout}: incomplete response"))
+            }
+            _ => (Outcome::Mismatch, "unexpected response".to_string()),
         };
-        let shown = net::printable(received, 200);
-        let text = if shown.is_empty() {
-            format!("{why} from {place}")
-        } else {
-            format!("{why} from {place}: {shown}")
-        };
-        return with_cert(kind, text);
+        return with_cert(
+            kind,
+            with_words(format!("{why} from {place}"), &shown(received)),
+        );
     }
-    let banner = net::printable(received, 200);
+    let banner = shown(received);
     let text = if banner.is_empty() {
         format!("{secs:.3} second response time on {place}")
     } else {
         format!("{secs:.3} second response time on {place} [{banner}]")
     };
     with_cert(Outcome::Answered, text)
+}
+
+/// `text: words`, or `text` alone when there are no words.
+fn with_words(text: String, words: &str) -> String {
+    if words.is_empty() {
+        text
+    } else {
+        format!("{text}: {words}")
+    }
 }
 
 /// The `time` perfdata item, with the check's levels.
@@ -570,7 +698,10 @@ mod tests {
         );
         assert_eq!(
             kind(&connected(b"", ReadEnd::Closed)),
-            (Outcome::Mismatch, "no response from h port 7".into())
+            (
+                Outcome::Failed,
+                "No data received from host (h port 7)".into()
+            )
         );
         assert_eq!(
             kind(&connected(b"", ReadEnd::TimedOut)).0,
@@ -580,7 +711,7 @@ mod tests {
             kind(&connected(b"-E", ReadEnd::TimedOut)),
             (
                 Outcome::TimedOut,
-                "incomplete response from h port 7: -E".into()
+                "Socket timeout after 10 seconds: incomplete response from h port 7: -E".into()
             )
         );
         let unanswered = ServiceFacts {

@@ -147,6 +147,10 @@ use crate::plugin::EXIT_CODES;
     name = "check_ssh",
     version,
     about = "Reads an SSH server's identification and checks its version.",
+    long_about = "Reads an SSH server's identification and checks its version.\n\n\
+A host name that does not resolve is CRITICAL (\"Invalid hostname, address or socket\"), \
+as in check_tcp; monitoring-plugins' check_ssh exits UNKNOWN there, taking it for a bad \
+option, which hides a resolver outage behind UNKNOWN.",
     after_help = EXIT_CODES,
     mut_arg("mismatch", |a| a.help("State when the server's reply is not an SSH identification: ok, warn, crit (default crit: CRITICAL)"))
 )]
