@@ -55,6 +55,28 @@ pub enum OutputFormat {
     Nagios,
     /// one JSON object
     Json,
+    /// as monitoring-plugins 3.0 prints it: `[STATE] - summary`, then one indented
+    /// `\_[STATE] - text` line per sub-result
+    MultiLine,
+    /// monitoring-plugins 3.0's JSON for its tests (exits 0 whatever the state)
+    MpTestJson,
+}
+
+impl OutputFormat {
+    /// The format a `--output-format` value names (case-insensitive, as 3.0 reads it).
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        <OutputFormat as clap::ValueEnum>::from_str(name, true).ok()
+    }
+
+    /// The exit code of a finished check in this format: its state's, except for
+    /// `mp-test-json`, which exits 0 as monitoring-plugins 3.0 does (the state is in the
+    /// JSON).
+    pub fn exit_code(self, state: State) -> i32 {
+        match self {
+            OutputFormat::MpTestJson => 0,
+            _ => state.exit_code(),
+        }
+    }
 }
 
 /// The options shared by every check; flattened into each check's arguments.
@@ -74,8 +96,17 @@ pub struct CommonArgs {
     )]
     pub timeout: TimeoutSpec,
 
-    /// Print the result as Nagios plugin text or as one JSON object
-    #[arg(long = "output-format", value_enum, default_value_t = OutputFormat::Nagios)]
+    /// Print the result as Nagios plugin text (nagios), as one JSON object (json), or as
+    /// monitoring-plugins 3.0 does: multi-line (`[STATE] - summary`, then one
+    /// tab-indented `\_[STATE] - text` line per sub-result, `|` and the perfdata in 3.0's
+    /// form at the end) or mp-test-json (3.0's JSON for tests: it exits 0 whatever the
+    /// state, as 3.0 does; bad options and timeouts still exit with their state)
+    #[arg(
+        long = "output-format",
+        value_enum,
+        ignore_case = true,
+        default_value_t = OutputFormat::Nagios
+    )]
     pub output_format: OutputFormat,
 }
 

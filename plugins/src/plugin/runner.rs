@@ -3,7 +3,7 @@
 //! errors, timeouts and panics to output and exit codes.
 
 use super::options::{CommonArgs, OutputFormat, TimeoutSpec};
-use super::output::{render_json, render_text};
+use super::output::{render_json, render_mp_test_json, render_multi_line, render_text};
 use super::result::CheckResult;
 use std::future::Future;
 use std::io::Write;
@@ -83,6 +83,8 @@ pub fn render(label: &str, result: &CheckResult, format: OutputFormat) -> String
     match format {
         OutputFormat::Nagios => render_text(label, result),
         OutputFormat::Json => render_json(label, result),
+        OutputFormat::MultiLine => render_multi_line(result),
+        OutputFormat::MpTestJson => render_mp_test_json(result),
     }
 }
 
@@ -184,11 +186,15 @@ fn arm_alarm(after: std::time::Duration) {
 }
 
 fn finish(label: &str, result: &CheckResult, format: OutputFormat) -> ! {
+    finish_with(label, result, format, result.state().exit_code())
+}
+
+fn finish_with(label: &str, result: &CheckResult, format: OutputFormat, code: i32) -> ! {
     let text = render(label, result, format);
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
-    std::process::exit(result.state().exit_code())
+    std::process::exit(code)
 }
 
 /// The first line of a clap error, without clap's `error: ` prefix.
@@ -256,10 +262,7 @@ pub fn requested_format(argv: &[std::ffi::OsString]) -> OutputFormat {
                 None => continue,
             },
         };
-        format = match value {
-            "json" => OutputFormat::Json,
-            _ => OutputFormat::Nagios,
-        };
+        format = OutputFormat::from_name(value).unwrap_or(OutputFormat::Nagios);
     }
     format
 }
@@ -379,7 +382,15 @@ pub fn main<C: Check>() -> ! {
         }
     };
     let result = result.with_timeout_state(spec.state);
-    finish(EXIT.get().map_or(C::LABEL, |e| e.label), &result, format)
+    // a finished check exits with its state's code (0 for mp-test-json, as in 3.0,
+    // where only a timeout still exits with its state)
+    let code = if result.timed_out {
+        result.state().exit_code()
+    } else {
+        format.exit_code(result.state())
+    };
+    let label = EXIT.get().map_or(C::LABEL, |e| e.label);
+    finish_with(label, &result, format, code)
 }
 
 /// A validated check held by the scheduler, independent of its concrete type.
@@ -496,6 +507,14 @@ mod tests {
         assert_eq!(
             format_of(&["check_x", "--output-format"]),
             OutputFormat::Nagios
+        );
+        assert_eq!(
+            format_of(&["check_x", "--output-format", "multi-line", "-w", "é"]),
+            OutputFormat::MultiLine
+        );
+        assert_eq!(
+            format_of(&["check_x", "--output-format=MP-TEST-JSON"]),
+            OutputFormat::MpTestJson
         );
     }
 }
