@@ -6,6 +6,8 @@
 //! (tokio-postgres, mysql_async).
 
 pub mod mysql;
+pub mod mysql_client;
+pub mod mysql_query;
 pub mod pgsql;
 
 use crate::plugin::units::human_bytes;

@@ -1,18 +1,45 @@
 //! check_mysql: a MySQL or MariaDB server answers (option-compatible with
-//! monitoring-plugins' check_mysql: `-H -P -s -d -u -p -S -l -C`), and the modes the
-//! shared servers need: replication (IO and SQL threads, seconds behind), threads
-//! connected against max_connections, schema sizes, long-running queries. Every step
-//! has a deadline inside the check's timeout. TLS through rustls with the ring provider.
+//! monitoring-plugins' check_mysql: `-H -P -s -d -u -p -f -g -n -S -w -c -l -C -a -k -D
+//! -L`, the server's status counters as its perfdata), and the modes the shared servers
+//! need: replication (IO and SQL threads, seconds behind), threads connected against
+//! max_connections, schema sizes, long-running queries. Every step has a deadline inside
+//! the check's timeout. TLS through rustls with the ring provider.
 
+use super::mysql_client::{at, reason, server_code, ConnArgs};
 use super::{
     self as sql, Activity, Facts, Failure, Link, ModeFacts, Replication, SqlArgs, SqlConfig,
 };
-use crate::plugin::{parse_host, parse_port, CheckResult, CommonArgs, UsageError, Work};
+use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
+use mysql_async::{ClientIdentity, Conn, OptsBuilder, Row, SslOpts};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// The server's error for a refused login (ER_ACCESS_DENIED_ERROR).
+const ACCESS_DENIED: u16 = 1045;
+
+/// The status variables Debian's check_mysql prints as perfdata: gauges, and counters
+/// (unit `c`), in the order the server lists them.
+const STATUS_GAUGES: [&str; 6] = [
+    "Open_files",
+    "Open_tables",
+    "Qcache_free_memory",
+    "Qcache_queries_in_cache",
+    "Threads_connected",
+    "Threads_running",
+];
+const STATUS_COUNTERS: [&str; 9] = [
+    "Connections",
+    "Qcache_hits",
+    "Qcache_inserts",
+    "Qcache_lowmem_prunes",
+    "Qcache_not_cached",
+    "Queries",
+    "Questions",
+    "Table_locks_waited",
+    "Uptime",
+];
 
 /// How TLS is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -33,40 +60,28 @@ pub enum TlsMode {
     version,
     about = "Checks that a MySQL or MariaDB server accepts connections and queries; with a \
              mode, its replication, connections, schema sizes or long-running queries",
-    after_help = "Without -H (or with -H localhost) the check uses the unix socket.\n\
-                  The password comes from -p (visible in ps), --password-file, or MYSQL_PWD.\n\
+    after_help = "Without -H (or with -H localhost, or -H /path/to/socket) the check uses the unix socket.\n\
+                  The password comes from -p (visible in ps), --password-file, the options file \
+                  (-f, else ~/.my.cnf: [client] and -g's group), or MYSQL_PWD.\n\
+                  -S on a server that is no replica is WARNING \"No slaves defined\", as Debian's.\n\
+                  Deliberately different from Debian's: without -S, -w/-c are levels on the \
+                  connection time in seconds (Debian's ignores them there); -L is accepted and \
+                  has no effect (the TLS library offers only its own strong ciphers).\n\
                   Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments); \
                   --help and --version exit 0."
 )]
 pub struct Args {
-    /// Host name or address (localhost means the unix socket)
-    #[arg(short = 'H', long = "hostname", value_parser = parse_host)]
-    pub host: Option<String>,
-
-    /// Port number
-    #[arg(short = 'P', long = "port", default_value_t = 3306, value_parser = parse_port)]
-    pub port: u16,
-
-    /// Unix socket (used when -H is not given)
-    #[arg(
-        short = 's',
-        long = "socket",
-        default_value = "/run/mysqld/mysqld.sock"
-    )]
-    pub socket: String,
-
-    /// Database to connect to
-    #[arg(short = 'd', long = "database")]
-    pub database: Option<String>,
-
-    /// User name
-    #[arg(short = 'u', long = "username", default_value = "root")]
-    pub user: String,
+    #[command(flatten)]
+    pub conn: ConnArgs,
 
     /// Mode: this server as a replica: IO and SQL threads running, seconds behind its
     /// source (-w/-c in seconds)
     #[arg(short = 'S', long = "check-slave", visible_alias = "replication")]
     pub replication: bool,
+
+    /// A refused login is OK: the check is that the server answers
+    #[arg(short = 'n', long = "ignore-auth")]
+    pub ignore_auth: bool,
 
     /// Query value that results in WARNING (a range)
     #[arg(long = "query-warning", value_name = "RANGE")]
@@ -88,6 +103,22 @@ pub struct Args {
     #[arg(short = 'C', long = "ca-cert", value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
+    /// Trust the CA certificates (PEM files) in DIR instead of the built-in roots
+    #[arg(short = 'D', long = "ca-dir", value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+
+    /// Client certificate (PEM) to present, with -k
+    #[arg(short = 'a', long = "cert", value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+
+    /// Private key (PEM) of the client certificate
+    #[arg(short = 'k', long = "key", value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+
+    /// Accepted for compatibility; the TLS library uses its own strong cipher suites
+    #[arg(short = 'L', long = "ciphers", value_name = "LIST")]
+    pub ciphers: Option<String>,
+
     #[command(flatten)]
     pub sql: SqlArgs,
 
@@ -97,15 +128,29 @@ pub struct Args {
 
 /// The validated check.
 pub struct MysqlCheck {
-    opts: OptsBuilder,
+    conn: ConnArgs,
+    ssl: Option<SslOpts>,
+    ca_dir: Option<PathBuf>,
     password: sql::Password,
     sql: SqlConfig,
+    ignore_auth: bool,
     timeout: Duration,
+}
+
+/// What check_mysql found: the shared facts (or the failure), the server's status
+/// counters, and a login refused that -n lets pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MysqlFacts {
+    pub observed: sql::Observed,
+    /// The status variables Debian prints, in the server's order (name, value).
+    pub status: Vec<(String, i64)>,
+    /// The server refused the login and -n was given: its message.
+    pub auth_ignored: Option<String>,
 }
 
 impl crate::plugin::Check for MysqlCheck {
     type Args = Args;
-    type Facts = sql::Observed;
+    type Facts = MysqlFacts;
     const LABEL: &'static str = "MYSQL";
 
     fn common(args: &Args) -> &CommonArgs {
@@ -117,31 +162,26 @@ impl crate::plugin::Check for MysqlCheck {
             (true, TlsMode::Disable) => TlsMode::Require,
             (_, t) => t,
         };
+        let tls = match (tls, args.cert.is_some()) {
+            (TlsMode::Disable, true) => TlsMode::Require,
+            (t, _) => t,
+        };
         if tls == TlsMode::VerifyFull {
             if let Some(ca) = &args.ca_cert {
                 std::fs::metadata(ca)
                     .map_err(|e| UsageError(format!("--ca-cert {}: {e}", ca.display())))?;
             }
         }
-        let target = match &args.database {
-            Some(d) => format!("database '{d}'"),
-            None => "server".to_string(),
-        };
         let sql = sql::resolve(
             &args.sql,
             args.replication,
             &args.query_warning,
             &args.query_critical,
-            target,
+            args.conn.target(),
         )?;
-        let mut opts = OptsBuilder::default()
-            .user(Some(args.user))
-            .db_name(args.database)
-            .prefer_socket(false)
-            .stmt_cache_size(0);
-        opts = match args.host.as_deref() {
-            None | Some("localhost") => opts.socket(Some(args.socket)),
-            Some(h) => opts.ip_or_hostname(h).tcp_port(args.port),
+        let identity = match (args.cert, args.key) {
+            (Some(c), Some(k)) => Some(ClientIdentity::new(c.into(), k.into())),
+            _ => None,
         };
         let ssl = match tls {
             TlsMode::Disable => None,
@@ -156,35 +196,119 @@ impl crate::plugin::Check for MysqlCheck {
                     .with_disable_built_in_roots(true),
                 None => SslOpts::default(),
             }),
-        };
+        }
+        .map(|s| s.with_client_identity(identity));
         Ok(MysqlCheck {
             password: sql::Password::from_args(&args.sql, "MYSQL_PWD"),
-            opts: opts.ssl_opts(ssl),
+            conn: args.conn,
+            ca_dir: args.ca_dir.filter(|_| tls == TlsMode::VerifyFull),
+            ssl,
             sql,
+            ignore_auth: args.ignore_auth,
             timeout: args.common.timeout.duration,
         })
     }
 
-    fn fetch(&self) -> Work<'_, sql::Observed> {
+    fn fetch(&self) -> Work<'_, MysqlFacts> {
         Work::remote(async move {
-            // the password file is read here, at each run
-            let pw = self.password.read().map_err(Failure::unusable)?;
-            fetch(self, self.opts.clone().pass(pw)).await
+            let mut facts = MysqlFacts {
+                observed: Err("not run".into()),
+                status: vec![],
+                auth_ignored: None,
+            };
+            // the options and password files are read here, at each run
+            facts.observed = match self.opts() {
+                Ok(opts) => fetch(self, opts, &mut facts).await,
+                Err(e) => Err(e),
+            };
+            facts
         })
     }
 
-    fn evaluate(&self, facts: &sql::Observed) -> CheckResult {
-        sql::evaluate(facts, &self.sql)
+    fn evaluate(&self, facts: &MysqlFacts) -> CheckResult {
+        evaluate(facts, &self.sql)
     }
 }
 
-/// The reason in a driver error: the server's message, else the error itself.
-fn reason(e: &mysql_async::Error) -> String {
-    match e {
-        mysql_async::Error::Server(s) => s.message.clone(),
-        mysql_async::Error::Io(io) => io.to_string(),
-        other => other.to_string(),
+impl MysqlCheck {
+    /// The driver's options, with the TLS settings (the CA directory is read here).
+    fn opts(&self) -> Result<OptsBuilder, Failure> {
+        let mut ssl = self.ssl.clone();
+        if let (Some(dir), Some(s)) = (&self.ca_dir, ssl.take()) {
+            let mut roots: Vec<PathBuf> = Vec::new();
+            let list = std::fs::read_dir(dir)
+                .map_err(|e| Failure::unusable(format!("-D {}: {e}", dir.display())))?;
+            for e in list.flatten().take(1000) {
+                let p = e.path();
+                if p.is_file() {
+                    roots.push(p);
+                }
+            }
+            let roots = roots.into_iter().map(Into::into).collect();
+            ssl = Some(s.with_root_certs(roots).with_disable_built_in_roots(true));
+        }
+        Ok(self.conn.opts(&self.password)?.ssl_opts(ssl))
     }
+}
+
+/// The result: a refused login -n lets pass is OK; `-S` on a server that is no replica
+/// is Debian's WARNING "No slaves defined"; without a mode of ours (--query,
+/// --connections, --sizes, --long-running) the perfdata is Debian's: the status
+/// variables, then the replica's lag as `seconds behind master`.
+pub fn evaluate(facts: &MysqlFacts, cfg: &SqlConfig) -> CheckResult {
+    if let Some(why) = &facts.auth_ignored {
+        return CheckResult::new(
+            State::Ok,
+            format!(
+                "{} answered; login refused, ignored by -n: {why}",
+                cfg.target
+            ),
+        );
+    }
+    if let (sql::Mode::Replication { .. }, Ok(f)) = (&cfg.mode, &facts.observed) {
+        if f.mode == ModeFacts::Replication(Replication::Replica(vec![])) {
+            let mut r = CheckResult::new(State::Warning, "No slaves defined");
+            r.perfdata = status_perfdata(&facts.status);
+            return r;
+        }
+    }
+    let mut r = sql::evaluate(&facts.observed, cfg);
+    if facts.observed.is_err() {
+        return r;
+    }
+    // our own modes keep their own perfdata
+    if !matches!(cfg.mode, sql::Mode::Connect | sql::Mode::Replication { .. }) {
+        return r;
+    }
+    let mut ours = std::mem::take(&mut r.perfdata);
+    for p in &mut ours {
+        // Debian's label for the replica's lag
+        if p.label == "lag" {
+            p.label = "seconds behind master".into();
+        }
+    }
+    // the connection time only where levels are put on it
+    if cfg.time.is_empty() {
+        ours.retain(|p| p.label != "time");
+    }
+    r.perfdata = status_perfdata(&facts.status);
+    r.perfdata.extend(ours);
+    r
+}
+
+/// Debian's perfdata of the status variables.
+fn status_perfdata(status: &[(String, i64)]) -> Vec<PerfData> {
+    status
+        .iter()
+        .map(|(name, v)| {
+            let p = PerfData::new(name.as_str(), *v);
+            if STATUS_COUNTERS.contains(&name.as_str()) {
+                p.uom(Uom::Counter)
+            } else {
+                p
+            }
+        })
+        .collect()
 }
 
 async fn rows(conn: &mut Conn, text: &str, deadline: Instant) -> Result<Vec<Row>, Failure> {
@@ -192,23 +316,6 @@ async fn rows(conn: &mut Conn, text: &str, deadline: Instant) -> Result<Vec<Row>
         conn.query::<Row, _>(text).await.map_err(|e| reason(&e))
     })
     .await
-}
-
-/// A value as text (`None` for NULL).
-fn val(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::NULL => None,
-        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::UInt(u) => Some(u.to_string()),
-        Value::Float(f) => Some(f.to_string()),
-        Value::Double(f) => Some(f.to_string()),
-        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
-    }
-}
-
-fn at(row: &Row, i: usize) -> Option<String> {
-    val(row.as_ref(i))
 }
 
 /// The first of `names` that the row has, as text.
@@ -225,23 +332,47 @@ fn num(s: Option<String>) -> Option<f64> {
     s.and_then(|v| v.trim().parse().ok())
 }
 
-async fn fetch(check: &MysqlCheck, opts: OptsBuilder) -> Result<Facts, Failure> {
+async fn fetch(
+    check: &MysqlCheck,
+    opts: OptsBuilder,
+    out: &mut MysqlFacts,
+) -> Result<Facts, Failure> {
     let deadline = sql::deadline(check.timeout);
     let start = Instant::now();
-    let mut conn = sql::step("connect", deadline, async {
-        Conn::new(opts).await.map_err(|e| reason(&e))
+    let target = &check.sql.target;
+    let connected = sql::step("connect", deadline, async {
+        Conn::new(opts).await.map_err(|e| {
+            if check.ignore_auth && server_code(&e) == Some(ACCESS_DENIED) {
+                out.auth_ignored = Some(reason(&e));
+            }
+            reason(&e)
+        })
     })
-    .await
-    .map_err(|e| {
+    .await;
+    let mut conn = connected.map_err(|e| {
         e.map(|e| {
             let e = e.strip_prefix("connect: ").unwrap_or(&e).to_string();
-            format!("cannot connect to {}: {e}", check.sql.target)
+            format!("cannot connect to {target}: {e}")
         })
     })?;
     let connect_time = start.elapsed();
     let (a, b, c) = conn.server_version();
     let version = format!("{a}.{b}.{c}");
-    let mode = mode_facts(&mut conn, &check.sql.mode, deadline).await;
+    let debian_mode = matches!(
+        check.sql.mode,
+        sql::Mode::Connect | sql::Mode::Replication { .. }
+    );
+    let mode = match mode_facts(&mut conn, &check.sql.mode, deadline).await {
+        Ok(m) if !debian_mode => Ok(m),
+        Ok(m) => match status(&mut conn, deadline).await {
+            Ok(s) => {
+                out.status = s;
+                Ok(m)
+            }
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
     // the answer is known: a slow goodbye must not turn it into a timeout
     let _ = tokio::time::timeout(Duration::from_millis(200), conn.disconnect()).await;
     Ok(Facts {
@@ -249,6 +380,22 @@ async fn fetch(check: &MysqlCheck, opts: OptsBuilder) -> Result<Facts, Failure> 
         version,
         mode: mode?,
     })
+}
+
+/// Debian's status variables, in the server's order.
+async fn status(conn: &mut Conn, deadline: Instant) -> Result<Vec<(String, i64)>, Failure> {
+    Ok(rows(conn, "SHOW GLOBAL STATUS", deadline)
+        .await?
+        .iter()
+        .filter_map(|r| {
+            let name = at(r, 0)?;
+            let wanted =
+                STATUS_GAUGES.contains(&name.as_str()) || STATUS_COUNTERS.contains(&name.as_str());
+            // as Debian's atol: a value that is no number counts 0
+            let v = at(r, 1).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+            wanted.then_some((name, v))
+        })
+        .collect())
 }
 
 async fn mode_facts(
@@ -391,6 +538,42 @@ mod tests {
         assert!(check(&["-H", "localhost"]).is_ok());
     }
 
+    fn with(observed: sql::Observed) -> MysqlFacts {
+        MysqlFacts {
+            observed,
+            status: vec![("Connections".into(), 12), ("Open_files".into(), 3)],
+            auth_ignored: None,
+        }
+    }
+
+    #[test]
+    fn debian_options() {
+        let c = check(&[
+            "-H",
+            "/run/x.sock",
+            "-u",
+            "u",
+            "-f",
+            "/etc/my.cnf",
+            "-g",
+            "nagios",
+            "-n",
+            "-L",
+            "HIGH",
+            "-l",
+            "-a",
+            "/c.pem",
+            "-k",
+            "/k.pem",
+            "-D",
+            "/etc/ssl/certs",
+        ])
+        .unwrap();
+        assert!(c.ignore_auth && c.ssl.is_some());
+        // a certificate without its key is refused
+        assert!(check(&["-a", "/c.pem"]).is_err());
+    }
+
     #[test]
     fn evaluates_the_server_s_answers() {
         let c = check(&["-S", "-w", "30", "-c", "60"]).unwrap();
@@ -402,27 +585,72 @@ mod tests {
             lag_bytes: None,
         };
         let facts = |behind| {
-            Ok(Facts {
+            with(Ok(Facts {
                 connect_time: Duration::from_millis(2),
                 version: "10.11.6".into(),
                 mode: ModeFacts::Replication(Replication::Replica(vec![link(behind)])),
-            })
+            }))
         };
         let r = c.evaluate(&facts(45.0));
         assert_eq!(
             (r.state(), r.summary.as_str()),
             (State::Warning, "replica: from db1:3306 lag 45s")
         );
+        // Debian's labels: the status variables, then the lag
+        let perf: Vec<String> = r.perfdata.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            perf,
+            [
+                "Connections=12c",
+                "Open_files=3",
+                "'seconds behind master'=45s;30;60;0"
+            ]
+        );
         assert_eq!(c.evaluate(&facts(61.0)).state(), State::Critical);
-        let r = c.evaluate(&Err(Failure::unusable(
+        // no replica: Debian's WARNING and words
+        let none = with(Ok(Facts {
+            connect_time: Duration::from_millis(2),
+            version: "10.11.6".into(),
+            mode: ModeFacts::Replication(Replication::Replica(vec![])),
+        }));
+        let r = c.evaluate(&none);
+        assert_eq!(
+            (r.state(), r.summary.as_str()),
+            (State::Warning, "No slaves defined")
+        );
+        let r = c.evaluate(&with(Err(Failure::unusable(
             "--password-file /x: No such file or directory (os error 2)".into(),
-        )));
+        ))));
         assert_eq!(
             (r.state(), r.summary.as_str()),
             (
                 State::Unknown,
                 "--password-file /x: No such file or directory (os error 2)"
             )
+        );
+        // a refused login with -n
+        let n = check(&["-n"]).unwrap();
+        let mut f = with(Err("cannot connect to server: Access denied".into()));
+        f.auth_ignored = Some("Access denied for user 'x'@'localhost'".into());
+        assert_eq!(n.evaluate(&f).state(), State::Ok);
+        // the connection time is perfdata only where levels are put on it
+        let plain = check(&[]).unwrap();
+        let ok = with(Ok(Facts {
+            connect_time: Duration::from_millis(2),
+            version: "10.11.6".into(),
+            mode: ModeFacts::None,
+        }));
+        let labels = |r: CheckResult| {
+            r.perfdata
+                .iter()
+                .map(|p| p.label.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(labels(plain.evaluate(&ok)), ["Connections", "Open_files"]);
+        let timed = check(&["-w", "1"]).unwrap();
+        assert_eq!(
+            labels(timed.evaluate(&ok)),
+            ["Connections", "Open_files", "time"]
         );
     }
 }
