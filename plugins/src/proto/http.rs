@@ -62,6 +62,8 @@ pub struct Request {
     /// Extra headers, in order (a `Host` or `Connection` here replaces ours).
     pub headers: Vec<(String, String)>,
     pub body: Option<Vec<u8>>,
+    /// Send an HTTP/1.0 request line (default HTTP/1.1).
+    pub http10: bool,
 }
 
 impl Request {
@@ -72,7 +74,8 @@ impl Request {
                 .iter()
                 .any(|(h, _)| h.eq_ignore_ascii_case(name))
         };
-        let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target);
+        let version = if self.http10 { "1.0" } else { "1.1" };
+        let mut out = format!("{} {} HTTP/{version}\r\n", self.method, self.target);
         if !has("host") {
             out.push_str(&format!("Host: {}\r\n", self.host));
         }
@@ -597,7 +600,10 @@ impl std::fmt::Display for Url {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let scheme = if self.tls { "https" } else { "http" };
         let default = if self.tls { 443 } else { 80 };
-        if self.port == default {
+        if !self.target.starts_with('/') {
+            // an absolute request target (a request through a proxy) is its own URL
+            write!(f, "{}", self.target)
+        } else if self.port == default {
             write!(f, "{scheme}://{}{}", self.host, self.target)
         } else {
             write!(f, "{scheme}://{}:{}{}", self.host, self.port, self.target)
@@ -838,6 +844,7 @@ mod tests {
             target: "/".into(),
             headers: vec![("User-Agent".into(), "x".into())],
             body: None,
+            http10: false,
         };
         assert_eq!(
             String::from_utf8(r.to_bytes()).unwrap(),

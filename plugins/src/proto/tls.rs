@@ -53,11 +53,8 @@ impl FromStr for CertDays {
             Some((w, c)) => (num(w)?, num(c)?),
             None => (num(s)?, 0),
         };
-        if crit > warn {
-            return Err(format!(
-                "certificate critical days {crit} are more than the warning days {warn}"
-            ));
-        }
+        // CRIT above WARN is accepted as monitoring-plugins does: fewer than CRIT days
+        // left is CRITICAL whatever WARN says
         Ok(CertDays { warn, crit })
     }
 }
@@ -312,6 +309,42 @@ enum Trust {
 pub struct TlsSettings {
     trust: Trust,
     versions: &'static [&'static rustls::SupportedProtocolVersion],
+    /// A client certificate chain and its key, offered when the server asks.
+    client: Option<Arc<ClientIdentity>>,
+}
+
+/// A client certificate chain and its private key (`-J`/`-K` of check_http).
+#[derive(Debug)]
+pub struct ClientIdentity {
+    chain: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+}
+
+impl ClientIdentity {
+    /// Reads a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1); the
+    /// key may be in the certificate file when `key` is `None`. The error names the file.
+    pub fn from_files(cert: &Path, key: Option<&Path>) -> Result<Self, String> {
+        let cert_pem = std::fs::read(cert).map_err(|e| format!("-J {}: {e}", cert.display()))?;
+        let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
+            .collect::<Result<_, _>>()
+            .map_err(|e| format!("-J {}: {e}", cert.display()))?;
+        if chain.is_empty() {
+            return Err(format!(
+                "-J {}: no PEM certificate in the file",
+                cert.display()
+            ));
+        }
+        let (key_pem, key_path) = match key {
+            Some(k) => (
+                std::fs::read(k).map_err(|e| format!("-K {}: {e}", k.display()))?,
+                k,
+            ),
+            None => (cert_pem, cert),
+        };
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem)
+            .map_err(|e| format!("-K {}: no usable PEM private key: {e}", key_path.display()))?;
+        Ok(ClientIdentity { chain, key })
+    }
 }
 
 impl TlsSettings {
@@ -329,7 +362,14 @@ impl TlsSettings {
         Ok(TlsSettings {
             trust,
             versions: rustls::DEFAULT_VERSIONS,
+            client: None,
         })
+    }
+
+    /// Offers this client certificate when the server asks for one.
+    pub fn with_client_identity(mut self, id: ClientIdentity) -> Self {
+        self.client = Some(Arc::new(id));
+        self
     }
 
     /// Offers only these protocol versions.
@@ -365,10 +405,15 @@ impl TlsSettings {
         let start = Instant::now();
         let config = ClientConfig::builder_with_provider(provider())
             .with_protocol_versions(self.versions)
-            .map(|b| {
-                b.dangerous()
-                    .with_custom_certificate_verifier(verifier)
-                    .with_no_client_auth()
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                let b = b.dangerous().with_custom_certificate_verifier(verifier);
+                match &self.client {
+                    None => Ok(b.with_no_client_auth()),
+                    Some(id) => b
+                        .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                        .map_err(|e| format!("client certificate: {e}")),
+                }
             });
         let stream = match (config, server_name(sni)) {
             (Ok(config), Ok(name)) => tokio_rustls::TlsConnector::from(Arc::new(config))

@@ -81,6 +81,35 @@ pub struct Args {
     #[command(flatten)]
     pub tls: TlsArgs,
 
+    /// Client certificate (PEM, with its chain) offered when the server asks for one
+    #[arg(short = 'J', long = "client-cert", value_name = "FILE")]
+    pub client_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of the client certificate (default: read from -J's file)
+    #[arg(
+        short = 'K',
+        long = "private-key",
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub private_key: Option<PathBuf>,
+
+    /// Verify the server's certificate (always done unless --insecure; accepted for
+    /// check_curl's command lines)
+    #[arg(short = 'D', long = "verify-cert", conflicts_with = "insecure")]
+    pub verify_cert: bool,
+
+    /// HTTP version of the request: 1.0 or 1.1 (default). 2, 2.0 and 3 are accepted as
+    /// curl's preference, but this client speaks HTTP/1.x only: the request is then
+    /// HTTP/1.1, as curl falls back to when the server offers no HTTP/2 (the status line
+    /// shows the version used)
+    #[arg(long = "http-version", value_name = "VERSION")]
+    pub http_version: Option<String>,
+
+    /// Send a PROXY protocol v1 header (HAProxy) before the request (and before TLS)
+    #[arg(long = "haproxy-protocol")]
+    pub haproxy_protocol: bool,
+
     /// Path and query to request
     #[arg(short = 'u', long = "url", value_name = "PATH", default_value = "/")]
     pub url: String,
@@ -115,12 +144,22 @@ pub struct Args {
     #[arg(long = "invert-regex")]
     pub invert_regex: bool,
 
+    /// The state when the regular expression fails (default critical): ok, warning,
+    /// critical, unknown, or 0-3
+    #[arg(long = "state-regex", value_name = "STATE")]
+    pub state_regex: Option<String>,
+
+    /// Let the regular expression span lines (. matches a newline, ^ and $ match only at
+    /// the ends of the body)
+    #[arg(short = 'l', long = "linespan")]
+    pub linespan: bool,
+
     /// String the response headers must contain
     #[arg(short = 'd', long = "header-string", value_name = "STRING")]
     pub header_string: Option<String>,
 
     /// What a redirect means: ok, warning, critical, follow, sticky (follow, but connect to
-    /// the same address), stickyport (same address and port)
+    /// the same address), stickyport (same address and port), curl (as follow)
     #[arg(
         short = 'f',
         long = "onredirect",
@@ -139,7 +178,8 @@ pub struct Args {
     #[arg(long = "redirect-networks", value_name = "CIDR[,CIDR...]")]
     pub redirect_networks: Option<String>,
 
-    /// Request method
+    /// Request method. CONNECT[:METHOD] (with -S) uses -I:-p as a proxy: a CONNECT
+    /// tunnel to -H, then METHOD (default GET) through it
     #[arg(short = 'j', long = "method", value_name = "METHOD")]
     pub method: Option<String>,
 
@@ -164,6 +204,25 @@ pub struct Args {
     #[arg(short = 'a', long = "authorization", value_name = "USER[:PASSWORD]")]
     pub authorization: Option<String>,
 
+    /// Proxy basic authentication (Proxy-Authorization header), USER:PASSWORD
+    #[arg(
+        short = 'b',
+        long = "proxy-authorization",
+        value_name = "USER:PASSWORD"
+    )]
+    pub proxy_authorization: Option<String>,
+
+    /// Send every request through this HTTP proxy, [http://]HOST[:PORT] (port 1080 by
+    /// default): plain HTTP with the whole URL, HTTPS through a CONNECT tunnel. The
+    /// http_proxy and https_proxy environment variables are not read
+    #[arg(short = 'x', long = "proxy", value_name = "PROXY")]
+    pub proxy: Option<String>,
+
+    /// Names reached without the proxy, comma-separated (a name covers its subdomains;
+    /// * for every name)
+    #[arg(long = "noproxy", value_name = "NAME[,NAME...]", requires = "proxy")]
+    pub noproxy: Option<String>,
+
     /// Read the basic authentication password from the first line of FILE
     #[arg(
         long = "password-file",
@@ -179,6 +238,28 @@ pub struct Args {
     /// Do not read the body beyond what the checks need (the body is not checked)
     #[arg(short = 'N', long = "no-body")]
     pub no_body: bool,
+
+    /// CRITICAL when the document is older than AGE: seconds, or a number with m, h or
+    /// d (its Last-Modified, else its Date header)
+    #[arg(short = 'M', long = "max-age", value_name = "AGE")]
+    pub max_age: Option<String>,
+
+    /// Print the body (its first 1 MiB, printable) after the status line
+    #[arg(short = 'B', long = "show-body")]
+    pub show_body: bool,
+
+    /// Wrap the first line in an HTML link to the URL checked
+    #[arg(short = 'L', long = "link", overrides_with = "nohtml")]
+    pub link: bool,
+
+    /// No HTML link (the default)
+    #[arg(short = 'n', long = "nohtml", overrides_with = "link")]
+    pub nohtml: bool,
+
+    /// Ask for a compressed body (Accept-Encoding: gzip, deflate) and decompress it for
+    /// -s, -r and -R
+    #[arg(long = "enable-automatic-decompression")]
+    pub decompress: bool,
 
     #[command(flatten)]
     pub levels: ModeLevelArgs,

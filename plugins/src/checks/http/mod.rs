@@ -4,10 +4,12 @@
 //! fetching of a page's facts and the vhost lists are in `proto::http`.
 
 pub mod args;
+pub mod curl;
 pub mod page;
 pub mod vhosts;
 
 pub use args::Args;
+pub use curl::CurlCheck;
 pub use page::HttpCheck;
 
 use crate::plugin::{Check, CheckResult, CommonArgs, UsageError, Work};

@@ -26,6 +26,7 @@ use crate::proto::http::fetch::{
 use crate::proto::http::vhosts::{parse_expect, ExpectStatus, Target};
 use crate::proto::net;
 use crate::proto::tls::{self, CertDays, TlsSettings};
+use base64::Engine;
 use regex::bytes::{Regex, RegexBuilder};
 use std::time::Duration;
 
@@ -58,6 +59,14 @@ pub struct HttpCheck {
     pub size_max: Option<usize>,
     pub extended: bool,
     pub timeout: Duration,
+    /// The state when the regular expression fails (`--state-regex`, default CRITICAL).
+    pub state_regex: State,
+    /// `-M`: the most seconds old the document may be.
+    pub max_age: Option<u64>,
+    /// `-B`: print the body after the status line.
+    pub show_body: bool,
+    /// `-L`: wrap the first line in an HTML link to the URL.
+    pub link: bool,
 }
 
 fn usage(msg: impl Into<String>) -> UsageError {
@@ -72,9 +81,11 @@ fn parse_onredirect(s: &str) -> Result<OnRedirect, UsageError> {
         "follow" => OnRedirect::Follow,
         "sticky" => OnRedirect::Sticky,
         "stickyport" => OnRedirect::StickyPort,
+        // check_curl's "let curl follow": the same as follow here
+        "curl" => OnRedirect::Follow,
         _ => {
             return Err(usage(format!(
-                "-f '{s}': use ok, warning, critical, follow, sticky or stickyport"
+                "-f '{s}': use ok, warning, critical, follow, sticky, stickyport or curl"
             )))
         }
     })
@@ -113,6 +124,79 @@ fn page_size(s: &Option<String>) -> Result<(Option<usize>, Option<usize>), Usage
     Ok((Some(min), max))
 }
 
+/// `-H NAME[:PORT]` (or `[IPV6]:PORT`): the name, and the port it names. A bare IPv6
+/// address (more than one colon) names no port.
+fn split_vhost(h: &str) -> Result<(String, Option<u16>), UsageError> {
+    let (name, port) = if h.starts_with('[') {
+        match h.find("]:") {
+            Some(i) => (&h[..=i], Some(&h[i + 2..])),
+            None => (h, None),
+        }
+    } else {
+        match h.split_once(':') {
+            Some((n, p)) if !p.contains(':') => (n, Some(p)),
+            _ => (h, None),
+        }
+    };
+    let port = match port {
+        None => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => return Err(usage(format!("-H '{h}': '{p}' is not a port"))),
+        },
+    };
+    Ok((name.to_string(), port))
+}
+
+/// `--state-regex`: a state name or number.
+fn parse_state(s: &str) -> Result<State, UsageError> {
+    Ok(match s.to_ascii_lowercase().as_str() {
+        "ok" | "0" => State::Ok,
+        "warning" | "1" => State::Warning,
+        "critical" | "2" => State::Critical,
+        "unknown" | "3" => State::Unknown,
+        _ => {
+            return Err(usage(format!(
+                "--state-regex '{s}': use ok, warning, critical or unknown"
+            )))
+        }
+    })
+}
+
+/// `-M`: seconds, or a number with m (minutes), h (hours) or d (days).
+fn parse_age(s: &str) -> Result<u64, UsageError> {
+    let bad = || usage(format!("-M '{s}': use seconds, or a number with m, h or d"));
+    let (num, unit) = match s.char_indices().last() {
+        Some((i, c @ ('m' | 'h' | 'd' | 's'))) => (&s[..i], c),
+        _ => (s, 's'),
+    };
+    let n = num.trim().parse::<u64>().map_err(|_| bad())?;
+    let mult = match unit {
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 1,
+    };
+    n.checked_mul(mult).ok_or_else(bad)
+}
+
+/// `--http-version`: true for HTTP/1.0. 2 and 2.0 ask curl to prefer HTTP/2; this
+/// client speaks HTTP/1.1 then, as curl does when HTTP/2 is not offered.
+fn parse_http_version(v: &str) -> Result<bool, UsageError> {
+    match v {
+        "1.0" => Ok(true),
+        "1.1" | "2" | "2.0" => Ok(false),
+        _ => Err(usage(format!("--http-version '{v}': use 1.0, 1.1 or 2.0"))),
+    }
+}
+
+fn basic(pair: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
 fn tls_versions(
     v: &str,
 ) -> Result<&'static [&'static rustls::SupportedProtocolVersion], UsageError> {
@@ -136,17 +220,49 @@ impl HttpCheck {
     /// multi-vhost mode applies to each virtual host (no -H, no response time levels:
     /// -w/-c are that mode's). Reads no file.
     pub fn from_args(args: &Args, each_vhost: bool) -> Result<Self, UsageError> {
-        let use_tls = args.ssl.is_some();
+        // -C implies -S, as monitoring-plugins does (in multi-vhost mode each virtual
+        // host says whether it uses TLS)
+        let use_tls = args.ssl.is_some() || (args.certificate.is_some() && !each_vhost);
         let mut tls = TlsSettings::new(&args.tls)?;
         if let Some(v) = &args.ssl {
             tls = tls.with_versions(tls_versions(v)?);
         }
-        let default_port = args.port.unwrap_or(if use_tls { 443 } else { 80 });
+        if let Some(cert) = &args.client_cert {
+            tls = tls.with_client_identity(
+                tls::ClientIdentity::from_files(cert, args.private_key.as_deref())
+                    .map_err(usage)?,
+            );
+        }
+        let (hostname, virtual_port) = match &args.hostname {
+            Some(h) => {
+                let (n, p) = split_vhost(h)?;
+                (Some(n), p)
+            }
+            None => (None, None),
+        };
+        let default_port = args
+            .port
+            .or(virtual_port)
+            .unwrap_or(if use_tls { 443 } else { 80 });
         if default_port == 0 {
             return Err(usage("the port (-p) must be between 1 and 65535"));
         }
-        if !args.url.starts_with('/') {
-            return Err(usage(format!("-u '{}' must start with /", args.url)));
+        // an absolute URL is sent as it is (a request through a proxy at -I)
+        let absolute = ["http://", "https://"]
+            .iter()
+            .any(|p| args.url.len() > p.len() && args.url[..p.len()].eq_ignore_ascii_case(p));
+        if !args.url.starts_with('/') && !absolute {
+            return Err(usage(format!(
+                "-u '{}' must start with / (or be an absolute http:// or https:// URL)",
+                args.url
+            )));
+        }
+        if args
+            .url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(usage(format!("-u '{}' holds spaces or controls", args.url)));
         }
         let defaults = Target {
             vhost: String::new(),
@@ -156,10 +272,10 @@ impl HttpCheck {
             uri: args.url.clone(),
             expect: None,
         };
-        let target = if each_vhost {
+        let mut target = if each_vhost {
             defaults
         } else {
-            let vhost = match (&args.hostname, &args.address) {
+            let vhost = match (&hostname, &args.address) {
                 (Some(h), _) => h.clone(),
                 (None, Some(a)) => a.clone(),
                 (None, None) => {
@@ -188,6 +304,15 @@ impl HttpCheck {
             headers.retain(|(x, _): &(String, String)| !x.eq_ignore_ascii_case(n.trim()));
             headers.push((n.trim().to_string(), v.trim().to_string()));
         }
+        if let Some(p) = &args.proxy_authorization {
+            if !p.contains(':') {
+                return Err(usage("-b needs USER:PASSWORD"));
+            }
+            headers.push(("Proxy-Authorization".into(), basic(p)));
+        }
+        if args.decompress {
+            headers.push(("Accept-Encoding".into(), "gzip, deflate".into()));
+        }
         let auth = match &args.authorization {
             None => None,
             Some(a) => Some(match (&args.password_file, a.split_once(':')) {
@@ -209,10 +334,53 @@ impl HttpCheck {
             .post
             .as_ref()
             .map(|b| (b.clone().into_bytes(), args.content_type.clone()));
-        let method = args
-            .method
-            .clone()
-            .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into());
+        let default_method = if body.is_some() { "POST" } else { "GET" };
+        let (method, connect) = match &args.method {
+            Some(m) if m.len() >= 7 && m[..7].eq_ignore_ascii_case("CONNECT") => {
+                let then = match m[7..].strip_prefix(':') {
+                    Some(t) => t.to_string(),
+                    None if m.len() == 7 => default_method.to_string(),
+                    None => return Err(usage(format!("-j '{m}' is not an HTTP method"))),
+                };
+                (then, true)
+            }
+            Some(m) => (m.clone(), false),
+            None => (default_method.to_string(), false),
+        };
+        let mut proxy = match &args.proxy {
+            Some(p) => Some(fetch::Proxy::parse(p).map_err(usage)?),
+            None => None,
+        };
+        if connect {
+            if !use_tls {
+                return Err(usage("-j CONNECT needs -S (a TLS tunnel to -H)"));
+            }
+            let (Some(via), false) = (&args.address, each_vhost) else {
+                return Err(usage("-j CONNECT needs the proxy's address (-I) and -H"));
+            };
+            // the tunnel leads to -H on the HTTPS port (or the one -H names)
+            target.address = None;
+            target.port = virtual_port.unwrap_or(443);
+            proxy = Some(fetch::Proxy {
+                host: via.clone(),
+                port: default_port,
+                tunnel: true,
+                bypass: Vec::new(),
+                auth: None,
+            });
+        }
+        if let Some(p) = proxy.as_mut() {
+            if let Some(list) = &args.noproxy {
+                p.bypass = list
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+            }
+            p.auth = args.proxy_authorization.as_deref().map(basic);
+            // the proxy gets it, never the server
+            headers.retain(|(n, _)| n != "Proxy-Authorization");
+        }
         if method.is_empty() || !method.bytes().all(|b| b.is_ascii_alphabetic()) {
             return Err(usage(format!("-j '{method}' is not an HTTP method")));
         }
@@ -220,7 +388,8 @@ impl HttpCheck {
             (Some(r), _) | (None, Some(r)) => Some(
                 RegexBuilder::new(r)
                     .case_insensitive(args.eregi.is_some())
-                    .multi_line(true)
+                    .multi_line(!args.linespan)
+                    .dot_matches_new_line(args.linespan)
                     .build()
                     .map_err(|e| usage(format!("bad regular expression: {e}")))?,
             ),
@@ -235,9 +404,6 @@ impl HttpCheck {
             )
         };
         let (size_min, size_max) = page_size(&args.pagesize)?;
-        if args.certificate.is_some() && !use_tls && !each_vhost {
-            return Err(usage("-C needs TLS (-S)"));
-        }
         let onredirect = parse_onredirect(&args.onredirect)?;
         let cert_only = args.certificate.is_some() && !args.continue_after_certificate;
         Ok(HttpCheck {
@@ -265,6 +431,14 @@ impl HttpCheck {
                     None => None,
                 },
                 no_body: args.no_body,
+                virtual_port,
+                http10: match &args.http_version {
+                    Some(v) => parse_http_version(v)?,
+                    None => false,
+                },
+                haproxy: args.haproxy_protocol,
+                decompress: args.decompress,
+                proxy,
             },
             cert_days: args.certificate,
             expect: match &args.expect {
@@ -281,6 +455,13 @@ impl HttpCheck {
             size_max,
             extended: args.extended,
             timeout: args.common.timeout.duration,
+            state_regex: match &args.state_regex {
+                Some(s) => parse_state(s)?,
+                None => State::Critical,
+            },
+            max_age: args.max_age.as_deref().map(parse_age).transpose()?,
+            show_body: args.show_body,
+            link: args.link,
         })
     }
 
@@ -329,9 +510,98 @@ impl Check for HttpCheck {
     }
 }
 
+/// Seconds since the epoch of an HTTP date: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
+/// GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) or asctime (`Sun Nov  6 08:49:37
+/// 1994`).
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let (mut day, mut month, mut year, mut time) = (None, None, None, None);
+    for t in s.split([' ', ',', '-']).filter(|t| !t.is_empty()) {
+        if t.contains(':') {
+            let p: Vec<i64> = t
+                .split(':')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?;
+            match p[..] {
+                [h, m, sec] if h < 24 && m < 60 && sec < 61 => time = Some(h * 3600 + m * 60 + sec),
+                _ => return None,
+            }
+        } else if let Some(m) = MONTHS
+            .iter()
+            .position(|m| t.len() >= 3 && t[..3].eq_ignore_ascii_case(m))
+            .filter(|_| !t.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+        {
+            month = Some(m as i64 + 1);
+        } else if let Ok(n) = t.parse::<i64>() {
+            if day.is_none() && t.len() <= 2 {
+                day = Some(n);
+            } else {
+                year = Some(match (t.len(), n) {
+                    (2, n) if n < 70 => 2000 + n,
+                    (2, n) => 1900 + n,
+                    _ => n,
+                });
+            }
+        }
+    }
+    let (d, m, y, t) = (day?, month?, year?, time?);
+    if !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(clock::days_from_civil(y, m, d) * 86_400 + t)
+}
+
+/// Why a document is too old for `-M` (or its dates unusable), as monitoring-plugins
+/// says; `None` when it is fresh enough.
+fn document_age_problem(resp: &http::Response, now: i64, max: u64) -> Option<String> {
+    let Some(server) = resp.header("date") else {
+        return Some("Server date unknown".into());
+    };
+    let Some(modified) = resp.header("last-modified") else {
+        return Some("Document modification date unknown".into());
+    };
+    let printable = |t: &str| net::printable(t.as_bytes(), 100);
+    let Some(server_t) = parse_http_date(server) else {
+        return Some(format!("Server date \"{}\" unparseable", printable(server)));
+    };
+    let Some(doc_t) = parse_http_date(modified) else {
+        return Some(format!(
+            "Document date \"{}\" unparseable",
+            printable(modified)
+        ));
+    };
+    if doc_t > server_t + 30 {
+        return Some(format!(
+            "Document is {} seconds in the future",
+            doc_t - server_t
+        ));
+    }
+    let age = now - doc_t;
+    if age > max as i64 {
+        return Some(if age > 2 * 86_400 {
+            format!("Last modified {:.1} days ago", age as f64 / 86_400.0)
+        } else {
+            format!("Last modified {age} seconds ago")
+        });
+    }
+    None
+}
+
 /// The verdict on one virtual host (pure): `(state, text)` pieces are collected in order
-/// and the worst state wins; the summary is the first failing piece or the OK line.
+/// and the worst state wins; the summary is the first failing piece or the OK line. With
+/// `-L` the first line is a link to the URL.
 pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64) -> CheckResult {
+    let mut r = verdict(facts, check, target, now);
+    if check.link {
+        let url = facts.url.replace('"', "%22");
+        r.summary = format!("<A HREF=\"{url}\" target=\"_blank\">{}</A>", r.summary);
+    }
+    r
+}
+
+fn verdict(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64) -> CheckResult {
     let cert = facts
         .cert
         .as_ref()
@@ -433,7 +703,7 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
             let found = r.is_match(&resp.body);
             if found == check.invert_regex {
                 problems.push((
-                    State::Critical,
+                    check.state_regex,
                     format!(
                         "pattern '{}' {} on {}",
                         r.as_str(),
@@ -459,6 +729,11 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
             ));
         } else {
             problems.push((State::Ok, format!("body read up to the {cut}-byte limit")));
+        }
+    }
+    if let Some(max) = check.max_age {
+        if let Some(why) = document_age_problem(resp, now, max) {
+            problems.push((State::Critical, why));
         }
     }
     let time_state = check.time.state(secs);
@@ -487,6 +762,11 @@ pub fn evaluate(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64)
         format!("{} - {base}", worst.join(", "))
     };
     let mut r = CheckResult::new(state, summary);
+    if check.show_body && !resp.body.is_empty() {
+        for line in String::from_utf8_lossy(&resp.body).lines() {
+            r.push_line(line.replace('|', "/"));
+        }
+    }
     for hop in &facts.redirects {
         r.push_line(format!("redirect {hop}"));
     }
@@ -700,7 +980,16 @@ mod tests {
         assert!(check(&["-H", "x", "-m", "10:5"]).is_err());
         assert!(check(&["-H", "x", "-a", "user"]).is_err());
         assert!(check(&["-H", "x", "-k", "nocolon"]).is_err());
-        assert!(check(&["-H", "x", "-C", "30"]).is_err());
+        // -C implies TLS, as monitoring-plugins does
+        assert!(check(&["-H", "x", "-C", "30"]).unwrap().target.tls);
+        assert!(check(&["-H", "x:0"]).is_err());
+        assert!(check(&["-H", "x:http"]).is_err());
+        assert!(check(&["-H", "x", "-M", "3w"]).is_err());
+        assert!(check(&["-H", "x", "--state-regex", "bad"]).is_err());
+        assert!(check(&["-H", "x", "-j", "CONNECT"]).is_err());
+        assert!(check(&["-H", "x", "-S", "-j", "CONNECT"]).is_err());
+        assert!(check(&["-H", "x", "-J", "/nonexistent"]).is_err());
+        assert!(check(&["-H", "x", "-u", "http://a b/"]).is_err());
         assert!(check(&["-H", "x", "--ssl=1.1"]).is_err());
         assert!(check(&["-H", "x", "-w", "fast"]).is_err());
         assert!(check(&["-H", "x", "-S", "--ca-cert", "/nonexistent"]).is_err());
@@ -810,6 +1099,156 @@ mod tests {
         let r = verdict(&f, &c, 0);
         assert_eq!(r.state(), State::Ok);
         assert!(r.summary.starts_with("certificate 'www.test' will expire"));
+    }
+
+    #[test]
+    fn virtual_host_ports() {
+        // -H NAME:PORT sets the port unless -p is given; the Host header names it
+        let c = check(&["-H", "localhost:8080"]).unwrap();
+        assert_eq!(
+            (c.target.vhost.as_str(), c.target.port),
+            ("localhost", 8080)
+        );
+        assert_eq!(c.spec.virtual_port, Some(8080));
+        let c = check(&["-H", "127.0.0.1:80", "-p", "8081"]).unwrap();
+        assert_eq!(
+            (c.target.vhost.as_str(), c.target.port),
+            ("127.0.0.1", 8081)
+        );
+        assert_eq!(c.spec.virtual_port, Some(80));
+        let c = check(&["-H", "[::1]:8443", "-S"]).unwrap();
+        assert_eq!((c.target.vhost.as_str(), c.target.port), ("[::1]", 8443));
+        // a bare IPv6 address names no port
+        let c = check(&["-H", "::1"]).unwrap();
+        assert_eq!((c.target.vhost.as_str(), c.target.port), ("::1", 80));
+        // -j CONNECT: -I:-p is the proxy, the tunnel leads to -H on 443 (or its port)
+        let c = check(&[
+            "-I",
+            "proxy.test",
+            "-p",
+            "3128",
+            "-H",
+            "www.test",
+            "-S",
+            "-j",
+            "CONNECT:HEAD",
+        ])
+        .unwrap();
+        assert_eq!(c.spec.method, "HEAD");
+        let p = c.spec.proxy.as_ref().unwrap();
+        assert_eq!(
+            (p.host.as_str(), p.port, p.tunnel),
+            ("proxy.test", 3128, true)
+        );
+        assert_eq!((c.target.address.as_deref(), c.target.port), (None, 443));
+        // -b goes to the proxy only when there is one
+        let c = check(&["-H", "x", "-b", "u:p"]).unwrap();
+        assert!(c
+            .spec
+            .headers
+            .iter()
+            .any(|(n, v)| n == "Proxy-Authorization" && v == "Basic dTpw"));
+        let c = check(&["-H", "x", "-b", "u:p", "-x", "proxy.test"]).unwrap();
+        assert!(!c
+            .spec
+            .headers
+            .iter()
+            .any(|(n, _)| n == "Proxy-Authorization"));
+        assert_eq!(
+            c.spec.proxy.as_ref().unwrap().auth.as_deref(),
+            Some("Basic dTpw")
+        );
+        assert_eq!(c.spec.proxy.as_ref().unwrap().port, 1080);
+    }
+
+    #[test]
+    fn document_age() {
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(784_111_777)
+        );
+        assert_eq!(parse_http_date("yesterday"), None);
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
+        assert_eq!(parse_age("90").unwrap(), 90);
+        assert_eq!(parse_age("2m").unwrap(), 120);
+        assert_eq!(parse_age("1d").unwrap(), 86_400);
+        let c = check(&["-H", "www.test", "-M", "1h"]).unwrap();
+        let dated = |date: &str, modified: Option<&str>| {
+            let mut head = format!("HTTP/1.1 200 OK\r\nDate: {date}");
+            if let Some(m) = modified {
+                head.push_str(&format!("\r\nLast-Modified: {m}"));
+            }
+            HttpFacts {
+                url: "http://www.test/".into(),
+                response: Some(http::parse_head(head.as_bytes()).unwrap()),
+                ..Default::default()
+            }
+        };
+        let now = 784_111_777;
+        let date = "Sun, 06 Nov 1994 08:49:37 GMT";
+        let f = dated(date, Some("Sun, 06 Nov 1994 08:00:00 GMT"));
+        assert_eq!(verdict(&f, &c, now).state(), State::Ok);
+        let f = dated(date, Some("Sun, 06 Nov 1994 07:00:00 GMT"));
+        let r = verdict(&f, &c, now);
+        assert_eq!(
+            (
+                r.state(),
+                r.summary.starts_with("Last modified 6577 seconds ago")
+            ),
+            (State::Critical, true),
+            "{}",
+            r.summary
+        );
+        let f = dated(date, Some("Sun, 01 Nov 1994 07:00:00 GMT"));
+        assert!(verdict(&f, &c, now)
+            .summary
+            .starts_with("Last modified 5.1 days ago"));
+        let f = dated(date, Some("Sun, 06 Nov 1994 10:00:00 GMT"));
+        assert!(verdict(&f, &c, now)
+            .summary
+            .starts_with("Document is 4223 seconds in the future"));
+        let f = dated(date, None);
+        assert!(verdict(&f, &c, now)
+            .summary
+            .starts_with("Document modification date unknown"));
+        let f = dated("garbage", Some(date));
+        assert!(verdict(&f, &c, now)
+            .summary
+            .starts_with("Server date \"garbage\" unparseable"));
+    }
+
+    #[test]
+    fn link_body_and_regex_state() {
+        let f = page("HTTP/1.1 200 OK", "Welcome\nhome", 2);
+        let c = check(&["-H", "www.test", "-L", "-B"]).unwrap();
+        assert_eq!(
+            eval(&f, &c),
+            "HTTP OK - <A HREF=\"http://www.test/\" target=\"_blank\">HTTP/1.1 200 OK - 71 bytes in 0.002 second response time</A> | time=0.002s;;;0;10 size=71B;;;0\nWelcome\nhome\n"
+        );
+        let c = check(&[
+            "-H",
+            "www.test",
+            "-r",
+            "nothere",
+            "--state-regex",
+            "warning",
+        ])
+        .unwrap();
+        assert_eq!(verdict(&f, &c, 0).state(), State::Warning);
+        let c = check(&["-H", "www.test", "-r", "Welcome.home"]).unwrap();
+        assert_eq!(verdict(&f, &c, 0).state(), State::Critical);
+        let c = check(&["-H", "www.test", "-r", "Welcome.home", "-l"]).unwrap();
+        assert_eq!(verdict(&f, &c, 0).state(), State::Ok);
+        let c = check(&["-H", "www.test", "-r", "^home$"]).unwrap();
+        assert_eq!(verdict(&f, &c, 0).state(), State::Ok);
     }
 
     #[test]

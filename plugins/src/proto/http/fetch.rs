@@ -81,6 +81,171 @@ pub struct FetchSpec {
     pub redirect_networks: Option<super::RedirectNetworks>,
     /// Do not read the body.
     pub no_body: bool,
+    /// The port named in the first request's `Host` header when it is not the port
+    /// connected to (`-H name:port` with `-p`).
+    pub virtual_port: Option<u16>,
+    /// Send HTTP/1.0 requests.
+    pub http10: bool,
+    /// Send a PROXY protocol v1 header on each connection, before TLS.
+    pub haproxy: bool,
+    /// Decompress a gzip or deflate body for matching.
+    pub decompress: bool,
+    /// An HTTP proxy every request goes through.
+    pub proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy: plain HTTP requests are sent to it with an absolute URL, HTTPS ones
+/// (and every one with `tunnel`) through a `CONNECT` tunnel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// Tunnel plain HTTP too (check_http's `-j CONNECT`).
+    pub tunnel: bool,
+    /// Names reached directly (`--noproxy`; `*` for every name).
+    pub bypass: Vec<String>,
+    /// The `Proxy-Authorization` header value.
+    pub auth: Option<String>,
+}
+
+impl Proxy {
+    /// Whether requests to `host` go through the proxy.
+    pub fn serves(&self, host: &str) -> bool {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        !self.bypass.iter().any(|b| {
+            let b = b.trim_start_matches('.');
+            b == "*"
+                || host.eq_ignore_ascii_case(b)
+                || host.len().checked_sub(b.len() + 1).is_some_and(|i| {
+                    host.as_bytes()[i] == b'.' && host[i + 1..].eq_ignore_ascii_case(b)
+                })
+        })
+    }
+
+    /// Parses `[http://]HOST[:PORT]` (port 1080 by default, as curl).
+    pub fn parse(s: &str) -> Result<Proxy, String> {
+        let rest = match s.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "proxy '{s}': only http:// proxies are supported, not {scheme}://"
+                ))
+            }
+            None => s,
+        };
+        let rest = rest.trim_end_matches('/');
+        if rest.contains(['/', '@', ' ']) || rest.is_empty() {
+            return Err(format!("proxy '{s}' is not [http://]HOST[:PORT]"));
+        }
+        let (host, port) =
+            super::vhosts::split_address(rest).map_err(|e| format!("proxy '{s}': {e}"))?;
+        Ok(Proxy {
+            host,
+            port: port.unwrap_or(1080),
+            tunnel: false,
+            bypass: Vec::new(),
+            auth: None,
+        })
+    }
+}
+
+/// Opens a `CONNECT` tunnel to `host:port` through a proxy's connection.
+async fn open_tunnel(
+    stream: &mut tokio::net::TcpStream,
+    proxy: &Proxy,
+    host: &str,
+    port: u16,
+) -> Result<(), String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut req = format!("CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n");
+    if let Some(a) = &proxy.auth {
+        req.push_str(&format!("Proxy-Authorization: {a}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .map_err(|e| format!("cannot send CONNECT to the proxy: {e}"))?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    // byte by byte: nothing of the tunnel's own bytes may be read here
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > super::MAX_HEAD_BYTES {
+            return Err("the proxy's CONNECT answer is too long".into());
+        }
+        match stream.read(&mut byte).await {
+            Ok(0) => return Err("the proxy closed the connection after CONNECT".into()),
+            Ok(_) => head.push(byte[0]),
+            Err(e) => return Err(format!("reading the proxy's CONNECT answer: {e}")),
+        }
+    }
+    let resp = super::parse_head(&head[..head.len() - 4])?;
+    if !(200..300).contains(&resp.status) {
+        return Err(format!(
+            "the proxy refused CONNECT {host}:{port}: {}",
+            resp.status_line
+        ));
+    }
+    Ok(())
+}
+
+/// The PROXY protocol v1 header of a connection from `local` to `peer`.
+pub fn proxy_v1_header(local: SocketAddr, peer: SocketAddr) -> String {
+    let (l, p) = (local.ip().to_canonical(), peer.ip().to_canonical());
+    let family = if l.is_ipv4() && p.is_ipv4() {
+        "TCP4"
+    } else {
+        "TCP6"
+    };
+    let show = |ip: IpAddr| match (family, ip) {
+        ("TCP6", IpAddr::V4(v4)) => v4.to_ipv6_mapped().to_string(),
+        _ => ip.to_string(),
+    };
+    format!(
+        "PROXY {family} {} {} {} {}\r\n",
+        show(l),
+        show(p),
+        local.port(),
+        peer.port()
+    )
+}
+
+/// Decodes a gzip or deflate body (`encoding` as in Content-Encoding), at most
+/// `limit` bytes of it; `None` for another encoding. A body that was only partly kept
+/// (`whole` false) is decoded as far as it goes.
+pub fn decompress(
+    encoding: &str,
+    body: &[u8],
+    whole: bool,
+    limit: usize,
+) -> Option<Result<Vec<u8>, String>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let cap = limit as u64;
+    let r = match encoding.trim().to_ascii_lowercase().as_str() {
+        "gzip" | "x-gzip" => flate2::read::MultiGzDecoder::new(body)
+            .take(cap)
+            .read_to_end(&mut out),
+        "deflate" => {
+            // zlib-wrapped as the standard says, raw deflate as some servers send
+            let z = flate2::read::ZlibDecoder::new(body)
+                .take(cap)
+                .read_to_end(&mut out);
+            if z.is_err() {
+                out.clear();
+                flate2::read::DeflateDecoder::new(body)
+                    .take(cap)
+                    .read_to_end(&mut out)
+            } else {
+                z
+            }
+        }
+        _ => return None,
+    };
+    Some(match r {
+        Err(e) if whole => Err(format!("cannot decompress the {encoding} body: {e}")),
+        _ => Ok(out),
+    })
 }
 
 /// What one virtual host's request found.
@@ -150,9 +315,13 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
     if let Some((_, content_type)) = &spec.body {
         headers.push(("Content-Type".into(), content_type.clone()));
     }
-    let first = target.address.as_deref().unwrap_or(&url.host);
+    let proxy = spec.proxy.as_ref().filter(|p| p.serves(&url.host));
+    let (first, first_port) = match proxy {
+        Some(p) => (p.host.as_str(), p.port),
+        None => (target.address.as_deref().unwrap_or(&url.host), url.port),
+    };
     // every hop connects to addresses resolved once (and checked, for follow)
-    let mut addrs = match net::resolve(first, url.port, spec.family).await {
+    let mut addrs = match net::resolve(first, first_port, spec.family).await {
         Ok(a) => a,
         Err(e) => {
             facts.error = Some(e.to_string());
@@ -178,8 +347,30 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
         let here = connected.addr.ip();
         let origin_ip = *origin.get_or_insert(here);
         facts.connect = connected.time;
+        let mut stream = connected.stream;
+        if spec.haproxy {
+            use tokio::io::AsyncWriteExt;
+            let sent = match stream.local_addr() {
+                Ok(local) => stream
+                    .write_all(proxy_v1_header(local, connected.addr).as_bytes())
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(e) = sent {
+                facts.error = Some(format!("cannot send the PROXY protocol header: {e}"));
+                break;
+            }
+        }
+        let tunnel = proxy.filter(|p| url.tls || p.tunnel);
+        if let Some(p) = tunnel {
+            if let Err(e) = open_tunnel(&mut stream, p, &url.host, url.port).await {
+                facts.error = Some(e);
+                break;
+            }
+        }
         let mut conn = if url.tls {
-            let hs = spec.tls.handshake(connected.stream, &url.host).await;
+            let hs = spec.tls.handshake(stream, &url.host).await;
             facts.tls = Some(hs.elapsed);
             facts.cert = Some(hs.cert_facts());
             match hs.stream {
@@ -190,29 +381,46 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
                 }
             }
         } else {
-            Conn::Plain(connected.stream)
+            Conn::Plain(stream)
         };
         if spec.cert_only && url.tls {
             break;
         }
         let default_port = if url.tls { 443 } else { 80 };
+        let host_port = match spec.virtual_port {
+            Some(p) if facts.redirects.is_empty() => p,
+            _ => url.port,
+        };
         let req = Request {
             method: spec.method.clone(),
-            host: if url.port == default_port {
+            host: if host_port == default_port {
                 url.host.clone()
             } else {
-                format!("{}:{}", url.host, url.port)
+                format!("{}:{host_port}", url.host)
             },
-            target: url.target.clone(),
-            headers: headers.clone(),
+            // a request to a proxy (not through a tunnel) names the whole URL
+            target: if proxy.is_some() && tunnel.is_none() && url.target.starts_with('/') {
+                url.to_string()
+            } else {
+                url.target.clone()
+            },
+            headers: match proxy.and_then(|p| p.auth.as_ref()) {
+                Some(a) if tunnel.is_none() => {
+                    let mut h = headers.clone();
+                    h.push(("Proxy-Authorization".into(), a.clone()));
+                    h
+                }
+                _ => headers.clone(),
+            },
             body: spec.body.as_ref().map(|b| b.0.clone()),
+            http10: spec.http10,
         };
         let (read, keep) = if spec.no_body {
             (0, 0)
         } else {
             (super::MAX_BODY, MATCH_BODY)
         };
-        let (resp, times) = match super::exchange_bounded(&mut conn, &req, read, keep).await {
+        let (mut resp, times) = match super::exchange_bounded(&mut conn, &req, read, keep).await {
             Ok(r) => r,
             Err(e) => {
                 facts.error = Some(format!("{e} ({url})"));
@@ -220,6 +428,20 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             }
         };
         facts.times = times;
+        if spec.decompress {
+            let whole = resp.body.len() as u64 == resp.body_len;
+            let encoding = resp.header("content-encoding").map(str::to_string);
+            if let Some(done) = encoding.and_then(|e| decompress(&e, &resp.body, whole, MATCH_BODY))
+            {
+                match done {
+                    Ok(body) => resp.body = body,
+                    Err(e) => {
+                        facts.error = Some(format!("{e} ({url})"));
+                        break;
+                    }
+                }
+            }
+        }
         let location = resp.header("location").map(str::to_string);
         let status = resp.status;
         let is_redirect = (300..400).contains(&status) && status != 304;
@@ -253,6 +475,8 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             break;
         }
         addrs = match spec.redirects {
+            // through a proxy every hop goes to the proxy, which resolves the name
+            _ if proxy.is_some() => addrs,
             // stay on the address the check started from, whatever the name
             Redirects::Sticky | Redirects::StickyPort => {
                 vec![SocketAddr::new(origin_ip, next.port)]
@@ -331,4 +555,78 @@ pub async fn fetch_all(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_protocol_header() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        assert_eq!(
+            proxy_v1_header(a("127.0.0.1:40000"), a("127.0.0.2:80")),
+            "PROXY TCP4 127.0.0.1 127.0.0.2 40000 80\r\n"
+        );
+        assert_eq!(
+            proxy_v1_header(a("[::1]:40000"), a("[2001:db8::1]:443")),
+            "PROXY TCP6 ::1 2001:db8::1 40000 443\r\n"
+        );
+        assert_eq!(
+            proxy_v1_header(a("[::ffff:10.0.0.1]:1"), a("10.0.0.2:2")),
+            "PROXY TCP4 10.0.0.1 10.0.0.2 1 2\r\n"
+        );
+    }
+
+    #[test]
+    fn decompression_is_bounded() {
+        use std::io::Write;
+        let text = b"hello hello hello".repeat(1000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&text).unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(
+            decompress("gzip", &gz, true, 1 << 20).unwrap().unwrap(),
+            text
+        );
+        assert_eq!(decompress("gzip", &gz, true, 5).unwrap().unwrap(), b"hello");
+        // a body kept only in part decodes as far as it goes
+        let part = decompress("gzip", &gz[..gz.len() / 2], false, 1 << 20)
+            .unwrap()
+            .unwrap();
+        assert!(text.starts_with(&part));
+        assert!(decompress("gzip", &gz[..gz.len() / 2], true, 1 << 20)
+            .unwrap()
+            .is_err());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(b"zlib").unwrap();
+        assert_eq!(
+            decompress("deflate", &z.finish().unwrap(), true, 100)
+                .unwrap()
+                .unwrap(),
+            b"zlib"
+        );
+        assert!(decompress("br", b"x", true, 100).is_none());
+    }
+
+    #[test]
+    fn proxies() {
+        let p = Proxy::parse("http://proxy.test:3128/").unwrap();
+        assert_eq!((p.host.as_str(), p.port), ("proxy.test", 3128));
+        assert_eq!(Proxy::parse("[::1]").unwrap().host, "::1");
+        assert!(Proxy::parse("socks5://p:1").is_err());
+        assert!(Proxy::parse("http://u:p@p:1").is_err());
+        let p = Proxy {
+            bypass: vec!["intra.test".into(), ".local".into()],
+            ..p
+        };
+        assert!(!p.serves("intra.test") && !p.serves("www.intra.test"));
+        assert!(p.serves("xintra.test") && p.serves("www.test"));
+        assert!(!p.serves("a.local"));
+        let all = Proxy {
+            bypass: vec!["*".into()],
+            ..p
+        };
+        assert!(!all.serves("anything"));
+    }
 }

@@ -72,7 +72,7 @@ impl Target {
 }
 
 /// Splits `ADDRESS[:PORT]` (IPv6 in brackets).
-fn split_address(a: &str) -> Result<(String, Option<u16>), String> {
+pub(crate) fn split_address(a: &str) -> Result<(String, Option<u16>), String> {
     if let Some(rest) = a.strip_prefix('[') {
         let (host, tail) = rest
             .split_once(']')

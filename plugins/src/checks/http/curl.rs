@@ -1,0 +1,131 @@
+//! check_curl: the name monitoring-plugins 3.0 gives its HTTP check (check_http is
+//! deprecated there). The same check as check_http, with the same options (check_curl's
+//! own ones, such as `--http-version`, `--haproxy-protocol`, `-x`/`--proxy`, `-D`,
+//! `--enable-automatic-decompression`, are accepted by both); only its name and help
+//! differ.
+
+use super::args::Args;
+use super::{HttpModes, ModeFacts};
+use crate::plugin::{Check, CheckResult, CommonArgs, UsageError, Work};
+use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+
+/// check_http's command line under check_curl's name.
+#[derive(Debug)]
+pub struct CurlArgs(pub Args);
+
+const ABOUT: &str = "Checks an HTTP(S) virtual host, or hundreds of them at once \
+(monitoring-plugins' check_curl: the same check as our check_http).";
+
+const DIFFERENCES: &str = "Differences from monitoring-plugins' check_curl: no libcurl \
+underneath. Requests are HTTP/1.0 or HTTP/1.1: --http-version 2 or 2.0 is accepted but the \
+request is HTTP/1.1 (as curl falls back to when a server offers no HTTP/2); the status \
+line printed shows the version used. Certificates are always verified unless --insecure \
+(-D is accepted and changes nothing). Proxies: http:// only (no SOCKS, no https:// \
+proxy), and only when -x names one (the http_proxy/https_proxy environment variables are \
+not read). Cookies are not kept across redirects (no --cookie-jar).";
+
+fn rename(cmd: Command) -> Command {
+    let long = format!(
+        "{}\n\n{DIFFERENCES}",
+        cmd.get_long_about()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    );
+    cmd.name("check_curl")
+        .bin_name("check_curl")
+        .about(ABOUT)
+        .long_about(long)
+}
+
+impl CommandFactory for CurlArgs {
+    fn command() -> Command {
+        rename(Args::command())
+    }
+
+    fn command_for_update() -> Command {
+        rename(Args::command_for_update())
+    }
+}
+
+impl FromArgMatches for CurlArgs {
+    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
+        Args::from_arg_matches(m).map(CurlArgs)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(m)
+    }
+}
+
+impl clap::Parser for CurlArgs {}
+
+/// The check behind check_curl: check_http's modes.
+pub struct CurlCheck(pub HttpModes);
+
+impl Check for CurlCheck {
+    type Args = CurlArgs;
+    type Facts = ModeFacts;
+    const LABEL: &'static str = "HTTP";
+
+    fn common(args: &CurlArgs) -> &CommonArgs {
+        &args.0.common
+    }
+
+    fn new(args: CurlArgs) -> Result<Self, UsageError> {
+        HttpModes::new(args.0).map(CurlCheck)
+    }
+
+    fn fetch(&self) -> Work<'_, ModeFacts> {
+        self.0.fetch()
+    }
+
+    fn evaluate(&self, facts: &ModeFacts) -> CheckResult {
+        self.0.evaluate(facts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::runner::{parse_args, validate};
+
+    #[test]
+    fn named_check_curl_with_check_http_options() {
+        CurlArgs::command().debug_assert();
+        assert_eq!(CurlArgs::command().get_name(), "check_curl");
+        let help = match parse_args::<CurlCheck>(["check_curl", "--help"]).unwrap() {
+            Err(text) => text,
+            Ok(_) => panic!("--help parsed as a run"),
+        };
+        assert!(help.contains("check_curl"), "{help}");
+        assert!(help.contains("--http-version"), "{help}");
+        assert!(help.contains("HTTP/1.1 (as curl falls back"), "{help}");
+        let c = validate::<CurlCheck>(&[
+            "-H",
+            "www.test:8080",
+            "--http-version",
+            "1.0",
+            "--haproxy-protocol",
+            "-D",
+            "-x",
+            "http://proxy.test:3128",
+            "--noproxy",
+            "intra.test",
+        ])
+        .unwrap();
+        let HttpModes::One(page) = &c.0 else {
+            panic!("one URL")
+        };
+        assert_eq!(
+            (page.target.vhost.as_str(), page.target.port),
+            ("www.test", 8080)
+        );
+        assert!(page.spec.http10 && page.spec.haproxy);
+        let proxy = page.spec.proxy.as_ref().unwrap();
+        assert_eq!((proxy.host.as_str(), proxy.port), ("proxy.test", 3128));
+        assert!(!proxy.serves("www.intra.test") && proxy.serves("www.test"));
+        assert!(validate::<CurlCheck>(&["-H", "x", "--http-version", "4"]).is_err());
+        assert!(validate::<CurlCheck>(&["-H", "x", "-x", "socks5://p"]).is_err());
+        assert!(validate::<CurlCheck>(&["-H", "x", "-D", "--insecure"]).is_err());
+    }
+}
