@@ -35,8 +35,6 @@ pub mod swap;
 pub use services::tcp;
 pub mod dummy;
 pub mod users;
-pub mod dig;
-pub mod ldap;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -102,15 +100,11 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<quota::QuotaCheck>("check_quota"),
     entry::<dummy::DummyCheck>("check_dummy"),
     entry::<users::UsersCheck>("check_users"),
-    entry::<dig::DigCheck>("check_dig"),
-    entry::<ldap::LdapCheck>("check_ldap"),
-    entry::<ldap::LdapsCheck>("check_ldaps"),
     entry::<tcp::UdpCheck>("check_udp"),
     entry::<tcp::PopCheck>("check_pop"),
     entry::<tcp::SpopCheck>("check_spop"),
     entry::<tcp::SimapCheck>("check_simap"),
     entry::<tcp::SsmtpCheck>("check_ssmtp"),
-    entry::<http::CurlCheck>("check_curl"),
     entry::<icmp::IcmpCheck>("check_icmp"),
     entry::<ping::PingCheck>("check_ping"),
     entry::<mysql_query::MysqlQueryCheck>("check_mysql_query"),
