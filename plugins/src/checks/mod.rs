@@ -105,6 +105,7 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<tcp::SpopCheck>("check_spop"),
     entry::<tcp::SimapCheck>("check_simap"),
     entry::<tcp::SsmtpCheck>("check_ssmtp"),
+    entry::<http::CurlCheck>("check_curl"),
     entry::<icmp::IcmpCheck>("check_icmp"),
     entry::<ping::PingCheck>("check_ping"),
     entry::<mysql_query::MysqlQueryCheck>("check_mysql_query"),
