@@ -275,13 +275,14 @@ impl Protocol for Ssh {
 #[command(
     name = "check_ftp",
     version,
-    about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS and checks the certificate.",
+    about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS (--starttls, or -D without -S) and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_ftp.",
     after_help = EXIT_CODES,
     mut_arg("mismatch", |a| a.default_value("warn").help("State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)"))
 )]
 pub struct FtpArgs {
+    /// check_tcp's options, as monitoring-plugins' check_ftp takes them.
     #[command(flatten)]
-    pub service: ServiceArgs,
+    pub tcp: tcp::TcpOptions,
 
     /// Upgrade the connection with AUTH TLS after the greeting
     #[arg(long = "starttls", conflicts_with = "ssl")]
@@ -318,18 +319,19 @@ impl Protocol for Ftp {
     const PORTS: (u16, u16) = (21, 990);
 
     fn service_args(args: &FtpArgs) -> &ServiceArgs {
-        &args.service
+        &args.tcp.service
     }
 
     fn new(args: FtpArgs, service: &mut Service) -> Result<Self, UsageError> {
         let s = &mut service.dialogue;
-        if args.service.tls.cert_days.is_some() && !(args.service.tls.ssl || args.starttls) {
-            return Err(UsageError::new("-D needs TLS (-S or --starttls)"));
-        }
         s.expect = vec![b"220 ".to_vec()];
         s.complete = ftp_reply_complete;
         s.quit = Some(b"QUIT\r\n".to_vec());
-        if args.starttls {
+        args.tcp.apply(service)?;
+        let s = &mut service.dialogue;
+        // -D without -S: the certificate of AUTH TLS on the plain port
+        let tls = &args.tcp.service.tls;
+        if args.starttls || (tls.cert_days.is_some() && !tls.ssl) {
             s.starttls = Some(StartTls {
                 command: b"AUTH TLS\r\n".to_vec(),
                 complete: ftp_reply_complete,
@@ -347,13 +349,14 @@ impl Protocol for Ftp {
 #[command(
     name = "check_jabber",
     version,
-    about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate.",
+    about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_jabber.",
     after_help = EXIT_CODES,
     mut_arg("mismatch", |a| a.help("State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)"))
 )]
 pub struct JabberArgs {
+    /// check_tcp's options, as monitoring-plugins' check_jabber takes them.
     #[command(flatten)]
-    pub service: ServiceArgs,
+    pub tcp: tcp::TcpOptions,
 
     /// The XMPP domain to open the stream to (default: the host name)
     #[arg(long = "domain", value_name = "DOMAIN")]
@@ -392,17 +395,17 @@ impl Protocol for Jabber {
     const PORTS: (u16, u16) = (5222, 5223);
 
     fn service_args(args: &JabberArgs) -> &ServiceArgs {
-        &args.service
+        &args.tcp.service
     }
 
     fn new(args: JabberArgs, service: &mut Service) -> Result<Self, UsageError> {
         let s = &mut service.dialogue;
         let domain = args
             .domain
-            .unwrap_or_else(|| args.service.target.hostname.clone());
+            .unwrap_or_else(|| args.tcp.service.target.hostname.clone());
         // a host name: nothing that could break the XML of the stream header
         let domain = parse_host(&domain).map_err(|e| UsageError(format!("--domain: {e}")))?;
-        if args.service.tls.sni.is_none() {
+        if args.tcp.service.tls.sni.is_none() {
             s.sni = domain.clone();
         }
         s.send = Some(
@@ -415,7 +418,10 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
         s.expect = vec![b"</stream:features>".to_vec()];
         s.complete = xmpp_features_complete;
         s.quit = Some(b"</stream:stream>".to_vec());
-        if args.service.tls.cert_days.is_some() && !args.service.tls.ssl {
+        args.tcp.apply(service)?;
+        let s = &mut service.dialogue;
+        let tls = &args.tcp.service.tls;
+        if tls.cert_days.is_some() && !tls.ssl {
             s.starttls = Some(StartTls {
                 command: b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>".to_vec(),
                 complete: |b| {
@@ -633,7 +639,23 @@ mod tests {
         assert_eq!(c.service.dialogue.port, 21);
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "-S"]).unwrap();
         assert_eq!(c.service.dialogue.port, 990);
-        assert!(parse::<FtpCheck>("check_ftp", &["-H", "h", "-D", "30"]).is_err());
+        // -D alone: the certificate of AUTH TLS on port 21
+        let c: FtpCheck = parse("check_ftp", &["-H", "h", "-D", "30"]).unwrap();
+        assert!(c.service.dialogue.starttls.is_some());
+        assert_eq!(c.service.dialogue.port, 21);
+        // check_tcp's options, as monitoring-plugins' check_ftp takes them
+        let c: FtpCheck = parse(
+            "check_ftp",
+            &["-H", "h", "-e", "vsFTPd", "-j", "-r", "warn"],
+        )
+        .unwrap();
+        assert_eq!(c.service.dialogue.expect, vec![b"vsFTPd".to_vec()]);
+        assert!(c.service.dialogue.hide_output);
+        assert_eq!(c.service.refused, State::Warning);
+        assert_eq!(
+            c.evaluate(&facts(b"220 vsFTPd 3.0.3\r\n")).summary,
+            "0.003 second response time on h port 21"
+        );
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "--starttls", "-D", "30"]).unwrap();
         assert!(c.service.dialogue.starttls.is_some());
     }

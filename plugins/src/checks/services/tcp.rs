@@ -90,6 +90,57 @@ pub struct TcpOptions {
     pub protocol: Option<String>,
 }
 
+impl TcpOptions {
+    /// Sets what these options give over the service's own dialogue: the strings to
+    /// send, expect (anywhere in the reply) and quit with, the reading limits, the
+    /// states of a refused connection, and hiding the reply.
+    pub fn apply(&self, service: &mut Service) -> Result<(), UsageError> {
+        let s = &mut service.dialogue;
+        let bytes = |t: &str| {
+            if self.escape {
+                unescape(t)
+            } else {
+                t.as_bytes().to_vec()
+            }
+        };
+        if let Some(send) = &self.send {
+            s.send = Some(bytes(send));
+        }
+        if !self.expect.is_empty() {
+            s.expect = self.expect.iter().map(|e| bytes(e)).collect();
+            s.anchored = false;
+            if s.expect.iter().any(Vec::is_empty) {
+                return Err(UsageError::new("an expected string (-e) is empty"));
+            }
+        }
+        if let Some(q) = &self.quit {
+            s.quit = Some(if self.escape {
+                unescape(q)
+            } else {
+                format!("{q}\r\n").into_bytes()
+            });
+        }
+        s.match_all |= self.all;
+        s.hide_output |= self.jail;
+        if let Some(m) = self.max_bytes {
+            if m == 0 {
+                return Err(UsageError::new("--maxbytes must be at least 1"));
+            }
+            s.max_bytes = m;
+        }
+        if let Some(d) = self.delay {
+            if !(d.is_finite() && d >= 0.0 && d < s.timeout.as_secs_f64()) {
+                return Err(UsageError(format!(
+                    "delay {d} must be 0 or more seconds and less than the timeout"
+                )));
+            }
+            s.delay = Duration::from_secs_f64(d);
+        }
+        service.refused = self.refuse;
+        Ok(())
+    }
+}
+
 /// One check built on check_tcp: its name, ports and the dialogue's defaults.
 pub trait Flavor: Debug + Send + Sync + 'static {
     /// The command line: [`TcpOptions`] flattened in.
@@ -279,45 +330,13 @@ impl<F: Flavor> Protocol for Tcp<F> {
             return Err(UsageError::new("a port (-p) is required"));
         }
         let s = &mut service.dialogue;
-        let bytes = |t: &str| {
-            if o.escape {
-                unescape(t)
-            } else {
-                t.as_bytes().to_vec()
-            }
-        };
-        s.send = o.send.as_deref().map(bytes);
-        s.expect = o.expect.iter().map(|e| bytes(e)).collect();
-        if s.expect.iter().any(Vec::is_empty) {
-            return Err(UsageError::new("an expected string (-e) is empty"));
+        if let Some(e) = F::EXPECT {
+            s.expect = vec![e.as_bytes().to_vec()];
+            s.anchored = true;
         }
-        if s.expect.is_empty() {
-            if let Some(e) = F::EXPECT {
-                s.expect = vec![e.as_bytes().to_vec()];
-                s.anchored = true;
-            }
-        }
-        s.quit = match &o.quit {
-            Some(q) if o.escape => Some(unescape(q)),
-            Some(q) => Some(format!("{q}\r\n").into_bytes()),
-            None => F::QUIT.map(|q| q.as_bytes().to_vec()),
-        };
-        s.match_all = o.all;
-        s.hide_output = o.jail;
-        if let Some(m) = o.max_bytes {
-            if m == 0 {
-                return Err(UsageError::new("--maxbytes must be at least 1"));
-            }
-            s.max_bytes = m;
-        }
-        if let Some(d) = o.delay {
-            if !(d.is_finite() && d >= 0.0 && d < s.timeout.as_secs_f64()) {
-                return Err(UsageError(format!(
-                    "delay {d} must be 0 or more seconds and less than the timeout"
-                )));
-            }
-            s.delay = Duration::from_secs_f64(d);
-        }
+        s.quit = F::QUIT.map(|q| q.as_bytes().to_vec());
+        o.apply(service)?;
+        let s = &mut service.dialogue;
         if F::UDP {
             if s.send.is_none() || s.expect.is_empty() {
                 return Err(UsageError::new(
@@ -342,7 +361,6 @@ impl<F: Flavor> Protocol for Tcp<F> {
                 };
             }
         }
-        service.refused = o.refuse;
         Ok(Tcp(PhantomData))
     }
 }
