@@ -26,13 +26,13 @@
 //! exact here, where monitoring-plugins rounds them down to whole units.
 
 use crate::host::mounts::{fs_stats, read_mounts, FsStats, Mount};
+pub use crate::host::posix_regex::PosixRegex;
 use crate::plugin::units::{human_bytes, unit_factor};
 use crate::plugin::{
     judge, parse_level, shown, Check, CheckResult, CommonArgs, Level, Observed, PerfData, Range,
     State, Thresholds, Unit, Uom, UsageError, Work,
 };
 use clap::Parser;
-use std::ffi::CString;
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -82,65 +82,6 @@ pub const REMOTE_TYPES: &[&str] = &[
     "smb3",
     "smbfs",
 ];
-
-/// A POSIX extended regular expression, compiled by regcomp(3) as monitoring-plugins
-/// compiles `-r`/`-R`/`-i`/`-I`, so expressions match exactly as they do there.
-pub struct PosixRegex {
-    /// Boxed: a compiled regex_t must not move.
-    re: Box<libc::regex_t>,
-    text: String,
-}
-
-// SAFETY: a compiled regex_t is only read by regexec(3), which POSIX makes thread-safe;
-// regfree runs once, in Drop, with exclusive access.
-unsafe impl Send for PosixRegex {}
-// SAFETY: as above.
-unsafe impl Sync for PosixRegex {}
-
-impl PosixRegex {
-    /// Compiles `pattern` (extended syntax; `icase` ignores case).
-    pub fn new(pattern: &str, icase: bool) -> Result<Self, String> {
-        let c = CString::new(pattern).map_err(|_| "NUL byte in expression".to_string())?;
-        // SAFETY: a zeroed regex_t is a valid out-parameter for regcomp.
-        let mut re: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
-        let flags = libc::REG_EXTENDED | libc::REG_NOSUB | if icase { libc::REG_ICASE } else { 0 };
-        // SAFETY: valid pointers to the regex_t and a NUL-terminated pattern.
-        let rc = unsafe { libc::regcomp(&mut *re, c.as_ptr(), flags) };
-        if rc != 0 {
-            let mut buf = [0u8; 256];
-            // SAFETY: regerror writes at most buf.len() bytes, NUL-terminated.
-            unsafe { libc::regerror(rc, &*re, buf.as_mut_ptr().cast(), buf.len()) };
-            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-            return Err(String::from_utf8_lossy(&buf[..end]).into_owned());
-        }
-        Ok(PosixRegex {
-            re,
-            text: pattern.to_string(),
-        })
-    }
-
-    /// True when the expression matches anywhere in `s`.
-    pub fn is_match(&self, s: &str) -> bool {
-        let Ok(c) = CString::new(s) else {
-            return false;
-        };
-        // SAFETY: a compiled regex and a NUL-terminated subject; no match array.
-        unsafe { libc::regexec(&*self.re, c.as_ptr(), 0, std::ptr::null_mut(), 0) == 0 }
-    }
-}
-
-impl Drop for PosixRegex {
-    fn drop(&mut self) {
-        // SAFETY: compiled by regcomp in new(), freed once.
-        unsafe { libc::regfree(&mut *self.re) }
-    }
-}
-
-impl std::fmt::Debug for PosixRegex {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PosixRegex({:?})", self.text)
-    }
-}
 
 /// A free-space level: whole percent free (`10%`) or units free (`500`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -385,6 +326,27 @@ pub struct Args {
     /// A -p path or -r expression that matches nothing is not an error
     #[arg(long = "ignore-missing")]
     pub ignore_missing: bool,
+
+    /// Group the file systems selected after this (-p, -r, -R, -A) into one result named
+    /// NAME: the levels apply to their space added up. Give it before the selections;
+    /// -C ends the group
+    #[arg(short = 'g', long = "group", value_name = "NAME")]
+    pub group: Vec<String>,
+
+    /// Like -l, but still look at each remote file system (CRITICAL when it is not
+    /// accessible, e.g. a stale NFS handle) without holding it to the levels
+    #[arg(short = 'L', long = "stat-remote-fs")]
+    pub stat_remote: bool,
+
+    /// Same as -e (monitoring-plugins' older name)
+    #[arg(short = 'q', long = "quiet", hide = true)]
+    pub quiet: bool,
+
+    /// The older form `check_disk WARN CRIT [PATH]`: WARN and CRIT are percentages of
+    /// USED space (alert above them), then the path to check. `check_disk -w 10% -c 5%
+    /// PATH` checks PATH with the levels given
+    #[arg(value_name = "WARN_USED% CRIT_USED% PATH")]
+    pub positional: Vec<String>,
 }
 
 /// The options whose order matters, as they stood on the command line: (position,
@@ -393,8 +355,10 @@ pub struct Args {
 pub struct ArgOrder(pub Vec<(usize, &'static str, usize)>);
 
 /// The ids of the ordered options (the field names of [`Args`]).
-const ORDERED: [&str; 9] = [
+const ORDERED: [&str; 11] = [
     "all",
+    "exact_match",
+    "group",
     "warning",
     "critical",
     "iwarning",
@@ -447,6 +411,8 @@ pub struct Levels {
     pub units: Thresholds,
     /// Whole percent of free inodes.
     pub inodes: Thresholds,
+    /// Whole percent of used space (the positional `WARN CRIT` form; standard ranges).
+    pub used_percent: Thresholds,
 }
 
 impl Levels {
@@ -472,7 +438,12 @@ impl Levels {
         if let Some(i) = u.free_inode_percent {
             s = s.worst(self.inodes.state(i as f64));
         }
-        s
+        s.worst(self.used_percent.state((100 - u.free_percent) as f64))
+    }
+
+    /// True when any level is set (monitoring-plugins refuses a selection without one).
+    fn any(&self) -> bool {
+        *self != Levels::default()
     }
 
     /// The used amount (of `total`) at which a warning (0) or critical (1) level alerts,
@@ -521,6 +492,10 @@ pub struct DiskCheck {
     pub ignore_reserved: bool,
     pub inode_perfdata: bool,
     pub ignore_missing: bool,
+    /// `-L`: remote file systems left out by `-l` are still looked at.
+    pub stat_remote: bool,
+    /// The `-g` group of each selection (same index as `selections`).
+    pub groups: Vec<Option<String>>,
     /// Where /proc is (a fixture directory in tests).
     pub proc_root: PathBuf,
 }
@@ -531,6 +506,8 @@ pub struct Entry {
     pub mount: Mount,
     pub levels: Levels,
     pub stats: Result<FsStats, String>,
+    /// The `-g` group it is added up in.
+    pub group: Option<String>,
 }
 
 /// A requested path or expression that could not be checked.
@@ -581,8 +558,8 @@ pub enum Selection {
 }
 
 /// A candidate: its name (the `-p` text, else the mount point), the index of its mount,
-/// whether `-p` named it, and its levels.
-type Candidate = (String, usize, bool, Levels);
+/// whether `-p` named it, its levels and its group.
+type Candidate = (String, usize, bool, Levels, Option<String>);
 
 /// Adds a candidate; a name already there takes the new mount and levels instead (as
 /// monitoring-plugins overwrites the levels of a path named again).
@@ -626,22 +603,38 @@ fn resolve(mounts: &[Mount], r: &Requested, check: &DiskCheck) -> Result<usize, 
         })
 }
 
+/// A file system to check: its mount, levels and `-g` group.
+pub type Chosen = (Mount, Levels, Option<String>);
+
 /// Which mounts to check with which levels, and the requests that matched none (pure).
 /// `requested` holds the fetch's resolution of each `-p`, in order.
 pub fn select(
     mounts: &[Mount],
     requested: &[Requested],
     check: &DiskCheck,
-) -> (Vec<(Mount, Levels)>, Vec<Problem>) {
+) -> (Vec<Chosen>, Vec<Problem>) {
+    let (chosen, problems, _) = select_probing(mounts, requested, check);
+    (chosen, problems)
+}
+
+/// [`select`], and the remote file systems that `-L` still looks at.
+pub fn select_probing(
+    mounts: &[Mount],
+    requested: &[Requested],
+    check: &DiskCheck,
+) -> (Vec<Chosen>, Vec<Problem>, Vec<Mount>) {
     let mut problems = Vec::new();
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut requested = requested.iter();
-    for sel in &check.selections {
+    for (n, sel) in check.selections.iter().enumerate() {
+        let group = check.groups.get(n).cloned().flatten();
         match sel {
             Selection::Path(_, levels) => {
                 let Some(r) = requested.next() else { continue };
                 match resolve(mounts, r, check) {
-                    Ok(i) => add_candidate(&mut candidates, (r.name.clone(), i, true, *levels)),
+                    Ok(i) => {
+                        add_candidate(&mut candidates, (r.name.clone(), i, true, *levels, group))
+                    }
                     Err(_) if check.ignore_missing => {}
                     Err(p) => problems.push(p),
                 }
@@ -651,7 +644,10 @@ pub fn select(
                 for (i, m) in mounts.iter().enumerate() {
                     if re.is_match(&m.mount_point) || re.is_match(&m.device) {
                         found = true;
-                        add_candidate(&mut candidates, (m.mount_point.clone(), i, false, *levels));
+                        add_candidate(
+                            &mut candidates,
+                            (m.mount_point.clone(), i, false, *levels, group.clone()),
+                        );
                     }
                 }
                 if !found && !check.ignore_missing {
@@ -666,13 +662,24 @@ pub fn select(
             }
             Selection::All(levels) => {
                 for (i, m) in mounts.iter().enumerate() {
-                    add_candidate(&mut candidates, (m.mount_point.clone(), i, false, *levels));
+                    add_candidate(
+                        &mut candidates,
+                        (m.mount_point.clone(), i, false, *levels, group.clone()),
+                    );
                 }
             }
         }
     }
-    let keep = |m: &Mount, by_path: bool| {
+    let keep = |m: &Mount, by_path: bool, grouped: bool| {
         let ty = m.fs_type.as_str();
+        let ignored = check
+            .ignore
+            .iter()
+            .any(|re| re.is_match(&m.mount_point) || re.is_match(&m.device));
+        // monitoring-plugins holds a group's members to no filter but -i/-I
+        if grouped {
+            return !ignored;
+        }
         !(check
             .ignore
             .iter()
@@ -691,15 +698,25 @@ pub fn select(
     };
     // one entry per mount point: the first candidate for it (as monitoring-plugins skips
     // a mount point already seen), for the last (visible) mount there
-    let mut out: Vec<(Mount, Levels)> = Vec::new();
-    for (_, i, by_path, levels) in candidates {
+    let mut out: Vec<Chosen> = Vec::new();
+    let mut probes: Vec<Mount> = Vec::new();
+    for (_, i, by_path, levels, group) in candidates {
         let m = &mounts[i];
-        if out.iter().any(|o| o.0.mount_point == m.mount_point) || !keep(m, by_path) {
+        if out.iter().any(|o| o.0.mount_point == m.mount_point) {
             continue;
         }
-        out.push((m.clone(), levels));
+        if !keep(m, by_path, group.is_some()) {
+            if check.stat_remote
+                && is_remote(m)
+                && !probes.iter().any(|p| p.mount_point == m.mount_point)
+            {
+                probes.push(m.clone());
+            }
+            continue;
+        }
+        out.push((m.clone(), levels, group));
     }
-    (out, problems)
+    (out, problems, probes)
 }
 
 /// df's percentage: `ceil(value * 100 / total)`, 0 for a value of 0.
@@ -779,38 +796,113 @@ impl Check for DiskCheck {
                 ))
             })
         };
-        // replay the ordered options: each selection takes the levels in force there
+        // replay the ordered options: each selection takes the levels and the group in
+        // force there; as in monitoring-plugins, a selection needs a level before it, and
+        // -E and -g must come before the selections they apply to (-C starts over)
         let mut cur = Levels::default();
         let mut selections = Vec::new();
+        let mut groups: Vec<Option<String>> = Vec::new();
+        let mut group: Option<String> = None;
+        let mut path_selected = false;
+        let needs_level = |cur: &Levels, opt: &str| {
+            if cur.any() {
+                Ok(())
+            } else {
+                Err(UsageError(format!(
+                    "Must set a threshold value before using {opt}"
+                )))
+            }
+        };
         for &(_, id, n) in &args.order.0 {
+            let before = selections.len();
+            let group_here = group.clone();
             match id {
                 // -C before any selection selects every mount with the levels so far
                 "clear" => {
-                    if selections.is_empty() {
+                    if !path_selected {
                         selections.push(Selection::All(cur));
                     }
                     cur = Levels::default();
+                    path_selected = false;
+                    group = None;
                 }
-                "all" => selections.push(Selection::All(cur)),
+                "exact_match" if path_selected => {
+                    return Err(UsageError::new("Must set -E before selecting paths"))
+                }
+                "group" if path_selected => {
+                    return Err(UsageError::new(
+                        "Must set group value before selecting paths",
+                    ))
+                }
+                "group" => {
+                    let g = &args.group[n];
+                    if g.is_empty() {
+                        return Err(UsageError::new("-g: empty group name"));
+                    }
+                    group = Some(g.clone());
+                }
+                "all" => {
+                    needs_level(&cur, "-r/-R")?;
+                    selections.push(Selection::All(cur))
+                }
                 "warning" => cur.set_space(true, args.warning[n]),
                 "critical" => cur.set_space(false, args.critical[n]),
                 "iwarning" => cur.inodes.warning = Some(args.iwarning[n].0),
                 "icritical" => cur.inodes.critical = Some(args.icritical[n].0),
-                "paths" => selections.push(Selection::Path(args.paths[n].clone(), cur)),
+                "paths" => {
+                    needs_level(&cur, "-p")?;
+                    selections.push(Selection::Path(args.paths[n].clone(), cur))
+                }
                 "ereg" => {
+                    needs_level(&cur, "-r/-R")?;
                     selections.push(Selection::Regex(regex(&args.ereg[n], false, "-r")?, cur))
                 }
                 "eregi" => {
+                    needs_level(&cur, "-r/-R")?;
                     selections.push(Selection::Regex(regex(&args.eregi[n], true, "-R")?, cur))
                 }
                 _ => {}
             }
+            if selections.len() > before {
+                groups.resize(before, None);
+                groups.push(group_here);
+                path_selected = id != "clear";
+            }
+        }
+        // the older form: `WARN CRIT` (percent of used space) and a path, after the options
+        let mut words = args.positional.iter().peekable();
+        let is_count = |w: &&String| !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit());
+        for warning in [true, false] {
+            if let Some(w) = words.next_if(is_count) {
+                let r: Range = w.parse().map_err(|e| UsageError(format!("'{w}': {e}")))?;
+                if warning {
+                    cur.used_percent.warning = Some(r);
+                } else {
+                    cur.used_percent.critical = Some(r);
+                }
+            }
+        }
+        let positional_path = words.next().cloned();
+        if let Some(extra) = words.next() {
+            return Err(UsageError(format!(
+                "unexpected argument '{}' (the older form is WARN CRIT PATH)",
+                shown(extra)
+            )));
+        }
+        let mut paths = args.paths.clone();
+        if let Some(p) = positional_path {
+            paths.push(p.clone());
+            selections.push(Selection::Path(p, cur));
+            groups.resize(selections.len() - 1, None);
+            groups.push(group.clone());
         }
         let named =
-            args.all || !(args.paths.is_empty() && args.ereg.is_empty() && args.eregi.is_empty());
+            args.all || !(paths.is_empty() && args.ereg.is_empty() && args.eregi.is_empty());
         if selections.is_empty() {
             selections.push(Selection::All(cur));
+            groups.push(group.clone());
         }
+        groups.resize(selections.len(), None);
         let mut ignore = Vec::new();
         for t in &args.ignore_ereg {
             ignore.push(regex(t, false, "-i")?);
@@ -823,7 +915,7 @@ impl Check for DiskCheck {
                 "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first",
             ));
         }
-        if let Some(p) = args.paths.iter().find(|p| p.is_empty()) {
+        if let Some(p) = paths.iter().find(|p| p.is_empty()) {
             return Err(UsageError(format!("-p '{p}': empty path")));
         }
         let units = if args.kilobytes {
@@ -843,13 +935,15 @@ impl Check for DiskCheck {
             exclude_device: args.exclude_device,
             exclude_type: args.exclude_type,
             include_type: args.include_type,
-            local: args.local,
-            errors_only: args.errors_only,
+            local: args.local || args.stat_remote,
+            errors_only: args.errors_only || args.quiet,
             exact_match: args.exact_match,
             show_device: args.show_device,
             ignore_reserved: args.ignore_reserved,
             inode_perfdata: args.inode_perfdata,
             ignore_missing: args.ignore_missing,
+            stat_remote: args.stat_remote,
+            groups,
             proc_root: PathBuf::from("/proc"),
         })
     }
@@ -876,15 +970,30 @@ impl Check for DiskCheck {
                         }),
                 })
                 .collect();
-            let (chosen, problems) = select(&mounts, &requested, self);
+            let (chosen, mut problems, probes) = select_probing(&mounts, &requested, self);
             let entries = chosen
                 .into_iter()
-                .map(|(m, levels)| Entry {
+                .map(|(m, levels, group)| Entry {
                     stats: fs_stats(&m.mount_point),
                     mount: m,
                     levels,
+                    group,
                 })
                 .collect();
+            // -L: a remote file system left out of the levels must still answer
+            for m in probes {
+                if let Err(e) = std::fs::metadata(&m.mount_point) {
+                    let e = e.to_string();
+                    problems.push(Problem {
+                        state: State::Critical,
+                        text: format!(
+                            "{} is not accessible: {}",
+                            shown(&m.mount_point),
+                            e.split(" (os error").next().unwrap_or(&e)
+                        ),
+                    });
+                }
+            }
             Ok(DiskFacts { entries, problems })
         })
     }
@@ -907,6 +1016,26 @@ fn short_text(name: &str, u: &Usage) -> String {
     )
 }
 
+/// Two file systems' usage added up, as monitoring-plugins adds up a group: space,
+/// free units and inodes summed, the percentages recomputed from the sums.
+pub fn add_usage(a: &Usage, b: &Usage) -> Usage {
+    let used = a.used_bytes.saturating_add(b.used_bytes);
+    let free = a.free_bytes.saturating_add(b.free_bytes);
+    let inodes_used = a.inodes_used.saturating_add(b.inodes_used);
+    let inodes_total = a.inodes_total.saturating_add(b.inodes_total);
+    Usage {
+        used_bytes: used,
+        free_bytes: free,
+        total_bytes: a.total_bytes.saturating_add(b.total_bytes),
+        free_percent: 100 - ceil_percent(used, used.saturating_add(free)),
+        free_units: a.free_units.saturating_add(b.free_units),
+        free_inode_percent: (inodes_total > 0)
+            .then(|| 100 - ceil_percent(inodes_used, inodes_total)),
+        inodes_used,
+        inodes_total,
+    }
+}
+
 /// Turns the facts into the result (pure).
 fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
     let mut result = CheckResult::new(State::Ok, "");
@@ -916,10 +1045,14 @@ fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
         result.push_sub(p.state, &p.text);
         seen.push((p.state, 0, p.text.clone()));
     }
+    // (name, levels, usage) of each file system; a -g group's members added up in one
+    // item, named after the group, where its first member stands
+    let mut items: Vec<(String, Levels, Usage)> = Vec::new();
+    let mut group_at: Vec<(&str, usize)> = Vec::new();
     for e in &facts.entries {
         // mount points and devices are echoed escaped (a user's FUSE mount may be
         // named anything)
-        let name = &shown(if check.show_device {
+        let name = shown(if check.show_device {
             &e.mount.device
         } else {
             &e.mount.mount_point
@@ -935,7 +1068,20 @@ fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
             Ok(s) => s,
         };
         let u = usage(s, check);
-        let state = e.levels.state(&u);
+        match e.group.as_deref() {
+            None => items.push((name, e.levels, u)),
+            Some(g) => match group_at.iter().find(|x| x.0 == g) {
+                Some(&(_, i)) => items[i].2 = add_usage(&items[i].2, &u),
+                None => {
+                    group_at.push((g, items.len()));
+                    items.push((shown(g), e.levels, u));
+                }
+            },
+        }
+    }
+    for (name, levels, u) in &items {
+        let (name, u) = (name.as_str(), *u);
+        let state = levels.state(&u);
         let short = short_text(name, &u);
         if !(check.errors_only && state == State::Ok) {
             result.push_sub(
@@ -951,11 +1097,11 @@ fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
         }
         seen.push((state, u.free_percent, short));
         result.push_perf(
-            PerfData::new(name.as_str(), u.used_bytes)
+            PerfData::new(name, u.used_bytes)
                 .uom(Uom::Bytes)
                 .thresholds(&Thresholds::new(
-                    upper(e.levels.high_tide(0, u.total_bytes, check.units.factor)),
-                    upper(e.levels.high_tide(1, u.total_bytes, check.units.factor)),
+                    upper(levels.high_tide(0, u.total_bytes, check.units.factor)),
+                    upper(levels.high_tide(1, u.total_bytes, check.units.factor)),
                 ))
                 .min(0)
                 .max(u.total_bytes),
@@ -964,8 +1110,8 @@ fn evaluate(facts: &DiskFacts, check: &DiskCheck) -> CheckResult {
             result.push_perf(
                 PerfData::new(format!("{name} (inodes)"), u.inodes_used)
                     .thresholds(&Thresholds::new(
-                        upper(e.levels.inode_high_tide(0, u.inodes_total)),
-                        upper(e.levels.inode_high_tide(1, u.inodes_total)),
+                        upper(levels.inode_high_tide(0, u.inodes_total)),
+                        upper(levels.inode_high_tide(1, u.inodes_total)),
                     ))
                     .min(0)
                     .max(u.inodes_total),
@@ -1038,7 +1184,9 @@ mod tests {
 
     /// The mount points selected by `argv` plus a `-p` for each request.
     fn names(argv: &[&str], requested: &[(&str, Result<&str, &str>)]) -> Vec<String> {
-        let mut all: Vec<&str> = argv.to_vec();
+        // a level first: monitoring-plugins refuses a selection without one
+        let mut all: Vec<&str> = vec!["-w", "0%"];
+        all.extend(argv);
         for (n, _) in requested {
             all.extend(["-p", n]);
         }
@@ -1139,13 +1287,13 @@ mod tests {
             names(&["-A", "-i", "^/(proc|sys)", "-I", "AFS|backup"], &[]),
             ["/dev", "/dev/shm", "/", "/srv/member data"]
         );
-        let c = check(&["-r", "^/DEV/vd"]).unwrap();
+        let c = check(&["-w", "0%", "-r", "^/DEV/vd"]).unwrap();
         assert_eq!(
             select(&mounts(), &[], &c).1[0].state,
             State::Unknown,
             "-r keeps case"
         );
-        let c = check(&["-r", "^/nowhere"]).unwrap();
+        let c = check(&["-w", "0%", "-r", "^/nowhere"]).unwrap();
         let (_, p) = select(&mounts(), &[], &c);
         assert_eq!(
             p,
@@ -1154,7 +1302,7 @@ mod tests {
                 text: "regular expression '^/nowhere' matches no mount point or device".into()
             }]
         );
-        let c = check(&["-r", "^/nowhere", "--ignore-missing"]).unwrap();
+        let c = check(&["-w", "0%", "-r", "^/nowhere", "--ignore-missing"]).unwrap();
         assert!(select(&mounts(), &[], &c).1.is_empty());
     }
 
@@ -1167,7 +1315,7 @@ mod tests {
             ("/proc", Ok("/proc")),
         ];
         assert_eq!(names(&[], &req), ["/srv/member data", "/", "/proc"]);
-        let c = check(&["-E", "-p", "/srv/member data/alice"]).unwrap();
+        let c = check(&["-w", "0%", "-E", "-p", "/srv/member data/alice"]).unwrap();
         let req = [Requested {
             name: "/srv/member data/alice".into(),
             canonical: Ok("/srv/member data/alice".into()),
@@ -1183,12 +1331,12 @@ mod tests {
             name: "/gone".into(),
             canonical: Err("No such file or directory".into()),
         }];
-        let c = check(&["-p", "/gone"]).unwrap();
+        let c = check(&["-w", "0%", "-p", "/gone"]).unwrap();
         assert_eq!(
             select(&mounts(), &req, &c).1[0].text,
             "/gone is not accessible: No such file or directory"
         );
-        let c = check(&["--ignore-missing", "-p", "/gone"]).unwrap();
+        let c = check(&["-w", "0%", "--ignore-missing", "-p", "/gone"]).unwrap();
         assert!(select(&mounts(), &req, &c).1.is_empty());
     }
 
@@ -1209,6 +1357,7 @@ mod tests {
                 mount: mounts()[4].clone(),
                 levels: levels_of(c),
                 stats: Ok(s),
+                group: None,
             }],
             problems: Vec::new(),
         }
@@ -1295,6 +1444,7 @@ mod tests {
             mount: m[i].clone(),
             levels: levels_of(&c),
             stats: s,
+            group: None,
         };
         let f = DiskFacts {
             entries: vec![
@@ -1429,14 +1579,33 @@ mod tests {
         assert!(err(&["-w", "x%"]).contains("invalid range '@x'"));
         assert!(err(&["-c", "20:10"]).contains("start is greater than end"));
         assert!(err(&["-u", "parsecs"]).contains("unknown unit 'parsecs'"));
-        assert!(err(&["-r", "("]).starts_with("-r '(': not a regular expression"));
+        assert!(err(&["-w", "1", "-r", "("]).starts_with("-r '(': not a regular expression"));
+        assert_eq!(
+            err(&["-r", "/"]),
+            "Must set a threshold value before using -r/-R"
+        );
+        assert_eq!(
+            err(&["-p", "/", "-w", "1"]),
+            "Must set a threshold value before using -p"
+        );
+        assert_eq!(
+            err(&["-w", "1", "-p", "/", "-E"]),
+            "Must set -E before selecting paths"
+        );
+        assert_eq!(
+            err(&["-w", "1", "-p", "/", "-g", "g"]),
+            "Must set group value before selecting paths"
+        );
+        assert!(
+            check(&["-w", "1", "-p", "/", "-C", "-E", "-g", "g", "-w", "2", "-p", "/"]).is_ok()
+        );
         assert!(err(&["-W", "ten"]).contains("'@ten'"));
         assert_eq!(
             err(&["-i", "^/boot"]),
             "-i/-I leave out paths from a selection: select with -p, -r, -R or -A first"
         );
         assert!(err(&["-k", "-u", "GB"]).contains("cannot be used with"));
-        let e = err(&["-r", "(\n"]);
+        let e = err(&["-w", "1", "-r", "(\n"]);
         assert!(e.starts_with("-r '(\\n': not a regular expression"), "{e}");
     }
 
@@ -1451,6 +1620,7 @@ mod tests {
                 mount: m,
                 levels: levels_of(&c),
                 stats: Ok(stats(2560, 1810, 1810)),
+                group: None,
             }],
             problems: Vec::new(),
         };
@@ -1464,7 +1634,7 @@ mod tests {
             name: "/gone\n".into(),
             canonical: Err("No such file or directory".into()),
         }];
-        let c = check(&["-p", "/gone\n"]).unwrap();
+        let c = check(&["-w", "0%", "-p", "/gone\n"]).unwrap();
         assert_eq!(
             select(&mounts(), &req, &c).1[0].text,
             "/gone\\n is not accessible: No such file or directory"

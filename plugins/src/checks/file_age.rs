@@ -48,10 +48,9 @@ pub struct Args {
         long = "warning-age",
         value_name = "SECONDS",
         default_value = "240",
-        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
-    pub warning_age: Range,
+    pub warning_age: String,
 
     /// Critical age range in seconds (default 600)
     #[arg(
@@ -59,18 +58,33 @@ pub struct Args {
         long = "critical-age",
         value_name = "SECONDS",
         default_value = "600",
-        value_parser = parse_seconds,
         allow_hyphen_values = true
     )]
-    pub critical_age: Range,
+    pub critical_age: String,
 
-    /// Warning when a file is smaller than SIZE bytes
-    #[arg(short = 'W', long = "warning-size", value_name = "SIZE")]
+    /// Warning when a file is smaller than SIZE bytes. When any of -w, -c, -W, -C is a
+    /// range (10:, 0:100, @5:9, ~:20), all four are standard ranges (alert outside
+    /// them), as in monitoring-plugins: -W 0:100 warns above 100 bytes
+    #[arg(
+        short = 'W',
+        long = "warning-size",
+        value_name = "SIZE",
+        allow_hyphen_values = true
+    )]
     pub warning_size: Option<String>,
 
-    /// Critical when a file is smaller than SIZE bytes
-    #[arg(short = 'C', long = "critical-size", value_name = "SIZE")]
+    /// Critical when a file is smaller than SIZE bytes (or outside the range, as -W)
+    #[arg(
+        short = 'C',
+        long = "critical-size",
+        value_name = "SIZE",
+        allow_hyphen_values = true
+    )]
     pub critical_size: Option<String>,
+
+    /// The file, as a bare word (monitoring-plugins' older form; same as -f)
+    #[arg(value_name = "FILE")]
+    pub positional: Vec<String>,
 
     /// OK (instead of CRITICAL) when nothing matches
     #[arg(short = 'i', long = "ignore-missing")]
@@ -107,6 +121,27 @@ pub struct FileAgeCheck {
     pub ignore_missing: bool,
     pub select: Select,
     pub count: Thresholds,
+    /// Globs, several paths or count levels: the `count` perfdata is shown (a single
+    /// path prints monitoring-plugins' `age` and `size` only).
+    pub multi: bool,
+}
+
+/// True when a pattern has glob metacharacters (a plain path names one file or
+/// directory).
+fn is_glob(p: &str) -> bool {
+    p.contains(['*', '?', '['])
+}
+
+/// A size level in range mode: a standard range over bytes (size units allowed on the
+/// ends: `1K:`, `0:2M`).
+fn size_range(text: &Option<String>, which: &str) -> Result<Option<Range>, UsageError> {
+    text.as_deref()
+        .map(|t| {
+            parse_level(t, &[Unit::Bytes])
+                .map(|l| l.range)
+                .map_err(|e| UsageError(format!("{which} size: {e}")))
+        })
+        .transpose()
 }
 
 /// One matching file.
@@ -147,6 +182,15 @@ impl Check for FileAgeCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
+        let mut args = args;
+        if args.files.is_empty() {
+            args.files = std::mem::take(&mut args.positional);
+        } else if let Some(extra) = args.positional.first() {
+            return Err(UsageError(format!(
+                "unexpected argument '{}' (the file is given by -f)",
+                shown(extra)
+            )));
+        }
         if args.files.is_empty() {
             return Err(UsageError::new(
                 "no file to check: give -f PATH (a path or glob)",
@@ -159,13 +203,40 @@ impl Check for FileAgeCheck {
             glob::Pattern::new(p)
                 .map_err(|e| UsageError(format!("bad glob '{}': {e}", shown(p))))?;
         }
-        Ok(FileAgeCheck {
-            patterns: args.files,
-            age: Thresholds::new(Some(args.warning_age), Some(args.critical_age)),
-            size: Thresholds::new(
+        let age = |t: &str, which: &str| {
+            parse_seconds(t).map_err(|e| UsageError(format!("--{which}-age: {e}")))
+        };
+        let texts = [
+            Some(args.warning_age.as_str()),
+            Some(args.critical_age.as_str()),
+            args.warning_size.as_deref(),
+            args.critical_size.as_deref(),
+        ];
+        let ranges = texts.iter().flatten().any(|t| t.contains([':', '@', '~']));
+        let size = if ranges {
+            Thresholds::new(
+                size_range(&args.warning_size, "warning")?,
+                size_range(&args.critical_size, "critical")?,
+            )
+        } else {
+            Thresholds::new(
                 min_size(&args.warning_size, "warning")?,
                 min_size(&args.critical_size, "critical")?,
+            )
+        };
+        let multi = args.files.len() > 1
+            || args.files.iter().any(|p| is_glob(p))
+            || args.select == Select::Every
+            || args.count_warning.is_some()
+            || args.count_critical.is_some();
+        Ok(FileAgeCheck {
+            patterns: args.files,
+            age: Thresholds::new(
+                Some(age(&args.warning_age, "warning")?),
+                Some(age(&args.critical_age, "critical")?),
             ),
+            size,
+            multi,
             ignore_missing: args.ignore_missing,
             select: args.select,
             count: Thresholds::new(args.count_warning, args.count_critical),
@@ -183,7 +254,9 @@ impl Check for FileAgeCheck {
                     let path: PathBuf = entry.map_err(|e| format!("cannot read {e}"))?;
                     let meta = std::fs::metadata(&path)
                         .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
-                    if !meta.is_file() {
+                    // a plain path may name a directory (its own mtime and size, as
+                    // monitoring-plugins checks it); a glob counts files only
+                    if !(meta.is_file() || (meta.is_dir() && !is_glob(p))) {
                         continue;
                     }
                     let path = path.display().to_string();
@@ -233,7 +306,11 @@ fn evaluate(facts: &FileFacts, check: &FileAgeCheck) -> CheckResult {
         };
         let mut r = CheckResult::new(state, format!("{what}: no such file"));
         r.raise(check.count.state(0.0));
-        return r.with_perf(count_perf);
+        return if check.multi {
+            r.with_perf(count_perf)
+        } else {
+            r
+        };
     }
     let mut sorted: Vec<&FileInfo> = facts.files.iter().collect();
     sorted.sort_by(|a, b| b.mtime.cmp(&a.mtime).then(a.path.cmp(&b.path)));
@@ -314,7 +391,11 @@ fn evaluate(facts: &FileFacts, check: &FileAgeCheck) -> CheckResult {
         r.summary.push_str(&format!(" ({count} files)"));
     }
     r.raise(count_state);
-    r.with_perf(count_perf)
+    if check.multi {
+        r.with_perf(count_perf)
+    } else {
+        r
+    }
 }
 
 #[cfg(test)]

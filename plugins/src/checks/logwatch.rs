@@ -10,6 +10,8 @@
 //! bytes — is read before the new file, so no line written before the rotation is
 //! missed. A partial last line is left for the next run.
 
+pub mod oldlog;
+
 use crate::host::statefile;
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
@@ -42,8 +44,46 @@ pub struct Args {
     pub common: CommonArgs,
 
     /// Log file to watch
-    #[arg(short = 'F', long = "logfile", value_name = "FILE")]
+    #[arg(
+        short = 'F',
+        long = "logfile",
+        visible_alias = "filename",
+        value_name = "FILE"
+    )]
     pub logfile: Option<PathBuf>,
+
+    /// monitoring-plugins' form: a copy of the log as it was at the last run (made at
+    /// the first run, which is OK). The new lines are searched for -q; a match is
+    /// CRITICAL, printed as "(COUNT) LAST MATCHING LINE". The copy is never followed
+    /// through a symbolic link
+    #[arg(short = 'O', long = "oldlog", value_name = "FILE")]
+    pub oldlog: Option<PathBuf>,
+
+    /// With -O: the regular expression searched for (grep's basic syntax; -e, -p)
+    #[arg(short = 'q', long = "query", value_name = "REGEX")]
+    pub query: Option<String>,
+
+    /// With -O: matching lines that also match this are not counted
+    #[arg(long = "exclude", value_name = "REGEX")]
+    pub exclude: Option<String>,
+
+    /// With -O: -q and --exclude are POSIX extended expressions (grep -E)
+    #[arg(short = 'e', long = "extended-regex")]
+    pub extended_regex: bool,
+
+    /// With -O: -q and --exclude are Perl-style (Rust syntax: no look-around or
+    /// back-references, which are refused)
+    #[arg(short = 'p', long = "perl-regex")]
+    pub perl_regex: bool,
+
+    /// With -O: show every matching line, not only the last
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+
+    /// With -O: accepted as monitoring-plugins accepts it, and ignored as it ignores it
+    /// (matches are CRITICAL)
+    #[arg(short = 'x', long = "exitstatus", value_name = "STATE", hide = true)]
+    pub exitstatus: Option<String>,
 
     /// Watch the systemd journal instead of a file
     #[arg(long = "journal", conflicts_with = "logfile")]
@@ -148,6 +188,8 @@ pub struct Search {
 pub struct LogCheck {
     /// The search of the command line (none with `--config`).
     pub searches: Vec<Search>,
+    /// monitoring-plugins' `-F LOG -O OLDLOG -q QUERY` form, instead of the searches.
+    pub oldlog: Option<oldlog::Oldlog>,
     /// `--config`: the searches are read from this file when the check runs
     /// (validation does no I/O).
     pub config: Option<PathBuf>,
@@ -280,6 +322,8 @@ pub type LogFacts = Observed<Searched>;
 pub struct Searched {
     pub searches: Vec<Search>,
     pub outcomes: Vec<Outcome>,
+    /// The outcome of the `-O` form (then `searches` is empty).
+    pub oldlog: Option<oldlog::OldlogOutcome>,
 }
 
 impl Check for LogCheck {
@@ -292,6 +336,44 @@ impl Check for LogCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
+        let peer_form = args.oldlog.is_some()
+            || args.query.is_some()
+            || args.exclude.is_some()
+            || args.extended_regex
+            || args.perl_regex
+            || args.all;
+        if peer_form {
+            let ours = !(args.critical_patterns.is_empty()
+                && args.warning_patterns.is_empty()
+                && args.critical_exceptions.is_empty()
+                && args.warning_exceptions.is_empty()
+                && args.ok_patterns.is_empty())
+                || args.journal
+                || args.config.is_some();
+            if ours {
+                return Err(UsageError::new(
+                    "-O/-q (monitoring-plugins' form) cannot be combined with the pattern options, --journal or --config",
+                ));
+            }
+            let o = oldlog::Oldlog::new(
+                args.logfile,
+                args.oldlog,
+                args.query,
+                args.exclude,
+                args.extended_regex,
+                args.perl_regex,
+                args.all,
+            )?;
+            return Ok(LogCheck {
+                searches: Vec::new(),
+                oldlog: Some(o),
+                config: None,
+                lines: args.lines,
+                state_dir: args.state_dir,
+                journalctl: args.journalctl,
+                timeout: args.common.timeout.duration,
+            });
+        }
         if args.config.is_some() {
             if args.logfile.is_some() || args.journal {
                 return Err(UsageError::new(
@@ -300,6 +382,7 @@ impl Check for LogCheck {
             }
             return Ok(LogCheck {
                 searches: Vec::new(),
+                oldlog: None,
                 config: args.config,
                 lines: args.lines,
                 state_dir: args.state_dir,
@@ -327,6 +410,7 @@ impl Check for LogCheck {
         .build(0)?;
         Ok(LogCheck {
             searches: vec![search],
+            oldlog: None,
             config: None,
             lines: args.lines,
             state_dir: args.state_dir,
@@ -337,14 +421,28 @@ impl Check for LogCheck {
 
     fn fetch(&self) -> Work<'_, LogFacts> {
         Work::local(move || {
+            if let Some(o) = &self.oldlog {
+                return Ok(Searched {
+                    searches: Vec::new(),
+                    outcomes: Vec::new(),
+                    oldlog: Some(o.run()),
+                });
+            }
             let searches = self.load_searches()?.into_owned();
             let outcomes = searches.iter().map(|s| self.scan(s)).collect();
-            Ok(Searched { searches, outcomes })
+            Ok(Searched {
+                searches,
+                outcomes,
+                oldlog: None,
+            })
         })
     }
 
     fn evaluate(&self, facts: &LogFacts) -> CheckResult {
-        judge(facts, |f| evaluate(&f.outcomes, &f.searches))
+        judge(facts, |f| match (&f.oldlog, &self.oldlog) {
+            (Some(o), Some(form)) => oldlog::evaluate(o, form.all),
+            _ => evaluate(&f.outcomes, &f.searches),
+        })
     }
 }
 
@@ -862,6 +960,7 @@ mod tests {
         c.evaluate(&Ok(Searched {
             searches: searches.to_vec(),
             outcomes: outcomes.to_vec(),
+            oldlog: None,
         }))
     }
 

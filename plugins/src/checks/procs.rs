@@ -12,6 +12,7 @@
 //! matching process) and [`per_user`] (each user against the limits).
 
 mod count;
+pub mod input_file;
 mod per_user;
 
 pub use count::Metric;
@@ -156,6 +157,11 @@ pub struct Args {
     #[arg(short = 'T', long = "traditional")]
     pub traditional: bool,
 
+    /// Read the processes from this saved `ps axwwo 'stat uid pid ppid vsz rss pcpu
+    /// etime comm args'` listing instead of /proc (for tests, as monitoring-plugins has it)
+    #[arg(long = "input-file", value_name = "FILE")]
+    pub input_file: Option<PathBuf>,
+
     #[command(flatten)]
     pub per_user: PerUserArgs,
 }
@@ -297,6 +303,8 @@ pub struct ProcsCheck {
     pub per_user: Option<PerUser>,
     pub verbose: u8,
     pub proc_root: PathBuf,
+    /// `--input-file`: a saved `ps` listing read instead of /proc.
+    pub input_file: Option<PathBuf>,
 }
 
 /// What was read from the machine.
@@ -394,6 +402,7 @@ impl Check for ProcsCheck {
             per_user,
             verbose: args.common.verbose,
             proc_root: PathBuf::from("/proc"),
+            input_file: args.input_file,
         })
     }
 
@@ -412,8 +421,11 @@ impl Check for ProcsCheck {
             let keep = |p: &ProcessInfo| {
                 p.pid != me && (p.pid != parent || parent == 1) && filters.matches_early(p)
             };
-            let procs = snapshot_with(&self.proc_root, self.fields(), &keep)
-                .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?;
+            let procs = match &self.input_file {
+                Some(path) => read_listing(path)?.into_iter().filter(keep).collect(),
+                None => snapshot_with(&self.proc_root, self.fields(), &keep)
+                    .map_err(|e| format!("cannot read {}: {e}", self.proc_root.display()))?,
+            };
             let users = match &self.per_user {
                 Some(pu) => pu.fetch(&self.proc_root, &filters, &procs)?,
                 None => UserFacts::default(),
@@ -455,6 +467,24 @@ impl ProcsCheck {
             ..self.filters.clone()
         }
     }
+}
+
+/// The processes of a saved `ps` listing (`--input-file`), at most
+/// [`input_file::MAX_BYTES`] of it; a listing without one process line is an error.
+fn read_listing(path: &std::path::Path) -> Result<Vec<ProcessInfo>, String> {
+    use std::io::Read;
+    let shown_path = shown(&path.display().to_string());
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(input_file::MAX_BYTES).read_to_string(&mut text))
+        .map_err(|e| format!("cannot read {shown_path}: {e}"))?;
+    let procs = input_file::parse(&text);
+    if procs.is_empty() {
+        return Err(format!(
+            "Unable to read output: no process line in {shown_path}"
+        ));
+    }
+    Ok(procs)
 }
 
 /// Turns the facts into the result (pure).

@@ -8,6 +8,7 @@ pub mod listeners;
 pub mod memory;
 pub mod mounts;
 pub mod net;
+pub mod posix_regex;
 pub mod processes;
 pub mod quota;
 pub mod statefile;
