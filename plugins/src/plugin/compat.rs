@@ -212,6 +212,228 @@ pub fn normalize(cmd: &Command, argv: Vec<OsString>) -> Vec<OsString> {
     out
 }
 
+/// The largest `--extra-opts` file read.
+pub const EXTRA_OPTS_MAX_BYTES: u64 = 64 * 1024;
+
+/// The file names looked for in each directory of `NAGIOS_CONFIG_PATH`.
+const INI_NAMES: [&str; 3] = [
+    "monitoring-plugins.ini",
+    "plugins.ini",
+    "nagios-plugins.ini",
+];
+
+/// The files looked for, in order, when `--extra-opts` names none (and neither
+/// `MP_CONFIG_FILE` nor `NAGIOS_CONFIG_PATH` does).
+const INI_PATHS: [&str; 11] = [
+    "/usr/local/etc/monitoring-plugins/monitoring-plugins.ini",
+    "/usr/local/etc/monitoring-plugins.ini",
+    "/etc/monitoring-plugins/monitoring-plugins.ini",
+    "/etc/monitoring-plugins.ini",
+    "/etc/nagios/plugins.ini",
+    "/usr/local/nagios/etc/plugins.ini",
+    "/usr/local/etc/nagios/plugins.ini",
+    "/etc/opt/nagios/plugins.ini",
+    "/etc/nagios-plugins.ini",
+    "/usr/local/etc/nagios-plugins.ini",
+    "/etc/opt/nagios-plugins.ini",
+];
+
+/// True when a command line (without the program name) asks for `--extra-opts`.
+pub fn mentions_extra_opts(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|w| *w != "--")
+        .any(|w| w == "--extra-opts" || w.starts_with("--extra-opts="))
+}
+
+/// The default ini file: `MP_CONFIG_FILE`, else the first of the known names in a
+/// directory of `NAGIOS_CONFIG_PATH`, else the first of the known paths that exists.
+fn default_ini_file() -> Option<std::path::PathBuf> {
+    use std::path::{Path, PathBuf};
+    if let Some(f) = std::env::var_os("MP_CONFIG_FILE").filter(|f| !f.is_empty()) {
+        return Some(PathBuf::from(f));
+    }
+    if let Some(dirs) = std::env::var_os("NAGIOS_CONFIG_PATH") {
+        for dir in std::env::split_paths(&dirs).filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(f) = INI_NAMES.iter().map(|n| dir.join(n)).find(|f| f.exists()) {
+                return Some(f);
+            }
+        }
+    }
+    INI_PATHS
+        .iter()
+        .map(Path::new)
+        .find(|p| p.exists())
+        .map(Path::to_path_buf)
+}
+
+/// The text of an ini file (`-`: standard input): a regular file the running user
+/// (its real user and groups) may read, at most [`EXTRA_OPTS_MAX_BYTES`].
+fn read_ini(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = super::text::shown(&path.to_string_lossy());
+    let mut data = Vec::new();
+    let read = if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(EXTRA_OPTS_MAX_BYTES + 1)
+            .read_to_end(&mut data)
+    } else {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())
+            .map_err(|_| format!("cannot read config file '{shown}': a NUL in its name"))?;
+        // SAFETY: access(2) on a NUL-terminated path; it checks the real user and groups
+        if unsafe { libc::access(c.as_ptr(), libc::R_OK) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(format!("cannot read config file '{shown}': {e}"));
+        }
+        std::fs::OpenOptions::new()
+            .read(true)
+            // a FIFO must not block the check
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .and_then(|f| {
+                if !f.metadata()?.is_file() {
+                    return Err(std::io::Error::other("not a regular file"));
+                }
+                f.take(EXTRA_OPTS_MAX_BYTES + 1).read_to_end(&mut data)
+            })
+    };
+    read.map_err(|e| format!("cannot read config file '{shown}': {e}"))?;
+    if data.len() as u64 > EXTRA_OPTS_MAX_BYTES {
+        return Err(format!(
+            "config file '{shown}' is larger than {EXTRA_OPTS_MAX_BYTES} bytes"
+        ));
+    }
+    String::from_utf8(data).map_err(|_| format!("config file '{shown}' is not UTF-8 text"))
+}
+
+/// The options of section `section` of an ini text, as command-line words: `key=value`
+/// is `--key=value` (`-k=value` for a one-letter key), `key=` is `--key`; blank lines
+/// and lines starting with `;` or `#` are skipped. `None` when the section is absent or
+/// empty.
+fn ini_section(text: &str, section: &str) -> Result<Option<Vec<String>>, String> {
+    let mut inside = None;
+    let mut words = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with([';', '#']) {
+            continue;
+        }
+        if let Some(head) = line.strip_prefix('[') {
+            inside = Some(head.split_once(']').map(|(name, _)| name.trim()) == Some(section));
+            continue;
+        }
+        match inside {
+            None => return Err(format!("config file error on line {}: no section", n + 1)),
+            Some(false) => continue,
+            Some(true) => {}
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("config file error on line {}: no '='", n + 1));
+        };
+        let (key, value) = (key.trim_end(), value.trim());
+        if key.is_empty() {
+            return Err(format!(
+                "config file error on line {}: no option name",
+                n + 1
+            ));
+        }
+        let dashes = if key.chars().count() == 1 { "-" } else { "--" };
+        words.push(if value.is_empty() {
+            format!("{dashes}{key}")
+        } else {
+            format!("{dashes}{key}={value}")
+        });
+    }
+    Ok((!words.is_empty()).then_some(words))
+}
+
+/// The options one `--extra-opts` locator (`[SECTION][@FILE]`, or none) stands for.
+fn extra_opts_of(locator: Option<&str>, program: &str) -> Result<Vec<String>, String> {
+    let locator = locator.unwrap_or("");
+    let (section, file) = match locator.split_once('@') {
+        Some((s, f)) => (s, Some(f)),
+        None => (locator, None),
+    };
+    let section = if section.is_empty() { program } else { section };
+    let file = match file {
+        Some(f) => Some(std::path::PathBuf::from(f)),
+        None => default_ini_file(),
+    }
+    .filter(|f| !f.as_os_str().is_empty())
+    .ok_or("cannot find config file in any standard location")?;
+    let text = read_ini(&file)?;
+    ini_section(&text, section)?.ok_or_else(|| {
+        format!(
+            "invalid section '{}' in config file '{}'",
+            super::text::shown(section),
+            super::text::shown(&file.to_string_lossy())
+        )
+    })
+}
+
+/// Expands monitoring-plugins' `--extra-opts[=[SECTION][@FILE]]` (also with its value
+/// as the next word): the options of the ini file's section (by default the section
+/// named after the program, in the file `MP_CONFIG_FILE` or a standard place names) go
+/// before the command line's own words, so those given on the command line come last.
+/// Words after `--` are not looked at.
+pub fn expand_extra_opts(argv: Vec<OsString>) -> Result<Vec<OsString>, String> {
+    let Some(program) = argv.first() else {
+        return Ok(argv);
+    };
+    let is_word = |w: &OsString, s: &str| w.to_str().is_some_and(|t| t == s);
+    let end = argv
+        .iter()
+        .position(|w| is_word(w, "--"))
+        .unwrap_or(argv.len());
+    if !argv[1..end].iter().any(|w| {
+        w.to_str()
+            .is_some_and(|t| t == "--extra-opts" || t.starts_with("--extra-opts="))
+    }) {
+        return Ok(argv);
+    }
+    let name = std::path::Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut extra = Vec::new();
+    let mut rest = Vec::new();
+    let mut i = 1;
+    while i < argv.len() {
+        let word = &argv[i];
+        let text = word.to_str().unwrap_or("");
+        if i < end && text == "--extra-opts" {
+            // the next word is its value unless it looks like an option
+            let next = argv
+                .get(i + 1)
+                .filter(|_| i + 1 < end)
+                .and_then(|w| w.to_str());
+            match next.filter(|n| !n.starts_with('-')) {
+                Some(value) => {
+                    extra.extend(extra_opts_of(Some(value), &name)?);
+                    i += 2;
+                }
+                None => {
+                    extra.extend(extra_opts_of(None, &name)?);
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        match text.strip_prefix("--extra-opts=").filter(|_| i < end) {
+            Some(value) => extra.extend(extra_opts_of(Some(value), &name)?),
+            None => rest.push(word.clone()),
+        }
+        i += 1;
+    }
+    let mut out = Vec::with_capacity(1 + extra.len() + rest.len());
+    out.push(program.clone());
+    out.extend(extra.into_iter().map(OsString::from));
+    out.extend(rest);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,5 +655,152 @@ mod tests {
             ["check_x".into(), "-p".into(), "1".into(), "-H".into(), odd]
         );
         assert_eq!(normalize(&cmd, vec![]), Vec::<OsString>::new());
+    }
+
+    fn expand(words: &[&str]) -> Result<Vec<String>, String> {
+        let argv = words.iter().map(OsString::from).collect();
+        expand_extra_opts(argv).map(|v| v.into_iter().map(|w| w.into_string().unwrap()).collect())
+    }
+
+    fn ini(text: &str) -> tempfile::NamedTempFile {
+        use std::io::Write;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        f
+    }
+
+    const INI: &str = "; shared settings\n\
+                       [check_tcp]\n\
+                       port = 80\n\
+                       # a comment\n\
+                       \n\
+                       w=5\n\
+                       use-ipv4=\n\
+                       [ web ] ; the web servers\n\
+                       hostname=www.example.org\n\
+                       expect = HTTP/1.1 200 OK\n\
+                       [empty]\n";
+
+    #[test]
+    fn extra_opts_read_an_ini_section_before_the_command_line() {
+        let f = ini(INI);
+        let at = format!("@{}", f.path().display());
+        assert_eq!(
+            expand(&[
+                "/usr/lib/x/check_tcp",
+                &format!("--extra-opts={at}"),
+                "-H",
+                "h"
+            ])
+            .unwrap(),
+            [
+                "/usr/lib/x/check_tcp",
+                "--port=80",
+                "-w=5",
+                "--use-ipv4",
+                "-H",
+                "h"
+            ]
+        );
+        assert_eq!(
+            expand(&["check_tcp", "-p", "1", "--extra-opts", &format!("web{at}")]).unwrap(),
+            [
+                "check_tcp",
+                "--hostname=www.example.org",
+                "--expect=HTTP/1.1 200 OK",
+                "-p",
+                "1"
+            ]
+        );
+        // without a value when the next word is an option
+        assert_eq!(
+            expand(&[
+                "check_tcp",
+                &format!("--extra-opts=web{at}"),
+                "--extra-opts",
+                "-v"
+            ])
+            .unwrap_err(),
+            "cannot find config file in any standard location"
+        );
+        // nothing after `--` is looked at; without --extra-opts nothing changes
+        assert_eq!(
+            expand(&["check_x", "--", "--extra-opts"]).unwrap(),
+            ["check_x", "--", "--extra-opts"]
+        );
+        assert_eq!(
+            expand(&["check_x", "-w", "1"]).unwrap(),
+            ["check_x", "-w", "1"]
+        );
+        assert!(mentions_extra_opts(&[
+            "-w".into(),
+            "--extra-opts=a@b".into()
+        ]));
+        assert!(!mentions_extra_opts(&["--".into(), "--extra-opts".into()]));
+    }
+
+    #[test]
+    fn extra_opts_refuse_what_they_cannot_use() {
+        let f = ini(INI);
+        let path = f.path().display().to_string();
+        let e = expand(&["check_tcp", &format!("--extra-opts=empty@{path}")]).unwrap_err();
+        assert_eq!(
+            e,
+            format!("invalid section 'empty' in config file '{path}'")
+        );
+        let e = expand(&["check_tcp", &format!("--extra-opts=nope@{path}")]).unwrap_err();
+        assert!(e.starts_with("invalid section 'nope'"), "{e}");
+        let bad = ini("port=1\n[check_tcp]\n");
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", bad.path().display()),
+        ]);
+        assert_eq!(e.unwrap_err(), "config file error on line 1: no section");
+        let bad = ini("[check_tcp]\nport\n");
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", bad.path().display()),
+        ]);
+        assert_eq!(e.unwrap_err(), "config file error on line 2: no '='");
+        let bad = ini("[check_tcp]\n = 1\n");
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", bad.path().display()),
+        ]);
+        assert_eq!(
+            e.unwrap_err(),
+            "config file error on line 2: no option name"
+        );
+        let e = expand(&["check_tcp", "--extra-opts=@/nonexistent/x.ini"]).unwrap_err();
+        assert!(
+            e.starts_with("cannot read config file '/nonexistent/x.ini': "),
+            "{e}"
+        );
+        // a directory, a FIFO (never waited on), a file too large, bytes that are no text
+        let dir = tempfile::tempdir().unwrap();
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", dir.path().display()),
+        ]);
+        assert!(e.unwrap_err().ends_with("not a regular file"));
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) on a NUL-terminated path
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = expand(&["check_tcp", &format!("--extra-opts=@{}", fifo.display())]);
+        assert!(e.unwrap_err().ends_with("not a regular file"));
+        let big = ini(&format!("[check_tcp]\n{}", "w=1\n".repeat(20_000)));
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", big.path().display()),
+        ]);
+        assert!(e.unwrap_err().ends_with("is larger than 65536 bytes"));
+        let odd = ini("[check_tcp]\nw=\u{0}\u{fffd}\n");
+        std::fs::write(odd.path(), b"[check_tcp]\nw=\xff\n").unwrap();
+        let e = expand(&[
+            "check_tcp",
+            &format!("--extra-opts=@{}", odd.path().display()),
+        ]);
+        assert!(e.unwrap_err().ends_with("is not UTF-8 text"));
     }
 }

@@ -96,11 +96,14 @@ pub struct CommonArgs {
     )]
     pub timeout: TimeoutSpec,
 
-    /// Print the result as Nagios plugin text (nagios), as one JSON object (json), or as
-    /// monitoring-plugins 3.0 does: multi-line (`[STATE] - summary`, then one
-    /// tab-indented `\_[STATE] - text` line per sub-result, `|` and the perfdata in 3.0's
-    /// form at the end) or mp-test-json (3.0's JSON for tests: it exits 0 whatever the
-    /// state, as 3.0 does; bad options and timeouts still exit with their state)
+    /// Print the result as Nagios plugin text (nagios), one JSON object (json), or as
+    /// monitoring-plugins 3.0 does (multi-line, mp-test-json)
+    ///
+    /// nagios: `LABEL STATE - summary | perfdata`, then the long output. json: one JSON
+    /// object on one line. multi-line: monitoring-plugins 3.0's `[STATE] - summary`, one
+    /// tab-indented `\_[STATE] - text` line per sub-result, then `|` and the perfdata as
+    /// 3.0 writes it. mp-test-json: 3.0's JSON for its tests; it exits 0 whatever the
+    /// state, as 3.0 does (bad options and timeouts still exit with their state).
     #[arg(
         long = "output-format",
         value_enum,
@@ -108,6 +111,19 @@ pub struct CommonArgs {
         default_value_t = OutputFormat::Nagios
     )]
     pub output_format: OutputFormat,
+
+    /// Read options from the ini file section SECTION (default: the program's name) of
+    /// FILE (default: $MP_CONFIG_FILE or monitoring-plugins' standard places), before
+    /// those of the command line, as monitoring-plugins does. Only the plugin programs
+    /// read it (a regular file the user may read, at most 64 KiB); checks that the
+    /// daemon or the NRPE agent run in-process refuse it
+    #[arg(
+        long = "extra-opts",
+        value_name = "[SECTION][@FILE]",
+        num_args = 0..=1,
+        require_equals = true
+    )]
+    pub extra_opts: Option<Option<String>>,
 }
 
 impl Default for CommonArgs {
@@ -116,6 +132,7 @@ impl Default for CommonArgs {
             verbose: 0,
             timeout: TimeoutSpec::default(),
             output_format: OutputFormat::Nagios,
+            extra_opts: None,
         }
     }
 }

@@ -333,7 +333,10 @@ pub fn main<C: Check>() -> ! {
             requested_format(&argv),
         )
     };
-    let args = match parse_args::<C>(argv.iter().cloned()) {
+    let expanded = super::compat::expand_extra_opts(argv.clone()).unwrap_or_else(|e| {
+        usage(UsageError(e));
+    });
+    let args = match parse_args::<C>(expanded) {
         Ok(Ok(a)) => a,
         Ok(Err(text)) => {
             print!("{text}");
@@ -425,6 +428,11 @@ impl<C: Check> DynCheck for Prepared<C> {
 /// daemon and the NRPE agent validate arguments that came from a file or a query).
 pub fn prepare<C: Check>(args: &[String]) -> Result<Arc<dyn DynCheck>, UsageError> {
     let validate = || {
+        if super::compat::mentions_extra_opts(args) {
+            return Err(UsageError::new(
+                "--extra-opts is read only by the plugin programs: give the options here",
+            ));
+        }
         let argv = std::iter::once(C::LABEL.to_ascii_lowercase()).chain(args.iter().cloned());
         let parsed = match parse_args::<C>(argv)? {
             Ok(a) => a,
