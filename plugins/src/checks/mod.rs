@@ -33,7 +33,9 @@ pub mod sip;
 pub mod smtp;
 pub mod swap;
 pub use services::tcp;
+pub mod dig;
 pub mod dummy;
+pub mod ldap;
 pub mod users;
 
 /// Builds a validated check from its arguments.
@@ -100,6 +102,9 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<quota::QuotaCheck>("check_quota"),
     entry::<dummy::DummyCheck>("check_dummy"),
     entry::<users::UsersCheck>("check_users"),
+    entry::<dig::DigCheck>("check_dig"),
+    entry::<ldap::LdapCheck>("check_ldap"),
+    entry::<ldap::LdapsCheck>("check_ldaps"),
     entry::<tcp::UdpCheck>("check_udp"),
     entry::<tcp::PopCheck>("check_pop"),
     entry::<tcp::SpopCheck>("check_spop"),

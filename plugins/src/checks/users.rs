@@ -220,9 +220,10 @@ mod tests {
     #[test]
     fn bad_thresholds_are_refused() {
         assert!(validate::<UsersCheck>(&["-w", "x"]).is_err());
-        let e = validate::<UsersCheck>(&["-w", "-5"]).unwrap_err();
+        assert!(validate::<UsersCheck>(&["-w", "-5"]).is_err());
+        let e = validate::<UsersCheck>(&["-w", "-10:-5"]).unwrap_err();
         assert_eq!(e.0, "Warning threshold must be a positive integer");
-        let e = validate::<UsersCheck>(&["-c", "-5"]).unwrap_err();
+        let e = validate::<UsersCheck>(&["-c", "-10:-5"]).unwrap_err();
         assert_eq!(e.0, "Critical threshold must be a positive integer");
         assert!(validate::<UsersCheck>(&["1", "2", "3"]).is_err());
     }
