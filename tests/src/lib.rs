@@ -30,6 +30,8 @@
 //! - [`browser`]: a real headless Chromium driven over WebDriver (chromedriver),
 //!   with its console log.
 //! - [`usage`]: the answer to a bad command line (one UNKNOWN line, exit 3).
+//! - [`utmp`]: utmp files written by glibc, and a plugin run with one as the system's.
+//! - [`ldap`]: a real OpenLDAP slapd (plain, STARTTLS and LDAPS ports) for check_ldap.
 //! - [`parity`]: one command line run by Debian's monitoring-plugin and by ours, exit
 //!   codes and perfdata labels and units compared (the cases of tests/PARITY.md).
 //! - [`pgsql`], [`mysql`]: real PostgreSQL (primary, standby) and MariaDB (server,
@@ -48,6 +50,7 @@ pub mod exim;
 pub mod hostfs;
 pub mod icinga2;
 pub mod krb5;
+pub mod ldap;
 pub mod line;
 pub mod mail;
 pub mod mysql;
@@ -61,6 +64,7 @@ pub mod scenario;
 pub mod sql;
 pub mod testca;
 pub mod usage;
+pub mod utmp;
 pub mod web;
 
 use std::net::TcpListener;
