@@ -4,7 +4,27 @@
 use hcoop_tests::line::{perf, perf_labels};
 use hcoop_tests::mysql::{Mariadb, PASSWORD};
 use hcoop_tests::sql::{self, assert_only, assert_starts, Db};
+use hcoop_tests::parity::case;
 use hcoop_tests::wait_until;
+
+/// The status variables Debian's check_mysql prints as perfdata, in MariaDB's order.
+const DEBIAN_STATUS: [&str; 15] = [
+    "Connections",
+    "Open_files",
+    "Open_tables",
+    "Qcache_free_memory",
+    "Qcache_hits",
+    "Qcache_inserts",
+    "Qcache_lowmem_prunes",
+    "Qcache_not_cached",
+    "Qcache_queries_in_cache",
+    "Queries",
+    "Questions",
+    "Table_locks_waited",
+    "Threads_connected",
+    "Threads_running",
+    "Uptime",
+];
 
 #[test]
 fn one_server_every_scenario() {
@@ -21,7 +41,9 @@ fn one_server_every_scenario() {
     let v = db.json(&[]);
     assert_starts(&v, "OK", "server answered in ");
     assert!(v["summary"].as_str().unwrap().contains(", server 1"), "{v}");
-    assert_eq!(perf_labels(&v), ["time"], "{v}");
+    // Debian's perfdata: the server's status variables
+    assert_eq!(perf_labels(&v), DEBIAN_STATUS, "{v}");
+    assert_eq!(perf(&v, "Connections")["uom"], "c", "{v}");
     let v = Db::new(
         "check_mysql",
         &["-s", &m.socket(), "-u", "root", "-d", "shop"],
@@ -72,10 +94,8 @@ fn one_server_every_scenario() {
             .contains("Access denied for user 'tlsuser'"),
         "{v}"
     );
-    assert_eq!(
-        tls.json(&["--tls", "verify-full", "-C", &ca])["state"],
-        "OK"
-    );
+    let v = tls.json(&["--tls", "verify-full", "-C", &ca]);
+    assert_eq!(v["state"], "OK", "{v}");
     assert_eq!(tls.json(&["-l"])["state"], "OK");
     assert_eq!(tls.json(&["--tls", "verify-full"])["state"], "CRITICAL");
 
@@ -120,12 +140,10 @@ fn one_server_every_scenario() {
     assert_eq!(perf(&v, "big")["warn"], "15728640", "{v}");
     assert_eq!(db.json(&["--sizes", "-c", "15M"])["state"], "CRITICAL");
 
-    // not a replica
-    assert_starts(
-        &db.json(&["-S"]),
-        "CRITICAL",
-        "not a replica: no replication configured",
-    );
+    // not a replica: Debian's WARNING and words
+    let v = db.json(&["-S"]);
+    assert_starts(&v, "WARNING", "No slaves defined");
+    assert_eq!(perf_labels(&v), DEBIAN_STATUS, "{v}");
 
     // server stopped
     m.stop();
@@ -147,7 +165,11 @@ fn replica_threads_and_lag() {
     let want = format!("replica: from 127.0.0.1:{} lag 0s", source.port);
     let v = db.json(&["-S", "-w", "5", "-c", "60"]);
     assert_starts(&v, "OK", &want);
-    assert_eq!(perf(&v, "lag")["value"].as_f64(), Some(0.0), "{v}");
+    assert_eq!(
+        perf(&v, "seconds behind master")["value"].as_f64(),
+        Some(0.0),
+        "{v}"
+    );
 
     // the SQL thread stopped: CRITICAL, named
     replica.sql("STOP SLAVE SQL_THREAD");
@@ -165,6 +187,111 @@ fn replica_threads_and_lag() {
         wait_until(10.0, || db.json(&["-S", "-w", "5"])["state"] == "OK"),
         "the replica did not catch up"
     );
+    peer_cases_of_check_mysql(&source, &replica);
+    peer_cases_of_check_mysql_query(&source);
+}
+
+/// plugins/t/check_mysql.t of monitoring-plugins v2.3.3, Debian's check_mysql and ours
+/// side by side: the server (a source, no replica) over TCP and over its socket, and
+/// its replica.
+fn peer_cases_of_check_mysql(source: &Mariadb, replica: &Mariadb) {
+    let port = source.port.to_string();
+    let login = ["-u", "root", "-p", PASSWORD];
+    let tcp = |more: &[&str]| -> Vec<String> {
+        ["-H", "127.0.0.1", "-P", port.as_str()]
+            .iter()
+            .chain(more)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run = |args: Vec<String>, code: i32| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        case("check_mysql", &a, code)
+    };
+    // "Login okay"
+    let (d, o) = run(tcp(&login), 0);
+    assert_eq!(o.labels_and_units(), d.labels_and_units());
+    // "Login failure" and "Expected login failure message"
+    let (_, o) = run(tcp(&["-u", "dummy", "-pdummy"]), 2);
+    assert!(o.stdout.contains("Access denied for user "), "{}", o.stdout);
+    // "No slaves defined" and "Correct error message"
+    let (_, o) = run(tcp(&[&["-S"][..], &login].concat()), 1);
+    assert!(o.stdout.contains("No slaves defined"), "{}", o.stdout);
+
+    // the same over the socket (root logs in there without a password)
+    let sock = source.socket();
+    let (d, o) = case("check_mysql", &["-s", &sock, "-u", "root"], 0);
+    assert_eq!(o.labels_and_units(), d.labels_and_units());
+    let (_, o) = case("check_mysql", &["-s", &sock, "-u", "dummy", "-pdummy"], 2);
+    assert!(o.stdout.contains("Access denied for user "), "{}", o.stdout);
+    let (_, o) = case("check_mysql", &["-S", "-s", &sock, "-u", "root"], 1);
+    assert!(o.stdout.contains("No slaves defined"), "{}", o.stdout);
+
+    // the replica: "Login okay", "Slaves okay", "not > 60 seconds behind", and a
+    // WARNING when less than 60 seconds behind (-w 60:)
+    let rport = replica.port.to_string();
+    let r = |more: &[&str]| -> Vec<String> {
+        ["-H", "127.0.0.1", "-P", rport.as_str(), "-u", "root", "-p", PASSWORD]
+            .iter()
+            .chain(more)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    run(r(&[]), 0);
+    let (d, o) = run(r(&["-S"]), 0);
+    assert_eq!(o.labels_and_units(), d.labels_and_units());
+    run(r(&["-S", "-w", "60"]), 0);
+    // Debian's line starts "SLOW_SLAVE WARNING:", ours "MYSQL WARNING - " (our first-line
+    // form); the exit code and the perfdata agree
+    let (d, o) = run(r(&["-S", "-w", "60:"]), 1);
+    assert!(d.stdout.starts_with("SLOW_SLAVE WARNING:"), "{}", d.stdout);
+    assert!(o.stdout.starts_with("MYSQL WARNING - "), "{}", o.stdout);
+}
+
+/// plugins/t/check_mysql_query.t of monitoring-plugins v2.3.3 against the source.
+fn peer_cases_of_check_mysql_query(source: &Mariadb) {
+    let port = source.port.to_string();
+    let with = |q: &[&str]| -> Vec<String> {
+        q.iter()
+            .chain(&["-H", "127.0.0.1", "-P", &port, "-u", "root", "-p", PASSWORD, "-d", "mysql"])
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let run = |args: Vec<String>, code: i32| {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        case("check_mysql_query", &a, code)
+    };
+    // "Can run query"
+    let (d, o) = run(with(&["-q", "SELECT 1+1"]), 0);
+    assert_eq!(o.labels_and_units(), [("result", "")], "{}", o.stdout);
+    assert_eq!(d.labels_and_units(), o.labels_and_units());
+    assert!(
+        o.stdout.starts_with("QUERY OK - 'SELECT 1+1' returned 2.000000 | result=2"),
+        "{}",
+        o.stdout
+    );
+    // "Missing query parmeter"
+    let (_, o) = run(with(&[]), 3);
+    assert!(o.stdout.contains("Must specify a SQL query to run"), "{}", o.stdout);
+    // "Login failure"
+    let (_, o) = case(
+        "check_mysql_query",
+        &["-q", "SELECT 1+1", "-H", "127.0.0.1", "-P", &port, "-u", "dummy", "-d", "mysql"],
+        2,
+    );
+    assert!(o.stdout.contains("Access denied for user "), "{}", o.stdout);
+    // "Got warning", "Got critical"
+    run(with(&["-q", "SELECT PI()", "-w", "3", "-c", "4"]), 1);
+    run(with(&["-q", "SELECT PI()*2", "-w", "3", "-c", "4"]), 2);
+    // "Bad query"
+    let (_, o) = run(with(&["-q", "SELECT * FROM adsf"]), 2);
+    assert!(o.stdout.contains("Error with query"), "{}", o.stdout);
+    // "No rows"
+    let (_, o) = run(with(&["-q", "SHOW VARIABLES LIKE \"bob\""]), 1);
+    assert!(o.stdout.contains("No rows returned"), "{}", o.stdout);
+    // "Data not numeric"
+    let (_, o) = run(with(&["-q", "SHOW VARIABLES"]), 2);
+    assert!(o.stdout.contains("Is not a numeric"), "{}", o.stdout);
 }
 
 #[test]

@@ -234,7 +234,7 @@ impl MysqlCheck {
     /// The driver's options, with the TLS settings (the CA directory is read here).
     fn opts(&self) -> Result<OptsBuilder, Failure> {
         let mut ssl = self.ssl.clone();
-        if let (Some(dir), Some(s)) = (&self.ca_dir, ssl.take()) {
+        if let (Some(dir), Some(s)) = (&self.ca_dir, ssl.clone()) {
             let mut roots: Vec<PathBuf> = Vec::new();
             let list = std::fs::read_dir(dir)
                 .map_err(|e| Failure::unusable(format!("-D {}: {e}", dir.display())))?;

@@ -36,7 +36,7 @@ pub fn parse_mysql_host(text: &str) -> Result<String, String> {
 pub struct ConnArgs {
     /// Host name or address; an absolute path is a unix socket; without -H (or with
     /// localhost) the unix socket of -s is used
-    #[arg(short = 'H', long = "hostname", value_name = "ADDRESS", value_parser = parse_mysql_host)]
+    #[arg(short = 'H', long = "hostname", value_name = "HOST", value_parser = parse_mysql_host)]
     pub host: Option<String>,
 
     /// Port number (default: 3306)
