@@ -3,6 +3,7 @@
 
 use hcoop_tests::hostfs::Tmpfs;
 use hcoop_tests::line::perf_labels;
+use hcoop_tests::parity::{case, Outcome};
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{assert_refused_json, bin, debian_plugin, plugin, plugin_json, run};
 use serde_json::{json, Value};
@@ -229,8 +230,12 @@ fn bad_input_is_one_unknown_line() {
 fn refused_selections_are_unknown() {
     for (args, message) in [
         (
-            &["-r", "("][..],
+            &["-w", "1", "-r", "("][..],
             "-r '(': not a regular expression: Unmatched ( or \\(",
+        ),
+        (
+            &["-p", "/", "-w", "1"],
+            "Must set a threshold value before using -p",
         ),
         (
             &["-i", "^/boot"],
@@ -248,4 +253,285 @@ fn disk(args: &[&str]) -> Value {
 
 fn summary(v: &Value) -> &str {
     v["summary"].as_str().unwrap()
+}
+
+/// Two tmpfs of 10 MiB and 1000 inodes for the peer's cases: the first 70% free (3000
+/// KiB written) with inodes 99% free, the second 21% free (8000 KiB) with inodes 69%
+/// free (300 empty files).
+struct TwoMounts {
+    more: Tmpfs,
+    less: Tmpfs,
+}
+
+impl TwoMounts {
+    fn new() -> TwoMounts {
+        let more = Tmpfs::mount("10m,nr_inodes=1000");
+        more.write("a", 3000);
+        let less = Tmpfs::mount("10m,nr_inodes=1000");
+        less.write("a", 8000);
+        for i in 0..300 {
+            less.write(&format!("e{i}"), 0);
+        }
+        std::fs::create_dir(more.path.join("dir")).expect("mkdir");
+        let pct = |s: hcoop_tests::hostfs::Stat| {
+            let used = s.blocks - s.bfree;
+            let free = 100 - (used * 100).div_ceil(used + s.bavail);
+            let iused = s.files - s.ffree;
+            (free, 100 - (iused * 100).div_ceil(s.files))
+        };
+        assert_eq!(pct(more.stat()), (70, 99));
+        assert_eq!(pct(less.stat()), (21, 69));
+        TwoMounts { more, less }
+    }
+}
+
+/// The warning and critical fields of a perfdata item.
+fn levels(o: &Outcome, label: &str) -> (String, String) {
+    let p = o
+        .item(label)
+        .unwrap_or_else(|| panic!("no {label} in {}", o.stdout));
+    let f: Vec<&str> = p.raw.split(';').collect();
+    (f[1].to_string(), f[2].to_string())
+}
+
+/// monitoring-plugins' plugins/t/check_disk.t, on two tmpfs: the mount with more free
+/// space and inodes (70%, 99%) and the one with less (21%, 69%); the averages 46% free
+/// space and 84% free inodes lie between them.
+#[test]
+fn peer_cases_of_check_disk() {
+    let m = TwoMounts::new();
+    let (more, less) = (m.more.arg(), m.less.arg());
+    let c = |args: &[&str], code: i32| case("check_disk", args, code);
+    let (d, o) = c(
+        &[
+            "-w", "1%", "-c", "1%", "-p", more, "-w", "1%", "-c", "1%", "-p", less,
+        ],
+        0,
+    );
+    assert_eq!(o.perf.len(), 2, "two mount points: {}", o.stdout);
+    // the perfdata levels: used space at which the free levels alert
+    for args in [
+        &["-u", "kB", "-w", "2000", "-c", "1000", "-p", more][..],
+        &["-w", "20%", "-c", "10%", "-p", more],
+    ] {
+        let (d, o) = c(args, 0);
+        assert_eq!(levels(&o, more), levels(&d, more), "{args:?}");
+    }
+    // the same perfdata whatever the order of the mount points
+    let (d2, o2) = c(
+        &[
+            "-w", "1%", "-c", "1%", "-p", less, "-w", "1%", "-c", "1%", "-p", more,
+        ],
+        0,
+    );
+    let sorted = |o: &Outcome| {
+        let mut l: Vec<String> = o.perf.iter().map(|p| p.label.clone()).collect();
+        l.sort();
+        l
+    };
+    assert_eq!((sorted(&o2), sorted(&d2)), (sorted(&o), sorted(&d)));
+    // free space in units and percent
+    c(&["-w", "1", "-c", "1", "-p", more], 0);
+    c(&["-w", "1", "-c", "1", "-p", more, "-p", less], 0);
+    let (_, o) = c(&["-e", "-w", "1", "-c", "1", "-p", more], 0);
+    assert_eq!(o.perf.len(), 1);
+    c(&["100", "100", more], 0);
+    c(&["-w", "1%", "-c", "1%", "-p", more], 0);
+    c(
+        &[
+            "-w", "1%", "-c", "1%", "-p", more, "-w", "100%", "-c", "100%", "-p", less,
+        ],
+        2,
+    );
+    c(&["-w", "46%", "-c", "0%", "-p", less], 1);
+    c(&["-w", "46%", "-c", "46%", "-p", more], 0);
+    c(
+        &[
+            "-w", "46%", "-c", "0%", "-p", less, "-w", "46%", "-c", "46%", "-p", more,
+        ],
+        1,
+    );
+    let (_, o) = c(
+        &[
+            "-e", "-w", "46%", "-c", "0%", "-p", less, "-w", "46%", "-c", "46%", "-p", more,
+        ],
+        1,
+    );
+    assert!(
+        o.item(more).is_some(),
+        "-e keeps the OK one in perfdata: {}",
+        o.stdout
+    );
+    assert!(!o
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split('|')
+        .next()
+        .unwrap()
+        .contains(more));
+    c(&["-w", "46%", "-c", "0%", "-p", more], 0);
+    c(&["-w", "46%", "-c", "46%", "-p", less], 2);
+    c(
+        &[
+            "-w", "46%", "-c", "0%", "-p", more, "-w", "46%", "-c", "46%", "-p", less,
+        ],
+        2,
+    );
+    c(
+        &[
+            "-w", "46%", "-c", "46%", "-p", less, "-w", "46%", "-c", "0%", "-p", more,
+        ],
+        2,
+    );
+    // inodes
+    c(&["--icritical", "1%", "--iwarning", "1%", "-p", more], 0);
+    c(&["-K", "100%", "-W", "100%", "-p", less], 2);
+    c(
+        &[
+            "--iwarning",
+            "1%",
+            "--icritical",
+            "1%",
+            "-p",
+            more,
+            "-K",
+            "100%",
+            "-W",
+            "100%",
+            "-p",
+            less,
+        ],
+        2,
+    );
+    c(&["-W", "84%", "-K", "0%", "-p", less], 1);
+    c(&["-W", "84%", "-K", "84%", "-p", more], 0);
+    c(
+        &[
+            "-W", "84%", "-K", "0%", "-p", less, "-W", "84%", "-K", "84%", "-p", more,
+        ],
+        1,
+    );
+    let (_, o) = c(
+        &[
+            "-e", "-W", "84%", "-K", "0%", "-p", less, "-W", "84%", "-K", "84%", "-p", more,
+        ],
+        1,
+    );
+    assert!(o.item(more).is_some(), "{}", o.stdout);
+    c(&["-W", "84%", "-K", "0%", "-p", more], 0);
+    c(&["-W", "84%", "-K", "84%", "-p", less], 2);
+    c(
+        &[
+            "-W", "84%", "-K", "0%", "-p", more, "-W", "84%", "-K", "84%", "-p", less,
+        ],
+        2,
+    );
+    c(
+        &[
+            "-W", "84%", "-K", "84%", "-p", less, "-W", "84%", "-K", "0%", "-p", more,
+        ],
+        2,
+    );
+    // levels after -p, a bare path, huge levels
+    c(&["-p", more, "-w", "10%", "-c", "15%"], 3);
+    c(&["-w", "100%", "-c", "100%", more], 2);
+    c(&["-w", "100000000", "-c", "100000000", more], 2);
+    c(&["-w", "100", "-c", "100", "-u", "TB", more], 2);
+    // the older form: WARN CRIT in percent of used space, then a path
+    let (_, o) = c(&["0", "0", more], 2);
+    assert_eq!(o.perf.len(), 1, "one path: {}", o.stdout);
+    c(&["100", "100", more], 0);
+    c(&["0", "100", more], 1);
+    // paths: missing, inside a mount, -E
+    let bob = format!("{more}/bob");
+    let (_, o) = c(&["-w", "0%", "-c", "0%", "-p", &bob], 2);
+    assert!(o.stdout.contains("bob is not accessible"), "{}", o.stdout);
+    let dir = format!("{more}/dir");
+    let (_, whole) = c(&["-w", "0%", "-c", "0%", "-p", more], 0);
+    let (_, inside) = c(&["-w", "0%", "-c", "0%", "-p", &dir], 0);
+    assert_eq!(inside.labels_and_units(), whole.labels_and_units());
+    c(&["-w", "0%", "-c", "0%", "-E", "-p", &dir], 2);
+    c(&["-w", "0%", "-c", "0%", "-p", &dir, "-E"], 3);
+    c(&["-w", "0%", "-c", "0%", "-r", more, "-E"], 3);
+    let (_, o) = c(&["-w", "0%", "-c", "0%", "-p", more, "-p", &bob], 2);
+    assert!(
+        !o.perf.iter().any(|p| p.label.contains("bob")),
+        "{}",
+        o.stdout
+    );
+    let (_, o) = c(&["-w", "0%", "-c", "0%", "-p", more, "-p", more], 0);
+    assert_eq!(o.perf.len(), 1, "{}", o.stdout);
+    let (_, o) = c(
+        &[
+            "-w", "0%", "-c", "0%", "-C", "-w", "0%", "-c", "0%", "-p", more,
+        ],
+        0,
+    );
+    assert!(o.perf.len() > 1, "-C selects every mount: {}", o.stdout);
+    // groups: 7 + 2 MiB free together
+    c(
+        &[
+            "-w", "10", "-c", "10", "-g", "group", "-p", more, "-p", less,
+        ],
+        2,
+    );
+    let (d, o) = c(
+        &["-w", "10", "-c", "8", "-g", "group", "-p", more, "-p", less],
+        1,
+    );
+    assert_eq!(o.labels_and_units(), [("group", "B")], "{}", d.stdout);
+    c(
+        &["-w", "8", "-c", "8", "-g", "group", "-p", more, "-p", less],
+        0,
+    );
+    c(
+        &["-w", "8", "-c", "8", "-p", more, "-g", "group", "-p", less],
+        3,
+    );
+    // regular expressions and -i/-I
+    c(&["-w", "1", "-c", "1", "-r", "("], 3);
+    let re = |p: &str| format!("^{}$", p.replace('.', "\\."));
+    let (re_more, re_less) = (re(more), re(less));
+    c(
+        &[
+            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", &re_more, "-i", &re_less,
+        ],
+        3,
+    );
+    let (up_more, up_less) = (re_more.to_uppercase(), re_less.to_uppercase());
+    c(
+        &[
+            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-I", &up_more, "-I", &up_less,
+        ],
+        3,
+    );
+    c(
+        &["-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", ".*"],
+        3,
+    );
+    let (_, o) = c(
+        &[
+            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", &re_less,
+        ],
+        0,
+    );
+    assert_eq!(o.labels_and_units(), [(more, "B")]);
+    let (_, o) = c(
+        &[
+            "-w",
+            "0%",
+            "-c",
+            "0%",
+            "-p",
+            more,
+            "-p",
+            less,
+            "-i",
+            "^barbazJodsf$",
+        ],
+        0,
+    );
+    assert_eq!(o.labels_and_units(), [(more, "B"), (less, "B")]);
 }
