@@ -342,6 +342,7 @@ impl Session {
             target: PATH.into(),
             headers,
             body: Some(body),
+            http10: false,
         };
         let reused = self.conn.is_some();
         match self.exchange(&req).await {
