@@ -153,7 +153,7 @@ impl Check for PingCheck {
         for h in &args.hosts {
             hosts.push(
                 crate::plugin::parse_host(h.trim())
-                    .map_err(|_| UsageError(format!("Invalid hostname/address: {}", shown(h))))?,
+                    .map_err(|_| UsageError(format!("Invalid hostname/address - {}", shown(h))))?,
             );
         }
         let (mut wrta, mut crta) = (
@@ -172,7 +172,7 @@ impl Check for PingCheck {
             if let Some(h) = next {
                 hosts.push(
                     crate::plugin::parse_host(h).map_err(|_| {
-                        UsageError(format!("Invalid hostname/address: {}", shown(h)))
+                        UsageError(format!("Invalid hostname/address - {}", shown(h)))
                     })?,
                 );
                 next = old.next();
@@ -291,7 +291,7 @@ impl Check for PingCheck {
             let mut names = Vec::new();
             for h in &self.hosts {
                 let ip: IpAddr = icmp::resolve(h, self.v6)
-                    .map_err(|_| format!("Invalid hostname/address: {h}"))?[0];
+                    .map_err(|_| format!("Invalid hostname/address - {h}"))?[0];
                 targets.push(ip);
                 names.push(h.clone());
             }
@@ -480,7 +480,7 @@ mod tests {
             (&["h", "x"], "<wpl> (x) must be an integer percentage"),
             (
                 &["-H", "a\nb", "-w", "1,1%", "-c", "1,1%"],
-                "Invalid hostname/address: a\\nb",
+                "Invalid hostname/address - a\\nb",
             ),
         ] {
             assert_eq!(

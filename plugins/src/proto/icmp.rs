@@ -643,7 +643,8 @@ struct Session<'a> {
     answered: Vec<bool>,
     /// Targets that answered with an error: no more requests to them.
     lost_cause: Vec<bool>,
-    en_route: usize,
+    /// The requests of the current round that left (sequence numbers).
+    round: Vec<usize>,
     last_send: Option<Instant>,
     buf: Vec<u8>,
 }
@@ -669,7 +670,7 @@ impl Session<'_> {
             Ok(()) => {
                 self.sent_at[seq] = Some(at);
                 self.echoes[target].sent += 1;
-                self.en_route += 1;
+                self.round.push(seq);
             }
             Err(e) => {
                 // as ping counts it: a request that could not leave is a lost one
@@ -693,7 +694,6 @@ impl Session<'_> {
                     return;
                 }
                 self.answered[seq] = true;
-                self.en_route = self.en_route.saturating_sub(1);
                 self.echoes[target]
                     .rtts
                     .push(at.saturating_duration_since(sent));
@@ -705,7 +705,6 @@ impl Session<'_> {
                 }
                 let target = seq / usize::from(self.plan.count);
                 self.answered[seq] = true;
-                self.en_route = self.en_route.saturating_sub(1);
                 self.echoes[target].error = Some(err);
                 if err.is_fatal() {
                     self.lost_cause[target] = true;
@@ -715,11 +714,17 @@ impl Session<'_> {
         }
     }
 
-    /// Receives until `until`, or sooner when nothing is en route and `early` is true.
+    /// True when every request of the current round is answered (or errored).
+    fn round_done(&self) -> bool {
+        self.round.iter().all(|&seq| self.answered[seq])
+    }
+
+    /// Receives until `until`, or sooner when `early` and the current round (the whole
+    /// run with `all`) is answered: a request lost earlier does not hold up the next.
     fn wait(&mut self, until: Instant, early: bool) -> Result<(), String> {
         let until = until.min(self.plan.deadline);
         loop {
-            if early && self.en_route == 0 {
+            if early && self.round_done() {
                 return Ok(());
             }
             let now = Instant::now();
@@ -829,11 +834,12 @@ pub fn ping(plan: &Plan) -> Result<Run, String> {
         sent_at: vec![None; total],
         answered: vec![false; total],
         lost_cause: vec![false; plan.targets.len()],
-        en_route: 0,
+        round: Vec::new(),
         last_send: None,
         buf: vec![0u8; BUF],
     };
     for round in 0..plan.count {
+        s.round.clear();
         for t in 0..plan.targets.len() {
             if s.lost_cause.iter().all(|&l| l) {
                 return Ok(Run {
@@ -862,6 +868,8 @@ pub fn ping(plan: &Plan) -> Result<Run, String> {
             (Some(k), Some(rtt), Some(last)) => last + (rtt * k).max(Duration::from_millis(1)),
             _ => start + plan.completion,
         };
+        // the last wait is for every request still unanswered
+        s.round = (0..total).filter(|&q| s.sent_at[q].is_some()).collect();
         s.wait(until, true)?;
     }
     Ok(Run {
