@@ -291,6 +291,20 @@ mod tests {
         validate::<LoadCheck>(argv)
     }
 
+    /// The daemon and the NRPE agent never read files named by a check's arguments.
+    #[test]
+    fn in_process_checks_refuse_extra_opts() {
+        let e =
+            crate::plugin::runner::prepare::<LoadCheck>(&["--extra-opts=load@/etc/x.ini".into()])
+                .err()
+                .unwrap();
+        assert!(
+            e.0.starts_with("--extra-opts is read only by the plugin programs"),
+            "{e}"
+        );
+        assert!(crate::plugin::runner::prepare::<LoadCheck>(&["-w".into(), "5".into()]).is_ok());
+    }
+
     fn facts(l: [f64; 3], cpus: usize) -> LoadFacts {
         LoadFacts {
             load: l,

@@ -231,7 +231,9 @@ pub fn parse_args<C: Check>(
 ) -> Result<Result<C::Args, String>, UsageError> {
     use clap::error::ErrorKind;
     use clap::{CommandFactory, FromArgMatches};
-    let mut cmd = <C::Args as CommandFactory>::command();
+    // an option given again takes its last value, as with getopt in monitoring-plugins
+    // (and --extra-opts defaults are overridden by the command line)
+    let mut cmd = <C::Args as CommandFactory>::command().args_override_self(true);
     cmd.build();
     let argv = super::compat::normalize(&cmd, argv.into_iter().map(Into::into).collect());
     let parsed = cmd.try_get_matches_from_mut(argv).and_then(|mut matches| {
