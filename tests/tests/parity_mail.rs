@@ -1,0 +1,184 @@
+//! The cases of monitoring-plugins' own tests of check_imap and check_smtp
+//! (plugins/t/check_imap.t, plugins/t/check_smtp.t at v2.3.3), run by Debian's plugins
+//! and ours side by side against a real Dovecot and two real Exims on loopback (one with
+//! STARTTLS, one without). The peer's "non-responsive host" is a server that accepts and
+//! never answers, with -t 2 instead of the peer's 10 seconds to keep the test short.
+
+use hcoop_tests::bind::ensure_loopback;
+use hcoop_tests::free_port;
+use hcoop_tests::mail::{Dovecot, Exim, EximSpec, MailUser};
+use hcoop_tests::parity::{case, differs};
+use hcoop_tests::web::{fake_server, Fault, Pki};
+
+fn exim(ip: &str, port: u16, cert: Option<&hcoop_tests::web::CertPair>) -> Exim {
+    Exim::start(&EximSpec {
+        ip,
+        port,
+        hostname: "mx1.coop.test",
+        cert,
+        queue_only: false,
+        auth: None,
+    })
+}
+
+/// The loopback address of the Exim with STARTTLS, on port 25.
+const SMTP_IP: &str = "127.0.0.45";
+
+#[test]
+fn peer_cases_of_check_imap_and_check_smtp() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new(dir.path());
+    let cert = pki.issue("mx1.coop.test", &[], None);
+    let user = MailUser::create("hcooppar1", "pw");
+    let dovecot = Dovecot::start(&[&user], &cert, true);
+    // Debian's check_smtp ignores -p after a bare host: the peer's first case needs the
+    // server on port 25, here on an address of its own
+    ensure_loopback(SMTP_IP);
+    let tls = exim(SMTP_IP, 25, Some(&cert));
+    let plain = exim("127.0.0.1", free_port(), None);
+    let hang = fake_server(Fault::Hang).to_string();
+    let imap = dovecot.imap_port.to_string();
+    let smtp = tls.port.to_string();
+    let notls = plain.port.to_string();
+
+    // check_imap.t
+    // "Contacted imap": the host as a bare word
+    case("check_imap", &["127.0.0.1", "-p", &imap], 0);
+    // "Got right response": -w/-c are the response time
+    let (d, o) = case(
+        "check_imap",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &imap,
+            "-w",
+            "9",
+            "-c",
+            "9",
+            "-to",
+            "10",
+            "-e",
+            "* OK",
+        ],
+        0,
+    );
+    assert_eq!(o.labels_and_units(), [("time", "s")], "{}", o.stdout);
+    assert_eq!(d.labels_and_units(), o.labels_and_units());
+    // "Check old parameter options"
+    case(
+        "check_imap",
+        &[
+            "127.0.0.1",
+            "-p",
+            &imap,
+            "-wt",
+            "9",
+            "-ct",
+            "9",
+            "-to",
+            "10",
+            "-e",
+            "* OK",
+        ],
+        0,
+    );
+    // "Get error with non reponsive host"
+    case(
+        "check_imap",
+        &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
+        2,
+    );
+    // "Invalid hostname"
+    case("check_imap", &["nosuchhost.invalid"], 2);
+    // "Got warning with bad response"
+    let (_, o) = case(
+        "check_imap",
+        &["-H", "127.0.0.1", "-p", &imap, "-e", "unlikely_string"],
+        1,
+    );
+    assert!(
+        o.stdout
+            .contains("Unexpected response from host/socket: * OK"),
+        "{}",
+        o.stdout
+    );
+    // "Got critical error with bad response"
+    case(
+        "check_imap",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &imap,
+            "-e",
+            "unlikely_string",
+            "-M",
+            "crit",
+        ],
+        2,
+    );
+
+    // check_smtp.t
+    // "OK": the host as a bare word
+    case("check_smtp", &[SMTP_IP], 0);
+    // "OK, within 9 second response"
+    let (d, o) = case(
+        "check_smtp",
+        &[
+            "-H", SMTP_IP, "-p", &smtp, "-w", "9", "-c", "9", "-t", "10", "-e", "220",
+        ],
+        0,
+    );
+    assert_eq!(o.labels_and_units(), [("time", "s")], "{}", o.stdout);
+    assert_eq!(d.labels_and_units(), o.labels_and_units());
+    // "OK, old syntax"
+    case(
+        "check_smtp",
+        &[
+            "-H", SMTP_IP, "-p", &smtp, "-wt", "9", "-ct", "9", "-to", "10", "-e", "220",
+        ],
+        0,
+    );
+    // "WARNING - got correct error when expecting 221 instead of 220"
+    let (_, o) = case("check_smtp", &["-H", SMTP_IP, "-p", &smtp, "-e", "221"], 1);
+    assert!(o.stdout.starts_with("SMTP WARNING"), "{}", o.stdout);
+    // "OK, with STARTTLS": ours verifies the certificate (the test CA is not trusted
+    // without --ca-cert, which Debian's does not take); with it, OK
+    let (_, o) = differs("check_smtp", &["-H", SMTP_IP, "-p", &smtp, "-S"], 0, 2);
+    assert!(o.stdout.contains("certificate"), "{}", o.stdout);
+    let ca = pki.ca_cert.display().to_string();
+    let o = hcoop_tests::parity::ours(
+        "check_smtp",
+        &[
+            "-H",
+            SMTP_IP,
+            "-p",
+            &smtp,
+            "-S",
+            "--sni",
+            "mx1.coop.test",
+            "--ca-cert",
+            &ca,
+        ],
+    );
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    // "OK, got warning from server without TLS": ours is CRITICAL, the words kept
+    let (d, o) = differs("check_smtp", &["-H", "127.0.0.1", "-p", &notls, "-S"], 1, 2);
+    assert_eq!(d.stdout, "WARNING - TLS not supported by server\n");
+    assert!(
+        o.stdout.contains("TLS not supported by server"),
+        "{}",
+        o.stdout
+    );
+    // "CRITICAL - host non responding"
+    case(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
+        2,
+    );
+    // "UNKNOWN - hostname invalid": ours is CRITICAL (a mail server whose name does not
+    // resolve cannot be reached), as Debian's check_imap is for the same case
+    differs("check_smtp", &["nosuchhost.invalid"], 3, 2);
+    drop(user);
+}
