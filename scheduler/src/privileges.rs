@@ -39,6 +39,7 @@ pub enum Capability {
     Setgid = 6,
     Setuid = 7,
     NetBindService = 10,
+    NetRaw = 13,
     SysPtrace = 19,
     SysAdmin = 21,
 }

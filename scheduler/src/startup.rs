@@ -111,6 +111,8 @@ fn builtin_checks(config: &Config) -> Vec<String> {
 /// - `CAP_SYS_PTRACE`: check_procs and check_listen read other users' `/proc/PID/fd`,
 ///   `exe` and `io`;
 /// - `CAP_SYS_ADMIN`: check_quota reads every user's quota;
+/// - `CAP_NET_RAW`: check_icmp and check_ping send ICMP echo where the kernel does not
+///   let the daemon's group use unprivileged ICMP sockets (net.ipv4.ping_group_range);
 /// - `CAP_NET_BIND_SERVICE`: a port below 1024 for `listen` or the `[nrpe]` agent
 ///   (bound again on reload);
 /// - `CAP_SETUID`, `CAP_SETGID`, `CAP_KILL`: external plugins, notification and NRPE
@@ -137,6 +139,10 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
     let quota = uses(&["check_quota"]);
     if !quota.is_empty() {
         out.push((Capability::SysAdmin, quota.join(", ")));
+    }
+    let icmp = uses(&["check_icmp", "check_ping"]);
+    if !icmp.is_empty() {
+        out.push((Capability::NetRaw, icmp.join(", ")));
     }
     let low_port = |port: u16| port != 0 && port < 1024;
     let listen_port = config
@@ -351,6 +357,11 @@ name = "p"
 check = "check_procs"
 [[service]]
 host = "h"
+name = "ping"
+check = "check_icmp"
+args = ["-H", "127.0.0.1"]
+[[service]]
+host = "h"
 name = "ext"
 command = "/bin/true"
 "#;
@@ -364,6 +375,7 @@ command = "/bin/true"
             [
                 Capability::DacReadSearch,
                 Capability::SysPtrace,
+                Capability::NetRaw,
                 Capability::NetBindService,
                 Capability::Setuid,
                 Capability::Setgid,
@@ -382,7 +394,14 @@ command = "/bin/true"
             .into_iter()
             .map(|(c, _)| c)
             .collect();
-        assert_eq!(caps, [Capability::DacReadSearch, Capability::SysPtrace]);
+        assert_eq!(
+            caps,
+            [
+                Capability::DacReadSearch,
+                Capability::SysPtrace,
+                Capability::NetRaw
+            ]
+        );
         // the embedded default: check_procs only
         let d = Config::embedded().unwrap();
         let caps: Vec<Capability> = needed_capabilities(&d, "hcoop-monitor")
