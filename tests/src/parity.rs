@@ -121,6 +121,14 @@ pub fn ours(plugin: &str, args: &[&str]) -> Outcome {
     Outcome::of(run_plain(&bin(plugin), args))
 }
 
+/// Runs a program in a private mount namespace where each `(fixture, target)` file is
+/// bind-mounted over `target` (see [`crate::run_with_files`]), in the C locale.
+fn run_over(binds: &[(&Path, &str)], program: &Path, args: &[&str]) -> Run {
+    let mut all = vec!["LC_ALL=C", program.to_str().expect("UTF-8 path")];
+    all.extend_from_slice(args);
+    crate::run_with_files(binds, Path::new("/usr/bin/env"), &all)
+}
+
 /// Runs a program in the C locale, so the peer's numbers and messages are its defaults.
 fn run_plain(program: &Path, args: &[&str]) -> Run {
     Command::new(program)
@@ -145,7 +153,11 @@ fn shown(plugin: &str, args: &[&str], d: &Outcome, o: &Outcome) -> String {
 /// A peer case: Debian's plugin and ours both exit `code`, and where both print
 /// perfdata, the same labels in the same order with the same units.
 pub fn case(plugin: &str, args: &[&str], code: i32) -> (Outcome, Outcome) {
-    let (d, o) = (debian(plugin, args), ours(plugin, args));
+    judge(plugin, args, code, debian(plugin, args), ours(plugin, args))
+}
+
+/// Asserts a peer case on the two outcomes.
+fn judge(plugin: &str, args: &[&str], code: i32, d: Outcome, o: Outcome) -> (Outcome, Outcome) {
     let why = shown(plugin, args, &d, &o);
     assert_eq!(d.code, code, "Debian's exit code\n{why}");
     assert_eq!(o.code, code, "our exit code\n{why}");
@@ -157,6 +169,19 @@ pub fn case(plugin: &str, args: &[&str], code: i32) -> (Outcome, Outcome) {
         );
     }
     (d, o)
+}
+
+/// [`case`], both plugins run where each `(fixture, target)` file is bind-mounted over
+/// `target` (a made-up /etc/resolv.conf, /proc file...). Needs root.
+pub fn case_over(
+    binds: &[(&Path, &str)],
+    plugin: &str,
+    args: &[&str],
+    code: i32,
+) -> (Outcome, Outcome) {
+    let d = Outcome::of(run_over(binds, &debian_plugin(plugin), args));
+    let o = Outcome::of(run_over(binds, &bin(plugin), args));
+    judge(plugin, args, code, d, o)
 }
 
 /// A deliberate difference (listed in tests/PARITY.md): Debian's plugin exits

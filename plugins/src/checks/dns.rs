@@ -526,7 +526,10 @@ fn evaluate(facts: &DnsFacts, check: &DnsCheck) -> CheckResult {
         } else {
             show_answers(&a.answers)
         };
-        return fail(format!("{name} exists ({what}) but NXDOMAIN was expected"));
+        // the peer's phrase, which scripts grep for
+        return fail(format!(
+            "Domain '{name}' was found by the server: '{what}' (NXDOMAIN was expected)"
+        ));
     }
     let state = check.thresholds.state(secs);
     let via = if a.tcp { " over TCP" } else { "" };
@@ -801,12 +804,12 @@ mod tests {
         let exists = answered(ResponseCode::NoError, vec![a("192.0.2.1")]);
         assert_eq!(
             c.evaluate(&exists).summary,
-            "nope.example.org exists (192.0.2.1) but NXDOMAIN was expected"
+            "Domain 'nope.example.org' was found by the server: '192.0.2.1' (NXDOMAIN was expected)"
         );
         let nodata = answered(ResponseCode::NoError, vec![]);
         assert_eq!(
             c.evaluate(&nodata).summary,
-            "nope.example.org exists (no A record) but NXDOMAIN was expected"
+            "Domain 'nope.example.org' was found by the server: 'no A record' (NXDOMAIN was expected)"
         );
     }
 
