@@ -14,6 +14,9 @@ cd "$(dirname "$0")/.."
 host=$(rustc -vV | sed -n 's/^host: //p')
 flags_var="CARGO_TARGET_$(printf %s "$host" | tr 'a-z.-' 'A-Z__')_RUSTFLAGS"
 export "$flags_var=${!flags_var:-} -C target-feature=+crt-static"
+# check_nrpe_client's OpenSSL (anonymous DH for a stock nrpe without a certificate) is
+# linked statically too, as a static binary must (libssl-dev ships the archives)
+export OPENSSL_STATIC=1
 # glibc warns at link time that getaddrinfo and getpwnam in a static binary load NSS
 # modules of the same glibc at run time: true, and the package depends on that libc6
 cargo build --release --quiet --target "$host" "$@" 2> >(grep -v "statically linked applications requires at runtime" >&2)

@@ -35,6 +35,3 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast -- --test-threads 1
 fi
-# check_nrpe_client built with anonymous DH (OpenSSL), against Debian's nrpe
-cargo build -p hcoop-plugins --features adh --bin check_nrpe_client --quiet
-cargo test -p hcoop-tests --features adh --test nrpe --quiet

@@ -8,7 +8,7 @@ use hcoop_tests::nrpe::{
     agent_exit, check_nrpe_at, client, client_at, client_json_at, AgentStart, Certs, Server,
     AGENT_USER,
 };
-use hcoop_tests::{debian_plugin, wait_until, Run};
+use hcoop_tests::{debian_plugin, parity, wait_until, Run};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -203,19 +203,118 @@ fn client_against_debian_nrpe_certificates() {
     }
 }
 
-/// Debian's nrpe without a certificate speaks only anonymous DH: reached through
-/// OpenSSL in an `adh` build of check_nrpe_client, refused with a clear line otherwise.
+/// Debian's nrpe without a certificate speaks only anonymous DH, which our client
+/// reaches through OpenSSL by default.
 #[test]
 fn client_against_debian_nrpe_default_adh() {
     let n = Server::debian(&commands(""), false);
-    let v = n.client_json(&["-c", "ok"]);
-    if cfg!(feature = "adh") {
-        assert_eq!(relayed(&v), ("OK", "OK: hello"));
-        let v = n.client_json(&["-d", "2", "-2", "-c", "warn"]);
-        assert_eq!(relayed(&v), ("WARNING", "WARNING: careful"));
-    } else {
-        assert_handshake_failed(&v);
+    assert_eq!(relayed(&n.client_json(&["-c", "ok"])), ("OK", "OK: hello"));
+    let v = n.client_json(&["-d", "2", "-2", "-c", "warn"]);
+    assert_eq!(relayed(&v), ("WARNING", "WARNING: careful"));
+    // -d 0 and -A ask for a certificate the server does not have: refused
+    assert_handshake_failed(&n.client_json(&["-d", "0", "-c", "ok"]));
+}
+
+/// Debian's check_nrpe and ours, the same command line: the same exit code (and the
+/// same output, a relayed plugin's or check_nrpe's own line, unless `same_text` is off).
+fn nrpe_case(args: &[&str], code: i32, same_text: bool) {
+    let d = parity::debian("check_nrpe", args);
+    let o = parity::ours("check_nrpe_client", args);
+    let why = format!(
+        "check_nrpe {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
+        args.join(" "),
+        d.code,
+        d.stdout,
+        o.code,
+        o.stdout
+    );
+    assert_eq!((d.code, o.code), (code, code), "{why}");
+    if same_text {
+        assert_eq!(o.stdout, d.stdout, "{why}");
     }
+}
+
+/// [`nrpe_case`] against 127.0.0.1:`port`.
+fn nrpe_case_at(port: u16, more: &[&str], code: i32, same_text: bool) {
+    let p = port.to_string();
+    nrpe_case(
+        &[&["-H", "127.0.0.1", "-p", &p][..], more].concat(),
+        code,
+        same_text,
+    );
+}
+
+/// Parity with check_nrpe against a stock nrpe in Debian's default configuration shape
+/// (no certificate: anonymous DH), the same plain, and one with certificates.
+#[test]
+fn parity_with_check_nrpe_against_debian_nrpe() {
+    let slow = "command[slow]=/bin/sleep 5\n";
+    let adh = Server::debian(&commands(slow), false);
+    for (cmd, code) in [("ok", 0), ("warn", 1), ("nope", 3)] {
+        nrpe_case_at(adh.port, &["-c", cmd], code, true);
+        nrpe_case_at(adh.port, &["-2", "-c", cmd], code, true);
+    }
+    nrpe_case_at(adh.port, &[], 0, true);
+    // the version query, and Debian's nrpe refusing arguments (built without them)
+    nrpe_case_at(adh.port, &["-c", "arg", "-a", "2", "down"], 3, false);
+    // -t 1 against a command that sleeps; -u makes it UNKNOWN
+    nrpe_case_at(adh.port, &["-t", "1", "-c", "slow"], 2, true);
+    nrpe_case_at(adh.port, &["-u", "-t", "1", "-c", "slow"], 3, true);
+    nrpe_case_at(adh.port, &["-t", "1:WARNING", "-c", "slow"], 1, true);
+    // plain against a plain server
+    let plain = Server::debian(&commands(""), true);
+    nrpe_case_at(plain.port, &["-n", "-c", "ok"], 0, true);
+    nrpe_case_at(plain.port, &["-n", "-2", "-c", "warn"], 1, true);
+    // -3 to a daemon without v3: asked again in v2 (Debian's prints an underflow line first)
+    nrpe_case_at(plain.port, &["-n", "-3", "-c", "ok"], 0, false);
+    // check_nrpe's file of options
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("check_nrpe.cfg");
+    std::fs::write(&f, format!("-p {}\n-n\n", plain.port)).unwrap();
+    nrpe_case(
+        &["-H", "127.0.0.1", "-f", f.to_str().unwrap(), "-c", "warn"],
+        1,
+        true,
+    );
+    // -D and -E change nothing
+    nrpe_case_at(plain.port, &["-n", "-D", "-E", "-c", "ok"], 0, true);
+    // with certificates: verified TLS (rustls) for ours
+    let (_dir, c, cfg) = certificate_config();
+    let certified = Server::debian(&cfg, false);
+    let with_cert = [&c.client_args()[..], &["-c", "warn"]].concat();
+    nrpe_case_at(certified.port, &with_cert, 1, true);
+    let tls12 = [&["-S", "TLSv1.2+"][..], &with_cert].concat();
+    nrpe_case_at(certified.port, &tls12, 1, true);
+}
+
+/// Arguments (`-a`) reach the command when dont_blame_nrpe is on and are refused when
+/// it is off, the same through check_nrpe and ours (against our agent: Debian's nrpe is
+/// built without arguments).
+#[test]
+fn parity_with_check_nrpe_arguments() {
+    let on = Server::agent(&commands("dont_blame_nrpe=1\n"), true);
+    nrpe_case_at(on.port, &["-n", "-c", "arg", "-a", "2", "down"], 2, true);
+    nrpe_case_at(
+        on.port,
+        &["-n", "-2", "-c", "arg", "-a", "1", "two words"],
+        1,
+        true,
+    );
+    let off = Server::agent(&commands(""), true);
+    nrpe_case_at(off.port, &["-n", "-c", "arg", "-a", "2", "down"], 3, false);
+}
+
+/// Connection problems: the same exit codes and check_nrpe's phrase.
+#[test]
+fn parity_with_check_nrpe_unreachable() {
+    let port = hcoop_tests::free_port();
+    nrpe_case_at(port, &["-c", "ok"], 2, false);
+    nrpe_case_at(port, &["-u", "-c", "ok"], 3, false);
+    let o = parity::ours(
+        "check_nrpe_client",
+        &["-H", "127.0.0.1", "-p", &port.to_string()],
+    );
+    assert!(o.stdout.contains("Connection refused"), "{}", o.stdout);
 }
 
 /// The one test of check_nrpe_client's exact text (the rest compare its JSON).

@@ -6,9 +6,11 @@
 //! TLS works as in `check_nrpe`: on by default (`-n` for plain TCP), the server is not
 //! verified unless `-A CA_FILE` is given (then its chain is verified, not its name, as
 //! `check_nrpe` does), `-C`/`-K` present a client certificate. A stock nrpe daemon
-//! without a certificate only speaks anonymous Diffie-Hellman; rustls cannot, so a build
-//! with the `adh` cargo feature of hcoop-plugins makes the TLS connection through
-//! OpenSSL with `check_nrpe`'s cipher list (`-d 0` then keeps rustls).
+//! without a certificate only speaks anonymous Diffie-Hellman, which rustls cannot: the
+//! connection is made through OpenSSL with `check_nrpe`'s cipher list unless the server
+//! must present a certificate (`-A`, or `-d 0`), where rustls verifies it. With `-A`
+//! anonymous ciphers are never offered (check_nrpe offers them, so a server without a
+//! certificate would skip its `-A` verification).
 //!
 //! A reply that is no NRPE packet (an HTTP server, a banner, garbage) is the state of
 //! connection problems (CRITICAL unless `-u` or `-t N:STATE`), as a failed handshake
@@ -17,16 +19,14 @@
 //!
 //! Version 4 packets are sent first; when the daemon closes the connection or answers
 //! garbage, the query is sent again as version 2 (`-2` sends version 2 at once, `-3`
-//! version 3 only).
+//! version 3 first, then version 2 as check_nrpe does).
 
 use crate::plugin::{
     parse_host, parse_port, Check, CheckResult, CommonArgs, Family, State, UsageError, Work,
 };
-#[cfg(feature = "adh")]
-pub use crate::proto::nrpe::client::openssl_connector;
 pub use crate::proto::nrpe::client::{
-    connect, exchange, load_certs, load_key, resolve, rustls_config, Conn, ExchangeError,
-    TlsOptions, Transport,
+    connect, exchange, exchange_with, load_certs, load_key, openssl_connector, resolve,
+    rustls_config, Conn, ExchangeError, ExchangeOptions, ProtocolRange, TlsOptions, Transport,
 };
 use crate::proto::nrpe::{self, Packet, ReadError, Version};
 use clap::Parser;
@@ -38,7 +38,7 @@ use std::time::Duration;
 #[command(
     name = "check_nrpe_client",
     version,
-    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached, when what answers is not an NRPE daemon (a reply that is no NRPE packet, a failed TLS handshake), or when it times out (-t N:STATE picks another state, -u makes these 3); 3 (UNKNOWN) for bad options and when the daemon closes without an answer (how nrpe refuses a query). --help and --version exit 0."
+    about = "Runs a command on a remote NRPE daemon and relays its output and state.\n\nTLS as check_nrpe: without certificates anonymous Diffie-Hellman is allowed (what a stock nrpe without a certificate speaks); with -A the daemon's certificate must chain to that CA and, unlike check_nrpe, anonymous ciphers are not offered. -D, -E, -e, -s and -g are accepted for check_nrpe's command lines and change nothing: this client logs nothing to syslog or files and prints everything on standard output.\n\nExit codes: the remote plugin's state; 2 (CRITICAL) when the daemon cannot be reached, when what answers is not an NRPE daemon (a reply that is no NRPE packet, a failed TLS handshake), or when it times out (-t N:STATE picks another state, -u makes these 3); 3 (UNKNOWN) for bad options and when the daemon closes without an answer (how nrpe refuses a query). --help and --version exit 0."
 )]
 pub struct Args {
     #[command(flatten)]
@@ -84,10 +84,55 @@ pub struct Args {
     #[arg(short = 'u', long = "unknown-timeout")]
     pub unknown_timeout: bool,
 
-    /// Anonymous Diffie-Hellman: 0 never, 1 allow (default), 2 only (needs the adh build)
+    /// Anonymous Diffie-Hellman: 0 never, 1 allow (default; not with -A), 2 only
     #[arg(short = 'd', long = "use-adh", value_name = "DHOPT", default_value_t = 1,
           value_parser = clap::value_parser!(u8).range(0..=2))]
     pub use_adh: u8,
+
+    /// Version 2 packets with a buffer of SIZE bytes instead of 1024 (for NSClient++; needs -2)
+    #[arg(short = 'P', long = "payload-size", value_name = "SIZE", requires = "v2",
+          value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub payload_size: Option<u32>,
+
+    /// SSL/TLS versions: SSLv3, TLSv1, TLSv1.1, TLSv1.2 (that one only) or with + (that one or above; default TLSv1+)
+    #[arg(short = 'S', long = "ssl-version", value_name = "VERSION")]
+    pub ssl_version: Option<ProtocolRange>,
+
+    /// OpenSSL cipher list (default "ALL:!MD5:@STRENGTH:@SECLEVEL=0", as check_nrpe)
+    #[arg(short = 'L', long = "cipher-list", value_name = "LIST")]
+    pub cipher_list: Option<String>,
+
+    /// Local address to connect from
+    #[arg(short = 'b', long = "bind", value_name = "IPADDR")]
+    pub bind: Option<std::net::IpAddr>,
+
+    /// File of more options, as on the command line (those given on the command line win)
+    #[arg(short = 'f', long = "config-file", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+
+    /// Accepted as check_nrpe's; no effect (nothing is logged to syslog)
+    #[arg(short = 'D', long = "disable-syslog")]
+    pub disable_syslog: bool,
+
+    /// Accepted as check_nrpe's; no effect (everything is printed on standard output)
+    #[arg(short = 'E', long = "stderr-to-stdout")]
+    pub stderr_to_stdout: bool,
+
+    /// Accepted as check_nrpe's; no effect (nothing is logged to syslog)
+    #[arg(short = 'e', hide_short_help = true)]
+    pub syslog_debug: bool,
+
+    /// Accepted as check_nrpe's; no effect (no SSL logging)
+    #[arg(short = 's', long = "ssl-logging", value_name = "OPTIONS")]
+    pub ssl_logging: Option<String>,
+
+    /// Accepted as check_nrpe's; no effect (no log file is written)
+    #[arg(short = 'g', long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
+    /// Print the version and licence (GPL-3.0-or-later) and exit
+    #[arg(short = 'l', long = "license", action = clap::ArgAction::Version)]
+    pub license: (),
 
     /// CA certificate (PEM) that the daemon's certificate must chain to
     #[arg(short = 'A', long = "ca-cert-file", value_name = "FILE")]
@@ -126,6 +171,89 @@ pub struct NrpeClientCheck {
     /// `-u`: a timeout is UNKNOWN whatever `-t` says.
     pub unknown_timeout: bool,
     pub timeout: Duration,
+    /// `-b` and `-P`.
+    pub exchange: ExchangeOptions,
+}
+
+/// The longest `-f` file read.
+const MAX_CONFIG_FILE: u64 = 64 * 1024;
+
+/// Fills the options the command line left unset from `-f`'s file, whose words are
+/// options as on a command line (check_nrpe's format: `-p 5667`, `--no-ssl`, ...).
+fn merge_config_file(mut args: Args) -> Result<Args, UsageError> {
+    use std::io::Read;
+    let Some(path) = args.config_file.take() else {
+        return Ok(args);
+    };
+    let mut text = String::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| {
+            usage(format!(
+                "could not read config file '{}': {e}",
+                path.display()
+            ))
+        })?;
+    if text.len() as u64 > MAX_CONFIG_FILE {
+        return Err(usage(format!(
+            "config file '{}' is longer than {MAX_CONFIG_FILE} bytes",
+            path.display()
+        )));
+    }
+    let words = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace);
+    // -H is required on a command line; the file need not repeat it
+    let file = Args::try_parse_from(
+        ["check_nrpe_client", "-H", &args.host]
+            .into_iter()
+            .chain(words),
+    )
+    .map_err(|e| usage(format!("config file '{}': {}", path.display(), e.kind())))?;
+    if file.config_file.is_some() {
+        return Err(usage("a config file may not name another (-f)"));
+    }
+    let default_port = nrpe::DEFAULT_PORT;
+    args.port = if args.port == default_port {
+        file.port
+    } else {
+        args.port
+    };
+    args.command = args.command.or(file.command);
+    if args.args.is_empty() {
+        args.args = file.args;
+    }
+    args.no_ssl |= file.no_ssl;
+    args.v2 |= file.v2;
+    args.v3 |= file.v3;
+    args.ipv4 |= file.ipv4;
+    args.ipv6 |= file.ipv6;
+    args.unknown_timeout |= file.unknown_timeout;
+    if args.use_adh == 1 {
+        args.use_adh = file.use_adh;
+    }
+    args.payload_size = args.payload_size.or(file.payload_size);
+    args.ssl_version = args.ssl_version.or(file.ssl_version);
+    args.cipher_list = args.cipher_list.or(file.cipher_list);
+    args.bind = args.bind.or(file.bind);
+    args.ca_cert = args.ca_cert.or(file.ca_cert);
+    if args.client_cert.is_none() {
+        args.client_cert = file.client_cert;
+        args.key = file.key;
+    }
+    if args.v2 && args.v3 {
+        return Err(usage("-2 and -3 may not both be given"));
+    }
+    if args.ipv4 && args.ipv6 {
+        return Err(usage("-4 and -6 may not both be given"));
+    }
+    if args.payload_size.is_some() && !args.v2 {
+        return Err(usage(
+            "if a fixed payload size is given (-P), -2 must also be",
+        ));
+    }
+    Ok(args)
 }
 
 fn usage(msg: impl Into<String>) -> UsageError {
@@ -205,7 +333,7 @@ impl NrpeClientCheck {
         for &version in &self.versions {
             for &addr in &addrs {
                 let q = Packet::query(version, self.query.as_bytes());
-                match exchange(&self.transport, &self.host, addr, &q).await {
+                match exchange_with(&self.transport, &self.host, addr, &q, self.exchange).await {
                     Ok(p) => return Facts::Reply(p),
                     Err(e @ ExchangeError::Connect(_)) => last = Some(e),
                     Err(e) => {
@@ -234,6 +362,7 @@ impl Check for NrpeClientCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
+        let args = merge_config_file(args)?;
         let command = args
             .command
             .clone()
@@ -255,15 +384,20 @@ impl Check for NrpeClientCheck {
         let versions = if args.v2 {
             vec![Version::V2]
         } else if args.v3 {
-            vec![Version::V3]
+            // as check_nrpe: a daemon that closes on a v3 query is asked again in v2
+            vec![Version::V3, Version::V2]
         } else {
             vec![Version::V4, Version::V2]
         };
-        if query.len() > versions[0].max_text() {
+        let max_text = match args.payload_size {
+            Some(n) => n as usize - 1,
+            None => versions[0].max_text(),
+        };
+        if query.len() > max_text {
             return Err(usage(format!(
                 "the query is {} bytes; at most {} fit in a version {} packet",
                 query.len(),
-                versions[0].max_text(),
+                max_text,
                 versions[0].number()
             )));
         }
@@ -271,6 +405,8 @@ impl Check for NrpeClientCheck {
             ca_cert: args.ca_cert.clone(),
             client_cert: args.client_cert.clone().zip(args.key.clone()),
             use_adh: args.use_adh,
+            versions: args.ssl_version,
+            cipher_list: args.cipher_list.clone(),
         };
         let transport = Transport::new((!args.no_ssl).then_some(&tls)).map_err(usage)?;
         let timeout = args.common.timeout;
@@ -288,6 +424,10 @@ impl Check for NrpeClientCheck {
                 timeout.state
             },
             timeout: timeout.duration,
+            exchange: ExchangeOptions {
+                bind: args.bind,
+                v2_payload: args.payload_size.map(|n| n as usize),
+            },
         })
     }
 
@@ -393,6 +533,111 @@ mod tests {
             .unwrap()
             .0
             .contains("at most 16 arguments"));
+    }
+
+    #[test]
+    fn transports() {
+        // no certificates: OpenSSL, which speaks a stock nrpe's anonymous DH
+        let c = check(&["-H", "h"]).unwrap();
+        assert!(matches!(c.transport, Transport::OpenSsl(_)));
+        assert!(matches!(
+            check(&["-H", "h", "-d", "2"]).unwrap().transport,
+            Transport::OpenSsl(_)
+        ));
+        // -d 0: the server must present a certificate; rustls
+        assert!(matches!(
+            check(&["-H", "h", "-d", "0"]).unwrap().transport,
+            Transport::Rustls(_)
+        ));
+        assert!(matches!(
+            check(&["-H", "h", "-d", "0", "-S", "TLSv1.2"])
+                .unwrap()
+                .transport,
+            Transport::Rustls(_)
+        ));
+        // options only OpenSSL honours
+        for more in [&["-L", "HIGH"][..], &["-S", "TLSv1.1"]] {
+            let argv = [&["-H", "h", "-d", "0"][..], more].concat();
+            assert!(
+                matches!(check(&argv).unwrap().transport, Transport::OpenSsl(_)),
+                "{more:?}"
+            );
+        }
+        assert!(check(&["-H", "h", "-S", "TLSv1.3"]).is_err());
+        assert!(check(&["-H", "h", "-L", "NO-SUCH-CIPHER"]).is_err());
+    }
+
+    #[test]
+    fn cipher_lists() {
+        use crate::proto::nrpe::client::cipher_list;
+        let o = |use_adh, ca: Option<&str>, list: Option<&str>| TlsOptions {
+            use_adh,
+            ca_cert: ca.map(PathBuf::from),
+            cipher_list: list.map(String::from),
+            ..TlsOptions::default()
+        };
+        assert_eq!(
+            cipher_list(&o(1, None, None)),
+            "ALL:!MD5:@STRENGTH:@SECLEVEL=0"
+        );
+        assert_eq!(
+            cipher_list(&o(0, None, None)),
+            "ALL:!MD5:@STRENGTH:@SECLEVEL=0:!aNULL"
+        );
+        assert_eq!(cipher_list(&o(1, Some("/ca"), Some("HIGH"))), "HIGH:!aNULL");
+        assert_eq!(cipher_list(&o(2, Some("/ca"), None)), "ADH:@SECLEVEL=0");
+    }
+
+    #[test]
+    fn check_nrpe_options() {
+        let c = check(&["-H", "h", "-2", "-P", "4096", "-b", "127.0.0.2"]).unwrap();
+        assert_eq!(c.exchange.v2_payload, Some(4096));
+        assert_eq!(c.exchange.bind, Some("127.0.0.2".parse().unwrap()));
+        // -P needs -2, as check_nrpe says
+        assert!(check(&["-H", "h", "-P", "4096"]).is_err());
+        assert!(check(&["-H", "h", "-2", "-P", "0"]).is_err());
+        let long: String = "x".repeat(100);
+        assert!(check(&["-H", "h", "-2", "-P", "64", "-c", &long]).is_err());
+        // accepted, changing nothing
+        let c = check(&[
+            "-H",
+            "h",
+            "-D",
+            "-E",
+            "-e",
+            "-s",
+            "0x2f",
+            "-g",
+            "/tmp/x.log",
+        ])
+        .unwrap();
+        assert_eq!(c.query, "_NRPE_CHECK");
+        assert!(check(&["-H", "h", "-b", "not-an-address"]).is_err());
+    }
+
+    #[test]
+    fn config_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("check_nrpe.cfg");
+        std::fs::write(&f, "# options\n-p 5667\n--no-ssl -2\n-c load\n").unwrap();
+        let f = f.to_str().unwrap();
+        let c = check(&["-H", "h", "-f", f]).unwrap();
+        assert_eq!((c.port, c.query.as_str()), (5667, "load"));
+        assert_eq!(c.versions, [Version::V2]);
+        assert!(matches!(c.transport, Transport::Plain));
+        // the command line wins
+        let c = check(&["-H", "h", "-f", f, "-p", "6000", "-c", "disk"]).unwrap();
+        assert_eq!((c.port, c.query.as_str()), (6000, "disk"));
+        // a missing file, a bad option in it, -3 against its -2
+        let e = check(&["-H", "h", "-f", "/nonexistent"]).err().unwrap().0;
+        assert!(
+            e.contains("could not read config file '/nonexistent'"),
+            "{e}"
+        );
+        std::fs::write(dir.path().join("bad"), "--no-such-option\n").unwrap();
+        let bad = dir.path().join("bad");
+        assert!(check(&["-H", "h", "-f", bad.to_str().unwrap()]).is_err());
+        assert!(check(&["-H", "h", "-f", f, "-3"]).is_err());
     }
 
     #[test]

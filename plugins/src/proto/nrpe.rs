@@ -351,6 +351,109 @@ pub async fn read_packet<R: AsyncRead + Unpin>(
     }
 }
 
+/// The length of a version 2 packet whose buffer is `buffer_len` bytes (1024 as nrpe
+/// sends it; NSClient++ can be set to another size, check_nrpe's `-P`).
+pub fn v2_packet_len(buffer_len: usize) -> usize {
+    COMMON_HEADER_LEN + buffer_len + 2
+}
+
+impl Packet {
+    /// The bytes of a version 2 packet with a buffer of `buffer_len` bytes (at least 1,
+    /// at most [`MAX_BUFFER_LEN`]); text past `buffer_len - 1` bytes or after a NUL is cut.
+    pub fn encode_v2_sized(&self, buffer_len: usize) -> Vec<u8> {
+        let buffer_len = buffer_len.clamp(1, MAX_BUFFER_LEN);
+        let end = self
+            .text
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.text.len())
+            .min(buffer_len - 1);
+        let mut out = Vec::with_capacity(v2_packet_len(buffer_len));
+        out.extend_from_slice(&Version::V2.number().to_be_bytes());
+        out.extend_from_slice(&self.kind.number().to_be_bytes());
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&self.result_code.to_be_bytes());
+        out.extend_from_slice(&self.text[..end]);
+        out.resize(v2_packet_len(buffer_len), 0);
+        let crc = frame_crc(&out, Version::V2);
+        out[4..8].copy_from_slice(&crc.to_be_bytes());
+        out
+    }
+}
+
+/// Decodes a version 2 frame whose buffer is `buffer_len` bytes ([`Packet::encode_v2_sized`]).
+pub fn decode_v2_sized(frame: &[u8], buffer_len: usize) -> Result<Packet, DecodeError> {
+    if frame.len() < 2 {
+        return Err(DecodeError::Truncated {
+            got: frame.len(),
+            need: COMMON_HEADER_LEN,
+        });
+    }
+    let n = be16(frame);
+    if n != Version::V2.number() {
+        return Err(DecodeError::BadVersion(n));
+    }
+    let need = v2_packet_len(buffer_len);
+    if frame.len() != need {
+        return Err(if frame.len() < need {
+            DecodeError::Truncated {
+                got: frame.len(),
+                need,
+            }
+        } else {
+            DecodeError::Trailing {
+                extra: frame.len() - need,
+            }
+        });
+    }
+    let sent = u32::from_be_bytes([frame[4], frame[5], frame[6], frame[7]]);
+    if sent != frame_crc(frame, Version::V2) {
+        return Err(DecodeError::BadCrc);
+    }
+    let kind = match be16(&frame[2..]) {
+        1 => Kind::Query,
+        2 => Kind::Response,
+        t => return Err(DecodeError::BadType(t)),
+    };
+    let buffer = &frame[COMMON_HEADER_LEN..COMMON_HEADER_LEN + buffer_len - 1];
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    Ok(Packet {
+        version: Version::V2,
+        kind,
+        result_code: be16(&frame[8..]),
+        text: buffer[..end].to_vec(),
+    })
+}
+
+/// Reads one version 2 packet whose buffer is `buffer_len` bytes.
+pub async fn read_v2_sized<R: AsyncRead + Unpin>(
+    r: &mut R,
+    buffer_len: usize,
+) -> Result<Packet, ReadError> {
+    let buffer_len = buffer_len.clamp(1, MAX_BUFFER_LEN);
+    let total = v2_packet_len(buffer_len);
+    let mut buf = vec![0u8; total];
+    let mut have = 0;
+    while have < total {
+        // the header first, so a reply that is no v2 packet is known as such
+        let want = if have < 2 { 2 } else { total };
+        let n = r.read(&mut buf[have..want]).await?;
+        if n == 0 {
+            let need = if have < COMMON_HEADER_LEN {
+                COMMON_HEADER_LEN
+            } else {
+                total
+            };
+            return Err(ReadError::Closed { got: have, need });
+        }
+        have += n;
+        if have == 2 && be16(&buf) != Version::V2.number() {
+            return Err(DecodeError::BadVersion(be16(&buf)).into());
+        }
+    }
+    Ok(decode_v2_sized(&buf, buffer_len)?)
+}
+
 /// The query text for a command and its arguments: `command!arg1!arg2`.
 pub fn query_text(command: &str, args: &[String]) -> String {
     let mut q = command.to_string();
@@ -365,6 +468,42 @@ pub fn query_text(command: &str, args: &[String]) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn v2_sized_packets() {
+        let q = Packet::query(Version::V2, "check_load");
+        let bytes = q.encode_v2_sized(4096);
+        assert_eq!(bytes.len(), v2_packet_len(4096));
+        assert_eq!(decode_v2_sized(&bytes, 4096).unwrap(), q);
+        // 1024 is the ordinary v2 packet
+        assert_eq!(q.encode_v2_sized(V2_BUFFER_LEN), q.encode());
+        assert_eq!(
+            decode_v2_sized(&bytes[..100], 4096),
+            Err(DecodeError::Truncated {
+                got: 100,
+                need: 4108
+            })
+        );
+        let mut bad = bytes.clone();
+        bad[50] ^= 1;
+        assert_eq!(decode_v2_sized(&bad, 4096), Err(DecodeError::BadCrc));
+        // text cut to the buffer
+        let long = Packet::response(Version::V2, 1, "y".repeat(100));
+        assert_eq!(
+            decode_v2_sized(&long.encode_v2_sized(10), 10).unwrap().text,
+            b"yyyyyyyyy"
+        );
+        let r = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let got = r.block_on(read_v2_sized(&mut &bytes[..], 4096)).unwrap();
+        assert_eq!(got, q);
+        let v4 = Packet::query(Version::V4, "x").encode();
+        assert!(matches!(
+            r.block_on(read_v2_sized(&mut &v4[..], 4096)),
+            Err(ReadError::Decode(DecodeError::BadVersion(4)))
+        ));
+    }
 
     #[test]
     fn crc_matches_zlib() {
