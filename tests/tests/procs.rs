@@ -383,3 +383,369 @@ fn same_state_and_count_as_monitoring_plugins() {
         );
     }
 }
+
+/// One line of a `ps axwwo 'stat uid pid ppid vsz rss pcpu etime comm args'` listing.
+#[allow(clippy::too_many_arguments)]
+fn ps_line(
+    stat: &str,
+    uid: u32,
+    pid: u32,
+    ppid: u32,
+    vsz: u64,
+    rss: u64,
+    pcpu: &str,
+    etime: &str,
+    comm: &str,
+    args: &str,
+) -> String {
+    format!("{stat:<6} {uid:>5} {pid:>7} {ppid:>7} {vsz:>8} {rss:>6} {pcpu:>4} {etime:>11} {comm:<15} {args}")
+}
+
+/// A listing of 95 processes made for the peer's --input-file cases: 24 with a virtual
+/// size of at least 1000000 KiB (4 above 1200000), 3 with a resident set of at least
+/// 100000 KiB (5 above 70000), 88 whose state has an S, 1 zombie, 39 children of pid 1,
+/// 7 at 0.71% CPU or more (8 at 0.70%, 1 above 8%), 6 named svcmgr, 10 apache2 up an
+/// hour, 3 of nobody (one with `usb` in its arguments), one `mdworker ... 501`.
+fn listing() -> String {
+    let mut l = vec![
+        "STAT   UID     PID    PPID      VSZ    RSS %CPU     ELAPSED COMMAND         COMMAND"
+            .to_string(),
+    ];
+    let mut add = |stat: &str, uid, pid, ppid, vsz, rss, pcpu: &str, comm: &str, args: &str| {
+        l.push(ps_line(
+            stat,
+            uid,
+            pid,
+            ppid,
+            vsz,
+            rss,
+            pcpu,
+            "3-02:01:00",
+            comm,
+            args,
+        ));
+    };
+    add(
+        "Ss",
+        0,
+        1,
+        0,
+        1_300_000,
+        150_000,
+        "0.0",
+        "init",
+        "/sbin/init splash",
+    );
+    add("S", 0, 2, 0, 0, 0, "0.0", "kthreadd", "[kthreadd]");
+    for i in 0..5 {
+        let name = format!("kworker/{i}:1");
+        add("I<", 0, 3 + i, 2, 0, 0, "0.0", &name, &format!("[{name}]"));
+    }
+    add(
+        "Ss",
+        1000,
+        20,
+        1,
+        1_400_000,
+        120_000,
+        "9.5",
+        "compositor",
+        "/usr/bin/compositor --session",
+    );
+    add(
+        "S",
+        1000,
+        21,
+        1,
+        1_250_000,
+        110_000,
+        "2.0",
+        "browser",
+        "/usr/bin/browser",
+    );
+    add(
+        "S",
+        1000,
+        22,
+        1,
+        1_210_000,
+        90_000,
+        "1.0",
+        "mailer",
+        "/usr/bin/mailer",
+    );
+    add(
+        "S",
+        1000,
+        23,
+        1,
+        1_100_000,
+        75_000,
+        "0.9",
+        "editor",
+        "/usr/bin/editor notes.txt",
+    );
+    let cpu = ["0.8", "0.8", "0.8", "0.7"];
+    for i in 0..19u32 {
+        let pcpu = cpu.get(i as usize).copied().unwrap_or("0.0");
+        add(
+            "S",
+            1000,
+            30 + i,
+            1,
+            1_000_000 + u64::from(i) * 1000,
+            5000,
+            pcpu,
+            "worker",
+            &format!("worker --slot {i}"),
+        );
+    }
+    for i in 0..6 {
+        add(
+            "Ss",
+            0,
+            60 + i,
+            1,
+            50_000,
+            3000,
+            "0.0",
+            "svcmgr",
+            &format!("/usr/sbin/svcmgr -n {i}"),
+        );
+    }
+    for i in 0..5 {
+        add(
+            "Ss",
+            0,
+            70 + i,
+            1,
+            20_000,
+            1000,
+            "0.0",
+            "agent",
+            "/usr/sbin/agent",
+        );
+    }
+    for (i, args) in ["usbmuxd --user nobody", "dnsmasq -k", "ntpd -n"]
+        .iter()
+        .enumerate()
+    {
+        let comm = args.split(' ').next().unwrap();
+        add(
+            "S",
+            65534,
+            80 + i as u32,
+            1,
+            10_000,
+            1000,
+            "0.0",
+            comm,
+            args,
+        );
+    }
+    add(
+        "SN",
+        501,
+        90,
+        1,
+        30_000,
+        2000,
+        "0.0",
+        "mdworker",
+        "/usr/libexec/mdworker -s mdworker -u 501",
+    );
+    for i in 0..38 {
+        add(
+            "S",
+            1000,
+            200 + i,
+            20,
+            10_000,
+            1000,
+            "0.0",
+            "helper",
+            "helper --child",
+        );
+    }
+    for i in 0..10 {
+        let ppid = if i == 0 { 1 } else { 100 };
+        l.push(ps_line(
+            "S",
+            33,
+            100 + i,
+            ppid,
+            200_000,
+            20_000,
+            "0.0",
+            "01:00:00",
+            "apache2",
+            "/usr/sbin/apache2 -k start",
+        ));
+    }
+    l.push(ps_line(
+        "Z",
+        1000,
+        300,
+        20,
+        0,
+        0,
+        "0.0",
+        "00:10",
+        "oldchild",
+        "[oldchild] <defunct>",
+    ));
+    l.push(ps_line(
+        "R+",
+        1000,
+        301,
+        20,
+        9000,
+        3000,
+        "0.0",
+        "00:00",
+        "ps",
+        "ps axwwo stat,uid,pid,ppid,vsz,rss,pcpu,etime,comm,args",
+    ));
+    l.join("\n") + "\n"
+}
+
+/// monitoring-plugins' plugins/tests/check_procs.t: its --input-file cases, on a
+/// listing of our own in the Linux ps format Debian's plugin reads, run by both.
+#[test]
+fn peer_cases_of_check_procs_on_a_saved_listing() {
+    use hcoop_tests::parity::{case, differs};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ps.txt");
+    std::fs::write(&file, listing()).unwrap();
+    let input = format!("--input-file={}", file.display());
+    let with = |more: &[&str]| {
+        let mut v = vec![input.clone()];
+        v.extend(more.iter().map(|s| s.to_string()));
+        v
+    };
+    let c = |more: &[&str], code: i32, count: &str| {
+        let args = with(more);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (d, o) = case("check_procs", &args, code);
+        for out in [&d, &o] {
+            assert!(
+                out.stdout.contains(count),
+                "{more:?}: {count:?} in {}",
+                out.stdout
+            );
+            assert_eq!(out.labels_and_units(), [("procs", "")], "{}", out.stdout);
+        }
+    };
+    c(&[], 0, "95 processes");
+    c(&["-w", "5"], 1, "95 processes");
+    c(&["-w", "4", "-c", "44"], 2, "95 processes");
+    c(&["-w", "100", "-c", "200"], 0, "95 processes");
+    c(
+        &["-C", "svcmgr", "-c", "5"],
+        2,
+        "6 processes with command name 'svcmgr'",
+    );
+    c(
+        &["-u", "nobody", "-w", "2:2"],
+        1,
+        "3 processes with UID = 65534 (nobody)",
+    );
+    c(
+        &["-u", "nobody", "-w", "3:3"],
+        0,
+        "3 processes with UID = 65534 (nobody)",
+    );
+    c(
+        &["-u", "nobody", "-a", "usb"],
+        0,
+        "1 process with UID = 65534 (nobody), args 'usb'",
+    );
+    c(
+        &["-u", "nobody", "-a", "UsB"],
+        0,
+        "0 processes with UID = 65534 (nobody), args 'UsB'",
+    );
+    c(
+        &["--ereg-argument-array=mdworker.*501"],
+        0,
+        "1 process with regex args 'mdworker.*501'",
+    );
+    c(&["--vsz", "1000000"], 0, "24 processes with VSZ >= 1000000");
+    c(&["--rss", "100000"], 0, "3 processes with RSS >= 100000");
+    c(&["-s", "S"], 0, "88 processes with STATE = S");
+    c(&["-s", "Z"], 0, "1 process with STATE = Z");
+    c(&["-p", "1", "-c", "30"], 2, "39 processes with PPID = 1");
+    c(&["-P", "0.71"], 0, "7 processes with PCPU >= 0.71");
+    c(&["-P", "0.70"], 0, "8 processes with PCPU >= 0.70");
+    c(
+        &["--ereg-argument-array=(nosuchname|nosuch2name)"],
+        0,
+        "0 processes with regex args",
+    );
+    // a metric of each process: ours adds the highest value after the peer's three items
+    for (more, code, text) in [
+        (
+            &["-m", "ELAPSED", "-C", "apache2", "-w", "1000", "-c", "2000"][..],
+            2,
+            "10 crit, 0 warn out of 10 processes",
+        ),
+        (
+            &["--metric=CPU", "-w", "8"],
+            1,
+            "1 warn out of 95 processes",
+        ),
+        (
+            &["--metric=VSZ", "-w", "1200000", "-v"],
+            1,
+            "4 warn out of 95 processes",
+        ),
+        (
+            &["--metric=RSS", "-c", "70000", "-v"],
+            2,
+            "5 crit, 0 warn out of 95 processes",
+        ),
+    ] {
+        let args = with(more);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (d, o) = differs("check_procs", &args, code, code);
+        assert!(
+            d.stdout.contains(text) && o.stdout.contains(text),
+            "{more:?}\n{}\n{}",
+            d.stdout,
+            o.stdout
+        );
+        let peer = [("procs", ""), ("procs_warn", ""), ("procs_crit", "")];
+        assert_eq!(d.labels_and_units(), peer);
+        assert_eq!(o.labels_and_units()[..3], peer, "{}", o.stdout);
+    }
+}
+
+/// monitoring-plugins' plugins/t/check_procs.t on this machine's processes.
+#[test]
+fn peer_cases_of_check_procs_on_this_machine() {
+    use hcoop_tests::parity::case;
+    let labels =
+        |o: &hcoop_tests::parity::Outcome| assert_eq!(o.labels_and_units(), [("procs", "")]);
+    let (d, o) = case("check_procs", &["-w", "100000", "-c", "100000"], 0);
+    labels(&d);
+    labels(&o);
+    case(
+        "check_procs",
+        &["-w", "100000", "-c", "100000", "-s", "Z"],
+        0,
+    );
+    case("check_procs", &["-w", "0", "-c", "100000"], 1);
+    case("check_procs", &["-w", "0", "-c", "0"], 2);
+    case("check_procs", &["-w", "0", "-c", "0", "-s", "Ss"], 2);
+    case("check_procs", &["-w", "0", "-c", "100000", "-p", "1"], 1);
+    // a sleeper of its own: found once (its parent, this test, is not counted)
+    let mut p = Procs::new();
+    p.sleepers(1);
+    let (d, o) = case("check_procs", &["-a", &p.tag, "-c", "1:1"], 0);
+    assert!(
+        d.stdout.contains("1 process") && o.stdout.contains("1 process"),
+        "{}\n{}",
+        d.stdout,
+        o.stdout
+    );
+}
