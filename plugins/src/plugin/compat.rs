@@ -74,10 +74,21 @@ fn short_arg(cmd: &Command, c: char) -> Option<&Arg> {
     })
 }
 
+/// The argument a long option word names: its whole name or alias, or a prefix of
+/// exactly one argument's (as getopt_long and [`super::runner::parse_args`] take it).
 fn long_arg<'c>(cmd: &'c Command, name: &str) -> Option<&'c Arg> {
-    cmd.get_arguments().find(|a| {
+    let exact = cmd.get_arguments().find(|a| {
         a.get_long() == Some(name) || a.get_all_aliases().is_some_and(|l| l.contains(&name))
-    })
+    });
+    if exact.is_some() || name.is_empty() {
+        return exact;
+    }
+    let mut prefixed = cmd.get_arguments().filter(|a| {
+        a.get_long().is_some_and(|l| l.starts_with(name))
+            || a.get_all_aliases()
+                .is_some_and(|l| l.iter().any(|l| l.starts_with(name)))
+    });
+    prefixed.next().filter(|_| prefixed.next().is_none())
 }
 
 fn is_bare(word: &str) -> bool {
@@ -540,6 +551,17 @@ mod tests {
             norm::<Net>(&["-e", "a", "b", "-p", "1", "db1"]),
             ["-e", "a", "b", "-p", "1", "-H", "db1"]
         );
+    }
+
+    #[test]
+    fn shortened_long_options() {
+        // `--po` is `--port` only, and takes its value; `--e` could be three options
+        assert_eq!(
+            norm::<Net>(&["--po", "80", "db1"]),
+            ["--po", "80", "-H", "db1"]
+        );
+        assert_eq!(norm::<Net>(&["--host", "a", "b"]), ["--host", "a", "b"]);
+        assert_eq!(norm::<Net>(&["--e", "x", "db1"]), ["--e", "-H", "x", "db1"]);
     }
 
     #[test]

@@ -231,9 +231,12 @@ pub fn parse_args<C: Check>(
 ) -> Result<Result<C::Args, String>, UsageError> {
     use clap::error::ErrorKind;
     use clap::{CommandFactory, FromArgMatches};
-    // an option given again takes its last value, as with getopt in monitoring-plugins
-    // (and --extra-opts defaults are overridden by the command line)
-    let mut cmd = <C::Args as CommandFactory>::command().args_override_self(true);
+    // as with getopt_long in monitoring-plugins: an option given again takes its last
+    // value (and --extra-opts defaults are overridden by the command line), and a long
+    // option may be shortened to a prefix only it has (`--host` for `--hostname`)
+    let mut cmd = <C::Args as CommandFactory>::command()
+        .args_override_self(true)
+        .infer_long_args(true);
     cmd.build();
     let argv = super::compat::normalize(&cmd, argv.into_iter().map(Into::into).collect());
     let parsed = cmd.try_get_matches_from_mut(argv).and_then(|mut matches| {
@@ -347,6 +350,10 @@ pub fn main<C: Check>() -> ! {
         Err(e) => usage(e),
     };
     let common = C::common(&args).clone();
+    if common.extra_opts.is_some() {
+        // only a shortened --extra-opts gets here: the whole word was read above
+        usage(UsageError::new("write --extra-opts in full"));
+    }
     let format = common.output_format;
     let check = match C::new(args) {
         Ok(c) => c,
@@ -440,6 +447,11 @@ pub fn prepare<C: Check>(args: &[String]) -> Result<Arc<dyn DynCheck>, UsageErro
             Ok(a) => a,
             Err(_) => return Err(UsageError::new("--help and --version do not run a check")),
         };
+        if C::common(&parsed).extra_opts.is_some() {
+            return Err(UsageError::new(
+                "--extra-opts is read only by the plugin programs: give the options here",
+            ));
+        }
         let timeout = C::common(&parsed).timeout;
         Ok(Arc::new(Prepared {
             check: C::new(parsed)?,
