@@ -119,6 +119,49 @@ fn peer_cases_of_check_imap_and_check_smtp() {
         2,
     );
 
+    // beyond the peer's tests: check_tcp's options as check_imap has them
+    let (_, o) = case(
+        "check_imap",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &imap,
+            "-E",
+            "-s",
+            "a1 CAPABILITY\\r\\n",
+            "-e",
+            "a1 OK",
+            "-q",
+            "a2 LOGOUT\\r\\n",
+        ],
+        0,
+    );
+    assert!(o.stdout.starts_with("IMAP OK - "), "{}", o.stdout);
+    let (_, o) = case(
+        "check_imap",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &imap,
+            "-e",
+            "nothing like it",
+            "-j",
+            "-M",
+            "ok",
+        ],
+        0,
+    );
+    assert!(!o.stdout.contains("Dovecot"), "{}", o.stdout);
+    let closed = free_port().to_string();
+    case(
+        "check_imap",
+        &["-H", "127.0.0.1", "-p", &closed, "-r", "warn"],
+        1,
+    );
+    case("check_imap", &["-H", "127.0.0.1", "-p", &closed], 2);
+
     // check_smtp.t
     // "OK": the host as a bare word
     case("check_smtp", &[SMTP_IP], 0);
