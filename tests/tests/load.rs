@@ -1,6 +1,7 @@
 //! check_load end to end, and its parity with Debian's monitoring-plugins check_load on
 //! the same (bind-mounted) /proc/loadavg.
 
+use hcoop_tests::parity::{case, case_over};
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{bin, debian_plugin, json_of, plugin, plugin_json, run_with_files};
 use serde_json::json;
@@ -133,4 +134,225 @@ fn help_and_version_exit_0() {
     let r = plugin("check_load", &["-V"]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.starts_with("check_load "));
+}
+
+// The cases of monitoring-plugins' plugins/t/check_load.t (v2.3.3), Debian's plugin and
+// ours side by side on the same /proc/loadavg: one above 0 and far below 100, so each
+// case holds on any machine (the peer's test reads the machine's own load, which is
+// above 0 only on a busy one). Its output assertions match the peer's wording ("total
+// load average"), which ours does not print: ours says "load average" (tests/PARITY.md).
+
+/// A /proc/loadavg above 0 and far below 100.
+fn peer_loadavg() -> tempfile::NamedTempFile {
+    loadavg("0.52 0.58 0.59")
+}
+
+/// The warning and critical threshold of a perfdata item, as numbers (the peer prints
+/// `100.000`, ours `100`).
+fn levels(o: &hcoop_tests::parity::Outcome, label: &str) -> (Option<f64>, Option<f64>) {
+    let item = o
+        .item(label)
+        .unwrap_or_else(|| panic!("no perfdata {label} in {}", o.stdout));
+    let fields: Vec<&str> = item.raw.split(';').collect();
+    let num = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    (num(1), num(2))
+}
+
+#[test]
+fn peer_load_not_over_100_is_ok() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let args = ["-w", "100,100,100", "-c", "100,100,100"];
+    let (d, o) = case_over(&binds, "check_load", &args, 0);
+    assert!(
+        d.stdout
+            .starts_with("LOAD OK - total load average: 0.52, 0.58, 0.59"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout
+            .starts_with("LOAD OK - load average: 0.52, 0.58, 0.59"),
+        "{}",
+        o.stdout
+    );
+    // and on this machine as it is
+    let (_, o) = case("check_load", &args, 0);
+    assert!(
+        o.stdout.starts_with("LOAD OK - load average: "),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn peer_load_over_0_is_critical() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let (d, o) = case_over(&binds, "check_load", &["-w", "0,0,0", "-c", "0,0,0"], 2);
+    assert!(
+        d.stdout
+            .starts_with("LOAD CRITICAL - total load average: 0.52, 0.58, 0.59"),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout
+            .starts_with("LOAD CRITICAL - load average: 0.52, 0.58, 0.59"),
+        "{}",
+        o.stdout
+    );
+}
+
+#[test]
+fn peer_load_over_0_per_cpu_is_critical() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let (d, o) = case_over(
+        &binds,
+        "check_load",
+        &["-r", "-w", "0,0,0", "-c", "0,0,0"],
+        2,
+    );
+    assert!(
+        d.stdout
+            .starts_with("LOAD CRITICAL - scaled load average: "),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout
+            .starts_with("LOAD CRITICAL - load average per CPU: "),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("total 0.52, 0.58, 0.59"), "{}", o.stdout);
+}
+
+#[test]
+fn peer_non_triplet_thresholds_repeat_their_last_value() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let (d, o) = case_over(&binds, "check_load", &["-w", "100", "-c", "100,110"], 0);
+    assert!(
+        d.stdout.starts_with("LOAD OK - total load average: "),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout.starts_with("LOAD OK - load average: "),
+        "{}",
+        o.stdout
+    );
+    for (label, want) in [
+        ("load1", (100.0, 100.0)),
+        ("load5", (100.0, 110.0)),
+        ("load15", (100.0, 110.0)),
+    ] {
+        let want = (Some(want.0), Some(want.1));
+        assert_eq!(levels(&d, label), want, "Debian's {label}: {}", d.stdout);
+        assert_eq!(levels(&o, label), want, "our {label}: {}", o.stdout);
+    }
+}
+
+#[test]
+fn peer_load_not_over_100_per_cpu_is_ok() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let args = ["-w", "100,100,100", "-c", "100,100,100", "-r"];
+    let (d, o) = case_over(&binds, "check_load", &args, 0);
+    assert!(
+        d.stdout.starts_with("LOAD OK - scaled load average: "),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout.starts_with("LOAD OK - load average per CPU: "),
+        "{}",
+        o.stdout
+    );
+}
+
+/// monitoring-plugins 3.0's output formats on a real check: `multi-line` and
+/// `mp-test-json` (which exits 0 whatever the state, as 3.0's does).
+#[test]
+fn output_formats_of_monitoring_plugins_3() {
+    let f = loadavg("0.52 0.58 0.59");
+    let binds = [(f.path(), "/proc/loadavg")];
+    let ours = bin("check_load");
+    let args = [
+        "-w",
+        "0.5,2,3",
+        "-c",
+        "4,5,6",
+        "--output-format",
+        "multi-line",
+    ];
+    let r = run_with_files(&binds, &ours, &args);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(
+        r.stdout,
+        "[WARNING] - load average: 0.52, 0.58, 0.59\n\
+         \t\\_[WARNING] - load average: 0.52, 0.58, 0.59\
+         |'load1'=0.520000;0.500000;4;0 'load5'=0.580000;2;5;0 'load15'=0.590000;3;6;0\n"
+    );
+    let args = [
+        "-w",
+        "0.5,2,3",
+        "-c",
+        "4,5,6",
+        "--output-format",
+        "MP-TEST-JSON",
+    ];
+    let r = run_with_files(&binds, &ours, &args);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["state"], "WARNING");
+    assert_eq!(v["summary"], "load average: 0.52, 0.58, 0.59");
+    assert_eq!(v["checks"][0]["state"], "WARNING");
+    assert_eq!(
+        v["checks"][0]["perfdata"][0],
+        json!({
+            "label": "load1",
+            "value": {"type": "double", "value": "0.520000"},
+            "warn": {"alert_on_inside": false, "end": {"type": "double", "value": "0.500000"}, "start": {"type": "int", "value": "0"}},
+            "crit": {"alert_on_inside": false, "end": {"type": "int", "value": "4"}, "start": {"type": "int", "value": "0"}},
+            "min": {"type": "int", "value": "0"},
+        })
+    );
+    // a command line that does not parse answers in the format it asked for
+    let r = run_with_files(&binds, &ours, &["-w", "x", "--output-format", "multi-line"]);
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(r.stdout.starts_with("[UNKNOWN] - "), "{}", r.stdout);
+}
+
+/// monitoring-plugins' `--extra-opts`: the options of an ini file section, read by
+/// Debian's plugin and ours alike; the command line's own come after them.
+#[test]
+fn extra_opts_from_an_ini_file() {
+    let f = peer_loadavg();
+    let binds = [(f.path(), "/proc/loadavg")];
+    let mut ini = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        ini,
+        "; thresholds\n[check_load]\nwarning = 0,0,0\ncritical=100,100,100\n\
+         [loaded]\nwarning=100,100,100\ncritical=100,100,100\n"
+    )
+    .unwrap();
+    let path = ini.path().display().to_string();
+    let default_section = format!("--extra-opts=@{path}");
+    case_over(&binds, "check_load", &[&default_section], 1);
+    let section = format!("--extra-opts=loaded@{path}");
+    let (_, o) = case_over(&binds, "check_load", &[&section], 0);
+    assert!(o.stdout.contains("load1=0.52;100;100;0"), "{}", o.stdout);
+    // the command line's own options come last and win
+    case_over(&binds, "check_load", &[&section, "-w", "0.1"], 1);
+    case_over(&binds, "check_load", &[&section, "-w", "0.1", "-w", "1,1,1"], 0);
+    // a section the file lacks
+    let missing = format!("--extra-opts=nope@{path}");
+    let (_, o) = case_over(&binds, "check_load", &[&missing], 3);
+    assert_eq!(
+        o.stdout,
+        format!("LOAD UNKNOWN - invalid section 'nope' in config file '{path}'\n")
+    );
 }

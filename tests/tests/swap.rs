@@ -2,6 +2,7 @@
 //! check_swap on the same synthetic /proc/meminfo (bind-mounted in a private mount
 //! namespace), for a table of levels in bytes and percent.
 
+use hcoop_tests::parity::case_over;
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{bin, debian_plugin, json_of, plugin, plugin_json, run, run_with_files};
 use serde_json::{json, Value};
@@ -230,4 +231,51 @@ fn bad_input_is_one_unknown_line() {
         (&["--bogus"], "--bogus"),
     ];
     assert_one_unknown_line("check_swap", "SWAP", cases);
+}
+
+// The cases of monitoring-plugins' plugins/t/check_swap.t (v2.3.3), Debian's plugin and
+// ours side by side on the same /proc/meminfo: 2 GiB of swap, half of it free (the
+// peer's test reads the machine's own swap, which the test machines may not have). Both
+// say "50% free"; the sizes after it are the peer's "(1024MB out of 2048MB)" and our
+// "(1.0 GiB of 2.0 GiB)" (tests/PARITY.md).
+
+/// Runs one peer case on 2 GiB of swap, 1 GiB free: both exit `code`, both print
+/// `STATE - 50% free` and their own sizes, and the same perfdata label and unit.
+fn peer_swap_case(args: &[&str], code: i32, state: &str) {
+    let f = meminfo(2 * GIB_KIB, GIB_KIB, 0);
+    let binds = [(f.path(), "/proc/meminfo")];
+    let (d, o) = case_over(&binds, "check_swap", args, code);
+    assert!(
+        d.stdout
+            .starts_with(&format!("SWAP {state} - 50% free (1024MB out of 2048MB)")),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout
+            .starts_with(&format!("SWAP {state} - 50% free (1.0 GiB of 2.0 GiB)")),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(o.labels_and_units(), [("swap", "B")], "{}", o.stdout);
+}
+
+#[test]
+fn peer_at_least_1mb_free_is_ok() {
+    peer_swap_case(&["-w", "1048576", "-c", "1048576"], 0, "OK");
+}
+
+#[test]
+fn peer_at_least_1_percent_free_is_ok() {
+    peer_swap_case(&["-w", "1%", "-c", "1%"], 0, "OK");
+}
+
+#[test]
+fn peer_less_than_100_percent_free_is_critical() {
+    peer_swap_case(&["-w", "100%", "-c", "100%"], 2, "CRITICAL");
+}
+
+#[test]
+fn peer_less_than_100_percent_free_is_a_warning() {
+    peer_swap_case(&["-w", "100%", "-c", "1%"], 1, "WARNING");
 }
