@@ -317,3 +317,152 @@ fn bad_input_is_one_line_and_exit_3() {
         ],
     );
 }
+
+/// monitoring-plugins' plugins-scripts/t/check_log.t: `-F LOG -O OLDLOG -q QUERY`, run
+/// by Debian's check_log and ours on the same log. Not through `parity::case`: each
+/// plugin keeps its own copy of the log (-O), so each runs with its own copy, and both
+/// are held to the peer's exit code and phrases.
+#[test]
+fn peer_cases_of_check_log() {
+    use hcoop_tests::parity::{debian, ours, Outcome};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("check_log.tmp");
+    std::fs::write(&log, "").unwrap();
+    let log = log.to_str().unwrap().to_string();
+    let old_d = dir.path().join("oldlog.debian");
+    let old_o = dir.path().join("oldlog.ours");
+    let append = |text: &str| {
+        let mut f = std::fs::File::options().append(true).open(&log).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    // runs both, each with its own -O; returns their outputs
+    let both = |args: &[&str], code: i32, phrase: &str| -> (Outcome, Outcome) {
+        let with = |old: &Path| {
+            let mut v: Vec<String> = vec!["-F".into(), log.clone(), "-O".into()];
+            v.push(old.to_str().unwrap().into());
+            v.extend(args.iter().map(|s| s.to_string()));
+            v
+        };
+        let (a, b) = (with(&old_d), with(&old_o));
+        let d = debian(
+            "check_log",
+            &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let o = ours(
+            "check_log",
+            &b.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        for (who, out) in [("Debian", &d), ("ours", &o)] {
+            assert_eq!(out.code, code, "{who} {args:?}: {}", out.stdout);
+            assert!(
+                out.stdout.contains(phrase),
+                "{who} {args:?}: {phrase:?} in {}",
+                out.stdout
+            );
+        }
+        (d, o)
+    };
+    for (args, phrase) in [(&[][..], ""), (&["-f"], "-f")] {
+        let d = debian("check_log", args);
+        let o = ours("check_log", args);
+        assert_eq!(
+            (d.code, o.code),
+            (3, 3),
+            "{args:?}\n{}\n{}",
+            d.stdout,
+            o.stdout
+        );
+        assert!(o.stdout.contains(phrase));
+    }
+    both(
+        &["-q", "Simple match", "-e", "-p"],
+        3,
+        "Can not use extended and perl regex",
+    );
+    both(&["-q", "Simple match"], 0, "Log check data initialized");
+    append("This is some text, that should not match\n");
+    both(
+        &["-q", "No match"],
+        0,
+        "Log check ok - 0 pattern matches found",
+    );
+    append("This text should match\n");
+    both(&["-q", "should match"], 2, "(1) < This text should match");
+    append("This text should not match, because it is excluded\n");
+    both(
+        &["-q", "match", "--exclude", "because"],
+        0,
+        "Log check ok - 0 pattern matches found",
+    );
+    append("Trying\nwith\nmultiline\nignore me\n");
+    let (d, o) = both(
+        &[
+            "-q",
+            "Trying\\|with\\|multiline\\|ignore",
+            "--exclude",
+            "me",
+            "--all",
+        ],
+        2,
+        "(3) < Trying",
+    );
+    for out in [&d, &o] {
+        assert!(out.stdout.contains("< with\n< multiline"), "{}", out.stdout);
+    }
+    both(
+        &["-q", "match", "-a"],
+        0,
+        "Log check ok - 0 pattern matches found",
+    );
+    // no perfdata in this form, from either
+    assert!(d.perf.is_empty() && o.perf.is_empty());
+    // a missing log is UNKNOWN in both
+    let gone = dir.path().join("gone");
+    let args = [
+        "-F",
+        gone.to_str().unwrap(),
+        "-O",
+        old_o.to_str().unwrap(),
+        "-q",
+        "x",
+    ];
+    assert_eq!(
+        (
+            debian("check_log", &args).code,
+            ours("check_log", &args).code
+        ),
+        (3, 3)
+    );
+}
+
+/// The -O copy is never written through a symbolic link (another user's link in /tmp
+/// must not make the check overwrite the file it points to).
+#[test]
+fn the_oldlog_copy_never_follows_a_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    std::fs::write(&log, "secret line\n").unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me\n").unwrap();
+    let old = dir.path().join("oldlog");
+    std::os::unix::fs::symlink(&victim, &old).unwrap();
+    let r = plugin(
+        "check_log",
+        &[
+            "-F",
+            log.to_str().unwrap(),
+            "-O",
+            old.to_str().unwrap(),
+            "-q",
+            "x",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("LOG UNKNOWN - Log check error: cannot read "),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+}
