@@ -510,6 +510,31 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
             "{}",
             o.stdout
         );
+        // several hosts, none answering: Debian's reports the first one alive (it ran
+        // ping, and only an error message would have stopped it); ours is CRITICAL
+        let (d, o) = parity::differs(
+            "check_ping",
+            &[
+                "-H",
+                "10.91.0.4,10.91.0.3",
+                "-w",
+                "10,100%",
+                "-c",
+                "10,100%",
+                "-p",
+                "1",
+                "-t",
+                "2",
+            ],
+            0,
+            2,
+        );
+        assert_eq!(d.stdout, "10.91.0.4 is alive\n");
+        assert!(
+            o.stdout.starts_with("PING CRITICAL - Packet loss = 100%"),
+            "{}",
+            o.stdout
+        );
     });
 }
 
