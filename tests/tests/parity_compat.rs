@@ -1,0 +1,113 @@
+//! The command-line forms monitoring-plugins accepts on every plugin, tried on check_tcp
+//! side by side with Debian's against a listener of the test's own: the host as a bare
+//! word, `-wt`/`-ct`/`-to`, an option given twice, a shortened long option, and
+//! `--extra-opts`.
+
+use hcoop_tests::parity::case;
+use std::io::Write;
+use std::net::TcpListener;
+
+/// A port that accepts connections (and closes them) for as long as the test runs.
+fn listening_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            drop(conn);
+        }
+    });
+    port
+}
+
+/// A port nothing listens on.
+fn closed_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn a_bare_host_first_or_last() {
+    let port = listening_port().to_string();
+    let (_, o) = case(
+        "check_tcp",
+        &[
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-wt",
+            "300",
+            "-ct",
+            "600",
+            "-to",
+            "10",
+        ],
+        0,
+    );
+    assert!(o.stdout.starts_with("TCP OK - "), "{}", o.stdout);
+    assert_eq!(o.labels_and_units(), [("time", "s")]);
+    case("check_tcp", &["-p", &port, "127.0.0.1"], 0);
+    case("check_tcp", &["localhost", "-p", &port], 0);
+    let closed = closed_port().to_string();
+    let (_, o) = case("check_tcp", &["127.0.0.1", "-p", &closed, "-to", "5"], 2);
+    assert!(o.stdout.contains("Connection refused"), "{}", o.stdout);
+}
+
+#[test]
+fn an_option_given_twice_takes_its_last_value() {
+    let port = listening_port().to_string();
+    // the first -c would make any answer CRITICAL; the last one is what counts
+    case(
+        "check_tcp",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-c",
+            "0.000001",
+            "-c",
+            "600",
+        ],
+        0,
+    );
+    case(
+        "check_tcp",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-c",
+            "600",
+            "-c",
+            "0.000001",
+        ],
+        2,
+    );
+}
+
+#[test]
+fn a_long_option_shortened_to_a_prefix_only_it_has() {
+    let port = listening_port().to_string();
+    let port_word = format!("--po={port}");
+    case("check_tcp", &["--host", "127.0.0.1", &port_word], 0);
+}
+
+#[test]
+fn extra_opts_from_an_ini_file() {
+    let port = listening_port().to_string();
+    let mut ini = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        ini,
+        "[check_tcp]\nhostname = 127.0.0.1\nport={port}\n\n[web]\nhostname=127.0.0.1\nport=1\n"
+    )
+    .unwrap();
+    let path = ini.path().display().to_string();
+    case("check_tcp", &[&format!("--extra-opts=@{path}")], 0);
+    // the command line's own -p comes after the section's and wins
+    case(
+        "check_tcp",
+        &[&format!("--extra-opts=web@{path}"), "-p", &port],
+        0,
+    );
+}
