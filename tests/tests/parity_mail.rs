@@ -184,6 +184,8 @@ fn peer_cases_of_check_imap_and_check_smtp() {
         0,
     );
     // "WARNING - got correct error when expecting 221 instead of 220"
+    // "Correct error message" (a TODO in the peer's test: Debian's output starts with
+    // the banner on a line of its own); ours starts with it
     let (_, o) = case("check_smtp", &["-H", SMTP_IP, "-p", &smtp, "-e", "221"], 1);
     assert!(o.stdout.starts_with("SMTP WARNING"), "{}", o.stdout);
     // "OK, with STARTTLS": ours verifies the certificate (the test CA is not trusted
