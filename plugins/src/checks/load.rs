@@ -305,6 +305,20 @@ mod tests {
         assert!(crate::plugin::runner::prepare::<LoadCheck>(&["-w".into(), "5".into()]).is_ok());
     }
 
+    /// The daemon and the NRPE agent read monitoring-plugins' older forms too.
+    #[test]
+    fn in_process_checks_take_the_older_forms() {
+        let words: Vec<String> = ["-wt", "5", "-ct", "9", "-to", "7", "-w", "6"]
+            .map(String::from)
+            .to_vec();
+        let c = crate::plugin::runner::prepare::<LoadCheck>(&words).unwrap();
+        assert_eq!(c.timeout().duration, std::time::Duration::from_secs(7));
+        // the last of `-wt 5` and `-w 6` counts, as with getopt
+        let c = check(&["-wt", "5", "-ct", "9", "-w", "6"]).unwrap();
+        let want = check(&["-w", "6", "-c", "9"]).unwrap();
+        assert_eq!(c.thresholds, want.thresholds);
+    }
+
     fn facts(l: [f64; 3], cpus: usize) -> LoadFacts {
         LoadFacts {
             load: l,

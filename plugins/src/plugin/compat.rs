@@ -12,8 +12,15 @@
 //! Nothing after a `--` word is rewritten. Which options take a value is read from the
 //! command itself (actions and `num_args`, attached values `-p80` and `--port=80`,
 //! clustered flags `-46`, optional values that need `=`), so the rewriting never takes
-//! an option's value for a host. Words it does not rewrite are left to clap, which
-//! refuses what it does not know.
+//! an option's value for a host (a long option may be shortened to a prefix only it has,
+//! as clap is told to accept). Words it does not rewrite are left to clap, which refuses
+//! what it does not know: a second bare word, or one beside `-H` (the peer ignores it
+//! silently; two hosts given is a mistake worth naming).
+//!
+//! Before all this, a plugin program expands `--extra-opts` ([`expand_extra_opts`]):
+//! the options of an ini file section go before the command line's own. The daemon and
+//! the NRPE agent refuse it ([`mentions_extra_opts`]): they never read a file a check's
+//! arguments name.
 
 use clap::{Arg, Command};
 use std::ffi::OsString;
