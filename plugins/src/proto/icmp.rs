@@ -60,7 +60,7 @@ impl IcmpError {
     /// Source quench only slows the sender down; every other error means the target
     /// cannot be reached this way.
     pub fn is_fatal(&self) -> bool {
-        !(!self.v6 && self.kind == 4)
+        self.v6 || self.kind != 4
     }
 
     /// The error in words, as monitoring-plugins' check_icmp names the IPv4 ones (the
