@@ -112,11 +112,14 @@ pub struct CommonArgs {
     )]
     pub output_format: OutputFormat,
 
-    /// Read options from the ini file section SECTION (default: the program's name) of
-    /// FILE (default: $MP_CONFIG_FILE or monitoring-plugins' standard places), before
-    /// those of the command line, as monitoring-plugins does. Only the plugin programs
-    /// read it (a regular file the user may read, at most 64 KiB); checks that the
-    /// daemon or the NRPE agent run in-process refuse it
+    /// Read options from an ini file section before the command line's, as
+    /// monitoring-plugins does
+    ///
+    /// SECTION defaults to the program's name, FILE to $MP_CONFIG_FILE or
+    /// monitoring-plugins' standard places (/etc/monitoring-plugins/monitoring-plugins.ini,
+    /// ...); each `key=value` line is `--key=value`. Only the plugin programs read it (a
+    /// regular file the user may read, at most 64 KiB); checks that the daemon or the
+    /// NRPE agent run in-process refuse it.
     #[arg(
         long = "extra-opts",
         value_name = "[SECTION][@FILE]",
