@@ -103,7 +103,10 @@ pub struct CommonArgs {
     /// object on one line. multi-line: monitoring-plugins 3.0's `[STATE] - summary`, one
     /// tab-indented `\_[STATE] - text` line per sub-result, then `|` and the perfdata as
     /// 3.0 writes it. mp-test-json: 3.0's JSON for its tests; it exits 0 whatever the
-    /// state, as 3.0 does (bad options and timeouts still exit with their state).
+    /// state, as 3.0 does (bad options and timeouts still exit with their state). Unlike
+    /// 3.0, whose converted plugins print multi-line unless asked, ours print nagios
+    /// unless asked; a check without sub-results is one 3.0 subcheck holding its summary,
+    /// and the perfdata belongs to the first subcheck.
     #[arg(
         long = "output-format",
         value_enum,
