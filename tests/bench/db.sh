@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): check_pgsql and check_mysql against Debian's monitoring-plugins
-# check_pgsql and check_mysql, side by side in one run (hyperfine -N), on the same
-# freshly started PostgreSQL and MariaDB servers (temp dirs, loopback ports), with the
-# same connection and the same query. Prints mean wall time per run and the ratio
-# ours/theirs (lower is better).
+# Benchmark (not a test): check_pgsql, check_mysql and check_mysql_query against Debian's
+# monitoring-plugins check_pgsql, check_mysql and check_mysql_query, side by side in one
+# run (hyperfine -N), on the same freshly started PostgreSQL and MariaDB servers (temp
+# dirs, loopback ports), with the same connection and the same query. Prints mean wall
+# time per run and the ratio ours/theirs (lower is better).
 #
 #   tests/bench/db.sh [RUNS]
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tests/bench/lib.sh
-plugins_vs_debian "${1:-200}" check_pgsql check_mysql
+plugins_vs_debian "${1:-200}" check_pgsql check_mysql check_mysql_query
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 pgport=$(free_port)
 myport=$(free_port)
@@ -51,6 +51,8 @@ cases=(
   "pgsql query|$ours/check_pgsql $pg --tls disable -q 'SELECT count(*) FROM pg_class' -W 1000 -C 2000|$theirs/check_pgsql $pg -q 'SELECT count(*) FROM pg_class' -W 1000 -C 2000"
   "mysql connect|$ours/check_mysql $my|$theirs/check_mysql $my"
   "mysql query|$ours/check_mysql $my -q 'SELECT COUNT(*) FROM information_schema.schemata' --query-warning 100|$theirs/check_mysql_query $my -q 'SELECT COUNT(*) FROM information_schema.schemata' -w 100"
+  "mysql_query|$ours/check_mysql_query $my -q 'SELECT COUNT(*) FROM information_schema.schemata' -w 100 -c 200|$theirs/check_mysql_query $my -q 'SELECT COUNT(*) FROM information_schema.schemata' -w 100 -c 200"
+  "mysql_query 1|$ours/check_mysql_query $my -q 'SELECT 1'|$theirs/check_mysql_query $my -q 'SELECT 1'"
 )
 
 compare_cases "$runs" "$tmp" "${cases[@]}"

@@ -6,7 +6,7 @@
 //! and values as text.
 
 use super::{Failure, Password};
-use crate::plugin::{parse_host, parse_port, UsageError};
+use crate::plugin::{parse_host, parse_port};
 use mysql_async::{OptsBuilder, Row, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
