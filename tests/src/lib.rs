@@ -41,6 +41,7 @@
 //! `tests/run.sh` does).
 
 pub mod afs;
+pub mod banners;
 pub mod bind;
 pub mod browser;
 pub mod daemon;
