@@ -86,7 +86,7 @@ impl FromStr for Level {
     name = "check_icmp",
     version,
     about = "Checks the round-trip average and packet loss of ICMP echo (ping) to one or more hosts.",
-    after_help = format!("Levels: -w/-c take RTA,PL% (200.25,60% is 200.25 ms and 60% loss; the time may end in us, ms or s); a level is reached at its value, as in Debian's. A host that answers nothing is CRITICAL, and so is the check when no host answers, unless -m says how many must be fine.\n\nOutput and perfdata as Debian's check_icmp: `HOST: rta 0.042ms, lost 0%`, perfdata rta, pl, rtmax, rtmin (with the host's name before each label when there are several hosts).\n\nWhere ours differs from Debian's: an unprivileged ICMP socket is used where the kernel allows it (net.ipv4.ping_group_range), so neither setuid nor CAP_NET_RAW is needed there; otherwise a raw socket (CAP_NET_RAW). IPv4 and IPv6 hosts may be mixed. -s takes an address (not an interface name). -t is the limit of the whole run: what arrived by then is reported.\n\n{EXIT_CODES}")
+    after_help = format!("Levels: -w/-c take RTA,PL% (200.25,60% is 200.25 ms and 60% loss; the time may end in us, ms or s); a level is reached at its value, as in Debian's. A host that answers nothing is CRITICAL, and so is the check when no host answers, unless -m says how many must be fine.\n\nOutput and perfdata as Debian's check_icmp: `HOST: rta 0.042ms, lost 0%`, perfdata rta, pl, rtmax, rtmin (with the host's name before each label when there are several hosts).\n\nWhere ours differs from Debian's: an unprivileged ICMP socket is used where the kernel allows it (net.ipv4.ping_group_range), so neither setuid nor CAP_NET_RAW is needed there; otherwise a raw socket (CAP_NET_RAW). IPv4 and IPv6 hosts may be mixed. -s takes an address or an interface name (Debian's, built without SIOCGIFADDR, refuses names). -t is the limit of the whole run: what arrived by then is reported.\n\n{EXIT_CODES}")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -139,9 +139,9 @@ pub struct Args {
     #[arg(short = 'b', long = "size", value_name = "BYTES")]
     pub size: Option<usize>,
 
-    /// Source address to send from
-    #[arg(short = 's', long = "source", value_name = "ADDRESS")]
-    pub source: Option<IpAddr>,
+    /// Source address to send from, or a network interface whose address to use
+    #[arg(short = 's', long = "source", value_name = "ADDRESS|INTERFACE")]
+    pub source: Option<String>,
 
     /// Use IPv4 only
     #[arg(short = '4', conflicts_with = "ipv6")]
@@ -150,6 +150,42 @@ pub struct Args {
     /// Use IPv6 only
     #[arg(short = '6')]
     pub ipv6: bool,
+}
+
+/// `-s`: an address, or an interface whose address to send from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Address(IpAddr),
+    Interface(String),
+}
+
+impl Source {
+    /// An address, or a name as an interface may have (at most 15 characters of
+    /// letters, digits, `.`, `-`, `_`, `@`, `:`).
+    pub fn parse(text: &str) -> Result<Source, UsageError> {
+        if let Ok(ip) = text.parse() {
+            return Ok(Source::Address(ip));
+        }
+        let ok = !text.is_empty()
+            && text.len() <= 15
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-@:".contains(&b));
+        if ok {
+            Ok(Source::Interface(text.to_string()))
+        } else {
+            Err(UsageError(format!(
+                "-s '{}' is neither an address nor an interface name",
+                shown(text)
+            )))
+        }
+    }
+}
+
+/// The family an interface's address is wanted in: the targets' (IPv6 only when every
+/// target is IPv6).
+fn plan_v6(v6: Option<bool>, targets: &[IpAddr]) -> bool {
+    v6.unwrap_or_else(|| !targets.is_empty() && targets.iter().all(IpAddr::is_ipv6))
 }
 
 /// The default levels.
@@ -171,7 +207,7 @@ pub struct IcmpCheck {
     pub min_hosts_alive: Option<u32>,
     pub ttl: u8,
     pub size: usize,
-    pub source: Option<IpAddr>,
+    pub source: Option<Source>,
     pub timeout: Duration,
 }
 
@@ -239,7 +275,8 @@ impl Check for IcmpCheck {
             (_, true) => Some(true),
             _ => None,
         };
-        if let (Some(src), Some(v6)) = (args.source, v6) {
+        let source = args.source.as_deref().map(Source::parse).transpose()?;
+        if let (Some(Source::Address(src)), Some(v6)) = (&source, v6) {
             if src.is_ipv6() != v6 {
                 return Err(UsageError(format!(
                     "source address {src} is not of the family of -{}",
@@ -258,7 +295,7 @@ impl Check for IcmpCheck {
             min_hosts_alive: args.min_hosts_alive,
             ttl: args.ttl.unwrap_or(64),
             size,
-            source: args.source,
+            source,
             timeout: args.common.timeout.duration,
         })
     }
@@ -289,6 +326,13 @@ impl Check for IcmpCheck {
             let completion = (self.interval * u32::from(self.packets) + self.target_interval) * n
                 + crit * (n * u32::from(self.packets))
                 + crit;
+            let source = match &self.source {
+                None => None,
+                Some(Source::Address(ip)) => Some(*ip),
+                Some(Source::Interface(name)) => {
+                    Some(icmp::interface_address(name, plan_v6(self.v6, &targets))?)
+                }
+            };
             let plan = Plan {
                 targets,
                 count: self.packets,
@@ -296,7 +340,7 @@ impl Check for IcmpCheck {
                 target_interval: self.target_interval,
                 payload: self.size,
                 ttl: Some(self.ttl),
-                source: self.source,
+                source,
                 completion,
                 linger_rtts: None,
                 deadline,
@@ -517,6 +561,14 @@ mod tests {
         assert!(validate::<IcmpCheck>(&["-H", "a\nb"]).is_err());
         assert!(validate::<IcmpCheck>(&["-H", "h", "-l", "0"]).is_err());
         assert!(validate::<IcmpCheck>(&["-H", "h", "-6", "-s", "127.0.0.1"]).is_err());
+        let c = validate::<IcmpCheck>(&["-H", "h", "-s", "lo"]).unwrap();
+        assert_eq!(c.source, Some(Source::Interface("lo".into())));
+        assert_eq!(
+            validate::<IcmpCheck>(&["-H", "h", "-s", "a b"])
+                .unwrap_err()
+                .0,
+            "-s 'a b' is neither an address nor an interface name"
+        );
     }
 
     #[test]

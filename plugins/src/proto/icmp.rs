@@ -884,6 +884,55 @@ pub fn time_within(timeout: Duration) -> Duration {
     timeout.saturating_sub(Duration::from_millis(100).min(timeout / 10))
 }
 
+/// The first address of family `v6` of network interface `name` (for a source given as
+/// an interface).
+pub fn interface_address(name: &str, v6: bool) -> Result<IpAddr, String> {
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills a list we free below.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return Err(format!("cannot list network interfaces: {}", last_error()));
+    }
+    let mut found = None;
+    let mut cur = list;
+    // SAFETY: walks the list getifaddrs made, reading names and addresses it owns.
+    unsafe {
+        while !cur.is_null() {
+            let ifa = &*cur;
+            if !ifa.ifa_addr.is_null()
+                && !ifa.ifa_name.is_null()
+                && std::ffi::CStr::from_ptr(ifa.ifa_name).to_bytes() == name.as_bytes()
+            {
+                let family = i32::from((*ifa.ifa_addr).sa_family);
+                let len = match family {
+                    libc::AF_INET => size_of::<libc::sockaddr_in>(),
+                    libc::AF_INET6 => size_of::<libc::sockaddr_in6>(),
+                    _ => 0,
+                };
+                if len > 0 {
+                    let mut ss: libc::sockaddr_storage = zeroed();
+                    std::ptr::copy_nonoverlapping(
+                        ifa.ifa_addr.cast::<u8>(),
+                        (&mut ss as *mut libc::sockaddr_storage).cast::<u8>(),
+                        len,
+                    );
+                    if let Some(ip) = ip_of(&ss).filter(|ip| ip.is_ipv6() == v6) {
+                        found = Some(ip);
+                        break;
+                    }
+                }
+            }
+            cur = ifa.ifa_next;
+        }
+        libc::freeifaddrs(list);
+    }
+    found.ok_or_else(|| {
+        format!(
+            "Cannot determine IP address of interface {name}{}",
+            if v6 { " (IPv6)" } else { "" }
+        )
+    })
+}
+
 /// Resolves a host given on the command line to the addresses of `family` (None: any),
 /// in the resolver's order; an address is taken as it is.
 pub fn resolve(host: &str, v6: Option<bool>) -> Result<Vec<IpAddr>, String> {
@@ -1050,6 +1099,13 @@ mod tests {
             resolve("::1", Some(false)).unwrap_err(),
             "::1 has no IPv4 address"
         );
+        assert_eq!(
+            interface_address("lo", false).unwrap(),
+            "127.0.0.1".parse::<IpAddr>().unwrap()
+        );
+        assert!(interface_address("nosuchif0", false)
+            .unwrap_err()
+            .starts_with("Cannot determine IP address of interface nosuchif0"));
         assert_eq!(
             resolve("[::1]", None).unwrap(),
             vec!["::1".parse::<IpAddr>().unwrap()]
