@@ -105,6 +105,14 @@ pub const VARIANTS: &[Variant] = &[
     v("check_mail_roundtrip", "", "-H '$HOSTADDRESS$' -S -f '$ARG1$' -r '$ARG2$' -U '$ARG3$' --password-file '$ARG4$' --imap-starttls -w '$ARG5$' -c '$ARG6$'", &["monitor@example.org", "monitor@example.org", "monitor", "/etc/nagios/imap.pass", "60", "300"]),
     v("check_quota", "", "-w '$ARG1$' -c '$ARG2$'", &["90", "99"]),
     v("check_quota", "path", "-p '$ARG1$' -w '$ARG2$' -c '$ARG3$'", &["/home", "90", "99"]),
+    v("check_dummy", "", "'$ARG1$' '$ARG2$'", &["0", "placeholder"]),
+    v("check_users", "", "-w '$ARG1$' -c '$ARG2$'", &["5", "10"]),
+    v("check_dig", "", "-H '$HOSTADDRESS$' -l '$ARG1$'", &["www.example.org"]),
+    v("check_dig", "expect", "-H '$HOSTADDRESS$' -l '$ARG1$' -T '$ARG2$' -a '$ARG3$'", &["www.example.org", "A", "192.0.2.10"]),
+    v("check_ldap", "", "-H '$HOSTADDRESS$' -b '$ARG1$' -3", &["dc=example,dc=org"]),
+    v("check_ldap", "entries", "-H '$HOSTADDRESS$' -b '$ARG1$' -3 -W '$ARG2$' -C '$ARG3$'", &["ou=people,dc=example,dc=org", "1:", "1:"]),
+    v("check_ldaps", "", "-H '$HOSTADDRESS$' -b '$ARG1$'", &["dc=example,dc=org"]),
+    v("check_ldaps", "ldaps", "-H '$HOSTADDRESS$' -b '$ARG1$' -S", &["dc=example,dc=org"]),
 ];
 
 impl Variant {
