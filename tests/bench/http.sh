@@ -9,6 +9,9 @@
 #    (target <= 0.5x), over HTTP and HTTPS (hyperfine -N, RUNS runs each). Every plugin
 #    verifies nothing over HTTPS (Debian's check_http never verifies; check_curl and ours
 #    are told not to), so the TLS work compared is the same.
+#    Then our check_curl vs Debian's check_curl on the same command line (over HTTPS
+#    Debian's check_curl does not verify without -D, ours is told --insecure), plain and
+#    with -E (target <= 1.0x).
 # 2. VHOSTS virtual hosts: one check_http --vhosts-from run vs a shell loop of VHOSTS
 #    runs of Debian's check_http (target <= 0.05x).
 #
@@ -20,6 +23,7 @@ cd "$(dirname "$0")/../.."
 runs=${1:-200}
 nvhosts=${2:-500}
 ours=$(dist/release.sh -p hcoop-plugins --bin check_http)/check_http
+ours_curl=$(dist/release.sh -p hcoop-plugins --bin check_curl)/check_curl
 theirs=/usr/lib/nagios/plugins
 work=$(mktemp -d)
 pid=
@@ -84,6 +88,21 @@ for scheme in http https; do
   row "$scheme: check_http (ours)" "$o"
   row "$scheme: Debian check_http" "$t" "ours/theirs = $(ratio "$o" "$t")x (target <= 1.0x)"
   row "$scheme: Debian check_curl" "$c" "ours/check_curl = $(ratio "$o" "$c")x (target <= 0.5x)"
+done
+
+echo "== check_curl, ours vs Debian's, $runs runs each (hyperfine -N)"
+for scheme in http https; do
+  if [ $scheme = http ]; then
+    port=$hp; ossl=""; ours_tls=""
+  else
+    port=$sp; ossl="-S"; ours_tls="-S --insecure"
+  fi
+  for extra in "" "-E"; do
+    o=$(bench "ourscurl-$scheme$extra" "$ours_curl -H bench.test -I 127.0.0.1 -p $port $ours_tls -s bench.test $extra")
+    c=$(bench "curl2-$scheme$extra" "$theirs/check_curl -H bench.test -I 127.0.0.1 -p $port $ossl -s bench.test $extra")
+    row "$scheme${extra:+ $extra}: check_curl (ours)" "$o"
+    row "$scheme${extra:+ $extra}: Debian check_curl" "$c" "ours/theirs = $(ratio "$o" "$c")x (target <= 1.0x)"
+  done
 done
 
 echo "== $nvhosts virtual hosts"

@@ -63,6 +63,7 @@ pub mod procs;
 pub mod rawhttp;
 pub mod scenario;
 pub mod sql;
+pub mod ntp;
 pub mod testca;
 pub mod usage;
 pub mod utmp;

@@ -181,7 +181,7 @@ pub const A_INDEX: &str = "<html><body>Welcome to a.test</body></html>\n";
 
 /// Runs nginx in the foreground with the configuration `conf`, written to
 /// `dir/nginx.conf`.
-fn run_nginx(dir: &Path, conf: &str) -> Guard {
+pub(crate) fn run_nginx(dir: &Path, conf: &str) -> Guard {
     let nginx = require("/usr/sbin/nginx", "nginx");
     let conf_path = dir.join("nginx.conf");
     write(&conf_path, conf);
@@ -314,7 +314,7 @@ const WORKER_CONNECTIONS: u32 = 1024;
 
 /// The start of an nginx configuration kept in `dir` (made here: pid, error log and
 /// every temp path inside it), open at its `http` block.
-fn nginx_head(dir: &Path, worker_connections: u32) -> String {
+pub(crate) fn nginx_head(dir: &Path, worker_connections: u32) -> String {
     for t in ["body", "proxy", "fastcgi", "uwsgi", "scgi"] {
         std::fs::create_dir_all(dir.join("tmp").join(t)).unwrap();
     }

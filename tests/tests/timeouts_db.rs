@@ -89,7 +89,8 @@ fn check_nrpe_client_silent_server() {
 #[test]
 fn check_http_silent_server() {
     let p = hang();
-    let timed_out = |_: &str| "check timed out after 2s".to_string();
+    // monitoring-plugins' words for a server that does not answer in time
+    let timed_out = |_: &str| "Socket timeout after 2 seconds".to_string();
     times_out("check_http", &["-H", "127.0.0.1", "-p", &p], timed_out);
     // a server that sends half a status line and stops
     let half = fake_server(Fault::Garbage(b"HTTP/1.1 200".to_vec())).to_string();

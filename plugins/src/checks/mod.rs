@@ -37,6 +37,8 @@ pub mod dig;
 pub mod dummy;
 pub mod ldap;
 pub mod users;
+pub mod ntp_peer;
+pub mod ntp_time;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;
@@ -114,6 +116,8 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<icmp::IcmpCheck>("check_icmp"),
     entry::<ping::PingCheck>("check_ping"),
     entry::<mysql_query::MysqlQueryCheck>("check_mysql_query"),
+    entry::<ntp_time::NtpTimeCheck>("check_ntp_time"),
+    entry::<ntp_peer::NtpPeerCheck>("check_ntp_peer"),
 ];
 
 /// Finds a built-in check by its plugin name, with or without the `check_` prefix.

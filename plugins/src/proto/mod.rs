@@ -15,3 +15,4 @@ pub mod service;
 pub mod smtp;
 pub mod tls;
 pub mod ubik;
+pub mod ntp;

@@ -148,6 +148,16 @@ fn split_vhost(h: &str) -> Result<(String, Option<u16>), UsageError> {
     Ok((name.to_string(), port))
 }
 
+/// `Socket timeout after N seconds`, as monitoring-plugins says it.
+fn socket_timeout(t: Duration) -> String {
+    let secs = t.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("Socket timeout after {secs:.0} seconds")
+    } else {
+        format!("Socket timeout after {secs:.1} seconds")
+    }
+}
+
 /// `--state-regex`: a state name or number.
 fn parse_state(s: &str) -> Result<State, UsageError> {
     Ok(match s.to_ascii_lowercase().as_str() {
@@ -467,9 +477,23 @@ impl HttpCheck {
 
     /// Requests the page (all the I/O), and notes when: the certificate's days are
     /// counted from then.
+    /// A server that does not answer in time is reported before the check as a whole
+    /// times out, in monitoring-plugins' words (`Socket timeout after N seconds`).
     pub async fn fetch_page(&self) -> PageFacts {
+        let limit = self.timeout.mul_f64(0.9);
+        let http = match tokio::time::timeout(limit, fetch::fetch(&self.spec, &self.target)).await {
+            Ok(f) => f,
+            Err(_) => HttpFacts {
+                url: self.target.url().to_string(),
+                vhost: self.target.vhost.clone(),
+                error: Some(socket_timeout(self.timeout)),
+                timed_out: true,
+                total: limit,
+                ..Default::default()
+            },
+        };
         PageFacts {
-            http: fetch::fetch(&self.spec, &self.target).await,
+            http,
             now: clock::unix_now(),
         }
     }
@@ -610,6 +634,9 @@ fn verdict(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64) -> C
         return CheckResult::unknown(e.clone());
     }
     if let Some(e) = &facts.error {
+        if facts.timed_out {
+            return CheckResult::timed_out(e.clone());
+        }
         return CheckResult::new(State::Critical, e.clone());
     }
     if let Some(e) = &facts.tls_error {
@@ -787,6 +814,10 @@ fn verdict(facts: &HttpFacts, check: &HttpCheck, target: &Target, now: i64) -> C
             ("time_transfer", facts.times.transfer),
         ];
         for (name, d) in phases {
+            // time_ssl only over TLS, as monitoring-plugins
+            if name == "time_ssl" && facts.tls.is_none() {
+                continue;
+            }
             r.push_perf(PerfData::new(name, net::secs(d)).uom(Uom::Seconds).min(0.0));
         }
     }
@@ -1263,7 +1294,23 @@ mod tests {
         };
         assert_eq!(
             eval(&f, &c),
-            "HTTP WARNING - response time 1.500s - HTTP/1.1 200 OK - 64 bytes in 1.500 second response time | time=1.5s;1;2;0;10 size=64B;;;0 time_connect=0.003s;;;0 time_ssl=0s;;;0 time_headers=0.008s;;;0 time_firstbyte=0.007s;;;0 time_transfer=0.001s;;;0\n"
+            "HTTP WARNING - response time 1.500s - HTTP/1.1 200 OK - 64 bytes in 1.500 second response time | time=1.5s;1;2;0;10 size=64B;;;0 time_connect=0.003s;;;0 time_headers=0.008s;;;0 time_firstbyte=0.007s;;;0 time_transfer=0.001s;;;0\n"
+        );
+        // a silent server: the peer's words, the state of -t
+        let f = HttpFacts {
+            error: Some(socket_timeout(Duration::from_secs(3))),
+            timed_out: true,
+            ..Default::default()
+        };
+        let r = verdict(&f, &c, 0);
+        assert!(r.timed_out);
+        assert_eq!(
+            render_text("HTTP", &r.with_timeout_state(State::Unknown)),
+            "HTTP UNKNOWN - Socket timeout after 3 seconds\n"
+        );
+        assert_eq!(
+            socket_timeout(Duration::from_millis(2500)),
+            "Socket timeout after 2.5 seconds"
         );
         // a fetch that stopped before any reply and without an error is UNKNOWN
         let f = HttpFacts {

@@ -261,6 +261,8 @@ pub struct HttpFacts {
     pub tls_error: Option<String>,
     /// A failure to connect or exchange (the whole text).
     pub error: Option<String>,
+    /// The time ran out before the page was complete (`error` says so).
+    pub timed_out: bool,
     /// The request could not be made from what the check was given (a password file
     /// that cannot be read): UNKNOWN.
     pub unusable: Option<String>,
