@@ -68,6 +68,7 @@ pub mod testca;
 pub mod usage;
 pub mod utmp;
 pub mod web;
+pub mod web_peer;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
