@@ -111,3 +111,59 @@ fn extra_opts_from_an_ini_file() {
         0,
     );
 }
+
+/// On every check with a `-H` and no positional words of its own, a bare word after any
+/// of its options is the host, and the option's value never is: the rewriting reads
+/// each real command's options right (values, flags, optional values).
+#[test]
+fn every_option_of_every_check_keeps_its_value() {
+    use hcoop_plugins::plugin::compat::normalize;
+    use std::ffi::OsString;
+    let mut checked = 0;
+    for b in hcoop_plugins::checks::BUILTINS {
+        let mut cmd = (b.command)();
+        cmd.build();
+        let has_host = cmd
+            .get_arguments()
+            .any(|a| a.get_short() == Some('H') && a.get_action().takes_values());
+        if !has_host
+            || cmd.get_positionals().next().is_some()
+            || cmd.get_subcommands().next().is_some()
+        {
+            continue;
+        }
+        for arg in cmd.get_arguments() {
+            if arg.get_short() == Some('H') || arg.is_positional() {
+                continue;
+            }
+            let Some(word) = arg
+                .get_long()
+                .map(|l| format!("--{l}"))
+                .or_else(|| arg.get_short().map(|s| format!("-{s}")))
+            else {
+                continue;
+            };
+            let range = arg.get_num_args().expect("a built command");
+            let words: Vec<&str> = if !range.takes_values() {
+                vec![&word]
+            } else if range.min_values() == 0 && arg.is_require_equals_set() {
+                vec![&word]
+            } else {
+                vec![&word, "VALUE"]
+            };
+            let argv: Vec<OsString> = std::iter::once(b.name)
+                .chain(words.iter().copied())
+                .chain(["host.example"])
+                .map(OsString::from)
+                .collect();
+            let mut want = argv.clone();
+            // an option of several values takes the bare words after it, as clap does
+            if range.max_values() <= 1 || words.len() == 1 {
+                want.insert(want.len() - 1, OsString::from("-H"));
+            }
+            assert_eq!(normalize(&cmd, argv), want, "{} {word}", b.name);
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} options checked");
+}
