@@ -113,6 +113,11 @@ pub const VARIANTS: &[Variant] = &[
     v("check_ldap", "entries", "-H '$HOSTADDRESS$' -b '$ARG1$' -3 -W '$ARG2$' -C '$ARG3$'", &["ou=people,dc=example,dc=org", "1:", "1:"]),
     v("check_ldaps", "", "-H '$HOSTADDRESS$' -b '$ARG1$'", &["dc=example,dc=org"]),
     v("check_ldaps", "ldaps", "-H '$HOSTADDRESS$' -b '$ARG1$' -S", &["dc=example,dc=org"]),
+    v("check_udp", "", "-H '$HOSTADDRESS$' -p '$ARG1$' -s '$ARG2$' -e '$ARG3$'", &["5000", "ping", "pong"]),
+    v("check_pop", "", "-H '$HOSTADDRESS$'", &[]),
+    v("check_spop", "", "-H '$HOSTADDRESS$' -D '$ARG1$'", &["30,14"]),
+    v("check_simap", "", "-H '$HOSTADDRESS$' -D '$ARG1$'", &["30,14"]),
+    v("check_ssmtp", "", "-H '$HOSTADDRESS$' -D '$ARG1$'", &["30,14"]),
 ];
 
 impl Variant {
