@@ -105,9 +105,15 @@ pub struct Args {
     #[arg(short = 'L', long = "link")]
     pub link: bool,
 
-    /// Accepted for compatibility: no HTML (the default)
-    #[arg(short = 'n', long = "nohtml")]
-    pub nohtml: bool,
+    /// Accepted for compatibility: no HTML (the default; also the old form -nohtml)
+    #[arg(
+        short = 'n',
+        long = "nohtml",
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_name = "IGNORED"
+    )]
+    pub nohtml: Option<String>,
 
     /// Use IPv4 only
     #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
@@ -149,6 +155,14 @@ impl Check for PingCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
+        // `-nohtml` reads as -n with the rest of the word attached
+        if args
+            .nohtml
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "ohtml")
+        {
+            return Err(UsageError::new("-n takes no value"));
+        }
         let mut hosts: Vec<String> = Vec::new();
         for h in &args.hosts {
             hosts.push(
@@ -458,6 +472,13 @@ mod tests {
             (c.wpl, c.cpl, c.wrta, c.crta, c.packets),
             (100, 100, 1000.0, 1000.0, 1)
         );
+        for old in [
+            &["-H", "h", "-nohtml", "-w", "1,1%", "-c", "2,2%"][..],
+            &["-H", "h", "-n", "-w", "1,1%", "-c", "2,2%"],
+        ] {
+            assert!(validate::<PingCheck>(old).is_ok(), "{old:?}");
+        }
+        assert!(validate::<PingCheck>(&["-H", "h", "-nx", "-w", "1,1%", "-c", "2,2%"]).is_err());
         let c = validate::<PingCheck>(&["h", "1", "2", "3", "4", "7"]).unwrap();
         assert_eq!(c.packets, 7);
         let c = validate::<PingCheck>(&["-H", "a,b", "-w", "1,1%", "-c", "2,2%"]).unwrap();
