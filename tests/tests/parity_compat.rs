@@ -144,12 +144,13 @@ fn every_option_of_every_check_keeps_its_value() {
                 continue;
             };
             let range = arg.get_num_args().expect("a built command");
-            let words: Vec<&str> = if !range.takes_values() {
-                vec![&word]
-            } else if range.min_values() == 0 && arg.is_require_equals_set() {
-                vec![&word]
-            } else {
+            // a flag, or an optional value that must be attached with `=`, takes no word
+            let takes_a_word =
+                range.takes_values() && !(range.min_values() == 0 && arg.is_require_equals_set());
+            let words: Vec<&str> = if takes_a_word {
                 vec![&word, "VALUE"]
+            } else {
+                vec![&word]
             };
             let argv: Vec<OsString> = std::iter::once(b.name)
                 .chain(words.iter().copied())
