@@ -244,7 +244,9 @@ fn smtp_refused_hanging_garbage_and_bad_options() {
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
         "CRITICAL",
-        &format!(r"no reply to EHLO within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"),
+        &format!(
+            r"Socket timeout after 2 seconds: no reply to EHLO within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"
+        ),
     );
     assert!(start.elapsed() < Duration::from_secs(4));
     let junk = fake_server(Fault::Garbage(b"SSH-2.0-OpenSSH\r\n".to_vec())).to_string();
@@ -480,7 +482,9 @@ fn imap_without_tls_expired_and_hanging() {
         "check_imap",
         &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
         "CRITICAL",
-        &format!(r"no reply to CAPABILITY within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"),
+        &format!(
+            r"Socket timeout after 2 seconds: no reply to CAPABILITY within 1\.8 seconds \(127\.0\.0\.1 port {hang}\)"
+        ),
     );
 }
 

@@ -84,11 +84,15 @@ fn peer_cases_of_check_imap_and_check_smtp() {
         0,
     );
     // "Get error with non reponsive host"
-    case(
+    let (d, o) = case(
         "check_imap",
         &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
         2,
     );
+    // the phrase scripts grep for, kept
+    for out in [&d.stdout, &o.stdout] {
+        assert!(out.contains("Socket timeout after 2 seconds"), "{out}");
+    }
     // "Invalid hostname"
     case("check_imap", &["nosuchhost.invalid"], 2);
     // "Got warning with bad response"
@@ -217,11 +221,15 @@ fn peer_cases_of_check_imap_and_check_smtp() {
         o.stdout
     );
     // "CRITICAL - host non responding"
-    case(
+    let (d, o) = case(
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &hang, "-t", "2"],
         2,
     );
+    // the phrase scripts grep for, kept
+    for out in [&d.stdout, &o.stdout] {
+        assert!(out.contains("Socket timeout after 2 seconds"), "{out}");
+    }
     // "UNKNOWN - hostname invalid": ours is CRITICAL (a mail server whose name does not
     // resolve cannot be reached), as Debian's check_imap is for the same case
     differs("check_smtp", &["nosuchhost.invalid"], 3, 2);

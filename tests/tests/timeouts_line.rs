@@ -68,7 +68,9 @@ fn check_smtp() {
     let v = times_out(
         "check_smtp",
         &["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"],
-        &format!(r"no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"),
+        &format!(
+            r"Socket timeout after 2 seconds: no banner within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"
+        ),
     );
     perf(&v, "time");
 }
@@ -76,7 +78,9 @@ fn check_smtp() {
 #[test]
 fn mail_checks_whose_connect_is_never_answered() {
     let (_l, _queued, p) = unanswered_connects();
-    let said = format!(r"connect to 127\.0\.0\.1 port {p}: no answer within 1\.8 seconds");
+    let said = format!(
+        r"Socket timeout after 2 seconds: connect to 127\.0\.0\.1 port {p}: no answer within 1\.8 seconds"
+    );
     let smtp = ["-H", "127.0.0.1", "-p", &p, "-F", "monitor.test"];
     no_perf(&times_out("check_smtp", &smtp, &said));
     no_perf(&times_out("check_imap", &smtp[..4], &said));
@@ -98,7 +102,9 @@ fn check_imap() {
     let v = times_out(
         "check_imap",
         &["-H", "127.0.0.1", "-p", &p],
-        &format!(r"no IMAP greeting within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"),
+        &format!(
+            r"Socket timeout after 2 seconds: no IMAP greeting within 1\.8 seconds \(127\.0\.0\.1 port {p}\)"
+        ),
     );
     perf(&v, "time");
 }

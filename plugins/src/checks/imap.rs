@@ -264,7 +264,9 @@ impl Check for ImapCheck {
         let p = &self.probe;
         let mut r = match &facts.failure {
             Some((ImapStage::Connect, e)) if facts.timed_out => {
-                return CheckResult::timed_out(e.clone())
+                let mut r = CheckResult::timed_out(e.clone());
+                mail::name_socket_timeout(&mut r, d.timeout);
+                return r;
             }
             Some((ImapStage::Connect, e)) if e.ends_with("Connection refused") => {
                 return CheckResult::new(p.refuse, e.clone())
@@ -334,6 +336,7 @@ impl Check for ImapCheck {
                 }
             }
         };
+        mail::name_socket_timeout(&mut r, d.timeout);
         mail::add_cert_verdict(
             &mut r,
             facts.cert.as_ref(),
@@ -574,7 +577,7 @@ mod tests {
         assert!(r.timed_out);
         assert_eq!(
             render_text("IMAP", &r.with_timeout_state(State::Unknown)),
-            "IMAP UNKNOWN - no IMAP greeting within 1.8 seconds (imap port 143) | time=0.004s;;;0;10 connect_time=0.001s;;;0\n"
+            "IMAP UNKNOWN - Socket timeout after 10 seconds: no IMAP greeting within 1.8 seconds (imap port 143) | time=0.004s;;;0;10 connect_time=0.001s;;;0\n"
         );
     }
 

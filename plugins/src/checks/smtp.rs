@@ -186,6 +186,7 @@ impl Check for SmtpCheck {
     fn evaluate(&self, facts: &SmtpFacts) -> CheckResult {
         let place = self.server.place();
         let mut r = smtp::dialogue_result(facts, &self.dialogue, &place);
+        mail::name_socket_timeout(&mut r, self.dialogue.timeout);
         if !smtp::connected(facts) {
             return r;
         }
@@ -336,7 +337,7 @@ mod tests {
         assert!(r.timed_out);
         assert_eq!(
             render_text("SMTP", &r.with_timeout_state(State::Unknown)),
-            "SMTP UNKNOWN - no banner within 1.8 seconds (mx port 25) | time=0.005s;;;0;10 connect_time=0.001s;;;0 banner_time=0.002s;;;0\n"
+            "SMTP UNKNOWN - Socket timeout after 10 seconds: no banner within 1.8 seconds (mx port 25) | time=0.005s;;;0;10 connect_time=0.001s;;;0 banner_time=0.002s;;;0\n"
         );
         // a QUIT that is not answered in time is a time-out, not the WARNING of a bad reply
         f.failure = Some((Stage::Quit, "no reply to QUIT within 1.8 seconds".into()));

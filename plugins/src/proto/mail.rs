@@ -449,6 +449,25 @@ impl MailServer {
     }
 }
 
+/// `Socket timeout after N seconds` with the check's `-t`, as monitoring-plugins' mail
+/// checks say it when their time runs out.
+pub fn socket_timeout(timeout: Duration) -> String {
+    let t = timeout.as_secs_f64();
+    if t.fract() == 0.0 {
+        format!("Socket timeout after {t:.0} seconds")
+    } else {
+        format!("Socket timeout after {t:.1} seconds")
+    }
+}
+
+/// Puts monitoring-plugins' `Socket timeout after N seconds: ` before the text of a
+/// result whose time ran out.
+pub fn name_socket_timeout(r: &mut crate::plugin::CheckResult, timeout: Duration) {
+    if r.timed_out {
+        r.summary = format!("{}: {}", socket_timeout(timeout), r.summary);
+    }
+}
+
 /// How a mail check uses TLS (check_smtp, check_imap): from the start (`--ssl`) or
 /// upgraded (`--starttls`), the name sent and checked, the certificate's days left and
 /// the trust options. Each check gives `--ssl` and `--starttls` its own short letters and
