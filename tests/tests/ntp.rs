@@ -33,7 +33,8 @@ fn ntp_checks_against_ntpd() {
         let (_, o) = parity::case(plugin, &["-H", "10.0.0.1", "-t", "3"], 2);
         assert_ours(&o, "^NTP CRITICAL - No response from NTP server");
         // a name that does not resolve
-        parity::case(plugin, &["-H", "nosuchhost"], 3);
+        let (_, o) = parity::case(plugin, &["-H", "nosuchhost"], 3);
+        assert_ours(&o, "Invalid hostname/address - nosuchhost");
         // the host as a bare word; -q; the defaults
         parity::case(plugin, &["-H", "127.0.0.1", "-q"], 0);
         let (d, o) = parity::case(plugin, &["-H", "127.0.0.1", "-4"], 0);

@@ -347,7 +347,7 @@ pub async fn resolve(
 ) -> Result<Vec<std::net::SocketAddr>, String> {
     let addrs: Vec<_> = tokio::net::lookup_host((host, port))
         .await
-        .map_err(|e| format!("error getting address for {host}: {e}"))?
+        .map_err(|e| format!("Invalid hostname/address - {host}: {e}"))?
         .filter(|a| family.admits(a))
         .collect();
     if addrs.is_empty() {
