@@ -316,12 +316,12 @@ impl LdapCheck {
         };
         let (conn, mut ldap) = LdapConnAsync::from_url_with_settings(settings, &url)
             .await
-            .map_err(|e| (tls_stage, e.to_string()))?;
+            .map_err(|e| (tls_stage, describe(&e)))?;
         ldap3::drive!(conn);
         ldap.simple_bind(&self.bind_dn, &self.password)
             .await
             .and_then(|r| r.success())
-            .map_err(|e| (Stage::Bind, e.to_string()))?;
+            .map_err(|e| (Stage::Bind, describe(&e)))?;
         let (scope, attrs) = match self.entries {
             // counting: the whole subtree, only the names
             Some(_) => (Scope::Subtree, vec!["1.1"]),
@@ -339,9 +339,21 @@ impl LdapCheck {
             Ok::<u64, ldap3::LdapError>(n)
         }
         .await
-        .map_err(|e| (Stage::Search, e.to_string()))?;
+        .map_err(|e| (Stage::Search, describe(&e)))?;
         let _ = ldap.unbind().await;
         Ok(self.entries.map(|_| searched))
+    }
+}
+
+/// An LDAP error in one line: a server's result as its code and name (and its text
+/// and matched DN when it sent them), anything else as ldap3 words it.
+pub fn describe(e: &ldap3::LdapError) -> String {
+    match e {
+        ldap3::LdapError::LdapResult { result } => result
+            .to_string()
+            .replace(", dn: \"\"", "")
+            .replace(", text: \"\"", ""),
+        other => other.to_string(),
     }
 }
 
@@ -531,6 +543,24 @@ mod tests {
         let r = c.evaluate(&LdapFacts::TimedOut);
         assert!(r.timed_out);
         assert_eq!(r.summary, "Socket timeout after 2 seconds");
+    }
+
+    #[test]
+    fn a_server_result_in_one_short_line() {
+        let result = |text: &str| ldap3::LdapError::LdapResult {
+            result: ldap3::LdapResult {
+                rc: 32,
+                matched: String::new(),
+                text: text.to_string(),
+                refs: vec![],
+                ctrls: vec![],
+            },
+        };
+        assert_eq!(describe(&result("")), "rc=32 (noSuchObject)");
+        assert_eq!(
+            describe(&result("no such base")),
+            "rc=32 (noSuchObject), text: \"no such base\""
+        );
     }
 
     #[test]
