@@ -444,6 +444,11 @@ fn peer_cases_of_check_disk() {
     assert_eq!(o.perf.len(), 1, "one path: {}", o.stdout);
     c(&["100", "100", more], 0);
     c(&["0", "100", more], 1);
+    // the peer's TODO cases (it wants them refused; Debian checks them, and so do we)
+    c(&["-w", "10%", "-c", "15%", "-p", more], 0);
+    c(&["0", "200", less], 1);
+    c(&["200", "200", less], 0);
+    c(&["200", "0", less], 2);
     // paths: missing, inside a mount, -E
     let bob = format!("{more}/bob");
     let (_, o) = c(&["-w", "0%", "-c", "0%", "-p", &bob], 2);
@@ -463,9 +468,22 @@ fn peer_cases_of_check_disk() {
     );
     let (_, o) = c(&["-w", "0%", "-c", "0%", "-p", more, "-p", more], 0);
     assert_eq!(o.perf.len(), 1, "{}", o.stdout);
+    // (-i leaves out the temporary mounts other tests make and remove meanwhile)
     let (_, o) = c(
         &[
-            "-w", "0%", "-c", "0%", "-C", "-w", "0%", "-c", "0%", "-p", more,
+            "-w",
+            "0%",
+            "-c",
+            "0%",
+            "-C",
+            "-w",
+            "0%",
+            "-c",
+            "0%",
+            "-p",
+            more,
+            "-i",
+            "^/(tmp|run/netns)/",
         ],
         0,
     );

@@ -183,7 +183,7 @@ impl FromStr for Units {
 #[command(
     name = "check_disk",
     version,
-    about = "Checks free space and free inodes of mounted file systems.\n\nLevels alert at or below the value: -w 10% (percent free), -w 500 (units free, MiB unless -u/-k/-m), -W 10% (percent of inodes free). Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options). --help and --version exit 0."
+    about = "Checks free space and free inodes of mounted file systems.\n\nLevels alert at or below the value: -w 10% (percent free), -w 500 (units free, MiB unless -u/-k/-m), -W 10% (percent of inodes free). As in monitoring-plugins, -p, -r, -R and -A need a level before them, and -E and -g must come before the selections they apply to.\n\nWhere ours differs on purpose: a -g group counts a file system once when two -p paths lie on it (monitoring-plugins adds it twice); -i/-I leave out matching file systems from every selection, also those after them; perfdata holds exact used bytes (monitoring-plugins rounds them down to whole units).\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options). --help and --version exit 0."
 )]
 pub struct Args {
     /// First: it reads the positions before the other fields take their values out.

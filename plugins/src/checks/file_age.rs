@@ -32,7 +32,7 @@ fn parse_seconds(text: &str) -> Result<Range, String> {
 #[command(
     name = "check_file_age",
     version,
-    about = "Checks the age, size and number of files matching paths or globs.\n\nA bare age N alerts above N seconds; a size SIZE (units K, M, G) alerts below SIZE bytes. No matching file is CRITICAL unless -i.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
+    about = "Checks the age, size and number of files matching paths or globs.\n\nA bare age N alerts above N seconds; a size SIZE (units K, M, G) alerts below SIZE bytes. No matching file is CRITICAL unless -i. When one of -w, -c, -W, -C is a range (10:, 0:100, @5:9), all four are standard ranges, as in monitoring-plugins. A plain path may name a directory (its own mtime and size); a glob counts files only.\n\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and --version exit 0."
 )]
 pub struct Args {
     #[command(flatten)]
