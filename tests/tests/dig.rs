@@ -3,7 +3,7 @@
 //! plugins/t/check_dig.t, and the server that refuses or never answers. One server for
 //! the whole binary: the cases run in one test, in turn.
 
-use hcoop_tests::bind::{Named, ZoneSpec, MASTER_IP};
+use hcoop_tests::bind::{zone_text, Named, ZoneSpec, MASTER_IP};
 use hcoop_tests::parity::{case, differs, Outcome};
 use hcoop_tests::require;
 
@@ -21,12 +21,47 @@ fn time_perf(d: &Outcome, o: &Outcome) {
     }
 }
 
+/// The zone both servers serve.
+fn www_zone() -> ZoneSpec {
+    ZoneSpec::new("example.test", 3).records(
+        "www IN A 192.0.2.1\nalias IN CNAME www\n@ IN MX 10 mail.example.test.\nmail IN A 192.0.2.25\n",
+    )
+}
+
+/// A named serving `zone` on ::1 only, on a free port; its guard and port.
+fn named_on_v6(zone: &ZoneSpec) -> (hcoop_tests::Guard, u16, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = hcoop_tests::free_port();
+    let d = dir.path().display();
+    let zone_file = dir.path().join("zone.db");
+    std::fs::write(
+        &zone_file,
+        zone_text(&zone.name, zone.serial, &zone.records),
+    )
+    .unwrap();
+    let conf = format!(
+        "options {{\n  directory \"{d}\";\n  pid-file \"{d}/named.pid\";\n  session-keyfile \"{d}/session.key\";\n  managed-keys-directory \"{d}\";\n  listen-on {{ none; }};\n  listen-on-v6 port {port} {{ ::1; }};\n  recursion no;\n  dnssec-validation no;\n}};\ncontrols {{ }};\nzone \"{}\" {{ type master; file \"{}\"; }};\n",
+        zone.name,
+        zone_file.display()
+    );
+    let conf_path = dir.path().join("named.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let guard = hcoop_tests::spawn_listening(
+        std::process::Command::new(require("/usr/sbin/named", "bind9"))
+            .arg("-g")
+            .arg("-c")
+            .arg(&conf_path),
+        ("::1", port),
+        30.0,
+        || "named on ::1 did not start".to_string(),
+    );
+    (guard, port, dir)
+}
+
 #[test]
 fn dig_peer_cases_against_a_real_named() {
     require("dig", "bind9-dnsutils");
-    let zone = ZoneSpec::new("example.test", 3).records(
-        "www IN A 192.0.2.1\nalias IN CNAME www\n@ IN MX 10 mail.example.test.\nmail IN A 192.0.2.25\n",
-    );
+    let zone = www_zone();
     let reverse = ZoneSpec::new("2.0.192.in-addr.arpa", 1).records("1 IN PTR www.example.test.\n");
     let named = Named::master(hcoop_tests::free_port(), &[zone, reverse]);
     let port = named.port.to_string();
@@ -140,8 +175,33 @@ fn dig_peer_cases_against_a_real_named() {
     says_ok(&d);
     says_ok(&o);
 
-    // (check_dig.t's -6 case cannot run: the harness's named listens on an IPv4
-    // loopback address only.)
+    // -6: a second named of the same zone on ::1 (where the kernel has IPv6, as the
+    // peer's test asks)
+    if std::net::UdpSocket::bind("[::1]:0").is_ok() {
+        let v6 = named_on_v6(&www_zone());
+        let v6_port = v6.1.to_string();
+        let asked = ["-H", "::1", "-p", &v6_port, "-l", "www.example.test", "-6"];
+        let loaded =
+            hcoop_tests::wait_until(10.0, || hcoop_tests::plugin("check_dig", &asked).code == 0);
+        assert!(loaded, "named on ::1 does not serve example.test");
+        let (d, o) = case(
+            "check_dig",
+            &[
+                "-H",
+                "::1",
+                "-p",
+                &v6_port,
+                "-l",
+                "www.example.test",
+                "-t",
+                "5",
+                "-6",
+            ],
+            0,
+        );
+        says_ok(&d);
+        says_ok(&o);
+    }
 
     // More than check_dig.t: other types, a CNAME on the way, -A +tcp, the server as
     // the bare first word
