@@ -3,8 +3,8 @@
 
 use hcoop_tests::line::{perf, perf_labels};
 use hcoop_tests::mysql::{Mariadb, PASSWORD};
-use hcoop_tests::sql::{self, assert_only, assert_starts, Db};
 use hcoop_tests::parity::case;
+use hcoop_tests::sql::{self, assert_only, assert_starts, Db};
 use hcoop_tests::wait_until;
 
 /// The status variables Debian's check_mysql prints as perfdata, in MariaDB's order.
@@ -231,11 +231,20 @@ fn peer_cases_of_check_mysql(source: &Mariadb, replica: &Mariadb) {
     // WARNING when less than 60 seconds behind (-w 60:)
     let rport = replica.port.to_string();
     let r = |more: &[&str]| -> Vec<String> {
-        ["-H", "127.0.0.1", "-P", rport.as_str(), "-u", "root", "-p", PASSWORD]
-            .iter()
-            .chain(more)
-            .map(|s| s.to_string())
-            .collect()
+        [
+            "-H",
+            "127.0.0.1",
+            "-P",
+            rport.as_str(),
+            "-u",
+            "root",
+            "-p",
+            PASSWORD,
+        ]
+        .iter()
+        .chain(more)
+        .map(|s| s.to_string())
+        .collect()
     };
     run(r(&[]), 0);
     let (d, o) = run(r(&["-S"]), 0);
@@ -253,7 +262,18 @@ fn peer_cases_of_check_mysql_query(source: &Mariadb) {
     let port = source.port.to_string();
     let with = |q: &[&str]| -> Vec<String> {
         q.iter()
-            .chain(&["-H", "127.0.0.1", "-P", &port, "-u", "root", "-p", PASSWORD, "-d", "mysql"])
+            .chain(&[
+                "-H",
+                "127.0.0.1",
+                "-P",
+                &port,
+                "-u",
+                "root",
+                "-p",
+                PASSWORD,
+                "-d",
+                "mysql",
+            ])
             .map(|s| s.to_string())
             .collect()
     };
@@ -266,17 +286,33 @@ fn peer_cases_of_check_mysql_query(source: &Mariadb) {
     assert_eq!(o.labels_and_units(), [("result", "")], "{}", o.stdout);
     assert_eq!(d.labels_and_units(), o.labels_and_units());
     assert!(
-        o.stdout.starts_with("QUERY OK - 'SELECT 1+1' returned 2.000000 | result=2"),
+        o.stdout
+            .starts_with("QUERY OK - 'SELECT 1+1' returned 2.000000 | result=2"),
         "{}",
         o.stdout
     );
     // "Missing query parmeter"
     let (_, o) = run(with(&[]), 3);
-    assert!(o.stdout.contains("Must specify a SQL query to run"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("Must specify a SQL query to run"),
+        "{}",
+        o.stdout
+    );
     // "Login failure"
     let (_, o) = case(
         "check_mysql_query",
-        &["-q", "SELECT 1+1", "-H", "127.0.0.1", "-P", &port, "-u", "dummy", "-d", "mysql"],
+        &[
+            "-q",
+            "SELECT 1+1",
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-u",
+            "dummy",
+            "-d",
+            "mysql",
+        ],
         2,
     );
     assert!(o.stdout.contains("Access denied for user "), "{}", o.stdout);
