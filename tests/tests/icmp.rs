@@ -750,6 +750,14 @@ fn an_unprivileged_user_pings_where_the_kernel_allows_it() {
             assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
             assert_like(&r.stdout, PING_SUCCESS);
         }
+        let r = ours_as_nobody("check_icmp", &["-H", "10.91.0.2", "-v"]);
+        assert!(
+            r.stdout.contains(
+                "\n10.91.0.2 (10.91.0.2): 5 sent, 5 received, over an unprivileged ICMP socket\n"
+            ),
+            "{}",
+            r.stdout
+        );
         // the kernel's host unreachable comes through the socket's error queue
         let r = ours_as_nobody("check_icmp", &["-H", "10.91.0.3"]);
         assert_eq!(r.code, 2, "{}", r.stdout);

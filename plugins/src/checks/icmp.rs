@@ -209,6 +209,8 @@ pub struct IcmpCheck {
     pub size: usize,
     pub source: Option<Source>,
     pub timeout: Duration,
+    /// `-v`: a line per host with its counts and socket.
+    pub verbose: bool,
 }
 
 /// What one host answered.
@@ -297,6 +299,7 @@ impl Check for IcmpCheck {
             size,
             source,
             timeout: args.common.timeout.duration,
+            verbose: args.common.verbose > 0,
         })
     }
 
@@ -477,6 +480,13 @@ pub fn evaluate(check: &IcmpCheck, hosts: &[HostEchoes]) -> CheckResult {
         }
     }
     let mut r = CheckResult::new(state, texts.join(" :: "));
+    if check.verbose {
+        for h in hosts {
+            if let Ok(e) = &h.echoes {
+                r.push_line(e.describe(&h.name));
+            }
+        }
+    }
     for p in perf {
         r.push_perf(p);
     }
@@ -594,6 +604,19 @@ mod tests {
         assert_eq!(
             t,
             "ICMP CRITICAL - h: rta nan, lost 100% | rta=0ms;200;500;0 pl=100%;40;80 rtmax=0ms rtmin=0ms\n"
+        );
+    }
+
+    #[test]
+    fn verbose_names_the_counts_and_the_socket() {
+        let c = validate::<IcmpCheck>(&["-H", "h", "-v"]).unwrap();
+        let mut e = echoes(2, &[1]);
+        e.address = Some("192.0.2.1".parse().unwrap());
+        e.via = Some(icmp::SocketKind::Datagram);
+        let (_, t) = text(&c, &[host("h", e)]);
+        assert!(
+            t.ends_with("\nh (192.0.2.1): 2 sent, 1 received, over an unprivileged ICMP socket\n"),
+            "{t}"
         );
     }
 

@@ -140,6 +140,8 @@ pub struct PingCheck {
     pub cpl: u32,
     pub packets: u16,
     pub timeout: Duration,
+    /// `-v`: a line per host with its counts and socket.
+    pub verbose: bool,
 }
 
 /// What one host answered, or why it could not be pinged.
@@ -293,6 +295,7 @@ impl Check for PingCheck {
             cpl,
             packets,
             timeout: args.common.timeout.duration,
+            verbose: args.common.verbose > 0,
         })
     }
 
@@ -397,6 +400,16 @@ fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
 /// The verdict: one host as the peer reports it; several, the first that answered is
 /// alive (OK), and when none did, the first one's verdict.
 pub fn evaluate(check: &PingCheck, hosts: &[(String, Echoes)]) -> CheckResult {
+    let mut r = verdict(check, hosts);
+    if check.verbose {
+        for (name, e) in hosts {
+            r.push_line(e.describe(name));
+        }
+    }
+    r
+}
+
+fn verdict(check: &PingCheck, hosts: &[(String, Echoes)]) -> CheckResult {
     if hosts.len() > 1 {
         if let Some((name, e)) = hosts.iter().find(|(_, e)| !e.rtts.is_empty()) {
             let mut r = CheckResult::new(State::Ok, format!("{name} is alive"));

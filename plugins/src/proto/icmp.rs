@@ -140,9 +140,39 @@ pub struct Echoes {
     pub error: Option<IcmpError>,
     /// Why a request could not be sent, if one could not (no route, ...).
     pub send_error: Option<String>,
+    /// The address pinged and the kind of socket used (set by [`ping`]).
+    pub address: Option<IpAddr>,
+    pub via: Option<SocketKind>,
 }
 
 impl Echoes {
+    /// One line for `-v`: the address, the counts and the socket.
+    pub fn describe(&self, name: &str) -> String {
+        let address = self.address.map(|a| a.to_string()).unwrap_or_default();
+        let via = match self.via {
+            Some(SocketKind::Datagram) => "an unprivileged ICMP socket",
+            Some(SocketKind::Raw) => "a raw socket",
+            None => "no socket",
+        };
+        let mut line = format!(
+            "{name} ({address}): {} sent, {} received",
+            self.sent,
+            self.received()
+        );
+        if self.duplicates > 0 {
+            line.push_str(&format!(", {} duplicates", self.duplicates));
+        }
+        if let Some(e) = self.error {
+            let from = e.from.map(|a| format!(" from {a}")).unwrap_or_default();
+            line.push_str(&format!(", ICMP error {}/{}{from}", e.kind, e.code));
+        }
+        if let Some(e) = &self.send_error {
+            line.push_str(&format!(", sending failed: {e}"));
+        }
+        line.push_str(&format!(", over {via}"));
+        line
+    }
+
     /// Replies received.
     pub fn received(&self) -> u32 {
         self.rtts.len() as u32
@@ -826,11 +856,20 @@ pub fn ping(plan: &Plan) -> Result<Run, String> {
     };
     let cookie = (u64::from(crate::proto::random::rand_u32()) << 32)
         | u64::from(crate::proto::random::rand_u32());
+    let echoes = plan
+        .targets
+        .iter()
+        .map(|t| Echoes {
+            address: Some(*t),
+            via: sockets.iter().find(|s| s.v6 == t.is_ipv6()).map(|s| s.kind),
+            ..Echoes::default()
+        })
+        .collect();
     let mut s = Session {
         plan,
         sockets,
         cookie,
-        echoes: vec![Echoes::default(); plan.targets.len()],
+        echoes,
         sent_at: vec![None; total],
         answered: vec![false; total],
         lost_cause: vec![false; plan.targets.len()],
