@@ -185,8 +185,20 @@ fn merge_config_file(mut args: Args) -> Result<Args, UsageError> {
     let Some(path) = args.config_file.take() else {
         return Ok(args);
     };
+    use std::os::unix::fs::OpenOptionsExt;
     let mut text = String::new();
-    std::fs::File::open(&path)
+    // never waits on a FIFO or device: only a regular file is read
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&path)
+        .and_then(|f| {
+            if f.metadata()?.is_file() {
+                Ok(f)
+            } else {
+                Err(std::io::Error::other("not a regular file"))
+            }
+        })
         .and_then(|f| f.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text))
         .map_err(|e| {
             usage(format!(
@@ -629,6 +641,8 @@ mod tests {
         let c = check(&["-H", "h", "-f", f, "-p", "6000", "-c", "disk"]).unwrap();
         assert_eq!((c.port, c.query.as_str()), (6000, "disk"));
         // a missing file, a bad option in it, -3 against its -2
+        let e = check(&["-H", "h", "-f", "/dev/null"]).err().unwrap().0;
+        assert!(e.contains("not a regular file"), "{e}");
         let e = check(&["-H", "h", "-f", "/nonexistent"]).err().unwrap().0;
         assert!(
             e.contains("could not read config file '/nonexistent'"),
