@@ -152,6 +152,31 @@ impl Lab {
         self.in_ns(&self.client(), f)
     }
 
+    /// Runs the jobs at once, each on a thread inside the client namespace; a job's
+    /// panic fails the test once all have ended.
+    fn together(&self, jobs: Vec<Box<dyn FnOnce() + Send>>) {
+        let path = format!("/run/netns/{}", self.client());
+        let threads: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    enter(&path);
+                    job()
+                })
+            })
+            .collect();
+        let mut failed = None;
+        for t in threads {
+            if let Err(p) = t.join() {
+                failed.get_or_insert(p);
+            }
+        }
+        if let Some(p) = failed {
+            std::panic::resume_unwind(p);
+        }
+    }
+
     /// Sets the client namespace's net.ipv4.ping_group_range.
     fn ping_groups(&self, range: &str) {
         let o = Command::new("ip")
@@ -386,34 +411,36 @@ fn check_icmp_peer_cases_on_loopback() {
 #[test]
 fn check_icmp_silent_hosts_are_critical_unless_enough_others_answer() {
     let lab = Lab::new();
-    let wide = ["-w", "10000ms,100%", "-c", "10000ms,100%"];
-    lab.in_client(move || {
-        let (_, o) = parity::case(
-            "check_icmp",
-            &[&["-H", "10.91.0.4", "-t", "2"][..], &wide].concat(),
-            2,
-        );
-        assert!(
-            o.stdout.contains("10.91.0.4: rta nan, lost 100%"),
-            "{}",
-            o.stdout
-        );
-        let (_, o) = parity::case(
-            "check_icmp",
-            &[
+    const WIDE: [&str; 4] = ["-w", "10000ms,100%", "-c", "10000ms,100%"];
+    const TWO: [&str; 8] = ["-H", "10.91.0.2", "-H", "10.91.0.4", "-n", "1", "-t", "2"];
+    lab.together(vec![
+        Box::new(|| {
+            let args = [&["-H", "10.91.0.4", "-t", "2"][..], &WIDE].concat();
+            let (_, o) = parity::case("check_icmp", &args, 2);
+            assert!(
+                o.stdout.contains("10.91.0.4: rta nan, lost 100%"),
+                "{}",
+                o.stdout
+            );
+        }),
+        Box::new(|| {
+            let args = [
                 &["-H", "10.91.0.4", "-n", "1", "-m", "0", "-t", "2"][..],
-                &wide,
+                &WIDE,
             ]
-            .concat(),
-            0,
-        );
-        assert_like(&o.stdout, ICMP_SUCCESS);
-        let two = ["-H", "10.91.0.2", "-H", "10.91.0.4", "-n", "1", "-t", "2"];
-        let (_, o) = parity::case("check_icmp", &[&two[..], &wide, &["-m", "1"]].concat(), 0);
-        assert_like(&o.stdout, ICMP_SUCCESS);
-        let (_, o) = parity::case("check_icmp", &[&two[..], &wide, &["-m", "2"]].concat(), 2);
-        assert_like(&o.stdout, ICMP_FAILURE);
-    });
+            .concat();
+            let (_, o) = parity::case("check_icmp", &args, 0);
+            assert_like(&o.stdout, ICMP_SUCCESS);
+        }),
+        Box::new(|| {
+            let (_, o) = parity::case("check_icmp", &[&TWO[..], &WIDE, &["-m", "1"]].concat(), 0);
+            assert_like(&o.stdout, ICMP_SUCCESS);
+        }),
+        Box::new(|| {
+            let (_, o) = parity::case("check_icmp", &[&TWO[..], &WIDE, &["-m", "2"]].concat(), 2);
+            assert_like(&o.stdout, ICMP_FAILURE);
+        }),
+    ]);
 }
 
 /// A neighbour that never answers: the kernel's host unreachable, named with who said
@@ -421,22 +448,26 @@ fn check_icmp_silent_hosts_are_critical_unless_enough_others_answer() {
 #[test]
 fn check_icmp_unreachable_hosts_are_named_critical() {
     let lab = Lab::new();
-    lab.in_client(|| {
-        let (_, o) = parity::case("check_icmp", &["-H", "10.91.0.3"], 2);
-        assert!(
-            o.stdout
-                .contains("10.91.0.3: Host unreachable @ 10.91.0.1. rta nan, lost 100%"),
-            "{}",
-            o.stdout
-        );
-        let (_, o) = parity::case("check_icmp", &["-H", "fd91::3"], 2);
-        assert!(
-            o.stdout
-                .contains("fd91::3: Host unreachable @ fd91::1. rta nan, lost 100%"),
-            "{}",
-            o.stdout
-        );
-    });
+    lab.together(vec![
+        Box::new(|| {
+            let (_, o) = parity::case("check_icmp", &["-H", "10.91.0.3"], 2);
+            assert!(
+                o.stdout
+                    .contains("10.91.0.3: Host unreachable @ 10.91.0.1. rta nan, lost 100%"),
+                "{}",
+                o.stdout
+            );
+        }),
+        Box::new(|| {
+            let (_, o) = parity::case("check_icmp", &["-H", "fd91::3"], 2);
+            assert!(
+                o.stdout
+                    .contains("fd91::3: Host unreachable @ fd91::1. rta nan, lost 100%"),
+                "{}",
+                o.stdout
+            );
+        }),
+    ]);
 }
 
 /// check_ping.t's nonresponsive-host cases (100% loss, CRITICAL) and an unreachable
@@ -444,44 +475,45 @@ fn check_icmp_unreachable_hosts_are_named_critical() {
 #[test]
 fn check_ping_silent_and_unreachable_hosts_are_critical() {
     let lab = Lab::new();
-    lab.in_client(|| {
-        for args in [
-            &[
-                "-H",
-                "10.91.0.4",
-                "-w",
-                "10,100%",
-                "-c",
-                "10,100%",
-                "-p",
-                "1",
-                "-t",
-                "1",
-            ][..],
-            &[
-                "-H",
-                "10.91.0.4",
-                "-w",
-                "10,100%",
-                "-c",
-                "10,100%",
-                "-p",
-                "1",
-                "-t",
-                "2",
-            ],
-            &[
-                "10.91.0.4",
-                "-p",
-                "1",
-                "-t",
-                "2",
-                "100",
-                "100",
-                "1000",
-                "10000",
-            ],
-        ] {
+    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    for args in [
+        &[
+            "-H",
+            "10.91.0.4",
+            "-w",
+            "10,100%",
+            "-c",
+            "10,100%",
+            "-p",
+            "1",
+            "-t",
+            "1",
+        ][..],
+        &[
+            "-H",
+            "10.91.0.4",
+            "-w",
+            "10,100%",
+            "-c",
+            "10,100%",
+            "-p",
+            "1",
+            "-t",
+            "2",
+        ],
+        &[
+            "10.91.0.4",
+            "-p",
+            "1",
+            "-t",
+            "2",
+            "100",
+            "100",
+            "1000",
+            "10000",
+        ],
+    ] {
+        jobs.push(Box::new(move || {
             // the same code; the perfdata differs (Debian's rta=U, ours none): PARITY.md
             let (d, o) = parity::differs("check_ping", args, 2, 2);
             assert!(d.stdout.contains("100%"), "{}", d.stdout);
@@ -489,7 +521,9 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
                 o.stdout,
                 "PING CRITICAL - Packet loss = 100% | pl=100%;100;100;0\n"
             );
-        }
+        }));
+    }
+    jobs.push(Box::new(|| {
         let (_, o) = parity::case(
             "check_ping",
             &[
@@ -510,6 +544,8 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
             "{}",
             o.stdout
         );
+    }));
+    jobs.push(Box::new(|| {
         // several hosts, none answering: Debian's reports the first one alive (it ran
         // ping, and only an error message would have stopped it); ours is CRITICAL
         let (d, o) = parity::differs(
@@ -535,46 +571,51 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
             "{}",
             o.stdout
         );
-    });
+    }));
+    lab.together(jobs);
 }
 
 /// Exactly 2 of every 10 requests to a lossy address are dropped: 20% loss, WARNING
-/// between the levels, for both peers and ours.
+/// between the levels, for both peers and ours. (The two cases run at once, each on an
+/// address of its own, so that each sees its own counter.)
 #[test]
 fn a_known_share_of_lost_requests_is_reported_exactly() {
     let lab = Lab::new();
-    lab.in_client(|| {
-        let (d, o) = parity::case(
-            "check_icmp",
-            &["-H", LOSSY[0], "-n", "20", "-w", "20,10%", "-c", "50,30%"],
-            1,
-        );
-        assert_eq!(value(&d, "pl"), 20.0, "{}", d.stdout);
-        assert_eq!(value(&o, "pl"), 20.0, "{}", o.stdout);
-        assert!(
-            o.stdout
-                .starts_with(&format!("ICMP WARNING - {}: rta ", LOSSY[0])),
-            "{}",
-            o.stdout
-        );
-        let (d, o) = parity::case(
-            "check_ping",
-            &[
-                "-H", LOSSY[1], "-p", "10", "-w", "1000,10%", "-c", "1000,30%",
-            ],
-            1,
-        );
-        // ping(8) counts in its own way (it may stop sending early): Debian's loss is
-        // in the WARNING band, which the exit code above holds
-        let _ = d;
-        assert_eq!(value(&o, "pl"), 20.0, "{}", o.stdout);
-        assert!(
-            o.stdout
-                .starts_with("PING WARNING - Packet loss = 20%, RTA = "),
-            "{}",
-            o.stdout
-        );
-    });
+    lab.together(vec![
+        Box::new(|| {
+            let (d, o) = parity::case(
+                "check_icmp",
+                &["-H", LOSSY[0], "-n", "20", "-w", "20,10%", "-c", "50,30%"],
+                1,
+            );
+            assert_eq!(value(&d, "pl"), 20.0, "{}", d.stdout);
+            assert_eq!(value(&o, "pl"), 20.0, "{}", o.stdout);
+            assert!(
+                o.stdout
+                    .starts_with(&format!("ICMP WARNING - {}: rta ", LOSSY[0])),
+                "{}",
+                o.stdout
+            );
+        }),
+        Box::new(|| {
+            let (_, o) = parity::case(
+                "check_ping",
+                &[
+                    "-H", LOSSY[1], "-p", "10", "-w", "1000,10%", "-c", "1000,30%",
+                ],
+                1,
+            );
+            // ping(8) counts in its own way (it may stop sending early): Debian's loss
+            // is in the WARNING band, which the exit code above holds
+            assert_eq!(value(&o, "pl"), 20.0, "{}", o.stdout);
+            assert!(
+                o.stdout
+                    .starts_with("PING WARNING - Packet loss = 20%, RTA = "),
+                "{}",
+                o.stdout
+            );
+        }),
+    ]);
 }
 
 /// A responder in the slow namespace (kernel echo off) answers each echo request after
