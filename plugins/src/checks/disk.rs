@@ -1664,4 +1664,74 @@ mod tests {
         // the ends themselves are fine, and units are no percentage
         assert!(check(&["-w", "100%", "-c", "0%", "-W", "@0:100", "-w", "200"]).is_ok());
     }
+
+    /// -g adds up its members into one result named after the group; the members are
+    /// held to no filter but -i/-I; -C ends the group.
+    #[test]
+    fn groups_add_up_their_members() {
+        let c = check(&[
+            "-w", "50%", "-g", "data", "-r", "^/srv", "-p", "/", "-C", "-w", "1%", "-p", "/dev",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.groups,
+            [Some("data".to_string()), Some("data".to_string()), None]
+        );
+        let req = |n: &str| Requested {
+            name: n.into(),
+            canonical: Ok(n.into()),
+        };
+        let (m, _) = select(&mounts(), &[req("/"), req("/dev")], &c);
+        let groups: Vec<Option<&str>> = m.iter().map(|x| x.2.as_deref()).collect();
+        assert_eq!(groups, [Some("data"), Some("data"), None]);
+        // 1000 blocks each: 15% and 50% free: 650 of 2000 free together, 32%
+        let entry = |mount: Mount, s: FsStats, g: Option<&str>| Entry {
+            mount,
+            levels: levels_of(&check(&["-w", "50%"]).unwrap()),
+            stats: Ok(s),
+            group: g.map(str::to_string),
+        };
+        let f = DiskFacts {
+            entries: vec![
+                entry(m[0].0.clone(), stats(1000, 150, 150), Some("data")),
+                entry(m[1].0.clone(), stats(1000, 500, 500), Some("data")),
+            ],
+            problems: vec![],
+        };
+        let r = c.evaluate(&Ok(f));
+        assert_eq!(r.state(), State::Warning);
+        assert_eq!(r.perfdata.len(), 1);
+        assert_eq!(
+            render_text("DISK", &r).lines().next().unwrap(),
+            "DISK WARNING - data 32% free (2.5 MiB), inodes 90% free | data=5529600B;4096000;;0;8192000"
+        );
+    }
+
+    /// The older form: WARN and CRIT in percent of used space (standard ranges), then
+    /// a path with the levels in force.
+    #[test]
+    fn the_older_positional_form() {
+        let c = check(&["100", "90", "/srv"]).unwrap();
+        let Some(Selection::Path(p, l)) = c.selections.first() else {
+            panic!("{:?}", c.selections)
+        };
+        assert_eq!(p, "/srv");
+        assert_eq!(l.used_percent.warning, "100".parse().ok());
+        assert_eq!(l.used_percent.critical, "90".parse().ok());
+        let s = stats(1000, 150, 150); // 85% used
+        let state = |argv: &[&str]| {
+            let c = check(argv).unwrap();
+            c.evaluate(&Ok(facts(s, &c))).state()
+        };
+        assert_eq!(state(&["90", "95"]), State::Ok);
+        assert_eq!(state(&["80", "95"]), State::Warning);
+        assert_eq!(state(&["0", "0"]), State::Critical);
+        // a bare path after levels given as options
+        let c = check(&["-w", "10%", "/srv"]).unwrap();
+        assert!(matches!(&c.selections[0], Selection::Path(p, _) if p == "/srv"));
+        assert!(check(&["1", "2", "/a", "/b"])
+            .unwrap_err()
+            .0
+            .starts_with("unexpected argument '/b'"));
+    }
 }
