@@ -100,6 +100,18 @@ pids+=($!)
 for p in $pop3 $pop3s $imaps $smtps; do
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
 done
+python3 - "$udp" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.1)
+for _ in range(100):
+    s.sendto(b"ready?", ("127.0.0.1", int(sys.argv[1])))
+    try:
+        s.recv(64)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
 
 tlsname="--sni mail.bench.test --ca-cert $tmp/ca.crt"
 # label | our command | their command (same server)
