@@ -12,7 +12,8 @@
 //! `/redir_timeout` 301 to `/timeout`, `/timeout` never answered (a listener that does
 //! not accept), `/header_check` a `foo` header, `/virtual_port` the Host header as body,
 //! `/chunked` a chunked body `chunkedencodingtest`, `/gzip` a gzip-compressed page when
-//! asked for one, `/modified` a page last modified in 2001, `/` a short index page, anything else 404.
+//! asked for one, `/modified` a page last modified in 2001, `/cookie` 302 to `/cookie_check` setting a
+//! cookie, `/cookie_check` the cookie `peer` as body, `/` a short index page, anything else 404.
 
 use crate::testca::{openssl, TestCa};
 use crate::web::{nginx_head, run_nginx, wait_port, CertPair, Pki};
@@ -179,6 +180,8 @@ pub fn start_peer_nginx(dir: &Path) -> PeerNginx {
     location /chunked/ {{ ssi on; default_type text/html; }}
     location = /gzip {{ gzip_static on; default_type text/plain; }}
     location = /modified {{ default_type text/plain; }}
+    location = /cookie {{ add_header Set-Cookie "peer=yes; Path=/"; return 302 /cookie_check; }}
+    location = /cookie_check {{ return 200 "cookie $cookie_peer\n"; }}
     location = / {{ return 200 "index of the monitoring plugins test server\n"; }}
     location / {{ return 404; }}
     port_in_redirect on;

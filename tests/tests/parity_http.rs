@@ -894,8 +894,59 @@ fn check_http_peer_cases() {
     ours_only("check_http");
 }
 
+/// --cookie-jar: the cookie set by a redirect is sent on the next hop and saved, by
+/// Debian's check_curl (letting curl follow) and ours alike.
+fn cookie_cases() {
+    let n = server();
+    let hp = n.http_port.to_string();
+    for who in ["debian", "ours"] {
+        let jar = n.dir.join(format!("cookies-{who}.txt"));
+        let _ = std::fs::remove_file(&jar);
+        let args = [
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &hp,
+            "-u",
+            "/cookie",
+            "-f",
+            "curl",
+            "-s",
+            "cookie yes",
+            "--cookie-jar",
+            jar.to_str().unwrap(),
+        ];
+        let o = if who == "debian" {
+            parity::debian("check_curl", &args)
+        } else {
+            parity::ours("check_curl", &args)
+        };
+        assert_eq!(o.code, 0, "{who}: {}", o.stdout);
+        let saved = std::fs::read_to_string(&jar).unwrap_or_default();
+        assert!(saved.contains("\tpeer\tyes"), "{who}: {saved}");
+    }
+    // without a jar the cookie is not carried
+    let o = parity::ours(
+        "check_curl",
+        &[
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &hp,
+            "-u",
+            "/cookie",
+            "-f",
+            "curl",
+            "-s",
+            "cookie yes",
+        ],
+    );
+    assert_eq!(o.code, 2, "{}", o.stdout);
+}
+
 #[test]
 fn check_curl_peer_cases() {
+    cookie_cases();
     peer_server_cases("check_curl");
     peer_host_cases("check_curl");
     ours_only("check_curl");

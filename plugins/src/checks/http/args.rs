@@ -256,6 +256,12 @@ pub struct Args {
     #[arg(short = 'n', long = "nohtml", overrides_with = "link")]
     pub nohtml: bool,
 
+    /// Keep cookies across redirects, read from FILE first and written back after
+    /// (Netscape format, at most 64 KiB and 64 cookies; an empty FILE keeps them in
+    /// memory only)
+    #[arg(long = "cookie-jar", value_name = "FILE")]
+    pub cookie_jar: Option<PathBuf>,
+
     /// Ask for a compressed body (Accept-Encoding: gzip, deflate) and decompress it for
     /// -s, -r and -R
     #[arg(long = "enable-automatic-decompression")]

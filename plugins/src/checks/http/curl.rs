@@ -22,7 +22,7 @@ request is HTTP/1.1 (as curl falls back to when a server offers no HTTP/2); the 
 line printed shows the version used. Certificates are always verified unless --insecure \
 (-D is accepted and changes nothing). Proxies: http:// only (no SOCKS, no https:// \
 proxy), and only when -x names one (the http_proxy/https_proxy environment variables are \
-not read). Cookies are not kept across redirects (no --cookie-jar).";
+not read).";
 
 fn rename(cmd: Command) -> Command {
     let long = format!(

@@ -449,6 +449,7 @@ impl HttpCheck {
                 haproxy: args.haproxy_protocol,
                 decompress: args.decompress,
                 proxy,
+                cookie_jar: args.cookie_jar.clone(),
             },
             cert_days: args.certificate,
             expect: match &args.expect {

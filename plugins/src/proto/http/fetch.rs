@@ -92,6 +92,163 @@ pub struct FetchSpec {
     pub decompress: bool,
     /// An HTTP proxy every request goes through.
     pub proxy: Option<Proxy>,
+    /// `--cookie-jar`: cookies read from FILE, kept across the hops and written back
+    /// (an empty path keeps them across the hops only).
+    pub cookie_jar: Option<PathBuf>,
+}
+
+/// Most bytes of a cookie jar file read.
+pub const MAX_COOKIE_JAR: u64 = 64 * 1024;
+/// Most cookies kept.
+pub const MAX_COOKIES: usize = 64;
+
+/// One cookie, as a Netscape cookie jar line holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cookie {
+    /// The host (or, with `subdomains`, the domain) it is sent to.
+    pub domain: String,
+    pub subdomains: bool,
+    pub path: String,
+    /// Sent over TLS only.
+    pub secure: bool,
+    /// Seconds since the epoch; 0 for a session cookie.
+    pub expires: i64,
+    pub name: String,
+    pub value: String,
+}
+
+impl Cookie {
+    fn matches(&self, url: &super::Url) -> bool {
+        let host = url.host.to_ascii_lowercase();
+        let domain_ok = host == self.domain
+            || (self.subdomains && host.ends_with(&format!(".{}", self.domain)));
+        let path = url.target.split('?').next().unwrap_or("/");
+        domain_ok && path.starts_with(&self.path) && (url.tls || !self.secure)
+    }
+}
+
+/// The cookies of a Netscape cookie jar text (curl's format); bad lines are skipped.
+pub fn parse_cookie_jar(text: &str) -> Vec<Cookie> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.strip_prefix("#HttpOnly_").unwrap_or(l);
+            if l.starts_with('#') {
+                return None;
+            }
+            let f: Vec<&str> = l.split('\t').collect();
+            let [domain, sub, path, secure, expires, name, value] = f[..] else {
+                return None;
+            };
+            Some(Cookie {
+                domain: domain.trim_start_matches('.').to_ascii_lowercase(),
+                subdomains: sub == "TRUE",
+                path: path.to_string(),
+                secure: secure == "TRUE",
+                expires: expires.parse().ok()?,
+                name: name.to_string(),
+                value: value.to_string(),
+            })
+        })
+        .take(MAX_COOKIES)
+        .collect()
+}
+
+/// A Netscape cookie jar text of `jar`.
+pub fn cookie_jar_text(jar: &[Cookie]) -> String {
+    let mut out = String::from("# Netscape HTTP Cookie File\n");
+    let flag = |b: bool| if b { "TRUE" } else { "FALSE" };
+    for c in jar {
+        let dot = if c.subdomains { "." } else { "" };
+        out.push_str(&format!(
+            "{dot}{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+            c.domain,
+            flag(c.subdomains),
+            c.path,
+            flag(c.secure),
+            c.expires,
+            c.name,
+            c.value
+        ));
+    }
+    out
+}
+
+/// Applies one `Set-Cookie` header received from `url` at `now` to the jar: a new or
+/// replaced cookie, or one removed (`Max-Age` 0 or less). A `Domain` must cover the
+/// host; anything unusable is ignored.
+pub fn set_cookie(jar: &mut Vec<Cookie>, url: &super::Url, header: &str, now: i64) {
+    let mut parts = header.split(';');
+    let Some((name, value)) = parts.next().and_then(|nv| nv.split_once('=')) else {
+        return;
+    };
+    let (name, value) = (name.trim(), value.trim());
+    let printable = |t: &str| t.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if name.is_empty() || !printable(name) || !printable(value) || name.len() + value.len() > 4096 {
+        return;
+    }
+    let host = url.host.to_ascii_lowercase();
+    let dir = url.target.split('?').next().unwrap_or("/");
+    let mut c = Cookie {
+        domain: host.clone(),
+        subdomains: false,
+        path: dir[..dir.rfind('/').unwrap_or(0).max(1)].to_string(),
+        secure: false,
+        expires: 0,
+        name: name.to_string(),
+        value: value.to_string(),
+    };
+    let mut remove = false;
+    for attr in parts {
+        let (k, v) = attr.split_once('=').unwrap_or((attr, ""));
+        let (k, v) = (k.trim().to_ascii_lowercase(), v.trim());
+        match k.as_str() {
+            "domain" => {
+                let d = v.trim_start_matches('.').to_ascii_lowercase();
+                if host != d && !host.ends_with(&format!(".{d}")) {
+                    return;
+                }
+                c.domain = d;
+                c.subdomains = true;
+            }
+            "path" if v.starts_with('/') => c.path = v.to_string(),
+            "secure" => c.secure = true,
+            "max-age" => match v.parse::<i64>() {
+                Ok(n) if n <= 0 => remove = true,
+                Ok(n) => c.expires = now.saturating_add(n),
+                Err(_) => {}
+            },
+            _ => {}
+        }
+    }
+    jar.retain(|o| !(o.name == c.name && o.domain == c.domain && o.path == c.path));
+    if !remove && jar.len() < MAX_COOKIES {
+        jar.push(c);
+    }
+}
+
+/// The `Cookie` header for `url` from the jar's unexpired cookies.
+pub fn cookie_header(jar: &[Cookie], url: &super::Url, now: i64) -> Option<String> {
+    let pairs: Vec<String> = jar
+        .iter()
+        .filter(|c| (c.expires == 0 || c.expires > now) && c.matches(url))
+        .map(|c| format!("{}={}", c.name, c.value))
+        .collect();
+    (!pairs.is_empty()).then(|| pairs.join("; "))
+}
+
+/// Reads a cookie jar file: none yet is an empty jar.
+fn read_cookie_jar(path: &std::path::Path) -> Result<Vec<Cookie>, String> {
+    use std::io::Read;
+    let mut text = String::new();
+    match std::fs::File::open(path) {
+        Ok(f) => f
+            .take(MAX_COOKIE_JAR)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("--cookie-jar {}: {e}", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(format!("--cookie-jar {}: {e}", path.display())),
+    };
+    Ok(parse_cookie_jar(&text))
 }
 
 /// An HTTP proxy: plain HTTP requests are sent to it with an absolute URL, HTTPS ones
@@ -331,6 +488,21 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             return facts;
         }
     };
+    let jar_file = spec
+        .cookie_jar
+        .as_ref()
+        .filter(|p| !p.as_os_str().is_empty());
+    let mut jar = match jar_file.map(|p| read_cookie_jar(p)) {
+        Some(Ok(j)) => Some(j),
+        Some(Err(e)) => {
+            facts.unusable = Some(e);
+            return facts;
+        }
+        None => spec.cookie_jar.as_ref().map(|_| Vec::new()),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let mut connect_name = first.to_string();
     let networks = spec
         .redirect_networks
@@ -406,13 +578,18 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             } else {
                 url.target.clone()
             },
-            headers: match proxy.and_then(|p| p.auth.as_ref()) {
-                Some(a) if tunnel.is_none() => {
-                    let mut h = headers.clone();
+            headers: {
+                let mut h = headers.clone();
+                if let Some(a) = proxy
+                    .and_then(|p| p.auth.as_ref())
+                    .filter(|_| tunnel.is_none())
+                {
                     h.push(("Proxy-Authorization".into(), a.clone()));
-                    h
                 }
-                _ => headers.clone(),
+                if let Some(c) = jar.as_ref().and_then(|j| cookie_header(j, &url, now)) {
+                    h.push(("Cookie".into(), c));
+                }
+                h
             },
             body: spec.body.as_ref().map(|b| b.0.clone()),
             http10: spec.http10,
@@ -430,6 +607,13 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             }
         };
         facts.times = times;
+        if let Some(j) = jar.as_mut() {
+            for (n, v) in &resp.headers {
+                if n.eq_ignore_ascii_case("set-cookie") {
+                    set_cookie(j, &url, v, now);
+                }
+            }
+        }
         if spec.decompress {
             let whole = resp.body.len() as u64 == resp.body_len;
             let encoding = resp.header("content-encoding").map(str::to_string);
@@ -514,6 +698,11 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
         url = next;
     }
     facts.total = start.elapsed();
+    if let (Some(path), Some(j)) = (jar_file, &jar) {
+        if let Err(e) = std::fs::write(path, cookie_jar_text(j)) {
+            facts.unusable = Some(format!("--cookie-jar {}: {e}", path.display()));
+        }
+    }
     facts
 }
 
@@ -609,6 +798,47 @@ mod tests {
             b"zlib"
         );
         assert!(decompress("br", b"x", true, 100).is_none());
+    }
+
+    #[test]
+    fn cookies() {
+        let url = |u: &str| super::super::Url {
+            tls: false,
+            host: "www.test".into(),
+            port: 80,
+            target: u.into(),
+        };
+        let mut jar = Vec::new();
+        set_cookie(&mut jar, &url("/a/b"), "sid=1; Path=/; HttpOnly", 0);
+        set_cookie(&mut jar, &url("/a/b"), "here=2", 0);
+        set_cookie(&mut jar, &url("/"), "wide=3; Domain=.test; Max-Age=10", 100);
+        set_cookie(&mut jar, &url("/"), "evil=4; Domain=other.test", 0);
+        set_cookie(&mut jar, &url("/"), "safe=5; Secure", 0);
+        assert_eq!(jar.len(), 4);
+        assert_eq!(
+            cookie_header(&jar, &url("/a/c"), 105).as_deref(),
+            Some("sid=1; here=2; wide=3")
+        );
+        assert_eq!(
+            cookie_header(&jar, &url("/x"), 200).as_deref(),
+            Some("sid=1")
+        );
+        // replaced, then removed
+        set_cookie(&mut jar, &url("/"), "sid=9; Path=/", 0);
+        assert_eq!(
+            cookie_header(&jar, &url("/"), 200).as_deref(),
+            Some("sid=9")
+        );
+        set_cookie(&mut jar, &url("/"), "sid=0; Path=/; Max-Age=0", 0);
+        assert_eq!(cookie_header(&jar, &url("/"), 200), None);
+        // the jar file round-trips
+        let text = cookie_jar_text(&jar);
+        assert!(
+            text.contains(".test\tTRUE\t/\tFALSE\t110\twide\t3\n"),
+            "{text}"
+        );
+        assert_eq!(parse_cookie_jar(&text), jar);
+        assert!(parse_cookie_jar("garbage\n#comment\n").is_empty());
     }
 
     #[test]
