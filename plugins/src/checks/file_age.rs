@@ -450,6 +450,35 @@ mod tests {
         assert_eq!(c.evaluate(&seen(&small, 5000)).state(), State::Warning);
     }
 
+    /// As monitoring-plugins: when one of the four levels is a range, all four are
+    /// standard ranges (a bare size then alerts above it); one plain path prints only
+    /// `age` and `size`.
+    #[test]
+    fn range_levels_and_a_single_path() {
+        let state = |argv: &[&str], size: u64| {
+            let mut a = vec!["-f", "/b/f", "-c", "1000"];
+            a.extend(argv);
+            let c = check(&a).unwrap();
+            c.evaluate(&seen(&[file("/b/f", 5000, size)], 5010)).state()
+        };
+        assert_eq!(state(&["-W", "100"], 100), State::Ok);
+        assert_eq!(state(&["-W", "101"], 100), State::Warning);
+        assert_eq!(state(&["-W", "101:"], 100), State::Warning);
+        assert_eq!(state(&["-W", "0:99"], 100), State::Warning);
+        assert_eq!(state(&["-W", "0:100"], 100), State::Ok);
+        assert_eq!(state(&["-C", "0:99"], 100), State::Critical);
+        // range mode from an age level: -W 50 is then 0..50, and 100 bytes is above it
+        assert_eq!(state(&["-w", "0:900", "-W", "50"], 100), State::Warning);
+        assert_eq!(state(&["-W", "50"], 100), State::Ok);
+        let c = check(&["-f", "/b/f"]).unwrap();
+        let r = c.evaluate(&seen(&[file("/b/f", 5000, 100)], 5010));
+        let labels: Vec<&str> = r.perfdata.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["age", "size"]);
+        // the file as a bare word; not both
+        assert_eq!(check(&["/b/f"]).unwrap().patterns, ["/b/f"]);
+        assert!(check(&["-f", "/b/f", "/b/g"]).is_err());
+    }
+
     #[test]
     fn every_file_names_the_stuck_ones() {
         let c = check(&["-f", "/s/*", "--select", "every", "-w", "60", "-c", "600"]).unwrap();
