@@ -235,3 +235,42 @@ fn peer_cases_of_check_imap_and_check_smtp() {
     differs("check_smtp", &["nosuchhost.invalid"], 3, 2);
     drop(user);
 }
+
+/// check_smtp -r (monitoring-plugins 3.0's --proxy, not in Debian's 2.3.3): the PROXY
+/// header comes first, then the dialogue goes on as usual.
+#[test]
+fn smtp_proxy_header_comes_first() {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let server = std::thread::spawn(move || {
+        let (s, _) = l.accept().unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut w = s;
+        let mut first = String::new();
+        r.read_line(&mut first).unwrap();
+        w.write_all(b"220 fake ESMTP\r\n").unwrap();
+        let mut seen = vec![first];
+        for reply in [&b"250 fake\r\n"[..], b"221 bye\r\n"] {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            w.write_all(reply).unwrap();
+            seen.push(line);
+        }
+        seen
+    });
+    let o = hcoop_tests::parity::ours(
+        "check_smtp",
+        &["-H", "127.0.0.1", "-p", &port, "-r", "-F", "mon.test"],
+    );
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    let seen = server.join().unwrap();
+    assert_eq!(
+        seen,
+        [
+            "PROXY TCP4 0.0.0.0 0.0.0.0 25 25\r\n",
+            "EHLO mon.test\r\n",
+            "QUIT\r\n"
+        ]
+    );
+}

@@ -12,7 +12,6 @@ use crate::proto::smtp::{self, one_line, Auth, SmtpDialogue, SmtpFacts};
 use clap::Parser;
 use std::path::PathBuf;
 
-
 /// Command line of check_smtp.
 #[derive(Parser, Debug)]
 #[command(
@@ -76,6 +75,10 @@ pub struct SmtpArgs {
     #[arg(short = 'L', long = "lmtp")]
     pub lmtp: bool,
 
+    /// Start the connection with a PROXY protocol header (as monitoring-plugins 3.0)
+    #[arg(short = 'r', long = "proxy")]
+    pub proxy: bool,
+
     /// Do not warn when the server does not answer QUIT with 221
     #[arg(short = 'q', long = "ignore-quit-failure")]
     pub ignore_quit_failure: bool,
@@ -121,6 +124,7 @@ impl Check for SmtpCheck {
         d.lmtp = args.lmtp;
         d.expect = args.expect;
         d.ignore_quit = args.ignore_quit_failure;
+        d.proxy = args.proxy;
         let time = args.time.thresholds();
         let password = match args.authpass {
             Some(p) => Some(p),
@@ -280,6 +284,8 @@ mod tests {
         assert!(parse(&["-H", "mx", "-C", "NOOP", "-R", "(("]).is_err());
         assert!(parse(&["-H", "",]).is_err());
         assert!(parse(&["-H", "mx", "-w", "-1"]).is_err());
+        assert!(parse(&["-H", "mx", "-r"]).unwrap().dialogue.proxy);
+        assert!(!parse(&["-H", "mx"]).unwrap().dialogue.proxy);
         let c = parse(&["-H", "mx", "-A", "plain", "-U", "u", "-P", "p"]).unwrap();
         assert_eq!(c.dialogue.auth.unwrap().mechanism, "PLAIN");
     }

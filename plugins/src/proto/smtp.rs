@@ -46,6 +46,8 @@ pub struct SmtpDialogue {
     pub commands: Vec<(String, Option<regex::Regex>)>,
     pub message: Option<Outgoing>,
     pub ignore_quit: bool,
+    /// Start with a PROXY protocol (v1) header, as check_smtp 3.0's `-r`.
+    pub proxy: bool,
     /// How long reads may wait in all.
     pub budget: Duration,
     /// For perfdata: the check's time limit.
@@ -114,6 +116,9 @@ pub fn one_line(s: &str, what: &str) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// The PROXY protocol header check_smtp 3.0 sends with `-r` (addresses unknown).
+pub const PROXY_HEADER: &[u8] = b"PROXY TCP4 0.0.0.0 0.0.0.0 25 25\r\n";
+
 impl SmtpDialogue {
     /// The parts of the dialogue every SMTP check shares.
     pub fn new(
@@ -140,6 +145,7 @@ impl SmtpDialogue {
             commands: Vec::new(),
             message: None,
             ignore_quit: false,
+            proxy: false,
             budget: timeout.mul_f64(0.9),
             timeout,
         })
@@ -170,7 +176,15 @@ impl SmtpDialogue {
         };
         facts.addr = Some(session.addr);
         let mut session = session;
-        let r = self.talk(&mut session, &mut facts, &mut steps).await;
+        let sent = if self.proxy {
+            session.send(PROXY_HEADER, "the PROXY header").await
+        } else {
+            Ok(())
+        };
+        let r = match sent {
+            Ok(()) => self.talk(&mut session, &mut facts, &mut steps).await,
+            Err(e) => Err((Stage::Banner, e)),
+        };
         facts.cert = session.cert.clone();
         if let Err(f) = r {
             facts.failure = Some(f);
