@@ -40,6 +40,9 @@ redirect_networks (global unicast addresses: never loopback, private, link-local
 metadata addresses). More than --max-redirs redirects is WARNING.\n\n\
 Replies are bounded: headers 64 KiB and 256 lines, a Location 8 KiB, the body read up to \
 16 MiB (its size then taken from Content-Length), -s/-r/-R match its first 1 MiB.\n\n\
+Where ours differs from monitoring-plugins' check_http: certificates are verified \
+(Debian's never are); -S takes only TLS 1.2 and 1.3 (1, 1.1, 2 and 3 are refused); a \
+server silent past 90% of -t is 'Socket timeout after N seconds' in -t's state; -v does not print the request; requests are HTTP/1.0 or HTTP/1.1 only.\n\n\
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad options, internal error). --help and \
 --version exit 0."
 )]
@@ -47,7 +50,9 @@ pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// Virtual host name (Host header and TLS SNI)
+    /// Virtual host name (Host header and TLS SNI); VHOST:PORT (or [IPV6]:PORT) also names
+    /// the Host header's port, the port connected to unless -p is given. The host may also
+    /// be given as the first bare word
     #[arg(short = 'H', long = "hostname", value_name = "VHOST")]
     pub hostname: Option<String>,
 
