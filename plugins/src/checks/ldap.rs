@@ -111,7 +111,7 @@ pub struct LdapArgs {
     pub words: Vec<String>,
 }
 
-const AFTER_HELP: &str = "Verdicts as monitoring-plugins' check_ldap: CRITICAL `Could not bind to the LDAP server` (no connection, or the bind refused), `Could not init startTLS at port N!`, `Could not init TLS at port N!`, `Could not search/find objectclasses in BASE`, `Socket timeout after N seconds`; otherwise the response time against -w/-c. Without -W/-C the search reads the base entry only; with them, the whole subtree, and the number of entries found is judged too.\n\nWhere ours differs from Debian's: certificates are verified against the Mozilla roots or --ca-cert (Debian's follows /etc/ldap/ldap.conf); -2 is accepted but the bind is always LDAPv3; only the entries' names are asked for when counting.";
+const AFTER_HELP: &str = "Verdicts as monitoring-plugins' check_ldap: CRITICAL `Could not bind to the LDAP server` (no connection, or the bind refused), `Could not init startTLS at port N!`, `Could not init TLS at port N!`, `Could not search/find objectclasses in BASE`, `Socket timeout after N seconds`; otherwise the response time against -w/-c. Without -W/-C the search reads the base entry only; with them, the whole subtree, and the number of entries found is judged too.\n\nWhere ours differs from Debian's: certificates are verified against the Mozilla roots or --ca-cert (Debian's follows /etc/ldap/ldap.conf); -2 is accepted but the bind is always LDAPv3; only the entries' names are asked for when counting; STARTTLS and LDAPS need the server's name or IPv4 address (an IPv6 address with -T/-S is refused: give its host name with -6).";
 
 /// Command line of check_ldap.
 #[derive(Parser, Debug)]
@@ -229,6 +229,17 @@ impl LdapCheck {
         } else {
             Security::Plain
         };
+        if security != Security::Plain
+            && host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::Ipv6Addr>()
+                .is_ok()
+        {
+            return Err(UsageError(format!(
+                "TLS to the IPv6 address {host} is not supported: give the server's host name (-H NAME -6)"
+            )));
+        }
         let port = a.port.unwrap_or(if security == Security::Ldaps {
             636
         } else {
@@ -589,6 +600,8 @@ mod tests {
             &["-H", "h", "-b", "dc=x", "-a", "(objectclass=*"],
             &["-H", "h", "-b", "dc=x", "-W", "x"],
             &["h", "dc=x", "more"],
+            &["-H", "::1", "-b", "dc=x", "-T"],
+            &["-H", "[::1]", "-b", "dc=x", "-S"],
         ] {
             assert!(validate::<LdapCheck>(bad).is_err(), "{bad:?}");
         }
