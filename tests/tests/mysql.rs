@@ -227,6 +227,37 @@ fn peer_cases_of_check_mysql(source: &Mariadb, replica: &Mariadb) {
     let (_, o) = case("check_mysql", &["-S", "-s", &sock, "-u", "root"], 1);
     assert!(o.stdout.contains("No slaves defined"), "{}", o.stdout);
 
+    // beyond the peer's tests, Debian's other options: -H as the socket's path, the
+    // options file (-f) and its group (-g), -n for a refused login
+    case("check_mysql", &["-H", &sock, "-u", "root"], 0);
+    let dir = tempfile::tempdir().unwrap();
+    let cnf = dir.path().join("my.cnf");
+    std::fs::write(
+        &cnf,
+        format!("[client]\nuser=root\npassword=wrong\n[nagios]\npassword={PASSWORD}\n"),
+    )
+    .unwrap();
+    let cnf = cnf.to_str().unwrap();
+    run(tcp(&["-f", cnf]), 2);
+    run(tcp(&["-f", cnf, "-g", "nagios"]), 0);
+    case(
+        "check_mysql_query",
+        &[
+            "-q",
+            "SELECT 1",
+            "-H",
+            "127.0.0.1",
+            "-P",
+            &port,
+            "-f",
+            cnf,
+            "-g",
+            "nagios",
+        ],
+        0,
+    );
+    run(tcp(&["-u", "dummy", "-pdummy", "-n"]), 0);
+
     // the replica: "Login okay", "Slaves okay", "not > 60 seconds behind", and a
     // WARNING when less than 60 seconds behind (-w 60:)
     let rport = replica.port.to_string();
