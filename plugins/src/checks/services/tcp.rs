@@ -241,8 +241,8 @@ flavor! {
     Udp, UdpArgs, "check_udp", "UDP",
     "Sends one UDP datagram and checks the reply.",
     "Sends the string of -s in one datagram to the port of -p (both required, as is -e; \
--s '' sends an empty datagram), then reads the datagrams that come back until one of the \
-expected strings (-e) appears or the time is up. No reply is CRITICAL (\"No data \
+-s '' sends an empty datagram), then checks the first datagram that comes back for the \
+expected strings (-e); the quit string is not sent. No reply is CRITICAL (\"No data \
 received from host\" when the port refuses, \"Socket timeout after N seconds\" when \
 nothing comes back); a reply without the expected string WARNING (-M). TLS (-S, -D) \
 is refused.",
