@@ -612,7 +612,11 @@ mod tests {
             "14".parse::<CertDays>().unwrap(),
             CertDays { warn: 14, crit: 0 }
         );
-        assert!("7,30".parse::<CertDays>().is_err());
+        // CRIT above WARN, as monitoring-plugins takes it: below 30 days is CRITICAL
+        assert_eq!(
+            "7,30".parse::<CertDays>().unwrap(),
+            CertDays { warn: 7, crit: 30 }
+        );
         assert!("x".parse::<CertDays>().is_err());
     }
 
@@ -661,12 +665,13 @@ mod tests {
         assert!(Arc::ptr_eq(&mozilla_roots(), &mozilla_roots()));
         assert!(Arc::ptr_eq(&mozilla_verifier(), &mozilla_verifier()));
         assert!(Arc::ptr_eq(&provider(), &provider()));
-        // a check's settings without --ca-cert hold no root store: two words and a
-        // static slice, whatever the number of checks
+        // a check's settings without --ca-cert hold no root store: two words, a static
+        // slice and an optional shared client identity, whatever the number of checks
         let t = TlsSettings::new(&TlsArgs::default()).unwrap();
         assert!(t.verifies());
         assert!(matches!(t.trust, Trust::Mozilla));
-        assert!(std::mem::size_of::<TlsSettings>() <= 32);
+        assert!(t.client.is_none());
+        assert!(std::mem::size_of::<TlsSettings>() <= 40);
         let insecure = TlsSettings::new(&TlsArgs {
             insecure: true,
             ca_cert: None,
