@@ -347,7 +347,12 @@ fn extra_opts_from_an_ini_file() {
     assert!(o.stdout.contains("load1=0.52;100;100;0"), "{}", o.stdout);
     // the command line's own options come last and win
     case_over(&binds, "check_load", &[&section, "-w", "0.1"], 1);
-    case_over(&binds, "check_load", &[&section, "-w", "0.1", "-w", "1,1,1"], 0);
+    case_over(
+        &binds,
+        "check_load",
+        &[&section, "-w", "0.1", "-w", "1,1,1"],
+        0,
+    );
     // a section the file lacks
     let missing = format!("--extra-opts=nope@{path}");
     let (_, o) = case_over(&binds, "check_load", &[&missing], 3);

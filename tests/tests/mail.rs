@@ -383,7 +383,13 @@ fn imap_starttls_imaps_login_and_counts() {
     let over = with(
         &port,
         &pw,
-        &["--starttls", "--mailbox", "INBOX", "--messages-critical", "0"],
+        &[
+            "--starttls",
+            "--mailbox",
+            "INBOX",
+            "--messages-critical",
+            "0",
+        ],
     );
     let over: Vec<&str> = over.iter().map(String::as_str).collect();
     assert_json(

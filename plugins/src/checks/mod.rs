@@ -27,8 +27,8 @@ pub mod procs;
 pub mod quota;
 pub mod services;
 pub mod sql;
-pub use sql::{mysql, pgsql};
 pub use sql::mysql_query;
+pub use sql::{mysql, pgsql};
 pub mod sip;
 pub mod smtp;
 pub mod swap;
@@ -36,9 +36,9 @@ pub use services::tcp;
 pub mod dig;
 pub mod dummy;
 pub mod ldap;
-pub mod users;
 pub mod ntp_peer;
 pub mod ntp_time;
+pub mod users;
 
 /// Builds a validated check from its arguments.
 pub type Builder = fn(&[String]) -> Result<Arc<dyn DynCheck>, UsageError>;

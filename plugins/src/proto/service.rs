@@ -521,7 +521,7 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
             return said(
                 Outcome::NoConnection,
                 format!("Invalid hostname, address or socket: {} ({e})", d.host),
-            )
+            );
         }
         Some(Err(e)) => return said(Outcome::NoConnection, e.to_string()),
         Some(Ok(_)) => {}
