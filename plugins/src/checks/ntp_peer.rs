@@ -10,9 +10,10 @@
 //! are read instead and the state is at least WARNING; the peer with the smallest
 //! absolute offset gives the offset, stratum and jitter.
 
+use crate::plugin::ntp_args::{NtpServerArgs, OffsetArgs};
 use crate::plugin::{
-    parse_host, parse_port, CheckResult, CommonArgs, Family, PerfData, Range, State, Thresholds,
-    Uom, UsageError, Work, EXIT_CODES,
+    CheckResult, CommonArgs, Family, PerfData, Range, State, Thresholds, Uom, UsageError, Work,
+    EXIT_CODES,
 };
 use crate::proto::ntp::{self, fmt_g10, resolve, NtpError, LI_ALARM, OP_READSTAT, OP_READVAR};
 use clap::Parser;
@@ -30,43 +31,15 @@ pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// The NTP server (also as the first bare word)
-    #[arg(short = 'H', long = "hostname", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// The server's port
-    #[arg(short = 'p', long = "port", default_value_t = 123, value_parser = parse_port)]
-    pub port: u16,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub server: NtpServerArgs,
 
     /// UNKNOWN instead of CRITICAL (or WARNING) when there is no synchronization source
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
 
-    /// Offset (seconds) for WARNING (default 60)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "THRESHOLD",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Offset (seconds) for CRITICAL (default 120)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "THRESHOLD",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub offset: OffsetArgs,
 
     /// Stratum range for WARNING
     #[arg(
@@ -182,17 +155,11 @@ impl crate::plugin::Check for NtpPeerCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         Ok(NtpPeerCheck {
-            host: args.hostname,
-            port: args.port,
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            family: args.server.family(),
+            host: args.server.hostname,
+            port: args.server.port,
             quiet: args.quiet,
-            offset: pair(
-                args.warning.or_else(|| "60".parse().ok()),
-                args.critical,
-                "60",
-                "120",
-            )
-            .expect("a warning range is set"),
+            offset: args.offset.thresholds(),
             stratum: pair(args.swarn, args.scrit, "-1:16", "-1:16"),
             jitter: pair(args.jwarn, args.jcrit, "-1:5000", "-1:10000"),
             truechimers: pair(args.twarn, args.tcrit, "0:", "0:"),

@@ -7,9 +7,9 @@
 //! peer keeps (not stratum 0, no leap alarm, then the lowest stratum, root dispersion
 //! and root delay), and its offsets are averaged. `-o` adds a known offset.
 
+use crate::plugin::ntp_args::{NtpServerArgs, OffsetArgs};
 use crate::plugin::{
-    parse_host, parse_port, CheckResult, CommonArgs, Family, PerfData, Range, State, Thresholds,
-    UsageError, Work, EXIT_CODES,
+    CheckResult, CommonArgs, Family, PerfData, State, Thresholds, UsageError, Work, EXIT_CODES,
 };
 use crate::proto::ntp::{self, fmt_g10, resolve, Sample, LI_ALARM};
 use clap::Parser;
@@ -30,43 +30,15 @@ pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// The NTP server (also as the first bare word)
-    #[arg(short = 'H', long = "hostname", value_parser = parse_host)]
-    pub hostname: String,
-
-    /// The server's port
-    #[arg(short = 'p', long = "port", default_value_t = 123, value_parser = parse_port)]
-    pub port: u16,
-
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub server: NtpServerArgs,
 
     /// UNKNOWN instead of CRITICAL when the offset cannot be found
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
 
-    /// Offset (seconds) for WARNING (default 60)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "THRESHOLD",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Offset (seconds) for CRITICAL (default 120)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "THRESHOLD",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub offset: OffsetArgs,
 
     /// Expected offset of the server relative to this host (seconds)
     #[arg(
@@ -101,10 +73,6 @@ pub enum Facts {
     Samples(Vec<Vec<Sample>>),
 }
 
-fn default_range(r: Option<Range>, text: &str) -> Range {
-    r.unwrap_or_else(|| text.parse().expect("a valid default range"))
-}
-
 impl crate::plugin::Check for NtpTimeCheck {
     type Args = Args;
     type Facts = Facts;
@@ -116,14 +84,11 @@ impl crate::plugin::Check for NtpTimeCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         Ok(NtpTimeCheck {
-            host: args.hostname,
-            port: args.port,
-            family: Family::from_flags(args.ipv4, args.ipv6),
+            family: args.server.family(),
+            host: args.server.hostname,
+            port: args.server.port,
             quiet: args.quiet,
-            thresholds: Thresholds::new(
-                Some(default_range(args.warning, "60")),
-                Some(default_range(args.critical, "120")),
-            ),
+            thresholds: args.offset.thresholds(),
             time_offset: args.time_offset.unwrap_or(0) as f64,
             timeout: args.common.timeout.duration,
         })

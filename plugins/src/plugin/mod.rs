@@ -8,6 +8,7 @@ pub mod host_list_args;
 pub mod level_pairs;
 pub mod levels;
 pub mod mode_levels_args;
+pub mod ntp_args;
 pub mod observed;
 pub mod options;
 pub mod output;
