@@ -97,6 +97,42 @@ pub fn parse_host(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// The longest Unix socket path accepted: a `sun_path` holds 108 bytes with its NUL.
+pub const MAX_SOCKET_PATH: usize = 107;
+
+/// True when a host given to a check is the path of a Unix socket (it starts with `/`,
+/// as monitoring-plugins tells them apart).
+pub fn is_socket_path(host: &str) -> bool {
+    host.starts_with('/')
+}
+
+/// The path of a Unix stream socket: absolute, at most [`MAX_SOCKET_PATH`] bytes, no NUL
+/// or other control character. The check only connects to it.
+pub fn parse_socket_path(text: &str) -> Result<String, String> {
+    let bad = |why: &str| Err(format!("invalid socket path '{}': {why}", shown(text)));
+    if !is_socket_path(text) {
+        return bad("not an absolute path");
+    }
+    if text.len() > MAX_SOCKET_PATH {
+        return bad(&format!("longer than {MAX_SOCKET_PATH} bytes"));
+    }
+    if text.chars().any(char::is_control) {
+        return bad("control characters are not allowed");
+    }
+    Ok(text.to_string())
+}
+
+/// `-H` of the checks that also connect to Unix sockets (check_tcp and the checks built
+/// on it): an absolute path is a socket ([`parse_socket_path`]), anything else a host
+/// ([`parse_host`]).
+pub fn parse_host_or_socket(text: &str) -> Result<String, String> {
+    if is_socket_path(text) {
+        parse_socket_path(text)
+    } else {
+        parse_host(text)
+    }
+}
+
 /// A TCP or UDP port: 1 to 65535.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u32>() {
@@ -147,6 +183,31 @@ mod tests {
         let e = parse_host(&"a".repeat(100_000)).unwrap_err();
         assert!(e.len() < 400, "{}", e.len());
         assert!(parse_host(&format!("{}.x", "a".repeat(64))).is_err());
+    }
+
+    #[test]
+    fn socket_paths() {
+        assert_eq!(
+            parse_host_or_socket("/run/dovecot/auth"),
+            Ok("/run/dovecot/auth".to_string())
+        );
+        assert_eq!(
+            parse_host_or_socket("localhost"),
+            Ok("localhost".to_string())
+        );
+        let longest = format!("/{}", "s".repeat(MAX_SOCKET_PATH - 1));
+        assert_eq!(parse_host_or_socket(&longest), Ok(longest.clone()));
+        let e = parse_host_or_socket(&format!("{longest}x")).unwrap_err();
+        assert!(e.contains("longer than 107 bytes"), "{e}");
+        for bad in ["/a\0b", "/a\nb", "/a\u{1b}b"] {
+            let e = parse_host_or_socket(bad).unwrap_err();
+            assert!(e.contains("control characters"), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(parse_socket_path("run/x").is_err());
+        // the hosts of other checks stay names or addresses
+        assert!(parse_host("/run/x").is_err());
+        assert!(is_socket_path("/x") && !is_socket_path("x/"));
     }
 
     #[test]

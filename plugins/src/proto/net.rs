@@ -1,6 +1,6 @@
 //! Connections the network checks share: name resolution with an address family,
-//! timed connects, a stream that is plain TCP or TLS, and reading until a reply is
-//! complete.
+//! timed connects, a stream that is plain TCP, TLS or a Unix socket, and reading until
+//! a reply is complete.
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::client::TlsStream;
 
 pub use crate::plugin::target::Family;
@@ -22,6 +22,10 @@ pub enum ConnectError {
     Refused(SocketAddr),
     /// Another connect error (unreachable, timed out).
     Other(SocketAddr, String),
+    /// Nothing listens on this Unix socket.
+    SocketRefused(String),
+    /// Another error connecting to this Unix socket (no such file, permission denied).
+    Socket(String, String),
 }
 
 impl std::fmt::Display for ConnectError {
@@ -42,7 +46,33 @@ impl std::fmt::Display for ConnectError {
                     a.port()
                 )
             }
+            ConnectError::SocketRefused(p) => {
+                write!(f, "connect to file socket {p}: Connection refused")
+            }
+            ConnectError::Socket(p, e) => write!(f, "connect to file socket {p}: {e}"),
         }
+    }
+}
+
+/// The system's words for an I/O error, without Rust's ` (os error N)`.
+pub fn os_error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text,
+    }
+}
+
+/// Connects to the Unix stream socket at `path` (only connects: the socket is never
+/// created or removed); returns the stream and how long the connect took.
+pub async fn connect_unix(path: &str) -> Result<(UnixStream, Duration), ConnectError> {
+    let start = Instant::now();
+    match UnixStream::connect(path).await {
+        Ok(stream) => Ok((stream, start.elapsed())),
+        Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+            Err(ConnectError::SocketRefused(path.to_string()))
+        }
+        Err(e) => Err(ConnectError::Socket(path.to_string(), os_error_text(&e))),
     }
 }
 
@@ -112,10 +142,12 @@ pub async fn connect_addrs(addrs: &[SocketAddr], host: &str) -> Result<Connected
     Err(last.unwrap_or_else(|| ConnectError::Resolve(format!("{host} has no address"))))
 }
 
-/// A connection that is plain TCP or TLS over TCP.
+/// A connection that is plain TCP, TLS over TCP, a Unix stream socket, or TLS over one.
 pub enum Conn {
     Plain(TcpStream),
     Tls(Box<TlsStream<TcpStream>>),
+    Unix(UnixStream),
+    UnixTls(Box<TlsStream<UnixStream>>),
 }
 
 impl AsyncRead for Conn {
@@ -127,6 +159,8 @@ impl AsyncRead for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Conn::UnixTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -140,6 +174,8 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Conn::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Conn::UnixTls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -147,6 +183,8 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_flush(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Conn::Unix(s) => Pin::new(s).poll_flush(cx),
+            Conn::UnixTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -154,6 +192,8 @@ impl AsyncWrite for Conn {
         match self.get_mut() {
             Conn::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Conn::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Conn::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Conn::UnixTls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
         }
     }
 }
@@ -234,4 +274,41 @@ pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
 /// Seconds with microsecond precision, for perfdata.
 pub fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn unix_socket_errors_in_the_systems_words() {
+        let e = connect_unix("/nonexistent/socket").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "connect to file socket /nonexistent/socket: No such file or directory"
+        );
+        assert_eq!(
+            ConnectError::SocketRefused("/run/x".into()).to_string(),
+            "connect to file socket /run/x: Connection refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn unix_socket_refused_when_nothing_listens() {
+        let dir = std::env::temp_dir().join(format!("net-unix-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s");
+        let _ = std::fs::remove_file(&path);
+        // a socket file whose listener is gone
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let p = path.to_str().unwrap();
+        assert_eq!(
+            connect_unix(p).await.unwrap_err(),
+            ConnectError::SocketRefused(p.to_string())
+        );
+        let listener = tokio::net::UnixListener::bind(dir.join("t")).unwrap();
+        let (stream, _) = connect_unix(dir.join("t").to_str().unwrap()).await.unwrap();
+        drop((stream, listener));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

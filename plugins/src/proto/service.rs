@@ -143,9 +143,19 @@ impl Dialogue {
         self.implicit_tls || self.starttls.is_some()
     }
 
-    /// `host port N`, for messages.
+    /// True when the host is the path of a Unix stream socket (the port and `-4`/`-6`
+    /// do not apply).
+    pub fn is_socket(&self) -> bool {
+        crate::plugin::target::is_socket_path(&self.host)
+    }
+
+    /// `host port N` (or `socket PATH`), for messages.
     pub fn place(&self) -> String {
-        format!("{} port {}", self.host, self.port)
+        if self.is_socket() {
+            format!("socket {}", self.host)
+        } else {
+            format!("{} port {}", self.host, self.port)
+        }
     }
 
     /// `Socket timeout after N seconds`, with the check's `-t`, as monitoring-plugins
@@ -188,6 +198,23 @@ impl Dialogue {
             now: tls::unix_now(),
             ..Default::default()
         };
+        if self.is_socket() {
+            // a socket is a stream whatever the check (as monitoring-plugins connects them)
+            let connect = net::connect_unix(&self.host);
+            return match tokio::time::timeout(self.read_wait(start), connect).await {
+                Ok(Ok((stream, time))) => {
+                    // a socket has no address: the unspecified one stands for it
+                    let addr = SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0));
+                    facts.connect = Some(Ok((addr, time)));
+                    self.converse(Conn::Unix(stream), facts, start).await
+                }
+                Ok(Err(e)) => {
+                    facts.connect = Some(Err(e));
+                    facts
+                }
+                Err(_) => self.unanswered(facts, start),
+            };
+        }
         if self.udp {
             self.datagrams(&mut facts, start).await;
             return facts;
@@ -199,19 +226,32 @@ impl Dialogue {
                 facts.connect = Some(Err(e));
                 return facts;
             }
-            Err(_) => {
-                facts.total = start.elapsed();
-                facts.failure = Some(format!(
-                    "{}: connect to {}: no answer",
-                    self.socket_timeout(),
-                    self.place(),
-                ));
-                facts.failure_timed_out = true;
-                return facts;
-            }
+            Err(_) => return self.unanswered(facts, start),
         };
         facts.connect = Some(Ok((connected.addr, connected.time)));
-        let mut conn = Conn::Plain(connected.stream);
+        self.converse(Conn::Plain(connected.stream), facts, start)
+            .await
+    }
+
+    /// The facts of a connect that was not answered in time.
+    fn unanswered(&self, mut facts: ServiceFacts, start: Instant) -> ServiceFacts {
+        facts.total = start.elapsed();
+        facts.failure = Some(format!(
+            "{}: connect to {}: no answer",
+            self.socket_timeout(),
+            self.place(),
+        ));
+        facts.failure_timed_out = true;
+        facts
+    }
+
+    /// The dialogue over an open connection: TLS, the exchange, STARTTLS, quit.
+    async fn converse(
+        &self,
+        mut conn: Conn,
+        mut facts: ServiceFacts,
+        start: Instant,
+    ) -> ServiceFacts {
         if self.implicit_tls {
             conn = match self.upgrade(conn, &mut facts).await {
                 Some(c) => c,
@@ -366,14 +406,22 @@ impl Dialogue {
 
     /// Runs the TLS handshake and records the certificate facts.
     async fn upgrade(&self, conn: Conn, facts: &mut ServiceFacts) -> Option<Conn> {
-        let Conn::Plain(tcp) = conn else {
-            return Some(conn);
-        };
         let settings = self.tls.as_ref()?;
-        let hs = settings.handshake(tcp, &self.sni).await;
-        facts.cert = Some(hs.cert_facts());
-        match hs.stream {
-            Ok(s) => Some(Conn::Tls(Box::new(s))),
+        let stream = match conn {
+            Conn::Plain(tcp) => {
+                let hs = settings.handshake(tcp, &self.sni).await;
+                facts.cert = Some(hs.cert_facts());
+                hs.stream.map(|s| Conn::Tls(Box::new(s)))
+            }
+            Conn::Unix(unix) => {
+                let hs = settings.handshake(unix, &self.sni).await;
+                facts.cert = Some(hs.cert_facts());
+                hs.stream.map(|s| Conn::UnixTls(Box::new(s)))
+            }
+            conn => return Some(conn),
+        };
+        match stream {
+            Ok(c) => Some(c),
             Err(e) => {
                 facts.tls_error = Some(e);
                 None
@@ -514,7 +562,9 @@ pub fn describe(facts: &ServiceFacts, d: &Dialogue, days: Option<CertDays>) -> D
                 _ => said(Outcome::NotAttempted, "no connection was attempted".into()),
             }
         }
-        Some(Err(e @ ConnectError::Refused(_))) => return said(Outcome::Refused, e.to_string()),
+        Some(Err(e @ (ConnectError::Refused(_) | ConnectError::SocketRefused(_)))) => {
+            return said(Outcome::Refused, e.to_string())
+        }
         Some(Err(ConnectError::Resolve(e))) => {
             let prefix = format!("cannot resolve {}: ", d.host);
             let e = e.strip_prefix(&prefix).unwrap_or(e);
@@ -735,6 +785,42 @@ mod tests {
                 Outcome::TimedOut,
                 "the server refused STARTTLS: no answer (h port 7)".into()
             )
+        );
+    }
+
+    #[test]
+    fn unix_sockets_in_words() {
+        let mut d = dialogue();
+        d.host = "/run/x.sock".into();
+        assert!(d.is_socket());
+        assert_eq!(d.place(), "socket /run/x.sock");
+        let refused = ServiceFacts {
+            connect: Some(Err(ConnectError::SocketRefused(d.host.clone()))),
+            ..Default::default()
+        };
+        let x = describe(&refused, &d, None);
+        assert_eq!(x.outcome, Outcome::Refused);
+        assert_eq!(
+            x.text,
+            "connect to file socket /run/x.sock: Connection refused"
+        );
+        let missing = ServiceFacts {
+            connect: Some(Err(ConnectError::Socket(
+                d.host.clone(),
+                "No such file or directory".into(),
+            ))),
+            ..Default::default()
+        };
+        let x = describe(&missing, &d, None);
+        assert_eq!(x.outcome, Outcome::NoConnection);
+        assert_eq!(
+            x.text,
+            "connect to file socket /run/x.sock: No such file or directory"
+        );
+        let x = describe(&connected(b"+OK hi\r\n", ReadEnd::Complete), &d, None);
+        assert_eq!(
+            x.text,
+            "0.002 second response time on socket /run/x.sock [+OK hi]"
         );
     }
 

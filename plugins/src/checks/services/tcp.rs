@@ -7,6 +7,7 @@
 
 use super::{Protocol, Service, ServiceArgs, ServiceCheck};
 use crate::plugin::args::parse_state_word;
+use crate::plugin::target::{is_socket_path, parse_host_or_socket};
 use crate::plugin::{State, UsageError, EXIT_CODES};
 use clap::Parser;
 use std::fmt::Debug;
@@ -198,7 +199,8 @@ macro_rules! flavor {
             about = $about,
             long_about = concat!($about, "\n\n", $long),
             after_help = EXIT_CODES,
-            mut_arg("mismatch", |a| a.default_value("warn").help($mismatch))
+            mut_arg("mismatch", |a| a.default_value("warn").help($mismatch)),
+            mut_arg("hostname", |a| a.value_parser(parse_host_or_socket).help(HOST_HELP))
         )]
         pub struct $args {
             #[command(flatten)]
@@ -216,6 +218,9 @@ macro_rules! flavor {
     };
 }
 
+const HOST_HELP: &str = "Host name or address to connect to, or the absolute path of a Unix \
+stream socket (then -p, -4 and -6 do not apply); may also be given as the first bare word";
+
 const MISMATCH_HELP: &str = "State when the reply does not contain the expected strings: ok, \
 warn, crit (default warn: WARNING, as monitoring-plugins)";
 
@@ -229,8 +234,8 @@ flavor! {
 the quit string (-q) and closes. A refused connection is CRITICAL (-r), a reply without \
 the expected string WARNING (-M), a connection closed without a reply CRITICAL (\"No data \
 received from host\"); -D checks the days left on the TLS certificate. The host may also \
-be given as the first bare word (check_tcp HOST -p PORT). Unlike monitoring-plugins', \
--H does not take the path of a Unix socket.",
+be given as the first bare word (check_tcp HOST -p PORT), and -H may be the path of a \
+Unix stream socket (-H /run/service.sock; -p not needed).",
     "State when the reply does not contain the expected strings (-e): ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_tcp)", {
         const PORTS: (u16, u16) = (0, 0);
     }
@@ -326,7 +331,8 @@ impl<F: Flavor> Protocol for Tcp<F> {
         let o = F::options(&args);
         let tls = &o.service.tls;
         let port = o.service.target.port;
-        if port.is_none() && F::PORTS.0 == 0 {
+        let socket = is_socket_path(&o.service.target.hostname);
+        if port.is_none() && F::PORTS.0 == 0 && !socket {
             return Err(UsageError::new("a port (-p) is required"));
         }
         let s = &mut service.dialogue;
@@ -353,6 +359,11 @@ impl<F: Flavor> Protocol for Tcp<F> {
         } else {
             // as monitoring-plugins: -D and --sni mean TLS from the start too
             s.implicit_tls = F::TLS || tls.ssl || tls.cert_days.is_some() || tls.sni.is_some();
+            if s.implicit_tls && socket && tls.sni.is_none() {
+                return Err(UsageError::new(
+                    "TLS over a Unix socket needs the name on the server's certificate: --sni NAME",
+                ));
+            }
             if port.is_none() {
                 s.port = if s.implicit_tls {
                     F::PORTS.1
