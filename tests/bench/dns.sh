@@ -16,6 +16,7 @@
 # hyperfine, iproute2 (tests/run.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/bench/lib.sh
 runs=${1:-200}
 nzones=${2:-1000}
 master=127.0.0.31
@@ -24,12 +25,7 @@ ours=$(dist/release.sh -p hcoop-plugins --bin check_dns --bin check_dns_serial)
 theirs=/usr/lib/nagios/plugins
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_work EXIT
 
 for ip in $master $slave; do
   ip addr add "$ip/32" dev lo 2>/dev/null || true

@@ -13,21 +13,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/bench/lib.sh
-runs=${1:-100}
-ours=$(dist/release.sh -p hcoop-plugins --bin check_icmp --bin check_ping)
-theirs=/usr/lib/nagios/plugins
-tmp=$(mktemp -d)
+plugins_vs_debian "${1:-100}" check_icmp check_ping
 trap 'rm -rf "$tmp"' EXIT
 
+ping_levels="-w 100,20% -c 500,60%"
 cases=(
-  "icmp 127.0.0.1|$ours/check_icmp -H 127.0.0.1|$theirs/check_icmp -H 127.0.0.1"
-  "icmp ::1|$ours/check_icmp -H ::1|$theirs/check_icmp -H ::1"
-  "icmp -n 1|$ours/check_icmp -H 127.0.0.1 -n 1|$theirs/check_icmp -H 127.0.0.1 -n 1"
-  "icmp 3 hosts|$ours/check_icmp -H 127.0.0.1 -H 127.0.0.2 -H 127.0.0.3|$theirs/check_icmp -H 127.0.0.1 -H 127.0.0.2 -H 127.0.0.3"
-  "ping -p 1|$ours/check_ping -H 127.0.0.1 -w 100,20% -c 500,60% -p 1|$theirs/check_ping -H 127.0.0.1 -w 100,20% -c 500,60% -p 1"
-  "ping ::1 -p 1|$ours/check_ping -H ::1 -w 100,20% -c 500,60% -p 1|$theirs/check_ping -H ::1 -w 100,20% -c 500,60% -p 1"
+  "$(same_args "icmp 127.0.0.1" check_icmp "-H 127.0.0.1")"
+  "$(same_args "icmp ::1" check_icmp "-H ::1")"
+  "$(same_args "icmp -n 1" check_icmp "-H 127.0.0.1 -n 1")"
+  "$(same_args "icmp 3 hosts" check_icmp "-H 127.0.0.1 -H 127.0.0.2 -H 127.0.0.3")"
+  "$(same_args "ping -p 1" check_ping "-H 127.0.0.1 $ping_levels -p 1")"
+  "$(same_args "ping ::1 -p 1" check_ping "-H ::1 $ping_levels -p 1")"
 )
 compare_cases "$runs" "$tmp" "${cases[@]}"
 # five packets: ping(8) paces them a second apart, ours as soon as each is answered
-compare_cases 3 "$tmp" \
-  "ping -p 5|$ours/check_ping -H 127.0.0.1 -w 100,20% -c 500,60%|$theirs/check_ping -H 127.0.0.1 -w 100,20% -c 500,60%"
+compare_cases 3 "$tmp" "$(same_args "ping -p 5" check_ping "-H 127.0.0.1 $ping_levels")"

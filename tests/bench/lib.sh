@@ -52,6 +52,25 @@ PY
   done
 }
 
+# same_args LABEL PLUGIN ARGS: a compare_cases CASE running our PLUGIN and Debian's with
+# the same ARGS (`ours` and `theirs` say where each is).
+same_args() {
+  printf '%s|%s/%s %s|%s/%s %s' "$1" "$ours" "$2" "$3" "$theirs" "$2" "$3"
+}
+
+# bench_cert DIR NAME: a throwaway CA (DIR/ca.crt, DIR/ca.key) and a certificate for
+# NAME it signs (DIR/server.crt, DIR/server.key readable by the servers' users).
+bench_cert() {
+  local d=$1 name=$2
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -subj /CN=bench-ca -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=$name" \
+    -addext "subjectAltName=DNS:$name" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+    -days 30 -copy_extensions copy -out "$d/server.crt" 2>/dev/null
+  chmod 644 "$d/server.key"
+}
+
 # nagios_cfg DIR MORE: writes DIR/nagios.cfg (every file inside DIR, DIR/checkresults
 # made, run as user nagios, no notifications, no freshness checks, perfdata of each
 # executed service check appended to DIR/perf.dat) followed by the lines MORE (the

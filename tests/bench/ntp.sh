@@ -21,9 +21,9 @@ if [ -n "${NTP_BENCH_OURS:-}" ]; then
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
   cases=(
-    "ntp_time|$ours/check_ntp_time -H 127.0.0.1 -w 1 -c 2|$theirs/check_ntp_time -H 127.0.0.1 -w 1 -c 2"
-    "ntp_peer|$ours/check_ntp_peer -H 127.0.0.1 -w 1 -c 2|$theirs/check_ntp_peer -H 127.0.0.1 -w 1 -c 2"
-    "ntp_peer all|$ours/check_ntp_peer -H 127.0.0.1 -W 4 -C 5 -j 100 -k 200 -m 1: -n 1:|$theirs/check_ntp_peer -H 127.0.0.1 -W 4 -C 5 -j 100 -k 200 -m 1: -n 1:"
+    "$(same_args ntp_time check_ntp_time "-H 127.0.0.1 -w 1 -c 2")"
+    "$(same_args ntp_peer check_ntp_peer "-H 127.0.0.1 -w 1 -c 2")"
+    "$(same_args "ntp_peer all" check_ntp_peer "-H 127.0.0.1 -W 4 -C 5 -j 100 -k 200 -m 1: -n 1:")"
   )
   compare_cases "$runs" "$tmp" "${cases[@]}"
   exit 0

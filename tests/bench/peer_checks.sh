@@ -22,12 +22,7 @@ ours=$(dist/release.sh -p hcoop-plugins --bin check_dummy --bin check_users --bi
 theirs=/usr/lib/nagios/plugins
 work=$(mktemp -d)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_work EXIT
 
 # named on 127.0.0.33, one zone
 ip=127.0.0.33

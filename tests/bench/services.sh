@@ -29,13 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # a CA and a certificate for mail.bench.test
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
-  -subj /CN=bench-ca -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=mail.bench.test \
-  -addext subjectAltName=DNS:mail.bench.test -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
-openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
-  -days 30 -copy_extensions copy -out "$tmp/server.crt" 2>/dev/null
-chmod 644 "$tmp/server.key"
+bench_cert "$tmp" mail.bench.test
 : >"$tmp/passwd"
 
 cat >"$tmp/dovecot.conf" <<CONF
