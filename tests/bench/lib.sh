@@ -52,6 +52,15 @@ PY
   done
 }
 
+# wait_tcp PORT...: waits until each PORT on 127.0.0.1 accepts a connection (10 s at
+# the most each).
+wait_tcp() {
+  local p _
+  for p in "$@"; do
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.1; done
+  done
+}
+
 # same_args LABEL PLUGIN ARGS: a compare_cases CASE running our PLUGIN and Debian's with
 # the same ARGS (`ours` and `theirs` say where each is).
 same_args() {

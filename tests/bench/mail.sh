@@ -75,9 +75,7 @@ service imap-login {
 CONF
 /usr/sbin/dovecot -F -c "$tmp/dovecot.conf" >/dev/null 2>&1 &
 pids+=($!)
-for p in $smtp $imap $imaps; do
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
-done
+wait_tcp $smtp $imap $imaps
 
 tlsname="--sni mail.bench.test --ca-cert $tmp/ca.crt"
 # label | our command | their command (same server)

@@ -91,9 +91,7 @@ while True:
     s.sendto(b"barbar\n", peer)
 PY
 pids+=($!)
-for p in $pop3 $pop3s $imaps $smtps; do
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.1; done
-done
+wait_tcp $pop3 $pop3s $imaps $smtps
 python3 - "$udp" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
