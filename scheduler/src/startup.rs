@@ -112,13 +112,18 @@ fn builtin_checks(config: &Config) -> Vec<String> {
 ///   `exe` and `io`;
 /// - `CAP_SYS_ADMIN`: check_quota reads every user's quota;
 /// - `CAP_NET_RAW`: check_icmp and check_ping send ICMP echo where the kernel does not
-///   let the daemon's group use unprivileged ICMP sockets (net.ipv4.ping_group_range);
+///   let the daemon's group use unprivileged ICMP sockets (net.ipv4.ping_group_range):
+///   kept only when `unprivileged_ping` is false (see [`ping_group_allows`]);
 /// - `CAP_NET_BIND_SERVICE`: a port below 1024 for `listen` or the `[nrpe]` agent
 ///   (bound again on reload);
 /// - `CAP_SETUID`, `CAP_SETGID`, `CAP_KILL`: external plugins, notification and NRPE
 ///   commands run as `plugin_user` when that is not the daemon's own user (and are
 ///   killed on timeout).
-pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capability, String)> {
+pub fn needed_capabilities(
+    config: &Config,
+    daemon_user: &str,
+    unprivileged_ping: bool,
+) -> Vec<(Capability, String)> {
     let mut out = Vec::new();
     let checks = builtin_checks(config);
     let uses = |names: &[&str]| {
@@ -141,7 +146,7 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
         out.push((Capability::SysAdmin, quota.join(", ")));
     }
     let icmp = uses(&["check_icmp", "check_ping"]);
-    if !icmp.is_empty() {
+    if !icmp.is_empty() && !unprivileged_ping {
         out.push((Capability::NetRaw, icmp.join(", ")));
     }
     let low_port = |port: u16| port != 0 && port < 1024;
@@ -170,6 +175,37 @@ pub fn needed_capabilities(config: &Config, daemon_user: &str) -> Vec<(Capabilit
     out
 }
 
+/// The sysctl whose range of group ids may open unprivileged ICMP sockets. On Linux it
+/// governs ICMPv6 datagram sockets as well: there is no IPv6 counterpart.
+const PING_GROUP_RANGE: &str = "/proc/sys/net/ipv4/ping_group_range";
+
+/// Whether `gid` lies in the text of net.ipv4.ping_group_range (two group ids, low and
+/// high, inclusive; the kernel's default `1 0` is empty). Text that is not two group
+/// ids says no, so the capability is kept.
+pub fn ping_group_allows(range: &str, gid: u32) -> bool {
+    let mut words = range.split_ascii_whitespace().map(str::parse::<u32>);
+    match (words.next(), words.next(), words.next()) {
+        (Some(Ok(low)), Some(Ok(high)), None) => low <= gid && gid <= high,
+        _ => false,
+    }
+}
+
+/// Whether the kernel lets group `gid` open unprivileged ICMP (and ICMPv6) sockets, read
+/// from [`PING_GROUP_RANGE`] (no if it cannot be read).
+pub fn unprivileged_ping(gid: u32) -> bool {
+    use std::io::Read;
+    let mut text = String::new();
+    let read =
+        std::fs::File::open(PING_GROUP_RANGE).and_then(|f| f.take(256).read_to_string(&mut text));
+    match read {
+        Ok(_) => ping_group_allows(&text, gid),
+        Err(e) => {
+            tracing::warn!("{PING_GROUP_RANGE}: {e}");
+            false
+        }
+    }
+}
+
 /// Whether this process left root for `[daemon] user` (its capabilities are then fixed
 /// until a restart).
 static LEFT_ROOT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -182,7 +218,9 @@ pub fn missing_capabilities(config: &Config) -> Vec<String> {
     }
     // SAFETY: geteuid has no preconditions.
     let me = crate::auth::user_name(unsafe { libc::geteuid() });
-    needed_capabilities(config, &me)
+    // SAFETY: getegid has no preconditions.
+    let ping = unprivileged_ping(unsafe { libc::getegid() });
+    needed_capabilities(config, &me, ping)
         .into_iter()
         .filter(|(cap, _)| !privileges::holds(*cap, true))
         .map(|(cap, why)| format!("{cap:?} is needed by {why}: it takes a restart"))
@@ -308,8 +346,23 @@ pub fn prepare_and_drop(config: &Config) -> Result<Prepared> {
             tracing::error!("command_file: {e}");
         }
     }
+    let ping = unprivileged_ping(account.gid);
+    let pings = builtin_checks(config)
+        .iter()
+        .any(|c| c == "check_icmp" || c == "check_ping");
+    if pings && ping {
+        tracing::info!(
+            "check_icmp/check_ping use unprivileged ICMP sockets: gid {} is in {PING_GROUP_RANGE}, NetRaw is not kept",
+            account.gid
+        );
+    } else if pings {
+        tracing::info!(
+            "check_icmp/check_ping need NetRaw: gid {} is outside {PING_GROUP_RANGE}",
+            account.gid
+        );
+    }
     let mut keep = Vec::new();
-    for (cap, why) in needed_capabilities(config, &account.name) {
+    for (cap, why) in needed_capabilities(config, &account.name, ping) {
         if privileges::holds(cap, false) {
             keep.push(cap);
         } else {
@@ -366,7 +419,7 @@ name = "ext"
 command = "/bin/true"
 "#;
         let c = Config::from_files(vec![(None, text.into())]).unwrap_or_else(|e| panic!("{e:#}"));
-        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor")
+        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor", false)
             .into_iter()
             .map(|(c, _)| c)
             .collect();
@@ -390,7 +443,7 @@ command = "/bin/true"
             )
             .replace(":80", ":9667");
         let c = Config::from_files(vec![(None, same)]).unwrap();
-        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor")
+        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor", false)
             .into_iter()
             .map(|(c, _)| c)
             .collect();
@@ -404,10 +457,34 @@ command = "/bin/true"
         );
         // the embedded default: check_procs only
         let d = Config::embedded().unwrap();
-        let caps: Vec<Capability> = needed_capabilities(&d, "hcoop-monitor")
+        let caps: Vec<Capability> = needed_capabilities(&d, "hcoop-monitor", false)
             .into_iter()
             .map(|(c, _)| c)
             .collect();
         assert_eq!(caps, [Capability::SysPtrace]);
+        // the daemon's group may open ICMP sockets: no NetRaw
+        let caps: Vec<Capability> = needed_capabilities(&c, "hcoop-monitor", true)
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(caps, [Capability::DacReadSearch, Capability::SysPtrace]);
+    }
+
+    #[test]
+    fn ping_group_range_decides_net_raw() {
+        // systemd's range opens to everyone; the kernel's default to nobody
+        assert!(ping_group_allows("0\t2147483647\n", 998));
+        assert!(ping_group_allows("0 2147483647", 0));
+        assert!(!ping_group_allows("1\t0\n", 998));
+        assert!(!ping_group_allows("1\t0\n", 0));
+        // bounds are inclusive
+        assert!(ping_group_allows("100 200", 100));
+        assert!(ping_group_allows("100 200", 200));
+        assert!(!ping_group_allows("100 200", 99));
+        assert!(!ping_group_allows("100 200", 201));
+        // anything else keeps the capability
+        for bad in ["", "100", "100 200 300", "a b", "-1 5", "0 99999999999"] {
+            assert!(!ping_group_allows(bad, 5), "{bad:?}");
+        }
     }
 }
