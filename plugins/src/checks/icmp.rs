@@ -256,12 +256,7 @@ impl Check for IcmpCheck {
         if args.packets == 0 {
             return Err(UsageError::new("packets must be at least 1"));
         }
-        if hosts.len() * usize::from(args.packets) > icmp::MAX_PROBES {
-            return Err(UsageError(format!(
-                "at most {} hosts × packets",
-                icmp::MAX_PROBES
-            )));
-        }
+        icmp::within_probes(hosts.len(), args.packets).map_err(UsageError)?;
         let size = args.size.unwrap_or(68);
         if !(MIN_PAYLOAD..=MAX_PAYLOAD).contains(&size) {
             return Err(UsageError(format!(
@@ -272,11 +267,7 @@ impl Check for IcmpCheck {
         let crit = merge(args.critical, DEFAULT_CRIT);
         // as the peer: a warning level beyond the critical one is the critical one
         let warn = (warn.0.min(crit.0), warn.1.min(crit.1));
-        let v6 = match (args.ipv4, args.ipv6) {
-            (true, _) => Some(false),
-            (_, true) => Some(true),
-            _ => None,
-        };
+        let v6 = icmp::family_flag(args.ipv4, args.ipv6);
         let source = args.source.as_deref().map(Source::parse).transpose()?;
         if let (Some(Source::Address(src)), Some(v6)) = (&source, v6) {
             if src.is_ipv6() != v6 {
@@ -309,21 +300,9 @@ impl Check for IcmpCheck {
         Work::local(move || {
             let start = Instant::now();
             let deadline = start + icmp::time_within(self.timeout);
-            let mut names = Vec::new();
-            let mut targets: Vec<IpAddr> = Vec::new();
-            for h in &self.hosts {
-                match icmp::resolve(h, self.v6) {
-                    // one address per host, as the peer; the same address once
-                    Ok(addrs) => {
-                        let ip = addrs[0];
-                        if !targets.contains(&ip) {
-                            targets.push(ip);
-                            names.push(h.clone());
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
+            // one address per host, as the peer; the same address once
+            let (names, targets) =
+                icmp::first_addresses(&self.hosts, self.v6, true).map_err(|(_, e)| e)?;
             let n = targets.len() as u32;
             let crit = self.crit.0;
             let completion = (self.interval * u32::from(self.packets) + self.target_interval) * n

@@ -5,13 +5,12 @@
 //! perfdata `rta` (ms) and `pl` (%). Unlike the peer it sends the echo requests itself
 //! (proto::icmp) instead of running ping(8).
 
+use super::icmp::level_field;
 use crate::plugin::{
-    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Uom, UsageError, Work,
-    EXIT_CODES,
+    shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work, EXIT_CODES,
 };
 use crate::proto::icmp::{self, Echoes, Plan};
 use clap::Parser;
-use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -275,17 +274,8 @@ impl Check for PingCheck {
         if packets == 0 {
             return Err(UsageError::new("<max_packets> must be at least 1"));
         }
-        if hosts.len() * usize::from(packets) > icmp::MAX_PROBES {
-            return Err(UsageError(format!(
-                "at most {} hosts × packets",
-                icmp::MAX_PROBES
-            )));
-        }
-        let v6 = match (args.ipv4, args.ipv6) {
-            (true, _) => Some(false),
-            (_, true) => Some(true),
-            _ => None,
-        };
+        icmp::within_probes(hosts.len(), packets).map_err(UsageError)?;
+        let v6 = icmp::family_flag(args.ipv4, args.ipv6);
         Ok(PingCheck {
             hosts,
             v6,
@@ -304,14 +294,8 @@ impl Check for PingCheck {
         Work::local(move || {
             let start = Instant::now();
             let deadline = start + icmp::time_within(self.timeout);
-            let mut targets = Vec::new();
-            let mut names = Vec::new();
-            for h in &self.hosts {
-                let ip: IpAddr = icmp::resolve(h, self.v6)
-                    .map_err(|_| format!("Invalid hostname/address - {h}"))?[0];
-                targets.push(ip);
-                names.push(h.clone());
-            }
+            let (names, targets) = icmp::first_addresses(&self.hosts, self.v6, false)
+                .map_err(|(h, _)| format!("Invalid hostname/address - {h}"))?;
             let plan = Plan {
                 targets,
                 count: self.packets,
@@ -337,21 +321,16 @@ impl Check for PingCheck {
     }
 }
 
-/// A level as the perfdata field (`100`, `0.5`).
-fn field(v: f64) -> Option<Range> {
-    crate::plugin::range::format_number(v).parse().ok()
-}
-
 /// The verdict on one host, as the peer words it.
 fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
     let pl = e.loss_percent();
     let pl_perf = {
         let mut p = PerfData::new("pl", pl).uom(Uom::Percent).min(0);
         p.warn = (check.wpl > 0)
-            .then(|| field(f64::from(check.wpl)))
+            .then(|| level_field(f64::from(check.wpl)))
             .flatten();
         p.crit = (check.cpl > 0)
-            .then(|| field(f64::from(check.cpl)))
+            .then(|| level_field(f64::from(check.cpl)))
             .flatten();
         p
     };
@@ -387,8 +366,12 @@ fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
     let mut rta_perf = PerfData::new("rta", (rta * 1e6).round() / 1e6)
         .uom(Uom::Millis)
         .min(0);
-    rta_perf.warn = (check.wrta > 0.0).then(|| field(check.wrta)).flatten();
-    rta_perf.crit = (check.crta > 0.0).then(|| field(check.crta)).flatten();
+    rta_perf.warn = (check.wrta > 0.0)
+        .then(|| level_field(check.wrta))
+        .flatten();
+    rta_perf.crit = (check.crta > 0.0)
+        .then(|| level_field(check.crta))
+        .flatten();
     CheckResult::new(
         state,
         format!("{dup}Packet loss = {pl}%, RTA = {rta:.2} ms"),

@@ -1004,9 +1004,72 @@ pub fn resolve(host: &str, v6: Option<bool>) -> Result<Vec<IpAddr>, String> {
     Ok(addrs)
 }
 
+/// The family `-4`/`-6` ask for, as [`resolve`] takes it (None: any).
+pub fn family_flag(ipv4: bool, ipv6: bool) -> Option<bool> {
+    match (ipv4, ipv6) {
+        (true, _) => Some(false),
+        (_, true) => Some(true),
+        _ => None,
+    }
+}
+
+/// Refuses a run of more echo requests than [`MAX_PROBES`].
+pub fn within_probes(hosts: usize, packets: u16) -> Result<(), String> {
+    if hosts * usize::from(packets) > MAX_PROBES {
+        return Err(format!("at most {MAX_PROBES} hosts × packets"));
+    }
+    Ok(())
+}
+
+/// The hosts' names and one address each (the resolver's first), in the order given;
+/// with `distinct`, a host whose address an earlier host has is left out. The first
+/// host that does not resolve ends it, with its name and why.
+pub fn first_addresses<'a>(
+    hosts: &'a [String],
+    v6: Option<bool>,
+    distinct: bool,
+) -> Result<(Vec<String>, Vec<IpAddr>), (&'a str, String)> {
+    let mut names = Vec::new();
+    let mut targets: Vec<IpAddr> = Vec::new();
+    for h in hosts {
+        let ip = resolve(h, v6).map_err(|e| (h.as_str(), e))?[0];
+        if !(distinct && targets.contains(&ip)) {
+            targets.push(ip);
+            names.push(h.clone());
+        }
+    }
+    Ok((names, targets))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_address_a_host_and_the_probe_bound() {
+        let hosts = ["127.0.0.1", "::1", "[127.0.0.1]"].map(String::from);
+        let (names, targets) = first_addresses(&hosts, None, true).unwrap();
+        assert_eq!(names, ["127.0.0.1", "::1"]);
+        assert_eq!(
+            targets,
+            [
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        let (names, _) = first_addresses(&hosts, None, false).unwrap();
+        assert_eq!(names.len(), 3);
+        let (host, why) = first_addresses(&hosts, Some(false), true).unwrap_err();
+        assert_eq!((host, why.as_str()), ("::1", "::1 has no IPv4 address"));
+        assert_eq!(family_flag(true, false), Some(false));
+        assert_eq!(family_flag(false, true), Some(true));
+        assert_eq!(family_flag(false, false), None);
+        assert!(within_probes(MAX_PROBES, 1).is_ok());
+        assert_eq!(
+            within_probes(MAX_PROBES, 2).unwrap_err(),
+            format!("at most {MAX_PROBES} hosts × packets")
+        );
+    }
 
     #[test]
     fn checksum_of_rfc1071_example_and_a_request() {
