@@ -7,6 +7,7 @@
 //! check_tcp for IMAP) keep their meaning: `-w/-c` response time, `-e/-A/-M` expected
 //! strings, `-s/-q/-E/-d/-m/-j/-r` as check_tcp has them.
 
+use super::services::tcp::{option_bytes, quit_bytes};
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError,
@@ -151,27 +152,6 @@ pub struct ImapCheck {
     pub step_times: bool,
 }
 
-/// Turns `\n`, `\r`, `\t` and `\\` into their bytes (`-E`).
-fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut it = s.bytes();
-    while let Some(b) = it.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        match it.next() {
-            Some(b'n') => out.push(b'\n'),
-            Some(b'r') => out.push(b'\r'),
-            Some(b't') => out.push(b'\t'),
-            Some(b'\\') => out.push(b'\\'),
-            Some(o) => out.extend_from_slice(&[b'\\', o]),
-            None => out.push(b'\\'),
-        }
-    }
-    out
-}
-
 impl Check for ImapCheck {
     type Args = ImapArgs;
     type Facts = ImapFacts;
@@ -218,16 +198,8 @@ impl Check for ImapCheck {
             all: args.all,
             mismatch: args.mismatch,
             refuse: args.refuse,
-            send: args
-                .send
-                .map(|s| if escape { unescape(&s) } else { s.into_bytes() }),
-            quit: args.quit.map(|s| {
-                if escape {
-                    unescape(&s)
-                } else {
-                    format!("{s}\r\n").into_bytes()
-                }
-            }),
+            send: args.send.map(|s| option_bytes(&s, escape)),
+            quit: args.quit.map(|s| quit_bytes(&s, escape)),
             max_bytes: args.max_bytes.unwrap_or(MAX_REPLY).min(MAX_REPLY),
             delay,
             jail: args.jail,

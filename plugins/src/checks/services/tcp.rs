@@ -35,6 +35,25 @@ pub fn unescape(s: &str) -> Vec<u8> {
     out
 }
 
+/// A string to send or expect as `-E` says: its escapes turned into bytes, or as given.
+pub fn option_bytes(s: &str, escape: bool) -> Vec<u8> {
+    if escape {
+        unescape(s)
+    } else {
+        s.as_bytes().to_vec()
+    }
+}
+
+/// The quit string as `-E` says: its escapes turned into bytes (the user ends the line),
+/// or as given with CRLF added.
+pub fn quit_bytes(q: &str, escape: bool) -> Vec<u8> {
+    if escape {
+        unescape(q)
+    } else {
+        format!("{q}\r\n").into_bytes()
+    }
+}
+
 /// The options of check_tcp, shared by every check built on it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TcpOptions {
@@ -97,13 +116,7 @@ impl TcpOptions {
     /// states of a refused connection, and hiding the reply.
     pub fn apply(&self, service: &mut Service) -> Result<(), UsageError> {
         let s = &mut service.dialogue;
-        let bytes = |t: &str| {
-            if self.escape {
-                unescape(t)
-            } else {
-                t.as_bytes().to_vec()
-            }
-        };
+        let bytes = |t: &str| option_bytes(t, self.escape);
         if let Some(send) = &self.send {
             s.send = Some(bytes(send));
         }
@@ -115,11 +128,7 @@ impl TcpOptions {
             }
         }
         if let Some(q) = &self.quit {
-            s.quit = Some(if self.escape {
-                unescape(q)
-            } else {
-                format!("{q}\r\n").into_bytes()
-            });
+            s.quit = Some(quit_bytes(q, self.escape));
         }
         s.match_all |= self.all;
         s.hide_output |= self.jail;
@@ -592,6 +601,10 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(unescape(r"a\r\n\t\\\x"), b"a\r\n\t\\\\x");
+        assert_eq!(option_bytes(r"a\n", false), br"a\n");
+        assert_eq!(option_bytes(r"a\n", true), b"a\n");
+        assert_eq!(quit_bytes("QUIT", false), b"QUIT\r\n");
+        assert_eq!(quit_bytes(r"QUIT\n", true), b"QUIT\n");
         let c = check(&["-H", "h", "-p", "1", "-E", "-s", r"PING\r\n"]).unwrap();
         assert_eq!(c.service.dialogue.send.unwrap(), b"PING\r\n");
         let c = check(&["-H", "h", "-p", "1", "-s", r"PING\r\n"]).unwrap();
