@@ -84,7 +84,7 @@ pub struct Args {
     #[arg(short = 'u', long = "unknown-timeout")]
     pub unknown_timeout: bool,
 
-    /// Anonymous Diffie-Hellman: 0 never, 1 allow (default; not with -A), 2 only
+    /// Anonymous Diffie-Hellman: 0 never, 1 allow (default; not with -A), 2 only (refused with -A)
     #[arg(short = 'd', long = "use-adh", value_name = "DHOPT", default_value_t = 1,
           value_parser = clap::value_parser!(u8).range(0..=2))]
     pub use_adh: u8,
@@ -375,6 +375,12 @@ impl Check for NrpeClientCheck {
 
     fn new(args: Args) -> Result<Self, UsageError> {
         let args = merge_config_file(args)?;
+        // -d 2 offers only anonymous ciphers: no certificate, nothing for -A to verify
+        if args.ca_cert.is_some() && args.use_adh == 2 {
+            return Err(usage(
+                "-A and -d 2 may not both be given: with only anonymous ciphers (-d 2) the daemon's certificate cannot be verified",
+            ));
+        }
         let command = args
             .command
             .clone()
@@ -597,7 +603,41 @@ mod tests {
             "ALL:!MD5:@STRENGTH:@SECLEVEL=0:!aNULL"
         );
         assert_eq!(cipher_list(&o(1, Some("/ca"), Some("HIGH"))), "HIGH:!aNULL");
-        assert_eq!(cipher_list(&o(2, Some("/ca"), None)), "ADH:@SECLEVEL=0");
+        assert_eq!(cipher_list(&o(2, None, None)), "ADH:@SECLEVEL=0");
+        // a CA certificate excludes anonymous ciphers whatever use_adh says
+        for use_adh in 0..=2 {
+            assert_eq!(
+                cipher_list(&o(use_adh, Some("/ca"), None)),
+                "ALL:!MD5:@STRENGTH:@SECLEVEL=0:!aNULL",
+                "-d {use_adh}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_cert_with_only_anonymous_ciphers_is_refused() {
+        let e = check(&["-H", "h", "-A", "/ca.pem", "-d", "2"]).err().unwrap();
+        assert_eq!(
+            e.0,
+            "-A and -d 2 may not both be given: with only anonymous ciphers (-d 2) the daemon's certificate cannot be verified"
+        );
+        assert!(!e.0.contains('\n'));
+        // -d 2 from a -f file against the command line's -A, and the other way round
+        let dir = tempfile::tempdir().unwrap();
+        let adh = dir.path().join("adh.cfg");
+        std::fs::write(&adh, "-d 2\n").unwrap();
+        let e = check(&["-H", "h", "-A", "/ca.pem", "-f", adh.to_str().unwrap()])
+            .err()
+            .unwrap();
+        assert!(e.0.starts_with("-A and -d 2 may not both be given"), "{e}");
+        let ca = dir.path().join("ca.cfg");
+        std::fs::write(&ca, "-A /ca.pem\n").unwrap();
+        let e = check(&["-H", "h", "-d", "2", "-f", ca.to_str().unwrap()])
+            .err()
+            .unwrap();
+        assert!(e.0.starts_with("-A and -d 2 may not both be given"), "{e}");
+        // -d 2 alone still offers only anonymous ciphers
+        assert!(check(&["-H", "h", "-d", "2"]).is_ok());
     }
 
     #[test]

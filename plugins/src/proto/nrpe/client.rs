@@ -183,13 +183,16 @@ pub fn rustls_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, String> 
 
 /// The OpenSSL cipher list for the options: `-L` or check_nrpe's default, only
 /// anonymous DH with `-d 2`, never anonymous DH with `-d 0` or when a CA certificate is
-/// given (a server that offers no certificate could otherwise skip the verification).
+/// given, whatever `use_adh` says (a server that offers no certificate could otherwise
+/// skip the verification).
 pub fn cipher_list(opts: &TlsOptions) -> String {
     let base = opts.cipher_list.as_deref().unwrap_or(DEFAULT_CIPHERS);
+    if opts.ca_cert.is_some() {
+        return format!("{base}:!aNULL");
+    }
     match opts.use_adh {
         2 => "ADH:@SECLEVEL=0".into(),
         0 => format!("{base}:!aNULL"),
-        _ if opts.ca_cert.is_some() => format!("{base}:!aNULL"),
         _ => base.into(),
     }
 }
@@ -216,7 +219,7 @@ pub fn openssl_connector(opts: &TlsOptions) -> Result<openssl::ssl::SslConnector
     if range.only {
         b.set_max_proto_version(Some(version(range.min)))
             .map_err(err)?;
-    } else if opts.use_adh == 2 {
+    } else if opts.use_adh == 2 && opts.ca_cert.is_none() {
         // anonymous ciphers exist only up to TLS 1.2
         b.set_max_proto_version(Some(SslVersion::TLS1_2))
             .map_err(err)?;
@@ -247,7 +250,7 @@ impl Transport {
         let Some(opts) = tls else {
             return Ok(Transport::Plain);
         };
-        let certified = opts.use_adh == 0 || (opts.ca_cert.is_some() && opts.use_adh != 2);
+        let certified = opts.use_adh == 0 || opts.ca_cert.is_some();
         let rustls_can =
             opts.cipher_list.is_none() && opts.versions.is_none_or(|r| r.admits_tls12());
         if certified && rustls_can {
