@@ -181,37 +181,29 @@ const MAX_CONFIG_FILE: u64 = 64 * 1024;
 /// Fills the options the command line left unset from `-f`'s file, whose words are
 /// options as on a command line (check_nrpe's format: `-p 5667`, `--no-ssl`, ...).
 fn merge_config_file(mut args: Args) -> Result<Args, UsageError> {
-    use std::io::Read;
     let Some(path) = args.config_file.take() else {
         return Ok(args);
     };
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut text = String::new();
     // never waits on a FIFO or device: only a regular file is read
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&path)
-        .and_then(|f| {
-            if f.metadata()?.is_file() {
-                Ok(f)
-            } else {
-                Err(std::io::Error::other("not a regular file"))
-            }
+    let text = crate::host::files::read_regular(&path, MAX_CONFIG_FILE)
+        .and_then(|data| {
+            String::from_utf8(data).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+            })
         })
-        .and_then(|f| f.take(MAX_CONFIG_FILE + 1).read_to_string(&mut text))
-        .map_err(|e| {
-            usage(format!(
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::FileTooLarge => usage(format!(
+                "config file '{}' is longer than {MAX_CONFIG_FILE} bytes",
+                path.display()
+            )),
+            _ => usage(format!(
                 "could not read config file '{}': {e}",
                 path.display()
-            ))
+            )),
         })?;
-    if text.len() as u64 > MAX_CONFIG_FILE {
-        return Err(usage(format!(
-            "config file '{}' is longer than {MAX_CONFIG_FILE} bytes",
-            path.display()
-        )));
-    }
     let words = text
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
@@ -616,7 +608,9 @@ mod tests {
 
     #[test]
     fn ca_cert_with_only_anonymous_ciphers_is_refused() {
-        let e = check(&["-H", "h", "-A", "/ca.pem", "-d", "2"]).err().unwrap();
+        let e = check(&["-H", "h", "-A", "/ca.pem", "-d", "2"])
+            .err()
+            .unwrap();
         assert_eq!(
             e.0,
             "-A and -d 2 may not both be given: with only anonymous ciphers (-d 2) the daemon's certificate cannot be verified"

@@ -472,11 +472,17 @@ impl ProcsCheck {
 /// The processes of a saved `ps` listing (`--input-file`), at most
 /// [`input_file::MAX_BYTES`] of it; a listing without one process line is an error.
 fn read_listing(path: &std::path::Path) -> Result<Vec<ProcessInfo>, String> {
-    use std::io::Read;
     let shown_path = shown(&path.display().to_string());
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(input_file::MAX_BYTES).read_to_string(&mut text))
+    // a FIFO or device must not hang the check: regular files only
+    let text = crate::host::files::read_regular(path, input_file::MAX_BYTES)
+        .and_then(|data| {
+            String::from_utf8(data).map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )
+            })
+        })
         .map_err(|e| format!("cannot read {shown_path}: {e}"))?;
     let procs = input_file::parse(&text);
     if procs.is_empty() {
@@ -916,5 +922,16 @@ mod tests {
             .iter()
             .all(|p| p.pid != std::process::id() as i32));
         assert!(!facts.procs.is_empty());
+    }
+
+    #[test]
+    fn a_fifo_input_file_is_refused_at_once() {
+        let fifo = crate::plugin::regular_file::test_fifo("ps");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read_listing(&fifo).unwrap_err(),
+            format!("cannot read {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

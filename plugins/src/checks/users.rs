@@ -11,7 +11,6 @@ use crate::plugin::{
     EXIT_CODES,
 };
 use clap::Parser;
-use std::io::Read;
 use std::path::PathBuf;
 
 /// Where glibc keeps the login records (`_PATH_UTMP`).
@@ -123,22 +122,19 @@ impl crate::plugin::Check for UsersCheck {
 /// Counts the user sessions in a utmp file; a missing file that was not named counts 0
 /// (glibc's getutxent finds no record then either).
 pub fn read_users(path: &std::path::Path, explicit: bool) -> Observed<u64> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
+    // a FIFO or device named by --utmp-file must not hang the check: regular files only
+    let bytes = match crate::host::files::read_regular(path, MAX_UTMP_BYTES) {
+        Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+            return Err(format!(
+                "{} is larger than {} MiB: not a utmp file",
+                path.display(),
+                MAX_UTMP_BYTES >> 20
+            ))
+        }
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let mut bytes = Vec::new();
-    file.take(MAX_UTMP_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if bytes.len() as u64 > MAX_UTMP_BYTES {
-        return Err(format!(
-            "{} is larger than {} MiB: not a utmp file",
-            path.display(),
-            MAX_UTMP_BYTES >> 20
-        ));
-    }
     Ok(count_user_sessions(&bytes))
 }
 
@@ -242,5 +238,16 @@ mod tests {
             validate(&["--utmp-file", gone.to_str().unwrap(), "-w", "1", "-c", "5"]).unwrap();
         let r = c.evaluate(&crate::plugin::runner::fetched(&c));
         assert_eq!(r.state(), State::Warning);
+    }
+
+    #[test]
+    fn a_fifo_utmp_file_is_refused_at_once() {
+        let fifo = crate::plugin::regular_file::test_fifo("utmp");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read_users(&fifo, true).unwrap_err(),
+            format!("cannot read {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

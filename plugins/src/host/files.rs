@@ -4,6 +4,10 @@
 use std::io::Read;
 use std::path::Path;
 
+pub use crate::plugin::regular_file::{
+    open_regular, read_limited, read_regular, read_regular_nofollow,
+};
+
 /// The bytes of the file at `path`, refused when it holds more than `max` bytes (only
 /// `max + 1` are ever read). An error is one line, `cannot read {kind}{file}: why`, the
 /// file name shown escaped and cut; `kind` names what the file is, with its space

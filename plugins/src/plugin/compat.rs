@@ -287,16 +287,11 @@ fn default_ini_file() -> Option<std::path::PathBuf> {
 /// The text of an ini file (`-`: standard input): a regular file the running user
 /// (its real user and groups) may read, at most [`EXTRA_OPTS_MAX_BYTES`].
 fn read_ini(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read;
+    use super::regular_file::{open_regular, read_limited};
     use std::os::unix::ffi::OsStrExt;
-    use std::os::unix::fs::OpenOptionsExt;
     let shown = super::text::shown(&path.to_string_lossy());
-    let mut data = Vec::new();
     let read = if path.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(EXTRA_OPTS_MAX_BYTES + 1)
-            .read_to_end(&mut data)
+        read_limited(std::io::stdin().lock(), EXTRA_OPTS_MAX_BYTES)
     } else {
         let c = std::ffi::CString::new(path.as_os_str().as_bytes())
             .map_err(|_| format!("cannot read config file '{shown}': a NUL in its name"))?;
@@ -305,24 +300,15 @@ fn read_ini(path: &std::path::Path) -> Result<String, String> {
             let e = std::io::Error::last_os_error();
             return Err(format!("cannot read config file '{shown}': {e}"));
         }
-        std::fs::OpenOptions::new()
-            .read(true)
-            // a FIFO must not block the check
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(path)
-            .and_then(|f| {
-                if !f.metadata()?.is_file() {
-                    return Err(std::io::Error::other("not a regular file"));
-                }
-                f.take(EXTRA_OPTS_MAX_BYTES + 1).read_to_end(&mut data)
-            })
+        // a FIFO must not block the check
+        open_regular(path, false).and_then(|f| read_limited(f, EXTRA_OPTS_MAX_BYTES))
     };
-    read.map_err(|e| format!("cannot read config file '{shown}': {e}"))?;
-    if data.len() as u64 > EXTRA_OPTS_MAX_BYTES {
-        return Err(format!(
-            "config file '{shown}' is larger than {EXTRA_OPTS_MAX_BYTES} bytes"
-        ));
-    }
+    let data = read.map_err(|e| match e.kind() {
+        std::io::ErrorKind::FileTooLarge => {
+            format!("config file '{shown}' is larger than {EXTRA_OPTS_MAX_BYTES} bytes")
+        }
+        _ => format!("cannot read config file '{shown}': {e}"),
+    })?;
     String::from_utf8(data).map_err(|_| format!("config file '{shown}' is not UTF-8 text"))
 }
 

@@ -14,6 +14,7 @@ pub mod options;
 pub mod output;
 pub mod perfdata;
 pub mod range;
+pub mod regular_file;
 pub mod result;
 pub mod runner;
 pub mod secrets;

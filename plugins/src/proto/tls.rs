@@ -324,7 +324,8 @@ impl ClientIdentity {
     /// Reads a PEM certificate chain and a PEM private key (PKCS#8, PKCS#1 or SEC1); the
     /// key may be in the certificate file when `key` is `None`. The error names the file.
     pub fn from_files(cert: &Path, key: Option<&Path>) -> Result<Self, String> {
-        let cert_pem = std::fs::read(cert).map_err(|e| format!("-J {}: {e}", cert.display()))?;
+        let cert_pem =
+            read_identity_file(cert).map_err(|e| format!("-J {}: {e}", cert.display()))?;
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&cert_pem)
             .collect::<Result<_, _>>()
             .map_err(|e| format!("-J {}: {e}", cert.display()))?;
@@ -336,7 +337,7 @@ impl ClientIdentity {
         }
         let (key_pem, key_path) = match key {
             Some(k) => (
-                std::fs::read(k).map_err(|e| format!("-K {}: {e}", k.display()))?,
+                read_identity_file(k).map_err(|e| format!("-K {}: {e}", k.display()))?,
                 k,
             ),
             None => (cert_pem, cert),
@@ -345,6 +346,15 @@ impl ClientIdentity {
             .map_err(|e| format!("-K {}: no usable PEM private key: {e}", key_path.display()))?;
         Ok(ClientIdentity { chain, key })
     }
+}
+
+/// The longest client certificate or key file read (`-J`, `-K`).
+const MAX_IDENTITY_FILE: u64 = 1 << 20;
+
+/// A `-J`/`-K` file: a regular file of at most [`MAX_IDENTITY_FILE`] bytes (a member's
+/// `-J /dev/zero` or FIFO must neither exhaust memory nor hang the check).
+fn read_identity_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    crate::plugin::regular_file::read_regular(path, MAX_IDENTITY_FILE)
 }
 
 impl TlsSettings {
@@ -714,5 +724,32 @@ mod tests {
         })
         .unwrap();
         assert!(matches!(&settings.trust, Trust::CaFile(v) if Arc::ptr_eq(v, &va)));
+    }
+
+    #[test]
+    fn client_identity_files_are_bounded_regular_files() {
+        // a FIFO is refused at once instead of hanging the check
+        let fifo = crate::plugin::regular_file::test_fifo("cert.pem");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            ClientIdentity::from_files(&fifo, None).unwrap_err(),
+            format!("-J {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // a file larger than 1 MiB is refused after reading 1 MiB + 1 byte
+        let big = fifo.with_file_name("big.pem");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(64 << 20)
+            .unwrap();
+        assert_eq!(
+            ClientIdentity::from_files(&big, None).unwrap_err(),
+            format!("-J {}: larger than 1048576 bytes", big.display())
+        );
+        assert_eq!(
+            ClientIdentity::from_files(&big, Some(&fifo)).unwrap_err(),
+            format!("-J {}: larger than 1048576 bytes", big.display())
+        );
+        std::fs::remove_dir_all(fifo.parent().unwrap()).unwrap();
     }
 }

@@ -104,7 +104,8 @@ pub fn option_groups(text: &str, groups: &[&str]) -> HashMap<String, String> {
 /// asked for by name.
 fn read_options_file(path: &Path, named: bool) -> Result<Option<String>, String> {
     use std::io::Read;
-    match std::fs::File::open(path) {
+    // a FIFO or device must not hang the check: regular files only
+    match crate::host::files::open_regular(path, false) {
         Ok(f) => {
             let mut text = String::new();
             f.take(MAX_OPTIONS_FILE)
@@ -281,5 +282,16 @@ mod tests {
             (o.user(), o.pass(), o.ip_or_hostname(), o.tcp_port()),
             (Some("u"), Some("p"), "127.0.0.2", 3307)
         );
+    }
+
+    #[test]
+    fn a_fifo_options_file_is_refused_at_once() {
+        let fifo = crate::plugin::regular_file::test_fifo("my.cnf");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read_options_file(&fifo, true).unwrap_err(),
+            format!("-f {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
