@@ -384,7 +384,18 @@ pub fn drop_to(account: &Account, keep: &[Capability]) -> Result<(), String> {
     }
     capset(keep)?;
     clear_ambient()?;
-    verify(account, &groups, keep)
+    verify(account, &groups, keep)?;
+    set_login_env(account);
+    Ok(())
+}
+
+/// Sets `HOME`, `USER` and `LOGNAME` to the account's, so that what runs in the
+/// process (checks reading `~/.my.cnf`, programs started later) sees the user it runs
+/// as, not the one that started it. Called while the process has a single thread.
+fn set_login_env(account: &Account) {
+    std::env::set_var("HOME", &account.home);
+    std::env::set_var("USER", &account.name);
+    std::env::set_var("LOGNAME", &account.name);
 }
 
 /// Checks that the process is `account` with exactly `groups` and `keep`, and cannot
@@ -506,6 +517,32 @@ mod tests {
         assert_eq!(Capability::DacReadSearch.number(), 2);
         assert_eq!(Capability::Kill.number(), 5);
         assert_eq!(Capability::SysPtrace.number(), 19);
+    }
+
+    #[test]
+    fn privileges_set_the_login_environment() {
+        // nextest runs each test in its own process: changing the environment is safe
+        std::env::set_var("HOME", "/root");
+        std::env::set_var("USER", "root");
+        std::env::set_var("LOGNAME", "root");
+        let account = Account {
+            name: "monitor".into(),
+            uid: 4242,
+            gid: 4242,
+            groups: vec![4242],
+            home: "/var/lib/monitor".into(),
+            shell: "/usr/sbin/nologin".into(),
+        };
+        set_login_env(&account);
+        let var = |k| std::env::var(k).unwrap();
+        assert_eq!(
+            (var("HOME"), var("USER"), var("LOGNAME")),
+            (
+                "/var/lib/monitor".into(),
+                "monitor".into(),
+                "monitor".into()
+            )
+        );
     }
 
     #[test]

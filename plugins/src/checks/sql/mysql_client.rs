@@ -100,21 +100,65 @@ pub fn option_groups(text: &str, groups: &[&str]) -> HashMap<String, String> {
     out
 }
 
-/// Reads an options file (at most 64 KiB): `None` when it does not exist and was not
-/// asked for by name.
+/// Reads an options file (at most 64 KiB). `-f`'s file (`named`) must be readable; the
+/// default `~/.my.cnf` is skipped, as the MySQL client library skips it, when it does
+/// not exist or cannot be opened (a daemon that left root may not read it), and its
+/// other errors say `~/.my.cnf`, not `-f`.
 fn read_options_file(path: &Path, named: bool) -> Result<Option<String>, String> {
     use std::io::Read;
-    // a FIFO or device must not hang the check: regular files only
-    match crate::host::files::open_regular(path, false) {
+    let label = |e: std::io::Error| match named {
+        true => format!("-f {}: {e}", path.display()),
+        false => format!("~/.my.cnf: {e}"),
+    };
+    match std::fs::File::open(path) {
         Ok(f) => {
             let mut text = String::new();
             f.take(MAX_OPTIONS_FILE)
                 .read_to_string(&mut text)
-                .map_err(|e| format!("-f {}: {e}", path.display()))?;
+                .map_err(label)?;
             Ok(Some(text))
         }
-        Err(e) if !named && e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("-f {}: {e}", path.display())),
+        Err(e) if !named && default_file_absent(&e) => Ok(None),
+        Err(e) => Err(label(e)),
+    }
+}
+
+/// Whether an error opening the default `~/.my.cnf` means "no such file" for the check.
+fn default_file_absent(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::NotFound | ErrorKind::PermissionDenied | ErrorKind::NotADirectory
+    )
+}
+
+/// The home directory of the effective user, from the user database (not `$HOME`,
+/// which a daemon that left root may have inherited from root).
+pub fn home_dir() -> Option<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    let mut size = 1024;
+    loop {
+        let mut buf = vec![0 as libc::c_char; size];
+        // SAFETY: a zeroed passwd is a valid out value (null pointers, zero ids).
+        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut out: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: pw, buf (its length) and out are valid for the call.
+        let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
+        if rc == libc::ERANGE && size < 1 << 20 {
+            size *= 4;
+            continue;
+        }
+        if rc != 0 || out.is_null() || pw.pw_dir.is_null() {
+            return None;
+        }
+        // SAFETY: pw_dir points into buf, a NUL-terminated string; copied before buf goes.
+        let dir = unsafe { std::ffi::CStr::from_ptr(pw.pw_dir) };
+        if dir.to_bytes().is_empty() {
+            return None;
+        }
+        return Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())));
     }
 }
 
@@ -151,9 +195,10 @@ impl ConnArgs {
     pub fn opts(&self, password: &Password) -> Result<OptsBuilder, Failure> {
         let file = match &self.file {
             Some(f) => read_options_file(f, true).map_err(Failure::unusable)?,
-            None => match std::env::var_os("HOME") {
-                Some(home) => read_options_file(&Path::new(&home).join(".my.cnf"), false)
-                    .map_err(Failure::unusable)?,
+            None => match home_dir() {
+                Some(home) => {
+                    read_options_file(&home.join(".my.cnf"), false).map_err(Failure::unusable)?
+                }
                 None => None,
             },
         };
@@ -285,13 +330,41 @@ mod tests {
     }
 
     #[test]
-    fn a_fifo_options_file_is_refused_at_once() {
-        let fifo = crate::plugin::regular_file::test_fifo("my.cnf");
-        let started = std::time::Instant::now();
+    fn the_default_options_file_is_the_users_not_homes() {
+        // $HOME names another user's directory (a daemon that left root inherits
+        // root's): its .my.cnf must not be read
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".my.cnf"), "[client]\nuser=from_home\n").unwrap();
+        // nextest runs each test in its own process: changing the environment is safe
+        std::env::set_var("HOME", dir.path());
+        let home = home_dir().expect("the user has a home directory");
+        assert_ne!(home, dir.path());
+        let o = mysql_async::Opts::from(ConnArgs::default().opts(&Password::None).unwrap());
+        assert_ne!(o.user(), Some("from_home"));
+    }
+
+    #[test]
+    fn an_unreadable_default_options_file_is_absent() {
+        use std::io::{Error, ErrorKind};
+        assert!(default_file_absent(&Error::from(ErrorKind::NotFound)));
+        assert!(default_file_absent(&Error::from(
+            ErrorKind::PermissionDenied
+        )));
+        assert!(!default_file_absent(&Error::other("disk on fire")));
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join(".my.cnf");
+        assert_eq!(read_options_file(&missing, false), Ok(None));
+        // a -f file's errors are reported, labelled -f; the default one's say ~/.my.cnf
+        let e = read_options_file(&missing, true).unwrap_err();
         assert_eq!(
-            read_options_file(&fifo, true).unwrap_err(),
-            format!("-f {}: not a regular file", fifo.display())
+            e,
+            format!(
+                "-f {}: No such file or directory (os error 2)",
+                missing.display()
+            )
         );
-        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        std::fs::create_dir(&missing).unwrap();
+        let e = read_options_file(&missing, false).unwrap_err();
+        assert!(e.starts_with("~/.my.cnf: "), "{e}");
     }
 }
