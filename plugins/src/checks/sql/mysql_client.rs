@@ -110,7 +110,8 @@ fn read_options_file(path: &Path, named: bool) -> Result<Option<String>, String>
         true => format!("-f {}: {e}", path.display()),
         false => format!("~/.my.cnf: {e}"),
     };
-    match std::fs::File::open(path) {
+    // a FIFO or device must not hang the check: regular files only
+    match crate::host::files::open_regular(path, false) {
         Ok(f) => {
             let mut text = String::new();
             f.take(MAX_OPTIONS_FILE)
@@ -366,5 +367,16 @@ mod tests {
         std::fs::create_dir(&missing).unwrap();
         let e = read_options_file(&missing, false).unwrap_err();
         assert!(e.starts_with("~/.my.cnf: "), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_options_file_is_refused_at_once() {
+        let fifo = crate::plugin::regular_file::test_fifo("my.cnf");
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read_options_file(&fifo, true).unwrap_err(),
+            format!("-f {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
