@@ -258,9 +258,10 @@ impl HttpCheck {
             return Err(usage("the port (-p) must be between 1 and 65535"));
         }
         // an absolute URL is sent as it is (a request through a proxy at -I)
-        let absolute = ["http://", "https://"]
-            .iter()
-            .any(|p| args.url.len() > p.len() && args.url[..p.len()].eq_ignore_ascii_case(p));
+        let absolute = ["http://", "https://"].iter().any(|p| {
+            args.url.len() > p.len()
+                && (args.url.get(..p.len())).is_some_and(|x| x.eq_ignore_ascii_case(p))
+        });
         if !args.url.starts_with('/') && !absolute {
             return Err(usage(format!(
                 "-u '{}' must start with / (or be an absolute http:// or https:// URL)",
@@ -346,7 +347,10 @@ impl HttpCheck {
             .map(|b| (b.clone().into_bytes(), args.content_type.clone()));
         let default_method = if body.is_some() { "POST" } else { "GET" };
         let (method, connect) = match &args.method {
-            Some(m) if m.len() >= 7 && m[..7].eq_ignore_ascii_case("CONNECT") => {
+            Some(m)
+                if m.get(..7)
+                    .is_some_and(|x| x.eq_ignore_ascii_case("CONNECT")) =>
+            {
                 let then = match m[7..].strip_prefix(':') {
                     Some(t) => t.to_string(),
                     None if m.len() == 7 => default_method.to_string(),
@@ -555,12 +559,15 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
             }
         } else if let Some(m) = MONTHS
             .iter()
-            .position(|m| t.len() >= 3 && t[..3].eq_ignore_ascii_case(m))
+            .position(|m| t.get(..3).is_some_and(|x| x.eq_ignore_ascii_case(m)))
             .filter(|_| !t.bytes().next().is_some_and(|b| b.is_ascii_digit()))
         {
             month = Some(m as i64 + 1);
         } else if let Ok(n) = t.parse::<i64>() {
-            if day.is_none() && t.len() <= 2 {
+            if t.len() > 4 {
+                // no calendar arithmetic on years past 9999 (nor their overflow)
+                return None;
+            } else if day.is_none() && t.len() <= 2 {
                 day = Some(n);
             } else {
                 year = Some(match (t.len(), n) {
@@ -1025,6 +1032,23 @@ mod tests {
         assert!(check(&["-H", "x", "--ssl=1.1"]).is_err());
         assert!(check(&["-H", "x", "-w", "fast"]).is_err());
         assert!(check(&["-H", "x", "-S", "--ca-cert", "/nonexistent"]).is_err());
+        // non-ASCII arguments are checked, not sliced through a character
+        assert_eq!(
+            check(&["-H", "x", "-u", "/abcdeñ"]).unwrap().target.uri,
+            "/abcdeñ"
+        );
+        assert!(check(&["-H", "x", "-u", "http:/ñ"]).is_err());
+        assert!(check(&["-H", "x", "-u", "ñttps://x/"]).is_err());
+        for m in ["CONNECñ", "CONNEñ", "ñ", "CONNECTñ"] {
+            assert_eq!(
+                check(&["-H", "x", "-S", "-j", m]).unwrap_err().0,
+                format!("-j '{m}' is not an HTTP method")
+            );
+        }
+        assert_eq!(
+            check(&["-H", "x", "-S", "-j", "CONNECT:ñ"]).unwrap_err().0,
+            "-j CONNECT needs the proxy's address (-I) and -H"
+        );
     }
 
     #[test]
@@ -1208,6 +1232,19 @@ mod tests {
             Some(784_111_777)
         );
         assert_eq!(parse_http_date("yesterday"), None);
+        // servers' non-ASCII text is unparseable, not a panic
+        assert_eq!(parse_http_date("Sun, 06 Noñ 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("Sun, 06 ñov 1994 08:49:37 GMT"), None);
+        assert_eq!(parse_http_date("ñ"), None);
+        // a weekday is not read: a non-ASCII one is ignored like any other
+        assert_eq!(
+            parse_http_date("Suñday, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 99999999999999999 08:49:37 GMT"),
+            None
+        );
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT"), None);
         assert_eq!(parse_age("90").unwrap(), 90);
         assert_eq!(parse_age("2m").unwrap(), 120);
