@@ -6,9 +6,8 @@
 
 use super::mysql_client::{at, reason, ConnArgs};
 use super::{Failure, FailureKind, Password};
-use crate::plugin::{
-    CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
-};
+use crate::plugin::args::RangeArgs;
+use crate::plugin::{CheckResult, CommonArgs, PerfData, State, Thresholds, UsageError, Work};
 use clap::Parser;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
@@ -31,30 +30,17 @@ const MAX_QUERY: usize = 64 * 1024;
                   A query is required; its first value must be a number. No row is WARNING, \
                   a failed query or a value that is no number CRITICAL, as Debian's.\n\
                   Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments); \
-                  --help and --version exit 0."
+                  --help and --version exit 0.",
+    mut_arg("warning", |a| a.help("Range of the value that makes the result WARNING (alert outside start:end)")),
+    mut_arg("critical", |a| a.help("Range of the value that makes the result CRITICAL"))
 )]
 pub struct Args {
     /// SQL query to run; only the first column of the first row is read
     #[arg(short = 'q', long = "query", value_name = "SQL")]
     pub query: Option<String>,
 
-    /// Range of the value that makes the result WARNING (alert outside start:end)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// Range of the value that makes the result CRITICAL
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "RANGE",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     #[command(flatten)]
     pub conn: ConnArgs,
@@ -128,7 +114,7 @@ impl crate::plugin::Check for MysqlQueryCheck {
             conn: args.conn,
             password,
             query,
-            levels: Thresholds::new(args.warning, args.critical),
+            levels: args.levels.thresholds(),
             timeout: args.common.timeout.duration,
         })
     }
