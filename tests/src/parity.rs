@@ -10,6 +10,20 @@ use crate::{bin, debian_plugin, Run};
 use std::path::Path;
 use std::process::Command;
 
+/// The timing options of the peer's tests of the TCP checks (plugins/t/check_tcp.t and
+/// its kin: check_ftp.t, check_imap.t, check_jabber.t, check_pop.t): response-time
+/// levels of 0 seconds and a 1-second timeout, in monitoring-plugins' older spelling.
+pub const OLD_TIMING_0: [&str; 6] = ["-wt", "0", "-ct", "0", "-to", "1"];
+/// Levels of 300 and 600 seconds (no answer on loopback reaches them), in the older
+/// spelling (as [`OLD_TIMING_0`]).
+pub const OLD_LEVELS_300_600: [&str; 4] = ["-wt", "300", "-ct", "600"];
+/// Levels of 9 seconds and a 10-second timeout, in the older spelling (as
+/// [`OLD_TIMING_0`]).
+pub const OLD_TIMING_9: [&str; 6] = ["-wt", "9", "-ct", "9", "-to", "10"];
+/// Levels of 9 seconds and a 10-second timeout, in today's spelling (as
+/// [`OLD_TIMING_0`]).
+pub const TIMING_9: [&str; 6] = ["-w", "9", "-c", "9", "-t", "10"];
+
 /// One perfdata item as printed: its label (quotes removed), unit and whole text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Perf {
@@ -131,15 +145,22 @@ fn run_over(binds: &[(&Path, &str)], program: &Path, args: &[&str]) -> Run {
 
 /// Runs a program in the C locale, so the peer's numbers and messages are its defaults.
 fn run_plain(program: &Path, args: &[&str]) -> Run {
+    run_env(program, args, &[])
+}
+
+/// Runs a program with the environment `env` added, in the C locale.
+fn run_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     Command::new(program)
         .args(args)
+        .envs(env.iter().copied())
         .env("LC_ALL", "C")
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()))
         .into()
 }
 
-fn shown(plugin: &str, args: &[&str], d: &Outcome, o: &Outcome) -> String {
+/// The command line and both outputs, for an assertion's message.
+pub fn shown(plugin: &str, args: &[&str], d: &Outcome, o: &Outcome) -> String {
     format!(
         "{plugin} {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
         args.join(" "),
@@ -171,6 +192,18 @@ fn judge(plugin: &str, args: &[&str], code: i32, d: Outcome, o: Outcome) -> (Out
     (d, o)
 }
 
+/// [`case`] on a command line of owned words.
+pub fn case_owned(plugin: &str, args: &[String], code: i32) -> (Outcome, Outcome) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    case(plugin, &args, code)
+}
+
+/// The command line `prefix` then `extra`, as owned words (a test's fixed start, the
+/// server to reach, followed by each case's own options).
+pub fn words(prefix: &[&str], extra: &[&str]) -> Vec<String> {
+    prefix.iter().chain(extra).map(|s| s.to_string()).collect()
+}
+
 /// [`case`], both plugins run where each `(fixture, target)` file is bind-mounted over
 /// `target` (a made-up /etc/resolv.conf, /proc file...). Needs root.
 pub fn case_over(
@@ -182,6 +215,34 @@ pub fn case_over(
     let d = Outcome::of(run_over(binds, &debian_plugin(plugin), args));
     let o = Outcome::of(run_over(binds, &bin(plugin), args));
     judge(plugin, args, code, d, o)
+}
+
+/// A peer case where the two plugins need their own settings: Debian's with `args` and
+/// the environment `debian_env`, ours with `args` then `our_extra` and the environment
+/// `our_env`; both exit `code`, with the same perfdata labels and units (as [`case`]).
+pub fn case_env(
+    plugin: &str,
+    args: &[&str],
+    debian_env: &[(&str, &str)],
+    our_extra: &[&str],
+    our_env: &[(&str, &str)],
+    code: i32,
+) -> (Outcome, Outcome) {
+    let d = Outcome::of(run_env(&debian_plugin(plugin), args, debian_env));
+    let ours_args = [args, our_extra].concat();
+    let o = Outcome::of(run_env(&bin(plugin), &ours_args, our_env));
+    judge(plugin, args, code, d, o)
+}
+
+/// [`case_env`] where only ours takes more arguments, `our_extra` (the test CA to trust,
+/// an option Debian's plugin lacks).
+pub fn case_extra(
+    plugin: &str,
+    args: &[&str],
+    our_extra: &[&str],
+    code: i32,
+) -> (Outcome, Outcome) {
+    case_env(plugin, args, &[], our_extra, &[], code)
 }
 
 /// A deliberate difference (listed in tests/PARITY.md): Debian's plugin exits

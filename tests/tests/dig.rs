@@ -4,7 +4,7 @@
 //! the whole binary: the cases run in one test, in turn.
 
 use hcoop_tests::bind::{zone_text, Named, ZoneSpec, MASTER_IP};
-use hcoop_tests::parity::{case, differs, Outcome};
+use hcoop_tests::parity::{self, case, differs, Outcome};
 use hcoop_tests::require;
 
 /// The peer's success phrase.
@@ -65,18 +65,8 @@ fn dig_peer_cases_against_a_real_named() {
     let reverse = ZoneSpec::new("2.0.192.in-addr.arpa", 1).records("1 IN PTR www.example.test.\n");
     let named = Named::master(hcoop_tests::free_port(), &[zone, reverse]);
     let port = named.port.to_string();
-    let at = |extra: &[&'static str]| -> Vec<String> {
-        let mut v: Vec<String> = ["-H", MASTER_IP, "-p", &port]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
-    let run = |args: &[String], code: i32| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        case("check_dig", &args, code)
-    };
+    let at = |extra: &[&str]| parity::words(&["-H", MASTER_IP, "-p", &port], extra);
+    let run = |args: &[String], code: i32| parity::case_owned("check_dig", args, code);
 
     // Found www, the success phrase and the time perfdata
     let (d, o) = run(&at(&["-l", "www.example.test", "-t", "5"]), 0);
@@ -90,33 +80,22 @@ fn dig_peer_cases_against_a_real_named() {
     );
 
     // Critical and warning thresholds passed
-    run(
-        &at(&[
-            "-l",
-            "www.example.test",
-            "-t",
-            "5",
-            "-w",
-            "0.000001",
-            "-c",
-            "0.00001",
-        ]),
-        2,
-    );
-    let (d, o) = run(
-        &at(&[
-            "-l",
-            "www.example.test",
-            "-t",
-            "5",
-            "-w",
-            "0.000001",
-            "-c",
-            "5",
-        ]),
-        1,
-    );
-    time_perf(&d, &o);
+    for (crit, code) in [("0.00001", 2), ("5", 1)] {
+        let (d, o) = run(
+            &at(&[
+                "-l",
+                "www.example.test",
+                "-t",
+                "5",
+                "-w",
+                "0.000001",
+                "-c",
+                crit,
+            ]),
+            code,
+        );
+        time_perf(&d, &o);
+    }
 
     // Invalid command line: -l missing
     let (_, o) = run(&at(&["-t", "1"]), 3);
@@ -244,17 +223,11 @@ fn dig_peer_cases_against_a_real_named() {
     // `Plugin timed out`, ours `no answer within`)
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port().to_string();
-    let args = [
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &silent_port,
-        "-l",
-        "www.example.test",
-        "-t",
-        "2",
-    ];
-    let (_, o) = case("check_dig", &args, 2);
+    let silent_at = ["-H", "127.0.0.1", "-p", &silent_port];
+    let (_, o) = run(
+        &parity::words(&silent_at, &["-l", "www.example.test", "-t", "2"]),
+        2,
+    );
     assert!(o.stdout.contains("no answer within"), "{}", o.stdout);
     drop(silent);
 

@@ -6,56 +6,7 @@
 use hcoop_tests::ldap::{
     Slapd, ADMIN_DN, ADMIN_PASSWORD, ALICE_DN, ALICE_PASSWORD, ENTRIES, SUFFIX,
 };
-use hcoop_tests::parity::{self, case, differs, Outcome};
-use hcoop_tests::{bin, debian_plugin};
-use std::path::Path;
-use std::process::Command;
-
-/// Runs `program` with `args` and the environment `env`, in the C locale.
-fn outcome(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let out = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .env("LC_ALL", "C")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    Outcome {
-        code: out.status.code().unwrap_or(-1),
-        perf: parity::perfdata(&stdout),
-        stdout,
-    }
-}
-
-/// A peer case where the two plugins need their own settings: Debian's `args` with the
-/// environment `debian_env` (libldap reads LDAPTLS_CACERT), ours `args` then
-/// `our_extra`; both exit `code` with the same perfdata labels and units.
-fn case_with(
-    plugin: &str,
-    args: &[&str],
-    debian_env: &[(&str, &str)],
-    our_extra: &[&str],
-    our_env: &[(&str, &str)],
-    code: i32,
-) -> (Outcome, Outcome) {
-    let d = outcome(&debian_plugin(plugin), args, debian_env);
-    let mut ours_args = args.to_vec();
-    ours_args.extend_from_slice(our_extra);
-    let o = outcome(&bin(plugin), &ours_args, our_env);
-    let why = format!(
-        "{plugin} {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
-        args.join(" "),
-        d.code,
-        d.stdout,
-        o.code,
-        o.stdout
-    );
-    assert_eq!((d.code, o.code), (code, code), "{why}");
-    if !d.perf.is_empty() && !o.perf.is_empty() {
-        assert_eq!(o.labels_and_units(), d.labels_and_units(), "{why}");
-    }
-    (d, o)
-}
+use hcoop_tests::parity::{self, case, case_env, differs, Outcome};
 
 /// The entry count both found.
 fn entries(d: &Outcome, o: &Outcome) -> (String, String) {
@@ -80,37 +31,19 @@ fn ldap_peer_cases_against_a_real_slapd() {
     let port = slapd.port.to_string();
     let ldaps_port = slapd.ldaps_port.to_string();
     let ca = slapd.ca.to_str().unwrap().to_string();
-    let base = |extra: &[&'static str]| -> Vec<String> {
-        let mut v: Vec<String> = ["-H", "127.0.0.1", "-p", &port, "-b", SUFFIX]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v
-    };
-    let run = |args: &[String], code: i32| {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        case("check_ldap", &args, code)
-    };
+    let base =
+        |extra: &[&str]| parity::words(&["-H", "127.0.0.1", "-p", &port, "-b", SUFFIX], extra);
+    let run = |args: &[String], code: i32| parity::case_owned("check_ldap", args, code);
 
     // A host that accepts the connection and never answers
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port().to_string();
-    let args = [
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &silent_port,
-        "-b",
-        "ou=blah",
-        "-t",
-        "2",
-        "-w",
-        "1",
-        "-c",
-        "1",
-    ];
-    let (d, o) = case("check_ldap", &args, 2);
+    let silent_at = ["-H", "127.0.0.1", "-p", &silent_port];
+    let args = parity::words(
+        &silent_at,
+        &["-b", "ou=blah", "-t", "2", "-w", "1", "-c", "1"],
+    );
+    let (d, o) = run(&args, 2);
     assert_eq!(d.stdout, "CRITICAL - Socket timeout after 2 seconds\n");
     assert_eq!(o.stdout, "LDAP CRITICAL - Socket timeout after 2 seconds\n");
     drop(silent);
@@ -197,7 +130,7 @@ fn ldap_peer_cases_against_a_real_slapd() {
     let env = [("LDAP_PASSWORD", ALICE_PASSWORD)];
     let args: Vec<String> = base(&["-3", "-D", ALICE_DN]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    case_with("check_ldap", &args, &env, &[], &env, 0);
+    case_env("check_ldap", &args, &env, &[], &env, 0);
 
     // STARTTLS and LDAPS with the test CA (libldap trusts it through LDAPTLS_CACERT,
     // ours through --ca-cert), and check_ldaps, STARTTLS by default
@@ -205,7 +138,7 @@ fn ldap_peer_cases_against_a_real_slapd() {
     let ours_ca = ["--ca-cert", ca.as_str()];
     let starttls: Vec<String> = base(&["-3", "-T", "-w", "2", "-c", "3"]);
     let starttls: Vec<&str> = starttls.iter().map(String::as_str).collect();
-    case_with("check_ldap", &starttls, &tls_env, &ours_ca, &[], 0);
+    case_env("check_ldap", &starttls, &tls_env, &ours_ca, &[], 0);
     let ldaps = [
         "-H",
         "127.0.0.1",
@@ -216,11 +149,11 @@ fn ldap_peer_cases_against_a_real_slapd() {
         "-3",
         "-S",
     ];
-    case_with("check_ldap", &ldaps, &tls_env, &ours_ca, &[], 0);
+    case_env("check_ldap", &ldaps, &tls_env, &ours_ca, &[], 0);
     let plain: Vec<String> = base(&["-3"]);
     let plain: Vec<&str> = plain.iter().map(String::as_str).collect();
-    case_with("check_ldaps", &plain, &tls_env, &ours_ca, &[], 0);
-    case_with("check_ldaps", &ldaps, &tls_env, &ours_ca, &[], 0);
+    case_env("check_ldaps", &plain, &tls_env, &ours_ca, &[], 0);
+    case_env("check_ldaps", &ldaps, &tls_env, &ours_ca, &[], 0);
 
     // A certificate neither trusts: STARTTLS fails in both
     let (d, o) = case("check_ldap", &starttls, 2);

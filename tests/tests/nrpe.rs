@@ -220,14 +220,7 @@ fn client_against_debian_nrpe_default_adh() {
 fn nrpe_case(args: &[&str], code: i32, same_text: bool) {
     let d = parity::debian("check_nrpe", args);
     let o = parity::ours("check_nrpe_client", args);
-    let why = format!(
-        "check_nrpe {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
-        args.join(" "),
-        d.code,
-        d.stdout,
-        o.code,
-        o.stdout
-    );
+    let why = parity::shown("check_nrpe", args, &d, &o);
     assert_eq!((d.code, o.code), (code, code), "{why}");
     if same_text {
         assert_eq!(o.stdout, d.stdout, "{why}");

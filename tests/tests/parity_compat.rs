@@ -3,7 +3,7 @@
 //! word, `-wt`/`-ct`/`-to`, an option given twice, a shortened long option, and
 //! `--extra-opts`.
 
-use hcoop_tests::parity::case;
+use hcoop_tests::parity::{case, OLD_LEVELS_300_600};
 use std::io::Write;
 use std::net::TcpListener;
 
@@ -31,16 +31,11 @@ fn a_bare_host_first_or_last() {
     let (_, o) = case(
         "check_tcp",
         &[
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-wt",
-            "300",
-            "-ct",
-            "600",
-            "-to",
-            "10",
-        ],
+            &["127.0.0.1", "-p", &port][..],
+            &OLD_LEVELS_300_600,
+            &["-to", "10"],
+        ]
+        .concat(),
         0,
     );
     assert!(o.stdout.starts_with("TCP OK - "), "{}", o.stdout);
@@ -56,34 +51,13 @@ fn a_bare_host_first_or_last() {
 fn an_option_given_twice_takes_its_last_value() {
     let port = listening_port().to_string();
     // the first -c would make any answer CRITICAL; the last one is what counts
-    case(
-        "check_tcp",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-c",
-            "0.000001",
-            "-c",
-            "600",
-        ],
-        0,
-    );
-    case(
-        "check_tcp",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port,
-            "-c",
-            "600",
-            "-c",
-            "0.000001",
-        ],
-        2,
-    );
+    for (first, last, code) in [("0.000001", "600", 0), ("600", "0.000001", 2)] {
+        case(
+            "check_tcp",
+            &["-H", "127.0.0.1", "-p", &port, "-c", first, "-c", last],
+            code,
+        );
+    }
 }
 
 #[test]

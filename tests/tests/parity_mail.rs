@@ -7,7 +7,7 @@
 use hcoop_tests::bind::ensure_loopback;
 use hcoop_tests::free_port;
 use hcoop_tests::mail::{Dovecot, Exim, EximSpec, MailUser};
-use hcoop_tests::parity::{case, differs};
+use hcoop_tests::parity::{case, differs, OLD_TIMING_9, TIMING_9};
 use hcoop_tests::web::{fake_server, Fault, Pki};
 
 fn exim(ip: &str, port: u16, cert: Option<&hcoop_tests::web::CertPair>) -> Exim {
@@ -69,18 +69,11 @@ fn peer_cases_of_check_imap_and_check_smtp() {
     case(
         "check_imap",
         &[
-            "127.0.0.1",
-            "-p",
-            &imap,
-            "-wt",
-            "9",
-            "-ct",
-            "9",
-            "-to",
-            "10",
-            "-e",
-            "* OK",
-        ],
+            &["127.0.0.1", "-p", &imap][..],
+            &OLD_TIMING_9,
+            &["-e", "* OK"],
+        ]
+        .concat(),
         0,
     );
     // "Get error with non reponsive host"
@@ -95,66 +88,41 @@ fn peer_cases_of_check_imap_and_check_smtp() {
     }
     // "Invalid hostname"
     case("check_imap", &["nosuchhost.invalid"], 2);
-    // "Got warning with bad response"
-    let (_, o) = case(
-        "check_imap",
-        &["-H", "127.0.0.1", "-p", &imap, "-e", "unlikely_string"],
-        1,
-    );
-    assert!(
-        o.stdout
-            .contains("Unexpected response from host/socket: * OK"),
-        "{}",
-        o.stdout
-    );
-    // "Got critical error with bad response"
-    case(
-        "check_imap",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &imap,
-            "-e",
-            "unlikely_string",
-            "-M",
-            "crit",
-        ],
-        2,
-    );
+    // "Got warning with bad response", "Got critical error with bad response"
+    for (more, code) in [(&[][..], 1), (&["-M", "crit"], 2)] {
+        let bad = ["-H", "127.0.0.1", "-p", &imap, "-e", "unlikely_string"];
+        let (_, o) = case("check_imap", &[&bad[..], more].concat(), code);
+        assert!(
+            o.stdout
+                .contains("Unexpected response from host/socket: * OK"),
+            "{}",
+            o.stdout
+        );
+    }
 
     // beyond the peer's tests: check_tcp's options as check_imap has them
+    let imap_at = ["-H", "127.0.0.1", "-p", &imap];
     let (_, o) = case(
         "check_imap",
         &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &imap,
-            "-E",
-            "-s",
-            "a1 CAPABILITY\\r\\n",
-            "-e",
-            "a1 OK",
-            "-q",
-            "a2 LOGOUT\\r\\n",
-        ],
+            &imap_at[..],
+            &[
+                "-E",
+                "-s",
+                "a1 CAPABILITY\\r\\n",
+                "-e",
+                "a1 OK",
+                "-q",
+                "a2 LOGOUT\\r\\n",
+            ],
+        ]
+        .concat(),
         0,
     );
     assert!(o.stdout.starts_with("IMAP OK - "), "{}", o.stdout);
     let (_, o) = case(
         "check_imap",
-        &[
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &imap,
-            "-e",
-            "nothing like it",
-            "-j",
-            "-M",
-            "ok",
-        ],
+        &[&imap_at[..], &["-e", "nothing like it", "-j", "-M", "ok"]].concat(),
         0,
     );
     assert!(!o.stdout.contains("Dovecot"), "{}", o.stdout);
@@ -170,11 +138,10 @@ fn peer_cases_of_check_imap_and_check_smtp() {
     // "OK": the host as a bare word
     case("check_smtp", &[SMTP_IP], 0);
     // "OK, within 9 second response"
+    let at = ["-H", SMTP_IP, "-p", &smtp];
     let (d, o) = case(
         "check_smtp",
-        &[
-            "-H", SMTP_IP, "-p", &smtp, "-w", "9", "-c", "9", "-t", "10", "-e", "220",
-        ],
+        &[&at[..], &TIMING_9, &["-e", "220"]].concat(),
         0,
     );
     assert_eq!(o.labels_and_units(), [("time", "s")], "{}", o.stdout);
@@ -182,9 +149,7 @@ fn peer_cases_of_check_imap_and_check_smtp() {
     // "OK, old syntax"
     case(
         "check_smtp",
-        &[
-            "-H", SMTP_IP, "-p", &smtp, "-wt", "9", "-ct", "9", "-to", "10", "-e", "220",
-        ],
+        &[&at[..], &OLD_TIMING_9, &["-e", "220"]].concat(),
         0,
     );
     // "WARNING - got correct error when expecting 221 instead of 220"

@@ -12,7 +12,9 @@
 
 use hcoop_tests::banners::{free_udp_port, Greeters, UdpResponder};
 use hcoop_tests::free_port;
-use hcoop_tests::parity::{self, case, differs, Outcome};
+use hcoop_tests::parity::{
+    self, case, differs, Outcome, OLD_LEVELS_300_600, OLD_TIMING_0, OLD_TIMING_9, TIMING_9,
+};
 use hcoop_tests::web::{start_nginx, start_prosody, start_sshd, start_vsftpd, Pki};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -49,24 +51,7 @@ fn unanswered() -> Unanswered {
 /// A peer case over TLS: Debian's plugin with `args`, ours with `args` and the test CA
 /// to trust; both exit `code`, with the same perfdata labels and units.
 fn case_trusting(plugin: &str, args: &[&str], ca: &str, code: i32) -> (Outcome, Outcome) {
-    let d = parity::debian(plugin, args);
-    let mut trusting = args.to_vec();
-    trusting.extend_from_slice(&["--ca-cert", ca]);
-    let o = parity::ours(plugin, &trusting);
-    let why = format!(
-        "{plugin} {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
-        args.join(" "),
-        d.code,
-        d.stdout,
-        o.code,
-        o.stdout
-    );
-    assert_eq!(d.code, code, "Debian's exit code\n{why}");
-    assert_eq!(o.code, code, "our exit code\n{why}");
-    if !d.perf.is_empty() && !o.perf.is_empty() {
-        assert_eq!(o.labels_and_units(), d.labels_and_units(), "{why}");
-    }
-    (d, o)
+    parity::case_extra(plugin, args, &["--ca-cert", ca], code)
 }
 
 fn says(o: &Outcome, text: &str) {
@@ -86,7 +71,7 @@ fn check_tcp_peer_cases() {
     // the host as a bare word, the old -wt/-ct/-to
     let (_, o) = case(
         "check_tcp",
-        &["localhost", "-p", &hp, "-wt", "300", "-ct", "600"],
+        &[&["localhost", "-p", &hp][..], &OLD_LEVELS_300_600].concat(),
         0,
     );
     says(&o, "TCP OK - ");
@@ -94,78 +79,35 @@ fn check_tcp_peer_cases() {
     let closed = free_port().to_string();
     let (_, o) = case(
         "check_tcp",
-        &[
-            "localhost",
-            "-p",
-            &closed,
-            "-wt",
-            "0",
-            "-ct",
-            "0",
-            "-to",
-            "1",
-        ],
+        &[&["localhost", "-p", &closed][..], &OLD_TIMING_0].concat(),
         2,
     );
     says(&o, "Connection refused");
     let u = unanswered();
     let (d, o) = case(
         "check_tcp",
-        &[
-            "127.0.0.1",
-            "-p",
-            &u.port,
-            "-wt",
-            "0",
-            "-ct",
-            "0",
-            "-to",
-            "1",
-        ],
+        &[&["127.0.0.1", "-p", &u.port][..], &OLD_TIMING_0].concat(),
         2,
     );
     says(&d, "Socket timeout after 1 seconds");
     says(&o, "Socket timeout after 1 seconds");
     let (d, o) = case(
         "check_tcp",
-        &["nosuchhost", "-p", "80", "-wt", "0", "-ct", "0", "-to", "1"],
+        &[&["nosuchhost", "-p", "80"][..], &OLD_TIMING_0].concat(),
         2,
     );
     says(&d, "Invalid hostname, address or socket: nosuchhost");
     says(&o, "Invalid hostname, address or socket: nosuchhost");
     // the certificate's days left (-D implies -S in both)
+    let tls_at = ["-H", "127.0.0.1", "-p", &sp, "--sni", "a.test"];
     for (days, code) in [("1", 0), ("9000,1", 1), ("9000", 1), ("9000,8999", 2)] {
-        case_trusting(
-            "check_tcp",
-            &[
-                "-S",
-                "-D",
-                days,
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &sp,
-                "--sni",
-                "a.test",
-            ],
-            &ca,
-            code,
-        );
+        let args = [&["-S", "-D", days][..], &tls_at].concat();
+        case_trusting("check_tcp", &args, &ca, code);
     }
     // without the CA ours refuses the certificate (Debian does not verify)
     let (_, o) = differs(
         "check_tcp",
-        &[
-            "-S",
-            "-D",
-            "1",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &sp,
-            "--sni",
-            "a.test",
-        ],
+        &[&["-S", "-D", "1"][..], &tls_at].concat(),
         0,
         2,
     );
@@ -194,7 +136,7 @@ fn check_tcp_peer_cases() {
         let p6 = l6.local_addr().unwrap().port().to_string();
         case(
             "check_tcp",
-            &["::1", "-p", &p6, "-wt", "300", "-ct", "600", "-6"],
+            &[&["::1", "-p", &p6][..], &OLD_LEVELS_300_600, &["-6"]].concat(),
             0,
         );
     }
@@ -309,24 +251,14 @@ fn check_ftp_peer_cases() {
     let p = ftp.port.to_string();
     let (_, o) = case(
         "check_ftp",
-        &["localhost", "-p", &p, "-wt", "300", "-ct", "600"],
+        &[&["localhost", "-p", &p][..], &OLD_LEVELS_300_600].concat(),
         0,
     );
     says(&o, "FTP OK - ");
     let u = unanswered();
     case(
         "check_ftp",
-        &[
-            "127.0.0.1",
-            "-p",
-            &u.port,
-            "-wt",
-            "0",
-            "-ct",
-            "0",
-            "-to",
-            "1",
-        ],
+        &[&["127.0.0.1", "-p", &u.port][..], &OLD_TIMING_0].concat(),
         2,
     );
     case("check_ftp", &["nosuchhost", "-wt", "0", "-ct", "0"], 2);
@@ -343,40 +275,14 @@ fn check_jabber_peer_cases() {
     let (_, o) = case("check_jabber", &["-H", "localhost", "-p", &p], 0);
     says(&o, "JABBER OK - ");
     says(&o, ok);
-    let (_, o) = case(
-        "check_jabber",
-        &[
-            "-H",
-            "localhost",
-            "-p",
-            &p,
-            "-w",
-            "9",
-            "-c",
-            "9",
-            "-t",
-            "10",
-        ],
-        0,
-    );
-    says(&o, ok);
-    let (_, o) = case(
-        "check_jabber",
-        &[
-            "-H",
-            "localhost",
-            "-p",
-            &p,
-            "-wt",
-            "9",
-            "-ct",
-            "9",
-            "-to",
-            "10",
-        ],
-        0,
-    );
-    says(&o, ok);
+    for timing in [TIMING_9, OLD_TIMING_9] {
+        let (_, o) = case(
+            "check_jabber",
+            &[&["-H", "localhost", "-p", &p][..], &timing].concat(),
+            0,
+        );
+        says(&o, ok);
+    }
     // the peer waits its default 10 seconds here; 2 keeps this test short
     let u = unanswered();
     let (d, o) = case("check_jabber", &["127.0.0.1", "-p", &u.port, "-t", "2"], 2);
@@ -489,64 +395,21 @@ fn check_pop_and_the_tls_mail_banners() {
     // the peer's check_pop cases
     let (_, o) = case("check_pop", &["localhost", "-p", &pop], 0);
     says(&o, "POP OK - ");
-    case(
-        "check_pop",
-        &[
-            "-H",
-            "localhost",
-            "-p",
-            &pop,
-            "-w",
-            "9",
-            "-c",
-            "9",
-            "-t",
-            "10",
-            "-e",
-            "+OK",
-        ],
-        0,
-    );
-    case(
-        "check_pop",
-        &[
-            "localhost",
-            "-p",
-            &pop,
-            "-wt",
-            "9",
-            "-ct",
-            "9",
-            "-to",
-            "10",
-            "-e",
-            "+OK",
-        ],
-        0,
-    );
+    for (host, timing) in [
+        (&["-H", "localhost"][..], TIMING_9),
+        (&["localhost"], OLD_TIMING_9),
+    ] {
+        let args = [host, &["-p", &pop], &timing, &["-e", "+OK"]].concat();
+        case("check_pop", &args, 0);
+    }
     let u = unanswered();
     case("check_pop", &["127.0.0.1", "-p", &u.port, "-t", "2"], 2);
     case("check_pop", &["nosuchhost"], 2);
     // a reply without the expected string: WARNING, or the state of -M
-    case(
-        "check_pop",
-        &["-H", "localhost", "-p", &pop, "-e", "unlikely"],
-        1,
-    );
-    case(
-        "check_pop",
-        &[
-            "-H",
-            "localhost",
-            "-p",
-            &pop,
-            "-e",
-            "unlikely",
-            "-M",
-            "crit",
-        ],
-        2,
-    );
+    for (more, code) in [(&[][..], 1), (&["-M", "crit"], 2)] {
+        let args = [&["-H", "localhost", "-p", &pop, "-e", "unlikely"][..], more].concat();
+        case("check_pop", &args, code);
+    }
     // the same cases for the TLS checks, whose ports are TLS from the start
     let tls = [
         ("check_pop", g.pop3s_port, "-S"),
