@@ -489,21 +489,17 @@ fn peer_cases_of_check_disk() {
     );
     assert!(o.perf.len() > 1, "-C selects every mount: {}", o.stdout);
     // groups: 7 + 2 MiB free together
-    c(
-        &[
-            "-w", "10", "-c", "10", "-g", "group", "-p", more, "-p", less,
-        ],
-        2,
-    );
-    let (d, o) = c(
-        &["-w", "10", "-c", "8", "-g", "group", "-p", more, "-p", less],
-        1,
-    );
-    assert_eq!(o.labels_and_units(), [("group", "B")], "{}", d.stdout);
-    c(
-        &["-w", "8", "-c", "8", "-g", "group", "-p", more, "-p", less],
-        0,
-    );
+    for (levels, code) in [
+        (["-w", "10", "-c", "10"], 2),
+        (["-w", "10", "-c", "8"], 1),
+        (["-w", "8", "-c", "8"], 0),
+    ] {
+        let (d, o) = c(
+            &[&levels[..], &["-g", "group", "-p", more, "-p", less]].concat(),
+            code,
+        );
+        assert_eq!(o.labels_and_units(), [("group", "B")], "{}", d.stdout);
+    }
     c(
         &["-w", "8", "-c", "8", "-p", more, "-g", "group", "-p", less],
         3,
@@ -512,44 +508,13 @@ fn peer_cases_of_check_disk() {
     c(&["-w", "1", "-c", "1", "-r", "("], 3);
     let re = |p: &str| format!("^{}$", p.replace('.', "\\."));
     let (re_more, re_less) = (re(more), re(less));
-    c(
-        &[
-            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", &re_more, "-i", &re_less,
-        ],
-        3,
-    );
     let (up_more, up_less) = (re_more.to_uppercase(), re_less.to_uppercase());
-    c(
-        &[
-            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-I", &up_more, "-I", &up_less,
-        ],
-        3,
-    );
-    c(
-        &["-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", ".*"],
-        3,
-    );
-    let (_, o) = c(
-        &[
-            "-w", "0%", "-c", "0%", "-p", more, "-p", less, "-i", &re_less,
-        ],
-        0,
-    );
+    let both = ["-w", "0%", "-c", "0%", "-p", more, "-p", less];
+    c(&[&both[..], &["-i", &re_more, "-i", &re_less]].concat(), 3);
+    c(&[&both[..], &["-I", &up_more, "-I", &up_less]].concat(), 3);
+    c(&[&both[..], &["-i", ".*"]].concat(), 3);
+    let (_, o) = c(&[&both[..], &["-i", &re_less]].concat(), 0);
     assert_eq!(o.labels_and_units(), [(more, "B")]);
-    let (_, o) = c(
-        &[
-            "-w",
-            "0%",
-            "-c",
-            "0%",
-            "-p",
-            more,
-            "-p",
-            less,
-            "-i",
-            "^barbazJodsf$",
-        ],
-        0,
-    );
+    let (_, o) = c(&[&both[..], &["-i", "^barbazJodsf$"]].concat(), 0);
     assert_eq!(o.labels_and_units(), [(more, "B"), (less, "B")]);
 }

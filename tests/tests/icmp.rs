@@ -59,32 +59,42 @@ impl Lab {
             Some(&c),
             &format!("ip link add c1 type veth peer name d1 netns {d}"),
         );
-        for cmd in [
-            "ip addr add 10.91.0.1/24 dev c0",
-            "ip addr add fd91::1/64 dev c0 nodad",
-            "ip link set c0 up",
-            "ip addr add 10.91.1.1/24 dev c1",
-            "ip link set c1 up",
-        ] {
-            lab.sh(Some(&c), cmd);
-        }
-        for cmd in [
-            "ip addr add 10.91.0.2/24 dev s0",
-            "ip addr add 10.91.0.4/24 dev s0",
-            "ip addr add 10.91.0.5/24 dev s0",
-            "ip addr add 10.91.0.6/24 dev s0",
-            "ip addr add 10.91.0.7/24 dev s0",
-            "ip addr add fd91::2/64 dev s0 nodad",
-            "ip link set s0 up",
-        ] {
-            lab.sh(Some(&s), cmd);
-        }
-        for cmd in [
-            "ip addr add 10.91.1.2/24 dev d1",
-            "ip link set d1 up",
-            "sysctl -qw net.ipv4.icmp_echo_ignore_all=1",
-        ] {
-            lab.sh(Some(&d), cmd);
+        let setup: [(&str, &[&str]); 3] = [
+            (
+                &c,
+                &[
+                    "ip addr add 10.91.0.1/24 dev c0",
+                    "ip addr add fd91::1/64 dev c0 nodad",
+                    "ip link set c0 up",
+                    "ip addr add 10.91.1.1/24 dev c1",
+                    "ip link set c1 up",
+                ],
+            ),
+            (
+                &s,
+                &[
+                    "ip addr add 10.91.0.2/24 dev s0",
+                    "ip addr add 10.91.0.4/24 dev s0",
+                    "ip addr add 10.91.0.5/24 dev s0",
+                    "ip addr add 10.91.0.6/24 dev s0",
+                    "ip addr add 10.91.0.7/24 dev s0",
+                    "ip addr add fd91::2/64 dev s0 nodad",
+                    "ip link set s0 up",
+                ],
+            ),
+            (
+                &d,
+                &[
+                    "ip addr add 10.91.1.2/24 dev d1",
+                    "ip link set d1 up",
+                    "sysctl -qw net.ipv4.icmp_echo_ignore_all=1",
+                ],
+            ),
+        ];
+        for (ns, cmds) in setup {
+            for cmd in cmds {
+                lab.sh(Some(ns), cmd);
+            }
         }
         // each lossy address has its own counter: any 10 requests in a row lose exactly 2
         let mut rules = String::from(
@@ -448,26 +458,23 @@ fn check_icmp_silent_hosts_are_critical_unless_enough_others_answer() {
 #[test]
 fn check_icmp_unreachable_hosts_are_named_critical() {
     let lab = Lab::new();
-    lab.together(vec![
-        Box::new(|| {
-            let (_, o) = parity::case("check_icmp", &["-H", "10.91.0.3"], 2);
-            assert!(
-                o.stdout
-                    .contains("10.91.0.3: Host unreachable @ 10.91.0.1. rta nan, lost 100%"),
-                "{}",
-                o.stdout
-            );
-        }),
-        Box::new(|| {
-            let (_, o) = parity::case("check_icmp", &["-H", "fd91::3"], 2);
-            assert!(
-                o.stdout
-                    .contains("fd91::3: Host unreachable @ fd91::1. rta nan, lost 100%"),
-                "{}",
-                o.stdout
-            );
-        }),
-    ]);
+    let jobs = [
+        (
+            "10.91.0.3",
+            "10.91.0.3: Host unreachable @ 10.91.0.1. rta nan, lost 100%",
+        ),
+        (
+            "fd91::3",
+            "fd91::3: Host unreachable @ fd91::1. rta nan, lost 100%",
+        ),
+    ]
+    .map(|(host, says)| -> Box<dyn FnOnce() + Send> {
+        Box::new(move || {
+            let (_, o) = parity::case("check_icmp", &["-H", host], 2);
+            assert!(o.stdout.contains(says), "-H {host}: {}", o.stdout);
+        })
+    });
+    lab.together(jobs.into());
 }
 
 /// check_ping.t's nonresponsive-host cases (100% loss, CRITICAL) and an unreachable
@@ -476,32 +483,16 @@ fn check_icmp_unreachable_hosts_are_named_critical() {
 fn check_ping_silent_and_unreachable_hosts_are_critical() {
     let lab = Lab::new();
     let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    // the levels both peers' silent-host cases give
+    let silent = |host: &'static str, timeout: &'static str| {
+        vec![
+            "-H", host, "-w", "10,100%", "-c", "10,100%", "-p", "1", "-t", timeout,
+        ]
+    };
     for args in [
-        &[
-            "-H",
-            "10.91.0.4",
-            "-w",
-            "10,100%",
-            "-c",
-            "10,100%",
-            "-p",
-            "1",
-            "-t",
-            "1",
-        ][..],
-        &[
-            "-H",
-            "10.91.0.4",
-            "-w",
-            "10,100%",
-            "-c",
-            "10,100%",
-            "-p",
-            "1",
-            "-t",
-            "2",
-        ],
-        &[
+        silent("10.91.0.4", "1"),
+        silent("10.91.0.4", "2"),
+        vec![
             "10.91.0.4",
             "-p",
             "1",
@@ -515,7 +506,7 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
     ] {
         jobs.push(Box::new(move || {
             // the same code; the perfdata differs (Debian's rta=U, ours none): PARITY.md
-            let (d, o) = parity::differs("check_ping", args, 2, 2);
+            let (d, o) = parity::differs("check_ping", &args, 2, 2);
             assert!(d.stdout.contains("100%"), "{}", d.stdout);
             assert_eq!(
                 o.stdout,
@@ -545,26 +536,11 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
             o.stdout
         );
     }));
-    jobs.push(Box::new(|| {
+    let several = silent("10.91.0.4,10.91.0.3", "2");
+    jobs.push(Box::new(move || {
         // several hosts, none answering: Debian's reports the first one alive (it ran
         // ping, and only an error message would have stopped it); ours is CRITICAL
-        let (d, o) = parity::differs(
-            "check_ping",
-            &[
-                "-H",
-                "10.91.0.4,10.91.0.3",
-                "-w",
-                "10,100%",
-                "-c",
-                "10,100%",
-                "-p",
-                "1",
-                "-t",
-                "2",
-            ],
-            0,
-            2,
-        );
+        let (d, o) = parity::differs("check_ping", &several, 0, 2);
         assert_eq!(d.stdout, "10.91.0.4 is alive\n");
         assert!(
             o.stdout.starts_with("PING CRITICAL - Packet loss = 100%"),

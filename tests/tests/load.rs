@@ -1,7 +1,7 @@
 //! check_load end to end, and its parity with Debian's monitoring-plugins check_load on
 //! the same (bind-mounted) /proc/loadavg.
 
-use hcoop_tests::parity::{case, case_over};
+use hcoop_tests::parity::{case, case_over, Outcome};
 use hcoop_tests::usage::assert_one_unknown_line;
 use hcoop_tests::{bin, debian_plugin, json_of, plugin, plugin_json, run_with_files};
 use serde_json::json;
@@ -149,7 +149,7 @@ fn peer_loadavg() -> tempfile::NamedTempFile {
 
 /// The warning and critical threshold of a perfdata item, as numbers (the peer prints
 /// `100.000`, ours `100`).
-fn levels(o: &hcoop_tests::parity::Outcome, label: &str) -> (Option<f64>, Option<f64>) {
+fn levels(o: &Outcome, label: &str) -> (Option<f64>, Option<f64>) {
     let item = o
         .item(label)
         .unwrap_or_else(|| panic!("no perfdata {label} in {}", o.stdout));
@@ -158,23 +158,30 @@ fn levels(o: &hcoop_tests::parity::Outcome, label: &str) -> (Option<f64>, Option
     (num(1), num(2))
 }
 
-#[test]
-fn peer_load_not_over_100_is_ok() {
+/// A peer case on [`peer_loadavg`]: both exit `code`, Debian's output starting with
+/// `debian_starts`, ours with `ours_starts`.
+fn peer_load_case(
+    args: &[&str],
+    code: i32,
+    debian_starts: &str,
+    ours_starts: &str,
+) -> (Outcome, Outcome) {
     let f = peer_loadavg();
     let binds = [(f.path(), "/proc/loadavg")];
+    let (d, o) = case_over(&binds, "check_load", args, code);
+    assert!(d.stdout.starts_with(debian_starts), "{}", d.stdout);
+    assert!(o.stdout.starts_with(ours_starts), "{}", o.stdout);
+    (d, o)
+}
+
+#[test]
+fn peer_load_not_over_100_is_ok() {
     let args = ["-w", "100,100,100", "-c", "100,100,100"];
-    let (d, o) = case_over(&binds, "check_load", &args, 0);
-    assert!(
-        d.stdout
-            .starts_with("LOAD OK - total load average: 0.52, 0.58, 0.59"),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        o.stdout
-            .starts_with("LOAD OK - load average: 0.52, 0.58, 0.59"),
-        "{}",
-        o.stdout
+    peer_load_case(
+        &args,
+        0,
+        "LOAD OK - total load average: 0.52, 0.58, 0.59",
+        "LOAD OK - load average: 0.52, 0.58, 0.59",
     );
     // and on this machine as it is
     let (_, o) = case("check_load", &args, 0);
@@ -187,62 +194,32 @@ fn peer_load_not_over_100_is_ok() {
 
 #[test]
 fn peer_load_over_0_is_critical() {
-    let f = peer_loadavg();
-    let binds = [(f.path(), "/proc/loadavg")];
-    let (d, o) = case_over(&binds, "check_load", &["-w", "0,0,0", "-c", "0,0,0"], 2);
-    assert!(
-        d.stdout
-            .starts_with("LOAD CRITICAL - total load average: 0.52, 0.58, 0.59"),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        o.stdout
-            .starts_with("LOAD CRITICAL - load average: 0.52, 0.58, 0.59"),
-        "{}",
-        o.stdout
+    peer_load_case(
+        &["-w", "0,0,0", "-c", "0,0,0"],
+        2,
+        "LOAD CRITICAL - total load average: 0.52, 0.58, 0.59",
+        "LOAD CRITICAL - load average: 0.52, 0.58, 0.59",
     );
 }
 
 #[test]
 fn peer_load_over_0_per_cpu_is_critical() {
-    let f = peer_loadavg();
-    let binds = [(f.path(), "/proc/loadavg")];
-    let (d, o) = case_over(
-        &binds,
-        "check_load",
+    let (_, o) = peer_load_case(
         &["-r", "-w", "0,0,0", "-c", "0,0,0"],
         2,
-    );
-    assert!(
-        d.stdout
-            .starts_with("LOAD CRITICAL - scaled load average: "),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        o.stdout
-            .starts_with("LOAD CRITICAL - load average per CPU: "),
-        "{}",
-        o.stdout
+        "LOAD CRITICAL - scaled load average: ",
+        "LOAD CRITICAL - load average per CPU: ",
     );
     assert!(o.stdout.contains("total 0.52, 0.58, 0.59"), "{}", o.stdout);
 }
 
 #[test]
 fn peer_non_triplet_thresholds_repeat_their_last_value() {
-    let f = peer_loadavg();
-    let binds = [(f.path(), "/proc/loadavg")];
-    let (d, o) = case_over(&binds, "check_load", &["-w", "100", "-c", "100,110"], 0);
-    assert!(
-        d.stdout.starts_with("LOAD OK - total load average: "),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        o.stdout.starts_with("LOAD OK - load average: "),
-        "{}",
-        o.stdout
+    let (d, o) = peer_load_case(
+        &["-w", "100", "-c", "100,110"],
+        0,
+        "LOAD OK - total load average: ",
+        "LOAD OK - load average: ",
     );
     for (label, want) in [
         ("load1", (100.0, 100.0)),
@@ -257,19 +234,11 @@ fn peer_non_triplet_thresholds_repeat_their_last_value() {
 
 #[test]
 fn peer_load_not_over_100_per_cpu_is_ok() {
-    let f = peer_loadavg();
-    let binds = [(f.path(), "/proc/loadavg")];
-    let args = ["-w", "100,100,100", "-c", "100,100,100", "-r"];
-    let (d, o) = case_over(&binds, "check_load", &args, 0);
-    assert!(
-        d.stdout.starts_with("LOAD OK - scaled load average: "),
-        "{}",
-        d.stdout
-    );
-    assert!(
-        o.stdout.starts_with("LOAD OK - load average per CPU: "),
-        "{}",
-        o.stdout
+    peer_load_case(
+        &["-w", "100,100,100", "-c", "100,100,100", "-r"],
+        0,
+        "LOAD OK - scaled load average: ",
+        "LOAD OK - load average per CPU: ",
     );
 }
 
@@ -280,15 +249,8 @@ fn output_formats_of_monitoring_plugins_3() {
     let f = loadavg("0.52 0.58 0.59");
     let binds = [(f.path(), "/proc/loadavg")];
     let ours = bin("check_load");
-    let args = [
-        "-w",
-        "0.5,2,3",
-        "-c",
-        "4,5,6",
-        "--output-format",
-        "multi-line",
-    ];
-    let r = run_with_files(&binds, &ours, &args);
+    let levels_as = |format| ["-w", "0.5,2,3", "-c", "4,5,6", "--output-format", format];
+    let r = run_with_files(&binds, &ours, &levels_as("multi-line"));
     assert_eq!(r.code, 1, "{}", r.stdout);
     assert_eq!(
         r.stdout,
@@ -296,15 +258,7 @@ fn output_formats_of_monitoring_plugins_3() {
          \t\\_[WARNING] - load average: 0.52, 0.58, 0.59\
          |'load1'=0.520000;0.500000;4;0 'load5'=0.580000;2;5;0 'load15'=0.590000;3;6;0\n"
     );
-    let args = [
-        "-w",
-        "0.5,2,3",
-        "-c",
-        "4,5,6",
-        "--output-format",
-        "MP-TEST-JSON",
-    ];
-    let r = run_with_files(&binds, &ours, &args);
+    let r = run_with_files(&binds, &ours, &levels_as("MP-TEST-JSON"));
     assert_eq!(r.code, 0, "{}", r.stdout);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["state"], "WARNING");

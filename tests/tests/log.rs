@@ -322,6 +322,12 @@ fn bad_input_is_one_line_and_exit_3() {
 /// by Debian's check_log and ours on the same log. Not through `parity::case`: each
 /// plugin keeps its own copy of the log (-O), so each runs with its own copy, and both
 /// are held to the peer's exit code and phrases.
+/// check_log's command line searching the log `log` for `pattern`, with its copy `old`.
+fn log_and_copy<'a>(log: &'a Path, old: &'a Path, pattern: &'a str) -> [&'a str; 6] {
+    let path = |p: &'a Path| p.to_str().unwrap();
+    ["-F", path(log), "-O", path(old), "-q", pattern]
+}
+
 #[test]
 fn peer_cases_of_check_log() {
     use hcoop_tests::parity::{debian, ours, Outcome};
@@ -418,14 +424,7 @@ fn peer_cases_of_check_log() {
     assert!(d.perf.is_empty() && o.perf.is_empty());
     // a missing log is UNKNOWN in both
     let gone = dir.path().join("gone");
-    let args = [
-        "-F",
-        gone.to_str().unwrap(),
-        "-O",
-        old_o.to_str().unwrap(),
-        "-q",
-        "x",
-    ];
+    let args = log_and_copy(&gone, &old_o, "x");
     assert_eq!(
         (
             debian("check_log", &args).code,
@@ -446,17 +445,7 @@ fn the_oldlog_copy_never_follows_a_link() {
     std::fs::write(&victim, "keep me\n").unwrap();
     let old = dir.path().join("oldlog");
     std::os::unix::fs::symlink(&victim, &old).unwrap();
-    let r = plugin(
-        "check_log",
-        &[
-            "-F",
-            log.to_str().unwrap(),
-            "-O",
-            old.to_str().unwrap(),
-            "-q",
-            "x",
-        ],
-    );
+    let r = plugin("check_log", &log_and_copy(&log, &old, "x"));
     assert_eq!(r.code, 3, "{}", r.stdout);
     assert!(
         r.stdout

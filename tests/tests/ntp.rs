@@ -92,24 +92,13 @@ fn ntp_checks_against_ntpd() {
     let (_, o) = parity::case("check_ntp_peer", &all("20", "~:-1"), 2);
     assert_ours(&o, r"jitter=[0-9]+\.[0-9]+ \(CRITICAL\), stratum=3,");
     // ours: the truechimers, stratum ranges
-    parity::case(
-        "check_ntp_peer",
-        &["-H", "127.0.0.1", "-m", "2:", "-n", "1:"],
-        1,
-    );
-    parity::case(
-        "check_ntp_peer",
-        &["-H", "127.0.0.1", "-m", "1:", "-n", "2:"],
-        2,
-    );
-    parity::case(
-        "check_ntp_peer",
-        &["-H", "127.0.0.1", "-W", "1", "-C", "5"],
-        1,
-    );
-    parity::case(
-        "check_ntp_peer",
-        &["-H", "127.0.0.1", "-W", "1", "-C", "2"],
-        2,
-    );
+    for (levels, code) in [
+        (["-m", "2:", "-n", "1:"], 1),
+        (["-m", "1:", "-n", "2:"], 2),
+        (["-W", "1", "-C", "5"], 1),
+        (["-W", "1", "-C", "2"], 2),
+    ] {
+        let args = [&["-H", "127.0.0.1"][..], &levels].concat();
+        parity::case("check_ntp_peer", &args, code);
+    }
 }
