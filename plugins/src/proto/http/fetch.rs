@@ -236,19 +236,98 @@ pub fn cookie_header(jar: &[Cookie], url: &super::Url, now: i64) -> Option<Strin
     (!pairs.is_empty()).then(|| pairs.join("; "))
 }
 
-/// Reads a cookie jar file: none yet is an empty jar.
+/// Refuses a cookie jar another user could read or change behind the check: it must be
+/// a regular file owned by the effective user with a single link.
+fn jar_is_ours(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions
+    let euid = unsafe { libc::geteuid() };
+    if meta.file_type().is_symlink() {
+        Err(std::io::Error::other("a symbolic link"))
+    } else if !meta.is_file() {
+        Err(std::io::Error::other("not a regular file"))
+    } else if meta.uid() != euid {
+        Err(std::io::Error::other(format!(
+            "owned by uid {}, not by the user running the check",
+            meta.uid()
+        )))
+    } else if meta.nlink() != 1 {
+        Err(std::io::Error::other("more than one hard link"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads a cookie jar file: none yet is an empty jar. Never through a symbolic link,
+/// never waiting on a FIFO, only a file of ours ([`jar_is_ours`]), at most
+/// [`MAX_COOKIE_JAR`] bytes.
 fn read_cookie_jar(path: &std::path::Path) -> Result<Vec<Cookie>, String> {
-    use std::io::Read;
-    let mut text = String::new();
-    match std::fs::File::open(path) {
-        Ok(f) => f
-            .take(MAX_COOKIE_JAR)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("--cookie-jar {}: {e}", path.display()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
-        Err(e) => return Err(format!("--cookie-jar {}: {e}", path.display())),
+    use crate::plugin::regular_file::{open_regular, read_limited};
+    let shown = |e: std::io::Error| format!("--cookie-jar {}: {e}", path.display());
+    let file = match open_regular(path, true) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(shown(e)),
     };
+    file.metadata()
+        .and_then(|m| jar_is_ours(&m))
+        .map_err(shown)?;
+    let data = read_limited(file, MAX_COOKIE_JAR).map_err(shown)?;
+    let text = String::from_utf8(data).map_err(|_| {
+        shown(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
+    })?;
     Ok(parse_cookie_jar(&text))
+}
+
+/// Writes a cookie jar: to a new temporary file (mode 0600, `O_EXCL`, never through a
+/// link) in the jar's directory, renamed into place; an existing jar that is not ours
+/// ([`jar_is_ours`]) is left alone and the write refused.
+fn write_cookie_jar(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => jar_is_ours(&m)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut tries = 0;
+    let (tmp, mut file) = loop {
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.{nanos}.{tries}.tmp", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(text.as_bytes())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// An HTTP proxy: plain HTTP requests are sent to it with an absolute URL, HTTPS ones
@@ -492,7 +571,16 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
         .cookie_jar
         .as_ref()
         .filter(|p| !p.as_os_str().is_empty());
-    let mut jar = match jar_file.map(|p| read_cookie_jar(p)) {
+    let read = match jar_file.cloned() {
+        // file I/O off the async workers
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || read_cookie_jar(&p))
+                .await
+                .unwrap_or_else(|e| Err(format!("--cookie-jar: {e}"))),
+        ),
+        None => None,
+    };
+    let mut jar = match read {
         Some(Ok(j)) => Some(j),
         Some(Err(e)) => {
             facts.unusable = Some(e);
@@ -699,7 +787,11 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
     }
     facts.total = start.elapsed();
     if let (Some(path), Some(j)) = (jar_file, &jar) {
-        if let Err(e) = std::fs::write(path, cookie_jar_text(j)) {
+        let (p, text) = (path.clone(), cookie_jar_text(j));
+        let written = tokio::task::spawn_blocking(move || write_cookie_jar(&p, &text))
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+        if let Err(e) = written {
             facts.unusable = Some(format!("--cookie-jar {}: {e}", path.display()));
         }
     }
@@ -860,5 +952,76 @@ mod tests {
             ..p
         };
         assert!(!all.serves("anything"));
+    }
+
+    #[test]
+    fn cookie_jar_files_are_only_ours() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let fifo = crate::plugin::regular_file::test_fifo("jar");
+        let dir = fifo.parent().unwrap().to_path_buf();
+        // a FIFO is refused at once, never waited on
+        let started = std::time::Instant::now();
+        assert_eq!(
+            read_cookie_jar(&fifo).unwrap_err(),
+            format!("--cookie-jar {}: not a regular file", fifo.display())
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // a missing jar is empty; the written jar is a new file of mode 0600
+        let jar = dir.join("jar.txt");
+        assert_eq!(read_cookie_jar(&jar).unwrap(), Vec::new());
+        let text = "h.test\tFALSE\t/\tFALSE\t0\tsid\t1\n";
+        write_cookie_jar(&jar, text).unwrap();
+        let meta = std::fs::metadata(&jar).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(read_cookie_jar(&jar).unwrap().len(), 1);
+        // rewriting replaces the file (a new inode), never writes through the old one
+        let before = meta.ino();
+        write_cookie_jar(&jar, text).unwrap();
+        assert_ne!(std::fs::metadata(&jar).unwrap().ino(), before);
+        // a symbolic link is refused both ways and what it points at is untouched
+        let target = dir.join("target");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert_eq!(
+            read_cookie_jar(&link).unwrap_err(),
+            format!("--cookie-jar {}: a symbolic link", link.display())
+        );
+        assert_eq!(
+            write_cookie_jar(&link, text).unwrap_err().to_string(),
+            "a symbolic link"
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        // a hard link to another file is refused
+        let hard = dir.join("hard");
+        std::fs::hard_link(&target, &hard).unwrap();
+        assert_eq!(
+            read_cookie_jar(&hard).unwrap_err(),
+            format!("--cookie-jar {}: more than one hard link", hard.display())
+        );
+        // a jar another user owns (made by a member, mode 0666) is neither read nor replaced
+        let theirs = dir.join("theirs");
+        std::fs::write(&theirs, "x").unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let e = read_cookie_jar(&theirs).unwrap_err();
+        assert!(
+            e.ends_with("owned by uid 65534, not by the user running the check"),
+            "{e}"
+        );
+        assert!(write_cookie_jar(&theirs, text).is_err());
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "x");
+        // no temporary file is left behind
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(left.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
