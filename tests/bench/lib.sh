@@ -61,6 +61,16 @@ wait_tcp() {
   done
 }
 
+# start_dovecot CONF PORT...: Dovecot in the foreground on CONF (its pid added to
+# `pids`), waited for until each PORT accepts.
+start_dovecot() {
+  local conf=$1
+  shift
+  /usr/sbin/dovecot -F -c "$conf" >/dev/null 2>&1 &
+  pids+=($!)
+  wait_tcp "$@"
+}
+
 # same_args LABEL PLUGIN ARGS: a compare_cases CASE running our PLUGIN and Debian's with
 # the same ARGS (`ours` and `theirs` say where each is).
 same_args() {

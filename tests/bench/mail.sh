@@ -73,9 +73,7 @@ service imap-login {
   }
 }
 CONF
-/usr/sbin/dovecot -F -c "$tmp/dovecot.conf" >/dev/null 2>&1 &
-pids+=($!)
-wait_tcp $smtp $imap $imaps
+start_dovecot "$tmp/dovecot.conf" $smtp $imap $imaps
 
 tlsname="--sni mail.bench.test --ca-cert $tmp/ca.crt"
 # label | our command | their command (same server)

@@ -79,8 +79,7 @@ service submission-login {
   }
 }
 CONF
-/usr/sbin/dovecot -F -c "$tmp/dovecot.conf" >/dev/null 2>&1 &
-pids+=($!)
+start_dovecot "$tmp/dovecot.conf" $pop3 $pop3s $imaps $smtps
 # a UDP service answering every datagram with a line
 python3 - "$udp" <<'PY' &
 import socket, sys
@@ -91,7 +90,6 @@ while True:
     s.sendto(b"barbar\n", peer)
 PY
 pids+=($!)
-wait_tcp $pop3 $pop3s $imaps $smtps
 python3 - "$udp" <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
