@@ -1573,6 +1573,23 @@ mod tests {
         assert_eq!(check(&[]).unwrap().units.name, "MiB");
     }
 
+    /// The forms README.md's upgrading note names: a selection before any level is a
+    /// usage error, the levels first are accepted.
+    #[test]
+    fn levels_come_before_selections() {
+        let err = |argv: &[&str]| check(argv).unwrap_err().0;
+        let need_p = "Must set a threshold value before using -p";
+        let need_r = "Must set a threshold value before using -r/-R";
+        assert_eq!(err(&["-p", "/"]), need_p);
+        assert_eq!(err(&["-p", "/", "-w", "10%", "-c", "5%"]), need_p);
+        assert_eq!(err(&["-r", "^/$"]), need_r);
+        assert_eq!(err(&["-R", "^/$"]), need_r);
+        assert_eq!(err(&["-A"]), need_r);
+        assert!(check(&["-w", "10%", "-c", "5%", "-p", "/"]).is_ok());
+        assert!(check(&["-W", "10%", "-p", "/"]).is_ok());
+        assert!(check(&["-K", "5%", "-A"]).is_ok());
+    }
+
     #[test]
     fn bad_options_are_usage_errors() {
         let err = |argv: &[&str]| check(argv).unwrap_err().0;
