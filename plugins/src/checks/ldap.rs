@@ -8,6 +8,7 @@
 
 use crate::plugin::args::seconds_level;
 use crate::plugin::secrets::secret_from_env;
+use crate::plugin::FamilyArgs;
 use crate::plugin::{
     parse_host, parse_port, shown, CheckResult, CommonArgs, Family, Level, PerfData, Range, State,
     Thresholds, Uom, UsageError, Work, EXIT_CODES,
@@ -32,13 +33,8 @@ pub struct LdapArgs {
     #[arg(short = 'p', long = "port", value_name = "PORT", value_parser = parse_port)]
     pub port: Option<u16>,
 
-    /// Use IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Use IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub family: FamilyArgs,
 
     /// The search base (e.g. "ou=people,dc=example,dc=org"); may also be given as the bare word after the host
     #[arg(short = 'b', long = "base", value_name = "DN")]
@@ -254,7 +250,7 @@ impl LdapCheck {
         Ok(LdapCheck {
             host,
             port,
-            family: Family::from_flags(a.ipv4, a.ipv6),
+            family: a.family.family(),
             base,
             filter: a.filter,
             bind_dn: a.bind_dn.unwrap_or_default(),
