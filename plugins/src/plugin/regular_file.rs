@@ -58,6 +58,79 @@ pub fn read_regular_nofollow(path: &Path, limit: u64) -> std::io::Result<Vec<u8>
     read_limited(open_regular(path, true)?, limit)
 }
 
+/// Refuses a file another user could read or change behind the check (a cookie jar, a
+/// copy of a log, a state file a member may pre-create): it must be a regular file
+/// owned by the effective user with a single link (not a symbolic link: pass
+/// `symlink_metadata`'s or an open file's metadata).
+pub fn ours(meta: &std::fs::Metadata) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions
+    let euid = unsafe { libc::geteuid() };
+    if meta.file_type().is_symlink() {
+        Err(std::io::Error::other("a symbolic link"))
+    } else if !meta.is_file() {
+        Err(std::io::Error::other("not a regular file"))
+    } else if meta.uid() != euid {
+        Err(std::io::Error::other(format!(
+            "owned by uid {}, not by the user running the check",
+            meta.uid()
+        )))
+    } else if meta.nlink() != 1 {
+        Err(std::io::Error::other("more than one hard link"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Replaces the file at `path` with `content`: written to a new temporary file (mode
+/// 0600, `O_EXCL`, never through a link) in the same directory and renamed into place,
+/// so another user's file is never truncated or written through; an existing file that
+/// is not [`ours`] is left alone and the write refused.
+pub fn replace_ours(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::symlink_metadata(path) {
+        Ok(m) => ours(&m)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let mut tries = 0;
+    let (tmp, mut file) = loop {
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(name);
+        tmp_name.push(format!(".{}.{nanos}.{tries}.tmp", std::process::id()));
+        let tmp = dir.join(tmp_name);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)
+        {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = file
+        .write_all(content)
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// A FIFO named `name` in a fresh temporary directory, for tests that a reader refuses
 /// it at once. A reader that blocked on it is released after 3 seconds (the FIFO is
 /// opened for writing and closed: end of file), so that such a test fails instead of

@@ -11,11 +11,11 @@
 //! searched.
 
 use crate::host::posix_regex::PosixRegex;
+use crate::plugin::regular_file;
 use crate::plugin::{shown, CheckResult, State, UsageError};
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// The largest log (and copy) read: a bigger one is UNKNOWN, never a partial answer.
@@ -155,27 +155,27 @@ impl Oldlog {
             .take(MAX_LOG_BYTES)
             .read_to_end(&mut current)
             .map_err(|e| format!("cannot read {}: {e}", name(&self.log)))?;
-        // the copy is never followed through a symbolic link (it may sit in /tmp)
-        let old = match File::options()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.oldlog)
-        {
+        // the copy is never followed through a symbolic link (it may sit in /tmp), never
+        // waited on (a FIFO), and only trusted when no other user can have made or
+        // changed it: a regular file of ours with one link
+        let old = match regular_file::open_regular(&self.oldlog, true) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(format!("cannot read {}: {e}", name(&self.oldlog))),
             Ok(f) => {
-                let mut old = Vec::new();
-                f.take(MAX_LOG_BYTES + 1)
-                    .read_to_end(&mut old)
-                    .map_err(|e| format!("cannot read {}: {e}", name(&self.oldlog)))?;
-                if old.len() as u64 > MAX_LOG_BYTES {
-                    return Err(format!(
-                        "{} is larger than {} MiB",
-                        name(&self.oldlog),
-                        MAX_LOG_BYTES >> 20
-                    ));
+                f.metadata()
+                    .and_then(|m| regular_file::ours(&m))
+                    .map_err(|e| format!("refusing {}: {e}", name(&self.oldlog)))?;
+                match regular_file::read_limited(f, MAX_LOG_BYTES) {
+                    Ok(old) => Some(old),
+                    Err(e) if e.kind() == std::io::ErrorKind::FileTooLarge => {
+                        return Err(format!(
+                            "{} is larger than {} MiB",
+                            name(&self.oldlog),
+                            MAX_LOG_BYTES >> 20
+                        ))
+                    }
+                    Err(e) => return Err(format!("cannot read {}: {e}", name(&self.oldlog))),
                 }
-                Some(old)
             }
         };
         let outcome = match &old {
@@ -187,18 +187,10 @@ impl Oldlog {
         Ok(outcome)
     }
 
-    /// Replaces the copy's content (created 0600 when missing; never through a link).
+    /// Replaces the copy: a new mode-0600 file in its directory renamed into place, never
+    /// through a link, never over a file that is not ours.
     fn write_copy(&self, content: &[u8]) -> std::io::Result<()> {
-        let mut f = File::options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&self.oldlog)?;
-        f.seek(SeekFrom::Start(0))?;
-        f.write_all(content)?;
-        f.flush()
+        regular_file::replace_ours(&self.oldlog, content)
     }
 
     /// Counts the new lines matching the query and not the exclusion.
@@ -387,5 +379,59 @@ mod tests {
             "Oldlog parameter is needed"
         );
         assert!(e(false, false, Some("/o"), Some("\\(")).starts_with("-q '"));
+    }
+
+    #[test]
+    fn the_copy_is_only_ever_a_file_of_ours() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        std::fs::write(&log, "one\nERROR two\n").unwrap();
+        let copy = dir.path().join("oldlog");
+        let check = |copy: &Path| Oldlog {
+            log: log.clone(),
+            oldlog: copy.to_path_buf(),
+            ..search("ERROR", None, Dialect::Basic)
+        };
+        // made now: a new file of mode 0600; replaced (a new inode) at the next run
+        assert!(matches!(check(&copy).run(), OldlogOutcome::Initialized));
+        let meta = std::fs::metadata(&copy).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        std::fs::write(&log, "one\nERROR two\nERROR three\n").unwrap();
+        assert!(matches!(
+            check(&copy).run(),
+            OldlogOutcome::Matched { count: 1, .. }
+        ));
+        assert_ne!(std::fs::metadata(&copy).unwrap().ino(), meta.ino());
+        // a copy a member pre-created (mode 0666, theirs) is neither read nor rewritten
+        let theirs = dir.path().join("theirs");
+        std::fs::write(&theirs, "planted\n").unwrap();
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        match check(&theirs).run() {
+            OldlogOutcome::Failed(e) => assert_eq!(
+                e,
+                format!(
+                    "refusing {}: owned by uid 65534, not by the user running the check",
+                    theirs.display()
+                )
+            ),
+            _ => panic!("another user's copy was used"),
+        }
+        assert_eq!(std::fs::read_to_string(&theirs).unwrap(), "planted\n");
+        assert_eq!(
+            evaluate(&check(&theirs).run(), false).state(),
+            State::Unknown
+        );
+        // a hard link to another file and a FIFO are refused too (the FIFO at once)
+        let hard = dir.path().join("hard");
+        std::fs::hard_link(&log, &hard).unwrap();
+        assert!(matches!(check(&hard).run(),
+            OldlogOutcome::Failed(e) if e.ends_with(": more than one hard link")));
+        let fifo = crate::plugin::regular_file::test_fifo("oldlog");
+        let started = std::time::Instant::now();
+        assert!(matches!(check(&fifo).run(),
+            OldlogOutcome::Failed(e) if e.ends_with(": not a regular file")));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

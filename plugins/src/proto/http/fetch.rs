@@ -239,23 +239,7 @@ pub fn cookie_header(jar: &[Cookie], url: &super::Url, now: i64) -> Option<Strin
 /// Refuses a cookie jar another user could read or change behind the check: it must be
 /// a regular file owned by the effective user with a single link.
 fn jar_is_ours(meta: &std::fs::Metadata) -> std::io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    // SAFETY: geteuid has no preconditions
-    let euid = unsafe { libc::geteuid() };
-    if meta.file_type().is_symlink() {
-        Err(std::io::Error::other("a symbolic link"))
-    } else if !meta.is_file() {
-        Err(std::io::Error::other("not a regular file"))
-    } else if meta.uid() != euid {
-        Err(std::io::Error::other(format!(
-            "owned by uid {}, not by the user running the check",
-            meta.uid()
-        )))
-    } else if meta.nlink() != 1 {
-        Err(std::io::Error::other("more than one hard link"))
-    } else {
-        Ok(())
-    }
+    crate::plugin::regular_file::ours(meta)
 }
 
 /// Reads a cookie jar file: none yet is an empty jar. Never through a symbolic link,
@@ -286,48 +270,7 @@ fn read_cookie_jar(path: &std::path::Path) -> Result<Vec<Cookie>, String> {
 /// link) in the jar's directory, renamed into place; an existing jar that is not ours
 /// ([`jar_is_ours`]) is left alone and the write refused.
 fn write_cookie_jar(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::symlink_metadata(path) {
-        Ok(m) => jar_is_ours(&m)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let mut tries = 0;
-    let (tmp, mut file) = loop {
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".{}.{nanos}.{tries}.tmp", std::process::id()));
-        let tmp = dir.join(tmp_name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(&tmp)
-        {
-            Ok(f) => break (tmp, f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 16 => tries += 1,
-            Err(e) => return Err(e),
-        }
-    };
-    let written = file
-        .write_all(text.as_bytes())
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    crate::plugin::regular_file::replace_ours(path, text.as_bytes())
 }
 
 /// An HTTP proxy: plain HTTP requests are sent to it with an absolute URL, HTTPS ones
