@@ -6,6 +6,7 @@
 //! getutxent: that interface keeps one process-wide cursor, which checks running side by
 //! side in the daemon would share.
 
+use crate::plugin::args::RangeArgs;
 use crate::plugin::{
     judge, CheckResult, CommonArgs, Observed, PerfData, Range, Thresholds, UsageError, Work,
     EXIT_CODES,
@@ -25,29 +26,16 @@ pub const MAX_UTMP_BYTES: u64 = 32 << 20;
     name = "check_users",
     version,
     about = "Checks the number of users currently logged in on this system (login records in utmp).",
-    after_help = format!("The thresholds may also be given as the first two bare words, as monitoring-plugins accepts them: `check_users 5 10`. Where ours differs from Debian's: a threshold that is not a range is refused (exit 3), and no threshold at all only reports the count. A missing system utmp file counts as no one logged in (as Debian's does); a missing --utmp-file is UNKNOWN.\n\n{EXIT_CODES}")
+    after_help = format!("The thresholds may also be given as the first two bare words, as monitoring-plugins accepts them: `check_users 5 10`. Where ours differs from Debian's: a threshold that is not a range is refused (exit 3), and no threshold at all only reports the count. A missing system utmp file counts as no one logged in (as Debian's does); a missing --utmp-file is UNKNOWN.\n\n{EXIT_CODES}"),
+    mut_arg("warning", |a| a.value_name("USERS").help("WARNING when more than this many users are logged in (a count or a range)")),
+    mut_arg("critical", |a| a.value_name("USERS").help("CRITICAL when more than this many users are logged in (a count or a range)"))
 )]
 pub struct Args {
     #[command(flatten)]
     pub common: CommonArgs,
 
-    /// WARNING when more than this many users are logged in (a count or a range)
-    #[arg(
-        short = 'w',
-        long = "warning",
-        value_name = "USERS",
-        allow_hyphen_values = true
-    )]
-    pub warning: Option<Range>,
-
-    /// CRITICAL when more than this many users are logged in (a count or a range)
-    #[arg(
-        short = 'c',
-        long = "critical",
-        value_name = "USERS",
-        allow_hyphen_values = true
-    )]
-    pub critical: Option<Range>,
+    #[command(flatten)]
+    pub levels: RangeArgs,
 
     /// The warning threshold given as a bare word (when -w is not given)
     #[arg(value_name = "WARNING")]
@@ -86,8 +74,8 @@ impl crate::plugin::Check for UsersCheck {
         let mut words = [args.warning_word, args.critical_word]
             .into_iter()
             .flatten();
-        let warning = args.warning.or_else(|| words.next());
-        let critical = args.critical.or_else(|| words.next());
+        let warning = args.levels.warning.or_else(|| words.next());
+        let critical = args.levels.critical.or_else(|| words.next());
         for (r, what) in [(warning, "Warning"), (critical, "Critical")] {
             if r.and_then(|r| r.end()).is_some_and(|e| e < 0.0) {
                 return Err(UsageError(format!(
