@@ -146,6 +146,23 @@ pub struct PingCheck {
 /// What one host answered, or why it could not be pinged.
 pub type PingFacts = Result<Vec<(String, Echoes)>, String>;
 
+/// The old form's next word fills `slot` when the options left it unset (and the word
+/// after it is then the next); a set slot leaves the word to the next one.
+fn fill<'a, T>(
+    slot: &mut Option<T>,
+    next: &mut Option<&'a String>,
+    old: &mut std::slice::Iter<'a, String>,
+    parse: impl FnOnce(&str) -> Result<T, UsageError>,
+) -> Result<(), UsageError> {
+    if slot.is_none() {
+        if let Some(t) = *next {
+            *slot = Some(parse(t)?);
+            *next = old.next();
+        }
+    }
+    Ok(())
+}
+
 impl Check for PingCheck {
     type Args = Args;
     type Facts = PingFacts;
@@ -213,41 +230,18 @@ impl Check for PingCheck {
                 ))
             })
         };
-        if wpl.is_none() {
-            if let Some(t) = next {
-                wpl = Some(int_percent("wpl", t)?);
-                next = old.next();
-            }
-        }
-        if cpl.is_none() {
-            if let Some(t) = next {
-                cpl = Some(int_percent("cpl", t)?);
-                next = old.next();
-            }
-        }
-        if wrta.is_none() {
-            if let Some(t) = next {
-                wrta = Some(non_negative("wrta", t)?);
-                next = old.next();
-            }
-        }
-        if crta.is_none() {
-            if let Some(t) = next {
-                crta = Some(non_negative("crta", t)?);
-                next = old.next();
-            }
-        }
-        if packets.is_none() {
-            if let Some(t) = next {
-                packets = Some(t.parse().map_err(|_| {
-                    UsageError(format!(
-                        "<max_packets> ({}) must be a non-negative number",
-                        shown(t)
-                    ))
-                })?);
-                next = old.next();
-            }
-        }
+        fill(&mut wpl, &mut next, &mut old, |t| int_percent("wpl", t))?;
+        fill(&mut cpl, &mut next, &mut old, |t| int_percent("cpl", t))?;
+        fill(&mut wrta, &mut next, &mut old, |t| non_negative("wrta", t))?;
+        fill(&mut crta, &mut next, &mut old, |t| non_negative("crta", t))?;
+        fill(&mut packets, &mut next, &mut old, |t| {
+            t.parse().map_err(|_| {
+                UsageError(format!(
+                    "<max_packets> ({}) must be a non-negative number",
+                    shown(t)
+                ))
+            })
+        })?;
         if let Some(t) = next {
             return Err(UsageError(format!("unexpected argument '{}'", shown(t))));
         }
