@@ -2,10 +2,10 @@
 //! check_ssmtp, check_udp): one Dovecot with POP3, POP3S, IMAPS and submission over TLS
 //! listeners on loopback ports, and a UDP responder that answers every datagram.
 
+use crate::mail::{dovecot_dir, dovecot_log, readable_cert, run_dovecot};
 use crate::web::CertPair;
-use crate::{free_port, require, wait_until, Guard};
+use crate::{free_port, require, Guard};
 use std::net::UdpSocket;
-use std::process::{Command, Stdio};
 use tempfile::TempDir;
 
 /// A running Dovecot with the greeting listeners of the banner checks. It has no
@@ -24,25 +24,11 @@ impl Greeters {
     /// Starts Dovecot on 127.0.0.1 with `cert` on its TLS listeners; waits until every
     /// listener accepts.
     pub fn start(cert: &CertPair) -> Greeters {
-        let dovecot = require("/usr/sbin/dovecot", "dovecot-imapd");
         require("/usr/lib/dovecot/pop3-login", "dovecot-pop3d");
         require("/usr/lib/dovecot/submission-login", "dovecot-submissiond");
-        assert!(crate::is_root(), "Dovecot needs root");
-        let dir = tempfile::Builder::new()
-            .prefix("greeters")
-            .tempdir()
-            .unwrap();
+        let (dovecot, dir) = dovecot_dir("greeters");
         let d = dir.path();
-        let mode = |p: &std::path::Path, m| {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
-        };
-        mode(d, 0o755);
-        let (crt, key) = (d.join("server.crt"), d.join("server.key"));
-        std::fs::copy(&cert.cert, &crt).unwrap();
-        std::fs::copy(&cert.key, &key).unwrap();
-        mode(&crt, 0o644);
-        mode(&key, 0o644);
+        let CertPair { cert: crt, key } = readable_cert(cert, d);
         std::fs::write(d.join("passwd"), "").unwrap();
         let ports = [free_port(), free_port(), free_port(), free_port()];
         let [pop3, pop3s, imaps, submissions] = ports;
@@ -75,22 +61,7 @@ impl Greeters {
             ),
         )
         .unwrap();
-        let child = Guard::spawn(
-            Command::new(dovecot)
-                .arg("-F")
-                .arg("-c")
-                .arg(&conf)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        for port in ports {
-            assert!(
-                wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
-                    .is_ok()),
-                "dovecot did not start listening on {port}: {}",
-                std::fs::read_to_string(d.join("dovecot.log")).unwrap_or_default()
-            );
-        }
+        let child = run_dovecot(&dovecot, d, &ports);
         Greeters {
             pop3_port: pop3,
             pop3s_port: pop3s,
@@ -103,7 +74,7 @@ impl Greeters {
 
     /// Dovecot's log.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+        dovecot_log(self.dir.path())
     }
 }
 

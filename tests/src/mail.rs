@@ -55,7 +55,7 @@ fn run_ok(cmd: &mut Command) {
 }
 
 /// Copies a certificate pair into `dir` readable by the servers' unprivileged users.
-fn readable_cert(pair: &CertPair, dir: &Path) -> CertPair {
+pub(crate) fn readable_cert(pair: &CertPair, dir: &Path) -> CertPair {
     let cert = dir.join("server.crt");
     let key = dir.join("server.key");
     std::fs::copy(&pair.cert, &cert).expect("copy cert");
@@ -260,14 +260,8 @@ impl Dovecot {
     /// Starts Dovecot on 127.0.0.1 for `users`, with `cert` for STARTTLS and IMAPS;
     /// `starttls` false turns TLS off: no STARTTLS and no IMAPS listener.
     pub fn start(users: &[&MailUser], cert: &CertPair, starttls: bool) -> Dovecot {
-        let dovecot = require("/usr/sbin/dovecot", "dovecot-imapd");
-        assert!(crate::is_root(), "Dovecot needs root");
-        let dir = tempfile::Builder::new()
-            .prefix("dovecot")
-            .tempdir()
-            .unwrap();
+        let (dovecot, dir) = dovecot_dir("dovecot");
         let d = dir.path();
-        chmod(d, 0o755);
         let c = readable_cert(cert, d);
         let passwd: String = users
             .iter()
@@ -315,23 +309,7 @@ impl Dovecot {
             ),
         )
         .unwrap();
-        let child = Guard::spawn(
-            Command::new(dovecot)
-                .arg("-F")
-                .arg("-c")
-                .arg(&conf)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        assert!(
-            wait_until(10.0, || std::net::TcpStream::connect((
-                "127.0.0.1",
-                imap_port
-            ))
-            .is_ok()),
-            "dovecot did not start listening: {}",
-            std::fs::read_to_string(d.join("dovecot.log")).unwrap_or_default()
-        );
+        let child = run_dovecot(&dovecot, d, &[imap_port]);
         Dovecot {
             imap_port,
             imaps_port,
@@ -342,6 +320,43 @@ impl Dovecot {
 
     /// Dovecot's log.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("dovecot.log")).unwrap_or_default()
+        dovecot_log(self.dir.path())
     }
+}
+
+/// Dovecot (required installed) and a new temp dir named `prefix`… that its processes
+/// can read, for [`run_dovecot`]. Needs root.
+pub(crate) fn dovecot_dir(prefix: &str) -> (PathBuf, TempDir) {
+    let dovecot = require("/usr/sbin/dovecot", "dovecot-imapd");
+    assert!(crate::is_root(), "Dovecot needs root");
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    chmod(dir.path(), 0o755);
+    (dovecot, dir)
+}
+
+/// Starts Dovecot in the foreground on `dir`/dovecot.conf (logging to `dir`/dovecot.log)
+/// and waits until each of `ports` on 127.0.0.1 accepts connections.
+pub(crate) fn run_dovecot(dovecot: &Path, dir: &Path, ports: &[u16]) -> Guard {
+    let child = Guard::spawn(
+        Command::new(dovecot)
+            .arg("-F")
+            .arg("-c")
+            .arg(dir.join("dovecot.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    for &port in ports {
+        assert!(
+            wait_until(10.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok()),
+            "dovecot did not start listening on {port}: {}",
+            dovecot_log(dir)
+        );
+    }
+    child
+}
+
+/// The log of the Dovecot run by [`run_dovecot`] on `dir`.
+pub(crate) fn dovecot_log(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default()
 }
