@@ -269,65 +269,45 @@ const PING_FAILURE: &str = r"Packet loss = +[0-9]{1,2}%, +RTA = [.0-9]+ ms";
 const ICMP_SUCCESS: &str = r"OK - .*?: rta (?:[\d.]+ms)|(?:nan), lost \d+%";
 const ICMP_FAILURE: &str = r"(WARNING|CRITICAL) - .*?: rta [\d.]+ms, lost \d%";
 
+/// check_ping's command line to `host`: the levels `warn` and `crit` (round trip in
+/// ms, loss in %) and `packets` requests.
+fn ping_args<'a>(host: &'a str, warn: &'a str, crit: &'a str, packets: &'a str) -> Vec<&'a str> {
+    vec!["-H", host, "-w", warn, "-c", crit, "-p", packets]
+}
+
 /// check_ping.t's cases on a responsive host (loopback), and its usage errors.
 #[test]
 fn check_ping_peer_cases_on_loopback() {
     for (args, code, pattern) in [
         (
-            &[
-                "-H",
-                "localhost",
-                "-w",
-                "10,100%",
-                "-c",
-                "10,100%",
-                "-p",
-                "1",
-            ][..],
+            ping_args("localhost", "10,100%", "10,100%", "1"),
             0,
             PING_SUCCESS,
         ),
         (
-            &["-H", "localhost", "-w", "0,0%", "-c", "10,100%", "-p", "1"],
+            ping_args("localhost", "0,0%", "10,100%", "1"),
             1,
             PING_FAILURE,
         ),
+        (ping_args("localhost", "0,0%", "0,0%", "1"), 2, PING_FAILURE),
         (
-            &["-H", "localhost", "-w", "0,0%", "-c", "0,0%", "-p", "1"],
+            vec!["localhost", "100", "100", "1000", "1000", "-p", "1"],
+            0,
+            PING_SUCCESS,
+        ),
+        (
+            vec!["localhost", "0", "0", "0", "0", "-p", "1"],
             2,
             PING_FAILURE,
         ),
         (
-            &["localhost", "100", "100", "1000", "1000", "-p", "1"],
+            ping_args("127.0.0.1", "100,20%", "500,60%", "2"),
             0,
             PING_SUCCESS,
         ),
-        (
-            &["localhost", "0", "0", "0", "0", "-p", "1"],
-            2,
-            PING_FAILURE,
-        ),
-        (
-            &[
-                "-H",
-                "127.0.0.1",
-                "-w",
-                "100,20%",
-                "-c",
-                "500,60%",
-                "-p",
-                "2",
-            ],
-            0,
-            PING_SUCCESS,
-        ),
-        (
-            &["-H", "::1", "-w", "100,20%", "-c", "500,60%", "-p", "2"],
-            0,
-            PING_SUCCESS,
-        ),
+        (ping_args("::1", "100,20%", "500,60%", "2"), 0, PING_SUCCESS),
     ] {
-        let (d, o) = parity::case("check_ping", args, code);
+        let (d, o) = parity::case("check_ping", &args, code);
         assert_like(&d.stdout, pattern);
         assert_like(&o.stdout, pattern);
         assert_eq!(
@@ -485,9 +465,11 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
     let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
     // the levels both peers' silent-host cases give
     let silent = |host: &'static str, timeout: &'static str| {
-        vec![
-            "-H", host, "-w", "10,100%", "-c", "10,100%", "-p", "1", "-t", timeout,
+        [
+            ping_args(host, "10,100%", "10,100%", "1"),
+            vec!["-t", timeout],
         ]
+        .concat()
     };
     for args in [
         silent("10.91.0.4", "1"),
@@ -515,20 +497,8 @@ fn check_ping_silent_and_unreachable_hosts_are_critical() {
         }));
     }
     jobs.push(Box::new(|| {
-        let (_, o) = parity::case(
-            "check_ping",
-            &[
-                "-H",
-                "10.91.0.3",
-                "-w",
-                "100,20%",
-                "-c",
-                "500,60%",
-                "-p",
-                "1",
-            ],
-            2,
-        );
+        let args = ping_args("10.91.0.3", "100,20%", "500,60%", "1");
+        let (_, o) = parity::case("check_ping", &args, 2);
         assert!(
             o.stdout
                 .starts_with("PING CRITICAL - Host Unreachable (10.91.0.3)"),
@@ -760,10 +730,7 @@ fn an_unprivileged_user_pings_where_the_kernel_allows_it() {
                 r.stdout
             );
             assert_eq!(perf_of(&r.stdout, "pl"), 0.0);
-            let r = ours_as_nobody(
-                "check_ping",
-                &["-H", host, "-w", "100,20%", "-c", "500,60%", "-p", "2"],
-            );
+            let r = ours_as_nobody("check_ping", &ping_args(host, "100,20%", "500,60%", "2"));
             assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
             assert_like(&r.stdout, PING_SUCCESS);
         }
