@@ -52,6 +52,15 @@ PY
   done
 }
 
+# stop_servers DIR: stops the processes of `pids`, gives them half a second to end and
+# removes DIR.
+stop_servers() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  rm -rf "$1"
+}
+
 # wait_tcp PORT...: waits until each PORT on 127.0.0.1 accepts a connection (10 s at
 # the most each).
 wait_tcp() {

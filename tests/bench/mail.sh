@@ -18,10 +18,8 @@ imap=$(free_port)
 imaps=$(free_port)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   sed -i "\|^$tmp/exim.conf\$|d" /etc/exim4/trusted_configs 2>/dev/null || true
-  sleep 0.5
-  rm -rf "$tmp"
+  stop_servers "$tmp"
 }
 trap cleanup EXIT
 

@@ -21,12 +21,7 @@ imaps=$(free_port)
 smtps=$(free_port)
 udp=$(free_port)
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'stop_servers "$tmp"' EXIT
 
 # a CA and a certificate for mail.bench.test
 bench_cert "$tmp" mail.bench.test
