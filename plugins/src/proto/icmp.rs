@@ -1021,14 +1021,17 @@ pub fn within_probes(hosts: usize, packets: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// Hosts' names and the address pinged for each, in the same order.
+pub type Targets = (Vec<String>, Vec<IpAddr>);
+
 /// The hosts' names and one address each (the resolver's first), in the order given;
 /// with `distinct`, a host whose address an earlier host has is left out. The first
 /// host that does not resolve ends it, with its name and why.
-pub fn first_addresses<'a>(
-    hosts: &'a [String],
+pub fn first_addresses(
+    hosts: &[String],
     v6: Option<bool>,
     distinct: bool,
-) -> Result<(Vec<String>, Vec<IpAddr>), (&'a str, String)> {
+) -> Result<Targets, (&str, String)> {
     let mut names = Vec::new();
     let mut targets: Vec<IpAddr> = Vec::new();
     for h in hosts {
