@@ -7,6 +7,7 @@
 //! (see [`DigOptions`]).
 
 use crate::plugin::args::ResponseTimeArgs;
+use crate::plugin::FamilyArgs;
 use crate::plugin::{
     parse_host, parse_port, shown, CheckResult, CommonArgs, Family, PerfData, State, Thresholds,
     Uom, UsageError, Work, EXIT_CODES,
@@ -25,7 +26,9 @@ use std::time::Duration;
     name = "check_dig",
     version,
     about = "Asks a DNS server one question and looks for the name asked (or -a's text) in the answer section.",
-    after_help = format!("Verdicts as monitoring-plugins' check_dig: OK when an answer record holds the text (case-insensitive, the record as dig prints it: `www.example.org. 300 IN A 192.0.2.1`); WARNING `Server not found in ANSWER SECTION` when the answer has records but none holds it; CRITICAL `No ANSWER SECTION found` when the answer has no record (NXDOMAIN, NODATA, SERVFAIL); WARNING when the server cannot be reached (`dig returned an error status`, as the peer); -w/-c on the response time raise these (a missing answer stays CRITICAL when it was also slow, where Debian's reports WARNING).\n\nWhere ours differs from Debian's: dig is not run. -A takes these dig options (several separated by spaces): +tcp/+vc, +notcp/+novc, +[no]recurse, +[no]dnssec, +time=N and +tries=N/+retry=N (accepted; the whole question always stays within -t), and dig's display options (+short, +noall, +answer, +[no]cmd, +[no]comments, +[no]stats, +[no]question, +[no]additional, +[no]authority, +[no]multiline, +[no]ttlid, +[no]class), which change nothing here; any other is refused (exit 3). A question that gets no answer within -t is CRITICAL `no answer within Ns` (Debian's: `Plugin timed out`).\n\n{EXIT_CODES}")
+    after_help = format!("Verdicts as monitoring-plugins' check_dig: OK when an answer record holds the text (case-insensitive, the record as dig prints it: `www.example.org. 300 IN A 192.0.2.1`); WARNING `Server not found in ANSWER SECTION` when the answer has records but none holds it; CRITICAL `No ANSWER SECTION found` when the answer has no record (NXDOMAIN, NODATA, SERVFAIL); WARNING when the server cannot be reached (`dig returned an error status`, as the peer); -w/-c on the response time raise these (a missing answer stays CRITICAL when it was also slow, where Debian's reports WARNING).\n\nWhere ours differs from Debian's: dig is not run. -A takes these dig options (several separated by spaces): +tcp/+vc, +notcp/+novc, +[no]recurse, +[no]dnssec, +time=N and +tries=N/+retry=N (accepted; the whole question always stays within -t), and dig's display options (+short, +noall, +answer, +[no]cmd, +[no]comments, +[no]stats, +[no]question, +[no]additional, +[no]authority, +[no]multiline, +[no]ttlid, +[no]class), which change nothing here; any other is refused (exit 3). A question that gets no answer within -t is CRITICAL `no answer within Ns` (Debian's: `Plugin timed out`).\n\n{EXIT_CODES}"),
+    mut_arg("ipv4", |a| a.help("Ask over IPv4 only")),
+    mut_arg("ipv6", |a| a.help("Ask over IPv6 only"))
 )]
 pub struct Args {
     #[command(flatten)]
@@ -79,13 +82,8 @@ pub struct Args {
     #[command(flatten)]
     pub time: ResponseTimeArgs,
 
-    /// Ask over IPv4 only
-    #[arg(short = '4', long = "use-ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-
-    /// Ask over IPv6 only
-    #[arg(short = '6', long = "use-ipv6")]
-    pub ipv6: bool,
+    #[command(flatten)]
+    pub family: FamilyArgs,
 }
 
 /// What `-A` changes in the question.
@@ -231,7 +229,7 @@ impl crate::plugin::Check for DigCheck {
             Some(a) => a.parse::<DigOptions>().map_err(UsageError)?,
             None => DigOptions::default(),
         };
-        let family = Family::from_flags(args.ipv4, args.ipv6);
+        let family = args.family.family();
         let server = args.hostname.unwrap_or_else(|| {
             if family == Family::V6 {
                 "::1"
