@@ -15,6 +15,7 @@ pub mod oldlog;
 use crate::host::statefile;
 use crate::host::subprocess;
 use crate::plugin::args::RangeArgs;
+use crate::plugin::regular_file;
 use crate::plugin::{judge, Observed};
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, UsageError, Work,
@@ -594,7 +595,8 @@ fn read_lines(r: impl Read, m: &mut Matches, p: &Patterns, keep: usize) -> std::
 
 /// Opens a rotated candidate: gzip-compressed when its name ends in `.gz`.
 fn open_maybe_gz(path: &Path) -> std::io::Result<Box<dyn Read>> {
-    let f = std::fs::File::open(path)?;
+    // a FIFO or device put where a rotated log is expected is skipped, never waited on
+    let f = regular_file::open_regular(path, false)?;
     if path.extension().is_some_and(|e| e == "gz") {
         Ok(Box::new(flate2::read::MultiGzDecoder::new(f)))
     } else {
@@ -701,7 +703,9 @@ impl LogCheck {
                 ))
             })?),
         };
-        let mut file = match std::fs::File::open(path) {
+        // only a regular file, opened without waiting: a FIFO or device put where the
+        // log is expected is UNKNOWN at once instead of holding the check
+        let mut file = match regular_file::open_regular(path, false) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err((s.missing, format!("{} does not exist", path.display())))
@@ -1208,5 +1212,39 @@ mod tests {
             .0
             .contains("start is greater than end"));
         assert!(check(&["-F", "/x", "--warning-pattern", "a", "--missing", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn a_fifo_as_the_log_is_unknown_at_once() {
+        let state = tempfile::tempdir().unwrap();
+        let fifo = crate::plugin::regular_file::test_fifo("log");
+        let f = fifo.to_str().unwrap();
+        let copy = state.path().join("copy");
+        for argv in [
+            vec![
+                "-F",
+                f,
+                "--critical-pattern",
+                "x",
+                "--state-dir",
+                state.path().to_str().unwrap(),
+            ],
+            vec!["-F", f, "-O", copy.to_str().unwrap(), "-q", "x"],
+        ] {
+            let c = check(&argv).unwrap();
+            let started = std::time::Instant::now();
+            let facts = crate::plugin::runner::fetched(&c);
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(2),
+                "{argv:?} waited on the FIFO"
+            );
+            let r = c.evaluate(&facts);
+            assert_eq!(r.state(), State::Unknown, "{argv:?}");
+            let text = render_text("LOG", &r);
+            assert!(text.contains("not a regular file"), "{text}");
+        }
+        // nothing was saved from it: no position, no copy
+        assert!(!copy.exists());
+        assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);
     }
 }

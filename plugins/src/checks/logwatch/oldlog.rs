@@ -14,7 +14,6 @@ use crate::host::posix_regex::PosixRegex;
 use crate::plugin::regular_file;
 use crate::plugin::{shown, CheckResult, State, UsageError};
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -141,8 +140,14 @@ impl Oldlog {
         let name = |p: &Path| shown(&p.display().to_string());
         let log_meta = std::fs::metadata(&self.log)
             .map_err(|_| format!("Log file {} does not exist!", name(&self.log)))?;
-        let mut log = File::open(&self.log)
-            .map_err(|_| format!("Log file {} is not readable!", name(&self.log)))?;
+        // only a regular file, opened without waiting on a FIFO or a device
+        let mut log = regular_file::open_regular(&self.log, false).map_err(|e| {
+            if e.raw_os_error().is_some() {
+                format!("Log file {} is not readable!", name(&self.log))
+            } else {
+                format!("Log file {} is not readable: {e}", name(&self.log))
+            }
+        })?;
         if log_meta.len() > MAX_LOG_BYTES {
             return Err(format!(
                 "Log file {} is larger than {} MiB",
