@@ -6,6 +6,7 @@
 pub mod tcp;
 
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
+use crate::plugin::target::{is_socket_path, parse_host_or_socket};
 use crate::plugin::{
     parse_host, shown, Check, CheckResult, CommonArgs, State, Thresholds, UsageError, Work,
 };
@@ -275,9 +276,10 @@ impl Protocol for Ssh {
 #[command(
     name = "check_ftp",
     version,
-    about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS (--starttls, or -D without -S) and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_ftp.",
+    about = "Reads an FTP server's 220 greeting; optionally upgrades with AUTH TLS (--starttls, or -D without -S) and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_ftp. -H may be the path of a Unix stream socket, as there (-H /run/ftp.sock: -p not needed, -4/-6 ignored; TLS over it needs --sni NAME).",
     after_help = EXIT_CODES,
-    mut_arg("mismatch", |a| a.default_value("warn").help("State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)"))
+    mut_arg("mismatch", |a| a.default_value("warn").help("State when the server's reply is not a 220 greeting: ok, warn, crit (default warn: WARNING, as monitoring-plugins' check_ftp)")),
+    mut_arg("hostname", |a| a.value_parser(parse_host_or_socket).help(tcp::HOST_HELP))
 )]
 pub struct FtpArgs {
     /// check_tcp's options, as monitoring-plugins' check_ftp takes them.
@@ -338,6 +340,7 @@ impl Protocol for Ftp {
                 accepted: |b| b.starts_with(b"234"),
             });
         }
+        tcp::socket_tls_needs_sni(service, tls.sni.as_deref())?;
         Ok(Ftp)
     }
 }
@@ -349,16 +352,18 @@ impl Protocol for Ftp {
 #[command(
     name = "check_jabber",
     version,
-    about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_jabber.",
+    about = "Opens an XMPP client stream and checks that the server offers STARTTLS; with -D upgrades and checks the certificate. check_tcp's options (-e, -s, -q, -j, -r, ...) apply as in monitoring-plugins' check_jabber. -H may be the path of a Unix stream socket, as there (-H /run/xmpp.sock: -p not needed, -4/-6 ignored; the stream's domain is then --domain, else --sni, else localhost; TLS over it needs --sni NAME).",
     after_help = EXIT_CODES,
-    mut_arg("mismatch", |a| a.help("State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)"))
+    mut_arg("mismatch", |a| a.help("State when the server's reply is not an XMPP stream with its features: ok, warn, crit (default crit: CRITICAL)")),
+    mut_arg("hostname", |a| a.value_parser(parse_host_or_socket).help(tcp::HOST_HELP))
 )]
 pub struct JabberArgs {
     /// check_tcp's options, as monitoring-plugins' check_jabber takes them.
     #[command(flatten)]
     pub tcp: tcp::TcpOptions,
 
-    /// The XMPP domain to open the stream to (default: the host name)
+    /// The XMPP domain to open the stream to (default: the host name; with a Unix
+    /// socket, the --sni name, else localhost)
     #[arg(long = "domain", value_name = "DOMAIN")]
     pub domain: Option<String>,
 
@@ -400,9 +405,20 @@ impl Protocol for Jabber {
 
     fn new(args: JabberArgs, service: &mut Service) -> Result<Self, UsageError> {
         let s = &mut service.dialogue;
-        let domain = args
-            .domain
-            .unwrap_or_else(|| args.tcp.service.target.hostname.clone());
+        let target = &args.tcp.service.target;
+        let domain = args.domain.unwrap_or_else(|| {
+            if is_socket_path(&target.hostname) {
+                // a path is no domain: the certificate's name, else the local host's
+                args.tcp
+                    .service
+                    .tls
+                    .sni
+                    .clone()
+                    .unwrap_or("localhost".into())
+            } else {
+                target.hostname.clone()
+            }
+        });
         // a host name: nothing that could break the XML of the stream header
         let domain = parse_host(&domain).map_err(|e| UsageError(format!("--domain: {e}")))?;
         if args.tcp.service.tls.sni.is_none() {
@@ -432,6 +448,7 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
                 accepted: |b| contains(b, b"<proceed"),
             });
         }
+        tcp::socket_tls_needs_sni(service, tls.sni.as_deref())?;
         Ok(Jabber {
             domain,
             no_starttls: args.no_starttls,
@@ -658,6 +675,39 @@ mod tests {
         );
         let c: FtpCheck = parse("check_ftp", &["-H", "h", "--starttls", "-D", "30"]).unwrap();
         assert!(c.service.dialogue.starttls.is_some());
+    }
+
+    #[test]
+    fn ftp_and_jabber_take_a_unix_socket() {
+        let sock = "/run/service.sock";
+        let c: FtpCheck = parse("check_ftp", &["-H", sock, "-4"]).unwrap();
+        assert!(c.service.dialogue.is_socket());
+        assert_eq!(c.service.dialogue.place(), format!("socket {sock}"));
+        let c: JabberCheck = parse("check_jabber", &["-H", sock]).unwrap();
+        assert_eq!(c.protocol.domain, "localhost");
+        let c: JabberCheck = parse("check_jabber", &["-H", sock, "-S", "--sni", "x.test"]).unwrap();
+        assert_eq!(c.protocol.domain, "x.test");
+        assert_eq!(c.service.dialogue.sni, "x.test");
+        let c: JabberCheck = parse("check_jabber", &["-H", sock, "--domain", "d.test"]).unwrap();
+        assert_eq!(c.protocol.domain, "d.test");
+        let refusal =
+            "TLS over a Unix socket needs the name on the server's certificate: --sni NAME";
+        for argv in [&["-S"][..], &["--starttls"], &["-D", "30"]] {
+            let argv: Vec<&str> = ["-H", sock].iter().chain(argv).copied().collect();
+            let e = parse::<FtpCheck>("check_ftp", &argv).unwrap_err();
+            assert_eq!(e.0, refusal, "{argv:?}");
+        }
+        for argv in [&["-S"][..], &["-D", "30"]] {
+            let argv: Vec<&str> = ["-H", sock].iter().chain(argv).copied().collect();
+            let e = parse::<JabberCheck>("check_jabber", &argv).unwrap_err();
+            assert_eq!(e.0, refusal, "{argv:?}");
+        }
+        assert!(
+            parse::<FtpCheck>("check_ftp", &["-H", sock, "--starttls", "--sni", "f.test"]).is_ok()
+        );
+        // the path is checked as check_tcp's is
+        assert!(parse::<FtpCheck>("check_ftp", &["-H", "/a\u{1b}b"]).is_err());
+        assert!(parse::<JabberCheck>("check_jabber", &["-H", "/a\nb"]).is_err());
     }
 
     #[test]

@@ -227,8 +227,21 @@ macro_rules! flavor {
     };
 }
 
-const HOST_HELP: &str = "Host name or address to connect to, or the absolute path of a Unix \
+pub(super) const HOST_HELP: &str =
+    "Host name or address to connect to, or the absolute path of a Unix \
 stream socket (then -p, -4 and -6 do not apply); may also be given as the first bare word";
+
+/// Refuses TLS (from the start or by STARTTLS) over a Unix socket without `--sni`: the
+/// certificate's name is verified, and a path is no name.
+pub(super) fn socket_tls_needs_sni(service: &Service, sni: Option<&str>) -> Result<(), UsageError> {
+    let s = &service.dialogue;
+    if s.is_socket() && s.uses_tls() && sni.is_none() {
+        return Err(UsageError::new(
+            "TLS over a Unix socket needs the name on the server's certificate: --sni NAME",
+        ));
+    }
+    Ok(())
+}
 
 const MISMATCH_HELP: &str = "State when the reply does not contain the expected strings: ok, \
 warn, crit (default warn: WARNING, as monitoring-plugins)";
@@ -368,11 +381,6 @@ impl<F: Flavor> Protocol for Tcp<F> {
         } else {
             // as monitoring-plugins: -D and --sni mean TLS from the start too
             s.implicit_tls = F::TLS || tls.ssl || tls.cert_days.is_some() || tls.sni.is_some();
-            if s.implicit_tls && socket && tls.sni.is_none() {
-                return Err(UsageError::new(
-                    "TLS over a Unix socket needs the name on the server's certificate: --sni NAME",
-                ));
-            }
             if port.is_none() {
                 s.port = if s.implicit_tls {
                     F::PORTS.1
@@ -380,6 +388,7 @@ impl<F: Flavor> Protocol for Tcp<F> {
                     F::PORTS.0
                 };
             }
+            socket_tls_needs_sni(service, tls.sni.as_deref())?;
         }
         Ok(Tcp(PhantomData))
     }
