@@ -1,6 +1,6 @@
-//! check_tcp and the checks built on it against Unix stream sockets (`-H /path`), as
-//! monitoring-plugins' connect to them: a real socket server (socat forking a fixed
-//! banner for each connection), a missing socket, a socket nobody listens on, and TLS
+//! check_tcp, the checks built on it, check_ftp and check_jabber against Unix stream
+//! sockets (`-H /path`), as monitoring-plugins' connect to them: a real socket server
+//! (socat forking a fixed banner or reply for each connection), a missing socket, a socket nobody listens on, and TLS
 //! over a socket (socat handing the connection to a TLS listener on loopback). Each case
 //! runs Debian's plugin and ours.
 
@@ -107,6 +107,83 @@ fn the_checks_built_on_check_tcp_take_a_socket_too() {
     assert!(o.stdout.starts_with("POP WARNING - "), "{}", o.stdout);
 }
 
+/// A Unix socket at `dir/name` whose server writes the file `dir/name.reply` to each
+/// client (a reply socat's address syntax could not hold inline).
+fn reply_socket(dir: &Path, name: &str, reply: &str) -> (Socat, String) {
+    let file = dir.join(format!("{name}.reply"));
+    std::fs::write(&file, reply).unwrap();
+    let path = dir.join(name);
+    let s = socat(
+        &format!("UNIX-LISTEN:{},fork", path.display()),
+        &format!("SYSTEM:cat {}", file.display()),
+    );
+    wait_for("the socket server", || path.exists());
+    (s, path.to_str().unwrap().to_string())
+}
+
+#[test]
+fn check_ftp_takes_a_socket() {
+    let dir = tempdir();
+    let (_server, path) = banner_socket(dir.path(), "ftp", "220 ready");
+    let p = path.as_str();
+    let said = format!("second response time on socket {p} [220 ready]");
+    let (d, o) = case("check_ftp", &["-H", p], 0);
+    assert!(d.stdout.contains(&said), "{}", d.stdout);
+    assert!(o.stdout.starts_with("FTP OK - "), "{}", o.stdout);
+    assert!(o.stdout.contains(&said), "{}", o.stdout);
+    // -p, -4 and -6 do not apply to a socket
+    case("check_ftp", &["-H", p, "-p", "99", "-4"], 0);
+    // a reply that is not the greeting: WARNING in both
+    let (_, o) = case("check_ftp", &["-H", p, "-e", "230"], 1);
+    assert!(o.stdout.starts_with("FTP WARNING - "), "{}", o.stdout);
+    // TLS over a socket needs the certificate's name
+    let o = ours("check_ftp", &["-H", p, "--starttls"]);
+    assert_eq!(o.code, 3);
+    assert_eq!(
+        o.stdout.trim_end(),
+        "FTP UNKNOWN - TLS over a Unix socket needs the name on the server's certificate: --sni NAME"
+    );
+}
+
+#[test]
+fn check_jabber_takes_a_socket() {
+    let dir = tempdir();
+    // Debian's expects the XML declaration, ours the stream features with STARTTLS
+    let (_server, path) = reply_socket(
+        dir.path(),
+        "xmpp",
+        "<?xml version='1.0'?><stream:stream from='localhost' xmlns='jabber:client' \
+xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features>\
+<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:features>\n",
+    );
+    let p = path.as_str();
+    let (d, o) = case("check_jabber", &["-H", p], 0);
+    assert!(
+        d.stdout.starts_with("JABBER OK - ")
+            && d.stdout.contains(&format!("response time on socket {p}|")),
+        "{}",
+        d.stdout
+    );
+    assert!(
+        o.stdout.starts_with("JABBER OK - ")
+            && o.stdout.contains(&format!(
+                "response time on socket {p}, domain localhost, STARTTLS offered"
+            )),
+        "{}",
+        o.stdout
+    );
+    case("check_jabber", &["-H", p, "-p", "99", "-6"], 0);
+    let o = ours("check_jabber", &["-H", p, "--domain", "example.org"]);
+    assert_eq!(o.code, 0, "{}", o.stdout);
+    assert!(o.stdout.contains("domain example.org"), "{}", o.stdout);
+    let o = ours("check_jabber", &["-H", p, "-S"]);
+    assert_eq!(o.code, 3);
+    assert_eq!(
+        o.stdout.trim_end(),
+        "JABBER UNKNOWN - TLS over a Unix socket needs the name on the server's certificate: --sni NAME"
+    );
+}
+
 #[test]
 fn a_missing_socket_is_critical() {
     let dir = tempdir();
@@ -116,7 +193,12 @@ fn a_missing_socket_is_critical() {
     let said = format!("connect to file socket {p}: No such file or directory");
     assert!(d.stdout.contains(&said), "{}", d.stdout);
     assert_eq!(o.stdout.trim_end(), format!("TCP CRITICAL - {said}"));
-    // only the plugin's connect happened: nothing was created
+    for (plugin, label) in [("check_ftp", "FTP"), ("check_jabber", "JABBER")] {
+        let (d, o) = case(plugin, &["-H", p], 2);
+        assert!(d.stdout.contains(&said), "{}", d.stdout);
+        assert_eq!(o.stdout.trim_end(), format!("{label} CRITICAL - {said}"));
+    }
+    // only the plugins' connects happened: nothing was created
     assert!(!missing.exists());
 }
 

@@ -496,9 +496,8 @@ fn judge_stream(
     }
     if r.state() == State::Ok || cert.is_some() {
         r.summary = format!(
-            "{secs:.3} second response time on {} port {}, domain {}, STARTTLS {}",
-            d.host,
-            d.port,
+            "{secs:.3} second response time on {}, domain {}, STARTTLS {}",
+            d.place(),
             check.domain,
             if d.implicit_tls {
                 "not needed (TLS)"
