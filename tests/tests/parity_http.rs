@@ -37,40 +37,14 @@ fn refs(args: &[String]) -> Vec<&str> {
     args.iter().map(String::as_str).collect()
 }
 
-/// Asserts both outcomes exit `code` with the same perfdata labels and units.
-fn judge(plugin: &str, args: &[&str], code: i32, d: &Outcome, o: &Outcome) {
-    let why = format!(
-        "{plugin} {}\n--- Debian's (exit {}):\n{}--- ours (exit {}):\n{}",
-        args.join(" "),
-        d.code,
-        d.stdout,
-        o.code,
-        o.stdout
-    );
-    assert_eq!(d.code, code, "Debian's exit code\n{why}");
-    assert_eq!(o.code, code, "our exit code\n{why}");
-    if !d.perf.is_empty() && !o.perf.is_empty() {
-        assert_eq!(
-            o.labels_and_units(),
-            d.labels_and_units(),
-            "perfdata labels and units\n{why}"
-        );
-    }
-}
-
 /// A peer case over TLS: check_curl gets `--ca-cert` on both sides; Debian's check_http
 /// takes no such option, so only ours gets it there.
 fn tls_case(plugin: &str, args: &[&str], code: i32) -> (Outcome, Outcome) {
-    let ca = server().ca_cert.to_str().unwrap().to_string();
-    let mut with_ca = owned(args);
-    with_ca.extend(["--ca-cert".to_string(), ca]);
+    let with_ca = ["--ca-cert", server().ca_cert.to_str().unwrap()];
     if plugin == "check_curl" {
-        return parity::case(plugin, &refs(&with_ca), code);
+        return parity::case_owned(plugin, &parity::words(args, &with_ca), code);
     }
-    let d = parity::debian(plugin, args);
-    let o = parity::ours(plugin, &refs(&with_ca));
-    judge(plugin, args, code, &d, &o);
-    (d, o)
+    parity::case_extra(plugin, args, &with_ca, code)
 }
 
 /// The response time our first line reports ("in N second").
@@ -329,108 +303,50 @@ fn peer_server_cases(plugin: &str) {
 
     // virtual ports: the Host header names -H's port, the connection goes to -p
     let hp = n.http_port.to_string();
-    let host_is = |h: &str| format!("^{h}$");
-    let plain = |vhost: &str, expect: &str| {
-        let re = host_is(expect);
-        parity::case(
-            plugin,
-            &["-H", vhost, "-p", &hp, "-u", "/virtual_port", "-r", &re],
-            0,
-        );
-    };
-    plain("127.0.0.1", &format!("127.0.0.1:{hp}"));
-    plain("127.0.0.1:80", "127.0.0.1");
-    let tls_vport = |vhost: &str, expect: &str| {
-        let re = host_is(expect);
-        tls_case(
-            plugin,
-            &[
-                "-H",
-                vhost,
-                "-p",
-                &sp,
-                "--ssl",
-                "-u",
-                "/virtual_port",
-                "-r",
-                &re,
-            ],
-            0,
-        );
-    };
-    tls_vport("127.0.0.1", &format!("127.0.0.1:{sp}"));
-    tls_vport("127.0.0.1:443", "127.0.0.1");
-    tls_vport("127.0.0.1:8080", "127.0.0.1:8080");
-    if plugin == "check_curl" {
-        // check_curl.t's virtual host on -I 127.0.0.1, with and without a virtual port
-        let vh = "www.somefunnyhost.com";
-        for (vhost, expect) in [
-            (vh.to_string(), format!("{vh}:{hp}")),
-            (format!("{vh}:42"), format!("{vh}:42")),
-            (format!("{vh}:80"), vh.to_string()),
-        ] {
-            let re = host_is(&expect);
-            parity::case(
-                plugin,
-                &[
-                    "-H",
-                    &vhost,
-                    "-I",
-                    "127.0.0.1",
-                    "-p",
-                    &hp,
-                    "-u",
-                    "/virtual_port",
-                    "-r",
-                    &re,
-                ],
-                0,
-            );
-        }
-        for (vhost, expect) in [
-            (vh.to_string(), format!("{vh}:{sp}")),
-            (format!("{vh}:42"), format!("{vh}:42")),
-            (format!("{vh}:443"), vh.to_string()),
-        ] {
-            let re = host_is(&expect);
-            // the certificate names 127.0.0.1, not the virtual host: both unverified
-            // (check_curl does not verify without -D; ours with --insecure)
-            let d = parity::debian(
-                plugin,
-                &[
-                    "-H",
-                    &vhost,
-                    "-I",
-                    "127.0.0.1",
-                    "-p",
-                    &sp,
-                    "--ssl",
-                    "-u",
-                    "/virtual_port",
-                    "-r",
-                    &re,
-                ],
-            );
-            let o = parity::ours(
-                plugin,
-                &[
-                    "-H",
-                    &vhost,
-                    "-I",
-                    "127.0.0.1",
-                    "-p",
-                    &sp,
-                    "--ssl",
-                    "-u",
-                    "/virtual_port",
-                    "-r",
-                    &re,
-                    "--insecure",
-                ],
-            );
-            judge(plugin, &[&vhost, &re], 0, &d, &o);
+    for (port, tls, vhost, expect) in [
+        (&hp, false, "127.0.0.1", format!("127.0.0.1:{hp}")),
+        (&hp, false, "127.0.0.1:80", "127.0.0.1".to_string()),
+        (&sp, true, "127.0.0.1", format!("127.0.0.1:{sp}")),
+        (&sp, true, "127.0.0.1:443", "127.0.0.1".to_string()),
+        (&sp, true, "127.0.0.1:8080", "127.0.0.1:8080".to_string()),
+    ] {
+        let args = virtual_port(&["-H", vhost], port, tls, &expect);
+        if tls {
+            tls_case(plugin, &refs(&args), 0);
+        } else {
+            parity::case_owned(plugin, &args, 0);
         }
     }
+    if plugin == "check_curl" {
+        // check_curl.t's virtual host on -I 127.0.0.1, with and without a virtual port;
+        // over TLS the certificate names 127.0.0.1, not the virtual host: both unverified
+        // (check_curl does not verify without -D; ours with --insecure)
+        let vh = "www.somefunnyhost.com";
+        for (port, tls, vhost, expect) in [
+            (&hp, false, vh.to_string(), format!("{vh}:{hp}")),
+            (&hp, false, format!("{vh}:42"), format!("{vh}:42")),
+            (&hp, false, format!("{vh}:80"), vh.to_string()),
+            (&sp, true, vh.to_string(), format!("{vh}:{sp}")),
+            (&sp, true, format!("{vh}:42"), format!("{vh}:42")),
+            (&sp, true, format!("{vh}:443"), vh.to_string()),
+        ] {
+            let args = virtual_port(&["-H", &vhost, "-I", "127.0.0.1"], port, tls, &expect);
+            let insecure: &[&str] = if tls { &["--insecure"] } else { &[] };
+            parity::case_extra(plugin, &refs(&args), insecure, 0);
+        }
+    }
+}
+
+/// The command line asking the peer's /virtual_port, which answers with the Host header
+/// it got, for exactly `host`: `first` (-H, -I), then the port, and `--ssl` over TLS.
+fn virtual_port(first: &[&str], port: &str, tls: bool, host: &str) -> Vec<String> {
+    let mut args = parity::words(first, &["-p", port]);
+    if tls {
+        args.push("--ssl".to_string());
+    }
+    let re = format!("^{host}$");
+    args.extend(parity::words(&["-u", "/virtual_port", "-r"], &[&re]));
+    args
 }
 
 /// plugins/t/check_http.t and check_curl.t with our server as the peer's
@@ -520,14 +436,13 @@ fn peer_host_cases(plugin: &str) {
     drop(silent);
     parity::case(plugin, &["nosuchhost.invalid", "-wt", "1", "-ct", "2"], 2);
     // Host headers (the peer reads them from -v; here the server echoes them)
-    for (vhost, port, expect) in [
-        ("127.0.0.1", hp.as_str(), format!("127.0.0.1:{hp}")),
-        ("127.0.0.1:8080", hp.as_str(), "127.0.0.1:8080".to_string()),
+    for (vhost, expect) in [
+        ("127.0.0.1", format!("127.0.0.1:{hp}")),
+        ("127.0.0.1:8080", "127.0.0.1:8080".to_string()),
     ] {
-        let re = format!("^{expect}$");
-        parity::case(
+        parity::case_owned(
             plugin,
-            &["-H", vhost, "-p", port, "-u", "/virtual_port", "-r", &re],
+            &virtual_port(&["-H", vhost], &hp, false, &expect),
             0,
         );
     }
@@ -642,248 +557,179 @@ fn tinyproxy(n: &PeerNginx) -> (Guard, u16) {
     (guard, port)
 }
 
+/// A run of ours alone: what the case shows, the command line, the exit code expected
+/// and what the output must hold.
+type OursCase<'a> = (&'a str, Vec<String>, i32, fn(&str) -> bool);
+
 /// Ours only: what Debian's 2.3.3 plugins cannot do (check_curl 3.0's options, the
 /// CONNECT tunnel to a test port, a proxy, decompression, -M, -L, -B, --state-regex).
 fn ours_only(plugin: &str) {
     let n = server();
     let hp = n.http_port.to_string();
     let sp = n.https_port.to_string();
-    let ca = n.ca_cert.to_str().unwrap();
-    let ours = |args: &[&str]| parity::ours(plugin, args);
-    // the PROXY protocol header names our side of the connection
     let pp = n.haproxy_port.to_string();
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &pp,
-        "--haproxy-protocol",
-        "-s",
-        "client 127.0.0.1:",
-    ]);
-    assert_eq!(o.code, 0, "{}", o.stdout);
-    let o = ours(&["-H", "127.0.0.1", "-p", &pp]);
-    assert!(
-        o.code == 2
-            && o.stdout
-                .contains("closed the connection without a response"),
-        "without the header nginx closes the connection: {}",
-        o.stdout
-    );
-    // HTTP/1.0 and the "HTTP/2 if offered" preference, which this client answers with 1.1
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/statuscode/200",
-        "--http-version",
-        "1.0",
-    ]);
-    assert!(
-        o.code == 0 && o.stdout.contains("HTTP/1.1 200 OK"),
-        "{}",
-        o.stdout
-    );
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "--http-version",
-        "2.0",
-        "-u",
-        "/statuscode/200",
-    ]);
-    assert!(
-        o.code == 0 && o.stdout.contains("HTTP/1.1 200"),
-        "{}",
-        o.stdout
-    );
-    let o = ours(&["-H", "127.0.0.1", "-p", &hp, "--http-version", "3"]);
-    assert_eq!(o.code, 3, "{}", o.stdout);
-    // a compressed page is searched once decompressed
-    let gz = [
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/gzip",
-        "-s",
-        "inflated",
-    ];
-    let o = ours(&[&gz[..], &["-k", "Accept-Encoding: gzip"]].concat());
-    assert_eq!(o.code, 2, "compressed, the word is not found: {}", o.stdout);
-    let o = ours(
-        &[
-            &gz[..],
-            &[
-                "--enable-automatic-decompression",
-                "-d",
-                "Content-Encoding: gzip",
-            ],
-        ]
-        .concat(),
-    );
-    assert_eq!(o.code, 0, "{}", o.stdout);
-    // -M: the page was last modified in 2001
-    let old = ["-H", "127.0.0.1", "-p", &hp, "-u", "/modified"];
-    let o = ours(&[&old[..], &["-M", "1d"]].concat());
-    assert!(
-        o.code == 2 && o.stdout.contains("Last modified"),
-        "{}",
-        o.stdout
-    );
-    let o = ours(&[&old[..], &["-M", "100000d"]].concat());
-    assert_eq!(o.code, 0, "{}", o.stdout);
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/statuscode/200",
-        "-M",
-        "60",
-    ]);
-    assert!(
-        o.code == 2 && o.stdout.contains("Document modification date unknown"),
-        "{}",
-        o.stdout
-    );
-    // -L, -B, --state-regex, -l
-    let o = ours(&["-H", "127.0.0.1", "-p", &hp, "-u", "/redirect2", "-L", "-B"]);
-    assert!(
-        o.code == 0
-            && o.stdout
-                .starts_with("HTTP OK - <A HREF=\"http://127.0.0.1:"),
-        "{}",
-        o.stdout
-    );
-    assert!(o.stdout.lines().any(|l| l == "redirected"), "{}", o.stdout);
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/file/root",
-        "-r",
-        "nowhere",
-        "--state-regex",
-        "warning",
-    ]);
-    assert_eq!(o.code, 1, "{}", o.stdout);
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/file/root",
-        "-r",
-        "server.\\.",
-        "-l",
-    ]);
-    assert_eq!(o.code, 0, "{}", o.stdout);
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-u",
-        "/file/root",
-        "-r",
-        "server.\\.",
-    ]);
-    assert_eq!(
-        o.code, 2,
-        "without -l . does not match the newline: {}",
-        o.stdout
-    );
-    // through a proxy: plain HTTP with the whole URL, HTTPS through CONNECT, -j CONNECT
+    let ep = n.expired_port.to_string();
+    let ca = n.ca_cert.to_str().unwrap();
     let (_proxy, pport) = tinyproxy(n);
+    let proxy_port = pport.to_string();
     let via = format!("http://127.0.0.1:{pport}");
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &hp,
-        "-x",
-        &via,
-        "-u",
-        "/virtual_port",
-        "-r",
-        &format!("^127.0.0.1:{hp}$"),
-    ]);
-    assert_eq!(o.code, 0, "{}", o.stdout);
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &sp,
-        "-S",
-        "--ca-cert",
-        ca,
-        "-x",
-        &via,
-        "-u",
-        "/statuscode/201",
-    ]);
-    assert!(
-        o.code == 0 && o.stdout.contains("201 Created"),
-        "{}",
-        o.stdout
-    );
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        "1",
-        "-x",
-        &via,
-        "--noproxy",
-        "127.0.0.1",
-    ]);
-    assert_eq!(
-        o.code, 2,
-        "reached directly (nothing on port 1): {}",
-        o.stdout
-    );
+    let vhost_port = format!("^127.0.0.1:{hp}$");
     let vhost = format!("127.0.0.1:{sp}");
-    let o = ours(&[
-        "-I",
-        "127.0.0.1",
-        "-p",
-        &pport.to_string(),
-        "-H",
-        &vhost,
-        "-S",
-        "--ca-cert",
-        ca,
-        "-j",
-        "CONNECT:HEAD",
-        "-u",
-        "/method",
-    ]);
-    assert!(o.code == 0 && o.stdout.contains("200"), "{}", o.stdout);
-    // a proxy that refuses the tunnel (a port it does not allow)
-    let o = ours(&[
-        "-H",
-        "127.0.0.1",
-        "-p",
-        &n.expired_port.to_string(),
-        "-S",
-        "-x",
-        &via,
-    ]);
-    assert!(
-        o.code == 2 && o.stdout.contains("refused CONNECT"),
-        "{}",
-        o.stdout
-    );
+    let at = |port: &str, extra: &[&str]| parity::words(&["-H", "127.0.0.1", "-p", port], extra);
+    let any: fn(&str) -> bool = |_| true;
+    let gz = ["-u", "/gzip", "-s", "inflated"];
+    let cases: Vec<OursCase> = vec![
+        (
+            "the PROXY protocol header names our side of the connection",
+            at(&pp, &["--haproxy-protocol", "-s", "client 127.0.0.1:"]),
+            0,
+            any,
+        ),
+        (
+            "without the header nginx closes the connection",
+            at(&pp, &[]),
+            2,
+            |s| s.contains("closed the connection without a response"),
+        ),
+        (
+            "HTTP/1.0",
+            at(&hp, &["-u", "/statuscode/200", "--http-version", "1.0"]),
+            0,
+            |s| s.contains("HTTP/1.1 200 OK"),
+        ),
+        (
+            "HTTP/2 if offered, which this client answers with 1.1",
+            at(&hp, &["--http-version", "2.0", "-u", "/statuscode/200"]),
+            0,
+            |s| s.contains("HTTP/1.1 200"),
+        ),
+        ("no HTTP/3", at(&hp, &["--http-version", "3"]), 3, any),
+        (
+            "compressed, the word is not found",
+            at(&hp, &[&gz[..], &["-k", "Accept-Encoding: gzip"]].concat()),
+            2,
+            any,
+        ),
+        (
+            "a compressed page is searched once decompressed",
+            at(
+                &hp,
+                &[
+                    &gz[..],
+                    &[
+                        "--enable-automatic-decompression",
+                        "-d",
+                        "Content-Encoding: gzip",
+                    ],
+                ]
+                .concat(),
+            ),
+            0,
+            any,
+        ),
+        (
+            "-M: the page was last modified in 2001",
+            at(&hp, &["-u", "/modified", "-M", "1d"]),
+            2,
+            |s| s.contains("Last modified"),
+        ),
+        (
+            "-M: within 100000 days",
+            at(&hp, &["-u", "/modified", "-M", "100000d"]),
+            0,
+            any,
+        ),
+        (
+            "-M without a Last-Modified header",
+            at(&hp, &["-u", "/statuscode/200", "-M", "60"]),
+            2,
+            |s| s.contains("Document modification date unknown"),
+        ),
+        (
+            "-L and -B",
+            at(&hp, &["-u", "/redirect2", "-L", "-B"]),
+            0,
+            |s| {
+                s.starts_with("HTTP OK - <A HREF=\"http://127.0.0.1:")
+                    && s.lines().any(|l| l == "redirected")
+            },
+        ),
+        (
+            "--state-regex",
+            at(
+                &hp,
+                &[
+                    "-u",
+                    "/file/root",
+                    "-r",
+                    "nowhere",
+                    "--state-regex",
+                    "warning",
+                ],
+            ),
+            1,
+            any,
+        ),
+        (
+            "-l: . matches the newline",
+            at(&hp, &["-u", "/file/root", "-r", "server.\\.", "-l"]),
+            0,
+            any,
+        ),
+        (
+            "without -l . does not match the newline",
+            at(&hp, &["-u", "/file/root", "-r", "server.\\."]),
+            2,
+            any,
+        ),
+        (
+            "through a proxy: plain HTTP with the whole URL",
+            at(&hp, &["-x", &via, "-u", "/virtual_port", "-r", &vhost_port]),
+            0,
+            any,
+        ),
+        (
+            "through a proxy: HTTPS through CONNECT",
+            at(
+                &sp,
+                &["-S", "--ca-cert", ca, "-x", &via, "-u", "/statuscode/201"],
+            ),
+            0,
+            |s| s.contains("201 Created"),
+        ),
+        (
+            "reached directly (nothing on port 1)",
+            at("1", &["-x", &via, "--noproxy", "127.0.0.1"]),
+            2,
+            any,
+        ),
+        (
+            "-j CONNECT",
+            parity::words(
+                &["-I", "127.0.0.1", "-p", &proxy_port, "-H", &vhost],
+                &["-S", "--ca-cert", ca, "-j", "CONNECT:HEAD", "-u", "/method"],
+            ),
+            0,
+            |s| s.contains("200"),
+        ),
+        (
+            "a proxy that refuses the tunnel (a port it does not allow)",
+            at(&ep, &["-S", "-x", &via]),
+            2,
+            |s| s.contains("refused CONNECT"),
+        ),
+    ];
+    for (what, args, code, holds) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = parity::ours(plugin, &args);
+        assert!(
+            o.code == code && holds(&o.stdout),
+            "{what}: {plugin} {}\nexpected exit {code}, ours (exit {}):\n{}",
+            args.join(" "),
+            o.code,
+            o.stdout
+        );
+    }
 }
 
 #[test]
