@@ -35,6 +35,14 @@ fn socat(listen: &str, serve: &str) -> Socat {
     Socat(child)
 }
 
+/// A shell command for socat's SYSTEM address that writes what `command` writes, then
+/// stays half a second before it exits: socat may end a connection as soon as its child
+/// exits, before it has passed on the child's last output, which made a client see no
+/// data at all now and then on a loaded machine.
+fn lingering(command: &str) -> String {
+    format!("{command}; sleep 0.5")
+}
+
 /// Waits until `ready` holds (a socket file exists, a port accepts).
 fn wait_for(what: &str, ready: impl Fn() -> bool) {
     let start = Instant::now();
@@ -52,7 +60,7 @@ fn banner_socket(dir: &Path, name: &str, banner: &str) -> (Socat, String) {
     let path = dir.join(name);
     let s = socat(
         &format!("UNIX-LISTEN:{},fork", path.display()),
-        &format!("SYSTEM:echo {banner}"),
+        &format!("SYSTEM:{}", lingering(&format!("echo {banner}"))),
     );
     wait_for("the socket server", || path.exists());
     (s, path.to_str().unwrap().to_string())
@@ -115,7 +123,7 @@ fn reply_socket(dir: &Path, name: &str, reply: &str) -> (Socat, String) {
     let path = dir.join(name);
     let s = socat(
         &format!("UNIX-LISTEN:{},fork", path.display()),
-        &format!("SYSTEM:cat {}", file.display()),
+        &format!("SYSTEM:{}", lingering(&format!("cat {}", file.display()))),
     );
     wait_for("the socket server", || path.exists());
     (s, path.to_str().unwrap().to_string())
@@ -233,7 +241,7 @@ fn tls_over_a_unix_socket() {
             cert.cert.display(),
             cert.key.display()
         ),
-        "SYSTEM:echo hello",
+        &format!("SYSTEM:{}", lingering("echo hello")),
     );
     wait_for("the TLS listener", || {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
