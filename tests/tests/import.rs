@@ -326,14 +326,27 @@ fn debian_sample_configuration() {
     let localhost = entries(&hosts, "host")[0];
     assert_eq!(localhost["name"].as_str(), Some("localhost"));
     assert_eq!(localhost["address"].as_str(), Some("127.0.0.1"));
-    // linux-server: check-host-alive (monitoring-plugins' ping.cfg) is check_ping,
-    // which we do not have built in; Nagios' host_check_timeout is the host's
+    // linux-server: check-host-alive (monitoring-plugins' ping.cfg) is check_ping, which
+    // runs as our built-in with the same arguments; Nagios' host_check_timeout is the host's
     assert_eq!(
-        localhost["command"].as_str(),
-        Some(
-            "/usr/lib/nagios/plugins/check_ping -H '$HOSTADDRESS$' -w 5000,100% -c 5000,100% -p 1"
-        )
+        localhost["check"].as_str(),
+        Some("check_ping"),
+        "{localhost}"
     );
+    assert_eq!(
+        strs(&localhost["args"]),
+        [
+            "-H",
+            "$HOSTADDRESS$",
+            "-w",
+            "5000,100%",
+            "-c",
+            "5000,100%",
+            "-p",
+            "1"
+        ]
+    );
+    assert!(localhost.get("command").is_none(), "{localhost}");
     assert_eq!(localhost["timeout"].as_str(), Some("30s"));
     assert_eq!(localhost["max_check_attempts"].as_integer(), Some(10));
     assert_eq!(localhost["notification_interval"].as_str(), Some("2h"));
@@ -355,10 +368,13 @@ fn debian_sample_configuration() {
     // generic-service names admins
     assert_eq!(strs(&load["contact_groups"]), ["admins"]);
     let users = find(&services, "service", "localhost", "Current Users");
-    assert_eq!(
-        users["command"].as_str(),
-        Some("/usr/lib/nagios/plugins/check_users -w 20 -c 50")
-    );
+    assert_eq!(users["check"].as_str(), Some("check_users"), "{users}");
+    assert_eq!(strs(&users["args"]), ["-w", "20", "-c", "50"]);
+    // check_ssh with the host as a bare word, as monitoring-plugins takes it, runs as
+    // our built-in too
+    let ssh = find(&services, "service", "localhost", "SSH");
+    assert_eq!(ssh["check"].as_str(), Some("check_ssh"), "{ssh}");
+    assert_eq!(strs(&ssh["args"]), ["$HOSTADDRESS$"]);
 
     let contacts = toml(&out, "contacts.toml");
     let admin = entries(&contacts, "contact")[0];
@@ -394,7 +410,6 @@ fn debian_sample_configuration() {
         &lines,
         &[
             "etc/nagios4/nagios.cfg:165: command_file=/var/lib/nagios4/rw/nagios.cmd: the external command file is [daemon] command_file (and command_group): set it where scripts write",
-            "etc/nagios4/objects/localhost.cfg:143: service 'SSH' on 'localhost': check_command check_ssh: the built-in check_ssh refuses its arguments: unexpected argument '127.0.0.1' found: kept as an external command",
             "etc/nagios4/objects/templates.cfg:33: contact template 'generic-contact': service_notification_commands notify-service-by-email: the macro $HOSTALIAS$ is not given to notification commands by hcoop-monitor: it is empty",
             "etc/nagios4/objects/templates.cfg:33: contact template 'generic-contact': service_notification_commands notify-service-by-email: the macro $LONGDATETIME$ is not given to notification commands by hcoop-monitor: it is empty",
             "etc/nagios4/objects/templates.cfg:55: host template 'generic-host': process_perf_data 1: performance data files and commands: no counterpart (hcoop-monitor keeps each result's performance data in its API and metrics)",
@@ -404,7 +419,7 @@ fn debian_sample_configuration() {
     );
     // the objects' lines: each said once, at the template that has it
     let objects: Vec<&String> = lines.iter().filter(|l| l.contains("/objects/")).collect();
-    assert_eq!(objects.len(), 10, "{objects:#?}");
+    assert_eq!(objects.len(), 9, "{objects:#?}");
     // every line names a file and line
     for l in &lines {
         let place = l.split(": ").next().unwrap();
@@ -796,10 +811,8 @@ fn groups_dependencies_escalations_handlers_and_passive_checks() {
     assert_eq!(backup["passive_checks_enabled"].as_bool(), Some(true));
     assert_eq!(backup["check_freshness"].as_bool(), Some(true));
     assert_eq!(backup["freshness_threshold"].as_str(), Some("1day 2h"));
-    assert_eq!(
-        backup["command"].as_str(),
-        Some("/usr/lib/nagios/plugins/check_dummy 2 \"no backup for a day\"")
-    );
+    assert_eq!(backup["check"].as_str(), Some("check_dummy"), "{backup}");
+    assert_eq!(strs(&backup["args"]), ["2", "no backup for a day"]);
     let daemon = toml(&out, "daemon.toml");
     assert_eq!(
         daemon["daemon"]["global_host_event_handler"].as_str(),

@@ -376,7 +376,7 @@ mod tests {
         // a program we do not have, or elsewhere
         assert!(matches!(
             classify(
-                "/usr/lib/nagios/plugins/check_ping -H $HOSTADDRESS$",
+                "/usr/lib/nagios/plugins/check_snmp -H $HOSTADDRESS$",
                 user1,
                 "h",
                 "a"
