@@ -6,10 +6,9 @@
 //! given when there are several: `127.0.0.1rta`).
 
 use crate::plugin::{
-    shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Uom, UsageError, Work,
-    EXIT_CODES,
+    shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work, EXIT_CODES,
 };
-use crate::proto::icmp::{self, Echoes, Plan, MAX_PAYLOAD, MIN_PAYLOAD};
+use crate::proto::icmp::{self, level_field, Echoes, Plan, MAX_PAYLOAD, MIN_PAYLOAD};
 use clap::Parser;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -350,11 +349,6 @@ impl Check for IcmpCheck {
 /// A number rounded to three decimals, as the peer prints it.
 fn ms3(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
-}
-
-/// A level as the perfdata field the peer writes (`200`, `0.5`).
-pub fn level_field(v: f64) -> Option<Range> {
-    crate::plugin::range::format_number(v).parse().ok()
 }
 
 /// One host's figures.

@@ -7,7 +7,6 @@
 //! check_tcp for IMAP) keep their meaning: `-w/-c` response time, `-e/-A/-M` expected
 //! strings, `-s/-q/-E/-d/-m/-j/-r` as check_tcp has them.
 
-use super::services::tcp::{option_bytes, quit_bytes};
 use crate::plugin::args::{parse_state_word, ResponseTimeArgs};
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, Range, State, Thresholds, Uom, UsageError,
@@ -16,6 +15,7 @@ use crate::plugin::{
 use crate::proto::imap::{ImapDialogue, ImapFacts, ImapLoginArgs, ImapStage};
 use crate::proto::mail::{self, imap_quote, MailServer, MailServerArgs, Steps, TlsMode};
 use crate::proto::net;
+use crate::proto::service::{option_bytes, quit_bytes};
 use crate::proto::tls::TlsSettings;
 use clap::Parser;
 use std::time::{Duration, Instant};

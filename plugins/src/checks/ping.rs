@@ -5,11 +5,10 @@
 //! perfdata `rta` (ms) and `pl` (%). Unlike the peer it sends the echo requests itself
 //! (proto::icmp) instead of running ping(8).
 
-use super::icmp::level_field;
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work, EXIT_CODES,
 };
-use crate::proto::icmp::{self, Echoes, Plan};
+use crate::proto::icmp::{self, level_field, Echoes, Plan};
 use clap::Parser;
 use std::str::FromStr;
 use std::time::{Duration, Instant};

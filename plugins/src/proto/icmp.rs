@@ -1044,6 +1044,11 @@ pub fn first_addresses(
     Ok((names, targets))
 }
 
+/// A level as the perfdata field monitoring-plugins' ICMP checks write (`200`, `0.5`).
+pub fn level_field(v: f64) -> Option<crate::plugin::Range> {
+    crate::plugin::range::format_number(v).parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,45 +14,7 @@ use std::fmt::Debug;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-/// Turns `\n`, `\r`, `\t` and `\\` into their bytes (check_tcp's `-E`).
-pub fn unescape(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut it = s.bytes();
-    while let Some(b) = it.next() {
-        if b != b'\\' {
-            out.push(b);
-            continue;
-        }
-        match it.next() {
-            Some(b'n') => out.push(b'\n'),
-            Some(b'r') => out.push(b'\r'),
-            Some(b't') => out.push(b'\t'),
-            Some(b'\\') => out.push(b'\\'),
-            Some(o) => out.extend_from_slice(&[b'\\', o]),
-            None => out.push(b'\\'),
-        }
-    }
-    out
-}
-
-/// A string to send or expect as `-E` says: its escapes turned into bytes, or as given.
-pub fn option_bytes(s: &str, escape: bool) -> Vec<u8> {
-    if escape {
-        unescape(s)
-    } else {
-        s.as_bytes().to_vec()
-    }
-}
-
-/// The quit string as `-E` says: its escapes turned into bytes (the user ends the line),
-/// or as given with CRLF added.
-pub fn quit_bytes(q: &str, escape: bool) -> Vec<u8> {
-    if escape {
-        unescape(q)
-    } else {
-        format!("{q}\r\n").into_bytes()
-    }
-}
+pub use crate::proto::service::{option_bytes, quit_bytes, unescape};
 
 /// The options of check_tcp, shared by every check built on it.
 #[derive(Debug, Clone, clap::Args)]
