@@ -27,6 +27,12 @@ cargo build --workspace --bins --quiet
 # Debian package: release build, man pages, completions and the .deb, which the package
 # test (tests/tests/package.rs) installs with dpkg, runs and purges
 dist/build-deb.sh
+if [ "${HCOOP_FREE_RELEASE_BUILD:-}" = 1 ]; then
+  # the tests need only the .deb (target/debian) from the release build: its
+  # intermediate files (gigabytes) go before the test binaries are built
+  target=${CARGO_TARGET_DIR:-target}
+  rm -rf "$target/release" "$target/$(rustc -vV | sed -n 's/^host: //p')"
+fi
 if command -v cargo-nextest >/dev/null 2>&1; then
   # one test at a time: the end-to-end tests start real servers on shared loopback
   # addresses, network namespaces and system files (exim's trusted_configs, /vicepa)
