@@ -172,6 +172,9 @@ pub struct Nginx {
     _guard: Guard,
     pub http_port: u16,
     pub https_port: u16,
+    /// a.test over HTTPS with HTTP/2 offered by ALPN (`/protocol` answers
+    /// `PROTOCOL METHOD CONTENT-LENGTH`).
+    pub http2_port: u16,
     pub pki: Pki,
     pub dir: PathBuf,
 }
@@ -199,7 +202,8 @@ pub(crate) fn run_nginx(dir: &Path, conf: &str) -> Guard {
 /// HTTP: a.test (index, /missing 404, /broken 500, /redirect1 301 -> /redirect2 302 ->
 /// b.test, /loop 301 to itself, /slow/ at 1000 bytes/s, /private basic auth), b.test,
 /// and v1.test ... vN.test (any `vDIGITS.test`); HTTPS: a.test (valid), expired.test,
-/// wrong.test (a certificate for other.test), self.test (self-signed); TLS 1.2 only.
+/// wrong.test (a certificate for other.test), self.test (self-signed); TLS 1.2 only;
+/// HTTPS with HTTP/2: a.test (with /large.html, 300,000 bytes, and /protocol).
 pub fn start_nginx(dir: &Path) -> Nginx {
     let pki = Pki::new(dir);
     let a = pki.issue("a.test", &["www.a.test"], None);
@@ -210,10 +214,12 @@ pub fn start_nginx(dir: &Path) -> Nginx {
     );
     let wrong = pki.issue("other.test", &[], None);
     let selfs = pki.self_signed("self.test");
-    let (hp, sp) = (free_port(), free_port());
+    let (hp, sp, h2p) = (free_port(), free_port(), free_port());
     let www = dir.join("www");
     write(&www.join("a/index.html"), A_INDEX);
     write(&www.join("a/slow/big.html"), &"x".repeat(2500));
+    // more than HTTP/2's initial flow-control window (65535 bytes)
+    write(&www.join("a/large.html"), &"y".repeat(300_000));
     write(&www.join("a/private/index.html"), "secret\n");
     write(&www.join("b/index.html"), "b.test here\n");
     // user:password, apr1 hash made by openssl
@@ -258,6 +264,13 @@ pub fn start_nginx(dir: &Path) -> Nginx {
   server {{ listen 127.0.0.1:{sp} ssl; server_name expired.test; {te} root {d}/www/a; }}
   server {{ listen 127.0.0.1:{sp} ssl; server_name wrong.test; {tw} root {d}/www/a; }}
   server {{ listen 127.0.0.1:{sp} ssl; server_name self.test; {ts} root {d}/www/a; }}
+  server {{
+    listen 127.0.0.1:{h2p} ssl http2;
+    server_name a.test;
+    {ta}
+    root {d}/www/a;
+    location = /protocol {{ return 200 "$server_protocol $request_method $content_length\n"; }}
+  }}
 }}
 "#,
         ta = tls(&a),
@@ -267,7 +280,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
     );
     let guard = run_nginx(dir, &conf);
     assert!(
-        wait_port(hp, 10.0) && wait_port(sp, 10.0),
+        wait_port(hp, 10.0) && wait_port(sp, 10.0) && wait_port(h2p, 10.0),
         "nginx did not start: {}",
         std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
     );
@@ -275,6 +288,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
         _guard: guard,
         http_port: hp,
         https_port: sp,
+        http2_port: h2p,
         pki,
         dir: dir.to_path_buf(),
     }

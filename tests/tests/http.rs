@@ -308,6 +308,103 @@ fn vhosts_status_content_redirects_and_auth() {
     );
 }
 
+/// `--http-version 2`: HTTP/2 where nginx offers it by ALPN (the status line as curl
+/// prints it, a request body, a body larger than the flow-control window, a 404), HTTP/1.1
+/// where it does not (a TLS server without HTTP/2, plain HTTP) or where it is not asked
+/// for; Debian's check_curl agrees on the HTTP/2 pages.
+#[test]
+fn http2_by_alpn() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = start_nginx(dir.path());
+    let ca = n.pki.ca_cert.to_string_lossy().to_string();
+    let (h2, h1) = (n.http2_port.to_string(), n.https_port.to_string());
+    let args = |port: &str, extra: &[&str]| -> Vec<String> {
+        let mut a = vec!["-S", "-H", "a.test", "-I", "127.0.0.1", "-p", port];
+        a.extend(["--ca-cert", ca.as_str()]);
+        a.extend(extra);
+        a.into_iter().map(String::from).collect()
+    };
+    let v2: &[&str] = &["--http-version", "2"];
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            args(
+                &h2,
+                &[v2, &["-u", "/protocol", "-s", "HTTP/2.0 GET"]].concat(),
+            ),
+            "OK",
+            r"^HTTP/2 200 - \d+ bytes in ",
+        ),
+        (
+            args(&h2, &[v2, &["-u", "/protocol", "-P", "hello"]].concat()),
+            "OK",
+            r"^HTTP/2 200 - ",
+        ),
+        (
+            args(&h2, &[v2, &["-u", "/missing-page"]].concat()),
+            "WARNING",
+            r"^status 404 on https://a\.test:\d+/missing-page - HTTP/2 404 - ",
+        ),
+        (
+            args(&h2, &[v2, &["-u", "/protocol", "-s", "HTTP/1.1"]].concat()),
+            "CRITICAL",
+            r"^string 'HTTP/1\.1' not found",
+        ),
+        // not asked for: no ALPN, HTTP/1.1 on the same server
+        (
+            args(&h2, &["-u", "/protocol", "-s", "HTTP/1.1 GET"]),
+            "OK",
+            r"^HTTP/1\.1 200 OK - ",
+        ),
+        // offered to a server without HTTP/2: HTTP/1.1, as curl falls back
+        (args(&h1, v2), "OK", r"^HTTP/1\.1 200 OK - "),
+    ];
+    for (a, state, summary) in &cases {
+        assert_result(&json("check_curl", a), state, summary);
+    }
+    let post = plugin(
+        "check_curl",
+        &args(
+            &h2,
+            &[
+                v2,
+                &["-u", "/protocol", "-P", "hello", "-s", "HTTP/2.0 POST 5"],
+            ]
+            .concat(),
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(post.code, 0, "the body went with its length: {post:?}");
+    // 300,000 bytes through HTTP/2 flow control, whole
+    let large = json(
+        "check_curl",
+        &args(
+            &h2,
+            &[v2, &["-u", "/large.html", "-m", "300000:300400"]].concat(),
+        ),
+    );
+    assert_result(&large, "OK", r"^HTTP/2 200 - 3\d{5} bytes in ");
+    // plain HTTP: HTTP/1.1 (nothing to negotiate)
+    let plain = json(
+        "check_curl",
+        &http_args(&n, "a.test", &["--http-version", "2"]),
+    );
+    assert_result(&plain, "OK", r"^HTTP/1\.1 200 OK - ");
+    // Debian's check_curl on the HTTP/2 pages: the same exit codes and status lines
+    let debian = debian_plugin("check_curl");
+    for (a, state, _) in &cases[..3] {
+        let theirs = run(&debian, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        let code = match *state {
+            "OK" => 0,
+            "WARNING" => 1,
+            _ => 2,
+        };
+        assert_eq!(theirs.code, code, "Debian's check_curl {a:?}: {theirs:?}");
+        assert!(theirs.stdout.contains("HTTP/2 "), "{theirs:?}");
+    }
+}
+
 #[test]
 fn tls_certificates() {
     let dir = tempfile::tempdir().unwrap();

@@ -31,6 +31,7 @@
 //! modes), [`vhosts`] the targets and their lists, [`fetch`] one page's facts.
 
 pub mod fetch;
+pub mod http2;
 pub mod vhosts;
 
 use crate::proto::net::Conn;

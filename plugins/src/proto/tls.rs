@@ -311,6 +311,8 @@ pub struct TlsSettings {
     versions: &'static [&'static rustls::SupportedProtocolVersion],
     /// A client certificate chain and its key, offered when the server asks.
     client: Option<Arc<ClientIdentity>>,
+    /// The application protocols offered by ALPN, preferred first (none by default).
+    alpn: &'static [&'static [u8]],
 }
 
 /// A client certificate chain and its private key (`-J`/`-K` of check_http).
@@ -373,12 +375,19 @@ impl TlsSettings {
             trust,
             versions: rustls::DEFAULT_VERSIONS,
             client: None,
+            alpn: &[],
         })
     }
 
     /// Offers this client certificate when the server asks for one.
     pub fn with_client_identity(mut self, id: ClientIdentity) -> Self {
         self.client = Some(Arc::new(id));
+        self
+    }
+
+    /// Offers these application protocols by ALPN (the server picks one or none).
+    pub fn with_alpn(mut self, protocols: &'static [&'static [u8]]) -> Self {
+        self.alpn = protocols;
         self
     }
 
@@ -426,10 +435,13 @@ impl TlsSettings {
                 }
             });
         let stream = match (config, server_name(sni)) {
-            (Ok(config), Ok(name)) => tokio_rustls::TlsConnector::from(Arc::new(config))
-                .connect(name, stream)
-                .await
-                .map_err(|e| format!("TLS handshake failed: {}", short_io_error(&e))),
+            (Ok(mut config), Ok(name)) => {
+                config.alpn_protocols = self.alpn.iter().map(|p| p.to_vec()).collect();
+                tokio_rustls::TlsConnector::from(Arc::new(config))
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| format!("TLS handshake failed: {}", short_io_error(&e)))
+            }
             (Err(e), _) => Err(format!("TLS configuration: {e}")),
             (_, Err(e)) => Err(e),
         };

@@ -104,10 +104,9 @@ pub struct Args {
     #[arg(short = 'D', long = "verify-cert", conflicts_with = "insecure")]
     pub verify_cert: bool,
 
-    /// HTTP version of the request: 1.0 or 1.1 (default). 2, 2.0 and 3 are accepted as
-    /// curl's preference, but this client speaks HTTP/1.x only: the request is then
-    /// HTTP/1.1, as curl falls back to when the server offers no HTTP/2 (the status line
-    /// shows the version used)
+    /// HTTP version of the request: 1.0, 1.1 (default), or 2 / 2.0: HTTP/2 offered by
+    /// ALPN over TLS, HTTP/1.1 when the server does not take it or over plain HTTP (the
+    /// status line shows the version used)
     #[arg(long = "http-version", value_name = "VERSION")]
     pub http_version: Option<String>,
 

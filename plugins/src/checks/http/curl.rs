@@ -17,9 +17,10 @@ const ABOUT: &str = "Checks an HTTP(S) virtual host, or hundreds of them at once
 (monitoring-plugins' check_curl: the same check as our check_http).";
 
 const DIFFERENCES: &str = "Differences from monitoring-plugins' check_curl: no libcurl \
-underneath. Requests are HTTP/1.0 or HTTP/1.1: --http-version 2 or 2.0 is accepted but the \
-request is HTTP/1.1 (as curl falls back to when a server offers no HTTP/2); the status \
-line printed shows the version used. Certificates are always verified unless --insecure \
+underneath. --http-version 2 (or 2.0) offers HTTP/2 by ALPN with -S and falls back to \
+HTTP/1.1 when the server does not take it, as curl does; over plain HTTP the request is \
+HTTP/1.1 (curl asks such a server to upgrade to h2c, which few do; we do not ask). The \
+status line printed shows the version used (HTTP/2 200). Certificates are always verified unless --insecure \
 (-D is accepted and changes nothing). Proxies: http:// only (no SOCKS, no https:// \
 proxy), and only when -x names one (the http_proxy/https_proxy environment variables are \
 not read).";
@@ -88,6 +89,7 @@ impl Check for CurlCheck {
 mod tests {
     use super::*;
     use crate::plugin::runner::{parse_args, validate};
+    use crate::proto::http::fetch::HttpVersion;
 
     #[test]
     fn named_check_curl_with_check_http_options() {
@@ -99,7 +101,7 @@ mod tests {
         };
         assert!(help.contains("check_curl"), "{help}");
         assert!(help.contains("--http-version"), "{help}");
-        assert!(help.contains("HTTP/1.1 (as curl falls back"), "{help}");
+        assert!(help.contains("offers HTTP/2 by ALPN"), "{help}");
         let c = validate::<CurlCheck>(&[
             "-H",
             "www.test:8080",
@@ -120,10 +122,15 @@ mod tests {
             (page.target.vhost.as_str(), page.target.port),
             ("www.test", 8080)
         );
-        assert!(page.spec.http10 && page.spec.haproxy);
+        assert!(page.spec.version == HttpVersion::Http10 && page.spec.haproxy);
         let proxy = page.spec.proxy.as_ref().unwrap();
         assert_eq!((proxy.host.as_str(), proxy.port), ("proxy.test", 3128));
         assert!(!proxy.serves("www.intra.test") && proxy.serves("www.test"));
+        let c = validate::<CurlCheck>(&["-H", "x", "--http-version", "2"]).unwrap();
+        let HttpModes::One(page) = &c.0 else {
+            panic!("one URL")
+        };
+        assert_eq!(page.spec.version, HttpVersion::Http2);
         assert!(validate::<CurlCheck>(&["-H", "x", "--http-version", "4"]).is_err());
         assert!(validate::<CurlCheck>(&["-H", "x", "-x", "socks5://p"]).is_err());
         assert!(validate::<CurlCheck>(&["-H", "x", "-D", "--insecure"]).is_err());

@@ -21,7 +21,7 @@ use crate::plugin::{
 };
 use crate::proto::http;
 use crate::proto::http::fetch::{
-    self, BasicAuth, FetchSpec, HttpFacts, Password, RedirectStop, Redirects,
+    self, BasicAuth, FetchSpec, HttpFacts, HttpVersion, Password, RedirectStop, Redirects,
 };
 use crate::proto::http::vhosts::{parse_expect, ExpectStatus, Target};
 use crate::proto::net;
@@ -190,12 +190,12 @@ fn parse_age(s: &str) -> Result<u64, UsageError> {
     n.checked_mul(mult).ok_or_else(bad)
 }
 
-/// `--http-version`: true for HTTP/1.0. 2 and 2.0 ask curl to prefer HTTP/2; this
-/// client speaks HTTP/1.1 then, as curl does when HTTP/2 is not offered.
-fn parse_http_version(v: &str) -> Result<bool, UsageError> {
+/// `--http-version`: 1.0, 1.1, or 2 / 2.0 (HTTP/2 where TLS negotiates it by ALPN).
+fn parse_http_version(v: &str) -> Result<HttpVersion, UsageError> {
     match v {
-        "1.0" => Ok(true),
-        "1.1" | "2" | "2.0" => Ok(false),
+        "1.0" => Ok(HttpVersion::Http10),
+        "1.1" => Ok(HttpVersion::Http11),
+        "2" | "2.0" => Ok(HttpVersion::Http2),
         _ => Err(usage(format!("--http-version '{v}': use 1.0, 1.1 or 2.0"))),
     }
 }
@@ -446,9 +446,9 @@ impl HttpCheck {
                 },
                 no_body: args.no_body,
                 virtual_port,
-                http10: match &args.http_version {
+                version: match &args.http_version {
                     Some(v) => parse_http_version(v)?,
-                    None => false,
+                    None => HttpVersion::Http11,
                 },
                 haproxy: args.haproxy_protocol,
                 decompress: args.decompress,

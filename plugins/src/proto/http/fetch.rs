@@ -62,6 +62,19 @@ impl BasicAuth {
     }
 }
 
+/// The HTTP version of the requests (`--http-version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HttpVersion {
+    /// HTTP/1.0 request lines.
+    Http10,
+    /// HTTP/1.1 (the default).
+    #[default]
+    Http11,
+    /// HTTP/2 where TLS negotiates it by ALPN, else HTTP/1.1 (as curl's
+    /// `CURL_HTTP_VERSION_2_0` over TLS; over plain HTTP, see [`super::http2`]).
+    Http2,
+}
+
 /// What to send and how to follow: the validated request of check_http.
 #[derive(Debug)]
 pub struct FetchSpec {
@@ -84,8 +97,8 @@ pub struct FetchSpec {
     /// The port named in the first request's `Host` header when it is not the port
     /// connected to (`-H name:port` with `-p`).
     pub virtual_port: Option<u16>,
-    /// Send HTTP/1.0 requests.
-    pub http10: bool,
+    /// The HTTP version asked for.
+    pub version: HttpVersion,
     /// Send a PROXY protocol v1 header on each connection, before TLS.
     pub haproxy: bool,
     /// Decompress a gzip or deflate body for matching.
@@ -540,6 +553,10 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
         .clone()
         .or_else(super::default_redirect_networks);
     let mut origin: Option<IpAddr> = None;
+    let tls = match spec.version {
+        HttpVersion::Http2 => spec.tls.clone().with_alpn(super::http2::ALPN),
+        _ => spec.tls.clone(),
+    };
     loop {
         facts.url = url.to_string();
         let connected = match net::connect_addrs(&addrs, &connect_name).await {
@@ -575,7 +592,7 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
             }
         }
         let mut conn = if url.tls {
-            let hs = spec.tls.handshake(stream, &url.host).await;
+            let hs = tls.handshake(stream, &url.host).await;
             facts.tls = Some(hs.elapsed);
             facts.cert = Some(hs.cert_facts());
             match hs.stream {
@@ -623,14 +640,23 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
                 h
             },
             body: spec.body.as_ref().map(|b| b.0.clone()),
-            http10: spec.http10,
+            http10: spec.version == HttpVersion::Http10,
         };
         let (read, keep) = if spec.no_body {
             (0, 0)
         } else {
             (super::MAX_BODY, MATCH_BODY)
         };
-        let (mut resp, times) = match super::exchange_bounded(&mut conn, &req, read, keep).await {
+        let http2 = match &conn {
+            Conn::Tls(s) => super::http2::negotiated(s.get_ref().1.alpn_protocol()),
+            _ => false,
+        };
+        let exchanged = if http2 {
+            super::http2::exchange(&mut conn, &req, "https", read, keep).await
+        } else {
+            super::exchange_bounded(&mut conn, &req, read, keep).await
+        };
+        let (mut resp, times) = match exchanged {
             Ok(r) => r,
             Err(e) => {
                 facts.error = Some(format!("{e} ({url})"));
