@@ -1075,7 +1075,8 @@ pub fn render_metrics(core: &Core) -> String {
         "Performance data of the last check.",
     );
     for (e, s) in &svcs {
-        for p in &e.perfdata {
+        // an undetermined value (`U`) is no sample
+        for p in e.perfdata.iter().filter(|p| p.value.is_determined()) {
             let _ = writeln!(
                 out,
                 "hcoop_service_perfdata{{{},label=\"{}\",uom=\"{}\"}} {}",
@@ -1202,7 +1203,11 @@ mod tests {
     fn api() -> (Api, mpsc::Receiver<ReloadRequest>) {
         let (mut core, daemon) = testing::core(CONFIG);
         let result = CheckResult::new(State::Critical, "load 9")
-            .with_perf(hcoop_plugins::plugin::PerfData::new("load1", 9));
+            .with_perf(hcoop_plugins::plugin::PerfData::new("load1", 9))
+            .with_perf(hcoop_plugins::plugin::PerfData::new(
+                "rta",
+                hcoop_plugins::plugin::Value::Undetermined,
+            ));
         testing::hard(&mut core, "h/s", result);
         let (reload, reloads) = mpsc::channel(1);
         let api = Api {
@@ -1247,7 +1252,7 @@ mod tests {
             (s.state.as_str(), s.state_type.as_str()),
             ("CRITICAL", "HARD")
         );
-        assert_eq!(s.output, "LOAD CRITICAL - load 9 | load1=9\n");
+        assert_eq!(s.output, "LOAD CRITICAL - load 9 | load1=9 rta=U\n");
         let quiet = views.iter().find(|v| v.name() == "h/quiet").unwrap();
         assert_eq!(quiet.state, "PENDING");
         let (_, _, body) = send(&api, remote(), Method::GET, "/api/problems", &[], "").await;
@@ -1528,6 +1533,8 @@ mod tests {
         assert!(body.contains(
             "hcoop_service_perfdata{host=\"h\",service=\"s\",label=\"load1\",uom=\"\"} 9\n"
         ));
+        // an undetermined value is no sample
+        assert!(!body.contains("label=\"rta\""), "{body}");
         assert!(body.contains("hcoop_checks_total 3\n"), "{body}");
         // the gauges of each service: a service not checked yet has no age
         for (series, s) in [

@@ -6,7 +6,8 @@
 //! (proto::icmp) instead of running ping(8).
 
 use crate::plugin::{
-    shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work, EXIT_CODES,
+    shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Value, Work,
+    EXIT_CODES,
 };
 use crate::proto::icmp::{self, level_field, Echoes, Plan};
 use clap::Parser;
@@ -72,7 +73,7 @@ impl FromStr for Level {
     name = "check_ping",
     version,
     about = "Checks packet loss and round-trip average of ICMP echo (ping) to a host.",
-    after_help = format!("THRESHOLD is <rta>,<pl>% where <rta> is the round trip average time (ms) and <pl> the percentage of packet loss that make the result WARNING or CRITICAL (reached at the value, as in Debian's); both -w and -c are required. The old form `check_ping HOST WPL CPL WRTA CRTA [PACKETS]` is accepted too. With several hosts (-H a,b) the first that answers is reported alive.\n\nWhere ours differs from Debian's: ping(8) is not run: the echo requests are sent by the plugin itself, over an unprivileged ICMP socket where the kernel allows it (net.ipv4.ping_group_range), else a raw socket (CAP_NET_RAW); the next request goes as soon as the last is answered (at most 1 s apart, as ping). -t is the limit of the whole run (Debian's raises it to fit the packets and levels). With several hosts none of which answers, ours is CRITICAL (Debian's reports the first alive). At 100% loss ours prints no rta perfdata (Debian's prints rta=U). -L (HTML link) and -n are accepted and change nothing.\n\n{EXIT_CODES}")
+    after_help = format!("THRESHOLD is <rta>,<pl>% where <rta> is the round trip average time (ms) and <pl> the percentage of packet loss that make the result WARNING or CRITICAL (reached at the value, as in Debian's); both -w and -c are required. The old form `check_ping HOST WPL CPL WRTA CRTA [PACKETS]` is accepted too. With several hosts (-H a,b) the first that answers is reported alive.\n\nWhere ours differs from Debian's: ping(8) is not run: the echo requests are sent by the plugin itself, over an unprivileged ICMP socket where the kernel allows it (net.ipv4.ping_group_range), else a raw socket (CAP_NET_RAW); the next request goes as soon as the last is answered (at most 1 s apart, as ping). -t is the limit of the whole run (Debian's raises it to fit the packets and levels). With several hosts none of which answers, ours is CRITICAL (Debian's reports the first alive). -L (HTML link) and -n are accepted and change nothing.\n\n{EXIT_CODES}")
 )]
 pub struct Args {
     #[command(flatten)]
@@ -327,6 +328,17 @@ fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
             .flatten();
         p
     };
+    // the rta item: its levels as the peer prints them (none when 0)
+    let rta_item = |value: Value| {
+        let mut p = PerfData::new("rta", value);
+        p.warn = (check.wrta > 0.0)
+            .then(|| level_field(check.wrta))
+            .flatten();
+        p.crit = (check.crta > 0.0)
+            .then(|| level_field(check.crta))
+            .flatten();
+        p
+    };
     if e.rtts.is_empty() {
         let summary = match (e.error.filter(|e| e.is_fatal()), &e.send_error) {
             (Some(err), _) => format!("{} ({host})", err.ping_text()),
@@ -335,7 +347,10 @@ fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
             }
             _ => "Packet loss = 100%".to_string(),
         };
-        return CheckResult::new(State::Critical, summary).with_perf(pl_perf);
+        // no round trip: `rta=U` (undetermined), as the peer prints it
+        return CheckResult::new(State::Critical, summary)
+            .with_perf(rta_item(Value::Undetermined))
+            .with_perf(pl_perf);
     }
     let sum: Duration = e.rtts.iter().sum();
     let rta = sum.as_secs_f64() * 1e3 / e.rtts.len() as f64;
@@ -356,15 +371,9 @@ fn one(check: &PingCheck, host: &str, e: &Echoes) -> CheckResult {
     } else {
         state
     };
-    let mut rta_perf = PerfData::new("rta", (rta * 1e6).round() / 1e6)
+    let rta_perf = rta_item(Value::from((rta * 1e6).round() / 1e6))
         .uom(Uom::Millis)
         .min(0);
-    rta_perf.warn = (check.wrta > 0.0)
-        .then(|| level_field(check.wrta))
-        .flatten();
-    rta_perf.crit = (check.crta > 0.0)
-        .then(|| level_field(check.crta))
-        .flatten();
     CheckResult::new(
         state,
         format!("{dup}Packet loss = {pl}%, RTA = {rta:.2} ms"),
@@ -517,7 +526,10 @@ mod tests {
         assert_eq!(s, State::Critical);
         let (s, t) = text(&c, &[("h".into(), echoes(5, &[]))]);
         assert_eq!(s, State::Critical);
-        assert_eq!(t, "PING CRITICAL - Packet loss = 100% | pl=100%;20;60;0\n");
+        assert_eq!(
+            t,
+            "PING CRITICAL - Packet loss = 100% | rta=U;100;500 pl=100%;20;60;0\n"
+        );
         // levels of 0 are not written (as the peer)
         let c0 = validate::<PingCheck>(&["h", "0", "0", "0", "0"]).unwrap();
         let (s, t) = text(&c0, &[("h".into(), echoes(1, &[50]))]);

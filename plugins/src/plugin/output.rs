@@ -156,6 +156,8 @@ fn mp_number(v: super::perfdata::Value) -> (&'static str, String) {
     use super::perfdata::Value;
     match v {
         Value::Int(i) => ("int", i.to_string()),
+        // 3.0 has no undetermined value: a double that is not a number
+        Value::Undetermined => ("double", "nan".to_string()),
         Value::Float(f) if f.is_nan() => ("double", "nan".to_string()),
         Value::Float(f) if f.is_infinite() => {
             ("double", if f > 0.0 { "inf" } else { "-inf" }.to_string())

@@ -71,15 +71,24 @@ impl Serialize for Uom {
 pub enum Value {
     Int(i64),
     Float(f64),
+    /// `U`: the check could not determine the value (the plugin guidelines' form, as
+    /// check_ping's `rta=U` at 100% loss); graphs show a gap, not a zero.
+    Undetermined,
 }
 
 impl Value {
-    /// The value as a float, for threshold comparison.
+    /// The value as a float, for threshold comparison (NaN when undetermined).
     pub fn as_f64(self) -> f64 {
         match self {
             Value::Int(i) => i as f64,
             Value::Float(f) => f,
+            Value::Undetermined => f64::NAN,
         }
+    }
+
+    /// False for [`Value::Undetermined`].
+    pub fn is_determined(self) -> bool {
+        self != Value::Undetermined
     }
 }
 
@@ -87,6 +96,7 @@ impl fmt::Display for Value {
     /// Integers as they are; floats with at most 6 decimals, trailing zeros cut.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            Value::Undetermined => f.write_str("U"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => f.write_str(&format_number(x)),
             Value::Float(x) => {
@@ -103,6 +113,7 @@ impl Serialize for Value {
         match *self {
             Value::Int(i) => s.serialize_i64(i),
             Value::Float(x) => s.serialize_f64(x),
+            Value::Undetermined => s.serialize_none(),
         }
     }
 }
@@ -241,8 +252,15 @@ fn parse_item(label: String, rest: &str) -> Result<PerfData, PerfParseError> {
     let split = value_uom
         .find(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | '-' | '+' | 'e' | 'E' | ',')))
         .unwrap_or(value_uom.len());
-    let (value, uom) = value_uom.split_at(split);
-    let value = parse_value(value).ok_or_else(|| err("value is not a number"))?;
+    let (value, uom) = match value_uom.strip_prefix('U') {
+        // `U`: undetermined (a unit may follow, as with a number)
+        Some(uom) => ("U", uom),
+        None => value_uom.split_at(split),
+    };
+    let value = match value {
+        "U" => Value::Undetermined,
+        v => parse_value(v).ok_or_else(|| err("value is not a number"))?,
+    };
     let uom = Uom::parse(uom).ok_or_else(|| err("unknown unit"))?;
     let range = |f: Option<&str>| -> Result<Option<Range>, PerfParseError> {
         match f.map(str::trim) {
@@ -368,6 +386,30 @@ mod tests {
         );
         assert_eq!(PerfData::new("x", 2.0).to_string(), "x=2");
         assert_eq!(PerfData::new("x", -0.0000001).to_string(), "x=0");
+    }
+
+    #[test]
+    fn undetermined_values_are_u() {
+        let p = PerfData::new("rta", Value::Undetermined);
+        assert_eq!(p.to_string(), "rta=U");
+        assert_eq!(
+            serde_json::to_value(&p).unwrap()["value"],
+            serde_json::Value::Null
+        );
+        assert!(p.value.as_f64().is_nan() && !p.value.is_determined());
+        let items: Vec<_> = parse_perfdata("rta=U;10.000000;10.000000;; pl=100%;100;100;0 t=Us")
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(items[0].value, Value::Undetermined);
+        assert_eq!(items[0].warn.unwrap().to_string(), "10");
+        assert_eq!(items[1].value, Value::Int(100));
+        assert_eq!(
+            (items[2].value, items[2].uom),
+            (Value::Undetermined, Uom::Seconds)
+        );
+        assert!(parse_perfdata("x=Ux").into_iter().all(|r| r.is_err()));
+        assert!(parse_perfdata("x=UU").into_iter().all(|r| r.is_err()));
     }
 
     #[test]
