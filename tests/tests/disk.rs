@@ -245,6 +245,14 @@ fn refused_selections_are_unknown() {
         assert_refused_json("check_disk", args, message);
         assert_eq!(plugin("check_disk", args).stderr, "", "{args:?}");
     }
+    // a word after the older form's path: Debian's checks / alone (PARITY.md)
+    let older = ["100", "100", "/", "/home"];
+    let (d, o) = hcoop_tests::parity::differs("check_disk", &older, 0, 3);
+    assert!(d.stdout.starts_with("DISK OK"), "{}", d.stdout);
+    assert_eq!(
+        o.stdout,
+        "DISK UNKNOWN - unexpected argument '/home' (the older form is WARN CRIT PATH)\n"
+    );
 }
 
 fn disk(args: &[&str]) -> Value {

@@ -344,7 +344,8 @@ pub struct Args {
 
     /// The older form `check_disk WARN CRIT [PATH]`: WARN and CRIT are percentages of
     /// USED space (alert above them), then the path to check. `check_disk -w 10% -c 5%
-    /// PATH` checks PATH with the levels given
+    /// PATH` checks PATH with the levels given. A word after the path is refused (Debian's
+    /// ignores it): give each further path with -p
     #[arg(value_name = "WARN_USED% CRIT_USED% PATH")]
     pub positional: Vec<String>,
 }
