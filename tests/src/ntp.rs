@@ -29,9 +29,27 @@ impl NtpServer {
     /// Starts ntpd in a new namespace and waits (up to 20 s) until it has selected its
     /// local clock, so it answers as a synchronized stratum 3 server.
     pub fn start() -> NtpServer {
+        Self::start_with(
+            "refclock local stratum 3 minpoll 0 maxpoll 0 prefer\n\
+             tos maxdist 16 minclock 1 minsane 1\n",
+            true,
+        )
+    }
+
+    /// Starts ntpd in a new namespace with no time source at all: it answers as an
+    /// unsynchronized server (leap indicator 3, stratum 16) once it listens.
+    pub fn start_unsynchronized() -> NtpServer {
+        Self::start_with("", false)
+    }
+
+    /// ntpd with `sources` (configuration lines) in a new namespace; when `synced`,
+    /// waits until it is synchronized, else until it answers.
+    fn start_with(sources: &str, synced: bool) -> NtpServer {
         let ntpd = require("/usr/sbin/ntpd", "ntpsec");
         require("setpriv", "util-linux");
-        let netns = format!("hcoop-ntp-{}", std::process::id());
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let netns = format!("hcoop-ntp-{}-{n}", std::process::id());
         let _ = Command::new("ip")
             .args(["netns", "delete", &netns])
             .stderr(Stdio::null())
@@ -43,9 +61,7 @@ impl NtpServer {
         std::fs::write(
             &conf,
             format!(
-                "refclock local stratum 3 minpoll 0 maxpoll 0 prefer\n\
-                 tos maxdist 16 minclock 1 minsane 1\n\
-                 driftfile {}\n\
+                "{sources}driftfile {}\n\
                  restrict default kod limited nomodify noquery\n\
                  restrict 127.0.0.1\nrestrict ::1\n",
                 dir.path().join("drift").display()
@@ -75,7 +91,7 @@ impl NtpServer {
             child: Some(Guard::spawn(&mut cmd)),
             dir,
         };
-        let synced = wait_until(20.0, || {
+        let ready = wait_until(20.0, || {
             let r = run(
                 Path::new("ip"),
                 &[
@@ -88,11 +104,15 @@ impl NtpServer {
                     "127.0.0.1",
                 ],
             );
-            r.stdout.contains("leap=00")
+            if synced {
+                r.stdout.contains("leap=00")
+            } else {
+                r.stdout.contains("leap=")
+            }
         });
         assert!(
-            synced,
-            "ntpd did not synchronize to its local clock: {}",
+            ready,
+            "ntpd did not answer as expected (synchronized: {synced}): {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
         server

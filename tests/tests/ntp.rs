@@ -1,6 +1,7 @@
 //! check_ntp_time and check_ntp_peer against a real ntpd (ntpsec) in a network namespace,
 //! side by side with Debian's: the cases of monitoring-plugins' plugins/t/check_ntp.t,
-//! and ours. One server for the whole binary: every case runs in one test.
+//! and ours. One synchronized server for every case of the first test; the second test
+//! starts one with no time source.
 
 use hcoop_tests::ntp::NtpServer;
 use hcoop_tests::parity::{self, Outcome};
@@ -101,4 +102,25 @@ fn ntp_checks_against_ntpd() {
         let args = [&["-H", "127.0.0.1"][..], &levels].concat();
         parity::case("check_ntp_peer", &args, code);
     }
+}
+
+/// An ntpd with no time source answers unsynchronized (leap indicator 3): both checks
+/// are CRITICAL with the offset unknown, as Debian's; check_ntp_peer names the cause.
+#[test]
+fn an_unsynchronized_server_is_critical() {
+    let server = NtpServer::start_unsynchronized();
+    server.enter();
+    let (d, o) = parity::case("check_ntp_time", &["-H", "127.0.0.1", "-t", "5"], 2);
+    assert!(
+        d.stdout.starts_with("NTP CRITICAL: Offset unknown"),
+        "{}",
+        d.stdout
+    );
+    assert_eq!(o.stdout, "NTP CRITICAL - Offset unknown\n");
+    let (d, o) = parity::case("check_ntp_peer", &["-H", "127.0.0.1", "-t", "5"], 2);
+    assert!(d.stdout.contains("Server not synchronized"), "{}", d.stdout);
+    assert_eq!(
+        o.stdout,
+        "NTP CRITICAL - Server not synchronized, Offset unknown | offset=0s;60;120\n"
+    );
 }
