@@ -37,6 +37,17 @@ pub struct CertPair {
     pub key: PathBuf,
 }
 
+impl CertPair {
+    /// The nginx directives that serve this pair.
+    pub fn nginx_directives(&self) -> String {
+        format!(
+            "ssl_certificate {}; ssl_certificate_key {};",
+            self.cert.display(),
+            self.key.display()
+        )
+    }
+}
+
 /// A test certificate authority run with `openssl ca` (which can back-date).
 pub struct Pki {
     dir: PathBuf,
@@ -233,13 +244,7 @@ pub fn start_nginx(dir: &Path) -> Nginx {
     );
     let head = nginx_head(dir, WORKER_CONNECTIONS);
     let d = dir.display();
-    let tls = |c: &CertPair| {
-        format!(
-            "ssl_certificate {}; ssl_certificate_key {};",
-            c.cert.display(),
-            c.key.display()
-        )
-    };
+    let tls = CertPair::nginx_directives;
     let conf = format!(
         r#"{head}
   default_type text/html;

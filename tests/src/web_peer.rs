@@ -190,13 +190,7 @@ pub fn start_peer_nginx(dir: &Path) -> PeerNginx {
 "#
         )
     };
-    let tls = |c: &CertPair| {
-        format!(
-            "ssl_certificate {}; ssl_certificate_key {};",
-            c.cert.display(),
-            c.key.display()
-        )
-    };
+    let tls = CertPair::nginx_directives;
     let conf = format!(
         r#"{head}
   default_type text/html;
