@@ -442,6 +442,7 @@ pub fn expand_extra_opts(argv: Vec<OsString>) -> Result<Vec<OsString>, String> {
 mod tests {
     use super::*;
     use clap::{ArgAction, Parser};
+    use proptest::prelude::*;
 
     /// A network check's command line, as the shared groups declare it.
     #[derive(Debug, Parser)]
@@ -817,5 +818,110 @@ mod tests {
             &format!("--extra-opts=@{}", odd.path().display()),
         ]);
         assert!(e.unwrap_err().ends_with("is not UTF-8 text"));
+    }
+
+    /// The commands of a few real checks (and this module's test command), built as
+    /// [`super::super::runner::parse_args`] builds them.
+    fn real_commands() -> Vec<Command> {
+        [
+            <crate::checks::services::tcp::Args as clap::CommandFactory>::command(),
+            <crate::checks::disk::Args as clap::CommandFactory>::command(),
+            <Net as clap::CommandFactory>::command(),
+        ]
+        .into_iter()
+        .map(|c| {
+            let mut c = c.args_override_self(true).infer_long_args(true);
+            c.build();
+            c
+        })
+        .collect()
+    }
+
+    /// A command-line word: the options these commands know, `-`, `--`, `=`, empty,
+    /// non-ASCII, very long, and not text at all.
+    fn word() -> impl Strategy<Value = OsString> {
+        use std::os::unix::ffi::OsStringExt;
+        prop_oneof![
+            prop::sample::select(vec![
+                "-",
+                "--",
+                "=",
+                "",
+                "-H",
+                "-Hh",
+                "-H=",
+                "--hostname",
+                "--host=h",
+                "--h",
+                "-wt",
+                "-ct",
+                "-to",
+                "-wv",
+                "-cv",
+                "-w",
+                "-c",
+                "-t",
+                "-p",
+                "-p80",
+                "-46",
+                "-e",
+                "-E",
+                "-S",
+                "--ssl",
+                "--ssl=1.2",
+                "--expect",
+                "-W",
+                "-p/",
+                "-x",
+                "-X",
+                "-u",
+                "-é",
+                "--é=é",
+                "h",
+            ])
+            .prop_map(OsString::from),
+            "-{0,2}[a-zA-Z0-9=-]{0,5}".prop_map(OsString::from),
+            "\\PC{0,8}".prop_map(OsString::from),
+            any::<String>().prop_map(OsString::from),
+            (1usize..70_000, prop::sample::select(vec!["", "-", "--"]))
+                .prop_map(|(n, dash)| OsString::from(format!("{dash}{}", "w".repeat(n)))),
+            proptest::collection::vec(any::<u8>(), 0..6).prop_map(OsString::from_vec),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// What normalize may do, asserted here: keep the program word first, replace an
+        /// old two-letter option word (`-wt`, ...) by its short option, and insert `-H`
+        /// once before the bare host. So the result is the words given, in order, with
+        /// those replacements and at most one `-H` more: never more than one word
+        /// longer. Any words, no panic.
+        #[test]
+        fn normalize_only_renames_and_adds_one_host_option(
+            words in proptest::collection::vec(word(), 0..12),
+            which in 0usize..3,
+        ) {
+            let cmd = &real_commands()[which];
+            let argv: Vec<OsString> =
+                std::iter::once(OsString::from("check_x")).chain(words.iter().cloned()).collect();
+            let out = normalize(cmd, argv.clone());
+            prop_assert!(out.len() <= argv.len() + 1);
+            prop_assert_eq!(&out[0], &argv[0]);
+            let (mut i, mut j, mut inserted) = (1, 1, false);
+            while j < out.len() {
+                let renamed = argv.get(i).and_then(|w| {
+                    OLD_WORDS.iter().find(|(old, _)| w == old).map(|(_, c)| format!("-{c}"))
+                });
+                if argv.get(i) == Some(&out[j]) || renamed.is_some_and(|r| out[j] == *r) {
+                    i += 1;
+                } else {
+                    prop_assert!(!inserted && out[j] == "-H", "{:?} -> {:?}", argv, out);
+                    inserted = true;
+                }
+                j += 1;
+            }
+            prop_assert_eq!(i, argv.len(), "{:?} -> {:?}", argv, out);
+        }
     }
 }

@@ -267,18 +267,24 @@ pub async fn control(
 }
 
 /// The fragments' data in offset order, and whether they cover 0..end without a gap
-/// and the final one (without `more`) is among them.
+/// and the final one (without `more`) is among them. A fragment that repeats data
+/// already held (a datagram may arrive twice) adds nothing.
 fn contiguous(frags: &[ControlFragment]) -> Option<(Vec<u8>, bool)> {
     let mut sorted: Vec<&ControlFragment> = frags.iter().collect();
     sorted.sort_by_key(|f| f.offset);
     let mut out = Vec::new();
+    let mut done = false;
     for f in &sorted {
-        if usize::from(f.offset) != out.len() {
+        let at = usize::from(f.offset);
+        if at < out.len() && out.get(at..at + f.data.len()) == Some(&f.data[..]) {
+            continue;
+        }
+        if at != out.len() {
             return Some((out, false));
         }
         out.extend_from_slice(&f.data);
+        done = !f.more;
     }
-    let done = sorted.last().is_some_and(|f| !f.more);
     Some((out, done))
 }
 
@@ -385,6 +391,7 @@ pub fn fmt_g10(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn formats_as_printf_g() {
@@ -484,6 +491,26 @@ mod tests {
     }
 
     #[test]
+    fn a_fragment_received_twice_is_taken_once() {
+        let one = parse_control(&fragment(2, 2, 0, false, b"a")).unwrap();
+        assert_eq!(contiguous(&[one.clone(), one]), Some((b"a".to_vec(), true)));
+        let frags: Vec<_> = [
+            fragment(2, 2, 0, true, b"abcd"),
+            fragment(2, 2, 0, true, b"abcd"),
+            fragment(2, 2, 4, false, b"efgh"),
+            fragment(2, 2, 4, false, b"efgh"),
+        ]
+        .iter()
+        .map(|b| parse_control(b).unwrap())
+        .collect();
+        assert_eq!(contiguous(&frags), Some((b"abcdefgh".to_vec(), true)));
+        assert!(!contiguous(&frags[..2]).unwrap().1);
+        // data that overlaps what is held but differs is still a gap
+        let other = parse_control(&fragment(2, 2, 2, false, b"xyzw")).unwrap();
+        assert!(!contiguous(&[frags[0].clone(), other]).unwrap().1);
+    }
+
+    #[test]
     fn variables() {
         let t = "stratum=3, offset=-0.123, jitter=0.5,\r\nrefid=\"a,b\", flag";
         assert_eq!(variable(t, "offset").as_deref(), Some("-0.123"));
@@ -492,5 +519,184 @@ mod tests {
         assert_eq!(variable(t, "flag").as_deref(), Some(""));
         assert_eq!(variable(t, "stratum").as_deref(), Some("3"));
         assert_eq!(variable(t, "none"), None);
+    }
+
+    /// Data cut into fragments of the given lengths (the last one without `more`).
+    fn fragments_of(data: &[u8], lens: &[usize], op: u8, seq: u16) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut lens = lens.iter().copied();
+        while at < data.len() || out.is_empty() {
+            let n = lens
+                .next()
+                .unwrap_or(MAX_CONTROL_FRAGMENT)
+                .min(data.len() - at);
+            let end = at + n;
+            out.push(fragment(
+                op,
+                seq,
+                at as u16,
+                end < data.len(),
+                &data[at..end],
+            ));
+            at = end;
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes: no panic, and an accepted answer is a server's answer to `t1`.
+        #[test]
+        fn server_replies_never_panic(
+            b in proptest::collection::vec(any::<u8>(), 0..80),
+            t1 in any::<u64>(),
+            t4 in any::<u64>(),
+            answer in any::<bool>(),
+        ) {
+            let mut b = b;
+            if answer && b.len() >= 32 {
+                // often enough an answer to this very request
+                b[24..32].copy_from_slice(&t1.to_be_bytes());
+            }
+            if let Ok(s) = parse_server_reply(&b, t1, t4) {
+                prop_assert!(b.len() >= PACKET_LEN);
+                prop_assert!(matches!(b[0] & 7, 4 | 5));
+                prop_assert_eq!(&b[24..32], &t1.to_be_bytes()[..]);
+                prop_assert_eq!((s.stratum, s.leap), (b[1], b[0] >> 6));
+                prop_assert!(s.offset.is_finite() && s.root_delay >= 0.0 && s.root_dispersion >= 0.0);
+            }
+        }
+
+        /// Any bytes: no panic, and an accepted fragment's data is what its count says,
+        /// within one fragment's bound.
+        #[test]
+        fn control_fragments_never_panic(b in proptest::collection::vec(any::<u8>(), 0..600)) {
+            if let Some(f) = parse_control(&b) {
+                let count = usize::from(u16::from_be_bytes([b[10], b[11]]));
+                prop_assert!(count <= MAX_CONTROL_FRAGMENT);
+                prop_assert_eq!(&f.data[..], &b[12..12 + count]);
+                prop_assert_eq!((f.op, f.seq), (b[1] & 0x1f, u16::from_be_bytes([b[2], b[3]])));
+            }
+        }
+
+        /// A request read back as an answer (response bit set) holds what was asked; the
+        /// request itself is never taken for an answer.
+        #[test]
+        fn control_requests_read_back(
+            op in any::<u8>(),
+            seq in any::<u16>(),
+            assoc in any::<u16>(),
+            data in proptest::collection::vec(any::<u8>(), 0..=MAX_CONTROL_FRAGMENT),
+        ) {
+            let mut q = control_request(op, seq, assoc, &data);
+            prop_assert_eq!(q.len() % 4, 0);
+            prop_assert!(parse_control(&q).is_none());
+            q[1] |= 0x80;
+            let f = parse_control(&q).unwrap();
+            prop_assert_eq!((f.op, f.seq, f.assoc, f.offset), (op & 0x1f, seq, assoc, 0));
+            prop_assert_eq!((f.error, f.more, f.status), (false, false, 0));
+            prop_assert_eq!(f.data, data);
+        }
+
+        /// READSTAT data: one association per whole 4 bytes, read back to the same bytes.
+        #[test]
+        fn associations_read_whole_words(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let a = associations(&data);
+            prop_assert_eq!(a.len(), data.len() / 4);
+            let back: Vec<u8> = a
+                .iter()
+                .flat_map(|a| [a.id.to_be_bytes(), a.status.to_be_bytes()].concat())
+                .collect();
+            prop_assert_eq!(&back[..], &data[..a.len() * 4]);
+            prop_assert!(a.iter().all(|a| a.selection() < 8));
+        }
+
+        /// Any text and name (non-ASCII, controls, quotes): no panic, and a value found
+        /// is a piece of the text.
+        #[test]
+        fn variables_never_panic(text in any::<String>(), name in any::<String>(), pick in any::<bool>()) {
+            // the name is often one the text holds
+            let name = if pick {
+                text.split(['=', ',']).next().unwrap_or("").trim().to_string()
+            } else {
+                name
+            };
+            if let Some(v) = variable(&text, &name) {
+                prop_assert!(text.contains(&v));
+            }
+        }
+
+        /// READVAR text as ntpd writes it: every variable's value is found.
+        #[test]
+        fn variables_read_back(
+            vars in proptest::collection::btree_map("[a-z][a-z0-9_.]{0,10}", "[-+0-9a-zA-Z.:]{0,12}", 1..12),
+            quoted in any::<bool>(),
+            sep in prop_oneof![Just(", "), Just(","), Just(",\r\n")],
+        ) {
+            let q = if quoted { "\"" } else { "" };
+            let text = vars
+                .iter()
+                .map(|(k, v)| format!("{k}={q}{v}{q}"))
+                .collect::<Vec<_>>()
+                .join(sep);
+            for (k, v) in &vars {
+                let got = variable(&text, k);
+                prop_assert_eq!(got.as_deref(), Some(v.as_str()));
+            }
+        }
+
+        /// Any fragments (garbage offsets, overlaps, repeats): the data put together is
+        /// never more than the fragments hold.
+        #[test]
+        fn reassembly_is_bounded(
+            frags in proptest::collection::vec(
+                (any::<u16>(), any::<bool>(), proptest::collection::vec(any::<u8>(), 0..40)),
+                0..40,
+            ),
+        ) {
+            let frags: Vec<ControlFragment> = frags
+                .into_iter()
+                .map(|(offset, more, data)| {
+                    parse_control(&fragment(OP_READVAR, 3, offset, more, &data)).unwrap()
+                })
+                .collect();
+            let held: usize = frags.iter().map(|f| f.data.len()).sum();
+            let (data, _) = contiguous(&frags).unwrap();
+            prop_assert!(data.len() <= held);
+        }
+
+        /// An answer cut into fragments arriving in any order, some of them twice, is
+        /// put together once all of it is there, and not before.
+        #[test]
+        fn fragments_in_any_order_reassemble(
+            data in proptest::collection::vec(any::<u8>(), 0..2000),
+            lens in proptest::collection::vec(1usize..=MAX_CONTROL_FRAGMENT, 0..20),
+            order in any::<prop::sample::Index>(),
+            repeats in proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
+        ) {
+            let mut frags: Vec<ControlFragment> = fragments_of(&data, &lens, OP_READVAR, 9)
+                .iter()
+                .map(|b| parse_control(b).unwrap())
+                .collect();
+            let n = frags.len();
+            frags.rotate_left(order.index(n));
+            for r in &repeats {
+                let again = frags[r.index(n)].clone();
+                frags.push(again);
+            }
+            prop_assert_eq!(contiguous(&frags), Some((data.clone(), true)));
+            // one fragment short (unless it held nothing) is never complete
+            for i in 0..n {
+                let missing = &frags[i];
+                if missing.data.is_empty() || frags[n..].contains(missing) {
+                    continue;
+                }
+                let fewer: Vec<ControlFragment> =
+                    frags.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, f)| f.clone()).collect();
+                prop_assert_ne!(contiguous(&fewer), Some((data.clone(), true)));
+            }
+        }
     }
 }

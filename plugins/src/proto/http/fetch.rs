@@ -204,7 +204,9 @@ pub fn set_cookie(jar: &mut Vec<Cookie>, url: &super::Url, header: &str, now: i6
     let mut c = Cookie {
         domain: host.clone(),
         subdomains: false,
-        path: dir[..dir.rfind('/').unwrap_or(0).max(1)].to_string(),
+        // the target's directory; `/` for a target without one (never a cut inside
+        // a character)
+        path: dir.rfind('/').map_or("/", |i| &dir[..i.max(1)]).to_string(),
         secure: false,
         expires: 0,
         name: name.to_string(),
@@ -223,7 +225,8 @@ pub fn set_cookie(jar: &mut Vec<Cookie>, url: &super::Url, header: &str, now: i6
                 c.domain = d;
                 c.subdomains = true;
             }
-            "path" if v.starts_with('/') => c.path = v.to_string(),
+            // a tab or a line break would split the cookie's line in the jar file
+            "path" if v.starts_with('/') && !v.contains(char::is_control) => c.path = v.to_string(),
             "secure" => c.secure = true,
             "max-age" => match v.parse::<i64>() {
                 Ok(n) if n <= 0 => remove = true,
@@ -812,6 +815,7 @@ pub async fn fetch_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn proxy_protocol_header() {
@@ -900,6 +904,22 @@ mod tests {
         );
         assert_eq!(parse_cookie_jar(&text), jar);
         assert!(parse_cookie_jar("garbage\n#comment\n").is_empty());
+    }
+
+    #[test]
+    fn odd_targets_and_paths_are_kept_safe() {
+        let url = |u: &str| site(u.into());
+        // a target without a `/` (or starting with a character of several bytes)
+        for target in ["", "é", "*"] {
+            let mut jar = Vec::new();
+            set_cookie(&mut jar, &url(target), "a=1", 0);
+            assert_eq!(jar[0].path, "/");
+        }
+        // a path with a tab would split the jar line: the default path is kept
+        let mut jar = Vec::new();
+        set_cookie(&mut jar, &url("/d/p"), "a=1; Path=/\t0", 0);
+        assert_eq!(jar[0].path, "/d");
+        assert_eq!(parse_cookie_jar(&cookie_jar_text(&jar)), jar);
     }
 
     #[test]
@@ -992,5 +1012,137 @@ mod tests {
             .collect();
         assert!(left.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn site(target: String) -> super::super::Url {
+        super::super::Url {
+            tls: false,
+            host: "www.test".into(),
+            port: 80,
+            target,
+        }
+    }
+
+    /// A field of a jar line: printable text without tab or newline (`\PC` is anything
+    /// but a control character), sometimes with the jar's own words.
+    fn jar_field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "\\PC{0,12}",
+            Just("TRUE".to_string()),
+            Just("FALSE".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("#HttpOnly_".to_string()),
+        ]
+    }
+
+    /// A cookie as a jar holds it. Its domain is a host name's: lower case (the jar is
+    /// read lower-cased) and starting with neither `.` (the subdomain mark) nor `#` (a
+    /// comment line in this format).
+    fn jar_cookie() -> impl Strategy<Value = Cookie> {
+        (
+            "\\PC{0,16}",
+            any::<bool>(),
+            "\\PC{0,16}",
+            any::<bool>(),
+            any::<i64>(),
+            "\\PC{0,16}",
+            "\\PC{0,16}",
+        )
+            .prop_map(
+                |(domain, subdomains, path, secure, expires, name, value)| Cookie {
+                    domain: domain
+                        .to_ascii_lowercase()
+                        .trim_start_matches(['.', '#'])
+                        .to_string(),
+                    subdomains,
+                    path,
+                    secure,
+                    expires,
+                    name,
+                    value,
+                },
+            )
+    }
+
+    /// A Set-Cookie header: a name=value and attributes, with tabs, controls and
+    /// non-ASCII among them.
+    fn set_cookie_header() -> impl Strategy<Value = String> {
+        let text = "[ -~\t\u{e9}\u{1}]{0,10}";
+        let attr = (
+            prop_oneof![
+                Just("Domain"),
+                Just("Path"),
+                Just("Max-Age"),
+                Just("Secure"),
+                Just("HttpOnly"),
+                Just("Expires"),
+                Just(""),
+            ],
+            prop_oneof![
+                text.prop_map(|s| s),
+                "/[ -~\t]{0,10}",
+                Just("test".to_string()),
+                Just(".www.test".to_string()),
+                Just(".".to_string()),
+                any::<i64>().prop_map(|n| n.to_string()),
+            ],
+        )
+            .prop_map(|(k, v)| format!("{k}={v}"));
+        prop_oneof![
+            any::<String>(),
+            (text, text, proptest::collection::vec(attr, 0..4)).prop_map(|(n, v, attrs)| {
+                std::iter::once(format!("{n}={v}"))
+                    .chain(attrs)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text, or lines of seven tab-separated fields (more than MAX_COOKIES of
+        /// them): no panic, and never more than MAX_COOKIES cookies.
+        #[test]
+        fn cookie_jars_are_bounded(
+            text in any::<String>(),
+            lines in proptest::collection::vec(proptest::collection::vec(jar_field(), 5..9), 0..100),
+        ) {
+            prop_assert!(parse_cookie_jar(&text).len() <= MAX_COOKIES);
+            let text: String = lines.iter().map(|l| l.join("\t") + "\n").collect();
+            let jar = parse_cookie_jar(&text);
+            prop_assert!(jar.len() <= MAX_COOKIES);
+            prop_assert!(jar.len() <= lines.iter().filter(|l| l.len() == 7).count());
+        }
+
+        /// A jar written and read back is the same jar.
+        #[test]
+        fn cookie_jars_round_trip(jar in proptest::collection::vec(jar_cookie(), 0..=MAX_COOKIES)) {
+            prop_assert_eq!(parse_cookie_jar(&cookie_jar_text(&jar)), jar);
+        }
+
+        /// Any Set-Cookie headers from any target: no panic, the jar stays within
+        /// MAX_COOKIES, a Cookie header can be made from it for any target, and what
+        /// the headers set survives the jar file.
+        #[test]
+        fn set_cookie_is_bounded_and_saved_whole(
+            headers in proptest::collection::vec(set_cookie_header(), 0..80),
+            target in prop_oneof![any::<String>(), "/[!-~]{0,12}"],
+            now in any::<i64>(),
+        ) {
+            let url = site(target);
+            let mut jar = Vec::new();
+            for (i, h) in headers.iter().enumerate() {
+                set_cookie(&mut jar, &url, h, now);
+                // a new name each time, to fill the jar
+                set_cookie(&mut jar, &url, &format!("n{i}=v"), now);
+                prop_assert!(jar.len() <= MAX_COOKIES);
+                let _ = cookie_header(&jar, &url, now);
+            }
+            if url.target.starts_with('/') && !url.target.contains(char::is_control) {
+                prop_assert_eq!(parse_cookie_jar(&cookie_jar_text(&jar)), jar);
+            }
+        }
     }
 }

@@ -181,6 +181,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn request(headers: &[(&str, &str)], body: Option<&[u8]>) -> Request {
         Request {
@@ -257,5 +258,60 @@ mod tests {
         assert!(negotiated(Some(b"h2")));
         assert!(!negotiated(Some(b"http/1.1")));
         assert!(!negotiated(None));
+    }
+
+    /// Text for a request's parts: tokens, non-ASCII, controls, separators.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "[!-~]{0,12}",
+            "[ -~\t\r\n\u{0}\u{7f}\u{e9}\u{1F600}]{0,12}",
+            prop::sample::select(vec![
+                "",
+                ":",
+                ":authority",
+                "host",
+                "Host",
+                "connection",
+                "te",
+                "content-length",
+                "GET",
+                "CONNECT",
+                "[::1]",
+                "a:b@c",
+                "/",
+                "*",
+                "?",
+                "#",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any method, host, target and headers: no panic (an error is fine), and a
+        /// request made carries none of the headers HTTP/2 does not send.
+        #[test]
+        fn any_request_converts_or_is_refused(
+            method in text(),
+            host in text(),
+            target in text(),
+            headers in proptest::collection::vec((text(), text()), 0..6),
+            body in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..8)),
+            scheme in prop::sample::select(vec!["https", "http", "", "h s"]),
+        ) {
+            let req = Request { method, host, target, headers, body, http10: false };
+            if let Ok(r) = to_http(&req, scheme) {
+                for name in NOT_SENT {
+                    prop_assert!(r.headers().get(name).is_none(), "{}", name);
+                }
+                prop_assert_eq!(r.method().as_str(), req.method.as_str());
+                if req.body.is_some() {
+                    prop_assert!(r.headers().contains_key("content-length"));
+                }
+            }
+        }
     }
 }
