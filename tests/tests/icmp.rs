@@ -433,6 +433,47 @@ fn check_icmp_silent_hosts_are_critical_unless_enough_others_answer() {
     ]);
 }
 
+/// check_host (Debian's: check_icmp's host-check mode): OK at the first reply, with the
+/// peer's perfdata (pkt and rta, no unit); every address of a name is tried (localhost:
+/// 127.0.0.1 and ::1); a silent host beside an answering one does not hold the run up;
+/// a silent host alone is CRITICAL.
+#[test]
+fn check_host_is_ok_at_the_first_reply() {
+    const ALIVE: &str = r"^ICMP OK - (127\.0\.0\.1|localhost|10\.91\.0\.2) responds to ICMP\. Packet 1, rta \d+\.\d{3}ms \| pkt=1;;;0;5 rta=\d+(\.\d+)?;1000;1000\n$";
+    for host in ["127.0.0.1", "localhost"] {
+        let (d, o) = parity::case("check_host", &["-H", host], 0);
+        assert!(
+            d.stdout
+                .starts_with(&format!("OK - {host} responds to ICMP. Packet 1")),
+            "{}",
+            d.stdout
+        );
+        assert_like(&o.stdout, ALIVE);
+        assert_eq!(o.labels_and_units(), [("pkt", ""), ("rta", "")]);
+    }
+    let lab = Lab::new();
+    lab.together(vec![
+        Box::new(|| {
+            let args = ["-H", "10.91.0.4", "-H", "10.91.0.2", "-t", "5"];
+            let started = Instant::now();
+            let (_, o) = parity::case("check_host", &args, 0);
+            assert_like(&o.stdout, ALIVE);
+            assert!(o.stdout.contains("10.91.0.2 responds"), "{}", o.stdout);
+            // both runs (Debian's first) ended at the first reply, long before -t
+            assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+        }),
+        Box::new(|| {
+            let (_, o) = parity::case("check_host", &["-H", "10.91.0.4", "-t", "2"], 2);
+            assert!(
+                o.stdout
+                    .starts_with("ICMP CRITICAL - 10.91.0.4: rta nan, lost 100% | rta=0ms;1000;1000;0 pl=100%;100;100"),
+                "{}",
+                o.stdout
+            );
+        }),
+    ]);
+}
+
 /// A neighbour that never answers: the kernel's host unreachable, named with who said
 /// it, and 100% loss.
 #[test]

@@ -114,6 +114,7 @@ pub const BUILTINS: &[Builtin] = &[
     entry::<tcp::SsmtpCheck>("check_ssmtp"),
     entry::<http::CurlCheck>("check_curl"),
     entry::<icmp::IcmpCheck>("check_icmp"),
+    entry::<icmp::HostCheck>("check_host"),
     entry::<ping::PingCheck>("check_ping"),
     entry::<mysql_query::MysqlQueryCheck>("check_mysql_query"),
     entry::<ntp_time::NtpTimeCheck>("check_ntp_time"),

@@ -288,7 +288,7 @@ impl Check for PingCheck {
         Work::local(move || {
             let start = Instant::now();
             let deadline = start + icmp::time_within(self.timeout);
-            let (names, targets) = icmp::first_addresses(&self.hosts, self.v6, false)
+            let (names, targets) = icmp::host_addresses(&self.hosts, self.v6, false, false)
                 .map_err(|(h, _)| format!("Invalid hostname/address - {h}"))?;
             let plan = Plan {
                 targets,
@@ -300,6 +300,7 @@ impl Check for PingCheck {
                 source: None,
                 completion: icmp::time_within(self.timeout),
                 linger_rtts: Some(2),
+                stop_at_first_reply: false,
                 deadline,
             };
             let run = icmp::ping(&plan)?;

@@ -820,13 +820,14 @@ mod tests {
         assert!(e.unwrap_err().ends_with("is not UTF-8 text"));
     }
 
-    /// The commands of a few real checks (and this module's test command), built as
-    /// [`super::super::runner::parse_args`] builds them.
-    fn real_commands() -> Vec<Command> {
+    /// The shapes of real checks' command lines (the contract below the checks cannot
+    /// name them): a network check, one with positional words of its own and one
+    /// without `-H`, built as [`super::super::runner::parse_args`] builds them.
+    fn check_shaped_commands() -> Vec<Command> {
         [
-            <crate::checks::services::tcp::Args as clap::CommandFactory>::command(),
-            <crate::checks::disk::Args as clap::CommandFactory>::command(),
             <Net as clap::CommandFactory>::command(),
+            <Positional as clap::CommandFactory>::command(),
+            <NoHost as clap::CommandFactory>::command(),
         ]
         .into_iter()
         .map(|c| {
@@ -902,7 +903,7 @@ mod tests {
             words in proptest::collection::vec(word(), 0..12),
             which in 0usize..3,
         ) {
-            let cmd = &real_commands()[which];
+            let cmd = &check_shaped_commands()[which];
             let argv: Vec<OsString> =
                 std::iter::once(OsString::from("check_x")).chain(words.iter().cloned()).collect();
             let out = normalize(cmd, argv.clone());

@@ -213,6 +213,8 @@ pub struct Plan {
     /// this many times the longest round trip seen (at least a millisecond) instead of
     /// until `completion`.
     pub linger_rtts: Option<u32>,
+    /// End the run at the first echo reply from any target (check_host).
+    pub stop_at_first_reply: bool,
     /// The run never lasts beyond this instant.
     pub deadline: Instant,
 }
@@ -677,6 +679,8 @@ struct Session<'a> {
     round: Vec<usize>,
     last_send: Option<Instant>,
     buf: Vec<u8>,
+    /// A reply came (from any target).
+    alive: bool,
 }
 
 impl Session<'_> {
@@ -727,6 +731,7 @@ impl Session<'_> {
                 self.echoes[target]
                     .rtts
                     .push(at.saturating_duration_since(sent));
+                self.alive = true;
             }
             Heard::Error(seq, err) if usize::from(seq) < total => {
                 let seq = usize::from(seq);
@@ -744,6 +749,11 @@ impl Session<'_> {
         }
     }
 
+    /// True when the plan stops at the first reply and one came.
+    fn done(&self) -> bool {
+        self.plan.stop_at_first_reply && self.alive
+    }
+
     /// True when every request of the current round is answered (or errored).
     fn round_done(&self) -> bool {
         self.round.iter().all(|&seq| self.answered[seq])
@@ -754,7 +764,7 @@ impl Session<'_> {
     fn wait(&mut self, until: Instant, early: bool) -> Result<(), String> {
         let until = until.min(self.plan.deadline);
         loop {
-            if early && self.round_done() {
+            if self.done() || early && self.round_done() {
                 return Ok(());
             }
             let now = Instant::now();
@@ -876,11 +886,12 @@ pub fn ping(plan: &Plan) -> Result<Run, String> {
         round: Vec::new(),
         last_send: None,
         buf: vec![0u8; BUF],
+        alive: false,
     };
     for round in 0..plan.count {
         s.round.clear();
         for t in 0..plan.targets.len() {
-            if s.lost_cause.iter().all(|&l| l) {
+            if s.done() || s.lost_cause.iter().all(|&l| l) {
                 return Ok(Run {
                     echoes: s.echoes,
                     kind,
@@ -901,7 +912,7 @@ pub fn ping(plan: &Plan) -> Result<Run, String> {
         let targets = plan.targets.len() as u32;
         s.wait(Instant::now() + plan.interval * targets, true)?;
     }
-    if !s.lost_cause.iter().all(|&l| l) {
+    if !s.done() && !s.lost_cause.iter().all(|&l| l) {
         let longest = s.echoes.iter().flat_map(|e| e.rtts.iter()).max().copied();
         let until = match (plan.linger_rtts, longest, s.last_send) {
             (Some(k), Some(rtt), Some(last)) => last + (rtt * k).max(Duration::from_millis(1)),
@@ -1024,21 +1035,26 @@ pub fn within_probes(hosts: usize, packets: u16) -> Result<(), String> {
 /// Hosts' names and the address pinged for each, in the same order.
 pub type Targets = (Vec<String>, Vec<IpAddr>);
 
-/// The hosts' names and one address each (the resolver's first), in the order given;
-/// with `distinct`, a host whose address an earlier host has is left out. The first
-/// host that does not resolve ends it, with its name and why.
-pub fn first_addresses(
+/// The hosts' names and their addresses, in the order given: one each (the resolver's
+/// first), or with `every` all of them (a name once for each); with `distinct`, an
+/// address already taken is left out. The first host that does not resolve ends it,
+/// with its name and why.
+pub fn host_addresses(
     hosts: &[String],
     v6: Option<bool>,
     distinct: bool,
+    every: bool,
 ) -> Result<Targets, (&str, String)> {
     let mut names = Vec::new();
     let mut targets: Vec<IpAddr> = Vec::new();
     for h in hosts {
-        let ip = resolve(h, v6).map_err(|e| (h.as_str(), e))?[0];
-        if !(distinct && targets.contains(&ip)) {
-            targets.push(ip);
-            names.push(h.clone());
+        let found = resolve(h, v6).map_err(|e| (h.as_str(), e))?;
+        let taken = if every { &found[..] } else { &found[..1] };
+        for &ip in taken {
+            if !(distinct && targets.contains(&ip)) {
+                targets.push(ip);
+                names.push(h.clone());
+            }
         }
     }
     Ok((names, targets))
@@ -1052,11 +1068,12 @@ pub fn level_field(v: f64) -> Option<crate::plugin::Range> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn one_address_a_host_and_the_probe_bound() {
         let hosts = ["127.0.0.1", "::1", "[127.0.0.1]"].map(String::from);
-        let (names, targets) = first_addresses(&hosts, None, true).unwrap();
+        let (names, targets) = host_addresses(&hosts, None, true, false).unwrap();
         assert_eq!(names, ["127.0.0.1", "::1"]);
         assert_eq!(
             targets,
@@ -1065,9 +1082,9 @@ mod tests {
                 "::1".parse().unwrap()
             ]
         );
-        let (names, _) = first_addresses(&hosts, None, false).unwrap();
+        let (names, _) = host_addresses(&hosts, None, false, false).unwrap();
         assert_eq!(names.len(), 3);
-        let (host, why) = first_addresses(&hosts, Some(false), true).unwrap_err();
+        let (host, why) = host_addresses(&hosts, Some(false), true, false).unwrap_err();
         assert_eq!((host, why.as_str()), ("::1", "::1 has no IPv4 address"));
         assert_eq!(family_flag(true, false), Some(false));
         assert_eq!(family_flag(false, true), Some(true));
@@ -1202,6 +1219,7 @@ mod tests {
             source: None,
             completion: Duration::from_millis(1),
             linger_rtts: None,
+            stop_at_first_reply: false,
             deadline: Instant::now(),
         };
         assert!(ping(&plan).unwrap_err().contains("more than 4096"));
@@ -1220,5 +1238,118 @@ mod tests {
             resolve("[::1]", None).unwrap(),
             vec!["::1".parse::<IpAddr>().unwrap()]
         );
+    }
+
+    /// An ICMP error of `kind` (a type that answers a request) quoting `req` after an IP
+    /// header of `ip_len` bytes (its first byte `first`).
+    fn error_quoting(v6: bool, kind: u8, first: u8, ip_len: usize, req: &[u8]) -> Vec<u8> {
+        let mut msg = vec![kind, 0, 0, 0, 0, 0, 0, 0];
+        let mut ip = vec![0u8; ip_len];
+        if let Some(b) = ip.first_mut() {
+            *b = if v6 { 0x60 } else { first };
+        }
+        msg.extend_from_slice(&ip);
+        msg.extend_from_slice(req);
+        msg
+    }
+
+    fn error_kind(v6: bool) -> impl Strategy<Value = u8> {
+        if v6 {
+            prop_oneof![Just(1u8), Just(2), Just(3), Just(4)].boxed()
+        } else {
+            prop_oneof![Just(3u8), Just(4), Just(11), Just(12)].boxed()
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes: never a panic, and a reply or an error is only ever claimed from
+        /// a message of that type carrying what it claims.
+        #[test]
+        fn classify_never_panics_and_claims_only_what_it_read(
+            v6 in any::<bool>(),
+            msg in proptest::collection::vec(any::<u8>(), 0..200),
+            raw_ident in proptest::option::of(any::<u16>()),
+            cookie in any::<u64>(),
+        ) {
+            let from: IpAddr = "192.0.2.7".parse().unwrap();
+            match classify(v6, &msg, raw_ident, cookie, from) {
+                Heard::Reply(seq) => {
+                    prop_assert_eq!(msg[0], if v6 { ICMP6_ECHO_REPLY } else { ICMP_ECHO_REPLY });
+                    prop_assert_eq!(&msg[8..16], &cookie.to_be_bytes()[..]);
+                    prop_assert_eq!(seq, u16::from_be_bytes([msg[6], msg[7]]));
+                    if let Some(id) = raw_ident {
+                        prop_assert_eq!(id, u16::from_be_bytes([msg[4], msg[5]]));
+                    }
+                }
+                Heard::Error(_, e) => {
+                    prop_assert_eq!((e.v6, e.kind, e.code, e.from), (v6, msg[0], msg[1], Some(from)));
+                    prop_assert!(msg.len() >= 8 + 8);
+                }
+                Heard::Other => {}
+            }
+        }
+
+        /// An error quoting our request cut anywhere (after IPv4 headers of every valid
+        /// length, with options): ours exactly when the ICMP header of the request is all
+        /// there. Header lengths below 5 words are not IPv4 and only go through the
+        /// any-bytes property above.
+        #[test]
+        fn truncated_quotes_are_ours_only_when_whole_enough(
+            (v6, kind) in any::<bool>().prop_flat_map(|v6| (Just(v6), error_kind(v6))),
+            ihl in 5u8..16,
+            ident in any::<u16>(),
+            seq in any::<u16>(),
+            cookie in any::<u64>(),
+            payload in 0usize..64,
+            cut in any::<prop::sample::Index>(),
+            raw in any::<bool>(),
+        ) {
+            let from: IpAddr = "198.51.100.3".parse().unwrap();
+            let req = echo_request(v6, ident, seq, cookie, payload);
+            let ip_len = if v6 { 40 } else { usize::from(ihl) * 4 };
+            let msg = error_quoting(v6, kind, 0x40 | ihl, ip_len, &req);
+            let len = cut.index(msg.len() + 1);
+            let got = classify(v6, &msg[..len], raw.then_some(ident), cookie, from);
+            if len >= 8 + ip_len + 8 {
+                prop_assert_eq!(
+                    got,
+                    Heard::Error(seq, IcmpError { v6, kind, code: 0, from: Some(from) })
+                );
+            } else {
+                prop_assert_eq!(got, Heard::Other);
+            }
+        }
+
+        /// A reply made from our request (type changed, checksum recomputed) is ours with
+        /// the right identifier and cookie, cut short of its cookie it is not, and another
+        /// cookie or identifier is never taken for ours.
+        #[test]
+        fn replies_to_our_requests_are_recognised(
+            v6 in any::<bool>(),
+            ident in any::<u16>(),
+            seq in any::<u16>(),
+            cookie in any::<u64>(),
+            payload in 0usize..1500,
+            cut in 0usize..16,
+        ) {
+            let from: IpAddr = "192.0.2.9".parse().unwrap();
+            let mut rep = reply_of(&echo_request(v6, ident, seq, cookie, payload), v6);
+            rep[2..4].fill(0);
+            let sum = checksum(&rep);
+            rep[2..4].copy_from_slice(&sum.to_be_bytes());
+            prop_assert_eq!(checksum(&rep), 0);
+            prop_assert_eq!(classify(v6, &rep, Some(ident), cookie, from), Heard::Reply(seq));
+            prop_assert_eq!(classify(v6, &rep, None, cookie, from), Heard::Reply(seq));
+            prop_assert_eq!(classify(v6, &rep[..cut], Some(ident), cookie, from), Heard::Other);
+            prop_assert_eq!(classify(v6, &rep, Some(ident), !cookie, from), Heard::Other);
+            prop_assert_eq!(
+                classify(v6, &rep, Some(ident.wrapping_add(1)), cookie, from),
+                Heard::Other
+            );
+            // the same bytes read as the other family are neither a reply nor an error
+            prop_assert_eq!(classify(!v6, &rep, None, cookie, from), Heard::Other);
+        }
     }
 }

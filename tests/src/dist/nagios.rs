@@ -123,6 +123,7 @@ pub const VARIANTS: &[Variant] = &[
     v("check_ssmtp", "", "-H '$HOSTADDRESS$' -D '$ARG1$'", &["30,14"]),
     v("check_mysql_query", "", "-H '$HOSTADDRESS$' -u '$ARG1$' -q '$ARG2$' -w '$ARG3$' -c '$ARG4$'", &["nagios", "SELECT COUNT(*) FROM mysql.user", "100", "200"]),
     v("check_icmp", "", "-H '$HOSTADDRESS$' -w '$ARG1$' -c '$ARG2$'", &["200,40%", "500,80%"]),
+    v("check_host", "", "-H '$HOSTADDRESS$'", &[]),
     v("check_ping", "", "-H '$HOSTADDRESS$' -w '$ARG1$' -c '$ARG2$' -p '$ARG3$'", &["100.0,20%", "500.0,60%", "5"]),
     v("check_ntp_time", "", "-H '$HOSTADDRESS$' -w '$ARG1$' -c '$ARG2$'", &["0.5", "1"]),
     v("check_ntp_peer", "", "-H '$HOSTADDRESS$' -w '$ARG1$' -c '$ARG2$' -W '$ARG3$' -C '$ARG4$'", &["0.5", "1", "3", "4"]),

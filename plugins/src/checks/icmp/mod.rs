@@ -4,6 +4,11 @@
 //! hosts must be fine), the first line `HOST: rta 0.042ms, lost 0%` joined with ` :: `,
 //! and the perfdata labels `rta`, `pl`, `rtmax`, `rtmin` (prefixed with the host as
 //! given when there are several: `127.0.0.1rta`).
+//!
+//! [`host`]: the same check as check_host, the peer's host-check mode.
+
+pub mod host;
+pub use host::HostCheck;
 
 use crate::plugin::{
     shown, Check, CheckResult, CommonArgs, PerfData, State, Uom, UsageError, Work, EXIT_CODES,
@@ -191,6 +196,24 @@ fn plan_v6(v6: Option<bool>, targets: &[IpAddr]) -> bool {
 pub const DEFAULT_WARN: (Duration, u32) = (Duration::from_millis(200), 40);
 pub const DEFAULT_CRIT: (Duration, u32) = (Duration::from_millis(500), 80);
 
+/// What the name a check runs under sets: its default levels and interval, and whether
+/// it is the host check (every address of each host pinged, done at the first reply).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Mode {
+    pub warn: (Duration, u32),
+    pub crit: (Duration, u32),
+    pub interval: Duration,
+    pub host_check: bool,
+}
+
+/// check_icmp's mode.
+pub const ICMP_MODE: Mode = Mode {
+    warn: DEFAULT_WARN,
+    crit: DEFAULT_CRIT,
+    interval: Duration::from_millis(80),
+    host_check: false,
+};
+
 /// The validated check.
 #[derive(Debug)]
 pub struct IcmpCheck {
@@ -210,6 +233,8 @@ pub struct IcmpCheck {
     pub timeout: Duration,
     /// `-v`: a line per host with its counts and socket.
     pub verbose: bool,
+    /// check_host: every address of each host, and done at the first reply.
+    pub host_check: bool,
 }
 
 /// What one host answered.
@@ -239,6 +264,71 @@ impl Check for IcmpCheck {
     }
 
     fn new(args: Args) -> Result<Self, UsageError> {
+        Self::in_mode(args, ICMP_MODE)
+    }
+
+    /// Resolves the hosts, then pings them all in one run (a blocking poll loop bounded
+    /// by the peer's completion time and by `-t`).
+    fn fetch(&self) -> Work<'_, Self::Facts> {
+        Work::local(move || {
+            let start = Instant::now();
+            let deadline = start + icmp::time_within(self.timeout);
+            // one address per host, as the peer (the host check: all of them); the same
+            // address once
+            let (names, targets) =
+                icmp::host_addresses(&self.hosts, self.v6, true, self.host_check)
+                    .map_err(|(_, e)| e)?;
+            let n = targets.len() as u32;
+            let crit = self.crit.0;
+            let completion = (self.interval * u32::from(self.packets) + self.target_interval) * n
+                + crit * (n * u32::from(self.packets))
+                + crit;
+            let source = match &self.source {
+                None => None,
+                Some(Source::Address(ip)) => Some(*ip),
+                Some(Source::Interface(name)) => {
+                    Some(icmp::interface_address(name, plan_v6(self.v6, &targets))?)
+                }
+            };
+            let plan = Plan {
+                targets,
+                count: self.packets,
+                interval: self.interval,
+                target_interval: self.target_interval,
+                payload: self.size,
+                ttl: Some(self.ttl),
+                source,
+                completion,
+                linger_rtts: None,
+                stop_at_first_reply: self.host_check,
+                deadline,
+            };
+            let run = icmp::ping(&plan)?;
+            Ok(names
+                .into_iter()
+                .zip(run.echoes)
+                .map(|(name, e)| HostEchoes {
+                    name,
+                    echoes: Ok(e),
+                })
+                .collect())
+        })
+    }
+
+    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
+        match facts {
+            Ok(hosts) => match self.host_check.then(|| host::alive(self, hosts)) {
+                Some(Some(alive)) => alive,
+                _ => evaluate(self, hosts),
+            },
+            Err(why) => CheckResult::unknown(why.clone()),
+        }
+    }
+}
+
+impl IcmpCheck {
+    /// The check from its arguments, with the defaults and behaviour of `mode`.
+    pub fn in_mode(args: Args, mode: Mode) -> Result<Self, UsageError> {
         let mut hosts = Vec::new();
         for h in args.hosts.iter().chain(&args.bare_hosts) {
             let h = crate::plugin::parse_host(h.trim()).map_err(UsageError)?;
@@ -262,8 +352,8 @@ impl Check for IcmpCheck {
                 "ICMP data length must be between: {MIN_PAYLOAD} and {MAX_PAYLOAD}"
             )));
         }
-        let warn = merge(args.warning, DEFAULT_WARN);
-        let crit = merge(args.critical, DEFAULT_CRIT);
+        let warn = merge(args.warning, mode.warn);
+        let crit = merge(args.critical, mode.crit);
         // as the peer: a warning level beyond the critical one is the critical one
         let warn = (warn.0.min(crit.0), warn.1.min(crit.1));
         let v6 = icmp::family_flag(args.ipv4, args.ipv6);
@@ -282,7 +372,7 @@ impl Check for IcmpCheck {
             warn,
             crit,
             packets: args.packets,
-            interval: args.interval.unwrap_or(Duration::from_millis(80)),
+            interval: args.interval.unwrap_or(mode.interval),
             target_interval: args.target_interval.unwrap_or(Duration::ZERO),
             min_hosts_alive: args.min_hosts_alive,
             ttl: args.ttl.unwrap_or(64),
@@ -290,59 +380,8 @@ impl Check for IcmpCheck {
             source,
             timeout: args.common.timeout.duration,
             verbose: args.common.verbose > 0,
+            host_check: mode.host_check,
         })
-    }
-
-    /// Resolves the hosts, then pings them all in one run (a blocking poll loop bounded
-    /// by the peer's completion time and by `-t`).
-    fn fetch(&self) -> Work<'_, Self::Facts> {
-        Work::local(move || {
-            let start = Instant::now();
-            let deadline = start + icmp::time_within(self.timeout);
-            // one address per host, as the peer; the same address once
-            let (names, targets) =
-                icmp::first_addresses(&self.hosts, self.v6, true).map_err(|(_, e)| e)?;
-            let n = targets.len() as u32;
-            let crit = self.crit.0;
-            let completion = (self.interval * u32::from(self.packets) + self.target_interval) * n
-                + crit * (n * u32::from(self.packets))
-                + crit;
-            let source = match &self.source {
-                None => None,
-                Some(Source::Address(ip)) => Some(*ip),
-                Some(Source::Interface(name)) => {
-                    Some(icmp::interface_address(name, plan_v6(self.v6, &targets))?)
-                }
-            };
-            let plan = Plan {
-                targets,
-                count: self.packets,
-                interval: self.interval,
-                target_interval: self.target_interval,
-                payload: self.size,
-                ttl: Some(self.ttl),
-                source,
-                completion,
-                linger_rtts: None,
-                deadline,
-            };
-            let run = icmp::ping(&plan)?;
-            Ok(names
-                .into_iter()
-                .zip(run.echoes)
-                .map(|(name, e)| HostEchoes {
-                    name,
-                    echoes: Ok(e),
-                })
-                .collect())
-        })
-    }
-
-    fn evaluate(&self, facts: &Self::Facts) -> CheckResult {
-        match facts {
-            Ok(hosts) => evaluate(self, hosts),
-            Err(why) => CheckResult::unknown(why.clone()),
-        }
     }
 }
 
