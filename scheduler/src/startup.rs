@@ -487,4 +487,32 @@ command = "/bin/true"
             assert!(!ping_group_allows(bad, 5), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The kernel's two numbers, in any spacing, admit exactly the groups between them.
+        #[test]
+        fn ping_group_ranges_admit_what_they_span(
+            low: u32,
+            high: u32,
+            gid: u32,
+            sep in "[ \t]{1,3}",
+            end in "[ \t\n]{0,2}",
+        ) {
+            let text = format!("{low}{sep}{high}{end}");
+            proptest::prop_assert_eq!(ping_group_allows(&text, gid), low <= gid && gid <= high);
+        }
+
+        /// Any other text (a member cannot write the file, but it is read bounded and
+        /// never trusted) admits nobody unless it is two numbers.
+        #[test]
+        fn other_text_admits_nobody(text in "\\PC{0,40}", gid: u32) {
+            let numbers = text.split_ascii_whitespace().filter(|w| w.parse::<u32>().is_ok()).count();
+            let words = text.split_ascii_whitespace().count();
+            if !(numbers == 2 && words == 2) {
+                proptest::prop_assert!(!ping_group_allows(&text, gid));
+            }
+        }
+    }
 }
