@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): our check_icmp and check_ping against Debian's, side by side in
+# Benchmark (not a test): our check_icmp, check_host and check_ping against Debian's, side by side in
 # one run, on loopback (127.0.0.1 and ::1), with the same arguments. Prints mean wall
 # time per run and the ratio ours/theirs (lower is better).
 #
@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/bench/lib.sh
-plugins_vs_debian "${1:-100}" check_icmp check_ping
+plugins_vs_debian "${1:-100}" check_icmp check_host check_ping
 trap 'rm -rf "$tmp"' EXIT
 
 ping_levels="-w 100,20% -c 500,60%"
@@ -22,6 +22,8 @@ cases=(
   "$(same_args "icmp ::1" check_icmp "-H ::1")"
   "$(same_args "icmp -n 1" check_icmp "-H 127.0.0.1 -n 1")"
   "$(same_args "icmp 3 hosts" check_icmp "-H 127.0.0.1 -H 127.0.0.2 -H 127.0.0.3")"
+  "$(same_args "host 127.0.0.1" check_host "-H 127.0.0.1")"
+  "$(same_args "host localhost" check_host "-H localhost")"
   "$(same_args "ping -p 1" check_ping "-H 127.0.0.1 $ping_levels -p 1")"
   "$(same_args "ping ::1 -p 1" check_ping "-H ::1 $ping_levels -p 1")"
 )
