@@ -213,16 +213,42 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
-/// A child process killed (and reaped) when dropped.
+/// A child process killed (and reaped) when dropped, or killed when the test process
+/// exits while it still runs: a server kept in a `static` (one per test binary) is never
+/// dropped, and must not outlive its process (named listens with SO_REUSEPORT: a stale
+/// one on the same address would answer the next test's queries with its own zones).
 pub struct Guard(pub Child);
+
+/// The pids of guarded children still running.
+static LIVE_CHILDREN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// At process exit: kills the guarded children still running.
+extern "C" fn kill_live_children() {
+    // never block at exit (a panic may hold the lock)
+    if let Ok(pids) = LIVE_CHILDREN.try_lock() {
+        for &pid in pids.iter() {
+            // SAFETY: kill(2) has no memory preconditions; the pid is our child's.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+}
 
 impl Guard {
     /// Starts a command as a guarded child.
     pub fn spawn(cmd: &mut Command) -> Guard {
-        Guard(
-            cmd.spawn()
-                .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
-        )
+        static AT_EXIT: std::sync::Once = std::sync::Once::new();
+        // SAFETY: registers a function without captured state, run once at exit.
+        AT_EXIT.call_once(|| unsafe {
+            libc::atexit(kill_live_children);
+        });
+        let child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        LIVE_CHILDREN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(child.id());
+        Guard(child)
     }
 
     /// The child's pid.
@@ -235,6 +261,11 @@ impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let pid = self.0.id();
+        LIVE_CHILDREN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&p| p != pid);
     }
 }
 
