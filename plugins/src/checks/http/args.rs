@@ -18,7 +18,7 @@ use std::path::PathBuf;
     name = "check_http",
     version,
     about = "Checks an HTTP(S) virtual host, or hundreds of them at once.",
-    long_about = "Sends one HTTP/1.1 request to a virtual host (-H, connecting to -I when given, \
+    long_about = "Sends one HTTP/1.1 request (HTTP/2 with --http-version 2 where TLS negotiates it) to a virtual host (-H, connecting to -I when given, \
 with the virtual host's name kept for the Host header and TLS SNI) and checks the status, \
 body, headers, size, redirects, response time and TLS certificate.\n\n\
 Without -e, 2xx and 3xx are OK (3xx as -f says), 4xx WARNING and 5xx CRITICAL. TLS \

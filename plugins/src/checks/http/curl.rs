@@ -6,12 +6,13 @@
 
 use super::args::Args;
 use super::{HttpModes, ModeFacts};
-use crate::plugin::{Check, CheckResult, CommonArgs, UsageError, Work};
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use crate::plugin::{renamed_args, Check, CheckResult, CommonArgs, UsageError, Work};
+use clap::Command;
 
-/// check_http's command line under check_curl's name.
-#[derive(Debug)]
-pub struct CurlArgs(pub Args);
+renamed_args! {
+    /// check_http's command line under check_curl's name.
+    pub struct CurlArgs(Args), rename
+}
 
 const ABOUT: &str = "Checks an HTTP(S) virtual host, or hundreds of them at once \
 (monitoring-plugins' check_curl: the same check as our check_http).";
@@ -37,28 +38,6 @@ fn rename(cmd: Command) -> Command {
         .about(ABOUT)
         .long_about(long)
 }
-
-impl CommandFactory for CurlArgs {
-    fn command() -> Command {
-        rename(Args::command())
-    }
-
-    fn command_for_update() -> Command {
-        rename(Args::command_for_update())
-    }
-}
-
-impl FromArgMatches for CurlArgs {
-    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        Args::from_arg_matches(m).map(CurlArgs)
-    }
-
-    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(m)
-    }
-}
-
-impl clap::Parser for CurlArgs {}
 
 /// The check behind check_curl: check_http's modes.
 pub struct CurlCheck(pub HttpModes);
@@ -90,6 +69,7 @@ mod tests {
     use super::*;
     use crate::plugin::runner::{parse_args, validate};
     use crate::proto::http::fetch::HttpVersion;
+    use clap::CommandFactory;
 
     #[test]
     fn named_check_curl_with_check_http_options() {

@@ -7,10 +7,10 @@
 
 use super::{ms3, Args, HostEchoes, IcmpCheck, IcmpFacts, Mode};
 use crate::plugin::{
-    Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work, EXIT_CODES,
+    renamed_args, Check, CheckResult, CommonArgs, PerfData, State, UsageError, Work, EXIT_CODES,
 };
 use crate::proto::icmp::level_field;
-use clap::{ArgMatches, Command, CommandFactory, FromArgMatches};
+use clap::Command;
 use std::time::Duration;
 
 /// check_host's mode: both levels 1000ms,100%, a second between rounds, done at the
@@ -22,9 +22,10 @@ pub const HOST_MODE: Mode = Mode {
     host_check: true,
 };
 
-/// check_icmp's command line under check_host's name and defaults.
-#[derive(Debug)]
-pub struct HostArgs(pub Args);
+renamed_args! {
+    /// check_icmp's command line under check_host's name and defaults.
+    pub struct HostArgs(Args), rename
+}
 
 const ABOUT: &str = "Checks that a host is alive: OK at its first ICMP echo reply \
 (monitoring-plugins' check_host, the host-check mode of check_icmp).";
@@ -58,28 +59,6 @@ fn rename(cmd: Command) -> Command {
             a.help("Longest wait between two rounds of packets (default 1s)")
         })
 }
-
-impl CommandFactory for HostArgs {
-    fn command() -> Command {
-        rename(Args::command())
-    }
-
-    fn command_for_update() -> Command {
-        rename(Args::command_for_update())
-    }
-}
-
-impl FromArgMatches for HostArgs {
-    fn from_arg_matches(m: &ArgMatches) -> Result<Self, clap::Error> {
-        Args::from_arg_matches(m).map(HostArgs)
-    }
-
-    fn update_from_arg_matches(&mut self, m: &ArgMatches) -> Result<(), clap::Error> {
-        self.0.update_from_arg_matches(m)
-    }
-}
-
-impl clap::Parser for HostArgs {}
 
 /// The check behind check_host: check_icmp in [`HOST_MODE`].
 #[derive(Debug)]
@@ -140,6 +119,7 @@ mod tests {
     use super::*;
     use crate::plugin::runner::{parse_args, validate};
     use crate::proto::icmp::Echoes;
+    use clap::CommandFactory;
 
     fn host(name: &str, rtts_us: &[u64]) -> HostEchoes {
         HostEchoes {
