@@ -556,9 +556,14 @@ pub async fn fetch(spec: &FetchSpec, target: &Target) -> HttpFacts {
         .clone()
         .or_else(super::default_redirect_networks);
     let mut origin: Option<IpAddr> = None;
+    // HTTP/2 offers ALPN: its own copy of the settings; other versions use the spec's
+    let with_alpn;
     let tls = match spec.version {
-        HttpVersion::Http2 => spec.tls.clone().with_alpn(super::http2::ALPN),
-        _ => spec.tls.clone(),
+        HttpVersion::Http2 => {
+            with_alpn = spec.tls.clone().with_alpn(super::http2::ALPN);
+            &with_alpn
+        }
+        _ => &spec.tls,
     };
     loop {
         facts.url = url.to_string();
