@@ -145,11 +145,16 @@ fn check_ftp_takes_a_socket() {
     let (_, o) = case("check_ftp", &["-H", p, "-e", "230"], 1);
     assert!(o.stdout.starts_with("FTP WARNING - "), "{}", o.stdout);
     // TLS over a socket needs the certificate's name
-    let o = ours("check_ftp", &["-H", p, "--starttls"]);
-    assert_eq!(o.code, 3);
+    assert_tls_needs_sni("check_ftp", "FTP", &["-H", p, "--starttls"]);
+}
+
+/// Ours refuses TLS over a Unix socket without `--sni`: exit 3, naming the option.
+fn assert_tls_needs_sni(plugin: &str, label: &str, args: &[&str]) {
+    let o = ours(plugin, args);
+    assert_eq!(o.code, 3, "{}", o.stdout);
     assert_eq!(
         o.stdout.trim_end(),
-        "FTP UNKNOWN - TLS over a Unix socket needs the name on the server's certificate: --sni NAME"
+        format!("{label} UNKNOWN - TLS over a Unix socket needs the name on the server's certificate: --sni NAME")
     );
 }
 
@@ -184,12 +189,7 @@ xmlns:stream='http://etherx.jabber.org/streams' version='1.0'><stream:features>\
     let o = ours("check_jabber", &["-H", p, "--domain", "example.org"]);
     assert_eq!(o.code, 0, "{}", o.stdout);
     assert!(o.stdout.contains("domain example.org"), "{}", o.stdout);
-    let o = ours("check_jabber", &["-H", p, "-S"]);
-    assert_eq!(o.code, 3);
-    assert_eq!(
-        o.stdout.trim_end(),
-        "JABBER UNKNOWN - TLS over a Unix socket needs the name on the server's certificate: --sni NAME"
-    );
+    assert_tls_needs_sni("check_jabber", "JABBER", &["-H", p, "-S"]);
 }
 
 #[test]
