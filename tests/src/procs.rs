@@ -60,8 +60,13 @@ impl Procs {
     /// Starts `cmd` in a new process group, without the test's stdin/stdout/stderr
     /// (a leftover descendant must not hold the test runner's pipes open).
     fn start(&mut self, cmd: &mut Command) -> u32 {
-        cmd.process_group(0)
-            .stdin(Stdio::null())
+        self.start_detached(cmd.process_group(0))
+    }
+
+    /// Starts `cmd`, which leaves the test's process group by itself, without the
+    /// test's stdin/stdout/stderr.
+    fn start_detached(&mut self, cmd: &mut Command) -> u32 {
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let g = Guard::spawn(cmd);
@@ -80,6 +85,56 @@ impl Procs {
         }
         self.wait_started();
         self
+    }
+
+    /// Starts `n` sleepers that each lead a session of their own (state `Ss` in
+    /// `ps`), as children of this test process.
+    pub fn session_leaders(&mut self, n: usize) -> &mut Self {
+        for _ in 0..n {
+            let mut cmd = Command::new(&self.exe);
+            cmd.arg0(&self.tag).arg("300");
+            // SAFETY: setsid is async-signal-safe; the new session is also a new
+            // process group, which Drop kills.
+            unsafe {
+                cmd.pre_exec(|| {
+                    if libc::setsid() < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            self.start_detached(&mut cmd);
+        }
+        self.wait_started();
+        self
+    }
+
+    /// Starts a sleeper whose parent exits at once, so that it is reparented to init
+    /// (or to the nearest subreaper). Returns its new parent's pid.
+    pub fn orphan(&mut self) -> u32 {
+        require("bash", "bash");
+        let mut cmd = Command::new("bash");
+        cmd.args([
+            "-c",
+            "(exec -a \"$1\" \"$2\" 300) &",
+            "bash",
+            &self.tag,
+            self.exe.to_str().unwrap(),
+        ]);
+        let bash = self.start(&mut cmd);
+        let mut parent = None;
+        assert!(
+            wait_until(5.0, || {
+                parent = pids_named(&self.comm)
+                    .into_iter()
+                    .filter_map(|pid| stat_fields(&pid.to_string()))
+                    .map(|f| f[1].parse::<u32>().unwrap_or(0))
+                    .find(|&ppid| ppid != bash && ppid != 0);
+                parent.is_some()
+            }),
+            "the orphaned sleeper of bash {bash} was not reparented"
+        );
+        parent.unwrap()
     }
 
     /// Starts a bash that runs `n` sleepers in the background and waits for them; its
@@ -207,6 +262,17 @@ fn count_children(parent: u32, keep: impl Fn(&str, &str) -> bool) -> usize {
             })
         })
         .count()
+}
+
+/// Processes with command name `comm`.
+pub fn pids_named(comm: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| comm_of(pid).as_deref() == Some(comm))
+        .collect()
 }
 
 /// Children of `parent` with command name `comm`.
