@@ -21,11 +21,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# each step's start time, so a slow run shows where its time went
+step() { echo "[$(date -u +%T)] $*" >&2; }
+step formatting and lint
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+step debug build
 cargo build --workspace --bins --quiet
 # Debian package: release build, man pages, completions and the .deb, which the package
 # test (tests/tests/package.rs) installs with dpkg, runs and purges
+step Debian package
 dist/build-deb.sh
 if [ "${HCOOP_FREE_RELEASE_BUILD:-}" = 1 ]; then
   # the tests need only the .deb (target/debian) from the release build: its
@@ -33,6 +38,7 @@ if [ "${HCOOP_FREE_RELEASE_BUILD:-}" = 1 ]; then
   target=${CARGO_TARGET_DIR:-target}
   rm -rf "$target/release" "$target/$(rustc -vV | sed -n 's/^host: //p')"
 fi
+step tests
 if command -v cargo-nextest >/dev/null 2>&1; then
   # one test at a time: the end-to-end tests start real servers on shared loopback
   # addresses, network namespaces and system files (exim's trusted_configs, /vicepa)
@@ -41,3 +47,4 @@ if command -v cargo-nextest >/dev/null 2>&1; then
 else
   cargo test --workspace --no-fail-fast -- --test-threads 1
 fi
+step done
