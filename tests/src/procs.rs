@@ -127,7 +127,7 @@ impl Procs {
             wait_until(5.0, || {
                 parent = pids_named(&self.comm)
                     .into_iter()
-                    .filter_map(|pid| stat_fields(&pid.to_string()))
+                    .filter_map(stat_fields)
                     .map(|f| f[1].parse::<u32>().unwrap_or(0))
                     .find(|&ppid| ppid != bash && ppid != 0);
                 parent.is_some()
@@ -241,24 +241,29 @@ pub fn comm_of(pid: u32) -> Option<String> {
 }
 
 /// Fields of `/proc/PID/stat` after the command name (state is index 0, ppid 1).
-fn stat_fields(pid: &str) -> Option<Vec<String>> {
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = &text[text.rfind(')')? + 2..];
     Some(rest.split_whitespace().map(str::to_string).collect())
 }
 
-/// Children of `parent` whose state passes `keep(state, comm)`.
-fn count_children(parent: u32, keep: impl Fn(&str, &str) -> bool) -> usize {
+/// Every process listed in `/proc`.
+fn pids() -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
     dir.flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|name| name.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|pid| {
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .collect()
+}
+
+/// Children of `parent` whose state passes `keep(state, comm)`.
+fn count_children(parent: u32, keep: impl Fn(&str, &str) -> bool) -> usize {
+    pids()
+        .into_iter()
+        .filter(|&pid| {
             stat_fields(pid).is_some_and(|f| {
-                f[1] == parent.to_string()
-                    && keep(&f[0], &comm_of(pid.parse().unwrap()).unwrap_or_default())
+                f[1] == parent.to_string() && keep(&f[0], &comm_of(pid).unwrap_or_default())
             })
         })
         .count()
@@ -266,11 +271,8 @@ fn count_children(parent: u32, keep: impl Fn(&str, &str) -> bool) -> usize {
 
 /// Processes with command name `comm`.
 pub fn pids_named(comm: &str) -> Vec<u32> {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+    pids()
+        .into_iter()
         .filter(|&pid| comm_of(pid).as_deref() == Some(comm))
         .collect()
 }

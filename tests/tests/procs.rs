@@ -741,8 +741,12 @@ fn peer_cases_of_check_procs_on_this_machine() {
     let mut leaders = Procs::new();
     leaders.session_leaders(1);
     case("check_procs", &["-w", "0", "-c", "0", "-s", "Ss"], 2);
-    let init = leaders.orphan().to_string();
-    case("check_procs", &["-w", "0", "-c", "100000", "-p", &init], 1);
+    let new_parent = leaders.orphan().to_string();
+    case(
+        "check_procs",
+        &["-w", "0", "-c", "100000", "-p", &new_parent],
+        1,
+    );
     // a sleeper of its own: found once (its parent, this test, is not counted)
     let mut p = Procs::new();
     p.sleepers(1);
